@@ -1,0 +1,42 @@
+/* client.h: a small blocking client library for tallyd.
+ *
+ * One connection, one request at a time: tally_client_call() sends a
+ * request and waits for the reply with the same id. The CLI and the
+ * tests use it.
+ */
+#ifndef TALLY_CLIENT_H
+#define TALLY_CLIENT_H
+
+#include "tally.pb-c.h"
+
+#include <stddef.h>
+
+typedef struct tally_client tally_client;
+
+#define TALLY_CLIENT_DEFAULT_SERVER "127.0.0.1:7300"
+#define TALLY_CLIENT_MAX_REPLY (64u << 20) /* largest reply accepted */
+
+/* Connects to "HOST:PORT" (or "[HOST6]:PORT"); timeout_ms bounds the
+ * connect and each later wait for the server (0 = 30 s). Returns 0 and
+ * *out, or -errno / TALLY_EUSAGE with a message in err. */
+int tally_client_connect(const char *address, int timeout_ms,
+                         tally_client **out, char *err, size_t errlen);
+
+void tally_client_close(tally_client *c);
+
+/* Sends req (its id is set here) and waits for the reply. Returns 0 and
+ * *reply (free it with tally_wire_free), which may be an error reply:
+ * check reply->body_case. Returns -errno, TALLY_EPROTO or a framing
+ * error, with a message in err, when no reply could be had. */
+int tally_client_call(tally_client *c, Tally__Envelope *req,
+                      Tally__Envelope **reply, char *err, size_t errlen);
+
+/* Sends raw bytes as they are (for tests of bad input). Returns 0 or
+ * -errno. */
+int tally_client_send_raw(tally_client *c, const void *bytes, size_t len);
+
+/* Reads one reply frame, whatever its id. Returns as tally_client_call. */
+int tally_client_read(tally_client *c, Tally__Envelope **reply, char *err,
+                      size_t errlen);
+
+#endif

@@ -1,0 +1,297 @@
+#include "figures.h"
+
+#include "error.h"
+
+#include <csv.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_FIELD 256
+
+struct reader {
+  const char *name;
+  tally_figure_list *list;
+  size_t cap;
+  int line;          /* the line being fed to libcsv */
+  int row_line;      /* the line the current row started on */
+  int nfields;       /* fields of the current row so far */
+  char field[2][MAX_FIELD];
+  int too_long;      /* a field of the row was over MAX_FIELD */
+  int rows;          /* rows seen, comments and header included */
+  int rc;            /* first error; once set, rows are ignored */
+  char *err;
+  size_t errlen;
+};
+
+static void set_error(struct reader *r, int line, const char *fmt,
+                      const char *arg) {
+  char msg[256];
+  if (r->rc)
+    return;
+  snprintf(msg, sizeof msg, fmt, arg);
+  snprintf(r->err, r->errlen, "%s line %d: %s", r->name, line, msg);
+  r->rc = TALLY_ECSV;
+}
+
+static void trim(char *s) {
+  size_t n = strlen(s), i = 0;
+  while (n > 0 && isspace((unsigned char)s[n - 1]))
+    s[--n] = 0;
+  while (isspace((unsigned char)s[i]))
+    i++;
+  memmove(s, s + i, n - i + 1);
+}
+
+int tally_figures_number(const char *s, double *out) {
+  const char *p = s;
+  char *end;
+  int digits = 0;
+
+  if (*p == '+' || *p == '-')
+    p++;
+  while (isdigit((unsigned char)*p))
+    p++, digits++;
+  if (*p == '.') {
+    p++;
+    while (isdigit((unsigned char)*p))
+      p++, digits++;
+  }
+  if (digits == 0)
+    return -1;
+  if (*p == 'e' || *p == 'E') {
+    p++;
+    if (*p == '+' || *p == '-')
+      p++;
+    if (!isdigit((unsigned char)*p))
+      return -1;
+    while (isdigit((unsigned char)*p))
+      p++;
+  }
+  if (*p != 0)
+    return -1;
+  errno = 0;
+  *out = strtod(s, &end);
+  if (errno == ERANGE || *end != 0)
+    return -1;
+  return 0;
+}
+
+static void on_field(void *data, size_t len, void *arg) {
+  struct reader *r = arg;
+  if (r->nfields == 0)
+    r->row_line = r->line;
+  if (r->nfields < 2) {
+    if (len >= MAX_FIELD)
+      r->too_long = 1;
+    else {
+      memcpy(r->field[r->nfields], data ? data : "", len);
+      r->field[r->nfields][len] = 0;
+    }
+  }
+  r->nfields++;
+}
+
+static int add_figure(struct reader *r, const char *element, double value) {
+  tally_figure_list *l = r->list;
+  if (l->n == r->cap) {
+    size_t cap = r->cap ? r->cap * 2 : 64;
+    tally_figure *grown = realloc(l->items, cap * sizeof *grown);
+    if (grown == NULL)
+      return -ENOMEM;
+    l->items = grown;
+    r->cap = cap;
+  }
+  char *e = strdup(element);
+  if (e == NULL)
+    return -ENOMEM;
+  l->items[l->n].element = e;
+  l->items[l->n].value = value;
+  l->items[l->n].line = r->row_line;
+  l->n++;
+  return 0;
+}
+
+static void on_row(int term, void *arg) {
+  struct reader *r = arg;
+  int nf = r->nfields, line = r->row_line;
+  char *elem = r->field[0], *val = r->field[1];
+  double v;
+
+  r->nfields = 0;
+  if (r->rc || nf == 0)
+    return;
+  r->rows++;
+  if (r->too_long) {
+    r->too_long = 0;
+    set_error(r, line, "a field is longer than %s characters", "255");
+    return;
+  }
+  trim(elem);
+  if (elem[0] == '#')
+    return; /* a comment */
+  if (nf == 1 && elem[0] == 0)
+    return; /* a line of blanks */
+  if (nf != 2) {
+    char n[16];
+    snprintf(n, sizeof n, "%d", nf);
+    set_error(r, line, "expected 2 fields (data_element,value), found %s", n);
+    return;
+  }
+  trim(val);
+  if (r->list->n == 0 && r->list->blank == 0 &&
+      strcasecmp(elem, "data_element") == 0 && strcasecmp(val, "value") == 0)
+    return; /* the header */
+  if (elem[0] == 0) {
+    set_error(r, line, "the data element is empty%s", "");
+    return;
+  }
+  if (val[0] == 0) {
+    if (r->list->blank++ == 0)
+      r->list->first_blank = line;
+    return;
+  }
+  if (tally_figures_number(val, &v) != 0) {
+    set_error(r, line, "value '%.60s' is not a number", val);
+    return;
+  }
+  if (add_figure(r, elem, v) != 0) {
+    snprintf(r->err, r->errlen, "%s: out of memory", r->name);
+    r->rc = -ENOMEM;
+  }
+}
+
+/* Returns the line of the first byte that is not valid UTF-8, or 0. */
+static int bad_utf8_line(const unsigned char *s, size_t n) {
+  int line = 1;
+  for (size_t i = 0; i < n;) {
+    unsigned char c = s[i];
+    size_t k;
+    if (c == '\n')
+      line++;
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    if (c >= 0xc2 && c <= 0xdf)
+      k = 1;
+    else if (c >= 0xe0 && c <= 0xef)
+      k = 2;
+    else if (c >= 0xf0 && c <= 0xf4)
+      k = 3;
+    else
+      return line;
+    for (size_t j = 1; j <= k; j++)
+      if (i + j >= n || (s[i + j] & 0xc0) != 0x80)
+        return line;
+    /* Overlong three- and four-byte forms, surrogates, > U+10FFFF. */
+    if ((c == 0xe0 && s[i + 1] < 0xa0) || (c == 0xed && s[i + 1] > 0x9f) ||
+        (c == 0xf0 && s[i + 1] < 0x90) || (c == 0xf4 && s[i + 1] > 0x8f))
+      return line;
+    i += k + 1;
+  }
+  return 0;
+}
+
+int tally_figures_parse(const char *name, const char *text, size_t len,
+                        tally_figure_list *out, char *err, size_t errlen) {
+  struct csv_parser p;
+  struct reader r;
+  int bad;
+
+  memset(out, 0, sizeof *out);
+  memset(&r, 0, sizeof r);
+  r.name = name;
+  r.list = out;
+  r.err = err;
+  r.errlen = errlen;
+
+  if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
+    text += 3;
+    len -= 3;
+  }
+  if ((bad = bad_utf8_line((const unsigned char *)text, len)) != 0) {
+    snprintf(err, errlen, "%s line %d: not valid UTF-8 (save the file as "
+             "UTF-8)", name, bad);
+    return TALLY_ECSV;
+  }
+  if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
+    return -ENOMEM;
+
+  /* Feed one line at a time, so the callbacks know the line number. */
+  size_t off = 0;
+  r.line = 1;
+  while (off < len && r.rc == 0) {
+    const char *nl = memchr(text + off, '\n', len - off);
+    size_t n = nl ? (size_t)(nl - (text + off)) + 1 : len - off;
+    if (csv_parse(&p, text + off, n, on_field, on_row, &r) != n) {
+      snprintf(err, errlen, "%s line %d: %s", name, r.line,
+               csv_strerror(csv_error(&p)));
+      r.rc = TALLY_ECSV;
+    }
+    off += n;
+    if (nl)
+      r.line++;
+  }
+  if (r.rc == 0 && csv_fini(&p, on_field, on_row, &r) != 0) {
+    snprintf(err, errlen, "%s line %d: %s", name, r.row_line ? r.row_line : r.line,
+             csv_strerror(csv_error(&p)));
+    r.rc = TALLY_ECSV;
+  }
+  csv_free(&p);
+  if (r.rc == 0 && out->n == 0) {
+    snprintf(err, errlen, "%s: no figures in the file%s", name,
+             out->blank ? " (every value is empty)" : "");
+    r.rc = TALLY_ECSV;
+  }
+  if (r.rc != 0)
+    tally_figures_release(out);
+  return r.rc;
+}
+
+int tally_figures_read(const char *path, tally_figure_list *out, char *err,
+                       size_t errlen) {
+  FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+  char *buf = NULL;
+  size_t len = 0, cap = 0;
+  int rc;
+
+  if (f == NULL) {
+    snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    return -errno;
+  }
+  for (;;) {
+    if (len == cap) {
+      char *grown = realloc(buf, cap = cap ? cap * 2 : 65536);
+      if (grown == NULL) {
+        free(buf);
+        if (f != stdin)
+          fclose(f);
+        return -ENOMEM;
+      }
+      buf = grown;
+    }
+    size_t n = fread(buf + len, 1, cap - len, f);
+    len += n;
+    if (n == 0)
+      break;
+  }
+  rc = ferror(f) ? -EIO : 0;
+  if (f != stdin)
+    fclose(f);
+  if (rc == 0)
+    rc = tally_figures_parse(path, buf, len, out, err, errlen);
+  else
+    snprintf(err, errlen, "%s: read error", path);
+  free(buf);
+  return rc;
+}
+
+void tally_figures_release(tally_figure_list *list) {
+  for (size_t i = 0; i < list->n; i++)
+    free(list->items[i].element);
+  free(list->items);
+  memset(list, 0, sizeof *list);
+}

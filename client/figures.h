@@ -1,0 +1,42 @@
+/* figures.h: a unit's figures from a CSV file (read with libcsv).
+ *
+ * The file is UTF-8, with or without a byte-order mark, one figure a
+ * row: data_element,value. A first row "data_element,value" is a header;
+ * rows whose first field starts with '#' are comments; blank lines are
+ * skipped; a row with an empty value is not reported, and is skipped.
+ */
+#ifndef TALLY_FIGURES_H
+#define TALLY_FIGURES_H
+
+#include <stddef.h>
+
+typedef struct {
+  char *element;   /* data element code */
+  double value;
+  int line;        /* the line of the file it is on */
+} tally_figure;
+
+typedef struct {
+  tally_figure *items;
+  size_t n;
+  size_t blank;      /* rows skipped because their value was empty */
+  int first_blank;   /* line of the first of those, 0 if none */
+} tally_figure_list;
+
+/* Reads path ("-" = standard input). Returns 0 and *out (free it with
+ * tally_figures_release), or TALLY_ECSV / -errno with a message in err
+ * that names the file and the line. */
+int tally_figures_read(const char *path, tally_figure_list *out, char *err,
+                       size_t errlen);
+
+/* The same, from text in memory; name is used in messages. */
+int tally_figures_parse(const char *name, const char *text, size_t len,
+                        tally_figure_list *out, char *err, size_t errlen);
+
+void tally_figures_release(tally_figure_list *list);
+
+/* Parses a decimal number: [+-]digits[.digits][e[+-]digits], nothing
+ * else (no hex, no inf or nan, no separators). Returns 0 or -1. */
+int tally_figures_number(const char *s, double *out);
+
+#endif

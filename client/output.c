@@ -1,0 +1,149 @@
+#include "output.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+struct tally_table {
+  size_t ncols;
+  char **headers;
+  int *right;
+  char **cells;   /* rows * ncols */
+  size_t rows;
+  size_t cap;     /* rows allocated */
+};
+
+size_t tally_display_width(const char *s) {
+  mbstate_t st;
+  size_t w = 0, len = strlen(s);
+
+  memset(&st, 0, sizeof st);
+  while (len > 0) {
+    wchar_t wc;
+    size_t n = mbrtowc(&wc, s, len, &st);
+    if (n == (size_t)-1 || n == (size_t)-2) {
+      /* Not UTF-8 in this locale: count bytes. */
+      memset(&st, 0, sizeof st);
+      w++;
+      s++;
+      len--;
+      continue;
+    }
+    if (n == 0)
+      break;
+    int cw = wcwidth(wc);
+    w += cw > 0 ? (size_t)cw : 0;
+    s += n;
+    len -= n;
+  }
+  return w;
+}
+
+static char *dup_cell(const char *s) { return strdup(s ? s : ""); }
+
+tally_table *tally_table_new(size_t ncols, const char *const *headers,
+                             const int *right) {
+  tally_table *t = calloc(1, sizeof *t);
+  if (t == NULL)
+    return NULL;
+  t->ncols = ncols;
+  t->headers = calloc(ncols, sizeof *t->headers);
+  t->right = calloc(ncols, sizeof *t->right);
+  if (t->headers == NULL || t->right == NULL)
+    goto err_alloc;
+  for (size_t i = 0; i < ncols; i++) {
+    if ((t->headers[i] = dup_cell(headers[i])) == NULL)
+      goto err_alloc;
+    t->right[i] = right ? right[i] : 0;
+  }
+  return t;
+err_alloc:
+  tally_table_free(t);
+  return NULL;
+}
+
+int tally_table_add(tally_table *t, const char *const *cells) {
+  if (t->rows == t->cap) {
+    size_t cap = t->cap ? t->cap * 2 : 16;
+    char **grown = realloc(t->cells, cap * t->ncols * sizeof *grown);
+    if (grown == NULL)
+      return -ENOMEM;
+    t->cells = grown;
+    t->cap = cap;
+  }
+  char **row = t->cells + t->rows * t->ncols;
+  for (size_t i = 0; i < t->ncols; i++) {
+    if ((row[i] = dup_cell(cells[i])) == NULL) {
+      while (i-- > 0)
+        free(row[i]);
+      return -ENOMEM;
+    }
+  }
+  t->rows++;
+  return 0;
+}
+
+static void print_row(const tally_table *t, char *const *row,
+                      const size_t *width, FILE *f) {
+  for (size_t i = 0; i < t->ncols; i++) {
+    size_t pad = width[i] - tally_display_width(row[i]);
+    int last = i + 1 == t->ncols;
+    if (t->right[i])
+      fprintf(f, "%*s%s", (int)pad, "", row[i]);
+    else
+      fprintf(f, "%s%*s", row[i], last ? 0 : (int)pad, "");
+    if (!last)
+      fputs("  ", f);
+  }
+  fputc('\n', f);
+}
+
+void tally_table_print(const tally_table *t, FILE *f) {
+  size_t *width = calloc(t->ncols, sizeof *width);
+  if (width == NULL)
+    return;
+  for (size_t i = 0; i < t->ncols; i++)
+    width[i] = tally_display_width(t->headers[i]);
+  for (size_t r = 0; r < t->rows; r++)
+    for (size_t i = 0; i < t->ncols; i++) {
+      size_t w = tally_display_width(t->cells[r * t->ncols + i]);
+      if (w > width[i])
+        width[i] = w;
+    }
+  print_row(t, t->headers, width, f);
+  for (size_t r = 0; r < t->rows; r++)
+    print_row(t, t->cells + r * t->ncols, width, f);
+  free(width);
+}
+
+static void csv_row(char *const *row, size_t n, FILE *f) {
+  for (size_t i = 0; i < n; i++) {
+    if (i)
+      fputc(',', f);
+    csv_fwrite(f, row[i], strlen(row[i]));
+  }
+  fputs("\r\n", f);
+}
+
+void tally_table_print_csv(const tally_table *t, FILE *f) {
+  csv_row(t->headers, t->ncols, f);
+  for (size_t r = 0; r < t->rows; r++)
+    csv_row(t->cells + r * t->ncols, t->ncols, f);
+}
+
+void tally_table_free(tally_table *t) {
+  if (t == NULL)
+    return;
+  for (size_t r = 0; r < t->rows; r++)
+    for (size_t i = 0; i < t->ncols; i++)
+      free(t->cells[r * t->ncols + i]);
+  free(t->cells);
+  if (t->headers)
+    for (size_t i = 0; i < t->ncols; i++)
+      free(t->headers[i]);
+  free(t->headers);
+  free(t->right);
+  free(t);
+}

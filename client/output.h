@@ -1,0 +1,33 @@
+/* output.h: tables for people (aligned, also with Chinese text) and CSV
+ * for machines (quoted by libcsv). JSON is built with jansson where it
+ * is printed. */
+#ifndef TALLY_OUTPUT_H
+#define TALLY_OUTPUT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+typedef struct tally_table tally_table;
+
+/* A table with ncols columns; right[i] non-zero aligns column i to the
+ * right (numbers). Returns NULL when out of memory. */
+tally_table *tally_table_new(size_t ncols, const char *const *headers,
+                             const int *right);
+
+/* Appends a row of ncols cells (copied; NULL = empty). Returns 0 or
+ * -ENOMEM. */
+int tally_table_add(tally_table *t, const char *const *cells);
+
+/* Columns padded to their widest cell in terminal columns, two spaces
+ * apart; CJK characters count two columns. */
+void tally_table_print(const tally_table *t, FILE *f);
+
+/* RFC 4180 CSV with a header row. */
+void tally_table_print_csv(const tally_table *t, FILE *f);
+
+void tally_table_free(tally_table *t);
+
+/* Terminal columns that UTF-8 text s takes. */
+size_t tally_display_width(const char *s);
+
+#endif

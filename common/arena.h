@@ -1,0 +1,32 @@
+/* arena.h: a bump allocator for building one message, freed at once.
+ *
+ * Replies are trees of protobuf-c structs and strings; building them in
+ * an arena means one tally_arena_free() releases the whole tree.
+ */
+#ifndef TALLY_ARENA_H
+#define TALLY_ARENA_H
+
+#include <stddef.h>
+
+typedef struct tally_arena_block tally_arena_block;
+
+typedef struct {
+  tally_arena_block *head; /* newest block first */
+} tally_arena;
+
+#define TALLY_ARENA_INIT {NULL}
+
+/* Zeroed memory of n bytes, aligned for any type; NULL when out of
+ * memory. Valid until tally_arena_free(). */
+void *tally_arena_alloc(tally_arena *a, size_t n);
+
+/* A copy of s (NULL stays NULL; on failure returns NULL). */
+char *tally_arena_strdup(tally_arena *a, const char *s);
+
+/* printf into the arena; NULL when out of memory. */
+char *tally_arena_printf(tally_arena *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+void tally_arena_free(tally_arena *a);
+
+#endif

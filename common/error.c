@@ -1,0 +1,26 @@
+#include "error.h"
+
+#include <string.h>
+
+const char *tally_strerror(int code) {
+  switch (code) {
+  case 0: return "success";
+  case TALLY_EFRAME: return "malformed frame";
+  case TALLY_EFRAME2BIG: return "frame too large";
+  case TALLY_EDECODE: return "message does not decode";
+  case TALLY_EPERIOD: return "malformed period";
+  case TALLY_ECATALOG: return "invalid catalog";
+  case TALLY_ENOTFOUND: return "not found";
+  case TALLY_EVALUE: return "value out of range";
+  case TALLY_ESTORE: return "store error";
+  case TALLY_ESTOREFULL: return "store is full";
+  case TALLY_EPROTO: return "protocol error";
+  case TALLY_EREMOTE: return "the server refused the request";
+  case TALLY_EUSAGE: return "bad usage";
+  case TALLY_ECSV: return "malformed CSV";
+  default: break;
+  }
+  if (code < 0 && code > TALLY_EBASE)
+    return strerror(-code);
+  return "unknown error";
+}

@@ -1,0 +1,31 @@
+/* error.h: one error convention for all of tally.
+ *
+ * Functions return 0 on success or a negative code: -errno for system
+ * errors, or one of the TALLY_E* codes below, which live in a range no
+ * errno reaches. tally_strerror() explains both.
+ */
+#ifndef TALLY_ERROR_H
+#define TALLY_ERROR_H
+
+enum {
+  TALLY_EBASE = -20000,
+  TALLY_EFRAME = TALLY_EBASE,   /* malformed frame */
+  TALLY_EFRAME2BIG = -20001,    /* frame over the size limit */
+  TALLY_EDECODE = -20002,       /* protobuf body does not decode */
+  TALLY_EPERIOD = -20003,       /* malformed period */
+  TALLY_ECATALOG = -20004,      /* catalog is invalid */
+  TALLY_ENOTFOUND = -20005,     /* no such unit, element or indicator */
+  TALLY_EVALUE = -20006,        /* value out of range or not a number */
+  TALLY_ESTORE = -20007,        /* the LMDB store failed */
+  TALLY_ESTOREFULL = -20008,    /* the LMDB map is full */
+  TALLY_EPROTO = -20009,        /* peer broke the protocol */
+  TALLY_EREMOTE = -20010,       /* the server answered with an error */
+  TALLY_EUSAGE = -20011,        /* bad command-line usage */
+  TALLY_ECSV = -20012,          /* malformed CSV input */
+  TALLY_ELAST = -20013
+};
+
+/* Returns a static, human-readable description of code (never NULL). */
+const char *tally_strerror(int code);
+
+#endif

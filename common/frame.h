@@ -1,0 +1,48 @@
+/* frame.h: length-prefixed frames.
+ *
+ * On the wire a frame is a 4-byte big-endian length n followed by n
+ * bytes of body. The reader checks the length before it allocates: a
+ * zero length or one over the limit is an error, and the body buffer is
+ * exactly n bytes.
+ */
+#ifndef TALLY_FRAME_H
+#define TALLY_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TALLY_FRAME_HEADER 4
+#define TALLY_FRAME_DEFAULT_MAX (1u << 20) /* 1 MiB */
+
+typedef struct {
+  size_t max;          /* largest body accepted */
+  uint8_t hdr[TALLY_FRAME_HEADER];
+  size_t hdr_have;     /* header bytes read so far */
+  uint8_t *body;       /* NULL until the header is complete */
+  size_t body_len;     /* announced body length */
+  size_t body_have;    /* body bytes read so far */
+} tally_frame_reader;
+
+void tally_frame_reader_init(tally_frame_reader *r, size_t max);
+
+/* Frees a partly read body. The reader can be reused after this. */
+void tally_frame_reader_reset(tally_frame_reader *r);
+
+/* Takes bytes from data[0..len) until one frame is complete or the bytes
+ * run out, and sets *used to how many it took.
+ * Returns 1 when a frame is complete: *body (malloc'd, the caller frees)
+ * and *body_len describe it. Returns 0 when more bytes are needed.
+ * Returns TALLY_EFRAME for a zero length, TALLY_EFRAME2BIG for a length
+ * over the limit (*body_len is then the announced length), -ENOMEM.
+ * After an error the stream is out of step; the caller drops it. */
+int tally_frame_reader_feed(tally_frame_reader *r, const uint8_t *data,
+                            size_t len, size_t *used, uint8_t **body,
+                            size_t *body_len);
+
+/* True when the reader holds part of a frame. */
+int tally_frame_reader_partial(const tally_frame_reader *r);
+
+void tally_frame_put_len(uint8_t hdr[TALLY_FRAME_HEADER], uint32_t n);
+uint32_t tally_frame_get_len(const uint8_t hdr[TALLY_FRAME_HEADER]);
+
+#endif

@@ -1,0 +1,27 @@
+/* wire.h: envelopes in and out of frames (protobuf-c).
+ *
+ * The generated protobuf-c code lives in the build tree (tally.pb-c.h);
+ * this module is the one place that encodes and decodes an Envelope.
+ */
+#ifndef TALLY_WIRE_H
+#define TALLY_WIRE_H
+
+#include "tally.pb-c.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Encodes env as a complete frame (length + body) into a malloc'd
+ * buffer that the caller frees. Returns 0, -ENOMEM, or TALLY_EFRAME2BIG
+ * when the body would exceed max (0 = TALLY_FRAME_DEFAULT_MAX). */
+int tally_wire_pack(const Tally__Envelope *env, size_t max, uint8_t **frame,
+                    size_t *frame_len);
+
+/* Decodes one frame body. Returns 0 and *env (free it with
+ * tally_wire_free), or TALLY_EDECODE. A body that decodes but carries
+ * no known body case is returned as is: the caller checks body_case. */
+int tally_wire_unpack(const uint8_t *body, size_t len, Tally__Envelope **env);
+
+void tally_wire_free(Tally__Envelope *env);
+
+#endif

@@ -1,0 +1,31 @@
+/* dispatch.h: one table from request type to handler.
+ *
+ * A handler gets a decoded request and returns a reply built in the
+ * request's arena. It never touches the socket; the connection sends
+ * what it returns. Checks every request needs run once, here, before
+ * any handler.
+ */
+#ifndef TALLY_DISPATCH_H
+#define TALLY_DISPATCH_H
+
+#include "arena.h"
+#include "catalog.h"
+#include "store.h"
+#include "tally.pb-c.h"
+
+typedef struct {
+  const tally_catalog *cat;
+  tally_store *store;
+  const char *peer;    /* "127.0.0.1:5000", for the log */
+  tally_arena *arena;  /* where the reply is built; freed after sending */
+} tally_request;
+
+/* Returns the reply to req (never NULL unless memory ran out). */
+Tally__Envelope *tally_dispatch(tally_request *r, const Tally__Envelope *req);
+
+/* An error reply for request id, built in r->arena (NULL on no memory). */
+Tally__Envelope *tally_dispatch_error(tally_request *r, uint64_t id,
+                                      Tally__ErrorCode code, const char *fmt,
+                                      ...) __attribute__((format(printf, 4, 5)));
+
+#endif

@@ -1,0 +1,196 @@
+/* main.c: tallyd, the tally server. */
+#include "catalog.h"
+#include "error.h"
+#include "frame.h"
+#include "log.h"
+#include "server.h"
+#include "store.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+static const char usage[] =
+    "usage: tallyd --data DIR [options]\n"
+    "\n"
+    "Serves tally: accepts the figures that units submit, stores them in an\n"
+    "LMDB store under DIR, and answers value and report requests.\n"
+    "\n"
+    "options:\n"
+    "  -d, --data DIR        the store directory (created if missing)\n"
+    "  -l, --listen ADDR     address to listen on, HOST:PORT or [HOST6]:PORT\n"
+    "                        (default 127.0.0.1:7300; port 0 picks a free port)\n"
+    "  -c, --catalog FILE    the indicator catalog (JSON); default: the\n"
+    "                        built-in Changqing catalog (catalog/changqing.json)\n"
+    "      --check-catalog   load and check the catalog, print a summary, exit\n"
+    "      --max-frame BYTES largest request accepted (default 1048576)\n"
+    "      --map-size MIB    LMDB map size in MiB (default 1024; grows when full)\n"
+    "  -h, --help            this help\n"
+    "  -V, --version         the version\n"
+    "\n"
+    "On start it prints \"listening on ADDR\" on standard output; it logs one\n"
+    "line per connection and per submission on standard error. SIGINT or\n"
+    "SIGTERM stops it cleanly: it stops accepting, sends the replies it owes,\n"
+    "and closes the store.\n";
+
+struct options {
+  const char *data;
+  const char *listen;
+  const char *catalog;
+  int check_catalog;
+  size_t max_frame;
+  size_t map_size;
+};
+
+static int parse_size(const char *arg, const char *name, size_t min,
+                      size_t max, size_t *out) {
+  char *end;
+  unsigned long long v = strtoull(arg, &end, 10);
+  if (*arg == 0 || *end != 0 || arg[0] == '-' || v < min || v > max) {
+    fprintf(stderr, "tallyd: %s must be a whole number from %zu to %zu, not "
+            "'%s'\n", name, min, max, arg);
+    return -1;
+  }
+  *out = (size_t)v;
+  return 0;
+}
+
+static int parse_args(int argc, char **argv, struct options *o) {
+  enum { OPT_MAX_FRAME = 256, OPT_MAP_SIZE, OPT_CHECK };
+  static const struct option longopts[] = {
+      {"data", required_argument, NULL, 'd'},
+      {"listen", required_argument, NULL, 'l'},
+      {"catalog", required_argument, NULL, 'c'},
+      {"check-catalog", no_argument, NULL, OPT_CHECK},
+      {"max-frame", required_argument, NULL, OPT_MAX_FRAME},
+      {"map-size", required_argument, NULL, OPT_MAP_SIZE},
+      {"help", no_argument, NULL, 'h'},
+      {"version", no_argument, NULL, 'V'},
+      {NULL, 0, NULL, 0}};
+  int ch;
+  size_t mib;
+
+  o->listen = "127.0.0.1:7300";
+  o->max_frame = TALLY_FRAME_DEFAULT_MAX;
+  while ((ch = getopt_long(argc, argv, "d:l:c:hV", longopts, NULL)) != -1) {
+    switch (ch) {
+    case 'd': o->data = optarg; break;
+    case 'l': o->listen = optarg; break;
+    case 'c': o->catalog = optarg; break;
+    case OPT_CHECK: o->check_catalog = 1; break;
+    case OPT_MAX_FRAME:
+      if (parse_size(optarg, "--max-frame", 64, 256u << 20, &o->max_frame))
+        return 2;
+      break;
+    case OPT_MAP_SIZE:
+      if (parse_size(optarg, "--map-size", 1, 1u << 20, &mib))
+        return 2;
+      o->map_size = mib << 20;
+      break;
+    case 'h': fputs(usage, stdout); return 1;
+    case 'V': puts("tallyd " TALLY_VERSION); return 1;
+    default:
+      fputs("Try 'tallyd --help'.\n", stderr);
+      return 2;
+    }
+  }
+  if (optind < argc) {
+    fprintf(stderr, "tallyd: unexpected argument '%s'\nTry 'tallyd --help'.\n",
+            argv[optind]);
+    return 2;
+  }
+  if (o->data == NULL && !o->check_catalog) {
+    fputs("tallyd: --data DIR is required\nTry 'tallyd --help'.\n", stderr);
+    return 2;
+  }
+  return 0;
+}
+
+struct stopper {
+  uv_signal_t sigint;
+  uv_signal_t sigterm;
+  tally_server *server;
+};
+
+/* SIGINT or SIGTERM: stop the server and close both signal handles, so
+ * that the loop runs out once the connections have closed. */
+static void on_signal(uv_signal_t *h, int signum) {
+  struct stopper *st = h->data;
+  tally_log("received %s: stopping", signum == SIGINT ? "SIGINT" : "SIGTERM");
+  tally_server_stop(st->server);
+  uv_close((uv_handle_t *)&st->sigint, NULL);
+  uv_close((uv_handle_t *)&st->sigterm, NULL);
+}
+
+int main(int argc, char **argv) {
+  struct options o = {0};
+  tally_catalog *cat = NULL;
+  tally_store *store = NULL;
+  tally_server *server = NULL;
+  uv_loop_t loop;
+  struct stopper st;
+  char err[512];
+  int rc, status = 1;
+
+  if ((rc = parse_args(argc, argv, &o)) != 0)
+    return rc == 1 ? 0 : 2;
+
+  rc = o.catalog ? tally_catalog_load_file(o.catalog, &cat, err, sizeof err)
+                 : tally_catalog_load_builtin(&cat, err, sizeof err);
+  if (rc != 0) {
+    fprintf(stderr, "tallyd: %s\n", err);
+    return 1;
+  }
+  if (o.check_catalog) {
+    printf("%s: catalog %s is valid: %zu units, %zu data elements, "
+           "%zu indicators\n",
+           cat->origin, cat->name, cat->n_units, cat->n_elements,
+           cat->n_indicators);
+    tally_catalog_free(cat);
+    return 0;
+  }
+  if ((rc = tally_store_open(o.data, o.map_size, &store)) != 0) {
+    fprintf(stderr, "tallyd: cannot open the store in %s: %s\n", o.data,
+            tally_strerror(rc));
+    goto err_after_catalog;
+  }
+
+  signal(SIGPIPE, SIG_IGN);
+  uv_loop_init(&loop);
+  tally_server_config cfg = {o.listen, o.max_frame, cat, store};
+  if ((rc = tally_server_start(&loop, &cfg, &server, err, sizeof err)) != 0) {
+    fprintf(stderr, "tallyd: %s\n", err);
+    goto err_after_loop;
+  }
+  st.server = server;
+  uv_signal_init(&loop, &st.sigint);
+  uv_signal_init(&loop, &st.sigterm);
+  st.sigint.data = st.sigterm.data = &st;
+  uv_signal_start(&st.sigint, on_signal, SIGINT);
+  uv_signal_start(&st.sigterm, on_signal, SIGTERM);
+
+  tally_log("tallyd %s: store %s, catalog %s (%s: %zu units, %zu data "
+            "elements, %zu indicators), listening on %s",
+            TALLY_VERSION, o.data, cat->name, cat->origin, cat->n_units,
+            cat->n_elements, cat->n_indicators, tally_server_address(server));
+  printf("listening on %s\n", tally_server_address(server));
+  fflush(stdout);
+
+  uv_run(&loop, UV_RUN_DEFAULT);
+  /* The loop has run out: a signal closed every handle. */
+  tally_log("stopped");
+  status = 0;
+
+err_after_loop:
+  /* After a failed start, run the close callbacks it left pending. */
+  uv_run(&loop, UV_RUN_DEFAULT);
+  if (uv_loop_close(&loop) != 0)
+    tally_log("warning: the event loop still had open handles");
+  tally_store_close(store);
+err_after_catalog:
+  tally_catalog_free(cat);
+  return status;
+}

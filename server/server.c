@@ -1,0 +1,370 @@
+/* server.c: the listener and the connection state machine.
+ *
+ * The happy path: accept; read bytes into the server's read buffer;
+ * feed them to the connection's frame reader; for each complete frame
+ * decode the envelope, dispatch it, and queue the packed reply. The
+ * reply to a submission is queued only after its transaction committed,
+ * since the handler returns only then.
+ * The failure modes: a zero or oversized length gets an error reply and
+ * the connection is shut down (the stream is out of step); a body that
+ * does not decode gets an error reply and the connection goes on; a
+ * read error or EOF closes the connection, dropping a partial frame;
+ * running out of memory closes the connection. Every path out goes
+ * through conn_abort() or conn_shutdown().
+ */
+#include "server.h"
+
+#include "arena.h"
+#include "dispatch.h"
+#include "error.h"
+#include "frame.h"
+#include "log.h"
+#include "wire.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define READ_BUF_SIZE 65536
+
+typedef struct tally_conn tally_conn;
+
+struct tally_server {
+  uv_tcp_t listener;          /* first, so a handle cast finds the server */
+  uv_loop_t *loop;
+  tally_server_config cfg;
+  char address[64];           /* bound address, with the real port */
+  tally_conn *conns;          /* open connections, a doubly linked list */
+  unsigned long next_conn_id;
+  int stopping;
+  int open_handles;           /* the server is freed when this reaches 0 */
+  char read_buf[READ_BUF_SIZE]; /* shared: each read is consumed at once */
+};
+
+struct tally_conn {
+  uv_tcp_t tcp;               /* first: handle->data is the connection */
+  tally_server *server;
+  tally_frame_reader reader;
+  char peer[64];
+  unsigned long id;
+  int closing;                /* no more reads; close after the writes */
+  uv_shutdown_t shutdown_req;
+  tally_conn *prev, *next;
+};
+
+typedef struct {
+  uv_write_t req;             /* first: the request's data is the write */
+  size_t len;
+  uint8_t bytes[];            /* the frame being sent */
+} tally_write;
+
+static void handle_closed(uv_handle_t *h);
+
+static void format_addr(const struct sockaddr_storage *ss, char *buf,
+                        size_t n) {
+  char host[INET6_ADDRSTRLEN] = "?";
+  int port = 0;
+  if (ss->ss_family == AF_INET) {
+    const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+    uv_ip4_name(a, host, sizeof host);
+    port = ntohs(a->sin_port);
+    snprintf(buf, n, "%s:%d", host, port);
+  } else if (ss->ss_family == AF_INET6) {
+    const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+    uv_ip6_name(a, host, sizeof host);
+    port = ntohs(a->sin6_port);
+    snprintf(buf, n, "[%s]:%d", host, port);
+  } else {
+    snprintf(buf, n, "?");
+  }
+}
+
+/* Parses "HOST:PORT" or "[HOST6]:PORT". Returns 0 or -EINVAL. */
+static int parse_listen(const char *text, struct sockaddr_storage *ss) {
+  char host[128];
+  const char *colon = strrchr(text, ':');
+  char *end;
+  long port;
+
+  if (colon == NULL || (size_t)(colon - text) >= sizeof host)
+    return -EINVAL;
+  port = strtol(colon + 1, &end, 10);
+  if (colon[1] == 0 || *end != 0 || port < 0 || port > 65535)
+    return -EINVAL;
+  memcpy(host, text, (size_t)(colon - text));
+  host[colon - text] = 0;
+  if (host[0] == '[') {
+    size_t hl = strlen(host);
+    if (hl < 2 || host[hl - 1] != ']')
+      return -EINVAL;
+    host[hl - 1] = 0;
+    return uv_ip6_addr(host + 1, (int)port, (struct sockaddr_in6 *)ss) ? -EINVAL
+                                                                       : 0;
+  }
+  if (strcmp(host, "localhost") == 0)
+    strcpy(host, "127.0.0.1");
+  return uv_ip4_addr(host, (int)port, (struct sockaddr_in *)ss) ? -EINVAL : 0;
+}
+
+static void conn_unlink(tally_conn *c) {
+  tally_server *s = c->server;
+  if (c->prev)
+    c->prev->next = c->next;
+  else
+    s->conns = c->next;
+  if (c->next)
+    c->next->prev = c->prev;
+}
+
+static void conn_closed(uv_handle_t *h) {
+  tally_conn *c = h->data;
+  tally_server *s = c->server;
+  tally_log("connection %lu closed: %s", c->id, c->peer);
+  tally_frame_reader_reset(&c->reader);
+  free(c);
+  handle_closed((uv_handle_t *)&s->listener);
+}
+
+/* Closes the connection now, dropping anything queued. */
+static void conn_abort(tally_conn *c) {
+  if (uv_is_closing((uv_handle_t *)&c->tcp))
+    return;
+  c->closing = 1;
+  conn_unlink(c);
+  uv_close((uv_handle_t *)&c->tcp, conn_closed);
+}
+
+static void after_shutdown(uv_shutdown_t *req, int status) {
+  conn_abort(req->data);
+}
+
+/* Stops reading and closes once the queued replies are written. */
+static void conn_shutdown(tally_conn *c) {
+  if (c->closing)
+    return;
+  c->closing = 1;
+  uv_read_stop((uv_stream_t *)&c->tcp);
+  c->shutdown_req.data = c;
+  if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp, after_shutdown) != 0)
+    conn_abort(c);
+}
+
+static void after_write(uv_write_t *req, int status) {
+  tally_write *w = (tally_write *)req;
+  tally_conn *c = req->data;
+  free(w);
+  if (status < 0 && status != UV_ECANCELED)
+    conn_abort(c);
+}
+
+/* Packs env and queues it. Returns 0, or non-zero when the connection
+ * must be aborted. */
+static int conn_send(tally_conn *c, const Tally__Envelope *env) {
+  uint8_t *frame;
+  size_t len;
+  int rc = tally_wire_pack(env, UINT32_MAX, &frame, &len);
+  if (rc != 0)
+    return rc;
+  tally_write *w = malloc(sizeof *w + len);
+  if (w == NULL) {
+    free(frame);
+    return -ENOMEM;
+  }
+  memcpy(w->bytes, frame, len);
+  free(frame);
+  w->len = len;
+  w->req.data = c;
+  uv_buf_t buf = uv_buf_init((char *)w->bytes, (unsigned)len);
+  rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, after_write);
+  if (rc != 0) {
+    free(w); /* the callback never fires when uv_write fails */
+    return rc;
+  }
+  return 0;
+}
+
+/* Sends an error reply built on the spot. Returns as conn_send. */
+static int conn_send_error(tally_conn *c, uint64_t id, Tally__ErrorCode code,
+                           const char *msg) {
+  tally_arena arena = TALLY_ARENA_INIT;
+  tally_request r = {c->server->cfg.cat, c->server->cfg.store, c->peer, &arena};
+  Tally__Envelope *env = tally_dispatch_error(&r, id, code, "%s", msg);
+  int rc = env ? conn_send(c, env) : -ENOMEM;
+  tally_arena_free(&arena);
+  return rc;
+}
+
+/* Handles one complete frame body. Returns non-zero to abort. */
+static int conn_frame(tally_conn *c, const uint8_t *body, size_t len) {
+  Tally__Envelope *req;
+  tally_arena arena = TALLY_ARENA_INIT;
+  int rc;
+
+  if (tally_wire_unpack(body, len, &req) != 0) {
+    tally_log("connection %lu: undecodable frame of %zu bytes from %s", c->id,
+              len, c->peer);
+    return conn_send_error(c, 0, TALLY__ERROR_CODE__ERROR_BAD_FRAME,
+                           "the frame does not decode as a tally envelope");
+  }
+  tally_request r = {c->server->cfg.cat, c->server->cfg.store, c->peer, &arena};
+  Tally__Envelope *reply = tally_dispatch(&r, req);
+  rc = reply ? conn_send(c, reply) : -ENOMEM;
+  tally_arena_free(&arena);
+  tally_wire_free(req);
+  return rc;
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+  tally_conn *c = h->data;
+  *buf = uv_buf_init(c->server->read_buf, READ_BUF_SIZE);
+}
+
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
+  tally_conn *c = stream->data;
+  const uint8_t *p = (const uint8_t *)buf->base;
+  size_t left = nread > 0 ? (size_t)nread : 0;
+
+  if (nread < 0) {
+    if (nread != UV_EOF)
+      tally_log("connection %lu: read error from %s: %s", c->id, c->peer,
+                uv_strerror((int)nread));
+    else if (tally_frame_reader_partial(&c->reader))
+      tally_log("connection %lu: %s closed in the middle of a frame", c->id,
+                c->peer);
+    conn_abort(c);
+    return;
+  }
+  while (left > 0 && !c->closing) {
+    uint8_t *body = NULL;
+    size_t used, body_len = 0;
+    int rc = tally_frame_reader_feed(&c->reader, p, left, &used, &body,
+                                     &body_len);
+    p += used;
+    left -= used;
+    if (rc == 1) {
+      rc = conn_frame(c, body, body_len);
+      free(body);
+      if (rc != 0) {
+        conn_abort(c);
+        return;
+      }
+    } else if (rc == TALLY_EFRAME2BIG || rc == TALLY_EFRAME) {
+      char msg[128];
+      if (rc == TALLY_EFRAME2BIG)
+        snprintf(msg, sizeof msg, "frame of %zu bytes is over the limit of "
+                 "%zu bytes", body_len, c->server->cfg.max_frame);
+      else
+        snprintf(msg, sizeof msg, "zero-length frame");
+      tally_log("connection %lu: %s from %s; closing", c->id, msg, c->peer);
+      if (conn_send_error(c, 0,
+                          rc == TALLY_EFRAME2BIG
+                              ? TALLY__ERROR_CODE__ERROR_FRAME_TOO_LARGE
+                              : TALLY__ERROR_CODE__ERROR_BAD_FRAME,
+                          msg) != 0) {
+        conn_abort(c);
+        return;
+      }
+      conn_shutdown(c);
+    } else if (rc < 0) {
+      conn_abort(c);
+      return;
+    }
+  }
+}
+
+static void on_connection(uv_stream_t *listener, int status) {
+  tally_server *s = listener->data;
+  struct sockaddr_storage ss;
+  int len = sizeof ss;
+
+  if (status < 0) {
+    tally_log("accept failed: %s", uv_strerror(status));
+    return;
+  }
+  tally_conn *c = calloc(1, sizeof *c);
+  if (c == NULL || uv_tcp_init(s->loop, &c->tcp) != 0) {
+    free(c);
+    tally_log("accept failed: out of memory");
+    return;
+  }
+  c->server = s;
+  c->tcp.data = c;
+  s->open_handles++;
+  if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0) {
+    uv_close((uv_handle_t *)&c->tcp, conn_closed);
+    return;
+  }
+  c->id = ++s->next_conn_id;
+  tally_frame_reader_init(&c->reader, s->cfg.max_frame);
+  if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0)
+    format_addr(&ss, c->peer, sizeof c->peer);
+  else
+    snprintf(c->peer, sizeof c->peer, "?");
+  c->next = s->conns;
+  if (s->conns)
+    s->conns->prev = c;
+  s->conns = c;
+  uv_tcp_nodelay(&c->tcp, 1);
+  tally_log("connection %lu opened: %s", c->id, c->peer);
+  if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0)
+    conn_abort(c);
+}
+
+static void handle_closed(uv_handle_t *h) {
+  tally_server *s = h->data;
+  if (--s->open_handles == 0)
+    free(s);
+}
+
+int tally_server_start(uv_loop_t *loop, const tally_server_config *cfg,
+                       tally_server **out, char *err, size_t errlen) {
+  struct sockaddr_storage ss;
+  int len = sizeof ss, rc;
+  tally_server *s;
+
+  memset(&ss, 0, sizeof ss);
+  if (parse_listen(cfg->listen, &ss) != 0) {
+    snprintf(err, errlen, "--listen %s: expected HOST:PORT, e.g. "
+             "127.0.0.1:7300 or [::1]:7300", cfg->listen);
+    return -EINVAL;
+  }
+  s = calloc(1, sizeof *s);
+  if (s == NULL)
+    return -ENOMEM;
+  s->loop = loop;
+  s->cfg = *cfg;
+  if (s->cfg.max_frame == 0)
+    s->cfg.max_frame = TALLY_FRAME_DEFAULT_MAX;
+  if ((rc = uv_tcp_init(loop, &s->listener)) != 0) {
+    free(s);
+    snprintf(err, errlen, "%s", uv_strerror(rc));
+    return rc;
+  }
+  s->listener.data = s;
+  s->open_handles = 1;
+  if ((rc = uv_tcp_bind(&s->listener, (struct sockaddr *)&ss, 0)) != 0 ||
+      (rc = uv_listen((uv_stream_t *)&s->listener, 128, on_connection)) != 0) {
+    snprintf(err, errlen, "cannot listen on %s: %s", cfg->listen,
+             uv_strerror(rc));
+    uv_close((uv_handle_t *)&s->listener, handle_closed);
+    return rc;
+  }
+  uv_tcp_getsockname(&s->listener, (struct sockaddr *)&ss, &len);
+  format_addr(&ss, s->address, sizeof s->address);
+  *out = s;
+  return 0;
+}
+
+const char *tally_server_address(const tally_server *s) { return s->address; }
+
+void tally_server_stop(tally_server *s) {
+  if (s->stopping)
+    return;
+  s->stopping = 1;
+  uv_close((uv_handle_t *)&s->listener, handle_closed);
+  for (tally_conn *c = s->conns, *next; c; c = next) {
+    next = c->next;
+    conn_shutdown(c);
+  }
+}

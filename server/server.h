@@ -1,0 +1,33 @@
+/* server.h: the libuv TCP server: listener, connections, shutdown. */
+#ifndef TALLY_SERVER_H
+#define TALLY_SERVER_H
+
+#include "catalog.h"
+#include "store.h"
+
+#include <stddef.h>
+#include <uv.h>
+
+typedef struct tally_server tally_server;
+
+typedef struct {
+  const char *listen;         /* "127.0.0.1:7300", "[::1]:7300"; port 0 = any */
+  size_t max_frame;           /* largest request body accepted */
+  const tally_catalog *cat;   /* borrowed; outlives the server */
+  tally_store *store;         /* borrowed; outlives the server */
+} tally_server_config;
+
+/* Binds and listens on loop. Returns 0 and *out, or -errno / a TALLY_E
+ * code with a message in err. */
+int tally_server_start(uv_loop_t *loop, const tally_server_config *cfg,
+                       tally_server **out, char *err, size_t errlen);
+
+/* The bound address, e.g. "127.0.0.1:43121" (with the real port). */
+const char *tally_server_address(const tally_server *s);
+
+/* Stops accepting, lets every connection finish the replies it has
+ * queued, then closes all handles; the loop then runs out. The server
+ * is freed when its last handle has closed. */
+void tally_server_stop(tally_server *s);
+
+#endif
