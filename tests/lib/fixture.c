@@ -1,0 +1,213 @@
+#include "fixture.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+void tally_test_tmpdir(char *buf, size_t n) {
+  const char *base = getenv("TMPDIR");
+  snprintf(buf, n, "%s/tally-test-XXXXXX", base && *base ? base : "/tmp");
+  cr_assert_not_null(mkdtemp(buf), "mkdtemp: %s", strerror(errno));
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+                    struct FTW *ftw) {
+  return remove(path);
+}
+
+void tally_test_rmtree(const char *path) {
+  nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void start(tally_test_server *s, const char *const *extra) {
+  const char *argv[32];
+  int out[2], n = 0;
+
+  argv[n++] = TALLYD_PATH;
+  argv[n++] = "--data";
+  argv[n++] = s->dir;
+  argv[n++] = "--listen";
+  argv[n++] = "127.0.0.1:0";
+  for (; extra && *extra && n < 30; extra++)
+    argv[n++] = *extra;
+  argv[n] = NULL;
+  snprintf(s->log, sizeof s->log, "%s.log", s->dir);
+
+  cr_assert_eq(pipe(out), 0);
+  pid_t parent = getpid();
+  s->pid = fork();
+  cr_assert_neq(s->pid, -1);
+  if (s->pid == 0) {
+    /* The server must not outlive the test, even if the test crashes. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+      _exit(127);
+    int log = open(s->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(out[1], 1);
+    if (log >= 0)
+      dup2(log, 2);
+    close(out[0]);
+    close(out[1]);
+    execv(TALLYD_PATH, (char *const *)argv);
+    _exit(127);
+  }
+  close(out[1]);
+
+  /* Wait for "listening on ADDR\n". */
+  char line[128];
+  size_t len = 0;
+  struct pollfd p = {out[0], POLLIN, 0};
+  while (len < sizeof line - 1) {
+    if (poll(&p, 1, 10000) <= 0)
+      break;
+    ssize_t r = read(out[0], line + len, 1);
+    if (r <= 0 || line[len] == '\n')
+      break;
+    len++;
+  }
+  line[len] = 0;
+  close(out[0]);
+  if (sscanf(line, "listening on %63s", s->address) != 1) {
+    char *log = tally_test_read_file(s->log);
+    kill(s->pid, SIGKILL);
+    waitpid(s->pid, NULL, 0);
+    cr_fatal("tallyd did not start: '%s'; its log:\n%s", line,
+             log ? log : "(none)");
+  }
+}
+
+void tally_test_server_start(tally_test_server *s, const char *const *extra) {
+  memset(s, 0, sizeof *s);
+  tally_test_tmpdir(s->dir, sizeof s->dir);
+  s->own_dir = 1;
+  start(s, extra);
+}
+
+void tally_test_server_start_in(tally_test_server *s, const char *dir,
+                                const char *const *extra) {
+  memset(s, 0, sizeof *s);
+  snprintf(s->dir, sizeof s->dir, "%s", dir);
+  start(s, extra);
+}
+
+int tally_test_server_stop(tally_test_server *s) {
+  int status = 0, rc = -1;
+  if (s->pid <= 0)
+    return -1;
+  kill(s->pid, SIGTERM);
+  for (int i = 0; i < 1000; i++) {
+    if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+      rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      break;
+    }
+    usleep(10000);
+  }
+  if (rc == -1 && waitpid(s->pid, &status, WNOHANG) == 0) {
+    kill(s->pid, SIGKILL);
+    waitpid(s->pid, &status, 0);
+  }
+  s->pid = 0;
+  if (s->own_dir)
+    tally_test_rmtree(s->dir);
+  remove(s->log);
+  return rc;
+}
+
+/* Reads fd to EOF into a malloc'd string. */
+static char *slurp(int fd) {
+  size_t len = 0, cap = 4096;
+  char *buf = malloc(cap);
+  for (;;) {
+    if (len + 1 >= cap)
+      buf = realloc(buf, cap *= 2);
+    ssize_t r = read(fd, buf + len, cap - len - 1);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0)
+      break;
+    len += (size_t)r;
+  }
+  buf[len] = 0;
+  return buf;
+}
+
+int tally_test_run(const char *const *args, const char *input, char **out,
+                   char **err) {
+  char outpath[] = "/tmp/tally-out-XXXXXX", errpath[] = "/tmp/tally-err-XXXXXX";
+  const char *argv[64];
+  int n = 0, status;
+  int fo = mkstemp(outpath), fe = mkstemp(errpath), in[2];
+
+  cr_assert(fo >= 0 && fe >= 0);
+  argv[n++] = TALLY_PATH;
+  for (; *args && n < 62; args++)
+    argv[n++] = *args;
+  argv[n] = NULL;
+  cr_assert_eq(pipe(in), 0);
+  pid_t pid = fork();
+  cr_assert_neq(pid, -1);
+  if (pid == 0) {
+    dup2(in[0], 0);
+    dup2(fo, 1);
+    dup2(fe, 2);
+    close(in[1]);
+    execv(TALLY_PATH, (char *const *)argv);
+    _exit(127);
+  }
+  close(in[0]);
+  if (input) {
+    size_t len = strlen(input), off = 0;
+    signal(SIGPIPE, SIG_IGN);
+    while (off < len) {
+      ssize_t w = write(in[1], input + off, len - off);
+      if (w <= 0)
+        break;
+      off += (size_t)w;
+    }
+  }
+  close(in[1]);
+  waitpid(pid, &status, 0);
+  lseek(fo, 0, SEEK_SET);
+  lseek(fe, 0, SEEK_SET);
+  char *o = slurp(fo), *e = slurp(fe);
+  close(fo);
+  close(fe);
+  unlink(outpath);
+  unlink(errpath);
+  if (out)
+    *out = o;
+  else
+    free(o);
+  if (err)
+    *err = e;
+  else
+    free(e);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void tally_test_write_file(const char *path, const char *text) {
+  FILE *f = fopen(path, "wb");
+  cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+  fputs(text, f);
+  fclose(f);
+}
+
+char *tally_test_read_file(const char *path) {
+  int fd = open(path, O_RDONLY);
+  if (fd < 0)
+    return NULL;
+  char *s = slurp(fd);
+  close(fd);
+  return s;
+}

@@ -1,0 +1,51 @@
+/* fixture.h: shared test fixtures: temporary directories, a real tallyd
+ * on an ephemeral loopback port, and runs of the real tally binary. */
+#ifndef TALLY_FIXTURE_H
+#define TALLY_FIXTURE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Makes a fresh directory under $TMPDIR (or /tmp) into buf (>= 256
+ * bytes). Aborts the test on failure. */
+void tally_test_tmpdir(char *buf, size_t n);
+
+/* Removes a directory tree (rm -rf). */
+void tally_test_rmtree(const char *path);
+
+typedef struct {
+  pid_t pid;
+  char dir[256];       /* the server's temporary data directory */
+  char address[64];    /* "127.0.0.1:PORT" */
+  char log[300];       /* the server's standard error, in dir/../ */
+  int own_dir;         /* remove dir when stopped */
+} tally_test_server;
+
+/* Starts tallyd with a fresh data directory on 127.0.0.1:0 and waits for
+ * its "listening on" line. extra: further arguments, NULL-terminated
+ * (may be NULL). The server dies with the test process. */
+void tally_test_server_start(tally_test_server *s, const char *const *extra);
+
+/* The same, on an existing data directory (kept when stopped). */
+void tally_test_server_start_in(tally_test_server *s, const char *dir,
+                                const char *const *extra);
+
+/* SIGTERM, then waits (SIGKILL after 10 s). Returns the exit status, or
+ * -1 when it had to be killed. Removes the data directory it made. */
+int tally_test_server_stop(tally_test_server *s);
+
+/* Runs the tally binary with args (NULL-terminated, without argv[0]) and
+ * input on standard input (may be NULL). Captures standard output and
+ * standard error into malloc'd strings (the caller frees them; either
+ * pointer may be NULL to discard). Returns the exit status, or -1 if it
+ * died of a signal. */
+int tally_test_run(const char *const *args, const char *input, char **out,
+                   char **err);
+
+/* Writes text to path. */
+void tally_test_write_file(const char *path, const char *text);
+
+/* A whole file read into a malloc'd string, or NULL. */
+char *tally_test_read_file(const char *path);
+
+#endif
