@@ -179,7 +179,8 @@ static Tally__Envelope *check_values(tally_request *r, uint64_t id, int unit,
     err->error->code = first;
     if (problems > 1)
       err->error->message = tally_arena_printf(
-          r->arena, "%zu values were refused; nothing was stored", problems);
+          r->arena, "%zu values were refused (the first: %s); nothing was "
+          "stored", problems, err->error->message);
     else
       err->error->message = tally_arena_printf(
           r->arena, "%s; nothing was stored", err->error->message);

@@ -82,7 +82,7 @@ static void start(tally_test_server *s, const char *const *extra) {
     char *log = tally_test_read_file(s->log);
     kill(s->pid, SIGKILL);
     waitpid(s->pid, NULL, 0);
-    cr_fatal("tallyd did not start: '%s'; its log:\n%s", line,
+    cr_assert_fail("tallyd did not start: '%s'; its log:\n%s", line,
              log ? log : "(none)");
   }
 }
