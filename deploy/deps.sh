@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages tally needs that are missing.
+#   deploy/deps.sh          what building and running needs
+#   deploy/deps.sh --test   and what the tests need
+# Runs apt-get as root, through sudo otherwise.
+set -euo pipefail
+
+packages=(cmake make gcc pkg-config protobuf-c-compiler libprotobuf-c-dev
+          libuv1-dev liblmdb-dev libjansson-dev libcsv-dev)
+if [ "${1:-}" = --test ]; then
+  packages+=(libcriterion-dev python3)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+    missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing ${missing[*]}" >&2
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null ||
+    { echo "deps: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+  sudo=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -q
+"${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,287 @@
+/* test_cli.c: the real tally binary against the real tallyd. */
+#include "fixture.h"
+#include "output.h"
+
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static tally_test_server srv;
+static char files[256]; /* a temporary folder for input files */
+
+static void setup(void) {
+  tally_test_server_start(&srv, NULL);
+  tally_test_tmpdir(files, sizeof files);
+  setenv("TALLY_SERVER", srv.address, 1);
+}
+
+static void teardown(void) {
+  tally_test_server_stop(&srv);
+  tally_test_rmtree(files);
+}
+
+TestSuite(cli, .init = setup, .fini = teardown, .timeout = 120);
+
+/* Runs tally with up to 12 arguments; returns the exit status. */
+#define RUN(out, err, ...)                                                     \
+  tally_test_run((const char *const[]){__VA_ARGS__, NULL}, NULL, out, err)
+
+static const char *file_with(const char *name, const char *text) {
+  static char path[512];
+  snprintf(path, sizeof path, "%s/%s", files, name);
+  tally_test_write_file(path, text);
+  return path;
+}
+
+static int stored(const char *unit, const char *period) {
+  char *out;
+  cr_assert_eq(RUN(&out, NULL, "values", "--unit", unit, "--period", period,
+                   "--format", "json"),
+               0);
+  json_error_t e;
+  json_t *doc = json_loads(out, 0, &e);
+  cr_assert_not_null(doc, "%s: %s", e.text, out);
+  int n = (int)json_array_size(json_object_get(doc, "values"));
+  json_decref(doc);
+  free(out);
+  return n;
+}
+
+Test(cli, help_explains_every_command) {
+  char *out;
+  cr_assert_eq(RUN(&out, NULL, "--help"), 0);
+  cr_assert(strstr(out, "commands:") && strstr(out, "submit") &&
+            strstr(out, "exit status"));
+  free(out);
+  const char *cmds[] = {"submit", "values", "report"};
+  for (int i = 0; i < 3; i++) {
+    char want[64];
+    snprintf(want, sizeof want, "usage: tally %s", cmds[i]);
+    cr_assert_eq(RUN(&out, NULL, cmds[i], "--help"), 0);
+    cr_assert(strstr(out, want), "%s --help: %s", cmds[i], out);
+    free(out);
+    cr_assert_eq(RUN(&out, NULL, "help", cmds[i]), 0);
+    cr_assert(strstr(out, want));
+    free(out);
+  }
+}
+
+Test(cli, usage_errors_exit_2) {
+  char *err;
+  cr_assert_eq(RUN(NULL, &err, "frobnicate"), 2);
+  cr_assert(strstr(err, "no command 'frobnicate'"), "%s", err);
+  free(err);
+  cr_assert_eq(RUN(NULL, &err, "submit", "--unit", "wenchang"), 2);
+  cr_assert(strstr(err, "--period is required"), "%s", err);
+  free(err);
+  cr_assert_eq(RUN(NULL, &err, "report", "--period", "2022", "--format", "xml"), 2);
+  cr_assert(strstr(err, "--format is table, json or csv"), "%s", err);
+  free(err);
+}
+
+Test(cli, submit_csv_with_bom_and_crlf_then_values) {
+  const char *f = file_with("w.csv", "\xef\xbb\xbf"
+                                     "data_element,value\r\n"
+                                     "# a comment\r\n"
+                                     "live_births,812\r\n"
+                                     "infant_deaths,2\r\n"
+                                     "maternal_deaths,\r\n");
+  char *out, *err;
+  int rc = RUN(&out, &err, "submit", "--unit", "wenchang", "--period", "2022",
+               "--file", f);
+  cr_assert_eq(rc, 0, "%s", err);
+  cr_assert(strstr(out, "wenchang 2022: 2 values stored"), "%s", out);
+  cr_assert(strstr(out, "1 row with an empty value skipped (first on line 5)"),
+            "%s", out);
+  free(out);
+  free(err);
+
+  cr_assert_eq(RUN(&out, NULL, "values", "--unit", "wenchang", "--period",
+                   "2022"),
+               0);
+  cr_assert(strstr(out, "wenchang 2022: 2 values"), "%s", out);
+  cr_assert(strstr(out, "live_births") && strstr(out, "812") &&
+            strstr(out, "活产数"), "%s", out);
+  free(out);
+}
+
+/* Each bad input: exit 1, a message that says what and where, and
+ * nothing stored. */
+static void bad(const char *unit, const char *period, const char *csv,
+                const char *says) {
+  const char *f = file_with("bad.csv", csv);
+  char *err;
+  int rc = RUN(NULL, &err, "submit", "--unit", unit, "--period", period,
+               "--file", f);
+  cr_assert_eq(rc, 1, "exit %d for %s", rc, says);
+  cr_assert(strstr(err, says), "expected '%s' in: %s", says, err);
+  free(err);
+  cr_assert_eq(stored("wenchang", "2022"), 0);
+}
+
+Test(cli, bad_input_gets_a_clear_error_and_stores_nothing) {
+  const char *good = "live_births,100\ninfant_deaths,1\n";
+  bad("nowhere", "2022", good, "unknown unit 'nowhere'");
+  bad("wenchang", "2022Q9", good, "malformed period '2022Q9'");
+  bad("wenchang", "2022", "live_births,100\nbogus_count,3\n",
+      "line 2: unknown data element 'bogus_count'");
+  bad("wenchang", "2022", "live_births,100\n\n# note\ninfant_deaths,-1\n",
+      "line 4: infant_deaths: -1 is negative");
+  bad("wenchang", "2022", "live_births,100\ninfant_deaths,abc\n",
+      "line 2: value 'abc' is not a number");
+  bad("wenchang", "2022", "live_births,100\ninfant_deaths,1.5\n",
+      "line 2: infant_deaths: 1.5 is not a whole number");
+  bad("wenchang", "2022", "", "no figures in the file");
+  bad("wenchang", "2022", "data_element,value\n# nothing yet\n",
+      "no figures in the file");
+  bad("wenchang", "2022", "live_births,100\ninfant_deaths,1\n"
+                          "under5_deaths,1,extra\n",
+      "line 3: expected 2 fields (data_element,value), found 3");
+  bad("wenchang", "2022", "live_births\n", "line 1: expected 2 fields");
+  bad("wenchang", "2022", "live_births,100\nlive_births,101\n",
+      "line 2: live_births appears twice");
+
+  char *err;
+  cr_assert_eq(RUN(NULL, &err, "submit", "--unit", "wenchang", "--period",
+                   "2022", "--file", "/nonexistent/figures.csv"),
+               1);
+  cr_assert(strstr(err, "/nonexistent/figures.csv: No such file"), "%s", err);
+  free(err);
+}
+
+Test(cli, unreachable_server_exits_3) {
+  char *err;
+  /* Port 1 on loopback: nothing listens there. */
+  int rc = RUN(NULL, &err, "--server", "127.0.0.1:1", "report", "--period",
+               "2022");
+  cr_assert_eq(rc, 3);
+  cr_assert(strstr(err, "cannot reach the server at 127.0.0.1:1"), "%s", err);
+  free(err);
+}
+
+static void submit_samples(void) {
+  static const char *const units[] = {"wenchang", "pingan", "guyunhu",
+                                      "wufengshan", "guide", "wande",
+                                      "zhangxia", "xiaoli", "mashan",
+                                      "shuangquan"};
+  for (int y = 2020; y <= 2022; y++)
+    for (int i = 0; i < 10; i++) {
+      char path[512], period[8], *err;
+      snprintf(path, sizeof path, "%s/deploy/sample/%d/%s.csv",
+               TALLY_SOURCE_DIR, y, units[i]);
+      snprintf(period, sizeof period, "%d", y);
+      int rc = RUN(NULL, &err, "submit", "--unit", units[i], "--period",
+                   period, "--file", path);
+      cr_assert_eq(rc, 0, "%s: %s", path, err);
+      free(err);
+    }
+}
+
+static json_t *indicator(json_t *report, const char *code) {
+  json_t *rows = json_object_get(report, "indicators"), *row;
+  size_t i;
+  json_array_foreach(rows, i, row) {
+    if (strcmp(json_string_value(json_object_get(row, "code")), code) == 0)
+      return row;
+  }
+  cr_assert_fail("no %s in the report", code);
+  return NULL;
+}
+
+static void expect(json_t *report, const char *code, double num, double den,
+                   double value, const char *status) {
+  json_t *row = indicator(report, code);
+  cr_assert_float_eq(json_number_value(json_object_get(row, "value")), value,
+                     1e-9, "%s value", code);
+  cr_assert_eq(json_number_value(json_object_get(row, "numerator")), num,
+               "%s numerator", code);
+  if (den > 0)
+    cr_assert_eq(json_number_value(json_object_get(row, "denominator")), den,
+                 "%s denominator", code);
+  else
+    cr_assert(json_is_null(json_object_get(row, "denominator")));
+  cr_assert_str_eq(json_string_value(json_object_get(row, "status")), status,
+                   "%s status", code);
+  cr_assert_eq(json_integer_value(json_object_get(row, "units_counted")), 10);
+}
+
+/* The sums of the bundled 2022 sample figures, added up independently
+ * (python3 over the 2022 files of deploy/sample):
+ *   live_births 4864, infant_deaths 13, under5_deaths 15,
+ *   maternal_deaths 0, physicians 1785, resident_population 611572,
+ *   hypertension_managed 38799, hypertension_standard 26313. */
+Test(cli, district_report_of_the_samples) {
+  submit_samples();
+  char *out, *err;
+  int rc = RUN(&out, &err, "report", "--period", "2022", "--format", "json");
+  cr_assert_eq(rc, 0, "%s", err);
+  json_error_t e;
+  json_t *rep = json_loads(out, 0, &e);
+  cr_assert_not_null(rep, "%s", e.text);
+  cr_assert_str_eq(json_string_value(json_object_get(rep, "unit")), "changqing");
+  cr_assert_eq(json_array_size(json_object_get(rep, "indicators")), 6);
+  expect(rep, "H02", 13, 4864, 13.0 / 4864 * 1000, "met");       /* 2.6727 <= 3.3 */
+  expect(rep, "H03", 15, 4864, 15.0 / 4864 * 1000, "met");       /* 3.0839 <= 4 */
+  expect(rep, "H04", 0, 4864, 0, "met");                         /* 0 <= 9.3 */
+  expect(rep, "H06", 1785, 611572, 1785.0 / 611572 * 1000, "not met"); /* 2.92 < 4.5 */
+  expect(rep, "H27", 26313, 38799, 26313.0 / 38799 * 100, "met"); /* 67.82 >= 65 */
+  expect(rep, "P01", 611572, 0, 61.1572, "not met");              /* < 67 (2025) */
+  json_decref(rep);
+  free(out);
+  free(err);
+
+  /* Wande alone: 2 infant deaths in 298 births = 6.71 per 1,000. */
+  rc = RUN(&out, NULL, "report", "--period", "2022", "--unit", "wande",
+           "--indicator", "H02", "--format", "json");
+  cr_assert_eq(rc, 0);
+  rep = json_loads(out, 0, &e);
+  json_t *row = indicator(rep, "H02");
+  cr_assert_float_eq(json_number_value(json_object_get(row, "value")),
+                     2.0 / 298 * 1000, 1e-9);
+  cr_assert_str_eq(json_string_value(json_object_get(row, "status")), "not met");
+  cr_assert_eq(json_array_size(json_object_get(rep, "indicators")), 1);
+  json_decref(rep);
+  free(out);
+}
+
+Test(cli, report_formats_carry_the_same_content) {
+  submit_samples();
+  char *table, *csv;
+  cr_assert_eq(RUN(&table, NULL, "report", "--period", "2022"), 0);
+  cr_assert_eq(RUN(&csv, NULL, "report", "--period", "2022", "--format",
+                   "csv"),
+               0);
+
+  /* CSV: a header and one row per indicator, 14 fields each. */
+  cr_assert(strncmp(csv, "\"code\",\"name_zh\",\"name_en\"", 26) == 0, "%s",
+            csv);
+  cr_assert(strstr(csv, "\"H02\",\"婴儿死亡率\",\"Infant mortality rate\""),
+            "%s", csv);
+  int lines = 0;
+  for (char *p = csv; (p = strchr(p, '\n')) != NULL; p++)
+    lines++;
+  cr_assert_eq(lines, 7);
+
+  /* The table: the target column starts at the same terminal column on
+   * every row, Chinese names (two columns a character) and all. */
+  setlocale(LC_CTYPE, "C.UTF-8");
+  cr_assert(strstr(table, "婴儿死亡率"));
+  size_t col = 0;
+  int rows = 0;
+  for (char *line = strtok(table, "\n"); line; line = strtok(NULL, "\n")) {
+    char *t = strstr(line, " 10/10  ");
+    if (t == NULL)
+      continue;
+    t[1] = 0;
+    size_t w = tally_display_width(line);
+    if (rows++ == 0)
+      col = w;
+    cr_assert_eq(w, col, "misaligned row: %s", line);
+  }
+  cr_assert_eq(rows, 6);
+  free(table);
+  free(csv);
+}
