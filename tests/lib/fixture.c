@@ -144,13 +144,18 @@ static char *slurp(int fd) {
 
 int tally_test_run(const char *const *args, const char *input, char **out,
                    char **err) {
+  return tally_test_exec(TALLY_PATH, args, input, out, err);
+}
+
+int tally_test_exec(const char *prog, const char *const *args,
+                    const char *input, char **out, char **err) {
   char outpath[] = "/tmp/tally-out-XXXXXX", errpath[] = "/tmp/tally-err-XXXXXX";
   const char *argv[64];
   int n = 0, status;
   int fo = mkstemp(outpath), fe = mkstemp(errpath), in[2];
 
   cr_assert(fo >= 0 && fe >= 0);
-  argv[n++] = TALLY_PATH;
+  argv[n++] = prog;
   for (; *args && n < 62; args++)
     argv[n++] = *args;
   argv[n] = NULL;
@@ -162,7 +167,7 @@ int tally_test_run(const char *const *args, const char *input, char **out,
     dup2(fo, 1);
     dup2(fe, 2);
     close(in[1]);
-    execv(TALLY_PATH, (char *const *)argv);
+    execv(prog, (char *const *)argv);
     _exit(127);
   }
   close(in[0]);

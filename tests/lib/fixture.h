@@ -42,6 +42,10 @@ int tally_test_server_stop(tally_test_server *s);
 int tally_test_run(const char *const *args, const char *input, char **out,
                    char **err);
 
+/* The same for any program (argv[0] = prog). */
+int tally_test_exec(const char *prog, const char *const *args,
+                    const char *input, char **out, char **err);
+
 /* Writes text to path. */
 void tally_test_write_file(const char *path, const char *text);
 

@@ -1,0 +1,90 @@
+/* test_tallyd.c: the tallyd binary's command line and start-up checks. */
+#include "fixture.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char dir[256];
+
+static void setup(void) { tally_test_tmpdir(dir, sizeof dir); }
+static void teardown(void) { tally_test_rmtree(dir); }
+
+TestSuite(tallyd, .init = setup, .fini = teardown, .timeout = 60);
+
+#define TALLYD(out, err, ...)                                                  \
+  tally_test_exec(TALLYD_PATH, (const char *const[]){__VA_ARGS__, NULL}, NULL, \
+                  out, err)
+
+Test(tallyd, help_and_usage) {
+  char *out, *err;
+  cr_assert_eq(TALLYD(&out, NULL, "--help"), 0);
+  cr_assert(strstr(out, "usage: tallyd --data DIR") && strstr(out, "--listen"));
+  free(out);
+  cr_assert_eq(TALLYD(NULL, &err, "--listen", "127.0.0.1:0"), 2);
+  cr_assert(strstr(err, "--data DIR is required"), "%s", err);
+  free(err);
+  cr_assert_eq(TALLYD(NULL, &err, "--data", dir, "--max-frame", "lots"), 2);
+  cr_assert(strstr(err, "--max-frame must be a whole number"), "%s", err);
+  free(err);
+}
+
+Test(tallyd, bad_listen_address) {
+  char *err, data[300];
+  snprintf(data, sizeof data, "%s/store", dir);
+  cr_assert_eq(TALLYD(NULL, &err, "--data", data, "--listen", "nowhere"), 1);
+  cr_assert(strstr(err, "--listen nowhere: expected HOST:PORT"), "%s", err);
+  free(err);
+}
+
+Test(tallyd, unusable_data_directory) {
+  char *err, file[300];
+  snprintf(file, sizeof file, "%s/a-file", dir);
+  tally_test_write_file(file, "not a directory");
+  cr_assert_eq(TALLYD(NULL, &err, "--data", file, "--listen", "127.0.0.1:0"),
+               1);
+  cr_assert(strstr(err, "cannot open the store in"), "%s", err);
+  free(err);
+}
+
+Test(tallyd, builtin_catalog_checks) {
+  char *out;
+  cr_assert_eq(TALLYD(&out, NULL, "--check-catalog"), 0);
+  cr_assert(strstr(out, "catalog changqing is valid: 11 units, 8 data "
+                        "elements, 6 indicators"),
+            "%s", out);
+  free(out);
+}
+
+/* A wrong catalog stops the server with the file, the entry and the
+ * problem. */
+Test(tallyd, wrong_catalog_stops_the_server) {
+  char path[300], data[300], *err;
+  snprintf(path, sizeof path, "%s/catalog.json", dir);
+  snprintf(data, sizeof data, "%s/store", dir);
+  char *good = tally_test_read_file(TALLY_SOURCE_DIR "/catalog/changqing.json");
+  cr_assert_not_null(good);
+  char *at = strstr(good, "\"denominator\": \"live_births\"");
+  cr_assert_not_null(at);
+  memcpy(at, "\"denominator\": \"live_birth_\"", 28);
+  tally_test_write_file(path, good);
+  free(good);
+
+  int rc = TALLYD(NULL, &err, "--data", data, "--catalog", path, "--listen",
+                  "127.0.0.1:0");
+  cr_assert_eq(rc, 1);
+  char want[600];
+  snprintf(want, sizeof want,
+           "%s: indicator H02: denominator 'live_birth_' is not a defined "
+           "data element",
+           path);
+  cr_assert(strstr(err, want), "expected '%s' in: %s", want, err);
+  free(err);
+
+  tally_test_write_file(path, "{\"format\": \"tally-catalog/1\",\n  oops}");
+  cr_assert_eq(TALLYD(NULL, &err, "--data", data, "--catalog", path), 1);
+  snprintf(want, sizeof want, "%s:2:", path);
+  cr_assert(strstr(err, want), "expected '%s' in: %s", want, err);
+  free(err);
+}
