@@ -1,0 +1,137 @@
+/* fuzz_catalog.c: the catalog loader (common/catalog.h).
+ *
+ * The input is catalog JSON. When it loads, every index between the
+ * catalog's arrays must be in range, the unit tree must reach the root
+ * from every unit, and each indicator must compute for the root without
+ * reading out of bounds, with figures set for every unit and element.
+ */
+#include "catalog.h"
+#include "indicator.h"
+#include "period.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHECK(cond)                                                           \
+  do {                                                                        \
+    if (!(cond)) {                                                            \
+      fprintf(stderr, "fuzz_catalog: %s:%d: check failed: %s\n", __FILE__,    \
+              __LINE__, #cond);                                               \
+      abort();                                                                \
+    }                                                                         \
+  } while (0)
+
+#define IN(i, n) ((i) >= 0 && (size_t)(i) < (n))
+
+static void check_catalog(const tally_catalog *cat) {
+  CHECK(cat->name != NULL);
+  CHECK(cat->n_units > 0 && cat->n_elements > 0 && cat->n_plans > 0 &&
+        cat->n_indicators > 0);
+  CHECK(IN(cat->root, cat->n_units));
+  CHECK(cat->units[cat->root].parent == -1);
+
+  for (size_t i = 0; i < cat->n_units; i++) {
+    const tally_unit *u = &cat->units[i];
+    CHECK(u->code && u->name_zh && u->name_en && u->level);
+    CHECK(tally_catalog_unit(cat, u->code) == (int)i);
+    if ((int)i == cat->root)
+      continue;
+    CHECK(IN(u->parent, cat->n_units));
+    CHECK(!cat->units[u->parent].is_leaf);
+    CHECK(tally_catalog_unit_within(cat, (int)i, cat->root));
+  }
+  CHECK(tally_catalog_leaf_count(cat, cat->root) >= 1);
+
+  for (size_t i = 0; i < cat->n_plans; i++)
+    CHECK(cat->plans[i].code && cat->plans[i].name_zh && cat->plans[i].name_en);
+
+  for (size_t i = 0; i < cat->n_elements; i++) {
+    const tally_element *e = &cat->elements[i];
+    CHECK(e->code && e->name_zh && e->name_en && e->unit);
+    CHECK(e->type == TALLY_ELEMENT_COUNT || e->type == TALLY_ELEMENT_AMOUNT);
+    CHECK(tally_catalog_element(cat, e->code) == (int)i);
+  }
+
+  for (size_t i = 0; i < cat->n_indicators; i++) {
+    const tally_indicator *in = &cat->indicators[i];
+    CHECK(in->code && in->name_zh && in->name_en && in->unit);
+    CHECK(tally_catalog_indicator(cat, in->code) == (int)i);
+    CHECK(IN(in->plan, cat->n_plans));
+    CHECK(IN(in->numerator, cat->n_elements));
+    if (in->kind == TALLY_KIND_RATIO) {
+      CHECK(IN(in->denominator, cat->n_elements));
+      CHECK(in->denominator != in->numerator);
+    } else {
+      CHECK(in->kind == TALLY_KIND_TOTAL);
+      CHECK(in->denominator == -1);
+    }
+    CHECK(isfinite(in->factor) && in->factor > 0);
+    CHECK(in->decimals >= 0 && in->decimals <= 6);
+    CHECK(in->n_targets == 0 || in->targets != NULL);
+    for (size_t t = 0; t < in->n_targets; t++) {
+      CHECK(isfinite(in->targets[t].value));
+      CHECK(t == 0 || in->targets[t].year > in->targets[t - 1].year);
+      CHECK(strcmp(tally_op_text(in->targets[t].op), "?") != 0);
+    }
+    CHECK(in->n_baselines == 0 || in->baselines != NULL);
+    for (size_t b = 0; b < in->n_baselines; b++)
+      CHECK(in->baselines[b].scope != NULL &&
+            (in->baselines[b].has_value || in->baselines[b].text != NULL));
+  }
+}
+
+/* Computes every indicator for the root, first with no figures, then
+ * with a figure for every unit and element. */
+static void compute_all(const tally_catalog *cat) {
+  tally_figures fig;
+  tally_period p = {2022, TALLY_PERIOD_YEAR, 0};
+  tally_result r;
+
+  if (tally_figures_init(&fig, cat) != 0)
+    return;
+  for (int pass = 0; pass < 2; pass++) {
+    for (size_t i = 0; i < cat->n_indicators; i++) {
+      tally_indicator_compute(cat, (int)i, &fig, cat->root, &p, &r);
+      CHECK(memchr(r.note, 0, sizeof r.note) != NULL);
+      CHECK(r.units_counted <= r.units_expected);
+      CHECK(r.units_expected == tally_catalog_leaf_count(cat, cat->root));
+      if (pass == 0)
+        CHECK(r.status == TALLY_STATUS_INSUFFICIENT_DATA && !r.has_value);
+    }
+    for (size_t u = 0; u < cat->n_units; u++)
+      for (size_t e = 0; e < cat->n_elements; e++)
+        tally_figures_set(&fig, (int)u, (int)e, (double)(u + e));
+  }
+  tally_figures_free(&fig);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  tally_catalog *cat = NULL;
+  char err[512];
+
+  /* A copy of exactly size bytes, so that a read past the end is seen. */
+  char *json = malloc(size ? size : 1);
+  if (json == NULL)
+    return 0;
+  memcpy(json, data, size);
+  memset(err, 0x55, sizeof err);
+  int rc = tally_catalog_load_buffer("fuzz.json", json, size, &cat, err,
+                                     sizeof err);
+  free(json);
+  if (rc != 0) {
+    CHECK(rc < 0);
+    CHECK(memchr(err, 0, sizeof err) != NULL);
+    CHECK(strncmp(err, "fuzz.json", 9) == 0);
+    return 0;
+  }
+  CHECK(cat != NULL);
+  check_catalog(cat);
+  /* Keep the work per input bounded: a wide catalog is checked above. */
+  if (cat->n_units * cat->n_elements <= 100000 && cat->n_units <= 2000)
+    compute_all(cat);
+  tally_catalog_free(cat);
+  return 0;
+}

@@ -1,0 +1,158 @@
+/* fuzz_frame.c: the frame reader and the envelope decoder.
+ *
+ * The input is a byte stream cut into chunks at points the input itself
+ * chooses: byte 0 says how many of the next bytes are chunk sizes, and
+ * the stream is what follows them. Every chunk is fed to one reader, as
+ * a connection would receive it; every complete frame is decoded as an
+ * Envelope and, when it decodes, encoded again. A second, obvious
+ * reading of the whole stream at once checks that the reader returns
+ * exactly the frames and errors it should, whatever the chunking.
+ */
+#include "error.h"
+#include "frame.h"
+#include "wire.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_BODY 4096
+#define MAX_CUTS 16
+
+#define CHECK(cond)                                                           \
+  do {                                                                        \
+    if (!(cond)) {                                                            \
+      fprintf(stderr, "fuzz_frame: %s:%d: check failed: %s\n", __FILE__,      \
+              __LINE__, #cond);                                               \
+      abort();                                                                \
+    }                                                                         \
+  } while (0)
+
+/* Decodes a body and, when it decodes, encodes it again. */
+static void decode(const uint8_t *body, size_t len) {
+  Tally__Envelope *env = NULL;
+  if (tally_wire_unpack(body, len, &env) != 0) {
+    CHECK(env == NULL);
+    return;
+  }
+  CHECK(env != NULL);
+  uint8_t *frame = NULL;
+  size_t frame_len = 0;
+  int rc = tally_wire_pack(env, 0, &frame, &frame_len);
+  if (rc == 0) {
+    CHECK(frame_len >= TALLY_FRAME_HEADER);
+    CHECK(tally_frame_get_len(frame) == frame_len - TALLY_FRAME_HEADER);
+    free(frame);
+  } else {
+    CHECK(rc == TALLY_EFRAME2BIG || rc == -ENOMEM);
+  }
+  tally_wire_free(env);
+}
+
+/* The expected outcome of the next frame of stream[off..len), read in
+ * one go: 1 and the body's place, 0 when the stream ends inside it, or
+ * the error the reader must give. */
+static int expect_next(const uint8_t *s, size_t len, size_t off,
+                       size_t *body_off, size_t *body_len) {
+  if (len - off < TALLY_FRAME_HEADER)
+    return 0;
+  uint32_t n = tally_frame_get_len(s + off);
+  if (n == 0)
+    return TALLY_EFRAME;
+  if (n > MAX_BODY) {
+    *body_len = n;
+    return TALLY_EFRAME2BIG;
+  }
+  if (len - off - TALLY_FRAME_HEADER < n)
+    return 0;
+  *body_off = off + TALLY_FRAME_HEADER;
+  *body_len = n;
+  return 1;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  size_t cuts[MAX_CUTS], n_cuts = 0;
+
+  if (size == 0)
+    return 0;
+  n_cuts = data[0] % (MAX_CUTS + 1);
+  if (n_cuts > size - 1)
+    n_cuts = size - 1;
+  size_t sum = 0;
+  for (size_t i = 0; i < n_cuts; i++)
+    sum += cuts[i] = data[1 + i]; /* chunk sizes 0-255; 0 feeds nothing */
+  const uint8_t *stream = data + 1 + n_cuts;
+  size_t len = size - 1 - n_cuts;
+  size_t ncycle = sum ? n_cuts : 0; /* cuts that are all 0 make no progress */
+
+  tally_frame_reader r;
+  tally_frame_reader_init(&r, MAX_BODY);
+  CHECK(r.max == MAX_BODY);
+  CHECK(!tally_frame_reader_partial(&r));
+
+  size_t off = 0;     /* stream bytes fed so far */
+  size_t expect = 0;  /* where the next expected frame starts */
+  size_t chunk = 0;   /* which cut applies next */
+  int done = 0;
+  while (!done && off < len) {
+    size_t want = ncycle ? cuts[chunk++ % ncycle] : len - off;
+    if (want > len - off)
+      want = len - off;
+    const uint8_t *p = stream + off;
+    size_t left = want;
+    do {
+      size_t used = (size_t)-1, body_len = 0;
+      uint8_t *body = NULL;
+      int rc = tally_frame_reader_feed(&r, p, left, &used, &body, &body_len);
+      CHECK(used <= left);
+      p += used;
+      left -= used;
+      off += used;
+
+      size_t e_off = 0, e_len = 0;
+      int e = expect_next(stream, len, expect, &e_off, &e_len);
+      if (rc == 0) {
+        CHECK(left == 0);
+        CHECK(body == NULL);
+        /* The expected frame must lie beyond what was fed so far. */
+        CHECK(e == 0 || (e == 1 && e_off + e_len > off) ||
+              (e < 0 && expect + TALLY_FRAME_HEADER > off));
+      } else if (rc == 1) {
+        CHECK(used > 0);
+        CHECK(body != NULL);
+        CHECK(body_len > 0 && body_len <= MAX_BODY);
+        CHECK(e == 1 && e_len == body_len && e_off + e_len == off);
+        CHECK(memcmp(body, stream + e_off, body_len) == 0);
+        CHECK(!tally_frame_reader_partial(&r));
+        decode(body, body_len);
+        free(body);
+        expect = off;
+      } else {
+        /* After an error the stream is out of step: stop reading it. */
+        CHECK(body == NULL);
+        CHECK(rc == e);
+        CHECK(off == expect + TALLY_FRAME_HEADER);
+        if (rc == TALLY_EFRAME2BIG)
+          CHECK(body_len == e_len && body_len > MAX_BODY);
+        else
+          CHECK(rc == TALLY_EFRAME);
+        done = 1;
+        break;
+      }
+    } while (left > 0);
+  }
+  if (!done) {
+    /* Everything was fed: what is left is an unfinished frame. */
+    CHECK(off == len);
+    CHECK(tally_frame_reader_partial(&r) == (expect < len));
+  }
+  tally_frame_reader_reset(&r);
+  CHECK(!tally_frame_reader_partial(&r));
+
+  /* The whole input as one body too: the decoder on its own. */
+  if (size <= TALLY_FRAME_DEFAULT_MAX)
+    decode(data, size);
+  return 0;
+}
