@@ -1,0 +1,539 @@
+/* test_catalog.c: the built-in catalog, and one test per way a catalog
+ * can be wrong. Each bad catalog is a small valid one with one fault,
+ * and each message must name the file, the entry and the problem. */
+#include "catalog.h"
+#include "error.h"
+#include "fixture.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The JSON below is written with ' for " to keep it readable; load()
+ * swaps them back. No test text needs a real apostrophe. */
+#define UNITS                                                              \
+  "[{'code':'d','name_zh':'区','name_en':'D','level':'district'},"         \
+  " {'code':'a','parent':'d','name_zh':'甲','name_en':'A','level':'town'}]"
+#define PLANS "[{'code':'p','name_zh':'规划','name_en':'P','start_year':2021}]"
+#define ELEMENT(code) \
+  "{'code':'" code "','name_zh':'数','name_en':'N','unit':'persons','type':'count'}"
+#define ELEMENTS "[" ELEMENT("n") "," ELEMENT("m") "]"
+#define INDICATOR_WITH(code, extra)                                        \
+  "{'code':'" code "','plan':'p','name_zh':'率','name_en':'R','unit':'%',"  \
+  "'direction':'up','source':'s'," extra "}"
+#define RATIO "'kind':'ratio','numerator':'n','denominator':'m'"
+#define INDICATORS "[" INDICATOR_WITH("X01", RATIO) "]"
+
+static tally_catalog *cat;
+static char err[1024];
+
+static char *doc(const char *units, const char *plans, const char *elements,
+                 const char *indicators) {
+  char *s = NULL;
+  cr_assert_neq(
+      asprintf(&s,
+               "{'format':'tally-catalog/1','name':'t','units':%s,"
+               "'plans':%s,'data_elements':%s,'indicators':%s}",
+               units ? units : UNITS, plans ? plans : PLANS,
+               elements ? elements : ELEMENTS,
+               indicators ? indicators : INDICATORS),
+      -1);
+  for (char *p = s; *p; p++)
+    if (*p == '\'')
+      *p = '"';
+  return s;
+}
+
+/* Loads text (with ' for ") as "t.json". */
+static int load_text(const char *text) {
+  char *s = strdup(text);
+  for (char *p = s; *p; p++)
+    if (*p == '\'')
+      *p = '"';
+  cat = NULL;
+  err[0] = 0;
+  int rc = tally_catalog_load_buffer("t.json", s, strlen(s), &cat, err,
+                                     sizeof err);
+  free(s);
+  return rc;
+}
+
+static int load(const char *units, const char *plans, const char *elements,
+                const char *indicators) {
+  char *s = doc(units, plans, elements, indicators);
+  int rc = load_text(s);
+  free(s);
+  return rc;
+}
+
+/* The load failed with exactly this message, and gave no catalog. */
+static void expect_error(int rc, const char *message) {
+  cr_assert_eq(rc, TALLY_ECATALOG, "rc %d, message '%s'", rc, err);
+  cr_assert_null(cat);
+  cr_assert_str_eq(err, message);
+}
+
+static void fini(void) {
+  tally_catalog_free(cat);
+  cat = NULL;
+}
+
+TestSuite(catalog, .fini = fini);
+
+Test(catalog, the_minimal_catalog_loads) {
+  cr_assert_eq(load(NULL, NULL, NULL, NULL), 0, "%s", err);
+  cr_assert_eq(cat->n_units, 2);
+  cr_assert_eq(cat->root, 0);
+  cr_assert_eq(cat->units[1].parent, 0);
+  cr_assert_eq(cat->indicators[0].numerator, 0);
+  cr_assert_eq(cat->indicators[0].denominator, 1);
+  cr_assert_eq(cat->indicators[0].factor, 1.0);
+  cr_assert_eq(cat->indicators[0].n_targets, 0);
+}
+
+Test(catalog, builtin_catalog) {
+  static const char *const leaves[] = {
+      "wenchang", "pingan", "guyunhu", "wufengshan", "guide",
+      "wande",    "zhangxia", "xiaoli", "mashan",    "shuangquan"};
+  int rc = tally_catalog_load_builtin(&cat, err, sizeof err);
+  cr_assert_eq(rc, 0, "%s", err);
+  cr_assert_str_eq(cat->name, "changqing");
+  cr_assert_eq(cat->n_units, 11);
+  cr_assert_str_eq(cat->units[cat->root].code, "changqing");
+  cr_assert_eq(cat->units[cat->root].parent, -1);
+  cr_assert_not(cat->units[cat->root].is_leaf);
+  cr_assert_eq(tally_catalog_leaf_count(cat, cat->root), 10);
+  for (size_t i = 0; i < 10; i++) {
+    int u = tally_catalog_unit(cat, leaves[i]);
+    cr_assert_geq(u, 0, "%s", leaves[i]);
+    cr_expect(cat->units[u].is_leaf, "%s", leaves[i]);
+    cr_expect_eq(cat->units[u].parent, cat->root, "%s", leaves[i]);
+    cr_expect_eq(tally_catalog_leaf_count(cat, u), 1, "%s", leaves[i]);
+  }
+  cr_assert_eq(cat->n_elements, 8);
+  cr_assert_eq(cat->n_plans, 2);
+  cr_assert_eq(cat->n_indicators, 6);
+}
+
+static const tally_indicator *indicator(const char *code) {
+  int i = tally_catalog_indicator(cat, code);
+  cr_assert_geq(i, 0, "%s", code);
+  return &cat->indicators[i];
+}
+
+static void expect_target(const tally_indicator *in, size_t i, int year,
+                          tally_op op, double value) {
+  cr_assert_gt(in->n_targets, i, "%s", in->code);
+  cr_expect_eq(in->targets[i].year, year, "%s #%zu", in->code, i);
+  cr_expect_eq(in->targets[i].op, op, "%s #%zu", in->code, i);
+  cr_expect_eq(in->targets[i].value, value, "%s #%zu", in->code, i);
+}
+
+Test(catalog, builtin_indicators_and_targets) {
+  cr_assert_eq(tally_catalog_load_builtin(&cat, err, sizeof err), 0, "%s", err);
+  const tally_indicator *h02 = indicator("H02"), *h03 = indicator("H03"),
+                        *h04 = indicator("H04"), *h06 = indicator("H06"),
+                        *h27 = indicator("H27"), *p01 = indicator("P01");
+
+  cr_assert_eq(h02->kind, TALLY_KIND_RATIO);
+  cr_assert_str_eq(cat->elements[h02->numerator].code, "infant_deaths");
+  cr_assert_str_eq(cat->elements[h02->denominator].code, "live_births");
+  cr_assert_eq(h02->factor, 1000.0);
+  cr_assert_not(h02->higher_is_better);
+  cr_assert_eq(h02->n_targets, 2);
+  expect_target(h02, 0, 2022, TALLY_OP_LE, 3.3);
+  expect_target(h02, 1, 2030, TALLY_OP_LE, 2.5);
+
+  cr_assert_eq(h03->n_targets, 2);
+  expect_target(h03, 0, 2022, TALLY_OP_LE, 4.0);
+  expect_target(h03, 1, 2030, TALLY_OP_LE, 3.0);
+
+  cr_assert_eq(h04->factor, 100000.0);
+  cr_assert_eq(h04->n_targets, 2);
+  expect_target(h04, 0, 2022, TALLY_OP_LE, 9.3);
+  expect_target(h04, 1, 2030, TALLY_OP_LE, 7.0);
+
+  cr_assert(h06->higher_is_better);
+  cr_assert_str_eq(cat->elements[h06->denominator].code,
+                   "resident_population");
+  cr_assert_eq(h06->n_targets, 2);
+  expect_target(h06, 0, 2022, TALLY_OP_GE, 4.5);
+  expect_target(h06, 1, 2030, TALLY_OP_GE, 5.6);
+  cr_assert_eq(h06->n_baselines, 3);
+  cr_assert_str_eq(h06->baselines[2].scope, "district");
+  cr_assert_eq(h06->baselines[2].year, 2020);
+  cr_assert_eq(h06->baselines[2].value, 2.69);
+
+  cr_assert_eq(h27->factor, 100.0);
+  cr_assert_eq(h27->n_targets, 2);
+  expect_target(h27, 0, 2022, TALLY_OP_GE, 65);
+  expect_target(h27, 1, 2030, TALLY_OP_GE, 70);
+
+  cr_assert_eq(p01->kind, TALLY_KIND_TOTAL);
+  cr_assert_str_eq(cat->elements[p01->numerator].code, "resident_population");
+  cr_assert_eq(p01->denominator, -1);
+  cr_assert_eq(p01->factor, 0.0001);
+  cr_assert_str_eq(cat->plans[p01->plan].code, "plan");
+  cr_assert_str_eq(p01->attribute, "expected");
+  cr_assert_eq(p01->n_targets, 1);
+  expect_target(p01, 0, 2025, TALLY_OP_GE, 67);
+}
+
+/* ---- the document as a whole ---- */
+
+Test(catalog, json_syntax_error_names_line_and_column) {
+  /* Line 3, column 11 is the x where a value should be. */
+  int rc = load_text("{\n  'format': 'tally-catalog/1',\n  'name': x\n}");
+  cr_assert_eq(rc, TALLY_ECATALOG);
+  cr_assert_null(cat);
+  cr_assert_str_eq(err, "t.json:3:11: invalid token near 'x'");
+}
+
+Test(catalog, wrong_format) {
+  expect_error(load_text("{'format':'tally-catalog/2','name':'t'}"),
+               "t.json: format: 'tally-catalog/2' is not 'tally-catalog/1'");
+}
+
+Test(catalog, unknown_top_level_key) {
+  char *s = doc(NULL, NULL, NULL, NULL);
+  /* Insert "colour" after the opening brace. */
+  char *t = NULL;
+  cr_assert_neq(asprintf(&t, "{'colour':'red',%s", s + 1), -1);
+  expect_error(load_text(t), "t.json: top level: unknown key 'colour'");
+  free(t);
+  free(s);
+}
+
+Test(catalog, missing_section) {
+  expect_error(
+      load_text("{'format':'tally-catalog/1','name':'t','units':[]}"),
+      "t.json: units: must be a non-empty array");
+}
+
+/* ---- strict unpacking: an unknown key in an entry ---- */
+
+Test(catalog, unknown_key_in_a_unit) {
+  expect_error(
+      load("[{'code':'d','name_zh':'区','name_en':'D','level':'district',"
+           "'colour':'red'}]",
+           NULL, NULL, NULL),
+      "t.json: unit d: 1 object item(s) left unpacked: colour");
+}
+
+Test(catalog, unknown_key_in_an_element) {
+  expect_error(
+      load(NULL, NULL,
+           "[{'code':'n','name_zh':'数','name_en':'N','unit':'persons',"
+           "'type':'count','reportedby':'unit'}]",
+           NULL),
+      "t.json: data element n: 1 object item(s) left unpacked: reportedby");
+}
+
+Test(catalog, unknown_key_in_an_indicator) {
+  expect_error(load(NULL, NULL, NULL,
+                    "[" INDICATOR_WITH("X01", RATIO ",'factr':100") "]"),
+               "t.json: indicator X01: 1 object item(s) left unpacked: factr");
+}
+
+Test(catalog, unknown_key_in_a_target) {
+  expect_error(
+      load(NULL, NULL, NULL,
+           "[" INDICATOR_WITH("X01", RATIO ",'targets':[{'year':2022,"
+                                           "'op':'>=','value':1,'yr':1}]") "]"),
+      "t.json: indicator X01: target #1: 1 object item(s) left unpacked: yr");
+}
+
+Test(catalog, missing_key_in_a_unit) {
+  expect_error(load("[{'code':'d','name_zh':'区','level':'district'}]", NULL,
+                    NULL, NULL),
+               "t.json: unit d: Object item not found: name_en");
+}
+
+/* ---- codes ---- */
+
+Test(catalog, duplicate_unit_code) {
+  expect_error(
+      load("[{'code':'d','name_zh':'区','name_en':'D','level':'district'},"
+           " {'code':'a','parent':'d','name_zh':'甲','name_en':'A','level':'town'},"
+           " {'code':'a','parent':'d','name_zh':'乙','name_en':'B','level':'town'}]",
+           NULL, NULL, NULL),
+      "t.json: unit a: duplicate unit code");
+}
+
+Test(catalog, duplicate_element_code) {
+  expect_error(load(NULL, NULL,
+                    "[" ELEMENT("n") "," ELEMENT("m") "," ELEMENT("n") "]",
+                    NULL),
+               "t.json: data element n: duplicate data element code");
+}
+
+Test(catalog, duplicate_indicator_code) {
+  expect_error(load(NULL, NULL, NULL,
+                    "[" INDICATOR_WITH("X01", RATIO) ","
+                    INDICATOR_WITH("X01", RATIO) "]"),
+               "t.json: indicator X01: duplicate indicator code");
+}
+
+Test(catalog, duplicate_plan_code) {
+  expect_error(load(NULL, "[" "{'code':'p','name_zh':'一','name_en':'A',"
+                    "'start_year':2021},{'code':'p','name_zh':'二',"
+                    "'name_en':'B','start_year':2021}]", NULL, NULL),
+               "t.json: plan p: duplicate plan code");
+}
+
+Test(catalog, bad_unit_code_characters) {
+  expect_error(
+      load("[{'code':'Wen-chang','name_zh':'区','name_en':'D','level':'district'}]",
+           NULL, NULL, NULL),
+      "t.json: unit Wen-chang: code must be 1-31 characters of a-z, 0-9 "
+      "and _, starting with a letter");
+}
+
+Test(catalog, unit_code_too_long) {
+  /* 32 characters: one over TALLY_CODE_MAX. */
+  expect_error(
+      load("[{'code':'abcdefghijklmnopqrstuvwxyz012345','name_zh':'区',"
+           "'name_en':'D','level':'district'}]",
+           NULL, NULL, NULL),
+      "t.json: unit abcdefghijklmnopqrstuvwxyz012345: code must be 1-31 "
+      "characters of a-z, 0-9 and _, starting with a letter");
+}
+
+Test(catalog, bad_element_code_characters) {
+  expect_error(load(NULL, NULL, "[" ELEMENT("1births") "]", NULL),
+               "t.json: data element 1births: code must be 1-31 characters "
+               "of a-z, 0-9 and _, starting with a letter");
+}
+
+Test(catalog, bad_indicator_code_characters) {
+  expect_error(load(NULL, NULL, NULL, "[" INDICATOR_WITH("h02", RATIO) "]"),
+               "t.json: indicator h02: code must start with a capital letter "
+               "and hold only letters, digits and _");
+}
+
+/* ---- the unit tree ---- */
+
+Test(catalog, unknown_parent) {
+  expect_error(
+      load("[{'code':'d','name_zh':'区','name_en':'D','level':'district'},"
+           " {'code':'a','parent':'x','name_zh':'甲','name_en':'A','level':'town'}]",
+           NULL, NULL, NULL),
+      "t.json: unit a: parent 'x' is not a unit of the catalog");
+}
+
+Test(catalog, two_roots) {
+  expect_error(
+      load("[{'code':'d','name_zh':'区','name_en':'D','level':'district'},"
+           " {'code':'e','name_zh':'区','name_en':'E','level':'district'}]",
+           NULL, NULL, NULL),
+      "t.json: unit e: has no parent, but unit d is already the root");
+}
+
+Test(catalog, no_root) {
+  expect_error(
+      load("[{'code':'a','parent':'b','name_zh':'甲','name_en':'A','level':'town'},"
+           " {'code':'b','parent':'a','name_zh':'乙','name_en':'B','level':'town'}]",
+           NULL, NULL, NULL),
+      "t.json: units: no root unit (one unit must have no parent)");
+}
+
+Test(catalog, parent_cycle) {
+  /* d is the root; a and b are each other's parent. */
+  expect_error(
+      load("[{'code':'d','name_zh':'区','name_en':'D','level':'district'},"
+           " {'code':'a','parent':'b','name_zh':'甲','name_en':'A','level':'town'},"
+           " {'code':'b','parent':'a','name_zh':'乙','name_en':'B','level':'town'}]",
+           NULL, NULL, NULL),
+      "t.json: unit a: its parents form a cycle");
+}
+
+Test(catalog, own_parent) {
+  expect_error(
+      load("[{'code':'d','name_zh':'区','name_en':'D','level':'district'},"
+           " {'code':'a','parent':'a','name_zh':'甲','name_en':'A','level':'town'}]",
+           NULL, NULL, NULL),
+      "t.json: unit a: its parents form a cycle");
+}
+
+/* ---- indicators ---- */
+
+Test(catalog, unknown_plan) {
+  expect_error(
+      load(NULL, NULL, NULL,
+           "[{'code':'X01','plan':'nope','name_zh':'率','name_en':'R',"
+           "'unit':'%','direction':'up','source':'s'," RATIO "}]"),
+      "t.json: indicator X01: plan 'nope' is not a plan of the catalog");
+}
+
+Test(catalog, unknown_kind) {
+  expect_error(load(NULL, NULL, NULL,
+                    "[" INDICATOR_WITH("X01", "'kind':'mean','element':'n'") "]"),
+               "t.json: indicator X01: kind 'mean' is not one of: ratio, total");
+}
+
+Test(catalog, ratio_without_denominator) {
+  expect_error(
+      load(NULL, NULL, NULL,
+           "[" INDICATOR_WITH("X01", "'kind':'ratio','numerator':'n'") "]"),
+      "t.json: indicator X01: kind needs a denominator");
+}
+
+Test(catalog, numerator_not_an_element) {
+  expect_error(
+      load(NULL, NULL, NULL,
+           "[" INDICATOR_WITH("X01", "'kind':'ratio','numerator':'ghost',"
+                                     "'denominator':'m'") "]"),
+      "t.json: indicator X01: numerator 'ghost' is not a defined data element");
+}
+
+Test(catalog, numerator_equals_denominator) {
+  expect_error(
+      load(NULL, NULL, NULL,
+           "[" INDICATOR_WITH("X01", "'kind':'ratio','numerator':'n',"
+                                     "'denominator':'n'") "]"),
+      "t.json: indicator X01: numerator and denominator are the same element");
+}
+
+Test(catalog, total_with_numerator) {
+  expect_error(
+      load(NULL, NULL, NULL,
+           "[" INDICATOR_WITH("X01", "'kind':'total','element':'n',"
+                                     "'numerator':'n'") "]"),
+      "t.json: indicator X01: a total has an element, not a numerator or "
+      "denominator");
+}
+
+Test(catalog, bad_direction) {
+  expect_error(
+      load(NULL, NULL, NULL,
+           "[{'code':'X01','plan':'p','name_zh':'率','name_en':'R',"
+           "'unit':'%','direction':'sideways','source':'s'," RATIO "}]"),
+      "t.json: indicator X01: direction 'sideways' is not one of: up, down");
+}
+
+Test(catalog, bad_op) {
+  expect_error(
+      load(NULL, NULL, NULL,
+           "[" INDICATOR_WITH("X01", RATIO ",'targets':[{'year':2022,"
+                                           "'op':'=>','value':1}]") "]"),
+      "t.json: indicator X01: target #1: op '=>' is not one of: >=, >, <=, <");
+}
+
+Test(catalog, target_years_not_ascending) {
+  expect_error(
+      load(NULL, NULL, NULL,
+           "[" INDICATOR_WITH("X01", RATIO ",'targets':["
+                              "{'year':2030,'op':'>=','value':2},"
+                              "{'year':2022,'op':'>=','value':1}]") "]"),
+      "t.json: indicator X01: target #2: years must ascend (2022 after 2030)");
+}
+
+Test(catalog, target_years_repeated) {
+  expect_error(
+      load(NULL, NULL, NULL,
+           "[" INDICATOR_WITH("X01", RATIO ",'targets':["
+                              "{'year':2022,'op':'>=','value':2},"
+                              "{'year':2022,'op':'>=','value':1}]") "]"),
+      "t.json: indicator X01: target #2: years must ascend (2022 after 2022)");
+}
+
+Test(catalog, zero_factor) {
+  expect_error(load(NULL, NULL, NULL,
+                    "[" INDICATOR_WITH("X01", RATIO ",'factor':0") "]"),
+               "t.json: indicator X01: factor must be a positive number");
+}
+
+Test(catalog, negative_factor) {
+  expect_error(load(NULL, NULL, NULL,
+                    "[" INDICATOR_WITH("X01", RATIO ",'factor':-1000") "]"),
+               "t.json: indicator X01: factor must be a positive number");
+}
+
+Test(catalog, baseline_with_neither_value_nor_text) {
+  expect_error(
+      load(NULL, NULL, NULL,
+           "[" INDICATOR_WITH("X01", RATIO ",'baselines':[{'scope':'city',"
+                                           "'year':2020}]") "]"),
+      "t.json: indicator X01: baseline #1: needs a value or a text");
+}
+
+Test(catalog, baseline_with_text_only_loads) {
+  cr_assert_eq(load(NULL, NULL, NULL,
+                    "[" INDICATOR_WITH("X01", RATIO ",'baselines':[{'scope':"
+                                       "'city','text':'明显降低'}]") "]"),
+               0, "%s", err);
+  cr_assert_eq(cat->indicators[0].n_baselines, 1);
+  cr_assert_not(cat->indicators[0].baselines[0].has_value);
+  cr_assert_str_eq(cat->indicators[0].baselines[0].text, "明显降低");
+}
+
+/* ---- data elements ---- */
+
+Test(catalog, bad_element_type) {
+  expect_error(
+      load(NULL, NULL,
+           "[{'code':'n','name_zh':'数','name_en':'N','unit':'%',"
+           "'type':'ratio'}]",
+           NULL),
+      "t.json: data element n: type 'ratio' is not one of: count, amount");
+}
+
+Test(catalog, bad_reported_by) {
+  expect_error(
+      load(NULL, NULL,
+           "[{'code':'n','name_zh':'数','name_en':'N','unit':'persons',"
+           "'type':'count','reported_by':'city'}]",
+           NULL),
+      "t.json: data element n: reported_by 'city' is not one of: unit, "
+      "district");
+}
+
+/* ---- files ---- */
+
+Test(catalog, load_file) {
+  char dir[256], path[300];
+  char *s = doc(NULL, NULL, NULL, NULL);
+  tally_test_tmpdir(dir, sizeof dir);
+  snprintf(path, sizeof path, "%s/good.json", dir);
+  tally_test_write_file(path, s);
+  free(s);
+
+  int rc = tally_catalog_load_file(path, &cat, err, sizeof err);
+  tally_test_rmtree(dir);
+  cr_assert_eq(rc, 0, "%s", err);
+  cr_assert_eq(cat->n_units, 2);
+  cr_assert_str_eq(cat->origin, path);
+  cr_assert_str_eq(cat->indicators[0].code, "X01");
+}
+
+Test(catalog, load_file_names_the_file_in_messages) {
+  char dir[256], path[300], want[600];
+  char *s = doc(NULL, "[{'code':'p','name_zh':'规划','name_en':'P'}]", NULL,
+                NULL);
+  tally_test_tmpdir(dir, sizeof dir);
+  snprintf(path, sizeof path, "%s/bad.json", dir);
+  tally_test_write_file(path, s);
+  free(s);
+
+  int rc = tally_catalog_load_file(path, &cat, err, sizeof err);
+  tally_test_rmtree(dir);
+  cr_assert_eq(rc, TALLY_ECATALOG);
+  cr_assert_null(cat);
+  snprintf(want, sizeof want, "%s: plan p: Object item not found: start_year",
+           path);
+  cr_assert_str_eq(err, want);
+}
+
+Test(catalog, file_not_found) {
+  char dir[256], path[300], want[600];
+  tally_test_tmpdir(dir, sizeof dir);
+  snprintf(path, sizeof path, "%s/missing.json", dir);
+  int rc = tally_catalog_load_file(path, &cat, err, sizeof err);
+  tally_test_rmtree(dir);
+  cr_assert_eq(rc, -ENOENT);
+  cr_assert_null(cat);
+  snprintf(want, sizeof want, "%s: No such file or directory", path);
+  cr_assert_str_eq(err, want);
+}
