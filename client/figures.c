@@ -17,6 +17,7 @@ struct reader {
   size_t cap;
   int line;          /* the line being fed to libcsv */
   int row_line;      /* the line the current row started on */
+  int in_row;        /* a row has started and not yet ended */
   int nfields;       /* fields of the current row so far */
   char field[2][MAX_FIELD];
   int too_long;      /* a field of the row was over MAX_FIELD */
@@ -81,15 +82,13 @@ int tally_figures_number(const char *s, double *out) {
 
 static void on_field(void *data, size_t len, void *arg) {
   struct reader *r = arg;
-  if (r->nfields == 0)
-    r->row_line = r->line;
   if (r->nfields < 2) {
-    if (len >= MAX_FIELD)
+    if (len >= MAX_FIELD) {
       r->too_long = 1;
-    else {
-      memcpy(r->field[r->nfields], data ? data : "", len);
-      r->field[r->nfields][len] = 0;
+      len = MAX_FIELD - 1; /* keep the start: it may be a comment */
     }
+    memcpy(r->field[r->nfields], data ? data : "", len);
+    r->field[r->nfields][len] = 0;
   }
   r->nfields++;
 }
@@ -121,17 +120,20 @@ static void on_row(int term, void *arg) {
   double v;
 
   r->nfields = 0;
+  r->in_row = 0;
   if (r->rc || nf == 0)
     return;
   r->rows++;
+  trim(elem);
+  if (elem[0] == '#') {
+    r->too_long = 0;
+    return; /* a comment, however long */
+  }
   if (r->too_long) {
     r->too_long = 0;
     set_error(r, line, "a field is longer than %s characters", "255");
     return;
   }
-  trim(elem);
-  if (elem[0] == '#')
-    return; /* a comment */
   if (nf == 1 && elem[0] == 0)
     return; /* a line of blanks */
   if (nf != 2) {
@@ -161,6 +163,14 @@ static void on_row(int term, void *arg) {
     snprintf(r->err, r->errlen, "%s: out of memory", r->name);
     r->rc = -ENOMEM;
   }
+}
+
+/* True when s[0..n) holds only blanks and line ends. */
+static int blank(const char *s, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+      return 0;
+  return 1;
 }
 
 /* Returns the line of the first byte that is not valid UTF-8, or 0. */
@@ -220,12 +230,19 @@ int tally_figures_parse(const char *name, const char *text, size_t len,
   if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
     return -ENOMEM;
 
-  /* Feed one line at a time, so the callbacks know the line number. */
+  /* Feed one line at a time, so the callbacks know the line number. A
+   * row starts on the first line, outside a row, that holds more than
+   * the blanks and line ends libcsv skips; a quoted field may carry it
+   * over several lines. */
   size_t off = 0;
   r.line = 1;
   while (off < len && r.rc == 0) {
     const char *nl = memchr(text + off, '\n', len - off);
     size_t n = nl ? (size_t)(nl - (text + off)) + 1 : len - off;
+    if (!r.in_row && !blank(text + off, n)) {
+      r.row_line = r.line;
+      r.in_row = 1;
+    }
     if (csv_parse(&p, text + off, n, on_field, on_row, &r) != n) {
       snprintf(err, errlen, "%s line %d: %s", name, r.line,
                csv_strerror(csv_error(&p)));
@@ -236,8 +253,8 @@ int tally_figures_parse(const char *name, const char *text, size_t len,
       r.line++;
   }
   if (r.rc == 0 && csv_fini(&p, on_field, on_row, &r) != 0) {
-    snprintf(err, errlen, "%s line %d: %s", name, r.row_line ? r.row_line : r.line,
-             csv_strerror(csv_error(&p)));
+    snprintf(err, errlen, "%s line %d: %s", name,
+             r.in_row ? r.row_line : r.line, csv_strerror(csv_error(&p)));
     r.rc = TALLY_ECSV;
   }
   csv_free(&p);
