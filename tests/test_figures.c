@@ -1,0 +1,320 @@
+/* test_figures.c: a unit's figures read from CSV text. */
+#include "error.h"
+#include "figures.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static tally_figure_list list;
+static char err[512];
+
+static int parse(const char *text) {
+  err[0] = 0;
+  return tally_figures_parse("f.csv", text, strlen(text), &list, err,
+                             sizeof err);
+}
+
+static void parse_ok(const char *text) {
+  int rc = parse(text);
+  cr_assert_eq(rc, 0, "%s", err);
+}
+
+/* The parse failed with exactly this message and left an empty list. */
+static void expect_error(const char *text, const char *message) {
+  int rc = parse(text);
+  cr_assert_eq(rc, TALLY_ECSV, "rc %d for text '%s'", rc, text);
+  cr_assert_str_eq(err, message);
+  cr_assert_eq(list.n, 0);
+  cr_assert_null(list.items);
+}
+
+static void expect_figure(size_t i, const char *element, double value,
+                          int line) {
+  cr_assert_gt(list.n, i);
+  cr_expect_str_eq(list.items[i].element, element, "figure %zu", i);
+  cr_expect_eq(list.items[i].value, value, "figure %zu", i);
+  cr_expect_eq(list.items[i].line, line, "figure %zu", i);
+}
+
+static void fini(void) { tally_figures_release(&list); }
+
+TestSuite(figures, .fini = fini);
+
+Test(figures, plain_rows) {
+  parse_ok("live_births,412\ninfant_deaths,1\nphysicians,2.5\n");
+  cr_assert_eq(list.n, 3);
+  expect_figure(0, "live_births", 412, 1);
+  expect_figure(1, "infant_deaths", 1, 2);
+  expect_figure(2, "physicians", 2.5, 3);
+  cr_assert_eq(list.blank, 0);
+  cr_assert_eq(list.first_blank, 0);
+}
+
+Test(figures, last_row_without_newline) {
+  parse_ok("live_births,412\ninfant_deaths,1");
+  cr_assert_eq(list.n, 2);
+  expect_figure(1, "infant_deaths", 1, 2);
+}
+
+Test(figures, header_row) {
+  parse_ok("data_element,value\nlive_births,412\n");
+  cr_assert_eq(list.n, 1);
+  expect_figure(0, "live_births", 412, 2);
+}
+
+Test(figures, header_in_any_case) {
+  parse_ok("Data_Element,VALUE\nlive_births,412\n");
+  cr_assert_eq(list.n, 1);
+  expect_figure(0, "live_births", 412, 2);
+}
+
+Test(figures, header_after_the_first_figure_is_an_error) {
+  expect_error("live_births,412\ndata_element,value\n",
+               "f.csv line 2: value 'value' is not a number");
+}
+
+Test(figures, byte_order_mark) {
+  parse_ok("\xef\xbb\xbf" "data_element,value\nlive_births,412\n");
+  cr_assert_eq(list.n, 1);
+  expect_figure(0, "live_births", 412, 2);
+}
+
+Test(figures, byte_order_mark_before_a_figure) {
+  parse_ok("\xef\xbb\xbflive_births,412\n");
+  expect_figure(0, "live_births", 412, 1);
+}
+
+Test(figures, crlf_line_endings) {
+  parse_ok("data_element,value\r\nlive_births,412\r\ninfant_deaths,1\r\n");
+  cr_assert_eq(list.n, 2);
+  expect_figure(0, "live_births", 412, 2);
+  expect_figure(1, "infant_deaths", 1, 3);
+}
+
+Test(figures, comments) {
+  parse_ok("# Wenchang, 2022\nlive_births,412\n#infant_deaths,1\n"
+           "  # indented, with, commas\ninfant_deaths,2\n");
+  cr_assert_eq(list.n, 2);
+  expect_figure(0, "live_births", 412, 2);
+  expect_figure(1, "infant_deaths", 2, 5);
+}
+
+Test(figures, blank_lines) {
+  parse_ok("\nlive_births,412\n\n   \n\r\ninfant_deaths,1\n\n");
+  cr_assert_eq(list.n, 2);
+  expect_figure(0, "live_births", 412, 2);
+  expect_figure(1, "infant_deaths", 1, 6);
+}
+
+Test(figures, blanks_around_fields_are_trimmed) {
+  parse_ok(" live_births , 412 \n");
+  expect_figure(0, "live_births", 412, 1);
+}
+
+Test(figures, empty_values_are_skipped_and_counted) {
+  parse_ok("data_element,value\n"
+           "live_births,412\n"
+           "infant_deaths,\n"
+           "under5_deaths,  \n"
+           "maternal_deaths,0\n"
+           "physicians,\"\"\n");
+  cr_assert_eq(list.n, 2);
+  expect_figure(0, "live_births", 412, 2);
+  expect_figure(1, "maternal_deaths", 0, 5);
+  cr_assert_eq(list.blank, 3);
+  cr_assert_eq(list.first_blank, 3);
+}
+
+Test(figures, quoted_fields) {
+  parse_ok("\"live_births\",\"412\"\n\"odd, \"\"name\"\"\",\"1.5\"\n");
+  cr_assert_eq(list.n, 2);
+  expect_figure(0, "live_births", 412, 1);
+  expect_figure(1, "odd, \"name\"", 1.5, 2);
+}
+
+Test(figures, wrong_number_of_fields) {
+  expect_error("live_births,412,1\n",
+               "f.csv line 1: expected 2 fields (data_element,value), "
+               "found 3");
+}
+
+Test(figures, one_field_only) {
+  expect_error("live_births,412\nlive_births\n",
+               "f.csv line 2: expected 2 fields (data_element,value), "
+               "found 1");
+}
+
+Test(figures, line_number_after_comments_and_blank_lines) {
+  /* Lines: 1 header, 2 comment, 3 blank, 4 figure, 5 blank, 6 the bad
+   * row. */
+  expect_error("data_element,value\n# note\n\nlive_births,412\n\n"
+               "infant_deaths,1,2\n",
+               "f.csv line 6: expected 2 fields (data_element,value), "
+               "found 3");
+}
+
+Test(figures, line_number_after_crlf_lines) {
+  expect_error("live_births,412\r\n\r\n# c\r\ninfant_deaths,1,2\r\n",
+               "f.csv line 4: expected 2 fields (data_element,value), "
+               "found 3");
+}
+
+Test(figures, line_number_after_a_quoted_field_on_two_lines) {
+  /* The first row spans lines 1 and 2; the bad row is line 3. */
+  expect_error("\"live\nbirths\",412\ninfant_deaths,1,2\n",
+               "f.csv line 3: expected 2 fields (data_element,value), "
+               "found 3");
+}
+
+Test(figures, figure_on_two_lines_is_on_its_first_line) {
+  /* A quoted element holding a line break: the row starts on line 2. */
+  expect_error("live_births,412\n\"bad\nname\",1,2\n",
+               "f.csv line 2: expected 2 fields (data_element,value), "
+               "found 3");
+}
+
+Test(figures, figure_line_of_a_row_on_two_lines) {
+  parse_ok("live_births,412\n\"two\nlines\",7\nphysicians,3\n");
+  cr_assert_eq(list.n, 3);
+  expect_figure(1, "two\nlines", 7, 2);
+  expect_figure(2, "physicians", 3, 4);
+}
+
+Test(figures, value_not_a_number) {
+  static const char *const bad[] = {"12abc", "0x10", "inf", "nan", "-inf",
+                                    "1e", "1.2.3", "--1", "abc", "12 3"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char text[64], want[128];
+    snprintf(text, sizeof text, "live_births,1\nx,%s\n", bad[i]);
+    snprintf(want, sizeof want, "f.csv line 2: value '%s' is not a number",
+             bad[i]);
+    expect_error(text, want);
+  }
+}
+
+Test(figures, value_with_a_thousands_separator) {
+  /* Unquoted, 1,000 is three fields; quoted, it is not a number. */
+  expect_error("x,1,000\n", "f.csv line 1: expected 2 fields "
+                            "(data_element,value), found 3");
+  expect_error("x,\"1,000\"\n", "f.csv line 1: value '1,000' is not a number");
+}
+
+Test(figures, empty_value_alone_is_no_figures) {
+  expect_error("x,\n", "f.csv: no figures in the file (every value is empty)");
+}
+
+Test(figures, empty_element) {
+  expect_error("live_births,1\n,5\n", "f.csv line 2: the data element is empty");
+}
+
+Test(figures, invalid_utf8) {
+  /* 长 in GBK, as a spreadsheet in a Chinese locale might save it. */
+  expect_error("live_births,1\n# \xb3\xa4\xc7\xe5\nx,2\n",
+               "f.csv line 2: not valid UTF-8 (save the file as UTF-8)");
+}
+
+Test(figures, invalid_utf8_forms) {
+  static const char *const bad[] = {
+      "\xc0\xaf",         /* overlong '/' */
+      "\xe0\x80\xaf",     /* overlong, three bytes */
+      "\xed\xa0\x80",     /* a surrogate */
+      "\xf4\x90\x80\x80", /* over U+10FFFF */
+      "\xe9\x95",         /* cut short */
+      "\xff",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char text[64];
+    snprintf(text, sizeof text, "a,1\nb,2\nc%s,3\n", bad[i]);
+    expect_error(text, "f.csv line 3: not valid UTF-8 (save the file as UTF-8)");
+  }
+}
+
+Test(figures, valid_utf8_is_accepted) {
+  parse_ok("# 长清区 2022\nlive_births,412\n");
+  expect_figure(0, "live_births", 412, 2);
+}
+
+Test(figures, unterminated_quote) {
+  expect_error("live_births,412\ninfant_deaths,\"1\n",
+               "f.csv line 2: error parsing data while strict checking "
+               "enabled");
+}
+
+Test(figures, unterminated_quote_in_the_first_field) {
+  expect_error("live_births,412\n\"infant_deaths,1\nx,2\n",
+               "f.csv line 2: error parsing data while strict checking "
+               "enabled");
+}
+
+Test(figures, stray_quote) {
+  expect_error("live_births,412\ninfant\"deaths,1\n",
+               "f.csv line 2: error parsing data while strict checking "
+               "enabled");
+}
+
+Test(figures, empty_file) {
+  expect_error("", "f.csv: no figures in the file");
+}
+
+Test(figures, only_comments_and_header) {
+  expect_error("\xef\xbb\xbf" "data_element,value\n# nothing yet\n\n",
+               "f.csv: no figures in the file");
+}
+
+static char *repeat(char c, size_t n) {
+  char *s = malloc(n + 1);
+  memset(s, c, n);
+  s[n] = 0;
+  return s;
+}
+
+Test(figures, field_of_255_characters) {
+  char *name = repeat('e', 255), text[300];
+  snprintf(text, sizeof text, "%s,1\n", name);
+  parse_ok(text);
+  cr_assert_eq(list.n, 1);
+  cr_assert_str_eq(list.items[0].element, name);
+  free(name);
+}
+
+Test(figures, field_over_255_characters) {
+  char *name = repeat('e', 256), text[300];
+  snprintf(text, sizeof text, "live_births,1\n%s,1\n", name);
+  expect_error(text, "f.csv line 2: a field is longer than 255 characters");
+  free(name);
+}
+
+Test(figures, long_comment_is_still_a_comment) {
+  char *words = repeat('w', 300), text[400];
+  snprintf(text, sizeof text, "# %s\nlive_births,1\n", words);
+  parse_ok(text);
+  expect_figure(0, "live_births", 1, 2);
+  free(words);
+}
+
+Test(figures, number_accepts) {
+  static const struct { const char *s; double v; } ok[] = {
+      {"0", 0},   {"412", 412}, {"-3", -3},     {"+4.5", 4.5}, {"1e3", 1000},
+      {"1E3", 1000}, {"2.5e-1", 0.25}, {"1e+2", 100}, {".5", 0.5},
+      {"5.", 5},  {"-.25", -0.25}, {"007", 7}};
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+    double v = -99;
+    cr_expect_eq(tally_figures_number(ok[i].s, &v), 0, "'%s'", ok[i].s);
+    cr_expect_eq(v, ok[i].v, "'%s'", ok[i].s);
+  }
+}
+
+Test(figures, number_rejects) {
+  static const char *const bad[] = {
+      "", "+", "-", ".", "+.", "e3", ".e3", "1e", "1e+", "1.2.3", "0x10",
+      "0X1A", "inf", "INF", "nan", "NaN", "infinity", "1,000", "1 000",
+      " 1", "1 ", "12abc", "1e3x", "--1", "+-1", "1e999",
+      "\xef\xbc\x91\xef\xbc\x92", /* "１２" */
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    double v = -99;
+    cr_expect_eq(tally_figures_number(bad[i], &v), -1, "'%s'", bad[i]);
+  }
+}
