@@ -18,6 +18,8 @@ const char *tally_strerror(int code) {
   case TALLY_EREMOTE: return "the server refused the request";
   case TALLY_EUSAGE: return "bad usage";
   case TALLY_ECSV: return "malformed CSV";
+  case TALLY_ECONFLICT: return "the stored report has changed since";
+  case TALLY_EIDREUSE: return "submission id already used";
   default: break;
   }
   if (code < 0 && code > TALLY_EBASE)

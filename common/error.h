@@ -22,7 +22,9 @@ enum {
   TALLY_EREMOTE = -20010,       /* the server answered with an error */
   TALLY_EUSAGE = -20011,        /* bad command-line usage */
   TALLY_ECSV = -20012,          /* malformed CSV input */
-  TALLY_ELAST = -20013
+  TALLY_ECONFLICT = -20013,     /* the stored report moved on */
+  TALLY_EIDREUSE = -20014,      /* a submission id used for other figures */
+  TALLY_ELAST = -20015
 };
 
 /* Returns a static, human-readable description of code (never NULL). */

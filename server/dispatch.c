@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -188,28 +189,47 @@ static Tally__Envelope *check_values(tally_request *r, uint64_t id, int unit,
   return err;
 }
 
+/* A code is printable ASCII of a sane length; anything else is not
+ * echoed back in messages. */
+static int printable(const char *s, size_t max) {
+  size_t n = 0;
+  for (; s[n]; n++)
+    if (n >= max || s[n] < 0x21 || s[n] > 0x7e)
+      return 0;
+  return 1;
+}
+
+static Tally__Envelope *conflict(tally_request *r, uint64_t id,
+                                 const Tally__SubmitRequest *s,
+                                 uint32_t period_key, uint64_t current);
+
 static Tally__Envelope *handle_submit(tally_request *r,
                                       const Tally__Envelope *req) {
   const Tally__SubmitRequest *s = req->submit;
   Tally__Envelope *reply = NULL;
   tally_period p;
-  tally_store_put_result res;
+  tally_store_result res;
   char ptext[TALLY_PERIOD_STRLEN];
   int unit, rc;
 
   if ((unit = want_unit(r, req->id, s->unit, &reply)) < 0 ||
       want_period(r, req->id, s->period, &p, &reply) != 0)
     return reply;
+  if (*s->submission_id && !printable(s->submission_id, TALLY_STORE_MAX_ID))
+    return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
+                                "a submission id is 1-%d printable ASCII "
+                                "characters",
+                                TALLY_STORE_MAX_ID);
   time_t now = time(NULL);
   if (tally_period_start_day(&p) > (long)(now / 86400))
     return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_PERIOD,
                                 "period %s has not begun yet", s->period);
-  if (s->n_values == 0)
+  if (s->n_values == 0 && !s->replace)
     return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
                                 "the submission holds no values");
 
   tally_store_item *items =
-      tally_arena_alloc(r->arena, s->n_values * sizeof *items);
+      tally_arena_alloc(r->arena, (s->n_values + 1) * sizeof *items);
   if (items == NULL)
     return NULL;
   if ((reply = check_values(r, req->id, unit, s, items)) != NULL) {
@@ -218,8 +238,26 @@ static Tally__Envelope *handle_submit(tally_request *r,
     return reply;
   }
 
-  rc = tally_store_put(r->store, s->unit, tally_period_key(&p), items,
-                       s->n_values, (int64_t)now, &res);
+  tally_store_submission sub = {
+      .id = s->submission_id,
+      .unit = s->unit,
+      .period_key = tally_period_key(&p),
+      .items = items,
+      .n = s->n_values,
+      .check_revision = s->check_revision,
+      .base_revision = s->base_revision,
+      .replace = s->replace,
+      .now = (int64_t)now,
+      .peer = r->peer,
+  };
+  rc = tally_store_submit(r->store, &sub, &res);
+  if (rc == TALLY_ECONFLICT)
+    return conflict(r, req->id, s, sub.period_key, res.revision);
+  if (rc == TALLY_EIDREUSE)
+    return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
+                                "submission id %s was already used for other "
+                                "figures; nothing was stored",
+                                s->submission_id);
   if (rc != 0) {
     tally_log("submit failed: unit=%s period=%s from %s: %s", s->unit,
               s->period, r->peer, tally_strerror(rc));
@@ -228,10 +266,12 @@ static Tally__Envelope *handle_submit(tally_request *r,
                                 "stored",
                                 tally_strerror(rc));
   }
-  tally_log("submit: unit=%s period=%s values=%u replaced=%u unchanged=%u "
-            "from %s",
+  tally_log("submit%s: unit=%s period=%s values=%u replaced=%u unchanged=%u "
+            "removed=%u revision=%llu id=%s from %s",
+            res.duplicate ? " (duplicate, answered from the record)" : "",
             s->unit, tally_period_format(&p, ptext), res.written, res.replaced,
-            res.unchanged, r->peer);
+            res.unchanged, res.removed, (unsigned long long)res.revision,
+            *s->submission_id ? s->submission_id : "-", r->peer);
 
   Tally__SubmitReply *ok = tally_arena_alloc(r->arena, sizeof *ok);
   if (ok == NULL || (reply = new_reply(r, req->id)) == NULL)
@@ -240,9 +280,56 @@ static Tally__Envelope *handle_submit(tally_request *r,
   ok->accepted = res.written;
   ok->replaced = res.replaced;
   ok->unchanged = res.unchanged;
+  ok->removed = res.removed;
+  ok->revision = res.revision;
+  ok->duplicate = res.duplicate;
+  ok->submission_id = s->submission_id;
   reply->body_case = TALLY__ENVELOPE__BODY_SUBMIT_REPLY;
   reply->submit_reply = ok;
   return reply;
+}
+
+struct conflict_ctx {
+  tally_request *r;
+  const Tally__SubmitRequest *s;
+  Tally__Envelope *err;
+};
+
+/* Store visitor: lists each submitted value that differs from the
+ * stored one. */
+static int list_difference(void *arg, const char *unit, const char *element,
+                           double value, int64_t updated) {
+  struct conflict_ctx *cc = arg;
+  for (size_t i = 0; i < cc->s->n_values; i++)
+    if (strcmp(cc->s->values[i]->element, element) == 0 &&
+        cc->s->values[i]->value != value)
+      add_detail(cc->r, cc->err, (uint32_t)(i + 1),
+                 "%s: stored %.15g, submitted %.15g", element, value,
+                 cc->s->values[i]->value);
+  return 0;
+}
+
+/* The reply to a submission based on a revision the report has left:
+ * both revisions, and each figure that differs. */
+static Tally__Envelope *conflict(tally_request *r, uint64_t id,
+                                 const Tally__SubmitRequest *s,
+                                 uint32_t period_key, uint64_t current) {
+  Tally__Envelope *err = tally_dispatch_error(
+      r, id, TALLY__ERROR_CODE__ERROR_CONFLICT,
+      "conflict: the report of %s for %s is at revision %llu, but the "
+      "submission is based on revision %llu; nothing was stored (see the "
+      "current figures with 'tally values')",
+      s->unit, s->period, (unsigned long long)current,
+      (unsigned long long)s->base_revision);
+  if (err == NULL)
+    return NULL;
+  struct conflict_ctx cc = {r, s, err};
+  tally_store_scan(r->store, period_key, s->unit, list_difference, &cc);
+  tally_log("submit refused: unit=%s period=%s from %s: conflict at revision "
+            "%llu, based on %llu",
+            s->unit, s->period, r->peer, (unsigned long long)current,
+            (unsigned long long)s->base_revision);
+  return err;
 }
 
 struct values_ctx {
@@ -307,6 +394,9 @@ static Tally__Envelope *handle_values(tally_request *r,
                             collect_value, &vc);
   if (rc == -1)
     return NULL;
+  if (rc == 0)
+    rc = tally_store_revision(r->store, tally_period_key(&p), q->unit,
+                              &rep->revision);
   if (rc != 0)
     return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
                                 "the store could not be read (%s)",
@@ -348,6 +438,144 @@ static Tally__Envelope *handle_report(tally_request *r,
   return reply;
 }
 
+/* protobuf-c allocations in an arena; the arena frees them all at once. */
+static void *arena_pb_alloc(void *arena, size_t n) {
+  return tally_arena_alloc(arena, n);
+}
+
+static void arena_pb_free(void *arena, void *p) {}
+
+struct history_ctx {
+  tally_arena *a;
+  Tally__HistoryReply *rep;
+  size_t cap;
+};
+
+/* Store visitor: unpacks one history entry into the reply. */
+static int collect_changeset(void *arg, const void *packed, size_t len) {
+  struct history_ctx *hc = arg;
+  Tally__HistoryReply *rep = hc->rep;
+  if (rep->n_changes == hc->cap) {
+    size_t cap = hc->cap ? hc->cap * 2 : 16;
+    Tally__ChangeSet **grown = tally_arena_alloc(hc->a, cap * sizeof *grown);
+    if (grown == NULL)
+      return -1;
+    if (rep->n_changes)
+      memcpy(grown, rep->changes, rep->n_changes * sizeof *grown);
+    rep->changes = grown;
+    hc->cap = cap;
+  }
+  /* Unpack into the arena, so the reply frees as one. */
+  ProtobufCAllocator alloc = {
+      .alloc = arena_pb_alloc, .free = arena_pb_free, .allocator_data = hc->a};
+  Tally__ChangeSet *cs = tally__change_set__unpack(&alloc, len, packed);
+  if (cs == NULL)
+    return 0; /* not ours to judge: skip an entry that does not decode */
+  rep->changes[rep->n_changes++] = cs;
+  return 0;
+}
+
+static Tally__Envelope *handle_history(tally_request *r,
+                                       const Tally__Envelope *req) {
+  const Tally__HistoryRequest *q = req->history;
+  Tally__Envelope *reply = NULL;
+  tally_period p;
+  char ptext[TALLY_PERIOD_STRLEN];
+
+  if (want_unit(r, req->id, q->unit, &reply) < 0 ||
+      want_period(r, req->id, q->period, &p, &reply) != 0)
+    return reply;
+  Tally__HistoryReply *rep = tally_arena_alloc(r->arena, sizeof *rep);
+  if (rep == NULL)
+    return NULL;
+  tally__history_reply__init(rep);
+  rep->unit = q->unit;
+  rep->period = tally_arena_strdup(r->arena, tally_period_format(&p, ptext));
+  struct history_ctx hc = {r->arena, rep, 0};
+  int rc = tally_store_history(r->store, tally_period_key(&p), q->unit,
+                               collect_changeset, &hc);
+  if (rc == -1)
+    return NULL;
+  if (rc != 0)
+    return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
+                                "the store could not be read (%s)",
+                                tally_strerror(rc));
+  if ((reply = new_reply(r, req->id)) == NULL)
+    return NULL;
+  reply->body_case = TALLY__ENVELOPE__BODY_HISTORY_REPLY;
+  reply->history_reply = rep;
+  return reply;
+}
+
+/* A backup runs in a worker thread: LMDB's copy reads one snapshot
+ * while the loop goes on serving. */
+struct backup_job {
+  tally_async async;   /* first: the job is its async */
+  tally_store *store;
+  uint64_t id;         /* the request's id */
+  char *path;
+  char peer[64];
+  int rc;
+  uint64_t bytes;
+};
+
+static void backup_run(tally_async *a) {
+  struct backup_job *j = (struct backup_job *)a;
+  j->rc = tally_store_backup(j->store, j->path, &j->bytes);
+}
+
+static Tally__Envelope *backup_finish(tally_async *a, tally_arena *arena) {
+  struct backup_job *j = (struct backup_job *)a;
+  tally_request r = {.arena = arena};
+  if (j->rc != 0) {
+    tally_log("backup to %s failed: %s (asked by %s)", j->path,
+              tally_strerror(j->rc), j->peer);
+    return tally_dispatch_error(&r, j->id, TALLY__ERROR_CODE__ERROR_STORE,
+                                "backup to %s failed: %s", j->path,
+                                tally_strerror(j->rc));
+  }
+  tally_log("backup: %s, %llu bytes (asked by %s)", j->path,
+            (unsigned long long)j->bytes, j->peer);
+  Tally__BackupReply *ok = tally_arena_alloc(arena, sizeof *ok);
+  Tally__Envelope *reply = new_reply(&r, j->id);
+  if (ok == NULL || reply == NULL)
+    return NULL;
+  tally__backup_reply__init(ok);
+  ok->path = tally_arena_strdup(arena, j->path);
+  ok->bytes = j->bytes;
+  reply->body_case = TALLY__ENVELOPE__BODY_BACKUP_REPLY;
+  reply->backup_reply = ok;
+  return ok->path ? reply : NULL;
+}
+
+static void backup_free(tally_async *a) {
+  struct backup_job *j = (struct backup_job *)a;
+  free(j->path);
+  free(j);
+}
+
+static Tally__Envelope *handle_backup(tally_request *r,
+                                      const Tally__Envelope *req) {
+  const char *path = req->backup->path;
+  if (*path != '/')
+    return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
+                                "the backup path must be absolute (a new "
+                                "directory on the server's machine)");
+  struct backup_job *j = calloc(1, sizeof *j);
+  if (j == NULL || (j->path = strdup(path)) == NULL) {
+    free(j);
+    return NULL;
+  }
+  j->async.run = backup_run;
+  j->async.finish = backup_finish;
+  j->async.free = backup_free;
+  j->store = r->store;
+  j->id = req->id;
+  snprintf(j->peer, sizeof j->peer, "%s", r->peer);
+  r->async = &j->async;
+  return NULL;
+}
+
 /* The request table: one row per request type a client may send. */
 static const struct {
   Tally__Envelope__BodyCase body;
@@ -357,6 +585,8 @@ static const struct {
     {TALLY__ENVELOPE__BODY_SUBMIT, "submit", handle_submit},
     {TALLY__ENVELOPE__BODY_VALUES, "values", handle_values},
     {TALLY__ENVELOPE__BODY_REPORT, "report", handle_report},
+    {TALLY__ENVELOPE__BODY_HISTORY, "history", handle_history},
+    {TALLY__ENVELOPE__BODY_BACKUP, "backup", handle_backup},
 };
 
 Tally__Envelope *tally_dispatch(tally_request *r, const Tally__Envelope *req) {

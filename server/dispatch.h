@@ -13,14 +13,27 @@
 #include "store.h"
 #include "tally.pb-c.h"
 
+/* Work a handler hands off to a worker thread (a backup, say) so that
+ * the loop does not wait for it. */
+typedef struct tally_async tally_async;
+struct tally_async {
+  void (*run)(tally_async *a);  /* in a worker thread */
+  /* Back on the loop: the reply, built in arena (NULL: no memory). */
+  Tally__Envelope *(*finish)(tally_async *a, tally_arena *arena);
+  void (*free)(tally_async *a);
+};
+
 typedef struct {
   const tally_catalog *cat;
   tally_store *store;
   const char *peer;    /* "127.0.0.1:5000", for the log */
   tally_arena *arena;  /* where the reply is built; freed after sending */
+  tally_async *async;  /* set by a handler that returns NULL for later */
 } tally_request;
 
-/* Returns the reply to req (never NULL unless memory ran out). */
+/* Returns the reply to req, or NULL with r->async set when the reply
+ * comes later from r->async; NULL without r->async means memory ran
+ * out. */
 Tally__Envelope *tally_dispatch(tally_request *r, const Tally__Envelope *req);
 
 /* An error reply for request id, built in r->arena (NULL on no memory). */

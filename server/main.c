@@ -27,7 +27,14 @@ static const char usage[] =
     "                        built-in Changqing catalog (catalog/changqing.json)\n"
     "      --check-catalog   load and check the catalog, print a summary, exit\n"
     "      --max-frame BYTES largest request accepted (default 1048576)\n"
-    "      --map-size MIB    LMDB map size in MiB (default 1024; grows when full)\n"
+    "      --map-size MIB    LMDB map size to start with, in MiB (default\n"
+    "                        1024); it doubles when full, up to --max-map-size\n"
+    "      --max-map-size MIB  the largest map (default: no limit); past it\n"
+    "                        writes get a clear error and reads go on\n"
+    "      --idle-timeout SECONDS  close a connection that completes no\n"
+    "                        request within this time (default 120)\n"
+    "      --max-connections N  answer connections past N with \"busy\"\n"
+    "                        (default 1000)\n"
     "  -h, --help            this help\n"
     "  -V, --version         the version\n"
     "\n"
@@ -43,6 +50,9 @@ struct options {
   int check_catalog;
   size_t max_frame;
   size_t map_size;
+  size_t max_map_size;
+  size_t idle_timeout_s;
+  size_t max_connections;
 };
 
 static int parse_size(const char *arg, const char *name, size_t min,
@@ -59,7 +69,8 @@ static int parse_size(const char *arg, const char *name, size_t min,
 }
 
 static int parse_args(int argc, char **argv, struct options *o) {
-  enum { OPT_MAX_FRAME = 256, OPT_MAP_SIZE, OPT_CHECK };
+  enum { OPT_MAX_FRAME = 256, OPT_MAP_SIZE, OPT_MAX_MAP_SIZE, OPT_CHECK,
+         OPT_IDLE, OPT_MAX_CONN };
   static const struct option longopts[] = {
       {"data", required_argument, NULL, 'd'},
       {"listen", required_argument, NULL, 'l'},
@@ -67,6 +78,9 @@ static int parse_args(int argc, char **argv, struct options *o) {
       {"check-catalog", no_argument, NULL, OPT_CHECK},
       {"max-frame", required_argument, NULL, OPT_MAX_FRAME},
       {"map-size", required_argument, NULL, OPT_MAP_SIZE},
+      {"max-map-size", required_argument, NULL, OPT_MAX_MAP_SIZE},
+      {"idle-timeout", required_argument, NULL, OPT_IDLE},
+      {"max-connections", required_argument, NULL, OPT_MAX_CONN},
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, 'V'},
       {NULL, 0, NULL, 0}};
@@ -89,6 +103,20 @@ static int parse_args(int argc, char **argv, struct options *o) {
       if (parse_size(optarg, "--map-size", 1, 1u << 20, &mib))
         return 2;
       o->map_size = mib << 20;
+      break;
+    case OPT_MAX_MAP_SIZE:
+      if (parse_size(optarg, "--max-map-size", 1, 1u << 24, &mib))
+        return 2;
+      o->max_map_size = mib << 20;
+      break;
+    case OPT_IDLE:
+      if (parse_size(optarg, "--idle-timeout", 1, 86400, &o->idle_timeout_s))
+        return 2;
+      break;
+    case OPT_MAX_CONN:
+      if (parse_size(optarg, "--max-connections", 1, 1000000,
+                     &o->max_connections))
+        return 2;
       break;
     case 'h': fputs(usage, stdout); return 1;
     case 'V': puts("tallyd " TALLY_VERSION); return 1;
@@ -152,7 +180,7 @@ int main(int argc, char **argv) {
     tally_catalog_free(cat);
     return 0;
   }
-  if ((rc = tally_store_open(o.data, o.map_size, &store)) != 0) {
+  if ((rc = tally_store_open(o.data, o.map_size, o.max_map_size, &store)) != 0) {
     fprintf(stderr, "tallyd: cannot open the store in %s: %s\n", o.data,
             tally_strerror(rc));
     goto err_after_catalog;
@@ -160,7 +188,14 @@ int main(int argc, char **argv) {
 
   signal(SIGPIPE, SIG_IGN);
   uv_loop_init(&loop);
-  tally_server_config cfg = {o.listen, o.max_frame, cat, store};
+  tally_server_config cfg = {
+      .listen = o.listen,
+      .max_frame = o.max_frame,
+      .idle_timeout_ms = (unsigned)(o.idle_timeout_s * 1000),
+      .max_connections = (unsigned)o.max_connections,
+      .cat = cat,
+      .store = store,
+  };
   if ((rc = tally_server_start(&loop, &cfg, &server, err, sizeof err)) != 0) {
     fprintf(stderr, "tallyd: %s\n", err);
     goto err_after_loop;

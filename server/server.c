@@ -5,12 +5,18 @@
  * decode the envelope, dispatch it, and queue the packed reply. The
  * reply to a submission is queued only after its transaction committed,
  * since the handler returns only then.
+ * A handler may hand slow work (a backup) to a worker thread: the
+ * connection then stops reading until the reply is sent, so replies
+ * keep the order of requests.
  * The failure modes: a zero or oversized length gets an error reply and
  * the connection is shut down (the stream is out of step); a body that
  * does not decode gets an error reply and the connection goes on; a
- * read error or EOF closes the connection, dropping a partial frame;
- * running out of memory closes the connection. Every path out goes
- * through conn_abort() or conn_shutdown().
+ * read error or EOF closes the connection, dropping a partial frame; a
+ * connection that completes no frame within the idle timeout (a silent
+ * or a trickling client) gets ERROR_TIMEOUT and is shut down; a
+ * connection over the limit gets ERROR_BUSY and is shut down; running
+ * out of memory closes the connection. Every path out goes through
+ * conn_abort() or conn_shutdown().
  */
 #include "server.h"
 
@@ -36,6 +42,8 @@ struct tally_server {
   tally_server_config cfg;
   char address[64];           /* bound address, with the real port */
   tally_conn *conns;          /* open connections, a doubly linked list */
+  unsigned n_conns;           /* connections in that list */
+  uv_timer_t sweep;           /* closes connections past their deadline */
   unsigned long next_conn_id;
   int stopping;
   int open_handles;           /* the server is freed when this reaches 0 */
@@ -49,6 +57,12 @@ struct tally_conn {
   char peer[64];
   unsigned long id;
   int closing;                /* no more reads; close after the writes */
+  uint64_t deadline;          /* loop time by which a frame must complete */
+  uv_work_t work;             /* a handler's work in a worker thread */
+  tally_async *async;         /* that work, while it runs */
+  int closed;                 /* the handle closed while work ran */
+  uint8_t *stash;             /* bytes read after that request */
+  size_t stash_len;
   uv_shutdown_t shutdown_req;
   tally_conn *prev, *next;
 };
@@ -115,13 +129,19 @@ static void conn_unlink(tally_conn *c) {
     s->conns = c->next;
   if (c->next)
     c->next->prev = c->prev;
+  s->n_conns--;
 }
 
 static void conn_closed(uv_handle_t *h) {
   tally_conn *c = h->data;
   tally_server *s = c->server;
+  if (c->async) {
+    c->closed = 1; /* freed when the work comes back */
+    return;
+  }
   tally_log("connection %lu closed: %s", c->id, c->peer);
   tally_frame_reader_reset(&c->reader);
+  free(c->stash);
   free(c);
   handle_closed((uv_handle_t *)&s->listener);
 }
@@ -188,11 +208,69 @@ static int conn_send(tally_conn *c, const Tally__Envelope *env) {
 static int conn_send_error(tally_conn *c, uint64_t id, Tally__ErrorCode code,
                            const char *msg) {
   tally_arena arena = TALLY_ARENA_INIT;
-  tally_request r = {c->server->cfg.cat, c->server->cfg.store, c->peer, &arena};
+  tally_request r = {c->server->cfg.cat, c->server->cfg.store, c->peer, &arena,
+                     NULL};
   Tally__Envelope *env = tally_dispatch_error(&r, id, code, "%s", msg);
   int rc = env ? conn_send(c, env) : -ENOMEM;
   tally_arena_free(&arena);
   return rc;
+}
+
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
+static void conn_feed(tally_conn *c, const uint8_t *p, size_t left);
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+
+static void work_run(uv_work_t *w) {
+  tally_conn *c = w->data;
+  c->async->run(c->async);
+}
+
+/* The work is done: send its reply and read on. */
+static void work_done(uv_work_t *w, int status) {
+  tally_conn *c = w->data;
+  tally_async *a = c->async;
+  tally_arena arena = TALLY_ARENA_INIT;
+  uint8_t *stash = c->stash;
+  size_t stash_len = c->stash_len;
+
+  c->async = NULL;
+  c->stash = NULL;
+  c->stash_len = 0;
+  if (c->closed) {
+    free(stash);
+    a->free(a);
+    conn_closed((uv_handle_t *)&c->tcp);
+    return;
+  }
+  Tally__Envelope *reply = a->finish(a, &arena);
+  int rc = reply ? conn_send(c, reply) : -ENOMEM;
+  tally_arena_free(&arena);
+  a->free(a);
+  if (rc != 0) {
+    free(stash);
+    conn_abort(c);
+    return;
+  }
+  c->deadline = uv_now(c->server->loop) + c->server->cfg.idle_timeout_ms;
+  conn_feed(c, stash, stash_len); /* bytes that came with the request */
+  free(stash);
+  if (!c->closing && c->async == NULL &&
+      uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0)
+    conn_abort(c);
+}
+
+/* Runs a handler's work off the loop; reading stops until it is done.
+ * Returns 0, or non-zero to abort (the work is then freed). */
+static int conn_start_work(tally_conn *c, tally_async *a) {
+  c->async = a;
+  c->work.data = c;
+  uv_read_stop((uv_stream_t *)&c->tcp);
+  if (uv_queue_work(c->server->loop, &c->work, work_run, work_done) != 0) {
+    c->async = NULL;
+    a->free(a);
+    return -ENOMEM;
+  }
+  return 0;
 }
 
 /* Handles one complete frame body. Returns non-zero to abort. */
@@ -207,9 +285,13 @@ static int conn_frame(tally_conn *c, const uint8_t *body, size_t len) {
     return conn_send_error(c, 0, TALLY__ERROR_CODE__ERROR_BAD_FRAME,
                            "the frame does not decode as a tally envelope");
   }
-  tally_request r = {c->server->cfg.cat, c->server->cfg.store, c->peer, &arena};
+  tally_request r = {c->server->cfg.cat, c->server->cfg.store, c->peer, &arena,
+                     NULL};
   Tally__Envelope *reply = tally_dispatch(&r, req);
-  rc = reply ? conn_send(c, reply) : -ENOMEM;
+  if (reply == NULL && r.async)
+    rc = conn_start_work(c, r.async);
+  else
+    rc = reply ? conn_send(c, reply) : -ENOMEM;
   tally_arena_free(&arena);
   tally_wire_free(req);
   return rc;
@@ -220,22 +302,11 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   *buf = uv_buf_init(c->server->read_buf, READ_BUF_SIZE);
 }
 
-static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
-  tally_conn *c = stream->data;
-  const uint8_t *p = (const uint8_t *)buf->base;
-  size_t left = nread > 0 ? (size_t)nread : 0;
-
-  if (nread < 0) {
-    if (nread != UV_EOF)
-      tally_log("connection %lu: read error from %s: %s", c->id, c->peer,
-                uv_strerror((int)nread));
-    else if (tally_frame_reader_partial(&c->reader))
-      tally_log("connection %lu: %s closed in the middle of a frame", c->id,
-                c->peer);
-    conn_abort(c);
-    return;
-  }
-  while (left > 0 && !c->closing) {
+/* Feeds bytes to the frame reader and handles every frame they
+ * complete. When a frame hands work to a worker thread, the bytes left
+ * are kept until the work is done. */
+static void conn_feed(tally_conn *c, const uint8_t *p, size_t left) {
+  while (left > 0 && !c->closing && c->async == NULL) {
     uint8_t *body = NULL;
     size_t used, body_len = 0;
     int rc = tally_frame_reader_feed(&c->reader, p, left, &used, &body,
@@ -243,6 +314,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
     p += used;
     left -= used;
     if (rc == 1) {
+      c->deadline = uv_now(c->server->loop) + c->server->cfg.idle_timeout_ms;
       rc = conn_frame(c, body, body_len);
       free(body);
       if (rc != 0) {
@@ -270,6 +342,50 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
       conn_abort(c);
       return;
     }
+  }
+  if (left > 0 && c->async && !c->closing) {
+    c->stash = malloc(left);
+    if (c->stash == NULL) {
+      conn_abort(c);
+      return;
+    }
+    memcpy(c->stash, p, left);
+    c->stash_len = left;
+  }
+}
+
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
+  tally_conn *c = stream->data;
+
+  if (nread < 0) {
+    if (nread != UV_EOF)
+      tally_log("connection %lu: read error from %s: %s", c->id, c->peer,
+                uv_strerror((int)nread));
+    else if (tally_frame_reader_partial(&c->reader))
+      tally_log("connection %lu: %s closed in the middle of a frame", c->id,
+                c->peer);
+    conn_abort(c);
+    return;
+  }
+  conn_feed(c, (const uint8_t *)buf->base, (size_t)nread);
+}
+
+/* Every second: closes connections that completed no frame in time. */
+static void on_sweep(uv_timer_t *t) {
+  tally_server *s = t->data;
+  uint64_t now = uv_now(s->loop);
+  for (tally_conn *c = s->conns, *next; c; c = next) {
+    next = c->next;
+    if (c->closing || c->async || now < c->deadline)
+      continue;
+    tally_log("connection %lu: no complete frame from %s in %u ms; closing",
+              c->id, c->peer, s->cfg.idle_timeout_ms);
+    if (conn_send_error(c, 0, TALLY__ERROR_CODE__ERROR_TIMEOUT,
+                        "no complete request within the idle timeout; "
+                        "closing") != 0)
+      conn_abort(c);
+    else
+      conn_shutdown(c);
   }
 }
 
@@ -305,7 +421,20 @@ static void on_connection(uv_stream_t *listener, int status) {
   if (s->conns)
     s->conns->prev = c;
   s->conns = c;
+  s->n_conns++;
+  c->deadline = uv_now(s->loop) + s->cfg.idle_timeout_ms;
   uv_tcp_nodelay(&c->tcp, 1);
+  if (s->n_conns > s->cfg.max_connections) {
+    tally_log("connection %lu refused: %s: over the limit of %u connections",
+              c->id, c->peer, s->cfg.max_connections);
+    if (conn_send_error(c, 0, TALLY__ERROR_CODE__ERROR_BUSY,
+                        "the server has too many connections; try again "
+                        "later") != 0)
+      conn_abort(c);
+    else
+      conn_shutdown(c);
+    return;
+  }
   tally_log("connection %lu opened: %s", c->id, c->peer);
   if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0)
     conn_abort(c);
@@ -336,6 +465,10 @@ int tally_server_start(uv_loop_t *loop, const tally_server_config *cfg,
   s->cfg = *cfg;
   if (s->cfg.max_frame == 0)
     s->cfg.max_frame = TALLY_FRAME_DEFAULT_MAX;
+  if (s->cfg.idle_timeout_ms == 0)
+    s->cfg.idle_timeout_ms = TALLY_SERVER_IDLE_TIMEOUT_MS;
+  if (s->cfg.max_connections == 0)
+    s->cfg.max_connections = TALLY_SERVER_MAX_CONNECTIONS;
   if ((rc = uv_tcp_init(loop, &s->listener)) != 0) {
     free(s);
     snprintf(err, errlen, "%s", uv_strerror(rc));
@@ -352,6 +485,10 @@ int tally_server_start(uv_loop_t *loop, const tally_server_config *cfg,
   }
   uv_tcp_getsockname(&s->listener, (struct sockaddr *)&ss, &len);
   format_addr(&ss, s->address, sizeof s->address);
+  uv_timer_init(loop, &s->sweep);
+  s->sweep.data = s;
+  s->open_handles++;
+  uv_timer_start(&s->sweep, on_sweep, 1000, 1000);
   *out = s;
   return 0;
 }
@@ -363,6 +500,7 @@ void tally_server_stop(tally_server *s) {
     return;
   s->stopping = 1;
   uv_close((uv_handle_t *)&s->listener, handle_closed);
+  uv_close((uv_handle_t *)&s->sweep, handle_closed);
   for (tally_conn *c = s->conns, *next; c; c = next) {
     next = c->next;
     conn_shutdown(c);

@@ -10,9 +10,14 @@
 
 typedef struct tally_server tally_server;
 
+#define TALLY_SERVER_IDLE_TIMEOUT_MS 120000
+#define TALLY_SERVER_MAX_CONNECTIONS 1000
+
 typedef struct {
   const char *listen;         /* "127.0.0.1:7300", "[::1]:7300"; port 0 = any */
   size_t max_frame;           /* largest request body accepted */
+  unsigned idle_timeout_ms;   /* a frame must complete within this; 0 = default */
+  unsigned max_connections;   /* more are answered ERROR_BUSY; 0 = default */
   const tally_catalog *cat;   /* borrowed; outlives the server */
   tally_store *store;         /* borrowed; outlives the server */
 } tally_server_config;

@@ -1,31 +1,45 @@
 /* store.c: the LMDB store.
  *
- * The happy path: tally_store_put opens a write transaction, puts every
- * value, commits; LMDB's commit writes and syncs the data pages and then
- * the meta page, so a committed transaction survives a crash and an
- * uncommitted one leaves no trace.
- * The failure modes: any put failing aborts the whole transaction (no
- * value is written); a full map is grown once and the transaction
- * retried; a store written by another format version is refused at open.
+ * The happy path: tally_store_submit opens a write transaction, checks
+ * the submission id and the revision, puts every value, records what
+ * changed and the id, and commits. LMDB's commit writes and syncs the
+ * data pages and then the meta page, so a committed transaction survives
+ * a crash and an uncommitted one leaves no trace.
+ * The failure modes: any step failing aborts the whole transaction
+ * (nothing is written); a full map is doubled, up to the limit, and the
+ * transaction retried; a store of another format version is refused at
+ * open.
  */
 #include "store.h"
 
 #include "error.h"
+#include "tally.pb-c.h"
 
 #include <errno.h>
 #include <lmdb.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define STORE_FORMAT "tally-store/1"
-#define KEY_MAX (4 + 2 * 64 + 1)
+#define CODE_MAX 64
+#define KEY_MAX (4 + CODE_MAX + 1 + CODE_MAX + 8)
+#define VALUE_SIZE 16
 
 struct tally_store {
   MDB_env *env;
-  MDB_dbi values; /* the figures, keyed as store.h says */
-  MDB_dbi meta;   /* "format" -> STORE_FORMAT */
+  MDB_dbi values;       /* the figures */
+  MDB_dbi revisions;    /* each report's revision */
+  MDB_dbi changes;      /* each report's history */
+  MDB_dbi submissions;  /* ids seen, with their first answer */
+  MDB_dbi meta;         /* "format" */
   size_t map_size;
+  size_t max_map_size;  /* 0 = no limit */
+  pthread_rwlock_t map_lock; /* held shared by backups; taken exclusive
+                                to move the map */
 };
 
 /* LMDB's codes, translated at the boundary. */
@@ -40,15 +54,18 @@ static int store_err(int rc) {
 }
 
 static void put_u32(uint8_t *p, uint32_t v) {
-  p[0] = (uint8_t)(v >> 24);
-  p[1] = (uint8_t)(v >> 16);
-  p[2] = (uint8_t)(v >> 8);
-  p[3] = (uint8_t)v;
+  for (int i = 3; i >= 0; i--, v >>= 8)
+    p[i] = (uint8_t)v;
 }
 
 static void put_u64(uint8_t *p, uint64_t v) {
   for (int i = 7; i >= 0; i--, v >>= 8)
     p[i] = (uint8_t)v;
+}
+
+static uint32_t get_u32(const uint8_t *p) {
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+         p[3];
 }
 
 static uint64_t get_u64(const uint8_t *p) {
@@ -58,45 +75,38 @@ static uint64_t get_u64(const uint8_t *p) {
   return v;
 }
 
-/* Builds period | unit | 0 | element (element may be NULL: a prefix).
- * Returns the key length, or 0 if the codes are too long. */
+/* period | unit | 0 [| element]. Returns the length, 0 if a code is too
+ * long. */
 static size_t make_key(uint8_t *key, uint32_t period, const char *unit,
                        const char *element) {
-  size_t ul = unit ? strlen(unit) : 0, el = element ? strlen(element) : 0;
-  size_t n = 4;
-
-  if (ul > 64 || el > 64)
+  size_t ul = strlen(unit), el = element ? strlen(element) : 0;
+  if (ul > CODE_MAX || el > CODE_MAX)
     return 0;
   put_u32(key, period);
-  if (unit) {
-    memcpy(key + n, unit, ul);
-    n += ul;
-    key[n++] = 0;
-  }
-  if (element) {
-    memcpy(key + n, element, el);
-    n += el;
-  }
-  return n;
+  memcpy(key + 4, unit, ul);
+  key[4 + ul] = 0;
+  if (element)
+    memcpy(key + 5 + ul, element, el);
+  return 5 + ul + el;
 }
 
-static int check_format(tally_store *s) {
+static int open_dbs(tally_store *s) {
   MDB_txn *txn;
   MDB_val k = {6, "format"}, v;
   int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
   if (rc != 0)
     return store_err(rc);
-  rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta);
-  if (rc == 0)
-    rc = mdb_dbi_open(txn, "values", MDB_CREATE, &s->values);
-  if (rc != 0)
+  if ((rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta)) != 0 ||
+      (rc = mdb_dbi_open(txn, "values", MDB_CREATE, &s->values)) != 0 ||
+      (rc = mdb_dbi_open(txn, "revisions", MDB_CREATE, &s->revisions)) != 0 ||
+      (rc = mdb_dbi_open(txn, "changes", MDB_CREATE, &s->changes)) != 0 ||
+      (rc = mdb_dbi_open(txn, "submissions", MDB_CREATE, &s->submissions)) != 0)
     goto err_after_begin;
   rc = mdb_get(txn, s->meta, &k, &v);
   if (rc == MDB_NOTFOUND) {
     v.mv_data = STORE_FORMAT;
     v.mv_size = strlen(STORE_FORMAT);
-    rc = mdb_put(txn, s->meta, &k, &v, 0);
-    if (rc != 0)
+    if ((rc = mdb_put(txn, s->meta, &k, &v, 0)) != 0)
       goto err_after_begin;
   } else if (rc != 0) {
     goto err_after_begin;
@@ -112,7 +122,8 @@ err_after_begin:
   return store_err(rc);
 }
 
-int tally_store_open(const char *dir, size_t map_size, tally_store **out) {
+int tally_store_open(const char *dir, size_t map_size, size_t max_map_size,
+                     tally_store **out) {
   tally_store *s = calloc(1, sizeof *s);
   int rc;
 
@@ -122,14 +133,22 @@ int tally_store_open(const char *dir, size_t map_size, tally_store **out) {
     rc = -errno;
     goto err_after_alloc;
   }
+  pthread_rwlock_init(&s->map_lock, NULL);
   s->map_size = map_size ? map_size : TALLY_STORE_DEFAULT_MAP;
+  s->max_map_size = max_map_size;
+  if (s->max_map_size && s->max_map_size < s->map_size)
+    s->max_map_size = s->map_size;
   if ((rc = store_err(mdb_env_create(&s->env))) != 0)
     goto err_after_alloc;
-  if ((rc = store_err(mdb_env_set_maxdbs(s->env, 4))) != 0 ||
+  if ((rc = store_err(mdb_env_set_maxdbs(s->env, 8))) != 0 ||
       (rc = store_err(mdb_env_set_mapsize(s->env, s->map_size))) != 0 ||
       (rc = store_err(mdb_env_open(s->env, dir, 0, 0600))) != 0)
     goto err_after_create;
-  if ((rc = check_format(s)) != 0)
+  /* An existing store may be larger than asked for: LMDB keeps its size. */
+  MDB_envinfo info;
+  if (mdb_env_info(s->env, &info) == 0 && info.me_mapsize > s->map_size)
+    s->map_size = info.me_mapsize;
+  if ((rc = open_dbs(s)) != 0)
     goto err_after_create;
   *out = s;
   return 0;
@@ -145,83 +164,325 @@ void tally_store_close(tally_store *s) {
   if (s == NULL)
     return;
   mdb_env_close(s->env);
+  pthread_rwlock_destroy(&s->map_lock);
   free(s);
 }
 
-/* One attempt at the whole write transaction. Returns an LMDB code. */
-static int put_txn(tally_store *s, const char *unit, uint32_t period_key,
-                   const tally_store_item *items, size_t n, int64_t now,
-                   tally_store_put_result *res) {
-  MDB_txn *txn;
-  int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+size_t tally_store_map_size(const tally_store *s) { return s->map_size; }
+
+/* The first answer to a submission id, as stored under the id. */
+#define ACK_SIZE (4 * 4 + 8)
+
+static void pack_ack(uint8_t *p, const tally_store_result *r) {
+  put_u32(p, r->written);
+  put_u32(p + 4, r->replaced);
+  put_u32(p + 8, r->unchanged);
+  put_u32(p + 12, r->removed);
+  put_u64(p + 16, r->revision);
+}
+
+static void unpack_ack(const uint8_t *p, tally_store_result *r) {
+  r->written = get_u32(p);
+  r->replaced = get_u32(p + 4);
+  r->unchanged = get_u32(p + 8);
+  r->removed = get_u32(p + 12);
+  r->revision = get_u64(p + 16);
+}
+
+/* Looks up a submission id. Returns MDB_NOTFOUND, 0 with *res filled
+ * (the id is known and was used for this report), TALLY_EIDREUSE as a
+ * positive marker, or an LMDB error. */
+#define ID_REUSED (-1)
+static int seen_id(MDB_txn *txn, tally_store *s, const uint8_t *report_key,
+                   size_t report_len, const char *id, tally_store_result *res) {
+  MDB_val k = {strlen(id), (void *)id}, v;
+  int rc = mdb_get(txn, s->submissions, &k, &v);
   if (rc != 0)
     return rc;
+  if (v.mv_size != ACK_SIZE + report_len ||
+      memcmp((uint8_t *)v.mv_data + ACK_SIZE, report_key, report_len) != 0)
+    return ID_REUSED;
+  unpack_ack(v.mv_data, res);
+  res->duplicate = 1;
+  return 0;
+}
+
+/* Appends one change to a ChangeSet under construction. */
+static int add_change(Tally__ChangeSet *cs, size_t *cap, const char *element,
+                      int had_old, double old, int has_new, double new_value) {
+  if (cs->n_changes == *cap) {
+    size_t ncap = *cap ? *cap * 2 : 16;
+    Tally__Change **grown = realloc(cs->changes, ncap * sizeof *grown);
+    if (grown == NULL)
+      return ENOMEM;
+    cs->changes = grown;
+    *cap = ncap;
+  }
+  Tally__Change *c = malloc(sizeof *c + strlen(element) + 1);
+  if (c == NULL)
+    return ENOMEM;
+  tally__change__init(c);
+  c->element = strcpy((char *)(c + 1), element);
+  c->had_old = had_old;
+  c->old_value = old;
+  c->has_new = has_new;
+  c->new_value = new_value;
+  cs->changes[cs->n_changes++] = c;
+  return 0;
+}
+
+static void free_changes(Tally__ChangeSet *cs) {
+  for (size_t i = 0; i < cs->n_changes; i++)
+    free(cs->changes[i]);
+  free(cs->changes);
+  cs->changes = NULL;
+  cs->n_changes = 0;
+}
+
+static double get_value(const MDB_val *v) {
+  uint64_t bits = get_u64(v->mv_data);
+  double d;
+  memcpy(&d, &bits, sizeof d);
+  return d;
+}
+
+/* True when element is among the submission's items. */
+static int submitted(const tally_store_submission *sub, const char *element,
+                     size_t len) {
+  for (size_t i = 0; i < sub->n; i++)
+    if (strlen(sub->items[i].element) == len &&
+        memcmp(sub->items[i].element, element, len) == 0)
+      return 1;
+  return 0;
+}
+
+/* Removes the stored elements of the report that the submission leaves
+ * out, recording each. Returns an LMDB code. */
+static int remove_others(MDB_txn *txn, tally_store *s,
+                         const tally_store_submission *sub,
+                         const uint8_t *report_key, size_t report_len,
+                         Tally__ChangeSet *cs, size_t *cap,
+                         tally_store_result *res) {
+  MDB_cursor *cur;
+  MDB_val k = {report_len, (void *)report_key}, v;
+  int rc = mdb_cursor_open(txn, s->values, &cur);
+  if (rc != 0)
+    return rc;
+  for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+       rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+    if (k.mv_size < report_len || memcmp(k.mv_data, report_key, report_len))
+      break;
+    const char *element = (const char *)k.mv_data + report_len;
+    size_t el = k.mv_size - report_len;
+    if (submitted(sub, element, el) || v.mv_size != VALUE_SIZE)
+      continue;
+    char code[CODE_MAX + 1];
+    memcpy(code, element, el < CODE_MAX ? el : CODE_MAX);
+    code[el < CODE_MAX ? el : CODE_MAX] = 0;
+    if ((rc = add_change(cs, cap, code, 1, get_value(&v), 0, 0)) != 0 ||
+        (rc = mdb_cursor_del(cur, 0)) != 0)
+      break;
+    res->removed++;
+  }
+  mdb_cursor_close(cur);
+  return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Writes the history entry of the submission. Returns an LMDB code. */
+static int record_changes(MDB_txn *txn, tally_store *s,
+                          const tally_store_submission *sub,
+                          const uint8_t *report_key, size_t report_len,
+                          Tally__ChangeSet *cs) {
+  uint8_t key[KEY_MAX];
+  MDB_val k = {report_len + 8, key}, v;
+  int rc;
+
+  memcpy(key, report_key, report_len);
+  put_u64(key + report_len, cs->revision);
+  cs->submission_id = (char *)(sub->id ? sub->id : "");
+  cs->time_unix = sub->now;
+  cs->peer = (char *)(sub->peer ? sub->peer : "");
+  v.mv_size = tally__change_set__get_packed_size(cs);
+  if ((rc = mdb_put(txn, s->changes, &k, &v, MDB_RESERVE)) != 0)
+    return rc;
+  tally__change_set__pack(cs, v.mv_data);
+  return 0;
+}
+
+/* One attempt at the whole write transaction. Returns an LMDB code,
+ * ID_REUSED, or MDB_KEYEXIST for a revision conflict. */
+static int submit_txn(tally_store *s, const tally_store_submission *sub,
+                      tally_store_result *res) {
+  uint8_t report_key[KEY_MAX];
+  size_t report_len = make_key(report_key, sub->period_key, sub->unit, NULL);
+  Tally__ChangeSet cs = TALLY__CHANGE_SET__INIT;
+  size_t cap = 0;
+  MDB_txn *txn;
+  MDB_val k, v;
+  uint64_t revision = 0;
+  int rc, has_id = sub->id && *sub->id;
 
   memset(res, 0, sizeof *res);
-  for (size_t i = 0; i < n; i++) {
-    uint8_t key[KEY_MAX], val[16];
-    MDB_val k, v, old;
-    k.mv_size = make_key(key, period_key, unit, items[i].element);
+  if (report_len == 0 || (has_id && strlen(sub->id) > TALLY_STORE_MAX_ID))
+    return EINVAL;
+  if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+    return rc;
+
+  if (has_id) {
+    rc = seen_id(txn, s, report_key, report_len, sub->id, res);
+    if (rc != MDB_NOTFOUND)
+      goto out_abort; /* 0: a duplicate, answered from the record */
+  }
+
+  k.mv_size = report_len;
+  k.mv_data = report_key;
+  rc = mdb_get(txn, s->revisions, &k, &v);
+  if (rc == 0 && v.mv_size == 8)
+    revision = get_u64(v.mv_data);
+  else if (rc != 0 && rc != MDB_NOTFOUND)
+    goto out_abort;
+  if (sub->check_revision && revision != sub->base_revision) {
+    res->revision = revision;
+    rc = MDB_KEYEXIST;
+    goto out_abort;
+  }
+
+  for (size_t i = 0; i < sub->n; i++) {
+    uint8_t key[KEY_MAX], val[VALUE_SIZE];
+    MDB_val old;
+    uint64_t bits;
+    k.mv_size = make_key(key, sub->period_key, sub->unit, sub->items[i].element);
     k.mv_data = key;
     if (k.mv_size == 0) {
       rc = EINVAL;
-      goto err_after_begin;
+      goto out_abort;
     }
-    uint64_t bits;
-    memcpy(&bits, &items[i].value, sizeof bits);
+    memcpy(&bits, &sub->items[i].value, sizeof bits);
     rc = mdb_get(txn, s->values, &k, &old);
-    if (rc == 0 && old.mv_size == 16) {
-      if (get_u64(old.mv_data) == bits) {
-        res->unchanged++;
-      } else {
-        res->replaced++;
-      }
-    } else if (rc != MDB_NOTFOUND && rc != 0) {
-      goto err_after_begin;
+    if (rc != 0 && rc != MDB_NOTFOUND)
+      goto out_abort;
+    int had_old = rc == 0 && old.mv_size == VALUE_SIZE;
+    res->written++;
+    if (had_old && get_u64(old.mv_data) == bits) {
+      res->unchanged++;
+      continue; /* keep its time: the figure did not change */
     }
+    if (had_old)
+      res->replaced++;
+    if ((rc = add_change(&cs, &cap, sub->items[i].element, had_old,
+                         had_old ? get_value(&old) : 0, 1,
+                         sub->items[i].value)) != 0)
+      goto out_abort;
     put_u64(val, bits);
-    put_u64(val + 8, (uint64_t)now);
+    put_u64(val + 8, (uint64_t)sub->now);
     v.mv_size = sizeof val;
     v.mv_data = val;
     if ((rc = mdb_put(txn, s->values, &k, &v, 0)) != 0)
-      goto err_after_begin;
-    res->written++;
+      goto out_abort;
   }
+  if (sub->replace &&
+      (rc = remove_others(txn, s, sub, report_key, report_len, &cs, &cap,
+                          res)) != 0)
+    goto out_abort;
+
+  /* A submission that changed something moves the report on. */
+  if (cs.n_changes > 0) {
+    uint8_t rev[8];
+    cs.revision = ++revision;
+    put_u64(rev, revision);
+    k.mv_size = report_len;
+    k.mv_data = report_key;
+    v.mv_size = 8;
+    v.mv_data = rev;
+    if ((rc = mdb_put(txn, s->revisions, &k, &v, 0)) != 0 ||
+        (rc = record_changes(txn, s, sub, report_key, report_len, &cs)) != 0)
+      goto out_abort;
+  }
+  res->revision = revision;
+
+  if (has_id) {
+    uint8_t ack[ACK_SIZE + KEY_MAX];
+    pack_ack(ack, res);
+    memcpy(ack + ACK_SIZE, report_key, report_len);
+    k.mv_size = strlen(sub->id);
+    k.mv_data = (void *)sub->id;
+    v.mv_size = ACK_SIZE + report_len;
+    v.mv_data = ack;
+    if ((rc = mdb_put(txn, s->submissions, &k, &v, 0)) != 0)
+      goto out_abort;
+  }
+  free_changes(&cs);
   return mdb_txn_commit(txn);
 
-err_after_begin:
+out_abort:
+  free_changes(&cs);
   mdb_txn_abort(txn);
   return rc;
 }
 
+/* Doubles the map, within the limit. Returns 0 if it grew. No
+ * transaction may be open in this process: a running backup holds one,
+ * so the map does not grow while a backup runs. */
+static int grow(tally_store *s) {
+  size_t next = s->map_size * 2;
+  int rc = -1;
+  if (s->max_map_size && next > s->max_map_size)
+    next = s->max_map_size;
+  if (next <= s->map_size || pthread_rwlock_trywrlock(&s->map_lock) != 0)
+    return -1;
+  if (mdb_env_set_mapsize(s->env, next) == 0) {
+    s->map_size = next;
+    rc = 0;
+  }
+  pthread_rwlock_unlock(&s->map_lock);
+  return rc;
+}
+
+int tally_store_submit(tally_store *s, const tally_store_submission *sub,
+                       tally_store_result *res) {
+  int rc;
+  while ((rc = submit_txn(s, sub, res)) == MDB_MAP_FULL && grow(s) == 0)
+    ; /* nothing was written: try again in the larger map */
+  if (rc == MDB_KEYEXIST)
+    return TALLY_ECONFLICT;
+  if (rc == ID_REUSED) {
+    memset(res, 0, sizeof *res);
+    return TALLY_EIDREUSE;
+  }
+  if (rc != 0) {
+    memset(res, 0, sizeof *res);
+    return store_err(rc);
+  }
+  return 0;
+}
+
 int tally_store_put(tally_store *s, const char *unit, uint32_t period_key,
                     const tally_store_item *items, size_t n, int64_t now,
-                    tally_store_put_result *res) {
-  int rc = put_txn(s, unit, period_key, items, n, now, res);
-  if (rc == MDB_MAP_FULL) {
-    /* Nothing was written. Grow the map (no transaction is open in this
-     * process, as LMDB requires) and try once more. */
-    if (mdb_env_set_mapsize(s->env, s->map_size * 2) == 0) {
-      s->map_size *= 2;
-      rc = put_txn(s, unit, period_key, items, n, now, res);
-    }
-  }
-  if (rc != 0)
-    memset(res, 0, sizeof *res);
-  return store_err(rc);
+                    tally_store_result *res) {
+  tally_store_submission sub = {0};
+  sub.unit = unit;
+  sub.period_key = period_key;
+  sub.items = items;
+  sub.n = n;
+  sub.now = now;
+  return tally_store_submit(s, &sub, res);
 }
 
 int tally_store_scan(tally_store *s, uint32_t period_key, const char *unit,
                      tally_store_visit_fn fn, void *arg) {
   uint8_t prefix[KEY_MAX];
-  size_t plen = make_key(prefix, period_key, unit, NULL);
+  size_t plen = 4;
   MDB_txn *txn;
   MDB_cursor *cur;
   MDB_val k, v;
   int rc, stop = 0;
 
-  if (plen == 0)
-    return TALLY_ESTORE;
+  if (unit) {
+    if ((plen = make_key(prefix, period_key, unit, NULL)) == 0)
+      return 0; /* no unit has so long a code */
+  } else {
+    put_u32(prefix, period_key);
+  }
   if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
     return store_err(rc);
   if ((rc = mdb_cursor_open(txn, s->values, &cur)) != 0)
@@ -234,23 +495,21 @@ int tally_store_scan(tally_store *s, uint32_t period_key, const char *unit,
     const uint8_t *key = k.mv_data;
     if (k.mv_size < plen || memcmp(key, prefix, plen) != 0)
       break;
-    /* The key is period | unit | 0 | element: split it. LMDB's data is
-     * borrowed until the transaction ends, so copy the codes out. */
+    /* Split period | unit | 0 | element. LMDB's data is borrowed until
+     * the transaction ends, so copy the codes out. */
     const uint8_t *nul = memchr(key + 4, 0, k.mv_size - 4);
-    if (nul == NULL || v.mv_size != 16)
+    if (nul == NULL || v.mv_size != VALUE_SIZE)
       continue;
-    char ucode[65], ecode[65];
+    char ucode[CODE_MAX + 1], ecode[CODE_MAX + 1];
     size_t ul = (size_t)(nul - key - 4), el = k.mv_size - 4 - ul - 1;
-    if (ul >= sizeof ucode || el >= sizeof ecode)
+    if (ul > CODE_MAX || el > CODE_MAX)
       continue;
     memcpy(ucode, key + 4, ul);
     ucode[ul] = 0;
     memcpy(ecode, nul + 1, el);
     ecode[el] = 0;
-    uint64_t bits = get_u64(v.mv_data);
-    double value;
-    memcpy(&value, &bits, sizeof value);
-    stop = fn(arg, ucode, ecode, value, (int64_t)get_u64((uint8_t *)v.mv_data + 8));
+    stop = fn(arg, ucode, ecode, get_value(&v),
+              (int64_t)get_u64((const uint8_t *)v.mv_data + 8));
     if (stop != 0)
       break;
   }
@@ -263,4 +522,75 @@ int tally_store_scan(tally_store *s, uint32_t period_key, const char *unit,
 err_after_begin:
   mdb_txn_abort(txn);
   return store_err(rc);
+}
+
+int tally_store_revision(tally_store *s, uint32_t period_key, const char *unit,
+                         uint64_t *revision) {
+  uint8_t key[KEY_MAX];
+  MDB_val k = {make_key(key, period_key, unit, NULL), key}, v;
+  MDB_txn *txn;
+  int rc;
+
+  *revision = 0;
+  if (k.mv_size == 0)
+    return 0;
+  if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
+    return store_err(rc);
+  rc = mdb_get(txn, s->revisions, &k, &v);
+  if (rc == 0 && v.mv_size == 8)
+    *revision = get_u64(v.mv_data);
+  mdb_txn_abort(txn);
+  return rc == 0 || rc == MDB_NOTFOUND ? 0 : store_err(rc);
+}
+
+int tally_store_history(tally_store *s, uint32_t period_key, const char *unit,
+                        tally_store_history_fn fn, void *arg) {
+  uint8_t prefix[KEY_MAX];
+  size_t plen = make_key(prefix, period_key, unit, NULL);
+  MDB_txn *txn;
+  MDB_cursor *cur;
+  MDB_val k, v;
+  int rc, stop = 0;
+
+  if (plen == 0)
+    return 0;
+  if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
+    return store_err(rc);
+  if ((rc = mdb_cursor_open(txn, s->changes, &cur)) != 0) {
+    mdb_txn_abort(txn);
+    return store_err(rc);
+  }
+  k.mv_size = plen;
+  k.mv_data = prefix;
+  for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+       rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+    if (k.mv_size != plen + 8 || memcmp(k.mv_data, prefix, plen) != 0)
+      break;
+    if ((stop = fn(arg, v.mv_data, v.mv_size)) != 0)
+      break;
+  }
+  mdb_cursor_close(cur);
+  mdb_txn_abort(txn);
+  if (stop != 0)
+    return stop;
+  return rc == MDB_NOTFOUND || rc == 0 ? 0 : store_err(rc);
+}
+
+int tally_store_backup(tally_store *s, const char *path, uint64_t *bytes) {
+  struct stat st;
+  char file[4096];
+  int rc;
+
+  if (mkdir(path, 0700) != 0)
+    return -errno;
+  pthread_rwlock_rdlock(&s->map_lock);
+  rc = mdb_env_copy2(s->env, path, MDB_CP_COMPACT);
+  pthread_rwlock_unlock(&s->map_lock);
+  if (rc != 0) {
+    rmdir(path);
+    return store_err(rc);
+  }
+  snprintf(file, sizeof file, "%s/data.mdb", path);
+  *bytes = stat(file, &st) == 0 ? (uint64_t)st.st_size : 0;
+  return 0;
 }

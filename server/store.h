@@ -1,12 +1,15 @@
 /* store.h: figures kept durably in LMDB.
  *
- * Key layout of the "values" database:
- *   period key (4 bytes, big-endian) | unit code | 0x00 | element code
- * so all values of one period are one range scan, and all values of one
- * unit in one period are one range scan. The value is 16 bytes: the
- * IEEE-754 bits of the figure and the Unix time it was written, both
- * big-endian. Codes are kept as text, so the store does not depend on
- * positions in the catalog.
+ * Databases:
+ *   values       period (4 bytes, big-endian) | unit | 0x00 | element
+ *                -> 8 bytes IEEE-754 figure, 8 bytes Unix time written
+ *   revisions    period | unit -> the report's revision (8 bytes)
+ *   changes      period | unit | 0x00 | revision (8 bytes) -> ChangeSet
+ *   submissions  submission id -> the first acknowledgement
+ *   meta         "format" -> "tally-store/1"
+ * All integers are big-endian. All values of one period, or of one unit
+ * in one period, are one range scan. Codes are kept as text, so the
+ * store does not depend on positions in the catalog.
  */
 #ifndef TALLY_STORE_H
 #define TALLY_STORE_H
@@ -17,11 +20,14 @@
 typedef struct tally_store tally_store;
 
 #define TALLY_STORE_DEFAULT_MAP (1024ul << 20) /* 1 GiB of address space */
+#define TALLY_STORE_MAX_ID 64                  /* longest submission id */
 
 /* Opens (creating if needed) the store in directory dir. map_size 0
- * means TALLY_STORE_DEFAULT_MAP. Returns 0 and *out, -errno, or
- * TALLY_ESTORE (a store of another format, or LMDB refused). */
-int tally_store_open(const char *dir, size_t map_size, tally_store **out);
+ * means TALLY_STORE_DEFAULT_MAP; when a write finds the map full, the
+ * map doubles up to max_map_size (0 = no limit). Returns 0 and *out,
+ * -errno, or TALLY_ESTORE (a store of another format, or LMDB refused). */
+int tally_store_open(const char *dir, size_t map_size, size_t max_map_size,
+                     tally_store **out);
 void tally_store_close(tally_store *s);
 
 typedef struct {
@@ -29,20 +35,43 @@ typedef struct {
   double value;
 } tally_store_item;
 
+/* One submission of a unit's figures for one period. */
+typedef struct {
+  const char *id;           /* submission id; NULL or "" = none */
+  const char *unit;
+  uint32_t period_key;
+  const tally_store_item *items;
+  size_t n;
+  int check_revision;       /* refuse unless the report is at base_revision */
+  uint64_t base_revision;
+  int replace;              /* remove stored elements not among items */
+  int64_t now;              /* Unix time of the write */
+  const char *peer;         /* for the history; may be NULL */
+} tally_store_submission;
+
 typedef struct {
   unsigned written;   /* values written */
   unsigned replaced;  /* of those, values that replaced a different value */
   unsigned unchanged; /* of those, values equal to what was stored */
-} tally_store_put_result;
+  unsigned removed;   /* values removed by a replace */
+  uint64_t revision;  /* the report's revision after the submission; on
+                         TALLY_ECONFLICT, its current revision */
+  int duplicate;      /* the id was seen: this is the first answer */
+} tally_store_result;
 
-/* Writes items for unit and period in one transaction: every value or
- * none. A value already stored for the same element is replaced. When
- * this returns 0 the transaction has committed (and, as LMDB syncs on
- * commit, is on disk). Returns 0, -errno, TALLY_ESTOREFULL or
- * TALLY_ESTORE. */
+/* Writes a submission in one transaction: every value or none, with its
+ * history entry and its id. When this returns 0 the transaction has
+ * committed (LMDB syncs on commit). A known id returns the first
+ * result with duplicate set and writes nothing. Returns 0, -errno,
+ * TALLY_ECONFLICT, TALLY_EIDREUSE (the id was used for another unit or
+ * period), TALLY_ESTOREFULL or TALLY_ESTORE. */
+int tally_store_submit(tally_store *s, const tally_store_submission *sub,
+                       tally_store_result *res);
+
+/* tally_store_submit without an id, revision check or replace. */
 int tally_store_put(tally_store *s, const char *unit, uint32_t period_key,
                     const tally_store_item *items, size_t n, int64_t now,
-                    tally_store_put_result *res);
+                    tally_store_result *res);
 
 /* Called for each stored value; strings are valid only during the
  * call. A non-zero return stops the scan and is returned by it. */
@@ -55,5 +84,26 @@ typedef int (*tally_store_visit_fn)(void *arg, const char *unit,
  * TALLY_ESTORE. */
 int tally_store_scan(tally_store *s, uint32_t period_key, const char *unit,
                      tally_store_visit_fn fn, void *arg);
+
+/* The revision of unit's report for period (0 = never written). */
+int tally_store_revision(tally_store *s, uint32_t period_key, const char *unit,
+                         uint64_t *revision);
+
+/* Called for each history entry, oldest first, with the packed
+ * ChangeSet (proto/tally.proto); valid only during the call. */
+typedef int (*tally_store_history_fn)(void *arg, const void *changeset,
+                                      size_t len);
+
+int tally_store_history(tally_store *s, uint32_t period_key, const char *unit,
+                        tally_store_history_fn fn, void *arg);
+
+/* Copies the store, compacted, into directory path, which must not
+ * exist yet (it is created). The copy is one consistent snapshot and
+ * other transactions go on meanwhile. Safe to call from another thread.
+ * Returns 0 and the size of the copy, or -errno / TALLY_ESTORE. */
+int tally_store_backup(tally_store *s, const char *path, uint64_t *bytes);
+
+/* The current size of the map, in bytes. */
+size_t tally_store_map_size(const tally_store *s);
 
 #endif
