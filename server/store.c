@@ -48,8 +48,8 @@ static int store_err(int rc) {
     return 0;
   if (rc == MDB_MAP_FULL)
     return TALLY_ESTOREFULL;
-  if (rc > 0 && rc < MDB_KEYEXIST)
-    return -rc; /* an errno value */
+  if (rc > 0)
+    return -rc; /* an errno value; LMDB's own codes are negative */
   return TALLY_ESTORE;
 }
 
