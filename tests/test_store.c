@@ -1,0 +1,269 @@
+/* test_store.c: figures kept in LMDB, in a temporary directory. */
+#include "error.h"
+#include "fixture.h"
+#include "period.h"
+#include "store.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <lmdb.h>
+#include <stdio.h>
+#include <string.h>
+
+static char dir[256];
+static tally_store *store;
+
+static void setup(void) {
+  tally_test_tmpdir(dir, sizeof dir);
+  cr_assert_eq(tally_store_open(dir, 0, 0, &store), 0);
+}
+
+static void teardown(void) {
+  tally_store_close(store);
+  tally_test_rmtree(dir);
+}
+
+TestSuite(store, .init = setup, .fini = teardown);
+
+static uint32_t key(const char *period) {
+  tally_period p;
+  cr_assert_eq(tally_period_parse(period, &p), 0);
+  return tally_period_key(&p);
+}
+
+/* What a scan saw, in order. */
+typedef struct {
+  int n;
+  char unit[16][80];
+  char element[16][80];
+  double value[16];
+  int64_t updated[16];
+  int stop_after; /* return 42 after this many visits; 0 = never */
+} seen;
+
+static int visit(void *arg, const char *unit, const char *element,
+                 double value, int64_t updated) {
+  seen *s = arg;
+  cr_assert_lt(s->n, 16);
+  snprintf(s->unit[s->n], sizeof s->unit[0], "%s", unit);
+  snprintf(s->element[s->n], sizeof s->element[0], "%s", element);
+  s->value[s->n] = value;
+  s->updated[s->n] = updated;
+  s->n++;
+  return s->stop_after && s->n == s->stop_after ? 42 : 0;
+}
+
+static seen scan(const char *period, const char *unit) {
+  seen s = {0};
+  cr_assert_eq(tally_store_scan(store, key(period), unit, visit, &s), 0);
+  return s;
+}
+
+static void expect_seen(const seen *s, int i, const char *unit,
+                        const char *element, double value) {
+  cr_assert_gt(s->n, i);
+  cr_expect_str_eq(s->unit[i], unit, "visit %d", i);
+  cr_expect_str_eq(s->element[i], element, "visit %d", i);
+  cr_expect_eq(s->value[i], value, "visit %d", i);
+}
+
+static tally_store_result put(const char *unit, const char *period,
+                      const tally_store_item *items, size_t n, int64_t now) {
+  tally_store_result r;
+  int rc = tally_store_put(store, unit, key(period), items, n, now, &r);
+  cr_assert_eq(rc, 0, "put: %s", tally_strerror(rc));
+  return r;
+}
+
+Test(store, empty_store_scans_nothing) {
+  seen s = scan("2022", NULL);
+  cr_assert_eq(s.n, 0);
+}
+
+Test(store, put_then_scan_by_period_and_by_unit) {
+  const tally_store_item w[] = {{"live_births", 412}, {"infant_deaths", 1}};
+  const tally_store_item p[] = {{"live_births", 300.5}};
+  tally_store_result r = put("wenchang", "2022", w, 2, 1700000000);
+  cr_assert_eq(r.written, 2);
+  cr_assert_eq(r.replaced, 0);
+  cr_assert_eq(r.unchanged, 0);
+  put("pingan", "2022", p, 1, 1700000100);
+
+  /* Key order: unit code, then element code. */
+  seen s = scan("2022", NULL);
+  cr_assert_eq(s.n, 3);
+  expect_seen(&s, 0, "pingan", "live_births", 300.5);
+  expect_seen(&s, 1, "wenchang", "infant_deaths", 1);
+  expect_seen(&s, 2, "wenchang", "live_births", 412);
+  cr_assert_eq(s.updated[0], 1700000100);
+  cr_assert_eq(s.updated[1], 1700000000);
+
+  s = scan("2022", "wenchang");
+  cr_assert_eq(s.n, 2);
+  expect_seen(&s, 0, "wenchang", "infant_deaths", 1);
+  expect_seen(&s, 1, "wenchang", "live_births", 412);
+
+  s = scan("2022", "guide");
+  cr_assert_eq(s.n, 0);
+}
+
+Test(store, second_put_replaces) {
+  const tally_store_item first[] = {{"x", 1}, {"y", 2}};
+  const tally_store_item second[] = {{"x", 1}, {"y", 3}, {"z", 4}};
+  put("a", "2022", first, 2, 1000);
+  /* x equal, y different, z new. */
+  tally_store_result r = put("a", "2022", second, 3, 2000);
+  cr_assert_eq(r.written, 3);
+  cr_assert_eq(r.replaced, 1);
+  cr_assert_eq(r.unchanged, 1);
+
+  seen s = scan("2022", "a");
+  cr_assert_eq(s.n, 3);
+  expect_seen(&s, 0, "a", "x", 1);
+  expect_seen(&s, 1, "a", "y", 3);
+  expect_seen(&s, 2, "a", "z", 4);
+  cr_assert_eq(s.updated[0], 1000); /* unchanged: it keeps its time */
+  cr_assert_eq(s.updated[1], 2000);
+  cr_assert_eq(s.updated[2], 2000);
+}
+
+Test(store, scans_do_not_leak_across_periods) {
+  const tally_store_item v1[] = {{"x", 1}}, v2[] = {{"x", 2}},
+                         v3[] = {{"x", 3}}, v4[] = {{"x", 4}};
+  put("a", "2021-12", v1, 1, 1);
+  put("a", "2022", v2, 1, 1);
+  put("a", "2022Q1", v3, 1, 1);
+  put("a", "2023", v4, 1, 1);
+
+  seen s = scan("2022", NULL);
+  cr_assert_eq(s.n, 1);
+  expect_seen(&s, 0, "a", "x", 2);
+  s = scan("2022Q1", "a");
+  cr_assert_eq(s.n, 1);
+  expect_seen(&s, 0, "a", "x", 3);
+  s = scan("2022-01", NULL);
+  cr_assert_eq(s.n, 0);
+}
+
+Test(store, scans_do_not_leak_across_units_that_share_a_prefix) {
+  const tally_store_item v1[] = {{"x", 1}}, v2[] = {{"x", 2}},
+                         v3[] = {{"x", 3}};
+  put("a", "2022", v1, 1, 1);
+  put("ab", "2022", v2, 1, 1);
+  put("abc", "2022", v3, 1, 1);
+
+  seen s = scan("2022", "a");
+  cr_assert_eq(s.n, 1);
+  expect_seen(&s, 0, "a", "x", 1);
+  s = scan("2022", "ab");
+  cr_assert_eq(s.n, 1);
+  expect_seen(&s, 0, "ab", "x", 2);
+  s = scan("2022", NULL);
+  cr_assert_eq(s.n, 3);
+  expect_seen(&s, 2, "abc", "x", 3);
+}
+
+Test(store, a_visitor_stops_the_scan) {
+  const tally_store_item v[] = {{"x", 1}, {"y", 2}, {"z", 3}};
+  put("a", "2022", v, 3, 1);
+  seen s = {0};
+  s.stop_after = 2;
+  cr_assert_eq(tally_store_scan(store, key("2022"), NULL, visit, &s), 42);
+  cr_assert_eq(s.n, 2);
+}
+
+Test(store, values_survive_close_and_reopen) {
+  const tally_store_item v[] = {{"live_births", 412}, {"infant_deaths", 0}};
+  put("wenchang", "2022", v, 2, 1700000000);
+  tally_store_close(store);
+  store = NULL;
+  cr_assert_eq(tally_store_open(dir, 0, 0, &store), 0);
+
+  seen s = scan("2022", "wenchang");
+  cr_assert_eq(s.n, 2);
+  expect_seen(&s, 0, "wenchang", "infant_deaths", 0);
+  expect_seen(&s, 1, "wenchang", "live_births", 412);
+  cr_assert_eq(s.updated[1], 1700000000);
+
+  /* The reopened store still knows what it holds. */
+  tally_store_result r = put("wenchang", "2022", v, 2, 1700000001);
+  cr_assert_eq(r.unchanged, 2);
+}
+
+/* Sets the meta "format" of the store in dir with plain LMDB calls. */
+static void set_format(const char *format) {
+  MDB_env *env;
+  MDB_txn *txn;
+  MDB_dbi meta;
+  MDB_val k = {6, "format"}, v = {strlen(format), (void *)format};
+  cr_assert_eq(mdb_env_create(&env), 0);
+  cr_assert_eq(mdb_env_set_maxdbs(env, 16), 0);
+  cr_assert_eq(mdb_env_open(env, dir, 0, 0600), 0);
+  cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+  cr_assert_eq(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+  cr_assert_eq(mdb_put(txn, meta, &k, &v, 0), 0);
+  cr_assert_eq(mdb_txn_commit(txn), 0);
+  mdb_env_close(env);
+}
+
+Test(store, a_store_of_another_format_is_refused) {
+  tally_store_close(store);
+  store = NULL;
+  set_format("tally-store/0");
+  tally_store *other = NULL;
+  cr_assert_eq(tally_store_open(dir, 0, 0, &other), TALLY_ESTORE);
+  cr_assert_null(other);
+}
+
+Test(store, a_store_of_the_same_format_opens) {
+  tally_store_close(store);
+  store = NULL;
+  set_format("tally-store/1");
+  cr_assert_eq(tally_store_open(dir, 0, 0, &store), 0);
+}
+
+Test(store, a_failing_put_writes_nothing) {
+  char long_code[66];
+  memset(long_code, 'e', 65); /* one byte over the 64 the key allows */
+  long_code[65] = 0;
+  const tally_store_item before[] = {{"x", 1}};
+  const tally_store_item bad[] = {{"x", 5}, {"y", 6}, {long_code, 7}};
+  put("a", "2022", before, 1, 1000);
+
+  tally_store_result r;
+  memset(&r, 0xff, sizeof r);
+  int rc = tally_store_put(store, "a", key("2022"), bad, 3, 2000, &r);
+  cr_assert_eq(rc, -EINVAL, "rc %d: %s", rc, tally_strerror(rc));
+  cr_assert_eq(r.written, 0);
+  cr_assert_eq(r.replaced, 0);
+  cr_assert_eq(r.unchanged, 0);
+
+  /* Neither x = 5 nor y = 6 is there: the transaction was dropped. */
+  seen s = scan("2022", NULL);
+  cr_assert_eq(s.n, 1);
+  expect_seen(&s, 0, "a", "x", 1);
+  cr_assert_eq(s.updated[0], 1000);
+}
+
+Test(store, codes_of_64_bytes_fit) {
+  char unit[65], element[65];
+  memset(unit, 'u', 64);
+  unit[64] = 0;
+  memset(element, 'e', 64);
+  element[64] = 0;
+  const tally_store_item v[] = {{element, 9}};
+  put(unit, "2022", v, 1, 1);
+  seen s = scan("2022", unit);
+  cr_assert_eq(s.n, 1);
+  expect_seen(&s, 0, unit, element, 9);
+}
+
+Test(store, open_on_a_file_gives_an_errno) {
+  char path[300];
+  snprintf(path, sizeof path, "%s/file", dir);
+  tally_test_write_file(path, "not a directory\n");
+  tally_store *other = NULL;
+  int rc = tally_store_open(path, 0, 0, &other);
+  cr_assert_eq(rc, -ENOTDIR, "rc %d: %s", rc, tally_strerror(rc));
+  cr_assert_null(other);
+}
