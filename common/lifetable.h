@@ -8,7 +8,7 @@
  * Life table (abridged): groups 0, 1-4, 5-9, 10-14, ... and an open last
  * group (80+, 85+, 90+, ...). Per group, with n its width:
  *   M = D / P
- *   q = n M / (1 + (n - a) M)          Chiang (1984), PHG (2001) eq. 3.5
+ *   q = n M / (1 + (n - a) M)          Chiang (1984); PHG (2001) ch. 3
  *   l(x+n) = l(x) (1 - q),  d = l q,   l(0) = 100000
  *   L = n l(x+n) + a d                 (a: years lived by those who die)
  *   open group: q = 1, L = l / M
@@ -32,11 +32,13 @@
  *     PAS spreadsheets take the female values instead.)
  * - TALLY_LIFETABLE_CN_TEXTBOOK: the convention of Chinese health
  *   statistics textbooks (卫生统计学, 医学统计学): q0 is the infant
- *   mortality rate, deaths under 1 / live births (not / population aged
- *   0), so births are required; L0 = l1 + a0 d0 with a0 = 0.15
- *   (parameter; textbooks pick 0.09-0.30 by the level of infant
- *   mortality); other closed groups q = 2 n M / (2 + n M) and
- *   L = n (l(x) + l(x+n)) / 2, which is the formula above with a = n/2;
+ *   mortality rate, deaths under 1 / live births, so births are
+ *   required (the textbooks' exam items mark "q0 = deaths aged 0 /
+ *   population aged 0" as wrong; we read no textbook page itself);
+ *   L0 = l1 + a0 d0 with a0 = 0.15 (a parameter; some practitioners
+ *   pick 0.09-0.30 by the level of infant mortality); other closed
+ *   groups q = 2 n M / (2 + n M) and L = n (l(x) + l(x+n)) / 2, which
+ *   is the formula above with a = n/2;
  *   open group L = l / M.
  *
  * The happy path: validate, check the population threshold, build the
