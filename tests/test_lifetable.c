@@ -167,7 +167,7 @@ Test(lifetable, coale_demeny_reproduces_phg_box_3_1) {
   cr_assert_float_eq(res.value, 72.88902, 5e-4);
 }
 
-Test(lifetable, coale_demeny_default_agrees_with_box_3_1_where_n_over_2_is_not_used) {
+Test(lifetable, coale_demeny_default_matches_box_3_1_rows_0_and_1) {
   tally_lifetable_input in = aut_input();
   tally_lifetable_params p;
   tally_lifetable_params_default(&p, TALLY_LIFETABLE_COALE_DEMENY);
