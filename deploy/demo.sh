@@ -37,6 +37,7 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 export TALLY_SERVER=$(sed -n 's/^listening on //p' "$data/tallyd.out")
+export TALLY_SPOOL="$data/spool"
 [ -n "$TALLY_SERVER" ] || { echo "demo: tallyd did not start" >&2; exit 1; }
 echo "tallyd is listening on $TALLY_SERVER (data in $data/store)"
 

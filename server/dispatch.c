@@ -7,6 +7,7 @@
 #include "period.h"
 #include "report.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -348,7 +349,7 @@ static int collect_value(void *arg, const char *unit, const char *element,
     size_t cap = vc->cap ? vc->cap * 2 : 32;
     Tally__StoredValue **grown = tally_arena_alloc(a, cap * sizeof *grown);
     if (grown == NULL)
-      return -1;
+      return -ENOMEM;
     if (rep->n_values)
       memcpy(grown, rep->values, rep->n_values * sizeof *grown);
     rep->values = grown;
@@ -356,7 +357,7 @@ static int collect_value(void *arg, const char *unit, const char *element,
   }
   Tally__StoredValue *sv = tally_arena_alloc(a, sizeof *sv);
   if (sv == NULL)
-    return -1;
+    return -ENOMEM;
   tally__stored_value__init(sv);
   sv->element = tally_arena_strdup(a, element);
   sv->value = value;
@@ -368,7 +369,7 @@ static int collect_value(void *arg, const char *unit, const char *element,
     sv->unit = vc->r->cat->elements[e].unit;
   }
   if (sv->element == NULL)
-    return -1;
+    return -ENOMEM;
   rep->values[rep->n_values++] = sv;
   return 0;
 }
@@ -392,7 +393,7 @@ static Tally__Envelope *handle_values(tally_request *r,
   struct values_ctx vc = {r, rep, 0};
   int rc = tally_store_scan(r->store, tally_period_key(&p), q->unit,
                             collect_value, &vc);
-  if (rc == -1)
+  if (rc == -ENOMEM)
     return NULL;
   if (rc == 0)
     rc = tally_store_revision(r->store, tally_period_key(&p), q->unit,
@@ -459,7 +460,7 @@ static int collect_changeset(void *arg, const void *packed, size_t len) {
     size_t cap = hc->cap ? hc->cap * 2 : 16;
     Tally__ChangeSet **grown = tally_arena_alloc(hc->a, cap * sizeof *grown);
     if (grown == NULL)
-      return -1;
+      return -ENOMEM;
     if (rep->n_changes)
       memcpy(grown, rep->changes, rep->n_changes * sizeof *grown);
     rep->changes = grown;
@@ -494,7 +495,7 @@ static Tally__Envelope *handle_history(tally_request *r,
   struct history_ctx hc = {r->arena, rep, 0};
   int rc = tally_store_history(r->store, tally_period_key(&p), q->unit,
                                collect_changeset, &hc);
-  if (rc == -1)
+  if (rc == -ENOMEM)
     return NULL;
   if (rc != 0)
     return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,

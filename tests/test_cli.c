@@ -16,6 +16,9 @@ static void setup(void) {
   tally_test_server_start(&srv, NULL);
   tally_test_tmpdir(files, sizeof files);
   setenv("TALLY_SERVER", srv.address, 1);
+  char spool[300];
+  snprintf(spool, sizeof spool, "%s/spool", files);
+  setenv("TALLY_SPOOL", spool, 1);
 }
 
 static void teardown(void) {

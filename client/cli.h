@@ -1,0 +1,75 @@
+/* cli.h: what the tally commands share: options, exit statuses, calls
+ * to the server, and output. Each command lives in a cmd_*.c file. */
+#ifndef TALLY_CLI_H
+#define TALLY_CLI_H
+
+#include "client.h"
+#include "tally.pb-c.h"
+
+#include <getopt.h>
+
+/* Exit statuses. */
+enum {
+  EXIT_OK = 0,
+  EXIT_REFUSED = 1,     /* the input or the server said no */
+  EXIT_USAGE = 2,       /* the command line is wrong */
+  EXIT_UNREACHABLE = 3  /* no answer from the server (a submission is kept) */
+};
+
+enum tally_format { FORMAT_TABLE, FORMAT_JSON, FORMAT_CSV };
+
+/* Options every command takes. */
+typedef struct {
+  const char *server;         /* HOST:PORT */
+  int timeout_s;
+  enum tally_format format;
+  const char *spool;          /* the spool directory */
+} tally_cli;
+
+/* getopt codes of the options every command takes, beside 's'. */
+enum { OPT_TIMEOUT = 256, OPT_FORMAT, OPT_SPOOL, OPT_FIRST_OWN = 300 };
+
+/* The getopt_long rows of those options, to include in a command's. */
+#define TALLY_CLI_COMMON_OPTIONS                                               \
+  {"server", required_argument, NULL, 's'},                                    \
+      {"timeout", required_argument, NULL, OPT_TIMEOUT},                       \
+      {"spool", required_argument, NULL, OPT_SPOOL},                           \
+      {"help", no_argument, NULL, 'h'}
+
+/* Applies one of the common options. Returns 0 or EXIT_USAGE. */
+int tally_cli_option(tally_cli *c, int ch, const char *arg);
+
+/* Says that option is required by command; returns EXIT_USAGE (0 when
+ * value is there). */
+int tally_cli_need(const char *value, const char *option, const char *command);
+
+/* Connects, or says why not and returns the exit status. */
+int tally_cli_connect(const tally_cli *c, tally_client **out);
+
+/* Sends req on a new connection. On success *reply is a reply of type
+ * want. Otherwise says why (the server's message on stderr) and returns
+ * the exit status; *reply is then an error reply or NULL, and the
+ * caller frees it. */
+int tally_cli_call(const tally_cli *c, Tally__Envelope *req,
+                   Tally__Envelope__BodyCase want, Tally__Envelope **reply);
+
+/* %.15g: whole numbers print without decimals. */
+void tally_cli_number(char *buf, size_t n, double v);
+
+/* "2026-11-27 17:08:17" in UTC. */
+void tally_cli_time(char *buf, size_t n, int64_t unix_s);
+
+/* The commands. */
+int tally_cmd_submit(int argc, char **argv, tally_cli *c);
+int tally_cmd_sync(int argc, char **argv, tally_cli *c);
+int tally_cmd_pending(int argc, char **argv, tally_cli *c);
+int tally_cmd_values(int argc, char **argv, tally_cli *c);
+int tally_cmd_report(int argc, char **argv, tally_cli *c);
+int tally_cmd_history(int argc, char **argv, tally_cli *c);
+int tally_cmd_backup(int argc, char **argv, tally_cli *c);
+
+extern const char tally_usage_submit[], tally_usage_sync[],
+    tally_usage_pending[], tally_usage_values[], tally_usage_report[],
+    tally_usage_history[], tally_usage_backup[];
+
+#endif

@@ -1,0 +1,478 @@
+/* cmd_submit.c: submit, sync and pending: getting figures to the server
+ * exactly once.
+ *
+ * The happy path: submit reads the file, gives the submission a new id,
+ * writes it to the spool, sends everything in the spool oldest first,
+ * and removes each entry once the server has acknowledged it.
+ * The failure modes: the server cannot be reached, closes without a
+ * reply, or says it is busy or its store failed: the entry stays in the
+ * spool and the exit status is 3; sending it again later is safe, since
+ * the server answers a known id from its record. The server refuses the
+ * figures (bad unit, bad value, conflict): the entry is set aside in
+ * spool/refused/ and the exit status is 1.
+ */
+#include "cli.h"
+#include "error.h"
+#include "figures.h"
+#include "output.h"
+#include "spool.h"
+#include "wire.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+const char tally_usage_submit[] =
+    "usage: tally submit --unit UNIT --period PERIOD --file FILE [options]\n"
+    "\n"
+    "Sends one unit's figures for one period. FILE is CSV in UTF-8 (a BOM is\n"
+    "fine), one figure a row: data_element,value. An optional first row\n"
+    "'data_element,value' is a header; rows starting with # are comments; a\n"
+    "row with an empty value is skipped (not reported). FILE - reads standard\n"
+    "input.\n"
+    "\n"
+    "A figure already stored for the same unit, period and data element is\n"
+    "replaced: that is how a figure is corrected. Either every figure of the\n"
+    "file is stored or none is; the server answers only once they are on disk.\n"
+    "\n"
+    "Nothing is lost: the submission is first written to the spool (see\n"
+    "--spool) with a new id, and leaves it only when the server has\n"
+    "acknowledged it. If the server cannot be reached it stays there (exit\n"
+    "status 3): send it later with 'tally sync'. Sending it twice is safe: the\n"
+    "server stores a submission once. Older pending submissions are sent\n"
+    "first, so figures arrive in the order they were submitted.\n"
+    "\n"
+    "options:\n"
+    "  -u, --unit UNIT          the org unit code, e.g. wenchang\n"
+    "  -p, --period PERIOD      2022, 2022Q3 or 2022-07\n"
+    "  -f, --file FILE          the figures\n"
+    "      --replace            FILE is the unit's whole report for the period:\n"
+    "                           stored figures it leaves out are removed\n"
+    "      --base-revision N    refuse (a conflict) unless the stored report is\n"
+    "                           still at revision N (see 'tally values')\n"
+    "      --spool DIR          the spool (default $TALLY_SPOOL, else\n"
+    "                           $XDG_STATE_HOME/tally/spool, else\n"
+    "                           ~/.local/state/tally/spool)\n"
+    "  -s, --server, --timeout  as for every command (tally --help)\n"
+    "\n"
+    "example:\n"
+    "  tally submit --unit wenchang --period 2022 --file figures.csv\n";
+
+const char tally_usage_sync[] =
+    "usage: tally sync [--tries N] [--spool DIR]\n"
+    "\n"
+    "Sends every pending submission in the spool, oldest first. When the\n"
+    "server cannot be reached it retries, waiting longer each time (0.5 s,\n"
+    "1 s, 2 s, ... at most 30 s, with random jitter), up to N tries; then it\n"
+    "stops, keeps what is left, and exits with status 3. A submission the\n"
+    "server refuses is moved to the spool's refused/ folder (exit status 1).\n"
+    "\n"
+    "options:\n"
+    "      --tries N        attempts per submission (default 5)\n"
+    "      --spool DIR      the spool (see tally help submit)\n"
+    "  -s, --server, --timeout  as for every command (tally --help)\n";
+
+const char tally_usage_pending[] =
+    "usage: tally pending [--format FMT] [--spool DIR]\n"
+    "\n"
+    "Lists the submissions in the spool that the server has not yet\n"
+    "acknowledged, oldest first. 'tally sync' sends them.\n"
+    "\n"
+    "options:\n"
+    "      --format FMT     table (default), json or csv\n"
+    "      --spool DIR      the spool (see tally help submit)\n";
+
+#define BACKOFF_FIRST_MS 500
+#define BACKOFF_MAX_MS 30000
+
+enum outcome {
+  SENT,       /* acknowledged: removed from the spool */
+  REFUSED,    /* the server said no: set aside */
+  NO_ANSWER   /* unreachable, no reply, busy, or the store failed: kept */
+};
+
+/* A server error that may pass: the same submission may be accepted
+ * later, so it stays in the spool. */
+static int transient(Tally__ErrorCode code) {
+  return code == TALLY__ERROR_CODE__ERROR_BUSY ||
+         code == TALLY__ERROR_CODE__ERROR_STORE ||
+         code == TALLY__ERROR_CODE__ERROR_TIMEOUT ||
+         code == TALLY__ERROR_CODE__ERROR_INTERNAL;
+}
+
+/* Sends one spooled submission once, on *conn (connecting if NULL).
+ * Sets *reply to the server's answer when there is one. */
+static enum outcome send_once(const tally_cli *c, tally_client **conn,
+                              Tally__SubmitRequest *req,
+                              Tally__Envelope **reply, char *why, size_t n) {
+  Tally__Envelope env = TALLY__ENVELOPE__INIT;
+  int rc;
+
+  *reply = NULL;
+  if (*conn == NULL &&
+      tally_client_connect(c->server, c->timeout_s * 1000, conn, why, n) != 0) {
+    *conn = NULL;
+    return NO_ANSWER;
+  }
+  env.body_case = TALLY__ENVELOPE__BODY_SUBMIT;
+  env.submit = req;
+  rc = tally_client_call(*conn, &env, reply, why, n);
+  env.submit = NULL;
+  if (rc != 0) {
+    tally_client_close(*conn);
+    *conn = NULL;
+    return NO_ANSWER;
+  }
+  if ((*reply)->body_case == TALLY__ENVELOPE__BODY_SUBMIT_REPLY)
+    return SENT;
+  if ((*reply)->body_case == TALLY__ENVELOPE__BODY_ERROR &&
+      transient((*reply)->error->code)) {
+    snprintf(why, n, "%s", (*reply)->error->message);
+    tally_client_close(*conn); /* a busy server closes the connection */
+    *conn = NULL;
+    return NO_ANSWER;
+  }
+  return REFUSED;
+}
+
+static void sleep_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+    ;
+}
+
+/* The wait before try number k (k >= 1): exponential, capped, plus
+ * random jitter of up to half of it. */
+static long backoff_ms(int k) {
+  long d = BACKOFF_FIRST_MS;
+  for (int i = 1; i < k && d < BACKOFF_MAX_MS; i++)
+    d *= 2;
+  if (d > BACKOFF_MAX_MS)
+    d = BACKOFF_MAX_MS;
+  unsigned r = 0;
+  if (getrandom(&r, sizeof r, 0) != sizeof r)
+    r = (unsigned)time(NULL);
+  return d + (long)(r % (unsigned)(d / 2 + 1));
+}
+
+/* What send_pending reports about the caller's own submission. */
+typedef struct {
+  const char *name;                /* its spool entry, or NULL */
+  const tally_figure_list *figs;   /* for line numbers in messages */
+  const char *file;
+  enum outcome outcome;
+  int seen;
+} own_submission;
+
+static void print_ack(const Tally__SubmitRequest *req,
+                      const Tally__SubmitReply *ok, const char *from) {
+  unsigned fresh = ok->accepted - ok->replaced - ok->unchanged;
+  printf("%s %s: %u value%s stored%s%s (%u new, %u replaced, %u unchanged",
+         req->unit, req->period, ok->accepted, ok->accepted == 1 ? "" : "s",
+         from ? " from " : "", from ? from : "", fresh, ok->replaced,
+         ok->unchanged);
+  if (ok->removed)
+    printf(", %u removed", ok->removed);
+  printf("); revision %llu%s\n", (unsigned long long)ok->revision,
+         ok->duplicate ? "; already stored before: answered from the "
+                         "server's record"
+                       : "");
+}
+
+static void print_refusal(const Tally__SubmitRequest *req,
+                          const Tally__ErrorReply *err,
+                          const own_submission *own, int is_own) {
+  fprintf(stderr, "tally: %s %s: %s\n", req->unit, req->period, err->message);
+  for (size_t i = 0; i < err->n_details; i++) {
+    const Tally__ErrorDetail *d = err->details[i];
+    if (is_own && own->figs && d->index >= 1 && d->index <= own->figs->n)
+      fprintf(stderr, "  %s line %d: %s\n", own->file,
+              own->figs->items[d->index - 1].line, d->text);
+    else if (d->index)
+      fprintf(stderr, "  item %u: %s\n", d->index, d->text);
+    else
+      fprintf(stderr, "  %s\n", d->text);
+  }
+}
+
+/* Sends every spool entry, oldest first, trying each up to tries times
+ * when there is no answer. Returns the exit status. */
+static int send_pending(const tally_cli *c, int tries, own_submission *own,
+                        int verbose) {
+  tally_spool_entry *list;
+  size_t n;
+  tally_client *conn = NULL;
+  char err[512] = "";
+  int status = EXIT_OK, rc;
+
+  rc = tally_spool_list(c->spool, &list, &n, err, sizeof err);
+  if (rc != 0) {
+    fprintf(stderr, "tally: %s\n", err);
+    return EXIT_REFUSED;
+  }
+  if (*err)
+    fprintf(stderr, "tally: %s\n", err);
+
+  size_t i;
+  for (i = 0; i < n; i++) {
+    tally_spool_entry *e = &list[i];
+    int is_own = own && own->name && strcmp(own->name, e->name) == 0;
+    Tally__Envelope *reply = NULL;
+    enum outcome out = NO_ANSWER;
+    char why[512] = "";
+
+    for (int k = 0; k < tries; k++) {
+      if (k > 0) {
+        long ms = backoff_ms(k);
+        fprintf(stderr, "tally: %s; trying again in %.1f s\n", why, ms / 1e3);
+        sleep_ms(ms);
+      }
+      out = send_once(c, &conn, e->req, &reply, why, sizeof why);
+      if (out != NO_ANSWER)
+        break;
+      tally_wire_free(reply);
+      reply = NULL;
+    }
+    if (is_own) {
+      own->outcome = out;
+      own->seen = 1;
+    }
+    if (out == NO_ANSWER) {
+      fprintf(stderr, "tally: %s\n", why);
+      tally_wire_free(reply);
+      break;
+    }
+    if (out == SENT) {
+      if ((rc = tally_spool_remove(c->spool, e->name)) != 0)
+        fprintf(stderr, "tally: cannot remove %s from the spool: %s\n",
+                e->name, strerror(-rc));
+      if (is_own || verbose)
+        print_ack(e->req, reply->submit_reply, is_own ? own->file : NULL);
+    } else {
+      print_refusal(e->req, reply->error, own, is_own);
+      if ((rc = tally_spool_set_aside(c->spool, e->name)) != 0)
+        fprintf(stderr, "tally: cannot move %s aside: %s\n", e->name,
+                strerror(-rc));
+      else
+        fprintf(stderr, "  nothing was stored; the submission was moved to "
+                "%s/refused/%s\n", c->spool, e->name);
+      status = EXIT_REFUSED;
+    }
+    tally_wire_free(reply);
+  }
+  tally_client_close(conn);
+
+  if (i < n) {
+    size_t left = n - i;
+    fprintf(stderr, "tally: %zu submission%s kept in the spool %s; send %s "
+            "later with 'tally sync'\n",
+            left, left == 1 ? "" : "s", c->spool, left == 1 ? "it" : "them");
+    status = EXIT_UNREACHABLE;
+  }
+  tally_spool_list_free(list, n);
+  return status;
+}
+
+static int parse_count(const char *arg, const char *option, unsigned long long max,
+                       unsigned long long *out) {
+  char *end;
+  if (*arg == 0 || *arg == '-') {
+    fprintf(stderr, "tally: %s takes a whole number, not '%s'\n", option, arg);
+    return EXIT_USAGE;
+  }
+  *out = strtoull(arg, &end, 10);
+  if (*end != 0 || *out > max) {
+    fprintf(stderr, "tally: %s takes a whole number up to %llu, not '%s'\n",
+            option, max, arg);
+    return EXIT_USAGE;
+  }
+  return 0;
+}
+
+int tally_cmd_submit(int argc, char **argv, tally_cli *c) {
+  enum { OPT_REPLACE = OPT_FIRST_OWN, OPT_BASE };
+  static const struct option opts[] = {
+      {"unit", required_argument, NULL, 'u'},
+      {"period", required_argument, NULL, 'p'},
+      {"file", required_argument, NULL, 'f'},
+      {"replace", no_argument, NULL, OPT_REPLACE},
+      {"base-revision", required_argument, NULL, OPT_BASE},
+      TALLY_CLI_COMMON_OPTIONS,
+      {NULL, 0, NULL, 0}};
+  const char *unit = NULL, *period = NULL, *file = NULL;
+  int ch, rc, replace = 0, check = 0;
+  unsigned long long base = 0;
+
+  while ((ch = getopt_long(argc, argv, "u:p:f:s:h", opts, NULL)) != -1) {
+    switch (ch) {
+    case 'u': unit = optarg; break;
+    case 'p': period = optarg; break;
+    case 'f': file = optarg; break;
+    case OPT_REPLACE: replace = 1; break;
+    case OPT_BASE:
+      if ((rc = parse_count(optarg, "--base-revision", UINT64_MAX, &base)))
+        return rc;
+      check = 1;
+      break;
+    case 'h': fputs(tally_usage_submit, stdout); return EXIT_OK;
+    case '?': fputs("Try 'tally help submit'.\n", stderr); return EXIT_USAGE;
+    default:
+      if ((rc = tally_cli_option(c, ch, optarg)) != 0)
+        return rc;
+    }
+  }
+  if ((rc = tally_cli_need(unit, "--unit", "submit")) ||
+      (rc = tally_cli_need(period, "--period", "submit")) ||
+      (rc = tally_cli_need(file, "--file", "submit")))
+    return rc;
+
+  tally_figure_list figs;
+  char err[512], id[37], name[TALLY_SPOOL_NAME_MAX];
+  if ((rc = tally_figures_read(file, &figs, err, sizeof err)) != 0) {
+    fprintf(stderr, "tally: %s\nNothing was sent.\n", err);
+    return EXIT_REFUSED;
+  }
+
+  Tally__Value *values = calloc(figs.n, sizeof *values);
+  Tally__Value **ptrs = calloc(figs.n, sizeof *ptrs);
+  Tally__SubmitRequest sub = TALLY__SUBMIT_REQUEST__INIT;
+  rc = EXIT_REFUSED;
+  if (values == NULL || ptrs == NULL || tally_spool_new_id(id) != 0) {
+    fputs("tally: out of memory or of randomness\n", stderr);
+    goto out;
+  }
+  for (size_t i = 0; i < figs.n; i++) {
+    tally__value__init(&values[i]);
+    values[i].element = figs.items[i].element;
+    values[i].value = figs.items[i].value;
+    ptrs[i] = &values[i];
+  }
+  sub.unit = (char *)unit;
+  sub.period = (char *)period;
+  sub.n_values = figs.n;
+  sub.values = ptrs;
+  sub.submission_id = id;
+  sub.replace = replace;
+  sub.check_revision = check;
+  sub.base_revision = base;
+
+  if (tally_spool_init(c->spool, err, sizeof err) != 0 ||
+      tally_spool_add(c->spool, &sub, name, err, sizeof err) != 0) {
+    fprintf(stderr, "tally: %s\nNothing was sent.\n", err);
+    goto out;
+  }
+  own_submission own = {name, &figs, file, NO_ANSWER, 0};
+  rc = send_pending(c, 1, &own, 0);
+  if (own.seen && own.outcome == SENT && figs.blank)
+    printf("%zu row%s with an empty value skipped (first on line %d): not "
+           "reported\n",
+           figs.blank, figs.blank == 1 ? "" : "s", figs.first_blank);
+  if (!own.seen || own.outcome == NO_ANSWER)
+    fprintf(stderr, "tally: %s %s from %s is kept in the spool as %s\n", unit,
+            period, file, id);
+out:
+  free(values);
+  free(ptrs);
+  tally_figures_release(&figs);
+  return rc;
+}
+
+int tally_cmd_sync(int argc, char **argv, tally_cli *c) {
+  enum { OPT_TRIES = OPT_FIRST_OWN };
+  static const struct option opts[] = {
+      {"tries", required_argument, NULL, OPT_TRIES},
+      TALLY_CLI_COMMON_OPTIONS,
+      {NULL, 0, NULL, 0}};
+  unsigned long long tries = 5;
+  int ch, rc;
+
+  while ((ch = getopt_long(argc, argv, "s:h", opts, NULL)) != -1) {
+    switch (ch) {
+    case OPT_TRIES:
+      if ((rc = parse_count(optarg, "--tries", 100, &tries)) != 0)
+        return rc;
+      if (tries == 0)
+        tries = 1;
+      break;
+    case 'h': fputs(tally_usage_sync, stdout); return EXIT_OK;
+    case '?': fputs("Try 'tally help sync'.\n", stderr); return EXIT_USAGE;
+    default:
+      if ((rc = tally_cli_option(c, ch, optarg)) != 0)
+        return rc;
+    }
+  }
+  return send_pending(c, (int)tries, NULL, 1);
+}
+
+int tally_cmd_pending(int argc, char **argv, tally_cli *c) {
+  static const struct option opts[] = {
+      {"format", required_argument, NULL, OPT_FORMAT},
+      TALLY_CLI_COMMON_OPTIONS,
+      {NULL, 0, NULL, 0}};
+  tally_spool_entry *list;
+  size_t n;
+  char err[512] = "";
+  int ch, rc;
+
+  while ((ch = getopt_long(argc, argv, "s:h", opts, NULL)) != -1) {
+    switch (ch) {
+    case 'h': fputs(tally_usage_pending, stdout); return EXIT_OK;
+    case '?': fputs("Try 'tally help pending'.\n", stderr); return EXIT_USAGE;
+    default:
+      if ((rc = tally_cli_option(c, ch, optarg)) != 0)
+        return rc;
+    }
+  }
+  if ((rc = tally_spool_list(c->spool, &list, &n, err, sizeof err)) != 0) {
+    fprintf(stderr, "tally: %s\n", err);
+    return EXIT_REFUSED;
+  }
+  if (*err)
+    fprintf(stderr, "tally: %s\n", err);
+
+  if (c->format == FORMAT_JSON) {
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+      const Tally__SubmitRequest *r = list[i].req;
+      json_array_append_new(
+          arr, json_pack("{s:s, s:s, s:s, s:i, s:b, s:I, s:s}", "id",
+                         r->submission_id, "unit", r->unit, "period",
+                         r->period, "values", (int)r->n_values, "replace",
+                         r->replace, "created_unix_ms",
+                         (json_int_t)list[i].created_ms, "file",
+                         list[i].name));
+    }
+    json_t *doc = json_pack("{s:s, s:o}", "spool", c->spool, "pending", arr);
+    json_dumpf(doc, stdout, JSON_INDENT(2));
+    fputc('\n', stdout);
+    json_decref(doc);
+  } else {
+    static const char *const cols[] = {"submitted (UTC)", "unit", "period",
+                                       "values", "id"};
+    static const int right[] = {0, 0, 0, 1, 0};
+    tally_table *t = tally_table_new(5, cols, right);
+    for (size_t i = 0; t && i < n; i++) {
+      const Tally__SubmitRequest *r = list[i].req;
+      char when[32], count[16];
+      tally_cli_time(when, sizeof when, list[i].created_ms / 1000);
+      snprintf(count, sizeof count, "%zu", r->n_values);
+      const char *row[] = {when, r->unit, r->period, count, r->submission_id};
+      tally_table_add(t, row);
+    }
+    if (t && c->format == FORMAT_CSV) {
+      tally_table_print_csv(t, stdout);
+    } else if (t) {
+      printf("%zu submission%s pending in %s\n", n, n == 1 ? "" : "s",
+             c->spool);
+      if (n)
+        tally_table_print(t, stdout);
+    }
+    tally_table_free(t);
+  }
+  tally_spool_list_free(list, n);
+  return EXIT_OK;
+}

@@ -1,0 +1,233 @@
+#include "spool.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SUFFIX ".sub"
+
+int tally_spool_default_dir(char *buf, size_t n) {
+  const char *env = getenv("TALLY_SPOOL"), *state = getenv("XDG_STATE_HOME"),
+             *home = getenv("HOME");
+  if (env && *env)
+    snprintf(buf, n, "%s", env);
+  else if (state && *state)
+    snprintf(buf, n, "%s/tally/spool", state);
+  else if (home && *home)
+    snprintf(buf, n, "%s/.local/state/tally/spool", home);
+  else
+    return -ENOENT;
+  return 0;
+}
+
+int tally_spool_init(const char *dir, char *err, size_t errlen) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s", dir);
+  for (char *p = path + 1;; p++) {
+    int end = *p == 0;
+    if (*p == '/' || end) {
+      *p = 0;
+      if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+        int e = errno;
+        snprintf(err, errlen, "cannot create the spool %s: %s", path,
+                 strerror(e));
+        return -e;
+      }
+      if (end)
+        break;
+      *p = '/';
+    }
+  }
+  return 0;
+}
+
+int tally_spool_new_id(char id[37]) {
+  uint8_t b[16];
+  if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b)
+    return -errno;
+  b[6] = (uint8_t)((b[6] & 0x0f) | 0x40); /* version 4 */
+  b[8] = (uint8_t)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+  snprintf(id, 37,
+           "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+           b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
+           b[11], b[12], b[13], b[14], b[15]);
+  return 0;
+}
+
+/* Syncs the directory, so a rename or an unlink in it is durable. */
+static int sync_dir(const char *dir) {
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return -errno;
+  int rc = fsync(fd) == 0 ? 0 : -errno;
+  close(fd);
+  return rc;
+}
+
+static int64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int tally_spool_add(const char *dir, const Tally__SubmitRequest *req,
+                    char name[TALLY_SPOOL_NAME_MAX], char *err, size_t errlen) {
+  char tmp[4096 + TALLY_SPOOL_NAME_MAX + 8], final[4096 + TALLY_SPOOL_NAME_MAX];
+  size_t len = tally__submit_request__get_packed_size(req);
+  uint8_t *buf = malloc(len ? len : 1);
+  int fd = -1, rc;
+
+  if (buf == NULL)
+    return -ENOMEM;
+  tally__submit_request__pack(req, buf);
+  /* The time first, so that names sort in the order of submission. */
+  snprintf(name, TALLY_SPOOL_NAME_MAX, "%019lld-%.40s" SUFFIX,
+           (long long)now_ns(), req->submission_id);
+  snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name);
+  snprintf(final, sizeof final, "%s/%s", dir, name);
+
+  fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0)
+    goto err_io;
+  for (size_t off = 0; off < len;) {
+    ssize_t w = write(fd, buf + off, len - off);
+    if (w < 0) {
+      if (errno == EINTR)
+        continue;
+      goto err_io;
+    }
+    off += (size_t)w;
+  }
+  if (fsync(fd) != 0 || close(fd) != 0) {
+    fd = -1;
+    goto err_io;
+  }
+  fd = -1;
+  if (rename(tmp, final) != 0)
+    goto err_io;
+  free(buf);
+  if ((rc = sync_dir(dir)) != 0)
+    snprintf(err, errlen, "cannot sync the spool %s: %s", dir, strerror(-rc));
+  return rc;
+
+err_io:
+  rc = -errno;
+  snprintf(err, errlen, "cannot write to the spool %s: %s", dir,
+           strerror(errno));
+  if (fd >= 0)
+    close(fd);
+  unlink(tmp);
+  free(buf);
+  return rc;
+}
+
+int tally_spool_remove(const char *dir, const char *name) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  if (unlink(path) != 0 && errno != ENOENT)
+    return -errno;
+  return sync_dir(dir);
+}
+
+int tally_spool_set_aside(const char *dir, const char *name) {
+  char from[4096 + TALLY_SPOOL_NAME_MAX], to[4096 + 2 * TALLY_SPOOL_NAME_MAX],
+      aside[4096 + 16];
+  snprintf(aside, sizeof aside, "%s/refused", dir);
+  if (mkdir(aside, 0700) != 0 && errno != EEXIST)
+    return -errno;
+  snprintf(from, sizeof from, "%s/%s", dir, name);
+  snprintf(to, sizeof to, "%s/%s", aside, name);
+  if (rename(from, to) != 0)
+    return -errno;
+  int rc = sync_dir(aside);
+  return rc ? rc : sync_dir(dir);
+}
+
+static int by_name(const void *a, const void *b) {
+  return strcmp(((const tally_spool_entry *)a)->name,
+                ((const tally_spool_entry *)b)->name);
+}
+
+/* Reads a whole entry file and unpacks it; NULL if it does not decode. */
+static Tally__SubmitRequest *read_entry(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (f == NULL)
+    return NULL;
+  Tally__SubmitRequest *req = NULL;
+  if (fseek(f, 0, SEEK_END) == 0) {
+    long n = ftell(f);
+    rewind(f);
+    uint8_t *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n)
+      req = tally__submit_request__unpack(NULL, (size_t)n, buf);
+    free(buf);
+  }
+  fclose(f);
+  return req;
+}
+
+int tally_spool_list(const char *dir, tally_spool_entry **entries, size_t *n,
+                     char *err, size_t errlen) {
+  DIR *d = opendir(dir);
+  tally_spool_entry *list = NULL;
+  size_t count = 0, cap = 0;
+  struct dirent *e;
+
+  *entries = NULL;
+  *n = 0;
+  if (d == NULL) {
+    if (errno == ENOENT)
+      return 0; /* no spool yet: nothing pending */
+    snprintf(err, errlen, "cannot read the spool %s: %s", dir, strerror(errno));
+    return -errno;
+  }
+  while ((e = readdir(d)) != NULL) {
+    size_t len = strlen(e->d_name);
+    if (e->d_name[0] == '.' || len < sizeof SUFFIX ||
+        strcmp(e->d_name + len - strlen(SUFFIX), SUFFIX) != 0 ||
+        len >= TALLY_SPOOL_NAME_MAX)
+      continue;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    Tally__SubmitRequest *req = read_entry(path);
+    if (req == NULL) {
+      snprintf(err, errlen, "spool entry %s does not decode; left as it is",
+               path);
+      continue;
+    }
+    if (count == cap) {
+      cap = cap ? cap * 2 : 16;
+      tally_spool_entry *grown = realloc(list, cap * sizeof *grown);
+      if (grown == NULL) {
+        tally__submit_request__free_unpacked(req, NULL);
+        tally_spool_list_free(list, count);
+        closedir(d);
+        return -ENOMEM;
+      }
+      list = grown;
+    }
+    tally_spool_entry *en = &list[count++];
+    snprintf(en->name, sizeof en->name, "%s", e->d_name);
+    en->created_ms = strtoll(e->d_name, NULL, 10) / 1000000;
+    en->req = req;
+  }
+  closedir(d);
+  if (count > 1)
+    qsort(list, count, sizeof *list, by_name);
+  *entries = list;
+  *n = count;
+  return 0;
+}
+
+void tally_spool_list_free(tally_spool_entry *entries, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    tally__submit_request__free_unpacked(entries[i].req, NULL);
+  free(entries);
+}
