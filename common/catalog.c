@@ -82,6 +82,68 @@ static int array_field(struct loader *ld, const char *key, json_t **out) {
   return 0;
 }
 
+/* A code and its position, sorted by code: lookups are binary searches,
+ * so a catalog of many thousands of units stays fast. */
+struct tally_code_ref {
+  const char *code;
+  int index;
+};
+
+static int ref_cmp(const void *a, const void *b) {
+  const struct tally_code_ref *x = a, *y = b;
+  int c = strcmp(x->code, y->code);
+  return c ? c : x->index - y->index;
+}
+
+static const char *unit_code(const tally_catalog *c, size_t i) {
+  return c->units[i].code;
+}
+static const char *element_code(const tally_catalog *c, size_t i) {
+  return c->elements[i].code;
+}
+static const char *indicator_code(const tally_catalog *c, size_t i) {
+  return c->indicators[i].code;
+}
+
+/* Builds the sorted index of n codes into *out. A code used twice is an
+ * error naming its later entry. */
+static int index_codes(struct loader *ld, size_t n,
+                       const char *(*code_at)(const tally_catalog *, size_t),
+                       const char *what, struct tally_code_ref **out) {
+  struct tally_code_ref *idx = calloc(n ? n : 1, sizeof *idx);
+  char who[96];
+  if (idx == NULL)
+    return -ENOMEM;
+  for (size_t i = 0; i < n; i++) {
+    idx[i].code = code_at(ld->cat, i);
+    idx[i].index = (int)i;
+  }
+  qsort(idx, n, sizeof *idx, ref_cmp);
+  *out = idx;
+  for (size_t i = 1; i < n; i++)
+    if (strcmp(idx[i - 1].code, idx[i].code) == 0) {
+      snprintf(who, sizeof who, "%s %s", what, idx[i].code);
+      return fail(ld, who, "duplicate %s code", what);
+    }
+  return 0;
+}
+
+static int find_code(const struct tally_code_ref *idx, size_t n,
+                     const char *code) {
+  size_t lo = 0, hi = idx ? n : 0;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    int c = strcmp(idx[mid].code, code);
+    if (c == 0)
+      return idx[mid].index;
+    if (c < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return -1;
+}
+
 static int load_units(struct loader *ld) {
   tally_catalog *cat = ld->cat;
   json_t *arr, *u;
@@ -117,12 +179,10 @@ static int load_units(struct loader *ld) {
                 "starting with a letter", TALLY_CODE_MAX);
       goto out;
     }
-    for (size_t j = 0; j < i; j++)
-      if (strcmp(cat->units[j].code, t->code) == 0) {
-        rc = fail(ld, who, "duplicate unit code");
-        goto out;
-      }
   }
+  if ((rc = index_codes(ld, cat->n_units, unit_code, "unit",
+                        &cat->unit_index)) != 0)
+    goto out;
 
   cat->root = -1;
   for (i = 0; i < cat->n_units; i++) {
@@ -239,11 +299,9 @@ static int load_elements(struct loader *ld) {
     else
       return fail(ld, who, "reported_by '%s' is not one of: unit, district",
                   by);
-    for (size_t j = 0; j < i; j++)
-      if (strcmp(cat->elements[j].code, t->code) == 0)
-        return fail(ld, who, "duplicate data element code");
   }
-  return 0;
+  return index_codes(ld, cat->n_elements, element_code, "data element",
+                     &cat->element_index);
 }
 
 static int parse_op(const char *s, tally_op *op) {
@@ -385,9 +443,6 @@ static int load_indicators(struct loader *ld) {
     if (!code_ok(t->code, 1))
       return fail(ld, who, "code must start with a capital letter and hold "
                   "only letters, digits and _");
-    for (size_t j = 0; j < i; j++)
-      if (strcmp(cat->indicators[j].code, t->code) == 0)
-        return fail(ld, who, "duplicate indicator code");
     t->plan = -1;
     for (size_t j = 0; j < cat->n_plans; j++)
       if (strcmp(cat->plans[j].code, plan) == 0)
@@ -435,7 +490,8 @@ static int load_indicators(struct loader *ld) {
         (rc = load_baselines(ld, who, baselines, t)) != 0)
       return rc;
   }
-  return 0;
+  return index_codes(ld, cat->n_indicators, indicator_code, "indicator",
+                     &cat->indicator_index);
 }
 
 int tally_catalog_load_buffer(const char *origin, const char *json, size_t len,
@@ -557,6 +613,9 @@ void tally_catalog_free(tally_catalog *cat) {
     free(cat->indicators[i].targets);
     free(cat->indicators[i].baselines);
   }
+  free(cat->unit_index);
+  free(cat->element_index);
+  free(cat->indicator_index);
   free(cat->indicators);
   free(cat->elements);
   free(cat->plans);
@@ -567,24 +626,15 @@ void tally_catalog_free(tally_catalog *cat) {
 }
 
 int tally_catalog_unit(const tally_catalog *cat, const char *code) {
-  for (size_t i = 0; i < cat->n_units; i++)
-    if (cat->units[i].code && strcmp(cat->units[i].code, code) == 0)
-      return (int)i;
-  return -1;
+  return find_code(cat->unit_index, cat->n_units, code);
 }
 
 int tally_catalog_element(const tally_catalog *cat, const char *code) {
-  for (size_t i = 0; i < cat->n_elements; i++)
-    if (cat->elements[i].code && strcmp(cat->elements[i].code, code) == 0)
-      return (int)i;
-  return -1;
+  return find_code(cat->element_index, cat->n_elements, code);
 }
 
 int tally_catalog_indicator(const tally_catalog *cat, const char *code) {
-  for (size_t i = 0; i < cat->n_indicators; i++)
-    if (cat->indicators[i].code && strcmp(cat->indicators[i].code, code) == 0)
-      return (int)i;
-  return -1;
+  return find_code(cat->indicator_index, cat->n_indicators, code);
 }
 
 int tally_catalog_unit_within(const tally_catalog *cat, int unit, int scope) {

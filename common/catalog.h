@@ -12,6 +12,8 @@
 
 #define TALLY_CODE_MAX 31 /* longest unit or data element code */
 
+struct tally_code_ref;
+
 typedef struct {
   char *code;
   char *name_zh;
@@ -103,6 +105,9 @@ typedef struct {
   size_t n_plans;
   tally_indicator *indicators;
   size_t n_indicators;
+  struct tally_code_ref *unit_index;      /* codes sorted, for lookups */
+  struct tally_code_ref *element_index;
+  struct tally_code_ref *indicator_index;
 } tally_catalog;
 
 /* Loads and checks a catalog from JSON text. origin names the text in

@@ -18,8 +18,22 @@
 #define MAX_DETAILS 50           /* problems listed in one error reply */
 #define MAX_EXACT_COUNT 1e15     /* counts above this lose precision */
 
+#define SHOWN_MAX 44              /* room for an echoed code in a message */
+
 typedef Tally__Envelope *(*handler_fn)(tally_request *r,
                                        const Tally__Envelope *req);
+
+/* A client's text made fit to echo in a message: printable ASCII, at
+ * most 40 characters; anything else becomes '?'. Returns buf. */
+static const char *show(const char *s, char buf[SHOWN_MAX]) {
+  size_t n = 0;
+  for (; s[n] && n < 40; n++)
+    buf[n] = s[n] >= 0x20 && s[n] < 0x7f ? s[n] : '?';
+  if (s[n])
+    buf[n++] = '~';
+  buf[n] = 0;
+  return buf;
+}
 
 static Tally__Envelope *new_reply(tally_request *r, uint64_t id) {
   Tally__Envelope *env = tally_arena_alloc(r->arena, sizeof *env);
@@ -60,6 +74,7 @@ Tally__Envelope *tally_dispatch_error(tally_request *r, uint64_t id,
 /* Parses a period field; on failure *err is the error reply. */
 static int want_period(tally_request *r, uint64_t id, const char *text,
                        tally_period *p, Tally__Envelope **err) {
+  char shown[SHOWN_MAX];
   if (text == NULL || *text == 0) {
     *err = tally_dispatch_error(r, id, TALLY__ERROR_CODE__ERROR_BAD_PERIOD,
                                 "a period is required (2022, 2022Q3 or "
@@ -68,9 +83,9 @@ static int want_period(tally_request *r, uint64_t id, const char *text,
   }
   if (tally_period_parse(text, p) != 0) {
     *err = tally_dispatch_error(r, id, TALLY__ERROR_CODE__ERROR_BAD_PERIOD,
-                                "malformed period '%.40s': use 2022, 2022Q3 "
+                                "malformed period '%s': use 2022, 2022Q3 "
                                 "or 2022-07 (years %d-%d)",
-                                text, TALLY_PERIOD_MIN_YEAR,
+                                show(text, shown), TALLY_PERIOD_MIN_YEAR,
                                 TALLY_PERIOD_MAX_YEAR);
     return -1;
   }
@@ -80,15 +95,19 @@ static int want_period(tally_request *r, uint64_t id, const char *text,
 /* Looks up a unit; on failure *err is the error reply. */
 static int want_unit(tally_request *r, uint64_t id, const char *code,
                      Tally__Envelope **err) {
+  char shown[SHOWN_MAX];
   int u = code && *code ? tally_catalog_unit(r->cat, code) : -1;
-  if (u < 0)
+  if (u >= 0)
+    return u;
+  if (code && *code)
     *err = tally_dispatch_error(r, id, TALLY__ERROR_CODE__ERROR_UNKNOWN_UNIT,
-                                code && *code
-                                    ? "unknown unit '%.40s' (see the catalog "
-                                      "for the unit codes)"
-                                    : "a unit is required%.0s",
-                                code ? code : "");
-  return u;
+                                "unknown unit '%s' (see the catalog for the "
+                                "unit codes)",
+                                show(code, shown));
+  else
+    *err = tally_dispatch_error(r, id, TALLY__ERROR_CODE__ERROR_UNKNOWN_UNIT,
+                                "a unit is required");
+  return -1;
 }
 
 /* Adds one problem with item index (1-based) to an error reply. */
@@ -121,8 +140,9 @@ static void add_detail(tally_request *r, Tally__Envelope *env, uint32_t index,
     err->details[err->n_details++] = d;
 }
 
-/* Checks every value of a submission against the catalog. Returns NULL
- * when all are good, else an error reply listing each problem. */
+/* Checks every value of a submission against the catalog, in one pass.
+ * Returns NULL when all are good, else an error reply listing each
+ * problem (the first MAX_DETAILS). */
 static Tally__Envelope *check_values(tally_request *r, uint64_t id, int unit,
                                      const Tally__SubmitRequest *s,
                                      tally_store_item *items) {
@@ -130,17 +150,22 @@ static Tally__Envelope *check_values(tally_request *r, uint64_t id, int unit,
   Tally__Envelope *err = NULL;
   Tally__ErrorCode first = TALLY__ERROR_CODE__ERROR_UNSPECIFIED;
   size_t problems = 0;
+  /* Where each element was first seen (1-based item), to find repeats. */
+  size_t *seen = tally_arena_alloc(r->arena, cat->n_elements * sizeof *seen);
 
+  if (seen == NULL)
+    return NULL;
   for (size_t i = 0; i < s->n_values; i++) {
     const Tally__Value *v = s->values[i];
     const char *code = v->element ? v->element : "";
     int e = tally_catalog_element(cat, code);
     Tally__ErrorCode kind = TALLY__ERROR_CODE__ERROR_BAD_VALUE;
-    char why[160] = "";
+    char why[200] = "", shown[SHOWN_MAX];
 
     if (e < 0) {
       kind = TALLY__ERROR_CODE__ERROR_UNKNOWN_ELEMENT;
-      snprintf(why, sizeof why, "unknown data element '%.40s'", code);
+      snprintf(why, sizeof why, "unknown data element '%s'",
+               show(code, shown));
     } else if (!isfinite(v->value)) {
       snprintf(why, sizeof why, "%s: value is not a finite number", code);
     } else if (v->value < 0) {
@@ -155,14 +180,12 @@ static Tally__Envelope *check_values(tally_request *r, uint64_t id, int unit,
                cat->elements[e].district_only ? "the district office alone"
                                               : "each reporting unit",
                cat->units[unit].code);
-    } else {
-      for (size_t j = 0; j < i; j++)
-        if (strcmp(items[j].element, code) == 0) {
-          snprintf(why, sizeof why, "%s appears twice (also item %zu)", code,
-                   j + 1);
-          break;
-        }
+    } else if (seen[e]) {
+      snprintf(why, sizeof why, "%s appears twice (also item %zu)", code,
+               seen[e]);
     }
+    if (e >= 0 && !seen[e])
+      seen[e] = i + 1;
     if (*why == 0) {
       items[i].element = cat->elements[e].code;
       items[i].value = v->value;
@@ -415,6 +438,7 @@ static Tally__Envelope *handle_report(tally_request *r,
   Tally__Envelope *reply = NULL;
   Tally__ReportReply *rep;
   tally_period p;
+  char shown[SHOWN_MAX];
   int scope = r->cat->root, ind = -1;
 
   if (want_period(r, req->id, q->period, &p, &reply) != 0)
@@ -426,7 +450,8 @@ static Tally__Envelope *handle_report(tally_request *r,
       (ind = tally_catalog_indicator(r->cat, q->indicator)) < 0)
     return tally_dispatch_error(r, req->id,
                                 TALLY__ERROR_CODE__ERROR_UNKNOWN_INDICATOR,
-                                "unknown indicator '%.40s'", q->indicator);
+                                "unknown indicator '%s'",
+                                show(q->indicator, shown));
   int rc = tally_report_build(r->cat, r->store, &p, scope, ind, r->arena, &rep);
   if (rc != 0)
     return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
