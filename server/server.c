@@ -56,7 +56,8 @@ struct tally_conn {
   tally_frame_reader reader;
   char peer[64];
   unsigned long id;
-  int closing;                /* no more reads; close after the writes */
+  int closing;                /* no more requests; close after the writes */
+  int draining;               /* reading and dropping bytes until EOF */
   uint64_t deadline;          /* loop time by which a frame must complete */
   uv_work_t work;             /* a handler's work in a worker thread */
   tally_async *async;         /* that work, while it runs */
@@ -156,7 +157,27 @@ static void conn_abort(tally_conn *c) {
 }
 
 static void after_shutdown(uv_shutdown_t *req, int status) {
-  conn_abort(req->data);
+  tally_conn *c = req->data;
+  if (!c->draining || status < 0)
+    conn_abort(c);
+}
+
+/* After a frame the server cannot read (too large, or zero), the client
+ * may still be sending its body. Closing with unread bytes would send a
+ * reset, which can destroy the error reply before the client reads it;
+ * so the connection sends its replies and its FIN, then reads and drops
+ * whatever comes until the client closes, or DRAIN_MS pass. */
+#define DRAIN_MS 2000
+
+static void conn_drain(tally_conn *c) {
+  if (c->closing)
+    return;
+  c->closing = 1;
+  c->draining = 1;
+  c->deadline = uv_now(c->server->loop) + DRAIN_MS;
+  c->shutdown_req.data = c;
+  if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp, after_shutdown) != 0)
+    conn_abort(c);
 }
 
 /* Stops reading and closes once the queued replies are written. */
@@ -337,7 +358,7 @@ static void conn_feed(tally_conn *c, const uint8_t *p, size_t left) {
         conn_abort(c);
         return;
       }
-      conn_shutdown(c);
+      conn_drain(c);
     } else if (rc < 0) {
       conn_abort(c);
       return;
@@ -367,7 +388,8 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
     conn_abort(c);
     return;
   }
-  conn_feed(c, (const uint8_t *)buf->base, (size_t)nread);
+  if (!c->draining)
+    conn_feed(c, (const uint8_t *)buf->base, (size_t)nread);
 }
 
 /* Every second: closes connections that completed no frame in time. */
@@ -376,6 +398,10 @@ static void on_sweep(uv_timer_t *t) {
   uint64_t now = uv_now(s->loop);
   for (tally_conn *c = s->conns, *next; c; c = next) {
     next = c->next;
+    if (c->draining && now >= c->deadline) {
+      conn_abort(c);
+      continue;
+    }
     if (c->closing || c->async || now < c->deadline)
       continue;
     tally_log("connection %lu: no complete frame from %s in %u ms; closing",

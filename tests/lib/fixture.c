@@ -10,10 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+long tally_test_fsize_limit;
 
 void tally_test_tmpdir(char *buf, size_t n) {
   const char *base = getenv("TMPDIR");
@@ -53,6 +56,13 @@ static void start(tally_test_server *s, const char *const *extra) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent)
       _exit(127);
+    if (tally_test_fsize_limit > 0) {
+      /* A disk that fills up: writes past the limit fail with EFBIG. */
+      struct rlimit rl = {(rlim_t)tally_test_fsize_limit,
+                          (rlim_t)tally_test_fsize_limit};
+      signal(SIGXFSZ, SIG_IGN);
+      setrlimit(RLIMIT_FSIZE, &rl);
+    }
     int log = open(s->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     dup2(out[1], 1);
     if (log >= 0)

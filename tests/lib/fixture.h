@@ -21,6 +21,10 @@ typedef struct {
   int own_dir;         /* remove dir when stopped */
 } tally_test_server;
 
+/* When > 0, servers started afterwards may write files of at most this
+ * many bytes (RLIMIT_FSIZE), as on a disk that is full. */
+extern long tally_test_fsize_limit;
+
 /* Starts tallyd with a fresh data directory on 127.0.0.1:0 and waits for
  * its "listening on" line. extra: further arguments, NULL-terminated
  * (may be NULL). The server dies with the test process. */

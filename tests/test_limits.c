@@ -1,0 +1,436 @@
+/* test_limits.c: the server at its limits, over real sockets: idle and
+ * trickling connections, too many connections, huge submissions, a full
+ * map, a full disk, and backups of the live store. */
+#include "client.h"
+#include "fixture.h"
+#include "frame.h"
+#include "wire.h"
+
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static tally_test_server srv;
+static char files[256];
+
+static void setup(void) { tally_test_tmpdir(files, sizeof files); }
+
+static void teardown(void) {
+  tally_test_server_stop(&srv);
+  tally_test_fsize_limit = 0;
+  tally_test_rmtree(files);
+}
+
+TestSuite(limits, .init = setup, .fini = teardown, .timeout = 180);
+
+static tally_client *connect_srv(void) {
+  tally_client *c;
+  char err[256];
+  cr_assert_eq(tally_client_connect(srv.address, 10000, &c, err, sizeof err),
+               0, "%s", err);
+  return c;
+}
+
+static Tally__Envelope *call_on(tally_client *c, Tally__Envelope *req) {
+  Tally__Envelope *reply;
+  char err[256];
+  cr_assert_eq(tally_client_call(c, req, &reply, err, sizeof err), 0, "%s",
+               err);
+  return reply;
+}
+
+static Tally__Envelope *call(Tally__Envelope *req) {
+  tally_client *c = connect_srv();
+  Tally__Envelope *r = call_on(c, req);
+  tally_client_close(c);
+  return r;
+}
+
+static Tally__Envelope *values_on(tally_client *c, const char *unit,
+                                  const char *period) {
+  Tally__ValuesRequest q = TALLY__VALUES_REQUEST__INIT;
+  Tally__Envelope req = TALLY__ENVELOPE__INIT;
+  q.unit = (char *)unit;
+  q.period = (char *)period;
+  req.body_case = TALLY__ENVELOPE__BODY_VALUES;
+  req.values = &q;
+  return call_on(c, &req);
+}
+
+static size_t stored_count(const char *unit, const char *period) {
+  tally_client *c = connect_srv();
+  Tally__Envelope *r = values_on(c, unit, period);
+  tally_client_close(c);
+  cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_VALUES_REPLY);
+  size_t n = r->values_reply->n_values;
+  tally_wire_free(r);
+  return n;
+}
+
+/* A submission of n values, element codes from code(i), value i. */
+static Tally__Envelope *submission(const char *unit, const char *period,
+                                   size_t n, const char *(*code)(size_t)) {
+  Tally__Envelope *env = calloc(1, sizeof *env);
+  Tally__SubmitRequest *s = calloc(1, sizeof *s);
+  tally__envelope__init(env);
+  tally__submit_request__init(s);
+  s->unit = strdup(unit);
+  s->period = strdup(period);
+  s->submission_id = strdup("");
+  s->n_values = n;
+  s->values = calloc(n, sizeof *s->values);
+  for (size_t i = 0; i < n; i++) {
+    Tally__Value *v = calloc(1, sizeof *v);
+    tally__value__init(v);
+    v->element = strdup(code(i));
+    v->value = (double)i;
+    s->values[i] = v;
+  }
+  env->body_case = TALLY__ENVELOPE__BODY_SUBMIT;
+  env->submit = s;
+  return env;
+}
+
+static void free_submission(Tally__Envelope *env) {
+  /* Built with malloc as protobuf-c would unpack it. */
+  tally__envelope__free_unpacked(env, NULL);
+}
+
+static const char *live_births(size_t i) { return "live_births"; }
+
+static char element_buf[32];
+static const char *numbered(size_t i) {
+  snprintf(element_buf, sizeof element_buf, "e%05zu", i);
+  return element_buf;
+}
+
+/* A catalog with n data elements e00000..., written to files/. */
+static const char *big_catalog(size_t n) {
+  static char path[300];
+  char *good = tally_test_read_file(TALLY_SOURCE_DIR "/catalog/changqing.json");
+  cr_assert_not_null(good);
+  json_t *cat = json_loads(good, 0, NULL);
+  free(good);
+  json_t *els = json_object_get(cat, "data_elements");
+  for (size_t i = 0; i < n; i++)
+    json_array_append_new(
+        els, json_pack("{s:s, s:s, s:s, s:s, s:s}", "code", numbered(i),
+                       "name_zh", "测试", "name_en", "test", "unit", "units",
+                       "type", "count"));
+  snprintf(path, sizeof path, "%s/big-catalog.json", files);
+  cr_assert_eq(json_dump_file(cat, path, 0), 0);
+  json_decref(cat);
+  return path;
+}
+
+/* Reads one reply; NULL when the server closed without one. */
+static Tally__Envelope *read_reply(tally_client *c) {
+  Tally__Envelope *r;
+  char err[256];
+  return tally_client_read(c, &r, err, sizeof err) == 0 ? r : NULL;
+}
+
+Test(limits, a_trickling_connection_is_closed_after_the_idle_timeout) {
+  tally_test_server_start(&srv,
+                          (const char *const[]){"--idle-timeout", "1", NULL});
+  tally_client *c = connect_srv();
+  tally_client *quiet = connect_srv();
+  /* One byte of a header every 300 ms: never a whole frame. */
+  time_t start = time(NULL);
+  uint8_t hdr[4] = {0, 0, 0, 50};
+  for (int i = 0; i < 4; i++) {
+    tally_client_send_raw(c, hdr + i, 1);
+    usleep(300000);
+  }
+  Tally__Envelope *r = read_reply(c);
+  cr_assert_not_null(r, "no timeout reply");
+  cr_assert_eq(r->error->code, TALLY__ERROR_CODE__ERROR_TIMEOUT);
+  cr_assert_leq(time(NULL) - start, 5);
+  tally_wire_free(r);
+  cr_assert_null(read_reply(c), "the connection should be closed");
+  /* A connection that sends nothing is closed too. */
+  r = read_reply(quiet);
+  cr_assert_not_null(r);
+  cr_assert_eq(r->error->code, TALLY__ERROR_CODE__ERROR_TIMEOUT);
+  tally_wire_free(r);
+  tally_client_close(c);
+  tally_client_close(quiet);
+  cr_assert_eq(stored_count("wenchang", "2022"), 0); /* still serving */
+}
+
+Test(limits, connections_over_the_limit_are_refused_politely) {
+  tally_test_server_start(
+      &srv, (const char *const[]){"--max-connections", "2", NULL});
+  tally_client *a = connect_srv(), *b = connect_srv();
+  Tally__Envelope *r = values_on(a, "guide", "2022"); /* a is counted */
+  tally_wire_free(r);
+  r = values_on(b, "guide", "2022");
+  tally_wire_free(r);
+
+  tally_client *extra = connect_srv();
+  r = read_reply(extra);
+  cr_assert_not_null(r);
+  cr_assert_eq(r->error->code, TALLY__ERROR_CODE__ERROR_BUSY);
+  cr_assert(strstr(r->error->message, "too many connections"));
+  tally_wire_free(r);
+  tally_client_close(extra);
+
+  /* The others are unaffected. */
+  r = values_on(a, "guide", "2022");
+  cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_VALUES_REPLY);
+  tally_wire_free(r);
+  tally_client_close(b);
+  usleep(100000);
+  tally_client *again = connect_srv();
+  r = values_on(again, "guide", "2022");
+  cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_VALUES_REPLY);
+  tally_wire_free(r);
+  tally_client_close(again);
+  tally_client_close(a);
+}
+
+/* Sends env as one frame, whatever its size, and reads the reply. */
+static Tally__Envelope *send_frame(Tally__Envelope *env) {
+  uint8_t *frame;
+  size_t len;
+  cr_assert_eq(tally_wire_pack(env, UINT32_MAX, &frame, &len), 0);
+  tally_client *c = connect_srv();
+  /* The server may stop reading early (a frame over its limit): the
+   * reply comes all the same. */
+  tally_client_send_raw(c, frame, len);
+  free(frame);
+  Tally__Envelope *r = read_reply(c);
+  tally_client_close(c);
+  return r;
+}
+
+Test(limits, a_submission_of_100000_values) {
+  tally_test_server_start(&srv, NULL);
+  Tally__Envelope *env = submission("wenchang", "2022", 100000, live_births);
+  /* About 2.4 MB: over the default 1 MiB limit. */
+  Tally__Envelope *r = send_frame(env);
+  cr_assert_not_null(r);
+  cr_assert_eq(r->error->code, TALLY__ERROR_CODE__ERROR_FRAME_TOO_LARGE);
+  tally_wire_free(r);
+  tally_test_server_stop(&srv);
+
+  /* With a larger limit it is read, and refused: one element 100,000
+   * times. The refusal lists the first 50 problems. */
+  tally_test_server_start(&srv,
+                          (const char *const[]){"--max-frame", "8388608", NULL});
+  r = send_frame(env);
+  cr_assert_not_null(r);
+  cr_assert_eq(r->error->code, TALLY__ERROR_CODE__ERROR_BAD_VALUE);
+  cr_assert(strstr(r->error->message, "99999 values were refused (the first: "
+                                      "live_births appears twice (also item "
+                                      "1))"),
+            "%s", r->error->message);
+  cr_assert_eq(r->error->n_details, 50);
+  tally_wire_free(r);
+  free_submission(env);
+  cr_assert_eq(stored_count("wenchang", "2022"), 0);
+}
+
+Test(limits, a_submission_of_100000_distinct_values_is_stored) {
+  tally_test_server_start(&srv, (const char *const[]){
+      "--catalog", big_catalog(100000), "--max-frame", "8388608", NULL});
+  Tally__Envelope *env = submission("guide", "2022", 100000, numbered);
+  Tally__Envelope *r = send_frame(env);
+  free_submission(env);
+  cr_assert_not_null(r);
+  cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_SUBMIT_REPLY, "%s",
+               r->body_case == TALLY__ENVELOPE__BODY_ERROR ? r->error->message
+                                                           : "");
+  cr_assert_eq(r->submit_reply->accepted, 100000);
+  tally_wire_free(r);
+  cr_assert_eq(stored_count("guide", "2022"), 100000);
+}
+
+Test(limits, long_and_invalid_strings) {
+  tally_test_server_start(&srv, NULL);
+  static char longcode[10001];
+  memset(longcode, 'x', 10000);
+  const char *bad[] = {longcode, "li\xff\xfe_births", "婴儿死亡数"};
+  for (int i = 0; i < 3; i++) {
+    Tally__Value v = TALLY__VALUE__INIT, *pv = &v;
+    Tally__SubmitRequest s = TALLY__SUBMIT_REQUEST__INIT;
+    Tally__Envelope req = TALLY__ENVELOPE__INIT;
+    v.element = (char *)bad[i];
+    v.value = 1;
+    s.unit = "wenchang";
+    s.period = "2022";
+    s.n_values = 1;
+    s.values = &pv;
+    req.body_case = TALLY__ENVELOPE__BODY_SUBMIT;
+    req.submit = &s;
+    Tally__Envelope *r = call(&req);
+    cr_assert_eq(r->error->code, TALLY__ERROR_CODE__ERROR_UNKNOWN_ELEMENT);
+    /* Echoed as printable ASCII only, and cut short. */
+    for (const char *p = r->error->message; *p; p++)
+      cr_assert(*p >= 0x20 && *p < 0x7f, "unprintable byte in: %s",
+                r->error->message);
+    cr_assert_lt(strlen(r->error->message), 200);
+    tally_wire_free(r);
+  }
+  /* An invalid unit and period, likewise. */
+  Tally__ValuesRequest q = TALLY__VALUES_REQUEST__INIT;
+  Tally__Envelope req = TALLY__ENVELOPE__INIT;
+  q.unit = "wen\xc3\x28";
+  q.period = "2022";
+  req.body_case = TALLY__ENVELOPE__BODY_VALUES;
+  req.values = &q;
+  Tally__Envelope *r = call(&req);
+  cr_assert_eq(r->error->code, TALLY__ERROR_CODE__ERROR_UNKNOWN_UNIT);
+  cr_assert(strstr(r->error->message, "'wen?('"), "%s", r->error->message);
+  tally_wire_free(r);
+}
+
+/* Submits 2,000 values per (unit, month) until the server refuses;
+ * returns how many were acknowledged, and the refusal in *last. */
+static int fill(int max, Tally__Envelope **last) {
+  int acked = 0;
+  *last = NULL;
+  for (int i = 0; i < max; i++) {
+    char period[16];
+    snprintf(period, sizeof period, "20%02d-%02d", 10 + i / 12, 1 + i % 12);
+    Tally__Envelope *env = submission("xiaoli", period, 2000, numbered);
+    Tally__Envelope *r = call(env);
+    free_submission(env);
+    if (r->body_case != TALLY__ENVELOPE__BODY_SUBMIT_REPLY) {
+      *last = r;
+      break;
+    }
+    tally_wire_free(r);
+    acked++;
+  }
+  return acked;
+}
+
+Test(limits, the_map_grows_when_full) {
+  tally_test_server_start(&srv, (const char *const[]){
+      "--catalog", big_catalog(2000), "--map-size", "1", NULL});
+  Tally__Envelope *last;
+  /* 40 x 2,000 values: several MiB, in a map that starts at 1 MiB. */
+  cr_assert_eq(fill(40, &last), 40, "%s",
+               last ? last->error->message : "");
+  cr_assert_eq(stored_count("xiaoli", "2010-01"), 2000);
+  cr_assert_eq(stored_count("xiaoli", "2013-04"), 2000);
+}
+
+Test(limits, a_full_map_refuses_writes_and_reads_go_on) {
+  tally_test_server_start(&srv, (const char *const[]){
+      "--catalog", big_catalog(2000), "--map-size", "1", "--max-map-size", "1",
+      NULL});
+  Tally__Envelope *last;
+  int acked = fill(100, &last);
+  cr_assert_gt(acked, 0);
+  cr_assert_lt(acked, 100);
+  cr_assert_eq(last->error->code, TALLY__ERROR_CODE__ERROR_STORE);
+  cr_assert(strstr(last->error->message,
+                   "could not write (store is full); nothing was stored"),
+            "%s", last->error->message);
+  tally_wire_free(last);
+  /* Reads go on, and every acknowledged submission is whole. */
+  for (int i = 0; i < acked; i++) {
+    char period[16];
+    snprintf(period, sizeof period, "20%02d-%02d", 10 + i / 12, 1 + i % 12);
+    cr_assert_eq(stored_count("xiaoli", period), 2000);
+  }
+  char refused[16];
+  snprintf(refused, sizeof refused, "20%02d-%02d", 10 + acked / 12,
+           1 + acked % 12);
+  cr_assert_eq(stored_count("xiaoli", refused), 0);
+}
+
+Test(limits, a_full_disk_is_a_clear_error_and_corrupts_nothing) {
+  tally_test_fsize_limit = 2 << 20; /* the store may not pass 2 MiB */
+  char dir[300];
+  snprintf(dir, sizeof dir, "%s/store", files);
+  tally_test_server_start_in(&srv, dir, (const char *const[]){
+      "--catalog", big_catalog(2000), NULL});
+  Tally__Envelope *last;
+  int acked = fill(200, &last);
+  cr_assert_gt(acked, 0);
+  cr_assert_not_null(last, "the disk never filled");
+  cr_assert_eq(last->error->code, TALLY__ERROR_CODE__ERROR_STORE);
+  /* LMDB reports the short write of a full disk as an I/O error. */
+  cr_assert(strstr(last->error->message, "could not write ("), "%s",
+            last->error->message);
+  cr_assert(strstr(last->error->message, "nothing was stored"), "%s",
+            last->error->message);
+  tally_wire_free(last);
+  cr_assert_eq(stored_count("xiaoli", "2010-01"), 2000);
+  cr_assert_eq(tally_test_server_stop(&srv), 0);
+
+  /* Room again: the store opens as it is, with everything acknowledged. */
+  tally_test_fsize_limit = 0;
+  tally_test_server_start_in(&srv, dir, (const char *const[]){
+      "--catalog", big_catalog(2000), NULL});
+  for (int i = 0; i < acked; i++) {
+    char period[16];
+    snprintf(period, sizeof period, "20%02d-%02d", 10 + i / 12, 1 + i % 12);
+    cr_assert_eq(stored_count("xiaoli", period), 2000);
+  }
+  /* And it takes writes again. */
+  cr_assert_eq(fill(1, &last), 1);
+}
+
+static char *run_ok(const char *const *args) {
+  char *out, *err;
+  int rc = tally_test_run(args, NULL, &out, &err);
+  cr_assert_eq(rc, 0, "%s", err);
+  free(err);
+  return out;
+}
+
+Test(limits, backup_of_the_live_store_restores_the_same_report) {
+  tally_test_server_start(&srv, NULL);
+  setenv("TALLY_SERVER", srv.address, 1);
+  char spool[300];
+  snprintf(spool, sizeof spool, "%s/spool", files);
+  setenv("TALLY_SPOOL", spool, 1);
+  static const char *const units[] = {"wenchang", "guide", "wande"};
+  for (int i = 0; i < 3; i++) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/deploy/sample/2022/%s.csv",
+             TALLY_SOURCE_DIR, units[i]);
+    free(run_ok((const char *const[]){"submit", "--unit", units[i], "--period",
+                                      "2022", "--file", path, NULL}));
+  }
+  char backup[300];
+  snprintf(backup, sizeof backup, "%s/backup", files);
+  char *out = run_ok((const char *const[]){"backup", backup, NULL});
+  cr_assert(strstr(out, "backup written to"), "%s", out);
+  free(out);
+
+  /* A second backup to the same place is refused; so is a relative one. */
+  char *err;
+  cr_assert_eq(tally_test_run((const char *const[]){"backup", backup, NULL},
+                              NULL, NULL, &err),
+               1);
+  cr_assert(strstr(err, "File exists"), "%s", err);
+  free(err);
+  cr_assert_eq(tally_test_run((const char *const[]){"backup", "rel", NULL},
+                              NULL, NULL, &err),
+               1);
+  cr_assert(strstr(err, "must be absolute"), "%s", err);
+  free(err);
+
+  char *before = run_ok((const char *const[]){"report", "--period", "2022",
+                                              "--format", "json", NULL});
+  /* Restore: a server on the backup gives the same report. */
+  tally_test_server restored;
+  tally_test_server_start_in(&restored, backup, NULL);
+  setenv("TALLY_SERVER", restored.address, 1);
+  char *after = run_ok((const char *const[]){"report", "--period", "2022",
+                                             "--format", "json", NULL});
+  tally_test_server_stop(&restored);
+  cr_assert_str_eq(after, before);
+  cr_assert(strstr(after, "\"units_counted\": 3"), "%s", after);
+  free(before);
+  free(after);
+}
