@@ -1,0 +1,192 @@
+/* test_crash.c: SIGKILL the server at random moments while several
+ * connections submit; after every restart every acknowledged submission
+ * is there in full and no other one is there in part.
+ *
+ * Submission number seq goes to its own (unit, month), with the values
+ * seq * 8 + k for the eight data elements, and the id "crash-<seq>".
+ * Each writer logs "A seq" before it sends and "K seq" once the server
+ * has acknowledged. TALLY_CRASH_ROUNDS sets the number of kills. */
+#include "client.h"
+#include "fixture.h"
+#include "wire.h"
+
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define WRITERS 4
+#define PER_ROUND 250            /* submissions a writer may make a round */
+#define MAX_SEQ 15120            /* 10 units x 1,512 months (1900-2025) */
+
+static const char *const units[10] = {"wenchang", "pingan", "guyunhu",
+                                      "wufengshan", "guide", "wande",
+                                      "zhangxia", "xiaoli", "mashan",
+                                      "shuangquan"};
+static const char *const elements[8] = {
+    "live_births", "infant_deaths", "under5_deaths", "maternal_deaths",
+    "physicians", "resident_population", "hypertension_managed",
+    "hypertension_standard"};
+
+static void period_of(int seq, char *buf, size_t n) {
+  int month = seq / 10;
+  snprintf(buf, n, "%04d-%02d", 1900 + month / 12, 1 + month % 12);
+}
+
+/* A writer: submits seq = first, first + 1, ... until the server goes
+ * away or count are done; logs to fd. Runs in a child process. */
+static void writer(const char *address, int first, int count, int fd) {
+  tally_client *c;
+  char err[256];
+  if (tally_client_connect(address, 5000, &c, err, sizeof err) != 0)
+    _exit(0);
+  for (int seq = first; seq < first + count; seq++) {
+    Tally__Value v[8], *pv[8];
+    Tally__SubmitRequest s = TALLY__SUBMIT_REQUEST__INIT;
+    Tally__Envelope req = TALLY__ENVELOPE__INIT, *reply;
+    char period[16], id[32], line[32];
+    for (int k = 0; k < 8; k++) {
+      tally__value__init(&v[k]);
+      v[k].element = (char *)elements[k];
+      v[k].value = seq * 8 + k;
+      pv[k] = &v[k];
+    }
+    period_of(seq, period, sizeof period);
+    snprintf(id, sizeof id, "crash-%d", seq);
+    s.unit = (char *)units[seq % 10];
+    s.period = period;
+    s.values = pv;
+    s.n_values = 8;
+    s.submission_id = id;
+    req.body_case = TALLY__ENVELOPE__BODY_SUBMIT;
+    req.submit = &s;
+    int n = snprintf(line, sizeof line, "A %d\n", seq);
+    if (write(fd, line, (size_t)n) != n)
+      _exit(1);
+    if (tally_client_call(c, &req, &reply, err, sizeof err) != 0)
+      _exit(0); /* the server is gone */
+    if (reply->body_case != TALLY__ENVELOPE__BODY_SUBMIT_REPLY)
+      _exit(2); /* refused: the test's figures are valid, so a bug */
+    tally_wire_free(reply);
+    n = snprintf(line, sizeof line, "K %d\n", seq);
+    if (write(fd, line, (size_t)n) != n)
+      _exit(1);
+  }
+  tally_client_close(c);
+  _exit(0);
+}
+
+static unsigned char attempted[MAX_SEQ], acked[MAX_SEQ];
+
+/* Reads a writer's log into attempted[] and acked[]. */
+static void read_log(const char *path) {
+  FILE *f = fopen(path, "r");
+  char kind;
+  int seq;
+  cr_assert_not_null(f);
+  while (fscanf(f, " %c %d", &kind, &seq) == 2) {
+    cr_assert(seq >= 0 && seq < MAX_SEQ);
+    if (kind == 'A')
+      attempted[seq] = 1;
+    else if (kind == 'K')
+      acked[seq] = 1;
+  }
+  fclose(f);
+}
+
+/* Checks the store through a running server. Returns how many
+ * acknowledged submissions were checked. */
+static int verify(const char *address, int upto) {
+  tally_client *c;
+  char err[256];
+  int checked = 0;
+  cr_assert_eq(tally_client_connect(address, 10000, &c, err, sizeof err), 0,
+               "%s", err);
+  for (int seq = 0; seq < upto; seq++) {
+    if (!attempted[seq])
+      continue;
+    Tally__ValuesRequest q = TALLY__VALUES_REQUEST__INIT;
+    Tally__Envelope req = TALLY__ENVELOPE__INIT, *r;
+    char period[16];
+    period_of(seq, period, sizeof period);
+    q.unit = (char *)units[seq % 10];
+    q.period = period;
+    req.body_case = TALLY__ENVELOPE__BODY_VALUES;
+    req.values = &q;
+    cr_assert_eq(tally_client_call(c, &req, &r, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_VALUES_REPLY);
+    size_t n = r->values_reply->n_values;
+    if (acked[seq])
+      cr_assert_eq(n, 8, "acknowledged submission %d has %zu of 8 values",
+                   seq, n);
+    else
+      cr_assert(n == 0 || n == 8,
+                "unacknowledged submission %d is half there: %zu values", seq,
+                n);
+    for (size_t i = 0; i < n; i++) {
+      const Tally__StoredValue *v = r->values_reply->values[i];
+      int k = 0;
+      while (k < 8 && strcmp(elements[k], v->element) != 0)
+        k++;
+      cr_assert(k < 8);
+      cr_assert_eq(v->value, seq * 8 + k, "submission %d: %s = %g", seq,
+                   v->element, v->value);
+    }
+    checked += acked[seq];
+    tally_wire_free(r);
+  }
+  tally_client_close(c);
+  return checked;
+}
+
+Test(crash, sigkill_loses_no_acknowledged_submission, .timeout = 600) {
+  tally_test_server srv;
+  char files[256], dir[300];
+  const char *env = getenv("TALLY_CRASH_ROUNDS");
+  int rounds = env ? atoi(env) : 12, total_acked = 0;
+  if (rounds < 1 || rounds * WRITERS * PER_ROUND > MAX_SEQ)
+    rounds = 12;
+
+  tally_test_tmpdir(files, sizeof files);
+  snprintf(dir, sizeof dir, "%s/store", files);
+  for (int round = 0; round < rounds; round++) {
+    pid_t pids[WRITERS];
+    char logs[WRITERS][320];
+    tally_test_server_start_in(&srv, dir, NULL);
+    for (int w = 0; w < WRITERS; w++) {
+      snprintf(logs[w], sizeof logs[w], "%s/w%d-%d.log", files, round, w);
+      int fd = open(logs[w], O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
+      cr_assert(fd >= 0);
+      pids[w] = fork();
+      if (pids[w] == 0)
+        writer(srv.address, (round * WRITERS + w) * PER_ROUND, PER_ROUND, fd);
+      close(fd);
+    }
+    unsigned r;
+    cr_assert_eq(getrandom(&r, sizeof r, 0), (ssize_t)sizeof r);
+    usleep(50000 + r % 250000); /* kill at a random moment: 50-300 ms */
+    kill(srv.pid, SIGKILL);
+    waitpid(srv.pid, NULL, 0);
+    srv.pid = 0;
+    for (int w = 0; w < WRITERS; w++) {
+      int status;
+      waitpid(pids[w], &status, 0);
+      cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                "writer %d failed (%d)", w, WEXITSTATUS(status));
+      read_log(logs[w]);
+    }
+    /* Restart: the store opens as it is, no repair step. */
+    tally_test_server_start_in(&srv, dir, NULL);
+    total_acked = verify(srv.address, (round + 1) * WRITERS * PER_ROUND);
+    tally_test_server_stop(&srv);
+  }
+  cr_log_info("%d rounds, %d acknowledged submissions, all present", rounds,
+              total_acked);
+  cr_assert_gt(total_acked, 0);
+  tally_test_rmtree(files);
+}
