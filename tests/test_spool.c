@@ -1,0 +1,108 @@
+/* test_spool.c: the client's spool of unacknowledged submissions. */
+#include "fixture.h"
+#include "spool.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static char dir[256], spool[300];
+
+static void setup(void) {
+  tally_test_tmpdir(dir, sizeof dir);
+  snprintf(spool, sizeof spool, "%s/a/b/spool", dir);
+}
+
+static void teardown(void) { tally_test_rmtree(dir); }
+
+TestSuite(spool, .init = setup, .fini = teardown);
+
+static void add(const char *unit, const char *id, char *name) {
+  Tally__Value v = TALLY__VALUE__INIT, *pv = &v;
+  Tally__SubmitRequest s = TALLY__SUBMIT_REQUEST__INIT;
+  char err[256];
+  v.element = "live_births";
+  v.value = 12;
+  s.unit = (char *)unit;
+  s.period = "2022";
+  s.values = &pv;
+  s.n_values = 1;
+  s.submission_id = (char *)id;
+  cr_assert_eq(tally_spool_add(spool, &s, name, err, sizeof err), 0, "%s",
+               err);
+}
+
+Test(spool, init_makes_the_folders_private) {
+  char err[256];
+  struct stat st;
+  cr_assert_eq(tally_spool_init(spool, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(stat(spool, &st), 0);
+  cr_assert_eq(st.st_mode & 0777, 0700);
+  cr_assert_eq(tally_spool_init(spool, err, sizeof err), 0); /* again: fine */
+}
+
+Test(spool, entries_come_back_in_order_and_whole) {
+  char err[256], n1[TALLY_SPOOL_NAME_MAX], n2[TALLY_SPOOL_NAME_MAX],
+      n3[TALLY_SPOOL_NAME_MAX];
+  tally_spool_entry *list;
+  size_t n;
+  cr_assert_eq(tally_spool_init(spool, err, sizeof err), 0);
+  add("wenchang", "id-c", n1);
+  add("guide", "id-a", n2);
+  add("wande", "id-b", n3);
+  cr_assert_eq(tally_spool_list(spool, &list, &n, err, sizeof err), 0);
+  cr_assert_eq(n, 3);
+  /* Submission order, not id order. */
+  cr_assert_str_eq(list[0].req->unit, "wenchang");
+  cr_assert_str_eq(list[1].req->unit, "guide");
+  cr_assert_str_eq(list[2].req->unit, "wande");
+  cr_assert_str_eq(list[1].req->submission_id, "id-a");
+  cr_assert_eq(list[1].req->n_values, 1);
+  cr_assert_eq(list[1].req->values[0]->value, 12);
+  cr_assert_gt(list[0].created_ms, 1600000000000LL);
+  tally_spool_list_free(list, n);
+
+  cr_assert_eq(tally_spool_remove(spool, n2), 0);
+  cr_assert_eq(tally_spool_set_aside(spool, n1), 0);
+  cr_assert_eq(tally_spool_list(spool, &list, &n, err, sizeof err), 0);
+  cr_assert_eq(n, 1);
+  cr_assert_str_eq(list[0].req->unit, "wande");
+  tally_spool_list_free(list, n);
+
+  char aside[600];
+  struct stat st;
+  snprintf(aside, sizeof aside, "%s/refused/%s", spool, n1);
+  cr_assert_eq(stat(aside, &st), 0, "the refused entry is kept");
+}
+
+Test(spool, a_missing_spool_is_empty_and_junk_is_reported) {
+  tally_spool_entry *list;
+  size_t n;
+  char err[256] = "", path[600], name[TALLY_SPOOL_NAME_MAX];
+  cr_assert_eq(tally_spool_list(spool, &list, &n, err, sizeof err), 0);
+  cr_assert_eq(n, 0);
+
+  cr_assert_eq(tally_spool_init(spool, err, sizeof err), 0);
+  add("guide", "ok", name);
+  snprintf(path, sizeof path, "%s/0000000000000000001-junk.sub", spool);
+  tally_test_write_file(path, "\xff\xff\xff not protobuf");
+  /* A temporary file of an interrupted write is not an entry. */
+  snprintf(path, sizeof path, "%s/.0000000000000000002-x.sub.tmp", spool);
+  tally_test_write_file(path, "");
+  cr_assert_eq(tally_spool_list(spool, &list, &n, err, sizeof err), 0);
+  cr_assert_eq(n, 1);
+  cr_assert(strstr(err, "junk.sub does not decode"), "%s", err);
+  tally_spool_list_free(list, n);
+}
+
+Test(spool, ids_are_version_4_uuids) {
+  char a[37], b[37];
+  cr_assert_eq(tally_spool_new_id(a), 0);
+  cr_assert_eq(tally_spool_new_id(b), 0);
+  cr_assert_eq(strlen(a), 36);
+  cr_assert_str_neq(a, b);
+  cr_assert_eq(a[14], '4');
+  cr_assert(strchr("89ab", a[19]) != NULL);
+  cr_assert(a[8] == '-' && a[13] == '-' && a[18] == '-' && a[23] == '-');
+}
