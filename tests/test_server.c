@@ -407,6 +407,15 @@ Test(server, unknown_request_type_is_refused) {
   cr_assert_eq(r->error->code, TALLY__ERROR_CODE__ERROR_UNSUPPORTED);
   tally_wire_free(r);
 
+  /* An error body with an enum value no version defines (code 999,
+   * field 3 of ErrorReply: 08 e7 07) sent as a request. */
+  uint8_t unknown_enum[] = {0, 0, 0, 7, 0x08, 0x09, 0x1a, 0x03, 0x08, 0xe7, 0x07};
+  r = raw_exchange(unknown_enum, sizeof unknown_enum);
+  cr_assert_not_null(r);
+  cr_assert_eq(r->id, 9);
+  cr_assert_eq(r->error->code, TALLY__ERROR_CODE__ERROR_UNSUPPORTED);
+  tally_wire_free(r);
+
   /* An unknown field (from a newer client) is skipped by protobuf, and
    * the envelope then has no body either: id = 5 (08 05), then field 99
    * as a varint of 1 (98 06 01). */
