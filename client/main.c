@@ -22,7 +22,12 @@ static const char usage[] =
     "  sync     send the submissions still waiting in the spool\n"
     "  pending  list the submissions waiting in the spool\n"
     "  values   show the figures the server holds for a unit and period\n"
+    "  form     the blank CSV form a unit fills in\n"
     "  report   the indicator report of a period, for the district or a unit\n"
+    "  explain  where an indicator's value comes from, unit by unit\n"
+    "  completeness  which units have reported which figures for a period\n"
+    "  catalog  the indicators and data elements the server knows\n"
+    "  target   list the targets; enter one the city assigns\n"
     "  history  every change to a unit's figures for a period\n"
     "  backup   copy the live store into a new directory on the server\n"
     "  help     help on a command: tally help submit\n"
@@ -50,6 +55,11 @@ static const struct {
     {"pending", tally_cmd_pending, tally_usage_pending},
     {"values", tally_cmd_values, tally_usage_values},
     {"report", tally_cmd_report, tally_usage_report},
+    {"explain", tally_cmd_explain, tally_usage_explain},
+    {"completeness", tally_cmd_completeness, tally_usage_completeness},
+    {"catalog", tally_cmd_catalog, tally_usage_catalog},
+    {"form", tally_cmd_form, tally_usage_form},
+    {"target", tally_cmd_target, tally_usage_target},
     {"history", tally_cmd_history, tally_usage_history},
     {"backup", tally_cmd_backup, tally_usage_backup},
 };

@@ -8,6 +8,7 @@
 #include "catalog.h"
 
 #include "error.h"
+#include "lifetable.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -259,55 +260,195 @@ static int load_plans(struct loader *ld) {
   return 0;
 }
 
+/* Parses an age-group label: "0", "A-B" or "A+". Returns 0 or -1. */
+static int parse_age_group(const char *label, int *from, int *width) {
+  char *end;
+  long a = strtol(label, &end, 10);
+  if (end == label || a < 0 || a > 150 || label[0] == '+' || label[0] == '-')
+    return -1;
+  *from = (int)a;
+  if (*end == 0) {
+    *width = 1;
+    return a == 0 ? 0 : -1; /* a single year only for "0" */
+  }
+  if (end[0] == '+' && end[1] == 0) {
+    *width = 0;
+    return 0;
+  }
+  if (end[0] != '-')
+    return -1;
+  const char *b = end + 1;
+  long z = strtol(b, &end, 10);
+  if (end == b || *end != 0 || z < a || z > 150)
+    return -1;
+  *width = (int)(z - a + 1);
+  return 0;
+}
+
+static int load_levels(struct loader *ld, const char *who, json_t *arr,
+                       tally_element *t) {
+  json_t *x;
+  size_t i;
+  if (!json_is_array(arr) || json_array_size(arr) < 2)
+    return fail(ld, who, "levels must be an array of at least two levels");
+  t->n_levels = json_array_size(arr);
+  t->levels = tally_arena_alloc(&ld->cat->arena, t->n_levels * sizeof *t->levels);
+  if (t->levels == NULL)
+    return -ENOMEM;
+  json_array_foreach(arr, i, x) {
+    tally_level *l = &t->levels[i];
+    json_error_t e;
+    if (json_unpack_ex(x, &e, JSON_STRICT, "{s:i, s:s, s:s}", "value",
+                       &l->value, "zh", &l->zh, "en", &l->en) != 0)
+      return fail(ld, who, "level #%zu: %s", i + 1, e.text);
+    if (i > 0 && l->value <= t->levels[i - 1].value)
+      return fail(ld, who, "level #%zu: values must ascend", i + 1);
+  }
+  return 0;
+}
+
+/* Counts the elements the catalog will have once age groups are
+ * expanded, and the elements with age groups. */
+static int count_elements(struct loader *ld, json_t *arr, size_t *n,
+                          size_t *grouped) {
+  json_t *d;
+  size_t i;
+  *n = *grouped = 0;
+  json_array_foreach(arr, i, d) {
+    json_t *groups = json_object_get(d, "age_groups");
+    if (groups == NULL) {
+      (*n)++;
+      continue;
+    }
+    char who[96];
+    describe(who, sizeof who, "data element", i, peek_code(d));
+    if (!json_is_array(groups) || json_array_size(groups) < 1 ||
+        json_array_size(groups) > 64)
+      return fail(ld, who, "age_groups must be an array of 1-64 labels");
+    *n += json_array_size(groups);
+    (*grouped)++;
+  }
+  return 0;
+}
+
+/* Makes the elements of one age-grouped element: CODE.LABEL each. */
+static int expand_groups(struct loader *ld, const char *who, json_t *groups,
+                         const tally_element *base, size_t *next) {
+  tally_catalog *cat = ld->cat;
+  tally_age_groups *g = &cat->age_groups[cat->n_age_groups];
+  json_t *x;
+  size_t i;
+
+  g->code = base->code;
+  g->first = (int)*next;
+  g->n = (int)json_array_size(groups);
+  json_array_foreach(groups, i, x) {
+    tally_element *t = &cat->elements[(*next)++];
+    const char *label = json_string_value(x);
+    *t = *base;
+    if (label == NULL ||
+        parse_age_group(label, &t->age_from, &t->age_width) != 0)
+      return fail(ld, who, "age group #%zu is not \"0\", \"A-B\" or \"A+\"",
+                  i + 1);
+    if (i > 0) {
+      const tally_element *prev = t - 1;
+      if (prev->age_width == 0)
+        return fail(ld, who, "age group %s follows the open group", label);
+      if (t->age_from != prev->age_from + prev->age_width)
+        return fail(ld, who, "age group %s does not follow %d-%d", label,
+                    prev->age_from, prev->age_from + prev->age_width - 1);
+    }
+    t->group = (int)cat->n_age_groups;
+    t->code = tally_arena_printf(&cat->arena, "%s.%s", base->code, label);
+    t->name_zh = tally_arena_printf(&cat->arena, "%s（%s岁）", base->name_zh,
+                                    label);
+    t->name_en = tally_arena_printf(&cat->arena, "%s, aged %s", base->name_en,
+                                    label);
+    if (t->code == NULL || t->name_zh == NULL || t->name_en == NULL)
+      return -ENOMEM;
+  }
+  cat->n_age_groups++;
+  return 0;
+}
+
 static int load_elements(struct loader *ld) {
   tally_catalog *cat = ld->cat;
   json_t *arr, *d;
-  size_t i;
+  size_t i, n, grouped, next = 0;
   int rc;
   char who[96];
 
-  if ((rc = array_field(ld, "data_elements", &arr)) != 0)
+  if ((rc = array_field(ld, "data_elements", &arr)) != 0 ||
+      (rc = count_elements(ld, arr, &n, &grouped)) != 0)
     return rc;
-  cat->n_elements = json_array_size(arr);
-  cat->elements = calloc(cat->n_elements, sizeof *cat->elements);
-  if (cat->elements == NULL)
+  cat->elements = tally_arena_alloc(&cat->arena, n * sizeof *cat->elements);
+  cat->age_groups =
+      tally_arena_alloc(&cat->arena, (grouped + 1) * sizeof *cat->age_groups);
+  if (cat->elements == NULL || cat->age_groups == NULL)
     return -ENOMEM;
   json_array_foreach(arr, i, d) {
-    tally_element *t = &cat->elements[i];
+    tally_element t = {0};
     const char *type, *by = "unit", *note = NULL;
+    json_t *groups = NULL, *levels = NULL;
     json_error_t e;
     describe(who, sizeof who, "data element", i, peek_code(d));
     if (json_unpack_ex(d, &e, JSON_STRICT,
-                       "{s:s, s:s, s:s, s:s, s:s, s?s, s?s}", "code", &t->code,
-                       "name_zh", &t->name_zh, "name_en", &t->name_en, "unit",
-                       &t->unit, "type", &type, "reported_by", &by, "note",
+                       "{s:s, s:s, s:s, s:s, s:s, s?s, s?o, s?o, s?s}", "code",
+                       &t.code, "name_zh", &t.name_zh, "name_en", &t.name_en,
+                       "unit", &t.unit, "type", &type, "reported_by", &by,
+                       "age_groups", &groups, "levels", &levels, "note",
                        &note) != 0)
       return fail(ld, who, "%s", e.text);
-    if (!code_ok(t->code, 0))
+    if (!code_ok(t.code, 0))
       return fail(ld, who, "code must be 1-%d characters of a-z, 0-9 and _, "
                   "starting with a letter", TALLY_CODE_MAX);
     if (strcmp(type, "count") == 0)
-      t->type = TALLY_ELEMENT_COUNT;
+      t.type = TALLY_ELEMENT_COUNT;
     else if (strcmp(type, "amount") == 0)
-      t->type = TALLY_ELEMENT_AMOUNT;
+      t.type = TALLY_ELEMENT_AMOUNT;
+    else if (strcmp(type, "status") == 0)
+      t.type = TALLY_ELEMENT_STATUS;
     else
-      return fail(ld, who, "type '%s' is not one of: count, amount", type);
+      return fail(ld, who, "type '%s' is not one of: count, amount, status",
+                  type);
     if (strcmp(by, "unit") == 0)
-      t->district_only = 0;
+      t.district_only = 0;
     else if (strcmp(by, "district") == 0)
-      t->district_only = 1;
+      t.district_only = 1;
     else
       return fail(ld, who, "reported_by '%s' is not one of: unit, district",
                   by);
+    if ((t.type == TALLY_ELEMENT_STATUS) != (levels != NULL))
+      return fail(ld, who, "a status element has levels, and only it");
+    if (levels && (rc = load_levels(ld, who, levels, &t)) != 0)
+      return rc;
+    t.group = -1;
+    if (groups) {
+      if (t.type == TALLY_ELEMENT_STATUS)
+        return fail(ld, who, "a status element has no age groups");
+      if ((rc = expand_groups(ld, who, groups, &t, &next)) != 0)
+        return rc;
+    } else {
+      cat->elements[next++] = t;
+    }
   }
+  cat->n_elements = next;
   return index_codes(ld, cat->n_elements, element_code, "data element",
                      &cat->element_index);
 }
 
-static int parse_op(const char *s, tally_op *op) {
-  static const struct { const char *text; tally_op op; } ops[] = {
-      {">=", TALLY_OP_GE}, {">", TALLY_OP_GT},
-      {"<=", TALLY_OP_LE}, {"<", TALLY_OP_LT}};
+static const struct {
+  const char *text;
+  tally_op op;
+} ops[] = {
+    {">=", TALLY_OP_GE},          {">", TALLY_OP_GT},
+    {"<=", TALLY_OP_LE},          {"<", TALLY_OP_LT},
+    {"about", TALLY_OP_ABOUT},    {"change<=", TALLY_OP_CHANGE_LE},
+    {"change>=", TALLY_OP_CHANGE_GE}, {"change<", TALLY_OP_CHANGE_LT},
+    {"change>", TALLY_OP_CHANGE_GT},  {"text", TALLY_OP_TEXT},
+    {"assigned", TALLY_OP_ASSIGNED}};
+
+int tally_op_parse(const char *s, tally_op *op) {
   for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
     if (strcmp(s, ops[i].text) == 0) {
       *op = ops[i].op;
@@ -317,44 +458,94 @@ static int parse_op(const char *s, tally_op *op) {
 }
 
 const char *tally_op_text(tally_op op) {
-  switch (op) {
-  case TALLY_OP_GE: return ">=";
-  case TALLY_OP_GT: return ">";
-  case TALLY_OP_LE: return "<=";
-  case TALLY_OP_LT: return "<";
-  }
+  for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+    if (ops[i].op == op)
+      return ops[i].text;
   return "?";
+}
+
+static int is_comparator(tally_op op) { return op <= TALLY_OP_LT; }
+
+/* Reads one target, in a target list or as a unit_target. */
+static int load_target(struct loader *ld, const char *who, const char *what,
+                       json_t *x, int need_year, tally_target *g) {
+  const char *op;
+  json_t *value = NULL, *tolerance = NULL, *level = NULL;
+  json_error_t e;
+
+  if (json_unpack_ex(x, &e, JSON_STRICT, "{s?i, s:s, s?o, s?o, s?o, s?s}",
+                     "year", &g->year, "op", &op, "value", &value, "tolerance",
+                     &tolerance, "level", &level, "text", &g->text) != 0)
+    return fail(ld, who, "%s: %s", what, e.text);
+  if (need_year && g->year == 0)
+    return fail(ld, who, "%s: needs a year", what);
+  if (tally_op_parse(op, &g->op) != 0)
+    return fail(ld, who, "%s: op '%s' is not one of: >=, >, <=, <, about, "
+                "change<=, change>=, change<, change>, text, assigned",
+                what, op);
+  if ((value && !json_is_number(value)) ||
+      (tolerance && !json_is_number(tolerance)) ||
+      (level && !json_is_integer(level)))
+    return fail(ld, who, "%s: value and tolerance are numbers, level a whole "
+                "number", what);
+  if (level) {
+    if (!is_comparator(g->op) || value)
+      return fail(ld, who, "%s: a level goes with >=, >, <= or <, without a "
+                  "value", what);
+    g->has_level = 1;
+    g->value = (double)json_integer_value(level);
+  } else if (g->op == TALLY_OP_TEXT || g->op == TALLY_OP_ASSIGNED) {
+    if (value || tolerance)
+      return fail(ld, who, "%s: op %s takes no value", what, op);
+    if (g->op == TALLY_OP_TEXT && g->text == NULL)
+      return fail(ld, who, "%s: op text needs the text", what);
+  } else {
+    if (value == NULL)
+      return fail(ld, who, "%s: op %s needs a value", what, op);
+    g->value = json_number_value(value);
+  }
+  if (g->op == TALLY_OP_ABOUT) {
+    if (tolerance == NULL || json_number_value(tolerance) < 0)
+      return fail(ld, who, "%s: about needs a tolerance >= 0", what);
+    g->tolerance = json_number_value(tolerance);
+  } else if (tolerance) {
+    return fail(ld, who, "%s: only about takes a tolerance", what);
+  }
+  if (!isfinite(g->value) || !isfinite(g->tolerance))
+    return fail(ld, who, "%s: value is not a finite number", what);
+  return 0;
 }
 
 static int load_targets(struct loader *ld, const char *who, json_t *arr,
                         tally_indicator *t) {
   json_t *x;
   size_t i;
+  int rc;
 
   if (arr == NULL)
     return 0;
   if (!json_is_array(arr))
     return fail(ld, who, "targets must be an array");
   t->n_targets = json_array_size(arr);
-  t->targets = calloc(t->n_targets ? t->n_targets : 1, sizeof *t->targets);
+  t->targets = tally_arena_alloc(&ld->cat->arena,
+                                 (t->n_targets + 1) * sizeof *t->targets);
   if (t->targets == NULL)
     return -ENOMEM;
   json_array_foreach(arr, i, x) {
     tally_target *g = &t->targets[i];
-    const char *op, *text = NULL;
-    json_error_t e;
-    if (json_unpack_ex(x, &e, JSON_STRICT, "{s:i, s:s, s:F, s?s}", "year",
-                       &g->year, "op", &op, "value", &g->value, "text",
-                       &text) != 0)
-      return fail(ld, who, "target #%zu: %s", i + 1, e.text);
-    if (parse_op(op, &g->op) != 0)
-      return fail(ld, who, "target #%zu: op '%s' is not one of: >=, >, <=, <",
-                  i + 1, op);
-    if (!isfinite(g->value))
-      return fail(ld, who, "target #%zu: value is not a finite number", i + 1);
+    char what[32];
+    snprintf(what, sizeof what, "target #%zu", i + 1);
+    if ((rc = load_target(ld, who, what, x, 1, g)) != 0)
+      return rc;
     if (i > 0 && g->year <= t->targets[i - 1].year)
       return fail(ld, who, "target #%zu: years must ascend (%d after %d)",
                   i + 1, g->year, t->targets[i - 1].year);
+    if (g->has_level != (t->kind == TALLY_KIND_MILESTONE) &&
+        g->op != TALLY_OP_TEXT && g->op != TALLY_OP_ASSIGNED)
+      return fail(ld, who, "target #%zu: %s", i + 1,
+                  t->kind == TALLY_KIND_MILESTONE
+                      ? "a milestone's target is a level"
+                      : "a level is a milestone's target");
   }
   return 0;
 }
@@ -369,8 +560,8 @@ static int load_baselines(struct loader *ld, const char *who, json_t *arr,
   if (!json_is_array(arr))
     return fail(ld, who, "baselines must be an array");
   t->n_baselines = json_array_size(arr);
-  t->baselines =
-      calloc(t->n_baselines ? t->n_baselines : 1, sizeof *t->baselines);
+  t->baselines = tally_arena_alloc(&ld->cat->arena,
+                                   (t->n_baselines + 1) * sizeof *t->baselines);
   if (t->baselines == NULL)
     return -ENOMEM;
   json_array_foreach(arr, i, x) {
@@ -393,15 +584,300 @@ static int load_baselines(struct loader *ld, const char *who, json_t *arr,
   return 0;
 }
 
+/* The keys an indicator's kind uses. */
+enum {
+  K_NUM = 1 << 0, K_DEN = 1 << 1, K_ELEM = 1 << 2, K_WEIGHT = 1 << 3,
+  K_BIRTHS = 1 << 4, K_DEATHS = 1 << 5, K_POP = 1 << 6, K_FACTOR = 1 << 7,
+  K_BOUNDED = 1 << 8, K_BASE = 1 << 9, K_FROM = 1 << 10, K_METHOD = 1 << 11,
+  K_PARAMS = 1 << 12, K_MINPOP = 1 << 13, K_UTARGET = 1 << 14
+};
+
+static const char *const key_names[] = {
+    "numerator", "denominator", "element", "weight", "births",
+    "deaths", "population", "factor", "bounded", "base_year",
+    "from_year", "method", "params", "min_population", "unit_target"};
+
+static const struct {
+  const char *name;
+  tally_kind kind;
+  unsigned need;  /* keys it must have */
+  unsigned allow; /* keys it may have besides */
+} kinds[] = {
+    {"ratio", TALLY_KIND_RATIO, K_NUM | K_DEN, K_FACTOR | K_BOUNDED},
+    {"total", TALLY_KIND_TOTAL, K_ELEM, K_FACTOR},
+    {"weighted_mean", TALLY_KIND_WEIGHTED_MEAN, K_ELEM | K_WEIGHT, K_FACTOR},
+    {"growth", TALLY_KIND_GROWTH, K_ELEM, 0},
+    {"intensity_reduction", TALLY_KIND_INTENSITY_REDUCTION,
+     K_NUM | K_DEN | K_BASE, 0},
+    {"cumulative", TALLY_KIND_CUMULATIVE, K_ELEM | K_FROM, K_FACTOR},
+    {"life_expectancy", TALLY_KIND_LIFE_EXPECTANCY, K_DEATHS | K_POP | K_METHOD,
+     K_BIRTHS | K_PARAMS | K_MINPOP},
+    {"premature_mortality", TALLY_KIND_PREMATURE_MORTALITY, K_DEATHS | K_POP,
+     K_MINPOP},
+    {"milestone", TALLY_KIND_MILESTONE, K_ELEM, 0},
+    {"unit_threshold", TALLY_KIND_UNIT_THRESHOLD, K_NUM | K_DEN | K_UTARGET,
+     K_FACTOR | K_BOUNDED},
+};
+
+const char *tally_kind_name(tally_kind kind) {
+  for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+    if (kinds[i].kind == kind)
+      return kinds[i].name;
+  return "?";
+}
+
+int tally_catalog_age_groups(const tally_catalog *cat, const char *code) {
+  for (size_t i = 0; i < cat->n_age_groups; i++)
+    if (strcmp(cat->age_groups[i].code, code) == 0)
+      return (int)i;
+  return -1;
+}
+
+const tally_level *tally_element_level(const tally_element *e, int value) {
+  for (size_t i = 0; i < e->n_levels; i++)
+    if (e->levels[i].value == value)
+      return &e->levels[i];
+  return NULL;
+}
+
 /* Resolves a data element code named by an indicator. */
 static int element_ref(struct loader *ld, const char *who, const char *role,
                        const char *code, int *out) {
-  if (code == NULL)
-    return fail(ld, who, "kind needs a %s", role);
   *out = tally_catalog_element(ld->cat, code);
   if (*out < 0)
     return fail(ld, who, "%s '%s' is not a defined data element", role, code);
+  if (ld->cat->elements[*out].type == TALLY_ELEMENT_STATUS)
+    return fail(ld, who, "%s '%s' is a status, not a figure", role, code);
   return 0;
+}
+
+/* Resolves an element reported by age groups. */
+static int groups_ref(struct loader *ld, const char *who, const char *role,
+                      const char *code, int *out) {
+  *out = tally_catalog_age_groups(ld->cat, code);
+  if (*out < 0)
+    return fail(ld, who, "%s '%s' is not a data element with age groups", role,
+                code);
+  return 0;
+}
+
+static const tally_element *group_element(const tally_catalog *cat, int g,
+                                          int k) {
+  return &cat->elements[cat->age_groups[g].first + k];
+}
+
+/* A life table's groups: 0, 1-4, then five-year groups, ending open. */
+static int check_life_table_groups(struct loader *ld, const char *who, int g) {
+  const tally_catalog *cat = ld->cat;
+  int n = cat->age_groups[g].n;
+  if (n < 3 || group_element(cat, g, 0)->age_from != 0 ||
+      group_element(cat, g, 0)->age_width != 1 ||
+      group_element(cat, g, 1)->age_width != 4 ||
+      group_element(cat, g, n - 1)->age_width != 0)
+    return fail(ld, who, "life-table groups must be 0, 1-4, 5-9, ... ending "
+                "with an open group such as 85+");
+  for (int k = 2; k < n - 1; k++)
+    if (group_element(cat, g, k)->age_width != 5)
+      return fail(ld, who, "life-table groups after 1-4 are five years wide");
+  return 0;
+}
+
+/* Premature mortality: deaths in 30-34 ... 65-69, and a population
+ * element that has each of those groups. */
+static int check_sdg_groups(struct loader *ld, const char *who, int deaths,
+                            int pop) {
+  const tally_catalog *cat = ld->cat;
+  if (cat->age_groups[deaths].n != 8)
+    return fail(ld, who, "deaths must be by the groups 30-34 ... 65-69");
+  for (int k = 0; k < 8; k++) {
+    const tally_element *d = group_element(cat, deaths, k);
+    if (d->age_from != 30 + 5 * k || d->age_width != 5)
+      return fail(ld, who, "deaths must be by the groups 30-34 ... 65-69");
+    int found = 0;
+    for (int j = 0; j < cat->age_groups[pop].n; j++) {
+      const tally_element *p = group_element(cat, pop, j);
+      found |= p->age_from == d->age_from && p->age_width == 5;
+    }
+    if (!found)
+      return fail(ld, who, "population has no group %d-%d", d->age_from,
+                  d->age_from + 4);
+  }
+  return 0;
+}
+
+static int load_params(struct loader *ld, const char *who, json_t *params,
+                       tally_indicator *t) {
+  json_t *a0 = NULL, *a = NULL;
+  const char *sex = "both";
+  json_error_t e;
+  if (params &&
+      json_unpack_ex(params, &e, JSON_STRICT, "{s?o, s?o, s?s}", "a0", &a0,
+                     "a", &a, "sex", &sex) != 0)
+    return fail(ld, who, "params: %s", e.text);
+  if ((a0 && (!json_is_number(a0) || json_number_value(a0) <= 0 ||
+              json_number_value(a0) >= 1)) ||
+      (a && (!json_is_number(a) || json_number_value(a) <= 0 ||
+             json_number_value(a) >= 1)))
+    return fail(ld, who, "params: a0 and a are fractions of a year, "
+                "between 0 and 1");
+  t->a0 = a0 ? json_number_value(a0) : NAN;
+  t->a = a ? json_number_value(a) : NAN;
+  if (strcmp(sex, "both") == 0)
+    t->sex = TALLY_LIFETABLE_BOTH;
+  else if (strcmp(sex, "male") == 0)
+    t->sex = TALLY_LIFETABLE_MALE;
+  else if (strcmp(sex, "female") == 0)
+    t->sex = TALLY_LIFETABLE_FEMALE;
+  else
+    return fail(ld, who, "params: sex '%s' is not one of: both, male, female",
+                sex);
+  return 0;
+}
+
+/* Checks and resolves the keys of the indicator's kind. keys[k] is the
+ * JSON value of key_names[k], or NULL. */
+static int load_kind(struct loader *ld, const char *who, const char *kind,
+                     json_t **keys, tally_indicator *t) {
+  size_t k;
+  unsigned have = 0;
+  int rc;
+
+  for (k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+    if (strcmp(kinds[k].name, kind) == 0)
+      break;
+  if (k == sizeof kinds / sizeof kinds[0])
+    return fail(ld, who, "kind '%s' is not one of: ratio, total, "
+                "weighted_mean, growth, intensity_reduction, cumulative, "
+                "life_expectancy, premature_mortality, milestone, "
+                "unit_threshold",
+                kind);
+  t->kind = kinds[k].kind;
+  for (size_t b = 0; b < sizeof key_names / sizeof key_names[0]; b++)
+    if (keys[b])
+      have |= 1u << b;
+  for (size_t b = 0; b < sizeof key_names / sizeof key_names[0]; b++) {
+    if ((kinds[k].need & (1u << b)) && !(have & (1u << b)))
+      return fail(ld, who, "kind needs a %s", key_names[b]);
+    if ((have & (1u << b)) && !((kinds[k].need | kinds[k].allow) & (1u << b)))
+      return fail(ld, who, "kind %s does not take %s", kind, key_names[b]);
+  }
+
+#define STR(K) json_string_value(keys[__builtin_ctz(K)])
+#define HAS(K) (keys[__builtin_ctz(K)] != NULL)
+  for (size_t b = 0; b < sizeof key_names / sizeof key_names[0]; b++) {
+    json_t *v = keys[b];
+    unsigned bit = 1u << b;
+    int is_string = bit & (K_NUM | K_DEN | K_ELEM | K_WEIGHT | K_BIRTHS |
+                           K_DEATHS | K_POP | K_METHOD);
+    if (v && is_string && !json_is_string(v))
+      return fail(ld, who, "%s must be a string", key_names[b]);
+  }
+  if (HAS(K_NUM) && (rc = element_ref(ld, who, "numerator", STR(K_NUM),
+                                      &t->numerator)) != 0)
+    return rc;
+  if (HAS(K_DEN) && (rc = element_ref(ld, who, "denominator", STR(K_DEN),
+                                      &t->denominator)) != 0)
+    return rc;
+  if (HAS(K_NUM) && t->numerator == t->denominator)
+    return fail(ld, who, "numerator and denominator are the same element");
+  if (HAS(K_WEIGHT) &&
+      (rc = element_ref(ld, who, "weight", STR(K_WEIGHT), &t->weight)) != 0)
+    return rc;
+  if (HAS(K_BIRTHS) &&
+      (rc = element_ref(ld, who, "births", STR(K_BIRTHS), &t->births)) != 0)
+    return rc;
+  if (HAS(K_ELEM)) {
+    t->element = tally_catalog_element(ld->cat, STR(K_ELEM));
+    if (t->element < 0)
+      return fail(ld, who, "element '%s' is not a defined data element",
+                  STR(K_ELEM));
+    int status = ld->cat->elements[t->element].type == TALLY_ELEMENT_STATUS;
+    if (status != (t->kind == TALLY_KIND_MILESTONE))
+      return fail(ld, who, status ? "element '%s' is a status: only a "
+                                    "milestone takes one"
+                                  : "a milestone's element '%s' must be a "
+                                    "status",
+                  STR(K_ELEM));
+  }
+  if (HAS(K_DEATHS) &&
+      ((rc = groups_ref(ld, who, "deaths", STR(K_DEATHS), &t->deaths_groups)) ||
+       (rc = groups_ref(ld, who, "population", STR(K_POP),
+                        &t->population_groups))))
+    return rc;
+  if (HAS(K_FACTOR)) {
+    if (!json_is_number(keys[__builtin_ctz(K_FACTOR)]))
+      return fail(ld, who, "factor must be a positive number");
+    t->factor = json_number_value(keys[__builtin_ctz(K_FACTOR)]);
+  }
+  if (!isfinite(t->factor) || t->factor <= 0)
+    return fail(ld, who, "factor must be a positive number");
+  if (HAS(K_BOUNDED))
+    t->bounded = json_is_true(keys[__builtin_ctz(K_BOUNDED)]);
+  if (HAS(K_BASE)) {
+    json_t *v = keys[__builtin_ctz(K_BASE)];
+    if (!json_is_integer(v))
+      return fail(ld, who, "base_year must be a year");
+    t->base_year = (int)json_integer_value(v);
+  }
+  if (HAS(K_FROM)) {
+    json_t *v = keys[__builtin_ctz(K_FROM)];
+    if (!json_is_integer(v))
+      return fail(ld, who, "from_year must be a year");
+    t->from_year = (int)json_integer_value(v);
+  }
+  t->min_population = 5000;
+  if (HAS(K_MINPOP)) {
+    json_t *v = keys[__builtin_ctz(K_MINPOP)];
+    if (!json_is_number(v) || json_number_value(v) < 0)
+      return fail(ld, who, "min_population must be a number >= 0");
+    t->min_population = json_number_value(v);
+  }
+  if (t->kind == TALLY_KIND_LIFE_EXPECTANCY) {
+    const char *m = STR(K_METHOD);
+    if (strcmp(m, "chiang2") == 0)
+      t->method = TALLY_LIFETABLE_CHIANG2;
+    else if (strcmp(m, "coale_demeny") == 0)
+      t->method = TALLY_LIFETABLE_COALE_DEMENY;
+    else if (strcmp(m, "cn_textbook") == 0)
+      t->method = TALLY_LIFETABLE_CN_TEXTBOOK;
+    else
+      return fail(ld, who, "method '%s' is not one of: chiang2, "
+                  "coale_demeny, cn_textbook", m);
+    if (t->method == TALLY_LIFETABLE_CN_TEXTBOOK && t->births < 0)
+      return fail(ld, who, "method cn_textbook needs births");
+    if ((rc = check_life_table_groups(ld, who, t->deaths_groups)) != 0 ||
+        (rc = load_params(ld, who, keys[__builtin_ctz(K_PARAMS)], t)) != 0)
+      return rc;
+    const tally_age_groups *dg = &ld->cat->age_groups[t->deaths_groups],
+                           *pg = &ld->cat->age_groups[t->population_groups];
+    if (dg->n != pg->n)
+      return fail(ld, who, "deaths and population have different age groups");
+    for (int g = 0; g < dg->n; g++)
+      if (group_element(ld->cat, t->deaths_groups, g)->age_from !=
+              group_element(ld->cat, t->population_groups, g)->age_from ||
+          group_element(ld->cat, t->deaths_groups, g)->age_width !=
+              group_element(ld->cat, t->population_groups, g)->age_width)
+        return fail(ld, who, "deaths and population have different age "
+                    "groups");
+  }
+  if (t->kind == TALLY_KIND_PREMATURE_MORTALITY &&
+      (rc = check_sdg_groups(ld, who, t->deaths_groups,
+                             t->population_groups)) != 0)
+    return rc;
+  if (t->kind == TALLY_KIND_UNIT_THRESHOLD) {
+    if ((rc = load_target(ld, who, "unit_target", keys[__builtin_ctz(K_UTARGET)],
+                          0, &t->unit_target)) != 0)
+      return rc;
+    if (!is_comparator(t->unit_target.op) || t->unit_target.has_level)
+      return fail(ld, who, "unit_target: op is one of >=, >, <=, < with a "
+                  "value");
+  }
+  if (t->kind == TALLY_KIND_MILESTONE &&
+      !ld->cat->elements[t->element].district_only)
+    return fail(ld, who, "a milestone's element is reported by the district");
+  return 0;
+#undef STR
+#undef HAS
 }
 
 static int load_indicators(struct loader *ld) {
@@ -414,31 +890,41 @@ static int load_indicators(struct loader *ld) {
   if ((rc = array_field(ld, "indicators", &arr)) != 0)
     return rc;
   cat->n_indicators = json_array_size(arr);
-  cat->indicators = calloc(cat->n_indicators, sizeof *cat->indicators);
+  cat->indicators =
+      tally_arena_alloc(&cat->arena, cat->n_indicators * sizeof *cat->indicators);
   if (cat->indicators == NULL)
     return -ENOMEM;
   json_array_foreach(arr, i, d) {
     tally_indicator *t = &cat->indicators[i];
-    const char *plan, *kind, *direction, *num = NULL, *den = NULL,
-                                          *elem = NULL, *note = NULL;
+    const char *plan, *kind, *direction, *note = NULL;
     json_t *targets = NULL, *baselines = NULL;
+    json_t *keys[sizeof key_names / sizeof key_names[0]] = {0};
     json_error_t e;
-    int seq = 0;
 
     t->factor = 1;
     t->decimals = 2;
+    t->numerator = t->denominator = t->element = t->weight = t->births = -1;
+    t->deaths_groups = t->population_groups = -1;
     describe(who, sizeof who, "indicator", i, peek_code(d));
     if (json_unpack_ex(
             d, &e, JSON_STRICT,
-            "{s:s, s:s, s?i, s?s, s?s, s:s, s:s, s:s, s:s, s?s, s?s, s?s, "
-            "s?F, s:s, s?i, s?s, s:s, s?o, s?o, s?s}",
-            "code", &t->code, "plan", &plan, "seq", &seq, "category_zh",
+            "{s:s, s:s, s?i, s?s, s?s, s:s, s:s, s:s, s:s, s:s, s?i, s?s, "
+            "s:s, s?o, s?o, s?s, "
+            "s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, "
+            "s?o, s?o}",
+            "code", &t->code, "plan", &plan, "seq", &t->seq, "category_zh",
             &t->category_zh, "category_en", &t->category_en, "name_zh",
             &t->name_zh, "name_en", &t->name_en, "unit", &t->unit, "kind",
-            &kind, "numerator", &num, "denominator", &den, "element", &elem,
-            "factor", &t->factor, "direction", &direction, "decimals",
-            &t->decimals, "attribute", &t->attribute, "source", &t->source,
-            "baselines", &baselines, "targets", &targets, "note", &note) != 0)
+            &kind, "direction", &direction, "decimals", &t->decimals,
+            "attribute", &t->attribute, "source", &t->source, "baselines",
+            &baselines, "targets", &targets, "note", &note,
+            key_names[0], &keys[0], key_names[1], &keys[1], key_names[2],
+            &keys[2], key_names[3], &keys[3], key_names[4], &keys[4],
+            key_names[5], &keys[5], key_names[6], &keys[6], key_names[7],
+            &keys[7], key_names[8], &keys[8], key_names[9], &keys[9],
+            key_names[10], &keys[10], key_names[11], &keys[11], key_names[12],
+            &keys[12], key_names[13], &keys[13], key_names[14],
+            &keys[14]) != 0)
       return fail(ld, who, "%s", e.text);
     if (!code_ok(t->code, 1))
       return fail(ld, who, "code must start with a capital letter and hold "
@@ -456,37 +942,14 @@ static int load_indicators(struct loader *ld) {
     else
       return fail(ld, who, "direction '%s' is not one of: up, down",
                   direction);
-    if (!isfinite(t->factor) || t->factor <= 0)
-      return fail(ld, who, "factor must be a positive number");
     if (t->decimals < 0 || t->decimals > 6)
       return fail(ld, who, "decimals must be 0-6");
     if (t->attribute && strcmp(t->attribute, "expected") != 0 &&
         strcmp(t->attribute, "binding") != 0)
       return fail(ld, who, "attribute '%s' is not one of: expected, binding",
                   t->attribute);
-
-    t->numerator = t->denominator = -1;
-    if (strcmp(kind, "ratio") == 0) {
-      t->kind = TALLY_KIND_RATIO;
-      if (elem)
-        return fail(ld, who, "a ratio has a numerator and a denominator, "
-                    "not an element");
-      if ((rc = element_ref(ld, who, "numerator", num, &t->numerator)) != 0 ||
-          (rc = element_ref(ld, who, "denominator", den, &t->denominator)) != 0)
-        return rc;
-      if (t->numerator == t->denominator)
-        return fail(ld, who, "numerator and denominator are the same element");
-    } else if (strcmp(kind, "total") == 0) {
-      t->kind = TALLY_KIND_TOTAL;
-      if (num || den)
-        return fail(ld, who, "a total has an element, not a numerator or "
-                    "denominator");
-      if ((rc = element_ref(ld, who, "element", elem, &t->numerator)) != 0)
-        return rc;
-    } else {
-      return fail(ld, who, "kind '%s' is not one of: ratio, total", kind);
-    }
-    if ((rc = load_targets(ld, who, targets, t)) != 0 ||
+    if ((rc = load_kind(ld, who, kind, keys, t)) != 0 ||
+        (rc = load_targets(ld, who, targets, t)) != 0 ||
         (rc = load_baselines(ld, who, baselines, t)) != 0)
       return rc;
   }
@@ -609,15 +1072,10 @@ int tally_catalog_load_builtin(tally_catalog **out, char *err, size_t errlen) {
 void tally_catalog_free(tally_catalog *cat) {
   if (cat == NULL)
     return;
-  for (size_t i = 0; i < cat->n_indicators; i++) {
-    free(cat->indicators[i].targets);
-    free(cat->indicators[i].baselines);
-  }
   free(cat->unit_index);
   free(cat->element_index);
   free(cat->indicator_index);
-  free(cat->indicators);
-  free(cat->elements);
+  tally_arena_free(&cat->arena);
   free(cat->plans);
   free(cat->units);
   free(cat->origin);

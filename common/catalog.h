@@ -8,6 +8,8 @@
 #ifndef TALLY_CATALOG_H
 #define TALLY_CATALOG_H
 
+#include "arena.h"
+
 #include <stddef.h>
 
 #define TALLY_CODE_MAX 31 /* longest unit or data element code */
@@ -24,35 +26,74 @@ typedef struct {
 } tally_unit;
 
 typedef enum {
-  TALLY_ELEMENT_COUNT = 0, /* a whole number >= 0 */
-  TALLY_ELEMENT_AMOUNT = 1 /* a real number >= 0 */
+  TALLY_ELEMENT_COUNT = 0,  /* a whole number >= 0 */
+  TALLY_ELEMENT_AMOUNT = 1, /* a real number >= 0 */
+  TALLY_ELEMENT_STATUS = 2  /* one of the element's levels */
 } tally_element_type;
 
+/* One level of a status element: an ordinal milestone. */
 typedef struct {
-  char *code;
+  int value;     /* its number; higher is further on */
+  char *zh;
+  char *en;
+} tally_level;
+
+typedef struct {
+  char *code;               /* "deaths.1-4" for one age group of "deaths" */
   char *name_zh;
   char *name_en;
   char *unit;               /* unit of measure, e.g. "persons" */
   tally_element_type type;
   int district_only;        /* reported by the root unit alone */
+  tally_level *levels;      /* a status element's levels, lowest first */
+  size_t n_levels;
+  int group;                /* index into age_groups, or -1 */
+  int age_from;             /* the group's first age (with group >= 0) */
+  int age_width;            /* years in the group; 0 = open ("85+") */
 } tally_element;
 
+/* An element reported once per age group: its groups are the elements
+ * first .. first + n - 1, youngest first. */
+typedef struct {
+  char *code;               /* the element's code without a group */
+  int first;
+  int n;
+} tally_age_groups;
+
 typedef enum {
-  TALLY_KIND_RATIO = 0, /* sum(numerator) / sum(denominator) * factor */
-  TALLY_KIND_TOTAL = 1  /* sum(element) * factor */
+  TALLY_KIND_RATIO = 0,          /* sum(numerator) / sum(denominator) * factor */
+  TALLY_KIND_TOTAL,              /* sum(element) * factor */
+  TALLY_KIND_WEIGHTED_MEAN,      /* sum(element * weight) / sum(weight) */
+  TALLY_KIND_GROWTH,             /* (sum x(t) / sum x(t-1) - 1) * 100 */
+  TALLY_KIND_INTENSITY_REDUCTION,/* (1 - (N/D)(t) / (N/D)(base)) * 100 */
+  TALLY_KIND_CUMULATIVE,         /* sum over from_year..t of sum(element) */
+  TALLY_KIND_LIFE_EXPECTANCY,    /* e0 of an abridged life table */
+  TALLY_KIND_PREMATURE_MORTALITY,/* 40q30, WHO SDG 3.4.1 */
+  TALLY_KIND_MILESTONE,          /* a status reported by the district */
+  TALLY_KIND_UNIT_THRESHOLD      /* a ratio every unit must meet */
 } tally_kind;
 
 typedef enum {
   TALLY_OP_GE = 0,
   TALLY_OP_GT,
   TALLY_OP_LE,
-  TALLY_OP_LT
+  TALLY_OP_LT,
+  TALLY_OP_ABOUT,      /* within value +- tolerance */
+  TALLY_OP_CHANGE_LE,  /* the change on the previous period <= value */
+  TALLY_OP_CHANGE_GE,
+  TALLY_OP_CHANGE_LT,
+  TALLY_OP_CHANGE_GT,
+  TALLY_OP_TEXT,       /* in words: not judged */
+  TALLY_OP_ASSIGNED    /* assigned later by the city (tally target set) */
 } tally_op;
 
 typedef struct {
   int year;
   tally_op op;
   double value;
+  double tolerance;    /* TALLY_OP_ABOUT */
+  int has_level;       /* a milestone's target: at least this level */
+  char *text;          /* the source's words, or NULL */
 } tally_target;
 
 typedef struct {
@@ -73,15 +114,30 @@ typedef struct {
 typedef struct {
   char *code;          /* "H02", "P01" */
   int plan;            /* index into plans */
+  int seq;             /* row in the source table */
   char *category_zh;   /* may be NULL */
   char *category_en;   /* may be NULL */
   char *name_zh;
   char *name_en;
   char *unit;          /* unit of measure of the value */
   tally_kind kind;
-  int numerator;       /* element index: ratio numerator, or total's element */
-  int denominator;     /* element index: ratio denominator; -1 for a total */
+  /* Element indexes the kind uses; -1 where it uses none. */
+  int numerator;       /* ratio, unit_threshold, intensity_reduction */
+  int denominator;
+  int element;         /* total, weighted_mean, growth, cumulative, milestone */
+  int weight;          /* weighted_mean */
+  int births;          /* life_expectancy (cn_textbook) */
+  int deaths_groups;   /* life tables: index into age_groups, or -1 */
+  int population_groups;
   double factor;       /* multiplier applied to the quotient or the sum */
+  int bounded;         /* a unit's numerator may not exceed its denominator */
+  int base_year;       /* intensity_reduction */
+  int from_year;       /* cumulative */
+  int method;          /* life_expectancy: a tally_lifetable_method */
+  double a0, a;        /* life table parameters (NAN = the method's default) */
+  int sex;             /* a tally_lifetable_sex (coale_demeny) */
+  double min_population; /* life tables: smaller populations are not judged */
+  tally_target unit_target; /* unit_threshold */
   int higher_is_better;
   int decimals;        /* decimals to show */
   char *attribute;     /* "expected", "binding", or NULL */
@@ -96,11 +152,14 @@ typedef struct {
   char *name;
   char *origin;        /* the file it came from, for messages */
   void *doc;           /* the parsed JSON that every string borrows from */
+  tally_arena arena;   /* arrays and strings made while loading */
   int root;            /* index of the root unit */
   tally_unit *units;
   size_t n_units;
-  tally_element *elements;
+  tally_element *elements;     /* age groups expanded: one per group */
   size_t n_elements;
+  tally_age_groups *age_groups;
+  size_t n_age_groups;
   tally_plan *plans;
   size_t n_plans;
   tally_indicator *indicators;
@@ -139,6 +198,19 @@ int tally_catalog_unit_within(const tally_catalog *cat, int unit, int scope);
 /* Number of reporting (leaf) units within scope. */
 int tally_catalog_leaf_count(const tally_catalog *cat, int scope);
 
+/* "<=", "about", "change<=", "text", "assigned", ... */
 const char *tally_op_text(tally_op op);
+
+/* Parses an op's text. Returns 0 or -1. */
+int tally_op_parse(const char *s, tally_op *op);
+
+/* The kind's name in the catalog: "ratio", "life_expectancy", ... */
+const char *tally_kind_name(tally_kind kind);
+
+/* Index into age_groups of the element reported by groups, or -1. */
+int tally_catalog_age_groups(const tally_catalog *cat, const char *code);
+
+/* The level of a status element with this value, or NULL. */
+const tally_level *tally_element_level(const tally_element *e, int value);
 
 #endif

@@ -8,6 +8,7 @@
 #include "report.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -175,6 +176,13 @@ static Tally__Envelope *check_values(tally_request *r, uint64_t id, int unit,
                (v->value != floor(v->value) || v->value > MAX_EXACT_COUNT)) {
       snprintf(why, sizeof why, "%s: %g is not a whole number of %s", code,
                v->value, cat->elements[e].unit);
+    } else if (cat->elements[e].type == TALLY_ELEMENT_STATUS &&
+               (v->value != floor(v->value) || v->value > INT32_MAX ||
+                tally_element_level(&cat->elements[e], (int)v->value) ==
+                    NULL)) {
+      snprintf(why, sizeof why, "%s: %g is not one of its levels (%d-%d)",
+               code, v->value, cat->elements[e].levels[0].value,
+               cat->elements[e].levels[cat->elements[e].n_levels - 1].value);
     } else if (cat->elements[e].district_only != (unit == cat->root)) {
       snprintf(why, sizeof why, "%s is reported by %s, not by %s", code,
                cat->elements[e].district_only ? "the district office alone"
@@ -199,6 +207,27 @@ static Tally__Envelope *check_values(tally_request *r, uint64_t id, int unit,
         return NULL;
     }
     add_detail(r, err, (uint32_t)(i + 1), "%s", why);
+  }
+  /* A numerator above its denominator, where that cannot be. */
+  for (size_t k = 0; err == NULL && k < cat->n_indicators; k++) {
+    const tally_indicator *in = &cat->indicators[k];
+    if (!in->bounded || !seen[in->numerator] || !seen[in->denominator])
+      continue;
+    size_t a = seen[in->numerator] - 1, b = seen[in->denominator] - 1;
+    if (s->values[a]->value <= s->values[b]->value)
+      continue;
+    err = tally_dispatch_error(
+        r, id, TALLY__ERROR_CODE__ERROR_BAD_VALUE,
+        "%s (%g) is more than %s (%g), which %s divides it by",
+        in->code ? s->values[a]->element : "", s->values[a]->value,
+        s->values[b]->element, s->values[b]->value, in->code);
+    if (err == NULL)
+      return NULL;
+    add_detail(r, err, (uint32_t)(a + 1), "%s: %g is more than %s (%g)",
+               s->values[a]->element, s->values[a]->value,
+               s->values[b]->element, s->values[b]->value);
+    first = TALLY__ERROR_CODE__ERROR_BAD_VALUE;
+    problems = 1;
   }
   if (err) {
     err->error->code = first;
@@ -432,6 +461,76 @@ static Tally__Envelope *handle_values(tally_request *r,
   return reply;
 }
 
+/* protobuf-c allocations in an arena; the arena frees them all at once. */
+static void *arena_pb_alloc(void *arena, size_t n) {
+  return tally_arena_alloc(arena, n);
+}
+
+static void arena_pb_free(void *arena, void *p) {}
+
+/* Targets entered on the server, read once per request. */
+struct entered_targets {
+  tally_report_targets base;  /* first: the engine's view */
+  tally_request *r;
+  struct entered {
+    int ind;
+    tally_target t;
+    Tally__Target *record;
+  } *list;
+  size_t n, cap;
+};
+
+static const tally_target *entered_find(const tally_report_targets *base,
+                                        int ind, int year) {
+  const struct entered_targets *et = (const struct entered_targets *)base;
+  for (size_t i = 0; i < et->n; i++)
+    if (et->list[i].ind == ind && et->list[i].t.year == year)
+      return &et->list[i].t;
+  return NULL;
+}
+
+/* Store visitor: one entered target into the list. */
+static int collect_target(void *arg, const void *packed, size_t len) {
+  struct entered_targets *et = arg;
+  tally_arena *a = et->r->arena;
+  ProtobufCAllocator alloc = {
+      .alloc = arena_pb_alloc, .free = arena_pb_free, .allocator_data = a};
+  Tally__Target *rec = tally__target__unpack(&alloc, len, packed);
+  if (rec == NULL)
+    return 0;
+  int ind = tally_catalog_indicator(et->r->cat, rec->indicator);
+  tally_op op;
+  if (ind < 0 || tally_op_parse(rec->op, &op) != 0)
+    return 0; /* an indicator no longer in the catalog */
+  if (et->n == et->cap) {
+    size_t cap = et->cap ? et->cap * 2 : 16;
+    struct entered *grown = tally_arena_alloc(a, cap * sizeof *grown);
+    if (grown == NULL)
+      return -ENOMEM;
+    if (et->n)
+      memcpy(grown, et->list, et->n * sizeof *grown);
+    et->list = grown;
+    et->cap = cap;
+  }
+  struct entered *e = &et->list[et->n++];
+  memset(e, 0, sizeof *e);
+  e->ind = ind;
+  e->record = rec;
+  e->t.year = rec->year;
+  e->t.op = op;
+  e->t.value = rec->value;
+  e->t.tolerance = rec->tolerance;
+  e->t.text = *rec->text ? rec->text : NULL;
+  return 0;
+}
+
+static int load_entered(tally_request *r, struct entered_targets *et) {
+  memset(et, 0, sizeof *et);
+  et->base.find = entered_find;
+  et->r = r;
+  return tally_store_targets(r->store, collect_target, et);
+}
+
 static Tally__Envelope *handle_report(tally_request *r,
                                       const Tally__Envelope *req) {
   const Tally__ReportRequest *q = req->report;
@@ -439,7 +538,9 @@ static Tally__Envelope *handle_report(tally_request *r,
   Tally__ReportReply *rep;
   tally_period p;
   char shown[SHOWN_MAX];
-  int scope = r->cat->root, ind = -1;
+  int scope = r->cat->root;
+  tally_report_filter filter = {-1, -1};
+  struct entered_targets et;
 
   if (want_period(r, req->id, q->period, &p, &reply) != 0)
     return reply;
@@ -447,12 +548,28 @@ static Tally__Envelope *handle_report(tally_request *r,
       (scope = want_unit(r, req->id, q->unit, &reply)) < 0)
     return reply;
   if (q->indicator && *q->indicator &&
-      (ind = tally_catalog_indicator(r->cat, q->indicator)) < 0)
+      (filter.indicator = tally_catalog_indicator(r->cat, q->indicator)) < 0)
     return tally_dispatch_error(r, req->id,
                                 TALLY__ERROR_CODE__ERROR_UNKNOWN_INDICATOR,
                                 "unknown indicator '%s'",
                                 show(q->indicator, shown));
-  int rc = tally_report_build(r->cat, r->store, &p, scope, ind, r->arena, &rep);
+  if (q->plan && *q->plan) {
+    for (size_t i = 0; i < r->cat->n_plans; i++)
+      if (strcmp(r->cat->plans[i].code, q->plan) == 0)
+        filter.plan = (int)i;
+    if (filter.plan < 0)
+      return tally_dispatch_error(r, req->id,
+                                  TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
+                                  "unknown plan '%s' (the plans are %s%s%s)",
+                                  show(q->plan, shown), r->cat->plans[0].code,
+                                  r->cat->n_plans > 1 ? " and " : "",
+                                  r->cat->n_plans > 1 ? r->cat->plans[1].code
+                                                      : "");
+  }
+  int rc = load_entered(r, &et);
+  if (rc == 0)
+    rc = tally_report_build(r->cat, r->store, &et.base, &p, scope, &filter,
+                            r->arena, &rep);
   if (rc != 0)
     return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
                                 "the report could not be built (%s)",
@@ -464,12 +581,224 @@ static Tally__Envelope *handle_report(tally_request *r,
   return reply;
 }
 
-/* protobuf-c allocations in an arena; the arena frees them all at once. */
-static void *arena_pb_alloc(void *arena, size_t n) {
-  return tally_arena_alloc(arena, n);
+static Tally__Envelope *handle_explain(tally_request *r,
+                                       const Tally__Envelope *req) {
+  const Tally__ExplainRequest *q = req->explain;
+  Tally__Envelope *reply = NULL;
+  Tally__ExplainReply *rep;
+  tally_period p;
+  char shown[SHOWN_MAX];
+  int scope = r->cat->root, ind;
+  struct entered_targets et;
+
+  if ((ind = tally_catalog_indicator(r->cat, q->indicator)) < 0)
+    return tally_dispatch_error(r, req->id,
+                                TALLY__ERROR_CODE__ERROR_UNKNOWN_INDICATOR,
+                                "unknown indicator '%s'",
+                                show(q->indicator, shown));
+  if (want_period(r, req->id, q->period, &p, &reply) != 0)
+    return reply;
+  if (*q->unit && (scope = want_unit(r, req->id, q->unit, &reply)) < 0)
+    return reply;
+  int rc = load_entered(r, &et);
+  if (rc == 0)
+    rc = tally_report_explain(r->cat, r->store, &et.base, &p, scope, ind,
+                              r->arena, &rep);
+  if (rc != 0)
+    return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
+                                "the explanation could not be built (%s)",
+                                tally_strerror(rc));
+  if ((reply = new_reply(r, req->id)) == NULL)
+    return NULL;
+  reply->body_case = TALLY__ENVELOPE__BODY_EXPLAIN_REPLY;
+  reply->explain_reply = rep;
+  return reply;
 }
 
-static void arena_pb_free(void *arena, void *p) {}
+static Tally__Envelope *handle_completeness(tally_request *r,
+                                            const Tally__Envelope *req) {
+  const Tally__CompletenessRequest *q = req->completeness;
+  Tally__Envelope *reply = NULL;
+  Tally__CompletenessReply *rep;
+  tally_period p;
+  int scope = r->cat->root;
+
+  if (want_period(r, req->id, q->period, &p, &reply) != 0)
+    return reply;
+  if (*q->unit && (scope = want_unit(r, req->id, q->unit, &reply)) < 0)
+    return reply;
+  int rc = tally_report_completeness(r->cat, r->store, &p, scope, r->arena,
+                                     &rep);
+  if (rc != 0)
+    return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
+                                "completeness could not be read (%s)",
+                                tally_strerror(rc));
+  if ((reply = new_reply(r, req->id)) == NULL)
+    return NULL;
+  reply->body_case = TALLY__ENVELOPE__BODY_COMPLETENESS_REPLY;
+  reply->completeness_reply = rep;
+  return reply;
+}
+
+static Tally__Envelope *handle_catalog(tally_request *r,
+                                       const Tally__Envelope *req) {
+  Tally__CatalogReply *rep = tally_arena_alloc(r->arena, sizeof *rep);
+  Tally__Envelope *reply = new_reply(r, req->id);
+  char *json = json_dumps(r->cat->doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+  if (rep == NULL || reply == NULL || json == NULL) {
+    free(json);
+    return NULL;
+  }
+  tally__catalog_reply__init(rep);
+  rep->origin = r->cat->origin;
+  rep->json.len = strlen(json);
+  rep->json.data = tally_arena_alloc(r->arena, rep->json.len + 1);
+  if (rep->json.data == NULL) {
+    free(json);
+    return NULL;
+  }
+  memcpy(rep->json.data, json, rep->json.len);
+  free(json);
+  reply->body_case = TALLY__ENVELOPE__BODY_CATALOG_REPLY;
+  reply->catalog_reply = rep;
+  return reply;
+}
+
+/* The catalog target of ind for year that the city assigns, or NULL. */
+static const tally_target *assigned_target(const tally_catalog *cat, int ind,
+                                           int year) {
+  const tally_indicator *in = &cat->indicators[ind];
+  for (size_t i = 0; i < in->n_targets; i++)
+    if (in->targets[i].year == year && in->targets[i].op == TALLY_OP_ASSIGNED)
+      return &in->targets[i];
+  return NULL;
+}
+
+static Tally__Envelope *handle_target_set(tally_request *r,
+                                          const Tally__Envelope *req) {
+  Tally__Target *t = req->target_set->target;
+  char shown[SHOWN_MAX];
+  tally_op op;
+  int ind;
+
+  if (t == NULL)
+    return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
+                                "no target given");
+  if ((ind = tally_catalog_indicator(r->cat, t->indicator)) < 0)
+    return tally_dispatch_error(r, req->id,
+                                TALLY__ERROR_CODE__ERROR_UNKNOWN_INDICATOR,
+                                "unknown indicator '%s'",
+                                show(t->indicator, shown));
+  if (assigned_target(r->cat, ind, t->year) == NULL)
+    return tally_dispatch_error(
+        r, req->id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
+        "%s has no target for %d that the city assigns: its targets come "
+        "from the plan (see 'tally target list')",
+        t->indicator, t->year);
+  if (tally_op_parse(t->op, &op) != 0 || op > TALLY_OP_ABOUT ||
+      !isfinite(t->value) || !isfinite(t->tolerance) || t->tolerance < 0 ||
+      (op == TALLY_OP_ABOUT) != (t->tolerance > 0))
+    return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_VALUE,
+                                "a target is >=, >, <=, < or about with a "
+                                "finite value (and a tolerance for about)");
+  if (!printable(t->text, 200) && *t->text)
+    return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_VALUE,
+                                "the target's text must be printable ASCII");
+
+  Tally__Target rec = *t;
+  rec.indicator = r->cat->indicators[ind].code;
+  rec.set_unix = (int64_t)time(NULL);
+  rec.set_by = (char *)r->peer;
+  size_t len = tally__target__get_packed_size(&rec);
+  uint8_t *packed = tally_arena_alloc(r->arena, len + 1);
+  int replaced = 0, rc;
+  if (packed == NULL)
+    return NULL;
+  tally__target__pack(&rec, packed);
+  if ((rc = tally_store_target_put(r->store, rec.indicator, rec.year, packed,
+                                   len, &replaced)) != 0)
+    return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
+                                "the target could not be stored (%s)",
+                                tally_strerror(rc));
+  tally_log("target set: %s %d %s %g from %s", rec.indicator, rec.year,
+            rec.op, rec.value, r->peer);
+
+  Tally__TargetSetReply *ok = tally_arena_alloc(r->arena, sizeof *ok);
+  Tally__Target *copy = tally_arena_alloc(r->arena, sizeof *copy);
+  Tally__Envelope *reply = new_reply(r, req->id);
+  if (ok == NULL || copy == NULL || reply == NULL)
+    return NULL;
+  tally__target_set_reply__init(ok);
+  *copy = rec;
+  ok->target = copy;
+  ok->replaced = replaced;
+  reply->body_case = TALLY__ENVELOPE__BODY_TARGET_SET_REPLY;
+  reply->target_set_reply = ok;
+  return reply;
+}
+
+static Tally__Envelope *handle_target_list(tally_request *r,
+                                           const Tally__Envelope *req) {
+  const tally_catalog *cat = r->cat;
+  struct entered_targets et;
+  Tally__TargetListReply *rep = tally_arena_alloc(r->arena, sizeof *rep);
+  Tally__Envelope *reply = new_reply(r, req->id);
+  size_t total = 0;
+  int rc;
+
+  if (rep == NULL || reply == NULL)
+    return NULL;
+  if ((rc = load_entered(r, &et)) != 0)
+    return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
+                                "the targets could not be read (%s)",
+                                tally_strerror(rc));
+  tally__target_list_reply__init(rep);
+  for (size_t i = 0; i < cat->n_indicators; i++)
+    total += cat->indicators[i].n_targets;
+  rep->targets = tally_arena_alloc(r->arena, (total + 1) * sizeof *rep->targets);
+  if (rep->targets == NULL)
+    return NULL;
+  for (size_t i = 0; i < cat->n_indicators; i++) {
+    const tally_indicator *in = &cat->indicators[i];
+    for (size_t k = 0; k < in->n_targets; k++) {
+      const tally_target *t = &in->targets[k];
+      Tally__TargetListEntry *e = tally_arena_alloc(r->arena, sizeof *e);
+      char text[256], when[32];
+      if (e == NULL)
+        return NULL;
+      tally__target_list_entry__init(e);
+      e->indicator = in->code;
+      e->year = t->year;
+      e->assigned = t->op == TALLY_OP_ASSIGNED;
+      const tally_target *set =
+          e->assigned ? entered_find(&et.base, (int)i, t->year) : NULL;
+      tally_target_text(cat, (int)i, set ? set : t, text, sizeof text);
+      e->target = tally_arena_strdup(r->arena, text);
+      if (set) {
+        const Tally__Target *rec = NULL;
+        for (size_t j = 0; j < et.n; j++)
+          if (&et.list[j].t == set)
+            rec = et.list[j].record;
+        time_t at = (time_t)(rec ? rec->set_unix : 0);
+        struct tm tm;
+        gmtime_r(&at, &tm);
+        strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm);
+        e->entered = 1;
+        e->source = tally_arena_printf(r->arena, "entered %s from %s", when,
+                                       rec ? rec->set_by : "?");
+      } else {
+        e->source = tally_arena_printf(r->arena, "catalog: %s",
+                                       in->source ? in->source : "");
+      }
+      if (e->target == NULL || e->source == NULL)
+        return NULL;
+      rep->targets[rep->n_targets++] = e;
+    }
+  }
+  reply->body_case = TALLY__ENVELOPE__BODY_TARGET_LIST_REPLY;
+  reply->target_list_reply = rep;
+  return reply;
+}
 
 struct history_ctx {
   tally_arena *a;
@@ -613,6 +942,11 @@ static const struct {
     {TALLY__ENVELOPE__BODY_REPORT, "report", handle_report},
     {TALLY__ENVELOPE__BODY_HISTORY, "history", handle_history},
     {TALLY__ENVELOPE__BODY_BACKUP, "backup", handle_backup},
+    {TALLY__ENVELOPE__BODY_EXPLAIN, "explain", handle_explain},
+    {TALLY__ENVELOPE__BODY_COMPLETENESS, "completeness", handle_completeness},
+    {TALLY__ENVELOPE__BODY_CATALOG, "catalog", handle_catalog},
+    {TALLY__ENVELOPE__BODY_TARGET_SET, "target set", handle_target_set},
+    {TALLY__ENVELOPE__BODY_TARGET_LIST, "target list", handle_target_list},
 };
 
 Tally__Envelope *tally_dispatch(tally_request *r, const Tally__Envelope *req) {

@@ -1,4 +1,5 @@
-/* report.h: the indicator report of one period, built from the store. */
+/* report.h: reports, explanations and completeness of one period, built
+ * from the store through the indicator engine. */
 #ifndef TALLY_REPORT_H
 #define TALLY_REPORT_H
 
@@ -8,11 +9,37 @@
 #include "store.h"
 #include "tally.pb-c.h"
 
-/* Builds the report of period for scope (a unit index) in arena: every
- * indicator, or only indicator ind when ind >= 0. Returns 0 and *out,
- * -ENOMEM, or a store error. */
+/* Targets entered on the server (tally target set), for the engine. */
+typedef struct tally_report_targets tally_report_targets;
+struct tally_report_targets {
+  /* The target entered for indicator ind and year, or NULL. */
+  const tally_target *(*find)(const tally_report_targets *t, int ind,
+                              int year);
+};
+
+typedef struct {
+  int indicator;  /* only this indicator, or -1 */
+  int plan;       /* only this plan's, or -1 */
+} tally_report_filter;
+
+/* Builds the report of period for scope (a unit index) in arena.
+ * targets and filter may be NULL. Returns 0 and *out, or -ENOMEM. */
 int tally_report_build(const tally_catalog *cat, tally_store *store,
-                       const tally_period *period, int scope, int ind,
-                       tally_arena *arena, Tally__ReportReply **out);
+                       const tally_report_targets *targets,
+                       const tally_period *period, int scope,
+                       const tally_report_filter *filter, tally_arena *arena,
+                       Tally__ReportReply **out);
+
+/* Indicator ind for scope, with each reporting unit's own figures. */
+int tally_report_explain(const tally_catalog *cat, tally_store *store,
+                         const tally_report_targets *targets,
+                         const tally_period *period, int scope, int ind,
+                         tally_arena *arena, Tally__ExplainReply **out);
+
+/* Which units in scope reported which data elements for period. */
+int tally_report_completeness(const tally_catalog *cat, tally_store *store,
+                              const tally_period *period, int scope,
+                              tally_arena *arena,
+                              Tally__CompletenessReply **out);
 
 #endif

@@ -35,6 +35,7 @@ struct tally_store {
   MDB_dbi revisions;    /* each report's revision */
   MDB_dbi changes;      /* each report's history */
   MDB_dbi submissions;  /* ids seen, with their first answer */
+  MDB_dbi targets;      /* targets entered on the server */
   MDB_dbi meta;         /* "format" */
   size_t map_size;
   size_t max_map_size;  /* 0 = no limit */
@@ -100,7 +101,8 @@ static int open_dbs(tally_store *s) {
       (rc = mdb_dbi_open(txn, "values", MDB_CREATE, &s->values)) != 0 ||
       (rc = mdb_dbi_open(txn, "revisions", MDB_CREATE, &s->revisions)) != 0 ||
       (rc = mdb_dbi_open(txn, "changes", MDB_CREATE, &s->changes)) != 0 ||
-      (rc = mdb_dbi_open(txn, "submissions", MDB_CREATE, &s->submissions)) != 0)
+      (rc = mdb_dbi_open(txn, "submissions", MDB_CREATE, &s->submissions)) != 0 ||
+      (rc = mdb_dbi_open(txn, "targets", MDB_CREATE, &s->targets)) != 0)
     goto err_after_begin;
   rc = mdb_get(txn, s->meta, &k, &v);
   if (rc == MDB_NOTFOUND) {
@@ -169,6 +171,67 @@ void tally_store_close(tally_store *s) {
 }
 
 size_t tally_store_map_size(const tally_store *s) { return s->map_size; }
+
+static int grow(tally_store *s);
+
+/* One attempt at writing a target. Returns an LMDB code. */
+static int target_txn(tally_store *s, const char *indicator, int year,
+                      const void *packed, size_t len, int *replaced) {
+  uint8_t key[CODE_MAX + 1 + 4];
+  size_t il = strlen(indicator);
+  MDB_txn *txn;
+  MDB_val k = {il + 1 + 4, key}, v, old;
+  int rc;
+
+  if (il > CODE_MAX)
+    return EINVAL;
+  memcpy(key, indicator, il);
+  key[il] = 0;
+  put_u32(key + il + 1, (uint32_t)year);
+  if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+    return rc;
+  *replaced = mdb_get(txn, s->targets, &k, &old) == 0;
+  v.mv_size = len;
+  v.mv_data = (void *)packed;
+  if ((rc = mdb_put(txn, s->targets, &k, &v, 0)) != 0) {
+    mdb_txn_abort(txn);
+    return rc;
+  }
+  return mdb_txn_commit(txn);
+}
+
+int tally_store_target_put(tally_store *s, const char *indicator, int year,
+                           const void *packed, size_t len, int *replaced) {
+  int rc;
+  while ((rc = target_txn(s, indicator, year, packed, len, replaced)) ==
+             MDB_MAP_FULL &&
+         grow(s) == 0)
+    ;
+  return store_err(rc);
+}
+
+int tally_store_targets(tally_store *s, tally_store_history_fn fn, void *arg) {
+  MDB_txn *txn;
+  MDB_cursor *cur;
+  MDB_val k, v;
+  int rc, stop = 0;
+
+  if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
+    return store_err(rc);
+  if ((rc = mdb_cursor_open(txn, s->targets, &cur)) != 0) {
+    mdb_txn_abort(txn);
+    return store_err(rc);
+  }
+  for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+       rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+    if ((stop = fn(arg, v.mv_data, v.mv_size)) != 0)
+      break;
+  mdb_cursor_close(cur);
+  mdb_txn_abort(txn);
+  if (stop != 0)
+    return stop;
+  return rc == MDB_NOTFOUND || rc == 0 ? 0 : store_err(rc);
+}
 
 /* The first answer to a submission id, as stored under the id. */
 #define ACK_SIZE (4 * 4 + 8)

