@@ -175,6 +175,14 @@ static int parse(int argc, char **argv, tally_cli *c, const char *command,
   return 0;
 }
 
+/* A sum for a table: whole numbers in full, others to eight digits. */
+static void sum_text(char *buf, size_t n, double v) {
+  if (v == floor(v) && fabs(v) < 1e15)
+    snprintf(buf, n, "%.0f", v);
+  else
+    snprintf(buf, n, "%.8g", v);
+}
+
 /* Formats a number with d decimals ("" when absent). */
 static void fixed(char *buf, size_t n, int has, double v, int d) {
   if (has)
@@ -213,8 +221,8 @@ static void dump(json_t *doc) {
 
 static const char *const report_cols[] = {
     "code", "indicator", "unit", "value", "numerator", "denominator",
-    "units", "change", "target", "status"};
-static const int report_right[] = {0, 0, 0, 1, 1, 1, 1, 1, 0, 0};
+    "units", "change", "target", "gap", "status"};
+static const int report_right[] = {0, 0, 0, 1, 1, 1, 1, 1, 0, 1, 0};
 
 static const char *const csv_cols[] = {
     "code", "name_zh", "name_en", "unit", "plan", "category_zh", "kind",
@@ -222,6 +230,9 @@ static const char *const csv_cols[] = {
     "previous", "change", "target", "status", "gap", "needed_per_year",
     "level", "note"};
 #define CSV_COLS (sizeof csv_cols / sizeof csv_cols[0])
+
+/* Names longer than this are cut in tables (in full in json and csv). */
+#define NAME_COLUMNS 28
 
 /* Adds one row to a report table (table or csv columns). */
 static void add_row(tally_table *t, const Tally__ReportRow *w, int csv) {
@@ -238,10 +249,11 @@ static void add_row(tally_table *t, const Tally__ReportRow *w, int csv) {
   } else {
     fixed(value, sizeof value, w->has_value, w->value, d);
   }
+  void (*number)(char *, size_t, double) = csv ? tally_cli_number : sum_text;
   if (w->has_numerator)
-    tally_cli_number(num, sizeof num, w->numerator);
+    number(num, sizeof num, w->numerator);
   if (w->has_denominator)
-    tally_cli_number(den, sizeof den, w->denominator);
+    number(den, sizeof den, w->denominator);
   snprintf(units, sizeof units, "%u/%u", w->units_counted, w->units_expected);
   snprintf(counted, sizeof counted, "%u", w->units_counted);
   snprintf(expected, sizeof expected, "%u", w->units_expected);
@@ -251,7 +263,12 @@ static void add_row(tally_table *t, const Tally__ReportRow *w, int csv) {
              w->value - w->previous);
   else
     change[0] = 0;
-  fixed(gap, sizeof gap, w->has_gap, w->gap, csv ? 15 : d);
+  if (csv)
+    fixed(gap, sizeof gap, w->has_gap, w->gap, 15);
+  else if (w->has_gap)
+    snprintf(gap, sizeof gap, "%+.*f", d, w->gap);
+  else
+    gap[0] = 0;
   fixed(need, sizeof need, w->has_needed, w->needed_per_year, csv ? 15 : d);
   if (csv) {
     const char *row[CSV_COLS] = {
@@ -260,8 +277,10 @@ static void add_row(tally_table *t, const Tally__ReportRow *w, int csv) {
         status_text(w->status), gap, need, w->level, w->note};
     tally_table_add(t, row);
   } else {
-    const char *row[] = {w->code, w->name_zh, w->unit, value, num, den, units,
-                         change, w->target, status_text(w->status)};
+    char name[128];
+    tally_display_cut(w->name_zh, NAME_COLUMNS, name, sizeof name);
+    const char *row[] = {w->code, name, w->unit, value, num, den, units,
+                         change, w->target, gap, status_text(w->status)};
     tally_table_add(t, row);
   }
 }
@@ -273,9 +292,9 @@ static void print_notes(Tally__ReportRow **rows, size_t n) {
     const Tally__ReportRow *w = rows[i];
     char extra[160] = "";
     if (w->has_needed)
-      snprintf(extra, sizeof extra, "%s%.*f from the target; %+.*f a year "
-               "needed to reach it", *w->note ? "; " : "", (int)w->decimals,
-               w->gap, (int)w->decimals, w->needed_per_year);
+      snprintf(extra, sizeof extra, "%s%+.*f a year needed to reach the "
+               "target", *w->note ? "; " : "", (int)w->decimals,
+               w->needed_per_year);
     if (!*w->note && !*extra)
       continue;
     printf("%s  %s: %s%s\n", first ? "notes:\n" : "", w->code, w->note, extra);
@@ -314,7 +333,7 @@ static void print_report(const Tally__ReportReply *r, enum tally_format fmt) {
     printf("\n[%s]%s%s%s%s\n", head->plan, *head->category_zh ? " " : "",
            head->category_zh, *head->category_en ? " " : "",
            head->category_en);
-    tally_table *t = tally_table_new(10, report_cols, report_right);
+    tally_table *t = tally_table_new(11, report_cols, report_right);
     for (size_t k = i; t && k < j; k++)
       add_row(t, r->rows[k], 0);
     if (t)

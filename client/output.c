@@ -41,6 +41,38 @@ size_t tally_display_width(const char *s) {
   return w;
 }
 
+char *tally_display_cut(const char *s, size_t width, char *buf, size_t n) {
+  mbstate_t st;
+  size_t w = 0, len = strlen(s), out = 0;
+
+  if (n == 0)
+    return buf;
+  if (tally_display_width(s) <= width) {
+    snprintf(buf, n, "%s", s);
+    return buf;
+  }
+  memset(&st, 0, sizeof st);
+  while (len > 0) {
+    wchar_t wc;
+    size_t k = mbrtowc(&wc, s, len, &st);
+    if (k == (size_t)-1 || k == (size_t)-2 || k == 0)
+      break;
+    int cw = wcwidth(wc);
+    if (cw < 0)
+      cw = 0;
+    /* Keep one column for the ellipsis. */
+    if (w + (size_t)cw + 1 > width || out + k + 4 > n)
+      break;
+    memcpy(buf + out, s, k);
+    out += k;
+    w += (size_t)cw;
+    s += k;
+    len -= k;
+  }
+  snprintf(buf + out, n - out, "…");
+  return buf;
+}
+
 static char *dup_cell(const char *s) { return strdup(s ? s : ""); }
 
 tally_table *tally_table_new(size_t ncols, const char *const *headers,

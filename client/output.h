@@ -30,4 +30,8 @@ void tally_table_free(tally_table *t);
 /* Terminal columns that UTF-8 text s takes. */
 size_t tally_display_width(const char *s);
 
+/* s cut to at most width terminal columns, ending in "…" when cut, into
+ * buf (n bytes). Returns buf. */
+char *tally_display_cut(const char *s, size_t width, char *buf, size_t n);
+
 #endif

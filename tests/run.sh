@@ -65,9 +65,10 @@ stage "deploy/demo.sh, twice, from another directory"
 for run in 1 2; do
   out=$(cd / && "$top/deploy/demo.sh" 2>&1)
   status=$?
-  echo "$out" | tail -n 14
+  echo "$out" | head -n 20
   if [ $status -eq 0 ] && echo "$out" | grep -q '^H02 .* 10/10 ' &&
-     echo "$out" | grep -q 'submitted the sample figures of 10 units for 2022'; then
+     echo "$out" | grep -q '^P25 ' &&
+     echo "$out" | grep -q 'submitted the sample figures of 10 units and the district office for 2022'; then
     pass
   else
     fail 1 "demo run $run (exit $status)"

@@ -112,9 +112,22 @@ Test(catalog, builtin_catalog) {
     cr_expect_eq(cat->units[u].parent, cat->root, "%s", leaves[i]);
     cr_expect_eq(tally_catalog_leaf_count(cat, u), 1, "%s", leaves[i]);
   }
-  cr_assert_eq(cat->n_elements, 8);
+  /* The file's 88 data elements: three are reported by age group and
+   * expand to 46 elements, one per group: 85 + 46 = 131. */
+  cr_assert_eq(cat->n_elements, 131);
   cr_assert_eq(cat->n_plans, 2);
-  cr_assert_eq(cat->n_indicators, 6);
+  /* H01-H35 with H30 as H30a and H30b, and P01-P25. */
+  cr_assert_eq(cat->n_indicators, 61);
+  static const char *const every[] = {
+      "H01", "H02", "H03", "H04", "H05", "H06", "H07", "H08", "H09", "H10",
+      "H11", "H12", "H13", "H14", "H15", "H16", "H17", "H18", "H19", "H20",
+      "H21", "H22", "H23", "H24", "H25", "H26", "H27", "H28", "H29", "H30a",
+      "H30b", "H31", "H32", "H33", "H34", "H35", "P01", "P02", "P03", "P04",
+      "P05", "P06", "P07", "P08", "P09", "P10", "P11", "P12", "P13", "P14",
+      "P15", "P16", "P17", "P18", "P19", "P20", "P21", "P22", "P23", "P24",
+      "P25"};
+  for (size_t i = 0; i < sizeof every / sizeof every[0]; i++)
+    cr_expect_geq(tally_catalog_indicator(cat, every[i]), 0, "%s", every[i]);
 }
 
 static const tally_indicator *indicator(const char *code) {

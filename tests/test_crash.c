@@ -3,7 +3,8 @@
  * is there in full and no other one is there in part.
  *
  * Submission number seq goes to its own (unit, month), with the values
- * seq * 8 + k for the eight data elements, and the id "crash-<seq>".
+ * seq * 8 + 7 - k for the eight data elements (so that no numerator is
+ * above its denominator), and the id "crash-<seq>".
  * Each writer logs "A seq" before it sends and "K seq" once the server
  * has acknowledged. TALLY_CRASH_ROUNDS sets the number of kills. */
 #include "client.h"
@@ -53,7 +54,7 @@ static void writer(const char *address, int first, int count, int fd) {
     for (int k = 0; k < 8; k++) {
       tally__value__init(&v[k]);
       v[k].element = (char *)elements[k];
-      v[k].value = seq * 8 + k;
+      v[k].value = seq * 8 + 7 - k;
       pv[k] = &v[k];
     }
     period_of(seq, period, sizeof period);
@@ -134,7 +135,7 @@ static int verify(const char *address, int upto) {
       while (k < 8 && strcmp(elements[k], v->element) != 0)
         k++;
       cr_assert(k < 8);
-      cr_assert_eq(v->value, seq * 8 + k, "submission %d: %s = %g", seq,
+      cr_assert_eq(v->value, seq * 8 + 7 - k, "submission %d: %s = %g", seq,
                    v->element, v->value);
     }
     checked += acked[seq];

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Computes tests/data/expected-2022.json: the district value of every
-indicator for 2022, from the sample figures in deploy/sample-draft/, and
+indicator for 2022, from the sample figures in deploy/sample/, and
 its status against the target that applies to 2022.
 
 Independent of the C code on purpose: the formulas and the targets are
@@ -35,7 +35,7 @@ import os
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
-SAMPLE = os.path.join(ROOT, "deploy", "sample-draft")
+SAMPLE = os.path.join(ROOT, "deploy", "sample")
 OUT = os.path.join(ROOT, "tests", "data", "expected-2022.json")
 YEAR = 2022
 UNITS = ["wenchang", "pingan", "guyunhu", "wufengshan", "guide", "wande",
