@@ -1,0 +1,424 @@
+/* test_kinds.c: every kind of indicator through the engine, over several
+ * periods, each against figures worked out by hand in the comments.
+ *
+ * Units: d (the district, the root) over a and b. */
+#include "catalog.h"
+#include "indicator.h"
+#include "period.h"
+
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define IND(code, rest)                                                   \
+  "{'code':'" code "','plan':'p','name_zh':'指','name_en':'I','unit':'u',"  \
+  "'source':'s'," rest "}"
+
+static const char catalog_json[] =
+    "{'format':'tally-catalog/1','name':'k',"
+    "'units':["
+    " {'code':'d','name_zh':'区','name_en':'D','level':'district'},"
+    " {'code':'a','parent':'d','name_zh':'甲','name_en':'A','level':'town'},"
+    " {'code':'b','parent':'d','name_zh':'乙','name_en':'B','level':'town'}],"
+    "'plans':[{'code':'p','name_zh':'规划','name_en':'P','start_year':2021}],"
+    "'data_elements':["
+    " {'code':'income','name_zh':'人均收入','name_en':'I','unit':'yuan','type':'amount'},"
+    " {'code':'residents','name_zh':'人口','name_en':'R','unit':'persons','type':'count'},"
+    " {'code':'gdp','name_zh':'GDP','name_en':'G','unit':'yuan','type':'amount'},"
+    " {'code':'energy','name_zh':'能耗','name_en':'E','unit':'t','type':'amount'},"
+    " {'code':'jobs','name_zh':'就业','name_en':'J','unit':'persons','type':'count'},"
+    " {'code':'vaccinated','name_zh':'接种','name_en':'V','unit':'persons','type':'count'},"
+    " {'code':'eligible','name_zh':'应种','name_en':'E','unit':'persons','type':'count'},"
+    " {'code':'myopic','name_zh':'近视','name_en':'M','unit':'persons','type':'count'},"
+    " {'code':'pupils','name_zh':'学生','name_en':'P','unit':'persons','type':'count'},"
+    " {'code':'revenue','name_zh':'收入','name_en':'R','unit':'yuan','type':'amount','reported_by':'district'},"
+    " {'code':'stage','name_zh':'阶段','name_en':'S','unit':'status','type':'status','reported_by':'district',"
+    "  'levels':[{'value':0,'zh':'未开展','en':'not started'},{'value':1,'zh':'试点','en':'pilot'},"
+    "            {'value':2,'zh':'全面','en':'everywhere'}]},"
+    " {'code':'births','name_zh':'活产','name_en':'B','unit':'persons','type':'count'},"
+    " {'code':'deaths','name_zh':'死亡','name_en':'D','unit':'persons','type':'count',"
+    "  'age_groups':['0','1-4','5-9','10+']},"
+    " {'code':'pop','name_zh':'人口','name_en':'P','unit':'persons','type':'count',"
+    "  'age_groups':['0','1-4','5-9','10+']},"
+    " {'code':'ncd','name_zh':'慢病死亡','name_en':'N','unit':'persons','type':'count',"
+    "  'age_groups':['30-34','35-39','40-44','45-49','50-54','55-59','60-64','65-69']},"
+    " {'code':'pop5','name_zh':'人口','name_en':'P','unit':'persons','type':'count',"
+    "  'age_groups':['30-34','35-39','40-44','45-49','50-54','55-59','60-64','65-69','70+']}],"
+    "'indicators':["
+    IND("WM", "'kind':'weighted_mean','element':'income','weight':'residents',"
+              "'direction':'up','targets':[{'year':2025,'op':'>=','value':1000}]") ","
+    IND("GR", "'kind':'growth','element':'gdp','direction':'up',"
+              "'targets':[{'year':2025,'op':'>=','value':9}]") ","
+    IND("IR", "'kind':'intensity_reduction','numerator':'energy',"
+              "'denominator':'gdp','base_year':2020,'direction':'up',"
+              "'targets':[{'year':2025,'op':'assigned','text':'city'}]") ","
+    IND("CU", "'kind':'cumulative','element':'jobs','from_year':2021,"
+              "'direction':'up','targets':[{'year':2025,'op':'>=','value':100}]") ","
+    IND("LE", "'kind':'life_expectancy','deaths':'deaths','population':'pop',"
+              "'births':'births','method':'cn_textbook','direction':'up',"
+              "'targets':[{'year':2022,'op':'>=','value':58}]") ","
+    IND("PM", "'kind':'premature_mortality','deaths':'ncd','population':'pop5',"
+              "'direction':'down','targets':[{'year':2022,'op':'<=','value':20}]") ","
+    IND("MS", "'kind':'milestone','element':'stage','direction':'up',"
+              "'targets':[{'year':2022,'op':'>=','level':1},"
+              "{'year':2030,'op':'>=','level':2}]") ","
+    IND("UT", "'kind':'unit_threshold','numerator':'vaccinated',"
+              "'denominator':'eligible','factor':100,'bounded':true,"
+              "'unit_target':{'op':'>','value':90},'direction':'up',"
+              "'targets':[{'year':2022,'op':'>','value':90}]") ","
+    IND("CH", "'kind':'ratio','numerator':'myopic','denominator':'pupils',"
+              "'factor':100,'direction':'down','targets':["
+              "{'year':2022,'op':'change<=','value':-1},"
+              "{'year':2030,'op':'about','value':3,'tolerance':0.5}]") ","
+    IND("TX", "'kind':'total','element':'revenue','direction':'up',"
+              "'targets':[{'year':2022,'op':'text','text':'clearly more'}]")
+    "]}";
+
+static tally_catalog *cat;
+#define MAX_PERIODS 8
+static struct {
+  uint32_t key;
+  tally_figures fig;
+} periods[MAX_PERIODS];
+static int n_periods;
+static int D, A, B;
+
+static void setup(void) {
+  char err[512];
+  char *s = strdup(catalog_json);
+  for (char *p = s; *p; p++)
+    if (*p == '\'')
+      *p = '"';
+  int rc = tally_catalog_load_buffer("k.json", s, strlen(s), &cat, err,
+                                     sizeof err);
+  free(s);
+  cr_assert_eq(rc, 0, "%s", err);
+  D = tally_catalog_unit(cat, "d");
+  A = tally_catalog_unit(cat, "a");
+  B = tally_catalog_unit(cat, "b");
+  n_periods = 0;
+}
+
+static void teardown(void) {
+  for (int i = 0; i < n_periods; i++)
+    tally_figures_free(&periods[i].fig);
+  tally_catalog_free(cat);
+}
+
+TestSuite(kinds, .init = setup, .fini = teardown);
+
+static tally_figures *figures_for(const char *period) {
+  tally_period p;
+  cr_assert_eq(tally_period_parse(period, &p), 0);
+  uint32_t key = tally_period_key(&p);
+  for (int i = 0; i < n_periods; i++)
+    if (periods[i].key == key)
+      return &periods[i].fig;
+  cr_assert_lt(n_periods, MAX_PERIODS);
+  periods[n_periods].key = key;
+  cr_assert_eq(tally_figures_init(&periods[n_periods].fig, cat), 0);
+  return &periods[n_periods++].fig;
+}
+
+static void set(const char *period, int unit, const char *element, double v) {
+  int e = tally_catalog_element(cat, element);
+  cr_assert_geq(e, 0, "%s", element);
+  tally_figures_set(figures_for(period), unit, e, v);
+}
+
+static const tally_figures *source_figures(tally_source *src,
+                                           const tally_period *p) {
+  char text[TALLY_PERIOD_STRLEN];
+  return figures_for(tally_period_format(p, text));
+}
+
+static tally_target entered;
+static int has_entered;
+static const tally_target *source_assigned(tally_source *src, int ind,
+                                           int year) {
+  return has_entered && year == entered.year ? &entered : NULL;
+}
+
+static tally_source src = {source_figures, source_assigned};
+
+static tally_result compute(const char *code, int scope, const char *period) {
+  tally_period p;
+  tally_result r;
+  int ind = tally_catalog_indicator(cat, code);
+  cr_assert_geq(ind, 0);
+  cr_assert_eq(tally_period_parse(period, &p), 0);
+  cr_assert_eq(tally_indicator_compute(cat, ind, &src, scope, &p, &r), 0);
+  return r;
+}
+
+/* a: 100 yuan a head for 30 residents; b: 200 for 10.
+ * Weighted: (100 x 30 + 200 x 10) / 40 = 5000 / 40 = 125; the plain mean
+ * of the two would be 150. */
+Test(kinds, weighted_mean) {
+  set("2022", A, "income", 100);
+  set("2022", A, "residents", 30);
+  set("2022", B, "income", 200);
+  set("2022", B, "residents", 10);
+  tally_result r = compute("WM", D, "2022");
+  cr_assert_eq(r.value, 125);
+  cr_assert_eq(r.numerator, 5000);
+  cr_assert_eq(r.denominator, 40);
+  /* 125 against >= 1000 in 2025: gap -875, three years left:
+   * (1000 - 125) / 3 = 291.67 a year. */
+  cr_assert_eq(r.status, TALLY_STATUS_NOT_MET);
+  cr_assert_eq(r.gap, -875);
+  cr_assert_float_eq(r.needed_per_year, 875.0 / 3, 1e-9);
+}
+
+/* GDP 2021: a 400, b 600 (1000); 2022: a 450, b 640 (1090).
+ * Growth: (1090 / 1000 - 1) x 100 = 9 %. A unit that reported only one
+ * of the two years is left out of both sums. */
+Test(kinds, growth_on_the_year_before) {
+  set("2021", A, "gdp", 400);
+  set("2021", B, "gdp", 600);
+  set("2022", A, "gdp", 450);
+  set("2022", B, "gdp", 640);
+  tally_result r = compute("GR", D, "2022");
+  cr_assert_float_eq(r.value, 9, 1e-12);
+  cr_assert_eq(r.numerator, 1090);
+  cr_assert_eq(r.denominator, 1000);
+
+  /* Without b's 2021 figure: 450 / 400 = 12.5 %, over a alone. */
+  tally_figures_free(&periods[0].fig);
+  cr_assert_eq(tally_figures_init(&periods[0].fig, cat), 0);
+  set("2021", A, "gdp", 400);
+  r = compute("GR", D, "2022");
+  cr_assert_float_eq(r.value, 12.5, 1e-12);
+  cr_assert_eq(r.units_counted, 1);
+  cr_assert(strstr(r.note, "b"), "%s", r.note);
+
+  /* No year before at all: insufficient data, not 0. */
+  r = compute("GR", D, "2024");
+  cr_assert_not(r.has_value);
+  cr_assert_eq(r.status, TALLY_STATUS_INSUFFICIENT_DATA);
+}
+
+/* 2020 (base): energy 200 for GDP 1000 (0.2 a yuan); 2022: energy 198
+ * for GDP 1100 (0.18). Reduction: (1 - 0.18 / 0.2) x 100 = 10 %. */
+Test(kinds, intensity_reduction_against_the_base_year) {
+  set("2020", A, "energy", 120);
+  set("2020", A, "gdp", 600);
+  set("2020", B, "energy", 80);
+  set("2020", B, "gdp", 400);
+  set("2022", A, "energy", 110);
+  set("2022", A, "gdp", 650);
+  set("2022", B, "energy", 88);
+  set("2022", B, "gdp", 450);
+  tally_result r = compute("IR", D, "2022");
+  cr_assert_float_eq(r.value, 10, 1e-9);
+  cr_assert_float_eq(r.numerator, 0.18, 1e-12);
+  cr_assert_float_eq(r.denominator, 0.2, 1e-12);
+  /* The city has not assigned the target yet: not judged. */
+  cr_assert_eq(r.status, TALLY_STATUS_NOT_JUDGED);
+
+  /* Once entered (>= 13.5 for 2025), it is judged: not met, and 3.5
+   * points are missing. */
+  entered = (tally_target){.year = 2025, .op = TALLY_OP_GE, .value = 13.5};
+  has_entered = 1;
+  r = compute("IR", D, "2022");
+  has_entered = 0;
+  cr_assert_eq(r.status, TALLY_STATUS_NOT_MET);
+  cr_assert_eq(r.target->value, 13.5);
+  cr_assert_float_eq(r.gap, -3.5, 1e-9);
+
+  /* No base year: insufficient data. */
+  r = compute("IR", D, "2023");
+  cr_assert_eq(r.status, TALLY_STATUS_INSUFFICIENT_DATA);
+}
+
+/* Jobs from 2021: 2021 a 20 + b 10, 2022 a 25 + b 15: 30 + 40 = 70.
+ * 2020 is before the count starts and is not added. */
+Test(kinds, cumulative_over_the_years) {
+  set("2020", A, "jobs", 1000);
+  set("2021", A, "jobs", 20);
+  set("2021", B, "jobs", 10);
+  set("2022", A, "jobs", 25);
+  set("2022", B, "jobs", 15);
+  tally_result r = compute("CU", D, "2022");
+  cr_assert_eq(r.value, 70);
+  cr_assert_eq(r.status, TALLY_STATUS_NOT_MET);
+  /* A missing year is missing, not zero. */
+  r = compute("CU", D, "2023");
+  cr_assert_not(r.has_value);
+  cr_assert(strstr(r.note, "2023"), "%s", r.note);
+  r = compute("CU", D, "2020");
+  cr_assert_not(r.has_value);
+}
+
+/* The Chinese textbook table of tests/test_lifetable.c (groups 0, 1-4,
+ * 5-9, 10+; deaths 10, 4, 5, 800; population 1000, 4000, 5000, 40000;
+ * 1,000 births; e0 = 58.91803844), split between a and b: the engine
+ * must sum each group over the units before it makes the table. */
+Test(kinds, life_expectancy_from_summed_age_groups) {
+  static const char *const groups[] = {"0", "1-4", "5-9", "10+"};
+  double deaths_a[] = {6, 1, 2, 500}, deaths_b[] = {4, 3, 3, 300};
+  double pop_a[] = {600, 2000, 3000, 25000}, pop_b[] = {400, 2000, 2000, 15000};
+  for (int k = 0; k < 4; k++) {
+    char d[32], p[32];
+    snprintf(d, sizeof d, "deaths.%s", groups[k]);
+    snprintf(p, sizeof p, "pop.%s", groups[k]);
+    set("2022", A, d, deaths_a[k]);
+    set("2022", B, d, deaths_b[k]);
+    set("2022", A, p, pop_a[k]);
+    set("2022", B, p, pop_b[k]);
+  }
+  set("2022", A, "births", 550);
+  set("2022", B, "births", 450);
+  tally_result r = compute("LE", D, "2022");
+  cr_assert(r.has_value, "%s", r.note);
+  cr_assert_float_eq(r.value, 58.91803844, 1e-8);
+  cr_assert_eq(r.status, TALLY_STATUS_MET);
+
+  /* b alone: 19,400 people, enough; a unit under 5,000 is not. */
+  set("2021", A, "births", 40);
+  for (int k = 0; k < 4; k++) {
+    char d[32], p[32];
+    snprintf(d, sizeof d, "deaths.%s", groups[k]);
+    snprintf(p, sizeof p, "pop.%s", groups[k]);
+    set("2021", A, d, 1);
+    set("2021", A, p, 1000); /* 4,000 people */
+  }
+  r = compute("LE", A, "2021");
+  cr_assert_not(r.has_value);
+  cr_assert_eq(r.status, TALLY_STATUS_TOO_SMALL);
+  cr_assert(strstr(r.note, "population too small"), "%s", r.note);
+}
+
+/* The SDG 3.4.1 probability of tests/test_lifetable.c (10,000 people in
+ * each group, deaths 10, 15, 20, 30, 45, 70, 100, 150: 19.7521760 %),
+ * split between a and b. The 70+ group of pop5 is not used. */
+Test(kinds, premature_mortality_from_summed_groups) {
+  double deaths[] = {10, 15, 20, 30, 45, 70, 100, 150};
+  for (int k = 0; k < 8; k++) {
+    char d[32], p[32];
+    snprintf(d, sizeof d, "ncd.%d-%d", 30 + 5 * k, 34 + 5 * k);
+    snprintf(p, sizeof p, "pop5.%d-%d", 30 + 5 * k, 34 + 5 * k);
+    set("2022", A, d, floor(deaths[k] / 2));
+    set("2022", B, d, deaths[k] - floor(deaths[k] / 2));
+    set("2022", A, p, 6000);
+    set("2022", B, p, 4000);
+  }
+  set("2022", A, "pop5.70+", 999);
+  set("2022", B, "pop5.70+", 1);
+  tally_result r = compute("PM", D, "2022");
+  cr_assert(r.has_value, "%s", r.note);
+  cr_assert_float_eq(r.value, 19.7521760, 5e-7);
+  cr_assert_eq(r.status, TALLY_STATUS_MET); /* <= 20 */
+  cr_assert_eq(r.denominator, 80000);
+}
+
+/* The district office reports the status; 1 (pilot) meets the 2022
+ * target (at least pilot) but not 2030's (everywhere). */
+Test(kinds, milestone) {
+  set("2022", D, "stage", 1);
+  tally_result r = compute("MS", D, "2022");
+  cr_assert_eq(r.level, 1);
+  cr_assert_eq(r.status, TALLY_STATUS_MET);
+  set("2023", D, "stage", 1);
+  r = compute("MS", D, "2023");
+  cr_assert_eq(r.status, TALLY_STATUS_NOT_MET);
+  r = compute("MS", D, "2024");
+  cr_assert_eq(r.status, TALLY_STATUS_INSUFFICIENT_DATA);
+}
+
+/* a: 95 of 100 vaccinated (95 %); b: 880 of 1000 (88 %). The district,
+ * 975 / 1100 = 88.6 %, but what matters is that b is under 90 %: not
+ * met, and b is named. With b at 910: 1005 / 1100 = 91.4 %, met. */
+Test(kinds, unit_threshold_names_the_units_that_miss_it) {
+  set("2022", A, "vaccinated", 95);
+  set("2022", A, "eligible", 100);
+  set("2022", B, "vaccinated", 880);
+  set("2022", B, "eligible", 1000);
+  tally_result r = compute("UT", D, "2022");
+  cr_assert_float_eq(r.value, 975.0 / 1100 * 100, 1e-9);
+  cr_assert_eq(r.status, TALLY_STATUS_NOT_MET);
+  cr_assert(strstr(r.note, "b 88"), "%s", r.note);
+  cr_assert_null(strstr(r.note, "a 95"), "%s", r.note);
+  set("2022", B, "vaccinated", 910);
+  r = compute("UT", D, "2022");
+  cr_assert_eq(r.status, TALLY_STATUS_MET);
+}
+
+/* Myopia: 2021 a 30 of 100 + b 70 of 200 = 100 / 300 = 33.33 %;
+ * 2022 a 28 of 100 + b 68 of 200 = 96 / 300 = 32 %: down 1.33 points,
+ * which meets "fall by at least 1". */
+Test(kinds, change_on_the_year_before) {
+  set("2021", A, "myopic", 30);
+  set("2021", A, "pupils", 100);
+  set("2021", B, "myopic", 70);
+  set("2021", B, "pupils", 200);
+  set("2022", A, "myopic", 28);
+  set("2022", A, "pupils", 100);
+  set("2022", B, "myopic", 68);
+  set("2022", B, "pupils", 200);
+  tally_result r = compute("CH", D, "2022");
+  cr_assert_float_eq(r.value, 32, 1e-12);
+  cr_assert(r.has_previous);
+  cr_assert_float_eq(r.previous, 100.0 / 3, 1e-12);
+  cr_assert_eq(r.status, TALLY_STATUS_MET);
+  /* 99 / 300 = 33 %: down 0.33 only. */
+  set("2022", B, "myopic", 71);
+  r = compute("CH", D, "2022");
+  cr_assert_eq(r.status, TALLY_STATUS_NOT_MET);
+  /* No 2020 figures: the change cannot be judged. */
+  r = compute("CH", D, "2021");
+  cr_assert_eq(r.status, TALLY_STATUS_INSUFFICIENT_DATA);
+}
+
+/* "About 3 +- 0.5" in 2030: 10 of 300 = 3.33 % is about 3; 12 of 300 =
+ * 4 % is not. */
+Test(kinds, about_a_value) {
+  set("2030", A, "myopic", 4);
+  set("2030", A, "pupils", 100);
+  set("2030", B, "myopic", 6);
+  set("2030", B, "pupils", 200);
+  tally_result r = compute("CH", D, "2030");
+  cr_assert_eq(r.status, TALLY_STATUS_MET);
+  set("2030", B, "myopic", 8);
+  r = compute("CH", D, "2030");
+  cr_assert_eq(r.status, TALLY_STATUS_NOT_MET);
+}
+
+/* A district-only total, judged by words: the value is shown, not
+ * judged; a unit does not report it. */
+Test(kinds, target_in_words_and_district_figures) {
+  set("2022", D, "revenue", 5000);
+  tally_result r = compute("TX", D, "2022");
+  cr_assert_eq(r.value, 5000);
+  cr_assert_eq(r.units_expected, 1);
+  cr_assert_eq(r.status, TALLY_STATUS_NOT_JUDGED);
+  r = compute("TX", A, "2022");
+  cr_assert_not(r.has_value);
+  cr_assert(strstr(r.note, "district office alone"), "%s", r.note);
+}
+
+Test(kinds, formulas_in_words) {
+  tally_arena a = TALLY_ARENA_INIT;
+  int wm = tally_catalog_indicator(cat, "WM");
+  const char *f = tally_indicator_formula(cat, wm, &a);
+  cr_assert(strstr(f, "sum of (income x residents) / sum of residents"), "%s",
+            f);
+  f = tally_indicator_formula(cat, tally_catalog_indicator(cat, "IR"), &a);
+  cr_assert(strstr(f, "2020"), "%s", f);
+  tally_arena_free(&a);
+}
+
+Test(kinds, age_groups_are_expanded_into_elements) {
+  int g = tally_catalog_age_groups(cat, "deaths");
+  cr_assert_geq(g, 0);
+  cr_assert_eq(cat->age_groups[g].n, 4);
+  const tally_element *open = &cat->elements[cat->age_groups[g].first + 3];
+  cr_assert_str_eq(open->code, "deaths.10+");
+  cr_assert_eq(open->age_from, 10);
+  cr_assert_eq(open->age_width, 0);
+  cr_assert_str_eq(open->name_zh, "死亡（10+岁）");
+  cr_assert_geq(tally_catalog_element(cat, "deaths.1-4"), 0);
+  cr_assert_lt(tally_catalog_element(cat, "deaths"), 0);
+}
