@@ -205,6 +205,14 @@ static int bad_utf8_line(const unsigned char *s, size_t n) {
   return 0;
 }
 
+/* True when the line's first character that is not a blank is '#'. */
+static int is_comment(const char *s, size_t n) {
+  size_t i = 0;
+  while (i < n && (s[i] == ' ' || s[i] == '\t'))
+    i++;
+  return i < n && s[i] == '#';
+}
+
 int tally_figures_parse(const char *name, const char *text, size_t len,
                         tally_figure_list *out, char *err, size_t errlen) {
   struct csv_parser p;
@@ -239,6 +247,14 @@ int tally_figures_parse(const char *name, const char *text, size_t len,
   while (off < len && r.rc == 0) {
     const char *nl = memchr(text + off, '\n', len - off);
     size_t n = nl ? (size_t)(nl - (text + off)) + 1 : len - off;
+    if (!r.in_row && is_comment(text + off, n)) {
+      /* Not given to libcsv: a comment may hold quotes, which strict
+       * CSV refuses inside an unquoted field. */
+      off += n;
+      if (nl)
+        r.line++;
+      continue;
+    }
     if (!r.in_row && !blank(text + off, n)) {
       r.row_line = r.line;
       r.in_row = 1;

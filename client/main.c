@@ -211,6 +211,8 @@ int main(int argc, char **argv) {
   }
   argc -= optind;
   argv += optind;
-  optind = 1;
+  /* 0, not 1: glibc then starts afresh, in its usual order that lets
+   * options follow operands ("explain H02 --period 2022"). */
+  optind = 0;
   return commands[i].run(argc, argv, &c);
 }

@@ -318,3 +318,205 @@ Test(cli, report_formats_carry_the_same_content) {
   free(table);
   free(csv);
 }
+
+Test(cli, explain_shows_each_units_figures) {
+  submit_samples();
+  char *out, *err;
+  int rc = RUN(&out, &err, "explain", "H02", "--period", "2022", "--format",
+               "json");
+  cr_assert_eq(rc, 0, "%s", err);
+  json_t *x = json_loads(out, 0, NULL);
+  cr_assert_not_null(x, "%s", out);
+  cr_assert(strstr(json_string_value(json_object_get(x, "formula")),
+                   "sum of infant_deaths / sum of live_births x 1000"));
+  json_t *units = json_object_get(x, "units");
+  cr_assert_eq(json_array_size(units), 10);
+  /* The units' numerators and denominators add up to the district's. */
+  double num = 0, den = 0;
+  json_t *u;
+  size_t i;
+  json_array_foreach(units, i, u) {
+    json_t *f = json_object_get(u, "figures");
+    num += json_number_value(json_object_get(f, "numerator"));
+    den += json_number_value(json_object_get(f, "denominator"));
+    if (strcmp(json_string_value(json_object_get(u, "unit")), "wande") == 0)
+      cr_assert_float_eq(json_number_value(json_object_get(f, "value")),
+                         2.0 / 298 * 1000, 1e-9);
+  }
+  json_t *total = json_object_get(x, "total");
+  cr_assert_eq(num, json_number_value(json_object_get(total, "numerator")));
+  cr_assert_eq(den, json_number_value(json_object_get(total, "denominator")));
+  cr_assert_eq(num, 13);
+  cr_assert_eq(den, 4864);
+  json_decref(x);
+  free(out);
+  free(err);
+
+  cr_assert_eq(RUN(&out, NULL, "explain", "H02", "--period", "2022"), 0);
+  cr_assert(strstr(out, "formula: sum of infant_deaths"), "%s", out);
+  cr_assert(strstr(out, "wande") && strstr(out, "万德街道"), "%s", out);
+  free(out);
+  cr_assert_eq(RUN(NULL, &err, "explain", "H99", "--period", "2022"), 1);
+  cr_assert(strstr(err, "unknown indicator 'H99'"), "%s", err);
+  free(err);
+}
+
+Test(cli, completeness_says_who_is_missing_what) {
+  char path[512], *out;
+  snprintf(path, sizeof path, "%s/deploy/sample/2022/wenchang.csv",
+           TALLY_SOURCE_DIR);
+  cr_assert_eq(RUN(NULL, NULL, "submit", "--unit", "wenchang", "--period",
+                   "2022", "--file", path),
+               0);
+  const char *part = file_with("part.csv", "live_births,10\n");
+  cr_assert_eq(RUN(NULL, NULL, "submit", "--unit", "guide", "--period", "2022",
+                   "--file", part),
+               0);
+  cr_assert_eq(RUN(&out, NULL, "completeness", "--period", "2022", "--format",
+                   "json"),
+               0);
+  json_t *x = json_loads(out, 0, NULL);
+  cr_assert_not_null(x, "%s", out);
+  /* wenchang complete; guide partial; eight units and the district
+   * office with nothing. */
+  cr_assert_eq(json_integer_value(json_object_get(x, "complete")), 1);
+  cr_assert_eq(json_integer_value(json_object_get(x, "partial")), 1);
+  cr_assert_eq(json_integer_value(json_object_get(x, "none")), 9);
+  json_t *u;
+  size_t i;
+  json_array_foreach(json_object_get(x, "units"), i, u) {
+    const char *code = json_string_value(json_object_get(u, "unit"));
+    json_int_t expected = json_integer_value(json_object_get(u, "expected"));
+    json_int_t reported = json_integer_value(json_object_get(u, "reported"));
+    if (strcmp(code, "guide") == 0) {
+      cr_assert_eq(reported, 1);
+      cr_assert_eq(json_array_size(json_object_get(u, "missing")),
+                   (size_t)(expected - 1));
+    }
+    if (strcmp(code, "wenchang") == 0)
+      cr_assert_eq(reported, expected);
+  }
+  json_decref(x);
+  free(out);
+  cr_assert_eq(RUN(&out, NULL, "completeness", "--period", "2022"), 0);
+  cr_assert(strstr(out, "2022: 1 unit complete, 1 partial, 9 with nothing"),
+            "%s", out);
+  free(out);
+}
+
+Test(cli, the_form_goes_back_through_submit) {
+  char *form, *err;
+  cr_assert_eq(RUN(&form, NULL, "form", "--unit", "xiaoli", "--period", "2022"),
+               0);
+  cr_assert(strstr(form, "data_element,value\n"), "%s", form);
+  cr_assert(strstr(form, "# 活产数 / Live births (persons)\nlive_births,\n"),
+            "%s", form);
+  cr_assert(strstr(form, "deaths.85+,"), "%s", form);
+  /* District elements are on the district office's form, not a unit's. */
+  cr_assert_null(strstr(form, "\nbudget_revenue,"));
+
+  /* Filled in partly, it goes back as it is: blank rows are not sent. */
+  char *filled = malloc(strlen(form) + 64);
+  strcpy(filled, form);
+  char *at = strstr(filled, "live_births,\n");
+  memmove(at + strlen("live_births,77"), at + strlen("live_births,"),
+          strlen(at + strlen("live_births,")) + 1);
+  memcpy(at, "live_births,77", strlen("live_births,77"));
+  const char *path = file_with("form.csv", filled);
+  char *out;
+  int rc = RUN(&out, &err, "submit", "--unit", "xiaoli", "--period", "2022",
+               "--file", path);
+  cr_assert_eq(rc, 0, "%s", err);
+  cr_assert(strstr(out, "1 value stored"), "%s", out);
+  cr_assert(strstr(out, "with an empty value skipped"), "%s", out);
+  free(out);
+  free(err);
+  free(filled);
+  free(form);
+
+  cr_assert_eq(RUN(&form, NULL, "form", "--unit", "changqing", "--period",
+                   "2022"),
+               0);
+  cr_assert(strstr(form, "0 = 未建立"), "%s", form); /* a status's levels */
+  free(form);
+  cr_assert_eq(RUN(NULL, &err, "form", "--unit", "atlantis", "--period",
+                   "2022"),
+               1);
+  free(err);
+}
+
+Test(cli, catalog_lists_indicators_and_elements) {
+  char *out;
+  cr_assert_eq(RUN(&out, NULL, "catalog", "--format", "csv"), 0);
+  int lines = 0;
+  for (char *p = out; (p = strchr(p, '\n')) != NULL; p++)
+    lines++;
+  cr_assert_eq(lines, 62); /* a header and 61 indicators */
+  cr_assert(strstr(out, "\"H25\""), "%s", out);
+  free(out);
+  cr_assert_eq(RUN(&out, NULL, "catalog", "--elements"), 0);
+  cr_assert(strstr(out, "hypertension_standard"), "%s", out);
+  cr_assert(strstr(out, "district"), "%s", out);
+  free(out);
+  cr_assert_eq(RUN(&out, NULL, "catalog", "--format", "json"), 0);
+  json_t *doc = json_loads(out, 0, NULL);
+  cr_assert_str_eq(json_string_value(json_object_get(doc, "format")),
+                   "tally-catalog/1");
+  json_decref(doc);
+  free(out);
+}
+
+Test(cli, a_target_the_city_assigns) {
+  char *out, *err;
+  submit_samples();
+  cr_assert_eq(RUN(&out, NULL, "report", "--period", "2022", "--indicator",
+                   "P14", "--format", "json"),
+               0);
+  cr_assert(strstr(out, "\"status\": \"not judged\""), "%s", out);
+  free(out);
+
+  int rc = RUN(&out, &err, "target", "set", "P14", "--year", "2025",
+               "--value", ">=13.5");
+  cr_assert_eq(rc, 0, "%s", err);
+  cr_assert(strstr(out, "P14 2025: target >= 13.5"), "%s", out);
+  free(out);
+  free(err);
+
+  /* P14 is 7 % in the samples: now judged, not met. */
+  cr_assert_eq(RUN(&out, NULL, "report", "--period", "2022", "--indicator",
+                   "P14", "--format", "json"),
+               0);
+  cr_assert(strstr(out, "\"status\": \"not met\""), "%s", out);
+  cr_assert(strstr(out, "\"target\": \">= 13.5 (2025)\""), "%s", out);
+  free(out);
+
+  cr_assert_eq(RUN(&out, NULL, "target", "list"), 0);
+  cr_assert(strstr(out, "P14") && strstr(out, "entered"), "%s", out);
+  cr_assert(strstr(out, "H02") && strstr(out, "catalog"), "%s", out);
+  free(out);
+
+  /* Only the city's targets are entered this way. */
+  cr_assert_eq(RUN(NULL, &err, "target", "set", "P01", "--year", "2025",
+                   "--value", "70"),
+               1);
+  cr_assert(strstr(err, "no target for 2025 that the city assigns"), "%s",
+            err);
+  free(err);
+  cr_assert_eq(RUN(NULL, &err, "target", "set", "P14", "--year", "2025",
+                   "--value", "lots"),
+               2);
+  free(err);
+}
+
+Test(cli, report_filters_by_plan) {
+  char *out, *err;
+  cr_assert_eq(RUN(&out, NULL, "report", "--period", "2022", "--plan", "plan",
+                   "--format", "csv"),
+               0);
+  cr_assert_null(strstr(out, "\"H01\""));
+  cr_assert(strstr(out, "\"P25\""));
+  free(out);
+  cr_assert_eq(RUN(NULL, &err, "report", "--period", "2022", "--plan", "x"), 1);
+  cr_assert(strstr(err, "unknown plan 'x'"), "%s", err);
+  free(err);
+}
