@@ -554,3 +554,208 @@ Test(catalog, file_not_found) {
   snprintf(want, sizeof want, "%s: No such file or directory", path);
   cr_assert_str_eq(err, want);
 }
+
+/* ---- the kinds beyond ratio and total, and their elements ---- */
+
+#define GROUPED(code, groups)                                              \
+  "{'code':'" code "','name_zh':'数','name_en':'N','unit':'persons',"      \
+  "'type':'count','age_groups':[" groups "]}"
+#define LIFE_GROUPS "'0','1-4','5-9','10+'"
+#define SDG_GROUPS                                                         \
+  "'30-34','35-39','40-44','45-49','50-54','55-59','60-64','65-69'"
+#define STATUS(code, by)                                                   \
+  "{'code':'" code "','name_zh':'状','name_en':'S','unit':'status',"       \
+  "'type':'status','reported_by':'" by "','levels':[{'value':0,'zh':'无',"  \
+  "'en':'none'},{'value':1,'zh':'有','en':'some'}]}"
+#define KIND_ELEMENTS                                                      \
+  "[" ELEMENT("n") "," ELEMENT("m") "," ELEMENT("b") ","                    \
+  GROUPED("deaths", LIFE_GROUPS) "," GROUPED("pop", LIFE_GROUPS) ","         \
+  GROUPED("ncd", SDG_GROUPS) "," STATUS("st", "district") ","                \
+  STATUS("su", "unit") "]"
+
+static int load_kind(const char *rest) {
+  char ind[1024];
+  /* INDICATOR_WITH holds a '%': the text goes in as an argument. */
+  snprintf(ind, sizeof ind, "%s%s%s",
+           "[{'code':'X01','plan':'p','name_zh':'率','name_en':'R','unit':'%',"
+           "'direction':'up','source':'s',",
+           rest, "}]");
+  return load(NULL, NULL, KIND_ELEMENTS, ind);
+}
+
+static void expect_kind_error(const char *rest, const char *problem) {
+  char want[512];
+  snprintf(want, sizeof want, "t.json: indicator X01: %s", problem);
+  expect_error(load_kind(rest), want);
+}
+
+Test(catalog, every_kind_loads) {
+  static const char *const good[] = {
+      "'kind':'weighted_mean','element':'n','weight':'m'",
+      "'kind':'growth','element':'n'",
+      "'kind':'intensity_reduction','numerator':'n','denominator':'m',"
+      "'base_year':2020",
+      "'kind':'cumulative','element':'n','from_year':2021",
+      "'kind':'life_expectancy','deaths':'deaths','population':'pop',"
+      "'births':'b','method':'cn_textbook','params':{'a0':0.15}",
+      "'kind':'life_expectancy','deaths':'deaths','population':'pop',"
+      "'method':'coale_demeny','params':{'sex':'female'}",
+      "'kind':'premature_mortality','deaths':'ncd','population':'ncd'",
+      "'kind':'milestone','element':'st','targets':[{'year':2022,'op':'>=',"
+      "'level':1}]",
+      "'kind':'unit_threshold','numerator':'n','denominator':'m',"
+      "'factor':100,'unit_target':{'op':'>','value':90}",
+      "'kind':'ratio','numerator':'n','denominator':'m','targets':["
+      "{'year':2022,'op':'change<=','value':-1},{'year':2025,'op':'about',"
+      "'value':3,'tolerance':0.5},{'year':2026,'op':'text','text':'less'},"
+      "{'year':2030,'op':'assigned'}]"};
+  for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+    int rc = load_kind(good[i]);
+    cr_assert_eq(rc, 0, "%s: %s", good[i], err);
+    tally_catalog_free(cat);
+    cat = NULL;
+  }
+}
+
+Test(catalog, a_kind_without_what_it_needs) {
+  expect_kind_error("'kind':'weighted_mean','element':'n'",
+                    "kind needs a weight");
+  expect_kind_error("'kind':'intensity_reduction','numerator':'n',"
+                    "'denominator':'m'",
+                    "kind needs a base_year");
+  expect_kind_error("'kind':'cumulative','element':'n'",
+                    "kind needs a from_year");
+  expect_kind_error("'kind':'life_expectancy','deaths':'deaths',"
+                    "'population':'pop'",
+                    "kind needs a method");
+  expect_kind_error("'kind':'unit_threshold','numerator':'n',"
+                    "'denominator':'m'",
+                    "kind needs a unit_target");
+}
+
+Test(catalog, a_kind_with_what_it_does_not_take) {
+  expect_kind_error("'kind':'growth','element':'n','factor':2",
+                    "kind growth does not take factor");
+  expect_kind_error("'kind':'milestone','element':'st','weight':'m'",
+                    "kind milestone does not take weight");
+}
+
+Test(catalog, life_tables_and_their_groups) {
+  expect_kind_error("'kind':'life_expectancy','deaths':'n','population':'pop',"
+                    "'method':'chiang2'",
+                    "deaths 'n' is not a data element with age groups");
+  expect_kind_error("'kind':'life_expectancy','deaths':'deaths',"
+                    "'population':'pop','method':'kaplan'",
+                    "method 'kaplan' is not one of: chiang2, coale_demeny, "
+                    "cn_textbook");
+  expect_kind_error("'kind':'life_expectancy','deaths':'deaths',"
+                    "'population':'pop','method':'cn_textbook'",
+                    "method cn_textbook needs births");
+  expect_kind_error("'kind':'life_expectancy','deaths':'ncd',"
+                    "'population':'ncd','method':'chiang2'",
+                    "life-table groups must be 0, 1-4, 5-9, ... ending with "
+                    "an open group such as 85+");
+  expect_kind_error("'kind':'life_expectancy','deaths':'deaths',"
+                    "'population':'pop','method':'chiang2','params':{'a0':2}",
+                    "params: a0 and a are fractions of a year, between 0 and "
+                    "1");
+  expect_kind_error("'kind':'life_expectancy','deaths':'deaths',"
+                    "'population':'pop','method':'chiang2','params':"
+                    "{'sex':'all'}",
+                    "params: sex 'all' is not one of: both, male, female");
+  expect_kind_error("'kind':'premature_mortality','deaths':'deaths',"
+                    "'population':'pop'",
+                    "deaths must be by the groups 30-34 ... 65-69");
+  expect_kind_error("'kind':'premature_mortality','deaths':'ncd',"
+                    "'population':'pop'",
+                    "population has no group 30-34");
+}
+
+Test(catalog, milestones_and_status_elements) {
+  expect_kind_error("'kind':'milestone','element':'n'",
+                    "a milestone's element 'n' must be a status");
+  expect_kind_error("'kind':'total','element':'st'",
+                    "element 'st' is a status: only a milestone takes one");
+  expect_kind_error("'kind':'ratio','numerator':'st','denominator':'m'",
+                    "numerator 'st' is a status, not a figure");
+  expect_kind_error("'kind':'milestone','element':'su'",
+                    "a milestone's element is reported by the district");
+  expect_kind_error("'kind':'milestone','element':'st','targets':[{'year':"
+                    "2022,'op':'>=','value':1}]",
+                    "target #1: a milestone's target is a level");
+  expect_kind_error("'kind':'total','element':'n','targets':[{'year':2022,"
+                    "'op':'>=','level':1}]",
+                    "target #1: a level is a milestone's target");
+}
+
+Test(catalog, target_forms) {
+  expect_kind_error(RATIO ",'targets':[{'year':2022,'op':'about','value':3}]",
+                    "target #1: about needs a tolerance >= 0");
+  expect_kind_error(RATIO ",'targets':[{'year':2022,'op':'<','value':3,"
+                          "'tolerance':1}]",
+                    "target #1: only about takes a tolerance");
+  expect_kind_error(RATIO ",'targets':[{'year':2022,'op':'change<'}]",
+                    "target #1: op change< needs a value");
+  expect_kind_error(RATIO ",'targets':[{'year':2022,'op':'text'}]",
+                    "target #1: op text needs the text");
+  expect_kind_error(RATIO ",'targets':[{'year':2022,'op':'assigned',"
+                          "'value':3}]",
+                    "target #1: op assigned takes no value");
+  expect_kind_error(RATIO ",'targets':[{'op':'<','value':3}]",
+                    "target #1: needs a year");
+  expect_kind_error("'kind':'unit_threshold','numerator':'n','denominator':"
+                    "'m','unit_target':{'op':'text','text':'x'}",
+                    "unit_target: op is one of >=, >, <=, < with a value");
+}
+
+static void expect_element_error(const char *element, const char *problem) {
+  char els[1024], want[512];
+  snprintf(els, sizeof els, "[" ELEMENT("n") "," ELEMENT("m") ",%s]",
+           element);
+  snprintf(want, sizeof want, "t.json: data element x: %s", problem);
+  expect_error(load(NULL, NULL, els, NULL), want);
+}
+
+#define X_GROUPED(groups)                                                  \
+  "{'code':'x','name_zh':'数','name_en':'N','unit':'persons',"             \
+  "'type':'count','age_groups':[" groups "]}"
+
+Test(catalog, age_groups_and_levels) {
+  expect_element_error(X_GROUPED("'0','1-4','4-9'"),
+                       "age group 4-9 does not follow 1-4");
+  expect_element_error(X_GROUPED("'0','1-4','5+','10+'"),
+                       "age group 10+ follows the open group");
+  expect_element_error(X_GROUPED("'0','1-4','nine'"),
+                       "age group #3 is not \"0\", \"A-B\" or \"A+\"");
+  expect_element_error(X_GROUPED("'3'"),
+                       "age group #1 is not \"0\", \"A-B\" or \"A+\"");
+  expect_element_error(X_GROUPED(""),
+                       "age_groups must be an array of 1-64 labels");
+  expect_element_error(
+      "{'code':'x','name_zh':'状','name_en':'S','unit':'s','type':'status'}",
+      "a status element has levels, and only it");
+  expect_element_error(
+      "{'code':'x','name_zh':'数','name_en':'N','unit':'s','type':'count',"
+      "'levels':[{'value':0,'zh':'无','en':'n'},{'value':1,'zh':'有','en':'y'}]}",
+      "a status element has levels, and only it");
+  expect_element_error(
+      "{'code':'x','name_zh':'状','name_en':'S','unit':'s','type':'status',"
+      "'levels':[{'value':1,'zh':'有','en':'y'},{'value':1,'zh':'无','en':'n'}]}",
+      "level #2: values must ascend");
+  expect_element_error(
+      "{'code':'x','name_zh':'状','name_en':'S','unit':'s','type':'status',"
+      "'levels':[{'value':0,'zh':'无','en':'n'},{'value':1,'zh':'有','en':'y'}],"
+      "'age_groups':['0','1+']}",
+      "a status element has no age groups");
+}
+
+Test(catalog, an_expanded_code_may_clash) {
+  /* "x" by groups makes "x.0"; an element can't be called that, but two
+   * grouped elements of the same code clash on every group. */
+  char els[1024];
+  snprintf(els, sizeof els,
+           "[" ELEMENT("n") "," ELEMENT("m") "," X_GROUPED("'0','1+'") ","
+           X_GROUPED("'0','1+'") "]");
+  expect_error(load(NULL, NULL, els, NULL),
+               "t.json: data element x.0: duplicate data element code");
+}
