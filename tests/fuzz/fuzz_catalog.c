@@ -51,8 +51,20 @@ static void check_catalog(const tally_catalog *cat) {
   for (size_t i = 0; i < cat->n_elements; i++) {
     const tally_element *e = &cat->elements[i];
     CHECK(e->code && e->name_zh && e->name_en && e->unit);
-    CHECK(e->type == TALLY_ELEMENT_COUNT || e->type == TALLY_ELEMENT_AMOUNT);
+    CHECK(e->type == TALLY_ELEMENT_COUNT || e->type == TALLY_ELEMENT_AMOUNT ||
+          e->type == TALLY_ELEMENT_STATUS);
+    if (e->type == TALLY_ELEMENT_STATUS)
+      CHECK(e->n_levels > 0 && e->levels != NULL);
+    CHECK(e->group == -1 || IN(e->group, cat->n_age_groups));
     CHECK(tally_catalog_element(cat, e->code) == (int)i);
+  }
+
+  for (size_t i = 0; i < cat->n_age_groups; i++) {
+    const tally_age_groups *g = &cat->age_groups[i];
+    CHECK(g->n > 0 && IN(g->first, cat->n_elements) &&
+          (size_t)g->first + (size_t)g->n <= cat->n_elements);
+    for (int k = 0; k < g->n; k++)
+      CHECK(cat->elements[g->first + k].group == (int)i);
   }
 
   for (size_t i = 0; i < cat->n_indicators; i++) {
@@ -63,6 +75,13 @@ static void check_catalog(const tally_catalog *cat) {
     /* Element indexes: -1 where the kind uses none, else in range. */
     CHECK(in->numerator == -1 || IN(in->numerator, cat->n_elements));
     CHECK(in->denominator == -1 || IN(in->denominator, cat->n_elements));
+    CHECK(in->element == -1 || IN(in->element, cat->n_elements));
+    CHECK(in->weight == -1 || IN(in->weight, cat->n_elements));
+    CHECK(in->births == -1 || IN(in->births, cat->n_elements));
+    CHECK(in->deaths_groups == -1 ||
+          IN(in->deaths_groups, cat->n_age_groups));
+    CHECK(in->population_groups == -1 ||
+          IN(in->population_groups, cat->n_age_groups));
     if (in->kind == TALLY_KIND_RATIO) {
       CHECK(IN(in->numerator, cat->n_elements));
       CHECK(IN(in->denominator, cat->n_elements));
