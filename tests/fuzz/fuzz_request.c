@@ -85,7 +85,12 @@ static int is_reply(Tally__Envelope__BodyCase c) {
          c == TALLY__ENVELOPE__BODY_VALUES_REPLY ||
          c == TALLY__ENVELOPE__BODY_REPORT_REPLY ||
          c == TALLY__ENVELOPE__BODY_HISTORY_REPLY ||
-         c == TALLY__ENVELOPE__BODY_BACKUP_REPLY;
+         c == TALLY__ENVELOPE__BODY_BACKUP_REPLY ||
+         c == TALLY__ENVELOPE__BODY_EXPLAIN_REPLY ||
+         c == TALLY__ENVELOPE__BODY_COMPLETENESS_REPLY ||
+         c == TALLY__ENVELOPE__BODY_CATALOG_REPLY ||
+         c == TALLY__ENVELOPE__BODY_TARGET_SET_REPLY ||
+         c == TALLY__ENVELOPE__BODY_TARGET_LIST_REPLY;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
