@@ -1,0 +1,713 @@
+/* loadgen.c: tally-loadgen, a load generator for tallyd.
+ *
+ * The happy path: fetch the catalog (a CatalogRequest, or --catalog
+ * FILE); pick the reporting units and the data elements they report;
+ * open --connections connections on one libuv loop; on each keep up to
+ * --pipeline requests in flight; send submissions of --values figures,
+ * each with its own submission id (the exactly-once path), until
+ * --count have been sent or --duration has passed; record the latency
+ * of every reply; print one summary line of key=value pairs.
+ * Submission i goes to unit i mod U and period (i / U) mod P, so the
+ * first U x P submissions each write a new (unit, period) and later ones
+ * correct them, with a value that changes every round. All figures of
+ * one submission are equal, so no numerator exceeds its denominator.
+ * With --rate the sends are paced to that many a second over all
+ * connections and a latency is measured from when the request was due,
+ * so a stall is not hidden by the requests it delayed.
+ * Other modes: --report PERIOD sends report requests instead;
+ * --idle N opens N connections, prints "connected N" and holds them
+ * for --duration seconds (to measure the server's memory).
+ * The failure modes: a connection that fails or is closed by the
+ * server, a reply that is an error, or a reply out of order is counted
+ * in errors (the first message is printed); the run stops at
+ * --duration plus a drain of at most 30 s. Exits 0 when every request
+ * was answered without error, 1 otherwise, 2 on a bad command line.
+ */
+#include "client.h"
+#include "frame.h"
+#include "wire.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <uv.h>
+
+#define READ_BUF_SIZE 65536
+#define CONNECTS_AT_ONCE 256 /* connects in progress at a time */
+#define DRAIN_MS 30000       /* how long replies may lag the last send */
+
+typedef struct {
+  const char *server;
+  int connections;
+  int pipeline;
+  int values;
+  double duration;    /* seconds; 0 = until --count */
+  long count;         /* requests; 0 = until --duration */
+  double rate;        /* requests a second over all connections; 0 = flat out */
+  const char *catalog;
+  const char *report; /* period to report on, or NULL: submit */
+  const char *periods;/* comma-separated, or NULL: the default set */
+  int units;          /* use the first N reporting units; 0 = all */
+  int idle;           /* open this many idle connections */
+} options;
+
+typedef struct conn {
+  uv_tcp_t tcp;            /* first: the handle's data is the connection */
+  uv_connect_t connect_req;
+  tally_frame_reader reader;
+  int open;                /* connected and not yet closed */
+  int inflight;            /* requests sent, not yet answered */
+  uint64_t *due;           /* ring of send times, pipeline long */
+  uint64_t *ids;           /* ring of request ids */
+  int head;                /* oldest request in the rings */
+  uint64_t next_id;
+} conn;
+
+typedef struct {
+  uv_write_t req;          /* first: the request's data is the write */
+  uint8_t *frame;          /* malloc'd by tally_wire_pack */
+} bench_write;
+
+static struct {
+  options o;
+  uv_loop_t *loop;
+  conn *conns;
+  int n_connecting, next_connect, n_connected, n_closed;
+  char **units;            /* reporting unit codes */
+  size_t n_units;
+  char **elements;         /* element codes a reporting unit may send */
+  size_t n_elements;
+  char **periods;
+  size_t n_periods;
+  char id_prefix[40];
+  Tally__Value *vals;      /* one submission's figures, reused */
+  Tally__Value **pvals;
+  long sent, answered, errors, duplicates, connect_errors;
+  uint64_t *lat;           /* every latency, in ns */
+  size_t n_lat, cap_lat;
+  uint64_t start, stop_sending, last_sent;
+  int sending_done, finished;
+  uv_timer_t tick;         /* paces --rate, ends --duration */
+  char first_error[512];
+  char buf[READ_BUF_SIZE]; /* shared: each read is consumed at once */
+} g;
+
+static void note_error(const char *fmt, const char *a, const char *b) {
+  g.errors++;
+  if (g.first_error[0] == 0)
+    snprintf(g.first_error, sizeof g.first_error, fmt, a, b);
+}
+
+static void conn_closed(uv_handle_t *h) {
+  conn *c = h->data;
+  tally_frame_reader_reset(&c->reader);
+  g.n_closed++;
+}
+
+static void conn_close(conn *c) {
+  if (uv_is_closing((uv_handle_t *)&c->tcp))
+    return;
+  if (c->open)
+    c->open = 0;
+  uv_close((uv_handle_t *)&c->tcp, conn_closed);
+}
+
+/* Ends the run: closes every connection and the timer. */
+static void finish(void) {
+  if (g.finished)
+    return;
+  g.finished = 1;
+  for (int i = 0; i < g.o.connections; i++)
+    if (g.conns[i].tcp.data)
+      conn_close(&g.conns[i]);
+  uv_close((uv_handle_t *)&g.tick, NULL);
+}
+
+static long inflight_total(void) { return g.sent - g.answered; }
+
+static void maybe_finish(void) {
+  if (g.sending_done && inflight_total() <= 0)
+    finish();
+}
+
+/* True while another request may be sent now. */
+static int may_send(uint64_t now) {
+  if (g.sending_done)
+    return 0;
+  if ((g.o.count > 0 && g.sent >= g.o.count) ||
+      (g.o.duration > 0 && now >= g.stop_sending)) {
+    g.sending_done = 1;
+    g.last_sent = now;
+    return 0;
+  }
+  if (g.o.rate > 0 &&
+      (double)g.sent >= g.o.rate * (double)(now - g.start) / 1e9)
+    return 0;
+  return 1;
+}
+
+static void after_write(uv_write_t *req, int status) {
+  bench_write *w = (bench_write *)req;
+  conn *c = req->data;
+  free(w->frame);
+  free(w);
+  if (status < 0 && c->open) {
+    note_error("write failed: %s%s", uv_strerror(status), "");
+    conn_close(c);
+  }
+}
+
+/* Builds request number i into env. */
+static void build(long i, Tally__Envelope *env, Tally__SubmitRequest *s,
+                  Tally__ReportRequest *r, char *id, size_t idlen) {
+  if (g.o.report) {
+    r->period = (char *)g.o.report;
+    env->body_case = TALLY__ENVELOPE__BODY_REPORT;
+    env->report = r;
+    return;
+  }
+  size_t pairs = g.n_units * g.n_periods;
+  size_t pair = (size_t)i % pairs;
+  long round = i / (long)pairs;
+  s->unit = g.units[pair % g.n_units];
+  s->period = g.periods[pair / g.n_units];
+  snprintf(id, idlen, "%s-%ld", g.id_prefix, i);
+  s->submission_id = id;
+  for (int k = 0; k < g.o.values; k++)
+    g.vals[k].value = (double)(100 + round % 1000);
+  s->n_values = (size_t)g.o.values;
+  s->values = g.pvals;
+  env->body_case = TALLY__ENVELOPE__BODY_SUBMIT;
+  env->submit = s;
+}
+
+/* Sends one request on c. Returns 0, or non-zero when c was closed. */
+static int send_one(conn *c, uint64_t now) {
+  Tally__Envelope env = TALLY__ENVELOPE__INIT;
+  Tally__SubmitRequest s = TALLY__SUBMIT_REQUEST__INIT;
+  Tally__ReportRequest r = TALLY__REPORT_REQUEST__INIT;
+  char id[80];
+  bench_write *w = malloc(sizeof *w);
+  size_t len;
+  int rc;
+
+  if (w == NULL)
+    goto err_nomem;
+  build(g.sent, &env, &s, &r, id, sizeof id);
+  env.id = ++c->next_id;
+  if (tally_wire_pack(&env, 0, &w->frame, &len) != 0) {
+    free(w);
+    goto err_nomem;
+  }
+  w->req.data = c;
+  uv_buf_t buf = uv_buf_init((char *)w->frame, (unsigned)len);
+  if ((rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1,
+                     after_write)) != 0) {
+    free(w->frame);
+    free(w);
+    note_error("write failed: %s%s", uv_strerror(rc), "");
+    conn_close(c);
+    return -1;
+  }
+  int slot = (c->head + c->inflight) % g.o.pipeline;
+  /* Paced: measured from when the request was due, not when it went. */
+  c->due[slot] = g.o.rate > 0
+                     ? g.start + (uint64_t)((double)g.sent * 1e9 / g.o.rate)
+                     : now;
+  c->ids[slot] = env.id;
+  c->inflight++;
+  g.sent++;
+  return 0;
+
+err_nomem:
+  note_error("out of memory%s%s", "", "");
+  conn_close(c);
+  return -1;
+}
+
+/* Fills c's pipeline as far as the limits allow. */
+static void pump(conn *c) {
+  uint64_t now = uv_hrtime();
+  while (c->open && c->inflight < g.o.pipeline && may_send(now))
+    if (send_one(c, now) != 0)
+      return;
+}
+
+static void record(uint64_t ns) {
+  if (g.n_lat == g.cap_lat) {
+    size_t ncap = g.cap_lat ? g.cap_lat * 2 : 65536;
+    uint64_t *grown = realloc(g.lat, ncap * sizeof *grown);
+    if (grown == NULL)
+      return;
+    g.lat = grown;
+    g.cap_lat = ncap;
+  }
+  g.lat[g.n_lat++] = ns;
+}
+
+/* One reply from the server. */
+static void on_reply(conn *c, const uint8_t *body, size_t len) {
+  Tally__Envelope *env;
+  uint64_t now = uv_hrtime();
+
+  if (tally_wire_unpack(body, len, &env) != 0) {
+    note_error("a reply that does not decode%s%s", "", "");
+    conn_close(c);
+    return;
+  }
+  if (c->inflight == 0 || env->id != c->ids[c->head]) {
+    note_error("a reply out of order: %s%s",
+               env->body_case == TALLY__ENVELOPE__BODY_ERROR &&
+                       env->error->message
+                   ? env->error->message
+                   : "",
+               "");
+    tally_wire_free(env);
+    conn_close(c);
+    return;
+  }
+  record(now - c->due[c->head]);
+  c->head = (c->head + 1) % g.o.pipeline;
+  c->inflight--;
+  g.answered++;
+  if (env->body_case == TALLY__ENVELOPE__BODY_ERROR)
+    note_error("error reply: %s%s", env->error->message, "");
+  else if (env->body_case == TALLY__ENVELOPE__BODY_SUBMIT_REPLY &&
+           env->submit_reply->duplicate)
+    g.duplicates++;
+  else if (env->body_case != TALLY__ENVELOPE__BODY_SUBMIT_REPLY &&
+           env->body_case != TALLY__ENVELOPE__BODY_REPORT_REPLY)
+    note_error("an unexpected reply%s%s", "", "");
+  tally_wire_free(env);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+  *buf = uv_buf_init(g.buf, READ_BUF_SIZE);
+}
+
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
+  conn *c = stream->data;
+  const uint8_t *p = (const uint8_t *)buf->base;
+  size_t left = nread > 0 ? (size_t)nread : 0;
+
+  if (nread < 0) {
+    if (!g.finished)
+      note_error("the server closed a connection: %s%s",
+                 uv_strerror((int)nread), "");
+    g.answered += c->inflight; /* lost: stop waiting for them */
+    c->inflight = 0;
+    conn_close(c);
+    maybe_finish();
+    return;
+  }
+  if (g.o.idle) {
+    note_error("the server sent something to an idle connection "
+               "(busy, or the idle timeout)%s%s", "", "");
+    conn_close(c);
+    return;
+  }
+  while (left > 0 && c->open) {
+    uint8_t *body = NULL;
+    size_t used, body_len = 0;
+    int rc = tally_frame_reader_feed(&c->reader, p, left, &used, &body,
+                                     &body_len);
+    p += used;
+    left -= used;
+    if (rc == 1) {
+      on_reply(c, body, body_len);
+      free(body);
+    } else if (rc < 0) {
+      note_error("a bad frame from the server%s%s", "", "");
+      conn_close(c);
+    }
+  }
+  pump(c);
+  maybe_finish();
+}
+
+static void connect_next(void);
+
+static void on_connect(uv_connect_t *req, int status) {
+  conn *c = req->data;
+  g.n_connecting--;
+  if (status < 0) {
+    g.connect_errors++;
+    note_error("connect failed: %s%s", uv_strerror(status), "");
+    conn_close(c);
+  } else {
+    c->open = 1;
+    g.n_connected++;
+    if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0)
+      conn_close(c);
+  }
+  connect_next();
+  if (g.n_connecting == 0 && g.next_connect == g.o.connections) {
+    /* Every connection is up (or failed): the load starts now. */
+    g.start = uv_hrtime();
+    g.stop_sending = g.start + (uint64_t)(g.o.duration * 1e9);
+    if (g.o.idle) {
+      printf("connected %d\n", g.n_connected);
+      fflush(stdout);
+      return;
+    }
+    for (int i = 0; i < g.o.connections; i++)
+      pump(&g.conns[i]);
+    if (g.n_connected == 0) {
+      g.sending_done = 1;
+      finish();
+    }
+  }
+}
+
+static void connect_next(void) {
+  static struct sockaddr_storage addr;
+  static int resolved;
+  if (!resolved) {
+    char host[128];
+    const char *colon = strrchr(g.o.server, ':');
+    snprintf(host, sizeof host, "%.*s", (int)(colon - g.o.server), g.o.server);
+    if (strcmp(host, "localhost") == 0)
+      strcpy(host, "127.0.0.1");
+    if (host[0] == '[') {
+      host[strlen(host) - 1] = 0;
+      uv_ip6_addr(host + 1, atoi(colon + 1), (struct sockaddr_in6 *)&addr);
+    } else {
+      uv_ip4_addr(host, atoi(colon + 1), (struct sockaddr_in *)&addr);
+    }
+    resolved = 1;
+  }
+  while (g.n_connecting < CONNECTS_AT_ONCE &&
+         g.next_connect < g.o.connections) {
+    conn *c = &g.conns[g.next_connect++];
+    tally_frame_reader_init(&c->reader, TALLY_CLIENT_MAX_REPLY);
+    uv_tcp_init(g.loop, &c->tcp);
+    c->tcp.data = c;
+    c->connect_req.data = c;
+    uv_tcp_nodelay(&c->tcp, 1);
+    g.n_connecting++;
+    int rc = uv_tcp_connect(&c->connect_req, &c->tcp,
+                            (struct sockaddr *)&addr, on_connect);
+    if (rc != 0) {
+      g.n_connecting--;
+      g.connect_errors++;
+      note_error("connect failed: %s%s", uv_strerror(rc), "");
+      conn_close(c);
+    }
+  }
+}
+
+/* Every millisecond: paces --rate, ends --duration and the drain. */
+static void on_tick(uv_timer_t *t) {
+  uint64_t now = uv_hrtime();
+  if (g.start == 0 || g.finished)
+    return;
+  if (g.o.idle) {
+    if (now >= g.stop_sending) {
+      g.sending_done = 1;
+      finish();
+    }
+    return;
+  }
+  for (int i = 0; i < g.o.connections; i++)
+    pump(&g.conns[i]);
+  if (!g.sending_done)
+    may_send(now); /* notices the end of --duration on an idle loop */
+  now = uv_hrtime(); /* pump may have stamped last_sent after now */
+  if (g.sending_done && now > g.last_sent &&
+      now - g.last_sent > (uint64_t)DRAIN_MS * 1000000) {
+    note_error("%s%s", "replies still missing 30 s after the last send", "");
+    finish();
+  }
+  maybe_finish();
+}
+
+/* Reads the catalog's JSON: from --catalog, or from the server. Returns
+ * the parsed catalog, or NULL with a message printed. */
+static json_t *load_catalog(void) {
+  json_error_t jerr;
+  char err[256];
+  tally_client *cl;
+  Tally__Envelope req = TALLY__ENVELOPE__INIT, *reply;
+  Tally__CatalogRequest cr = TALLY__CATALOG_REQUEST__INIT;
+  json_t *cat;
+
+  if (g.o.catalog) {
+    if ((cat = json_load_file(g.o.catalog, 0, &jerr)) == NULL)
+      fprintf(stderr, "tally-loadgen: %s: %s\n", g.o.catalog, jerr.text);
+    return cat;
+  }
+  if (tally_client_connect(g.o.server, 10000, &cl, err, sizeof err) != 0) {
+    fprintf(stderr, "tally-loadgen: %s\n", err);
+    return NULL;
+  }
+  req.body_case = TALLY__ENVELOPE__BODY_CATALOG;
+  req.catalog = &cr;
+  if (tally_client_call(cl, &req, &reply, err, sizeof err) != 0) {
+    fprintf(stderr, "tally-loadgen: catalog: %s\n", err);
+    tally_client_close(cl);
+    return NULL;
+  }
+  tally_client_close(cl);
+  if (reply->body_case != TALLY__ENVELOPE__BODY_CATALOG_REPLY) {
+    fprintf(stderr, "tally-loadgen: the server refused the catalog request\n");
+    tally_wire_free(reply);
+    return NULL;
+  }
+  cat = json_loadb((const char *)reply->catalog_reply->json.data,
+                   reply->catalog_reply->json.len, 0, &jerr);
+  tally_wire_free(reply);
+  if (cat == NULL)
+    fprintf(stderr, "tally-loadgen: the server's catalog: %s\n", jerr.text);
+  return cat;
+}
+
+static char **push(char **list, size_t *n, const char *s) {
+  char **grown = realloc(list, (*n + 1) * sizeof *grown);
+  if (grown == NULL || (grown[*n] = strdup(s)) == NULL) {
+    fprintf(stderr, "tally-loadgen: out of memory\n");
+    exit(1);
+  }
+  (*n)++;
+  return grown;
+}
+
+/* Reporting units: those with a parent and no children. Elements: the
+ * counts and amounts every reporting unit sends, one per age group for
+ * an element reported by age groups. */
+static int pick_codes(json_t *cat) {
+  json_t *units = json_object_get(cat, "units");
+  json_t *els = json_object_get(cat, "data_elements");
+  size_t i, j;
+  json_t *u, *e;
+
+  json_array_foreach(units, i, u) {
+    const char *code = json_string_value(json_object_get(u, "code"));
+    int leaf = json_object_get(u, "parent") != NULL;
+    json_array_foreach(units, j, e) {
+      const char *parent = json_string_value(json_object_get(e, "parent"));
+      if (parent && code && strcmp(parent, code) == 0)
+        leaf = 0;
+    }
+    if (leaf && code && (g.o.units == 0 || g.n_units < (size_t)g.o.units))
+      g.units = push(g.units, &g.n_units, code);
+  }
+  json_array_foreach(els, i, e) {
+    const char *code = json_string_value(json_object_get(e, "code"));
+    const char *type = json_string_value(json_object_get(e, "type"));
+    json_t *groups = json_object_get(e, "age_groups"), *grp;
+    if (code == NULL || json_object_get(e, "reported_by") ||
+        (type && strcmp(type, "status") == 0))
+      continue;
+    if (groups == NULL) {
+      g.elements = push(g.elements, &g.n_elements, code);
+      continue;
+    }
+    json_array_foreach(groups, j, grp) {
+      char full[128];
+      snprintf(full, sizeof full, "%s.%s", code, json_string_value(grp));
+      g.elements = push(g.elements, &g.n_elements, full);
+    }
+  }
+  if (g.n_units == 0) {
+    fprintf(stderr, "tally-loadgen: the catalog has no reporting units\n");
+    return -1;
+  }
+  if (!g.o.report && g.n_elements < (size_t)g.o.values) {
+    fprintf(stderr, "tally-loadgen: --values %d, but the catalog has only "
+            "%zu data elements a unit reports\n", g.o.values, g.n_elements);
+    return -1;
+  }
+  return 0;
+}
+
+/* --periods, or every year from 2000 to 2023 with its twelve months. */
+static void pick_periods(void) {
+  if (g.o.periods) {
+    char *copy = strdup(g.o.periods), *save = NULL;
+    for (char *p = strtok_r(copy, ",", &save); p; p = strtok_r(NULL, ",", &save))
+      g.periods = push(g.periods, &g.n_periods, p);
+    free(copy);
+    return;
+  }
+  for (int y = 2000; y <= 2023; y++) {
+    char p[16];
+    snprintf(p, sizeof p, "%d", y);
+    g.periods = push(g.periods, &g.n_periods, p);
+    for (int m = 1; m <= 12; m++) {
+      snprintf(p, sizeof p, "%d-%02d", y, m);
+      g.periods = push(g.periods, &g.n_periods, p);
+    }
+  }
+}
+
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static double pct(double p) {
+  if (g.n_lat == 0)
+    return 0;
+  size_t k = (size_t)(p * (double)(g.n_lat - 1) + 0.5);
+  return (double)g.lat[k] / 1e6;
+}
+
+static void summary(void) {
+  double secs, sum = 0;
+  long ok = g.answered - g.errors;
+
+  /* Throughput over the time until the last reply came in. */
+  secs = (double)(uv_hrtime() - g.start) / 1e9;
+  qsort(g.lat, g.n_lat, sizeof *g.lat, cmp_u64);
+  for (size_t i = 0; i < g.n_lat; i++)
+    sum += (double)g.lat[i];
+  printf("mode=%s connections=%d pipeline=%d values=%d rate=%g sent=%ld "
+         "answered=%ld ok=%ld errors=%ld duplicates=%ld seconds=%.3f "
+         "per_s=%.1f values_per_s=%.0f mean_ms=%.3f p50_ms=%.3f "
+         "p99_ms=%.3f max_ms=%.3f\n",
+         g.o.report ? "report" : "submit", g.o.connections, g.o.pipeline,
+         g.o.report ? 0 : g.o.values, g.o.rate, g.sent, g.answered,
+         ok < 0 ? 0 : ok, g.errors, g.duplicates, secs,
+         secs > 0 ? (double)ok / secs : 0,
+         secs > 0 && !g.o.report ? (double)ok * g.o.values / secs : 0,
+         g.n_lat ? sum / (double)g.n_lat / 1e6 : 0, pct(0.50), pct(0.99),
+         pct(1.0));
+  if (g.first_error[0])
+    fprintf(stderr, "tally-loadgen: first error: %s\n", g.first_error);
+}
+
+static const char usage[] =
+    "usage: tally-loadgen [options]\n"
+    "\n"
+    "Sends submissions (or report requests) to tallyd over many connections\n"
+    "and prints one line: throughput and latency percentiles.\n"
+    "\n"
+    "  --server HOST:PORT    tallyd's address (default 127.0.0.1:7300)\n"
+    "  --connections N       connections (default 1)\n"
+    "  --pipeline N          requests in flight per connection (default 1)\n"
+    "  --duration SECONDS    send for this long (default 10 unless --count)\n"
+    "  --count N             send N requests, then stop\n"
+    "  --values N            figures per submission (default 50)\n"
+    "  --rate N              pace to N requests a second in all\n"
+    "  --catalog FILE        the catalog's JSON (default: ask the server)\n"
+    "  --units N             use only the first N reporting units\n"
+    "  --periods P1,P2,...   periods to submit for (default: 2000-2023, each\n"
+    "                        year and its months)\n"
+    "  --report PERIOD       send district report requests instead\n"
+    "  --idle N              open N idle connections, print \"connected N\",\n"
+    "                        hold them for --duration seconds\n";
+
+static int parse_args(int argc, char **argv, options *o) {
+  static const struct option longopts[] = {
+      {"server", required_argument, NULL, 's'},
+      {"connections", required_argument, NULL, 'c'},
+      {"pipeline", required_argument, NULL, 'p'},
+      {"duration", required_argument, NULL, 'd'},
+      {"count", required_argument, NULL, 'n'},
+      {"values", required_argument, NULL, 'v'},
+      {"rate", required_argument, NULL, 'r'},
+      {"catalog", required_argument, NULL, 'C'},
+      {"units", required_argument, NULL, 'u'},
+      {"periods", required_argument, NULL, 'P'},
+      {"report", required_argument, NULL, 'R'},
+      {"idle", required_argument, NULL, 'i'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
+  int ch;
+  char *end;
+
+  o->server = "127.0.0.1:7300";
+  o->connections = 1;
+  o->pipeline = 1;
+  o->values = 50;
+  while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    errno = 0;
+    end = "";
+    switch (ch) {
+    case 's': o->server = optarg; break;
+    case 'c': o->connections = (int)strtol(optarg, &end, 10); break;
+    case 'p': o->pipeline = (int)strtol(optarg, &end, 10); break;
+    case 'd': o->duration = strtod(optarg, &end); break;
+    case 'n': o->count = strtol(optarg, &end, 10); break;
+    case 'v': o->values = (int)strtol(optarg, &end, 10); break;
+    case 'r': o->rate = strtod(optarg, &end); break;
+    case 'C': o->catalog = optarg; break;
+    case 'u': o->units = (int)strtol(optarg, &end, 10); break;
+    case 'P': o->periods = optarg; break;
+    case 'R': o->report = optarg; break;
+    case 'i': o->idle = (int)strtol(optarg, &end, 10); break;
+    case 'h': fputs(usage, stdout); exit(0);
+    default: fputs(usage, stderr); return -1;
+    }
+    if (*end != 0 || errno != 0) {
+      fprintf(stderr, "tally-loadgen: bad number '%s'\n", optarg);
+      return -1;
+    }
+  }
+  if (optind != argc || o->connections < 1 || o->pipeline < 1 ||
+      o->values < 1 || o->duration < 0 || o->count < 0 || o->rate < 0 ||
+      o->idle < 0 || o->units < 0 || strrchr(o->server, ':') == NULL) {
+    fputs(usage, stderr);
+    return -1;
+  }
+  if (o->idle) {
+    o->connections = o->idle;
+    if (o->duration == 0)
+      o->duration = 10;
+  } else if (o->duration == 0 && o->count == 0) {
+    o->duration = 10;
+  }
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  json_t *cat = NULL;
+
+  signal(SIGPIPE, SIG_IGN);
+  if (parse_args(argc, argv, &g.o) != 0)
+    return 2;
+  if (!g.o.idle) {
+    if ((cat = load_catalog()) == NULL || pick_codes(cat) != 0)
+      return 1;
+    json_decref(cat);
+    pick_periods();
+  }
+  snprintf(g.id_prefix, sizeof g.id_prefix, "bench-%lx-%x",
+           (unsigned long)time(NULL), (unsigned)getpid());
+  g.vals = calloc((size_t)g.o.values, sizeof *g.vals);
+  g.pvals = calloc((size_t)g.o.values, sizeof *g.pvals);
+  g.conns = calloc((size_t)g.o.connections, sizeof *g.conns);
+  if (g.vals == NULL || g.pvals == NULL || g.conns == NULL)
+    return 1;
+  for (int k = 0; k < g.o.values && !g.o.idle && !g.o.report; k++) {
+    tally__value__init(&g.vals[k]);
+    g.vals[k].element = g.elements[k];
+    g.pvals[k] = &g.vals[k];
+  }
+  for (int i = 0; i < g.o.connections; i++) {
+    g.conns[i].due = calloc((size_t)g.o.pipeline, sizeof(uint64_t));
+    g.conns[i].ids = calloc((size_t)g.o.pipeline, sizeof(uint64_t));
+    if (g.conns[i].due == NULL || g.conns[i].ids == NULL)
+      return 1;
+  }
+  g.loop = uv_default_loop();
+  uv_timer_init(g.loop, &g.tick);
+  uv_timer_start(&g.tick, on_tick, 1, 1);
+  connect_next();
+  uv_run(g.loop, UV_RUN_DEFAULT);
+  if (g.o.idle) {
+    printf("idle=%d connected=%d errors=%ld\n", g.o.idle, g.n_connected,
+           g.errors);
+    if (g.first_error[0])
+      fprintf(stderr, "tally-loadgen: first error: %s\n", g.first_error);
+    return g.errors || g.n_connected != g.o.idle;
+  }
+  summary();
+  uv_loop_close(g.loop);
+  return g.errors == 0 && g.answered > 0 ? 0 : 1;
+}
