@@ -476,26 +476,38 @@ static char **push(char **list, size_t *n, const char *s) {
   return grown;
 }
 
-/* Reporting units: those with a parent and no children. Elements: the
- * counts and amounts every reporting unit sends, one per age group for
- * an element reported by age groups. */
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Reporting units: those with a parent and no children (found through
+ * a sorted list of parents, since a generated catalog may have 100,000
+ * units). Elements: the counts and amounts every reporting unit sends,
+ * one per age group for an element reported by age groups. */
 static int pick_codes(json_t *cat) {
   json_t *units = json_object_get(cat, "units");
   json_t *els = json_object_get(cat, "data_elements");
-  size_t i, j;
+  size_t i, j, n_parents = 0;
   json_t *u, *e;
+  const char **parents = calloc(json_array_size(units) + 1, sizeof *parents);
 
+  if (parents == NULL)
+    return -1;
+  json_array_foreach(units, i, u) {
+    const char *parent = json_string_value(json_object_get(u, "parent"));
+    if (parent)
+      parents[n_parents++] = parent;
+  }
+  qsort(parents, n_parents, sizeof *parents, cmp_str);
   json_array_foreach(units, i, u) {
     const char *code = json_string_value(json_object_get(u, "code"));
-    int leaf = json_object_get(u, "parent") != NULL;
-    json_array_foreach(units, j, e) {
-      const char *parent = json_string_value(json_object_get(e, "parent"));
-      if (parent && code && strcmp(parent, code) == 0)
-        leaf = 0;
-    }
-    if (leaf && code && (g.o.units == 0 || g.n_units < (size_t)g.o.units))
+    if (code == NULL || json_object_get(u, "parent") == NULL ||
+        bsearch(&code, parents, n_parents, sizeof *parents, cmp_str))
+      continue;
+    if (g.o.units == 0 || g.n_units < (size_t)g.o.units)
       g.units = push(g.units, &g.n_units, code);
   }
+  free(parents);
   json_array_foreach(els, i, e) {
     const char *code = json_string_value(json_object_get(e, "code"));
     const char *type = json_string_value(json_object_get(e, "type"));

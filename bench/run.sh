@@ -1,0 +1,333 @@
+#!/usr/bin/env bash
+# bench/run.sh: tally against PostgreSQL, the same workload, in one run.
+#
+#   bench/run.sh            the full benchmark (about 6 minutes)
+#   bench/run.sh --smoke    a few seconds, no PostgreSQL: checks that the
+#                           load generator works end to end; asserts
+#                           nothing about speed
+#
+# The full run builds in release mode (build/bench-release), starts
+# tallyd on 127.0.0.1 with a fresh store, starts a private PostgreSQL 15
+# cluster on 127.0.0.1 (fsync=on, synchronous_commit=on), and measures:
+#   1. acknowledged submissions of 50 values a second with 1, 8, 64 and
+#      512 connections (tally-loadgen vs pgbench running one multi-row
+#      INSERT ... ON CONFLICT DO UPDATE per submission);
+#   2. latency at half of the best rate;
+#   3. a bulk load of U units x 100 values for two years, and the
+#      district report for U = 10, 1,000, 10,000, 40,000 units against
+#      PostgreSQL's GROUP BY over the same rows;
+#   4. tallyd's resident memory with 1,000 and 10,000 idle connections;
+#   5. a perf profile of tallyd under 64 connections.
+# Results go to $BENCH_OUT (default /tmp/tally-bench-<date>): results.md
+# (the tables), chart.svg, and the raw logs. Every loop is bounded in
+# count and time; everything listens on loopback only.
+#
+# Knobs: BENCH_SECONDS (each throughput point, default 10),
+# BENCH_SIZES (report sizes, default "10 1000 10000 40000").
+set -euo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=$top/build/bench-release
+smoke=0
+[ "${1:-}" = "--smoke" ] && smoke=1
+secs=${BENCH_SECONDS:-10}
+sizes=${BENCH_SIZES:-"10 1000 10000 40000"}
+work=$(mktemp -d /tmp/tally-bench-work.XXXXXX)
+out=${BENCH_OUT:-/tmp/tally-bench-$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$out"
+chmod 755 "$work"
+tallyd_pid=
+pg_started=0
+pgbin=/usr/lib/postgresql/15/bin
+pgdata=$work/pg
+
+say() { printf '%s\n' "$*" >&2; }
+die() { say "bench: $*"; exit 1; }
+
+stop_tallyd() {
+  if [ -n "$tallyd_pid" ]; then
+    kill "$tallyd_pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$tallyd_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$tallyd_pid" 2>/dev/null || true
+    wait "$tallyd_pid" 2>/dev/null || true
+    tallyd_pid=
+  fi
+}
+
+cleanup() {
+  stop_tallyd
+  if [ "$pg_started" = 1 ]; then
+    pg "$pgbin/pg_ctl" -D "$pgdata" -m fast -w -t 60 stop > /dev/null 2>&1 || true
+    cp "$pgdata/postgres.log" "$out/" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Runs a PostgreSQL program as the postgres user when we are root.
+pg() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Starts tallyd on 127.0.0.1:0 with a fresh store; sets $addr.
+start_tallyd() {
+  local name=$1; shift
+  stop_tallyd
+  rm -rf "$work/$name"
+  "$build/tallyd" --data "$work/$name" --listen 127.0.0.1:0 \
+    --max-connections 20000 "$@" > "$work/$name.out" 2> "$out/tallyd-$name.log" &
+  tallyd_pid=$!
+  addr=
+  for _ in $(seq 100); do
+    addr=$(sed -n 's/^listening on //p' "$work/$name.out" 2>/dev/null)
+    [ -n "$addr" ] && return 0
+    kill -0 "$tallyd_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  die "tallyd did not start; see $out/tallyd-$name.log"
+}
+
+rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+
+# Value of key=... in a loadgen summary line.
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< "$2"; }
+
+loadgen() { "$build/bench/tally-loadgen" --server "$addr" "$@"; }
+
+say "== building in $build (Release)"
+cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=Release -DTALLY_TESTS=OFF \
+  -DTALLY_BENCH=ON > "$out/build.log" 2>&1 || { cat "$out/build.log"; die "configure failed"; }
+cmake --build "$build" -j"$(nproc)" --target tallyd tally tally-loadgen \
+  >> "$out/build.log" 2>&1 || { tail -n 40 "$out/build.log"; die "build failed"; }
+
+# The file-descriptor limit bounds the idle-connection test.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+if [ "$smoke" = 1 ]; then
+  start_tallyd smoke
+  line=$(loadgen --connections 4 --pipeline 2 --count 200 --duration 10) ||
+    die "smoke: submissions failed: $line"
+  say "$line"
+  [ "$(field ok "$line")" = 200 ] || die "smoke: expected 200 acknowledged"
+  line=$(loadgen --report 2023 --count 20 --duration 10) ||
+    die "smoke: reports failed: $line"
+  say "$line"
+  line=$(loadgen --connections 2 --rate 200 --duration 1) ||
+    die "smoke: paced submissions failed: $line"
+  say "$line"
+  line=$(loadgen --idle 50 --duration 1) || die "smoke: idle connections failed: $line"
+  say "$line"
+  say "bench smoke: ok"
+  exit 0
+fi
+
+# ---------------------------------------------------------------- PostgreSQL
+if [ ! -x "$pgbin/postgres" ] || ! command -v pgbench > /dev/null; then
+  say "== installing PostgreSQL 15 (Debian's postgresql)"
+  apt-get update > /dev/null && apt-get install -y postgresql postgresql-contrib > /dev/null ||
+    die "cannot install postgresql"
+fi
+pgport=$(free_port)
+mkdir -p "$pgdata" "$work/pgsock"
+[ "$(id -u)" = 0 ] && chown postgres: "$pgdata" "$work/pgsock"
+pg "$pgbin/initdb" -D "$pgdata" -A trust -U bench -E UTF8 > "$out/initdb.log" 2>&1 ||
+  { cat "$out/initdb.log"; die "initdb failed"; }
+cat >> "$pgdata/postgresql.conf" <<EOF
+listen_addresses = '127.0.0.1'
+port = $pgport
+unix_socket_directories = '$work/pgsock'
+max_connections = 600
+shared_buffers = 1GB
+fsync = on
+synchronous_commit = on
+full_page_writes = on
+EOF
+pg "$pgbin/pg_ctl" -D "$pgdata" -l "$pgdata/postgres.log" -w -t 60 start > /dev/null ||
+  { tail "$pgdata/postgres.log"; die "postgres did not start"; }
+pg_started=1
+export PGHOST=127.0.0.1 PGPORT=$pgport PGUSER=bench PGDATABASE=postgres
+psql() { command psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+pgversion=$(psql -At -c 'show server_version')
+say "== PostgreSQL $pgversion on 127.0.0.1:$pgport"
+
+# The same element codes the load generator picks: the counts and
+# amounts every unit reports, one per age group, in catalog order.
+python3 - "$top/catalog/changqing.json" > "$work/elements" <<'EOF'
+import json, sys
+for e in json.load(open(sys.argv[1]))["data_elements"]:
+    if e.get("type") == "status" or "reported_by" in e:
+        continue
+    for g in e.get("age_groups") or [None]:
+        print(e["code"] + ("." + g if g else ""))
+EOF
+
+psql -c "CREATE TABLE vals (period int, unit text, element text,
+         value double precision, updated bigint,
+         PRIMARY KEY (period, unit, element))"
+
+# One submission = one multi-row upsert of 50 values for a random
+# (unit, period) among the 10 units x 312 periods tally-loadgen uses.
+{
+  echo '\set p random(1, 312)'
+  echo '\set u random(1, 10)'
+  echo '\set v random(100, 1099)'
+  echo 'INSERT INTO vals (period, unit, element, value, updated) VALUES'
+  head -n 50 "$work/elements" | awk '{printf "%s(:p, '"'"'unit'"'"' || :u, '"'"'%s'"'"', :v, extract(epoch from now())::bigint)\n", (NR > 1 ? "," : ""), $1}'
+  echo 'ON CONFLICT (period, unit, element) DO UPDATE SET value = excluded.value, updated = excluded.updated;'
+} > "$work/upsert.sql"
+
+# pgbench with per-transaction logs; prints "tps p50_ms p99_ms max_ms".
+pgbench_run() {
+  local tag=$1; shift
+  local logdir=$work/pglog-$tag
+  rm -rf "$logdir"; mkdir -p "$logdir"
+  pgbench -n -M prepared "$@" -l --log-prefix="$logdir/log" > "$out/pgbench-$tag.txt" 2>&1 ||
+    { tail "$out/pgbench-$tag.txt"; die "pgbench $tag failed"; }
+  local tps
+  tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$out/pgbench-$tag.txt" | head -n 1)
+  cat "$logdir"/log* | awk '{print $3}' | sort -n > "$work/lat"
+  awk -v tps="$tps" '{a[NR]=$1} END {
+      p50 = a[int(0.50 * (NR - 1)) + 1]; p99 = a[int(0.99 * (NR - 1) + 0.5) + 1];
+      printf "%s %.3f %.3f %.3f\n", tps, p50 / 1000, p99 / 1000, a[NR] / 1000 }' "$work/lat"
+}
+
+# ---------------------------------------------------------------- 1. throughput
+say "== 1. submissions of 50 values, ${secs}s each"
+start_tallyd throughput
+printf 'conns\ttally_per_s\ttally_values_per_s\ttally_p50\ttally_p99\ttally_max\ttally_errors\tpg_tps\tpg_p50\tpg_p99\tpg_max\tratio\n' > "$out/throughput.tsv"
+best=0
+for c in 1 8 64 512; do
+  line=$(loadgen --connections "$c" --duration "$secs") || say "tally-loadgen reported errors: $line"
+  echo "$line" >> "$out/loadgen.log"
+  read -r pgtps pgp50 pgp99 pgmax < <(pgbench_run "c$c" -c "$c" -j "$(( c < $(nproc) ? c : $(nproc) ))" -T "$secs" -f "$work/upsert.sql")
+  t=$(field per_s "$line")
+  ratio=$(awk -v a="$t" -v b="$pgtps" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$c" "$t" "$(field values_per_s "$line")" \
+    "$(field p50_ms "$line")" "$(field p99_ms "$line")" "$(field max_ms "$line")" "$(field errors "$line")" \
+    "$pgtps" "$pgp50" "$pgp99" "$pgmax" "$ratio" >> "$out/throughput.tsv"
+  say "  $c connections: tally $t/s, PostgreSQL $pgtps/s, ratio $ratio"
+  best=$(awk -v a="$t" -v b="$best" 'BEGIN { print ((a > b) ? a : b) }')
+  pgbest=$(awk -v a="$pgtps" -v b="${pgbest:-0}" 'BEGIN { print ((a > b) ? a : b) }')
+done
+
+# ---------------------------------------------------------------- 2. latency at half rate
+say "== 2. latency at half of each one's best rate, 8 connections"
+half=$(awk -v a="$best" 'BEGIN { printf "%d", a / 2 }')
+pghalf=$(awk -v a="$pgbest" 'BEGIN { printf "%d", a / 2 }')
+line=$(loadgen --connections 8 --rate "$half" --duration "$secs") || say "errors: $line"
+echo "$line" >> "$out/loadgen.log"
+read -r pgtps pgp50 pgp99 pgmax < <(pgbench_run half -c 8 -j 2 -R "$pghalf" -T "$secs" -f "$work/upsert.sql")
+printf 'system\trate\tachieved\tp50\tp99\tmax\n' > "$out/latency.tsv"
+printf 'tally\t%s\t%s\t%s\t%s\t%s\n' "$half" "$(field per_s "$line")" "$(field p50_ms "$line")" \
+  "$(field p99_ms "$line")" "$(field max_ms "$line")" >> "$out/latency.tsv"
+printf 'PostgreSQL\t%s\t%s\t%s\t%s\t%s\n' "$pghalf" "$pgtps" "$pgp50" "$pgp99" "$pgmax" >> "$out/latency.tsv"
+
+# ---------------------------------------------------------------- 3. bulk load and reports
+say "== 3. bulk load and district reports"
+printf 'units\tvalues_loaded\ttally_load_s\ttally_values_per_s\tpg_load_s\ttally_report_p50\ttally_report_p99\ttally_reports\tpg_groupby_p50\tpg_groupby_p99\tpg_queries\tratio\n' > "$out/reports.tsv"
+for u in $sizes; do
+  if [ "$u" -le 10 ]; then
+    cat="$top/catalog/changqing.json"
+  else
+    cat=$work/catalog-$u.json
+    python3 - "$top/catalog/changqing.json" "$u" "$cat" <<'EOF'
+import json, sys
+c = json.load(open(sys.argv[1]))
+# The ten real units stay; towns t000010... make up the rest.
+for i in range(10, int(sys.argv[2])):
+    c["units"].append({"code": "t%06d" % i, "parent": "changqing", "level": "town",
+                       "name_zh": "测试镇%d" % i, "name_en": "Town %d" % i})
+json.dump(c, open(sys.argv[3], "w"), ensure_ascii=False)
+EOF
+  fi
+  start_tallyd "report$u" --catalog "$cat"
+  n=$(( u * 2 ))
+  # The bulk year: each unit's 100 figures for 2021 and 2022, 8 connections.
+  line=$(loadgen --catalog "$cat" --connections 8 --values 100 --periods 2021,2022 \
+         --count "$n" --duration 600) || say "errors: $line"
+  echo "$line" >> "$out/loadgen.log"
+  tload=$(field seconds "$line"); tvps=$(field values_per_s "$line")
+  reps=$(( u <= 1000 ? 500 : (u <= 10000 ? 50 : 20) ))
+  rline=$(loadgen --catalog "$cat" --report 2022 --count "$reps" --duration 120) || say "errors: $rline"
+  echo "$rline" >> "$out/loadgen.log"
+  stop_tallyd
+  # The same rows in PostgreSQL, loaded in one statement.
+  units=$(python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); ps={x.get("parent") for x in c["units"]}
+print(",".join("'"'"'%s'"'"'" % x["code"] for x in c["units"] if x.get("parent") and x["code"] not in ps))' "$cat")
+  els=$(head -n 100 "$work/elements" | awk '{printf "%s'"'"'%s'"'"'", (NR > 1 ? "," : ""), $1}')
+  psql -c "DROP TABLE IF EXISTS rvals" -c "CREATE TABLE rvals (period int, unit text, element text,
+           value double precision, updated bigint, PRIMARY KEY (period, unit, element))"
+  t0=$(date +%s.%N)
+  psql -c "INSERT INTO rvals SELECT p, u, e, 100, extract(epoch from now())::bigint
+           FROM unnest(ARRAY[2021, 2022]) p, unnest(ARRAY[$units]) u, unnest(ARRAY[$els]) e" \
+       -c "VACUUM ANALYZE rvals"
+  t1=$(date +%s.%N)
+  pgload=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+  echo "SELECT element, sum(value), count(*) FROM rvals WHERE period = 2022 GROUP BY element;" > "$work/groupby.sql"
+  qreps=$(( u <= 1000 ? 500 : (u <= 10000 ? 50 : 20) ))
+  read -r _ gp50 gp99 _ < <(pgbench_run "groupby$u" -c 1 -t "$qreps" -f "$work/groupby.sql")
+  tp50=$(field p50_ms "$rline")
+  ratio=$(awk -v a="$tp50" -v b="$gp50" 'BEGIN { printf "%.2f", (a > 0 ? b / a : 0) }')
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$u" "$(( n * 100 ))" "$tload" "$tvps" "$pgload" \
+    "$tp50" "$(field p99_ms "$rline")" "$(field ok "$rline")" "$gp50" "$gp99" "$qreps" "$ratio" >> "$out/reports.tsv"
+  say "  $u units: load $tvps values/s; report p50 $tp50 ms vs GROUP BY p50 $gp50 ms"
+  rm -rf "$work/report$u"
+done
+
+# ---------------------------------------------------------------- 4. idle connections
+say "== 4. memory with idle connections (fd limit $(ulimit -n))"
+printf 'connections\tconnected\trss_before_kib\trss_kib\tper_conn_bytes\n' > "$out/memory.tsv"
+for n in 1000 10000; do
+  start_tallyd "idle$n"
+  before=$(rss_kib "$tallyd_pid")
+  "$build/bench/tally-loadgen" --server "$addr" --idle "$n" --duration 8 > "$work/idle.out" 2>&1 &
+  lg=$!
+  got=
+  for _ in $(seq 100); do
+    got=$(sed -n 's/^connected //p' "$work/idle.out")
+    [ -n "$got" ] && break
+    sleep 0.1
+  done
+  sleep 1
+  rss=$(rss_kib "$tallyd_pid")
+  wait "$lg" || true
+  per=$(awk -v a="$rss" -v b="$before" -v n="${got:-0}" 'BEGIN { printf "%.0f", (n > 0 ? (a - b) * 1024 / n : 0) }')
+  printf '%s\t%s\t%s\t%s\t%s\n' "$n" "${got:-0}" "$before" "$rss" "$per" >> "$out/memory.tsv"
+  say "  $n idle: ${got:-0} connected, RSS $before -> $rss KiB"
+done
+
+# ---------------------------------------------------------------- 5. profile
+say "== 5. where tallyd spends its time at 64 connections"
+start_tallyd profile
+if command -v perf > /dev/null; then
+  loadgen --connections 64 --duration 8 > "$work/prof.out" 2>&1 &
+  lg=$!
+  sleep 1
+  cpu0=$(awk '{print $14 + $15}' "/proc/$tallyd_pid/stat")
+  perf record -g -o "$work/perf.data" -p "$tallyd_pid" -- sleep 5 > /dev/null 2>&1 || true
+  cpu1=$(awk '{print $14 + $15}' "/proc/$tallyd_pid/stat")
+  wait "$lg" || true
+  awk -v a="$cpu0" -v b="$cpu1" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN { printf "tallyd CPU while profiled: %.0f%% of one core\n", (b - a) / hz / 5 * 100 }' \
+    > "$out/cpu.txt"
+  cat "$work/prof.out" >> "$out/cpu.txt"
+  perf report -i "$work/perf.data" --stdio --no-children --percent-limit 2 --sort dso,symbol \
+    -g none 2> /dev/null | grep -v '^$' | head -n 40 > "$out/perf.txt" || true
+  loadgen --connections 64 --duration 8 > "$work/prof.out" 2>&1 &
+  lg=$!
+  sleep 1
+  timeout 5 strace -c -w -f -p "$tallyd_pid" -o "$out/strace.txt" > /dev/null 2>&1 || true
+  wait "$lg" || true
+fi
+awk '/^Threads/' "/proc/$tallyd_pid/status" >> "$out/perf.txt"
+stop_tallyd
+
+# ---------------------------------------------------------------- results
+python3 "$top/bench/report.py" "$out" "$pgversion" > "$out/results.md"
+cat "$out/results.md"
+say "results in $out (results.md, chart.svg, raw logs)"
