@@ -15,8 +15,9 @@
  * connection that completes no frame within the idle timeout (a silent
  * or a trickling client) gets ERROR_TIMEOUT and is shut down; a
  * connection over the limit gets ERROR_BUSY and is shut down; running
- * out of memory closes the connection. Every path out goes through
- * conn_abort() or conn_shutdown().
+ * out of memory closes the connection; a client that sends requests and
+ * does not read the replies stops being read (backpressure). Every path
+ * out goes through conn_abort() or conn_close().
  */
 #include "server.h"
 
@@ -62,7 +63,8 @@ struct tally_conn {
   uv_work_t work;             /* a handler's work in a worker thread */
   tally_async *async;         /* that work, while it runs */
   int closed;                 /* the handle closed while work ran */
-  uint8_t *stash;             /* bytes read after that request */
+  int paused;                 /* reading stopped: replies not taken */
+  uint8_t *stash;             /* bytes read but not handled yet */
   size_t stash_len;
   uv_shutdown_t shutdown_req;
   tally_conn *prev, *next;
@@ -75,6 +77,8 @@ typedef struct {
 } tally_write;
 
 static void handle_closed(uv_handle_t *h);
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 
 static void format_addr(const struct sockaddr_storage *ss, char *buf,
                         size_t n) {
@@ -122,6 +126,8 @@ static int parse_listen(const char *text, struct sockaddr_storage *ss) {
   return uv_ip4_addr(host, (int)port, (struct sockaddr_in *)ss) ? -EINVAL : 0;
 }
 
+static void sweep_stop(tally_server *s);
+
 static void conn_unlink(tally_conn *c) {
   tally_server *s = c->server;
   if (c->prev)
@@ -131,6 +137,8 @@ static void conn_unlink(tally_conn *c) {
   if (c->next)
     c->next->prev = c->prev;
   s->n_conns--;
+  if (s->stopping && s->conns == NULL)
+    sweep_stop(s); /* the last connection of a stopping server */
 }
 
 static void conn_closed(uv_handle_t *h) {
@@ -162,41 +170,52 @@ static void after_shutdown(uv_shutdown_t *req, int status) {
     conn_abort(c);
 }
 
-/* After a frame the server cannot read (too large, or zero), the client
- * may still be sending its body. Closing with unread bytes would send a
- * reset, which can destroy the error reply before the client reads it;
- * so the connection sends its replies and its FIN, then reads and drops
- * whatever comes until the client closes, or DRAIN_MS pass. */
-#define DRAIN_MS 2000
+/* How long a closing connection may take to take its replies (and, when
+ * draining, to stop sending) before it is closed regardless. */
+#define CLOSE_MS 2000
 
-static void conn_drain(tally_conn *c) {
+/* Ends the connection gently: no more requests; its replies go out, then
+ * its FIN. drain: the client may still be sending (after a frame the
+ * server refused unread, or a refusal it sent unasked); closing with
+ * unread bytes would send a reset that can destroy the reply before the
+ * client reads it, so input is read and dropped until the client closes.
+ * A client that takes nothing in CLOSE_MS is closed regardless. */
+static void conn_close(tally_conn *c, int drain) {
   if (c->closing)
     return;
   c->closing = 1;
-  c->draining = 1;
-  c->deadline = uv_now(c->server->loop) + DRAIN_MS;
+  c->draining = drain;
+  c->deadline = uv_now(c->server->loop) + CLOSE_MS;
+  /* Reading on while draining; already reading gives UV_EALREADY. */
+  if (drain)
+    uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+  else
+    uv_read_stop((uv_stream_t *)&c->tcp);
+  c->paused = 0;
   c->shutdown_req.data = c;
   if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp, after_shutdown) != 0)
     conn_abort(c);
 }
 
-/* Stops reading and closes once the queued replies are written. */
-static void conn_shutdown(tally_conn *c) {
-  if (c->closing)
-    return;
-  c->closing = 1;
-  uv_read_stop((uv_stream_t *)&c->tcp);
-  c->shutdown_req.data = c;
-  if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp, after_shutdown) != 0)
-    conn_abort(c);
-}
+/* Replies queued beyond this stop the connection's reading until the
+ * client has taken them: a client that sends and never reads cannot make
+ * the server hold its replies in memory without end. */
+#define WRITE_QUEUE_HIGH (1u << 20)
+#define WRITE_QUEUE_LOW (256u << 10)
+
+static void conn_resume(tally_conn *c);
 
 static void after_write(uv_write_t *req, int status) {
   tally_write *w = (tally_write *)req;
   tally_conn *c = req->data;
   free(w);
-  if (status < 0 && status != UV_ECANCELED)
+  if (status < 0 && status != UV_ECANCELED) {
     conn_abort(c);
+    return;
+  }
+  if (c->paused && !c->closing &&
+      uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) <= WRITE_QUEUE_LOW)
+    conn_resume(c);
 }
 
 /* Packs env and queues it. Returns 0, or non-zero when the connection
@@ -237,47 +256,46 @@ static int conn_send_error(tally_conn *c, uint64_t id, Tally__ErrorCode code,
   return rc;
 }
 
-static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
-static void conn_feed(tally_conn *c, const uint8_t *p, size_t left);
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+/* Sends an error on the connection itself and closes it gently. */
+static void conn_refuse(tally_conn *c, Tally__ErrorCode code,
+                        const char *msg) {
+  if (conn_send_error(c, 0, code, msg) != 0)
+    conn_abort(c);
+  else
+    conn_close(c, 1);
+}
 
 static void work_run(uv_work_t *w) {
   tally_conn *c = w->data;
   c->async->run(c->async);
 }
 
-/* The work is done: send its reply and read on. */
+/* The work is done: send its reply (also when the server is stopping:
+ * the reply is owed), then read on or close. */
 static void work_done(uv_work_t *w, int status) {
   tally_conn *c = w->data;
   tally_async *a = c->async;
   tally_arena arena = TALLY_ARENA_INIT;
-  uint8_t *stash = c->stash;
-  size_t stash_len = c->stash_len;
 
   c->async = NULL;
-  c->stash = NULL;
-  c->stash_len = 0;
+  Tally__Envelope *reply = a->finish(a, &arena); /* logs the outcome */
+  a->free(a);
   if (c->closed) {
-    free(stash);
-    a->free(a);
+    tally_arena_free(&arena);
     conn_closed((uv_handle_t *)&c->tcp);
     return;
   }
-  Tally__Envelope *reply = a->finish(a, &arena);
   int rc = reply ? conn_send(c, reply) : -ENOMEM;
   tally_arena_free(&arena);
-  a->free(a);
   if (rc != 0) {
-    free(stash);
     conn_abort(c);
     return;
   }
   c->deadline = uv_now(c->server->loop) + c->server->cfg.idle_timeout_ms;
-  conn_feed(c, stash, stash_len); /* bytes that came with the request */
-  free(stash);
-  if (!c->closing && c->async == NULL &&
-      uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0)
-    conn_abort(c);
+  if (c->server->stopping)
+    conn_close(c, 0);
+  else if (!c->closing)
+    conn_resume(c);
 }
 
 /* Runs a handler's work off the loop; reading stops until it is done.
@@ -323,11 +341,25 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   *buf = uv_buf_init(c->server->read_buf, READ_BUF_SIZE);
 }
 
+/* True when the connection must wait before it handles more requests:
+ * work in a worker thread, or replies the client has not taken. */
+static int conn_must_wait(tally_conn *c) {
+  if (c->async)
+    return 1;
+  if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) >
+      WRITE_QUEUE_HIGH) {
+    c->paused = 1;
+    uv_read_stop((uv_stream_t *)&c->tcp);
+    return 1;
+  }
+  return 0;
+}
+
 /* Feeds bytes to the frame reader and handles every frame they
- * complete. When a frame hands work to a worker thread, the bytes left
- * are kept until the work is done. */
+ * complete. When the connection must wait, the bytes left are kept until
+ * it goes on. */
 static void conn_feed(tally_conn *c, const uint8_t *p, size_t left) {
-  while (left > 0 && !c->closing && c->async == NULL) {
+  while (left > 0 && !c->closing && !conn_must_wait(c)) {
     uint8_t *body = NULL;
     size_t used, body_len = 0;
     int rc = tally_frame_reader_feed(&c->reader, p, left, &used, &body,
@@ -350,29 +382,41 @@ static void conn_feed(tally_conn *c, const uint8_t *p, size_t left) {
       else
         snprintf(msg, sizeof msg, "zero-length frame");
       tally_log("connection %lu: %s from %s; closing", c->id, msg, c->peer);
-      if (conn_send_error(c, 0,
-                          rc == TALLY_EFRAME2BIG
-                              ? TALLY__ERROR_CODE__ERROR_FRAME_TOO_LARGE
-                              : TALLY__ERROR_CODE__ERROR_BAD_FRAME,
-                          msg) != 0) {
-        conn_abort(c);
-        return;
-      }
-      conn_drain(c);
+      conn_refuse(c,
+                  rc == TALLY_EFRAME2BIG
+                      ? TALLY__ERROR_CODE__ERROR_FRAME_TOO_LARGE
+                      : TALLY__ERROR_CODE__ERROR_BAD_FRAME,
+                  msg);
+      return;
     } else if (rc < 0) {
       conn_abort(c);
       return;
     }
   }
-  if (left > 0 && c->async && !c->closing) {
-    c->stash = malloc(left);
-    if (c->stash == NULL) {
+  if (left > 0 && !c->closing) {
+    uint8_t *grown = realloc(c->stash, c->stash_len + left);
+    if (grown == NULL) {
       conn_abort(c);
       return;
     }
-    memcpy(c->stash, p, left);
-    c->stash_len = left;
+    memcpy(grown + c->stash_len, p, left);
+    c->stash = grown;
+    c->stash_len += left;
   }
+}
+
+/* Goes on after waiting: handles the bytes kept, then reads again. */
+static void conn_resume(tally_conn *c) {
+  uint8_t *stash = c->stash;
+  size_t len = c->stash_len;
+  c->paused = 0;
+  c->stash = NULL;
+  c->stash_len = 0;
+  conn_feed(c, stash, len);
+  free(stash);
+  if (!c->closing && !c->paused && c->async == NULL &&
+      uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0)
+    conn_abort(c);
 }
 
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
@@ -382,7 +426,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
     if (nread != UV_EOF)
       tally_log("connection %lu: read error from %s: %s", c->id, c->peer,
                 uv_strerror((int)nread));
-    else if (tally_frame_reader_partial(&c->reader))
+    else if (tally_frame_reader_partial(&c->reader) && !c->draining)
       tally_log("connection %lu: %s closed in the middle of a frame", c->id,
                 c->peer);
     conn_abort(c);
@@ -392,27 +436,29 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
     conn_feed(c, (const uint8_t *)buf->base, (size_t)nread);
 }
 
-/* Every second: closes connections that completed no frame in time. */
+/* Every second: closes connections that completed no frame in time, and
+ * closing ones that took too long. */
 static void on_sweep(uv_timer_t *t) {
   tally_server *s = t->data;
   uint64_t now = uv_now(s->loop);
   for (tally_conn *c = s->conns, *next; c; c = next) {
     next = c->next;
-    if (c->draining && now >= c->deadline) {
+    if (c->async || now < c->deadline)
+      continue;
+    if (c->closing) {
       conn_abort(c);
       continue;
     }
-    if (c->closing || c->async || now < c->deadline)
-      continue;
     tally_log("connection %lu: no complete frame from %s in %u ms; closing",
               c->id, c->peer, s->cfg.idle_timeout_ms);
-    if (conn_send_error(c, 0, TALLY__ERROR_CODE__ERROR_TIMEOUT,
-                        "no complete request within the idle timeout; "
-                        "closing") != 0)
-      conn_abort(c);
-    else
-      conn_shutdown(c);
+    conn_refuse(c, TALLY__ERROR_CODE__ERROR_TIMEOUT,
+                "no complete request within the idle timeout; closing");
   }
+}
+
+static void sweep_stop(tally_server *s) {
+  if (!uv_is_closing((uv_handle_t *)&s->sweep))
+    uv_close((uv_handle_t *)&s->sweep, handle_closed);
 }
 
 static void on_connection(uv_stream_t *listener, int status) {
@@ -453,12 +499,8 @@ static void on_connection(uv_stream_t *listener, int status) {
   if (s->n_conns > s->cfg.max_connections) {
     tally_log("connection %lu refused: %s: over the limit of %u connections",
               c->id, c->peer, s->cfg.max_connections);
-    if (conn_send_error(c, 0, TALLY__ERROR_CODE__ERROR_BUSY,
-                        "the server has too many connections; try again "
-                        "later") != 0)
-      conn_abort(c);
-    else
-      conn_shutdown(c);
+    conn_refuse(c, TALLY__ERROR_CODE__ERROR_BUSY,
+                "the server has too many connections; try again later");
     return;
   }
   tally_log("connection %lu opened: %s", c->id, c->peer);
@@ -526,9 +568,14 @@ void tally_server_stop(tally_server *s) {
     return;
   s->stopping = 1;
   uv_close((uv_handle_t *)&s->listener, handle_closed);
-  uv_close((uv_handle_t *)&s->sweep, handle_closed);
+  /* Each connection sends what it owes and closes; one with work in a
+   * worker thread first sends that work's reply; one that takes nothing
+   * is closed after CLOSE_MS by the sweep, which stops with the last. */
   for (tally_conn *c = s->conns, *next; c; c = next) {
     next = c->next;
-    conn_shutdown(c);
+    if (c->async == NULL)
+      conn_close(c, 0);
   }
+  if (s->conns == NULL)
+    sweep_stop(s);
 }

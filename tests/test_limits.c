@@ -434,3 +434,110 @@ Test(limits, backup_of_the_live_store_restores_the_same_report) {
   free(before);
   free(after);
 }
+
+/* The resident memory of a process, in KiB (VmRSS), or -1. */
+static long rss_kib(pid_t pid) {
+  char path[64], *status;
+  long kib = -1;
+  snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+  if ((status = tally_test_read_file(path)) == NULL)
+    return -1;
+  char *at = strstr(status, "VmRSS:");
+  if (at)
+    kib = strtol(at + 6, NULL, 10);
+  free(status);
+  return kib;
+}
+
+/* n catalog requests (each answered with the whole catalog, ~70 KB) in
+ * one buffer. */
+static uint8_t *catalog_requests(int n, size_t *len) {
+  Tally__CatalogRequest q = TALLY__CATALOG_REQUEST__INIT;
+  Tally__Envelope env = TALLY__ENVELOPE__INIT;
+  uint8_t *one;
+  size_t one_len;
+  env.id = 1;
+  env.body_case = TALLY__ENVELOPE__BODY_CATALOG;
+  env.catalog = &q;
+  cr_assert_eq(tally_wire_pack(&env, 0, &one, &one_len), 0);
+  uint8_t *all = malloc(one_len * (size_t)n);
+  for (int i = 0; i < n; i++)
+    memcpy(all + one_len * (size_t)i, one, one_len);
+  free(one);
+  *len = one_len * (size_t)n;
+  return all;
+}
+
+/* A client that sends thousands of requests and reads no reply: the
+ * server stops reading it once a megabyte of replies waits, so its
+ * memory stays bounded and other clients are served at once. */
+Test(limits, a_client_that_does_not_read_is_not_served_without_end) {
+  tally_test_server_start(&srv, NULL);
+  size_t len;
+  uint8_t *flood = catalog_requests(7000, &len); /* 7,000 x 70 KB replies */
+  tally_client *greedy = connect_srv();
+  tally_client_send_raw(greedy, flood, len);
+  free(flood);
+  usleep(500000);
+
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  cr_assert_eq(stored_count("wenchang", "2022"), 0);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  double waited = (double)(t1.tv_sec - t0.tv_sec) +
+                  (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+  cr_assert_lt(waited, 2.0, "another client waited %.1f s", waited);
+  long kib = rss_kib(srv.pid);
+  cr_assert(kib > 0 && kib < 100 * 1024, "tallyd holds %ld KiB", kib);
+  tally_client_close(greedy);
+}
+
+/* A client that stops reading is closed after the idle timeout even
+ * though its replies can never be delivered. */
+Test(limits, a_client_that_never_reads_is_closed_in_the_end) {
+  tally_test_server_start(&srv,
+                          (const char *const[]){"--idle-timeout", "1", NULL});
+  size_t len;
+  uint8_t *reqs = catalog_requests(100, &len);
+  tally_client *c = connect_srv();
+  tally_client_send_raw(c, reqs, len);
+  free(reqs);
+  char *log = NULL;
+  for (int i = 0; i < 80; i++) {
+    usleep(100000);
+    free(log);
+    log = tally_test_read_file(srv.log);
+    if (log && strstr(log, "connection 1 closed"))
+      break;
+  }
+  cr_assert(log && strstr(log, "connection 1 closed"), "%s", log);
+  free(log);
+  tally_client_close(c);
+}
+
+/* SIGTERM while a client keeps open a connection the server refused (a
+ * zero-length frame, then silence), and another holds unread replies:
+ * the server still stops, within a few seconds. */
+Test(limits, sigterm_stops_despite_lingering_clients) {
+  tally_test_server_start(&srv, NULL);
+  tally_client *refused = connect_srv();
+  uint8_t zero[4] = {0, 0, 0, 0};
+  tally_client_send_raw(refused, zero, 4);
+  Tally__Envelope *r = read_reply(refused);
+  cr_assert_not_null(r);
+  tally_wire_free(r);
+  size_t len;
+  uint8_t *reqs = catalog_requests(100, &len);
+  tally_client *greedy = connect_srv();
+  tally_client_send_raw(greedy, reqs, len);
+  free(reqs);
+  usleep(200000);
+
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  cr_assert_eq(tally_test_server_stop(&srv), 0);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  cr_assert_lt(t1.tv_sec - t0.tv_sec, 5);
+  tally_client_close(refused);
+  tally_client_close(greedy);
+}
