@@ -208,27 +208,6 @@ static Tally__Envelope *check_values(tally_request *r, uint64_t id, int unit,
     }
     add_detail(r, err, (uint32_t)(i + 1), "%s", why);
   }
-  /* A numerator above its denominator, where that cannot be. */
-  for (size_t k = 0; err == NULL && k < cat->n_indicators; k++) {
-    const tally_indicator *in = &cat->indicators[k];
-    if (!in->bounded || !seen[in->numerator] || !seen[in->denominator])
-      continue;
-    size_t a = seen[in->numerator] - 1, b = seen[in->denominator] - 1;
-    if (s->values[a]->value <= s->values[b]->value)
-      continue;
-    err = tally_dispatch_error(
-        r, id, TALLY__ERROR_CODE__ERROR_BAD_VALUE,
-        "%s (%g) is more than %s (%g), which %s divides it by",
-        in->code ? s->values[a]->element : "", s->values[a]->value,
-        s->values[b]->element, s->values[b]->value, in->code);
-    if (err == NULL)
-      return NULL;
-    add_detail(r, err, (uint32_t)(a + 1), "%s: %g is more than %s (%g)",
-               s->values[a]->element, s->values[a]->value,
-               s->values[b]->element, s->values[b]->value);
-    first = TALLY__ERROR_CODE__ERROR_BAD_VALUE;
-    problems = 1;
-  }
   if (err) {
     err->error->code = first;
     if (problems > 1)
@@ -255,6 +234,88 @@ static int printable(const char *s, size_t max) {
 static Tally__Envelope *conflict(tally_request *r, uint64_t id,
                                  const Tally__SubmitRequest *s,
                                  uint32_t period_key, uint64_t current);
+
+/* What the unit's report would hold after the submission. */
+struct after {
+  const tally_catalog *cat;
+  double *value;        /* by element */
+  unsigned char *has;
+};
+
+static int load_stored(void *arg, const char *unit, const char *element,
+                       double value, int64_t updated) {
+  struct after *a = arg;
+  int e = tally_catalog_element(a->cat, element);
+  if (e >= 0) {
+    a->value[e] = value;
+    a->has[e] = 1;
+  }
+  return 0;
+}
+
+/* A numerator may not exceed its denominator where the catalog says it
+ * cannot ("bounded"): checked on the figures as they would stand after
+ * this submission, stored ones included, so that splitting the two over
+ * two submissions does not get round it. Returns NULL, or the refusal. */
+static Tally__Envelope *check_bounded(tally_request *r, uint64_t id,
+                                      const Tally__SubmitRequest *s,
+                                      uint32_t period_key,
+                                      const tally_store_item *items) {
+  const tally_catalog *cat = r->cat;
+  struct after a = {cat, tally_arena_alloc(r->arena, cat->n_elements *
+                                                         sizeof(double)),
+                    tally_arena_alloc(r->arena, cat->n_elements)};
+  size_t *item = tally_arena_alloc(r->arena, cat->n_elements * sizeof *item);
+  if (a.value == NULL || a.has == NULL || item == NULL)
+    return NULL;
+  if (!s->replace &&
+      tally_store_scan(r->store, period_key, s->unit, load_stored, &a) != 0)
+    return tally_dispatch_error(r, id, TALLY__ERROR_CODE__ERROR_STORE,
+                                "the store could not be read; nothing was "
+                                "stored");
+  for (size_t i = 0; i < s->n_values; i++) {
+    int e = tally_catalog_element(cat, items[i].element);
+    a.value[e] = items[i].value;
+    a.has[e] = 1;
+    item[e] = i + 1;
+  }
+  for (size_t k = 0; k < cat->n_indicators; k++) {
+    const tally_indicator *in = &cat->indicators[k];
+    int n = in->numerator, d = in->denominator;
+    if (!in->bounded || !a.has[n] || !a.has[d] || a.value[n] <= a.value[d] ||
+        (!item[n] && !item[d]))
+      continue;
+    Tally__Envelope *err = tally_dispatch_error(
+        r, id, TALLY__ERROR_CODE__ERROR_BAD_VALUE,
+        "%s %s would be %.15g, more than %s (%.15g), which %s divides it by; "
+        "nothing was stored",
+        s->unit, cat->elements[n].code, a.value[n], cat->elements[d].code,
+        a.value[d], in->code);
+    if (err)
+      add_detail(r, err, (uint32_t)(item[n] ? item[n] : item[d]),
+                 "%s %.15g is more than %s %.15g%s", cat->elements[n].code,
+                 a.value[n], cat->elements[d].code, a.value[d],
+                 item[n] && item[d] ? "" : " (stored before)");
+    return err;
+  }
+  return NULL;
+}
+
+/* FNV-1a over the submission as sent: the same id with other figures is
+ * not the same submission. */
+static uint64_t digest(tally_request *r, const Tally__SubmitRequest *s) {
+  size_t n = tally__submit_request__get_packed_size(s);
+  uint8_t *buf = tally_arena_alloc(r->arena, n + 1);
+  uint64_t h = 1469598103934665603ull;
+  if (buf == NULL)
+    return 0;
+  tally__submit_request__pack(s, buf);
+  for (size_t i = 0; i < n; i++) {
+    h ^= buf[i];
+    h *= 1099511628211ull;
+  }
+  return h;
+}
 
 static Tally__Envelope *handle_submit(tally_request *r,
                                       const Tally__Envelope *req) {
@@ -285,7 +346,14 @@ static Tally__Envelope *handle_submit(tally_request *r,
       tally_arena_alloc(r->arena, (s->n_values + 1) * sizeof *items);
   if (items == NULL)
     return NULL;
-  if ((reply = check_values(r, req->id, unit, s, items)) != NULL) {
+  if (!r->cat->units[unit].is_leaf && unit != r->cat->root)
+    return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
+                                "%s is not a reporting unit: the units under "
+                                "it report their own figures",
+                                s->unit);
+  if ((reply = check_values(r, req->id, unit, s, items)) != NULL ||
+      (reply = check_bounded(r, req->id, s, tally_period_key(&p), items)) !=
+          NULL) {
     tally_log("submit refused: unit=%s period=%s values=%zu from %s: %s",
               s->unit, s->period, s->n_values, r->peer, reply->error->message);
     return reply;
@@ -302,6 +370,7 @@ static Tally__Envelope *handle_submit(tally_request *r,
       .replace = s->replace,
       .now = (int64_t)now,
       .peer = r->peer,
+      .digest = *s->submission_id ? digest(r, s) : 0,
   };
   rc = tally_store_submit(r->store, &sub, &res);
   if (rc == TALLY_ECONFLICT)

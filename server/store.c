@@ -234,14 +234,16 @@ int tally_store_targets(tally_store *s, tally_store_history_fn fn, void *arg) {
 }
 
 /* The first answer to a submission id, as stored under the id. */
-#define ACK_SIZE (4 * 4 + 8)
+#define ACK_SIZE (4 * 4 + 8 + 8) /* counts, revision, digest */
 
-static void pack_ack(uint8_t *p, const tally_store_result *r) {
+static void pack_ack(uint8_t *p, const tally_store_result *r,
+                     uint64_t digest) {
   put_u32(p, r->written);
   put_u32(p + 4, r->replaced);
   put_u32(p + 8, r->unchanged);
   put_u32(p + 12, r->removed);
   put_u64(p + 16, r->revision);
+  put_u64(p + 24, digest);
 }
 
 static void unpack_ack(const uint8_t *p, tally_store_result *r) {
@@ -253,17 +255,19 @@ static void unpack_ack(const uint8_t *p, tally_store_result *r) {
 }
 
 /* Looks up a submission id. Returns MDB_NOTFOUND, 0 with *res filled
- * (the id is known and was used for this report), TALLY_EIDREUSE as a
- * positive marker, or an LMDB error. */
+ * (the id is known, for this report and these figures), ID_REUSED (it
+ * was used for other figures), or an LMDB error. */
 #define ID_REUSED (-1)
 static int seen_id(MDB_txn *txn, tally_store *s, const uint8_t *report_key,
-                   size_t report_len, const char *id, tally_store_result *res) {
+                   size_t report_len, const char *id, uint64_t digest,
+                   tally_store_result *res) {
   MDB_val k = {strlen(id), (void *)id}, v;
   int rc = mdb_get(txn, s->submissions, &k, &v);
   if (rc != 0)
     return rc;
   if (v.mv_size != ACK_SIZE + report_len ||
-      memcmp((uint8_t *)v.mv_data + ACK_SIZE, report_key, report_len) != 0)
+      memcmp((uint8_t *)v.mv_data + ACK_SIZE, report_key, report_len) != 0 ||
+      get_u64((uint8_t *)v.mv_data + 24) != digest)
     return ID_REUSED;
   unpack_ack(v.mv_data, res);
   res->duplicate = 1;
@@ -392,7 +396,7 @@ static int submit_txn(tally_store *s, const tally_store_submission *sub,
     return rc;
 
   if (has_id) {
-    rc = seen_id(txn, s, report_key, report_len, sub->id, res);
+    rc = seen_id(txn, s, report_key, report_len, sub->id, sub->digest, res);
     if (rc != MDB_NOTFOUND)
       goto out_abort; /* 0: a duplicate, answered from the record */
   }
@@ -465,7 +469,7 @@ static int submit_txn(tally_store *s, const tally_store_submission *sub,
 
   if (has_id) {
     uint8_t ack[ACK_SIZE + KEY_MAX];
-    pack_ack(ack, res);
+    pack_ack(ack, res, sub->digest);
     memcpy(ack + ACK_SIZE, report_key, report_len);
     k.mv_size = strlen(sub->id);
     k.mv_data = (void *)sub->id;

@@ -48,6 +48,8 @@ typedef struct {
   int replace;              /* remove stored elements not among items */
   int64_t now;              /* Unix time of the write */
   const char *peer;         /* for the history; may be NULL */
+  uint64_t digest;          /* of the request: an id sent again with other
+                               figures is refused (TALLY_EIDREUSE) */
 } tally_store_submission;
 
 typedef struct {
@@ -64,8 +66,8 @@ typedef struct {
  * history entry and its id. When this returns 0 the transaction has
  * committed (LMDB syncs on commit). A known id returns the first
  * result with duplicate set and writes nothing. Returns 0, -errno,
- * TALLY_ECONFLICT, TALLY_EIDREUSE (the id was used for another unit or
- * period), TALLY_ESTOREFULL or TALLY_ESTORE. */
+ * TALLY_ECONFLICT, TALLY_EIDREUSE (the id was used for other figures),
+ * TALLY_ESTOREFULL or TALLY_ESTORE. */
 int tally_store_submit(tally_store *s, const tally_store_submission *sub,
                        tally_store_result *res);
 

@@ -165,6 +165,45 @@ Test(exactly_once, an_id_cannot_be_reused_for_other_figures) {
   json_decref(doc);
 }
 
+Test(exactly_once, an_id_cannot_be_reused_for_the_same_report_either) {
+  double v1[] = {700, 3}, v2[] = {999, 5};
+  opts o = {.id = "same-report-other-figures"};
+  tally_wire_free(submit("mashan", "2022", EL, v1, 2, o));
+  Tally__Envelope *r = submit("mashan", "2022", EL, v2, 2, o);
+  cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_ERROR);
+  cr_assert(strstr(r->error->message, "already used for other figures"), "%s",
+            r->error->message);
+  tally_wire_free(r);
+  json_t *doc = stored("mashan", "2022");
+  cr_assert_eq(stored_value(doc, "live_births"), 700);
+  json_decref(doc);
+}
+
+/* H27 divides hypertension_standard by hypertension_managed: the first
+ * may not exceed the second, even when they come in two submissions. */
+Test(exactly_once, a_numerator_may_not_pass_its_denominator_later) {
+  const char *const el[] = {"hypertension_managed", "hypertension_standard"};
+  double ok[] = {100, 50};
+  tally_wire_free(submit("guide", "2022", el, ok, 2, (opts){0}));
+  double more[] = {500};
+  Tally__Envelope *r = submit("guide", "2022", el + 1, more, 1, (opts){0});
+  cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_ERROR);
+  cr_assert_eq(r->error->code, TALLY__ERROR_CODE__ERROR_BAD_VALUE);
+  cr_assert(strstr(r->error->message, "hypertension_standard would be 500, "
+                                      "more than hypertension_managed (100)"),
+            "%s", r->error->message);
+  tally_wire_free(r);
+  /* Lowering the denominator under it later is refused too. */
+  double less[] = {40};
+  r = submit("guide", "2022", el, less, 1, (opts){0});
+  cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_ERROR);
+  tally_wire_free(r);
+  json_t *doc = stored("guide", "2022");
+  cr_assert_eq(stored_value(doc, "hypertension_standard"), 50);
+  cr_assert_eq(stored_value(doc, "hypertension_managed"), 100);
+  json_decref(doc);
+}
+
 Test(exactly_once, a_stale_correction_is_a_conflict) {
   double v1[] = {700, 3}, v2[] = {705, 3}, v3[] = {690, 2};
   tally_wire_free(submit("wande", "2022", EL, v1, 2, (opts){0}));
