@@ -875,6 +875,25 @@ static int load_kind(struct loader *ld, const char *who, const char *kind,
   if (t->kind == TALLY_KIND_MILESTONE &&
       !ld->cat->elements[t->element].district_only)
     return fail(ld, who, "a milestone's element is reported by the district");
+  /* The inputs one value combines come from the same reporters. */
+  int inputs[] = {t->numerator, t->denominator, t->element, t->weight,
+                  t->births,
+                  t->deaths_groups >= 0
+                      ? ld->cat->age_groups[t->deaths_groups].first
+                      : -1,
+                  t->population_groups >= 0
+                      ? ld->cat->age_groups[t->population_groups].first
+                      : -1};
+  int level = -1;
+  for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
+    if (inputs[i] < 0)
+      continue;
+    int by = ld->cat->elements[inputs[i]].district_only;
+    if (level >= 0 && by != level)
+      return fail(ld, who, "its data elements are reported at different "
+                  "levels (some by each unit, some by the district office)");
+    level = by;
+  }
   return 0;
 #undef STR
 #undef HAS

@@ -167,6 +167,7 @@ struct calc {
   int *units;
   int n_units;
   tally_result *r;
+  unsigned char *counted; /* [i]: units[i]'s figures are in the sums */
   char missing[256];   /* units left out, for the note */
   int n_missing;
 };
@@ -214,6 +215,7 @@ static int sum_together(struct calc *c, const tally_figures *f,
       sums[k] += v[k];
     for (int k = 0; k < ng; k++)
       gsums[k] += w[k];
+    c->counted[i] = 1;
     counted++;
   }
   return counted;
@@ -277,6 +279,7 @@ static int calc_weighted_mean(struct calc *c, const tally_figures *f) {
     }
     xw += x * wi;
     w += wi;
+    c->counted[i] = 1;
     c->r->units_counted++;
   }
   if (c->r->units_counted == 0) {
@@ -356,35 +359,50 @@ static int calc_intensity_reduction(struct calc *c, const tally_figures *f) {
   return 0;
 }
 
+/* Over the years from from_year to the period, over the units that
+ * reported every one of those years: a unit missing a year is left out
+ * of the whole sum, and named. */
 static int calc_cumulative(struct calc *c, const tally_figures *f) {
   const tally_indicator *in = c->in;
+  const tally_figures *years[TALLY_PERIOD_MAX_YEAR - TALLY_PERIOD_MIN_YEAR + 1];
+  int n_years = c->period->year - in->from_year + 1;
   double total = 0;
   if (c->period->kind != TALLY_PERIOD_YEAR) {
     note(c, "a cumulative total is counted over years: ask for a year%s%s",
          "", "");
     return TALLY_STATUS_INSUFFICIENT_DATA;
   }
-  if (c->period->year < in->from_year) {
+  if (n_years < 1) {
     note(c, "the count starts in a later year%s%s", "", "");
     return TALLY_STATUS_INSUFFICIENT_DATA;
   }
-  for (int y = in->from_year; y <= c->period->year; y++) {
-    tally_period p = {y, TALLY_PERIOD_YEAR, 0};
-    const tally_figures *g = y == c->period->year ? f : figures_of(c, &p);
-    double s;
-    char ytext[TALLY_PERIOD_STRLEN];
-    if (g == NULL)
+  for (int k = 0; k < n_years; k++) {
+    tally_period p = {in->from_year + k, TALLY_PERIOD_YEAR, 0};
+    years[k] = k == n_years - 1 ? f : figures_of(c, &p);
+    if (years[k] == NULL)
       return -ENOMEM;
-    c->n_missing = 0;
-    c->missing[0] = 0;
-    int n = sum_together(c, g, &in->element, 1, &s, NULL, NULL, 0, NULL);
-    if (n == 0) {
-      note(c, "insufficient data: no unit reported %s for %s",
-           code_of(c, in->element), tally_period_format(&p, ytext));
-      return TALLY_STATUS_INSUFFICIENT_DATA;
+  }
+  for (int i = 0; i < c->n_units; i++) {
+    double sum = 0, v;
+    int k, u = c->units[i];
+    for (k = 0; k < n_years && tally_figures_get(years[k], u, in->element, &v);
+         k++)
+      sum += v;
+    if (k < n_years) {
+      left_out(c, u);
+      continue;
     }
-    total += s;
-    c->r->units_counted = n; /* the units of the last year */
+    total += sum;
+    c->counted[i] = 1;
+    c->r->units_counted++;
+  }
+  if (c->r->units_counted == 0) {
+    char years_text[32];
+    snprintf(years_text, sizeof years_text, "%d to %d", in->from_year,
+             c->period->year);
+    note(c, "insufficient data: no unit reported %s for every year from %s",
+         code_of(c, in->element), years_text);
+    return TALLY_STATUS_INSUFFICIENT_DATA;
   }
   c->r->has_numerator = 1;
   c->r->numerator = total;
@@ -426,6 +444,7 @@ static int sum_groups(struct calc *c, const tally_figures *f, int dg, int pg,
       tally_figures_get(f, u, births, &v);
       *b += v;
     }
+    c->counted[i] = 1;
     counted++;
   }
   return counted;
@@ -635,14 +654,18 @@ int tally_indicator_compute(const tally_catalog *cat, int ind,
                             tally_source *src, int scope,
                             const tally_period *period, tally_result *out) {
   struct calc c = {cat, &cat->indicators[ind], ind, src, period, NULL, 0, out,
-                   "", 0};
-  int rc;
+                   NULL, "", 0};
+  int rc, *before = NULL;
 
   memset(out, 0, sizeof *out);
   int n = tally_indicator_units(cat, ind, scope, NULL, 0);
   c.units = malloc((size_t)(n ? n : 1) * sizeof *c.units);
-  if (c.units == NULL)
-    return -ENOMEM;
+  c.counted = calloc((size_t)(n ? n : 1), 1);
+  before = malloc((size_t)(n ? n : 1) * sizeof *before);
+  if (c.units == NULL || c.counted == NULL || before == NULL) {
+    rc = -ENOMEM;
+    goto err;
+  }
   c.n_units = tally_indicator_units(cat, ind, scope, c.units, n);
   out->units_expected = c.n_units;
   out->target = tally_indicator_target(cat, ind, src, period);
@@ -665,20 +688,30 @@ int tally_indicator_compute(const tally_catalog *cat, int ind,
     snprintf(out->note, sizeof out->note, "not reported by %d of %d: %s",
              c.n_missing, c.n_units, c.missing);
 
-  /* The previous period's value, for the change. */
+  /* The previous period's value, for the change: over the same units as
+   * this period's, so that a change is never a change of units. */
   tally_period prev;
   if (tally_period_prev(period, &prev) == 0) {
     tally_result pr;
     struct calc pc = c;
+    int nb = 0;
+    for (int i = 0; i < c.n_units; i++)
+      if (c.counted[i])
+        before[nb++] = c.units[i];
     memset(&pr, 0, sizeof pr);
+    memset(c.counted, 0, (size_t)c.n_units);
     pc.period = &prev;
     pc.r = &pr;
+    pc.units = before;
+    pc.n_units = nb;
     pc.n_missing = 0;
     pc.missing[0] = 0;
     rc = calc_value(&pc);
     if (rc < 0)
       goto err;
-    if (rc == 0) {
+    /* Only when every unit of this period was there the period before. */
+    if (rc == 0 && (pr.units_counted == nb ||
+                    c.in->kind == TALLY_KIND_MILESTONE)) {
       out->has_previous = 1;
       out->previous = pr.value;
     }
@@ -686,9 +719,13 @@ int tally_indicator_compute(const tally_catalog *cat, int ind,
   out->status = judge(&c);
 out:
   free(c.units);
+  free(c.counted);
+  free(before);
   return 0;
 err:
   free(c.units);
+  free(c.counted);
+  free(before);
   return rc;
 }
 

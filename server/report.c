@@ -11,19 +11,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CACHE_PERIODS 16 /* periods one report may read */
-
 /* A tally_source over the store: each period's figures are read with
  * one range scan, once per report. */
 struct store_source {
   tally_source src;     /* first: the engine's view */
   const tally_catalog *cat;
   tally_store *store;
-  struct {
+  struct cached {
     uint32_t key;
     tally_figures fig;
-  } cache[CACHE_PERIODS];
-  int n;
+  } *cache;            /* the periods read so far */
+  int n, cap;
   const tally_report_targets *targets;
 };
 
@@ -51,8 +49,14 @@ static const tally_figures *source_figures(tally_source *src,
   for (int i = 0; i < s->n; i++)
     if (s->cache[i].key == key)
       return &s->cache[i].fig;
-  if (s->n == CACHE_PERIODS)
-    return NULL;
+  if (s->n == s->cap) {
+    int cap = s->cap ? s->cap * 2 : 8;
+    struct cached *grown = realloc(s->cache, (size_t)cap * sizeof *grown);
+    if (grown == NULL)
+      return NULL;
+    s->cache = grown;
+    s->cap = cap;
+  }
   tally_figures *fig = &s->cache[s->n].fig;
   if (tally_figures_init(fig, s->cat) != 0)
     return NULL;
@@ -84,6 +88,7 @@ static void source_init(struct store_source *s, const tally_catalog *cat,
 static void source_free(struct store_source *s) {
   for (int i = 0; i < s->n; i++)
     tally_figures_free(&s->cache[i].fig);
+  free(s->cache);
 }
 
 static int fill_row(const tally_catalog *cat, int i, const tally_result *r,

@@ -688,6 +688,19 @@ Test(catalog, milestones_and_status_elements) {
                     "target #1: a level is a milestone's target");
 }
 
+Test(catalog, inputs_reported_at_different_levels) {
+  char els[1024];
+  snprintf(els, sizeof els, "[" ELEMENT("n") "," ELEMENT("m") ","
+           "{'code':'dist','name_zh':'区','name_en':'D','unit':'u',"
+           "'type':'count','reported_by':'district'}]");
+  expect_error(load(NULL, NULL, els,
+                    "[" INDICATOR_WITH("X01", "'kind':'ratio','numerator':"
+                                              "'dist','denominator':'m'") "]"),
+               "t.json: indicator X01: its data elements are reported at "
+               "different levels (some by each unit, some by the district "
+               "office)");
+}
+
 Test(catalog, target_forms) {
   expect_kind_error(RATIO ",'targets':[{'year':2022,'op':'about','value':3}]",
                     "target #1: about needs a tolerance >= 0");

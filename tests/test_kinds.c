@@ -250,6 +250,34 @@ Test(kinds, cumulative_over_the_years) {
   cr_assert(strstr(r.note, "2023"), "%s", r.note);
   r = compute("CU", D, "2020");
   cr_assert_not(r.has_value);
+
+  /* b misses 2021: it is left out of the whole sum (25 + 20 = 45 from a
+   * alone), and named; its 2022 figure is not counted as if 2021 were 0. */
+  tally_figures_free(&periods[1].fig);
+  cr_assert_eq(tally_figures_init(&periods[1].fig, cat), 0);
+  set("2021", A, "jobs", 20);
+  r = compute("CU", D, "2022");
+  cr_assert_eq(r.value, 45);
+  cr_assert_eq(r.units_counted, 1);
+  cr_assert(strstr(r.note, "not reported by 1 of 2: b"), "%s", r.note);
+}
+
+/* A change is judged over the same units in both years: b reported
+ * only 2022, so the change is a's alone (30 % to 28 %), not a change of
+ * who is counted. */
+Test(kinds, the_change_is_over_the_same_units) {
+  set("2021", A, "myopic", 30);
+  set("2021", A, "pupils", 100);
+  set("2022", A, "myopic", 28);
+  set("2022", A, "pupils", 100);
+  set("2022", B, "myopic", 10);
+  set("2022", B, "pupils", 200);
+  tally_result r = compute("CH", D, "2022");
+  /* 2022 over a and b: 38 / 300 = 12.67 %; a and b were not both there
+   * in 2021, so there is no change to judge. */
+  cr_assert_float_eq(r.value, 38.0 / 3, 1e-9);
+  cr_assert_not(r.has_previous);
+  cr_assert_eq(r.status, TALLY_STATUS_INSUFFICIENT_DATA);
 }
 
 /* The Chinese textbook table of tests/test_lifetable.c (groups 0, 1-4,
