@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "error.h"
 #include "figures.h"
+#include "frame.h"
 #include "output.h"
 #include "spool.h"
 #include "wire.h"
@@ -122,6 +123,8 @@ static enum outcome send_once(const tally_cli *c, tally_client **conn,
   env.submit = req;
   rc = tally_client_call(*conn, &env, reply, why, n);
   env.submit = NULL;
+  if (rc == TALLY_EFRAME2BIG)
+    return REFUSED; /* it can never be sent: *reply is NULL, why says so */
   if (rc != 0) {
     tally_client_close(*conn);
     *conn = NULL;
@@ -184,8 +187,12 @@ static void print_ack(const Tally__SubmitRequest *req,
 }
 
 static void print_refusal(const Tally__SubmitRequest *req,
-                          const Tally__ErrorReply *err,
+                          const Tally__ErrorReply *err, const char *why,
                           const own_submission *own, int is_own) {
+  if (err == NULL) {
+    fprintf(stderr, "tally: %s %s: %s\n", req->unit, req->period, why);
+    return;
+  }
   fprintf(stderr, "tally: %s %s: %s\n", req->unit, req->period, err->message);
   for (size_t i = 0; i < err->n_details; i++) {
     const Tally__ErrorDetail *d = err->details[i];
@@ -253,7 +260,7 @@ static int send_pending(const tally_cli *c, int tries, own_submission *own,
       if (is_own || verbose)
         print_ack(e->req, reply->submit_reply, is_own ? own->file : NULL);
     } else {
-      print_refusal(e->req, reply->error, own, is_own);
+      print_refusal(e->req, reply ? reply->error : NULL, why, own, is_own);
       if ((rc = tally_spool_set_aside(c->spool, e->name)) != 0)
         fprintf(stderr, "tally: cannot move %s aside: %s\n", e->name,
                 strerror(-rc));
@@ -360,6 +367,18 @@ int tally_cmd_submit(int argc, char **argv, tally_cli *c) {
   sub.check_revision = check;
   sub.base_revision = base;
 
+  /* A submission that cannot travel in one frame is refused before it
+   * is kept: it would never leave the spool. */
+  Tally__Envelope probe = TALLY__ENVELOPE__INIT;
+  probe.body_case = TALLY__ENVELOPE__BODY_SUBMIT;
+  probe.submit = &sub;
+  size_t size = tally__envelope__get_packed_size(&probe);
+  if (size > TALLY_FRAME_DEFAULT_MAX) {
+    fprintf(stderr, "tally: %s holds too many figures for one submission "
+            "(%zu bytes, over the %u-byte limit): split it in two\n"
+            "Nothing was sent.\n", file, size, TALLY_FRAME_DEFAULT_MAX);
+    goto out;
+  }
   if (tally_spool_init(c->spool, err, sizeof err) != 0 ||
       tally_spool_add(c->spool, &sub, name, err, sizeof err) != 0) {
     fprintf(stderr, "tally: %s\nNothing was sent.\n", err);

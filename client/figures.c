@@ -230,6 +230,15 @@ int tally_figures_parse(const char *name, const char *text, size_t len,
     text += 3;
     len -= 3;
   }
+  const char *nul = memchr(text, 0, len);
+  if (nul != NULL) {
+    int line = 1;
+    for (const char *q = text; q < nul; q++)
+      line += *q == '\n';
+    snprintf(err, errlen, "%s line %d: holds a NUL byte: not a text file",
+             name, line);
+    return TALLY_ECSV;
+  }
   if ((bad = bad_utf8_line((const unsigned char *)text, len)) != 0) {
     snprintf(err, errlen, "%s line %d: not valid UTF-8 (save the file as "
              "UTF-8)", name, bad);

@@ -27,6 +27,8 @@ int tally_spool_default_dir(char *buf, size_t n) {
   return 0;
 }
 
+static int sync_dir(const char *dir);
+
 int tally_spool_init(const char *dir, char *err, size_t errlen) {
   char path[4096];
   snprintf(path, sizeof path, "%s", dir);
@@ -34,7 +36,15 @@ int tally_spool_init(const char *dir, char *err, size_t errlen) {
     int end = *p == 0;
     if (*p == '/' || end) {
       *p = 0;
-      if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+      if (mkdir(path, 0700) == 0) {
+        /* A new folder is durable once its parent is synced. */
+        char *slash = strrchr(path, '/');
+        if (slash && slash != path) {
+          *slash = 0;
+          sync_dir(path);
+          *slash = '/';
+        }
+      } else if (errno != EEXIST) {
         int e = errno;
         snprintf(err, errlen, "cannot create the spool %s: %s", path,
                  strerror(e));
@@ -105,7 +115,9 @@ int tally_spool_add(const char *dir, const Tally__SubmitRequest *req,
     }
     off += (size_t)w;
   }
-  if (fsync(fd) != 0 || close(fd) != 0) {
+  if (fsync(fd) != 0)
+    goto err_io;
+  if (close(fd) != 0) {
     fd = -1;
     goto err_io;
   }
@@ -113,8 +125,11 @@ int tally_spool_add(const char *dir, const Tally__SubmitRequest *req,
   if (rename(tmp, final) != 0)
     goto err_io;
   free(buf);
-  if ((rc = sync_dir(dir)) != 0)
+  if ((rc = sync_dir(dir)) != 0) {
+    /* Not durable, so not kept: the caller sends nothing. */
+    unlink(final);
     snprintf(err, errlen, "cannot sync the spool %s: %s", dir, strerror(-rc));
+  }
   return rc;
 
 err_io:

@@ -985,6 +985,11 @@ static Tally__Envelope *handle_backup(tally_request *r,
     return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
                                 "the backup path must be absolute (a new "
                                 "directory on the server's machine)");
+  for (const char *p = path; *p; p++)
+    if ((unsigned char)*p < 0x20 || *p == 0x7f)
+      return tally_dispatch_error(r, req->id,
+                                  TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
+                                  "the backup path holds a control character");
   struct backup_job *j = calloc(1, sizeof *j);
   if (j == NULL || (j->path = strdup(path)) == NULL) {
     free(j);

@@ -653,11 +653,12 @@ int tally_store_backup(tally_store *s, const char *path, uint64_t *bytes) {
   pthread_rwlock_rdlock(&s->map_lock);
   rc = mdb_env_copy2(s->env, path, MDB_CP_COMPACT);
   pthread_rwlock_unlock(&s->map_lock);
+  snprintf(file, sizeof file, "%s/data.mdb", path);
   if (rc != 0) {
+    unlink(file); /* a partial copy is no backup */
     rmdir(path);
     return store_err(rc);
   }
-  snprintf(file, sizeof file, "%s/data.mdb", path);
   *bytes = stat(file, &st) == 0 ? (uint64_t)st.st_size : 0;
   return 0;
 }

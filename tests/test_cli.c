@@ -520,3 +520,28 @@ Test(cli, report_filters_by_plan) {
   cr_assert(strstr(err, "unknown plan 'x'"), "%s", err);
   free(err);
 }
+
+/* A file too big for one frame is refused before it is kept in the
+ * spool, where it would block every later submission. */
+Test(cli, a_file_too_big_for_one_submission) {
+  size_t cap = 90000 * 24;
+  char *big = malloc(cap), *p = big;
+  for (int i = 0; i < 90000; i++)
+    p += sprintf(p, "element_%06d,%d\n", i, i);
+  const char *path = file_with("big.csv", big);
+  free(big);
+  char *err;
+  cr_assert_eq(RUN(NULL, &err, "submit", "--unit", "pingan", "--period", "2022",
+                   "--file", path),
+               1);
+  cr_assert(strstr(err, "too many figures for one submission"), "%s", err);
+  free(err);
+  char *out;
+  cr_assert_eq(RUN(&out, NULL, "pending"), 0);
+  cr_assert(strstr(out, "0 submissions pending"), "%s", out);
+  free(out);
+  const char *small = file_with("small.csv", "live_births,5\n");
+  cr_assert_eq(RUN(NULL, NULL, "submit", "--unit", "pingan", "--period",
+                   "2022", "--file", small),
+               0);
+}

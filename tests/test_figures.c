@@ -328,3 +328,12 @@ Test(figures, comments_with_quotes) {
   cr_assert_eq(list.items[0].line, 2);
   cr_assert_eq(list.items[1].line, 4);
 }
+
+/* A NUL byte would cut the figure short where C strings end. */
+Test(figures, a_nul_byte_is_refused) {
+  static const char text[] = "live_births,100\ninfant_deaths,12\0003\n";
+  cr_assert_eq(tally_figures_parse("f.csv", text, sizeof text - 1, &list, err,
+                                   sizeof err),
+               TALLY_ECSV);
+  cr_assert_str_eq(err, "f.csv line 2: holds a NUL byte: not a text file");
+}
