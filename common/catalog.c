@@ -708,12 +708,19 @@ static int check_sdg_groups(struct loader *ld, const char *who, int deaths,
 static int load_params(struct loader *ld, const char *who, json_t *params,
                        tally_indicator *t) {
   json_t *a0 = NULL, *a = NULL;
-  const char *sex = "both";
+  const char *sex = "both", *q0 = "births";
   json_error_t e;
   if (params &&
-      json_unpack_ex(params, &e, JSON_STRICT, "{s?o, s?o, s?s}", "a0", &a0,
-                     "a", &a, "sex", &sex) != 0)
+      json_unpack_ex(params, &e, JSON_STRICT, "{s?o, s?o, s?s, s?s}", "a0",
+                     &a0, "a", &a, "sex", &sex, "q0", &q0) != 0)
     return fail(ld, who, "params: %s", e.text);
+  if (strcmp(q0, "births") == 0)
+    t->q0_population = 0;
+  else if (strcmp(q0, "population") == 0)
+    t->q0_population = 1;
+  else
+    return fail(ld, who, "params: q0 '%s' is not one of: births, population",
+                q0);
   if ((a0 && (!json_is_number(a0) || json_number_value(a0) <= 0 ||
               json_number_value(a0) >= 1)) ||
       (a && (!json_is_number(a) || json_number_value(a) <= 0 ||
@@ -843,11 +850,13 @@ static int load_kind(struct loader *ld, const char *who, const char *kind,
     else
       return fail(ld, who, "method '%s' is not one of: chiang2, "
                   "coale_demeny, cn_textbook", m);
-    if (t->method == TALLY_LIFETABLE_CN_TEXTBOOK && t->births < 0)
-      return fail(ld, who, "method cn_textbook needs births");
     if ((rc = check_life_table_groups(ld, who, t->deaths_groups)) != 0 ||
         (rc = load_params(ld, who, keys[__builtin_ctz(K_PARAMS)], t)) != 0)
       return rc;
+    if (t->method == TALLY_LIFETABLE_CN_TEXTBOOK && t->births < 0 &&
+        !t->q0_population)
+      return fail(ld, who, "method cn_textbook needs births (or params q0: "
+                  "population)");
     const tally_age_groups *dg = &ld->cat->age_groups[t->deaths_groups],
                            *pg = &ld->cat->age_groups[t->population_groups];
     if (dg->n != pg->n)

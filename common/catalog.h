@@ -136,6 +136,8 @@ typedef struct {
   int method;          /* life_expectancy: a tally_lifetable_method */
   double a0, a;        /* life table parameters (NAN = the method's default) */
   int sex;             /* a tally_lifetable_sex (coale_demeny) */
+  int q0_population;   /* cn_textbook: q0 = deaths aged 0 / population
+                          aged 0, not / live births */
   double min_population; /* life tables: smaller populations are not judged */
   tally_target unit_target; /* unit_threshold */
   int higher_is_better;

@@ -477,8 +477,9 @@ static int calc_life_expectancy(struct calc *c, const tally_figures *f) {
   int start[TALLY_LIFETABLE_MAX_GROUPS];
 
   c->r->units_counted = sum_groups(c, f, in->deaths_groups,
-                                   in->population_groups, in->births, deaths,
-                                   pop, &births);
+                                   in->population_groups,
+                                   in->q0_population ? -1 : in->births,
+                                   deaths, pop, &births);
   if (c->r->units_counted == 0) {
     note(c, "insufficient data: no unit reported every age group of %s and "
          "%s", cat->age_groups[in->deaths_groups].code,
@@ -496,6 +497,8 @@ static int calc_life_expectancy(struct calc *c, const tally_figures *f) {
     p.chiang_a = in->a;
   if (in->sex)
     p.sex = (tally_lifetable_sex)in->sex;
+  if (in->q0_population)
+    births = pop[0]; /* q0 = deaths aged 0 / population aged 0 */
   tally_lifetable_input li = {n, start, deaths, pop, births};
   tally_lifetable_result res;
   double dsum = 0, psum = 0;

@@ -650,7 +650,8 @@ Test(catalog, life_tables_and_their_groups) {
                     "cn_textbook");
   expect_kind_error("'kind':'life_expectancy','deaths':'deaths',"
                     "'population':'pop','method':'cn_textbook'",
-                    "method cn_textbook needs births");
+                    "method cn_textbook needs births (or params q0: "
+                    "population)");
   expect_kind_error("'kind':'life_expectancy','deaths':'ncd',"
                     "'population':'ncd','method':'chiang2'",
                     "life-table groups must be 0, 1-4, 5-9, ... ending with "

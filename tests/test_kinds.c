@@ -59,6 +59,9 @@ static const char catalog_json[] =
     IND("LE", "'kind':'life_expectancy','deaths':'deaths','population':'pop',"
               "'births':'births','method':'cn_textbook','direction':'up',"
               "'targets':[{'year':2022,'op':'>=','value':58}]") ","
+    IND("LP", "'kind':'life_expectancy','deaths':'deaths','population':'pop',"
+              "'method':'cn_textbook','params':{'q0':'population'},"
+              "'direction':'up'") ","
     IND("PM", "'kind':'premature_mortality','deaths':'ncd','population':'pop5',"
               "'direction':'down','targets':[{'year':2022,'op':'<=','value':20}]") ","
     IND("MS", "'kind':'milestone','element':'stage','direction':'up',"
@@ -303,6 +306,15 @@ Test(kinds, life_expectancy_from_summed_age_groups) {
   cr_assert(r.has_value, "%s", r.note);
   cr_assert_float_eq(r.value, 58.91803844, 1e-8);
   cr_assert_eq(r.status, TALLY_STATUS_MET);
+
+  /* With q0 from the population aged 0 (1,000 here too) the table is
+   * the same; with twice the births, q0 from births halves, and e0
+   * rises: the two readings of the textbook convention differ. */
+  cr_assert_float_eq(compute("LP", D, "2022").value, 58.91803844, 1e-8);
+  set("2022", A, "births", 1100);
+  set("2022", B, "births", 900);
+  cr_assert_float_eq(compute("LP", D, "2022").value, 58.91803844, 1e-8);
+  cr_assert_gt(compute("LE", D, "2022").value, 58.91803844 + 0.1);
 
   /* b alone: 19,400 people, enough; a unit under 5,000 is not. */
   set("2021", A, "births", 40);
