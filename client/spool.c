@@ -87,6 +87,23 @@ static int64_t now_ns(void) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* A stamp for a new entry: now, or just after the newest entry. */
+static int64_t next_stamp(const char *dir) {
+  int64_t stamp = now_ns(), newest = 0;
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  if (d == NULL)
+    return stamp;
+  while ((e = readdir(d)) != NULL)
+    if (e->d_name[0] >= '0' && e->d_name[0] <= '9') {
+      int64_t t = strtoll(e->d_name, NULL, 10);
+      if (t > newest)
+        newest = t;
+    }
+  closedir(d);
+  return stamp > newest ? stamp : newest + 1;
+}
+
 int tally_spool_add(const char *dir, const Tally__SubmitRequest *req,
                     char name[TALLY_SPOOL_NAME_MAX], char *err, size_t errlen) {
   char tmp[4096 + TALLY_SPOOL_NAME_MAX + 8], final[4096 + TALLY_SPOOL_NAME_MAX];
@@ -97,9 +114,10 @@ int tally_spool_add(const char *dir, const Tally__SubmitRequest *req,
   if (buf == NULL)
     return -ENOMEM;
   tally__submit_request__pack(req, buf);
-  /* The time first, so that names sort in the order of submission. */
+  /* The time first, so that names sort in the order of submission; never
+   * before an entry already there, even if the clock stepped back. */
   snprintf(name, TALLY_SPOOL_NAME_MAX, "%019lld-%.40s" SUFFIX,
-           (long long)now_ns(), req->submission_id);
+           (long long)next_stamp(dir), req->submission_id);
   snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name);
   snprintf(final, sizeof final, "%s/%s", dir, name);
 

@@ -106,3 +106,24 @@ Test(spool, ids_are_version_4_uuids) {
   cr_assert(strchr("89ab", a[19]) != NULL);
   cr_assert(a[8] == '-' && a[13] == '-' && a[18] == '-' && a[23] == '-');
 }
+
+/* An entry named from the future (a clock that stepped back since) still
+ * comes before the next one. */
+Test(spool, order_survives_a_clock_that_steps_back) {
+  char err[256], name[TALLY_SPOOL_NAME_MAX], path[600];
+  tally_spool_entry *list;
+  size_t n;
+  cr_assert_eq(tally_spool_init(spool, err, sizeof err), 0);
+  add("guide", "first", name);
+  /* Rename it as if written in 2100. */
+  char from[600];
+  snprintf(from, sizeof from, "%s/%s", spool, name);
+  snprintf(path, sizeof path, "%s/4102444800000000000-first.sub", spool);
+  cr_assert_eq(rename(from, path), 0);
+  add("wande", "second", name);
+  cr_assert_eq(tally_spool_list(spool, &list, &n, err, sizeof err), 0);
+  cr_assert_eq(n, 2);
+  cr_assert_str_eq(list[0].req->unit, "guide");
+  cr_assert_str_eq(list[1].req->unit, "wande");
+  tally_spool_list_free(list, n);
+}
