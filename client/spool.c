@@ -247,7 +247,7 @@ int tally_spool_list(const char *dir, tally_spool_entry **entries, size_t *n,
       list = grown;
     }
     tally_spool_entry *en = &list[count++];
-    snprintf(en->name, sizeof en->name, "%s", e->d_name);
+    memcpy(en->name, e->d_name, len + 1); /* len < TALLY_SPOOL_NAME_MAX */
     en->created_ms = strtoll(e->d_name, NULL, 10) / 1000000;
     en->req = req;
   }

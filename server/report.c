@@ -19,7 +19,8 @@ struct store_source {
   tally_store *store;
   struct cached {
     uint32_t key;
-    tally_figures fig;
+    tally_figures *fig; /* its own allocation: the engine holds pointers
+                           to it while the cache grows */
   } *cache;            /* the periods read so far */
   int n, cap;
   const tally_report_targets *targets;
@@ -48,7 +49,7 @@ static const tally_figures *source_figures(tally_source *src,
   uint32_t key = tally_period_key(p);
   for (int i = 0; i < s->n; i++)
     if (s->cache[i].key == key)
-      return &s->cache[i].fig;
+      return s->cache[i].fig;
   if (s->n == s->cap) {
     int cap = s->cap ? s->cap * 2 : 8;
     struct cached *grown = realloc(s->cache, (size_t)cap * sizeof *grown);
@@ -57,15 +58,21 @@ static const tally_figures *source_figures(tally_source *src,
     s->cache = grown;
     s->cap = cap;
   }
-  tally_figures *fig = &s->cache[s->n].fig;
-  if (tally_figures_init(fig, s->cat) != 0)
+  tally_figures *fig = malloc(sizeof *fig);
+  if (fig == NULL)
     return NULL;
+  if (tally_figures_init(fig, s->cat) != 0) {
+    free(fig);
+    return NULL;
+  }
   struct load_ctx lc = {s->cat, fig};
   if (tally_store_scan(s->store, key, NULL, load_value, &lc) != 0) {
     tally_figures_free(fig);
+    free(fig);
     return NULL;
   }
-  s->cache[s->n++].key = key;
+  s->cache[s->n].key = key;
+  s->cache[s->n++].fig = fig;
   return fig;
 }
 
@@ -86,8 +93,10 @@ static void source_init(struct store_source *s, const tally_catalog *cat,
 }
 
 static void source_free(struct store_source *s) {
-  for (int i = 0; i < s->n; i++)
-    tally_figures_free(&s->cache[i].fig);
+  for (int i = 0; i < s->n; i++) {
+    tally_figures_free(s->cache[i].fig);
+    free(s->cache[i].fig);
+  }
   free(s->cache);
 }
 

@@ -340,7 +340,7 @@ Test(limits, a_full_map_refuses_writes_and_reads_go_on) {
     snprintf(period, sizeof period, "20%02d-%02d", 10 + i / 12, 1 + i % 12);
     cr_assert_eq(stored_count("xiaoli", period), 2000);
   }
-  char refused[16];
+  char refused[32];
   snprintf(refused, sizeof refused, "20%02d-%02d", 10 + acked / 12,
            1 + acked % 12);
   cr_assert_eq(stored_count("xiaoli", refused), 0);

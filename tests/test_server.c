@@ -482,3 +482,17 @@ Test(server, sigterm_stops_cleanly) {
   srv.own_dir = 1;
   cr_assert_eq(stored_count("mashan", "2022"), 1);
 }
+
+/* A report far from the data reads many periods (P20 sums every year
+ * from 2021, each read once and kept while the report is built). */
+Test(server, a_report_that_reads_many_periods) {
+  const char *e[] = {"new_urban_jobs"};
+  double v[] = {100};
+  submit_ok("wenchang", "2021", e, v, 1);
+  Tally__Envelope *r = report("2040", "", "");
+  cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_REPORT_REPLY);
+  const Tally__ReportRow *row = row_of(r, "P20");
+  cr_assert_not(row->has_value); /* 2022-2040 are missing, not zero */
+  cr_assert_eq(row->status, TALLY__STATUS__STATUS_INSUFFICIENT_DATA);
+  tally_wire_free(r);
+}
