@@ -63,6 +63,22 @@ char *tally_arena_printf(tally_arena *a, const char *fmt, ...) {
   return s;
 }
 
+int tally_arena_reserve(tally_arena *a, void *array, size_t n, size_t *cap,
+                        size_t size) {
+  void **items = array;
+  if (n < *cap)
+    return 0;
+  size_t grown = *cap ? *cap * 2 : 16;
+  void *p = tally_arena_alloc(a, grown * size);
+  if (p == NULL)
+    return -1;
+  if (n)
+    memcpy(p, *items, n * size);
+  *items = p;
+  *cap = grown;
+  return 0;
+}
+
 void tally_arena_free(tally_arena *a) {
   tally_arena_block *b = a->head;
   while (b) {

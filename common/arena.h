@@ -27,6 +27,12 @@ char *tally_arena_strdup(tally_arena *a, const char *s);
 char *tally_arena_printf(tally_arena *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Makes room for one more item in a growing array of n items of size
+ * bytes in the arena, *cap items allocated: *array moves (doubling)
+ * when it is full. Returns 0 or -1 when out of memory. */
+int tally_arena_reserve(tally_arena *a, void *array, size_t n, size_t *cap,
+                        size_t size);
+
 void tally_arena_free(tally_arena *a);
 
 #endif

@@ -466,16 +466,9 @@ static int collect_value(void *arg, const char *unit, const char *element,
   tally_arena *a = vc->r->arena;
   Tally__ValuesReply *rep = vc->rep;
 
-  if (rep->n_values == vc->cap) {
-    size_t cap = vc->cap ? vc->cap * 2 : 32;
-    Tally__StoredValue **grown = tally_arena_alloc(a, cap * sizeof *grown);
-    if (grown == NULL)
-      return -ENOMEM;
-    if (rep->n_values)
-      memcpy(grown, rep->values, rep->n_values * sizeof *grown);
-    rep->values = grown;
-    vc->cap = cap;
-  }
+  if (tally_arena_reserve(a, &rep->values, rep->n_values, &vc->cap,
+                          sizeof *rep->values) != 0)
+    return -ENOMEM;
   Tally__StoredValue *sv = tally_arena_alloc(a, sizeof *sv);
   if (sv == NULL)
     return -ENOMEM;
@@ -571,16 +564,9 @@ static int collect_target(void *arg, const void *packed, size_t len) {
   tally_op op;
   if (ind < 0 || tally_op_parse(rec->op, &op) != 0)
     return 0; /* an indicator no longer in the catalog */
-  if (et->n == et->cap) {
-    size_t cap = et->cap ? et->cap * 2 : 16;
-    struct entered *grown = tally_arena_alloc(a, cap * sizeof *grown);
-    if (grown == NULL)
-      return -ENOMEM;
-    if (et->n)
-      memcpy(grown, et->list, et->n * sizeof *grown);
-    et->list = grown;
-    et->cap = cap;
-  }
+  if (tally_arena_reserve(a, &et->list, et->n, &et->cap, sizeof *et->list) !=
+      0)
+    return -ENOMEM;
   struct entered *e = &et->list[et->n++];
   memset(e, 0, sizeof *e);
   e->ind = ind;
@@ -879,16 +865,9 @@ struct history_ctx {
 static int collect_changeset(void *arg, const void *packed, size_t len) {
   struct history_ctx *hc = arg;
   Tally__HistoryReply *rep = hc->rep;
-  if (rep->n_changes == hc->cap) {
-    size_t cap = hc->cap ? hc->cap * 2 : 16;
-    Tally__ChangeSet **grown = tally_arena_alloc(hc->a, cap * sizeof *grown);
-    if (grown == NULL)
-      return -ENOMEM;
-    if (rep->n_changes)
-      memcpy(grown, rep->changes, rep->n_changes * sizeof *grown);
-    rep->changes = grown;
-    hc->cap = cap;
-  }
+  if (tally_arena_reserve(hc->a, &rep->changes, rep->n_changes, &hc->cap,
+                          sizeof *rep->changes) != 0)
+    return -ENOMEM;
   /* Unpack into the arena, so the reply frees as one. */
   ProtobufCAllocator alloc = {
       .alloc = arena_pb_alloc, .free = arena_pb_free, .allocator_data = hc->a};
