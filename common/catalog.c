@@ -147,7 +147,7 @@ static int find_code(const struct tally_code_ref *idx, size_t n,
 
 static int load_units(struct loader *ld) {
   tally_catalog *cat = ld->cat;
-  json_t *arr, *u;
+  json_t *arr = NULL, *u;
   size_t i;
   int rc;
   char who[96];
@@ -230,7 +230,7 @@ out:
 
 static int load_plans(struct loader *ld) {
   tally_catalog *cat = ld->cat;
-  json_t *arr, *p;
+  json_t *arr = NULL, *p;
   size_t i;
   int rc;
   char who[96];
@@ -373,7 +373,7 @@ static int expand_groups(struct loader *ld, const char *who, json_t *groups,
 
 static int load_elements(struct loader *ld) {
   tally_catalog *cat = ld->cat;
-  json_t *arr, *d;
+  json_t *arr = NULL, *d;
   size_t i, n, grouped, next = 0;
   int rc;
   char who[96];
@@ -910,7 +910,7 @@ static int load_kind(struct loader *ld, const char *who, const char *kind,
 
 static int load_indicators(struct loader *ld) {
   tally_catalog *cat = ld->cat;
-  json_t *arr, *d;
+  json_t *arr = NULL, *d;
   size_t i;
   int rc;
   char who[96];

@@ -3,7 +3,8 @@
 #   1. the Criterion suites and fuzz-corpus replays (ctest), normal build;
 #   2. the same under AddressSanitizer and UndefinedBehaviorSanitizer;
 #   3. each fuzzer for a short time (FUZZ_SECONDS, default 10), with clang;
-#   4. deploy/demo.sh, twice, from another directory.
+#   4. the benchmark's smoke run (it works; nothing about speed);
+#   5. deploy/demo.sh, twice, from another directory.
 # Prints "N passed, N failed" last; exits non-zero if anything failed.
 set -uo pipefail
 
@@ -59,6 +60,16 @@ if [ -x "$top/tests/fuzz.sh" ]; then
 else
   echo "tests/fuzz.sh is missing"
   fail 1 "fuzzing"
+fi
+
+stage "benchmark smoke run (no speed asserted)"
+out=$("$top/bench/run.sh" --smoke 2>&1)
+status=$?
+echo "$out" | tail -n 5
+if [ $status -eq 0 ] && echo "$out" | grep -q '^bench smoke: ok$'; then
+  pass
+else
+  fail 1 "bench/run.sh --smoke (exit $status)"
 fi
 
 stage "deploy/demo.sh, twice, from another directory"
