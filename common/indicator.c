@@ -610,7 +610,7 @@ static int calc_value(struct calc *c) {
 static tally_status judge(struct calc *c) {
   tally_result *r = c->r;
   const tally_target *t = r->target;
-  if (c->in->kind == TALLY_KIND_UNIT_THRESHOLD) {
+  if (c->in->kind == TALLY_KIND_UNIT_THRESHOLD && t != NULL) {
     char names[256];
     const tally_figures *f = figures_of(c, c->period);
     int missing = f ? units_missing_target(c, f, names, sizeof names) : 0;
@@ -622,8 +622,6 @@ static tally_status judge(struct calc *c) {
     }
     if (c->n_missing)
       return TALLY_STATUS_INSUFFICIENT_DATA;
-    if (t == NULL)
-      return TALLY_STATUS_NO_TARGET;
     return TALLY_STATUS_MET;
   }
   if (t == NULL)

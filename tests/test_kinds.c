@@ -384,6 +384,11 @@ Test(kinds, unit_threshold_names_the_units_that_miss_it) {
   set("2022", B, "vaccinated", 910);
   r = compute("UT", D, "2022");
   cr_assert_eq(r.status, TALLY_STATUS_MET);
+  /* Before the plan starts (2021) no target applies, per unit or not. */
+  set("2020", B, "vaccinated", 500);
+  set("2020", B, "eligible", 1000);
+  r = compute("UT", D, "2020");
+  cr_assert_eq(r.status, TALLY_STATUS_NO_TARGET);
 }
 
 /* Myopia: 2021 a 30 of 100 + b 70 of 200 = 100 / 300 = 33.33 %;
