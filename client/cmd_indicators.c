@@ -783,8 +783,8 @@ static int target_set(tally_cli *c, const char *indicator, const opts *o) {
   req.target_set = &q;
   if ((rc = tally_cli_call(c, &req, TALLY__ENVELOPE__BODY_TARGET_SET_REPLY,
                            &reply)) == 0)
-    printf("%s %d: target %s %.15g%s stored on the server%s\n", indicator,
-           (int)year, op, t.value, "",
+    printf("%s %d: target %s %.15g stored on the server%s\n", indicator,
+           (int)year, op, t.value,
            reply->target_set_reply->replaced ? " (replacing the one before)"
                                              : "");
   tally_wire_free(reply);
