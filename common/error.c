@@ -20,6 +20,7 @@ const char *tally_strerror(int code) {
   case TALLY_ECSV: return "malformed CSV";
   case TALLY_ECONFLICT: return "the stored report has changed since";
   case TALLY_EIDREUSE: return "submission id already used";
+  case TALLY_EBOUND: return "a numerator would pass its denominator";
   default: break;
   }
   if (code < 0 && code > TALLY_EBASE)

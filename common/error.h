@@ -24,7 +24,8 @@ enum {
   TALLY_ECSV = -20012,          /* malformed CSV input */
   TALLY_ECONFLICT = -20013,     /* the stored report moved on */
   TALLY_EIDREUSE = -20014,      /* a submission id used for other figures */
-  TALLY_ELAST = -20015
+  TALLY_EBOUND = -20015,        /* a numerator would pass its denominator */
+  TALLY_ELAST = -20016
 };
 
 /* Returns a static, human-readable description of code (never NULL). */

@@ -6,6 +6,7 @@
 #include "log.h"
 #include "period.h"
 #include "report.h"
+#include "writer.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -231,74 +232,180 @@ static int printable(const char *s, size_t max) {
   return 1;
 }
 
-static Tally__Envelope *conflict(tally_request *r, uint64_t id,
-                                 const Tally__SubmitRequest *s,
-                                 uint32_t period_key, uint64_t current);
-
-/* What the unit's report would hold after the submission. */
-struct after {
+/* A submission on its way to the store: everything its reply needs,
+ * copied out of the request, which is freed before the commit. */
+struct submit_job {
+  tally_async async;          /* first: the job is its async */
+  tally_write_job write;      /* what the writer commits */
+  tally_writer *writer;
   const tally_catalog *cat;
-  double *value;        /* by element */
-  unsigned char *has;
+  tally_store *store;
+  uint64_t id;                /* the request's id */
+  char period[TALLY_PERIOD_STRLEN];
+  char sid[TALLY_STORE_MAX_ID + 1];
+  char peer[64];
+  uint64_t base_revision;
+  int replace;
+  tally_store_item *items;    /* element codes are the catalog's */
+  size_t n;
+  tally_store_bound *bounds;  /* bounded pairs the submission touches */
+  const char **bound_of;      /* the indicator of each pair */
+  size_t n_bounds;
 };
 
-static int load_stored(void *arg, const char *unit, const char *element,
-                       double value, int64_t updated) {
-  struct after *a = arg;
-  int e = tally_catalog_element(a->cat, element);
-  if (e >= 0) {
-    a->value[e] = value;
-    a->has[e] = 1;
-  }
+static void submit_free(tally_async *a) {
+  struct submit_job *j = (struct submit_job *)a;
+  free(j->items);
+  free(j->bounds);
+  free(j->bound_of);
+  free(j);
+}
+
+static void submit_run(tally_async *a) {
+  struct submit_job *j = (struct submit_job *)a;
+  tally_writer_wait(j->writer, &j->write);
+}
+
+/* The 1-based position of element in the submission, or 0. */
+static uint32_t item_of(const struct submit_job *j, const char *element) {
+  for (size_t i = 0; i < j->n; i++)
+    if (strcmp(j->items[i].element, element) == 0)
+      return (uint32_t)(i + 1);
   return 0;
 }
 
-/* A numerator may not exceed its denominator where the catalog says it
- * cannot ("bounded"): checked on the figures as they would stand after
- * this submission, stored ones included, so that splitting the two over
- * two submissions does not get round it. Returns NULL, or the refusal. */
-static Tally__Envelope *check_bounded(tally_request *r, uint64_t id,
-                                      const Tally__SubmitRequest *s,
-                                      uint32_t period_key,
-                                      const tally_store_item *items) {
-  const tally_catalog *cat = r->cat;
-  struct after a = {cat, tally_arena_alloc(r->arena, cat->n_elements *
-                                                         sizeof(double)),
-                    tally_arena_alloc(r->arena, cat->n_elements)};
-  size_t *item = tally_arena_alloc(r->arena, cat->n_elements * sizeof *item);
-  if (a.value == NULL || a.has == NULL || item == NULL)
+struct conflict_ctx {
+  tally_request *r;
+  const struct submit_job *j;
+  Tally__Envelope *err;
+};
+
+/* Store visitor: lists each submitted value that differs from the
+ * stored one. */
+static int list_difference(void *arg, const char *unit, const char *element,
+                           double value, int64_t updated) {
+  struct conflict_ctx *cc = arg;
+  uint32_t i = item_of(cc->j, element);
+  if (i && cc->j->items[i - 1].value != value)
+    add_detail(cc->r, cc->err, i, "%s: stored %.15g, submitted %.15g", element,
+               value, cc->j->items[i - 1].value);
+  return 0;
+}
+
+/* The reply to a submission based on a revision the report has left:
+ * both revisions, and each figure that differs. */
+static Tally__Envelope *conflict(tally_request *r, const struct submit_job *j,
+                                 uint64_t current) {
+  Tally__Envelope *err = tally_dispatch_error(
+      r, j->id, TALLY__ERROR_CODE__ERROR_CONFLICT,
+      "conflict: the report of %s for %s is at revision %llu, but the "
+      "submission is based on revision %llu; nothing was stored (see the "
+      "current figures with 'tally values')",
+      j->write.sub.unit, j->period, (unsigned long long)current,
+      (unsigned long long)j->base_revision);
+  if (err == NULL)
     return NULL;
-  if (!s->replace &&
-      tally_store_scan(r->store, period_key, s->unit, load_stored, &a) != 0)
-    return tally_dispatch_error(r, id, TALLY__ERROR_CODE__ERROR_STORE,
-                                "the store could not be read; nothing was "
-                                "stored");
-  for (size_t i = 0; i < s->n_values; i++) {
-    int e = tally_catalog_element(cat, items[i].element);
-    a.value[e] = items[i].value;
-    a.has[e] = 1;
-    item[e] = i + 1;
-  }
-  for (size_t k = 0; k < cat->n_indicators; k++) {
-    const tally_indicator *in = &cat->indicators[k];
-    int n = in->numerator, d = in->denominator;
-    if (!in->bounded || !a.has[n] || !a.has[d] || a.value[n] <= a.value[d] ||
-        (!item[n] && !item[d]))
-      continue;
-    Tally__Envelope *err = tally_dispatch_error(
-        r, id, TALLY__ERROR_CODE__ERROR_BAD_VALUE,
+  struct conflict_ctx cc = {r, j, err};
+  tally_store_scan(j->store, j->write.sub.period_key, j->write.sub.unit,
+                   list_difference, &cc);
+  tally_log("submit refused: unit=%s period=%s from %s: conflict at revision "
+            "%llu, based on %llu",
+            j->write.sub.unit, j->period, j->peer, (unsigned long long)current,
+            (unsigned long long)j->base_revision);
+  return err;
+}
+
+/* The reply to a submission, once the store has had it. Runs on the
+ * loop; builds in arena. */
+static Tally__Envelope *submit_outcome(struct submit_job *j,
+                                       tally_arena *arena) {
+  tally_request r = {.cat = j->cat, .store = j->store, .peer = j->peer,
+                     .arena = arena};
+  const tally_store_result *res = &j->write.res;
+  const char *unit = j->write.sub.unit;
+  Tally__Envelope *reply;
+
+  switch (j->write.code) {
+  case 0:
+    break;
+  case TALLY_ECONFLICT:
+    return conflict(&r, j, res->revision);
+  case TALLY_EIDREUSE:
+    return tally_dispatch_error(&r, j->id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
+                                "submission id %s was already used for other "
+                                "figures; nothing was stored",
+                                j->sid);
+  case TALLY_EBOUND: {
+    const tally_store_bound *b = &j->bounds[res->bound];
+    reply = tally_dispatch_error(
+        &r, j->id, TALLY__ERROR_CODE__ERROR_BAD_VALUE,
         "%s %s would be %.15g, more than %s (%.15g), which %s divides it by; "
         "nothing was stored",
-        s->unit, cat->elements[n].code, a.value[n], cat->elements[d].code,
-        a.value[d], in->code);
-    if (err)
-      add_detail(r, err, (uint32_t)(item[n] ? item[n] : item[d]),
-                 "%s %.15g is more than %s %.15g%s", cat->elements[n].code,
-                 a.value[n], cat->elements[d].code, a.value[d],
-                 item[n] && item[d] ? "" : " (stored before)");
-    return err;
+        unit, b->numerator, res->bound_numerator, b->denominator,
+        res->bound_denominator, j->bound_of[res->bound]);
+    uint32_t a = item_of(j, b->numerator), d = item_of(j, b->denominator);
+    if (reply)
+      add_detail(&r, reply, a ? a : d, "%s %.15g is more than %s %.15g%s",
+                 b->numerator, res->bound_numerator, b->denominator,
+                 res->bound_denominator, a && d ? "" : " (stored before)");
+    tally_log("submit refused: unit=%s period=%s from %s: %s above %s", unit,
+              j->period, j->peer, b->numerator, b->denominator);
+    return reply;
   }
-  return NULL;
+  default:
+    tally_log("submit failed: unit=%s period=%s from %s: %s", unit, j->period,
+              j->peer, tally_strerror(j->write.code));
+    return tally_dispatch_error(&r, j->id, TALLY__ERROR_CODE__ERROR_STORE,
+                                "the store could not write (%s); nothing was "
+                                "stored",
+                                tally_strerror(j->write.code));
+  }
+  tally_log("submit%s: unit=%s period=%s values=%u replaced=%u unchanged=%u "
+            "removed=%u revision=%llu id=%s from %s",
+            res->duplicate ? " (duplicate, answered from the record)" : "",
+            unit, j->period, res->written, res->replaced, res->unchanged,
+            res->removed, (unsigned long long)res->revision,
+            *j->sid ? j->sid : "-", j->peer);
+  Tally__SubmitReply *ok = tally_arena_alloc(arena, sizeof *ok);
+  if (ok == NULL || (reply = new_reply(&r, j->id)) == NULL)
+    return NULL;
+  tally__submit_reply__init(ok);
+  ok->accepted = res->written;
+  ok->replaced = res->replaced;
+  ok->unchanged = res->unchanged;
+  ok->removed = res->removed;
+  ok->revision = res->revision;
+  ok->duplicate = res->duplicate;
+  ok->submission_id = tally_arena_strdup(arena, j->sid);
+  reply->body_case = TALLY__ENVELOPE__BODY_SUBMIT_REPLY;
+  reply->submit_reply = ok;
+  return ok->submission_id ? reply : NULL;
+}
+
+static Tally__Envelope *submit_finish(tally_async *a, tally_arena *arena) {
+  return submit_outcome((struct submit_job *)a, arena);
+}
+
+/* The bounded pairs of the catalog that the submission touches. Returns
+ * 0 or -ENOMEM. */
+static int find_bounds(const tally_catalog *cat, struct submit_job *j) {
+  j->bounds = calloc(cat->n_indicators + 1, sizeof *j->bounds);
+  j->bound_of = calloc(cat->n_indicators + 1, sizeof *j->bound_of);
+  if (j->bounds == NULL || j->bound_of == NULL)
+    return -ENOMEM;
+  for (size_t k = 0; k < cat->n_indicators; k++) {
+    const tally_indicator *in = &cat->indicators[k];
+    if (!in->bounded)
+      continue;
+    const char *n = cat->elements[in->numerator].code,
+               *d = cat->elements[in->denominator].code;
+    if (!item_of(j, n) && !item_of(j, d))
+      continue;
+    j->bounds[j->n_bounds].numerator = n;
+    j->bounds[j->n_bounds].denominator = d;
+    j->bound_of[j->n_bounds++] = in->code;
+  }
+  return 0;
 }
 
 /* FNV-1a over the submission as sent: the same id with other figures is
@@ -322,9 +429,7 @@ static Tally__Envelope *handle_submit(tally_request *r,
   const Tally__SubmitRequest *s = req->submit;
   Tally__Envelope *reply = NULL;
   tally_period p;
-  tally_store_result res;
-  char ptext[TALLY_PERIOD_STRLEN];
-  int unit, rc;
+  int unit;
 
   if ((unit = want_unit(r, req->id, s->unit, &reply)) < 0 ||
       want_period(r, req->id, s->period, &p, &reply) != 0)
@@ -341,117 +446,69 @@ static Tally__Envelope *handle_submit(tally_request *r,
   if (s->n_values == 0 && !s->replace)
     return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
                                 "the submission holds no values");
-
-  tally_store_item *items =
-      tally_arena_alloc(r->arena, (s->n_values + 1) * sizeof *items);
-  if (items == NULL)
-    return NULL;
   if (!r->cat->units[unit].is_leaf && unit != r->cat->root)
     return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
                                 "%s is not a reporting unit: the units under "
                                 "it report their own figures",
                                 s->unit);
-  if ((reply = check_values(r, req->id, unit, s, items)) != NULL ||
-      (reply = check_bounded(r, req->id, s, tally_period_key(&p), items)) !=
-          NULL) {
+
+  struct submit_job *j = calloc(1, sizeof *j);
+  if (j == NULL)
+    return NULL;
+  j->items = calloc(s->n_values + 1, sizeof *j->items);
+  if (j->items == NULL)
+    goto err_no_memory;
+  if ((reply = check_values(r, req->id, unit, s, j->items)) != NULL) {
     tally_log("submit refused: unit=%s period=%s values=%zu from %s: %s",
               s->unit, s->period, s->n_values, r->peer, reply->error->message);
+    submit_free(&j->async);
     return reply;
   }
-
-  tally_store_submission sub = {
-      .id = s->submission_id,
-      .unit = s->unit,
+  j->n = s->n_values;
+  if (find_bounds(r->cat, j) != 0)
+    goto err_no_memory;
+  j->async.run = submit_run;
+  j->async.finish = submit_finish;
+  j->async.free = submit_free;
+  j->writer = r->writer;
+  j->cat = r->cat;
+  j->store = r->store;
+  j->id = req->id;
+  tally_period_format(&p, j->period);
+  snprintf(j->sid, sizeof j->sid, "%s", s->submission_id);
+  snprintf(j->peer, sizeof j->peer, "%s", r->peer);
+  j->base_revision = s->base_revision;
+  j->replace = s->replace;
+  j->write.sub = (tally_store_submission){
+      .id = j->sid,
+      .unit = r->cat->units[unit].code,
       .period_key = tally_period_key(&p),
-      .items = items,
-      .n = s->n_values,
+      .items = j->items,
+      .n = j->n,
       .check_revision = s->check_revision,
       .base_revision = s->base_revision,
       .replace = s->replace,
       .now = (int64_t)now,
-      .peer = r->peer,
+      .peer = j->peer,
       .digest = *s->submission_id ? digest(r, s) : 0,
+      .bounds = j->bounds,
+      .n_bounds = j->n_bounds,
   };
-  rc = tally_store_submit(r->store, &sub, &res);
-  if (rc == TALLY_ECONFLICT)
-    return conflict(r, req->id, s, sub.period_key, res.revision);
-  if (rc == TALLY_EIDREUSE)
-    return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
-                                "submission id %s was already used for other "
-                                "figures; nothing was stored",
-                                s->submission_id);
-  if (rc != 0) {
-    tally_log("submit failed: unit=%s period=%s from %s: %s", s->unit,
-              s->period, r->peer, tally_strerror(rc));
-    return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
-                                "the store could not write (%s); nothing was "
-                                "stored",
-                                tally_strerror(rc));
+
+  if (r->writer) {
+    /* Committed with whatever else is waiting; answered from finish. */
+    tally_writer_queue(r->writer, &j->write);
+    r->async = &j->async;
+    return NULL;
   }
-  tally_log("submit%s: unit=%s period=%s values=%u replaced=%u unchanged=%u "
-            "removed=%u revision=%llu id=%s from %s",
-            res.duplicate ? " (duplicate, answered from the record)" : "",
-            s->unit, tally_period_format(&p, ptext), res.written, res.replaced,
-            res.unchanged, res.removed, (unsigned long long)res.revision,
-            *s->submission_id ? s->submission_id : "-", r->peer);
-
-  Tally__SubmitReply *ok = tally_arena_alloc(r->arena, sizeof *ok);
-  if (ok == NULL || (reply = new_reply(r, req->id)) == NULL)
-    return NULL;
-  tally__submit_reply__init(ok);
-  ok->accepted = res.written;
-  ok->replaced = res.replaced;
-  ok->unchanged = res.unchanged;
-  ok->removed = res.removed;
-  ok->revision = res.revision;
-  ok->duplicate = res.duplicate;
-  ok->submission_id = s->submission_id;
-  reply->body_case = TALLY__ENVELOPE__BODY_SUBMIT_REPLY;
-  reply->submit_reply = ok;
+  j->write.code = tally_store_submit(r->store, &j->write.sub, &j->write.res);
+  reply = submit_outcome(j, r->arena);
+  submit_free(&j->async);
   return reply;
-}
 
-struct conflict_ctx {
-  tally_request *r;
-  const Tally__SubmitRequest *s;
-  Tally__Envelope *err;
-};
-
-/* Store visitor: lists each submitted value that differs from the
- * stored one. */
-static int list_difference(void *arg, const char *unit, const char *element,
-                           double value, int64_t updated) {
-  struct conflict_ctx *cc = arg;
-  for (size_t i = 0; i < cc->s->n_values; i++)
-    if (strcmp(cc->s->values[i]->element, element) == 0 &&
-        cc->s->values[i]->value != value)
-      add_detail(cc->r, cc->err, (uint32_t)(i + 1),
-                 "%s: stored %.15g, submitted %.15g", element, value,
-                 cc->s->values[i]->value);
-  return 0;
-}
-
-/* The reply to a submission based on a revision the report has left:
- * both revisions, and each figure that differs. */
-static Tally__Envelope *conflict(tally_request *r, uint64_t id,
-                                 const Tally__SubmitRequest *s,
-                                 uint32_t period_key, uint64_t current) {
-  Tally__Envelope *err = tally_dispatch_error(
-      r, id, TALLY__ERROR_CODE__ERROR_CONFLICT,
-      "conflict: the report of %s for %s is at revision %llu, but the "
-      "submission is based on revision %llu; nothing was stored (see the "
-      "current figures with 'tally values')",
-      s->unit, s->period, (unsigned long long)current,
-      (unsigned long long)s->base_revision);
-  if (err == NULL)
-    return NULL;
-  struct conflict_ctx cc = {r, s, err};
-  tally_store_scan(r->store, period_key, s->unit, list_difference, &cc);
-  tally_log("submit refused: unit=%s period=%s from %s: conflict at revision "
-            "%llu, based on %llu",
-            s->unit, s->period, r->peer, (unsigned long long)current,
-            (unsigned long long)s->base_revision);
-  return err;
+err_no_memory:
+  submit_free(&j->async);
+  return NULL;
 }
 
 struct values_ctx {

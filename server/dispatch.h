@@ -12,6 +12,7 @@
 #include "catalog.h"
 #include "store.h"
 #include "tally.pb-c.h"
+#include "writer.h"
 
 /* Work a handler hands off to a worker thread (a backup, say) so that
  * the loop does not wait for it. */
@@ -29,6 +30,7 @@ typedef struct {
   const char *peer;    /* "127.0.0.1:5000", for the log */
   tally_arena *arena;  /* where the reply is built; freed after sending */
   tally_async *async;  /* set by a handler that returns NULL for later */
+  tally_writer *writer; /* group commit; NULL: submissions commit alone */
 } tally_request;
 
 /* Returns the reply to req, or NULL with r->async set when the reply

@@ -27,6 +27,7 @@
 #include "frame.h"
 #include "log.h"
 #include "wire.h"
+#include "writer.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -41,6 +42,7 @@ struct tally_server {
   uv_tcp_t listener;          /* first, so a handle cast finds the server */
   uv_loop_t *loop;
   tally_server_config cfg;
+  tally_writer *writer;       /* group commit of submissions */
   char address[64];           /* bound address, with the real port */
   tally_conn *conns;          /* open connections, a doubly linked list */
   unsigned n_conns;           /* connections in that list */
@@ -248,8 +250,7 @@ static int conn_send(tally_conn *c, const Tally__Envelope *env) {
 static int conn_send_error(tally_conn *c, uint64_t id, Tally__ErrorCode code,
                            const char *msg) {
   tally_arena arena = TALLY_ARENA_INIT;
-  tally_request r = {c->server->cfg.cat, c->server->cfg.store, c->peer, &arena,
-                     NULL};
+  tally_request r = {.cat = c->server->cfg.cat, .arena = &arena};
   Tally__Envelope *env = tally_dispatch_error(&r, id, code, "%s", msg);
   int rc = env ? conn_send(c, env) : -ENOMEM;
   tally_arena_free(&arena);
@@ -324,8 +325,11 @@ static int conn_frame(tally_conn *c, const uint8_t *body, size_t len) {
     return conn_send_error(c, 0, TALLY__ERROR_CODE__ERROR_BAD_FRAME,
                            "the frame does not decode as a tally envelope");
   }
-  tally_request r = {c->server->cfg.cat, c->server->cfg.store, c->peer, &arena,
-                     NULL};
+  tally_request r = {.cat = c->server->cfg.cat,
+                     .store = c->server->cfg.store,
+                     .peer = c->peer,
+                     .arena = &arena,
+                     .writer = c->server->writer};
   Tally__Envelope *reply = tally_dispatch(&r, req);
   if (reply == NULL && r.async)
     rc = conn_start_work(c, r.async);
@@ -510,8 +514,10 @@ static void on_connection(uv_stream_t *listener, int status) {
 
 static void handle_closed(uv_handle_t *h) {
   tally_server *s = h->data;
-  if (--s->open_handles == 0)
+  if (--s->open_handles == 0) {
+    tally_writer_free(s->writer);
     free(s);
+  }
 }
 
 int tally_server_start(uv_loop_t *loop, const tally_server_config *cfg,
@@ -537,7 +543,13 @@ int tally_server_start(uv_loop_t *loop, const tally_server_config *cfg,
     s->cfg.idle_timeout_ms = TALLY_SERVER_IDLE_TIMEOUT_MS;
   if (s->cfg.max_connections == 0)
     s->cfg.max_connections = TALLY_SERVER_MAX_CONNECTIONS;
+  if ((rc = tally_writer_new(cfg->store, &s->writer)) != 0) {
+    free(s);
+    snprintf(err, errlen, "%s", tally_strerror(rc));
+    return rc;
+  }
   if ((rc = uv_tcp_init(loop, &s->listener)) != 0) {
+    tally_writer_free(s->writer);
     free(s);
     snprintf(err, errlen, "%s", uv_strerror(rc));
     return rc;

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define STORE_FORMAT "tally-store/1"
@@ -172,6 +173,21 @@ void tally_store_close(tally_store *s) {
 
 size_t tally_store_map_size(const tally_store *s) { return s->map_size; }
 
+/* Read transactions hold the map lock shared: the map may only move
+ * (grow) when no transaction is open in the process. */
+static int read_begin(tally_store *s, MDB_txn **txn) {
+  pthread_rwlock_rdlock(&s->map_lock);
+  int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
+  if (rc != 0)
+    pthread_rwlock_unlock(&s->map_lock);
+  return rc;
+}
+
+static void read_end(tally_store *s, MDB_txn *txn) {
+  mdb_txn_abort(txn);
+  pthread_rwlock_unlock(&s->map_lock);
+}
+
 static int grow(tally_store *s);
 
 /* One attempt at writing a target. Returns an LMDB code. */
@@ -216,10 +232,10 @@ int tally_store_targets(tally_store *s, tally_store_history_fn fn, void *arg) {
   MDB_val k, v;
   int rc, stop = 0;
 
-  if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
+  if ((rc = read_begin(s, &txn)) != 0)
     return store_err(rc);
   if ((rc = mdb_cursor_open(txn, s->targets, &cur)) != 0) {
-    mdb_txn_abort(txn);
+    read_end(s, txn);
     return store_err(rc);
   }
   for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
@@ -227,7 +243,7 @@ int tally_store_targets(tally_store *s, tally_store_history_fn fn, void *arg) {
     if ((stop = fn(arg, v.mv_data, v.mv_size)) != 0)
       break;
   mdb_cursor_close(cur);
-  mdb_txn_abort(txn);
+  read_end(s, txn);
   if (stop != 0)
     return stop;
   return rc == MDB_NOTFOUND || rc == 0 ? 0 : store_err(rc);
@@ -376,29 +392,61 @@ static int record_changes(MDB_txn *txn, tally_store *s,
   return 0;
 }
 
-/* One attempt at the whole write transaction. Returns an LMDB code,
- * ID_REUSED, or MDB_KEYEXIST for a revision conflict. */
-static int submit_txn(tally_store *s, const tally_store_submission *sub,
-                      tally_store_result *res) {
+/* A numerator stored above its denominator, for a bounded pair. */
+#define OVER_BOUND (-2)
+
+/* Checks the bounded pairs on the figures as they now stand in txn.
+ * Returns 0, OVER_BOUND (res says which), or an LMDB code. */
+static int check_bounds(MDB_txn *txn, tally_store *s,
+                        const tally_store_submission *sub,
+                        tally_store_result *res) {
+  for (size_t i = 0; i < sub->n_bounds; i++) {
+    uint8_t kn[KEY_MAX], kd[KEY_MAX];
+    MDB_val n = {make_key(kn, sub->period_key, sub->unit,
+                          sub->bounds[i].numerator), kn},
+            d = {make_key(kd, sub->period_key, sub->unit,
+                          sub->bounds[i].denominator), kd},
+            vn, vd;
+    int rn = mdb_get(txn, s->values, &n, &vn);
+    int rd = mdb_get(txn, s->values, &d, &vd);
+    if ((rn != 0 && rn != MDB_NOTFOUND) || (rd != 0 && rd != MDB_NOTFOUND))
+      return rn != 0 && rn != MDB_NOTFOUND ? rn : rd;
+    if (rn != 0 || rd != 0 || vn.mv_size != VALUE_SIZE ||
+        vd.mv_size != VALUE_SIZE)
+      continue;
+    if (get_value(&vn) > get_value(&vd)) {
+      res->bound = (int)i;
+      res->bound_numerator = get_value(&vn);
+      res->bound_denominator = get_value(&vd);
+      return OVER_BOUND;
+    }
+  }
+  return 0;
+}
+
+/* Applies one submission inside txn, which the caller commits or aborts.
+ * Returns 0 (also for a duplicate: res says so), an LMDB code,
+ * ID_REUSED, OVER_BOUND, or MDB_KEYEXIST for a revision conflict. */
+static int apply_submission(MDB_txn *txn, tally_store *s,
+                            const tally_store_submission *sub,
+                            tally_store_result *res) {
   uint8_t report_key[KEY_MAX];
   size_t report_len = make_key(report_key, sub->period_key, sub->unit, NULL);
   Tally__ChangeSet cs = TALLY__CHANGE_SET__INIT;
   size_t cap = 0;
-  MDB_txn *txn;
   MDB_val k, v;
   uint64_t revision = 0;
   int rc, has_id = sub->id && *sub->id;
 
   memset(res, 0, sizeof *res);
+  res->bound = -1;
   if (report_len == 0 || (has_id && strlen(sub->id) > TALLY_STORE_MAX_ID))
     return EINVAL;
-  if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
-    return rc;
 
   if (has_id) {
     rc = seen_id(txn, s, report_key, report_len, sub->id, sub->digest, res);
     if (rc != MDB_NOTFOUND)
-      goto out_abort; /* 0: a duplicate, answered from the record */
+      goto out; /* 0: a duplicate, answered from the record */
   }
 
   k.mv_size = report_len;
@@ -451,6 +499,8 @@ static int submit_txn(tally_store *s, const tally_store_submission *sub,
       (rc = remove_others(txn, s, sub, report_key, report_len, &cs, &cap,
                           res)) != 0)
     goto out_abort;
+  if ((rc = check_bounds(txn, s, sub, res)) != 0)
+    goto out_abort;
 
   /* A submission that changed something moves the report on. */
   if (cs.n_changes > 0) {
@@ -478,13 +528,27 @@ static int submit_txn(tally_store *s, const tally_store_submission *sub,
     if ((rc = mdb_put(txn, s->submissions, &k, &v, 0)) != 0)
       goto out_abort;
   }
-  free_changes(&cs);
-  return mdb_txn_commit(txn);
-
+  rc = 0;
+out:
 out_abort:
   free_changes(&cs);
-  mdb_txn_abort(txn);
   return rc;
+}
+
+/* Translates apply_submission's codes. */
+static int submission_err(int rc, tally_store_result *res) {
+  if (rc == 0)
+    return 0;
+  if (rc == MDB_KEYEXIST)
+    return TALLY_ECONFLICT;
+  if (rc == OVER_BOUND)
+    return TALLY_EBOUND;
+  if (rc == ID_REUSED) {
+    memset(res, 0, sizeof *res);
+    return TALLY_EIDREUSE;
+  }
+  memset(res, 0, sizeof *res);
+  return store_err(rc);
 }
 
 /* Doubles the map, within the limit. Returns 0 if it grew. No
@@ -495,8 +559,16 @@ static int grow(tally_store *s) {
   int rc = -1;
   if (s->max_map_size && next > s->max_map_size)
     next = s->max_map_size;
-  if (next <= s->map_size || pthread_rwlock_trywrlock(&s->map_lock) != 0)
+  if (next <= s->map_size)
     return -1;
+  /* Readers are brief: wait up to 100 ms for them; a backup is not. */
+  int tries = 0;
+  while (pthread_rwlock_trywrlock(&s->map_lock) != 0) {
+    if (++tries == 100)
+      return -1;
+    struct timespec ms = {0, 1000000};
+    nanosleep(&ms, NULL);
+  }
   if (mdb_env_set_mapsize(s->env, next) == 0) {
     s->map_size = next;
     rc = 0;
@@ -505,22 +577,60 @@ static int grow(tally_store *s) {
   return rc;
 }
 
-int tally_store_submit(tally_store *s, const tally_store_submission *sub,
-                       tally_store_result *res) {
-  int rc;
-  while ((rc = submit_txn(s, sub, res)) == MDB_MAP_FULL && grow(s) == 0)
-    ; /* nothing was written: try again in the larger map */
-  if (rc == MDB_KEYEXIST)
-    return TALLY_ECONFLICT;
-  if (rc == ID_REUSED) {
-    memset(res, 0, sizeof *res);
-    return TALLY_EIDREUSE;
+/* One attempt at a batch in one transaction, each submission in a
+ * nested transaction of its own so that a refused one leaves the others
+ * be. Returns an LMDB code for the batch (MDB_MAP_FULL: grow and try
+ * again); codes[i] holds each submission's own outcome. */
+static int batch_txn(tally_store *s, const tally_store_submission *subs,
+                     size_t n, tally_store_result *res, int *codes) {
+  MDB_txn *txn, *child;
+  int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+  if (rc != 0)
+    return rc;
+  for (size_t i = 0; i < n; i++) {
+    if ((rc = mdb_txn_begin(s->env, txn, 0, &child)) != 0)
+      goto err_after_begin;
+    rc = apply_submission(child, s, &subs[i], &res[i]);
+    if (rc == MDB_MAP_FULL || (rc > 0 && rc != EINVAL)) {
+      mdb_txn_abort(child);
+      goto err_after_begin; /* the batch as a whole cannot go on */
+    }
+    if (rc == 0 && !res[i].duplicate)
+      rc = mdb_txn_commit(child);
+    else
+      mdb_txn_abort(child);
+    if (rc == MDB_MAP_FULL || rc > 0)
+      goto err_after_begin;
+    codes[i] = submission_err(rc, &res[i]);
   }
+  return mdb_txn_commit(txn);
+
+err_after_begin:
+  mdb_txn_abort(txn);
+  return rc;
+}
+
+int tally_store_submit_batch(tally_store *s, const tally_store_submission *subs,
+                             size_t n, tally_store_result *res, int *codes) {
+  int rc;
+  while ((rc = batch_txn(s, subs, n, res, codes)) == MDB_MAP_FULL &&
+         grow(s) == 0)
+    ; /* nothing was written: try again in the larger map */
   if (rc != 0) {
-    memset(res, 0, sizeof *res);
+    /* Nothing of the batch was written. */
+    for (size_t i = 0; i < n; i++) {
+      memset(&res[i], 0, sizeof res[i]);
+      codes[i] = store_err(rc);
+    }
     return store_err(rc);
   }
   return 0;
+}
+
+int tally_store_submit(tally_store *s, const tally_store_submission *sub,
+                       tally_store_result *res) {
+  int code, rc = tally_store_submit_batch(s, sub, 1, res, &code);
+  return rc ? rc : code;
 }
 
 int tally_store_put(tally_store *s, const char *unit, uint32_t period_key,
@@ -550,7 +660,7 @@ int tally_store_scan(tally_store *s, uint32_t period_key, const char *unit,
   } else {
     put_u32(prefix, period_key);
   }
-  if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
+  if ((rc = read_begin(s, &txn)) != 0)
     return store_err(rc);
   if ((rc = mdb_cursor_open(txn, s->values, &cur)) != 0)
     goto err_after_begin;
@@ -581,13 +691,13 @@ int tally_store_scan(tally_store *s, uint32_t period_key, const char *unit,
       break;
   }
   mdb_cursor_close(cur);
-  mdb_txn_abort(txn);
+  read_end(s, txn);
   if (stop != 0)
     return stop;
   return rc == MDB_NOTFOUND || rc == 0 ? 0 : store_err(rc);
 
 err_after_begin:
-  mdb_txn_abort(txn);
+  read_end(s, txn);
   return store_err(rc);
 }
 
@@ -601,12 +711,12 @@ int tally_store_revision(tally_store *s, uint32_t period_key, const char *unit,
   *revision = 0;
   if (k.mv_size == 0)
     return 0;
-  if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
+  if ((rc = read_begin(s, &txn)) != 0)
     return store_err(rc);
   rc = mdb_get(txn, s->revisions, &k, &v);
   if (rc == 0 && v.mv_size == 8)
     *revision = get_u64(v.mv_data);
-  mdb_txn_abort(txn);
+  read_end(s, txn);
   return rc == 0 || rc == MDB_NOTFOUND ? 0 : store_err(rc);
 }
 
@@ -621,10 +731,10 @@ int tally_store_history(tally_store *s, uint32_t period_key, const char *unit,
 
   if (plen == 0)
     return 0;
-  if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
+  if ((rc = read_begin(s, &txn)) != 0)
     return store_err(rc);
   if ((rc = mdb_cursor_open(txn, s->changes, &cur)) != 0) {
-    mdb_txn_abort(txn);
+    read_end(s, txn);
     return store_err(rc);
   }
   k.mv_size = plen;
@@ -637,7 +747,7 @@ int tally_store_history(tally_store *s, uint32_t period_key, const char *unit,
       break;
   }
   mdb_cursor_close(cur);
-  mdb_txn_abort(txn);
+  read_end(s, txn);
   if (stop != 0)
     return stop;
   return rc == MDB_NOTFOUND || rc == 0 ? 0 : store_err(rc);

@@ -36,6 +36,13 @@ typedef struct {
   double value;
 } tally_store_item;
 
+/* A numerator that may not exceed its denominator (a "bounded" ratio of
+ * the catalog), checked on the figures as they stand after a write. */
+typedef struct {
+  const char *numerator;    /* element codes */
+  const char *denominator;
+} tally_store_bound;
+
 /* One submission of a unit's figures for one period. */
 typedef struct {
   const char *id;           /* submission id; NULL or "" = none */
@@ -50,6 +57,8 @@ typedef struct {
   const char *peer;         /* for the history; may be NULL */
   uint64_t digest;          /* of the request: an id sent again with other
                                figures is refused (TALLY_EIDREUSE) */
+  const tally_store_bound *bounds; /* pairs to hold after the write */
+  size_t n_bounds;
 } tally_store_submission;
 
 typedef struct {
@@ -60,6 +69,8 @@ typedef struct {
   uint64_t revision;  /* the report's revision after the submission; on
                          TALLY_ECONFLICT, its current revision */
   int duplicate;      /* the id was seen: this is the first answer */
+  int bound;          /* on TALLY_EBOUND: the pair that would be broken */
+  double bound_numerator, bound_denominator; /* and its two figures */
 } tally_store_result;
 
 /* Writes a submission in one transaction: every value or none, with its
@@ -67,9 +78,18 @@ typedef struct {
  * committed (LMDB syncs on commit). A known id returns the first
  * result with duplicate set and writes nothing. Returns 0, -errno,
  * TALLY_ECONFLICT, TALLY_EIDREUSE (the id was used for other figures),
- * TALLY_ESTOREFULL or TALLY_ESTORE. */
+ * TALLY_EBOUND (a bounded pair would be broken), TALLY_ESTOREFULL or
+ * TALLY_ESTORE. */
 int tally_store_submit(tally_store *s, const tally_store_submission *sub,
                        tally_store_result *res);
+
+/* Writes n submissions in one transaction (one sync): each is applied in
+ * a nested transaction of its own, so one refused leaves the others be;
+ * codes[i] is what tally_store_submit would have returned for it.
+ * Returns 0 when the batch committed, or the store error that kept all
+ * of it from being written (every codes[i] is then that error). */
+int tally_store_submit_batch(tally_store *s, const tally_store_submission *subs,
+                             size_t n, tally_store_result *res, int *codes);
 
 /* tally_store_submit without an id, revision check or replace. */
 int tally_store_put(tally_store *s, const char *unit, uint32_t period_key,

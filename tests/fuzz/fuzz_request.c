@@ -102,7 +102,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
 
   tally_arena arena = TALLY_ARENA_INIT;
-  tally_request r = {cat, store, "fuzz", &arena, NULL};
+  tally_request r = {.cat = cat, .store = store, .peer = "fuzz",
+                     .arena = &arena};
   Tally__Envelope *reply = tally_dispatch(&r, req);
   if (reply == NULL && r.async) {
     /* Work for a worker thread (a backup to a path the input names).

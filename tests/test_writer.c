@@ -1,0 +1,180 @@
+/* test_writer.c: group commit: queued submissions are written together,
+ * each in a nested transaction of its own. */
+#include "error.h"
+#include "fixture.h"
+#include "period.h"
+#include "store.h"
+#include "writer.h"
+
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+static char dir[256];
+static tally_store *store;
+static tally_writer *writer;
+
+static void setup(void) {
+  tally_test_tmpdir(dir, sizeof dir);
+  cr_assert_eq(tally_store_open(dir, 0, 0, &store), 0);
+  cr_assert_eq(tally_writer_new(store, &writer), 0);
+}
+
+static void teardown(void) {
+  tally_writer_free(writer);
+  tally_store_close(store);
+  tally_test_rmtree(dir);
+}
+
+TestSuite(writer, .init = setup, .fini = teardown);
+
+static uint32_t key(const char *period) {
+  tally_period p;
+  cr_assert_eq(tally_period_parse(period, &p), 0);
+  return tally_period_key(&p);
+}
+
+static tally_store_item births[] = {{"live_births", 100}};
+
+static void job(tally_write_job *j, const char *id, const char *unit,
+                const tally_store_item *items, size_t n) {
+  memset(j, 0, sizeof *j);
+  j->sub.id = id;
+  j->sub.unit = unit;
+  j->sub.period_key = key("2022");
+  j->sub.items = items;
+  j->sub.n = n;
+  j->sub.now = 1700000000;
+  j->sub.digest = (uint64_t)n * 31 + (uint64_t)items[0].value;
+}
+
+static int count(void *arg, const char *u, const char *e, double v,
+                 int64_t t) {
+  (*(int *)arg)++;
+  return 0;
+}
+
+static int stored(const char *unit) {
+  int n = 0;
+  cr_assert_eq(tally_store_scan(store, key("2022"), unit, count, &n), 0);
+  return n;
+}
+
+/* Three jobs queued before anyone waits: the first wait writes all
+ * three in one batch, so the others are done without waiting. */
+Test(writer, queued_jobs_go_in_one_batch) {
+  tally_write_job a, b, c;
+  job(&a, "a", "wenchang", births, 1);
+  job(&b, "b", "guide", births, 1);
+  job(&c, "c", "wande", births, 1);
+  tally_writer_queue(writer, &a);
+  tally_writer_queue(writer, &b);
+  tally_writer_queue(writer, &c);
+  tally_writer_wait(writer, &a);
+  cr_assert(a.done && b.done && c.done);
+  cr_assert_eq(a.code, 0);
+  cr_assert_eq(b.code, 0);
+  cr_assert_eq(c.code, 0);
+  cr_assert_eq(stored("guide"), 1);
+  tally_writer_wait(writer, &c); /* already done: returns at once */
+}
+
+/* One refused submission in a batch leaves the others written. */
+Test(writer, a_refused_submission_leaves_its_batch_be) {
+  tally_write_job a, b, c, first;
+  static tally_store_item other[] = {{"live_births", 7}};
+  job(&first, "taken", "pingan", births, 1);
+  tally_writer_queue(writer, &first);
+  tally_writer_wait(writer, &first);
+  cr_assert_eq(first.code, 0);
+
+  job(&a, "a", "wenchang", births, 1);
+  job(&b, "taken", "pingan", other, 1); /* the id, with other figures */
+  job(&c, "c", "wande", births, 1);
+  tally_writer_queue(writer, &a);
+  tally_writer_queue(writer, &b);
+  tally_writer_queue(writer, &c);
+  tally_writer_wait(writer, &b);
+  cr_assert_eq(a.code, 0);
+  cr_assert_eq(b.code, TALLY_EIDREUSE);
+  cr_assert_eq(c.code, 0);
+  cr_assert_eq(stored("wenchang"), 1);
+  cr_assert_eq(stored("wande"), 1);
+}
+
+/* Two submissions with the same id in one batch: the second is a
+ * duplicate of the first, answered from its record. */
+Test(writer, the_same_id_twice_in_one_batch) {
+  tally_write_job a, b;
+  job(&a, "twice", "xiaoli", births, 1);
+  job(&b, "twice", "xiaoli", births, 1);
+  tally_writer_queue(writer, &a);
+  tally_writer_queue(writer, &b);
+  tally_writer_wait(writer, &a);
+  cr_assert_eq(a.code, 0);
+  cr_assert_not(a.res.duplicate);
+  cr_assert_eq(b.code, 0);
+  cr_assert(b.res.duplicate);
+  cr_assert_eq(b.res.revision, 1);
+}
+
+/* A bounded pair is checked on the figures as the batch leaves them:
+ * the numerator in one submission, a smaller denominator in the next. */
+Test(writer, bounds_hold_across_a_batch) {
+  static tally_store_item num[] = {{"hypertension_standard", 50}};
+  static tally_store_item den[] = {{"hypertension_managed", 40}};
+  static const tally_store_bound bound = {"hypertension_standard",
+                                          "hypertension_managed"};
+  tally_write_job a, b;
+  job(&a, "n", "zhangxia", num, 1);
+  job(&b, "d", "zhangxia", den, 1);
+  a.sub.bounds = b.sub.bounds = &bound;
+  a.sub.n_bounds = b.sub.n_bounds = 1;
+  tally_writer_queue(writer, &a);
+  tally_writer_queue(writer, &b);
+  tally_writer_wait(writer, &b);
+  cr_assert_eq(a.code, 0); /* alone, nothing to compare with */
+  cr_assert_eq(b.code, TALLY_EBOUND);
+  cr_assert_eq(b.res.bound_numerator, 50);
+  cr_assert_eq(b.res.bound_denominator, 40);
+  cr_assert_eq(stored("zhangxia"), 1);
+}
+
+struct waiter {
+  tally_write_job job;
+  char id[16];
+};
+
+static void *wait_for(void *arg) {
+  struct waiter *w = arg;
+  tally_writer_wait(writer, &w->job);
+  return NULL;
+}
+
+/* Many threads waiting at once, as libuv's pool does: every job is
+ * written exactly once. */
+Test(writer, many_waiters) {
+  enum { N = 64 };
+  static struct waiter ws[N];
+  pthread_t th[N];
+  static const char *const units[] = {"wenchang", "pingan", "guyunhu",
+                                      "wufengshan", "guide", "wande",
+                                      "zhangxia", "xiaoli"};
+  for (int i = 0; i < N; i++) {
+    snprintf(ws[i].id, sizeof ws[i].id, "w%d", i);
+    job(&ws[i].job, ws[i].id, units[i % 8], births, 1);
+    tally_period p = {2000 + i / 8, TALLY_PERIOD_YEAR, 0};
+    ws[i].job.sub.period_key = tally_period_key(&p);
+    tally_writer_queue(writer, &ws[i].job);
+  }
+  for (int i = 0; i < N; i++)
+    pthread_create(&th[i], NULL, wait_for, &ws[i]);
+  for (int i = 0; i < N; i++)
+    pthread_join(th[i], NULL);
+  for (int i = 0; i < N; i++) {
+    cr_assert(ws[i].job.done);
+    cr_assert_eq(ws[i].job.code, 0, "job %d: %d", i, ws[i].job.code);
+    cr_assert_eq(ws[i].job.res.revision, 1);
+  }
+}
