@@ -5,6 +5,7 @@
 #include "wire.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <netinet/in.h>
@@ -350,7 +351,15 @@ Test(exactly_once, server_down_then_sync) {
 /* A proxy that passes one connection's request to the server and drops
  * the reply: the server stores and acknowledges, the client never hears
  * it, as when the client is killed between sending and the reply. */
+static pid_t start_proxy(char *address, size_t n, int notify);
+
 static pid_t start_reply_dropping_proxy(char *address, size_t n) {
+  return start_proxy(address, n, -1);
+}
+
+/* The proxy: with notify >= 0, it holds the server's reply instead of
+ * dropping it, says so with a byte on notify, and waits to be killed. */
+static pid_t start_proxy(char *address, size_t n, int notify) {
   int ls = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in a = {.sin_family = AF_INET};
   socklen_t len = sizeof a;
@@ -377,8 +386,14 @@ static pid_t start_reply_dropping_proxy(char *address, size_t n) {
   struct pollfd p[2] = {{cl, POLLIN, 0}, {up, POLLIN, 0}};
   char buf[65536];
   while (poll(p, 2, 10000) > 0) {
-    if (p[1].revents) /* the server answered: drop it and hang up */
+    if (p[1].revents) { /* the server answered: drop it and hang up */
+      if (notify >= 0) {
+        if (write(notify, "!", 1) != 1)
+          _exit(1);
+        pause(); /* hold the connection until killed */
+      }
       _exit(0);
+    }
     ssize_t r = read(cl, buf, sizeof buf);
     if (r <= 0 || write(up, buf, (size_t)r) != r)
       _exit(1);
@@ -464,4 +479,48 @@ Test(exactly_once, sync_retries_until_the_server_is_back) {
             "sync exited %d", WEXITSTATUS(status));
   cr_assert_eq(pending_count(), 0);
   cr_assert_eq(revision("guide", "2022"), 1);
+}
+
+/* The client killed (SIGKILL) after it sent its submission and before
+ * the acknowledgement reached it: the server stored it, the spool still
+ * holds it, and sync stores it no second time. */
+Test(exactly_once, client_killed_before_the_acknowledgement) {
+  const char *f = write_figures("k.csv");
+  char proxy[64], *out, *err;
+  int notify[2];
+  cr_assert_eq(pipe(notify), 0);
+  pid_t px = start_proxy(proxy, sizeof proxy, notify[1]);
+  close(notify[1]);
+
+  pid_t client = fork();
+  cr_assert_neq(client, -1);
+  if (client == 0) {
+    int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, 1);
+    dup2(devnull, 2);
+    execl(TALLY_PATH, TALLY_PATH, "--server", proxy, "submit", "--unit",
+          "wufengshan", "--period", "2022", "--file", f, (char *)NULL);
+    _exit(127);
+  }
+  char c;
+  cr_assert_eq(read(notify[0], &c, 1), 1, "the server never answered");
+  close(notify[0]);
+  kill(client, SIGKILL);
+  int status;
+  waitpid(client, &status, 0);
+  cr_assert(WIFSIGNALED(status), "the client finished before it was killed");
+  kill(px, SIGKILL);
+  waitpid(px, NULL, 0);
+
+  /* Stored once by the server; still pending for the client. */
+  cr_assert_eq(revision("wufengshan", "2022"), 1);
+  cr_assert_eq(pending_count(), 1);
+  int rc = RUN(&out, &err, "sync");
+  cr_assert_eq(rc, 0, "%s", err);
+  cr_assert(strstr(out, "answered from the server's record"), "%s", out);
+  free(out);
+  free(err);
+  cr_assert_eq(pending_count(), 0);
+  cr_assert_eq(revision("wufengshan", "2022"), 1);
+  cr_assert_eq(history_len("wufengshan", "2022"), 1);
 }
