@@ -389,22 +389,24 @@ static Tally__Envelope *submit_finish(tally_async *a, tally_arena *arena) {
 /* The bounded pairs of the catalog that the submission touches. Returns
  * 0 or -ENOMEM. */
 static int find_bounds(const tally_catalog *cat, struct submit_job *j) {
+  unsigned char *present = calloc(cat->n_elements + 1, 1);
   j->bounds = calloc(cat->n_indicators + 1, sizeof *j->bounds);
   j->bound_of = calloc(cat->n_indicators + 1, sizeof *j->bound_of);
-  if (j->bounds == NULL || j->bound_of == NULL)
+  if (present == NULL || j->bounds == NULL || j->bound_of == NULL) {
+    free(present);
     return -ENOMEM;
+  }
+  for (size_t i = 0; i < j->n; i++)
+    present[tally_catalog_element(cat, j->items[i].element)] = 1;
   for (size_t k = 0; k < cat->n_indicators; k++) {
     const tally_indicator *in = &cat->indicators[k];
-    if (!in->bounded)
+    if (!in->bounded || (!present[in->numerator] && !present[in->denominator]))
       continue;
-    const char *n = cat->elements[in->numerator].code,
-               *d = cat->elements[in->denominator].code;
-    if (!item_of(j, n) && !item_of(j, d))
-      continue;
-    j->bounds[j->n_bounds].numerator = n;
-    j->bounds[j->n_bounds].denominator = d;
+    j->bounds[j->n_bounds].numerator = cat->elements[in->numerator].code;
+    j->bounds[j->n_bounds].denominator = cat->elements[in->denominator].code;
     j->bound_of[j->n_bounds++] = in->code;
   }
+  free(present);
   return 0;
 }
 
