@@ -35,29 +35,45 @@ const char tally_usage_history[] =
     "      --format FMT     table (default), json or csv\n"
     "  -s, --server, --timeout  as for every command (tally --help)\n";
 
-int tally_cmd_values(int argc, char **argv, tally_cli *c) {
+/* The options of values and history: --unit, --period, --format and
+ * those every command takes. Returns 0 to go on, -1 after printing the
+ * help, or the exit status. */
+static int unit_and_period(int argc, char **argv, tally_cli *c,
+                           const char *command, const char *usage,
+                           const char **unit, const char **period) {
   static const struct option opts[] = {
       {"unit", required_argument, NULL, 'u'},
       {"period", required_argument, NULL, 'p'},
       {"format", required_argument, NULL, OPT_FORMAT},
       TALLY_CLI_COMMON_OPTIONS,
       {NULL, 0, NULL, 0}};
-  const char *unit = NULL, *period = NULL;
   int ch, rc;
 
   while ((ch = getopt_long(argc, argv, "u:p:s:h", opts, NULL)) != -1) {
     switch (ch) {
-    case 'u': unit = optarg; break;
-    case 'p': period = optarg; break;
-    case 'h': fputs(tally_usage_values, stdout); return EXIT_OK;
-    case '?': fputs("Try 'tally help values'.\n", stderr); return EXIT_USAGE;
+    case 'u': *unit = optarg; break;
+    case 'p': *period = optarg; break;
+    case 'h': fputs(usage, stdout); return -1;
+    case '?':
+      fprintf(stderr, "Try 'tally help %s'.\n", command);
+      return EXIT_USAGE;
     default:
       if ((rc = tally_cli_option(c, ch, optarg)) != 0)
         return rc;
     }
   }
-  if ((rc = tally_cli_need(unit, "--unit", "values")) || (rc = tally_cli_need(period, "--period", "values")))
+  if ((rc = tally_cli_need(*unit, "--unit", command)) ||
+      (rc = tally_cli_need(*period, "--period", command)))
     return rc;
+  return 0;
+}
+
+int tally_cmd_values(int argc, char **argv, tally_cli *c) {
+  const char *unit = NULL, *period = NULL;
+  int rc = unit_and_period(argc, argv, c, "values", tally_usage_values, &unit,
+                           &period);
+  if (rc)
+    return rc < 0 ? EXIT_OK : rc;
 
   Tally__ValuesRequest q = TALLY__VALUES_REQUEST__INIT;
   Tally__Envelope req = TALLY__ENVELOPE__INIT, *reply = NULL;
@@ -137,29 +153,11 @@ static json_t *changes_json(const Tally__ChangeSet *cs) {
 }
 
 int tally_cmd_history(int argc, char **argv, tally_cli *c) {
-  static const struct option opts[] = {
-      {"unit", required_argument, NULL, 'u'},
-      {"period", required_argument, NULL, 'p'},
-      {"format", required_argument, NULL, OPT_FORMAT},
-      TALLY_CLI_COMMON_OPTIONS,
-      {NULL, 0, NULL, 0}};
   const char *unit = NULL, *period = NULL;
-  int ch, rc;
-
-  while ((ch = getopt_long(argc, argv, "u:p:s:h", opts, NULL)) != -1) {
-    switch (ch) {
-    case 'u': unit = optarg; break;
-    case 'p': period = optarg; break;
-    case 'h': fputs(tally_usage_history, stdout); return EXIT_OK;
-    case '?': fputs("Try 'tally help history'.\n", stderr); return EXIT_USAGE;
-    default:
-      if ((rc = tally_cli_option(c, ch, optarg)) != 0)
-        return rc;
-    }
-  }
-  if ((rc = tally_cli_need(unit, "--unit", "history")) ||
-      (rc = tally_cli_need(period, "--period", "history")))
-    return rc;
+  int rc = unit_and_period(argc, argv, c, "history", tally_usage_history,
+                           &unit, &period);
+  if (rc)
+    return rc < 0 ? EXIT_OK : rc;
 
   Tally__HistoryRequest q = TALLY__HISTORY_REQUEST__INIT;
   Tally__Envelope req = TALLY__ENVELOPE__INIT, *reply = NULL;

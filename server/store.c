@@ -171,7 +171,6 @@ void tally_store_close(tally_store *s) {
   free(s);
 }
 
-size_t tally_store_map_size(const tally_store *s) { return s->map_size; }
 
 /* Read transactions hold the map lock shared: the map may only move
  * (grow) when no transaction is open in the process. */

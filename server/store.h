@@ -135,7 +135,4 @@ int tally_store_target_put(tally_store *s, const char *indicator, int year,
 /* Visits every target entered on the server, by indicator and year. */
 int tally_store_targets(tally_store *s, tally_store_history_fn fn, void *arg);
 
-/* The current size of the map, in bytes. */
-size_t tally_store_map_size(const tally_store *s);
-
 #endif
