@@ -28,6 +28,7 @@ struct tally_client {
   uint64_t next_id;
   int timeout_ms;
   char address[128];
+  char *token;      /* sent with the next request, then forgotten */
 };
 
 static int split_address(const char *address, char *host, size_t hn,
@@ -74,6 +75,14 @@ static int connect_timeout(int fd, const struct sockaddr *sa, socklen_t len,
 
 int tally_client_connect(const char *address, int timeout_ms,
                          tally_client **out, char *err, size_t errlen) {
+  tally_client_options o = {.address = address, .timeout_ms = timeout_ms};
+  return tally_client_open(&o, out, err, errlen);
+}
+
+int tally_client_open(const tally_client_options *o, tally_client **out,
+                      char *err, size_t errlen) {
+  const char *address = o->address;
+  int timeout_ms = o->timeout_ms;
   char host[128], port[16];
   struct addrinfo hints, *res = NULL, *ai;
   int fd = -1, rc;
@@ -120,6 +129,10 @@ int tally_client_connect(const char *address, int timeout_ms,
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   c->fd = fd;
   c->timeout_ms = timeout_ms;
+  if (o->token && *o->token && (c->token = strdup(o->token)) == NULL) {
+    tally_client_close(c);
+    return -ENOMEM;
+  }
   snprintf(c->address, sizeof c->address, "%s", address);
   *out = c;
   return 0;
@@ -129,6 +142,9 @@ void tally_client_close(tally_client *c) {
   if (c == NULL)
     return;
   close(c->fd);
+  if (c->token)
+    explicit_bzero(c->token, strlen(c->token));
+  free(c->token);
   free(c);
 }
 
@@ -212,15 +228,30 @@ int tally_client_call(tally_client *c, Tally__Envelope *req,
   size_t len;
   int rc;
 
+  Tally__Auth auth = TALLY__AUTH__INIT;
+  Tally__Auth *caller_auth = req->auth;
+
   req->id = ++c->next_id;
-  if ((rc = tally_wire_pack(req, 0, &frame, &len)) != 0) {
+  if (c->token && req->auth == NULL) {
+    auth.token = c->token;
+    req->auth = &auth;
+  }
+  rc = tally_wire_pack(req, 0, &frame, &len);
+  req->auth = caller_auth;
+  if (rc != 0) {
     snprintf(err, errlen, rc == TALLY_EFRAME2BIG
                               ? "the request is over the 1 MiB frame limit"
                               : "out of memory");
     return rc;
   }
   rc = tally_client_send_raw(c, frame, len);
+  explicit_bzero(frame, len);
   free(frame);
+  if (rc == 0 && c->token) {
+    explicit_bzero(c->token, strlen(c->token));
+    free(c->token);
+    c->token = NULL;
+  }
   if (rc != 0) {
     snprintf(err, errlen, "sending to the server at %s: %s", c->address,
              strerror(-rc));

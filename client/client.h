@@ -16,15 +16,30 @@ typedef struct tally_client tally_client;
 #define TALLY_CLIENT_DEFAULT_SERVER "127.0.0.1:7300"
 #define TALLY_CLIENT_MAX_REPLY (64u << 20) /* largest reply accepted */
 
-/* Connects to "HOST:PORT" (or "[HOST6]:PORT"); timeout_ms bounds the
- * connect and each later wait for the server (0 = 30 s). Returns 0 and
- * *out, or -errno / TALLY_EUSAGE with a message in err. */
+typedef struct {
+  const char *address;     /* "HOST:PORT" or "[HOST6]:PORT" */
+  int timeout_ms;          /* bounds the connect and each wait; 0 = 30 s */
+  const char *token;       /* sent with the first request, which signs the
+                              connection in; NULL = none */
+  const char *ca_file;     /* TLS: trust the server's certificate only if
+                              this CA signed it; NULL = plaintext */
+  const char *server_name; /* the name the certificate must carry; NULL =
+                              the host part of address */
+} tally_client_options;
+
+/* Connects as o says. Returns 0 and *out, or -errno / TALLY_EUSAGE /
+ * TALLY_ETLS with a message in err. */
+int tally_client_open(const tally_client_options *o, tally_client **out,
+                      char *err, size_t errlen);
+
+/* tally_client_open with only an address and a timeout. */
 int tally_client_connect(const char *address, int timeout_ms,
                          tally_client **out, char *err, size_t errlen);
 
 void tally_client_close(tally_client *c);
 
-/* Sends req (its id is set here) and waits for the reply. Returns 0 and
+/* Sends req (its id is set here; the first request of the connection
+ * also gets the token) and waits for the reply. Returns 0 and
  * *reply (free it with tally_wire_free), which may be an error reply:
  * check reply->body_case. Returns -errno, TALLY_EPROTO or a framing
  * error, with a message in err, when no reply could be had. */

@@ -25,7 +25,10 @@ enum {
   TALLY_ECONFLICT = -20013,     /* the stored report moved on */
   TALLY_EIDREUSE = -20014,      /* a submission id used for other figures */
   TALLY_EBOUND = -20015,        /* a numerator would pass its denominator */
-  TALLY_ELAST = -20016
+  TALLY_ETLS = -20016,          /* TLS failed: handshake or certificate */
+  TALLY_EAUTH = -20017,         /* unknown, malformed or revoked token */
+  TALLY_EPERM = -20018,         /* the account may not do this */
+  TALLY_ELAST = -20019
 };
 
 /* Returns a static, human-readable description of code (never NULL). */
