@@ -18,22 +18,30 @@ enum {
 
 enum tally_format { FORMAT_TABLE, FORMAT_JSON, FORMAT_CSV };
 
-/* Options every command takes. */
+/* Options every command takes. Each comes from the command line, else
+ * the environment, else the config file (client/config.h). */
 typedef struct {
   const char *server;         /* HOST:PORT */
   int timeout_s;
   enum tally_format format;
   const char *spool;          /* the spool directory */
+  const char *token;          /* signs requests in; NULL = none */
+  const char *ca;             /* TLS: the CA file; NULL = plaintext */
+  const char *server_name;    /* the name on the server's certificate */
 } tally_cli;
 
 /* getopt codes of the options every command takes, beside 's'. */
-enum { OPT_TIMEOUT = 256, OPT_FORMAT, OPT_SPOOL, OPT_FIRST_OWN = 300 };
+enum { OPT_TIMEOUT = 256, OPT_FORMAT, OPT_SPOOL, OPT_TOKEN_FILE, OPT_CA,
+       OPT_SERVER_NAME, OPT_FIRST_OWN = 300 };
 
 /* The getopt_long rows of those options, to include in a command's. */
 #define TALLY_CLI_COMMON_OPTIONS                                               \
   {"server", required_argument, NULL, 's'},                                    \
       {"timeout", required_argument, NULL, OPT_TIMEOUT},                       \
       {"spool", required_argument, NULL, OPT_SPOOL},                           \
+      {"token-file", required_argument, NULL, OPT_TOKEN_FILE},                 \
+      {"ca", required_argument, NULL, OPT_CA},                                 \
+      {"server-name", required_argument, NULL, OPT_SERVER_NAME},               \
       {"help", no_argument, NULL, 'h'}
 
 /* Applies one of the common options. Returns 0 or EXIT_USAGE. */
@@ -42,6 +50,15 @@ int tally_cli_option(tally_cli *c, int ch, const char *arg);
 /* Says that option is required by command; returns EXIT_USAGE (0 when
  * value is there). */
 int tally_cli_need(const char *value, const char *option, const char *command);
+
+/* Reads a token from a file ("-" = standard input): its first line.
+ * Returns a static buffer, or NULL after saying why. */
+const char *tally_cli_read_token(const char *file);
+
+/* Connects with c's settings. Returns 0, or as tally_client_open with a
+ * message in why. */
+int tally_cli_open(const tally_cli *c, tally_client **out, char *why,
+                   size_t n);
 
 /* Connects, or says why not and returns the exit status. */
 int tally_cli_connect(const tally_cli *c, tally_client **out);
@@ -72,11 +89,16 @@ int tally_cmd_completeness(int argc, char **argv, tally_cli *c);
 int tally_cmd_catalog(int argc, char **argv, tally_cli *c);
 int tally_cmd_form(int argc, char **argv, tally_cli *c);
 int tally_cmd_target(int argc, char **argv, tally_cli *c);
+int tally_cmd_account(int argc, char **argv, tally_cli *c);
+int tally_cmd_audit(int argc, char **argv, tally_cli *c);
+int tally_cmd_login(int argc, char **argv, tally_cli *c);
+int tally_cmd_whoami(int argc, char **argv, tally_cli *c);
 
 extern const char tally_usage_submit[], tally_usage_sync[],
     tally_usage_pending[], tally_usage_values[], tally_usage_report[],
     tally_usage_history[], tally_usage_backup[], tally_usage_explain[],
     tally_usage_completeness[], tally_usage_catalog[], tally_usage_form[],
-    tally_usage_target[];
+    tally_usage_target[], tally_usage_account[], tally_usage_audit[],
+    tally_usage_login[], tally_usage_whoami[];
 
 #endif

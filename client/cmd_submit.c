@@ -93,7 +93,8 @@ const char tally_usage_pending[] =
 enum outcome {
   SENT,       /* acknowledged: removed from the spool */
   REFUSED,    /* the server said no: set aside */
-  NO_ANSWER   /* unreachable, no reply, busy, or the store failed: kept */
+  NO_ANSWER,  /* unreachable, no reply, busy, or the store failed: kept */
+  NOT_SIGNED_IN /* the token was refused: kept, for after a new sign-in */
 };
 
 /* A server error that may pass: the same submission may be accepted
@@ -114,10 +115,13 @@ static enum outcome send_once(const tally_cli *c, tally_client **conn,
   int rc;
 
   *reply = NULL;
-  if (*conn == NULL &&
-      tally_client_connect(c->server, c->timeout_s * 1000, conn, why, n) != 0) {
-    *conn = NULL;
-    return NO_ANSWER;
+  if (*conn == NULL) {
+    int rc_open = tally_cli_open(c, conn, why, n);
+    if (rc_open != 0) {
+      *conn = NULL;
+      return rc_open == TALLY_ETLS || rc_open == TALLY_EUSAGE ? NOT_SIGNED_IN
+                                                              : NO_ANSWER;
+    }
   }
   env.body_case = TALLY__ENVELOPE__BODY_SUBMIT;
   env.submit = req;
@@ -132,6 +136,13 @@ static enum outcome send_once(const tally_cli *c, tally_client **conn,
   }
   if ((*reply)->body_case == TALLY__ENVELOPE__BODY_SUBMIT_REPLY)
     return SENT;
+  if ((*reply)->body_case == TALLY__ENVELOPE__BODY_ERROR &&
+      (*reply)->error->code == TALLY__ERROR_CODE__ERROR_UNAUTHENTICATED) {
+    snprintf(why, n, "%s", (*reply)->error->message);
+    tally_client_close(*conn); /* the server closes it too */
+    *conn = NULL;
+    return NOT_SIGNED_IN;
+  }
   if ((*reply)->body_case == TALLY__ENVELOPE__BODY_ERROR &&
       transient((*reply)->error->code)) {
     snprintf(why, n, "%s", (*reply)->error->message);
@@ -214,7 +225,7 @@ static int send_pending(const tally_cli *c, int tries, own_submission *own,
   size_t n;
   tally_client *conn = NULL;
   char err[512] = "";
-  int status = EXIT_OK, rc;
+  int status = EXIT_OK, rc, stopped_signed_out = 0;
 
   rc = tally_spool_list(c->spool, &list, &n, err, sizeof err);
   if (rc != 0) {
@@ -240,7 +251,7 @@ static int send_pending(const tally_cli *c, int tries, own_submission *own,
       }
       out = send_once(c, &conn, e->req, &reply, why, sizeof why);
       if (out != NO_ANSWER)
-        break;
+        break; /* NOT_SIGNED_IN too: trying again would not help */
       tally_wire_free(reply);
       reply = NULL;
     }
@@ -248,7 +259,8 @@ static int send_pending(const tally_cli *c, int tries, own_submission *own,
       own->outcome = out;
       own->seen = 1;
     }
-    if (out == NO_ANSWER) {
+    if (out == NO_ANSWER || out == NOT_SIGNED_IN) {
+      stopped_signed_out = out == NOT_SIGNED_IN;
       fprintf(stderr, "tally: %s\n", why);
       tally_wire_free(reply);
       break;
@@ -276,9 +288,10 @@ static int send_pending(const tally_cli *c, int tries, own_submission *own,
   if (i < n) {
     size_t left = n - i;
     fprintf(stderr, "tally: %zu submission%s kept in the spool %s; send %s "
-            "later with 'tally sync'\n",
-            left, left == 1 ? "" : "s", c->spool, left == 1 ? "it" : "them");
-    status = EXIT_UNREACHABLE;
+            "later with 'tally sync'%s\n",
+            left, left == 1 ? "" : "s", c->spool, left == 1 ? "it" : "them",
+            stopped_signed_out ? " once signed in (tally help login)" : "");
+    status = stopped_signed_out ? EXIT_REFUSED : EXIT_UNREACHABLE;
   }
   tally_spool_list_free(list, n);
   return status;
@@ -390,7 +403,7 @@ int tally_cmd_submit(int argc, char **argv, tally_cli *c) {
     printf("%zu row%s with an empty value skipped (first on line %d): not "
            "reported\n",
            figs.blank, figs.blank == 1 ? "" : "s", figs.first_blank);
-  if (!own.seen || own.outcome == NO_ANSWER)
+  if (!own.seen || own.outcome == NO_ANSWER || own.outcome == NOT_SIGNED_IN)
     fprintf(stderr, "tally: %s %s from %s is kept in the spool as %s\n", unit,
             period, file, id);
 out:

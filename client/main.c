@@ -1,10 +1,12 @@
 /* main.c: tally, the command-line client: the command table and what
  * the commands share. */
 #include "cli.h"
+#include "config.h"
 #include "error.h"
 #include "spool.h"
 #include "wire.h"
 
+#include <errno.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,17 +31,32 @@ static const char usage[] =
     "  catalog  the indicators and data elements the server knows\n"
     "  target   list the targets; enter one the city assigns\n"
     "  history  every change to a unit's figures for a period\n"
+    "  login    save the server, token and CA in the config file\n"
+    "  whoami   the account this client signs in as\n"
+    "  account  add, list, revoke accounts; replace a token (admins)\n"
+    "  audit    who changed which figures, targets and accounts, and when\n"
     "  backup   copy the live store into a new directory on the server\n"
     "  help     help on a command: tally help submit\n"
     "\n"
     "options (before or after the command):\n"
     "  -s, --server HOST:PORT  the tallyd to talk to; default $TALLY_SERVER,\n"
-    "                          else " TALLY_CLIENT_DEFAULT_SERVER "\n"
+    "                          else the config file's, else\n"
+    "                          " TALLY_CLIENT_DEFAULT_SERVER "\n"
+    "      --token-file FILE   read the token from FILE ('-': standard input);\n"
+    "                          default $TALLY_TOKEN, else the config file's\n"
+    "      --ca FILE           speak TLS, trusting the server's certificate\n"
+    "                          only if this CA signed it; default $TALLY_CA,\n"
+    "                          else the config file's; none = plaintext\n"
+    "      --server-name NAME  the name the certificate must carry (default:\n"
+    "                          the host of --server)\n"
     "      --timeout SECONDS   how long to wait for the server (default 30)\n"
     "      --spool DIR         where submissions wait for the server's\n"
     "                          acknowledgement (tally help submit)\n"
     "  -h, --help              help\n"
     "  -V, --version           the version\n"
+    "\n"
+    "The config file is $TALLY_CONFIG, else $XDG_CONFIG_HOME/tally/config.json,\n"
+    "else ~/.config/tally/config.json; 'tally login' writes it (mode 0600).\n"
     "\n"
     "exit status: 0 done; 1 refused (bad input, or the server said no);\n"
     "2 bad command line; 3 the server could not be reached or did not answer\n"
@@ -62,7 +79,31 @@ static const struct {
     {"target", tally_cmd_target, tally_usage_target},
     {"history", tally_cmd_history, tally_usage_history},
     {"backup", tally_cmd_backup, tally_usage_backup},
+    {"login", tally_cmd_login, tally_usage_login},
+    {"whoami", tally_cmd_whoami, tally_usage_whoami},
+    {"account", tally_cmd_account, tally_usage_account},
+    {"audit", tally_cmd_audit, tally_usage_audit},
 };
+
+const char *tally_cli_read_token(const char *file) {
+  static char token[256];
+  FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
+  if (f == NULL) {
+    fprintf(stderr, "tally: cannot read the token from %s: %s\n", file,
+            strerror(errno));
+    return NULL;
+  }
+  int ok = fgets(token, sizeof token, f) != NULL;
+  if (f != stdin)
+    fclose(f);
+  token[strcspn(token, "\r\n")] = 0;
+  if (!ok || *token == 0) {
+    fprintf(stderr, "tally: %s holds no token\n",
+            strcmp(file, "-") == 0 ? "standard input" : file);
+    return NULL;
+  }
+  return token;
+}
 
 int tally_cli_option(tally_cli *c, int ch, const char *arg) {
   char *end;
@@ -72,6 +113,14 @@ int tally_cli_option(tally_cli *c, int ch, const char *arg) {
     return 0;
   case OPT_SPOOL:
     c->spool = arg;
+    return 0;
+  case OPT_TOKEN_FILE:
+    return (c->token = tally_cli_read_token(arg)) ? 0 : EXIT_USAGE;
+  case OPT_CA:
+    c->ca = *arg ? arg : NULL;
+    return 0;
+  case OPT_SERVER_NAME:
+    c->server_name = arg;
     return 0;
   case OPT_TIMEOUT:
     c->timeout_s = (int)strtol(arg, &end, 10);
@@ -105,14 +154,25 @@ int tally_cli_need(const char *value, const char *option, const char *command) {
   return EXIT_USAGE;
 }
 
+int tally_cli_open(const tally_cli *c, tally_client **out, char *why,
+                   size_t n) {
+  tally_client_options o = {.address = c->server,
+                            .timeout_ms = c->timeout_s * 1000,
+                            .token = c->token,
+                            .ca_file = c->ca,
+                            .server_name = c->server_name};
+  return tally_client_open(&o, out, why, n);
+}
+
 int tally_cli_connect(const tally_cli *c, tally_client **out) {
-  char err[256];
-  int rc = tally_client_connect(c->server, c->timeout_s * 1000, out, err,
-                                sizeof err);
+  char err[512];
+  int rc = tally_cli_open(c, out, err, sizeof err);
   if (rc == 0)
     return 0;
   fprintf(stderr, "tally: %s\n", err);
-  return rc == TALLY_EUSAGE ? EXIT_USAGE : EXIT_UNREACHABLE;
+  return rc == TALLY_EUSAGE ? EXIT_USAGE
+         : rc == TALLY_ETLS ? EXIT_REFUSED
+                            : EXIT_UNREACHABLE;
 }
 
 int tally_cli_call(const tally_cli *c, Tally__Envelope *req,
@@ -132,6 +192,9 @@ int tally_cli_call(const tally_cli *c, Tally__Envelope *req,
   }
   if ((*reply)->body_case == TALLY__ENVELOPE__BODY_ERROR) {
     fprintf(stderr, "tally: %s\n", (*reply)->error->message);
+    if ((*reply)->error->code == TALLY__ERROR_CODE__ERROR_UNAUTHENTICATED &&
+        c->token == NULL)
+      fputs("tally: no token given: see 'tally help login'\n", stderr);
     return EXIT_REFUSED;
   }
   if ((*reply)->body_case != want) {
@@ -165,15 +228,29 @@ int main(int argc, char **argv) {
       {"version", no_argument, NULL, 'V'},
       {NULL, 0, NULL, 0}};
   static char spool[4096];
-  tally_cli c = {NULL, 30, FORMAT_TABLE, NULL};
+  static tally_config cfg;
+  tally_cli c = {NULL, 30, FORMAT_TABLE, NULL, NULL, NULL, NULL};
+  char path[4096], err[512];
   int ch, rc;
 
   /* Display widths of Chinese text need a UTF-8 locale. */
   if (setlocale(LC_CTYPE, "") == NULL || MB_CUR_MAX == 1)
     setlocale(LC_CTYPE, "C.UTF-8");
+  if (tally_config_path(path, sizeof path) == 0 &&
+      tally_config_load(path, &cfg, err, sizeof err) != 0) {
+    fprintf(stderr, "tally: %s\nFix or remove the config file.\n", err);
+    return EXIT_USAGE;
+  }
   c.server = getenv("TALLY_SERVER");
   if (c.server == NULL || *c.server == 0)
-    c.server = TALLY_CLIENT_DEFAULT_SERVER;
+    c.server = cfg.server ? cfg.server : TALLY_CLIENT_DEFAULT_SERVER;
+  c.token = getenv("TALLY_TOKEN");
+  if (c.token == NULL || *c.token == 0)
+    c.token = cfg.token;
+  c.ca = getenv("TALLY_CA");
+  if (c.ca == NULL || *c.ca == 0)
+    c.ca = cfg.ca;
+  c.server_name = cfg.server_name;
   if (tally_spool_default_dir(spool, sizeof spool) == 0)
     c.spool = spool;
   else

@@ -1,5 +1,6 @@
 /* dispatch.c: the request table and the handlers. */
 #include "dispatch.h"
+#include "handlers.h"
 
 #include "error.h"
 #include "indicator.h"
@@ -20,14 +21,13 @@
 #define MAX_DETAILS 50           /* problems listed in one error reply */
 #define MAX_EXACT_COUNT 1e15     /* counts above this lose precision */
 
-#define SHOWN_MAX 44              /* room for an echoed code in a message */
 
 typedef Tally__Envelope *(*handler_fn)(tally_request *r,
                                        const Tally__Envelope *req);
 
 /* A client's text made fit to echo in a message: printable ASCII, at
  * most 40 characters; anything else becomes '?'. Returns buf. */
-static const char *show(const char *s, char buf[SHOWN_MAX]) {
+const char *tally_dispatch_show(const char *s, char buf[SHOWN_MAX]) {
   size_t n = 0;
   for (; s[n] && n < 40; n++)
     buf[n] = s[n] >= 0x20 && s[n] < 0x7f ? s[n] : '?';
@@ -37,7 +37,7 @@ static const char *show(const char *s, char buf[SHOWN_MAX]) {
   return buf;
 }
 
-static Tally__Envelope *new_reply(tally_request *r, uint64_t id) {
+Tally__Envelope *tally_dispatch_reply(tally_request *r, uint64_t id) {
   Tally__Envelope *env = tally_arena_alloc(r->arena, sizeof *env);
   if (env == NULL)
     return NULL;
@@ -49,7 +49,7 @@ static Tally__Envelope *new_reply(tally_request *r, uint64_t id) {
 static Tally__Envelope *verror(tally_request *r, uint64_t id,
                                Tally__ErrorCode code, const char *fmt,
                                va_list ap) {
-  Tally__Envelope *env = new_reply(r, id);
+  Tally__Envelope *env = tally_dispatch_reply(r, id);
   Tally__ErrorReply *err = tally_arena_alloc(r->arena, sizeof *err);
   char msg[512];
   if (env == NULL || err == NULL)
@@ -74,7 +74,7 @@ Tally__Envelope *tally_dispatch_error(tally_request *r, uint64_t id,
 }
 
 /* Parses a period field; on failure *err is the error reply. */
-static int want_period(tally_request *r, uint64_t id, const char *text,
+int tally_dispatch_want_period(tally_request *r, uint64_t id, const char *text,
                        tally_period *p, Tally__Envelope **err) {
   char shown[SHOWN_MAX];
   if (text == NULL || *text == 0) {
@@ -87,7 +87,7 @@ static int want_period(tally_request *r, uint64_t id, const char *text,
     *err = tally_dispatch_error(r, id, TALLY__ERROR_CODE__ERROR_BAD_PERIOD,
                                 "malformed period '%s': use 2022, 2022Q3 "
                                 "or 2022-07 (years %d-%d)",
-                                show(text, shown), TALLY_PERIOD_MIN_YEAR,
+                                tally_dispatch_show(text, shown), TALLY_PERIOD_MIN_YEAR,
                                 TALLY_PERIOD_MAX_YEAR);
     return -1;
   }
@@ -95,7 +95,7 @@ static int want_period(tally_request *r, uint64_t id, const char *text,
 }
 
 /* Looks up a unit; on failure *err is the error reply. */
-static int want_unit(tally_request *r, uint64_t id, const char *code,
+int tally_dispatch_want_unit(tally_request *r, uint64_t id, const char *code,
                      Tally__Envelope **err) {
   char shown[SHOWN_MAX];
   int u = code && *code ? tally_catalog_unit(r->cat, code) : -1;
@@ -105,7 +105,7 @@ static int want_unit(tally_request *r, uint64_t id, const char *code,
     *err = tally_dispatch_error(r, id, TALLY__ERROR_CODE__ERROR_UNKNOWN_UNIT,
                                 "unknown unit '%s' (see the catalog for the "
                                 "unit codes)",
-                                show(code, shown));
+                                tally_dispatch_show(code, shown));
   else
     *err = tally_dispatch_error(r, id, TALLY__ERROR_CODE__ERROR_UNKNOWN_UNIT,
                                 "a unit is required");
@@ -167,7 +167,7 @@ static Tally__Envelope *check_values(tally_request *r, uint64_t id, int unit,
     if (e < 0) {
       kind = TALLY__ERROR_CODE__ERROR_UNKNOWN_ELEMENT;
       snprintf(why, sizeof why, "unknown data element '%s'",
-               show(code, shown));
+               tally_dispatch_show(code, shown));
     } else if (!isfinite(v->value)) {
       snprintf(why, sizeof why, "%s: value is not a finite number", code);
     } else if (v->value < 0) {
@@ -244,6 +244,7 @@ struct submit_job {
   char period[TALLY_PERIOD_STRLEN];
   char sid[TALLY_STORE_MAX_ID + 1];
   char peer[64];
+  char account_name[TALLY_ACCOUNT_NAME_MAX + 1];
   uint64_t base_revision;
   int replace;
   tally_store_item *items;    /* element codes are the catalog's */
@@ -367,7 +368,7 @@ static Tally__Envelope *submit_outcome(struct submit_job *j,
             res->removed, (unsigned long long)res->revision,
             *j->sid ? j->sid : "-", j->peer);
   Tally__SubmitReply *ok = tally_arena_alloc(arena, sizeof *ok);
-  if (ok == NULL || (reply = new_reply(&r, j->id)) == NULL)
+  if (ok == NULL || (reply = tally_dispatch_reply(&r, j->id)) == NULL)
     return NULL;
   tally__submit_reply__init(ok);
   ok->accepted = res->written;
@@ -433,8 +434,8 @@ static Tally__Envelope *handle_submit(tally_request *r,
   tally_period p;
   int unit;
 
-  if ((unit = want_unit(r, req->id, s->unit, &reply)) < 0 ||
-      want_period(r, req->id, s->period, &p, &reply) != 0)
+  if ((unit = tally_dispatch_want_unit(r, req->id, s->unit, &reply)) < 0 ||
+      tally_dispatch_want_period(r, req->id, s->period, &p, &reply) != 0)
     return reply;
   if (*s->submission_id && !printable(s->submission_id, TALLY_STORE_MAX_ID))
     return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
@@ -479,6 +480,7 @@ static Tally__Envelope *handle_submit(tally_request *r,
   tally_period_format(&p, j->period);
   snprintf(j->sid, sizeof j->sid, "%s", s->submission_id);
   snprintf(j->peer, sizeof j->peer, "%s", r->peer);
+  snprintf(j->account_name, sizeof j->account_name, "%s", r->account->name);
   j->base_revision = s->base_revision;
   j->replace = s->replace;
   j->write.sub = (tally_store_submission){
@@ -495,6 +497,8 @@ static Tally__Envelope *handle_submit(tally_request *r,
       .digest = *s->submission_id ? digest(r, s) : 0,
       .bounds = j->bounds,
       .n_bounds = j->n_bounds,
+      .account_id = r->account->id,
+      .account_name = j->account_name,
   };
 
   if (r->writer) {
@@ -554,8 +558,8 @@ static Tally__Envelope *handle_values(tally_request *r,
   tally_period p;
   char ptext[TALLY_PERIOD_STRLEN];
 
-  if (want_unit(r, req->id, q->unit, &reply) < 0 ||
-      want_period(r, req->id, q->period, &p, &reply) != 0)
+  if (tally_dispatch_want_unit(r, req->id, q->unit, &reply) < 0 ||
+      tally_dispatch_want_period(r, req->id, q->period, &p, &reply) != 0)
     return reply;
   Tally__ValuesReply *rep = tally_arena_alloc(r->arena, sizeof *rep);
   if (rep == NULL)
@@ -575,7 +579,7 @@ static Tally__Envelope *handle_values(tally_request *r,
     return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
                                 "the store could not be read (%s)",
                                 tally_strerror(rc));
-  if ((reply = new_reply(r, req->id)) == NULL)
+  if ((reply = tally_dispatch_reply(r, req->id)) == NULL)
     return NULL;
   reply->body_case = TALLY__ENVELOPE__BODY_VALUES_REPLY;
   reply->values_reply = rep;
@@ -583,11 +587,11 @@ static Tally__Envelope *handle_values(tally_request *r,
 }
 
 /* protobuf-c allocations in an arena; the arena frees them all at once. */
-static void *arena_pb_alloc(void *arena, size_t n) {
+void *tally_dispatch_pb_alloc(void *arena, size_t n) {
   return tally_arena_alloc(arena, n);
 }
 
-static void arena_pb_free(void *arena, void *p) {}
+void tally_dispatch_pb_free(void *arena, void *p) {}
 
 /* Targets entered on the server, read once per request. */
 struct entered_targets {
@@ -615,7 +619,7 @@ static int collect_target(void *arg, const void *packed, size_t len) {
   struct entered_targets *et = arg;
   tally_arena *a = et->r->arena;
   ProtobufCAllocator alloc = {
-      .alloc = arena_pb_alloc, .free = arena_pb_free, .allocator_data = a};
+      .alloc = tally_dispatch_pb_alloc, .free = tally_dispatch_pb_free, .allocator_data = a};
   Tally__Target *rec = tally__target__unpack(&alloc, len, packed);
   if (rec == NULL)
     return 0;
@@ -656,17 +660,17 @@ static Tally__Envelope *handle_report(tally_request *r,
   tally_report_filter filter = {-1, -1};
   struct entered_targets et;
 
-  if (want_period(r, req->id, q->period, &p, &reply) != 0)
+  if (tally_dispatch_want_period(r, req->id, q->period, &p, &reply) != 0)
     return reply;
   if (q->unit && *q->unit &&
-      (scope = want_unit(r, req->id, q->unit, &reply)) < 0)
+      (scope = tally_dispatch_want_unit(r, req->id, q->unit, &reply)) < 0)
     return reply;
   if (q->indicator && *q->indicator &&
       (filter.indicator = tally_catalog_indicator(r->cat, q->indicator)) < 0)
     return tally_dispatch_error(r, req->id,
                                 TALLY__ERROR_CODE__ERROR_UNKNOWN_INDICATOR,
                                 "unknown indicator '%s'",
-                                show(q->indicator, shown));
+                                tally_dispatch_show(q->indicator, shown));
   if (q->plan && *q->plan) {
     for (size_t i = 0; i < r->cat->n_plans; i++)
       if (strcmp(r->cat->plans[i].code, q->plan) == 0)
@@ -675,7 +679,7 @@ static Tally__Envelope *handle_report(tally_request *r,
       return tally_dispatch_error(r, req->id,
                                   TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
                                   "unknown plan '%s' (the plans are %s%s%s)",
-                                  show(q->plan, shown), r->cat->plans[0].code,
+                                  tally_dispatch_show(q->plan, shown), r->cat->plans[0].code,
                                   r->cat->n_plans > 1 ? " and " : "",
                                   r->cat->n_plans > 1 ? r->cat->plans[1].code
                                                       : "");
@@ -688,7 +692,7 @@ static Tally__Envelope *handle_report(tally_request *r,
     return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
                                 "the report could not be built (%s)",
                                 tally_strerror(rc));
-  if ((reply = new_reply(r, req->id)) == NULL)
+  if ((reply = tally_dispatch_reply(r, req->id)) == NULL)
     return NULL;
   reply->body_case = TALLY__ENVELOPE__BODY_REPORT_REPLY;
   reply->report_reply = rep;
@@ -709,10 +713,10 @@ static Tally__Envelope *handle_explain(tally_request *r,
     return tally_dispatch_error(r, req->id,
                                 TALLY__ERROR_CODE__ERROR_UNKNOWN_INDICATOR,
                                 "unknown indicator '%s'",
-                                show(q->indicator, shown));
-  if (want_period(r, req->id, q->period, &p, &reply) != 0)
+                                tally_dispatch_show(q->indicator, shown));
+  if (tally_dispatch_want_period(r, req->id, q->period, &p, &reply) != 0)
     return reply;
-  if (*q->unit && (scope = want_unit(r, req->id, q->unit, &reply)) < 0)
+  if (*q->unit && (scope = tally_dispatch_want_unit(r, req->id, q->unit, &reply)) < 0)
     return reply;
   int rc = load_entered(r, &et);
   if (rc == 0)
@@ -722,7 +726,7 @@ static Tally__Envelope *handle_explain(tally_request *r,
     return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
                                 "the explanation could not be built (%s)",
                                 tally_strerror(rc));
-  if ((reply = new_reply(r, req->id)) == NULL)
+  if ((reply = tally_dispatch_reply(r, req->id)) == NULL)
     return NULL;
   reply->body_case = TALLY__ENVELOPE__BODY_EXPLAIN_REPLY;
   reply->explain_reply = rep;
@@ -737,9 +741,9 @@ static Tally__Envelope *handle_completeness(tally_request *r,
   tally_period p;
   int scope = r->cat->root;
 
-  if (want_period(r, req->id, q->period, &p, &reply) != 0)
+  if (tally_dispatch_want_period(r, req->id, q->period, &p, &reply) != 0)
     return reply;
-  if (*q->unit && (scope = want_unit(r, req->id, q->unit, &reply)) < 0)
+  if (*q->unit && (scope = tally_dispatch_want_unit(r, req->id, q->unit, &reply)) < 0)
     return reply;
   int rc = tally_report_completeness(r->cat, r->store, &p, scope, r->arena,
                                      &rep);
@@ -747,7 +751,7 @@ static Tally__Envelope *handle_completeness(tally_request *r,
     return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
                                 "completeness could not be read (%s)",
                                 tally_strerror(rc));
-  if ((reply = new_reply(r, req->id)) == NULL)
+  if ((reply = tally_dispatch_reply(r, req->id)) == NULL)
     return NULL;
   reply->body_case = TALLY__ENVELOPE__BODY_COMPLETENESS_REPLY;
   reply->completeness_reply = rep;
@@ -757,7 +761,7 @@ static Tally__Envelope *handle_completeness(tally_request *r,
 static Tally__Envelope *handle_catalog(tally_request *r,
                                        const Tally__Envelope *req) {
   Tally__CatalogReply *rep = tally_arena_alloc(r->arena, sizeof *rep);
-  Tally__Envelope *reply = new_reply(r, req->id);
+  Tally__Envelope *reply = tally_dispatch_reply(r, req->id);
   char *json = json_dumps(r->cat->doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
   if (rep == NULL || reply == NULL || json == NULL) {
     free(json);
@@ -802,7 +806,7 @@ static Tally__Envelope *handle_target_set(tally_request *r,
     return tally_dispatch_error(r, req->id,
                                 TALLY__ERROR_CODE__ERROR_UNKNOWN_INDICATOR,
                                 "unknown indicator '%s'",
-                                show(t->indicator, shown));
+                                tally_dispatch_show(t->indicator, shown));
   if (assigned_target(r->cat, ind, t->year) == NULL)
     return tally_dispatch_error(
         r, req->id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
@@ -823,23 +827,46 @@ static Tally__Envelope *handle_target_set(tally_request *r,
   rec.indicator = r->cat->indicators[ind].code;
   rec.set_unix = (int64_t)time(NULL);
   rec.set_by = (char *)r->peer;
+  rec.account_id = r->account->id;
+  rec.account_name = (char *)r->account->name;
   size_t len = tally__target__get_packed_size(&rec);
   uint8_t *packed = tally_arena_alloc(r->arena, len + 1);
   int replaced = 0, rc;
   if (packed == NULL)
     return NULL;
   tally__target__pack(&rec, packed);
+
+  /* Before and after in words, for the audit trail. */
+  struct entered_targets et;
+  char before[256] = "", after[256];
+  tally_target set;
+  if (load_entered(r, &et) == 0) {
+    const tally_target *old = entered_find(&et.base, ind, t->year);
+    if (old)
+      tally_target_text(r->cat, ind, old, before, sizeof before);
+  }
+  if (*before == 0)
+    snprintf(before, sizeof before, "none (assigned by the city)");
+  memset(&set, 0, sizeof set);
+  set.year = t->year;
+  set.op = op;
+  set.value = t->value;
+  set.tolerance = t->tolerance;
+  tally_target_text(r->cat, ind, &set, after, sizeof after);
+  tally_store_actor who = {r->account->id, r->account->name, r->peer,
+                           rec.set_unix};
   if ((rc = tally_store_target_put(r->store, rec.indicator, rec.year, packed,
-                                   len, &replaced)) != 0)
+                                   len, &replaced, before, after, &who)) != 0)
     return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
                                 "the target could not be stored (%s)",
                                 tally_strerror(rc));
-  tally_log("target set: %s %d %s %g from %s", rec.indicator, rec.year,
-            rec.op, rec.value, r->peer);
+  tally_log("target set: %s %d %s %g by account %llu from %s", rec.indicator,
+            rec.year, rec.op, rec.value, (unsigned long long)r->account->id,
+            r->peer);
 
   Tally__TargetSetReply *ok = tally_arena_alloc(r->arena, sizeof *ok);
   Tally__Target *copy = tally_arena_alloc(r->arena, sizeof *copy);
-  Tally__Envelope *reply = new_reply(r, req->id);
+  Tally__Envelope *reply = tally_dispatch_reply(r, req->id);
   if (ok == NULL || copy == NULL || reply == NULL)
     return NULL;
   tally__target_set_reply__init(ok);
@@ -856,7 +883,7 @@ static Tally__Envelope *handle_target_list(tally_request *r,
   const tally_catalog *cat = r->cat;
   struct entered_targets et;
   Tally__TargetListReply *rep = tally_arena_alloc(r->arena, sizeof *rep);
-  Tally__Envelope *reply = new_reply(r, req->id);
+  Tally__Envelope *reply = tally_dispatch_reply(r, req->id);
   size_t total = 0;
   int rc;
 
@@ -929,7 +956,7 @@ static int collect_changeset(void *arg, const void *packed, size_t len) {
     return -ENOMEM;
   /* Unpack into the arena, so the reply frees as one. */
   ProtobufCAllocator alloc = {
-      .alloc = arena_pb_alloc, .free = arena_pb_free, .allocator_data = hc->a};
+      .alloc = tally_dispatch_pb_alloc, .free = tally_dispatch_pb_free, .allocator_data = hc->a};
   Tally__ChangeSet *cs = tally__change_set__unpack(&alloc, len, packed);
   if (cs == NULL)
     return 0; /* not ours to judge: skip an entry that does not decode */
@@ -944,8 +971,8 @@ static Tally__Envelope *handle_history(tally_request *r,
   tally_period p;
   char ptext[TALLY_PERIOD_STRLEN];
 
-  if (want_unit(r, req->id, q->unit, &reply) < 0 ||
-      want_period(r, req->id, q->period, &p, &reply) != 0)
+  if (tally_dispatch_want_unit(r, req->id, q->unit, &reply) < 0 ||
+      tally_dispatch_want_period(r, req->id, q->period, &p, &reply) != 0)
     return reply;
   Tally__HistoryReply *rep = tally_arena_alloc(r->arena, sizeof *rep);
   if (rep == NULL)
@@ -962,7 +989,7 @@ static Tally__Envelope *handle_history(tally_request *r,
     return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
                                 "the store could not be read (%s)",
                                 tally_strerror(rc));
-  if ((reply = new_reply(r, req->id)) == NULL)
+  if ((reply = tally_dispatch_reply(r, req->id)) == NULL)
     return NULL;
   reply->body_case = TALLY__ENVELOPE__BODY_HISTORY_REPLY;
   reply->history_reply = rep;
@@ -999,7 +1026,7 @@ static Tally__Envelope *backup_finish(tally_async *a, tally_arena *arena) {
   tally_log("backup: %s, %llu bytes (asked by %s)", j->path,
             (unsigned long long)j->bytes, j->peer);
   Tally__BackupReply *ok = tally_arena_alloc(arena, sizeof *ok);
-  Tally__Envelope *reply = new_reply(&r, j->id);
+  Tally__Envelope *reply = tally_dispatch_reply(&r, j->id);
   if (ok == NULL || reply == NULL)
     return NULL;
   tally__backup_reply__init(ok);
@@ -1043,29 +1070,218 @@ static Tally__Envelope *handle_backup(tally_request *r,
   return NULL;
 }
 
+/* Who may make a request. */
+enum access {
+  SIGNED_IN,   /* any account */
+  READ_UNIT,   /* analysts and admins; a reporter for its own unit only */
+  WRITE_UNIT,  /* a reporter, for its own unit only */
+  ANALYST,     /* analysts and admins */
+  ADMIN,
+};
+
+static const char *unit_of_submit(const Tally__Envelope *e) {
+  return e->submit->unit;
+}
+static const char *unit_of_values(const Tally__Envelope *e) {
+  return e->values->unit;
+}
+static const char *unit_of_history(const Tally__Envelope *e) {
+  return e->history->unit;
+}
+static const char *unit_of_report(const Tally__Envelope *e) {
+  return e->report->unit;
+}
+static const char *unit_of_explain(const Tally__Envelope *e) {
+  return e->explain->unit;
+}
+static const char *unit_of_completeness(const Tally__Envelope *e) {
+  return e->completeness->unit;
+}
+
 /* The request table: one row per request type a client may send. */
 static const struct {
   Tally__Envelope__BodyCase body;
   const char *name;
   handler_fn fn;
+  enum access access;
+  const char *(*unit_of)(const Tally__Envelope *); /* for *_UNIT */
 } handlers[] = {
-    {TALLY__ENVELOPE__BODY_SUBMIT, "submit", handle_submit},
-    {TALLY__ENVELOPE__BODY_VALUES, "values", handle_values},
-    {TALLY__ENVELOPE__BODY_REPORT, "report", handle_report},
-    {TALLY__ENVELOPE__BODY_HISTORY, "history", handle_history},
-    {TALLY__ENVELOPE__BODY_BACKUP, "backup", handle_backup},
-    {TALLY__ENVELOPE__BODY_EXPLAIN, "explain", handle_explain},
-    {TALLY__ENVELOPE__BODY_COMPLETENESS, "completeness", handle_completeness},
-    {TALLY__ENVELOPE__BODY_CATALOG, "catalog", handle_catalog},
-    {TALLY__ENVELOPE__BODY_TARGET_SET, "target set", handle_target_set},
-    {TALLY__ENVELOPE__BODY_TARGET_LIST, "target list", handle_target_list},
+    {TALLY__ENVELOPE__BODY_SUBMIT, "submit", handle_submit, WRITE_UNIT,
+     unit_of_submit},
+    {TALLY__ENVELOPE__BODY_VALUES, "values", handle_values, READ_UNIT,
+     unit_of_values},
+    {TALLY__ENVELOPE__BODY_REPORT, "report", handle_report, READ_UNIT,
+     unit_of_report},
+    {TALLY__ENVELOPE__BODY_HISTORY, "history", handle_history, READ_UNIT,
+     unit_of_history},
+    {TALLY__ENVELOPE__BODY_BACKUP, "backup", handle_backup, ADMIN, NULL},
+    {TALLY__ENVELOPE__BODY_EXPLAIN, "explain", handle_explain, READ_UNIT,
+     unit_of_explain},
+    {TALLY__ENVELOPE__BODY_COMPLETENESS, "completeness", handle_completeness,
+     READ_UNIT, unit_of_completeness},
+    {TALLY__ENVELOPE__BODY_CATALOG, "catalog", handle_catalog, SIGNED_IN, NULL},
+    {TALLY__ENVELOPE__BODY_TARGET_SET, "target set", handle_target_set, ANALYST,
+     NULL},
+    {TALLY__ENVELOPE__BODY_TARGET_LIST, "target list", handle_target_list,
+     SIGNED_IN, NULL},
+    {TALLY__ENVELOPE__BODY_ACCOUNT_ADD, "account add", tally_handle_account_add,
+     ADMIN, NULL},
+    {TALLY__ENVELOPE__BODY_ACCOUNT_LIST, "account list",
+     tally_handle_account_list, ADMIN, NULL},
+    {TALLY__ENVELOPE__BODY_ACCOUNT_REVOKE, "account revoke",
+     tally_handle_account_revoke, ADMIN, NULL},
+    /* Anyone may replace their own token; the handler checks others'. */
+    {TALLY__ENVELOPE__BODY_ACCOUNT_ROTATE, "account rotate",
+     tally_handle_account_rotate, SIGNED_IN, NULL},
+    {TALLY__ENVELOPE__BODY_WHOAMI, "whoami", tally_handle_whoami, SIGNED_IN,
+     NULL},
+    /* A reporter sees its own unit's and its own account's trail. */
+    {TALLY__ENVELOPE__BODY_AUDIT, "audit", tally_handle_audit, SIGNED_IN, NULL},
 };
 
+/* Signs the connection in with the request's token. Returns 0, or -1
+ * with *err the refusal. */
+static int sign_in(tally_request *r, const Tally__Envelope *req,
+                   Tally__Envelope **err) {
+  int64_t now = (int64_t)time(NULL);
+  int64_t wait = r->guard ? tally_guard_wait(r->guard, r->peer, now) : 0;
+  const char *why = NULL;
+
+  if (wait > 0) {
+    tally_log("sign-in refused from %s: too many failed sign-ins", r->peer);
+    r->refused_sign_in = 1;
+    *err = tally_dispatch_error(
+        r, req->id, TALLY__ERROR_CODE__ERROR_UNAUTHENTICATED,
+        "too many failed sign-ins from this address; try again in %lld s",
+        (long long)wait);
+    return -1;
+  }
+  tally_account *acc = tally_accounts_check(r->accounts, req->auth->token, &why);
+  if (acc == NULL) {
+    if (r->guard)
+      tally_guard_fail(r->guard, r->peer, now);
+    /* The log names the address and the reason, never the token. */
+    tally_log("sign-in refused from %s: %s", r->peer, why);
+    r->refused_sign_in = 1;
+    r->session->account = 0;
+    *err = tally_dispatch_error(
+        r, req->id, TALLY__ERROR_CODE__ERROR_UNAUTHENTICATED,
+        "the token was refused: %s (ask the central office for a new one)",
+        why);
+    return -1;
+  }
+  if (r->session->account != acc->id)
+    tally_log("signed in from %s as account %llu (%s, %s%s%s)", r->peer,
+              (unsigned long long)acc->id, acc->name, tally_role_name(acc->role),
+              acc->unit >= 0 ? " for " : "", acc->unit >= 0 ? acc->unit_code : "");
+  r->session->account = acc->id;
+  if (acc->last_used != now) {
+    acc->last_used = now;
+    acc->touched = 1;
+  }
+  return 0;
+}
+
+/* Whether the account may make a request of this access. Returns NULL,
+ * or the refusal. */
+static Tally__Envelope *refuse(tally_request *r, const Tally__Envelope *req,
+                               const char *name, enum access access,
+                               const char *unit) {
+  const tally_account *a = r->account;
+  int analyst = a->role == TALLY__ROLE__ROLE_ANALYST ||
+                a->role == TALLY__ROLE__ROLE_ADMIN;
+  int own = a->role == TALLY__ROLE__ROLE_REPORTER && unit &&
+            strcmp(unit, a->unit_code) == 0;
+  char shown[SHOWN_MAX];
+  const Tally__ErrorCode denied = TALLY__ERROR_CODE__ERROR_PERMISSION_DENIED;
+
+  switch (access) {
+  case SIGNED_IN:
+    return NULL;
+  case READ_UNIT:
+    if (analyst || own)
+      return NULL;
+    if (unit == NULL || *unit == 0)
+      return tally_dispatch_error(
+          r, req->id, denied,
+          "permission denied: account %llu reports for %s and may read %s "
+          "only, not the whole district (give --unit %s)",
+          (unsigned long long)a->id, a->unit_code, a->unit_code, a->unit_code);
+    return tally_dispatch_error(
+        r, req->id, denied,
+        "permission denied: account %llu reports for %s and may not read "
+        "the figures of %s",
+        (unsigned long long)a->id, a->unit_code, tally_dispatch_show(unit, shown));
+  case WRITE_UNIT:
+    if (own)
+      return NULL;
+    if (a->role == TALLY__ROLE__ROLE_REPORTER)
+      return tally_dispatch_error(
+          r, req->id, denied,
+          "permission denied: account %llu reports for %s, not for %s; "
+          "nothing was stored",
+          (unsigned long long)a->id, a->unit_code, tally_dispatch_show(unit, shown));
+    return tally_dispatch_error(
+        r, req->id, denied,
+        "permission denied: only a reporter of the unit may %s its figures; "
+        "account %llu is an %s; nothing was stored",
+        name, (unsigned long long)a->id, tally_role_name(a->role));
+  case ANALYST:
+    if (analyst)
+      return NULL;
+    break;
+  case ADMIN:
+    if (a->role == TALLY__ROLE__ROLE_ADMIN)
+      return NULL;
+    break;
+  }
+  return tally_dispatch_error(r, req->id, denied,
+                              "permission denied: %s needs the %s role; "
+                              "account %llu is a%s %s",
+                              name, access == ADMIN ? "admin" : "analyst",
+                              (unsigned long long)a->id,
+                              a->role == TALLY__ROLE__ROLE_ANALYST ||
+                                      a->role == TALLY__ROLE__ROLE_ADMIN
+                                  ? "n"
+                                  : "",
+                              tally_role_name(a->role));
+}
+
 Tally__Envelope *tally_dispatch(tally_request *r, const Tally__Envelope *req) {
-  for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++)
-    if (handlers[i].body == req->body_case)
-      return handlers[i].fn(r, req);
-  return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_UNSUPPORTED,
-                              "this server does not handle request type %d",
-                              (int)req->body_case);
+  Tally__Envelope *err = NULL;
+  size_t i = 0, n = sizeof handlers / sizeof handlers[0];
+
+  if (req->auth && req->auth->token && *req->auth->token) {
+    if (sign_in(r, req, &err) != 0)
+      return err;
+  } else if (r->session->account == 0) {
+    return tally_dispatch_error(
+        r, req->id, TALLY__ERROR_CODE__ERROR_UNAUTHENTICATED,
+        "sign in first: the first request of a connection must carry a token "
+        "(see 'tally help login')");
+  }
+  tally_account *acc = tally_accounts_find(r->accounts, r->session->account);
+  if (acc == NULL || acc->revoked) {
+    r->session->account = 0;
+    return tally_dispatch_error(r, req->id,
+                                TALLY__ERROR_CODE__ERROR_UNAUTHENTICATED,
+                                "the token of account %llu has been revoked",
+                                (unsigned long long)(acc ? acc->id : 0));
+  }
+  r->account = acc;
+  while (i < n && handlers[i].body != req->body_case)
+    i++;
+  if (i == n)
+    return tally_dispatch_error(r, req->id,
+                                TALLY__ERROR_CODE__ERROR_UNSUPPORTED,
+                                "this server does not handle request type %d",
+                                (int)req->body_case);
+  const char *unit = handlers[i].unit_of ? handlers[i].unit_of(req) : NULL;
+  if ((err = refuse(r, req, handlers[i].name, handlers[i].access, unit))) {
+    tally_log("%s refused: account %llu from %s: %s", handlers[i].name,
+              (unsigned long long)acc->id, r->peer,
+              err->error ? err->error->message : "no memory");
+    return err;
+  }
+  return handlers[i].fn(r, req);
 }

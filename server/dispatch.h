@@ -8,10 +8,12 @@
 #ifndef TALLY_DISPATCH_H
 #define TALLY_DISPATCH_H
 
+#include "accounts.h"
 #include "arena.h"
 #include "catalog.h"
 #include "store.h"
 #include "tally.pb-c.h"
+#include "guard.h"
 #include "writer.h"
 
 /* Work a handler hands off to a worker thread (a backup, say) so that
@@ -24,6 +26,11 @@ struct tally_async {
   void (*free)(tally_async *a);
 };
 
+/* A connection's sign-in. */
+typedef struct {
+  uint64_t account;    /* 0 = not signed in */
+} tally_session;
+
 typedef struct {
   const tally_catalog *cat;
   tally_store *store;
@@ -31,11 +38,18 @@ typedef struct {
   tally_arena *arena;  /* where the reply is built; freed after sending */
   tally_async *async;  /* set by a handler that returns NULL for later */
   tally_writer *writer; /* group commit; NULL: submissions commit alone */
+  tally_accounts *accounts; /* who may sign in */
+  tally_guard *guard;   /* failed sign-ins per address; may be NULL */
+  tally_session *session; /* the connection's; changed by a sign-in */
+  const tally_account *account; /* set by tally_dispatch for the handler */
+  int refused_sign_in;  /* set when a sign-in failed: the reply should go
+                           out late and the connection then close */
 } tally_request;
 
-/* Returns the reply to req, or NULL with r->async set when the reply
- * comes later from r->async; NULL without r->async means memory ran
- * out. */
+/* Signs the request in (its token, or the connection's earlier one),
+ * checks that the account may make it, and runs its handler. Returns
+ * the reply to req, or NULL with r->async set when the reply comes later
+ * from r->async; NULL without r->async means memory ran out. */
 Tally__Envelope *tally_dispatch(tally_request *r, const Tally__Envelope *req);
 
 /* An error reply for request id, built in r->arena (NULL on no memory). */

@@ -1,4 +1,5 @@
-/* main.c: tallyd, the tally server. */
+/* main.c: tallyd, the tally server, and tallyd init. */
+#include "accounts.h"
 #include "catalog.h"
 #include "error.h"
 #include "frame.h"
@@ -11,13 +12,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <uv.h>
 
 static const char usage[] =
     "usage: tallyd --data DIR [options]\n"
+    "       tallyd init --data DIR [--name NAME]\n"
     "\n"
     "Serves tally: accepts the figures that units submit, stores them in an\n"
     "LMDB store under DIR, and answers value and report requests.\n"
+    "\n"
+    "'tallyd init' creates the store and its first admin account, and\n"
+    "prints the admin's token once; the server refuses a store without an\n"
+    "admin. Every request must be signed in with a token (tally login);\n"
+    "the admin adds the others' accounts with 'tally account add'.\n"
     "\n"
     "options:\n"
     "  -d, --data DIR        the store directory (created if missing)\n"
@@ -153,16 +161,119 @@ static void on_signal(uv_signal_t *h, int signum) {
   uv_close((uv_handle_t *)&st->sigterm, NULL);
 }
 
+static const char init_usage[] =
+    "usage: tallyd init --data DIR [--name NAME]\n"
+    "\n"
+    "Creates the store in DIR (if missing) and its first admin account, and\n"
+    "prints the admin's token on standard output. The token is shown only\n"
+    "this once: the store keeps its SHA-256 alone. Keep it safe; use it with\n"
+    "'tally login' to add the other accounts. A store that already has\n"
+    "accounts is left as it is.\n"
+    "\n"
+    "options:\n"
+    "  -d, --data DIR   the store directory\n"
+    "  -n, --name NAME  the admin's name (default \"administrator\")\n"
+    "  -h, --help       this help\n";
+
+/* tallyd init: the store and its first admin. */
+static int init_main(int argc, char **argv) {
+  static const struct option longopts[] = {
+      {"data", required_argument, NULL, 'd'},
+      {"name", required_argument, NULL, 'n'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
+  const char *data = NULL, *name = "administrator";
+  tally_store *store = NULL;
+  tally_accounts *accounts = NULL;
+  char err[256], token[TALLY_TOKEN_MAX];
+  int ch, rc, status = 1;
+
+  while ((ch = getopt_long(argc, argv, "d:n:h", longopts, NULL)) != -1) {
+    switch (ch) {
+    case 'd': data = optarg; break;
+    case 'n': name = optarg; break;
+    case 'h': fputs(init_usage, stdout); return 0;
+    default: fputs("Try 'tallyd init --help'.\n", stderr); return 2;
+    }
+  }
+  if (optind < argc || data == NULL) {
+    fputs(data ? "tallyd init: unexpected argument\n"
+               : "tallyd init: --data DIR is required\n", stderr);
+    fputs("Try 'tallyd init --help'.\n", stderr);
+    return 2;
+  }
+  if (*name == 0 || strlen(name) > TALLY_ACCOUNT_NAME_MAX) {
+    fprintf(stderr, "tallyd init: the name must be 1-%d characters\n",
+            TALLY_ACCOUNT_NAME_MAX);
+    return 2;
+  }
+  if ((rc = tally_store_open(data, 0, 0, &store)) != 0) {
+    fprintf(stderr, "tallyd init: cannot open the store in %s: %s\n", data,
+            tally_strerror(rc));
+    return 1;
+  }
+  if ((rc = tally_accounts_load(store, NULL, &accounts, err, sizeof err)) != 0) {
+    fprintf(stderr, "tallyd init: %s\n", err);
+    goto out;
+  }
+  if (tally_accounts_count(accounts) > 0) {
+    fprintf(stderr, "tallyd init: the store in %s already has accounts; "
+            "an admin adds more with 'tally account add'\n", data);
+    goto out;
+  }
+
+  tally_token_secret secret;
+  Tally__Account a = TALLY__ACCOUNT__INIT;
+  Tally__StoredAccount stored = TALLY__STORED_ACCOUNT__INIT;
+  Tally__StoredAccount *list[1] = {&stored};
+  tally_store_actor who = {0, "tallyd init", "local", (int64_t)time(NULL)};
+  uint64_t id;
+  if ((rc = tally_token_new(&secret)) != 0) {
+    fputs("tallyd init: the system's random number generator failed\n", stderr);
+    goto out;
+  }
+  a.name = (char *)name;
+  a.role = TALLY__ROLE__ROLE_ADMIN;
+  a.unit = "";
+  a.created_unix = who.now;
+  stored.account = &a;
+  stored.secret_sha256.data = secret.sha256;
+  stored.secret_sha256.len = 32;
+  if ((rc = tally_store_account_add(store, list, 1, &id, &who)) != 0) {
+    tally_token_wipe(&secret, sizeof secret);
+    fprintf(stderr, "tallyd init: the account could not be stored: %s\n",
+            tally_strerror(rc));
+    goto out;
+  }
+  tally_token_text(id, &secret, token);
+  tally_token_wipe(&secret, sizeof secret);
+  fprintf(stderr, "tallyd init: store %s ready; admin account %llu (\"%s\") "
+          "made.\nIts token follows, shown this once; keep it safe (tally "
+          "login reads it from standard input).\n",
+          data, (unsigned long long)id, name);
+  printf("%s\n", token);
+  fflush(stdout);
+  tally_token_wipe(token, sizeof token);
+  status = 0;
+out:
+  tally_accounts_free(accounts);
+  tally_store_close(store);
+  return status;
+}
+
 int main(int argc, char **argv) {
   struct options o = {0};
   tally_catalog *cat = NULL;
   tally_store *store = NULL;
   tally_server *server = NULL;
+  tally_accounts *accounts = NULL;
   uv_loop_t loop;
   struct stopper st;
   char err[512];
   int rc, status = 1;
 
+  if (argc > 1 && strcmp(argv[1], "init") == 0)
+    return init_main(argc - 1, argv + 1);
   if ((rc = parse_args(argc, argv, &o)) != 0)
     return rc == 1 ? 0 : 2;
 
@@ -186,6 +297,17 @@ int main(int argc, char **argv) {
     goto err_after_catalog;
   }
 
+  if ((rc = tally_accounts_load(store, cat, &accounts, err, sizeof err)) != 0) {
+    fprintf(stderr, "tallyd: %s\n", err);
+    goto err_after_store;
+  }
+  if (tally_accounts_admins(accounts) == 0) {
+    fprintf(stderr, "tallyd: the store in %s has no admin account, so no one "
+            "could manage it: run 'tallyd init --data %s' first\n", o.data,
+            o.data);
+    goto err_after_store;
+  }
+
   signal(SIGPIPE, SIG_IGN);
   uv_loop_init(&loop);
   tally_server_config cfg = {
@@ -195,6 +317,7 @@ int main(int argc, char **argv) {
       .max_connections = (unsigned)o.max_connections,
       .cat = cat,
       .store = store,
+      .accounts = accounts,
   };
   if ((rc = tally_server_start(&loop, &cfg, &server, err, sizeof err)) != 0) {
     fprintf(stderr, "tallyd: %s\n", err);
@@ -224,6 +347,10 @@ err_after_loop:
   uv_run(&loop, UV_RUN_DEFAULT);
   if (uv_loop_close(&loop) != 0)
     tally_log("warning: the event loop still had open handles");
+  if ((rc = tally_accounts_flush(accounts, store)) != 0)
+    tally_log("warning: last-used times not stored: %s", tally_strerror(rc));
+err_after_store:
+  tally_accounts_free(accounts);
   tally_store_close(store);
 err_after_catalog:
   tally_catalog_free(cat);

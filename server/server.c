@@ -16,8 +16,10 @@
  * or a trickling client) gets ERROR_TIMEOUT and is shut down; a
  * connection over the limit gets ERROR_BUSY and is shut down; running
  * out of memory closes the connection; a client that sends requests and
- * does not read the replies stops being read (backpressure). Every path
- * out goes through conn_abort() or conn_close().
+ * does not read the replies stops being read (backpressure); a failed
+ * sign-in is answered only after TALLY_GUARD_DELAY_MS (to slow down
+ * guessing), and the connection is then closed. Every path out goes
+ * through conn_abort() or conn_close().
  */
 #include "server.h"
 
@@ -25,6 +27,7 @@
 #include "dispatch.h"
 #include "error.h"
 #include "frame.h"
+#include "guard.h"
 #include "log.h"
 #include "wire.h"
 #include "writer.h"
@@ -43,6 +46,8 @@ struct tally_server {
   uv_loop_t *loop;
   tally_server_config cfg;
   tally_writer *writer;       /* group commit of submissions */
+  tally_guard *guard;         /* failed sign-ins per address */
+  unsigned sweeps;            /* sweep ticks, to flush last-used times */
   char address[64];           /* bound address, with the real port */
   tally_conn *conns;          /* open connections, a doubly linked list */
   unsigned n_conns;           /* connections in that list */
@@ -68,6 +73,10 @@ struct tally_conn {
   int paused;                 /* reading stopped: replies not taken */
   uint8_t *stash;             /* bytes read but not handled yet */
   size_t stash_len;
+  tally_session session;      /* the account signed in */
+  uint8_t *late;              /* a refused sign-in's reply, sent at the
+                                 deadline; the connection then closes */
+  size_t late_len;
   uv_shutdown_t shutdown_req;
   tally_conn *prev, *next;
 };
@@ -153,6 +162,7 @@ static void conn_closed(uv_handle_t *h) {
   tally_log("connection %lu closed: %s", c->id, c->peer);
   tally_frame_reader_reset(&c->reader);
   free(c->stash);
+  free(c->late);
   free(c);
   handle_closed((uv_handle_t *)&s->listener);
 }
@@ -220,21 +230,14 @@ static void after_write(uv_write_t *req, int status) {
     conn_resume(c);
 }
 
-/* Packs env and queues it. Returns 0, or non-zero when the connection
+/* Queues a packed frame. Returns 0, or non-zero when the connection
  * must be aborted. */
-static int conn_send(tally_conn *c, const Tally__Envelope *env) {
-  uint8_t *frame;
-  size_t len;
-  int rc = tally_wire_pack(env, UINT32_MAX, &frame, &len);
-  if (rc != 0)
-    return rc;
+static int conn_send_frame(tally_conn *c, const uint8_t *frame, size_t len) {
+  int rc;
   tally_write *w = malloc(sizeof *w + len);
-  if (w == NULL) {
-    free(frame);
+  if (w == NULL)
     return -ENOMEM;
-  }
   memcpy(w->bytes, frame, len);
-  free(frame);
   w->len = len;
   w->req.data = c;
   uv_buf_t buf = uv_buf_init((char *)w->bytes, (unsigned)len);
@@ -244,6 +247,18 @@ static int conn_send(tally_conn *c, const Tally__Envelope *env) {
     return rc;
   }
   return 0;
+}
+
+/* Packs env and queues it. Returns as conn_send_frame. */
+static int conn_send(tally_conn *c, const Tally__Envelope *env) {
+  uint8_t *frame;
+  size_t len;
+  int rc = tally_wire_pack(env, UINT32_MAX, &frame, &len);
+  if (rc != 0)
+    return rc;
+  rc = conn_send_frame(c, frame, len);
+  free(frame);
+  return rc;
 }
 
 /* Sends an error reply built on the spot. Returns as conn_send. */
@@ -313,6 +328,16 @@ static int conn_start_work(tally_conn *c, tally_async *a) {
   return 0;
 }
 
+/* Keeps a refused sign-in's reply to send after the delay; the
+ * connection reads nothing more. Returns 0 or non-zero to abort. */
+static int conn_answer_late(tally_conn *c, const Tally__Envelope *reply) {
+  if (tally_wire_pack(reply, UINT32_MAX, &c->late, &c->late_len) != 0)
+    return -ENOMEM;
+  uv_read_stop((uv_stream_t *)&c->tcp);
+  c->deadline = uv_now(c->server->loop) + TALLY_GUARD_DELAY_MS;
+  return 0;
+}
+
 /* Handles one complete frame body. Returns non-zero to abort. */
 static int conn_frame(tally_conn *c, const uint8_t *body, size_t len) {
   Tally__Envelope *req;
@@ -329,10 +354,15 @@ static int conn_frame(tally_conn *c, const uint8_t *body, size_t len) {
                      .store = c->server->cfg.store,
                      .peer = c->peer,
                      .arena = &arena,
-                     .writer = c->server->writer};
+                     .writer = c->server->writer,
+                     .accounts = c->server->cfg.accounts,
+                     .guard = c->server->guard,
+                     .session = &c->session};
   Tally__Envelope *reply = tally_dispatch(&r, req);
   if (reply == NULL && r.async)
     rc = conn_start_work(c, r.async);
+  else if (reply && r.refused_sign_in)
+    rc = conn_answer_late(c, reply);
   else
     rc = reply ? conn_send(c, reply) : -ENOMEM;
   tally_arena_free(&arena);
@@ -348,7 +378,7 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
 /* True when the connection must wait before it handles more requests:
  * work in a worker thread, or replies the client has not taken. */
 static int conn_must_wait(tally_conn *c) {
-  if (c->async)
+  if (c->async || c->late)
     return 1;
   if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) >
       WRITE_QUEUE_HIGH) {
@@ -418,7 +448,7 @@ static void conn_resume(tally_conn *c) {
   c->stash_len = 0;
   conn_feed(c, stash, len);
   free(stash);
-  if (!c->closing && !c->paused && c->async == NULL &&
+  if (!c->closing && !c->paused && c->async == NULL && c->late == NULL &&
       uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0)
     conn_abort(c);
 }
@@ -449,6 +479,13 @@ static void on_sweep(uv_timer_t *t) {
     next = c->next;
     if (c->async || now < c->deadline)
       continue;
+    if (c->late && !c->closing) {
+      if (conn_send_frame(c, c->late, c->late_len) != 0)
+        conn_abort(c);
+      else
+        conn_close(c, 1);
+      continue;
+    }
     if (c->closing) {
       conn_abort(c);
       continue;
@@ -458,6 +495,9 @@ static void on_sweep(uv_timer_t *t) {
     conn_refuse(c, TALLY__ERROR_CODE__ERROR_TIMEOUT,
                 "no complete request within the idle timeout; closing");
   }
+  /* Last-used times are kept in memory and stored once a minute. */
+  if (++s->sweeps % 60 == 0 && s->cfg.accounts)
+    tally_accounts_flush(s->cfg.accounts, s->cfg.store);
 }
 
 static void sweep_stop(tally_server *s) {
@@ -516,6 +556,7 @@ static void handle_closed(uv_handle_t *h) {
   tally_server *s = h->data;
   if (--s->open_handles == 0) {
     tally_writer_free(s->writer);
+    tally_guard_free(s->guard);
     free(s);
   }
 }
@@ -543,13 +584,19 @@ int tally_server_start(uv_loop_t *loop, const tally_server_config *cfg,
     s->cfg.idle_timeout_ms = TALLY_SERVER_IDLE_TIMEOUT_MS;
   if (s->cfg.max_connections == 0)
     s->cfg.max_connections = TALLY_SERVER_MAX_CONNECTIONS;
+  if ((s->guard = tally_guard_new()) == NULL) {
+    free(s);
+    return -ENOMEM;
+  }
   if ((rc = tally_writer_new(cfg->store, &s->writer)) != 0) {
+    tally_guard_free(s->guard);
     free(s);
     snprintf(err, errlen, "%s", tally_strerror(rc));
     return rc;
   }
   if ((rc = uv_tcp_init(loop, &s->listener)) != 0) {
     tally_writer_free(s->writer);
+    tally_guard_free(s->guard);
     free(s);
     snprintf(err, errlen, "%s", uv_strerror(rc));
     return rc;

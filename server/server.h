@@ -2,6 +2,7 @@
 #ifndef TALLY_SERVER_H
 #define TALLY_SERVER_H
 
+#include "accounts.h"
 #include "catalog.h"
 #include "store.h"
 
@@ -20,6 +21,7 @@ typedef struct {
   unsigned max_connections;   /* more are answered ERROR_BUSY; 0 = default */
   const tally_catalog *cat;   /* borrowed; outlives the server */
   tally_store *store;         /* borrowed; outlives the server */
+  tally_accounts *accounts;   /* borrowed; who may sign in */
 } tally_server_config;
 
 /* Binds and listens on loop. Returns 0 and *out, or -errno / a TALLY_E

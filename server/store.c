@@ -13,6 +13,7 @@
 #include "store.h"
 
 #include "error.h"
+#include "period.h"
 #include "tally.pb-c.h"
 
 #include <errno.h>
@@ -37,7 +38,9 @@ struct tally_store {
   MDB_dbi changes;      /* each report's history */
   MDB_dbi submissions;  /* ids seen, with their first answer */
   MDB_dbi targets;      /* targets entered on the server */
-  MDB_dbi meta;         /* "format" */
+  MDB_dbi accounts;     /* accounts and their tokens' hashes */
+  MDB_dbi audit;        /* who changed what, by account */
+  MDB_dbi meta;         /* "format", counters */
   size_t map_size;
   size_t max_map_size;  /* 0 = no limit */
   pthread_rwlock_t map_lock; /* held shared by backups; taken exclusive
@@ -103,7 +106,9 @@ static int open_dbs(tally_store *s) {
       (rc = mdb_dbi_open(txn, "revisions", MDB_CREATE, &s->revisions)) != 0 ||
       (rc = mdb_dbi_open(txn, "changes", MDB_CREATE, &s->changes)) != 0 ||
       (rc = mdb_dbi_open(txn, "submissions", MDB_CREATE, &s->submissions)) != 0 ||
-      (rc = mdb_dbi_open(txn, "targets", MDB_CREATE, &s->targets)) != 0)
+      (rc = mdb_dbi_open(txn, "targets", MDB_CREATE, &s->targets)) != 0 ||
+      (rc = mdb_dbi_open(txn, "accounts", MDB_CREATE, &s->accounts)) != 0 ||
+      (rc = mdb_dbi_open(txn, "audit", MDB_CREATE, &s->audit)) != 0)
     goto err_after_begin;
   rc = mdb_get(txn, s->meta, &k, &v);
   if (rc == MDB_NOTFOUND) {
@@ -143,7 +148,7 @@ int tally_store_open(const char *dir, size_t map_size, size_t max_map_size,
     s->max_map_size = s->map_size;
   if ((rc = store_err(mdb_env_create(&s->env))) != 0)
     goto err_after_alloc;
-  if ((rc = store_err(mdb_env_set_maxdbs(s->env, 8))) != 0 ||
+  if ((rc = store_err(mdb_env_set_maxdbs(s->env, 12))) != 0 ||
       (rc = store_err(mdb_env_set_mapsize(s->env, s->map_size))) != 0 ||
       (rc = store_err(mdb_env_open(s->env, dir, 0, 0600))) != 0)
     goto err_after_create;
@@ -189,9 +194,59 @@ static void read_end(tally_store *s, MDB_txn *txn) {
 
 static int grow(tally_store *s);
 
+/* Takes the next number of the counter called name in meta (the first
+ * is 1). Returns an LMDB code. */
+static int next_counter(MDB_txn *txn, tally_store *s, const char *name,
+                        uint64_t *out) {
+  MDB_val k = {strlen(name), (void *)name}, v;
+  uint8_t next[8];
+  int rc = mdb_get(txn, s->meta, &k, &v);
+  if (rc == 0 && v.mv_size == 8)
+    *out = get_u64(v.mv_data);
+  else if (rc == 0 || rc == MDB_NOTFOUND)
+    *out = 1;
+  else
+    return rc;
+  put_u64(next, *out + 1);
+  v.mv_size = 8;
+  v.mv_data = next;
+  return mdb_put(txn, s->meta, &k, &v, 0);
+}
+
+/* Appends e to the audit trail in txn, under the account that made the
+ * change, with the next sequence number. Returns an LMDB code. */
+static int audit_append(MDB_txn *txn, tally_store *s, Tally__AuditEntry *e) {
+  uint8_t key[16];
+  MDB_val k = {sizeof key, key}, v;
+  int rc = next_counter(txn, s, "audit_seq", &e->seq);
+  if (rc != 0)
+    return rc;
+  put_u64(key, e->account_id);
+  put_u64(key + 8, e->seq);
+  v.mv_size = tally__audit_entry__get_packed_size(e);
+  if ((rc = mdb_put(txn, s->audit, &k, &v, MDB_RESERVE)) != 0)
+    return rc;
+  tally__audit_entry__pack(e, v.mv_data);
+  return 0;
+}
+
+/* An audit entry of kind about subject, made by who. */
+static void audit_init(Tally__AuditEntry *e, const tally_store_actor *who,
+                       const char *kind, const char *subject) {
+  tally__audit_entry__init(e);
+  e->time_unix = who->now;
+  e->account_id = who->account_id;
+  e->account_name = (char *)(who->account_name ? who->account_name : "");
+  e->peer = (char *)(who->peer ? who->peer : "");
+  e->kind = (char *)kind;
+  e->subject = (char *)subject;
+}
+
 /* One attempt at writing a target. Returns an LMDB code. */
 static int target_txn(tally_store *s, const char *indicator, int year,
-                      const void *packed, size_t len, int *replaced) {
+                      const void *packed, size_t len, int *replaced,
+                      const char *before, const char *after,
+                      const tally_store_actor *who) {
   uint8_t key[CODE_MAX + 1 + 4];
   size_t il = strlen(indicator);
   MDB_txn *txn;
@@ -208,7 +263,14 @@ static int target_txn(tally_store *s, const char *indicator, int year,
   *replaced = mdb_get(txn, s->targets, &k, &old) == 0;
   v.mv_size = len;
   v.mv_data = (void *)packed;
-  if ((rc = mdb_put(txn, s->targets, &k, &v, 0)) != 0) {
+  char subject[CODE_MAX + 16];
+  Tally__AuditEntry e;
+  snprintf(subject, sizeof subject, "%s %d", indicator, year);
+  audit_init(&e, who, "target", subject);
+  e.before = (char *)before;
+  e.after = (char *)after;
+  if ((rc = mdb_put(txn, s->targets, &k, &v, 0)) != 0 ||
+      (rc = audit_append(txn, s, &e)) != 0) {
     mdb_txn_abort(txn);
     return rc;
   }
@@ -216,9 +278,12 @@ static int target_txn(tally_store *s, const char *indicator, int year,
 }
 
 int tally_store_target_put(tally_store *s, const char *indicator, int year,
-                           const void *packed, size_t len, int *replaced) {
+                           const void *packed, size_t len, int *replaced,
+                           const char *before, const char *after,
+                           const tally_store_actor *who) {
   int rc;
-  while ((rc = target_txn(s, indicator, year, packed, len, replaced)) ==
+  while ((rc = target_txn(s, indicator, year, packed, len, replaced, before,
+                          after, who)) ==
              MDB_MAP_FULL &&
          grow(s) == 0)
     ;
@@ -370,7 +435,8 @@ static int remove_others(MDB_txn *txn, tally_store *s,
   return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-/* Writes the history entry of the submission. Returns an LMDB code. */
+/* Writes the history entry of the submission and its audit entry.
+ * Returns an LMDB code. */
 static int record_changes(MDB_txn *txn, tally_store *s,
                           const tally_store_submission *sub,
                           const uint8_t *report_key, size_t report_len,
@@ -384,11 +450,29 @@ static int record_changes(MDB_txn *txn, tally_store *s,
   cs->submission_id = (char *)(sub->id ? sub->id : "");
   cs->time_unix = sub->now;
   cs->peer = (char *)(sub->peer ? sub->peer : "");
+  cs->account_id = sub->account_id;
+  cs->account_name = (char *)(sub->account_name ? sub->account_name : "");
   v.mv_size = tally__change_set__get_packed_size(cs);
   if ((rc = mdb_put(txn, s->changes, &k, &v, MDB_RESERVE)) != 0)
     return rc;
   tally__change_set__pack(cs, v.mv_data);
-  return 0;
+
+  /* The audit trail points at the history entry, which holds the
+   * values before and after. */
+  tally_store_actor who = {sub->account_id, sub->account_name, sub->peer,
+                           sub->now};
+  tally_period p;
+  char period[16] = "", subject[CODE_MAX + 20];
+  Tally__AuditEntry e;
+  if (tally_period_from_key(sub->period_key, &p) == 0)
+    tally_period_format(&p, period);
+  snprintf(subject, sizeof subject, "%s %s", sub->unit, period);
+  audit_init(&e, &who, "figures", subject);
+  e.unit = (char *)sub->unit;
+  e.period = period;
+  e.revision = cs->revision;
+  e.submission_id = cs->submission_id;
+  return audit_append(txn, s, &e);
 }
 
 /* A numerator stored above its denominator, for a bounded pair. */
@@ -770,4 +854,209 @@ int tally_store_backup(tally_store *s, const char *path, uint64_t *bytes) {
   }
   *bytes = stat(file, &st) == 0 ? (uint64_t)st.st_size : 0;
   return 0;
+}
+
+/* Visits every value of db whose key starts with prefix (plen bytes;
+ * 0 = all), in key order. Returns 0, fn's value, or a store error. */
+static int visit_range(tally_store *s, MDB_dbi db, const void *prefix,
+                       size_t plen, tally_store_history_fn fn, void *arg) {
+  MDB_txn *txn;
+  MDB_cursor *cur;
+  MDB_val k = {plen, (void *)prefix}, v;
+  int rc, stop = 0;
+
+  if ((rc = read_begin(s, &txn)) != 0)
+    return store_err(rc);
+  if ((rc = mdb_cursor_open(txn, db, &cur)) != 0) {
+    read_end(s, txn);
+    return store_err(rc);
+  }
+  for (rc = mdb_cursor_get(cur, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
+       rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+    if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+      break;
+    if ((stop = fn(arg, v.mv_data, v.mv_size)) != 0)
+      break;
+  }
+  mdb_cursor_close(cur);
+  read_end(s, txn);
+  if (stop != 0)
+    return stop;
+  return rc == MDB_NOTFOUND || rc == 0 ? 0 : store_err(rc);
+}
+
+int tally_store_changeset(tally_store *s, uint32_t period_key, const char *unit,
+                          uint64_t revision, tally_store_history_fn fn,
+                          void *arg) {
+  uint8_t key[KEY_MAX];
+  size_t len = make_key(key, period_key, unit, NULL);
+  MDB_txn *txn;
+  MDB_val k, v;
+  int rc;
+
+  if (len == 0)
+    return TALLY_ENOTFOUND;
+  put_u64(key + len, revision);
+  k.mv_size = len + 8;
+  k.mv_data = key;
+  if ((rc = read_begin(s, &txn)) != 0)
+    return store_err(rc);
+  rc = mdb_get(txn, s->changes, &k, &v);
+  if (rc == 0)
+    rc = fn(arg, v.mv_data, v.mv_size);
+  else
+    rc = rc == MDB_NOTFOUND ? TALLY_ENOTFOUND : store_err(rc);
+  read_end(s, txn);
+  return rc;
+}
+
+/* Writes one account record under its id. Returns an LMDB code. */
+static int account_put(MDB_txn *txn, tally_store *s,
+                       const Tally__StoredAccount *acc) {
+  uint8_t key[8];
+  MDB_val k = {8, key}, v;
+  int rc;
+  put_u64(key, acc->account->id);
+  v.mv_size = tally__stored_account__get_packed_size(acc);
+  if ((rc = mdb_put(txn, s->accounts, &k, &v, MDB_RESERVE)) != 0)
+    return rc;
+  tally__stored_account__pack(acc, v.mv_data);
+  return 0;
+}
+
+/* One attempt at adding accounts. Returns an LMDB code. */
+static int account_add_txn(tally_store *s, Tally__StoredAccount *const *accs,
+                           size_t n, uint64_t *ids,
+                           const tally_store_actor *who) {
+  MDB_txn *txn;
+  int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+  if (rc != 0)
+    return rc;
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    Tally__Account *a = accs[i]->account;
+    char subject[32], after[400];
+    Tally__AuditEntry e;
+    if ((rc = next_counter(txn, s, "account_next", &ids[i])) != 0)
+      break;
+    a->id = ids[i];
+    snprintf(subject, sizeof subject, "account %llu",
+             (unsigned long long)a->id);
+    snprintf(after, sizeof after, "%s%s%s, \"%s\", active",
+             a->role == TALLY__ROLE__ROLE_REPORTER ? "reporter for "
+             : a->role == TALLY__ROLE__ROLE_ANALYST ? "analyst"
+                                                    : "admin",
+             a->unit, "", a->name);
+    audit_init(&e, who, "account", subject);
+    e.before = "";
+    e.after = after;
+    if ((rc = account_put(txn, s, accs[i])) == 0)
+      rc = audit_append(txn, s, &e);
+  }
+  if (rc != 0) {
+    mdb_txn_abort(txn);
+    return rc;
+  }
+  return mdb_txn_commit(txn);
+}
+
+int tally_store_account_add(tally_store *s, Tally__StoredAccount *const *accs,
+                            size_t n, uint64_t *ids,
+                            const tally_store_actor *who) {
+  int rc;
+  while ((rc = account_add_txn(s, accs, n, ids, who)) == MDB_MAP_FULL &&
+         grow(s) == 0)
+    ;
+  return store_err(rc);
+}
+
+/* One attempt at updating an account. Returns an LMDB code, or
+ * MDB_NOTFOUND when there is no such account. */
+static int account_update_txn(tally_store *s, const Tally__StoredAccount *acc,
+                              const char *before, const char *after,
+                              const tally_store_actor *who) {
+  uint8_t key[8];
+  MDB_val k = {8, key}, v;
+  MDB_txn *txn;
+  char subject[32];
+  Tally__AuditEntry e;
+  int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+  if (rc != 0)
+    return rc;
+  put_u64(key, acc->account->id);
+  snprintf(subject, sizeof subject, "account %llu",
+           (unsigned long long)acc->account->id);
+  audit_init(&e, who, "account", subject);
+  e.before = (char *)before;
+  e.after = (char *)after;
+  if ((rc = mdb_get(txn, s->accounts, &k, &v)) != 0 ||
+      (rc = account_put(txn, s, acc)) != 0 ||
+      (rc = audit_append(txn, s, &e)) != 0) {
+    mdb_txn_abort(txn);
+    return rc;
+  }
+  return mdb_txn_commit(txn);
+}
+
+int tally_store_account_update(tally_store *s, const Tally__StoredAccount *acc,
+                               const char *before, const char *after,
+                               const tally_store_actor *who) {
+  int rc;
+  while ((rc = account_update_txn(s, acc, before, after, who)) ==
+             MDB_MAP_FULL &&
+         grow(s) == 0)
+    ;
+  return rc == MDB_NOTFOUND ? TALLY_ENOTFOUND : store_err(rc);
+}
+
+/* One attempt at setting last-used times. Returns an LMDB code. */
+static int touch_txn(tally_store *s, const uint64_t *ids, const int64_t *when,
+                     size_t n) {
+  MDB_txn *txn;
+  int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+  if (rc != 0)
+    return rc;
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    uint8_t key[8];
+    MDB_val k = {8, key}, v;
+    put_u64(key, ids[i]);
+    if ((rc = mdb_get(txn, s->accounts, &k, &v)) == MDB_NOTFOUND) {
+      rc = 0;
+      continue;
+    }
+    if (rc != 0)
+      break;
+    Tally__StoredAccount *acc =
+        tally__stored_account__unpack(NULL, v.mv_size, v.mv_data);
+    if (acc == NULL || acc->account == NULL) {
+      tally__stored_account__free_unpacked(acc, NULL);
+      continue; /* not ours to mend here */
+    }
+    acc->account->last_used_unix = when[i];
+    rc = account_put(txn, s, acc);
+    tally__stored_account__free_unpacked(acc, NULL);
+  }
+  if (rc != 0) {
+    mdb_txn_abort(txn);
+    return rc;
+  }
+  return mdb_txn_commit(txn);
+}
+
+int tally_store_account_touch(tally_store *s, const uint64_t *ids,
+                              const int64_t *when, size_t n) {
+  int rc;
+  while ((rc = touch_txn(s, ids, when, n)) == MDB_MAP_FULL && grow(s) == 0)
+    ;
+  return store_err(rc);
+}
+
+int tally_store_accounts(tally_store *s, tally_store_history_fn fn, void *arg) {
+  return visit_range(s, s->accounts, NULL, 0, fn, arg);
+}
+
+int tally_store_audit(tally_store *s, int all, uint64_t account,
+                      tally_store_history_fn fn, void *arg) {
+  uint8_t prefix[8];
+  put_u64(prefix, account);
+  return visit_range(s, s->audit, prefix, all ? 0 : 8, fn, arg);
 }

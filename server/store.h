@@ -7,13 +7,18 @@
  *   changes      period | unit | 0x00 | revision (8 bytes) -> ChangeSet
  *   submissions  submission id -> the first acknowledgement
  *   targets      indicator | 0x00 | year (4 bytes) -> a packed Target
- *   meta         "format" -> "tally-store/1"
+ *   accounts     account id (8 bytes) -> a packed StoredAccount
+ *   audit        account id (8 bytes) | seq (8 bytes) -> a packed AuditEntry
+ *   meta         "format" -> "tally-store/1"; "account_next", "audit_seq"
+ *                -> the next account id and audit sequence number
  * All integers are big-endian. All values of one period, or of one unit
  * in one period, are one range scan. Codes are kept as text, so the
  * store does not depend on positions in the catalog.
  */
 #ifndef TALLY_STORE_H
 #define TALLY_STORE_H
+
+#include "tally.pb-c.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -43,6 +48,14 @@ typedef struct {
   const char *denominator;
 } tally_store_bound;
 
+/* Who makes a change, for the audit trail. */
+typedef struct {
+  uint64_t account_id;      /* 0 = tallyd init */
+  const char *account_name;
+  const char *peer;         /* the client's address */
+  int64_t now;              /* Unix time of the change */
+} tally_store_actor;
+
 /* One submission of a unit's figures for one period. */
 typedef struct {
   const char *id;           /* submission id; NULL or "" = none */
@@ -59,6 +72,8 @@ typedef struct {
                                figures is refused (TALLY_EIDREUSE) */
   const tally_store_bound *bounds; /* pairs to hold after the write */
   size_t n_bounds;
+  uint64_t account_id;      /* who sent it, for the history and the audit */
+  const char *account_name; /* may be NULL */
 } tally_store_submission;
 
 typedef struct {
@@ -127,12 +142,48 @@ int tally_store_history(tally_store *s, uint32_t period_key, const char *unit,
 int tally_store_backup(tally_store *s, const char *path, uint64_t *bytes);
 
 /* Stores a target entered on the server (a packed Target) under its
- * indicator and year, replacing one entered before (*replaced = 1).
- * Returns 0 or a store error. */
+ * indicator and year, replacing one entered before (*replaced = 1), and
+ * records in the audit trail who did it and before and after (in words),
+ * in the same transaction. Returns 0 or a store error. */
 int tally_store_target_put(tally_store *s, const char *indicator, int year,
-                           const void *packed, size_t len, int *replaced);
+                           const void *packed, size_t len, int *replaced,
+                           const char *before, const char *after,
+                           const tally_store_actor *who);
 
 /* Visits every target entered on the server, by indicator and year. */
 int tally_store_targets(tally_store *s, tally_store_history_fn fn, void *arg);
+
+/* The revision-th history entry of unit's report for period, packed,
+ * to fn. Returns 0, fn's value, TALLY_ENOTFOUND or a store error. */
+int tally_store_changeset(tally_store *s, uint32_t period_key, const char *unit,
+                          uint64_t revision, tally_store_history_fn fn,
+                          void *arg);
+
+/* Adds n accounts (packed StoredAccounts) in one transaction, each with
+ * its audit entry; ids[i] gets the id given to the i-th, which is also
+ * written into its record (the id in packed[i] is ignored). Returns 0
+ * or a store error (then nothing was written). */
+int tally_store_account_add(tally_store *s, Tally__StoredAccount *const *accs,
+                            size_t n, uint64_t *ids,
+                            const tally_store_actor *who);
+
+/* Replaces an account's record (a revoke or a new token) and records the
+ * change, before and after in words, in the same transaction. Returns 0,
+ * TALLY_ENOTFOUND or a store error. */
+int tally_store_account_update(tally_store *s, const Tally__StoredAccount *acc,
+                               const char *before, const char *after,
+                               const tally_store_actor *who);
+
+/* Sets last-used times (not audited: no one changed anything). */
+int tally_store_account_touch(tally_store *s, const uint64_t *ids,
+                              const int64_t *when, size_t n);
+
+/* Visits every account, packed StoredAccounts, by id. */
+int tally_store_accounts(tally_store *s, tally_store_history_fn fn, void *arg);
+
+/* Visits the audit trail, packed AuditEntries: one account's changes in
+ * order, or (all set) everyone's, by account. */
+int tally_store_audit(tally_store *s, int all, uint64_t account,
+                      tally_store_history_fn fn, void *arg);
 
 #endif

@@ -1,5 +1,8 @@
 #include "fixture.h"
 
+#include "client.h"
+#include "wire.h"
+
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -33,9 +36,36 @@ void tally_test_rmtree(const char *path) {
   nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* The data directory's admin token: made by tallyd init the first time,
+ * read from DIR/test-admin.token after. */
+static void init_store(tally_test_server *s) {
+  char path[320], *out = NULL, *err = NULL;
+  snprintf(path, sizeof path, "%s/test-admin.token", s->dir);
+  char *kept = tally_test_read_file(path);
+  if (kept == NULL) {
+    const char *args[] = {"init", "--data", s->dir, "--name", "test admin",
+                          NULL};
+    int rc = tally_test_exec(TALLYD_PATH, args, NULL, &out, &err);
+    cr_assert_eq(rc, 0, "tallyd init failed (%d): %s", rc, err);
+    tally_test_write_file(path, out);
+    kept = out;
+    out = NULL;
+  }
+  kept[strcspn(kept, "\n")] = 0;
+  cr_assert(strncmp(kept, "tally_", 6) == 0, "not a token: '%s'", kept);
+  snprintf(s->admin, sizeof s->admin, "%s", kept);
+  free(kept);
+  free(out);
+  free(err);
+  setenv("TALLY_TOKEN", s->admin, 1);
+  setenv("TALLY_CONFIG", "/nonexistent/tally-test-config.json", 1);
+}
+
 static void start(tally_test_server *s, const char *const *extra) {
   const char *argv[32];
   int out[2], n = 0;
+
+  init_store(s);
 
   argv[n++] = TALLYD_PATH;
   argv[n++] = "--data";
@@ -132,6 +162,65 @@ int tally_test_server_stop(tally_test_server *s) {
     tally_test_rmtree(s->dir);
   remove(s->log);
   return rc;
+}
+
+struct tally_client *tally_test_connect(tally_test_server *s,
+                                        const char *token) {
+  tally_client *c;
+  char err[256];
+  tally_client_options o = {.address = s->address, .timeout_ms = 10000,
+                            .token = token};
+  cr_assert_eq(tally_client_open(&o, &c, err, sizeof err), 0, "%s", err);
+  return c;
+}
+
+const char *tally_test_token(tally_test_server *s, const char *role,
+                             const char *unit) {
+  if (strcmp(role, "admin") == 0 && unit == NULL)
+    return s->admin;
+  for (int i = 0; i < s->n_accounts; i++)
+    if (strcmp(s->accounts[i].role, role) == 0 &&
+        strcmp(s->accounts[i].unit, unit ? unit : "") == 0)
+      return s->accounts[i].token;
+  cr_assert_lt(s->n_accounts, 24, "too many test accounts");
+
+  Tally__AccountSpec spec = TALLY__ACCOUNT_SPEC__INIT, *specs[1] = {&spec};
+  Tally__AccountAddRequest q = TALLY__ACCOUNT_ADD_REQUEST__INIT;
+  Tally__Envelope req = TALLY__ENVELOPE__INIT, *reply = NULL;
+  char name[128], err[256];
+  snprintf(name, sizeof name, "test %s%s%s", role, unit ? " for " : "",
+           unit ? unit : "");
+  spec.name = name;
+  spec.role = strcmp(role, "reporter") == 0  ? TALLY__ROLE__ROLE_REPORTER
+              : strcmp(role, "analyst") == 0 ? TALLY__ROLE__ROLE_ANALYST
+                                             : TALLY__ROLE__ROLE_ADMIN;
+  spec.unit = (char *)(unit ? unit : "");
+  q.accounts = specs;
+  q.n_accounts = 1;
+  req.body_case = TALLY__ENVELOPE__BODY_ACCOUNT_ADD;
+  req.account_add = &q;
+  tally_client *c = tally_test_connect(s, s->admin);
+  cr_assert_eq(tally_client_call(c, &req, &reply, err, sizeof err), 0, "%s",
+               err);
+  tally_client_close(c);
+  cr_assert_eq(reply->body_case, TALLY__ENVELOPE__BODY_ACCOUNT_ADD_REPLY,
+               "account add refused: %s",
+               reply->body_case == TALLY__ENVELOPE__BODY_ERROR
+                   ? reply->error->message
+                   : "?");
+  tally_test_account *a = &s->accounts[s->n_accounts++];
+  snprintf(a->role, sizeof a->role, "%s", role);
+  snprintf(a->unit, sizeof a->unit, "%s", unit ? unit : "");
+  snprintf(a->token, sizeof a->token, "%s",
+           reply->account_add_reply->accounts[0]->token);
+  a->id = reply->account_add_reply->accounts[0]->account->id;
+  tally_wire_free(reply);
+  return a->token;
+}
+
+void tally_test_sign_in(tally_test_server *s, const char *role,
+                        const char *unit) {
+  setenv("TALLY_TOKEN", tally_test_token(s, role, unit), 1);
 }
 
 /* Reads fd to EOF into a malloc'd string. */

@@ -13,12 +13,25 @@ void tally_test_tmpdir(char *buf, size_t n);
 /* Removes a directory tree (rm -rf). */
 void tally_test_rmtree(const char *path);
 
+#define TALLY_TEST_TOKEN_MAX 128
+
+/* An account made for a test, and its token. */
+typedef struct {
+  char role[16];
+  char unit[65];
+  char token[TALLY_TEST_TOKEN_MAX];
+  unsigned long long id;
+} tally_test_account;
+
 typedef struct {
   pid_t pid;
   char dir[256];       /* the server's temporary data directory */
   char address[64];    /* "127.0.0.1:PORT" */
   char log[300];       /* the server's standard error, in dir/../ */
   int own_dir;         /* remove dir when stopped */
+  char admin[TALLY_TEST_TOKEN_MAX]; /* the token tallyd init printed */
+  tally_test_account accounts[24];  /* made by tally_test_token */
+  int n_accounts;
 } tally_test_server;
 
 /* When > 0, servers started afterwards may write files of at most this
@@ -27,7 +40,11 @@ extern long tally_test_fsize_limit;
 
 /* Starts tallyd with a fresh data directory on 127.0.0.1:0 and waits for
  * its "listening on" line. extra: further arguments, NULL-terminated
- * (may be NULL). The server dies with the test process. */
+ * (may be NULL). The server dies with the test process. A new data
+ * directory is first made with 'tallyd init', whose admin token is kept
+ * in s->admin (and in DIR/test-admin.token, for a restart on the same
+ * directory). TALLY_TOKEN is then set to the admin's token, and
+ * TALLY_CONFIG to a file that does not exist, for runs of tally. */
 void tally_test_server_start(tally_test_server *s, const char *const *extra);
 
 /* The same, on an existing data directory (kept when stopped). */
@@ -37,6 +54,23 @@ void tally_test_server_start_in(tally_test_server *s, const char *dir,
 /* SIGTERM, then waits (SIGKILL after 10 s). Returns the exit status, or
  * -1 when it had to be killed. Removes the data directory it made. */
 int tally_test_server_stop(tally_test_server *s);
+
+/* The token of an account with this role ("reporter", "analyst",
+ * "admin") and unit (a reporter's; else NULL), made through the real
+ * protocol by the admin on first use and kept in s. */
+const char *tally_test_token(tally_test_server *s, const char *role,
+                             const char *unit);
+
+/* Sets TALLY_TOKEN, so that later runs of tally sign in as that account
+ * (tally_test_token's). */
+void tally_test_sign_in(tally_test_server *s, const char *role,
+                        const char *unit);
+
+struct tally_client;
+/* A connection to s signed in with token (NULL = none): its first
+ * request carries it. Aborts the test on failure. */
+struct tally_client *tally_test_connect(tally_test_server *s,
+                                        const char *token);
 
 /* Runs the tally binary with args (NULL-terminated, without argv[0]) and
  * input on standard input (may be NULL). Captures standard output and

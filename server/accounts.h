@@ -1,0 +1,95 @@
+/* accounts.h: API tokens and the accounts they sign in as.
+ *
+ * A token is "tally_<id>_<64 hex digits>": the account id, then 256
+ * random bits from the system's CSPRNG (OpenSSL's RAND_bytes). The store
+ * keeps only the SHA-256 of the random part; a token is checked by
+ * looking up its id and comparing hashes in constant time. The server
+ * holds every account in memory (a registry, loaded at start and
+ * changed only on the loop thread), so a revoked token stops working
+ * with the next request.
+ */
+#ifndef TALLY_ACCOUNTS_H
+#define TALLY_ACCOUNTS_H
+
+#include "catalog.h"
+#include "store.h"
+#include "tally.pb-c.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TALLY_TOKEN_SECRET 32 /* bytes of randomness in a token */
+#define TALLY_TOKEN_MAX 96    /* longest token text, with its NUL */
+#define TALLY_ACCOUNT_NAME_MAX 120
+
+typedef struct {
+  uint64_t id;
+  char name[TALLY_ACCOUNT_NAME_MAX + 1];
+  Tally__Role role;
+  int unit;                  /* a reporter's unit (catalog index); else -1 */
+  char unit_code[65];
+  uint8_t secret_sha256[32];
+  int64_t created, last_used, revoked, rotated;
+  uint64_t created_by;
+  int touched;               /* last_used changed since it was stored */
+} tally_account;
+
+typedef struct tally_accounts tally_accounts;
+
+/* A token's secret and the hash the store keeps. */
+typedef struct {
+  uint8_t secret[TALLY_TOKEN_SECRET];
+  uint8_t sha256[32];
+} tally_token_secret;
+
+/* Draws a new secret. Returns 0, or TALLY_ESTORE when the CSPRNG fails. */
+int tally_token_new(tally_token_secret *t);
+
+/* The token's text for account id. */
+void tally_token_text(uint64_t id, const tally_token_secret *t,
+                      char out[TALLY_TOKEN_MAX]);
+
+/* Wipes a secret from memory. */
+void tally_token_wipe(void *p, size_t n);
+
+/* Loads every account of the store. A reporter whose unit the catalog
+ * does not have is kept but cannot sign in (it is logged). Returns 0,
+ * -ENOMEM or a store error, with a message in err. */
+int tally_accounts_load(tally_store *store, const tally_catalog *cat,
+                        tally_accounts **out, char *err, size_t errlen);
+void tally_accounts_free(tally_accounts *a);
+
+/* The account with this id, or NULL. */
+tally_account *tally_accounts_find(tally_accounts *a, uint64_t id);
+
+/* The account a token signs in as, or NULL with *why saying what is
+ * wrong (malformed, unknown, revoked): for the log, never the token. */
+tally_account *tally_accounts_check(tally_accounts *a, const char *token,
+                                    const char **why);
+
+/* Adds or replaces the registry's copy of a stored account. Returns 0 or
+ * -ENOMEM. */
+int tally_accounts_put(tally_accounts *a, const Tally__StoredAccount *stored);
+
+/* The stored form of an account (for writing it back). Strings point
+ * into acc. */
+void tally_account_to_stored(const tally_account *acc, Tally__Account *a,
+                             Tally__StoredAccount *stored);
+
+/* Active admins (not revoked). */
+size_t tally_accounts_admins(const tally_accounts *a);
+
+/* Number of accounts, and the i-th by id. */
+size_t tally_accounts_count(const tally_accounts *a);
+tally_account *tally_accounts_at(tally_accounts *a, size_t i);
+
+/* Writes the last-used times that changed since the last call. Returns
+ * 0 or a store error. */
+int tally_accounts_flush(tally_accounts *a, tally_store *store);
+
+/* "reporter", "analyst", "admin"; parse returns ROLE_UNSPECIFIED for
+ * anything else. */
+const char *tally_role_name(Tally__Role role);
+Tally__Role tally_role_parse(const char *name);
+
+#endif

@@ -1,0 +1,483 @@
+/* dispatch_accounts.c: the handlers of accounts and the audit trail.
+ *
+ * Account changes are small and rare: they commit on the loop thread,
+ * each with its audit entry in the same transaction, and then change
+ * the registry, so a revoked token is refused from the next request on.
+ */
+#include "handlers.h"
+
+#include "error.h"
+#include "log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_ADD 100000 /* accounts in one request */
+
+static Tally__Envelope *store_error(tally_request *r, uint64_t id,
+                                    const char *what, int rc) {
+  return tally_dispatch_error(r, id, TALLY__ERROR_CODE__ERROR_STORE,
+                              "%s: %s; nothing was changed", what,
+                              tally_strerror(rc));
+}
+
+/* The account as the wire shows it, in the arena. */
+static Tally__Account *account_msg(tally_request *r, const tally_account *acc) {
+  Tally__Account *a = tally_arena_alloc(r->arena, sizeof *a);
+  if (a == NULL)
+    return NULL;
+  tally__account__init(a);
+  a->id = acc->id;
+  a->name = tally_arena_strdup(r->arena, acc->name);
+  a->role = acc->role;
+  a->unit = tally_arena_strdup(r->arena, acc->unit_code);
+  a->created_unix = acc->created;
+  a->last_used_unix = acc->last_used;
+  a->revoked_unix = acc->revoked;
+  a->rotated_unix = acc->rotated;
+  a->created_by = acc->created_by;
+  return a->name && a->unit ? a : NULL;
+}
+
+static tally_store_actor actor(const tally_request *r) {
+  tally_store_actor who = {r->account->id, r->account->name, r->peer,
+                           (int64_t)time(NULL)};
+  return who;
+}
+
+/* A name is 1-120 bytes of UTF-8 text without control characters. */
+static int good_name(const char *s) {
+  size_t n = strlen(s);
+  if (n == 0 || n > TALLY_ACCOUNT_NAME_MAX)
+    return 0;
+  for (; *s; s++)
+    if ((unsigned char)*s < 0x20 || *s == 0x7f)
+      return 0;
+  return 1;
+}
+
+/* Checks one account to add; on a problem returns the refusal. */
+static Tally__Envelope *check_spec(tally_request *r, uint64_t id, size_t i,
+                                   const Tally__AccountSpec *spec) {
+  const Tally__ErrorCode bad = TALLY__ERROR_CODE__ERROR_BAD_REQUEST;
+  char shown[SHOWN_MAX];
+  if (!good_name(spec->name))
+    return tally_dispatch_error(r, id, bad,
+                                "account %zu: a name (1-%d characters, no "
+                                "control characters) is required",
+                                i + 1, TALLY_ACCOUNT_NAME_MAX);
+  switch (spec->role) {
+  case TALLY__ROLE__ROLE_REPORTER: {
+    int u = *spec->unit ? tally_catalog_unit(r->cat, spec->unit) : -1;
+    if (u < 0)
+      return tally_dispatch_error(
+          r, id, TALLY__ERROR_CODE__ERROR_UNKNOWN_UNIT,
+          "account %zu: a reporter needs a unit of the catalog, not '%s'",
+          i + 1, tally_dispatch_show(spec->unit, shown));
+    if (!r->cat->units[u].is_leaf && u != r->cat->root)
+      return tally_dispatch_error(r, id, bad,
+                                  "account %zu: %s is not a reporting unit",
+                                  i + 1, spec->unit);
+    return NULL;
+  }
+  case TALLY__ROLE__ROLE_ANALYST:
+  case TALLY__ROLE__ROLE_ADMIN:
+    if (*spec->unit)
+      return tally_dispatch_error(r, id, bad,
+                                  "account %zu: only a reporter has a unit; "
+                                  "an %s reads every unit",
+                                  i + 1, tally_role_name(spec->role));
+    return NULL;
+  default:
+    return tally_dispatch_error(r, id, bad,
+                                "account %zu: the role is reporter, analyst "
+                                "or admin",
+                                i + 1);
+  }
+}
+
+Tally__Envelope *tally_handle_account_add(tally_request *r,
+                                          const Tally__Envelope *req) {
+  const Tally__AccountAddRequest *q = req->account_add;
+  size_t n = q->n_accounts;
+  Tally__Envelope *reply = NULL;
+
+  if (n == 0 || n > MAX_ADD)
+    return tally_dispatch_error(r, req->id,
+                                TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
+                                "give 1-%d accounts to add", MAX_ADD);
+  for (size_t i = 0; i < n; i++)
+    if ((reply = check_spec(r, req->id, i, q->accounts[i])) != NULL)
+      return reply;
+
+  tally_store_actor who = actor(r);
+  tally_token_secret *secrets = calloc(n, sizeof *secrets);
+  Tally__Account *accs = calloc(n, sizeof *accs);
+  Tally__StoredAccount *stored = calloc(n, sizeof *stored);
+  Tally__StoredAccount **list = calloc(n, sizeof *list);
+  uint64_t *ids = calloc(n, sizeof *ids);
+  Tally__AccountAddReply *rep = tally_arena_alloc(r->arena, sizeof *rep);
+  int rc = -ENOMEM;
+
+  if (!secrets || !accs || !stored || !list || !ids || !rep)
+    goto out;
+  for (size_t i = 0; i < n; i++) {
+    const Tally__AccountSpec *spec = q->accounts[i];
+    if ((rc = tally_token_new(&secrets[i])) != 0)
+      goto out;
+    tally__account__init(&accs[i]);
+    tally__stored_account__init(&stored[i]);
+    accs[i].name = spec->name;
+    accs[i].role = spec->role;
+    accs[i].unit = spec->unit;
+    accs[i].created_unix = who.now;
+    accs[i].created_by = who.account_id;
+    stored[i].account = &accs[i];
+    stored[i].secret_sha256.data = secrets[i].sha256;
+    stored[i].secret_sha256.len = 32;
+    list[i] = &stored[i];
+  }
+  if ((rc = tally_store_account_add(r->store, list, n, ids, &who)) != 0) {
+    reply = store_error(r, req->id, "the accounts could not be stored", rc);
+    goto out;
+  }
+  tally__account_add_reply__init(rep);
+  rep->accounts = tally_arena_alloc(r->arena, n * sizeof *rep->accounts);
+  if (rep->accounts == NULL)
+    goto out;
+  for (size_t i = 0; i < n; i++) {
+    char token[TALLY_TOKEN_MAX];
+    Tally__NewAccount *na = tally_arena_alloc(r->arena, sizeof *na);
+    if ((rc = tally_accounts_put(r->accounts, &stored[i])) != 0 || na == NULL)
+      goto out; /* stored; a restart loads it */
+    tally__new_account__init(na);
+    na->account = account_msg(r, tally_accounts_find(r->accounts, ids[i]));
+    tally_token_text(ids[i], &secrets[i], token);
+    na->token = tally_arena_strdup(r->arena, token);
+    tally_token_wipe(token, sizeof token);
+    if (na->account == NULL || na->token == NULL)
+      goto out;
+    rep->accounts[rep->n_accounts++] = na;
+    tally_log("account %llu added by account %llu from %s: %s%s%s, \"%s\"",
+              (unsigned long long)ids[i], (unsigned long long)who.account_id,
+              r->peer, tally_role_name(accs[i].role),
+              *accs[i].unit ? " for " : "", accs[i].unit, accs[i].name);
+  }
+  if ((reply = tally_dispatch_reply(r, req->id)) == NULL)
+    goto out;
+  reply->body_case = TALLY__ENVELOPE__BODY_ACCOUNT_ADD_REPLY;
+  reply->account_add_reply = rep;
+
+out:
+  if (secrets)
+    tally_token_wipe(secrets, n * sizeof *secrets);
+  free(secrets);
+  free(accs);
+  free(stored);
+  free(list);
+  free(ids);
+  return reply;
+}
+
+Tally__Envelope *tally_handle_account_list(tally_request *r,
+                                           const Tally__Envelope *req) {
+  size_t n = tally_accounts_count(r->accounts);
+  Tally__AccountListReply *rep = tally_arena_alloc(r->arena, sizeof *rep);
+  Tally__Envelope *reply = tally_dispatch_reply(r, req->id);
+  if (rep == NULL || reply == NULL)
+    return NULL;
+  tally__account_list_reply__init(rep);
+  rep->accounts = tally_arena_alloc(r->arena, (n + 1) * sizeof *rep->accounts);
+  if (rep->accounts == NULL)
+    return NULL;
+  for (size_t i = 0; i < n; i++)
+    if ((rep->accounts[rep->n_accounts++] =
+             account_msg(r, tally_accounts_at(r->accounts, i))) == NULL)
+      return NULL;
+  reply->body_case = TALLY__ENVELOPE__BODY_ACCOUNT_LIST_REPLY;
+  reply->account_list_reply = rep;
+  return reply;
+}
+
+/* The account a request names, or NULL with *err the refusal. */
+static tally_account *want_account(tally_request *r, uint64_t req_id,
+                                   uint64_t id, Tally__Envelope **err) {
+  tally_account *acc = id ? tally_accounts_find(r->accounts, id) : NULL;
+  if (acc == NULL)
+    *err = tally_dispatch_error(r, req_id, TALLY__ERROR_CODE__ERROR_NOT_FOUND,
+                                "no account %llu (see 'tally account list')",
+                                (unsigned long long)id);
+  else if (acc->revoked)
+    *err = tally_dispatch_error(r, req_id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
+                                "account %llu is already revoked",
+                                (unsigned long long)id);
+  return acc && !acc->revoked ? acc : NULL;
+}
+
+/* Writes a changed copy of an account with its audit entry, then puts
+ * it in the registry. Returns 0 or a store error. */
+static int account_commit(tally_request *r, const tally_account *changed,
+                          const char *before, const char *after) {
+  Tally__Account a;
+  Tally__StoredAccount stored;
+  tally_store_actor who = actor(r);
+  tally_account_to_stored(changed, &a, &stored);
+  int rc = tally_store_account_update(r->store, &stored, before, after, &who);
+  if (rc == 0)
+    rc = tally_accounts_put(r->accounts, &stored);
+  return rc;
+}
+
+Tally__Envelope *tally_handle_account_revoke(tally_request *r,
+                                             const Tally__Envelope *req) {
+  Tally__Envelope *reply = NULL;
+  tally_account *acc = want_account(r, req->id, req->account_revoke->id, &reply);
+  if (acc == NULL)
+    return reply;
+  if (acc->role == TALLY__ROLE__ROLE_ADMIN &&
+      tally_accounts_admins(r->accounts) == 1)
+    return tally_dispatch_error(r, req->id,
+                                TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
+                                "account %llu is the last admin: add another "
+                                "admin before revoking it",
+                                (unsigned long long)acc->id);
+  tally_account changed = *acc;
+  changed.revoked = (int64_t)time(NULL);
+  int rc = account_commit(r, &changed, "active", "revoked");
+  tally_token_wipe(&changed, sizeof changed);
+  if (rc != 0)
+    return store_error(r, req->id, "the account could not be revoked", rc);
+  tally_log("account %llu revoked by account %llu from %s",
+            (unsigned long long)acc->id, (unsigned long long)r->account->id,
+            r->peer);
+  Tally__AccountRevokeReply *rep = tally_arena_alloc(r->arena, sizeof *rep);
+  if (rep == NULL || (reply = tally_dispatch_reply(r, req->id)) == NULL)
+    return NULL;
+  tally__account_revoke_reply__init(rep);
+  if ((rep->account = account_msg(r, acc)) == NULL)
+    return NULL;
+  reply->body_case = TALLY__ENVELOPE__BODY_ACCOUNT_REVOKE_REPLY;
+  reply->account_revoke_reply = rep;
+  return reply;
+}
+
+Tally__Envelope *tally_handle_account_rotate(tally_request *r,
+                                             const Tally__Envelope *req) {
+  uint64_t id = req->account_rotate->id ? req->account_rotate->id
+                                        : r->account->id;
+  Tally__Envelope *reply = NULL;
+  if (id != r->account->id && r->account->role != TALLY__ROLE__ROLE_ADMIN)
+    return tally_dispatch_error(
+        r, req->id, TALLY__ERROR_CODE__ERROR_PERMISSION_DENIED,
+        "permission denied: only an admin may replace another account's "
+        "token; account %llu may replace its own",
+        (unsigned long long)r->account->id);
+  tally_account *acc = want_account(r, req->id, id, &reply);
+  if (acc == NULL)
+    return reply;
+
+  tally_token_secret secret;
+  tally_account changed = *acc;
+  char token[TALLY_TOKEN_MAX];
+  int rc = tally_token_new(&secret);
+  if (rc == 0) {
+    memcpy(changed.secret_sha256, secret.sha256, 32);
+    changed.rotated = (int64_t)time(NULL);
+    rc = account_commit(r, &changed, "token in use", "token replaced");
+  }
+  tally_token_text(id, &secret, token);
+  tally_token_wipe(&secret, sizeof secret);
+  tally_token_wipe(&changed, sizeof changed);
+  if (rc != 0) {
+    tally_token_wipe(token, sizeof token);
+    return store_error(r, req->id, "the token could not be replaced", rc);
+  }
+  tally_log("account %llu: token replaced by account %llu from %s",
+            (unsigned long long)id, (unsigned long long)r->account->id,
+            r->peer);
+  Tally__AccountRotateReply *rep = tally_arena_alloc(r->arena, sizeof *rep);
+  Tally__NewAccount *na = tally_arena_alloc(r->arena, sizeof *na);
+  reply = tally_dispatch_reply(r, req->id);
+  if (rep && na && reply) {
+    tally__account_rotate_reply__init(rep);
+    tally__new_account__init(na);
+    na->account = account_msg(r, acc);
+    na->token = tally_arena_strdup(r->arena, token);
+    rep->account = na;
+    reply->body_case = TALLY__ENVELOPE__BODY_ACCOUNT_ROTATE_REPLY;
+    reply->account_rotate_reply = rep;
+  }
+  tally_token_wipe(token, sizeof token);
+  return rep && na && reply && na->account && na->token ? reply : NULL;
+}
+
+Tally__Envelope *tally_handle_whoami(tally_request *r,
+                                     const Tally__Envelope *req) {
+  Tally__WhoamiReply *rep = tally_arena_alloc(r->arena, sizeof *rep);
+  Tally__Envelope *reply = tally_dispatch_reply(r, req->id);
+  if (rep == NULL || reply == NULL)
+    return NULL;
+  tally__whoami_reply__init(rep);
+  if ((rep->account = account_msg(r, r->account)) == NULL)
+    return NULL;
+  reply->body_case = TALLY__ENVELOPE__BODY_WHOAMI_REPLY;
+  reply->whoami_reply = rep;
+  return reply;
+}
+
+struct audit_ctx {
+  tally_request *r;
+  Tally__AuditReply *rep;
+  size_t cap;
+  int rc;
+};
+
+/* Appends an entry to the reply; returns 0 or -ENOMEM. */
+static int audit_add(struct audit_ctx *ac, Tally__AuditEntry *e) {
+  if (tally_arena_reserve(ac->r->arena, &ac->rep->entries, ac->rep->n_entries,
+                          &ac->cap, sizeof *ac->rep->entries) != 0)
+    return -ENOMEM;
+  ac->rep->entries[ac->rep->n_entries++] = e;
+  return 0;
+}
+
+static ProtobufCAllocator arena_allocator(tally_request *r) {
+  ProtobufCAllocator a = {.alloc = tally_dispatch_pb_alloc,
+                          .free = tally_dispatch_pb_free,
+                          .allocator_data = r->arena};
+  return a;
+}
+
+/* Store visitor: the changes of a figures entry, from the history. */
+static int take_changes(void *arg, const void *packed, size_t len) {
+  Tally__AuditEntry *e = ((void **)arg)[0];
+  tally_request *r = ((void **)arg)[1];
+  ProtobufCAllocator alloc = arena_allocator(r);
+  Tally__ChangeSet *cs = tally__change_set__unpack(&alloc, len, packed);
+  if (cs) {
+    e->changes = cs->changes;
+    e->n_changes = cs->n_changes;
+  }
+  return 0;
+}
+
+/* Store visitor: one audit entry of an account. */
+static int collect_entry(void *arg, const void *packed, size_t len) {
+  struct audit_ctx *ac = arg;
+  ProtobufCAllocator alloc = arena_allocator(ac->r);
+  Tally__AuditEntry *e = tally__audit_entry__unpack(&alloc, len, packed);
+  tally_period p;
+  if (e == NULL)
+    return 0; /* not ours to judge */
+  if (strcmp(e->kind, "figures") == 0 &&
+      tally_period_parse(e->period, &p) == 0) {
+    void *both[2] = {e, ac->r};
+    tally_store_changeset(ac->r->store, tally_period_key(&p), e->unit,
+                          e->revision, take_changes, both);
+  }
+  return audit_add(ac, e);
+}
+
+/* Store visitor: one history entry of a unit, as an audit entry. */
+static int collect_history(void *arg, const void *packed, size_t len) {
+  struct audit_ctx *ac = arg;
+  ProtobufCAllocator alloc = arena_allocator(ac->r);
+  Tally__ChangeSet *cs = tally__change_set__unpack(&alloc, len, packed);
+  Tally__AuditEntry *e = tally_arena_alloc(ac->r->arena, sizeof *e);
+  if (e == NULL)
+    return -ENOMEM;
+  if (cs == NULL)
+    return 0;
+  tally__audit_entry__init(e);
+  e->time_unix = cs->time_unix;
+  e->account_id = cs->account_id;
+  e->account_name = cs->account_name;
+  e->peer = cs->peer;
+  e->kind = "figures";
+  e->revision = cs->revision;
+  e->submission_id = cs->submission_id;
+  e->changes = cs->changes;
+  e->n_changes = cs->n_changes;
+  return audit_add(ac, e);
+}
+
+static int by_seq(const void *a, const void *b) {
+  const Tally__AuditEntry *x = *(Tally__AuditEntry *const *)a;
+  const Tally__AuditEntry *y = *(Tally__AuditEntry *const *)b;
+  return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+Tally__Envelope *tally_handle_audit(tally_request *r,
+                                    const Tally__Envelope *req) {
+  const Tally__AuditRequest *q = req->audit;
+  const tally_account *me = r->account;
+  int analyst = me->role != TALLY__ROLE__ROLE_REPORTER;
+  Tally__Envelope *reply = NULL;
+  Tally__AuditReply *rep = tally_arena_alloc(r->arena, sizeof *rep);
+  struct audit_ctx ac = {r, rep, 0, 0};
+  int rc;
+
+  if (rep == NULL)
+    return NULL;
+  tally__audit_reply__init(rep);
+  if (*q->unit || *q->period) {
+    tally_period p;
+    char ptext[TALLY_PERIOD_STRLEN];
+    if (q->account)
+      return tally_dispatch_error(r, req->id,
+                                  TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
+                                  "ask for a unit and period, or for an "
+                                  "account, not both");
+    if (tally_dispatch_want_unit(r, req->id, q->unit, &reply) < 0 ||
+        tally_dispatch_want_period(r, req->id, q->period, &p, &reply) != 0)
+      return reply;
+    if (!analyst && strcmp(q->unit, me->unit_code) != 0)
+      return tally_dispatch_error(
+          r, req->id, TALLY__ERROR_CODE__ERROR_PERMISSION_DENIED,
+          "permission denied: account %llu reports for %s and may not read "
+          "the trail of %s",
+          (unsigned long long)me->id, me->unit_code, q->unit);
+    rc = tally_store_history(r->store, tally_period_key(&p), q->unit,
+                             collect_history, &ac);
+    tally_period_format(&p, ptext);
+    for (size_t i = 0; i < rep->n_entries; i++) {
+      rep->entries[i]->unit = q->unit;
+      rep->entries[i]->period = tally_arena_strdup(r->arena, ptext);
+      rep->entries[i]->subject =
+          tally_arena_printf(r->arena, "%s %s", q->unit, ptext);
+      if (!rep->entries[i]->period || !rep->entries[i]->subject)
+        return NULL;
+    }
+  } else if (q->account) {
+    if (!analyst && q->account != me->id)
+      return tally_dispatch_error(
+          r, req->id, TALLY__ERROR_CODE__ERROR_PERMISSION_DENIED,
+          "permission denied: account %llu may read its own trail only",
+          (unsigned long long)me->id);
+    rc = tally_store_audit(r->store, 0, q->account, collect_entry, &ac);
+  } else {
+    if (!analyst)
+      return tally_dispatch_error(
+          r, req->id, TALLY__ERROR_CODE__ERROR_PERMISSION_DENIED,
+          "permission denied: a reporter reads the trail of its unit "
+          "(--unit %s --period P) or of its account (--account %llu)",
+          me->unit_code, (unsigned long long)me->id);
+    rc = tally_store_audit(r->store, 1, 0, collect_entry, &ac);
+    if (rep->n_entries > 1)
+      qsort(rep->entries, rep->n_entries, sizeof *rep->entries, by_seq);
+  }
+  if (rc == -ENOMEM)
+    return NULL;
+  if (rc != 0)
+    return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
+                                "the audit trail could not be read (%s)",
+                                tally_strerror(rc));
+  if ((reply = tally_dispatch_reply(r, req->id)) == NULL)
+    return NULL;
+  reply->body_case = TALLY__ENVELOPE__BODY_AUDIT_REPLY;
+  reply->audit_reply = rep;
+  return reply;
+}

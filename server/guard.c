@@ -1,0 +1,79 @@
+/* guard.c: failed sign-ins per address, in a small open-addressed table. */
+#include "guard.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define SLOTS 4096 /* a power of two */
+#define PROBES 8
+
+typedef struct {
+  char host[48];    /* "" = free */
+  int64_t since;    /* start of the window */
+  unsigned failures;
+} slot;
+
+struct tally_guard {
+  slot slots[SLOTS];
+};
+
+tally_guard *tally_guard_new(void) { return calloc(1, sizeof(tally_guard)); }
+
+void tally_guard_free(tally_guard *g) { free(g); }
+
+/* The host part of "HOST:PORT" or "[HOST6]:PORT" into host. */
+static void host_of(const char *peer, char host[48]) {
+  const char *colon = strrchr(peer, ':');
+  size_t n = colon ? (size_t)(colon - peer) : strlen(peer);
+  if (n > 47)
+    n = 47;
+  memcpy(host, peer, n);
+  host[n] = 0;
+}
+
+static uint32_t hash(const char *s) {
+  uint32_t h = 2166136261u; /* FNV-1a */
+  for (; *s; s++)
+    h = (h ^ (uint8_t)*s) * 16777619u;
+  return h;
+}
+
+/* The slot of host; with create, a free or the oldest one taken over. */
+static slot *find(tally_guard *g, const char *host, int create) {
+  uint32_t h = hash(host);
+  slot *victim = NULL; /* a free slot, else the oldest window */
+  for (int i = 0; i < PROBES; i++) {
+    slot *s = &g->slots[(h + (uint32_t)i) & (SLOTS - 1)];
+    if (strcmp(s->host, host) == 0)
+      return s;
+    if (victim == NULL || (victim->host[0] && s->host[0] == 0) ||
+        (victim->host[0] && s->since < victim->since))
+      victim = s;
+  }
+  if (!create)
+    return NULL;
+  memset(victim, 0, sizeof *victim);
+  strcpy(victim->host, host);
+  return victim;
+}
+
+int64_t tally_guard_wait(tally_guard *g, const char *peer, int64_t now) {
+  char host[48];
+  host_of(peer, host);
+  slot *s = find(g, host, 0);
+  if (s == NULL || now >= s->since + TALLY_GUARD_WINDOW_S)
+    return 0;
+  return s->failures >= TALLY_GUARD_LIMIT ? s->since + TALLY_GUARD_WINDOW_S - now
+                                          : 0;
+}
+
+void tally_guard_fail(tally_guard *g, const char *peer, int64_t now) {
+  char host[48];
+  host_of(peer, host);
+  slot *s = find(g, host, 1);
+  if (now >= s->since + TALLY_GUARD_WINDOW_S) {
+    s->since = now;
+    s->failures = 0;
+  }
+  s->failures++;
+}

@@ -1,0 +1,42 @@
+/* handlers.h: what the request handlers share (inside the server). */
+#ifndef TALLY_HANDLERS_H
+#define TALLY_HANDLERS_H
+
+#include "dispatch.h"
+#include "period.h"
+
+#define SHOWN_MAX 44 /* room for an echoed code in a message */
+
+/* An empty reply envelope for request id, in r's arena. */
+Tally__Envelope *tally_dispatch_reply(tally_request *r, uint64_t id);
+
+/* A client's text made fit to echo in a message: printable ASCII, at
+ * most 40 characters; anything else becomes '?'. Returns buf. */
+const char *tally_dispatch_show(const char *s, char buf[SHOWN_MAX]);
+
+/* Parses a period field / looks up a unit; on failure *err is the
+ * error reply (and -1 is returned). */
+int tally_dispatch_want_period(tally_request *r, uint64_t id, const char *text,
+                               tally_period *p, Tally__Envelope **err);
+int tally_dispatch_want_unit(tally_request *r, uint64_t id, const char *code,
+                             Tally__Envelope **err);
+
+/* protobuf-c allocation in an arena (allocator_data), freed with it. */
+void *tally_dispatch_pb_alloc(void *arena, size_t n);
+void tally_dispatch_pb_free(void *arena, void *p);
+
+/* The handlers of server/dispatch_accounts.c. */
+Tally__Envelope *tally_handle_account_add(tally_request *r,
+                                          const Tally__Envelope *req);
+Tally__Envelope *tally_handle_account_list(tally_request *r,
+                                           const Tally__Envelope *req);
+Tally__Envelope *tally_handle_account_revoke(tally_request *r,
+                                             const Tally__Envelope *req);
+Tally__Envelope *tally_handle_account_rotate(tally_request *r,
+                                             const Tally__Envelope *req);
+Tally__Envelope *tally_handle_whoami(tally_request *r,
+                                     const Tally__Envelope *req);
+Tally__Envelope *tally_handle_audit(tally_request *r,
+                                    const Tally__Envelope *req);
+
+#endif
