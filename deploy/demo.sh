@@ -6,6 +6,12 @@
 # 2020, 2021 and 2022 through the real client, prints the district report
 # for 2022, and stops the server. Run it from anywhere, as often as you
 # like.
+#
+# It uses accounts as a district would: 'tallyd init' makes the admin,
+# the admin adds a reporter account for each office and an analyst for
+# the central office, each office submits with its own token, and the
+# analyst reads the report. Tokens stay in files in the demo's private
+# temporary directory, never on a command line.
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -18,6 +24,7 @@ cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=Release -DTALLY_TESTS=OFF \
 cmake --build "$build" -j"$(nproc)" > "$build/build.log" 2>&1 ||
   { cat "$build/build.log" >&2; exit 1; }
 
+umask 077
 data=$(mktemp -d "${TMPDIR:-/tmp}/tally-demo.XXXXXX")
 pid=
 cleanup() {
@@ -28,6 +35,10 @@ cleanup() {
   rm -rf "$data"
 }
 trap cleanup EXIT
+
+# The store and its first admin; the token is printed once.
+"$build/tallyd" init --data "$data/store" --name "Changqing district admin" \
+  > "$data/admin.token" 2> /dev/null
 
 # Port 0: the system picks a free port, so two demos never collide.
 "$build/tallyd" --data "$data/store" --listen 127.0.0.1:0 \
@@ -43,15 +54,30 @@ export TALLY_SPOOL="$data/spool"
 [ -n "$TALLY_SERVER" ] || { echo "demo: tallyd did not start" >&2; exit 1; }
 echo "tallyd is listening on $TALLY_SERVER (data in $data/store)"
 
+# The admin signs in (a private config file, not the user's own) and
+# makes the accounts: one reporter per office, one analyst.
+export TALLY_CONFIG="$data/config.json"
+"$build/tally" login --token-file "$data/admin.token" > /dev/null
+mkdir "$data/tokens"
+for file in "$top"/deploy/sample/2022/*.csv; do
+  unit=$(basename "$file" .csv)
+  "$build/tally" account add --role reporter --unit "$unit" \
+    --name "$unit statistics office" > "$data/tokens/$unit" 2> /dev/null
+done
+"$build/tally" account add --role analyst --name "Central office analyst" \
+  > "$data/tokens/analyst" 2> /dev/null
+echo "accounts: $(ls "$data/tokens" | grep -vc analyst) reporters (one per office) and an analyst"
+
 for year in 2020 2021 2022; do
   units=0
   for file in "$top"/deploy/sample/$year/*.csv; do
     unit=$(basename "$file" .csv)
-    "$build/tally" submit --unit "$unit" --period "$year" --file "$file" > /dev/null
+    "$build/tally" --token-file "$data/tokens/$unit" \
+      submit --unit "$unit" --period "$year" --file "$file" > /dev/null
     [ "$unit" = changqing ] || units=$((units + 1))
   done
   echo "submitted the sample figures of $units units and the district office for $year"
 done
 echo
 
-"$build/tally" report --period 2022
+"$build/tally" --token-file "$data/tokens/analyst" report --period 2022

@@ -1277,7 +1277,11 @@ Tally__Envelope *tally_dispatch(tally_request *r, const Tally__Envelope *req) {
                                 "this server does not handle request type %d",
                                 (int)req->body_case);
   const char *unit = handlers[i].unit_of ? handlers[i].unit_of(req) : NULL;
-  if ((err = refuse(r, req, handlers[i].name, handlers[i].access, unit))) {
+  /* A unit the catalog does not have gets the handler's clearer "unknown
+   * unit": unit codes are public (tally catalog). */
+  int known = unit == NULL || *unit == 0 || tally_catalog_unit(r->cat, unit) >= 0;
+  if (known &&
+      (err = refuse(r, req, handlers[i].name, handlers[i].access, unit))) {
     tally_log("%s refused: account %llu from %s: %s", handlers[i].name,
               (unsigned long long)acc->id, r->peer,
               err->error ? err->error->message : "no memory");

@@ -29,9 +29,22 @@ static void teardown(void) {
 
 TestSuite(cli, .init = setup, .fini = teardown, .timeout = 120);
 
-/* Runs tally with up to 12 arguments; returns the exit status. */
+/* Runs tally with up to 12 arguments, signed in as the admin; returns
+ * the exit status. */
 #define RUN(out, err, ...)                                                     \
   tally_test_run((const char *const[]){__VA_ARGS__, NULL}, NULL, out, err)
+
+/* The same, signed in as the reporter of unit: only it may submit. */
+#define RUN_AS(unit, out, err, ...)                                            \
+  run_as(unit, (const char *const[]){__VA_ARGS__, NULL}, out, err)
+
+static int run_as(const char *unit, const char *const *args, char **out,
+                  char **err) {
+  tally_test_sign_in(&srv, "reporter", unit);
+  int rc = tally_test_run(args, NULL, out, err);
+  tally_test_sign_in(&srv, "admin", NULL);
+  return rc;
+}
 
 static const char *file_with(const char *name, const char *text) {
   static char path[512];
@@ -78,7 +91,7 @@ Test(cli, usage_errors_exit_2) {
   cr_assert_eq(RUN(NULL, &err, "frobnicate"), 2);
   cr_assert(strstr(err, "no command 'frobnicate'"), "%s", err);
   free(err);
-  cr_assert_eq(RUN(NULL, &err, "submit", "--unit", "wenchang"), 2);
+  cr_assert_eq(RUN_AS("wenchang", NULL, &err, "submit", "--unit", "wenchang"), 2);
   cr_assert(strstr(err, "--period is required"), "%s", err);
   free(err);
   cr_assert_eq(RUN(NULL, &err, "report", "--period", "2022", "--format", "xml"), 2);
@@ -94,7 +107,7 @@ Test(cli, submit_csv_with_bom_and_crlf_then_values) {
                                      "infant_deaths,2\r\n"
                                      "maternal_deaths,\r\n");
   char *out, *err;
-  int rc = RUN(&out, &err, "submit", "--unit", "wenchang", "--period", "2022",
+  int rc = RUN_AS("wenchang", &out, &err, "submit", "--unit", "wenchang", "--period", "2022",
                "--file", f);
   cr_assert_eq(rc, 0, "%s", err);
   cr_assert(strstr(out, "wenchang 2022: 2 values stored"), "%s", out);
@@ -118,8 +131,8 @@ static void bad(const char *unit, const char *period, const char *csv,
                 const char *says) {
   const char *f = file_with("bad.csv", csv);
   char *err;
-  int rc = RUN(NULL, &err, "submit", "--unit", unit, "--period", period,
-               "--file", f);
+  int rc = RUN_AS("wenchang", NULL, &err, "submit", "--unit", unit, "--period",
+                  period, "--file", f);
   cr_assert_eq(rc, 1, "exit %d for %s", rc, says);
   cr_assert(strstr(err, says), "expected '%s' in: %s", says, err);
   free(err);
@@ -149,7 +162,7 @@ Test(cli, bad_input_gets_a_clear_error_and_stores_nothing) {
       "line 2: live_births appears twice");
 
   char *err;
-  cr_assert_eq(RUN(NULL, &err, "submit", "--unit", "wenchang", "--period",
+  cr_assert_eq(RUN_AS("wenchang", NULL, &err, "submit", "--unit", "wenchang", "--period",
                    "2022", "--file", "/nonexistent/figures.csv"),
                1);
   cr_assert(strstr(err, "/nonexistent/figures.csv: No such file"), "%s", err);
@@ -179,8 +192,8 @@ static void submit_samples(void) {
       snprintf(path, sizeof path, "%s/deploy/sample/%d/%s.csv",
                TALLY_SOURCE_DIR, y, units[i]);
       snprintf(period, sizeof period, "%d", y);
-      int rc = RUN(NULL, &err, "submit", "--unit", units[i], "--period",
-                   period, "--file", path);
+      int rc = RUN_AS(units[i], NULL, &err, "submit", "--unit", units[i],
+                      "--period", period, "--file", path);
       cr_assert_eq(rc, 0, "%s: %s", path, err);
       free(err);
     }
@@ -365,11 +378,11 @@ Test(cli, completeness_says_who_is_missing_what) {
   char path[512], *out;
   snprintf(path, sizeof path, "%s/deploy/sample/2022/wenchang.csv",
            TALLY_SOURCE_DIR);
-  cr_assert_eq(RUN(NULL, NULL, "submit", "--unit", "wenchang", "--period",
+  cr_assert_eq(RUN_AS("wenchang", NULL, NULL, "submit", "--unit", "wenchang", "--period",
                    "2022", "--file", path),
                0);
   const char *part = file_with("part.csv", "live_births,10\n");
-  cr_assert_eq(RUN(NULL, NULL, "submit", "--unit", "guide", "--period", "2022",
+  cr_assert_eq(RUN_AS("guide", NULL, NULL, "submit", "--unit", "guide", "--period", "2022",
                    "--file", part),
                0);
   cr_assert_eq(RUN(&out, NULL, "completeness", "--period", "2022", "--format",
@@ -424,7 +437,7 @@ Test(cli, the_form_goes_back_through_submit) {
   memcpy(at, "live_births,77", strlen("live_births,77"));
   const char *path = file_with("form.csv", filled);
   char *out;
-  int rc = RUN(&out, &err, "submit", "--unit", "xiaoli", "--period", "2022",
+  int rc = RUN_AS("xiaoli", &out, &err, "submit", "--unit", "xiaoli", "--period", "2022",
                "--file", path);
   cr_assert_eq(rc, 0, "%s", err);
   cr_assert(strstr(out, "1 value stored"), "%s", out);
@@ -531,7 +544,7 @@ Test(cli, a_file_too_big_for_one_submission) {
   const char *path = file_with("big.csv", big);
   free(big);
   char *err;
-  cr_assert_eq(RUN(NULL, &err, "submit", "--unit", "pingan", "--period", "2022",
+  cr_assert_eq(RUN_AS("pingan", NULL, &err, "submit", "--unit", "pingan", "--period", "2022",
                    "--file", path),
                1);
   cr_assert(strstr(err, "too many figures for one submission"), "%s", err);
@@ -541,7 +554,7 @@ Test(cli, a_file_too_big_for_one_submission) {
   cr_assert(strstr(out, "0 submissions pending"), "%s", out);
   free(out);
   const char *small = file_with("small.csv", "live_births,5\n");
-  cr_assert_eq(RUN(NULL, NULL, "submit", "--unit", "pingan", "--period",
+  cr_assert_eq(RUN_AS("pingan", NULL, NULL, "submit", "--unit", "pingan", "--period",
                    "2022", "--file", small),
                0);
 }
