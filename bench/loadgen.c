@@ -17,6 +17,11 @@
  * Other modes: --report PERIOD sends report requests instead;
  * --idle N opens N connections, prints "connected N" and holds them
  * for --duration seconds (to measure the server's memory).
+ * Signing in: with the admin's token (--token-file, or TALLY_TOKEN) it
+ * first makes a reporter account for each unit it uses, in a few
+ * AccountAdd requests; each submission then carries its unit's token,
+ * so one connection may submit for many units. Report requests carry
+ * the admin's token.
  * The failure modes: a connection that fails or is closed by the
  * server, a reply that is an error, or a reply out of order is counted
  * in errors (the first message is printed); the run stops at
@@ -54,6 +59,7 @@ typedef struct {
   const char *periods;/* comma-separated, or NULL: the default set */
   int units;          /* use the first N reporting units; 0 = all */
   int idle;           /* open this many idle connections */
+  const char *token;  /* an admin's token */
 } options;
 
 typedef struct conn {
@@ -80,6 +86,8 @@ static struct {
   int n_connecting, next_connect, n_connected, n_closed;
   char **units;            /* reporting unit codes */
   size_t n_units;
+  Tally__Auth *auths;      /* each unit's reporter token */
+  Tally__Auth admin;       /* for report requests */
   char **elements;         /* element codes a reporting unit may send */
   size_t n_elements;
   char **periods;
@@ -169,6 +177,7 @@ static void build(long i, Tally__Envelope *env, Tally__SubmitRequest *s,
     r->period = (char *)g.o.report;
     env->body_case = TALLY__ENVELOPE__BODY_REPORT;
     env->report = r;
+    env->auth = &g.admin;
     return;
   }
   size_t pairs = g.n_units * g.n_periods;
@@ -176,6 +185,7 @@ static void build(long i, Tally__Envelope *env, Tally__SubmitRequest *s,
   long round = i / (long)pairs;
   s->unit = g.units[pair % g.n_units];
   s->period = g.periods[pair / g.n_units];
+  env->auth = &g.auths[pair % g.n_units];
   snprintf(id, idlen, "%s-%ld", g.id_prefix, i);
   s->submission_id = id;
   for (int k = 0; k < g.o.values; k++)
@@ -441,7 +451,9 @@ static json_t *load_catalog(void) {
       fprintf(stderr, "tally-loadgen: %s: %s\n", g.o.catalog, jerr.text);
     return cat;
   }
-  if (tally_client_connect(g.o.server, 10000, &cl, err, sizeof err) != 0) {
+  tally_client_options co = {.address = g.o.server, .timeout_ms = 10000,
+                             .token = g.o.token};
+  if (tally_client_open(&co, &cl, err, sizeof err) != 0) {
     fprintf(stderr, "tally-loadgen: %s\n", err);
     return NULL;
   }
@@ -464,6 +476,80 @@ static json_t *load_catalog(void) {
   if (cat == NULL)
     fprintf(stderr, "tally-loadgen: the server's catalog: %s\n", jerr.text);
   return cat;
+}
+
+#define ACCOUNTS_PER_REQUEST 2000 /* keeps a request under 1 MiB */
+
+/* Makes a reporter account for each unit, through the admin. Returns 0,
+ * or -1 with a message printed. */
+static int make_accounts(void) {
+  tally_client_options co = {.address = g.o.server, .timeout_ms = 60000,
+                             .token = g.o.token};
+  tally_client *cl;
+  char err[256];
+  int rc = -1;
+
+  tally__auth__init(&g.admin);
+  g.admin.token = (char *)g.o.token;
+  if (g.o.report)
+    return 0; /* reports are asked for as the admin */
+  if ((g.auths = calloc(g.n_units, sizeof *g.auths)) == NULL ||
+      tally_client_open(&co, &cl, err, sizeof err) != 0) {
+    fprintf(stderr, "tally-loadgen: %s\n", g.auths ? err : "out of memory");
+    return -1;
+  }
+  for (size_t first = 0; first < g.n_units; first += ACCOUNTS_PER_REQUEST) {
+    size_t n = g.n_units - first < ACCOUNTS_PER_REQUEST ? g.n_units - first
+                                                        : ACCOUNTS_PER_REQUEST;
+    Tally__AccountSpec *specs = calloc(n, sizeof *specs);
+    Tally__AccountSpec **list = calloc(n, sizeof *list);
+    Tally__AccountAddRequest q = TALLY__ACCOUNT_ADD_REQUEST__INIT;
+    Tally__Envelope req = TALLY__ENVELOPE__INIT, *reply = NULL;
+    if (specs == NULL || list == NULL) {
+      free(specs);
+      free(list);
+      fprintf(stderr, "tally-loadgen: out of memory\n");
+      goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+      tally__account_spec__init(&specs[i]);
+      specs[i].name = "tally-loadgen";
+      specs[i].role = TALLY__ROLE__ROLE_REPORTER;
+      specs[i].unit = g.units[first + i];
+      list[i] = &specs[i];
+    }
+    q.accounts = list;
+    q.n_accounts = n;
+    req.body_case = TALLY__ENVELOPE__BODY_ACCOUNT_ADD;
+    req.account_add = &q;
+    int call = tally_client_call(cl, &req, &reply, err, sizeof err);
+    free(specs);
+    free(list);
+    if (call != 0 || reply->body_case != TALLY__ENVELOPE__BODY_ACCOUNT_ADD_REPLY ||
+        reply->account_add_reply->n_accounts != n) {
+      fprintf(stderr, "tally-loadgen: making the units' accounts: %s\n",
+              call ? err
+              : reply->body_case == TALLY__ENVELOPE__BODY_ERROR
+                  ? reply->error->message
+                  : "unexpected reply");
+      tally_wire_free(reply);
+      goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+      tally__auth__init(&g.auths[first + i]);
+      g.auths[first + i].token =
+          strdup(reply->account_add_reply->accounts[i]->token);
+      if (g.auths[first + i].token == NULL) {
+        tally_wire_free(reply);
+        goto out;
+      }
+    }
+    tally_wire_free(reply);
+  }
+  rc = 0;
+out:
+  tally_client_close(cl);
+  return rc;
 }
 
 static char **push(char **list, size_t *n, const char *s) {
@@ -612,7 +698,10 @@ static const char usage[] =
     "                        year and its months)\n"
     "  --report PERIOD       send district report requests instead\n"
     "  --idle N              open N idle connections, print \"connected N\",\n"
-    "                        hold them for --duration seconds\n";
+    "                        hold them for --duration seconds\n"
+    "  --token-file FILE     an admin's token (default: $TALLY_TOKEN); the\n"
+    "                        load generator makes a reporter account for\n"
+    "                        each unit it submits for\n";
 
 static int parse_args(int argc, char **argv, options *o) {
   static const struct option longopts[] = {
@@ -628,6 +717,7 @@ static int parse_args(int argc, char **argv, options *o) {
       {"periods", required_argument, NULL, 'P'},
       {"report", required_argument, NULL, 'R'},
       {"idle", required_argument, NULL, 'i'},
+      {"token-file", required_argument, NULL, 'T'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   int ch;
@@ -653,6 +743,20 @@ static int parse_args(int argc, char **argv, options *o) {
     case 'P': o->periods = optarg; break;
     case 'R': o->report = optarg; break;
     case 'i': o->idle = (int)strtol(optarg, &end, 10); break;
+    case 'T': {
+      static char token[256];
+      FILE *f = fopen(optarg, "r");
+      if (f == NULL || fgets(token, sizeof token, f) == NULL) {
+        fprintf(stderr, "tally-loadgen: cannot read a token from %s\n", optarg);
+        if (f)
+          fclose(f);
+        return -1;
+      }
+      fclose(f);
+      token[strcspn(token, "\r\n")] = 0;
+      o->token = token;
+      break;
+    }
     case 'h': fputs(usage, stdout); exit(0);
     default: fputs(usage, stderr); return -1;
     }
@@ -665,6 +769,13 @@ static int parse_args(int argc, char **argv, options *o) {
       o->values < 1 || o->duration < 0 || o->count < 0 || o->rate < 0 ||
       o->idle < 0 || o->units < 0 || strrchr(o->server, ':') == NULL) {
     fputs(usage, stderr);
+    return -1;
+  }
+  if (o->token == NULL)
+    o->token = getenv("TALLY_TOKEN");
+  if (o->token == NULL && !o->idle) {
+    fputs("tally-loadgen: give an admin's token: --token-file FILE or "
+          "TALLY_TOKEN\n", stderr);
     return -1;
   }
   if (o->idle) {
@@ -688,6 +799,8 @@ int main(int argc, char **argv) {
       return 1;
     json_decref(cat);
     pick_periods();
+    if (make_accounts() != 0)
+      return 1;
   }
   snprintf(g.id_prefix, sizeof g.id_prefix, "bench-%lx-%x",
            (unsigned long)time(NULL), (unsigned)getpid());

@@ -74,11 +74,15 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# Starts tallyd on 127.0.0.1:0 with a fresh store; sets $addr.
+# Starts tallyd on 127.0.0.1:0 with a fresh store (its admin made by
+# tallyd init, the token in $work/$name.token); sets $addr and $token.
 start_tallyd() {
   local name=$1; shift
   stop_tallyd
   rm -rf "$work/$name"
+  token="$work/$name.token"
+  (umask 077; "$build/tallyd" init --data "$work/$name" > "$token" 2> /dev/null) ||
+    die "tallyd init failed in $work/$name"
   "$build/tallyd" --data "$work/$name" --listen 127.0.0.1:0 \
     --max-connections 20000 "$@" > "$work/$name.out" 2> "$out/tallyd-$name.log" &
   tallyd_pid=$!
@@ -97,7 +101,7 @@ rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 # Value of key=... in a loadgen summary line.
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< "$2"; }
 
-loadgen() { "$build/bench/tally-loadgen" --server "$addr" "$@"; }
+loadgen() { "$build/bench/tally-loadgen" --server "$addr" --token-file "$token" "$@"; }
 
 say "== building in $build (Release)"
 cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=Release -DTALLY_TESTS=OFF \

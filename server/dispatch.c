@@ -1170,7 +1170,7 @@ static int sign_in(tally_request *r, const Tally__Envelope *req,
         why);
     return -1;
   }
-  if (r->session->account != acc->id)
+  if (r->session->account == 0) /* once per connection, not per request */
     tally_log("signed in from %s as account %llu (%s, %s%s%s)", r->peer,
               (unsigned long long)acc->id, acc->name, tally_role_name(acc->role),
               acc->unit >= 0 ? " for " : "", acc->unit >= 0 ? acc->unit_code : "");
