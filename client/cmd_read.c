@@ -26,8 +26,8 @@ const char tally_usage_history[] =
     "usage: tally history --unit UNIT --period PERIOD [--format FMT]\n"
     "\n"
     "Every change to a unit's figures for a period, oldest first: which\n"
-    "submission made it, when, from which address, and each figure before\n"
-    "and after (a removed figure has no 'after').\n"
+    "submission made it, when, by which account, from which address, and\n"
+    "each figure before and after (a removed figure has no 'after').\n"
     "\n"
     "options:\n"
     "  -u, --unit UNIT      the org unit code\n"
@@ -146,10 +146,11 @@ static json_t *changes_json(const Tally__ChangeSet *cs) {
                        "after",
                        ch->has_new ? json_real(ch->new_value) : json_null()));
   }
-  return json_pack("{s:I, s:s, s:I, s:s, s:o}", "revision",
+  return json_pack("{s:I, s:s, s:I, s:s, s:I, s:s, s:o}", "revision",
                    (json_int_t)cs->revision, "submission_id", cs->submission_id,
                    "time_unix", (json_int_t)cs->time_unix, "peer", cs->peer,
-                   "changes", arr);
+                   "account_id", (json_int_t)cs->account_id, "account_name",
+                   cs->account_name, "changes", arr);
 }
 
 int tally_cmd_history(int argc, char **argv, tally_cli *c) {
@@ -182,13 +183,16 @@ int tally_cmd_history(int argc, char **argv, tally_cli *c) {
     goto out;
   }
   static const char *const cols[] = {"revision", "time (UTC)", "element",
-                                     "before", "after", "submission", "from"};
-  static const int right[] = {1, 0, 0, 1, 1, 0, 0};
-  tally_table *t = tally_table_new(7, cols, right);
+                                     "before",   "after",      "submission",
+                                     "by",       "from"};
+  static const int right[] = {1, 0, 0, 1, 1, 0, 0, 0};
+  tally_table *t = tally_table_new(8, cols, right);
   for (size_t i = 0; t && i < h->n_changes; i++) {
     const Tally__ChangeSet *cs = h->changes[i];
-    char rev[24], when[32];
+    char rev[24], when[32], by[160];
     snprintf(rev, sizeof rev, "%llu", (unsigned long long)cs->revision);
+    snprintf(by, sizeof by, "%llu %s", (unsigned long long)cs->account_id,
+             cs->account_name);
     tally_cli_time(when, sizeof when, cs->time_unix);
     for (size_t k = 0; k < cs->n_changes; k++) {
       const Tally__Change *chg = cs->changes[k];
@@ -198,7 +202,7 @@ int tally_cmd_history(int argc, char **argv, tally_cli *c) {
       if (chg->has_new)
         tally_cli_number(after, sizeof after, chg->new_value);
       const char *row[] = {rev, when, chg->element, before, after,
-                           cs->submission_id, cs->peer};
+                           cs->submission_id, by, cs->peer};
       tally_table_add(t, row);
     }
   }
