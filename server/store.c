@@ -941,11 +941,11 @@ static int account_add_txn(tally_store *s, Tally__StoredAccount *const *accs,
     a->id = ids[i];
     snprintf(subject, sizeof subject, "account %llu",
              (unsigned long long)a->id);
-    snprintf(after, sizeof after, "%s%s%s, \"%s\", active",
+    snprintf(after, sizeof after, "%s%s, \"%s\", active",
              a->role == TALLY__ROLE__ROLE_REPORTER ? "reporter for "
              : a->role == TALLY__ROLE__ROLE_ANALYST ? "analyst"
                                                     : "admin",
-             a->unit, "", a->name);
+             a->unit, a->name);
     audit_init(&e, who, "account", subject);
     e.before = "";
     e.after = after;
