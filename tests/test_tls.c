@@ -8,8 +8,12 @@
 #include "fixture.h"
 #include "wire.h"
 
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <openssl/ssl.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -321,6 +325,33 @@ Test(tls, a_tls_client_to_a_plaintext_server) {
   cr_assert(strstr(err, want), "%s", err);
   cr_assert(strstr(err, "; is the server started with --tls-cert?"), "%s",
             err);
+  stop_cleanly();
+}
+
+/* A server that accepts (the kernel does) and never answers: the
+ * handshake gives up after the timeout and says so. */
+Test(tls, a_silent_server_times_out_the_handshake) {
+  int l = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sa = {.sin_family = AF_INET};
+  socklen_t len = sizeof sa;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  cr_assert_eq(bind(l, (struct sockaddr *)&sa, sizeof sa), 0);
+  cr_assert_eq(listen(l, 4), 0);
+  cr_assert_eq(getsockname(l, (struct sockaddr *)&sa, &len), 0);
+  char address[64], err[512];
+  snprintf(address, sizeof address, "127.0.0.1:%d", ntohs(sa.sin_port));
+  tally_client_options o = {.address = address, .timeout_ms = 1000,
+                            .ca_file = ca};
+  tally_client *c = NULL;
+  time_t t0 = time(NULL);
+  int rc = tally_client_open(&o, &c, err, sizeof err);
+  cr_assert_eq(rc, -ETIMEDOUT, "rc %d: %s", rc, err);
+  cr_assert_leq(time(NULL) - t0, 3);
+  char want[600];
+  snprintf(want, sizeof want, "no TLS handshake from the server at %s within "
+           "1 s; is it started with --tls-cert?", address);
+  cr_assert_str_eq(err, want);
+  close(l);
 }
 
 /* The first half of a real ClientHello, made by OpenSSL in memory. */
@@ -336,7 +367,6 @@ static size_t half_client_hello(uint8_t *buf, size_t n) {
   SSL_free(ssl);
   SSL_CTX_free(ctx);
   return (size_t)len / 2;
-  stop_cleanly();
 }
 
 Test(tls, a_handshake_that_never_finishes_is_closed_after_the_idle_timeout) {
@@ -380,6 +410,7 @@ Test(tls, connections_over_the_limit_are_told_after_the_handshake) {
   tally_client_close(extra);
   assert_catalog(a); /* unaffected */
   tally_client_close(a);
+  stop_cleanly();
 }
 
 /* n catalog requests in one buffer. */
@@ -411,7 +442,6 @@ static long rss_kib(pid_t pid) {
     kib = strtol(at + 6, NULL, 10);
   free(status);
   return kib;
-  stop_cleanly();
 }
 
 /* Backpressure holds with TLS: a client that sends thousands of
