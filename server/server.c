@@ -287,7 +287,10 @@ static int conn_flush(tally_conn *c) {
     tally_write *w = malloc(sizeof *w + n);
     if (w == NULL)
       return -ENOMEM;
-    w->len = tally_tls_session_take(c->tls, w->bytes, n);
+    if ((w->len = tally_tls_session_take(c->tls, w->bytes, n)) == 0) {
+      free(w); /* pending, yet nothing to take: never loop on it */
+      return -EIO;
+    }
     w->req.data = c;
     uv_buf_t buf = uv_buf_init((char *)w->bytes, (unsigned)w->len);
     int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, after_write);
