@@ -1,7 +1,12 @@
 /* client.c: blocking sockets; a frame out, a frame back.
  *
+ * With a CA file, the connection speaks TLS (1.2 or later): the server's
+ * certificate must chain to that CA alone (not the system's store) and
+ * name the host asked for; every byte then goes through OpenSSL.
  * The failure modes: the server cannot be reached (connect fails or
- * times out), the server closes the connection or goes silent past the
+ * times out), the TLS handshake fails (the CA file cannot be read, the
+ * certificate is not the CA's or names another host, the server does not
+ * speak TLS), the server closes the connection or goes silent past the
  * timeout, or it sends a frame that does not decode. Each returns an
  * error with a message; the connection is then unusable.
  */
@@ -11,8 +16,12 @@
 #include "frame.h"
 #include "wire.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -29,6 +38,11 @@ struct tally_client {
   int timeout_ms;
   char address[128];
   char *token;      /* sent with the next request, then forgotten */
+  SSL *ssl;         /* NULL = plaintext */
+  BIO_METHOD *bio_method; /* ssl's socket I/O; freed after ssl */
+  int io_errno;     /* the last socket error under ssl */
+  int tls_broken;   /* a fatal TLS error: no close_notify at the end */
+  char tls_error[128]; /* OpenSSL's reason for the last TLS failure */
 };
 
 static int split_address(const char *address, char *host, size_t hn,
@@ -71,6 +85,240 @@ static int connect_timeout(int fd, const struct sockaddr *sa, socklen_t len,
     return -ETIMEDOUT;
   getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
   return soerr ? -soerr : 0;
+}
+
+/* The socket under the client's SSL, through send() and recv(): OpenSSL's
+ * own socket BIO writes with write(), and a write to a closed connection
+ * would kill the program with SIGPIPE. The socket's timeouts give EAGAIN,
+ * which is marked "retry": SSL_get_error() then says SSL_ERROR_WANT_*. */
+static int sock_write(BIO *b, const char *p, size_t n, size_t *done) {
+  tally_client *c = BIO_get_data(b);
+  ssize_t r;
+  BIO_clear_retry_flags(b);
+  do
+    r = send(c->fd, p, n, MSG_NOSIGNAL);
+  while (r < 0 && errno == EINTR);
+  if (r < 0) {
+    c->io_errno = errno;
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+      BIO_set_retry_write(b);
+    return 0;
+  }
+  *done = (size_t)r;
+  return 1;
+}
+
+static int sock_read(BIO *b, char *p, size_t n, size_t *done) {
+  tally_client *c = BIO_get_data(b);
+  ssize_t r;
+  BIO_clear_retry_flags(b);
+  do
+    r = recv(c->fd, p, n, 0);
+  while (r < 0 && errno == EINTR);
+  if (r <= 0) {
+    c->io_errno = r < 0 ? errno : 0;
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+      BIO_set_retry_read(b);
+    return 0;
+  }
+  *done = (size_t)r;
+  return 1;
+}
+
+static long sock_ctrl(BIO *b, int cmd, long num, void *ptr) {
+  return cmd == BIO_CTRL_FLUSH; /* nothing is buffered here */
+}
+
+/* Keeps OpenSSL's reason for a failure in c->tls_error and empties its
+ * error queue. */
+static void keep_tls_reason(tally_client *c, const char *fallback) {
+  unsigned long e = ERR_get_error();
+  const char *r = e ? ERR_reason_error_string(e) : NULL;
+  snprintf(c->tls_error, sizeof c->tls_error, "%s", r ? r : fallback);
+  ERR_clear_error();
+}
+
+/* Whether name is an IPv4 or IPv6 address rather than a host name. */
+static int is_ip(const char *name) {
+  unsigned char buf[sizeof(struct in6_addr)];
+  return inet_pton(AF_INET, name, buf) == 1 ||
+         inet_pton(AF_INET6, name, buf) == 1;
+}
+
+/* The names (DNS and IP) the server's certificate carries, into buf. The
+ * chain is kept even when its verification failed. */
+static const char *cert_names(SSL *ssl, char *buf, size_t n) {
+  STACK_OF(X509) *chain = SSL_get_peer_cert_chain(ssl);
+  X509 *cert = chain && sk_X509_num(chain) > 0 ? sk_X509_value(chain, 0)
+                                               : NULL;
+  GENERAL_NAMES *names =
+      cert ? X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL) : NULL;
+  size_t len = 0;
+
+  snprintf(buf, n, "no name");
+  for (int i = 0; names && i < sk_GENERAL_NAME_num(names); i++) {
+    const GENERAL_NAME *g = sk_GENERAL_NAME_value(names, i);
+    char one[INET6_ADDRSTRLEN + 1];
+    if (g->type == GEN_DNS) {
+      snprintf(one, sizeof one, "%.*s", ASN1_STRING_length(g->d.dNSName),
+               (const char *)ASN1_STRING_get0_data(g->d.dNSName));
+    } else if (g->type == GEN_IPADD) {
+      int l = ASN1_STRING_length(g->d.iPAddress);
+      if ((l != 4 && l != 16) ||
+          inet_ntop(l == 4 ? AF_INET : AF_INET6,
+                    ASN1_STRING_get0_data(g->d.iPAddress), one,
+                    sizeof one) == NULL)
+        continue;
+    } else {
+      continue;
+    }
+    int w = snprintf(buf + len, n - len, "%s%s", len ? ", " : "", one);
+    if (w < 0 || (size_t)w >= n - len)
+      break;
+    len += (size_t)w;
+  }
+  GENERAL_NAMES_free(names);
+  return buf;
+}
+
+/* Says why the handshake on c failed (ret: SSL_connect's) and returns
+ * the error code. */
+static int tls_handshake_error(tally_client *c, int ret, const char *name,
+                               const char *ca_file, char *err,
+                               size_t errlen) {
+  long v = SSL_get_verify_result(c->ssl);
+  int e = SSL_get_error(c->ssl, ret);
+  char names[256];
+
+  c->tls_broken = 1;
+  keep_tls_reason(c, "the server closed the connection");
+  switch (v) {
+  case X509_V_OK:
+    break;
+  case X509_V_ERR_HOSTNAME_MISMATCH:
+  case X509_V_ERR_IP_ADDRESS_MISMATCH:
+    snprintf(err, errlen, "the certificate of the server at %s is for %s, "
+             "not %s", c->address, cert_names(c->ssl, names, sizeof names),
+             name);
+    return TALLY_ETLS;
+  case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+  case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+  case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+  case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+  case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+  case X509_V_ERR_CERT_SIGNATURE_FAILURE:
+    snprintf(err, errlen, "the certificate of the server at %s is not "
+             "signed by the CA in %s (%s)", c->address, ca_file,
+             X509_verify_cert_error_string(v));
+    return TALLY_ETLS;
+  default:
+    snprintf(err, errlen, "the certificate of the server at %s does not "
+             "verify against the CA in %s: %s", c->address, ca_file,
+             X509_verify_cert_error_string(v));
+    return TALLY_ETLS;
+  }
+  if ((e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) &&
+      (c->io_errno == EAGAIN || c->io_errno == EWOULDBLOCK)) {
+    snprintf(err, errlen, "no TLS handshake from the server at %s within "
+             "%d s; is it started with --tls-cert?", c->address,
+             c->timeout_ms / 1000);
+    return -ETIMEDOUT;
+  }
+  if (e == SSL_ERROR_SYSCALL && c->io_errno != 0)
+    snprintf(c->tls_error, sizeof c->tls_error, "%s", strerror(c->io_errno));
+  snprintf(err, errlen, "TLS handshake with %s failed: %s; is the server "
+           "started with --tls-cert?", c->address, c->tls_error);
+  return TALLY_ETLS;
+}
+
+/* Speaks TLS on c's connected socket: trusts only the CA in o->ca_file,
+ * and wants a certificate for o->server_name, or host. Returns 0, or
+ * TALLY_ETLS / -errno with a message in err. */
+static int tls_start(tally_client *c, const tally_client_options *o,
+                     const char *host, char *err, size_t errlen) {
+  const char *name =
+      o->server_name && *o->server_name ? o->server_name : host;
+  SSL_CTX *ctx;
+  BIO *bio;
+  FILE *f;
+  int ret;
+
+  if ((f = fopen(o->ca_file, "r")) == NULL) {
+    snprintf(err, errlen, "cannot read the CA file %s: %s", o->ca_file,
+             strerror(errno));
+    return TALLY_ETLS;
+  }
+  fclose(f);
+  ERR_clear_error();
+  if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)
+    goto err_nomem;
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+  /* Frames carry their length: a cut-off reply is found without TLS. */
+  SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF |
+                           SSL_OP_NO_RENEGOTIATION);
+  if (SSL_CTX_load_verify_locations(ctx, o->ca_file, NULL) != 1) {
+    keep_tls_reason(c, "no certificate");
+    snprintf(err, errlen, "the CA file %s holds no certificate that can be "
+             "read (%s); expected PEM", o->ca_file, c->tls_error);
+    SSL_CTX_free(ctx);
+    return TALLY_ETLS;
+  }
+  c->ssl = SSL_new(ctx);
+  SSL_CTX_free(ctx); /* the SSL keeps its own reference */
+  if (c->ssl == NULL)
+    goto err_nomem;
+  c->bio_method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK,
+                               "tally socket");
+  if (c->bio_method == NULL ||
+      !BIO_meth_set_write_ex(c->bio_method, sock_write) ||
+      !BIO_meth_set_read_ex(c->bio_method, sock_read) ||
+      !BIO_meth_set_ctrl(c->bio_method, sock_ctrl) ||
+      (bio = BIO_new(c->bio_method)) == NULL)
+    goto err_nomem;
+  BIO_set_data(bio, c);
+  BIO_set_init(bio, 1);
+  SSL_set_bio(c->ssl, bio, bio);
+  if (is_ip(name)) {
+    if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), name) != 1)
+      goto err_nomem;
+  } else if (SSL_set_tlsext_host_name(c->ssl, name) != 1 ||
+             SSL_set1_host(c->ssl, name) != 1) {
+    goto err_nomem;
+  }
+  SSL_set_hostflags(c->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  if ((ret = SSL_connect(c->ssl)) != 1)
+    return tls_handshake_error(c, ret, name, o->ca_file, err, errlen);
+  return 0;
+
+err_nomem:
+  ERR_clear_error();
+  c->tls_broken = 1;
+  snprintf(err, errlen, "out of memory setting up TLS");
+  return -ENOMEM;
+}
+
+/* Translates a failed SSL_read/SSL_write (ret) on c. Returns -ETIMEDOUT,
+ * TALLY_EPROTO (the server closed the connection), -errno or
+ * TALLY_ETLS. */
+static int tls_io_error(tally_client *c, int ret) {
+  switch (SSL_get_error(c->ssl, ret)) {
+  case SSL_ERROR_ZERO_RETURN:
+    ERR_clear_error();
+    return TALLY_EPROTO;
+  case SSL_ERROR_WANT_READ:
+  case SSL_ERROR_WANT_WRITE:
+    ERR_clear_error();
+    return -ETIMEDOUT;
+  case SSL_ERROR_SYSCALL:
+    c->tls_broken = 1;
+    ERR_clear_error();
+    return c->io_errno ? -c->io_errno : TALLY_EPROTO;
+  default:
+    c->tls_broken = 1;
+    keep_tls_reason(c, "TLS failed");
+    return TALLY_ETLS;
+  }
 }
 
 int tally_client_connect(const char *address, int timeout_ms,
@@ -134,6 +382,11 @@ int tally_client_open(const tally_client_options *o, tally_client **out,
     return -ENOMEM;
   }
   snprintf(c->address, sizeof c->address, "%s", address);
+  if (o->ca_file && *o->ca_file &&
+      (rc = tls_start(c, o, host, err, errlen)) != 0) {
+    tally_client_close(c);
+    return rc;
+  }
   *out = c;
   return 0;
 }
@@ -141,6 +394,14 @@ int tally_client_open(const tally_client_options *o, tally_client **out,
 void tally_client_close(tally_client *c) {
   if (c == NULL)
     return;
+  if (c->ssl) {
+    ERR_clear_error();
+    if (!c->tls_broken && SSL_is_init_finished(c->ssl))
+      SSL_shutdown(c->ssl); /* close_notify; the server's is not awaited */
+    ERR_clear_error();
+    SSL_free(c->ssl);
+  }
+  BIO_meth_free(c->bio_method);
   close(c->fd);
   if (c->token)
     explicit_bzero(c->token, strlen(c->token));
@@ -150,6 +411,16 @@ void tally_client_close(tally_client *c) {
 
 int tally_client_send_raw(tally_client *c, const void *bytes, size_t len) {
   const char *p = bytes;
+  while (c->ssl && len > 0) {
+    size_t done;
+    int ret;
+    ERR_clear_error();
+    c->io_errno = 0;
+    if ((ret = SSL_write_ex(c->ssl, p, len, &done)) != 1)
+      return tls_io_error(c, ret);
+    p += done;
+    len -= done;
+  }
   while (len > 0) {
     ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
     if (n < 0) {
@@ -163,11 +434,22 @@ int tally_client_send_raw(tally_client *c, const void *bytes, size_t len) {
   return 0;
 }
 
-/* Reads exactly len bytes. Returns 0, -errno, or TALLY_EPROTO on EOF. */
-static int read_full(int fd, void *buf, size_t len) {
+/* Reads exactly len bytes. Returns 0, -errno, TALLY_ETLS, or TALLY_EPROTO
+ * on EOF. */
+static int read_full(tally_client *c, void *buf, size_t len) {
   char *p = buf;
+  while (c->ssl && len > 0) {
+    size_t got;
+    int ret;
+    ERR_clear_error();
+    c->io_errno = 0;
+    if ((ret = SSL_read_ex(c->ssl, p, len, &got)) != 1)
+      return tls_io_error(c, ret);
+    p += got;
+    len -= got;
+  }
   while (len > 0) {
-    ssize_t n = recv(fd, p, len, 0);
+    ssize_t n = recv(c->fd, p, len, 0);
     if (n == 0)
       return TALLY_EPROTO;
     if (n < 0) {
@@ -188,7 +470,7 @@ int tally_client_read(tally_client *c, Tally__Envelope **reply, char *err,
   uint32_t n;
   int rc;
 
-  if ((rc = read_full(c->fd, hdr, sizeof hdr)) != 0)
+  if ((rc = read_full(c, hdr, sizeof hdr)) != 0)
     goto err_io;
   n = tally_frame_get_len(hdr);
   if (n == 0 || n > TALLY_CLIENT_MAX_REPLY) {
@@ -198,7 +480,7 @@ int tally_client_read(tally_client *c, Tally__Envelope **reply, char *err,
   }
   if ((body = malloc(n)) == NULL)
     return -ENOMEM;
-  if ((rc = read_full(c->fd, body, n)) != 0) {
+  if ((rc = read_full(c, body, n)) != 0) {
     free(body);
     goto err_io;
   }
@@ -216,6 +498,9 @@ err_io:
   else if (rc == -ETIMEDOUT)
     snprintf(err, errlen, "no reply from the server at %s within %d s",
              c->address, c->timeout_ms / 1000);
+  else if (rc == TALLY_ETLS)
+    snprintf(err, errlen, "reading from the server at %s: TLS failed: %s",
+             c->address, c->tls_error);
   else
     snprintf(err, errlen, "reading from the server at %s: %s", c->address,
              strerror(-rc));
@@ -254,7 +539,7 @@ int tally_client_call(tally_client *c, Tally__Envelope *req,
   }
   if (rc != 0) {
     snprintf(err, errlen, "sending to the server at %s: %s", c->address,
-             strerror(-rc));
+             rc == TALLY_ETLS ? c->tls_error : tally_strerror(rc));
     return rc;
   }
   for (;;) {

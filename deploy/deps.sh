@@ -6,7 +6,8 @@
 set -euo pipefail
 
 packages=(cmake make gcc pkg-config protobuf-c-compiler libprotobuf-c-dev
-          libuv1-dev liblmdb-dev libjansson-dev libcsv-dev)
+          libuv1-dev liblmdb-dev libjansson-dev libcsv-dev libssl-dev
+          openssl)
 if [ "${1:-}" = --test ]; then
   packages+=(libcriterion-dev python3)
 fi

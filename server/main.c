@@ -6,6 +6,7 @@
 #include "log.h"
 #include "server.h"
 #include "store.h"
+#include "tls.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -43,13 +44,25 @@ static const char usage[] =
     "                        request within this time (default 120)\n"
     "      --max-connections N  answer connections past N with \"busy\"\n"
     "                        (default 1000)\n"
+    "      --tls-cert FILE   speak TLS with this certificate (PEM: the\n"
+    "                        server's certificate, then any intermediates)\n"
+    "      --tls-key FILE    its private key (PEM, unencrypted); --tls-cert\n"
+    "                        and --tls-key go together. deploy/make-ca.sh\n"
+    "                        makes a CA, a certificate and a key\n"
+    "      --insecure-plaintext  allow plaintext on an address other than\n"
+    "                        the loopback (127.0.0.0/8, ::1, localhost); only\n"
+    "                        for a network that is protected otherwise\n"
     "  -h, --help            this help\n"
     "  -V, --version         the version\n"
     "\n"
     "On start it prints \"listening on ADDR\" on standard output; it logs one\n"
     "line per connection and per submission on standard error. SIGINT or\n"
     "SIGTERM stops it cleanly: it stops accepting, sends the replies it owes,\n"
-    "and closes the store.\n";
+    "and closes the store.\n"
+    "\n"
+    "Without TLS it listens only on the loopback, unless --insecure-plaintext\n"
+    "is given. Clients reach a TLS server with 'tally --ca FILE', FILE being\n"
+    "the CA certificate that signed the server's.\n";
 
 struct options {
   const char *data;
@@ -61,6 +74,9 @@ struct options {
   size_t max_map_size;
   size_t idle_timeout_s;
   size_t max_connections;
+  const char *tls_cert;
+  const char *tls_key;
+  int insecure_plaintext;
 };
 
 static int parse_size(const char *arg, const char *name, size_t min,
@@ -78,7 +94,7 @@ static int parse_size(const char *arg, const char *name, size_t min,
 
 static int parse_args(int argc, char **argv, struct options *o) {
   enum { OPT_MAX_FRAME = 256, OPT_MAP_SIZE, OPT_MAX_MAP_SIZE, OPT_CHECK,
-         OPT_IDLE, OPT_MAX_CONN };
+         OPT_IDLE, OPT_MAX_CONN, OPT_TLS_CERT, OPT_TLS_KEY, OPT_INSECURE };
   static const struct option longopts[] = {
       {"data", required_argument, NULL, 'd'},
       {"listen", required_argument, NULL, 'l'},
@@ -89,6 +105,9 @@ static int parse_args(int argc, char **argv, struct options *o) {
       {"max-map-size", required_argument, NULL, OPT_MAX_MAP_SIZE},
       {"idle-timeout", required_argument, NULL, OPT_IDLE},
       {"max-connections", required_argument, NULL, OPT_MAX_CONN},
+      {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+      {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+      {"insecure-plaintext", no_argument, NULL, OPT_INSECURE},
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, 'V'},
       {NULL, 0, NULL, 0}};
@@ -126,6 +145,9 @@ static int parse_args(int argc, char **argv, struct options *o) {
                      &o->max_connections))
         return 2;
       break;
+    case OPT_TLS_CERT: o->tls_cert = optarg; break;
+    case OPT_TLS_KEY: o->tls_key = optarg; break;
+    case OPT_INSECURE: o->insecure_plaintext = 1; break;
     case 'h': fputs(usage, stdout); return 1;
     case 'V': puts("tallyd " TALLY_VERSION); return 1;
     default:
@@ -136,6 +158,12 @@ static int parse_args(int argc, char **argv, struct options *o) {
   if (optind < argc) {
     fprintf(stderr, "tallyd: unexpected argument '%s'\nTry 'tallyd --help'.\n",
             argv[optind]);
+    return 2;
+  }
+  if ((o->tls_cert == NULL) != (o->tls_key == NULL)) {
+    fprintf(stderr, "tallyd: %s needs %s too\nTry 'tallyd --help'.\n",
+            o->tls_cert ? "--tls-cert" : "--tls-key",
+            o->tls_cert ? "--tls-key" : "--tls-cert");
     return 2;
   }
   if (o->data == NULL && !o->check_catalog) {
@@ -267,6 +295,7 @@ int main(int argc, char **argv) {
   tally_store *store = NULL;
   tally_server *server = NULL;
   tally_accounts *accounts = NULL;
+  tally_tls *tls = NULL;
   uv_loop_t loop;
   struct stopper st;
   char err[512];
@@ -290,6 +319,11 @@ int main(int argc, char **argv) {
            cat->n_indicators);
     tally_catalog_free(cat);
     return 0;
+  }
+  if (o.tls_cert &&
+      tally_tls_new(o.tls_cert, o.tls_key, &tls, err, sizeof err) != 0) {
+    fprintf(stderr, "tallyd: %s\n", err);
+    goto err_after_catalog;
   }
   if ((rc = tally_store_open(o.data, o.map_size, o.max_map_size, &store)) != 0) {
     fprintf(stderr, "tallyd: cannot open the store in %s: %s\n", o.data,
@@ -318,6 +352,8 @@ int main(int argc, char **argv) {
       .cat = cat,
       .store = store,
       .accounts = accounts,
+      .tls = tls,
+      .insecure_plaintext = o.insecure_plaintext,
   };
   if ((rc = tally_server_start(&loop, &cfg, &server, err, sizeof err)) != 0) {
     fprintf(stderr, "tallyd: %s\n", err);
@@ -331,9 +367,10 @@ int main(int argc, char **argv) {
   uv_signal_start(&st.sigterm, on_signal, SIGTERM);
 
   tally_log("tallyd %s: store %s, catalog %s (%s: %zu units, %zu data "
-            "elements, %zu indicators), listening on %s",
+            "elements, %zu indicators), listening on %s (%s)",
             TALLY_VERSION, o.data, cat->name, cat->origin, cat->n_units,
-            cat->n_elements, cat->n_indicators, tally_server_address(server));
+            cat->n_elements, cat->n_indicators, tally_server_address(server),
+            tls ? "TLS" : "plaintext");
   printf("listening on %s\n", tally_server_address(server));
   fflush(stdout);
 
@@ -353,6 +390,7 @@ err_after_store:
   tally_accounts_free(accounts);
   tally_store_close(store);
 err_after_catalog:
+  tally_tls_free(tls);
   tally_catalog_free(cat);
   return status;
 }

@@ -20,6 +20,14 @@
  * sign-in is answered only after TALLY_GUARD_DELAY_MS (to slow down
  * guessing), and the connection is then closed. Every path out goes
  * through conn_abort() or conn_close().
+ * With TLS (tls.h) the bytes read are ciphertext: they go to the
+ * connection's session, and the plaintext it gives is fed to the frame
+ * reader as above; each reply is encrypted and the ciphertext sent. A
+ * client whose first byte is not a TLS handshake record speaks plaintext:
+ * it gets one plaintext error frame telling it so. A failed handshake is
+ * logged and closes the connection; one that does not finish within the
+ * idle timeout is closed; a connection over the limit is told "busy" once
+ * its handshake is done, since it cannot read anything before.
  */
 #include "server.h"
 
@@ -38,6 +46,7 @@
 #include <string.h>
 
 #define READ_BUF_SIZE 65536
+#define PLAIN_BUF_SIZE 16384 /* one TLS record's plaintext */
 
 typedef struct tally_conn tally_conn;
 
@@ -56,6 +65,7 @@ struct tally_server {
   int stopping;
   int open_handles;           /* the server is freed when this reaches 0 */
   char read_buf[READ_BUF_SIZE]; /* shared: each read is consumed at once */
+  uint8_t plain_buf[PLAIN_BUF_SIZE]; /* shared: decrypted, consumed at once */
 };
 
 struct tally_conn {
@@ -71,12 +81,16 @@ struct tally_conn {
   tally_async *async;         /* that work, while it runs */
   int closed;                 /* the handle closed while work ran */
   int paused;                 /* reading stopped: replies not taken */
-  uint8_t *stash;             /* bytes read but not handled yet */
+  uint8_t *stash;             /* bytes read but not handled yet (plaintext) */
   size_t stash_len;
   tally_session session;      /* the account signed in */
   uint8_t *late;              /* a refused sign-in's reply, sent at the
                                  deadline; the connection then closes */
   size_t late_len;
+  tally_tls_session *tls;     /* NULL on plaintext (or after a plaintext
+                                 client was found on a TLS listener) */
+  int tls_seen;               /* the first byte has been looked at */
+  int busy;                   /* over the limit: refused after the handshake */
   uv_shutdown_t shutdown_req;
   tally_conn *prev, *next;
 };
@@ -137,6 +151,20 @@ static int parse_listen(const char *text, struct sockaddr_storage *ss) {
   return uv_ip4_addr(host, (int)port, (struct sockaddr_in *)ss) ? -EINVAL : 0;
 }
 
+/* True for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. */
+static int is_loopback(const struct sockaddr_storage *ss) {
+  if (ss->ss_family == AF_INET) {
+    const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+    return (ntohl(a->sin_addr.s_addr) >> 24) == 127;
+  }
+  if (ss->ss_family == AF_INET6) {
+    const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+    return IN6_IS_ADDR_LOOPBACK(a) ||
+           (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+  }
+  return 0;
+}
+
 static void sweep_stop(tally_server *s);
 
 static void conn_unlink(tally_conn *c) {
@@ -161,6 +189,7 @@ static void conn_closed(uv_handle_t *h) {
   }
   tally_log("connection %lu closed: %s", c->id, c->peer);
   tally_frame_reader_reset(&c->reader);
+  tally_tls_session_free(c->tls);
   free(c->stash);
   free(c->late);
   free(c);
@@ -191,7 +220,10 @@ static void after_shutdown(uv_shutdown_t *req, int status) {
  * server refused unread, or a refusal it sent unasked); closing with
  * unread bytes would send a reset that can destroy the reply before the
  * client reads it, so input is read and dropped until the client closes.
- * A client that takes nothing in CLOSE_MS is closed regardless. */
+ * A client that takes nothing in CLOSE_MS is closed regardless.
+ * With TLS, close_notify goes out before the FIN. */
+static int conn_flush(tally_conn *c);
+
 static void conn_close(tally_conn *c, int drain) {
   if (c->closing)
     return;
@@ -204,6 +236,13 @@ static void conn_close(tally_conn *c, int drain) {
   else
     uv_read_stop((uv_stream_t *)&c->tcp);
   c->paused = 0;
+  if (c->tls) {
+    tally_tls_session_shutdown(c->tls);
+    if (conn_flush(c) != 0) {
+      conn_abort(c);
+      return;
+    }
+  }
   c->shutdown_req.data = c;
   if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp, after_shutdown) != 0)
     conn_abort(c);
@@ -230,23 +269,57 @@ static void after_write(uv_write_t *req, int status) {
     conn_resume(c);
 }
 
-/* Queues a packed frame. Returns 0, or non-zero when the connection
- * must be aborted. */
-static int conn_send_frame(tally_conn *c, const uint8_t *frame, size_t len) {
-  int rc;
+/* Queues len bytes for the socket. Returns 0, or non-zero when the
+ * connection must be aborted. */
+static int conn_write(tally_conn *c, const uint8_t *bytes, size_t len) {
   tally_write *w = malloc(sizeof *w + len);
   if (w == NULL)
     return -ENOMEM;
-  memcpy(w->bytes, frame, len);
+  memcpy(w->bytes, bytes, len);
   w->len = len;
   w->req.data = c;
   uv_buf_t buf = uv_buf_init((char *)w->bytes, (unsigned)len);
-  rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, after_write);
+  int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, after_write);
   if (rc != 0) {
     free(w); /* the callback never fires when uv_write fails */
     return rc;
   }
   return 0;
+}
+
+/* Queues the ciphertext the TLS session has for the peer: handshake
+ * messages, alerts, records. Returns as conn_write. */
+static int conn_flush(tally_conn *c) {
+  size_t n;
+  while ((n = tally_tls_session_pending(c->tls)) > 0) {
+    if (uv_is_closing((uv_handle_t *)&c->tcp))
+      return UV_ECANCELED; /* aborted: nothing more goes out */
+    tally_write *w = malloc(sizeof *w + n);
+    if (w == NULL)
+      return -ENOMEM;
+    if ((w->len = tally_tls_session_take(c->tls, w->bytes, n)) == 0) {
+      free(w); /* pending, yet nothing to take: never loop on it */
+      return -EIO;
+    }
+    w->req.data = c;
+    uv_buf_t buf = uv_buf_init((char *)w->bytes, (unsigned)w->len);
+    int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, after_write);
+    if (rc != 0) {
+      free(w);
+      return rc;
+    }
+  }
+  return 0;
+}
+
+/* Queues a packed frame (encrypted, with TLS). Returns 0, or non-zero
+ * when the connection must be aborted. */
+static int conn_send_frame(tally_conn *c, const uint8_t *frame, size_t len) {
+  if (c->tls) {
+    int rc = tally_tls_session_write(c->tls, frame, len);
+    return rc == 0 ? conn_flush(c) : rc;
+  }
+  return conn_write(c, frame, len);
 }
 
 /* Packs env and queues it. Returns as conn_send_frame. */
@@ -453,6 +526,64 @@ static void conn_resume(tally_conn *c) {
     conn_abort(c);
 }
 
+/* What a plaintext client on a TLS listener is told. */
+#define PLAINTEXT_REFUSAL "this server speaks TLS: give the client --ca FILE"
+
+/* TLS: the bytes read are ciphertext. Feeds them to the session, hands
+ * the plaintext to conn_feed (which keeps what must wait), and sends what
+ * the session has for the peer. */
+static void conn_read_tls(tally_conn *c, const uint8_t *p, size_t n) {
+  tally_server *s = c->server;
+  ssize_t got;
+
+  if (!c->tls_seen) {
+    c->tls_seen = 1;
+    if (p[0] != TALLY_TLS_HANDSHAKE_RECORD) {
+      /* Told in plaintext, which is what it reads. */
+      tally_log("connection %lu: %s speaks plaintext to a TLS listener; "
+                "refusing", c->id, c->peer);
+      tally_tls_session_free(c->tls);
+      c->tls = NULL;
+      conn_refuse(c, TALLY__ERROR_CODE__ERROR_BAD_FRAME, PLAINTEXT_REFUSAL);
+      return;
+    }
+  }
+  if (tally_tls_session_failed(c->tls))
+    return; /* draining after a failure: the rest is dropped */
+  if (tally_tls_session_feed(c->tls, p, n) != 0) {
+    conn_abort(c);
+    return;
+  }
+  int was_ready = tally_tls_session_ready(c->tls);
+  while ((got = tally_tls_session_read(c->tls, s->plain_buf,
+                                       sizeof s->plain_buf)) > 0) {
+    if (!c->draining && !c->busy)
+      conn_feed(c, s->plain_buf, (size_t)got);
+    if (uv_is_closing((uv_handle_t *)&c->tcp))
+      return; /* aborted */
+  }
+  if (got < 0) {
+    tally_log("connection %lu: TLS %s with %s failed: %s; closing", c->id,
+              was_ready ? "session" : "handshake", c->peer,
+              tally_tls_session_error(c->tls));
+    /* The alert, if there is one, tells the client why. */
+    if (conn_flush(c) != 0)
+      conn_abort(c);
+    else
+      conn_close(c, 1);
+    return;
+  }
+  if (!was_ready && tally_tls_session_ready(c->tls))
+    tally_log("connection %lu: TLS handshake with %s done", c->id, c->peer);
+  if (conn_flush(c) != 0) {
+    conn_abort(c);
+    return;
+  }
+  if (c->busy && !c->closing && tally_tls_session_ready(c->tls))
+    conn_refuse(c, TALLY__ERROR_CODE__ERROR_BUSY,
+                "the server has too many connections; try again later");
+}
+
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
   tally_conn *c = stream->data;
 
@@ -466,7 +597,9 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
     conn_abort(c);
     return;
   }
-  if (!c->draining)
+  if (nread > 0 && c->tls)
+    conn_read_tls(c, (const uint8_t *)buf->base, (size_t)nread);
+  else if (!c->draining)
     conn_feed(c, (const uint8_t *)buf->base, (size_t)nread);
 }
 
@@ -487,6 +620,13 @@ static void on_sweep(uv_timer_t *t) {
       continue;
     }
     if (c->closing) {
+      conn_abort(c);
+      continue;
+    }
+    if (c->tls && !tally_tls_session_ready(c->tls)) {
+      /* Nothing can be said to it before the handshake. */
+      tally_log("connection %lu: no TLS handshake from %s in time; closing",
+                c->id, c->peer);
       conn_abort(c);
       continue;
     }
@@ -540,14 +680,26 @@ static void on_connection(uv_stream_t *listener, int status) {
   s->n_conns++;
   c->deadline = uv_now(s->loop) + s->cfg.idle_timeout_ms;
   uv_tcp_nodelay(&c->tcp, 1);
+  if (s->cfg.tls && tally_tls_session_new(s->cfg.tls, &c->tls) != 0) {
+    tally_log("connection %lu from %s: out of memory for TLS", c->id, c->peer);
+    conn_abort(c);
+    return;
+  }
   if (s->n_conns > s->cfg.max_connections) {
     tally_log("connection %lu refused: %s: over the limit of %u connections",
               c->id, c->peer, s->cfg.max_connections);
-    conn_refuse(c, TALLY__ERROR_CODE__ERROR_BUSY,
-                "the server has too many connections; try again later");
-    return;
+    if (c->tls) {
+      /* Told once its handshake is done, if that is soon. */
+      c->busy = 1;
+      c->deadline = uv_now(s->loop) + CLOSE_MS;
+    } else {
+      conn_refuse(c, TALLY__ERROR_CODE__ERROR_BUSY,
+                  "the server has too many connections; try again later");
+      return;
+    }
   }
-  tally_log("connection %lu opened: %s", c->id, c->peer);
+  if (!c->busy)
+    tally_log("connection %lu opened: %s", c->id, c->peer);
   if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0)
     conn_abort(c);
 }
@@ -572,6 +724,14 @@ int tally_server_start(uv_loop_t *loop, const tally_server_config *cfg,
     snprintf(err, errlen, "--listen %s: expected HOST:PORT, e.g. "
              "127.0.0.1:7300 or [::1]:7300", cfg->listen);
     return -EINVAL;
+  }
+  if (cfg->tls == NULL && !cfg->insecure_plaintext && !is_loopback(&ss)) {
+    snprintf(err, errlen, "refusing to listen on %s without TLS: anyone on "
+             "the network could read and change what is sent. Give "
+             "--tls-cert and --tls-key (deploy/make-ca.sh makes them), or "
+             "--insecure-plaintext if the network is otherwise protected",
+             cfg->listen);
+    return TALLY_EUSAGE;
   }
   s = calloc(1, sizeof *s);
   if (s == NULL)

@@ -5,6 +5,7 @@
 #include "accounts.h"
 #include "catalog.h"
 #include "store.h"
+#include "tls.h"
 
 #include <stddef.h>
 #include <uv.h>
@@ -22,10 +23,14 @@ typedef struct {
   const tally_catalog *cat;   /* borrowed; outlives the server */
   tally_store *store;         /* borrowed; outlives the server */
   tally_accounts *accounts;   /* borrowed; who may sign in */
+  tally_tls *tls;             /* borrowed; NULL = plaintext */
+  int insecure_plaintext;     /* plaintext allowed off the loopback */
 } tally_server_config;
 
-/* Binds and listens on loop. Returns 0 and *out, or -errno / a TALLY_E
- * code with a message in err. */
+/* Binds and listens on loop. Without TLS, only a loopback address
+ * (127.0.0.0/8, ::1, localhost) is accepted unless insecure_plaintext is
+ * set. Returns 0 and *out, or -errno / a TALLY_E code with a message in
+ * err. */
 int tally_server_start(uv_loop_t *loop, const tally_server_config *cfg,
                        tally_server **out, char *err, size_t errlen);
 

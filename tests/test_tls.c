@@ -1,0 +1,675 @@
+/* test_tls.c: tallyd with TLS, through the client library: the handshake
+ * and requests over it, every way trust can fail, plaintext on either
+ * side, the loopback rule, and the limits (idle timeout, busy,
+ * backpressure) with TLS. The certificates are made afresh by
+ * deploy/make-ca.sh. */
+#include "client.h"
+#include "error.h"
+#include "fixture.h"
+#include "wire.h"
+
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static char dir[256];
+static char ca[300], cert[300], key[300], other_ca[300];
+static tally_test_server srv;
+
+/* Makes dir/good (the server's CA, certificate and key) and dir/other (a
+ * CA that signed nothing the server has). */
+static void make_ca(const char *sub, const char *const *names) {
+  char path[300], *out = NULL, *err = NULL;
+  const char *args[16];
+  int n = 0;
+  snprintf(path, sizeof path, "%s/%s", dir, sub);
+  args[n++] = path;
+  for (; names && *names; names++) {
+    args[n++] = "--name";
+    args[n++] = *names;
+  }
+  args[n] = NULL;
+  int rc = tally_test_exec(TALLY_SOURCE_DIR "/deploy/make-ca.sh", args, NULL,
+                           &out, &err);
+  cr_assert_eq(rc, 0, "make-ca.sh %s: %s%s", sub, out, err);
+  free(out);
+  free(err);
+}
+
+static void setup(void) {
+  tally_test_tmpdir(dir, sizeof dir);
+  make_ca("good", NULL);
+  make_ca("other", NULL);
+  snprintf(ca, sizeof ca, "%s/good/ca.crt", dir);
+  snprintf(cert, sizeof cert, "%s/good/server.crt", dir);
+  snprintf(key, sizeof key, "%s/good/server.key", dir);
+  snprintf(other_ca, sizeof other_ca, "%s/other/ca.crt", dir);
+}
+
+static void teardown(void) {
+  tally_test_server_stop(&srv);
+  tally_test_rmtree(dir);
+}
+
+TestSuite(tls, .init = setup, .fini = teardown, .timeout = 120);
+
+/* Stops the server; it must stop cleanly. Under the sanitizers a leak or
+ * a memory error in it makes its exit status non-zero. */
+static void stop_cleanly(void) {
+  cr_assert_eq(tally_test_server_stop(&srv), 0, "tallyd did not exit 0");
+}
+
+/* Starts a TLS server with the good certificate, and more arguments. */
+static void start_tls(const char *a, const char *b) {
+  tally_test_server_start(&srv, (const char *const[]){
+      "--tls-cert", cert, "--tls-key", key, a, b, NULL});
+}
+
+/* Opens a connection; returns the code, the client in *c, why in err. */
+static int open_tls(const char *address, const char *ca_file,
+                    const char *server_name, tally_client **c, char *err,
+                    size_t errlen) {
+  tally_client_options o = {.address = address,
+                            .timeout_ms = 5000,
+                            .ca_file = ca_file,
+                            .server_name = server_name};
+  *c = NULL;
+  return tally_client_open(&o, c, err, errlen);
+}
+
+static tally_client *connect_good(void) {
+  tally_client *c;
+  char err[512];
+  int rc = open_tls(srv.address, ca, NULL, &c, err, sizeof err);
+  cr_assert_eq(rc, 0, "TLS connect: %s", err);
+  return c;
+}
+
+static Tally__Envelope *catalog_on(tally_client *c, int *rc, char *err,
+                                   size_t errlen) {
+  Tally__CatalogRequest q = TALLY__CATALOG_REQUEST__INIT;
+  Tally__Envelope req = TALLY__ENVELOPE__INIT, *reply = NULL;
+  req.body_case = TALLY__ENVELOPE__BODY_CATALOG;
+  req.catalog = &q;
+  *rc = tally_client_call(c, &req, &reply, err, errlen);
+  return reply;
+}
+
+/* Asserts that c gets the whole catalog. */
+static void assert_catalog(tally_client *c) {
+  char err[512];
+  int rc;
+  Tally__Envelope *r = catalog_on(c, &rc, err, sizeof err);
+  cr_assert_eq(rc, 0, "catalog request: %s", err);
+  cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_CATALOG_REPLY, "%s",
+               r->body_case == TALLY__ENVELOPE__BODY_ERROR ? r->error->message
+                                                           : "");
+  /* Tens of kilobytes: several TLS records. */
+  cr_assert_gt(r->catalog_reply->json.len, 16384);
+  cr_assert(memmem(r->catalog_reply->json.data, r->catalog_reply->json.len,
+                   "\"changqing\"", 11));
+  tally_wire_free(r);
+}
+
+/* A good client on a fresh connection is served. */
+static void assert_serves_a_good_client(void) {
+  tally_client *c = connect_good();
+  assert_catalog(c);
+  tally_client_close(c);
+}
+
+static Tally__Envelope *submit_on(tally_client *c, const char *element,
+                                  double value) {
+  Tally__Value v = TALLY__VALUE__INIT, *pv = &v;
+  Tally__SubmitRequest s = TALLY__SUBMIT_REQUEST__INIT;
+  Tally__Envelope req = TALLY__ENVELOPE__INIT, *reply;
+  char err[512];
+  v.element = (char *)element;
+  v.value = value;
+  s.unit = "wenchang";
+  s.period = "2022";
+  s.n_values = 1;
+  s.values = &pv;
+  req.body_case = TALLY__ENVELOPE__BODY_SUBMIT;
+  req.submit = &s;
+  cr_assert_eq(tally_client_call(c, &req, &reply, err, sizeof err), 0, "%s",
+               err);
+  return reply;
+}
+
+static Tally__Envelope *values_on(tally_client *c) {
+  Tally__ValuesRequest q = TALLY__VALUES_REQUEST__INIT;
+  Tally__Envelope req = TALLY__ENVELOPE__INIT, *reply;
+  char err[512];
+  q.unit = "wenchang";
+  q.period = "2022";
+  req.body_case = TALLY__ENVELOPE__BODY_VALUES;
+  req.values = &q;
+  cr_assert_eq(tally_client_call(c, &req, &reply, err, sizeof err), 0, "%s",
+               err);
+  return reply;
+}
+
+/* The server's log, once it holds text (or after 3 s). */
+static char *log_with(const char *text) {
+  char *log = NULL;
+  for (int i = 0; i < 30; i++) {
+    free(log);
+    log = tally_test_read_file(srv.log);
+    if (log && strstr(log, text))
+      break;
+    usleep(100000);
+  }
+  return log;
+}
+
+Test(tls, a_request_over_tls) {
+  start_tls(NULL, NULL);
+  tally_client *c = connect_good();
+  /* Several requests on one connection, a submission among them. */
+  assert_catalog(c);
+  Tally__Envelope *r = submit_on(c, "live_births", 1234);
+  cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_SUBMIT_REPLY, "%s",
+               r->body_case == TALLY__ENVELOPE__BODY_ERROR ? r->error->message
+                                                           : "");
+  tally_wire_free(r);
+  r = values_on(c);
+  cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_VALUES_REPLY);
+  cr_assert_eq(r->values_reply->n_values, 1);
+  cr_assert_eq(r->values_reply->values[0]->value, 1234);
+  tally_wire_free(r);
+  assert_catalog(c);
+  tally_client_close(c);
+
+  /* By name: the certificate carries localhost as well as 127.0.0.1. */
+  char err[512];
+  cr_assert_eq(open_tls(srv.address, ca, "localhost", &c, err, sizeof err), 0,
+               "%s", err);
+  assert_catalog(c);
+  tally_client_close(c);
+  char *log = log_with("TLS handshake with 127.0.0.1:");
+  cr_assert(log && strstr(log, "TLS handshake with 127.0.0.1:"), "%s", log);
+  free(log);
+  stop_cleanly();
+}
+
+Test(tls, a_certificate_from_another_ca_is_refused) {
+  start_tls(NULL, NULL);
+  tally_client *c;
+  char err[512];
+  int rc = open_tls(srv.address, other_ca, NULL, &c, err, sizeof err);
+  cr_assert_eq(rc, TALLY_ETLS, "rc %d: %s", rc, err);
+  cr_assert_null(c);
+  char want[600];
+  snprintf(want, sizeof want, "the certificate of the server at %s is not "
+           "signed by the CA in %s", srv.address, other_ca);
+  cr_assert(strstr(err, want), "%s", err);
+  /* The server logs the failure with the peer, and serves on. */
+  char *log = log_with("failed: tlsv1 alert unknown ca");
+  cr_assert(log && strstr(log, "TLS handshake with 127.0.0.1:") &&
+                strstr(log, "failed: tlsv1 alert unknown ca"),
+            "%s", log);
+  free(log);
+  assert_serves_a_good_client();
+  stop_cleanly();
+}
+
+Test(tls, a_certificate_for_another_name_is_refused) {
+  start_tls(NULL, NULL);
+  tally_client *c;
+  char err[512];
+  int rc = open_tls(srv.address, ca, "wrong.example", &c, err, sizeof err);
+  cr_assert_eq(rc, TALLY_ETLS, "rc %d: %s", rc, err);
+  char want[600];
+  snprintf(want, sizeof want, "the certificate of the server at %s is for "
+           "localhost, 127.0.0.1, not wrong.example", srv.address);
+  cr_assert_str_eq(err, want);
+  /* An address the certificate does not carry: the same. */
+  rc = open_tls(srv.address, ca, "127.0.0.2", &c, err, sizeof err);
+  cr_assert_eq(rc, TALLY_ETLS, "rc %d: %s", rc, err);
+  cr_assert(strstr(err, "is for localhost, 127.0.0.1, not 127.0.0.2"), "%s",
+            err);
+  assert_serves_a_good_client();
+  stop_cleanly();
+}
+
+Test(tls, a_server_certificate_for_other_names) {
+  static const char *const names[] = {"tally.example", "10.1.2.3", NULL};
+  make_ca("named", names);
+  char named_cert[300], named_key[300], named_ca[300];
+  snprintf(named_cert, sizeof named_cert, "%s/named/server.crt", dir);
+  snprintf(named_key, sizeof named_key, "%s/named/server.key", dir);
+  snprintf(named_ca, sizeof named_ca, "%s/named/ca.crt", dir);
+  tally_test_server_start(&srv, (const char *const[]){
+      "--tls-cert", named_cert, "--tls-key", named_key, NULL});
+  tally_client *c;
+  char err[512];
+  /* The address's host (127.0.0.1) is not on it. */
+  int rc = open_tls(srv.address, named_ca, NULL, &c, err, sizeof err);
+  cr_assert_eq(rc, TALLY_ETLS, "%s", err);
+  cr_assert(strstr(err, "is for tally.example, 10.1.2.3, not 127.0.0.1"), "%s",
+            err);
+  cr_assert_eq(open_tls(srv.address, named_ca, "tally.example", &c, err,
+                        sizeof err),
+               0, "%s", err);
+  assert_catalog(c);
+  tally_client_close(c);
+  cr_assert_eq(open_tls(srv.address, named_ca, "10.1.2.3", &c, err, sizeof err),
+               0, "%s", err);
+  tally_client_close(c);
+  stop_cleanly();
+}
+
+Test(tls, a_missing_or_unreadable_ca_file) {
+  start_tls(NULL, NULL);
+  tally_client *c;
+  char err[512], missing[300];
+  snprintf(missing, sizeof missing, "%s/no-such-ca.crt", dir);
+  cr_assert_eq(open_tls(srv.address, missing, NULL, &c, err, sizeof err),
+               TALLY_ETLS);
+  char want[600];
+  snprintf(want, sizeof want, "cannot read the CA file %s: No such file or "
+           "directory", missing);
+  cr_assert_str_eq(err, want);
+  /* A file that is not a certificate. */
+  cr_assert_eq(open_tls(srv.address, key, NULL, &c, err, sizeof err),
+               TALLY_ETLS);
+  snprintf(want, sizeof want, "the CA file %s holds no certificate", key);
+  cr_assert(strstr(err, want), "%s", err);
+  stop_cleanly();
+}
+
+Test(tls, a_plaintext_client_is_told_to_use_tls) {
+  start_tls(NULL, NULL);
+  tally_client *c;
+  char err[512];
+  int rc;
+  cr_assert_eq(tally_client_connect(srv.address, 5000, &c, err, sizeof err),
+               0, "%s", err);
+  time_t t0 = time(NULL);
+  Tally__Envelope *r = catalog_on(c, &rc, err, sizeof err);
+  cr_assert_eq(rc, 0, "no reply: %s", err);
+  cr_assert_leq(time(NULL) - t0, 2, "the refusal took its time");
+  cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_ERROR);
+  cr_assert_eq(r->id, 0);
+  cr_assert_eq(r->error->code, TALLY__ERROR_CODE__ERROR_BAD_FRAME);
+  cr_assert_str_eq(r->error->message,
+                   "this server speaks TLS: give the client --ca FILE");
+  tally_wire_free(r);
+  tally_client_close(c);
+  char *log = log_with("speaks plaintext to a TLS listener");
+  cr_assert(log && strstr(log, "speaks plaintext to a TLS listener"), "%s",
+            log);
+  free(log);
+  assert_serves_a_good_client();
+  stop_cleanly();
+}
+
+Test(tls, a_tls_client_to_a_plaintext_server) {
+  tally_test_server_start(&srv, NULL);
+  tally_client *c;
+  char err[512];
+  int rc = open_tls(srv.address, ca, NULL, &c, err, sizeof err);
+  cr_assert_eq(rc, TALLY_ETLS, "rc %d: %s", rc, err);
+  char want[600];
+  snprintf(want, sizeof want, "TLS handshake with %s failed: ", srv.address);
+  cr_assert(strstr(err, want), "%s", err);
+  cr_assert(strstr(err, "; is the server started with --tls-cert?"), "%s",
+            err);
+  stop_cleanly();
+}
+
+/* A server that accepts (the kernel does) and never answers: the
+ * handshake gives up after the timeout and says so. */
+Test(tls, a_silent_server_times_out_the_handshake) {
+  int l = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sa = {.sin_family = AF_INET};
+  socklen_t len = sizeof sa;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  cr_assert_eq(bind(l, (struct sockaddr *)&sa, sizeof sa), 0);
+  cr_assert_eq(listen(l, 4), 0);
+  cr_assert_eq(getsockname(l, (struct sockaddr *)&sa, &len), 0);
+  char address[64], err[512];
+  snprintf(address, sizeof address, "127.0.0.1:%d", ntohs(sa.sin_port));
+  tally_client_options o = {.address = address, .timeout_ms = 1000,
+                            .ca_file = ca};
+  tally_client *c = NULL;
+  time_t t0 = time(NULL);
+  int rc = tally_client_open(&o, &c, err, sizeof err);
+  cr_assert_eq(rc, -ETIMEDOUT, "rc %d: %s", rc, err);
+  cr_assert_leq(time(NULL) - t0, 3);
+  char want[600];
+  snprintf(want, sizeof want, "no TLS handshake from the server at %s within "
+           "1 s; is it started with --tls-cert?", address);
+  cr_assert_str_eq(err, want);
+  close(l);
+}
+
+/* The first half of a real ClientHello, made by OpenSSL in memory. */
+static size_t half_client_hello(uint8_t *buf, size_t n) {
+  SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+  SSL *ssl = SSL_new(ctx);
+  BIO *rbio = BIO_new(BIO_s_mem()), *wbio = BIO_new(BIO_s_mem());
+  SSL_set_bio(ssl, rbio, wbio);
+  cr_assert_eq(SSL_connect(ssl), -1); /* wants the ServerHello */
+  int len = BIO_read(wbio, buf, (int)n);
+  cr_assert_gt(len, 100);
+  cr_assert_eq(buf[0], 0x16);
+  SSL_free(ssl);
+  SSL_CTX_free(ctx);
+  return (size_t)len / 2;
+}
+
+Test(tls, a_handshake_that_never_finishes_is_closed_after_the_idle_timeout) {
+  start_tls("--idle-timeout", "1");
+  tally_client *c;
+  char err[512];
+  uint8_t hello[4096];
+  size_t half = half_client_hello(hello, sizeof hello);
+  cr_assert_eq(tally_client_connect(srv.address, 10000, &c, err, sizeof err),
+               0);
+  cr_assert_eq(tally_client_send_raw(c, hello, half), 0);
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  Tally__Envelope *r = NULL;
+  int rc = tally_client_read(c, &r, err, sizeof err);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  double waited = (double)(t1.tv_sec - t0.tv_sec) +
+                  (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+  /* Closed, with nothing said: it could not have read it. */
+  cr_assert_eq(rc, TALLY_EPROTO, "rc %d: %s", rc, err);
+  cr_assert(waited >= 0.5 && waited < 3.5, "closed after %.1f s", waited);
+  tally_client_close(c);
+  char *log = log_with("no TLS handshake from 127.0.0.1:");
+  cr_assert(log && strstr(log, "no TLS handshake from 127.0.0.1:"), "%s", log);
+  free(log);
+  assert_serves_a_good_client();
+  stop_cleanly();
+}
+
+Test(tls, connections_over_the_limit_are_told_after_the_handshake) {
+  start_tls("--max-connections", "1");
+  tally_client *a = connect_good();
+  assert_catalog(a);
+  tally_client *extra = connect_good();
+  Tally__Envelope *r;
+  char err[512];
+  cr_assert_eq(tally_client_read(extra, &r, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_ERROR);
+  cr_assert_eq(r->error->code, TALLY__ERROR_CODE__ERROR_BUSY);
+  tally_wire_free(r);
+  tally_client_close(extra);
+  assert_catalog(a); /* unaffected */
+  tally_client_close(a);
+  stop_cleanly();
+}
+
+/* n catalog requests in one buffer. */
+static uint8_t *catalog_requests(int n, size_t *len) {
+  Tally__CatalogRequest q = TALLY__CATALOG_REQUEST__INIT;
+  Tally__Envelope env = TALLY__ENVELOPE__INIT;
+  uint8_t *one;
+  size_t one_len;
+  env.id = 7;
+  env.body_case = TALLY__ENVELOPE__BODY_CATALOG;
+  env.catalog = &q;
+  cr_assert_eq(tally_wire_pack(&env, 0, &one, &one_len), 0);
+  uint8_t *all = malloc(one_len * (size_t)n);
+  for (int i = 0; i < n; i++)
+    memcpy(all + one_len * (size_t)i, one, one_len);
+  free(one);
+  *len = one_len * (size_t)n;
+  return all;
+}
+
+static long rss_kib(pid_t pid) {
+  char path[64], *status;
+  long kib = -1;
+  snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+  if ((status = tally_test_read_file(path)) == NULL)
+    return -1;
+  char *at = strstr(status, "VmRSS:");
+  if (at)
+    kib = strtol(at + 6, NULL, 10);
+  free(status);
+  return kib;
+}
+
+/* Backpressure holds with TLS: a client that sends thousands of
+ * requests and reads nothing is not served without end, and the
+ * requests that wait are answered in order once it reads. */
+Test(tls, a_client_that_does_not_read_is_not_served_without_end) {
+  start_tls(NULL, NULL);
+  size_t len;
+  uint8_t *flood = catalog_requests(3000, &len); /* 3,000 x 70 KB */
+  tally_client *greedy = connect_good();
+  cr_assert_eq(tally_client_send_raw(greedy, flood, len), 0);
+  free(flood);
+  usleep(500000);
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  assert_serves_a_good_client();
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  double waited = (double)(t1.tv_sec - t0.tv_sec) +
+                  (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+  cr_assert_lt(waited, 2.0, "another client waited %.1f s", waited);
+  long kib = rss_kib(srv.pid);
+  cr_assert(kib > 0 && kib < 100 * 1024, "tallyd holds %ld KiB", kib);
+  /* It reads: the first replies come, whole. */
+  for (int i = 0; i < 50; i++) {
+    Tally__Envelope *r;
+    char err[512];
+    cr_assert_eq(tally_client_read(greedy, &r, err, sizeof err), 0, "%d: %s",
+                 i, err);
+    cr_assert_eq(r->id, 7);
+    cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_CATALOG_REPLY);
+    tally_wire_free(r);
+  }
+  tally_client_close(greedy);
+  stop_cleanly();
+}
+
+/* Requests sent together, one of them run in a worker thread (a
+ * backup): the ones after it wait, decrypted, and are answered in order. */
+Test(tls, requests_behind_a_backup_wait_their_turn) {
+  start_tls(NULL, NULL);
+  char backup[300];
+  snprintf(backup, sizeof backup, "%s/backup", dir);
+  Tally__BackupRequest b = TALLY__BACKUP_REQUEST__INIT;
+  Tally__ValuesRequest q = TALLY__VALUES_REQUEST__INIT;
+  Tally__Envelope env = TALLY__ENVELOPE__INIT;
+  uint8_t *frames[3];
+  size_t lens[3], total = 0;
+  b.path = backup;
+  q.unit = "wenchang";
+  q.period = "2022";
+  for (int i = 0; i < 3; i++) {
+    env.id = (uint64_t)i + 1;
+    if (i == 0) {
+      env.body_case = TALLY__ENVELOPE__BODY_BACKUP;
+      env.backup = &b;
+    } else {
+      env.body_case = TALLY__ENVELOPE__BODY_VALUES;
+      env.values = &q;
+    }
+    cr_assert_eq(tally_wire_pack(&env, 0, &frames[i], &lens[i]), 0);
+    total += lens[i];
+  }
+  uint8_t *all = malloc(total);
+  for (size_t i = 0, off = 0; i < 3; off += lens[i], i++) {
+    memcpy(all + off, frames[i], lens[i]);
+    free(frames[i]);
+  }
+  tally_client *c = connect_good();
+  cr_assert_eq(tally_client_send_raw(c, all, total), 0);
+  free(all);
+  for (uint64_t id = 1; id <= 3; id++) {
+    Tally__Envelope *r;
+    char err[512];
+    cr_assert_eq(tally_client_read(c, &r, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(r->id, id);
+    cr_assert_eq(r->body_case, id == 1 ? TALLY__ENVELOPE__BODY_BACKUP_REPLY
+                                       : TALLY__ENVELOPE__BODY_VALUES_REPLY,
+                 "reply %d: %s", (int)id,
+                 r->body_case == TALLY__ENVELOPE__BODY_ERROR
+                     ? r->error->message
+                     : "");
+    tally_wire_free(r);
+  }
+  tally_client_close(c);
+  stop_cleanly();
+}
+
+Test(tls, sigterm_stops_a_tls_server_cleanly) {
+  start_tls(NULL, NULL);
+  tally_client *c = connect_good();
+  assert_catalog(c);
+  tally_client *half;
+  char err[512];
+  uint8_t hello[4096];
+  size_t n = half_client_hello(hello, sizeof hello);
+  cr_assert_eq(tally_client_connect(srv.address, 5000, &half, err, sizeof err),
+               0);
+  cr_assert_eq(tally_client_send_raw(half, hello, n), 0);
+  usleep(100000);
+  cr_assert_eq(tally_test_server_stop(&srv), 0);
+  tally_client_close(half);
+  tally_client_close(c);
+}
+
+#define TALLYD(out, err, ...)                                                  \
+  tally_test_exec(TALLYD_PATH, (const char *const[]){__VA_ARGS__, NULL}, NULL, \
+                  out, err)
+
+Test(tls, plaintext_only_on_the_loopback) {
+  char data[300], *err;
+  snprintf(data, sizeof data, "%s/store", dir);
+  cr_assert_eq(TALLYD(NULL, &err, "--data", data, "--listen", "0.0.0.0:0"), 1);
+  cr_assert(strstr(err, "refusing to listen on 0.0.0.0:0 without TLS") &&
+                strstr(err, "--insecure-plaintext"),
+            "%s", err);
+  free(err);
+  cr_assert_eq(TALLYD(NULL, &err, "--data", data, "--listen", "[::]:0"), 1);
+  cr_assert(strstr(err, "without TLS"), "%s", err);
+  free(err);
+
+  /* With --insecure-plaintext it listens, and serves in plaintext. */
+  tally_test_server_start(&srv, (const char *const[]){
+      "--listen", "0.0.0.0:0", "--insecure-plaintext", NULL});
+  cr_assert(strncmp(srv.address, "0.0.0.0:", 8) == 0, "%s", srv.address);
+  char loop[96];
+  snprintf(loop, sizeof loop, "127.0.0.1:%.8s", srv.address + 8);
+  tally_client *c;
+  char msg[512];
+  cr_assert_eq(tally_client_connect(loop, 5000, &c, msg, sizeof msg), 0, "%s",
+               msg);
+  assert_catalog(c);
+  tally_client_close(c);
+  stop_cleanly();
+
+  /* With TLS, any address; the loopback forms need neither. */
+  start_tls("--listen", "0.0.0.0:0");
+  snprintf(loop, sizeof loop, "127.0.0.1:%.8s", srv.address + 8);
+  cr_assert_eq(open_tls(loop, ca, NULL, &c, msg, sizeof msg), 0, "%s", msg);
+  assert_catalog(c);
+  tally_client_close(c);
+  stop_cleanly();
+  static const char *const loopbacks[] = {"localhost:0", "127.9.8.7:0"};
+  for (int i = 0; i < 2; i++) {
+    tally_test_server_start(&srv,
+                            (const char *const[]){"--listen", loopbacks[i], NULL});
+    stop_cleanly();
+  }
+}
+
+Test(tls, certificate_and_key_files_are_checked_at_start) {
+  char data[300], missing[300], *err;
+  snprintf(data, sizeof data, "%s/store", dir);
+  snprintf(missing, sizeof missing, "%s/nothing.pem", dir);
+  char want[1024];
+
+  cr_assert_eq(TALLYD(NULL, &err, "--data", data, "--tls-cert", missing,
+                      "--tls-key", key),
+               1);
+  snprintf(want, sizeof want, "tallyd: cannot read the certificate file %s: "
+           "No such file or directory", missing);
+  cr_assert(strstr(err, want), "%s", err);
+  free(err);
+
+  cr_assert_eq(TALLYD(NULL, &err, "--data", data, "--tls-cert", cert,
+                      "--tls-key", missing),
+               1);
+  snprintf(want, sizeof want, "tallyd: cannot read the key file %s: No such "
+           "file or directory", missing);
+  cr_assert(strstr(err, want), "%s", err);
+  free(err);
+
+  /* A key that is another's. */
+  char other_key[300];
+  snprintf(other_key, sizeof other_key, "%s/other/server.key", dir);
+  cr_assert_eq(TALLYD(NULL, &err, "--data", data, "--tls-cert", cert,
+                      "--tls-key", other_key),
+               1);
+  snprintf(want, sizeof want, "the key in %s does not belong to the "
+           "certificate in %s", other_key, cert);
+  cr_assert(strstr(err, want), "%s", err);
+  free(err);
+
+  /* Swapped: the key given as the certificate. */
+  cr_assert_eq(TALLYD(NULL, &err, "--data", data, "--tls-cert", key,
+                      "--tls-key", cert),
+               1);
+  snprintf(want, sizeof want, "cannot load the certificate in %s", key);
+  cr_assert(strstr(err, want), "%s", err);
+  free(err);
+
+  /* One without the other. */
+  cr_assert_eq(TALLYD(NULL, &err, "--data", data, "--tls-cert", cert), 2);
+  cr_assert(strstr(err, "--tls-cert needs --tls-key too"), "%s", err);
+  free(err);
+  struct stat st;
+  cr_assert_neq(stat(data, &st), 0, "the store was made for nothing");
+}
+
+Test(tls, make_ca_keeps_keys_private) {
+  struct stat st;
+  char path[300];
+  static const char *const files[] = {"ca.key", "server.key"};
+  for (int i = 0; i < 2; i++) {
+    snprintf(path, sizeof path, "%s/good/%s", dir, files[i]);
+    cr_assert_eq(stat(path, &st), 0);
+    cr_assert_eq(st.st_mode & 0777, 0600, "%s is %o", files[i],
+                 st.st_mode & 0777);
+  }
+  snprintf(path, sizeof path, "%s/good/ca.crt", dir);
+  cr_assert_eq(stat(path, &st), 0);
+  cr_assert_eq(st.st_mode & 0777, 0644);
+
+  /* Again into the same place: refused without --force. */
+  char *out, *err;
+  snprintf(path, sizeof path, "%s/good", dir);
+  cr_assert_eq(tally_test_exec(TALLY_SOURCE_DIR "/deploy/make-ca.sh",
+                               (const char *const[]){path, NULL}, NULL, &out,
+                               &err),
+               1);
+  cr_assert(strstr(err, "--force"), "%s", err);
+  free(out);
+  free(err);
+  cr_assert_eq(tally_test_exec(TALLY_SOURCE_DIR "/deploy/make-ca.sh",
+                               (const char *const[]){"--help", NULL}, NULL,
+                               &out, NULL),
+               0);
+  cr_assert(strstr(out, "usage: deploy/make-ca.sh DIR") &&
+                strstr(out, "--name HOST"),
+            "%s", out);
+  free(out);
+}
