@@ -94,7 +94,8 @@ enum outcome {
   SENT,       /* acknowledged: removed from the spool */
   REFUSED,    /* the server said no: set aside */
   NO_ANSWER,  /* unreachable, no reply, busy, or the store failed: kept */
-  NOT_SIGNED_IN /* the token was refused: kept, for after a new sign-in */
+  NOT_SIGNED_IN /* the token or TLS was refused: kept, for when they are
+                   mended */
 };
 
 /* A server error that may pass: the same submission may be accepted
@@ -290,7 +291,9 @@ static int send_pending(const tally_cli *c, int tries, own_submission *own,
     fprintf(stderr, "tally: %zu submission%s kept in the spool %s; send %s "
             "later with 'tally sync'%s\n",
             left, left == 1 ? "" : "s", c->spool, left == 1 ? "it" : "them",
-            stopped_signed_out ? " once signed in (tally help login)" : "");
+            stopped_signed_out ? " once the token or TLS settings are mended "
+                                 "(tally help login)"
+                               : "");
     status = stopped_signed_out ? EXIT_REFUSED : EXIT_UNREACHABLE;
   }
   tally_spool_list_free(list, n);

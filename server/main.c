@@ -325,6 +325,12 @@ int main(int argc, char **argv) {
     fprintf(stderr, "tallyd: %s\n", err);
     goto err_after_catalog;
   }
+  tally_server_config early = {.listen = o.listen, .tls = tls,
+                               .insecure_plaintext = o.insecure_plaintext};
+  if (tally_server_check_listen(&early, err, sizeof err) != 0) {
+    fprintf(stderr, "tallyd: %s\n", err);
+    goto err_after_catalog;
+  }
   if ((rc = tally_store_open(o.data, o.map_size, o.max_map_size, &store)) != 0) {
     fprintf(stderr, "tallyd: cannot open the store in %s: %s\n", o.data,
             tally_strerror(rc));

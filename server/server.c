@@ -713,19 +713,17 @@ static void handle_closed(uv_handle_t *h) {
   }
 }
 
-int tally_server_start(uv_loop_t *loop, const tally_server_config *cfg,
-                       tally_server **out, char *err, size_t errlen) {
-  struct sockaddr_storage ss;
-  int len = sizeof ss, rc;
-  tally_server *s;
-
-  memset(&ss, 0, sizeof ss);
-  if (parse_listen(cfg->listen, &ss) != 0) {
+/* Parses cfg->listen into ss and applies the loopback rule. */
+static int check_listen(const tally_server_config *cfg,
+                        struct sockaddr_storage *ss, char *err,
+                        size_t errlen) {
+  memset(ss, 0, sizeof *ss);
+  if (parse_listen(cfg->listen, ss) != 0) {
     snprintf(err, errlen, "--listen %s: expected HOST:PORT, e.g. "
              "127.0.0.1:7300 or [::1]:7300", cfg->listen);
     return -EINVAL;
   }
-  if (cfg->tls == NULL && !cfg->insecure_plaintext && !is_loopback(&ss)) {
+  if (cfg->tls == NULL && !cfg->insecure_plaintext && !is_loopback(ss)) {
     snprintf(err, errlen, "refusing to listen on %s without TLS: anyone on "
              "the network could read and change what is sent. Give "
              "--tls-cert and --tls-key (deploy/make-ca.sh makes them), or "
@@ -733,6 +731,23 @@ int tally_server_start(uv_loop_t *loop, const tally_server_config *cfg,
              cfg->listen);
     return TALLY_EUSAGE;
   }
+  return 0;
+}
+
+int tally_server_check_listen(const tally_server_config *cfg, char *err,
+                              size_t errlen) {
+  struct sockaddr_storage ss;
+  return check_listen(cfg, &ss, err, errlen);
+}
+
+int tally_server_start(uv_loop_t *loop, const tally_server_config *cfg,
+                       tally_server **out, char *err, size_t errlen) {
+  struct sockaddr_storage ss;
+  int len = sizeof ss, rc;
+  tally_server *s;
+
+  if ((rc = check_listen(cfg, &ss, err, errlen)) != 0)
+    return rc;
   s = calloc(1, sizeof *s);
   if (s == NULL)
     return -ENOMEM;

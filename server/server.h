@@ -34,6 +34,11 @@ typedef struct {
 int tally_server_start(uv_loop_t *loop, const tally_server_config *cfg,
                        tally_server **out, char *err, size_t errlen);
 
+/* The address checks of tally_server_start alone, to fail before the
+ * store is opened. Returns 0 or as tally_server_start. */
+int tally_server_check_listen(const tally_server_config *cfg, char *err,
+                              size_t errlen);
+
 /* The bound address, e.g. "127.0.0.1:43121" (with the real port). */
 const char *tally_server_address(const tally_server *s);
 

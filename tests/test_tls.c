@@ -72,6 +72,7 @@ static void stop_cleanly(void) {
 static void start_tls(const char *a, const char *b) {
   tally_test_server_start(&srv, (const char *const[]){
       "--tls-cert", cert, "--tls-key", key, a, b, NULL});
+  srv.ca = ca;
 }
 
 /* Opens a connection; returns the code, the client in *c, why in err. */
@@ -80,6 +81,7 @@ static int open_tls(const char *address, const char *ca_file,
                     size_t errlen) {
   tally_client_options o = {.address = address,
                             .timeout_ms = 5000,
+                            .token = srv.admin,
                             .ca_file = ca_file,
                             .server_name = server_name};
   *c = NULL;
@@ -91,6 +93,16 @@ static tally_client *connect_good(void) {
   char err[512];
   int rc = open_tls(srv.address, ca, NULL, &c, err, sizeof err);
   cr_assert_eq(rc, 0, "TLS connect: %s", err);
+  return c;
+}
+
+/* The same, signed in with token. */
+static tally_client *connect_as(const char *token) {
+  tally_client_options o = {.address = srv.address, .timeout_ms = 5000,
+                            .token = token, .ca_file = ca};
+  tally_client *c;
+  char err[512];
+  cr_assert_eq(tally_client_open(&o, &c, err, sizeof err), 0, "%s", err);
   return c;
 }
 
@@ -174,7 +186,7 @@ static char *log_with(const char *text) {
 
 Test(tls, a_request_over_tls) {
   start_tls(NULL, NULL);
-  tally_client *c = connect_good();
+  tally_client *c = connect_as(tally_test_token(&srv, "reporter", "wenchang"));
   /* Several requests on one connection, a submission among them. */
   assert_catalog(c);
   Tally__Envelope *r = submit_on(c, "live_births", 1234);
@@ -417,8 +429,11 @@ Test(tls, connections_over_the_limit_are_told_after_the_handshake) {
 static uint8_t *catalog_requests(int n, size_t *len) {
   Tally__CatalogRequest q = TALLY__CATALOG_REQUEST__INIT;
   Tally__Envelope env = TALLY__ENVELOPE__INIT;
+  Tally__Auth auth = TALLY__AUTH__INIT;
   uint8_t *one;
   size_t one_len;
+  auth.token = srv.admin; /* each request signs in: sent raw */
+  env.auth = &auth;
   env.id = 7;
   env.body_case = TALLY__ENVELOPE__BODY_CATALOG;
   env.catalog = &q;
@@ -487,13 +502,16 @@ Test(tls, requests_behind_a_backup_wait_their_turn) {
   Tally__BackupRequest b = TALLY__BACKUP_REQUEST__INIT;
   Tally__ValuesRequest q = TALLY__VALUES_REQUEST__INIT;
   Tally__Envelope env = TALLY__ENVELOPE__INIT;
+  Tally__Auth auth = TALLY__AUTH__INIT;
   uint8_t *frames[3];
   size_t lens[3], total = 0;
+  auth.token = srv.admin; /* sent raw: the first request signs in */
   b.path = backup;
   q.unit = "wenchang";
   q.period = "2022";
   for (int i = 0; i < 3; i++) {
     env.id = (uint64_t)i + 1;
+    env.auth = i == 0 ? &auth : NULL;
     if (i == 0) {
       env.body_case = TALLY__ENVELOPE__BODY_BACKUP;
       env.backup = &b;
@@ -570,8 +588,9 @@ Test(tls, plaintext_only_on_the_loopback) {
   snprintf(loop, sizeof loop, "127.0.0.1:%.8s", srv.address + 8);
   tally_client *c;
   char msg[512];
-  cr_assert_eq(tally_client_connect(loop, 5000, &c, msg, sizeof msg), 0, "%s",
-               msg);
+  tally_client_options plain = {.address = loop, .timeout_ms = 5000,
+                                .token = srv.admin};
+  cr_assert_eq(tally_client_open(&plain, &c, msg, sizeof msg), 0, "%s", msg);
   assert_catalog(c);
   tally_client_close(c);
   stop_cleanly();
@@ -672,4 +691,50 @@ Test(tls, make_ca_keeps_keys_private) {
                 strstr(out, "--name HOST"),
             "%s", out);
   free(out);
+}
+
+/* The real tally binary: --ca and $TALLY_CA; a wrong CA is exit 1 with
+ * the reason, and a submission it could not send stays in the spool. */
+Test(tls, the_cli_speaks_tls_with_ca) {
+  start_tls(NULL, NULL);
+  char *out = NULL, *err = NULL;
+  int rc = tally_test_run((const char *const[]){"--server", srv.address,
+                                                "--ca", ca, "whoami", NULL},
+                          NULL, &out, &err);
+  cr_assert_eq(rc, 0, "%s", err);
+  cr_assert(strstr(out, "admin"), "%s", out);
+  free(out);
+  free(err);
+
+  setenv("TALLY_CA", other_ca, 1);
+  rc = tally_test_run((const char *const[]){"--server", srv.address, "whoami",
+                                            NULL},
+                      NULL, NULL, &err);
+  unsetenv("TALLY_CA");
+  cr_assert_eq(rc, 1, "%s", err);
+  cr_assert(strstr(err, "not signed by the CA in"), "%s", err);
+  free(err);
+
+  char spool[300], figures[300];
+  snprintf(spool, sizeof spool, "%s/spool", dir);
+  snprintf(figures, sizeof figures, "%s/w.csv", dir);
+  tally_test_write_file(figures, "live_births,10\n");
+  tally_test_sign_in(&srv, "reporter", "wenchang");
+  rc = tally_test_run((const char *const[]){"--server", srv.address, "--ca",
+                                            other_ca, "submit", "--spool",
+                                            spool, "--unit", "wenchang",
+                                            "--period", "2022", "--file",
+                                            figures, NULL},
+                      NULL, NULL, &err);
+  cr_assert_eq(rc, 1, "%s", err);
+  cr_assert(strstr(err, "kept in the spool"), "%s", err);
+  free(err);
+  /* With the right CA, sync sends it. */
+  rc = tally_test_run((const char *const[]){"--server", srv.address, "--ca",
+                                            ca, "sync", "--spool", spool, NULL},
+                      NULL, &out, &err);
+  cr_assert_eq(rc, 0, "%s", err);
+  free(out);
+  free(err);
+  stop_cleanly();
 }

@@ -169,7 +169,7 @@ struct tally_client *tally_test_connect(tally_test_server *s,
   tally_client *c;
   char err[256];
   tally_client_options o = {.address = s->address, .timeout_ms = 10000,
-                            .token = token};
+                            .token = token, .ca_file = s->ca};
   cr_assert_eq(tally_client_open(&o, &c, err, sizeof err), 0, "%s", err);
   return c;
 }

@@ -32,6 +32,8 @@ typedef struct {
   char admin[TALLY_TEST_TOKEN_MAX]; /* the token tallyd init printed */
   tally_test_account accounts[24];  /* made by tally_test_token */
   int n_accounts;
+  const char *ca;      /* set for a TLS server: the fixture's own
+                          connections then speak TLS */
 } tally_test_server;
 
 /* When > 0, servers started afterwards may write files of at most this
