@@ -6,7 +6,12 @@
  * seq * 8 + 7 - k for the eight data elements (so that no numerator is
  * above its denominator), and the id "crash-<seq>".
  * Each writer logs "A seq" before it sends and "K seq" once the server
- * has acknowledged. TALLY_CRASH_ROUNDS sets the number of kills. */
+ * has acknowledged. TALLY_CRASH_ROUNDS sets the number of kills.
+ *
+ * Each submission is signed in as its unit's reporter by its own auth
+ * field, so one connection switches between the ten units' accounts as
+ * the load generator does. The accounts are made once, in the first
+ * round; the store keeps them across the kills. */
 #include "client.h"
 #include "fixture.h"
 #include "wire.h"
@@ -34,6 +39,8 @@ static const char *const elements[8] = {
     "physicians", "resident_population", "hypertension_managed",
     "hypertension_standard"};
 
+static char tokens[10][TALLY_TEST_TOKEN_MAX]; /* the units' reporters */
+
 static void period_of(int seq, char *buf, size_t n) {
   int month = seq / 10;
   snprintf(buf, n, "%04d-%02d", 1900 + month / 12, 1 + month % 12);
@@ -49,6 +56,7 @@ static void writer(const char *address, int first, int count, int fd) {
   for (int seq = first; seq < first + count; seq++) {
     Tally__Value v[8], *pv[8];
     Tally__SubmitRequest s = TALLY__SUBMIT_REQUEST__INIT;
+    Tally__Auth auth = TALLY__AUTH__INIT;
     Tally__Envelope req = TALLY__ENVELOPE__INIT, *reply;
     char period[16], id[32], line[32];
     for (int k = 0; k < 8; k++) {
@@ -66,6 +74,8 @@ static void writer(const char *address, int first, int count, int fd) {
     s.submission_id = id;
     req.body_case = TALLY__ENVELOPE__BODY_SUBMIT;
     req.submit = &s;
+    auth.token = tokens[seq % 10];
+    req.auth = &auth;
     int n = snprintf(line, sizeof line, "A %d\n", seq);
     if (write(fd, line, (size_t)n) != n)
       _exit(1);
@@ -102,12 +112,11 @@ static void read_log(const char *path) {
 
 /* Checks the store through a running server. Returns how many
  * acknowledged submissions were checked. */
-static int verify(const char *address, int upto) {
-  tally_client *c;
+static int verify(tally_test_server *srv, int upto) {
   char err[256];
   int checked = 0;
-  cr_assert_eq(tally_client_connect(address, 10000, &c, err, sizeof err), 0,
-               "%s", err);
+  /* The admin reads every unit (and its token needs no write to make). */
+  tally_client *c = tally_test_connect(srv, srv->admin);
   for (int seq = 0; seq < upto; seq++) {
     if (!attempted[seq])
       continue;
@@ -120,7 +129,10 @@ static int verify(const char *address, int upto) {
     req.body_case = TALLY__ENVELOPE__BODY_VALUES;
     req.values = &q;
     cr_assert_eq(tally_client_call(c, &req, &r, err, sizeof err), 0, "%s", err);
-    cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_VALUES_REPLY);
+    cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_VALUES_REPLY, "%s",
+                 r->body_case == TALLY__ENVELOPE__BODY_ERROR
+                     ? r->error->message
+                     : "unexpected reply");
     size_t n = r->values_reply->n_values;
     if (acked[seq])
       cr_assert_eq(n, 8, "acknowledged submission %d has %zu of 8 values",
@@ -159,6 +171,10 @@ Test(crash, sigkill_loses_no_acknowledged_submission, .timeout = 600) {
     pid_t pids[WRITERS];
     char logs[WRITERS][320];
     tally_test_server_start_in(&srv, dir, NULL);
+    if (round == 0)
+      for (int u = 0; u < 10; u++)
+        snprintf(tokens[u], sizeof tokens[u], "%s",
+                 tally_test_token(&srv, "reporter", units[u]));
     for (int w = 0; w < WRITERS; w++) {
       snprintf(logs[w], sizeof logs[w], "%s/w%d-%d.log", files, round, w);
       int fd = open(logs[w], O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
@@ -183,7 +199,7 @@ Test(crash, sigkill_loses_no_acknowledged_submission, .timeout = 600) {
     }
     /* Restart: the store opens as it is, no repair step. */
     tally_test_server_start_in(&srv, dir, NULL);
-    total_acked = verify(srv.address, (round + 1) * WRITERS * PER_ROUND);
+    total_acked = verify(&srv, (round + 1) * WRITERS * PER_ROUND);
     tally_test_server_stop(&srv);
   }
   cr_log_info("%d rounds, %d acknowledged submissions, all present", rounds,

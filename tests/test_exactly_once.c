@@ -40,12 +40,11 @@ TestSuite(exactly_once, .init = setup, .fini = teardown, .timeout = 120);
 #define RUN(out, err, ...)                                                     \
   tally_test_run((const char *const[]){__VA_ARGS__, NULL}, NULL, out, err)
 
-static Tally__Envelope *call(Tally__Envelope *req) {
-  tally_client *c;
+/* Sends req on a new connection signed in with token. */
+static Tally__Envelope *call_as(const char *token, Tally__Envelope *req) {
+  tally_client *c = tally_test_connect(&srv, token);
   Tally__Envelope *reply;
   char err[256];
-  cr_assert_eq(tally_client_connect(srv.address, 5000, &c, err, sizeof err), 0,
-               "%s", err);
   cr_assert_eq(tally_client_call(c, req, &reply, err, sizeof err), 0, "%s",
                err);
   tally_client_close(c);
@@ -81,10 +80,18 @@ static Tally__Envelope *submit(const char *unit, const char *period,
   s.replace = o.replace;
   req.body_case = TALLY__ENVELOPE__BODY_SUBMIT;
   req.submit = &s;
-  return call(&req);
+  /* As the unit's own reporter, as an office would. */
+  return call_as(tally_test_token(&srv, "reporter", unit), &req);
 }
 
-/* The unit's stored values as JSON, through the real client. */
+/* Runs of tally sign in as the unit's reporter from now on (the
+ * fixture's default is the admin, who may read but not submit). */
+static void office_of(const char *unit) {
+  tally_test_sign_in(&srv, "reporter", unit);
+}
+
+/* The unit's stored values as JSON, through the real client (signed in
+ * as whoever TALLY_TOKEN names: the admin, or the unit's reporter). */
 static json_t *stored(const char *unit, const char *period) {
   char *out, *err;
   int rc = RUN(&out, &err, "values", "--unit", unit, "--period", period,
@@ -301,7 +308,12 @@ static int pending_count(void) {
 
 Test(exactly_once, server_down_then_sync) {
   const char *f = write_figures("f.csv");
-  char *out, *err;
+  char *out, *err, token[TALLY_TEST_TOKEN_MAX];
+
+  /* The office's token, made while the server is up; it stays good
+   * across the restart. */
+  office_of("mashan");
+  snprintf(token, sizeof token, "%s", getenv("TALLY_TOKEN"));
 
   /* Stop the server, keeping its store. */
   char dir[256];
@@ -327,6 +339,7 @@ Test(exactly_once, server_down_then_sync) {
   tally_test_server_start_in(&srv, dir, NULL);
   srv.own_dir = 1;
   setenv("TALLY_SERVER", srv.address, 1);
+  setenv("TALLY_TOKEN", token, 1); /* the restart signed runs in as admin */
   rc = RUN(&out, &err, "sync");
   cr_assert_eq(rc, 0, "%s", err);
   cr_assert(strstr(out, "mashan 2022: 2 values stored"), "%s", out);
@@ -404,6 +417,7 @@ static pid_t start_proxy(char *address, size_t n, int notify) {
 Test(exactly_once, lost_acknowledgement_then_sync) {
   const char *f = write_figures("g.csv");
   char proxy[64], *out, *err;
+  office_of("zhangxia");
   pid_t pid = start_reply_dropping_proxy(proxy, sizeof proxy);
 
   int rc = RUN(&out, &err, "--server", proxy, "submit", "--unit", "zhangxia",
@@ -436,9 +450,13 @@ Test(exactly_once, a_refused_submission_is_set_aside_not_lost) {
   char path[512], *err;
   snprintf(path, sizeof path, "%s/bad.csv", files);
   tally_test_write_file(path, "live_births,640\nbogus,1\n");
+  office_of("guide");
   cr_assert_eq(RUN(NULL, &err, "submit", "--unit", "guide", "--period", "2022",
                    "--file", path),
                1);
+  /* Refused for what it holds (not for who sent it), and set aside. */
+  cr_assert(strstr(err, "bogus"), "%s", err);
+  cr_assert_not(strstr(err, "permission denied"), "%s", err);
   cr_assert(strstr(err, "moved to"), "%s", err);
   free(err);
   cr_assert_eq(pending_count(), 0);
@@ -455,6 +473,7 @@ Test(exactly_once, sync_retries_until_the_server_is_back) {
   snprintf(dir, sizeof dir, "%s", srv.dir);
   char port[16];
   snprintf(port, sizeof port, "%s", strrchr(srv.address, ':') + 1);
+  office_of("guide"); /* the background sync keeps this token */
   srv.own_dir = 0;
   tally_test_server_stop(&srv);
   cr_assert_eq(RUN(NULL, NULL, "submit", "--unit", "guide", "--period", "2022",
@@ -488,6 +507,7 @@ Test(exactly_once, client_killed_before_the_acknowledgement) {
   const char *f = write_figures("k.csv");
   char proxy[64], *out, *err;
   int notify[2];
+  office_of("wufengshan");
   cr_assert_eq(pipe(notify), 0);
   pid_t px = start_proxy(proxy, sizeof proxy, notify[1]);
   close(notify[1]);

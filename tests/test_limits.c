@@ -27,12 +27,26 @@ static void teardown(void) {
 
 TestSuite(limits, .init = setup, .fini = teardown, .timeout = 180);
 
+/* A connection that is not signed in: for what the server answers
+ * before any sign-in (timeouts, too many connections, frame limits). */
 static tally_client *connect_srv(void) {
   tally_client *c;
   char err[256];
   cr_assert_eq(tally_client_connect(srv.address, 10000, &c, err, sizeof err),
                0, "%s", err);
   return c;
+}
+
+/* A connection whose first request signs in as the admin, who may read
+ * everything. The admin's token needs no request to make it, so it can
+ * be had when the server takes no more connections or writes. */
+static tally_client *connect_admin(void) {
+  return tally_test_connect(&srv, srv.admin);
+}
+
+/* The token of the unit's reporter, the only one who may submit. */
+static const char *reporter(const char *unit) {
+  return tally_test_token(&srv, "reporter", unit);
 }
 
 static Tally__Envelope *call_on(tally_client *c, Tally__Envelope *req) {
@@ -43,8 +57,9 @@ static Tally__Envelope *call_on(tally_client *c, Tally__Envelope *req) {
   return reply;
 }
 
-static Tally__Envelope *call(Tally__Envelope *req) {
-  tally_client *c = connect_srv();
+/* Sends req on a new connection signed in with token. */
+static Tally__Envelope *call_as(const char *token, Tally__Envelope *req) {
+  tally_client *c = tally_test_connect(&srv, token);
   Tally__Envelope *r = call_on(c, req);
   tally_client_close(c);
   return r;
@@ -62,7 +77,7 @@ static Tally__Envelope *values_on(tally_client *c, const char *unit,
 }
 
 static size_t stored_count(const char *unit, const char *period) {
-  tally_client *c = connect_srv();
+  tally_client *c = connect_admin();
   Tally__Envelope *r = values_on(c, unit, period);
   tally_client_close(c);
   cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_VALUES_REPLY);
@@ -71,13 +86,19 @@ static size_t stored_count(const char *unit, const char *period) {
   return n;
 }
 
-/* A submission of n values, element codes from code(i), value i. */
+/* A submission of n values, element codes from code(i), value i, signed
+ * in as the unit's reporter by its own auth field (it is also sent as
+ * raw bytes). */
 static Tally__Envelope *submission(const char *unit, const char *period,
                                    size_t n, const char *(*code)(size_t)) {
   Tally__Envelope *env = calloc(1, sizeof *env);
   Tally__SubmitRequest *s = calloc(1, sizeof *s);
+  Tally__Auth *auth = calloc(1, sizeof *auth);
   tally__envelope__init(env);
   tally__submit_request__init(s);
+  tally__auth__init(auth);
+  auth->token = strdup(reporter(unit));
+  env->auth = auth;
   s->unit = strdup(unit);
   s->period = strdup(period);
   s->submission_id = strdup("");
@@ -139,7 +160,8 @@ Test(limits, a_trickling_connection_is_closed_after_the_idle_timeout) {
                           (const char *const[]){"--idle-timeout", "1", NULL});
   tally_client *c = connect_srv();
   tally_client *quiet = connect_srv();
-  /* One byte of a header every 300 ms: never a whole frame. */
+  /* One byte of a header every 300 ms: never a whole frame. Nothing is
+   * signed in: the timeout comes before any sign-in. */
   time_t start = time(NULL);
   uint8_t hdr[4] = {0, 0, 0, 50};
   for (int i = 0; i < 4; i++) {
@@ -165,10 +187,12 @@ Test(limits, a_trickling_connection_is_closed_after_the_idle_timeout) {
 Test(limits, connections_over_the_limit_are_refused_politely) {
   tally_test_server_start(
       &srv, (const char *const[]){"--max-connections", "2", NULL});
-  tally_client *a = connect_srv(), *b = connect_srv();
+  tally_client *a = connect_admin(), *b = connect_admin();
   Tally__Envelope *r = values_on(a, "guide", "2022"); /* a is counted */
+  cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_VALUES_REPLY);
   tally_wire_free(r);
   r = values_on(b, "guide", "2022");
+  cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_VALUES_REPLY);
   tally_wire_free(r);
 
   tally_client *extra = connect_srv();
@@ -185,7 +209,7 @@ Test(limits, connections_over_the_limit_are_refused_politely) {
   tally_wire_free(r);
   tally_client_close(b);
   usleep(100000);
-  tally_client *again = connect_srv();
+  tally_client *again = connect_admin();
   r = values_on(again, "guide", "2022");
   cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_VALUES_REPLY);
   tally_wire_free(r);
@@ -222,6 +246,9 @@ Test(limits, a_submission_of_100000_values) {
    * times. The refusal lists the first 50 problems. */
   tally_test_server_start(&srv,
                           (const char *const[]){"--max-frame", "8388608", NULL});
+  /* A new server, a new store: the reporter's token of this one. */
+  free(env->auth->token);
+  env->auth->token = strdup(reporter("wenchang"));
   r = send_frame(env);
   cr_assert_not_null(r);
   cr_assert_eq(r->error->code, TALLY__ERROR_CODE__ERROR_BAD_VALUE);
@@ -267,7 +294,8 @@ Test(limits, long_and_invalid_strings) {
     s.values = &pv;
     req.body_case = TALLY__ENVELOPE__BODY_SUBMIT;
     req.submit = &s;
-    Tally__Envelope *r = call(&req);
+    Tally__Envelope *r = call_as(reporter("wenchang"), &req);
+    cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_ERROR);
     cr_assert_eq(r->error->code, TALLY__ERROR_CODE__ERROR_UNKNOWN_ELEMENT);
     /* Echoed as printable ASCII only, and cut short. */
     for (const char *p = r->error->message; *p; p++)
@@ -283,7 +311,10 @@ Test(limits, long_and_invalid_strings) {
   q.period = "2022";
   req.body_case = TALLY__ENVELOPE__BODY_VALUES;
   req.values = &q;
-  Tally__Envelope *r = call(&req);
+  /* Asked by a reporter, whom another unit's figures would be refused:
+   * a unit that is no unit is still "unknown unit". */
+  Tally__Envelope *r = call_as(reporter("wenchang"), &req);
+  cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_ERROR);
   cr_assert_eq(r->error->code, TALLY__ERROR_CODE__ERROR_UNKNOWN_UNIT);
   cr_assert(strstr(r->error->message, "'wen?('"), "%s", r->error->message);
   tally_wire_free(r);
@@ -298,7 +329,7 @@ static int fill(int max, Tally__Envelope **last) {
     char period[16];
     snprintf(period, sizeof period, "20%02d-%02d", 10 + i / 12, 1 + i % 12);
     Tally__Envelope *env = submission("xiaoli", period, 2000, numbered);
-    Tally__Envelope *r = call(env);
+    Tally__Envelope *r = call_as(NULL, env); /* env signs itself in */
     free_submission(env);
     if (r->body_case != TALLY__ENVELOPE__BODY_SUBMIT_REPLY) {
       *last = r;
@@ -398,9 +429,12 @@ Test(limits, backup_of_the_live_store_restores_the_same_report) {
     char path[512];
     snprintf(path, sizeof path, "%s/deploy/sample/2022/%s.csv",
              TALLY_SOURCE_DIR, units[i]);
+    tally_test_sign_in(&srv, "reporter", units[i]); /* each office its own */
     free(run_ok((const char *const[]){"submit", "--unit", units[i], "--period",
                                       "2022", "--file", path, NULL}));
   }
+  /* Backups and the district's report are the admin's. */
+  tally_test_sign_in(&srv, "admin", NULL);
   char backup[300];
   snprintf(backup, sizeof backup, "%s/backup", files);
   char *out = run_ok((const char *const[]){"backup", backup, NULL});
@@ -422,9 +456,16 @@ Test(limits, backup_of_the_live_store_restores_the_same_report) {
 
   char *before = run_ok((const char *const[]){"report", "--period", "2022",
                                               "--format", "json", NULL});
-  /* Restore: a server on the backup gives the same report. */
+  /* Restore: a server on the backup gives the same report. The backup
+   * holds the accounts too, so the admin's token is good there: the
+   * fixture reads it from the directory instead of running tallyd init
+   * (which a store with accounts refuses). */
+  char kept[400];
+  snprintf(kept, sizeof kept, "%s/test-admin.token", backup);
+  tally_test_write_file(kept, srv.admin);
   tally_test_server restored;
   tally_test_server_start_in(&restored, backup, NULL);
+  cr_assert_str_eq(restored.admin, srv.admin);
   setenv("TALLY_SERVER", restored.address, 1);
   char *after = run_ok((const char *const[]){"report", "--period", "2022",
                                              "--format", "json", NULL});
@@ -450,21 +491,28 @@ static long rss_kib(pid_t pid) {
 }
 
 /* n catalog requests (each answered with the whole catalog, ~70 KB) in
- * one buffer. */
+ * one buffer. The first carries the admin's token and signs the
+ * connection in, so that every one is answered with the catalog. */
 static uint8_t *catalog_requests(int n, size_t *len) {
   Tally__CatalogRequest q = TALLY__CATALOG_REQUEST__INIT;
+  Tally__Auth auth = TALLY__AUTH__INIT;
   Tally__Envelope env = TALLY__ENVELOPE__INIT;
-  uint8_t *one;
-  size_t one_len;
+  uint8_t *first, *one;
+  size_t first_len, one_len;
   env.id = 1;
   env.body_case = TALLY__ENVELOPE__BODY_CATALOG;
   env.catalog = &q;
   cr_assert_eq(tally_wire_pack(&env, 0, &one, &one_len), 0);
-  uint8_t *all = malloc(one_len * (size_t)n);
-  for (int i = 0; i < n; i++)
-    memcpy(all + one_len * (size_t)i, one, one_len);
+  auth.token = srv.admin;
+  env.auth = &auth;
+  cr_assert_eq(tally_wire_pack(&env, 0, &first, &first_len), 0);
+  uint8_t *all = malloc(first_len + one_len * (size_t)(n - 1));
+  memcpy(all, first, first_len);
+  for (int i = 1; i < n; i++)
+    memcpy(all + first_len + one_len * (size_t)(i - 1), one, one_len);
+  free(first);
   free(one);
-  *len = one_len * (size_t)n;
+  *len = first_len + one_len * (size_t)(n - 1);
   return all;
 }
 

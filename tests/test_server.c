@@ -22,6 +22,8 @@ static void teardown(void) { tally_test_server_stop(&srv); }
 
 TestSuite(server, .init = setup, .fini = teardown, .timeout = 60);
 
+/* A connection that is not signed in (for what the server must answer
+ * before any sign-in: bad frames, timeouts). */
 static tally_client *connect_srv(void) {
   tally_client *c;
   char err[256];
@@ -30,9 +32,19 @@ static tally_client *connect_srv(void) {
   return c;
 }
 
-/* Sends req on a new connection and returns the reply. */
-static Tally__Envelope *call(Tally__Envelope *req) {
-  tally_client *c = connect_srv();
+/* The reporter of a unit, and an analyst (who may read every unit and
+ * the district, and submits nothing). */
+static const char *reporter(const char *unit) {
+  return tally_test_token(&srv, "reporter", unit);
+}
+static const char *analyst(void) {
+  return tally_test_token(&srv, "analyst", NULL);
+}
+
+/* Sends req on a new connection signed in with token and returns the
+ * reply. */
+static Tally__Envelope *call_as(const char *token, Tally__Envelope *req) {
+  tally_client *c = tally_test_connect(&srv, token);
   Tally__Envelope *reply;
   char err[256];
   int rc = tally_client_call(c, req, &reply, err, sizeof err);
@@ -41,10 +53,17 @@ static Tally__Envelope *call(Tally__Envelope *req) {
   return reply;
 }
 
-/* Submits n (element, value) pairs; returns the reply. */
-static Tally__Envelope *submit(const char *unit, const char *period,
-                               const char *const *elements,
-                               const double *values, size_t n) {
+/* Reads go through an analyst. */
+static Tally__Envelope *call(Tally__Envelope *req) {
+  return call_as(analyst(), req);
+}
+
+/* Submits n (element, value) pairs signed in as token; returns the
+ * reply. */
+static Tally__Envelope *submit_as(const char *token, const char *unit,
+                                  const char *period,
+                                  const char *const *elements,
+                                  const double *values, size_t n) {
   Tally__Value v[64], *pv[64];
   Tally__SubmitRequest s = TALLY__SUBMIT_REQUEST__INIT;
   Tally__Envelope req = TALLY__ENVELOPE__INIT;
@@ -61,7 +80,14 @@ static Tally__Envelope *submit(const char *unit, const char *period,
   s.values = pv;
   req.body_case = TALLY__ENVELOPE__BODY_SUBMIT;
   req.submit = &s;
-  return call(&req);
+  return call_as(token, &req);
+}
+
+/* The same as the unit's own reporter. */
+static Tally__Envelope *submit(const char *unit, const char *period,
+                               const char *const *elements,
+                               const double *values, size_t n) {
+  return submit_as(reporter(unit), unit, period, elements, values, n);
 }
 
 static void submit_ok(const char *unit, const char *period,
@@ -226,13 +252,14 @@ Test(server, total_with_factor) {
   tally_wire_free(r);
 }
 
-/* Sends a submission that must be refused with code, and checks that
- * nothing of it was stored. */
-static void refused(const char *unit, const char *period, const char *elem,
-                    double value, Tally__ErrorCode code, const char *says) {
+/* Sends a submission signed in as token that must be refused with code,
+ * and checks that nothing of it was stored. */
+static void refused_as(const char *token, const char *unit,
+                       const char *period, const char *elem, double value,
+                       Tally__ErrorCode code, const char *says) {
   const char *e[] = {"live_births", elem};
   double v[] = {100, value};
-  Tally__Envelope *r = submit(unit, period, e, v, 2);
+  Tally__Envelope *r = submit_as(token, unit, period, e, v, 2);
   cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_ERROR);
   cr_assert_eq(r->error->code, code, "code %d: %s", r->error->code,
                r->error->message);
@@ -243,11 +270,21 @@ static void refused(const char *unit, const char *period, const char *elem,
     cr_assert_eq(stored_count("wenchang", "2022"), 0);
 }
 
+/* The same as the unit's own reporter: refused for what it holds, not
+ * for who sent it. */
+static void refused(const char *unit, const char *period, const char *elem,
+                    double value, Tally__ErrorCode code, const char *says) {
+  refused_as(reporter(unit), unit, period, elem, value, code, says);
+}
+
 Test(server, bad_submissions_are_refused_whole) {
-  refused("nowhere", "2022", "infant_deaths", 1,
-          TALLY__ERROR_CODE__ERROR_UNKNOWN_UNIT, "unknown unit 'nowhere'");
-  refused("", "2022", "infant_deaths", 1,
-          TALLY__ERROR_CODE__ERROR_UNKNOWN_UNIT, "a unit is required");
+  /* A unit that does not exist, or none: no reporter has it, so the
+   * wenchang reporter sends them. */
+  refused_as(reporter("wenchang"), "nowhere", "2022", "infant_deaths", 1,
+             TALLY__ERROR_CODE__ERROR_UNKNOWN_UNIT, "unknown unit 'nowhere'");
+  refused_as(reporter("wenchang"), "", "2022", "infant_deaths", 1,
+             TALLY__ERROR_CODE__ERROR_UNKNOWN_UNIT, "a unit is required");
+  cr_assert_eq(stored_count("wenchang", "2022"), 0);
   refused("wenchang", "2022", "infant_death", 1,
           TALLY__ERROR_CODE__ERROR_UNKNOWN_ELEMENT,
           "unknown data element 'infant_death'");
@@ -267,7 +304,8 @@ Test(server, bad_submissions_are_refused_whole) {
           TALLY__ERROR_CODE__ERROR_BAD_VALUE, "not a whole number");
   refused("wenchang", "2022", "live_births", 7,
           TALLY__ERROR_CODE__ERROR_BAD_VALUE, "appears twice");
-  /* The district is not a reporting unit for unit-level figures. */
+  /* The district is not a reporting unit for unit-level figures, even
+   * for the district's own reporter. */
   refused("changqing", "2022", "infant_deaths", 1,
           TALLY__ERROR_CODE__ERROR_BAD_VALUE, "each reporting unit");
 }
@@ -315,10 +353,10 @@ static void still_serves(void) {
   tally_wire_free(r);
 }
 
-/* Sends raw bytes on a new connection and reads one reply; returns it,
- * or NULL when the server closed the connection without one. */
-static Tally__Envelope *raw_exchange(const void *bytes, size_t len) {
-  tally_client *c = connect_srv();
+/* Sends raw bytes on c and reads one reply; returns it, or NULL when
+ * the server closed the connection without one. Closes c. */
+static Tally__Envelope *raw_exchange_on(tally_client *c, const void *bytes,
+                                        size_t len) {
   Tally__Envelope *reply = NULL;
   char err[256];
   cr_assert_eq(tally_client_send_raw(c, bytes, len), 0);
@@ -326,6 +364,27 @@ static Tally__Envelope *raw_exchange(const void *bytes, size_t len) {
     reply = NULL;
   tally_client_close(c);
   return reply;
+}
+
+/* The same on a new connection that is not signed in. */
+static Tally__Envelope *raw_exchange(const void *bytes, size_t len) {
+  return raw_exchange_on(connect_srv(), bytes, len);
+}
+
+/* The same on a new connection signed in first (by a whoami), for
+ * requests that must get past the sign-in to be judged. */
+static Tally__Envelope *raw_exchange_signed_in(const void *bytes,
+                                               size_t len) {
+  tally_client *c = tally_test_connect(&srv, analyst());
+  Tally__WhoamiRequest q = TALLY__WHOAMI_REQUEST__INIT;
+  Tally__Envelope req = TALLY__ENVELOPE__INIT, *r;
+  char err[256];
+  req.body_case = TALLY__ENVELOPE__BODY_WHOAMI;
+  req.whoami = &q;
+  cr_assert_eq(tally_client_call(c, &req, &r, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_WHOAMI_REPLY);
+  tally_wire_free(r);
+  return raw_exchange_on(c, bytes, len);
 }
 
 Test(server, oversized_frame_gets_an_error_and_a_close) {
@@ -357,9 +416,10 @@ Test(server, garbage_bytes) {
   cr_assert_eq(r->error->code, TALLY__ERROR_CODE__ERROR_FRAME_TOO_LARGE);
   tally_wire_free(r);
 
-  /* A small length with a body that is not an envelope. */
+  /* A small length with a body that is not an envelope, on a connection
+   * whose first real request will carry the token. */
   uint8_t bad[4 + 6] = {0, 0, 0, 6, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-  tally_client *c = connect_srv();
+  tally_client *c = tally_test_connect(&srv, analyst());
   char err[256];
   cr_assert_eq(tally_client_send_raw(c, bad, sizeof bad), 0);
   cr_assert_eq(tally_client_read(c, &r, err, sizeof err), 0, "%s", err);
@@ -410,7 +470,7 @@ Test(server, unknown_request_type_is_refused) {
   /* An error body with an enum value no version defines (code 999,
    * field 3 of ErrorReply: 08 e7 07) sent as a request. */
   uint8_t unknown_enum[] = {0, 0, 0, 7, 0x08, 0x09, 0x1a, 0x03, 0x08, 0xe7, 0x07};
-  r = raw_exchange(unknown_enum, sizeof unknown_enum);
+  r = raw_exchange_signed_in(unknown_enum, sizeof unknown_enum);
   cr_assert_not_null(r);
   cr_assert_eq(r->id, 9);
   cr_assert_eq(r->error->code, TALLY__ERROR_CODE__ERROR_UNSUPPORTED);
@@ -420,10 +480,16 @@ Test(server, unknown_request_type_is_refused) {
    * the envelope then has no body either: id = 5 (08 05), then field 99
    * as a varint of 1 (98 06 01). */
   uint8_t frame[] = {0, 0, 0, 5, 0x08, 0x05, 0x98, 0x06, 0x01};
-  r = raw_exchange(frame, sizeof frame);
+  r = raw_exchange_signed_in(frame, sizeof frame);
   cr_assert_not_null(r);
   cr_assert_eq(r->id, 5);
   cr_assert_eq(r->error->code, TALLY__ERROR_CODE__ERROR_UNSUPPORTED);
+  tally_wire_free(r);
+  /* Not signed in, the same frame is told to sign in first. */
+  r = raw_exchange(frame, sizeof frame);
+  cr_assert_not_null(r);
+  cr_assert_eq(r->id, 5);
+  cr_assert_eq(r->error->code, TALLY__ERROR_CODE__ERROR_UNAUTHENTICATED);
   tally_wire_free(r);
   still_serves();
 }

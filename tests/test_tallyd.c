@@ -17,6 +17,17 @@ TestSuite(tallyd, .init = setup, .fini = teardown, .timeout = 60);
   tally_test_exec(TALLYD_PATH, (const char *const[]){__VA_ARGS__, NULL}, NULL, \
                   out, err)
 
+/* Makes a store in data with its first admin (tallyd init), so that
+ * what a test checks is not the missing admin. */
+static void init_store(const char *data) {
+  char *out, *err;
+  int rc = TALLYD(&out, &err, "init", "--data", data);
+  cr_assert_eq(rc, 0, "tallyd init: %s", err);
+  cr_assert(strncmp(out, "tally_", 6) == 0, "not a token: %s", out);
+  free(out);
+  free(err);
+}
+
 Test(tallyd, help_and_usage) {
   char *out, *err;
   cr_assert_eq(TALLYD(&out, NULL, "--help"), 0);
@@ -33,8 +44,21 @@ Test(tallyd, help_and_usage) {
 Test(tallyd, bad_listen_address) {
   char *err, data[300];
   snprintf(data, sizeof data, "%s/store", dir);
+  init_store(data); /* a store it could serve */
   cr_assert_eq(TALLYD(NULL, &err, "--data", data, "--listen", "nowhere"), 1);
   cr_assert(strstr(err, "--listen nowhere: expected HOST:PORT"), "%s", err);
+  free(err);
+}
+
+/* A store without an admin is not served: it says how to make one. */
+Test(tallyd, a_store_without_an_admin_is_refused) {
+  char *err, data[300], want[400];
+  snprintf(data, sizeof data, "%s/store", dir);
+  cr_assert_eq(TALLYD(NULL, &err, "--data", data, "--listen", "127.0.0.1:0"),
+               1);
+  snprintf(want, sizeof want, "has no admin account, so no one could manage "
+           "it: run 'tallyd init --data %s' first", data);
+  cr_assert(strstr(err, want), "expected '%s' in: %s", want, err);
   free(err);
 }
 
@@ -70,6 +94,7 @@ Test(tallyd, wrong_catalog_stops_the_server) {
   memcpy(at, "\"denominator\": \"live_birth_\"", 28);
   tally_test_write_file(path, good);
   free(good);
+  init_store(data); /* a store it could serve */
 
   int rc = TALLYD(NULL, &err, "--data", data, "--catalog", path, "--listen",
                   "127.0.0.1:0");

@@ -10,7 +10,25 @@
  * The store keeps what earlier inputs submitted, so an input may behave
  * differently after others; a crash found that way is replayed from an
  * empty store and may need the inputs before it.
+ *
+ * Every input comes on a connection of its own, signed in as the server
+ * would have signed it in, as one of the accounts made in the store at
+ * the start, chosen by the envelope's id: id % 5 = 0 nobody (not signed
+ * in), 1 the admin, 2 an analyst, 3 the reporter of wenchang (a
+ * township), 4 the reporter of changqing (the district). The envelope's
+ * own auth field signs in again, as the server does: a token from the
+ * input is almost always refused, except "@0".."@3", which stand for the
+ * real tokens of those four accounts (admin, analyst, wenchang,
+ * changqing), so that a sign-in that switches accounts is reached too.
+ * Besides the reply's form, the target checks the sign-in (a refused
+ * token is an UNAUTHENTICATED error and leaves the connection signed
+ * out; a real token signs in) and the roles: a request is answered with
+ * anything but an error only for an account that may make it.
+ *
+ * An input may revoke or rotate one of the four (as an admin); the next
+ * input then gets a new account of the same role in its place.
  */
+#include "accounts.h"
 #include "arena.h"
 #include "catalog.h"
 #include "dispatch.h"
@@ -22,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAP_SIZE (64ul << 20)
@@ -37,11 +56,32 @@
 
 static tally_catalog *cat;
 static tally_store *store;
+static tally_accounts *accounts;
 static char dir[256];
+
+/* The accounts an input may sign in as. */
+#define ACCOUNTS 4
+static const struct {
+  Tally__Role role;
+  const char *unit;
+  const char *name;
+} roles[ACCOUNTS] = {
+    {TALLY__ROLE__ROLE_ADMIN, "", "fuzz admin"},
+    {TALLY__ROLE__ROLE_ANALYST, "", "fuzz analyst"},
+    {TALLY__ROLE__ROLE_REPORTER, "wenchang", "fuzz reporter for wenchang"},
+    {TALLY__ROLE__ROLE_REPORTER, "changqing", "fuzz reporter for changqing"},
+};
+static struct {
+  uint64_t id;
+  int64_t rotated;              /* as made: a change means a new token */
+  char token[TALLY_TOKEN_MAX];
+} made[ACCOUNTS];
 
 /* Closes the store and removes its directory. */
 static void cleanup(void) {
   char path[300];
+  tally_accounts_free(accounts);
+  accounts = NULL;
   tally_store_close(store);
   store = NULL;
   tally_catalog_free(cat);
@@ -76,7 +116,118 @@ static void setup(void) {
     fprintf(stderr, "fuzz_request: cannot open a store in %s\n", dir);
     abort();
   }
+  if (tally_accounts_load(store, cat, &accounts, err, sizeof err) != 0) {
+    fprintf(stderr, "fuzz_request: %s\n", err);
+    abort();
+  }
   atexit(cleanup);
+}
+
+/* Makes account k anew in the store (as tallyd init makes the first
+ * admin) and in the registry, keeping its token. */
+static void make_account(int k) {
+  tally_token_secret secret;
+  Tally__Account a = TALLY__ACCOUNT__INIT;
+  Tally__StoredAccount stored = TALLY__STORED_ACCOUNT__INIT;
+  Tally__StoredAccount *list[1] = {&stored};
+  tally_store_actor who = {0, "fuzz setup", "local", (int64_t)time(NULL)};
+  uint64_t id = 0;
+
+  CHECK(tally_token_new(&secret) == 0);
+  a.name = (char *)roles[k].name;
+  a.role = roles[k].role;
+  a.unit = (char *)roles[k].unit;
+  a.created_unix = who.now;
+  stored.account = &a;
+  stored.secret_sha256.data = secret.sha256;
+  stored.secret_sha256.len = 32;
+  CHECK(tally_store_account_add(store, list, 1, &id, &who) == 0);
+  CHECK(id != 0);
+  a.id = id;
+  CHECK(tally_accounts_put(accounts, &stored) == 0);
+  tally_token_text(id, &secret, made[k].token);
+  tally_token_wipe(&secret, sizeof secret);
+  made[k].id = id;
+  made[k].rotated = 0;
+  const tally_account *acc = tally_accounts_find(accounts, id);
+  CHECK(acc != NULL && !acc->revoked && acc->role == roles[k].role);
+  CHECK(roles[k].role != TALLY__ROLE__ROLE_REPORTER || acc->unit >= 0);
+}
+
+/* The four accounts, made again where an earlier input revoked one or
+ * replaced its token. */
+static void refresh_accounts(void) {
+  for (int k = 0; k < ACCOUNTS; k++) {
+    const tally_account *acc =
+        made[k].id ? tally_accounts_find(accounts, made[k].id) : NULL;
+    if (acc == NULL || acc->revoked || acc->rotated != made[k].rotated)
+      make_account(k);
+  }
+}
+
+/* "@0".."@3" in the input stand for the real tokens: which, or -1. */
+static int real_token(const char *t) {
+  if (t && t[0] == '@' && t[1] >= '0' && t[1] < '0' + ACCOUNTS && !t[2])
+    return t[1] - '0';
+  return -1;
+}
+
+/* Whether acc may read a unit's figures (READ_UNIT): analysts and
+ * admins any, a reporter only its own unit, never the whole district. */
+static int may_read(const tally_account *acc, const char *unit) {
+  if (acc->role == TALLY__ROLE__ROLE_ADMIN ||
+      acc->role == TALLY__ROLE__ROLE_ANALYST)
+    return 1;
+  return acc->role == TALLY__ROLE__ROLE_REPORTER && unit && *unit &&
+         strcmp(unit, acc->unit_code) == 0;
+}
+
+/* Checks that a reply other than an error went to an account that may
+ * make the request. */
+static void check_allowed(const Tally__Envelope *req,
+                          const Tally__Envelope *reply,
+                          const tally_account *acc) {
+  int admin = acc->role == TALLY__ROLE__ROLE_ADMIN;
+  int analyst = admin || acc->role == TALLY__ROLE__ROLE_ANALYST;
+
+  switch (reply->body_case) {
+  case TALLY__ENVELOPE__BODY_SUBMIT_REPLY:
+    CHECK(req->body_case == TALLY__ENVELOPE__BODY_SUBMIT);
+    CHECK(acc->role == TALLY__ROLE__ROLE_REPORTER);
+    CHECK(strcmp(req->submit->unit, acc->unit_code) == 0);
+    break;
+  case TALLY__ENVELOPE__BODY_VALUES_REPLY:
+    CHECK(may_read(acc, req->values->unit));
+    break;
+  case TALLY__ENVELOPE__BODY_HISTORY_REPLY:
+    CHECK(may_read(acc, req->history->unit));
+    break;
+  case TALLY__ENVELOPE__BODY_REPORT_REPLY:
+    CHECK(may_read(acc, req->report->unit));
+    break;
+  case TALLY__ENVELOPE__BODY_EXPLAIN_REPLY:
+    CHECK(may_read(acc, req->explain->unit));
+    break;
+  case TALLY__ENVELOPE__BODY_COMPLETENESS_REPLY:
+    CHECK(may_read(acc, req->completeness->unit));
+    break;
+  case TALLY__ENVELOPE__BODY_TARGET_SET_REPLY:
+    CHECK(analyst);
+    break;
+  case TALLY__ENVELOPE__BODY_BACKUP_REPLY:
+  case TALLY__ENVELOPE__BODY_ACCOUNT_ADD_REPLY:
+  case TALLY__ENVELOPE__BODY_ACCOUNT_LIST_REPLY:
+  case TALLY__ENVELOPE__BODY_ACCOUNT_REVOKE_REPLY:
+    CHECK(admin);
+    break;
+  case TALLY__ENVELOPE__BODY_ACCOUNT_ROTATE_REPLY:
+    /* Anyone their own token; only an admin another's. */
+    CHECK(admin || req->account_rotate->id == 0 ||
+          req->account_rotate->id == acc->id);
+    break;
+  default:
+    break;
+  }
 }
 
 static int is_reply(Tally__Envelope__BodyCase c) {
@@ -90,7 +241,18 @@ static int is_reply(Tally__Envelope__BodyCase c) {
          c == TALLY__ENVELOPE__BODY_COMPLETENESS_REPLY ||
          c == TALLY__ENVELOPE__BODY_CATALOG_REPLY ||
          c == TALLY__ENVELOPE__BODY_TARGET_SET_REPLY ||
-         c == TALLY__ENVELOPE__BODY_TARGET_LIST_REPLY;
+         c == TALLY__ENVELOPE__BODY_TARGET_LIST_REPLY ||
+         c == TALLY__ENVELOPE__BODY_ACCOUNT_ADD_REPLY ||
+         c == TALLY__ENVELOPE__BODY_ACCOUNT_LIST_REPLY ||
+         c == TALLY__ENVELOPE__BODY_ACCOUNT_REVOKE_REPLY ||
+         c == TALLY__ENVELOPE__BODY_ACCOUNT_ROTATE_REPLY ||
+         c == TALLY__ENVELOPE__BODY_WHOAMI_REPLY ||
+         c == TALLY__ENVELOPE__BODY_AUDIT_REPLY;
+}
+
+static int is_error(const Tally__Envelope *reply, Tally__ErrorCode code) {
+  return reply->body_case == TALLY__ENVELOPE__BODY_ERROR &&
+         reply->error != NULL && reply->error->code == code;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -100,10 +262,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     setup();
   if (tally_wire_unpack(data, size, &req) != 0)
     return 0;
+  refresh_accounts();
+
+  /* Who the connection signed in as before this request. */
+  int who = (int)(req->id % (ACCOUNTS + 1)) - 1; /* -1: nobody */
+  tally_session session = {.account = who >= 0 ? made[who].id : 0};
+  /* The token the request carries, and whether it is a real one. */
+  char *input_token = req->auth ? req->auth->token : NULL;
+  int real = real_token(input_token);
+  int signs_in = input_token && *input_token;
+  if (real >= 0)
+    req->auth->token = made[real].token;
 
   tally_arena arena = TALLY_ARENA_INIT;
   tally_request r = {.cat = cat, .store = store, .peer = "fuzz",
-                     .arena = &arena};
+                     .arena = &arena, .accounts = accounts,
+                     .guard = NULL, .session = &session};
   Tally__Envelope *reply = tally_dispatch(&r, req);
   if (reply == NULL && r.async) {
     /* Work for a worker thread (a backup to a path the input names).
@@ -117,6 +291,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   CHECK(is_reply(reply->body_case));
   if (reply->body_case == TALLY__ENVELOPE__BODY_ERROR)
     CHECK(reply->error != NULL && reply->error->message != NULL);
+
+  /* The sign-in. */
+  if (real >= 0) {
+    /* A real token signs in as its account (whatever came before). */
+    CHECK(!r.refused_sign_in);
+    CHECK(session.account == made[real].id);
+  } else if (signs_in) {
+    /* A token from the input (not one of the four: a made-up one could
+     * only match by guessing 256 random bits) is refused, the connection
+     * left signed out. */
+    CHECK(r.refused_sign_in);
+    CHECK(is_error(reply, TALLY__ERROR_CODE__ERROR_UNAUTHENTICATED));
+    CHECK(session.account == 0);
+  } else {
+    CHECK(!r.refused_sign_in);
+    if (who < 0)
+      CHECK(is_error(reply, TALLY__ERROR_CODE__ERROR_UNAUTHENTICATED));
+    else
+      CHECK(session.account == made[who].id);
+  }
+  if (r.refused_sign_in)
+    CHECK(is_error(reply, TALLY__ERROR_CODE__ERROR_UNAUTHENTICATED));
+  /* An answer other than an error: the account may make the request. */
+  if (reply->body_case != TALLY__ENVELOPE__BODY_ERROR) {
+    const tally_account *acc = tally_accounts_find(accounts, session.account);
+    CHECK(acc != NULL);
+    check_allowed(req, reply, acc);
+  }
 
   uint8_t *frame = NULL;
   size_t frame_len = 0;
@@ -133,6 +335,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
   free(frame);
   tally_arena_free(&arena);
+  if (real >= 0)
+    req->auth->token = input_token; /* the unpacked string, to be freed */
   tally_wire_free(req);
   return 0;
 }
