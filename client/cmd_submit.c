@@ -94,8 +94,9 @@ enum outcome {
   SENT,       /* acknowledged: removed from the spool */
   REFUSED,    /* the server said no: set aside */
   NO_ANSWER,  /* unreachable, no reply, busy, or the store failed: kept */
-  NOT_SIGNED_IN /* the token or TLS was refused: kept, for when they are
+  NOT_SIGNED_IN, /* the token or TLS was refused: kept, for when they are
                    mended */
+  NOT_ALLOWED /* this account may not send it: kept, for the unit's own */
 };
 
 /* A server error that may pass: the same submission may be accepted
@@ -137,6 +138,9 @@ static enum outcome send_once(const tally_cli *c, tally_client **conn,
   }
   if ((*reply)->body_case == TALLY__ENVELOPE__BODY_SUBMIT_REPLY)
     return SENT;
+  if ((*reply)->body_case == TALLY__ENVELOPE__BODY_ERROR &&
+      (*reply)->error->code == TALLY__ERROR_CODE__ERROR_PERMISSION_DENIED)
+    return NOT_ALLOWED; /* the figures may be fine; the account is not */
   if ((*reply)->body_case == TALLY__ENVELOPE__BODY_ERROR &&
       (*reply)->error->code == TALLY__ERROR_CODE__ERROR_UNAUTHENTICATED) {
     snprintf(why, n, "%s", (*reply)->error->message);
@@ -266,7 +270,13 @@ static int send_pending(const tally_cli *c, int tries, own_submission *own,
       tally_wire_free(reply);
       break;
     }
-    if (out == SENT) {
+    if (out == NOT_ALLOWED) {
+      print_refusal(e->req, reply->error, why, own, is_own);
+      fprintf(stderr, "  kept in the spool as %s: send it with an account "
+              "of %s ('tally sync --token-file FILE')\n", e->name,
+              e->req->unit);
+      status = EXIT_REFUSED;
+    } else if (out == SENT) {
       if ((rc = tally_spool_remove(c->spool, e->name)) != 0)
         fprintf(stderr, "tally: cannot remove %s from the spool: %s\n",
                 e->name, strerror(-rc));

@@ -1280,6 +1280,9 @@ Tally__Envelope *tally_dispatch(tally_request *r, const Tally__Envelope *req) {
   /* A unit the catalog does not have gets the handler's clearer "unknown
    * unit": unit codes are public (tally catalog). */
   int known = unit == NULL || *unit == 0 || tally_catalog_unit(r->cat, unit) >= 0;
+  /* A write names its unit: without one, the handler says so. */
+  if (handlers[i].access == WRITE_UNIT && (unit == NULL || *unit == 0))
+    known = 0;
   if (known &&
       (err = refuse(r, req, handlers[i].name, handlers[i].access, unit))) {
     tally_log("%s refused: account %llu from %s: %s", handlers[i].name,

@@ -873,7 +873,7 @@ static int visit_range(tally_store *s, MDB_dbi db, const void *prefix,
   }
   for (rc = mdb_cursor_get(cur, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
        rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-    if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+    if (plen && (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0))
       break;
     if ((stop = fn(arg, v.mv_data, v.mv_size)) != 0)
       break;
