@@ -558,3 +558,25 @@ Test(cli, a_file_too_big_for_one_submission) {
                    "2022", "--file", small),
                0);
 }
+
+/* Figures the account may not send are kept, not set aside: with the
+ * unit's own account, sync sends them. */
+Test(cli, figures_sent_with_the_wrong_account_wait_for_the_right_one) {
+  const char *f = file_with("g.csv", "live_births,640\n");
+  char *out, *err;
+  int rc = RUN_AS("wenchang", NULL, &err, "submit", "--unit", "guide",
+                  "--period", "2022", "--file", f);
+  cr_assert_eq(rc, 1, "%s", err);
+  cr_assert(strstr(err, "permission denied") && strstr(err, "kept in the spool"),
+            "%s", err);
+  free(err);
+  cr_assert_eq(stored("guide", "2022"), 0);
+  cr_assert_eq(RUN(&out, NULL, "pending"), 0);
+  cr_assert(strstr(out, "guide"), "%s", out);
+  free(out);
+  rc = RUN_AS("guide", &out, &err, "sync");
+  cr_assert_eq(rc, 0, "%s", err);
+  free(out);
+  free(err);
+  cr_assert_eq(stored("guide", "2022"), 1);
+}
