@@ -17,19 +17,30 @@
  * Other modes: --report PERIOD sends report requests instead;
  * --idle N opens N connections, prints "connected N" and holds them
  * for --duration seconds (to measure the server's memory).
+ * TLS: with --ca FILE every connection does a TLS handshake, trusting
+ * only that CA and checking the host part of --server against the
+ * server's certificate (as the tally client does), through the same
+ * memory-buffer sessions as tallyd (server/tls.c); a connection counts
+ * as connected only once its handshake is done, so nothing is sent
+ * before. Frames are encrypted before they are written and replies
+ * decrypted before they are parsed. The catalog fetch and the account
+ * making go through the blocking client, with the same CA.
  * Signing in: with the admin's token (--token-file, or TALLY_TOKEN) it
  * first makes a reporter account for each unit it uses, in a few
  * AccountAdd requests; each submission then carries its unit's token,
  * so one connection may submit for many units. Report requests carry
  * the admin's token.
  * The failure modes: a connection that fails or is closed by the
- * server, a reply that is an error, or a reply out of order is counted
- * in errors (the first message is printed); the run stops at
+ * server, a TLS handshake that fails (a certificate that does not
+ * verify, a server without TLS) or gets no answer within 30 s, a reply
+ * that is an error, or a reply out of order is counted in errors (the
+ * first message is printed); the run stops at
  * --duration plus a drain of at most 30 s. Exits 0 when every request
  * was answered without error, 1 otherwise, 2 on a bad command line.
  */
 #include "client.h"
 #include "frame.h"
+#include "tls.h"
 #include "wire.h"
 
 #include <errno.h>
@@ -45,6 +56,7 @@
 #define READ_BUF_SIZE 65536
 #define CONNECTS_AT_ONCE 256 /* connects in progress at a time */
 #define DRAIN_MS 30000       /* how long replies may lag the last send */
+#define CONNECTING_MS 30000  /* how long connecting may go without progress */
 
 typedef struct {
   const char *server;
@@ -60,6 +72,7 @@ typedef struct {
   int units;          /* use the first N reporting units; 0 = all */
   int idle;           /* open this many idle connections */
   const char *token;  /* an admin's token */
+  const char *ca;     /* TLS: the CA file; NULL = plaintext */
 } options;
 
 typedef struct conn {
@@ -67,6 +80,8 @@ typedef struct conn {
   uv_connect_t connect_req;
   tally_frame_reader reader;
   int open;                /* connected and not yet closed */
+  int connecting;          /* counted in n_connecting (TCP or handshake) */
+  tally_tls_session *tls;  /* NULL on plaintext */
   int inflight;            /* requests sent, not yet answered */
   uint64_t *due;           /* ring of send times, pipeline long */
   uint64_t *ids;           /* ring of request ids */
@@ -76,7 +91,7 @@ typedef struct conn {
 
 typedef struct {
   uv_write_t req;          /* first: the request's data is the write */
-  uint8_t *frame;          /* malloc'd by tally_wire_pack */
+  uint8_t *frame;          /* malloc'd: a packed frame, or ciphertext */
 } bench_write;
 
 static struct {
@@ -101,8 +116,12 @@ static struct {
   uint64_t start, stop_sending, last_sent;
   int sending_done, finished;
   uv_timer_t tick;         /* paces --rate, ends --duration */
+  uint64_t last_progress;  /* when a connection last got up (or failed) */
+  tally_tls *tls;          /* with --ca */
+  char tls_name[128];      /* the name the certificate must carry */
   char first_error[512];
   char buf[READ_BUF_SIZE]; /* shared: each read is consumed at once */
+  char plain[READ_BUF_SIZE]; /* shared: decrypted replies */
 } g;
 
 static void note_error(const char *fmt, const char *a, const char *b) {
@@ -114,6 +133,8 @@ static void note_error(const char *fmt, const char *a, const char *b) {
 static void conn_closed(uv_handle_t *h) {
   conn *c = h->data;
   tally_frame_reader_reset(&c->reader);
+  tally_tls_session_free(c->tls);
+  c->tls = NULL;
   g.n_closed++;
 }
 
@@ -159,12 +180,18 @@ static int may_send(uint64_t now) {
   return 1;
 }
 
+static void handshake_failed(conn *c, const char *why);
+
 static void after_write(uv_write_t *req, int status) {
   bench_write *w = (bench_write *)req;
   conn *c = req->data;
   free(w->frame);
   free(w);
   if (status < 0 && c->open) {
+    if (c->connecting) {
+      handshake_failed(c, uv_strerror(status));
+      return;
+    }
     note_error("write failed: %s%s", uv_strerror(status), "");
     conn_close(c);
   }
@@ -196,32 +223,74 @@ static void build(long i, Tally__Envelope *env, Tally__SubmitRequest *s,
   env->submit = s;
 }
 
-/* Sends one request on c. Returns 0, or non-zero when c was closed. */
-static int send_one(conn *c, uint64_t now) {
-  Tally__Envelope env = TALLY__ENVELOPE__INIT;
-  Tally__SubmitRequest s = TALLY__SUBMIT_REQUEST__INIT;
-  Tally__ReportRequest r = TALLY__REPORT_REQUEST__INIT;
-  char id[80];
+/* Writes len bytes (malloc'd; taken over) to c. Returns 0, or non-zero
+ * when c was closed. */
+static int conn_write(conn *c, uint8_t *bytes, size_t len) {
   bench_write *w = malloc(sizeof *w);
-  size_t len;
   int rc;
-
-  if (w == NULL)
-    goto err_nomem;
-  build(g.sent, &env, &s, &r, id, sizeof id);
-  env.id = ++c->next_id;
-  if (tally_wire_pack(&env, 0, &w->frame, &len) != 0) {
-    free(w);
-    goto err_nomem;
+  if (w == NULL) {
+    free(bytes);
+    note_error("out of memory%s%s", "", "");
+    conn_close(c);
+    return -1;
   }
+  w->frame = bytes;
   w->req.data = c;
-  uv_buf_t buf = uv_buf_init((char *)w->frame, (unsigned)len);
+  uv_buf_t buf = uv_buf_init((char *)bytes, (unsigned)len);
   if ((rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1,
                      after_write)) != 0) {
     free(w->frame);
     free(w);
     note_error("write failed: %s%s", uv_strerror(rc), "");
     conn_close(c);
+    return -1;
+  }
+  return 0;
+}
+
+/* TLS: sends the ciphertext c's session has waiting (handshake, records,
+ * alerts) in one write. Returns 0, or non-zero when c was closed. */
+static int tls_flush(conn *c) {
+  size_t n = tally_tls_session_pending(c->tls);
+  uint8_t *bytes;
+  if (n == 0)
+    return 0;
+  if ((bytes = malloc(n)) == NULL) {
+    note_error("out of memory%s%s", "", "");
+    conn_close(c);
+    return -1;
+  }
+  n = tally_tls_session_take(c->tls, bytes, n);
+  if (n == 0) {
+    free(bytes);
+    return 0;
+  }
+  return conn_write(c, bytes, n);
+}
+
+/* Sends one request on c (with TLS, encrypts it: tls_flush sends it).
+ * Returns 0, or non-zero when c was closed. */
+static int send_one(conn *c, uint64_t now) {
+  Tally__Envelope env = TALLY__ENVELOPE__INIT;
+  Tally__SubmitRequest s = TALLY__SUBMIT_REQUEST__INIT;
+  Tally__ReportRequest r = TALLY__REPORT_REQUEST__INIT;
+  char id[80];
+  uint8_t *frame;
+  size_t len;
+
+  build(g.sent, &env, &s, &r, id, sizeof id);
+  env.id = ++c->next_id;
+  if (tally_wire_pack(&env, 0, &frame, &len) != 0)
+    goto err_nomem;
+  if (c->tls) {
+    int rc = tally_tls_session_write(c->tls, frame, len);
+    free(frame);
+    if (rc != 0) {
+      note_error("TLS failed: %s%s", tally_tls_session_error(c->tls), "");
+      conn_close(c);
+      return -1;
+    }
+  } else if (conn_write(c, frame, len) != 0) {
     return -1;
   }
   int slot = (c->head + c->inflight) % g.o.pipeline;
@@ -246,6 +315,8 @@ static void pump(conn *c) {
   while (c->open && c->inflight < g.o.pipeline && may_send(now))
     if (send_one(c, now) != 0)
       return;
+  if (c->tls && c->open)
+    tls_flush(c);
 }
 
 static void record(uint64_t ns) {
@@ -300,21 +371,29 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   *buf = uv_buf_init(g.buf, READ_BUF_SIZE);
 }
 
-static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
-  conn *c = stream->data;
-  const uint8_t *p = (const uint8_t *)buf->base;
-  size_t left = nread > 0 ? (size_t)nread : 0;
+static void connect_done(conn *c);
 
-  if (nread < 0) {
-    if (!g.finished)
-      note_error("the server closed a connection: %s%s",
-                 uv_strerror((int)nread), "");
-    g.answered += c->inflight; /* lost: stop waiting for them */
-    c->inflight = 0;
-    conn_close(c);
-    maybe_finish();
+/* Fails c's TLS handshake: counted in errors, why in the first error. */
+static void handshake_failed(conn *c, const char *why) {
+  char what[200];
+  char why_hint[200];
+  g.connect_errors++;
+  snprintf(what, sizeof what, "%s (CA %s, name %s)", g.o.server, g.o.ca,
+           g.tls_name);
+  /* Not about the certificate: most likely a server without TLS. */
+  snprintf(why_hint, sizeof why_hint, "%s%s", why,
+           strstr(why, "certificate") || strstr(why, "--tls-cert")
+               ? ""
+               : "; is the server started with --tls-cert?");
+  note_error("TLS handshake with %s failed: %s", what, why_hint);
+  conn_close(c);
+  connect_done(c);
+}
+
+/* Plaintext from the server: replies to parse. */
+static void on_plain(conn *c, const uint8_t *p, size_t left) {
+  if (left == 0)
     return;
-  }
   if (g.o.idle) {
     note_error("the server sent something to an idle connection "
                "(busy, or the idle timeout)%s%s", "", "");
@@ -336,25 +415,93 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
       conn_close(c);
     }
   }
-  pump(c);
+}
+
+/* TLS: ciphertext from the server. Moves the handshake on (a connection
+ * is up once it is done) and hands the plaintext to on_plain. */
+static void on_cipher(conn *c, const uint8_t *p, size_t n) {
+  int was_ready = tally_tls_session_ready(c->tls);
+  ssize_t got;
+
+  if (tally_tls_session_feed(c->tls, p, n) != 0) {
+    note_error("out of memory%s%s", "", "");
+    conn_close(c);
+    if (c->connecting)
+      connect_done(c);
+    return;
+  }
+  while (c->open &&
+         (got = tally_tls_session_read(c->tls, g.plain, sizeof g.plain)) > 0)
+    on_plain(c, (const uint8_t *)g.plain, (size_t)got);
+  if (!c->open)
+    return;
+  if (tally_tls_session_failed(c->tls)) {
+    const char *why = tally_tls_session_error(c->tls);
+    tls_flush(c); /* the alert, if any */
+    if (c->connecting) {
+      handshake_failed(c, why);
+    } else {
+      note_error("TLS failed: %s%s", why, "");
+      g.answered += c->inflight; /* lost: stop waiting for them */
+      c->inflight = 0;
+      conn_close(c);
+    }
+    return;
+  }
+  if (tls_flush(c) != 0) { /* our part of the handshake */
+    if (c->connecting)
+      connect_done(c);
+    return;
+  }
+  if (!was_ready && tally_tls_session_ready(c->tls)) {
+    g.n_connected++;
+    connect_done(c);
+  }
+}
+
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
+  conn *c = stream->data;
+
+  if (nread < 0) {
+    if (c->connecting) { /* during the TLS handshake */
+      handshake_failed(c, nread == UV_EOF
+                              ? "the server closed the connection; is it "
+                                "started with --tls-cert?"
+                              : uv_strerror((int)nread));
+      return;
+    }
+    if (!g.finished)
+      note_error("the server closed a connection: %s%s",
+                 uv_strerror((int)nread), "");
+    g.answered += c->inflight; /* lost: stop waiting for them */
+    c->inflight = 0;
+    conn_close(c);
+    maybe_finish();
+    return;
+  }
+  if (nread == 0)
+    return;
+  if (c->tls)
+    on_cipher(c, (const uint8_t *)buf->base, (size_t)nread);
+  else
+    on_plain(c, (const uint8_t *)buf->base, (size_t)nread);
+  if (c->open && !c->connecting && !g.o.idle && g.start != 0)
+    pump(c);
   maybe_finish();
 }
 
 static void connect_next(void);
 
-static void on_connect(uv_connect_t *req, int status) {
-  conn *c = req->data;
+/* c is up (TCP, and TLS with --ca) or failed: the next may connect, and
+ * once every connection is done the load starts. */
+static void connect_done(conn *c) {
+  if (!c->connecting)
+    return;
+  c->connecting = 0;
   g.n_connecting--;
-  if (status < 0) {
-    g.connect_errors++;
-    note_error("connect failed: %s%s", uv_strerror(status), "");
-    conn_close(c);
-  } else {
-    c->open = 1;
-    g.n_connected++;
-    if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0)
-      conn_close(c);
-  }
+  g.last_progress = uv_hrtime();
+  if (g.finished)
+    return;
   connect_next();
   if (g.n_connecting == 0 && g.next_connect == g.o.connections) {
     /* Every connection is up (or failed): the load starts now. */
@@ -372,6 +519,44 @@ static void on_connect(uv_connect_t *req, int status) {
       finish();
     }
   }
+}
+
+static void on_connect(uv_connect_t *req, int status) {
+  conn *c = req->data;
+  if (status == UV_ECANCELED && !c->connecting)
+    return; /* given up on (on_tick), or the run is over */
+  if (status < 0) {
+    g.connect_errors++;
+    note_error("connect failed: %s%s", uv_strerror(status), "");
+    conn_close(c);
+    connect_done(c);
+    return;
+  }
+  c->open = 1;
+  if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0) {
+    note_error("connect failed: %s%s", "cannot read", "");
+    conn_close(c);
+    connect_done(c);
+    return;
+  }
+  if (g.tls == NULL) {
+    g.n_connected++;
+    connect_done(c);
+    return;
+  }
+  /* TLS: up once the handshake is done (on_cipher). */
+  if (tally_tls_session_new(g.tls, &c->tls) != 0) {
+    note_error("out of memory%s%s", "", "");
+    conn_close(c);
+    connect_done(c);
+    return;
+  }
+  if (tally_tls_session_read(c->tls, g.plain, sizeof g.plain) < 0) {
+    handshake_failed(c, tally_tls_session_error(c->tls));
+    return;
+  }
+  if (tls_flush(c) != 0) /* the ClientHello */
+    connect_done(c);
 }
 
 static void connect_next(void) {
@@ -400,10 +585,12 @@ static void connect_next(void) {
     c->connect_req.data = c;
     uv_tcp_nodelay(&c->tcp, 1);
     g.n_connecting++;
+    c->connecting = 1;
     int rc = uv_tcp_connect(&c->connect_req, &c->tcp,
                             (struct sockaddr *)&addr, on_connect);
     if (rc != 0) {
       g.n_connecting--;
+      c->connecting = 0;
       g.connect_errors++;
       note_error("connect failed: %s%s", uv_strerror(rc), "");
       conn_close(c);
@@ -414,8 +601,30 @@ static void connect_next(void) {
 /* Every millisecond: paces --rate, ends --duration and the drain. */
 static void on_tick(uv_timer_t *t) {
   uint64_t now = uv_hrtime();
-  if (g.start == 0 || g.finished)
+  if (g.finished)
     return;
+  if (g.start == 0) {
+    /* Connecting: a connect or handshake the server never answers ends
+     * once no connection has got up (or failed) for 30 s. */
+    if (g.last_progress &&
+        now - g.last_progress > (uint64_t)CONNECTING_MS * 1000000)
+      /* Not those this starts in their place (connect_done). */
+      for (int i = 0, begun = g.next_connect; i < begun; i++) {
+        conn *c = &g.conns[i];
+        if (!c->connecting)
+          continue;
+        if (c->open) {
+          handshake_failed(c, "no answer within 30 s; is the server "
+                              "started with --tls-cert?");
+        } else {
+          g.connect_errors++;
+          note_error("connect failed: %s%s", "no answer within 30 s", "");
+          conn_close(c); /* on_connect sees UV_ECANCELED */
+          connect_done(c);
+        }
+      }
+    return;
+  }
   if (g.o.idle) {
     if (now >= g.stop_sending) {
       g.sending_done = 1;
@@ -452,7 +661,7 @@ static json_t *load_catalog(void) {
     return cat;
   }
   tally_client_options co = {.address = g.o.server, .timeout_ms = 10000,
-                             .token = g.o.token};
+                             .token = g.o.token, .ca_file = g.o.ca};
   if (tally_client_open(&co, &cl, err, sizeof err) != 0) {
     fprintf(stderr, "tally-loadgen: %s\n", err);
     return NULL;
@@ -484,7 +693,7 @@ static json_t *load_catalog(void) {
  * or -1 with a message printed. */
 static int make_accounts(void) {
   tally_client_options co = {.address = g.o.server, .timeout_ms = 60000,
-                             .token = g.o.token};
+                             .token = g.o.token, .ca_file = g.o.ca};
   tally_client *cl;
   char err[256];
   int rc = -1;
@@ -664,11 +873,12 @@ static void summary(void) {
   qsort(g.lat, g.n_lat, sizeof *g.lat, cmp_u64);
   for (size_t i = 0; i < g.n_lat; i++)
     sum += (double)g.lat[i];
-  printf("mode=%s connections=%d pipeline=%d values=%d rate=%g sent=%ld "
-         "answered=%ld ok=%ld errors=%ld duplicates=%ld seconds=%.3f "
-         "per_s=%.1f values_per_s=%.0f mean_ms=%.3f p50_ms=%.3f "
-         "p99_ms=%.3f max_ms=%.3f\n",
-         g.o.report ? "report" : "submit", g.o.connections, g.o.pipeline,
+  printf("mode=%s tls=%s connections=%d pipeline=%d values=%d rate=%g "
+         "sent=%ld answered=%ld ok=%ld errors=%ld duplicates=%ld "
+         "seconds=%.3f per_s=%.1f values_per_s=%.0f mean_ms=%.3f "
+         "p50_ms=%.3f p99_ms=%.3f max_ms=%.3f\n",
+         g.o.report ? "report" : "submit", g.o.ca ? "on" : "off",
+         g.o.connections, g.o.pipeline,
          g.o.report ? 0 : g.o.values, g.o.rate, g.sent, g.answered,
          ok < 0 ? 0 : ok, g.errors, g.duplicates, secs,
          secs > 0 ? (double)ok / secs : 0,
@@ -701,7 +911,10 @@ static const char usage[] =
     "                        hold them for --duration seconds\n"
     "  --token-file FILE     an admin's token (default: $TALLY_TOKEN); the\n"
     "                        load generator makes a reporter account for\n"
-    "                        each unit it submits for\n";
+    "                        each unit it submits for\n"
+    "  --ca FILE             speak TLS on every connection, trusting only\n"
+    "                        the CA in FILE; the server's certificate must\n"
+    "                        name the host in --server (default: plaintext)\n";
 
 static int parse_args(int argc, char **argv, options *o) {
   static const struct option longopts[] = {
@@ -718,6 +931,7 @@ static int parse_args(int argc, char **argv, options *o) {
       {"report", required_argument, NULL, 'R'},
       {"idle", required_argument, NULL, 'i'},
       {"token-file", required_argument, NULL, 'T'},
+      {"ca", required_argument, NULL, 'A'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   int ch;
@@ -743,6 +957,7 @@ static int parse_args(int argc, char **argv, options *o) {
     case 'P': o->periods = optarg; break;
     case 'R': o->report = optarg; break;
     case 'i': o->idle = (int)strtol(optarg, &end, 10); break;
+    case 'A': o->ca = optarg; break;
     case 'T': {
       static char token[256];
       FILE *f = fopen(optarg, "r");
@@ -788,6 +1003,25 @@ static int parse_args(int argc, char **argv, options *o) {
   return 0;
 }
 
+/* --ca: the client side of server/tls.c, checking the host part of
+ * --server (as given: "localhost" stays a name). Returns 0, or -1 with a
+ * message printed. */
+static int tls_setup(void) {
+  const char *colon = strrchr(g.o.server, ':');
+  char err[512];
+  int n = (int)(colon - g.o.server);
+
+  if (n >= 2 && g.o.server[0] == '[' && g.o.server[n - 1] == ']')
+    snprintf(g.tls_name, sizeof g.tls_name, "%.*s", n - 2, g.o.server + 1);
+  else
+    snprintf(g.tls_name, sizeof g.tls_name, "%.*s", n, g.o.server);
+  if (tally_tls_client_new(g.o.ca, g.tls_name, &g.tls, err, sizeof err) != 0) {
+    fprintf(stderr, "tally-loadgen: %s\n", err);
+    return -1;
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
   json_t *cat = NULL;
 
@@ -820,14 +1054,18 @@ int main(int argc, char **argv) {
     if (g.conns[i].due == NULL || g.conns[i].ids == NULL)
       return 1;
   }
+  if (g.o.ca && tls_setup() != 0)
+    return 1;
   g.loop = uv_default_loop();
   uv_timer_init(g.loop, &g.tick);
   uv_timer_start(&g.tick, on_tick, 1, 1);
+  g.last_progress = uv_hrtime();
   connect_next();
   uv_run(g.loop, UV_RUN_DEFAULT);
+  tally_tls_free(g.tls); /* every session went with its connection */
   if (g.o.idle) {
-    printf("idle=%d connected=%d errors=%ld\n", g.o.idle, g.n_connected,
-           g.errors);
+    printf("idle=%d tls=%s connected=%d errors=%ld\n", g.o.idle,
+           g.o.ca ? "on" : "off", g.n_connected, g.errors);
     if (g.first_error[0])
       fprintf(stderr, "tally-loadgen: first error: %s\n", g.first_error);
     return g.errors || g.n_connected != g.o.idle;

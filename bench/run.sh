@@ -3,8 +3,8 @@
 #
 #   bench/run.sh            the full benchmark (about 6 minutes)
 #   bench/run.sh --smoke    a few seconds, no PostgreSQL: checks that the
-#                           load generator works end to end; asserts
-#                           nothing about speed
+#                           load generator works end to end, plaintext
+#                           and over TLS; asserts nothing about speed
 #
 # The full run builds in release mode (build/bench-release), starts
 # tallyd on 127.0.0.1 with a fresh store, starts a private PostgreSQL 15
@@ -12,11 +12,15 @@
 #   1. acknowledged submissions of 50 values a second with 1, 8, 64 and
 #      512 connections (tally-loadgen vs pgbench running one multi-row
 #      INSERT ... ON CONFLICT DO UPDATE per submission);
+#   1b. the same submissions over TLS (tallyd --tls-cert, a CA made by
+#      deploy/make-ca.sh) with 1 and 64 connections, tally only:
+#      PostgreSQL stays plaintext;
 #   2. latency at half of the best rate, with the connections that reached it;
 #   3. a bulk load of U units x 100 values for two years, and the
 #      district report for U = 10, 1,000, 10,000, 40,000 units against
 #      PostgreSQL's GROUP BY over the same rows;
-#   4. tallyd's resident memory with 1,000 and 10,000 idle connections;
+#   4. tallyd's resident memory with 1,000 and 10,000 idle connections,
+#      and with 10,000 idle TLS connections (each handshake done);
 #   5. a perf profile of tallyd under 64 connections.
 # Results go to $BENCH_OUT (default /tmp/tally-bench-<date>): results.md
 # (the tables), chart.svg, and the raw logs. Every loop is bounded in
@@ -103,6 +107,16 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< "$2"; }
 
 loadgen() { "$build/bench/tally-loadgen" --server "$addr" --token-file "$token" "$@"; }
 
+# A private CA and a server certificate for localhost and 127.0.0.1 in
+# $work/ca (deploy/make-ca.sh), for the TLS runs; made once.
+ca=$work/ca/ca.crt
+tls_args=(--tls-cert "$work/ca/server.crt" --tls-key "$work/ca/server.key")
+make_ca() {
+  [ -f "$ca" ] && return 0
+  "$top/deploy/make-ca.sh" "$work/ca" > "$out/make-ca.log" 2>&1 ||
+    { cat "$out/make-ca.log"; die "deploy/make-ca.sh failed"; }
+}
+
 say "== building in $build (Release)"
 cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=Release -DTALLY_TESTS=OFF \
   -DTALLY_BENCH=ON > "$out/build.log" 2>&1 || { cat "$out/build.log"; die "configure failed"; }
@@ -126,6 +140,23 @@ if [ "$smoke" = 1 ]; then
   say "$line"
   line=$(loadgen --idle 50 --duration 1) || die "smoke: idle connections failed: $line"
   say "$line"
+  # The same over TLS, on a second tallyd: submissions, idle connections
+  # (each one's handshake done), and a CA that signed nothing is refused.
+  make_ca
+  start_tallyd smoke-tls "${tls_args[@]}"
+  line=$(loadgen --ca "$ca" --connections 4 --pipeline 2 --count 300 --duration 10) ||
+    die "smoke: TLS submissions failed: $line"
+  say "$line"
+  [ "$(field ok "$line")" = 300 ] || die "smoke: expected 300 acknowledged over TLS"
+  line=$(loadgen --ca "$ca" --idle 50 --duration 1) ||
+    die "smoke: idle TLS connections failed: $line"
+  say "$line"
+  "$top/deploy/make-ca.sh" "$work/other" > /dev/null 2>&1 || die "smoke: deploy/make-ca.sh failed"
+  if loadgen --ca "$work/other/ca.crt" --idle 2 --duration 1 > /dev/null 2> "$work/other.err"; then
+    die "smoke: a CA that did not sign tallyd's certificate was trusted"
+  fi
+  grep -q 'unable to get local issuer certificate' "$work/other.err" ||
+    die "smoke: a CA that did not sign tallyd's certificate: $(cat "$work/other.err")"
   say "bench smoke: ok"
   exit 0
 fi
@@ -234,6 +265,28 @@ printf 'tally\t%s\t%s\t%s\t%s\t%s\t%s\n' "$best_c" "$half" "$(field per_s "$line
   "$(field p99_ms "$line")" "$(field max_ms "$line")" >> "$out/latency.tsv"
 printf 'PostgreSQL\t%s\t%s\t%s\t%s\t%s\t%s\n' "$pgbest_c" "$pghalf" "$pgtps" "$pgp50" "$pgp99" "$pgmax" >> "$out/latency.tsv"
 
+# ---------------------------------------------------------------- 1b. throughput with TLS
+# The submissions of 1. over TLS, on a fresh tallyd with the CA's
+# certificate. tally only: PostgreSQL stays plaintext here, so the
+# comparison is tally with TLS against tally without.
+say "== 1b. submissions of 50 values over TLS, ${secs}s each (tally only)"
+make_ca
+start_tallyd tls "${tls_args[@]}"
+printf 'conns\tplain_per_s\ttls_per_s\ttls_values_per_s\ttls_p50\ttls_p99\ttls_max\ttls_errors\ttls_vs_plain\n' > "$out/tls.tsv"
+for c in 1 64; do
+  line=$(loadgen --ca "$ca" --connections "$c" --duration "$secs") ||
+    say "tally-loadgen (TLS) reported errors: $line"
+  echo "$line" >> "$out/loadgen.log"
+  t=$(field per_s "$line")
+  plain=$(awk -F'\t' -v c="$c" '$1 == c { print $2 }' "$out/throughput.tsv")
+  rel=$(awk -v a="$t" -v b="$plain" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$c" "$plain" "$t" "$(field values_per_s "$line")" \
+    "$(field p50_ms "$line")" "$(field p99_ms "$line")" "$(field max_ms "$line")" "$(field errors "$line")" \
+    "$rel" >> "$out/tls.tsv"
+  say "  $c connections: tally over TLS $t/s, plaintext $plain/s ($rel)"
+done
+stop_tallyd
+
 # ---------------------------------------------------------------- 3. bulk load and reports
 say "== 3. bulk load and district reports"
 printf 'units\tvalues_loaded\ttally_load_s\ttally_values_per_s\tpg_load_s\ttally_report_p50\ttally_report_p99\ttally_reports\tpg_groupby_p50\tpg_groupby_p99\tpg_queries\tratio\n' > "$out/reports.tsv"
@@ -291,13 +344,20 @@ done
 # ---------------------------------------------------------------- 4. idle connections
 say "== 4. memory with idle connections (fd limit $(ulimit -n))"
 printf 'connections\tconnected\trss_before_kib\trss_kib\tper_conn_bytes\n' > "$out/memory.tsv"
-for n in 1000 10000; do
-  start_tallyd "idle$n"
+# The TLS row: each connection's handshake is done before "connected".
+for run in 1000 10000 10000-tls; do
+  n=${run%-tls} label=$run srv=() cli=()
+  if [ "$run" != "$n" ]; then
+    make_ca
+    label="$n TLS" srv=("${tls_args[@]}") cli=(--ca "$ca")
+  fi
+  start_tallyd "idle$run" ${srv[@]+"${srv[@]}"}
   before=$(rss_kib "$tallyd_pid")
-  "$build/bench/tally-loadgen" --server "$addr" --idle "$n" --duration 8 > "$work/idle.out" 2>&1 &
+  "$build/bench/tally-loadgen" --server "$addr" --idle "$n" --duration 8 ${cli[@]+"${cli[@]}"} \
+    > "$work/idle.out" 2>&1 &
   lg=$!
   got=
-  for _ in $(seq 100); do
+  for _ in $(seq 600); do
     got=$(sed -n 's/^connected //p' "$work/idle.out")
     [ -n "$got" ] && break
     sleep 0.1
@@ -306,8 +366,8 @@ for n in 1000 10000; do
   rss=$(rss_kib "$tallyd_pid")
   wait "$lg" || true
   per=$(awk -v a="$rss" -v b="$before" -v n="${got:-0}" 'BEGIN { printf "%.0f", (n > 0 ? (a - b) * 1024 / n : 0) }')
-  printf '%s\t%s\t%s\t%s\t%s\n' "$n" "${got:-0}" "$before" "$rss" "$per" >> "$out/memory.tsv"
-  say "  $n idle: ${got:-0} connected, RSS $before -> $rss KiB"
+  printf '%s\t%s\t%s\t%s\t%s\n' "$label" "${got:-0}" "$before" "$rss" "$per" >> "$out/memory.tsv"
+  say "  $label idle: ${got:-0} connected, RSS $before -> $rss KiB"
 done
 
 # ---------------------------------------------------------------- 5. profile
@@ -338,5 +398,12 @@ stop_tallyd
 
 # ---------------------------------------------------------------- results
 python3 "$top/bench/report.py" "$out" "$pgversion" > "$out/results.md"
+{
+  printf '\n### Submissions of 50 values over TLS (tally only; PostgreSQL stays plaintext)\n\n'
+  printf '| connections | plaintext subs/s | TLS subs/s | TLS values/s | TLS p50 / p99 / max ms | errors | TLS ÷ plaintext |\n'
+  printf '|---|---|---|---|---|---|---|\n'
+  awk -F'\t' 'NR > 1 { printf "| %s | %s | %s | %s | %s / %s / %s | %s | %s× |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9 }' \
+    "$out/tls.tsv"
+} >> "$out/results.md"
 cat "$out/results.md"
 say "results in $out (results.md, chart.svg, raw logs)"

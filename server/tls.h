@@ -4,6 +4,8 @@
  * Ciphertext read from the socket is fed in, plaintext comes out;
  * plaintext written goes in, and the ciphertext to send is taken out.
  * One tally_tls serves every connection; each connection has a session.
+ * The same sessions serve an event-loop client (bench/loadgen.c): a
+ * tally_tls made by tally_tls_client_new gives client-side sessions.
  */
 #ifndef TALLY_TLS_H
 #define TALLY_TLS_H
@@ -23,9 +25,21 @@ typedef struct tally_tls_session tally_tls_session;
 int tally_tls_new(const char *cert_file, const char *key_file, tally_tls **out,
                   char *err, size_t errlen);
 
+/* The client side, for a client on an event loop: trusts only the CA
+ * (PEM) in ca_file, not the system's store, and wants a certificate for
+ * server_name: its DNS names (no partial wildcards), or its IP addresses
+ * when server_name is an address. TLS 1.2 at the least. Its sessions
+ * start the handshake: the first tally_tls_session_read makes the
+ * ClientHello, to be taken and sent. Returns 0 and *out (free with
+ * tally_tls_free), or TALLY_ETLS / -errno / -ENOMEM with a message in
+ * err that names the file at fault. */
+int tally_tls_client_new(const char *ca_file, const char *server_name,
+                         tally_tls **out, char *err, size_t errlen);
+
 void tally_tls_free(tally_tls *t);
 
-/* A server-side session for one connection. Returns 0 and *out (free with
+/* A session for one connection: server-side, or client-side when t was
+ * made by tally_tls_client_new. Returns 0 and *out (free with
  * tally_tls_session_free), or -ENOMEM. */
 int tally_tls_session_new(tally_tls *t, tally_tls_session **out);
 
@@ -62,8 +76,9 @@ int tally_tls_session_ready(const tally_tls_session *s);
 /* True once the session has failed. */
 int tally_tls_session_failed(const tally_tls_session *s);
 
-/* Why the session failed, e.g. "tlsv1 alert unknown ca"; "" if it has
- * not. Valid until the session is freed. */
+/* Why the session failed, e.g. "tlsv1 alert unknown ca" (on a client:
+ * "the server's certificate: hostname mismatch" when it did not
+ * verify); "" if it has not. Valid until the session is freed. */
 const char *tally_tls_session_error(const tally_tls_session *s);
 
 #endif
