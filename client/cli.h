@@ -26,6 +26,7 @@ typedef struct {
   enum tally_format format;
   const char *spool;          /* the spool directory */
   const char *token;          /* signs requests in; NULL = none */
+  int token_given;            /* the token came from --token-file */
   const char *ca;             /* TLS: the CA file; NULL = plaintext */
   const char *server_name;    /* the name on the server's certificate */
 } tally_cli;

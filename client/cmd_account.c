@@ -388,10 +388,9 @@ int tally_cmd_login(int argc, char **argv, tally_cli *c) {
           "--token-file, not from the command line\n", stderr);
     return EXIT_USAGE;
   }
-  /* A token from the command line's --token-file wins; else stdin. */
-  const char *env = getenv("TALLY_TOKEN");
-  int from_file = c->token && !(env && c->token == env);
-  if (!from_file && (c->token = prompt_token()) == NULL)
+  /* A token from --token-file; else one read now, never the one the
+   * environment or the config file already holds. */
+  if (!c->token_given && (c->token = prompt_token()) == NULL)
     return EXIT_USAGE;
   if ((rc = whoami(c, &reply)) != 0) {
     fputs("tally login: nothing was saved\n", stderr);

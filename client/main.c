@@ -115,6 +115,7 @@ int tally_cli_option(tally_cli *c, int ch, const char *arg) {
     c->spool = arg;
     return 0;
   case OPT_TOKEN_FILE:
+    c->token_given = 1;
     return (c->token = tally_cli_read_token(arg)) ? 0 : EXIT_USAGE;
   case OPT_CA:
     c->ca = *arg ? arg : NULL;
@@ -229,7 +230,7 @@ int main(int argc, char **argv) {
       {NULL, 0, NULL, 0}};
   static char spool[4096];
   static tally_config cfg;
-  tally_cli c = {NULL, 30, FORMAT_TABLE, NULL, NULL, NULL, NULL};
+  tally_cli c = {.timeout_s = 30, .format = FORMAT_TABLE};
   char path[4096], err[512];
   int ch, rc;
 

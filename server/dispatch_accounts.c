@@ -369,16 +369,28 @@ static int collect_entry(void *arg, const void *packed, size_t len) {
   struct audit_ctx *ac = arg;
   ProtobufCAllocator alloc = arena_allocator(ac->r);
   Tally__AuditEntry *e = tally__audit_entry__unpack(&alloc, len, packed);
-  tally_period p;
   if (e == NULL)
     return 0; /* not ours to judge */
-  if (strcmp(e->kind, "figures") == 0 &&
-      tally_period_parse(e->period, &p) == 0) {
-    void *both[2] = {e, ac->r};
-    tally_store_changeset(ac->r->store, tally_period_key(&p), e->unit,
-                          e->revision, take_changes, both);
-  }
   return audit_add(ac, e);
+}
+
+/* Fills each figures entry's changes from the unit's history. Runs
+ * after the audit scan: a thread has one read transaction at a time.
+ * Returns 0 or a store error. */
+static int add_changes(tally_request *r, Tally__AuditReply *rep) {
+  for (size_t i = 0; i < rep->n_entries; i++) {
+    Tally__AuditEntry *e = rep->entries[i];
+    tally_period p;
+    if (strcmp(e->kind, "figures") != 0 ||
+        tally_period_parse(e->period, &p) != 0)
+      continue;
+    void *both[2] = {e, r};
+    int rc = tally_store_changeset(r->store, tally_period_key(&p), e->unit,
+                                   e->revision, take_changes, both);
+    if (rc != 0 && rc != TALLY_ENOTFOUND)
+      return rc;
+  }
+  return 0;
 }
 
 /* Store visitor: one history entry of a unit, as an audit entry. */
@@ -458,6 +470,8 @@ Tally__Envelope *tally_handle_audit(tally_request *r,
           "permission denied: account %llu may read its own trail only",
           (unsigned long long)me->id);
     rc = tally_store_audit(r->store, 0, q->account, collect_entry, &ac);
+    if (rc == 0)
+      rc = add_changes(r, rep);
   } else {
     if (!analyst)
       return tally_dispatch_error(
@@ -466,6 +480,8 @@ Tally__Envelope *tally_handle_audit(tally_request *r,
           "(--unit %s --period P) or of its account (--account %llu)",
           me->unit_code, (unsigned long long)me->id);
     rc = tally_store_audit(r->store, 1, 0, collect_entry, &ac);
+    if (rc == 0)
+      rc = add_changes(r, rep);
     if (rep->n_entries > 1)
       qsort(rep->entries, rep->n_entries, sizeof *rep->entries, by_seq);
   }

@@ -1,0 +1,1137 @@
+/* test_auth.c: issue #4 against the real tallyd and the real tally:
+ * who may do what, revoked and rotated tokens, tokens kept out of logs
+ * and out of the store, slowed-down guessing, the audit trail, tallyd
+ * init and tally login. */
+#include "client.h"
+#include "fixture.h"
+#include "wire.h"
+
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static tally_test_server srv;
+static char tmp[256]; /* input files, spool, backups, config */
+
+static void setup(void) {
+  char spool[320];
+  tally_test_server_start(&srv, NULL);
+  tally_test_tmpdir(tmp, sizeof tmp);
+  setenv("TALLY_SERVER", srv.address, 1);
+  snprintf(spool, sizeof spool, "%s/spool", tmp);
+  setenv("TALLY_SPOOL", spool, 1);
+}
+
+static void teardown(void) {
+  tally_test_server_stop(&srv);
+  tally_test_rmtree(tmp);
+}
+
+TestSuite(auth, .init = setup, .fini = teardown, .timeout = 120);
+
+/* Runs the real tally with the arguments; returns its exit status. */
+#define RUN(out, err, ...)                                                     \
+  tally_test_run((const char *const[]){__VA_ARGS__, NULL}, NULL, out, err)
+
+#define UNAUTH TALLY__ERROR_CODE__ERROR_UNAUTHENTICATED
+#define DENIED TALLY__ERROR_CODE__ERROR_PERMISSION_DENIED
+
+static const char *file_with(const char *name, const char *text) {
+  static char path[512];
+  snprintf(path, sizeof path, "%s/%s", tmp, name);
+  tally_test_write_file(path, text);
+  return path;
+}
+
+/* The account id in a token "tally_<id>_<hex>". */
+static unsigned long long id_of(const char *token) {
+  unsigned long long id = 0;
+  cr_assert_eq(sscanf(token, "tally_%llu_", &id), 1, "not a token: %s", token);
+  return id;
+}
+
+/* The 64-hex secret part of a token. */
+static const char *secret_of(const char *token) {
+  const char *p = strrchr(token, '_');
+  cr_assert(p && strlen(p + 1) == 64, "not a token: %s", token);
+  return p + 1;
+}
+
+/* The error code of a reply, 0 when it is not an error. */
+static int code_of(const Tally__Envelope *r) {
+  return r->body_case == TALLY__ENVELOPE__BODY_ERROR ? (int)r->error->code : 0;
+}
+
+static const char *message_of(const Tally__Envelope *r) {
+  return r->body_case == TALLY__ENVELOPE__BODY_ERROR ? r->error->message : "";
+}
+
+/* Sends req on a new connection signed in with token (NULL: none). */
+static Tally__Envelope *call_as(const char *token, Tally__Envelope *req) {
+  tally_client *c = tally_test_connect(&srv, token);
+  Tally__Envelope *reply = NULL;
+  char err[256];
+  int rc = tally_client_call(c, req, &reply, err, sizeof err);
+  tally_client_close(c);
+  cr_assert_eq(rc, 0, "call: %s", err);
+  return reply;
+}
+
+/* The same, and the request must succeed. */
+static Tally__Envelope *call_ok(const char *token, Tally__Envelope *req) {
+  Tally__Envelope *r = call_as(token, req);
+  cr_assert_eq(code_of(r), 0, "refused: %s", message_of(r));
+  return r;
+}
+
+static Tally__Envelope *whoami_as(const char *token) {
+  Tally__WhoamiRequest q = TALLY__WHOAMI_REQUEST__INIT;
+  Tally__Envelope req = TALLY__ENVELOPE__INIT;
+  req.body_case = TALLY__ENVELOPE__BODY_WHOAMI;
+  req.whoami = &q;
+  return call_as(token, &req);
+}
+
+static Tally__Envelope *values_of(const char *unit) {
+  Tally__ValuesRequest q = TALLY__VALUES_REQUEST__INIT;
+  Tally__Envelope req = TALLY__ENVELOPE__INIT;
+  q.unit = (char *)unit;
+  q.period = "2022";
+  req.body_case = TALLY__ENVELOPE__BODY_VALUES;
+  req.values = &q;
+  return call_ok(srv.admin, &req);
+}
+
+static size_t stored_count(const char *unit) {
+  Tally__Envelope *r = values_of(unit);
+  size_t n = r->values_reply->n_values;
+  tally_wire_free(r);
+  return n;
+}
+
+static Tally__Envelope *account_list(void) {
+  Tally__AccountListRequest q = TALLY__ACCOUNT_LIST_REQUEST__INIT;
+  Tally__Envelope req = TALLY__ENVELOPE__INIT;
+  req.body_case = TALLY__ENVELOPE__BODY_ACCOUNT_LIST;
+  req.account_list = &q;
+  return call_ok(srv.admin, &req);
+}
+
+/* A CLI run's standard output as JSON (the run must succeed). */
+static json_t *run_json(const char *const *args) {
+  char *out = NULL, *err = NULL;
+  int rc = tally_test_run(args, NULL, &out, &err);
+  cr_assert_eq(rc, 0, "tally %s: exit %d: %s", args[0], rc, err);
+  json_error_t je;
+  json_t *doc = json_loads(out, 0, &je);
+  cr_assert_not_null(doc, "%s: %s", je.text, out);
+  free(out);
+  free(err);
+  return doc;
+}
+#define RUN_JSON(...) run_json((const char *const[]){__VA_ARGS__, NULL})
+
+/* JSON as text for a message (cut at 2000 bytes). */
+static const char *shown(const json_t *j) {
+  static char buf[2001];
+  size_t n = j ? json_dumpb(j, buf, sizeof buf - 1, 0) : 0;
+  if (j == NULL || n == 0 || n >= sizeof buf - 1)
+    return j ? "(too long to show)" : "(none)";
+  buf[n] = 0;
+  return buf;
+}
+
+/* ---- 1. The authorisation matrix ---- */
+
+enum op {
+  OP_SUBMIT, OP_VALUES, OP_HISTORY, OP_REPORT, OP_EXPLAIN, OP_COMPLETENESS,
+  OP_AUDIT, OP_CATALOG, OP_TARGET_LIST, OP_TARGET_SET, OP_BACKUP,
+  OP_ACCOUNT_ADD, OP_ACCOUNT_LIST, OP_ACCOUNT_REVOKE, OP_ACCOUNT_ROTATE,
+  OP_WHOAMI,
+};
+static const char *const op_names[] = {
+    "submit", "values", "history", "report", "explain", "completeness",
+    "audit", "catalog", "target list", "target set", "backup",
+    "account add", "account list", "account revoke", "account rotate (other's)",
+    "whoami"};
+
+enum scope { ANY, OWN, OTHER, DISTRICT };
+static const char *const scope_names[] = {"", "own unit", "other unit",
+                                          "district"};
+
+enum role { R_NONE, R_REPORTER, R_ANALYST, R_ADMIN };
+static const char *const role_names[] = {"no token", "reporter for wenchang",
+                                         "analyst", "admin"};
+
+#define OK 0
+
+/* Expected outcome per role: no token, reporter for wenchang, analyst,
+ * admin. */
+static const struct {
+  enum op op;
+  enum scope scope;
+  int want[4];
+} matrix[] = {
+    /* Only a unit's own reporter submits its figures. */
+    {OP_SUBMIT, OWN, {UNAUTH, OK, DENIED, DENIED}},
+    {OP_SUBMIT, OTHER, {UNAUTH, DENIED, DENIED, DENIED}},
+    {OP_SUBMIT, DISTRICT, {UNAUTH, DENIED, DENIED, DENIED}},
+    /* A reporter reads its own unit; analysts and admins read all. */
+    {OP_VALUES, OWN, {UNAUTH, OK, OK, OK}},
+    {OP_VALUES, OTHER, {UNAUTH, DENIED, OK, OK}},
+    {OP_VALUES, DISTRICT, {UNAUTH, DENIED, OK, OK}},
+    {OP_HISTORY, OWN, {UNAUTH, OK, OK, OK}},
+    {OP_HISTORY, OTHER, {UNAUTH, DENIED, OK, OK}},
+    {OP_HISTORY, DISTRICT, {UNAUTH, DENIED, OK, OK}},
+    {OP_REPORT, OWN, {UNAUTH, OK, OK, OK}},
+    {OP_REPORT, OTHER, {UNAUTH, DENIED, OK, OK}},
+    {OP_REPORT, DISTRICT, {UNAUTH, DENIED, OK, OK}},
+    {OP_EXPLAIN, OWN, {UNAUTH, OK, OK, OK}},
+    {OP_EXPLAIN, OTHER, {UNAUTH, DENIED, OK, OK}},
+    {OP_EXPLAIN, DISTRICT, {UNAUTH, DENIED, OK, OK}},
+    {OP_COMPLETENESS, OWN, {UNAUTH, OK, OK, OK}},
+    {OP_COMPLETENESS, OTHER, {UNAUTH, DENIED, OK, OK}},
+    {OP_COMPLETENESS, DISTRICT, {UNAUTH, DENIED, OK, OK}},
+    {OP_AUDIT, OWN, {UNAUTH, OK, OK, OK}},
+    {OP_AUDIT, OTHER, {UNAUTH, DENIED, OK, OK}},
+    {OP_AUDIT, DISTRICT, {UNAUTH, DENIED, OK, OK}},
+    {OP_CATALOG, ANY, {UNAUTH, OK, OK, OK}},
+    {OP_TARGET_LIST, ANY, {UNAUTH, OK, OK, OK}},
+    {OP_TARGET_SET, ANY, {UNAUTH, DENIED, OK, OK}},
+    {OP_BACKUP, ANY, {UNAUTH, DENIED, DENIED, OK}},
+    {OP_ACCOUNT_ADD, ANY, {UNAUTH, DENIED, DENIED, OK}},
+    {OP_ACCOUNT_LIST, ANY, {UNAUTH, DENIED, DENIED, OK}},
+    {OP_ACCOUNT_REVOKE, ANY, {UNAUTH, DENIED, DENIED, OK}},
+    {OP_ACCOUNT_ROTATE, ANY, {UNAUTH, DENIED, DENIED, OK}},
+    {OP_WHOAMI, ANY, {UNAUTH, OK, OK, OK}},
+};
+
+/* One request and the messages it points to. */
+struct request {
+  Tally__Envelope env;
+  Tally__SubmitRequest submit;
+  Tally__Value value, *values[1];
+  Tally__ValuesRequest values_q;
+  Tally__HistoryRequest history;
+  Tally__ReportRequest report;
+  Tally__ExplainRequest explain;
+  Tally__CompletenessRequest completeness;
+  Tally__AuditRequest audit;
+  Tally__CatalogRequest catalog;
+  Tally__TargetListRequest target_list;
+  Tally__TargetSetRequest target_set;
+  Tally__Target target;
+  Tally__BackupRequest backup;
+  Tally__AccountAddRequest add;
+  Tally__AccountSpec spec, *specs[1];
+  Tally__AccountListRequest list;
+  Tally__AccountRevokeRequest revoke;
+  Tally__AccountRotateRequest rotate;
+  Tally__WhoamiRequest whoami;
+  char name[64];
+  char path[320];
+};
+
+static uint64_t revoke_victim, rotate_victim;
+static int made; /* names backups and added accounts apart */
+
+/* The unit a scope names: submit, values and history need a unit, so
+ * the district is its office's own (changqing); reads of a scope and
+ * audit use none. */
+static const char *unit_for(enum op op, enum scope sc) {
+  switch (sc) {
+  case OWN: return "wenchang";
+  case OTHER: return "guide";
+  case DISTRICT:
+    return op == OP_SUBMIT || op == OP_VALUES || op == OP_HISTORY ? "changqing"
+                                                                  : "";
+  default: return "";
+  }
+}
+
+static void build(struct request *q, enum op op, enum scope sc) {
+  char *unit = (char *)unit_for(op, sc);
+  Tally__Envelope *e = &q->env;
+  memset(q, 0, sizeof *q);
+  tally__envelope__init(e);
+  switch (op) {
+  case OP_SUBMIT:
+    tally__submit_request__init(&q->submit);
+    tally__value__init(&q->value);
+    q->value.element = "live_births";
+    q->value.value = 100;
+    q->values[0] = &q->value;
+    q->submit.unit = unit;
+    q->submit.period = "2022";
+    q->submit.values = q->values;
+    q->submit.n_values = 1;
+    e->body_case = TALLY__ENVELOPE__BODY_SUBMIT;
+    e->submit = &q->submit;
+    break;
+  case OP_VALUES:
+    tally__values_request__init(&q->values_q);
+    q->values_q.unit = unit;
+    q->values_q.period = "2022";
+    e->body_case = TALLY__ENVELOPE__BODY_VALUES;
+    e->values = &q->values_q;
+    break;
+  case OP_HISTORY:
+    tally__history_request__init(&q->history);
+    q->history.unit = unit;
+    q->history.period = "2022";
+    e->body_case = TALLY__ENVELOPE__BODY_HISTORY;
+    e->history = &q->history;
+    break;
+  case OP_REPORT:
+    tally__report_request__init(&q->report);
+    q->report.unit = unit;
+    q->report.period = "2022";
+    e->body_case = TALLY__ENVELOPE__BODY_REPORT;
+    e->report = &q->report;
+    break;
+  case OP_EXPLAIN:
+    tally__explain_request__init(&q->explain);
+    q->explain.indicator = "P14";
+    q->explain.unit = unit;
+    q->explain.period = "2022";
+    e->body_case = TALLY__ENVELOPE__BODY_EXPLAIN;
+    e->explain = &q->explain;
+    break;
+  case OP_COMPLETENESS:
+    tally__completeness_request__init(&q->completeness);
+    q->completeness.unit = unit;
+    q->completeness.period = "2022";
+    e->body_case = TALLY__ENVELOPE__BODY_COMPLETENESS;
+    e->completeness = &q->completeness;
+    break;
+  case OP_AUDIT: /* a unit's trail; for the district, the whole trail */
+    tally__audit_request__init(&q->audit);
+    q->audit.unit = unit;
+    q->audit.period = *unit ? "2022" : "";
+    e->body_case = TALLY__ENVELOPE__BODY_AUDIT;
+    e->audit = &q->audit;
+    break;
+  case OP_CATALOG:
+    tally__catalog_request__init(&q->catalog);
+    e->body_case = TALLY__ENVELOPE__BODY_CATALOG;
+    e->catalog = &q->catalog;
+    break;
+  case OP_TARGET_LIST:
+    tally__target_list_request__init(&q->target_list);
+    e->body_case = TALLY__ENVELOPE__BODY_TARGET_LIST;
+    e->target_list = &q->target_list;
+    break;
+  case OP_TARGET_SET:
+    tally__target_set_request__init(&q->target_set);
+    tally__target__init(&q->target);
+    q->target.indicator = "P14";
+    q->target.year = 2025;
+    q->target.op = ">=";
+    q->target.value = 13.5;
+    q->target_set.target = &q->target;
+    e->body_case = TALLY__ENVELOPE__BODY_TARGET_SET;
+    e->target_set = &q->target_set;
+    break;
+  case OP_BACKUP:
+    tally__backup_request__init(&q->backup);
+    snprintf(q->path, sizeof q->path, "%s/backup-%d", tmp, made++);
+    q->backup.path = q->path;
+    e->body_case = TALLY__ENVELOPE__BODY_BACKUP;
+    e->backup = &q->backup;
+    break;
+  case OP_ACCOUNT_ADD:
+    tally__account_add_request__init(&q->add);
+    tally__account_spec__init(&q->spec);
+    snprintf(q->name, sizeof q->name, "matrix %d", made++);
+    q->spec.name = q->name;
+    q->spec.role = TALLY__ROLE__ROLE_ANALYST;
+    q->specs[0] = &q->spec;
+    q->add.accounts = q->specs;
+    q->add.n_accounts = 1;
+    e->body_case = TALLY__ENVELOPE__BODY_ACCOUNT_ADD;
+    e->account_add = &q->add;
+    break;
+  case OP_ACCOUNT_LIST:
+    tally__account_list_request__init(&q->list);
+    e->body_case = TALLY__ENVELOPE__BODY_ACCOUNT_LIST;
+    e->account_list = &q->list;
+    break;
+  case OP_ACCOUNT_REVOKE:
+    tally__account_revoke_request__init(&q->revoke);
+    q->revoke.id = revoke_victim;
+    e->body_case = TALLY__ENVELOPE__BODY_ACCOUNT_REVOKE;
+    e->account_revoke = &q->revoke;
+    break;
+  case OP_ACCOUNT_ROTATE:
+    tally__account_rotate_request__init(&q->rotate);
+    q->rotate.id = rotate_victim;
+    e->body_case = TALLY__ENVELOPE__BODY_ACCOUNT_ROTATE;
+    e->account_rotate = &q->rotate;
+    break;
+  case OP_WHOAMI:
+    tally__whoami_request__init(&q->whoami);
+    e->body_case = TALLY__ENVELOPE__BODY_WHOAMI;
+    e->whoami = &q->whoami;
+    break;
+  }
+}
+
+/* What the server holds, as seen by the admin: a refused request must
+ * leave every part of it as it was. */
+struct state {
+  size_t audit;          /* entries in the whole audit trail */
+  uint64_t revision[3];  /* wenchang, guide, changqing 2022 */
+  size_t accounts, revoked, entered;
+  int64_t rotated;       /* sum of the accounts' rotated times */
+};
+
+static void snapshot(struct state *s) {
+  static const char *const units[] = {"wenchang", "guide", "changqing"};
+  struct request q;
+  Tally__Envelope *r;
+
+  memset(s, 0, sizeof *s);
+  build(&q, OP_AUDIT, DISTRICT);
+  r = call_ok(srv.admin, &q.env);
+  s->audit = r->audit_reply->n_entries;
+  tally_wire_free(r);
+  for (int i = 0; i < 3; i++) {
+    r = values_of(units[i]);
+    s->revision[i] = r->values_reply->revision;
+    tally_wire_free(r);
+  }
+  r = account_list();
+  s->accounts = r->account_list_reply->n_accounts;
+  for (size_t i = 0; i < s->accounts; i++) {
+    s->revoked += r->account_list_reply->accounts[i]->revoked_unix != 0;
+    s->rotated += r->account_list_reply->accounts[i]->rotated_unix;
+  }
+  tally_wire_free(r);
+  build(&q, OP_TARGET_LIST, ANY);
+  r = call_ok(srv.admin, &q.env);
+  for (size_t i = 0; i < r->target_list_reply->n_targets; i++)
+    s->entered += r->target_list_reply->targets[i]->entered;
+  tally_wire_free(r);
+}
+
+static void expect_unchanged(const struct state *a, const struct state *b,
+                             const char *what) {
+  cr_expect_eq(a->audit, b->audit, "%s: the audit trail grew", what);
+  for (int i = 0; i < 3; i++)
+    cr_expect_eq(a->revision[i], b->revision[i], "%s: figures were stored",
+                 what);
+  cr_expect_eq(a->accounts, b->accounts, "%s: an account was added", what);
+  cr_expect_eq(a->revoked, b->revoked, "%s: an account was revoked", what);
+  cr_expect_eq(a->rotated, b->rotated, "%s: a token was replaced", what);
+  cr_expect_eq(a->entered, b->entered, "%s: a target was entered", what);
+}
+
+Test(auth, authorisation_matrix) {
+  const char *token[4] = {NULL, tally_test_token(&srv, "reporter", "wenchang"),
+                          tally_test_token(&srv, "analyst", NULL), srv.admin};
+  revoke_victim = id_of(tally_test_token(&srv, "reporter", "pingan"));
+  rotate_victim = id_of(tally_test_token(&srv, "reporter", "xiaoli"));
+  struct state first;
+  snapshot(&first);
+
+  /* The admin goes last: its revoke and rotate are the allowed ones. */
+  for (int role = R_NONE; role <= R_ADMIN; role++)
+    for (size_t i = 0; i < sizeof matrix / sizeof matrix[0]; i++) {
+      struct request q;
+      struct state before, after;
+      char what[160];
+      int want = matrix[i].want[role];
+      snprintf(what, sizeof what, "%s: %s%s%s", role_names[role],
+               op_names[matrix[i].op], matrix[i].scope ? " of " : "",
+               scope_names[matrix[i].scope]);
+      build(&q, matrix[i].op, matrix[i].scope);
+      if (want != OK)
+        snapshot(&before);
+      Tally__Envelope *r = call_as(token[role], &q.env);
+      int got = code_of(r);
+      cr_expect_eq(got, want, "%s: got code %d, expected %d (%s)", what, got,
+                   want, message_of(r));
+      if (want == DENIED)
+        cr_expect(strstr(message_of(r), "permission denied"), "%s: %s", what,
+                  message_of(r));
+      if (want != OK) {
+        snapshot(&after);
+        expect_unchanged(&before, &after, what);
+      }
+      if (matrix[i].op == OP_BACKUP) {
+        struct stat st;
+        cr_expect_eq(stat(q.path, &st) == 0, want == OK,
+                     "%s: the backup directory %s", what,
+                     want == OK ? "is missing" : "was made");
+      }
+      tally_wire_free(r);
+    }
+
+  /* Only the allowed writes changed anything. */
+  struct state last;
+  snapshot(&last);
+  cr_expect_eq(stored_count("guide"), 0, "guide's figures were stored");
+  cr_expect_eq(stored_count("changqing"), 0, "the district's were stored");
+  cr_expect_eq(stored_count("wenchang"), 1);
+  cr_expect_eq(last.revision[0], 1, "wenchang: one submission only");
+  cr_expect_eq(last.entered, 1, "P14 2025, entered by analyst and admin");
+  cr_expect_eq(last.accounts, first.accounts + 1, "one account added");
+  cr_expect_eq(last.revoked, 1, "the victim revoked, by the admin only");
+  cr_expect_neq(last.rotated, 0, "the victim's token replaced by the admin");
+}
+
+/* ---- 2. A reporter submitting for another unit through the CLI ---- */
+
+Test(auth, reporter_submitting_for_another_unit_is_refused_by_the_cli) {
+  char spool[320], *out = NULL, *err = NULL;
+  snprintf(spool, sizeof spool, "%s/own-spool", tmp);
+  const char *f = file_with("guide.csv", "live_births,640\ninfant_deaths,1\n");
+  tally_test_sign_in(&srv, "reporter", "wenchang");
+  int rc = RUN(&out, &err, "submit", "--unit", "guide", "--period", "2022",
+               "--file", f, "--spool", spool);
+  cr_assert_eq(rc, 1, "exit %d: %s%s", rc, out, err);
+  cr_assert(strstr(err, "permission denied"), "%s", err);
+  cr_assert(strstr(err, "guide") && strstr(err, "wenchang"),
+            "the message names neither unit: %s", err);
+  free(out);
+  free(err);
+  cr_assert_eq(stored_count("guide"), 0);
+  /* Nor is there any trace of it in guide's history. */
+  Tally__HistoryRequest hq = TALLY__HISTORY_REQUEST__INIT;
+  Tally__Envelope req = TALLY__ENVELOPE__INIT;
+  hq.unit = "guide";
+  hq.period = "2022";
+  req.body_case = TALLY__ENVELOPE__BODY_HISTORY;
+  req.history = &hq;
+  Tally__Envelope *r = call_ok(srv.admin, &req);
+  cr_assert_eq(r->history_reply->n_changes, 0);
+  tally_wire_free(r);
+}
+
+/* ---- Sign-ins that must be refused, several at once ---- */
+
+/* A refused sign-in is answered about a second late: several are tried
+ * at once, each on its own connection, to keep the tests short. */
+struct attempt {
+  const char *token;
+  double seconds; /* until the reply */
+  int code;       /* the reply's error code; -1 = no reply */
+  char message[300];
+  int closed;     /* the server closed the connection after the reply */
+};
+
+static double now_s(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void *attempt_run(void *arg) {
+  struct attempt *a = arg;
+  tally_client_options o = {.address = srv.address, .timeout_ms = 10000,
+                            .token = a->token};
+  Tally__WhoamiRequest q = TALLY__WHOAMI_REQUEST__INIT;
+  Tally__Envelope req = TALLY__ENVELOPE__INIT, *reply = NULL;
+  tally_client *c;
+  char err[256];
+
+  a->code = -1;
+  req.body_case = TALLY__ENVELOPE__BODY_WHOAMI;
+  req.whoami = &q;
+  double t0 = now_s();
+  if (tally_client_open(&o, &c, err, sizeof err) != 0) {
+    snprintf(a->message, sizeof a->message, "%s", err);
+    return NULL;
+  }
+  if (tally_client_call(c, &req, &reply, err, sizeof err) != 0) {
+    snprintf(a->message, sizeof a->message, "%s", err);
+  } else {
+    a->seconds = now_s() - t0;
+    a->code = code_of(reply);
+    snprintf(a->message, sizeof a->message, "%s", message_of(reply));
+    tally_wire_free(reply);
+    reply = NULL;
+    if (a->code != 0) {
+      /* After a refusal the connection is closed: no second answer. */
+      a->closed = tally_client_call(c, &req, &reply, err, sizeof err) != 0;
+      tally_wire_free(reply);
+    }
+  }
+  tally_client_close(c);
+  return NULL;
+}
+
+static void attempt_all(struct attempt *a, size_t n) {
+  pthread_t t[16];
+  cr_assert(n <= 16);
+  for (size_t i = 0; i < n; i++)
+    cr_assert_eq(pthread_create(&t[i], NULL, attempt_run, &a[i]), 0);
+  for (size_t i = 0; i < n; i++)
+    pthread_join(t[i], NULL);
+}
+
+/* A well-formed token of account id whose secret is wrong. */
+static void wrong_token(char *buf, size_t n, unsigned long long id, int k) {
+  int len = snprintf(buf, n, "tally_%llu_", id);
+  for (int i = 0; i < 32; i++)
+    len += snprintf(buf + len, n - (size_t)len, "%02x", (i * 37 + k) & 0xff);
+}
+
+/* ---- 3. Revoke and rotate ---- */
+
+Test(auth, a_revoked_token_stops_at_once_and_a_rotated_one_is_replaced) {
+  const char *victim = tally_test_token(&srv, "reporter", "guyunhu");
+  unsigned long long vid = id_of(victim);
+  char idtext[24], *out = NULL, *err = NULL;
+
+  /* A connection signed in before the revoke. */
+  tally_client *live = tally_test_connect(&srv, victim);
+  Tally__WhoamiRequest wq = TALLY__WHOAMI_REQUEST__INIT;
+  Tally__Envelope wreq = TALLY__ENVELOPE__INIT, *r = NULL;
+  char cerr[256];
+  wreq.body_case = TALLY__ENVELOPE__BODY_WHOAMI;
+  wreq.whoami = &wq;
+  cr_assert_eq(tally_client_call(live, &wreq, &r, cerr, sizeof cerr), 0, "%s",
+               cerr);
+  cr_assert_eq(code_of(r), 0, "%s", message_of(r));
+  cr_assert_eq(r->whoami_reply->account->id, vid);
+  tally_wire_free(r);
+
+  snprintf(idtext, sizeof idtext, "%llu", vid);
+  int rc = RUN(&out, &err, "account", "revoke", idtext);
+  cr_assert_eq(rc, 0, "revoke: %s", err);
+  cr_assert(strstr(out, "revoked"), "%s", out);
+  free(out);
+  free(err);
+
+  /* Its next request is refused, on the same connection. */
+  cr_assert_eq(tally_client_call(live, &wreq, &r, cerr, sizeof cerr), 0, "%s",
+               cerr);
+  cr_expect_eq(code_of(r), UNAUTH, "a live connection went on after the "
+               "revoke: code %d %s", code_of(r), message_of(r));
+  tally_wire_free(r);
+  tally_client_close(live);
+
+  /* The list shows it revoked. */
+  json_t *list = RUN_JSON("account", "list", "--format", "json"), *a;
+  size_t i;
+  int seen = 0;
+  json_array_foreach(list, i, a) {
+    if ((unsigned long long)json_integer_value(json_object_get(a, "id")) != vid)
+      continue;
+    seen = 1;
+    cr_expect(json_is_false(json_object_get(a, "active")), "still active");
+    cr_expect_gt(json_integer_value(json_object_get(a, "revoked_unix")), 0);
+  }
+  cr_expect(seen, "account %llu is not listed", vid);
+  json_decref(list);
+  cr_assert_eq(RUN(&out, NULL, "account", "list"), 0);
+  char *line = strstr(out, "guyunhu");
+  cr_expect(line && strstr(line, "revoked"), "%s", out);
+  free(out);
+
+  /* Rotate another account: its old token stops, the new one works. */
+  const char *old = tally_test_token(&srv, "reporter", "mashan");
+  unsigned long long rid = id_of(old);
+  char oldtoken[TALLY_TEST_TOKEN_MAX];
+  snprintf(oldtoken, sizeof oldtoken, "%s", old);
+  snprintf(idtext, sizeof idtext, "%llu", rid);
+  rc = RUN(&out, &err, "account", "rotate", idtext);
+  cr_assert_eq(rc, 0, "rotate: %s", err);
+  out[strcspn(out, "\n")] = 0;
+  cr_assert_eq(id_of(out), rid, "%s", out);
+  cr_assert_str_neq(out, oldtoken);
+  r = whoami_as(out);
+  cr_expect_eq(code_of(r), 0, "the new token: %s", message_of(r));
+  if (code_of(r) == 0)
+    cr_expect_eq(r->whoami_reply->account->id, rid);
+  tally_wire_free(r);
+  free(out);
+  free(err);
+
+  /* A new connection with the revoked token, and with the replaced one. */
+  struct attempt at[2] = {{.token = victim}, {.token = oldtoken}};
+  attempt_all(at, 2);
+  cr_expect_eq(at[0].code, UNAUTH, "revoked token: %d %s", at[0].code,
+               at[0].message);
+  cr_expect(strstr(at[0].message, "revoked"), "%s", at[0].message);
+  cr_expect_eq(at[1].code, UNAUTH, "replaced token: %d %s", at[1].code,
+               at[1].message);
+
+  /* The last admin cannot be revoked; with a second admin it can. */
+  snprintf(idtext, sizeof idtext, "%llu", id_of(srv.admin));
+  rc = RUN(NULL, &err, "account", "revoke", idtext);
+  cr_expect_eq(rc, 1, "the last admin was revoked");
+  cr_expect(strstr(err, "last admin"), "%s", err);
+  free(err);
+  r = whoami_as(srv.admin);
+  cr_expect_eq(code_of(r), 0, "the last admin's token: %s", message_of(r));
+  tally_wire_free(r);
+  const char *admin2 = tally_test_token(&srv, "admin", "");
+  cr_assert_eq(RUN(NULL, &err, "account", "revoke", idtext), 0, "%s", err);
+  free(err);
+  /* Now admin2 is the last one, and may not revoke itself. */
+  setenv("TALLY_TOKEN", admin2, 1);
+  snprintf(idtext, sizeof idtext, "%llu", id_of(admin2));
+  cr_expect_eq(RUN(NULL, &err, "account", "revoke", idtext), 1);
+  cr_expect(strstr(err, "last admin"), "%s", err);
+  free(err);
+}
+
+/* ---- 4. Tokens never in the log ---- */
+
+static void expect_not_in(const char *text, const char *token,
+                          const char *where, const char *which) {
+  cr_expect_null(strstr(text, token), "%s holds the %s token", where, which);
+  cr_expect_null(strstr(text, secret_of(token)),
+                 "%s holds the %s token's secret", where, which);
+}
+
+Test(auth, tokens_never_appear_in_the_log) {
+  char *out = NULL, *err = NULL, added[TALLY_TEST_TOKEN_MAX],
+       rotated[TALLY_TEST_TOKEN_MAX], bad[TALLY_TEST_TOKEN_MAX], idtext[24];
+  const char *reporter = tally_test_token(&srv, "reporter", "wenchang");
+
+  /* Good sign-ins. */
+  Tally__Envelope *r = whoami_as(reporter);
+  cr_assert_eq(code_of(r), 0);
+  tally_wire_free(r);
+  cr_assert_eq(RUN(NULL, NULL, "whoami"), 0);
+
+  /* Account add, then rotate its token, through the CLI. */
+  cr_assert_eq(RUN(&out, &err, "account", "add", "--role", "analyst", "--name",
+                   "log check"),
+               0, "%s", err);
+  out[strcspn(out, "\n")] = 0;
+  snprintf(added, sizeof added, "%s", out);
+  free(out);
+  free(err);
+  snprintf(idtext, sizeof idtext, "%llu", id_of(added));
+  cr_assert_eq(RUN(&out, &err, "account", "rotate", idtext), 0, "%s", err);
+  out[strcspn(out, "\n")] = 0;
+  snprintf(rotated, sizeof rotated, "%s", out);
+  free(out);
+  free(err);
+  r = whoami_as(rotated);
+  cr_assert_eq(code_of(r), 0);
+  tally_wire_free(r);
+
+  /* Revoke the reporter; then a bad, a revoked and a replaced token. */
+  snprintf(idtext, sizeof idtext, "%llu", id_of(reporter));
+  cr_assert_eq(RUN(NULL, NULL, "account", "revoke", idtext), 0);
+  wrong_token(bad, sizeof bad, id_of(srv.admin), 1);
+  struct attempt at[3] = {{.token = bad}, {.token = reporter}, {.token = added}};
+  attempt_all(at, 3);
+  for (int i = 0; i < 3; i++)
+    cr_assert_eq(at[i].code, UNAUTH, "attempt %d: %d %s", i, at[i].code,
+                 at[i].message);
+
+  char *log = tally_test_read_file(srv.log);
+  cr_assert_not_null(log);
+  /* The log did record these events (else the check below proves
+   * nothing). */
+  cr_assert(strstr(log, "signed in from 127.0.0.1:"), "%s", log);
+  cr_assert(strstr(log, "token replaced"), "%s", log);
+  /* A failed sign-in names the peer's address. */
+  cr_expect(strstr(log, "sign-in refused from 127.0.0.1:"), "%s", log);
+  expect_not_in(log, srv.admin, "the log", "admin's");
+  expect_not_in(log, reporter, "the log", "reporter's (revoked)");
+  expect_not_in(log, added, "the log", "added (replaced)");
+  expect_not_in(log, rotated, "the log", "new (rotated)");
+  expect_not_in(log, bad, "the log", "bad");
+  free(log);
+}
+
+/* ---- 5. Guessing is slowed down, then blocked ---- */
+
+Test(auth, failed_sign_ins_are_slowed_down_then_blocked) {
+  struct attempt at[10];
+  char bad[10][TALLY_TEST_TOKEN_MAX];
+  /* This server's guard blocks 127.0.0.1 for 300 s: this test's server
+   * is its own, stopped in teardown. */
+  for (int i = 0; i < 10; i++) {
+    wrong_token(bad[i], sizeof bad[i], id_of(srv.admin), i);
+    at[i] = (struct attempt){.token = bad[i]};
+  }
+  /* A good sign-in is answered at once. */
+  struct attempt good = {.token = srv.admin};
+  attempt_run(&good);
+  cr_assert_eq(good.code, 0, "%s", good.message);
+  cr_expect_lt(good.seconds, 0.9, "a good sign-in took %.2f s", good.seconds);
+
+  /* Nine failures: each answered late, then the connection closed. */
+  attempt_all(at, 9);
+  for (int i = 0; i < 9; i++) {
+    cr_expect_eq(at[i].code, UNAUTH, "%d: %d %s", i, at[i].code, at[i].message);
+    cr_expect(strstr(at[i].message, "the token was refused"), "%s",
+              at[i].message);
+    cr_expect_geq(at[i].seconds, 0.9, "a refusal came after %.2f s",
+                  at[i].seconds);
+    cr_expect(at[i].closed, "the connection stayed open after a refusal");
+  }
+  /* Under the limit, the good token still works. */
+  good = (struct attempt){.token = srv.admin};
+  attempt_run(&good);
+  cr_expect_eq(good.code, 0, "blocked after 9 failures: %s", good.message);
+
+  /* The tenth failure reaches the limit: now even a good token is
+   * refused, late, and told to try later. */
+  attempt_run(&at[9]);
+  cr_expect_eq(at[9].code, UNAUTH);
+  good = (struct attempt){.token = srv.admin};
+  attempt_run(&good);
+  cr_expect_eq(good.code, UNAUTH, "a good token after 10 failures: %d %s",
+               good.code, good.message);
+  cr_expect(strstr(good.message, "too many failed sign-ins") &&
+                strstr(good.message, "try again"),
+            "%s", good.message);
+  cr_expect_geq(good.seconds, 0.9);
+  /* And the CLI shows it. */
+  char *err = NULL;
+  cr_expect_eq(RUN(NULL, &err, "whoami"), 1);
+  cr_expect(strstr(err, "try again"), "%s", err);
+  free(err);
+}
+
+/* ---- 6. The audit trail ---- */
+
+/* The entries of a JSON audit trail of kind (NULL: any), one by one. */
+static json_t *entry(json_t *trail, const char *kind, size_t nth) {
+  json_t *e;
+  size_t i;
+  json_array_foreach(trail, i, e) {
+    if (kind && strcmp(json_string_value(json_object_get(e, "kind")), kind))
+      continue;
+    if (nth-- == 0)
+      return e;
+  }
+  return NULL;
+}
+
+/* The change of element in a figures entry, or NULL. */
+static json_t *change_of(json_t *e, const char *element) {
+  json_t *c;
+  size_t i;
+  json_array_foreach(json_object_get(e, "changes"), i, c) {
+    if (strcmp(json_string_value(json_object_get(c, "element")), element) == 0)
+      return c;
+  }
+  return NULL;
+}
+
+static const char *str(json_t *o, const char *key) {
+  const char *s = json_string_value(json_object_get(o, key));
+  return s ? s : "";
+}
+
+Test(auth, the_audit_trail_says_who_changed_what_from_where) {
+  char path[512], *err = NULL, idtext[24], admintext[24];
+  const char *reporter = tally_test_token(&srv, "reporter", "wenchang");
+  unsigned long long rid = id_of(reporter), aid = id_of(srv.admin);
+
+  /* The sample figures (live_births 1255), then one corrected. */
+  snprintf(path, sizeof path, "%s/deploy/sample/2022/wenchang.csv",
+           TALLY_SOURCE_DIR);
+  tally_test_sign_in(&srv, "reporter", "wenchang");
+  cr_assert_eq(RUN(NULL, &err, "submit", "--unit", "wenchang", "--period",
+                   "2022", "--file", path),
+               0, "%s", err);
+  free(err);
+  const char *fix = file_with("fix.csv", "live_births,1260\n");
+  cr_assert_eq(RUN(NULL, &err, "submit", "--unit", "wenchang", "--period",
+                   "2022", "--file", fix),
+               0, "%s", err);
+  free(err);
+
+  json_t *trail = RUN_JSON("audit", "--unit", "wenchang", "--period", "2022",
+                           "--format", "json");
+  cr_assert_eq(json_array_size(trail), 2, "%s", shown(trail));
+  for (size_t i = 0; i < 2; i++) {
+    json_t *e = json_array_get(trail, i);
+    cr_expect_eq(json_integer_value(json_object_get(e, "account")), rid);
+    cr_expect(strstr(str(e, "account_name"), "wenchang"), "%s",
+              str(e, "account_name"));
+    cr_expect_eq(strncmp(str(e, "peer"), "127.0.0.1:", 10), 0, "peer '%s'",
+                 str(e, "peer"));
+    cr_expect_str_eq(str(e, "kind"), "figures");
+  }
+  json_t *c = change_of(json_array_get(trail, 0), "live_births");
+  cr_assert_not_null(c, "no live_births in the first submission");
+  cr_expect(json_is_null(json_object_get(c, "before")));
+  cr_expect_eq(json_number_value(json_object_get(c, "after")), 1255);
+  json_t *second = json_array_get(trail, 1);
+  cr_expect_eq(json_array_size(json_object_get(second, "changes")), 1);
+  c = change_of(second, "live_births");
+  cr_assert_not_null(c, "no live_births in the correction");
+  cr_expect_eq(json_number_value(json_object_get(c, "before")), 1255);
+  cr_expect_eq(json_number_value(json_object_get(c, "after")), 1260);
+  json_decref(trail);
+
+  /* The reporter reads its own account's trail: the two submissions. */
+  snprintf(idtext, sizeof idtext, "%llu", rid);
+  trail = RUN_JSON("audit", "--account", idtext, "--format", "json");
+  cr_expect_eq(json_array_size(trail), 2);
+  json_t *mine = entry(trail, "figures", 1);
+  c = mine ? change_of(mine, "live_births") : NULL;
+  cr_expect(c && json_number_value(json_object_get(c, "before")) == 1255 &&
+                json_number_value(json_object_get(c, "after")) == 1260,
+            "the account's trail lacks the correction's before and after: "
+            "%s", shown(mine));
+  json_decref(trail);
+
+  /* But not guide's trail, nor another account's. */
+  snprintf(admintext, sizeof admintext, "%llu", aid);
+  cr_expect_eq(RUN(NULL, &err, "audit", "--unit", "guide", "--period", "2022"),
+               1);
+  cr_expect(strstr(err, "permission denied"), "%s", err);
+  free(err);
+  cr_expect_eq(RUN(NULL, &err, "audit", "--account", admintext), 1);
+  cr_expect(strstr(err, "permission denied"), "%s", err);
+  free(err);
+
+  /* The admin enters a target twice and adds an account. */
+  tally_test_sign_in(&srv, "admin", NULL);
+  cr_assert_eq(RUN(NULL, &err, "target", "set", "P14", "--year", "2025",
+                   "--value", ">=13.5"),
+               0, "%s", err);
+  free(err);
+  cr_assert_eq(RUN(NULL, &err, "target", "set", "P14", "--year", "2025",
+                   "--value", ">=14"),
+               0, "%s", err);
+  free(err);
+  char *out = NULL;
+  cr_assert_eq(RUN(&out, &err, "account", "add", "--role", "reporter", "--unit",
+                   "guide", "--name", "Guide statistics office"),
+               0, "%s", err);
+  unsigned long long added = id_of(out);
+  free(out);
+  free(err);
+
+  trail = RUN_JSON("audit", "--account", admintext, "--format", "json");
+  json_t *e;
+  size_t i;
+  json_array_foreach(trail, i, e) {
+    cr_expect_eq(json_integer_value(json_object_get(e, "account")), aid,
+                 "another account's change in the admin's trail");
+    cr_expect_eq(strncmp(str(e, "peer"), "127.0.0.1:", 10), 0, "peer '%s'",
+                 str(e, "peer"));
+  }
+  json_t *t1 = entry(trail, "target", 0), *t2 = entry(trail, "target", 1);
+  cr_assert(t1 && t2, "the two target changes are missing");
+  cr_expect_str_eq(str(t1, "subject"), "P14 2025");
+  cr_expect(strstr(str(t1, "before"), "none"), "before: %s", str(t1, "before"));
+  cr_expect(strstr(str(t1, "after"), "13.5"), "after: %s", str(t1, "after"));
+  cr_expect(strstr(str(t2, "before"), "13.5"), "before: %s", str(t2, "before"));
+  cr_expect(strstr(str(t2, "after"), "14") && !strstr(str(t2, "after"), "13.5"),
+            "after: %s", str(t2, "after"));
+  char subject[40];
+  snprintf(subject, sizeof subject, "account %llu", added);
+  int found = 0;
+  json_array_foreach(trail, i, e) {
+    if (strcmp(str(e, "kind"), "account") || strcmp(str(e, "subject"), subject))
+      continue;
+    found = 1;
+    cr_expect(strstr(str(e, "after"), "reporter for guide") &&
+                  strstr(str(e, "after"), "Guide statistics office"),
+              "after: %s", str(e, "after"));
+  }
+  cr_expect(found, "no entry for the account add (%s)", subject);
+  json_decref(trail);
+}
+
+/* ---- 7. The store keeps the hash, never the token ---- */
+
+static char *read_all(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  cr_assert_not_null(f, "%s", path);
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *buf = malloc((size_t)n + 1);
+  cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+  fclose(f);
+  buf[n] = 0;
+  *len = (size_t)n;
+  return buf;
+}
+
+Test(auth, the_store_holds_the_tokens_hash_only) {
+  char *out = NULL, *err = NULL, path[320];
+  cr_assert_eq(RUN(&out, &err, "account", "add", "--role", "analyst", "--name",
+                   "hash check"),
+               0, "%s", err);
+  out[strcspn(out, "\n")] = 0;
+  const char *hex = secret_of(out);
+  uint8_t raw[32], hash[32];
+  for (int i = 0; i < 32; i++) {
+    unsigned b;
+    sscanf(hex + 2 * i, "%2x", &b);
+    raw[i] = (uint8_t)b;
+  }
+  unsigned int hn = 32;
+  cr_assert_eq(EVP_Digest(raw, 32, hash, &hn, EVP_sha256(), NULL), 1);
+
+  /* The token works. */
+  Tally__Envelope *r = whoami_as(out);
+  cr_assert_eq(code_of(r), 0, "%s", message_of(r));
+  tally_wire_free(r);
+
+  size_t len;
+  snprintf(path, sizeof path, "%s/data.mdb", srv.dir);
+  char *data = read_all(path, &len);
+  /* The hash is there: this is the file the accounts are in. */
+  cr_assert_not_null(memmem(data, len, hash, 32), "no SHA-256 in %s", path);
+  cr_expect_null(memmem(data, len, hex, 64), "the hex secret is in %s", path);
+  cr_expect_null(memmem(data, len, raw, 32), "the raw secret is in %s", path);
+  cr_expect_null(memmem(data, len, out, strlen(out)), "the token is in %s",
+                 path);
+  free(data);
+  free(out);
+  free(err);
+}
+
+/* ---- 8. tallyd init, and a store without it ---- */
+
+#define TALLYD(out, err, ...)                                                  \
+  tally_test_exec("/usr/bin/timeout",                                          \
+                  (const char *const[]){"20", TALLYD_PATH, __VA_ARGS__, NULL}, \
+                  NULL, out, err)
+
+Test(auth, tallyd_init_once_and_no_serving_without_it) {
+  char data[320], empty[320], *out = NULL, *err = NULL;
+  snprintf(data, sizeof data, "%s/store", tmp);
+  snprintf(empty, sizeof empty, "%s/empty", tmp);
+  cr_assert_eq(mkdir(empty, 0700), 0);
+
+  cr_assert_eq(TALLYD(&out, &err, "init", "--data", data), 0, "%s", err);
+  char first[TALLY_TEST_TOKEN_MAX];
+  snprintf(first, sizeof first, "%s", out);
+  first[strcspn(first, "\n")] = 0;
+  cr_assert_eq(strncmp(first, "tally_", 6), 0, "%s", out);
+  free(out);
+  free(err);
+
+  /* Again on the same store: refused, and no token printed. */
+  int rc = TALLYD(&out, &err, "init", "--data", data);
+  cr_expect_neq(rc, 0, "a second init succeeded");
+  cr_expect(strstr(err, "already has accounts"), "%s", err);
+  cr_expect_null(strstr(out, "tally_"), "a token was printed: %s", out);
+  cr_expect_null(strstr(err, "tally_"), "a token was printed: %s", err);
+  free(out);
+  free(err);
+
+  /* The store still has its one admin, with the first token. */
+  tally_test_server other;
+  char keep[400];
+  snprintf(keep, sizeof keep, "%s/test-admin.token", data);
+  tally_test_write_file(keep, first);
+  tally_test_server_start_in(&other, data, NULL);
+  tally_client *c = tally_test_connect(&other, first);
+  Tally__AccountListRequest lq = TALLY__ACCOUNT_LIST_REQUEST__INIT;
+  Tally__Envelope req = TALLY__ENVELOPE__INIT, *r = NULL;
+  char cerr[256];
+  req.body_case = TALLY__ENVELOPE__BODY_ACCOUNT_LIST;
+  req.account_list = &lq;
+  cr_assert_eq(tally_client_call(c, &req, &r, cerr, sizeof cerr), 0, "%s",
+               cerr);
+  tally_client_close(c);
+  cr_expect_eq(code_of(r), 0, "%s", message_of(r));
+  if (code_of(r) == 0)
+    cr_expect_eq(r->account_list_reply->n_accounts, 1);
+  tally_wire_free(r);
+  tally_test_server_stop(&other);
+
+  /* An empty directory without init is not served. */
+  rc = TALLYD(&out, &err, "--data", empty, "--listen", "127.0.0.1:0");
+  cr_expect_neq(rc, 124, "tallyd served a store without an admin");
+  cr_expect_neq(rc, 0);
+  cr_expect(strstr(err, "tallyd init"), "%s", err);
+  cr_expect_null(strstr(out, "listening on"), "%s", out);
+  free(out);
+  free(err);
+}
+
+/* ---- 9. tally login and the config file ---- */
+
+Test(auth, login_saves_a_private_config_that_later_commands_use) {
+  char cfg[320], tokfile[320], *out = NULL, *err = NULL;
+  const char *analyst = tally_test_token(&srv, "analyst", NULL);
+  snprintf(cfg, sizeof cfg, "%s/conf/cfg.json", tmp);
+  snprintf(tokfile, sizeof tokfile, "%s/token", tmp);
+  tally_test_write_file(tokfile, analyst);
+  setenv("TALLY_CONFIG", cfg, 1);
+
+  /* TALLY_TOKEN is the admin's: --token-file wins for the login. */
+  int rc = RUN(&out, &err, "login", "--server", srv.address, "--token-file",
+               tokfile);
+  cr_assert_eq(rc, 0, "login: %s", err);
+  cr_expect(strstr(out, cfg), "%s", out);
+  free(out);
+  free(err);
+  struct stat st;
+  cr_assert_eq(stat(cfg, &st), 0, "no config file at %s", cfg);
+  cr_expect_eq(st.st_mode & 0777, 0600, "mode %o", st.st_mode & 0777);
+
+  /* Later commands need neither the token nor the server. */
+  unsetenv("TALLY_TOKEN");
+  unsetenv("TALLY_SERVER");
+  json_t *me = RUN_JSON("whoami", "--format", "json");
+  json_t *a = json_is_array(me) ? json_array_get(me, 0) : me;
+  cr_expect_eq(json_integer_value(json_object_get(a, "id")), id_of(analyst));
+  cr_expect_str_eq(str(a, "role"), "analyst");
+  json_decref(me);
+
+  /* A malformed config file: a clear error naming it. */
+  tally_test_write_file(cfg, "{\"token\": ");
+  rc = RUN(NULL, &err, "whoami");
+  cr_expect_eq(rc, 2, "exit %d", rc);
+  cr_expect(strstr(err, cfg) && strstr(err, "Fix or remove the config file"),
+            "%s", err);
+  free(err);
+  tally_test_write_file(cfg, "{\"token\": 5}");
+  rc = RUN(NULL, &err, "whoami");
+  cr_expect_eq(rc, 2, "exit %d", rc);
+  cr_expect(strstr(err, "not a string") && strstr(err, "token"), "%s", err);
+  free(err);
+}
+
+/* After a token is replaced, 'tally login' (as 'account rotate' says)
+ * reads the new one from standard input, even though the config file
+ * still holds the old one. */
+Test(auth, login_reads_a_new_token_from_standard_input) {
+  char cfg[320], tokfile[320], *out = NULL, *err = NULL;
+  const char *analyst = tally_test_token(&srv, "analyst", NULL);
+  const char *reporter = tally_test_token(&srv, "reporter", "wenchang");
+  snprintf(cfg, sizeof cfg, "%s/cfg.json", tmp);
+  snprintf(tokfile, sizeof tokfile, "%s/token", tmp);
+  tally_test_write_file(tokfile, analyst);
+  setenv("TALLY_CONFIG", cfg, 1);
+  unsetenv("TALLY_TOKEN");
+  cr_assert_eq(RUN(NULL, &err, "login", "--token-file", tokfile), 0, "%s",
+               err);
+  free(err);
+
+  char input[TALLY_TEST_TOKEN_MAX + 2];
+  snprintf(input, sizeof input, "%s\n", reporter);
+  int rc = tally_test_run((const char *const[]){"login", NULL}, input, &out,
+                          &err);
+  cr_assert_eq(rc, 0, "login: %s", err);
+  cr_expect(strstr(out, "reporter for wenchang"),
+            "login signed in with the config file's old token, not the one "
+            "given on standard input: %s", out);
+  free(out);
+  free(err);
+  json_t *me = RUN_JSON("whoami", "--format", "json");
+  json_t *a = json_is_array(me) ? json_array_get(me, 0) : me;
+  cr_expect_eq(json_integer_value(json_object_get(a, "id")), id_of(reporter),
+               "the config file kept the old token");
+  json_decref(me);
+}
