@@ -192,6 +192,35 @@ static void read_end(tally_store *s, MDB_txn *txn) {
   pthread_rwlock_unlock(&s->map_lock);
 }
 
+/* Visits every value of db whose key starts with prefix (plen bytes;
+ * 0 = all), in key order. Returns 0, fn's value, or a store error. */
+static int visit_range(tally_store *s, MDB_dbi db, const void *prefix,
+                       size_t plen, tally_store_history_fn fn, void *arg) {
+  MDB_txn *txn;
+  MDB_cursor *cur;
+  MDB_val k = {plen, (void *)prefix}, v;
+  int rc, stop = 0;
+
+  if ((rc = read_begin(s, &txn)) != 0)
+    return store_err(rc);
+  if ((rc = mdb_cursor_open(txn, db, &cur)) != 0) {
+    read_end(s, txn);
+    return store_err(rc);
+  }
+  for (rc = mdb_cursor_get(cur, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
+       rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+    if (plen && (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0))
+      break;
+    if ((stop = fn(arg, v.mv_data, v.mv_size)) != 0)
+      break;
+  }
+  mdb_cursor_close(cur);
+  read_end(s, txn);
+  if (stop != 0)
+    return stop;
+  return rc == MDB_NOTFOUND || rc == 0 ? 0 : store_err(rc);
+}
+
 static int grow(tally_store *s);
 
 /* Takes the next number of the counter called name in meta (the first
@@ -291,26 +320,7 @@ int tally_store_target_put(tally_store *s, const char *indicator, int year,
 }
 
 int tally_store_targets(tally_store *s, tally_store_history_fn fn, void *arg) {
-  MDB_txn *txn;
-  MDB_cursor *cur;
-  MDB_val k, v;
-  int rc, stop = 0;
-
-  if ((rc = read_begin(s, &txn)) != 0)
-    return store_err(rc);
-  if ((rc = mdb_cursor_open(txn, s->targets, &cur)) != 0) {
-    read_end(s, txn);
-    return store_err(rc);
-  }
-  for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-       rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
-    if ((stop = fn(arg, v.mv_data, v.mv_size)) != 0)
-      break;
-  mdb_cursor_close(cur);
-  read_end(s, txn);
-  if (stop != 0)
-    return stop;
-  return rc == MDB_NOTFOUND || rc == 0 ? 0 : store_err(rc);
+  return visit_range(s, s->targets, NULL, 0, fn, arg);
 }
 
 /* The first answer to a submission id, as stored under the id. */
@@ -807,33 +817,8 @@ int tally_store_history(tally_store *s, uint32_t period_key, const char *unit,
                         tally_store_history_fn fn, void *arg) {
   uint8_t prefix[KEY_MAX];
   size_t plen = make_key(prefix, period_key, unit, NULL);
-  MDB_txn *txn;
-  MDB_cursor *cur;
-  MDB_val k, v;
-  int rc, stop = 0;
-
-  if (plen == 0)
-    return 0;
-  if ((rc = read_begin(s, &txn)) != 0)
-    return store_err(rc);
-  if ((rc = mdb_cursor_open(txn, s->changes, &cur)) != 0) {
-    read_end(s, txn);
-    return store_err(rc);
-  }
-  k.mv_size = plen;
-  k.mv_data = prefix;
-  for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-       rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-    if (k.mv_size != plen + 8 || memcmp(k.mv_data, prefix, plen) != 0)
-      break;
-    if ((stop = fn(arg, v.mv_data, v.mv_size)) != 0)
-      break;
-  }
-  mdb_cursor_close(cur);
-  read_end(s, txn);
-  if (stop != 0)
-    return stop;
-  return rc == MDB_NOTFOUND || rc == 0 ? 0 : store_err(rc);
+  /* period | unit | 0 is the prefix of this report's entries alone. */
+  return plen ? visit_range(s, s->changes, prefix, plen, fn, arg) : 0;
 }
 
 int tally_store_backup(tally_store *s, const char *path, uint64_t *bytes) {
@@ -854,35 +839,6 @@ int tally_store_backup(tally_store *s, const char *path, uint64_t *bytes) {
   }
   *bytes = stat(file, &st) == 0 ? (uint64_t)st.st_size : 0;
   return 0;
-}
-
-/* Visits every value of db whose key starts with prefix (plen bytes;
- * 0 = all), in key order. Returns 0, fn's value, or a store error. */
-static int visit_range(tally_store *s, MDB_dbi db, const void *prefix,
-                       size_t plen, tally_store_history_fn fn, void *arg) {
-  MDB_txn *txn;
-  MDB_cursor *cur;
-  MDB_val k = {plen, (void *)prefix}, v;
-  int rc, stop = 0;
-
-  if ((rc = read_begin(s, &txn)) != 0)
-    return store_err(rc);
-  if ((rc = mdb_cursor_open(txn, db, &cur)) != 0) {
-    read_end(s, txn);
-    return store_err(rc);
-  }
-  for (rc = mdb_cursor_get(cur, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
-       rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-    if (plen && (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0))
-      break;
-    if ((stop = fn(arg, v.mv_data, v.mv_size)) != 0)
-      break;
-  }
-  mdb_cursor_close(cur);
-  read_end(s, txn);
-  if (stop != 0)
-    return stop;
-  return rc == MDB_NOTFOUND || rc == 0 ? 0 : store_err(rc);
 }
 
 int tally_store_changeset(tally_store *s, uint32_t period_key, const char *unit,
