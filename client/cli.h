@@ -29,11 +29,12 @@ typedef struct {
   int token_given;            /* the token came from --token-file */
   const char *ca;             /* TLS: the CA file; NULL = plaintext */
   const char *server_name;    /* the name on the server's certificate */
+  int insecure_plaintext;     /* a token in plaintext off the loopback */
 } tally_cli;
 
 /* getopt codes of the options every command takes, beside 's'. */
 enum { OPT_TIMEOUT = 256, OPT_FORMAT, OPT_SPOOL, OPT_TOKEN_FILE, OPT_CA,
-       OPT_SERVER_NAME, OPT_FIRST_OWN = 300 };
+       OPT_SERVER_NAME, OPT_INSECURE, OPT_FIRST_OWN = 300 };
 
 /* The getopt_long rows of those options, to include in a command's. */
 #define TALLY_CLI_COMMON_OPTIONS                                               \
@@ -43,6 +44,7 @@ enum { OPT_TIMEOUT = 256, OPT_FORMAT, OPT_SPOOL, OPT_TOKEN_FILE, OPT_CA,
       {"token-file", required_argument, NULL, OPT_TOKEN_FILE},                 \
       {"ca", required_argument, NULL, OPT_CA},                                 \
       {"server-name", required_argument, NULL, OPT_SERVER_NAME},               \
+      {"insecure-plaintext", no_argument, NULL, OPT_INSECURE},                 \
       {"help", no_argument, NULL, 'h'}
 
 /* Applies one of the common options. Returns 0 or EXIT_USAGE. */

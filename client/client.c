@@ -327,6 +327,23 @@ int tally_client_connect(const char *address, int timeout_ms,
   return tally_client_open(&o, out, err, errlen);
 }
 
+/* True when the socket's peer is this machine: 127.0.0.0/8 or ::1 (also
+ * as a v4-mapped address). */
+static int peer_is_loopback(int fd) {
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
+    return 0;
+  if (ss.ss_family == AF_INET)
+    return (ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) == 127;
+  if (ss.ss_family == AF_INET6) {
+    const struct in6_addr *a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+    return IN6_IS_ADDR_LOOPBACK(a) ||
+           (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+  }
+  return 0;
+}
+
 int tally_client_open(const tally_client_options *o, tally_client **out,
                       char *err, size_t errlen) {
   const char *address = o->address;
@@ -386,6 +403,15 @@ int tally_client_open(const tally_client_options *o, tally_client **out,
       (rc = tls_start(c, o, host, err, errlen)) != 0) {
     tally_client_close(c);
     return rc;
+  }
+  if (c->token && c->ssl == NULL && !o->insecure_plaintext &&
+      !peer_is_loopback(fd)) {
+    snprintf(err, errlen, "refusing to send a token in plaintext to %s, off "
+             "this machine: give the district's CA with --ca FILE (or "
+             "$TALLY_CA), or --insecure-plaintext if the network is "
+             "otherwise protected", address);
+    tally_client_close(c);
+    return TALLY_EUSAGE;
   }
   *out = c;
   return 0;

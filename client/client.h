@@ -25,10 +25,12 @@ typedef struct {
                               this CA signed it; NULL = plaintext */
   const char *server_name; /* the name the certificate must carry; NULL =
                               the host part of address */
+  int insecure_plaintext;  /* allow a token in plaintext off the loopback */
 } tally_client_options;
 
-/* Connects as o says. Returns 0 and *out, or -errno / TALLY_EUSAGE /
- * TALLY_ETLS with a message in err. */
+/* Connects as o says. A token is not sent in plaintext to a server off
+ * the loopback unless o->insecure_plaintext is set. Returns 0 and *out,
+ * or -errno / TALLY_EUSAGE / TALLY_ETLS with a message in err. */
 int tally_client_open(const tally_client_options *o, tally_client **out,
                       char *err, size_t errlen);
 

@@ -49,6 +49,9 @@ static const char usage[] =
     "                          else the config file's; none = plaintext\n"
     "      --server-name NAME  the name the certificate must carry (default:\n"
     "                          the host of --server)\n"
+    "      --insecure-plaintext  send the token without TLS to a server off\n"
+    "                          this machine (only on a network protected\n"
+    "                          otherwise); refused without it\n"
     "      --timeout SECONDS   how long to wait for the server (default 30)\n"
     "      --spool DIR         where submissions wait for the server's\n"
     "                          acknowledgement (tally help submit)\n"
@@ -123,6 +126,9 @@ int tally_cli_option(tally_cli *c, int ch, const char *arg) {
   case OPT_SERVER_NAME:
     c->server_name = arg;
     return 0;
+  case OPT_INSECURE:
+    c->insecure_plaintext = 1;
+    return 0;
   case OPT_TIMEOUT:
     c->timeout_s = (int)strtol(arg, &end, 10);
     if (*arg == 0 || *end != 0 || c->timeout_s < 1 || c->timeout_s > 3600) {
@@ -161,7 +167,8 @@ int tally_cli_open(const tally_cli *c, tally_client **out, char *why,
                             .timeout_ms = c->timeout_s * 1000,
                             .token = c->token,
                             .ca_file = c->ca,
-                            .server_name = c->server_name};
+                            .server_name = c->server_name,
+                            .insecure_plaintext = c->insecure_plaintext};
   return tally_client_open(&o, out, why, n);
 }
 

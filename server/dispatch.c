@@ -1074,6 +1074,8 @@ static Tally__Envelope *handle_backup(tally_request *r,
 enum access {
   SIGNED_IN,   /* any account */
   READ_UNIT,   /* analysts and admins; a reporter for its own unit only */
+  READ_SCOPE,  /* the same, over a unit and the units below it: a reporter
+                  only for a unit with none below */
   WRITE_UNIT,  /* a reporter, for its own unit only */
   ANALYST,     /* analysts and admins */
   ADMIN,
@@ -1110,15 +1112,15 @@ static const struct {
      unit_of_submit},
     {TALLY__ENVELOPE__BODY_VALUES, "values", handle_values, READ_UNIT,
      unit_of_values},
-    {TALLY__ENVELOPE__BODY_REPORT, "report", handle_report, READ_UNIT,
+    {TALLY__ENVELOPE__BODY_REPORT, "report", handle_report, READ_SCOPE,
      unit_of_report},
     {TALLY__ENVELOPE__BODY_HISTORY, "history", handle_history, READ_UNIT,
      unit_of_history},
     {TALLY__ENVELOPE__BODY_BACKUP, "backup", handle_backup, ADMIN, NULL},
-    {TALLY__ENVELOPE__BODY_EXPLAIN, "explain", handle_explain, READ_UNIT,
+    {TALLY__ENVELOPE__BODY_EXPLAIN, "explain", handle_explain, READ_SCOPE,
      unit_of_explain},
     {TALLY__ENVELOPE__BODY_COMPLETENESS, "completeness", handle_completeness,
-     READ_UNIT, unit_of_completeness},
+     READ_SCOPE, unit_of_completeness},
     {TALLY__ENVELOPE__BODY_CATALOG, "catalog", handle_catalog, SIGNED_IN, NULL},
     {TALLY__ENVELOPE__BODY_TARGET_SET, "target set", handle_target_set, ANALYST,
      NULL},
@@ -1138,6 +1140,11 @@ static const struct {
     /* A reporter sees its own unit's and its own account's trail. */
     {TALLY__ENVELOPE__BODY_AUDIT, "audit", tally_handle_audit, SIGNED_IN, NULL},
 };
+
+void tally_session_sign_in(tally_session *s, const tally_account *acc) {
+  s->account = acc->id;
+  memcpy(s->secret_sha256, acc->secret_sha256, 32);
+}
 
 /* Signs the connection in with the request's token. Returns 0, or -1
  * with *err the refusal. */
@@ -1163,7 +1170,7 @@ static int sign_in(tally_request *r, const Tally__Envelope *req,
     /* The log names the address and the reason, never the token. */
     tally_log("sign-in refused from %s: %s", r->peer, why);
     r->refused_sign_in = 1;
-    r->session->account = 0;
+    memset(r->session, 0, sizeof *r->session);
     *err = tally_dispatch_error(
         r, req->id, TALLY__ERROR_CODE__ERROR_UNAUTHENTICATED,
         "the token was refused: %s (ask the central office for a new one)",
@@ -1174,7 +1181,7 @@ static int sign_in(tally_request *r, const Tally__Envelope *req,
     tally_log("signed in from %s as account %llu (%s, %s%s%s)", r->peer,
               (unsigned long long)acc->id, acc->name, tally_role_name(acc->role),
               acc->unit >= 0 ? " for " : "", acc->unit >= 0 ? acc->unit_code : "");
-  r->session->account = acc->id;
+  tally_session_sign_in(r->session, acc);
   if (acc->last_used != now) {
     acc->last_used = now;
     acc->touched = 1;
@@ -1198,6 +1205,17 @@ static Tally__Envelope *refuse(tally_request *r, const Tally__Envelope *req,
   switch (access) {
   case SIGNED_IN:
     return NULL;
+  case READ_SCOPE:
+    /* The district office reports its own figures; what its units
+     * report is for the central office's analysts. */
+    if (a->role == TALLY__ROLE__ROLE_REPORTER &&
+        !r->cat->units[a->unit].is_leaf && (own || unit == NULL || *unit == 0))
+      return tally_dispatch_error(
+          r, req->id, denied,
+          "permission denied: account %llu reports the figures of %s itself; "
+          "a %s over the units below it is for analysts",
+          (unsigned long long)a->id, a->unit_code, name);
+    /* fall through */
   case READ_UNIT:
     if (analyst || own)
       return NULL;
@@ -1261,12 +1279,16 @@ Tally__Envelope *tally_dispatch(tally_request *r, const Tally__Envelope *req) {
         "(see 'tally help login')");
   }
   tally_account *acc = tally_accounts_find(r->accounts, r->session->account);
-  if (acc == NULL || acc->revoked) {
-    r->session->account = 0;
+  if (acc == NULL || acc->revoked ||
+      memcmp(acc->secret_sha256, r->session->secret_sha256, 32) != 0) {
+    uint64_t id = r->session->account;
+    memset(r->session, 0, sizeof *r->session);
     return tally_dispatch_error(r, req->id,
                                 TALLY__ERROR_CODE__ERROR_UNAUTHENTICATED,
-                                "the token of account %llu has been revoked",
-                                (unsigned long long)(acc ? acc->id : 0));
+                                "the token of account %llu has been %s; sign "
+                                "in again",
+                                (unsigned long long)id,
+                                acc && !acc->revoked ? "replaced" : "revoked");
   }
   r->account = acc;
   while (i < n && handlers[i].body != req->body_case)

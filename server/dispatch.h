@@ -26,10 +26,15 @@ struct tally_async {
   void (*free)(tally_async *a);
 };
 
-/* A connection's sign-in. */
+/* A connection's sign-in: the account, and the hash of the token it
+ * signed in with, so that a token replaced since ends the session. */
 typedef struct {
   uint64_t account;    /* 0 = not signed in */
+  uint8_t secret_sha256[32];
 } tally_session;
+
+/* Signs s in as acc, with acc's current token. */
+void tally_session_sign_in(tally_session *s, const tally_account *acc);
 
 typedef struct {
   const tally_catalog *cat;

@@ -1135,3 +1135,109 @@ Test(auth, login_reads_a_new_token_from_standard_input) {
                "the config file kept the old token");
   json_decref(me);
 }
+
+/* ---- Review findings ---- */
+
+/* A rotated token ends the sessions it signed in, not only new ones. */
+Test(auth, a_rotated_token_ends_the_connections_it_signed_in) {
+  const char *old = tally_test_token(&srv, "reporter", "mashan");
+  tally_client *live = tally_test_connect(&srv, old);
+  Tally__WhoamiRequest wq = TALLY__WHOAMI_REQUEST__INIT;
+  Tally__Envelope wreq = TALLY__ENVELOPE__INIT, *r = NULL;
+  char cerr[256], idtext[24], *out = NULL, *err = NULL;
+  wreq.body_case = TALLY__ENVELOPE__BODY_WHOAMI;
+  wreq.whoami = &wq;
+  cr_assert_eq(tally_client_call(live, &wreq, &r, cerr, sizeof cerr), 0, "%s",
+               cerr);
+  cr_assert_eq(code_of(r), 0, "%s", message_of(r));
+  tally_wire_free(r);
+
+  snprintf(idtext, sizeof idtext, "%llu", id_of(old));
+  cr_assert_eq(RUN(&out, &err, "account", "rotate", idtext), 0, "%s", err);
+  char fresh[TALLY_TEST_TOKEN_MAX];
+  snprintf(fresh, sizeof fresh, "%s", out);
+  fresh[strcspn(fresh, "\n")] = 0;
+  free(out);
+  free(err);
+
+  /* The open connection's next request: refused, and a submission on it
+   * stores nothing. */
+  cr_assert_eq(tally_client_call(live, &wreq, &r, cerr, sizeof cerr), 0, "%s",
+               cerr);
+  cr_assert_eq(code_of(r), UNAUTH, "code %d %s", code_of(r), message_of(r));
+  cr_assert(strstr(message_of(r), "replaced"), "%s", message_of(r));
+  tally_wire_free(r);
+  tally_client_close(live);
+  r = whoami_as(fresh);
+  cr_assert_eq(code_of(r), 0, "the new token: %s", message_of(r));
+  tally_wire_free(r);
+}
+
+/* The district office's reporter reads and writes its own figures, not
+ * the units' below it. */
+Test(auth, the_district_reporter_reads_its_own_figures_only) {
+  const char *district = tally_test_token(&srv, "reporter", "changqing");
+  /* A township's figures, to be kept from it. */
+  tally_test_sign_in(&srv, "reporter", "guide");
+  const char *f = file_with("guide.csv", "live_births,700\n");
+  char spool[300];
+  snprintf(spool, sizeof spool, "%s/spool-d", tmp);
+  cr_assert_eq(RUN(NULL, NULL, "submit", "--spool", spool, "--unit", "guide",
+                   "--period", "2022", "--file", f),
+               0);
+  tally_test_sign_in(&srv, "admin", NULL);
+
+  static const Tally__Envelope__BodyCase kinds[] = {
+      TALLY__ENVELOPE__BODY_REPORT, TALLY__ENVELOPE__BODY_EXPLAIN,
+      TALLY__ENVELOPE__BODY_COMPLETENESS};
+  for (int k = 0; k < 3; k++)
+    for (int scoped = 0; scoped < 2; scoped++) {
+      Tally__ReportRequest rq = TALLY__REPORT_REQUEST__INIT;
+      Tally__ExplainRequest eq = TALLY__EXPLAIN_REQUEST__INIT;
+      Tally__CompletenessRequest cq = TALLY__COMPLETENESS_REQUEST__INIT;
+      Tally__Envelope req = TALLY__ENVELOPE__INIT;
+      const char *unit = scoped ? "changqing" : "";
+      rq.period = eq.period = cq.period = "2022";
+      rq.unit = eq.unit = cq.unit = (char *)unit;
+      eq.indicator = "H02";
+      req.body_case = kinds[k];
+      req.report = &rq; /* one of the oneof's members, set below */
+      if (kinds[k] == TALLY__ENVELOPE__BODY_EXPLAIN)
+        req.explain = &eq;
+      else if (kinds[k] == TALLY__ENVELOPE__BODY_COMPLETENESS)
+        req.completeness = &cq;
+      Tally__Envelope *r = call_as(district, &req);
+      cr_assert_eq(code_of(r), DENIED, "request %d unit '%s': %d %s", k, unit,
+                   code_of(r), message_of(r));
+      tally_wire_free(r);
+    }
+
+  /* Its own figures: written and read. */
+  Tally__Value v = TALLY__VALUE__INIT, *pv[1] = {&v};
+  Tally__SubmitRequest s = TALLY__SUBMIT_REQUEST__INIT;
+  Tally__ValuesRequest q = TALLY__VALUES_REQUEST__INIT;
+  Tally__Envelope req = TALLY__ENVELOPE__INIT;
+  v.element = "budget_revenue";
+  v.value = 123456;
+  s.unit = "changqing";
+  s.period = "2022";
+  s.values = pv;
+  s.n_values = 1;
+  req.body_case = TALLY__ENVELOPE__BODY_SUBMIT;
+  req.submit = &s;
+  Tally__Envelope *r = call_as(district, &req);
+  cr_assert_eq(code_of(r), 0, "%s", message_of(r));
+  tally_wire_free(r);
+  q.unit = "changqing";
+  q.period = "2022";
+  req.body_case = TALLY__ENVELOPE__BODY_VALUES;
+  req.values = &q;
+  r = call_as(district, &req);
+  cr_assert_eq(code_of(r), 0, "%s", message_of(r));
+  cr_assert_eq(r->values_reply->n_values, 1);
+  tally_wire_free(r);
+  q.unit = "guide";
+  r = call_as(district, &req);
+  cr_assert_eq(code_of(r), DENIED, "%s", message_of(r));
+  tally_wire_free(r);
+}

@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <openssl/ssl.h>
 #include <sys/socket.h>
@@ -735,6 +736,53 @@ Test(tls, the_cli_speaks_tls_with_ca) {
                       NULL, &out, &err);
   cr_assert_eq(rc, 0, "%s", err);
   free(out);
+  free(err);
+  stop_cleanly();
+}
+
+/* This machine's first IPv4 address that is not a loopback one, or 0. */
+static int own_address(char *buf, size_t n) {
+  struct ifaddrs *list, *i;
+  int found = 0;
+  if (getifaddrs(&list) != 0)
+    return 0;
+  for (i = list; i && !found; i = i->ifa_next) {
+    if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET)
+      continue;
+    struct in_addr a = ((struct sockaddr_in *)i->ifa_addr)->sin_addr;
+    if ((ntohl(a.s_addr) >> 24) == 127)
+      continue;
+    found = inet_ntop(AF_INET, &a, buf, (socklen_t)n) != NULL;
+  }
+  freeifaddrs(list);
+  return found;
+}
+
+/* The client's side of the loopback rule: no token in plaintext to an
+ * address off the loopback (here the machine's own, so nothing leaves
+ * it) without --insecure-plaintext. */
+Test(tls, the_cli_sends_no_token_in_plaintext_off_the_loopback) {
+  char ip[64], addr[96], *err = NULL;
+  if (!own_address(ip, sizeof ip))
+    cr_skip_test("this machine has no address but the loopback");
+  tally_test_server_start(&srv, (const char *const[]){
+      "--listen", "0.0.0.0:0", "--insecure-plaintext", NULL});
+  snprintf(addr, sizeof addr, "%s:%s", ip, strchr(srv.address, ':') + 1);
+  int rc = tally_test_run((const char *const[]){"--server", addr, "whoami",
+                                                NULL},
+                          NULL, NULL, &err);
+  cr_assert_eq(rc, 2, "%s", err);
+  cr_assert(strstr(err, "refusing to send a token in plaintext"), "%s", err);
+  free(err);
+  /* Nothing reached the server: no sign-in in its log. */
+  char *log = tally_test_read_file(srv.log);
+  cr_assert(log && !strstr(log, "signed in"), "%s", log ? log : "");
+  free(log);
+  rc = tally_test_run((const char *const[]){"--server", addr,
+                                            "--insecure-plaintext", "whoami",
+                                            NULL},
+                      NULL, NULL, &err);
+  cr_assert_eq(rc, 0, "%s", err);
   free(err);
   stop_cleanly();
 }

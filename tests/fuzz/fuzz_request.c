@@ -266,7 +266,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
   /* Who the connection signed in as before this request. */
   int who = (int)(req->id % (ACCOUNTS + 1)) - 1; /* -1: nobody */
-  tally_session session = {.account = who >= 0 ? made[who].id : 0};
+  tally_session session = {0};
+  if (who >= 0)
+    tally_session_sign_in(&session, tally_accounts_find(accounts, made[who].id));
   /* The token the request carries, and whether it is a real one. */
   char *input_token = req->auth ? req->auth->token : NULL;
   int real = real_token(input_token);
