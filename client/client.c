@@ -549,6 +549,22 @@ int tally_client_call(tally_client *c, Tally__Envelope *req,
   }
   rc = tally_wire_pack(req, 0, &frame, &len);
   req->auth = caller_auth;
+  if (rc == 0 && c->token && caller_auth == NULL &&
+      len > TALLY_FRAME_HEADER + TALLY_FRAME_PREAUTH_MAX) {
+    /* Too large to be the first frame: sign in with a small one. */
+    explicit_bzero(frame, len);
+    free(frame);
+    Tally__WhoamiRequest w = TALLY__WHOAMI_REQUEST__INIT;
+    Tally__Envelope hello = TALLY__ENVELOPE__INIT;
+    hello.body_case = TALLY__ENVELOPE__BODY_WHOAMI;
+    hello.whoami = &w;
+    if ((rc = tally_client_call(c, &hello, reply, err, errlen)) != 0 ||
+        (*reply)->body_case == TALLY__ENVELOPE__BODY_ERROR)
+      return rc; /* the refusal answers req too */
+    tally_wire_free(*reply);
+    *reply = NULL;
+    return tally_client_call(c, req, reply, err, errlen);
+  }
   if (rc != 0) {
     snprintf(err, errlen, rc == TALLY_EFRAME2BIG
                               ? "the request is over the 1 MiB frame limit"

@@ -13,6 +13,10 @@
 
 #define TALLY_FRAME_HEADER 4
 #define TALLY_FRAME_DEFAULT_MAX (1u << 20) /* 1 MiB */
+/* The largest frame a connection may send before it has signed in: a
+ * stranger does not get to make the server buffer and decode megabytes.
+ * A client with a larger first request signs in with a small one first. */
+#define TALLY_FRAME_PREAUTH_MAX (64u << 10)
 
 typedef struct {
   size_t max;          /* largest body accepted */

@@ -411,6 +411,15 @@ static int conn_answer_late(tally_conn *c, const Tally__Envelope *reply) {
   return 0;
 }
 
+/* The largest frame the connection may send next: the server's limit
+ * once it has signed in, the smaller one before. */
+static size_t frame_limit(const tally_conn *c) {
+  size_t max = c->server->cfg.max_frame;
+  return c->session.account || max < TALLY_FRAME_PREAUTH_MAX
+             ? max
+             : TALLY_FRAME_PREAUTH_MAX;
+}
+
 /* Handles one complete frame body. Returns non-zero to abort. */
 static int conn_frame(tally_conn *c, const uint8_t *body, size_t len) {
   Tally__Envelope *req;
@@ -440,6 +449,7 @@ static int conn_frame(tally_conn *c, const uint8_t *body, size_t len) {
     rc = reply ? conn_send(c, reply) : -ENOMEM;
   tally_arena_free(&arena);
   tally_wire_free(req);
+  c->reader.max = frame_limit(c);
   return rc;
 }
 
@@ -485,7 +495,8 @@ static void conn_feed(tally_conn *c, const uint8_t *p, size_t left) {
       char msg[128];
       if (rc == TALLY_EFRAME2BIG)
         snprintf(msg, sizeof msg, "frame of %zu bytes is over the limit of "
-                 "%zu bytes", body_len, c->server->cfg.max_frame);
+                 "%zu bytes%s", body_len, c->reader.max,
+                 c->session.account ? "" : " before sign-in");
       else
         snprintf(msg, sizeof msg, "zero-length frame");
       tally_log("connection %lu: %s from %s; closing", c->id, msg, c->peer);
@@ -668,7 +679,7 @@ static void on_connection(uv_stream_t *listener, int status) {
     return;
   }
   c->id = ++s->next_conn_id;
-  tally_frame_reader_init(&c->reader, s->cfg.max_frame);
+  tally_frame_reader_init(&c->reader, frame_limit(c));
   if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0)
     format_addr(&ss, c->peer, sizeof c->peer);
   else

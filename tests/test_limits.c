@@ -217,12 +217,28 @@ Test(limits, connections_over_the_limit_are_refused_politely) {
   tally_client_close(a);
 }
 
-/* Sends env as one frame, whatever its size, and reads the reply. */
+/* Sends env as one frame, whatever its size, and reads the reply. A
+ * large frame may not be the first (TALLY_FRAME_PREAUTH_MAX): the
+ * connection signs in with env's token in a whoami first. */
 static Tally__Envelope *send_frame(Tally__Envelope *env) {
   uint8_t *frame;
   size_t len;
+  Tally__Auth *auth = env->auth;
+  tally_client *c = tally_test_connect(&srv, auth ? auth->token : NULL);
+  if (auth) {
+    Tally__WhoamiRequest w = TALLY__WHOAMI_REQUEST__INIT;
+    Tally__Envelope hello = TALLY__ENVELOPE__INIT, *r;
+    char err[256];
+    hello.body_case = TALLY__ENVELOPE__BODY_WHOAMI;
+    hello.whoami = &w;
+    cr_assert_eq(tally_client_call(c, &hello, &r, err, sizeof err), 0, "%s",
+                 err);
+    cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_WHOAMI_REPLY);
+    tally_wire_free(r);
+    env->auth = NULL;
+  }
   cr_assert_eq(tally_wire_pack(env, UINT32_MAX, &frame, &len), 0);
-  tally_client *c = connect_srv();
+  env->auth = auth;
   /* The server may stop reading early (a frame over its limit): the
    * reply comes all the same. */
   tally_client_send_raw(c, frame, len);
@@ -588,4 +604,35 @@ Test(limits, sigterm_stops_despite_lingering_clients) {
   cr_assert_lt(t1.tv_sec - t0.tv_sec, 5);
   tally_client_close(refused);
   tally_client_close(greedy);
+}
+
+/* Before sign-in only small frames are read; the client library signs
+ * in first when its first request is larger. */
+Test(limits, a_large_frame_needs_a_sign_in_first) {
+  tally_test_server_start(&srv, NULL);
+  Tally__Envelope *env = submission("wenchang", "2022", 5000, live_births);
+  Tally__Auth *auth = env->auth;
+  env->auth = NULL; /* about 100 KB, unsigned */
+  Tally__Envelope *r = send_frame(env);
+  cr_assert_not_null(r);
+  cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_ERROR);
+  cr_assert_eq(r->error->code, TALLY__ERROR_CODE__ERROR_FRAME_TOO_LARGE);
+  cr_assert(strstr(r->error->message, "over the limit of 65536 bytes before "
+                                      "sign-in"),
+            "%s", r->error->message);
+  tally_wire_free(r);
+
+  /* The library, given the token, signs in with a whoami first: the
+   * submission is read (and refused for what it holds). */
+  tally_client *c = tally_test_connect(&srv, auth->token);
+  char err[256];
+  cr_assert_eq(tally_client_call(c, env, &r, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_ERROR);
+  cr_assert_eq(r->error->code, TALLY__ERROR_CODE__ERROR_BAD_VALUE, "%s",
+               r->error->message);
+  cr_assert(strstr(r->error->message, "appears twice"), "%s", r->error->message);
+  tally_wire_free(r);
+  tally_client_close(c);
+  env->auth = auth;
+  free_submission(env);
 }
