@@ -116,8 +116,12 @@ int tally_config_save(const char *path, const tally_config *cfg, char *err,
   if ((text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL)
     goto out;
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  if (make_parents(path) != 0 ||
-      (fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0) {
+  /* A fresh file, never one planted there (a symbolic link to another
+   * file would get the token). */
+  if (make_parents(path) == 0)
+    unlink(tmp);
+  if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                 0600)) < 0) {
     snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
     goto out;
   }

@@ -118,6 +118,20 @@ tally_account *tally_accounts_find(tally_accounts *a, uint64_t id) {
   return i < a->n && a->v[i].id == id ? &a->v[i] : NULL;
 }
 
+int tally_accounts_reserve(tally_accounts *a, size_t more) {
+  if (a->n + more <= a->cap)
+    return 0;
+  size_t cap = a->cap ? a->cap : 16;
+  while (cap < a->n + more)
+    cap *= 2;
+  tally_account *grown = realloc(a->v, cap * sizeof *grown);
+  if (grown == NULL)
+    return -ENOMEM;
+  a->v = grown;
+  a->cap = cap;
+  return 0;
+}
+
 int tally_accounts_put(tally_accounts *a, const Tally__StoredAccount *stored) {
   const Tally__Account *s = stored->account;
   tally_account acc = {0};
@@ -147,14 +161,8 @@ int tally_accounts_put(tally_accounts *a, const Tally__StoredAccount *stored) {
     a->v[i] = acc;
     return 0;
   }
-  if (a->n == a->cap) {
-    size_t cap = a->cap ? a->cap * 2 : 16;
-    tally_account *grown = realloc(a->v, cap * sizeof *grown);
-    if (grown == NULL)
-      return -ENOMEM;
-    a->v = grown;
-    a->cap = cap;
-  }
+  if (tally_accounts_reserve(a, 1) != 0)
+    return -ENOMEM;
   memmove(&a->v[i + 1], &a->v[i], (a->n - i) * sizeof *a->v);
   a->v[i] = acc;
   a->n++;
@@ -247,6 +255,12 @@ tally_account *tally_accounts_check(tally_accounts *a, const char *token,
   }
   if (acc->revoked) {
     *why = "a revoked token";
+    return NULL;
+  }
+  if (acc->role != TALLY__ROLE__ROLE_REPORTER &&
+      acc->role != TALLY__ROLE__ROLE_ANALYST &&
+      acc->role != TALLY__ROLE__ROLE_ADMIN) {
+    *why = "the token of an account with no known role";
     return NULL;
   }
   if (acc->role == TALLY__ROLE__ROLE_REPORTER && acc->unit < 0) {

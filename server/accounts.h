@@ -67,6 +67,11 @@ tally_account *tally_accounts_find(tally_accounts *a, uint64_t id);
 tally_account *tally_accounts_check(tally_accounts *a, const char *token,
                                     const char **why);
 
+/* Makes room for more accounts, so that the puts after a commit cannot
+ * fail. Returns 0 or -ENOMEM. Pointers into the registry (tally_account
+ * *) are valid only until the next put or reserve. */
+int tally_accounts_reserve(tally_accounts *a, size_t more);
+
 /* Adds or replaces the registry's copy of a stored account. Returns 0 or
  * -ENOMEM. */
 int tally_accounts_put(tally_accounts *a, const Tally__StoredAccount *stored);

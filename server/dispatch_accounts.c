@@ -15,7 +15,8 @@
 #include <string.h>
 #include <time.h>
 
-#define MAX_ADD 100000 /* accounts in one request */
+#define MAX_ADD 5000 /* accounts in one request: each is a RAND_bytes and
+                        a hash on the loop thread */
 
 static Tally__Envelope *store_error(tally_request *r, uint64_t id,
                                     const char *what, int rc) {
@@ -112,6 +113,12 @@ Tally__Envelope *tally_handle_account_add(tally_request *r,
   for (size_t i = 0; i < n; i++)
     if ((reply = check_spec(r, req->id, i, q->accounts[i])) != NULL)
       return reply;
+  /* Room in the registry first: nothing after the commit may fail for
+   * want of memory (the accounts would be stored, their tokens lost).
+   * Growing it moves the caller's record, so look it up again. */
+  if (tally_accounts_reserve(r->accounts, n) != 0)
+    return NULL;
+  r->account = tally_accounts_find(r->accounts, r->session->account);
 
   tally_store_actor who = actor(r);
   tally_token_secret *secrets = calloc(n, sizeof *secrets);
@@ -123,6 +130,10 @@ Tally__Envelope *tally_handle_account_add(tally_request *r,
   int rc = -ENOMEM;
 
   if (!secrets || !accs || !stored || !list || !ids || !rep)
+    goto out;
+  tally__account_add_reply__init(rep);
+  rep->accounts = tally_arena_alloc(r->arena, n * sizeof *rep->accounts);
+  if (rep->accounts == NULL)
     goto out;
   for (size_t i = 0; i < n; i++) {
     const Tally__AccountSpec *spec = q->accounts[i];
@@ -144,10 +155,6 @@ Tally__Envelope *tally_handle_account_add(tally_request *r,
     reply = store_error(r, req->id, "the accounts could not be stored", rc);
     goto out;
   }
-  tally__account_add_reply__init(rep);
-  rep->accounts = tally_arena_alloc(r->arena, n * sizeof *rep->accounts);
-  if (rep->accounts == NULL)
-    goto out;
   for (size_t i = 0; i < n; i++) {
     char token[TALLY_TOKEN_MAX];
     Tally__NewAccount *na = tally_arena_alloc(r->arena, sizeof *na);
@@ -288,13 +295,12 @@ Tally__Envelope *tally_handle_account_rotate(tally_request *r,
     changed.rotated = (int64_t)time(NULL);
     rc = account_commit(r, &changed, "token in use", "token replaced");
   }
-  tally_token_text(id, &secret, token);
+  if (rc == 0)
+    tally_token_text(id, &secret, token);
   tally_token_wipe(&secret, sizeof secret);
   tally_token_wipe(&changed, sizeof changed);
-  if (rc != 0) {
-    tally_token_wipe(token, sizeof token);
+  if (rc != 0)
     return store_error(r, req->id, "the token could not be replaced", rc);
-  }
   tally_log("account %llu: token replaced by account %llu from %s",
             (unsigned long long)id, (unsigned long long)r->account->id,
             r->peer);
@@ -426,7 +432,8 @@ Tally__Envelope *tally_handle_audit(tally_request *r,
                                     const Tally__Envelope *req) {
   const Tally__AuditRequest *q = req->audit;
   const tally_account *me = r->account;
-  int analyst = me->role != TALLY__ROLE__ROLE_REPORTER;
+  int analyst = me->role == TALLY__ROLE__ROLE_ANALYST ||
+                me->role == TALLY__ROLE__ROLE_ADMIN;
   Tally__Envelope *reply = NULL;
   Tally__AuditReply *rep = tally_arena_alloc(r->arena, sizeof *rep);
   struct audit_ctx ac = {r, rep, 0, 0};

@@ -813,12 +813,18 @@ void tally_server_stop(tally_server *s) {
     return;
   s->stopping = 1;
   uv_close((uv_handle_t *)&s->listener, handle_closed);
-  /* Each connection sends what it owes and closes; one with work in a
+  /* Each connection sends what it owes and closes (a refused sign-in
+   * its refusal, without the rest of its delay); one with work in a
    * worker thread first sends that work's reply; one that takes nothing
    * is closed after CLOSE_MS by the sweep, which stops with the last. */
   for (tally_conn *c = s->conns, *next; c; c = next) {
     next = c->next;
-    if (c->async == NULL)
+    if (c->async != NULL)
+      continue;
+    if (c->late && !c->closing &&
+        conn_send_frame(c, c->late, c->late_len) != 0)
+      conn_abort(c);
+    else
       conn_close(c, 0);
   }
   if (s->conns == NULL)

@@ -1241,3 +1241,54 @@ Test(auth, the_district_reporter_reads_its_own_figures_only) {
   cr_assert_eq(code_of(r), DENIED, "%s", message_of(r));
   tally_wire_free(r);
 }
+
+/* A refusal waiting out its delay is still sent when the server stops. */
+Test(auth, a_stopping_server_sends_a_waiting_refusal) {
+  tally_client *c = tally_test_connect(&srv, NULL);
+  Tally__WhoamiRequest w = TALLY__WHOAMI_REQUEST__INIT;
+  Tally__Auth auth = TALLY__AUTH__INIT;
+  Tally__Envelope req = TALLY__ENVELOPE__INIT, *r = NULL;
+  uint8_t *frame;
+  size_t len;
+  char err[256];
+  auth.token = "tally_1_00000000000000000000000000000000"
+               "00000000000000000000000000000000";
+  req.auth = &auth;
+  req.id = 1;
+  req.body_case = TALLY__ENVELOPE__BODY_WHOAMI;
+  req.whoami = &w;
+  cr_assert_eq(tally_wire_pack(&req, 0, &frame, &len), 0);
+  cr_assert_eq(tally_client_send_raw(c, frame, len), 0);
+  free(frame);
+  usleep(200000); /* the server has read it and holds the refusal */
+  cr_assert_eq(tally_test_server_stop(&srv), 0);
+  cr_assert_eq(tally_client_read(c, &r, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(code_of(r), UNAUTH, "%d %s", code_of(r), message_of(r));
+  tally_wire_free(r);
+  tally_client_close(c);
+}
+
+/* tally login writes a new file, never through one planted beside it. */
+Test(auth, login_does_not_write_through_a_planted_link) {
+  char cfg[320], tmpfile[330], victim[320], tokfile[320], *err = NULL;
+  snprintf(cfg, sizeof cfg, "%s/cfg.json", tmp);
+  snprintf(tmpfile, sizeof tmpfile, "%s.tmp", cfg);
+  snprintf(victim, sizeof victim, "%s/victim.txt", tmp);
+  snprintf(tokfile, sizeof tokfile, "%s/token", tmp);
+  tally_test_write_file(victim, "keep me\n");
+  tally_test_write_file(tokfile, srv.admin);
+  cr_assert_eq(symlink(victim, tmpfile), 0);
+  setenv("TALLY_CONFIG", cfg, 1);
+  int rc = RUN(NULL, &err, "login", "--server", srv.address, "--token-file",
+               tokfile);
+  unsetenv("TALLY_CONFIG");
+  cr_assert_eq(rc, 0, "%s", err);
+  free(err);
+  char *kept = tally_test_read_file(victim);
+  cr_assert_str_eq(kept, "keep me\n");
+  free(kept);
+  struct stat st;
+  cr_assert_eq(lstat(cfg, &st), 0);
+  cr_assert(S_ISREG(st.st_mode), "the config is not a plain file");
+  cr_assert_eq(st.st_mode & 0777, 0600);
+}

@@ -54,3 +54,13 @@ Test(guard, a_full_table_forgets_the_oldest_not_the_newest) {
     tally_guard_fail(g, peer, 200);
   cr_assert_gt(tally_guard_wait(g, peer, 200), 0);
 }
+
+Test(guard, ipv6_addresses_of_one_64_count_together) {
+  char peer[80];
+  for (int i = 0; i < TALLY_GUARD_LIMIT; i++) {
+    snprintf(peer, sizeof peer, "[2001:db8:1:2::%x]:%d", i + 1, 4000 + i);
+    tally_guard_fail(g, peer, 10);
+  }
+  cr_assert_gt(tally_guard_wait(g, "[2001:db8:1:2:ffff::9]:1", 11), 0);
+  cr_assert_eq(tally_guard_wait(g, "[2001:db8:1:3::1]:1", 11), 0);
+}
