@@ -50,6 +50,21 @@ enum { OPT_TIMEOUT = 256, OPT_FORMAT, OPT_SPOOL, OPT_TOKEN_FILE, OPT_CA,
 /* Applies one of the common options. Returns 0 or EXIT_USAGE. */
 int tally_cli_option(tally_cli *c, int ch, const char *arg);
 
+/* An option a command takes beside the common ones. */
+typedef struct {
+  const char *name;    /* the long name, "unit"; NULL ends a list */
+  char letter;         /* the short one, 'u'; 0 = none */
+  const char **value;  /* where its argument goes; NULL: it takes none */
+  int *flag;           /* set to 1 when it is given (value NULL) */
+} tally_cli_opt;
+
+/* Parses a command's options: own (up to 16) and the common ones, and
+ * --format when with_format is set. Returns 0 to go on, -1 after
+ * printing usage for --help, or EXIT_USAGE (after saying why). */
+int tally_cli_parse(int argc, char **argv, tally_cli *c, const char *command,
+                    const char *usage, const tally_cli_opt *own,
+                    int with_format);
+
 /* Says that option is required by command; returns EXIT_USAGE (0 when
  * value is there). */
 int tally_cli_need(const char *value, const char *option, const char *command);

@@ -89,33 +89,13 @@ struct account_opts {
 
 static int parse(int argc, char **argv, tally_cli *c, const char *command,
                  const char *usage, struct account_opts *o) {
-  static const struct option opts[] = {
-      {"role", required_argument, NULL, 'r'},
-      {"unit", required_argument, NULL, 'u'},
-      {"name", required_argument, NULL, 'n'},
-      {"period", required_argument, NULL, 'p'},
-      {"account", required_argument, NULL, 'a'},
-      {"format", required_argument, NULL, OPT_FORMAT},
-      TALLY_CLI_COMMON_OPTIONS,
-      {NULL, 0, NULL, 0}};
-  int ch, rc;
-  while ((ch = getopt_long(argc, argv, "r:u:n:p:a:s:h", opts, NULL)) != -1) {
-    switch (ch) {
-    case 'r': o->role = optarg; break;
-    case 'u': o->unit = optarg; break;
-    case 'n': o->name = optarg; break;
-    case 'p': o->period = optarg; break;
-    case 'a': o->account = optarg; break;
-    case 'h': fputs(usage, stdout); return -1;
-    case '?':
-      fprintf(stderr, "Try 'tally help %s'.\n", command);
-      return EXIT_USAGE;
-    default:
-      if ((rc = tally_cli_option(c, ch, optarg)) != 0)
-        return rc;
-    }
-  }
-  return 0;
+  const tally_cli_opt own[] = {{"role", 'r', &o->role, NULL},
+                               {"unit", 'u', &o->unit, NULL},
+                               {"name", 'n', &o->name, NULL},
+                               {"period", 'p', &o->period, NULL},
+                               {"account", 'a', &o->account, NULL},
+                               {NULL, 0, NULL, NULL}};
+  return tally_cli_parse(argc, argv, c, command, usage, own, 1);
 }
 
 /* An account id from text; 0 after saying why. */

@@ -19,19 +19,9 @@ const char tally_usage_backup[] =
     "  -s, --server, --timeout  as for every command (tally --help)\n";
 
 int tally_cmd_backup(int argc, char **argv, tally_cli *c) {
-  static const struct option opts[] = {TALLY_CLI_COMMON_OPTIONS,
-                                       {NULL, 0, NULL, 0}};
-  int ch, rc;
-
-  while ((ch = getopt_long(argc, argv, "s:h", opts, NULL)) != -1) {
-    switch (ch) {
-    case 'h': fputs(tally_usage_backup, stdout); return EXIT_OK;
-    case '?': fputs("Try 'tally help backup'.\n", stderr); return EXIT_USAGE;
-    default:
-      if ((rc = tally_cli_option(c, ch, optarg)) != 0)
-        return rc;
-    }
-  }
+  int rc = tally_cli_parse(argc, argv, c, "backup", tally_usage_backup, NULL, 0);
+  if (rc)
+    return rc < 0 ? EXIT_OK : rc;
   if (optind + 1 != argc) {
     fputs("tally backup: give one PATH\nTry 'tally help backup'.\n", stderr);
     return EXIT_USAGE;

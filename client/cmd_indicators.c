@@ -132,47 +132,20 @@ typedef struct {
   int elements;
 } opts;
 
-enum { O_PLAN = OPT_FIRST_OWN, O_ELEMENTS, O_YEAR, O_VALUE, O_TOLERANCE,
-       O_TEXT };
-
 static int parse(int argc, char **argv, tally_cli *c, const char *command,
                  const char *usage, opts *o) {
-  static const struct option all[] = {
-      {"period", required_argument, NULL, 'p'},
-      {"unit", required_argument, NULL, 'u'},
-      {"indicator", required_argument, NULL, 'i'},
-      {"plan", required_argument, NULL, O_PLAN},
-      {"elements", no_argument, NULL, O_ELEMENTS},
-      {"year", required_argument, NULL, O_YEAR},
-      {"value", required_argument, NULL, O_VALUE},
-      {"tolerance", required_argument, NULL, O_TOLERANCE},
-      {"text", required_argument, NULL, O_TEXT},
-      {"format", required_argument, NULL, OPT_FORMAT},
-      TALLY_CLI_COMMON_OPTIONS,
-      {NULL, 0, NULL, 0}};
-  int ch, rc;
   memset(o, 0, sizeof *o);
-  while ((ch = getopt_long(argc, argv, "p:u:i:s:h", all, NULL)) != -1) {
-    switch (ch) {
-    case 'p': o->period = optarg; break;
-    case 'u': o->unit = optarg; break;
-    case 'i': o->indicator = optarg; break;
-    case O_PLAN: o->plan = optarg; break;
-    case O_ELEMENTS: o->elements = 1; break;
-    case O_YEAR: o->year = optarg; break;
-    case O_VALUE: o->value = optarg; break;
-    case O_TOLERANCE: o->tolerance = optarg; break;
-    case O_TEXT: o->text = optarg; break;
-    case 'h': fputs(usage, stdout); return -1;
-    case '?':
-      fprintf(stderr, "Try 'tally help %s'.\n", command);
-      return EXIT_USAGE;
-    default:
-      if ((rc = tally_cli_option(c, ch, optarg)) != 0)
-        return rc;
-    }
-  }
-  return 0;
+  const tally_cli_opt own[] = {{"period", 'p', &o->period, NULL},
+                               {"unit", 'u', &o->unit, NULL},
+                               {"indicator", 'i', &o->indicator, NULL},
+                               {"plan", 0, &o->plan, NULL},
+                               {"elements", 0, NULL, &o->elements},
+                               {"year", 0, &o->year, NULL},
+                               {"value", 0, &o->value, NULL},
+                               {"tolerance", 0, &o->tolerance, NULL},
+                               {"text", 0, &o->text, NULL},
+                               {NULL, 0, NULL, NULL}};
+  return tally_cli_parse(argc, argv, c, command, usage, own, 1);
 }
 
 /* A sum for a table: whole numbers in full, others to eight digits. */

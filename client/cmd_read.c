@@ -41,27 +41,12 @@ const char tally_usage_history[] =
 static int unit_and_period(int argc, char **argv, tally_cli *c,
                            const char *command, const char *usage,
                            const char **unit, const char **period) {
-  static const struct option opts[] = {
-      {"unit", required_argument, NULL, 'u'},
-      {"period", required_argument, NULL, 'p'},
-      {"format", required_argument, NULL, OPT_FORMAT},
-      TALLY_CLI_COMMON_OPTIONS,
-      {NULL, 0, NULL, 0}};
-  int ch, rc;
-
-  while ((ch = getopt_long(argc, argv, "u:p:s:h", opts, NULL)) != -1) {
-    switch (ch) {
-    case 'u': *unit = optarg; break;
-    case 'p': *period = optarg; break;
-    case 'h': fputs(usage, stdout); return -1;
-    case '?':
-      fprintf(stderr, "Try 'tally help %s'.\n", command);
-      return EXIT_USAGE;
-    default:
-      if ((rc = tally_cli_option(c, ch, optarg)) != 0)
-        return rc;
-    }
-  }
+  const tally_cli_opt own[] = {{"unit", 'u', unit, NULL},
+                               {"period", 'p', period, NULL},
+                               {NULL, 0, NULL, NULL}};
+  int rc = tally_cli_parse(argc, argv, c, command, usage, own, 1);
+  if (rc)
+    return rc;
   if ((rc = tally_cli_need(*unit, "--unit", command)) ||
       (rc = tally_cli_need(*period, "--period", command)))
     return rc;

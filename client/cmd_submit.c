@@ -327,36 +327,23 @@ static int parse_count(const char *arg, const char *option, unsigned long long m
 }
 
 int tally_cmd_submit(int argc, char **argv, tally_cli *c) {
-  enum { OPT_REPLACE = OPT_FIRST_OWN, OPT_BASE };
-  static const struct option opts[] = {
-      {"unit", required_argument, NULL, 'u'},
-      {"period", required_argument, NULL, 'p'},
-      {"file", required_argument, NULL, 'f'},
-      {"replace", no_argument, NULL, OPT_REPLACE},
-      {"base-revision", required_argument, NULL, OPT_BASE},
-      TALLY_CLI_COMMON_OPTIONS,
-      {NULL, 0, NULL, 0}};
-  const char *unit = NULL, *period = NULL, *file = NULL;
-  int ch, rc, replace = 0, check = 0;
+  const char *unit = NULL, *period = NULL, *file = NULL, *base_text = NULL;
+  int rc, replace = 0, check = 0;
   unsigned long long base = 0;
+  const tally_cli_opt options[] = {{"unit", 'u', &unit, NULL},
+                                   {"period", 'p', &period, NULL},
+                                   {"file", 'f', &file, NULL},
+                                   {"replace", 0, NULL, &replace},
+                                   {"base-revision", 0, &base_text, NULL},
+                                   {NULL, 0, NULL, NULL}};
 
-  while ((ch = getopt_long(argc, argv, "u:p:f:s:h", opts, NULL)) != -1) {
-    switch (ch) {
-    case 'u': unit = optarg; break;
-    case 'p': period = optarg; break;
-    case 'f': file = optarg; break;
-    case OPT_REPLACE: replace = 1; break;
-    case OPT_BASE:
-      if ((rc = parse_count(optarg, "--base-revision", UINT64_MAX, &base)))
-        return rc;
-      check = 1;
-      break;
-    case 'h': fputs(tally_usage_submit, stdout); return EXIT_OK;
-    case '?': fputs("Try 'tally help submit'.\n", stderr); return EXIT_USAGE;
-    default:
-      if ((rc = tally_cli_option(c, ch, optarg)) != 0)
-        return rc;
-    }
+  if ((rc = tally_cli_parse(argc, argv, c, "submit", tally_usage_submit,
+                            options, 0)))
+    return rc < 0 ? EXIT_OK : rc;
+  if (base_text) {
+    if ((rc = parse_count(base_text, "--base-revision", UINT64_MAX, &base)))
+      return rc;
+    check = 1;
   }
   if ((rc = tally_cli_need(unit, "--unit", "submit")) ||
       (rc = tally_cli_need(period, "--period", "submit")) ||
@@ -427,51 +414,29 @@ out:
 }
 
 int tally_cmd_sync(int argc, char **argv, tally_cli *c) {
-  enum { OPT_TRIES = OPT_FIRST_OWN };
-  static const struct option opts[] = {
-      {"tries", required_argument, NULL, OPT_TRIES},
-      TALLY_CLI_COMMON_OPTIONS,
-      {NULL, 0, NULL, 0}};
+  const char *tries_text = NULL;
   unsigned long long tries = 5;
-  int ch, rc;
-
-  while ((ch = getopt_long(argc, argv, "s:h", opts, NULL)) != -1) {
-    switch (ch) {
-    case OPT_TRIES:
-      if ((rc = parse_count(optarg, "--tries", 100, &tries)) != 0)
-        return rc;
-      if (tries == 0)
-        tries = 1;
-      break;
-    case 'h': fputs(tally_usage_sync, stdout); return EXIT_OK;
-    case '?': fputs("Try 'tally help sync'.\n", stderr); return EXIT_USAGE;
-    default:
-      if ((rc = tally_cli_option(c, ch, optarg)) != 0)
-        return rc;
-    }
-  }
+  const tally_cli_opt own[] = {{"tries", 0, &tries_text, NULL},
+                               {NULL, 0, NULL, NULL}};
+  int rc = tally_cli_parse(argc, argv, c, "sync", tally_usage_sync, own, 0);
+  if (rc)
+    return rc < 0 ? EXIT_OK : rc;
+  if (tries_text &&
+      (rc = parse_count(tries_text, "--tries", 100, &tries)) != 0)
+    return rc;
+  if (tries == 0)
+    tries = 1;
   return send_pending(c, (int)tries, NULL, 1);
 }
 
 int tally_cmd_pending(int argc, char **argv, tally_cli *c) {
-  static const struct option opts[] = {
-      {"format", required_argument, NULL, OPT_FORMAT},
-      TALLY_CLI_COMMON_OPTIONS,
-      {NULL, 0, NULL, 0}};
   tally_spool_entry *list;
   size_t n;
   char err[512] = "";
-  int ch, rc;
-
-  while ((ch = getopt_long(argc, argv, "s:h", opts, NULL)) != -1) {
-    switch (ch) {
-    case 'h': fputs(tally_usage_pending, stdout); return EXIT_OK;
-    case '?': fputs("Try 'tally help pending'.\n", stderr); return EXIT_USAGE;
-    default:
-      if ((rc = tally_cli_option(c, ch, optarg)) != 0)
-        return rc;
-    }
-  }
+  int rc = tally_cli_parse(argc, argv, c, "pending", tally_usage_pending, NULL,
+                           1);
+  if (rc)
+    return rc < 0 ? EXIT_OK : rc;
   if ((rc = tally_spool_list(c->spool, &list, &n, err, sizeof err)) != 0) {
     fprintf(stderr, "tally: %s\n", err);
     return EXIT_REFUSED;

@@ -153,6 +153,63 @@ int tally_cli_option(tally_cli *c, int ch, const char *arg) {
   return EXIT_USAGE;
 }
 
+#define MAX_OWN 16
+
+int tally_cli_parse(int argc, char **argv, tally_cli *c, const char *command,
+                    const char *help, const tally_cli_opt *own,
+                    int with_format) {
+  static const struct option common[] = {TALLY_CLI_COMMON_OPTIONS};
+  struct option all[MAX_OWN + 16];
+  char letters[2 * MAX_OWN + 8] = "s:h";
+  size_t n = 0, nl = strlen(letters), n_own = 0;
+  int ch, rc;
+
+  for (; own && own[n_own].name; n_own++) {
+    const tally_cli_opt *o = &own[n_own];
+    if (n_own == MAX_OWN)
+      abort(); /* a command with too many options: a programming error */
+    all[n++] = (struct option){o->name, o->value ? required_argument
+                                                 : no_argument,
+                               NULL, o->letter ? o->letter
+                                               : OPT_FIRST_OWN + (int)n_own};
+    if (o->letter) {
+      letters[nl++] = o->letter;
+      if (o->value)
+        letters[nl++] = ':';
+    }
+  }
+  letters[nl] = 0;
+  if (with_format)
+    all[n++] = (struct option){"format", required_argument, NULL, OPT_FORMAT};
+  for (size_t i = 0; i < sizeof common / sizeof common[0]; i++)
+    all[n++] = common[i];
+  all[n] = (struct option){NULL, 0, NULL, 0};
+
+  while ((ch = getopt_long(argc, argv, letters, all, NULL)) != -1) {
+    if (ch == 'h') {
+      fputs(help, stdout);
+      return -1;
+    }
+    if (ch == '?') {
+      fprintf(stderr, "Try 'tally help %s'.\n", command);
+      return EXIT_USAGE;
+    }
+    size_t i = 0;
+    while (i < n_own &&
+           ch != (own[i].letter ? own[i].letter : OPT_FIRST_OWN + (int)i))
+      i++;
+    if (i == n_own) {
+      if ((rc = tally_cli_option(c, ch, optarg)) != 0)
+        return rc;
+    } else if (own[i].value) {
+      *own[i].value = optarg;
+    } else {
+      *own[i].flag = 1;
+    }
+  }
+  return 0;
+}
+
 int tally_cli_need(const char *value, const char *option, const char *command) {
   if (value && *value)
     return 0;
