@@ -587,11 +587,17 @@ static Tally__Envelope *handle_values(tally_request *r,
 }
 
 /* protobuf-c allocations in an arena; the arena frees them all at once. */
-void *tally_dispatch_pb_alloc(void *arena, size_t n) {
+static void *pb_alloc(void *arena, size_t n) {
   return tally_arena_alloc(arena, n);
 }
 
-void tally_dispatch_pb_free(void *arena, void *p) {}
+static void pb_free(void *arena, void *p) {}
+
+ProtobufCAllocator tally_dispatch_pb_arena(tally_arena *a) {
+  ProtobufCAllocator alloc = {.alloc = pb_alloc, .free = pb_free,
+                              .allocator_data = a};
+  return alloc;
+}
 
 /* Targets entered on the server, read once per request. */
 struct entered_targets {
@@ -618,8 +624,7 @@ static const tally_target *entered_find(const tally_report_targets *base,
 static int collect_target(void *arg, const void *packed, size_t len) {
   struct entered_targets *et = arg;
   tally_arena *a = et->r->arena;
-  ProtobufCAllocator alloc = {
-      .alloc = tally_dispatch_pb_alloc, .free = tally_dispatch_pb_free, .allocator_data = a};
+  ProtobufCAllocator alloc = tally_dispatch_pb_arena(a);
   Tally__Target *rec = tally__target__unpack(&alloc, len, packed);
   if (rec == NULL)
     return 0;
@@ -955,8 +960,7 @@ static int collect_changeset(void *arg, const void *packed, size_t len) {
                           sizeof *rep->changes) != 0)
     return -ENOMEM;
   /* Unpack into the arena, so the reply frees as one. */
-  ProtobufCAllocator alloc = {
-      .alloc = tally_dispatch_pb_alloc, .free = tally_dispatch_pb_free, .allocator_data = hc->a};
+  ProtobufCAllocator alloc = tally_dispatch_pb_arena(hc->a);
   Tally__ChangeSet *cs = tally__change_set__unpack(&alloc, len, packed);
   if (cs == NULL)
     return 0; /* not ours to judge: skip an entry that does not decode */

@@ -350,18 +350,11 @@ static int audit_add(struct audit_ctx *ac, Tally__AuditEntry *e) {
   return 0;
 }
 
-static ProtobufCAllocator arena_allocator(tally_request *r) {
-  ProtobufCAllocator a = {.alloc = tally_dispatch_pb_alloc,
-                          .free = tally_dispatch_pb_free,
-                          .allocator_data = r->arena};
-  return a;
-}
-
 /* Store visitor: the changes of a figures entry, from the history. */
 static int take_changes(void *arg, const void *packed, size_t len) {
   Tally__AuditEntry *e = ((void **)arg)[0];
   tally_request *r = ((void **)arg)[1];
-  ProtobufCAllocator alloc = arena_allocator(r);
+  ProtobufCAllocator alloc = tally_dispatch_pb_arena(r->arena);
   Tally__ChangeSet *cs = tally__change_set__unpack(&alloc, len, packed);
   if (cs) {
     e->changes = cs->changes;
@@ -373,7 +366,7 @@ static int take_changes(void *arg, const void *packed, size_t len) {
 /* Store visitor: one audit entry of an account. */
 static int collect_entry(void *arg, const void *packed, size_t len) {
   struct audit_ctx *ac = arg;
-  ProtobufCAllocator alloc = arena_allocator(ac->r);
+  ProtobufCAllocator alloc = tally_dispatch_pb_arena(ac->r->arena);
   Tally__AuditEntry *e = tally__audit_entry__unpack(&alloc, len, packed);
   if (e == NULL)
     return 0; /* not ours to judge */
@@ -402,7 +395,7 @@ static int add_changes(tally_request *r, Tally__AuditReply *rep) {
 /* Store visitor: one history entry of a unit, as an audit entry. */
 static int collect_history(void *arg, const void *packed, size_t len) {
   struct audit_ctx *ac = arg;
-  ProtobufCAllocator alloc = arena_allocator(ac->r);
+  ProtobufCAllocator alloc = tally_dispatch_pb_arena(ac->r->arena);
   Tally__ChangeSet *cs = tally__change_set__unpack(&alloc, len, packed);
   Tally__AuditEntry *e = tally_arena_alloc(ac->r->arena, sizeof *e);
   if (e == NULL)

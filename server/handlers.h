@@ -21,9 +21,8 @@ int tally_dispatch_want_period(tally_request *r, uint64_t id, const char *text,
 int tally_dispatch_want_unit(tally_request *r, uint64_t id, const char *code,
                              Tally__Envelope **err);
 
-/* protobuf-c allocation in an arena (allocator_data), freed with it. */
-void *tally_dispatch_pb_alloc(void *arena, size_t n);
-void tally_dispatch_pb_free(void *arena, void *p);
+/* A protobuf-c allocator in arena a: what it unpacks is freed with a. */
+ProtobufCAllocator tally_dispatch_pb_arena(tally_arena *a);
 
 /* The handlers of server/dispatch_accounts.c. */
 Tally__Envelope *tally_handle_account_add(tally_request *r,
