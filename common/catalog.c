@@ -145,6 +145,38 @@ static int find_code(const struct tally_code_ref *idx, size_t n,
   return -1;
 }
 
+/* Each unit's children, in catalog order, and its number of leaves. */
+static int link_children(tally_catalog *cat) {
+  int *all = tally_arena_alloc(&cat->arena,
+                               (cat->n_units ? cat->n_units : 1) * sizeof *all);
+  if (all == NULL)
+    return -ENOMEM;
+  for (size_t i = 0; i < cat->n_units; i++) {
+    cat->units[i].n_children = 0;
+    cat->units[i].leaves = 0;
+  }
+  for (size_t i = 0; i < cat->n_units; i++)
+    if (cat->units[i].parent >= 0)
+      cat->units[cat->units[i].parent].n_children++;
+  int next = 0;
+  for (size_t i = 0; i < cat->n_units; i++) {
+    cat->units[i].children = all + next;
+    next += cat->units[i].n_children;
+    cat->units[i].n_children = 0;
+  }
+  for (size_t i = 0; i < cat->n_units; i++) {
+    tally_unit *t = &cat->units[i];
+    if (t->parent >= 0) {
+      tally_unit *p = &cat->units[t->parent];
+      p->children[p->n_children++] = (int)i;
+    }
+    if (t->is_leaf)
+      for (int u = (int)i; u >= 0; u = cat->units[u].parent)
+        cat->units[u].leaves++;
+  }
+  return 0;
+}
+
 static int load_units(struct loader *ld) {
   tally_catalog *cat = ld->cat;
   json_t *arr = NULL, *u;
@@ -223,6 +255,7 @@ static int load_units(struct loader *ld) {
     if (cat->units[i].parent >= 0)
       cat->units[cat->units[i].parent].is_leaf = 0;
   }
+  rc = link_children(cat);
 out:
   free(parents);
   return rc;
@@ -1131,9 +1164,5 @@ int tally_catalog_unit_within(const tally_catalog *cat, int unit, int scope) {
 }
 
 int tally_catalog_leaf_count(const tally_catalog *cat, int scope) {
-  int n = 0;
-  for (size_t i = 0; i < cat->n_units; i++)
-    if (cat->units[i].is_leaf && tally_catalog_unit_within(cat, (int)i, scope))
-      n++;
-  return n;
+  return cat->units[scope].leaves;
 }

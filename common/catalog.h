@@ -23,6 +23,9 @@ typedef struct {
   char *level;   /* "district", "subdistrict", "town", ... */
   int parent;    /* index of the parent unit; -1 for the root */
   int is_leaf;   /* reporting unit: no unit has it as parent */
+  int *children; /* the units with it as parent, in catalog order */
+  int n_children;
+  int leaves;    /* reporting units within it (itself, for a leaf) */
 } tally_unit;
 
 typedef enum {

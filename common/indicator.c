@@ -133,13 +133,16 @@ static int district_reported(const tally_catalog *cat,
   return e >= 0 && cat->elements[e].district_only;
 }
 
+int tally_indicator_kept(const tally_catalog *cat, int ind) {
+  return !district_reported(cat, &cat->indicators[ind]);
+}
+
 int tally_indicator_units(const tally_catalog *cat, int ind, int scope,
                           int *units, int max) {
   const tally_indicator *in = &cat->indicators[ind];
   int n = 0;
   if (district_reported(cat, in)) {
-    if (tally_catalog_unit_within(cat, cat->root, scope) ||
-        scope == cat->root) {
+    if (scope == cat->root) {
       if (max > 0)
         units[0] = cat->root;
       return 1;
@@ -155,6 +158,192 @@ int tally_indicator_units(const tally_catalog *cat, int ind, int scope,
   return n;
 }
 
+/* ---- exact sums ---- */
+
+tally_amount tally_amount_of(double v) {
+  return (tally_amount)nearbyint(v * TALLY_AMOUNT_SCALE);
+}
+
+double tally_amount_value(tally_amount a) {
+  return (double)a / TALLY_AMOUNT_SCALE;
+}
+
+int tally_sums_size(const tally_catalog *cat, int ind) {
+  const tally_indicator *in = &cat->indicators[ind];
+  switch (in->kind) {
+  case TALLY_KIND_RATIO:
+  case TALLY_KIND_UNIT_THRESHOLD:
+  case TALLY_KIND_WEIGHTED_MEAN:
+  case TALLY_KIND_GROWTH: return 2;
+  case TALLY_KIND_INTENSITY_REDUCTION: return 4;
+  case TALLY_KIND_TOTAL:
+  case TALLY_KIND_CUMULATIVE:
+  case TALLY_KIND_MILESTONE: return 1;
+  case TALLY_KIND_LIFE_EXPECTANCY:
+    return cat->age_groups[in->deaths_groups].n +
+           cat->age_groups[in->population_groups].n + 1;
+  case TALLY_KIND_PREMATURE_MORTALITY:
+    return cat->age_groups[in->deaths_groups].n +
+           cat->age_groups[in->population_groups].n;
+  }
+  return 0;
+}
+
+void tally_sums_add(tally_sums *to, const tally_sums *s, int n, int sign) {
+  to->counted += sign * s->counted;
+  to->both += sign * s->both;
+  to->misses += sign * s->misses;
+  for (int k = 0; k < n; k++) {
+    to->cur[k] += sign * s->cur[k];
+    to->prev[k] += sign * s->prev[k];
+  }
+}
+
+int tally_sums_equal(const tally_sums *a, const tally_sums *b, int n) {
+  if (a->counted != b->counted || a->both != b->both || a->misses != b->misses)
+    return 0;
+  for (int k = 0; k < n; k++)
+    if (a->cur[k] != b->cur[k] || a->prev[k] != b->prev[k])
+      return 0;
+  return 1;
+}
+
+/* A unit's figures of one period. */
+typedef struct {
+  const double *value;
+  const unsigned char *has;
+} row;
+
+static int row_of(const tally_catalog *cat, tally_source *src, int unit,
+                  const tally_period *p, row *out) {
+  if (src->row)
+    return src->row(src, unit, p, &out->value, &out->has);
+  const tally_figures *f = src->figures(src, p);
+  if (f == NULL)
+    return -ENOMEM;
+  out->value = f->value + (size_t)unit * cat->n_elements;
+  out->has = f->has + (size_t)unit * cat->n_elements;
+  return 0;
+}
+
+static int get(const row *r, int element, tally_amount *v) {
+  if (!r->has[element])
+    return 0;
+  *v = tally_amount_of(r->value[element]);
+  return 1;
+}
+
+/* Every age group of groups into v; 1 when all are there. */
+static int get_groups(const tally_catalog *cat, const row *r, int groups,
+                      tally_amount *v) {
+  const tally_age_groups *g = &cat->age_groups[groups];
+  for (int k = 0; k < g->n; k++)
+    if (!get(r, g->first + k, &v[k]))
+      return 0;
+  return 1;
+}
+
+/* What unit contributes to ind's sums for period p, into v: 1 when it
+ * reported everything the kind needs, 0 when not, < 0 on error. */
+static int share(const tally_catalog *cat, const tally_indicator *in,
+                 tally_source *src, int unit, const tally_period *p,
+                 tally_amount *v) {
+  row r, o;
+  tally_period other;
+  tally_amount w;
+  int rc = row_of(cat, src, unit, p, &r);
+  if (rc != 0)
+    return rc;
+  switch (in->kind) {
+  case TALLY_KIND_RATIO:
+  case TALLY_KIND_UNIT_THRESHOLD:
+    return get(&r, in->numerator, &v[0]) && get(&r, in->denominator, &v[1]);
+  case TALLY_KIND_TOTAL:
+  case TALLY_KIND_MILESTONE:
+    return get(&r, in->element, &v[0]);
+  case TALLY_KIND_WEIGHTED_MEAN:
+    if (!r.has[in->element] || !get(&r, in->weight, &v[1]))
+      return 0;
+    v[0] = tally_amount_of(r.value[in->element] * r.value[in->weight]);
+    return 1;
+  case TALLY_KIND_GROWTH:
+    if (tally_period_prev(p, &other) != 0 || !get(&r, in->element, &v[0]))
+      return 0;
+    if ((rc = row_of(cat, src, unit, &other, &o)) != 0)
+      return rc;
+    return get(&o, in->element, &v[1]);
+  case TALLY_KIND_INTENSITY_REDUCTION:
+    other = (tally_period){in->base_year, TALLY_PERIOD_YEAR, 0};
+    if (!get(&r, in->numerator, &v[0]) || !get(&r, in->denominator, &v[1]))
+      return 0;
+    if ((rc = row_of(cat, src, unit, &other, &o)) != 0)
+      return rc;
+    return get(&o, in->numerator, &v[2]) && get(&o, in->denominator, &v[3]);
+  case TALLY_KIND_CUMULATIVE:
+    if (p->kind != TALLY_PERIOD_YEAR || p->year < in->from_year)
+      return 0;
+    v[0] = 0;
+    for (int y = in->from_year; y <= p->year; y++) {
+      other = (tally_period){y, TALLY_PERIOD_YEAR, 0};
+      if ((rc = row_of(cat, src, unit, &other, &o)) != 0)
+        return rc;
+      if (!get(&o, in->element, &w))
+        return 0;
+      v[0] += w;
+    }
+    return 1;
+  case TALLY_KIND_LIFE_EXPECTANCY:
+  case TALLY_KIND_PREMATURE_MORTALITY: {
+    int nd = cat->age_groups[in->deaths_groups].n,
+        np = cat->age_groups[in->population_groups].n;
+    if (!get_groups(cat, &r, in->deaths_groups, v) ||
+        !get_groups(cat, &r, in->population_groups, v + nd))
+      return 0;
+    if (in->kind == TALLY_KIND_LIFE_EXPECTANCY) {
+      v[nd + np] = 0;
+      if (!in->q0_population && !get(&r, in->births, &v[nd + np]))
+        return 0;
+    }
+    return 1;
+  }
+  }
+  return 0;
+}
+
+/* A unit's own rate against the unit target of a unit_threshold. */
+static int misses_unit_target(const tally_indicator *in, const tally_amount *v,
+                              double *rate) {
+  if (v[1] == 0)
+    return 0;
+  *rate = (double)v[0] / (double)v[1] * in->factor;
+  return !tally_target_met(&in->unit_target, *rate);
+}
+
+int tally_sums_unit(const tally_catalog *cat, int ind, tally_source *src,
+                    int unit, const tally_period *p, tally_sums *out) {
+  const tally_indicator *in = &cat->indicators[ind];
+  tally_period prev;
+  double rate;
+  memset(out, 0, sizeof *out);
+  int rc = share(cat, in, src, unit, p, out->cur);
+  if (rc <= 0) {
+    memset(out->cur, 0, sizeof out->cur);
+    return rc;
+  }
+  out->counted = 1;
+  if (in->kind == TALLY_KIND_UNIT_THRESHOLD)
+    out->misses = misses_unit_target(in, out->cur, &rate);
+  if (tally_period_prev(p, &prev) == 0) {
+    rc = share(cat, in, src, unit, &prev, out->prev);
+    if (rc < 0)
+      return rc;
+    out->both = rc;
+  }
+  if (!out->both)
+    memset(out->prev, 0, sizeof out->prev);
+  return 0;
+}
+
 /* ---- the kinds ---- */
 
 /* What one computation works on. */
@@ -164,330 +353,268 @@ struct calc {
   int ind;
   tally_source *src;
   const tally_period *period;
-  int *units;
-  int n_units;
   tally_result *r;
-  unsigned char *counted; /* [i]: units[i]'s figures are in the sums */
-  char missing[256];   /* units left out, for the note */
-  int n_missing;
 };
 
-static void note(struct calc *c, const char *fmt, const char *a,
+static void note(tally_result *r, const char *fmt, const char *a,
                  const char *b) {
-  snprintf(c->r->note, sizeof c->r->note, fmt, a, b);
-}
-
-static void left_out(struct calc *c, int unit) {
-  size_t len = strlen(c->missing);
-  if (len + 2 < sizeof c->missing)
-    snprintf(c->missing + len, sizeof c->missing - len, "%s%s",
-             c->n_missing ? ", " : "", c->cat->units[unit].code);
-  c->n_missing++;
-}
-
-static const tally_figures *figures_of(struct calc *c, const tally_period *p) {
-  return c->src->figures(c->src, p);
-}
-
-/* Sums of up to four elements over the units that reported all of them
- * in f (and, when g is not NULL, elements eg in g too). */
-static int sum_together(struct calc *c, const tally_figures *f,
-                        const int *el, int ne, double *sums,
-                        const tally_figures *g, const int *eg, int ng,
-                        double *gsums) {
-  int counted = 0;
-  for (int k = 0; k < ne; k++)
-    sums[k] = 0;
-  for (int k = 0; k < ng; k++)
-    gsums[k] = 0;
-  for (int i = 0; i < c->n_units; i++) {
-    double v[4], w[4];
-    int ok = 1, u = c->units[i];
-    for (int k = 0; k < ne && ok; k++)
-      ok = tally_figures_get(f, u, el[k], &v[k]);
-    for (int k = 0; k < ng && ok; k++)
-      ok = tally_figures_get(g, u, eg[k], &w[k]);
-    if (!ok) {
-      left_out(c, u);
-      continue;
-    }
-    for (int k = 0; k < ne; k++)
-      sums[k] += v[k];
-    for (int k = 0; k < ng; k++)
-      gsums[k] += w[k];
-    c->counted[i] = 1;
-    counted++;
-  }
-  return counted;
+  snprintf(r->note, sizeof r->note, fmt, a, b);
 }
 
 static const char *code_of(struct calc *c, int element) {
   return c->cat->elements[element].code;
 }
 
-static void set_value(struct calc *c, double v) {
-  c->r->has_value = 1;
-  c->r->value = v;
+/* The units ind is computed from within scope: those whose sums the
+ * store keeps, for an inner unit; else each one's own figures. */
+static int scope_sums(struct calc *c, int scope, const tally_period *p,
+                      tally_sums *out) {
+  const tally_catalog *cat = c->cat;
+  int n = tally_sums_size(cat, c->ind);
+  if (c->in->kind == TALLY_KIND_MILESTONE)
+    return tally_sums_unit(cat, c->ind, c->src, cat->root, p, out);
+  if (c->src->kept && !cat->units[scope].is_leaf &&
+      tally_indicator_kept(cat, c->ind))
+    return c->src->kept(c->src, c->ind, scope, p, out);
+  int nu = tally_indicator_units(cat, c->ind, scope, NULL, 0);
+  int *units = malloc((size_t)(nu ? nu : 1) * sizeof *units);
+  tally_sums *one = malloc(sizeof *one);
+  int rc = 0;
+  if (units == NULL || one == NULL) {
+    rc = -ENOMEM;
+    goto out;
+  }
+  tally_indicator_units(cat, c->ind, scope, units, nu);
+  memset(out, 0, sizeof *out);
+  for (int i = 0; i < nu && rc == 0; i++)
+    if ((rc = tally_sums_unit(cat, c->ind, c->src, units[i], p, one)) == 0)
+      tally_sums_add(out, one, n, 1);
+out:
+  free(units);
+  free(one);
+  return rc;
 }
 
-static int calc_ratio(struct calc *c, const tally_figures *f) {
+/* Names, into buf, the units within node that are left out of ind's sums
+ * (which 0) or whose own rate misses the unit target (which 1). Goes
+ * down only into parts of the tree that have such units, and looks at
+ * no more than *budget units in all. */
+#define NAMES_BUDGET 2000
+static int name_units(struct calc *c, int node, int which, char *buf,
+                      size_t n, int *budget) {
+  const tally_catalog *cat = c->cat;
+  const tally_unit *u = &cat->units[node];
+  tally_sums *s = malloc(sizeof *s);
+  int rc = 0;
+  if (s == NULL)
+    return -ENOMEM;
+  for (int i = 0; i < u->n_children && rc == 0; i++) {
+    int ch = u->children[i];
+    size_t len = strlen(buf);
+    if (--*budget < 0 || len + 4 >= n)
+      break;
+    if ((rc = scope_sums(c, ch, c->period, s)) != 0)
+      break;
+    if (!cat->units[ch].is_leaf) {
+      if (which ? s->misses > 0 : s->counted < cat->units[ch].leaves)
+        rc = name_units(c, ch, which, buf, n, budget);
+      continue;
+    }
+    double rate;
+    if (which == 0 && s->counted == 0)
+      snprintf(buf + len, n - len, "%s%s", len ? ", " : "",
+               cat->units[ch].code);
+    else if (which == 1 && s->misses)
+      snprintf(buf + len, n - len, "%s%s %.4g", len ? ", " : "",
+               cat->units[ch].code,
+               misses_unit_target(c->in, s->cur, &rate) ? rate : 0);
+  }
+  free(s);
+  return rc;
+}
+
+static void set_value(tally_result *r, double v) {
+  r->has_value = 1;
+  r->value = v;
+}
+
+static double quotient(tally_amount a, tally_amount b) {
+  return (double)a / (double)b;
+}
+
+static int value_ratio(struct calc *c, const tally_amount *s, tally_result *r) {
   const tally_indicator *in = c->in;
-  int el[2] = {in->numerator, in->denominator};
-  double s[2];
-  c->r->units_counted = sum_together(c, f, el, 2, s, NULL, NULL, 0, NULL);
-  if (c->r->units_counted == 0) {
-    note(c, "insufficient data: no unit reported both %s and %s",
+  if (r->units_counted == 0) {
+    note(r, "insufficient data: no unit reported both %s and %s",
          code_of(c, in->numerator), code_of(c, in->denominator));
     return TALLY_STATUS_INSUFFICIENT_DATA;
   }
-  c->r->has_numerator = c->r->has_denominator = 1;
-  c->r->numerator = s[0];
-  c->r->denominator = s[1];
+  r->has_numerator = r->has_denominator = 1;
+  r->numerator = tally_amount_value(s[0]);
+  r->denominator = tally_amount_value(s[1]);
   if (s[1] == 0) {
-    note(c, "undefined: %s sums to 0%s", code_of(c, in->denominator), "");
+    note(r, "undefined: %s sums to 0%s", code_of(c, in->denominator), "");
     return TALLY_STATUS_UNDEFINED;
   }
-  set_value(c, s[0] / s[1] * in->factor);
+  set_value(r, quotient(s[0], s[1]) * in->factor);
   return 0;
 }
 
-static int calc_total(struct calc *c, const tally_figures *f) {
-  double s;
-  c->r->units_counted =
-      sum_together(c, f, &c->in->element, 1, &s, NULL, NULL, 0, NULL);
-  if (c->r->units_counted == 0) {
-    note(c, "insufficient data: no unit reported %s%s",
+static int value_total(struct calc *c, const tally_amount *s, tally_result *r) {
+  if (r->units_counted == 0) {
+    note(r, "insufficient data: no unit reported %s%s",
          code_of(c, c->in->element), "");
     return TALLY_STATUS_INSUFFICIENT_DATA;
   }
-  c->r->has_numerator = 1;
-  c->r->numerator = s;
-  set_value(c, s * c->in->factor);
+  r->has_numerator = 1;
+  r->numerator = tally_amount_value(s[0]);
+  set_value(r, r->numerator * c->in->factor);
   return 0;
 }
 
-static int calc_weighted_mean(struct calc *c, const tally_figures *f) {
+static int value_weighted_mean(struct calc *c, const tally_amount *s,
+                               tally_result *r) {
   const tally_indicator *in = c->in;
-  double xw = 0, w = 0;
-  for (int i = 0; i < c->n_units; i++) {
-    double x, wi;
-    int u = c->units[i];
-    if (!tally_figures_get(f, u, in->element, &x) ||
-        !tally_figures_get(f, u, in->weight, &wi)) {
-      left_out(c, u);
-      continue;
-    }
-    xw += x * wi;
-    w += wi;
-    c->counted[i] = 1;
-    c->r->units_counted++;
-  }
-  if (c->r->units_counted == 0) {
-    note(c, "insufficient data: no unit reported both %s and %s",
+  if (r->units_counted == 0) {
+    note(r, "insufficient data: no unit reported both %s and %s",
          code_of(c, in->element), code_of(c, in->weight));
     return TALLY_STATUS_INSUFFICIENT_DATA;
   }
-  c->r->has_numerator = c->r->has_denominator = 1;
-  c->r->numerator = xw;
-  c->r->denominator = w;
-  if (w == 0) {
-    note(c, "undefined: %s sums to 0%s", code_of(c, in->weight), "");
+  r->has_numerator = r->has_denominator = 1;
+  r->numerator = tally_amount_value(s[0]);
+  r->denominator = tally_amount_value(s[1]);
+  if (s[1] == 0) {
+    note(r, "undefined: %s sums to 0%s", code_of(c, in->weight), "");
     return TALLY_STATUS_UNDEFINED;
   }
-  set_value(c, xw / w * in->factor);
+  set_value(r, quotient(s[0], s[1]) * in->factor);
   return 0;
 }
 
-static int calc_growth(struct calc *c, const tally_figures *f) {
+static int value_growth(struct calc *c, const tally_period *p,
+                        const tally_amount *s, tally_result *r) {
   tally_period prev;
   char ptext[TALLY_PERIOD_STRLEN];
-  double now, before;
-  if (tally_period_prev(c->period, &prev) != 0)
+  if (tally_period_prev(p, &prev) != 0)
     return TALLY_STATUS_INSUFFICIENT_DATA;
-  const tally_figures *g = figures_of(c, &prev);
-  if (g == NULL)
-    return -ENOMEM;
-  c->r->units_counted = sum_together(c, f, &c->in->element, 1, &now, g,
-                                     &c->in->element, 1, &before);
-  if (c->r->units_counted == 0) {
-    note(c, "insufficient data: no unit reported %s for both this period "
-         "and %s", code_of(c, c->in->element), tally_period_format(&prev, ptext));
+  tally_period_format(&prev, ptext);
+  if (r->units_counted == 0) {
+    note(r, "insufficient data: no unit reported %s for both this period "
+         "and %s", code_of(c, c->in->element), ptext);
     return TALLY_STATUS_INSUFFICIENT_DATA;
   }
-  c->r->has_numerator = c->r->has_denominator = 1;
-  c->r->numerator = now;
-  c->r->denominator = before;
-  if (before == 0) {
-    note(c, "undefined: %s was 0 in %s", code_of(c, c->in->element),
-         tally_period_format(&prev, ptext));
+  r->has_numerator = r->has_denominator = 1;
+  r->numerator = tally_amount_value(s[0]);
+  r->denominator = tally_amount_value(s[1]);
+  if (s[1] == 0) {
+    note(r, "undefined: %s was 0 in %s", code_of(c, c->in->element), ptext);
     return TALLY_STATUS_UNDEFINED;
   }
-  set_value(c, (now / before - 1) * 100);
+  set_value(r, (quotient(s[0], s[1]) - 1) * 100);
   return 0;
 }
 
-static int calc_intensity_reduction(struct calc *c, const tally_figures *f) {
+static int value_intensity_reduction(struct calc *c, const tally_amount *s,
+                                     tally_result *r) {
   const tally_indicator *in = c->in;
   tally_period base = {in->base_year, TALLY_PERIOD_YEAR, 0};
-  int el[2] = {in->numerator, in->denominator};
-  double s[2], b[2];
   char btext[TALLY_PERIOD_STRLEN];
-  const tally_figures *g = figures_of(c, &base);
-  if (g == NULL)
-    return -ENOMEM;
   tally_period_format(&base, btext);
-  c->r->units_counted = sum_together(c, f, el, 2, s, g, el, 2, b);
-  if (c->r->units_counted == 0) {
-    note(c, "insufficient data: no unit reported %s and GDP (%s) for both "
+  if (r->units_counted == 0) {
+    note(r, "insufficient data: no unit reported %s and GDP (%s) for both "
          "this period and the base year",
          code_of(c, in->numerator), code_of(c, in->denominator));
     return TALLY_STATUS_INSUFFICIENT_DATA;
   }
-  if (s[1] == 0 || b[1] == 0 || b[0] == 0) {
-    note(c, "undefined: a sum is 0 (%s or %s, this period or the base year)",
+  if (s[1] == 0 || s[3] == 0 || s[2] == 0) {
+    note(r, "undefined: a sum is 0 (%s or %s, this period or the base year)",
          code_of(c, in->numerator), code_of(c, in->denominator));
     return TALLY_STATUS_UNDEFINED;
   }
   /* Shown: the intensity now and in the base year. */
-  c->r->has_numerator = c->r->has_denominator = 1;
-  c->r->numerator = s[0] / s[1];
-  c->r->denominator = b[0] / b[1];
-  set_value(c, (1 - c->r->numerator / c->r->denominator) * 100);
-  snprintf(c->r->note, sizeof c->r->note,
-           "intensity %.6g now against %.6g in %s", c->r->numerator,
-           c->r->denominator, btext);
+  r->has_numerator = r->has_denominator = 1;
+  r->numerator = quotient(s[0], s[1]);
+  r->denominator = quotient(s[2], s[3]);
+  set_value(r, (1 - r->numerator / r->denominator) * 100);
+  snprintf(r->note, sizeof r->note, "intensity %.6g now against %.6g in %s",
+           r->numerator, r->denominator, btext);
   return 0;
 }
 
 /* Over the years from from_year to the period, over the units that
  * reported every one of those years: a unit missing a year is left out
- * of the whole sum, and named. */
-static int calc_cumulative(struct calc *c, const tally_figures *f) {
+ * of the whole sum. */
+static int value_cumulative(struct calc *c, const tally_period *p,
+                            const tally_amount *s, tally_result *r) {
   const tally_indicator *in = c->in;
-  const tally_figures *years[TALLY_PERIOD_MAX_YEAR - TALLY_PERIOD_MIN_YEAR + 1];
-  int n_years = c->period->year - in->from_year + 1;
-  double total = 0;
-  if (c->period->kind != TALLY_PERIOD_YEAR) {
-    note(c, "a cumulative total is counted over years: ask for a year%s%s",
+  if (p->kind != TALLY_PERIOD_YEAR) {
+    note(r, "a cumulative total is counted over years: ask for a year%s%s",
          "", "");
     return TALLY_STATUS_INSUFFICIENT_DATA;
   }
-  if (n_years < 1) {
-    note(c, "the count starts in a later year%s%s", "", "");
+  if (p->year < in->from_year) {
+    note(r, "the count starts in a later year%s%s", "", "");
     return TALLY_STATUS_INSUFFICIENT_DATA;
   }
-  for (int k = 0; k < n_years; k++) {
-    tally_period p = {in->from_year + k, TALLY_PERIOD_YEAR, 0};
-    years[k] = k == n_years - 1 ? f : figures_of(c, &p);
-    if (years[k] == NULL)
-      return -ENOMEM;
-  }
-  for (int i = 0; i < c->n_units; i++) {
-    double sum = 0, v;
-    int k, u = c->units[i];
-    for (k = 0; k < n_years && tally_figures_get(years[k], u, in->element, &v);
-         k++)
-      sum += v;
-    if (k < n_years) {
-      left_out(c, u);
-      continue;
-    }
-    total += sum;
-    c->counted[i] = 1;
-    c->r->units_counted++;
-  }
-  if (c->r->units_counted == 0) {
+  if (r->units_counted == 0) {
     char years_text[32];
     snprintf(years_text, sizeof years_text, "%d to %d", in->from_year,
-             c->period->year);
-    note(c, "insufficient data: no unit reported %s for every year from %s",
+             p->year);
+    note(r, "insufficient data: no unit reported %s for every year from %s",
          code_of(c, in->element), years_text);
     return TALLY_STATUS_INSUFFICIENT_DATA;
   }
-  c->r->has_numerator = 1;
-  c->r->numerator = total;
-  set_value(c, total * in->factor);
+  r->has_numerator = 1;
+  r->numerator = tally_amount_value(s[0]);
+  set_value(r, r->numerator * in->factor);
   return 0;
 }
 
-/* Sums the age groups of deaths (and population) over the units that
- * reported every group; the index of the first group in each. */
-static int sum_groups(struct calc *c, const tally_figures *f, int dg, int pg,
-                      int births, double *deaths, double *pop, double *b) {
-  const tally_catalog *cat = c->cat;
-  int nd = cat->age_groups[dg].n, np = cat->age_groups[pg].n, counted = 0;
-  memset(deaths, 0, (size_t)nd * sizeof *deaths);
-  memset(pop, 0, (size_t)np * sizeof *pop);
-  *b = 0;
-  for (int i = 0; i < c->n_units; i++) {
-    int u = c->units[i], ok = 1;
-    double v;
-    for (int k = 0; k < nd && ok; k++)
-      ok = tally_figures_get(f, u, cat->age_groups[dg].first + k, &v);
-    for (int k = 0; k < np && ok; k++)
-      ok = tally_figures_get(f, u, cat->age_groups[pg].first + k, &v);
-    if (ok && births >= 0)
-      ok = tally_figures_get(f, u, births, &v);
-    if (!ok) {
-      left_out(c, u);
-      continue;
-    }
-    for (int k = 0; k < nd; k++) {
-      tally_figures_get(f, u, cat->age_groups[dg].first + k, &v);
-      deaths[k] += v;
-    }
-    for (int k = 0; k < np; k++) {
-      tally_figures_get(f, u, cat->age_groups[pg].first + k, &v);
-      pop[k] += v;
-    }
-    if (births >= 0) {
-      tally_figures_get(f, u, births, &v);
-      *b += v;
-    }
-    c->counted[i] = 1;
-    counted++;
-  }
-  return counted;
-}
-
 static int table_status(struct calc *c, int rc,
-                        const tally_lifetable_result *res) {
+                        const tally_lifetable_result *res, tally_result *r) {
   char pop[32];
   if (rc != 0) {
-    snprintf(c->r->note, sizeof c->r->note, "undefined: %s",
+    snprintf(r->note, sizeof r->note, "undefined: %s",
              res->reason ? res->reason : "the table cannot be made");
     return TALLY_STATUS_UNDEFINED;
   }
   if (res->status == TALLY_LIFETABLE_TOO_SMALL) {
     snprintf(pop, sizeof pop, "%.0f", res->population);
-    note(c, "population too small for a stable life table (%s, under "
+    note(r, "population too small for a stable life table (%s, under "
          "%s)", pop, c->in->min_population == 5000 ? "5,000" : "the minimum");
     return TALLY_STATUS_TOO_SMALL;
   }
-  set_value(c, res->value);
+  set_value(r, res->value);
   return 0;
 }
 
-static int calc_life_expectancy(struct calc *c, const tally_figures *f) {
+static int no_groups(struct calc *c, tally_result *r) {
+  note(r, "insufficient data: no unit reported every age group of %s and %s",
+       c->cat->age_groups[c->in->deaths_groups].code,
+       c->cat->age_groups[c->in->population_groups].code);
+  return TALLY_STATUS_INSUFFICIENT_DATA;
+}
+
+static int value_life_expectancy(struct calc *c, const tally_amount *s,
+                                 tally_result *r) {
   const tally_catalog *cat = c->cat;
   const tally_indicator *in = c->in;
-  int n = cat->age_groups[in->deaths_groups].n;
-  double deaths[TALLY_LIFETABLE_MAX_GROUPS], pop[TALLY_LIFETABLE_MAX_GROUPS],
-      births;
+  int n = cat->age_groups[in->deaths_groups].n,
+      np = cat->age_groups[in->population_groups].n;
+  double deaths[TALLY_LIFETABLE_MAX_GROUPS], pop[TALLY_LIFETABLE_MAX_GROUPS];
   int start[TALLY_LIFETABLE_MAX_GROUPS];
 
-  c->r->units_counted = sum_groups(c, f, in->deaths_groups,
-                                   in->population_groups,
-                                   in->q0_population ? -1 : in->births,
-                                   deaths, pop, &births);
-  if (c->r->units_counted == 0) {
-    note(c, "insufficient data: no unit reported every age group of %s and "
-         "%s", cat->age_groups[in->deaths_groups].code,
-         cat->age_groups[in->population_groups].code);
-    return TALLY_STATUS_INSUFFICIENT_DATA;
-  }
-  for (int k = 0; k < n; k++)
+  if (r->units_counted == 0)
+    return no_groups(c, r);
+  double dsum = 0, psum = 0;
+  for (int k = 0; k < n; k++) {
     start[k] = cat->elements[cat->age_groups[in->deaths_groups].first + k].age_from;
+    deaths[k] = tally_amount_value(s[k]);
+    pop[k] = tally_amount_value(s[n + k]);
+    dsum += deaths[k];
+    psum += pop[k];
+  }
+  double births = tally_amount_value(s[n + np]);
   tally_lifetable_params p;
   tally_lifetable_params_default(&p, (tally_lifetable_method)in->method);
   p.min_population = in->min_population;
@@ -501,232 +628,208 @@ static int calc_life_expectancy(struct calc *c, const tally_figures *f) {
     births = pop[0]; /* q0 = deaths aged 0 / population aged 0 */
   tally_lifetable_input li = {n, start, deaths, pop, births};
   tally_lifetable_result res;
-  double dsum = 0, psum = 0;
-  for (int k = 0; k < n; k++) {
-    dsum += deaths[k];
-    psum += pop[k];
-  }
-  c->r->has_numerator = c->r->has_denominator = 1;
-  c->r->numerator = dsum;
-  c->r->denominator = psum;
-  return table_status(c, tally_lifetable_compute(&li, &p, &res, NULL), &res);
+  r->has_numerator = r->has_denominator = 1;
+  r->numerator = dsum;
+  r->denominator = psum;
+  return table_status(c, tally_lifetable_compute(&li, &p, &res, NULL), &res,
+                      r);
 }
 
-static int calc_premature_mortality(struct calc *c, const tally_figures *f) {
+static int value_premature_mortality(struct calc *c, const tally_amount *s,
+                                     tally_result *r) {
   const tally_catalog *cat = c->cat;
   const tally_indicator *in = c->in;
   const tally_age_groups *pg = &cat->age_groups[in->population_groups];
-  double deaths[TALLY_SDG341_GROUPS], all[TALLY_LIFETABLE_MAX_GROUPS], b,
-      pop[TALLY_SDG341_GROUPS];
+  int nd = cat->age_groups[in->deaths_groups].n;
+  double deaths[TALLY_SDG341_GROUPS], pop[TALLY_SDG341_GROUPS];
 
-  c->r->units_counted = sum_groups(c, f, in->deaths_groups,
-                                   in->population_groups, -1, deaths, all, &b);
-  if (c->r->units_counted == 0) {
-    note(c, "insufficient data: no unit reported every age group of %s and "
-         "%s", cat->age_groups[in->deaths_groups].code, pg->code);
-    return TALLY_STATUS_INSUFFICIENT_DATA;
-  }
+  if (r->units_counted == 0)
+    return no_groups(c, r);
   /* The population of 30-34 ... 65-69 (the loader checked they exist). */
   double dsum = 0, psum = 0;
   for (int k = 0; k < TALLY_SDG341_GROUPS; k++) {
+    deaths[k] = tally_amount_value(s[k]);
     for (int j = 0; j < pg->n; j++)
       if (cat->elements[pg->first + j].age_from == 30 + 5 * k)
-        pop[k] = all[j];
+        pop[k] = tally_amount_value(s[nd + j]);
     dsum += deaths[k];
     psum += pop[k];
   }
-  c->r->has_numerator = c->r->has_denominator = 1;
-  c->r->numerator = dsum;
-  c->r->denominator = psum;
+  r->has_numerator = r->has_denominator = 1;
+  r->numerator = dsum;
+  r->denominator = psum;
   tally_lifetable_result res;
   return table_status(
-      c, tally_sdg341_compute(deaths, pop, in->min_population, &res), &res);
+      c, tally_sdg341_compute(deaths, pop, in->min_population, &res), &res, r);
 }
 
-static int calc_milestone(struct calc *c, const tally_figures *f) {
+static int value_milestone(struct calc *c, const tally_amount *s,
+                           tally_result *r) {
   const tally_element *e = &c->cat->elements[c->in->element];
-  double v;
-  c->r->units_expected = 1;
-  if (!tally_figures_get(f, c->cat->root, c->in->element, &v)) {
-    note(c, "insufficient data: the district office has not reported %s%s",
+  if (r->units_counted == 0) {
+    note(r, "insufficient data: the district office has not reported %s%s",
          e->code, "");
     return TALLY_STATUS_INSUFFICIENT_DATA;
   }
+  double v = tally_amount_value(s[0]);
   const tally_level *l = tally_element_level(e, (int)v);
-  c->r->units_counted = 1;
-  c->r->level = (int)v;
-  set_value(c, v);
-  snprintf(c->r->note, sizeof c->r->note, "status: %s (%s)", l ? l->zh : "?",
+  r->level = (int)v;
+  set_value(r, v);
+  snprintf(r->note, sizeof r->note, "status: %s (%s)", l ? l->zh : "?",
            l ? l->en : "?");
   return 0;
 }
 
-/* The ratio of each unit against the unit target: names those that miss
- * it. Returns how many miss it. */
-static int units_missing_target(struct calc *c, const tally_figures *f,
-                                char *names, size_t n) {
-  const tally_indicator *in = c->in;
-  int missing = 0;
-  names[0] = 0;
-  for (int i = 0; i < c->n_units; i++) {
-    double a, b;
-    int u = c->units[i];
-    if (!tally_figures_get(f, u, in->numerator, &a) ||
-        !tally_figures_get(f, u, in->denominator, &b) || b == 0)
-      continue;
-    double rate = a / b * in->factor;
-    if (tally_target_met(&in->unit_target, rate))
-      continue;
-    size_t len = strlen(names);
-    snprintf(names + len, n - len, "%s%s %.4g", missing ? ", " : "",
-             c->cat->units[u].code, rate);
-    missing++;
-  }
-  return missing;
-}
-
-/* Computes the value of ind for the period into c->r: returns 0 when
- * there is a value, a status without one, or -ENOMEM. */
-static int calc_value(struct calc *c) {
-  const tally_figures *f = figures_of(c, c->period);
-  if (f == NULL)
-    return -ENOMEM;
+/* The value of the indicator from its sums s over r->units_counted
+ * units, for period p: returns 0 when there is one, else a status. */
+static int value_of(struct calc *c, const tally_period *p,
+                    const tally_amount *s, tally_result *r) {
   switch (c->in->kind) {
   case TALLY_KIND_RATIO:
-  case TALLY_KIND_UNIT_THRESHOLD: return calc_ratio(c, f);
-  case TALLY_KIND_TOTAL: return calc_total(c, f);
-  case TALLY_KIND_WEIGHTED_MEAN: return calc_weighted_mean(c, f);
-  case TALLY_KIND_GROWTH: return calc_growth(c, f);
-  case TALLY_KIND_INTENSITY_REDUCTION: return calc_intensity_reduction(c, f);
-  case TALLY_KIND_CUMULATIVE: return calc_cumulative(c, f);
-  case TALLY_KIND_LIFE_EXPECTANCY: return calc_life_expectancy(c, f);
-  case TALLY_KIND_PREMATURE_MORTALITY: return calc_premature_mortality(c, f);
-  case TALLY_KIND_MILESTONE: return calc_milestone(c, f);
+  case TALLY_KIND_UNIT_THRESHOLD: return value_ratio(c, s, r);
+  case TALLY_KIND_TOTAL: return value_total(c, s, r);
+  case TALLY_KIND_WEIGHTED_MEAN: return value_weighted_mean(c, s, r);
+  case TALLY_KIND_GROWTH: return value_growth(c, p, s, r);
+  case TALLY_KIND_INTENSITY_REDUCTION:
+    return value_intensity_reduction(c, s, r);
+  case TALLY_KIND_CUMULATIVE: return value_cumulative(c, p, s, r);
+  case TALLY_KIND_LIFE_EXPECTANCY: return value_life_expectancy(c, s, r);
+  case TALLY_KIND_PREMATURE_MORTALITY:
+    return value_premature_mortality(c, s, r);
+  case TALLY_KIND_MILESTONE: return value_milestone(c, s, r);
   }
   return TALLY_STATUS_UNDEFINED;
 }
 
 /* Judges the value against the target; the value is there. */
-static tally_status judge(struct calc *c) {
+static int judge(struct calc *c, int scope, const tally_sums *s,
+                 tally_status *out) {
   tally_result *r = c->r;
   const tally_target *t = r->target;
   if (c->in->kind == TALLY_KIND_UNIT_THRESHOLD && t != NULL) {
-    char names[256];
-    const tally_figures *f = figures_of(c, c->period);
-    int missing = f ? units_missing_target(c, f, names, sizeof names) : 0;
-    if (missing) {
+    if (s->misses) {
+      char names[256] = "";
+      int budget = NAMES_BUDGET, rc = 0;
+      if (c->cat->units[scope].is_leaf) {
+        double rate = 0;
+        misses_unit_target(c->in, s->cur, &rate);
+        snprintf(names, sizeof names, "%s %.4g", c->cat->units[scope].code,
+                 rate);
+      } else if ((rc = name_units(c, scope, 1, names, sizeof names,
+                                  &budget)) != 0) {
+        return rc;
+      }
       size_t len = strlen(r->note);
       snprintf(r->note + len, sizeof r->note - len,
-               "%sunits under the target: %s", len ? "; " : "", names);
-      return TALLY_STATUS_NOT_MET;
+               "%sunits under the target (%lld): %s", len ? "; " : "",
+               (long long)s->misses, names);
+      *out = TALLY_STATUS_NOT_MET;
+      return 0;
     }
-    if (c->n_missing)
-      return TALLY_STATUS_INSUFFICIENT_DATA;
-    return TALLY_STATUS_MET;
+    *out = s->counted < r->units_expected ? TALLY_STATUS_INSUFFICIENT_DATA
+                                          : TALLY_STATUS_MET;
+    return 0;
   }
-  if (t == NULL)
-    return TALLY_STATUS_NO_TARGET;
-  if (t->op == TALLY_OP_TEXT || t->op == TALLY_OP_ASSIGNED)
-    return TALLY_STATUS_NOT_JUDGED;
+  if (t == NULL) {
+    *out = TALLY_STATUS_NO_TARGET;
+    return 0;
+  }
+  if (t->op == TALLY_OP_TEXT || t->op == TALLY_OP_ASSIGNED) {
+    *out = TALLY_STATUS_NOT_JUDGED;
+    return 0;
+  }
   if (is_change(t->op)) {
     if (!r->has_previous) {
       size_t len = strlen(r->note);
       snprintf(r->note + len, sizeof r->note - len,
                "%sno value for the period before, to judge the change",
                len ? "; " : "");
-      return TALLY_STATUS_INSUFFICIENT_DATA;
+      *out = TALLY_STATUS_INSUFFICIENT_DATA;
+      return 0;
     }
-    return change_met(t, r->value - r->previous) ? TALLY_STATUS_MET
+    *out = change_met(t, r->value - r->previous) ? TALLY_STATUS_MET
                                                  : TALLY_STATUS_NOT_MET;
+    return 0;
   }
   int met = tally_target_met(t, r->value);
-  if (t->has_level)
-    return met ? TALLY_STATUS_MET : TALLY_STATUS_NOT_MET;
-  r->has_gap = 1;
-  r->gap = r->value - t->value;
-  if (!met && t->year > c->period->year) {
-    r->has_needed = 1;
-    r->needed_per_year = (t->value - r->value) / (t->year - c->period->year);
+  if (!t->has_level) {
+    r->has_gap = 1;
+    r->gap = r->value - t->value;
+    if (!met && t->year > c->period->year) {
+      r->has_needed = 1;
+      r->needed_per_year = (t->value - r->value) / (t->year - c->period->year);
+    }
   }
-  return met ? TALLY_STATUS_MET : TALLY_STATUS_NOT_MET;
+  *out = met ? TALLY_STATUS_MET : TALLY_STATUS_NOT_MET;
+  return 0;
+}
+
+/* Units ind is expected from within scope. */
+static int expected_units(const tally_catalog *cat, int ind, int scope) {
+  const tally_indicator *in = &cat->indicators[ind];
+  if (in->kind == TALLY_KIND_MILESTONE)
+    return 1;
+  if (district_reported(cat, in))
+    return scope == cat->root;
+  return cat->units[scope].leaves;
 }
 
 int tally_indicator_compute(const tally_catalog *cat, int ind,
                             tally_source *src, int scope,
                             const tally_period *period, tally_result *out) {
-  struct calc c = {cat, &cat->indicators[ind], ind, src, period, NULL, 0, out,
-                   NULL, "", 0};
-  int rc, *before = NULL;
+  struct calc c = {cat, &cat->indicators[ind], ind, src, period, out};
+  tally_sums *s = malloc(sizeof *s);
+  tally_status status;
+  int rc = 0;
 
   memset(out, 0, sizeof *out);
-  int n = tally_indicator_units(cat, ind, scope, NULL, 0);
-  c.units = malloc((size_t)(n ? n : 1) * sizeof *c.units);
-  c.counted = calloc((size_t)(n ? n : 1), 1);
-  before = malloc((size_t)(n ? n : 1) * sizeof *before);
-  if (c.units == NULL || c.counted == NULL || before == NULL) {
-    rc = -ENOMEM;
-    goto err;
-  }
-  c.n_units = tally_indicator_units(cat, ind, scope, c.units, n);
-  out->units_expected = c.n_units;
+  if (s == NULL)
+    return -ENOMEM;
+  out->units_expected = expected_units(cat, ind, scope);
   out->target = tally_indicator_target(cat, ind, src, period);
-
-  if (c.n_units == 0 && c.in->kind != TALLY_KIND_MILESTONE) {
+  if (out->units_expected == 0) {
     out->status = TALLY_STATUS_INSUFFICIENT_DATA;
     snprintf(out->note, sizeof out->note,
              "reported by the district office alone, not by %s",
              cat->units[scope].code);
     goto out;
   }
-  rc = calc_value(&c);
-  if (rc < 0)
-    goto err;
+  if ((rc = scope_sums(&c, scope, period, s)) != 0)
+    goto out;
+  out->units_counted = (int)s->counted;
+  rc = value_of(&c, period, s->cur, out);
   if (rc > 0) {
     out->status = (tally_status)rc;
+    rc = 0;
     goto out;
   }
-  if (c.n_missing && out->note[0] == 0)
+  if (out->units_counted < out->units_expected && out->note[0] == 0) {
+    char names[256] = "";
+    int budget = NAMES_BUDGET;
+    if ((rc = name_units(&c, scope, 0, names, sizeof names, &budget)) != 0)
+      goto out;
     snprintf(out->note, sizeof out->note, "not reported by %d of %d: %s",
-             c.n_missing, c.n_units, c.missing);
+             out->units_expected - out->units_counted, out->units_expected,
+             names);
+  }
 
-  /* The previous period's value, for the change: over the same units as
-   * this period's, so that a change is never a change of units. */
+  /* The previous period's value, over the same units as this period's
+   * (so that a change is never a change of units): only when every unit
+   * counted now was counted the period before too. */
   tally_period prev;
-  if (tally_period_prev(period, &prev) == 0) {
+  if (s->both == s->counted && tally_period_prev(period, &prev) == 0) {
     tally_result pr;
-    struct calc pc = c;
-    int nb = 0;
-    for (int i = 0; i < c.n_units; i++)
-      if (c.counted[i])
-        before[nb++] = c.units[i];
     memset(&pr, 0, sizeof pr);
-    memset(c.counted, 0, (size_t)c.n_units);
-    pc.period = &prev;
-    pc.r = &pr;
-    pc.units = before;
-    pc.n_units = nb;
-    pc.n_missing = 0;
-    pc.missing[0] = 0;
-    rc = calc_value(&pc);
-    if (rc < 0)
-      goto err;
-    /* Only when every unit of this period was there the period before. */
-    if (rc == 0 && (pr.units_counted == nb ||
-                    c.in->kind == TALLY_KIND_MILESTONE)) {
+    pr.units_counted = (int)s->both;
+    if (value_of(&c, &prev, s->prev, &pr) == 0) {
       out->has_previous = 1;
       out->previous = pr.value;
     }
   }
-  out->status = judge(&c);
+  if ((rc = judge(&c, scope, s, &status)) == 0)
+    out->status = status;
 out:
-  free(c.units);
-  free(c.counted);
-  free(before);
-  return 0;
-err:
-  free(c.units);
-  free(c.counted);
-  free(before);
+  free(s);
   return rc;
 }
 

@@ -13,6 +13,8 @@
 #include "catalog.h"
 #include "period.h"
 
+#include <stdint.h>
+
 /* Values match the wire's Status enum. */
 typedef enum {
   TALLY_STATUS_MET = 1,
@@ -38,16 +40,69 @@ void tally_figures_set(tally_figures *f, int unit, int element, double v);
 int tally_figures_get(const tally_figures *f, int unit, int element,
                       double *v);
 
+/* Exact sums: figures in millionths as 128-bit integers, so that a sum
+ * kept up to date by adding and taking away shares is equal, to the
+ * last digit, to one made afresh in any order. */
+typedef __int128 tally_amount;
+#define TALLY_AMOUNT_SCALE 1e6
+/* Submitted figures are at most this large, so that no sum can overflow
+ * (a weighted mean sums products of two figures). */
+#define TALLY_FIGURE_MAX 1e13
+
+tally_amount tally_amount_of(double v);
+double tally_amount_value(tally_amount a);
+
+#define TALLY_SUMS_MAX (2 * 64 + 1) /* two sets of age groups, births */
+
+/* An indicator's sums over a set of units, for one period: what a
+ * report needs, whatever the number of units. */
+typedef struct {
+  int64_t counted;  /* units whose figures are in cur: those that reported
+                       everything the kind needs */
+  int64_t both;     /* of those, units counted the period before too */
+  int64_t misses;   /* unit_threshold: counted units whose own rate misses
+                       the unit target */
+  tally_amount cur[TALLY_SUMS_MAX];  /* the period's sums */
+  tally_amount prev[TALLY_SUMS_MAX]; /* the period before's, over both */
+} tally_sums;
+
 /* Where the engine finds the figures of any period it needs (the
  * previous year for a growth, the base year for a reduction, ...), and
  * targets entered on the server. */
 typedef struct tally_source tally_source;
 struct tally_source {
-  /* The figures of p (possibly empty), or NULL when they cannot be read. */
+  /* The figures of p (possibly empty), or NULL when they cannot be read.
+   * Used when row is NULL. */
   const tally_figures *(*figures)(tally_source *src, const tally_period *p);
   /* A target entered for indicator ind and year, or NULL. May be NULL. */
   const tally_target *(*assigned)(tally_source *src, int ind, int year);
+  /* Optional: one unit's figures of p, n_elements values and flags
+   * (1 = submitted), valid for the rest of the computation. Returns 0 or
+   * < 0. */
+  int (*row)(tally_source *src, int unit, const tally_period *p,
+             const double **value, const unsigned char **has);
+  /* Optional: the sums of ind over the inner unit scope, kept up to
+   * date by the store, for indicators tally_indicator_kept says are
+   * kept. Returns 0 or < 0. Without it sums are made from rows. */
+  int (*kept)(tally_source *src, int ind, int scope, const tally_period *p,
+              tally_sums *out);
 };
+
+/* How many of cur (and prev) ind's kind uses. */
+int tally_sums_size(const tally_catalog *cat, int ind);
+
+/* to += sign * s, over the first n sums. */
+void tally_sums_add(tally_sums *to, const tally_sums *s, int n, int sign);
+int tally_sums_equal(const tally_sums *a, const tally_sums *b, int n);
+
+/* One reporting unit's share of ind's sums for p (all zero when it did
+ * not report everything the kind needs). Returns 0 or < 0. */
+int tally_sums_unit(const tally_catalog *cat, int ind, tally_source *src,
+                    int unit, const tally_period *p, tally_sums *out);
+
+/* True when ind is computed from the leaf units' figures, so that its
+ * sums are kept for every inner unit (not from the root's alone). */
+int tally_indicator_kept(const tally_catalog *cat, int ind);
 
 typedef struct {
   int has_value;

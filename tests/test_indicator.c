@@ -81,7 +81,7 @@ static const tally_figures *same_figures(tally_source *src,
                                          const tally_period *p) {
   return &fig;
 }
-static tally_source src = {same_figures, NULL};
+static tally_source src = {.figures = same_figures};
 
 static tally_result compute(int ind, int scope, const char *period) {
   tally_period p;

@@ -144,7 +144,8 @@ static const tally_target *source_assigned(tally_source *src, int ind,
   return has_entered && year == entered.year ? &entered : NULL;
 }
 
-static tally_source src = {source_figures, source_assigned};
+static tally_source src = {.figures = source_figures,
+                           .assigned = source_assigned};
 
 static tally_result compute(const char *code, int scope, const char *period) {
   tally_period p;

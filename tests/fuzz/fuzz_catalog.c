@@ -111,7 +111,7 @@ static const tally_figures *same_figures(tally_source *src,
 }
 
 static void compute_all(const tally_catalog *cat) {
-  tally_source src = {same_figures, NULL};
+  tally_source src = {.figures = same_figures};
   tally_period p = {2022, TALLY_PERIOD_YEAR, 0};
   tally_result r;
 
