@@ -1036,6 +1036,11 @@ int tally_catalog_load_buffer(const char *origin, const char *json, size_t len,
     return -ENOMEM;
   }
   ld.cat->origin = strdup(origin);
+  /* FNV-1a of the text: what the store's kept sums were made for. */
+  ld.cat->fingerprint = 0xcbf29ce484222325ull;
+  for (size_t i = 0; i < len; i++)
+    ld.cat->fingerprint =
+        (ld.cat->fingerprint ^ (unsigned char)json[i]) * 0x100000001b3ull;
   if (ld.cat->origin == NULL) {
     rc = -ENOMEM;
     goto err_after_alloc;

@@ -156,6 +156,7 @@ typedef struct {
 typedef struct {
   char *name;
   char *origin;        /* the file it came from, for messages */
+  unsigned long long fingerprint; /* a hash of its text */
   void *doc;           /* the parsed JSON that every string borrows from */
   tally_arena arena;   /* arrays and strings made while loading */
   int root;            /* index of the root unit */

@@ -324,10 +324,12 @@ int tally_sums_unit(const tally_catalog *cat, int ind, tally_source *src,
   const tally_indicator *in = &cat->indicators[ind];
   tally_period prev;
   double rate;
-  memset(out, 0, sizeof *out);
+  size_t used = (size_t)tally_sums_size(cat, ind) * sizeof(tally_amount);
+  out->counted = out->both = out->misses = 0;
+  memset(out->prev, 0, used);
   int rc = share(cat, in, src, unit, p, out->cur);
   if (rc <= 0) {
-    memset(out->cur, 0, sizeof out->cur);
+    memset(out->cur, 0, used);
     return rc;
   }
   out->counted = 1;
@@ -340,7 +342,7 @@ int tally_sums_unit(const tally_catalog *cat, int ind, tally_source *src,
     out->both = rc;
   }
   if (!out->both)
-    memset(out->prev, 0, sizeof out->prev);
+    memset(out->prev, 0, used);
   return 0;
 }
 

@@ -96,7 +96,8 @@ void tally_sums_add(tally_sums *to, const tally_sums *s, int n, int sign);
 int tally_sums_equal(const tally_sums *a, const tally_sums *b, int n);
 
 /* One reporting unit's share of ind's sums for p (all zero when it did
- * not report everything the kind needs). Returns 0 or < 0. */
+ * not report everything the kind needs; sums past tally_sums_size are
+ * left as they were). Returns 0 or < 0. */
 int tally_sums_unit(const tally_catalog *cat, int ind, tally_source *src,
                     int unit, const tally_period *p, tally_sums *out);
 

@@ -99,6 +99,23 @@ int tally_period_prev(const tally_period *p, tally_period *out) {
   return 0;
 }
 
+int tally_period_next(const tally_period *p, tally_period *out) {
+  tally_period q = *p;
+  int per_year = p->kind == TALLY_PERIOD_QUARTER ? 4 : 12;
+
+  if (p->kind == TALLY_PERIOD_YEAR || q.index == per_year) {
+    q.year++;
+    if (p->kind != TALLY_PERIOD_YEAR)
+      q.index = 1;
+  } else {
+    q.index++;
+  }
+  if (!valid(&q))
+    return TALLY_EPERIOD;
+  *out = q;
+  return 0;
+}
+
 /* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar
  * (Howard Hinnant's days_from_civil). */
 static long days_from_civil(long y, int m, int d) {

@@ -43,6 +43,10 @@ int tally_period_from_key(uint32_t key, tally_period *out);
  * when that would fall before TALLY_PERIOD_MIN_YEAR. */
 int tally_period_prev(const tally_period *p, tally_period *out);
 
+/* The period of the same kind just after p. Returns 0 or TALLY_EPERIOD
+ * when that would fall after TALLY_PERIOD_MAX_YEAR. */
+int tally_period_next(const tally_period *p, tally_period *out);
+
 /* The first day of p as days since 1970-01-01 (UTC). */
 long tally_period_start_day(const tally_period *p);
 

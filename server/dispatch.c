@@ -7,6 +7,7 @@
 #include "log.h"
 #include "period.h"
 #include "report.h"
+#include "rollup.h"
 #include "writer.h"
 
 #include <errno.h>
@@ -1074,6 +1075,69 @@ static Tally__Envelope *handle_backup(tally_request *r,
   return NULL;
 }
 
+/* A verify remakes every sums record in a worker thread, from one
+ * snapshot, while the loop goes on serving. */
+struct verify_job {
+  tally_async async;   /* first: the job is its async */
+  const tally_catalog *cat;
+  tally_store *store;
+  uint64_t id;
+  char peer[64];
+  int rc;
+  tally_rollup_check check;
+};
+
+static void verify_run(tally_async *a) {
+  struct verify_job *j = (struct verify_job *)a;
+  j->rc = tally_rollup_verify(j->cat, j->store, &j->check);
+}
+
+static Tally__Envelope *verify_finish(tally_async *a, tally_arena *arena) {
+  struct verify_job *j = (struct verify_job *)a;
+  tally_request r = {.arena = arena};
+  if (j->rc != 0) {
+    tally_log("verify failed: %s (asked by %s)", tally_strerror(j->rc),
+              j->peer);
+    return tally_dispatch_error(&r, j->id, TALLY__ERROR_CODE__ERROR_STORE,
+                                "verify failed: %s", tally_strerror(j->rc));
+  }
+  tally_log("verify: %llu unit reports, %llu sums records, %llu mismatches%s%s "
+            "(asked by %s)", (unsigned long long)j->check.reports,
+            (unsigned long long)j->check.records,
+            (unsigned long long)j->check.mismatches,
+            j->check.mismatches ? ": " : "", j->check.first, j->peer);
+  Tally__VerifyReply *ok = tally_arena_alloc(arena, sizeof *ok);
+  Tally__Envelope *reply = tally_dispatch_reply(&r, j->id);
+  if (ok == NULL || reply == NULL)
+    return NULL;
+  tally__verify_reply__init(ok);
+  ok->reports = j->check.reports;
+  ok->records = j->check.records;
+  ok->mismatches = j->check.mismatches;
+  ok->first = tally_arena_strdup(arena, j->check.first);
+  reply->body_case = TALLY__ENVELOPE__BODY_VERIFY_REPLY;
+  reply->verify_reply = ok;
+  return ok->first ? reply : NULL;
+}
+
+static void verify_free(tally_async *a) { free(a); }
+
+static Tally__Envelope *handle_verify(tally_request *r,
+                                      const Tally__Envelope *req) {
+  struct verify_job *j = calloc(1, sizeof *j);
+  if (j == NULL)
+    return NULL;
+  j->async.run = verify_run;
+  j->async.finish = verify_finish;
+  j->async.free = verify_free;
+  j->cat = r->cat;
+  j->store = r->store;
+  j->id = req->id;
+  snprintf(j->peer, sizeof j->peer, "%s", r->peer);
+  r->async = &j->async;
+  return NULL;
+}
+
 /* Who may make a request. */
 enum access {
   SIGNED_IN,   /* any account */
@@ -1121,6 +1185,7 @@ static const struct {
     {TALLY__ENVELOPE__BODY_HISTORY, "history", handle_history, READ_UNIT,
      unit_of_history},
     {TALLY__ENVELOPE__BODY_BACKUP, "backup", handle_backup, ADMIN, NULL},
+    {TALLY__ENVELOPE__BODY_VERIFY, "verify", handle_verify, ADMIN, NULL},
     {TALLY__ENVELOPE__BODY_EXPLAIN, "explain", handle_explain, READ_SCOPE,
      unit_of_explain},
     {TALLY__ENVELOPE__BODY_COMPLETENESS, "completeness", handle_completeness,

@@ -4,6 +4,7 @@
 #include "error.h"
 #include "frame.h"
 #include "log.h"
+#include "rollup.h"
 #include "server.h"
 #include "store.h"
 #include "tls.h"
@@ -293,6 +294,7 @@ int main(int argc, char **argv) {
   struct options o = {0};
   tally_catalog *cat = NULL;
   tally_store *store = NULL;
+  tally_rollup *rollup = NULL;
   tally_server *server = NULL;
   tally_accounts *accounts = NULL;
   tally_tls *tls = NULL;
@@ -348,6 +350,22 @@ int main(int argc, char **argv) {
     goto err_after_store;
   }
 
+  /* Reports read sums kept beside the figures: make them afresh when
+   * they were made for another catalog. */
+  int rebuilt;
+  uint64_t reports;
+  uint64_t began = uv_hrtime();
+  if ((rc = tally_rollup_new(cat, store, &rollup)) != 0 ||
+      (rc = tally_rollup_prepare(rollup, &rebuilt, &reports)) != 0) {
+    fprintf(stderr, "tallyd: cannot make the sums reports read in %s: %s\n",
+            o.data, tally_strerror(rc));
+    goto err_after_store;
+  }
+  if (rebuilt)
+    tally_log("sums made afresh for catalog %s from %llu unit reports in "
+              "%.3f s", cat->name, (unsigned long long)reports,
+              (double)(uv_hrtime() - began) / 1e9);
+
   signal(SIGPIPE, SIG_IGN);
   uv_loop_init(&loop);
   tally_server_config cfg = {
@@ -393,6 +411,7 @@ err_after_loop:
   if ((rc = tally_accounts_flush(accounts, store)) != 0)
     tally_log("warning: last-used times not stored: %s", tally_strerror(rc));
 err_after_store:
+  tally_rollup_free(rollup);
   tally_accounts_free(accounts);
   tally_store_close(store);
 err_after_catalog:

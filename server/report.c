@@ -4,6 +4,7 @@
 
 #include "error.h"
 #include "indicator.h"
+#include "rollup.h"
 
 #include <errno.h>
 #include <math.h>
@@ -11,70 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A tally_source over the store: each period's figures are read with
- * one range scan, once per report. */
+/* A tally_source over one snapshot of the store: units' figures read a
+ * row at a time, and the sums kept for inner units. */
 struct store_source {
-  tally_source src;     /* first: the engine's view */
-  const tally_catalog *cat;
-  tally_store *store;
-  struct cached {
-    uint32_t key;
-    tally_figures *fig; /* its own allocation: the engine holds pointers
-                           to it while the cache grows */
-  } *cache;            /* the periods read so far */
-  int n, cap;
+  tally_rows rows;      /* first: rows.src is the engine's view */
   const tally_report_targets *targets;
 };
-
-struct load_ctx {
-  const tally_catalog *cat;
-  tally_figures *fig;
-};
-
-/* Store visitor: places a stored value in the figures table. Values of
- * units or elements no longer in the catalog are left out. */
-static int load_value(void *arg, const char *unit, const char *element,
-                      double value, int64_t updated) {
-  struct load_ctx *lc = arg;
-  int u = tally_catalog_unit(lc->cat, unit);
-  int e = tally_catalog_element(lc->cat, element);
-  if (u >= 0 && e >= 0)
-    tally_figures_set(lc->fig, u, e, value);
-  return 0;
-}
-
-static const tally_figures *source_figures(tally_source *src,
-                                           const tally_period *p) {
-  struct store_source *s = (struct store_source *)src;
-  uint32_t key = tally_period_key(p);
-  for (int i = 0; i < s->n; i++)
-    if (s->cache[i].key == key)
-      return s->cache[i].fig;
-  if (s->n == s->cap) {
-    int cap = s->cap ? s->cap * 2 : 8;
-    struct cached *grown = realloc(s->cache, (size_t)cap * sizeof *grown);
-    if (grown == NULL)
-      return NULL;
-    s->cache = grown;
-    s->cap = cap;
-  }
-  tally_figures *fig = malloc(sizeof *fig);
-  if (fig == NULL)
-    return NULL;
-  if (tally_figures_init(fig, s->cat) != 0) {
-    free(fig);
-    return NULL;
-  }
-  struct load_ctx lc = {s->cat, fig};
-  if (tally_store_scan(s->store, key, NULL, load_value, &lc) != 0) {
-    tally_figures_free(fig);
-    free(fig);
-    return NULL;
-  }
-  s->cache[s->n].key = key;
-  s->cache[s->n++].fig = fig;
-  return fig;
-}
 
 static const tally_target *source_assigned(tally_source *src, int ind,
                                            int year) {
@@ -82,22 +25,29 @@ static const tally_target *source_assigned(tally_source *src, int ind,
   return s->targets ? s->targets->find(s->targets, ind, year) : NULL;
 }
 
-static void source_init(struct store_source *s, const tally_catalog *cat,
-                        tally_store *store, const tally_report_targets *t) {
-  memset(s, 0, sizeof *s);
-  s->src.figures = source_figures;
-  s->src.assigned = source_assigned;
-  s->cat = cat;
-  s->store = store;
+static int source_kept(tally_source *src, int ind, int scope,
+                       const tally_period *p, tally_sums *out) {
+  struct store_source *s = (struct store_source *)src;
+  return tally_rollup_read(s->rows.cat, s->rows.txn, ind, scope,
+                           tally_period_key(p), out);
+}
+
+static int source_init(struct store_source *s, const tally_catalog *cat,
+                       tally_store *store, const tally_report_targets *t) {
+  tally_store_txn *txn;
+  int rc = tally_store_read_begin(store, &txn);
+  if (rc != 0)
+    return rc;
+  tally_rows_init(&s->rows, cat, txn);
+  s->rows.src.assigned = source_assigned;
+  s->rows.src.kept = source_kept;
   s->targets = t;
+  return 0;
 }
 
 static void source_free(struct store_source *s) {
-  for (int i = 0; i < s->n; i++) {
-    tally_figures_free(s->cache[i].fig);
-    free(s->cache[i].fig);
-  }
-  free(s->cache);
+  tally_store_txn_end(s->rows.txn);
+  tally_rows_free(&s->rows);
 }
 
 static int fill_row(const tally_catalog *cat, int i, const tally_result *r,
@@ -151,9 +101,11 @@ int tally_report_build(const tally_catalog *cat, tally_store *store,
   struct store_source src;
   char ptext[TALLY_PERIOD_STRLEN];
   Tally__ReportReply *rep;
-  int rc = -ENOMEM;
+  int rc;
 
-  source_init(&src, cat, store, targets);
+  if ((rc = source_init(&src, cat, store, targets)) != 0)
+    return rc;
+  rc = -ENOMEM;
   rep = tally_arena_alloc(a, sizeof *rep);
   if (rep == NULL)
     goto out;
@@ -175,7 +127,7 @@ int tally_report_build(const tally_catalog *cat, tally_store *store,
     Tally__ReportRow *row = tally_arena_alloc(a, sizeof *row);
     if (row == NULL)
       goto out;
-    if ((rc = tally_indicator_compute(cat, (int)i, &src.src, scope, period,
+    if ((rc = tally_indicator_compute(cat, (int)i, &src.rows.src, scope, period,
                                       &r)) != 0 ||
         (rc = fill_row(cat, (int)i, &r, a, row)) != 0)
       goto out;
@@ -200,7 +152,9 @@ int tally_report_explain(const tally_catalog *cat, tally_store *store,
   int rc = -ENOMEM, units[1];
   char ptext[TALLY_PERIOD_STRLEN];
 
-  source_init(&src, cat, store, targets);
+  if ((rc = source_init(&src, cat, store, targets)) != 0)
+    return rc;
+  rc = -ENOMEM;
   if (rep == NULL || total == NULL)
     goto out;
   tally__explain_reply__init(rep);
@@ -209,7 +163,7 @@ int tally_report_explain(const tally_catalog *cat, tally_store *store,
   rep->formula = (char *)tally_indicator_formula(cat, ind, a);
   if (rep->period == NULL || rep->formula == NULL)
     goto out;
-  if ((rc = tally_indicator_compute(cat, ind, &src.src, scope, period, &r)) !=
+  if ((rc = tally_indicator_compute(cat, ind, &src.rows.src, scope, period, &r)) !=
           0 ||
       (rc = fill_row(cat, ind, &r, a, total)) != 0)
     goto out;
@@ -229,7 +183,7 @@ int tally_report_explain(const tally_catalog *cat, tally_store *store,
     if (u == NULL || row == NULL)
       goto out;
     tally__explain_unit__init(u);
-    if ((rc = tally_indicator_compute(cat, ind, &src.src, list[k], period,
+    if ((rc = tally_indicator_compute(cat, ind, &src.rows.src, list[k], period,
                                       &r)) != 0 ||
         (rc = fill_row(cat, ind, &r, a, row)) != 0)
       goto out;
@@ -248,18 +202,45 @@ out:
   return rc;
 }
 
+/* Which elements each unit reported: has[unit * n_elements + element]. */
+struct has_ctx {
+  const tally_catalog *cat;
+  unsigned char *has;
+};
+
+static int mark_reported(void *arg, const char *unit, const char *element,
+                         double value, int64_t updated) {
+  struct has_ctx *h = arg;
+  int u = tally_catalog_unit(h->cat, unit);
+  int e = tally_catalog_element(h->cat, element);
+  (void)value;
+  (void)updated;
+  if (u >= 0 && e >= 0)
+    h->has[(size_t)u * h->cat->n_elements + (size_t)e] = 1;
+  return 0;
+}
+
 int tally_report_completeness(const tally_catalog *cat, tally_store *store,
                               const tally_period *period, int scope,
                               tally_arena *a,
                               Tally__CompletenessReply **out) {
-  struct store_source src;
   char ptext[TALLY_PERIOD_STRLEN];
+  tally_store_txn *txn;
+  struct has_ctx h = {cat, calloc(cat->n_units * cat->n_elements + 1, 1)};
   int rc = -ENOMEM;
 
-  source_init(&src, cat, store, NULL);
-  const tally_figures *f = source_figures(&src.src, period);
+  if (h.has == NULL)
+    return -ENOMEM;
+  if ((rc = tally_store_read_begin(store, &txn)) != 0)
+    goto out_free;
+  rc = tally_store_txn_scan(txn, tally_period_key(period), NULL, mark_reported,
+                            &h);
+  tally_store_txn_end(txn);
+  if (rc != 0)
+    goto out_free;
+  rc = -ENOMEM;
   Tally__CompletenessReply *rep = tally_arena_alloc(a, sizeof *rep);
-  if (f == NULL || rep == NULL)
+  if (rep == NULL)
     goto out;
   tally__completeness_reply__init(rep);
   rep->period = tally_arena_strdup(a, tally_period_format(period, ptext));
@@ -286,11 +267,10 @@ int tally_report_completeness(const tally_catalog *cat, tally_store *store,
     if (uc->missing == NULL)
       goto out;
     for (size_t e = 0; e < cat->n_elements; e++) {
-      double v;
       if (cat->elements[e].district_only != is_root)
         continue;
       uc->expected++;
-      if (tally_figures_get(f, (int)u, (int)e, &v))
+      if (h.has[u * cat->n_elements + e])
         uc->reported++;
       else
         uc->missing[uc->n_missing++] = cat->elements[e].code;
@@ -308,6 +288,7 @@ int tally_report_completeness(const tally_catalog *cat, tally_store *store,
   *out = rep;
   rc = 0;
 out:
-  source_free(&src);
+out_free:
+  free(h.has);
   return rc;
 }

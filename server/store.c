@@ -40,7 +40,9 @@ struct tally_store {
   MDB_dbi targets;      /* targets entered on the server */
   MDB_dbi accounts;     /* accounts and their tokens' hashes */
   MDB_dbi audit;        /* who changed what, by account */
+  MDB_dbi sums;         /* sums kept for inner units */
   MDB_dbi meta;         /* "format", counters */
+  const tally_store_keeper *keeper; /* told of changes to figures */
   size_t map_size;
   size_t max_map_size;  /* 0 = no limit */
   pthread_rwlock_t map_lock; /* held shared by backups; taken exclusive
@@ -108,7 +110,8 @@ static int open_dbs(tally_store *s) {
       (rc = mdb_dbi_open(txn, "submissions", MDB_CREATE, &s->submissions)) != 0 ||
       (rc = mdb_dbi_open(txn, "targets", MDB_CREATE, &s->targets)) != 0 ||
       (rc = mdb_dbi_open(txn, "accounts", MDB_CREATE, &s->accounts)) != 0 ||
-      (rc = mdb_dbi_open(txn, "audit", MDB_CREATE, &s->audit)) != 0)
+      (rc = mdb_dbi_open(txn, "audit", MDB_CREATE, &s->audit)) != 0 ||
+      (rc = mdb_dbi_open(txn, "sums", MDB_CREATE, &s->sums)) != 0)
     goto err_after_begin;
   rc = mdb_get(txn, s->meta, &k, &v);
   if (rc == MDB_NOTFOUND) {
@@ -222,6 +225,11 @@ static int visit_range(tally_store *s, MDB_dbi db, const void *prefix,
 }
 
 static int grow(tally_store *s);
+
+struct tally_store_txn {
+  tally_store *s;
+  MDB_txn *txn;
+};
 
 /* Takes the next number of the counter called name in meta (the first
  * is 1). Returns an LMDB code. */
@@ -554,6 +562,11 @@ static int apply_submission(MDB_txn *txn, tally_store *s,
     rc = MDB_KEYEXIST;
     goto out_abort;
   }
+  tally_store_txn t = {s, txn};
+  if (s->keeper &&
+      (rc = s->keeper->before(s->keeper->arg, &t, sub->unit,
+                              sub->period_key)) != 0)
+    goto out_abort;
 
   for (size_t i = 0; i < sub->n; i++) {
     uint8_t key[KEY_MAX], val[VALUE_SIZE];
@@ -596,6 +609,9 @@ static int apply_submission(MDB_txn *txn, tally_store *s,
     goto out_abort;
 
   /* A submission that changed something moves the report on. */
+  if (cs.n_changes > 0 && s->keeper &&
+      (rc = s->keeper->after(s->keeper->arg, &t)) != 0)
+    goto out_abort;
   if (cs.n_changes > 0) {
     uint8_t rev[8];
     cs.revision = ++revision;
@@ -677,9 +693,12 @@ static int grow(tally_store *s) {
 static int batch_txn(tally_store *s, const tally_store_submission *subs,
                      size_t n, tally_store_result *res, int *codes) {
   MDB_txn *txn, *child;
+  const tally_store_keeper *k = s->keeper;
   int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
   if (rc != 0)
     return rc;
+  if (k)
+    k->begin(k->arg);
   for (size_t i = 0; i < n; i++) {
     if ((rc = mdb_txn_begin(s->env, txn, 0, &child)) != 0)
       goto err_after_begin;
@@ -692,10 +711,15 @@ static int batch_txn(tally_store *s, const tally_store_submission *subs,
       rc = mdb_txn_commit(child);
     else
       mdb_txn_abort(child);
+    if (k)
+      k->settle(k->arg, rc == 0 && !res[i].duplicate);
     if (rc == MDB_MAP_FULL || rc > 0)
       goto err_after_begin;
     codes[i] = submission_err(rc, &res[i]);
   }
+  tally_store_txn t = {s, txn};
+  if (k && (rc = k->flush(k->arg, &t)) != 0)
+    goto err_after_begin;
   return mdb_txn_commit(txn);
 
 err_after_begin:
@@ -738,11 +762,12 @@ int tally_store_put(tally_store *s, const char *unit, uint32_t period_key,
   return tally_store_submit(s, &sub, res);
 }
 
-int tally_store_scan(tally_store *s, uint32_t period_key, const char *unit,
-                     tally_store_visit_fn fn, void *arg) {
+/* Visits the values of period_key (of one unit when unit is not NULL)
+ * in txn. */
+static int scan_txn(tally_store *s, MDB_txn *txn, uint32_t period_key,
+                    const char *unit, tally_store_visit_fn fn, void *arg) {
   uint8_t prefix[KEY_MAX];
   size_t plen = 4;
-  MDB_txn *txn;
   MDB_cursor *cur;
   MDB_val k, v;
   int rc, stop = 0;
@@ -753,11 +778,8 @@ int tally_store_scan(tally_store *s, uint32_t period_key, const char *unit,
   } else {
     put_u32(prefix, period_key);
   }
-  if ((rc = read_begin(s, &txn)) != 0)
-    return store_err(rc);
   if ((rc = mdb_cursor_open(txn, s->values, &cur)) != 0)
-    goto err_after_begin;
-
+    return store_err(rc);
   k.mv_size = plen;
   k.mv_data = prefix;
   for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
@@ -784,14 +806,20 @@ int tally_store_scan(tally_store *s, uint32_t period_key, const char *unit,
       break;
   }
   mdb_cursor_close(cur);
-  read_end(s, txn);
   if (stop != 0)
     return stop;
   return rc == MDB_NOTFOUND || rc == 0 ? 0 : store_err(rc);
+}
 
-err_after_begin:
+int tally_store_scan(tally_store *s, uint32_t period_key, const char *unit,
+                     tally_store_visit_fn fn, void *arg) {
+  MDB_txn *txn;
+  int rc = read_begin(s, &txn);
+  if (rc != 0)
+    return store_err(rc);
+  rc = scan_txn(s, txn, period_key, unit, fn, arg);
   read_end(s, txn);
-  return store_err(rc);
+  return rc;
 }
 
 int tally_store_revision(tally_store *s, uint32_t period_key, const char *unit,
@@ -1015,4 +1043,210 @@ int tally_store_audit(tally_store *s, int all, uint64_t account,
   uint8_t prefix[8];
   put_u64(prefix, account);
   return visit_range(s, s->audit, prefix, all ? 0 : 8, fn, arg);
+}
+
+/* ---- transactions for the sums kept beside the figures ---- */
+
+void tally_store_set_keeper(tally_store *s, const tally_store_keeper *k) {
+  s->keeper = k;
+}
+
+int tally_store_read_begin(tally_store *s, tally_store_txn **out) {
+  tally_store_txn *t = calloc(1, sizeof *t);
+  if (t == NULL)
+    return -ENOMEM;
+  int rc = read_begin(s, &t->txn);
+  if (rc != 0) {
+    free(t);
+    return store_err(rc);
+  }
+  t->s = s;
+  *out = t;
+  return 0;
+}
+
+void tally_store_txn_end(tally_store_txn *t) {
+  if (t == NULL)
+    return;
+  read_end(t->s, t->txn);
+  free(t);
+}
+
+int tally_store_write(tally_store *s,
+                      int (*fn)(void *arg, tally_store_txn *t), void *arg) {
+  for (;;) {
+    tally_store_txn t = {s, NULL};
+    int rc = mdb_txn_begin(s->env, NULL, 0, &t.txn);
+    if (rc != 0)
+      return store_err(rc);
+    rc = fn(arg, &t);
+    if (rc != 0) {
+      mdb_txn_abort(t.txn);
+      if (rc == TALLY_ESTOREFULL && grow(s) == 0)
+        continue;
+      return rc;
+    }
+    rc = mdb_txn_commit(t.txn);
+    if (rc == MDB_MAP_FULL && grow(s) == 0)
+      continue;
+    return store_err(rc);
+  }
+}
+
+int tally_store_txn_scan(tally_store_txn *t, uint32_t period_key,
+                         const char *unit, tally_store_visit_fn fn, void *arg) {
+  return scan_txn(t->s, t->txn, period_key, unit, fn, arg);
+}
+
+int tally_store_txn_reports(tally_store_txn *t, uint32_t period_key,
+                            int (*fn)(void *arg, uint32_t period,
+                                      const char *unit),
+                            void *arg) {
+  uint8_t from[4];
+  MDB_cursor *cur;
+  MDB_val k = {4, from}, v;
+  int rc, stop = 0;
+  put_u32(from, period_key);
+  if ((rc = mdb_cursor_open(t->txn, t->s->revisions, &cur)) != 0)
+    return store_err(rc);
+  for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+       rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+    char unit[CODE_MAX + 1];
+    size_t ul = k.mv_size - 5; /* period | unit | 0 */
+    if (k.mv_size < 6 || ul > CODE_MAX)
+      continue;
+    memcpy(unit, (const uint8_t *)k.mv_data + 4, ul);
+    unit[ul] = 0;
+    if ((stop = fn(arg, get_u32(k.mv_data), unit)) != 0)
+      break;
+  }
+  mdb_cursor_close(cur);
+  if (stop != 0)
+    return stop;
+  return rc == MDB_NOTFOUND || rc == 0 ? 0 : store_err(rc);
+}
+
+int tally_store_txn_has_report(tally_store_txn *t, uint32_t period_key,
+                               const char *unit) {
+  uint8_t key[KEY_MAX];
+  MDB_val k = {make_key(key, period_key, unit, NULL), key}, v;
+  if (k.mv_size == 0)
+    return 0;
+  int rc = mdb_get(t->txn, t->s->revisions, &k, &v);
+  return rc == 0 ? 1 : rc == MDB_NOTFOUND ? 0 : store_err(rc);
+}
+
+int tally_store_txn_next_period(tally_store_txn *t, uint32_t period_key,
+                                uint32_t *next) {
+  uint8_t from[4];
+  MDB_cursor *cur;
+  MDB_val k = {4, from}, v;
+  if (period_key == UINT32_MAX)
+    return TALLY_ENOTFOUND;
+  put_u32(from, period_key + 1);
+  int rc = mdb_cursor_open(t->txn, t->s->revisions, &cur);
+  if (rc != 0)
+    return store_err(rc);
+  rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+  if (rc == 0 && k.mv_size >= 4)
+    *next = get_u32(k.mv_data);
+  mdb_cursor_close(cur);
+  return rc == 0 ? 0 : rc == MDB_NOTFOUND ? TALLY_ENOTFOUND : store_err(rc);
+}
+
+static size_t sums_key(uint8_t *key, uint32_t period, const char *unit,
+                       const char *indicator) {
+  return make_key(key, period, unit, indicator);
+}
+
+int tally_store_txn_sums_get(tally_store_txn *t, uint32_t period_key,
+                             const char *unit, const char *indicator,
+                             const void **data, size_t *len) {
+  uint8_t key[KEY_MAX];
+  MDB_val k = {sums_key(key, period_key, unit, indicator), key}, v;
+  if (k.mv_size == 0)
+    return TALLY_ENOTFOUND;
+  int rc = mdb_get(t->txn, t->s->sums, &k, &v);
+  if (rc == MDB_NOTFOUND)
+    return TALLY_ENOTFOUND;
+  if (rc != 0)
+    return store_err(rc);
+  *data = v.mv_data;
+  *len = v.mv_size;
+  return 0;
+}
+
+int tally_store_txn_sums_put(tally_store_txn *t, uint32_t period_key,
+                             const char *unit, const char *indicator,
+                             const void *data, size_t len) {
+  uint8_t key[KEY_MAX];
+  MDB_val k = {sums_key(key, period_key, unit, indicator), key},
+          v = {len, (void *)data};
+  if (k.mv_size == 0)
+    return -EINVAL;
+  int rc = len ? mdb_put(t->txn, t->s->sums, &k, &v, 0)
+               : mdb_del(t->txn, t->s->sums, &k, NULL);
+  return rc == MDB_NOTFOUND ? 0 : store_err(rc);
+}
+
+int tally_store_txn_sums_scan(tally_store_txn *t, uint32_t period_key,
+                              int (*fn)(void *arg, uint32_t period,
+                                        const char *unit,
+                                        const char *indicator,
+                                        const void *data, size_t len),
+                              void *arg) {
+  uint8_t from[4];
+  MDB_cursor *cur;
+  MDB_val k = {period_key ? 4 : 0, from}, v;
+  int rc, stop = 0;
+  put_u32(from, period_key);
+  if ((rc = mdb_cursor_open(t->txn, t->s->sums, &cur)) != 0)
+    return store_err(rc);
+  for (rc = mdb_cursor_get(cur, &k, &v, period_key ? MDB_SET_RANGE : MDB_FIRST);
+       rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+    const uint8_t *key = k.mv_data;
+    if (k.mv_size < 5 || (period_key && get_u32(key) != period_key))
+      break;
+    const uint8_t *nul = memchr(key + 4, 0, k.mv_size - 4);
+    if (nul == NULL)
+      continue;
+    char unit[CODE_MAX + 1], ind[CODE_MAX + 1];
+    size_t ul = (size_t)(nul - key - 4), il = k.mv_size - 4 - ul - 1;
+    if (ul > CODE_MAX || il > CODE_MAX)
+      continue;
+    memcpy(unit, key + 4, ul);
+    unit[ul] = 0;
+    memcpy(ind, nul + 1, il);
+    ind[il] = 0;
+    if ((stop = fn(arg, get_u32(key), unit, ind, v.mv_data, v.mv_size)) != 0)
+      break;
+  }
+  mdb_cursor_close(cur);
+  if (stop != 0)
+    return stop;
+  return rc == MDB_NOTFOUND || rc == 0 ? 0 : store_err(rc);
+}
+
+int tally_store_txn_sums_clear(tally_store_txn *t) {
+  return store_err(mdb_drop(t->txn, t->s->sums, 0));
+}
+
+int tally_store_txn_meta_get(tally_store_txn *t, const char *name, char *buf,
+                             size_t cap) {
+  MDB_val k = {strlen(name), (void *)name}, v;
+  int rc = mdb_get(t->txn, t->s->meta, &k, &v);
+  if (rc == MDB_NOTFOUND)
+    return TALLY_ENOTFOUND;
+  if (rc != 0)
+    return store_err(rc);
+  size_t n = v.mv_size < cap - 1 ? v.mv_size : cap - 1;
+  memcpy(buf, v.mv_data, n);
+  buf[n] = 0;
+  return 0;
+}
+
+int tally_store_txn_meta_put(tally_store_txn *t, const char *name,
+                             const char *value) {
+  MDB_val k = {strlen(name), (void *)name}, v = {strlen(value), (void *)value};
+  return store_err(mdb_put(t->txn, t->s->meta, &k, &v, 0));
 }

@@ -9,8 +9,11 @@
  *   targets      indicator | 0x00 | year (4 bytes) -> a packed Target
  *   accounts     account id (8 bytes) -> a packed StoredAccount
  *   audit        account id (8 bytes) | seq (8 bytes) -> a packed AuditEntry
+ *   sums         period | unit | 0x00 | indicator -> an indicator's sums
+ *                over the units within an inner unit (server/rollup.c)
  *   meta         "format" -> "tally-store/1"; "account_next", "audit_seq"
- *                -> the next account id and audit sequence number
+ *                -> the next account id and audit sequence number;
+ *                "sums_catalog" -> the catalog the sums were made for
  * All integers are big-endian. All values of one period, or of one unit
  * in one period, are one range scan. Codes are kept as text, so the
  * store does not depend on positions in the catalog.
@@ -185,5 +188,90 @@ int tally_store_accounts(tally_store *s, tally_store_history_fn fn, void *arg);
  * order, or (all set) everyone's, by account. */
 int tally_store_audit(tally_store *s, int all, uint64_t account,
                       tally_store_history_fn fn, void *arg);
+
+/* ---- transactions for the sums kept beside the figures ---- */
+
+typedef struct tally_store_txn tally_store_txn;
+
+/* Told of every change to figures, inside the transaction that makes it,
+ * so that what depends on them changes in the same commit. Callbacks
+ * return 0, a positive errno or an LMDB code (which fails the batch). */
+typedef struct {
+  void *arg;
+  /* A batch begins (again, after a retry): forget any earlier one. */
+  void (*begin)(void *arg);
+  /* unit's figures of period are about to change... */
+  int (*before)(void *arg, tally_store_txn *t, const char *unit,
+                uint32_t period);
+  /* ...and have changed (not called when nothing changed). */
+  int (*after)(void *arg, tally_store_txn *t);
+  /* The submission was kept (1) or undone (0). */
+  void (*settle)(void *arg, int kept);
+  /* The batch is about to commit: write what it changed. */
+  int (*flush)(void *arg, tally_store_txn *t);
+} tally_store_keeper;
+
+/* Sets the keeper (NULL: none) before any write. */
+void tally_store_set_keeper(tally_store *s, const tally_store_keeper *k);
+
+/* A read transaction: one snapshot until tally_store_txn_end. */
+int tally_store_read_begin(tally_store *s, tally_store_txn **out);
+void tally_store_txn_end(tally_store_txn *t);
+
+/* Runs fn in a write transaction and commits it when fn returns 0 (the
+ * map grows and fn runs again when it fills). Returns fn's code, 0, or a
+ * store error. */
+int tally_store_write(tally_store *s,
+                      int (*fn)(void *arg, tally_store_txn *t), void *arg);
+
+/* As tally_store_scan, in t. */
+int tally_store_txn_scan(tally_store_txn *t, uint32_t period_key,
+                         const char *unit, tally_store_visit_fn fn, void *arg);
+
+/* Visits every report (period, unit) with figures, in key order; fn's
+ * non-zero return stops it. From period_key on (0 = all). */
+int tally_store_txn_reports(tally_store_txn *t, uint32_t period_key,
+                            int (*fn)(void *arg, uint32_t period,
+                                      const char *unit),
+                            void *arg);
+
+/* 1 when unit has a report for period, 0 when not, or a store error. */
+int tally_store_txn_has_report(tally_store_txn *t, uint32_t period_key,
+                               const char *unit);
+
+/* The first period after period_key with any report: 0 and *next, or
+ * TALLY_ENOTFOUND. */
+int tally_store_txn_next_period(tally_store_txn *t, uint32_t period_key,
+                                uint32_t *next);
+
+/* The sums record of indicator for unit and period: 0 with *data and
+ * *len (valid until the transaction ends or writes), TALLY_ENOTFOUND,
+ * or a store error. */
+int tally_store_txn_sums_get(tally_store_txn *t, uint32_t period_key,
+                             const char *unit, const char *indicator,
+                             const void **data, size_t *len);
+
+/* Writes (len > 0) or removes (len 0) a sums record. */
+int tally_store_txn_sums_put(tally_store_txn *t, uint32_t period_key,
+                             const char *unit, const char *indicator,
+                             const void *data, size_t len);
+
+/* Visits the sums records of period_key (every period: 0). */
+int tally_store_txn_sums_scan(tally_store_txn *t, uint32_t period_key,
+                              int (*fn)(void *arg, uint32_t period,
+                                        const char *unit,
+                                        const char *indicator,
+                                        const void *data, size_t len),
+                              void *arg);
+
+/* Removes every sums record. */
+int tally_store_txn_sums_clear(tally_store_txn *t);
+
+/* A small value in meta: get (0, TALLY_ENOTFOUND) into buf (NUL-ended,
+ * cut to cap) and put. */
+int tally_store_txn_meta_get(tally_store_txn *t, const char *name, char *buf,
+                             size_t cap);
+int tally_store_txn_meta_put(tally_store_txn *t, const char *name,
+                             const char *value);
 
 #endif

@@ -1,0 +1,811 @@
+/* rollup.c: each indicator's sums per period for every inner unit,
+ * kept up to date in the transaction that changes the figures.
+ *
+ * The happy path: the store calls before() as a submission begins,
+ * after() once it has changed figures, settle() when its nested
+ * transaction is kept, and flush() as the batch commits; flush writes
+ * every record the batch touched once, with the differences added.
+ * The failure modes: no memory or a store error fails the batch (the
+ * store aborts it: figures and sums stay together); a submission undone
+ * is dropped from the differences; a record that does not decode fails
+ * the batch rather than be overwritten with a guess.
+ */
+#include "rollup.h"
+
+#include "error.h"
+#include "period.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- rows of figures from a transaction ---- */
+
+struct row_load {
+  const tally_catalog *cat;
+  double *value;
+  unsigned char *has;
+};
+
+static int load_value(void *arg, const char *unit, const char *element,
+                      double value, int64_t updated) {
+  struct row_load *l = arg;
+  int e = tally_catalog_element(l->cat, element);
+  (void)unit;
+  (void)updated;
+  if (e >= 0) { /* an element no longer in the catalog is left out */
+    l->value[e] = value;
+    l->has[e] = 1;
+  }
+  return 0;
+}
+
+static int rows_row(tally_source *src, int unit, const tally_period *p,
+                    const double **value, const unsigned char **has) {
+  tally_rows *r = (tally_rows *)src;
+  uint32_t key = tally_period_key(p);
+  for (int i = 0; i < TALLY_ROWS_KEPT; i++)
+    if (r->slot[i].unit == unit && r->slot[i].period == key) {
+      *value = r->slot[i].value;
+      *has = r->slot[i].has;
+      return 0;
+    }
+  struct tally_row_slot *s = &r->slot[r->next];
+  size_t n = r->cat->n_elements ? r->cat->n_elements : 1;
+  if (s->value == NULL) {
+    s->value = malloc(n * sizeof *s->value);
+    s->has = malloc(n);
+    if (s->value == NULL || s->has == NULL)
+      return -ENOMEM;
+  }
+  s->unit = -1;
+  memset(s->has, 0, n);
+  struct row_load l = {r->cat, s->value, s->has};
+  int rc = tally_store_txn_scan(r->txn, key, r->cat->units[unit].code,
+                                load_value, &l);
+  if (rc != 0)
+    return rc;
+  s->unit = unit;
+  s->period = key;
+  r->next = (r->next + 1) % TALLY_ROWS_KEPT;
+  *value = s->value;
+  *has = s->has;
+  return 0;
+}
+
+void tally_rows_init(tally_rows *r, const tally_catalog *cat,
+                     tally_store_txn *txn) {
+  memset(r, 0, sizeof *r);
+  r->src.row = rows_row;
+  r->cat = cat;
+  r->txn = txn;
+  tally_rows_reset(r);
+}
+
+void tally_rows_reset(tally_rows *r) {
+  for (int i = 0; i < TALLY_ROWS_KEPT; i++)
+    r->slot[i].unit = -1;
+}
+
+/* Forgets one unit's row of one period. */
+static void rows_forget(tally_rows *r, int unit, uint32_t period) {
+  for (int i = 0; i < TALLY_ROWS_KEPT; i++)
+    if (r->slot[i].unit == unit && r->slot[i].period == period)
+      r->slot[i].unit = -1;
+}
+
+void tally_rows_free(tally_rows *r) {
+  for (int i = 0; i < TALLY_ROWS_KEPT; i++) {
+    free(r->slot[i].value);
+    free(r->slot[i].has);
+    r->slot[i].value = NULL;
+    r->slot[i].has = NULL;
+  }
+}
+
+/* ---- records ----
+ * counted, both, misses (8 bytes each), n (4), then n sums of the period
+ * and n of the period before, 16 bytes each (host order, as LMDB's own
+ * pages are). */
+
+#define RECORD_HEAD 28
+
+static size_t record_size(int n) {
+  return RECORD_HEAD + 2 * (size_t)n * sizeof(tally_amount);
+}
+
+static void record_pack(const tally_sums *s, int n, uint8_t *buf) {
+  uint32_t n32 = (uint32_t)n;
+  memcpy(buf, &s->counted, 8);
+  memcpy(buf + 8, &s->both, 8);
+  memcpy(buf + 16, &s->misses, 8);
+  memcpy(buf + 24, &n32, 4);
+  memcpy(buf + RECORD_HEAD, s->cur, (size_t)n * sizeof(tally_amount));
+  memcpy(buf + RECORD_HEAD + (size_t)n * sizeof(tally_amount), s->prev,
+         (size_t)n * sizeof(tally_amount));
+}
+
+static int record_unpack(const void *data, size_t len, int n, tally_sums *s) {
+  const uint8_t *buf = data;
+  uint32_t n32;
+  if (len != record_size(n))
+    return TALLY_ESTORE;
+  memcpy(&n32, buf + 24, 4);
+  if (n32 != (uint32_t)n)
+    return TALLY_ESTORE;
+  memcpy(&s->counted, buf, 8);
+  memcpy(&s->both, buf + 8, 8);
+  memcpy(&s->misses, buf + 16, 8);
+  memcpy(s->cur, buf + RECORD_HEAD, (size_t)n * sizeof(tally_amount));
+  memcpy(s->prev, buf + RECORD_HEAD + (size_t)n * sizeof(tally_amount),
+         (size_t)n * sizeof(tally_amount));
+  return 0;
+}
+
+static int is_zero(const tally_sums *s, int n) {
+  if (s->counted || s->both || s->misses)
+    return 0;
+  for (int k = 0; k < n; k++)
+    if (s->cur[k] || s->prev[k])
+      return 0;
+  return 1;
+}
+
+int tally_rollup_read(const tally_catalog *cat, tally_store_txn *txn, int ind,
+                      int scope, uint32_t period, tally_sums *out) {
+  int n = tally_sums_size(cat, ind);
+  const void *data;
+  size_t len;
+  memset(out, 0, sizeof *out);
+  int rc = tally_store_txn_sums_get(txn, period, cat->units[scope].code,
+                                    cat->indicators[ind].code, &data, &len);
+  if (rc == TALLY_ENOTFOUND)
+    return 0;
+  if (rc != 0)
+    return rc;
+  return record_unpack(data, len, n, out);
+}
+
+/* ---- sums by period, unit and indicator, in memory ---- */
+
+struct entry {
+  struct entry *next;   /* in its bucket */
+  uint32_t period;
+  int unit, ind, n;
+  int64_t counted, both, misses;
+  tally_amount v[];     /* n sums of the period, n of the one before */
+};
+
+struct table {
+  struct entry **bucket;
+  size_t n_buckets, n;
+};
+
+static size_t hash(uint32_t period, int unit, int ind) {
+  uint64_t h = (uint64_t)period * 0x9e3779b97f4a7c15ull;
+  h ^= (uint64_t)(unsigned)unit * 0xc2b2ae3d27d4eb4full;
+  h ^= (uint64_t)(unsigned)ind * 0x165667b19e3779f9ull;
+  return (size_t)(h ^ h >> 29);
+}
+
+static void table_clear(struct table *t) {
+  for (size_t i = 0; i < t->n_buckets; i++)
+    for (struct entry *e = t->bucket[i], *next; e; e = next) {
+      next = e->next;
+      free(e);
+    }
+  free(t->bucket);
+  memset(t, 0, sizeof *t);
+}
+
+static int table_grow(struct table *t) {
+  size_t nb = t->n_buckets ? t->n_buckets * 2 : 256;
+  struct entry **b = calloc(nb, sizeof *b);
+  if (b == NULL)
+    return -ENOMEM;
+  for (size_t i = 0; i < t->n_buckets; i++)
+    for (struct entry *e = t->bucket[i], *next; e; e = next) {
+      next = e->next;
+      size_t h = hash(e->period, e->unit, e->ind) & (nb - 1);
+      e->next = b[h];
+      b[h] = e;
+    }
+  free(t->bucket);
+  t->bucket = b;
+  t->n_buckets = nb;
+  return 0;
+}
+
+static struct entry *table_find(const struct table *t, uint32_t period,
+                                int unit, int ind) {
+  if (t->n_buckets == 0)
+    return NULL;
+  struct entry *e = t->bucket[hash(period, unit, ind) & (t->n_buckets - 1)];
+  while (e && !(e->period == period && e->unit == unit && e->ind == ind))
+    e = e->next;
+  return e;
+}
+
+/* Adds s (n sums) to the entry of period, unit and ind. Returns 0 or
+ * -ENOMEM. */
+static int table_add(struct table *t, uint32_t period, int unit, int ind,
+                     const tally_sums *s, int n) {
+  struct entry *e = table_find(t, period, unit, ind);
+  if (e == NULL) {
+    if (t->n >= t->n_buckets && table_grow(t) != 0)
+      return -ENOMEM;
+    /* Only the sums the kind uses. */
+    e = calloc(1, sizeof *e + 2 * (size_t)n * sizeof(tally_amount));
+    if (e == NULL)
+      return -ENOMEM;
+    size_t h = hash(period, unit, ind) & (t->n_buckets - 1);
+    e->period = period;
+    e->unit = unit;
+    e->ind = ind;
+    e->n = n;
+    e->next = t->bucket[h];
+    t->bucket[h] = e;
+    t->n++;
+  }
+  e->counted += s->counted;
+  e->both += s->both;
+  e->misses += s->misses;
+  for (int k = 0; k < n; k++) {
+    e->v[k] += s->cur[k];
+    e->v[n + k] += s->prev[k];
+  }
+  return 0;
+}
+
+/* The entry as sums. */
+static void entry_sums(const struct entry *e, tally_sums *s) {
+  s->counted = e->counted;
+  s->both = e->both;
+  s->misses = e->misses;
+  memcpy(s->cur, e->v, (size_t)e->n * sizeof(tally_amount));
+  memcpy(s->prev, e->v + e->n, (size_t)e->n * sizeof(tally_amount));
+}
+
+/* Adds a leaf's share s of ind in period to every inner unit above it. */
+static int add_to_ancestors(const tally_catalog *cat, struct table *t,
+                            uint32_t period, int leaf, int ind,
+                            const tally_sums *s, int n) {
+  for (int u = cat->units[leaf].parent; u >= 0; u = cat->units[u].parent) {
+    int rc = table_add(t, period, u, ind, s, n);
+    if (rc != 0)
+      return rc;
+  }
+  return 0;
+}
+
+/* ---- which shares a change touches ---- */
+
+/* The periods whose shares of ind look at unit's figures of period q:
+ * q itself, and those of the unit's reports that look back at q. */
+#define MAX_TOUCHED 64
+struct touched {
+  uint32_t period[MAX_TOUCHED];
+  int n;
+};
+
+static void touch(struct touched *t, uint32_t period) {
+  for (int i = 0; i < t->n; i++)
+    if (t->period[i] == period)
+      return;
+  if (t->n < MAX_TOUCHED)
+    t->period[t->n++] = period;
+}
+
+struct tally_rollup {
+  const tally_catalog *cat;
+  tally_store *store;
+  tally_store_keeper keeper;
+  tally_rows rows;
+  struct table batch;      /* differences of the batch, by inner unit */
+  /* The submission under way. */
+  int unit;                /* -1: none, or not a unit with sums above it */
+  uint32_t period;
+  int changed;             /* after() was called */
+  struct share {
+    uint32_t period;
+    int ind;
+    tally_sums *sums;      /* before, then the difference */
+  } *shares;
+  int n_shares, cap_shares;
+  tally_sums scratch[2];
+  int settle_error;        /* settling ran out of memory: fail the batch */
+  /* The periods with reports, for the kinds that look far back. */
+  uint32_t *periods;
+  int n_periods, cap_periods;
+};
+
+/* Every period with any report, into r->periods. */
+static int list_periods(tally_rollup *r, tally_store_txn *t) {
+  uint32_t p = 0;
+  r->n_periods = 0;
+  for (;;) {
+    int rc = tally_store_txn_next_period(t, p, &p);
+    if (rc == TALLY_ENOTFOUND)
+      return 0;
+    if (rc != 0)
+      return rc;
+    if (r->n_periods == r->cap_periods) {
+      int cap = r->cap_periods ? r->cap_periods * 2 : 16;
+      uint32_t *grown = realloc(r->periods, (size_t)cap * sizeof *grown);
+      if (grown == NULL)
+        return -ENOMEM;
+      r->periods = grown;
+      r->cap_periods = cap;
+    }
+    r->periods[r->n_periods++] = p;
+  }
+}
+
+/* The periods of ind's shares that a change to q touches. */
+static int touched_by(tally_rollup *r, tally_store_txn *t, int ind,
+                      const tally_period *q, struct touched *out) {
+  const tally_indicator *in = &r->cat->indicators[ind];
+  tally_period p = *q, next;
+  int far = 0; /* every report of the unit may look at q */
+  out->n = 0;
+  touch(out, tally_period_key(q));
+  switch (in->kind) {
+  case TALLY_KIND_CUMULATIVE:
+    if (q->kind != TALLY_PERIOD_YEAR || q->year < in->from_year)
+      out->n = 0;
+    else
+      far = 1;
+    break;
+  case TALLY_KIND_INTENSITY_REDUCTION:
+    far = q->kind == TALLY_PERIOD_YEAR && q->year == in->base_year;
+    break;
+  default:
+    break;
+  }
+  /* The period before is in every share (the previous value), and a
+   * growth looks one period further back. */
+  int back = in->kind == TALLY_KIND_GROWTH ? 2 : 1;
+  for (int i = 0; i < back && tally_period_next(&p, &next) == 0; i++) {
+    touch(out, tally_period_key(&next));
+    p = next;
+  }
+  if (far) {
+    if (r->n_periods == 0) {
+      int rc = list_periods(r, t);
+      if (rc != 0)
+        return rc;
+    }
+    for (int i = 0; i < r->n_periods; i++)
+      touch(out, r->periods[i]);
+  }
+  return 0;
+}
+
+/* ---- the store's keeper ---- */
+
+/* The keeper answers in LMDB's terms: a positive errno, MDB_MAP_FULL (the
+ * store grows the map and tries again) or another LMDB code. */
+static int to_lmdb(int rc) {
+  if (rc == 0)
+    return 0;
+  if (rc == TALLY_ESTOREFULL)
+    return MDB_MAP_FULL;
+  if (rc < 0 && rc > -4096)
+    return -rc;
+  return MDB_PANIC;
+}
+
+static void drop_shares(tally_rollup *r) {
+  for (int i = 0; i < r->n_shares; i++)
+    free(r->shares[i].sums);
+  r->n_shares = 0;
+  r->unit = -1;
+  r->changed = 0;
+}
+
+static void keeper_begin(void *arg) {
+  tally_rollup *r = arg;
+  drop_shares(r);
+  table_clear(&r->batch);
+  r->n_periods = 0; /* listed again when needed */
+}
+
+static int add_share(tally_rollup *r, uint32_t period, int ind) {
+  if (r->n_shares == r->cap_shares) {
+    int cap = r->cap_shares ? r->cap_shares * 2 : 256;
+    struct share *grown = realloc(r->shares, (size_t)cap * sizeof *grown);
+    if (grown == NULL)
+      return ENOMEM;
+    r->shares = grown;
+    r->cap_shares = cap;
+  }
+  tally_sums *s = malloc(sizeof *s);
+  if (s == NULL)
+    return ENOMEM;
+  r->shares[r->n_shares++] = (struct share){period, ind, s};
+  return 0;
+}
+
+static int keeper_before(void *arg, tally_store_txn *t, const char *unit,
+                         uint32_t period) {
+  tally_rollup *r = arg;
+  const tally_catalog *cat = r->cat;
+  tally_period q;
+  drop_shares(r);
+  int u = tally_catalog_unit(cat, unit);
+  /* Only a leaf's figures go into kept sums, and only if it has an
+   * inner unit above it. */
+  if (u < 0 || !cat->units[u].is_leaf || cat->units[u].parent < 0 ||
+      tally_period_from_key(period, &q) != 0)
+    return 0;
+  r->unit = u;
+  r->period = period;
+  r->rows.txn = t;
+  tally_rows_reset(&r->rows);
+  for (size_t ind = 0; ind < cat->n_indicators; ind++) {
+    struct touched tp;
+    int rc;
+    if (!tally_indicator_kept(cat, (int)ind))
+      continue;
+    if ((rc = touched_by(r, t, (int)ind, &q, &tp)) != 0)
+      return to_lmdb(rc);
+    for (int i = 0; i < tp.n; i++) {
+      tally_period p;
+      if (tp.period[i] != period) {
+        rc = tally_store_txn_has_report(t, tp.period[i], unit);
+        if (rc < 0)
+          return to_lmdb(rc);
+        if (rc == 0)
+          continue; /* no report then: its share is nothing either way */
+      }
+      if (tally_period_from_key(tp.period[i], &p) != 0)
+        continue;
+      if ((rc = add_share(r, tp.period[i], (int)ind)) != 0)
+        return rc;
+      tally_sums *s = r->shares[r->n_shares - 1].sums;
+      if ((rc = tally_sums_unit(cat, (int)ind, &r->rows.src, u, &p, s)) != 0)
+        return to_lmdb(rc);
+    }
+  }
+  return 0;
+}
+
+static int keeper_after(void *arg, tally_store_txn *t) {
+  tally_rollup *r = arg;
+  const tally_catalog *cat = r->cat;
+  if (r->unit < 0)
+    return 0;
+  r->rows.txn = t;
+  rows_forget(&r->rows, r->unit, r->period);
+  for (int i = 0; i < r->n_shares; i++) {
+    struct share *sh = &r->shares[i];
+    tally_period p;
+    int n = tally_sums_size(cat, sh->ind);
+    tally_period_from_key(sh->period, &p);
+    int rc = tally_sums_unit(cat, sh->ind, &r->rows.src, r->unit, &p,
+                             r->scratch);
+    if (rc != 0)
+      return to_lmdb(rc);
+    /* The difference: after - before. */
+    tally_sums_add(r->scratch, sh->sums, n, -1);
+    memcpy(sh->sums, r->scratch, sizeof *r->scratch);
+  }
+  r->changed = 1;
+  return 0;
+}
+
+static void keeper_settle(void *arg, int kept) {
+  tally_rollup *r = arg;
+  if (kept && r->changed && r->unit >= 0)
+    for (int i = 0; i < r->n_shares; i++) {
+      struct share *sh = &r->shares[i];
+      int n = tally_sums_size(r->cat, sh->ind);
+      if (is_zero(sh->sums, n))
+        continue;
+      if (add_to_ancestors(r->cat, &r->batch, sh->period, r->unit, sh->ind,
+                           sh->sums, n) != 0)
+        r->settle_error = 1;
+    }
+  drop_shares(r);
+}
+
+/* Adds each entry of the table to its stored record; a record that
+ * comes to nothing is removed. Returns 0 or a store error. */
+static int write_table(const tally_catalog *cat, tally_store_txn *t,
+                       struct table *tab, tally_sums *scratch) {
+  uint8_t *buf = malloc(record_size(TALLY_SUMS_MAX));
+  int rc = 0;
+  if (buf == NULL)
+    return -ENOMEM;
+  for (size_t b = 0; b < tab->n_buckets && rc == 0; b++)
+    for (struct entry *e = tab->bucket[b]; e && rc == 0; e = e->next) {
+      int n = e->n;
+      const char *unit = cat->units[e->unit].code,
+                 *ind = cat->indicators[e->ind].code;
+      tally_sums *add = scratch + 1;
+      if ((rc = tally_rollup_read(cat, t, e->ind, e->unit, e->period,
+                                  scratch)) != 0)
+        break;
+      entry_sums(e, add);
+      tally_sums_add(scratch, add, n, 1);
+      if (is_zero(scratch, n)) {
+        rc = tally_store_txn_sums_put(t, e->period, unit, ind, NULL, 0);
+      } else {
+        record_pack(scratch, n, buf);
+        rc = tally_store_txn_sums_put(t, e->period, unit, ind, buf,
+                                      record_size(n));
+      }
+    }
+  free(buf);
+  return rc;
+}
+
+static int keeper_flush(void *arg, tally_store_txn *t) {
+  tally_rollup *r = arg;
+  int rc = 0;
+  if (r->settle_error) {
+    r->settle_error = 0;
+    rc = ENOMEM;
+  } else {
+    rc = to_lmdb(write_table(r->cat, t, &r->batch, r->scratch));
+  }
+  table_clear(&r->batch);
+  return rc;
+}
+
+int tally_rollup_new(const tally_catalog *cat, tally_store *store,
+                     tally_rollup **out) {
+  tally_rollup *r = calloc(1, sizeof *r);
+  if (r == NULL)
+    return -ENOMEM;
+  r->cat = cat;
+  r->store = store;
+  r->unit = -1;
+  tally_rows_init(&r->rows, cat, NULL);
+  r->keeper = (tally_store_keeper){r, keeper_begin, keeper_before,
+                                   keeper_after, keeper_settle, keeper_flush};
+  tally_store_set_keeper(store, &r->keeper);
+  *out = r;
+  return 0;
+}
+
+void tally_rollup_free(tally_rollup *r) {
+  if (r == NULL)
+    return;
+  tally_store_set_keeper(r->store, NULL);
+  drop_shares(r);
+  free(r->shares);
+  free(r->periods);
+  table_clear(&r->batch);
+  tally_rows_free(&r->rows);
+  free(r);
+}
+
+/* ---- made afresh: rebuilt, or remade to verify ---- */
+
+struct remake {
+  const tally_catalog *cat;
+  tally_store_txn *txn;
+  tally_rows rows;
+  struct table table;     /* the sums of the period being read */
+  uint32_t period;        /* 0: none yet */
+  uint64_t reports;
+  tally_sums share[2];
+  /* What to do with each period's table. */
+  int (*done)(struct remake *m);
+  tally_rollup_check *check;
+};
+
+/* Adds unit's shares of period to the table, finishing the table of the
+ * previous period first. */
+static int remake_report(void *arg, uint32_t period, const char *unit) {
+  struct remake *m = arg;
+  const tally_catalog *cat = m->cat;
+  tally_period p;
+  int rc, u = tally_catalog_unit(cat, unit);
+  if (period != m->period) {
+    if (m->period && (rc = m->done(m)) != 0)
+      return rc;
+    table_clear(&m->table);
+    m->period = period;
+  }
+  if (u < 0 || !cat->units[u].is_leaf || cat->units[u].parent < 0 ||
+      tally_period_from_key(period, &p) != 0)
+    return 0;
+  m->reports++;
+  for (size_t ind = 0; ind < cat->n_indicators; ind++) {
+    if (!tally_indicator_kept(cat, (int)ind))
+      continue;
+    int n = tally_sums_size(cat, (int)ind);
+    if ((rc = tally_sums_unit(cat, (int)ind, &m->rows.src, u, &p,
+                              m->share)) != 0)
+      return rc;
+    if (!is_zero(m->share, n) &&
+        (rc = add_to_ancestors(cat, &m->table, period, u, (int)ind, m->share,
+                               n)) != 0)
+      return rc;
+  }
+  return 0;
+}
+
+static int remake(struct remake *m) {
+  tally_rows_init(&m->rows, m->cat, m->txn);
+  int rc = tally_store_txn_reports(m->txn, 0, remake_report, m);
+  if (rc == 0 && m->period)
+    rc = m->done(m);
+  table_clear(&m->table);
+  tally_rows_free(&m->rows);
+  return rc;
+}
+
+static int rebuild_done(struct remake *m) {
+  return write_table(m->cat, m->txn, &m->table, m->share);
+}
+
+static int rebuild_txn(void *arg, tally_store_txn *t) {
+  struct remake *m = arg;
+  char fp[32];
+  m->txn = t;
+  m->period = 0;
+  m->reports = 0;
+  int rc = tally_store_txn_sums_clear(t);
+  if (rc == 0)
+    rc = remake(m);
+  snprintf(fp, sizeof fp, "%016llx", m->cat->fingerprint);
+  if (rc == 0)
+    rc = tally_store_txn_meta_put(t, "sums_catalog", fp);
+  return rc;
+}
+
+int tally_rollup_prepare(tally_rollup *r, int *rebuilt, uint64_t *reports) {
+  tally_store_txn *t;
+  char have[32] = "", want[32];
+  snprintf(want, sizeof want, "%016llx", r->cat->fingerprint);
+  *rebuilt = 0;
+  *reports = 0;
+  int rc = tally_store_read_begin(r->store, &t);
+  if (rc != 0)
+    return rc;
+  rc = tally_store_txn_meta_get(t, "sums_catalog", have, sizeof have);
+  tally_store_txn_end(t);
+  if (rc != 0 && rc != TALLY_ENOTFOUND)
+    return rc;
+  if (rc == 0 && strcmp(have, want) == 0)
+    return 0;
+  struct remake *m = calloc(1, sizeof *m);
+  if (m == NULL)
+    return -ENOMEM;
+  m->cat = r->cat;
+  m->done = rebuild_done;
+  rc = tally_store_write(r->store, rebuild_txn, m);
+  *reports = m->reports;
+  *rebuilt = rc == 0;
+  free(m);
+  return rc;
+}
+
+/* ---- verify ---- */
+
+static int is_zero_entry(const struct entry *e) {
+  if (e->counted || e->both || e->misses)
+    return 0;
+  for (int k = 0; k < 2 * e->n; k++)
+    if (e->v[k])
+      return 0;
+  return 1;
+}
+
+static void mismatch(tally_rollup_check *c, uint32_t period, const char *unit,
+                     const char *ind, const char *what) {
+  tally_period p;
+  char ptext[TALLY_PERIOD_STRLEN] = "?";
+  size_t len = strlen(c->first);
+  if (tally_period_from_key(period, &p) == 0)
+    tally_period_format(&p, ptext);
+  if (c->mismatches++ < 5)
+    snprintf(c->first + len, sizeof c->first - len, "%s%s %s %s: %s",
+             len ? "; " : "", ptext, unit, ind, what);
+}
+
+/* Each remade sums of the period against its stored record. */
+static int verify_done(struct remake *m) {
+  const tally_catalog *cat = m->cat;
+  tally_sums *stored = &m->share[0], *made = &m->share[1];
+  for (size_t b = 0; b < m->table.n_buckets; b++)
+    for (struct entry *e = m->table.bucket[b]; e; e = e->next) {
+      const char *unit = cat->units[e->unit].code,
+                 *ind = cat->indicators[e->ind].code;
+      entry_sums(e, made);
+      if (is_zero(made, e->n))
+        continue; /* shares that cancel: no record is kept */
+      m->check->records++;
+      int rc = tally_rollup_read(cat, m->txn, e->ind, e->unit, e->period,
+                                 stored);
+      if (rc == TALLY_ESTORE) {
+        mismatch(m->check, e->period, unit, ind, "a record that does not "
+                 "decode");
+        continue;
+      }
+      if (rc != 0)
+        return rc;
+      if (!tally_sums_equal(stored, made, e->n))
+        mismatch(m->check, e->period, unit, ind,
+                 is_zero(stored, e->n) ? "missing" : "differs");
+    }
+  return 0;
+}
+
+/* A stored record must be one of those remade. */
+static int verify_extra(void *arg, uint32_t period, const char *unit,
+                        const char *indicator, const void *data, size_t len) {
+  struct remake *m = arg;
+  const tally_catalog *cat = m->cat;
+  int u = tally_catalog_unit(cat, unit),
+      ind = tally_catalog_indicator(cat, indicator);
+  (void)data;
+  (void)len;
+  if (u < 0 || ind < 0 || cat->units[u].is_leaf ||
+      !tally_indicator_kept(cat, ind)) {
+    mismatch(m->check, period, unit, indicator, "a record no unit or "
+             "indicator of the catalog has");
+    return 0;
+  }
+  struct entry *e = table_find(&m->table, period, u, ind);
+  if (e == NULL || is_zero_entry(e))
+    mismatch(m->check, period, unit, indicator,
+             "a record the figures do not make");
+  return 0;
+}
+
+static int verify_period_done(struct remake *m) {
+  int rc = verify_done(m);
+  if (rc == 0)
+    rc = tally_store_txn_sums_scan(m->txn, m->period, verify_extra, m);
+  return rc;
+}
+
+/* Records of a period without any report. */
+static int verify_orphans(void *arg, uint32_t period, const char *unit,
+                          const char *indicator, const void *data,
+                          size_t len) {
+  struct remake *m = arg;
+  uint32_t first;
+  (void)data;
+  (void)len;
+  int rc = tally_store_txn_next_period(m->txn, period - 1, &first);
+  if (rc == TALLY_ENOTFOUND || (rc == 0 && first != period))
+    mismatch(m->check, period, unit, indicator,
+             "a record of a period without figures");
+  return rc == TALLY_ENOTFOUND ? 0 : rc;
+}
+
+int tally_rollup_verify(const tally_catalog *cat, tally_store *store,
+                        tally_rollup_check *out) {
+  struct remake *m = calloc(1, sizeof *m);
+  char have[32] = "", want[32];
+  int rc;
+  memset(out, 0, sizeof *out);
+  if (m == NULL)
+    return -ENOMEM;
+  m->cat = cat;
+  m->done = verify_period_done;
+  m->check = out;
+  if ((rc = tally_store_read_begin(store, &m->txn)) != 0) {
+    free(m);
+    return rc;
+  }
+  snprintf(want, sizeof want, "%016llx", cat->fingerprint);
+  rc = tally_store_txn_meta_get(m->txn, "sums_catalog", have, sizeof have);
+  if (rc == 0 && strcmp(have, want) != 0)
+    mismatch(out, 0, "-", "-", "the sums were made for another catalog");
+  rc = remake(m);
+  if (rc == 0)
+    rc = tally_store_txn_sums_scan(m->txn, 0, verify_orphans, m);
+  out->reports = m->reports;
+  tally_store_txn_end(m->txn);
+  free(m);
+  return rc;
+}
