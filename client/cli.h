@@ -102,6 +102,7 @@ int tally_cmd_values(int argc, char **argv, tally_cli *c);
 int tally_cmd_report(int argc, char **argv, tally_cli *c);
 int tally_cmd_history(int argc, char **argv, tally_cli *c);
 int tally_cmd_backup(int argc, char **argv, tally_cli *c);
+int tally_cmd_admin(int argc, char **argv, tally_cli *c);
 int tally_cmd_explain(int argc, char **argv, tally_cli *c);
 int tally_cmd_completeness(int argc, char **argv, tally_cli *c);
 int tally_cmd_catalog(int argc, char **argv, tally_cli *c);
@@ -114,7 +115,8 @@ int tally_cmd_whoami(int argc, char **argv, tally_cli *c);
 
 extern const char tally_usage_submit[], tally_usage_sync[],
     tally_usage_pending[], tally_usage_values[], tally_usage_report[],
-    tally_usage_history[], tally_usage_backup[], tally_usage_explain[],
+    tally_usage_history[], tally_usage_backup[], tally_usage_admin[],
+    tally_usage_explain[],
     tally_usage_completeness[], tally_usage_catalog[], tally_usage_form[],
     tally_usage_target[], tally_usage_account[], tally_usage_audit[],
     tally_usage_login[], tally_usage_whoami[];

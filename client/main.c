@@ -36,6 +36,7 @@ static const char usage[] =
     "  account  add, list, revoke accounts; replace a token (admins)\n"
     "  audit    who changed which figures, targets and accounts, and when\n"
     "  backup   copy the live store into a new directory on the server\n"
+    "  admin    verify: check the sums reports read against the figures\n"
     "  help     help on a command: tally help submit\n"
     "\n"
     "options (before or after the command):\n"
@@ -82,6 +83,7 @@ static const struct {
     {"target", tally_cmd_target, tally_usage_target},
     {"history", tally_cmd_history, tally_usage_history},
     {"backup", tally_cmd_backup, tally_usage_backup},
+    {"admin", tally_cmd_admin, tally_usage_admin},
     {"login", tally_cmd_login, tally_usage_login},
     {"whoami", tally_cmd_whoami, tally_usage_whoami},
     {"account", tally_cmd_account, tally_usage_account},

@@ -153,13 +153,13 @@ static const char *shown(const json_t *j) {
 
 enum op {
   OP_SUBMIT, OP_VALUES, OP_HISTORY, OP_REPORT, OP_EXPLAIN, OP_COMPLETENESS,
-  OP_AUDIT, OP_CATALOG, OP_TARGET_LIST, OP_TARGET_SET, OP_BACKUP,
+  OP_AUDIT, OP_CATALOG, OP_TARGET_LIST, OP_TARGET_SET, OP_BACKUP, OP_VERIFY,
   OP_ACCOUNT_ADD, OP_ACCOUNT_LIST, OP_ACCOUNT_REVOKE, OP_ACCOUNT_ROTATE,
   OP_WHOAMI,
 };
 static const char *const op_names[] = {
     "submit", "values", "history", "report", "explain", "completeness",
-    "audit", "catalog", "target list", "target set", "backup",
+    "audit", "catalog", "target list", "target set", "backup", "admin verify",
     "account add", "account list", "account revoke", "account rotate (other's)",
     "whoami"};
 
@@ -207,6 +207,7 @@ static const struct {
     {OP_TARGET_LIST, ANY, {UNAUTH, OK, OK, OK}},
     {OP_TARGET_SET, ANY, {UNAUTH, DENIED, OK, OK}},
     {OP_BACKUP, ANY, {UNAUTH, DENIED, DENIED, OK}},
+    {OP_VERIFY, ANY, {UNAUTH, DENIED, DENIED, OK}},
     {OP_ACCOUNT_ADD, ANY, {UNAUTH, DENIED, DENIED, OK}},
     {OP_ACCOUNT_LIST, ANY, {UNAUTH, DENIED, DENIED, OK}},
     {OP_ACCOUNT_REVOKE, ANY, {UNAUTH, DENIED, DENIED, OK}},
@@ -230,6 +231,7 @@ struct request {
   Tally__TargetSetRequest target_set;
   Tally__Target target;
   Tally__BackupRequest backup;
+  Tally__VerifyRequest verify;
   Tally__AccountAddRequest add;
   Tally__AccountSpec spec, *specs[1];
   Tally__AccountListRequest list;
@@ -346,6 +348,11 @@ static void build(struct request *q, enum op op, enum scope sc) {
     q->backup.path = q->path;
     e->body_case = TALLY__ENVELOPE__BODY_BACKUP;
     e->backup = &q->backup;
+    break;
+  case OP_VERIFY:
+    tally__verify_request__init(&q->verify);
+    e->body_case = TALLY__ENVELOPE__BODY_VERIFY;
+    e->verify = &q->verify;
     break;
   case OP_ACCOUNT_ADD:
     tally__account_add_request__init(&q->add);

@@ -215,6 +215,7 @@ static void check_allowed(const Tally__Envelope *req,
     CHECK(analyst);
     break;
   case TALLY__ENVELOPE__BODY_BACKUP_REPLY:
+  case TALLY__ENVELOPE__BODY_VERIFY_REPLY:
   case TALLY__ENVELOPE__BODY_ACCOUNT_ADD_REPLY:
   case TALLY__ENVELOPE__BODY_ACCOUNT_LIST_REPLY:
   case TALLY__ENVELOPE__BODY_ACCOUNT_REVOKE_REPLY:
@@ -237,6 +238,7 @@ static int is_reply(Tally__Envelope__BodyCase c) {
          c == TALLY__ENVELOPE__BODY_REPORT_REPLY ||
          c == TALLY__ENVELOPE__BODY_HISTORY_REPLY ||
          c == TALLY__ENVELOPE__BODY_BACKUP_REPLY ||
+         c == TALLY__ENVELOPE__BODY_VERIFY_REPLY ||
          c == TALLY__ENVELOPE__BODY_EXPLAIN_REPLY ||
          c == TALLY__ENVELOPE__BODY_COMPLETENESS_REPLY ||
          c == TALLY__ENVELOPE__BODY_CATALOG_REPLY ||
@@ -282,9 +284,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                      .guard = NULL, .session = &session};
   Tally__Envelope *reply = tally_dispatch(&r, req);
   if (reply == NULL && r.async) {
-    /* Work for a worker thread (a backup to a path the input names).
-     * Its run step is skipped, as it would write anywhere on the disk;
-     * its reply is built as if the copy had succeeded. */
+    /* Work for a worker thread (a backup to a path the input names, a
+     * verify). Its run step is skipped, as a backup would write anywhere
+     * on the disk; its reply is built as if the work had succeeded. */
     reply = r.async->finish(r.async, &arena);
     r.async->free(r.async);
   }
