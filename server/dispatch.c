@@ -174,6 +174,9 @@ static Tally__Envelope *check_values(tally_request *r, uint64_t id, int unit,
     } else if (v->value < 0) {
       snprintf(why, sizeof why, "%s: %g is negative; figures are never "
                "negative", code, v->value);
+    } else if (v->value > TALLY_FIGURE_MAX) {
+      snprintf(why, sizeof why, "%s: %g is too large; figures are at most "
+               "10,000,000,000,000 (1e13)", code, v->value);
     } else if (cat->elements[e].type == TALLY_ELEMENT_COUNT &&
                (v->value != floor(v->value) || v->value > MAX_EXACT_COUNT)) {
       snprintf(why, sizeof why, "%s: %g is not a whole number of %s", code,

@@ -147,6 +147,8 @@ Test(cli, bad_input_gets_a_clear_error_and_stores_nothing) {
       "line 2: unknown data element 'bogus_count'");
   bad("wenchang", "2022", "live_births,100\n\n# note\ninfant_deaths,-1\n",
       "line 4: infant_deaths: -1 is negative");
+  bad("wenchang", "2022", "live_births,100\ninfant_deaths,20000000000000\n",
+      "line 2: infant_deaths: 2e+13 is too large; figures are at most");
   bad("wenchang", "2022", "live_births,100\ninfant_deaths,abc\n",
       "line 2: value 'abc' is not a number");
   bad("wenchang", "2022", "live_births,100\ninfant_deaths,1.5\n",
