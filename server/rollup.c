@@ -317,7 +317,8 @@ struct tally_rollup {
   int n_shares, cap_shares;
   tally_sums scratch[2];
   int settle_error;        /* settling ran out of memory: fail the batch */
-  /* The periods with reports, for the kinds that look far back. */
+  /* The periods with reports, for the kinds that look far back: listed
+   * once a submission, when needed. */
   uint32_t *periods;
   int n_periods, cap_periods;
 };
@@ -410,7 +411,6 @@ static void keeper_begin(void *arg) {
   tally_rollup *r = arg;
   drop_shares(r);
   table_clear(&r->batch);
-  r->n_periods = 0; /* listed again when needed */
 }
 
 static int add_share(tally_rollup *r, uint32_t period, int ind) {
@@ -435,6 +435,7 @@ static int keeper_before(void *arg, tally_store_txn *t, const char *unit,
   const tally_catalog *cat = r->cat;
   tally_period q;
   drop_shares(r);
+  r->n_periods = 0; /* an earlier submission may have begun a period */
   int u = tally_catalog_unit(cat, unit);
   /* Only a leaf's figures go into kept sums, and only if it has an
    * inner unit above it. */

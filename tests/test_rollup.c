@@ -546,3 +546,27 @@ Test(rollup_server, restart_with_another_catalog_makes_them_afresh) {
   free(err);
   srv.own_dir = 1;
 }
+
+/* In one batch: a period's first report (pingan 2023), then a change
+ * that every later report of the unit looks back at (pingan 2021, the
+ * first year of a cumulative sum): the period begun in the same batch is
+ * among those updated. */
+Test(rollup, a_period_begun_in_the_same_batch) {
+  struct sub b[4];
+  tally_store_result res[3];
+  int codes[3];
+  make_sub(&b[0], tally_catalog_unit(cat, "guide"), 2020, 0);
+  cr_assert_eq(tally_store_submit(store, &b[0].s, res), 0);
+  make_sub(&b[0], tally_catalog_unit(cat, "pingan"), 2022, 0);
+  cr_assert_eq(tally_store_submit(store, &b[0].s, res), 0);
+  make_sub(&b[1], tally_catalog_unit(cat, "wenchang"), 2021, 0);
+  make_sub(&b[2], tally_catalog_unit(cat, "pingan"), 2023, 0);
+  make_sub(&b[3], tally_catalog_unit(cat, "pingan"), 2021, 0);
+  tally_store_submission subs[3] = {b[1].s, b[2].s, b[3].s};
+  cr_assert_eq(tally_store_submit_batch(store, subs, 3, res, codes), 0);
+  for (int i = 0; i < 3; i++)
+    cr_assert_eq(codes[i], 0);
+  tally_rollup_check c = verify();
+  cr_assert_eq(c.mismatches, 0, "%s", c.first);
+  compare_all();
+}
