@@ -17,8 +17,9 @@
 #      PostgreSQL stays plaintext;
 #   2. latency at half of the best rate, with the connections that reached it;
 #   3. a bulk load of U units x 100 values for two years, and the
-#      district report for U = 10, 1,000, 10,000, 40,000 units against
-#      PostgreSQL's GROUP BY over the same rows;
+#      district report for U = 10, 1,000, 40,000, 400,000 units against
+#      PostgreSQL's GROUP BY over the same rows (past 1,000 units the
+#      towns hang from counties of 100, a tree of three levels);
 #   4. tallyd's resident memory with 1,000 and 10,000 idle connections,
 #      and with 10,000 idle TLS connections (each handshake done);
 #   5. a perf profile of tallyd under 64 connections.
@@ -27,7 +28,8 @@
 # count and time; everything listens on loopback only.
 #
 # Knobs: BENCH_SECONDS (each throughput point, default 10),
-# BENCH_SIZES (report sizes, default "10 1000 10000 40000").
+# BENCH_SIZES (report sizes, default "10 1000 40000 400000"),
+# BENCH_PARTS (the numbered parts to run, default "1 2 3 4 5"; 2 needs 1).
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -35,7 +37,9 @@ build=$top/build/bench-release
 smoke=0
 [ "${1:-}" = "--smoke" ] && smoke=1
 secs=${BENCH_SECONDS:-10}
-sizes=${BENCH_SIZES:-"10 1000 10000 40000"}
+sizes=${BENCH_SIZES:-"10 1000 40000 400000"}
+parts=" ${BENCH_PARTS:-1 2 3 4 5} "
+part() { [[ "$parts" == *" $1 "* ]]; }
 work=$(mktemp -d /tmp/tally-bench-work.XXXXXX)
 out=${BENCH_OUT:-/tmp/tally-bench-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$out"
@@ -232,6 +236,7 @@ pgbench_run() {
 }
 
 # ---------------------------------------------------------------- 1. throughput
+if part 1; then
 say "== 1. submissions of 50 values, ${secs}s each"
 start_tallyd throughput
 printf 'conns\ttally_per_s\ttally_values_per_s\ttally_p50\ttally_p99\ttally_max\ttally_errors\tpg_tps\tpg_p50\tpg_p99\tpg_max\tratio\n' > "$out/throughput.tsv"
@@ -250,8 +255,10 @@ for c in 1 8 64 512; do
   if awk -v a="$t" -v b="$best" 'BEGIN { exit !(a > b) }'; then best=$t; best_c=$c; fi
   if awk -v a="$pgtps" -v b="${pgbest:-0}" 'BEGIN { exit !(a > b) }'; then pgbest=$pgtps; pgbest_c=$c; fi
 done
+fi
 
 # ---------------------------------------------------------------- 2. latency at half rate
+if part 2; then
 # Each system at half of its best rate, with the connections that reached
 # that rate (fewer could not carry it: the test would measure a queue).
 say "== 2. latency at half of each one's best rate ($best_c and $pgbest_c connections)"
@@ -264,8 +271,10 @@ printf 'system\tconns\trate\tachieved\tp50\tp99\tmax\n' > "$out/latency.tsv"
 printf 'tally\t%s\t%s\t%s\t%s\t%s\t%s\n' "$best_c" "$half" "$(field per_s "$line")" "$(field p50_ms "$line")" \
   "$(field p99_ms "$line")" "$(field max_ms "$line")" >> "$out/latency.tsv"
 printf 'PostgreSQL\t%s\t%s\t%s\t%s\t%s\t%s\n' "$pgbest_c" "$pghalf" "$pgtps" "$pgp50" "$pgp99" "$pgmax" >> "$out/latency.tsv"
+fi
 
 # ---------------------------------------------------------------- 1b. throughput with TLS
+if part 1; then
 # The submissions of 1. over TLS, on a fresh tallyd with the CA's
 # certificate. tally only: PostgreSQL stays plaintext here, so the
 # comparison is tally with TLS against tally without.
@@ -286,8 +295,10 @@ for c in 1 64; do
   say "  $c connections: tally over TLS $t/s, plaintext $plain/s ($rel)"
 done
 stop_tallyd
+fi
 
 # ---------------------------------------------------------------- 3. bulk load and reports
+if part 3; then
 say "== 3. bulk load and district reports"
 printf 'units\tvalues_loaded\ttally_load_s\ttally_values_per_s\tpg_load_s\ttally_report_p50\ttally_report_p99\ttally_reports\tpg_groupby_p50\tpg_groupby_p99\tpg_queries\tratio\n' > "$out/reports.tsv"
 for u in $sizes; do
@@ -298,9 +309,15 @@ for u in $sizes; do
     python3 - "$top/catalog/changqing.json" "$u" "$cat" <<'EOF'
 import json, sys
 c = json.load(open(sys.argv[1]))
-# The ten real units stay; towns t000010... make up the rest.
-for i in range(10, int(sys.argv[2])):
-    c["units"].append({"code": "t%06d" % i, "parent": "changqing", "level": "town",
+u = int(sys.argv[2])
+# The ten real units stay; towns t000010... make up the rest, in
+# counties of 100 under the district past 1,000 units.
+for g in range((u + 99) // 100 if u > 1000 else 0):
+    c["units"].append({"code": "g%04d" % g, "parent": "changqing", "level": "county",
+                       "name_zh": "测试县%d" % g, "name_en": "County %d" % g})
+for i in range(10, u):
+    c["units"].append({"code": "t%06d" % i, "level": "town",
+                       "parent": "g%04d" % (i // 100) if u > 1000 else "changqing",
                        "name_zh": "测试镇%d" % i, "name_en": "Town %d" % i})
 json.dump(c, open(sys.argv[3], "w"), ensure_ascii=False)
 EOF
@@ -312,7 +329,7 @@ EOF
          --count "$n" --duration 600) || say "errors: $line"
   echo "$line" >> "$out/loadgen.log"
   tload=$(field seconds "$line"); tvps=$(field values_per_s "$line")
-  reps=$(( u <= 1000 ? 500 : (u <= 10000 ? 50 : 20) ))
+  reps=$(( u <= 1000 ? 500 : 100 ))
   rline=$(loadgen --catalog "$cat" --report 2022 --count "$reps" --duration 120) || say "errors: $rline"
   echo "$rline" >> "$out/loadgen.log"
   stop_tallyd
@@ -331,7 +348,7 @@ print(",".join("'"'"'%s'"'"'" % x["code"] for x in c["units"] if x.get("parent")
   t1=$(date +%s.%N)
   pgload=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
   echo "SELECT element, sum(value), count(*) FROM rvals WHERE period = 2022 GROUP BY element;" > "$work/groupby.sql"
-  qreps=$(( u <= 1000 ? 500 : (u <= 10000 ? 50 : 20) ))
+  qreps=$(( u <= 1000 ? 500 : (u <= 40000 ? 50 : 10) ))
   read -r _ gp50 gp99 _ < <(pgbench_run "groupby$u" -c 1 -t "$qreps" -f "$work/groupby.sql")
   tp50=$(field p50_ms "$rline")
   ratio=$(awk -v a="$tp50" -v b="$gp50" 'BEGIN { printf "%.2f", (a > 0 ? b / a : 0) }')
@@ -340,8 +357,10 @@ print(",".join("'"'"'%s'"'"'" % x["code"] for x in c["units"] if x.get("parent")
   say "  $u units: load $tvps values/s; report p50 $tp50 ms vs GROUP BY p50 $gp50 ms"
   rm -rf "$work/report$u"
 done
+fi
 
 # ---------------------------------------------------------------- 4. idle connections
+if part 4; then
 say "== 4. memory with idle connections (fd limit $(ulimit -n))"
 printf 'connections\tconnected\trss_before_kib\trss_kib\tper_conn_bytes\n' > "$out/memory.tsv"
 # The TLS row: each connection's handshake is done before "connected".
@@ -369,8 +388,10 @@ for run in 1000 10000 10000-tls; do
   printf '%s\t%s\t%s\t%s\t%s\n' "$label" "${got:-0}" "$before" "$rss" "$per" >> "$out/memory.tsv"
   say "  $label idle: ${got:-0} connected, RSS $before -> $rss KiB"
 done
+fi
 
 # ---------------------------------------------------------------- 5. profile
+if part 5; then
 say "== 5. where tallyd spends its time at 64 connections"
 start_tallyd profile
 if command -v perf > /dev/null; then
@@ -395,10 +416,11 @@ if command -v perf > /dev/null; then
 fi
 awk '/^Threads/' "/proc/$tallyd_pid/status" >> "$out/perf.txt"
 stop_tallyd
+fi
 
 # ---------------------------------------------------------------- results
 python3 "$top/bench/report.py" "$out" "$pgversion" > "$out/results.md"
-{
+[ -f "$out/tls.tsv" ] && {
   printf '\n### Submissions of 50 values over TLS (tally only; PostgreSQL stays plaintext)\n\n'
   printf '| connections | plaintext subs/s | TLS subs/s | TLS values/s | TLS p50 / p99 / max ms | errors | TLS ÷ plaintext |\n'
   printf '|---|---|---|---|---|---|---|\n'

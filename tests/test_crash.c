@@ -1,6 +1,7 @@
 /* test_crash.c: SIGKILL the server at random moments while several
  * connections submit; after every restart every acknowledged submission
- * is there in full and no other one is there in part.
+ * is there in full and no other one is there in part, and the sums that
+ * reports read agree with the figures (tally admin verify).
  *
  * Submission number seq goes to its own (unit, month), with the values
  * seq * 8 + 7 - k for the eight data elements (so that no numerator is
@@ -200,6 +201,15 @@ Test(crash, sigkill_loses_no_acknowledged_submission, .timeout = 600) {
     /* Restart: the store opens as it is, no repair step. */
     tally_test_server_start_in(&srv, dir, NULL);
     total_acked = verify(&srv, (round + 1) * WRITERS * PER_ROUND);
+    /* The sums reports read were committed with the figures. */
+    char *out = NULL, *err = NULL;
+    int rc = tally_test_run((const char *const[]){"--server", srv.address,
+                                                  "admin", "verify", NULL},
+                            NULL, &out, &err);
+    cr_assert_eq(rc, 0, "round %d: %s%s", round, out, err);
+    cr_assert(strstr(out, "all match"), "round %d: %s", round, out);
+    free(out);
+    free(err);
     tally_test_server_stop(&srv);
   }
   cr_log_info("%d rounds, %d acknowledged submissions, all present", rounds,
