@@ -77,8 +77,8 @@ struct tally_source {
   /* A target entered for indicator ind and year, or NULL. May be NULL. */
   const tally_target *(*assigned)(tally_source *src, int ind, int year);
   /* Optional: one unit's figures of p, n_elements values and flags
-   * (1 = submitted), valid for the rest of the computation. Returns 0 or
-   * < 0. */
+   * (1 = submitted), valid at least until one more row is asked for
+   * (the engine holds two at a time). Returns 0 or < 0. */
   int (*row)(tally_source *src, int unit, const tally_period *p,
              const double **value, const unsigned char **has);
   /* Optional: the sums of ind over the inner unit scope, kept up to

@@ -51,8 +51,13 @@ static int rows_row(tally_source *src, int unit, const tally_period *p,
     if (r->slot[i].unit == unit && r->slot[i].period == key) {
       *value = r->slot[i].value;
       *has = r->slot[i].has;
+      r->last = i;
       return 0;
     }
+  /* The oldest slot, unless it holds the row handed out last, which the
+   * caller may still be using beside this one. */
+  if (r->next == r->last)
+    r->next = (r->next + 1) % TALLY_ROWS_KEPT;
   struct tally_row_slot *s = &r->slot[r->next];
   size_t n = r->cat->n_elements ? r->cat->n_elements : 1;
   if (s->value == NULL) {
@@ -70,6 +75,7 @@ static int rows_row(tally_source *src, int unit, const tally_period *p,
     return rc;
   s->unit = unit;
   s->period = key;
+  r->last = r->next;
   r->next = (r->next + 1) % TALLY_ROWS_KEPT;
   *value = s->value;
   *has = s->has;
@@ -82,6 +88,7 @@ void tally_rows_init(tally_rows *r, const tally_catalog *cat,
   r->src.row = rows_row;
   r->cat = cat;
   r->txn = txn;
+  r->last = -1;
   tally_rows_reset(r);
 }
 
@@ -283,20 +290,28 @@ static int add_to_ancestors(const tally_catalog *cat, struct table *t,
 
 /* ---- which shares a change touches ---- */
 
-/* The periods whose shares of ind look at unit's figures of period q:
- * q itself, and those of the unit's reports that look back at q. */
-#define MAX_TOUCHED 64
+/* The periods whose shares of an indicator look at a unit's figures of
+ * period q: q itself, and those of the unit's reports that look back at
+ * q. As many as there are periods. */
 struct touched {
-  uint32_t period[MAX_TOUCHED];
-  int n;
+  uint32_t *period;
+  int n, cap;
 };
 
-static void touch(struct touched *t, uint32_t period) {
+static int touch(struct touched *t, uint32_t period) {
   for (int i = 0; i < t->n; i++)
     if (t->period[i] == period)
-      return;
-  if (t->n < MAX_TOUCHED)
-    t->period[t->n++] = period;
+      return 0;
+  if (t->n == t->cap) {
+    int cap = t->cap ? t->cap * 2 : 16;
+    uint32_t *grown = realloc(t->period, (size_t)cap * sizeof *grown);
+    if (grown == NULL)
+      return -ENOMEM;
+    t->period = grown;
+    t->cap = cap;
+  }
+  t->period[t->n++] = period;
+  return 0;
 }
 
 struct tally_rollup {
@@ -312,11 +327,18 @@ struct tally_rollup {
   struct share {
     uint32_t period;
     int ind;
-    tally_sums *sums;      /* before, then the difference */
+    tally_sums *sums;      /* minus the share before, then the difference;
+                              kept allocated from one submission to the
+                              next */
   } *shares;
   int n_shares, cap_shares;
   tally_sums scratch[2];
   int settle_error;        /* settling ran out of memory: fail the batch */
+  struct touched touched;  /* of one indicator */
+  struct touched reported; /* periods the unit has a report for... */
+  struct touched unreported; /* ...and not, as looked up */
+  unsigned char *inputs;   /* [ind * n_elements + e]: ind sums element e */
+  unsigned char *changing; /* [e]: the submission may change element e */
   /* The periods with reports, for the kinds that look far back: listed
    * once a submission, when needed. */
   uint32_t *periods;
@@ -345,44 +367,71 @@ static int list_periods(tally_rollup *r, tally_store_txn *t) {
   }
 }
 
-/* The periods of ind's shares that a change to q touches. */
+/* The periods of ind's shares that a change to q touches, into
+ * r->touched. */
 static int touched_by(tally_rollup *r, tally_store_txn *t, int ind,
-                      const tally_period *q, struct touched *out) {
+                      const tally_period *q) {
   const tally_indicator *in = &r->cat->indicators[ind];
+  struct touched *out = &r->touched;
   tally_period p = *q, next;
-  int far = 0; /* every report of the unit may look at q */
+  int rc, far = 0; /* 1: every later year; 2: every period */
   out->n = 0;
-  touch(out, tally_period_key(q));
   switch (in->kind) {
   case TALLY_KIND_CUMULATIVE:
+    /* The sum of the years from from_year up to each year. */
     if (q->kind != TALLY_PERIOD_YEAR || q->year < in->from_year)
-      out->n = 0;
-    else
-      far = 1;
+      return 0;
+    far = 1;
     break;
   case TALLY_KIND_INTENSITY_REDUCTION:
-    far = q->kind == TALLY_PERIOD_YEAR && q->year == in->base_year;
+    /* Every period is measured against the base year. */
+    if (q->kind == TALLY_PERIOD_YEAR && q->year == in->base_year)
+      far = 2;
     break;
   default:
     break;
   }
+  if ((rc = touch(out, tally_period_key(q))) != 0)
+    return rc;
   /* The period before is in every share (the previous value), and a
    * growth looks one period further back. */
   int back = in->kind == TALLY_KIND_GROWTH ? 2 : 1;
   for (int i = 0; i < back && tally_period_next(&p, &next) == 0; i++) {
-    touch(out, tally_period_key(&next));
+    if ((rc = touch(out, tally_period_key(&next))) != 0)
+      return rc;
     p = next;
   }
   if (far) {
-    if (r->n_periods == 0) {
-      int rc = list_periods(r, t);
-      if (rc != 0)
+    if (r->n_periods == 0 && (rc = list_periods(r, t)) != 0)
+      return rc;
+    for (int i = 0; i < r->n_periods; i++) {
+      tally_period other;
+      if (tally_period_from_key(r->periods[i], &other) != 0 ||
+          (far == 1 && (other.kind != TALLY_PERIOD_YEAR ||
+                        other.year < q->year)))
+        continue;
+      if ((rc = touch(out, r->periods[i])) != 0)
         return rc;
     }
-    for (int i = 0; i < r->n_periods; i++)
-      touch(out, r->periods[i]);
   }
   return 0;
+}
+
+/* 1 when the unit of the submission under way has a report for period
+ * (looked up once a submission), 0 when not, or a store error. */
+static int has_report(tally_rollup *r, tally_store_txn *t, uint32_t period,
+                      const char *unit) {
+  for (int i = 0; i < r->reported.n; i++)
+    if (r->reported.period[i] == period)
+      return 1;
+  for (int i = 0; i < r->unreported.n; i++)
+    if (r->unreported.period[i] == period)
+      return 0;
+  int rc = tally_store_txn_has_report(t, period, unit);
+  if (rc < 0)
+    return rc;
+  int added = touch(rc ? &r->reported : &r->unreported, period);
+  return added ? added : rc;
 }
 
 /* ---- the store's keeper ---- */
@@ -400,11 +449,19 @@ static int to_lmdb(int rc) {
 }
 
 static void drop_shares(tally_rollup *r) {
-  for (int i = 0; i < r->n_shares; i++)
-    free(r->shares[i].sums);
   r->n_shares = 0;
   r->unit = -1;
   r->changed = 0;
+}
+
+static void negate(tally_sums *s, int n) {
+  s->counted = -s->counted;
+  s->both = -s->both;
+  s->misses = -s->misses;
+  for (int k = 0; k < n; k++) {
+    s->cur[k] = -s->cur[k];
+    s->prev[k] = -s->prev[k];
+  }
 }
 
 static void keeper_begin(void *arg) {
@@ -419,56 +476,87 @@ static int add_share(tally_rollup *r, uint32_t period, int ind) {
     struct share *grown = realloc(r->shares, (size_t)cap * sizeof *grown);
     if (grown == NULL)
       return ENOMEM;
+    for (int i = r->cap_shares; i < cap; i++)
+      grown[i].sums = NULL;
     r->shares = grown;
     r->cap_shares = cap;
   }
-  tally_sums *s = malloc(sizeof *s);
-  if (s == NULL)
+  struct share *sh = &r->shares[r->n_shares];
+  if (sh->sums == NULL && (sh->sums = malloc(sizeof *sh->sums)) == NULL)
     return ENOMEM;
-  r->shares[r->n_shares++] = (struct share){period, ind, s};
+  sh->period = period;
+  sh->ind = ind;
+  r->n_shares++;
   return 0;
 }
 
-static int keeper_before(void *arg, tally_store_txn *t, const char *unit,
-                         uint32_t period) {
+/* Marks in r->changing the elements sub may change: its own, or all
+ * when it replaces the report (it may remove any). */
+static void mark_changing(tally_rollup *r, const tally_store_submission *sub) {
+  size_t n = r->cat->n_elements;
+  memset(r->changing, sub->replace, n ? n : 1);
+  for (size_t i = 0; i < sub->n && !sub->replace; i++) {
+    int e = tally_catalog_element(r->cat, sub->items[i].element);
+    if (e >= 0)
+      r->changing[e] = 1;
+  }
+}
+
+/* True when one of ind's inputs may change. */
+static int inputs_change(const tally_rollup *r, int ind) {
+  const unsigned char *in = r->inputs + (size_t)ind * r->cat->n_elements;
+  for (size_t e = 0; e < r->cat->n_elements; e++)
+    if (in[e] && r->changing[e])
+      return 1;
+  return 0;
+}
+
+static int keeper_before(void *arg, tally_store_txn *t,
+                         const tally_store_submission *sub) {
   tally_rollup *r = arg;
   const tally_catalog *cat = r->cat;
+  const char *unit = sub->unit;
+  uint32_t period = sub->period_key;
   tally_period q;
   drop_shares(r);
   r->n_periods = 0; /* an earlier submission may have begun a period */
+  r->reported.n = r->unreported.n = 0;
   int u = tally_catalog_unit(cat, unit);
   /* Only a leaf's figures go into kept sums, and only if it has an
    * inner unit above it. */
   if (u < 0 || !cat->units[u].is_leaf || cat->units[u].parent < 0 ||
       tally_period_from_key(period, &q) != 0)
     return 0;
+  mark_changing(r, sub);
   r->unit = u;
   r->period = period;
   r->rows.txn = t;
   tally_rows_reset(&r->rows);
   for (size_t ind = 0; ind < cat->n_indicators; ind++) {
-    struct touched tp;
+    const struct touched *tp = &r->touched;
     int rc;
-    if (!tally_indicator_kept(cat, (int)ind))
+    /* An indicator none of whose inputs change keeps its shares. */
+    if (!tally_indicator_kept(cat, (int)ind) || !inputs_change(r, (int)ind))
       continue;
-    if ((rc = touched_by(r, t, (int)ind, &q, &tp)) != 0)
+    if ((rc = touched_by(r, t, (int)ind, &q)) != 0)
       return to_lmdb(rc);
-    for (int i = 0; i < tp.n; i++) {
+    for (int i = 0; i < tp->n; i++) {
       tally_period p;
-      if (tp.period[i] != period) {
-        rc = tally_store_txn_has_report(t, tp.period[i], unit);
+      if (tp->period[i] != period) {
+        rc = has_report(r, t, tp->period[i], unit);
         if (rc < 0)
           return to_lmdb(rc);
         if (rc == 0)
           continue; /* no report then: its share is nothing either way */
       }
-      if (tally_period_from_key(tp.period[i], &p) != 0)
+      if (tally_period_from_key(tp->period[i], &p) != 0)
         continue;
-      if ((rc = add_share(r, tp.period[i], (int)ind)) != 0)
+      if ((rc = add_share(r, tp->period[i], (int)ind)) != 0)
         return rc;
       tally_sums *s = r->shares[r->n_shares - 1].sums;
       if ((rc = tally_sums_unit(cat, (int)ind, &r->rows.src, u, &p, s)) != 0)
         return to_lmdb(rc);
+      negate(s, tally_sums_size(cat, (int)ind));
     }
   }
   return 0;
@@ -491,8 +579,7 @@ static int keeper_after(void *arg, tally_store_txn *t) {
     if (rc != 0)
       return to_lmdb(rc);
     /* The difference: after - before. */
-    tally_sums_add(r->scratch, sh->sums, n, -1);
-    memcpy(sh->sums, r->scratch, sizeof *r->scratch);
+    tally_sums_add(sh->sums, r->scratch, n, 1);
   }
   r->changed = 1;
   return 0;
@@ -557,6 +644,20 @@ static int keeper_flush(void *arg, tally_store_txn *t) {
   return rc;
 }
 
+/* The elements ind's shares are made of, in any period. */
+static void mark_inputs(const tally_catalog *cat, int ind, unsigned char *in) {
+  const tally_indicator *x = &cat->indicators[ind];
+  int one[] = {x->numerator, x->denominator, x->element, x->weight, x->births};
+  int groups[] = {x->deaths_groups, x->population_groups};
+  for (size_t k = 0; k < sizeof one / sizeof *one; k++)
+    if (one[k] >= 0)
+      in[one[k]] = 1;
+  for (size_t k = 0; k < 2; k++)
+    if (groups[k] >= 0)
+      for (int j = 0; j < cat->age_groups[groups[k]].n; j++)
+        in[cat->age_groups[groups[k]].first + j] = 1;
+}
+
 int tally_rollup_new(const tally_catalog *cat, tally_store *store,
                      tally_rollup **out) {
   tally_rollup *r = calloc(1, sizeof *r);
@@ -565,6 +666,15 @@ int tally_rollup_new(const tally_catalog *cat, tally_store *store,
   r->cat = cat;
   r->store = store;
   r->unit = -1;
+  size_t ne = cat->n_elements ? cat->n_elements : 1;
+  r->inputs = calloc(cat->n_indicators ? cat->n_indicators : 1, ne);
+  r->changing = calloc(ne, 1);
+  if (r->inputs == NULL || r->changing == NULL) {
+    tally_rollup_free(r);
+    return -ENOMEM;
+  }
+  for (size_t i = 0; i < cat->n_indicators; i++)
+    mark_inputs(cat, (int)i, r->inputs + i * ne);
   tally_rows_init(&r->rows, cat, NULL);
   r->keeper = (tally_store_keeper){r, keeper_begin, keeper_before,
                                    keeper_after, keeper_settle, keeper_flush};
@@ -577,9 +687,15 @@ void tally_rollup_free(tally_rollup *r) {
   if (r == NULL)
     return;
   tally_store_set_keeper(r->store, NULL);
-  drop_shares(r);
+  for (int i = 0; i < r->cap_shares; i++)
+    free(r->shares[i].sums);
   free(r->shares);
   free(r->periods);
+  free(r->touched.period);
+  free(r->reported.period);
+  free(r->unreported.period);
+  free(r->inputs);
+  free(r->changing);
   table_clear(&r->batch);
   tally_rows_free(&r->rows);
   free(r);

@@ -25,7 +25,8 @@
 #include <stdint.h>
 
 /* A tally_source that reads units' figures from a store transaction,
- * keeping the last rows it read. */
+ * keeping the last rows it read. A row handed out stays valid while at
+ * most one other row is read (the engine uses two at a time). */
 #define TALLY_ROWS_KEPT 64
 typedef struct {
   tally_source src; /* first: the engine's view */
@@ -38,6 +39,7 @@ typedef struct {
     unsigned char *has;
   } slot[TALLY_ROWS_KEPT];
   int next;                /* the slot to fill next */
+  int last;                /* the slot handed out last, or -1 */
 } tally_rows;
 
 void tally_rows_init(tally_rows *r, const tally_catalog *cat,

@@ -564,8 +564,7 @@ static int apply_submission(MDB_txn *txn, tally_store *s,
   }
   tally_store_txn t = {s, txn};
   if (s->keeper &&
-      (rc = s->keeper->before(s->keeper->arg, &t, sub->unit,
-                              sub->period_key)) != 0)
+      (rc = s->keeper->before(s->keeper->arg, &t, sub)) != 0)
     goto out_abort;
 
   for (size_t i = 0; i < sub->n; i++) {

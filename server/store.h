@@ -200,9 +200,9 @@ typedef struct {
   void *arg;
   /* A batch begins (again, after a retry): forget any earlier one. */
   void (*begin)(void *arg);
-  /* unit's figures of period are about to change... */
-  int (*before)(void *arg, tally_store_txn *t, const char *unit,
-                uint32_t period);
+  /* The submission's figures are about to change... */
+  int (*before)(void *arg, tally_store_txn *t,
+                const tally_store_submission *sub);
   /* ...and have changed (not called when nothing changed). */
   int (*after)(void *arg, tally_store_txn *t);
   /* The submission was kept (1) or undone (0). */

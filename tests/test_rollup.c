@@ -570,3 +570,26 @@ Test(rollup, a_period_begun_in_the_same_batch) {
   cr_assert_eq(c.mismatches, 0, "%s", c.first);
   compare_all();
 }
+
+/* More periods than any fixed list would hold: a unit's months of six
+ * years all look at its base year (an intensity reduction), so a change
+ * to the base year changes every one of their shares. */
+Test(rollup, a_base_year_looked_at_by_many_periods) {
+  struct sub b;
+  tally_store_result res;
+  int wenchang = tally_catalog_unit(cat, "wenchang");
+  for (int year = 2021; year <= 2026; year++)
+    for (int month = 1; month <= 12; month++) {
+      tally_period p = {year, TALLY_PERIOD_MONTH, month};
+      make_sub(&b, wenchang, year, 0);
+      b.s.period_key = tally_period_key(&p);
+      cr_assert_eq(tally_store_submit(store, &b.s, &res), 0);
+    }
+  make_sub(&b, wenchang, 2020, 0);
+  cr_assert_eq(tally_store_submit(store, &b.s, &res), 0);
+  make_sub(&b, wenchang, 2020, 0); /* a correction of the base year */
+  cr_assert_eq(tally_store_submit(store, &b.s, &res), 0);
+  tally_rollup_check c = verify();
+  cr_assert_eq(c.mismatches, 0, "%s", c.first);
+  cr_assert_gt(c.reports, 72);
+}
