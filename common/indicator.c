@@ -161,7 +161,14 @@ int tally_indicator_units(const tally_catalog *cat, int ind, int scope,
 /* ---- exact sums ---- */
 
 tally_amount tally_amount_of(double v) {
-  return (tally_amount)nearbyint(v * TALLY_AMOUNT_SCALE);
+  /* Submissions are at most TALLY_FIGURE_MAX; a larger figure stored
+   * before that limit is held at 1e36 millionths rather than overflow. */
+  double m = nearbyint(v * TALLY_AMOUNT_SCALE);
+  if (!(m > -1e36))
+    m = -1e36;
+  if (!(m < 1e36))
+    m = 1e36;
+  return (tally_amount)m;
 }
 
 double tally_amount_value(tally_amount a) {
@@ -300,8 +307,9 @@ static int share(const tally_catalog *cat, const tally_indicator *in,
         !get_groups(cat, &r, in->population_groups, v + nd))
       return 0;
     if (in->kind == TALLY_KIND_LIFE_EXPECTANCY) {
-      v[nd + np] = 0;
-      if (!in->q0_population && !get(&r, in->births, &v[nd + np]))
+      v[nd + np] = 0; /* births, for the methods that take them */
+      if (!in->q0_population && in->births >= 0 &&
+          !get(&r, in->births, &v[nd + np]))
         return 0;
     }
     return 1;

@@ -61,10 +61,15 @@ static int rows_row(tally_source *src, int unit, const tally_period *p,
   struct tally_row_slot *s = &r->slot[r->next];
   size_t n = r->cat->n_elements ? r->cat->n_elements : 1;
   if (s->value == NULL) {
-    s->value = malloc(n * sizeof *s->value);
-    s->has = malloc(n);
-    if (s->value == NULL || s->has == NULL)
+    double *values = malloc(n * sizeof *values);
+    unsigned char *flags = malloc(n);
+    if (values == NULL || flags == NULL) {
+      free(values);
+      free(flags);
       return -ENOMEM;
+    }
+    s->value = values;
+    s->has = flags;
   }
   s->unit = -1;
   memset(s->has, 0, n);
@@ -468,6 +473,7 @@ static void keeper_begin(void *arg) {
   tally_rollup *r = arg;
   drop_shares(r);
   table_clear(&r->batch);
+  r->settle_error = 0;
 }
 
 static int add_share(tally_rollup *r, uint32_t period, int ind) {
@@ -703,6 +709,14 @@ void tally_rollup_free(tally_rollup *r) {
 
 /* ---- made afresh: rebuilt, or remade to verify ---- */
 
+/* What the records were made for: this file's record format and the way
+ * shares are made (raise the number when either changes), and the
+ * catalog. */
+#define SUMS_FORMAT "sums/1"
+static void sums_stamp(const tally_catalog *cat, char *buf, size_t n) {
+  snprintf(buf, n, "%s %016llx", SUMS_FORMAT, cat->fingerprint);
+}
+
 struct remake {
   const tally_catalog *cat;
   tally_store_txn *txn;
@@ -771,7 +785,7 @@ static int rebuild_txn(void *arg, tally_store_txn *t) {
   int rc = tally_store_txn_sums_clear(t);
   if (rc == 0)
     rc = remake(m);
-  snprintf(fp, sizeof fp, "%016llx", m->cat->fingerprint);
+  sums_stamp(m->cat, fp, sizeof fp);
   if (rc == 0)
     rc = tally_store_txn_meta_put(t, "sums_catalog", fp);
   return rc;
@@ -780,7 +794,7 @@ static int rebuild_txn(void *arg, tally_store_txn *t) {
 int tally_rollup_prepare(tally_rollup *r, int *rebuilt, uint64_t *reports) {
   tally_store_txn *t;
   char have[32] = "", want[32];
-  snprintf(want, sizeof want, "%016llx", r->cat->fingerprint);
+  sums_stamp(r->cat, want, sizeof want);
   *rebuilt = 0;
   *reports = 0;
   int rc = tally_store_read_begin(r->store, &t);
@@ -914,7 +928,7 @@ int tally_rollup_verify(const tally_catalog *cat, tally_store *store,
     free(m);
     return rc;
   }
-  snprintf(want, sizeof want, "%016llx", cat->fingerprint);
+  sums_stamp(cat, want, sizeof want);
   rc = tally_store_txn_meta_get(m->txn, "sums_catalog", have, sizeof have);
   if (rc == 0 && strcmp(have, want) != 0)
     mismatch(out, 0, "-", "-", "the sums were made for another catalog");

@@ -26,7 +26,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define STORE_FORMAT "tally-store/1"
+/* 2: with the sums kept for reports. A tallyd that does not keep them
+ * refuses the store, so that it cannot leave them behind the figures;
+ * a store of format 1 is taken up (its sums are then made afresh). */
+#define STORE_FORMAT "tally-store/2"
+#define STORE_FORMAT_1 "tally-store/1"
 #define CODE_MAX 64
 #define KEY_MAX (4 + CODE_MAX + 1 + CODE_MAX + 8)
 #define VALUE_SIZE 16
@@ -114,6 +118,14 @@ static int open_dbs(tally_store *s) {
       (rc = mdb_dbi_open(txn, "sums", MDB_CREATE, &s->sums)) != 0)
     goto err_after_begin;
   rc = mdb_get(txn, s->meta, &k, &v);
+  if (rc == 0 && v.mv_size == strlen(STORE_FORMAT_1) &&
+      memcmp(v.mv_data, STORE_FORMAT_1, v.mv_size) == 0) {
+    MDB_val made = {12, "sums_catalog"};
+    rc = mdb_del(txn, s->meta, &made, NULL);
+    if (rc != 0 && rc != MDB_NOTFOUND)
+      goto err_after_begin;
+    rc = MDB_NOTFOUND; /* written as format 2 below */
+  }
   if (rc == MDB_NOTFOUND) {
     v.mv_data = STORE_FORMAT;
     v.mv_size = strlen(STORE_FORMAT);

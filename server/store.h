@@ -11,7 +11,7 @@
  *   audit        account id (8 bytes) | seq (8 bytes) -> a packed AuditEntry
  *   sums         period | unit | 0x00 | indicator -> an indicator's sums
  *                over the units within an inner unit (server/rollup.c)
- *   meta         "format" -> "tally-store/1"; "account_next", "audit_seq"
+ *   meta         "format" -> "tally-store/2"; "account_next", "audit_seq"
  *                -> the next account id and audit sequence number;
  *                "sums_catalog" -> the catalog the sums were made for
  * All integers are big-endian. All values of one period, or of one unit

@@ -31,9 +31,12 @@ static tally_store *store;
 static tally_catalog *cat;
 static tally_rollup *rollup;
 
-/* The built-in catalog on a deeper tree; extra_unit adds one more
- * leaf (a different catalog). */
-static char *deep_catalog_json(int extra_unit) {
+/* The built-in catalog on a deeper tree. Variants: EXTRA_UNIT adds one
+ * more leaf (a different catalog); CHIANG makes H01 a Chiang II life
+ * table, which takes no births. */
+enum { EXTRA_UNIT = 1, CHIANG = 2 };
+static char *deep_catalog_json(int variant) {
+  int extra_unit = variant & EXTRA_UNIT;
   json_error_t e;
   json_t *doc = json_loadb(tally_catalog_builtin_json,
                            tally_catalog_builtin_len, 0, &e);
@@ -61,6 +64,16 @@ static char *deep_catalog_json(int extra_unit) {
                                          "hills", "parent", "north", "level",
                                          "area", "name_zh", "山",
                                          "name_en", "Hills"));
+  if (variant & CHIANG) {
+    json_t *ind;
+    json_array_foreach(json_object_get(doc, "indicators"), i, ind) {
+      if (strcmp(json_string_value(json_object_get(ind, "code")), "H01"))
+        continue;
+      json_object_del(ind, "births");
+      json_object_del(ind, "params");
+      json_object_set_new(ind, "method", json_string("chiang2"));
+    }
+  }
   if (extra_unit)
     json_array_append_new(units, json_pack("{s:s,s:s,s:s,s:s,s:s}", "code",
                                            "newtown", "parent", "south",
@@ -71,10 +84,10 @@ static char *deep_catalog_json(int extra_unit) {
   return text;
 }
 
-static tally_catalog *load_deep(int extra_unit) {
+static tally_catalog *load_deep(int variant) {
   char err[512];
   tally_catalog *c;
-  char *text = deep_catalog_json(extra_unit);
+  char *text = deep_catalog_json(variant);
   int rc = tally_catalog_load_buffer("deep.json", text, strlen(text), &c, err,
                                      sizeof err);
   free(text);
@@ -373,7 +386,7 @@ Test(rollup, another_catalog_makes_the_sums_afresh) {
   cr_assert_eq(rebuilt, 0);
 
   tally_rollup_free(rollup);
-  tally_catalog *other = load_deep(1);
+  tally_catalog *other = load_deep(EXTRA_UNIT);
   tally_catalog_free(cat);
   cat = other;
   cr_assert_eq(tally_rollup_new(cat, store, &rollup), 0);
@@ -592,4 +605,55 @@ Test(rollup, a_base_year_looked_at_by_many_periods) {
   tally_rollup_check c = verify();
   cr_assert_eq(c.mismatches, 0, "%s", c.first);
   cr_assert_gt(c.reports, 72);
+}
+
+/* A life table without births (Chiang II): every unit that reported its
+ * age groups is counted, and nothing is read for births (under ASan, a
+ * read of the element before the first was caught here). */
+Test(rollup, a_life_table_that_takes_no_births) {
+  tally_rollup_free(rollup);
+  tally_catalog_free(cat);
+  cat = load_deep(CHIANG);
+  cr_assert_eq(tally_rollup_new(cat, store, &rollup), 0);
+  int rebuilt;
+  uint64_t reports;
+  cr_assert_eq(tally_rollup_prepare(rollup, &rebuilt, &reports), 0);
+  int ind = tally_catalog_indicator(cat, "H01");
+  const tally_indicator *h01 = &cat->indicators[ind];
+  for (size_t u = 0; u < cat->n_units; u++) {
+    if (!cat->units[u].is_leaf)
+      continue;
+    /* 10 deaths and 5,000 people in every age group. */
+    struct sub b;
+    memset(&b, 0, sizeof b);
+    int groups[2] = {h01->deaths_groups, h01->population_groups};
+    for (int g = 0; g < 2; g++)
+      for (int k = 0; k < cat->age_groups[groups[g]].n; k++) {
+        b.items[b.s.n].element =
+            cat->elements[cat->age_groups[groups[g]].first + k].code;
+        b.items[b.s.n++].value = g == 0 ? 10 : 5000;
+      }
+    b.s.unit = cat->units[u].code;
+    b.s.period_key = key(2022);
+    b.s.items = b.items;
+    tally_store_result res;
+    cr_assert_eq(tally_store_submit(store, &b.s, &res), 0);
+  }
+  tally_rollup_check c = verify();
+  cr_assert_eq(c.mismatches, 0, "%s", c.first);
+  compare_all();
+
+  tally_store_txn *txn;
+  tally_rows rows;
+  tally_result r;
+  tally_period p = {2022, TALLY_PERIOD_YEAR, 0};
+  cr_assert_eq(tally_store_read_begin(store, &txn), 0);
+  tally_rows_init(&rows, cat, txn);
+  rows.src.kept = kept_sums;
+  cr_assert_eq(tally_indicator_compute(cat, ind, &rows.src, cat->root, &p, &r),
+               0);
+  tally_rows_free(&rows);
+  tally_store_txn_end(txn);
+  cr_assert_eq(r.units_counted, 10, "%d: %s", r.units_counted, r.note);
+  cr_assert(r.has_value, "%s", r.note);
 }

@@ -218,8 +218,30 @@ Test(store, a_store_of_another_format_is_refused) {
 Test(store, a_store_of_the_same_format_opens) {
   tally_store_close(store);
   store = NULL;
+  set_format("tally-store/2");
+  cr_assert_eq(tally_store_open(dir, 0, 0, &store), 0);
+}
+
+/* Format 1 had no kept sums: it opens as format 2, with no record of
+ * sums made for any catalog (so tallyd makes them afresh), and a
+ * tallyd of format 1 would then refuse it. */
+static int read_meta(void *arg, tally_store_txn *t) {
+  char *buf = arg;
+  return tally_store_txn_meta_get(t, buf[0] == 'f' ? "format"
+                                                   : "sums_catalog",
+                                  buf, 64);
+}
+
+Test(store, a_store_of_format_1_is_taken_up) {
+  tally_store_close(store);
+  store = NULL;
   set_format("tally-store/1");
   cr_assert_eq(tally_store_open(dir, 0, 0, &store), 0);
+  char buf[64] = "f";
+  cr_assert_eq(tally_store_write(store, read_meta, buf), 0);
+  cr_assert_str_eq(buf, "tally-store/2");
+  buf[0] = 's';
+  cr_assert_eq(tally_store_write(store, read_meta, buf), TALLY_ENOTFOUND);
 }
 
 Test(store, a_failing_put_writes_nothing) {
