@@ -2,7 +2,8 @@
  *
  * The happy path: tally_store_submit opens a write transaction, checks
  * the submission id and the revision, puts every value, records what
- * changed and the id, and commits. LMDB's commit writes and syncs the
+ * changed and the id, lets the keeper (server/rollup.c) bring the sums
+ * reports read up to date in the same transaction, and commits. LMDB's commit writes and syncs the
  * data pages and then the meta page, so a committed transaction survives
  * a crash and an uncommitted one leaves no trace.
  * The failure modes: any step failing aborts the whole transaction
