@@ -42,7 +42,7 @@ static char *deep_catalog_json(int variant) {
                            tally_catalog_builtin_len, 0, &e);
   cr_assert_not_null(doc, "%s", e.text);
   json_t *units = json_object_get(doc, "units");
-  size_t n = json_array_size(units), i;
+  size_t i;
   json_t *u;
   json_array_foreach(units, i, u) {
     if (json_object_get(u, "parent") == NULL)
@@ -51,7 +51,6 @@ static char *deep_catalog_json(int variant) {
     const char *parent = i <= 2 ? "hills" : i <= 5 ? "north" : "south";
     json_object_set_new(u, "parent", json_string(parent));
   }
-  (void)n;
   json_array_append_new(units, json_pack("{s:s,s:s,s:s,s:s,s:s}", "code",
                                          "north", "parent", "changqing",
                                          "level", "area", "name_zh", "北",
