@@ -492,53 +492,14 @@ Test(limits, backup_of_the_live_store_restores_the_same_report) {
   free(after);
 }
 
-/* The resident memory of a process, in KiB (VmRSS), or -1. */
-static long rss_kib(pid_t pid) {
-  char path[64], *status;
-  long kib = -1;
-  snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-  if ((status = tally_test_read_file(path)) == NULL)
-    return -1;
-  char *at = strstr(status, "VmRSS:");
-  if (at)
-    kib = strtol(at + 6, NULL, 10);
-  free(status);
-  return kib;
-}
-
-/* n catalog requests (each answered with the whole catalog, ~70 KB) in
- * one buffer. The first carries the admin's token and signs the
- * connection in, so that every one is answered with the catalog. */
-static uint8_t *catalog_requests(int n, size_t *len) {
-  Tally__CatalogRequest q = TALLY__CATALOG_REQUEST__INIT;
-  Tally__Auth auth = TALLY__AUTH__INIT;
-  Tally__Envelope env = TALLY__ENVELOPE__INIT;
-  uint8_t *first, *one;
-  size_t first_len, one_len;
-  env.id = 1;
-  env.body_case = TALLY__ENVELOPE__BODY_CATALOG;
-  env.catalog = &q;
-  cr_assert_eq(tally_wire_pack(&env, 0, &one, &one_len), 0);
-  auth.token = srv.admin;
-  env.auth = &auth;
-  cr_assert_eq(tally_wire_pack(&env, 0, &first, &first_len), 0);
-  uint8_t *all = malloc(first_len + one_len * (size_t)(n - 1));
-  memcpy(all, first, first_len);
-  for (int i = 1; i < n; i++)
-    memcpy(all + first_len + one_len * (size_t)(i - 1), one, one_len);
-  free(first);
-  free(one);
-  *len = first_len + one_len * (size_t)(n - 1);
-  return all;
-}
-
 /* A client that sends thousands of requests and reads no reply: the
  * server stops reading it once a megabyte of replies waits, so its
  * memory stays bounded and other clients are served at once. */
 Test(limits, a_client_that_does_not_read_is_not_served_without_end) {
   tally_test_server_start(&srv, NULL);
   size_t len;
-  uint8_t *flood = catalog_requests(7000, &len); /* 7,000 x 70 KB replies */
+  /* 7,000 x 70 KB replies */
+  uint8_t *flood = tally_test_catalog_requests(&srv, 7000, 1, &len);
   tally_client *greedy = connect_srv();
   tally_client_send_raw(greedy, flood, len);
   free(flood);
@@ -551,7 +512,7 @@ Test(limits, a_client_that_does_not_read_is_not_served_without_end) {
   double waited = (double)(t1.tv_sec - t0.tv_sec) +
                   (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
   cr_assert_lt(waited, 2.0, "another client waited %.1f s", waited);
-  long kib = rss_kib(srv.pid);
+  long kib = tally_test_rss_kib(srv.pid);
   cr_assert(kib > 0 && kib < 100 * 1024, "tallyd holds %ld KiB", kib);
   tally_client_close(greedy);
 }
@@ -562,7 +523,7 @@ Test(limits, a_client_that_never_reads_is_closed_in_the_end) {
   tally_test_server_start(&srv,
                           (const char *const[]){"--idle-timeout", "1", NULL});
   size_t len;
-  uint8_t *reqs = catalog_requests(100, &len);
+  uint8_t *reqs = tally_test_catalog_requests(&srv, 100, 1, &len);
   tally_client *c = connect_srv();
   tally_client_send_raw(c, reqs, len);
   free(reqs);
@@ -591,7 +552,7 @@ Test(limits, sigterm_stops_despite_lingering_clients) {
   cr_assert_not_null(r);
   tally_wire_free(r);
   size_t len;
-  uint8_t *reqs = catalog_requests(100, &len);
+  uint8_t *reqs = tally_test_catalog_requests(&srv, 100, 1, &len);
   tally_client *greedy = connect_srv();
   tally_client_send_raw(greedy, reqs, len);
   free(reqs);

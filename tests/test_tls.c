@@ -426,47 +426,14 @@ Test(tls, connections_over_the_limit_are_told_after_the_handshake) {
   stop_cleanly();
 }
 
-/* n catalog requests in one buffer. */
-static uint8_t *catalog_requests(int n, size_t *len) {
-  Tally__CatalogRequest q = TALLY__CATALOG_REQUEST__INIT;
-  Tally__Envelope env = TALLY__ENVELOPE__INIT;
-  Tally__Auth auth = TALLY__AUTH__INIT;
-  uint8_t *one;
-  size_t one_len;
-  auth.token = srv.admin; /* each request signs in: sent raw */
-  env.auth = &auth;
-  env.id = 7;
-  env.body_case = TALLY__ENVELOPE__BODY_CATALOG;
-  env.catalog = &q;
-  cr_assert_eq(tally_wire_pack(&env, 0, &one, &one_len), 0);
-  uint8_t *all = malloc(one_len * (size_t)n);
-  for (int i = 0; i < n; i++)
-    memcpy(all + one_len * (size_t)i, one, one_len);
-  free(one);
-  *len = one_len * (size_t)n;
-  return all;
-}
-
-static long rss_kib(pid_t pid) {
-  char path[64], *status;
-  long kib = -1;
-  snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-  if ((status = tally_test_read_file(path)) == NULL)
-    return -1;
-  char *at = strstr(status, "VmRSS:");
-  if (at)
-    kib = strtol(at + 6, NULL, 10);
-  free(status);
-  return kib;
-}
-
 /* Backpressure holds with TLS: a client that sends thousands of
  * requests and reads nothing is not served without end, and the
  * requests that wait are answered in order once it reads. */
 Test(tls, a_client_that_does_not_read_is_not_served_without_end) {
   start_tls(NULL, NULL);
   size_t len;
-  uint8_t *flood = catalog_requests(3000, &len); /* 3,000 x 70 KB */
+  /* 3,000 x 70 KB */
+  uint8_t *flood = tally_test_catalog_requests(&srv, 3000, 7, &len);
   tally_client *greedy = connect_good();
   cr_assert_eq(tally_client_send_raw(greedy, flood, len), 0);
   free(flood);
@@ -478,7 +445,7 @@ Test(tls, a_client_that_does_not_read_is_not_served_without_end) {
   double waited = (double)(t1.tv_sec - t0.tv_sec) +
                   (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
   cr_assert_lt(waited, 2.0, "another client waited %.1f s", waited);
-  long kib = rss_kib(srv.pid);
+  long kib = tally_test_rss_kib(srv.pid);
   cr_assert(kib > 0 && kib < 100 * 1024, "tallyd holds %ld KiB", kib);
   /* It reads: the first replies come, whole. */
   for (int i = 0; i < 50; i++) {

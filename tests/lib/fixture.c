@@ -315,3 +315,41 @@ char *tally_test_read_file(const char *path) {
   close(fd);
   return s;
 }
+
+long tally_test_rss_kib(pid_t pid) {
+  char path[64], *status;
+  long kib = -1;
+  snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+  if ((status = tally_test_read_file(path)) == NULL)
+    return -1;
+  char *at = strstr(status, "VmRSS:");
+  if (at)
+    kib = strtol(at + 6, NULL, 10);
+  free(status);
+  return kib;
+}
+
+unsigned char *tally_test_catalog_requests(const tally_test_server *s, int n,
+                                           unsigned long long id, size_t *len) {
+  Tally__CatalogRequest q = TALLY__CATALOG_REQUEST__INIT;
+  Tally__Auth auth = TALLY__AUTH__INIT;
+  Tally__Envelope env = TALLY__ENVELOPE__INIT;
+  uint8_t *first, *one;
+  size_t first_len, one_len;
+  env.id = id;
+  env.body_case = TALLY__ENVELOPE__BODY_CATALOG;
+  env.catalog = &q;
+  cr_assert_eq(tally_wire_pack(&env, 0, &one, &one_len), 0);
+  auth.token = (char *)s->admin;
+  env.auth = &auth;
+  cr_assert_eq(tally_wire_pack(&env, 0, &first, &first_len), 0);
+  uint8_t *all = malloc(first_len + one_len * (size_t)(n - 1));
+  cr_assert_not_null(all);
+  memcpy(all, first, first_len);
+  for (int i = 1; i < n; i++)
+    memcpy(all + first_len + one_len * (size_t)(i - 1), one, one_len);
+  free(first);
+  free(one);
+  *len = first_len + one_len * (size_t)(n - 1);
+  return all;
+}

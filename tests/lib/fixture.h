@@ -92,4 +92,14 @@ void tally_test_write_file(const char *path, const char *text);
 /* A whole file read into a malloc'd string, or NULL. */
 char *tally_test_read_file(const char *path);
 
+/* The resident memory of a process, in KiB (VmRSS), or -1. */
+long tally_test_rss_kib(pid_t pid);
+
+/* n catalog requests with this id (each answered with the whole
+ * catalog, ~70 KB) in one malloc'd buffer of *len bytes. The first
+ * carries s's admin token and signs the connection in, so that every
+ * one is answered. */
+unsigned char *tally_test_catalog_requests(const tally_test_server *s, int n,
+                                           unsigned long long id, size_t *len);
+
 #endif
