@@ -102,6 +102,27 @@ static size_t make_key(uint8_t *key, uint32_t period, const char *unit,
   return 5 + ul + el;
 }
 
+/* Splits a key period | code | 0 | code into its two codes (copied out:
+ * LMDB's data is borrowed until the transaction ends). Returns 0, or -1
+ * for a key of another shape. */
+static int split_key(const MDB_val *k, char first[CODE_MAX + 1],
+                     char second[CODE_MAX + 1]) {
+  const uint8_t *key = k->mv_data;
+  if (k->mv_size < 5)
+    return -1;
+  const uint8_t *nul = memchr(key + 4, 0, k->mv_size - 4);
+  if (nul == NULL)
+    return -1;
+  size_t fl = (size_t)(nul - key - 4), sl = k->mv_size - 4 - fl - 1;
+  if (fl > CODE_MAX || sl > CODE_MAX)
+    return -1;
+  memcpy(first, key + 4, fl);
+  first[fl] = 0;
+  memcpy(second, nul + 1, sl);
+  second[sl] = 0;
+  return 0;
+}
+
 static int open_dbs(tally_store *s) {
   MDB_txn *txn;
   MDB_val k = {6, "format"}, v;
@@ -799,19 +820,9 @@ static int scan_txn(tally_store *s, MDB_txn *txn, uint32_t period_key,
     const uint8_t *key = k.mv_data;
     if (k.mv_size < plen || memcmp(key, prefix, plen) != 0)
       break;
-    /* Split period | unit | 0 | element. LMDB's data is borrowed until
-     * the transaction ends, so copy the codes out. */
-    const uint8_t *nul = memchr(key + 4, 0, k.mv_size - 4);
-    if (nul == NULL || v.mv_size != VALUE_SIZE)
-      continue;
     char ucode[CODE_MAX + 1], ecode[CODE_MAX + 1];
-    size_t ul = (size_t)(nul - key - 4), el = k.mv_size - 4 - ul - 1;
-    if (ul > CODE_MAX || el > CODE_MAX)
+    if (v.mv_size != VALUE_SIZE || split_key(&k, ucode, ecode) != 0)
       continue;
-    memcpy(ucode, key + 4, ul);
-    ucode[ul] = 0;
-    memcpy(ecode, nul + 1, el);
-    ecode[el] = 0;
     stop = fn(arg, ucode, ecode, get_value(&v),
               (int64_t)get_u64((const uint8_t *)v.mv_data + 8));
     if (stop != 0)
@@ -1219,17 +1230,9 @@ int tally_store_txn_sums_scan(tally_store_txn *t, uint32_t period_key,
     const uint8_t *key = k.mv_data;
     if (k.mv_size < 5 || (period_key && get_u32(key) != period_key))
       break;
-    const uint8_t *nul = memchr(key + 4, 0, k.mv_size - 4);
-    if (nul == NULL)
-      continue;
     char unit[CODE_MAX + 1], ind[CODE_MAX + 1];
-    size_t ul = (size_t)(nul - key - 4), il = k.mv_size - 4 - ul - 1;
-    if (ul > CODE_MAX || il > CODE_MAX)
+    if (split_key(&k, unit, ind) != 0)
       continue;
-    memcpy(unit, key + 4, ul);
-    unit[ul] = 0;
-    memcpy(ind, nul + 1, il);
-    ind[il] = 0;
     if ((stop = fn(arg, get_u32(key), unit, ind, v.mv_data, v.mv_size)) != 0)
       break;
   }
