@@ -110,25 +110,6 @@ static uint64_t parse_id(const char *text, const char *command) {
   return (uint64_t)v;
 }
 
-static const char *role_name(Tally__Role r) {
-  switch (r) {
-  case TALLY__ROLE__ROLE_REPORTER: return "reporter";
-  case TALLY__ROLE__ROLE_ANALYST: return "analyst";
-  case TALLY__ROLE__ROLE_ADMIN: return "admin";
-  default: return "?";
-  }
-}
-
-static Tally__Role role_parse(const char *s) {
-  if (strcmp(s, "reporter") == 0)
-    return TALLY__ROLE__ROLE_REPORTER;
-  if (strcmp(s, "analyst") == 0)
-    return TALLY__ROLE__ROLE_ANALYST;
-  if (strcmp(s, "admin") == 0)
-    return TALLY__ROLE__ROLE_ADMIN;
-  return TALLY__ROLE__ROLE_UNSPECIFIED;
-}
-
 /* "2026-11-27 17:08:17", or "never" for 0. */
 static void when(char *buf, size_t n, int64_t t) {
   if (t == 0)
@@ -140,7 +121,7 @@ static void when(char *buf, size_t n, int64_t t) {
 static json_t *account_json(const Tally__Account *a) {
   return json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:b}", "id",
                    (json_int_t)a->id, "name", a->name, "role",
-                   role_name(a->role), "unit", a->unit, "created_unix",
+                   tally_role_name(a->role), "unit", a->unit, "created_unix",
                    (json_int_t)a->created_unix, "last_used_unix",
                    (json_int_t)a->last_used_unix, "revoked_unix",
                    (json_int_t)a->revoked_unix, "created_by",
@@ -182,7 +163,7 @@ static void print_accounts(const tally_cli *c, Tally__Account *const *accs,
     } else {
       snprintf(status, sizeof status, "active");
     }
-    const char *row[] = {id, a->name, role_name(a->role), a->unit, created,
+    const char *row[] = {id, a->name, tally_role_name(a->role), a->unit, created,
                          used, status};
     tally_table_add(t, row);
   }
@@ -207,7 +188,7 @@ static void print_new(const tally_cli *c, const Tally__NewAccount *na,
   }
   fprintf(stderr, "account %" PRIu64 " %s: %s%s%s, \"%s\"; its token is "
           "shown this once\n",
-          a->id, what, role_name(a->role), *a->unit ? " for " : "", a->unit,
+          a->id, what, tally_role_name(a->role), *a->unit ? " for " : "", a->unit,
           a->name);
 }
 
@@ -217,7 +198,7 @@ static int account_add(tally_cli *c, const struct account_opts *o) {
       (rc = tally_cli_need(o->name, "--name", "account")))
     return rc;
   Tally__AccountSpec spec = TALLY__ACCOUNT_SPEC__INIT, *specs[1] = {&spec};
-  spec.role = role_parse(o->role);
+  spec.role = tally_role_parse(o->role);
   if (spec.role == TALLY__ROLE__ROLE_UNSPECIFIED) {
     fprintf(stderr, "tally account: --role is reporter, analyst or admin, not "
             "'%s'\n", o->role);
@@ -392,7 +373,7 @@ int tally_cmd_login(int argc, char **argv, tally_cli *c) {
   const Tally__Account *a = reply->whoami_reply->account;
   printf("signed in to %s as account %" PRIu64 " (\"%s\", %s%s%s); saved in "
          "%s\n",
-         c->server, a->id, a->name, role_name(a->role), *a->unit ? " for " : "",
+         c->server, a->id, a->name, tally_role_name(a->role), *a->unit ? " for " : "",
          a->unit, path);
   tally_wire_free(reply);
   return EXIT_OK;

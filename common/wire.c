@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 int tally_wire_pack(const Tally__Envelope *env, size_t max, uint8_t **frame,
                     size_t *frame_len) {
@@ -38,3 +39,21 @@ void tally_wire_free(Tally__Envelope *env) {
     tally__envelope__free_unpacked(env, NULL);
 }
 
+const char *tally_role_name(Tally__Role role) {
+  switch (role) {
+  case TALLY__ROLE__ROLE_REPORTER: return "reporter";
+  case TALLY__ROLE__ROLE_ANALYST: return "analyst";
+  case TALLY__ROLE__ROLE_ADMIN: return "admin";
+  default: return "none";
+  }
+}
+
+Tally__Role tally_role_parse(const char *name) {
+  if (strcmp(name, "reporter") == 0)
+    return TALLY__ROLE__ROLE_REPORTER;
+  if (strcmp(name, "analyst") == 0)
+    return TALLY__ROLE__ROLE_ANALYST;
+  if (strcmp(name, "admin") == 0)
+    return TALLY__ROLE__ROLE_ADMIN;
+  return TALLY__ROLE__ROLE_UNSPECIFIED;
+}

@@ -24,4 +24,9 @@ int tally_wire_unpack(const uint8_t *body, size_t len, Tally__Envelope **env);
 
 void tally_wire_free(Tally__Envelope *env);
 
+/* "reporter", "analyst", "admin"; parse returns ROLE_UNSPECIFIED for
+ * anything else. */
+const char *tally_role_name(Tally__Role role);
+Tally__Role tally_role_parse(const char *name);
+
 #endif

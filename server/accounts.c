@@ -81,25 +81,6 @@ out:
   return rc;
 }
 
-const char *tally_role_name(Tally__Role role) {
-  switch (role) {
-  case TALLY__ROLE__ROLE_REPORTER: return "reporter";
-  case TALLY__ROLE__ROLE_ANALYST: return "analyst";
-  case TALLY__ROLE__ROLE_ADMIN: return "admin";
-  default: return "none";
-  }
-}
-
-Tally__Role tally_role_parse(const char *name) {
-  if (strcmp(name, "reporter") == 0)
-    return TALLY__ROLE__ROLE_REPORTER;
-  if (strcmp(name, "analyst") == 0)
-    return TALLY__ROLE__ROLE_ANALYST;
-  if (strcmp(name, "admin") == 0)
-    return TALLY__ROLE__ROLE_ADMIN;
-  return TALLY__ROLE__ROLE_UNSPECIFIED;
-}
-
 /* Index of the first account with id >= id. */
 static size_t lower_bound(const tally_accounts *a, uint64_t id) {
   size_t lo = 0, hi = a->n;

@@ -92,9 +92,5 @@ tally_account *tally_accounts_at(tally_accounts *a, size_t i);
  * 0 or a store error. */
 int tally_accounts_flush(tally_accounts *a, tally_store *store);
 
-/* "reporter", "analyst", "admin"; parse returns ROLE_UNSPECIFIED for
- * anything else. */
-const char *tally_role_name(Tally__Role role);
-Tally__Role tally_role_parse(const char *name);
 
 #endif

@@ -8,6 +8,7 @@
 #include "period.h"
 #include "report.h"
 #include "rollup.h"
+#include "wire.h"
 #include "writer.h"
 
 #include <errno.h>

@@ -8,6 +8,7 @@
 
 #include "error.h"
 #include "log.h"
+#include "wire.h"
 
 #include <errno.h>
 #include <stdio.h>
