@@ -295,15 +295,14 @@ static int add_to_ancestors(const tally_catalog *cat, struct table *t,
 
 /* ---- which shares a change touches ---- */
 
-/* The periods whose shares of an indicator look at a unit's figures of
- * period q: q itself, and those of the unit's reports that look back at
- * q. As many as there are periods. */
-struct touched {
+/* A list of periods, each once, as long as needed. */
+struct periods {
   uint32_t *period;
   int n, cap;
 };
 
-static int touch(struct touched *t, uint32_t period) {
+/* Adds period to t unless it is there. Returns 0 or -ENOMEM. */
+static int touch(struct periods *t, uint32_t period) {
   for (int i = 0; i < t->n; i++)
     if (t->period[i] == period)
       return 0;
@@ -339,36 +338,27 @@ struct tally_rollup {
   int n_shares, cap_shares;
   tally_sums scratch[2];
   int settle_error;        /* settling ran out of memory: fail the batch */
-  struct touched touched;  /* of one indicator */
-  struct touched reported; /* periods the unit has a report for... */
-  struct touched unreported; /* ...and not, as looked up */
+  struct periods touched;  /* whose shares of one indicator a change
+                              touches (touched_by) */
+  struct periods reported; /* periods the unit has a report for... */
+  struct periods unreported; /* ...and not, as looked up */
   unsigned char *inputs;   /* [ind * n_elements + e]: ind sums element e */
   unsigned char *changing; /* [e]: the submission may change element e */
   /* The periods with reports, for the kinds that look far back: listed
    * once a submission, when needed. */
-  uint32_t *periods;
-  int n_periods, cap_periods;
+  struct periods all;
 };
 
-/* Every period with any report, into r->periods. */
+/* Every period with any report, into r->all. */
 static int list_periods(tally_rollup *r, tally_store_txn *t) {
   uint32_t p = 0;
-  r->n_periods = 0;
+  r->all.n = 0;
   for (;;) {
     int rc = tally_store_txn_next_period(t, p, &p);
     if (rc == TALLY_ENOTFOUND)
       return 0;
-    if (rc != 0)
+    if (rc != 0 || (rc = touch(&r->all, p)) != 0)
       return rc;
-    if (r->n_periods == r->cap_periods) {
-      int cap = r->cap_periods ? r->cap_periods * 2 : 16;
-      uint32_t *grown = realloc(r->periods, (size_t)cap * sizeof *grown);
-      if (grown == NULL)
-        return -ENOMEM;
-      r->periods = grown;
-      r->cap_periods = cap;
-    }
-    r->periods[r->n_periods++] = p;
   }
 }
 
@@ -377,7 +367,7 @@ static int list_periods(tally_rollup *r, tally_store_txn *t) {
 static int touched_by(tally_rollup *r, tally_store_txn *t, int ind,
                       const tally_period *q) {
   const tally_indicator *in = &r->cat->indicators[ind];
-  struct touched *out = &r->touched;
+  struct periods *out = &r->touched;
   tally_period p = *q, next;
   int rc, far = 0; /* 1: every later year; 2: every period */
   out->n = 0;
@@ -407,15 +397,15 @@ static int touched_by(tally_rollup *r, tally_store_txn *t, int ind,
     p = next;
   }
   if (far) {
-    if (r->n_periods == 0 && (rc = list_periods(r, t)) != 0)
+    if (r->all.n == 0 && (rc = list_periods(r, t)) != 0)
       return rc;
-    for (int i = 0; i < r->n_periods; i++) {
+    for (int i = 0; i < r->all.n; i++) {
       tally_period other;
-      if (tally_period_from_key(r->periods[i], &other) != 0 ||
+      if (tally_period_from_key(r->all.period[i], &other) != 0 ||
           (far == 1 && (other.kind != TALLY_PERIOD_YEAR ||
                         other.year < q->year)))
         continue;
-      if ((rc = touch(out, r->periods[i])) != 0)
+      if ((rc = touch(out, r->all.period[i])) != 0)
         return rc;
     }
   }
@@ -525,7 +515,7 @@ static int keeper_before(void *arg, tally_store_txn *t,
   uint32_t period = sub->period_key;
   tally_period q;
   drop_shares(r);
-  r->n_periods = 0; /* an earlier submission may have begun a period */
+  r->all.n = 0; /* an earlier submission may have begun a period */
   r->reported.n = r->unreported.n = 0;
   int u = tally_catalog_unit(cat, unit);
   /* Only a leaf's figures go into kept sums, and only if it has an
@@ -539,7 +529,7 @@ static int keeper_before(void *arg, tally_store_txn *t,
   r->rows.txn = t;
   tally_rows_reset(&r->rows);
   for (size_t ind = 0; ind < cat->n_indicators; ind++) {
-    const struct touched *tp = &r->touched;
+    const struct periods *tp = &r->touched;
     int rc;
     /* An indicator none of whose inputs change keeps its shares. */
     if (!tally_indicator_kept(cat, (int)ind) || !inputs_change(r, (int)ind))
@@ -696,7 +686,7 @@ void tally_rollup_free(tally_rollup *r) {
   for (int i = 0; i < r->cap_shares; i++)
     free(r->shares[i].sums);
   free(r->shares);
-  free(r->periods);
+  free(r->all.period);
   free(r->touched.period);
   free(r->reported.period);
   free(r->unreported.period);
