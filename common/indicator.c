@@ -149,6 +149,11 @@ int tally_indicator_units(const tally_catalog *cat, int ind, int scope,
     }
     return 0;
   }
+  if (cat->units[scope].is_leaf) { /* itself: no need to look at the rest */
+    if (max > 0)
+      units[0] = scope;
+    return 1;
+  }
   for (size_t u = 0; u < cat->n_units; u++)
     if (cat->units[u].is_leaf && tally_catalog_unit_within(cat, (int)u, scope)) {
       if (n < max)
