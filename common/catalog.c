@@ -145,6 +145,47 @@ static int find_code(const struct tally_code_ref *idx, size_t n,
   return -1;
 }
 
+/* The first position in [lo, hi) whose code is not below code. */
+static size_t lower_bound(const struct tally_code_ref *idx, size_t lo,
+                          size_t hi, const char *code) {
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (strcmp(idx[mid].code, code) < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+/* find_code for codes asked in ascending order: *at is the place after
+ * the last code found. A code past it is looked for in the next few
+ * places first, then by binary search; a code out of order by binary
+ * search before it. */
+#define LOOK_AHEAD 4
+static int find_code_after(const struct tally_code_ref *idx, size_t n,
+                           const char *code, size_t *at) {
+  size_t i = *at < n ? *at : n;
+  int c = 1;
+  if (idx == NULL)
+    return -1;
+  if (i > 0 && strcmp(idx[i - 1].code, code) >= 0) {
+    i = lower_bound(idx, 0, i, code);
+  } else {
+    size_t end = n - i > LOOK_AHEAD ? i + LOOK_AHEAD : n;
+    while (i < end && (c = strcmp(idx[i].code, code)) < 0)
+      i++;
+    if (i == end)
+      i = lower_bound(idx, end, n, code);
+  }
+  if (i < n && (c == 0 || strcmp(idx[i].code, code) == 0)) {
+    *at = i + 1;
+    return idx[i].index;
+  }
+  *at = i;
+  return -1;
+}
+
 /* Each unit's children, in catalog order, and its number of leaves. */
 static int link_children(tally_catalog *cat) {
   int *all = tally_arena_alloc(&cat->arena,
@@ -1155,6 +1196,11 @@ int tally_catalog_unit(const tally_catalog *cat, const char *code) {
 
 int tally_catalog_element(const tally_catalog *cat, const char *code) {
   return find_code(cat->element_index, cat->n_elements, code);
+}
+
+int tally_catalog_element_after(const tally_catalog *cat, const char *code,
+                                size_t *at) {
+  return find_code_after(cat->element_index, cat->n_elements, code, at);
 }
 
 int tally_catalog_indicator(const tally_catalog *cat, const char *code) {

@@ -198,6 +198,12 @@ int tally_catalog_unit(const tally_catalog *cat, const char *code);
 int tally_catalog_element(const tally_catalog *cat, const char *code);
 int tally_catalog_indicator(const tally_catalog *cat, const char *code);
 
+/* tally_catalog_element for codes met in ascending (strcmp) order, as a
+ * store scan meets them: start with *at = 0 and pass the same *at each
+ * time. Codes out of order are still found, only more slowly. */
+int tally_catalog_element_after(const tally_catalog *cat, const char *code,
+                                size_t *at);
+
 /* True when unit is scope or lies below it in the tree. */
 int tally_catalog_unit_within(const tally_catalog *cat, int unit, int scope);
 

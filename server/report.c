@@ -206,13 +206,14 @@ out:
 struct has_ctx {
   const tally_catalog *cat;
   unsigned char *has;
+  size_t at; /* for tally_catalog_element_after */
 };
 
 static int mark_reported(void *arg, const char *unit, const char *element,
                          double value, int64_t updated) {
   struct has_ctx *h = arg;
   int u = tally_catalog_unit(h->cat, unit);
-  int e = tally_catalog_element(h->cat, element);
+  int e = tally_catalog_element_after(h->cat, element, &h->at);
   (void)value;
   (void)updated;
   if (u >= 0 && e >= 0)
@@ -226,7 +227,7 @@ int tally_report_completeness(const tally_catalog *cat, tally_store *store,
                               Tally__CompletenessReply **out) {
   char ptext[TALLY_PERIOD_STRLEN];
   tally_store_txn *txn;
-  struct has_ctx h = {cat, calloc(cat->n_units * cat->n_elements + 1, 1)};
+  struct has_ctx h = {cat, calloc(cat->n_units * cat->n_elements + 1, 1), 0};
   int rc = -ENOMEM;
 
   if (h.has == NULL)

@@ -28,12 +28,13 @@ struct row_load {
   const tally_catalog *cat;
   double *value;
   unsigned char *has;
+  size_t at; /* for tally_catalog_element_after */
 };
 
 static int load_value(void *arg, const char *unit, const char *element,
                       double value, int64_t updated) {
   struct row_load *l = arg;
-  int e = tally_catalog_element(l->cat, element);
+  int e = tally_catalog_element_after(l->cat, element, &l->at);
   (void)unit;
   (void)updated;
   if (e >= 0) { /* an element no longer in the catalog is left out */
@@ -73,7 +74,7 @@ static int rows_row(tally_source *src, int unit, const tally_period *p,
   }
   s->unit = -1;
   memset(s->has, 0, n);
-  struct row_load l = {r->cat, s->value, s->has};
+  struct row_load l = {r->cat, s->value, s->has, 0};
   int rc = tally_store_txn_scan(r->txn, key, r->cat->units[unit].code,
                                 load_value, &l);
   if (rc != 0)
