@@ -137,9 +137,19 @@ static void on_row(int term, void *arg) {
   if (nf == 1 && elem[0] == 0)
     return; /* a line of blanks */
   if (nf != 2) {
-    char n[16];
-    snprintf(n, sizeof n, "%d", nf);
-    set_error(r, line, "expected 2 fields (data_element,value), found %s", n);
+    /* With one field, the separator a Chinese keyboard or a spreadsheet
+     * may have put in. */
+    const char *hint = nf != 1 ? ""
+                       : strstr(elem, "\xef\xbc\x8c")
+                           ? "; the full-width comma '\xef\xbc\x8c' is not a "
+                             "separator: use ','"
+                       : strchr(elem, '\t') ? "; separate with a comma, not a tab"
+                       : strchr(elem, ';')  ? "; separate with a comma, not ';'"
+                                            : "";
+    char msg[160];
+    snprintf(msg, sizeof msg, "expected 2 fields (data_element,value), "
+             "found %d%s", nf, hint);
+    set_error(r, line, "%s", msg);
     return;
   }
   trim(val);
@@ -156,7 +166,18 @@ static void on_row(int term, void *arg) {
     return;
   }
   if (tally_figures_number(val, &v) != 0) {
-    set_error(r, line, "value '%.60s' is not a number", val);
+    /* A first row with words for a value: a header of other words? */
+    if (r->list->n == 0 && r->list->blank == 0 &&
+        strpbrk(val, "0123456789") == NULL)
+      set_error(r, line, "value '%.60s' is not a number (a header row, if "
+                "this is one, reads data_element,value)", val);
+    else
+      set_error(r, line, "value '%.60s' is not a number", val);
+    return;
+  }
+  if (v < 0) {
+    set_error(r, line, "value '%.60s' is negative; figures are never "
+              "negative", val);
     return;
   }
   if (add_figure(r, elem, v) != 0) {
@@ -211,6 +232,17 @@ static int is_comment(const char *s, size_t n) {
   while (i < n && (s[i] == ' ' || s[i] == '\t'))
     i++;
   return i < n && s[i] == '#';
+}
+
+/* libcsv's error in the words of the file's author; at_end: found when
+ * the file ended. */
+static const char *csv_problem(int code, int at_end) {
+  if (code == CSV_EPARSE && at_end)
+    return "a quoted field is not closed: a '\"' is missing";
+  if (code == CSV_EPARSE)
+    return "a quote in the wrong place: a field with '\"' in it is quoted "
+           "whole, its own quotes doubled (\"say \"\"hi\"\"\")";
+  return csv_strerror(code);
 }
 
 int tally_figures_parse(const char *name, const char *text, size_t len,
@@ -270,7 +302,7 @@ int tally_figures_parse(const char *name, const char *text, size_t len,
     }
     if (csv_parse(&p, text + off, n, on_field, on_row, &r) != n) {
       snprintf(err, errlen, "%s line %d: %s", name, r.line,
-               csv_strerror(csv_error(&p)));
+               csv_problem(csv_error(&p), 0));
       r.rc = TALLY_ECSV;
     }
     off += n;
@@ -279,7 +311,7 @@ int tally_figures_parse(const char *name, const char *text, size_t len,
   }
   if (r.rc == 0 && csv_fini(&p, on_field, on_row, &r) != 0) {
     snprintf(err, errlen, "%s line %d: %s", name,
-             r.in_row ? r.row_line : r.line, csv_strerror(csv_error(&p)));
+             r.in_row ? r.row_line : r.line, csv_problem(csv_error(&p), 1));
     r.rc = TALLY_ECSV;
   }
   csv_free(&p);

@@ -238,20 +238,54 @@ Test(figures, valid_utf8_is_accepted) {
 
 Test(figures, unterminated_quote) {
   expect_error("live_births,412\ninfant_deaths,\"1\n",
-               "f.csv line 2: error parsing data while strict checking "
-               "enabled");
+               "f.csv line 2: a quoted field is not closed: a '\"' is "
+               "missing");
 }
 
 Test(figures, unterminated_quote_in_the_first_field) {
   expect_error("live_births,412\n\"infant_deaths,1\nx,2\n",
-               "f.csv line 2: error parsing data while strict checking "
-               "enabled");
+               "f.csv line 2: a quoted field is not closed: a '\"' is "
+               "missing");
 }
 
 Test(figures, stray_quote) {
   expect_error("live_births,412\ninfant\"deaths,1\n",
-               "f.csv line 2: error parsing data while strict checking "
-               "enabled");
+               "f.csv line 2: a quote in the wrong place: a field with '\"' "
+               "in it is quoted whole, its own quotes doubled "
+               "(\"say \"\"hi\"\"\")");
+}
+
+Test(figures, negative_value) {
+  expect_error("live_births,412\ninfant_deaths,-1\n",
+               "f.csv line 2: value '-1' is negative; figures are never "
+               "negative");
+}
+
+Test(figures, a_first_row_that_is_not_the_header) {
+  expect_error("element,value\nlive_births,412\n",
+               "f.csv line 1: value 'value' is not a number (a header row, "
+               "if this is one, reads data_element,value)");
+  expect_error("\xe6\x95\xb0\xe6\x8d\xae\xe5\x85\x83\xe7\xb4\xa0,"
+               "\xe6\x95\xb0\xe5\x80\xbc\nlive_births,412\n",
+               "f.csv line 1: value '\xe6\x95\xb0\xe5\x80\xbc' is not a "
+               "number (a header row, if this is one, reads "
+               "data_element,value)");
+}
+
+Test(figures, separators_that_are_not_commas) {
+  expect_error("live_births\xef\xbc\x8c" "412\n",
+               "f.csv line 1: expected 2 fields (data_element,value), found "
+               "1; the full-width comma '\xef\xbc\x8c' is not a separator: "
+               "use ','");
+  expect_error("live_births\t412\n",
+               "f.csv line 1: expected 2 fields (data_element,value), found "
+               "1; separate with a comma, not a tab");
+  expect_error("live_births;412\n",
+               "f.csv line 1: expected 2 fields (data_element,value), found "
+               "1; separate with a comma, not ';'");
+  expect_error("live_births 412\n",
+               "f.csv line 1: expected 2 fields (data_element,value), found "
+               "1");
 }
 
 Test(figures, empty_file) {
