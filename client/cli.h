@@ -27,6 +27,7 @@ typedef struct {
   const char *spool;          /* the spool directory */
   const char *token;          /* signs requests in; NULL = none */
   int token_given;            /* the token came from --token-file */
+  int token_stdin;            /* ... and that was standard input */
   const char *ca;             /* TLS: the CA file; NULL = plaintext */
   const char *server_name;    /* the name on the server's certificate */
   int insecure_plaintext;     /* a token in plaintext off the loopback */
@@ -65,6 +66,10 @@ int tally_cli_parse(int argc, char **argv, tally_cli *c, const char *command,
                     const char *usage, const tally_cli_opt *own,
                     int with_format);
 
+/* For commands that take no operands: says so of the first one left
+ * after tally_cli_parse and returns EXIT_USAGE; 0 when there is none. */
+int tally_cli_no_operands(int argc, char **argv, const char *command);
+
 /* Says that option is required by command; returns EXIT_USAGE (0 when
  * value is there). */
 int tally_cli_need(const char *value, const char *option, const char *command);
@@ -96,6 +101,7 @@ void tally_cli_time(char *buf, size_t n, int64_t unix_s);
 
 /* The commands. */
 int tally_cmd_submit(int argc, char **argv, tally_cli *c);
+int tally_cmd_withdraw(int argc, char **argv, tally_cli *c);
 int tally_cmd_sync(int argc, char **argv, tally_cli *c);
 int tally_cmd_pending(int argc, char **argv, tally_cli *c);
 int tally_cmd_values(int argc, char **argv, tally_cli *c);
@@ -113,7 +119,7 @@ int tally_cmd_audit(int argc, char **argv, tally_cli *c);
 int tally_cmd_login(int argc, char **argv, tally_cli *c);
 int tally_cmd_whoami(int argc, char **argv, tally_cli *c);
 
-extern const char tally_usage_submit[], tally_usage_sync[],
+extern const char tally_usage_submit[], tally_usage_withdraw[], tally_usage_sync[],
     tally_usage_pending[], tally_usage_values[], tally_usage_report[],
     tally_usage_history[], tally_usage_backup[], tally_usage_admin[],
     tally_usage_explain[],

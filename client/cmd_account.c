@@ -313,6 +313,8 @@ int tally_cmd_whoami(int argc, char **argv, tally_cli *c) {
   int rc = parse(argc, argv, c, "whoami", tally_usage_whoami, &o);
   if (rc)
     return rc < 0 ? EXIT_OK : rc;
+  if ((rc = tally_cli_no_operands(argc, argv, "whoami")) != 0)
+    return rc;
   if ((rc = whoami(c, &reply)) == 0)
     print_accounts(c, &reply->whoami_reply->account, 1);
   tally_wire_free(reply);

@@ -325,6 +325,8 @@ int tally_cmd_report(int argc, char **argv, tally_cli *c) {
   int rc = parse(argc, argv, c, "report", tally_usage_report, &o);
   if (rc)
     return rc < 0 ? EXIT_OK : rc;
+  if ((rc = tally_cli_no_operands(argc, argv, "report")) != 0)
+    return rc;
   if ((rc = tally_cli_need(o.period, "--period", "report")) != 0)
     return rc;
   Tally__ReportRequest q = TALLY__REPORT_REQUEST__INIT;
@@ -438,6 +440,8 @@ int tally_cmd_completeness(int argc, char **argv, tally_cli *c) {
   int rc = parse(argc, argv, c, "completeness", tally_usage_completeness, &o);
   if (rc)
     return rc < 0 ? EXIT_OK : rc;
+  if ((rc = tally_cli_no_operands(argc, argv, "completeness")) != 0)
+    return rc;
   if ((rc = tally_cli_need(o.period, "--period", "completeness")) != 0)
     return rc;
   Tally__CompletenessRequest q = TALLY__COMPLETENESS_REQUEST__INIT;
@@ -560,6 +564,8 @@ int tally_cmd_catalog(int argc, char **argv, tally_cli *c) {
   int rc = parse(argc, argv, c, "catalog", tally_usage_catalog, &o);
   if (rc)
     return rc < 0 ? EXIT_OK : rc;
+  if ((rc = tally_cli_no_operands(argc, argv, "catalog")) != 0)
+    return rc;
   if ((rc = fetch_catalog(c, &cat)) != 0)
     return rc;
   if (c->format == FORMAT_JSON) {
@@ -617,6 +623,8 @@ int tally_cmd_form(int argc, char **argv, tally_cli *c) {
   int rc = parse(argc, argv, c, "form", tally_usage_form, &o);
   if (rc)
     return rc < 0 ? EXIT_OK : rc;
+  if ((rc = tally_cli_no_operands(argc, argv, "form")) != 0)
+    return rc;
   if ((rc = tally_cli_need(o.unit, "--unit", "form")) != 0 ||
       (rc = tally_cli_need(o.period, "--period", "form")) != 0)
     return rc;

@@ -45,7 +45,7 @@ static int unit_and_period(int argc, char **argv, tally_cli *c,
                                {"period", 'p', period, NULL},
                                {NULL, 0, NULL, NULL}};
   int rc = tally_cli_parse(argc, argv, c, command, usage, own, 1);
-  if (rc)
+  if (rc || (rc = tally_cli_no_operands(argc, argv, command)) != 0)
     return rc;
   if ((rc = tally_cli_need(*unit, "--unit", command)) ||
       (rc = tally_cli_need(*period, "--period", command)))

@@ -9,8 +9,12 @@
  * spool and the exit status is 3; sending it again later is safe, since
  * the server answers a known id from its record. The server refuses the
  * figures (bad unit, bad value, conflict): the entry is set aside in
- * spool/refused/ and the exit status is 1.
+ * spool/refused/ and the exit status is 1. This account may not send an
+ * entry (another unit's): it stays for an account that may, or until
+ * 'tally pending --drop' sets it aside. submit's exit status is its own
+ * submission's; the other entries it sends on the way are told of.
  */
+#include "period.h"
 #include "cli.h"
 #include "error.h"
 #include "figures.h"
@@ -25,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 
 const char tally_usage_submit[] =
@@ -61,7 +66,29 @@ const char tally_usage_submit[] =
     "  -s, --server, --timeout  as for every command (tally --help)\n"
     "\n"
     "example:\n"
-    "  tally submit --unit wenchang --period 2022 --file figures.csv\n";
+    "  tally submit --unit wenchang --period 2022 --file figures.csv\n"
+    "\n"
+    "exit status: that of this submission (tally --help); older pending\n"
+    "submissions sent on the way are reported on standard error.\n";
+
+const char tally_usage_withdraw[] =
+    "usage: tally withdraw --unit UNIT --period PERIOD [options]\n"
+    "\n"
+    "Removes every figure a unit holds for a period: for a report sent for\n"
+    "the wrong period or unit. The figures stay in 'tally history' and\n"
+    "'tally audit'; submitting the period again brings a report back. It\n"
+    "travels through the spool like a submission (tally help submit).\n"
+    "\n"
+    "options:\n"
+    "  -u, --unit UNIT          the org unit code, e.g. wenchang\n"
+    "  -p, --period PERIOD      2022, 2022Q3 or 2022-07\n"
+    "      --base-revision N    refuse (a conflict) unless the stored report is\n"
+    "                           still at revision N (see 'tally values')\n"
+    "      --spool DIR          the spool (tally help submit)\n"
+    "  -s, --server, --timeout  as for every command (tally --help)\n"
+    "\n"
+    "example:\n"
+    "  tally withdraw --unit wenchang --period 1999\n";
 
 const char tally_usage_sync[] =
     "usage: tally sync [--tries N] [--spool DIR]\n"
@@ -78,12 +105,19 @@ const char tally_usage_sync[] =
     "  -s, --server, --timeout  as for every command (tally --help)\n";
 
 const char tally_usage_pending[] =
-    "usage: tally pending [--format FMT] [--spool DIR]\n"
+    "usage: tally pending [--refused | --drop ID] [--format FMT] [--spool DIR]\n"
     "\n"
     "Lists the submissions in the spool that the server has not yet\n"
     "acknowledged, oldest first. 'tally sync' sends them.\n"
     "\n"
     "options:\n"
+    "      --refused        list instead those set aside in the spool's\n"
+    "                       refused/ folder (refused by the server, or\n"
+    "                       dropped); delete the files there once you no\n"
+    "                       longer need them\n"
+    "      --drop ID        set the pending submission ID aside into\n"
+    "                       refused/ instead of sending it (one this\n"
+    "                       account may not send, say)\n"
     "      --format FMT     table (default), json or csv\n"
     "      --spool DIR      the spool (see tally help submit)\n";
 
@@ -190,6 +224,12 @@ typedef struct {
 static void print_ack(const Tally__SubmitRequest *req,
                       const Tally__SubmitReply *ok, const char *from) {
   unsigned fresh = ok->accepted - ok->replaced - ok->unchanged;
+  if (req->replace && req->n_values == 0) {
+    printf("%s %s: withdrawn, %u value%s removed; revision %llu\n", req->unit,
+           req->period, ok->removed, ok->removed == 1 ? "" : "s",
+           (unsigned long long)ok->revision);
+    return;
+  }
   printf("%s %s: %u value%s stored%s%s (%u new, %u replaced, %u unchanged",
          req->unit, req->period, ok->accepted, ok->accepted == 1 ? "" : "s",
          from ? " from " : "", from ? from : "", fresh, ok->replaced,
@@ -223,7 +263,8 @@ static void print_refusal(const Tally__SubmitRequest *req,
 }
 
 /* Sends every spool entry, oldest first, trying each up to tries times
- * when there is no answer. Returns the exit status. */
+ * when there is no answer. Returns the exit status: with own, that of
+ * own's submission alone. */
 static int send_pending(const tally_cli *c, int tries, own_submission *own,
                         int verbose) {
   tally_spool_entry *list;
@@ -231,6 +272,7 @@ static int send_pending(const tally_cli *c, int tries, own_submission *own,
   tally_client *conn = NULL;
   char err[512] = "";
   int status = EXIT_OK, rc, stopped_signed_out = 0;
+  size_t not_allowed = 0; /* others' entries this account may not send */
 
   rc = tally_spool_list(c->spool, &list, &n, err, sizeof err);
   if (rc != 0) {
@@ -270,11 +312,14 @@ static int send_pending(const tally_cli *c, int tries, own_submission *own,
       tally_wire_free(reply);
       break;
     }
-    if (out == NOT_ALLOWED) {
+    if (out == NOT_ALLOWED && own && !is_own) {
+      not_allowed++; /* told of once, below */
+    } else if (out == NOT_ALLOWED) {
       print_refusal(e->req, reply->error, why, own, is_own);
       fprintf(stderr, "  kept in the spool as %s: send it with an account "
-              "of %s ('tally sync --token-file FILE')\n", e->name,
-              e->req->unit);
+              "of %s ('tally sync --token-file FILE'), or set it aside with "
+              "'tally pending --drop %s'\n", e->req->submission_id,
+              e->req->unit, e->req->submission_id);
       status = EXIT_REFUSED;
     } else if (out == SENT) {
       if ((rc = tally_spool_remove(c->spool, e->name)) != 0)
@@ -290,11 +335,17 @@ static int send_pending(const tally_cli *c, int tries, own_submission *own,
       else
         fprintf(stderr, "  nothing was stored; the submission was moved to "
                 "%s/refused/%s\n", c->spool, e->name);
-      status = EXIT_REFUSED;
+      if (!own || is_own)
+        status = EXIT_REFUSED;
     }
     tally_wire_free(reply);
   }
   tally_client_close(conn);
+  if (not_allowed)
+    fprintf(stderr, "tally: %zu older submission%s in the spool for a "
+            "unit this account may not send: 'tally pending' lists %s\n",
+            not_allowed, not_allowed == 1 ? " is" : "s are",
+            not_allowed == 1 ? "it" : "them");
 
   if (i < n) {
     size_t left = n - i;
@@ -326,6 +377,81 @@ static int parse_count(const char *arg, const char *option, unsigned long long m
   return 0;
 }
 
+/* Checks what submit and withdraw share before anything is spooled.
+ * Returns 0 or EXIT_USAGE after saying why. */
+static int check_unit_period(const char *command, const char *unit,
+                             const char *period) {
+  tally_period p;
+  int rc;
+  if ((rc = tally_cli_need(unit, "--unit", command)) ||
+      (rc = tally_cli_need(period, "--period", command)))
+    return rc;
+  if (tally_period_parse(period, &p) != 0) {
+    fprintf(stderr, "tally %s: malformed period '%s': use 2022, 2022Q3 or "
+            "2022-07\n", command, period);
+    return EXIT_USAGE;
+  }
+  return 0;
+}
+
+/* Spools one submission of figs (none: a withdrawal) and sends the
+ * spool. Returns the exit status. */
+static int spool_and_send(tally_cli *c, Tally__SubmitRequest *sub,
+                          const tally_figure_list *figs, const char *file) {
+  char err[512], id[37], name[TALLY_SPOOL_NAME_MAX];
+  size_t n = figs ? figs->n : 0;
+  Tally__Value *values = calloc(n ? n : 1, sizeof *values);
+  Tally__Value **ptrs = calloc(n ? n : 1, sizeof *ptrs);
+  int rc = EXIT_REFUSED;
+  if (values == NULL || ptrs == NULL || tally_spool_new_id(id) != 0) {
+    fputs("tally: out of memory or of randomness\n", stderr);
+    goto out;
+  }
+  for (size_t i = 0; i < n; i++) {
+    tally__value__init(&values[i]);
+    values[i].element = figs->items[i].element;
+    values[i].value = figs->items[i].value;
+    ptrs[i] = &values[i];
+  }
+  sub->n_values = n;
+  sub->values = ptrs;
+  sub->submission_id = id;
+
+  /* A submission that cannot travel in one frame is refused before it
+   * is kept: it would never leave the spool. */
+  Tally__Envelope probe = TALLY__ENVELOPE__INIT;
+  probe.body_case = TALLY__ENVELOPE__BODY_SUBMIT;
+  probe.submit = sub;
+  size_t size = tally__envelope__get_packed_size(&probe);
+  if (size > TALLY_FRAME_DEFAULT_MAX) {
+    fprintf(stderr, "tally: %s holds too many figures for one submission "
+            "(%zu bytes, over the %u-byte limit): split it in two\n"
+            "Nothing was sent.\n", file, size, TALLY_FRAME_DEFAULT_MAX);
+    goto out;
+  }
+  if (tally_spool_init(c->spool, err, sizeof err) != 0 ||
+      tally_spool_add(c->spool, sub, name, err, sizeof err) != 0) {
+    fprintf(stderr, "tally: %s\nNothing was sent.\n", err);
+    goto out;
+  }
+  own_submission own = {name, figs, file, NO_ANSWER, 0};
+  rc = send_pending(c, 1, &own, 0);
+  if (own.seen && own.outcome == SENT && figs && figs->blank)
+    printf("%zu row%s with an empty value skipped (first on line %d): not "
+           "reported\n",
+           figs->blank, figs->blank == 1 ? "" : "s", figs->first_blank);
+  if (!own.seen || own.outcome == NO_ANSWER || own.outcome == NOT_SIGNED_IN)
+    fprintf(stderr, "tally: %s %s%s%s is kept in the spool as %s\n",
+            sub->unit, sub->period, figs ? " from " : " (withdrawal)",
+            figs ? file : "", id);
+out:
+  sub->values = NULL;
+  sub->submission_id = NULL;
+  free(values);
+  free(ptrs);
+  return rc;
+}
+
 int tally_cmd_submit(int argc, char **argv, tally_cli *c) {
   const char *unit = NULL, *period = NULL, *file = NULL, *base_text = NULL;
   int rc, replace = 0, check = 0;
@@ -340,77 +466,62 @@ int tally_cmd_submit(int argc, char **argv, tally_cli *c) {
   if ((rc = tally_cli_parse(argc, argv, c, "submit", tally_usage_submit,
                             options, 0)))
     return rc < 0 ? EXIT_OK : rc;
+  if ((rc = tally_cli_no_operands(argc, argv, "submit")) != 0)
+    return rc;
   if (base_text) {
     if ((rc = parse_count(base_text, "--base-revision", UINT64_MAX, &base)))
       return rc;
     check = 1;
   }
-  if ((rc = tally_cli_need(unit, "--unit", "submit")) ||
-      (rc = tally_cli_need(period, "--period", "submit")) ||
+  if ((rc = check_unit_period("submit", unit, period)) ||
       (rc = tally_cli_need(file, "--file", "submit")))
     return rc;
+  if (strcmp(file, "-") == 0 && c->token_stdin) {
+    fputs("tally submit: --file - and --token-file - both read standard "
+          "input: give one of them a file\n", stderr);
+    return EXIT_USAGE;
+  }
 
   tally_figure_list figs;
-  char err[512], id[37], name[TALLY_SPOOL_NAME_MAX];
+  char err[512];
   if ((rc = tally_figures_read(file, &figs, err, sizeof err)) != 0) {
     fprintf(stderr, "tally: %s\nNothing was sent.\n", err);
     return EXIT_REFUSED;
   }
-
-  Tally__Value *values = calloc(figs.n, sizeof *values);
-  Tally__Value **ptrs = calloc(figs.n, sizeof *ptrs);
   Tally__SubmitRequest sub = TALLY__SUBMIT_REQUEST__INIT;
-  rc = EXIT_REFUSED;
-  if (values == NULL || ptrs == NULL || tally_spool_new_id(id) != 0) {
-    fputs("tally: out of memory or of randomness\n", stderr);
-    goto out;
-  }
-  for (size_t i = 0; i < figs.n; i++) {
-    tally__value__init(&values[i]);
-    values[i].element = figs.items[i].element;
-    values[i].value = figs.items[i].value;
-    ptrs[i] = &values[i];
-  }
   sub.unit = (char *)unit;
   sub.period = (char *)period;
-  sub.n_values = figs.n;
-  sub.values = ptrs;
-  sub.submission_id = id;
   sub.replace = replace;
   sub.check_revision = check;
   sub.base_revision = base;
-
-  /* A submission that cannot travel in one frame is refused before it
-   * is kept: it would never leave the spool. */
-  Tally__Envelope probe = TALLY__ENVELOPE__INIT;
-  probe.body_case = TALLY__ENVELOPE__BODY_SUBMIT;
-  probe.submit = &sub;
-  size_t size = tally__envelope__get_packed_size(&probe);
-  if (size > TALLY_FRAME_DEFAULT_MAX) {
-    fprintf(stderr, "tally: %s holds too many figures for one submission "
-            "(%zu bytes, over the %u-byte limit): split it in two\n"
-            "Nothing was sent.\n", file, size, TALLY_FRAME_DEFAULT_MAX);
-    goto out;
-  }
-  if (tally_spool_init(c->spool, err, sizeof err) != 0 ||
-      tally_spool_add(c->spool, &sub, name, err, sizeof err) != 0) {
-    fprintf(stderr, "tally: %s\nNothing was sent.\n", err);
-    goto out;
-  }
-  own_submission own = {name, &figs, file, NO_ANSWER, 0};
-  rc = send_pending(c, 1, &own, 0);
-  if (own.seen && own.outcome == SENT && figs.blank)
-    printf("%zu row%s with an empty value skipped (first on line %d): not "
-           "reported\n",
-           figs.blank, figs.blank == 1 ? "" : "s", figs.first_blank);
-  if (!own.seen || own.outcome == NO_ANSWER || own.outcome == NOT_SIGNED_IN)
-    fprintf(stderr, "tally: %s %s from %s is kept in the spool as %s\n", unit,
-            period, file, id);
-out:
-  free(values);
-  free(ptrs);
+  rc = spool_and_send(c, &sub, &figs, file);
   tally_figures_release(&figs);
   return rc;
+}
+
+int tally_cmd_withdraw(int argc, char **argv, tally_cli *c) {
+  const char *unit = NULL, *period = NULL, *base_text = NULL;
+  unsigned long long base = 0;
+  const tally_cli_opt options[] = {{"unit", 'u', &unit, NULL},
+                                   {"period", 'p', &period, NULL},
+                                   {"base-revision", 0, &base_text, NULL},
+                                   {NULL, 0, NULL, NULL}};
+  int rc = tally_cli_parse(argc, argv, c, "withdraw", tally_usage_withdraw,
+                           options, 0);
+  if (rc)
+    return rc < 0 ? EXIT_OK : rc;
+  if ((rc = tally_cli_no_operands(argc, argv, "withdraw")) != 0 ||
+      (base_text &&
+       (rc = parse_count(base_text, "--base-revision", UINT64_MAX, &base))) ||
+      (rc = check_unit_period("withdraw", unit, period)) != 0)
+    return rc;
+  Tally__SubmitRequest sub = TALLY__SUBMIT_REQUEST__INIT;
+  sub.unit = (char *)unit;
+  sub.period = (char *)period;
+  sub.replace = 1; /* with no figures: every stored one goes */
+  sub.check_revision = base_text != NULL;
+  sub.base_revision = base;
+  return spool_and_send(c, &sub, NULL, "withdraw");
 }
 
 int tally_cmd_sync(int argc, char **argv, tally_cli *c) {
@@ -421,6 +532,8 @@ int tally_cmd_sync(int argc, char **argv, tally_cli *c) {
   int rc = tally_cli_parse(argc, argv, c, "sync", tally_usage_sync, own, 0);
   if (rc)
     return rc < 0 ? EXIT_OK : rc;
+  if ((rc = tally_cli_no_operands(argc, argv, "sync")) != 0)
+    return rc;
   if (tries_text &&
       (rc = parse_count(tries_text, "--tries", 100, &tries)) != 0)
     return rc;
@@ -429,20 +542,68 @@ int tally_cmd_sync(int argc, char **argv, tally_cli *c) {
   return send_pending(c, (int)tries, NULL, 1);
 }
 
+/* Sets the pending entry with this submission id (or file name) aside.
+ * Returns the exit status. */
+static int drop_entry(const tally_cli *c, const tally_spool_entry *list,
+                      size_t n, const char *id) {
+  for (size_t i = 0; i < n; i++) {
+    const tally_spool_entry *e = &list[i];
+    if (strcmp(e->req->submission_id, id) != 0 && strcmp(e->name, id) != 0)
+      continue;
+    int rc = tally_spool_set_aside(c->spool, e->name);
+    if (rc != 0) {
+      fprintf(stderr, "tally: cannot move %s aside: %s\n", e->name,
+              strerror(-rc));
+      return EXIT_REFUSED;
+    }
+    printf("%s %s (%s) set aside: %s/refused/%s; it will not be sent\n",
+           e->req->unit, e->req->period, e->req->submission_id, c->spool,
+           e->name);
+    return EXIT_OK;
+  }
+  fprintf(stderr, "tally pending: no pending submission %s in %s\n", id,
+          c->spool);
+  return EXIT_REFUSED;
+}
+
 int tally_cmd_pending(int argc, char **argv, tally_cli *c) {
   tally_spool_entry *list;
-  size_t n;
-  char err[512] = "";
-  int rc = tally_cli_parse(argc, argv, c, "pending", tally_usage_pending, NULL,
+  size_t n, n_aside = 0;
+  char err[512] = "", aside[4096 + 16];
+  const char *drop = NULL;
+  int refused = 0;
+  const tally_cli_opt own[] = {{"refused", 0, NULL, &refused},
+                               {"drop", 0, &drop, NULL},
+                               {NULL, 0, NULL, NULL}};
+  int rc = tally_cli_parse(argc, argv, c, "pending", tally_usage_pending, own,
                            1);
   if (rc)
     return rc < 0 ? EXIT_OK : rc;
-  if ((rc = tally_spool_list(c->spool, &list, &n, err, sizeof err)) != 0) {
+  if ((rc = tally_cli_no_operands(argc, argv, "pending")) != 0)
+    return rc;
+  if (refused && drop) {
+    fputs("tally pending: --refused lists, --drop sets aside: one at a "
+          "time\n", stderr);
+    return EXIT_USAGE;
+  }
+  snprintf(aside, sizeof aside, "%s/refused", c->spool);
+  const char *dir = refused ? aside : c->spool;
+  if ((rc = tally_spool_list(dir, &list, &n, err, sizeof err)) != 0) {
     fprintf(stderr, "tally: %s\n", err);
     return EXIT_REFUSED;
   }
   if (*err)
     fprintf(stderr, "tally: %s\n", err);
+  if (drop) {
+    rc = drop_entry(c, list, n, drop);
+    tally_spool_list_free(list, n);
+    return rc;
+  }
+  if (!refused) { /* how many wait in refused/, for the table's note */
+    tally_spool_entry *other;
+    if (tally_spool_list(aside, &other, &n_aside, err, sizeof err) == 0)
+      tally_spool_list_free(other, n_aside);
+  }
 
   if (c->format == FORMAT_JSON) {
     json_t *arr = json_array();
@@ -456,7 +617,10 @@ int tally_cmd_pending(int argc, char **argv, tally_cli *c) {
                          (json_int_t)list[i].created_ms, "file",
                          list[i].name));
     }
-    json_t *doc = json_pack("{s:s, s:o}", "spool", c->spool, "pending", arr);
+    json_t *doc = json_pack("{s:s, s:o}", "spool", dir,
+                            refused ? "refused" : "pending", arr);
+    if (!refused)
+      json_object_set_new(doc, "refused_count", json_integer((json_int_t)n_aside));
     json_dumpf(doc, stdout, JSON_INDENT(2));
     fputc('\n', stdout);
     json_decref(doc);
@@ -469,17 +633,25 @@ int tally_cmd_pending(int argc, char **argv, tally_cli *c) {
       const Tally__SubmitRequest *r = list[i].req;
       char when[32], count[16];
       tally_cli_time(when, sizeof when, list[i].created_ms / 1000);
-      snprintf(count, sizeof count, "%zu", r->n_values);
+      if (r->replace && r->n_values == 0)
+        snprintf(count, sizeof count, "withdraw");
+      else
+        snprintf(count, sizeof count, "%zu", r->n_values);
       const char *row[] = {when, r->unit, r->period, count, r->submission_id};
       tally_table_add(t, row);
     }
     if (t && c->format == FORMAT_CSV) {
       tally_table_print_csv(t, stdout);
     } else if (t) {
-      printf("%zu submission%s pending in %s\n", n, n == 1 ? "" : "s",
-             c->spool);
+      struct stat st;
+      printf("%zu submission%s %s in %s%s\n", n, n == 1 ? "" : "s",
+             refused ? "set aside" : "pending", dir,
+             stat(dir, &st) != 0 ? " (no such directory yet)" : "");
       if (n)
         tally_table_print(t, stdout);
+      if (n_aside)
+        printf("%zu more set aside in %s: 'tally pending --refused' lists "
+               "them\n", n_aside, aside);
     }
     tally_table_free(t);
   }

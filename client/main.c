@@ -21,6 +21,7 @@ static const char usage[] =
     "\n"
     "commands:\n"
     "  submit   send one unit's figures for one period from a CSV file\n"
+    "  withdraw remove every figure of one unit for one period\n"
     "  sync     send the submissions still waiting in the spool\n"
     "  pending  list the submissions waiting in the spool\n"
     "  values   show the figures the server holds for a unit and period\n"
@@ -72,6 +73,7 @@ static const struct {
   const char *usage;
 } commands[] = {
     {"submit", tally_cmd_submit, tally_usage_submit},
+    {"withdraw", tally_cmd_withdraw, tally_usage_withdraw},
     {"sync", tally_cmd_sync, tally_usage_sync},
     {"pending", tally_cmd_pending, tally_usage_pending},
     {"values", tally_cmd_values, tally_usage_values},
@@ -121,6 +123,7 @@ int tally_cli_option(tally_cli *c, int ch, const char *arg) {
     return 0;
   case OPT_TOKEN_FILE:
     c->token_given = 1;
+    c->token_stdin = strcmp(arg, "-") == 0;
     return (c->token = tally_cli_read_token(arg)) ? 0 : EXIT_USAGE;
   case OPT_CA:
     c->ca = *arg ? arg : NULL;
@@ -210,6 +213,14 @@ int tally_cli_parse(int argc, char **argv, tally_cli *c, const char *command,
     }
   }
   return 0;
+}
+
+int tally_cli_no_operands(int argc, char **argv, const char *command) {
+  if (optind >= argc)
+    return 0;
+  fprintf(stderr, "tally %s: unexpected argument '%s'\nTry 'tally help %s'.\n",
+          command, argv[optind], command);
+  return EXIT_USAGE;
 }
 
 int tally_cli_need(const char *value, const char *option, const char *command) {

@@ -523,6 +523,68 @@ Test(auth, reporter_submitting_for_another_unit_is_refused_by_the_cli) {
   tally_wire_free(r);
 }
 
+/* A submission this account may not send stays in the spool without
+ * failing the account's own later submissions; 'pending --drop' sets it
+ * aside and 'pending --refused' lists it there. */
+Test(auth, a_stuck_spool_entry_is_told_of_and_can_be_dropped) {
+  char spool[320], *out = NULL, *err = NULL;
+  snprintf(spool, sizeof spool, "%s/stuck-spool", tmp);
+  tally_test_sign_in(&srv, "reporter", "wenchang");
+  const char *g = file_with("guide.csv", "live_births,640\n");
+  cr_assert_eq(RUN(NULL, NULL, "submit", "--unit", "guide", "--period", "2022",
+                   "--file", g, "--spool", spool),
+               1);
+  const char *w = file_with("wenchang.csv", "live_births,812\n");
+  int rc = RUN(&out, &err, "submit", "--unit", "wenchang", "--period", "2022",
+               "--file", w, "--spool", spool);
+  cr_assert_eq(rc, 0, "exit %d: %s%s", rc, out, err);
+  cr_assert(strstr(out, "wenchang 2022: 1 value stored"), "%s", out);
+  cr_assert(strstr(err, "1 older submission is in the spool for a unit this "
+                        "account may not send"),
+            "%s", err);
+  free(out);
+  free(err);
+
+  /* Its id, from pending; then dropped. */
+  cr_assert_eq(RUN(&out, NULL, "pending", "--spool", spool, "--format", "json"),
+               0);
+  json_t *doc = json_loads(out, 0, NULL);
+  free(out);
+  json_t *list = json_object_get(doc, "pending");
+  cr_assert_eq(json_array_size(list), 1);
+  cr_assert_str_eq(json_string_value(json_object_get(json_array_get(list, 0),
+                                                     "unit")),
+                   "guide");
+  char id[64];
+  snprintf(id, sizeof id, "%s",
+           json_string_value(json_object_get(json_array_get(list, 0), "id")));
+  json_decref(doc);
+  cr_assert_eq(RUN(NULL, &err, "pending", "--spool", spool, "--drop", "nope"),
+               1);
+  cr_assert(strstr(err, "no pending submission nope"), "%s", err);
+  free(err);
+  cr_assert_eq(RUN(&out, NULL, "pending", "--spool", spool, "--drop", id), 0);
+  cr_assert(strstr(out, "guide 2022") && strstr(out, "set aside"), "%s", out);
+  free(out);
+
+  cr_assert_eq(RUN(&out, NULL, "pending", "--spool", spool), 0);
+  cr_assert(strstr(out, "0 submissions pending"), "%s", out);
+  cr_assert(strstr(out, "1 more set aside"), "%s", out);
+  free(out);
+  cr_assert_eq(RUN(&out, NULL, "pending", "--spool", spool, "--refused"), 0);
+  cr_assert(strstr(out, "1 submission set aside") && strstr(out, id), "%s",
+            out);
+  free(out);
+  /* Nothing is sent any more: the next submission says nothing of it. */
+  rc = RUN(&out, &err, "submit", "--unit", "wenchang", "--period", "2021",
+           "--file", w, "--spool", spool);
+  cr_assert_eq(rc, 0, "exit %d: %s%s", rc, out, err);
+  cr_assert_null(strstr(err, "older submission"), "%s", err);
+  free(out);
+  free(err);
+  cr_assert_eq(stored_count("guide"), 0);
+}
+
 /* ---- Sign-ins that must be refused, several at once ---- */
 
 /* A refused sign-in is answered about a second late: several are tried

@@ -125,28 +125,104 @@ Test(cli, submit_csv_with_bom_and_crlf_then_values) {
   free(out);
 }
 
+/* A report sent for the wrong period is withdrawn whole; its history
+ * keeps what was there. */
+Test(cli, withdraw_removes_every_figure_of_a_report) {
+  const char *f = file_with("w.csv", "live_births,812\ninfant_deaths,2\n");
+  char *out, *err;
+  cr_assert_eq(RUN_AS("wenchang", NULL, NULL, "submit", "--unit", "wenchang",
+                      "--period", "2021", "--file", f),
+               0);
+  cr_assert_eq(stored("wenchang", "2021"), 2);
+  int rc = RUN_AS("wenchang", &out, &err, "withdraw", "--unit", "wenchang",
+                  "--period", "2021");
+  cr_assert_eq(rc, 0, "exit %d: %s", rc, err);
+  cr_assert(strstr(out, "wenchang 2021: withdrawn, 2 values removed; "
+                        "revision 2"),
+            "%s", out);
+  free(out);
+  free(err);
+  cr_assert_eq(stored("wenchang", "2021"), 0);
+  cr_assert_eq(RUN(&out, NULL, "history", "--unit", "wenchang", "--period",
+                   "2021", "--format", "json"),
+               0);
+  cr_assert(strstr(out, "812"), "the history lost the figures: %s", out);
+  free(out);
+  /* Only the unit's own reporter (or the centre) may withdraw it. */
+  cr_assert_eq(RUN_AS("guide", NULL, &err, "withdraw", "--unit", "wenchang",
+                      "--period", "2022", "--spool", files),
+               1);
+  cr_assert(strstr(err, "permission denied"), "%s", err);
+  free(err);
+  cr_assert_eq(RUN(NULL, &err, "withdraw", "--unit", "wenchang", "--period",
+                   "2021-13"),
+               2);
+  cr_assert(strstr(err, "malformed period '2021-13'"), "%s", err);
+  free(err);
+}
+
+/* Words left over on a command line are an error, not ignored. */
+Test(cli, unexpected_arguments_are_refused) {
+  static const char *const cmds[][6] = {
+      {"report", "--period", "2022", "extra"},
+      {"completeness", "--period", "2022", "extra"},
+      {"values", "--unit", "wenchang", "--period", "2022", "extra"},
+      {"pending", "extra"},
+      {"sync", "extra"},
+      {"whoami", "extra"},
+      {"withdraw", "--unit", "wenchang", "--period", "2022", "extra"},
+  };
+  for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+    const char *args[8] = {0};
+    for (size_t k = 0; k < 6 && cmds[i][k]; k++)
+      args[k] = cmds[i][k];
+    char *err;
+    cr_assert_eq(tally_test_run(args, NULL, NULL, &err), 2, "%s", cmds[i][0]);
+    cr_assert(strstr(err, "unexpected argument 'extra'"), "%s: %s",
+              cmds[i][0], err);
+    free(err);
+  }
+  /* Both the token and the figures from standard input cannot be. */
+  char token[sizeof srv.admin + 32], *err;
+  snprintf(token, sizeof token, "%s\nlive_births,1\n", srv.admin);
+  cr_assert_eq(tally_test_run((const char *const[]){"submit", "--token-file",
+                                                    "-", "--unit", "wenchang",
+                                                    "--period", "2022",
+                                                    "--file", "-", NULL},
+                              token, NULL, &err),
+               2);
+  cr_assert(strstr(err, "both read standard input"), "%s", err);
+  free(err);
+}
+
 /* Each bad input: exit 1, a message that says what and where, and
  * nothing stored. */
-static void bad(const char *unit, const char *period, const char *csv,
-                const char *says) {
+static void bad_exit(int status, const char *unit, const char *period,
+                     const char *csv, const char *says) {
   const char *f = file_with("bad.csv", csv);
   char *err;
   int rc = RUN_AS("wenchang", NULL, &err, "submit", "--unit", unit, "--period",
                   period, "--file", f);
-  cr_assert_eq(rc, 1, "exit %d for %s", rc, says);
+  cr_assert_eq(rc, status, "exit %d for %s", rc, says);
   cr_assert(strstr(err, says), "expected '%s' in: %s", says, err);
   free(err);
   cr_assert_eq(stored("wenchang", "2022"), 0);
 }
 
+static void bad(const char *unit, const char *period, const char *csv,
+                const char *says) {
+  bad_exit(1, unit, period, csv, says);
+}
+
 Test(cli, bad_input_gets_a_clear_error_and_stores_nothing) {
   const char *good = "live_births,100\ninfant_deaths,1\n";
   bad("nowhere", "2022", good, "unknown unit 'nowhere'");
-  bad("wenchang", "2022Q9", good, "malformed period '2022Q9'");
+  /* A malformed period is a bad command line, refused before spooling. */
+  bad_exit(2, "wenchang", "2022Q9", good, "malformed period '2022Q9'");
   bad("wenchang", "2022", "live_births,100\nbogus_count,3\n",
       "line 2: unknown data element 'bogus_count'");
   bad("wenchang", "2022", "live_births,100\n\n# note\ninfant_deaths,-1\n",
-      "line 4: infant_deaths: -1 is negative");
+      "bad.csv line 4: value '-1' is negative");
   bad("wenchang", "2022", "live_births,100\ninfant_deaths,20000000000000\n",
       "line 2: infant_deaths: 2e+13 is too large; figures are at most");
   bad("wenchang", "2022", "live_births,100\ninfant_deaths,abc\n",
