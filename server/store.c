@@ -229,6 +229,28 @@ static void read_end(tally_store *s, MDB_txn *txn) {
   pthread_rwlock_unlock(&s->map_lock);
 }
 
+/* Write transactions hold it shared as well: grow() must not move the
+ * map under a write that another thread (the loop's target, account or
+ * last-used writes beside the writer's batches) has open. */
+static int write_begin(tally_store *s, MDB_txn **txn) {
+  pthread_rwlock_rdlock(&s->map_lock);
+  int rc = mdb_txn_begin(s->env, NULL, 0, txn);
+  if (rc != 0)
+    pthread_rwlock_unlock(&s->map_lock);
+  return rc;
+}
+
+static int write_commit(tally_store *s, MDB_txn *txn) {
+  int rc = mdb_txn_commit(txn);
+  pthread_rwlock_unlock(&s->map_lock);
+  return rc;
+}
+
+static void write_abort(tally_store *s, MDB_txn *txn) {
+  mdb_txn_abort(txn);
+  pthread_rwlock_unlock(&s->map_lock);
+}
+
 /* Visits every value of db whose key starts with prefix (plen bytes;
  * 0 = all), in key order. Returns 0, fn's value, or a store error. */
 static int visit_range(tally_store *s, MDB_dbi db, const void *prefix,
@@ -329,7 +351,7 @@ static int target_txn(tally_store *s, const char *indicator, int year,
   memcpy(key, indicator, il);
   key[il] = 0;
   put_u32(key + il + 1, (uint32_t)year);
-  if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+  if ((rc = write_begin(s, &txn)) != 0)
     return rc;
   *replaced = mdb_get(txn, s->targets, &k, &old) == 0;
   v.mv_size = len;
@@ -342,10 +364,10 @@ static int target_txn(tally_store *s, const char *indicator, int year,
   e.after = (char *)after;
   if ((rc = mdb_put(txn, s->targets, &k, &v, 0)) != 0 ||
       (rc = audit_append(txn, s, &e)) != 0) {
-    mdb_txn_abort(txn);
+    write_abort(s, txn);
     return rc;
   }
-  return mdb_txn_commit(txn);
+  return write_commit(s, txn);
 }
 
 int tally_store_target_put(tally_store *s, const char *indicator, int year,
@@ -727,7 +749,7 @@ static int batch_txn(tally_store *s, const tally_store_submission *subs,
                      size_t n, tally_store_result *res, int *codes) {
   MDB_txn *txn, *child;
   const tally_store_keeper *k = s->keeper;
-  int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+  int rc = write_begin(s, &txn);
   if (rc != 0)
     return rc;
   if (k)
@@ -753,10 +775,10 @@ static int batch_txn(tally_store *s, const tally_store_submission *subs,
   tally_store_txn t = {s, txn};
   if (k && (rc = k->flush(k->arg, &t)) != 0)
     goto err_after_begin;
-  return mdb_txn_commit(txn);
+  return write_commit(s, txn);
 
 err_after_begin:
-  mdb_txn_abort(txn);
+  write_abort(s, txn);
   return rc;
 }
 
@@ -936,7 +958,7 @@ static int account_add_txn(tally_store *s, Tally__StoredAccount *const *accs,
                            size_t n, uint64_t *ids,
                            const tally_store_actor *who) {
   MDB_txn *txn;
-  int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+  int rc = write_begin(s, &txn);
   if (rc != 0)
     return rc;
   for (size_t i = 0; i < n && rc == 0; i++) {
@@ -960,10 +982,10 @@ static int account_add_txn(tally_store *s, Tally__StoredAccount *const *accs,
       rc = audit_append(txn, s, &e);
   }
   if (rc != 0) {
-    mdb_txn_abort(txn);
+    write_abort(s, txn);
     return rc;
   }
-  return mdb_txn_commit(txn);
+  return write_commit(s, txn);
 }
 
 int tally_store_account_add(tally_store *s, Tally__StoredAccount *const *accs,
@@ -986,7 +1008,7 @@ static int account_update_txn(tally_store *s, const Tally__StoredAccount *acc,
   MDB_txn *txn;
   char subject[32];
   Tally__AuditEntry e;
-  int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+  int rc = write_begin(s, &txn);
   if (rc != 0)
     return rc;
   put_u64(key, acc->account->id);
@@ -998,10 +1020,10 @@ static int account_update_txn(tally_store *s, const Tally__StoredAccount *acc,
   if ((rc = mdb_get(txn, s->accounts, &k, &v)) != 0 ||
       (rc = account_put(txn, s, acc)) != 0 ||
       (rc = audit_append(txn, s, &e)) != 0) {
-    mdb_txn_abort(txn);
+    write_abort(s, txn);
     return rc;
   }
-  return mdb_txn_commit(txn);
+  return write_commit(s, txn);
 }
 
 int tally_store_account_update(tally_store *s, const Tally__StoredAccount *acc,
@@ -1019,7 +1041,7 @@ int tally_store_account_update(tally_store *s, const Tally__StoredAccount *acc,
 static int touch_txn(tally_store *s, const uint64_t *ids, const int64_t *when,
                      size_t n) {
   MDB_txn *txn;
-  int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+  int rc = write_begin(s, &txn);
   if (rc != 0)
     return rc;
   for (size_t i = 0; i < n && rc == 0; i++) {
@@ -1043,10 +1065,10 @@ static int touch_txn(tally_store *s, const uint64_t *ids, const int64_t *when,
     tally__stored_account__free_unpacked(acc, NULL);
   }
   if (rc != 0) {
-    mdb_txn_abort(txn);
+    write_abort(s, txn);
     return rc;
   }
-  return mdb_txn_commit(txn);
+  return write_commit(s, txn);
 }
 
 int tally_store_account_touch(tally_store *s, const uint64_t *ids,
@@ -1099,17 +1121,17 @@ int tally_store_write(tally_store *s,
                       int (*fn)(void *arg, tally_store_txn *t), void *arg) {
   for (;;) {
     tally_store_txn t = {s, NULL};
-    int rc = mdb_txn_begin(s->env, NULL, 0, &t.txn);
+    int rc = write_begin(s, &t.txn);
     if (rc != 0)
       return store_err(rc);
     rc = fn(arg, &t);
     if (rc != 0) {
-      mdb_txn_abort(t.txn);
+      write_abort(s, t.txn);
       if (rc == TALLY_ESTOREFULL && grow(s) == 0)
         continue;
       return rc;
     }
-    rc = mdb_txn_commit(t.txn);
+    rc = write_commit(s, t.txn);
     if (rc == MDB_MAP_FULL && grow(s) == 0)
       continue;
     return store_err(rc);

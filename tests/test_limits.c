@@ -7,6 +7,7 @@
 #include "wire.h"
 
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -365,6 +366,60 @@ Test(limits, the_map_grows_when_full) {
   cr_assert_eq(fill(40, &last), 40, "%s",
                last ? last->error->message : "");
   cr_assert_eq(stored_count("xiaoli", "2010-01"), 2000);
+  cr_assert_eq(stored_count("xiaoli", "2013-04"), 2000);
+}
+
+/* Targets set on the loop thread while the writer thread's batches grow
+ * the map: growing must wait for the loop's write, not move the map
+ * under it (tallyd crashed in mdb_txn_begin). */
+struct target_setter {
+  tally_test_server *srv;
+  volatile int stop;
+  int set, failed;
+  char why[256];
+};
+
+static void *set_targets(void *arg) {
+  struct target_setter *t = arg;
+  tally_client *c = tally_test_connect(t->srv, t->srv->admin);
+  for (int i = 0; !t->stop && i < 100000; i++) {
+    Tally__Target target = TALLY__TARGET__INIT;
+    Tally__TargetSetRequest q = TALLY__TARGET_SET_REQUEST__INIT;
+    Tally__Envelope req = TALLY__ENVELOPE__INIT, *r = NULL;
+    target.indicator = "P14";
+    target.year = 2025;
+    target.op = ">=";
+    target.value = 13 + i % 7;
+    q.target = &target;
+    req.body_case = TALLY__ENVELOPE__BODY_TARGET_SET;
+    req.target_set = &q;
+    if (tally_client_call(c, &req, &r, t->why, sizeof t->why) != 0) {
+      t->failed++;
+      break;
+    }
+    if (r->body_case == TALLY__ENVELOPE__BODY_TARGET_SET_REPLY)
+      t->set++;
+    else if (t->failed++ == 0)
+      snprintf(t->why, sizeof t->why, "%s", r->error->message);
+    tally_wire_free(r);
+  }
+  tally_client_close(c);
+  return NULL;
+}
+
+Test(limits, the_map_grows_while_another_thread_writes) {
+  tally_test_server_start(&srv, (const char *const[]){
+      "--catalog", big_catalog(2000), "--map-size", "1", NULL});
+  struct target_setter t = {&srv, 0, 0, 0, ""};
+  pthread_t th;
+  cr_assert_eq(pthread_create(&th, NULL, set_targets, &t), 0);
+  Tally__Envelope *last;
+  int acked = fill(40, &last);
+  t.stop = 1;
+  pthread_join(th, NULL);
+  cr_assert_eq(acked, 40, "%s", last ? last->error->message : "");
+  cr_assert_eq(t.failed, 0, "%d target sets failed: %s", t.failed, t.why);
+  cr_assert_gt(t.set, 0);
   cr_assert_eq(stored_count("xiaoli", "2013-04"), 2000);
 }
 
