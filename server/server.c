@@ -81,6 +81,7 @@ struct tally_conn {
   tally_async *async;         /* that work, while it runs */
   int closed;                 /* the handle closed while work ran */
   int paused;                 /* reading stopped: replies not taken */
+  size_t queued;              /* memory held by writes not yet done */
   uint8_t *stash;             /* bytes read but not handled yet (plaintext) */
   size_t stash_len;
   tally_session session;      /* the account signed in */
@@ -250,22 +251,29 @@ static void conn_close(tally_conn *c, int drain) {
 
 /* Replies queued beyond this stop the connection's reading until the
  * client has taken them: a client that sends and never reads cannot make
- * the server hold its replies in memory without end. */
+ * the server hold its replies in memory without end. What counts is the
+ * memory each write holds, not its bytes alone (a small reply costs
+ * several times its size), and a connection not signed in gets less. */
 #define WRITE_QUEUE_HIGH (1u << 20)
-#define WRITE_QUEUE_LOW (256u << 10)
+#define WRITE_QUEUE_HIGH_ANONYMOUS (64u << 10)
+#define WRITE_COST(len) (sizeof(tally_write) + (len) + 32 /* malloc's own */)
+
+static size_t queue_high(const tally_conn *c) {
+  return c->session.account ? WRITE_QUEUE_HIGH : WRITE_QUEUE_HIGH_ANONYMOUS;
+}
 
 static void conn_resume(tally_conn *c);
 
 static void after_write(uv_write_t *req, int status) {
   tally_write *w = (tally_write *)req;
   tally_conn *c = req->data;
+  c->queued -= WRITE_COST(w->len);
   free(w);
   if (status < 0 && status != UV_ECANCELED) {
     conn_abort(c);
     return;
   }
-  if (c->paused && !c->closing &&
-      uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) <= WRITE_QUEUE_LOW)
+  if (c->paused && !c->closing && c->queued <= queue_high(c) / 4)
     conn_resume(c);
 }
 
@@ -284,6 +292,7 @@ static int conn_write(tally_conn *c, const uint8_t *bytes, size_t len) {
     free(w); /* the callback never fires when uv_write fails */
     return rc;
   }
+  c->queued += WRITE_COST(len);
   return 0;
 }
 
@@ -308,6 +317,7 @@ static int conn_flush(tally_conn *c) {
       free(w);
       return rc;
     }
+    c->queued += WRITE_COST(w->len);
   }
   return 0;
 }
@@ -463,8 +473,7 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
 static int conn_must_wait(tally_conn *c) {
   if (c->async || c->late)
     return 1;
-  if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) >
-      WRITE_QUEUE_HIGH) {
+  if (c->queued > queue_high(c)) {
     c->paused = 1;
     uv_read_stop((uv_stream_t *)&c->tcp);
     return 1;
@@ -605,6 +614,13 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
     else if (tally_frame_reader_partial(&c->reader) && !c->draining)
       tally_log("connection %lu: %s closed in the middle of a frame", c->id,
                 c->peer);
+    else if (nread == UV_EOF && !c->draining && c->queued > 0) {
+      /* Half-closed with replies owed: they go out first, as fast as the
+       * client takes them within the idle timeout. */
+      conn_close(c, 0);
+      c->deadline = uv_now(c->server->loop) + c->server->cfg.idle_timeout_ms;
+      return;
+    }
     conn_abort(c);
     return;
   }

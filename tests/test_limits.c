@@ -7,7 +7,11 @@
 #include "wire.h"
 
 #include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -570,6 +574,118 @@ Test(limits, a_client_that_does_not_read_is_not_served_without_end) {
   long kib = tally_test_rss_kib(srv.pid);
   cr_assert(kib > 0 && kib < 100 * 1024, "tallyd holds %ld KiB", kib);
   tally_client_close(greedy);
+}
+
+/* A plain socket to the server with a small receive buffer, so that
+ * replies it does not read wait in the server, not in the kernel. */
+static int small_socket(void) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0), small = 4096;
+  struct sockaddr_in a = {.sin_family = AF_INET};
+  cr_assert_geq(fd, 0);
+  cr_assert_eq(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small), 0);
+  a.sin_port = htons((uint16_t)atoi(strchr(srv.address, ':') + 1));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0, "%s",
+               strerror(errno));
+  return fd;
+}
+
+/* Connections that never sign in and never read, each sending requests
+ * as fast as the server takes them: every request gets a small error
+ * reply, and the server stops reading each once the replies it holds
+ * use 64 KiB (they took megabytes each, counted by their bytes alone). */
+Test(limits, unread_replies_to_anonymous_requests_stay_small) {
+  /* Under ASan, freed memory waits in a quarantine (256 MiB): without
+   * it, tallyd's resident memory is what the server itself holds. */
+  char asan[512];
+  const char *was = getenv("ASAN_OPTIONS");
+  snprintf(asan, sizeof asan, "%s%squarantine_size_mb=0", was ? was : "",
+           was && *was ? ":" : "");
+  setenv("ASAN_OPTIONS", asan, 1);
+  tally_test_server_start(&srv, NULL);
+  Tally__WhoamiRequest q = TALLY__WHOAMI_REQUEST__INIT;
+  Tally__Envelope env = TALLY__ENVELOPE__INIT;
+  uint8_t *one;
+  size_t one_len;
+  env.id = 1;
+  env.body_case = TALLY__ENVELOPE__BODY_WHOAMI;
+  env.whoami = &q;
+  cr_assert_eq(tally_wire_pack(&env, 0, &one, &one_len), 0);
+  enum { CONNS = 40, BATCH = 2000 };
+  uint8_t *batch = malloc(one_len * BATCH);
+  for (int i = 0; i < BATCH; i++)
+    memcpy(batch + one_len * (size_t)i, one, one_len);
+  free(one);
+  long before = tally_test_rss_kib(srv.pid);
+  int fd[CONNS];
+  size_t sent = 0;
+  for (int k = 0; k < CONNS; k++)
+    fd[k] = small_socket();
+  /* Each sends until the server stops taking (its socket buffers full
+   * too), at most 100 batches. */
+  for (int round = 0; round < 100; round++) {
+    int took = 0;
+    for (int k = 0; k < CONNS; k++) {
+      ssize_t n = send(fd[k], batch, one_len * BATCH, MSG_DONTWAIT);
+      if (n > 0) {
+        sent += (size_t)n;
+        took = 1;
+      }
+    }
+    if (!took)
+      break;
+    usleep(20000);
+  }
+  usleep(300000);
+  long after = tally_test_rss_kib(srv.pid);
+  for (int k = 0; k < CONNS; k++)
+    close(fd[k]);
+  free(batch);
+  cr_assert_gt(sent, (size_t)CONNS * 64 * 1024, "sent only %zu bytes", sent);
+  /* 40 connections x 64 KiB of replies, and room for the rest. */
+  cr_assert_lt(after - before, 24 * 1024, "tallyd grew from %ld to %ld KiB",
+               before, after);
+}
+
+/* A client that sends its requests and shuts its side (half-close) gets
+ * every reply, whole, before the server closes. */
+Test(limits, a_half_closed_client_gets_every_reply) {
+  tally_test_server_start(&srv, NULL);
+  enum { N = 200 }; /* 200 x 70 KB: more than the kernel's buffers hold */
+  size_t len;
+  uint8_t *reqs = tally_test_catalog_requests(&srv, N, 1, &len);
+  int fd = small_socket();
+  size_t off = 0;
+  while (off < len) {
+    ssize_t n = send(fd, reqs + off, len - off, 0);
+    cr_assert_gt(n, 0);
+    off += (size_t)n;
+  }
+  free(reqs);
+  cr_assert_eq(shutdown(fd, SHUT_WR), 0);
+  /* Reads every frame, slowly: replies wait in the server. */
+  int frames = 0;
+  uint8_t head[4];
+  for (;;) {
+    ssize_t n = recv(fd, head, 4, MSG_WAITALL);
+    if (n == 0)
+      break;
+    cr_assert_eq(n, 4, "a cut header after %d frames", frames);
+    size_t body = (size_t)head[0] << 24 | (size_t)head[1] << 16 |
+                  (size_t)head[2] << 8 | head[3];
+    uint8_t *b = malloc(body);
+    cr_assert_eq(recv(fd, b, body, MSG_WAITALL), (ssize_t)body,
+                 "frame %d cut short", frames + 1);
+    Tally__Envelope *r;
+    cr_assert_eq(tally_wire_unpack(b, body, &r), 0);
+    cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_CATALOG_REPLY);
+    tally_wire_free(r);
+    free(b);
+    frames++;
+    usleep(10000);
+  }
+  close(fd);
+  cr_assert_eq(frames, N);
 }
 
 /* A client that stops reading is closed after the idle timeout even
