@@ -1,6 +1,7 @@
 #include "figures.h"
 
 #include "error.h"
+#include "utf8.h"
 
 #include <csv.h>
 #include <ctype.h>
@@ -124,11 +125,7 @@ static void on_row(int term, void *arg) {
   if (r->rc || nf == 0)
     return;
   r->rows++;
-  trim(elem);
-  if (elem[0] == '#') {
-    r->too_long = 0;
-    return; /* a comment, however long */
-  }
+  trim(elem); /* comments never get here: tally_figures_parse skips them */
   if (r->too_long) {
     r->too_long = 0;
     set_error(r, line, "a field is longer than %s characters", "255");
@@ -198,30 +195,11 @@ static int blank(const char *s, size_t n) {
 static int bad_utf8_line(const unsigned char *s, size_t n) {
   int line = 1;
   for (size_t i = 0; i < n;) {
-    unsigned char c = s[i];
-    size_t k;
-    if (c == '\n')
-      line++;
-    if (c < 0x80) {
-      i++;
-      continue;
-    }
-    if (c >= 0xc2 && c <= 0xdf)
-      k = 1;
-    else if (c >= 0xe0 && c <= 0xef)
-      k = 2;
-    else if (c >= 0xf0 && c <= 0xf4)
-      k = 3;
-    else
+    size_t k = tally_utf8_char(s + i, n - i);
+    if (k == 0)
       return line;
-    for (size_t j = 1; j <= k; j++)
-      if (i + j >= n || (s[i + j] & 0xc0) != 0x80)
-        return line;
-    /* Overlong three- and four-byte forms, surrogates, > U+10FFFF. */
-    if ((c == 0xe0 && s[i + 1] < 0xa0) || (c == 0xed && s[i + 1] > 0x9f) ||
-        (c == 0xf0 && s[i + 1] < 0x90) || (c == 0xf4 && s[i + 1] > 0x8f))
-      return line;
-    i += k + 1;
+    line += s[i] == '\n';
+    i += k;
   }
   return 0;
 }

@@ -8,6 +8,7 @@
 #include "period.h"
 #include "report.h"
 #include "rollup.h"
+#include "utf8.h"
 #include "wire.h"
 #include "writer.h"
 
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define MAX_DETAILS 50           /* problems listed in one error reply */
@@ -27,15 +29,26 @@
 typedef Tally__Envelope *(*handler_fn)(tally_request *r,
                                        const Tally__Envelope *req);
 
-/* A client's text made fit to echo in a message: printable ASCII, at
- * most 40 characters; anything else becomes '?'. Returns buf. */
+/* A client's text made fit to echo in a message: at most 40 characters
+ * of UTF-8; a byte that is not, or a control character, becomes '?'; a
+ * longer text ends in '~'. Returns buf. */
 const char *tally_dispatch_show(const char *s, char buf[SHOWN_MAX]) {
-  size_t n = 0;
-  for (; s[n] && n < 40; n++)
-    buf[n] = s[n] >= 0x20 && s[n] < 0x7f ? s[n] : '?';
-  if (s[n])
-    buf[n++] = '~';
-  buf[n] = 0;
+  const unsigned char *p = (const unsigned char *)s;
+  size_t in = 0, out = 0, len = strlen(s);
+  for (int chars = 0; in < len && chars < 40; chars++) {
+    size_t k = tally_utf8_char(p + in, len - in);
+    if (k == 0 || tally_utf8_is_control(p + in, k)) {
+      buf[out++] = '?';
+      in += k ? k : 1;
+      continue;
+    }
+    memcpy(buf + out, p + in, k);
+    out += k;
+    in += k;
+  }
+  if (in < len)
+    buf[out++] = '~';
+  buf[out] = 0;
   return buf;
 }
 
@@ -147,6 +160,18 @@ static void add_detail(tally_request *r, Tally__Envelope *env, uint32_t index,
 /* Checks every value of a submission against the catalog, in one pass.
  * Returns NULL when all are good, else an error reply listing each
  * problem (the first MAX_DETAILS). */
+/* The element a text names by its Chinese or English name, or by its
+ * code in other letter case: for a hint. -1 when none. */
+static int element_named(const tally_catalog *cat, const char *text) {
+  for (size_t e = 0; e < cat->n_elements; e++) {
+    const tally_element *el = &cat->elements[e];
+    if (strcmp(el->name_zh, text) == 0 || strcasecmp(el->name_en, text) == 0 ||
+        strcasecmp(el->code, text) == 0)
+      return (int)e;
+  }
+  return -1;
+}
+
 static Tally__Envelope *check_values(tally_request *r, uint64_t id, int unit,
                                      const Tally__SubmitRequest *s,
                                      tally_store_item *items) {
@@ -164,12 +189,18 @@ static Tally__Envelope *check_values(tally_request *r, uint64_t id, int unit,
     const char *code = v->element ? v->element : "";
     int e = tally_catalog_element(cat, code);
     Tally__ErrorCode kind = TALLY__ERROR_CODE__ERROR_BAD_VALUE;
-    char why[200] = "", shown[SHOWN_MAX];
+    char why[400] = "", shown[SHOWN_MAX];
 
     if (e < 0) {
+      int named = element_named(cat, code);
       kind = TALLY__ERROR_CODE__ERROR_UNKNOWN_ELEMENT;
-      snprintf(why, sizeof why, "unknown data element '%s'",
-               tally_dispatch_show(code, shown));
+      snprintf(why, sizeof why, "unknown data element '%s'%s%s%s%s%s",
+               tally_dispatch_show(code, shown),
+               named < 0 ? "" : "; did you mean ",
+               named < 0 ? "" : cat->elements[named].code,
+               named < 0 ? "" : " (",
+               named < 0 ? "" : cat->elements[named].name_zh,
+               named < 0 ? "" : ")?");
     } else if (!isfinite(v->value)) {
       snprintf(why, sizeof why, "%s: value is not a finite number", code);
     } else if (v->value < 0) {
@@ -202,7 +233,7 @@ static Tally__Envelope *check_values(tally_request *r, uint64_t id, int unit,
       seen[e] = i + 1;
     if (*why == 0) {
       items[i].element = cat->elements[e].code;
-      items[i].value = v->value;
+      items[i].value = v->value == 0 ? 0.0 : v->value; /* -0 is 0 */
       continue;
     }
     items[i].element = "";
@@ -225,6 +256,20 @@ static Tally__Envelope *check_values(tally_request *r, uint64_t id, int unit,
           r->arena, "%s; nothing was stored", err->error->message);
   }
   return err;
+}
+
+/* A text for people (a target's wording): UTF-8 without control
+ * characters, at most max bytes. */
+static int showable(const char *s, size_t max) {
+  const unsigned char *p = (const unsigned char *)s;
+  size_t len = strlen(s), k;
+  if (len > max)
+    return 0;
+  for (size_t i = 0; i < len; i += k)
+    if ((k = tally_utf8_char(p + i, len - i)) == 0 ||
+        tally_utf8_is_control(p + i, k))
+      return 0;
+  return 1;
 }
 
 /* A code is printable ASCII of a sane length; anything else is not
@@ -829,9 +874,10 @@ static Tally__Envelope *handle_target_set(tally_request *r,
     return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_VALUE,
                                 "a target is >=, >, <=, < or about with a "
                                 "finite value (and a tolerance for about)");
-  if (!printable(t->text, 200) && *t->text)
+  if (!showable(t->text, 200))
     return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_VALUE,
-                                "the target's text must be printable ASCII");
+                                "the target's text is at most 200 bytes of "
+                                "UTF-8 without control characters");
 
   Tally__Target rec = *t;
   rec.indicator = r->cat->indicators[ind].code;
@@ -848,7 +894,7 @@ static Tally__Envelope *handle_target_set(tally_request *r,
 
   /* Before and after in words, for the audit trail. */
   struct entered_targets et;
-  char before[256] = "", after[256];
+  char before[256] = "", after[512];
   tally_target set;
   if (load_entered(r, &et) == 0) {
     const tally_target *old = entered_find(&et.base, ind, t->year);
@@ -863,6 +909,10 @@ static Tally__Envelope *handle_target_set(tally_request *r,
   set.value = t->value;
   set.tolerance = t->tolerance;
   tally_target_text(r->cat, ind, &set, after, sizeof after);
+  if (*t->text) {
+    size_t used = strlen(after);
+    snprintf(after + used, sizeof after - used, ": %s", t->text);
+  }
   tally_store_actor who = {r->account->id, r->account->name, r->peer,
                            rec.set_unix};
   if ((rc = tally_store_target_put(r->store, rec.indicator, rec.year, packed,
@@ -935,8 +985,9 @@ static Tally__Envelope *handle_target_list(tally_request *r,
         gmtime_r(&at, &tm);
         strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm);
         e->entered = 1;
-        e->source = tally_arena_printf(r->arena, "entered %s from %s", when,
-                                       rec ? rec->set_by : "?");
+        e->source = tally_arena_printf(
+            r->arena, "entered %s from %s%s%s", when, rec ? rec->set_by : "?",
+            rec && *rec->text ? ": " : "", rec && *rec->text ? rec->text : "");
       } else {
         e->source = tally_arena_printf(r->arena, "catalog: %s",
                                        in->source ? in->source : "");

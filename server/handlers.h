@@ -5,7 +5,7 @@
 #include "dispatch.h"
 #include "period.h"
 
-#define SHOWN_MAX 44 /* room for an echoed code in a message */
+#define SHOWN_MAX 168 /* room for an echoed text: 40 characters of UTF-8 */
 
 /* An empty reply envelope for request id, in r's arena. */
 Tally__Envelope *tally_dispatch_reply(tally_request *r, uint64_t id);

@@ -567,7 +567,7 @@ Test(cli, a_target_the_city_assigns) {
   free(out);
 
   int rc = RUN(&out, &err, "target", "set", "P14", "--year", "2025",
-               "--value", ">=13.5");
+               "--value", ">=13.5", "--text", "市下达 letter of 2023-04");
   cr_assert_eq(rc, 0, "%s", err);
   cr_assert(strstr(out, "P14 2025: target >= 13.5"), "%s", out);
   free(out);
@@ -583,8 +583,19 @@ Test(cli, a_target_the_city_assigns) {
 
   cr_assert_eq(RUN(&out, NULL, "target", "list"), 0);
   cr_assert(strstr(out, "P14") && strstr(out, "entered"), "%s", out);
+  cr_assert(strstr(out, "市下达 letter of 2023-04"), "the text is lost: %s",
+            out);
   cr_assert(strstr(out, "H02") && strstr(out, "catalog"), "%s", out);
   free(out);
+  cr_assert_eq(RUN(&out, NULL, "audit", "--format", "json"), 0);
+  cr_assert(strstr(out, ">= 13.5 (2025): 市下达 letter of 2023-04"), "%s",
+            out);
+  free(out);
+  cr_assert_eq(RUN(NULL, &err, "target", "set", "P14", "--year", "2025",
+                   "--value", "13", "--text", "a\tb"),
+               1);
+  cr_assert(strstr(err, "without control characters"), "%s", err);
+  free(err);
 
   /* Only the city's targets are entered this way. */
   cr_assert_eq(RUN(NULL, &err, "target", "set", "P01", "--year", "2025",

@@ -255,6 +255,13 @@ Test(figures, stray_quote) {
                "(\"say \"\"hi\"\"\")");
 }
 
+/* Only a line that starts with '#' is a comment; a quoted field that
+ * does is data (the server then says it is no data element). */
+Test(figures, a_quoted_hash_is_not_a_comment) {
+  parse_ok("\"#live_births\",7\n");
+  expect_figure(0, "#live_births", 7, 1);
+}
+
 Test(figures, negative_value) {
   expect_error("live_births,412\ninfant_deaths,-1\n",
                "f.csv line 2: value '-1' is negative; figures are never "

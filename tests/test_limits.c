@@ -4,6 +4,7 @@
 #include "client.h"
 #include "fixture.h"
 #include "frame.h"
+#include "utf8.h"
 #include "wire.h"
 
 #include <criterion/criterion.h>
@@ -302,8 +303,15 @@ Test(limits, long_and_invalid_strings) {
   tally_test_server_start(&srv, NULL);
   static char longcode[10001];
   memset(longcode, 'x', 10000);
-  const char *bad[] = {longcode, "li\xff\xfe_births", "婴儿死亡数"};
-  for (int i = 0; i < 3; i++) {
+  const char *bad[] = {longcode, "li\xff\xfe_births", "婴儿死亡数",
+                       "a\x1b[2Jb\xc2\x85"};
+  /* Echoed as UTF-8 without control characters, cut at 40 characters;
+   * a Chinese name gets the code it names. */
+  const char *echo[] = {"'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx~'",
+                        "'li??_births'",
+                        "'婴儿死亡数'; did you mean infant_deaths (婴儿死亡数)?",
+                        "'a?[2Jb?'"};
+  for (int i = 0; i < 4; i++) {
     Tally__Value v = TALLY__VALUE__INIT, *pv = &v;
     Tally__SubmitRequest s = TALLY__SUBMIT_REQUEST__INIT;
     Tally__Envelope req = TALLY__ENVELOPE__INIT;
@@ -318,11 +326,16 @@ Test(limits, long_and_invalid_strings) {
     Tally__Envelope *r = call_as(reporter("wenchang"), &req);
     cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_ERROR);
     cr_assert_eq(r->error->code, TALLY__ERROR_CODE__ERROR_UNKNOWN_ELEMENT);
-    /* Echoed as printable ASCII only, and cut short. */
-    for (const char *p = r->error->message; *p; p++)
-      cr_assert(*p >= 0x20 && *p < 0x7f, "unprintable byte in: %s",
+    const unsigned char *m = (const unsigned char *)r->error->message;
+    for (size_t k, at = 0, n = strlen(r->error->message); at < n; at += k) {
+      k = tally_utf8_char(m + at, n - at);
+      cr_assert(k > 0 && !tally_utf8_is_control(m + at, k),
+                "not UTF-8, or a control character, at byte %zu of: %s", at,
                 r->error->message);
-    cr_assert_lt(strlen(r->error->message), 200);
+    }
+    cr_assert(strstr(r->error->message, echo[i]), "expected %s in: %s",
+                     echo[i], r->error->message);
+    cr_assert_lt(strlen(r->error->message), 300);
     tally_wire_free(r);
   }
   /* An invalid unit and period, likewise. */

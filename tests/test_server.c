@@ -387,6 +387,54 @@ static Tally__Envelope *raw_exchange_signed_in(const void *bytes,
   return raw_exchange_on(c, bytes, len);
 }
 
+/* -0 is a zero: stored as +0, so a 0 sent after it changes nothing.
+ * protobuf-c leaves a zero out of the message, so the -0 is written
+ * into the packed bytes by hand. */
+Test(server, minus_zero_is_stored_as_zero) {
+  Tally__Value v = TALLY__VALUE__INIT, *pv = &v;
+  Tally__SubmitRequest s = TALLY__SUBMIT_REQUEST__INIT;
+  Tally__Envelope req = TALLY__ENVELOPE__INIT, *r;
+  v.element = "infant_deaths";
+  v.value = 0.5;
+  s.unit = "wenchang";
+  s.period = "2022";
+  s.n_values = 1;
+  s.values = &pv;
+  req.id = 7;
+  req.body_case = TALLY__ENVELOPE__BODY_SUBMIT;
+  req.submit = &s;
+  uint8_t *frame, half[8] = {0, 0, 0, 0, 0, 0, 0xe0, 0x3f};
+  size_t len;
+  cr_assert_eq(tally_wire_pack(&req, 0, &frame, &len), 0);
+  uint8_t *at = memmem(frame, len, half, 8);
+  cr_assert_not_null(at);
+  memset(at, 0, 8);
+  at[7] = 0x80; /* -0.0, little-endian as protobuf's fixed64 */
+  tally_client *c = tally_test_connect(&srv, reporter("wenchang"));
+  Tally__WhoamiRequest q = TALLY__WHOAMI_REQUEST__INIT;
+  Tally__Envelope who = TALLY__ENVELOPE__INIT;
+  char err[256];
+  who.body_case = TALLY__ENVELOPE__BODY_WHOAMI;
+  who.whoami = &q;
+  cr_assert_eq(tally_client_call(c, &who, &r, err, sizeof err), 0, "%s", err);
+  tally_wire_free(r);
+  r = raw_exchange_on(c, frame, len);
+  free(frame);
+  cr_assert_not_null(r);
+  cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_SUBMIT_REPLY, "%s",
+               r->body_case == TALLY__ENVELOPE__BODY_ERROR ? r->error->message
+                                                           : "?");
+  tally_wire_free(r);
+
+  const char *e[] = {"infant_deaths"};
+  double zero[] = {0.0};
+  r = submit("wenchang", "2022", e, zero, 1);
+  cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_SUBMIT_REPLY);
+  cr_assert_eq(r->submit_reply->unchanged, 1, "-0 was stored as -0");
+  cr_assert_eq(r->submit_reply->revision, 1);
+  tally_wire_free(r);
+}
+
 Test(server, oversized_frame_gets_an_error_and_a_close) {
   uint8_t hdr[4];
   tally_frame_put_len(hdr, 2u << 20); /* 2 MiB, over the 1 MiB limit */
