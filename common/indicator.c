@@ -779,12 +779,13 @@ static int judge(struct calc *c, int scope, const tally_sums *s,
   return 0;
 }
 
-/* Units ind is expected from within scope. */
+/* Units ind is expected from within scope. A milestone, like every
+ * figure the district office alone reports, is the district's: a unit's
+ * report does not show it (its reporter may not read the district
+ * office's figures). */
 static int expected_units(const tally_catalog *cat, int ind, int scope) {
   const tally_indicator *in = &cat->indicators[ind];
-  if (in->kind == TALLY_KIND_MILESTONE)
-    return 1;
-  if (district_reported(cat, in))
+  if (in->kind == TALLY_KIND_MILESTONE || district_reported(cat, in))
     return scope == cat->root;
   return cat->units[scope].leaves;
 }

@@ -367,6 +367,12 @@ Test(kinds, milestone) {
   cr_assert_eq(r.status, TALLY_STATUS_NOT_MET);
   r = compute("MS", D, "2024");
   cr_assert_eq(r.status, TALLY_STATUS_INSUFFICIENT_DATA);
+  /* The status is the district office's: not in a unit's report. */
+  r = compute("MS", A, "2022");
+  cr_assert_eq(r.status, TALLY_STATUS_INSUFFICIENT_DATA);
+  cr_assert_eq(r.units_expected, 0);
+  cr_assert(strstr(r.note, "reported by the district office alone, not by a"),
+            "%s", r.note);
 }
 
 /* a: 95 of 100 vaccinated (95 %); b: 880 of 1000 (88 %). The district,
