@@ -409,6 +409,7 @@ static int collect_history(void *arg, const void *packed, size_t len) {
   e->account_name = cs->account_name;
   e->peer = cs->peer;
   e->kind = "figures";
+  e->seq = cs->audit_seq;
   e->revision = cs->revision;
   e->submission_id = cs->submission_id;
   e->changes = cs->changes;

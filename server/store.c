@@ -526,13 +526,9 @@ static int record_changes(MDB_txn *txn, tally_store *s,
   cs->peer = (char *)(sub->peer ? sub->peer : "");
   cs->account_id = sub->account_id;
   cs->account_name = (char *)(sub->account_name ? sub->account_name : "");
-  v.mv_size = tally__change_set__get_packed_size(cs);
-  if ((rc = mdb_put(txn, s->changes, &k, &v, MDB_RESERVE)) != 0)
-    return rc;
-  tally__change_set__pack(cs, v.mv_data);
 
   /* The audit trail points at the history entry, which holds the
-   * values before and after. */
+   * values before and after; the entry keeps the trail's number. */
   tally_store_actor who = {sub->account_id, sub->account_name, sub->peer,
                            sub->now};
   tally_period p;
@@ -546,7 +542,14 @@ static int record_changes(MDB_txn *txn, tally_store *s,
   e.period = period;
   e.revision = cs->revision;
   e.submission_id = cs->submission_id;
-  return audit_append(txn, s, &e);
+  if ((rc = audit_append(txn, s, &e)) != 0)
+    return rc;
+  cs->audit_seq = e.seq;
+  v.mv_size = tally__change_set__get_packed_size(cs);
+  if ((rc = mdb_put(txn, s->changes, &k, &v, MDB_RESERVE)) != 0)
+    return rc;
+  tally__change_set__pack(cs, v.mv_data);
+  return 0;
 }
 
 /* A numerator stored above its denominator, for a bounded pair. */

@@ -942,12 +942,22 @@ Test(auth, the_audit_trail_says_who_changed_what_from_where) {
   cr_assert_not_null(c, "no live_births in the correction");
   cr_expect_eq(json_number_value(json_object_get(c, "before")), 1255);
   cr_expect_eq(json_number_value(json_object_get(c, "after")), 1260);
+  json_int_t seqs[2];
+  for (size_t i = 0; i < 2; i++)
+    seqs[i] = json_integer_value(json_object_get(json_array_get(trail, i), "seq"));
+  cr_expect(seqs[0] > 0 && seqs[1] > seqs[0], "seq %lld, %lld",
+            (long long)seqs[0], (long long)seqs[1]);
   json_decref(trail);
 
   /* The reporter reads its own account's trail: the two submissions. */
   snprintf(idtext, sizeof idtext, "%llu", rid);
   trail = RUN_JSON("audit", "--account", idtext, "--format", "json");
   cr_expect_eq(json_array_size(trail), 2);
+  /* The same entries, under the same numbers, as by unit and period. */
+  for (size_t i = 0; i < 2; i++)
+    cr_expect_eq(json_integer_value(json_object_get(json_array_get(trail, i),
+                                                    "seq")),
+                 seqs[i]);
   json_t *mine = entry(trail, "figures", 1);
   c = mine ? change_of(mine, "live_births") : NULL;
   cr_expect(c && json_number_value(json_object_get(c, "before")) == 1255 &&
