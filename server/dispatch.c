@@ -1079,9 +1079,15 @@ static Tally__Envelope *backup_finish(tally_async *a, tally_arena *arena) {
   if (j->rc != 0) {
     tally_log("backup to %s failed: %s (asked by %s)", j->path,
               tally_strerror(j->rc), j->peer);
+    const char *why = j->rc == -ENOENT
+                          ? "the folder it would go in does not exist on "
+                            "the server"
+                      : j->rc == -EEXIST
+                          ? "it exists already; a backup goes into a new "
+                            "folder"
+                          : tally_strerror(j->rc);
     return tally_dispatch_error(&r, j->id, TALLY__ERROR_CODE__ERROR_STORE,
-                                "backup to %s failed: %s", j->path,
-                                tally_strerror(j->rc));
+                                "backup to %s failed: %s", j->path, why);
   }
   tally_log("backup: %s, %llu bytes (asked by %s)", j->path,
             (unsigned long long)j->bytes, j->peer);

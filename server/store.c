@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 /* 2: with the sums kept for reports. A tallyd that does not keep them
@@ -904,10 +905,22 @@ int tally_store_backup(tally_store *s, const char *path, uint64_t *bytes) {
 
   if (mkdir(path, 0700) != 0)
     return -errno;
-  pthread_rwlock_rdlock(&s->map_lock);
-  rc = mdb_env_copy2(s->env, path, MDB_CP_COMPACT);
-  pthread_rwlock_unlock(&s->map_lock);
+  /* The copy holds every figure and the accounts' token hashes: it is
+   * made as the store is, readable by its owner alone, and synced. */
   snprintf(file, sizeof file, "%s/data.mdb", path);
+  int fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    rc = -errno;
+    rmdir(path);
+    return rc;
+  }
+  pthread_rwlock_rdlock(&s->map_lock);
+  rc = mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT);
+  pthread_rwlock_unlock(&s->map_lock);
+  if (rc == 0 && fsync(fd) != 0)
+    rc = errno;
+  if (close(fd) != 0 && rc == 0)
+    rc = errno;
   if (rc != 0) {
     unlink(file); /* a partial copy is no backup */
     rmdir(path);

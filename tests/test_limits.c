@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -528,13 +529,29 @@ Test(limits, backup_of_the_live_store_restores_the_same_report) {
   char *out = run_ok((const char *const[]){"backup", backup, NULL});
   cr_assert(strstr(out, "backup written to"), "%s", out);
   free(out);
+  /* It holds the token hashes: its owner's alone, as the store is. */
+  char copy[320];
+  struct stat st;
+  snprintf(copy, sizeof copy, "%s/data.mdb", backup);
+  cr_assert_eq(stat(copy, &st), 0);
+  cr_assert_eq(st.st_mode & 0777, 0600, "mode %o", st.st_mode & 0777);
 
-  /* A second backup to the same place is refused; so is a relative one. */
+  /* A second backup to the same place is refused; so is a relative one,
+   * and one into a folder that is not there. */
   char *err;
   cr_assert_eq(tally_test_run((const char *const[]){"backup", backup, NULL},
                               NULL, NULL, &err),
                1);
-  cr_assert(strstr(err, "File exists"), "%s", err);
+  cr_assert(strstr(err, "it exists already; a backup goes into a new folder"),
+            "%s", err);
+  free(err);
+  char deep[340];
+  snprintf(deep, sizeof deep, "%s/no/such/backup", files);
+  cr_assert_eq(tally_test_run((const char *const[]){"backup", deep, NULL},
+                              NULL, NULL, &err),
+               1);
+  cr_assert(strstr(err, "the folder it would go in does not exist"), "%s",
+            err);
   free(err);
   cr_assert_eq(tally_test_run((const char *const[]){"backup", "rel", NULL},
                               NULL, NULL, &err),
