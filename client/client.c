@@ -500,8 +500,9 @@ int tally_client_read(tally_client *c, Tally__Envelope **reply, char *err,
     goto err_io;
   n = tally_frame_get_len(hdr);
   if (n == 0 || n > TALLY_CLIENT_MAX_REPLY) {
-    snprintf(err, errlen, "the server at %s sent a frame of %u bytes",
-             c->address, n);
+    snprintf(err, errlen, "the server at %s is not a tallyd: it sent a "
+             "frame of %u bytes%s", c->address, n,
+             memcmp(hdr, "HTTP", 4) == 0 ? " (it speaks HTTP)" : "");
     return TALLY_EFRAME;
   }
   if ((body = malloc(n)) == NULL)
@@ -514,7 +515,7 @@ int tally_client_read(tally_client *c, Tally__Envelope **reply, char *err,
   free(body);
   if (rc != 0)
     snprintf(err, errlen, "the server at %s sent a reply that does not "
-             "decode", c->address);
+             "decode: is it a tallyd, and of this version?", c->address);
   return rc;
 
 err_io:

@@ -9,11 +9,13 @@
 #include "store.h"
 #include "tls.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <uv.h>
 
@@ -331,6 +333,17 @@ int main(int argc, char **argv) {
                                .insecure_plaintext = o.insecure_plaintext};
   if (tally_server_check_listen(&early, err, sizeof err) != 0) {
     fprintf(stderr, "tallyd: %s\n", err);
+    goto err_after_catalog;
+  }
+  /* Only 'tallyd init' makes a store: a mistyped --data must not leave
+   * an empty one behind. */
+  char file[4096];
+  struct stat fs;
+  snprintf(file, sizeof file, "%s/data.mdb", o.data);
+  if (stat(file, &fs) != 0 && errno == ENOENT &&
+      (stat(o.data, &fs) != 0 || S_ISDIR(fs.st_mode))) {
+    fprintf(stderr, "tallyd: there is no store in %s: make one with "
+            "'tallyd init --data %s'\n", o.data, o.data);
     goto err_after_catalog;
   }
   if ((rc = tally_store_open(o.data, o.map_size, o.max_map_size, &store)) != 0) {

@@ -2,7 +2,12 @@
 #include "fixture.h"
 #include "output.h"
 
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <jansson.h>
 #include <locale.h>
 #include <math.h>
@@ -158,6 +163,40 @@ Test(cli, withdraw_removes_every_figure_of_a_report) {
                    "2021-13"),
                2);
   cr_assert(strstr(err, "malformed period '2021-13'"), "%s", err);
+  free(err);
+}
+
+/* Something else listening where tallyd should be: an HTTP server. */
+static void *answer_http(void *arg) {
+  int fd = accept(*(int *)arg, NULL, NULL);
+  if (fd >= 0) {
+    static const char reply[] = "HTTP/1.1 400 Bad Request\r\n\r\n";
+    ssize_t sent = write(fd, reply, sizeof reply - 1);
+    (void)sent;
+    usleep(200000);
+    close(fd);
+  }
+  return NULL;
+}
+
+Test(cli, a_server_that_is_not_tallyd) {
+  int lfd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET};
+  socklen_t alen = sizeof a;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  cr_assert_eq(bind(lfd, (struct sockaddr *)&a, sizeof a), 0);
+  cr_assert_eq(listen(lfd, 1), 0);
+  cr_assert_eq(getsockname(lfd, (struct sockaddr *)&a, &alen), 0);
+  char where[64], *err;
+  snprintf(where, sizeof where, "127.0.0.1:%d", ntohs(a.sin_port));
+  pthread_t th;
+  cr_assert_eq(pthread_create(&th, NULL, answer_http, &lfd), 0);
+  int rc = RUN(NULL, &err, "--server", where, "whoami");
+  pthread_join(th, NULL);
+  close(lfd);
+  cr_assert_neq(rc, 0);
+  cr_assert(strstr(err, "is not a tallyd") && strstr(err, "speaks HTTP"), "%s",
+            err);
   free(err);
 }
 

@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 
 static char dir[256];
@@ -50,10 +51,29 @@ Test(tallyd, bad_listen_address) {
   free(err);
 }
 
-/* A store without an admin is not served: it says how to make one. */
-Test(tallyd, a_store_without_an_admin_is_refused) {
-  char *err, data[300], want[400];
+/* No store where --data points: it says how to make one, and makes
+ * nothing there itself. */
+Test(tallyd, no_store_is_refused_and_none_is_made) {
+  char *err, data[300], want[700];
+  struct stat st;
   snprintf(data, sizeof data, "%s/store", dir);
+  cr_assert_eq(TALLYD(NULL, &err, "--data", data, "--listen", "127.0.0.1:0"),
+               1);
+  snprintf(want, sizeof want, "there is no store in %s: make one with "
+           "'tallyd init --data %s'", data, data);
+  cr_assert(strstr(err, want), "expected '%s' in: %s", want, err);
+  free(err);
+  cr_assert_neq(stat(data, &st), 0, "%s was made", data);
+}
+
+/* A store without an admin (its accounts lost) is not served: it says
+ * how to make one. */
+Test(tallyd, a_store_without_an_admin_is_refused) {
+  char *err, data[300], want[400], file[320];
+  snprintf(data, sizeof data, "%s/store", dir);
+  cr_assert_eq(mkdir(data, 0700), 0);
+  snprintf(file, sizeof file, "%s/data.mdb", data); /* an empty store */
+  tally_test_write_file(file, "");
   cr_assert_eq(TALLYD(NULL, &err, "--data", data, "--listen", "127.0.0.1:0"),
                1);
   snprintf(want, sizeof want, "has no admin account, so no one could manage "
