@@ -109,6 +109,33 @@ int tally_dispatch_want_period(tally_request *r, uint64_t id, const char *text,
   return 0;
 }
 
+/* Looks up an indicator; on failure *err is the error reply, with the
+ * code meant when the text is one in other letter case or a name. */
+int tally_dispatch_want_indicator(tally_request *r, uint64_t id,
+                                  const char *code, Tally__Envelope **err) {
+  const tally_catalog *cat = r->cat;
+  char shown[SHOWN_MAX];
+  int ind = tally_catalog_indicator(cat, code ? code : "");
+  if (ind >= 0)
+    return ind;
+  for (size_t i = 0; code && i < cat->n_indicators; i++) {
+    const tally_indicator *in = &cat->indicators[i];
+    if (strcasecmp(in->code, code) == 0 || strcmp(in->name_zh, code) == 0 ||
+        strcasecmp(in->name_en, code) == 0) {
+      *err = tally_dispatch_error(r, id,
+                                  TALLY__ERROR_CODE__ERROR_UNKNOWN_INDICATOR,
+                                  "unknown indicator '%s'; did you mean %s?",
+                                  tally_dispatch_show(code, shown), in->code);
+      return -1;
+    }
+  }
+  *err = tally_dispatch_error(r, id, TALLY__ERROR_CODE__ERROR_UNKNOWN_INDICATOR,
+                              "unknown indicator '%s' (see 'tally catalog' "
+                              "for the codes)",
+                              tally_dispatch_show(code ? code : "", shown));
+  return -1;
+}
+
 /* Looks up a unit; on failure *err is the error reply. */
 int tally_dispatch_want_unit(tally_request *r, uint64_t id, const char *code,
                      Tally__Envelope **err) {
@@ -116,6 +143,16 @@ int tally_dispatch_want_unit(tally_request *r, uint64_t id, const char *code,
   int u = code && *code ? tally_catalog_unit(r->cat, code) : -1;
   if (u >= 0)
     return u;
+  for (size_t i = 0; code && *code && i < r->cat->n_units; i++) {
+    const tally_unit *un = &r->cat->units[i];
+    if (strcasecmp(un->code, code) == 0 || strcmp(un->name_zh, code) == 0 ||
+        strcasecmp(un->name_en, code) == 0) {
+      *err = tally_dispatch_error(r, id, TALLY__ERROR_CODE__ERROR_UNKNOWN_UNIT,
+                                  "unknown unit '%s'; did you mean %s?",
+                                  tally_dispatch_show(code, shown), un->code);
+      return -1;
+    }
+  }
   if (code && *code)
     *err = tally_dispatch_error(r, id, TALLY__ERROR_CODE__ERROR_UNKNOWN_UNIT,
                                 "unknown unit '%s' (see the catalog for the "
@@ -721,11 +758,10 @@ static Tally__Envelope *handle_report(tally_request *r,
       (scope = tally_dispatch_want_unit(r, req->id, q->unit, &reply)) < 0)
     return reply;
   if (q->indicator && *q->indicator &&
-      (filter.indicator = tally_catalog_indicator(r->cat, q->indicator)) < 0)
-    return tally_dispatch_error(r, req->id,
-                                TALLY__ERROR_CODE__ERROR_UNKNOWN_INDICATOR,
-                                "unknown indicator '%s'",
-                                tally_dispatch_show(q->indicator, shown));
+      (filter.indicator = tally_dispatch_want_indicator(r, req->id,
+                                                        q->indicator,
+                                                        &reply)) < 0)
+    return reply;
   if (q->plan && *q->plan) {
     for (size_t i = 0; i < r->cat->n_plans; i++)
       if (strcmp(r->cat->plans[i].code, q->plan) == 0)
@@ -760,15 +796,12 @@ static Tally__Envelope *handle_explain(tally_request *r,
   Tally__Envelope *reply = NULL;
   Tally__ExplainReply *rep;
   tally_period p;
-  char shown[SHOWN_MAX];
   int scope = r->cat->root, ind;
   struct entered_targets et;
 
-  if ((ind = tally_catalog_indicator(r->cat, q->indicator)) < 0)
-    return tally_dispatch_error(r, req->id,
-                                TALLY__ERROR_CODE__ERROR_UNKNOWN_INDICATOR,
-                                "unknown indicator '%s'",
-                                tally_dispatch_show(q->indicator, shown));
+  if ((ind = tally_dispatch_want_indicator(r, req->id, q->indicator,
+                                           &reply)) < 0)
+    return reply;
   if (tally_dispatch_want_period(r, req->id, q->period, &p, &reply) != 0)
     return reply;
   if (*q->unit && (scope = tally_dispatch_want_unit(r, req->id, q->unit, &reply)) < 0)
@@ -850,18 +883,16 @@ static const tally_target *assigned_target(const tally_catalog *cat, int ind,
 static Tally__Envelope *handle_target_set(tally_request *r,
                                           const Tally__Envelope *req) {
   Tally__Target *t = req->target_set->target;
-  char shown[SHOWN_MAX];
+  Tally__Envelope *refused = NULL;
   tally_op op;
   int ind;
 
   if (t == NULL)
     return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
                                 "no target given");
-  if ((ind = tally_catalog_indicator(r->cat, t->indicator)) < 0)
-    return tally_dispatch_error(r, req->id,
-                                TALLY__ERROR_CODE__ERROR_UNKNOWN_INDICATOR,
-                                "unknown indicator '%s'",
-                                tally_dispatch_show(t->indicator, shown));
+  if ((ind = tally_dispatch_want_indicator(r, req->id, t->indicator,
+                                           &refused)) < 0)
+    return refused;
   if (assigned_target(r->cat, ind, t->year) == NULL)
     return tally_dispatch_error(
         r, req->id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,

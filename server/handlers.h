@@ -18,6 +18,8 @@ const char *tally_dispatch_show(const char *s, char buf[SHOWN_MAX]);
  * error reply (and -1 is returned). */
 int tally_dispatch_want_period(tally_request *r, uint64_t id, const char *text,
                                tally_period *p, Tally__Envelope **err);
+int tally_dispatch_want_indicator(tally_request *r, uint64_t id,
+                                  const char *code, Tally__Envelope **err);
 int tally_dispatch_want_unit(tally_request *r, uint64_t id, const char *code,
                              Tally__Envelope **err);
 

@@ -487,7 +487,25 @@ Test(cli, explain_shows_each_units_figures) {
   cr_assert(strstr(out, "wande") && strstr(out, "万德街道"), "%s", out);
   free(out);
   cr_assert_eq(RUN(NULL, &err, "explain", "H99", "--period", "2022"), 1);
-  cr_assert(strstr(err, "unknown indicator 'H99'"), "%s", err);
+  cr_assert(strstr(err, "unknown indicator 'H99' (see 'tally catalog'"),
+            "%s", err);
+  free(err);
+  /* A code in lower case, or a name: the code is named. */
+  cr_assert_eq(RUN(NULL, &err, "explain", "h02", "--period", "2022"), 1);
+  cr_assert(strstr(err, "unknown indicator 'h02'; did you mean H02?"), "%s",
+            err);
+  free(err);
+  cr_assert_eq(RUN(NULL, &err, "report", "--period", "2022", "--indicator",
+                   "p14"),
+               1);
+  cr_assert(strstr(err, "did you mean P14?"), "%s", err);
+  free(err);
+  /* Likewise a unit. */
+  cr_assert_eq(RUN(NULL, &err, "report", "--period", "2022", "--unit",
+                   "文昌街道"),
+               1);
+  cr_assert(strstr(err, "unknown unit '文昌街道'; did you mean wenchang?"), "%s",
+            err);
   free(err);
 }
 
