@@ -399,8 +399,9 @@ int tally_cmd_explain(int argc, char **argv, tally_cli *c) {
     else
       fixed(value, sizeof value, w->has_value, w->value, (int)w->decimals);
     const char *row[] = {x->units[i]->unit, x->units[i]->name_zh, num, den,
-                         value, x->units[i]->reported ? w->note
-                                                      : "not reported"};
+                         value, x->units[i]->reported || *w->note
+                                    ? w->note
+                                    : "not reported"};
     tally_table_add(t, row);
   }
   if (t && c->format == FORMAT_CSV) {
@@ -419,9 +420,10 @@ int tally_cmd_explain(int argc, char **argv, tally_cli *c) {
     printf("%s %s (%s), %s, %s\n", tot->code, tot->name_zh, tot->name_en,
            x->unit, x->period);
     printf("formula: %s\n", x->formula);
-    printf("value: %s %s (numerator %s, denominator %s; %u of %u units); "
+    printf("value: %s%s%s (numerator %s, denominator %s; %u of %u units); "
            "target %s: %s\n",
-           *value ? value : "none", tot->unit, *num ? num : "-",
+           *value ? value : "none", *value ? " " : "", *value ? tot->unit : "",
+           *num ? num : "-",
            *den ? den : "-", tot->units_counted, tot->units_expected,
            *tot->target ? tot->target : "none", status_text(tot->status));
     if (*tot->note)

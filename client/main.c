@@ -334,6 +334,9 @@ int main(int argc, char **argv) {
   else
     c.spool = "./tally-spool";
 
+  /* getopt's own messages begin with argv[0]: "tally", not its path;
+   * a command's, with "tally COMMAND" (below). */
+  argv[0] = "tally";
   /* "+": stop at the command; its options are parsed by the command. */
   while ((ch = getopt_long(argc, argv, "+s:hV", opts, NULL)) != -1) {
     switch (ch) {
@@ -352,7 +355,7 @@ int main(int argc, char **argv) {
   const char *name = argv[optind];
   if (strcmp(name, "help") == 0) {
     int i = optind + 1 < argc ? find_command(argv[optind + 1]) : -1;
-    if (optind + 1 < argc && i < 0) {
+    if (optind + 1 < argc && i < 0 && argv[optind + 1][0] != '-') {
       fprintf(stderr, "tally: no command '%s'\n", argv[optind + 1]);
       return EXIT_USAGE;
     }
@@ -366,6 +369,9 @@ int main(int argc, char **argv) {
   }
   argc -= optind;
   argv += optind;
+  static char who[64];
+  snprintf(who, sizeof who, "tally %s", commands[i].name);
+  argv[0] = who;
   /* 0, not 1: glibc then starts afresh, in its usual order that lets
    * options follow operands ("explain H02 --period 2022"). */
   optind = 0;

@@ -978,6 +978,9 @@ Test(auth, the_audit_trail_says_who_changed_what_from_where) {
 
   /* The admin enters a target twice and adds an account. */
   tally_test_sign_in(&srv, "admin", NULL);
+  cr_expect_eq(RUN(NULL, &err, "audit", "--account", "999"), 1);
+  cr_expect(strstr(err, "no account 999"), "%s", err);
+  free(err);
   cr_assert_eq(RUN(NULL, &err, "target", "set", "P14", "--year", "2025",
                    "--value", ">=13.5"),
                0, "%s", err);
