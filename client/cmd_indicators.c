@@ -164,6 +164,15 @@ static void fixed(char *buf, size_t n, int has, double v, int d) {
     buf[0] = 0;
 }
 
+/* A number for csv: 15 significant digits, no binary noise ("" when
+ * absent). */
+static void exact(char *buf, size_t n, int has, double v) {
+  if (has)
+    tally_cli_number(buf, n, v);
+  else
+    buf[0] = 0;
+}
+
 static json_t *maybe(int has, double v) {
   return has ? json_real(v) : json_null();
 }
@@ -198,7 +207,8 @@ static const char *const report_cols[] = {
 static const int report_right[] = {0, 0, 0, 1, 1, 1, 1, 1, 0, 1, 0};
 
 static const char *const csv_cols[] = {
-    "code", "name_zh", "name_en", "unit", "plan", "category_zh", "kind",
+    "code", "name_zh", "name_en", "unit", "plan", "category_zh",
+    "category_en", "kind",
     "value", "numerator", "denominator", "units_counted", "units_expected",
     "previous", "change", "target", "status", "gap", "needed_per_year",
     "level", "note"};
@@ -230,32 +240,34 @@ static void add_row(tally_table *t, const Tally__ReportRow *w, int csv) {
   snprintf(units, sizeof units, "%u/%u", w->units_counted, w->units_expected);
   snprintf(counted, sizeof counted, "%u", w->units_counted);
   snprintf(expected, sizeof expected, "%u", w->units_expected);
-  fixed(prev, sizeof prev, w->has_previous, w->previous, csv ? 15 : d);
-  if (w->has_value && w->has_previous)
-    snprintf(change, sizeof change, "%+.*f", csv ? 15 : d,
-             w->value - w->previous);
+  int has_change = w->has_value && w->has_previous;
+  if (csv) {
+    exact(prev, sizeof prev, w->has_previous, w->previous);
+    exact(change, sizeof change, has_change, w->value - w->previous);
+    exact(gap, sizeof gap, w->has_gap, w->gap);
+    exact(need, sizeof need, w->has_needed, w->needed_per_year);
+    const char *row[CSV_COLS] = {
+        w->code, w->name_zh, w->name_en, w->unit, w->plan, w->category_zh,
+        w->category_en, w->kind, value, num, den, counted, expected, prev,
+        change, w->target, status_text(w->status), gap, need, w->level,
+        w->note};
+    tally_table_add(t, row);
+    return;
+  }
+  fixed(prev, sizeof prev, w->has_previous, w->previous, d);
+  if (has_change)
+    snprintf(change, sizeof change, "%+.*f", d, w->value - w->previous);
   else
     change[0] = 0;
-  if (csv)
-    fixed(gap, sizeof gap, w->has_gap, w->gap, 15);
-  else if (w->has_gap)
+  if (w->has_gap)
     snprintf(gap, sizeof gap, "%+.*f", d, w->gap);
   else
     gap[0] = 0;
-  fixed(need, sizeof need, w->has_needed, w->needed_per_year, csv ? 15 : d);
-  if (csv) {
-    const char *row[CSV_COLS] = {
-        w->code, w->name_zh, w->name_en, w->unit, w->plan, w->category_zh,
-        w->kind, value, num, den, counted, expected, prev, change, w->target,
-        status_text(w->status), gap, need, w->level, w->note};
-    tally_table_add(t, row);
-  } else {
-    char name[128];
-    tally_display_cut(w->name_zh, NAME_COLUMNS, name, sizeof name);
-    const char *row[] = {w->code, name, w->unit, value, num, den, units,
-                         change, w->target, gap, status_text(w->status)};
-    tally_table_add(t, row);
-  }
+  char name[128];
+  tally_display_cut(w->name_zh, NAME_COLUMNS, name, sizeof name);
+  const char *row[] = {w->code, name, w->unit, value, num, den, units,
+                       change, w->target, gap, status_text(w->status)};
+  tally_table_add(t, row);
 }
 
 /* The notes under a report table: what is missing, gaps, units. */
@@ -396,6 +408,8 @@ int tally_cmd_explain(int argc, char **argv, tally_cli *c) {
       tally_cli_number(den, sizeof den, w->denominator);
     if (w->level && *w->level)
       snprintf(value, sizeof value, "%s", w->level);
+    else if (c->format == FORMAT_CSV)
+      exact(value, sizeof value, w->has_value, w->value);
     else
       fixed(value, sizeof value, w->has_value, w->value, (int)w->decimals);
     const char *row[] = {x->units[i]->unit, x->units[i]->name_zh, num, den,

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <ctype.h>
 #include <jansson.h>
 #include <locale.h>
 #include <math.h>
@@ -665,6 +666,34 @@ Test(cli, a_target_the_city_assigns) {
                    "--value", "lots"),
                2);
   free(err);
+}
+
+/* The csv report's numbers carry at most 15 significant digits: no
+ * binary noise such as 60.346500000000006. */
+Test(cli, report_csv_numbers_without_noise) {
+  char *out;
+  submit_samples();
+  cr_assert_eq(RUN(&out, NULL, "report", "--period", "2022", "--format",
+                   "csv"),
+               0);
+  cr_assert(strstr(out, "category_en"), "%s", out);
+  for (const char *p = out; *p;) {
+    if (!isdigit((unsigned char)*p)) {
+      p++;
+      continue;
+    }
+    int digits = 0, leading = 1;
+    for (; isdigit((unsigned char)*p) || *p == '.'; p++) {
+      if (*p == '.')
+        continue;
+      if (*p != '0')
+        leading = 0;
+      digits += !leading;
+    }
+    cr_assert_leq(digits, 15, "a number of %d digits before: %.40s", digits,
+                  p);
+  }
+  free(out);
 }
 
 Test(cli, report_filters_by_plan) {
