@@ -66,7 +66,7 @@ for file in "$top"/deploy/sample/2022/*.csv; do
 done
 "$build/tally" account add --role analyst --name "Central office analyst" \
   > "$data/tokens/analyst" 2> /dev/null
-echo "accounts: $(ls "$data/tokens" | grep -vc analyst) reporters (one per office) and an analyst"
+echo "accounts: $(ls "$data/tokens" | grep -vc analyst) reporters (the ten offices and the district office, for its own figures) and an analyst"
 
 for year in 2020 2021 2022; do
   units=0

@@ -193,7 +193,7 @@ static void on_signal(uv_signal_t *h, int signum) {
 }
 
 static const char init_usage[] =
-    "usage: tallyd init --data DIR [--name NAME]\n"
+    "usage: tallyd init --data DIR [--name NAME] [--recover]\n"
     "\n"
     "Creates the store in DIR (if missing) and its first admin account, and\n"
     "prints the admin's token on standard output. The token is shown only\n"
@@ -204,6 +204,11 @@ static const char init_usage[] =
     "options:\n"
     "  -d, --data DIR   the store directory\n"
     "  -n, --name NAME  the admin's name (default \"administrator\")\n"
+    "      --recover    add an admin to a store that has accounts already,\n"
+    "                   when every admin token is lost: run on the server's\n"
+    "                   host, by whoever may read the store; the audit trail\n"
+    "                   records it. A running tallyd knows the new account\n"
+    "                   once restarted.\n"
     "  -h, --help       this help\n";
 
 /* tallyd init: the store and its first admin. */
@@ -211,9 +216,11 @@ static int init_main(int argc, char **argv) {
   static const struct option longopts[] = {
       {"data", required_argument, NULL, 'd'},
       {"name", required_argument, NULL, 'n'},
+      {"recover", no_argument, NULL, 'r'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   const char *data = NULL, *name = "administrator";
+  int recover = 0;
   tally_store *store = NULL;
   tally_accounts *accounts = NULL;
   char err[256], token[TALLY_TOKEN_MAX];
@@ -223,6 +230,7 @@ static int init_main(int argc, char **argv) {
     switch (ch) {
     case 'd': data = optarg; break;
     case 'n': name = optarg; break;
+    case 'r': recover = 1; break;
     case 'h': fputs(init_usage, stdout); return 0;
     default: fputs("Try 'tallyd init --help'.\n", stderr); return 2;
     }
@@ -238,6 +246,14 @@ static int init_main(int argc, char **argv) {
             TALLY_ACCOUNT_NAME_MAX);
     return 2;
   }
+  char file[4096];
+  struct stat fs;
+  snprintf(file, sizeof file, "%s/data.mdb", data);
+  if (recover && stat(file, &fs) != 0) {
+    fprintf(stderr, "tallyd init --recover: there is no store in %s to "
+            "recover\n", data);
+    return 1;
+  }
   if ((rc = tally_store_open(data, 0, 0, &store)) != 0) {
     fprintf(stderr, "tallyd init: cannot open the store in %s: %s\n", data,
             tally_strerror(rc));
@@ -247,9 +263,10 @@ static int init_main(int argc, char **argv) {
     fprintf(stderr, "tallyd init: %s\n", err);
     goto out;
   }
-  if (tally_accounts_count(accounts) > 0) {
+  if (tally_accounts_count(accounts) > 0 && !recover) {
     fprintf(stderr, "tallyd init: the store in %s already has accounts; "
-            "an admin adds more with 'tally account add'\n", data);
+            "an admin adds more with 'tally account add' (and if every "
+            "admin token is lost: tallyd init --recover)\n", data);
     goto out;
   }
 
@@ -257,7 +274,8 @@ static int init_main(int argc, char **argv) {
   Tally__Account a = TALLY__ACCOUNT__INIT;
   Tally__StoredAccount stored = TALLY__STORED_ACCOUNT__INIT;
   Tally__StoredAccount *list[1] = {&stored};
-  tally_store_actor who = {0, "tallyd init", "local", (int64_t)time(NULL)};
+  tally_store_actor who = {0, recover ? "tallyd init --recover" : "tallyd init",
+                           "local", (int64_t)time(NULL)};
   uint64_t id;
   if ((rc = tally_token_new(&secret)) != 0) {
     fputs("tallyd init: the system's random number generator failed\n", stderr);

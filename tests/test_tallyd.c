@@ -82,6 +82,42 @@ Test(tallyd, a_store_without_an_admin_is_refused) {
   free(err);
 }
 
+/* Every admin token lost: init refuses a store with accounts, and says
+ * how to recover; --recover adds an admin whose token works, and the
+ * audit trail says so. */
+Test(tallyd, a_lost_admin_is_recovered_on_the_host) {
+  char *out, *err, data[300], path[340];
+  snprintf(data, sizeof data, "%s/store", dir);
+  cr_assert_eq(TALLYD(NULL, &err, "init", "--recover", "--data", data), 1);
+  cr_assert(strstr(err, "no store in"), "%s", err);
+  free(err);
+  init_store(data);
+  cr_assert_eq(TALLYD(NULL, &err, "init", "--data", data), 1);
+  cr_assert(strstr(err, "tallyd init --recover"), "%s", err);
+  free(err);
+  cr_assert_eq(TALLYD(&out, &err, "init", "--recover", "--data", data,
+                      "--name", "second admin"),
+               0, "%s", err);
+  cr_assert(strstr(err, "admin account 2"), "%s", err);
+  free(err);
+  snprintf(path, sizeof path, "%s/test-admin.token", data);
+  tally_test_write_file(path, out); /* the fixture signs in with it */
+  free(out);
+  tally_test_server srv;
+  tally_test_server_start_in(&srv, data, NULL);
+  setenv("TALLY_SERVER", srv.address, 1);
+  cr_assert_eq(tally_test_run((const char *const[]){"audit", "--format",
+                                                    "json", NULL},
+                              NULL, &out, &err),
+               0, "%s", err);
+  cr_assert(strstr(out, "tallyd init --recover") &&
+                strstr(out, "second admin"),
+            "%s", out);
+  free(out);
+  free(err);
+  tally_test_server_stop(&srv);
+}
+
 Test(tallyd, unusable_data_directory) {
   char *err, file[300];
   snprintf(file, sizeof file, "%s/a-file", dir);
