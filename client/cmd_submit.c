@@ -328,13 +328,21 @@ static int send_pending(const tally_cli *c, int tries, own_submission *own,
       if (is_own || verbose)
         print_ack(e->req, reply->submit_reply, is_own ? own->file : NULL);
     } else {
-      print_refusal(e->req, reply ? reply->error : NULL, why, own, is_own);
+      print_refusal(e->req,
+                    reply && reply->body_case == TALLY__ENVELOPE__BODY_ERROR
+                        ? reply->error
+                        : NULL,
+                    why, own, is_own);
       if ((rc = tally_spool_set_aside(c->spool, e->name)) != 0)
         fprintf(stderr, "tally: cannot move %s aside: %s\n", e->name,
                 strerror(-rc));
       else
-        fprintf(stderr, "  nothing was stored; the submission was moved to "
-                "%s/refused/%s\n", c->spool, e->name);
+        fprintf(stderr, "  %sthe submission was moved to %s/refused/%s\n",
+                reply && reply->body_case == TALLY__ENVELOPE__BODY_ERROR &&
+                        strstr(reply->error->message, "nothing was stored")
+                    ? ""
+                    : "nothing was stored; ",
+                c->spool, e->name);
       if (!own || is_own)
         status = EXIT_REFUSED;
     }

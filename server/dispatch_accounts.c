@@ -68,7 +68,7 @@ static Tally__Envelope *check_spec(tally_request *r, uint64_t id, size_t i,
   char shown[SHOWN_MAX];
   if (!good_name(spec->name))
     return tally_dispatch_error(r, id, bad,
-                                "account %zu: a name (1-%d characters, no "
+                                "new account #%zu: a name (1-%d characters, no "
                                 "control characters) is required",
                                 i + 1, TALLY_ACCOUNT_NAME_MAX);
   switch (spec->role) {
@@ -77,11 +77,11 @@ static Tally__Envelope *check_spec(tally_request *r, uint64_t id, size_t i,
     if (u < 0)
       return tally_dispatch_error(
           r, id, TALLY__ERROR_CODE__ERROR_UNKNOWN_UNIT,
-          "account %zu: a reporter needs a unit of the catalog, not '%s'",
+          "new account #%zu: a reporter needs a unit of the catalog, not '%s'",
           i + 1, tally_dispatch_show(spec->unit, shown));
     if (!r->cat->units[u].is_leaf && u != r->cat->root)
       return tally_dispatch_error(r, id, bad,
-                                  "account %zu: %s is not a reporting unit",
+                                  "new account #%zu: %s is not a reporting unit",
                                   i + 1, spec->unit);
     return NULL;
   }
@@ -89,13 +89,13 @@ static Tally__Envelope *check_spec(tally_request *r, uint64_t id, size_t i,
   case TALLY__ROLE__ROLE_ADMIN:
     if (*spec->unit)
       return tally_dispatch_error(r, id, bad,
-                                  "account %zu: only a reporter has a unit; "
+                                  "new account #%zu: only a reporter has a unit; "
                                   "an %s reads every unit",
                                   i + 1, tally_role_name(spec->role));
     return NULL;
   default:
     return tally_dispatch_error(r, id, bad,
-                                "account %zu: the role is reporter, analyst "
+                                "new account #%zu: the role is reporter, analyst "
                                 "or admin",
                                 i + 1);
   }
