@@ -413,9 +413,9 @@ int tally_cmd_explain(int argc, char **argv, tally_cli *c) {
     else
       fixed(value, sizeof value, w->has_value, w->value, (int)w->decimals);
     const char *row[] = {x->units[i]->unit, x->units[i]->name_zh, num, den,
-                         value, x->units[i]->reported || *w->note
+                         value, x->units[i]->reported
                                     ? w->note
-                                    : "not reported"};
+                                    : "not counted: inputs missing"};
     tally_table_add(t, row);
   }
   if (t && c->format == FORMAT_CSV) {
