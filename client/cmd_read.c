@@ -76,10 +76,10 @@ int tally_cmd_values(int argc, char **argv, tally_cli *c) {
     for (size_t i = 0; i < v->n_values; i++) {
       const Tally__StoredValue *s = v->values[i];
       json_array_append_new(
-          arr, json_pack("{s:s, s:f, s:s, s:s, s:s, s:I}", "element",
+          arr, json_pack("{s:s, s:f, s:s, s:s, s:s, s:I, s:s}", "element",
                          s->element, "value", s->value, "name_zh", s->name_zh,
                          "name_en", s->name_en, "unit", s->unit, "updated_unix",
-                         (json_int_t)s->updated_unix));
+                         (json_int_t)s->updated_unix, "level", s->level));
     }
     json_t *doc = json_pack("{s:s, s:s, s:I, s:o}", "unit", v->unit, "period",
                             v->period, "revision", (json_int_t)v->revision,
@@ -96,9 +96,13 @@ int tally_cmd_values(int argc, char **argv, tally_cli *c) {
   tally_table *t = tally_table_new(6, cols, right);
   for (size_t i = 0; t && i < v->n_values; i++) {
     const Tally__StoredValue *s = v->values[i];
-    char num[64], when[32];
+    char num[160], when[32];
     tally_cli_time(when, sizeof when, s->updated_unix);
     tally_cli_number(num, sizeof num, s->value);
+    if (*s->level && c->format != FORMAT_CSV) {
+      size_t used = strlen(num);
+      snprintf(num + used, sizeof num - used, " %s", s->level);
+    }
     const char *row[] = {s->element, num, s->name_zh, s->name_en, s->unit, when};
     tally_table_add(t, row);
   }

@@ -628,9 +628,18 @@ static int collect_value(void *arg, const char *unit, const char *element,
   sv->updated_unix = updated;
   int e = tally_catalog_element(vc->r->cat, element);
   if (e >= 0) {
-    sv->name_zh = vc->r->cat->elements[e].name_zh;
-    sv->name_en = vc->r->cat->elements[e].name_en;
-    sv->unit = vc->r->cat->elements[e].unit;
+    const tally_element *el = &vc->r->cat->elements[e];
+    sv->name_zh = el->name_zh;
+    sv->name_en = el->name_en;
+    sv->unit = el->unit;
+    const tally_level *l =
+        el->type == TALLY_ELEMENT_STATUS && value == floor(value) &&
+                fabs(value) <= INT32_MAX
+            ? tally_element_level(el, (int)value)
+            : NULL;
+    if (l && (sv->level = tally_arena_printf(a, "%s (%s)", l->zh, l->en)) ==
+                 NULL)
+      return -ENOMEM;
   }
   if (sv->element == NULL)
     return -ENOMEM;

@@ -201,6 +201,25 @@ Test(cli, a_server_that_is_not_tallyd) {
   free(err);
 }
 
+/* A status figure is shown with its level's words. */
+Test(cli, values_show_a_status_with_its_level) {
+  const char *f = file_with("d.csv", "health_edu_pool_status,2\n");
+  char *out;
+  cr_assert_eq(RUN_AS("changqing", NULL, NULL, "submit", "--unit", "changqing",
+                      "--period", "2022", "--file", f),
+               0);
+  cr_assert_eq(RUN(&out, NULL, "values", "--unit", "changqing", "--period",
+                   "2022"),
+               0);
+  cr_assert(strstr(out, "2 实现 (achieved)"), "%s", out);
+  free(out);
+  cr_assert_eq(RUN(&out, NULL, "values", "--unit", "changqing", "--period",
+                   "2022", "--format", "json"),
+               0);
+  cr_assert(strstr(out, "\"level\": \"实现 (achieved)\""), "%s", out);
+  free(out);
+}
+
 /* Words left over on a command line are an error, not ignored. */
 Test(cli, unexpected_arguments_are_refused) {
   static const char *const cmds[][6] = {
