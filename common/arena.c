@@ -79,6 +79,12 @@ int tally_arena_reserve(tally_arena *a, void *array, size_t n, size_t *cap,
   return 0;
 }
 
+void tally_arena_wipe(tally_arena *a) {
+  for (tally_arena_block *b = a->head; b; b = b->next)
+    explicit_bzero(b->data, b->used);
+  tally_arena_free(a);
+}
+
 void tally_arena_free(tally_arena *a) {
   tally_arena_block *b = a->head;
   while (b) {

@@ -35,4 +35,7 @@ int tally_arena_reserve(tally_arena *a, void *array, size_t n, size_t *cap,
 
 void tally_arena_free(tally_arena *a);
 
+/* Frees the arena after zeroing what it held (a reply with a token). */
+void tally_arena_wipe(tally_arena *a);
+
 #endif

@@ -49,6 +49,8 @@ typedef struct {
   const tally_account *account; /* set by tally_dispatch for the handler */
   int refused_sign_in;  /* set when a sign-in failed: the reply should go
                            out late and the connection then close */
+  int secret_reply;     /* the reply carries a new token: its copies are
+                           wiped once sent */
 } tally_request;
 
 /* Signs the request in (its token, or the connection's earlier one),

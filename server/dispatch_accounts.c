@@ -165,6 +165,7 @@ Tally__Envelope *tally_handle_account_add(tally_request *r,
     na->account = account_msg(r, tally_accounts_find(r->accounts, ids[i]));
     tally_token_text(ids[i], &secrets[i], token);
     na->token = tally_arena_strdup(r->arena, token);
+    r->secret_reply = 1;
     tally_token_wipe(token, sizeof token);
     if (na->account == NULL || na->token == NULL)
       goto out;
@@ -313,6 +314,7 @@ Tally__Envelope *tally_handle_account_rotate(tally_request *r,
     tally__new_account__init(na);
     na->account = account_msg(r, acc);
     na->token = tally_arena_strdup(r->arena, token);
+    r->secret_reply = 1;
     rep->account = na;
     reply->body_case = TALLY__ENVELOPE__BODY_ACCOUNT_ROTATE_REPLY;
     reply->account_rotate_reply = rep;

@@ -82,6 +82,9 @@ struct tally_conn {
   int closed;                 /* the handle closed while work ran */
   int paused;                 /* reading stopped: replies not taken */
   size_t queued;              /* memory held by writes not yet done */
+  int secret_out;             /* the reply being queued carries a token */
+  int wipe_read;              /* a frame read held a token: zero the
+                                 buffer it came in once it is handled */
   uint8_t *stash;             /* bytes read but not handled yet (plaintext) */
   size_t stash_len;
   tally_session session;      /* the account signed in */
@@ -98,6 +101,7 @@ struct tally_conn {
 
 typedef struct {
   uv_write_t req;             /* first: the request's data is the write */
+  int secret;                 /* zeroed once written */
   size_t len;
   uint8_t bytes[];            /* the frame being sent */
 } tally_write;
@@ -268,6 +272,8 @@ static void after_write(uv_write_t *req, int status) {
   tally_write *w = (tally_write *)req;
   tally_conn *c = req->data;
   c->queued -= WRITE_COST(w->len);
+  if (w->secret)
+    explicit_bzero(w->bytes, w->len);
   free(w);
   if (status < 0 && status != UV_ECANCELED) {
     conn_abort(c);
@@ -285,6 +291,7 @@ static int conn_write(tally_conn *c, const uint8_t *bytes, size_t len) {
     return -ENOMEM;
   memcpy(w->bytes, bytes, len);
   w->len = len;
+  w->secret = c->secret_out;
   w->req.data = c;
   uv_buf_t buf = uv_buf_init((char *)w->bytes, (unsigned)len);
   int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, after_write);
@@ -310,6 +317,7 @@ static int conn_flush(tally_conn *c) {
       free(w); /* pending, yet nothing to take: never loop on it */
       return -EIO;
     }
+    w->secret = 0; /* ciphertext */
     w->req.data = c;
     uv_buf_t buf = uv_buf_init((char *)w->bytes, (unsigned)w->len);
     int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, after_write);
@@ -340,6 +348,8 @@ static int conn_send(tally_conn *c, const Tally__Envelope *env) {
   if (rc != 0)
     return rc;
   rc = conn_send_frame(c, frame, len);
+  if (c->secret_out)
+    explicit_bzero(frame, len);
   free(frame);
   return rc;
 }
@@ -430,8 +440,10 @@ static size_t frame_limit(const tally_conn *c) {
              : TALLY_FRAME_PREAUTH_MAX;
 }
 
-/* Handles one complete frame body. Returns non-zero to abort. */
-static int conn_frame(tally_conn *c, const uint8_t *body, size_t len) {
+/* Handles one complete frame body. Returns non-zero to abort. A token
+ * the frame carried, or one the reply does, is zeroed wherever the
+ * server held it (the body, the request, the reply and its bytes). */
+static int conn_frame(tally_conn *c, uint8_t *body, size_t len) {
   Tally__Envelope *req;
   tally_arena arena = TALLY_ARENA_INIT;
   int rc;
@@ -455,9 +467,20 @@ static int conn_frame(tally_conn *c, const uint8_t *body, size_t len) {
     rc = conn_start_work(c, r.async);
   else if (reply && r.refused_sign_in)
     rc = conn_answer_late(c, reply);
-  else
+  else {
+    c->secret_out = r.secret_reply;
     rc = reply ? conn_send(c, reply) : -ENOMEM;
-  tally_arena_free(&arena);
+    c->secret_out = 0;
+  }
+  if (r.secret_reply)
+    tally_arena_wipe(&arena);
+  else
+    tally_arena_free(&arena);
+  if (req->auth && req->auth->token && *req->auth->token) {
+    explicit_bzero(req->auth->token, strlen(req->auth->token));
+    explicit_bzero(body, len);
+    c->wipe_read = 1;
+  }
   tally_wire_free(req);
   c->reader.max = frame_limit(c);
   return rc;
@@ -540,6 +563,10 @@ static void conn_resume(tally_conn *c) {
   c->stash = NULL;
   c->stash_len = 0;
   conn_feed(c, stash, len);
+  if (c->wipe_read && stash) {
+    explicit_bzero(stash, len);
+    c->wipe_read = 0;
+  }
   free(stash);
   if (!c->closing && !c->paused && c->async == NULL && c->late == NULL &&
       uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0)
@@ -579,6 +606,10 @@ static void conn_read_tls(tally_conn *c, const uint8_t *p, size_t n) {
                                        sizeof s->plain_buf)) > 0) {
     if (!c->draining && !c->busy)
       conn_feed(c, s->plain_buf, (size_t)got);
+    if (c->wipe_read) {
+      explicit_bzero(s->plain_buf, (size_t)got);
+      c->wipe_read = 0;
+    }
     if (uv_is_closing((uv_handle_t *)&c->tcp))
       return; /* aborted */
   }
@@ -628,6 +659,10 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
     conn_read_tls(c, (const uint8_t *)buf->base, (size_t)nread);
   else if (!c->draining)
     conn_feed(c, (const uint8_t *)buf->base, (size_t)nread);
+  if (c->wipe_read && nread > 0) {
+    explicit_bzero(buf->base, (size_t)nread);
+    c->wipe_read = 0;
+  }
 }
 
 /* Every second: closes connections that completed no frame in time, and

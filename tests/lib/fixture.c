@@ -99,6 +99,7 @@ static void start(tally_test_server *s, const char *const *extra) {
       dup2(log, 2);
     close(out[0]);
     close(out[1]);
+    unsetenv("TALLY_TOKEN"); /* the clients', not the server's */
     execv(TALLYD_PATH, (char *const *)argv);
     _exit(127);
   }
