@@ -51,8 +51,13 @@ struct tally_store {
   const tally_store_keeper *keeper; /* told of changes to figures */
   size_t map_size;
   size_t max_map_size;  /* 0 = no limit */
-  pthread_rwlock_t map_lock; /* held shared by backups; taken exclusive
-                                to move the map */
+  pthread_rwlock_t map_lock; /* held shared by every transaction and
+                                backup; taken exclusive to move the map */
+  pthread_mutex_t gate;      /* guards growing and grows */
+  pthread_cond_t gate_open;  /* growing went back to 0 */
+  int growing;               /* a grow waits for the map: new transactions
+                                wait for it */
+  unsigned long grows;       /* how many times the map grew */
 };
 
 /* LMDB's codes, translated at the boundary. */
@@ -180,6 +185,8 @@ int tally_store_open(const char *dir, size_t map_size, size_t max_map_size,
     goto err_after_alloc;
   }
   pthread_rwlock_init(&s->map_lock, NULL);
+  pthread_mutex_init(&s->gate, NULL);
+  pthread_cond_init(&s->gate_open, NULL);
   s->map_size = map_size ? map_size : TALLY_STORE_DEFAULT_MAP;
   s->max_map_size = max_map_size;
   if (s->max_map_size && s->max_map_size < s->map_size)
@@ -211,45 +218,59 @@ void tally_store_close(tally_store *s) {
     return;
   mdb_env_close(s->env);
   pthread_rwlock_destroy(&s->map_lock);
+  pthread_mutex_destroy(&s->gate);
+  pthread_cond_destroy(&s->gate_open);
   free(s);
 }
 
 
-/* Read transactions hold the map lock shared: the map may only move
- * (grow) when no transaction is open in the process. */
-static int read_begin(tally_store *s, MDB_txn **txn) {
+/* The map may move (grow) only when no transaction is open in the
+ * process, on any thread: every transaction, read or write, and every
+ * backup holds the map lock shared. A grow closes the gate first, so
+ * that new transactions wait while the open ones end; else a steady
+ * stream of them would never leave it a moment. */
+static void map_hold(tally_store *s) {
+  pthread_mutex_lock(&s->gate);
+  while (s->growing)
+    pthread_cond_wait(&s->gate_open, &s->gate);
+  pthread_mutex_unlock(&s->gate);
   pthread_rwlock_rdlock(&s->map_lock);
+}
+
+static void map_release(tally_store *s) {
+  pthread_rwlock_unlock(&s->map_lock);
+}
+
+static int read_begin(tally_store *s, MDB_txn **txn) {
+  map_hold(s);
   int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
   if (rc != 0)
-    pthread_rwlock_unlock(&s->map_lock);
+    map_release(s);
   return rc;
 }
 
 static void read_end(tally_store *s, MDB_txn *txn) {
   mdb_txn_abort(txn);
-  pthread_rwlock_unlock(&s->map_lock);
+  map_release(s);
 }
 
-/* Write transactions hold it shared as well: grow() must not move the
- * map under a write that another thread (the loop's target, account or
- * last-used writes beside the writer's batches) has open. */
 static int write_begin(tally_store *s, MDB_txn **txn) {
-  pthread_rwlock_rdlock(&s->map_lock);
+  map_hold(s);
   int rc = mdb_txn_begin(s->env, NULL, 0, txn);
   if (rc != 0)
-    pthread_rwlock_unlock(&s->map_lock);
+    map_release(s);
   return rc;
 }
 
 static int write_commit(tally_store *s, MDB_txn *txn) {
   int rc = mdb_txn_commit(txn);
-  pthread_rwlock_unlock(&s->map_lock);
+  map_release(s);
   return rc;
 }
 
 static void write_abort(tally_store *s, MDB_txn *txn) {
   mdb_txn_abort(txn);
-  pthread_rwlock_unlock(&s->map_lock);
+  map_release(s);
 }
 
 /* Visits every value of db whose key starts with prefix (plen bytes;
@@ -719,29 +740,50 @@ static int submission_err(int rc, tally_store_result *res) {
   return store_err(rc);
 }
 
-/* Doubles the map, within the limit. Returns 0 if it grew. No
- * transaction may be open in this process: a running backup holds one,
- * so the map does not grow while a backup runs. */
+/* Doubles the map, within the limit. Returns 0 if it (or a grow on
+ * another thread meanwhile) grew it. The caller holds no transaction.
+ * Open transactions end soon, so the gate is closed and they are waited
+ * for, 100 ms at most: a backup's or a verify's snapshot does not end
+ * soon, and the map does not grow while one is taken. */
 static int grow(tally_store *s) {
+  pthread_mutex_lock(&s->gate);
+  if (s->growing) { /* another thread is at it: its result is ours */
+    unsigned long before = s->grows;
+    while (s->growing)
+      pthread_cond_wait(&s->gate_open, &s->gate);
+    int grew = s->grows != before;
+    pthread_mutex_unlock(&s->gate);
+    return grew ? 0 : -1;
+  }
+  /* map_size changes only while growing is set, under the gate. */
   size_t next = s->map_size * 2;
-  int rc = -1;
   if (s->max_map_size && next > s->max_map_size)
     next = s->max_map_size;
-  if (next <= s->map_size)
+  if (next <= s->map_size) {
+    pthread_mutex_unlock(&s->gate);
     return -1;
-  /* Readers are brief: wait up to 100 ms for them; a backup is not. */
-  int tries = 0;
-  while (pthread_rwlock_trywrlock(&s->map_lock) != 0) {
-    if (++tries == 100)
-      return -1;
+  }
+  s->growing = 1;
+  pthread_mutex_unlock(&s->gate);
+
+  int rc = -1, tries = 0;
+  while (pthread_rwlock_trywrlock(&s->map_lock) != 0 && ++tries < 100) {
     struct timespec ms = {0, 1000000};
     nanosleep(&ms, NULL);
   }
-  if (mdb_env_set_mapsize(s->env, next) == 0) {
-    s->map_size = next;
-    rc = 0;
+  if (tries < 100) {
+    if (mdb_env_set_mapsize(s->env, next) == 0) {
+      s->map_size = next;
+      rc = 0;
+    }
+    pthread_rwlock_unlock(&s->map_lock);
   }
-  pthread_rwlock_unlock(&s->map_lock);
+
+  pthread_mutex_lock(&s->gate);
+  s->growing = 0;
+  s->grows += rc == 0;
+  pthread_cond_broadcast(&s->gate_open);
+  pthread_mutex_unlock(&s->gate);
   return rc;
 }
 
@@ -914,9 +956,9 @@ int tally_store_backup(tally_store *s, const char *path, uint64_t *bytes) {
     rmdir(path);
     return rc;
   }
-  pthread_rwlock_rdlock(&s->map_lock);
+  map_hold(s);
   rc = mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT);
-  pthread_rwlock_unlock(&s->map_lock);
+  map_release(s);
   if (rc == 0 && fsync(fd) != 0)
     rc = errno;
   if (close(fd) != 0 && rc == 0)

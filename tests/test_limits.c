@@ -672,8 +672,16 @@ Test(limits, unread_replies_to_anonymous_requests_stay_small) {
     close(fd[k]);
   free(batch);
   cr_assert_gt(sent, (size_t)CONNS * 64 * 1024, "sent only %zu bytes", sent);
-  /* 40 connections x 64 KiB of replies, and room for the rest. */
-  cr_assert_lt(after - before, 24 * 1024, "tallyd grew from %ld to %ld KiB",
+  /* 40 connections x 64 KiB of replies: tallyd grew by 3.7-4.4 MiB in
+   * four runs, and by 150 MiB before replies were counted by the memory
+   * they hold. ASan's allocator costs several times as much for each
+   * small allocation: 21-27 MiB there. */
+#ifdef __SANITIZE_ADDRESS__
+  long bound = 64 * 1024;
+#else
+  long bound = 16 * 1024;
+#endif
+  cr_assert_lt(after - before, bound, "tallyd grew from %ld to %ld KiB",
                before, after);
 }
 

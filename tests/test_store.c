@@ -5,6 +5,7 @@
 #include "store.h"
 
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <errno.h>
 #include <lmdb.h>
 #include <stdio.h>
@@ -73,6 +74,73 @@ static tally_store_result put(const char *unit, const char *period,
   int rc = tally_store_put(store, unit, key(period), items, n, now, &r);
   cr_assert_eq(rc, 0, "put: %s", tally_strerror(rc));
   return r;
+}
+
+/* Writes of one value, as fast as they go, until told to stop; and
+ * reads between them. */
+struct writer_arg {
+  tally_store *store;
+  volatile int stop;
+  int writes, failed;
+};
+
+static int count_visit(void *arg, const char *unit, const char *element,
+                       double value, int64_t updated) {
+  (void)unit, (void)element, (void)value, (void)updated;
+  ++*(int *)arg;
+  return 0;
+}
+
+static void *write_steadily(void *arg) {
+  struct writer_arg *w = arg;
+  tally_store_item item = {"steady", 0};
+  while (!w->stop) {
+    tally_store_result r;
+    int visited = 0;
+    item.value = w->writes;
+    if (tally_store_put(w->store, "b", (2022u << 16), &item, 1, 1, &r) != 0)
+      w->failed++;
+    else
+      w->writes++;
+    tally_store_scan(w->store, 2022u << 16, "b", count_visit, &visited);
+  }
+  return NULL;
+}
+
+/* The map grows though another thread writes and reads without a pause:
+ * the grow closes the gate to new transactions and waits for the open
+ * ones (it used to find no moment free, and writes were refused as if
+ * the store were full). */
+Test(store, the_map_grows_under_a_steady_stream_of_transactions) {
+  tally_store_close(store);
+  tally_test_rmtree(dir);
+  tally_test_tmpdir(dir, sizeof dir);
+  cr_assert_eq(tally_store_open(dir, 1 << 20, 0, &store), 0);
+  struct writer_arg w = {store, 0, 0, 0};
+  pthread_t th;
+  cr_assert_eq(pthread_create(&th, NULL, write_steadily, &w), 0);
+  static char codes[2000][16];
+  tally_store_item items[2000];
+  int failed = 0, rc = 0;
+  for (int round = 0; round < 20; round++) {
+    for (int i = 0; i < 2000; i++) {
+      snprintf(codes[i], sizeof codes[i], "e%02d_%04d", round, i);
+      items[i].element = codes[i];
+      items[i].value = i;
+    }
+    tally_store_result r;
+    int this = tally_store_put(store, "a", key("2021"), items, 2000, 1, &r);
+    if (this != 0) {
+      failed++;
+      rc = this;
+    }
+  }
+  w.stop = 1;
+  pthread_join(th, NULL);
+  cr_assert_eq(failed, 0, "%d of 20 large writes failed: %s", failed,
+               tally_strerror(rc));
+  cr_assert_eq(w.failed, 0);
+  cr_assert_gt(w.writes, 0);
 }
 
 Test(store, empty_store_scans_nothing) {
