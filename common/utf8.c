@@ -1,6 +1,8 @@
 /* utf8.c: checking UTF-8 text, one character at a time. */
 #include "utf8.h"
 
+#include <string.h>
+
 size_t tally_utf8_char(const unsigned char *s, size_t n) {
   size_t k;
   if (n == 0)
@@ -30,5 +32,21 @@ size_t tally_utf8_char(const unsigned char *s, size_t n) {
 int tally_utf8_is_control(const unsigned char *s, size_t len) {
   if (len == 1)
     return s[0] < 0x20 || s[0] == 0x7f;
-  return len == 2 && s[0] == 0xc2 && s[1] < 0xa0; /* U+0080-U+009F */
+  if (len == 2)
+    return s[0] == 0xc2 && s[1] < 0xa0; /* U+0080-U+009F */
+  if (len == 3 && s[0] == 0xe2 && s[1] == 0x80) /* U+2000-U+203F */
+    return (s[2] >= 0x8b && s[2] <= 0x8f) ||  /* U+200B-U+200F */
+           (s[2] >= 0xa8 && s[2] <= 0xae);    /* U+2028-U+202E */
+  if (len == 3 && s[0] == 0xe2 && s[1] == 0x81) /* U+2060-U+206F */
+    return s[2] >= 0xa0 && s[2] <= 0xaf;
+  return len == 3 && s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf; /* BOM */
+}
+
+void tally_utf8_trim(char *s) {
+  size_t n = strlen(s), i = 0, k;
+  while (i < n && (k = tally_utf8_char((const unsigned char *)s + i,
+                                       n - i)) > 0)
+    i += k;
+  if (i < n && n - i < 4 && ((unsigned char)s[i] & 0xc0) == 0xc0)
+    s[i] = 0; /* a lead byte whose continuation was cut off */
 }

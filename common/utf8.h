@@ -9,8 +9,13 @@
  * form, a surrogate, past U+10FFFF, or cut short). */
 size_t tally_utf8_char(const unsigned char *s, size_t n);
 
-/* True when the character of len bytes at s is a control character
- * (C0, DEL or C1): not for showing. */
+/* True when the character of len bytes at s is not for showing: a
+ * control character (C0, DEL, C1), or one that is invisible or turns the
+ * text's direction (zero-width and bidi marks, line and paragraph
+ * separators, the byte order mark). */
 int tally_utf8_is_control(const unsigned char *s, size_t len);
+
+/* Cuts a character that snprintf left half-written at the end of s. */
+void tally_utf8_trim(char *s);
 
 #endif

@@ -71,6 +71,7 @@ static Tally__Envelope *verror(tally_request *r, uint64_t id,
     return NULL;
   tally__error_reply__init(err);
   vsnprintf(msg, sizeof msg, fmt, ap);
+  tally_utf8_trim(msg);
   err->code = code;
   err->message = tally_arena_strdup(r->arena, msg);
   env->body_case = TALLY__ENVELOPE__BODY_ERROR;
@@ -170,7 +171,7 @@ static void add_detail(tally_request *r, Tally__Envelope *env, uint32_t index,
 static void add_detail(tally_request *r, Tally__Envelope *env, uint32_t index,
                        const char *fmt, ...) {
   Tally__ErrorReply *err = env->error;
-  char text[256];
+  char text[512];
   va_list ap;
 
   if (err->n_details >= MAX_DETAILS)
@@ -188,6 +189,7 @@ static void add_detail(tally_request *r, Tally__Envelope *env, uint32_t index,
   va_start(ap, fmt);
   vsnprintf(text, sizeof text, fmt, ap);
   va_end(ap);
+  tally_utf8_trim(text);
   d->index = index;
   d->text = tally_arena_strdup(r->arena, text);
   if (d->text)
@@ -934,12 +936,17 @@ static Tally__Envelope *handle_target_set(tally_request *r,
 
   /* Before and after in words, for the audit trail. */
   struct entered_targets et;
-  char before[256] = "", after[512];
+  char before[512] = "", after[512];
   tally_target set;
   if (load_entered(r, &et) == 0) {
     const tally_target *old = entered_find(&et.base, ind, t->year);
-    if (old)
+    if (old) {
       tally_target_text(r->cat, ind, old, before, sizeof before);
+      if (old->text && *old->text) {
+        size_t used = strlen(before);
+        snprintf(before + used, sizeof before - used, ": %s", old->text);
+      }
+    }
   }
   if (*before == 0)
     snprintf(before, sizeof before, "none (assigned by the city)");

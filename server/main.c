@@ -32,7 +32,7 @@ static const char usage[] =
     "the admin adds the others' accounts with 'tally account add'.\n"
     "\n"
     "options:\n"
-    "  -d, --data DIR        the store directory (created if missing)\n"
+    "  -d, --data DIR        the store directory, made by 'tallyd init'\n"
     "  -l, --listen ADDR     address to listen on, HOST:PORT or [HOST6]:PORT\n"
     "                        (default 127.0.0.1:7300; port 0 picks a free port)\n"
     "  -c, --catalog FILE    the indicator catalog (JSON); default: the\n"

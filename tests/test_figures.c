@@ -1,6 +1,7 @@
 /* test_figures.c: a unit's figures read from CSV text. */
 #include "error.h"
 #include "figures.h"
+#include "utf8.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -91,6 +92,15 @@ Test(figures, crlf_line_endings) {
   cr_assert_eq(list.n, 2);
   expect_figure(0, "live_births", 412, 2);
   expect_figure(1, "infant_deaths", 1, 3);
+}
+
+/* Lines that end in CR alone (an old Mac's), comments among them. */
+Test(figures, cr_line_endings_with_comments) {
+  parse_ok("data_element,value\r# a \"quoted\" note\rlive_births,412\r"
+           "infant_deaths,1\r");
+  cr_assert_eq(list.n, 2);
+  expect_figure(0, "live_births", 412, 3);
+  expect_figure(1, "infant_deaths", 1, 4);
 }
 
 Test(figures, comments) {
@@ -229,6 +239,29 @@ Test(figures, invalid_utf8_forms) {
     snprintf(text, sizeof text, "a,1\nb,2\nc%s,3\n", bad[i]);
     expect_error(text, "f.csv line 3: not valid UTF-8 (save the file as UTF-8)");
   }
+}
+
+/* The UTF-8 helpers the server's messages use: a character cut by
+ * snprintf is dropped whole; invisible and bidi characters are not for
+ * showing. */
+Test(figures, utf8_trim_and_invisible_characters) {
+  char cut[16] = "ab\xe5\xa9"; /* 婴 is e5 a9 b4: its last byte cut off */
+  tally_utf8_trim(cut);
+  cr_assert_str_eq(cut, "ab");
+  strcpy(cut, "ab\xe5\xa9\xb4");
+  tally_utf8_trim(cut);
+  cr_assert_str_eq(cut, "ab\xe5\xa9\xb4");
+  static const char *const hidden[] = {"\xe2\x80\x8b", "\xe2\x80\x8f",
+                                       "\xe2\x80\xae", "\xe2\x80\xa8",
+                                       "\xe2\x81\xa6", "\xef\xbb\xbf",
+                                       "\xc2\x85", "\x1b"};
+  for (size_t i = 0; i < sizeof hidden / sizeof hidden[0]; i++) {
+    const unsigned char *h = (const unsigned char *)hidden[i];
+    size_t k = tally_utf8_char(h, strlen(hidden[i]));
+    cr_assert(k > 0 && tally_utf8_is_control(h, k), "character %zu", i);
+  }
+  const unsigned char *ok = (const unsigned char *)"\xe5\xa9\xb4";
+  cr_assert_not(tally_utf8_is_control(ok, 3));
 }
 
 Test(figures, valid_utf8_is_accepted) {
