@@ -224,6 +224,11 @@ typedef struct {
 static void print_ack(const Tally__SubmitRequest *req,
                       const Tally__SubmitReply *ok, const char *from) {
   unsigned fresh = ok->accepted - ok->replaced - ok->unchanged;
+  if (req->replace && req->n_values == 0 && ok->removed == 0) {
+    printf("%s %s: no figures stored, nothing to withdraw\n", req->unit,
+           req->period);
+    return;
+  }
   if (req->replace && req->n_values == 0) {
     printf("%s %s: withdrawn, %u value%s removed; revision %llu\n", req->unit,
            req->period, ok->removed, ok->removed == 1 ? "" : "s",
@@ -271,7 +276,7 @@ static int send_pending(const tally_cli *c, int tries, own_submission *own,
   size_t n;
   tally_client *conn = NULL;
   char err[512] = "";
-  int status = EXIT_OK, rc, stopped_signed_out = 0;
+  int status = EXIT_OK, rc, stopped = 0, stopped_signed_out = 0;
   size_t not_allowed = 0; /* others' entries this account may not send */
 
   rc = tally_spool_list(c->spool, &list, &n, err, sizeof err);
@@ -307,6 +312,7 @@ static int send_pending(const tally_cli *c, int tries, own_submission *own,
       own->seen = 1;
     }
     if (out == NO_ANSWER || out == NOT_SIGNED_IN) {
+      stopped = 1;
       stopped_signed_out = out == NOT_SIGNED_IN;
       fprintf(stderr, "tally: %s\n", why);
       tally_wire_free(reply);
@@ -347,6 +353,8 @@ static int send_pending(const tally_cli *c, int tries, own_submission *own,
         status = EXIT_REFUSED;
     }
     tally_wire_free(reply);
+    if (is_own)
+      break; /* newer entries are another submit's, under way */
   }
   tally_client_close(conn);
   if (not_allowed)
@@ -355,7 +363,7 @@ static int send_pending(const tally_cli *c, int tries, own_submission *own,
             not_allowed, not_allowed == 1 ? " is" : "s are",
             not_allowed == 1 ? "it" : "them");
 
-  if (i < n) {
+  if (stopped) {
     size_t left = n - i;
     fprintf(stderr, "tally: %zu submission%s kept in the spool %s; send %s "
             "later with 'tally sync'%s\n",

@@ -254,8 +254,24 @@ int tally_figures_parse(const char *name, const char *text, size_t len,
              "UTF-8)", name, bad);
     return TALLY_ECSV;
   }
-  if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
+  /* Lines end in LF or CRLF; a file from an old Mac ends them in CR
+   * alone: read as LF, so that comments are found line by line. */
+  char *lf = NULL;
+  for (size_t i = 0; i < len; i++)
+    if (text[i] == '\r' && (i + 1 == len || text[i + 1] != '\n')) {
+      if ((lf = malloc(len)) == NULL)
+        return -ENOMEM;
+      memcpy(lf, text, len);
+      for (size_t j = i; j < len; j++)
+        if (lf[j] == '\r' && (j + 1 == len || lf[j + 1] != '\n'))
+          lf[j] = '\n';
+      text = lf;
+      break;
+    }
+  if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
+    free(lf);
     return -ENOMEM;
+  }
 
   /* Feed one line at a time, so the callbacks know the line number. A
    * row starts on the first line, outside a row, that holds more than
@@ -293,6 +309,7 @@ int tally_figures_parse(const char *name, const char *text, size_t len,
     r.rc = TALLY_ECSV;
   }
   csv_free(&p);
+  free(lf);
   if (r.rc == 0 && out->n == 0) {
     snprintf(err, errlen, "%s: no figures in the file%s", name,
              out->blank ? " (every value is empty)" : "");

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <jansson.h>
 #include <locale.h>
 #include <math.h>
@@ -154,6 +155,14 @@ Test(cli, withdraw_removes_every_figure_of_a_report) {
                0);
   cr_assert(strstr(out, "812"), "the history lost the figures: %s", out);
   free(out);
+  /* Again: there is nothing left to withdraw, and it says so. */
+  cr_assert_eq(RUN_AS("wenchang", &out, NULL, "withdraw", "--unit", "wenchang",
+                      "--period", "2021"),
+               0);
+  cr_assert(strstr(out, "wenchang 2021: no figures stored, nothing to "
+                        "withdraw"),
+            "%s", out);
+  free(out);
   /* Only the unit's own reporter (or the centre) may withdraw it. */
   cr_assert_eq(RUN_AS("guide", NULL, &err, "withdraw", "--unit", "wenchang",
                       "--period", "2022", "--spool", files),
@@ -199,6 +208,43 @@ Test(cli, a_server_that_is_not_tallyd) {
   cr_assert(strstr(err, "is not a tallyd") && strstr(err, "speaks HTTP"), "%s",
             err);
   free(err);
+}
+
+/* submit sends the older entries and its own, not those spooled after
+ * it (another submit's, under way): its exit status is its own. */
+Test(cli, submit_leaves_newer_spool_entries_alone) {
+  char spool[300], *err;
+  snprintf(spool, sizeof spool, "%s/spool", files);
+  const char *f = file_with("later.csv", "live_births,7\n");
+  /* An entry spooled while the server was out of reach... */
+  cr_assert_eq(RUN_AS("wenchang", NULL, &err, "--server", "127.0.0.1:1",
+                      "submit", "--unit", "wenchang", "--period", "2021",
+                      "--file", f),
+               3, "%s", err);
+  free(err);
+  /* ...named as if made after the next one. */
+  DIR *d = opendir(spool);
+  struct dirent *e;
+  char from[600] = "", to[600];
+  while ((e = readdir(d)) != NULL)
+    if (strstr(e->d_name, ".sub"))
+      snprintf(from, sizeof from, "%s/%s", spool, e->d_name);
+  closedir(d);
+  cr_assert(*from, "no spool entry");
+  snprintf(to, sizeof to, "%s/9999999999999999999-later.sub", spool);
+  cr_assert_eq(rename(from, to), 0);
+
+  const char *g = file_with("now.csv", "live_births,8\n");
+  char *out;
+  cr_assert_eq(RUN_AS("wenchang", &out, &err, "submit", "--unit", "wenchang",
+                      "--period", "2022", "--file", g),
+               0, "%s", err);
+  free(out);
+  free(err);
+  cr_assert_eq(stored("wenchang", "2021"), 0, "the newer entry was sent");
+  cr_assert_eq(RUN(&out, NULL, "pending"), 0);
+  cr_assert(strstr(out, "1 submission pending"), "%s", out);
+  free(out);
 }
 
 /* A status figure is shown with its level's words. */
