@@ -1,5 +1,7 @@
 #include "spool.h"
 
+#include "durable.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -27,8 +29,6 @@ int tally_spool_default_dir(char *buf, size_t n) {
   return 0;
 }
 
-static int sync_dir(const char *dir);
-
 int tally_spool_init(const char *dir, char *err, size_t errlen) {
   char path[4096];
   snprintf(path, sizeof path, "%s", dir);
@@ -41,7 +41,7 @@ int tally_spool_init(const char *dir, char *err, size_t errlen) {
         char *slash = strrchr(path, '/');
         if (slash && slash != path) {
           *slash = 0;
-          sync_dir(path);
+          tally_sync_dir(path);
           *slash = '/';
         }
       } else if (errno != EEXIST) {
@@ -72,15 +72,6 @@ int tally_spool_new_id(char id[37]) {
 }
 
 /* Syncs the directory, so a rename or an unlink in it is durable. */
-static int sync_dir(const char *dir) {
-  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
-    return -errno;
-  int rc = fsync(fd) == 0 ? 0 : -errno;
-  close(fd);
-  return rc;
-}
-
 static int64_t now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -143,7 +134,7 @@ int tally_spool_add(const char *dir, const Tally__SubmitRequest *req,
   if (rename(tmp, final) != 0)
     goto err_io;
   free(buf);
-  if ((rc = sync_dir(dir)) != 0) {
+  if ((rc = tally_sync_dir(dir)) != 0) {
     /* Not durable, so not kept: the caller sends nothing. */
     unlink(final);
     snprintf(err, errlen, "cannot sync the spool %s: %s", dir, strerror(-rc));
@@ -166,7 +157,7 @@ int tally_spool_remove(const char *dir, const char *name) {
   snprintf(path, sizeof path, "%s/%s", dir, name);
   if (unlink(path) != 0 && errno != ENOENT)
     return -errno;
-  return sync_dir(dir);
+  return tally_sync_dir(dir);
 }
 
 int tally_spool_set_aside(const char *dir, const char *name) {
@@ -179,8 +170,8 @@ int tally_spool_set_aside(const char *dir, const char *name) {
   snprintf(to, sizeof to, "%s/%s", aside, name);
   if (rename(from, to) != 0)
     return -errno;
-  int rc = sync_dir(aside);
-  return rc ? rc : sync_dir(dir);
+  int rc = tally_sync_dir(aside);
+  return rc ? rc : tally_sync_dir(dir);
 }
 
 static int by_name(const void *a, const void *b) {

@@ -473,12 +473,15 @@ Tally__Envelope *tally_handle_audit(tally_request *r,
           r, req->id, TALLY__ERROR_CODE__ERROR_PERMISSION_DENIED,
           "permission denied: account %llu may read its own trail only",
           (unsigned long long)me->id);
-    if (tally_accounts_find(r->accounts, q->account) == NULL)
+    rc = tally_store_audit(r->store, 0, q->account, collect_entry, &ac);
+    /* An empty trail of an account the server does not know (one made
+     * by 'tallyd init --recover' since the start has a trail). */
+    if (rc == 0 && rep->n_entries == 0 &&
+        tally_accounts_find(r->accounts, q->account) == NULL)
       return tally_dispatch_error(r, req->id,
                                   TALLY__ERROR_CODE__ERROR_NOT_FOUND,
                                   "no account %llu",
                                   (unsigned long long)q->account);
-    rc = tally_store_audit(r->store, 0, q->account, collect_entry, &ac);
     if (rc == 0)
       rc = add_changes(r, rep);
   } else {

@@ -13,6 +13,7 @@
  */
 #include "store.h"
 
+#include "durable.h"
 #include "error.h"
 #include "period.h"
 #include "tally.pb-c.h"
@@ -968,6 +969,15 @@ int tally_store_backup(tally_store *s, const char *path, uint64_t *bytes) {
     rmdir(path);
     return store_err(rc);
   }
+  /* The copy's name in its folder, and the folder's in its parent. */
+  char parent[4096];
+  snprintf(parent, sizeof parent, "%s", path);
+  char *slash = strrchr(parent, '/');
+  if (slash)
+    *(slash == parent ? slash + 1 : slash) = 0;
+  if ((rc = tally_sync_dir(path)) != 0 ||
+      (slash && (rc = tally_sync_dir(parent)) != 0))
+    return rc;
   *bytes = stat(file, &st) == 0 ? (uint64_t)st.st_size : 0;
   return 0;
 }
