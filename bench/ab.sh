@@ -23,39 +23,45 @@ done
 [ -x "$loadgen" ] || { echo "ab: no bench/tally-loadgen in $new" >&2; exit 2; }
 
 work=$(mktemp -d /tmp/tally-ab.XXXXXX)
-pid=
+pidfile=$work/pid
 cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2> /dev/null && wait "$pid" 2> /dev/null
+  if [ -s "$pidfile" ]; then
+    kill "$(cat "$pidfile")" 2> /dev/null || true
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-# One run: prints submissions a second.
+# One run: writes submissions a second to $work/rate. Not in a $(...):
+# a failure stops the script, and the trap knows tallyd's pid.
 run() {
-  local build=$1 dir addr=
+  local build=$1 dir addr= pid line
   dir=$(mktemp -d "$work/run.XXXXXX")
   "$build/tallyd" init --data "$dir/store" > "$dir/token" 2> /dev/null
   "$build/tallyd" --data "$dir/store" --listen 127.0.0.1:0 \
     --max-connections 20000 > "$dir/log" 2>&1 &
   pid=$!
+  echo "$pid" > "$pidfile"
   for _ in $(seq 100); do
     addr=$(sed -n 's/^listening on //p' "$dir/log")
     [ -n "$addr" ] && break
     sleep 0.1
   done
-  [ -n "$addr" ] || { cat "$dir/log" >&2; exit 1; }
+  [ -n "$addr" ] || { cat "$dir/log" >&2; echo "ab: $build/tallyd did not start" >&2; exit 1; }
   line=$("$loadgen" --server "$addr" --token-file "$dir/token" \
     --connections "$conns" --duration "$secs")
   kill "$pid"
   wait "$pid" 2> /dev/null || true
-  pid=
+  : > "$pidfile"
   rm -rf "$dir"
-  sed -n 's/.* per_s=\([^ ]*\).*/\1/p' <<< "$line"
+  sed -n 's/.* per_s=\([^ ]*\).*/\1/p' <<< "$line" > "$work/rate"
+  [ -s "$work/rate" ] || { echo "ab: no rate in: $line" >&2; exit 1; }
 }
 
 declare -a b_rates n_rates
 for r in $(seq "$rounds"); do
-  b=$(run "$base"); n=$(run "$new")
+  run "$base"; b=$(cat "$work/rate")
+  run "$new"; n=$(cat "$work/rate")
   b_rates+=("$b"); n_rates+=("$n")
   printf 'round %d: base %s/s, new %s/s\n' "$r" "$b" "$n"
 done
