@@ -572,15 +572,7 @@ static int server_memory_holds(pid_t pid, const char *token) {
  * request) and while sending a new one (the reply) are zeroed. */
 Test(auth, the_server_keeps_no_copy_of_a_token) {
   const char *reporter = tally_test_token(&srv, "reporter", "xiaoli");
-  tally_client *c = tally_test_connect(&srv, reporter);
-  Tally__WhoamiRequest q = TALLY__WHOAMI_REQUEST__INIT;
-  Tally__Envelope req = TALLY__ENVELOPE__INIT, *r;
-  char err[256];
-  req.body_case = TALLY__ENVELOPE__BODY_WHOAMI;
-  req.whoami = &q;
-  cr_assert_eq(tally_client_call(c, &req, &r, err, sizeof err), 0, "%s", err);
-  cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_WHOAMI_REPLY);
-  tally_wire_free(r);
+  tally_client *c = tally_test_connect_signed_in(&srv, reporter);
   cr_assert_not(server_memory_holds(srv.pid, reporter),
                 "tallyd still holds the reporter's token");
   cr_assert_not(server_memory_holds(srv.pid, srv.admin),

@@ -2,9 +2,7 @@
 #include "fixture.h"
 #include "output.h"
 
-#include <arpa/inet.h>
 #include <criterion/criterion.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -190,15 +188,8 @@ static void *answer_http(void *arg) {
 }
 
 Test(cli, a_server_that_is_not_tallyd) {
-  int lfd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET};
-  socklen_t alen = sizeof a;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  cr_assert_eq(bind(lfd, (struct sockaddr *)&a, sizeof a), 0);
-  cr_assert_eq(listen(lfd, 1), 0);
-  cr_assert_eq(getsockname(lfd, (struct sockaddr *)&a, &alen), 0);
   char where[64], *err;
-  snprintf(where, sizeof where, "127.0.0.1:%d", ntohs(a.sin_port));
+  int lfd = tally_test_listen(where, sizeof where);
   pthread_t th;
   cr_assert_eq(pthread_create(&th, NULL, answer_http, &lfd), 0);
   int rc = RUN(NULL, &err, "--server", where, "whoami");

@@ -375,16 +375,8 @@ static Tally__Envelope *raw_exchange(const void *bytes, size_t len) {
  * requests that must get past the sign-in to be judged. */
 static Tally__Envelope *raw_exchange_signed_in(const void *bytes,
                                                size_t len) {
-  tally_client *c = tally_test_connect(&srv, analyst());
-  Tally__WhoamiRequest q = TALLY__WHOAMI_REQUEST__INIT;
-  Tally__Envelope req = TALLY__ENVELOPE__INIT, *r;
-  char err[256];
-  req.body_case = TALLY__ENVELOPE__BODY_WHOAMI;
-  req.whoami = &q;
-  cr_assert_eq(tally_client_call(c, &req, &r, err, sizeof err), 0, "%s", err);
-  cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_WHOAMI_REPLY);
-  tally_wire_free(r);
-  return raw_exchange_on(c, bytes, len);
+  return raw_exchange_on(tally_test_connect_signed_in(&srv, analyst()), bytes,
+                         len);
 }
 
 /* -0 is a zero: stored as +0, so a 0 sent after it changes nothing.
@@ -410,15 +402,8 @@ Test(server, minus_zero_is_stored_as_zero) {
   cr_assert_not_null(at);
   memset(at, 0, 8);
   at[7] = 0x80; /* -0.0, little-endian as protobuf's fixed64 */
-  tally_client *c = tally_test_connect(&srv, reporter("wenchang"));
-  Tally__WhoamiRequest q = TALLY__WHOAMI_REQUEST__INIT;
-  Tally__Envelope who = TALLY__ENVELOPE__INIT;
-  char err[256];
-  who.body_case = TALLY__ENVELOPE__BODY_WHOAMI;
-  who.whoami = &q;
-  cr_assert_eq(tally_client_call(c, &who, &r, err, sizeof err), 0, "%s", err);
-  tally_wire_free(r);
-  r = raw_exchange_on(c, frame, len);
+  r = raw_exchange_on(tally_test_connect_signed_in(&srv, reporter("wenchang")),
+                      frame, len);
   free(frame);
   cr_assert_not_null(r);
   cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_SUBMIT_REPLY, "%s",

@@ -344,15 +344,8 @@ Test(tls, a_tls_client_to_a_plaintext_server) {
 /* A server that accepts (the kernel does) and never answers: the
  * handshake gives up after the timeout and says so. */
 Test(tls, a_silent_server_times_out_the_handshake) {
-  int l = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in sa = {.sin_family = AF_INET};
-  socklen_t len = sizeof sa;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  cr_assert_eq(bind(l, (struct sockaddr *)&sa, sizeof sa), 0);
-  cr_assert_eq(listen(l, 4), 0);
-  cr_assert_eq(getsockname(l, (struct sockaddr *)&sa, &len), 0);
   char address[64], err[512];
-  snprintf(address, sizeof address, "127.0.0.1:%d", ntohs(sa.sin_port));
+  int l = tally_test_listen(address, sizeof address);
   tally_client_options o = {.address = address, .timeout_ms = 1000,
                             .ca_file = ca};
   tally_client *c = NULL;

@@ -3,6 +3,7 @@
 #include "client.h"
 #include "wire.h"
 
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -173,6 +175,33 @@ struct tally_client *tally_test_connect(tally_test_server *s,
                             .token = token, .ca_file = s->ca};
   cr_assert_eq(tally_client_open(&o, &c, err, sizeof err), 0, "%s", err);
   return c;
+}
+
+struct tally_client *tally_test_connect_signed_in(tally_test_server *s,
+                                                  const char *token) {
+  tally_client *c = tally_test_connect(s, token);
+  Tally__WhoamiRequest q = TALLY__WHOAMI_REQUEST__INIT;
+  Tally__Envelope req = TALLY__ENVELOPE__INIT, *r;
+  char err[256];
+  req.body_case = TALLY__ENVELOPE__BODY_WHOAMI;
+  req.whoami = &q;
+  cr_assert_eq(tally_client_call(c, &req, &r, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_WHOAMI_REPLY);
+  tally_wire_free(r);
+  return c;
+}
+
+int tally_test_listen(char *address, size_t n) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET};
+  socklen_t alen = sizeof a;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  cr_assert_geq(fd, 0);
+  cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+  cr_assert_eq(listen(fd, 4), 0);
+  cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
+  snprintf(address, n, "127.0.0.1:%d", ntohs(a.sin_port));
+  return fd;
 }
 
 const char *tally_test_token(tally_test_server *s, const char *role,

@@ -74,6 +74,14 @@ struct tally_client;
 struct tally_client *tally_test_connect(tally_test_server *s,
                                         const char *token);
 
+/* The same, signed in already: a whoami has gone first. */
+struct tally_client *tally_test_connect_signed_in(tally_test_server *s,
+                                                  const char *token);
+
+/* A socket listening on 127.0.0.1 at a free port, written into address
+ * ("127.0.0.1:PORT"): a server that is not tallyd. */
+int tally_test_listen(char *address, size_t n);
+
 /* Runs the tally binary with args (NULL-terminated, without argv[0]) and
  * input on standard input (may be NULL). Captures standard output and
  * standard error into malloc'd strings (the caller frees them; either
