@@ -19,6 +19,7 @@
 #include "tally.pb-c.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <lmdb.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -26,7 +27,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 /* 2: with the sums kept for reports. A tallyd that does not keep them
