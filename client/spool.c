@@ -92,7 +92,9 @@ static int64_t next_stamp(const char *dir) {
         newest = t;
     }
   closedir(d);
-  return stamp > newest ? stamp : newest + 1;
+  if (stamp > newest)
+    return stamp;
+  return newest < INT64_MAX ? newest + 1 : newest; /* a name gone wild */
 }
 
 int tally_spool_add(const char *dir, const Tally__SubmitRequest *req,

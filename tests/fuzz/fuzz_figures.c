@@ -28,8 +28,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char err[512];
   int lines = 1;
 
+  /* Lines end in LF, CRLF, or CR alone. */
   for (size_t i = 0; i < size; i++)
-    lines += data[i] == '\n';
+    lines += data[i] == '\n' ||
+             (data[i] == '\r' && (i + 1 == size || data[i + 1] != '\n'));
 
   /* A copy of exactly size bytes, so that a read past the end is seen. */
   char *text = malloc(size ? size : 1);
