@@ -21,7 +21,7 @@
 
 static const char usage[] =
     "usage: tallyd --data DIR [options]\n"
-    "       tallyd init --data DIR [--name NAME]\n"
+    "       tallyd init --data DIR [--name NAME] [--recover]\n"
     "\n"
     "Serves tally: accepts the figures that units submit, stores them in an\n"
     "LMDB store under DIR, and answers value and report requests.\n"
