@@ -27,6 +27,7 @@ pidfile=$work/pid
 cleanup() {
   if [ -s "$pidfile" ]; then
     kill "$(cat "$pidfile")" 2> /dev/null || true
+    wait "$(cat "$pidfile")" 2> /dev/null || true
   fi
   rm -rf "$work"
 }

@@ -282,7 +282,7 @@ static int send_pending(const tally_cli *c, int tries, own_submission *own,
   rc = tally_spool_list(c->spool, &list, &n, err, sizeof err);
   if (rc != 0) {
     fprintf(stderr, "tally: %s\n", err);
-    return EXIT_REFUSED;
+    return own ? EXIT_UNREACHABLE : EXIT_REFUSED; /* own waits in it */
   }
   if (*err)
     fprintf(stderr, "tally: %s\n", err);
@@ -357,6 +357,8 @@ static int send_pending(const tally_cli *c, int tries, own_submission *own,
       break; /* newer entries are another submit's, under way */
   }
   tally_client_close(conn);
+  if (own && !own->seen && !stopped)
+    status = EXIT_UNREACHABLE; /* not in the listing: it waits, unsent */
   if (not_allowed)
     fprintf(stderr, "tally: %zu older submission%s in the spool for a "
             "unit this account may not send: 'tally pending' lists %s\n",

@@ -33,9 +33,11 @@ int tally_utf8_is_control(const unsigned char *s, size_t len) {
   if (len == 1)
     return s[0] < 0x20 || s[0] == 0x7f;
   if (len == 2)
-    return s[0] == 0xc2 && s[1] < 0xa0; /* U+0080-U+009F */
+    return (s[0] == 0xc2 && s[1] < 0xa0) ||  /* U+0080-U+009F */
+           (s[0] == 0xd8 && s[1] == 0x9c);   /* U+061C, Arabic letter mark */
   if (len == 3 && s[0] == 0xe2 && s[1] == 0x80) /* U+2000-U+203F */
-    return (s[2] >= 0x8b && s[2] <= 0x8f) ||  /* U+200B-U+200F */
+    return s[2] == 0x8b ||                    /* U+200B; not the joiners */
+           (s[2] >= 0x8e && s[2] <= 0x8f) ||  /* U+200E-U+200F */
            (s[2] >= 0xa8 && s[2] <= 0xae);    /* U+2028-U+202E */
   if (len == 3 && s[0] == 0xe2 && s[1] == 0x81) /* U+2060-U+206F */
     return s[2] >= 0xa0 && s[2] <= 0xaf;

@@ -11,8 +11,9 @@ size_t tally_utf8_char(const unsigned char *s, size_t n);
 
 /* True when the character of len bytes at s is not for showing: a
  * control character (C0, DEL, C1), or one that is invisible or turns the
- * text's direction (zero-width and bidi marks, line and paragraph
- * separators, the byte order mark). */
+ * text's direction (the zero-width space, bidi marks, overrides and
+ * isolates, line and paragraph separators, the byte order mark). The
+ * zero-width joiners, which some scripts need, are shown. */
 int tally_utf8_is_control(const unsigned char *s, size_t len);
 
 /* Cuts a character that snprintf left half-written at the end of s. */

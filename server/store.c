@@ -59,6 +59,7 @@ struct tally_store {
   int growing;               /* a grow waits for the map: new transactions
                                 wait for it */
   unsigned long grows;       /* how many times the map grew */
+  struct timespec grow_after; /* a grow that timed out: none before this */
 };
 
 /* LMDB's codes, translated at the boundary. */
@@ -741,12 +742,21 @@ static int submission_err(int rc, tally_store_result *res) {
   return store_err(rc);
 }
 
+static int before(const struct timespec *a, const struct timespec *b) {
+  return a->tv_sec < b->tv_sec ||
+         (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
 /* Doubles the map, within the limit. Returns 0 if it (or a grow on
  * another thread meanwhile) grew it. The caller holds no transaction.
  * Open transactions end soon, so the gate is closed and they are waited
  * for, 100 ms at most: a backup's or a verify's snapshot does not end
- * soon, and the map does not grow while one is taken. */
+ * soon, and the map does not grow while one is taken. After a grow that
+ * timed out, none is tried for a second, so that a long snapshot holds
+ * the others back 100 ms a second at most. */
 static int grow(tally_store *s) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
   pthread_mutex_lock(&s->gate);
   if (s->growing) { /* another thread is at it: its result is ours */
     unsigned long before = s->grows;
@@ -756,11 +766,12 @@ static int grow(tally_store *s) {
     pthread_mutex_unlock(&s->gate);
     return grew ? 0 : -1;
   }
-  /* map_size changes only while growing is set, under the gate. */
+  /* map_size is written only by the one grow that set growing, and read
+   * here with growing clear: the gate's mutex orders the two. */
   size_t next = s->map_size * 2;
   if (s->max_map_size && next > s->max_map_size)
     next = s->max_map_size;
-  if (next <= s->map_size) {
+  if (next <= s->map_size || before(&now, &s->grow_after)) {
     pthread_mutex_unlock(&s->gate);
     return -1;
   }
@@ -783,6 +794,10 @@ static int grow(tally_store *s) {
   pthread_mutex_lock(&s->gate);
   s->growing = 0;
   s->grows += rc == 0;
+  if (tries == 100) {
+    s->grow_after = now;
+    s->grow_after.tv_sec += 1;
+  }
   pthread_cond_broadcast(&s->gate_open);
   pthread_mutex_unlock(&s->gate);
   return rc;
@@ -969,9 +984,14 @@ int tally_store_backup(tally_store *s, const char *path, uint64_t *bytes) {
     rmdir(path);
     return store_err(rc);
   }
-  /* The copy's name in its folder, and the folder's in its parent. */
+  /* The copy's name in its folder, and the folder's in its parent (the
+   * path is absolute; trailing slashes are not the folder's name). If
+   * this fails, the whole copy is left in place and the error returned. */
   char parent[4096];
   snprintf(parent, sizeof parent, "%s", path);
+  size_t plen = strlen(parent);
+  while (plen > 1 && parent[plen - 1] == '/')
+    parent[--plen] = 0;
   char *slash = strrchr(parent, '/');
   if (slash)
     *(slash == parent ? slash + 1 : slash) = 0;

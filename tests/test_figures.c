@@ -262,6 +262,10 @@ Test(figures, utf8_trim_and_invisible_characters) {
   }
   const unsigned char *ok = (const unsigned char *)"\xe5\xa9\xb4";
   cr_assert_not(tally_utf8_is_control(ok, 3));
+  const unsigned char *zwj = (const unsigned char *)"\xe2\x80\x8d";
+  cr_assert_not(tally_utf8_is_control(zwj, 3));
+  const unsigned char *alm = (const unsigned char *)"\xd8\x9c";
+  cr_assert(tally_utf8_is_control(alm, 2));
 }
 
 Test(figures, valid_utf8_is_accepted) {
