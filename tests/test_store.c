@@ -79,6 +79,28 @@ static tally_store_result put(const char *unit, const char *period,
   return r;
 }
 
+/* A fresh store whose map starts at 1 MiB, so that it must grow. */
+static void reopen_with_a_small_map(void) {
+  tally_store_close(store);
+  tally_test_rmtree(dir);
+  tally_test_tmpdir(dir, sizeof dir);
+  cr_assert_eq(tally_store_open(dir, 1 << 20, 0, &store), 0);
+}
+
+/* 2,000 items with codes of this round, to fill a map. */
+static char big_codes[2000][16];
+static tally_store_item big_items[2000];
+
+static const tally_store_item *big_put(const char *prefix, int round) {
+  for (int i = 0; i < 2000; i++) {
+    snprintf(big_codes[i], sizeof big_codes[i], "%s%03d_%04d", prefix,
+             round % 1000, i);
+    big_items[i].element = big_codes[i];
+    big_items[i].value = i;
+  }
+  return big_items;
+}
+
 /* Writes of one value, as fast as they go, until told to stop; and
  * reads between them. */
 struct writer_arg {
@@ -115,24 +137,15 @@ static void *write_steadily(void *arg) {
  * ones (it used to find no moment free, and writes were refused as if
  * the store were full). */
 Test(store, the_map_grows_under_a_steady_stream_of_transactions) {
-  tally_store_close(store);
-  tally_test_rmtree(dir);
-  tally_test_tmpdir(dir, sizeof dir);
-  cr_assert_eq(tally_store_open(dir, 1 << 20, 0, &store), 0);
+  reopen_with_a_small_map();
   struct writer_arg w = {store, 0, 0, 0};
   pthread_t th;
   cr_assert_eq(pthread_create(&th, NULL, write_steadily, &w), 0);
-  static char codes[2000][16];
-  tally_store_item items[2000];
   int failed = 0, rc = 0;
   for (int round = 0; round < 20; round++) {
-    for (int i = 0; i < 2000; i++) {
-      snprintf(codes[i], sizeof codes[i], "e%02d_%04d", round, i);
-      items[i].element = codes[i];
-      items[i].value = i;
-    }
     tally_store_result r;
-    int this = tally_store_put(store, "a", key("2021"), items, 2000, 1, &r);
+    int this = tally_store_put(store, "a", key("2021"), big_put("e", round),
+                               2000, 1, &r);
     if (this != 0) {
       failed++;
       rc = this;
@@ -165,25 +178,16 @@ struct filler {
 
 static void *fill_map(void *arg) {
   struct filler *f = arg;
-  static char codes[2000][16];
-  static tally_store_item items[2000];
   for (int round = 0; !atomic_load(&f->stop); round++) {
-    for (int i = 0; i < 2000; i++) {
-      snprintf(codes[i], sizeof codes[i], "f%03d_%04d", round % 1000, i);
-      items[i].element = codes[i];
-      items[i].value = i;
-    }
     tally_store_result r;
-    tally_store_put(f->store, "a", 2021u << 16, items, 2000, 1, &r);
+    tally_store_put(f->store, "a", 2021u << 16, big_put("f", round), 2000, 1,
+                    &r);
   }
   return NULL;
 }
 
 Test(store, a_long_snapshot_does_not_hold_short_reads_back) {
-  tally_store_close(store);
-  tally_test_rmtree(dir);
-  tally_test_tmpdir(dir, sizeof dir);
-  cr_assert_eq(tally_store_open(dir, 1 << 20, 0, &store), 0);
+  reopen_with_a_small_map();
   pthread_t holder, writer;
   struct filler f = {store, 0};
   cr_assert_eq(pthread_create(&holder, NULL, hold_snapshot, store), 0);
