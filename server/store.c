@@ -3,9 +3,10 @@
  * The happy path: tally_store_submit opens a write transaction, checks
  * the submission id and the revision, puts every value, records what
  * changed and the id, lets the keeper (server/rollup.c) bring the sums
- * reports read up to date in the same transaction, and commits. LMDB's commit writes and syncs the
- * data pages and then the meta page, so a committed transaction survives
- * a crash and an uncommitted one leaves no trace.
+ * reports read up to date in the same transaction, and commits. LMDB's
+ * commit writes and syncs the data pages and then the meta page, so a
+ * committed transaction survives a crash and an uncommitted one leaves
+ * no trace.
  * The failure modes: any step failing aborts the whole transaction
  * (nothing is written); a full map is doubled, up to the limit, and the
  * transaction retried; a store of another format version is refused at
@@ -20,6 +21,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <lmdb.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -742,7 +744,7 @@ static int submission_err(int rc, tally_store_result *res) {
   return store_err(rc);
 }
 
-static int before(const struct timespec *a, const struct timespec *b) {
+static int earlier(const struct timespec *a, const struct timespec *b) {
   return a->tv_sec < b->tv_sec ||
          (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
@@ -759,10 +761,10 @@ static int grow(tally_store *s) {
   clock_gettime(CLOCK_MONOTONIC, &now);
   pthread_mutex_lock(&s->gate);
   if (s->growing) { /* another thread is at it: its result is ours */
-    unsigned long before = s->grows;
+    unsigned long grows = s->grows;
     while (s->growing)
       pthread_cond_wait(&s->gate_open, &s->gate);
-    int grew = s->grows != before;
+    int grew = s->grows != grows;
     pthread_mutex_unlock(&s->gate);
     return grew ? 0 : -1;
   }
@@ -771,7 +773,7 @@ static int grow(tally_store *s) {
   size_t next = s->map_size * 2;
   if (s->max_map_size && next > s->max_map_size)
     next = s->max_map_size;
-  if (next <= s->map_size || before(&now, &s->grow_after)) {
+  if (next <= s->map_size || earlier(&now, &s->grow_after)) {
     pthread_mutex_unlock(&s->gate);
     return -1;
   }
@@ -984,19 +986,12 @@ int tally_store_backup(tally_store *s, const char *path, uint64_t *bytes) {
     rmdir(path);
     return store_err(rc);
   }
-  /* The copy's name in its folder, and the folder's in its parent (the
-   * path is absolute; trailing slashes are not the folder's name). If
+  /* The copy's name in its folder, and the folder's in its parent. If
    * this fails, the whole copy is left in place and the error returned. */
   char parent[4096];
   snprintf(parent, sizeof parent, "%s", path);
-  size_t plen = strlen(parent);
-  while (plen > 1 && parent[plen - 1] == '/')
-    parent[--plen] = 0;
-  char *slash = strrchr(parent, '/');
-  if (slash)
-    *(slash == parent ? slash + 1 : slash) = 0;
   if ((rc = tally_sync_dir(path)) != 0 ||
-      (slash && (rc = tally_sync_dir(parent)) != 0))
+      (rc = tally_sync_dir(dirname(parent))) != 0)
     return rc;
   *bytes = stat(file, &st) == 0 ? (uint64_t)st.st_size : 0;
   return 0;
@@ -1287,16 +1282,11 @@ int tally_store_txn_next_period(tally_store_txn *t, uint32_t period_key,
   return rc == 0 ? 0 : rc == MDB_NOTFOUND ? TALLY_ENOTFOUND : store_err(rc);
 }
 
-static size_t sums_key(uint8_t *key, uint32_t period, const char *unit,
-                       const char *indicator) {
-  return make_key(key, period, unit, indicator);
-}
-
 int tally_store_txn_sums_get(tally_store_txn *t, uint32_t period_key,
                              const char *unit, const char *indicator,
                              const void **data, size_t *len) {
   uint8_t key[KEY_MAX];
-  MDB_val k = {sums_key(key, period_key, unit, indicator), key}, v;
+  MDB_val k = {make_key(key, period_key, unit, indicator), key}, v;
   if (k.mv_size == 0)
     return TALLY_ENOTFOUND;
   int rc = mdb_get(t->txn, t->s->sums, &k, &v);
@@ -1313,7 +1303,7 @@ int tally_store_txn_sums_put(tally_store_txn *t, uint32_t period_key,
                              const char *unit, const char *indicator,
                              const void *data, size_t len) {
   uint8_t key[KEY_MAX];
-  MDB_val k = {sums_key(key, period_key, unit, indicator), key},
+  MDB_val k = {make_key(key, period_key, unit, indicator), key},
           v = {len, (void *)data};
   if (k.mv_size == 0)
     return -EINVAL;
