@@ -83,8 +83,6 @@ struct tally_conn {
   int paused;                 /* reading stopped: replies not taken */
   size_t queued;              /* memory held by writes not yet done */
   int secret_out;             /* the reply being queued carries a token */
-  int wipe_read;              /* a frame read held a token: zero the
-                                 buffer it came in once it is handled */
   uint8_t *stash;             /* bytes read but not handled yet (plaintext) */
   size_t stash_len;
   tally_session session;      /* the account signed in */
@@ -441,14 +439,17 @@ static size_t frame_limit(const tally_conn *c) {
 }
 
 /* Handles one complete frame body. Returns non-zero to abort. A token
- * the frame carried, or one the reply does, is zeroed wherever the
- * server held it (the body, the request, the reply and its bytes). */
+ * the frame carried is zeroed before the reply goes out (the body, the
+ * request); one the reply carries, once it is queued (its arena, its
+ * frame) and sent (its bytes). */
 static int conn_frame(tally_conn *c, uint8_t *body, size_t len) {
   Tally__Envelope *req;
   tally_arena arena = TALLY_ARENA_INIT;
   int rc;
 
-  if (tally_wire_unpack(body, len, &req) != 0) {
+  int bad = tally_wire_unpack(body, len, &req);
+  explicit_bzero(body, len); /* the request has its own copies */
+  if (bad != 0) {
     tally_log("connection %lu: undecodable frame of %zu bytes from %s", c->id,
               len, c->peer);
     return conn_send_error(c, 0, TALLY__ERROR_CODE__ERROR_BAD_FRAME,
@@ -463,6 +464,8 @@ static int conn_frame(tally_conn *c, uint8_t *body, size_t len) {
                      .guard = c->server->guard,
                      .session = &c->session};
   Tally__Envelope *reply = tally_dispatch(&r, req);
+  if (req->auth && req->auth->token) /* before the reply can go out */
+    explicit_bzero(req->auth->token, strlen(req->auth->token));
   if (reply == NULL && r.async)
     rc = conn_start_work(c, r.async);
   else if (reply && r.refused_sign_in)
@@ -476,11 +479,6 @@ static int conn_frame(tally_conn *c, uint8_t *body, size_t len) {
     tally_arena_wipe(&arena);
   else
     tally_arena_free(&arena);
-  if (req->auth && req->auth->token && *req->auth->token) {
-    explicit_bzero(req->auth->token, strlen(req->auth->token));
-    explicit_bzero(body, len);
-    c->wipe_read = 1;
-  }
   tally_wire_free(req);
   c->reader.max = frame_limit(c);
   return rc;
@@ -506,13 +504,15 @@ static int conn_must_wait(tally_conn *c) {
 
 /* Feeds bytes to the frame reader and handles every frame they
  * complete. When the connection must wait, the bytes left are kept until
- * it goes on. */
-static void conn_feed(tally_conn *c, const uint8_t *p, size_t left) {
+ * it goes on. The bytes are zeroed as they are taken (they may hold a
+ * token), before any reply to them can go out. */
+static void conn_feed(tally_conn *c, uint8_t *p, size_t left) {
   while (left > 0 && !c->closing && !conn_must_wait(c)) {
     uint8_t *body = NULL;
     size_t used, body_len = 0;
     int rc = tally_frame_reader_feed(&c->reader, p, left, &used, &body,
                                      &body_len);
+    explicit_bzero(p, used);
     p += used;
     left -= used;
     if (rc == 1) {
@@ -544,15 +544,22 @@ static void conn_feed(tally_conn *c, const uint8_t *p, size_t left) {
     }
   }
   if (left > 0 && !c->closing) {
-    uint8_t *grown = realloc(c->stash, c->stash_len + left);
+    /* Not realloc: it may leave a copy behind. */
+    uint8_t *grown = malloc(c->stash_len + left);
     if (grown == NULL) {
       conn_abort(c);
       return;
     }
+    if (c->stash_len) {
+      memcpy(grown, c->stash, c->stash_len);
+      explicit_bzero(c->stash, c->stash_len);
+    }
     memcpy(grown + c->stash_len, p, left);
+    free(c->stash);
     c->stash = grown;
     c->stash_len += left;
   }
+  explicit_bzero(p, left); /* kept, or dropped as the connection closes */
 }
 
 /* Goes on after waiting: handles the bytes kept, then reads again. */
@@ -562,11 +569,7 @@ static void conn_resume(tally_conn *c) {
   c->paused = 0;
   c->stash = NULL;
   c->stash_len = 0;
-  conn_feed(c, stash, len);
-  if (c->wipe_read && stash) {
-    explicit_bzero(stash, len);
-    c->wipe_read = 0;
-  }
+  conn_feed(c, stash, len); /* zeroes what it takes or keeps */
   free(stash);
   if (!c->closing && !c->paused && c->async == NULL && c->late == NULL &&
       uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0)
@@ -606,10 +609,8 @@ static void conn_read_tls(tally_conn *c, const uint8_t *p, size_t n) {
                                        sizeof s->plain_buf)) > 0) {
     if (!c->draining && !c->busy)
       conn_feed(c, s->plain_buf, (size_t)got);
-    if (c->wipe_read) {
-      explicit_bzero(s->plain_buf, (size_t)got);
-      c->wipe_read = 0;
-    }
+    else
+      explicit_bzero(s->plain_buf, (size_t)got); /* dropped unread */
     if (uv_is_closing((uv_handle_t *)&c->tcp))
       return; /* aborted */
   }
@@ -658,11 +659,9 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
   if (nread > 0 && c->tls)
     conn_read_tls(c, (const uint8_t *)buf->base, (size_t)nread);
   else if (!c->draining)
-    conn_feed(c, (const uint8_t *)buf->base, (size_t)nread);
-  if (c->wipe_read && nread > 0) {
-    explicit_bzero(buf->base, (size_t)nread);
-    c->wipe_read = 0;
-  }
+    conn_feed(c, (uint8_t *)buf->base, (size_t)nread);
+  else
+    explicit_bzero(buf->base, (size_t)nread); /* dropped unread */
 }
 
 /* Every second: closes connections that completed no frame in time, and
