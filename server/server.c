@@ -559,7 +559,8 @@ static void conn_feed(tally_conn *c, uint8_t *p, size_t left) {
     c->stash = grown;
     c->stash_len += left;
   }
-  explicit_bzero(p, left); /* kept, or dropped as the connection closes */
+  if (left > 0) /* kept, or dropped as the connection closes */
+    explicit_bzero(p, left);
 }
 
 /* Goes on after waiting: handles the bytes kept, then reads again. */
@@ -660,7 +661,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
     conn_read_tls(c, (const uint8_t *)buf->base, (size_t)nread);
   else if (!c->draining)
     conn_feed(c, (uint8_t *)buf->base, (size_t)nread);
-  else
+  else if (nread > 0)
     explicit_bzero(buf->base, (size_t)nread); /* dropped unread */
 }
 

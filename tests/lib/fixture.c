@@ -161,6 +161,12 @@ int tally_test_server_stop(tally_test_server *s) {
     waitpid(s->pid, &status, 0);
   }
   s->pid = 0;
+  if (rc != 0) { /* crashed, or a sanitizer's report: show why */
+    char *log = tally_test_read_file(s->log);
+    fprintf(stderr, "tallyd ended with status %d; its log:\n%s\n", rc,
+            log ? log : "(none)");
+    free(log);
+  }
   if (s->own_dir)
     tally_test_rmtree(s->dir);
   remove(s->log);
