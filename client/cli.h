@@ -66,6 +66,13 @@ int tally_cli_parse(int argc, char **argv, tally_cli *c, const char *command,
                     const char *usage, const tally_cli_opt *own,
                     int with_format);
 
+/* Copies into out (room for all's entries and the end) the options of
+ * all whose names the space-separated list names holds: for files whose
+ * commands share one table but not every option. Returns whether names
+ * holds "format" (tally_cli_parse's with_format). */
+int tally_cli_pick(const tally_cli_opt *all, const char *names,
+                   tally_cli_opt *out);
+
 /* For commands that take no operands: says so of the first one left
  * after tally_cli_parse and returns EXIT_USAGE; 0 when there is none. */
 int tally_cli_no_operands(int argc, char **argv, const char *command);

@@ -81,21 +81,25 @@ const char tally_usage_audit[] =
     "      --format FMT     table (default), json or csv\n"
     "  -s, --server, --timeout  as for every command (tally --help)\n";
 
-/* Parses the options of these commands. Returns 0 to go on, -1 after
- * printing the help, or the exit status. */
+/* Parses the options of these commands: those takes names and the
+ * common ones. Returns 0 to go on, -1 after printing the help, or the
+ * exit status. */
 struct account_opts {
   const char *role, *unit, *name, *period, *account;
 };
 
 static int parse(int argc, char **argv, tally_cli *c, const char *command,
-                 const char *usage, struct account_opts *o) {
-  const tally_cli_opt own[] = {{"role", 'r', &o->role, NULL},
+                 const char *usage, const char *takes,
+                 struct account_opts *o) {
+  const tally_cli_opt every[] = {{"role", 'r', &o->role, NULL},
                                {"unit", 'u', &o->unit, NULL},
                                {"name", 'n', &o->name, NULL},
                                {"period", 'p', &o->period, NULL},
                                {"account", 'a', &o->account, NULL},
                                {NULL, 0, NULL, NULL}};
-  return tally_cli_parse(argc, argv, c, command, usage, own, 1);
+  tally_cli_opt own[sizeof every / sizeof every[0]];
+  int with_format = tally_cli_pick(every, takes, own);
+  return tally_cli_parse(argc, argv, c, command, usage, own, with_format);
 }
 
 /* An account id from text; 0 after saying why. */
@@ -276,11 +280,19 @@ static int account_rotate(tally_cli *c, uint64_t id) {
 
 int tally_cmd_account(int argc, char **argv, tally_cli *c) {
   struct account_opts o = {0};
-  int rc = parse(argc, argv, c, "account", tally_usage_account, &o);
+  int rc = parse(argc, argv, c, "account", tally_usage_account,
+                 "role unit name format", &o);
   if (rc)
     return rc < 0 ? EXIT_OK : rc;
   const char *sub = optind < argc ? argv[optind] : NULL;
   int args = argc - optind - 1; /* operands after the subcommand */
+  const char *add_only = o.role ? "--role" : o.unit ? "--unit"
+                         : o.name ? "--name" : NULL;
+  if (sub && strcmp(sub, "add") != 0 && add_only) {
+    fprintf(stderr, "tally account %s: %s is for 'tally account add'\n"
+            "Try 'tally help account'.\n", sub, add_only);
+    return EXIT_USAGE;
+  }
   if (sub && strcmp(sub, "add") == 0 && args == 0)
     return account_add(c, &o);
   if (sub && strcmp(sub, "list") == 0 && args == 0)
@@ -310,7 +322,7 @@ static int whoami(const tally_cli *c, Tally__Envelope **reply) {
 int tally_cmd_whoami(int argc, char **argv, tally_cli *c) {
   struct account_opts o = {0};
   Tally__Envelope *reply = NULL;
-  int rc = parse(argc, argv, c, "whoami", tally_usage_whoami, &o);
+  int rc = parse(argc, argv, c, "whoami", tally_usage_whoami, "format", &o);
   if (rc)
     return rc < 0 ? EXIT_OK : rc;
   if ((rc = tally_cli_no_operands(argc, argv, "whoami")) != 0)
@@ -343,7 +355,7 @@ int tally_cmd_login(int argc, char **argv, tally_cli *c) {
   struct account_opts o = {0};
   char path[4096], err[512];
   Tally__Envelope *reply = NULL;
-  int rc = parse(argc, argv, c, "login", tally_usage_login, &o);
+  int rc = parse(argc, argv, c, "login", tally_usage_login, "", &o);
   if (rc)
     return rc < 0 ? EXIT_OK : rc;
   if (optind < argc) {
@@ -442,7 +454,8 @@ static void audit_rows(tally_table *t, json_t *arr,
 
 int tally_cmd_audit(int argc, char **argv, tally_cli *c) {
   struct account_opts o = {0};
-  int rc = parse(argc, argv, c, "audit", tally_usage_audit, &o);
+  int rc = parse(argc, argv, c, "audit", tally_usage_audit,
+                 "unit period account format", &o);
   if (rc)
     return rc < 0 ? EXIT_OK : rc;
   if (optind < argc) {

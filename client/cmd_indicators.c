@@ -124,8 +124,10 @@ static const char *status_text(Tally__Status s) {
   }
 }
 
-/* The parsing every command here does: its own options and the common
- * ones. Returns 0 to go on, else the exit status (help printed: 0). */
+/* The parsing every command here does: the options takes names (an
+ * option meant for another of these commands is refused, not ignored)
+ * and the common ones. Returns 0 to go on, -1 after printing the help,
+ * else the exit status. */
 typedef struct {
   const char *period, *unit, *plan, *indicator, *year, *value, *tolerance,
       *text;
@@ -133,9 +135,9 @@ typedef struct {
 } opts;
 
 static int parse(int argc, char **argv, tally_cli *c, const char *command,
-                 const char *usage, opts *o) {
+                 const char *usage, const char *takes, opts *o) {
   memset(o, 0, sizeof *o);
-  const tally_cli_opt own[] = {{"period", 'p', &o->period, NULL},
+  const tally_cli_opt every[] = {{"period", 'p', &o->period, NULL},
                                {"unit", 'u', &o->unit, NULL},
                                {"indicator", 'i', &o->indicator, NULL},
                                {"plan", 0, &o->plan, NULL},
@@ -145,7 +147,9 @@ static int parse(int argc, char **argv, tally_cli *c, const char *command,
                                {"tolerance", 0, &o->tolerance, NULL},
                                {"text", 0, &o->text, NULL},
                                {NULL, 0, NULL, NULL}};
-  return tally_cli_parse(argc, argv, c, command, usage, own, 1);
+  tally_cli_opt own[sizeof every / sizeof every[0]];
+  int with_format = tally_cli_pick(every, takes, own);
+  return tally_cli_parse(argc, argv, c, command, usage, own, with_format);
 }
 
 /* A sum for a table: whole numbers in full, others to eight digits. */
@@ -334,7 +338,8 @@ static void print_report(const Tally__ReportReply *r, enum tally_format fmt) {
 
 int tally_cmd_report(int argc, char **argv, tally_cli *c) {
   opts o;
-  int rc = parse(argc, argv, c, "report", tally_usage_report, &o);
+  int rc = parse(argc, argv, c, "report", tally_usage_report,
+                 "period unit plan indicator format", &o);
   if (rc)
     return rc < 0 ? EXIT_OK : rc;
   if ((rc = tally_cli_no_operands(argc, argv, "report")) != 0)
@@ -358,7 +363,8 @@ int tally_cmd_report(int argc, char **argv, tally_cli *c) {
 
 int tally_cmd_explain(int argc, char **argv, tally_cli *c) {
   opts o;
-  int rc = parse(argc, argv, c, "explain", tally_usage_explain, &o);
+  int rc = parse(argc, argv, c, "explain", tally_usage_explain,
+                 "period unit format", &o);
   if (rc)
     return rc < 0 ? EXIT_OK : rc;
   if (optind + 1 != argc) {
@@ -453,7 +459,8 @@ out:
 
 int tally_cmd_completeness(int argc, char **argv, tally_cli *c) {
   opts o;
-  int rc = parse(argc, argv, c, "completeness", tally_usage_completeness, &o);
+  int rc = parse(argc, argv, c, "completeness", tally_usage_completeness,
+                 "period unit format", &o);
   if (rc)
     return rc < 0 ? EXIT_OK : rc;
   if ((rc = tally_cli_no_operands(argc, argv, "completeness")) != 0)
@@ -577,7 +584,8 @@ static void inputs_text(const tally_catalog *cat, const tally_indicator *in,
 int tally_cmd_catalog(int argc, char **argv, tally_cli *c) {
   opts o;
   tally_catalog *cat;
-  int rc = parse(argc, argv, c, "catalog", tally_usage_catalog, &o);
+  int rc = parse(argc, argv, c, "catalog", tally_usage_catalog,
+                 "elements format", &o);
   if (rc)
     return rc < 0 ? EXIT_OK : rc;
   if ((rc = tally_cli_no_operands(argc, argv, "catalog")) != 0)
@@ -636,7 +644,8 @@ int tally_cmd_catalog(int argc, char **argv, tally_cli *c) {
 int tally_cmd_form(int argc, char **argv, tally_cli *c) {
   opts o;
   tally_catalog *cat;
-  int rc = parse(argc, argv, c, "form", tally_usage_form, &o);
+  int rc = parse(argc, argv, c, "form", tally_usage_form,
+                 "unit period", &o);
   if (rc)
     return rc < 0 ? EXIT_OK : rc;
   if ((rc = tally_cli_no_operands(argc, argv, "form")) != 0)
@@ -790,11 +799,24 @@ static int target_set(tally_cli *c, const char *indicator, const opts *o) {
 
 int tally_cmd_target(int argc, char **argv, tally_cli *c) {
   opts o;
-  int rc = parse(argc, argv, c, "target", tally_usage_target, &o);
+  int rc = parse(argc, argv, c, "target", tally_usage_target,
+                 "year value tolerance text format", &o);
   if (rc)
     return rc < 0 ? EXIT_OK : rc;
-  if (optind < argc && strcmp(argv[optind], "list") == 0 && optind + 1 == argc)
+  if (optind < argc && strcmp(argv[optind], "list") == 0 &&
+      optind + 1 == argc) {
+    const char *set_only = o.year        ? "--year"
+                           : o.value     ? "--value"
+                           : o.tolerance ? "--tolerance"
+                           : o.text      ? "--text"
+                                         : NULL;
+    if (set_only) {
+      fprintf(stderr, "tally target list: %s is for 'tally target set'\n"
+              "Try 'tally help target'.\n", set_only);
+      return EXIT_USAGE;
+    }
     return target_list(c);
+  }
   if (optind + 2 == argc && strcmp(argv[optind], "set") == 0)
     return target_set(c, argv[optind + 1], &o);
   fputs("tally target: say 'list' or 'set INDICATOR'\nTry 'tally help "

@@ -215,6 +215,25 @@ int tally_cli_parse(int argc, char **argv, tally_cli *c, const char *command,
   return 0;
 }
 
+/* Whether word is one of the space-separated words of list. */
+static int has_word(const char *list, const char *word) {
+  size_t n = strlen(word);
+  for (const char *p = list; (p = strstr(p, word)) != NULL; p += n)
+    if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == 0))
+      return 1;
+  return 0;
+}
+
+int tally_cli_pick(const tally_cli_opt *all, const char *names,
+                   tally_cli_opt *out) {
+  size_t n = 0;
+  for (; all->name; all++)
+    if (has_word(names, all->name))
+      out[n++] = *all;
+  out[n] = (tally_cli_opt){NULL, 0, NULL, NULL};
+  return has_word(names, "format");
+}
+
 int tally_cli_no_operands(int argc, char **argv, const char *command) {
   if (optind >= argc)
     return 0;

@@ -293,6 +293,38 @@ Test(cli, unexpected_arguments_are_refused) {
   free(err);
 }
 
+/* An option meant for another command is an error, not ignored: the
+ * indicator and account commands share one option table each. */
+Test(cli, options_of_other_commands_are_refused) {
+  static const char *const cmds[][8] = {
+      {"report", "--period", "2022", "--value", "3", NULL, "'--value'"},
+      {"explain", "H02", "--period", "2022", "--plan", "health", "'--plan'"},
+      {"completeness", "--period", "2022", "--elements", NULL, NULL,
+       "'--elements'"},
+      {"catalog", "--period", "2022", NULL, NULL, NULL, "'--period'"},
+      {"form", "--unit", "wenchang", "--period", "2022", "--format=json",
+       "'--format=json'"},
+      {"target", "list", "--year", "2025", NULL, NULL,
+       "--year is for 'tally target set'"},
+      {"whoami", "--role", "admin", NULL, NULL, NULL, "'--role'"},
+      {"account", "list", "--unit", "wenchang", NULL, NULL,
+       "--unit is for 'tally account add'"},
+      {"audit", "--name", "x", NULL, NULL, NULL, "'--name'"},
+  };
+  for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+    const char *args[8] = {0};
+    for (size_t k = 0; k < 6 && cmds[i][k]; k++)
+      args[k] = cmds[i][k];
+    char *out, *err;
+    int rc = tally_test_run(args, NULL, &out, &err);
+    cr_expect_eq(rc, 2, "%s: exit %d", cmds[i][0], rc);
+    cr_expect(strstr(err, cmds[i][6]), "%s: %s", cmds[i][0], err);
+    cr_expect_str_empty(out, "%s printed: %s", cmds[i][0], out);
+    free(out);
+    free(err);
+  }
+}
+
 /* Each bad input: exit 1, a message that says what and where, and
  * nothing stored. */
 static void bad_exit(int status, const char *unit, const char *period,
