@@ -3,6 +3,7 @@
 #include "handlers.h"
 
 #include "error.h"
+#include "flags.h"
 #include "indicator.h"
 #include "log.h"
 #include "period.h"
@@ -341,6 +342,8 @@ struct submit_job {
   tally_store_bound *bounds;  /* bounded pairs the submission touches */
   const char **bound_of;      /* the indicator of each pair */
   size_t n_bounds;
+  tally_flag *flags;          /* figures stored that moved sharply */
+  int n_flags;
 };
 
 static void submit_free(tally_async *a) {
@@ -348,12 +351,28 @@ static void submit_free(tally_async *a) {
   free(j->items);
   free(j->bounds);
   free(j->bound_of);
+  free(j->flags);
   free(j);
+}
+
+/* Once stored: which figures moved sharply against a year before. They
+ * are told, not refused; when they cannot be read, none are told. */
+static void find_flags(struct submit_job *j) {
+  tally_period p;
+  if (j->write.code != 0 || j->n == 0 ||
+      tally_period_from_key(j->write.sub.period_key, &p) != 0 ||
+      (j->flags = calloc(j->n, sizeof *j->flags)) == NULL)
+    return;
+  j->n_flags = tally_flags_of_items(j->cat, j->store, j->write.sub.unit, &p,
+                                    j->items, j->n, j->flags);
+  if (j->n_flags < 0)
+    j->n_flags = 0;
 }
 
 static void submit_run(tally_async *a) {
   struct submit_job *j = (struct submit_job *)a;
   tally_writer_wait(j->writer, &j->write);
+  find_flags(j); /* off the loop, as the write */
 }
 
 /* The 1-based position of element in the submission, or 0. */
@@ -467,6 +486,21 @@ static Tally__Envelope *submit_outcome(struct submit_job *j,
   ok->revision = res->revision;
   ok->duplicate = res->duplicate;
   ok->submission_id = tally_arena_strdup(arena, j->sid);
+  if (j->n_flags > 0) {
+    tally_period p, base;
+    char text[TALLY_PERIOD_STRLEN];
+    tally_period_from_key(j->write.sub.period_key, &p);
+    tally_flag_base(&p, &base);
+    const char *base_text = tally_arena_strdup(arena,
+                                               tally_period_format(&base, text));
+    ok->flags = tally_arena_alloc(arena, (size_t)j->n_flags * sizeof *ok->flags);
+    if (base_text == NULL || ok->flags == NULL)
+      return NULL;
+    for (int i = 0; i < j->n_flags; i++)
+      if ((ok->flags[ok->n_flags++] = tally_flag_msg(
+               j->cat, unit, base_text, &j->flags[i], arena)) == NULL)
+        return NULL;
+  }
   reply->body_case = TALLY__ENVELOPE__BODY_SUBMIT_REPLY;
   reply->submit_reply = ok;
   return ok->submission_id ? reply : NULL;
@@ -597,6 +631,7 @@ static Tally__Envelope *handle_submit(tally_request *r,
     return NULL;
   }
   j->write.code = tally_store_submit(r->store, &j->write.sub, &j->write.res);
+  find_flags(j);
   reply = submit_outcome(j, r->arena);
   submit_free(&j->async);
   return reply;
@@ -854,6 +889,32 @@ static Tally__Envelope *handle_completeness(tally_request *r,
     return NULL;
   reply->body_case = TALLY__ENVELOPE__BODY_COMPLETENESS_REPLY;
   reply->completeness_reply = rep;
+  return reply;
+}
+
+static Tally__Envelope *handle_check(tally_request *r,
+                                     const Tally__Envelope *req) {
+  const Tally__CheckRequest *q = req->check;
+  Tally__Envelope *reply = NULL;
+  Tally__CheckReply *rep;
+  tally_period p;
+  int scope = r->cat->root;
+
+  if (tally_dispatch_want_period(r, req->id, q->period, &p, &reply) != 0)
+    return reply;
+  if (*q->unit && (scope = tally_dispatch_want_unit(r, req->id, q->unit, &reply)) < 0)
+    return reply;
+  int rc = tally_flags_of_period(r->cat, r->store, &p, scope, r->arena, &rep);
+  if (rc == -ENOMEM)
+    return NULL;
+  if (rc != 0)
+    return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
+                                "the figures could not be read (%s)",
+                                tally_strerror(rc));
+  if ((reply = tally_dispatch_reply(r, req->id)) == NULL)
+    return NULL;
+  reply->body_case = TALLY__ENVELOPE__BODY_CHECK_REPLY;
+  reply->check_reply = rep;
   return reply;
 }
 
@@ -1275,6 +1336,9 @@ static const char *unit_of_explain(const Tally__Envelope *e) {
 static const char *unit_of_completeness(const Tally__Envelope *e) {
   return e->completeness->unit;
 }
+static const char *unit_of_check(const Tally__Envelope *e) {
+  return e->check->unit;
+}
 
 /* The request table: one row per request type a client may send. */
 static const struct {
@@ -1298,6 +1362,8 @@ static const struct {
      unit_of_explain},
     {TALLY__ENVELOPE__BODY_COMPLETENESS, "completeness", handle_completeness,
      READ_SCOPE, unit_of_completeness},
+    {TALLY__ENVELOPE__BODY_CHECK, "check", handle_check, READ_SCOPE,
+     unit_of_check},
     {TALLY__ENVELOPE__BODY_CATALOG, "catalog", handle_catalog, SIGNED_IN, NULL},
     {TALLY__ENVELOPE__BODY_TARGET_SET, "target set", handle_target_set, ANALYST,
      NULL},

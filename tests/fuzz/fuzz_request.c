@@ -211,6 +211,9 @@ static void check_allowed(const Tally__Envelope *req,
   case TALLY__ENVELOPE__BODY_COMPLETENESS_REPLY:
     CHECK(may_read(acc, req->completeness->unit));
     break;
+  case TALLY__ENVELOPE__BODY_CHECK_REPLY:
+    CHECK(may_read(acc, req->check->unit));
+    break;
   case TALLY__ENVELOPE__BODY_TARGET_SET_REPLY:
     CHECK(analyst);
     break;
@@ -241,6 +244,7 @@ static int is_reply(Tally__Envelope__BodyCase c) {
          c == TALLY__ENVELOPE__BODY_VERIFY_REPLY ||
          c == TALLY__ENVELOPE__BODY_EXPLAIN_REPLY ||
          c == TALLY__ENVELOPE__BODY_COMPLETENESS_REPLY ||
+         c == TALLY__ENVELOPE__BODY_CHECK_REPLY ||
          c == TALLY__ENVELOPE__BODY_CATALOG_REPLY ||
          c == TALLY__ENVELOPE__BODY_TARGET_SET_REPLY ||
          c == TALLY__ENVELOPE__BODY_TARGET_LIST_REPLY ||

@@ -1,0 +1,187 @@
+/* flags.c: figures that moved sharply against a year before. */
+#include "flags.h"
+#include "error.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+int tally_flag_sharp(tally_element_type type, double previous, double value) {
+  double diff = fabs(value - previous);
+  if (type == TALLY_ELEMENT_STATUS || diff == 0)
+    return 0;
+  if (diff <= TALLY_FLAG_CHANGE * previous)
+    return 0; /* within 30% (a previous 0: any change is more) */
+  if (type == TALLY_ELEMENT_COUNT &&
+      diff <= TALLY_FLAG_SIGMAS * sqrt(value + previous))
+    return 0; /* small counts: chance explains it */
+  return 1;
+}
+
+int tally_flag_base(const tally_period *p, tally_period *out) {
+  if (p->year <= TALLY_PERIOD_MIN_YEAR)
+    return TALLY_EPERIOD;
+  *out = *p;
+  out->year--;
+  return 0;
+}
+
+/* One unit's figures of one period, by catalog element. */
+struct figures {
+  const tally_catalog *cat;
+  double *value;
+  unsigned char *has;
+  size_t at; /* for tally_catalog_element_after */
+};
+
+static int figures_init(struct figures *f, const tally_catalog *cat) {
+  f->cat = cat;
+  f->value = calloc(cat->n_elements + 1, sizeof *f->value);
+  f->has = calloc(cat->n_elements + 1, 1);
+  return f->value && f->has ? 0 : -ENOMEM;
+}
+
+static void figures_free(struct figures *f) {
+  free(f->value);
+  free(f->has);
+}
+
+static int keep_figure(void *arg, const char *unit, const char *element,
+                       double value, int64_t updated) {
+  struct figures *f = arg;
+  int e = tally_catalog_element_after(f->cat, element, &f->at);
+  (void)unit;
+  (void)updated;
+  if (e >= 0) {
+    f->value[e] = value;
+    f->has[e] = 1;
+  }
+  return 0;
+}
+
+/* Reads unit's figures of period key into f (emptied first). */
+static int figures_read(struct figures *f, tally_store_txn *txn, uint32_t key,
+                        const char *unit) {
+  memset(f->has, 0, f->cat->n_elements);
+  f->at = 0;
+  return tally_store_txn_scan(txn, key, unit, keep_figure, f);
+}
+
+int tally_flags_of_items(const tally_catalog *cat, tally_store *store,
+                         const char *unit, const tally_period *period,
+                         const tally_store_item *items, size_t n,
+                         tally_flag *out) {
+  tally_period base;
+  struct figures before;
+  tally_store_txn *txn;
+  int rc, found = 0;
+
+  if (tally_flag_base(period, &base) != 0)
+    return 0;
+  if ((rc = figures_init(&before, cat)) != 0)
+    goto out;
+  if ((rc = tally_store_read_begin(store, &txn)) != 0)
+    goto out;
+  rc = figures_read(&before, txn, tally_period_key(&base), unit);
+  tally_store_txn_end(txn);
+  if (rc != 0)
+    goto out;
+  for (size_t i = 0; i < n; i++) {
+    int e = tally_catalog_element(cat, items[i].element);
+    if (e >= 0 && before.has[e] &&
+        tally_flag_sharp(cat->elements[e].type, before.value[e],
+                         items[i].value))
+      out[found++] = (tally_flag){e, items[i].value, before.value[e]};
+  }
+  rc = found;
+out:
+  figures_free(&before);
+  return rc;
+}
+
+Tally__Flag *tally_flag_msg(const tally_catalog *cat, const char *unit,
+                            const char *base_period, const tally_flag *f,
+                            tally_arena *arena) {
+  const tally_element *el = &cat->elements[f->element];
+  Tally__Flag *m = tally_arena_alloc(arena, sizeof *m);
+  if (m == NULL)
+    return NULL;
+  tally__flag__init(m);
+  m->unit = (char *)unit;
+  m->element = el->code;
+  m->name_zh = el->name_zh;
+  m->name_en = el->name_en;
+  m->value = f->value;
+  m->previous = f->previous;
+  m->base_period = (char *)base_period;
+  return m;
+}
+
+/* Compares one unit's figures of two periods, adding its flags to rep. */
+static int flag_unit(const tally_catalog *cat, int u, const struct figures *now,
+                     const struct figures *before, tally_arena *arena,
+                     Tally__CheckReply *rep, size_t *cap) {
+  for (size_t e = 0; e < cat->n_elements; e++) {
+    if (!now->has[e] || !before->has[e])
+      continue;
+    rep->compared++;
+    tally_flag f = {(int)e, now->value[e], before->value[e]};
+    if (!tally_flag_sharp(cat->elements[e].type, f.previous, f.value))
+      continue;
+    Tally__Flag *m = tally_flag_msg(cat, cat->units[u].code,
+                                    rep->base_period, &f, arena);
+    if (m == NULL || tally_arena_reserve(arena, &rep->flags, rep->n_flags,
+                                         cap, sizeof *rep->flags) != 0)
+      return -ENOMEM;
+    rep->flags[rep->n_flags++] = m;
+  }
+  return 0;
+}
+
+int tally_flags_of_period(const tally_catalog *cat, tally_store *store,
+                          const tally_period *period, int scope,
+                          tally_arena *arena, Tally__CheckReply **out) {
+  char text[TALLY_PERIOD_STRLEN];
+  tally_period base;
+  struct figures now = {0}, before = {0};
+  tally_store_txn *txn = NULL;
+  size_t cap = 0;
+  int rc = -ENOMEM;
+
+  Tally__CheckReply *rep = tally_arena_alloc(arena, sizeof *rep);
+  if (rep == NULL)
+    return -ENOMEM;
+  tally__check_reply__init(rep);
+  rep->unit = cat->units[scope].code;
+  if ((rep->period = tally_arena_strdup(
+           arena, tally_period_format(period, text))) == NULL)
+    return -ENOMEM;
+  if (tally_flag_base(period, &base) != 0) { /* nothing before 1900 */
+    *out = rep;
+    return 0;
+  }
+  if ((rep->base_period = tally_arena_strdup(
+           arena, tally_period_format(&base, text))) == NULL ||
+      figures_init(&now, cat) != 0 || figures_init(&before, cat) != 0 ||
+      (rc = tally_store_read_begin(store, &txn)) != 0)
+    goto out;
+  /* Every reporting unit in scope, and the root for what it reports. */
+  for (size_t u = 0; u < cat->n_units && rc == 0; u++) {
+    if (!(cat->units[u].is_leaf || (int)u == cat->root) ||
+        !tally_catalog_unit_within(cat, (int)u, scope))
+      continue;
+    const char *code = cat->units[u].code;
+    if ((rc = figures_read(&now, txn, tally_period_key(period), code)) == 0 &&
+        (rc = figures_read(&before, txn, tally_period_key(&base), code)) == 0)
+      rc = flag_unit(cat, (int)u, &now, &before, arena, rep, &cap);
+  }
+  if (rc == 0)
+    *out = rep;
+out:
+  if (txn)
+    tally_store_txn_end(txn);
+  figures_free(&now);
+  figures_free(&before);
+  return rc;
+}

@@ -1,0 +1,55 @@
+/* flags.h: figures that moved sharply against the same period a year
+ * before. They are stored as sent and flagged, so that someone checks
+ * them: a slipped digit, a figure of another period or unit.
+ *
+ * The rule: a change of more than TALLY_FLAG_CHANGE up or down and, for
+ * a count, more than TALLY_FLAG_SIGMAS standard deviations of the
+ * difference of two Poisson counts, |x - p| > 3 sqrt(x + p), so that 1
+ * infant death after 3 is not flagged and 40 after 13 is. Status
+ * elements (milestones) are not compared.
+ */
+#ifndef TALLY_FLAGS_H
+#define TALLY_FLAGS_H
+
+#include "arena.h"
+#include "catalog.h"
+#include "period.h"
+#include "store.h"
+#include "tally.pb-c.h"
+
+#define TALLY_FLAG_CHANGE 0.30
+#define TALLY_FLAG_SIGMAS 3.0
+
+/* Whether value is a sharp change on previous for an element of type. */
+int tally_flag_sharp(tally_element_type type, double previous, double value);
+
+/* The same period a year before p. Returns 0 or TALLY_EPERIOD. */
+int tally_flag_base(const tally_period *p, tally_period *out);
+
+/* A flagged figure: a catalog element, its value and the one before. */
+typedef struct {
+  int element;
+  double value, previous;
+} tally_flag;
+
+/* Flags the n items (element codes of the catalog) that unit sends for
+ * period against its stored figures a year before. out has room for n.
+ * Returns the number of flags, or a negative error. */
+int tally_flags_of_items(const tally_catalog *cat, tally_store *store,
+                         const char *unit, const tally_period *period,
+                         const tally_store_item *items, size_t n,
+                         tally_flag *out);
+
+/* The message of flag f of unit in arena; NULL when out of memory. */
+Tally__Flag *tally_flag_msg(const tally_catalog *cat, const char *unit,
+                            const char *base_period, const tally_flag *f,
+                            tally_arena *arena);
+
+/* The flags of every reporting unit within scope (and the root's own
+ * figures when scope is the root) for period. Returns 0 and *out in
+ * arena, -ENOMEM or a store error. */
+int tally_flags_of_period(const tally_catalog *cat, tally_store *store,
+                          const tally_period *period, int scope,
+                          tally_arena *arena, Tally__CheckReply **out);
+
+#endif
