@@ -103,6 +103,9 @@ int tally_cli_call(const tally_cli *c, Tally__Envelope *req,
 /* %.15g: whole numbers print without decimals. */
 void tally_cli_number(char *buf, size_t n, double v);
 
+/* The change from previous to value: "+35%", "-100%", or "from 0". */
+void tally_cli_change(char *buf, size_t n, double previous, double value);
+
 /* "2026-11-27 17:08:17" in UTC. */
 void tally_cli_time(char *buf, size_t n, int64_t unix_s);
 
@@ -125,6 +128,7 @@ int tally_cmd_account(int argc, char **argv, tally_cli *c);
 int tally_cmd_audit(int argc, char **argv, tally_cli *c);
 int tally_cmd_login(int argc, char **argv, tally_cli *c);
 int tally_cmd_whoami(int argc, char **argv, tally_cli *c);
+int tally_cmd_check(int argc, char **argv, tally_cli *c);
 
 extern const char tally_usage_submit[], tally_usage_withdraw[], tally_usage_sync[],
     tally_usage_pending[], tally_usage_values[], tally_usage_report[],
@@ -132,6 +136,6 @@ extern const char tally_usage_submit[], tally_usage_withdraw[], tally_usage_sync
     tally_usage_explain[],
     tally_usage_completeness[], tally_usage_catalog[], tally_usage_form[],
     tally_usage_target[], tally_usage_account[], tally_usage_audit[],
-    tally_usage_login[], tally_usage_whoami[];
+    tally_usage_login[], tally_usage_whoami[], tally_usage_check[];
 
 #endif

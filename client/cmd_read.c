@@ -1,4 +1,4 @@
-/* cmd_read.c: values and history: the figures the server holds. */
+/* cmd_read.c: values, history and check: the figures the server holds. */
 #include "cli.h"
 #include "output.h"
 #include "wire.h"
@@ -209,3 +209,98 @@ out:
   return rc;
 }
 
+
+const char tally_usage_check[] =
+    "usage: tally check --period PERIOD [--unit UNIT] [--format FMT]\n"
+    "\n"
+    "The figures of a period that moved sharply against the same unit's\n"
+    "figures for the same period a year before (2022 against 2021, 2022Q3\n"
+    "against 2021Q3): more than 30% up or down and, for a count, more than\n"
+    "chance explains (the difference is over 3 times the square root of\n"
+    "the two counts' sum, so 1 infant death after 3 is not flagged, 40 after\n"
+    "13 is). Such figures are stored as sent and shown here (and to the\n"
+    "office that submits them) for someone to check: a slipped digit, a\n"
+    "figure of another period. Statuses are not compared.\n"
+    "\n"
+    "options:\n"
+    "  -p, --period PERIOD  2022, 2022Q3 or 2022-07\n"
+    "  -u, --unit UNIT      only the units under UNIT (a reporter: its own)\n"
+    "      --format FMT     table (default), json or csv\n"
+    "  -s, --server, --timeout  as for every command (tally --help)\n";
+
+int tally_cmd_check(int argc, char **argv, tally_cli *c) {
+  const char *unit = NULL, *period = NULL;
+  const tally_cli_opt own[] = {{"unit", 'u', &unit, NULL},
+                               {"period", 'p', &period, NULL},
+                               {NULL, 0, NULL, NULL}};
+  int rc = tally_cli_parse(argc, argv, c, "check", tally_usage_check, own, 1);
+  if (rc)
+    return rc < 0 ? EXIT_OK : rc;
+  if ((rc = tally_cli_no_operands(argc, argv, "check")) != 0 ||
+      (rc = tally_cli_need(period, "--period", "check")) != 0)
+    return rc;
+
+  Tally__CheckRequest q = TALLY__CHECK_REQUEST__INIT;
+  Tally__Envelope req = TALLY__ENVELOPE__INIT, *reply = NULL;
+  q.period = (char *)period;
+  q.unit = (char *)(unit ? unit : "");
+  req.body_case = TALLY__ENVELOPE__BODY_CHECK;
+  req.check = &q;
+  if ((rc = tally_cli_call(c, &req, TALLY__ENVELOPE__BODY_CHECK_REPLY,
+                           &reply)) != 0)
+    goto out;
+  const Tally__CheckReply *k = reply->check_reply;
+
+  if (c->format == FORMAT_JSON) {
+    json_t *arr = json_array();
+    for (size_t i = 0; i < k->n_flags; i++) {
+      const Tally__Flag *f = k->flags[i];
+      json_array_append_new(
+          arr, json_pack("{s:s, s:s, s:s, s:s, s:f, s:f}", "unit", f->unit,
+                         "element", f->element, "name_zh", f->name_zh,
+                         "name_en", f->name_en, "value", f->value, "previous",
+                         f->previous));
+    }
+    json_t *doc = json_pack("{s:s, s:s, s:s, s:i, s:o}", "unit", k->unit,
+                            "period", k->period, "base_period", k->base_period,
+                            "compared", (int)k->compared, "flags", arr);
+    json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
+    fputc('\n', stdout);
+    json_decref(doc);
+    goto out;
+  }
+  /* A table heads the figures with their periods; csv keeps fixed names. */
+  const int csv = c->format == FORMAT_CSV;
+  const char *const cols[] = {"unit", "element", "name_zh", "name_en",
+                              csv ? "previous" : k->base_period,
+                              csv ? "value" : k->period, "change"};
+  static const int right[] = {0, 0, 0, 0, 1, 1, 1};
+  tally_table *t = tally_table_new(7, cols, right);
+  for (size_t i = 0; t && i < k->n_flags; i++) {
+    const Tally__Flag *f = k->flags[i];
+    char now[64], before[64], change[32];
+    tally_cli_number(now, sizeof now, f->value);
+    tally_cli_number(before, sizeof before, f->previous);
+    tally_cli_change(change, sizeof change, f->previous, f->value);
+    const char *row[] = {f->unit, f->element, f->name_zh, f->name_en, before,
+                         now, change};
+    tally_table_add(t, row);
+  }
+  if (t == NULL) {
+    rc = EXIT_REFUSED;
+  } else if (csv) {
+    tally_table_print_csv(t, stdout);
+  } else if (*k->base_period == 0) {
+    printf("%s %s: no year before to compare with\n", k->unit, k->period);
+  } else {
+    printf("%s %s against %s: %u figure%s compared, %zu to check%s\n",
+           k->unit, k->period, k->base_period, k->compared,
+           k->compared == 1 ? "" : "s", k->n_flags, k->n_flags ? ":" : "");
+    if (k->n_flags)
+      tally_table_print(t, stdout);
+  }
+  tally_table_free(t);
+out:
+  tally_wire_free(reply);
+  return rc;
+}

@@ -247,6 +247,27 @@ static void print_ack(const Tally__SubmitRequest *req,
                        : "");
 }
 
+/* The figures stored that moved sharply against a year before: told on
+ * standard error, for someone to check. */
+static void print_flags(const Tally__SubmitRequest *req,
+                        const Tally__SubmitReply *ok) {
+  if (ok->n_flags == 0)
+    return;
+  fprintf(stderr, "tally: %s %s: check %s against %s (stored as sent; "
+          "if %s wrong, submit it again corrected):\n", req->unit,
+          req->period, ok->n_flags == 1 ? "this figure" : "these figures",
+          ok->flags[0]->base_period, ok->n_flags == 1 ? "it is" : "one is");
+  for (size_t i = 0; i < ok->n_flags; i++) {
+    const Tally__Flag *f = ok->flags[i];
+    char now[64], before[64], change[32];
+    tally_cli_number(now, sizeof now, f->value);
+    tally_cli_number(before, sizeof before, f->previous);
+    tally_cli_change(change, sizeof change, f->previous, f->value);
+    fprintf(stderr, "  %s (%s): %s, was %s in %s (%s)\n", f->element,
+            f->name_zh, now, before, f->base_period, change);
+  }
+}
+
 static void print_refusal(const Tally__SubmitRequest *req,
                           const Tally__ErrorReply *err, const char *why,
                           const own_submission *own, int is_own) {
@@ -333,6 +354,7 @@ static int send_pending(const tally_cli *c, int tries, own_submission *own,
                 e->name, strerror(-rc));
       if (is_own || verbose)
         print_ack(e->req, reply->submit_reply, is_own ? own->file : NULL);
+      print_flags(e->req, reply->submit_reply);
     } else {
       print_refusal(e->req,
                     reply && reply->body_case == TALLY__ENVELOPE__BODY_ERROR

@@ -29,6 +29,7 @@ static const char usage[] =
     "  report   the indicator report of a period, for the district or a unit\n"
     "  explain  where an indicator's value comes from, unit by unit\n"
     "  completeness  which units have reported which figures for a period\n"
+    "  check    figures that moved sharply against a year before\n"
     "  catalog  the indicators and data elements the server knows\n"
     "  target   list the targets; enter one the city assigns\n"
     "  history  every change to a unit's figures for a period\n"
@@ -80,6 +81,7 @@ static const struct {
     {"report", tally_cmd_report, tally_usage_report},
     {"explain", tally_cmd_explain, tally_usage_explain},
     {"completeness", tally_cmd_completeness, tally_usage_completeness},
+    {"check", tally_cmd_check, tally_usage_check},
     {"catalog", tally_cmd_catalog, tally_usage_catalog},
     {"form", tally_cmd_form, tally_usage_form},
     {"target", tally_cmd_target, tally_usage_target},
@@ -303,6 +305,13 @@ int tally_cli_call(const tally_cli *c, Tally__Envelope *req,
 
 void tally_cli_number(char *buf, size_t n, double v) {
   snprintf(buf, n, "%.15g", v);
+}
+
+void tally_cli_change(char *buf, size_t n, double previous, double value) {
+  if (previous == 0)
+    snprintf(buf, n, "from 0");
+  else
+    snprintf(buf, n, "%+.0f%%", (value / previous - 1) * 100);
 }
 
 void tally_cli_time(char *buf, size_t n, int64_t unix_s) {

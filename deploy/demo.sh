@@ -4,7 +4,7 @@
 # catalog, submits the bundled sample figures of all ten units (and the
 # district office's own: milestones, budget revenue, air quality) for
 # 2020, 2021 and 2022 through the real client, prints the district report
-# for 2022, and stops the server. Run it from anywhere, as often as you
+# for 2022 and the figures to check against 2021, and stops the server. Run it from anywhere, as often as you
 # like.
 #
 # It uses accounts as a district would: 'tallyd init' makes the admin,
@@ -72,8 +72,11 @@ for year in 2020 2021 2022; do
   units=0
   for file in "$top"/deploy/sample/$year/*.csv; do
     unit=$(basename "$file" .csv)
+    # What a submission tells besides its acknowledgement (figures to
+    # check against the year before) is kept; 'tally check' lists it.
     "$build/tally" --token-file "$data/tokens/$unit" \
-      submit --unit "$unit" --period "$year" --file "$file" > /dev/null
+      submit --unit "$unit" --period "$year" --file "$file" \
+      > /dev/null 2> "$data/submit.err" || { cat "$data/submit.err" >&2; exit 1; }
     [ "$unit" = changqing ] || units=$((units + 1))
   done
   echo "submitted the sample figures of $units units and the district office for $year"
@@ -81,3 +84,5 @@ done
 echo
 
 "$build/tally" --token-file "$data/tokens/analyst" report --period 2022
+echo
+"$build/tally" --token-file "$data/tokens/analyst" check --period 2022

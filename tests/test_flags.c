@@ -1,0 +1,249 @@
+/* test_flags.c: figures that moved sharply against a year before: the
+ * rule, worked by hand, and the real tally and tallyd telling them on
+ * submit and listing them with 'tally check'. */
+#include "fixture.h"
+#include "flags.h"
+
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- The rule ---- */
+
+#define COUNT TALLY_ELEMENT_COUNT
+#define AMOUNT TALLY_ELEMENT_AMOUNT
+
+Test(flags, small_counts_move_by_chance) {
+  /* 3 -> 1: |1-3| = 2 > 0.3*3 = 0.9, but 3*sqrt(1+3) = 6 >= 2. */
+  cr_expect_not(tally_flag_sharp(COUNT, 3, 1));
+  /* 13 -> 40: 27 > 3.9 and 27 > 3*sqrt(53) = 21.84. */
+  cr_expect(tally_flag_sharp(COUNT, 13, 40));
+  /* 0 -> 9: 3*sqrt(9) = 9, not more; 0 -> 10: 3*sqrt(10) = 9.49 < 10. */
+  cr_expect_not(tally_flag_sharp(COUNT, 0, 9));
+  cr_expect(tally_flag_sharp(COUNT, 0, 10));
+  /* 9 -> 0 as 0 -> 9. */
+  cr_expect_not(tally_flag_sharp(COUNT, 9, 0));
+}
+
+Test(flags, large_counts_by_the_share) {
+  /* 812 -> 8120, a slipped digit. */
+  cr_expect(tally_flag_sharp(COUNT, 812, 8120));
+  cr_expect(tally_flag_sharp(COUNT, 812, 81));
+  /* 812 -> 700: 112 < 0.3*812 = 243.6. */
+  cr_expect_not(tally_flag_sharp(COUNT, 812, 700));
+  /* 600 -> 812: 212 > 180 and > 3*sqrt(1412) = 112.7. */
+  cr_expect(tally_flag_sharp(COUNT, 600, 812));
+  /* 1000 -> 1300 is 30%, not more; 1301 is (301 > 3*sqrt(2301) = 143.9). */
+  cr_expect_not(tally_flag_sharp(COUNT, 1000, 1300));
+  cr_expect(tally_flag_sharp(COUNT, 1000, 1301));
+  cr_expect_not(tally_flag_sharp(COUNT, 812, 812));
+}
+
+Test(flags, amounts_by_the_share_alone) {
+  /* 100 -> 131 is 31%; no chance test for yuan or hectares. */
+  cr_expect(tally_flag_sharp(AMOUNT, 100, 131));
+  cr_expect_not(tally_flag_sharp(AMOUNT, 100, 130));
+  cr_expect(tally_flag_sharp(AMOUNT, 0, 0.5));
+  cr_expect(tally_flag_sharp(AMOUNT, 10, 0));
+  cr_expect_not(tally_flag_sharp(AMOUNT, 0, 0));
+}
+
+Test(flags, statuses_are_not_compared) {
+  cr_expect_not(tally_flag_sharp(TALLY_ELEMENT_STATUS, 0, 3));
+}
+
+Test(flags, the_base_is_the_same_period_a_year_before) {
+  tally_period p, b;
+  char text[TALLY_PERIOD_STRLEN];
+  static const char *const cases[][2] = {
+      {"2022", "2021"}, {"2022Q3", "2021Q3"}, {"2022-01", "2021-01"}};
+  for (size_t i = 0; i < 3; i++) {
+    cr_assert_eq(tally_period_parse(cases[i][0], &p), 0);
+    cr_assert_eq(tally_flag_base(&p, &b), 0);
+    cr_expect_str_eq(tally_period_format(&b, text), cases[i][1]);
+  }
+  cr_assert_eq(tally_period_parse("1900", &p), 0);
+  cr_expect_neq(tally_flag_base(&p, &b), 0, "there is no 1899");
+}
+
+/* ---- Through the real client and server ---- */
+
+static tally_test_server srv;
+static char files[256];
+
+static void setup(void) {
+  tally_test_server_start(&srv, NULL);
+  tally_test_tmpdir(files, sizeof files);
+  setenv("TALLY_SERVER", srv.address, 1);
+  char spool[300];
+  snprintf(spool, sizeof spool, "%s/spool", files);
+  setenv("TALLY_SPOOL", spool, 1);
+}
+
+static void teardown(void) {
+  tally_test_server_stop(&srv);
+  tally_test_rmtree(files);
+}
+
+TestSuite(check, .init = setup, .fini = teardown, .timeout = 120);
+
+#define RUN(out, err, ...)                                                     \
+  tally_test_run((const char *const[]){__VA_ARGS__, NULL}, NULL, out, err)
+
+static const char *file_with(const char *text) {
+  static char path[512];
+  snprintf(path, sizeof path, "%s/figures.csv", files);
+  tally_test_write_file(path, text);
+  return path;
+}
+
+/* Submits csv as wenchang's reporter; returns its standard error. */
+static char *submit(const char *period, const char *csv) {
+  char *err;
+  tally_test_sign_in(&srv, "reporter", "wenchang");
+  int rc = RUN(NULL, &err, "submit", "--unit", "wenchang", "--period", period,
+               "--file", file_with(csv));
+  cr_assert_eq(rc, 0, "submit %s: exit %d: %s", period, rc, err);
+  return err;
+}
+
+static void with_2021(void) {
+  free(submit("2021", "live_births,812\ninfant_deaths,3\nphysicians,200\n"));
+}
+
+Test(check, a_slipped_digit_is_stored_and_told) {
+  with_2021();
+  char *err = submit("2022", "live_births,8120\ninfant_deaths,1\n"
+                             "physicians,201\n");
+  cr_expect(strstr(err, "wenchang 2022: check this figure against 2021 "
+                        "(stored as sent"),
+            "%s", err);
+  cr_expect(strstr(err, "live_births (活产数): 8120, was 812 in 2021 (+900%)"),
+            "%s", err);
+  cr_expect_null(strstr(err, "infant_deaths"), "1 after 3 is chance: %s", err);
+  cr_expect_null(strstr(err, "physicians"), "%s", err);
+  free(err);
+
+  char *out;
+  tally_test_sign_in(&srv, "analyst", NULL);
+  cr_assert_eq(RUN(&out, NULL, "values", "--unit", "wenchang", "--period",
+                   "2022", "--format", "csv"),
+               0);
+  cr_expect(strstr(out, "\"live_births\",\"8120\","), "stored as sent: %s",
+            out);
+  free(out);
+
+  /* Corrected: nothing to tell. */
+  err = submit("2022", "live_births,830\n");
+  cr_expect_null(strstr(err, "check"), "%s", err);
+  free(err);
+}
+
+Test(check, the_centre_lists_what_to_check) {
+  with_2021();
+  free(submit("2022", "live_births,8120\ninfant_deaths,1\nphysicians,201\n"));
+  char *out, *err;
+  tally_test_sign_in(&srv, "analyst", NULL);
+  int rc = RUN(&out, &err, "check", "--period", "2022");
+  cr_assert_eq(rc, 0, "%s", err);
+  cr_expect(strstr(out, "changqing 2022 against 2021: 3 figures compared, 1 "
+                        "to check:"),
+            "%s", out);
+  cr_expect(strstr(out, "wenchang"), "%s", out);
+  cr_expect(strstr(out, "+900%"), "%s", out);
+  cr_expect_null(strstr(out, "infant_deaths"), "%s", out);
+  free(out);
+  free(err);
+
+  cr_assert_eq(RUN(&out, NULL, "check", "--period", "2022", "--format",
+                   "json"),
+               0);
+  json_error_t je;
+  json_t *doc = json_loads(out, 0, &je);
+  cr_assert_not_null(doc, "%s: %s", je.text, out);
+  cr_expect_str_eq(json_string_value(json_object_get(doc, "base_period")),
+                   "2021");
+  cr_expect_eq(json_integer_value(json_object_get(doc, "compared")), 3);
+  json_t *flags = json_object_get(doc, "flags");
+  cr_assert_eq(json_array_size(flags), 1, "%s", out);
+  json_t *f = json_array_get(flags, 0);
+  cr_expect_str_eq(json_string_value(json_object_get(f, "unit")), "wenchang");
+  cr_expect_str_eq(json_string_value(json_object_get(f, "element")),
+                   "live_births");
+  cr_expect_eq(json_number_value(json_object_get(f, "previous")), 812);
+  cr_expect_eq(json_number_value(json_object_get(f, "value")), 8120);
+  json_decref(doc);
+  free(out);
+
+  cr_assert_eq(RUN(&out, NULL, "check", "--period", "2022", "--format", "csv"),
+               0);
+  cr_expect(strstr(out, "\"unit\",\"element\",\"name_zh\",\"name_en\","
+                        "\"previous\",\"value\",\"change\"\r\n"),
+            "%s", out);
+  cr_expect(strstr(out, "\"wenchang\",\"live_births\",\"活产数\",\"Live "
+                        "births\",\"812\",\"8120\",\"+900%\"\r\n"),
+            "%s", out);
+  free(out);
+
+  /* Another unit's scope holds nothing to check. */
+  cr_assert_eq(RUN(&out, NULL, "check", "--period", "2022", "--unit", "guide"),
+               0);
+  cr_expect(strstr(out, "guide 2022 against 2021: 0 figures compared, 0 to "
+                        "check"),
+            "%s", out);
+  free(out);
+}
+
+Test(check, a_reporter_checks_its_own_unit_only) {
+  with_2021();
+  char *out, *err;
+  tally_test_sign_in(&srv, "reporter", "wenchang");
+  cr_assert_eq(RUN(&out, NULL, "check", "--period", "2022", "--unit",
+                   "wenchang"),
+               0);
+  cr_expect(strstr(out, "wenchang 2022 against 2021: 0 figures compared"),
+            "%s", out);
+  free(out);
+  int rc = RUN(NULL, &err, "check", "--period", "2022", "--unit", "guide");
+  cr_expect_eq(rc, 1);
+  cr_expect(strstr(err, "permission denied"), "%s", err);
+  free(err);
+  rc = RUN(NULL, &err, "check", "--period", "2022");
+  cr_expect_eq(rc, 1);
+  cr_expect(strstr(err, "permission denied"), "%s", err);
+  free(err);
+}
+
+/* A quarter is compared with the same quarter a year before, not with the
+ * quarter before it: seasons differ. */
+Test(check, a_quarter_against_the_same_quarter) {
+  free(submit("2021Q3", "live_births,210\n"));
+  free(submit("2022Q2", "live_births,90\n"));
+  char *err = submit("2022Q3", "live_births,200\n");
+  cr_expect_null(strstr(err, "check"), "against 2022Q2 it would be: %s", err);
+  free(err);
+  err = submit("2022Q2", "live_births,150\n"); /* no 2021Q2: nothing */
+  cr_expect_null(strstr(err, "check"), "%s", err);
+  free(err);
+}
+
+Test(check, bad_input) {
+  char *out, *err;
+  tally_test_sign_in(&srv, "analyst", NULL);
+  cr_expect_eq(RUN(NULL, &err, "check"), 2);
+  cr_expect(strstr(err, "--period"), "%s", err);
+  free(err);
+  cr_expect_eq(RUN(NULL, &err, "check", "--period", "2022x"), 1);
+  cr_expect(strstr(err, "2022x"), "%s", err);
+  free(err);
+  cr_expect_eq(RUN(NULL, &err, "check", "--period", "2022", "--unit",
+                   "atlantis"),
+               1);
+  cr_expect(strstr(err, "atlantis"), "%s", err);
+  free(err);
+  cr_assert_eq(RUN(&out, NULL, "check", "--period", "1900"), 0);
+  cr_expect(strstr(out, "no year before"), "%s", out);
+  free(out);
+}
