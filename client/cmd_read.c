@@ -224,7 +224,8 @@ const char tally_usage_check[] =
     "\n"
     "options:\n"
     "  -p, --period PERIOD  2022, 2022Q3 or 2022-07\n"
-    "  -u, --unit UNIT      only the units under UNIT (a reporter: its own)\n"
+    "  -u, --unit UNIT      only the units under UNIT (a reporter: its own\n"
+    "                       unit, whose own figures alone are checked)\n"
     "      --format FMT     table (default), json or csv\n"
     "  -s, --server, --timeout  as for every command (tally --help)\n";
 

@@ -247,25 +247,56 @@ static void print_ack(const Tally__SubmitRequest *req,
                        : "");
 }
 
-/* The figures stored that moved sharply against a year before: told on
- * standard error, for someone to check. */
-static void print_flags(const Tally__SubmitRequest *req,
-                        const Tally__SubmitReply *ok) {
-  if (ok->n_flags == 0)
+/* Whether req sent element. */
+static int sent(const Tally__SubmitRequest *req, const char *element) {
+  for (size_t i = 0; i < req->n_values; i++)
+    if (strcmp(req->values[i]->element, element) == 0)
+      return 1;
+  return 0;
+}
+
+/* Tells, on standard error, the figures req sent that moved sharply
+ * against a year before: stored, for someone to check. Asked of the
+ * server on conn after the acknowledgement; when it cannot say (an
+ * older server, a broken connection), nothing is told. */
+static void tell_flags(tally_client **conn, const Tally__SubmitRequest *req) {
+  Tally__CheckRequest q = TALLY__CHECK_REQUEST__INIT;
+  Tally__Envelope env = TALLY__ENVELOPE__INIT, *reply = NULL;
+  char err[256];
+  if (req->n_values == 0)
+    return; /* a withdrawal */
+  q.period = req->period;
+  q.unit = req->unit;
+  env.body_case = TALLY__ENVELOPE__BODY_CHECK;
+  env.check = &q;
+  if (tally_client_call(*conn, &env, &reply, err, sizeof err) != 0) {
+    tally_client_close(*conn); /* the next send opens another */
+    *conn = NULL;
     return;
-  fprintf(stderr, "tally: %s %s: check %s against %s (stored as sent; "
-          "if %s wrong, submit it again corrected):\n", req->unit,
-          req->period, ok->n_flags == 1 ? "this figure" : "these figures",
-          ok->flags[0]->base_period, ok->n_flags == 1 ? "it is" : "one is");
-  for (size_t i = 0; i < ok->n_flags; i++) {
-    const Tally__Flag *f = ok->flags[i];
+  }
+  const Tally__CheckReply *k =
+      reply->body_case == TALLY__ENVELOPE__BODY_CHECK_REPLY
+          ? reply->check_reply
+          : NULL;
+  size_t n = 0;
+  for (size_t i = 0; k && i < k->n_flags; i++)
+    n += sent(req, k->flags[i]->element);
+  if (n > 0)
+    fprintf(stderr, "tally: %s %s: check against %s (stored as sent; if a "
+            "figure is wrong, submit it again corrected):\n", req->unit,
+            req->period, k->base_period);
+  for (size_t i = 0; n > 0 && i < k->n_flags; i++) {
+    const Tally__Flag *f = k->flags[i];
     char now[64], before[64], change[32];
+    if (!sent(req, f->element))
+      continue;
     tally_cli_number(now, sizeof now, f->value);
     tally_cli_number(before, sizeof before, f->previous);
     tally_cli_change(change, sizeof change, f->previous, f->value);
     fprintf(stderr, "  %s (%s): %s, was %s in %s (%s)\n", f->element,
             f->name_zh, now, before, f->base_period, change);
   }
+  tally_wire_free(reply);
 }
 
 static void print_refusal(const Tally__SubmitRequest *req,
@@ -354,7 +385,7 @@ static int send_pending(const tally_cli *c, int tries, own_submission *own,
                 e->name, strerror(-rc));
       if (is_own || verbose)
         print_ack(e->req, reply->submit_reply, is_own ? own->file : NULL);
-      print_flags(e->req, reply->submit_reply);
+      tell_flags(&conn, e->req);
     } else {
       print_refusal(e->req,
                     reply && reply->body_case == TALLY__ENVELOPE__BODY_ERROR

@@ -342,8 +342,6 @@ struct submit_job {
   tally_store_bound *bounds;  /* bounded pairs the submission touches */
   const char **bound_of;      /* the indicator of each pair */
   size_t n_bounds;
-  tally_flag *flags;          /* figures stored that moved sharply */
-  int n_flags;
 };
 
 static void submit_free(tally_async *a) {
@@ -351,28 +349,12 @@ static void submit_free(tally_async *a) {
   free(j->items);
   free(j->bounds);
   free(j->bound_of);
-  free(j->flags);
   free(j);
-}
-
-/* Once stored: which figures moved sharply against a year before. They
- * are told, not refused; when they cannot be read, none are told. */
-static void find_flags(struct submit_job *j) {
-  tally_period p;
-  if (j->write.code != 0 || j->n == 0 ||
-      tally_period_from_key(j->write.sub.period_key, &p) != 0 ||
-      (j->flags = calloc(j->n, sizeof *j->flags)) == NULL)
-    return;
-  j->n_flags = tally_flags_of_items(j->cat, j->store, j->write.sub.unit, &p,
-                                    j->items, j->n, j->flags);
-  if (j->n_flags < 0)
-    j->n_flags = 0;
 }
 
 static void submit_run(tally_async *a) {
   struct submit_job *j = (struct submit_job *)a;
   tally_writer_wait(j->writer, &j->write);
-  find_flags(j); /* off the loop, as the write */
 }
 
 /* The 1-based position of element in the submission, or 0. */
@@ -486,21 +468,6 @@ static Tally__Envelope *submit_outcome(struct submit_job *j,
   ok->revision = res->revision;
   ok->duplicate = res->duplicate;
   ok->submission_id = tally_arena_strdup(arena, j->sid);
-  if (j->n_flags > 0) {
-    tally_period p, base;
-    char text[TALLY_PERIOD_STRLEN];
-    tally_period_from_key(j->write.sub.period_key, &p);
-    tally_flag_base(&p, &base);
-    const char *base_text = tally_arena_strdup(arena,
-                                               tally_period_format(&base, text));
-    ok->flags = tally_arena_alloc(arena, (size_t)j->n_flags * sizeof *ok->flags);
-    if (base_text == NULL || ok->flags == NULL)
-      return NULL;
-    for (int i = 0; i < j->n_flags; i++)
-      if ((ok->flags[ok->n_flags++] = tally_flag_msg(
-               j->cat, unit, base_text, &j->flags[i], arena)) == NULL)
-        return NULL;
-  }
   reply->body_case = TALLY__ENVELOPE__BODY_SUBMIT_REPLY;
   reply->submit_reply = ok;
   return ok->submission_id ? reply : NULL;
@@ -631,7 +598,6 @@ static Tally__Envelope *handle_submit(tally_request *r,
     return NULL;
   }
   j->write.code = tally_store_submit(r->store, &j->write.sub, &j->write.res);
-  find_flags(j);
   reply = submit_outcome(j, r->arena);
   submit_free(&j->async);
   return reply;
@@ -904,7 +870,11 @@ static Tally__Envelope *handle_check(tally_request *r,
     return reply;
   if (*q->unit && (scope = tally_dispatch_want_unit(r, req->id, q->unit, &reply)) < 0)
     return reply;
-  int rc = tally_flags_of_period(r->cat, r->store, &p, scope, r->arena, &rep);
+  /* A reporter checks its own unit's figures (the district office's: not
+   * those of the units below it). */
+  int own = r->account->role == TALLY__ROLE__ROLE_REPORTER;
+  int rc = tally_flags_of_period(r->cat, r->store, &p, scope, own, r->arena,
+                                 &rep);
   if (rc == -ENOMEM)
     return NULL;
   if (rc != 0)
@@ -1362,7 +1332,7 @@ static const struct {
      unit_of_explain},
     {TALLY__ENVELOPE__BODY_COMPLETENESS, "completeness", handle_completeness,
      READ_SCOPE, unit_of_completeness},
-    {TALLY__ENVELOPE__BODY_CHECK, "check", handle_check, READ_SCOPE,
+    {TALLY__ENVELOPE__BODY_CHECK, "check", handle_check, READ_UNIT,
      unit_of_check},
     {TALLY__ENVELOPE__BODY_CATALOG, "catalog", handle_catalog, SIGNED_IN, NULL},
     {TALLY__ENVELOPE__BODY_TARGET_SET, "target set", handle_target_set, ANALYST,

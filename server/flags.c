@@ -68,41 +68,16 @@ static int figures_read(struct figures *f, tally_store_txn *txn, uint32_t key,
   return tally_store_txn_scan(txn, key, unit, keep_figure, f);
 }
 
-int tally_flags_of_items(const tally_catalog *cat, tally_store *store,
-                         const char *unit, const tally_period *period,
-                         const tally_store_item *items, size_t n,
-                         tally_flag *out) {
-  tally_period base;
-  struct figures before;
-  tally_store_txn *txn;
-  int rc, found = 0;
+/* A flagged figure: a catalog element, its value and the one before. */
+typedef struct {
+  int element;
+  double value, previous;
+} tally_flag;
 
-  if (tally_flag_base(period, &base) != 0)
-    return 0;
-  if ((rc = figures_init(&before, cat)) != 0)
-    goto out;
-  if ((rc = tally_store_read_begin(store, &txn)) != 0)
-    goto out;
-  rc = figures_read(&before, txn, tally_period_key(&base), unit);
-  tally_store_txn_end(txn);
-  if (rc != 0)
-    goto out;
-  for (size_t i = 0; i < n; i++) {
-    int e = tally_catalog_element(cat, items[i].element);
-    if (e >= 0 && before.has[e] &&
-        tally_flag_sharp(cat->elements[e].type, before.value[e],
-                         items[i].value))
-      out[found++] = (tally_flag){e, items[i].value, before.value[e]};
-  }
-  rc = found;
-out:
-  figures_free(&before);
-  return rc;
-}
-
-Tally__Flag *tally_flag_msg(const tally_catalog *cat, const char *unit,
-                            const char *base_period, const tally_flag *f,
-                            tally_arena *arena) {
+/* The message of flag f of unit in arena; NULL when out of memory. */
+static Tally__Flag *flag_msg(const tally_catalog *cat, const char *unit,
+                             const char *base_period, const tally_flag *f,
+                             tally_arena *arena) {
   const tally_element *el = &cat->elements[f->element];
   Tally__Flag *m = tally_arena_alloc(arena, sizeof *m);
   if (m == NULL)
@@ -129,8 +104,8 @@ static int flag_unit(const tally_catalog *cat, int u, const struct figures *now,
     tally_flag f = {(int)e, now->value[e], before->value[e]};
     if (!tally_flag_sharp(cat->elements[e].type, f.previous, f.value))
       continue;
-    Tally__Flag *m = tally_flag_msg(cat, cat->units[u].code,
-                                    rep->base_period, &f, arena);
+    Tally__Flag *m = flag_msg(cat, cat->units[u].code, rep->base_period, &f,
+                              arena);
     if (m == NULL || tally_arena_reserve(arena, &rep->flags, rep->n_flags,
                                          cap, sizeof *rep->flags) != 0)
       return -ENOMEM;
@@ -140,7 +115,7 @@ static int flag_unit(const tally_catalog *cat, int u, const struct figures *now,
 }
 
 int tally_flags_of_period(const tally_catalog *cat, tally_store *store,
-                          const tally_period *period, int scope,
+                          const tally_period *period, int scope, int own,
                           tally_arena *arena, Tally__CheckReply **out) {
   char text[TALLY_PERIOD_STRLEN];
   tally_period base;
@@ -168,8 +143,9 @@ int tally_flags_of_period(const tally_catalog *cat, tally_store *store,
     goto out;
   /* Every reporting unit in scope, and the root for what it reports. */
   for (size_t u = 0; u < cat->n_units && rc == 0; u++) {
-    if (!(cat->units[u].is_leaf || (int)u == cat->root) ||
-        !tally_catalog_unit_within(cat, (int)u, scope))
+    if (own ? (int)u != scope
+            : !(cat->units[u].is_leaf || (int)u == cat->root) ||
+                  !tally_catalog_unit_within(cat, (int)u, scope))
       continue;
     const char *code = cat->units[u].code;
     if ((rc = figures_read(&now, txn, tally_period_key(period), code)) == 0 &&

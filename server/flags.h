@@ -1,6 +1,8 @@
 /* flags.h: figures that moved sharply against the same period a year
  * before. They are stored as sent and flagged, so that someone checks
- * them: a slipped digit, a figure of another period or unit.
+ * them: a slipped digit, a figure of another period or unit. tally
+ * submit asks for its unit's after each acknowledgement (off the
+ * server's write path); tally check lists them.
  *
  * The rule: a change of more than TALLY_FLAG_CHANGE up or down and, for
  * a count, more than TALLY_FLAG_SIGMAS standard deviations of the
@@ -26,30 +28,11 @@ int tally_flag_sharp(tally_element_type type, double previous, double value);
 /* The same period a year before p. Returns 0 or TALLY_EPERIOD. */
 int tally_flag_base(const tally_period *p, tally_period *out);
 
-/* A flagged figure: a catalog element, its value and the one before. */
-typedef struct {
-  int element;
-  double value, previous;
-} tally_flag;
-
-/* Flags the n items (element codes of the catalog) that unit sends for
- * period against its stored figures a year before. out has room for n.
- * Returns the number of flags, or a negative error. */
-int tally_flags_of_items(const tally_catalog *cat, tally_store *store,
-                         const char *unit, const tally_period *period,
-                         const tally_store_item *items, size_t n,
-                         tally_flag *out);
-
-/* The message of flag f of unit in arena; NULL when out of memory. */
-Tally__Flag *tally_flag_msg(const tally_catalog *cat, const char *unit,
-                            const char *base_period, const tally_flag *f,
-                            tally_arena *arena);
-
-/* The flags of every reporting unit within scope (and the root's own
- * figures when scope is the root) for period. Returns 0 and *out in
- * arena, -ENOMEM or a store error. */
+/* The flags of period: of every reporting unit within scope (and the
+ * root's own figures when scope is the root), or with own of scope's own
+ * figures alone. Returns 0 and *out in arena, -ENOMEM or a store error. */
 int tally_flags_of_period(const tally_catalog *cat, tally_store *store,
-                          const tally_period *period, int scope,
+                          const tally_period *period, int scope, int own,
                           tally_arena *arena, Tally__CheckReply **out);
 
 #endif

@@ -117,8 +117,7 @@ Test(check, a_slipped_digit_is_stored_and_told) {
   with_2021();
   char *err = submit("2022", "live_births,8120\ninfant_deaths,1\n"
                              "physicians,201\n");
-  cr_expect(strstr(err, "wenchang 2022: check this figure against 2021 "
-                        "(stored as sent"),
+  cr_expect(strstr(err, "wenchang 2022: check against 2021 (stored as sent"),
             "%s", err);
   cr_expect(strstr(err, "live_births (活产数): 8120, was 812 in 2021 (+900%)"),
             "%s", err);
@@ -214,6 +213,53 @@ Test(check, a_reporter_checks_its_own_unit_only) {
   cr_expect_eq(rc, 1);
   cr_expect(strstr(err, "permission denied"), "%s", err);
   free(err);
+}
+
+/* Only what a submission sent is told: a figure flagged before, not sent
+ * again, is not told again. */
+Test(check, a_submission_tells_its_own_figures_only) {
+  with_2021();
+  free(submit("2022", "live_births,8120\n"));
+  char *err = submit("2022", "physicians,201\n");
+  cr_expect_null(strstr(err, "check"), "%s", err);
+  free(err);
+}
+
+/* The district office reports some figures itself: it is told of its
+ * own and checks its own, not those of the units below it. */
+Test(check, the_district_office_checks_its_own_figures) {
+  char *out, *err;
+  with_2021();
+  free(submit("2022", "live_births,8120\n"));
+  tally_test_sign_in(&srv, "reporter", "changqing");
+  const char *f = file_with("budget_revenue,100000\ngood_air_days,200\n");
+  cr_assert_eq(RUN(NULL, NULL, "submit", "--unit", "changqing", "--period",
+                   "2021", "--file", f),
+               0);
+  f = file_with("budget_revenue,10000\ngood_air_days,210\n");
+  cr_assert_eq(RUN(NULL, &err, "submit", "--unit", "changqing", "--period",
+                   "2022", "--file", f),
+               0);
+  cr_expect(strstr(err, "budget_revenue (一般公共预算收入): 10000, was 100000 "
+                        "in 2021 (-90%)"),
+            "%s", err);
+  cr_expect_null(strstr(err, "good_air_days"), "%s", err);
+  free(err);
+  cr_assert_eq(RUN(&out, NULL, "check", "--period", "2022", "--unit",
+                   "changqing"),
+               0);
+  cr_expect(strstr(out, "2 figures compared, 1 to check"), "%s", out);
+  cr_expect_null(strstr(out, "wenchang"), "not its to read: %s", out);
+  free(out);
+
+  tally_test_sign_in(&srv, "analyst", NULL);
+  cr_assert_eq(RUN(&out, NULL, "check", "--period", "2022", "--unit",
+                   "changqing"),
+               0);
+  cr_expect(strstr(out, "3 figures compared, 2 to check"), "%s", out);
+  cr_expect(strstr(out, "wenchang") && strstr(out, "budget_revenue"), "%s",
+            out);
+  free(out);
 }
 
 /* A quarter is compared with the same quarter a year before, not with the
