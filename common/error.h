@@ -28,7 +28,8 @@ enum {
   TALLY_ETLS = -20016,          /* TLS failed: handshake or certificate */
   TALLY_EAUTH = -20017,         /* unknown, malformed or revoked token */
   TALLY_EPERM = -20018,         /* the account may not do this */
-  TALLY_ELAST = -20019
+  TALLY_ELOCKED = -20019,       /* the period is locked */
+  TALLY_ELAST = -20020
 };
 
 /* Returns a static, human-readable description of code (never NULL). */

@@ -31,10 +31,13 @@
 #include <time.h>
 #include <unistd.h>
 
-/* 2: with the sums kept for reports. A tallyd that does not keep them
- * refuses the store, so that it cannot leave them behind the figures;
- * a store of format 1 is taken up (its sums are then made afresh). */
-#define STORE_FORMAT "tally-store/2"
+/* 3: with locked periods; 2: with the sums kept for reports. A tallyd
+ * of an earlier format refuses the store, so that it cannot store
+ * figures in a locked period or leave the sums behind the figures. A
+ * store of format 2 is taken up as it is; one of format 1 has its sums
+ * made afresh. */
+#define STORE_FORMAT "tally-store/3"
+#define STORE_FORMAT_2 "tally-store/2"
 #define STORE_FORMAT_1 "tally-store/1"
 #define CODE_MAX 64
 #define KEY_MAX (4 + CODE_MAX + 1 + CODE_MAX + 8)
@@ -50,6 +53,7 @@ struct tally_store {
   MDB_dbi accounts;     /* accounts and their tokens' hashes */
   MDB_dbi audit;        /* who changed what, by account */
   MDB_dbi sums;         /* sums kept for inner units */
+  MDB_dbi locks;        /* periods locked by the central office */
   MDB_dbi meta;         /* "format", counters */
   const tally_store_keeper *keeper; /* told of changes to figures */
   size_t map_size;
@@ -147,7 +151,8 @@ static int open_dbs(tally_store *s) {
       (rc = mdb_dbi_open(txn, "targets", MDB_CREATE, &s->targets)) != 0 ||
       (rc = mdb_dbi_open(txn, "accounts", MDB_CREATE, &s->accounts)) != 0 ||
       (rc = mdb_dbi_open(txn, "audit", MDB_CREATE, &s->audit)) != 0 ||
-      (rc = mdb_dbi_open(txn, "sums", MDB_CREATE, &s->sums)) != 0)
+      (rc = mdb_dbi_open(txn, "sums", MDB_CREATE, &s->sums)) != 0 ||
+      (rc = mdb_dbi_open(txn, "locks", MDB_CREATE, &s->locks)) != 0)
     goto err_after_begin;
   rc = mdb_get(txn, s->meta, &k, &v);
   if (rc == 0 && v.mv_size == strlen(STORE_FORMAT_1) &&
@@ -156,7 +161,10 @@ static int open_dbs(tally_store *s) {
     rc = mdb_del(txn, s->meta, &made, NULL);
     if (rc != 0 && rc != MDB_NOTFOUND)
       goto err_after_begin;
-    rc = MDB_NOTFOUND; /* written as format 2 below */
+    rc = MDB_NOTFOUND; /* written as the current format below */
+  } else if (rc == 0 && v.mv_size == strlen(STORE_FORMAT_2) &&
+             memcmp(v.mv_data, STORE_FORMAT_2, v.mv_size) == 0) {
+    rc = MDB_NOTFOUND; /* no period locked yet: the same otherwise */
   }
   if (rc == MDB_NOTFOUND) {
     v.mv_data = STORE_FORMAT;
@@ -413,6 +421,52 @@ int tally_store_targets(tally_store *s, tally_store_history_fn fn, void *arg) {
   return visit_range(s, s->targets, NULL, 0, fn, arg);
 }
 
+/* One attempt at locking or unlocking a period. Returns an LMDB code. */
+static int lock_txn(tally_store *s, uint32_t period_key, const void *packed,
+                    size_t len, const char *subject, const char *before,
+                    const char *after, const tally_store_actor *who) {
+  uint8_t key[4];
+  MDB_txn *txn;
+  MDB_val k = {sizeof key, key}, v = {len, (void *)packed};
+  Tally__AuditEntry e;
+  int rc;
+
+  put_u32(key, period_key);
+  if ((rc = write_begin(s, &txn)) != 0)
+    return rc;
+  audit_init(&e, who, "period", subject);
+  e.before = (char *)before;
+  e.after = (char *)after;
+  rc = packed ? mdb_put(txn, s->locks, &k, &v, 0)
+              : mdb_del(txn, s->locks, &k, NULL);
+  if (rc != 0 || (rc = audit_append(txn, s, &e)) != 0) {
+    write_abort(s, txn);
+    return rc;
+  }
+  return write_commit(s, txn);
+}
+
+int tally_store_lock_put(tally_store *s, uint32_t period_key,
+                         const void *packed, size_t len, const char *subject,
+                         const char *before, const char *after,
+                         const tally_store_actor *who) {
+  int rc;
+  while ((rc = lock_txn(s, period_key, packed, len, subject, before, after,
+                        who)) == MDB_MAP_FULL &&
+         grow(s) == 0)
+    ;
+  return rc == MDB_NOTFOUND ? TALLY_ENOTFOUND : store_err(rc);
+}
+
+int tally_store_locks(tally_store *s, const uint32_t *period_key,
+                      tally_store_history_fn fn, void *arg) {
+  uint8_t key[4];
+  if (period_key == NULL)
+    return visit_range(s, s->locks, NULL, 0, fn, arg);
+  put_u32(key, *period_key);
+  return visit_range(s, s->locks, key, sizeof key, fn, arg);
+}
+
 /* The first answer to a submission id, as stored under the id. */
 #define ACK_SIZE (4 * 4 + 8 + 8) /* counts, revision, digest */
 
@@ -610,9 +664,22 @@ static int check_bounds(MDB_txn *txn, tally_store *s,
   return 0;
 }
 
+/* A submission for a locked period. */
+#define LOCKED (-3)
+
+/* Whether period_key is locked in txn: 1, 0, or an LMDB error. */
+static int locked(MDB_txn *txn, tally_store *s, uint32_t period_key) {
+  uint8_t key[4];
+  MDB_val k = {sizeof key, key}, v;
+  put_u32(key, period_key);
+  int rc = mdb_get(txn, s->locks, &k, &v);
+  return rc == 0 ? 1 : rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 /* Applies one submission inside txn, which the caller commits or aborts.
  * Returns 0 (also for a duplicate: res says so), an LMDB code,
- * ID_REUSED, OVER_BOUND, or MDB_KEYEXIST for a revision conflict. */
+ * ID_REUSED, OVER_BOUND, LOCKED, or MDB_KEYEXIST for a revision
+ * conflict. */
 static int apply_submission(MDB_txn *txn, tally_store *s,
                             const tally_store_submission *sub,
                             tally_store_result *res) {
@@ -633,6 +700,12 @@ static int apply_submission(MDB_txn *txn, tally_store *s,
     rc = seen_id(txn, s, report_key, report_len, sub->id, sub->digest, res);
     if (rc != MDB_NOTFOUND)
       goto out; /* 0: a duplicate, answered from the record */
+  }
+  /* After the id: a submission stored before the lock still gets its
+   * answer when it is sent again. */
+  if ((rc = locked(txn, s, sub->period_key)) != 0) {
+    rc = rc == 1 ? LOCKED : rc;
+    goto out_abort;
   }
 
   k.mv_size = report_len;
@@ -736,6 +809,10 @@ static int submission_err(int rc, tally_store_result *res) {
     return TALLY_ECONFLICT;
   if (rc == OVER_BOUND)
     return TALLY_EBOUND;
+  if (rc == LOCKED) {
+    memset(res, 0, sizeof *res);
+    return TALLY_ELOCKED;
+  }
   if (rc == ID_REUSED) {
     memset(res, 0, sizeof *res);
     return TALLY_EIDREUSE;

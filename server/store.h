@@ -11,7 +11,8 @@
  *   audit        account id (8 bytes) | seq (8 bytes) -> a packed AuditEntry
  *   sums         period | unit | 0x00 | indicator -> an indicator's sums
  *                over the units within an inner unit (server/rollup.c)
- *   meta         "format" -> "tally-store/2"; "account_next", "audit_seq"
+ *   locks        period -> a packed PeriodLock
+ *   meta         "format" -> "tally-store/3"; "account_next", "audit_seq"
  *                -> the next account id and audit sequence number;
  *                "sums_catalog" -> the catalog the sums were made for
  * All integers are big-endian. All values of one period, or of one unit
@@ -96,8 +97,8 @@ typedef struct {
  * committed (LMDB syncs on commit). A known id returns the first
  * result with duplicate set and writes nothing. Returns 0, -errno,
  * TALLY_ECONFLICT, TALLY_EIDREUSE (the id was used for other figures),
- * TALLY_EBOUND (a bounded pair would be broken), TALLY_ESTOREFULL or
- * TALLY_ESTORE. */
+ * TALLY_EBOUND (a bounded pair would be broken), TALLY_ELOCKED (the
+ * period is locked), TALLY_ESTOREFULL or TALLY_ESTORE. */
 int tally_store_submit(tally_store *s, const tally_store_submission *sub,
                        tally_store_result *res);
 
@@ -155,6 +156,23 @@ int tally_store_target_put(tally_store *s, const char *indicator, int year,
 
 /* Visits every target entered on the server, by indicator and year. */
 int tally_store_targets(tally_store *s, tally_store_history_fn fn, void *arg);
+
+/* Locks period_key with a packed PeriodLock or, with packed NULL,
+ * unlocks it, and records in the audit trail who did it to subject
+ * ("2022") and before and after (in words), in the same transaction.
+ * While a period is locked, a submission for it is refused with
+ * TALLY_ELOCKED (one stored before the lock is still answered from its
+ * record). Returns 0, TALLY_ENOTFOUND (an unlock of a period not
+ * locked) or a store error. */
+int tally_store_lock_put(tally_store *s, uint32_t period_key,
+                         const void *packed, size_t len, const char *subject,
+                         const char *before, const char *after,
+                         const tally_store_actor *who);
+
+/* Visits the packed PeriodLock of *period_key, or with NULL every lock
+ * by period. */
+int tally_store_locks(tally_store *s, const uint32_t *period_key,
+                      tally_store_history_fn fn, void *arg);
 
 /* The revision-th history entry of unit's report for period, packed,
  * to fn. Returns 0, fn's value, TALLY_ENOTFOUND or a store error. */

@@ -356,13 +356,17 @@ Test(store, a_store_of_another_format_is_refused) {
 Test(store, a_store_of_the_same_format_opens) {
   tally_store_close(store);
   store = NULL;
-  set_format("tally-store/2");
+  set_format("tally-store/3");
   cr_assert_eq(tally_store_open(dir, 0, 0, &store), 0);
 }
 
-/* Format 1 had no kept sums: it opens as format 2, with no record of
+/* Format 1 had no kept sums: it opens as format 3, with no record of
  * sums made for any catalog (so tallyd makes them afresh), and a
  * tallyd of format 1 would then refuse it. */
+static int write_sums_catalog(void *arg, tally_store_txn *t) {
+  return tally_store_txn_meta_put(t, "sums_catalog", arg);
+}
+
 static int read_meta(void *arg, tally_store_txn *t) {
   char *buf = arg;
   return tally_store_txn_meta_get(t, buf[0] == 'f' ? "format"
@@ -377,9 +381,30 @@ Test(store, a_store_of_format_1_is_taken_up) {
   cr_assert_eq(tally_store_open(dir, 0, 0, &store), 0);
   char buf[64] = "f";
   cr_assert_eq(tally_store_write(store, read_meta, buf), 0);
-  cr_assert_str_eq(buf, "tally-store/2");
+  cr_assert_str_eq(buf, "tally-store/3");
   buf[0] = 's';
   cr_assert_eq(tally_store_write(store, read_meta, buf), TALLY_ENOTFOUND);
+}
+
+/* Format 2 had no locked periods: it opens as format 3 with its sums
+ * kept (they are the same), and a tallyd of format 2, which would store
+ * figures in a locked period, then refuses it. */
+Test(store, a_store_of_format_2_is_taken_up) {
+  const tally_store_item births[] = {{"live_births", 640}};
+  put("wenchang", "2022", births, 1, 1700000000);
+  cr_assert_eq(tally_store_write(store, write_sums_catalog, "fingerprint"), 0);
+  tally_store_close(store);
+  store = NULL;
+  set_format("tally-store/2");
+  cr_assert_eq(tally_store_open(dir, 0, 0, &store), 0);
+  char buf[64] = "f";
+  cr_assert_eq(tally_store_write(store, read_meta, buf), 0);
+  cr_assert_str_eq(buf, "tally-store/3");
+  buf[0] = 's';
+  cr_assert_eq(tally_store_write(store, read_meta, buf), 0);
+  cr_assert_str_eq(buf, "fingerprint", "the sums are kept");
+  seen s = scan("2022", NULL);
+  expect_seen(&s, 0, "wenchang", "live_births", 640);
 }
 
 Test(store, a_failing_put_writes_nothing) {

@@ -103,6 +103,49 @@ Test(writer, a_refused_submission_leaves_its_batch_be) {
   cr_assert_eq(stored("wande"), 1);
 }
 
+/* A locked period refuses its submissions in a batch and leaves the
+ * others (another period) be; one acknowledged before the lock is still
+ * answered from its record when sent again; after the unlock they go in.
+ * The lock and the unlock are in the audit trail. */
+Test(writer, a_locked_period_refuses_its_submissions) {
+  tally_store_actor who = {1, "central office", "test", 1700000000};
+  static const uint8_t lock[] = {0x0a, 0x04, '2', '0', '2', '2'};
+  tally_write_job before, a, b, again;
+  job(&before, "before", "guide", births, 1);
+  tally_writer_queue(writer, &before);
+  tally_writer_wait(writer, &before);
+  cr_assert_eq(before.code, 0);
+  cr_assert_eq(tally_store_lock_put(store, key("2022"), lock, sizeof lock,
+                                    "2022", "open", "locked", &who),
+               0);
+
+  job(&a, "a", "wenchang", births, 1);
+  job(&b, "b", "wande", births, 1);
+  b.sub.period_key = key("2021");
+  job(&again, "before", "guide", births, 1);
+  tally_writer_queue(writer, &a);
+  tally_writer_queue(writer, &b);
+  tally_writer_queue(writer, &again);
+  tally_writer_wait(writer, &a);
+  cr_assert_eq(a.code, TALLY_ELOCKED);
+  cr_assert_eq(b.code, 0, "2021 is not locked");
+  cr_assert_eq(again.code, 0, "answered from its record");
+  cr_assert(again.res.duplicate);
+  cr_assert_eq(stored("wenchang"), 0);
+
+  cr_assert_eq(tally_store_lock_put(store, key("2022"), NULL, 0, "2022",
+                                    "locked", "open", &who),
+               0);
+  cr_assert_eq(tally_store_lock_put(store, key("2022"), NULL, 0, "2022",
+                                    "locked", "open", &who),
+               TALLY_ENOTFOUND, "it was not locked any more");
+  job(&a, "a2", "wenchang", births, 1);
+  tally_writer_queue(writer, &a);
+  tally_writer_wait(writer, &a);
+  cr_assert_eq(a.code, 0);
+  cr_assert_eq(stored("wenchang"), 1);
+}
+
 /* Two submissions with the same id in one batch: the second is a
  * duplicate of the first, answered from its record. */
 Test(writer, the_same_id_twice_in_one_batch) {
