@@ -32,6 +32,7 @@ static const char usage[] =
     "  check    figures that moved sharply against a year before\n"
     "  catalog  the indicators and data elements the server knows\n"
     "  target   list the targets; enter one the city assigns\n"
+    "  period   list, lock and unlock periods the central office approved\n"
     "  history  every change to a unit's figures for a period\n"
     "  login    save the server, token and CA in the config file\n"
     "  whoami   the account this client signs in as\n"
@@ -85,6 +86,7 @@ static const struct {
     {"catalog", tally_cmd_catalog, tally_usage_catalog},
     {"form", tally_cmd_form, tally_usage_form},
     {"target", tally_cmd_target, tally_usage_target},
+    {"period", tally_cmd_period, tally_usage_period},
     {"history", tally_cmd_history, tally_usage_history},
     {"backup", tally_cmd_backup, tally_usage_backup},
     {"admin", tally_cmd_admin, tally_usage_admin},

@@ -300,7 +300,7 @@ static Tally__Envelope *check_values(tally_request *r, uint64_t id, int unit,
 
 /* A text for people (a target's wording): UTF-8 without control
  * characters, at most max bytes. */
-static int showable(const char *s, size_t max) {
+int tally_dispatch_showable(const char *s, size_t max) {
   const unsigned char *p = (const unsigned char *)s;
   size_t len = strlen(s), k;
   if (len > max)
@@ -421,6 +421,22 @@ static Tally__Envelope *submit_outcome(struct submit_job *j,
     break;
   case TALLY_ECONFLICT:
     return conflict(&r, j, res->revision);
+  case TALLY_ELOCKED: {
+    tally_period p;
+    Tally__PeriodLock *lock = NULL;
+    char how[512] = "locked";
+    if (tally_period_from_key(j->write.sub.period_key, &p) == 0 &&
+        tally_lock_find(&r, &p, &lock) == 0 && lock)
+      tally_lock_text(lock, how, sizeof how);
+    tally_log("submit refused: unit=%s period=%s from %s: the period is "
+              "locked", unit, j->period, j->peer);
+    return tally_dispatch_error(&r, j->id, TALLY__ERROR_CODE__ERROR_LOCKED,
+                                "period %s is closed: the central office has "
+                                "approved its figures (%s); nothing was "
+                                "stored. To correct a figure, ask the central "
+                                "office to unlock %s, then submit again",
+                                j->period, how, j->period);
+  }
   case TALLY_EIDREUSE:
     return tally_dispatch_error(&r, j->id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
                                 "submission id %s was already used for other "
@@ -947,7 +963,7 @@ static Tally__Envelope *handle_target_set(tally_request *r,
     return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_VALUE,
                                 "a target is >=, >, <=, < or about with a "
                                 "finite value (and a tolerance for about)");
-  if (!showable(t->text, 200))
+  if (!tally_dispatch_showable(t->text, 200))
     return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_VALUE,
                                 "the target's text is at most 200 bytes of "
                                 "UTF-8 without control characters");
@@ -1338,6 +1354,10 @@ static const struct {
     {TALLY__ENVELOPE__BODY_TARGET_SET, "target set", handle_target_set, ANALYST,
      NULL},
     {TALLY__ENVELOPE__BODY_TARGET_LIST, "target list", handle_target_list,
+     SIGNED_IN, NULL},
+    {TALLY__ENVELOPE__BODY_LOCK, "period lock", tally_handle_lock, ANALYST,
+     NULL},
+    {TALLY__ENVELOPE__BODY_LOCK_LIST, "period list", tally_handle_lock_list,
      SIGNED_IN, NULL},
     {TALLY__ENVELOPE__BODY_ACCOUNT_ADD, "account add", tally_handle_account_add,
      ADMIN, NULL},

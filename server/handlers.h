@@ -14,6 +14,10 @@ Tally__Envelope *tally_dispatch_reply(tally_request *r, uint64_t id);
  * most 40 characters; anything else becomes '?'. Returns buf. */
 const char *tally_dispatch_show(const char *s, char buf[SHOWN_MAX]);
 
+/* Whether a client's text may be kept and shown: at most max bytes of
+ * UTF-8 without control characters. */
+int tally_dispatch_showable(const char *s, size_t max);
+
 /* Parses a period field / looks up a unit; on failure *err is the
  * error reply (and -1 is returned). */
 int tally_dispatch_want_period(tally_request *r, uint64_t id, const char *text,
@@ -39,5 +43,19 @@ Tally__Envelope *tally_handle_whoami(tally_request *r,
                                      const Tally__Envelope *req);
 Tally__Envelope *tally_handle_audit(tally_request *r,
                                     const Tally__Envelope *req);
+
+/* The handlers of server/dispatch_locks.c. */
+Tally__Envelope *tally_handle_lock(tally_request *r,
+                                   const Tally__Envelope *req);
+Tally__Envelope *tally_handle_lock_list(tally_request *r,
+                                        const Tally__Envelope *req);
+
+/* The lock of period p, unpacked in r's arena (NULL: open). Returns 0,
+ * -ENOMEM or a store error. */
+int tally_lock_find(tally_request *r, const tally_period *p,
+                    Tally__PeriodLock **out);
+
+/* "locked on 2022-... UTC by account 3 (name): text", into buf. */
+void tally_lock_text(const Tally__PeriodLock *l, char *buf, size_t n);
 
 #endif

@@ -215,6 +215,7 @@ static void check_allowed(const Tally__Envelope *req,
     CHECK(may_read(acc, req->check->unit));
     break;
   case TALLY__ENVELOPE__BODY_TARGET_SET_REPLY:
+  case TALLY__ENVELOPE__BODY_LOCK_REPLY:
     CHECK(analyst);
     break;
   case TALLY__ENVELOPE__BODY_BACKUP_REPLY:
@@ -248,6 +249,8 @@ static int is_reply(Tally__Envelope__BodyCase c) {
          c == TALLY__ENVELOPE__BODY_CATALOG_REPLY ||
          c == TALLY__ENVELOPE__BODY_TARGET_SET_REPLY ||
          c == TALLY__ENVELOPE__BODY_TARGET_LIST_REPLY ||
+         c == TALLY__ENVELOPE__BODY_LOCK_REPLY ||
+         c == TALLY__ENVELOPE__BODY_LOCK_LIST_REPLY ||
          c == TALLY__ENVELOPE__BODY_ACCOUNT_ADD_REPLY ||
          c == TALLY__ENVELOPE__BODY_ACCOUNT_LIST_REPLY ||
          c == TALLY__ENVELOPE__BODY_ACCOUNT_REVOKE_REPLY ||

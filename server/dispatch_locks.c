@@ -1,0 +1,158 @@
+/* dispatch_locks.c: the handlers that lock and unlock periods.
+ *
+ * The central office locks a period once it has approved its figures.
+ * A lock is a record per period in the store, which every submission's
+ * transaction reads (server/store.c): a lock that committed before a
+ * submission's transaction began refuses it, in whatever batch it is.
+ * Locks are written on the loop thread, each with its audit entry.
+ */
+#include "handlers.h"
+
+#include "error.h"
+#include "log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+struct locks_ctx {
+  tally_arena *arena;
+  Tally__PeriodLock **locks; /* in the arena */
+  size_t n, cap;
+};
+
+static int collect_lock(void *arg, const void *packed, size_t len) {
+  struct locks_ctx *lc = arg;
+  ProtobufCAllocator alloc = tally_dispatch_pb_arena(lc->arena);
+  Tally__PeriodLock *l = tally__period_lock__unpack(&alloc, len, packed);
+  if (l == NULL)
+    return TALLY_ESTORE; /* a record that does not decode */
+  if (tally_arena_reserve(lc->arena, &lc->locks, lc->n, &lc->cap,
+                          sizeof *lc->locks) != 0)
+    return -ENOMEM;
+  lc->locks[lc->n++] = l;
+  return 0;
+}
+
+int tally_lock_find(tally_request *r, const tally_period *p,
+                    Tally__PeriodLock **out) {
+  uint32_t key = tally_period_key(p);
+  struct locks_ctx lc = {r->arena, NULL, 0, 0};
+  int rc = tally_store_locks(r->store, &key, collect_lock, &lc);
+  *out = rc == 0 && lc.n ? lc.locks[0] : NULL;
+  return rc;
+}
+
+void tally_lock_text(const Tally__PeriodLock *l, char *buf, size_t n) {
+  char when[32];
+  time_t t = (time_t)l->locked_unix;
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
+  snprintf(buf, n, "locked on %s by account %llu (%s)%s%s", when,
+           (unsigned long long)l->account_id, l->account_name,
+           *l->text ? ": " : "", l->text);
+}
+
+static Tally__Envelope *lock_reply(tally_request *r, uint64_t id,
+                                   Tally__PeriodLock *lock, int changed) {
+  Tally__LockReply *rep = tally_arena_alloc(r->arena, sizeof *rep);
+  Tally__Envelope *reply = tally_dispatch_reply(r, id);
+  if (rep == NULL || reply == NULL)
+    return NULL;
+  tally__lock_reply__init(rep);
+  rep->lock = lock;
+  rep->changed = changed;
+  reply->body_case = TALLY__ENVELOPE__BODY_LOCK_REPLY;
+  reply->lock_reply = rep;
+  return reply;
+}
+
+Tally__Envelope *tally_handle_lock(tally_request *r,
+                                   const Tally__Envelope *req) {
+  const Tally__LockRequest *q = req->lock;
+  Tally__Envelope *reply = NULL;
+  Tally__PeriodLock *cur;
+  tally_period p;
+  char period[TALLY_PERIOD_STRLEN], before[512], after[512];
+  int rc;
+
+  if (tally_dispatch_want_period(r, req->id, q->period, &p, &reply) != 0)
+    return reply;
+  if (!tally_dispatch_showable(q->text, 200))
+    return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_VALUE,
+                                "the text is at most 200 bytes of UTF-8 "
+                                "without control characters");
+  tally_period_format(&p, period);
+  if ((rc = tally_lock_find(r, &p, &cur)) == -ENOMEM)
+    return NULL;
+  if (rc != 0)
+    return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
+                                "the locks could not be read (%s)",
+                                tally_strerror(rc));
+  if ((cur != NULL) != q->unlock) /* locked already, or open already */
+    return lock_reply(r, req->id, cur, 0);
+
+  tally_store_actor who = {r->account->id, r->account->name, r->peer,
+                           (int64_t)time(NULL)};
+  Tally__PeriodLock rec = TALLY__PERIOD_LOCK__INIT;
+  uint8_t *packed = NULL;
+  size_t len = 0;
+  if (q->unlock) {
+    tally_lock_text(cur, before, sizeof before);
+    snprintf(after, sizeof after, "open%s%s", *q->text ? ": " : "", q->text);
+  } else {
+    rec.period = period;
+    rec.locked_unix = who.now;
+    rec.account_id = r->account->id;
+    rec.account_name = (char *)r->account->name;
+    rec.text = q->text;
+    len = tally__period_lock__get_packed_size(&rec);
+    if ((packed = tally_arena_alloc(r->arena, len + 1)) == NULL)
+      return NULL;
+    tally__period_lock__pack(&rec, packed);
+    snprintf(before, sizeof before, "open");
+    tally_lock_text(&rec, after, sizeof after);
+  }
+  if ((rc = tally_store_lock_put(r->store, tally_period_key(&p), packed, len,
+                                 period, before, after, &who)) != 0)
+    return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
+                                "the lock could not be stored (%s); nothing "
+                                "was changed",
+                                tally_strerror(rc));
+  tally_log("period %s %s by account %llu from %s", period,
+            q->unlock ? "unlocked" : "locked",
+            (unsigned long long)r->account->id, r->peer);
+  if (q->unlock)
+    return lock_reply(r, req->id, cur, 1);
+  Tally__PeriodLock *stored = tally_arena_alloc(r->arena, sizeof *stored);
+  if (stored == NULL)
+    return NULL;
+  *stored = rec;
+  if ((stored->period = tally_arena_strdup(r->arena, period)) == NULL)
+    return NULL;
+  return lock_reply(r, req->id, stored, 1);
+}
+
+Tally__Envelope *tally_handle_lock_list(tally_request *r,
+                                        const Tally__Envelope *req) {
+  struct locks_ctx lc = {r->arena, NULL, 0, 0};
+  int rc = tally_store_locks(r->store, NULL, collect_lock, &lc);
+  if (rc == -ENOMEM)
+    return NULL;
+  if (rc != 0)
+    return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
+                                "the locks could not be read (%s)",
+                                tally_strerror(rc));
+  Tally__LockListReply *rep = tally_arena_alloc(r->arena, sizeof *rep);
+  Tally__Envelope *reply = tally_dispatch_reply(r, req->id);
+  if (rep == NULL || reply == NULL)
+    return NULL;
+  tally__lock_list_reply__init(rep);
+  rep->locks = lc.locks;
+  rep->n_locks = lc.n;
+  reply->body_case = TALLY__ENVELOPE__BODY_LOCK_LIST_REPLY;
+  reply->lock_list_reply = rep;
+  return reply;
+}

@@ -1,0 +1,228 @@
+/* test_locks.c: the central office locks a period it has approved; the
+ * real tally and tallyd. */
+#include "fixture.h"
+
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static tally_test_server srv;
+static char files[256];
+static char spool[300];
+
+static void setup(void) {
+  tally_test_server_start(&srv, NULL);
+  tally_test_tmpdir(files, sizeof files);
+  setenv("TALLY_SERVER", srv.address, 1);
+  snprintf(spool, sizeof spool, "%s/spool", files);
+  setenv("TALLY_SPOOL", spool, 1);
+}
+
+static void teardown(void) {
+  tally_test_server_stop(&srv);
+  tally_test_rmtree(files);
+}
+
+TestSuite(locks, .init = setup, .fini = teardown, .timeout = 120);
+
+#define RUN(out, err, ...)                                                     \
+  tally_test_run((const char *const[]){__VA_ARGS__, NULL}, NULL, out, err)
+
+static const char *file_with(const char *text) {
+  static char path[512];
+  snprintf(path, sizeof path, "%s/figures.csv", files);
+  tally_test_write_file(path, text);
+  return path;
+}
+
+/* Submits csv for wenchang as its reporter; returns the exit status and
+ * standard error (when err is not NULL). */
+static int submit(const char *period, const char *csv, char **err) {
+  tally_test_sign_in(&srv, "reporter", "wenchang");
+  return RUN(NULL, err, "submit", "--unit", "wenchang", "--period", period,
+             "--file", file_with(csv));
+}
+
+/* wenchang's live births in period as the server holds them ("" when
+ * none), in buf. */
+static const char *births(const char *period, char *buf, size_t n) {
+  char *out;
+  tally_test_sign_in(&srv, "analyst", NULL);
+  cr_assert_eq(RUN(&out, NULL, "values", "--unit", "wenchang", "--period",
+                   period, "--format", "json"),
+               0);
+  json_t *doc = json_loads(out, 0, NULL);
+  cr_assert_not_null(doc, "%s", out);
+  json_t *v = json_object_get(doc, "values");
+  buf[0] = 0;
+  for (size_t i = 0; i < json_array_size(v); i++) {
+    json_t *e = json_array_get(v, i);
+    if (strcmp(json_string_value(json_object_get(e, "element")),
+               "live_births") == 0)
+      snprintf(buf, n, "%.15g", json_number_value(json_object_get(e, "value")));
+  }
+  json_decref(doc);
+  free(out);
+  return buf;
+}
+
+static void lock(const char *period, const char *text) {
+  char *out, *err;
+  tally_test_sign_in(&srv, "analyst", NULL);
+  int rc = RUN(&out, &err, "period", "lock", period, "--text", text);
+  cr_assert_eq(rc, 0, "lock %s: %s", period, err);
+  cr_expect(strstr(out, "locked on"), "%s", out);
+  free(out);
+  free(err);
+}
+
+Test(locks, a_locked_period_takes_no_figures_until_unlocked) {
+  char *out, *err, buf[64];
+  cr_assert_eq(submit("2022", "live_births,812\n", NULL), 0);
+  lock("2022", "approved for the 2022 report");
+
+  /* Neither a correction nor a withdrawal. */
+  cr_assert_eq(submit("2022", "live_births,900\n", &err), 1, "%s", err);
+  cr_expect(strstr(err, "period 2022 is closed"), "%s", err);
+  cr_expect(strstr(err, "approved for the 2022 report"), "%s", err);
+  cr_expect(strstr(err, "nothing was stored"), "%s", err);
+  cr_expect(strstr(err, "moved to"), "set aside in the spool: %s", err);
+  free(err);
+  tally_test_sign_in(&srv, "reporter", "wenchang");
+  cr_expect_eq(RUN(NULL, NULL, "withdraw", "--unit", "wenchang", "--period",
+                   "2022"),
+               1);
+  cr_expect_str_eq(births("2022", buf, sizeof buf), "812");
+
+  /* The refused submission is set aside, not left to block others. */
+  tally_test_sign_in(&srv, "reporter", "wenchang");
+  cr_assert_eq(RUN(&out, NULL, "pending"), 0);
+  cr_expect_null(strstr(out, "2022"), "still pending: %s", out);
+  free(out);
+  cr_assert_eq(RUN(&out, NULL, "pending", "--refused"), 0);
+  cr_expect(strstr(out, "2 submissions set aside"), "the correction and the "
+            "withdrawal: %s", out);
+  free(out);
+
+  /* Other periods are open: the year before, and 2022's quarters. */
+  cr_expect_eq(submit("2021", "live_births,800\n", NULL), 0);
+  cr_expect_eq(submit("2022Q1", "live_births,200\n", NULL), 0);
+
+  /* Reports and checks go on. */
+  tally_test_sign_in(&srv, "analyst", NULL);
+  cr_expect_eq(RUN(NULL, NULL, "report", "--period", "2022"), 0);
+  cr_expect_eq(RUN(NULL, NULL, "check", "--period", "2022"), 0);
+
+  /* Unlocked, the correction goes in. */
+  cr_assert_eq(RUN(&out, NULL, "period", "unlock", "2022", "--text",
+                   "wenchang corrects its births"),
+               0);
+  cr_expect(strstr(out, "2022 unlocked"), "%s", out);
+  free(out);
+  cr_assert_eq(submit("2022", "live_births,900\n", NULL), 0);
+  cr_expect_str_eq(births("2022", buf, sizeof buf), "900");
+}
+
+Test(locks, the_list_and_the_audit_trail_say_who_and_why) {
+  char *out;
+  lock("2021", "approved");
+  lock("2022", "approved for the 2022 report");
+  /* Locking again changes nothing. */
+  tally_test_sign_in(&srv, "analyst", NULL);
+  cr_assert_eq(RUN(&out, NULL, "period", "lock", "2022"), 0);
+  cr_expect(strstr(out, "2022 was locked already"), "%s", out);
+  cr_expect(strstr(out, "approved for the 2022 report"), "the first text: %s",
+            out);
+  free(out);
+
+  /* Anyone signed in may list; by period. */
+  tally_test_sign_in(&srv, "reporter", "wenchang");
+  cr_assert_eq(RUN(&out, NULL, "period", "list", "--format", "json"), 0);
+  json_t *doc = json_loads(out, 0, NULL);
+  cr_assert_not_null(doc, "%s", out);
+  json_t *l = json_object_get(doc, "locked");
+  cr_assert_eq(json_array_size(l), 2, "%s", out);
+  cr_expect_str_eq(
+      json_string_value(json_object_get(json_array_get(l, 0), "period")),
+      "2021");
+  json_t *second = json_array_get(l, 1);
+  cr_expect_str_eq(json_string_value(json_object_get(second, "period")),
+                   "2022");
+  cr_expect_str_eq(json_string_value(json_object_get(second, "text")),
+                   "approved for the 2022 report");
+  cr_expect_str_eq(json_string_value(json_object_get(second, "account_name")),
+                   "test analyst");
+  json_decref(doc);
+  free(out);
+
+  tally_test_sign_in(&srv, "analyst", NULL);
+  cr_assert_eq(RUN(NULL, NULL, "period", "unlock", "2021", "--text", "a fix"),
+               0);
+  cr_assert_eq(RUN(&out, NULL, "period", "unlock", "2021"), 0);
+  cr_expect(strstr(out, "2021 was not locked"), "%s", out);
+  free(out);
+  cr_assert_eq(RUN(&out, NULL, "period", "list"), 0);
+  cr_expect_null(strstr(out, "2021"), "%s", out);
+  cr_expect(strstr(out, "2022"), "%s", out);
+  free(out);
+
+  tally_test_sign_in(&srv, "admin", NULL);
+  cr_assert_eq(RUN(&out, NULL, "audit", "--format", "json"), 0);
+  doc = json_loads(out, 0, NULL);
+  cr_assert_not_null(doc, "%s", out);
+  int locked = 0, unlocked = 0;
+  json_t *entries = doc; /* oldest first */
+  for (size_t i = 0; i < json_array_size(entries); i++) {
+    json_t *e = json_array_get(entries, i);
+    if (strcmp(json_string_value(json_object_get(e, "kind")), "period") != 0)
+      continue;
+    const char *after = json_string_value(json_object_get(e, "after"));
+    locked += strstr(after, "locked on") != NULL;
+    unlocked += strcmp(after, "open: a fix") == 0;
+  }
+  cr_expect_eq(locked, 2, "two locks, not three: %s", out);
+  cr_expect_eq(unlocked, 1, "%s", out);
+  json_decref(doc);
+  free(out);
+}
+
+Test(locks, only_the_central_office_locks) {
+  char *err;
+  tally_test_sign_in(&srv, "reporter", "wenchang");
+  cr_expect_eq(RUN(NULL, &err, "period", "lock", "2022"), 1);
+  cr_expect(strstr(err, "permission denied"), "%s", err);
+  free(err);
+  cr_expect_eq(RUN(NULL, &err, "period", "unlock", "2022"), 1);
+  cr_expect(strstr(err, "permission denied"), "%s", err);
+  free(err);
+}
+
+Test(locks, bad_input) {
+  char *err;
+  tally_test_sign_in(&srv, "analyst", NULL);
+  static const char *const usage[][4] = {
+      {"period", NULL}, {"period", "lock", NULL}, {"period", "frob", NULL},
+      {"period", "list", "--text", "x"}, {"period", "lock", "2022", "2023"}};
+  for (size_t i = 0; i < sizeof usage / sizeof usage[0]; i++) {
+    const char *args[6] = {0};
+    for (size_t k = 0; k < 4 && usage[i][k]; k++)
+      args[k] = usage[i][k];
+    cr_expect_eq(tally_test_run(args, NULL, NULL, &err), 2, "%s %s",
+                 usage[i][1] ? usage[i][1] : "", err);
+    free(err);
+  }
+  cr_expect_eq(RUN(NULL, &err, "period", "lock", "20x2"), 1);
+  cr_expect(strstr(err, "20x2"), "%s", err);
+  free(err);
+  cr_expect_eq(RUN(NULL, &err, "period", "lock", "2022", "--text",
+                   "approved\x1b[2J"),
+               1);
+  cr_expect(strstr(err, "control characters"), "%s", err);
+  free(err);
+  char *out;
+  cr_assert_eq(RUN(&out, NULL, "period", "list"), 0);
+  cr_expect(strstr(out, "no period is locked"), "%s", out);
+  free(out);
+}
