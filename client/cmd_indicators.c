@@ -296,9 +296,16 @@ static void print_report(const Tally__ReportReply *r, enum tally_format fmt) {
     json_t *rows = json_array();
     for (size_t i = 0; i < r->n_rows; i++)
       json_array_append_new(rows, row_json(r->rows[i]));
-    dump(json_pack("{s:s, s:s, s:s, s:s, s:o}", "period", r->period, "unit",
-                   r->unit, "unit_name_zh", r->unit_name_zh, "unit_name_en",
-                   r->unit_name_en, "indicators", rows));
+    json_t *lock = json_null();
+    if (r->lock)
+      lock = json_pack("{s:I, s:I, s:s, s:s}", "locked_unix",
+                       (json_int_t)r->lock->locked_unix, "account_id",
+                       (json_int_t)r->lock->account_id, "account_name",
+                       r->lock->account_name, "text", r->lock->text);
+    dump(json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "period", r->period,
+                   "unit", r->unit, "unit_name_zh", r->unit_name_zh,
+                   "unit_name_en", r->unit_name_en, "locked", lock,
+                   "indicators", rows));
     return;
   }
   if (fmt == FORMAT_CSV) {
@@ -312,6 +319,13 @@ static void print_report(const Tally__ReportReply *r, enum tally_format fmt) {
   }
   printf("%s %s: indicators for %s\n", r->unit_name_zh, r->unit_name_en,
          r->period);
+  if (r->lock) {
+    char when[32];
+    tally_cli_time(when, sizeof when, r->lock->locked_unix);
+    printf("figures approved: %s locked on %s UTC by %s%s%s\n", r->period,
+           when, r->lock->account_name, *r->lock->text ? ": " : "",
+           r->lock->text);
+  }
   /* One table per plan and category, in catalog order. */
   for (size_t i = 0; i < r->n_rows;) {
     const Tally__ReportRow *head = r->rows[i];

@@ -807,6 +807,8 @@ static Tally__Envelope *handle_report(tally_request *r,
   if (rc == 0)
     rc = tally_report_build(r->cat, r->store, &et.base, &p, scope, &filter,
                             r->arena, &rep);
+  if (rc == 0)
+    rc = tally_lock_find(r, &p, &rep->lock);
   if (rc != 0)
     return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
                                 "the report could not be built (%s)",

@@ -110,9 +110,18 @@ Test(locks, a_locked_period_takes_no_figures_until_unlocked) {
   cr_expect_eq(submit("2021", "live_births,800\n", NULL), 0);
   cr_expect_eq(submit("2022Q1", "live_births,200\n", NULL), 0);
 
-  /* Reports and checks go on. */
+  /* Reports and checks go on; a report says its figures are approved. */
   tally_test_sign_in(&srv, "analyst", NULL);
-  cr_expect_eq(RUN(NULL, NULL, "report", "--period", "2022"), 0);
+  cr_assert_eq(RUN(&out, NULL, "report", "--period", "2022"), 0);
+  cr_expect(strstr(out, "figures approved: 2022 locked on "), "%s", out);
+  cr_expect(strstr(out, "by test analyst: approved for the 2022 report\n"),
+            "%s", out);
+  free(out);
+  cr_assert_eq(RUN(&out, NULL, "report", "--period", "2021", "--format",
+                   "json"),
+               0);
+  cr_expect(strstr(out, "\"locked\": null"), "2021 is open: %s", out);
+  free(out);
   cr_expect_eq(RUN(NULL, NULL, "check", "--period", "2022"), 0);
 
   /* Unlocked, the correction goes in. */
@@ -123,6 +132,10 @@ Test(locks, a_locked_period_takes_no_figures_until_unlocked) {
   free(out);
   cr_assert_eq(submit("2022", "live_births,900\n", NULL), 0);
   cr_expect_str_eq(births("2022", buf, sizeof buf), "900");
+  tally_test_sign_in(&srv, "analyst", NULL);
+  cr_assert_eq(RUN(&out, NULL, "report", "--period", "2022"), 0);
+  cr_expect_null(strstr(out, "figures approved"), "%s", out);
+  free(out);
 }
 
 Test(locks, the_list_and_the_audit_trail_say_who_and_why) {
