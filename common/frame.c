@@ -12,6 +12,8 @@ void tally_frame_reader_init(tally_frame_reader *r, size_t max) {
 }
 
 void tally_frame_reader_reset(tally_frame_reader *r) {
+  if (r->body) /* half a frame may hold a token */
+    explicit_bzero(r->body, r->body_have);
   free(r->body);
   tally_frame_reader_init(r, r->max);
 }

@@ -193,6 +193,8 @@ static void conn_closed(uv_handle_t *h) {
   tally_log("connection %lu closed: %s", c->id, c->peer);
   tally_frame_reader_reset(&c->reader);
   tally_tls_session_free(c->tls);
+  if (c->stash)
+    explicit_bzero(c->stash, c->stash_len);
   free(c->stash);
   free(c->late);
   free(c);
@@ -521,7 +523,7 @@ static void conn_feed(tally_conn *c, uint8_t *p, size_t left) {
       free(body);
       if (rc != 0) {
         conn_abort(c);
-        return;
+        break;
       }
     } else if (rc == TALLY_EFRAME2BIG || rc == TALLY_EFRAME) {
       char msg[128];
@@ -537,10 +539,10 @@ static void conn_feed(tally_conn *c, uint8_t *p, size_t left) {
                       ? TALLY__ERROR_CODE__ERROR_FRAME_TOO_LARGE
                       : TALLY__ERROR_CODE__ERROR_BAD_FRAME,
                   msg);
-      return;
+      break;
     } else if (rc < 0) {
       conn_abort(c);
-      return;
+      break;
     }
   }
   if (left > 0 && !c->closing) {
@@ -548,16 +550,16 @@ static void conn_feed(tally_conn *c, uint8_t *p, size_t left) {
     uint8_t *grown = malloc(c->stash_len + left);
     if (grown == NULL) {
       conn_abort(c);
-      return;
+    } else {
+      if (c->stash_len) {
+        memcpy(grown, c->stash, c->stash_len);
+        explicit_bzero(c->stash, c->stash_len);
+      }
+      memcpy(grown + c->stash_len, p, left);
+      free(c->stash);
+      c->stash = grown;
+      c->stash_len += left;
     }
-    if (c->stash_len) {
-      memcpy(grown, c->stash, c->stash_len);
-      explicit_bzero(c->stash, c->stash_len);
-    }
-    memcpy(grown + c->stash_len, p, left);
-    free(c->stash);
-    c->stash = grown;
-    c->stash_len += left;
   }
   if (left > 0) /* kept, or dropped as the connection closes */
     explicit_bzero(p, left);
