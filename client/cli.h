@@ -103,7 +103,8 @@ int tally_cli_call(const tally_cli *c, Tally__Envelope *req,
 /* %.15g: whole numbers print without decimals. */
 void tally_cli_number(char *buf, size_t n, double v);
 
-/* The change from previous to value: "+35%", "-100%", or "from 0". */
+/* The change from previous to value: "+35.2%", "-100%", "+900%", or
+ * "from 0". */
 void tally_cli_change(char *buf, size_t n, double previous, double value);
 
 /* "2026-11-27 17:08:17" in UTC. */

@@ -262,9 +262,10 @@ int tally_cmd_check(int argc, char **argv, tally_cli *c) {
                          "name_en", f->name_en, "value", f->value, "previous",
                          f->previous));
     }
-    json_t *doc = json_pack("{s:s, s:s, s:s, s:i, s:o}", "unit", k->unit,
+    json_t *doc = json_pack("{s:s, s:s, s:s, s:b, s:i, s:o}", "unit", k->unit,
                             "period", k->period, "base_period", k->base_period,
-                            "compared", (int)k->compared, "flags", arr);
+                            "own", k->own, "compared", (int)k->compared,
+                            "flags", arr);
     json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
     fputc('\n', stdout);
     json_decref(doc);
@@ -294,8 +295,9 @@ int tally_cmd_check(int argc, char **argv, tally_cli *c) {
   } else if (*k->base_period == 0) {
     printf("%s %s: no year before to compare with\n", k->unit, k->period);
   } else {
-    printf("%s %s against %s: %u figure%s compared, %zu to check%s\n",
-           k->unit, k->period, k->base_period, k->compared,
+    printf("%s %s against %s%s: %u figure%s compared, %zu to check%s\n",
+           k->unit, k->period, k->base_period,
+           k->own ? " (its own figures)" : "", k->compared,
            k->compared == 1 ? "" : "s", k->n_flags, k->n_flags ? ":" : "");
     if (k->n_flags)
       tally_table_print(t, stdout);

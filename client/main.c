@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <locale.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -310,10 +311,11 @@ void tally_cli_number(char *buf, size_t n, double v) {
 }
 
 void tally_cli_change(char *buf, size_t n, double previous, double value) {
+  double pct = previous ? (value / previous - 1) * 100 : 0;
   if (previous == 0)
     snprintf(buf, n, "from 0");
-  else
-    snprintf(buf, n, "%+.0f%%", (value / previous - 1) * 100);
+  else /* a decimal below 100%, so that +30.3% does not read +30% */
+    snprintf(buf, n, fabs(pct) < 99.95 ? "%+.1f%%" : "%+.0f%%", pct);
 }
 
 void tally_cli_time(char *buf, size_t n, int64_t unix_s) {

@@ -72,8 +72,9 @@ for year in 2020 2021 2022; do
   units=0
   for file in "$top"/deploy/sample/$year/*.csv; do
     unit=$(basename "$file" .csv)
-    # What a submission tells besides its acknowledgement (figures to
-    # check against the year before) is kept; 'tally check' lists it.
+    # What a submission says on standard error (figures to check against
+    # the year before) is shown only if it fails; 'tally check' below
+    # lists the figures to check.
     "$build/tally" --token-file "$data/tokens/$unit" \
       submit --unit "$unit" --period "$year" --file "$file" \
       > /dev/null 2> "$data/submit.err" || { cat "$data/submit.err" >&2; exit 1; }

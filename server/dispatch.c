@@ -1454,6 +1454,12 @@ static Tally__Envelope *refuse(tally_request *r, const Tally__Envelope *req,
   case READ_UNIT:
     if (analyst || own)
       return NULL;
+    if ((unit == NULL || *unit == 0) && a->unit == r->cat->root)
+      return tally_dispatch_error(
+          r, req->id, denied,
+          "permission denied: account %llu reports the district office's own "
+          "figures and may read those only, not the units' (give --unit %s)",
+          (unsigned long long)a->id, a->unit_code);
     if (unit == NULL || *unit == 0)
       return tally_dispatch_error(
           r, req->id, denied,

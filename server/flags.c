@@ -11,8 +11,10 @@ int tally_flag_sharp(tally_element_type type, double previous, double value) {
   double diff = fabs(value - previous);
   if (type == TALLY_ELEMENT_STATUS || diff == 0)
     return 0;
-  if (diff <= TALLY_FLAG_CHANGE * previous)
-    return 0; /* within 30% (a previous 0: any change is more) */
+  /* Within 30% (a previous 0: any change is more). The margin keeps an
+   * exact 30% within, whatever the rounding of the binary fractions. */
+  if (diff <= TALLY_FLAG_CHANGE * previous * (1 + 1e-9))
+    return 0;
   if (type == TALLY_ELEMENT_COUNT &&
       diff <= TALLY_FLAG_SIGMAS * sqrt(value + previous))
     return 0; /* small counts: chance explains it */
@@ -98,7 +100,8 @@ static int flag_unit(const tally_catalog *cat, int u, const struct figures *now,
                      const struct figures *before, tally_arena *arena,
                      Tally__CheckReply *rep, size_t *cap) {
   for (size_t e = 0; e < cat->n_elements; e++) {
-    if (!now->has[e] || !before->has[e])
+    if (!now->has[e] || !before->has[e] ||
+        cat->elements[e].type == TALLY_ELEMENT_STATUS)
       continue;
     rep->compared++;
     tally_flag f = {(int)e, now->value[e], before->value[e]};
@@ -129,6 +132,7 @@ int tally_flags_of_period(const tally_catalog *cat, tally_store *store,
     return -ENOMEM;
   tally__check_reply__init(rep);
   rep->unit = cat->units[scope].code;
+  rep->own = own && !cat->units[scope].is_leaf; /* a leaf has no others */
   if ((rep->period = tally_arena_strdup(
            arena, tally_period_format(period, text))) == NULL)
     return -ENOMEM;

@@ -3,12 +3,17 @@
  * submit and listing them with 'tally check'. */
 #include "fixture.h"
 #include "flags.h"
+#include "frame.h"
+#include "wire.h"
 
 #include <criterion/criterion.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 /* ---- The rule ---- */
 
@@ -45,6 +50,11 @@ Test(flags, amounts_by_the_share_alone) {
   /* 100 -> 131 is 31%; no chance test for yuan or hectares. */
   cr_expect(tally_flag_sharp(AMOUNT, 100, 131));
   cr_expect_not(tally_flag_sharp(AMOUNT, 100, 130));
+  /* Exactly 30% is within, also where binary fractions round. */
+  cr_expect_not(tally_flag_sharp(AMOUNT, 1.0, 1.3));
+  cr_expect_not(tally_flag_sharp(AMOUNT, 0.5, 0.35));
+  cr_expect_not(tally_flag_sharp(AMOUNT, 0.1, 0.13));
+  cr_expect(tally_flag_sharp(AMOUNT, 1.0, 1.3001));
   cr_expect(tally_flag_sharp(AMOUNT, 0, 0.5));
   cr_expect(tally_flag_sharp(AMOUNT, 10, 0));
   cr_expect_not(tally_flag_sharp(AMOUNT, 0, 0));
@@ -232,31 +242,41 @@ Test(check, the_district_office_checks_its_own_figures) {
   with_2021();
   free(submit("2022", "live_births,8120\n"));
   tally_test_sign_in(&srv, "reporter", "changqing");
-  const char *f = file_with("budget_revenue,100000\ngood_air_days,200\n");
+  const char *f = file_with("budget_revenue,100000\ngood_air_days,200\n"
+                            "health_edu_pool_status,0\n");
   cr_assert_eq(RUN(NULL, NULL, "submit", "--unit", "changqing", "--period",
                    "2021", "--file", f),
                0);
-  f = file_with("budget_revenue,10000\ngood_air_days,210\n");
+  f = file_with("budget_revenue,10000\ngood_air_days,210\n"
+                "health_edu_pool_status,2\n"); /* a status: not compared */
   cr_assert_eq(RUN(NULL, &err, "submit", "--unit", "changqing", "--period",
                    "2022", "--file", f),
                0);
   cr_expect(strstr(err, "budget_revenue (一般公共预算收入): 10000, was 100000 "
-                        "in 2021 (-90%)"),
+                        "in 2021 (-90.0%)"),
             "%s", err);
   cr_expect_null(strstr(err, "good_air_days"), "%s", err);
+  cr_expect_null(strstr(err, "status"), "%s", err);
   free(err);
   cr_assert_eq(RUN(&out, NULL, "check", "--period", "2022", "--unit",
                    "changqing"),
                0);
-  cr_expect(strstr(out, "2 figures compared, 1 to check"), "%s", out);
+  cr_expect(strstr(out, "changqing 2022 against 2021 (its own figures): 2 "
+                        "figures compared, 1 to check"),
+            "statuses not compared: %s", out);
   cr_expect_null(strstr(out, "wenchang"), "not its to read: %s", out);
   free(out);
+  cr_assert_eq(RUN(NULL, &err, "check", "--period", "2022"), 1);
+  cr_expect(strstr(err, "the district office's own figures"), "%s", err);
+  free(err);
 
   tally_test_sign_in(&srv, "analyst", NULL);
   cr_assert_eq(RUN(&out, NULL, "check", "--period", "2022", "--unit",
                    "changqing"),
                0);
-  cr_expect(strstr(out, "3 figures compared, 2 to check"), "%s", out);
+  cr_expect(strstr(out, "changqing 2022 against 2021: 3 figures compared, 2 "
+                        "to check"),
+            "%s", out);
   cr_expect(strstr(out, "wenchang") && strstr(out, "budget_revenue"), "%s",
             out);
   free(out);
@@ -291,5 +311,95 @@ Test(check, bad_input) {
   free(err);
   cr_assert_eq(RUN(&out, NULL, "check", "--period", "1900"), 0);
   cr_expect(strstr(out, "no year before"), "%s", out);
+  free(out);
+}
+
+/* ---- A server from before checks ---- */
+
+/* Reads exactly n bytes; 0 or -1. */
+static int read_all(int fd, uint8_t *p, size_t n) {
+  while (n > 0) {
+    ssize_t got = read(fd, p, n);
+    if (got <= 0)
+      return -1;
+    p += got;
+    n -= (size_t)got;
+  }
+  return 0;
+}
+
+/* Answers one connection as a tallyd that knows no check request would:
+ * a submission is acknowledged, anything else is unsupported. Counts the
+ * requests it saw of each kind. */
+static int old_submits, old_others;
+
+static void *old_server(void *arg) {
+  int fd = accept(*(int *)arg, NULL, NULL);
+  uint8_t hdr[TALLY_FRAME_HEADER], *body;
+  while (fd >= 0 && read_all(fd, hdr, sizeof hdr) == 0) {
+    uint32_t len = tally_frame_get_len(hdr);
+    Tally__Envelope *req = NULL, reply = TALLY__ENVELOPE__INIT;
+    Tally__SubmitReply ok = TALLY__SUBMIT_REPLY__INIT;
+    Tally__ErrorReply no = TALLY__ERROR_REPLY__INIT;
+    if (len == 0 || len > TALLY_FRAME_DEFAULT_MAX ||
+        (body = malloc(len)) == NULL)
+      break;
+    int bad = read_all(fd, body, len) != 0 ||
+              tally_wire_unpack(body, len, &req) != 0;
+    free(body);
+    if (bad)
+      break;
+    reply.id = req->id;
+    if (req->body_case == TALLY__ENVELOPE__BODY_SUBMIT) {
+      old_submits++;
+      ok.accepted = (uint32_t)req->submit->n_values;
+      ok.revision = 1;
+      ok.submission_id = req->submit->submission_id;
+      reply.body_case = TALLY__ENVELOPE__BODY_SUBMIT_REPLY;
+      reply.submit_reply = &ok;
+    } else {
+      old_others++;
+      no.code = TALLY__ERROR_CODE__ERROR_UNSUPPORTED;
+      no.message = "this server does not know that request";
+      reply.body_case = TALLY__ENVELOPE__BODY_ERROR;
+      reply.error = &no;
+    }
+    uint8_t *frame;
+    size_t flen;
+    int packed = tally_wire_pack(&reply, 0, &frame, &flen) == 0;
+    tally_wire_free(req);
+    if (!packed || write(fd, frame, flen) != (ssize_t)flen) {
+      free(frame);
+      break;
+    }
+    free(frame);
+  }
+  if (fd >= 0)
+    close(fd);
+  return NULL;
+}
+
+/* A submission acknowledged by a server that cannot answer the check:
+ * done, nothing more told, nothing left in the spool. */
+Test(check, a_server_without_checks_still_takes_submissions) {
+  char where[64], *out, *err;
+  int lfd = tally_test_listen(where, sizeof where);
+  pthread_t th;
+  cr_assert_eq(pthread_create(&th, NULL, old_server, &lfd), 0);
+  setenv("TALLY_TOKEN", "tally_1_00", 1); /* the old server reads none */
+  int rc = RUN(&out, &err, "--server", where, "submit", "--unit", "wenchang",
+               "--period", "2022", "--file", file_with("live_births,8120\n"));
+  shutdown(lfd, SHUT_RDWR);
+  pthread_join(th, NULL);
+  close(lfd);
+  cr_expect_eq(rc, 0, "%s%s", out, err);
+  cr_expect(strstr(out, "wenchang 2022: 1 value stored"), "%s", out);
+  cr_expect_str_empty(err, "%s", err);
+  cr_expect_eq(old_submits, 1);
+  cr_expect_eq(old_others, 1, "the check was asked for");
+  free(out);
+  free(err);
+  cr_assert_eq(RUN(&out, NULL, "pending"), 0);
+  cr_expect(strstr(out, "0 submissions pending"), "%s", out);
   free(out);
 }
