@@ -3,6 +3,9 @@
 #
 #   bench/ab.sh BASE_BUILD NEW_BUILD [ROUNDS [CONNECTIONS [SECONDS]]]
 #
+# AB_NEW_ARGS: more tally-loadgen options for the new runs alone, to
+# compare two loads on one build (AB_NEW_ARGS=--check bench/ab.sh B B).
+#
 # For a change's effect on acknowledged submissions: each round starts
 # the base tallyd, then the new one, each on a fresh store in a
 # temporary directory on 127.0.0.1, and runs NEW_BUILD's tally-loadgen
@@ -14,7 +17,7 @@
 #   cmake --build /tmp/base/build --target tallyd tally-loadgen
 set -euo pipefail
 
-[ $# -ge 2 ] || { sed -n '2,13p' "$0" >&2; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,17p' "$0" >&2; exit 2; }
 base=$1 new=$2 rounds=${3:-5} conns=${4:-64} secs=${5:-5}
 loadgen=$new/bench/tally-loadgen
 for b in "$base" "$new"; do
@@ -36,7 +39,7 @@ trap cleanup EXIT
 # One run: writes submissions a second to $work/rate. Not in a $(...):
 # a failure stops the script, and the trap knows tallyd's pid.
 run() {
-  local build=$1 dir addr= pid line
+  local build=$1 extra=${2:-} dir addr= pid line
   dir=$(mktemp -d "$work/run.XXXXXX")
   "$build/tallyd" init --data "$dir/store" > "$dir/token" 2> /dev/null
   "$build/tallyd" --data "$dir/store" --listen 127.0.0.1:0 \
@@ -49,8 +52,9 @@ run() {
     sleep 0.1
   done
   [ -n "$addr" ] || { cat "$dir/log" >&2; echo "ab: $build/tallyd did not start" >&2; exit 1; }
+  # shellcheck disable=SC2086 # extra is a list of options
   line=$("$loadgen" --server "$addr" --token-file "$dir/token" \
-    --connections "$conns" --duration "$secs")
+    --connections "$conns" --duration "$secs" $extra)
   kill "$pid"
   wait "$pid" 2> /dev/null || true
   : > "$pidfile"
@@ -62,7 +66,7 @@ run() {
 declare -a b_rates n_rates
 for r in $(seq "$rounds"); do
   run "$base"; b=$(cat "$work/rate")
-  run "$new"; n=$(cat "$work/rate")
+  run "$new" "${AB_NEW_ARGS:-}"; n=$(cat "$work/rate")
   b_rates+=("$b"); n_rates+=("$n")
   printf 'round %d: base %s/s, new %s/s\n' "$r" "$b" "$n"
 done

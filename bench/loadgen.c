@@ -73,6 +73,8 @@ typedef struct {
   int idle;           /* open this many idle connections */
   const char *token;  /* an admin's token */
   const char *ca;     /* TLS: the CA file; NULL = plaintext */
+  int check;          /* after each submission, a check request for its
+                         unit and period, as tally submit sends */
 } options;
 
 typedef struct conn {
@@ -87,6 +89,7 @@ typedef struct conn {
   uint64_t *ids;           /* ring of request ids */
   int head;                /* oldest request in the rings */
   uint64_t next_id;
+  long check_of;           /* --check: the submission to check next, or -1 */
 } conn;
 
 typedef struct {
@@ -111,6 +114,8 @@ static struct {
   Tally__Value *vals;      /* one submission's figures, reused */
   Tally__Value **pvals;
   long sent, answered, errors, duplicates, connect_errors;
+  long submissions;        /* submissions built; acknowledged: */
+  long acknowledged;
   uint64_t *lat;           /* every latency, in ns */
   size_t n_lat, cap_lat;
   uint64_t start, stop_sending, last_sent;
@@ -197,7 +202,22 @@ static void after_write(uv_write_t *req, int status) {
   }
 }
 
-/* Builds request number i into env. */
+/* The unit and period of submission i. */
+static size_t pair_of(long i) {
+  return (size_t)i % (g.n_units * g.n_periods);
+}
+
+/* Builds a check request for the unit and period of submission i. */
+static void build_check(long i, Tally__Envelope *env, Tally__CheckRequest *k) {
+  size_t pair = pair_of(i);
+  k->unit = g.units[pair % g.n_units];
+  k->period = g.periods[pair / g.n_units];
+  env->auth = &g.auths[pair % g.n_units];
+  env->body_case = TALLY__ENVELOPE__BODY_CHECK;
+  env->check = k;
+}
+
+/* Builds request number i into env (submission i, or a report). */
 static void build(long i, Tally__Envelope *env, Tally__SubmitRequest *s,
                   Tally__ReportRequest *r, char *id, size_t idlen) {
   if (g.o.report) {
@@ -207,9 +227,8 @@ static void build(long i, Tally__Envelope *env, Tally__SubmitRequest *s,
     env->auth = &g.admin;
     return;
   }
-  size_t pairs = g.n_units * g.n_periods;
-  size_t pair = (size_t)i % pairs;
-  long round = i / (long)pairs;
+  size_t pair = pair_of(i);
+  long round = i / (long)(g.n_units * g.n_periods);
   s->unit = g.units[pair % g.n_units];
   s->period = g.periods[pair / g.n_units];
   env->auth = &g.auths[pair % g.n_units];
@@ -274,11 +293,20 @@ static int send_one(conn *c, uint64_t now) {
   Tally__Envelope env = TALLY__ENVELOPE__INIT;
   Tally__SubmitRequest s = TALLY__SUBMIT_REQUEST__INIT;
   Tally__ReportRequest r = TALLY__REPORT_REQUEST__INIT;
+  Tally__CheckRequest k = TALLY__CHECK_REQUEST__INIT;
   char id[80];
   uint8_t *frame;
   size_t len;
 
-  build(g.sent, &env, &s, &r, id, sizeof id);
+  if (g.o.check && c->check_of >= 0) {
+    build_check(c->check_of, &env, &k);
+    c->check_of = -1;
+  } else {
+    build(g.submissions, &env, &s, &r, id, sizeof id);
+    if (g.o.check && !g.o.report)
+      c->check_of = g.submissions;
+    g.submissions++;
+  }
   env.id = ++c->next_id;
   if (tally_wire_pack(&env, 0, &frame, &len) != 0)
     goto err_nomem;
@@ -362,8 +390,11 @@ static void on_reply(conn *c, const uint8_t *body, size_t len) {
            env->submit_reply->duplicate)
     g.duplicates++;
   else if (env->body_case != TALLY__ENVELOPE__BODY_SUBMIT_REPLY &&
-           env->body_case != TALLY__ENVELOPE__BODY_REPORT_REPLY)
+           env->body_case != TALLY__ENVELOPE__BODY_REPORT_REPLY &&
+           env->body_case != TALLY__ENVELOPE__BODY_CHECK_REPLY)
     note_error("an unexpected reply%s%s", "", "");
+  if (env->body_case == TALLY__ENVELOPE__BODY_SUBMIT_REPLY)
+    g.acknowledged++;
   tally_wire_free(env);
 }
 
@@ -873,16 +904,18 @@ static void summary(void) {
   qsort(g.lat, g.n_lat, sizeof *g.lat, cmp_u64);
   for (size_t i = 0; i < g.n_lat; i++)
     sum += (double)g.lat[i];
+  /* per_s counts reports, or acknowledged submissions (not checks). */
+  double done = g.o.report ? (double)(ok < 0 ? 0 : ok) : (double)g.acknowledged;
   printf("mode=%s tls=%s connections=%d pipeline=%d values=%d rate=%g "
          "sent=%ld answered=%ld ok=%ld errors=%ld duplicates=%ld "
-         "seconds=%.3f per_s=%.1f values_per_s=%.0f mean_ms=%.3f "
+         "checks=%s seconds=%.3f per_s=%.1f values_per_s=%.0f mean_ms=%.3f "
          "p50_ms=%.3f p99_ms=%.3f max_ms=%.3f\n",
          g.o.report ? "report" : "submit", g.o.ca ? "on" : "off",
          g.o.connections, g.o.pipeline,
          g.o.report ? 0 : g.o.values, g.o.rate, g.sent, g.answered,
-         ok < 0 ? 0 : ok, g.errors, g.duplicates, secs,
-         secs > 0 ? (double)ok / secs : 0,
-         secs > 0 && !g.o.report ? (double)ok * g.o.values / secs : 0,
+         ok < 0 ? 0 : ok, g.errors, g.duplicates, g.o.check ? "on" : "off",
+         secs, secs > 0 ? done / secs : 0,
+         secs > 0 && !g.o.report ? done * g.o.values / secs : 0,
          g.n_lat ? sum / (double)g.n_lat / 1e6 : 0, pct(0.50), pct(0.99),
          pct(1.0));
   if (g.first_error[0])
@@ -907,6 +940,10 @@ static const char usage[] =
     "  --periods P1,P2,...   periods to submit for (default: 2000-2023, each\n"
     "                        year and its months)\n"
     "  --report PERIOD       send district report requests instead\n"
+    "  --check               after each submission, on its connection, a\n"
+    "                        check request for its unit and period (what\n"
+    "                        tally submit sends); per_s still counts\n"
+    "                        acknowledged submissions\n"
     "  --idle N              open N idle connections, print \"connected N\",\n"
     "                        hold them for --duration seconds\n"
     "  --token-file FILE     an admin's token (default: $TALLY_TOKEN); the\n"
@@ -929,6 +966,7 @@ static int parse_args(int argc, char **argv, options *o) {
       {"units", required_argument, NULL, 'u'},
       {"periods", required_argument, NULL, 'P'},
       {"report", required_argument, NULL, 'R'},
+      {"check", no_argument, NULL, 'K'},
       {"idle", required_argument, NULL, 'i'},
       {"token-file", required_argument, NULL, 'T'},
       {"ca", required_argument, NULL, 'A'},
@@ -956,6 +994,7 @@ static int parse_args(int argc, char **argv, options *o) {
     case 'u': o->units = (int)strtol(optarg, &end, 10); break;
     case 'P': o->periods = optarg; break;
     case 'R': o->report = optarg; break;
+    case 'K': o->check = 1; break;
     case 'i': o->idle = (int)strtol(optarg, &end, 10); break;
     case 'A': o->ca = optarg; break;
     case 'T': {
@@ -1049,6 +1088,7 @@ int main(int argc, char **argv) {
     g.pvals[k] = &g.vals[k];
   }
   for (int i = 0; i < g.o.connections; i++) {
+    g.conns[i].check_of = -1;
     g.conns[i].due = calloc((size_t)g.o.pipeline, sizeof(uint64_t));
     g.conns[i].ids = calloc((size_t)g.o.pipeline, sizeof(uint64_t));
     if (g.conns[i].due == NULL || g.conns[i].ids == NULL)
