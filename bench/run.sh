@@ -142,6 +142,11 @@ if [ "$smoke" = 1 ]; then
   line=$(loadgen --connections 2 --rate 200 --duration 1) ||
     die "smoke: paced submissions failed: $line"
   say "$line"
+  # --count counts requests: 50 submissions, each with its check.
+  line=$(loadgen --connections 2 --check --count 100 --duration 10) ||
+    die "smoke: submissions with checks failed: $line"
+  say "$line"
+  [ "$(field ok "$line")" = 100 ] || die "smoke: expected 100 answered with checks"
   line=$(loadgen --idle 50 --duration 1) || die "smoke: idle connections failed: $line"
   say "$line"
   # The same over TLS, on a second tallyd: submissions, idle connections
