@@ -23,19 +23,8 @@
 static tally_test_server srv;
 static char tmp[256]; /* input files, spool, backups, config */
 
-static void setup(void) {
-  char spool[320];
-  tally_test_server_start(&srv, NULL);
-  tally_test_tmpdir(tmp, sizeof tmp);
-  setenv("TALLY_SERVER", srv.address, 1);
-  snprintf(spool, sizeof spool, "%s/spool", tmp);
-  setenv("TALLY_SPOOL", spool, 1);
-}
-
-static void teardown(void) {
-  tally_test_server_stop(&srv);
-  tally_test_rmtree(tmp);
-}
+static void setup(void) { tally_test_cli_start(&srv, tmp, sizeof tmp); }
+static void teardown(void) { tally_test_cli_stop(&srv, tmp); }
 
 TestSuite(auth, .init = setup, .fini = teardown, .timeout = 120);
 

@@ -18,19 +18,8 @@
 static tally_test_server srv;
 static char files[256]; /* a temporary folder for input files */
 
-static void setup(void) {
-  tally_test_server_start(&srv, NULL);
-  tally_test_tmpdir(files, sizeof files);
-  setenv("TALLY_SERVER", srv.address, 1);
-  char spool[300];
-  snprintf(spool, sizeof spool, "%s/spool", files);
-  setenv("TALLY_SPOOL", spool, 1);
-}
-
-static void teardown(void) {
-  tally_test_server_stop(&srv);
-  tally_test_rmtree(files);
-}
+static void setup(void) { tally_test_cli_start(&srv, files, sizeof files); }
+static void teardown(void) { tally_test_cli_stop(&srv, files); }
 
 TestSuite(cli, .init = setup, .fini = teardown, .timeout = 120);
 

@@ -23,17 +23,11 @@ static char files[256];
 static char spool[300];
 
 static void setup(void) {
-  tally_test_server_start(&srv, NULL);
-  tally_test_tmpdir(files, sizeof files);
-  snprintf(spool, sizeof spool, "%s/spool", files);
-  setenv("TALLY_SPOOL", spool, 1);
-  setenv("TALLY_SERVER", srv.address, 1);
+  tally_test_cli_start(&srv, files, sizeof files);
+  snprintf(spool, sizeof spool, "%s", getenv("TALLY_SPOOL"));
 }
 
-static void teardown(void) {
-  tally_test_server_stop(&srv);
-  tally_test_rmtree(files);
-}
+static void teardown(void) { tally_test_cli_stop(&srv, files); }
 
 TestSuite(exactly_once, .init = setup, .fini = teardown, .timeout = 120);
 

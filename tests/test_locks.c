@@ -10,20 +10,9 @@
 
 static tally_test_server srv;
 static char files[256];
-static char spool[300];
 
-static void setup(void) {
-  tally_test_server_start(&srv, NULL);
-  tally_test_tmpdir(files, sizeof files);
-  setenv("TALLY_SERVER", srv.address, 1);
-  snprintf(spool, sizeof spool, "%s/spool", files);
-  setenv("TALLY_SPOOL", spool, 1);
-}
-
-static void teardown(void) {
-  tally_test_server_stop(&srv);
-  tally_test_rmtree(files);
-}
+static void setup(void) { tally_test_cli_start(&srv, files, sizeof files); }
+static void teardown(void) { tally_test_cli_stop(&srv, files); }
 
 TestSuite(locks, .init = setup, .fini = teardown, .timeout = 120);
 

@@ -173,6 +173,20 @@ int tally_test_server_stop(tally_test_server *s) {
   return rc;
 }
 
+void tally_test_cli_start(tally_test_server *s, char *dir, size_t n) {
+  char spool[512];
+  tally_test_server_start(s, NULL);
+  tally_test_tmpdir(dir, n);
+  snprintf(spool, sizeof spool, "%s/spool", dir);
+  setenv("TALLY_SERVER", s->address, 1);
+  setenv("TALLY_SPOOL", spool, 1);
+}
+
+void tally_test_cli_stop(tally_test_server *s, const char *dir) {
+  tally_test_server_stop(s);
+  tally_test_rmtree(dir);
+}
+
 struct tally_client *tally_test_connect(tally_test_server *s,
                                         const char *token) {
   tally_client *c;

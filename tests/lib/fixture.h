@@ -57,6 +57,13 @@ void tally_test_server_start_in(tally_test_server *s, const char *dir,
  * -1 when it had to be killed. Removes the data directory it made. */
 int tally_test_server_stop(tally_test_server *s);
 
+/* For a suite of the real client against one server: starts s, makes a
+ * temporary folder for input files in dir (n bytes), and points the
+ * client at the server ($TALLY_SERVER) and at dir/spool ($TALLY_SPOOL).
+ * tally_test_cli_stop stops s and removes dir. */
+void tally_test_cli_start(tally_test_server *s, char *dir, size_t n);
+void tally_test_cli_stop(tally_test_server *s, const char *dir);
+
 /* The token of an account with this role ("reporter", "analyst",
  * "admin") and unit (a reporter's; else NULL), made through the real
  * protocol by the admin on first use and kept in s. */
