@@ -943,7 +943,8 @@ static const char usage[] =
     "  --check               after each submission, on its connection, a\n"
     "                        check request for its unit and period (what\n"
     "                        tally submit sends); per_s still counts\n"
-    "                        acknowledged submissions\n"
+    "                        acknowledged submissions, but --count, --rate\n"
+    "                        and the latencies count the checks too\n"
     "  --idle N              open N idle connections, print \"connected N\",\n"
     "                        hold them for --duration seconds\n"
     "  --token-file FILE     an admin's token (default: $TALLY_TOKEN); the\n"
@@ -1023,6 +1024,11 @@ static int parse_args(int argc, char **argv, options *o) {
       o->values < 1 || o->duration < 0 || o->count < 0 || o->rate < 0 ||
       o->idle < 0 || o->units < 0 || strrchr(o->server, ':') == NULL) {
     fputs(usage, stderr);
+    return -1;
+  }
+  if (o->check && o->report) {
+    fputs("tally-loadgen: --check goes with submissions, not --report\n",
+          stderr);
     return -1;
   }
   if (o->token == NULL)

@@ -322,9 +322,9 @@ static void print_report(const Tally__ReportReply *r, enum tally_format fmt) {
   if (r->lock) {
     char when[32];
     tally_cli_time(when, sizeof when, r->lock->locked_unix);
-    printf("figures approved: %s locked on %s UTC by %s%s%s\n", r->period,
-           when, r->lock->account_name, *r->lock->text ? ": " : "",
-           r->lock->text);
+    printf("%s's figures approved: locked on %s UTC by %s%s%s\n",
+           r->period, when, r->lock->account_name,
+           *r->lock->text ? ": " : "", r->lock->text);
   }
   /* One table per plan and category, in catalog order. */
   for (size_t i = 0; i < r->n_rows;) {

@@ -16,10 +16,12 @@ const char tally_usage_period[] =
     "\n"
     "The central office locks a period once it has approved its figures:\n"
     "until it is unlocked, no unit's figures for it are stored, corrected or\n"
-    "withdrawn (a submission is refused and set aside in the spool; submit\n"
-    "it again after the unlock). Reports, checks and targets go on as\n"
+    "withdrawn (a submission is refused and set aside in the spool; send\n"
+    "the file again after the unlock). Reports, checks and targets go on as\n"
     "before. A lock is for the period named: 2022 locks the year, not its\n"
-    "quarters or months. Locking and unlocking are in the audit trail.\n"
+    "quarters or months, nor 2021, which 2022's changes on the year before\n"
+    "read (lock says which earlier periods its indicators read are still\n"
+    "open). Locking and unlocking are in the audit trail.\n"
     "\n"
     "  list    every locked period: when, by whom, and why (anyone)\n"
     "  lock    closes PERIOD (analysts and admins)\n"
@@ -104,17 +106,22 @@ static int period_lock(tally_cli *c, const char *period, const char *text,
   char when[32] = "";
   if (r->lock)
     lock_when(when, sizeof when, r->lock);
-  if (unlock && !r->changed)
+  if (unlock && !r->changed) {
     printf("%s was not locked: nothing to do\n", period);
-  else if (unlock)
+  } else if (r->lock == NULL) { /* a server that says nothing of it */
+    printf("%s %s\n", period, unlock ? "unlocked" : "locked");
+  } else if (unlock) {
     printf("%s unlocked: its figures may be submitted and corrected again "
            "(it was locked on %s UTC by %s)\n",
            r->lock->period, when, r->lock->account_name);
-  else
+  } else {
     printf("%s %s on %s UTC by %s%s%s\n", r->lock->period,
            r->changed ? "locked" : "was locked already", when,
            r->lock->account_name, *r->lock->text ? ": " : "",
            r->lock->text);
+    if (*r->note)
+      printf("note: %s\n", r->note);
+  }
 out:
   tally_wire_free(reply);
   return rc;

@@ -430,12 +430,13 @@ static Tally__Envelope *submit_outcome(struct submit_job *j,
       tally_lock_text(lock, how, sizeof how);
     tally_log("submit refused: unit=%s period=%s from %s: the period is "
               "locked", unit, j->period, j->peer);
+    /* What to do first: the lock's own text may be long. */
     return tally_dispatch_error(&r, j->id, TALLY__ERROR_CODE__ERROR_LOCKED,
-                                "period %s is closed: the central office has "
-                                "approved its figures (%s); nothing was "
-                                "stored. To correct a figure, ask the central "
-                                "office to unlock %s, then submit again",
-                                j->period, how, j->period);
+                                "period %s is closed, nothing was stored: "
+                                "the central office approved its figures. To "
+                                "change them, ask it to unlock %s, then send "
+                                "again. (%s)",
+                                j->period, j->period, how);
   }
   case TALLY_EIDREUSE:
     return tally_dispatch_error(&r, j->id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
@@ -807,8 +808,8 @@ static Tally__Envelope *handle_report(tally_request *r,
   if (rc == 0)
     rc = tally_report_build(r->cat, r->store, &et.base, &p, scope, &filter,
                             r->arena, &rep);
-  if (rc == 0)
-    rc = tally_lock_find(r, &p, &rep->lock);
+  if (rc == 0 && tally_lock_find(r, &p, &rep->lock) != 0)
+    rep->lock = NULL; /* the report stands without its approval line */
   if (rc != 0)
     return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
                                 "the report could not be built (%s)",
@@ -1357,8 +1358,8 @@ static const struct {
      NULL},
     {TALLY__ENVELOPE__BODY_TARGET_LIST, "target list", handle_target_list,
      SIGNED_IN, NULL},
-    {TALLY__ENVELOPE__BODY_LOCK, "period lock", tally_handle_lock, ANALYST,
-     NULL},
+    {TALLY__ENVELOPE__BODY_LOCK, "period lock and unlock", tally_handle_lock,
+     ANALYST, NULL},
     {TALLY__ENVELOPE__BODY_LOCK_LIST, "period list", tally_handle_lock_list,
      SIGNED_IN, NULL},
     {TALLY__ENVELOPE__BODY_ACCOUNT_ADD, "account add", tally_handle_account_add,

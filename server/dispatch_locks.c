@@ -22,12 +22,25 @@ struct locks_ctx {
   size_t n, cap;
 };
 
+/* A lock record that does not decode still locks its period, and may
+ * be unlocked: it is shown as such rather than failing every read. */
+static Tally__PeriodLock *unreadable_lock(tally_arena *a) {
+  Tally__PeriodLock *l = tally_arena_alloc(a, sizeof *l);
+  if (l == NULL)
+    return NULL;
+  tally__period_lock__init(l);
+  l->period = "?";
+  l->text = "the lock's record could not be read";
+  tally_log("a lock record in the store does not decode");
+  return l;
+}
+
 static int collect_lock(void *arg, const void *packed, size_t len) {
   struct locks_ctx *lc = arg;
   ProtobufCAllocator alloc = tally_dispatch_pb_arena(lc->arena);
   Tally__PeriodLock *l = tally__period_lock__unpack(&alloc, len, packed);
-  if (l == NULL)
-    return TALLY_ESTORE; /* a record that does not decode */
+  if (l == NULL && (l = unreadable_lock(lc->arena)) == NULL)
+    return -ENOMEM;
   if (tally_arena_reserve(lc->arena, &lc->locks, lc->n, &lc->cap,
                           sizeof *lc->locks) != 0)
     return -ENOMEM;
@@ -41,7 +54,64 @@ int tally_lock_find(tally_request *r, const tally_period *p,
   struct locks_ctx lc = {r->arena, NULL, 0, 0};
   int rc = tally_store_locks(r->store, &key, collect_lock, &lc);
   *out = rc == 0 && lc.n ? lc.locks[0] : NULL;
+  if (*out && strcmp((*out)->period, "?") == 0) { /* unreadable: name it */
+    char text[TALLY_PERIOD_STRLEN];
+    (*out)->period = tally_arena_strdup(r->arena, tally_period_format(p, text));
+    if ((*out)->period == NULL)
+      return -ENOMEM;
+  }
   return rc;
+}
+
+/* Whether p is locked (a read error counts as not). */
+static int is_locked(tally_request *r, const tally_period *p) {
+  Tally__PeriodLock *l;
+  return tally_lock_find(r, p, &l) == 0 && l != NULL;
+}
+
+/* Adds period q to the list in buf (n bytes) unless it is locked. */
+static void add_open(tally_request *r, const tally_period *q, char *buf,
+                     size_t n, int *count) {
+  char text[TALLY_PERIOD_STRLEN];
+  size_t used = strlen(buf);
+  tally_period_format(q, text);
+  if (strstr(buf, text) || is_locked(r, q) || used + 16 >= n)
+    return;
+  snprintf(buf + used, n - used, "%s%s", *count ? ", " : "", text);
+  (*count)++;
+}
+
+/* The earlier periods p's report reads that are still open: the two
+ * before it (a change on the period before; a growth's own period
+ * before), intensity reductions' base years, cumulative sums' years.
+ * A correction to them changes p's indicators though p is locked. */
+static const char *open_before(tally_request *r, const tally_period *p) {
+  char list[512] = "";
+  int count = 0;
+  tally_period q = *p, before;
+  for (int i = 0; i < 2 && tally_period_prev(&q, &before) == 0; i++) {
+    add_open(r, &before, list, sizeof list, &count);
+    q = before;
+  }
+  for (size_t k = 0; p->kind == TALLY_PERIOD_YEAR && k < r->cat->n_indicators;
+       k++) {
+    const tally_indicator *in = &r->cat->indicators[k];
+    tally_period y = {.kind = TALLY_PERIOD_YEAR};
+    if (in->kind == TALLY_KIND_INTENSITY_REDUCTION && in->base_year < p->year) {
+      y.year = in->base_year;
+      add_open(r, &y, list, sizeof list, &count);
+    }
+    for (y.year = in->from_year;
+         in->kind == TALLY_KIND_CUMULATIVE && y.year < p->year; y.year++)
+      add_open(r, &y, list, sizeof list, &count);
+  }
+  if (count == 0)
+    return "";
+  return tally_arena_printf(r->arena,
+                            "its indicators also read %s, not locked: a "
+                            "correction there still changes them (lock %s "
+                            "too to keep the report as approved)",
+                            list, count == 1 ? "it" : "them");
 }
 
 void tally_lock_text(const Tally__PeriodLock *l, char *buf, size_t n) {
@@ -56,7 +126,8 @@ void tally_lock_text(const Tally__PeriodLock *l, char *buf, size_t n) {
 }
 
 static Tally__Envelope *lock_reply(tally_request *r, uint64_t id,
-                                   Tally__PeriodLock *lock, int changed) {
+                                   Tally__PeriodLock *lock, int changed,
+                                   const char *note) {
   Tally__LockReply *rep = tally_arena_alloc(r->arena, sizeof *rep);
   Tally__Envelope *reply = tally_dispatch_reply(r, id);
   if (rep == NULL || reply == NULL)
@@ -64,6 +135,7 @@ static Tally__Envelope *lock_reply(tally_request *r, uint64_t id,
   tally__lock_reply__init(rep);
   rep->lock = lock;
   rep->changed = changed;
+  rep->note = (char *)(note ? note : "");
   reply->body_case = TALLY__ENVELOPE__BODY_LOCK_REPLY;
   reply->lock_reply = rep;
   return reply;
@@ -85,6 +157,12 @@ Tally__Envelope *tally_handle_lock(tally_request *r,
                                 "the text is at most 200 bytes of UTF-8 "
                                 "without control characters");
   tally_period_format(&p, period);
+  if (!q->unlock &&
+      tally_period_start_day(&p) > (long)(time(NULL) / 86400))
+    return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_PERIOD,
+                                "period %s has not begun yet: there are no "
+                                "figures to approve",
+                                period);
   if ((rc = tally_lock_find(r, &p, &cur)) == -ENOMEM)
     return NULL;
   if (rc != 0)
@@ -92,7 +170,7 @@ Tally__Envelope *tally_handle_lock(tally_request *r,
                                 "the locks could not be read (%s)",
                                 tally_strerror(rc));
   if ((cur != NULL) != q->unlock) /* locked already, or open already */
-    return lock_reply(r, req->id, cur, 0);
+    return lock_reply(r, req->id, cur, 0, q->unlock ? "" : open_before(r, &p));
 
   tally_store_actor who = {r->account->id, r->account->name, r->peer,
                            (int64_t)time(NULL)};
@@ -125,14 +203,14 @@ Tally__Envelope *tally_handle_lock(tally_request *r,
             q->unlock ? "unlocked" : "locked",
             (unsigned long long)r->account->id, r->peer);
   if (q->unlock)
-    return lock_reply(r, req->id, cur, 1);
+    return lock_reply(r, req->id, cur, 1, "");
   Tally__PeriodLock *stored = tally_arena_alloc(r->arena, sizeof *stored);
   if (stored == NULL)
     return NULL;
   *stored = rec;
   if ((stored->period = tally_arena_strdup(r->arena, period)) == NULL)
     return NULL;
-  return lock_reply(r, req->id, stored, 1);
+  return lock_reply(r, req->id, stored, 1, open_before(r, &p));
 }
 
 Tally__Envelope *tally_handle_lock_list(tally_request *r,

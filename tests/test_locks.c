@@ -1,9 +1,11 @@
 /* test_locks.c: the central office locks a period it has approved; the
  * real tally and tallyd. */
 #include "fixture.h"
+#include "period.h"
 
 #include <criterion/criterion.h>
 #include <jansson.h>
+#include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,7 +104,7 @@ Test(locks, a_locked_period_takes_no_figures_until_unlocked) {
   /* Reports and checks go on; a report says its figures are approved. */
   tally_test_sign_in(&srv, "analyst", NULL);
   cr_assert_eq(RUN(&out, NULL, "report", "--period", "2022"), 0);
-  cr_expect(strstr(out, "figures approved: 2022 locked on "), "%s", out);
+  cr_expect(strstr(out, "2022's figures approved: locked on "), "%s", out);
   cr_expect(strstr(out, "by test analyst: approved for the 2022 report\n"),
             "%s", out);
   free(out);
@@ -188,6 +190,73 @@ Test(locks, the_list_and_the_audit_trail_say_who_and_why) {
   cr_expect_eq(unlocked, 1, "%s", out);
   json_decref(doc);
   free(out);
+}
+
+/* Locking a period says which earlier periods its indicators read are
+ * still open: a correction there changes the approved report. */
+Test(locks, a_lock_names_the_open_periods_its_report_reads) {
+  char *out;
+  lock("2020", "approved");
+  tally_test_sign_in(&srv, "analyst", NULL);
+  cr_assert_eq(RUN(&out, NULL, "period", "lock", "2022"), 0);
+  cr_expect(strstr(out, "note: its indicators also read 2021, not locked"),
+            "%s", out);
+  free(out);
+  cr_assert_eq(RUN(NULL, NULL, "period", "unlock", "2022"), 0);
+  lock("2021", "approved");
+  cr_assert_eq(RUN(&out, NULL, "period", "lock", "2022"), 0);
+  cr_expect_null(strstr(out, "note"), "2020 and 2021 are locked: %s", out);
+  free(out);
+}
+
+/* A period that has not begun has no figures to approve. */
+Test(locks, a_period_not_begun_is_not_locked) {
+  char *err;
+  tally_test_sign_in(&srv, "analyst", NULL);
+  cr_expect_eq(RUN(NULL, &err, "period", "lock", "2999"), 1);
+  cr_expect(strstr(err, "period 2999 has not begun yet"), "%s", err);
+  free(err);
+}
+
+/* A lock record that does not decode (a store damaged, or written by
+ * something else) still locks its period, does not break the list or
+ * the report, and can be unlocked. */
+Test(locks, an_unreadable_lock_can_be_unlocked) {
+  char dir[256], *out, *err;
+  snprintf(dir, sizeof dir, "%s", srv.dir);
+  srv.own_dir = 0; /* kept for the restart */
+  tally_test_server_stop(&srv);
+  MDB_env *env;
+  MDB_txn *txn;
+  MDB_dbi locks;
+  tally_period p = {2022, TALLY_PERIOD_YEAR, 0};
+  uint32_t k = tally_period_key(&p);
+  uint8_t key[4] = {k >> 24, k >> 16, k >> 8, k}, junk[2] = {0xff, 0xff};
+  MDB_val kv = {sizeof key, key}, vv = {sizeof junk, junk};
+  cr_assert_eq(mdb_env_create(&env), 0);
+  cr_assert_eq(mdb_env_set_maxdbs(env, 16), 0);
+  cr_assert_eq(mdb_env_open(env, dir, 0, 0600), 0);
+  cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+  cr_assert_eq(mdb_dbi_open(txn, "locks", 0, &locks), 0);
+  cr_assert_eq(mdb_put(txn, locks, &kv, &vv, 0), 0);
+  cr_assert_eq(mdb_txn_commit(txn), 0);
+  mdb_env_close(env);
+  tally_test_server_start_in(&srv, dir, NULL);
+  srv.own_dir = 1;
+  setenv("TALLY_SERVER", srv.address, 1);
+
+  cr_expect_eq(submit("2022", "live_births,812\n", &err), 1);
+  cr_expect(strstr(err, "period 2022 is closed"), "%s", err);
+  free(err);
+  tally_test_sign_in(&srv, "analyst", NULL);
+  cr_assert_eq(RUN(&out, NULL, "period", "list"), 0);
+  cr_expect(strstr(out, "could not be read"), "%s", out);
+  free(out);
+  cr_expect_eq(RUN(NULL, NULL, "report", "--period", "2022"), 0);
+  cr_assert_eq(RUN(&out, NULL, "period", "unlock", "2022"), 0);
+  cr_expect(strstr(out, "2022 unlocked"), "%s", out);
+  free(out);
+  cr_expect_eq(submit("2022", "live_births,812\n", NULL), 0);
 }
 
 Test(locks, only_the_central_office_locks) {
