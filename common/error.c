@@ -22,6 +22,9 @@ const char *tally_strerror(int code) {
   case TALLY_EIDREUSE: return "submission id already used";
   case TALLY_EBOUND: return "a numerator would pass its denominator";
   case TALLY_ELOCKED: return "the period is locked";
+  case TALLY_EFORMAT:
+    return "the store is of a format this tallyd does not read (made by a "
+           "newer tallyd?)";
   case TALLY_ETLS: return "TLS failed";
   case TALLY_EAUTH: return "authentication failed";
   case TALLY_EPERM: return "permission denied";

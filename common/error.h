@@ -29,7 +29,8 @@ enum {
   TALLY_EAUTH = -20017,         /* unknown, malformed or revoked token */
   TALLY_EPERM = -20018,         /* the account may not do this */
   TALLY_ELOCKED = -20019,       /* the period is locked */
-  TALLY_ELAST = -20020
+  TALLY_EFORMAT = -20020,       /* a store of a format this build does not read */
+  TALLY_ELAST = -20021
 };
 
 /* Returns a static, human-readable description of code (never NULL). */

@@ -176,7 +176,7 @@ static int open_dbs(tally_store *s) {
   } else if (v.mv_size != strlen(STORE_FORMAT) ||
              memcmp(v.mv_data, STORE_FORMAT, v.mv_size) != 0) {
     mdb_txn_abort(txn);
-    return TALLY_ESTORE;
+    return TALLY_EFORMAT;
   }
   return store_err(mdb_txn_commit(txn));
 

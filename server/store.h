@@ -35,7 +35,8 @@ typedef struct tally_store tally_store;
 /* Opens (creating if needed) the store in directory dir. map_size 0
  * means TALLY_STORE_DEFAULT_MAP; when a write finds the map full, the
  * map doubles up to max_map_size (0 = no limit). Returns 0 and *out,
- * -errno, or TALLY_ESTORE (a store of another format, or LMDB refused). */
+ * -errno, TALLY_EFORMAT (a store of another format) or TALLY_ESTORE
+ * (LMDB refused). */
 int tally_store_open(const char *dir, size_t map_size, size_t max_map_size,
                      tally_store **out);
 void tally_store_close(tally_store *s);

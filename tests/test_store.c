@@ -349,7 +349,8 @@ Test(store, a_store_of_another_format_is_refused) {
   store = NULL;
   set_format("tally-store/0");
   tally_store *other = NULL;
-  cr_assert_eq(tally_store_open(dir, 0, 0, &other), TALLY_ESTORE);
+  cr_assert_eq(tally_store_open(dir, 0, 0, &other), TALLY_EFORMAT);
+  cr_assert(strstr(tally_strerror(TALLY_EFORMAT), "format"));
   cr_assert_null(other);
 }
 
