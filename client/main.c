@@ -314,8 +314,10 @@ void tally_cli_change(char *buf, size_t n, double previous, double value) {
   double pct = previous ? (value / previous - 1) * 100 : 0;
   if (previous == 0)
     snprintf(buf, n, "from 0");
-  else /* a decimal below 100%, so that +30.3% does not read +30% */
-    snprintf(buf, n, fabs(pct) < 99.95 ? "%+.1f%%" : "%+.0f%%", pct);
+  else if (fabs(pct) < 99.95) /* +30.3% must not read +30% */
+    snprintf(buf, n, "%+.1f%%", pct);
+  else
+    snprintf(buf, n, "%+.0f%%", pct);
 }
 
 void tally_cli_time(char *buf, size_t n, int64_t unix_s) {

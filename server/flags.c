@@ -1,5 +1,6 @@
 /* flags.c: figures that moved sharply against a year before. */
 #include "flags.h"
+
 #include "error.h"
 
 #include <errno.h>
