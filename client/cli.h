@@ -81,6 +81,10 @@ int tally_cli_no_operands(int argc, char **argv, const char *command);
  * value is there). */
 int tally_cli_need(const char *value, const char *option, const char *command);
 
+/* tally_cli_need for --period, which must also parse as a period: says
+ * why and returns EXIT_USAGE, or 0. */
+int tally_cli_need_period(const char *period, const char *command);
+
 /* Reads a token from a file ("-" = standard input): its first line.
  * Returns a static buffer, or NULL after saying why. */
 const char *tally_cli_read_token(const char *file);

@@ -466,7 +466,7 @@ int tally_cmd_audit(int argc, char **argv, tally_cli *c) {
   Tally__Envelope req = TALLY__ENVELOPE__INIT, *reply = NULL;
   if ((o.unit || o.period) &&
       ((rc = tally_cli_need(o.unit, "--unit", "audit")) ||
-       (rc = tally_cli_need(o.period, "--period", "audit"))))
+       (rc = tally_cli_need_period(o.period, "audit"))))
     return rc;
   if (o.account && (q.account = parse_id(o.account, "audit")) == 0)
     return EXIT_USAGE;

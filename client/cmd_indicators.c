@@ -358,7 +358,7 @@ int tally_cmd_report(int argc, char **argv, tally_cli *c) {
     return rc < 0 ? EXIT_OK : rc;
   if ((rc = tally_cli_no_operands(argc, argv, "report")) != 0)
     return rc;
-  if ((rc = tally_cli_need(o.period, "--period", "report")) != 0)
+  if ((rc = tally_cli_need_period(o.period, "report")) != 0)
     return rc;
   Tally__ReportRequest q = TALLY__REPORT_REQUEST__INIT;
   Tally__Envelope req = TALLY__ENVELOPE__INIT, *reply = NULL;
@@ -386,7 +386,7 @@ int tally_cmd_explain(int argc, char **argv, tally_cli *c) {
           stderr);
     return EXIT_USAGE;
   }
-  if ((rc = tally_cli_need(o.period, "--period", "explain")) != 0)
+  if ((rc = tally_cli_need_period(o.period, "explain")) != 0)
     return rc;
   Tally__ExplainRequest q = TALLY__EXPLAIN_REQUEST__INIT;
   Tally__Envelope req = TALLY__ENVELOPE__INIT, *reply = NULL;
@@ -479,7 +479,7 @@ int tally_cmd_completeness(int argc, char **argv, tally_cli *c) {
     return rc < 0 ? EXIT_OK : rc;
   if ((rc = tally_cli_no_operands(argc, argv, "completeness")) != 0)
     return rc;
-  if ((rc = tally_cli_need(o.period, "--period", "completeness")) != 0)
+  if ((rc = tally_cli_need_period(o.period, "completeness")) != 0)
     return rc;
   Tally__CompletenessRequest q = TALLY__COMPLETENESS_REQUEST__INIT;
   Tally__Envelope req = TALLY__ENVELOPE__INIT, *reply = NULL;
@@ -665,7 +665,7 @@ int tally_cmd_form(int argc, char **argv, tally_cli *c) {
   if ((rc = tally_cli_no_operands(argc, argv, "form")) != 0)
     return rc;
   if ((rc = tally_cli_need(o.unit, "--unit", "form")) != 0 ||
-      (rc = tally_cli_need(o.period, "--period", "form")) != 0)
+      (rc = tally_cli_need_period(o.period, "form")) != 0)
     return rc;
   if ((rc = fetch_catalog(c, &cat)) != 0)
     return rc;

@@ -24,7 +24,8 @@ const char tally_usage_period[] =
     "open). Locking and unlocking are in the audit trail.\n"
     "\n"
     "  list    every locked period: when, by whom, and why (anyone)\n"
-    "  lock    closes PERIOD (analysts and admins)\n"
+    "  lock    closes PERIOD once it has ended (analysts and admins), and\n"
+    "          tells of its figures still flagged to check (tally check)\n"
     "  unlock  opens it again, e.g. for a correction (analysts and admins)\n"
     "\n"
     "options:\n"
@@ -111,9 +112,10 @@ static int period_lock(tally_cli *c, const char *period, const char *text,
   } else if (r->lock == NULL) { /* a server that says nothing of it */
     printf("%s %s\n", period, unlock ? "unlocked" : "locked");
   } else if (unlock) {
-    printf("%s unlocked: its figures may be submitted and corrected again "
-           "(it was locked on %s UTC by %s)\n",
-           r->lock->period, when, r->lock->account_name);
+    printf("%s unlocked%s%s: its figures may be submitted and corrected "
+           "again (it was locked on %s UTC by %s)\n",
+           r->lock->period, text && *text ? ": " : "", text ? text : "", when,
+           r->lock->account_name);
   } else {
     printf("%s %s on %s UTC by %s%s%s\n", r->lock->period,
            r->changed ? "locked" : "was locked already", when,
@@ -144,8 +146,21 @@ int tally_cmd_period(int argc, char **argv, tally_cli *c) {
     }
     return period_list(c);
   }
-  if ((strcmp(sub, "lock") == 0 || strcmp(sub, "unlock") == 0) && args == 1)
+  if (strcmp(sub, "lock") == 0 || strcmp(sub, "unlock") == 0) {
+    if (args != 1) {
+      fprintf(stderr, "tally period %s: give one PERIOD\n"
+              "Try 'tally help period'.\n", sub);
+      return EXIT_USAGE;
+    }
+    if (c->format != FORMAT_TABLE) {
+      fprintf(stderr, "tally period %s: --format is for 'tally period "
+              "list'\nTry 'tally help period'.\n", sub);
+      return EXIT_USAGE;
+    }
+    if ((rc = tally_cli_need_period(argv[optind + 1], "period")) != 0)
+      return rc;
     return period_lock(c, argv[optind + 1], text, sub[0] == 'u');
+  }
   fputs("tally period: say 'list', 'lock PERIOD' or 'unlock PERIOD'\n"
         "Try 'tally help period'.\n", stderr);
   return EXIT_USAGE;

@@ -48,7 +48,7 @@ static int unit_and_period(int argc, char **argv, tally_cli *c,
   if (rc || (rc = tally_cli_no_operands(argc, argv, command)) != 0)
     return rc;
   if ((rc = tally_cli_need(*unit, "--unit", command)) ||
-      (rc = tally_cli_need(*period, "--period", command)))
+      (rc = tally_cli_need_period(*period, command)))
     return rc;
   return 0;
 }
@@ -238,7 +238,7 @@ int tally_cmd_check(int argc, char **argv, tally_cli *c) {
   if (rc)
     return rc < 0 ? EXIT_OK : rc;
   if ((rc = tally_cli_no_operands(argc, argv, "check")) != 0 ||
-      (rc = tally_cli_need(period, "--period", "check")) != 0)
+      (rc = tally_cli_need_period(period, "check")) != 0)
     return rc;
 
   Tally__CheckRequest q = TALLY__CHECK_REQUEST__INIT;
@@ -257,10 +257,13 @@ int tally_cmd_check(int argc, char **argv, tally_cli *c) {
     for (size_t i = 0; i < k->n_flags; i++) {
       const Tally__Flag *f = k->flags[i];
       json_array_append_new(
-          arr, json_pack("{s:s, s:s, s:s, s:s, s:f, s:f}", "unit", f->unit,
-                         "element", f->element, "name_zh", f->name_zh,
+          arr, json_pack("{s:s, s:s, s:s, s:s, s:f, s:f, s:o}", "unit",
+                         f->unit, "element", f->element, "name_zh", f->name_zh,
                          "name_en", f->name_en, "value", f->value, "previous",
-                         f->previous));
+                         f->previous, "change_percent",
+                         f->previous ? json_real((f->value / f->previous - 1) *
+                                                 100)
+                                     : json_null()));
     }
     json_t *doc = json_pack("{s:s, s:s, s:s, s:b, s:i, s:o}", "unit", k->unit,
                             "period", k->period, "base_period", k->base_period,
@@ -294,6 +297,10 @@ int tally_cmd_check(int argc, char **argv, tally_cli *c) {
     tally_table_print_csv(t, stdout);
   } else if (*k->base_period == 0) {
     printf("%s %s: no year before to compare with\n", k->unit, k->period);
+  } else if (k->compared == 0) {
+    printf("%s %s against %s%s: no figure reported in both periods, nothing "
+           "to compare\n", k->unit, k->period, k->base_period,
+           k->own ? " (its own figures)" : "");
   } else {
     printf("%s %s against %s%s: %u figure%s compared, %zu to check%s\n",
            k->unit, k->period, k->base_period,

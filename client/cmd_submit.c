@@ -293,8 +293,10 @@ static void tell_flags(tally_client **conn, const Tally__SubmitRequest *req) {
     tally_cli_number(now, sizeof now, f->value);
     tally_cli_number(before, sizeof before, f->previous);
     tally_cli_change(change, sizeof change, f->previous, f->value);
-    fprintf(stderr, "  %s (%s): %s, was %s in %s (%s)\n", f->element,
-            f->name_zh, now, before, f->base_period, change);
+    fprintf(stderr, "  %s (%s): %s, was %s in %s%s%s%s\n", f->element,
+            f->name_zh, now, before, f->base_period,
+            f->previous ? " (" : "", f->previous ? change : "",
+            f->previous ? ")" : "");
   }
   tally_wire_free(reply);
 }
@@ -452,16 +454,10 @@ static int parse_count(const char *arg, const char *option, unsigned long long m
  * Returns 0 or EXIT_USAGE after saying why. */
 static int check_unit_period(const char *command, const char *unit,
                              const char *period) {
-  tally_period p;
   int rc;
   if ((rc = tally_cli_need(unit, "--unit", command)) ||
-      (rc = tally_cli_need(period, "--period", command)))
+      (rc = tally_cli_need_period(period, command)))
     return rc;
-  if (tally_period_parse(period, &p) != 0) {
-    fprintf(stderr, "tally %s: malformed period '%s': use 2022, 2022Q3 or "
-            "2022-07\n", command, period);
-    return EXIT_USAGE;
-  }
   return 0;
 }
 

@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "config.h"
 #include "error.h"
+#include "period.h"
 #include "spool.h"
 #include "wire.h"
 
@@ -252,6 +253,17 @@ int tally_cli_need(const char *value, const char *option, const char *command) {
     return 0;
   fprintf(stderr, "tally %s: %s is required\nTry 'tally help %s'.\n", command,
           option, command);
+  return EXIT_USAGE;
+}
+
+int tally_cli_need_period(const char *period, const char *command) {
+  tally_period p;
+  int rc = tally_cli_need(period, "--period", command);
+  if (rc != 0 || tally_period_parse(period, &p) == 0)
+    return rc;
+  fprintf(stderr, "tally %s: malformed period '%s': use 2022, 2022Q3 or "
+          "2022-07 (years %d-%d)\n", command, period, TALLY_PERIOD_MIN_YEAR,
+          TALLY_PERIOD_MAX_YEAR);
   return EXIT_USAGE;
 }
 

@@ -887,6 +887,9 @@ static Tally__Envelope *handle_check(tally_request *r,
 
   if (tally_dispatch_want_period(r, req->id, q->period, &p, &reply) != 0)
     return reply;
+  if (tally_period_start_day(&p) > (long)(time(NULL) / 86400))
+    return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_PERIOD,
+                                "period %s has not begun yet", q->period);
   if (*q->unit && (scope = tally_dispatch_want_unit(r, req->id, q->unit, &reply)) < 0)
     return reply;
   /* A reporter checks its own unit's figures (the district office's: not

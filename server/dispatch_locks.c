@@ -9,10 +9,12 @@
 #include "handlers.h"
 
 #include "error.h"
+#include "flags.h"
 #include "log.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -69,49 +71,91 @@ static int is_locked(tally_request *r, const tally_period *p) {
   return tally_lock_find(r, p, &l) == 0 && l != NULL;
 }
 
-/* Adds period q to the list in buf (n bytes) unless it is locked. */
-static void add_open(tally_request *r, const tally_period *q, char *buf,
-                     size_t n, int *count) {
-  char text[TALLY_PERIOD_STRLEN];
-  size_t used = strlen(buf);
-  tally_period_format(q, text);
-  if (strstr(buf, text) || is_locked(r, q) || used + 16 >= n)
-    return;
-  snprintf(buf + used, n - used, "%s%s", *count ? ", " : "", text);
-  (*count)++;
+/* Periods as keys, at most MAX_READ, each once. */
+#define MAX_READ 64
+struct keys {
+  uint32_t key[MAX_READ];
+  int n;
+};
+
+static void add_key(struct keys *k, const tally_period *p) {
+  uint32_t key = tally_period_key(p);
+  for (int i = 0; i < k->n; i++)
+    if (k->key[i] == key)
+      return;
+  if (k->n < MAX_READ)
+    k->key[k->n++] = key;
 }
 
-/* The earlier periods p's report reads that are still open: the two
- * before it (a change on the period before; a growth's own period
- * before), intensity reductions' base years, cumulative sums' years.
- * A correction to them changes p's indicators though p is locked. */
-static const char *open_before(tally_request *r, const tally_period *p) {
-  char list[512] = "";
-  int count = 0;
+static int by_key(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* The earlier periods p's report reads that are still open, in order:
+ * the two before it (a change on the period before; a growth's own
+ * period before), intensity reductions' base years, cumulative sums'
+ * years. A correction to them changes p's indicators though p is
+ * locked. Writes "2020, 2021" into buf; returns how many. */
+static int open_before(tally_request *r, const tally_period *p, char *buf,
+                       size_t n) {
+  struct keys k = {.n = 0};
   tally_period q = *p, before;
   for (int i = 0; i < 2 && tally_period_prev(&q, &before) == 0; i++) {
-    add_open(r, &before, list, sizeof list, &count);
+    add_key(&k, &before);
     q = before;
   }
-  for (size_t k = 0; p->kind == TALLY_PERIOD_YEAR && k < r->cat->n_indicators;
-       k++) {
-    const tally_indicator *in = &r->cat->indicators[k];
+  for (size_t i = 0; p->kind == TALLY_PERIOD_YEAR && i < r->cat->n_indicators;
+       i++) {
+    const tally_indicator *in = &r->cat->indicators[i];
     tally_period y = {.kind = TALLY_PERIOD_YEAR};
     if (in->kind == TALLY_KIND_INTENSITY_REDUCTION && in->base_year < p->year) {
       y.year = in->base_year;
-      add_open(r, &y, list, sizeof list, &count);
+      add_key(&k, &y);
     }
     for (y.year = in->from_year;
          in->kind == TALLY_KIND_CUMULATIVE && y.year < p->year; y.year++)
-      add_open(r, &y, list, sizeof list, &count);
+      add_key(&k, &y);
   }
-  if (count == 0)
+  qsort(k.key, (size_t)k.n, sizeof k.key[0], by_key);
+  int count = 0;
+  buf[0] = 0;
+  for (int i = 0; i < k.n; i++) {
+    char text[TALLY_PERIOD_STRLEN];
+    size_t used = strlen(buf);
+    if (tally_period_from_key(k.key[i], &q) != 0 || is_locked(r, &q) ||
+        used + TALLY_PERIOD_STRLEN + 2 >= n)
+      continue;
+    snprintf(buf + used, n - used, "%s%s", count++ ? ", " : "",
+             tally_period_format(&q, text));
+  }
+  return count;
+}
+
+/* What a lock of p should be told of: the earlier periods its report
+ * reads that are open, and figures flagged to check. "" when nothing. */
+static const char *lock_note(tally_request *r, const tally_period *p) {
+  char open[512], flagged[256] = "";
+  int n_open = open_before(r, p, open, sizeof open);
+  Tally__CheckReply *check = NULL;
+  if (tally_flags_of_period(r->cat, r->store, p, r->cat->root, 0, r->arena,
+                            &check) == 0 &&
+      check->n_flags > 0)
+    snprintf(flagged, sizeof flagged,
+             "%zu figure%s moved sharply against %s and %s not been "
+             "corrected ('tally check --period %s')%s",
+             check->n_flags, check->n_flags == 1 ? "" : "s",
+             check->base_period, check->n_flags == 1 ? "has" : "have",
+             check->period, n_open ? "; " : "");
+  if (n_open == 0 && *flagged == 0)
     return "";
+  if (n_open == 0)
+    return tally_arena_strdup(r->arena, flagged);
   return tally_arena_printf(r->arena,
-                            "its indicators also read %s, not locked: a "
+                            "%sits indicators also read %s, not locked: a "
                             "correction there still changes them (lock %s "
                             "too to keep the report as approved)",
-                            list, count == 1 ? "it" : "them");
+                            flagged, open, n_open == 1 ? "it" : "them");
 }
 
 void tally_lock_text(const Tally__PeriodLock *l, char *buf, size_t n) {
@@ -157,11 +201,13 @@ Tally__Envelope *tally_handle_lock(tally_request *r,
                                 "the text is at most 200 bytes of UTF-8 "
                                 "without control characters");
   tally_period_format(&p, period);
-  if (!q->unlock &&
-      tally_period_start_day(&p) > (long)(time(NULL) / 86400))
+  tally_period next;
+  int ended = tally_period_next(&p, &next) == 0 &&
+              tally_period_start_day(&next) <= (long)(time(NULL) / 86400);
+  if (!q->unlock && !ended)
     return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_PERIOD,
-                                "period %s has not begun yet: there are no "
-                                "figures to approve",
+                                "period %s has not ended yet: its figures are "
+                                "not all in to approve",
                                 period);
   if ((rc = tally_lock_find(r, &p, &cur)) == -ENOMEM)
     return NULL;
@@ -170,7 +216,7 @@ Tally__Envelope *tally_handle_lock(tally_request *r,
                                 "the locks could not be read (%s)",
                                 tally_strerror(rc));
   if ((cur != NULL) != q->unlock) /* locked already, or open already */
-    return lock_reply(r, req->id, cur, 0, q->unlock ? "" : open_before(r, &p));
+    return lock_reply(r, req->id, cur, 0, q->unlock ? "" : lock_note(r, &p));
 
   tally_store_actor who = {r->account->id, r->account->name, r->peer,
                            (int64_t)time(NULL)};
@@ -210,7 +256,7 @@ Tally__Envelope *tally_handle_lock(tally_request *r,
   *stored = rec;
   if ((stored->period = tally_arena_strdup(r->arena, period)) == NULL)
     return NULL;
-  return lock_reply(r, req->id, stored, 1, open_before(r, &p));
+  return lock_reply(r, req->id, stored, 1, lock_note(r, &p));
 }
 
 Tally__Envelope *tally_handle_lock_list(tally_request *r,

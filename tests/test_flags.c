@@ -188,8 +188,8 @@ Test(check, the_centre_lists_what_to_check) {
   /* Another unit's scope holds nothing to check. */
   cr_assert_eq(RUN(&out, NULL, "check", "--period", "2022", "--unit", "guide"),
                0);
-  cr_expect(strstr(out, "guide 2022 against 2021: 0 figures compared, 0 to "
-                        "check"),
+  cr_expect(strstr(out, "guide 2022 against 2021: no figure reported in both "
+                        "periods"),
             "%s", out);
   free(out);
 }
@@ -201,7 +201,8 @@ Test(check, a_reporter_checks_its_own_unit_only) {
   cr_assert_eq(RUN(&out, NULL, "check", "--period", "2022", "--unit",
                    "wenchang"),
                0);
-  cr_expect(strstr(out, "wenchang 2022 against 2021: 0 figures compared"),
+  cr_expect(strstr(out, "wenchang 2022 against 2021: no figure reported in "
+                        "both periods, nothing to compare"),
             "%s", out);
   free(out);
   int rc = RUN(NULL, &err, "check", "--period", "2022", "--unit", "guide");
@@ -290,8 +291,11 @@ Test(check, bad_input) {
   cr_expect_eq(RUN(NULL, &err, "check"), 2);
   cr_expect(strstr(err, "--period"), "%s", err);
   free(err);
-  cr_expect_eq(RUN(NULL, &err, "check", "--period", "2022x"), 1);
-  cr_expect(strstr(err, "2022x"), "%s", err);
+  cr_expect_eq(RUN(NULL, &err, "check", "--period", "2022x"), 2);
+  cr_expect(strstr(err, "malformed period '2022x'"), "%s", err);
+  free(err);
+  cr_expect_eq(RUN(NULL, &err, "check", "--period", "2999"), 1);
+  cr_expect(strstr(err, "period 2999 has not begun yet"), "%s", err);
   free(err);
   cr_expect_eq(RUN(NULL, &err, "check", "--period", "2022", "--unit",
                    "atlantis"),

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static tally_test_server srv;
 static char files[256];
@@ -209,13 +210,33 @@ Test(locks, a_lock_names_the_open_periods_its_report_reads) {
   free(out);
 }
 
-/* A period that has not begun has no figures to approve. */
-Test(locks, a_period_not_begun_is_not_locked) {
-  char *err;
+/* A period that has not ended has not all its figures to approve. */
+Test(locks, a_period_not_ended_is_not_locked) {
+  char *err, year[16];
+  time_t now = time(NULL);
+  struct tm tm;
+  gmtime_r(&now, &tm);
+  snprintf(year, sizeof year, "%d", tm.tm_year + 1900);
   tally_test_sign_in(&srv, "analyst", NULL);
-  cr_expect_eq(RUN(NULL, &err, "period", "lock", "2999"), 1);
-  cr_expect(strstr(err, "period 2999 has not begun yet"), "%s", err);
+  cr_expect_eq(RUN(NULL, &err, "period", "lock", year), 1);
+  cr_expect(strstr(err, "has not ended yet"), "%s: %s", year, err);
   free(err);
+  cr_expect_eq(RUN(NULL, &err, "period", "lock", "2999"), 1);
+  cr_expect(strstr(err, "period 2999 has not ended yet"), "%s", err);
+  free(err);
+}
+
+/* A lock tells of figures flagged to check: they are approved with it. */
+Test(locks, a_lock_names_the_figures_to_check) {
+  char *out;
+  cr_assert_eq(submit("2021", "live_births,812\n", NULL), 0);
+  cr_assert_eq(submit("2022", "live_births,8120\n", NULL), 0);
+  tally_test_sign_in(&srv, "analyst", NULL);
+  cr_assert_eq(RUN(&out, NULL, "period", "lock", "2022"), 0);
+  cr_expect(strstr(out, "note: 1 figure moved sharply against 2021 and has "
+                        "not been corrected ('tally check --period 2022')"),
+            "%s", out);
+  free(out);
 }
 
 /* A lock record that does not decode (a store damaged, or written by
@@ -284,8 +305,12 @@ Test(locks, bad_input) {
                  usage[i][1] ? usage[i][1] : "", err);
     free(err);
   }
-  cr_expect_eq(RUN(NULL, &err, "period", "lock", "20x2"), 1);
-  cr_expect(strstr(err, "20x2"), "%s", err);
+  cr_expect_eq(RUN(NULL, &err, "period", "lock", "20x2"), 2);
+  cr_expect(strstr(err, "malformed period '20x2'"), "%s", err);
+  free(err);
+  cr_expect_eq(RUN(NULL, &err, "period", "lock", "2022", "--format", "json"),
+               2);
+  cr_expect(strstr(err, "--format is for 'tally period list'"), "%s", err);
   free(err);
   cr_expect_eq(RUN(NULL, &err, "period", "lock", "2022", "--text",
                    "approved\x1b[2J"),
