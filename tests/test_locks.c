@@ -122,6 +122,14 @@ Test(locks, a_locked_period_takes_no_figures_until_unlocked) {
                0);
   cr_expect(strstr(out, "2022 unlocked"), "%s", out);
   free(out);
+  /* sync does not send the set-aside ones again, and says so. */
+  tally_test_sign_in(&srv, "reporter", "wenchang");
+  cr_assert_eq(RUN(NULL, &err, "sync"), 0);
+  cr_expect(strstr(err, "2 submissions set aside in") &&
+                strstr(err, "are not sent again"),
+            "%s", err);
+  free(err);
+  cr_expect_str_eq(births("2022", buf, sizeof buf), "812");
   cr_assert_eq(submit("2022", "live_births,900\n", NULL), 0);
   cr_expect_str_eq(births("2022", buf, sizeof buf), "900");
   tally_test_sign_in(&srv, "analyst", NULL);
