@@ -224,8 +224,9 @@ const char tally_usage_check[] =
     "\n"
     "options:\n"
     "  -p, --period PERIOD  2022, 2022Q3 or 2022-07\n"
-    "  -u, --unit UNIT      only the units under UNIT (a reporter: its own\n"
-    "                       unit, whose own figures alone are checked)\n"
+    "  -u, --unit UNIT      only the units under UNIT (default: the\n"
+    "                       district; for a reporter its own unit, whose own\n"
+    "                       figures alone are checked)\n"
     "      --format FMT     table (default), json or csv\n"
     "  -s, --server, --timeout  as for every command (tally --help)\n";
 
@@ -241,6 +242,20 @@ int tally_cmd_check(int argc, char **argv, tally_cli *c) {
       (rc = tally_cli_need_period(period, "check")) != 0)
     return rc;
 
+  /* A reporter checks its own unit: without --unit, ask which. */
+  Tally__Envelope *who = NULL;
+  if (unit == NULL) {
+    Tally__WhoamiRequest w = TALLY__WHOAMI_REQUEST__INIT;
+    Tally__Envelope wreq = TALLY__ENVELOPE__INIT;
+    wreq.body_case = TALLY__ENVELOPE__BODY_WHOAMI;
+    wreq.whoami = &w;
+    if ((rc = tally_cli_call(c, &wreq, TALLY__ENVELOPE__BODY_WHOAMI_REPLY,
+                             &who)) != 0)
+      return rc;
+    const Tally__Account *a = who->whoami_reply->account;
+    if (a && a->role == TALLY__ROLE__ROLE_REPORTER)
+      unit = a->unit;
+  }
   Tally__CheckRequest q = TALLY__CHECK_REQUEST__INIT;
   Tally__Envelope req = TALLY__ENVELOPE__INIT, *reply = NULL;
   q.period = (char *)period;
@@ -312,5 +327,6 @@ int tally_cmd_check(int argc, char **argv, tally_cli *c) {
   tally_table_free(t);
 out:
   tally_wire_free(reply);
+  tally_wire_free(who);
   return rc;
 }
