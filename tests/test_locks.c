@@ -5,7 +5,6 @@
 
 #include <criterion/criterion.h>
 #include <jansson.h>
-#include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,21 +254,10 @@ Test(locks, an_unreadable_lock_can_be_unlocked) {
   snprintf(dir, sizeof dir, "%s", srv.dir);
   srv.own_dir = 0; /* kept for the restart */
   tally_test_server_stop(&srv);
-  MDB_env *env;
-  MDB_txn *txn;
-  MDB_dbi locks;
   tally_period p = {2022, TALLY_PERIOD_YEAR, 0};
   uint32_t k = tally_period_key(&p);
   uint8_t key[4] = {k >> 24, k >> 16, k >> 8, k}, junk[2] = {0xff, 0xff};
-  MDB_val kv = {sizeof key, key}, vv = {sizeof junk, junk};
-  cr_assert_eq(mdb_env_create(&env), 0);
-  cr_assert_eq(mdb_env_set_maxdbs(env, 16), 0);
-  cr_assert_eq(mdb_env_open(env, dir, 0, 0600), 0);
-  cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
-  cr_assert_eq(mdb_dbi_open(txn, "locks", 0, &locks), 0);
-  cr_assert_eq(mdb_put(txn, locks, &kv, &vv, 0), 0);
-  cr_assert_eq(mdb_txn_commit(txn), 0);
-  mdb_env_close(env);
+  tally_test_lmdb_put(dir, "locks", key, sizeof key, junk, sizeof junk);
   tally_test_server_start_in(&srv, dir, NULL);
   srv.own_dir = 1;
   setenv("TALLY_SERVER", srv.address, 1);

@@ -330,18 +330,7 @@ Test(store, values_survive_close_and_reopen) {
 
 /* Sets the meta "format" of the store in dir with plain LMDB calls. */
 static void set_format(const char *format) {
-  MDB_env *env;
-  MDB_txn *txn;
-  MDB_dbi meta;
-  MDB_val k = {6, "format"}, v = {strlen(format), (void *)format};
-  cr_assert_eq(mdb_env_create(&env), 0);
-  cr_assert_eq(mdb_env_set_maxdbs(env, 16), 0);
-  cr_assert_eq(mdb_env_open(env, dir, 0, 0600), 0);
-  cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
-  cr_assert_eq(mdb_dbi_open(txn, "meta", 0, &meta), 0);
-  cr_assert_eq(mdb_put(txn, meta, &k, &v, 0), 0);
-  cr_assert_eq(mdb_txn_commit(txn), 0);
-  mdb_env_close(env);
+  tally_test_lmdb_put(dir, "meta", "format", 6, format, strlen(format));
 }
 
 Test(store, a_store_of_another_format_is_refused) {

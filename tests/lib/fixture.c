@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <lmdb.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -171,6 +172,22 @@ int tally_test_server_stop(tally_test_server *s) {
     tally_test_rmtree(s->dir);
   remove(s->log);
   return rc;
+}
+
+void tally_test_lmdb_put(const char *dir, const char *db, const void *key,
+                         size_t klen, const void *value, size_t vlen) {
+  MDB_env *env;
+  MDB_txn *txn;
+  MDB_dbi dbi;
+  MDB_val k = {klen, (void *)key}, v = {vlen, (void *)value};
+  cr_assert_eq(mdb_env_create(&env), 0);
+  cr_assert_eq(mdb_env_set_maxdbs(env, 16), 0);
+  cr_assert_eq(mdb_env_open(env, dir, 0, 0600), 0);
+  cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+  cr_assert_eq(mdb_dbi_open(txn, db, 0, &dbi), 0, "no database %s", db);
+  cr_assert_eq(mdb_put(txn, dbi, &k, &v, 0), 0);
+  cr_assert_eq(mdb_txn_commit(txn), 0);
+  mdb_env_close(env);
 }
 
 void tally_test_cli_start(tally_test_server *s, char *dir, size_t n) {

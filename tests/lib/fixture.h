@@ -57,6 +57,12 @@ void tally_test_server_start_in(tally_test_server *s, const char *dir,
  * -1 when it had to be killed. Removes the data directory it made. */
 int tally_test_server_stop(tally_test_server *s);
 
+/* Writes one record into database db of the LMDB store in dir (no
+ * tallyd running on it) with plain LMDB calls: for stores as another
+ * version, or damage, would leave them. */
+void tally_test_lmdb_put(const char *dir, const char *db, const void *key,
+                         size_t klen, const void *value, size_t vlen);
+
 /* For a suite of the real client against one server: starts s, makes a
  * temporary folder for input files in dir (n bytes), and points the
  * client at the server ($TALLY_SERVER) and at dir/spool ($TALLY_SPOOL).
