@@ -10,7 +10,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <errno.h>
-#include <lmdb.h>
 #include <stdio.h>
 #include <string.h>
 
