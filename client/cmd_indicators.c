@@ -320,8 +320,9 @@ static void print_report(const Tally__ReportReply *r, enum tally_format fmt) {
   printf("%s %s: indicators for %s\n", r->unit_name_zh, r->unit_name_en,
          r->period);
   if (r->lock) {
-    char when[32];
-    tally_cli_time(when, sizeof when, r->lock->locked_unix);
+    char when[32] = "(unknown)";
+    if (r->lock->locked_unix) /* 0: an unreadable record */
+      tally_cli_time(when, sizeof when, r->lock->locked_unix);
     printf("%s's figures approved: locked on %s UTC by %s%s%s\n",
            r->period, when, r->lock->account_name,
            *r->lock->text ? ": " : "", r->lock->text);

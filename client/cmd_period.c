@@ -36,7 +36,10 @@ const char tally_usage_period[] =
     "  -s, --server, --timeout  as for every command (tally --help)\n";
 
 static void lock_when(char *buf, size_t n, const Tally__PeriodLock *l) {
-  tally_cli_time(buf, n, l->locked_unix);
+  if (l->locked_unix == 0) /* an unreadable record */
+    snprintf(buf, n, "(unknown)");
+  else
+    tally_cli_time(buf, n, l->locked_unix);
 }
 
 static int period_list(tally_cli *c) {
@@ -112,10 +115,10 @@ static int period_lock(tally_cli *c, const char *period, const char *text,
   } else if (r->lock == NULL) { /* a server that says nothing of it */
     printf("%s %s\n", period, unlock ? "unlocked" : "locked");
   } else if (unlock) {
-    printf("%s unlocked%s%s: its figures may be submitted and corrected "
+    printf("%s unlocked%s%s%s: its figures may be submitted and corrected "
            "again (it was locked on %s UTC by %s)\n",
-           r->lock->period, text && *text ? ": " : "", text ? text : "", when,
-           r->lock->account_name);
+           r->lock->period, text && *text ? " (" : "", text ? text : "",
+           text && *text ? ")" : "", when, r->lock->account_name);
   } else {
     printf("%s %s on %s UTC by %s%s%s\n", r->lock->period,
            r->changed ? "locked" : "was locked already", when,
@@ -157,7 +160,9 @@ int tally_cmd_period(int argc, char **argv, tally_cli *c) {
               "list'\nTry 'tally help period'.\n", sub);
       return EXIT_USAGE;
     }
-    if ((rc = tally_cli_need_period(argv[optind + 1], "period")) != 0)
+    char command[16];
+    snprintf(command, sizeof command, "period %s", sub);
+    if ((rc = tally_cli_need_period(argv[optind + 1], command)) != 0)
       return rc;
     return period_lock(c, argv[optind + 1], text, sub[0] == 'u');
   }

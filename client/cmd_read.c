@@ -250,8 +250,10 @@ int tally_cmd_check(int argc, char **argv, tally_cli *c) {
     wreq.body_case = TALLY__ENVELOPE__BODY_WHOAMI;
     wreq.whoami = &w;
     if ((rc = tally_cli_call(c, &wreq, TALLY__ENVELOPE__BODY_WHOAMI_REPLY,
-                             &who)) != 0)
+                             &who)) != 0) {
+      tally_wire_free(who); /* an error reply */
       return rc;
+    }
     const Tally__Account *a = who->whoami_reply->account;
     if (a && a->role == TALLY__ROLE__ROLE_REPORTER)
       unit = a->unit;

@@ -591,23 +591,6 @@ int tally_cmd_withdraw(int argc, char **argv, tally_cli *c) {
   return spool_and_send(c, &sub, NULL, "withdraw");
 }
 
-/* Tells of the submissions set aside in the spool, which sync does not
- * send again (after a lock is lifted, say, one expects it to). */
-static void tell_set_aside(const tally_cli *c) {
-  char aside[4096], err[512] = "";
-  tally_spool_entry *list;
-  size_t n;
-  snprintf(aside, sizeof aside, "%s/refused", c->spool);
-  if (tally_spool_list(aside, &list, &n, err, sizeof err) != 0)
-    return;
-  if (n > 0)
-    fprintf(stderr, "tally: %zu submission%s set aside in %s %s not sent "
-            "again: submit %s file again ('tally pending --refused' lists "
-            "them)\n", n, n == 1 ? "" : "s", aside, n == 1 ? "is" : "are",
-            n == 1 ? "its" : "a");
-  tally_spool_list_free(list, n);
-}
-
 int tally_cmd_sync(int argc, char **argv, tally_cli *c) {
   const char *tries_text = NULL;
   unsigned long long tries = 5;
@@ -623,9 +606,7 @@ int tally_cmd_sync(int argc, char **argv, tally_cli *c) {
     return rc;
   if (tries == 0)
     tries = 1;
-  rc = send_pending(c, (int)tries, NULL, 1);
-  tell_set_aside(c);
-  return rc;
+  return send_pending(c, (int)tries, NULL, 1);
 }
 
 /* Sets the pending entry with this submission id (or file name) aside.

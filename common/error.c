@@ -23,8 +23,8 @@ const char *tally_strerror(int code) {
   case TALLY_EBOUND: return "a numerator would pass its denominator";
   case TALLY_ELOCKED: return "the period is locked";
   case TALLY_EFORMAT:
-    return "the store is of a format this tallyd does not read (made by a "
-           "newer tallyd?)";
+    return "the store is of a format this tallyd does not read (made by "
+           "another version of tallyd)";
   case TALLY_ETLS: return "TLS failed";
   case TALLY_EAUTH: return "authentication failed";
   case TALLY_EPERM: return "permission denied";

@@ -434,8 +434,8 @@ static Tally__Envelope *submit_outcome(struct submit_job *j,
     return tally_dispatch_error(&r, j->id, TALLY__ERROR_CODE__ERROR_LOCKED,
                                 "period %s is closed, nothing was stored: "
                                 "the central office approved its figures. To "
-                                "change them, ask it to unlock %s, then send "
-                                "again. (%s)",
+                                "change them, ask it to unlock %s, then "
+                                "submit the file again. (%s)",
                                 j->period, j->period, how);
   }
   case TALLY_EIDREUSE:

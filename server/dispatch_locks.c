@@ -26,22 +26,28 @@ struct locks_ctx {
 
 /* A lock record that does not decode still locks its period, and may
  * be unlocked: it is shown as such rather than failing every read. */
-static Tally__PeriodLock *unreadable_lock(tally_arena *a) {
+static Tally__PeriodLock *unreadable_lock(tally_arena *a, uint32_t key) {
+  char text[TALLY_PERIOD_STRLEN];
+  tally_period p;
   Tally__PeriodLock *l = tally_arena_alloc(a, sizeof *l);
   if (l == NULL)
     return NULL;
   tally__period_lock__init(l);
-  l->period = "?";
+  l->period = tally_period_from_key(key, &p) == 0
+                  ? tally_arena_strdup(a, tally_period_format(&p, text))
+                  : "?";
   l->text = "the lock's record could not be read";
-  tally_log("a lock record in the store does not decode");
-  return l;
+  tally_log("the lock record of period %s in the store does not decode",
+            l->period ? l->period : "?");
+  return l->period ? l : NULL;
 }
 
-static int collect_lock(void *arg, const void *packed, size_t len) {
+static int collect_lock(void *arg, uint32_t key, const void *packed,
+                        size_t len) {
   struct locks_ctx *lc = arg;
   ProtobufCAllocator alloc = tally_dispatch_pb_arena(lc->arena);
   Tally__PeriodLock *l = tally__period_lock__unpack(&alloc, len, packed);
-  if (l == NULL && (l = unreadable_lock(lc->arena)) == NULL)
+  if (l == NULL && (l = unreadable_lock(lc->arena, key)) == NULL)
     return -ENOMEM;
   if (tally_arena_reserve(lc->arena, &lc->locks, lc->n, &lc->cap,
                           sizeof *lc->locks) != 0)
@@ -56,12 +62,6 @@ int tally_lock_find(tally_request *r, const tally_period *p,
   struct locks_ctx lc = {r->arena, NULL, 0, 0};
   int rc = tally_store_locks(r->store, &key, collect_lock, &lc);
   *out = rc == 0 && lc.n ? lc.locks[0] : NULL;
-  if (*out && strcmp((*out)->period, "?") == 0) { /* unreadable: name it */
-    char text[TALLY_PERIOD_STRLEN];
-    (*out)->period = tally_arena_strdup(r->arena, tally_period_format(p, text));
-    if ((*out)->period == NULL)
-      return -ENOMEM;
-  }
   return rc;
 }
 
@@ -105,16 +105,17 @@ static int open_before(tally_request *r, const tally_period *p, char *buf,
     add_key(&k, &before);
     q = before;
   }
-  for (size_t i = 0; p->kind == TALLY_PERIOD_YEAR && i < r->cat->n_indicators;
-       i++) {
+  for (size_t i = 0; i < r->cat->n_indicators; i++) {
     const tally_indicator *in = &r->cat->indicators[i];
     tally_period y = {.kind = TALLY_PERIOD_YEAR};
     if (in->kind == TALLY_KIND_INTENSITY_REDUCTION && in->base_year < p->year) {
-      y.year = in->base_year;
+      y.year = in->base_year; /* quarters and months too */
       add_key(&k, &y);
     }
-    for (y.year = in->from_year;
-         in->kind == TALLY_KIND_CUMULATIVE && y.year < p->year; y.year++)
+    for (y.year = in->from_year; p->kind == TALLY_PERIOD_YEAR &&
+                                 in->kind == TALLY_KIND_CUMULATIVE &&
+                                 y.year < p->year;
+         y.year++)
       add_key(&k, &y);
   }
   qsort(k.key, (size_t)k.n, sizeof k.key[0], by_key);
@@ -123,9 +124,12 @@ static int open_before(tally_request *r, const tally_period *p, char *buf,
   for (int i = 0; i < k.n; i++) {
     char text[TALLY_PERIOD_STRLEN];
     size_t used = strlen(buf);
-    if (tally_period_from_key(k.key[i], &q) != 0 || is_locked(r, &q) ||
-        used + TALLY_PERIOD_STRLEN + 2 >= n)
+    if (tally_period_from_key(k.key[i], &q) != 0 || is_locked(r, &q))
       continue;
+    if (used + TALLY_PERIOD_STRLEN + 8 >= n) { /* a long span: say so */
+      snprintf(buf + used, n - used, ", ...");
+      break;
+    }
     snprintf(buf + used, n - used, "%s%s", count++ ? ", " : "",
              tally_period_format(&q, text));
   }
@@ -138,15 +142,19 @@ static const char *lock_note(tally_request *r, const tally_period *p) {
   char open[512], flagged[256] = "";
   int n_open = open_before(r, p, open, sizeof open);
   Tally__CheckReply *check = NULL;
-  if (tally_flags_of_period(r->cat, r->store, p, r->cat->root, 0, r->arena,
-                            &check) == 0 &&
-      check->n_flags > 0)
+  int rc = tally_flags_of_period(r->cat, r->store, p, r->cat->root, 0,
+                                 r->arena, &check);
+  if (rc != 0)
+    snprintf(flagged, sizeof flagged, "the figures to check could not be "
+             "read (%s)%s", tally_strerror(rc), n_open ? "; " : "");
+  else if (check->n_flags > 0)
     snprintf(flagged, sizeof flagged,
-             "%zu figure%s moved sharply against %s and %s not been "
-             "corrected ('tally check --period %s')%s",
-             check->n_flags, check->n_flags == 1 ? "" : "s",
-             check->base_period, check->n_flags == 1 ? "has" : "have",
-             check->period, n_open ? "; " : "");
+             "%zu figure%s flagged to check against %s ('tally check "
+             "--period %s'): the lock approves %s as %s%s",
+             check->n_flags, check->n_flags == 1 ? " is" : "s are",
+             check->base_period, check->period,
+             check->n_flags == 1 ? "it" : "them",
+             check->n_flags == 1 ? "it is" : "they are", n_open ? "; " : "");
   if (n_open == 0 && *flagged == 0)
     return "";
   if (n_open == 0)
@@ -160,6 +168,10 @@ static const char *lock_note(tally_request *r, const tally_period *p) {
 
 void tally_lock_text(const Tally__PeriodLock *l, char *buf, size_t n) {
   char when[32];
+  if (l->locked_unix == 0) { /* an unreadable record */
+    snprintf(buf, n, "locked: %s", l->text);
+    return;
+  }
   time_t t = (time_t)l->locked_unix;
   struct tm tm;
   gmtime_r(&t, &tm);

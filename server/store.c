@@ -287,8 +287,12 @@ static void write_abort(tally_store *s, MDB_txn *txn) {
 
 /* Visits every value of db whose key starts with prefix (plen bytes;
  * 0 = all), in key order. Returns 0, fn's value, or a store error. */
-static int visit_range(tally_store *s, MDB_dbi db, const void *prefix,
-                       size_t plen, tally_store_history_fn fn, void *arg) {
+/* Visits the records of db whose keys begin with prefix (every record
+ * when plen is 0), key and value, until fn returns non-zero. */
+static int visit_keyed(tally_store *s, MDB_dbi db, const void *prefix,
+                       size_t plen,
+                       int (*fn)(void *arg, const MDB_val *k, const MDB_val *v),
+                       void *arg) {
   MDB_txn *txn;
   MDB_cursor *cur;
   MDB_val k = {plen, (void *)prefix}, v;
@@ -304,7 +308,7 @@ static int visit_range(tally_store *s, MDB_dbi db, const void *prefix,
        rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
     if (plen && (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0))
       break;
-    if ((stop = fn(arg, v.mv_data, v.mv_size)) != 0)
+    if ((stop = fn(arg, &k, &v)) != 0)
       break;
   }
   mdb_cursor_close(cur);
@@ -312,6 +316,24 @@ static int visit_range(tally_store *s, MDB_dbi db, const void *prefix,
   if (stop != 0)
     return stop;
   return rc == MDB_NOTFOUND || rc == 0 ? 0 : store_err(rc);
+}
+
+struct visit_values {
+  tally_store_history_fn fn;
+  void *arg;
+};
+
+static int visit_value(void *arg, const MDB_val *k, const MDB_val *v) {
+  struct visit_values *vv = arg;
+  (void)k;
+  return vv->fn(vv->arg, v->mv_data, v->mv_size);
+}
+
+/* visit_keyed for callers that want the values alone. */
+static int visit_range(tally_store *s, MDB_dbi db, const void *prefix,
+                       size_t plen, tally_store_history_fn fn, void *arg) {
+  struct visit_values vv = {fn, arg};
+  return visit_keyed(s, db, prefix, plen, visit_value, &vv);
 }
 
 static int grow(tally_store *s);
@@ -458,13 +480,26 @@ int tally_store_lock_put(tally_store *s, uint32_t period_key,
   return rc == MDB_NOTFOUND ? TALLY_ENOTFOUND : store_err(rc);
 }
 
+struct visit_locks {
+  tally_store_lock_fn fn;
+  void *arg;
+};
+
+static int visit_lock(void *arg, const MDB_val *k, const MDB_val *v) {
+  struct visit_locks *vl = arg;
+  if (k->mv_size != 4)
+    return 0; /* not a period's */
+  return vl->fn(vl->arg, get_u32(k->mv_data), v->mv_data, v->mv_size);
+}
+
 int tally_store_locks(tally_store *s, const uint32_t *period_key,
-                      tally_store_history_fn fn, void *arg) {
+                      tally_store_lock_fn fn, void *arg) {
   uint8_t key[4];
+  struct visit_locks vl = {fn, arg};
   if (period_key == NULL)
-    return visit_range(s, s->locks, NULL, 0, fn, arg);
+    return visit_keyed(s, s->locks, NULL, 0, visit_lock, &vl);
   put_u32(key, *period_key);
-  return visit_range(s, s->locks, key, sizeof key, fn, arg);
+  return visit_keyed(s, s->locks, key, sizeof key, visit_lock, &vl);
 }
 
 /* The first answer to a submission id, as stored under the id. */

@@ -170,10 +170,14 @@ int tally_store_lock_put(tally_store *s, uint32_t period_key,
                          const char *before, const char *after,
                          const tally_store_actor *who);
 
-/* Visits the packed PeriodLock of *period_key, or with NULL every lock
- * by period. */
+/* Called with each locked period's key and its packed PeriodLock
+ * (valid only during the call). */
+typedef int (*tally_store_lock_fn)(void *arg, uint32_t period_key,
+                                   const void *packed, size_t len);
+
+/* Visits the lock of *period_key, or with NULL every lock by period. */
 int tally_store_locks(tally_store *s, const uint32_t *period_key,
-                      tally_store_history_fn fn, void *arg);
+                      tally_store_lock_fn fn, void *arg);
 
 /* The revision-th history entry of unit's report for period, packed,
  * to fn. Returns 0, fn's value, TALLY_ENOTFOUND or a store error. */

@@ -172,6 +172,8 @@ Test(check, the_centre_lists_what_to_check) {
                    "live_births");
   cr_expect_eq(json_number_value(json_object_get(f, "previous")), 812);
   cr_expect_eq(json_number_value(json_object_get(f, "value")), 8120);
+  cr_expect_float_eq(json_number_value(json_object_get(f, "change_percent")),
+                     900, 1e-9);
   json_decref(doc);
   free(out);
 
@@ -212,6 +214,26 @@ Test(check, a_reporter_checks_its_own_unit_only) {
   /* Without --unit, its own. */
   cr_assert_eq(RUN(&out, NULL, "check", "--period", "2022"), 0);
   cr_expect(strstr(out, "wenchang 2022 against 2021"), "%s", out);
+  free(out);
+}
+
+/* A figure that was 0 a year before has no percentage of change. */
+Test(check, a_figure_from_zero) {
+  free(submit("2021", "smokefree_population,0\n"));
+  char *err = submit("2022", "smokefree_population,88088\n");
+  cr_expect(strstr(err, "smokefree_population (全面无烟法规保护的常住人口数): "
+                        "88088, was 0 in 2021\n"),
+            "%s", err);
+  free(err);
+  char *out;
+  tally_test_sign_in(&srv, "analyst", NULL);
+  cr_assert_eq(RUN(&out, NULL, "check", "--period", "2022", "--format",
+                   "json"),
+               0);
+  cr_expect(strstr(out, "\"change_percent\": null"), "%s", out);
+  free(out);
+  cr_assert_eq(RUN(&out, NULL, "check", "--period", "2022"), 0);
+  cr_expect(strstr(out, "from 0"), "%s", out);
   free(out);
 }
 

@@ -77,6 +77,7 @@ Test(locks, a_locked_period_takes_no_figures_until_unlocked) {
   /* Neither a correction nor a withdrawal. */
   cr_assert_eq(submit("2022", "live_births,900\n", &err), 1, "%s", err);
   cr_expect(strstr(err, "period 2022 is closed"), "%s", err);
+  cr_expect(strstr(err, "then submit the file again"), "%s", err);
   cr_expect(strstr(err, "approved for the 2022 report"), "%s", err);
   cr_expect(strstr(err, "nothing was stored"), "%s", err);
   cr_expect(strstr(err, "moved to"), "set aside in the spool: %s", err);
@@ -121,13 +122,9 @@ Test(locks, a_locked_period_takes_no_figures_until_unlocked) {
                0);
   cr_expect(strstr(out, "2022 unlocked"), "%s", out);
   free(out);
-  /* sync does not send the set-aside ones again, and says so. */
+  /* sync does not send the set-aside ones again: the file is. */
   tally_test_sign_in(&srv, "reporter", "wenchang");
-  cr_assert_eq(RUN(NULL, &err, "sync"), 0);
-  cr_expect(strstr(err, "2 submissions set aside in") &&
-                strstr(err, "are not sent again"),
-            "%s", err);
-  free(err);
+  cr_assert_eq(RUN(NULL, NULL, "sync"), 0);
   cr_expect_str_eq(births("2022", buf, sizeof buf), "812");
   cr_assert_eq(submit("2022", "live_births,900\n", NULL), 0);
   cr_expect_str_eq(births("2022", buf, sizeof buf), "900");
@@ -204,6 +201,19 @@ Test(locks, the_list_and_the_audit_trail_say_who_and_why) {
  * still open: a correction there changes the approved report. */
 Test(locks, a_lock_names_the_open_periods_its_report_reads) {
   char *out;
+  /* The year before, the growth's year before that, P14-P16's base year
+   * 2020 and the five-year sums from 2021: in order, each once. */
+  tally_test_sign_in(&srv, "analyst", NULL);
+  cr_assert_eq(RUN(&out, NULL, "period", "lock", "2022"), 0);
+  cr_expect(strstr(out, "note: its indicators also read 2020, 2021, not "
+                        "locked"),
+            "%s", out);
+  free(out);
+  /* A quarter: the two quarters before, and the base year. */
+  cr_assert_eq(RUN(&out, NULL, "period", "lock", "2022Q3"), 0);
+  cr_expect(strstr(out, "read 2020, 2022Q1, 2022Q2, not locked"), "%s", out);
+  free(out);
+  cr_assert_eq(RUN(NULL, NULL, "period", "unlock", "2022"), 0);
   lock("2020", "approved");
   tally_test_sign_in(&srv, "analyst", NULL);
   cr_assert_eq(RUN(&out, NULL, "period", "lock", "2022"), 0);
@@ -231,6 +241,14 @@ Test(locks, a_period_not_ended_is_not_locked) {
   cr_expect_eq(RUN(NULL, &err, "period", "lock", "2999"), 1);
   cr_expect(strstr(err, "period 2999 has not ended yet"), "%s", err);
   free(err);
+  /* The month before this one has ended. */
+  char month[16];
+  snprintf(month, sizeof month, "%04d-%02d",
+           tm.tm_mon ? tm.tm_year + 1900 : tm.tm_year + 1899,
+           tm.tm_mon ? tm.tm_mon : 12);
+  cr_expect_eq(RUN(NULL, &err, "period", "lock", month), 0, "%s: %s", month,
+               err);
+  free(err);
 }
 
 /* A lock tells of figures flagged to check: they are approved with it. */
@@ -240,8 +258,9 @@ Test(locks, a_lock_names_the_figures_to_check) {
   cr_assert_eq(submit("2022", "live_births,8120\n", NULL), 0);
   tally_test_sign_in(&srv, "analyst", NULL);
   cr_assert_eq(RUN(&out, NULL, "period", "lock", "2022"), 0);
-  cr_expect(strstr(out, "note: 1 figure moved sharply against 2021 and has "
-                        "not been corrected ('tally check --period 2022')"),
+  cr_expect(strstr(out, "note: 1 figure is flagged to check against 2021 "
+                        "('tally check --period 2022'): the lock approves it "
+                        "as it is"),
             "%s", out);
   free(out);
 }
@@ -267,6 +286,7 @@ Test(locks, an_unreadable_lock_can_be_unlocked) {
   free(err);
   tally_test_sign_in(&srv, "analyst", NULL);
   cr_assert_eq(RUN(&out, NULL, "period", "list"), 0);
+  cr_expect(strstr(out, "2022    (unknown)"), "named by its key: %s", out);
   cr_expect(strstr(out, "could not be read"), "%s", out);
   free(out);
   cr_expect_eq(RUN(NULL, NULL, "report", "--period", "2022"), 0);
