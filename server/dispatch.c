@@ -877,11 +877,60 @@ static Tally__Envelope *handle_completeness(tally_request *r,
   return reply;
 }
 
+/* A check reads every unit's figures of two periods: in a worker
+ * thread, so that a district of many units does not hold the loop. */
+struct check_job {
+  tally_async async;   /* first: the job is its async */
+  const tally_catalog *cat;
+  tally_store *store;
+  uint64_t id;
+  tally_period period;
+  int scope, own;
+  int rc;
+  tally_arena arena;   /* the reply, built in the worker */
+  Tally__CheckReply *rep;
+};
+
+static void check_run(tally_async *a) {
+  struct check_job *j = (struct check_job *)a;
+  j->rc = tally_flags_of_period(j->cat, j->store, &j->period, j->scope,
+                                j->own, &j->arena, &j->rep);
+}
+
+/* The reply, copied into the loop's arena (the job's goes with it). */
+static Tally__Envelope *check_finish(tally_async *a, tally_arena *arena) {
+  struct check_job *j = (struct check_job *)a;
+  tally_request r = {.arena = arena};
+  if (j->rc == 0 && j->rep == NULL)
+    j->rc = TALLY_ESTORE; /* never ran */
+  if (j->rc == -ENOMEM)
+    return NULL;
+  if (j->rc != 0)
+    return tally_dispatch_error(&r, j->id, TALLY__ERROR_CODE__ERROR_STORE,
+                                "the figures could not be read (%s)",
+                                tally_strerror(j->rc));
+  size_t len = tally__check_reply__get_packed_size(j->rep);
+  uint8_t *packed = tally_arena_alloc(arena, len + 1);
+  ProtobufCAllocator alloc = tally_dispatch_pb_arena(arena);
+  Tally__Envelope *reply = tally_dispatch_reply(&r, j->id);
+  if (packed == NULL || reply == NULL)
+    return NULL;
+  tally__check_reply__pack(j->rep, packed);
+  reply->body_case = TALLY__ENVELOPE__BODY_CHECK_REPLY;
+  reply->check_reply = tally__check_reply__unpack(&alloc, len, packed);
+  return reply->check_reply ? reply : NULL;
+}
+
+static void check_free(tally_async *a) {
+  struct check_job *j = (struct check_job *)a;
+  tally_arena_free(&j->arena);
+  free(j);
+}
+
 static Tally__Envelope *handle_check(tally_request *r,
                                      const Tally__Envelope *req) {
   const Tally__CheckRequest *q = req->check;
   Tally__Envelope *reply = NULL;
-  Tally__CheckReply *rep;
   tally_period p;
   int scope = r->cat->root;
 
@@ -892,22 +941,23 @@ static Tally__Envelope *handle_check(tally_request *r,
                                 "period %s has not begun yet", q->period);
   if (*q->unit && (scope = tally_dispatch_want_unit(r, req->id, q->unit, &reply)) < 0)
     return reply;
+  struct check_job *j = calloc(1, sizeof *j);
+  if (j == NULL)
+    return NULL;
+  j->async.run = check_run;
+  j->async.finish = check_finish;
+  j->async.free = check_free;
+  j->cat = r->cat;
+  j->store = r->store;
+  j->id = req->id;
+  j->period = p;
+  j->scope = scope;
   /* A reporter checks its own unit's figures (the district office's: not
    * those of the units below it). */
-  int own = r->account->role == TALLY__ROLE__ROLE_REPORTER;
-  int rc = tally_flags_of_period(r->cat, r->store, &p, scope, own, r->arena,
-                                 &rep);
-  if (rc == -ENOMEM)
-    return NULL;
-  if (rc != 0)
-    return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
-                                "the figures could not be read (%s)",
-                                tally_strerror(rc));
-  if ((reply = tally_dispatch_reply(r, req->id)) == NULL)
-    return NULL;
-  reply->body_case = TALLY__ENVELOPE__BODY_CHECK_REPLY;
-  reply->check_reply = rep;
-  return reply;
+  j->own = r->account->role == TALLY__ROLE__ROLE_REPORTER;
+  j->arena = (tally_arena)TALLY_ARENA_INIT;
+  r->async = &j->async;
+  return NULL;
 }
 
 static Tally__Envelope *handle_catalog(tally_request *r,

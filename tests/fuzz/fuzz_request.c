@@ -292,8 +292,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   Tally__Envelope *reply = tally_dispatch(&r, req);
   if (reply == NULL && r.async) {
     /* Work for a worker thread (a backup to a path the input names, a
-     * verify). Its run step is skipped, as a backup would write anywhere
-     * on the disk; its reply is built as if the work had succeeded. */
+     * verify, a check). A check runs here; the others' run step is
+     * skipped, as a backup would write anywhere on the disk, and their
+     * reply is built as if the work had succeeded. */
+    if (req->body_case == TALLY__ENVELOPE__BODY_CHECK)
+      r.async->run(r.async);
     reply = r.async->finish(r.async, &arena);
     r.async->free(r.async);
   }
