@@ -877,8 +877,13 @@ static Tally__Envelope *handle_completeness(tally_request *r,
   return reply;
 }
 
-/* A check reads every unit's figures of two periods: in a worker
- * thread, so that a district of many units does not hold the loop. */
+/* A check reads every unit's figures of two periods. One unit's (what
+ * tally submit asks after each submission) is read on the loop: in a
+ * worker it would hold a pool thread that submissions wait in (0.74 of
+ * their rate at 64 connections). A check of more units than
+ * CHECK_INLINE_UNITS is read in a worker, so that a district of many
+ * units does not hold the loop. */
+#define CHECK_INLINE_UNITS 64
 struct check_job {
   tally_async async;   /* first: the job is its async */
   const tally_catalog *cat;
@@ -941,6 +946,25 @@ static Tally__Envelope *handle_check(tally_request *r,
                                 "period %s has not begun yet", q->period);
   if (*q->unit && (scope = tally_dispatch_want_unit(r, req->id, q->unit, &reply)) < 0)
     return reply;
+  /* A reporter checks its own unit's figures (the district office's: not
+   * those of the units below it). */
+  int own = r->account->role == TALLY__ROLE__ROLE_REPORTER;
+  if (own || r->cat->units[scope].leaves <= CHECK_INLINE_UNITS) {
+    Tally__CheckReply *rep;
+    int rc = tally_flags_of_period(r->cat, r->store, &p, scope, own, r->arena,
+                                   &rep);
+    if (rc == -ENOMEM)
+      return NULL;
+    if (rc != 0)
+      return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
+                                  "the figures could not be read (%s)",
+                                  tally_strerror(rc));
+    if ((reply = tally_dispatch_reply(r, req->id)) == NULL)
+      return NULL;
+    reply->body_case = TALLY__ENVELOPE__BODY_CHECK_REPLY;
+    reply->check_reply = rep;
+    return reply;
+  }
   struct check_job *j = calloc(1, sizeof *j);
   if (j == NULL)
     return NULL;
@@ -952,9 +976,7 @@ static Tally__Envelope *handle_check(tally_request *r,
   j->id = req->id;
   j->period = p;
   j->scope = scope;
-  /* A reporter checks its own unit's figures (the district office's: not
-   * those of the units below it). */
-  j->own = r->account->role == TALLY__ROLE__ROLE_REPORTER;
+  j->own = own;
   j->arena = (tally_arena)TALLY_ARENA_INIT;
   r->async = &j->async;
   return NULL;

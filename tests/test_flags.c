@@ -330,6 +330,50 @@ Test(check, bad_input) {
   free(out);
 }
 
+/* A district of more units than are checked on the server's loop: the
+ * check runs in a worker thread and says the same. */
+Test(check, a_district_of_many_units) {
+  char path[512], *out, *err;
+  char *good = tally_test_read_file(TALLY_SOURCE_DIR "/catalog/changqing.json");
+  cr_assert_not_null(good);
+  json_t *cat = json_loads(good, 0, NULL);
+  free(good);
+  cr_assert_not_null(cat);
+  json_t *units = json_object_get(cat, "units");
+  for (int i = 0; i < 60; i++) {
+    char code[16];
+    snprintf(code, sizeof code, "extra%02d", i);
+    json_array_append_new(units, json_pack("{s:s, s:s, s:s, s:s, s:s}", "code",
+                                           code, "parent", "changqing",
+                                           "name_zh", "测试", "name_en", "Extra",
+                                           "level", "town"));
+  }
+  snprintf(path, sizeof path, "%s/many-units.json", files);
+  cr_assert_eq(json_dump_file(cat, path, 0), 0);
+  json_decref(cat);
+  tally_test_server_stop(&srv);
+  tally_test_server_start(&srv, (const char *const[]){"--catalog", path, NULL});
+  setenv("TALLY_SERVER", srv.address, 1);
+
+  tally_test_sign_in(&srv, "reporter", "extra59");
+  cr_assert_eq(RUN(NULL, NULL, "submit", "--unit", "extra59", "--period",
+                   "2021", "--file", file_with("live_births,812\n")),
+               0);
+  cr_assert_eq(RUN(NULL, &err, "submit", "--unit", "extra59", "--period",
+                   "2022", "--file", file_with("live_births,8120\n")),
+               0);
+  cr_expect(strstr(err, "live_births"), "told on submit: %s", err);
+  free(err);
+  tally_test_sign_in(&srv, "analyst", NULL);
+  cr_assert_eq(RUN(&out, &err, "check", "--period", "2022"), 0, "%s", err);
+  cr_expect(strstr(out, "changqing 2022 against 2021: 1 figure compared, 1 to "
+                        "check"),
+            "%s", out);
+  cr_expect(strstr(out, "extra59") && strstr(out, "+900%"), "%s", out);
+  free(out);
+  free(err);
+}
+
 /* ---- A server from before checks ---- */
 
 /* Reads exactly n bytes; 0 or -1. */
