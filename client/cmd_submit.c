@@ -14,7 +14,6 @@
  * 'tally pending --drop' sets it aside. submit's exit status is its own
  * submission's; the other entries it sends on the way are told of.
  */
-#include "period.h"
 #include "cli.h"
 #include "error.h"
 #include "figures.h"

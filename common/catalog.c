@@ -129,22 +129,6 @@ static int index_codes(struct loader *ld, size_t n,
   return 0;
 }
 
-static int find_code(const struct tally_code_ref *idx, size_t n,
-                     const char *code) {
-  size_t lo = 0, hi = idx ? n : 0;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    int c = strcmp(idx[mid].code, code);
-    if (c == 0)
-      return idx[mid].index;
-    if (c < 0)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  return -1;
-}
-
 /* The first position in [lo, hi) whose code is not below code. */
 static size_t lower_bound(const struct tally_code_ref *idx, size_t lo,
                           size_t hi, const char *code) {
@@ -156,6 +140,12 @@ static size_t lower_bound(const struct tally_code_ref *idx, size_t lo,
       hi = mid;
   }
   return lo;
+}
+
+static int find_code(const struct tally_code_ref *idx, size_t n,
+                     const char *code) {
+  size_t i = idx ? lower_bound(idx, 0, n, code) : n;
+  return i < n && strcmp(idx[i].code, code) == 0 ? idx[i].index : -1;
 }
 
 /* find_code for codes asked in ascending order: *at is the place after

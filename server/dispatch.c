@@ -111,6 +111,15 @@ int tally_dispatch_want_period(tally_request *r, uint64_t id, const char *text,
   return 0;
 }
 
+/* Whether text names a catalog entry by its code in any letter case,
+ * its Chinese name, or its English name in any letter case: for the
+ * "did you mean" of an unknown code. */
+static int names(const char *text, const char *code, const char *name_zh,
+                 const char *name_en) {
+  return strcasecmp(code, text) == 0 || strcmp(name_zh, text) == 0 ||
+         strcasecmp(name_en, text) == 0;
+}
+
 /* Looks up an indicator; on failure *err is the error reply, with the
  * code meant when the text is one in other letter case or a name. */
 int tally_dispatch_want_indicator(tally_request *r, uint64_t id,
@@ -122,8 +131,7 @@ int tally_dispatch_want_indicator(tally_request *r, uint64_t id,
     return ind;
   for (size_t i = 0; code && i < cat->n_indicators; i++) {
     const tally_indicator *in = &cat->indicators[i];
-    if (strcasecmp(in->code, code) == 0 || strcmp(in->name_zh, code) == 0 ||
-        strcasecmp(in->name_en, code) == 0) {
+    if (names(code, in->code, in->name_zh, in->name_en)) {
       *err = tally_dispatch_error(r, id,
                                   TALLY__ERROR_CODE__ERROR_UNKNOWN_INDICATOR,
                                   "unknown indicator '%s'; did you mean %s?",
@@ -147,8 +155,7 @@ int tally_dispatch_want_unit(tally_request *r, uint64_t id, const char *code,
     return u;
   for (size_t i = 0; code && *code && i < r->cat->n_units; i++) {
     const tally_unit *un = &r->cat->units[i];
-    if (strcasecmp(un->code, code) == 0 || strcmp(un->name_zh, code) == 0 ||
-        strcasecmp(un->name_en, code) == 0) {
+    if (names(code, un->code, un->name_zh, un->name_en)) {
       *err = tally_dispatch_error(r, id, TALLY__ERROR_CODE__ERROR_UNKNOWN_UNIT,
                                   "unknown unit '%s'; did you mean %s?",
                                   tally_dispatch_show(code, shown), un->code);
@@ -197,20 +204,20 @@ static void add_detail(tally_request *r, Tally__Envelope *env, uint32_t index,
     err->details[err->n_details++] = d;
 }
 
-/* Checks every value of a submission against the catalog, in one pass.
- * Returns NULL when all are good, else an error reply listing each
- * problem (the first MAX_DETAILS). */
 /* The element a text names by its Chinese or English name, or by its
  * code in other letter case: for a hint. -1 when none. */
 static int element_named(const tally_catalog *cat, const char *text) {
   for (size_t e = 0; e < cat->n_elements; e++) {
     const tally_element *el = &cat->elements[e];
-    if (strcmp(el->name_zh, text) == 0 || strcasecmp(el->name_en, text) == 0 ||
-        strcasecmp(el->code, text) == 0)
+    if (names(text, el->code, el->name_zh, el->name_en))
       return (int)e;
   }
   return -1;
 }
+
+/* Checks every value of a submission against the catalog, in one pass.
+ * Returns NULL when all are good, else an error reply listing each
+ * problem (the first MAX_DETAILS). */
 
 static Tally__Envelope *check_values(tally_request *r, uint64_t id, int unit,
                                      const Tally__SubmitRequest *s,
@@ -892,7 +899,7 @@ struct check_job {
   tally_period period;
   int scope, own;
   int rc;
-  tally_arena arena;   /* the reply, built in the worker */
+  tally_arena arena;   /* the reply, built where the job runs */
   Tally__CheckReply *rep;
 };
 
@@ -946,25 +953,6 @@ static Tally__Envelope *handle_check(tally_request *r,
                                 "period %s has not begun yet", q->period);
   if (*q->unit && (scope = tally_dispatch_want_unit(r, req->id, q->unit, &reply)) < 0)
     return reply;
-  /* A reporter checks its own unit's figures (the district office's: not
-   * those of the units below it). */
-  int own = r->account->role == TALLY__ROLE__ROLE_REPORTER;
-  if (own || r->cat->units[scope].leaves <= CHECK_INLINE_UNITS) {
-    Tally__CheckReply *rep;
-    int rc = tally_flags_of_period(r->cat, r->store, &p, scope, own, r->arena,
-                                   &rep);
-    if (rc == -ENOMEM)
-      return NULL;
-    if (rc != 0)
-      return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
-                                  "the figures could not be read (%s)",
-                                  tally_strerror(rc));
-    if ((reply = tally_dispatch_reply(r, req->id)) == NULL)
-      return NULL;
-    reply->body_case = TALLY__ENVELOPE__BODY_CHECK_REPLY;
-    reply->check_reply = rep;
-    return reply;
-  }
   struct check_job *j = calloc(1, sizeof *j);
   if (j == NULL)
     return NULL;
@@ -976,8 +964,15 @@ static Tally__Envelope *handle_check(tally_request *r,
   j->id = req->id;
   j->period = p;
   j->scope = scope;
-  j->own = own;
-  j->arena = (tally_arena)TALLY_ARENA_INIT;
+  /* A reporter checks its own unit's figures (the district office's: not
+   * those of the units below it). */
+  j->own = r->account->role == TALLY__ROLE__ROLE_REPORTER;
+  if (j->own || r->cat->units[scope].leaves <= CHECK_INLINE_UNITS) {
+    check_run(&j->async); /* here, on the loop */
+    reply = check_finish(&j->async, r->arena);
+    check_free(&j->async);
+    return reply;
+  }
   r->async = &j->async;
   return NULL;
 }
@@ -1014,6 +1009,13 @@ static const tally_target *assigned_target(const tally_catalog *cat, int ind,
     if (in->targets[i].year == year && in->targets[i].op == TALLY_OP_ASSIGNED)
       return &in->targets[i];
   return NULL;
+}
+
+/* Appends ": text" to a target in words, when it has a wording. */
+static void add_wording(char *buf, size_t n, const char *text) {
+  size_t used = strlen(buf);
+  if (text && *text && used < n)
+    snprintf(buf + used, n - used, ": %s", text);
 }
 
 static Tally__Envelope *handle_target_set(tally_request *r,
@@ -1067,10 +1069,7 @@ static Tally__Envelope *handle_target_set(tally_request *r,
     const tally_target *old = entered_find(&et.base, ind, t->year);
     if (old) {
       tally_target_text(r->cat, ind, old, before, sizeof before);
-      if (old->text && *old->text) {
-        size_t used = strlen(before);
-        snprintf(before + used, sizeof before - used, ": %s", old->text);
-      }
+      add_wording(before, sizeof before, old->text);
     }
   }
   if (*before == 0)
@@ -1081,10 +1080,7 @@ static Tally__Envelope *handle_target_set(tally_request *r,
   set.value = t->value;
   set.tolerance = t->tolerance;
   tally_target_text(r->cat, ind, &set, after, sizeof after);
-  if (*t->text) {
-    size_t used = strlen(after);
-    snprintf(after + used, sizeof after - used, ": %s", t->text);
-  }
+  add_wording(after, sizeof after, t->text);
   tally_store_actor who = {r->account->id, r->account->name, r->peer,
                            rec.set_unix};
   if ((rc = tally_store_target_put(r->store, rec.indicator, rec.year, packed,

@@ -283,8 +283,22 @@ static void after_write(uv_write_t *req, int status) {
     conn_resume(c);
 }
 
-/* Queues len bytes for the socket. Returns 0, or non-zero when the
+/* Queues w (its bytes, len and secret set) for the socket, counted in
+ * what the connection holds. Returns 0, or non-zero (w freed) when the
  * connection must be aborted. */
+static int write_queue(tally_conn *c, tally_write *w) {
+  w->req.data = c;
+  uv_buf_t buf = uv_buf_init((char *)w->bytes, (unsigned)w->len);
+  int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, after_write);
+  if (rc != 0) {
+    free(w); /* the callback never fires when uv_write fails */
+    return rc;
+  }
+  c->queued += WRITE_COST(w->len);
+  return 0;
+}
+
+/* Queues len bytes for the socket. Returns as write_queue. */
 static int conn_write(tally_conn *c, const uint8_t *bytes, size_t len) {
   tally_write *w = malloc(sizeof *w + len);
   if (w == NULL)
@@ -292,15 +306,7 @@ static int conn_write(tally_conn *c, const uint8_t *bytes, size_t len) {
   memcpy(w->bytes, bytes, len);
   w->len = len;
   w->secret = c->secret_out;
-  w->req.data = c;
-  uv_buf_t buf = uv_buf_init((char *)w->bytes, (unsigned)len);
-  int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, after_write);
-  if (rc != 0) {
-    free(w); /* the callback never fires when uv_write fails */
-    return rc;
-  }
-  c->queued += WRITE_COST(len);
-  return 0;
+  return write_queue(c, w);
 }
 
 /* Queues the ciphertext the TLS session has for the peer: handshake
@@ -318,14 +324,9 @@ static int conn_flush(tally_conn *c) {
       return -EIO;
     }
     w->secret = 0; /* ciphertext */
-    w->req.data = c;
-    uv_buf_t buf = uv_buf_init((char *)w->bytes, (unsigned)w->len);
-    int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, after_write);
-    if (rc != 0) {
-      free(w);
+    int rc = write_queue(c, w);
+    if (rc != 0)
       return rc;
-    }
-    c->queued += WRITE_COST(w->len);
   }
   return 0;
 }

@@ -285,10 +285,9 @@ static void write_abort(tally_store *s, MDB_txn *txn) {
   map_release(s);
 }
 
-/* Visits every value of db whose key starts with prefix (plen bytes;
- * 0 = all), in key order. Returns 0, fn's value, or a store error. */
-/* Visits the records of db whose keys begin with prefix (every record
- * when plen is 0), key and value, until fn returns non-zero. */
+/* Visits the records of db whose keys begin with prefix (plen bytes;
+ * 0 = every record), key and value, in key order, until fn returns
+ * non-zero. Returns 0, fn's value, or a store error. */
 static int visit_keyed(tally_store *s, MDB_dbi db, const void *prefix,
                        size_t plen,
                        int (*fn)(void *arg, const MDB_val *k, const MDB_val *v),
@@ -391,93 +390,81 @@ static void audit_init(Tally__AuditEntry *e, const tally_store_actor *who,
   e->subject = (char *)subject;
 }
 
-/* One attempt at writing a target. Returns an LMDB code. */
-static int target_txn(tally_store *s, const char *indicator, int year,
-                      const void *packed, size_t len, int *replaced,
-                      const char *before, const char *after,
-                      const tally_store_actor *who) {
-  uint8_t key[CODE_MAX + 1 + 4];
-  size_t il = strlen(indicator);
-  MDB_txn *txn;
-  MDB_val k = {il + 1 + 4, key}, v, old;
-  int rc;
+/* A change of one record: put (value) or delete (value NULL) k in db,
+ * with its audit entry, in one transaction. */
+struct audited {
+  MDB_dbi db;
+  MDB_val k;
+  const void *value;
+  size_t len;
+  int *replaced;            /* set when a record was there; may be NULL */
+  Tally__AuditEntry entry;
+};
 
-  if (il > CODE_MAX)
-    return EINVAL;
-  memcpy(key, indicator, il);
-  key[il] = 0;
-  put_u32(key + il + 1, (uint32_t)year);
+/* One attempt at an audited change. Returns an LMDB code. */
+static int audited_txn(tally_store *s, struct audited *a) {
+  MDB_txn *txn;
+  MDB_val v = {a->len, (void *)a->value}, old;
+  int rc;
   if ((rc = write_begin(s, &txn)) != 0)
     return rc;
-  *replaced = mdb_get(txn, s->targets, &k, &old) == 0;
-  v.mv_size = len;
-  v.mv_data = (void *)packed;
-  char subject[CODE_MAX + 16];
-  Tally__AuditEntry e;
-  snprintf(subject, sizeof subject, "%s %d", indicator, year);
-  audit_init(&e, who, "target", subject);
-  e.before = (char *)before;
-  e.after = (char *)after;
-  if ((rc = mdb_put(txn, s->targets, &k, &v, 0)) != 0 ||
-      (rc = audit_append(txn, s, &e)) != 0) {
+  if (a->replaced)
+    *a->replaced = mdb_get(txn, a->db, &a->k, &old) == 0;
+  rc = a->value ? mdb_put(txn, a->db, &a->k, &v, 0)
+                : mdb_del(txn, a->db, &a->k, NULL);
+  if (rc != 0 || (rc = audit_append(txn, s, &a->entry)) != 0) {
     write_abort(s, txn);
     return rc;
   }
   return write_commit(s, txn);
+}
+
+/* The change, the map grown as it needs. Returns 0, TALLY_ENOTFOUND (a
+ * record to delete is not there) or a store error. */
+static int audited_change(tally_store *s, struct audited *a) {
+  int rc;
+  while ((rc = audited_txn(s, a)) == MDB_MAP_FULL && grow(s) == 0)
+    ;
+  return rc == MDB_NOTFOUND ? TALLY_ENOTFOUND : store_err(rc);
 }
 
 int tally_store_target_put(tally_store *s, const char *indicator, int year,
                            const void *packed, size_t len, int *replaced,
                            const char *before, const char *after,
                            const tally_store_actor *who) {
-  int rc;
-  while ((rc = target_txn(s, indicator, year, packed, len, replaced, before,
-                          after, who)) ==
-             MDB_MAP_FULL &&
-         grow(s) == 0)
-    ;
-  return store_err(rc);
+  uint8_t key[CODE_MAX + 1 + 4];
+  size_t il = strlen(indicator);
+  char subject[CODE_MAX + 16];
+  if (il > CODE_MAX)
+    return store_err(EINVAL);
+  memcpy(key, indicator, il);
+  key[il] = 0;
+  put_u32(key + il + 1, (uint32_t)year);
+  snprintf(subject, sizeof subject, "%s %d", indicator, year);
+  struct audited a = {.db = s->targets, .k = {il + 1 + 4, key},
+                      .value = packed, .len = len, .replaced = replaced};
+  audit_init(&a.entry, who, "target", subject);
+  a.entry.before = (char *)before;
+  a.entry.after = (char *)after;
+  return audited_change(s, &a);
 }
 
 int tally_store_targets(tally_store *s, tally_store_history_fn fn, void *arg) {
   return visit_range(s, s->targets, NULL, 0, fn, arg);
 }
 
-/* One attempt at locking or unlocking a period. Returns an LMDB code. */
-static int lock_txn(tally_store *s, uint32_t period_key, const void *packed,
-                    size_t len, const char *subject, const char *before,
-                    const char *after, const tally_store_actor *who) {
-  uint8_t key[4];
-  MDB_txn *txn;
-  MDB_val k = {sizeof key, key}, v = {len, (void *)packed};
-  Tally__AuditEntry e;
-  int rc;
-
-  put_u32(key, period_key);
-  if ((rc = write_begin(s, &txn)) != 0)
-    return rc;
-  audit_init(&e, who, "period", subject);
-  e.before = (char *)before;
-  e.after = (char *)after;
-  rc = packed ? mdb_put(txn, s->locks, &k, &v, 0)
-              : mdb_del(txn, s->locks, &k, NULL);
-  if (rc != 0 || (rc = audit_append(txn, s, &e)) != 0) {
-    write_abort(s, txn);
-    return rc;
-  }
-  return write_commit(s, txn);
-}
-
 int tally_store_lock_put(tally_store *s, uint32_t period_key,
                          const void *packed, size_t len, const char *subject,
                          const char *before, const char *after,
                          const tally_store_actor *who) {
-  int rc;
-  while ((rc = lock_txn(s, period_key, packed, len, subject, before, after,
-                        who)) == MDB_MAP_FULL &&
-         grow(s) == 0)
-    ;
-  return rc == MDB_NOTFOUND ? TALLY_ENOTFOUND : store_err(rc);
+  uint8_t key[4];
+  put_u32(key, period_key);
+  struct audited a = {.db = s->locks, .k = {sizeof key, key},
+                      .value = packed, .len = len};
+  audit_init(&a.entry, who, "period", subject);
+  a.entry.before = (char *)before;
+  a.entry.after = (char *)after;
+  return audited_change(s, &a);
 }
 
 struct visit_locks {

@@ -28,10 +28,6 @@ static void teardown(void) { tally_test_cli_stop(&srv, tmp); }
 
 TestSuite(auth, .init = setup, .fini = teardown, .timeout = 120);
 
-/* Runs the real tally with the arguments; returns its exit status. */
-#define RUN(out, err, ...)                                                     \
-  tally_test_run((const char *const[]){__VA_ARGS__, NULL}, NULL, out, err)
-
 #define UNAUTH TALLY__ERROR_CODE__ERROR_UNAUTHENTICATED
 #define DENIED TALLY__ERROR_CODE__ERROR_PERMISSION_DENIED
 

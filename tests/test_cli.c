@@ -23,12 +23,8 @@ static void teardown(void) { tally_test_cli_stop(&srv, files); }
 
 TestSuite(cli, .init = setup, .fini = teardown, .timeout = 120);
 
-/* Runs tally with up to 12 arguments, signed in as the admin; returns
- * the exit status. */
-#define RUN(out, err, ...)                                                     \
-  tally_test_run((const char *const[]){__VA_ARGS__, NULL}, NULL, out, err)
-
-/* The same, signed in as the reporter of unit: only it may submit. */
+/* RUN (as the admin, the suite's default), signed in as the reporter of
+ * unit instead: only it may submit. */
 #define RUN_AS(unit, out, err, ...)                                            \
   run_as(unit, (const char *const[]){__VA_ARGS__, NULL}, out, err)
 

@@ -31,9 +31,6 @@ static void teardown(void) { tally_test_cli_stop(&srv, files); }
 
 TestSuite(exactly_once, .init = setup, .fini = teardown, .timeout = 120);
 
-#define RUN(out, err, ...)                                                     \
-  tally_test_run((const char *const[]){__VA_ARGS__, NULL}, NULL, out, err)
-
 /* Sends req on a new connection signed in with token. */
 static Tally__Envelope *call_as(const char *token, Tally__Envelope *req) {
   tally_client *c = tally_test_connect(&srv, token);

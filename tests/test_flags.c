@@ -88,9 +88,6 @@ static void teardown(void) { tally_test_cli_stop(&srv, files); }
 
 TestSuite(check, .init = setup, .fini = teardown, .timeout = 120);
 
-#define RUN(out, err, ...)                                                     \
-  tally_test_run((const char *const[]){__VA_ARGS__, NULL}, NULL, out, err)
-
 static const char *file_with(const char *text) {
   static char path[512];
   snprintf(path, sizeof path, "%s/figures.csv", files);

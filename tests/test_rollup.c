@@ -425,9 +425,6 @@ static void server_teardown(void) {
   tally_test_rmtree(files);
 }
 
-#define RUN(out, err, ...)                                                     \
-  tally_test_run((const char *const[]){__VA_ARGS__, NULL}, NULL, out, err)
-
 static void submit_as(const char *unit, const char *period, const char *file,
                       int replace) {
   char *err = NULL;

@@ -103,6 +103,11 @@ int tally_test_listen(char *address, size_t n);
 int tally_test_run(const char *const *args, const char *input, char **out,
                    char **err);
 
+/* Runs tally with the arguments given (a NULL is added): the exit
+ * status, as tally_test_run. */
+#define RUN(out, err, ...)                                                     \
+  tally_test_run((const char *const[]){__VA_ARGS__, NULL}, NULL, out, err)
+
 /* The same for any program (argv[0] = prog). */
 int tally_test_exec(const char *prog, const char *const *args,
                     const char *input, char **out, char **err);
