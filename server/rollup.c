@@ -16,7 +16,6 @@
 #include "period.h"
 
 #include <errno.h>
-#include <lmdb.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -432,18 +431,6 @@ static int has_report(tally_rollup *r, tally_store_txn *t, uint32_t period,
 
 /* ---- the store's keeper ---- */
 
-/* The keeper answers in LMDB's terms: a positive errno, MDB_MAP_FULL (the
- * store grows the map and tries again) or another LMDB code. */
-static int to_lmdb(int rc) {
-  if (rc == 0)
-    return 0;
-  if (rc == TALLY_ESTOREFULL)
-    return MDB_MAP_FULL;
-  if (rc < 0 && rc > -4096)
-    return -rc;
-  return MDB_PANIC;
-}
-
 static void drop_shares(tally_rollup *r) {
   r->n_shares = 0;
   r->unit = -1;
@@ -472,7 +459,7 @@ static int add_share(tally_rollup *r, uint32_t period, int ind) {
     int cap = r->cap_shares ? r->cap_shares * 2 : 256;
     struct share *grown = realloc(r->shares, (size_t)cap * sizeof *grown);
     if (grown == NULL)
-      return ENOMEM;
+      return -ENOMEM;
     for (int i = r->cap_shares; i < cap; i++)
       grown[i].sums = NULL;
     r->shares = grown;
@@ -480,7 +467,7 @@ static int add_share(tally_rollup *r, uint32_t period, int ind) {
   }
   struct share *sh = &r->shares[r->n_shares];
   if (sh->sums == NULL && (sh->sums = malloc(sizeof *sh->sums)) == NULL)
-    return ENOMEM;
+    return -ENOMEM;
   sh->period = period;
   sh->ind = ind;
   r->n_shares++;
@@ -536,13 +523,13 @@ static int keeper_before(void *arg, tally_store_txn *t,
     if (!tally_indicator_kept(cat, (int)ind) || !inputs_change(r, (int)ind))
       continue;
     if ((rc = touched_by(r, t, (int)ind, &q)) != 0)
-      return to_lmdb(rc);
+      return rc;
     for (int i = 0; i < tp->n; i++) {
       tally_period p;
       if (tp->period[i] != period) {
         rc = has_report(r, t, tp->period[i], unit);
         if (rc < 0)
-          return to_lmdb(rc);
+          return rc;
         if (rc == 0)
           continue; /* no report then: its share is nothing either way */
       }
@@ -552,7 +539,7 @@ static int keeper_before(void *arg, tally_store_txn *t,
         return rc;
       tally_sums *s = r->shares[r->n_shares - 1].sums;
       if ((rc = tally_sums_unit(cat, (int)ind, &r->rows.src, u, &p, s)) != 0)
-        return to_lmdb(rc);
+        return rc;
       negate(s, tally_sums_size(cat, (int)ind));
     }
   }
@@ -574,7 +561,7 @@ static int keeper_after(void *arg, tally_store_txn *t) {
     int rc = tally_sums_unit(cat, sh->ind, &r->rows.src, r->unit, &p,
                              r->scratch);
     if (rc != 0)
-      return to_lmdb(rc);
+      return rc;
     /* The difference: after - before. */
     tally_sums_add(sh->sums, r->scratch, n, 1);
   }
@@ -633,9 +620,9 @@ static int keeper_flush(void *arg, tally_store_txn *t) {
   int rc = 0;
   if (r->settle_error) {
     r->settle_error = 0;
-    rc = ENOMEM;
+    rc = -ENOMEM;
   } else {
-    rc = to_lmdb(write_table(r->cat, t, &r->batch, r->scratch));
+    rc = write_table(r->cat, t, &r->batch, r->scratch);
   }
   table_clear(&r->batch);
   return rc;

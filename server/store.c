@@ -225,6 +225,12 @@ err_after_alloc:
   return rc;
 }
 
+int tally_store_durable(tally_store *s) {
+  unsigned flags = 0;
+  return mdb_env_get_flags(s->env, &flags) == 0 &&
+         (flags & (MDB_NOSYNC | MDB_NOMETASYNC | MDB_MAPASYNC)) == 0;
+}
+
 void tally_store_close(tally_store *s) {
   if (s == NULL)
     return;
@@ -286,23 +292,17 @@ static void write_abort(tally_store *s, MDB_txn *txn) {
 }
 
 /* Visits the records of db whose keys begin with prefix (plen bytes;
- * 0 = every record), key and value, in key order, until fn returns
- * non-zero. Returns 0, fn's value, or a store error. */
-static int visit_keyed(tally_store *s, MDB_dbi db, const void *prefix,
-                       size_t plen,
-                       int (*fn)(void *arg, const MDB_val *k, const MDB_val *v),
-                       void *arg) {
-  MDB_txn *txn;
+ * 0 = every record), key and value, in key order, in txn, until fn
+ * returns non-zero. Returns 0, fn's value, or a store error. */
+static int visit_in(MDB_txn *txn, MDB_dbi db, const void *prefix, size_t plen,
+                    int (*fn)(void *arg, const MDB_val *k, const MDB_val *v),
+                    void *arg) {
   MDB_cursor *cur;
   MDB_val k = {plen, (void *)prefix}, v;
   int rc, stop = 0;
 
-  if ((rc = read_begin(s, &txn)) != 0)
+  if ((rc = mdb_cursor_open(txn, db, &cur)) != 0)
     return store_err(rc);
-  if ((rc = mdb_cursor_open(txn, db, &cur)) != 0) {
-    read_end(s, txn);
-    return store_err(rc);
-  }
   for (rc = mdb_cursor_get(cur, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
        rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
     if (plen && (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0))
@@ -311,19 +311,32 @@ static int visit_keyed(tally_store *s, MDB_dbi db, const void *prefix,
       break;
   }
   mdb_cursor_close(cur);
-  read_end(s, txn);
   if (stop != 0)
     return stop;
   return rc == MDB_NOTFOUND || rc == 0 ? 0 : store_err(rc);
 }
 
-struct visit_values {
+/* visit_in, in a read transaction of its own. */
+static int visit_keyed(tally_store *s, MDB_dbi db, const void *prefix,
+                       size_t plen,
+                       int (*fn)(void *arg, const MDB_val *k, const MDB_val *v),
+                       void *arg) {
+  MDB_txn *txn;
+  int rc = read_begin(s, &txn);
+  if (rc != 0)
+    return store_err(rc);
+  rc = visit_in(txn, db, prefix, plen, fn, arg);
+  read_end(s, txn);
+  return rc;
+}
+
+struct visit {
   tally_store_history_fn fn;
   void *arg;
 };
 
 static int visit_value(void *arg, const MDB_val *k, const MDB_val *v) {
-  struct visit_values *vv = arg;
+  struct visit *vv = arg;
   (void)k;
   return vv->fn(vv->arg, v->mv_data, v->mv_size);
 }
@@ -331,7 +344,7 @@ static int visit_value(void *arg, const MDB_val *k, const MDB_val *v) {
 /* visit_keyed for callers that want the values alone. */
 static int visit_range(tally_store *s, MDB_dbi db, const void *prefix,
                        size_t plen, tally_store_history_fn fn, void *arg) {
-  struct visit_values vv = {fn, arg};
+  struct visit vv = {fn, arg};
   return visit_keyed(s, db, prefix, plen, visit_value, &vv);
 }
 
@@ -391,7 +404,8 @@ static void audit_init(Tally__AuditEntry *e, const tally_store_actor *who,
 }
 
 /* A change of one record: put (value) or delete (value NULL) k in db,
- * with its audit entry, in one transaction. */
+ * with its audit entry, in t. Returns 0, TALLY_ENOTFOUND (a record to
+ * delete is not there) or a store error. */
 struct audited {
   MDB_dbi db;
   MDB_val k;
@@ -401,70 +415,61 @@ struct audited {
   Tally__AuditEntry entry;
 };
 
-/* One attempt at an audited change. Returns an LMDB code. */
-static int audited_txn(tally_store *s, struct audited *a) {
-  MDB_txn *txn;
+static int audited_change(tally_store_txn *t, struct audited *a) {
   MDB_val v = {a->len, (void *)a->value}, old;
   int rc;
-  if ((rc = write_begin(s, &txn)) != 0)
-    return rc;
   if (a->replaced)
-    *a->replaced = mdb_get(txn, a->db, &a->k, &old) == 0;
-  rc = a->value ? mdb_put(txn, a->db, &a->k, &v, 0)
-                : mdb_del(txn, a->db, &a->k, NULL);
-  if (rc != 0 || (rc = audit_append(txn, s, &a->entry)) != 0) {
-    write_abort(s, txn);
-    return rc;
-  }
-  return write_commit(s, txn);
-}
-
-/* The change, the map grown as it needs. Returns 0, TALLY_ENOTFOUND (a
- * record to delete is not there) or a store error. */
-static int audited_change(tally_store *s, struct audited *a) {
-  int rc;
-  while ((rc = audited_txn(s, a)) == MDB_MAP_FULL && grow(s) == 0)
-    ;
+    *a->replaced = mdb_get(t->txn, a->db, &a->k, &old) == 0;
+  rc = a->value ? mdb_put(t->txn, a->db, &a->k, &v, 0)
+                : mdb_del(t->txn, a->db, &a->k, NULL);
+  if (rc == 0)
+    rc = audit_append(t->txn, t->s, &a->entry);
   return rc == MDB_NOTFOUND ? TALLY_ENOTFOUND : store_err(rc);
 }
 
-int tally_store_target_put(tally_store *s, const char *indicator, int year,
-                           const void *packed, size_t len, int *replaced,
-                           const char *before, const char *after,
-                           const tally_store_actor *who) {
+int tally_store_txn_target_put(tally_store_txn *t, const char *indicator,
+                               int year, const void *packed, size_t len,
+                               int *replaced, const char *before,
+                               const char *after, const tally_store_actor *who) {
   uint8_t key[CODE_MAX + 1 + 4];
   size_t il = strlen(indicator);
   char subject[CODE_MAX + 16];
   if (il > CODE_MAX)
-    return store_err(EINVAL);
+    return -EINVAL;
   memcpy(key, indicator, il);
   key[il] = 0;
   put_u32(key + il + 1, (uint32_t)year);
   snprintf(subject, sizeof subject, "%s %d", indicator, year);
-  struct audited a = {.db = s->targets, .k = {il + 1 + 4, key},
+  struct audited a = {.db = t->s->targets, .k = {il + 1 + 4, key},
                       .value = packed, .len = len, .replaced = replaced};
   audit_init(&a.entry, who, "target", subject);
   a.entry.before = (char *)before;
   a.entry.after = (char *)after;
-  return audited_change(s, &a);
+  return audited_change(t, &a);
 }
 
 int tally_store_targets(tally_store *s, tally_store_history_fn fn, void *arg) {
   return visit_range(s, s->targets, NULL, 0, fn, arg);
 }
 
-int tally_store_lock_put(tally_store *s, uint32_t period_key,
-                         const void *packed, size_t len, const char *subject,
-                         const char *before, const char *after,
-                         const tally_store_actor *who) {
+int tally_store_txn_targets(tally_store_txn *t, tally_store_history_fn fn,
+                            void *arg) {
+  struct visit vv = {fn, arg};
+  return visit_in(t->txn, t->s->targets, NULL, 0, visit_value, &vv);
+}
+
+int tally_store_txn_lock_put(tally_store_txn *t, uint32_t period_key,
+                             const void *packed, size_t len,
+                             const char *subject, const char *before,
+                             const char *after, const tally_store_actor *who) {
   uint8_t key[4];
   put_u32(key, period_key);
-  struct audited a = {.db = s->locks, .k = {sizeof key, key},
+  struct audited a = {.db = t->s->locks, .k = {sizeof key, key},
                       .value = packed, .len = len};
   audit_init(&a.entry, who, "period", subject);
   a.entry.before = (char *)before;
   a.entry.after = (char *)after;
-  return audited_change(s, &a);
+  return audited_change(t, &a);
 }
 
 struct visit_locks {
@@ -489,6 +494,16 @@ int tally_store_locks(tally_store *s, const uint32_t *period_key,
   return visit_keyed(s, s->locks, key, sizeof key, visit_lock, &vl);
 }
 
+int tally_store_txn_locks(tally_store_txn *t, const uint32_t *period_key,
+                          tally_store_lock_fn fn, void *arg) {
+  uint8_t key[4];
+  struct visit_locks vl = {fn, arg};
+  if (period_key)
+    put_u32(key, *period_key);
+  return visit_in(t->txn, t->s->locks, key, period_key ? sizeof key : 0,
+                  visit_lock, &vl);
+}
+
 /* The first answer to a submission id, as stored under the id. */
 #define ACK_SIZE (4 * 4 + 8 + 8) /* counts, revision, digest */
 
@@ -510,24 +525,25 @@ static void unpack_ack(const uint8_t *p, tally_store_result *r) {
   r->revision = get_u64(p + 16);
 }
 
-/* Looks up a submission id. Returns MDB_NOTFOUND, 0 with *res filled
- * (the id is known, for this report and these figures), ID_REUSED (it
- * was used for other figures), or an LMDB error. */
-#define ID_REUSED (-1)
+/* Looks up a submission id. Returns 1 with *res filled (the id is
+ * known, for this report and these figures), 0 (not known),
+ * TALLY_EIDREUSE (it was used for other figures) or a store error. */
 static int seen_id(MDB_txn *txn, tally_store *s, const uint8_t *report_key,
                    size_t report_len, const char *id, uint64_t digest,
                    tally_store_result *res) {
   MDB_val k = {strlen(id), (void *)id}, v;
   int rc = mdb_get(txn, s->submissions, &k, &v);
+  if (rc == MDB_NOTFOUND)
+    return 0;
   if (rc != 0)
-    return rc;
+    return store_err(rc);
   if (v.mv_size != ACK_SIZE + report_len ||
       memcmp((uint8_t *)v.mv_data + ACK_SIZE, report_key, report_len) != 0 ||
       get_u64((uint8_t *)v.mv_data + 24) != digest)
-    return ID_REUSED;
+    return TALLY_EIDREUSE;
   unpack_ack(v.mv_data, res);
   res->duplicate = 1;
-  return 0;
+  return 1;
 }
 
 /* Appends one change to a ChangeSet under construction. */
@@ -537,13 +553,13 @@ static int add_change(Tally__ChangeSet *cs, size_t *cap, const char *element,
     size_t ncap = *cap ? *cap * 2 : 16;
     Tally__Change **grown = realloc(cs->changes, ncap * sizeof *grown);
     if (grown == NULL)
-      return ENOMEM;
+      return -ENOMEM;
     cs->changes = grown;
     *cap = ncap;
   }
   Tally__Change *c = malloc(sizeof *c + strlen(element) + 1);
   if (c == NULL)
-    return ENOMEM;
+    return -ENOMEM;
   tally__change__init(c);
   c->element = strcpy((char *)(c + 1), element);
   c->had_old = had_old;
@@ -580,7 +596,7 @@ static int submitted(const tally_store_submission *sub, const char *element,
 }
 
 /* Removes the stored elements of the report that the submission leaves
- * out, recording each. Returns an LMDB code. */
+ * out, recording each. Returns 0 or a negative code. */
 static int remove_others(MDB_txn *txn, tally_store *s,
                          const tally_store_submission *sub,
                          const uint8_t *report_key, size_t report_len,
@@ -590,7 +606,7 @@ static int remove_others(MDB_txn *txn, tally_store *s,
   MDB_val k = {report_len, (void *)report_key}, v;
   int rc = mdb_cursor_open(txn, s->values, &cur);
   if (rc != 0)
-    return rc;
+    return store_err(rc);
   for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
     if (k.mv_size < report_len || memcmp(k.mv_data, report_key, report_len))
@@ -602,17 +618,18 @@ static int remove_others(MDB_txn *txn, tally_store *s,
     char code[CODE_MAX + 1];
     memcpy(code, element, el < CODE_MAX ? el : CODE_MAX);
     code[el < CODE_MAX ? el : CODE_MAX] = 0;
-    if ((rc = add_change(cs, cap, code, 1, get_value(&v), 0, 0)) != 0 ||
-        (rc = mdb_cursor_del(cur, 0)) != 0)
+    if ((rc = add_change(cs, cap, code, 1, get_value(&v), 0, 0)) != 0)
+      break;
+    if ((rc = store_err(mdb_cursor_del(cur, 0))) != 0)
       break;
     res->removed++;
   }
   mdb_cursor_close(cur);
-  return rc == MDB_NOTFOUND ? 0 : rc;
+  return rc == MDB_NOTFOUND ? 0 : rc < 0 ? rc : store_err(rc);
 }
 
 /* Writes the history entry of the submission and its audit entry.
- * Returns an LMDB code. */
+ * Returns 0 or a store error. */
 static int record_changes(MDB_txn *txn, tally_store *s,
                           const tally_store_submission *sub,
                           const uint8_t *report_key, size_t report_len,
@@ -645,20 +662,17 @@ static int record_changes(MDB_txn *txn, tally_store *s,
   e.revision = cs->revision;
   e.submission_id = cs->submission_id;
   if ((rc = audit_append(txn, s, &e)) != 0)
-    return rc;
+    return store_err(rc);
   cs->audit_seq = e.seq;
   v.mv_size = tally__change_set__get_packed_size(cs);
   if ((rc = mdb_put(txn, s->changes, &k, &v, MDB_RESERVE)) != 0)
-    return rc;
+    return store_err(rc);
   tally__change_set__pack(cs, v.mv_data);
   return 0;
 }
 
-/* A numerator stored above its denominator, for a bounded pair. */
-#define OVER_BOUND (-2)
-
 /* Checks the bounded pairs on the figures as they now stand in txn.
- * Returns 0, OVER_BOUND (res says which), or an LMDB code. */
+ * Returns 0, TALLY_EBOUND (res says which) or a store error. */
 static int check_bounds(MDB_txn *txn, tally_store *s,
                         const tally_store_submission *sub,
                         tally_store_result *res) {
@@ -672,7 +686,7 @@ static int check_bounds(MDB_txn *txn, tally_store *s,
     int rn = mdb_get(txn, s->values, &n, &vn);
     int rd = mdb_get(txn, s->values, &d, &vd);
     if ((rn != 0 && rn != MDB_NOTFOUND) || (rd != 0 && rd != MDB_NOTFOUND))
-      return rn != 0 && rn != MDB_NOTFOUND ? rn : rd;
+      return store_err(rn != 0 && rn != MDB_NOTFOUND ? rn : rd);
     if (rn != 0 || rd != 0 || vn.mv_size != VALUE_SIZE ||
         vd.mv_size != VALUE_SIZE)
       continue;
@@ -680,28 +694,25 @@ static int check_bounds(MDB_txn *txn, tally_store *s,
       res->bound = (int)i;
       res->bound_numerator = get_value(&vn);
       res->bound_denominator = get_value(&vd);
-      return OVER_BOUND;
+      return TALLY_EBOUND;
     }
   }
   return 0;
 }
 
-/* A submission for a locked period. */
-#define LOCKED (-3)
-
-/* Whether period_key is locked in txn: 1, 0, or an LMDB error. */
+/* Whether period_key is locked in txn: 1, 0, or a store error. */
 static int locked(MDB_txn *txn, tally_store *s, uint32_t period_key) {
   uint8_t key[4];
   MDB_val k = {sizeof key, key}, v;
   put_u32(key, period_key);
   int rc = mdb_get(txn, s->locks, &k, &v);
-  return rc == 0 ? 1 : rc == MDB_NOTFOUND ? 0 : rc;
+  return rc == 0 ? 1 : rc == MDB_NOTFOUND ? 0 : store_err(rc);
 }
 
 /* Applies one submission inside txn, which the caller commits or aborts.
- * Returns 0 (also for a duplicate: res says so), an LMDB code,
- * ID_REUSED, OVER_BOUND, LOCKED, or MDB_KEYEXIST for a revision
- * conflict. */
+ * Returns 0 (also for a duplicate: res says so), TALLY_EIDREUSE,
+ * TALLY_ELOCKED, TALLY_ECONFLICT, TALLY_EBOUND, -EINVAL or a store
+ * error. */
 static int apply_submission(MDB_txn *txn, tally_store *s,
                             const tally_store_submission *sub,
                             tally_store_result *res) {
@@ -716,19 +727,16 @@ static int apply_submission(MDB_txn *txn, tally_store *s,
   memset(res, 0, sizeof *res);
   res->bound = -1;
   if (report_len == 0 || (has_id && strlen(sub->id) > TALLY_STORE_MAX_ID))
-    return EINVAL;
+    return -EINVAL;
 
-  if (has_id) {
-    rc = seen_id(txn, s, report_key, report_len, sub->id, sub->digest, res);
-    if (rc != MDB_NOTFOUND)
-      goto out; /* 0: a duplicate, answered from the record */
-  }
+  if (has_id &&
+      (rc = seen_id(txn, s, report_key, report_len, sub->id, sub->digest,
+                    res)) != 0)
+    return rc == 1 ? 0 : rc; /* 1: a duplicate, answered from the record */
   /* After the id: a submission stored before the lock still gets its
    * answer when it is sent again. */
-  if ((rc = locked(txn, s, sub->period_key)) != 0) {
-    rc = rc == 1 ? LOCKED : rc;
-    goto out_abort;
-  }
+  if ((rc = locked(txn, s, sub->period_key)) != 0)
+    return rc == 1 ? TALLY_ELOCKED : rc;
 
   k.mv_size = report_len;
   k.mv_data = report_key;
@@ -736,16 +744,14 @@ static int apply_submission(MDB_txn *txn, tally_store *s,
   if (rc == 0 && v.mv_size == 8)
     revision = get_u64(v.mv_data);
   else if (rc != 0 && rc != MDB_NOTFOUND)
-    goto out_abort;
+    return store_err(rc);
   if (sub->check_revision && revision != sub->base_revision) {
     res->revision = revision;
-    rc = MDB_KEYEXIST;
-    goto out_abort;
+    return TALLY_ECONFLICT;
   }
   tally_store_txn t = {s, txn};
-  if (s->keeper &&
-      (rc = s->keeper->before(s->keeper->arg, &t, sub)) != 0)
-    goto out_abort;
+  if (s->keeper && (rc = s->keeper->before(s->keeper->arg, &t, sub)) != 0)
+    return rc;
 
   for (size_t i = 0; i < sub->n; i++) {
     uint8_t key[KEY_MAX], val[VALUE_SIZE];
@@ -754,13 +760,15 @@ static int apply_submission(MDB_txn *txn, tally_store *s,
     k.mv_size = make_key(key, sub->period_key, sub->unit, sub->items[i].element);
     k.mv_data = key;
     if (k.mv_size == 0) {
-      rc = EINVAL;
-      goto out_abort;
+      rc = -EINVAL;
+      goto out;
     }
     memcpy(&bits, &sub->items[i].value, sizeof bits);
     rc = mdb_get(txn, s->values, &k, &old);
-    if (rc != 0 && rc != MDB_NOTFOUND)
-      goto out_abort;
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+      rc = store_err(rc);
+      goto out;
+    }
     int had_old = rc == 0 && old.mv_size == VALUE_SIZE;
     res->written++;
     if (had_old && get_u64(old.mv_data) == bits) {
@@ -772,25 +780,25 @@ static int apply_submission(MDB_txn *txn, tally_store *s,
     if ((rc = add_change(&cs, &cap, sub->items[i].element, had_old,
                          had_old ? get_value(&old) : 0, 1,
                          sub->items[i].value)) != 0)
-      goto out_abort;
+      goto out;
     put_u64(val, bits);
     put_u64(val + 8, (uint64_t)sub->now);
     v.mv_size = sizeof val;
     v.mv_data = val;
-    if ((rc = mdb_put(txn, s->values, &k, &v, 0)) != 0)
-      goto out_abort;
+    if ((rc = store_err(mdb_put(txn, s->values, &k, &v, 0))) != 0)
+      goto out;
   }
   if (sub->replace &&
       (rc = remove_others(txn, s, sub, report_key, report_len, &cs, &cap,
                           res)) != 0)
-    goto out_abort;
+    goto out;
   if ((rc = check_bounds(txn, s, sub, res)) != 0)
-    goto out_abort;
+    goto out;
 
   /* A submission that changed something moves the report on. */
   if (cs.n_changes > 0 && s->keeper &&
       (rc = s->keeper->after(s->keeper->arg, &t)) != 0)
-    goto out_abort;
+    goto out;
   if (cs.n_changes > 0) {
     uint8_t rev[8];
     cs.revision = ++revision;
@@ -799,9 +807,9 @@ static int apply_submission(MDB_txn *txn, tally_store *s,
     k.mv_data = report_key;
     v.mv_size = 8;
     v.mv_data = rev;
-    if ((rc = mdb_put(txn, s->revisions, &k, &v, 0)) != 0 ||
+    if ((rc = store_err(mdb_put(txn, s->revisions, &k, &v, 0))) != 0 ||
         (rc = record_changes(txn, s, sub, report_key, report_len, &cs)) != 0)
-      goto out_abort;
+      goto out;
   }
   res->revision = revision;
 
@@ -813,34 +821,27 @@ static int apply_submission(MDB_txn *txn, tally_store *s,
     k.mv_data = (void *)sub->id;
     v.mv_size = ACK_SIZE + report_len;
     v.mv_data = ack;
-    if ((rc = mdb_put(txn, s->submissions, &k, &v, 0)) != 0)
-      goto out_abort;
+    if ((rc = store_err(mdb_put(txn, s->submissions, &k, &v, 0))) != 0)
+      goto out;
   }
   rc = 0;
 out:
-out_abort:
   free_changes(&cs);
   return rc;
 }
 
-/* Translates apply_submission's codes. */
-static int submission_err(int rc, tally_store_result *res) {
-  if (rc == 0)
-    return 0;
-  if (rc == MDB_KEYEXIST)
-    return TALLY_ECONFLICT;
-  if (rc == OVER_BOUND)
-    return TALLY_EBOUND;
-  if (rc == LOCKED) {
-    memset(res, 0, sizeof *res);
-    return TALLY_ELOCKED;
-  }
-  if (rc == ID_REUSED) {
-    memset(res, 0, sizeof *res);
-    return TALLY_EIDREUSE;
-  }
-  memset(res, 0, sizeof *res);
-  return store_err(rc);
+int tally_store_txn_submit(tally_store_txn *t, const tally_store_submission *sub,
+                           tally_store_result *res) {
+  int rc = apply_submission(t->txn, t->s, sub, res);
+  if (rc != 0 && rc != TALLY_ECONFLICT && rc != TALLY_EBOUND)
+    memset(res, 0, sizeof *res); /* only those two say more */
+  return rc;
+}
+
+int tally_store_refusal(int code) {
+  return code == -EINVAL ||
+         (code <= TALLY_EBASE && code > TALLY_ELAST && code != TALLY_ESTORE &&
+          code != TALLY_ESTOREFULL);
 }
 
 static int earlier(const struct timespec *a, const struct timespec *b) {
@@ -865,7 +866,7 @@ static int grow(tally_store *s) {
       pthread_cond_wait(&s->gate_open, &s->gate);
     int grew = s->grows != grows;
     pthread_mutex_unlock(&s->gate);
-    return grew ? 0 : -1;
+    return grew ? 0 : TALLY_ESTOREFULL;
   }
   /* map_size is written only by the one grow that set growing, and read
    * here with growing clear: the gate's mutex orders the two. */
@@ -874,12 +875,12 @@ static int grow(tally_store *s) {
     next = s->max_map_size;
   if (next <= s->map_size || earlier(&now, &s->grow_after)) {
     pthread_mutex_unlock(&s->gate);
-    return -1;
+    return TALLY_ESTOREFULL;
   }
   s->growing = 1;
   pthread_mutex_unlock(&s->gate);
 
-  int rc = -1, tries = 0;
+  int rc = TALLY_ESTOREFULL, tries = 0;
   while (pthread_rwlock_trywrlock(&s->map_lock) != 0 && ++tries < 100) {
     struct timespec ms = {0, 1000000};
     nanosleep(&ms, NULL);
@@ -904,62 +905,90 @@ static int grow(tally_store *s) {
   return rc;
 }
 
-/* One attempt at a batch in one transaction, each submission in a
- * nested transaction of its own so that a refused one leaves the others
- * be. Returns an LMDB code for the batch (MDB_MAP_FULL: grow and try
- * again); codes[i] holds each submission's own outcome. */
-static int batch_txn(tally_store *s, const tally_store_submission *subs,
-                     size_t n, tally_store_result *res, int *codes) {
+/* One attempt at a batch in one transaction, each operation in a nested
+ * transaction of its own so that a refused one leaves the others be.
+ * Returns 0 when it committed, or the error that failed the whole batch
+ * (TALLY_ESTOREFULL: grow and try again); ops[i].code holds each one's
+ * own outcome. */
+static int batch_txn(tally_store *s, tally_store_op *ops, size_t n) {
   MDB_txn *txn, *child;
   const tally_store_keeper *k = s->keeper;
   int rc = write_begin(s, &txn);
   if (rc != 0)
-    return rc;
+    return store_err(rc);
   if (k)
     k->begin(k->arg);
   for (size_t i = 0; i < n; i++) {
-    if ((rc = mdb_txn_begin(s->env, txn, 0, &child)) != 0)
+    if ((rc = store_err(mdb_txn_begin(s->env, txn, 0, &child))) != 0)
       goto err_after_begin;
-    rc = apply_submission(child, s, &subs[i], &res[i]);
-    if (rc == MDB_MAP_FULL || (rc > 0 && rc != EINVAL)) {
+    tally_store_txn t = {s, child};
+    rc = ops[i].apply(ops[i].arg, &t);
+    if (rc != 0 && !tally_store_refusal(rc)) {
       mdb_txn_abort(child);
       goto err_after_begin; /* the batch as a whole cannot go on */
     }
-    if (rc == 0 && !res[i].duplicate)
-      rc = mdb_txn_commit(child);
+    if (rc == 0)
+      rc = store_err(mdb_txn_commit(child));
     else
       mdb_txn_abort(child);
     if (k)
-      k->settle(k->arg, rc == 0 && !res[i].duplicate);
-    if (rc == MDB_MAP_FULL || rc > 0)
+      k->settle(k->arg, rc == 0);
+    if (rc != 0 && !tally_store_refusal(rc))
       goto err_after_begin;
-    codes[i] = submission_err(rc, &res[i]);
+    ops[i].code = rc;
   }
   tally_store_txn t = {s, txn};
   if (k && (rc = k->flush(k->arg, &t)) != 0)
     goto err_after_begin;
-  return write_commit(s, txn);
+  return store_err(write_commit(s, txn));
 
 err_after_begin:
   write_abort(s, txn);
   return rc;
 }
 
+int tally_store_batch(tally_store *s, tally_store_op *ops, size_t n) {
+  int rc;
+  while ((rc = batch_txn(s, ops, n)) == TALLY_ESTOREFULL && grow(s) == 0)
+    ; /* nothing was written: try again in the larger map */
+  if (rc != 0)
+    for (size_t i = 0; i < n; i++)
+      ops[i].code = rc; /* nothing of the batch was written */
+  return rc;
+}
+
+/* A submission as a batch operation. */
+struct submit_op {
+  const tally_store_submission *sub;
+  tally_store_result *res;
+};
+
+static int submit_apply(void *arg, tally_store_txn *t) {
+  struct submit_op *o = arg;
+  return tally_store_txn_submit(t, o->sub, o->res);
+}
+
 int tally_store_submit_batch(tally_store *s, const tally_store_submission *subs,
                              size_t n, tally_store_result *res, int *codes) {
-  int rc;
-  while ((rc = batch_txn(s, subs, n, res, codes)) == MDB_MAP_FULL &&
-         grow(s) == 0)
-    ; /* nothing was written: try again in the larger map */
-  if (rc != 0) {
-    /* Nothing of the batch was written. */
+  struct submit_op *so = calloc(n ? n : 1, sizeof *so);
+  tally_store_op *ops = calloc(n ? n : 1, sizeof *ops);
+  int rc = -ENOMEM;
+  if (so && ops) {
     for (size_t i = 0; i < n; i++) {
-      memset(&res[i], 0, sizeof res[i]);
-      codes[i] = store_err(rc);
+      so[i] = (struct submit_op){&subs[i], &res[i]};
+      ops[i] = (tally_store_op){submit_apply, &so[i], 0};
     }
-    return store_err(rc);
+    rc = tally_store_batch(s, ops, n);
   }
-  return 0;
+  for (size_t i = 0; i < n; i++) {
+    codes[i] = ops ? ops[i].code : rc;
+    if (codes[i] != 0 && codes[i] != TALLY_ECONFLICT &&
+        codes[i] != TALLY_EBOUND)
+      memset(&res[i], 0, sizeof res[i]);
+  }
+  free(so);
+  free(ops);
+  return rc;
 }
 
 int tally_store_submit(tally_store *s, const tally_store_submission *sub,
@@ -1135,19 +1164,15 @@ static int account_put(MDB_txn *txn, tally_store *s,
   return 0;
 }
 
-/* One attempt at adding accounts. Returns an LMDB code. */
-static int account_add_txn(tally_store *s, Tally__StoredAccount *const *accs,
-                           size_t n, uint64_t *ids,
-                           const tally_store_actor *who) {
-  MDB_txn *txn;
-  int rc = write_begin(s, &txn);
-  if (rc != 0)
-    return rc;
+int tally_store_txn_account_add(tally_store_txn *t,
+                                Tally__StoredAccount *const *accs, size_t n,
+                                uint64_t *ids, const tally_store_actor *who) {
+  int rc = 0;
   for (size_t i = 0; i < n && rc == 0; i++) {
     Tally__Account *a = accs[i]->account;
     char subject[32], after[400];
     Tally__AuditEntry e;
-    if ((rc = next_counter(txn, s, "account_next", &ids[i])) != 0)
+    if ((rc = next_counter(t->txn, t->s, "account_next", &ids[i])) != 0)
       break;
     a->id = ids[i];
     snprintf(subject, sizeof subject, "account %llu",
@@ -1160,77 +1185,41 @@ static int account_add_txn(tally_store *s, Tally__StoredAccount *const *accs,
     audit_init(&e, who, "account", subject);
     e.before = "";
     e.after = after;
-    if ((rc = account_put(txn, s, accs[i])) == 0)
-      rc = audit_append(txn, s, &e);
+    if ((rc = account_put(t->txn, t->s, accs[i])) == 0)
+      rc = audit_append(t->txn, t->s, &e);
   }
-  if (rc != 0) {
-    write_abort(s, txn);
-    return rc;
-  }
-  return write_commit(s, txn);
-}
-
-int tally_store_account_add(tally_store *s, Tally__StoredAccount *const *accs,
-                            size_t n, uint64_t *ids,
-                            const tally_store_actor *who) {
-  int rc;
-  while ((rc = account_add_txn(s, accs, n, ids, who)) == MDB_MAP_FULL &&
-         grow(s) == 0)
-    ;
   return store_err(rc);
 }
 
-/* One attempt at updating an account. Returns an LMDB code, or
- * MDB_NOTFOUND when there is no such account. */
-static int account_update_txn(tally_store *s, const Tally__StoredAccount *acc,
-                              const char *before, const char *after,
-                              const tally_store_actor *who) {
+int tally_store_txn_account_update(tally_store_txn *t,
+                                   const Tally__StoredAccount *acc,
+                                   const char *before, const char *after,
+                                   const tally_store_actor *who) {
   uint8_t key[8];
   MDB_val k = {8, key}, v;
-  MDB_txn *txn;
   char subject[32];
   Tally__AuditEntry e;
-  int rc = write_begin(s, &txn);
-  if (rc != 0)
-    return rc;
+  int rc;
   put_u64(key, acc->account->id);
   snprintf(subject, sizeof subject, "account %llu",
            (unsigned long long)acc->account->id);
   audit_init(&e, who, "account", subject);
   e.before = (char *)before;
   e.after = (char *)after;
-  if ((rc = mdb_get(txn, s->accounts, &k, &v)) != 0 ||
-      (rc = account_put(txn, s, acc)) != 0 ||
-      (rc = audit_append(txn, s, &e)) != 0) {
-    write_abort(s, txn);
-    return rc;
-  }
-  return write_commit(s, txn);
-}
-
-int tally_store_account_update(tally_store *s, const Tally__StoredAccount *acc,
-                               const char *before, const char *after,
-                               const tally_store_actor *who) {
-  int rc;
-  while ((rc = account_update_txn(s, acc, before, after, who)) ==
-             MDB_MAP_FULL &&
-         grow(s) == 0)
-    ;
+  if ((rc = mdb_get(t->txn, t->s->accounts, &k, &v)) == 0 &&
+      (rc = account_put(t->txn, t->s, acc)) == 0)
+    rc = audit_append(t->txn, t->s, &e);
   return rc == MDB_NOTFOUND ? TALLY_ENOTFOUND : store_err(rc);
 }
 
-/* One attempt at setting last-used times. Returns an LMDB code. */
-static int touch_txn(tally_store *s, const uint64_t *ids, const int64_t *when,
-                     size_t n) {
-  MDB_txn *txn;
-  int rc = write_begin(s, &txn);
-  if (rc != 0)
-    return rc;
+int tally_store_txn_account_touch(tally_store_txn *t, const uint64_t *ids,
+                                  const int64_t *when, size_t n) {
+  int rc = 0;
   for (size_t i = 0; i < n && rc == 0; i++) {
     uint8_t key[8];
     MDB_val k = {8, key}, v;
     put_u64(key, ids[i]);
-    if ((rc = mdb_get(txn, s->accounts, &k, &v)) == MDB_NOTFOUND) {
+    if ((rc = mdb_get(t->txn, t->s->accounts, &k, &v)) == MDB_NOTFOUND) {
       rc = 0;
       continue;
     }
@@ -1243,22 +1232,98 @@ static int touch_txn(tally_store *s, const uint64_t *ids, const int64_t *when,
       continue; /* not ours to mend here */
     }
     acc->account->last_used_unix = when[i];
-    rc = account_put(txn, s, acc);
+    rc = account_put(t->txn, t->s, acc);
     tally__stored_account__free_unpacked(acc, NULL);
   }
-  if (rc != 0) {
-    write_abort(s, txn);
-    return rc;
+  return store_err(rc);
+}
+
+/* ---- the same changes, each in a transaction of its own ---- */
+
+struct one_change {
+  int kind;
+  const void *a, *b;
+  const char *indicator, *subject, *before, *after;
+  int year;
+  uint32_t period_key;
+  const void *packed;
+  size_t len, n;
+  int *replaced;
+  uint64_t *ids;
+  const int64_t *when;
+  const tally_store_actor *who;
+};
+
+enum { CHANGE_TARGET, CHANGE_LOCK, CHANGE_ADD, CHANGE_UPDATE, CHANGE_TOUCH };
+
+static int one_change(void *arg, tally_store_txn *t) {
+  struct one_change *c = arg;
+  switch (c->kind) {
+  case CHANGE_TARGET:
+    return tally_store_txn_target_put(t, c->indicator, c->year, c->packed,
+                                      c->len, c->replaced, c->before, c->after,
+                                      c->who);
+  case CHANGE_LOCK:
+    return tally_store_txn_lock_put(t, c->period_key, c->packed, c->len,
+                                    c->subject, c->before, c->after, c->who);
+  case CHANGE_ADD:
+    return tally_store_txn_account_add(t, (Tally__StoredAccount *const *)c->a,
+                                       c->n, c->ids, c->who);
+  case CHANGE_UPDATE:
+    return tally_store_txn_account_update(t, c->a, c->before, c->after,
+                                          c->who);
+  default:
+    return tally_store_txn_account_touch(t, c->a, c->when, c->n);
   }
-  return write_commit(s, txn);
+}
+
+static int change_alone(tally_store *s, struct one_change *c) {
+  tally_store_op op = {one_change, c, 0};
+  int rc = tally_store_batch(s, &op, 1);
+  return rc ? rc : op.code;
+}
+
+int tally_store_target_put(tally_store *s, const char *indicator, int year,
+                           const void *packed, size_t len, int *replaced,
+                           const char *before, const char *after,
+                           const tally_store_actor *who) {
+  struct one_change c = {.kind = CHANGE_TARGET, .indicator = indicator,
+                         .year = year, .packed = packed, .len = len,
+                         .replaced = replaced, .before = before,
+                         .after = after, .who = who};
+  return change_alone(s, &c);
+}
+
+int tally_store_lock_put(tally_store *s, uint32_t period_key,
+                         const void *packed, size_t len, const char *subject,
+                         const char *before, const char *after,
+                         const tally_store_actor *who) {
+  struct one_change c = {.kind = CHANGE_LOCK, .period_key = period_key,
+                         .packed = packed, .len = len, .subject = subject,
+                         .before = before, .after = after, .who = who};
+  return change_alone(s, &c);
+}
+
+int tally_store_account_add(tally_store *s, Tally__StoredAccount *const *accs,
+                            size_t n, uint64_t *ids,
+                            const tally_store_actor *who) {
+  struct one_change c = {.kind = CHANGE_ADD, .a = accs, .n = n, .ids = ids,
+                         .who = who};
+  return change_alone(s, &c);
+}
+
+int tally_store_account_update(tally_store *s, const Tally__StoredAccount *acc,
+                               const char *before, const char *after,
+                               const tally_store_actor *who) {
+  struct one_change c = {.kind = CHANGE_UPDATE, .a = acc, .before = before,
+                         .after = after, .who = who};
+  return change_alone(s, &c);
 }
 
 int tally_store_account_touch(tally_store *s, const uint64_t *ids,
                               const int64_t *when, size_t n) {
-  int rc;
-  while ((rc = touch_txn(s, ids, when, n)) == MDB_MAP_FULL && grow(s) == 0)
-    ;
-  return store_err(rc);
+  struct one_change c = {.kind = CHANGE_TOUCH, .a = ids, .when = when, .n = n};
+  return change_alone(s, &c);
 }
 
 int tally_store_accounts(tally_store *s, tally_store_history_fn fn, void *arg) {

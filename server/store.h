@@ -103,6 +103,35 @@ typedef struct {
 int tally_store_submit(tally_store *s, const tally_store_submission *sub,
                        tally_store_result *res);
 
+typedef struct tally_store_txn tally_store_txn;
+
+/* One write of a batch. apply runs in a nested transaction of its own
+ * and returns 0 (kept), a refusal (tally_store_refusal: undone alone,
+ * the rest of the batch goes on) or any other error, which fails the
+ * whole batch. */
+typedef struct {
+  int (*apply)(void *arg, tally_store_txn *t);
+  void *arg;
+  int code;   /* out: apply's code, or the batch's error */
+} tally_store_op;
+
+/* Whether code refuses one write (a TALLY_E code of the request, or
+ * -EINVAL) rather than failing the store (TALLY_ESTORE,
+ * TALLY_ESTOREFULL, -errno). */
+int tally_store_refusal(int code);
+
+/* Runs n writes in one write transaction and commits it (one sync);
+ * when the map fills, it grows and the batch runs again from the start.
+ * Returns 0 when the batch committed (see each ops[i].code), or the
+ * error that kept all of it from being written (every code is then that
+ * error). The writer thread calls this; so may a process that has no
+ * writer (tallyd init, tests). */
+int tally_store_batch(tally_store *s, tally_store_op *ops, size_t n);
+
+/* Whether the store syncs on every commit (no MDB_NOSYNC, MDB_NOMETASYNC
+ * or MDB_MAPASYNC): an acknowledgement means the figures are on disk. */
+int tally_store_durable(tally_store *s);
+
 /* Writes n submissions in one transaction (one sync): each is applied in
  * a nested transaction of its own, so one refused leaves the others be;
  * codes[i] is what tally_store_submit would have returned for it.
@@ -212,13 +241,41 @@ int tally_store_accounts(tally_store *s, tally_store_history_fn fn, void *arg);
 int tally_store_audit(tally_store *s, int all, uint64_t account,
                       tally_store_history_fn fn, void *arg);
 
-/* ---- transactions for the sums kept beside the figures ---- */
+/* ---- writes inside a batch's transaction (tally_store_batch) ----
+ * Each is what the function of the same name without _txn does, in t;
+ * the one-transaction versions above are these in a batch of one. */
 
-typedef struct tally_store_txn tally_store_txn;
+int tally_store_txn_submit(tally_store_txn *t, const tally_store_submission *sub,
+                           tally_store_result *res);
+int tally_store_txn_target_put(tally_store_txn *t, const char *indicator,
+                               int year, const void *packed, size_t len,
+                               int *replaced, const char *before,
+                               const char *after, const tally_store_actor *who);
+int tally_store_txn_lock_put(tally_store_txn *t, uint32_t period_key,
+                             const void *packed, size_t len,
+                             const char *subject, const char *before,
+                             const char *after, const tally_store_actor *who);
+int tally_store_txn_account_add(tally_store_txn *t,
+                                Tally__StoredAccount *const *accs, size_t n,
+                                uint64_t *ids, const tally_store_actor *who);
+int tally_store_txn_account_update(tally_store_txn *t,
+                                   const Tally__StoredAccount *acc,
+                                   const char *before, const char *after,
+                                   const tally_store_actor *who);
+int tally_store_txn_account_touch(tally_store_txn *t, const uint64_t *ids,
+                                  const int64_t *when, size_t n);
+
+/* Reads in a transaction: as tally_store_targets and tally_store_locks. */
+int tally_store_txn_targets(tally_store_txn *t, tally_store_history_fn fn,
+                            void *arg);
+int tally_store_txn_locks(tally_store_txn *t, const uint32_t *period_key,
+                          tally_store_lock_fn fn, void *arg);
+
+/* ---- transactions for the sums kept beside the figures ---- */
 
 /* Told of every change to figures, inside the transaction that makes it,
  * so that what depends on them changes in the same commit. Callbacks
- * return 0, a positive errno or an LMDB code (which fails the batch). */
+ * return 0 or a negative code, which fails the batch. */
 typedef struct {
   void *arg;
   /* A batch begins (again, after a retry): forget any earlier one. */
@@ -228,7 +285,7 @@ typedef struct {
                 const tally_store_submission *sub);
   /* ...and have changed (not called when nothing changed). */
   int (*after)(void *arg, tally_store_txn *t);
-  /* The submission was kept (1) or undone (0). */
+  /* The batch's last write was kept (1) or undone (0). */
   void (*settle)(void *arg, int kept);
   /* The batch is about to commit: write what it changed. */
   int (*flush)(void *arg, tally_store_txn *t);
