@@ -264,27 +264,50 @@ tally_account *tally_accounts_at(tally_accounts *a, size_t i) {
   return &a->v[i];
 }
 
-int tally_accounts_flush(tally_accounts *a, tally_store *store) {
-  size_t n = 0;
+int tally_accounts_touched(tally_accounts *a, uint64_t **ids, int64_t **when,
+                           size_t *n) {
+  size_t k = 0;
+  *ids = NULL;
+  *when = NULL;
+  *n = 0;
   for (size_t i = 0; i < a->n; i++)
-    n += a->v[i].touched;
-  if (n == 0)
+    k += a->v[i].touched;
+  if (k == 0)
     return 0;
-  uint64_t *ids = malloc(n * sizeof *ids);
-  int64_t *when = malloc(n * sizeof *when);
-  int rc = -ENOMEM;
-  if (ids && when) {
-    n = 0;
-    for (size_t i = 0; i < a->n; i++)
-      if (a->v[i].touched) {
-        ids[n] = a->v[i].id;
-        when[n++] = a->v[i].last_used;
-      }
-    rc = tally_store_account_touch(store, ids, when, n);
-    if (rc == 0)
-      for (size_t i = 0; i < a->n; i++)
-        a->v[i].touched = 0;
+  *ids = malloc(k * sizeof **ids);
+  *when = malloc(k * sizeof **when);
+  if (*ids == NULL || *when == NULL) {
+    free(*ids);
+    free(*when);
+    *ids = NULL;
+    *when = NULL;
+    return -ENOMEM;
   }
+  for (size_t i = 0; i < a->n; i++)
+    if (a->v[i].touched) {
+      (*ids)[*n] = a->v[i].id;
+      (*when)[(*n)++] = a->v[i].last_used;
+      a->v[i].touched = 0;
+    }
+  return 0;
+}
+
+void tally_accounts_retouch(tally_accounts *a, const uint64_t *ids, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    tally_account *acc = tally_accounts_find(a, ids[i]);
+    if (acc)
+      acc->touched = 1;
+  }
+}
+
+int tally_accounts_flush(tally_accounts *a, tally_store *store) {
+  uint64_t *ids;
+  int64_t *when;
+  size_t n;
+  int rc = tally_accounts_touched(a, &ids, &when, &n);
+  if (rc == 0 && n > 0 &&
+      (rc = tally_store_account_touch(store, ids, when, n)) != 0)
+    tally_accounts_retouch(a, ids, n);
   free(ids);
   free(when);
   return rc;

@@ -5,7 +5,7 @@
  * keeps only the SHA-256 of the random part; a token is checked by
  * looking up its id and comparing hashes in constant time. The server
  * holds every account in memory (a registry, loaded at start and
- * changed only on the loop thread), so a revoked token stops working
+ * changed only on the loop thread, after a change has committed), so a revoked token stops working
  * with the next request.
  */
 #ifndef TALLY_ACCOUNTS_H
@@ -88,8 +88,18 @@ size_t tally_accounts_admins(const tally_accounts *a);
 size_t tally_accounts_count(const tally_accounts *a);
 tally_account *tally_accounts_at(tally_accounts *a, size_t i);
 
-/* Writes the last-used times that changed since the last call. Returns
- * 0 or a store error. */
+/* The accounts whose last-used time changed since the last call, and
+ * those times (*n of each, malloc'd, the caller frees); they count as
+ * stored from now on. Returns 0 or -ENOMEM. */
+int tally_accounts_touched(tally_accounts *a, uint64_t **ids, int64_t **when,
+                           size_t *n);
+
+/* Marks them changed again (storing them failed). */
+void tally_accounts_retouch(tally_accounts *a, const uint64_t *ids, size_t n);
+
+/* Writes the last-used times that changed since the last call, in a
+ * transaction of its own (when no writer thread runs). Returns 0 or a
+ * store error. */
 int tally_accounts_flush(tally_accounts *a, tally_store *store);
 
 

@@ -1,9 +1,14 @@
-/* dispatch.h: one table from request type to handler.
+/* dispatch.h: a request in, a reply out, whatever the transport.
  *
- * A handler gets a decoded request and returns a reply built in the
- * request's arena. It never touches the socket; the connection sends
- * what it returns. Checks every request needs run once, here, before
- * any handler.
+ * A transport (server/server.c's TCP and TLS frames; next, WebSocket)
+ * decodes an envelope, fills a tally_request with the server's parts,
+ * the connection's session and a reply callback, and calls
+ * tally_dispatch. Dispatch signs the request in, checks in one place
+ * that the account may make it (the request table), and runs its
+ * handler. The reply comes out through r->reply, exactly once: at once,
+ * or later on the loop thread when work handed to the writer thread or
+ * to libuv's pool is done. The transport sends it and then calls
+ * tally_request_end, which frees the reply and the work behind it.
  */
 #ifndef TALLY_DISPATCH_H
 #define TALLY_DISPATCH_H
@@ -11,20 +16,13 @@
 #include "accounts.h"
 #include "arena.h"
 #include "catalog.h"
+#include "guard.h"
 #include "store.h"
 #include "tally.pb-c.h"
-#include "guard.h"
 #include "writer.h"
 
-/* Work a handler hands off to a worker thread (a backup, say) so that
- * the loop does not wait for it. */
-typedef struct tally_async tally_async;
-struct tally_async {
-  void (*run)(tally_async *a);  /* in a worker thread */
-  /* Back on the loop: the reply, built in arena (NULL: no memory). */
-  Tally__Envelope *(*finish)(tally_async *a, tally_arena *arena);
-  void (*free)(tally_async *a);
-};
+#include <stddef.h>
+#include <uv.h>
 
 /* A connection's sign-in: the account, and the hash of the token it
  * signed in with, so that a token replaced since ends the session. */
@@ -36,32 +34,85 @@ typedef struct {
 /* Signs s in as acc, with acc's current token. */
 void tally_session_sign_in(tally_session *s, const tally_account *acc);
 
+/* The server's parts that handlers use; borrowed, outlive every request. */
 typedef struct {
+  uv_loop_t *loop;          /* for work in libuv's pool; NULL: run inline */
   const tally_catalog *cat;
   tally_store *store;
-  const char *peer;    /* "127.0.0.1:5000", for the log */
-  tally_arena *arena;  /* where the reply is built; freed after sending */
-  tally_async *async;  /* set by a handler that returns NULL for later */
-  tally_writer *writer; /* group commit; NULL: submissions commit alone */
+  tally_writer *writer;     /* every write; NULL: written inline */
   tally_accounts *accounts; /* who may sign in */
-  tally_guard *guard;   /* failed sign-ins per address; may be NULL */
-  tally_session *session; /* the connection's; changed by a sign-in */
+  tally_guard *guard;       /* failed sign-ins per address; may be NULL */
+} tally_services;
+
+typedef struct tally_request tally_request;
+typedef struct tally_job tally_job;
+
+/* Work a handler hands off so that the loop does not wait for it. */
+struct tally_job {
+  /* In a pool thread (tally_job_run), or NULL for a write. */
+  void (*run)(tally_job *j);
+  /* On the loop, once done: the reply, built in r->arena or in the job's
+   * own memory (the job is freed after the reply is sent); NULL: no
+   * memory. */
+  Tally__Envelope *(*finish)(tally_job *j, tally_request *r);
+  void (*free)(tally_job *j);
+  tally_write write;    /* a job that writes: apply is its own */
+  uv_work_t work;       /* a job for the pool */
+  tally_request *r;     /* the request it answers */
+};
+
+struct tally_request {
+  /* The server's, set by the transport. */
+  uv_loop_t *loop;
+  const tally_catalog *cat;
+  tally_store *store;
+  tally_writer *writer;
+  tally_accounts *accounts;
+  tally_guard *guard;
+  /* The caller's, set by the transport. */
+  tally_session *session;   /* the connection's; changed by a sign-in */
+  const char *peer;         /* "127.0.0.1:5000", for the log */
+  void (*reply)(tally_request *r, const Tally__Envelope *reply);
+  void *transport;          /* the transport's own (its connection) */
+  /* The request's own. */
+  const Tally__Envelope *req; /* set by tally_dispatch; must live until
+                               tally_request_end (jobs read it) */
+  Tally__Envelope *envelope; /* the transport's, freed by tally_request_end */
+  tally_arena *arena;       /* where the reply is built: &mem */
+  tally_arena mem;
   const tally_account *account; /* set by tally_dispatch for the handler */
-  int refused_sign_in;  /* set when a sign-in failed: the reply should go
-                           out late and the connection then close */
-  int secret_reply;     /* the reply carries a new token: its copies are
-                           wiped once sent */
-} tally_request;
+  tally_job *job;           /* work under way, freed by tally_request_end */
+  int refused_sign_in;      /* a sign-in failed: the reply should go out
+                               late and the connection then close */
+  int secret_reply;         /* the reply carries a new token: its copies
+                               are wiped once sent */
+};
 
-/* Signs the request in (its token, or the connection's earlier one),
- * checks that the account may make it, and runs its handler. Returns
- * the reply to req, or NULL with r->async set when the reply comes later
- * from r->async; NULL without r->async means memory ran out. */
-Tally__Envelope *tally_dispatch(tally_request *r, const Tally__Envelope *req);
+/* Sets up r for one request of a caller of the server svc. */
+void tally_request_init(tally_request *r, const tally_services *svc,
+                        tally_session *session, const char *peer,
+                        void (*reply)(tally_request *, const Tally__Envelope *),
+                        void *transport);
 
-/* An error reply for request id, built in r->arena (NULL on no memory). */
-Tally__Envelope *tally_dispatch_error(tally_request *r, uint64_t id,
-                                      Tally__ErrorCode code, const char *fmt,
-                                      ...) __attribute__((format(printf, 4, 5)));
+/* Signs the request in (its token, or the session's earlier one),
+ * checks that the account may make it, runs its handler, and replies
+ * through r->reply (NULL: memory ran out), now or later. */
+void tally_dispatch(tally_request *r, const Tally__Envelope *req);
+
+/* After the reply was sent: frees the reply (wiping it when it held a
+ * secret) and the job. r itself is the caller's. */
+void tally_request_end(tally_request *r);
+
+/* The job a write belongs to (its write member). */
+static inline tally_job *tally_job_of(tally_write *w) {
+  return (tally_job *)((char *)w - offsetof(tally_job, write));
+}
+
+/* For handlers: hands j to libuv's pool (j->run there, then j->finish
+ * on the loop), or to the writer thread (j->write.apply there, then
+ * j->finish once committed; j->write.code holds the outcome). Returns
+ * NULL, the handler's answer for "the reply comes later". */
+Tally__Envelope *tally_job_run(tally_request *r, tally_job *j);
+Tally__Envelope *tally_job_write(tally_request *r, tally_job *j);
 
 #endif

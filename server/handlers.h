@@ -1,59 +1,63 @@
-/* handlers.h: what the request handlers share (inside the server). */
+/* handlers.h: the request handlers the table in server/dispatch.c
+ * calls, and what they share. Each gets a signed-in request whose
+ * account may make it, and returns its reply, or NULL after handing a
+ * job to tally_job_run or tally_job_write (or NULL alone: no memory).
+ */
 #ifndef TALLY_HANDLERS_H
 #define TALLY_HANDLERS_H
 
 #include "dispatch.h"
+#include "report.h"
 #include "period.h"
 
-#define SHOWN_MAX 168 /* room for an echoed text: 40 characters of UTF-8 */
-
-/* An empty reply envelope for request id, in r's arena. */
-Tally__Envelope *tally_dispatch_reply(tally_request *r, uint64_t id);
-
-/* A client's text made fit to echo in a message: printable ASCII, at
- * most 40 characters; anything else becomes '?'. Returns buf. */
-const char *tally_dispatch_show(const char *s, char buf[SHOWN_MAX]);
-
-/* Whether a client's text may be kept and shown: at most max bytes of
- * UTF-8 without control characters. */
-int tally_dispatch_showable(const char *s, size_t max);
-
-/* Parses a period field / looks up a unit; on failure *err is the
- * error reply (and -1 is returned). */
-int tally_dispatch_want_period(tally_request *r, uint64_t id, const char *text,
-                               tally_period *p, Tally__Envelope **err);
-int tally_dispatch_want_indicator(tally_request *r, uint64_t id,
-                                  const char *code, Tally__Envelope **err);
-int tally_dispatch_want_unit(tally_request *r, uint64_t id, const char *code,
-                             Tally__Envelope **err);
-
-/* A protobuf-c allocator in arena a: what it unpacks is freed with a. */
-ProtobufCAllocator tally_dispatch_pb_arena(tally_arena *a);
-
-/* The handlers of server/dispatch_accounts.c. */
-Tally__Envelope *tally_handle_account_add(tally_request *r,
+typedef Tally__Envelope *tally_handler_fn(tally_request *r,
                                           const Tally__Envelope *req);
-Tally__Envelope *tally_handle_account_list(tally_request *r,
-                                           const Tally__Envelope *req);
-Tally__Envelope *tally_handle_account_revoke(tally_request *r,
-                                             const Tally__Envelope *req);
-Tally__Envelope *tally_handle_account_rotate(tally_request *r,
-                                             const Tally__Envelope *req);
-Tally__Envelope *tally_handle_whoami(tally_request *r,
-                                     const Tally__Envelope *req);
-Tally__Envelope *tally_handle_audit(tally_request *r,
-                                    const Tally__Envelope *req);
 
-/* The handlers of server/dispatch_locks.c. */
-Tally__Envelope *tally_handle_lock(tally_request *r,
-                                   const Tally__Envelope *req);
-Tally__Envelope *tally_handle_lock_list(tally_request *r,
-                                        const Tally__Envelope *req);
+/* server/handle_submit.c */
+tally_handler_fn tally_handle_submit;
 
-/* The lock of period p, unpacked in r's arena (NULL: open). Returns 0,
- * -ENOMEM or a store error. */
-int tally_lock_find(tally_request *r, const tally_period *p,
-                    Tally__PeriodLock **out);
+/* server/handle_read.c */
+tally_handler_fn tally_handle_values, tally_handle_history, tally_handle_report,
+    tally_handle_explain, tally_handle_completeness, tally_handle_check,
+    tally_handle_catalog;
+
+/* server/handle_targets.c */
+tally_handler_fn tally_handle_target_set, tally_handle_target_list;
+
+/* server/handle_locks.c */
+tally_handler_fn tally_handle_lock, tally_handle_lock_list;
+
+/* server/handle_accounts.c */
+tally_handler_fn tally_handle_account_add, tally_handle_account_list,
+    tally_handle_account_revoke, tally_handle_account_rotate,
+    tally_handle_whoami, tally_handle_audit;
+
+/* server/handle_admin.c */
+tally_handler_fn tally_handle_backup, tally_handle_verify;
+
+/* Targets entered on the server, read once per request (in its arena). */
+typedef struct {
+  tally_report_targets base;  /* first: the engine's view */
+  tally_request *r;
+  struct tally_entered_target {
+    int ind;
+    tally_target t;
+    Tally__Target *record;
+  } *list;
+  size_t n, cap;
+} tally_entered;
+
+/* Reads them from txn (NULL: a snapshot of its own). Returns 0, -ENOMEM
+ * or a store error. */
+int tally_entered_load(tally_request *r, tally_store_txn *txn,
+                       tally_entered *et);
+const tally_target *tally_entered_find(const tally_report_targets *base,
+                                       int ind, int year);
+
+/* The lock of period p, unpacked in r's arena (NULL: open), from txn
+ * (NULL: a snapshot of its own). Returns 0, -ENOMEM or a store error. */
+int tally_lock_find(tally_request *r, tally_store_txn *txn,
+                    const tally_period *p, Tally__PeriodLock **out);
 
 /* "locked on 2022-... UTC by account 3 (name): text", into buf. */
 void tally_lock_text(const Tally__PeriodLock *l, char *buf, size_t n);

@@ -33,11 +33,7 @@ static int source_kept(tally_source *src, int ind, int scope,
 }
 
 static int source_init(struct store_source *s, const tally_catalog *cat,
-                       tally_store *store, const tally_report_targets *t) {
-  tally_store_txn *txn;
-  int rc = tally_store_read_begin(store, &txn);
-  if (rc != 0)
-    return rc;
+                       tally_store_txn *txn, const tally_report_targets *t) {
   tally_rows_init(&s->rows, cat, txn);
   s->rows.src.assigned = source_assigned;
   s->rows.src.kept = source_kept;
@@ -46,7 +42,6 @@ static int source_init(struct store_source *s, const tally_catalog *cat,
 }
 
 static void source_free(struct store_source *s) {
-  tally_store_txn_end(s->rows.txn);
   tally_rows_free(&s->rows);
 }
 
@@ -93,7 +88,7 @@ static int fill_row(const tally_catalog *cat, int i, const tally_result *r,
   return row->target && row->note && row->level ? 0 : -ENOMEM;
 }
 
-int tally_report_build(const tally_catalog *cat, tally_store *store,
+int tally_report_build(const tally_catalog *cat, tally_store_txn *txn,
                        const tally_report_targets *targets,
                        const tally_period *period, int scope,
                        const tally_report_filter *filter, tally_arena *a,
@@ -103,7 +98,7 @@ int tally_report_build(const tally_catalog *cat, tally_store *store,
   Tally__ReportReply *rep;
   int rc;
 
-  if ((rc = source_init(&src, cat, store, targets)) != 0)
+  if ((rc = source_init(&src, cat, txn, targets)) != 0)
     return rc;
   rc = -ENOMEM;
   rep = tally_arena_alloc(a, sizeof *rep);
@@ -141,7 +136,7 @@ out:
   return rc;
 }
 
-int tally_report_explain(const tally_catalog *cat, tally_store *store,
+int tally_report_explain(const tally_catalog *cat, tally_store_txn *txn,
                          const tally_report_targets *targets,
                          const tally_period *period, int scope, int ind,
                          tally_arena *a, Tally__ExplainReply **out) {
@@ -152,7 +147,7 @@ int tally_report_explain(const tally_catalog *cat, tally_store *store,
   int rc = -ENOMEM, units[1];
   char ptext[TALLY_PERIOD_STRLEN];
 
-  if ((rc = source_init(&src, cat, store, targets)) != 0)
+  if ((rc = source_init(&src, cat, txn, targets)) != 0)
     return rc;
   rc = -ENOMEM;
   if (rep == NULL || total == NULL)
@@ -221,22 +216,18 @@ static int mark_reported(void *arg, const char *unit, const char *element,
   return 0;
 }
 
-int tally_report_completeness(const tally_catalog *cat, tally_store *store,
+int tally_report_completeness(const tally_catalog *cat, tally_store_txn *txn,
                               const tally_period *period, int scope,
                               tally_arena *a,
                               Tally__CompletenessReply **out) {
   char ptext[TALLY_PERIOD_STRLEN];
-  tally_store_txn *txn;
   struct has_ctx h = {cat, calloc(cat->n_units * cat->n_elements + 1, 1), 0};
   int rc = -ENOMEM;
 
   if (h.has == NULL)
     return -ENOMEM;
-  if ((rc = tally_store_read_begin(store, &txn)) != 0)
-    goto out_free;
   rc = tally_store_txn_scan(txn, tally_period_key(period), NULL, mark_reported,
                             &h);
-  tally_store_txn_end(txn);
   if (rc != 0)
     goto out_free;
   rc = -ENOMEM;

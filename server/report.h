@@ -22,22 +22,22 @@ typedef struct {
   int plan;       /* only this plan's, or -1 */
 } tally_report_filter;
 
-/* Builds the report of period for scope (a unit index) in arena.
- * targets and filter may be NULL. Returns 0 and *out, or -ENOMEM. */
-int tally_report_build(const tally_catalog *cat, tally_store *store,
+/* Builds the report of period for scope (a unit index) in arena, from
+ * the snapshot txn. targets and filter may be NULL. Returns 0 and *out, or -ENOMEM. */
+int tally_report_build(const tally_catalog *cat, tally_store_txn *txn,
                        const tally_report_targets *targets,
                        const tally_period *period, int scope,
                        const tally_report_filter *filter, tally_arena *arena,
                        Tally__ReportReply **out);
 
 /* Indicator ind for scope, with each reporting unit's own figures. */
-int tally_report_explain(const tally_catalog *cat, tally_store *store,
+int tally_report_explain(const tally_catalog *cat, tally_store_txn *txn,
                          const tally_report_targets *targets,
                          const tally_period *period, int scope, int ind,
                          tally_arena *arena, Tally__ExplainReply **out);
 
 /* Which units in scope reported which data elements for period. */
-int tally_report_completeness(const tally_catalog *cat, tally_store *store,
+int tally_report_completeness(const tally_catalog *cat, tally_store_txn *txn,
                               const tally_period *period, int scope,
                               tally_arena *arena,
                               Tally__CompletenessReply **out);

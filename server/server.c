@@ -5,9 +5,11 @@
  * decode the envelope, dispatch it, and queue the packed reply. The
  * reply to a submission is queued only after its transaction committed,
  * since the handler returns only then.
- * A handler may hand slow work (a backup) to a worker thread: the
- * connection then stops reading until the reply is sent, so replies
- * keep the order of requests.
+ * The connection is one transport of server/dispatch.h: each request
+ * is answered through conn_reply, at once or later (a write, once its
+ * transaction has committed on the writer thread; slow work, once a pool
+ * thread has done it). Until then the connection stops reading, so
+ * replies keep the order of requests.
  * The failure modes: a zero or oversized length gets an error reply and
  * the connection is shut down (the stream is out of step); a body that
  * does not decode gets an error reply and the connection goes on; a
@@ -33,6 +35,7 @@
 
 #include "arena.h"
 #include "dispatch.h"
+#include "reply.h"
 #include "error.h"
 #include "frame.h"
 #include "guard.h"
@@ -54,9 +57,18 @@ struct tally_server {
   uv_tcp_t listener;          /* first, so a handle cast finds the server */
   uv_loop_t *loop;
   tally_server_config cfg;
-  tally_writer *writer;       /* group commit of submissions */
+  tally_writer *writer;       /* the writer thread: every write */
+  tally_services svc;         /* what requests are served with */
   tally_guard *guard;         /* failed sign-ins per address */
   unsigned sweeps;            /* sweep ticks, to flush last-used times */
+  struct touch {
+    tally_write write;        /* first: the write is the touch */
+    struct tally_server *server;
+    uint64_t *ids;            /* accounts whose last-used time changed */
+    int64_t *when;
+    size_t n;
+    int busy;                 /* queued and not yet done */
+  } touch;
   char address[64];           /* bound address, with the real port */
   tally_conn *conns;          /* open connections, a doubly linked list */
   unsigned n_conns;           /* connections in that list */
@@ -77,9 +89,10 @@ struct tally_conn {
   int closing;                /* no more requests; close after the writes */
   int draining;               /* reading and dropping bytes until EOF */
   uint64_t deadline;          /* loop time by which a frame must complete */
-  uv_work_t work;             /* a handler's work in a worker thread */
-  tally_async *async;         /* that work, while it runs */
-  int closed;                 /* the handle closed while work ran */
+  tally_request *req;         /* the request being answered, or NULL */
+  int in_dispatch;            /* tally_dispatch is on the stack */
+  int reply_rc;               /* what sending its reply gave, meanwhile */
+  int closed;                 /* the handle closed while a reply was owed */
   int paused;                 /* reading stopped: replies not taken */
   size_t queued;              /* memory held by writes not yet done */
   int secret_out;             /* the reply being queued carries a token */
@@ -102,7 +115,7 @@ typedef struct {
   int secret;                 /* zeroed once written */
   size_t len;
   uint8_t bytes[];            /* the frame being sent */
-} tally_write;
+} conn_out;
 
 static void handle_closed(uv_handle_t *h);
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
@@ -186,8 +199,8 @@ static void conn_unlink(tally_conn *c) {
 static void conn_closed(uv_handle_t *h) {
   tally_conn *c = h->data;
   tally_server *s = c->server;
-  if (c->async) {
-    c->closed = 1; /* freed when the work comes back */
+  if (c->req) {
+    c->closed = 1; /* freed when its reply comes back */
     return;
   }
   tally_log("connection %lu closed: %s", c->id, c->peer);
@@ -260,7 +273,7 @@ static void conn_close(tally_conn *c, int drain) {
  * several times its size), and a connection not signed in gets less. */
 #define WRITE_QUEUE_HIGH (1u << 20)
 #define WRITE_QUEUE_HIGH_ANONYMOUS (64u << 10)
-#define WRITE_COST(len) (sizeof(tally_write) + (len) + 32 /* malloc's own */)
+#define WRITE_COST(len) (sizeof(conn_out) + (len) + 32 /* malloc's own */)
 
 static size_t queue_high(const tally_conn *c) {
   return c->session.account ? WRITE_QUEUE_HIGH : WRITE_QUEUE_HIGH_ANONYMOUS;
@@ -269,7 +282,7 @@ static size_t queue_high(const tally_conn *c) {
 static void conn_resume(tally_conn *c);
 
 static void after_write(uv_write_t *req, int status) {
-  tally_write *w = (tally_write *)req;
+  conn_out *w = (conn_out *)req;
   tally_conn *c = req->data;
   c->queued -= WRITE_COST(w->len);
   if (w->secret)
@@ -286,7 +299,7 @@ static void after_write(uv_write_t *req, int status) {
 /* Queues w (its bytes, len and secret set) for the socket, counted in
  * what the connection holds. Returns 0, or non-zero (w freed) when the
  * connection must be aborted. */
-static int write_queue(tally_conn *c, tally_write *w) {
+static int write_queue(tally_conn *c, conn_out *w) {
   w->req.data = c;
   uv_buf_t buf = uv_buf_init((char *)w->bytes, (unsigned)w->len);
   int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, after_write);
@@ -300,7 +313,7 @@ static int write_queue(tally_conn *c, tally_write *w) {
 
 /* Queues len bytes for the socket. Returns as write_queue. */
 static int conn_write(tally_conn *c, const uint8_t *bytes, size_t len) {
-  tally_write *w = malloc(sizeof *w + len);
+  conn_out *w = malloc(sizeof *w + len);
   if (w == NULL)
     return -ENOMEM;
   memcpy(w->bytes, bytes, len);
@@ -316,7 +329,7 @@ static int conn_flush(tally_conn *c) {
   while ((n = tally_tls_session_pending(c->tls)) > 0) {
     if (uv_is_closing((uv_handle_t *)&c->tcp))
       return UV_ECANCELED; /* aborted: nothing more goes out */
-    tally_write *w = malloc(sizeof *w + n);
+    conn_out *w = malloc(sizeof *w + n);
     if (w == NULL)
       return -ENOMEM;
     if ((w->len = tally_tls_session_take(c->tls, w->bytes, n)) == 0) {
@@ -358,11 +371,11 @@ static int conn_send(tally_conn *c, const Tally__Envelope *env) {
 /* Sends an error reply built on the spot. Returns as conn_send. */
 static int conn_send_error(tally_conn *c, uint64_t id, Tally__ErrorCode code,
                            const char *msg) {
-  tally_arena arena = TALLY_ARENA_INIT;
-  tally_request r = {.cat = c->server->cfg.cat, .arena = &arena};
-  Tally__Envelope *env = tally_dispatch_error(&r, id, code, "%s", msg);
+  tally_request r;
+  tally_request_init(&r, &c->server->svc, &c->session, c->peer, NULL, c);
+  Tally__Envelope *env = tally_reply_error(&r, id, code, "%s", msg);
   int rc = env ? conn_send(c, env) : -ENOMEM;
-  tally_arena_free(&arena);
+  tally_request_end(&r);
   return rc;
 }
 
@@ -373,53 +386,6 @@ static void conn_refuse(tally_conn *c, Tally__ErrorCode code,
     conn_abort(c);
   else
     conn_close(c, 1);
-}
-
-static void work_run(uv_work_t *w) {
-  tally_conn *c = w->data;
-  c->async->run(c->async);
-}
-
-/* The work is done: send its reply (also when the server is stopping:
- * the reply is owed), then read on or close. */
-static void work_done(uv_work_t *w, int status) {
-  tally_conn *c = w->data;
-  tally_async *a = c->async;
-  tally_arena arena = TALLY_ARENA_INIT;
-
-  c->async = NULL;
-  Tally__Envelope *reply = a->finish(a, &arena); /* logs the outcome */
-  a->free(a);
-  if (c->closed) {
-    tally_arena_free(&arena);
-    conn_closed((uv_handle_t *)&c->tcp);
-    return;
-  }
-  int rc = reply ? conn_send(c, reply) : -ENOMEM;
-  tally_arena_free(&arena);
-  if (rc != 0) {
-    conn_abort(c);
-    return;
-  }
-  c->deadline = uv_now(c->server->loop) + c->server->cfg.idle_timeout_ms;
-  if (c->server->stopping)
-    conn_close(c, 0);
-  else if (!c->closing)
-    conn_resume(c);
-}
-
-/* Runs a handler's work off the loop; reading stops until it is done.
- * Returns 0, or non-zero to abort (the work is then freed). */
-static int conn_start_work(tally_conn *c, tally_async *a) {
-  c->async = a;
-  c->work.data = c;
-  uv_read_stop((uv_stream_t *)&c->tcp);
-  if (uv_queue_work(c->server->loop, &c->work, work_run, work_done) != 0) {
-    c->async = NULL;
-    a->free(a);
-    return -ENOMEM;
-  }
-  return 0;
 }
 
 /* Keeps a refused sign-in's reply to send after the delay; the
@@ -441,16 +407,52 @@ static size_t frame_limit(const tally_conn *c) {
              : TALLY_FRAME_PREAUTH_MAX;
 }
 
-/* Handles one complete frame body. Returns non-zero to abort. A token
- * the frame carried is zeroed before the reply goes out (the body, the
- * request); one the reply carries, once it is queued (its arena, its
- * frame) and sent (its bytes). */
-static int conn_frame(tally_conn *c, uint8_t *body, size_t len) {
-  Tally__Envelope *req;
-  tally_arena arena = TALLY_ARENA_INIT;
-  int rc;
+/* The reply to c->req, now or later (dispatch.h): sends it, ends the
+ * request, and when it came later reads on (or closes). */
+static void conn_reply(tally_request *r, const Tally__Envelope *reply) {
+  tally_conn *c = r->transport;
+  int rc = 0;
 
-  int bad = tally_wire_unpack(body, len, &req);
+  if (!c->closed) {
+    if (reply && r->refused_sign_in) {
+      rc = conn_answer_late(c, reply);
+    } else {
+      c->secret_out = r->secret_reply;
+      rc = reply ? conn_send(c, reply) : -ENOMEM;
+      c->secret_out = 0;
+    }
+  }
+  tally_request_end(r); /* the reply, the job, the request's envelope */
+  free(r);
+  c->req = NULL;
+  if (c->closed) {
+    conn_closed((uv_handle_t *)&c->tcp);
+    return;
+  }
+  c->reader.max = frame_limit(c);
+  if (c->in_dispatch) {
+    c->reply_rc = rc; /* conn_frame goes on */
+    return;
+  }
+  if (rc != 0) {
+    conn_abort(c);
+    return;
+  }
+  c->deadline = uv_now(c->server->loop) + c->server->cfg.idle_timeout_ms;
+  if (c->server->stopping)
+    conn_close(c, 0);
+  else if (!c->closing && c->late == NULL)
+    conn_resume(c);
+}
+
+/* Handles one complete frame body. Returns non-zero to abort. A token
+ * the frame carried is zeroed before the reply goes out (the body here,
+ * the request by dispatch once it checked it); one the reply carries,
+ * once it is queued (its arena, its frame) and sent (its bytes). */
+static int conn_frame(tally_conn *c, uint8_t *body, size_t len) {
+  Tally__Envelope *env;
+
+  int bad = tally_wire_unpack(body, len, &env);
   explicit_bzero(body, len); /* the request has its own copies */
   if (bad != 0) {
     tally_log("connection %lu: undecodable frame of %zu bytes from %s", c->id,
@@ -458,33 +460,21 @@ static int conn_frame(tally_conn *c, uint8_t *body, size_t len) {
     return conn_send_error(c, 0, TALLY__ERROR_CODE__ERROR_BAD_FRAME,
                            "the frame does not decode as a tally envelope");
   }
-  tally_request r = {.cat = c->server->cfg.cat,
-                     .store = c->server->cfg.store,
-                     .peer = c->peer,
-                     .arena = &arena,
-                     .writer = c->server->writer,
-                     .accounts = c->server->cfg.accounts,
-                     .guard = c->server->guard,
-                     .session = &c->session};
-  Tally__Envelope *reply = tally_dispatch(&r, req);
-  if (req->auth && req->auth->token) /* before the reply can go out */
-    explicit_bzero(req->auth->token, strlen(req->auth->token));
-  if (reply == NULL && r.async)
-    rc = conn_start_work(c, r.async);
-  else if (reply && r.refused_sign_in)
-    rc = conn_answer_late(c, reply);
-  else {
-    c->secret_out = r.secret_reply;
-    rc = reply ? conn_send(c, reply) : -ENOMEM;
-    c->secret_out = 0;
+  tally_request *r = malloc(sizeof *r);
+  if (r == NULL) {
+    tally_wire_free(env);
+    return -ENOMEM;
   }
-  if (r.secret_reply)
-    tally_arena_wipe(&arena);
-  else
-    tally_arena_free(&arena);
-  tally_wire_free(req);
-  c->reader.max = frame_limit(c);
-  return rc;
+  tally_request_init(r, &c->server->svc, &c->session, c->peer, conn_reply, c);
+  r->envelope = env;
+  c->req = r;
+  c->reply_rc = 0;
+  c->in_dispatch = 1;
+  tally_dispatch(r, env);
+  c->in_dispatch = 0;
+  if (c->req != NULL) /* answered later: read nothing more till then */
+    uv_read_stop((uv_stream_t *)&c->tcp);
+  return c->reply_rc;
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
@@ -495,7 +485,7 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
 /* True when the connection must wait before it handles more requests:
  * work in a worker thread, or replies the client has not taken. */
 static int conn_must_wait(tally_conn *c) {
-  if (c->async || c->late)
+  if (c->req || c->late)
     return 1;
   if (c->queued > queue_high(c)) {
     c->paused = 1;
@@ -575,7 +565,7 @@ static void conn_resume(tally_conn *c) {
   c->stash_len = 0;
   conn_feed(c, stash, len); /* zeroes what it takes or keeps */
   free(stash);
-  if (!c->closing && !c->paused && c->async == NULL && c->late == NULL &&
+  if (!c->closing && !c->paused && c->req == NULL && c->late == NULL &&
       uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0)
     conn_abort(c);
 }
@@ -668,6 +658,37 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
     explicit_bzero(buf->base, (size_t)nread); /* dropped unread */
 }
 
+/* The writer thread stores the last-used times that changed. */
+static int touch_apply(tally_write *w, tally_store_txn *t) {
+  struct touch *k = (struct touch *)w;
+  return tally_store_txn_account_touch(t, k->ids, k->when, k->n);
+}
+
+static void touch_done(tally_write *w, int code) {
+  struct touch *k = (struct touch *)w;
+  if (code != 0) {
+    tally_log("warning: last-used times not stored: %s", tally_strerror(code));
+    tally_accounts_retouch(k->server->cfg.accounts, k->ids, k->n);
+  }
+  free(k->ids);
+  free(k->when);
+  k->ids = NULL;
+  k->when = NULL;
+  k->busy = 0;
+}
+
+static void touch_start(tally_server *s) {
+  struct touch *k = &s->touch;
+  if (tally_accounts_touched(s->cfg.accounts, &k->ids, &k->when, &k->n) != 0 ||
+      k->n == 0)
+    return;
+  k->write.apply = touch_apply;
+  k->write.done = touch_done;
+  k->server = s;
+  k->busy = 1;
+  tally_writer_queue(s->writer, &k->write);
+}
+
 /* Every second: closes connections that completed no frame in time, and
  * closing ones that took too long. */
 static void on_sweep(uv_timer_t *t) {
@@ -675,7 +696,7 @@ static void on_sweep(uv_timer_t *t) {
   uint64_t now = uv_now(s->loop);
   for (tally_conn *c = s->conns, *next; c; c = next) {
     next = c->next;
-    if (c->async || now < c->deadline)
+    if (c->req || now < c->deadline)
       continue;
     if (c->late && !c->closing) {
       if (conn_send_frame(c, c->late, c->late_len) != 0)
@@ -701,13 +722,21 @@ static void on_sweep(uv_timer_t *t) {
                 "no complete request within the idle timeout; closing");
   }
   /* Last-used times are kept in memory and stored once a minute. */
-  if (++s->sweeps % 60 == 0 && s->cfg.accounts)
-    tally_accounts_flush(s->cfg.accounts, s->cfg.store);
+  if (++s->sweeps % 60 == 0 && s->cfg.accounts && !s->touch.busy)
+    touch_start(s);
 }
 
+static void writer_closed(void *arg) {
+  handle_closed((uv_handle_t *)&((tally_server *)arg)->listener);
+}
+
+/* The last connection of a stopping server has gone: the sweep stops,
+ * and the writer once it has written what is queued. */
 static void sweep_stop(tally_server *s) {
-  if (!uv_is_closing((uv_handle_t *)&s->sweep))
-    uv_close((uv_handle_t *)&s->sweep, handle_closed);
+  if (uv_is_closing((uv_handle_t *)&s->sweep))
+    return;
+  uv_close((uv_handle_t *)&s->sweep, handle_closed);
+  tally_writer_close(s->writer, writer_closed, s);
 }
 
 static void on_connection(uv_stream_t *listener, int status) {
@@ -772,7 +801,6 @@ static void on_connection(uv_stream_t *listener, int status) {
 static void handle_closed(uv_handle_t *h) {
   tally_server *s = h->data;
   if (--s->open_handles == 0) {
-    tally_writer_free(s->writer);
     tally_guard_free(s->guard);
     free(s);
   }
@@ -828,14 +856,7 @@ int tally_server_start(uv_loop_t *loop, const tally_server_config *cfg,
     free(s);
     return -ENOMEM;
   }
-  if ((rc = tally_writer_new(cfg->store, &s->writer)) != 0) {
-    tally_guard_free(s->guard);
-    free(s);
-    snprintf(err, errlen, "%s", tally_strerror(rc));
-    return rc;
-  }
   if ((rc = uv_tcp_init(loop, &s->listener)) != 0) {
-    tally_writer_free(s->writer);
     tally_guard_free(s->guard);
     free(s);
     snprintf(err, errlen, "%s", uv_strerror(rc));
@@ -843,11 +864,21 @@ int tally_server_start(uv_loop_t *loop, const tally_server_config *cfg,
   }
   s->listener.data = s;
   s->open_handles = 1;
+  if ((rc = tally_writer_start(loop, cfg->store, &s->writer)) != 0) {
+    snprintf(err, errlen, "cannot start the writer thread: %s",
+             uv_strerror(rc));
+    uv_close((uv_handle_t *)&s->listener, handle_closed);
+    return rc;
+  }
+  s->open_handles++; /* the writer, closed after the last connection */
+  s->svc = (tally_services){loop, s->cfg.cat, s->cfg.store, s->writer,
+                            s->cfg.accounts, s->guard};
   if ((rc = uv_tcp_bind(&s->listener, (struct sockaddr *)&ss, 0)) != 0 ||
       (rc = uv_listen((uv_stream_t *)&s->listener, 128, on_connection)) != 0) {
     snprintf(err, errlen, "cannot listen on %s: %s", cfg->listen,
              uv_strerror(rc));
     uv_close((uv_handle_t *)&s->listener, handle_closed);
+    tally_writer_close(s->writer, writer_closed, s);
     return rc;
   }
   uv_tcp_getsockname(&s->listener, (struct sockaddr *)&ss, &len);
@@ -873,7 +904,7 @@ void tally_server_stop(tally_server *s) {
    * is closed after CLOSE_MS by the sweep, which stops with the last. */
   for (tally_conn *c = s->conns, *next; c; c = next) {
     next = c->next;
-    if (c->async != NULL)
+    if (c->req != NULL)
       continue;
     if (c->late && !c->closing &&
         conn_send_frame(c, c->late, c->late_len) != 0)

@@ -1,39 +1,58 @@
-/* writer.h: group commit. Submissions that arrive while a commit is on
- * the disk are written together in the next transaction, one sync for
- * them all, and each is acknowledged only after that commit.
+/* writer.h: the one thread that writes the store.
  *
- * The loop thread queues a job; a worker thread (libuv's pool) waits for
- * it. The first waiter that finds jobs queued and no batch in hand leads
- * the next batch: it takes every queued job, writes them with
- * tally_store_submit_batch, marks them done and wakes the others. The
- * loop never waits on the disk.
+ * Every write transaction of a running server runs here: submissions,
+ * targets, period locks, accounts, last-used times. The loop queues a
+ * write and goes on; the writer thread takes everything queued, applies
+ * each in a nested transaction of its own inside one transaction (group
+ * commit: one sync for them all), grows the map between transactions
+ * when it fills, and hands each write back to the loop, which calls its
+ * done() after the commit that holds it. So the loop never waits on the
+ * disk, and no worker thread of libuv's pool waits on a commit.
+ *
+ * Writes queued during one turn of the loop are handed over together
+ * before the loop next sleeps; writes queued while a commit is on the
+ * disk go into the next transaction.
  */
 #ifndef TALLY_WRITER_H
 #define TALLY_WRITER_H
 
 #include "store.h"
 
-typedef struct tally_writer tally_writer;
-typedef struct tally_write_job tally_write_job;
+#include <uv.h>
 
-struct tally_write_job {
-  tally_store_submission sub; /* what to write; the caller keeps it alive */
-  tally_store_result res;     /* filled when done */
-  int code;                   /* as tally_store_submit returns */
-  int done;
-  tally_write_job *next;      /* the writer's queue */
+typedef struct tally_writer tally_writer;
+typedef struct tally_write tally_write;
+
+struct tally_write {
+  /* On the writer thread, in a nested transaction: as tally_store_op. */
+  int (*apply)(tally_write *w, tally_store_txn *t);
+  /* On the loop thread, once the transaction committed or failed: code
+   * is apply's, or the batch's error. The write is the caller's again. */
+  void (*done)(tally_write *w, int code);
+  int code;                   /* apply's, until done is called */
+  tally_write *next;          /* the writer's queues */
 };
 
-#define TALLY_WRITER_MAX_BATCH 256 /* submissions in one transaction */
+#define TALLY_WRITER_MAX_BATCH 256 /* writes in one transaction */
 
-/* Returns 0 and *out, or -ENOMEM / -errno. */
-int tally_writer_new(tally_store *store, tally_writer **out);
-void tally_writer_free(tally_writer *w);
+/* Starts the writer thread for store on loop. Returns 0 and *out, or a
+ * negative libuv code. */
+int tally_writer_start(uv_loop_t *loop, tally_store *store,
+                       tally_writer **out);
 
-/* Queues job for the next batch. Any thread. */
-void tally_writer_queue(tally_writer *w, tally_write_job *job);
+/* Queues w (loop thread). Its done() is called later, never from
+ * within this call. */
+void tally_writer_queue(tally_writer *w, tally_write *job);
 
-/* Returns once job's batch has committed (or failed). A worker thread. */
-void tally_writer_wait(tally_writer *w, tally_write_job *job);
+/* Writes still queued or being written. */
+unsigned tally_writer_pending(const tally_writer *w);
+
+/* Batches committed (or failed) so far: for tests of group commit. */
+unsigned long tally_writer_batches(const tally_writer *w);
+
+/* Finishes every queued write (each done() is called), stops the
+ * thread and closes the writer's handles; closed(arg) is called once
+ * all is freed. Loop thread. */
+void tally_writer_close(tally_writer *w, void (*closed)(void *arg), void *arg);
 
 #endif

@@ -1,5 +1,6 @@
-/* test_writer.c: group commit: queued submissions are written together,
- * each in a nested transaction of its own. */
+/* test_writer.c: the writer thread and group commit: queued submissions
+ * are written together, each in a nested transaction of its own, and
+ * answered on the loop after the commit. */
 #include "error.h"
 #include "fixture.h"
 #include "period.h"
@@ -7,24 +8,63 @@
 #include "writer.h"
 
 #include <criterion/criterion.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <uv.h>
 
 static char dir[256];
 static tally_store *store;
 static tally_writer *writer;
+static uv_loop_t loop;
+static int closed;
 
 static void setup(void) {
   tally_test_tmpdir(dir, sizeof dir);
   cr_assert_eq(tally_store_open(dir, 0, 0, &store), 0);
-  cr_assert_eq(tally_writer_new(store, &writer), 0);
+  cr_assert_eq(uv_loop_init(&loop), 0);
+  cr_assert_eq(tally_writer_start(&loop, store, &writer), 0);
 }
 
+static void on_closed(void *arg) { *(int *)arg = 1; }
+
 static void teardown(void) {
-  tally_writer_free(writer);
+  closed = 0;
+  tally_writer_close(writer, on_closed, &closed);
+  while (!closed)
+    uv_run(&loop, UV_RUN_ONCE);
+  cr_assert_eq(uv_loop_close(&loop), 0, "the writer left a handle open");
   tally_store_close(store);
   tally_test_rmtree(dir);
+}
+
+/* A submission as the server hands it to the writer. */
+typedef struct {
+  tally_write w;            /* first */
+  tally_store_submission sub;
+  tally_store_result res;
+  int code;
+  int done;                 /* how many times done() was called */
+} tally_write_job;
+
+static int apply(tally_write *w, tally_store_txn *t) {
+  tally_write_job *j = (tally_write_job *)w;
+  return tally_store_txn_submit(t, &j->sub, &j->res);
+}
+
+static void done(tally_write *w, int code) {
+  tally_write_job *j = (tally_write_job *)w;
+  j->code = code;
+  j->done++;
+}
+
+static void queue(tally_write_job *j) {
+  tally_writer_queue(writer, &j->w);
+}
+
+/* Runs the loop until j is answered. */
+static void wait_for(tally_write_job *j) {
+  while (!j->done)
+    uv_run(&loop, UV_RUN_ONCE);
 }
 
 TestSuite(writer, .init = setup, .fini = teardown);
@@ -40,6 +80,8 @@ static tally_store_item births[] = {{"live_births", 100}};
 static void job(tally_write_job *j, const char *id, const char *unit,
                 const tally_store_item *items, size_t n) {
   memset(j, 0, sizeof *j);
+  j->w.apply = apply;
+  j->w.done = done;
   j->sub.id = id;
   j->sub.unit = unit;
   j->sub.period_key = key("2022");
@@ -61,23 +103,26 @@ static int stored(const char *unit) {
   return n;
 }
 
-/* Three jobs queued before anyone waits: the first wait writes all
- * three in one batch, so the others are done without waiting. */
+/* Three jobs queued in one turn of the loop are written in one batch,
+ * so all three are done when the first is. */
 Test(writer, queued_jobs_go_in_one_batch) {
   tally_write_job a, b, c;
   job(&a, "a", "wenchang", births, 1);
   job(&b, "b", "guide", births, 1);
   job(&c, "c", "wande", births, 1);
-  tally_writer_queue(writer, &a);
-  tally_writer_queue(writer, &b);
-  tally_writer_queue(writer, &c);
-  tally_writer_wait(writer, &a);
+  queue(&a);
+  queue(&b);
+  queue(&c);
+  unsigned long before = tally_writer_batches(writer);
+  wait_for(&a);
   cr_assert(a.done && b.done && c.done);
+  cr_assert_eq(tally_writer_batches(writer), before + 1, "one transaction");
   cr_assert_eq(a.code, 0);
   cr_assert_eq(b.code, 0);
   cr_assert_eq(c.code, 0);
   cr_assert_eq(stored("guide"), 1);
-  tally_writer_wait(writer, &c); /* already done: returns at once */
+  wait_for(&c); /* already done: returns at once */
+  cr_assert_eq(a.done + b.done + c.done, 3, "each answered once");
 }
 
 /* One refused submission in a batch leaves the others written. */
@@ -85,17 +130,17 @@ Test(writer, a_refused_submission_leaves_its_batch_be) {
   tally_write_job a, b, c, first;
   static tally_store_item other[] = {{"live_births", 7}};
   job(&first, "taken", "pingan", births, 1);
-  tally_writer_queue(writer, &first);
-  tally_writer_wait(writer, &first);
+  queue(&first);
+  wait_for(&first);
   cr_assert_eq(first.code, 0);
 
   job(&a, "a", "wenchang", births, 1);
   job(&b, "taken", "pingan", other, 1); /* the id, with other figures */
   job(&c, "c", "wande", births, 1);
-  tally_writer_queue(writer, &a);
-  tally_writer_queue(writer, &b);
-  tally_writer_queue(writer, &c);
-  tally_writer_wait(writer, &b);
+  queue(&a);
+  queue(&b);
+  queue(&c);
+  wait_for(&b);
   cr_assert_eq(a.code, 0);
   cr_assert_eq(b.code, TALLY_EIDREUSE);
   cr_assert_eq(c.code, 0);
@@ -112,8 +157,8 @@ Test(writer, a_locked_period_refuses_its_submissions) {
   static const uint8_t lock[] = {0x0a, 0x04, '2', '0', '2', '2'};
   tally_write_job before, a, b, again;
   job(&before, "before", "guide", births, 1);
-  tally_writer_queue(writer, &before);
-  tally_writer_wait(writer, &before);
+  queue(&before);
+  wait_for(&before);
   cr_assert_eq(before.code, 0);
   cr_assert_eq(tally_store_lock_put(store, key("2022"), lock, sizeof lock,
                                     "2022", "open", "locked", &who),
@@ -123,10 +168,10 @@ Test(writer, a_locked_period_refuses_its_submissions) {
   job(&b, "b", "wande", births, 1);
   b.sub.period_key = key("2021");
   job(&again, "before", "guide", births, 1);
-  tally_writer_queue(writer, &a);
-  tally_writer_queue(writer, &b);
-  tally_writer_queue(writer, &again);
-  tally_writer_wait(writer, &a);
+  queue(&a);
+  queue(&b);
+  queue(&again);
+  wait_for(&a);
   cr_assert_eq(a.code, TALLY_ELOCKED);
   cr_assert_eq(b.code, 0, "2021 is not locked");
   cr_assert_eq(again.code, 0, "answered from its record");
@@ -140,8 +185,8 @@ Test(writer, a_locked_period_refuses_its_submissions) {
                                     "locked", "open", &who),
                TALLY_ENOTFOUND, "it was not locked any more");
   job(&a, "a", "wenchang", births, 1);
-  tally_writer_queue(writer, &a);
-  tally_writer_wait(writer, &a);
+  queue(&a);
+  wait_for(&a);
   cr_assert_eq(a.code, 0);
   cr_assert_not(a.res.duplicate, "stored now, not answered from a record");
   cr_assert_eq(stored("wenchang"), 1);
@@ -153,9 +198,9 @@ Test(writer, the_same_id_twice_in_one_batch) {
   tally_write_job a, b;
   job(&a, "twice", "xiaoli", births, 1);
   job(&b, "twice", "xiaoli", births, 1);
-  tally_writer_queue(writer, &a);
-  tally_writer_queue(writer, &b);
-  tally_writer_wait(writer, &a);
+  queue(&a);
+  queue(&b);
+  wait_for(&a);
   cr_assert_eq(a.code, 0);
   cr_assert_not(a.res.duplicate);
   cr_assert_eq(b.code, 0);
@@ -175,9 +220,9 @@ Test(writer, bounds_hold_across_a_batch) {
   job(&b, "d", "zhangxia", den, 1);
   a.sub.bounds = b.sub.bounds = &bound;
   a.sub.n_bounds = b.sub.n_bounds = 1;
-  tally_writer_queue(writer, &a);
-  tally_writer_queue(writer, &b);
-  tally_writer_wait(writer, &b);
+  queue(&a);
+  queue(&b);
+  wait_for(&b);
   cr_assert_eq(a.code, 0); /* alone, nothing to compare with */
   cr_assert_eq(b.code, TALLY_EBOUND);
   cr_assert_eq(b.res.bound_numerator, 50);
@@ -185,40 +230,49 @@ Test(writer, bounds_hold_across_a_batch) {
   cr_assert_eq(stored("zhangxia"), 1);
 }
 
-struct waiter {
-  tally_write_job job;
-  char id[16];
-};
-
-static void *wait_for(void *arg) {
-  struct waiter *w = arg;
-  tally_writer_wait(writer, &w->job);
-  return NULL;
-}
-
-/* Many threads waiting at once, as libuv's pool does: every job is
- * written exactly once. */
-Test(writer, many_waiters) {
-  enum { N = 64 };
-  static struct waiter ws[N];
-  pthread_t th[N];
+/* Many writes queued at once: every one is written and answered exactly
+ * once, in as few transactions as the batch size allows. */
+Test(writer, many_queued_at_once) {
+  enum { N = 600 };
+  static tally_write_job ws[N];
+  static char ids[N][16];
   static const char *const units[] = {"wenchang", "pingan", "guyunhu",
                                       "wufengshan", "guide", "wande",
                                       "zhangxia", "xiaoli"};
+  unsigned long before = tally_writer_batches(writer);
   for (int i = 0; i < N; i++) {
-    snprintf(ws[i].id, sizeof ws[i].id, "w%d", i);
-    job(&ws[i].job, ws[i].id, units[i % 8], births, 1);
+    snprintf(ids[i], sizeof ids[i], "w%d", i);
+    job(&ws[i], ids[i], units[i % 8], births, 1);
     tally_period p = {2000 + i / 8, TALLY_PERIOD_YEAR, 0};
-    ws[i].job.sub.period_key = tally_period_key(&p);
-    tally_writer_queue(writer, &ws[i].job);
+    ws[i].sub.period_key = tally_period_key(&p);
+    queue(&ws[i]);
   }
+  cr_assert_eq(tally_writer_pending(writer), N);
   for (int i = 0; i < N; i++)
-    pthread_create(&th[i], NULL, wait_for, &ws[i]);
-  for (int i = 0; i < N; i++)
-    pthread_join(th[i], NULL);
+    wait_for(&ws[i]);
   for (int i = 0; i < N; i++) {
-    cr_assert(ws[i].job.done);
-    cr_assert_eq(ws[i].job.code, 0, "job %d: %d", i, ws[i].job.code);
-    cr_assert_eq(ws[i].job.res.revision, 1);
+    cr_assert_eq(ws[i].done, 1);
+    cr_assert_eq(ws[i].code, 0, "job %d: %d", i, ws[i].code);
+    cr_assert_eq(ws[i].res.revision, 1);
   }
+  cr_assert_eq(tally_writer_pending(writer), 0);
+  cr_assert_eq(tally_writer_batches(writer) - before,
+               (N + TALLY_WRITER_MAX_BATCH - 1) / TALLY_WRITER_MAX_BATCH);
+}
+
+/* A write queued while the writer closes is still written and answered,
+ * before the writer's close callback. */
+Test(writer, close_finishes_what_is_queued) {
+  tally_write_job a;
+  job(&a, "last", "guide", births, 1);
+  queue(&a);
+  closed = 0;
+  tally_writer_close(writer, on_closed, &closed);
+  while (!closed)
+    uv_run(&loop, UV_RUN_ONCE);
+  cr_assert_eq(a.done, 1);
+  cr_assert_eq(a.code, 0);
+  cr_assert_eq(stored("guide"), 1);
+  /* teardown closes it again: start a new one for it */
+  cr_assert_eq(tally_writer_start(&loop, store, &writer), 0);
 }

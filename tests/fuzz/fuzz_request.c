@@ -264,6 +264,14 @@ static int is_error(const Tally__Envelope *reply, Tally__ErrorCode code) {
          reply->error != NULL && reply->error->code == code;
 }
 
+static int replied;
+static const Tally__Envelope *reply_got;
+
+static void take_reply(tally_request *r, const Tally__Envelope *reply) {
+  replied++;
+  reply_got = reply;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   Tally__Envelope *req = NULL;
 
@@ -282,24 +290,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char *input_token = req->auth ? req->auth->token : NULL;
   int real = real_token(input_token);
   int signs_in = input_token && *input_token;
-  if (real >= 0)
-    req->auth->token = made[real].token;
-
-  tally_arena arena = TALLY_ARENA_INIT;
-  tally_request r = {.cat = cat, .store = store, .peer = "fuzz",
-                     .arena = &arena, .accounts = accounts,
-                     .guard = NULL, .session = &session};
-  Tally__Envelope *reply = tally_dispatch(&r, req);
-  if (reply == NULL && r.async) {
-    /* Work for a worker thread (a backup to a path the input names, a
-     * verify, a check). A check runs here; the others' run step is
-     * skipped, as a backup would write anywhere on the disk, and their
-     * reply is built as if the work had succeeded. */
-    if (req->body_case == TALLY__ENVELOPE__BODY_CHECK)
-      r.async->run(r.async);
-    reply = r.async->finish(r.async, &arena);
-    r.async->free(r.async);
+  char token[TALLY_TOKEN_MAX]; /* dispatch wipes the token it checked */
+  if (real >= 0) {
+    snprintf(token, sizeof token, "%s", made[real].token);
+    req->auth->token = token;
   }
+  /* A backup goes into a new folder of ours, wherever the input points. */
+  char backup[300], *input_path = NULL;
+  static unsigned backups;
+  if (req->body_case == TALLY__ENVELOPE__BODY_BACKUP && req->backup->path &&
+      req->backup->path[0] == '/') {
+    snprintf(backup, sizeof backup, "%s/backup-%u", dir, ++backups);
+    input_path = req->backup->path;
+    req->backup->path = backup;
+  }
+
+  /* No loop and no writer thread: jobs and writes are done inline, and
+   * the reply comes through the callback before tally_dispatch returns. */
+  tally_services svc = {NULL, cat, store, NULL, accounts, NULL};
+  tally_request r;
+  tally_request_init(&r, &svc, &session, "fuzz", take_reply, NULL);
+  replied = 0;
+  tally_dispatch(&r, req);
+  CHECK(replied == 1);
+  const Tally__Envelope *reply = reply_got;
   CHECK(reply != NULL);
   CHECK(reply->id == req->id);
   CHECK(is_reply(reply->body_case));
@@ -348,7 +362,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   tally_wire_free(back);
 
   free(frame);
-  tally_arena_free(&arena);
+  tally_request_end(&r);
+  if (input_path) {
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", backup);
+    CHECK(system(cmd) == 0);
+    req->backup->path = input_path; /* the unpacked string, to be freed */
+  }
   if (real >= 0)
     req->auth->token = input_token; /* the unpacked string, to be freed */
   tally_wire_free(req);

@@ -1,10 +1,13 @@
 /* dispatch_accounts.c: the handlers of accounts and the audit trail.
  *
- * Account changes are small and rare: they commit on the loop thread,
- * each with its audit entry in the same transaction, and then change
- * the registry, so a revoked token is refused from the next request on.
+ * Account changes are written by the writer thread, each with its audit
+ * entry in the same transaction; once committed they change the
+ * registry (on the loop), so a revoked token is refused from the next
+ * request on.
  */
 #include "handlers.h"
+
+#include "reply.h"
 
 #include "error.h"
 #include "log.h"
@@ -21,7 +24,7 @@
 
 static Tally__Envelope *store_error(tally_request *r, uint64_t id,
                                     const char *what, int rc) {
-  return tally_dispatch_error(r, id, TALLY__ERROR_CODE__ERROR_STORE,
+  return tally_reply_error(r, id, TALLY__ERROR_CODE__ERROR_STORE,
                               "%s: %s; nothing was changed", what,
                               tally_strerror(rc));
 }
@@ -44,10 +47,13 @@ static Tally__Account *account_msg(tally_request *r, const tally_account *acc) {
   return a->name && a->unit ? a : NULL;
 }
 
-static tally_store_actor actor(const tally_request *r) {
-  tally_store_actor who = {r->account->id, r->account->name, r->peer,
-                           (int64_t)time(NULL)};
-  return who;
+/* Who makes a change, with the name copied into name: the registry's
+ * records may move before the writer thread reads it. */
+static void set_actor(const tally_request *r, tally_store_actor *who,
+                      char name[TALLY_ACCOUNT_NAME_MAX + 1]) {
+  snprintf(name, TALLY_ACCOUNT_NAME_MAX + 1, "%s", r->account->name);
+  *who = (tally_store_actor){r->account->id, name, r->peer,
+                             (int64_t)time(NULL)};
 }
 
 /* A name is 1-120 bytes of UTF-8 text without control characters. */
@@ -67,7 +73,7 @@ static Tally__Envelope *check_spec(tally_request *r, uint64_t id, size_t i,
   const Tally__ErrorCode bad = TALLY__ERROR_CODE__ERROR_BAD_REQUEST;
   char shown[SHOWN_MAX];
   if (!good_name(spec->name))
-    return tally_dispatch_error(r, id, bad,
+    return tally_reply_error(r, id, bad,
                                 "new account #%zu: a name (1-%d characters, no "
                                 "control characters) is required",
                                 i + 1, TALLY_ACCOUNT_NAME_MAX);
@@ -75,12 +81,12 @@ static Tally__Envelope *check_spec(tally_request *r, uint64_t id, size_t i,
   case TALLY__ROLE__ROLE_REPORTER: {
     int u = *spec->unit ? tally_catalog_unit(r->cat, spec->unit) : -1;
     if (u < 0)
-      return tally_dispatch_error(
+      return tally_reply_error(
           r, id, TALLY__ERROR_CODE__ERROR_UNKNOWN_UNIT,
           "new account #%zu: a reporter needs a unit of the catalog, not '%s'",
-          i + 1, tally_dispatch_show(spec->unit, shown));
+          i + 1, tally_reply_show(spec->unit, shown));
     if (!r->cat->units[u].is_leaf && u != r->cat->root)
-      return tally_dispatch_error(r, id, bad,
+      return tally_reply_error(r, id, bad,
                                   "new account #%zu: %s is not a reporting unit",
                                   i + 1, spec->unit);
     return NULL;
@@ -88,17 +94,89 @@ static Tally__Envelope *check_spec(tally_request *r, uint64_t id, size_t i,
   case TALLY__ROLE__ROLE_ANALYST:
   case TALLY__ROLE__ROLE_ADMIN:
     if (*spec->unit)
-      return tally_dispatch_error(r, id, bad,
+      return tally_reply_error(r, id, bad,
                                   "new account #%zu: only a reporter has a unit; "
                                   "an %s reads every unit",
                                   i + 1, tally_role_name(spec->role));
     return NULL;
   default:
-    return tally_dispatch_error(r, id, bad,
+    return tally_reply_error(r, id, bad,
                                 "new account #%zu: the role is reporter, analyst "
                                 "or admin",
                                 i + 1);
   }
+}
+
+/* Accounts on their way to the store, with their new secrets. */
+struct add_job {
+  tally_job job;             /* first: the job is its tally_job */
+  size_t n;
+  tally_token_secret *secrets; /* wiped when the job is freed */
+  Tally__Account *accs;
+  Tally__StoredAccount *stored, **list;
+  uint64_t *ids;             /* given by the store */
+  tally_store_actor who;
+  char name[TALLY_ACCOUNT_NAME_MAX + 1]; /* who's */
+};
+
+static int add_apply(tally_write *w, tally_store_txn *t) {
+  struct add_job *j = (struct add_job *)tally_job_of(w);
+  return tally_store_txn_account_add(t, j->list, j->n, j->ids, &j->who);
+}
+
+/* The registry takes the new accounts, and the reply their tokens. */
+static Tally__Envelope *add_finish(tally_job *job, tally_request *r) {
+  struct add_job *j = (struct add_job *)job;
+  uint64_t id = r->req->id;
+  if (j->job.write.code != 0)
+    return store_error(r, id, "the accounts could not be stored",
+                       j->job.write.code);
+  Tally__AccountAddReply *rep = tally_arena_alloc(r->arena, sizeof *rep);
+  if (rep == NULL)
+    return NULL;
+  tally__account_add_reply__init(rep);
+  rep->accounts = tally_arena_alloc(r->arena, j->n * sizeof *rep->accounts);
+  if (rep->accounts == NULL || tally_accounts_reserve(r->accounts, j->n) != 0)
+    return NULL; /* stored; a restart loads them */
+  for (size_t i = 0; i < j->n; i++) {
+    char token[TALLY_TOKEN_MAX];
+    Tally__NewAccount *na = tally_arena_alloc(r->arena, sizeof *na);
+    if (tally_accounts_put(r->accounts, &j->stored[i]) != 0 || na == NULL)
+      return NULL;
+    tally__new_account__init(na);
+    na->account = account_msg(r, tally_accounts_find(r->accounts, j->ids[i]));
+    tally_token_text(j->ids[i], &j->secrets[i], token);
+    na->token = tally_arena_strdup(r->arena, token);
+    r->secret_reply = 1;
+    tally_token_wipe(token, sizeof token);
+    if (na->account == NULL || na->token == NULL)
+      return NULL;
+    rep->accounts[rep->n_accounts++] = na;
+    tally_log("account %llu added by account %llu from %s: %s%s%s, \"%s\"",
+              (unsigned long long)j->ids[i],
+              (unsigned long long)j->who.account_id, r->peer,
+              tally_role_name(j->accs[i].role),
+              *j->accs[i].unit ? " for " : "", j->accs[i].unit,
+              j->accs[i].name);
+  }
+  Tally__Envelope *reply = tally_reply_new(r, id);
+  if (reply == NULL)
+    return NULL;
+  reply->body_case = TALLY__ENVELOPE__BODY_ACCOUNT_ADD_REPLY;
+  reply->account_add_reply = rep;
+  return reply;
+}
+
+static void add_free(tally_job *job) {
+  struct add_job *j = (struct add_job *)job;
+  if (j->secrets)
+    tally_token_wipe(j->secrets, j->n * sizeof *j->secrets);
+  free(j->secrets);
+  free(j->accs);
+  free(j->stored);
+  free(j->list);
+  free(j->ids);
+  free(j);
 }
 
 Tally__Envelope *tally_handle_account_add(tally_request *r,
@@ -108,7 +186,7 @@ Tally__Envelope *tally_handle_account_add(tally_request *r,
   Tally__Envelope *reply = NULL;
 
   if (n == 0 || n > MAX_ADD)
-    return tally_dispatch_error(r, req->id,
+    return tally_reply_error(r, req->id,
                                 TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
                                 "give 1-%d accounts to add", MAX_ADD);
   for (size_t i = 0; i < n; i++)
@@ -121,81 +199,47 @@ Tally__Envelope *tally_handle_account_add(tally_request *r,
     return NULL;
   r->account = tally_accounts_find(r->accounts, r->session->account);
 
-  tally_store_actor who = actor(r);
-  tally_token_secret *secrets = calloc(n, sizeof *secrets);
-  Tally__Account *accs = calloc(n, sizeof *accs);
-  Tally__StoredAccount *stored = calloc(n, sizeof *stored);
-  Tally__StoredAccount **list = calloc(n, sizeof *list);
-  uint64_t *ids = calloc(n, sizeof *ids);
-  Tally__AccountAddReply *rep = tally_arena_alloc(r->arena, sizeof *rep);
-  int rc = -ENOMEM;
-
-  if (!secrets || !accs || !stored || !list || !ids || !rep)
-    goto out;
-  tally__account_add_reply__init(rep);
-  rep->accounts = tally_arena_alloc(r->arena, n * sizeof *rep->accounts);
-  if (rep->accounts == NULL)
-    goto out;
+  struct add_job *j = calloc(1, sizeof *j);
+  if (j == NULL)
+    return NULL;
+  j->job.write.apply = add_apply;
+  j->job.finish = add_finish;
+  j->job.free = add_free;
+  r->job = &j->job; /* freed with the request, whatever happens next */
+  set_actor(r, &j->who, j->name);
+  j->n = n;
+  j->secrets = calloc(n, sizeof *j->secrets);
+  j->accs = calloc(n, sizeof *j->accs);
+  j->stored = calloc(n, sizeof *j->stored);
+  j->list = calloc(n, sizeof *j->list);
+  j->ids = calloc(n, sizeof *j->ids);
+  if (!j->secrets || !j->accs || !j->stored || !j->list || !j->ids)
+    return NULL;
   for (size_t i = 0; i < n; i++) {
     const Tally__AccountSpec *spec = q->accounts[i];
-    if ((rc = tally_token_new(&secrets[i])) != 0)
-      goto out;
-    tally__account__init(&accs[i]);
-    tally__stored_account__init(&stored[i]);
-    accs[i].name = spec->name;
-    accs[i].role = spec->role;
-    accs[i].unit = spec->unit;
-    accs[i].created_unix = who.now;
-    accs[i].created_by = who.account_id;
-    stored[i].account = &accs[i];
-    stored[i].secret_sha256.data = secrets[i].sha256;
-    stored[i].secret_sha256.len = 32;
-    list[i] = &stored[i];
+    if (tally_token_new(&j->secrets[i]) != 0)
+      return NULL;
+    tally__account__init(&j->accs[i]);
+    tally__stored_account__init(&j->stored[i]);
+    j->accs[i].name = spec->name; /* the request lives until the reply */
+    j->accs[i].role = spec->role;
+    j->accs[i].unit = spec->unit;
+    j->accs[i].created_unix = j->who.now;
+    j->accs[i].created_by = j->who.account_id;
+    j->stored[i].account = &j->accs[i];
+    j->stored[i].secret_sha256.data = j->secrets[i].sha256;
+    j->stored[i].secret_sha256.len = 32;
+    j->list[i] = &j->stored[i];
   }
-  if ((rc = tally_store_account_add(r->store, list, n, ids, &who)) != 0) {
-    reply = store_error(r, req->id, "the accounts could not be stored", rc);
-    goto out;
-  }
-  for (size_t i = 0; i < n; i++) {
-    char token[TALLY_TOKEN_MAX];
-    Tally__NewAccount *na = tally_arena_alloc(r->arena, sizeof *na);
-    if ((rc = tally_accounts_put(r->accounts, &stored[i])) != 0 || na == NULL)
-      goto out; /* stored; a restart loads it */
-    tally__new_account__init(na);
-    na->account = account_msg(r, tally_accounts_find(r->accounts, ids[i]));
-    tally_token_text(ids[i], &secrets[i], token);
-    na->token = tally_arena_strdup(r->arena, token);
-    r->secret_reply = 1;
-    tally_token_wipe(token, sizeof token);
-    if (na->account == NULL || na->token == NULL)
-      goto out;
-    rep->accounts[rep->n_accounts++] = na;
-    tally_log("account %llu added by account %llu from %s: %s%s%s, \"%s\"",
-              (unsigned long long)ids[i], (unsigned long long)who.account_id,
-              r->peer, tally_role_name(accs[i].role),
-              *accs[i].unit ? " for " : "", accs[i].unit, accs[i].name);
-  }
-  if ((reply = tally_dispatch_reply(r, req->id)) == NULL)
-    goto out;
-  reply->body_case = TALLY__ENVELOPE__BODY_ACCOUNT_ADD_REPLY;
-  reply->account_add_reply = rep;
-
-out:
-  if (secrets)
-    tally_token_wipe(secrets, n * sizeof *secrets);
-  free(secrets);
-  free(accs);
-  free(stored);
-  free(list);
-  free(ids);
-  return reply;
+  r->job = NULL;
+  return tally_job_write(r, &j->job);
 }
 
 Tally__Envelope *tally_handle_account_list(tally_request *r,
                                            const Tally__Envelope *req) {
   size_t n = tally_accounts_count(r->accounts);
   Tally__AccountListReply *rep = tally_arena_alloc(r->arena, sizeof *rep);
-  Tally__Envelope *reply = tally_dispatch_reply(r, req->id);
+  Tally__Envelope *reply = tally_reply_new(r, req->id);
   if (rep == NULL || reply == NULL)
     return NULL;
   tally__account_list_reply__init(rep);
@@ -216,28 +260,119 @@ static tally_account *want_account(tally_request *r, uint64_t req_id,
                                    uint64_t id, Tally__Envelope **err) {
   tally_account *acc = id ? tally_accounts_find(r->accounts, id) : NULL;
   if (acc == NULL)
-    *err = tally_dispatch_error(r, req_id, TALLY__ERROR_CODE__ERROR_NOT_FOUND,
+    *err = tally_reply_error(r, req_id, TALLY__ERROR_CODE__ERROR_NOT_FOUND,
                                 "no account %llu (see 'tally account list')",
                                 (unsigned long long)id);
   else if (acc->revoked)
-    *err = tally_dispatch_error(r, req_id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
+    *err = tally_reply_error(r, req_id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
                                 "account %llu is already revoked",
                                 (unsigned long long)id);
   return acc && !acc->revoked ? acc : NULL;
 }
 
-/* Writes a changed copy of an account with its audit entry, then puts
- * it in the registry. Returns 0 or a store error. */
-static int account_commit(tally_request *r, const tally_account *changed,
-                          const char *before, const char *after) {
-  Tally__Account a;
+/* A changed copy of an account on its way to the store; the registry
+ * takes it once it has committed. */
+struct update_job {
+  tally_job job;             /* first: the job is its tally_job */
+  tally_account changed;     /* wiped when the job is freed */
+  Tally__Account a;          /* changed, as stored; strings point into it */
   Tally__StoredAccount stored;
-  tally_store_actor who = actor(r);
-  tally_account_to_stored(changed, &a, &stored);
-  int rc = tally_store_account_update(r->store, &stored, before, after, &who);
-  if (rc == 0)
-    rc = tally_accounts_put(r->accounts, &stored);
-  return rc;
+  const char *before, *after; /* in words, for the audit trail */
+  tally_token_secret secret; /* a rotate's new one; wiped */
+  tally_store_actor who;
+  char name[TALLY_ACCOUNT_NAME_MAX + 1]; /* who's */
+};
+
+static int update_apply(tally_write *w, tally_store_txn *t) {
+  struct update_job *j = (struct update_job *)tally_job_of(w);
+  return tally_store_txn_account_update(t, &j->stored, j->before, j->after,
+                                        &j->who);
+}
+
+static void update_free(tally_job *job) {
+  struct update_job *j = (struct update_job *)job;
+  tally_token_wipe(j, sizeof *j);
+  free(j);
+}
+
+/* A job that writes changed (a copy of an account) with its audit
+ * entry; finish makes the reply. NULL: no memory. */
+static struct update_job *update_job(tally_request *r,
+                                     const tally_account *changed,
+                                     const char *before, const char *after,
+                                     Tally__Envelope *(*finish)(tally_job *,
+                                                                tally_request *)) {
+  struct update_job *j = calloc(1, sizeof *j);
+  if (j == NULL)
+    return NULL;
+  j->changed = *changed;
+  tally_account_to_stored(&j->changed, &j->a, &j->stored);
+  j->before = before;
+  j->after = after;
+  set_actor(r, &j->who, j->name);
+  j->job.write.apply = update_apply;
+  j->job.finish = finish;
+  j->job.free = update_free;
+  return j;
+}
+
+/* The write committed: the registry takes the account. Returns 0, or
+ * the store's error or -ENOMEM. */
+static int update_settle(tally_request *r, struct update_job *j) {
+  if (j->job.write.code != 0)
+    return j->job.write.code;
+  return tally_accounts_put(r->accounts, &j->stored);
+}
+
+static Tally__Envelope *revoke_finish(tally_job *job, tally_request *r) {
+  struct update_job *j = (struct update_job *)job;
+  uint64_t id = r->req->id;
+  int rc = update_settle(r, j);
+  if (rc != 0)
+    return store_error(r, id, "the account could not be revoked", rc);
+  tally_log("account %llu revoked by account %llu from %s",
+            (unsigned long long)j->changed.id,
+            (unsigned long long)j->who.account_id, r->peer);
+  Tally__AccountRevokeReply *rep = tally_arena_alloc(r->arena, sizeof *rep);
+  Tally__Envelope *reply = tally_reply_new(r, id);
+  if (rep == NULL || reply == NULL)
+    return NULL;
+  tally__account_revoke_reply__init(rep);
+  const tally_account *now = tally_accounts_find(r->accounts, j->changed.id);
+  if (now == NULL || (rep->account = account_msg(r, now)) == NULL)
+    return NULL;
+  reply->body_case = TALLY__ENVELOPE__BODY_ACCOUNT_REVOKE_REPLY;
+  reply->account_revoke_reply = rep;
+  return reply;
+}
+
+static Tally__Envelope *rotate_finish(tally_job *job, tally_request *r) {
+  struct update_job *j = (struct update_job *)job;
+  uint64_t id = r->req->id;
+  int rc = update_settle(r, j);
+  if (rc != 0)
+    return store_error(r, id, "the token could not be replaced", rc);
+  tally_log("account %llu: token replaced by account %llu from %s",
+            (unsigned long long)j->changed.id,
+            (unsigned long long)j->who.account_id, r->peer);
+  char token[TALLY_TOKEN_MAX];
+  Tally__AccountRotateReply *rep = tally_arena_alloc(r->arena, sizeof *rep);
+  Tally__NewAccount *na = tally_arena_alloc(r->arena, sizeof *na);
+  Tally__Envelope *reply = tally_reply_new(r, id);
+  if (rep == NULL || na == NULL || reply == NULL)
+    return NULL;
+  tally__account_rotate_reply__init(rep);
+  tally__new_account__init(na);
+  const tally_account *now = tally_accounts_find(r->accounts, j->changed.id);
+  na->account = now ? account_msg(r, now) : NULL;
+  tally_token_text(j->changed.id, &j->secret, token);
+  na->token = tally_arena_strdup(r->arena, token);
+  r->secret_reply = 1;
+  tally_token_wipe(token, sizeof token);
+  rep->account = na;
+  reply->body_case = TALLY__ENVELOPE__BODY_ACCOUNT_ROTATE_REPLY;
+  reply->account_rotate_reply = rep;
+  return na->account && na->token ? reply : NULL;
 }
 
 Tally__Envelope *tally_handle_account_revoke(tally_request *r,
@@ -248,29 +383,17 @@ Tally__Envelope *tally_handle_account_revoke(tally_request *r,
     return reply;
   if (acc->role == TALLY__ROLE__ROLE_ADMIN &&
       tally_accounts_admins(r->accounts) == 1)
-    return tally_dispatch_error(r, req->id,
+    return tally_reply_error(r, req->id,
                                 TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
                                 "account %llu is the last admin: add another "
                                 "admin before revoking it",
                                 (unsigned long long)acc->id);
   tally_account changed = *acc;
   changed.revoked = (int64_t)time(NULL);
-  int rc = account_commit(r, &changed, "active", "revoked");
+  struct update_job *j =
+      update_job(r, &changed, "active", "revoked", revoke_finish);
   tally_token_wipe(&changed, sizeof changed);
-  if (rc != 0)
-    return store_error(r, req->id, "the account could not be revoked", rc);
-  tally_log("account %llu revoked by account %llu from %s",
-            (unsigned long long)acc->id, (unsigned long long)r->account->id,
-            r->peer);
-  Tally__AccountRevokeReply *rep = tally_arena_alloc(r->arena, sizeof *rep);
-  if (rep == NULL || (reply = tally_dispatch_reply(r, req->id)) == NULL)
-    return NULL;
-  tally__account_revoke_reply__init(rep);
-  if ((rep->account = account_msg(r, acc)) == NULL)
-    return NULL;
-  reply->body_case = TALLY__ENVELOPE__BODY_ACCOUNT_REVOKE_REPLY;
-  reply->account_revoke_reply = rep;
-  return reply;
+  return j ? tally_job_write(r, &j->job) : NULL;
 }
 
 Tally__Envelope *tally_handle_account_rotate(tally_request *r,
@@ -279,7 +402,7 @@ Tally__Envelope *tally_handle_account_rotate(tally_request *r,
                                         : r->account->id;
   Tally__Envelope *reply = NULL;
   if (id != r->account->id && r->account->role != TALLY__ROLE__ROLE_ADMIN)
-    return tally_dispatch_error(
+    return tally_reply_error(
         r, req->id, TALLY__ERROR_CODE__ERROR_PERMISSION_DENIED,
         "permission denied: only an admin may replace another account's "
         "token; account %llu may replace its own",
@@ -288,45 +411,27 @@ Tally__Envelope *tally_handle_account_rotate(tally_request *r,
   if (acc == NULL)
     return reply;
 
-  tally_token_secret secret;
   tally_account changed = *acc;
-  char token[TALLY_TOKEN_MAX];
-  int rc = tally_token_new(&secret);
-  if (rc == 0) {
-    memcpy(changed.secret_sha256, secret.sha256, 32);
-    changed.rotated = (int64_t)time(NULL);
-    rc = account_commit(r, &changed, "token in use", "token replaced");
-  }
-  if (rc == 0)
-    tally_token_text(id, &secret, token);
-  tally_token_wipe(&secret, sizeof secret);
+  changed.rotated = (int64_t)time(NULL);
+  struct update_job *j = update_job(r, &changed, "token in use",
+                                    "token replaced", rotate_finish);
   tally_token_wipe(&changed, sizeof changed);
-  if (rc != 0)
-    return store_error(r, req->id, "the token could not be replaced", rc);
-  tally_log("account %llu: token replaced by account %llu from %s",
-            (unsigned long long)id, (unsigned long long)r->account->id,
-            r->peer);
-  Tally__AccountRotateReply *rep = tally_arena_alloc(r->arena, sizeof *rep);
-  Tally__NewAccount *na = tally_arena_alloc(r->arena, sizeof *na);
-  reply = tally_dispatch_reply(r, req->id);
-  if (rep && na && reply) {
-    tally__account_rotate_reply__init(rep);
-    tally__new_account__init(na);
-    na->account = account_msg(r, acc);
-    na->token = tally_arena_strdup(r->arena, token);
-    r->secret_reply = 1;
-    rep->account = na;
-    reply->body_case = TALLY__ENVELOPE__BODY_ACCOUNT_ROTATE_REPLY;
-    reply->account_rotate_reply = rep;
+  if (j == NULL)
+    return NULL;
+  if (tally_token_new(&j->secret) != 0) {
+    update_free(&j->job);
+    return store_error(r, req->id, "the token could not be replaced",
+                       TALLY_ESTORE);
   }
-  tally_token_wipe(token, sizeof token);
-  return rep && na && reply && na->account && na->token ? reply : NULL;
+  memcpy(j->changed.secret_sha256, j->secret.sha256, 32);
+  tally_account_to_stored(&j->changed, &j->a, &j->stored);
+  return tally_job_write(r, &j->job);
 }
 
 Tally__Envelope *tally_handle_whoami(tally_request *r,
                                      const Tally__Envelope *req) {
   Tally__WhoamiReply *rep = tally_arena_alloc(r->arena, sizeof *rep);
-  Tally__Envelope *reply = tally_dispatch_reply(r, req->id);
+  Tally__Envelope *reply = tally_reply_new(r, req->id);
   if (rep == NULL || reply == NULL)
     return NULL;
   tally__whoami_reply__init(rep);
@@ -357,7 +462,7 @@ static int audit_add(struct audit_ctx *ac, Tally__AuditEntry *e) {
 static int take_changes(void *arg, const void *packed, size_t len) {
   Tally__AuditEntry *e = ((void **)arg)[0];
   tally_request *r = ((void **)arg)[1];
-  ProtobufCAllocator alloc = tally_dispatch_pb_arena(r->arena);
+  ProtobufCAllocator alloc = tally_reply_pb_arena(r->arena);
   Tally__ChangeSet *cs = tally__change_set__unpack(&alloc, len, packed);
   if (cs) {
     e->changes = cs->changes;
@@ -369,7 +474,7 @@ static int take_changes(void *arg, const void *packed, size_t len) {
 /* Store visitor: one audit entry of an account. */
 static int collect_entry(void *arg, const void *packed, size_t len) {
   struct audit_ctx *ac = arg;
-  ProtobufCAllocator alloc = tally_dispatch_pb_arena(ac->r->arena);
+  ProtobufCAllocator alloc = tally_reply_pb_arena(ac->r->arena);
   Tally__AuditEntry *e = tally__audit_entry__unpack(&alloc, len, packed);
   if (e == NULL)
     return 0; /* not ours to judge */
@@ -398,7 +503,7 @@ static int add_changes(tally_request *r, Tally__AuditReply *rep) {
 /* Store visitor: one history entry of a unit, as an audit entry. */
 static int collect_history(void *arg, const void *packed, size_t len) {
   struct audit_ctx *ac = arg;
-  ProtobufCAllocator alloc = tally_dispatch_pb_arena(ac->r->arena);
+  ProtobufCAllocator alloc = tally_reply_pb_arena(ac->r->arena);
   Tally__ChangeSet *cs = tally__change_set__unpack(&alloc, len, packed);
   Tally__AuditEntry *e = tally_arena_alloc(ac->r->arena, sizeof *e);
   if (e == NULL)
@@ -443,15 +548,15 @@ Tally__Envelope *tally_handle_audit(tally_request *r,
     tally_period p;
     char ptext[TALLY_PERIOD_STRLEN];
     if (q->account)
-      return tally_dispatch_error(r, req->id,
+      return tally_reply_error(r, req->id,
                                   TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
                                   "ask for a unit and period, or for an "
                                   "account, not both");
-    if (tally_dispatch_want_unit(r, req->id, q->unit, &reply) < 0 ||
-        tally_dispatch_want_period(r, req->id, q->period, &p, &reply) != 0)
+    if (tally_reply_want_unit(r, req->id, q->unit, &reply) < 0 ||
+        tally_reply_want_period(r, req->id, q->period, &p, &reply) != 0)
       return reply;
     if (!analyst && strcmp(q->unit, me->unit_code) != 0)
-      return tally_dispatch_error(
+      return tally_reply_error(
           r, req->id, TALLY__ERROR_CODE__ERROR_PERMISSION_DENIED,
           "permission denied: account %llu reports for %s and may not read "
           "the trail of %s",
@@ -469,7 +574,7 @@ Tally__Envelope *tally_handle_audit(tally_request *r,
     }
   } else if (q->account) {
     if (!analyst && q->account != me->id)
-      return tally_dispatch_error(
+      return tally_reply_error(
           r, req->id, TALLY__ERROR_CODE__ERROR_PERMISSION_DENIED,
           "permission denied: account %llu may read its own trail only",
           (unsigned long long)me->id);
@@ -478,7 +583,7 @@ Tally__Envelope *tally_handle_audit(tally_request *r,
      * by 'tallyd init --recover' since the start has a trail). */
     if (rc == 0 && rep->n_entries == 0 &&
         tally_accounts_find(r->accounts, q->account) == NULL)
-      return tally_dispatch_error(r, req->id,
+      return tally_reply_error(r, req->id,
                                   TALLY__ERROR_CODE__ERROR_NOT_FOUND,
                                   "no account %llu",
                                   (unsigned long long)q->account);
@@ -486,7 +591,7 @@ Tally__Envelope *tally_handle_audit(tally_request *r,
       rc = add_changes(r, rep);
   } else {
     if (!analyst)
-      return tally_dispatch_error(
+      return tally_reply_error(
           r, req->id, TALLY__ERROR_CODE__ERROR_PERMISSION_DENIED,
           "permission denied: a reporter reads the trail of its unit "
           "(--unit %s --period P) or of its account (--account %llu)",
@@ -500,10 +605,10 @@ Tally__Envelope *tally_handle_audit(tally_request *r,
   if (rc == -ENOMEM)
     return NULL;
   if (rc != 0)
-    return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
+    return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
                                 "the audit trail could not be read (%s)",
                                 tally_strerror(rc));
-  if ((reply = tally_dispatch_reply(r, req->id)) == NULL)
+  if ((reply = tally_reply_new(r, req->id)) == NULL)
     return NULL;
   reply->body_case = TALLY__ENVELOPE__BODY_AUDIT_REPLY;
   reply->audit_reply = rep;

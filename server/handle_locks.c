@@ -4,9 +4,11 @@
  * A lock is a record per period in the store, which every submission's
  * transaction reads (server/store.c): a lock that committed before a
  * submission's transaction began refuses it, in whatever batch it is.
- * Locks are written on the loop thread, each with its audit entry.
+ * Locks are written by the writer thread, each with its audit entry.
  */
 #include "handlers.h"
+
+#include "reply.h"
 
 #include "error.h"
 #include "flags.h"
@@ -45,7 +47,7 @@ static Tally__PeriodLock *unreadable_lock(tally_arena *a, uint32_t key) {
 static int collect_lock(void *arg, uint32_t key, const void *packed,
                         size_t len) {
   struct locks_ctx *lc = arg;
-  ProtobufCAllocator alloc = tally_dispatch_pb_arena(lc->arena);
+  ProtobufCAllocator alloc = tally_reply_pb_arena(lc->arena);
   Tally__PeriodLock *l = tally__period_lock__unpack(&alloc, len, packed);
   if (l == NULL && (l = unreadable_lock(lc->arena, key)) == NULL)
     return -ENOMEM;
@@ -56,11 +58,12 @@ static int collect_lock(void *arg, uint32_t key, const void *packed,
   return 0;
 }
 
-int tally_lock_find(tally_request *r, const tally_period *p,
-                    Tally__PeriodLock **out) {
+int tally_lock_find(tally_request *r, tally_store_txn *txn,
+                    const tally_period *p, Tally__PeriodLock **out) {
   uint32_t key = tally_period_key(p);
   struct locks_ctx lc = {r->arena, NULL, 0, 0};
-  int rc = tally_store_locks(r->store, &key, collect_lock, &lc);
+  int rc = txn ? tally_store_txn_locks(txn, &key, collect_lock, &lc)
+               : tally_store_locks(r->store, &key, collect_lock, &lc);
   *out = rc == 0 && lc.n ? lc.locks[0] : NULL;
   return rc;
 }
@@ -68,7 +71,7 @@ int tally_lock_find(tally_request *r, const tally_period *p,
 /* Whether p is locked (a read error counts as not). */
 static int is_locked(tally_request *r, const tally_period *p) {
   Tally__PeriodLock *l;
-  return tally_lock_find(r, p, &l) == 0 && l != NULL;
+  return tally_lock_find(r, NULL, p, &l) == 0 && l != NULL;
 }
 
 /* Periods as keys, at most MAX_READ, each once. */
@@ -185,7 +188,7 @@ static Tally__Envelope *lock_reply(tally_request *r, uint64_t id,
                                    Tally__PeriodLock *lock, int changed,
                                    const char *note) {
   Tally__LockReply *rep = tally_arena_alloc(r->arena, sizeof *rep);
-  Tally__Envelope *reply = tally_dispatch_reply(r, id);
+  Tally__Envelope *reply = tally_reply_new(r, id);
   if (rep == NULL || reply == NULL)
     return NULL;
   tally__lock_reply__init(rep);
@@ -197,19 +200,58 @@ static Tally__Envelope *lock_reply(tally_request *r, uint64_t id,
   return reply;
 }
 
+/* A lock or unlock on its way to the store, in the request's arena. */
+struct lock_job {
+  tally_job job;            /* first: the job is its tally_job */
+  uint32_t key;             /* the period's */
+  tally_period p;
+  char period[TALLY_PERIOD_STRLEN];
+  int unlock;
+  Tally__PeriodLock *cur;   /* the lock an unlock lifts */
+  Tally__PeriodLock rec;    /* the lock a lock puts */
+  uint8_t *packed;          /* rec, packed; NULL for an unlock */
+  size_t len;
+  char before[512], after[512]; /* in words, for the audit trail */
+  tally_store_actor who;
+};
+
+static int lock_apply(tally_write *w, tally_store_txn *t) {
+  struct lock_job *j = (struct lock_job *)tally_job_of(w);
+  return tally_store_txn_lock_put(t, j->key, j->packed, j->len, j->period,
+                                  j->before, j->after, &j->who);
+}
+
+static Tally__Envelope *lock_finish(tally_job *job, tally_request *r) {
+  struct lock_job *j = (struct lock_job *)job;
+  uint64_t id = r->req->id;
+  if (j->job.write.code != 0)
+    return tally_reply_error(r, id, TALLY__ERROR_CODE__ERROR_STORE,
+                             "the lock could not be stored (%s); nothing "
+                             "was changed",
+                             tally_strerror(j->job.write.code));
+  tally_log("period %s %s by account %llu from %s", j->period,
+            j->unlock ? "unlocked" : "locked",
+            (unsigned long long)j->who.account_id, r->peer);
+  if (j->unlock)
+    return lock_reply(r, id, j->cur, 1, "");
+  return lock_reply(r, id, &j->rec, 1, lock_note(r, &j->p));
+}
+
+static void lock_free(tally_job *job) {} /* in the request's arena */
+
 Tally__Envelope *tally_handle_lock(tally_request *r,
                                    const Tally__Envelope *req) {
   const Tally__LockRequest *q = req->lock;
   Tally__Envelope *reply = NULL;
   Tally__PeriodLock *cur;
   tally_period p;
-  char period[TALLY_PERIOD_STRLEN], before[512], after[512];
+  char period[TALLY_PERIOD_STRLEN];
   int rc;
 
-  if (tally_dispatch_want_period(r, req->id, q->period, &p, &reply) != 0)
+  if (tally_reply_want_period(r, req->id, q->period, &p, &reply) != 0)
     return reply;
-  if (!tally_dispatch_showable(q->text, 200))
-    return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_VALUE,
+  if (!tally_reply_showable(q->text, 200))
+    return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_VALUE,
                                 "the text is at most 200 bytes of UTF-8 "
                                 "without control characters");
   tally_period_format(&p, period);
@@ -217,58 +259,53 @@ Tally__Envelope *tally_handle_lock(tally_request *r,
   int ended = tally_period_next(&p, &next) == 0 &&
               tally_period_start_day(&next) <= (long)(time(NULL) / 86400);
   if (!q->unlock && !ended)
-    return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_PERIOD,
+    return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_PERIOD,
                                 "period %s has not ended yet: its figures are "
                                 "not all in to approve",
                                 period);
-  if ((rc = tally_lock_find(r, &p, &cur)) == -ENOMEM)
+  if ((rc = tally_lock_find(r, NULL, &p, &cur)) == -ENOMEM)
     return NULL;
   if (rc != 0)
-    return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
+    return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
                                 "the locks could not be read (%s)",
                                 tally_strerror(rc));
   if ((cur != NULL) != q->unlock) /* locked already, or open already */
     return lock_reply(r, req->id, cur, 0, q->unlock ? "" : lock_note(r, &p));
 
-  tally_store_actor who = {r->account->id, r->account->name, r->peer,
-                           (int64_t)time(NULL)};
-  Tally__PeriodLock rec = TALLY__PERIOD_LOCK__INIT;
-  uint8_t *packed = NULL;
-  size_t len = 0;
+  struct lock_job *j = tally_arena_alloc(r->arena, sizeof *j);
+  if (j == NULL)
+    return NULL;
+  memset(j, 0, sizeof *j);
+  j->who = (tally_store_actor){r->account->id, r->account->name, r->peer,
+                               (int64_t)time(NULL)};
+  j->key = tally_period_key(&p);
+  j->p = p;
+  j->cur = cur;
+  j->unlock = q->unlock;
+  snprintf(j->period, sizeof j->period, "%s", period);
+  Tally__PeriodLock *rec = &j->rec;
+  tally__period_lock__init(rec);
   if (q->unlock) {
-    tally_lock_text(cur, before, sizeof before);
-    snprintf(after, sizeof after, "open%s%s", *q->text ? ": " : "", q->text);
+    tally_lock_text(cur, j->before, sizeof j->before);
+    snprintf(j->after, sizeof j->after, "open%s%s", *q->text ? ": " : "",
+             q->text);
   } else {
-    rec.period = period;
-    rec.locked_unix = who.now;
-    rec.account_id = r->account->id;
-    rec.account_name = (char *)r->account->name;
-    rec.text = q->text;
-    len = tally__period_lock__get_packed_size(&rec);
-    if ((packed = tally_arena_alloc(r->arena, len + 1)) == NULL)
+    rec->period = j->period;
+    rec->locked_unix = j->who.now;
+    rec->account_id = r->account->id;
+    rec->account_name = (char *)r->account->name;
+    rec->text = q->text; /* the request lives until its reply is sent */
+    j->len = tally__period_lock__get_packed_size(rec);
+    if ((j->packed = tally_arena_alloc(r->arena, j->len + 1)) == NULL)
       return NULL;
-    tally__period_lock__pack(&rec, packed);
-    snprintf(before, sizeof before, "open");
-    tally_lock_text(&rec, after, sizeof after);
+    tally__period_lock__pack(rec, j->packed);
+    snprintf(j->before, sizeof j->before, "open");
+    tally_lock_text(rec, j->after, sizeof j->after);
   }
-  if ((rc = tally_store_lock_put(r->store, tally_period_key(&p), packed, len,
-                                 period, before, after, &who)) != 0)
-    return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
-                                "the lock could not be stored (%s); nothing "
-                                "was changed",
-                                tally_strerror(rc));
-  tally_log("period %s %s by account %llu from %s", period,
-            q->unlock ? "unlocked" : "locked",
-            (unsigned long long)r->account->id, r->peer);
-  if (q->unlock)
-    return lock_reply(r, req->id, cur, 1, "");
-  Tally__PeriodLock *stored = tally_arena_alloc(r->arena, sizeof *stored);
-  if (stored == NULL)
-    return NULL;
-  *stored = rec;
-  if ((stored->period = tally_arena_strdup(r->arena, period)) == NULL)
-    return NULL;
-  return lock_reply(r, req->id, stored, 1, lock_note(r, &p));
+  j->job.write.apply = lock_apply;
+  j->job.finish = lock_finish;
+  j->job.free = lock_free;
+  return tally_job_write(r, &j->job);
 }
 
 Tally__Envelope *tally_handle_lock_list(tally_request *r,
@@ -278,11 +315,11 @@ Tally__Envelope *tally_handle_lock_list(tally_request *r,
   if (rc == -ENOMEM)
     return NULL;
   if (rc != 0)
-    return tally_dispatch_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
+    return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
                                 "the locks could not be read (%s)",
                                 tally_strerror(rc));
   Tally__LockListReply *rep = tally_arena_alloc(r->arena, sizeof *rep);
-  Tally__Envelope *reply = tally_dispatch_reply(r, req->id);
+  Tally__Envelope *reply = tally_reply_new(r, req->id);
   if (rep == NULL || reply == NULL)
     return NULL;
   tally__lock_list_reply__init(rep);

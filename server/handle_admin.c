@@ -1,0 +1,157 @@
+/* handle_admin.c: the admins' requests that read the whole store:
+ * a backup, and a verify of the kept sums. Both run in a pool thread,
+ * on one snapshot, while the loop goes on serving.
+ */
+#include "handlers.h"
+
+#include "error.h"
+#include "log.h"
+#include "reply.h"
+#include "rollup.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A backup runs in a worker thread: LMDB's copy reads one snapshot
+ * while the loop goes on serving. */
+struct backup_job {
+  tally_job job;       /* first: the job is its tally_job */
+  tally_store *store;
+  uint64_t id;         /* the request's id */
+  char *path;
+  char peer[64];
+  int rc;
+  uint64_t bytes;
+};
+
+static void backup_run(tally_job *a) {
+  struct backup_job *j = (struct backup_job *)a;
+  j->rc = tally_store_backup(j->store, j->path, &j->bytes);
+}
+
+static Tally__Envelope *backup_finish(tally_job *a, tally_request *r) {
+  struct backup_job *j = (struct backup_job *)a;
+  tally_arena *arena = r->arena;
+  if (j->rc != 0) {
+    tally_log("backup to %s failed: %s (asked by %s)", j->path,
+              tally_strerror(j->rc), j->peer);
+    const char *why = j->rc == -ENOENT
+                          ? "the folder it would go in does not exist on "
+                            "the server"
+                      : j->rc == -EEXIST
+                          ? "it exists already; a backup goes into a new "
+                            "folder"
+                          : tally_strerror(j->rc);
+    return tally_reply_error(r, j->id, TALLY__ERROR_CODE__ERROR_STORE,
+                                "backup to %s failed: %s", j->path, why);
+  }
+  tally_log("backup: %s, %llu bytes (asked by %s)", j->path,
+            (unsigned long long)j->bytes, j->peer);
+  Tally__BackupReply *ok = tally_arena_alloc(arena, sizeof *ok);
+  Tally__Envelope *reply = tally_reply_new(r, j->id);
+  if (ok == NULL || reply == NULL)
+    return NULL;
+  tally__backup_reply__init(ok);
+  ok->path = tally_arena_strdup(arena, j->path);
+  ok->bytes = j->bytes;
+  reply->body_case = TALLY__ENVELOPE__BODY_BACKUP_REPLY;
+  reply->backup_reply = ok;
+  return ok->path ? reply : NULL;
+}
+
+static void backup_free(tally_job *a) {
+  struct backup_job *j = (struct backup_job *)a;
+  free(j->path);
+  free(j);
+}
+
+Tally__Envelope *tally_handle_backup(tally_request *r,
+                                      const Tally__Envelope *req) {
+  const char *path = req->backup->path;
+  if (*path != '/')
+    return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
+                                "the backup path must be absolute (a new "
+                                "directory on the server's machine)");
+  for (const char *p = path; *p; p++)
+    if ((unsigned char)*p < 0x20 || *p == 0x7f)
+      return tally_reply_error(r, req->id,
+                                  TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
+                                  "the backup path holds a control character");
+  struct backup_job *j = calloc(1, sizeof *j);
+  if (j == NULL || (j->path = strdup(path)) == NULL) {
+    free(j);
+    return NULL;
+  }
+  j->job.run = backup_run;
+  j->job.finish = backup_finish;
+  j->job.free = backup_free;
+  j->store = r->store;
+  j->id = req->id;
+  snprintf(j->peer, sizeof j->peer, "%s", r->peer);
+  return tally_job_run(r, &j->job);
+}
+
+/* A verify remakes every sums record in a worker thread, from one
+ * snapshot, while the loop goes on serving. */
+struct verify_job {
+  tally_job job;       /* first: the job is its tally_job */
+  const tally_catalog *cat;
+  tally_store *store;
+  uint64_t id;
+  char peer[64];
+  int rc;
+  tally_rollup_check check;
+};
+
+static void verify_run(tally_job *a) {
+  struct verify_job *j = (struct verify_job *)a;
+  j->rc = tally_rollup_verify(j->cat, j->store, &j->check);
+}
+
+static Tally__Envelope *verify_finish(tally_job *a, tally_request *r) {
+  struct verify_job *j = (struct verify_job *)a;
+  tally_arena *arena = r->arena;
+  if (j->rc != 0) {
+    tally_log("verify failed: %s (asked by %s)", tally_strerror(j->rc),
+              j->peer);
+    return tally_reply_error(r, j->id, TALLY__ERROR_CODE__ERROR_STORE,
+                                "verify failed: %s", tally_strerror(j->rc));
+  }
+  tally_log("verify: %llu unit reports, %llu sums records, %llu mismatches%s%s "
+            "(asked by %s)", (unsigned long long)j->check.reports,
+            (unsigned long long)j->check.records,
+            (unsigned long long)j->check.mismatches,
+            j->check.mismatches ? ": " : "", j->check.first, j->peer);
+  Tally__VerifyReply *ok = tally_arena_alloc(arena, sizeof *ok);
+  Tally__Envelope *reply = tally_reply_new(r, j->id);
+  if (ok == NULL || reply == NULL)
+    return NULL;
+  tally__verify_reply__init(ok);
+  ok->reports = j->check.reports;
+  ok->records = j->check.records;
+  ok->mismatches = j->check.mismatches;
+  ok->first = tally_arena_strdup(arena, j->check.first);
+  reply->body_case = TALLY__ENVELOPE__BODY_VERIFY_REPLY;
+  reply->verify_reply = ok;
+  return ok->first ? reply : NULL;
+}
+
+static void verify_free(tally_job *a) { free(a); }
+
+Tally__Envelope *tally_handle_verify(tally_request *r,
+                                      const Tally__Envelope *req) {
+  struct verify_job *j = calloc(1, sizeof *j);
+  if (j == NULL)
+    return NULL;
+  j->job.run = verify_run;
+  j->job.finish = verify_finish;
+  j->job.free = verify_free;
+  j->cat = r->cat;
+  j->store = r->store;
+  j->id = req->id;
+  snprintf(j->peer, sizeof j->peer, "%s", r->peer);
+  return tally_job_run(r, &j->job);
+}
+

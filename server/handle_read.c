@@ -1,0 +1,381 @@
+/* handle_read.c: the handlers that read: a unit's values and history,
+ * reports, explanations, completeness, the check of figures that moved
+ * sharply, and the catalog.
+ *
+ * Each reads one snapshot of the store. A check of many units runs in a
+ * pool thread so that it does not hold the loop; the rest are short.
+ */
+#include "handlers.h"
+
+#include "error.h"
+#include "flags.h"
+#include "log.h"
+#include "report.h"
+#include "reply.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct values_ctx {
+  tally_request *r;
+  Tally__ValuesReply *rep;
+  size_t cap;
+};
+
+static int collect_value(void *arg, const char *unit, const char *element,
+                         double value, int64_t updated) {
+  struct values_ctx *vc = arg;
+  tally_arena *a = vc->r->arena;
+  Tally__ValuesReply *rep = vc->rep;
+
+  if (tally_arena_reserve(a, &rep->values, rep->n_values, &vc->cap,
+                          sizeof *rep->values) != 0)
+    return -ENOMEM;
+  Tally__StoredValue *sv = tally_arena_alloc(a, sizeof *sv);
+  if (sv == NULL)
+    return -ENOMEM;
+  tally__stored_value__init(sv);
+  sv->element = tally_arena_strdup(a, element);
+  sv->value = value;
+  sv->updated_unix = updated;
+  int e = tally_catalog_element(vc->r->cat, element);
+  if (e >= 0) {
+    const tally_element *el = &vc->r->cat->elements[e];
+    sv->name_zh = el->name_zh;
+    sv->name_en = el->name_en;
+    sv->unit = el->unit;
+    const tally_level *l =
+        el->type == TALLY_ELEMENT_STATUS && value == floor(value) &&
+                fabs(value) <= INT32_MAX
+            ? tally_element_level(el, (int)value)
+            : NULL;
+    if (l && (sv->level = tally_arena_printf(a, "%s (%s)", l->zh, l->en)) ==
+                 NULL)
+      return -ENOMEM;
+  }
+  if (sv->element == NULL)
+    return -ENOMEM;
+  rep->values[rep->n_values++] = sv;
+  return 0;
+}
+
+Tally__Envelope *tally_handle_values(tally_request *r,
+                                      const Tally__Envelope *req) {
+  const Tally__ValuesRequest *q = req->values;
+  Tally__Envelope *reply = NULL;
+  tally_period p;
+  char ptext[TALLY_PERIOD_STRLEN];
+
+  if (tally_reply_want_unit(r, req->id, q->unit, &reply) < 0 ||
+      tally_reply_want_period(r, req->id, q->period, &p, &reply) != 0)
+    return reply;
+  Tally__ValuesReply *rep = tally_arena_alloc(r->arena, sizeof *rep);
+  if (rep == NULL)
+    return NULL;
+  tally__values_reply__init(rep);
+  rep->unit = q->unit;
+  rep->period = tally_arena_strdup(r->arena, tally_period_format(&p, ptext));
+  struct values_ctx vc = {r, rep, 0};
+  int rc = tally_store_scan(r->store, tally_period_key(&p), q->unit,
+                            collect_value, &vc);
+  if (rc == -ENOMEM)
+    return NULL;
+  if (rc == 0)
+    rc = tally_store_revision(r->store, tally_period_key(&p), q->unit,
+                              &rep->revision);
+  if (rc != 0)
+    return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
+                                "the store could not be read (%s)",
+                                tally_strerror(rc));
+  if ((reply = tally_reply_new(r, req->id)) == NULL)
+    return NULL;
+  reply->body_case = TALLY__ENVELOPE__BODY_VALUES_REPLY;
+  reply->values_reply = rep;
+  return reply;
+}
+
+struct history_ctx {
+  tally_arena *a;
+  Tally__HistoryReply *rep;
+  size_t cap;
+};
+
+/* Store visitor: unpacks one history entry into the reply. */
+static int collect_changeset(void *arg, const void *packed, size_t len) {
+  struct history_ctx *hc = arg;
+  Tally__HistoryReply *rep = hc->rep;
+  if (tally_arena_reserve(hc->a, &rep->changes, rep->n_changes, &hc->cap,
+                          sizeof *rep->changes) != 0)
+    return -ENOMEM;
+  /* Unpack into the arena, so the reply frees as one. */
+  ProtobufCAllocator alloc = tally_reply_pb_arena(hc->a);
+  Tally__ChangeSet *cs = tally__change_set__unpack(&alloc, len, packed);
+  if (cs == NULL)
+    return 0; /* not ours to judge: skip an entry that does not decode */
+  rep->changes[rep->n_changes++] = cs;
+  return 0;
+}
+
+Tally__Envelope *tally_handle_history(tally_request *r,
+                                       const Tally__Envelope *req) {
+  const Tally__HistoryRequest *q = req->history;
+  Tally__Envelope *reply = NULL;
+  tally_period p;
+  char ptext[TALLY_PERIOD_STRLEN];
+
+  if (tally_reply_want_unit(r, req->id, q->unit, &reply) < 0 ||
+      tally_reply_want_period(r, req->id, q->period, &p, &reply) != 0)
+    return reply;
+  Tally__HistoryReply *rep = tally_arena_alloc(r->arena, sizeof *rep);
+  if (rep == NULL)
+    return NULL;
+  tally__history_reply__init(rep);
+  rep->unit = q->unit;
+  rep->period = tally_arena_strdup(r->arena, tally_period_format(&p, ptext));
+  struct history_ctx hc = {r->arena, rep, 0};
+  int rc = tally_store_history(r->store, tally_period_key(&p), q->unit,
+                               collect_changeset, &hc);
+  if (rc == -ENOMEM)
+    return NULL;
+  if (rc != 0)
+    return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
+                                "the store could not be read (%s)",
+                                tally_strerror(rc));
+  if ((reply = tally_reply_new(r, req->id)) == NULL)
+    return NULL;
+  reply->body_case = TALLY__ENVELOPE__BODY_HISTORY_REPLY;
+  reply->history_reply = rep;
+  return reply;
+}
+
+Tally__Envelope *tally_handle_report(tally_request *r,
+                                      const Tally__Envelope *req) {
+  const Tally__ReportRequest *q = req->report;
+  Tally__Envelope *reply = NULL;
+  Tally__ReportReply *rep;
+  tally_period p;
+  char shown[SHOWN_MAX];
+  int scope = r->cat->root;
+  tally_report_filter filter = {-1, -1};
+  tally_entered et;
+
+  if (tally_reply_want_period(r, req->id, q->period, &p, &reply) != 0)
+    return reply;
+  if (q->unit && *q->unit &&
+      (scope = tally_reply_want_unit(r, req->id, q->unit, &reply)) < 0)
+    return reply;
+  if (q->indicator && *q->indicator &&
+      (filter.indicator = tally_reply_want_indicator(r, req->id,
+                                                        q->indicator,
+                                                        &reply)) < 0)
+    return reply;
+  if (q->plan && *q->plan) {
+    for (size_t i = 0; i < r->cat->n_plans; i++)
+      if (strcmp(r->cat->plans[i].code, q->plan) == 0)
+        filter.plan = (int)i;
+    if (filter.plan < 0)
+      return tally_reply_error(r, req->id,
+                                  TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
+                                  "unknown plan '%s' (the plans are %s%s%s)",
+                                  tally_reply_show(q->plan, shown), r->cat->plans[0].code,
+                                  r->cat->n_plans > 1 ? " and " : "",
+                                  r->cat->n_plans > 1 ? r->cat->plans[1].code
+                                                      : "");
+  }
+  /* Targets, figures and the period's lock from one snapshot. */
+  tally_store_txn *txn;
+  int rc = tally_store_read_begin(r->store, &txn);
+  if (rc == 0 && (rc = tally_entered_load(r, txn, &et)) == 0)
+    rc = tally_report_build(r->cat, txn, &et.base, &p, scope, &filter,
+                            r->arena, &rep);
+  if (rc == 0 && tally_lock_find(r, txn, &p, &rep->lock) != 0)
+    rep->lock = NULL; /* the report stands without its approval line */
+  tally_store_txn_end(txn);
+  if (rc != 0)
+    return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
+                                "the report could not be built (%s)",
+                                tally_strerror(rc));
+  if ((reply = tally_reply_new(r, req->id)) == NULL)
+    return NULL;
+  reply->body_case = TALLY__ENVELOPE__BODY_REPORT_REPLY;
+  reply->report_reply = rep;
+  return reply;
+}
+
+Tally__Envelope *tally_handle_explain(tally_request *r,
+                                       const Tally__Envelope *req) {
+  const Tally__ExplainRequest *q = req->explain;
+  Tally__Envelope *reply = NULL;
+  Tally__ExplainReply *rep;
+  tally_period p;
+  int scope = r->cat->root, ind;
+  tally_entered et;
+
+  if ((ind = tally_reply_want_indicator(r, req->id, q->indicator,
+                                           &reply)) < 0)
+    return reply;
+  if (tally_reply_want_period(r, req->id, q->period, &p, &reply) != 0)
+    return reply;
+  if (*q->unit && (scope = tally_reply_want_unit(r, req->id, q->unit, &reply)) < 0)
+    return reply;
+  tally_store_txn *txn;
+  int rc = tally_store_read_begin(r->store, &txn);
+  if (rc == 0 && (rc = tally_entered_load(r, txn, &et)) == 0)
+    rc = tally_report_explain(r->cat, txn, &et.base, &p, scope, ind,
+                              r->arena, &rep);
+  tally_store_txn_end(txn);
+  if (rc != 0)
+    return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
+                                "the explanation could not be built (%s)",
+                                tally_strerror(rc));
+  if ((reply = tally_reply_new(r, req->id)) == NULL)
+    return NULL;
+  reply->body_case = TALLY__ENVELOPE__BODY_EXPLAIN_REPLY;
+  reply->explain_reply = rep;
+  return reply;
+}
+
+Tally__Envelope *tally_handle_completeness(tally_request *r,
+                                            const Tally__Envelope *req) {
+  const Tally__CompletenessRequest *q = req->completeness;
+  Tally__Envelope *reply = NULL;
+  Tally__CompletenessReply *rep;
+  tally_period p;
+  int scope = r->cat->root;
+
+  if (tally_reply_want_period(r, req->id, q->period, &p, &reply) != 0)
+    return reply;
+  if (*q->unit && (scope = tally_reply_want_unit(r, req->id, q->unit, &reply)) < 0)
+    return reply;
+  tally_store_txn *txn;
+  int rc = tally_store_read_begin(r->store, &txn);
+  if (rc == 0)
+    rc = tally_report_completeness(r->cat, txn, &p, scope, r->arena, &rep);
+  tally_store_txn_end(txn);
+  if (rc != 0)
+    return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
+                                "completeness could not be read (%s)",
+                                tally_strerror(rc));
+  if ((reply = tally_reply_new(r, req->id)) == NULL)
+    return NULL;
+  reply->body_case = TALLY__ENVELOPE__BODY_COMPLETENESS_REPLY;
+  reply->completeness_reply = rep;
+  return reply;
+}
+
+/* A check reads every unit's figures of two periods. One unit's (what
+ * tally submit asks after each submission) is read on the loop: in a
+ * worker it cost submissions a quarter of their rate at 64 connections
+ * when they too waited in the pool (they no longer do). A check of more units than
+ * CHECK_INLINE_UNITS is read in a worker, so that a district of many
+ * units does not hold the loop. */
+#define CHECK_INLINE_UNITS 64
+struct check_job {
+  tally_job job;       /* first: the job is its tally_job */
+  const tally_catalog *cat;
+  tally_store *store;
+  uint64_t id;
+  tally_period period;
+  int scope, own;
+  int rc;
+  tally_arena arena;   /* the reply, built where the job runs */
+  Tally__CheckReply *rep;
+};
+
+static void check_run(tally_job *a) {
+  struct check_job *j = (struct check_job *)a;
+  j->rc = tally_flags_of_period(j->cat, j->store, &j->period, j->scope,
+                                j->own, &j->arena, &j->rep);
+}
+
+/* The reply points into the job's arena, freed after it is sent. */
+static Tally__Envelope *check_finish(tally_job *a, tally_request *r) {
+  struct check_job *j = (struct check_job *)a;
+  if (j->rc == 0 && j->rep == NULL)
+    j->rc = TALLY_ESTORE; /* never ran */
+  if (j->rc == -ENOMEM)
+    return NULL;
+  if (j->rc != 0)
+    return tally_reply_error(r, j->id, TALLY__ERROR_CODE__ERROR_STORE,
+                             "the figures could not be read (%s)",
+                             tally_strerror(j->rc));
+  Tally__Envelope *reply = tally_reply_new(r, j->id);
+  if (reply == NULL)
+    return NULL;
+  reply->body_case = TALLY__ENVELOPE__BODY_CHECK_REPLY;
+  reply->check_reply = j->rep;
+  return reply;
+}
+
+static void check_free(tally_job *a) {
+  struct check_job *j = (struct check_job *)a;
+  tally_arena_free(&j->arena);
+  free(j);
+}
+
+Tally__Envelope *tally_handle_check(tally_request *r,
+                                    const Tally__Envelope *req) {
+  const Tally__CheckRequest *q = req->check;
+  Tally__Envelope *reply = NULL;
+  tally_period p;
+  int scope = r->cat->root;
+
+  if (tally_reply_want_period(r, req->id, q->period, &p, &reply) != 0)
+    return reply;
+  if (tally_period_start_day(&p) > (long)(time(NULL) / 86400))
+    return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_PERIOD,
+                             "period %s has not begun yet", q->period);
+  if (*q->unit &&
+      (scope = tally_reply_want_unit(r, req->id, q->unit, &reply)) < 0)
+    return reply;
+  struct check_job *j = calloc(1, sizeof *j);
+  if (j == NULL)
+    return NULL;
+  j->job.run = check_run;
+  j->job.finish = check_finish;
+  j->job.free = check_free;
+  j->cat = r->cat;
+  j->store = r->store;
+  j->id = req->id;
+  j->period = p;
+  j->scope = scope;
+  /* A reporter checks its own unit's figures (the district office's: not
+   * those of the units below it). */
+  j->own = r->account->role == TALLY__ROLE__ROLE_REPORTER;
+  if (j->own || r->cat->units[scope].leaves <= CHECK_INLINE_UNITS) {
+    check_run(&j->job); /* here, on the loop */
+    r->job = &j->job;   /* freed with the request, after its reply */
+    return check_finish(&j->job, r);
+  }
+  return tally_job_run(r, &j->job);
+}
+
+Tally__Envelope *tally_handle_catalog(tally_request *r,
+                                       const Tally__Envelope *req) {
+  Tally__CatalogReply *rep = tally_arena_alloc(r->arena, sizeof *rep);
+  Tally__Envelope *reply = tally_reply_new(r, req->id);
+  char *json = json_dumps(r->cat->doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+  if (rep == NULL || reply == NULL || json == NULL) {
+    free(json);
+    return NULL;
+  }
+  tally__catalog_reply__init(rep);
+  rep->origin = r->cat->origin;
+  rep->json.len = strlen(json);
+  rep->json.data = tally_arena_alloc(r->arena, rep->json.len + 1);
+  if (rep->json.data == NULL) {
+    free(json);
+    return NULL;
+  }
+  memcpy(rep->json.data, json, rep->json.len);
+  free(json);
+  reply->body_case = TALLY__ENVELOPE__BODY_CATALOG_REPLY;
+  reply->catalog_reply = rep;
+  return reply;
+}
+
