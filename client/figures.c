@@ -62,22 +62,22 @@ int tally_figures_number(const char *s, double *out) {
       p++, digits++;
   }
   if (digits == 0)
-    return -1;
+    return TALLY_EVALUE;
   if (*p == 'e' || *p == 'E') {
     p++;
     if (*p == '+' || *p == '-')
       p++;
     if (!isdigit((unsigned char)*p))
-      return -1;
+      return TALLY_EVALUE;
     while (isdigit((unsigned char)*p))
       p++;
   }
   if (*p != 0)
-    return -1;
+    return TALLY_EVALUE;
   errno = 0;
   *out = strtod(s, &end);
   if (errno == ERANGE || *end != 0)
-    return -1;
+    return TALLY_EVALUE;
   return 0;
 }
 

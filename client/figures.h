@@ -36,7 +36,8 @@ int tally_figures_parse(const char *name, const char *text, size_t len,
 void tally_figures_release(tally_figure_list *list);
 
 /* Parses a decimal number: [+-]digits[.digits][e[+-]digits], nothing
- * else (no hex, no inf or nan, no separators). Returns 0 or -1. */
+ * else (no hex, no inf or nan, no separators). Returns 0 or
+ * TALLY_EVALUE. */
 int tally_figures_number(const char *s, double *out);
 
 #endif

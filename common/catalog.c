@@ -324,27 +324,28 @@ static int load_plans(struct loader *ld) {
   return 0;
 }
 
-/* Parses an age-group label: "0", "A-B" or "A+". Returns 0 or -1. */
+/* Parses an age-group label: "0", "A-B" or "A+". Returns 0 or
+ * TALLY_ECATALOG. */
 static int parse_age_group(const char *label, int *from, int *width) {
   char *end;
   long a = strtol(label, &end, 10);
   if (end == label || a < 0 || a > 150 || label[0] == '+' || label[0] == '-')
-    return -1;
+    return TALLY_ECATALOG;
   *from = (int)a;
   if (*end == 0) {
     *width = 1;
-    return a == 0 ? 0 : -1; /* a single year only for "0" */
+    return a == 0 ? 0 : TALLY_ECATALOG; /* a single year only for "0" */
   }
   if (end[0] == '+' && end[1] == 0) {
     *width = 0;
     return 0;
   }
   if (end[0] != '-')
-    return -1;
+    return TALLY_ECATALOG;
   const char *b = end + 1;
   long z = strtol(b, &end, 10);
   if (end == b || *end != 0 || z < a || z > 150)
-    return -1;
+    return TALLY_ECATALOG;
   *width = (int)(z - a + 1);
   return 0;
 }
@@ -518,7 +519,7 @@ int tally_op_parse(const char *s, tally_op *op) {
       *op = ops[i].op;
       return 0;
     }
-  return -1;
+  return TALLY_ENOTFOUND;
 }
 
 const char *tally_op_text(tally_op op) {

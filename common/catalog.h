@@ -213,7 +213,7 @@ int tally_catalog_leaf_count(const tally_catalog *cat, int scope);
 /* "<=", "about", "change<=", "text", "assigned", ... */
 const char *tally_op_text(tally_op op);
 
-/* Parses an op's text. Returns 0 or -1. */
+/* Parses an op's text. Returns 0 or TALLY_ENOTFOUND. */
 int tally_op_parse(const char *s, tally_op *op);
 
 /* The kind's name in the catalog: "ratio", "life_expectancy", ... */

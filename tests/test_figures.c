@@ -393,7 +393,7 @@ Test(figures, number_rejects) {
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     double v = -99;
-    cr_expect_eq(tally_figures_number(bad[i], &v), -1, "'%s'", bad[i]);
+    cr_expect_eq(tally_figures_number(bad[i], &v), TALLY_EVALUE, "'%s'", bad[i]);
   }
 }
 
