@@ -8,6 +8,7 @@
 #include "catalog.h"
 
 #include "error.h"
+#include "hash.h"
 #include "lifetable.h"
 
 #include <errno.h>
@@ -1069,10 +1070,7 @@ int tally_catalog_load_buffer(const char *origin, const char *json, size_t len,
   }
   ld.cat->origin = strdup(origin);
   /* FNV-1a of the text: what the store's kept sums were made for. */
-  ld.cat->fingerprint = 0xcbf29ce484222325ull;
-  for (size_t i = 0; i < len; i++)
-    ld.cat->fingerprint =
-        (ld.cat->fingerprint ^ (unsigned char)json[i]) * 0x100000001b3ull;
+  ld.cat->fingerprint = tally_hash_fnv1a(json, len);
   if (ld.cat->origin == NULL) {
     rc = -ENOMEM;
     goto err_after_alloc;

@@ -2,6 +2,7 @@
 #include "guard.h"
 
 #include "address.h"
+#include "hash.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -40,16 +41,9 @@ static void host_of(const char *peer, char host[48]) {
   }
 }
 
-static uint32_t hash(const char *s) {
-  uint32_t h = 2166136261u; /* FNV-1a */
-  for (; *s; s++)
-    h = (h ^ (uint8_t)*s) * 16777619u;
-  return h;
-}
-
 /* The slot of host; with create, a free or the oldest one taken over. */
 static slot *find(tally_guard *g, const char *host, int create) {
-  uint32_t h = hash(host);
+  uint32_t h = (uint32_t)tally_hash_fnv1a(host, strlen(host));
   slot *victim = NULL; /* a free slot, else the oldest window */
   for (int i = 0; i < PROBES; i++) {
     slot *s = &g->slots[(h + (uint32_t)i) & (SLOTS - 1)];
