@@ -14,6 +14,7 @@
 
 #include "address.h"
 #include "error.h"
+#include "file.h"
 #include "frame.h"
 #include "wire.h"
 
@@ -212,15 +213,13 @@ static int tls_start(tally_client *c, const tally_client_options *o,
       o->server_name && *o->server_name ? o->server_name : host;
   SSL_CTX *ctx;
   BIO *bio;
-  FILE *f;
   int ret;
 
-  if ((f = fopen(o->ca_file, "r")) == NULL) {
+  if ((ret = tally_file_readable(o->ca_file)) != 0) {
     snprintf(err, errlen, "cannot read the CA file %s: %s", o->ca_file,
-             strerror(errno));
+             strerror(-ret));
     return TALLY_ETLS;
   }
-  fclose(f);
   ERR_clear_error();
   if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)
     goto err_nomem;

@@ -1,6 +1,7 @@
 #include "figures.h"
 
 #include "error.h"
+#include "file.h"
 #include "utf8.h"
 
 #include <csv.h>
@@ -322,38 +323,19 @@ int tally_figures_parse(const char *name, const char *text, size_t len,
 
 int tally_figures_read(const char *path, tally_figure_list *out, char *err,
                        size_t errlen) {
-  FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-  char *buf = NULL;
-  size_t len = 0, cap = 0;
-  int rc;
+  char *buf;
+  size_t len;
+  int rc = strcmp(path, "-") == 0 ? tally_file_read_stream(stdin, &buf, &len)
+                                  : tally_file_read(path, &buf, &len);
 
-  if (f == NULL) {
-    snprintf(err, errlen, "%s: %s", path, strerror(errno));
-    return -errno;
+  if (rc != 0) {
+    snprintf(err, errlen, "%s: %s", path,
+             rc == -ENOMEM ? "out of memory"
+             : rc == -EIO  ? "read error"
+                           : strerror(-rc));
+    return rc;
   }
-  for (;;) {
-    if (len == cap) {
-      char *grown = realloc(buf, cap = cap ? cap * 2 : 65536);
-      if (grown == NULL) {
-        free(buf);
-        if (f != stdin)
-          fclose(f);
-        return -ENOMEM;
-      }
-      buf = grown;
-    }
-    size_t n = fread(buf + len, 1, cap - len, f);
-    len += n;
-    if (n == 0)
-      break;
-  }
-  rc = ferror(f) ? -EIO : 0;
-  if (f != stdin)
-    fclose(f);
-  if (rc == 0)
-    rc = tally_figures_parse(path, buf, len, out, err, errlen);
-  else
-    snprintf(err, errlen, "%s: read error", path);
+  rc = tally_figures_parse(path, buf, len, out, err, errlen);
   free(buf);
   return rc;
 }

@@ -8,6 +8,7 @@
 #include "catalog.h"
 
 #include "error.h"
+#include "file.h"
 #include "hash.h"
 #include "lifetable.h"
 
@@ -1119,40 +1120,19 @@ err_after_alloc:
 
 int tally_catalog_load_file(const char *path, tally_catalog **out, char *err,
                             size_t errlen) {
-  FILE *f = fopen(path, "rb");
-  char *buf = NULL;
-  size_t len = 0, cap = 0;
-  int rc;
+  char *buf;
+  size_t len;
+  int rc = tally_file_read(path, &buf, &len);
 
-  if (f == NULL) {
-    rc = -errno;
-    snprintf(err, errlen, "%s: %s", path, strerror(errno));
+  if (rc != 0) {
+    snprintf(err, errlen, "%s: %s", path,
+             rc == -ENOMEM ? "out of memory"
+             : rc == -EIO  ? "read error"
+                           : strerror(-rc));
     return rc;
   }
-  for (;;) {
-    if (len == cap) {
-      char *grown = realloc(buf, cap = cap ? cap * 2 : 65536);
-      if (grown == NULL) {
-        rc = -ENOMEM;
-        snprintf(err, errlen, "%s: out of memory", path);
-        goto out;
-      }
-      buf = grown;
-    }
-    size_t n = fread(buf + len, 1, cap - len, f);
-    len += n;
-    if (n == 0)
-      break;
-  }
-  if (ferror(f)) {
-    rc = -EIO;
-    snprintf(err, errlen, "%s: read error", path);
-    goto out;
-  }
   rc = tally_catalog_load_buffer(path, buf, len, out, err, errlen);
-out:
   free(buf);
-  fclose(f);
   return rc;
 }
 

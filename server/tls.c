@@ -20,6 +20,7 @@
 
 #include "address.h"
 #include "error.h"
+#include "file.h"
 
 #include <errno.h>
 #include <openssl/err.h>
@@ -63,15 +64,11 @@ static const char *take_reason(char *buf, size_t n, const char *fallback) {
 /* Checks that path can be opened for reading; the message names it. */
 static int check_readable(const char *what, const char *path, char *err,
                           size_t errlen) {
-  FILE *f = fopen(path, "r");
-  if (f == NULL) {
-    int e = errno;
+  int rc = tally_file_readable(path);
+  if (rc != 0)
     snprintf(err, errlen, "cannot read the %s %s: %s", what, path,
-             strerror(e));
-    return -e;
-  }
-  fclose(f);
-  return 0;
+             strerror(-rc));
+  return rc;
 }
 
 int tally_tls_new(const char *cert_file, const char *key_file, tally_tls **out,
