@@ -193,16 +193,14 @@ static int blank(const char *s, size_t n) {
 }
 
 /* Returns the line of the first byte that is not valid UTF-8, or 0. */
-static int bad_utf8_line(const unsigned char *s, size_t n) {
+static int bad_utf8_line(const char *s, size_t n) {
+  size_t bad = tally_utf8_valid_prefix(s, n);
   int line = 1;
-  for (size_t i = 0; i < n;) {
-    size_t k = tally_utf8_char(s + i, n - i);
-    if (k == 0)
-      return line;
+  if (bad == n)
+    return 0;
+  for (size_t i = 0; i < bad; i++)
     line += s[i] == '\n';
-    i += k;
-  }
-  return 0;
+  return line;
 }
 
 /* True when the line's first character that is not a blank is '#'. */
@@ -250,7 +248,7 @@ int tally_figures_parse(const char *name, const char *text, size_t len,
              name, line);
     return TALLY_ECSV;
   }
-  if ((bad = bad_utf8_line((const unsigned char *)text, len)) != 0) {
+  if ((bad = bad_utf8_line(text, len)) != 0) {
     snprintf(err, errlen, "%s line %d: not valid UTF-8 (save the file as "
              "UTF-8)", name, bad);
     return TALLY_ECSV;
