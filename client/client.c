@@ -292,12 +292,6 @@ static int tls_io_error(tally_client *c, int ret) {
   }
 }
 
-int tally_client_connect(const char *address, int timeout_ms,
-                         tally_client **out, char *err, size_t errlen) {
-  tally_client_options o = {.address = address, .timeout_ms = timeout_ms};
-  return tally_client_open(&o, out, err, errlen);
-}
-
 /* True when the socket's peer is this machine. */
 static int peer_is_loopback(int fd) {
   struct sockaddr_storage ss;

@@ -1182,7 +1182,3 @@ int tally_catalog_unit_within(const tally_catalog *cat, int unit, int scope) {
       return 1;
   return 0;
 }
-
-int tally_catalog_leaf_count(const tally_catalog *cat, int scope) {
-  return cat->units[scope].leaves;
-}

@@ -207,9 +207,6 @@ int tally_catalog_element_after(const tally_catalog *cat, const char *code,
 /* True when unit is scope or lies below it in the tree. */
 int tally_catalog_unit_within(const tally_catalog *cat, int unit, int scope);
 
-/* Number of reporting (leaf) units within scope. */
-int tally_catalog_leaf_count(const tally_catalog *cat, int scope);
-
 /* "<=", "about", "change<=", "text", "assigned", ... */
 const char *tally_op_text(tally_op op);
 

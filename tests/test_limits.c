@@ -40,7 +40,8 @@ TestSuite(limits, .init = setup, .fini = teardown, .timeout = 180);
 static tally_client *connect_srv(void) {
   tally_client *c;
   char err[256];
-  cr_assert_eq(tally_client_connect(srv.address, 10000, &c, err, sizeof err),
+  tally_client_options o = {.address = srv.address, .timeout_ms = 10000};
+  cr_assert_eq(tally_client_open(&o, &c, err, sizeof err),
                0, "%s", err);
   return c;
 }

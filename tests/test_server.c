@@ -27,7 +27,8 @@ TestSuite(server, .init = setup, .fini = teardown, .timeout = 60);
 static tally_client *connect_srv(void) {
   tally_client *c;
   char err[256];
-  int rc = tally_client_connect(srv.address, 5000, &c, err, sizeof err);
+  tally_client_options o = {.address = srv.address, .timeout_ms = 5000};
+  int rc = tally_client_open(&o, &c, err, sizeof err);
   cr_assert_eq(rc, 0, "connect: %s", err);
   return c;
 }

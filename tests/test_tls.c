@@ -306,7 +306,8 @@ Test(tls, a_plaintext_client_is_told_to_use_tls) {
   tally_client *c;
   char err[512];
   int rc;
-  cr_assert_eq(tally_client_connect(srv.address, 5000, &c, err, sizeof err),
+  tally_client_options o = {.address = srv.address, .timeout_ms = 5000};
+  cr_assert_eq(tally_client_open(&o, &c, err, sizeof err),
                0, "%s", err);
   time_t t0 = time(NULL);
   Tally__Envelope *r = catalog_on(c, &rc, err, sizeof err);
@@ -381,7 +382,8 @@ Test(tls, a_handshake_that_never_finishes_is_closed_after_the_idle_timeout) {
   char err[512];
   uint8_t hello[4096];
   size_t half = half_client_hello(hello, sizeof hello);
-  cr_assert_eq(tally_client_connect(srv.address, 10000, &c, err, sizeof err),
+  tally_client_options o = {.address = srv.address, .timeout_ms = 10000};
+  cr_assert_eq(tally_client_open(&o, &c, err, sizeof err),
                0);
   cr_assert_eq(tally_client_send_raw(c, hello, half), 0);
   struct timespec t0, t1;
@@ -516,7 +518,8 @@ Test(tls, sigterm_stops_a_tls_server_cleanly) {
   char err[512];
   uint8_t hello[4096];
   size_t n = half_client_hello(hello, sizeof hello);
-  cr_assert_eq(tally_client_connect(srv.address, 5000, &half, err, sizeof err),
+  tally_client_options o = {.address = srv.address, .timeout_ms = 5000};
+  cr_assert_eq(tally_client_open(&o, &half, err, sizeof err),
                0);
   cr_assert_eq(tally_client_send_raw(half, hello, n), 0);
   usleep(100000);
