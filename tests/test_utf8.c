@@ -1,5 +1,5 @@
 /* test_utf8.c: the text checks of common/utf8.c. (The character-level
- * checks are tested with the CSV reader, in test_figures.c.) */
+ * checks are tested with the CSV reader, in test_figfile.c.) */
 #include "utf8.h"
 
 #include <criterion/criterion.h>

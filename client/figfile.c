@@ -1,4 +1,4 @@
-#include "figures.h"
+#include "figfile.h"
 
 #include "error.h"
 #include "file.h"
@@ -15,7 +15,7 @@
 
 struct reader {
   const char *name;
-  tally_figure_list *list;
+  tally_figfile *list;
   size_t cap;
   int line;          /* the line being fed to libcsv */
   int row_line;      /* the line the current row started on */
@@ -48,7 +48,7 @@ static void trim(char *s) {
   memmove(s, s + i, n - i + 1);
 }
 
-int tally_figures_number(const char *s, double *out) {
+int tally_figfile_number(const char *s, double *out) {
   const char *p = s;
   char *end;
   int digits = 0;
@@ -96,10 +96,10 @@ static void on_field(void *data, size_t len, void *arg) {
 }
 
 static int add_figure(struct reader *r, const char *element, double value) {
-  tally_figure_list *l = r->list;
+  tally_figfile *l = r->list;
   if (l->n == r->cap) {
     size_t cap = r->cap ? r->cap * 2 : 64;
-    tally_figure *grown = realloc(l->items, cap * sizeof *grown);
+    tally_figfile_row *grown = realloc(l->items, cap * sizeof *grown);
     if (grown == NULL)
       return -ENOMEM;
     l->items = grown;
@@ -126,7 +126,7 @@ static void on_row(int term, void *arg) {
   if (r->rc || nf == 0)
     return;
   r->rows++;
-  trim(elem); /* comments never get here: tally_figures_parse skips them */
+  trim(elem); /* comments never get here: tally_figfile_parse skips them */
   if (r->too_long) {
     r->too_long = 0;
     set_error(r, line, "a field is longer than %s characters", "255");
@@ -163,7 +163,7 @@ static void on_row(int term, void *arg) {
       r->list->first_blank = line;
     return;
   }
-  if (tally_figures_number(val, &v) != 0) {
+  if (tally_figfile_number(val, &v) != 0) {
     /* A first row with words for a value: a header of other words? */
     if (r->list->n == 0 && r->list->blank == 0 &&
         strpbrk(val, "0123456789") == NULL)
@@ -222,8 +222,8 @@ static const char *csv_problem(int code, int at_end) {
   return csv_strerror(code);
 }
 
-int tally_figures_parse(const char *name, const char *text, size_t len,
-                        tally_figure_list *out, char *err, size_t errlen) {
+int tally_figfile_parse(const char *name, const char *text, size_t len,
+                        tally_figfile *out, char *err, size_t errlen) {
   struct csv_parser p;
   struct reader r;
   int bad;
@@ -315,11 +315,11 @@ int tally_figures_parse(const char *name, const char *text, size_t len,
     r.rc = TALLY_ECSV;
   }
   if (r.rc != 0)
-    tally_figures_release(out);
+    tally_figfile_release(out);
   return r.rc;
 }
 
-int tally_figures_read(const char *path, tally_figure_list *out, char *err,
+int tally_figfile_read(const char *path, tally_figfile *out, char *err,
                        size_t errlen) {
   char *buf;
   size_t len;
@@ -333,12 +333,12 @@ int tally_figures_read(const char *path, tally_figure_list *out, char *err,
                            : strerror(-rc));
     return rc;
   }
-  rc = tally_figures_parse(path, buf, len, out, err, errlen);
+  rc = tally_figfile_parse(path, buf, len, out, err, errlen);
   free(buf);
   return rc;
 }
 
-void tally_figures_release(tally_figure_list *list) {
+void tally_figfile_release(tally_figfile *list) {
   for (size_t i = 0; i < list->n; i++)
     free(list->items[i].element);
   free(list->items);
