@@ -754,9 +754,9 @@ static int check_life_table_groups(struct loader *ld, const char *who, int g) {
 static int check_sdg_groups(struct loader *ld, const char *who, int deaths,
                             int pop) {
   const tally_catalog *cat = ld->cat;
-  if (cat->age_groups[deaths].n != 8)
+  if (cat->age_groups[deaths].n != TALLY_SDG341_GROUPS)
     return fail(ld, who, "deaths must be by the groups 30-34 ... 65-69");
-  for (int k = 0; k < 8; k++) {
+  for (int k = 0; k < TALLY_SDG341_GROUPS; k++) {
     const tally_element *d = group_element(cat, deaths, k);
     if (d->age_from != 30 + 5 * k || d->age_width != 5)
       return fail(ld, who, "deaths must be by the groups 30-34 ... 65-69");
