@@ -550,8 +550,8 @@ Test(server, acknowledged_submission_survives_sigkill) {
 
 Test(server, logs_connections_and_submissions) {
   still_serves();
-  usleep(100000); /* the close is logged after the reply is read */
-  char *log = tally_test_read_file(srv.log);
+  /* The close is logged after the reply is read. */
+  char *log = tally_test_read_file_with(srv.log, "connection 1 closed");
   cr_assert_not_null(log);
   cr_assert(strstr(log, "connection 1 opened: 127.0.0.1:"), "%s", log);
   cr_assert(strstr(log, "submit: unit=mashan period=2022 values=1 "), "%s",

@@ -172,17 +172,9 @@ static Tally__Envelope *values_on(tally_client *c) {
   return reply;
 }
 
-/* The server's log, once it holds text (or after 3 s). */
+/* The server's log, once it holds text. */
 static char *log_with(const char *text) {
-  char *log = NULL;
-  for (int i = 0; i < 30; i++) {
-    free(log);
-    log = tally_test_read_file(srv.log);
-    if (log && strstr(log, text))
-      break;
-    usleep(100000);
-  }
-  return log;
+  return tally_test_read_file_with(srv.log, text);
 }
 
 Test(tls, a_request_over_tls) {
