@@ -38,6 +38,7 @@
  * --duration plus a drain of at most 30 s. Exits 0 when every request
  * was answered without error, 1 otherwise, 2 on a bad command line.
  */
+#include "address.h"
 #include "client.h"
 #include "frame.h"
 #include "tls.h"
@@ -594,17 +595,7 @@ static void connect_next(void) {
   static struct sockaddr_storage addr;
   static int resolved;
   if (!resolved) {
-    char host[128];
-    const char *colon = strrchr(g.o.server, ':');
-    snprintf(host, sizeof host, "%.*s", (int)(colon - g.o.server), g.o.server);
-    if (strcmp(host, "localhost") == 0)
-      strcpy(host, "127.0.0.1");
-    if (host[0] == '[') {
-      host[strlen(host) - 1] = 0;
-      uv_ip6_addr(host + 1, atoi(colon + 1), (struct sockaddr_in6 *)&addr);
-    } else {
-      uv_ip4_addr(host, atoi(colon + 1), (struct sockaddr_in *)&addr);
-    }
+    tally_address_parse(g.o.server, &addr); /* checked with the options */
     resolved = 1;
   }
   while (g.n_connecting < CONNECTS_AT_ONCE &&
@@ -955,6 +946,7 @@ static const char usage[] =
     "                        name the host in --server (default: plaintext)\n";
 
 static int parse_args(int argc, char **argv, options *o) {
+  struct sockaddr_storage ss;
   static const struct option longopts[] = {
       {"server", required_argument, NULL, 's'},
       {"connections", required_argument, NULL, 'c'},
@@ -1022,7 +1014,8 @@ static int parse_args(int argc, char **argv, options *o) {
   }
   if (optind != argc || o->connections < 1 || o->pipeline < 1 ||
       o->values < 1 || o->duration < 0 || o->count < 0 || o->rate < 0 ||
-      o->idle < 0 || o->units < 0 || strrchr(o->server, ':') == NULL) {
+      o->idle < 0 || o->units < 0 ||
+      tally_address_parse(o->server, &ss) != 0) {
     fputs(usage, stderr);
     return -1;
   }
@@ -1052,14 +1045,10 @@ static int parse_args(int argc, char **argv, options *o) {
  * --server (as given: "localhost" stays a name). Returns 0, or -1 with a
  * message printed. */
 static int tls_setup(void) {
-  const char *colon = strrchr(g.o.server, ':');
   char err[512];
-  int n = (int)(colon - g.o.server);
+  int port;
 
-  if (n >= 2 && g.o.server[0] == '[' && g.o.server[n - 1] == ']')
-    snprintf(g.tls_name, sizeof g.tls_name, "%.*s", n - 2, g.o.server + 1);
-  else
-    snprintf(g.tls_name, sizeof g.tls_name, "%.*s", n, g.o.server);
+  tally_address_split(g.o.server, g.tls_name, sizeof g.tls_name, &port);
   if (tally_tls_client_new(g.o.ca, g.tls_name, &g.tls, err, sizeof err) != 0) {
     fprintf(stderr, "tally-loadgen: %s\n", err);
     return -1;

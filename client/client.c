@@ -12,7 +12,9 @@
  */
 #include "client.h"
 
+#include "address.h"
 #include "error.h"
+#include "file.h"
 #include "frame.h"
 #include "wire.h"
 
@@ -44,28 +46,6 @@ struct tally_client {
   int tls_broken;   /* a fatal TLS error: no close_notify at the end */
   char tls_error[128]; /* OpenSSL's reason for the last TLS failure */
 };
-
-static int split_address(const char *address, char *host, size_t hn,
-                         char *port, size_t pn) {
-  const char *colon = strrchr(address, ':');
-  size_t hl;
-  if (colon == NULL || colon[1] == 0 || strlen(colon + 1) >= pn)
-    return -1;
-  hl = (size_t)(colon - address);
-  if (hl > 1 && address[0] == '[' && address[hl - 1] == ']') {
-    address++;
-    hl -= 2;
-  }
-  if (hl == 0 || hl >= hn)
-    return -1;
-  memcpy(host, address, hl);
-  host[hl] = 0;
-  strcpy(port, colon + 1);
-  for (const char *p = port; *p; p++)
-    if (*p < '0' || *p > '9')
-      return -1;
-  return 0;
-}
 
 /* Connects fd to sa within timeout_ms. Returns 0 or -errno. */
 static int connect_timeout(int fd, const struct sockaddr *sa, socklen_t len,
@@ -136,13 +116,6 @@ static void keep_tls_reason(tally_client *c, const char *fallback) {
   const char *r = e ? ERR_reason_error_string(e) : NULL;
   snprintf(c->tls_error, sizeof c->tls_error, "%s", r ? r : fallback);
   ERR_clear_error();
-}
-
-/* Whether name is an IPv4 or IPv6 address rather than a host name. */
-static int is_ip(const char *name) {
-  unsigned char buf[sizeof(struct in6_addr)];
-  return inet_pton(AF_INET, name, buf) == 1 ||
-         inet_pton(AF_INET6, name, buf) == 1;
 }
 
 /* The names (DNS and IP) the server's certificate carries, into buf. The
@@ -240,15 +213,13 @@ static int tls_start(tally_client *c, const tally_client_options *o,
       o->server_name && *o->server_name ? o->server_name : host;
   SSL_CTX *ctx;
   BIO *bio;
-  FILE *f;
   int ret;
 
-  if ((f = fopen(o->ca_file, "r")) == NULL) {
+  if ((ret = tally_file_readable(o->ca_file)) != 0) {
     snprintf(err, errlen, "cannot read the CA file %s: %s", o->ca_file,
-             strerror(errno));
+             strerror(-ret));
     return TALLY_ETLS;
   }
-  fclose(f);
   ERR_clear_error();
   if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)
     goto err_nomem;
@@ -279,7 +250,7 @@ static int tls_start(tally_client *c, const tally_client_options *o,
   BIO_set_data(bio, c);
   BIO_set_init(bio, 1);
   SSL_set_bio(c->ssl, bio, bio);
-  if (is_ip(name)) {
+  if (tally_address_is_ip(name)) {
     if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), name) != 1)
       goto err_nomem;
   } else if (SSL_set_tlsext_host_name(c->ssl, name) != 1 ||
@@ -321,43 +292,30 @@ static int tls_io_error(tally_client *c, int ret) {
   }
 }
 
-int tally_client_connect(const char *address, int timeout_ms,
-                         tally_client **out, char *err, size_t errlen) {
-  tally_client_options o = {.address = address, .timeout_ms = timeout_ms};
-  return tally_client_open(&o, out, err, errlen);
-}
-
-/* True when the socket's peer is this machine: 127.0.0.0/8 or ::1 (also
- * as a v4-mapped address). */
+/* True when the socket's peer is this machine. */
 static int peer_is_loopback(int fd) {
   struct sockaddr_storage ss;
   socklen_t len = sizeof ss;
-  if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
-    return 0;
-  if (ss.ss_family == AF_INET)
-    return (ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) == 127;
-  if (ss.ss_family == AF_INET6) {
-    const struct in6_addr *a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
-    return IN6_IS_ADDR_LOOPBACK(a) ||
-           (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
-  }
-  return 0;
+  return getpeername(fd, (struct sockaddr *)&ss, &len) == 0 &&
+         tally_address_is_loopback((struct sockaddr *)&ss);
 }
 
 int tally_client_open(const tally_client_options *o, tally_client **out,
                       char *err, size_t errlen) {
   const char *address = o->address;
   int timeout_ms = o->timeout_ms;
-  char host[128], port[16];
+  char host[128], port[8];
+  int port_number;
   struct addrinfo hints, *res = NULL, *ai;
   int fd = -1, rc;
 
   if (timeout_ms <= 0)
     timeout_ms = 30000;
-  if (split_address(address, host, sizeof host, port, sizeof port) != 0) {
+  if (tally_address_split(address, host, sizeof host, &port_number) != 0) {
     snprintf(err, errlen, "server address '%s' is not HOST:PORT", address);
     return TALLY_EUSAGE;
   }
+  snprintf(port, sizeof port, "%d", port_number);
   memset(&hints, 0, sizeof hints);
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_family = AF_UNSPEC;

@@ -34,10 +34,6 @@ typedef struct {
 int tally_client_open(const tally_client_options *o, tally_client **out,
                       char *err, size_t errlen);
 
-/* tally_client_open with only an address and a timeout. */
-int tally_client_connect(const char *address, int timeout_ms,
-                         tally_client **out, char *err, size_t errlen);
-
 void tally_client_close(tally_client *c);
 
 /* Sends req (its id is set here; the first request of the connection

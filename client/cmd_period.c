@@ -2,12 +2,16 @@
  * office has approved and closed. */
 #include "cli.h"
 #include "output.h"
+#include "utf8.h"
 #include "wire.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define TEXT_(n) #n
+#define TEXT(n) TEXT_(n) /* a number macro as a string */
 
 const char tally_usage_period[] =
     "usage: tally period list [--format FMT]\n"
@@ -30,7 +34,8 @@ const char tally_usage_period[] =
     "\n"
     "options:\n"
     "      --text TEXT      why, e.g. \"approved for the 2022 report\" (at\n"
-    "                       most 200 bytes; kept with the lock and in the\n"
+    "                       most " TEXT(TALLY_UTF8_TEXT_MAX)
+    " bytes; kept with the lock and in the\n"
     "                       audit trail)\n"
     "      --format FMT     table (default), json or csv (list)\n"
     "  -s, --server, --timeout  as for every command (tally --help)\n";

@@ -16,7 +16,7 @@
  */
 #include "cli.h"
 #include "error.h"
-#include "figures.h"
+#include "figfile.h"
 #include "frame.h"
 #include "output.h"
 #include "spool.h"
@@ -214,7 +214,7 @@ static long backoff_ms(int k) {
 /* What send_pending reports about the caller's own submission. */
 typedef struct {
   const char *name;                /* its spool entry, or NULL */
-  const tally_figure_list *figs;   /* for line numbers in messages */
+  const tally_figfile *figs;   /* for line numbers in messages */
   const char *file;
   enum outcome outcome;
   int seen;
@@ -463,7 +463,7 @@ static int check_unit_period(const char *command, const char *unit,
 /* Spools one submission of figs (none: a withdrawal) and sends the
  * spool. Returns the exit status. */
 static int spool_and_send(tally_cli *c, Tally__SubmitRequest *sub,
-                          const tally_figure_list *figs, const char *file) {
+                          const tally_figfile *figs, const char *file) {
   char err[512], id[37], name[TALLY_SPOOL_NAME_MAX];
   size_t n = figs ? figs->n : 0;
   Tally__Value *values = calloc(n ? n : 1, sizeof *values);
@@ -548,9 +548,9 @@ int tally_cmd_submit(int argc, char **argv, tally_cli *c) {
     return EXIT_USAGE;
   }
 
-  tally_figure_list figs;
+  tally_figfile figs;
   char err[512];
-  if ((rc = tally_figures_read(file, &figs, err, sizeof err)) != 0) {
+  if ((rc = tally_figfile_read(file, &figs, err, sizeof err)) != 0) {
     fprintf(stderr, "tally: %s\nNothing was sent.\n", err);
     return EXIT_REFUSED;
   }
@@ -561,7 +561,7 @@ int tally_cmd_submit(int argc, char **argv, tally_cli *c) {
   sub.check_revision = check;
   sub.base_revision = base;
   rc = spool_and_send(c, &sub, &figs, file);
-  tally_figures_release(&figs);
+  tally_figfile_release(&figs);
   return rc;
 }
 

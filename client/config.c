@@ -22,8 +22,8 @@ int tally_config_path(char *buf, size_t n) {
   else if (home && *home)
     len = snprintf(buf, n, "%s/.config/tally/config.json", home);
   else
-    return -1;
-  return len > 0 && (size_t)len < n ? 0 : -1;
+    return -ENOENT;
+  return len > 0 && (size_t)len < n ? 0 : -ENAMETOOLONG;
 }
 
 static const struct {
@@ -48,12 +48,12 @@ int tally_config_load(const char *path, tally_config *cfg, char *err,
   json_t *root = json_load_file(path, 0, &jerr);
   if (root == NULL) {
     snprintf(err, errlen, "%s: line %d: %s", path, jerr.line, jerr.text);
-    return -1;
+    return -EINVAL;
   }
   if (!json_is_object(root)) {
     snprintf(err, errlen, "%s: expected a JSON object", path);
     json_decref(root);
-    return -1;
+    return -EINVAL;
   }
   const char *key;
   json_t *v;
@@ -67,13 +67,13 @@ int tally_config_load(const char *path, tally_config *cfg, char *err,
                i == n ? "unknown key" : "not a string:", key);
       json_decref(root);
       tally_config_free(cfg);
-      return -1;
+      return -EINVAL;
     }
     if ((*FIELD(cfg, i) = strdup(json_string_value(v))) == NULL) {
       snprintf(err, errlen, "out of memory");
       json_decref(root);
       tally_config_free(cfg);
-      return -1;
+      return -ENOMEM;
     }
   }
   json_decref(root);
@@ -83,16 +83,18 @@ int tally_config_load(const char *path, tally_config *cfg, char *err,
   return 0;
 }
 
-/* Makes the directories of path's parent (mode 0700). */
+/* Makes the directories of path's parent (mode 0700). Returns 0 or
+ * -errno. */
 static int make_parents(const char *path) {
   char dir[4096];
-  snprintf(dir, sizeof dir, "%s", path);
+  if ((size_t)snprintf(dir, sizeof dir, "%s", path) >= sizeof dir)
+    return -ENAMETOOLONG;
   for (char *p = dir + 1; *p; p++) {
     if (*p != '/')
       continue;
     *p = 0;
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-      return -1;
+      return -errno;
     *p = '/';
   }
   return 0;
@@ -102,7 +104,7 @@ int tally_config_save(const char *path, const tally_config *cfg, char *err,
                       size_t errlen) {
   char tmp[4200];
   json_t *root = json_object();
-  int fd = -1, rc = -1;
+  int fd = -1, rc = -ENOMEM;
   char *text = NULL;
 
   *err = 0;
@@ -122,19 +124,23 @@ int tally_config_save(const char *path, const tally_config *cfg, char *err,
     unlink(tmp);
   if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                  0600)) < 0) {
+    rc = -errno;
     snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
     goto out;
   }
   size_t len = strlen(text);
+  errno = 0;
   if (fchmod(fd, 0600) != 0 || write(fd, text, len) != (ssize_t)len ||
       write(fd, "\n", 1) != 1 || fsync(fd) != 0 || close(fd) != 0) {
-    snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+    rc = errno ? -errno : -EIO; /* a short write sets no errno */
+    snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(-rc));
     fd = -1;
     unlink(tmp);
     goto out;
   }
   fd = -1;
   if (rename(tmp, path) != 0) {
+    rc = -errno;
     snprintf(err, errlen, "cannot replace %s: %s", path, strerror(errno));
     unlink(tmp);
     goto out;

@@ -20,16 +20,18 @@ typedef struct {
   char *server_name;
 } tally_config;
 
-/* The file's path into buf. Returns 0, or -1 when there is no home. */
+/* The file's path into buf. Returns 0, -ENOENT when there is no home,
+ * or -ENAMETOOLONG when buf is too small. */
 int tally_config_path(char *buf, size_t n);
 
 /* Reads path into cfg (fields absent stay NULL). A missing file is an
- * empty config. Returns 0, or -1 with a message in err. */
+ * empty config. Returns 0, or -EINVAL (not the JSON described above) or
+ * -ENOMEM, with a message in err. */
 int tally_config_load(const char *path, tally_config *cfg, char *err,
                       size_t errlen);
 
 /* Writes cfg to path (mode 0600, replacing the file whole). Returns 0,
- * or -1 with a message in err. */
+ * or -errno with a message in err. */
 int tally_config_save(const char *path, const tally_config *cfg, char *err,
                       size_t errlen);
 

@@ -1,6 +1,7 @@
 #include "spool.h"
 
 #include "durable.h"
+#include "file.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -183,19 +184,13 @@ static int by_name(const void *a, const void *b) {
 
 /* Reads a whole entry file and unpacks it; NULL if it does not decode. */
 static Tally__SubmitRequest *read_entry(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (f == NULL)
-    return NULL;
   Tally__SubmitRequest *req = NULL;
-  if (fseek(f, 0, SEEK_END) == 0) {
-    long n = ftell(f);
-    rewind(f);
-    uint8_t *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n)
-      req = tally__submit_request__unpack(NULL, (size_t)n, buf);
-    free(buf);
-  }
-  fclose(f);
+  char *buf;
+  size_t n;
+  if (tally_file_read(path, &buf, &n) != 0)
+    return NULL;
+  req = tally__submit_request__unpack(NULL, n, (const uint8_t *)buf);
+  free(buf);
   return req;
 }
 

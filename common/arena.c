@@ -1,5 +1,6 @@
 #include "arena.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,7 +72,7 @@ int tally_arena_reserve(tally_arena *a, void *array, size_t n, size_t *cap,
   size_t grown = *cap ? *cap * 2 : 16;
   void *p = tally_arena_alloc(a, grown * size);
   if (p == NULL)
-    return -1;
+    return -ENOMEM;
   if (n)
     memcpy(p, *items, n * size);
   *items = p;

@@ -29,7 +29,7 @@ char *tally_arena_printf(tally_arena *a, const char *fmt, ...)
 
 /* Makes room for one more item in a growing array of n items of size
  * bytes in the arena, *cap items allocated: *array moves (doubling)
- * when it is full. Returns 0 or -1 when out of memory. */
+ * when it is full. Returns 0 or -ENOMEM. */
 int tally_arena_reserve(tally_arena *a, void *array, size_t n, size_t *cap,
                         size_t size);
 

@@ -8,6 +8,8 @@
 #include "catalog.h"
 
 #include "error.h"
+#include "file.h"
+#include "hash.h"
 #include "lifetable.h"
 
 #include <errno.h>
@@ -324,27 +326,28 @@ static int load_plans(struct loader *ld) {
   return 0;
 }
 
-/* Parses an age-group label: "0", "A-B" or "A+". Returns 0 or -1. */
+/* Parses an age-group label: "0", "A-B" or "A+". Returns 0 or
+ * TALLY_ECATALOG. */
 static int parse_age_group(const char *label, int *from, int *width) {
   char *end;
   long a = strtol(label, &end, 10);
   if (end == label || a < 0 || a > 150 || label[0] == '+' || label[0] == '-')
-    return -1;
+    return TALLY_ECATALOG;
   *from = (int)a;
   if (*end == 0) {
     *width = 1;
-    return a == 0 ? 0 : -1; /* a single year only for "0" */
+    return a == 0 ? 0 : TALLY_ECATALOG; /* a single year only for "0" */
   }
   if (end[0] == '+' && end[1] == 0) {
     *width = 0;
     return 0;
   }
   if (end[0] != '-')
-    return -1;
+    return TALLY_ECATALOG;
   const char *b = end + 1;
   long z = strtol(b, &end, 10);
   if (end == b || *end != 0 || z < a || z > 150)
-    return -1;
+    return TALLY_ECATALOG;
   *width = (int)(z - a + 1);
   return 0;
 }
@@ -518,7 +521,7 @@ int tally_op_parse(const char *s, tally_op *op) {
       *op = ops[i].op;
       return 0;
     }
-  return -1;
+  return TALLY_ENOTFOUND;
 }
 
 const char *tally_op_text(tally_op op) {
@@ -751,9 +754,9 @@ static int check_life_table_groups(struct loader *ld, const char *who, int g) {
 static int check_sdg_groups(struct loader *ld, const char *who, int deaths,
                             int pop) {
   const tally_catalog *cat = ld->cat;
-  if (cat->age_groups[deaths].n != 8)
+  if (cat->age_groups[deaths].n != TALLY_SDG341_GROUPS)
     return fail(ld, who, "deaths must be by the groups 30-34 ... 65-69");
-  for (int k = 0; k < 8; k++) {
+  for (int k = 0; k < TALLY_SDG341_GROUPS; k++) {
     const tally_element *d = group_element(cat, deaths, k);
     if (d->age_from != 30 + 5 * k || d->age_width != 5)
       return fail(ld, who, "deaths must be by the groups 30-34 ... 65-69");
@@ -1068,10 +1071,7 @@ int tally_catalog_load_buffer(const char *origin, const char *json, size_t len,
   }
   ld.cat->origin = strdup(origin);
   /* FNV-1a of the text: what the store's kept sums were made for. */
-  ld.cat->fingerprint = 0xcbf29ce484222325ull;
-  for (size_t i = 0; i < len; i++)
-    ld.cat->fingerprint =
-        (ld.cat->fingerprint ^ (unsigned char)json[i]) * 0x100000001b3ull;
+  ld.cat->fingerprint = tally_hash_fnv1a(json, len);
   if (ld.cat->origin == NULL) {
     rc = -ENOMEM;
     goto err_after_alloc;
@@ -1120,40 +1120,19 @@ err_after_alloc:
 
 int tally_catalog_load_file(const char *path, tally_catalog **out, char *err,
                             size_t errlen) {
-  FILE *f = fopen(path, "rb");
-  char *buf = NULL;
-  size_t len = 0, cap = 0;
-  int rc;
+  char *buf;
+  size_t len;
+  int rc = tally_file_read(path, &buf, &len);
 
-  if (f == NULL) {
-    rc = -errno;
-    snprintf(err, errlen, "%s: %s", path, strerror(errno));
+  if (rc != 0) {
+    snprintf(err, errlen, "%s: %s", path,
+             rc == -ENOMEM ? "out of memory"
+             : rc == -EIO  ? "read error"
+                           : strerror(-rc));
     return rc;
   }
-  for (;;) {
-    if (len == cap) {
-      char *grown = realloc(buf, cap = cap ? cap * 2 : 65536);
-      if (grown == NULL) {
-        rc = -ENOMEM;
-        snprintf(err, errlen, "%s: out of memory", path);
-        goto out;
-      }
-      buf = grown;
-    }
-    size_t n = fread(buf + len, 1, cap - len, f);
-    len += n;
-    if (n == 0)
-      break;
-  }
-  if (ferror(f)) {
-    rc = -EIO;
-    snprintf(err, errlen, "%s: read error", path);
-    goto out;
-  }
   rc = tally_catalog_load_buffer(path, buf, len, out, err, errlen);
-out:
   free(buf);
-  fclose(f);
   return rc;
 }
 
@@ -1202,8 +1181,4 @@ int tally_catalog_unit_within(const tally_catalog *cat, int unit, int scope) {
     if (u == scope)
       return 1;
   return 0;
-}
-
-int tally_catalog_leaf_count(const tally_catalog *cat, int scope) {
-  return cat->units[scope].leaves;
 }

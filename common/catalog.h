@@ -207,13 +207,10 @@ int tally_catalog_element_after(const tally_catalog *cat, const char *code,
 /* True when unit is scope or lies below it in the tree. */
 int tally_catalog_unit_within(const tally_catalog *cat, int unit, int scope);
 
-/* Number of reporting (leaf) units within scope. */
-int tally_catalog_leaf_count(const tally_catalog *cat, int scope);
-
 /* "<=", "about", "change<=", "text", "assigned", ... */
 const char *tally_op_text(tally_op op);
 
-/* Parses an op's text. Returns 0 or -1. */
+/* Parses an op's text. Returns 0 or TALLY_ENOTFOUND. */
 int tally_op_parse(const char *s, tally_op *op);
 
 /* The kind's name in the catalog: "ratio", "life_expectancy", ... */

@@ -5,11 +5,12 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The n decimal digits at s into *out. Returns 0 or TALLY_EPERIOD. */
 static int parse_digits(const char *s, size_t n, int *out) {
   int v = 0;
   for (size_t i = 0; i < n; i++) {
     if (s[i] < '0' || s[i] > '9')
-      return -1;
+      return TALLY_EPERIOD;
     v = v * 10 + (s[i] - '0');
   }
   *out = v;

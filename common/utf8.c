@@ -44,11 +44,35 @@ int tally_utf8_is_control(const unsigned char *s, size_t len) {
   return len == 3 && s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf; /* BOM */
 }
 
-void tally_utf8_trim(char *s) {
-  size_t n = strlen(s), i = 0, k;
-  while (i < n && (k = tally_utf8_char((const unsigned char *)s + i,
-                                       n - i)) > 0)
+size_t tally_utf8_valid_prefix(const char *s, size_t n) {
+  const unsigned char *p = (const unsigned char *)s;
+  size_t i = 0, k;
+  while (i < n && (k = tally_utf8_char(p + i, n - i)) > 0)
     i += k;
+  return i;
+}
+
+int tally_utf8_is_text(const char *s, size_t max) {
+  const unsigned char *p = (const unsigned char *)s;
+  size_t len = strlen(s), k;
+  if (len > max)
+    return 0;
+  for (size_t i = 0; i < len; i += k)
+    if ((k = tally_utf8_char(p + i, len - i)) == 0 ||
+        tally_utf8_is_control(p + i, k))
+      return 0;
+  return 1;
+}
+
+int tally_utf8_is_printable_ascii(const char *s, size_t max) {
+  for (size_t n = 0; s[n]; n++)
+    if (n >= max || s[n] < 0x21 || s[n] > 0x7e)
+      return 0;
+  return 1;
+}
+
+void tally_utf8_trim(char *s) {
+  size_t n = strlen(s), i = tally_utf8_valid_prefix(s, n);
   if (i < n && n - i < 4 && ((unsigned char)s[i] & 0xc0) == 0xc0)
     s[i] = 0; /* a lead byte whose continuation was cut off */
 }

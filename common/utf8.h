@@ -4,6 +4,10 @@
 
 #include <stddef.h>
 
+/* The longest text for people a request may carry (a target's wording,
+ * the reason given for a lock), in bytes. */
+#define TALLY_UTF8_TEXT_MAX 200
+
 /* The length (1-4) of the well-formed UTF-8 character at s, of the n
  * bytes there; 0 when s does not start one (a stray byte, an overlong
  * form, a surrogate, past U+10FFFF, or cut short). */
@@ -15,6 +19,18 @@ size_t tally_utf8_char(const unsigned char *s, size_t n);
  * isolates, line and paragraph separators, the byte order mark). The
  * zero-width joiners, which some scripts need, are shown. */
 int tally_utf8_is_control(const unsigned char *s, size_t len);
+
+/* The length of the longest well-formed UTF-8 start of the n bytes at
+ * s: n when they are all UTF-8. */
+size_t tally_utf8_valid_prefix(const char *s, size_t n);
+
+/* True when s may be kept and shown to people: at most max bytes of
+ * well-formed UTF-8 with no character tally_utf8_is_control refuses. */
+int tally_utf8_is_text(const char *s, size_t max);
+
+/* True when s is at most max bytes of printable ASCII other than the
+ * space (0x21-0x7e), as a code or an id that is echoed back must be. */
+int tally_utf8_is_printable_ascii(const char *s, size_t max);
 
 /* Cuts a character that snprintf left half-written at the end of s. */
 void tally_utf8_trim(char *s);

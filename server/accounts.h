@@ -27,7 +27,7 @@ typedef struct {
   char name[TALLY_ACCOUNT_NAME_MAX + 1];
   Tally__Role role;
   int unit;                  /* a reporter's unit (catalog index); else -1 */
-  char unit_code[65];
+  char unit_code[TALLY_CODE_MAX + 1];
   uint8_t secret_sha256[32];
   int64_t created, last_used, revoked, rotated;
   uint64_t created_by;

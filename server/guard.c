@@ -1,7 +1,11 @@
 /* guard.c: failed sign-ins per address, in a small open-addressed table. */
 #include "guard.h"
 
+#include "address.h"
+#include "hash.h"
+
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,37 +27,23 @@ tally_guard *tally_guard_new(void) { return calloc(1, sizeof(tally_guard)); }
 void tally_guard_free(tally_guard *g) { free(g); }
 
 /* Who is counted for peer "HOST:PORT" or "[HOST6]:PORT", into host: the
- * IPv4 address, or the IPv6 /64 (one machine usually has a whole /64). */
+ * IPv4 address, or the IPv6 /64 (one machine usually has a whole /64). A
+ * peer that is not HOST:PORT is counted as it is. */
 static void host_of(const char *peer, char host[48]) {
-  const char *colon = strrchr(peer, ':');
-  size_t n = colon ? (size_t)(colon - peer) : strlen(peer);
   struct in6_addr a;
-  if (n > 47)
-    n = 47;
-  memcpy(host, peer, n);
-  host[n] = 0;
-  if (n > 2 && host[0] == '[' && host[n - 1] == ']') {
-    host[n - 1] = 0;
-    if (inet_pton(AF_INET6, host + 1, &a) == 1) {
-      memset(a.s6_addr + 8, 0, 8);
-      inet_ntop(AF_INET6, &a, host, 48);
-      strcat(host, "/64");
-    } else {
-      host[n - 1] = ']';
-    }
+  int port;
+  if (tally_address_split(peer, host, 48, &port) != 0) {
+    snprintf(host, 48, "%s", peer);
+  } else if (inet_pton(AF_INET6, host, &a) == 1) {
+    memset(a.s6_addr + 8, 0, 8);
+    inet_ntop(AF_INET6, &a, host, 48);
+    strcat(host, "/64");
   }
-}
-
-static uint32_t hash(const char *s) {
-  uint32_t h = 2166136261u; /* FNV-1a */
-  for (; *s; s++)
-    h = (h ^ (uint8_t)*s) * 16777619u;
-  return h;
 }
 
 /* The slot of host; with create, a free or the oldest one taken over. */
 static slot *find(tally_guard *g, const char *host, int create) {
-  uint32_t h = hash(host);
+  uint32_t h = (uint32_t)tally_hash_fnv1a(host, strlen(host));
   slot *victim = NULL; /* a free slot, else the oldest window */
   for (int i = 0; i < PROBES; i++) {
     slot *s = &g->slots[(h + (uint32_t)i) & (SLOTS - 1)];

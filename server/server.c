@@ -33,6 +33,7 @@
  */
 #include "server.h"
 
+#include "address.h"
 #include "arena.h"
 #include "dispatch.h"
 #include "reply.h"
@@ -138,47 +139,6 @@ static void format_addr(const struct sockaddr_storage *ss, char *buf,
   } else {
     snprintf(buf, n, "?");
   }
-}
-
-/* Parses "HOST:PORT" or "[HOST6]:PORT". Returns 0 or -EINVAL. */
-static int parse_listen(const char *text, struct sockaddr_storage *ss) {
-  char host[128];
-  const char *colon = strrchr(text, ':');
-  char *end;
-  long port;
-
-  if (colon == NULL || (size_t)(colon - text) >= sizeof host)
-    return -EINVAL;
-  port = strtol(colon + 1, &end, 10);
-  if (colon[1] == 0 || *end != 0 || port < 0 || port > 65535)
-    return -EINVAL;
-  memcpy(host, text, (size_t)(colon - text));
-  host[colon - text] = 0;
-  if (host[0] == '[') {
-    size_t hl = strlen(host);
-    if (hl < 2 || host[hl - 1] != ']')
-      return -EINVAL;
-    host[hl - 1] = 0;
-    return uv_ip6_addr(host + 1, (int)port, (struct sockaddr_in6 *)ss) ? -EINVAL
-                                                                       : 0;
-  }
-  if (strcmp(host, "localhost") == 0)
-    strcpy(host, "127.0.0.1");
-  return uv_ip4_addr(host, (int)port, (struct sockaddr_in *)ss) ? -EINVAL : 0;
-}
-
-/* True for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. */
-static int is_loopback(const struct sockaddr_storage *ss) {
-  if (ss->ss_family == AF_INET) {
-    const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
-    return (ntohl(a->sin_addr.s_addr) >> 24) == 127;
-  }
-  if (ss->ss_family == AF_INET6) {
-    const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
-    return IN6_IS_ADDR_LOOPBACK(a) ||
-           (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
-  }
-  return 0;
 }
 
 static void sweep_stop(tally_server *s);
@@ -811,12 +771,13 @@ static int check_listen(const tally_server_config *cfg,
                         struct sockaddr_storage *ss, char *err,
                         size_t errlen) {
   memset(ss, 0, sizeof *ss);
-  if (parse_listen(cfg->listen, ss) != 0) {
+  if (tally_address_parse(cfg->listen, ss) != 0) {
     snprintf(err, errlen, "--listen %s: expected HOST:PORT, e.g. "
              "127.0.0.1:7300 or [::1]:7300", cfg->listen);
     return -EINVAL;
   }
-  if (cfg->tls == NULL && !cfg->insecure_plaintext && !is_loopback(ss)) {
+  if (cfg->tls == NULL && !cfg->insecure_plaintext &&
+      !tally_address_is_loopback((const struct sockaddr *)ss)) {
     snprintf(err, errlen, "refusing to listen on %s without TLS: anyone on "
              "the network could read and change what is sent. Give "
              "--tls-cert and --tls-key (deploy/make-ca.sh makes them), or "

@@ -18,11 +18,11 @@
  */
 #include "tls.h"
 
+#include "address.h"
 #include "error.h"
+#include "file.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -64,15 +64,11 @@ static const char *take_reason(char *buf, size_t n, const char *fallback) {
 /* Checks that path can be opened for reading; the message names it. */
 static int check_readable(const char *what, const char *path, char *err,
                           size_t errlen) {
-  FILE *f = fopen(path, "r");
-  if (f == NULL) {
-    int e = errno;
+  int rc = tally_file_readable(path);
+  if (rc != 0)
     snprintf(err, errlen, "cannot read the %s %s: %s", what, path,
-             strerror(e));
-    return -e;
-  }
-  fclose(f);
-  return 0;
+             strerror(-rc));
+  return rc;
 }
 
 int tally_tls_new(const char *cert_file, const char *key_file, tally_tls **out,
@@ -131,13 +127,6 @@ err_after_alloc:
   return TALLY_ETLS;
 }
 
-/* Whether name is an IPv4 or IPv6 address rather than a host name. */
-static int is_ip(const char *name) {
-  unsigned char buf[sizeof(struct in6_addr)];
-  return inet_pton(AF_INET, name, buf) == 1 ||
-         inet_pton(AF_INET6, name, buf) == 1;
-}
-
 int tally_tls_client_new(const char *ca_file, const char *server_name,
                          tally_tls **out, char *err, size_t errlen) {
   char reason[160];
@@ -154,7 +143,8 @@ int tally_tls_client_new(const char *ca_file, const char *server_name,
   if ((t = calloc(1, sizeof *t)) == NULL)
     return -ENOMEM;
   t->client = 1;
-  if (!is_ip(server_name) && (t->sni = strdup(server_name)) == NULL) {
+  if (!tally_address_is_ip(server_name) &&
+      (t->sni = strdup(server_name)) == NULL) {
     free(t);
     return -ENOMEM;
   }

@@ -104,13 +104,13 @@ Test(catalog, builtin_catalog) {
   cr_assert_str_eq(cat->units[cat->root].code, "changqing");
   cr_assert_eq(cat->units[cat->root].parent, -1);
   cr_assert_not(cat->units[cat->root].is_leaf);
-  cr_assert_eq(tally_catalog_leaf_count(cat, cat->root), 10);
+  cr_assert_eq(cat->units[cat->root].leaves, 10);
   for (size_t i = 0; i < 10; i++) {
     int u = tally_catalog_unit(cat, leaves[i]);
     cr_assert_geq(u, 0, "%s", leaves[i]);
     cr_expect(cat->units[u].is_leaf, "%s", leaves[i]);
     cr_expect_eq(cat->units[u].parent, cat->root, "%s", leaves[i]);
-    cr_expect_eq(tally_catalog_leaf_count(cat, u), 1, "%s", leaves[i]);
+    cr_expect_eq(cat->units[u].leaves, 1, "%s", leaves[i]);
   }
   /* The file's 88 data elements: three are reported by age group and
    * expand to 46 elements, one per group: 85 + 46 = 131. */

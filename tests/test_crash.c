@@ -52,7 +52,8 @@ static void period_of(int seq, char *buf, size_t n) {
 static void writer(const char *address, int first, int count, int fd) {
   tally_client *c;
   char err[256];
-  if (tally_client_connect(address, 5000, &c, err, sizeof err) != 0)
+  tally_client_options o = {.address = address, .timeout_ms = 5000};
+  if (tally_client_open(&o, &c, err, sizeof err) != 0)
     _exit(0);
   for (int seq = first; seq < first + count; seq++) {
     Tally__Value v[8], *pv[8];

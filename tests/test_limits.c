@@ -40,7 +40,8 @@ TestSuite(limits, .init = setup, .fini = teardown, .timeout = 180);
 static tally_client *connect_srv(void) {
   tally_client *c;
   char err[256];
-  cr_assert_eq(tally_client_connect(srv.address, 10000, &c, err, sizeof err),
+  tally_client_options o = {.address = srv.address, .timeout_ms = 10000};
+  cr_assert_eq(tally_client_open(&o, &c, err, sizeof err),
                0, "%s", err);
   return c;
 }
@@ -737,14 +738,7 @@ Test(limits, a_client_that_never_reads_is_closed_in_the_end) {
   tally_client *c = connect_srv();
   tally_client_send_raw(c, reqs, len);
   free(reqs);
-  char *log = NULL;
-  for (int i = 0; i < 80; i++) {
-    usleep(100000);
-    free(log);
-    log = tally_test_read_file(srv.log);
-    if (log && strstr(log, "connection 1 closed"))
-      break;
-  }
+  char *log = tally_test_read_file_with(srv.log, "connection 1 closed");
   cr_assert(log && strstr(log, "connection 1 closed"), "%s", log);
   free(log);
   tally_client_close(c);

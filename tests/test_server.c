@@ -27,7 +27,8 @@ TestSuite(server, .init = setup, .fini = teardown, .timeout = 60);
 static tally_client *connect_srv(void) {
   tally_client *c;
   char err[256];
-  int rc = tally_client_connect(srv.address, 5000, &c, err, sizeof err);
+  tally_client_options o = {.address = srv.address, .timeout_ms = 5000};
+  int rc = tally_client_open(&o, &c, err, sizeof err);
   cr_assert_eq(rc, 0, "connect: %s", err);
   return c;
 }
@@ -549,8 +550,8 @@ Test(server, acknowledged_submission_survives_sigkill) {
 
 Test(server, logs_connections_and_submissions) {
   still_serves();
-  usleep(100000); /* the close is logged after the reply is read */
-  char *log = tally_test_read_file(srv.log);
+  /* The close is logged after the reply is read. */
+  char *log = tally_test_read_file_with(srv.log, "connection 1 closed");
   cr_assert_not_null(log);
   cr_assert(strstr(log, "connection 1 opened: 127.0.0.1:"), "%s", log);
   cr_assert(strstr(log, "submit: unit=mashan period=2022 values=1 "), "%s",

@@ -172,17 +172,9 @@ static Tally__Envelope *values_on(tally_client *c) {
   return reply;
 }
 
-/* The server's log, once it holds text (or after 3 s). */
+/* The server's log, once it holds text. */
 static char *log_with(const char *text) {
-  char *log = NULL;
-  for (int i = 0; i < 30; i++) {
-    free(log);
-    log = tally_test_read_file(srv.log);
-    if (log && strstr(log, text))
-      break;
-    usleep(100000);
-  }
-  return log;
+  return tally_test_read_file_with(srv.log, text);
 }
 
 Test(tls, a_request_over_tls) {
@@ -306,7 +298,8 @@ Test(tls, a_plaintext_client_is_told_to_use_tls) {
   tally_client *c;
   char err[512];
   int rc;
-  cr_assert_eq(tally_client_connect(srv.address, 5000, &c, err, sizeof err),
+  tally_client_options o = {.address = srv.address, .timeout_ms = 5000};
+  cr_assert_eq(tally_client_open(&o, &c, err, sizeof err),
                0, "%s", err);
   time_t t0 = time(NULL);
   Tally__Envelope *r = catalog_on(c, &rc, err, sizeof err);
@@ -381,7 +374,8 @@ Test(tls, a_handshake_that_never_finishes_is_closed_after_the_idle_timeout) {
   char err[512];
   uint8_t hello[4096];
   size_t half = half_client_hello(hello, sizeof hello);
-  cr_assert_eq(tally_client_connect(srv.address, 10000, &c, err, sizeof err),
+  tally_client_options o = {.address = srv.address, .timeout_ms = 10000};
+  cr_assert_eq(tally_client_open(&o, &c, err, sizeof err),
                0);
   cr_assert_eq(tally_client_send_raw(c, hello, half), 0);
   struct timespec t0, t1;
@@ -516,7 +510,8 @@ Test(tls, sigterm_stops_a_tls_server_cleanly) {
   char err[512];
   uint8_t hello[4096];
   size_t n = half_client_hello(hello, sizeof hello);
-  cr_assert_eq(tally_client_connect(srv.address, 5000, &half, err, sizeof err),
+  tally_client_options o = {.address = srv.address, .timeout_ms = 5000};
+  cr_assert_eq(tally_client_open(&o, &half, err, sizeof err),
                0);
   cr_assert_eq(tally_client_send_raw(half, hello, n), 0);
   usleep(100000);

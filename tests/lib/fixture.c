@@ -383,6 +383,17 @@ char *tally_test_read_file(const char *path) {
   return s;
 }
 
+char *tally_test_read_file_with(const char *path, const char *text) {
+  char *s = NULL;
+  for (int tries = 0; tries < 800; tries++) {
+    free(s);
+    if ((s = tally_test_read_file(path)) != NULL && strstr(s, text))
+      break;
+    usleep(10000);
+  }
+  return s;
+}
+
 long tally_test_rss_kib(pid_t pid) {
   char path[64], *status;
   long kib = -1;

@@ -118,6 +118,11 @@ void tally_test_write_file(const char *path, const char *text);
 /* A whole file read into a malloc'd string, or NULL. */
 char *tally_test_read_file(const char *path);
 
+/* The file at path once it holds text: read again every 10 ms, for 8 s
+ * at most. Returns it as tally_test_read_file does, whether or not the
+ * text came; the caller asserts on it. */
+char *tally_test_read_file_with(const char *path, const char *text);
+
 /* The resident memory of a process, in KiB (VmRSS), or -1. */
 long tally_test_rss_kib(pid_t pid);
 

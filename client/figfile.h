@@ -1,12 +1,14 @@
-/* figures.h: a unit's figures from a CSV file (read with libcsv).
+/* figfile.h: a unit's figures from a CSV file (read with libcsv).
  *
  * The file is UTF-8, with or without a byte-order mark, one figure a
  * row: data_element,value. A first row "data_element,value" is a header;
  * rows whose first field starts with '#' are comments; blank lines are
  * skipped; a row with an empty value is not reported, and is skipped.
+ * (The engine's figures, a unit-by-element matrix, are tally_figures in
+ * indicator.h; this is the file a unit's figures come in.)
  */
-#ifndef TALLY_FIGURES_H
-#define TALLY_FIGURES_H
+#ifndef TALLY_FIGFILE_H
+#define TALLY_FIGFILE_H
 
 #include <stddef.h>
 
@@ -14,29 +16,30 @@ typedef struct {
   char *element;   /* data element code */
   double value;
   int line;        /* the line of the file it is on */
-} tally_figure;
+} tally_figfile_row;
 
 typedef struct {
-  tally_figure *items;
+  tally_figfile_row *items;
   size_t n;
   size_t blank;      /* rows skipped because their value was empty */
   int first_blank;   /* line of the first of those, 0 if none */
-} tally_figure_list;
+} tally_figfile;
 
 /* Reads path ("-" = standard input). Returns 0 and *out (free it with
- * tally_figures_release), or TALLY_ECSV / -errno with a message in err
+ * tally_figfile_release), or TALLY_ECSV / -errno with a message in err
  * that names the file and the line. */
-int tally_figures_read(const char *path, tally_figure_list *out, char *err,
+int tally_figfile_read(const char *path, tally_figfile *out, char *err,
                        size_t errlen);
 
 /* The same, from text in memory; name is used in messages. */
-int tally_figures_parse(const char *name, const char *text, size_t len,
-                        tally_figure_list *out, char *err, size_t errlen);
+int tally_figfile_parse(const char *name, const char *text, size_t len,
+                        tally_figfile *out, char *err, size_t errlen);
 
-void tally_figures_release(tally_figure_list *list);
+void tally_figfile_release(tally_figfile *list);
 
 /* Parses a decimal number: [+-]digits[.digits][e[+-]digits], nothing
- * else (no hex, no inf or nan, no separators). Returns 0 or -1. */
-int tally_figures_number(const char *s, double *out);
+ * else (no hex, no inf or nan, no separators). Returns 0 or
+ * TALLY_EVALUE. */
+int tally_figfile_number(const char *s, double *out);
 
 #endif

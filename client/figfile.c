@@ -1,6 +1,7 @@
-#include "figures.h"
+#include "figfile.h"
 
 #include "error.h"
+#include "file.h"
 #include "utf8.h"
 
 #include <csv.h>
@@ -14,7 +15,7 @@
 
 struct reader {
   const char *name;
-  tally_figure_list *list;
+  tally_figfile *list;
   size_t cap;
   int line;          /* the line being fed to libcsv */
   int row_line;      /* the line the current row started on */
@@ -47,7 +48,7 @@ static void trim(char *s) {
   memmove(s, s + i, n - i + 1);
 }
 
-int tally_figures_number(const char *s, double *out) {
+int tally_figfile_number(const char *s, double *out) {
   const char *p = s;
   char *end;
   int digits = 0;
@@ -62,22 +63,22 @@ int tally_figures_number(const char *s, double *out) {
       p++, digits++;
   }
   if (digits == 0)
-    return -1;
+    return TALLY_EVALUE;
   if (*p == 'e' || *p == 'E') {
     p++;
     if (*p == '+' || *p == '-')
       p++;
     if (!isdigit((unsigned char)*p))
-      return -1;
+      return TALLY_EVALUE;
     while (isdigit((unsigned char)*p))
       p++;
   }
   if (*p != 0)
-    return -1;
+    return TALLY_EVALUE;
   errno = 0;
   *out = strtod(s, &end);
   if (errno == ERANGE || *end != 0)
-    return -1;
+    return TALLY_EVALUE;
   return 0;
 }
 
@@ -95,10 +96,10 @@ static void on_field(void *data, size_t len, void *arg) {
 }
 
 static int add_figure(struct reader *r, const char *element, double value) {
-  tally_figure_list *l = r->list;
+  tally_figfile *l = r->list;
   if (l->n == r->cap) {
     size_t cap = r->cap ? r->cap * 2 : 64;
-    tally_figure *grown = realloc(l->items, cap * sizeof *grown);
+    tally_figfile_row *grown = realloc(l->items, cap * sizeof *grown);
     if (grown == NULL)
       return -ENOMEM;
     l->items = grown;
@@ -125,7 +126,7 @@ static void on_row(int term, void *arg) {
   if (r->rc || nf == 0)
     return;
   r->rows++;
-  trim(elem); /* comments never get here: tally_figures_parse skips them */
+  trim(elem); /* comments never get here: tally_figfile_parse skips them */
   if (r->too_long) {
     r->too_long = 0;
     set_error(r, line, "a field is longer than %s characters", "255");
@@ -162,7 +163,7 @@ static void on_row(int term, void *arg) {
       r->list->first_blank = line;
     return;
   }
-  if (tally_figures_number(val, &v) != 0) {
+  if (tally_figfile_number(val, &v) != 0) {
     /* A first row with words for a value: a header of other words? */
     if (r->list->n == 0 && r->list->blank == 0 &&
         strpbrk(val, "0123456789") == NULL)
@@ -192,16 +193,14 @@ static int blank(const char *s, size_t n) {
 }
 
 /* Returns the line of the first byte that is not valid UTF-8, or 0. */
-static int bad_utf8_line(const unsigned char *s, size_t n) {
+static int bad_utf8_line(const char *s, size_t n) {
+  size_t bad = tally_utf8_valid_prefix(s, n);
   int line = 1;
-  for (size_t i = 0; i < n;) {
-    size_t k = tally_utf8_char(s + i, n - i);
-    if (k == 0)
-      return line;
+  if (bad == n)
+    return 0;
+  for (size_t i = 0; i < bad; i++)
     line += s[i] == '\n';
-    i += k;
-  }
-  return 0;
+  return line;
 }
 
 /* True when the line's first character that is not a blank is '#'. */
@@ -223,8 +222,8 @@ static const char *csv_problem(int code, int at_end) {
   return csv_strerror(code);
 }
 
-int tally_figures_parse(const char *name, const char *text, size_t len,
-                        tally_figure_list *out, char *err, size_t errlen) {
+int tally_figfile_parse(const char *name, const char *text, size_t len,
+                        tally_figfile *out, char *err, size_t errlen) {
   struct csv_parser p;
   struct reader r;
   int bad;
@@ -249,7 +248,7 @@ int tally_figures_parse(const char *name, const char *text, size_t len,
              name, line);
     return TALLY_ECSV;
   }
-  if ((bad = bad_utf8_line((const unsigned char *)text, len)) != 0) {
+  if ((bad = bad_utf8_line(text, len)) != 0) {
     snprintf(err, errlen, "%s line %d: not valid UTF-8 (save the file as "
              "UTF-8)", name, bad);
     return TALLY_ECSV;
@@ -316,49 +315,30 @@ int tally_figures_parse(const char *name, const char *text, size_t len,
     r.rc = TALLY_ECSV;
   }
   if (r.rc != 0)
-    tally_figures_release(out);
+    tally_figfile_release(out);
   return r.rc;
 }
 
-int tally_figures_read(const char *path, tally_figure_list *out, char *err,
+int tally_figfile_read(const char *path, tally_figfile *out, char *err,
                        size_t errlen) {
-  FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-  char *buf = NULL;
-  size_t len = 0, cap = 0;
-  int rc;
+  char *buf;
+  size_t len;
+  int rc = strcmp(path, "-") == 0 ? tally_file_read_stream(stdin, &buf, &len)
+                                  : tally_file_read(path, &buf, &len);
 
-  if (f == NULL) {
-    snprintf(err, errlen, "%s: %s", path, strerror(errno));
-    return -errno;
+  if (rc != 0) {
+    snprintf(err, errlen, "%s: %s", path,
+             rc == -ENOMEM ? "out of memory"
+             : rc == -EIO  ? "read error"
+                           : strerror(-rc));
+    return rc;
   }
-  for (;;) {
-    if (len == cap) {
-      char *grown = realloc(buf, cap = cap ? cap * 2 : 65536);
-      if (grown == NULL) {
-        free(buf);
-        if (f != stdin)
-          fclose(f);
-        return -ENOMEM;
-      }
-      buf = grown;
-    }
-    size_t n = fread(buf + len, 1, cap - len, f);
-    len += n;
-    if (n == 0)
-      break;
-  }
-  rc = ferror(f) ? -EIO : 0;
-  if (f != stdin)
-    fclose(f);
-  if (rc == 0)
-    rc = tally_figures_parse(path, buf, len, out, err, errlen);
-  else
-    snprintf(err, errlen, "%s: read error", path);
+  rc = tally_figfile_parse(path, buf, len, out, err, errlen);
   free(buf);
   return rc;
 }
 
-void tally_figures_release(tally_figure_list *list) {
+void tally_figfile_release(tally_figfile *list) {
   for (size_t i = 0; i < list->n; i++)
     free(list->items[i].element);
   free(list->items);

@@ -1,6 +1,6 @@
-/* test_figures.c: a unit's figures read from CSV text. */
+/* test_figfile.c: a unit's figures read from CSV text. */
 #include "error.h"
-#include "figures.h"
+#include "figfile.h"
 #include "utf8.h"
 
 #include <criterion/criterion.h>
@@ -8,12 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static tally_figure_list list;
+static tally_figfile list;
 static char err[512];
 
 static int parse(const char *text) {
   err[0] = 0;
-  return tally_figures_parse("f.csv", text, strlen(text), &list, err,
+  return tally_figfile_parse("f.csv", text, strlen(text), &list, err,
                              sizeof err);
 }
 
@@ -39,11 +39,11 @@ static void expect_figure(size_t i, const char *element, double value,
   cr_expect_eq(list.items[i].line, line, "figure %zu", i);
 }
 
-static void fini(void) { tally_figures_release(&list); }
+static void fini(void) { tally_figfile_release(&list); }
 
-TestSuite(figures, .fini = fini);
+TestSuite(figfile, .fini = fini);
 
-Test(figures, plain_rows) {
+Test(figfile, plain_rows) {
   parse_ok("live_births,412\ninfant_deaths,1\nphysicians,2.5\n");
   cr_assert_eq(list.n, 3);
   expect_figure(0, "live_births", 412, 1);
@@ -53,41 +53,41 @@ Test(figures, plain_rows) {
   cr_assert_eq(list.first_blank, 0);
 }
 
-Test(figures, last_row_without_newline) {
+Test(figfile, last_row_without_newline) {
   parse_ok("live_births,412\ninfant_deaths,1");
   cr_assert_eq(list.n, 2);
   expect_figure(1, "infant_deaths", 1, 2);
 }
 
-Test(figures, header_row) {
+Test(figfile, header_row) {
   parse_ok("data_element,value\nlive_births,412\n");
   cr_assert_eq(list.n, 1);
   expect_figure(0, "live_births", 412, 2);
 }
 
-Test(figures, header_in_any_case) {
+Test(figfile, header_in_any_case) {
   parse_ok("Data_Element,VALUE\nlive_births,412\n");
   cr_assert_eq(list.n, 1);
   expect_figure(0, "live_births", 412, 2);
 }
 
-Test(figures, header_after_the_first_figure_is_an_error) {
+Test(figfile, header_after_the_first_figure_is_an_error) {
   expect_error("live_births,412\ndata_element,value\n",
                "f.csv line 2: value 'value' is not a number");
 }
 
-Test(figures, byte_order_mark) {
+Test(figfile, byte_order_mark) {
   parse_ok("\xef\xbb\xbf" "data_element,value\nlive_births,412\n");
   cr_assert_eq(list.n, 1);
   expect_figure(0, "live_births", 412, 2);
 }
 
-Test(figures, byte_order_mark_before_a_figure) {
+Test(figfile, byte_order_mark_before_a_figure) {
   parse_ok("\xef\xbb\xbflive_births,412\n");
   expect_figure(0, "live_births", 412, 1);
 }
 
-Test(figures, crlf_line_endings) {
+Test(figfile, crlf_line_endings) {
   parse_ok("data_element,value\r\nlive_births,412\r\ninfant_deaths,1\r\n");
   cr_assert_eq(list.n, 2);
   expect_figure(0, "live_births", 412, 2);
@@ -95,7 +95,7 @@ Test(figures, crlf_line_endings) {
 }
 
 /* Lines that end in CR alone (an old Mac's), comments among them. */
-Test(figures, cr_line_endings_with_comments) {
+Test(figfile, cr_line_endings_with_comments) {
   parse_ok("data_element,value\r# a \"quoted\" note\rlive_births,412\r"
            "infant_deaths,1\r");
   cr_assert_eq(list.n, 2);
@@ -103,7 +103,7 @@ Test(figures, cr_line_endings_with_comments) {
   expect_figure(1, "infant_deaths", 1, 4);
 }
 
-Test(figures, comments) {
+Test(figfile, comments) {
   parse_ok("# Wenchang, 2022\nlive_births,412\n#infant_deaths,1\n"
            "  # indented, with, commas\ninfant_deaths,2\n");
   cr_assert_eq(list.n, 2);
@@ -111,19 +111,19 @@ Test(figures, comments) {
   expect_figure(1, "infant_deaths", 2, 5);
 }
 
-Test(figures, blank_lines) {
+Test(figfile, blank_lines) {
   parse_ok("\nlive_births,412\n\n   \n\r\ninfant_deaths,1\n\n");
   cr_assert_eq(list.n, 2);
   expect_figure(0, "live_births", 412, 2);
   expect_figure(1, "infant_deaths", 1, 6);
 }
 
-Test(figures, blanks_around_fields_are_trimmed) {
+Test(figfile, blanks_around_fields_are_trimmed) {
   parse_ok(" live_births , 412 \n");
   expect_figure(0, "live_births", 412, 1);
 }
 
-Test(figures, empty_values_are_skipped_and_counted) {
+Test(figfile, empty_values_are_skipped_and_counted) {
   parse_ok("data_element,value\n"
            "live_births,412\n"
            "infant_deaths,\n"
@@ -137,26 +137,26 @@ Test(figures, empty_values_are_skipped_and_counted) {
   cr_assert_eq(list.first_blank, 3);
 }
 
-Test(figures, quoted_fields) {
+Test(figfile, quoted_fields) {
   parse_ok("\"live_births\",\"412\"\n\"odd, \"\"name\"\"\",\"1.5\"\n");
   cr_assert_eq(list.n, 2);
   expect_figure(0, "live_births", 412, 1);
   expect_figure(1, "odd, \"name\"", 1.5, 2);
 }
 
-Test(figures, wrong_number_of_fields) {
+Test(figfile, wrong_number_of_fields) {
   expect_error("live_births,412,1\n",
                "f.csv line 1: expected 2 fields (data_element,value), "
                "found 3");
 }
 
-Test(figures, one_field_only) {
+Test(figfile, one_field_only) {
   expect_error("live_births,412\nlive_births\n",
                "f.csv line 2: expected 2 fields (data_element,value), "
                "found 1");
 }
 
-Test(figures, line_number_after_comments_and_blank_lines) {
+Test(figfile, line_number_after_comments_and_blank_lines) {
   /* Lines: 1 header, 2 comment, 3 blank, 4 figure, 5 blank, 6 the bad
    * row. */
   expect_error("data_element,value\n# note\n\nlive_births,412\n\n"
@@ -165,34 +165,34 @@ Test(figures, line_number_after_comments_and_blank_lines) {
                "found 3");
 }
 
-Test(figures, line_number_after_crlf_lines) {
+Test(figfile, line_number_after_crlf_lines) {
   expect_error("live_births,412\r\n\r\n# c\r\ninfant_deaths,1,2\r\n",
                "f.csv line 4: expected 2 fields (data_element,value), "
                "found 3");
 }
 
-Test(figures, line_number_after_a_quoted_field_on_two_lines) {
+Test(figfile, line_number_after_a_quoted_field_on_two_lines) {
   /* The first row spans lines 1 and 2; the bad row is line 3. */
   expect_error("\"live\nbirths\",412\ninfant_deaths,1,2\n",
                "f.csv line 3: expected 2 fields (data_element,value), "
                "found 3");
 }
 
-Test(figures, figure_on_two_lines_is_on_its_first_line) {
+Test(figfile, figure_on_two_lines_is_on_its_first_line) {
   /* A quoted element holding a line break: the row starts on line 2. */
   expect_error("live_births,412\n\"bad\nname\",1,2\n",
                "f.csv line 2: expected 2 fields (data_element,value), "
                "found 3");
 }
 
-Test(figures, figure_line_of_a_row_on_two_lines) {
+Test(figfile, figure_line_of_a_row_on_two_lines) {
   parse_ok("live_births,412\n\"two\nlines\",7\nphysicians,3\n");
   cr_assert_eq(list.n, 3);
   expect_figure(1, "two\nlines", 7, 2);
   expect_figure(2, "physicians", 3, 4);
 }
 
-Test(figures, value_not_a_number) {
+Test(figfile, value_not_a_number) {
   static const char *const bad[] = {"12abc", "0x10", "inf", "nan", "-inf",
                                     "1e", "1.2.3", "--1", "abc", "12 3"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -204,28 +204,28 @@ Test(figures, value_not_a_number) {
   }
 }
 
-Test(figures, value_with_a_thousands_separator) {
+Test(figfile, value_with_a_thousands_separator) {
   /* Unquoted, 1,000 is three fields; quoted, it is not a number. */
   expect_error("x,1,000\n", "f.csv line 1: expected 2 fields "
                             "(data_element,value), found 3");
   expect_error("x,\"1,000\"\n", "f.csv line 1: value '1,000' is not a number");
 }
 
-Test(figures, empty_value_alone_is_no_figures) {
+Test(figfile, empty_value_alone_is_no_figures) {
   expect_error("x,\n", "f.csv: no figures in the file (every value is empty)");
 }
 
-Test(figures, empty_element) {
+Test(figfile, empty_element) {
   expect_error("live_births,1\n,5\n", "f.csv line 2: the data element is empty");
 }
 
-Test(figures, invalid_utf8) {
+Test(figfile, invalid_utf8) {
   /* 长 in GBK, as a spreadsheet in a Chinese locale might save it. */
   expect_error("live_births,1\n# \xb3\xa4\xc7\xe5\nx,2\n",
                "f.csv line 2: not valid UTF-8 (save the file as UTF-8)");
 }
 
-Test(figures, invalid_utf8_forms) {
+Test(figfile, invalid_utf8_forms) {
   static const char *const bad[] = {
       "\xc0\xaf",         /* overlong '/' */
       "\xe0\x80\xaf",     /* overlong, three bytes */
@@ -244,7 +244,7 @@ Test(figures, invalid_utf8_forms) {
 /* The UTF-8 helpers the server's messages use: a character cut by
  * snprintf is dropped whole; invisible and bidi characters are not for
  * showing. */
-Test(figures, utf8_trim_and_invisible_characters) {
+Test(figfile, utf8_trim_and_invisible_characters) {
   char cut[16] = "ab\xe5\xa9"; /* 婴 is e5 a9 b4: its last byte cut off */
   tally_utf8_trim(cut);
   cr_assert_str_eq(cut, "ab");
@@ -268,24 +268,24 @@ Test(figures, utf8_trim_and_invisible_characters) {
   cr_assert(tally_utf8_is_control(alm, 2));
 }
 
-Test(figures, valid_utf8_is_accepted) {
+Test(figfile, valid_utf8_is_accepted) {
   parse_ok("# 长清区 2022\nlive_births,412\n");
   expect_figure(0, "live_births", 412, 2);
 }
 
-Test(figures, unterminated_quote) {
+Test(figfile, unterminated_quote) {
   expect_error("live_births,412\ninfant_deaths,\"1\n",
                "f.csv line 2: a quoted field is not closed: a '\"' is "
                "missing");
 }
 
-Test(figures, unterminated_quote_in_the_first_field) {
+Test(figfile, unterminated_quote_in_the_first_field) {
   expect_error("live_births,412\n\"infant_deaths,1\nx,2\n",
                "f.csv line 2: a quoted field is not closed: a '\"' is "
                "missing");
 }
 
-Test(figures, stray_quote) {
+Test(figfile, stray_quote) {
   expect_error("live_births,412\ninfant\"deaths,1\n",
                "f.csv line 2: a quote in the wrong place: a field with '\"' "
                "in it is quoted whole, its own quotes doubled "
@@ -294,18 +294,18 @@ Test(figures, stray_quote) {
 
 /* Only a line that starts with '#' is a comment; a quoted field that
  * does is data (the server then says it is no data element). */
-Test(figures, a_quoted_hash_is_not_a_comment) {
+Test(figfile, a_quoted_hash_is_not_a_comment) {
   parse_ok("\"#live_births\",7\n");
   expect_figure(0, "#live_births", 7, 1);
 }
 
-Test(figures, negative_value) {
+Test(figfile, negative_value) {
   expect_error("live_births,412\ninfant_deaths,-1\n",
                "f.csv line 2: value '-1' is negative; figures are never "
                "negative");
 }
 
-Test(figures, a_first_row_that_is_not_the_header) {
+Test(figfile, a_first_row_that_is_not_the_header) {
   expect_error("element,value\nlive_births,412\n",
                "f.csv line 1: value 'value' is not a number (a header row, "
                "if this is one, reads data_element,value)");
@@ -316,7 +316,7 @@ Test(figures, a_first_row_that_is_not_the_header) {
                "data_element,value)");
 }
 
-Test(figures, separators_that_are_not_commas) {
+Test(figfile, separators_that_are_not_commas) {
   expect_error("live_births\xef\xbc\x8c" "412\n",
                "f.csv line 1: expected 2 fields (data_element,value), found "
                "1; the full-width comma '\xef\xbc\x8c' is not a separator: "
@@ -332,11 +332,11 @@ Test(figures, separators_that_are_not_commas) {
                "1");
 }
 
-Test(figures, empty_file) {
+Test(figfile, empty_file) {
   expect_error("", "f.csv: no figures in the file");
 }
 
-Test(figures, only_comments_and_header) {
+Test(figfile, only_comments_and_header) {
   expect_error("\xef\xbb\xbf" "data_element,value\n# nothing yet\n\n",
                "f.csv: no figures in the file");
 }
@@ -348,7 +348,7 @@ static char *repeat(char c, size_t n) {
   return s;
 }
 
-Test(figures, field_of_255_characters) {
+Test(figfile, field_of_255_characters) {
   char *name = repeat('e', 255), text[300];
   snprintf(text, sizeof text, "%s,1\n", name);
   parse_ok(text);
@@ -357,14 +357,14 @@ Test(figures, field_of_255_characters) {
   free(name);
 }
 
-Test(figures, field_over_255_characters) {
+Test(figfile, field_over_255_characters) {
   char *name = repeat('e', 256), text[300];
   snprintf(text, sizeof text, "live_births,1\n%s,1\n", name);
   expect_error(text, "f.csv line 2: a field is longer than 255 characters");
   free(name);
 }
 
-Test(figures, long_comment_is_still_a_comment) {
+Test(figfile, long_comment_is_still_a_comment) {
   char *words = repeat('w', 300), text[400];
   snprintf(text, sizeof text, "# %s\nlive_births,1\n", words);
   parse_ok(text);
@@ -372,19 +372,19 @@ Test(figures, long_comment_is_still_a_comment) {
   free(words);
 }
 
-Test(figures, number_accepts) {
+Test(figfile, number_accepts) {
   static const struct { const char *s; double v; } ok[] = {
       {"0", 0},   {"412", 412}, {"-3", -3},     {"+4.5", 4.5}, {"1e3", 1000},
       {"1E3", 1000}, {"2.5e-1", 0.25}, {"1e+2", 100}, {".5", 0.5},
       {"5.", 5},  {"-.25", -0.25}, {"007", 7}};
   for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
     double v = -99;
-    cr_expect_eq(tally_figures_number(ok[i].s, &v), 0, "'%s'", ok[i].s);
+    cr_expect_eq(tally_figfile_number(ok[i].s, &v), 0, "'%s'", ok[i].s);
     cr_expect_eq(v, ok[i].v, "'%s'", ok[i].s);
   }
 }
 
-Test(figures, number_rejects) {
+Test(figfile, number_rejects) {
   static const char *const bad[] = {
       "", "+", "-", ".", "+.", "e3", ".e3", "1e", "1e+", "1.2.3", "0x10",
       "0X1A", "inf", "INF", "nan", "NaN", "infinity", "1,000", "1 000",
@@ -393,13 +393,13 @@ Test(figures, number_rejects) {
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     double v = -99;
-    cr_expect_eq(tally_figures_number(bad[i], &v), -1, "'%s'", bad[i]);
+    cr_expect_eq(tally_figfile_number(bad[i], &v), TALLY_EVALUE, "'%s'", bad[i]);
   }
 }
 
 /* A comment may hold quotes (the form writes English names such as
  * "Four new" into them): it never reaches the CSV parser. */
-Test(figures, comments_with_quotes) {
+Test(figfile, comments_with_quotes) {
   parse_ok("# “四新” / \"Four new\" economy\nfour_new,3\n"
            "  # an \"indented\" one\nx,4\n");
   cr_assert_eq(list.n, 2);
@@ -408,9 +408,9 @@ Test(figures, comments_with_quotes) {
 }
 
 /* A NUL byte would cut the figure short where C strings end. */
-Test(figures, a_nul_byte_is_refused) {
+Test(figfile, a_nul_byte_is_refused) {
   static const char text[] = "live_births,100\ninfant_deaths,12\0003\n";
-  cr_assert_eq(tally_figures_parse("f.csv", text, sizeof text - 1, &list, err,
+  cr_assert_eq(tally_figfile_parse("f.csv", text, sizeof text - 1, &list, err,
                                    sizeof err),
                TALLY_ECSV);
   cr_assert_str_eq(err, "f.csv line 2: holds a NUL byte: not a text file");

@@ -1,4 +1,4 @@
-/* fuzz_figures.c: the CSV reader of a unit's figures (client/figures.h).
+/* fuzz_figfile.c: the CSV reader of a unit's figures (client/figfile.h).
  *
  * The input is the text of a figures file. When it parses, every figure
  * must name an element, lie on a line of the text, in order, and hold a
@@ -6,7 +6,7 @@
  * the list must be empty. The input, cut at its first NUL, is also given
  * to the number parser on its own.
  */
-#include "figures.h"
+#include "figfile.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -17,14 +17,14 @@
 #define CHECK(cond)                                                           \
   do {                                                                        \
     if (!(cond)) {                                                            \
-      fprintf(stderr, "fuzz_figures: %s:%d: check failed: %s\n", __FILE__,    \
+      fprintf(stderr, "fuzz_figfile: %s:%d: check failed: %s\n", __FILE__,    \
               __LINE__, #cond);                                               \
       abort();                                                                \
     }                                                                         \
   } while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  tally_figure_list list;
+  tally_figfile list;
   char err[512];
   int lines = 1;
 
@@ -39,13 +39,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
   memcpy(text, data, size);
   memset(err, 0x55, sizeof err);
-  int rc = tally_figures_parse("fuzz.csv", text, size, &list, err, sizeof err);
+  int rc = tally_figfile_parse("fuzz.csv", text, size, &list, err, sizeof err);
   if (rc == 0) {
     CHECK(list.n > 0);
     CHECK(list.items != NULL);
     int prev = 1;
     for (size_t i = 0; i < list.n; i++) {
-      const tally_figure *f = &list.items[i];
+      const tally_figfile_row *f = &list.items[i];
       CHECK(f->element != NULL && f->element[0] != 0);
       CHECK(strlen(f->element) < 256);
       CHECK(f->line >= prev && f->line <= lines);
@@ -54,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     CHECK((list.blank == 0) == (list.first_blank == 0));
     CHECK(list.first_blank >= 0 && list.first_blank <= lines);
-    tally_figures_release(&list);
+    tally_figfile_release(&list);
     CHECK(list.items == NULL && list.n == 0);
   } else {
     CHECK(rc < 0);
@@ -70,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   memcpy(num, data, n);
   num[n] = 0;
   double v;
-  if (tally_figures_number(num, &v) == 0)
+  if (tally_figfile_number(num, &v) == 0)
     CHECK(isfinite(v));
   return 0;
 }

@@ -1,0 +1,56 @@
+/* file.c: reading a whole file into memory. */
+#include "file.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#define FIRST_SIZE 65536
+
+int tally_file_read_stream(FILE *f, char **buf, size_t *len) {
+  char *b = NULL;
+  size_t n = 0, cap = 0, got;
+
+  *buf = NULL;
+  *len = 0;
+  do {
+    if (cap - n < 2) { /* room for a byte more and the NUL */
+      char *grown = realloc(b, cap = cap ? cap * 2 : FIRST_SIZE);
+      if (grown == NULL) {
+        free(b);
+        return -ENOMEM;
+      }
+      b = grown;
+    }
+    got = fread(b + n, 1, cap - n - 1, f);
+    n += got;
+  } while (got > 0);
+  if (ferror(f)) {
+    free(b);
+    return -EIO;
+  }
+  b[n] = 0;
+  *buf = b;
+  *len = n;
+  return 0;
+}
+
+int tally_file_read(const char *path, char **buf, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  int rc;
+  if (f == NULL) {
+    *buf = NULL;
+    *len = 0;
+    return -errno;
+  }
+  rc = tally_file_read_stream(f, buf, len);
+  fclose(f);
+  return rc;
+}
+
+int tally_file_readable(const char *path) {
+  FILE *f = fopen(path, "r");
+  if (f == NULL)
+    return -errno;
+  fclose(f);
+  return 0;
+}

@@ -1,0 +1,19 @@
+/* file.h: reading a whole file into memory. */
+#ifndef TALLY_FILE_H
+#define TALLY_FILE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* Reads what is left of f into *buf, which the caller frees; *len is its
+ * size, and a NUL follows it (not counted). Returns 0, or -EIO (a read
+ * error) or -ENOMEM with *buf NULL. f stays open. */
+int tally_file_read_stream(FILE *f, char **buf, size_t *len);
+
+/* tally_file_read_stream of the file at path. Returns 0 or -errno. */
+int tally_file_read(const char *path, char **buf, size_t *len);
+
+/* Returns 0 when path can be opened for reading, else -errno. */
+int tally_file_readable(const char *path);
+
+#endif
