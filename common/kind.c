@@ -549,7 +549,7 @@ static const char *formula_premature_mortality(const tally_catalog *cat,
   return tally_arena_printf(
       a,
       "WHO SDG 3.4.1: 1 - product over 30-34 ... 65-69 of (1 - 5M / "
-      "(1/5 + M/2)), M = %s / %s summed over the units, as a percent",
+      "(1 + 2.5M)), M = %s / %s summed over the units, as a percent",
       deaths_of(cat, in), pop_of(cat, in));
 }
 
