@@ -118,10 +118,10 @@ typedef struct {
 } tally_kind_visit;
 
 /* The periods whose report of in reads q: the shares a change to q's
- * figures changes. Calls v->found for each: q itself, the periods that
- * read q, and the period after each of those (whose previous value
- * reads it); periods far off are looked for among v->every's. Returns
- * 0 or the first error. */
+ * figures changes. Calls v->found for each: the periods whose share
+ * reads q (q itself, for most kinds), and the period after each of
+ * those (whose previous value reads it); periods far off are looked for
+ * among v->every's. Returns 0 or the first error. */
 int tally_kind_changed_by(const tally_indicator *in, const tally_period *q,
                           const tally_kind_visit *v);
 
