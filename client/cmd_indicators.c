@@ -3,6 +3,7 @@
 #include "catalog.h"
 #include "cli.h"
 #include "indicator.h"
+#include "kind.h"
 #include "output.h"
 #include "wire.h"
 

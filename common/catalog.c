@@ -10,6 +10,7 @@
 #include "error.h"
 #include "file.h"
 #include "hash.h"
+#include "kind.h"
 #include "lifetable.h"
 
 #include <errno.h>
@@ -651,47 +652,17 @@ static int load_baselines(struct loader *ld, const char *who, json_t *arr,
   return 0;
 }
 
-/* The keys an indicator's kind uses. */
+/* The kinds' keys (kind.h), by shorter names. */
 enum {
-  K_NUM = 1 << 0, K_DEN = 1 << 1, K_ELEM = 1 << 2, K_WEIGHT = 1 << 3,
-  K_BIRTHS = 1 << 4, K_DEATHS = 1 << 5, K_POP = 1 << 6, K_FACTOR = 1 << 7,
-  K_BOUNDED = 1 << 8, K_BASE = 1 << 9, K_FROM = 1 << 10, K_METHOD = 1 << 11,
-  K_PARAMS = 1 << 12, K_MINPOP = 1 << 13, K_UTARGET = 1 << 14
+  K_NUM = TALLY_KEY_NUM, K_DEN = TALLY_KEY_DEN, K_ELEM = TALLY_KEY_ELEM,
+  K_WEIGHT = TALLY_KEY_WEIGHT, K_BIRTHS = TALLY_KEY_BIRTHS,
+  K_DEATHS = TALLY_KEY_DEATHS, K_POP = TALLY_KEY_POP,
+  K_FACTOR = TALLY_KEY_FACTOR, K_BOUNDED = TALLY_KEY_BOUNDED,
+  K_BASE = TALLY_KEY_BASE, K_FROM = TALLY_KEY_FROM,
+  K_METHOD = TALLY_KEY_METHOD, K_PARAMS = TALLY_KEY_PARAMS,
+  K_MINPOP = TALLY_KEY_MINPOP, K_UTARGET = TALLY_KEY_UTARGET
 };
-
-static const char *const key_names[] = {
-    "numerator", "denominator", "element", "weight", "births",
-    "deaths", "population", "factor", "bounded", "base_year",
-    "from_year", "method", "params", "min_population", "unit_target"};
-
-static const struct {
-  const char *name;
-  tally_kind kind;
-  unsigned need;  /* keys it must have */
-  unsigned allow; /* keys it may have besides */
-} kinds[] = {
-    {"ratio", TALLY_KIND_RATIO, K_NUM | K_DEN, K_FACTOR | K_BOUNDED},
-    {"total", TALLY_KIND_TOTAL, K_ELEM, K_FACTOR},
-    {"weighted_mean", TALLY_KIND_WEIGHTED_MEAN, K_ELEM | K_WEIGHT, K_FACTOR},
-    {"growth", TALLY_KIND_GROWTH, K_ELEM, 0},
-    {"intensity_reduction", TALLY_KIND_INTENSITY_REDUCTION,
-     K_NUM | K_DEN | K_BASE, 0},
-    {"cumulative", TALLY_KIND_CUMULATIVE, K_ELEM | K_FROM, K_FACTOR},
-    {"life_expectancy", TALLY_KIND_LIFE_EXPECTANCY, K_DEATHS | K_POP | K_METHOD,
-     K_BIRTHS | K_PARAMS | K_MINPOP},
-    {"premature_mortality", TALLY_KIND_PREMATURE_MORTALITY, K_DEATHS | K_POP,
-     K_MINPOP},
-    {"milestone", TALLY_KIND_MILESTONE, K_ELEM, 0},
-    {"unit_threshold", TALLY_KIND_UNIT_THRESHOLD, K_NUM | K_DEN | K_UTARGET,
-     K_FACTOR | K_BOUNDED},
-};
-
-const char *tally_kind_name(tally_kind kind) {
-  for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-    if (kinds[i].kind == kind)
-      return kinds[i].name;
-  return "?";
-}
+#define key_names tally_kind_keys
 
 int tally_catalog_age_groups(const tally_catalog *cat, const char *code) {
   for (size_t i = 0; i < cat->n_age_groups; i++)
@@ -812,27 +783,27 @@ static int load_params(struct loader *ld, const char *who, json_t *params,
  * JSON value of key_names[k], or NULL. */
 static int load_kind(struct loader *ld, const char *who, const char *kind,
                      json_t **keys, tally_indicator *t) {
-  size_t k;
+  const tally_kind_def *k = tally_kind_find(kind);
   unsigned have = 0;
   int rc;
 
-  for (k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
-    if (strcmp(kinds[k].name, kind) == 0)
-      break;
-  if (k == sizeof kinds / sizeof kinds[0])
-    return fail(ld, who, "kind '%s' is not one of: ratio, total, "
-                "weighted_mean, growth, intensity_reduction, cumulative, "
-                "life_expectancy, premature_mortality, milestone, "
-                "unit_threshold",
-                kind);
-  t->kind = kinds[k].kind;
+  if (k == NULL) {
+    char names[256] = "";
+    for (size_t i = 0; i < TALLY_KIND_COUNT; i++) {
+      size_t len = strlen(names);
+      snprintf(names + len, sizeof names - len, "%s%s", i ? ", " : "",
+               tally_kinds[i].name);
+    }
+    return fail(ld, who, "kind '%s' is not one of: %s", kind, names);
+  }
+  t->kind = k->kind;
   for (size_t b = 0; b < sizeof key_names / sizeof key_names[0]; b++)
     if (keys[b])
       have |= 1u << b;
   for (size_t b = 0; b < sizeof key_names / sizeof key_names[0]; b++) {
-    if ((kinds[k].need & (1u << b)) && !(have & (1u << b)))
+    if ((k->need & (1u << b)) && !(have & (1u << b)))
       return fail(ld, who, "kind needs a %s", key_names[b]);
-    if ((have & (1u << b)) && !((kinds[k].need | kinds[k].allow) & (1u << b)))
+    if ((have & (1u << b)) && !((k->need | k->allow) & (1u << b)))
       return fail(ld, who, "kind %s does not take %s", kind, key_names[b]);
   }
 

@@ -63,6 +63,7 @@ typedef struct {
   int n;
 } tally_age_groups;
 
+/* The kinds of indicator; each has its row in kind.c. */
 typedef enum {
   TALLY_KIND_RATIO = 0,          /* sum(numerator) / sum(denominator) * factor */
   TALLY_KIND_TOTAL,              /* sum(element) * factor */
@@ -212,9 +213,6 @@ const char *tally_op_text(tally_op op);
 
 /* Parses an op's text. Returns 0 or TALLY_ENOTFOUND. */
 int tally_op_parse(const char *s, tally_op *op);
-
-/* The kind's name in the catalog: "ratio", "life_expectancy", ... */
-const char *tally_kind_name(tally_kind kind);
 
 /* Index into age_groups of the element reported by groups, or -1. */
 int tally_catalog_age_groups(const tally_catalog *cat, const char *code);

@@ -1,6 +1,6 @@
 #include "indicator.h"
 
-#include "lifetable.h"
+#include "kind.h"
 
 #include <errno.h>
 #include <math.h>
@@ -181,24 +181,7 @@ double tally_amount_value(tally_amount a) {
 }
 
 int tally_sums_size(const tally_catalog *cat, int ind) {
-  const tally_indicator *in = &cat->indicators[ind];
-  switch (in->kind) {
-  case TALLY_KIND_RATIO:
-  case TALLY_KIND_UNIT_THRESHOLD:
-  case TALLY_KIND_WEIGHTED_MEAN:
-  case TALLY_KIND_GROWTH: return 2;
-  case TALLY_KIND_INTENSITY_REDUCTION: return 4;
-  case TALLY_KIND_TOTAL:
-  case TALLY_KIND_CUMULATIVE:
-  case TALLY_KIND_MILESTONE: return 1;
-  case TALLY_KIND_LIFE_EXPECTANCY:
-    return cat->age_groups[in->deaths_groups].n +
-           cat->age_groups[in->population_groups].n + 1;
-  case TALLY_KIND_PREMATURE_MORTALITY:
-    return cat->age_groups[in->deaths_groups].n +
-           cat->age_groups[in->population_groups].n;
-  }
-  return 0;
+  return tally_kind_sums(cat, &cat->indicators[ind]);
 }
 
 void tally_sums_add(tally_sums *to, const tally_sums *s, int n, int sign) {
@@ -220,109 +203,6 @@ int tally_sums_equal(const tally_sums *a, const tally_sums *b, int n) {
   return 1;
 }
 
-/* A unit's figures of one period. */
-typedef struct {
-  const double *value;
-  const unsigned char *has;
-} row;
-
-static int row_of(const tally_catalog *cat, tally_source *src, int unit,
-                  const tally_period *p, row *out) {
-  if (src->row)
-    return src->row(src, unit, p, &out->value, &out->has);
-  const tally_figures *f = src->figures(src, p);
-  if (f == NULL)
-    return -ENOMEM;
-  out->value = f->value + (size_t)unit * cat->n_elements;
-  out->has = f->has + (size_t)unit * cat->n_elements;
-  return 0;
-}
-
-static int get(const row *r, int element, tally_amount *v) {
-  if (!r->has[element])
-    return 0;
-  *v = tally_amount_of(r->value[element]);
-  return 1;
-}
-
-/* Every age group of groups into v; 1 when all are there. */
-static int get_groups(const tally_catalog *cat, const row *r, int groups,
-                      tally_amount *v) {
-  const tally_age_groups *g = &cat->age_groups[groups];
-  for (int k = 0; k < g->n; k++)
-    if (!get(r, g->first + k, &v[k]))
-      return 0;
-  return 1;
-}
-
-/* What unit contributes to ind's sums for period p, into v: 1 when it
- * reported everything the kind needs, 0 when not, < 0 on error. */
-static int share(const tally_catalog *cat, const tally_indicator *in,
-                 tally_source *src, int unit, const tally_period *p,
-                 tally_amount *v) {
-  row r, o;
-  tally_period other;
-  tally_amount w;
-  int rc = row_of(cat, src, unit, p, &r);
-  if (rc != 0)
-    return rc;
-  switch (in->kind) {
-  case TALLY_KIND_RATIO:
-  case TALLY_KIND_UNIT_THRESHOLD:
-    return get(&r, in->numerator, &v[0]) && get(&r, in->denominator, &v[1]);
-  case TALLY_KIND_TOTAL:
-  case TALLY_KIND_MILESTONE:
-    return get(&r, in->element, &v[0]);
-  case TALLY_KIND_WEIGHTED_MEAN:
-    if (!r.has[in->element] || !get(&r, in->weight, &v[1]))
-      return 0;
-    v[0] = tally_amount_of(r.value[in->element] * r.value[in->weight]);
-    return 1;
-  case TALLY_KIND_GROWTH:
-    if (tally_period_prev(p, &other) != 0 || !get(&r, in->element, &v[0]))
-      return 0;
-    if ((rc = row_of(cat, src, unit, &other, &o)) != 0)
-      return rc;
-    return get(&o, in->element, &v[1]);
-  case TALLY_KIND_INTENSITY_REDUCTION:
-    other = (tally_period){in->base_year, TALLY_PERIOD_YEAR, 0};
-    if (!get(&r, in->numerator, &v[0]) || !get(&r, in->denominator, &v[1]))
-      return 0;
-    if ((rc = row_of(cat, src, unit, &other, &o)) != 0)
-      return rc;
-    return get(&o, in->numerator, &v[2]) && get(&o, in->denominator, &v[3]);
-  case TALLY_KIND_CUMULATIVE:
-    if (p->kind != TALLY_PERIOD_YEAR || p->year < in->from_year)
-      return 0;
-    v[0] = 0;
-    for (int y = in->from_year; y <= p->year; y++) {
-      other = (tally_period){y, TALLY_PERIOD_YEAR, 0};
-      if ((rc = row_of(cat, src, unit, &other, &o)) != 0)
-        return rc;
-      if (!get(&o, in->element, &w))
-        return 0;
-      v[0] += w;
-    }
-    return 1;
-  case TALLY_KIND_LIFE_EXPECTANCY:
-  case TALLY_KIND_PREMATURE_MORTALITY: {
-    int nd = cat->age_groups[in->deaths_groups].n,
-        np = cat->age_groups[in->population_groups].n;
-    if (!get_groups(cat, &r, in->deaths_groups, v) ||
-        !get_groups(cat, &r, in->population_groups, v + nd))
-      return 0;
-    if (in->kind == TALLY_KIND_LIFE_EXPECTANCY) {
-      v[nd + np] = 0; /* births, for the methods that take them */
-      if (!in->q0_population && in->births >= 0 &&
-          !get(&r, in->births, &v[nd + np]))
-        return 0;
-    }
-    return 1;
-  }
-  }
-  return 0;
-}
-
 /* A unit's own rate against the unit target of a unit_threshold. */
 static int misses_unit_target(const tally_indicator *in, const tally_amount *v,
                               double *rate) {
@@ -335,12 +215,13 @@ static int misses_unit_target(const tally_indicator *in, const tally_amount *v,
 int tally_sums_unit(const tally_catalog *cat, int ind, tally_source *src,
                     int unit, const tally_period *p, tally_sums *out) {
   const tally_indicator *in = &cat->indicators[ind];
+  const tally_kind_def *k = tally_kind_get(in->kind);
   tally_period prev;
   double rate;
   size_t used = (size_t)tally_sums_size(cat, ind) * sizeof(tally_amount);
   out->counted = out->both = out->misses = 0;
   memset(out->prev, 0, used);
-  int rc = share(cat, in, src, unit, p, out->cur);
+  int rc = k->share(cat, in, src, unit, p, out->cur);
   if (rc <= 0) {
     memset(out->cur, 0, used);
     return rc;
@@ -349,7 +230,7 @@ int tally_sums_unit(const tally_catalog *cat, int ind, tally_source *src,
   if (in->kind == TALLY_KIND_UNIT_THRESHOLD)
     out->misses = misses_unit_target(in, out->cur, &rate);
   if (tally_period_prev(p, &prev) == 0) {
-    rc = share(cat, in, src, unit, &prev, out->prev);
+    rc = k->share(cat, in, src, unit, &prev, out->prev);
     if (rc < 0)
       return rc;
     out->both = rc;
@@ -359,7 +240,7 @@ int tally_sums_unit(const tally_catalog *cat, int ind, tally_source *src,
   return 0;
 }
 
-/* ---- the kinds ---- */
+/* ---- the value for a scope ---- */
 
 /* What one computation works on. */
 struct calc {
@@ -370,15 +251,6 @@ struct calc {
   const tally_period *period;
   tally_result *r;
 };
-
-static void note(tally_result *r, const char *fmt, const char *a,
-                 const char *b) {
-  snprintf(r->note, sizeof r->note, fmt, a, b);
-}
-
-static const char *code_of(struct calc *c, int element) {
-  return c->cat->elements[element].code;
-}
 
 /* The units ind is computed from within scope: those whose sums the
  * store keeps, for an inner unit; else each one's own figures. */
@@ -448,272 +320,11 @@ static int name_units(struct calc *c, int node, int which, char *buf,
   return rc;
 }
 
-static void set_value(tally_result *r, double v) {
-  r->has_value = 1;
-  r->value = v;
-}
-
-static double quotient(tally_amount a, tally_amount b) {
-  return (double)a / (double)b;
-}
-
-static int value_ratio(struct calc *c, const tally_amount *s, tally_result *r) {
-  const tally_indicator *in = c->in;
-  if (r->units_counted == 0) {
-    note(r, "insufficient data: no unit reported both %s and %s",
-         code_of(c, in->numerator), code_of(c, in->denominator));
-    return TALLY_STATUS_INSUFFICIENT_DATA;
-  }
-  r->has_numerator = r->has_denominator = 1;
-  r->numerator = tally_amount_value(s[0]);
-  r->denominator = tally_amount_value(s[1]);
-  if (s[1] == 0) {
-    note(r, "undefined: %s sums to 0%s", code_of(c, in->denominator), "");
-    return TALLY_STATUS_UNDEFINED;
-  }
-  set_value(r, quotient(s[0], s[1]) * in->factor);
-  return 0;
-}
-
-static int value_total(struct calc *c, const tally_amount *s, tally_result *r) {
-  if (r->units_counted == 0) {
-    note(r, "insufficient data: no unit reported %s%s",
-         code_of(c, c->in->element), "");
-    return TALLY_STATUS_INSUFFICIENT_DATA;
-  }
-  r->has_numerator = 1;
-  r->numerator = tally_amount_value(s[0]);
-  set_value(r, r->numerator * c->in->factor);
-  return 0;
-}
-
-static int value_weighted_mean(struct calc *c, const tally_amount *s,
-                               tally_result *r) {
-  const tally_indicator *in = c->in;
-  if (r->units_counted == 0) {
-    note(r, "insufficient data: no unit reported both %s and %s",
-         code_of(c, in->element), code_of(c, in->weight));
-    return TALLY_STATUS_INSUFFICIENT_DATA;
-  }
-  r->has_numerator = r->has_denominator = 1;
-  r->numerator = tally_amount_value(s[0]);
-  r->denominator = tally_amount_value(s[1]);
-  if (s[1] == 0) {
-    note(r, "undefined: %s sums to 0%s", code_of(c, in->weight), "");
-    return TALLY_STATUS_UNDEFINED;
-  }
-  set_value(r, quotient(s[0], s[1]) * in->factor);
-  return 0;
-}
-
-static int value_growth(struct calc *c, const tally_period *p,
-                        const tally_amount *s, tally_result *r) {
-  tally_period prev;
-  char ptext[TALLY_PERIOD_STRLEN];
-  if (tally_period_prev(p, &prev) != 0)
-    return TALLY_STATUS_INSUFFICIENT_DATA;
-  tally_period_format(&prev, ptext);
-  if (r->units_counted == 0) {
-    note(r, "insufficient data: no unit reported %s for both this period "
-         "and %s", code_of(c, c->in->element), ptext);
-    return TALLY_STATUS_INSUFFICIENT_DATA;
-  }
-  r->has_numerator = r->has_denominator = 1;
-  r->numerator = tally_amount_value(s[0]);
-  r->denominator = tally_amount_value(s[1]);
-  if (s[1] == 0) {
-    note(r, "undefined: %s was 0 in %s", code_of(c, c->in->element), ptext);
-    return TALLY_STATUS_UNDEFINED;
-  }
-  set_value(r, (quotient(s[0], s[1]) - 1) * 100);
-  return 0;
-}
-
-static int value_intensity_reduction(struct calc *c, const tally_amount *s,
-                                     tally_result *r) {
-  const tally_indicator *in = c->in;
-  tally_period base = {in->base_year, TALLY_PERIOD_YEAR, 0};
-  char btext[TALLY_PERIOD_STRLEN];
-  tally_period_format(&base, btext);
-  if (r->units_counted == 0) {
-    note(r, "insufficient data: no unit reported %s and GDP (%s) for both "
-         "this period and the base year",
-         code_of(c, in->numerator), code_of(c, in->denominator));
-    return TALLY_STATUS_INSUFFICIENT_DATA;
-  }
-  if (s[1] == 0 || s[3] == 0 || s[2] == 0) {
-    note(r, "undefined: a sum is 0 (%s or %s, this period or the base year)",
-         code_of(c, in->numerator), code_of(c, in->denominator));
-    return TALLY_STATUS_UNDEFINED;
-  }
-  /* Shown: the intensity now and in the base year. */
-  r->has_numerator = r->has_denominator = 1;
-  r->numerator = quotient(s[0], s[1]);
-  r->denominator = quotient(s[2], s[3]);
-  set_value(r, (1 - r->numerator / r->denominator) * 100);
-  snprintf(r->note, sizeof r->note, "intensity %.6g now against %.6g in %s",
-           r->numerator, r->denominator, btext);
-  return 0;
-}
-
-/* Over the years from from_year to the period, over the units that
- * reported every one of those years: a unit missing a year is left out
- * of the whole sum. */
-static int value_cumulative(struct calc *c, const tally_period *p,
-                            const tally_amount *s, tally_result *r) {
-  const tally_indicator *in = c->in;
-  if (p->kind != TALLY_PERIOD_YEAR) {
-    note(r, "a cumulative total is counted over years: ask for a year%s%s",
-         "", "");
-    return TALLY_STATUS_INSUFFICIENT_DATA;
-  }
-  if (p->year < in->from_year) {
-    note(r, "the count starts in a later year%s%s", "", "");
-    return TALLY_STATUS_INSUFFICIENT_DATA;
-  }
-  if (r->units_counted == 0) {
-    char years_text[32];
-    snprintf(years_text, sizeof years_text, "%d to %d", in->from_year,
-             p->year);
-    note(r, "insufficient data: no unit reported %s for every year from %s",
-         code_of(c, in->element), years_text);
-    return TALLY_STATUS_INSUFFICIENT_DATA;
-  }
-  r->has_numerator = 1;
-  r->numerator = tally_amount_value(s[0]);
-  set_value(r, r->numerator * in->factor);
-  return 0;
-}
-
-static int table_status(struct calc *c, int rc,
-                        const tally_lifetable_result *res, tally_result *r) {
-  char pop[32];
-  if (rc != 0) {
-    snprintf(r->note, sizeof r->note, "undefined: %s",
-             res->reason ? res->reason : "the table cannot be made");
-    return TALLY_STATUS_UNDEFINED;
-  }
-  if (res->status == TALLY_LIFETABLE_TOO_SMALL) {
-    snprintf(pop, sizeof pop, "%.0f", res->population);
-    note(r, "population too small for a stable life table (%s, under "
-         "%s)", pop, c->in->min_population == 5000 ? "5,000" : "the minimum");
-    return TALLY_STATUS_TOO_SMALL;
-  }
-  set_value(r, res->value);
-  return 0;
-}
-
-static int no_groups(struct calc *c, tally_result *r) {
-  note(r, "insufficient data: no unit reported every age group of %s and %s",
-       c->cat->age_groups[c->in->deaths_groups].code,
-       c->cat->age_groups[c->in->population_groups].code);
-  return TALLY_STATUS_INSUFFICIENT_DATA;
-}
-
-static int value_life_expectancy(struct calc *c, const tally_amount *s,
-                                 tally_result *r) {
-  const tally_catalog *cat = c->cat;
-  const tally_indicator *in = c->in;
-  int n = cat->age_groups[in->deaths_groups].n,
-      np = cat->age_groups[in->population_groups].n;
-  double deaths[TALLY_LIFETABLE_MAX_GROUPS], pop[TALLY_LIFETABLE_MAX_GROUPS];
-  int start[TALLY_LIFETABLE_MAX_GROUPS];
-
-  if (r->units_counted == 0)
-    return no_groups(c, r);
-  double dsum = 0, psum = 0;
-  for (int k = 0; k < n; k++) {
-    start[k] = cat->elements[cat->age_groups[in->deaths_groups].first + k].age_from;
-    deaths[k] = tally_amount_value(s[k]);
-    pop[k] = tally_amount_value(s[n + k]);
-    dsum += deaths[k];
-    psum += pop[k];
-  }
-  double births = tally_amount_value(s[n + np]);
-  tally_lifetable_params p;
-  tally_lifetable_params_default(&p, (tally_lifetable_method)in->method);
-  p.min_population = in->min_population;
-  if (!isnan(in->a0))
-    p.chiang_a0 = p.cn_a0 = in->a0;
-  if (!isnan(in->a))
-    p.chiang_a = in->a;
-  if (in->sex)
-    p.sex = (tally_lifetable_sex)in->sex;
-  if (in->q0_population)
-    births = pop[0]; /* q0 = deaths aged 0 / population aged 0 */
-  tally_lifetable_input li = {n, start, deaths, pop, births};
-  tally_lifetable_result res;
-  r->has_numerator = r->has_denominator = 1;
-  r->numerator = dsum;
-  r->denominator = psum;
-  return table_status(c, tally_lifetable_compute(&li, &p, &res, NULL), &res,
-                      r);
-}
-
-static int value_premature_mortality(struct calc *c, const tally_amount *s,
-                                     tally_result *r) {
-  const tally_catalog *cat = c->cat;
-  const tally_indicator *in = c->in;
-  const tally_age_groups *pg = &cat->age_groups[in->population_groups];
-  int nd = cat->age_groups[in->deaths_groups].n;
-  double deaths[TALLY_SDG341_GROUPS], pop[TALLY_SDG341_GROUPS];
-
-  if (r->units_counted == 0)
-    return no_groups(c, r);
-  /* The population of 30-34 ... 65-69 (the loader checked they exist). */
-  double dsum = 0, psum = 0;
-  for (int k = 0; k < TALLY_SDG341_GROUPS; k++) {
-    deaths[k] = tally_amount_value(s[k]);
-    for (int j = 0; j < pg->n; j++)
-      if (cat->elements[pg->first + j].age_from == 30 + 5 * k)
-        pop[k] = tally_amount_value(s[nd + j]);
-    dsum += deaths[k];
-    psum += pop[k];
-  }
-  r->has_numerator = r->has_denominator = 1;
-  r->numerator = dsum;
-  r->denominator = psum;
-  tally_lifetable_result res;
-  return table_status(
-      c, tally_sdg341_compute(deaths, pop, in->min_population, &res), &res, r);
-}
-
-static int value_milestone(struct calc *c, const tally_amount *s,
-                           tally_result *r) {
-  const tally_element *e = &c->cat->elements[c->in->element];
-  if (r->units_counted == 0) {
-    note(r, "insufficient data: the district office has not reported %s%s",
-         e->code, "");
-    return TALLY_STATUS_INSUFFICIENT_DATA;
-  }
-  double v = tally_amount_value(s[0]);
-  const tally_level *l = tally_element_level(e, (int)v);
-  r->level = (int)v;
-  set_value(r, v);
-  snprintf(r->note, sizeof r->note, "status: %s (%s)", l ? l->zh : "?",
-           l ? l->en : "?");
-  return 0;
-}
-
 /* The value of the indicator from its sums s over r->units_counted
  * units, for period p: returns 0 when there is one, else a status. */
 static int value_of(struct calc *c, const tally_period *p,
                     const tally_amount *s, tally_result *r) {
-  switch (c->in->kind) {
-  case TALLY_KIND_RATIO:
-  case TALLY_KIND_UNIT_THRESHOLD: return value_ratio(c, s, r);
-  case TALLY_KIND_TOTAL: return value_total(c, s, r);
-  case TALLY_KIND_WEIGHTED_MEAN: return value_weighted_mean(c, s, r);
-  case TALLY_KIND_GROWTH: return value_growth(c, p, s, r);
-  case TALLY_KIND_INTENSITY_REDUCTION:
-    return value_intensity_reduction(c, s, r);
-  case TALLY_KIND_CUMULATIVE: return value_cumulative(c, p, s, r);
-  case TALLY_KIND_LIFE_EXPECTANCY: return value_life_expectancy(c, s, r);
-  case TALLY_KIND_PREMATURE_MORTALITY:
-    return value_premature_mortality(c, s, r);
-  case TALLY_KIND_MILESTONE: return value_milestone(c, s, r);
-  }
-  return TALLY_STATUS_UNDEFINED;
+  return tally_kind_get(c->in->kind)->value(c->cat, c->in, p, s, r);
 }
 
 /* Judges the value against the target; the value is there. */
@@ -852,66 +463,5 @@ out:
 const char *tally_indicator_formula(const tally_catalog *cat, int ind,
                                     tally_arena *a) {
   const tally_indicator *in = &cat->indicators[ind];
-  const char *num = in->numerator >= 0 ? cat->elements[in->numerator].code : "",
-             *den = in->denominator >= 0 ? cat->elements[in->denominator].code
-                                         : "",
-             *el = in->element >= 0 ? cat->elements[in->element].code : "";
-  const char *dg = in->deaths_groups >= 0
-                       ? cat->age_groups[in->deaths_groups].code
-                       : "",
-             *pg = in->population_groups >= 0
-                       ? cat->age_groups[in->population_groups].code
-                       : "";
-  switch (in->kind) {
-  case TALLY_KIND_RATIO:
-    return tally_arena_printf(
-        a, "sum of %s / sum of %s x %g, both summed over the units that "
-           "reported both",
-        num, den, in->factor);
-  case TALLY_KIND_TOTAL:
-    return tally_arena_printf(a, "sum of %s over the units x %g", el,
-                              in->factor);
-  case TALLY_KIND_WEIGHTED_MEAN:
-    return tally_arena_printf(
-        a, "sum of (%s x %s) / sum of %s, over the units that reported both",
-        el, cat->elements[in->weight].code, cat->elements[in->weight].code);
-  case TALLY_KIND_GROWTH:
-    return tally_arena_printf(
-        a, "(sum of %s / sum of %s in the period before - 1) x 100, over the "
-           "units that reported both periods",
-        el, el);
-  case TALLY_KIND_INTENSITY_REDUCTION:
-    return tally_arena_printf(
-        a, "(1 - (sum of %s / sum of %s) / (the same in %d)) x 100, over the "
-           "units that reported both years",
-        num, den, in->base_year);
-  case TALLY_KIND_CUMULATIVE:
-    return tally_arena_printf(
-        a, "sum of %s over the units and over the years from %d x %g", el,
-        in->from_year, in->factor);
-  case TALLY_KIND_LIFE_EXPECTANCY:
-    return tally_arena_printf(
-        a, "life expectancy at birth of an abridged life table (%s method) "
-           "from %s.* and %s.* summed by age group over the units that "
-           "reported every group; no value under %g persons",
-        in->method == TALLY_LIFETABLE_CHIANG2        ? "Chiang II"
-        : in->method == TALLY_LIFETABLE_COALE_DEMENY ? "Coale-Demeny"
-                                                     : "Chinese textbook",
-        dg, pg, in->min_population);
-  case TALLY_KIND_PREMATURE_MORTALITY:
-    return tally_arena_printf(
-        a, "WHO SDG 3.4.1: 1 - product over 30-34 ... 65-69 of (1 - 5M / "
-           "(1/5 + M/2)), M = %s / %s summed over the units, as a percent",
-        dg, pg);
-  case TALLY_KIND_MILESTONE:
-    return tally_arena_printf(a, "the status %s reported by the district "
-                                 "office", el);
-  case TALLY_KIND_UNIT_THRESHOLD:
-    return tally_arena_printf(
-        a, "sum of %s / sum of %s x %g; the target holds only if every unit's "
-           "own rate is %s %g",
-        num, den, in->factor, tally_op_text(in->unit_target.op),
-        in->unit_target.value);
-  }
-  return "";
+  return tally_kind_get(in->kind)->formula(cat, in, a);
 }

@@ -12,6 +12,7 @@
 
 #include "error.h"
 #include "flags.h"
+#include "kind.h"
 #include "log.h"
 
 #include <errno.h>
@@ -103,23 +104,15 @@ static int by_key(const void *a, const void *b) {
 static int open_before(tally_request *r, const tally_period *p, char *buf,
                        size_t n) {
   struct keys k = {.n = 0};
-  tally_period q = *p, before;
-  for (int i = 0; i < 2 && tally_period_prev(&q, &before) == 0; i++) {
-    add_key(&k, &before);
-    q = before;
-  }
+  tally_period q, read[MAX_READ], after;
+  long starts = tally_period_start_day(p);
+  /* What each indicator's kind reads (kind.c), of what ends before p. */
   for (size_t i = 0; i < r->cat->n_indicators; i++) {
-    const tally_indicator *in = &r->cat->indicators[i];
-    tally_period y = {.kind = TALLY_PERIOD_YEAR};
-    if (in->kind == TALLY_KIND_INTENSITY_REDUCTION && in->base_year < p->year) {
-      y.year = in->base_year; /* quarters and months too */
-      add_key(&k, &y);
-    }
-    for (y.year = in->from_year; p->kind == TALLY_PERIOD_YEAR &&
-                                 in->kind == TALLY_KIND_CUMULATIVE &&
-                                 y.year < p->year;
-         y.year++)
-      add_key(&k, &y);
+    int m = tally_kind_report_reads(&r->cat->indicators[i], p, read, MAX_READ);
+    for (int j = 0; j < m; j++)
+      if (tally_period_next(&read[j], &after) == 0 &&
+          tally_period_start_day(&after) <= starts)
+        add_key(&k, &read[j]);
   }
   qsort(k.key, (size_t)k.n, sizeof k.key[0], by_key);
   int count = 0;

@@ -4,6 +4,7 @@
 
 #include "error.h"
 #include "indicator.h"
+#include "kind.h"
 #include "rollup.h"
 
 #include <errno.h>

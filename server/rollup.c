@@ -13,6 +13,7 @@
 #include "rollup.h"
 
 #include "error.h"
+#include "kind.h"
 #include "period.h"
 
 #include <errno.h>
@@ -362,54 +363,36 @@ static int list_periods(tally_rollup *r, tally_store_txn *t) {
   }
 }
 
+/* What touched_by's visit works in. */
+struct touching {
+  tally_rollup *r;
+  tally_store_txn *txn;
+};
+
+static int touched_found(void *arg, const tally_period *p) {
+  struct touching *tc = arg;
+  return touch(&tc->r->touched, tally_period_key(p));
+}
+
+/* Every period with a report, listed once a submission. */
+static int touched_every(void *arg, const uint32_t **keys, int *n) {
+  struct touching *tc = arg;
+  int rc;
+  if (tc->r->all.n == 0 && (rc = list_periods(tc->r, tc->txn)) != 0)
+    return rc;
+  *keys = tc->r->all.period;
+  *n = tc->r->all.n;
+  return 0;
+}
+
 /* The periods of ind's shares that a change to q touches, into
- * r->touched. */
+ * r->touched: the kind's row says which periods read q. */
 static int touched_by(tally_rollup *r, tally_store_txn *t, int ind,
                       const tally_period *q) {
-  const tally_indicator *in = &r->cat->indicators[ind];
-  struct periods *out = &r->touched;
-  tally_period p = *q, next;
-  int rc, far = 0; /* 1: every later year; 2: every period */
-  out->n = 0;
-  switch (in->kind) {
-  case TALLY_KIND_CUMULATIVE:
-    /* The sum of the years from from_year up to each year. */
-    if (q->kind != TALLY_PERIOD_YEAR || q->year < in->from_year)
-      return 0;
-    far = 1;
-    break;
-  case TALLY_KIND_INTENSITY_REDUCTION:
-    /* Every period is measured against the base year. */
-    if (q->kind == TALLY_PERIOD_YEAR && q->year == in->base_year)
-      far = 2;
-    break;
-  default:
-    break;
-  }
-  if ((rc = touch(out, tally_period_key(q))) != 0)
-    return rc;
-  /* The period before is in every share (the previous value), and a
-   * growth looks one period further back. */
-  int back = in->kind == TALLY_KIND_GROWTH ? 2 : 1;
-  for (int i = 0; i < back && tally_period_next(&p, &next) == 0; i++) {
-    if ((rc = touch(out, tally_period_key(&next))) != 0)
-      return rc;
-    p = next;
-  }
-  if (far) {
-    if (r->all.n == 0 && (rc = list_periods(r, t)) != 0)
-      return rc;
-    for (int i = 0; i < r->all.n; i++) {
-      tally_period other;
-      if (tally_period_from_key(r->all.period[i], &other) != 0 ||
-          (far == 1 && (other.kind != TALLY_PERIOD_YEAR ||
-                        other.year < q->year)))
-        continue;
-      if ((rc = touch(out, r->all.period[i])) != 0)
-        return rc;
-    }
-  }
-  return 0;
+  struct touching tc = {r, t};
+  tally_kind_visit v = {touched_found, touched_every, &tc};
+  r->touched.n = 0;
+  return tally_kind_changed_by(&r->cat->indicators[ind], q, &v);
 }
 
 /* 1 when the unit of the submission under way has a report for period

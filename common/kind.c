@@ -1,0 +1,833 @@
+/* kind.c: the table of indicator kinds, and each kind's functions.
+ *
+ * A kind's row (at the end of the file) names its functions: how a
+ * unit's share of the sums is taken from its figures, how the value is
+ * computed from the sums over many units, and the formula in words.
+ * Which periods a share reads is said once, by the row's reads; the
+ * share functions read those periods, and the rollup and the lock
+ * look-back find them through tally_kind_changed_by and
+ * tally_kind_report_reads (tests/test_kind.c checks that the three
+ * agree for every row).
+ */
+#include "kind.h"
+
+#include "lifetable.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const tally_kind_keys[TALLY_KEY_COUNT] = {
+    "numerator", "denominator", "element", "weight",         "births",
+    "deaths",    "population",  "factor",  "bounded",        "base_year",
+    "from_year", "method",      "params",  "min_population", "unit_target"};
+
+/* ---- a unit's share ---- */
+
+/* A unit's figures of one period. */
+typedef struct {
+  const double *value;
+  const unsigned char *has;
+} row;
+
+static int row_of(const tally_catalog *cat, tally_source *src, int unit,
+                  const tally_period *p, row *out) {
+  if (src->row)
+    return src->row(src, unit, p, &out->value, &out->has);
+  const tally_figures *f = src->figures(src, p);
+  if (f == NULL)
+    return -ENOMEM;
+  out->value = f->value + (size_t)unit * cat->n_elements;
+  out->has = f->has + (size_t)unit * cat->n_elements;
+  return 0;
+}
+
+static int get(const row *r, int element, tally_amount *v) {
+  if (!r->has[element])
+    return 0;
+  *v = tally_amount_of(r->value[element]);
+  return 1;
+}
+
+/* Every age group of groups into v; 1 when all are there. */
+static int get_groups(const tally_catalog *cat, const row *r, int groups,
+                      tally_amount *v) {
+  const tally_age_groups *g = &cat->age_groups[groups];
+  for (int k = 0; k < g->n; k++)
+    if (!get(r, g->first + k, &v[k]))
+      return 0;
+  return 1;
+}
+
+/* numerator, denominator: ratio, unit_threshold. */
+static int share_ratio(const tally_catalog *cat, const tally_indicator *in,
+                       tally_source *src, int unit, const tally_period *p,
+                       tally_amount *v) {
+  row r;
+  int rc = row_of(cat, src, unit, p, &r);
+  if (rc != 0)
+    return rc;
+  return get(&r, in->numerator, &v[0]) && get(&r, in->denominator, &v[1]);
+}
+
+/* element: total, milestone. */
+static int share_element(const tally_catalog *cat, const tally_indicator *in,
+                         tally_source *src, int unit, const tally_period *p,
+                         tally_amount *v) {
+  row r;
+  int rc = row_of(cat, src, unit, p, &r);
+  if (rc != 0)
+    return rc;
+  return get(&r, in->element, &v[0]);
+}
+
+/* element x weight, weight. */
+static int share_weighted_mean(const tally_catalog *cat,
+                               const tally_indicator *in, tally_source *src,
+                               int unit, const tally_period *p,
+                               tally_amount *v) {
+  row r;
+  int rc = row_of(cat, src, unit, p, &r);
+  if (rc != 0)
+    return rc;
+  if (!r.has[in->element] || !get(&r, in->weight, &v[1]))
+    return 0;
+  v[0] = tally_amount_of(r.value[in->element] * r.value[in->weight]);
+  return 1;
+}
+
+/* element in p, element in the period before. */
+static int share_growth(const tally_catalog *cat, const tally_indicator *in,
+                        tally_source *src, int unit, const tally_period *p,
+                        tally_amount *v) {
+  row r, o;
+  tally_period before;
+  int rc = row_of(cat, src, unit, p, &r);
+  if (rc != 0)
+    return rc;
+  if (tally_period_prev(p, &before) != 0 || !get(&r, in->element, &v[0]))
+    return 0;
+  if ((rc = row_of(cat, src, unit, &before, &o)) != 0)
+    return rc;
+  return get(&o, in->element, &v[1]);
+}
+
+/* numerator, denominator in p; the same in the base year. */
+static int share_intensity_reduction(const tally_catalog *cat,
+                                     const tally_indicator *in,
+                                     tally_source *src, int unit,
+                                     const tally_period *p, tally_amount *v) {
+  row r, o;
+  tally_period base = {in->base_year, TALLY_PERIOD_YEAR, 0};
+  int rc = row_of(cat, src, unit, p, &r);
+  if (rc != 0)
+    return rc;
+  if (!get(&r, in->numerator, &v[0]) || !get(&r, in->denominator, &v[1]))
+    return 0;
+  if ((rc = row_of(cat, src, unit, &base, &o)) != 0)
+    return rc;
+  return get(&o, in->numerator, &v[2]) && get(&o, in->denominator, &v[3]);
+}
+
+/* element summed over the years from_year .. p; nothing for a period
+ * that is not such a year. */
+static int share_cumulative(const tally_catalog *cat, const tally_indicator *in,
+                            tally_source *src, int unit, const tally_period *p,
+                            tally_amount *v) {
+  row o;
+  tally_amount w;
+  int rc;
+  if (p->kind != TALLY_PERIOD_YEAR || p->year < in->from_year)
+    return 0;
+  v[0] = 0;
+  for (int y = in->from_year; y <= p->year; y++) {
+    tally_period year = {y, TALLY_PERIOD_YEAR, 0};
+    if ((rc = row_of(cat, src, unit, &year, &o)) != 0)
+      return rc;
+    if (!get(&o, in->element, &w))
+      return 0;
+    v[0] += w;
+  }
+  return 1;
+}
+
+/* Deaths by age group, population by age group, then (life expectancy)
+ * births. */
+static int share_by_age(const tally_catalog *cat, const tally_indicator *in,
+                        tally_source *src, int unit, const tally_period *p,
+                        tally_amount *v) {
+  row r;
+  int rc = row_of(cat, src, unit, p, &r);
+  if (rc != 0)
+    return rc;
+  int nd = cat->age_groups[in->deaths_groups].n,
+      np = cat->age_groups[in->population_groups].n;
+  if (!get_groups(cat, &r, in->deaths_groups, v) ||
+      !get_groups(cat, &r, in->population_groups, v + nd))
+    return 0;
+  if (in->kind == TALLY_KIND_LIFE_EXPECTANCY) {
+    v[nd + np] = 0; /* births, for the methods that take them */
+    if (!in->q0_population && in->births >= 0 &&
+        !get(&r, in->births, &v[nd + np]))
+      return 0;
+  }
+  return 1;
+}
+
+/* ---- the value from the sums ---- */
+
+static void note(tally_result *r, const char *fmt, const char *a,
+                 const char *b) {
+  snprintf(r->note, sizeof r->note, fmt, a, b);
+}
+
+static const char *code_of(const tally_catalog *cat, int element) {
+  return cat->elements[element].code;
+}
+
+static void set_value(tally_result *r, double v) {
+  r->has_value = 1;
+  r->value = v;
+}
+
+static double quotient(tally_amount a, tally_amount b) {
+  return (double)a / (double)b;
+}
+
+static int value_ratio(const tally_catalog *cat, const tally_indicator *in,
+                       const tally_period *p, const tally_amount *s,
+                       tally_result *r) {
+  (void)p;
+  if (r->units_counted == 0) {
+    note(r, "insufficient data: no unit reported both %s and %s",
+         code_of(cat, in->numerator), code_of(cat, in->denominator));
+    return TALLY_STATUS_INSUFFICIENT_DATA;
+  }
+  r->has_numerator = r->has_denominator = 1;
+  r->numerator = tally_amount_value(s[0]);
+  r->denominator = tally_amount_value(s[1]);
+  if (s[1] == 0) {
+    note(r, "undefined: %s sums to 0%s", code_of(cat, in->denominator), "");
+    return TALLY_STATUS_UNDEFINED;
+  }
+  set_value(r, quotient(s[0], s[1]) * in->factor);
+  return 0;
+}
+
+static int value_total(const tally_catalog *cat, const tally_indicator *in,
+                       const tally_period *p, const tally_amount *s,
+                       tally_result *r) {
+  (void)p;
+  if (r->units_counted == 0) {
+    note(r, "insufficient data: no unit reported %s%s",
+         code_of(cat, in->element), "");
+    return TALLY_STATUS_INSUFFICIENT_DATA;
+  }
+  r->has_numerator = 1;
+  r->numerator = tally_amount_value(s[0]);
+  set_value(r, r->numerator * in->factor);
+  return 0;
+}
+
+static int value_weighted_mean(const tally_catalog *cat,
+                               const tally_indicator *in, const tally_period *p,
+                               const tally_amount *s, tally_result *r) {
+  (void)p;
+  if (r->units_counted == 0) {
+    note(r, "insufficient data: no unit reported both %s and %s",
+         code_of(cat, in->element), code_of(cat, in->weight));
+    return TALLY_STATUS_INSUFFICIENT_DATA;
+  }
+  r->has_numerator = r->has_denominator = 1;
+  r->numerator = tally_amount_value(s[0]);
+  r->denominator = tally_amount_value(s[1]);
+  if (s[1] == 0) {
+    note(r, "undefined: %s sums to 0%s", code_of(cat, in->weight), "");
+    return TALLY_STATUS_UNDEFINED;
+  }
+  set_value(r, quotient(s[0], s[1]) * in->factor);
+  return 0;
+}
+
+static int value_growth(const tally_catalog *cat, const tally_indicator *in,
+                        const tally_period *p, const tally_amount *s,
+                        tally_result *r) {
+  tally_period prev;
+  char ptext[TALLY_PERIOD_STRLEN];
+  if (tally_period_prev(p, &prev) != 0)
+    return TALLY_STATUS_INSUFFICIENT_DATA;
+  tally_period_format(&prev, ptext);
+  if (r->units_counted == 0) {
+    note(r,
+         "insufficient data: no unit reported %s for both this period "
+         "and %s",
+         code_of(cat, in->element), ptext);
+    return TALLY_STATUS_INSUFFICIENT_DATA;
+  }
+  r->has_numerator = r->has_denominator = 1;
+  r->numerator = tally_amount_value(s[0]);
+  r->denominator = tally_amount_value(s[1]);
+  if (s[1] == 0) {
+    note(r, "undefined: %s was 0 in %s", code_of(cat, in->element), ptext);
+    return TALLY_STATUS_UNDEFINED;
+  }
+  set_value(r, (quotient(s[0], s[1]) - 1) * 100);
+  return 0;
+}
+
+static int value_intensity_reduction(const tally_catalog *cat,
+                                     const tally_indicator *in,
+                                     const tally_period *p,
+                                     const tally_amount *s, tally_result *r) {
+  (void)p;
+  tally_period base = {in->base_year, TALLY_PERIOD_YEAR, 0};
+  char btext[TALLY_PERIOD_STRLEN];
+  tally_period_format(&base, btext);
+  if (r->units_counted == 0) {
+    note(r,
+         "insufficient data: no unit reported %s and GDP (%s) for both "
+         "this period and the base year",
+         code_of(cat, in->numerator), code_of(cat, in->denominator));
+    return TALLY_STATUS_INSUFFICIENT_DATA;
+  }
+  if (s[1] == 0 || s[3] == 0 || s[2] == 0) {
+    note(r, "undefined: a sum is 0 (%s or %s, this period or the base year)",
+         code_of(cat, in->numerator), code_of(cat, in->denominator));
+    return TALLY_STATUS_UNDEFINED;
+  }
+  /* Shown: the intensity now and in the base year. */
+  r->has_numerator = r->has_denominator = 1;
+  r->numerator = quotient(s[0], s[1]);
+  r->denominator = quotient(s[2], s[3]);
+  set_value(r, (1 - r->numerator / r->denominator) * 100);
+  snprintf(r->note, sizeof r->note, "intensity %.6g now against %.6g in %s",
+           r->numerator, r->denominator, btext);
+  return 0;
+}
+
+/* Over the years from from_year to the period, over the units that
+ * reported every one of those years: a unit missing a year is left out
+ * of the whole sum. */
+static int value_cumulative(const tally_catalog *cat, const tally_indicator *in,
+                            const tally_period *p, const tally_amount *s,
+                            tally_result *r) {
+  if (p->kind != TALLY_PERIOD_YEAR) {
+    note(r, "a cumulative total is counted over years: ask for a year%s%s", "",
+         "");
+    return TALLY_STATUS_INSUFFICIENT_DATA;
+  }
+  if (p->year < in->from_year) {
+    note(r, "the count starts in a later year%s%s", "", "");
+    return TALLY_STATUS_INSUFFICIENT_DATA;
+  }
+  if (r->units_counted == 0) {
+    char years_text[32];
+    snprintf(years_text, sizeof years_text, "%d to %d", in->from_year, p->year);
+    note(r, "insufficient data: no unit reported %s for every year from %s",
+         code_of(cat, in->element), years_text);
+    return TALLY_STATUS_INSUFFICIENT_DATA;
+  }
+  r->has_numerator = 1;
+  r->numerator = tally_amount_value(s[0]);
+  set_value(r, r->numerator * in->factor);
+  return 0;
+}
+
+static int table_status(const tally_indicator *in, int rc,
+                        const tally_lifetable_result *res, tally_result *r) {
+  char pop[32];
+  if (rc != 0) {
+    snprintf(r->note, sizeof r->note, "undefined: %s",
+             res->reason ? res->reason : "the table cannot be made");
+    return TALLY_STATUS_UNDEFINED;
+  }
+  if (res->status == TALLY_LIFETABLE_TOO_SMALL) {
+    snprintf(pop, sizeof pop, "%.0f", res->population);
+    note(r,
+         "population too small for a stable life table (%s, under "
+         "%s)",
+         pop, in->min_population == 5000 ? "5,000" : "the minimum");
+    return TALLY_STATUS_TOO_SMALL;
+  }
+  set_value(r, res->value);
+  return 0;
+}
+
+static int no_groups(const tally_catalog *cat, const tally_indicator *in,
+                     tally_result *r) {
+  note(r, "insufficient data: no unit reported every age group of %s and %s",
+       cat->age_groups[in->deaths_groups].code,
+       cat->age_groups[in->population_groups].code);
+  return TALLY_STATUS_INSUFFICIENT_DATA;
+}
+
+static int value_life_expectancy(const tally_catalog *cat,
+                                 const tally_indicator *in,
+                                 const tally_period *p, const tally_amount *s,
+                                 tally_result *r) {
+  (void)p;
+  int n = cat->age_groups[in->deaths_groups].n,
+      np = cat->age_groups[in->population_groups].n;
+  double deaths[TALLY_LIFETABLE_MAX_GROUPS], pop[TALLY_LIFETABLE_MAX_GROUPS];
+  int start[TALLY_LIFETABLE_MAX_GROUPS];
+
+  if (r->units_counted == 0)
+    return no_groups(cat, in, r);
+  double dsum = 0, psum = 0;
+  for (int k = 0; k < n; k++) {
+    start[k] =
+        cat->elements[cat->age_groups[in->deaths_groups].first + k].age_from;
+    deaths[k] = tally_amount_value(s[k]);
+    pop[k] = tally_amount_value(s[n + k]);
+    dsum += deaths[k];
+    psum += pop[k];
+  }
+  double births = tally_amount_value(s[n + np]);
+  tally_lifetable_params lp;
+  tally_lifetable_params_default(&lp, (tally_lifetable_method)in->method);
+  lp.min_population = in->min_population;
+  if (!isnan(in->a0))
+    lp.chiang_a0 = lp.cn_a0 = in->a0;
+  if (!isnan(in->a))
+    lp.chiang_a = in->a;
+  if (in->sex)
+    lp.sex = (tally_lifetable_sex)in->sex;
+  if (in->q0_population)
+    births = pop[0]; /* q0 = deaths aged 0 / population aged 0 */
+  tally_lifetable_input li = {n, start, deaths, pop, births};
+  tally_lifetable_result res;
+  r->has_numerator = r->has_denominator = 1;
+  r->numerator = dsum;
+  r->denominator = psum;
+  return table_status(in, tally_lifetable_compute(&li, &lp, &res, NULL), &res,
+                      r);
+}
+
+static int value_premature_mortality(const tally_catalog *cat,
+                                     const tally_indicator *in,
+                                     const tally_period *p,
+                                     const tally_amount *s, tally_result *r) {
+  (void)p;
+  const tally_age_groups *pg = &cat->age_groups[in->population_groups];
+  int nd = cat->age_groups[in->deaths_groups].n;
+  double deaths[TALLY_SDG341_GROUPS], pop[TALLY_SDG341_GROUPS];
+
+  if (r->units_counted == 0)
+    return no_groups(cat, in, r);
+  /* The population of 30-34 ... 65-69 (the loader checked they exist). */
+  double dsum = 0, psum = 0;
+  for (int k = 0; k < TALLY_SDG341_GROUPS; k++) {
+    deaths[k] = tally_amount_value(s[k]);
+    for (int j = 0; j < pg->n; j++)
+      if (cat->elements[pg->first + j].age_from == 30 + 5 * k)
+        pop[k] = tally_amount_value(s[nd + j]);
+    dsum += deaths[k];
+    psum += pop[k];
+  }
+  r->has_numerator = r->has_denominator = 1;
+  r->numerator = dsum;
+  r->denominator = psum;
+  tally_lifetable_result res;
+  return table_status(
+      in, tally_sdg341_compute(deaths, pop, in->min_population, &res), &res, r);
+}
+
+static int value_milestone(const tally_catalog *cat, const tally_indicator *in,
+                           const tally_period *p, const tally_amount *s,
+                           tally_result *r) {
+  (void)p;
+  const tally_element *e = &cat->elements[in->element];
+  if (r->units_counted == 0) {
+    note(r, "insufficient data: the district office has not reported %s%s",
+         e->code, "");
+    return TALLY_STATUS_INSUFFICIENT_DATA;
+  }
+  double v = tally_amount_value(s[0]);
+  const tally_level *l = tally_element_level(e, (int)v);
+  r->level = (int)v;
+  set_value(r, v);
+  snprintf(r->note, sizeof r->note, "status: %s (%s)", l ? l->zh : "?",
+           l ? l->en : "?");
+  return 0;
+}
+
+/* ---- the formula in words ---- */
+
+static const char *num_of(const tally_catalog *cat, const tally_indicator *in) {
+  return in->numerator >= 0 ? cat->elements[in->numerator].code : "";
+}
+
+static const char *den_of(const tally_catalog *cat, const tally_indicator *in) {
+  return in->denominator >= 0 ? cat->elements[in->denominator].code : "";
+}
+
+static const char *el_of(const tally_catalog *cat, const tally_indicator *in) {
+  return in->element >= 0 ? cat->elements[in->element].code : "";
+}
+
+static const char *deaths_of(const tally_catalog *cat,
+                             const tally_indicator *in) {
+  return in->deaths_groups >= 0 ? cat->age_groups[in->deaths_groups].code : "";
+}
+
+static const char *pop_of(const tally_catalog *cat, const tally_indicator *in) {
+  return in->population_groups >= 0
+             ? cat->age_groups[in->population_groups].code
+             : "";
+}
+
+static const char *formula_ratio(const tally_catalog *cat,
+                                 const tally_indicator *in, tally_arena *a) {
+  return tally_arena_printf(
+      a,
+      "sum of %s / sum of %s x %g, both summed over the units that "
+      "reported both",
+      num_of(cat, in), den_of(cat, in), in->factor);
+}
+
+static const char *formula_total(const tally_catalog *cat,
+                                 const tally_indicator *in, tally_arena *a) {
+  return tally_arena_printf(a, "sum of %s over the units x %g", el_of(cat, in),
+                            in->factor);
+}
+
+static const char *formula_weighted_mean(const tally_catalog *cat,
+                                         const tally_indicator *in,
+                                         tally_arena *a) {
+  return tally_arena_printf(
+      a, "sum of (%s x %s) / sum of %s, over the units that reported both",
+      el_of(cat, in), cat->elements[in->weight].code,
+      cat->elements[in->weight].code);
+}
+
+static const char *formula_growth(const tally_catalog *cat,
+                                  const tally_indicator *in, tally_arena *a) {
+  return tally_arena_printf(
+      a,
+      "(sum of %s / sum of %s in the period before - 1) x 100, over the "
+      "units that reported both periods",
+      el_of(cat, in), el_of(cat, in));
+}
+
+static const char *formula_intensity_reduction(const tally_catalog *cat,
+                                               const tally_indicator *in,
+                                               tally_arena *a) {
+  return tally_arena_printf(
+      a,
+      "(1 - (sum of %s / sum of %s) / (the same in %d)) x 100, over the "
+      "units that reported both years",
+      num_of(cat, in), den_of(cat, in), in->base_year);
+}
+
+static const char *formula_cumulative(const tally_catalog *cat,
+                                      const tally_indicator *in,
+                                      tally_arena *a) {
+  return tally_arena_printf(
+      a, "sum of %s over the units and over the years from %d x %g",
+      el_of(cat, in), in->from_year, in->factor);
+}
+
+static const char *formula_life_expectancy(const tally_catalog *cat,
+                                           const tally_indicator *in,
+                                           tally_arena *a) {
+  return tally_arena_printf(
+      a,
+      "life expectancy at birth of an abridged life table (%s method) "
+      "from %s.* and %s.* summed by age group over the units that "
+      "reported every group; no value under %g persons",
+      in->method == TALLY_LIFETABLE_CHIANG2        ? "Chiang II"
+      : in->method == TALLY_LIFETABLE_COALE_DEMENY ? "Coale-Demeny"
+                                                   : "Chinese textbook",
+      deaths_of(cat, in), pop_of(cat, in), in->min_population);
+}
+
+static const char *formula_premature_mortality(const tally_catalog *cat,
+                                               const tally_indicator *in,
+                                               tally_arena *a) {
+  return tally_arena_printf(
+      a,
+      "WHO SDG 3.4.1: 1 - product over 30-34 ... 65-69 of (1 - 5M / "
+      "(1 + 2.5M)), M = %s / %s summed over the units, as a percent",
+      deaths_of(cat, in), pop_of(cat, in));
+}
+
+static const char *formula_milestone(const tally_catalog *cat,
+                                     const tally_indicator *in,
+                                     tally_arena *a) {
+  return tally_arena_printf(a,
+                            "the status %s reported by the district "
+                            "office",
+                            el_of(cat, in));
+}
+
+static const char *formula_unit_threshold(const tally_catalog *cat,
+                                          const tally_indicator *in,
+                                          tally_arena *a) {
+  return tally_arena_printf(
+      a,
+      "sum of %s / sum of %s x %g; the target holds only if every unit's "
+      "own rate is %s %g",
+      num_of(cat, in), den_of(cat, in), in->factor,
+      tally_op_text(in->unit_target.op), in->unit_target.value);
+}
+
+/* ---- the table ---- */
+
+/* The keys by short names, for the table. */
+#define NUM TALLY_KEY_NUM
+#define DEN TALLY_KEY_DEN
+#define ELEM TALLY_KEY_ELEM
+#define WEIGHT TALLY_KEY_WEIGHT
+#define BIRTHS TALLY_KEY_BIRTHS
+#define DEATHS TALLY_KEY_DEATHS
+#define POP TALLY_KEY_POP
+#define FACTOR TALLY_KEY_FACTOR
+#define BOUNDED TALLY_KEY_BOUNDED
+#define BASE TALLY_KEY_BASE
+#define FROM TALLY_KEY_FROM
+#define METHOD TALLY_KEY_METHOD
+#define PARAMS TALLY_KEY_PARAMS
+#define MINPOP TALLY_KEY_MINPOP
+#define UTARGET TALLY_KEY_UTARGET
+
+/* clang-format off */
+const tally_kind_def tally_kinds[TALLY_KIND_COUNT] = {
+    [TALLY_KIND_RATIO] = {
+        .name = "ratio", .kind = TALLY_KIND_RATIO,
+        .need = NUM | DEN, .allow = FACTOR | BOUNDED,
+        .sums = 2, .reads = TALLY_READS_OWN,
+        .share = share_ratio, .value = value_ratio,
+        .formula = formula_ratio},
+    [TALLY_KIND_TOTAL] = {
+        .name = "total", .kind = TALLY_KIND_TOTAL,
+        .need = ELEM, .allow = FACTOR,
+        .sums = 1, .reads = TALLY_READS_OWN,
+        .share = share_element, .value = value_total,
+        .formula = formula_total},
+    [TALLY_KIND_WEIGHTED_MEAN] = {
+        .name = "weighted_mean", .kind = TALLY_KIND_WEIGHTED_MEAN,
+        .need = ELEM | WEIGHT, .allow = FACTOR,
+        .sums = 2, .reads = TALLY_READS_OWN,
+        .share = share_weighted_mean, .value = value_weighted_mean,
+        .formula = formula_weighted_mean},
+    [TALLY_KIND_GROWTH] = {
+        .name = "growth", .kind = TALLY_KIND_GROWTH,
+        .need = ELEM, .allow = 0,
+        .sums = 2, .reads = TALLY_READS_BEFORE,
+        .share = share_growth, .value = value_growth,
+        .formula = formula_growth},
+    [TALLY_KIND_INTENSITY_REDUCTION] = {
+        .name = "intensity_reduction", .kind = TALLY_KIND_INTENSITY_REDUCTION,
+        .need = NUM | DEN | BASE, .allow = 0,
+        .sums = 4, .reads = TALLY_READS_BASE_YEAR,
+        .share = share_intensity_reduction, .value = value_intensity_reduction,
+        .formula = formula_intensity_reduction},
+    [TALLY_KIND_CUMULATIVE] = {
+        .name = "cumulative", .kind = TALLY_KIND_CUMULATIVE,
+        .need = ELEM | FROM, .allow = FACTOR,
+        .sums = 1, .reads = TALLY_READS_YEARS_FROM,
+        .share = share_cumulative, .value = value_cumulative,
+        .formula = formula_cumulative},
+    [TALLY_KIND_LIFE_EXPECTANCY] = {
+        .name = "life_expectancy", .kind = TALLY_KIND_LIFE_EXPECTANCY,
+        .need = DEATHS | POP | METHOD, .allow = BIRTHS | PARAMS | MINPOP,
+        .sums = 1, .by_age = 1, .reads = TALLY_READS_OWN,
+        .share = share_by_age, .value = value_life_expectancy,
+        .formula = formula_life_expectancy},
+    [TALLY_KIND_PREMATURE_MORTALITY] = {
+        .name = "premature_mortality", .kind = TALLY_KIND_PREMATURE_MORTALITY,
+        .need = DEATHS | POP, .allow = MINPOP,
+        .sums = 0, .by_age = 1, .reads = TALLY_READS_OWN,
+        .share = share_by_age, .value = value_premature_mortality,
+        .formula = formula_premature_mortality},
+    [TALLY_KIND_MILESTONE] = {
+        .name = "milestone", .kind = TALLY_KIND_MILESTONE,
+        .need = ELEM, .allow = 0,
+        .sums = 1, .reads = TALLY_READS_OWN,
+        .share = share_element, .value = value_milestone,
+        .formula = formula_milestone},
+    [TALLY_KIND_UNIT_THRESHOLD] = {
+        .name = "unit_threshold", .kind = TALLY_KIND_UNIT_THRESHOLD,
+        .need = NUM | DEN | UTARGET, .allow = FACTOR | BOUNDED,
+        .sums = 2, .reads = TALLY_READS_OWN,
+        .share = share_ratio, .value = value_ratio,
+        .formula = formula_unit_threshold},
+};
+/* clang-format on */
+
+#undef NUM
+#undef DEN
+#undef ELEM
+#undef WEIGHT
+#undef BIRTHS
+#undef DEATHS
+#undef POP
+#undef FACTOR
+#undef BOUNDED
+#undef BASE
+#undef FROM
+#undef METHOD
+#undef PARAMS
+#undef MINPOP
+#undef UTARGET
+
+const tally_kind_def *tally_kind_get(tally_kind kind) {
+  if ((unsigned)kind >= TALLY_KIND_COUNT)
+    return NULL;
+  return &tally_kinds[kind];
+}
+
+const tally_kind_def *tally_kind_find(const char *name) {
+  for (size_t i = 0; i < TALLY_KIND_COUNT; i++)
+    if (strcmp(tally_kinds[i].name, name) == 0)
+      return &tally_kinds[i];
+  return NULL;
+}
+
+const char *tally_kind_name(tally_kind kind) {
+  const tally_kind_def *k = tally_kind_get(kind);
+  return k ? k->name : "?";
+}
+
+int tally_kind_sums(const tally_catalog *cat, const tally_indicator *in) {
+  const tally_kind_def *k = tally_kind_get(in->kind);
+  if (k == NULL)
+    return 0;
+  if (!k->by_age)
+    return k->sums;
+  return k->sums + cat->age_groups[in->deaths_groups].n +
+         cat->age_groups[in->population_groups].n;
+}
+
+/* ---- which periods a share reads ---- */
+
+/* Calls fn with each period a share of p reads, as the row's reads
+ * says (and as the row's share function does). */
+static int each_read(const tally_indicator *in, const tally_period *p,
+                     int (*fn)(void *arg, const tally_period *p), void *arg) {
+  const tally_kind_def *k = tally_kind_get(in->kind);
+  tally_period other;
+  int rc;
+  if (k == NULL)
+    return 0;
+  switch (k->reads) {
+  case TALLY_READS_OWN:
+    break;
+  case TALLY_READS_BEFORE:
+    if (tally_period_prev(p, &other) == 0 && (rc = fn(arg, &other)) != 0)
+      return rc;
+    break;
+  case TALLY_READS_BASE_YEAR:
+    other = (tally_period){in->base_year, TALLY_PERIOD_YEAR, 0};
+    if ((rc = fn(arg, &other)) != 0)
+      return rc;
+    break;
+  case TALLY_READS_YEARS_FROM:
+    if (p->kind != TALLY_PERIOD_YEAR || p->year < in->from_year)
+      return 0; /* reads nothing, not even p */
+    for (int y = in->from_year; y < p->year; y++) {
+      other = (tally_period){y, TALLY_PERIOD_YEAR, 0};
+      if ((rc = fn(arg, &other)) != 0)
+        return rc;
+    }
+    break;
+  }
+  return fn(arg, p);
+}
+
+/* Periods in key order, each once, the earliest max of them. */
+struct period_set {
+  tally_period *out;
+  int n, max;
+};
+
+static int add_period(void *arg, const tally_period *p) {
+  struct period_set *s = arg;
+  uint32_t key = tally_period_key(p);
+  int at = 0;
+  while (at < s->n && tally_period_key(&s->out[at]) < key)
+    at++;
+  if ((at < s->n && tally_period_key(&s->out[at]) == key) || at >= s->max)
+    return 0;
+  if (s->n == s->max)
+    s->n--; /* the latest makes room */
+  memmove(&s->out[at + 1], &s->out[at], (size_t)(s->n - at) * sizeof *s->out);
+  s->out[at] = *p;
+  s->n++;
+  return 0;
+}
+
+int tally_kind_reads_of(const tally_indicator *in, const tally_period *p,
+                        tally_period *out, int max) {
+  struct period_set s = {out, 0, max};
+  each_read(in, p, add_period, &s);
+  return s.n;
+}
+
+int tally_kind_report_reads(const tally_indicator *in, const tally_period *p,
+                            tally_period *out, int max) {
+  struct period_set s = {out, 0, max};
+  tally_period before;
+  each_read(in, p, add_period, &s);
+  if (tally_period_prev(p, &before) == 0)
+    each_read(in, &before, add_period, &s);
+  return s.n;
+}
+
+/* Calls v->found with p and with the period after p: the reports whose
+ * share, or whose share of the period before, is p's. */
+static int found_with_next(const tally_kind_visit *v, const tally_period *p) {
+  tally_period next;
+  int rc = v->found(v->arg, p);
+  if (rc == 0 && tally_period_next(p, &next) == 0)
+    rc = v->found(v->arg, &next);
+  return rc;
+}
+
+/* found_with_next for every period with figures (v->every's): all of
+ * them, or (years_from) the years from q's on. */
+static int found_among_every(const tally_kind_visit *v, const tally_period *q,
+                             int years_from) {
+  const uint32_t *keys;
+  int n, rc = v->every(v->arg, &keys, &n);
+  for (int i = 0; i < n && rc == 0; i++) {
+    tally_period p;
+    if (tally_period_from_key(keys[i], &p) != 0 ||
+        (years_from && (p.kind != TALLY_PERIOD_YEAR || p.year < q->year)))
+      continue;
+    rc = found_with_next(v, &p);
+  }
+  return rc;
+}
+
+int tally_kind_changed_by(const tally_indicator *in, const tally_period *q,
+                          const tally_kind_visit *v) {
+  const tally_kind_def *k = tally_kind_get(in->kind);
+  tally_period next;
+  int rc;
+  if (k == NULL)
+    return 0;
+  switch (k->reads) {
+  case TALLY_READS_OWN:
+    return found_with_next(v, q);
+  case TALLY_READS_BEFORE: /* q's share, and the next period's */
+    if ((rc = found_with_next(v, q)) == 0 && tally_period_next(q, &next) == 0)
+      rc = found_with_next(v, &next);
+    return rc;
+  case TALLY_READS_BASE_YEAR:
+    if ((rc = found_with_next(v, q)) != 0)
+      return rc;
+    if (q->kind != TALLY_PERIOD_YEAR || q->year != in->base_year)
+      return 0;
+    return found_among_every(v, q, 0); /* every period reads it */
+  case TALLY_READS_YEARS_FROM:
+    if (q->kind != TALLY_PERIOD_YEAR || q->year < in->from_year)
+      return 0; /* no share reads it */
+    if ((rc = found_with_next(v, q)) != 0)
+      return rc;
+    return found_among_every(v, q, 1); /* each later sum reads it */
+  }
+  return 0;
+}
