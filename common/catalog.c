@@ -870,7 +870,7 @@ static int load_kind(struct loader *ld, const char *who, const char *kind,
       return fail(ld, who, "from_year must be a year");
     t->from_year = (int)json_integer_value(v);
   }
-  t->min_population = 5000;
+  t->min_population = TALLY_LIFETABLE_MIN_POPULATION;
   if (HAS(K_MINPOP)) {
     json_t *v = keys[__builtin_ctz(K_MINPOP)];
     if (!json_is_number(v) || json_number_value(v) < 0)

@@ -348,7 +348,7 @@ static int table_status(const tally_indicator *in, int rc,
     note(r,
          "population too small for a stable life table (%s, under "
          "%s)",
-         pop, in->min_population == 5000 ? "5,000" : "the minimum");
+         pop, in->min_population == TALLY_LIFETABLE_MIN_POPULATION ? "5,000" : "the minimum");
     return TALLY_STATUS_TOO_SMALL;
   }
   set_value(r, res->value);

@@ -8,6 +8,7 @@
 #include "handlers.h"
 
 #include "reply.h"
+#include "utf8.h"
 
 #include "error.h"
 #include "log.h"
@@ -58,13 +59,7 @@ static void set_actor(const tally_request *r, tally_store_actor *who,
 
 /* A name is 1-120 bytes of UTF-8 text without control characters. */
 static int good_name(const char *s) {
-  size_t n = strlen(s);
-  if (n == 0 || n > TALLY_ACCOUNT_NAME_MAX)
-    return 0;
-  for (; *s; s++)
-    if ((unsigned char)*s < 0x20 || *s == 0x7f)
-      return 0;
-  return 1;
+  return *s && tally_utf8_is_text(s, TALLY_ACCOUNT_NAME_MAX);
 }
 
 /* Checks one account to add; on a problem returns the refusal. */

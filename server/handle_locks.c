@@ -9,6 +9,7 @@
 #include "handlers.h"
 
 #include "reply.h"
+#include "utf8.h"
 
 #include "error.h"
 #include "flags.h"
@@ -243,10 +244,11 @@ Tally__Envelope *tally_handle_lock(tally_request *r,
 
   if (tally_reply_want_period(r, req->id, q->period, &p, &reply) != 0)
     return reply;
-  if (!tally_reply_showable(q->text, 200))
+  if (!tally_reply_showable(q->text, TALLY_UTF8_TEXT_MAX))
     return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_VALUE,
-                                "the text is at most 200 bytes of UTF-8 "
-                                "without control characters");
+                             "the text is at most %d bytes of UTF-8 without "
+                             "control characters",
+                             TALLY_UTF8_TEXT_MAX);
   tally_period_format(&p, period);
   tally_period next;
   int ended = tally_period_next(&p, &next) == 0 &&

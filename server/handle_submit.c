@@ -10,10 +10,12 @@
 #include "handlers.h"
 
 #include "error.h"
+#include "hash.h"
 #include "indicator.h"
 #include "log.h"
 #include "period.h"
 #include "reply.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <math.h>
@@ -122,16 +124,6 @@ static Tally__Envelope *check_values(tally_request *r, uint64_t id, int unit,
           r->arena, "%s; nothing was stored", err->error->message);
   }
   return err;
-}
-
-/* A code is printable ASCII of a sane length; anything else is not
- * echoed back in messages. */
-static int printable(const char *s, size_t max) {
-  size_t n = 0;
-  for (; s[n]; n++)
-    if (n >= max || s[n] < 0x21 || s[n] > 0x7e)
-      return 0;
-  return 1;
 }
 
 /* A submission on its way to the store: everything its reply needs,
@@ -331,15 +323,10 @@ static int find_bounds(const tally_catalog *cat, struct submit_job *j) {
 static uint64_t digest(tally_request *r, const Tally__SubmitRequest *s) {
   size_t n = tally__submit_request__get_packed_size(s);
   uint8_t *buf = tally_arena_alloc(r->arena, n + 1);
-  uint64_t h = 1469598103934665603ull;
   if (buf == NULL)
     return 0;
   tally__submit_request__pack(s, buf);
-  for (size_t i = 0; i < n; i++) {
-    h ^= buf[i];
-    h *= 1099511628211ull;
-  }
-  return h;
+  return tally_hash_fnv1a(buf, n);
 }
 
 Tally__Envelope *tally_handle_submit(tally_request *r,
@@ -352,7 +339,7 @@ Tally__Envelope *tally_handle_submit(tally_request *r,
   if ((unit = tally_reply_want_unit(r, req->id, s->unit, &reply)) < 0 ||
       tally_reply_want_period(r, req->id, s->period, &p, &reply) != 0)
     return reply;
-  if (*s->submission_id && !printable(s->submission_id, TALLY_STORE_MAX_ID))
+  if (*s->submission_id && !tally_utf8_is_printable_ascii(s->submission_id, TALLY_STORE_MAX_ID))
     return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
                                 "a submission id is 1-%d printable ASCII "
                                 "characters",

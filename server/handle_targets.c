@@ -10,6 +10,7 @@
 #include "indicator.h"
 #include "log.h"
 #include "reply.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <math.h>
@@ -151,10 +152,11 @@ Tally__Envelope *tally_handle_target_set(tally_request *r,
     return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_VALUE,
                                 "a target is >=, >, <=, < or about with a "
                                 "finite value (and a tolerance for about)");
-  if (!tally_reply_showable(t->text, 200))
+  if (!tally_reply_showable(t->text, TALLY_UTF8_TEXT_MAX))
     return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_VALUE,
-                                "the target's text is at most 200 bytes of "
-                                "UTF-8 without control characters");
+                             "the target's text is at most %d bytes of UTF-8 "
+                             "without control characters",
+                             TALLY_UTF8_TEXT_MAX);
 
   struct target_job *j = tally_arena_alloc(r->arena, sizeof *j);
   if (j == NULL)

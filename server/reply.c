@@ -181,18 +181,8 @@ void tally_reply_detail(tally_request *r, Tally__Envelope *env, uint32_t index,
     err->details[err->n_details++] = d;
 }
 
-/* A text for people (a target's wording): UTF-8 without control
- * characters, at most max bytes. */
 int tally_reply_showable(const char *s, size_t max) {
-  const unsigned char *p = (const unsigned char *)s;
-  size_t len = strlen(s), k;
-  if (len > max)
-    return 0;
-  for (size_t i = 0; i < len; i += k)
-    if ((k = tally_utf8_char(p + i, len - i)) == 0 ||
-        tally_utf8_is_control(p + i, k))
-      return 0;
-  return 1;
+  return tally_utf8_is_text(s, max);
 }
 
 /* protobuf-c allocations in an arena; the arena frees them all at once. */
