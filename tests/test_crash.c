@@ -15,6 +15,7 @@
  * round; the store keeps them across the kills. */
 #include "client.h"
 #include "fixture.h"
+#include "store.h"
 #include "wire.h"
 
 #include <criterion/criterion.h>
@@ -217,4 +218,19 @@ Test(crash, sigkill_loses_no_acknowledged_submission, .timeout = 600) {
               total_acked);
   cr_assert_gt(total_acked, 0);
   tally_test_rmtree(files);
+}
+
+/* SIGKILL keeps the page cache, so the test above would pass on a store
+ * that never syncs (MDB_NOSYNC): the store must say it syncs on every
+ * commit. (test_writer's slow-disk test also fails if a commit does not
+ * reach fdatasync.) */
+Test(crash, the_store_syncs_every_commit) {
+  char dir[256];
+  tally_store *store;
+  tally_test_tmpdir(dir, sizeof dir);
+  cr_assert_eq(tally_store_open(dir, 0, 0, &store), 0);
+  cr_assert(tally_store_durable(store),
+            "the store is open without durable syncs");
+  tally_store_close(store);
+  tally_test_rmtree(dir);
 }

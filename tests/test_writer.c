@@ -276,3 +276,166 @@ Test(writer, close_finishes_what_is_queued) {
   /* teardown closes it again: start a new one for it */
   cr_assert_eq(tally_writer_start(&loop, store, &writer), 0);
 }
+
+/* ---- through tallyd, on a slow disk ---- */
+
+#include "frame.h"
+#include "wire.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static tally_test_server slow;
+
+/* tallyd with every sync taking 200 ms (tests/lib/slowsync.c). */
+static void slow_setup(void) {
+  const char *asan = getenv("ASAN_OPTIONS");
+  char opts[512];
+  /* With ASan's runtime a shared library, a preload must be allowed
+   * before it. */
+  snprintf(opts, sizeof opts, "%s%sverify_asan_link_order=0",
+           asan ? asan : "", asan && *asan ? ":" : "");
+  setenv("ASAN_OPTIONS", opts, 1);
+  setenv("TALLY_TEST_SYNC_DELAY_MS", "200", 1);
+  setenv("LD_PRELOAD", SLOWSYNC_PATH, 1);
+  tally_test_server_start(&slow, NULL);
+  tally_test_token(&slow, "reporter", "wenchang");
+  tally_test_token(&slow, "analyst", NULL);
+  unsetenv("LD_PRELOAD");
+}
+
+static void slow_teardown(void) {
+  cr_assert_eq(tally_test_server_stop(&slow), 0);
+}
+
+/* A plain connection to the slow server. */
+static int dial(void) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET};
+  cr_assert_geq(fd, 0);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons((uint16_t)atoi(strrchr(slow.address, ':') + 1));
+  cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+  return fd;
+}
+
+/* Sends env signed in with token. */
+static void send_env(int fd, Tally__Envelope *env, const char *token) {
+  Tally__Auth auth = TALLY__AUTH__INIT;
+  uint8_t *frame;
+  size_t len;
+  auth.token = (char *)token;
+  env->auth = &auth;
+  cr_assert_eq(tally_wire_pack(env, UINT32_MAX, &frame, &len), 0);
+  cr_assert_eq(write(fd, frame, len), (ssize_t)len);
+  free(frame);
+  env->auth = NULL;
+}
+
+/* Reads one reply (blocking). */
+static Tally__Envelope *recv_env(int fd) {
+  uint8_t head[TALLY_FRAME_HEADER];
+  size_t got = 0;
+  while (got < sizeof head) {
+    ssize_t n = read(fd, head + got, sizeof head - got);
+    cr_assert_gt(n, 0, "the server closed the connection");
+    got += (size_t)n;
+  }
+  size_t len = tally_frame_get_len(head);
+  uint8_t *body = malloc(len + 1);
+  for (got = 0; got < len;) {
+    ssize_t n = read(fd, body + got, len - got);
+    cr_assert_gt(n, 0, "the server closed the connection");
+    got += (size_t)n;
+  }
+  Tally__Envelope *env;
+  cr_assert_eq(tally_wire_unpack(body, len, &env), 0);
+  free(body);
+  return env;
+}
+
+/* Whether a reply is waiting on fd, now. */
+static int answered(int fd) {
+  struct pollfd p = {fd, POLLIN, 0};
+  return poll(&p, 1, 0) == 1;
+}
+
+TestSuite(writer_disk, .init = slow_setup, .fini = slow_teardown,
+          .timeout = 120);
+
+/* While a submission's commit is on a slow disk and a target waits for
+ * the next one, other connections' reads are answered: the loop never
+ * waits on the disk, nor on LMDB's writer lock. (Before the writer
+ * thread, a target was written on the loop, which then waited for the
+ * submission's commit and its own.) No clock: the writes are still not
+ * answered when the reads are. */
+Test(writer_disk, reads_are_answered_while_writes_wait_for_the_disk) {
+  const char *reporter = tally_test_token(&slow, "reporter", "wenchang");
+  const char *analyst = tally_test_token(&slow, "analyst", NULL);
+  int a = dial(), b = dial(), c = dial();
+
+  Tally__Value v = TALLY__VALUE__INIT, *vals[] = {&v};
+  Tally__SubmitRequest sub = TALLY__SUBMIT_REQUEST__INIT;
+  Tally__Envelope submit = TALLY__ENVELOPE__INIT;
+  v.element = "live_births";
+  v.value = 1200;
+  sub.unit = "wenchang";
+  sub.period = "2022";
+  sub.submission_id = "slow-disk-1";
+  sub.values = vals;
+  sub.n_values = 1;
+  submit.id = 1;
+  submit.body_case = TALLY__ENVELOPE__BODY_SUBMIT;
+  submit.submit = &sub;
+
+  Tally__Target t = TALLY__TARGET__INIT;
+  Tally__TargetSetRequest ts = TALLY__TARGET_SET_REQUEST__INIT;
+  Tally__Envelope target = TALLY__ENVELOPE__INIT;
+  t.indicator = "P14";
+  t.year = 2025;
+  t.op = ">=";
+  t.value = 13.5;
+  ts.target = &t;
+  target.id = 2;
+  target.body_case = TALLY__ENVELOPE__BODY_TARGET_SET;
+  target.target_set = &ts;
+
+  Tally__ValuesRequest vq = TALLY__VALUES_REQUEST__INIT;
+  Tally__Envelope read = TALLY__ENVELOPE__INIT;
+  vq.unit = "wenchang";
+  vq.period = "2021";
+  read.body_case = TALLY__ENVELOPE__BODY_VALUES;
+  read.values = &vq;
+
+  send_env(a, &submit, reporter);
+  send_env(b, &target, analyst);
+  for (int i = 0; i < 20; i++) {
+    read.id = 100 + (uint64_t)i;
+    send_env(c, &read, i == 0 ? reporter : NULL);
+    Tally__Envelope *r = recv_env(c);
+    cr_assert_eq(r->id, read.id);
+    cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_VALUES_REPLY,
+                 "read %d: %s", i, r->error ? r->error->message : "?");
+    tally_wire_free(r);
+  }
+  /* The reads are done; the writes are still on the disk. */
+  cr_assert_not(answered(a), "the submission was answered before 20 reads: "
+                             "is the slow sync in place?");
+  cr_assert_not(answered(b), "the target was answered before 20 reads");
+
+  Tally__Envelope *ra = recv_env(a), *rb = recv_env(b);
+  cr_assert_eq(ra->body_case, TALLY__ENVELOPE__BODY_SUBMIT_REPLY, "%s",
+               ra->error ? ra->error->message : "?");
+  cr_assert_eq(ra->submit_reply->accepted, 1);
+  cr_assert_eq(rb->body_case, TALLY__ENVELOPE__BODY_TARGET_SET_REPLY, "%s",
+               rb->error ? rb->error->message : "?");
+  tally_wire_free(ra);
+  tally_wire_free(rb);
+  close(a);
+  close(b);
+  close(c);
+}
