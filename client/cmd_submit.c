@@ -397,12 +397,9 @@ static int send_pending(const tally_cli *c, int tries, own_submission *own,
         fprintf(stderr, "tally: cannot move %s aside: %s\n", e->name,
                 strerror(-rc));
       else
-        fprintf(stderr, "  %sthe submission was moved to %s/refused/%s\n",
-                reply && reply->body_case == TALLY__ENVELOPE__BODY_ERROR &&
-                        strstr(reply->error->message, "nothing was stored")
-                    ? ""
-                    : "nothing was stored; ",
-                c->spool, e->name);
+        /* An error reply means the request changed nothing (proto/). */
+        fprintf(stderr, "  the submission was not stored; it was moved to "
+                "%s/refused/%s\n", c->spool, e->name);
       if (!own || is_own)
         status = EXIT_REFUSED;
     }
