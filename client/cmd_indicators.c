@@ -15,7 +15,7 @@
 
 const char tally_usage_report[] =
     "usage: tally report --period PERIOD [--unit UNIT] [--plan PLAN]\n"
-    "                    [--indicator CODE] [--format FMT]\n"
+    "                    [--indicator CODE] [--missing] [--format FMT]\n"
     "\n"
     "The indicator report of a period, grouped by plan and category: for each\n"
     "indicator its value, the sums of the raw figures it is computed from\n"
@@ -25,7 +25,9 @@ const char tally_usage_report[] =
     "words, or one the city has not assigned yet), insufficient data (inputs\n"
     "missing: no value is made up), undefined, or population too small (a\n"
     "life table). The notes say what is missing, which units miss a per-unit\n"
-    "target, the gap to the target and the change a year still needed.\n"
+    "target, the gap to the target and the change a year still needed. In a\n"
+    "scope of more than 64 reporting units the units left out are counted,\n"
+    "and named with --missing (a slower walk down the tree).\n"
     "District values come from the sums of the units' figures, never from an\n"
     "average of unit rates.\n"
     "\n"
@@ -34,6 +36,7 @@ const char tally_usage_report[] =
     "  -u, --unit UNIT         one unit (default: the whole district)\n"
     "      --plan PLAN         one plan: health or plan\n"
     "  -i, --indicator CODE    one indicator, e.g. H02\n"
+    "      --missing           name the units left out, in a scope of any size\n"
     "      --format FMT        table (default), json or csv\n"
     "  -s, --server, --timeout as for every command (tally --help)\n";
 
@@ -133,6 +136,7 @@ typedef struct {
   const char *period, *unit, *plan, *indicator, *year, *value, *tolerance,
       *text;
   int elements;
+  int missing;
 } opts;
 
 static int parse(int argc, char **argv, tally_cli *c, const char *command,
@@ -143,6 +147,7 @@ static int parse(int argc, char **argv, tally_cli *c, const char *command,
                                {"indicator", 'i', &o->indicator, NULL},
                                {"plan", 0, &o->plan, NULL},
                                {"elements", 0, NULL, &o->elements},
+                               {"missing", 0, NULL, &o->missing},
                                {"year", 0, &o->year, NULL},
                                {"value", 0, &o->value, NULL},
                                {"tolerance", 0, &o->tolerance, NULL},
@@ -355,7 +360,7 @@ static void print_report(const Tally__ReportReply *r, enum tally_format fmt) {
 int tally_cmd_report(int argc, char **argv, tally_cli *c) {
   opts o;
   int rc = parse(argc, argv, c, "report", tally_usage_report,
-                 "period unit plan indicator format", &o);
+                 "period unit plan indicator missing format", &o);
   if (rc)
     return rc < 0 ? EXIT_OK : rc;
   if ((rc = tally_cli_no_operands(argc, argv, "report")) != 0)
@@ -368,6 +373,7 @@ int tally_cmd_report(int argc, char **argv, tally_cli *c) {
   q.unit = (char *)(o.unit ? o.unit : "");
   q.indicator = (char *)(o.indicator ? o.indicator : "");
   q.plan = (char *)(o.plan ? o.plan : "");
+  q.name_missing = o.missing;
   req.body_case = TALLY__ENVELOPE__BODY_REPORT;
   req.report = &q;
   if ((rc = tally_cli_call(c, &req, TALLY__ENVELOPE__BODY_REPORT_REPLY,

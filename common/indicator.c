@@ -320,6 +320,15 @@ static int name_units(struct calc *c, int node, int which, char *buf,
   return rc;
 }
 
+/* Whether to name units within scope: a walk down the tree, which a
+ * report of a large scope does only when asked. */
+static int names_wanted(const struct calc *c, int scope) {
+  return c->src->name_missing ||
+         c->cat->units[scope].leaves <= TALLY_NAMED_UNITS;
+}
+
+#define NAMES_ON_REQUEST "named with 'tally report --missing'"
+
 /* The value of the indicator from its sums s over r->units_counted
  * units, for period p: returns 0 when there is one, else a status. */
 static int value_of(struct calc *c, const tally_period *p,
@@ -341,6 +350,8 @@ static int judge(struct calc *c, int scope, const tally_sums *s,
         misses_unit_target(c->in, s->cur, &rate);
         snprintf(names, sizeof names, "%s %.4g", c->cat->units[scope].code,
                  rate);
+      } else if (!names_wanted(c, scope)) {
+        snprintf(names, sizeof names, "%s", NAMES_ON_REQUEST);
       } else if ((rc = name_units(c, scope, 1, names, sizeof names,
                                   &budget)) != 0) {
         return rc;
@@ -431,9 +442,11 @@ int tally_indicator_compute(const tally_catalog *cat, int ind,
     goto out;
   }
   if (out->units_counted < out->units_expected && out->note[0] == 0) {
-    char names[256] = "";
+    char names[256] = NAMES_ON_REQUEST;
     int budget = NAMES_BUDGET;
-    if ((rc = name_units(&c, scope, 0, names, sizeof names, &budget)) != 0)
+    if (names_wanted(&c, scope) &&
+        (*names = 0, rc = name_units(&c, scope, 0, names, sizeof names,
+                                     &budget)) != 0)
       goto out;
     snprintf(out->note, sizeof out->note, "not reported by %d of %d: %s",
              out->units_expected - out->units_counted, out->units_expected,

@@ -86,7 +86,13 @@ struct tally_source {
    * kept. Returns 0 or < 0. Without it sums are made from rows. */
   int (*kept)(tally_source *src, int ind, int scope, const tally_period *p,
               tally_sums *out);
+  /* Name the units left out of a sum (or under a unit target) whatever
+   * the scope's size; else only in a scope of at most TALLY_NAMED_UNITS
+   * reporting units, so that a report stays a read of kept sums. */
+  int name_missing;
 };
+
+#define TALLY_NAMED_UNITS 64
 
 /* How many of cur (and prev) ind's kind uses. */
 int tally_sums_size(const tally_catalog *cat, int ind);

@@ -161,7 +161,7 @@ Tally__Envelope *tally_handle_report(tally_request *r,
   tally_period p;
   char shown[SHOWN_MAX];
   int scope = r->cat->root;
-  tally_report_filter filter = {-1, -1};
+  tally_report_filter filter = {-1, -1, q->name_missing};
   tally_entered et;
 
   if (tally_reply_want_period(r, req->id, q->period, &p, &reply) != 0)

@@ -101,6 +101,7 @@ int tally_report_build(const tally_catalog *cat, tally_store_txn *txn,
 
   if ((rc = source_init(&src, cat, txn, targets)) != 0)
     return rc;
+  src.rows.src.name_missing = filter && filter->name_missing;
   rc = -ENOMEM;
   rep = tally_arena_alloc(a, sizeof *rep);
   if (rep == NULL)

@@ -20,6 +20,7 @@ struct tally_report_targets {
 typedef struct {
   int indicator;  /* only this indicator, or -1 */
   int plan;       /* only this plan's, or -1 */
+  int name_missing; /* name units left out in a scope of any size */
 } tally_report_filter;
 
 /* Builds the report of period for scope (a unit index) in arena, from

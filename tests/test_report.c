@@ -1,0 +1,133 @@
+/* test_report.c: the report of a scope, built from one snapshot: the
+ * units left out of a sum are counted always, and named at once only in
+ * a scope small enough for that to be cheap (else on request). */
+#include "catalog.h"
+#include "fixture.h"
+#include "period.h"
+#include "report.h"
+#include "rollup.h"
+#include "store.h"
+
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const char tally_catalog_builtin_json[];
+extern const size_t tally_catalog_builtin_len;
+
+static char dir[256];
+static tally_store *store;
+static tally_catalog *cat;
+static tally_rollup *rollup;
+
+/* The built-in catalog with extra towns town1..townN under the district. */
+static tally_catalog *with_towns(int n) {
+  json_error_t e;
+  json_t *doc = json_loadb(tally_catalog_builtin_json,
+                           tally_catalog_builtin_len, 0, &e);
+  cr_assert_not_null(doc, "%s", e.text);
+  json_t *units = json_object_get(doc, "units");
+  for (int i = 1; i <= n; i++) {
+    char code[16];
+    snprintf(code, sizeof code, "town%d", i);
+    json_array_append_new(units, json_pack("{s:s,s:s,s:s,s:s,s:s}", "code",
+                                           code, "parent", "changqing",
+                                           "level", "town", "name_zh", "镇",
+                                           "name_en", code));
+  }
+  char *text = json_dumps(doc, JSON_COMPACT), err[512];
+  json_decref(doc);
+  tally_catalog *c;
+  int rc = tally_catalog_load_buffer("towns.json", text, strlen(text), &c, err,
+                                     sizeof err);
+  free(text);
+  cr_assert_eq(rc, 0, "%s", err);
+  return c;
+}
+
+static void open_with(int towns) {
+  int rebuilt;
+  uint64_t reports;
+  tally_test_tmpdir(dir, sizeof dir);
+  cr_assert_eq(tally_store_open(dir, 0, 0, &store), 0);
+  cat = with_towns(towns);
+  cr_assert_eq(tally_rollup_new(cat, store, &rollup), 0);
+  cr_assert_eq(tally_rollup_prepare(rollup, &rebuilt, &reports), 0);
+}
+
+static void teardown(void) {
+  tally_rollup_free(rollup);
+  tally_store_close(store);
+  tally_catalog_free(cat);
+  tally_test_rmtree(dir);
+}
+
+TestSuite(report, .fini = teardown);
+
+static uint32_t key2022(void) {
+  tally_period p = {2022, TALLY_PERIOD_YEAR, 0};
+  return tally_period_key(&p);
+}
+
+/* Every leaf but skip reports its births and infant deaths for 2022. */
+static void submit_all_but(const char *skip) {
+  for (size_t u = 0; u < cat->n_units; u++) {
+    if (!cat->units[u].is_leaf || strcmp(cat->units[u].code, skip) == 0)
+      continue;
+    tally_store_item items[] = {{"live_births", 1000}, {"infant_deaths", 3}};
+    tally_store_submission sub = {.unit = cat->units[u].code,
+                                  .period_key = key2022(), .items = items,
+                                  .n = 2, .now = 1700000000};
+    tally_store_result res;
+    cr_assert_eq(tally_store_submit(store, &sub, &res), 0);
+  }
+}
+
+/* H02's note in the district's 2022 report. */
+static void h02_note(int name_missing, char *note, size_t n, int *counted,
+                     int *expected) {
+  tally_store_txn *txn;
+  tally_arena a = TALLY_ARENA_INIT;
+  Tally__ReportReply *rep;
+  tally_period p = {2022, TALLY_PERIOD_YEAR, 0};
+  tally_report_filter f = {tally_catalog_indicator(cat, "H02"), -1,
+                           name_missing};
+  cr_assert_eq(tally_store_read_begin(store, &txn), 0);
+  cr_assert_eq(tally_report_build(cat, txn, NULL, &p, cat->root, &f, &a, &rep),
+               0);
+  tally_store_txn_end(txn);
+  cr_assert_eq(rep->n_rows, 1);
+  snprintf(note, n, "%s", rep->rows[0]->note);
+  *counted = (int)rep->rows[0]->units_counted;
+  *expected = (int)rep->rows[0]->units_expected;
+  tally_arena_free(&a);
+}
+
+Test(report, a_small_district_names_its_missing_units) {
+  char note[512];
+  int counted, expected;
+  open_with(0);
+  submit_all_but("guide");
+  h02_note(0, note, sizeof note, &counted, &expected);
+  cr_assert_eq(counted, 9);
+  cr_assert_eq(expected, 10);
+  cr_assert(strstr(note, "not reported by 1 of 10: guide"), "%s", note);
+}
+
+Test(report, a_large_one_counts_them_and_names_them_on_request) {
+  char note[512];
+  int counted, expected;
+  open_with(TALLY_NAMED_UNITS); /* 10 + 64 leaves: one more than named */
+  submit_all_but("town40");
+  h02_note(0, note, sizeof note, &counted, &expected);
+  cr_assert_eq(counted, 73);
+  cr_assert_eq(expected, 74);
+  cr_assert(strstr(note, "not reported by 1 of 74"), "%s", note);
+  cr_assert_null(strstr(note, "town40"), "not walked for: %s", note);
+  cr_assert(strstr(note, "tally report --missing"), "%s", note);
+
+  h02_note(1, note, sizeof note, &counted, &expected);
+  cr_assert(strstr(note, "not reported by 1 of 74: town40"), "%s", note);
+}
