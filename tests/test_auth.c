@@ -1416,7 +1416,10 @@ Test(auth, a_stopping_server_sends_a_waiting_refusal) {
   cr_assert_eq(tally_wire_pack(&req, 0, &frame, &len), 0);
   cr_assert_eq(tally_client_send_raw(c, frame, len), 0);
   free(frame);
-  usleep(200000); /* the server has read it and holds the refusal */
+  /* The server has read it and holds the refusal. */
+  char *log = tally_test_read_file_with(srv.log, "sign-in refused from");
+  cr_assert(log && strstr(log, "sign-in refused from"), "%s", log);
+  free(log);
   cr_assert_eq(tally_test_server_stop(&srv), 0);
   cr_assert_eq(tally_client_read(c, &r, err, sizeof err), 0, "%s", err);
   cr_assert_eq(code_of(r), UNAUTH, "%d %s", code_of(r), message_of(r));

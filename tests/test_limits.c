@@ -217,7 +217,9 @@ Test(limits, connections_over_the_limit_are_refused_politely) {
   cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_VALUES_REPLY);
   tally_wire_free(r);
   tally_client_close(b);
-  usleep(100000);
+  char *log = tally_test_read_file_with(srv.log, "connection 2 closed");
+  cr_assert(log && strstr(log, "connection 2 closed"), "%s", log);
+  free(log);
   tally_client *again = connect_admin();
   r = values_on(again, "guide", "2022");
   cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_VALUES_REPLY);
