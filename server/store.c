@@ -997,18 +997,6 @@ int tally_store_submit(tally_store *s, const tally_store_submission *sub,
   return rc ? rc : code;
 }
 
-int tally_store_put(tally_store *s, const char *unit, uint32_t period_key,
-                    const tally_store_item *items, size_t n, int64_t now,
-                    tally_store_result *res) {
-  tally_store_submission sub = {0};
-  sub.unit = unit;
-  sub.period_key = period_key;
-  sub.items = items;
-  sub.n = n;
-  sub.now = now;
-  return tally_store_submit(s, &sub, res);
-}
-
 /* Visits the values of period_key (of one unit when unit is not NULL)
  * in txn. */
 static int scan_txn(tally_store *s, MDB_txn *txn, uint32_t period_key,

@@ -140,11 +140,6 @@ int tally_store_durable(tally_store *s);
 int tally_store_submit_batch(tally_store *s, const tally_store_submission *subs,
                              size_t n, tally_store_result *res, int *codes);
 
-/* tally_store_submit without an id, revision check or replace. */
-int tally_store_put(tally_store *s, const char *unit, uint32_t period_key,
-                    const tally_store_item *items, size_t n, int64_t now,
-                    tally_store_result *res);
-
 /* Called for each stored value; strings are valid only during the
  * call. A non-zero return stops the scan and is returned by it. */
 typedef int (*tally_store_visit_fn)(void *arg, const char *unit,
