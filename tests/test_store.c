@@ -3,6 +3,7 @@
 #include "fixture.h"
 #include "period.h"
 #include "store.h"
+#include "store_figures.h"
 
 #include <criterion/criterion.h>
 #include <pthread.h>
