@@ -33,6 +33,22 @@ static int account_put(MDB_txn *txn, tally_store *s,
   return 0;
 }
 
+/* A new account in the audit trail's words: "reporter for X, \"name\",
+ * active". This is not the store's to say: the update of an account
+ * takes its before and after from the caller, and the add should too,
+ * from server/accounts.c. That needs tally_store_txn_account_add and
+ * tally_store_account_add to take the text, and so their callers
+ * (server/handle_accounts.c, the init of server/main.c) to change,
+ * which this change could not do; until then the words are here, in
+ * this one place. */
+static void added_words(const Tally__Account *a, char *buf, size_t n) {
+  snprintf(buf, n, "%s%s, \"%s\", active",
+           a->role == TALLY__ROLE__ROLE_REPORTER ? "reporter for "
+           : a->role == TALLY__ROLE__ROLE_ANALYST ? "analyst"
+                                                  : "admin",
+           a->unit, a->name);
+}
+
 int tally_store_txn_account_add(tally_store_txn *t,
                                 Tally__StoredAccount *const *accs, size_t n,
                                 uint64_t *ids, const tally_store_actor *who) {
@@ -41,16 +57,13 @@ int tally_store_txn_account_add(tally_store_txn *t,
     Tally__Account *a = accs[i]->account;
     char subject[32], after[400];
     Tally__AuditEntry e;
-    if ((rc = tally__store_next_counter(t->txn, t->s, "account_next", &ids[i])) != 0)
+    rc = tally__store_next_counter(t->txn, t->s, "account_next", &ids[i]);
+    if (rc != 0)
       break;
     a->id = ids[i];
     snprintf(subject, sizeof subject, "account %llu",
              (unsigned long long)a->id);
-    snprintf(after, sizeof after, "%s%s, \"%s\", active",
-             a->role == TALLY__ROLE__ROLE_REPORTER ? "reporter for "
-             : a->role == TALLY__ROLE__ROLE_ANALYST ? "analyst"
-                                                    : "admin",
-             a->unit, a->name);
+    added_words(a, after, sizeof after);
     tally__store_audit_init(&e, who, "account", subject);
     e.before = "";
     e.after = after;

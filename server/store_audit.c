@@ -136,7 +136,8 @@ int tally_store_locks(tally_store *s, const uint32_t *period_key,
   if (period_key == NULL)
     return tally__store_visit_keyed(s, s->locks, NULL, 0, visit_lock, &vl);
   put_u32(key, *period_key);
-  return tally__store_visit_keyed(s, s->locks, key, sizeof key, visit_lock, &vl);
+  return tally__store_visit_keyed(s, s->locks, key, sizeof key, visit_lock,
+                                  &vl);
 }
 
 int tally_store_txn_locks(tally_store_txn *t, const uint32_t *period_key,
@@ -145,8 +146,8 @@ int tally_store_txn_locks(tally_store_txn *t, const uint32_t *period_key,
   struct visit_locks vl = {fn, arg};
   if (period_key)
     put_u32(key, *period_key);
-  return tally__store_visit_in(t->txn, t->s->locks, key, period_key ? sizeof key : 0,
-                  visit_lock, &vl);
+  return tally__store_visit_in(t->txn, t->s->locks, key,
+                               period_key ? sizeof key : 0, visit_lock, &vl);
 }
 
 int tally__store_audit_locked(MDB_txn *txn, tally_store *s,

@@ -457,7 +457,8 @@ int tally_store_history(tally_store *s, uint32_t period_key, const char *unit,
   uint8_t prefix[KEY_MAX];
   size_t plen = make_key(prefix, period_key, unit, NULL);
   /* period | unit | 0 is the prefix of this report's entries alone. */
-  return plen ? tally__store_visit_range(s, s->changes, prefix, plen, fn, arg) : 0;
+  return plen ? tally__store_visit_range(s, s->changes, prefix, plen, fn, arg)
+              : 0;
 }
 
 int tally_store_txn_scan(tally_store_txn *t, uint32_t period_key,
