@@ -3,6 +3,7 @@
 
 #include "error.h"
 #include "log.h"
+#include "store_accounts.h"
 
 #include <errno.h>
 #include <inttypes.h>

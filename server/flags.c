@@ -2,6 +2,7 @@
 #include "flags.h"
 
 #include "error.h"
+#include "store_figures.h"
 
 #include <errno.h>
 #include <math.h>

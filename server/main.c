@@ -7,6 +7,7 @@
 #include "rollup.h"
 #include "server.h"
 #include "store.h"
+#include "store_accounts.h"
 #include "tls.h"
 
 #include <errno.h>

@@ -15,6 +15,8 @@
 #include "error.h"
 #include "kind.h"
 #include "period.h"
+#include "store_figures.h"
+#include "store_sums.h"
 
 #include <errno.h>
 #include <stddef.h>

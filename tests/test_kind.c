@@ -19,6 +19,7 @@
 #include "period.h"
 #include "rollup.h"
 #include "store.h"
+#include "store_figures.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>

@@ -16,6 +16,8 @@
 #include "period.h"
 #include "rollup.h"
 #include "store.h"
+#include "store_figures.h"
+#include "store_sums.h"
 
 #include <criterion/criterion.h>
 #include <jansson.h>

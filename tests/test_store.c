@@ -3,6 +3,7 @@
 #include "fixture.h"
 #include "period.h"
 #include "store.h"
+#include "store_figures.h"
 
 #include <criterion/criterion.h>
 #include <pthread.h>
@@ -70,10 +71,24 @@ static void expect_seen(const seen *s, int i, const char *unit,
   cr_expect_eq(s->value[i], value, "visit %d", i);
 }
 
+/* A submission with no id, revision check or replace, as most of these
+ * tests write. */
+static int submit_plain(tally_store *s, const char *unit, uint32_t period_key,
+                        const tally_store_item *items, size_t n, int64_t now,
+                        tally_store_result *res) {
+  tally_store_submission sub = {0};
+  sub.unit = unit;
+  sub.period_key = period_key;
+  sub.items = items;
+  sub.n = n;
+  sub.now = now;
+  return tally_store_submit(s, &sub, res);
+}
+
 static tally_store_result put(const char *unit, const char *period,
                       const tally_store_item *items, size_t n, int64_t now) {
   tally_store_result r;
-  int rc = tally_store_put(store, unit, key(period), items, n, now, &r);
+  int rc = submit_plain(store, unit, key(period), items, n, now, &r);
   cr_assert_eq(rc, 0, "put: %s", tally_strerror(rc));
   return r;
 }
@@ -122,7 +137,7 @@ static void *write_steadily(void *arg) {
     tally_store_result r;
     int visited = 0;
     item.value = w->writes;
-    if (tally_store_put(w->store, "b", (2022u << 16), &item, 1, 1, &r) != 0)
+    if (submit_plain(w->store, "b", (2022u << 16), &item, 1, 1, &r) != 0)
       w->failed++;
     else
       w->writes++;
@@ -143,8 +158,8 @@ Test(store, the_map_grows_under_a_steady_stream_of_transactions) {
   int failed = 0, rc = 0;
   for (int round = 0; round < 20; round++) {
     tally_store_result r;
-    int this = tally_store_put(store, "a", key("2021"), big_put("e", round),
-                               2000, 1, &r);
+    int this = submit_plain(store, "a", key("2021"), big_put("e", round),
+                            2000, 1, &r);
     if (this != 0) {
       failed++;
       rc = this;
@@ -205,8 +220,8 @@ static void *fill_map(void *arg) {
   struct snapshot_race *r = arg;
   for (int round = 0; !atomic_load(&r->stop); round++) {
     tally_store_result res;
-    int rc = tally_store_put(r->store, "a", 2021u << 16, big_put("f", round),
-                             2000, 1, &res);
+    int rc = submit_plain(r->store, "a", 2021u << 16, big_put("f", round),
+                          2000, 1, &res);
     pthread_mutex_lock(&r->lock);
     r->writes++;
     r->refused += rc != 0;
@@ -440,7 +455,7 @@ Test(store, a_failing_put_writes_nothing) {
 
   tally_store_result r;
   memset(&r, 0xff, sizeof r);
-  int rc = tally_store_put(store, "a", key("2022"), bad, 3, 2000, &r);
+  int rc = submit_plain(store, "a", key("2022"), bad, 3, 2000, &r);
   cr_assert_eq(rc, -EINVAL, "rc %d: %s", rc, tally_strerror(rc));
   cr_assert_eq(r.written, 0);
   cr_assert_eq(r.replaced, 0);

@@ -5,6 +5,8 @@
 #include "fixture.h"
 #include "period.h"
 #include "store.h"
+#include "store_audit.h"
+#include "store_figures.h"
 #include "writer.h"
 
 #include <criterion/criterion.h>

@@ -34,6 +34,7 @@
 #include "dispatch.h"
 #include "frame.h"
 #include "store.h"
+#include "store_accounts.h"
 #include "wire.h"
 
 #include <stdint.h>

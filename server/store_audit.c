@@ -1,0 +1,218 @@
+/* store_audit.c: the audit trail, and the targets and period locks
+ * changed with an entry in it.
+ *
+ * The happy path: a change of a target or a lock puts (or deletes) its
+ * record and appends an entry, before and after in the words the caller
+ * gives, under the account that made it, in the caller's transaction.
+ * The figures and the accounts append their entries here too.
+ * The failure modes: a code too long for a key is refused (-EINVAL); an
+ * unlock of a period not locked is TALLY_ENOTFOUND; any LMDB failure
+ * fails the change and its entry together.
+ */
+#include "store_audit.h"
+#include "store_impl.h"
+
+#include "error.h"
+#include "tally.pb-c.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <stdio.h>
+#include <string.h>
+
+int tally__store_audit_append(MDB_txn *txn, tally_store *s,
+                              Tally__AuditEntry *e) {
+  uint8_t key[16];
+  MDB_val k = {sizeof key, key}, v;
+  int rc = tally__store_next_counter(txn, s, "audit_seq", &e->seq);
+  if (rc != 0)
+    return rc;
+  put_u64(key, e->account_id);
+  put_u64(key + 8, e->seq);
+  v.mv_size = tally__audit_entry__get_packed_size(e);
+  if ((rc = mdb_put(txn, s->audit, &k, &v, MDB_RESERVE)) != 0)
+    return rc;
+  tally__audit_entry__pack(e, v.mv_data);
+  return 0;
+}
+
+void tally__store_audit_init(Tally__AuditEntry *e,
+                             const tally_store_actor *who,
+                             const char *kind, const char *subject) {
+  tally__audit_entry__init(e);
+  e->time_unix = who->now;
+  e->account_id = who->account_id;
+  e->account_name = (char *)(who->account_name ? who->account_name : "");
+  e->peer = (char *)(who->peer ? who->peer : "");
+  e->kind = (char *)kind;
+  e->subject = (char *)subject;
+}
+
+/* A change of one record: put (value) or delete (value NULL) k in db,
+ * with its audit entry, in t. Returns 0, TALLY_ENOTFOUND (a record to
+ * delete is not there) or a store error. */
+struct audited {
+  MDB_dbi db;
+  MDB_val k;
+  const void *value;
+  size_t len;
+  int *replaced;            /* set when a record was there; may be NULL */
+  Tally__AuditEntry entry;
+};
+
+static int audited_change(tally_store_txn *t, struct audited *a) {
+  MDB_val v = {a->len, (void *)a->value}, old;
+  int rc;
+  if (a->replaced)
+    *a->replaced = mdb_get(t->txn, a->db, &a->k, &old) == 0;
+  rc = a->value ? mdb_put(t->txn, a->db, &a->k, &v, 0)
+                : mdb_del(t->txn, a->db, &a->k, NULL);
+  if (rc == 0)
+    rc = tally__store_audit_append(t->txn, t->s, &a->entry);
+  return rc == MDB_NOTFOUND ? TALLY_ENOTFOUND : store_err(rc);
+}
+
+int tally_store_txn_target_put(tally_store_txn *t, const char *indicator,
+                               int year, const void *packed, size_t len,
+                               int *replaced, const char *before,
+                               const char *after, const tally_store_actor *who) {
+  uint8_t key[STORE_CODE_MAX + 1 + 4];
+  size_t il = strlen(indicator);
+  char subject[STORE_CODE_MAX + 16];
+  if (il > STORE_CODE_MAX)
+    return -EINVAL;
+  memcpy(key, indicator, il);
+  key[il] = 0;
+  put_u32(key + il + 1, (uint32_t)year);
+  snprintf(subject, sizeof subject, "%s %d", indicator, year);
+  struct audited a = {.db = t->s->targets, .k = {il + 1 + 4, key},
+                      .value = packed, .len = len, .replaced = replaced};
+  tally__store_audit_init(&a.entry, who, "target", subject);
+  a.entry.before = (char *)before;
+  a.entry.after = (char *)after;
+  return audited_change(t, &a);
+}
+
+int tally_store_targets(tally_store *s, tally_store_history_fn fn, void *arg) {
+  return tally__store_visit_range(s, s->targets, NULL, 0, fn, arg);
+}
+
+int tally_store_txn_targets(tally_store_txn *t, tally_store_history_fn fn,
+                            void *arg) {
+  return tally__store_visit_range_in(t->txn, t->s->targets, NULL, 0, fn,
+                                     arg);
+}
+
+int tally_store_txn_lock_put(tally_store_txn *t, uint32_t period_key,
+                             const void *packed, size_t len,
+                             const char *subject, const char *before,
+                             const char *after, const tally_store_actor *who) {
+  uint8_t key[4];
+  put_u32(key, period_key);
+  struct audited a = {.db = t->s->locks, .k = {sizeof key, key},
+                      .value = packed, .len = len};
+  tally__store_audit_init(&a.entry, who, "period", subject);
+  a.entry.before = (char *)before;
+  a.entry.after = (char *)after;
+  return audited_change(t, &a);
+}
+
+struct visit_locks {
+  tally_store_lock_fn fn;
+  void *arg;
+};
+
+static int visit_lock(void *arg, const MDB_val *k, const MDB_val *v) {
+  struct visit_locks *vl = arg;
+  if (k->mv_size != 4)
+    return 0; /* not a period's */
+  return vl->fn(vl->arg, get_u32(k->mv_data), v->mv_data, v->mv_size);
+}
+
+int tally_store_locks(tally_store *s, const uint32_t *period_key,
+                      tally_store_lock_fn fn, void *arg) {
+  uint8_t key[4];
+  struct visit_locks vl = {fn, arg};
+  if (period_key == NULL)
+    return tally__store_visit_keyed(s, s->locks, NULL, 0, visit_lock, &vl);
+  put_u32(key, *period_key);
+  return tally__store_visit_keyed(s, s->locks, key, sizeof key, visit_lock,
+                                  &vl);
+}
+
+int tally_store_txn_locks(tally_store_txn *t, const uint32_t *period_key,
+                          tally_store_lock_fn fn, void *arg) {
+  uint8_t key[4];
+  struct visit_locks vl = {fn, arg};
+  if (period_key)
+    put_u32(key, *period_key);
+  return tally__store_visit_in(t->txn, t->s->locks, key,
+                               period_key ? sizeof key : 0, visit_lock, &vl);
+}
+
+int tally__store_audit_locked(MDB_txn *txn, tally_store *s,
+                              uint32_t period_key) {
+  uint8_t key[4];
+  MDB_val k = {sizeof key, key}, v;
+  put_u32(key, period_key);
+  int rc = mdb_get(txn, s->locks, &k, &v);
+  return rc == 0 ? 1 : rc == MDB_NOTFOUND ? 0 : store_err(rc);
+}
+
+/* ---- the same changes, each in a transaction of its own ---- */
+
+struct target_change {
+  const char *indicator;
+  int year;
+  const void *packed;
+  size_t len;
+  int *replaced;
+  const char *before, *after;
+  const tally_store_actor *who;
+};
+
+static int target_apply(void *arg, tally_store_txn *t) {
+  struct target_change *c = arg;
+  return tally_store_txn_target_put(t, c->indicator, c->year, c->packed,
+                                    c->len, c->replaced, c->before, c->after,
+                                    c->who);
+}
+
+int tally_store_target_put(tally_store *s, const char *indicator, int year,
+                           const void *packed, size_t len, int *replaced,
+                           const char *before, const char *after,
+                           const tally_store_actor *who) {
+  struct target_change c = {indicator, year,   packed, len,
+                            replaced,  before, after,  who};
+  return tally__store_alone(s, target_apply, &c);
+}
+
+struct lock_change {
+  uint32_t period_key;
+  const void *packed;
+  size_t len;
+  const char *subject, *before, *after;
+  const tally_store_actor *who;
+};
+
+static int lock_apply(void *arg, tally_store_txn *t) {
+  struct lock_change *c = arg;
+  return tally_store_txn_lock_put(t, c->period_key, c->packed, c->len,
+                                  c->subject, c->before, c->after, c->who);
+}
+
+int tally_store_lock_put(tally_store *s, uint32_t period_key,
+                         const void *packed, size_t len, const char *subject,
+                         const char *before, const char *after,
+                         const tally_store_actor *who) {
+  struct lock_change c = {period_key, packed, len, subject,
+                          before,     after,  who};
+  return tally__store_alone(s, lock_apply, &c);
+}
+
+int tally_store_audit(tally_store *s, int all, uint64_t account,
+                      tally_store_history_fn fn, void *arg) {
+  uint8_t prefix[8];
+  put_u64(prefix, account);
+  return tally__store_visit_range(s, s->audit, prefix, all ? 0 : 8, fn, arg);
+}

@@ -1,0 +1,72 @@
+/* store_audit.h: who changed what, and the records changed with it.
+ *
+ * The audit trail (database audit: by account, then sequence) gets an
+ * entry with every change: of figures (store_figures.h), of accounts
+ * (store_accounts.h) and of the two records kept here, a target entered
+ * on the server (targets) and a period's lock (locks). Each change and
+ * its entry are one transaction.
+ */
+#ifndef TALLY_STORE_AUDIT_H
+#define TALLY_STORE_AUDIT_H
+
+#include "store.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Visits the audit trail, packed AuditEntries: one account's changes in
+ * order, or (all set) everyone's, by account. */
+int tally_store_audit(tally_store *s, int all, uint64_t account,
+                      tally_store_history_fn fn, void *arg);
+
+/* Stores a target entered on the server (a packed Target) under its
+ * indicator and year, replacing one entered before (*replaced = 1), and
+ * records in the audit trail who did it and before and after (in words),
+ * in the same transaction. Returns 0 or a store error. */
+int tally_store_target_put(tally_store *s, const char *indicator, int year,
+                           const void *packed, size_t len, int *replaced,
+                           const char *before, const char *after,
+                           const tally_store_actor *who);
+
+/* Visits every target entered on the server, by indicator and year. */
+int tally_store_targets(tally_store *s, tally_store_history_fn fn, void *arg);
+
+/* Locks period_key with a packed PeriodLock or, with packed NULL,
+ * unlocks it, and records in the audit trail who did it to subject
+ * ("2022") and before and after (in words), in the same transaction.
+ * While a period is locked, a submission for it is refused with
+ * TALLY_ELOCKED (one stored before the lock is still answered from its
+ * record). Returns 0, TALLY_ENOTFOUND (an unlock of a period not
+ * locked) or a store error. */
+int tally_store_lock_put(tally_store *s, uint32_t period_key,
+                         const void *packed, size_t len, const char *subject,
+                         const char *before, const char *after,
+                         const tally_store_actor *who);
+
+/* Called with each locked period's key and its packed PeriodLock
+ * (valid only during the call). */
+typedef int (*tally_store_lock_fn)(void *arg, uint32_t period_key,
+                                   const void *packed, size_t len);
+
+/* Visits the lock of *period_key, or with NULL every lock by period. */
+int tally_store_locks(tally_store *s, const uint32_t *period_key,
+                      tally_store_lock_fn fn, void *arg);
+
+/* ---- the same inside a batch's transaction (tally_store_batch) ----
+ * Each is what the function of the same name without _txn does, in t;
+ * the one-transaction versions above are these in a batch of one. */
+
+int tally_store_txn_target_put(tally_store_txn *t, const char *indicator,
+                               int year, const void *packed, size_t len,
+                               int *replaced, const char *before,
+                               const char *after, const tally_store_actor *who);
+int tally_store_txn_lock_put(tally_store_txn *t, uint32_t period_key,
+                             const void *packed, size_t len,
+                             const char *subject, const char *before,
+                             const char *after, const tally_store_actor *who);
+int tally_store_txn_targets(tally_store_txn *t, tally_store_history_fn fn,
+                            void *arg);
+int tally_store_txn_locks(tally_store_txn *t, const uint32_t *period_key,
+                          tally_store_lock_fn fn, void *arg);
+
+#endif

@@ -1,0 +1,492 @@
+/* store_figures.c: submissions of figures, and the figures read back.
+ *
+ * The happy path: a submission, in the caller's transaction, checks its
+ * id (one seen before is answered from its record), the period's lock
+ * and the report's revision, puts every value, removes those a replace
+ * leaves out, checks the bounded pairs it was given, lets the keeper
+ * (store_sums.h) bring the sums up to date, and writes the report's new
+ * revision, its history entry, its audit entry and its id.
+ * The failure modes: a refusal (TALLY_EIDREUSE, TALLY_ELOCKED,
+ * TALLY_ECONFLICT, TALLY_EBOUND, -EINVAL) returns before anything of the
+ * submission is kept, and the batch undoes its nested transaction; a
+ * store error fails the whole batch.
+ */
+#include "store_figures.h"
+#include "store_impl.h"
+#include "store_sums.h"
+
+#include "error.h"
+#include "period.h"
+#include "tally.pb-c.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The first answer to a submission id, as stored under the id. */
+#define ACK_SIZE (4 * 4 + 8 + 8) /* counts, revision, digest */
+
+static void pack_ack(uint8_t *p, const tally_store_result *r,
+                     uint64_t digest) {
+  put_u32(p, r->written);
+  put_u32(p + 4, r->replaced);
+  put_u32(p + 8, r->unchanged);
+  put_u32(p + 12, r->removed);
+  put_u64(p + 16, r->revision);
+  put_u64(p + 24, digest);
+}
+
+static void unpack_ack(const uint8_t *p, tally_store_result *r) {
+  r->written = get_u32(p);
+  r->replaced = get_u32(p + 4);
+  r->unchanged = get_u32(p + 8);
+  r->removed = get_u32(p + 12);
+  r->revision = get_u64(p + 16);
+}
+
+/* Looks up a submission id. Returns 1 with *res filled (the id is
+ * known, for this report and these figures), 0 (not known),
+ * TALLY_EIDREUSE (it was used for other figures) or a store error. */
+static int seen_id(MDB_txn *txn, tally_store *s, const uint8_t *report_key,
+                   size_t report_len, const char *id, uint64_t digest,
+                   tally_store_result *res) {
+  MDB_val k = {strlen(id), (void *)id}, v;
+  int rc = mdb_get(txn, s->submissions, &k, &v);
+  if (rc == MDB_NOTFOUND)
+    return 0;
+  if (rc != 0)
+    return store_err(rc);
+  if (v.mv_size != ACK_SIZE + report_len ||
+      memcmp((uint8_t *)v.mv_data + ACK_SIZE, report_key, report_len) != 0 ||
+      get_u64((uint8_t *)v.mv_data + 24) != digest)
+    return TALLY_EIDREUSE;
+  unpack_ack(v.mv_data, res);
+  res->duplicate = 1;
+  return 1;
+}
+
+/* Appends one change to a ChangeSet under construction. */
+static int add_change(Tally__ChangeSet *cs, size_t *cap, const char *element,
+                      int had_old, double old, int has_new, double new_value) {
+  if (cs->n_changes == *cap) {
+    size_t ncap = *cap ? *cap * 2 : 16;
+    Tally__Change **grown = realloc(cs->changes, ncap * sizeof *grown);
+    if (grown == NULL)
+      return -ENOMEM;
+    cs->changes = grown;
+    *cap = ncap;
+  }
+  Tally__Change *c = malloc(sizeof *c + strlen(element) + 1);
+  if (c == NULL)
+    return -ENOMEM;
+  tally__change__init(c);
+  c->element = strcpy((char *)(c + 1), element);
+  c->had_old = had_old;
+  c->old_value = old;
+  c->has_new = has_new;
+  c->new_value = new_value;
+  cs->changes[cs->n_changes++] = c;
+  return 0;
+}
+
+static void free_changes(Tally__ChangeSet *cs) {
+  for (size_t i = 0; i < cs->n_changes; i++)
+    free(cs->changes[i]);
+  free(cs->changes);
+  cs->changes = NULL;
+  cs->n_changes = 0;
+}
+
+/* True when element is among the submission's items. */
+static int submitted(const tally_store_submission *sub, const char *element,
+                     size_t len) {
+  for (size_t i = 0; i < sub->n; i++)
+    if (strlen(sub->items[i].element) == len &&
+        memcmp(sub->items[i].element, element, len) == 0)
+      return 1;
+  return 0;
+}
+
+/* Removes the stored elements of the report that the submission leaves
+ * out, recording each. Returns 0 or a negative code. */
+static int remove_others(MDB_txn *txn, tally_store *s,
+                         const tally_store_submission *sub,
+                         const uint8_t *report_key, size_t report_len,
+                         Tally__ChangeSet *cs, size_t *cap,
+                         tally_store_result *res) {
+  MDB_cursor *cur;
+  MDB_val k = {report_len, (void *)report_key}, v;
+  int rc = mdb_cursor_open(txn, s->values, &cur);
+  if (rc != 0)
+    return store_err(rc);
+  for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+       rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+    if (k.mv_size < report_len || memcmp(k.mv_data, report_key, report_len))
+      break;
+    const char *element = (const char *)k.mv_data + report_len;
+    size_t el = k.mv_size - report_len;
+    if (submitted(sub, element, el) || v.mv_size != VALUE_SIZE)
+      continue;
+    char code[STORE_CODE_MAX + 1];
+    memcpy(code, element, el < STORE_CODE_MAX ? el : STORE_CODE_MAX);
+    code[el < STORE_CODE_MAX ? el : STORE_CODE_MAX] = 0;
+    if ((rc = add_change(cs, cap, code, 1, get_value(&v), 0, 0)) != 0)
+      break;
+    if ((rc = store_err(mdb_cursor_del(cur, 0))) != 0)
+      break;
+    res->removed++;
+  }
+  mdb_cursor_close(cur);
+  return rc == MDB_NOTFOUND ? 0 : rc < 0 ? rc : store_err(rc);
+}
+
+/* Writes the history entry of the submission and its audit entry.
+ * Returns 0 or a store error. */
+static int record_changes(MDB_txn *txn, tally_store *s,
+                          const tally_store_submission *sub,
+                          const uint8_t *report_key, size_t report_len,
+                          Tally__ChangeSet *cs) {
+  uint8_t key[KEY_MAX];
+  MDB_val k = {report_len + 8, key}, v;
+  int rc;
+
+  memcpy(key, report_key, report_len);
+  put_u64(key + report_len, cs->revision);
+  cs->submission_id = (char *)(sub->id ? sub->id : "");
+  cs->time_unix = sub->now;
+  cs->peer = (char *)(sub->peer ? sub->peer : "");
+  cs->account_id = sub->account_id;
+  cs->account_name = (char *)(sub->account_name ? sub->account_name : "");
+
+  /* The audit trail points at the history entry, which holds the
+   * values before and after; the entry keeps the trail's number. */
+  tally_store_actor who = {sub->account_id, sub->account_name, sub->peer,
+                           sub->now};
+  tally_period p;
+  char period[16] = "", subject[STORE_CODE_MAX + 20];
+  Tally__AuditEntry e;
+  if (tally_period_from_key(sub->period_key, &p) == 0)
+    tally_period_format(&p, period);
+  snprintf(subject, sizeof subject, "%s %s", sub->unit, period);
+  tally__store_audit_init(&e, &who, "figures", subject);
+  e.unit = (char *)sub->unit;
+  e.period = period;
+  e.revision = cs->revision;
+  e.submission_id = cs->submission_id;
+  if ((rc = tally__store_audit_append(txn, s, &e)) != 0)
+    return store_err(rc);
+  cs->audit_seq = e.seq;
+  v.mv_size = tally__change_set__get_packed_size(cs);
+  if ((rc = mdb_put(txn, s->changes, &k, &v, MDB_RESERVE)) != 0)
+    return store_err(rc);
+  tally__change_set__pack(cs, v.mv_data);
+  return 0;
+}
+
+/* Checks the bounded pairs on the figures as they now stand in txn.
+ * Returns 0, TALLY_EBOUND (res says which) or a store error. */
+static int check_bounds(MDB_txn *txn, tally_store *s,
+                        const tally_store_submission *sub,
+                        tally_store_result *res) {
+  for (size_t i = 0; i < sub->n_bounds; i++) {
+    uint8_t kn[KEY_MAX], kd[KEY_MAX];
+    MDB_val n = {make_key(kn, sub->period_key, sub->unit,
+                          sub->bounds[i].numerator), kn},
+            d = {make_key(kd, sub->period_key, sub->unit,
+                          sub->bounds[i].denominator), kd},
+            vn, vd;
+    int rn = mdb_get(txn, s->values, &n, &vn);
+    int rd = mdb_get(txn, s->values, &d, &vd);
+    if ((rn != 0 && rn != MDB_NOTFOUND) || (rd != 0 && rd != MDB_NOTFOUND))
+      return store_err(rn != 0 && rn != MDB_NOTFOUND ? rn : rd);
+    if (rn != 0 || rd != 0 || vn.mv_size != VALUE_SIZE ||
+        vd.mv_size != VALUE_SIZE)
+      continue;
+    if (get_value(&vn) > get_value(&vd)) {
+      res->bound = (int)i;
+      res->bound_numerator = get_value(&vn);
+      res->bound_denominator = get_value(&vd);
+      return TALLY_EBOUND;
+    }
+  }
+  return 0;
+}
+
+/* Applies one submission inside txn, which the caller commits or aborts.
+ * Returns 0 (also for a duplicate: res says so), TALLY_EIDREUSE,
+ * TALLY_ELOCKED, TALLY_ECONFLICT, TALLY_EBOUND, -EINVAL or a store
+ * error. */
+static int apply_submission(MDB_txn *txn, tally_store *s,
+                            const tally_store_submission *sub,
+                            tally_store_result *res) {
+  uint8_t report_key[KEY_MAX];
+  size_t report_len = make_key(report_key, sub->period_key, sub->unit, NULL);
+  Tally__ChangeSet cs = TALLY__CHANGE_SET__INIT;
+  size_t cap = 0;
+  MDB_val k, v;
+  uint64_t revision = 0;
+  int rc, has_id = sub->id && *sub->id;
+
+  memset(res, 0, sizeof *res);
+  res->bound = -1;
+  if (report_len == 0 || (has_id && strlen(sub->id) > TALLY_STORE_MAX_ID))
+    return -EINVAL;
+
+  if (has_id &&
+      (rc = seen_id(txn, s, report_key, report_len, sub->id, sub->digest,
+                    res)) != 0)
+    return rc == 1 ? 0 : rc; /* 1: a duplicate, answered from the record */
+  /* After the id: a submission stored before the lock still gets its
+   * answer when it is sent again. */
+  if ((rc = tally__store_audit_locked(txn, s, sub->period_key)) != 0)
+    return rc == 1 ? TALLY_ELOCKED : rc;
+
+  k.mv_size = report_len;
+  k.mv_data = report_key;
+  rc = mdb_get(txn, s->revisions, &k, &v);
+  if (rc == 0 && v.mv_size == 8)
+    revision = get_u64(v.mv_data);
+  else if (rc != 0 && rc != MDB_NOTFOUND)
+    return store_err(rc);
+  if (sub->check_revision && revision != sub->base_revision) {
+    res->revision = revision;
+    return TALLY_ECONFLICT;
+  }
+  tally_store_txn t = {s, txn};
+  if (s->keeper && (rc = s->keeper->before(s->keeper->arg, &t, sub)) != 0)
+    return rc;
+
+  for (size_t i = 0; i < sub->n; i++) {
+    uint8_t key[KEY_MAX], val[VALUE_SIZE];
+    MDB_val old;
+    uint64_t bits;
+    k.mv_size = make_key(key, sub->period_key, sub->unit, sub->items[i].element);
+    k.mv_data = key;
+    if (k.mv_size == 0) {
+      rc = -EINVAL;
+      goto out;
+    }
+    memcpy(&bits, &sub->items[i].value, sizeof bits);
+    rc = mdb_get(txn, s->values, &k, &old);
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+      rc = store_err(rc);
+      goto out;
+    }
+    int had_old = rc == 0 && old.mv_size == VALUE_SIZE;
+    res->written++;
+    if (had_old && get_u64(old.mv_data) == bits) {
+      res->unchanged++;
+      continue; /* keep its time: the figure did not change */
+    }
+    if (had_old)
+      res->replaced++;
+    if ((rc = add_change(&cs, &cap, sub->items[i].element, had_old,
+                         had_old ? get_value(&old) : 0, 1,
+                         sub->items[i].value)) != 0)
+      goto out;
+    put_u64(val, bits);
+    put_u64(val + 8, (uint64_t)sub->now);
+    v.mv_size = sizeof val;
+    v.mv_data = val;
+    if ((rc = store_err(mdb_put(txn, s->values, &k, &v, 0))) != 0)
+      goto out;
+  }
+  if (sub->replace &&
+      (rc = remove_others(txn, s, sub, report_key, report_len, &cs, &cap,
+                          res)) != 0)
+    goto out;
+  if ((rc = check_bounds(txn, s, sub, res)) != 0)
+    goto out;
+
+  /* A submission that changed something moves the report on. */
+  if (cs.n_changes > 0 && s->keeper &&
+      (rc = s->keeper->after(s->keeper->arg, &t)) != 0)
+    goto out;
+  if (cs.n_changes > 0) {
+    uint8_t rev[8];
+    cs.revision = ++revision;
+    put_u64(rev, revision);
+    k.mv_size = report_len;
+    k.mv_data = report_key;
+    v.mv_size = 8;
+    v.mv_data = rev;
+    if ((rc = store_err(mdb_put(txn, s->revisions, &k, &v, 0))) != 0 ||
+        (rc = record_changes(txn, s, sub, report_key, report_len, &cs)) != 0)
+      goto out;
+  }
+  res->revision = revision;
+
+  if (has_id) {
+    uint8_t ack[ACK_SIZE + KEY_MAX];
+    pack_ack(ack, res, sub->digest);
+    memcpy(ack + ACK_SIZE, report_key, report_len);
+    k.mv_size = strlen(sub->id);
+    k.mv_data = (void *)sub->id;
+    v.mv_size = ACK_SIZE + report_len;
+    v.mv_data = ack;
+    if ((rc = store_err(mdb_put(txn, s->submissions, &k, &v, 0))) != 0)
+      goto out;
+  }
+  rc = 0;
+out:
+  free_changes(&cs);
+  return rc;
+}
+
+int tally_store_txn_submit(tally_store_txn *t, const tally_store_submission *sub,
+                           tally_store_result *res) {
+  int rc = apply_submission(t->txn, t->s, sub, res);
+  if (rc != 0 && rc != TALLY_ECONFLICT && rc != TALLY_EBOUND)
+    memset(res, 0, sizeof *res); /* only those two say more */
+  return rc;
+}
+
+/* A submission as a batch operation. */
+struct submit_op {
+  const tally_store_submission *sub;
+  tally_store_result *res;
+};
+
+static int submit_apply(void *arg, tally_store_txn *t) {
+  struct submit_op *o = arg;
+  return tally_store_txn_submit(t, o->sub, o->res);
+}
+
+int tally_store_submit_batch(tally_store *s, const tally_store_submission *subs,
+                             size_t n, tally_store_result *res, int *codes) {
+  struct submit_op *so = calloc(n ? n : 1, sizeof *so);
+  tally_store_op *ops = calloc(n ? n : 1, sizeof *ops);
+  int rc = -ENOMEM;
+  if (so && ops) {
+    for (size_t i = 0; i < n; i++) {
+      so[i] = (struct submit_op){&subs[i], &res[i]};
+      ops[i] = (tally_store_op){submit_apply, &so[i], 0};
+    }
+    rc = tally_store_batch(s, ops, n);
+  }
+  for (size_t i = 0; i < n; i++) {
+    codes[i] = ops ? ops[i].code : rc;
+    if (codes[i] != 0 && codes[i] != TALLY_ECONFLICT &&
+        codes[i] != TALLY_EBOUND)
+      memset(&res[i], 0, sizeof res[i]);
+  }
+  free(so);
+  free(ops);
+  return rc;
+}
+
+int tally_store_submit(tally_store *s, const tally_store_submission *sub,
+                       tally_store_result *res) {
+  int code, rc = tally_store_submit_batch(s, sub, 1, res, &code);
+  return rc ? rc : code;
+}
+
+/* Visits the values of period_key (of one unit when unit is not NULL)
+ * in txn. */
+static int scan_txn(tally_store *s, MDB_txn *txn, uint32_t period_key,
+                    const char *unit, tally_store_visit_fn fn, void *arg) {
+  uint8_t prefix[KEY_MAX];
+  size_t plen = 4;
+  MDB_cursor *cur;
+  MDB_val k, v;
+  int rc, stop = 0;
+
+  if (unit) {
+    if ((plen = make_key(prefix, period_key, unit, NULL)) == 0)
+      return 0; /* no unit has so long a code */
+  } else {
+    put_u32(prefix, period_key);
+  }
+  if ((rc = mdb_cursor_open(txn, s->values, &cur)) != 0)
+    return store_err(rc);
+  k.mv_size = plen;
+  k.mv_data = prefix;
+  for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+       rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+    const uint8_t *key = k.mv_data;
+    if (k.mv_size < plen || memcmp(key, prefix, plen) != 0)
+      break;
+    char ucode[STORE_CODE_MAX + 1], ecode[STORE_CODE_MAX + 1];
+    if (v.mv_size != VALUE_SIZE || split_key(&k, ucode, ecode) != 0)
+      continue;
+    stop = fn(arg, ucode, ecode, get_value(&v),
+              (int64_t)get_u64((const uint8_t *)v.mv_data + 8));
+    if (stop != 0)
+      break;
+  }
+  mdb_cursor_close(cur);
+  if (stop != 0)
+    return stop;
+  return rc == MDB_NOTFOUND || rc == 0 ? 0 : store_err(rc);
+}
+
+int tally_store_scan(tally_store *s, uint32_t period_key, const char *unit,
+                     tally_store_visit_fn fn, void *arg) {
+  MDB_txn *txn;
+  int rc = tally__store_read_begin(s, &txn);
+  if (rc != 0)
+    return store_err(rc);
+  rc = scan_txn(s, txn, period_key, unit, fn, arg);
+  tally__store_read_end(s, txn);
+  return rc;
+}
+
+int tally_store_revision(tally_store *s, uint32_t period_key, const char *unit,
+                         uint64_t *revision) {
+  uint8_t key[KEY_MAX];
+  MDB_val k = {make_key(key, period_key, unit, NULL), key}, v;
+  MDB_txn *txn;
+  int rc;
+
+  *revision = 0;
+  if (k.mv_size == 0)
+    return 0;
+  if ((rc = tally__store_read_begin(s, &txn)) != 0)
+    return store_err(rc);
+  rc = mdb_get(txn, s->revisions, &k, &v);
+  if (rc == 0 && v.mv_size == 8)
+    *revision = get_u64(v.mv_data);
+  tally__store_read_end(s, txn);
+  return rc == 0 || rc == MDB_NOTFOUND ? 0 : store_err(rc);
+}
+
+int tally_store_history(tally_store *s, uint32_t period_key, const char *unit,
+                        tally_store_history_fn fn, void *arg) {
+  uint8_t prefix[KEY_MAX];
+  size_t plen = make_key(prefix, period_key, unit, NULL);
+  /* period | unit | 0 is the prefix of this report's entries alone. */
+  return plen ? tally__store_visit_range(s, s->changes, prefix, plen, fn, arg)
+              : 0;
+}
+
+int tally_store_txn_scan(tally_store_txn *t, uint32_t period_key,
+                         const char *unit, tally_store_visit_fn fn, void *arg) {
+  return scan_txn(t->s, t->txn, period_key, unit, fn, arg);
+}
+
+int tally_store_changeset(tally_store *s, uint32_t period_key, const char *unit,
+                          uint64_t revision, tally_store_history_fn fn,
+                          void *arg) {
+  uint8_t key[KEY_MAX];
+  size_t len = make_key(key, period_key, unit, NULL);
+  MDB_txn *txn;
+  MDB_val k, v;
+  int rc;
+
+  if (len == 0)
+    return TALLY_ENOTFOUND;
+  put_u64(key + len, revision);
+  k.mv_size = len + 8;
+  k.mv_data = key;
+  if ((rc = tally__store_read_begin(s, &txn)) != 0)
+    return store_err(rc);
+  rc = mdb_get(txn, s->changes, &k, &v);
+  if (rc == 0)
+    rc = fn(arg, v.mv_data, v.mv_size);
+  else
+    rc = rc == MDB_NOTFOUND ? TALLY_ENOTFOUND : store_err(rc);
+  tally__store_read_end(s, txn);
+  return rc;
+}

@@ -1,0 +1,117 @@
+/* store_figures.h: the figures in the store, as submissions write them.
+ *
+ * A submission writes one unit's figures for one period in one
+ * transaction, with the report's new revision, its history entry
+ * (a ChangeSet), its audit entry and its id. Reads: the values of a
+ * period or of one report, a report's revision, its history, one
+ * history entry. Databases values, revisions, changes and submissions
+ * (see store.h).
+ */
+#ifndef TALLY_STORE_FIGURES_H
+#define TALLY_STORE_FIGURES_H
+
+#include "store.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TALLY_STORE_MAX_ID 64 /* longest submission id */
+
+typedef struct {
+  const char *element;
+  double value;
+} tally_store_item;
+
+/* A numerator that may not exceed its denominator (a "bounded" ratio of
+ * the catalog), checked on the figures as they stand after a write. */
+typedef struct {
+  const char *numerator;    /* element codes */
+  const char *denominator;
+} tally_store_bound;
+
+/* One submission of a unit's figures for one period. */
+typedef struct tally_store_submission {
+  const char *id;           /* submission id; NULL or "" = none */
+  const char *unit;
+  uint32_t period_key;
+  const tally_store_item *items;
+  size_t n;
+  int check_revision;       /* refuse unless the report is at base_revision */
+  uint64_t base_revision;
+  int replace;              /* remove stored elements not among items */
+  int64_t now;              /* Unix time of the write */
+  const char *peer;         /* for the history; may be NULL */
+  uint64_t digest;          /* of the request: an id sent again with other
+                               figures is refused (TALLY_EIDREUSE) */
+  const tally_store_bound *bounds; /* pairs to hold after the write */
+  size_t n_bounds;
+  uint64_t account_id;      /* who sent it, for the history and the audit */
+  const char *account_name; /* may be NULL */
+} tally_store_submission;
+
+typedef struct {
+  unsigned written;   /* values written */
+  unsigned replaced;  /* of those, values that replaced a different value */
+  unsigned unchanged; /* of those, values equal to what was stored */
+  unsigned removed;   /* values removed by a replace */
+  uint64_t revision;  /* the report's revision after the submission; on
+                         TALLY_ECONFLICT, its current revision */
+  int duplicate;      /* the id was seen: this is the first answer */
+  int bound;          /* on TALLY_EBOUND: the pair that would be broken */
+  double bound_numerator, bound_denominator; /* and its two figures */
+} tally_store_result;
+
+/* Writes a submission in one transaction: every value or none, with its
+ * history entry and its id. When this returns 0 the transaction has
+ * committed (LMDB syncs on commit). A known id returns the first
+ * result with duplicate set and writes nothing. Returns 0, -errno,
+ * TALLY_ECONFLICT, TALLY_EIDREUSE (the id was used for other figures),
+ * TALLY_EBOUND (a bounded pair would be broken), TALLY_ELOCKED (the
+ * period is locked), TALLY_ESTOREFULL or TALLY_ESTORE. */
+int tally_store_submit(tally_store *s, const tally_store_submission *sub,
+                       tally_store_result *res);
+
+/* Writes n submissions in one transaction (one sync): each is applied in
+ * a nested transaction of its own, so one refused leaves the others be;
+ * codes[i] is what tally_store_submit would have returned for it.
+ * Returns 0 when the batch committed, or the store error that kept all
+ * of it from being written (every codes[i] is then that error). */
+int tally_store_submit_batch(tally_store *s, const tally_store_submission *subs,
+                             size_t n, tally_store_result *res, int *codes);
+
+/* tally_store_submit inside a batch's transaction (tally_store_batch). */
+int tally_store_txn_submit(tally_store_txn *t, const tally_store_submission *sub,
+                           tally_store_result *res);
+
+/* Called for each stored value; strings are valid only during the
+ * call. A non-zero return stops the scan and is returned by it. */
+typedef int (*tally_store_visit_fn)(void *arg, const char *unit,
+                                    const char *element, double value,
+                                    int64_t updated);
+
+/* Visits the values of period_key, of one unit only when unit is not
+ * NULL, in key order. Returns 0, the visitor's non-zero value, or
+ * TALLY_ESTORE. */
+int tally_store_scan(tally_store *s, uint32_t period_key, const char *unit,
+                     tally_store_visit_fn fn, void *arg);
+
+/* As tally_store_scan, in t. */
+int tally_store_txn_scan(tally_store_txn *t, uint32_t period_key,
+                         const char *unit, tally_store_visit_fn fn, void *arg);
+
+/* The revision of unit's report for period (0 = never written). */
+int tally_store_revision(tally_store *s, uint32_t period_key, const char *unit,
+                         uint64_t *revision);
+
+/* Visits the history of unit's report for period, oldest first, each
+ * entry a packed ChangeSet (proto/tally.proto). */
+int tally_store_history(tally_store *s, uint32_t period_key, const char *unit,
+                        tally_store_history_fn fn, void *arg);
+
+/* The revision-th history entry of unit's report for period, packed,
+ * to fn. Returns 0, fn's value, TALLY_ENOTFOUND or a store error. */
+int tally_store_changeset(tally_store *s, uint32_t period_key, const char *unit,
+                          uint64_t revision, tally_store_history_fn fn,
+                          void *arg);
+
+#endif
