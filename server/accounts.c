@@ -252,6 +252,15 @@ tally_account *tally_accounts_check(tally_accounts *a, const char *token,
   return acc;
 }
 
+void tally_account_words(const Tally__Account *a,
+                         char buf[TALLY_ACCOUNT_WORDS_MAX]) {
+  snprintf(buf, TALLY_ACCOUNT_WORDS_MAX, "%s%s, \"%s\", active",
+           a->role == TALLY__ROLE__ROLE_REPORTER ? "reporter for "
+           : a->role == TALLY__ROLE__ROLE_ANALYST ? "analyst"
+                                                  : "admin",
+           a->unit, a->name);
+}
+
 size_t tally_accounts_admins(const tally_accounts *a) {
   size_t n = 0;
   for (size_t i = 0; i < a->n; i++)

@@ -81,6 +81,12 @@ int tally_accounts_put(tally_accounts *a, const Tally__StoredAccount *stored);
 void tally_account_to_stored(const tally_account *acc, Tally__Account *a,
                              Tally__StoredAccount *stored);
 
+/* A new account as the audit trail says it: "reporter for wenchang,
+ * \"Wenchang office\", active". */
+#define TALLY_ACCOUNT_WORDS_MAX 400
+void tally_account_words(const Tally__Account *a,
+                         char buf[TALLY_ACCOUNT_WORDS_MAX]);
+
 /* Active admins (not revoked). */
 size_t tally_accounts_admins(const tally_accounts *a);
 

@@ -13,6 +13,9 @@
 #include "error.h"
 #include "log.h"
 #include "wire.h"
+#include "store_accounts.h"
+#include "store_audit.h"
+#include "store_figures.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -110,13 +113,17 @@ struct add_job {
   Tally__Account *accs;
   Tally__StoredAccount *stored, **list;
   uint64_t *ids;             /* given by the store */
+  char (*text)[TALLY_ACCOUNT_WORDS_MAX]; /* each in words, for the audit */
+  char **words;              /* pointers to those */
   tally_store_actor who;
   char name[TALLY_ACCOUNT_NAME_MAX + 1]; /* who's */
 };
 
 static int add_apply(tally_write *w, tally_store_txn *t) {
   struct add_job *j = (struct add_job *)tally_job_of(w);
-  return tally_store_txn_account_add(t, j->list, j->n, j->ids, &j->who);
+  return tally_store_txn_account_add(t, j->list, j->n,
+                                     (const char *const *)j->words, j->ids,
+                                     &j->who);
 }
 
 /* The registry takes the new accounts, and the reply their tokens. */
@@ -171,6 +178,8 @@ static void add_free(tally_job *job) {
   free(j->stored);
   free(j->list);
   free(j->ids);
+  free(j->text);
+  free(j->words);
   free(j);
 }
 
@@ -208,7 +217,10 @@ Tally__Envelope *tally_handle_account_add(tally_request *r,
   j->stored = calloc(n, sizeof *j->stored);
   j->list = calloc(n, sizeof *j->list);
   j->ids = calloc(n, sizeof *j->ids);
-  if (!j->secrets || !j->accs || !j->stored || !j->list || !j->ids)
+  j->text = calloc(n, sizeof *j->text);
+  j->words = calloc(n, sizeof *j->words);
+  if (!j->secrets || !j->accs || !j->stored || !j->list || !j->ids ||
+      !j->text || !j->words)
     return NULL;
   for (size_t i = 0; i < n; i++) {
     const Tally__AccountSpec *spec = q->accounts[i];
@@ -225,6 +237,8 @@ Tally__Envelope *tally_handle_account_add(tally_request *r,
     j->stored[i].secret_sha256.data = j->secrets[i].sha256;
     j->stored[i].secret_sha256.len = 32;
     j->list[i] = &j->stored[i];
+    tally_account_words(&j->accs[i], j->text[i]);
+    j->words[i] = j->text[i];
   }
   r->job = NULL;
   return tally_job_write(r, &j->job);

@@ -15,6 +15,7 @@
 #include "flags.h"
 #include "kind.h"
 #include "log.h"
+#include "store_audit.h"
 
 #include <errno.h>
 #include <stdio.h>

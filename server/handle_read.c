@@ -12,6 +12,7 @@
 #include "log.h"
 #include "report.h"
 #include "reply.h"
+#include "store_figures.h"
 
 #include <errno.h>
 #include <jansson.h>

@@ -16,6 +16,7 @@
 #include "period.h"
 #include "reply.h"
 #include "utf8.h"
+#include "store_figures.h"
 
 #include <errno.h>
 #include <math.h>

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "reply.h"
 #include "utf8.h"
+#include "store_audit.h"
 
 #include <errno.h>
 #include <math.h>

@@ -289,7 +289,10 @@ static int init_main(int argc, char **argv) {
   stored.account = &a;
   stored.secret_sha256.data = secret.sha256;
   stored.secret_sha256.len = 32;
-  if ((rc = tally_store_account_add(store, list, 1, &id, &who)) != 0) {
+  char words[TALLY_ACCOUNT_WORDS_MAX];
+  const char *after[] = {words};
+  tally_account_words(&a, words);
+  if ((rc = tally_store_account_add(store, list, 1, after, &id, &who)) != 0) {
     tally_token_wipe(&secret, sizeof secret);
     fprintf(stderr, "tallyd init: the account could not be stored: %s\n",
             tally_strerror(rc));

@@ -43,6 +43,7 @@
 #include "log.h"
 #include "wire.h"
 #include "writer.h"
+#include "store_accounts.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -118,15 +118,5 @@ int tally_store_txn_meta_get(tally_store_txn *t, const char *name, char *buf,
 int tally_store_txn_meta_put(tally_store_txn *t, const char *name,
                              const char *value);
 
-/* Until server.c and the handlers (server/handle_*.c) include the header
- * of each part they use, store.h brings the parts in for them; the
- * store's own files, and every other caller, include what they use.
- * Remove this with the last of those include lines. */
-#ifndef TALLY_STORE_PARTS_SEPARATE
-#include "store_accounts.h"
-#include "store_audit.h"
-#include "store_figures.h"
-#include "store_sums.h"
-#endif
 
 #endif

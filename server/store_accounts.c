@@ -33,29 +33,14 @@ static int account_put(MDB_txn *txn, tally_store *s,
   return 0;
 }
 
-/* A new account in the audit trail's words: "reporter for X, \"name\",
- * active". This is not the store's to say: the update of an account
- * takes its before and after from the caller, and the add should too,
- * from server/accounts.c. That needs tally_store_txn_account_add and
- * tally_store_account_add to take the text, and so their callers
- * (server/handle_accounts.c, the init of server/main.c) to change,
- * which this change could not do; until then the words are here, in
- * this one place. */
-static void added_words(const Tally__Account *a, char *buf, size_t n) {
-  snprintf(buf, n, "%s%s, \"%s\", active",
-           a->role == TALLY__ROLE__ROLE_REPORTER ? "reporter for "
-           : a->role == TALLY__ROLE__ROLE_ANALYST ? "analyst"
-                                                  : "admin",
-           a->unit, a->name);
-}
-
 int tally_store_txn_account_add(tally_store_txn *t,
                                 Tally__StoredAccount *const *accs, size_t n,
-                                uint64_t *ids, const tally_store_actor *who) {
+                                const char *const *after, uint64_t *ids,
+                                const tally_store_actor *who) {
   int rc = 0;
   for (size_t i = 0; i < n && rc == 0; i++) {
     Tally__Account *a = accs[i]->account;
-    char subject[32], after[400];
+    char subject[32];
     Tally__AuditEntry e;
     rc = tally__store_next_counter(t->txn, t->s, "account_next", &ids[i]);
     if (rc != 0)
@@ -63,10 +48,9 @@ int tally_store_txn_account_add(tally_store_txn *t,
     a->id = ids[i];
     snprintf(subject, sizeof subject, "account %llu",
              (unsigned long long)a->id);
-    added_words(a, after, sizeof after);
     tally__store_audit_init(&e, who, "account", subject);
     e.before = "";
-    e.after = after;
+    e.after = (char *)after[i];
     if ((rc = account_put(t->txn, t->s, accs[i])) == 0)
       rc = tally__store_audit_append(t->txn, t->s, &e);
   }
@@ -130,12 +114,14 @@ struct account_change {
   size_t n;
   uint64_t *ids;
   const char *before, *after;
+  const char *const *words; /* each new account, in words */
   const tally_store_actor *who;
 };
 
 static int add_apply(void *arg, tally_store_txn *t) {
   struct account_change *c = arg;
-  return tally_store_txn_account_add(t, c->accs, c->n, c->ids, c->who);
+  return tally_store_txn_account_add(t, c->accs, c->n, c->words, c->ids,
+                                     c->who);
 }
 
 static int update_apply(void *arg, tally_store_txn *t) {
@@ -150,9 +136,10 @@ static int touch_apply(void *arg, tally_store_txn *t) {
 }
 
 int tally_store_account_add(tally_store *s, Tally__StoredAccount *const *accs,
-                            size_t n, uint64_t *ids,
+                            size_t n, const char *const *after, uint64_t *ids,
                             const tally_store_actor *who) {
-  struct account_change c = {.accs = accs, .n = n, .ids = ids, .who = who};
+  struct account_change c = {.accs = accs, .n = n, .words = after, .ids = ids,
+                             .who = who};
   return tally__store_alone(s, add_apply, &c);
 }
 

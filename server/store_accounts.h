@@ -13,11 +13,12 @@
 #include <stdint.h>
 
 /* Adds n accounts (packed StoredAccounts) in one transaction, each with
- * its audit entry; ids[i] gets the id given to the i-th, which is also
- * written into its record (the id in packed[i] is ignored). Returns 0
- * or a store error (then nothing was written). */
+ * its audit entry (after[i]: the account in words); ids[i] gets the id
+ * given to the i-th, which is also written into its record (the id in
+ * packed[i] is ignored). Returns 0 or a store error (then nothing was
+ * written). */
 int tally_store_account_add(tally_store *s, Tally__StoredAccount *const *accs,
-                            size_t n, uint64_t *ids,
+                            size_t n, const char *const *after, uint64_t *ids,
                             const tally_store_actor *who);
 
 /* Replaces an account's record (a revoke or a new token) and records the
@@ -38,7 +39,8 @@ int tally_store_accounts(tally_store *s, tally_store_history_fn fn, void *arg);
 
 int tally_store_txn_account_add(tally_store_txn *t,
                                 Tally__StoredAccount *const *accs, size_t n,
-                                uint64_t *ids, const tally_store_actor *who);
+                                const char *const *after, uint64_t *ids,
+                                const tally_store_actor *who);
 int tally_store_txn_account_update(tally_store_txn *t,
                                    const Tally__StoredAccount *acc,
                                    const char *before, const char *after,

@@ -7,6 +7,7 @@
 #include "report.h"
 #include "rollup.h"
 #include "store.h"
+#include "store_figures.h"
 
 #include <criterion/criterion.h>
 #include <jansson.h>

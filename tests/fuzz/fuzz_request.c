@@ -142,7 +142,10 @@ static void make_account(int k) {
   stored.account = &a;
   stored.secret_sha256.data = secret.sha256;
   stored.secret_sha256.len = 32;
-  CHECK(tally_store_account_add(store, list, 1, &id, &who) == 0);
+  char words[TALLY_ACCOUNT_WORDS_MAX];
+  const char *after[] = {words};
+  tally_account_words(&a, words);
+  CHECK(tally_store_account_add(store, list, 1, after, &id, &who) == 0);
   CHECK(id != 0);
   a.id = id;
   CHECK(tally_accounts_put(accounts, &stored) == 0);
