@@ -6,6 +6,7 @@
 #include "indicator.h"
 #include "kind.h"
 #include "rollup.h"
+#include "rows.h"
 
 #include <errno.h>
 #include <math.h>

@@ -18,6 +18,7 @@
 #include "kind.h"
 #include "period.h"
 #include "rollup.h"
+#include "rows.h"
 #include "store.h"
 
 #include <criterion/criterion.h>

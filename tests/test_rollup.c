@@ -15,6 +15,7 @@
 #include "indicator.h"
 #include "period.h"
 #include "rollup.h"
+#include "rows.h"
 #include "store.h"
 
 #include <criterion/criterion.h>
