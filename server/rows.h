@@ -47,7 +47,7 @@ typedef struct {
 /* Allocates nothing yet; txn may be NULL until the first read. */
 void tally_rows_init(tally_rows *r, const tally_catalog *cat,
                      tally_store_txn *txn);
-/* Frees the rows kept (tally_rows_init makes it usable again). */
+/* Frees the rows kept; r may still be read from, and reads afresh. */
 void tally_rows_free(tally_rows *r);
 
 /* Unit's figures of p, cat->n_elements values and flags (1 = submitted;
