@@ -8,40 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int tally_figures_init(tally_figures *f, const tally_catalog *cat) {
-  size_t n = cat->n_units * cat->n_elements;
-  f->cat = cat;
-  f->value = calloc(n ? n : 1, sizeof *f->value);
-  f->has = calloc(n ? n : 1, 1);
-  if (f->value == NULL || f->has == NULL) {
-    tally_figures_free(f);
-    return -ENOMEM;
-  }
-  return 0;
-}
-
-void tally_figures_free(tally_figures *f) {
-  free(f->value);
-  free(f->has);
-  f->value = NULL;
-  f->has = NULL;
-}
-
-void tally_figures_set(tally_figures *f, int unit, int element, double v) {
-  size_t i = (size_t)unit * f->cat->n_elements + (size_t)element;
-  f->value[i] = v;
-  f->has[i] = 1;
-}
-
-int tally_figures_get(const tally_figures *f, int unit, int element,
-                      double *v) {
-  size_t i = (size_t)unit * f->cat->n_elements + (size_t)element;
-  if (!f->has[i])
-    return 0;
-  *v = f->value[i];
-  return 1;
-}
-
 /* ---- targets ---- */
 
 const tally_target *tally_indicator_target(const tally_catalog *cat, int ind,

@@ -26,20 +26,6 @@ typedef enum {
   TALLY_STATUS_TOO_SMALL = 7    /* a life table of too small a population */
 } tally_status;
 
-/* The figures of one period: a value, or nothing, per unit and element. */
-typedef struct {
-  const tally_catalog *cat;
-  double *value;        /* [unit * n_elements + element] */
-  unsigned char *has;   /* 1 where a value was submitted */
-} tally_figures;
-
-/* Returns 0 or -ENOMEM. Free with tally_figures_free. */
-int tally_figures_init(tally_figures *f, const tally_catalog *cat);
-void tally_figures_free(tally_figures *f);
-void tally_figures_set(tally_figures *f, int unit, int element, double v);
-int tally_figures_get(const tally_figures *f, int unit, int element,
-                      double *v);
-
 /* Exact sums: figures in millionths as 128-bit integers, so that a sum
  * kept up to date by adding and taking away shares is equal, to the
  * last digit, to one made afresh in any order. */
@@ -71,16 +57,14 @@ typedef struct {
  * targets entered on the server. */
 typedef struct tally_source tally_source;
 struct tally_source {
-  /* The figures of p (possibly empty), or NULL when they cannot be read.
-   * Used when row is NULL. */
-  const tally_figures *(*figures)(tally_source *src, const tally_period *p);
-  /* A target entered for indicator ind and year, or NULL. May be NULL. */
-  const tally_target *(*assigned)(tally_source *src, int ind, int year);
-  /* Optional: one unit's figures of p, n_elements values and flags
-   * (1 = submitted), valid at least until one more row is asked for
-   * (the engine holds two at a time). Returns 0 or < 0. */
+  /* One unit's figures of p, n_elements values and flags (1 =
+   * submitted; none for a unit without a report), valid at least until
+   * one more row is asked for (the engine holds two at a time). Returns
+   * 0 or < 0. Required: the server's is tally_rows (server/rows.h). */
   int (*row)(tally_source *src, int unit, const tally_period *p,
              const double **value, const unsigned char **has);
+  /* A target entered for indicator ind and year, or NULL. May be NULL. */
+  const tally_target *(*assigned)(tally_source *src, int ind, int year);
   /* Optional: the sums of ind over the inner unit scope, kept up to
    * date by the store, for indicators tally_indicator_kept says are
    * kept. Returns 0 or < 0. Without it sums are made from rows. */

@@ -34,14 +34,7 @@ typedef struct {
 
 static int row_of(const tally_catalog *cat, tally_source *src, int unit,
                   const tally_period *p, row *out) {
-  if (src->row)
-    return src->row(src, unit, p, &out->value, &out->has);
-  const tally_figures *f = src->figures(src, p);
-  if (f == NULL)
-    return -ENOMEM;
-  out->value = f->value + (size_t)unit * cat->n_elements;
-  out->has = f->has + (size_t)unit * cat->n_elements;
-  return 0;
+  return src->row(src, unit, p, &out->value, &out->has);
 }
 
 static int get(const row *r, int element, tally_amount *v) {

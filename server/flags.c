@@ -3,6 +3,7 @@
 
 #include "error.h"
 #include "store_figures.h"
+#include "rows.h"
 
 #include <errno.h>
 #include <math.h>
@@ -31,46 +32,11 @@ int tally_flag_base(const tally_period *p, tally_period *out) {
   return 0;
 }
 
-/* One unit's figures of one period, by catalog element. */
+/* One unit's figures of one period (tally_rows_read's). */
 struct figures {
-  const tally_catalog *cat;
-  double *value;
-  unsigned char *has;
-  size_t at; /* for tally_catalog_element_after */
+  const double *value;
+  const unsigned char *has;
 };
-
-static int figures_init(struct figures *f, const tally_catalog *cat) {
-  f->cat = cat;
-  f->value = calloc(cat->n_elements + 1, sizeof *f->value);
-  f->has = calloc(cat->n_elements + 1, 1);
-  return f->value && f->has ? 0 : -ENOMEM;
-}
-
-static void figures_free(struct figures *f) {
-  free(f->value);
-  free(f->has);
-}
-
-static int keep_figure(void *arg, const char *unit, const char *element,
-                       double value, int64_t updated) {
-  struct figures *f = arg;
-  int e = tally_catalog_element_after(f->cat, element, &f->at);
-  (void)unit;
-  (void)updated;
-  if (e >= 0) {
-    f->value[e] = value;
-    f->has[e] = 1;
-  }
-  return 0;
-}
-
-/* Reads unit's figures of period key into f (emptied first). */
-static int figures_read(struct figures *f, tally_store_txn *txn, uint32_t key,
-                        const char *unit) {
-  memset(f->has, 0, f->cat->n_elements);
-  f->at = 0;
-  return tally_store_txn_scan(txn, key, unit, keep_figure, f);
-}
 
 /* A flagged figure: a catalog element, its value and the one before. */
 typedef struct {
@@ -124,7 +90,8 @@ int tally_flags_of_period(const tally_catalog *cat, tally_store *store,
                           tally_arena *arena, Tally__CheckReply **out) {
   char text[TALLY_PERIOD_STRLEN];
   tally_period base;
-  struct figures now = {0}, before = {0};
+  struct figures now, before;
+  tally_rows rows;
   tally_store_txn *txn = NULL;
   size_t cap = 0;
   int rc = -ENOMEM;
@@ -144,26 +111,27 @@ int tally_flags_of_period(const tally_catalog *cat, tally_store *store,
   }
   if ((rep->base_period = tally_arena_strdup(
            arena, tally_period_format(&base, text))) == NULL ||
-      figures_init(&now, cat) != 0 || figures_init(&before, cat) != 0 ||
       (rc = tally_store_read_begin(store, &txn)) != 0)
     goto out;
+  tally_rows_init(&rows, cat, txn);
   /* Every reporting unit in scope, and the root for what it reports. */
   for (size_t u = 0; u < cat->n_units && rc == 0; u++) {
     if (own ? (int)u != scope
             : !(cat->units[u].is_leaf || (int)u == cat->root) ||
                   !tally_catalog_unit_within(cat, (int)u, scope))
       continue;
-    const char *code = cat->units[u].code;
-    if ((rc = figures_read(&now, txn, tally_period_key(period), code)) == 0 &&
-        (rc = figures_read(&before, txn, tally_period_key(&base), code)) == 0)
+    /* Both rows stay valid: at most one other is read after now. */
+    if ((rc = tally_rows_read(&rows, (int)u, period, &now.value,
+                              &now.has)) == 0 &&
+        (rc = tally_rows_read(&rows, (int)u, &base, &before.value,
+                              &before.has)) == 0)
       rc = flag_unit(cat, (int)u, &now, &before, arena, rep, &cap);
   }
   if (rc == 0)
     *out = rep;
+  tally_rows_free(&rows);
 out:
   if (txn)
     tally_store_txn_end(txn);
-  figures_free(&now);
-  figures_free(&before);
   return rc;
 }

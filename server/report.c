@@ -7,6 +7,7 @@
 #include "kind.h"
 #include "rollup.h"
 #include "store_figures.h"
+#include "rows.h"
 
 #include <errno.h>
 #include <math.h>
@@ -200,40 +201,15 @@ out:
   return rc;
 }
 
-/* Which elements each unit reported: has[unit * n_elements + element]. */
-struct has_ctx {
-  const tally_catalog *cat;
-  unsigned char *has;
-  size_t at; /* for tally_catalog_element_after */
-};
-
-static int mark_reported(void *arg, const char *unit, const char *element,
-                         double value, int64_t updated) {
-  struct has_ctx *h = arg;
-  int u = tally_catalog_unit(h->cat, unit);
-  int e = tally_catalog_element_after(h->cat, element, &h->at);
-  (void)value;
-  (void)updated;
-  if (u >= 0 && e >= 0)
-    h->has[(size_t)u * h->cat->n_elements + (size_t)e] = 1;
-  return 0;
-}
-
 int tally_report_completeness(const tally_catalog *cat, tally_store_txn *txn,
                               const tally_period *period, int scope,
                               tally_arena *a,
                               Tally__CompletenessReply **out) {
   char ptext[TALLY_PERIOD_STRLEN];
-  struct has_ctx h = {cat, calloc(cat->n_units * cat->n_elements + 1, 1), 0};
+  tally_rows rows;
   int rc = -ENOMEM;
 
-  if (h.has == NULL)
-    return -ENOMEM;
-  rc = tally_store_txn_scan(txn, tally_period_key(period), NULL, mark_reported,
-                            &h);
-  if (rc != 0)
-    goto out_free;
-  rc = -ENOMEM;
+  tally_rows_init(&rows, cat, txn);
   Tally__CompletenessReply *rep = tally_arena_alloc(a, sizeof *rep);
   if (rep == NULL)
     goto out;
@@ -261,11 +237,16 @@ int tally_report_completeness(const tally_catalog *cat, tally_store_txn *txn,
     uc->missing = tally_arena_alloc(a, (cat->n_elements + 1) * sizeof(char *));
     if (uc->missing == NULL)
       goto out;
+    const double *value;
+    const unsigned char *has;
+    if ((rc = tally_rows_read(&rows, (int)u, period, &value, &has)) != 0)
+      goto out;
+    rc = -ENOMEM;
     for (size_t e = 0; e < cat->n_elements; e++) {
       if (cat->elements[e].district_only != is_root)
         continue;
       uc->expected++;
-      if (h.has[u * cat->n_elements + e])
+      if (has[e])
         uc->reported++;
       else
         uc->missing[uc->n_missing++] = cat->elements[e].code;
@@ -283,7 +264,6 @@ int tally_report_completeness(const tally_catalog *cat, tally_store_txn *txn,
   *out = rep;
   rc = 0;
 out:
-out_free:
-  free(h.has);
+  tally_rows_free(&rows);
   return rc;
 }

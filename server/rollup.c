@@ -17,109 +17,13 @@
 #include "period.h"
 #include "store_figures.h"
 #include "store_sums.h"
+#include "rows.h"
 
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- rows of figures from a transaction ---- */
-
-struct row_load {
-  const tally_catalog *cat;
-  double *value;
-  unsigned char *has;
-  size_t at; /* for tally_catalog_element_after */
-};
-
-static int load_value(void *arg, const char *unit, const char *element,
-                      double value, int64_t updated) {
-  struct row_load *l = arg;
-  int e = tally_catalog_element_after(l->cat, element, &l->at);
-  (void)unit;
-  (void)updated;
-  if (e >= 0) { /* an element no longer in the catalog is left out */
-    l->value[e] = value;
-    l->has[e] = 1;
-  }
-  return 0;
-}
-
-static int rows_row(tally_source *src, int unit, const tally_period *p,
-                    const double **value, const unsigned char **has) {
-  tally_rows *r = (tally_rows *)src;
-  uint32_t key = tally_period_key(p);
-  for (int i = 0; i < TALLY_ROWS_KEPT; i++)
-    if (r->slot[i].unit == unit && r->slot[i].period == key) {
-      *value = r->slot[i].value;
-      *has = r->slot[i].has;
-      r->last = i;
-      return 0;
-    }
-  /* The oldest slot, unless it holds the row handed out last, which the
-   * caller may still be using beside this one. */
-  if (r->next == r->last)
-    r->next = (r->next + 1) % TALLY_ROWS_KEPT;
-  struct tally_row_slot *s = &r->slot[r->next];
-  size_t n = r->cat->n_elements ? r->cat->n_elements : 1;
-  if (s->value == NULL) {
-    double *values = malloc(n * sizeof *values);
-    unsigned char *flags = malloc(n);
-    if (values == NULL || flags == NULL) {
-      free(values);
-      free(flags);
-      return -ENOMEM;
-    }
-    s->value = values;
-    s->has = flags;
-  }
-  s->unit = -1;
-  memset(s->has, 0, n);
-  struct row_load l = {r->cat, s->value, s->has, 0};
-  int rc = tally_store_txn_scan(r->txn, key, r->cat->units[unit].code,
-                                load_value, &l);
-  if (rc != 0)
-    return rc;
-  s->unit = unit;
-  s->period = key;
-  r->last = r->next;
-  r->next = (r->next + 1) % TALLY_ROWS_KEPT;
-  *value = s->value;
-  *has = s->has;
-  return 0;
-}
-
-void tally_rows_init(tally_rows *r, const tally_catalog *cat,
-                     tally_store_txn *txn) {
-  memset(r, 0, sizeof *r);
-  r->src.row = rows_row;
-  r->cat = cat;
-  r->txn = txn;
-  r->last = -1;
-  tally_rows_reset(r);
-}
-
-void tally_rows_reset(tally_rows *r) {
-  for (int i = 0; i < TALLY_ROWS_KEPT; i++)
-    r->slot[i].unit = -1;
-}
-
-/* Forgets one unit's row of one period. */
-static void rows_forget(tally_rows *r, int unit, uint32_t period) {
-  for (int i = 0; i < TALLY_ROWS_KEPT; i++)
-    if (r->slot[i].unit == unit && r->slot[i].period == period)
-      r->slot[i].unit = -1;
-}
-
-void tally_rows_free(tally_rows *r) {
-  for (int i = 0; i < TALLY_ROWS_KEPT; i++) {
-    free(r->slot[i].value);
-    free(r->slot[i].has);
-    r->slot[i].value = NULL;
-    r->slot[i].has = NULL;
-  }
-}
 
 /* ---- records ----
  * counted, both, misses (8 bytes each), n (4), then n sums of the period
@@ -537,7 +441,7 @@ static int keeper_after(void *arg, tally_store_txn *t) {
   if (r->unit < 0)
     return 0;
   r->rows.txn = t;
-  rows_forget(&r->rows, r->unit, r->period);
+  tally_rows_forget(&r->rows, r->unit, r->period);
   for (int i = 0; i < r->n_shares; i++) {
     struct share *sh = &r->shares[i];
     tally_period p;

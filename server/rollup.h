@@ -24,30 +24,6 @@
 
 #include <stdint.h>
 
-/* A tally_source that reads units' figures from a store transaction,
- * keeping the last rows it read. A row handed out stays valid while at
- * most one other row is read (the engine uses two at a time). */
-#define TALLY_ROWS_KEPT 64
-typedef struct {
-  tally_source src; /* first: the engine's view */
-  const tally_catalog *cat;
-  tally_store_txn *txn;
-  struct tally_row_slot {
-    int unit;              /* -1: empty */
-    uint32_t period;
-    double *value;         /* n_elements each */
-    unsigned char *has;
-  } slot[TALLY_ROWS_KEPT];
-  int next;                /* the slot to fill next */
-  int last;                /* the slot handed out last, or -1 */
-} tally_rows;
-
-void tally_rows_init(tally_rows *r, const tally_catalog *cat,
-                     tally_store_txn *txn);
-/* Forgets the rows read (the figures changed). */
-void tally_rows_reset(tally_rows *r);
-void tally_rows_free(tally_rows *r);
-
 /* The kept sums of ind for the inner unit scope and period, in txn
  * (all zero when none are kept). Returns 0, -ENOMEM or TALLY_ESTORE
  * (a record that does not decode). */

@@ -2,6 +2,7 @@
  * targets they are judged against. */
 #include "catalog.h"
 #include "error.h"
+#include "figures.h"
 #include "indicator.h"
 #include "period.h"
 
@@ -43,7 +44,7 @@ static const char catalog_json[] =
     "]}";
 
 static tally_catalog *cat;
-static tally_figures fig;
+static tally_test_figures *fig;
 static int D, M, A, B, C, BIRTHS, DEATHS, POP, R01, T01;
 
 static void setup(void) {
@@ -56,7 +57,7 @@ static void setup(void) {
                                      sizeof err);
   free(s);
   cr_assert_eq(rc, 0, "%s", err);
-  cr_assert_eq(tally_figures_init(&fig, cat), 0);
+  fig = tally_test_figures_new(cat);
   D = tally_catalog_unit(cat, "d");
   M = tally_catalog_unit(cat, "m");
   A = tally_catalog_unit(cat, "a");
@@ -70,35 +71,44 @@ static void setup(void) {
 }
 
 static void teardown(void) {
-  tally_figures_free(&fig);
+  tally_test_figures_free(fig);
   tally_catalog_free(cat);
 }
 
 TestSuite(indicator, .init = setup, .fini = teardown);
 
-/* Every period has the same figures here: these tests are about one. */
-static const tally_figures *same_figures(tally_source *src,
-                                         const tally_period *p) {
-  return &fig;
+/* These tests are about one period each: every period they compute
+ * (2020, 2022, 2023, 2031), and the year before each, which a share
+ * reads for the change, has the same figures. */
+static const char *const periods_read[] = {"2019", "2020", "2021", "2022",
+                                           "2023", "2030", "2031"};
+
+static void set(int unit, int element, double v) {
+  for (size_t i = 0; i < sizeof periods_read / sizeof *periods_read; i++)
+    tally_test_figures_set(fig, unit, element, periods_read[i], v);
 }
-static tally_source src = {.figures = same_figures};
+
+static int get(int unit, int element, double *v) {
+  return tally_test_figures_get(fig, unit, element, "2022", v);
+}
 
 static tally_result compute(int ind, int scope, const char *period) {
   tally_period p;
   tally_result r;
+  tally_source *src = tally_test_figures_source(fig);
   cr_assert_eq(tally_period_parse(period, &p), 0);
-  cr_assert_eq(tally_indicator_compute(cat, ind, &src, scope, &p, &r), 0);
+  cr_assert_eq(tally_indicator_compute(cat, ind, src, scope, &p, &r), 0);
   return r;
 }
 
 Test(indicator, figures_remember_what_was_set) {
   double v = -1;
-  cr_assert_eq(tally_figures_get(&fig, A, POP, &v), 0);
+  cr_assert_eq(get(A, POP, &v), 0);
   cr_assert_eq(v, -1);
-  tally_figures_set(&fig, A, POP, 0);
-  cr_assert_eq(tally_figures_get(&fig, A, POP, &v), 1);
+  set(A, POP, 0);
+  cr_assert_eq(get(A, POP, &v), 1);
   cr_assert_eq(v, 0);
-  cr_assert_eq(tally_figures_get(&fig, B, POP, &v), 0);
+  cr_assert_eq(get(B, POP, &v), 0);
 }
 
 /* a: 1 death in 32 births (31.25 per 1000); b: 3 in 224 (13.39...);
@@ -107,11 +117,11 @@ Test(indicator, figures_remember_what_was_set) {
  * The mean of the two unit rates would be (31.25 + 13.39) / 2 = 22.32,
  * and counting c's deaths would give 9 / 256 * 1000 = 35.15625. */
 static void set_deaths_and_births(void) {
-  tally_figures_set(&fig, A, DEATHS, 1);
-  tally_figures_set(&fig, A, BIRTHS, 32);
-  tally_figures_set(&fig, B, DEATHS, 3);
-  tally_figures_set(&fig, B, BIRTHS, 224);
-  tally_figures_set(&fig, C, DEATHS, 5);
+  set(A, DEATHS, 1);
+  set(A, BIRTHS, 32);
+  set(B, DEATHS, 3);
+  set(B, BIRTHS, 224);
+  set(C, DEATHS, 5);
 }
 
 Test(indicator, ratio_sums_units_that_reported_both) {
@@ -133,9 +143,9 @@ Test(indicator, ratio_sums_units_that_reported_both) {
 
 Test(indicator, a_unit_with_only_the_denominator_is_left_out_too) {
   /* a reports both; c reports births alone, b nothing. */
-  tally_figures_set(&fig, A, DEATHS, 1);
-  tally_figures_set(&fig, A, BIRTHS, 32);
-  tally_figures_set(&fig, C, BIRTHS, 1000);
+  set(A, DEATHS, 1);
+  set(A, BIRTHS, 32);
+  set(C, BIRTHS, 1000);
   /* Only a counts: 1 / 32 * 1000 = 31.25. */
   tally_result r = compute(R01, D, "2022");
   cr_assert_eq(r.value, 31.25);
@@ -148,9 +158,9 @@ Test(indicator, a_unit_with_only_the_denominator_is_left_out_too) {
 
 Test(indicator, total_with_factor) {
   /* (12 + 8 + 20) * 0.25 = 10. */
-  tally_figures_set(&fig, A, POP, 12);
-  tally_figures_set(&fig, B, POP, 8);
-  tally_figures_set(&fig, C, POP, 20);
+  set(A, POP, 12);
+  set(B, POP, 8);
+  set(C, POP, 20);
   tally_result r = compute(T01, D, "2022");
   cr_assert(r.has_value);
   cr_assert_eq(r.value, 10);
@@ -167,11 +177,11 @@ Test(indicator, total_with_factor) {
 Test(indicator, figures_of_non_reporting_units_are_not_summed) {
   /* m and d are not reporting units; a figure stored for them is not
    * part of any sum: (12 + 8 + 20) * 0.25 = 10 still. */
-  tally_figures_set(&fig, A, POP, 12);
-  tally_figures_set(&fig, B, POP, 8);
-  tally_figures_set(&fig, C, POP, 20);
-  tally_figures_set(&fig, M, POP, 1000);
-  tally_figures_set(&fig, D, POP, 1000);
+  set(A, POP, 12);
+  set(B, POP, 8);
+  set(C, POP, 20);
+  set(M, POP, 1000);
+  set(D, POP, 1000);
   tally_result r = compute(T01, D, "2022");
   cr_assert_eq(r.numerator, 40);
   cr_assert_eq(r.value, 10);
@@ -195,8 +205,8 @@ Test(indicator, insufficient_data_when_no_unit_reported) {
 }
 
 Test(indicator, numerators_alone_are_insufficient) {
-  tally_figures_set(&fig, A, DEATHS, 1);
-  tally_figures_set(&fig, B, DEATHS, 2);
+  set(A, DEATHS, 1);
+  set(B, DEATHS, 2);
   tally_result r = compute(R01, D, "2022");
   cr_assert_eq(r.status, TALLY_STATUS_INSUFFICIENT_DATA);
   cr_assert_not(r.has_value);
@@ -205,8 +215,8 @@ Test(indicator, numerators_alone_are_insufficient) {
 
 Test(indicator, a_real_zero_is_not_missing) {
   /* a: 0 deaths in 50 births: 0 per 1000, a value, and the target met. */
-  tally_figures_set(&fig, A, DEATHS, 0);
-  tally_figures_set(&fig, A, BIRTHS, 50);
+  set(A, DEATHS, 0);
+  set(A, BIRTHS, 50);
   tally_result r = compute(R01, D, "2022");
   cr_assert(r.has_value);
   cr_assert_eq(r.value, 0);
@@ -217,9 +227,9 @@ Test(indicator, a_real_zero_is_not_missing) {
   cr_assert_eq(r.status, TALLY_STATUS_MET);
 
   /* A total of zeros is 0, reported by all three. */
-  tally_figures_set(&fig, A, POP, 0);
-  tally_figures_set(&fig, B, POP, 0);
-  tally_figures_set(&fig, C, POP, 0);
+  set(A, POP, 0);
+  set(B, POP, 0);
+  set(C, POP, 0);
   r = compute(T01, D, "2022");
   cr_assert(r.has_value);
   cr_assert_eq(r.value, 0);
@@ -228,10 +238,10 @@ Test(indicator, a_real_zero_is_not_missing) {
 }
 
 Test(indicator, zero_denominator_is_undefined) {
-  tally_figures_set(&fig, A, DEATHS, 2);
-  tally_figures_set(&fig, A, BIRTHS, 0);
-  tally_figures_set(&fig, B, DEATHS, 0);
-  tally_figures_set(&fig, B, BIRTHS, 0);
+  set(A, DEATHS, 2);
+  set(A, BIRTHS, 0);
+  set(B, DEATHS, 0);
+  set(B, BIRTHS, 0);
   tally_result r = compute(R01, D, "2022");
   cr_assert_eq(r.status, TALLY_STATUS_UNDEFINED);
   cr_assert_not(r.has_value);
@@ -336,7 +346,7 @@ Test(indicator, comparators_at_the_boundary) {
 
 /* The status of indicator code for unit a when a reports pop = total. */
 static tally_status status_at(const char *code, double total) {
-  tally_figures_set(&fig, A, POP, total);
+  set(A, POP, total);
   return compute(tally_catalog_indicator(cat, code), A, "2022").status;
 }
 

@@ -3,6 +3,7 @@
  *
  * Units: d (the district, the root) over a and b. */
 #include "catalog.h"
+#include "figures.h"
 #include "indicator.h"
 #include "period.h"
 
@@ -80,12 +81,7 @@ static const char catalog_json[] =
     "]}";
 
 static tally_catalog *cat;
-#define MAX_PERIODS 8
-static struct {
-  uint32_t key;
-  tally_figures fig;
-} periods[MAX_PERIODS];
-static int n_periods;
+static tally_test_figures *fig;
 static int D, A, B;
 
 static void setup(void) {
@@ -101,40 +97,26 @@ static void setup(void) {
   D = tally_catalog_unit(cat, "d");
   A = tally_catalog_unit(cat, "a");
   B = tally_catalog_unit(cat, "b");
-  n_periods = 0;
+  fig = tally_test_figures_new(cat);
 }
 
 static void teardown(void) {
-  for (int i = 0; i < n_periods; i++)
-    tally_figures_free(&periods[i].fig);
+  tally_test_figures_free(fig);
   tally_catalog_free(cat);
 }
 
 TestSuite(kinds, .init = setup, .fini = teardown);
 
-static tally_figures *figures_for(const char *period) {
-  tally_period p;
-  cr_assert_eq(tally_period_parse(period, &p), 0);
-  uint32_t key = tally_period_key(&p);
-  for (int i = 0; i < n_periods; i++)
-    if (periods[i].key == key)
-      return &periods[i].fig;
-  cr_assert_lt(n_periods, MAX_PERIODS);
-  periods[n_periods].key = key;
-  cr_assert_eq(tally_figures_init(&periods[n_periods].fig, cat), 0);
-  return &periods[n_periods++].fig;
-}
-
 static void set(const char *period, int unit, const char *element, double v) {
   int e = tally_catalog_element(cat, element);
   cr_assert_geq(e, 0, "%s", element);
-  tally_figures_set(figures_for(period), unit, e, v);
+  tally_test_figures_set(fig, unit, e, period, v);
 }
 
-static const tally_figures *source_figures(tally_source *src,
-                                           const tally_period *p) {
-  char text[TALLY_PERIOD_STRLEN];
-  return figures_for(tally_period_format(p, text));
+/* Every unit's figures of period gone. */
+static void drop(const char *period) {
+  for (size_t u = 0; u < cat->n_units; u++)
+    tally_test_figures_drop(fig, (int)u, period);
 }
 
 static tally_target entered;
@@ -144,16 +126,15 @@ static const tally_target *source_assigned(tally_source *src, int ind,
   return has_entered && year == entered.year ? &entered : NULL;
 }
 
-static tally_source src = {.figures = source_figures,
-                           .assigned = source_assigned};
-
 static tally_result compute(const char *code, int scope, const char *period) {
   tally_period p;
   tally_result r;
   int ind = tally_catalog_indicator(cat, code);
+  tally_source *src = tally_test_figures_source(fig);
+  src->assigned = source_assigned;
   cr_assert_geq(ind, 0);
   cr_assert_eq(tally_period_parse(period, &p), 0);
-  cr_assert_eq(tally_indicator_compute(cat, ind, &src, scope, &p, &r), 0);
+  cr_assert_eq(tally_indicator_compute(cat, ind, src, scope, &p, &r), 0);
   return r;
 }
 
@@ -190,8 +171,7 @@ Test(kinds, growth_on_the_year_before) {
   cr_assert_eq(r.denominator, 1000);
 
   /* Without b's 2021 figure: 450 / 400 = 12.5 %, over a alone. */
-  tally_figures_free(&periods[0].fig);
-  cr_assert_eq(tally_figures_init(&periods[0].fig, cat), 0);
+  drop("2021");
   set("2021", A, "gdp", 400);
   r = compute("GR", D, "2022");
   cr_assert_float_eq(r.value, 12.5, 1e-12);
@@ -257,8 +237,7 @@ Test(kinds, cumulative_over_the_years) {
 
   /* b misses 2021: it is left out of the whole sum (25 + 20 = 45 from a
    * alone), and named; its 2022 figure is not counted as if 2021 were 0. */
-  tally_figures_free(&periods[1].fig);
-  cr_assert_eq(tally_figures_init(&periods[1].fig, cat), 0);
+  drop("2021");
   set("2021", A, "jobs", 20);
   r = compute("CU", D, "2022");
   cr_assert_eq(r.value, 45);

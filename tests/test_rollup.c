@@ -15,6 +15,7 @@
 #include "indicator.h"
 #include "period.h"
 #include "rollup.h"
+#include "rows.h"
 #include "store.h"
 #include "store_figures.h"
 #include "store_sums.h"

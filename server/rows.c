@@ -1,0 +1,119 @@
+/* rows.c: one unit's figures of one period from a store transaction,
+ * the last few kept.
+ *
+ * The happy path: a row asked for again is found among the slots;
+ * else the oldest slot (not the one handed out last) is filled by one
+ * range scan of the unit's figures of the period.
+ * The failure modes: no memory for a slot's arrays, or a store error
+ * during the scan; the slot is then left empty and nothing is handed
+ * out.
+ */
+#include "rows.h"
+
+#include "store_figures.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* What a scan fills. */
+struct row_load {
+  const tally_catalog *cat;
+  double *value;
+  unsigned char *has;
+  size_t at; /* for tally_catalog_element_after */
+};
+
+static int load_value(void *arg, const char *unit, const char *element,
+                      double value, int64_t updated) {
+  struct row_load *l = arg;
+  int e = tally_catalog_element_after(l->cat, element, &l->at);
+  (void)unit;
+  (void)updated;
+  if (e >= 0) { /* an element no longer in the catalog is left out */
+    l->value[e] = value;
+    l->has[e] = 1;
+  }
+  return 0;
+}
+
+int tally_rows_read(tally_rows *r, int unit, const tally_period *p,
+                    const double **value, const unsigned char **has) {
+  uint32_t key = tally_period_key(p);
+  for (int i = 0; i < TALLY_ROWS_KEPT; i++)
+    if (r->slot[i].unit == unit && r->slot[i].period == key) {
+      *value = r->slot[i].value;
+      *has = r->slot[i].has;
+      r->last = i;
+      return 0;
+    }
+  /* The oldest slot, unless it holds the row handed out last, which the
+   * caller may still be using beside this one. */
+  if (r->next == r->last)
+    r->next = (r->next + 1) % TALLY_ROWS_KEPT;
+  struct tally_row_slot *s = &r->slot[r->next];
+  size_t n = r->cat->n_elements ? r->cat->n_elements : 1;
+  if (s->value == NULL) {
+    double *values = malloc(n * sizeof *values);
+    unsigned char *flags = malloc(n);
+    if (values == NULL || flags == NULL) {
+      free(values);
+      free(flags);
+      return -ENOMEM;
+    }
+    s->value = values;
+    s->has = flags;
+  }
+  s->unit = -1;
+  memset(s->has, 0, n);
+  struct row_load l = {r->cat, s->value, s->has, 0};
+  int rc = tally_store_txn_scan(r->txn, key, r->cat->units[unit].code,
+                                load_value, &l);
+  if (rc != 0)
+    return rc;
+  s->unit = unit;
+  s->period = key;
+  r->last = r->next;
+  r->next = (r->next + 1) % TALLY_ROWS_KEPT;
+  *value = s->value;
+  *has = s->has;
+  return 0;
+}
+
+/* The engine's row callback. */
+static int rows_row(tally_source *src, int unit, const tally_period *p,
+                    const double **value, const unsigned char **has) {
+  return tally_rows_read((tally_rows *)src, unit, p, value, has);
+}
+
+void tally_rows_init(tally_rows *r, const tally_catalog *cat,
+                     tally_store_txn *txn) {
+  memset(r, 0, sizeof *r);
+  r->src.row = rows_row;
+  r->cat = cat;
+  r->txn = txn;
+  r->last = -1;
+  tally_rows_reset(r);
+}
+
+void tally_rows_reset(tally_rows *r) {
+  for (int i = 0; i < TALLY_ROWS_KEPT; i++)
+    r->slot[i].unit = -1;
+}
+
+void tally_rows_forget(tally_rows *r, int unit, uint32_t period) {
+  for (int i = 0; i < TALLY_ROWS_KEPT; i++)
+    if (r->slot[i].unit == unit && r->slot[i].period == period)
+      r->slot[i].unit = -1;
+}
+
+void tally_rows_free(tally_rows *r) {
+  for (int i = 0; i < TALLY_ROWS_KEPT; i++) {
+    free(r->slot[i].value);
+    free(r->slot[i].has);
+    r->slot[i].value = NULL;
+    r->slot[i].has = NULL;
+    r->slot[i].unit = -1;
+  }
+}
