@@ -4,8 +4,6 @@
  * row: data_element,value. A first row "data_element,value" is a header;
  * rows whose first field starts with '#' are comments; blank lines are
  * skipped; a row with an empty value is not reported, and is skipped.
- * (The engine's figures, a unit-by-element matrix, are tally_figures in
- * indicator.h; this is the file a unit's figures come in.)
  */
 #ifndef TALLY_FIGFILE_H
 #define TALLY_FIGFILE_H
