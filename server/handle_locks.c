@@ -208,6 +208,9 @@ struct lock_job {
   size_t len;
   char before[512], after[512]; /* in words, for the audit trail */
   tally_store_actor who;
+  /* who's name, copied: the registry's records may move (a put) before
+   * the writer thread reads it */
+  char name[TALLY_ACCOUNT_NAME_MAX + 1];
 };
 
 static int lock_apply(tally_write *w, tally_store_txn *t) {
@@ -272,7 +275,8 @@ Tally__Envelope *tally_handle_lock(tally_request *r,
   if (j == NULL)
     return NULL;
   memset(j, 0, sizeof *j);
-  j->who = (tally_store_actor){r->account->id, r->account->name, r->peer,
+  snprintf(j->name, sizeof j->name, "%s", r->account->name);
+  j->who = (tally_store_actor){r->account->id, j->name, r->peer,
                                (int64_t)time(NULL)};
   j->key = tally_period_key(&p);
   j->p = p;
@@ -289,7 +293,7 @@ Tally__Envelope *tally_handle_lock(tally_request *r,
     rec->period = j->period;
     rec->locked_unix = j->who.now;
     rec->account_id = r->account->id;
-    rec->account_name = (char *)r->account->name;
+    rec->account_name = j->name;
     rec->text = q->text; /* the request lives until its reply is sent */
     j->len = tally__period_lock__get_packed_size(rec);
     if ((j->packed = tally_arena_alloc(r->arena, j->len + 1)) == NULL)

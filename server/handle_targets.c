@@ -92,6 +92,9 @@ struct target_job {
   int replaced;             /* a target entered before was replaced */
   char before[512], after[512]; /* in words, for the audit trail */
   tally_store_actor who;
+  /* who's name, copied: the registry's records may move (a put) before
+   * the writer thread reads it */
+  char name[TALLY_ACCOUNT_NAME_MAX + 1];
 };
 
 static int target_apply(tally_write *w, tally_store_txn *t) {
@@ -196,7 +199,8 @@ Tally__Envelope *tally_handle_target_set(tally_request *r,
   add_wording(after, sizeof j->after, t->text);
   j->indicator = rec.indicator;
   j->year = rec.year;
-  j->who = (tally_store_actor){r->account->id, r->account->name, r->peer,
+  snprintf(j->name, sizeof j->name, "%s", r->account->name);
+  j->who = (tally_store_actor){r->account->id, j->name, r->peer,
                                rec.set_unix};
   j->job.write.apply = target_apply;
   j->job.finish = target_finish;
