@@ -113,6 +113,13 @@ def main():
                   r["tally_reports"],
                   f'{num(r["pg_groupby_p50"], "{:.2f}")} / {num(r["pg_groupby_p99"], "{:.2f}")}',
                   r["pg_queries"], r["ratio"] + "×"] for r in rep]))
+    miss = rows(os.path.join(d, "reports-missing.tsv"))
+    if miss:
+        print("\n### The district report while units are missing (2023: all but the last 1% of units)\n")
+        print(table(["units", "reported", "missing", "tally report p50 / p99 ms", "load"],
+                    [[num(r["units"]), num(r["reported"]), num(r["missing"]),
+                      f'{num(r["tally_report_p50"], "{:.2f}")} / {num(r["tally_report_p99"], "{:.2f}")}',
+                      r["load"]] for r in miss]))
     print("\n### tallyd's memory with idle connections\n")
     print(table(["idle connections", "connected", "RSS before KiB", "RSS with them KiB",
                  "bytes per connection"],
