@@ -264,7 +264,8 @@ void tally_account_words(const Tally__Account *a,
 size_t tally_accounts_admins(const tally_accounts *a) {
   size_t n = 0;
   for (size_t i = 0; i < a->n; i++)
-    n += a->v[i].role == TALLY__ROLE__ROLE_ADMIN && !a->v[i].revoked;
+    n += a->v[i].role == TALLY__ROLE__ROLE_ADMIN && !a->v[i].revoked &&
+         a->v[i].change_out != TALLY_ACCOUNT_REVOKING;
   return n;
 }
 

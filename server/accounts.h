@@ -32,7 +32,15 @@ typedef struct {
   int64_t created, last_used, revoked, rotated;
   uint64_t created_by;
   int touched;               /* last_used changed since it was stored */
+  int change_out;            /* a change of it is being written: one of
+                                TALLY_ACCOUNT_REVOKING, _ROTATING; 0 */
 } tally_account;
+
+/* A revoke or a new token on its way to the store. While one is out, no
+ * other change of the account is taken, and a revoked admin no longer
+ * counts as one: each is decided against what it will find stored. */
+#define TALLY_ACCOUNT_REVOKING 1
+#define TALLY_ACCOUNT_ROTATING 2
 
 typedef struct tally_accounts tally_accounts;
 
@@ -87,7 +95,7 @@ void tally_account_to_stored(const tally_account *acc, Tally__Account *a,
 void tally_account_words(const Tally__Account *a,
                          char buf[TALLY_ACCOUNT_WORDS_MAX]);
 
-/* Active admins (not revoked). */
+/* Active admins (not revoked, nor being revoked). */
 size_t tally_accounts_admins(const tally_accounts *a);
 
 /* Number of accounts, and the i-th by id. */

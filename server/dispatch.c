@@ -295,9 +295,9 @@ static Tally__Envelope *dispatch(tally_request *r, const Tally__Envelope *req) {
                              "this server does not handle request type %d",
                              (int)req->body_case);
   const char *unit = handlers[i].unit_of ? handlers[i].unit_of(req) : NULL;
-  /* A unit the catalog does not have, or none where one is needed, is
-   * the handler's to name ("unknown unit"): unit codes are public. Every
-   * other check runs here, for every request. */
+  /* Every request is checked here, whatever it names (an unknown unit
+   * is refused in the handler's words where the account's access
+   * depends on it). */
   if ((err = refusal(r, req, handlers[i].name, handlers[i].access, unit))) {
     tally_log("%s refused: account %llu from %s: %s", handlers[i].name,
               (unsigned long long)acc->id, r->peer,

@@ -1,4 +1,4 @@
-/* dispatch_accounts.c: the handlers of accounts and the audit trail.
+/* handle_accounts.c: the handlers of accounts and the audit trail.
  *
  * Account changes are written by the writer thread, each with its audit
  * entry in the same transaction; once committed they change the
@@ -325,12 +325,32 @@ static struct update_job *update_job(tally_request *r,
   return j;
 }
 
-/* The write committed: the registry takes the account. Returns 0, or
+/* The write is done: the registry takes the account (the put ends its
+ * change_out), or on a failure the account is as it was. Returns 0, or
  * the store's error or -ENOMEM. */
 static int update_settle(tally_request *r, struct update_job *j) {
-  if (j->job.write.code != 0)
-    return j->job.write.code;
-  return tally_accounts_put(r->accounts, &j->stored);
+  int rc = j->job.write.code;
+  if (rc == 0)
+    rc = tally_accounts_put(r->accounts, &j->stored);
+  tally_account *acc = tally_accounts_find(r->accounts, j->changed.id);
+  if (rc != 0 && acc)
+    acc->change_out = 0;
+  return rc;
+}
+
+/* A change of an account already on its way to the store, refused: the
+ * second would be decided on what the first is changing. NULL: none. */
+static Tally__Envelope *change_out(tally_request *r, uint64_t id,
+                                   const tally_account *acc) {
+  if (acc->change_out == 0)
+    return NULL;
+  return tally_reply_error(r, id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
+                           "account %llu is being %s just now; nothing was "
+                           "changed (try again)",
+                           (unsigned long long)acc->id,
+                           acc->change_out == TALLY_ACCOUNT_REVOKING
+                               ? "revoked"
+                               : "given a new token");
 }
 
 static Tally__Envelope *revoke_finish(tally_job *job, tally_request *r) {
@@ -390,6 +410,8 @@ Tally__Envelope *tally_handle_account_revoke(tally_request *r,
   tally_account *acc = want_account(r, req->id, req->account_revoke->id, &reply);
   if (acc == NULL)
     return reply;
+  if ((reply = change_out(r, req->id, acc)) != NULL)
+    return reply;
   if (acc->role == TALLY__ROLE__ROLE_ADMIN &&
       tally_accounts_admins(r->accounts) == 1)
     return tally_reply_error(r, req->id,
@@ -402,7 +424,10 @@ Tally__Envelope *tally_handle_account_revoke(tally_request *r,
   struct update_job *j =
       update_job(r, &changed, "active", "revoked", revoke_finish);
   tally_token_wipe(&changed, sizeof changed);
-  return j ? tally_job_write(r, &j->job) : NULL;
+  if (j == NULL)
+    return NULL;
+  acc->change_out = TALLY_ACCOUNT_REVOKING;
+  return tally_job_write(r, &j->job);
 }
 
 Tally__Envelope *tally_handle_account_rotate(tally_request *r,
@@ -419,6 +444,8 @@ Tally__Envelope *tally_handle_account_rotate(tally_request *r,
   tally_account *acc = want_account(r, req->id, id, &reply);
   if (acc == NULL)
     return reply;
+  if ((reply = change_out(r, req->id, acc)) != NULL)
+    return reply;
 
   tally_account changed = *acc;
   changed.rotated = (int64_t)time(NULL);
@@ -434,6 +461,7 @@ Tally__Envelope *tally_handle_account_rotate(tally_request *r,
   }
   memcpy(j->changed.secret_sha256, j->secret.sha256, 32);
   tally_account_to_stored(&j->changed, &j->a, &j->stored);
+  acc->change_out = TALLY_ACCOUNT_ROTATING;
   return tally_job_write(r, &j->job);
 }
 

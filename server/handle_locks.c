@@ -222,6 +222,8 @@ static int lock_apply(tally_write *w, tally_store_txn *t) {
 static Tally__Envelope *lock_finish(tally_job *job, tally_request *r) {
   struct lock_job *j = (struct lock_job *)job;
   uint64_t id = r->req->id;
+  if (j->unlock && j->job.write.code == TALLY_ENOTFOUND)
+    return lock_reply(r, id, NULL, 0, ""); /* unlocked meanwhile */
   if (j->job.write.code != 0)
     return tally_reply_error(r, id, TALLY__ERROR_CODE__ERROR_STORE,
                              "the lock could not be stored (%s); nothing "

@@ -189,7 +189,7 @@ Tally__Envelope *tally_handle_report(tally_request *r,
                                                       : "");
   }
   /* Targets, figures and the period's lock from one snapshot. */
-  tally_store_txn *txn;
+  tally_store_txn *txn = NULL;
   int rc = tally_store_read_begin(r->store, &txn);
   if (rc == 0 && (rc = tally_entered_load(r, txn, &et)) == 0)
     rc = tally_report_build(r->cat, txn, &et.base, &p, scope, &filter,
@@ -224,7 +224,7 @@ Tally__Envelope *tally_handle_explain(tally_request *r,
     return reply;
   if (*q->unit && (scope = tally_reply_want_unit(r, req->id, q->unit, &reply)) < 0)
     return reply;
-  tally_store_txn *txn;
+  tally_store_txn *txn = NULL;
   int rc = tally_store_read_begin(r->store, &txn);
   if (rc == 0 && (rc = tally_entered_load(r, txn, &et)) == 0)
     rc = tally_report_explain(r->cat, txn, &et.base, &p, scope, ind,
@@ -253,7 +253,7 @@ Tally__Envelope *tally_handle_completeness(tally_request *r,
     return reply;
   if (*q->unit && (scope = tally_reply_want_unit(r, req->id, q->unit, &reply)) < 0)
     return reply;
-  tally_store_txn *txn;
+  tally_store_txn *txn = NULL;
   int rc = tally_store_read_begin(r->store, &txn);
   if (rc == 0)
     rc = tally_report_completeness(r->cat, txn, &p, scope, r->arena, &rep);

@@ -39,11 +39,11 @@ static int element_named(const tally_catalog *cat, const char *text) {
 
 /* Checks every value of a submission against the catalog, in one pass.
  * Returns NULL when all are good, else an error reply listing each
- * problem (the first MAX_DETAILS). */
-
+ * problem (the first MAX_DETAILS); NULL with *no_memory set when there
+ * was no memory to check or to say so. */
 static Tally__Envelope *check_values(tally_request *r, uint64_t id, int unit,
                                      const Tally__SubmitRequest *s,
-                                     tally_store_item *items) {
+                                     tally_store_item *items, int *no_memory) {
   const tally_catalog *cat = r->cat;
   Tally__Envelope *err = NULL;
   Tally__ErrorCode first = TALLY__ERROR_CODE__ERROR_UNSPECIFIED;
@@ -51,8 +51,11 @@ static Tally__Envelope *check_values(tally_request *r, uint64_t id, int unit,
   /* Where each element was first seen (1-based item), to find repeats. */
   size_t *seen = tally_arena_alloc(r->arena, cat->n_elements * sizeof *seen);
 
-  if (seen == NULL)
+  *no_memory = 0;
+  if (seen == NULL) {
+    *no_memory = 1;
     return NULL;
+  }
   for (size_t i = 0; i < s->n_values; i++) {
     const Tally__Value *v = s->values[i];
     const char *code = v->element ? v->element : "";
@@ -110,7 +113,7 @@ static Tally__Envelope *check_values(tally_request *r, uint64_t id, int unit,
       first = kind;
       err = tally_reply_error(r, id, kind, "%s", why);
       if (err == NULL)
-        return NULL;
+        return *no_memory = 1, NULL;
     }
     tally_reply_detail(r, err, (uint32_t)(i + 1), "%s", why);
   }
@@ -123,6 +126,8 @@ static Tally__Envelope *check_values(tally_request *r, uint64_t id, int unit,
     else
       err->error->message = tally_arena_printf(
           r->arena, "%s; nothing was stored", err->error->message);
+    if (err->error->message == NULL)
+      return *no_memory = 1, NULL;
   }
   return err;
 }
@@ -364,7 +369,11 @@ Tally__Envelope *tally_handle_submit(tally_request *r,
   j->items = calloc(s->n_values + 1, sizeof *j->items);
   if (j->items == NULL)
     goto err_no_memory;
-  if ((reply = check_values(r, req->id, unit, s, j->items)) != NULL) {
+  int no_memory;
+  reply = check_values(r, req->id, unit, s, j->items, &no_memory);
+  if (no_memory)
+    goto err_no_memory;
+  if (reply != NULL) {
     tally_log("submit refused: unit=%s period=%s values=%zu from %s: %s",
               s->unit, s->period, s->n_values, r->peer, reply->error->message);
     submit_free(&j->job);

@@ -118,11 +118,12 @@ static int remove_others(MDB_txn *txn, tally_store *s,
                          tally_store_result *res) {
   MDB_cursor *cur;
   MDB_val k = {report_len, (void *)report_key}, v;
-  int rc = mdb_cursor_open(txn, s->values, &cur);
+  int rc = mdb_cursor_open(txn, s->values, &cur), got;
   if (rc != 0)
     return store_err(rc);
-  for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-       rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+  /* rc: a tally code from a step; got: LMDB's from the cursor. */
+  for (got = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); got == 0;
+       got = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
     if (k.mv_size < report_len || memcmp(k.mv_data, report_key, report_len))
       break;
     const char *element = (const char *)k.mv_data + report_len;
@@ -139,7 +140,9 @@ static int remove_others(MDB_txn *txn, tally_store *s,
     res->removed++;
   }
   mdb_cursor_close(cur);
-  return rc == MDB_NOTFOUND ? 0 : rc < 0 ? rc : store_err(rc);
+  if (rc != 0)
+    return rc;
+  return got == 0 || got == MDB_NOTFOUND ? 0 : store_err(got);
 }
 
 /* Writes the history entry of the submission and its audit entry.
@@ -367,7 +370,7 @@ int tally_store_submit_batch(tally_store *s, const tally_store_submission *subs,
     rc = tally_store_batch(s, ops, n);
   }
   for (size_t i = 0; i < n; i++) {
-    codes[i] = ops ? ops[i].code : rc;
+    codes[i] = so && ops ? ops[i].code : rc;
     if (codes[i] != 0 && codes[i] != TALLY_ECONFLICT &&
         codes[i] != TALLY_EBOUND)
       memset(&res[i], 0, sizeof res[i]);

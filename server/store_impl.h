@@ -16,6 +16,7 @@
 #include "error.h"
 #include "tally.pb-c.h"
 
+#include <errno.h>
 #include <lmdb.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -62,11 +63,16 @@ struct tally_store_txn {
 };
 
 /* LMDB's codes, translated at the boundary. */
+/* For LMDB's codes only (never a tally code: it would become
+ * TALLY_ESTORE). LMDB's EINVAL is a store failure, not a refusal of the
+ * write (-EINVAL is kept for the store's own checks of its input). */
 static inline int store_err(int rc) {
   if (rc == 0)
     return 0;
   if (rc == MDB_MAP_FULL)
     return TALLY_ESTOREFULL;
+  if (rc == EINVAL)
+    return TALLY_ESTORE;
   if (rc > 0)
     return -rc; /* an errno value; LMDB's own codes are negative */
   return TALLY_ESTORE;
