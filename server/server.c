@@ -3,8 +3,8 @@
  * The happy path: accept; read bytes into the server's read buffer;
  * feed them to the connection's frame reader; for each complete frame
  * decode the envelope, dispatch it, and queue the packed reply. The
- * reply to a submission is queued only after its transaction committed,
- * since the handler returns only then.
+ * reply to a write is queued only after its transaction committed: the
+ * writer thread answers then.
  * The connection is one transport of server/dispatch.h: each request
  * is answered through conn_reply, at once or later (a write, once its
  * transaction has committed on the writer thread; slow work, once a pool
