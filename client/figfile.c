@@ -327,10 +327,7 @@ int tally_figfile_read(const char *path, tally_figfile *out, char *err,
                                   : tally_file_read(path, &buf, &len);
 
   if (rc != 0) {
-    snprintf(err, errlen, "%s: %s", path,
-             rc == -ENOMEM ? "out of memory"
-             : rc == -EIO  ? "read error"
-                           : strerror(-rc));
+    snprintf(err, errlen, "%s: %s", path, tally_file_strerror(rc));
     return rc;
   }
   rc = tally_figfile_parse(path, buf, len, out, err, errlen);

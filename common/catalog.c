@@ -1096,10 +1096,7 @@ int tally_catalog_load_file(const char *path, tally_catalog **out, char *err,
   int rc = tally_file_read(path, &buf, &len);
 
   if (rc != 0) {
-    snprintf(err, errlen, "%s: %s", path,
-             rc == -ENOMEM ? "out of memory"
-             : rc == -EIO  ? "read error"
-                           : strerror(-rc));
+    snprintf(err, errlen, "%s: %s", path, tally_file_strerror(rc));
     return rc;
   }
   rc = tally_catalog_load_buffer(path, buf, len, out, err, errlen);

@@ -2,6 +2,7 @@
 #include "file.h"
 
 #include <errno.h>
+#include <string.h>
 #include <stdlib.h>
 
 #define FIRST_SIZE 65536
@@ -53,4 +54,10 @@ int tally_file_readable(const char *path) {
     return -errno;
   fclose(f);
   return 0;
+}
+
+const char *tally_file_strerror(int rc) {
+  return rc == -ENOMEM ? "out of memory"
+         : rc == -EIO  ? "read error"
+                       : strerror(-rc);
 }

@@ -13,6 +13,10 @@ int tally_file_read_stream(FILE *f, char **buf, size_t *len);
 /* tally_file_read_stream of the file at path. Returns 0 or -errno. */
 int tally_file_read(const char *path, char **buf, size_t *len);
 
+/* What a code from the two above means, for a message: "out of memory",
+ * "read error", or strerror's words. */
+const char *tally_file_strerror(int rc);
+
 /* Returns 0 when path can be opened for reading, else -errno. */
 int tally_file_readable(const char *path);
 

@@ -1,6 +1,7 @@
 /* test_indicator.c: indicator values from sums of raw figures, and the
  * targets they are judged against. */
 #include "catalog.h"
+#include "fixture.h"
 #include "error.h"
 #include "figures.h"
 #include "indicator.h"
@@ -48,15 +49,7 @@ static tally_test_figures *fig;
 static int D, M, A, B, C, BIRTHS, DEATHS, POP, R01, T01;
 
 static void setup(void) {
-  char err[512];
-  char *s = strdup(catalog_json);
-  for (char *p = s; *p; p++)
-    if (*p == '\'')
-      *p = '"';
-  int rc = tally_catalog_load_buffer("t.json", s, strlen(s), &cat, err,
-                                     sizeof err);
-  free(s);
-  cr_assert_eq(rc, 0, "%s", err);
+  cat = tally_test_catalog(catalog_json);
   fig = tally_test_figures_new(cat);
   D = tally_catalog_unit(cat, "d");
   M = tally_catalog_unit(cat, "m");

@@ -3,6 +3,7 @@
  *
  * Units: d (the district, the root) over a and b. */
 #include "catalog.h"
+#include "fixture.h"
 #include "figures.h"
 #include "indicator.h"
 #include "period.h"
@@ -85,15 +86,7 @@ static tally_test_figures *fig;
 static int D, A, B;
 
 static void setup(void) {
-  char err[512];
-  char *s = strdup(catalog_json);
-  for (char *p = s; *p; p++)
-    if (*p == '\'')
-      *p = '"';
-  int rc = tally_catalog_load_buffer("k.json", s, strlen(s), &cat, err,
-                                     sizeof err);
-  free(s);
-  cr_assert_eq(rc, 0, "%s", err);
+  cat = tally_test_catalog(catalog_json);
   D = tally_catalog_unit(cat, "d");
   A = tally_catalog_unit(cat, "a");
   B = tally_catalog_unit(cat, "b");

@@ -37,15 +37,7 @@ static tally_rows rows;
 static int A, B, D, BIRTHS, DEATHS, POP;
 
 static void setup(void) {
-  char err[512];
-  char *s = strdup(catalog_json);
-  for (char *p = s; *p; p++)
-    if (*p == '\'')
-      *p = '"';
-  int rc = tally_catalog_load_buffer("rows.json", s, strlen(s), &cat, err,
-                                     sizeof err);
-  free(s);
-  cr_assert_eq(rc, 0, "%s", err);
+  cat = tally_test_catalog(catalog_json);
   A = tally_catalog_unit(cat, "a");
   B = tally_catalog_unit(cat, "b");
   D = tally_catalog_unit(cat, "d");

@@ -1,5 +1,6 @@
 #include "fixture.h"
 
+#include "catalog.h"
 #include "client.h"
 #include "wire.h"
 
@@ -430,4 +431,19 @@ unsigned char *tally_test_catalog_requests(const tally_test_server *s, int n,
   free(one);
   *len = first_len + one_len * (size_t)(n - 1);
   return all;
+}
+
+tally_catalog *tally_test_catalog(const char *json) {
+  char err[512];
+  tally_catalog *cat = NULL;
+  char *s = strdup(json);
+  cr_assert_not_null(s);
+  for (char *p = s; *p; p++)
+    if (*p == '\'')
+      *p = '"';
+  int rc = tally_catalog_load_buffer("test.json", s, strlen(s), &cat, err,
+                                     sizeof err);
+  free(s);
+  cr_assert_eq(rc, 0, "%s", err);
+  return cat;
 }

@@ -3,6 +3,8 @@
 #ifndef TALLY_FIXTURE_H
 #define TALLY_FIXTURE_H
 
+#include "catalog.h"
+
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -111,6 +113,10 @@ int tally_test_run(const char *const *args, const char *input, char **out,
 /* The same for any program (argv[0] = prog). */
 int tally_test_exec(const char *prog, const char *const *args,
                     const char *input, char **out, char **err);
+
+/* Loads a catalog from JSON written with ' for " (easier in C strings);
+ * fails the test if the catalog is refused. Free with tally_catalog_free. */
+tally_catalog *tally_test_catalog(const char *json);
 
 /* Writes text to path. */
 void tally_test_write_file(const char *path, const char *text);
