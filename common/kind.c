@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,9 +172,13 @@ static int share_by_age(const tally_catalog *cat, const tally_indicator *in,
 
 /* ---- the value from the sums ---- */
 
-static void note(tally_result *r, const char *fmt, const char *a,
-                 const char *b) {
-  snprintf(r->note, sizeof r->note, fmt, a, b);
+static void note(tally_result *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void note(tally_result *r, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(r->note, sizeof r->note, fmt, ap);
+  va_end(ap);
 }
 
 static const char *code_of(const tally_catalog *cat, int element) {
@@ -189,24 +194,32 @@ static double quotient(tally_amount a, tally_amount b) {
   return (double)a / (double)b;
 }
 
-static int value_ratio(const tally_catalog *cat, const tally_indicator *in,
-                       const tally_period *p, const tally_amount *s,
-                       tally_result *r) {
-  (void)p;
+/* s[0] / s[1] * factor, the sums of elements top and bottom: a ratio's
+ * numerator and denominator, a weighted mean's element and weight. */
+static int value_quotient(const tally_catalog *cat, const tally_indicator *in,
+                          const tally_amount *s, tally_result *r, int top,
+                          int bottom) {
   if (r->units_counted == 0) {
     note(r, "insufficient data: no unit reported both %s and %s",
-         code_of(cat, in->numerator), code_of(cat, in->denominator));
+         code_of(cat, top), code_of(cat, bottom));
     return TALLY_STATUS_INSUFFICIENT_DATA;
   }
   r->has_numerator = r->has_denominator = 1;
   r->numerator = tally_amount_value(s[0]);
   r->denominator = tally_amount_value(s[1]);
   if (s[1] == 0) {
-    note(r, "undefined: %s sums to 0%s", code_of(cat, in->denominator), "");
+    note(r, "undefined: %s sums to 0", code_of(cat, bottom));
     return TALLY_STATUS_UNDEFINED;
   }
   set_value(r, quotient(s[0], s[1]) * in->factor);
   return 0;
+}
+
+static int value_ratio(const tally_catalog *cat, const tally_indicator *in,
+                       const tally_period *p, const tally_amount *s,
+                       tally_result *r) {
+  (void)p;
+  return value_quotient(cat, in, s, r, in->numerator, in->denominator);
 }
 
 static int value_total(const tally_catalog *cat, const tally_indicator *in,
@@ -214,8 +227,8 @@ static int value_total(const tally_catalog *cat, const tally_indicator *in,
                        tally_result *r) {
   (void)p;
   if (r->units_counted == 0) {
-    note(r, "insufficient data: no unit reported %s%s",
-         code_of(cat, in->element), "");
+    note(r, "insufficient data: no unit reported %s",
+         code_of(cat, in->element));
     return TALLY_STATUS_INSUFFICIENT_DATA;
   }
   r->has_numerator = 1;
@@ -228,20 +241,7 @@ static int value_weighted_mean(const tally_catalog *cat,
                                const tally_indicator *in, const tally_period *p,
                                const tally_amount *s, tally_result *r) {
   (void)p;
-  if (r->units_counted == 0) {
-    note(r, "insufficient data: no unit reported both %s and %s",
-         code_of(cat, in->element), code_of(cat, in->weight));
-    return TALLY_STATUS_INSUFFICIENT_DATA;
-  }
-  r->has_numerator = r->has_denominator = 1;
-  r->numerator = tally_amount_value(s[0]);
-  r->denominator = tally_amount_value(s[1]);
-  if (s[1] == 0) {
-    note(r, "undefined: %s sums to 0%s", code_of(cat, in->weight), "");
-    return TALLY_STATUS_UNDEFINED;
-  }
-  set_value(r, quotient(s[0], s[1]) * in->factor);
-  return 0;
+  return value_quotient(cat, in, s, r, in->element, in->weight);
 }
 
 static int value_growth(const tally_catalog *cat, const tally_indicator *in,
@@ -295,8 +295,8 @@ static int value_intensity_reduction(const tally_catalog *cat,
   r->numerator = quotient(s[0], s[1]);
   r->denominator = quotient(s[2], s[3]);
   set_value(r, (1 - r->numerator / r->denominator) * 100);
-  snprintf(r->note, sizeof r->note, "intensity %.6g now against %.6g in %s",
-           r->numerator, r->denominator, btext);
+  note(r, "intensity %.6g now against %.6g in %s", r->numerator,
+       r->denominator, btext);
   return 0;
 }
 
@@ -307,12 +307,11 @@ static int value_cumulative(const tally_catalog *cat, const tally_indicator *in,
                             const tally_period *p, const tally_amount *s,
                             tally_result *r) {
   if (p->kind != TALLY_PERIOD_YEAR) {
-    note(r, "a cumulative total is counted over years: ask for a year%s%s", "",
-         "");
+    note(r, "a cumulative total is counted over years: ask for a year");
     return TALLY_STATUS_INSUFFICIENT_DATA;
   }
   if (p->year < in->from_year) {
-    note(r, "the count starts in a later year%s%s", "", "");
+    note(r, "the count starts in a later year");
     return TALLY_STATUS_INSUFFICIENT_DATA;
   }
   if (r->units_counted == 0) {
@@ -330,18 +329,16 @@ static int value_cumulative(const tally_catalog *cat, const tally_indicator *in,
 
 static int table_status(const tally_indicator *in, int rc,
                         const tally_lifetable_result *res, tally_result *r) {
-  char pop[32];
   if (rc != 0) {
-    snprintf(r->note, sizeof r->note, "undefined: %s",
-             res->reason ? res->reason : "the table cannot be made");
+    note(r, "undefined: %s",
+         res->reason ? res->reason : "the table cannot be made");
     return TALLY_STATUS_UNDEFINED;
   }
   if (res->status == TALLY_LIFETABLE_TOO_SMALL) {
-    snprintf(pop, sizeof pop, "%.0f", res->population);
-    note(r,
-         "population too small for a stable life table (%s, under "
-         "%s)",
-         pop, in->min_population == TALLY_LIFETABLE_MIN_POPULATION ? "5,000" : "the minimum");
+    note(r, "population too small for a stable life table (%.0f, under %s)",
+         res->population,
+         in->min_population == TALLY_LIFETABLE_MIN_POPULATION ? "5,000"
+                                                              : "the minimum");
     return TALLY_STATUS_TOO_SMALL;
   }
   set_value(r, res->value);
@@ -433,16 +430,15 @@ static int value_milestone(const tally_catalog *cat, const tally_indicator *in,
   (void)p;
   const tally_element *e = &cat->elements[in->element];
   if (r->units_counted == 0) {
-    note(r, "insufficient data: the district office has not reported %s%s",
-         e->code, "");
+    note(r, "insufficient data: the district office has not reported %s",
+         e->code);
     return TALLY_STATUS_INSUFFICIENT_DATA;
   }
   double v = tally_amount_value(s[0]);
   const tally_level *l = tally_element_level(e, (int)v);
   r->level = (int)v;
   set_value(r, v);
-  snprintf(r->note, sizeof r->note, "status: %s (%s)", l ? l->zh : "?",
-           l ? l->en : "?");
+  note(r, "status: %s (%s)", l ? l->zh : "?", l ? l->en : "?");
   return 0;
 }
 

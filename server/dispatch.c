@@ -345,6 +345,13 @@ void tally_request_end(tally_request *r) {
   r->envelope = NULL;
 }
 
+void tally_request_actor(const tally_request *r, int64_t now,
+                         tally_store_actor *who,
+                         char name[TALLY_ACCOUNT_NAME_MAX + 1]) {
+  snprintf(name, TALLY_ACCOUNT_NAME_MAX + 1, "%s", r->account->name);
+  *who = (tally_store_actor){r->account->id, name, r->peer, now};
+}
+
 /* A job is done, on the loop: its reply goes out. */
 static void job_answer(tally_job *j) {
   tally_request *r = j->r;
@@ -374,11 +381,6 @@ Tally__Envelope *tally_job_run(tally_request *r, tally_job *j) {
   return NULL;
 }
 
-static int apply_write(void *arg, tally_store_txn *t) {
-  tally_write *w = arg;
-  return w->apply(w, t);
-}
-
 static void job_written(tally_write *w, int code) {
   (void)code; /* in w->code */
   job_answer(tally_job_of(w));
@@ -389,10 +391,7 @@ Tally__Envelope *tally_job_write(tally_request *r, tally_job *j) {
   j->r = r;
   j->write.done = job_written;
   if (r->writer == NULL) {
-    /* No writer thread: a batch of one, here and now. */
-    tally_store_op op = {apply_write, &j->write, 0};
-    int rc = tally_store_batch(r->store, &op, 1);
-    j->write.code = rc ? rc : op.code;
+    tally_writer_write_now(r->store, &j->write); /* no writer thread */
     j->r = NULL;
     return j->finish(j, r);
   }

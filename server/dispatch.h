@@ -55,7 +55,7 @@ struct tally_job {
    * own memory (the job is freed after the reply is sent); NULL: no
    * memory. */
   Tally__Envelope *(*finish)(tally_job *j, tally_request *r);
-  void (*free)(tally_job *j);
+  void (*free)(tally_job *j); /* NULL: nothing (it is in the arena) */
   tally_write write;    /* a job that writes: apply is its own */
   uv_work_t work;       /* a job for the pool */
   tally_request *r;     /* the request it answers */
@@ -102,6 +102,13 @@ void tally_dispatch(tally_request *r, const Tally__Envelope *req);
 /* After the reply was sent: frees the reply (wiping it when it held a
  * secret) and the job. r itself is the caller's. */
 void tally_request_end(tally_request *r);
+
+/* Who makes a change at time now, for the audit trail: r's account,
+ * its name copied into name (the registry's records may move before the
+ * writer thread reads it). */
+void tally_request_actor(const tally_request *r, int64_t now,
+                         tally_store_actor *who,
+                         char name[TALLY_ACCOUNT_NAME_MAX + 1]);
 
 /* The job a write belongs to (its write member). */
 static inline tally_job *tally_job_of(tally_write *w) {

@@ -51,15 +51,6 @@ static Tally__Account *account_msg(tally_request *r, const tally_account *acc) {
   return a->name && a->unit ? a : NULL;
 }
 
-/* Who makes a change, with the name copied into name: the registry's
- * records may move before the writer thread reads it. */
-static void set_actor(const tally_request *r, tally_store_actor *who,
-                      char name[TALLY_ACCOUNT_NAME_MAX + 1]) {
-  snprintf(name, TALLY_ACCOUNT_NAME_MAX + 1, "%s", r->account->name);
-  *who = (tally_store_actor){r->account->id, name, r->peer,
-                             (int64_t)time(NULL)};
-}
-
 /* A name is 1-120 bytes of UTF-8 text without control characters. */
 static int good_name(const char *s) {
   return *s && tally_utf8_is_text(s, TALLY_ACCOUNT_NAME_MAX);
@@ -210,7 +201,7 @@ Tally__Envelope *tally_handle_account_add(tally_request *r,
   j->job.finish = add_finish;
   j->job.free = add_free;
   r->job = &j->job; /* freed with the request, whatever happens next */
-  set_actor(r, &j->who, j->name);
+  tally_request_actor(r, time(NULL), &j->who, j->name);
   j->n = n;
   j->secrets = calloc(n, sizeof *j->secrets);
   j->accs = calloc(n, sizeof *j->accs);
@@ -318,7 +309,7 @@ static struct update_job *update_job(tally_request *r,
   tally_account_to_stored(&j->changed, &j->a, &j->stored);
   j->before = before;
   j->after = after;
-  set_actor(r, &j->who, j->name);
+  tally_request_actor(r, time(NULL), &j->who, j->name);
   j->job.write.apply = update_apply;
   j->job.finish = finish;
   j->job.free = update_free;

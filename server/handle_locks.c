@@ -237,8 +237,6 @@ static Tally__Envelope *lock_finish(tally_job *job, tally_request *r) {
   return lock_reply(r, id, &j->rec, 1, lock_note(r, &j->p));
 }
 
-static void lock_free(tally_job *job) {} /* in the request's arena */
-
 Tally__Envelope *tally_handle_lock(tally_request *r,
                                    const Tally__Envelope *req) {
   const Tally__LockRequest *q = req->lock;
@@ -277,9 +275,7 @@ Tally__Envelope *tally_handle_lock(tally_request *r,
   if (j == NULL)
     return NULL;
   memset(j, 0, sizeof *j);
-  snprintf(j->name, sizeof j->name, "%s", r->account->name);
-  j->who = (tally_store_actor){r->account->id, j->name, r->peer,
-                               (int64_t)time(NULL)};
+  tally_request_actor(r, time(NULL), &j->who, j->name);
   j->key = tally_period_key(&p);
   j->p = p;
   j->cur = cur;
@@ -306,7 +302,6 @@ Tally__Envelope *tally_handle_lock(tally_request *r,
   }
   j->job.write.apply = lock_apply;
   j->job.finish = lock_finish;
-  j->job.free = lock_free;
   return tally_job_write(r, &j->job);
 }
 

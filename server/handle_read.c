@@ -81,14 +81,20 @@ Tally__Envelope *tally_handle_values(tally_request *r,
   tally__values_reply__init(rep);
   rep->unit = q->unit;
   rep->period = tally_arena_strdup(r->arena, tally_period_format(&p, ptext));
+  /* The figures and their revision from one snapshot: a client bases
+   * its next submission on the two together. */
   struct values_ctx vc = {r, rep, 0};
-  int rc = tally_store_scan(r->store, tally_period_key(&p), q->unit,
-                            collect_value, &vc);
+  tally_store_txn *txn = NULL;
+  int rc = tally_store_read_begin(r->store, &txn);
+  if (rc == 0)
+    rc = tally_store_txn_scan(txn, tally_period_key(&p), q->unit,
+                              collect_value, &vc);
+  if (rc == 0)
+    rc = tally_store_txn_revision(txn, tally_period_key(&p), q->unit,
+                                  &rep->revision);
+  tally_store_txn_end(txn);
   if (rc == -ENOMEM)
     return NULL;
-  if (rc == 0)
-    rc = tally_store_revision(r->store, tally_period_key(&p), q->unit,
-                              &rep->revision);
   if (rc != 0)
     return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
                                 "the store could not be read (%s)",

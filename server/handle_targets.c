@@ -129,8 +129,6 @@ static Tally__Envelope *target_finish(tally_job *job, tally_request *r) {
   return reply;
 }
 
-static void target_free(tally_job *job) {} /* in the request's arena */
-
 Tally__Envelope *tally_handle_target_set(tally_request *r,
                                           const Tally__Envelope *req) {
   Tally__Target *t = req->target_set->target;
@@ -199,12 +197,9 @@ Tally__Envelope *tally_handle_target_set(tally_request *r,
   add_wording(after, sizeof j->after, t->text);
   j->indicator = rec.indicator;
   j->year = rec.year;
-  snprintf(j->name, sizeof j->name, "%s", r->account->name);
-  j->who = (tally_store_actor){r->account->id, j->name, r->peer,
-                               rec.set_unix};
+  tally_request_actor(r, rec.set_unix, &j->who, j->name);
   j->job.write.apply = target_apply;
   j->job.finish = target_finish;
-  j->job.free = target_free;
   return tally_job_write(r, &j->job);
 }
 

@@ -35,13 +35,12 @@ static int source_kept(tally_source *src, int ind, int scope,
                            tally_period_key(p), out);
 }
 
-static int source_init(struct store_source *s, const tally_catalog *cat,
-                       tally_store_txn *txn, const tally_report_targets *t) {
+static void source_init(struct store_source *s, const tally_catalog *cat,
+                        tally_store_txn *txn, const tally_report_targets *t) {
   tally_rows_init(&s->rows, cat, txn);
   s->rows.src.assigned = source_assigned;
   s->rows.src.kept = source_kept;
   s->targets = t;
-  return 0;
 }
 
 static void source_free(struct store_source *s) {
@@ -101,8 +100,7 @@ int tally_report_build(const tally_catalog *cat, tally_store_txn *txn,
   Tally__ReportReply *rep;
   int rc;
 
-  if ((rc = source_init(&src, cat, txn, targets)) != 0)
-    return rc;
+  source_init(&src, cat, txn, targets);
   src.rows.src.name_missing = filter && filter->name_missing;
   rc = -ENOMEM;
   rep = tally_arena_alloc(a, sizeof *rep);
@@ -151,9 +149,7 @@ int tally_report_explain(const tally_catalog *cat, tally_store_txn *txn,
   int rc = -ENOMEM, units[1];
   char ptext[TALLY_PERIOD_STRLEN];
 
-  if ((rc = source_init(&src, cat, txn, targets)) != 0)
-    return rc;
-  rc = -ENOMEM;
+  source_init(&src, cat, txn, targets);
   if (rep == NULL || total == NULL)
     goto out;
   tally__explain_reply__init(rep);

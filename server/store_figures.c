@@ -436,22 +436,17 @@ int tally_store_scan(tally_store *s, uint32_t period_key, const char *unit,
   return rc;
 }
 
-int tally_store_revision(tally_store *s, uint32_t period_key, const char *unit,
-                         uint64_t *revision) {
+int tally_store_txn_revision(tally_store_txn *t, uint32_t period_key,
+                             const char *unit, uint64_t *revision) {
   uint8_t key[KEY_MAX];
   MDB_val k = {make_key(key, period_key, unit, NULL), key}, v;
-  MDB_txn *txn;
-  int rc;
 
   *revision = 0;
   if (k.mv_size == 0)
     return 0;
-  if ((rc = tally__store_read_begin(s, &txn)) != 0)
-    return store_err(rc);
-  rc = mdb_get(txn, s->revisions, &k, &v);
+  int rc = mdb_get(t->txn, t->s->revisions, &k, &v);
   if (rc == 0 && v.mv_size == 8)
     *revision = get_u64(v.mv_data);
-  tally__store_read_end(s, txn);
   return rc == 0 || rc == MDB_NOTFOUND ? 0 : store_err(rc);
 }
 

@@ -99,9 +99,9 @@ int tally_store_scan(tally_store *s, uint32_t period_key, const char *unit,
 int tally_store_txn_scan(tally_store_txn *t, uint32_t period_key,
                          const char *unit, tally_store_visit_fn fn, void *arg);
 
-/* The revision of unit's report for period (0 = never written). */
-int tally_store_revision(tally_store *s, uint32_t period_key, const char *unit,
-                         uint64_t *revision);
+/* The revision of unit's report for period in t (0 = never written). */
+int tally_store_txn_revision(tally_store_txn *t, uint32_t period_key,
+                             const char *unit, uint64_t *revision);
 
 /* Visits the history of unit's report for period, oldest first, each
  * entry a packed ChangeSet (proto/tally.proto). */

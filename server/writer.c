@@ -54,33 +54,50 @@ static int apply_one(void *arg, tally_store_txn *t) {
   return w->apply(w, t);
 }
 
-/* Writes one batch from the queue; called with the lock held, returns
- * with it held. */
-static void write_batch(tally_writer *w) {
-  tally_write *jobs[TALLY_WRITER_MAX_BATCH];
-  tally_store_op ops[TALLY_WRITER_MAX_BATCH];
+/* Takes up to TALLY_WRITER_MAX_BATCH writes from the head of a list
+ * into jobs, unlinked. Returns how many. */
+static size_t take(tally_write **head, tally_write **tail,
+                   tally_write *jobs[TALLY_WRITER_MAX_BATCH]) {
   size_t n = 0;
-
-  while (w->queue && n < TALLY_WRITER_MAX_BATCH) {
-    jobs[n] = w->queue;
-    w->queue = w->queue->next;
-    jobs[n]->next = NULL;
-    ops[n] = (tally_store_op){apply_one, jobs[n], 0};
-    n++;
+  while (*head && n < TALLY_WRITER_MAX_BATCH) {
+    jobs[n] = *head;
+    *head = (*head)->next;
+    jobs[n++]->next = NULL;
   }
-  if (w->queue == NULL)
-    w->queue_tail = NULL;
-  pthread_mutex_unlock(&w->lock);
+  if (*head == NULL)
+    *tail = NULL;
+  return n;
+}
 
-  tally_store_batch(w->store, ops, n);
+/* Writes n jobs in one batch, sets each one's code and links them in
+ * order again (the first is the list). */
+static void write_jobs(tally_store *store, tally_write **jobs, size_t n) {
+  tally_store_op ops[TALLY_WRITER_MAX_BATCH];
+  for (size_t i = 0; i < n; i++)
+    ops[i] = (tally_store_op){apply_one, jobs[i], 0};
+  tally_store_batch(store, ops, n);
   for (size_t i = 0; i < n; i++) {
     jobs[i]->code = ops[i].code;
     jobs[i]->next = i + 1 < n ? jobs[i + 1] : NULL;
   }
+}
 
+/* Writes one batch from the queue; called with the lock held, returns
+ * with it held. */
+static void write_batch(tally_writer *w) {
+  tally_write *jobs[TALLY_WRITER_MAX_BATCH];
+  size_t n = take(&w->queue, &w->queue_tail, jobs);
+  pthread_mutex_unlock(&w->lock);
+  write_jobs(w->store, jobs, n);
   pthread_mutex_lock(&w->lock);
   append(&w->done, &w->done_tail, jobs[0], jobs[n - 1]);
   w->batches++;
+}
+
+int tally_writer_write_now(tally_store *store, tally_write *job) {
+  job->next = NULL;
+  write_jobs(store, &job, 1);
+  return job->code;
 }
 
 static void writer_main(void *arg) {
@@ -156,23 +173,11 @@ static void finish(tally_writer *w) {
   w->turn = w->queue;
   w->turn_tail = w->queue_tail;
   w->queue = w->queue_tail = NULL;
-  while (w->turn) {
-    tally_write *list = w->turn;
-    size_t n = 0;
-    for (tally_write *j = list; j; j = j->next)
-      n++;
-    tally_store_op *ops = calloc(n, sizeof *ops);
-    w->turn = w->turn_tail = NULL;
-    size_t i = 0;
-    for (tally_write *j = list; j; j = j->next, i++)
-      if (ops)
-        ops[i] = (tally_store_op){apply_one, j, 0};
-    int rc = ops ? tally_store_batch(w->store, ops, n) : -ENOMEM;
-    i = 0;
-    for (tally_write *j = list; j; j = j->next, i++)
-      j->code = ops ? ops[i].code : rc;
-    free(ops);
-    deliver(w, list);
+  while (w->turn) { /* a done() may queue more */
+    tally_write *jobs[TALLY_WRITER_MAX_BATCH];
+    size_t n = take(&w->turn, &w->turn_tail, jobs);
+    write_jobs(w->store, jobs, n);
+    deliver(w, jobs[0]);
   }
   uv_close((uv_handle_t *)&w->handoff, handle_closed);
   uv_close((uv_handle_t *)&w->wake, handle_closed);

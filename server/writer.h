@@ -44,6 +44,11 @@ int tally_writer_start(uv_loop_t *loop, tally_store *store,
  * within this call. */
 void tally_writer_queue(tally_writer *w, tally_write *job);
 
+/* Writes job at once, on the calling thread, in a transaction of its
+ * own (for a process without a writer thread: tests, the fuzzer).
+ * done() is not called. Returns job's code. */
+int tally_writer_write_now(tally_store *store, tally_write *job);
+
 /* Writes still queued or being written. */
 unsigned tally_writer_pending(const tally_writer *w);
 
