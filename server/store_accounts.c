@@ -108,12 +108,10 @@ int tally_store_txn_account_touch(tally_store_txn *t, const uint64_t *ids,
 
 struct account_change {
   Tally__StoredAccount *const *accs; /* an add */
-  const Tally__StoredAccount *acc;   /* an update */
   const uint64_t *touch_ids;         /* a touch */
   const int64_t *when;
   size_t n;
   uint64_t *ids;
-  const char *before, *after;
   const char *const *words; /* each new account, in words */
   const tally_store_actor *who;
 };
@@ -122,12 +120,6 @@ static int add_apply(void *arg, tally_store_txn *t) {
   struct account_change *c = arg;
   return tally_store_txn_account_add(t, c->accs, c->n, c->words, c->ids,
                                      c->who);
-}
-
-static int update_apply(void *arg, tally_store_txn *t) {
-  struct account_change *c = arg;
-  return tally_store_txn_account_update(t, c->acc, c->before, c->after,
-                                        c->who);
 }
 
 static int touch_apply(void *arg, tally_store_txn *t) {
@@ -141,14 +133,6 @@ int tally_store_account_add(tally_store *s, Tally__StoredAccount *const *accs,
   struct account_change c = {.accs = accs, .n = n, .words = after, .ids = ids,
                              .who = who};
   return tally__store_alone(s, add_apply, &c);
-}
-
-int tally_store_account_update(tally_store *s, const Tally__StoredAccount *acc,
-                               const char *before, const char *after,
-                               const tally_store_actor *who) {
-  struct account_change c = {.acc = acc, .before = before, .after = after,
-                             .who = who};
-  return tally__store_alone(s, update_apply, &c);
 }
 
 int tally_store_account_touch(tally_store *s, const uint64_t *ids,

@@ -21,13 +21,6 @@ int tally_store_account_add(tally_store *s, Tally__StoredAccount *const *accs,
                             size_t n, const char *const *after, uint64_t *ids,
                             const tally_store_actor *who);
 
-/* Replaces an account's record (a revoke or a new token) and records the
- * change, before and after in words, in the same transaction. Returns 0,
- * TALLY_ENOTFOUND or a store error. */
-int tally_store_account_update(tally_store *s, const Tally__StoredAccount *acc,
-                               const char *before, const char *after,
-                               const tally_store_actor *who);
-
 /* Sets last-used times (not audited: no one changed anything). */
 int tally_store_account_touch(tally_store *s, const uint64_t *ids,
                               const int64_t *when, size_t n);
@@ -35,12 +28,17 @@ int tally_store_account_touch(tally_store *s, const uint64_t *ids,
 /* Visits every account, packed StoredAccounts, by id. */
 int tally_store_accounts(tally_store *s, tally_store_history_fn fn, void *arg);
 
-/* ---- the same inside a batch's transaction (tally_store_batch) ---- */
+/* ---- inside a batch's transaction (tally_store_batch) ----
+ * Each _txn function with a one-transaction version above does what it
+ * does, in t; that version is it in a batch of one. */
 
 int tally_store_txn_account_add(tally_store_txn *t,
                                 Tally__StoredAccount *const *accs, size_t n,
                                 const char *const *after, uint64_t *ids,
                                 const tally_store_actor *who);
+/* Replaces an account's record (a revoke or a new token) and records the
+ * change, before and after in words, in t. Returns 0, TALLY_ENOTFOUND or
+ * a store error. */
 int tally_store_txn_account_update(tally_store_txn *t,
                                    const Tally__StoredAccount *acc,
                                    const char *before, const char *after,

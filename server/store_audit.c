@@ -161,32 +161,6 @@ int tally__store_audit_locked(MDB_txn *txn, tally_store *s,
 
 /* ---- the same changes, each in a transaction of its own ---- */
 
-struct target_change {
-  const char *indicator;
-  int year;
-  const void *packed;
-  size_t len;
-  int *replaced;
-  const char *before, *after;
-  const tally_store_actor *who;
-};
-
-static int target_apply(void *arg, tally_store_txn *t) {
-  struct target_change *c = arg;
-  return tally_store_txn_target_put(t, c->indicator, c->year, c->packed,
-                                    c->len, c->replaced, c->before, c->after,
-                                    c->who);
-}
-
-int tally_store_target_put(tally_store *s, const char *indicator, int year,
-                           const void *packed, size_t len, int *replaced,
-                           const char *before, const char *after,
-                           const tally_store_actor *who) {
-  struct target_change c = {indicator, year,   packed, len,
-                            replaced,  before, after,  who};
-  return tally__store_alone(s, target_apply, &c);
-}
-
 struct lock_change {
   uint32_t period_key;
   const void *packed;

@@ -19,15 +19,6 @@
 int tally_store_audit(tally_store *s, int all, uint64_t account,
                       tally_store_history_fn fn, void *arg);
 
-/* Stores a target entered on the server (a packed Target) under its
- * indicator and year, replacing one entered before (*replaced = 1), and
- * records in the audit trail who did it and before and after (in words),
- * in the same transaction. Returns 0 or a store error. */
-int tally_store_target_put(tally_store *s, const char *indicator, int year,
-                           const void *packed, size_t len, int *replaced,
-                           const char *before, const char *after,
-                           const tally_store_actor *who);
-
 /* Visits every target entered on the server, by indicator and year. */
 int tally_store_targets(tally_store *s, tally_store_history_fn fn, void *arg);
 
@@ -52,10 +43,14 @@ typedef int (*tally_store_lock_fn)(void *arg, uint32_t period_key,
 int tally_store_locks(tally_store *s, const uint32_t *period_key,
                       tally_store_lock_fn fn, void *arg);
 
-/* ---- the same inside a batch's transaction (tally_store_batch) ----
- * Each is what the function of the same name without _txn does, in t;
- * the one-transaction versions above are these in a batch of one. */
+/* ---- inside a batch's transaction (tally_store_batch) ----
+ * Each _txn function with a one-transaction version above does what it
+ * does, in t; that version is it in a batch of one. */
 
+/* Stores a target entered on the server (a packed Target) under its
+ * indicator and year, replacing one entered before (*replaced = 1), and
+ * records in the audit trail who did it and before and after (in words),
+ * in t. Returns 0 or a store error. */
 int tally_store_txn_target_put(tally_store_txn *t, const char *indicator,
                                int year, const void *packed, size_t len,
                                int *replaced, const char *before,
@@ -64,6 +59,7 @@ int tally_store_txn_lock_put(tally_store_txn *t, uint32_t period_key,
                              const void *packed, size_t len,
                              const char *subject, const char *before,
                              const char *after, const tally_store_actor *who);
+/* Reads in t: as tally_store_targets and tally_store_locks. */
 int tally_store_txn_targets(tally_store_txn *t, tally_store_history_fn fn,
                             void *arg);
 int tally_store_txn_locks(tally_store_txn *t, const uint32_t *period_key,
