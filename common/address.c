@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 
 int tally_address_split(const char *text, char *host, size_t hn, int *port) {
@@ -80,4 +81,28 @@ int tally_address_is_ip(const char *name) {
   unsigned char buf[sizeof(struct in6_addr)];
   return inet_pton(AF_INET, name, buf) == 1 ||
          inet_pton(AF_INET6, name, buf) == 1;
+}
+
+void tally_address_sender(const char *peer, char *who, size_t n) {
+  char host[INET6_ADDRSTRLEN + 8];
+  struct in6_addr a;
+  int port;
+
+  if (tally_address_split(peer, host, sizeof host, &port) != 0) {
+    snprintf(who, n, "%s", peer);
+    return;
+  }
+  if (inet_pton(AF_INET6, host, &a) != 1) {
+    snprintf(who, n, "%s", host); /* IPv4, or a name */
+    return;
+  }
+  if (IN6_IS_ADDR_V4MAPPED(&a)) {
+    char v4[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, a.s6_addr + 12, v4, sizeof v4);
+    snprintf(who, n, "%s", v4);
+    return;
+  }
+  memset(a.s6_addr + 8, 0, 8);
+  inet_ntop(AF_INET6, &a, host, sizeof host);
+  snprintf(who, n, "%s/64", host);
 }

@@ -23,6 +23,14 @@ int tally_address_parse(const char *text, struct sockaddr_storage *ss);
 /* True for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. */
 int tally_address_is_loopback(const struct sockaddr *sa);
 
+/* Who is counted for peer "HOST:PORT" or "[HOST6]:PORT" when senders
+ * are counted (failed sign-ins, connections not signed in), into who
+ * (n bytes, 48 are enough): the IPv4 address, an IPv4-mapped IPv6
+ * address taken as its IPv4 one, or the IPv6 /64 ("2001:db8::/64"; one
+ * machine usually has a whole /64). A peer that is not HOST:PORT is
+ * taken as it is. */
+void tally_address_sender(const char *peer, char *who, size_t n);
+
 /* True when name is an IPv4 or IPv6 address rather than a host name. */
 int tally_address_is_ip(const char *name);
 

@@ -4,8 +4,6 @@
 #include "address.h"
 #include "hash.h"
 
-#include <arpa/inet.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,21 +23,6 @@ struct tally_guard {
 tally_guard *tally_guard_new(void) { return calloc(1, sizeof(tally_guard)); }
 
 void tally_guard_free(tally_guard *g) { free(g); }
-
-/* Who is counted for peer "HOST:PORT" or "[HOST6]:PORT", into host: the
- * IPv4 address, or the IPv6 /64 (one machine usually has a whole /64). A
- * peer that is not HOST:PORT is counted as it is. */
-static void host_of(const char *peer, char host[48]) {
-  struct in6_addr a;
-  int port;
-  if (tally_address_split(peer, host, 48, &port) != 0) {
-    snprintf(host, 48, "%s", peer);
-  } else if (inet_pton(AF_INET6, host, &a) == 1) {
-    memset(a.s6_addr + 8, 0, 8);
-    inet_ntop(AF_INET6, &a, host, 48);
-    strcat(host, "/64");
-  }
-}
 
 /* The slot of host; with create, a free or the oldest one taken over. */
 static slot *find(tally_guard *g, const char *host, int create) {
@@ -62,7 +45,7 @@ static slot *find(tally_guard *g, const char *host, int create) {
 
 int64_t tally_guard_wait(tally_guard *g, const char *peer, int64_t now) {
   char host[48];
-  host_of(peer, host);
+  tally_address_sender(peer, host, sizeof host);
   slot *s = find(g, host, 0);
   if (s == NULL || now >= s->since + TALLY_GUARD_WINDOW_S)
     return 0;
@@ -72,7 +55,7 @@ int64_t tally_guard_wait(tally_guard *g, const char *peer, int64_t now) {
 
 void tally_guard_fail(tally_guard *g, const char *peer, int64_t now) {
   char host[48];
-  host_of(peer, host);
+  tally_address_sender(peer, host, sizeof host);
   slot *s = find(g, host, 1);
   if (now >= s->since + TALLY_GUARD_WINDOW_S) {
     s->since = now;

@@ -47,7 +47,15 @@ static const char usage[] =
     "      --idle-timeout SECONDS  close a connection that completes no\n"
     "                        request within this time (default 120)\n"
     "      --max-connections N  answer connections past N with \"busy\"\n"
-    "                        (default 1000)\n"
+    "                        (default 1000); when all are taken, the one\n"
+    "                        that has gone longest without signing in is\n"
+    "                        closed to make room\n"
+    "      --sign-in-timeout SECONDS  close a connection that has not signed\n"
+    "                        in within this time of opening, whatever it\n"
+    "                        sends (default 10)\n"
+    "      --max-per-address N  connections not signed in yet from one\n"
+    "                        address (IPv6: one /64); more are answered\n"
+    "                        \"busy\" (default 32)\n"
     "      --tls-cert FILE   speak TLS with this certificate (PEM: the\n"
     "                        server's certificate, then any intermediates)\n"
     "      --tls-key FILE    its private key (PEM, unencrypted); --tls-cert\n"
@@ -78,6 +86,8 @@ struct options {
   size_t max_map_size;
   size_t idle_timeout_s;
   size_t max_connections;
+  size_t sign_in_timeout_s;
+  size_t max_per_address;
   const char *tls_cert;
   const char *tls_key;
   int insecure_plaintext;
@@ -98,7 +108,7 @@ static int parse_size(const char *arg, const char *name, size_t min,
 
 static int parse_args(int argc, char **argv, struct options *o) {
   enum { OPT_MAX_FRAME = 256, OPT_MAP_SIZE, OPT_MAX_MAP_SIZE, OPT_CHECK,
-         OPT_IDLE, OPT_MAX_CONN, OPT_TLS_CERT, OPT_TLS_KEY, OPT_INSECURE };
+         OPT_IDLE, OPT_MAX_CONN, OPT_SIGN_IN, OPT_PER_ADDRESS, OPT_TLS_CERT, OPT_TLS_KEY, OPT_INSECURE };
   static const struct option longopts[] = {
       {"data", required_argument, NULL, 'd'},
       {"listen", required_argument, NULL, 'l'},
@@ -109,6 +119,8 @@ static int parse_args(int argc, char **argv, struct options *o) {
       {"max-map-size", required_argument, NULL, OPT_MAX_MAP_SIZE},
       {"idle-timeout", required_argument, NULL, OPT_IDLE},
       {"max-connections", required_argument, NULL, OPT_MAX_CONN},
+      {"sign-in-timeout", required_argument, NULL, OPT_SIGN_IN},
+      {"max-per-address", required_argument, NULL, OPT_PER_ADDRESS},
       {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
       {"tls-key", required_argument, NULL, OPT_TLS_KEY},
       {"insecure-plaintext", no_argument, NULL, OPT_INSECURE},
@@ -147,6 +159,15 @@ static int parse_args(int argc, char **argv, struct options *o) {
     case OPT_MAX_CONN:
       if (parse_size(optarg, "--max-connections", 1, 1000000,
                      &o->max_connections))
+        return 2;
+      break;
+    case OPT_SIGN_IN:
+      if (parse_size(optarg, "--sign-in-timeout", 1, 3600, &o->sign_in_timeout_s))
+        return 2;
+      break;
+    case OPT_PER_ADDRESS:
+      if (parse_size(optarg, "--max-per-address", 1, 1000000,
+                     &o->max_per_address))
         return 2;
       break;
     case OPT_TLS_CERT: o->tls_cert = optarg; break;
@@ -408,6 +429,8 @@ int main(int argc, char **argv) {
       .max_frame = o.max_frame,
       .idle_timeout_ms = (unsigned)(o.idle_timeout_s * 1000),
       .max_connections = (unsigned)o.max_connections,
+      .sign_in_timeout_ms = (unsigned)(o.sign_in_timeout_s * 1000),
+      .max_per_address = (unsigned)o.max_per_address,
       .cat = cat,
       .store = store,
       .accounts = accounts,

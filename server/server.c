@@ -15,8 +15,12 @@
  * does not decode gets an error reply and the connection goes on; a
  * read error or EOF closes the connection, dropping a partial frame; a
  * connection that completes no frame within the idle timeout (a silent
- * or a trickling client) gets ERROR_TIMEOUT and is shut down; a
- * connection over the limit gets ERROR_BUSY and is shut down; running
+ * or a trickling client) gets ERROR_TIMEOUT and is shut down, and so
+ * does one not signed in within the sign-in timeout of opening, however
+ * many frames it sends; a connection over the limit gets ERROR_BUSY and
+ * is shut down (when all slots are taken, the one that has gone longest
+ * without signing in is closed instead; one from an address with too
+ * many not signed in is refused); running
  * out of memory closes the connection; a client that sends requests and
  * does not read the replies stops being read (backpressure); a failed
  * sign-in is answered only after TALLY_GUARD_DELAY_MS (to slow down
@@ -87,6 +91,7 @@ struct tally_conn {
   tally_server *server;
   tally_frame_reader reader;
   char peer[64];
+  char sender[48];            /* who it is counted as (address.h) */
   unsigned long id;
   int closing;                /* no more requests; close after the writes */
   int draining;               /* reading and dropping bytes until EOF */
@@ -107,7 +112,8 @@ struct tally_conn {
   tally_tls_session *tls;     /* NULL on plaintext (or after a plaintext
                                  client was found on a TLS listener) */
   int tls_seen;               /* the first byte has been looked at */
-  int busy;                   /* over the limit: refused after the handshake */
+  const char *busy;           /* over a limit (why): refused after the
+                                 handshake */
   uv_shutdown_t shutdown_req;
   tally_conn *prev, *next;
 };
@@ -368,6 +374,14 @@ static size_t frame_limit(const tally_conn *c) {
              : TALLY_FRAME_PREAUTH_MAX;
 }
 
+/* A request was answered: a signed-in connection has the idle timeout
+ * again for its next; one not signed in keeps the deadline it opened
+ * with, so frames without a token cannot hold a slot. */
+static void conn_extend(tally_conn *c) {
+  if (c->session.account)
+    c->deadline = uv_now(c->server->loop) + c->server->cfg.idle_timeout_ms;
+}
+
 /* The reply to c->req, now or later (dispatch.h): sends it, ends the
  * request, and when it came later reads on (or closes). */
 static void conn_reply(tally_request *r, const Tally__Envelope *reply) {
@@ -399,7 +413,7 @@ static void conn_reply(tally_request *r, const Tally__Envelope *reply) {
     conn_abort(c);
     return;
   }
-  c->deadline = uv_now(c->server->loop) + c->server->cfg.idle_timeout_ms;
+  conn_extend(c);
   if (c->server->stopping)
     conn_close(c, 0);
   else if (!c->closing && c->late == NULL)
@@ -470,9 +484,9 @@ static void conn_feed(tally_conn *c, uint8_t *p, size_t left) {
     p += used;
     left -= used;
     if (rc == 1) {
-      c->deadline = uv_now(c->server->loop) + c->server->cfg.idle_timeout_ms;
       rc = conn_frame(c, body, body_len);
       free(body);
+      conn_extend(c);
       if (rc != 0) {
         conn_abort(c);
         break;
@@ -587,8 +601,7 @@ static void conn_read_tls(tally_conn *c, const uint8_t *p, size_t n) {
     return;
   }
   if (c->busy && !c->closing && tally_tls_session_ready(c->tls))
-    conn_refuse(c, TALLY__ERROR_CODE__ERROR_BUSY,
-                "the server has too many connections; try again later");
+    conn_refuse(c, TALLY__ERROR_CODE__ERROR_BUSY, c->busy);
 }
 
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
@@ -677,6 +690,13 @@ static void on_sweep(uv_timer_t *t) {
       conn_abort(c);
       continue;
     }
+    if (c->session.account == 0) {
+      tally_log("connection %lu: %s did not sign in in time; closing", c->id,
+                c->peer);
+      conn_refuse(c, TALLY__ERROR_CODE__ERROR_TIMEOUT,
+                  "not signed in within the sign-in timeout; closing");
+      continue;
+    }
     tally_log("connection %lu: no complete frame from %s in %u ms; closing",
               c->id, c->peer, s->cfg.idle_timeout_ms);
     conn_refuse(c, TALLY__ERROR_CODE__ERROR_TIMEOUT,
@@ -698,6 +718,49 @@ static void sweep_stop(tally_server *s) {
     return;
   uv_close((uv_handle_t *)&s->sweep, handle_closed);
   tally_writer_close(s->writer, writer_closed, s);
+}
+
+/* Closes connection o, not signed in, to give its slot to another. */
+static void conn_evict(tally_conn *o) {
+  tally_log("connection %lu from %s closed to make room: it had not signed "
+            "in", o->id, o->peer);
+  if (o->tls && !tally_tls_session_ready(o->tls))
+    conn_abort(o); /* nothing can be said to it before the handshake */
+  else
+    conn_refuse(o, TALLY__ERROR_CODE__ERROR_BUSY,
+                "the server is full and this connection had not signed in; "
+                "closing");
+}
+
+/* Makes room for connection c, just accepted, or says why there is
+ * none. A sender may have max_per_address connections not signed in.
+ * When every slot is taken, the connection that has gone longest without
+ * signing in gives its slot up (a client signs in with its first
+ * request); when every other has signed in, c is refused. Returns NULL
+ * when c may stay. */
+static const char *admit(tally_server *s, tally_conn *c) {
+  unsigned live = 0, from_sender = 0;
+  tally_conn *oldest = NULL;
+  if (s->n_conns > 2 * s->cfg.max_connections)
+    return "the server has too many connections; try again later";
+  for (tally_conn *o = s->conns; o; o = o->next) {
+    if (o == c || o->closing || o->busy)
+      continue;
+    live++;
+    if (o->session.account || o->req || o->late)
+      continue;
+    oldest = o; /* the list is newest first */
+    from_sender += strcmp(o->sender, c->sender) == 0;
+  }
+  if (from_sender >= s->cfg.max_per_address)
+    return "too many connections from this address have not signed in; "
+           "try again later";
+  if (live < s->cfg.max_connections)
+    return NULL;
+  if (oldest == NULL)
+    return "the server has too many connections; try again later";
+  conn_evict(oldest);
+  return NULL;
 }
 
 static void on_connection(uv_stream_t *listener, int status) {
@@ -728,28 +791,31 @@ static void on_connection(uv_stream_t *listener, int status) {
     format_addr(&ss, c->peer, sizeof c->peer);
   else
     snprintf(c->peer, sizeof c->peer, "?");
+  tally_address_sender(c->peer, c->sender, sizeof c->sender);
   c->next = s->conns;
   if (s->conns)
     s->conns->prev = c;
   s->conns = c;
   s->n_conns++;
-  c->deadline = uv_now(s->loop) + s->cfg.idle_timeout_ms;
+  c->deadline = uv_now(s->loop) + (s->cfg.sign_in_timeout_ms <
+                                            s->cfg.idle_timeout_ms
+                                        ? s->cfg.sign_in_timeout_ms
+                                        : s->cfg.idle_timeout_ms);
   uv_tcp_nodelay(&c->tcp, 1);
   if (s->cfg.tls && tally_tls_session_new(s->cfg.tls, &c->tls) != 0) {
     tally_log("connection %lu from %s: out of memory for TLS", c->id, c->peer);
     conn_abort(c);
     return;
   }
-  if (s->n_conns > s->cfg.max_connections) {
-    tally_log("connection %lu refused: %s: over the limit of %u connections",
-              c->id, c->peer, s->cfg.max_connections);
+  const char *over = admit(s, c);
+  if (over) {
+    tally_log("connection %lu from %s refused: %s", c->id, c->peer, over);
     if (c->tls) {
       /* Told once its handshake is done, if that is soon. */
-      c->busy = 1;
+      c->busy = over;
       c->deadline = uv_now(s->loop) + CLOSE_MS;
     } else {
-      conn_refuse(c, TALLY__ERROR_CODE__ERROR_BUSY,
-                  "the server has too many connections; try again later");
+      conn_refuse(c, TALLY__ERROR_CODE__ERROR_BUSY, over);
       return;
     }
   }
@@ -814,6 +880,10 @@ int tally_server_start(uv_loop_t *loop, const tally_server_config *cfg,
     s->cfg.idle_timeout_ms = TALLY_SERVER_IDLE_TIMEOUT_MS;
   if (s->cfg.max_connections == 0)
     s->cfg.max_connections = TALLY_SERVER_MAX_CONNECTIONS;
+  if (s->cfg.sign_in_timeout_ms == 0)
+    s->cfg.sign_in_timeout_ms = TALLY_SERVER_SIGN_IN_TIMEOUT_MS;
+  if (s->cfg.max_per_address == 0)
+    s->cfg.max_per_address = TALLY_SERVER_MAX_PER_ADDRESS;
   if ((s->guard = tally_guard_new()) == NULL) {
     free(s);
     return -ENOMEM;

@@ -14,12 +14,19 @@ typedef struct tally_server tally_server;
 
 #define TALLY_SERVER_IDLE_TIMEOUT_MS 120000
 #define TALLY_SERVER_MAX_CONNECTIONS 1000
+#define TALLY_SERVER_SIGN_IN_TIMEOUT_MS 10000
+#define TALLY_SERVER_MAX_PER_ADDRESS 32
 
 typedef struct {
   const char *listen;         /* "127.0.0.1:7300", "[::1]:7300"; port 0 = any */
   size_t max_frame;           /* largest request body accepted */
   unsigned idle_timeout_ms;   /* a frame must complete within this; 0 = default */
-  unsigned max_connections;   /* more are answered ERROR_BUSY; 0 = default */
+  unsigned max_connections;   /* more are answered ERROR_BUSY; 0 = default;
+                                 when full, the oldest not signed in goes */
+  unsigned sign_in_timeout_ms; /* from opening to signing in, whatever is
+                                  sent meanwhile; 0 = default */
+  unsigned max_per_address;   /* connections not signed in from one sender
+                                 (address.h); 0 = default */
   const tally_catalog *cat;   /* borrowed; outlives the server */
   tally_store *store;         /* borrowed; outlives the server */
   tally_accounts *accounts;   /* borrowed; who may sign in */

@@ -74,3 +74,22 @@ Test(address, an_ip_is_told_from_a_name) {
   cr_expect_not(tally_address_is_ip("10.1.2"));
   cr_expect_not(tally_address_is_ip("[::1]"));
 }
+
+Test(address, a_sender_is_an_ipv4_address_or_an_ipv6_64) {
+  static const struct {
+    const char *peer, *who;
+  } cases[] = {
+      {"10.1.2.3:4000", "10.1.2.3"},
+      {"[::ffff:10.1.2.3]:4000", "10.1.2.3"},
+      {"[::ffff:127.0.0.1]:1", "127.0.0.1"},
+      {"[2001:db8:1:2:3:4:5:6]:80", "2001:db8:1:2::/64"},
+      {"[::1]:7300", "::/64"},
+      {"[fe80::1%lo]:7300", "fe80::1%lo"},
+      {"not an address", "not an address"},
+  };
+  char who[48];
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    tally_address_sender(cases[i].peer, who, sizeof who);
+    cr_expect_str_eq(who, cases[i].who, "%s", cases[i].peer);
+  }
+}

@@ -64,3 +64,14 @@ Test(guard, ipv6_addresses_of_one_64_count_together) {
   cr_assert_gt(tally_guard_wait(g, "[2001:db8:1:2:ffff::9]:1", 11), 0);
   cr_assert_eq(tally_guard_wait(g, "[2001:db8:1:3::1]:1", 11), 0);
 }
+
+/* On a [::] listener an IPv4 client is ::ffff:a.b.c.d, whose /64 is
+ * ::/64: counted as a /64, one address would lock out every IPv4 one. */
+Test(guard, ipv4_mapped_addresses_count_as_their_ipv4_address) {
+  for (int i = 0; i < TALLY_GUARD_LIMIT; i++)
+    tally_guard_fail(g, "[::ffff:10.0.0.7]:4000", 10);
+  cr_assert_gt(tally_guard_wait(g, "[::ffff:10.0.0.7]:5000", 11), 0);
+  cr_assert_gt(tally_guard_wait(g, "10.0.0.7:5000", 11), 0, "the same sender");
+  cr_assert_eq(tally_guard_wait(g, "[::ffff:10.0.0.8]:4000", 11), 0);
+  cr_assert_eq(tally_guard_wait(g, "10.0.0.8:4000", 11), 0);
+}
