@@ -18,6 +18,7 @@
 #include "error.h"
 #include "file.h"
 #include "frame.h"
+#include "utf8.h"
 #include "wire.h"
 
 #include <arpa/inet.h>
@@ -497,6 +498,44 @@ static int read_full(tally_client *c, void *buf, size_t len) {
   return 0;
 }
 
+/* Replaces *s, a string of an unpacked message, by one safe to print,
+ * when it holds control characters. protobuf-c frees it as its own. */
+static void clean_string(char **s) {
+  char *clean = *s ? tally_utf8_for_terminal(*s) : NULL;
+  if (clean) {
+    free(*s);
+    *s = clean;
+  }
+}
+
+/* Makes every string of m (and of the messages in it) safe to print,
+ * so that no server can send a terminal escape codes through the CLI. */
+static void clean_message(ProtobufCMessage *m, int depth) {
+  const ProtobufCMessageDescriptor *d = m->descriptor;
+  for (unsigned i = 0; i < d->n_fields; i++) {
+    const ProtobufCFieldDescriptor *f = &d->fields[i];
+    char *at = (char *)m + f->offset;
+    size_t n = 1;
+    if (f->type != PROTOBUF_C_TYPE_STRING &&
+        (f->type != PROTOBUF_C_TYPE_MESSAGE || depth >= 64))
+      continue;
+    if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+        *(uint32_t *)((char *)m + f->quantifier_offset) != f->id)
+      continue; /* another member of the oneof holds the storage */
+    if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+      n = *(size_t *)((char *)m + f->quantifier_offset);
+      at = *(char **)at;
+    }
+    for (size_t k = 0; at && k < n; k++) {
+      void **slot = (void **)at + k;
+      if (f->type == PROTOBUF_C_TYPE_STRING)
+        clean_string((char **)slot);
+      else if (*slot)
+        clean_message(*slot, depth + 1);
+    }
+  }
+}
+
 /* Reads one reply frame within the call's time. Returns as
  * tally_client_read. */
 static int read_reply(tally_client *c, Tally__Envelope **reply, char *err,
@@ -524,6 +563,8 @@ static int read_reply(tally_client *c, Tally__Envelope **reply, char *err,
   }
   rc = tally_wire_decode(body, n, reply, why, sizeof why);
   free(body);
+  if (rc == 0)
+    clean_message(&(*reply)->base, 0);
   if (rc != 0)
     snprintf(err, errlen, "the server at %s sent a reply that does not "
              "decode (%s): is it a tallyd, and of this version?", c->address,

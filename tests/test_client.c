@@ -289,3 +289,16 @@ Test(client, a_trickling_server_does_not_stretch_a_read) {
   cr_assert(strstr(err, "within 3 s"), "%s", err);
   free(err);
 }
+
+/* The server's text reaches the terminal without its escape codes: ESC
+ * and the C1 CSI become U+FFFD; the Chinese around them is intact. */
+Test(client, escape_codes_from_the_server_are_not_printed) {
+  char *err;
+  int rc = submit(ESCAPES, &err, "10");
+  cr_assert_eq(rc, 1, "exit %d: %s", rc, err);
+  cr_assert_null(strchr(err, '\x1b'), "%s", err);
+  cr_assert_null(strstr(err, "\xc2\x9b"), "%s", err);
+  cr_assert(strstr(err, "拒绝\xef\xbf\xbd[2J文件\xef\xbf\xbd" "2J完"), "%s",
+            err);
+  free(err);
+}
