@@ -6,9 +6,11 @@
  * The failure modes: the server cannot be reached (connect fails or
  * times out), the TLS handshake fails (the CA file cannot be read, the
  * certificate is not the CA's or names another host, the server does not
- * speak TLS), the server closes the connection or goes silent past the
- * timeout, or it sends a frame that does not decode. Each returns an
- * error with a message; the connection is then unusable.
+ * speak TLS), the server closes the connection or does not finish its
+ * reply within the timeout (a server that sends a byte now and then
+ * does not stretch it: the timeout is for the whole call), or it sends
+ * a frame that does not decode. Each returns an error with a message;
+ * the connection is then unusable.
  */
 #include "client.h"
 
@@ -16,6 +18,7 @@
 #include "error.h"
 #include "file.h"
 #include "frame.h"
+#include "utf8.h"
 #include "wire.h"
 
 #include <arpa/inet.h>
@@ -32,12 +35,14 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 struct tally_client {
   int fd;
   uint64_t next_id;
   int timeout_ms;
+  int64_t deadline_ms; /* the monotonic time the current call must end by */
   char address[128];
   char *token;      /* sent with the next request, then forgotten */
   SSL *ssl;         /* NULL = plaintext */
@@ -46,6 +51,29 @@ struct tally_client {
   int tls_broken;   /* a fatal TLS error: no close_notify at the end */
   char tls_error[128]; /* OpenSSL's reason for the last TLS failure */
 };
+
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Bounds the socket's next wait by what is left of the call's time.
+ * Returns 0, or -ETIMEDOUT when none is left. */
+static int arm(tally_client *c) {
+  int64_t left = c->deadline_ms - now_ms();
+  if (left <= 0)
+    return -ETIMEDOUT;
+  struct timeval tv = {(time_t)(left / 1000), (suseconds_t)(left % 1000) * 1000};
+  setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  return 0;
+}
+
+/* Starts a call of c: from now, it has c->timeout_ms in all. */
+static void start_call(tally_client *c) {
+  c->deadline_ms = now_ms() + c->timeout_ms;
+}
 
 /* Connects fd to sa within timeout_ms. Returns 0 or -errno. */
 static int connect_timeout(int fd, const struct sockaddr *sa, socklen_t len,
@@ -75,6 +103,11 @@ static int sock_write(BIO *b, const char *p, size_t n, size_t *done) {
   tally_client *c = BIO_get_data(b);
   ssize_t r;
   BIO_clear_retry_flags(b);
+  if (arm(c) != 0) {
+    c->io_errno = EAGAIN;
+    BIO_set_retry_write(b);
+    return 0;
+  }
   do
     r = send(c->fd, p, n, MSG_NOSIGNAL);
   while (r < 0 && errno == EINTR);
@@ -92,6 +125,11 @@ static int sock_read(BIO *b, char *p, size_t n, size_t *done) {
   tally_client *c = BIO_get_data(b);
   ssize_t r;
   BIO_clear_retry_flags(b);
+  if (arm(c) != 0) { /* the call's time is up, however the bytes came */
+    c->io_errno = EAGAIN;
+    BIO_set_retry_read(b);
+    return 0;
+  }
   do
     r = recv(c->fd, p, n, 0);
   while (r < 0 && errno == EINTR);
@@ -311,6 +349,7 @@ int tally_client_open(const tally_client_options *o, tally_client **out,
 
   if (timeout_ms <= 0)
     timeout_ms = 30000;
+  int64_t deadline = now_ms() + timeout_ms; /* to connect and shake hands */
   if (tally_address_split(address, host, sizeof host, &port_number) != 0) {
     snprintf(err, errlen, "server address '%s' is not HOST:PORT", address);
     return TALLY_EUSAGE;
@@ -330,7 +369,10 @@ int tally_client_open(const tally_client_options *o, tally_client **out,
       rc = -errno;
       continue;
     }
-    if ((rc = connect_timeout(fd, ai->ai_addr, ai->ai_addrlen, timeout_ms)) == 0)
+    int64_t left = deadline - now_ms();
+    if ((rc = left <= 0 ? -ETIMEDOUT
+                        : connect_timeout(fd, ai->ai_addr, ai->ai_addrlen,
+                                          (int)left)) == 0)
       break;
     close(fd);
     fd = -1;
@@ -348,10 +390,9 @@ int tally_client_open(const tally_client_options *o, tally_client **out,
   }
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   c->fd = fd;
   c->timeout_ms = timeout_ms;
+  c->deadline_ms = deadline;
   if (o->token && *o->token && (c->token = strdup(o->token)) == NULL) {
     tally_client_close(c);
     return -ENOMEM;
@@ -393,7 +434,8 @@ void tally_client_close(tally_client *c) {
   free(c);
 }
 
-int tally_client_send_raw(tally_client *c, const void *bytes, size_t len) {
+/* Sends len bytes, within the call's time. Returns 0 or -errno. */
+static int send_all(tally_client *c, const void *bytes, size_t len) {
   const char *p = bytes;
   while (c->ssl && len > 0) {
     size_t done;
@@ -406,11 +448,13 @@ int tally_client_send_raw(tally_client *c, const void *bytes, size_t len) {
     len -= done;
   }
   while (len > 0) {
+    if (arm(c) != 0)
+      return -ETIMEDOUT;
     ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR)
         continue;
-      return -errno;
+      return errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
     }
     p += n;
     len -= (size_t)n;
@@ -418,8 +462,13 @@ int tally_client_send_raw(tally_client *c, const void *bytes, size_t len) {
   return 0;
 }
 
-/* Reads exactly len bytes. Returns 0, -errno, TALLY_ETLS, or TALLY_EPROTO
- * on EOF. */
+int tally_client_send_raw(tally_client *c, const void *bytes, size_t len) {
+  start_call(c);
+  return send_all(c, bytes, len);
+}
+
+/* Reads exactly len bytes, within the call's time. Returns 0, -errno
+ * (-ETIMEDOUT when the time is up), TALLY_ETLS, or TALLY_EPROTO on EOF. */
 static int read_full(tally_client *c, void *buf, size_t len) {
   char *p = buf;
   while (c->ssl && len > 0) {
@@ -433,6 +482,8 @@ static int read_full(tally_client *c, void *buf, size_t len) {
     len -= got;
   }
   while (len > 0) {
+    if (arm(c) != 0)
+      return -ETIMEDOUT;
     ssize_t n = recv(c->fd, p, len, 0);
     if (n == 0)
       return TALLY_EPROTO;
@@ -447,9 +498,50 @@ static int read_full(tally_client *c, void *buf, size_t len) {
   return 0;
 }
 
-int tally_client_read(tally_client *c, Tally__Envelope **reply, char *err,
+/* Replaces *s, a string of an unpacked message, by one safe to print,
+ * when it holds control characters. protobuf-c frees it as its own. */
+static void clean_string(char **s) {
+  char *clean = *s ? tally_utf8_for_terminal(*s) : NULL;
+  if (clean) {
+    free(*s);
+    *s = clean;
+  }
+}
+
+/* Makes every string of m (and of the messages in it) safe to print,
+ * so that no server can send a terminal escape codes through the CLI. */
+static void clean_message(ProtobufCMessage *m, int depth) {
+  const ProtobufCMessageDescriptor *d = m->descriptor;
+  for (unsigned i = 0; i < d->n_fields; i++) {
+    const ProtobufCFieldDescriptor *f = &d->fields[i];
+    char *at = (char *)m + f->offset;
+    size_t n = 1;
+    if (f->type != PROTOBUF_C_TYPE_STRING &&
+        (f->type != PROTOBUF_C_TYPE_MESSAGE || depth >= 64))
+      continue;
+    if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+        *(uint32_t *)((char *)m + f->quantifier_offset) != f->id)
+      continue; /* another member of the oneof holds the storage */
+    if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+      n = *(size_t *)((char *)m + f->quantifier_offset);
+      at = *(char **)at;
+    }
+    for (size_t k = 0; at && k < n; k++) {
+      void **slot = (void **)at + k;
+      if (f->type == PROTOBUF_C_TYPE_STRING)
+        clean_string((char **)slot);
+      else if (*slot)
+        clean_message(*slot, depth + 1);
+    }
+  }
+}
+
+/* Reads one reply frame within the call's time. Returns as
+ * tally_client_read. */
+static int read_reply(tally_client *c, Tally__Envelope **reply, char *err,
                       size_t errlen) {
   uint8_t hdr[TALLY_FRAME_HEADER];
+  char why[128];
   uint8_t *body;
   uint32_t n;
   int rc;
@@ -469,11 +561,14 @@ int tally_client_read(tally_client *c, Tally__Envelope **reply, char *err,
     free(body);
     goto err_io;
   }
-  rc = tally_wire_unpack(body, n, reply);
+  rc = tally_wire_decode(body, n, reply, why, sizeof why);
   free(body);
+  if (rc == 0)
+    clean_message(&(*reply)->base, 0);
   if (rc != 0)
     snprintf(err, errlen, "the server at %s sent a reply that does not "
-             "decode: is it a tallyd, and of this version?", c->address);
+             "decode (%s): is it a tallyd, and of this version?", c->address,
+             why);
   return rc;
 
 err_io:
@@ -492,8 +587,15 @@ err_io:
   return rc;
 }
 
-int tally_client_call(tally_client *c, Tally__Envelope *req,
-                      Tally__Envelope **reply, char *err, size_t errlen) {
+int tally_client_read(tally_client *c, Tally__Envelope **reply, char *err,
+                      size_t errlen) {
+  start_call(c);
+  return read_reply(c, reply, err, errlen);
+}
+
+/* tally_client_call within the time started before. */
+static int call(tally_client *c, Tally__Envelope *req,
+                Tally__Envelope **reply, char *err, size_t errlen) {
   uint8_t *frame;
   size_t len;
   int rc;
@@ -517,12 +619,12 @@ int tally_client_call(tally_client *c, Tally__Envelope *req,
     Tally__Envelope hello = TALLY__ENVELOPE__INIT;
     hello.body_case = TALLY__ENVELOPE__BODY_WHOAMI;
     hello.whoami = &w;
-    if ((rc = tally_client_call(c, &hello, reply, err, errlen)) != 0 ||
+    if ((rc = call(c, &hello, reply, err, errlen)) != 0 ||
         (*reply)->body_case == TALLY__ENVELOPE__BODY_ERROR)
       return rc; /* the refusal answers req too */
     tally_wire_free(*reply);
     *reply = NULL;
-    return tally_client_call(c, req, reply, err, errlen);
+    return call(c, req, reply, err, errlen);
   }
   if (rc != 0) {
     snprintf(err, errlen, rc == TALLY_EFRAME2BIG
@@ -530,7 +632,7 @@ int tally_client_call(tally_client *c, Tally__Envelope *req,
                               : "out of memory");
     return rc;
   }
-  rc = tally_client_send_raw(c, frame, len);
+  rc = send_all(c, frame, len);
   explicit_bzero(frame, len);
   free(frame);
   if (rc == 0 && c->token) {
@@ -545,7 +647,7 @@ int tally_client_call(tally_client *c, Tally__Envelope *req,
   }
   for (;;) {
     Tally__Envelope *env;
-    if ((rc = tally_client_read(c, &env, err, errlen)) != 0)
+    if ((rc = read_reply(c, &env, err, errlen)) != 0)
       return rc;
     /* A reply with id 0 is the server's word on the connection itself
      * (a frame it could not read): it answers this request too. */
@@ -555,4 +657,10 @@ int tally_client_call(tally_client *c, Tally__Envelope *req,
     }
     tally_wire_free(env);
   }
+}
+
+int tally_client_call(tally_client *c, Tally__Envelope *req,
+                      Tally__Envelope **reply, char *err, size_t errlen) {
+  start_call(c);
+  return call(c, req, reply, err, errlen);
 }

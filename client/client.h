@@ -18,7 +18,9 @@ typedef struct tally_client tally_client;
 
 typedef struct {
   const char *address;     /* "HOST:PORT" or "[HOST6]:PORT" */
-  int timeout_ms;          /* bounds the connect and each wait; 0 = 30 s */
+  int timeout_ms;          /* bounds the connect with its TLS handshake,
+                              and each call, from the request sent to the
+                              whole reply read; 0 = 30 s */
   const char *token;       /* sent with the first request, which signs the
                               connection in; NULL = none */
   const char *ca_file;     /* TLS: trust the server's certificate only if
@@ -37,7 +39,10 @@ int tally_client_open(const tally_client_options *o, tally_client **out,
 void tally_client_close(tally_client *c);
 
 /* Sends req (its id is set here; the first request of the connection
- * also gets the token) and waits for the reply. Returns 0 and
+ * also gets the token) and waits for the reply, all within the timeout.
+ * Every string of a reply is safe to print: a control character other
+ * than newline and tab (an escape code, C1) or a byte that is not UTF-8
+ * has been replaced by U+FFFD (tally_utf8_for_terminal). Returns 0 and
  * *reply (free it with tally_wire_free), which may be an error reply:
  * check reply->body_case. Returns -errno, TALLY_EPROTO or a framing
  * error, with a message in err, when no reply could be had. */

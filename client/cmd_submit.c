@@ -11,7 +11,9 @@
  * figures (bad unit, bad value, conflict): the entry is set aside in
  * spool/refused/ and the exit status is 1. This account may not send an
  * entry (another unit's): it stays for an account that may, or until
- * 'tally pending --drop' sets it aside. submit's exit status is its own
+ * 'tally pending --drop' sets it aside. The server answers with what
+ * cannot be the acknowledgement of this request (another id, another
+ * submission's, a reply of another kind): the entry stays, exit 3. submit's exit status is its own
  * submission's; the other entries it sends on the way are told of.
  */
 #include "cli.h"
@@ -124,9 +126,10 @@ const char tally_usage_pending[] =
 #define BACKOFF_MAX_MS 30000
 
 enum outcome {
-  SENT,       /* acknowledged: removed from the spool */
+  SENT,       /* acknowledged (acknowledges()): removed from the spool */
   REFUSED,    /* the server said no: set aside */
-  NO_ANSWER,  /* unreachable, no reply, busy, or the store failed: kept */
+  NO_ANSWER,  /* unreachable, no reply, busy, the store failed, or an
+                 answer that makes no sense: kept */
   NOT_SIGNED_IN, /* the token or TLS was refused: kept, for when they are
                    mended */
   NOT_ALLOWED /* this account may not send it: kept, for the unit's own */
@@ -139,6 +142,27 @@ static int transient(Tally__ErrorCode code) {
          code == TALLY__ERROR_CODE__ERROR_STORE ||
          code == TALLY__ERROR_CODE__ERROR_TIMEOUT ||
          code == TALLY__ERROR_CODE__ERROR_INTERNAL;
+}
+
+/* Whether reply, to the request of this id, acknowledges req: a submit
+ * reply for that request and that submission. Otherwise says, in why,
+ * what made no sense. */
+static int acknowledges(const Tally__Envelope *reply, uint64_t id,
+                        const Tally__SubmitRequest *req, const char *server,
+                        char *why, size_t n) {
+  const char *wrong = NULL;
+  if (reply->body_case != TALLY__ENVELOPE__BODY_SUBMIT_REPLY)
+    wrong = "a reply of another kind";
+  else if (reply->id != id)
+    wrong = "a reply to another request";
+  else if (strcmp(reply->submit_reply->submission_id, req->submission_id))
+    wrong = "the acknowledgement of another submission";
+  if (wrong == NULL)
+    return 1;
+  snprintf(why, n, "the server at %s answered submission %s with %s: that "
+           "makes no sense, so it is not taken as stored", server,
+           req->submission_id, wrong);
+  return 0;
 }
 
 /* Sends one spooled submission once, on *conn (connecting if NULL).
@@ -169,20 +193,22 @@ static enum outcome send_once(const tally_cli *c, tally_client **conn,
     *conn = NULL;
     return NO_ANSWER;
   }
-  if ((*reply)->body_case == TALLY__ENVELOPE__BODY_SUBMIT_REPLY)
-    return SENT;
-  if ((*reply)->body_case == TALLY__ENVELOPE__BODY_ERROR &&
-      (*reply)->error->code == TALLY__ERROR_CODE__ERROR_PERMISSION_DENIED)
+  if ((*reply)->body_case != TALLY__ENVELOPE__BODY_ERROR) {
+    if (acknowledges(*reply, env.id, req, c->server, why, n))
+      return SENT;
+    tally_client_close(*conn); /* what else it sends is not to be trusted */
+    *conn = NULL;
+    return NO_ANSWER; /* kept: it may not be stored */
+  }
+  if ((*reply)->error->code == TALLY__ERROR_CODE__ERROR_PERMISSION_DENIED)
     return NOT_ALLOWED; /* the figures may be fine; the account is not */
-  if ((*reply)->body_case == TALLY__ENVELOPE__BODY_ERROR &&
-      (*reply)->error->code == TALLY__ERROR_CODE__ERROR_UNAUTHENTICATED) {
+  if ((*reply)->error->code == TALLY__ERROR_CODE__ERROR_UNAUTHENTICATED) {
     snprintf(why, n, "%s", (*reply)->error->message);
     tally_client_close(*conn); /* the server closes it too */
     *conn = NULL;
     return NOT_SIGNED_IN;
   }
-  if ((*reply)->body_case == TALLY__ENVELOPE__BODY_ERROR &&
-      transient((*reply)->error->code)) {
+  if (transient((*reply)->error->code)) {
     snprintf(why, n, "%s", (*reply)->error->message);
     tally_client_close(*conn); /* a busy server closes the connection */
     *conn = NULL;

@@ -9,12 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #define SUFFIX ".sub"
+#define TMP_SUFFIX ".tmp"
+#define STALE_S 60 /* a temporary file this old, unlocked, is a dead writer's */
 
 int tally_spool_default_dir(char *buf, size_t n) {
   const char *env = getenv("TALLY_SPOOL"), *state = getenv("XDG_STATE_HOME"),
@@ -118,6 +121,10 @@ int tally_spool_add(const char *dir, const Tally__SubmitRequest *req,
   fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0)
     goto err_io;
+  /* Held till the file has its final name: while it is, the file is not
+   * a dead writer's (sweep()). */
+  if (flock(fd, LOCK_EX) != 0)
+    goto err_io;
   for (size_t off = 0; off < len;) {
     ssize_t w = write(fd, buf + off, len - off);
     if (w < 0) {
@@ -127,15 +134,9 @@ int tally_spool_add(const char *dir, const Tally__SubmitRequest *req,
     }
     off += (size_t)w;
   }
-  if (fsync(fd) != 0)
+  if (fsync(fd) != 0 || rename(tmp, final) != 0)
     goto err_io;
-  if (close(fd) != 0) {
-    fd = -1;
-    goto err_io;
-  }
-  fd = -1;
-  if (rename(tmp, final) != 0)
-    goto err_io;
+  close(fd); /* the data is synced: nothing is lost if close fails */
   free(buf);
   if ((rc = tally_sync_dir(dir)) != 0) {
     /* Not durable, so not kept: the caller sends nothing. */
@@ -177,6 +178,33 @@ int tally_spool_set_aside(const char *dir, const char *name) {
   return rc ? rc : tally_sync_dir(dir);
 }
 
+/* Removes the temporary files of writers killed before their rename
+ * (tally_spool_add): those no writer holds locked, written to more than
+ * STALE_S ago. Nothing else in dir is touched. */
+static void sweep(const char *dir) {
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  time_t now = time(NULL);
+  while (d && (e = readdir(d)) != NULL) {
+    size_t len = strlen(e->d_name);
+    if (e->d_name[0] != '.' || len <= strlen(TMP_SUFFIX) + 1 ||
+        strcmp(e->d_name + len - strlen(TMP_SUFFIX), TMP_SUFFIX) != 0)
+      continue;
+    char path[4096 + 256];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+      continue;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+        now - st.st_mtime > STALE_S && flock(fd, LOCK_EX | LOCK_NB) == 0)
+      unlink(path);
+    close(fd);
+  }
+  if (d)
+    closedir(d);
+}
+
 static int by_name(const void *a, const void *b) {
   return strcmp(((const tally_spool_entry *)a)->name,
                 ((const tally_spool_entry *)b)->name);
@@ -203,6 +231,8 @@ int tally_spool_list(const char *dir, tally_spool_entry **entries, size_t *n,
 
   *entries = NULL;
   *n = 0;
+  if (d != NULL)
+    sweep(dir);
   if (d == NULL) {
     if (errno == ENOENT)
       return 0; /* no spool yet: nothing pending */

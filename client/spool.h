@@ -51,7 +51,9 @@ int tally_spool_set_aside(const char *dir, const char *name);
 
 /* Every entry, oldest first. Returns 0 with *entries (free them with
  * tally_spool_list_free) and *n, or -errno with a message in err. An
- * entry that does not decode is reported in err and skipped. */
+ * entry that does not decode is reported in err and skipped. First
+ * removes the temporary files of writers that were killed (unlocked,
+ * untouched for a minute): every command that opens the spool lists it. */
 int tally_spool_list(const char *dir, tally_spool_entry **entries, size_t *n,
                      char *err, size_t errlen);
 

@@ -1,6 +1,7 @@
 /* utf8.c: checking UTF-8 text, one character at a time. */
 #include "utf8.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 size_t tally_utf8_char(const unsigned char *s, size_t n) {
@@ -75,4 +76,34 @@ void tally_utf8_trim(char *s) {
   size_t n = strlen(s), i = tally_utf8_valid_prefix(s, n);
   if (i < n && n - i < 4 && ((unsigned char)s[i] & 0xc0) == 0xc0)
     s[i] = 0; /* a lead byte whose continuation was cut off */
+}
+
+char *tally_utf8_for_terminal(const char *s) {
+  const unsigned char *p = (const unsigned char *)s;
+  size_t len = strlen(s), i, k, out = 0;
+  for (i = 0; i < len; i += k) {
+    k = tally_utf8_char(p + i, len - i);
+    if (k == 0 || (tally_utf8_is_control(p + i, k) && p[i] != '\n' &&
+                   p[i] != '\t'))
+      break;
+  }
+  if (i == len)
+    return NULL; /* nothing to replace */
+  char *t = malloc(3 * len + 1); /* each byte at most one U+FFFD */
+  if (t == NULL)
+    return NULL;
+  for (i = 0; i < len; i += k) {
+    k = tally_utf8_char(p + i, len - i);
+    if (k == 0 || (tally_utf8_is_control(p + i, k) && p[i] != '\n' &&
+                   p[i] != '\t')) {
+      memcpy(t + out, "\xef\xbf\xbd", 3); /* U+FFFD */
+      out += 3;
+      k = k ? k : 1; /* a stray byte: one replacement each */
+    } else {
+      memcpy(t + out, p + i, k);
+      out += k;
+    }
+  }
+  t[out] = 0;
+  return t;
 }

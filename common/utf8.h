@@ -32,6 +32,13 @@ int tally_utf8_is_text(const char *s, size_t max);
  * space (0x21-0x7e), as a code or an id that is echoed back must be. */
 int tally_utf8_is_printable_ascii(const char *s, size_t max);
 
+/* s made safe to print on a terminal: each control character
+ * (tally_utf8_is_control's, but for newline and tab: escape codes, C1,
+ * bidi overrides) and each byte that is not UTF-8 replaced by U+FFFD.
+ * Returns a malloc'd copy for the caller to free, or NULL when s needs
+ * no change (or memory ran out: then s is kept). */
+char *tally_utf8_for_terminal(const char *s);
+
 /* Cuts a character that snprintf left half-written at the end of s. */
 void tally_utf8_trim(char *s);
 

@@ -4,6 +4,7 @@
 #include "frame.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,12 +27,90 @@ int tally_wire_pack(const Tally__Envelope *env, size_t max, uint8_t **frame,
   return 0;
 }
 
-int tally_wire_unpack(const uint8_t *body, size_t len, Tally__Envelope **env) {
+/* Reads the varint at *p, before end, into *v. Returns 0 or -1. */
+static int varint(const uint8_t **p, const uint8_t *end, uint64_t *v) {
+  *v = 0;
+  for (int shift = 0; *p < end && shift < 64; shift += 7) {
+    uint8_t b = *(*p)++;
+    *v |= (uint64_t)(b & 0x7f) << shift;
+    if ((b & 0x80) == 0)
+      return 0;
+  }
+  return -1;
+}
+
+/* protobuf-c unpacks a string into a C string, where a NUL would end it
+ * early without a word: "wenchang\0guide" would read as "wenchang". So
+ * the wire bytes of a message of type d are walked first, guided by d,
+ * into every message field (oneofs and repeated ones too, which are
+ * fields like any other). Returns the name of the first string field
+ * that holds a NUL, or NULL. Bytes that do not parse stop the walk:
+ * protobuf-c then refuses them itself. */
+static const char *nul_field(const ProtobufCMessageDescriptor *d,
+                             const uint8_t *p, const uint8_t *end,
+                             int depth) {
+  while (p < end) {
+    uint64_t tag, n;
+    if (varint(&p, end, &tag) != 0)
+      return NULL;
+    switch (tag & 7) {
+    case 0: /* a varint */
+      if (varint(&p, end, &n) != 0)
+        return NULL;
+      continue;
+    case 1: /* 8 bytes */
+    case 5: /* 4 bytes */
+      n = (tag & 7) == 1 ? 8 : 4;
+      if ((uint64_t)(end - p) < n)
+        return NULL;
+      p += n;
+      continue;
+    case 2: /* length-delimited: a string, bytes, a message, packed */
+      break;
+    default:
+      return NULL;
+    }
+    if (varint(&p, end, &n) != 0 || n > (uint64_t)(end - p))
+      return NULL;
+    const uint8_t *field_end = p + n;
+    const ProtobufCFieldDescriptor *f =
+        tag >> 3 <= UINT32_MAX
+            ? protobuf_c_message_descriptor_get_field(d, (unsigned)(tag >> 3))
+            : NULL;
+    if (f && f->type == PROTOBUF_C_TYPE_STRING && memchr(p, 0, n))
+      return f->name;
+    if (f && f->type == PROTOBUF_C_TYPE_MESSAGE && depth < 64) {
+      const char *inner = nul_field(f->descriptor, p, field_end, depth + 1);
+      if (inner)
+        return inner;
+    }
+    p = field_end;
+  }
+  return NULL;
+}
+
+int tally_wire_decode(const uint8_t *body, size_t len, Tally__Envelope **env,
+                      char *why, size_t whylen) {
   Tally__Envelope *e = tally__envelope__unpack(NULL, len, body);
-  if (e == NULL)
+  const char *field;
+  if (e == NULL) {
+    if (whylen)
+      snprintf(why, whylen, "the frame does not decode as a tally envelope");
     return TALLY_EDECODE;
+  }
+  if ((field = nul_field(&tally__envelope__descriptor, body, body + len,
+                         0)) != NULL) {
+    if (whylen)
+      snprintf(why, whylen, "a string holds a NUL byte: field %s", field);
+    tally__envelope__free_unpacked(e, NULL);
+    return TALLY_EDECODE;
+  }
   *env = e;
   return 0;
+}
+
+int tally_wire_unpack(const uint8_t *body, size_t len, Tally__Envelope **env) {
+  return tally_wire_decode(body, len, env, NULL, 0);
 }
 
 void tally_wire_free(Tally__Envelope *env) {

@@ -18,8 +18,15 @@ int tally_wire_pack(const Tally__Envelope *env, size_t max, uint8_t **frame,
                     size_t *frame_len);
 
 /* Decodes one frame body. Returns 0 and *env (free it with
- * tally_wire_free), or TALLY_EDECODE. A body that decodes but carries
- * no known body case is returned as is: the caller checks body_case. */
+ * tally_wire_free), or TALLY_EDECODE with the reason in why (whylen
+ * bytes; 0 = none wanted): the body does not decode, or one of its
+ * strings holds a NUL byte, which a C string would cut short (the
+ * reason names the field). A body that decodes but carries no known
+ * body case is returned as is: the caller checks body_case. */
+int tally_wire_decode(const uint8_t *body, size_t len, Tally__Envelope **env,
+                      char *why, size_t whylen);
+
+/* tally_wire_decode without the reason. */
 int tally_wire_unpack(const uint8_t *body, size_t len, Tally__Envelope **env);
 
 void tally_wire_free(Tally__Envelope *env);

@@ -41,6 +41,21 @@ static int element_named(const tally_catalog *cat, const char *text) {
  * Returns NULL when all are good, else an error reply listing each
  * problem (the first MAX_DETAILS); NULL with *no_memory set when there
  * was no memory to check or to say so. */
+/* v as it was most likely written: the fewest digits (up to 17) that
+ * read back as v, never in e-notation below 1e17, so that
+ * 10000001000000 shows as such, not as 1e+13. Returns buf. */
+static const char *figure_text(char *buf, size_t n, double v) {
+  for (int digits = 15; digits <= 17; digits++) {
+    if (fabs(v) < 1e17 && v == floor(v))
+      snprintf(buf, n, "%.0f", v);
+    else
+      snprintf(buf, n, "%.*g", digits, v);
+    if (strtod(buf, NULL) == v)
+      break;
+  }
+  return buf;
+}
+
 static Tally__Envelope *check_values(tally_request *r, uint64_t id, int unit,
                                      const Tally__SubmitRequest *s,
                                      tally_store_item *items, int *no_memory) {
@@ -61,7 +76,7 @@ static Tally__Envelope *check_values(tally_request *r, uint64_t id, int unit,
     const char *code = v->element ? v->element : "";
     int e = tally_catalog_element(cat, code);
     Tally__ErrorCode kind = TALLY__ERROR_CODE__ERROR_BAD_VALUE;
-    char why[400] = "", shown[SHOWN_MAX];
+    char why[400] = "", shown[SHOWN_MAX], fig[40];
 
     if (e < 0) {
       int named = element_named(cat, code);
@@ -76,15 +91,16 @@ static Tally__Envelope *check_values(tally_request *r, uint64_t id, int unit,
     } else if (!isfinite(v->value)) {
       snprintf(why, sizeof why, "%s: value is not a finite number", code);
     } else if (v->value < 0) {
-      snprintf(why, sizeof why, "%s: %g is negative; figures are never "
-               "negative", code, v->value);
+      snprintf(why, sizeof why, "%s: %s is negative; figures are never "
+               "negative", code, figure_text(fig, sizeof fig, v->value));
     } else if (v->value > TALLY_FIGURE_MAX) {
-      snprintf(why, sizeof why, "%s: %g is too large; figures are at most "
-               "10,000,000,000,000 (1e13)", code, v->value);
+      snprintf(why, sizeof why, "%s: %s is over the largest figure allowed, "
+               "%.0f", code, figure_text(fig, sizeof fig, v->value),
+               TALLY_FIGURE_MAX);
     } else if (cat->elements[e].type == TALLY_ELEMENT_COUNT &&
                v->value != floor(v->value)) {
-      snprintf(why, sizeof why, "%s: %g is not a whole number of %s", code,
-               v->value, cat->elements[e].unit);
+      snprintf(why, sizeof why, "%s: %s is not a whole number of %s", code,
+               figure_text(fig, sizeof fig, v->value), cat->elements[e].unit);
     } else if (cat->elements[e].type == TALLY_ELEMENT_STATUS &&
                (v->value != floor(v->value) || v->value > INT32_MAX ||
                 tally_element_level(&cat->elements[e], (int)v->value) ==

@@ -426,14 +426,14 @@ static void conn_reply(tally_request *r, const Tally__Envelope *reply) {
  * once it is queued (its arena, its frame) and sent (its bytes). */
 static int conn_frame(tally_conn *c, uint8_t *body, size_t len) {
   Tally__Envelope *env;
+  char why[128];
 
-  int bad = tally_wire_unpack(body, len, &env);
+  int bad = tally_wire_decode(body, len, &env, why, sizeof why);
   explicit_bzero(body, len); /* the request has its own copies */
   if (bad != 0) {
-    tally_log("connection %lu: undecodable frame of %zu bytes from %s", c->id,
-              len, c->peer);
-    return conn_send_error(c, 0, TALLY__ERROR_CODE__ERROR_BAD_FRAME,
-                           "the frame does not decode as a tally envelope");
+    tally_log("connection %lu: undecodable frame of %zu bytes from %s: %s",
+              c->id, len, c->peer, why);
+    return conn_send_error(c, 0, TALLY__ERROR_CODE__ERROR_BAD_FRAME, why);
   }
   tally_request *r = malloc(sizeof *r);
   if (r == NULL) {

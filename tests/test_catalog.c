@@ -836,3 +836,24 @@ Test(catalog, an_expanded_code_may_clash) {
   expect_error(load(NULL, NULL, els, NULL),
                "t.json: data element x.0: duplicate data element code");
 }
+
+/* A NUL in a string ("wen\u0000chang") would cut the code short: jansson
+ * refuses it (no JSON_ALLOW_NUL), with the line; so does a raw one. */
+Test(catalog, a_string_with_a_nul_is_refused) {
+  char *s = doc("[{'code':'d','name_zh':'区','name_en':'D','level':'district'},"
+                " {'code':'a\\u0000b','parent':'d','name_zh':'甲','name_en':'A',"
+                "'level':'town'}]",
+                NULL, NULL, NULL);
+  cr_assert_neq(load_text(s), 0);
+  cr_assert_null(cat);
+  cr_assert(strstr(err, "t.json:1:") && strstr(err, "NUL"), "%s", err);
+  free(s);
+
+  const char raw[] = "{\"format\":\"tally-cat\0alog/1\"}";
+  err[0] = 0;
+  cr_assert_eq(tally_catalog_load_buffer("t.json", raw, sizeof raw - 1, &cat,
+                                         err, sizeof err),
+               TALLY_ECATALOG);
+  cr_assert_null(cat);
+  cr_assert(strstr(err, "t.json:1:"), "%s", err);
+}

@@ -339,7 +339,14 @@ Test(cli, bad_input_gets_a_clear_error_and_stores_nothing) {
   bad("wenchang", "2022", "live_births,100\n\n# note\ninfant_deaths,-1\n",
       "bad.csv line 4: value '-1' is negative");
   bad("wenchang", "2022", "live_births,100\ninfant_deaths,20000000000000\n",
-      "line 2: infant_deaths: 2e+13 is too large; figures are at most");
+      "line 2: infant_deaths: 20000000000000 is over the largest figure "
+      "allowed, 10000000000000");
+  /* Printed as given: not "1e+13", which reads as the limit itself. */
+  bad("wenchang", "2022", "live_births,10000001000000\n",
+      "line 1: live_births: 10000001000000 is over the largest figure "
+      "allowed, 10000000000000");
+  bad("wenchang", "2022", "live_births,1234567.5\n",
+      "line 1: live_births: 1234567.5 is not a whole number");
   bad("wenchang", "2022", "live_births,100\ninfant_deaths,abc\n",
       "line 2: value 'abc' is not a number");
   bad("wenchang", "2022", "live_births,100\ninfant_deaths,1.5\n",

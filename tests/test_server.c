@@ -473,6 +473,63 @@ Test(server, garbage_bytes) {
   still_serves();
 }
 
+/* Sends a submission for wenchang 2022 whose field text (unit, period or
+ * the element) is packed with a NUL byte in place of its '|', and
+ * returns the reply. */
+static Tally__Envelope *submit_with_nul(const char *unit, const char *period,
+                                        const char *element) {
+  Tally__Value v = TALLY__VALUE__INIT, *pv = &v;
+  Tally__SubmitRequest s = TALLY__SUBMIT_REQUEST__INIT;
+  Tally__Envelope req = TALLY__ENVELOPE__INIT, *r;
+  uint8_t *frame;
+  size_t len;
+  char err[256];
+  v.element = (char *)element;
+  v.value = 500;
+  s.unit = (char *)unit;
+  s.period = (char *)period;
+  s.values = &pv;
+  s.n_values = 1;
+  req.id = 7;
+  req.body_case = TALLY__ENVELOPE__BODY_SUBMIT;
+  req.submit = &s;
+  cr_assert_eq(tally_wire_pack(&req, 0, &frame, &len), 0);
+  const char *marked = strchr(unit, '|')      ? unit
+                       : strchr(period, '|') ? period
+                                             : element;
+  uint8_t *at = memmem(frame, len, marked, strlen(marked));
+  cr_assert_not_null(at);
+  at[strchr(marked, '|') - marked] = 0; /* protobuf-c packs by strlen */
+  tally_client *c = tally_test_connect_signed_in(&srv, reporter("wenchang"));
+  cr_assert_eq(tally_client_send_raw(c, frame, len), 0);
+  cr_assert_eq(tally_client_read(c, &r, err, sizeof err), 0, "%s", err);
+  tally_client_close(c);
+  free(frame);
+  return r;
+}
+
+/* protobuf-c would read "wenchang\0guide" as "wenchang": refused, with
+ * the field named, and nothing stored. */
+Test(server, a_string_with_a_nul_is_refused) {
+  const char *const cases[][4] = {
+      {"wenchang|guide", "2022", "live_births", "field unit"},
+      {"wenchang", "2022|x", "live_births", "field period"},
+      {"wenchang", "2022", "live_births|junk", "field element"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    Tally__Envelope *r =
+        submit_with_nul(cases[i][0], cases[i][1], cases[i][2]);
+    cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_ERROR, "case %zu", i);
+    cr_assert_eq(r->error->code, TALLY__ERROR_CODE__ERROR_BAD_FRAME);
+    cr_assert(strstr(r->error->message, "a string holds a NUL byte") &&
+                  strstr(r->error->message, cases[i][3]),
+              "%s", r->error->message);
+    tally_wire_free(r);
+    cr_assert_eq(stored_count("wenchang", "2022"), 0, "case %zu", i);
+  }
+  still_serves();
+}
+
 Test(server, truncated_frame_then_close) {
   uint8_t part[4 + 3] = {0, 0, 0, 100, 1, 2, 3}; /* 100 announced, 3 sent */
   tally_client *c = connect_srv();

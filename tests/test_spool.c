@@ -5,7 +5,12 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 static char dir[256], spool[300];
 
@@ -126,4 +131,47 @@ Test(spool, order_survives_a_clock_that_steps_back) {
   cr_assert_str_eq(list[0].req->unit, "guide");
   cr_assert_str_eq(list[1].req->unit, "wande");
   tally_spool_list_free(list, n);
+}
+
+/* Writes a temporary file as a writer would leave it, last written
+ * age_s ago; returns its path. */
+static const char *leave_tmp(const char *name, int age_s) {
+  static char path[3][512];
+  static int k;
+  char *p = path[k++ % 3];
+  snprintf(p, sizeof path[0], "%s/%s", spool, name);
+  tally_test_write_file(p, "half an entry");
+  struct timespec t[2];
+  clock_gettime(CLOCK_REALTIME, &t[0]);
+  t[0].tv_sec -= age_s;
+  t[1] = t[0];
+  cr_assert_eq(utimensat(AT_FDCWD, p, t, 0), 0);
+  return p;
+}
+
+/* A client killed before its rename leaves a .tmp file: the next list
+ * (every command that opens the spool) removes it, but not one a live
+ * writer holds, nor one just written. */
+Test(spool, a_dead_writers_temporary_file_is_removed) {
+  char err[256], n1[TALLY_SPOOL_NAME_MAX];
+  tally_spool_entry *list;
+  size_t n;
+  struct stat st;
+  cr_assert_eq(tally_spool_init(spool, err, sizeof err), 0);
+  add("wenchang", "id-a", n1);
+  const char *dead = leave_tmp(".1-dead.sub.tmp", 3600);
+  const char *fresh = leave_tmp(".2-fresh.sub.tmp", 0);
+  const char *held = leave_tmp(".3-held.sub.tmp", 3600);
+  int fd = open(held, O_RDONLY);
+  cr_assert_geq(fd, 0);
+  cr_assert_eq(flock(fd, LOCK_EX), 0); /* a writer still at work */
+
+  cr_assert_eq(tally_spool_list(spool, &list, &n, err, sizeof err), 0);
+  cr_assert_eq(n, 1);
+  cr_assert_str_eq(list[0].name, n1);
+  tally_spool_list_free(list, n);
+  cr_assert_neq(stat(dead, &st), 0, "the dead writer's file is gone");
+  cr_assert_eq(stat(fresh, &st), 0, "a file just written is kept");
+  cr_assert_eq(stat(held, &st), 0, "a locked file is kept");
+  close(fd);
 }

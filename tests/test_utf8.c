@@ -3,6 +3,7 @@
 #include "utf8.h"
 
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
 
 Test(utf8, the_valid_prefix_stops_at_the_first_bad_byte) {
@@ -36,4 +37,18 @@ Test(utf8, printable_ascii_has_no_blank_and_nothing_past_0x7e) {
   cr_assert_not(tally_utf8_is_printable_ascii("a\x7f", 64));
   cr_assert_not(tally_utf8_is_printable_ascii("abcd", 3));
   cr_assert(tally_utf8_is_printable_ascii("abc", 3));
+}
+
+Test(utf8, for_terminal_replaces_controls_and_keeps_text) {
+  char *t = tally_utf8_for_terminal("a\x1b[2Jb\xc2\x9b" "c\rd\x7f");
+  cr_assert_str_eq(t, "a\xef\xbf\xbd[2Jb\xef\xbf\xbd" "c\xef\xbf\xbd"
+                      "d\xef\xbf\xbd");
+  free(t);
+  /* A stray byte that is not UTF-8 (a lone CSI, 0x9b) too. */
+  t = tally_utf8_for_terminal("x\x9by");
+  cr_assert_str_eq(t, "x\xef\xbf\xbdy");
+  free(t);
+  /* Chinese, newlines and tabs need nothing. */
+  cr_assert_null(tally_utf8_for_terminal("活产数\t婴儿死亡数\n"));
+  cr_assert_null(tally_utf8_for_terminal(""));
 }

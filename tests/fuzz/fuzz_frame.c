@@ -44,6 +44,12 @@ static void decode(const uint8_t *body, size_t len) {
   if (rc == 0) {
     CHECK(frame_len >= TALLY_FRAME_HEADER);
     CHECK(tally_frame_get_len(frame) == frame_len - TALLY_FRAME_HEADER);
+    /* What was accepted holds no NUL in a string, so its encoding
+     * decodes again (the decoder refuses a NUL it finds). */
+    Tally__Envelope *again = NULL;
+    CHECK(tally_wire_unpack(frame + TALLY_FRAME_HEADER,
+                            frame_len - TALLY_FRAME_HEADER, &again) == 0);
+    tally_wire_free(again);
     free(frame);
   } else {
     CHECK(rc == TALLY_EFRAME2BIG || rc == -ENOMEM);
