@@ -224,7 +224,7 @@ static int init_main(int argc, char **argv) {
   int recover = 0;
   tally_store *store = NULL;
   tally_accounts *accounts = NULL;
-  char err[256], token[TALLY_TOKEN_MAX];
+  char err[1024], token[TALLY_TOKEN_MAX];
   int ch, rc, status = 1;
 
   while ((ch = getopt_long(argc, argv, "d:n:h", longopts, NULL)) != -1) {
@@ -256,8 +256,8 @@ static int init_main(int argc, char **argv) {
     return 1;
   }
   if ((rc = tally_store_open(data, 0, 0, &store)) != 0) {
-    fprintf(stderr, "tallyd init: cannot open the store in %s: %s\n", data,
-            tally_strerror(rc));
+    tally_store_explain(data, rc, err, sizeof err);
+    fprintf(stderr, "tallyd init: %s\n", err);
     return 1;
   }
   if ((rc = tally_accounts_load(store, NULL, &accounts, err, sizeof err)) != 0) {
@@ -324,7 +324,7 @@ int main(int argc, char **argv) {
   tally_tls *tls = NULL;
   uv_loop_t loop;
   struct stopper st;
-  char err[512];
+  char err[1024];
   int rc, status = 1;
 
   if (argc > 1 && strcmp(argv[1], "init") == 0)
@@ -369,8 +369,8 @@ int main(int argc, char **argv) {
     goto err_after_catalog;
   }
   if ((rc = tally_store_open(o.data, o.map_size, o.max_map_size, &store)) != 0) {
-    fprintf(stderr, "tallyd: cannot open the store in %s: %s\n", o.data,
-            tally_strerror(rc));
+    tally_store_explain(o.data, rc, err, sizeof err);
+    fprintf(stderr, "tallyd: %s\n", err);
     goto err_after_catalog;
   }
 

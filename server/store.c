@@ -100,6 +100,10 @@ int tally_store_open(const char *dir, size_t map_size, size_t max_map_size,
     rc = -errno;
     goto err_after_alloc;
   }
+  snprintf(s->dir, sizeof s->dir, "%s", dir);
+  /* One process at a time: each tallyd keeps its own accounts. */
+  if ((rc = s->lock_fd = tally__store_lock(dir)) < 0)
+    goto err_after_alloc;
   pthread_rwlock_init(&s->map_lock, NULL);
   pthread_mutex_init(&s->gate, NULL);
   pthread_cond_init(&s->gate_open, NULL);
@@ -108,7 +112,7 @@ int tally_store_open(const char *dir, size_t map_size, size_t max_map_size,
   if (s->max_map_size && s->max_map_size < s->map_size)
     s->max_map_size = s->map_size;
   if ((rc = store_err(mdb_env_create(&s->env))) != 0)
-    goto err_after_alloc;
+    goto err_after_lock;
   if ((rc = store_err(mdb_env_set_maxdbs(s->env, 12))) != 0 ||
       (rc = store_err(mdb_env_set_mapsize(s->env, s->map_size))) != 0 ||
       (rc = store_err(mdb_env_open(s->env, dir, 0, 0600))) != 0)
@@ -124,9 +128,23 @@ int tally_store_open(const char *dir, size_t map_size, size_t max_map_size,
 
 err_after_create:
   mdb_env_close(s->env);
+err_after_lock:
+  close(s->lock_fd);
 err_after_alloc:
   free(s);
   return rc;
+}
+
+void tally_store_explain(const char *dir, int rc, char *err, size_t n) {
+  if (rc == -EBUSY) {
+    long pid = tally__store_holder(dir);
+    snprintf(err, n, "the store in %s is in use by another process (pid %ld, "
+             "which holds %s/tallyd.pid): only one tallyd may serve a "
+             "store; stop that one first", dir, pid, dir);
+  } else {
+    snprintf(err, n, "cannot open the store in %s: %s", dir,
+             tally_strerror(rc));
+  }
 }
 
 int tally_store_durable(tally_store *s) {
@@ -139,6 +157,7 @@ void tally_store_close(tally_store *s) {
   if (s == NULL)
     return;
   mdb_env_close(s->env);
+  close(s->lock_fd); /* the next process may have the store */
   pthread_rwlock_destroy(&s->map_lock);
   pthread_mutex_destroy(&s->gate);
   pthread_cond_destroy(&s->gate_open);

@@ -55,6 +55,8 @@ struct tally_store {
                                 wait for it */
   unsigned long grows;       /* how many times the map grew */
   struct timespec grow_after; /* a grow that timed out: none before this */
+  int lock_fd;               /* DIR/tallyd.pid, locked while open */
+  char dir[4096];            /* the store's directory, for messages */
 };
 
 struct tally_store_txn {
@@ -77,6 +79,15 @@ static inline int store_err(int rc) {
     return -rc; /* an errno value; LMDB's own codes are negative */
   return TALLY_ESTORE;
 }
+
+/* store_lock.c: locks DIR/tallyd.pid for this process and writes the
+ * pid into it. Returns the descriptor that holds the lock (closing it
+ * lets go), -EBUSY when another process holds it, or -errno. */
+int tally__store_lock(const char *dir);
+
+/* The pid written into DIR/tallyd.pid by the process that holds it, or 0
+ * if none can be read. */
+long tally__store_holder(const char *dir);
 
 static inline void put_u32(uint8_t *p, uint32_t v) {
   for (int i = 3; i >= 0; i--, v >>= 8)

@@ -1,11 +1,13 @@
 /* test_tallyd.c: the tallyd binary's command line and start-up checks. */
 #include "fixture.h"
+#include "store.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <string.h>
+#include <unistd.h>
 
 static char dir[256];
 
@@ -69,11 +71,11 @@ Test(tallyd, no_store_is_refused_and_none_is_made) {
 /* A store without an admin (its accounts lost) is not served: it says
  * how to make one. */
 Test(tallyd, a_store_without_an_admin_is_refused) {
-  char *err, data[300], want[400], file[320];
+  char *err, data[300], want[400];
   snprintf(data, sizeof data, "%s/store", dir);
-  cr_assert_eq(mkdir(data, 0700), 0);
-  snprintf(file, sizeof file, "%s/data.mdb", data); /* an empty store */
-  tally_test_write_file(file, "");
+  tally_store *empty; /* a store with no accounts */
+  cr_assert_eq(tally_store_open(data, 0, 0, &empty), 0);
+  tally_store_close(empty);
   cr_assert_eq(TALLYD(NULL, &err, "--data", data, "--listen", "127.0.0.1:0"),
                1);
   snprintf(want, sizeof want, "has no admin account, so no one could manage "
@@ -169,3 +171,29 @@ Test(tallyd, wrong_catalog_stops_the_server) {
   cr_assert(strstr(err, want), "expected '%s' in: %s", want, err);
   free(err);
 }
+
+/* A second tallyd on the same store would keep its own accounts: it is
+ * refused, naming the first's pid, and so is tallyd init --recover,
+ * which writes to the store; once the first stops, the store is free. */
+Test(tallyd, a_second_server_on_a_store_is_refused) {
+  char data[300], pid[32], *err;
+  snprintf(data, sizeof data, "%s/store", dir);
+  tally_test_server srv;
+  tally_test_server_start_in(&srv, data, NULL);
+  snprintf(pid, sizeof pid, "pid %ld", (long)srv.pid);
+
+  int rc = TALLYD(NULL, &err, "--data", data, "--listen", "127.0.0.1:0");
+  cr_assert_eq(rc, 1, "status %d: %s", rc, err);
+  cr_assert(strstr(err, "in use by another process") && strstr(err, pid) &&
+                strstr(err, data), "%s", err);
+  free(err);
+  rc = TALLYD(NULL, &err, "init", "--data", data, "--recover");
+  cr_assert_eq(rc, 1, "status %d: %s", rc, err);
+  cr_assert(strstr(err, pid), "%s", err);
+  free(err);
+
+  cr_assert_eq(tally_test_server_stop(&srv), 0);
+  tally_test_server_start_in(&srv, data, NULL);
+  cr_assert_eq(tally_test_server_stop(&srv), 0);
+}
+
