@@ -92,6 +92,7 @@ err_after_begin:
 int tally_store_open(const char *dir, size_t map_size, size_t max_map_size,
                      tally_store **out) {
   tally_store *s = calloc(1, sizeof *s);
+  char why[512];
   int rc;
 
   if (s == NULL)
@@ -101,9 +102,12 @@ int tally_store_open(const char *dir, size_t map_size, size_t max_map_size,
     goto err_after_alloc;
   }
   snprintf(s->dir, sizeof s->dir, "%s", dir);
-  /* One process at a time: each tallyd keeps its own accounts. */
+  /* One process at a time, and only on a file whose meta pages hold:
+   * LMDB would die of SIGBUS on a file cut short. */
   if ((rc = s->lock_fd = tally__store_lock(dir)) < 0)
     goto err_after_alloc;
+  if ((rc = tally__store_check(dir, why, sizeof why)) != 0)
+    goto err_after_lock;
   pthread_rwlock_init(&s->map_lock, NULL);
   pthread_mutex_init(&s->gate, NULL);
   pthread_cond_init(&s->gate_open, NULL);
@@ -136,11 +140,17 @@ err_after_alloc:
 }
 
 void tally_store_explain(const char *dir, int rc, char *err, size_t n) {
+  char why[512];
   if (rc == -EBUSY) {
     long pid = tally__store_holder(dir);
     snprintf(err, n, "the store in %s is in use by another process (pid %ld, "
              "which holds %s/tallyd.pid): only one tallyd may serve a "
              "store; stop that one first", dir, pid, dir);
+  } else if (rc == -EUCLEAN && tally__store_check(dir, why, sizeof why) != 0) {
+    snprintf(err, n, "the store in %s is damaged: %s; it is not opened. "
+             "Restore the latest backup: move %s away, then put the backup "
+             "in a new %s as data.mdb (see 'tally backup --help')", dir, why,
+             dir, dir);
   } else {
     snprintf(err, n, "cannot open the store in %s: %s", dir,
              tally_strerror(rc));

@@ -42,15 +42,16 @@ typedef struct tally_store tally_store;
  * means TALLY_STORE_DEFAULT_MAP; when a write finds the map full, the
  * map doubles up to max_map_size (0 = no limit). The store holds a lock
  * on dir/tallyd.pid until it is closed: one process at a time. Returns
- * 0 and *out, -EBUSY (another process has it open), -errno,
- * TALLY_EFORMAT (a store of another format) or TALLY_ESTORE (LMDB
- * refused). */
+ * 0 and *out, -EBUSY (another process has it open), -EUCLEAN (data.mdb
+ * is cut short or a meta page is damaged), -errno, TALLY_EFORMAT (a
+ * store of another format) or TALLY_ESTORE (LMDB refused). */
 int tally_store_open(const char *dir, size_t map_size, size_t max_map_size,
                      tally_store **out);
 void tally_store_close(tally_store *s);
 
 /* Why tally_store_open(dir) returned rc, as a sentence into err: the pid
- * of the process that holds the store, or the error. */
+ * of the process that holds the store, the damage found and the way
+ * back, or the error. */
 void tally_store_explain(const char *dir, int rc, char *err, size_t n);
 
 /* Whether the store syncs on every commit (no MDB_NOSYNC, MDB_NOMETASYNC

@@ -89,6 +89,11 @@ int tally__store_lock(const char *dir);
  * if none can be read. */
 long tally__store_holder(const char *dir);
 
+/* store_check.c: checks DIR/data.mdb against its two meta pages (a
+ * missing file is a new store). Returns 0, -EUCLEAN (damaged or cut
+ * short) or -errno, with a sentence into why. */
+int tally__store_check(const char *dir, char *why, size_t n);
+
 static inline void put_u32(uint8_t *p, uint32_t v) {
   for (int i = 3; i >= 0; i--, v >>= 8)
     p[i] = (uint8_t)v;
