@@ -53,6 +53,9 @@ static const char usage[] =
     "      --tls-key FILE    its private key (PEM, unencrypted); --tls-cert\n"
     "                        and --tls-key go together. deploy/make-ca.sh\n"
     "                        makes a CA, a certificate and a key\n"
+    "      --backup-dir DIR  make the backups admins ask for ('tally backup\n"
+    "                        NAME') in DIR, an existing directory apart from\n"
+    "                        the store's; without it, backups are refused\n"
     "      --insecure-plaintext  allow plaintext on an address other than\n"
     "                        the loopback (127.0.0.0/8, ::1, localhost); only\n"
     "                        for a network that is protected otherwise\n"
@@ -81,6 +84,7 @@ struct options {
   const char *tls_cert;
   const char *tls_key;
   int insecure_plaintext;
+  const char *backup_dir;
 };
 
 static int parse_size(const char *arg, const char *name, size_t min,
@@ -98,7 +102,8 @@ static int parse_size(const char *arg, const char *name, size_t min,
 
 static int parse_args(int argc, char **argv, struct options *o) {
   enum { OPT_MAX_FRAME = 256, OPT_MAP_SIZE, OPT_MAX_MAP_SIZE, OPT_CHECK,
-         OPT_IDLE, OPT_MAX_CONN, OPT_TLS_CERT, OPT_TLS_KEY, OPT_INSECURE };
+         OPT_IDLE, OPT_MAX_CONN, OPT_TLS_CERT, OPT_TLS_KEY, OPT_INSECURE,
+         OPT_BACKUP_DIR };
   static const struct option longopts[] = {
       {"data", required_argument, NULL, 'd'},
       {"listen", required_argument, NULL, 'l'},
@@ -112,6 +117,7 @@ static int parse_args(int argc, char **argv, struct options *o) {
       {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
       {"tls-key", required_argument, NULL, OPT_TLS_KEY},
       {"insecure-plaintext", no_argument, NULL, OPT_INSECURE},
+      {"backup-dir", required_argument, NULL, OPT_BACKUP_DIR},
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, 'V'},
       {NULL, 0, NULL, 0}};
@@ -152,6 +158,7 @@ static int parse_args(int argc, char **argv, struct options *o) {
     case OPT_TLS_CERT: o->tls_cert = optarg; break;
     case OPT_TLS_KEY: o->tls_key = optarg; break;
     case OPT_INSECURE: o->insecure_plaintext = 1; break;
+    case OPT_BACKUP_DIR: o->backup_dir = optarg; break;
     case 'h': fputs(usage, stdout); return 1;
     case 'V': puts("tallyd " TALLY_VERSION); return 1;
     default:
@@ -372,6 +379,11 @@ int main(int argc, char **argv) {
     tally_store_explain(o.data, rc, err, sizeof err);
     fprintf(stderr, "tallyd: %s\n", err);
     goto err_after_catalog;
+  }
+  if (o.backup_dir &&
+      tally_store_set_backup_dir(store, o.backup_dir, err, sizeof err) != 0) {
+    fprintf(stderr, "tallyd: %s\n", err);
+    goto err_after_store;
   }
 
   if ((rc = tally_accounts_load(store, cat, &accounts, err, sizeof err)) != 0) {

@@ -22,7 +22,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
+#include <limits.h>
 #include <lmdb.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -454,42 +454,79 @@ int tally_store_write(tally_store *s,
   }
 }
 
-int tally_store_backup(tally_store *s, const char *path, uint64_t *bytes) {
+int tally_store_set_backup_dir(tally_store *s, const char *dir, char *err,
+                               size_t n) {
+  char real[PATH_MAX], data[PATH_MAX];
   struct stat st;
-  char file[4096];
-  int rc;
-
-  if (mkdir(path, 0700) != 0)
-    return -errno;
-  /* The copy holds every figure and the accounts' token hashes: it is
-   * made as the store is, readable by its owner alone, and synced. */
-  snprintf(file, sizeof file, "%s/data.mdb", path);
-  int fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    rc = -errno;
-    rmdir(path);
+  if (realpath(dir, real) == NULL || stat(real, &st) != 0) {
+    int rc = -errno;
+    snprintf(err, n, "the backup folder %s cannot be used: %s", dir,
+             strerror(errno));
     return rc;
   }
+  if (!S_ISDIR(st.st_mode)) {
+    snprintf(err, n, "the backup folder %s is not a directory", dir);
+    return -ENOTDIR;
+  }
+  size_t len = realpath(s->dir, data) ? strlen(data) : 0;
+  if (len && strncmp(real, data, len) == 0 &&
+      (real[len] == 0 || real[len] == '/')) {
+    snprintf(err, n, "the backup folder %s is within the store's own %s: "
+             "give one apart from it", dir, s->dir);
+    return -EINVAL;
+  }
+  snprintf(s->backup_dir, sizeof s->backup_dir, "%s", real);
+  return 0;
+}
+
+const char *tally_store_backup_dir(const tally_store *s) {
+  return s->backup_dir[0] ? s->backup_dir : NULL;
+}
+
+int tally_store_backup_name_ok(const char *name) {
+  size_t len = strlen(name);
+  if (len == 0 || len > TALLY_STORE_BACKUP_NAME_MAX || name[0] == '.')
+    return 0; /* not hidden, and so neither "." nor ".." */
+  for (const char *p = name; *p; p++)
+    if (*p == '/' || (unsigned char)*p < 0x20 || *p == 0x7f)
+      return 0;
+  return 1;
+}
+
+int tally_store_backup(tally_store *s, const char *name, char *path,
+                       size_t n, uint64_t *bytes) {
+  struct stat st;
+  int rc;
+
+  if (s->backup_dir[0] == 0)
+    return -EPERM;
+  if (!tally_store_backup_name_ok(name))
+    return -EINVAL;
+  snprintf(path, n, "%s/%s", s->backup_dir, name);
+  /* The copy holds every figure and the accounts' token hashes: it is
+   * made as the store is, readable by its owner alone, and synced. */
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                0600);
+  if (fd < 0)
+    return -errno;
   map_hold(s);
   rc = mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT);
   map_release(s);
   if (rc == 0 && fsync(fd) != 0)
     rc = errno;
+  if (rc == 0 && fstat(fd, &st) != 0)
+    rc = errno;
   if (close(fd) != 0 && rc == 0)
     rc = errno;
   if (rc != 0) {
-    unlink(file); /* a partial copy is no backup */
-    rmdir(path);
+    unlink(path); /* a partial copy is no backup */
     return store_err(rc);
   }
-  /* The copy's name in its folder, and the folder's in its parent. If
-   * this fails, the whole copy is left in place and the error returned. */
-  char parent[4096];
-  snprintf(parent, sizeof parent, "%s", path);
-  if ((rc = tally_sync_dir(path)) != 0 ||
-      (rc = tally_sync_dir(dirname(parent))) != 0)
+  /* The copy's name in its folder. If this fails, the copy is left in
+   * place and the error returned. */
+  if ((rc = tally_sync_dir(s->backup_dir)) != 0)
     return rc;
-  *bytes = stat(file, &st) == 0 ? (uint64_t)st.st_size : 0;
+  *bytes = (uint64_t)st.st_size;
   return 0;
 }
 

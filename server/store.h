@@ -58,11 +58,30 @@ void tally_store_explain(const char *dir, int rc, char *err, size_t n);
  * or MDB_MAPASYNC): an acknowledgement means the figures are on disk. */
 int tally_store_durable(tally_store *s);
 
-/* Copies the store, compacted, into directory path, which must not
- * exist yet (it is created). The copy is one consistent snapshot and
- * other transactions go on meanwhile. Safe to call from another thread.
- * Returns 0 and the size of the copy, or -errno / TALLY_ESTORE. */
-int tally_store_backup(tally_store *s, const char *path, uint64_t *bytes);
+/* Backups go only into dir, an existing directory apart from the
+ * store's own (tallyd --backup-dir); until it is set, none are made.
+ * Returns 0, or -errno / -EINVAL with a sentence in err. */
+int tally_store_set_backup_dir(tally_store *s, const char *dir, char *err,
+                               size_t n);
+
+/* The backup folder (resolved), or NULL when backups are off. */
+const char *tally_store_backup_dir(const tally_store *s);
+
+#define TALLY_STORE_BACKUP_NAME_MAX 200
+
+/* Whether name may name a backup: a plain file name of 1 to
+ * TALLY_STORE_BACKUP_NAME_MAX bytes, without '/', not hidden (so
+ * neither "." nor ".."), without control characters. */
+int tally_store_backup_name_ok(const char *name);
+
+/* Copies the store, compacted, into the new file name in the backup
+ * folder (its full path into path, n bytes). The copy is one consistent
+ * snapshot and other transactions go on meanwhile. Safe to call from
+ * another thread. Returns 0 and the size of the copy; -EPERM (no backup
+ * folder), -EINVAL (not a plain name), -EEXIST (a file of that name is
+ * there), other -errno or TALLY_ESTORE. */
+int tally_store_backup(tally_store *s, const char *name, char *path,
+                       size_t n, uint64_t *bytes);
 
 /* ---- types the parts share ---- */
 

@@ -57,6 +57,7 @@ struct tally_store {
   struct timespec grow_after; /* a grow that timed out: none before this */
   int lock_fd;               /* DIR/tallyd.pid, locked while open */
   char dir[4096];            /* the store's directory, for messages */
+  char backup_dir[4096];     /* where backups go, resolved; "" = none */
 };
 
 struct tally_store_txn {

@@ -512,7 +512,11 @@ static char *run_ok(const char *const *args) {
 }
 
 Test(limits, backup_of_the_live_store_restores_the_same_report) {
-  tally_test_server_start(&srv, NULL);
+  char backups[300];
+  snprintf(backups, sizeof backups, "%s/backups", files);
+  cr_assert_eq(mkdir(backups, 0700), 0);
+  tally_test_server_start(&srv, (const char *const[]){"--backup-dir", backups,
+                                                      NULL});
   setenv("TALLY_SERVER", srv.address, 1);
   char spool[300];
   snprintf(spool, sizeof spool, "%s/spool", files);
@@ -528,61 +532,132 @@ Test(limits, backup_of_the_live_store_restores_the_same_report) {
   }
   /* Backups and the district's report are the admin's. */
   tally_test_sign_in(&srv, "admin", NULL);
-  char backup[300];
-  snprintf(backup, sizeof backup, "%s/backup", files);
-  char *out = run_ok((const char *const[]){"backup", backup, NULL});
-  cr_assert(strstr(out, "backup written to"), "%s", out);
+  char *out = run_ok((const char *const[]){"backup", "2022-12-31", NULL});
+  char copy[340];
+  snprintf(copy, sizeof copy, "%s/2022-12-31", backups);
+  cr_assert(strstr(out, "backup written to") && strstr(out, copy), "%s", out);
   free(out);
   /* It holds the token hashes: its owner's alone, as the store is. */
-  char copy[320];
   struct stat st;
-  snprintf(copy, sizeof copy, "%s/data.mdb", backup);
   cr_assert_eq(stat(copy, &st), 0);
+  cr_assert(S_ISREG(st.st_mode));
   cr_assert_eq(st.st_mode & 0777, 0600, "mode %o", st.st_mode & 0777);
-
-  /* A second backup to the same place is refused; so is a relative one,
-   * and one into a folder that is not there. */
-  char *err;
-  cr_assert_eq(tally_test_run((const char *const[]){"backup", backup, NULL},
-                              NULL, NULL, &err),
-               1);
-  cr_assert(strstr(err, "it exists already; a backup goes into a new folder"),
-            "%s", err);
-  free(err);
-  char deep[340];
-  snprintf(deep, sizeof deep, "%s/no/such/backup", files);
-  cr_assert_eq(tally_test_run((const char *const[]){"backup", deep, NULL},
-                              NULL, NULL, &err),
-               1);
-  cr_assert(strstr(err, "the folder it would go in does not exist"), "%s",
-            err);
-  free(err);
-  cr_assert_eq(tally_test_run((const char *const[]){"backup", "rel", NULL},
-                              NULL, NULL, &err),
-               1);
-  cr_assert(strstr(err, "must be absolute"), "%s", err);
-  free(err);
 
   char *before = run_ok((const char *const[]){"report", "--period", "2022",
                                               "--format", "json", NULL});
-  /* Restore: a server on the backup gives the same report. The backup
-   * holds the accounts too, so the admin's token is good there: the
-   * fixture reads it from the directory instead of running tallyd init
-   * (which a store with accounts refuses). */
-  char kept[400];
-  snprintf(kept, sizeof kept, "%s/test-admin.token", backup);
+  /* Restore: the backup as data.mdb of a new directory; a server on it
+   * gives the same report, and its sums verify. The backup holds the
+   * accounts too, so the admin's token is good there: the fixture reads
+   * it from the directory instead of running tallyd init (which a
+   * store with accounts refuses). */
+  char restore[300], kept[400];
+  snprintf(restore, sizeof restore, "%s/restored", files);
+  cr_assert_eq(mkdir(restore, 0700), 0);
+  snprintf(kept, sizeof kept, "%s/data.mdb", restore);
+  char *bytes = NULL, *err = NULL;
+  cr_assert_eq(tally_test_exec("/bin/cp", (const char *const[]){copy, kept,
+                                                                NULL},
+                               NULL, &bytes, &err), 0, "%s", err);
+  free(bytes);
+  free(err);
+  snprintf(kept, sizeof kept, "%s/test-admin.token", restore);
   tally_test_write_file(kept, srv.admin);
   tally_test_server restored;
-  tally_test_server_start_in(&restored, backup, NULL);
+  tally_test_server_start_in(&restored, restore, NULL);
   cr_assert_str_eq(restored.admin, srv.admin);
   setenv("TALLY_SERVER", restored.address, 1);
   char *after = run_ok((const char *const[]){"report", "--period", "2022",
                                              "--format", "json", NULL});
+  char *verify = run_ok((const char *const[]){"admin", "verify", NULL});
+  cr_assert(strstr(verify, "all match"), "%s", verify);
+  free(verify);
   tally_test_server_stop(&restored);
   cr_assert_str_eq(after, before);
   cr_assert(strstr(after, "\"units_counted\": 3"), "%s", after);
   free(before);
   free(after);
+}
+
+/* A backup names a new plain file in the backup folder: anything else
+ * is refused, and nothing is made anywhere. */
+Test(limits, backups_go_only_into_the_backup_folder) {
+  char backups[300];
+  snprintf(backups, sizeof backups, "%s/backups", files);
+  cr_assert_eq(mkdir(backups, 0700), 0);
+  tally_test_server_start(&srv, (const char *const[]){"--backup-dir", backups,
+                                                      NULL});
+  setenv("TALLY_SERVER", srv.address, 1);
+  tally_test_sign_in(&srv, "admin", NULL);
+  free(run_ok((const char *const[]){"backup", "first", NULL}));
+
+  char *err;
+  cr_assert_eq(RUN(NULL, &err, "backup", "first"), 1);
+  cr_assert(strstr(err, "a backup named first is in the backup folder "
+                        "already; give a new name"), "%s", err);
+  free(err);
+  char outside[340];
+  snprintf(outside, sizeof outside, "%s/outside", files);
+  const char *const bad[] = {outside, "../escaped", "a/b", ".hidden", "..",
+                             ".", "", "line\nbreak"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    cr_assert_eq(RUN(NULL, &err, "backup", bad[i]), 1, "'%s'", bad[i]);
+    cr_assert(strstr(err, "a backup is named by a plain file name"),
+              "'%s': %s", bad[i], err);
+    free(err);
+  }
+  struct stat st;
+  cr_assert_neq(stat(outside, &st), 0, "a backup was made outside");
+  snprintf(outside, sizeof outside, "%s/escaped", files);
+  cr_assert_neq(stat(outside, &st), 0, "a backup was made outside");
+  tally_test_server_stop(&srv);
+
+  /* Without a backup folder, none at all; and tally says where to look. */
+  tally_test_server_start(&srv, NULL);
+  setenv("TALLY_SERVER", srv.address, 1);
+  tally_test_sign_in(&srv, "admin", NULL);
+  cr_assert_eq(RUN(NULL, &err, "backup", "second"), 1);
+  cr_assert(strstr(err, "this server makes no backups: start tallyd with "
+                        "--backup-dir DIR"), "%s", err);
+  free(err);
+  char *out = run_ok((const char *const[]){"backup", "--help", NULL});
+  cr_assert(strstr(out, "tallyd --backup-dir DIR"), "%s", out);
+  free(out);
+}
+
+/* tallyd refuses a backup folder that is missing, not a directory, or
+ * within the store (a backup there would be copied into the next). */
+Test(limits, a_bad_backup_folder_stops_tallyd) {
+  char data[300];
+  snprintf(data, sizeof data, "%s/store", files);
+  tally_test_server_start_in(&srv, data, NULL);
+  tally_test_server_stop(&srv);
+
+  char inside[340], missing[340], file[340];
+  snprintf(inside, sizeof inside, "%s/backups", data);
+  cr_assert_eq(mkdir(inside, 0700), 0);
+  snprintf(missing, sizeof missing, "%s/none", files);
+  snprintf(file, sizeof file, "%s/data.mdb", data);
+  struct { const char *dir, *says; } cases[] = {
+      {data, "within the store's own"},
+      {inside, "within the store's own"},
+      {missing, "No such file or directory"},
+      {file, "is not a directory"}};
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    char *err;
+    int rc = tally_test_exec(TALLYD_PATH, (const char *const[]){
+        "--data", data, "--listen", "127.0.0.1:0", "--backup-dir",
+        cases[i].dir, NULL}, NULL, NULL, &err);
+    cr_assert_eq(rc, 1, "%s: status %d: %s", cases[i].dir, rc, err);
+    cr_assert(strstr(err, cases[i].says) && strstr(err, cases[i].dir),
+              "%s: %s", cases[i].dir, err);
+    free(err);
+  }
+  char *out;
+  cr_assert_eq(tally_test_exec(TALLYD_PATH, (const char *const[]){"--help",
+                                                                 NULL},
+                               NULL, &out, NULL), 0);
+  cr_assert(strstr(out, "--backup-dir DIR"), "%s", out);
+  free(out);
 }
 
 /* A client that sends thousands of requests and reads no reply: the
