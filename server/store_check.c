@@ -3,8 +3,8 @@
  *
  * The happy path: both meta pages (pages 0 and 1) are read with pread;
  * each is a meta page, of LMDB's magic and data version, and says the
- * store has no more pages than the file holds, with its roots among
- * them. A missing file is a new store: nothing to check.
+ * store has no more pages than the file holds; the newest has its roots
+ * among them. A missing file is a new store: nothing to check.
  * The failure modes: a file cut short, or a meta page damaged, is
  * refused with a sentence that names the damage. LMDB itself would map
  * the short file and die of SIGBUS reading past its end, or take the
@@ -48,10 +48,13 @@ static uint64_t le64(const uint8_t *p) {
   return v;
 }
 
-/* Checks meta page i (read into m) against a file of pages pages.
+/* Checks meta page i (read into m) against a file of pages pages; the
+ * roots only of the newest, the one LMDB opens at. (After a failed
+ * commit LMDB writes the older one back with the new roots and its old
+ * last page: it is not used, and the next commit writes it afresh.)
  * Returns 0, or -EUCLEAN with the damage in why. */
-static int check_meta(int i, const uint8_t *m, uint64_t pages, char *why,
-                      size_t n) {
+static int check_meta(int i, const uint8_t *m, int newest, uint64_t pages,
+                      char *why, size_t n) {
   uint64_t last = le64(m + META_LAST_PG);
   uint64_t roots[2] = {le64(m + META_ROOT_FREE), le64(m + META_ROOT_MAIN)};
   uint16_t flags;
@@ -73,7 +76,7 @@ static int check_meta(int i, const uint8_t *m, uint64_t pages, char *why,
              PRIu64, i, last + 1, pages);
     return -EUCLEAN;
   }
-  for (int d = 0; d < 2; d++)
+  for (int d = 0; d < 2 && newest; d++)
     if (roots[d] != P_INVALID && (roots[d] < 2 || roots[d] > last)) {
       snprintf(why, n, "meta page %d is damaged: a root page (%" PRIu64
                ") is outside the store's %" PRIu64 " pages", i, roots[d],
@@ -120,8 +123,9 @@ int tally__store_check(const char *dir, char *why, size_t n) {
     goto out;
   }
   uint64_t pages = (uint64_t)st.st_size / psize;
+  int newest = le64(m[1] + META_TXNID) > le64(m[0] + META_TXNID);
   for (int i = 0; i < 2 && rc == 0; i++)
-    rc = check_meta(i, m[i], pages, why, n);
+    rc = check_meta(i, m[i], i == newest, pages, why, n);
 out:
   close(fd);
   return rc;

@@ -279,9 +279,10 @@ static void damage(const char *file, off_t off, const void *bytes,
 }
 
 /* One meta page damaged, the older or the newer: its magic, or the
- * store's last page it records (far past the file, or before the
- * roots). LMDB would refuse the first with "invalid argument" and take
- * the second, then fail an assertion at the first write. */
+ * store's last page it records (far past the file; before the roots, in
+ * the newer, which LMDB opens at). LMDB would refuse the first with
+ * "invalid argument" and take the others, then fail an assertion at
+ * the first write. */
 Test(tallyd, a_damaged_meta_page_is_refused) {
   char data[300], file[300], saved[300];
   store_with_figures(data, file, sizeof data);
@@ -289,6 +290,12 @@ Test(tallyd, a_damaged_meta_page_is_refused) {
   copy_file(file, saved);
   const uint32_t bad_magic = 0xBEEFC0DF;
   const uint64_t far = 1u << 30, one = 1;
+  uint64_t txnid[2];
+  int fd = open(file, O_RDONLY);
+  cr_assert_geq(fd, 0);
+  for (int page = 0; page < 2; page++)
+    cr_assert_eq(pread(fd, &txnid[page], 8, page * 4096 + 144), 8);
+  close(fd);
   for (int page = 0; page < 2; page++) {
     off_t meta = (off_t)page * 4096;
     char how[64];
@@ -299,6 +306,8 @@ Test(tallyd, a_damaged_meta_page_is_refused) {
     copy_file(saved, file);
     damage(file, meta + 136, &far, sizeof far);
     expect_refused(data, how, "its last page far out");
+    if (txnid[page] < txnid[!page])
+      continue;
     copy_file(saved, file);
     damage(file, meta + 136, &one, sizeof one);
     expect_refused(data, how, "its last page before its roots");
