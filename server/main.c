@@ -65,7 +65,9 @@ static const char usage[] =
     "On start it prints \"listening on ADDR\" on standard output; it logs one\n"
     "line per connection and per submission on standard error. SIGINT or\n"
     "SIGTERM stops it cleanly: it stops accepting, sends the replies it owes,\n"
-    "and closes the store.\n"
+    "and closes the store. If a write to the disk fails so that LMDB refuses\n"
+    "the store from then on, it logs so, stops the same way and exits with\n"
+    "status 3, to be restarted.\n"
     "\n"
     "Without TLS it listens only on the loopback, unless --insecure-plaintext\n"
     "is given. Clients reach a TLS server with 'tally --ca FILE', FILE being\n"
@@ -187,17 +189,48 @@ static int parse_args(int argc, char **argv, struct options *o) {
 struct stopper {
   uv_signal_t sigint;
   uv_signal_t sigterm;
+  uv_async_t failed;     /* the store went into LMDB's panic state */
   tally_server *server;
+  tally_store *store;
+  const char *dir;
+  int stopping;
+  int store_failed;      /* exit non-zero: a supervisor restarts it */
 };
 
-/* SIGINT or SIGTERM: stop the server and close both signal handles, so
- * that the loop runs out once the connections have closed. */
-static void on_signal(uv_signal_t *h, int signum) {
-  struct stopper *st = h->data;
-  tally_log("received %s: stopping", signum == SIGINT ? "SIGINT" : "SIGTERM");
+/* Stops the server and closes the signal and failure handles, so that
+ * the loop runs out once the connections have closed. */
+static void stop(struct stopper *st) {
+  if (st->stopping)
+    return;
+  st->stopping = 1;
+  tally_store_on_failure(st->store, NULL, NULL); /* before the handle goes */
   tally_server_stop(st->server);
   uv_close((uv_handle_t *)&st->sigint, NULL);
   uv_close((uv_handle_t *)&st->sigterm, NULL);
+  uv_close((uv_handle_t *)&st->failed, NULL);
+}
+
+/* SIGINT or SIGTERM: stop cleanly. */
+static void on_signal(uv_signal_t *h, int signum) {
+  tally_log("received %s: stopping", signum == SIGINT ? "SIGINT" : "SIGTERM");
+  stop(h->data);
+}
+
+/* From any thread: the store failed. */
+static void on_store_failure(void *arg) { uv_async_send(arg); }
+
+/* On the loop: a commit could not write to the disk, and LMDB fails
+ * every read and write from then on, until the process restarts. The
+ * server stops (sending the replies it owes: errors) and exits
+ * non-zero. What was acknowledged is committed on disk. */
+static void on_failed(uv_async_t *h) {
+  struct stopper *st = h->data;
+  tally_log("the store in %s is in a failed state: a write to its disk "
+            "failed and LMDB refuses every read and write until restarted; "
+            "stopping: the server must be restarted (what was acknowledged "
+            "is on disk)", st->dir);
+  st->store_failed = 1;
+  stop(st);
 }
 
 static const char init_usage[] =
@@ -430,12 +463,14 @@ int main(int argc, char **argv) {
     fprintf(stderr, "tallyd: %s\n", err);
     goto err_after_loop;
   }
-  st.server = server;
+  st = (struct stopper){.server = server, .store = store, .dir = o.data};
   uv_signal_init(&loop, &st.sigint);
   uv_signal_init(&loop, &st.sigterm);
-  st.sigint.data = st.sigterm.data = &st;
+  uv_async_init(&loop, &st.failed, on_failed);
+  st.sigint.data = st.sigterm.data = st.failed.data = &st;
   uv_signal_start(&st.sigint, on_signal, SIGINT);
   uv_signal_start(&st.sigterm, on_signal, SIGTERM);
+  tally_store_on_failure(store, on_store_failure, &st.failed);
 
   tally_log("tallyd %s: store %s, catalog %s (%s: %zu units, %zu data "
             "elements, %zu indicators), listening on %s (%s)",
@@ -446,9 +481,10 @@ int main(int argc, char **argv) {
   fflush(stdout);
 
   uv_run(&loop, UV_RUN_DEFAULT);
-  /* The loop has run out: a signal closed every handle. */
-  tally_log("stopped");
-  status = 0;
+  /* The loop has run out: a signal, or the store's failure, closed
+   * every handle. */
+  tally_log(st.store_failed ? "stopped: the store failed" : "stopped");
+  status = st.store_failed ? 3 : 0;
 
 err_after_loop:
   /* After a failed start, run the close callbacks it left pending. */

@@ -191,12 +191,49 @@ static void map_release(tally_store *s) {
   pthread_rwlock_unlock(&s->map_lock);
 }
 
+/* LMDB's panic state (MDB_PANIC): a commit could not write its meta
+ * page, and every transaction after it fails, even once the disk is
+ * well again. Marks the store failed and tells its watcher, once. */
+static void failed(tally_store *s) {
+  pthread_mutex_lock(&s->gate);
+  if (!s->failed && s->on_failure)
+    s->on_failure(s->on_failure_arg);
+  s->failed = 1;
+  pthread_mutex_unlock(&s->gate);
+}
+
+static int watch(tally_store *s, int rc) {
+  if (rc == MDB_PANIC)
+    failed(s);
+  return rc;
+}
+
+/* After a commit failed: whether LMDB went into its panic state (it
+ * says so only to the next transaction). The caller holds the map. */
+static void probe(tally_store *s) {
+  MDB_txn *txn;
+  int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+  if (rc == 0)
+    mdb_txn_abort(txn);
+  watch(s, rc);
+}
+
+void tally_store_on_failure(tally_store *s, void (*fn)(void *arg), void *arg) {
+  pthread_mutex_lock(&s->gate);
+  s->on_failure = fn;
+  s->on_failure_arg = arg;
+  int now = s->failed && fn;
+  pthread_mutex_unlock(&s->gate);
+  if (now)
+    fn(arg);
+}
+
 int tally__store_read_begin(tally_store *s, MDB_txn **txn) {
   map_hold(s);
   int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
   if (rc != 0)
     map_release(s);
-  return rc;
+  return watch(s, rc);
 }
 
 void tally__store_read_end(tally_store *s, MDB_txn *txn) {
@@ -209,11 +246,13 @@ static int write_begin(tally_store *s, MDB_txn **txn) {
   int rc = mdb_txn_begin(s->env, NULL, 0, txn);
   if (rc != 0)
     map_release(s);
-  return rc;
+  return watch(s, rc);
 }
 
 static int write_commit(tally_store *s, MDB_txn *txn) {
   int rc = mdb_txn_commit(txn);
+  if (rc != 0 && rc != MDB_MAP_FULL)
+    probe(s);
   map_release(s);
   return rc;
 }
@@ -367,7 +406,7 @@ static int batch_txn(tally_store *s, tally_store_op *ops, size_t n) {
   if (k)
     k->begin(k->arg);
   for (size_t i = 0; i < n; i++) {
-    if ((rc = store_err(mdb_txn_begin(s->env, txn, 0, &child))) != 0)
+    if ((rc = store_err(watch(s, mdb_txn_begin(s->env, txn, 0, &child)))) != 0)
       goto err_after_begin;
     tally_store_txn t = {s, child};
     rc = ops[i].apply(ops[i].arg, &t);
@@ -510,7 +549,7 @@ int tally_store_backup(tally_store *s, const char *name, char *path,
   if (fd < 0)
     return -errno;
   map_hold(s);
-  rc = mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT);
+  rc = watch(s, mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT));
   map_release(s);
   if (rc == 0 && fsync(fd) != 0)
     rc = errno;

@@ -58,6 +58,13 @@ void tally_store_explain(const char *dir, int rc, char *err, size_t n);
  * or MDB_MAPASYNC): an acknowledgement means the figures are on disk. */
 int tally_store_durable(tally_store *s);
 
+/* Calls fn(arg) once, from whichever thread finds it, when the store
+ * goes into LMDB's panic state: a commit could not write its meta page,
+ * and every read and write fails from then on, until the process
+ * restarts. Called at once if it is in that state already. fn NULL: no
+ * one is told. */
+void tally_store_on_failure(tally_store *s, void (*fn)(void *arg), void *arg);
+
 /* Backups go only into dir, an existing directory apart from the
  * store's own (tallyd --backup-dir); until it is set, none are made.
  * Returns 0, or -errno / -EINVAL with a sentence in err. */

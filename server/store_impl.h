@@ -58,6 +58,9 @@ struct tally_store {
   int lock_fd;               /* DIR/tallyd.pid, locked while open */
   char dir[4096];            /* the store's directory, for messages */
   char backup_dir[4096];     /* where backups go, resolved; "" = none */
+  int failed;                /* (gate) LMDB is in its panic state */
+  void (*on_failure)(void *arg); /* (gate) told once, when failed is set */
+  void *on_failure_arg;
 };
 
 struct tally_store_txn {
