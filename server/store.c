@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -249,13 +250,34 @@ static int write_begin(tally_store *s, MDB_txn **txn) {
   return watch(s, rc);
 }
 
+/* Less room than this on the store's disk after a failed write: the
+ * disk is full. A write that ran out of room has taken what was left,
+ * down to less than a block. */
+#define FULL_ROOM (1u << 20)
+
+/* LMDB reports the short write of a full disk as EIO ("short write,
+ * filesystem full?"): a commit that failed so on a disk with no room
+ * left failed for want of room. Returns ENOSPC then, else rc. */
+static int room_err(tally_store *s, int rc) {
+  struct statvfs v;
+  if ((rc != EIO && rc != ENOSPC) || statvfs(s->dir, &v) != 0)
+    return rc;
+  uint64_t room = (uint64_t)(geteuid() == 0 ? v.f_bfree : v.f_bavail) *
+                  v.f_frsize; /* root may write into the reserved blocks */
+  return room < FULL_ROOM ? ENOSPC : rc;
+}
+
 static int write_commit(tally_store *s, MDB_txn *txn) {
   int rc = mdb_txn_commit(txn);
-  if (rc != 0 && rc != MDB_MAP_FULL)
+  if (rc != 0 && rc != MDB_MAP_FULL) {
     probe(s);
+    rc = room_err(s, rc);
+  }
   map_release(s);
   return rc;
 }
+
+const char *tally_store_dir(const tally_store *s) { return s->dir; }
 
 static void write_abort(tally_store *s, MDB_txn *txn) {
   mdb_txn_abort(txn);

@@ -58,6 +58,9 @@ void tally_store_explain(const char *dir, int rc, char *err, size_t n);
  * or MDB_MAPASYNC): an acknowledgement means the figures are on disk. */
 int tally_store_durable(tally_store *s);
 
+/* The store's directory, as it was opened. */
+const char *tally_store_dir(const tally_store *s);
+
 /* Calls fn(arg) once, from whichever thread finds it, when the store
  * goes into LMDB's panic state: a commit could not write its meta page,
  * and every read and write fails from then on, until the process

@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <jansson.h>
@@ -27,9 +28,14 @@ static char files[256];
 
 static void setup(void) { tally_test_tmpdir(files, sizeof files); }
 
+static char mounted[300]; /* a small file system made for a test */
+
 static void teardown(void) {
   tally_test_server_stop(&srv);
   tally_test_fsize_limit = 0;
+  if (mounted[0] && umount(mounted) != 0)
+    fprintf(stderr, "could not unmount %s: %s\n", mounted, strerror(errno));
+  mounted[0] = 0;
   tally_test_rmtree(files);
 }
 
@@ -501,6 +507,46 @@ Test(limits, a_full_disk_is_a_clear_error_and_corrupts_nothing) {
   }
   /* And it takes writes again. */
   cr_assert_eq(fill(1, &last), 1);
+}
+
+/* A real full disk: a 2 MiB tmpfs (the test is skipped where it cannot
+ * be mounted). LMDB reports its short write as an I/O error; the server
+ * says the disk is full, where, and that nothing was stored. */
+Test(limits, a_really_full_disk_is_named) {
+  snprintf(mounted, sizeof mounted, "%s/disk", files);
+  cr_assert_eq(mkdir(mounted, 0700), 0);
+  if (mount("tmpfs", mounted, "tmpfs", 0, "size=2m,mode=0700") != 0) {
+    char why[400];
+    snprintf(why, sizeof why, "cannot mount a small tmpfs on %s: %s",
+             mounted, strerror(errno));
+    mounted[0] = 0;
+    cr_skip_test("%s", why);
+  }
+  char dir[340];
+  snprintf(dir, sizeof dir, "%s/store", mounted);
+  tally_test_server_start_in(&srv, dir, (const char *const[]){
+      "--catalog", big_catalog(2000), NULL});
+  Tally__Envelope *last;
+  int acked = fill(200, &last);
+  cr_assert_gt(acked, 0);
+  cr_assert_not_null(last, "the disk never filled");
+  cr_assert_eq(last->error->code, TALLY__ERROR_CODE__ERROR_STORE);
+  char want[400];
+  snprintf(want, sizeof want, "the disk holding %s is full; nothing was "
+           "stored", dir);
+  cr_assert(strstr(last->error->message, want), "%s", last->error->message);
+  tally_wire_free(last);
+  char *log = tally_test_read_file_with(srv.log, want);
+  cr_assert(log && strstr(log, want), "%s", log);
+  free(log);
+  for (int i = 0; i < acked; i++) {
+    char period[16];
+    snprintf(period, sizeof period, "20%02d-%02d", 10 + i / 12, 1 + i % 12);
+    cr_assert_eq(stored_count("xiaoli", period), 2000);
+  }
+  cr_assert_eq(tally_test_server_stop(&srv), 0);
+  cr_assert_eq(umount(mounted), 0, "%s", strerror(errno));
+  mounted[0] = 0;
 }
 
 static char *run_ok(const char *const *args) {
