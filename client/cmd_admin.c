@@ -6,14 +6,17 @@
 #include <string.h>
 
 const char tally_usage_backup[] =
-    "usage: tally backup PATH\n"
+    "usage: tally backup NAME\n"
     "\n"
-    "Makes a consistent, compacted copy of the live store into PATH, a new\n"
-    "directory on the server's machine (an absolute path that does not exist\n"
-    "yet). The server goes on serving meanwhile.\n"
+    "Makes a consistent, compacted copy of the live store (admins only) as\n"
+    "the new file NAME in the server's backup folder, the directory tallyd\n"
+    "was started with (tallyd --backup-dir DIR); a server started without\n"
+    "one makes no backups. NAME is a plain file name (no '/', not starting\n"
+    "with '.') that is not there yet. The server goes on serving meanwhile.\n"
+    "The copy holds the accounts' token hashes: keep it as safe as the store.\n"
     "\n"
-    "To restore: stop tallyd, move its data directory away, put the backup's\n"
-    "data.mdb into an empty data directory, and start tallyd on it.\n"
+    "To restore: stop tallyd, move its data directory away, make a new one,\n"
+    "copy the backup into it as data.mdb, and start tallyd on it.\n"
     "\n"
     "options:\n"
     "  -s, --server, --timeout  as for every command (tally --help)\n";
@@ -23,7 +26,7 @@ int tally_cmd_backup(int argc, char **argv, tally_cli *c) {
   if (rc)
     return rc < 0 ? EXIT_OK : rc;
   if (optind + 1 != argc) {
-    fputs("tally backup: give one PATH\nTry 'tally help backup'.\n", stderr);
+    fputs("tally backup: give one NAME\nTry 'tally help backup'.\n", stderr);
     return EXIT_USAGE;
   }
   Tally__BackupRequest q = TALLY__BACKUP_REQUEST__INIT;

@@ -40,7 +40,7 @@ static const char usage[] =
     "  whoami   the account this client signs in as\n"
     "  account  add, list, revoke accounts; replace a token (admins)\n"
     "  audit    who changed which figures, targets and accounts, and when\n"
-    "  backup   copy the live store into a new directory on the server\n"
+    "  backup   copy the live store into the server's backup folder\n"
     "  admin    verify: check the sums reports read against the figures\n"
     "  help     help on a command: tally help submit\n"
     "\n"

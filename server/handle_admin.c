@@ -15,12 +15,14 @@
 #include <string.h>
 
 /* A backup runs in a worker thread: LMDB's copy reads one snapshot
- * while the loop goes on serving. */
+ * while the loop goes on serving. It goes only into the folder tallyd
+ * was started with (--backup-dir), as a new file of a plain name. */
 struct backup_job {
   tally_job job;       /* first: the job is its tally_job */
   tally_store *store;
   uint64_t id;         /* the request's id */
-  char *path;
+  char *name;          /* the file's name in the backup folder */
+  char path[4096];     /* out: its full path */
   char peer[64];
   int rc;
   uint64_t bytes;
@@ -28,7 +30,8 @@ struct backup_job {
 
 static void backup_run(tally_job *a) {
   struct backup_job *j = (struct backup_job *)a;
-  j->rc = tally_store_backup(j->store, j->path, &j->bytes);
+  j->rc = tally_store_backup(j->store, j->name, j->path, sizeof j->path,
+                             &j->bytes);
 }
 
 static Tally__Envelope *backup_finish(tally_job *a, tally_request *r) {
@@ -37,15 +40,13 @@ static Tally__Envelope *backup_finish(tally_job *a, tally_request *r) {
   if (j->rc != 0) {
     tally_log("backup to %s failed: %s (asked by %s)", j->path,
               tally_strerror(j->rc), j->peer);
-    const char *why = j->rc == -ENOENT
-                          ? "the folder it would go in does not exist on "
-                            "the server"
-                      : j->rc == -EEXIST
-                          ? "it exists already; a backup goes into a new "
-                            "folder"
-                          : tally_strerror(j->rc);
+    if (j->rc == -EEXIST)
+      return tally_reply_error(r, j->id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
+                               "a backup named %s is in the backup folder "
+                               "already; give a new name", j->name);
     return tally_reply_error(r, j->id, TALLY__ERROR_CODE__ERROR_STORE,
-                                "backup to %s failed: %s", j->path, why);
+                             "backup to %s failed: %s", j->path,
+                             tally_strerror(j->rc));
   }
   tally_log("backup: %s, %llu bytes (asked by %s)", j->path,
             (unsigned long long)j->bytes, j->peer);
@@ -63,24 +64,27 @@ static Tally__Envelope *backup_finish(tally_job *a, tally_request *r) {
 
 static void backup_free(tally_job *a) {
   struct backup_job *j = (struct backup_job *)a;
-  free(j->path);
+  free(j->name);
   free(j);
 }
 
 Tally__Envelope *tally_handle_backup(tally_request *r,
                                       const Tally__Envelope *req) {
-  const char *path = req->backup->path;
-  if (*path != '/')
+  const char *name = req->backup->path;
+  if (tally_store_backup_dir(r->store) == NULL)
     return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
-                                "the backup path must be absolute (a new "
-                                "directory on the server's machine)");
-  for (const char *p = path; *p; p++)
-    if ((unsigned char)*p < 0x20 || *p == 0x7f)
-      return tally_reply_error(r, req->id,
-                                  TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
-                                  "the backup path holds a control character");
+                             "this server makes no backups: start tallyd "
+                             "with --backup-dir DIR to have them made in "
+                             "DIR");
+  if (!tally_store_backup_name_ok(name))
+    return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
+                             "a backup is named by a plain file name (1-%d "
+                             "bytes, no '/', not starting with '.', no "
+                             "control characters); it is made in the "
+                             "server's backup folder",
+                             TALLY_STORE_BACKUP_NAME_MAX);
   struct backup_job *j = calloc(1, sizeof *j);
-  if (j == NULL || (j->path = strdup(path)) == NULL) {
+  if (j == NULL || (j->name = strdup(name)) == NULL) {
     free(j);
     return NULL;
   }

@@ -286,6 +286,13 @@ static Tally__Envelope *submit_finish(tally_job *job, tally_request *r) {
               j->period, j->peer, b->numerator, b->denominator);
     return reply;
   }
+  case -ENOSPC: /* the store's disk has no room: say where */
+    tally_log("submit failed: unit=%s period=%s from %s: the disk holding "
+              "%s is full; nothing was stored", unit, j->period, j->peer,
+              tally_store_dir(r->store));
+    return tally_reply_error(r, j->id, TALLY__ERROR_CODE__ERROR_STORE,
+                             "the disk holding %s is full; nothing was "
+                             "stored", tally_store_dir(r->store));
   default:
     tally_log("submit failed: unit=%s period=%s from %s: %s", unit, j->period,
               j->peer, tally_strerror(j->job.write.code));

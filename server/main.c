@@ -61,6 +61,9 @@ static const char usage[] =
     "      --tls-key FILE    its private key (PEM, unencrypted); --tls-cert\n"
     "                        and --tls-key go together. deploy/make-ca.sh\n"
     "                        makes a CA, a certificate and a key\n"
+    "      --backup-dir DIR  make the backups admins ask for ('tally backup\n"
+    "                        NAME') in DIR, an existing directory apart from\n"
+    "                        the store's; without it, backups are refused\n"
     "      --insecure-plaintext  allow plaintext on an address other than\n"
     "                        the loopback (127.0.0.0/8, ::1, localhost); only\n"
     "                        for a network that is protected otherwise\n"
@@ -70,7 +73,9 @@ static const char usage[] =
     "On start it prints \"listening on ADDR\" on standard output; it logs one\n"
     "line per connection and per submission on standard error. SIGINT or\n"
     "SIGTERM stops it cleanly: it stops accepting, sends the replies it owes,\n"
-    "and closes the store.\n"
+    "and closes the store. If a write to the disk fails so that LMDB refuses\n"
+    "the store from then on, it logs so, stops the same way and exits with\n"
+    "status 3, to be restarted.\n"
     "\n"
     "Without TLS it listens only on the loopback, unless --insecure-plaintext\n"
     "is given. Clients reach a TLS server with 'tally --ca FILE', FILE being\n"
@@ -91,6 +96,7 @@ struct options {
   const char *tls_cert;
   const char *tls_key;
   int insecure_plaintext;
+  const char *backup_dir;
 };
 
 static int parse_size(const char *arg, const char *name, size_t min,
@@ -108,7 +114,8 @@ static int parse_size(const char *arg, const char *name, size_t min,
 
 static int parse_args(int argc, char **argv, struct options *o) {
   enum { OPT_MAX_FRAME = 256, OPT_MAP_SIZE, OPT_MAX_MAP_SIZE, OPT_CHECK,
-         OPT_IDLE, OPT_MAX_CONN, OPT_SIGN_IN, OPT_PER_ADDRESS, OPT_TLS_CERT, OPT_TLS_KEY, OPT_INSECURE };
+         OPT_IDLE, OPT_MAX_CONN, OPT_SIGN_IN, OPT_PER_ADDRESS, OPT_TLS_CERT,
+         OPT_TLS_KEY, OPT_INSECURE, OPT_BACKUP_DIR };
   static const struct option longopts[] = {
       {"data", required_argument, NULL, 'd'},
       {"listen", required_argument, NULL, 'l'},
@@ -124,6 +131,7 @@ static int parse_args(int argc, char **argv, struct options *o) {
       {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
       {"tls-key", required_argument, NULL, OPT_TLS_KEY},
       {"insecure-plaintext", no_argument, NULL, OPT_INSECURE},
+      {"backup-dir", required_argument, NULL, OPT_BACKUP_DIR},
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, 'V'},
       {NULL, 0, NULL, 0}};
@@ -173,6 +181,7 @@ static int parse_args(int argc, char **argv, struct options *o) {
     case OPT_TLS_CERT: o->tls_cert = optarg; break;
     case OPT_TLS_KEY: o->tls_key = optarg; break;
     case OPT_INSECURE: o->insecure_plaintext = 1; break;
+    case OPT_BACKUP_DIR: o->backup_dir = optarg; break;
     case 'h': fputs(usage, stdout); return 1;
     case 'V': puts("tallyd " TALLY_VERSION); return 1;
     default:
@@ -201,17 +210,48 @@ static int parse_args(int argc, char **argv, struct options *o) {
 struct stopper {
   uv_signal_t sigint;
   uv_signal_t sigterm;
+  uv_async_t failed;     /* the store went into LMDB's panic state */
   tally_server *server;
+  tally_store *store;
+  const char *dir;
+  int stopping;
+  int store_failed;      /* exit non-zero: a supervisor restarts it */
 };
 
-/* SIGINT or SIGTERM: stop the server and close both signal handles, so
- * that the loop runs out once the connections have closed. */
-static void on_signal(uv_signal_t *h, int signum) {
-  struct stopper *st = h->data;
-  tally_log("received %s: stopping", signum == SIGINT ? "SIGINT" : "SIGTERM");
+/* Stops the server and closes the signal and failure handles, so that
+ * the loop runs out once the connections have closed. */
+static void stop(struct stopper *st) {
+  if (st->stopping)
+    return;
+  st->stopping = 1;
+  tally_store_on_failure(st->store, NULL, NULL); /* before the handle goes */
   tally_server_stop(st->server);
   uv_close((uv_handle_t *)&st->sigint, NULL);
   uv_close((uv_handle_t *)&st->sigterm, NULL);
+  uv_close((uv_handle_t *)&st->failed, NULL);
+}
+
+/* SIGINT or SIGTERM: stop cleanly. */
+static void on_signal(uv_signal_t *h, int signum) {
+  tally_log("received %s: stopping", signum == SIGINT ? "SIGINT" : "SIGTERM");
+  stop(h->data);
+}
+
+/* From any thread: the store failed. */
+static void on_store_failure(void *arg) { uv_async_send(arg); }
+
+/* On the loop: a commit could not write to the disk, and LMDB fails
+ * every read and write from then on, until the process restarts. The
+ * server stops (sending the replies it owes: errors) and exits
+ * non-zero. What was acknowledged is committed on disk. */
+static void on_failed(uv_async_t *h) {
+  struct stopper *st = h->data;
+  tally_log("the store in %s is in a failed state: a write to its disk "
+            "failed and LMDB refuses every read and write until restarted; "
+            "stopping: the server must be restarted (what was acknowledged "
+            "is on disk)", st->dir);
+  st->store_failed = 1;
+  stop(st);
 }
 
 static const char init_usage[] =
@@ -245,7 +285,7 @@ static int init_main(int argc, char **argv) {
   int recover = 0;
   tally_store *store = NULL;
   tally_accounts *accounts = NULL;
-  char err[256], token[TALLY_TOKEN_MAX];
+  char err[1024], token[TALLY_TOKEN_MAX];
   int ch, rc, status = 1;
 
   while ((ch = getopt_long(argc, argv, "d:n:h", longopts, NULL)) != -1) {
@@ -277,8 +317,8 @@ static int init_main(int argc, char **argv) {
     return 1;
   }
   if ((rc = tally_store_open(data, 0, 0, &store)) != 0) {
-    fprintf(stderr, "tallyd init: cannot open the store in %s: %s\n", data,
-            tally_strerror(rc));
+    tally_store_explain(data, rc, err, sizeof err);
+    fprintf(stderr, "tallyd init: %s\n", err);
     return 1;
   }
   if ((rc = tally_accounts_load(store, NULL, &accounts, err, sizeof err)) != 0) {
@@ -345,7 +385,7 @@ int main(int argc, char **argv) {
   tally_tls *tls = NULL;
   uv_loop_t loop;
   struct stopper st;
-  char err[512];
+  char err[1024];
   int rc, status = 1;
 
   if (argc > 1 && strcmp(argv[1], "init") == 0)
@@ -390,9 +430,14 @@ int main(int argc, char **argv) {
     goto err_after_catalog;
   }
   if ((rc = tally_store_open(o.data, o.map_size, o.max_map_size, &store)) != 0) {
-    fprintf(stderr, "tallyd: cannot open the store in %s: %s\n", o.data,
-            tally_strerror(rc));
+    tally_store_explain(o.data, rc, err, sizeof err);
+    fprintf(stderr, "tallyd: %s\n", err);
     goto err_after_catalog;
+  }
+  if (o.backup_dir &&
+      tally_store_set_backup_dir(store, o.backup_dir, err, sizeof err) != 0) {
+    fprintf(stderr, "tallyd: %s\n", err);
+    goto err_after_store;
   }
 
   if ((rc = tally_accounts_load(store, cat, &accounts, err, sizeof err)) != 0) {
@@ -441,12 +486,14 @@ int main(int argc, char **argv) {
     fprintf(stderr, "tallyd: %s\n", err);
     goto err_after_loop;
   }
-  st.server = server;
+  st = (struct stopper){.server = server, .store = store, .dir = o.data};
   uv_signal_init(&loop, &st.sigint);
   uv_signal_init(&loop, &st.sigterm);
-  st.sigint.data = st.sigterm.data = &st;
+  uv_async_init(&loop, &st.failed, on_failed);
+  st.sigint.data = st.sigterm.data = st.failed.data = &st;
   uv_signal_start(&st.sigint, on_signal, SIGINT);
   uv_signal_start(&st.sigterm, on_signal, SIGTERM);
+  tally_store_on_failure(store, on_store_failure, &st.failed);
 
   tally_log("tallyd %s: store %s, catalog %s (%s: %zu units, %zu data "
             "elements, %zu indicators), listening on %s (%s)",
@@ -457,9 +504,10 @@ int main(int argc, char **argv) {
   fflush(stdout);
 
   uv_run(&loop, UV_RUN_DEFAULT);
-  /* The loop has run out: a signal closed every handle. */
-  tally_log("stopped");
-  status = 0;
+  /* The loop has run out: a signal, or the store's failure, closed
+   * every handle. */
+  tally_log(st.store_failed ? "stopped: the store failed" : "stopped");
+  status = st.store_failed ? 3 : 0;
 
 err_after_loop:
   /* After a failed start, run the close callbacks it left pending. */

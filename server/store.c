@@ -22,13 +22,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
+#include <limits.h>
 #include <lmdb.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -92,6 +93,7 @@ err_after_begin:
 int tally_store_open(const char *dir, size_t map_size, size_t max_map_size,
                      tally_store **out) {
   tally_store *s = calloc(1, sizeof *s);
+  char why[512];
   int rc;
 
   if (s == NULL)
@@ -100,6 +102,13 @@ int tally_store_open(const char *dir, size_t map_size, size_t max_map_size,
     rc = -errno;
     goto err_after_alloc;
   }
+  snprintf(s->dir, sizeof s->dir, "%s", dir);
+  /* One process at a time, and only on a file whose meta pages hold:
+   * LMDB would die of SIGBUS on a file cut short. */
+  if ((rc = s->lock_fd = tally__store_lock(dir)) < 0)
+    goto err_after_alloc;
+  if ((rc = tally__store_check(dir, why, sizeof why)) != 0)
+    goto err_after_lock;
   pthread_rwlock_init(&s->map_lock, NULL);
   pthread_mutex_init(&s->gate, NULL);
   pthread_cond_init(&s->gate_open, NULL);
@@ -108,7 +117,7 @@ int tally_store_open(const char *dir, size_t map_size, size_t max_map_size,
   if (s->max_map_size && s->max_map_size < s->map_size)
     s->max_map_size = s->map_size;
   if ((rc = store_err(mdb_env_create(&s->env))) != 0)
-    goto err_after_alloc;
+    goto err_after_lock;
   if ((rc = store_err(mdb_env_set_maxdbs(s->env, 12))) != 0 ||
       (rc = store_err(mdb_env_set_mapsize(s->env, s->map_size))) != 0 ||
       (rc = store_err(mdb_env_open(s->env, dir, 0, 0600))) != 0)
@@ -124,9 +133,29 @@ int tally_store_open(const char *dir, size_t map_size, size_t max_map_size,
 
 err_after_create:
   mdb_env_close(s->env);
+err_after_lock:
+  close(s->lock_fd);
 err_after_alloc:
   free(s);
   return rc;
+}
+
+void tally_store_explain(const char *dir, int rc, char *err, size_t n) {
+  char why[512];
+  if (rc == -EBUSY) {
+    long pid = tally__store_holder(dir);
+    snprintf(err, n, "the store in %s is in use by another process (pid %ld, "
+             "which holds %s/tallyd.pid): only one tallyd may serve a "
+             "store; stop that one first", dir, pid, dir);
+  } else if (rc == -EUCLEAN && tally__store_check(dir, why, sizeof why) != 0) {
+    snprintf(err, n, "the store in %s is damaged: %s; it is not opened. "
+             "Restore the latest backup: move %s away, then put the backup "
+             "in a new %s as data.mdb (see 'tally backup --help')", dir, why,
+             dir, dir);
+  } else {
+    snprintf(err, n, "cannot open the store in %s: %s", dir,
+             tally_strerror(rc));
+  }
 }
 
 int tally_store_durable(tally_store *s) {
@@ -139,6 +168,7 @@ void tally_store_close(tally_store *s) {
   if (s == NULL)
     return;
   mdb_env_close(s->env);
+  close(s->lock_fd); /* the next process may have the store */
   pthread_rwlock_destroy(&s->map_lock);
   pthread_mutex_destroy(&s->gate);
   pthread_cond_destroy(&s->gate_open);
@@ -162,12 +192,49 @@ static void map_release(tally_store *s) {
   pthread_rwlock_unlock(&s->map_lock);
 }
 
+/* LMDB's panic state (MDB_PANIC): a commit could not write its meta
+ * page, and every transaction after it fails, even once the disk is
+ * well again. Marks the store failed and tells its watcher, once. */
+static void failed(tally_store *s) {
+  pthread_mutex_lock(&s->gate);
+  if (!s->failed && s->on_failure)
+    s->on_failure(s->on_failure_arg);
+  s->failed = 1;
+  pthread_mutex_unlock(&s->gate);
+}
+
+static int watch(tally_store *s, int rc) {
+  if (rc == MDB_PANIC)
+    failed(s);
+  return rc;
+}
+
+/* After a commit failed: whether LMDB went into its panic state (it
+ * says so only to the next transaction). The caller holds the map. */
+static void probe(tally_store *s) {
+  MDB_txn *txn;
+  int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+  if (rc == 0)
+    mdb_txn_abort(txn);
+  watch(s, rc);
+}
+
+void tally_store_on_failure(tally_store *s, void (*fn)(void *arg), void *arg) {
+  pthread_mutex_lock(&s->gate);
+  s->on_failure = fn;
+  s->on_failure_arg = arg;
+  int now = s->failed && fn;
+  pthread_mutex_unlock(&s->gate);
+  if (now)
+    fn(arg);
+}
+
 int tally__store_read_begin(tally_store *s, MDB_txn **txn) {
   map_hold(s);
   int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
   if (rc != 0)
     map_release(s);
-  return rc;
+  return watch(s, rc);
 }
 
 void tally__store_read_end(tally_store *s, MDB_txn *txn) {
@@ -180,14 +247,37 @@ static int write_begin(tally_store *s, MDB_txn **txn) {
   int rc = mdb_txn_begin(s->env, NULL, 0, txn);
   if (rc != 0)
     map_release(s);
-  return rc;
+  return watch(s, rc);
+}
+
+/* Less room than this on the store's disk after a failed write: the
+ * disk is full. A write that ran out of room has taken what was left,
+ * down to less than a block. */
+#define FULL_ROOM (1u << 20)
+
+/* LMDB reports the short write of a full disk as EIO ("short write,
+ * filesystem full?"): a commit that failed so on a disk with no room
+ * left failed for want of room. Returns ENOSPC then, else rc. */
+static int room_err(tally_store *s, int rc) {
+  struct statvfs v;
+  if ((rc != EIO && rc != ENOSPC) || statvfs(s->dir, &v) != 0)
+    return rc;
+  uint64_t room = (uint64_t)(geteuid() == 0 ? v.f_bfree : v.f_bavail) *
+                  v.f_frsize; /* root may write into the reserved blocks */
+  return room < FULL_ROOM ? ENOSPC : rc;
 }
 
 static int write_commit(tally_store *s, MDB_txn *txn) {
   int rc = mdb_txn_commit(txn);
+  if (rc != 0 && rc != MDB_MAP_FULL) {
+    probe(s);
+    rc = room_err(s, rc);
+  }
   map_release(s);
   return rc;
 }
+
+const char *tally_store_dir(const tally_store *s) { return s->dir; }
 
 static void write_abort(tally_store *s, MDB_txn *txn) {
   mdb_txn_abort(txn);
@@ -338,7 +428,7 @@ static int batch_txn(tally_store *s, tally_store_op *ops, size_t n) {
   if (k)
     k->begin(k->arg);
   for (size_t i = 0; i < n; i++) {
-    if ((rc = store_err(mdb_txn_begin(s->env, txn, 0, &child))) != 0)
+    if ((rc = store_err(watch(s, mdb_txn_begin(s->env, txn, 0, &child)))) != 0)
       goto err_after_begin;
     tally_store_txn t = {s, child};
     rc = ops[i].apply(ops[i].arg, &t);
@@ -425,42 +515,79 @@ int tally_store_write(tally_store *s,
   }
 }
 
-int tally_store_backup(tally_store *s, const char *path, uint64_t *bytes) {
+int tally_store_set_backup_dir(tally_store *s, const char *dir, char *err,
+                               size_t n) {
+  char real[PATH_MAX], data[PATH_MAX];
   struct stat st;
-  char file[4096];
-  int rc;
-
-  if (mkdir(path, 0700) != 0)
-    return -errno;
-  /* The copy holds every figure and the accounts' token hashes: it is
-   * made as the store is, readable by its owner alone, and synced. */
-  snprintf(file, sizeof file, "%s/data.mdb", path);
-  int fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    rc = -errno;
-    rmdir(path);
+  if (realpath(dir, real) == NULL || stat(real, &st) != 0) {
+    int rc = -errno;
+    snprintf(err, n, "the backup folder %s cannot be used: %s", dir,
+             strerror(errno));
     return rc;
   }
+  if (!S_ISDIR(st.st_mode)) {
+    snprintf(err, n, "the backup folder %s is not a directory", dir);
+    return -ENOTDIR;
+  }
+  size_t len = realpath(s->dir, data) ? strlen(data) : 0;
+  if (len && strncmp(real, data, len) == 0 &&
+      (real[len] == 0 || real[len] == '/')) {
+    snprintf(err, n, "the backup folder %s is within the store's own %s: "
+             "give one apart from it", dir, s->dir);
+    return -EINVAL;
+  }
+  snprintf(s->backup_dir, sizeof s->backup_dir, "%s", real);
+  return 0;
+}
+
+const char *tally_store_backup_dir(const tally_store *s) {
+  return s->backup_dir[0] ? s->backup_dir : NULL;
+}
+
+int tally_store_backup_name_ok(const char *name) {
+  size_t len = strlen(name);
+  if (len == 0 || len > TALLY_STORE_BACKUP_NAME_MAX || name[0] == '.')
+    return 0; /* not hidden, and so neither "." nor ".." */
+  for (const char *p = name; *p; p++)
+    if (*p == '/' || (unsigned char)*p < 0x20 || *p == 0x7f)
+      return 0;
+  return 1;
+}
+
+int tally_store_backup(tally_store *s, const char *name, char *path,
+                       size_t n, uint64_t *bytes) {
+  struct stat st;
+  int rc;
+
+  if (s->backup_dir[0] == 0)
+    return -EPERM;
+  if (!tally_store_backup_name_ok(name))
+    return -EINVAL;
+  snprintf(path, n, "%s/%s", s->backup_dir, name);
+  /* The copy holds every figure and the accounts' token hashes: it is
+   * made as the store is, readable by its owner alone, and synced. */
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                0600);
+  if (fd < 0)
+    return -errno;
   map_hold(s);
-  rc = mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT);
+  rc = watch(s, mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT));
   map_release(s);
   if (rc == 0 && fsync(fd) != 0)
+    rc = errno;
+  if (rc == 0 && fstat(fd, &st) != 0)
     rc = errno;
   if (close(fd) != 0 && rc == 0)
     rc = errno;
   if (rc != 0) {
-    unlink(file); /* a partial copy is no backup */
-    rmdir(path);
+    unlink(path); /* a partial copy is no backup */
     return store_err(rc);
   }
-  /* The copy's name in its folder, and the folder's in its parent. If
-   * this fails, the whole copy is left in place and the error returned. */
-  char parent[4096];
-  snprintf(parent, sizeof parent, "%s", path);
-  if ((rc = tally_sync_dir(path)) != 0 ||
-      (rc = tally_sync_dir(dirname(parent))) != 0)
+  /* The copy's name in its folder. If this fails, the copy is left in
+   * place and the error returned. */
+  if ((rc = tally_sync_dir(s->backup_dir)) != 0)
     return rc;
-  *bytes = stat(file, &st) == 0 ? (uint64_t)st.st_size : 0;
+  *bytes = (uint64_t)st.st_size;
   return 0;
 }
 

@@ -40,22 +40,58 @@ typedef struct tally_store tally_store;
 
 /* Opens (creating if needed) the store in directory dir. map_size 0
  * means TALLY_STORE_DEFAULT_MAP; when a write finds the map full, the
- * map doubles up to max_map_size (0 = no limit). Returns 0 and *out,
- * -errno, TALLY_EFORMAT (a store of another format) or TALLY_ESTORE
- * (LMDB refused). */
+ * map doubles up to max_map_size (0 = no limit). The store holds a lock
+ * on dir/tallyd.pid until it is closed: one process at a time. Returns
+ * 0 and *out, -EBUSY (another process has it open), -EUCLEAN (data.mdb
+ * is cut short or a meta page is damaged), -errno, TALLY_EFORMAT (a
+ * store of another format) or TALLY_ESTORE (LMDB refused). */
 int tally_store_open(const char *dir, size_t map_size, size_t max_map_size,
                      tally_store **out);
 void tally_store_close(tally_store *s);
+
+/* Why tally_store_open(dir) returned rc, as a sentence into err: the pid
+ * of the process that holds the store, the damage found and the way
+ * back, or the error. */
+void tally_store_explain(const char *dir, int rc, char *err, size_t n);
 
 /* Whether the store syncs on every commit (no MDB_NOSYNC, MDB_NOMETASYNC
  * or MDB_MAPASYNC): an acknowledgement means the figures are on disk. */
 int tally_store_durable(tally_store *s);
 
-/* Copies the store, compacted, into directory path, which must not
- * exist yet (it is created). The copy is one consistent snapshot and
- * other transactions go on meanwhile. Safe to call from another thread.
- * Returns 0 and the size of the copy, or -errno / TALLY_ESTORE. */
-int tally_store_backup(tally_store *s, const char *path, uint64_t *bytes);
+/* The store's directory, as it was opened. */
+const char *tally_store_dir(const tally_store *s);
+
+/* Calls fn(arg) once, from whichever thread finds it, when the store
+ * goes into LMDB's panic state: a commit could not write its meta page,
+ * and every read and write fails from then on, until the process
+ * restarts. Called at once if it is in that state already. fn NULL: no
+ * one is told. */
+void tally_store_on_failure(tally_store *s, void (*fn)(void *arg), void *arg);
+
+/* Backups go only into dir, an existing directory apart from the
+ * store's own (tallyd --backup-dir); until it is set, none are made.
+ * Returns 0, or -errno / -EINVAL with a sentence in err. */
+int tally_store_set_backup_dir(tally_store *s, const char *dir, char *err,
+                               size_t n);
+
+/* The backup folder (resolved), or NULL when backups are off. */
+const char *tally_store_backup_dir(const tally_store *s);
+
+#define TALLY_STORE_BACKUP_NAME_MAX 200
+
+/* Whether name may name a backup: a plain file name of 1 to
+ * TALLY_STORE_BACKUP_NAME_MAX bytes, without '/', not hidden (so
+ * neither "." nor ".."), without control characters. */
+int tally_store_backup_name_ok(const char *name);
+
+/* Copies the store, compacted, into the new file name in the backup
+ * folder (its full path into path, n bytes). The copy is one consistent
+ * snapshot and other transactions go on meanwhile. Safe to call from
+ * another thread. Returns 0 and the size of the copy; -EPERM (no backup
+ * folder), -EINVAL (not a plain name), -EEXIST (a file of that name is
+ * there), other -errno or TALLY_ESTORE. */
+int tally_store_backup(tally_store *s, const char *name, char *path,
+                       size_t n, uint64_t *bytes);
 
 /* ---- types the parts share ---- */
 

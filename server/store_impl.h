@@ -55,6 +55,12 @@ struct tally_store {
                                 wait for it */
   unsigned long grows;       /* how many times the map grew */
   struct timespec grow_after; /* a grow that timed out: none before this */
+  int lock_fd;               /* DIR/tallyd.pid, locked while open */
+  char dir[4096];            /* the store's directory, for messages */
+  char backup_dir[4096];     /* where backups go, resolved; "" = none */
+  int failed;                /* (gate) LMDB is in its panic state */
+  void (*on_failure)(void *arg); /* (gate) told once, when failed is set */
+  void *on_failure_arg;
 };
 
 struct tally_store_txn {
@@ -77,6 +83,20 @@ static inline int store_err(int rc) {
     return -rc; /* an errno value; LMDB's own codes are negative */
   return TALLY_ESTORE;
 }
+
+/* store_lock.c: locks DIR/tallyd.pid for this process and writes the
+ * pid into it. Returns the descriptor that holds the lock (closing it
+ * lets go), -EBUSY when another process holds it, or -errno. */
+int tally__store_lock(const char *dir);
+
+/* The pid written into DIR/tallyd.pid by the process that holds it, or 0
+ * if none can be read. */
+long tally__store_holder(const char *dir);
+
+/* store_check.c: checks DIR/data.mdb against its two meta pages (a
+ * missing file is a new store). Returns 0, -EUCLEAN (damaged or cut
+ * short) or -errno, with a sentence into why. */
+int tally__store_check(const char *dir, char *why, size_t n);
 
 static inline void put_u32(uint8_t *p, uint32_t v) {
   for (int i = 3; i >= 0; i--, v >>= 8)

@@ -21,10 +21,24 @@
 #include <unistd.h>
 
 static tally_test_server srv;
-static char tmp[256]; /* input files, spool, backups, config */
+static char tmp[256]; /* input files, spool, config */
+static char backups[256]; /* the server's --backup-dir */
 
-static void setup(void) { tally_test_cli_start(&srv, tmp, sizeof tmp); }
-static void teardown(void) { tally_test_cli_stop(&srv, tmp); }
+static void setup(void) {
+  char spool[300];
+  tally_test_tmpdir(backups, sizeof backups);
+  tally_test_server_start(&srv, (const char *const[]){"--backup-dir", backups,
+                                                      NULL});
+  tally_test_tmpdir(tmp, sizeof tmp);
+  snprintf(spool, sizeof spool, "%s/spool", tmp);
+  setenv("TALLY_SERVER", srv.address, 1);
+  setenv("TALLY_SPOOL", spool, 1);
+}
+
+static void teardown(void) {
+  tally_test_cli_stop(&srv, tmp);
+  tally_test_rmtree(backups);
+}
 
 TestSuite(auth, .init = setup, .fini = teardown, .timeout = 120);
 
@@ -331,7 +345,7 @@ static void build(struct request *q, enum op op, enum scope sc) {
     break;
   case OP_BACKUP:
     tally__backup_request__init(&q->backup);
-    snprintf(q->path, sizeof q->path, "%s/backup-%d", tmp, made++);
+    snprintf(q->path, sizeof q->path, "backup-%d", made++);
     q->backup.path = q->path;
     e->body_case = TALLY__ENVELOPE__BODY_BACKUP;
     e->backup = &q->backup;
@@ -462,8 +476,10 @@ Test(auth, authorisation_matrix) {
       }
       if (matrix[i].op == OP_BACKUP) {
         struct stat st;
-        cr_expect_eq(stat(q.path, &st) == 0, want == OK,
-                     "%s: the backup directory %s", what,
+        char file[sizeof backups + sizeof q.path + 1];
+        snprintf(file, sizeof file, "%s/%s", backups, q.path);
+        cr_expect_eq(stat(file, &st) == 0, want == OK,
+                     "%s: the backup %s", what,
                      want == OK ? "is missing" : "was made");
       }
       tally_wire_free(r);

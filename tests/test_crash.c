@@ -234,3 +234,89 @@ Test(crash, the_store_syncs_every_commit) {
   tally_store_close(store);
   tally_test_rmtree(dir);
 }
+
+/* One failed meta-page write (tests/lib/failmeta.c) puts LMDB in its
+ * panic state: every read and write would fail from then on, with the
+ * server up. The write that failed gets an error, not an
+ * acknowledgement; tallyd logs that the store failed and exits
+ * non-zero, so that a supervisor restarts it; restarted, it has what
+ * was acknowledged and takes writes again. */
+Test(crash, a_failed_commit_stops_the_server) {
+  char files[256], data[300], trigger[300], csv[300], spool[300];
+  tally_test_tmpdir(files, sizeof files);
+  snprintf(data, sizeof data, "%s/store", files);
+  snprintf(trigger, sizeof trigger, "%s/fail-now", files);
+  snprintf(csv, sizeof csv, "%s/figures.csv", files);
+  snprintf(spool, sizeof spool, "%s/spool", files);
+  setenv("TALLY_SPOOL", spool, 1);
+  const char *asan = getenv("ASAN_OPTIONS");
+  char opts[512]; /* ASan's runtime, a shared library, before the shim */
+  snprintf(opts, sizeof opts, "%s%sverify_asan_link_order=0",
+           asan ? asan : "", asan && *asan ? ":" : "");
+  setenv("ASAN_OPTIONS", opts, 1);
+  setenv("TALLY_TEST_FAIL_META", trigger, 1);
+  setenv("LD_PRELOAD", FAILMETA_PATH, 1);
+  tally_test_server srv;
+  tally_test_server_start_in(&srv, data, NULL);
+  tally_test_token(&srv, "reporter", "wenchang");
+  unsetenv("LD_PRELOAD");
+  tally_test_sign_in(&srv, "reporter", "wenchang");
+
+  char *out = NULL, *err = NULL;
+  tally_test_write_file(csv, "live_births,812\n");
+  int rc = RUN(&out, &err, "--server", srv.address, "submit", "--unit",
+               "wenchang", "--period", "2022", "--file", csv);
+  cr_assert_eq(rc, 0, "%s%s", out, err);
+  free(out);
+  free(err);
+
+  tally_test_write_file(trigger, "");
+  tally_test_write_file(csv, "live_births,999\n");
+  rc = RUN(&out, &err, "--server", srv.address, "submit", "--unit",
+           "wenchang", "--period", "2021", "--file", csv);
+  cr_assert_neq(rc, 0, "acknowledged: %s", out);
+  cr_assert(strstr(err, "could not write"), "%s", err);
+  free(out);
+  free(err);
+
+  int status = 0;
+  pid_t got = 0;
+  for (int i = 0; i < 1000 && got == 0; i++) { /* 10 s at most */
+    got = waitpid(srv.pid, &status, WNOHANG);
+    if (got == 0)
+      usleep(10000);
+  }
+  if (got == 0)
+    kill(srv.pid, SIGKILL);
+  char *log = tally_test_read_file(srv.log);
+  cr_assert_eq(got, srv.pid, "tallyd is still up after the failure: %s", log);
+  cr_assert(WIFEXITED(status) && WEXITSTATUS(status) != 0,
+            "status %#x: %s", status, log);
+  cr_assert(strstr(log, "is in a failed state") &&
+                strstr(log, "the server must be restarted"), "%s", log);
+  free(log);
+  srv.pid = 0;
+
+  unlink(trigger);
+  tally_test_server_start_in(&srv, data, NULL);
+  tally_test_sign_in(&srv, "reporter", "wenchang");
+  rc = RUN(&out, &err, "--server", srv.address, "values", "--unit",
+           "wenchang", "--period", "2022");
+  cr_assert_eq(rc, 0, "%s", err);
+  cr_assert(strstr(out, "812"), "%s", out);
+  free(out);
+  free(err);
+  rc = RUN(&out, &err, "--server", srv.address, "values", "--unit",
+           "wenchang", "--period", "2021");
+  cr_assert(out == NULL || strstr(out, "999") == NULL, "%s", out);
+  free(out);
+  free(err);
+  tally_test_write_file(csv, "live_births,1000\n");
+  rc = RUN(&out, &err, "--server", srv.address, "submit", "--unit",
+           "wenchang", "--period", "2020", "--file", csv);
+  cr_assert_eq(rc, 0, "%s%s", out, err);
+  free(out);
+  free(err);
+  cr_assert_eq(tally_test_server_stop(&srv), 0);
+  tally_test_rmtree(files);
+}

@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <jansson.h>
@@ -27,9 +28,14 @@ static char files[256];
 
 static void setup(void) { tally_test_tmpdir(files, sizeof files); }
 
+static char mounted[300]; /* a small file system made for a test */
+
 static void teardown(void) {
   tally_test_server_stop(&srv);
   tally_test_fsize_limit = 0;
+  if (mounted[0] && umount(mounted) != 0)
+    fprintf(stderr, "could not unmount %s: %s\n", mounted, strerror(errno));
+  mounted[0] = 0;
   tally_test_rmtree(files);
 }
 
@@ -503,6 +509,46 @@ Test(limits, a_full_disk_is_a_clear_error_and_corrupts_nothing) {
   cr_assert_eq(fill(1, &last), 1);
 }
 
+/* A real full disk: a 2 MiB tmpfs (the test is skipped where it cannot
+ * be mounted). LMDB reports its short write as an I/O error; the server
+ * says the disk is full, where, and that nothing was stored. */
+Test(limits, a_really_full_disk_is_named) {
+  snprintf(mounted, sizeof mounted, "%s/disk", files);
+  cr_assert_eq(mkdir(mounted, 0700), 0);
+  if (mount("tmpfs", mounted, "tmpfs", 0, "size=2m,mode=0700") != 0) {
+    char why[400];
+    snprintf(why, sizeof why, "cannot mount a small tmpfs on %s: %s",
+             mounted, strerror(errno));
+    mounted[0] = 0;
+    cr_skip_test("%s", why);
+  }
+  char dir[340];
+  snprintf(dir, sizeof dir, "%s/store", mounted);
+  tally_test_server_start_in(&srv, dir, (const char *const[]){
+      "--catalog", big_catalog(2000), NULL});
+  Tally__Envelope *last;
+  int acked = fill(200, &last);
+  cr_assert_gt(acked, 0);
+  cr_assert_not_null(last, "the disk never filled");
+  cr_assert_eq(last->error->code, TALLY__ERROR_CODE__ERROR_STORE);
+  char want[400];
+  snprintf(want, sizeof want, "the disk holding %s is full; nothing was "
+           "stored", dir);
+  cr_assert(strstr(last->error->message, want), "%s", last->error->message);
+  tally_wire_free(last);
+  char *log = tally_test_read_file_with(srv.log, want);
+  cr_assert(log && strstr(log, want), "%s", log);
+  free(log);
+  for (int i = 0; i < acked; i++) {
+    char period[16];
+    snprintf(period, sizeof period, "20%02d-%02d", 10 + i / 12, 1 + i % 12);
+    cr_assert_eq(stored_count("xiaoli", period), 2000);
+  }
+  cr_assert_eq(tally_test_server_stop(&srv), 0);
+  cr_assert_eq(umount(mounted), 0, "%s", strerror(errno));
+  mounted[0] = 0;
+}
+
 static char *run_ok(const char *const *args) {
   char *out, *err;
   int rc = tally_test_run(args, NULL, &out, &err);
@@ -512,7 +558,11 @@ static char *run_ok(const char *const *args) {
 }
 
 Test(limits, backup_of_the_live_store_restores_the_same_report) {
-  tally_test_server_start(&srv, NULL);
+  char backups[300];
+  snprintf(backups, sizeof backups, "%s/backups", files);
+  cr_assert_eq(mkdir(backups, 0700), 0);
+  tally_test_server_start(&srv, (const char *const[]){"--backup-dir", backups,
+                                                      NULL});
   setenv("TALLY_SERVER", srv.address, 1);
   char spool[300];
   snprintf(spool, sizeof spool, "%s/spool", files);
@@ -528,61 +578,132 @@ Test(limits, backup_of_the_live_store_restores_the_same_report) {
   }
   /* Backups and the district's report are the admin's. */
   tally_test_sign_in(&srv, "admin", NULL);
-  char backup[300];
-  snprintf(backup, sizeof backup, "%s/backup", files);
-  char *out = run_ok((const char *const[]){"backup", backup, NULL});
-  cr_assert(strstr(out, "backup written to"), "%s", out);
+  char *out = run_ok((const char *const[]){"backup", "2022-12-31", NULL});
+  char copy[340];
+  snprintf(copy, sizeof copy, "%s/2022-12-31", backups);
+  cr_assert(strstr(out, "backup written to") && strstr(out, copy), "%s", out);
   free(out);
   /* It holds the token hashes: its owner's alone, as the store is. */
-  char copy[320];
   struct stat st;
-  snprintf(copy, sizeof copy, "%s/data.mdb", backup);
   cr_assert_eq(stat(copy, &st), 0);
+  cr_assert(S_ISREG(st.st_mode));
   cr_assert_eq(st.st_mode & 0777, 0600, "mode %o", st.st_mode & 0777);
-
-  /* A second backup to the same place is refused; so is a relative one,
-   * and one into a folder that is not there. */
-  char *err;
-  cr_assert_eq(tally_test_run((const char *const[]){"backup", backup, NULL},
-                              NULL, NULL, &err),
-               1);
-  cr_assert(strstr(err, "it exists already; a backup goes into a new folder"),
-            "%s", err);
-  free(err);
-  char deep[340];
-  snprintf(deep, sizeof deep, "%s/no/such/backup", files);
-  cr_assert_eq(tally_test_run((const char *const[]){"backup", deep, NULL},
-                              NULL, NULL, &err),
-               1);
-  cr_assert(strstr(err, "the folder it would go in does not exist"), "%s",
-            err);
-  free(err);
-  cr_assert_eq(tally_test_run((const char *const[]){"backup", "rel", NULL},
-                              NULL, NULL, &err),
-               1);
-  cr_assert(strstr(err, "must be absolute"), "%s", err);
-  free(err);
 
   char *before = run_ok((const char *const[]){"report", "--period", "2022",
                                               "--format", "json", NULL});
-  /* Restore: a server on the backup gives the same report. The backup
-   * holds the accounts too, so the admin's token is good there: the
-   * fixture reads it from the directory instead of running tallyd init
-   * (which a store with accounts refuses). */
-  char kept[400];
-  snprintf(kept, sizeof kept, "%s/test-admin.token", backup);
+  /* Restore: the backup as data.mdb of a new directory; a server on it
+   * gives the same report, and its sums verify. The backup holds the
+   * accounts too, so the admin's token is good there: the fixture reads
+   * it from the directory instead of running tallyd init (which a
+   * store with accounts refuses). */
+  char restore[300], kept[400];
+  snprintf(restore, sizeof restore, "%s/restored", files);
+  cr_assert_eq(mkdir(restore, 0700), 0);
+  snprintf(kept, sizeof kept, "%s/data.mdb", restore);
+  char *bytes = NULL, *err = NULL;
+  cr_assert_eq(tally_test_exec("/bin/cp", (const char *const[]){copy, kept,
+                                                                NULL},
+                               NULL, &bytes, &err), 0, "%s", err);
+  free(bytes);
+  free(err);
+  snprintf(kept, sizeof kept, "%s/test-admin.token", restore);
   tally_test_write_file(kept, srv.admin);
   tally_test_server restored;
-  tally_test_server_start_in(&restored, backup, NULL);
+  tally_test_server_start_in(&restored, restore, NULL);
   cr_assert_str_eq(restored.admin, srv.admin);
   setenv("TALLY_SERVER", restored.address, 1);
   char *after = run_ok((const char *const[]){"report", "--period", "2022",
                                              "--format", "json", NULL});
+  char *verify = run_ok((const char *const[]){"admin", "verify", NULL});
+  cr_assert(strstr(verify, "all match"), "%s", verify);
+  free(verify);
   tally_test_server_stop(&restored);
   cr_assert_str_eq(after, before);
   cr_assert(strstr(after, "\"units_counted\": 3"), "%s", after);
   free(before);
   free(after);
+}
+
+/* A backup names a new plain file in the backup folder: anything else
+ * is refused, and nothing is made anywhere. */
+Test(limits, backups_go_only_into_the_backup_folder) {
+  char backups[300];
+  snprintf(backups, sizeof backups, "%s/backups", files);
+  cr_assert_eq(mkdir(backups, 0700), 0);
+  tally_test_server_start(&srv, (const char *const[]){"--backup-dir", backups,
+                                                      NULL});
+  setenv("TALLY_SERVER", srv.address, 1);
+  tally_test_sign_in(&srv, "admin", NULL);
+  free(run_ok((const char *const[]){"backup", "first", NULL}));
+
+  char *err;
+  cr_assert_eq(RUN(NULL, &err, "backup", "first"), 1);
+  cr_assert(strstr(err, "a backup named first is in the backup folder "
+                        "already; give a new name"), "%s", err);
+  free(err);
+  char outside[340];
+  snprintf(outside, sizeof outside, "%s/outside", files);
+  const char *const bad[] = {outside, "../escaped", "a/b", ".hidden", "..",
+                             ".", "", "line\nbreak"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    cr_assert_eq(RUN(NULL, &err, "backup", bad[i]), 1, "'%s'", bad[i]);
+    cr_assert(strstr(err, "a backup is named by a plain file name"),
+              "'%s': %s", bad[i], err);
+    free(err);
+  }
+  struct stat st;
+  cr_assert_neq(stat(outside, &st), 0, "a backup was made outside");
+  snprintf(outside, sizeof outside, "%s/escaped", files);
+  cr_assert_neq(stat(outside, &st), 0, "a backup was made outside");
+  tally_test_server_stop(&srv);
+
+  /* Without a backup folder, none at all; and tally says where to look. */
+  tally_test_server_start(&srv, NULL);
+  setenv("TALLY_SERVER", srv.address, 1);
+  tally_test_sign_in(&srv, "admin", NULL);
+  cr_assert_eq(RUN(NULL, &err, "backup", "second"), 1);
+  cr_assert(strstr(err, "this server makes no backups: start tallyd with "
+                        "--backup-dir DIR"), "%s", err);
+  free(err);
+  char *out = run_ok((const char *const[]){"backup", "--help", NULL});
+  cr_assert(strstr(out, "tallyd --backup-dir DIR"), "%s", out);
+  free(out);
+}
+
+/* tallyd refuses a backup folder that is missing, not a directory, or
+ * within the store (a backup there would be copied into the next). */
+Test(limits, a_bad_backup_folder_stops_tallyd) {
+  char data[300];
+  snprintf(data, sizeof data, "%s/store", files);
+  tally_test_server_start_in(&srv, data, NULL);
+  tally_test_server_stop(&srv);
+
+  char inside[340], missing[340], file[340];
+  snprintf(inside, sizeof inside, "%s/backups", data);
+  cr_assert_eq(mkdir(inside, 0700), 0);
+  snprintf(missing, sizeof missing, "%s/none", files);
+  snprintf(file, sizeof file, "%s/data.mdb", data);
+  struct { const char *dir, *says; } cases[] = {
+      {data, "within the store's own"},
+      {inside, "within the store's own"},
+      {missing, "No such file or directory"},
+      {file, "is not a directory"}};
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    char *err;
+    int rc = tally_test_exec(TALLYD_PATH, (const char *const[]){
+        "--data", data, "--listen", "127.0.0.1:0", "--backup-dir",
+        cases[i].dir, NULL}, NULL, NULL, &err);
+    cr_assert_eq(rc, 1, "%s: status %d: %s", cases[i].dir, rc, err);
+    cr_assert(strstr(err, cases[i].says) && strstr(err, cases[i].dir),
+              "%s: %s", cases[i].dir, err);
+    free(err);
+  }
+  char *out;
+  cr_assert_eq(tally_test_exec(TALLYD_PATH, (const char *const[]){"--help",
+                                                                 NULL},
+                               NULL, &out, NULL), 0);
+  cr_assert(strstr(out, "--backup-dir DIR"), "%s", out);
+  free(out);
 }
 
 /* A client that sends thousands of requests and reads no reply: the

@@ -1,11 +1,15 @@
 /* test_tallyd.c: the tallyd binary's command line and start-up checks. */
 #include "fixture.h"
+#include "store.h"
 
 #include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <string.h>
+#include <unistd.h>
 
 static char dir[256];
 
@@ -69,11 +73,11 @@ Test(tallyd, no_store_is_refused_and_none_is_made) {
 /* A store without an admin (its accounts lost) is not served: it says
  * how to make one. */
 Test(tallyd, a_store_without_an_admin_is_refused) {
-  char *err, data[300], want[400], file[320];
+  char *err, data[300], want[400];
   snprintf(data, sizeof data, "%s/store", dir);
-  cr_assert_eq(mkdir(data, 0700), 0);
-  snprintf(file, sizeof file, "%s/data.mdb", data); /* an empty store */
-  tally_test_write_file(file, "");
+  tally_store *empty; /* a store with no accounts */
+  cr_assert_eq(tally_store_open(data, 0, 0, &empty), 0);
+  tally_store_close(empty);
   cr_assert_eq(TALLYD(NULL, &err, "--data", data, "--listen", "127.0.0.1:0"),
                1);
   snprintf(want, sizeof want, "has no admin account, so no one could manage "
@@ -168,4 +172,144 @@ Test(tallyd, wrong_catalog_stops_the_server) {
   snprintf(want, sizeof want, "%s:2:", path);
   cr_assert(strstr(err, want), "expected '%s' in: %s", want, err);
   free(err);
+}
+
+/* A second tallyd on the same store would keep its own accounts: it is
+ * refused, naming the first's pid, and so is tallyd init --recover,
+ * which writes to the store; once the first stops, the store is free. */
+Test(tallyd, a_second_server_on_a_store_is_refused) {
+  char data[300], pid[32], *err;
+  snprintf(data, sizeof data, "%s/store", dir);
+  tally_test_server srv;
+  tally_test_server_start_in(&srv, data, NULL);
+  snprintf(pid, sizeof pid, "pid %ld", (long)srv.pid);
+
+  int rc = TALLYD(NULL, &err, "--data", data, "--listen", "127.0.0.1:0");
+  cr_assert_eq(rc, 1, "status %d: %s", rc, err);
+  cr_assert(strstr(err, "in use by another process") && strstr(err, pid) &&
+                strstr(err, data), "%s", err);
+  free(err);
+  rc = TALLYD(NULL, &err, "init", "--data", data, "--recover");
+  cr_assert_eq(rc, 1, "status %d: %s", rc, err);
+  cr_assert(strstr(err, pid), "%s", err);
+  free(err);
+
+  cr_assert_eq(tally_test_server_stop(&srv), 0);
+  tally_test_server_start_in(&srv, data, NULL);
+  cr_assert_eq(tally_test_server_stop(&srv), 0);
+}
+
+/* A store with figures in it, stopped: its data.mdb's path in file. */
+static void store_with_figures(char *data, char *file, size_t n) {
+  snprintf(data, n, "%s/store", dir);
+  snprintf(file, n, "%s/data.mdb", data);
+  tally_test_server srv;
+  tally_test_server_start_in(&srv, data, NULL);
+  char csv[300];
+  snprintf(csv, sizeof csv, "%s/figures.csv", dir);
+  tally_test_write_file(csv, "live_births,812\ninfant_deaths,2\n");
+  tally_test_sign_in(&srv, "reporter", "wenchang");
+  char *err;
+  int rc = RUN(NULL, &err, "--server", srv.address, "submit", "--unit",
+               "wenchang", "--period", "2022", "--file", csv);
+  cr_assert_eq(rc, 0, "%s", err);
+  free(err);
+  cr_assert_eq(tally_test_server_stop(&srv), 0);
+}
+
+/* tallyd on data refuses with a message naming the damage (what) and
+ * the way back, and exits with a status, not a signal. */
+static void expect_refused(const char *data, const char *what,
+                           const char *how) {
+  char *err;
+  int rc = TALLYD(NULL, &err, "--data", data, "--listen", "127.0.0.1:0");
+  cr_assert_eq(rc, 1, "%s: status %d (-1: a signal): %s", how, rc, err);
+  cr_assert(strstr(err, "is damaged") && strstr(err, what) &&
+                strstr(err, "Restore the latest backup"), "%s: %s", how, err);
+  free(err);
+}
+
+static void copy_file(const char *from, const char *to) {
+  char *out, *err;
+  int rc = tally_test_exec("/bin/cp", (const char *const[]){from, to, NULL},
+                           NULL, &out, &err);
+  cr_assert_eq(rc, 0, "cp %s %s: %s", from, to, err);
+  free(out);
+  free(err);
+}
+
+/* A data.mdb cut short, at a page boundary or not, within the meta
+ * pages or past them: LMDB would map it and die of SIGBUS. */
+Test(tallyd, a_store_cut_short_is_refused) {
+  char data[300], file[300], saved[300];
+  store_with_figures(data, file, sizeof data);
+  snprintf(saved, sizeof saved, "%s/saved.mdb", dir);
+  copy_file(file, saved);
+  struct stat st;
+  cr_assert_eq(stat(file, &st), 0);
+  const off_t lengths[] = {0, 100, 4096, 8192 + 17, st.st_size / 2,
+                           st.st_size - 4096};
+  for (size_t i = 0; i < sizeof lengths / sizeof *lengths; i++) {
+    char how[64];
+    snprintf(how, sizeof how, "cut to %lld bytes", (long long)lengths[i]);
+    copy_file(saved, file);
+    cr_assert_eq(truncate(file, lengths[i]), 0);
+    expect_refused(data, "cut short", how);
+  }
+  /* The whole file opens again, and verifies. */
+  copy_file(saved, file);
+  tally_test_server srv;
+  tally_test_server_start_in(&srv, data, NULL);
+  char *out, *err;
+  int rc = RUN(&out, &err, "--server", srv.address, "admin", "verify");
+  cr_assert_eq(rc, 0, "%s", err);
+  cr_assert(strstr(out, "all match"), "%s", out);
+  free(out);
+  free(err);
+  cr_assert_eq(tally_test_server_stop(&srv), 0);
+}
+
+/* Writes len bytes at off of file. */
+static void damage(const char *file, off_t off, const void *bytes,
+                   size_t len) {
+  int fd = open(file, O_WRONLY);
+  cr_assert_geq(fd, 0);
+  cr_assert_eq(pwrite(fd, bytes, len, off), (ssize_t)len);
+  close(fd);
+}
+
+/* One meta page damaged, the older or the newer: its magic, or the
+ * store's last page it records (far past the file; before the roots, in
+ * the newer, which LMDB opens at). LMDB would refuse the first with
+ * "invalid argument" and take the others, then fail an assertion at
+ * the first write. */
+Test(tallyd, a_damaged_meta_page_is_refused) {
+  char data[300], file[300], saved[300];
+  store_with_figures(data, file, sizeof data);
+  snprintf(saved, sizeof saved, "%s/saved.mdb", dir);
+  copy_file(file, saved);
+  const uint32_t bad_magic = 0xBEEFC0DF;
+  const uint64_t far = 1u << 30, one = 1;
+  uint64_t txnid[2];
+  int fd = open(file, O_RDONLY);
+  cr_assert_geq(fd, 0);
+  for (int page = 0; page < 2; page++)
+    cr_assert_eq(pread(fd, &txnid[page], 8, page * 4096 + 144), 8);
+  close(fd);
+  for (int page = 0; page < 2; page++) {
+    off_t meta = (off_t)page * 4096;
+    char how[64];
+    snprintf(how, sizeof how, "meta page %d", page);
+    copy_file(saved, file);
+    damage(file, meta + 16, &bad_magic, sizeof bad_magic);
+    expect_refused(data, how, "its magic");
+    copy_file(saved, file);
+    damage(file, meta + 136, &far, sizeof far);
+    expect_refused(data, how, "its last page far out");
+    if (txnid[page] < txnid[!page])
+      continue;
+    copy_file(saved, file);
+    damage(file, meta + 136, &one, sizeof one);
+    expect_refused(data, how, "its last page before its roots");
+  }
 }

@@ -451,9 +451,7 @@ Test(tls, a_client_that_does_not_read_is_not_served_without_end) {
 /* Requests sent together, one of them run in a worker thread (a
  * backup): the ones after it wait, decrypted, and are answered in order. */
 Test(tls, requests_behind_a_backup_wait_their_turn) {
-  start_tls(NULL, NULL);
-  char backup[300];
-  snprintf(backup, sizeof backup, "%s/backup", dir);
+  start_tls("--backup-dir", dir);
   Tally__BackupRequest b = TALLY__BACKUP_REQUEST__INIT;
   Tally__ValuesRequest q = TALLY__VALUES_REQUEST__INIT;
   Tally__Envelope env = TALLY__ENVELOPE__INIT;
@@ -461,7 +459,7 @@ Test(tls, requests_behind_a_backup_wait_their_turn) {
   uint8_t *frames[3];
   size_t lens[3], total = 0;
   auth.token = srv.admin; /* sent raw: the first request signs in */
-  b.path = backup;
+  b.path = "backup";
   q.unit = "wenchang";
   q.period = "2022";
   for (int i = 0; i < 3; i++) {
