@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 /* The first buffer of a body; later ones double, up to its length. */
-#define FIRST_CAP 16384
+#define FIRST_CAP 65536
 
 void tally_frame_reader_init(tally_frame_reader *r, size_t max) {
   memset(r, 0, sizeof *r);

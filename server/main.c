@@ -48,6 +48,10 @@ static const char usage[] =
     "                        request within this time (default 120)\n"
     "      --max-connections N  answer connections past N with \"busy\"\n"
     "                        (default 1000)\n"
+    "      --memory-budget MIB  the memory all connections may hold together\n"
+    "                        in replies not yet taken and requests partly\n"
+    "                        read (default 256); past it they wait, or a\n"
+    "                        large request gets \"busy\"\n"
     "      --tls-cert FILE   speak TLS with this certificate (PEM: the\n"
     "                        server's certificate, then any intermediates)\n"
     "      --tls-key FILE    its private key (PEM, unencrypted); --tls-cert\n"
@@ -78,6 +82,7 @@ struct options {
   size_t max_map_size;
   size_t idle_timeout_s;
   size_t max_connections;
+  size_t memory_budget;
   const char *tls_cert;
   const char *tls_key;
   int insecure_plaintext;
@@ -98,7 +103,8 @@ static int parse_size(const char *arg, const char *name, size_t min,
 
 static int parse_args(int argc, char **argv, struct options *o) {
   enum { OPT_MAX_FRAME = 256, OPT_MAP_SIZE, OPT_MAX_MAP_SIZE, OPT_CHECK,
-         OPT_IDLE, OPT_MAX_CONN, OPT_TLS_CERT, OPT_TLS_KEY, OPT_INSECURE };
+         OPT_IDLE, OPT_MAX_CONN, OPT_TLS_CERT, OPT_TLS_KEY, OPT_INSECURE,
+         OPT_MEMORY };
   static const struct option longopts[] = {
       {"data", required_argument, NULL, 'd'},
       {"listen", required_argument, NULL, 'l'},
@@ -109,6 +115,7 @@ static int parse_args(int argc, char **argv, struct options *o) {
       {"max-map-size", required_argument, NULL, OPT_MAX_MAP_SIZE},
       {"idle-timeout", required_argument, NULL, OPT_IDLE},
       {"max-connections", required_argument, NULL, OPT_MAX_CONN},
+      {"memory-budget", required_argument, NULL, OPT_MEMORY},
       {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
       {"tls-key", required_argument, NULL, OPT_TLS_KEY},
       {"insecure-plaintext", no_argument, NULL, OPT_INSECURE},
@@ -148,6 +155,11 @@ static int parse_args(int argc, char **argv, struct options *o) {
       if (parse_size(optarg, "--max-connections", 1, 1000000,
                      &o->max_connections))
         return 2;
+      break;
+    case OPT_MEMORY:
+      if (parse_size(optarg, "--memory-budget", 1, 1u << 20, &mib))
+        return 2;
+      o->memory_budget = mib << 20;
       break;
     case OPT_TLS_CERT: o->tls_cert = optarg; break;
     case OPT_TLS_KEY: o->tls_key = optarg; break;
@@ -408,6 +420,7 @@ int main(int argc, char **argv) {
       .max_frame = o.max_frame,
       .idle_timeout_ms = (unsigned)(o.idle_timeout_s * 1000),
       .max_connections = (unsigned)o.max_connections,
+      .memory_budget = o.memory_budget,
       .cat = cat,
       .store = store,
       .accounts = accounts,

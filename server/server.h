@@ -20,6 +20,9 @@ typedef struct {
   size_t max_frame;           /* largest request body accepted */
   unsigned idle_timeout_ms;   /* a frame must complete within this; 0 = default */
   unsigned max_connections;   /* more are answered ERROR_BUSY; 0 = default */
+  size_t memory_budget;       /* bytes all connections may hold together
+                                 (replies queued, frames partly read);
+                                 0 = 256 MiB (server/budget.h) */
   const tally_catalog *cat;   /* borrowed; outlives the server */
   tally_store *store;         /* borrowed; outlives the server */
   tally_accounts *accounts;   /* borrowed; who may sign in */
