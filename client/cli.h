@@ -104,6 +104,21 @@ int tally_cli_connect(const tally_cli *c, tally_client **out);
 int tally_cli_call(const tally_cli *c, Tally__Envelope *req,
                    Tally__Envelope__BodyCase want, Tally__Envelope **reply);
 
+/* Reads reply, a page of a long answer (a history, an audit trail):
+ * sets req's cursor for the next page and returns 1 when one follows,
+ * 0 after the last, -1 when the cursor did not move on. */
+typedef int (*tally_cli_turn_fn)(Tally__Envelope *req,
+                                 const Tally__Envelope *reply);
+
+/* Sends req on one connection and asks for page after page while turn
+ * says one follows. On success *pages holds the *n replies, each of
+ * type want, in order (the caller frees each with tally_wire_free, and
+ * the array with free). Otherwise says why and returns the exit status,
+ * as tally_cli_call. */
+int tally_cli_pages(const tally_cli *c, Tally__Envelope *req,
+                    Tally__Envelope__BodyCase want, tally_cli_turn_fn turn,
+                    Tally__Envelope ***pages, size_t *n);
+
 /* %.15g: whole numbers print without decimals. */
 void tally_cli_number(char *buf, size_t n, double v);
 

@@ -452,6 +452,26 @@ static void audit_rows(tally_table *t, json_t *arr,
   }
 }
 
+/* The next page of a trail: after the last entry of this one. */
+static int audit_turn(Tally__Envelope *req, const Tally__Envelope *reply) {
+  const Tally__AuditReply *rep = reply->audit_reply;
+  Tally__AuditRequest *q = req->audit;
+  if (!rep->more)
+    return 0;
+  if (rep->next_account < q->after_account ||
+      (rep->next_account == q->after_account && rep->next <= q->after))
+    return -1;
+  q->after = rep->next;
+  q->after_account = rep->next_account;
+  return 1;
+}
+
+static int by_seq(const void *a, const void *b) {
+  const Tally__AuditEntry *x = *(Tally__AuditEntry *const *)a;
+  const Tally__AuditEntry *y = *(Tally__AuditEntry *const *)b;
+  return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
 int tally_cmd_audit(int argc, char **argv, tally_cli *c) {
   struct account_opts o = {0};
   int rc = parse(argc, argv, c, "audit", tally_usage_audit,
@@ -463,7 +483,8 @@ int tally_cmd_audit(int argc, char **argv, tally_cli *c) {
     return EXIT_USAGE;
   }
   Tally__AuditRequest q = TALLY__AUDIT_REQUEST__INIT;
-  Tally__Envelope req = TALLY__ENVELOPE__INIT, *reply = NULL;
+  Tally__Envelope req = TALLY__ENVELOPE__INIT, **pages = NULL;
+  size_t n_pages = 0, n = 0;
   if ((o.unit || o.period) &&
       ((rc = tally_cli_need(o.unit, "--unit", "audit")) ||
        (rc = tally_cli_need_period(o.period, "audit"))))
@@ -474,29 +495,45 @@ int tally_cmd_audit(int argc, char **argv, tally_cli *c) {
   q.period = (char *)(o.period ? o.period : "");
   req.body_case = TALLY__ENVELOPE__BODY_AUDIT;
   req.audit = &q;
-  if ((rc = tally_cli_call(c, &req, TALLY__ENVELOPE__BODY_AUDIT_REPLY,
-                           &reply)) != 0) {
-    tally_wire_free(reply);
+  if ((rc = tally_cli_pages(c, &req, TALLY__ENVELOPE__BODY_AUDIT_REPLY,
+                            audit_turn, &pages, &n_pages)) != 0)
     return rc;
+  /* The pages, as one trail; everyone's comes by account: put in order. */
+  for (size_t i = 0; i < n_pages; i++)
+    n += pages[i]->audit_reply->n_entries;
+  Tally__AuditEntry **entries = malloc((n ? n : 1) * sizeof *entries);
+  if (entries == NULL) {
+    fputs("tally: out of memory\n", stderr);
+    rc = EXIT_REFUSED;
+    goto out;
   }
-  const Tally__AuditReply *rep = reply->audit_reply;
+  n = 0;
+  for (size_t i = 0; i < n_pages; i++)
+    for (size_t k = 0; k < pages[i]->audit_reply->n_entries; k++)
+      entries[n++] = pages[i]->audit_reply->entries[k];
+  if (!*q.unit && !q.account && n > 1)
+    qsort(entries, n, sizeof *entries, by_seq);
   static const char *const head[] = {"seq",     "time (UTC)", "account",
                                      "from",    "subject",    "element",
                                      "before",  "after"};
   static const int right[] = {1, 0, 0, 0, 0, 0, 0, 0};
   json_t *arr = c->format == FORMAT_JSON ? json_array() : NULL;
   tally_table *t = arr ? NULL : tally_table_new(8, head, right);
-  for (size_t i = 0; i < rep->n_entries; i++)
-    audit_rows(t, arr, rep->entries[i]);
+  for (size_t i = 0; i < n; i++)
+    audit_rows(t, arr, entries[i]);
   if (arr)
     print_json(arr);
   else if (t && c->format == FORMAT_CSV)
     tally_table_print_csv(t, stdout);
-  else if (t && rep->n_entries == 0)
+  else if (t && n == 0)
     puts("no changes recorded");
   else if (t)
     tally_table_print(t, stdout);
   tally_table_free(t);
-  tally_wire_free(reply);
-  return EXIT_OK;
+  free(entries);
+out:
+  for (size_t i = 0; i < n_pages; i++)
+    tally_wire_free(pages[i]);
+  free(pages);
+  return rc;
 }

@@ -142,6 +142,17 @@ static json_t *changes_json(const Tally__ChangeSet *cs) {
                    cs->account_name, "changes", arr);
 }
 
+/* The next page of a history: after the last revision of this one. */
+static int history_turn(Tally__Envelope *req, const Tally__Envelope *reply) {
+  const Tally__HistoryReply *h = reply->history_reply;
+  if (!h->more)
+    return 0;
+  if (h->next <= req->history->after)
+    return -1;
+  req->history->after = h->next;
+  return 1;
+}
+
 int tally_cmd_history(int argc, char **argv, tally_cli *c) {
   const char *unit = NULL, *period = NULL;
   int rc = unit_and_period(argc, argv, c, "history", tally_usage_history,
@@ -150,15 +161,30 @@ int tally_cmd_history(int argc, char **argv, tally_cli *c) {
     return rc < 0 ? EXIT_OK : rc;
 
   Tally__HistoryRequest q = TALLY__HISTORY_REQUEST__INIT;
-  Tally__Envelope req = TALLY__ENVELOPE__INIT, *reply = NULL;
+  Tally__Envelope req = TALLY__ENVELOPE__INIT, **pages = NULL;
+  size_t n_pages = 0;
   q.unit = (char *)unit;
   q.period = (char *)period;
   req.body_case = TALLY__ENVELOPE__BODY_HISTORY;
   req.history = &q;
-  if ((rc = tally_cli_call(c, &req, TALLY__ENVELOPE__BODY_HISTORY_REPLY,
-                           &reply)) != 0)
+  if ((rc = tally_cli_pages(c, &req, TALLY__ENVELOPE__BODY_HISTORY_REPLY,
+                            history_turn, &pages, &n_pages)) != 0)
+    return rc;
+  /* The pages, as one history. */
+  Tally__HistoryReply all = *pages[0]->history_reply, *h = &all;
+  size_t total = 0;
+  for (size_t i = 0; i < n_pages; i++)
+    total += pages[i]->history_reply->n_changes;
+  all.n_changes = 0;
+  all.changes = malloc((total ? total : 1) * sizeof *all.changes);
+  if (all.changes == NULL) {
+    fputs("tally: out of memory\n", stderr);
+    rc = EXIT_REFUSED;
     goto out;
-  const Tally__HistoryReply *h = reply->history_reply;
+  }
+  for (size_t i = 0; i < n_pages; i++)
+    for (size_t k = 0; k < pages[i]->history_reply->n_changes; k++)
+      all.changes[all.n_changes++] = pages[i]->history_reply->changes[k];
 
   if (c->format == FORMAT_JSON) {
     json_t *arr = json_array();
@@ -205,7 +231,10 @@ int tally_cmd_history(int argc, char **argv, tally_cli *c) {
   }
   tally_table_free(t);
 out:
-  tally_wire_free(reply);
+  free(all.changes);
+  for (size_t i = 0; i < n_pages; i++)
+    tally_wire_free(pages[i]);
+  free(pages);
   return rc;
 }
 

@@ -290,17 +290,11 @@ int tally_cli_connect(const tally_cli *c, tally_client **out) {
                             : EXIT_UNREACHABLE;
 }
 
-int tally_cli_call(const tally_cli *c, Tally__Envelope *req,
+/* Sends req on cl; returns as tally_cli_call. */
+static int call_on(const tally_cli *c, tally_client *cl, Tally__Envelope *req,
                    Tally__Envelope__BodyCase want, Tally__Envelope **reply) {
-  tally_client *cl;
   char err[256];
-  int rc;
-
-  *reply = NULL;
-  if ((rc = tally_cli_connect(c, &cl)) != 0)
-    return rc;
-  rc = tally_client_call(cl, req, reply, err, sizeof err);
-  tally_client_close(cl);
+  int rc = tally_client_call(cl, req, reply, err, sizeof err);
   if (rc != 0) {
     fprintf(stderr, "tally: %s\n", err);
     return EXIT_UNREACHABLE;
@@ -316,6 +310,67 @@ int tally_cli_call(const tally_cli *c, Tally__Envelope *req,
     fputs("tally: the server sent an unexpected reply\n", stderr);
     return EXIT_REFUSED;
   }
+  return 0;
+}
+
+int tally_cli_call(const tally_cli *c, Tally__Envelope *req,
+                   Tally__Envelope__BodyCase want, Tally__Envelope **reply) {
+  tally_client *cl;
+  int rc;
+
+  *reply = NULL;
+  if ((rc = tally_cli_connect(c, &cl)) != 0)
+    return rc;
+  rc = call_on(c, cl, req, want, reply);
+  tally_client_close(cl);
+  return rc;
+}
+
+/* Frees n pages and their array. */
+static void pages_free(Tally__Envelope **pages, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    tally_wire_free(pages[i]);
+  free(pages);
+}
+
+int tally_cli_pages(const tally_cli *c, Tally__Envelope *req,
+                    Tally__Envelope__BodyCase want, tally_cli_turn_fn turn,
+                    Tally__Envelope ***pages, size_t *n) {
+  tally_client *cl;
+  Tally__Envelope **got = NULL, *reply = NULL;
+  size_t have = 0;
+  int rc, more = 1;
+
+  *pages = NULL;
+  *n = 0;
+  if ((rc = tally_cli_connect(c, &cl)) != 0)
+    return rc;
+  while (rc == 0 && more) {
+    Tally__Envelope **grown = realloc(got, (have + 1) * sizeof *got);
+    if (grown == NULL) {
+      fputs("tally: out of memory\n", stderr);
+      rc = EXIT_REFUSED;
+      break;
+    }
+    got = grown;
+    reply = NULL;
+    if ((rc = call_on(c, cl, req, want, &reply)) != 0) {
+      tally_wire_free(reply);
+      break;
+    }
+    got[have++] = reply;
+    if ((more = turn(req, reply)) < 0) {
+      fputs("tally: the server sent a page that does not move on\n", stderr);
+      rc = EXIT_REFUSED;
+    }
+  }
+  tally_client_close(cl);
+  if (rc != 0) {
+    pages_free(got, have);
+    return rc;
+  }
+  *pages = got;
+  *n = have;
   return 0;
 }
 

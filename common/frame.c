@@ -6,16 +6,50 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdint.h>
+
+/* The first buffer of a body; later ones double, up to its length. */
+#define FIRST_CAP 65536
+
 void tally_frame_reader_init(tally_frame_reader *r, size_t max) {
   memset(r, 0, sizeof *r);
   r->max = max ? max : TALLY_FRAME_DEFAULT_MAX;
+  r->room = SIZE_MAX;
+}
+
+/* Makes room for need body bytes: doubling, up to the body's length,
+ * within r->room. Not realloc: it may leave a copy (of a token) behind.
+ * Returns 0, -ENOBUFS or -ENOMEM. */
+static int grow(tally_frame_reader *r, size_t need) {
+  size_t cap = r->cap ? r->cap * 2 : FIRST_CAP;
+  if (cap < need)
+    cap = need;
+  if (cap > r->body_len)
+    cap = r->body_len;
+  if (cap > r->room)
+    cap = need; /* no more than is needed, then */
+  if (cap > r->room)
+    return -ENOBUFS;
+  uint8_t *body = malloc(cap);
+  if (body == NULL)
+    return -ENOMEM;
+  if (r->body_have) {
+    memcpy(body, r->body, r->body_have);
+    explicit_bzero(r->body, r->body_have);
+  }
+  free(r->body);
+  r->body = body;
+  r->cap = cap;
+  return 0;
 }
 
 void tally_frame_reader_reset(tally_frame_reader *r) {
+  size_t room = r->room;
   if (r->body) /* half a frame may hold a token */
     explicit_bzero(r->body, r->body_have);
   free(r->body);
   tally_frame_reader_init(r, r->max);
+  r->room = room;
 }
 
 int tally_frame_reader_partial(const tally_frame_reader *r) {
@@ -57,16 +91,19 @@ int tally_frame_reader_feed(tally_frame_reader *r, const uint8_t *data,
       *body_len = r->body_len;
       return TALLY_EFRAME2BIG;
     }
-    r->body = malloc(r->body_len);
-    if (r->body == NULL)
-      return -ENOMEM;
     r->body_have = 0;
   }
 
   size_t take = r->body_len - r->body_have;
   if (take > len - off)
     take = len - off;
-  memcpy(r->body + r->body_have, data + off, take);
+  if (r->body_have + take > r->cap) {
+    int rc = grow(r, r->body_have + take);
+    if (rc != 0)
+      return rc;
+  }
+  if (take > 0)
+    memcpy(r->body + r->body_have, data + off, take);
   r->body_have += take;
   off += take;
   *used = off;
@@ -77,6 +114,6 @@ int tally_frame_reader_feed(tally_frame_reader *r, const uint8_t *data,
   *body_len = r->body_len;
   r->body = NULL;
   r->hdr_have = 0;
-  r->body_len = r->body_have = 0;
+  r->body_len = r->body_have = r->cap = 0;
   return 1;
 }

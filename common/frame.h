@@ -2,8 +2,9 @@
  *
  * On the wire a frame is a 4-byte big-endian length n followed by n
  * bytes of body. The reader checks the length before it allocates: a
- * zero length or one over the limit is an error, and the body buffer is
- * exactly n bytes.
+ * zero length or one over the limit is an error. The body buffer grows
+ * as the bytes arrive (a length prefix alone makes it hold nothing),
+ * within the room the caller gives, and is exactly n bytes when whole.
  */
 #ifndef TALLY_FRAME_H
 #define TALLY_FRAME_H
@@ -22,9 +23,11 @@ typedef struct {
   size_t max;          /* largest body accepted */
   uint8_t hdr[TALLY_FRAME_HEADER];
   size_t hdr_have;     /* header bytes read so far */
-  uint8_t *body;       /* NULL until the header is complete */
+  uint8_t *body;       /* NULL until body bytes arrive */
   size_t body_len;     /* announced body length */
   size_t body_have;    /* body bytes read so far */
+  size_t cap;          /* bytes allocated for the body */
+  size_t room;         /* the most cap may grow to (SIZE_MAX after init) */
 } tally_frame_reader;
 
 void tally_frame_reader_init(tally_frame_reader *r, size_t max);
@@ -37,7 +40,9 @@ void tally_frame_reader_reset(tally_frame_reader *r);
  * Returns 1 when a frame is complete: *body (malloc'd, the caller frees)
  * and *body_len describe it. Returns 0 when more bytes are needed.
  * Returns TALLY_EFRAME for a zero length, TALLY_EFRAME2BIG for a length
- * over the limit (*body_len is then the announced length), -ENOMEM.
+ * over the limit (*body_len is then the announced length), -ENOBUFS
+ * when the body would need more than r->room bytes (the bytes it did
+ * take are kept; more may be fed once there is room), -ENOMEM.
  * After an error the stream is out of step; the caller drops it. */
 int tally_frame_reader_feed(tally_frame_reader *r, const uint8_t *data,
                             size_t len, size_t *used, uint8_t **body,

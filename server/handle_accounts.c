@@ -470,27 +470,49 @@ Tally__Envelope *tally_handle_whoami(tally_request *r,
   return reply;
 }
 
-struct audit_ctx {
-  tally_request *r;
-  Tally__AuditReply *rep;
-  size_t cap;
+/* An audit trail is read a page at a time in a pool thread, as a
+ * history is (handle_read.c): a unit's by revision, from its history;
+ * an account's by sequence number; everyone's by account and sequence
+ * number (the client orders the pages by seq). */
+enum { AUDIT_UNIT, AUDIT_ACCOUNT, AUDIT_ALL };
+struct audit_job {
+  tally_job job;       /* first: the job is its tally_job */
+  tally_store *store;
+  uint64_t id;
+  int mode;
+  uint32_t period_key; /* AUDIT_UNIT: the unit's report */
+  const char *unit;    /* the request's, which outlives the job */
+  const char *period, *subject;
+  uint64_t account, after, after_account;
+  size_t limit;
+  size_t cap, bytes;   /* of rep->entries; their packed size */
   int rc;
+  tally_arena arena;   /* the reply, built where the job runs */
+  Tally__AuditReply *rep;
 };
 
-/* Appends an entry to the reply; returns 0 or -ENOMEM. */
-static int audit_add(struct audit_ctx *ac, Tally__AuditEntry *e) {
-  if (tally_arena_reserve(ac->r->arena, &ac->rep->entries, ac->rep->n_entries,
-                          &ac->cap, sizeof *ac->rep->entries) != 0)
+/* Appends an entry to the page; returns 0 or -ENOMEM. */
+static int audit_add(struct audit_job *j, Tally__AuditEntry *e) {
+  if (tally_arena_reserve(&j->arena, &j->rep->entries, j->rep->n_entries,
+                          &j->cap, sizeof *j->rep->entries) != 0)
     return -ENOMEM;
-  ac->rep->entries[ac->rep->n_entries++] = e;
+  j->rep->entries[j->rep->n_entries++] = e;
   return 0;
+}
+
+/* True (and the page says so) when an entry of len bytes does not fit. */
+static int audit_full(struct audit_job *j, size_t len) {
+  if (!tally_page_full(j->rep->n_entries, j->limit, j->bytes, len))
+    return 0;
+  j->rep->more = 1;
+  return 1;
 }
 
 /* Store visitor: the changes of a figures entry, from the history. */
 static int take_changes(void *arg, const void *packed, size_t len) {
   Tally__AuditEntry *e = ((void **)arg)[0];
-  tally_request *r = ((void **)arg)[1];
-  ProtobufCAllocator alloc = tally_reply_pb_arena(r->arena);
+  tally_arena *a = ((void **)arg)[1];
+  ProtobufCAllocator alloc = tally_reply_pb_arena(a);
   Tally__ChangeSet *cs = tally__change_set__unpack(&alloc, len, packed);
   if (cs) {
     e->changes = cs->changes;
@@ -499,41 +521,62 @@ static int take_changes(void *arg, const void *packed, size_t len) {
   return 0;
 }
 
-/* Store visitor: one audit entry of an account. */
-static int collect_entry(void *arg, const void *packed, size_t len) {
-  struct audit_ctx *ac = arg;
-  ProtobufCAllocator alloc = tally_reply_pb_arena(ac->r->arena);
+/* Store visitor: one entry of the trail. */
+static int collect_entry(void *arg, uint64_t account, uint64_t seq,
+                         const void *packed, size_t len) {
+  struct audit_job *j = arg;
+  if (audit_full(j, len))
+    return 1;
+  j->rep->next_account = account;
+  j->rep->next = seq;
+  ProtobufCAllocator alloc = tally_reply_pb_arena(&j->arena);
   Tally__AuditEntry *e = tally__audit_entry__unpack(&alloc, len, packed);
   if (e == NULL)
     return 0; /* not ours to judge */
-  return audit_add(ac, e);
+  j->bytes += TALLY_PAGE_COST(len);
+  return audit_add(j, e);
 }
 
-/* Fills each figures entry's changes from the unit's history. Runs
- * after the audit scan: a thread has one read transaction at a time.
- * Returns 0 or a store error. */
-static int add_changes(tally_request *r, Tally__AuditReply *rep) {
+/* Fills each figures entry's changes from the unit's history, then
+ * keeps as many entries as a page holds. Runs after the audit scan: a
+ * thread has one read transaction at a time. Returns 0 or a store
+ * error. */
+static int add_changes(struct audit_job *j) {
+  Tally__AuditReply *rep = j->rep;
+  size_t bytes = 0;
   for (size_t i = 0; i < rep->n_entries; i++) {
     Tally__AuditEntry *e = rep->entries[i];
     tally_period p;
-    if (strcmp(e->kind, "figures") != 0 ||
-        tally_period_parse(e->period, &p) != 0)
-      continue;
-    void *both[2] = {e, r};
-    int rc = tally_store_changeset(r->store, tally_period_key(&p), e->unit,
-                                   e->revision, take_changes, both);
-    if (rc != 0 && rc != TALLY_ENOTFOUND)
-      return rc;
+    if (strcmp(e->kind, "figures") == 0 &&
+        tally_period_parse(e->period, &p) == 0) {
+      void *both[2] = {e, &j->arena};
+      int rc = tally_store_changeset(j->store, tally_period_key(&p), e->unit,
+                                     e->revision, take_changes, both);
+      if (rc != 0 && rc != TALLY_ENOTFOUND)
+        return rc;
+    }
+    bytes += TALLY_PAGE_COST(tally__audit_entry__get_packed_size(e));
+    if (i > 0 && bytes > TALLY_PAGE_ROOM) { /* the next page starts here */
+      rep->n_entries = i;
+      rep->more = 1;
+      rep->next_account = rep->entries[i - 1]->account_id;
+      rep->next = rep->entries[i - 1]->seq;
+      break;
+    }
   }
   return 0;
 }
 
 /* Store visitor: one history entry of a unit, as an audit entry. */
-static int collect_history(void *arg, const void *packed, size_t len) {
-  struct audit_ctx *ac = arg;
-  ProtobufCAllocator alloc = tally_reply_pb_arena(ac->r->arena);
+static int collect_history(void *arg, uint64_t revision, const void *packed,
+                           size_t len) {
+  struct audit_job *j = arg;
+  if (audit_full(j, len))
+    return 1;
+  j->rep->next = revision;
+  ProtobufCAllocator alloc = tally_reply_pb_arena(&j->arena);
   Tally__ChangeSet *cs = tally__change_set__unpack(&alloc, len, packed);
-  Tally__AuditEntry *e = tally_arena_alloc(ac->r->arena, sizeof *e);
+  Tally__AuditEntry *e = tally_arena_alloc(&j->arena, sizeof *e);
   if (e == NULL)
     return -ENOMEM;
   if (cs == NULL)
@@ -549,96 +592,144 @@ static int collect_history(void *arg, const void *packed, size_t len) {
   e->submission_id = cs->submission_id;
   e->changes = cs->changes;
   e->n_changes = cs->n_changes;
-  return audit_add(ac, e);
+  e->unit = (char *)j->unit;
+  e->period = (char *)j->period;
+  e->subject = (char *)j->subject;
+  j->bytes += TALLY_PAGE_COST(len);
+  return audit_add(j, e);
 }
 
-static int by_seq(const void *a, const void *b) {
-  const Tally__AuditEntry *x = *(Tally__AuditEntry *const *)a;
-  const Tally__AuditEntry *y = *(Tally__AuditEntry *const *)b;
-  return x->seq < y->seq ? -1 : x->seq > y->seq;
+static void audit_run(tally_job *a) {
+  struct audit_job *j = (struct audit_job *)a;
+  if (j->mode == AUDIT_UNIT)
+    j->rc = tally_store_history_page(j->store, j->period_key, j->unit,
+                                     j->after, collect_history, j);
+  else
+    j->rc = tally_store_audit_page(j->store, j->mode == AUDIT_ALL,
+                                   j->mode == AUDIT_ALL ? j->after_account
+                                                        : j->account,
+                                   j->after, collect_entry, j);
+  if (j->rc == 1)
+    j->rc = 0; /* the page is full: rep->more is set */
+  if (j->rc == 0 && j->mode != AUDIT_UNIT)
+    j->rc = add_changes(j);
+  if (!j->rep->more)
+    j->rep->next = j->rep->next_account = 0; /* the last page */
+}
+
+/* The reply points into the job's arena, freed after it is sent. */
+static Tally__Envelope *audit_finish(tally_job *a, tally_request *r) {
+  struct audit_job *j = (struct audit_job *)a;
+  if (j->rc == -ENOMEM)
+    return NULL;
+  if (j->rc != 0)
+    return tally_reply_error(r, j->id, TALLY__ERROR_CODE__ERROR_STORE,
+                             "the audit trail could not be read (%s)",
+                             tally_strerror(j->rc));
+  /* An empty trail of an account the server does not know (one made
+   * by 'tallyd init --recover' since the start has a trail). */
+  if (j->mode == AUDIT_ACCOUNT && j->rep->n_entries == 0 && j->after == 0 &&
+      tally_accounts_find(r->accounts, j->account) == NULL)
+    return tally_reply_error(r, j->id, TALLY__ERROR_CODE__ERROR_NOT_FOUND,
+                             "no account %llu",
+                             (unsigned long long)j->account);
+  Tally__Envelope *reply = tally_reply_new(r, j->id);
+  if (reply == NULL)
+    return NULL;
+  reply->body_case = TALLY__ENVELOPE__BODY_AUDIT_REPLY;
+  reply->audit_reply = j->rep;
+  return reply;
+}
+
+static void audit_free(tally_job *a) {
+  struct audit_job *j = (struct audit_job *)a;
+  tally_arena_free(&j->arena);
+  free(j);
+}
+
+/* Which trail the request asks for, if the account may read it: 0 and
+ * j's mode (and its unit and period), or 1 and the refusal in *reply. */
+static int audit_want(tally_request *r, const Tally__Envelope *req,
+                      struct audit_job *j, Tally__Envelope **reply) {
+  const Tally__AuditRequest *q = req->audit;
+  const tally_account *me = r->account;
+  int analyst = me->role == TALLY__ROLE__ROLE_ANALYST ||
+                me->role == TALLY__ROLE__ROLE_ADMIN;
+  *reply = NULL;
+  if (*q->unit || *q->period) {
+    tally_period p;
+    char ptext[TALLY_PERIOD_STRLEN];
+    if (q->account) {
+      *reply = tally_reply_error(r, req->id,
+                                 TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
+                                 "ask for a unit and period, or for an "
+                                 "account, not both");
+      return 1;
+    }
+    if (tally_reply_want_unit(r, req->id, q->unit, reply) < 0 ||
+        tally_reply_want_period(r, req->id, q->period, &p, reply) != 0)
+      return 1;
+    if (!analyst && strcmp(q->unit, me->unit_code) != 0) {
+      *reply = tally_reply_error(
+          r, req->id, TALLY__ERROR_CODE__ERROR_PERMISSION_DENIED,
+          "permission denied: account %llu reports for %s and may not read "
+          "the trail of %s",
+          (unsigned long long)me->id, me->unit_code, q->unit);
+      return 1;
+    }
+    j->mode = AUDIT_UNIT;
+    j->period_key = tally_period_key(&p);
+    j->unit = q->unit;
+    tally_period_format(&p, ptext);
+    j->period = tally_arena_strdup(&j->arena, ptext);
+    j->subject = tally_arena_printf(&j->arena, "%s %s", q->unit, ptext);
+    return 0;
+  }
+  if (q->account) {
+    if (!analyst && q->account != me->id) {
+      *reply = tally_reply_error(
+          r, req->id, TALLY__ERROR_CODE__ERROR_PERMISSION_DENIED,
+          "permission denied: account %llu may read its own trail only",
+          (unsigned long long)me->id);
+      return 1;
+    }
+    j->mode = AUDIT_ACCOUNT;
+    j->account = q->account;
+    return 0;
+  }
+  if (!analyst) {
+    *reply = tally_reply_error(
+        r, req->id, TALLY__ERROR_CODE__ERROR_PERMISSION_DENIED,
+        "permission denied: a reporter reads the trail of its unit "
+        "(--unit %s --period P) or of its account (--account %llu)",
+        me->unit_code, (unsigned long long)me->id);
+    return 1;
+  }
+  j->mode = AUDIT_ALL;
+  return 0;
 }
 
 Tally__Envelope *tally_handle_audit(tally_request *r,
                                     const Tally__Envelope *req) {
   const Tally__AuditRequest *q = req->audit;
-  const tally_account *me = r->account;
-  int analyst = me->role == TALLY__ROLE__ROLE_ANALYST ||
-                me->role == TALLY__ROLE__ROLE_ADMIN;
   Tally__Envelope *reply = NULL;
-  Tally__AuditReply *rep = tally_arena_alloc(r->arena, sizeof *rep);
-  struct audit_ctx ac = {r, rep, 0, 0};
-  int rc;
-
-  if (rep == NULL)
+  struct audit_job *j = calloc(1, sizeof *j);
+  if (j == NULL)
     return NULL;
-  tally__audit_reply__init(rep);
-  if (*q->unit || *q->period) {
-    tally_period p;
-    char ptext[TALLY_PERIOD_STRLEN];
-    if (q->account)
-      return tally_reply_error(r, req->id,
-                                  TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
-                                  "ask for a unit and period, or for an "
-                                  "account, not both");
-    if (tally_reply_want_unit(r, req->id, q->unit, &reply) < 0 ||
-        tally_reply_want_period(r, req->id, q->period, &p, &reply) != 0)
-      return reply;
-    if (!analyst && strcmp(q->unit, me->unit_code) != 0)
-      return tally_reply_error(
-          r, req->id, TALLY__ERROR_CODE__ERROR_PERMISSION_DENIED,
-          "permission denied: account %llu reports for %s and may not read "
-          "the trail of %s",
-          (unsigned long long)me->id, me->unit_code, q->unit);
-    rc = tally_store_history(r->store, tally_period_key(&p), q->unit,
-                             collect_history, &ac);
-    tally_period_format(&p, ptext);
-    for (size_t i = 0; i < rep->n_entries; i++) {
-      rep->entries[i]->unit = q->unit;
-      rep->entries[i]->period = tally_arena_strdup(r->arena, ptext);
-      rep->entries[i]->subject =
-          tally_arena_printf(r->arena, "%s %s", q->unit, ptext);
-      if (!rep->entries[i]->period || !rep->entries[i]->subject)
-        return NULL;
-    }
-  } else if (q->account) {
-    if (!analyst && q->account != me->id)
-      return tally_reply_error(
-          r, req->id, TALLY__ERROR_CODE__ERROR_PERMISSION_DENIED,
-          "permission denied: account %llu may read its own trail only",
-          (unsigned long long)me->id);
-    rc = tally_store_audit(r->store, 0, q->account, collect_entry, &ac);
-    /* An empty trail of an account the server does not know (one made
-     * by 'tallyd init --recover' since the start has a trail). */
-    if (rc == 0 && rep->n_entries == 0 &&
-        tally_accounts_find(r->accounts, q->account) == NULL)
-      return tally_reply_error(r, req->id,
-                                  TALLY__ERROR_CODE__ERROR_NOT_FOUND,
-                                  "no account %llu",
-                                  (unsigned long long)q->account);
-    if (rc == 0)
-      rc = add_changes(r, rep);
-  } else {
-    if (!analyst)
-      return tally_reply_error(
-          r, req->id, TALLY__ERROR_CODE__ERROR_PERMISSION_DENIED,
-          "permission denied: a reporter reads the trail of its unit "
-          "(--unit %s --period P) or of its account (--account %llu)",
-          me->unit_code, (unsigned long long)me->id);
-    rc = tally_store_audit(r->store, 1, 0, collect_entry, &ac);
-    if (rc == 0)
-      rc = add_changes(r, rep);
-    if (rep->n_entries > 1)
-      qsort(rep->entries, rep->n_entries, sizeof *rep->entries, by_seq);
+  j->job.run = audit_run;
+  j->job.finish = audit_finish;
+  j->job.free = audit_free;
+  j->store = r->store;
+  j->id = req->id;
+  j->after = q->after;
+  j->after_account = q->after_account;
+  j->limit = tally_page_limit(q->limit);
+  j->rep = tally_arena_alloc(&j->arena, sizeof *j->rep);
+  if (j->rep == NULL || audit_want(r, req, j, &reply) != 0 ||
+      (j->mode == AUDIT_UNIT && (j->period == NULL || j->subject == NULL))) {
+    audit_free(&j->job); /* the refusal is in r's arena */
+    return reply;
   }
-  if (rc == -ENOMEM)
-    return NULL;
-  if (rc != 0)
-    return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
-                                "the audit trail could not be read (%s)",
-                                tally_strerror(rc));
-  if ((reply = tally_reply_new(r, req->id)) == NULL)
-    return NULL;
-  reply->body_case = TALLY__ENVELOPE__BODY_AUDIT_REPLY;
-  reply->audit_reply = rep;
-  return reply;
+  tally__audit_reply__init(j->rep);
+  return tally_job_run(r, &j->job);
 }

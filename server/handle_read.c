@@ -2,8 +2,9 @@
  * reports, explanations, completeness, the check of figures that moved
  * sharply, and the catalog.
  *
- * Each reads one snapshot of the store. A check of many units runs in a
- * pool thread so that it does not hold the loop; the rest are short.
+ * Each reads one snapshot of the store. A history, a page at a time,
+ * and a check of many units run in a pool thread so that they do not
+ * hold the loop; the rest are short.
  */
 #include "handlers.h"
 
@@ -106,26 +107,78 @@ Tally__Envelope *tally_handle_values(tally_request *r,
   return reply;
 }
 
-struct history_ctx {
-  tally_arena *a;
+/* A history is read a page at a time in a pool thread: a long one
+ * (thousands of corrections) does not hold the loop, and no reply holds
+ * more than a page. */
+struct history_job {
+  tally_job job;       /* first: the job is its tally_job */
+  tally_store *store;
+  uint64_t id;
+  uint32_t period_key;
+  const char *unit;    /* the request's, which outlives the job */
+  uint64_t after;
+  size_t limit;
+  size_t cap, bytes;   /* of rep->changes; their packed size */
+  int rc;
+  tally_arena arena;   /* the reply, built where the job runs */
   Tally__HistoryReply *rep;
-  size_t cap;
 };
 
-/* Store visitor: unpacks one history entry into the reply. */
-static int collect_changeset(void *arg, const void *packed, size_t len) {
-  struct history_ctx *hc = arg;
-  Tally__HistoryReply *rep = hc->rep;
-  if (tally_arena_reserve(hc->a, &rep->changes, rep->n_changes, &hc->cap,
+/* Store visitor: unpacks one history entry into the page, or stops at
+ * one that does not fit (1: another page follows). */
+static int collect_changeset(void *arg, uint64_t revision, const void *packed,
+                             size_t len) {
+  struct history_job *j = arg;
+  Tally__HistoryReply *rep = j->rep;
+  if (tally_page_full(rep->n_changes, j->limit, j->bytes, len))
+    return 1;
+  rep->next = revision;
+  if (tally_arena_reserve(&j->arena, &rep->changes, rep->n_changes, &j->cap,
                           sizeof *rep->changes) != 0)
     return -ENOMEM;
   /* Unpack into the arena, so the reply frees as one. */
-  ProtobufCAllocator alloc = tally_reply_pb_arena(hc->a);
+  ProtobufCAllocator alloc = tally_reply_pb_arena(&j->arena);
   Tally__ChangeSet *cs = tally__change_set__unpack(&alloc, len, packed);
   if (cs == NULL)
     return 0; /* not ours to judge: skip an entry that does not decode */
   rep->changes[rep->n_changes++] = cs;
+  j->bytes += TALLY_PAGE_COST(len);
   return 0;
+}
+
+static void history_run(tally_job *a) {
+  struct history_job *j = (struct history_job *)a;
+  j->rc = tally_store_history_page(j->store, j->period_key, j->unit, j->after,
+                                   collect_changeset, j);
+  if (j->rc == 1) {
+    j->rep->more = 1;
+    j->rc = 0;
+  } else {
+    j->rep->next = 0; /* the last page */
+  }
+}
+
+/* The reply points into the job's arena, freed after it is sent. */
+static Tally__Envelope *history_finish(tally_job *a, tally_request *r) {
+  struct history_job *j = (struct history_job *)a;
+  if (j->rc == -ENOMEM)
+    return NULL;
+  if (j->rc != 0)
+    return tally_reply_error(r, j->id, TALLY__ERROR_CODE__ERROR_STORE,
+                             "the store could not be read (%s)",
+                             tally_strerror(j->rc));
+  Tally__Envelope *reply = tally_reply_new(r, j->id);
+  if (reply == NULL)
+    return NULL;
+  reply->body_case = TALLY__ENVELOPE__BODY_HISTORY_REPLY;
+  reply->history_reply = j->rep;
+  return reply;
+}
+
+static void history_free(tally_job *a) {
+  struct history_job *j = (struct history_job *)a;
+  tally_arena_free(&j->arena);
+  free(j);
 }
 
 Tally__Envelope *tally_handle_history(tally_request *r,
@@ -138,26 +191,30 @@ Tally__Envelope *tally_handle_history(tally_request *r,
   if (tally_reply_want_unit(r, req->id, q->unit, &reply) < 0 ||
       tally_reply_want_period(r, req->id, q->period, &p, &reply) != 0)
     return reply;
-  Tally__HistoryReply *rep = tally_arena_alloc(r->arena, sizeof *rep);
-  if (rep == NULL)
+  struct history_job *j = calloc(1, sizeof *j);
+  if (j == NULL)
     return NULL;
-  tally__history_reply__init(rep);
-  rep->unit = q->unit;
-  rep->period = tally_arena_strdup(r->arena, tally_period_format(&p, ptext));
-  struct history_ctx hc = {r->arena, rep, 0};
-  int rc = tally_store_history(r->store, tally_period_key(&p), q->unit,
-                               collect_changeset, &hc);
-  if (rc == -ENOMEM)
+  j->job.run = history_run;
+  j->job.finish = history_finish;
+  j->job.free = history_free;
+  j->store = r->store;
+  j->id = req->id;
+  j->period_key = tally_period_key(&p);
+  j->unit = q->unit;
+  j->after = q->after;
+  j->limit = tally_page_limit(q->limit);
+  if ((j->rep = tally_arena_alloc(&j->arena, sizeof *j->rep)) == NULL) {
+    history_free(&j->job);
     return NULL;
-  if (rc != 0)
-    return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
-                                "the store could not be read (%s)",
-                                tally_strerror(rc));
-  if ((reply = tally_reply_new(r, req->id)) == NULL)
+  }
+  tally__history_reply__init(j->rep);
+  j->rep->unit = q->unit;
+  j->rep->period = tally_arena_strdup(&j->arena, tally_period_format(&p, ptext));
+  if (j->rep->period == NULL) {
+    history_free(&j->job);
     return NULL;
-  reply->body_case = TALLY__ENVELOPE__BODY_HISTORY_REPLY;
-  reply->history_reply = rep;
-  return reply;
+  }
+  return tally_job_run(r, &j->job);
 }
 
 Tally__Envelope *tally_handle_report(tally_request *r,

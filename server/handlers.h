@@ -35,6 +35,31 @@ tally_handler_fn tally_handle_account_add, tally_handle_account_list,
 /* server/handle_admin.c */
 tally_handler_fn tally_handle_backup, tally_handle_verify;
 
+/* A page of a long reply (a history, an audit trail): at most
+ * TALLY_PAGE_ENTRIES entries, or fewer if the request asks, and no more
+ * packed bytes than TALLY_PAGE_BYTES (but at least one entry), well
+ * under a client's frame limit. The client asks for the next page. */
+#define TALLY_PAGE_ENTRIES 1000
+#define TALLY_PAGE_BYTES (64u << 10)
+
+/* The entries a page of a request with this limit holds. */
+static inline size_t tally_page_limit(uint32_t asked) {
+  return asked && asked < TALLY_PAGE_ENTRIES ? asked : TALLY_PAGE_ENTRIES;
+}
+
+/* What an entry of len packed bytes costs a page: its tag and length
+ * too. The reply's other fields get the last 512 bytes. */
+#define TALLY_PAGE_COST(len) ((len) + 8)
+#define TALLY_PAGE_ROOM (TALLY_PAGE_BYTES - 512)
+
+/* True when a page of n entries (of limit) costing bytes has no room
+ * for one of len bytes; a page always has room for its first. */
+static inline int tally_page_full(size_t n, size_t limit, size_t bytes,
+                                  size_t len) {
+  return n >= limit ||
+         (n > 0 && bytes + TALLY_PAGE_COST(len) > TALLY_PAGE_ROOM);
+}
+
 /* Targets entered on the server, read once per request (in its arena). */
 typedef struct {
   tally_report_targets base;  /* first: the engine's view */

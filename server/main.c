@@ -56,6 +56,10 @@ static const char usage[] =
     "      --max-per-address N  connections not signed in yet from one\n"
     "                        address (IPv6: one /64); more are answered\n"
     "                        \"busy\" (default 32)\n"
+    "      --memory-budget MIB  the memory all connections may hold together\n"
+    "                        in replies not yet taken and requests partly\n"
+    "                        read (default 256); past it they wait, or a\n"
+    "                        large request gets \"busy\"\n"
     "      --tls-cert FILE   speak TLS with this certificate (PEM: the\n"
     "                        server's certificate, then any intermediates)\n"
     "      --tls-key FILE    its private key (PEM, unencrypted); --tls-cert\n"
@@ -93,6 +97,7 @@ struct options {
   size_t max_connections;
   size_t sign_in_timeout_s;
   size_t max_per_address;
+  size_t memory_budget;
   const char *tls_cert;
   const char *tls_key;
   int insecure_plaintext;
@@ -115,7 +120,7 @@ static int parse_size(const char *arg, const char *name, size_t min,
 static int parse_args(int argc, char **argv, struct options *o) {
   enum { OPT_MAX_FRAME = 256, OPT_MAP_SIZE, OPT_MAX_MAP_SIZE, OPT_CHECK,
          OPT_IDLE, OPT_MAX_CONN, OPT_SIGN_IN, OPT_PER_ADDRESS, OPT_TLS_CERT,
-         OPT_TLS_KEY, OPT_INSECURE, OPT_BACKUP_DIR };
+         OPT_TLS_KEY, OPT_INSECURE, OPT_BACKUP_DIR, OPT_MEMORY };
   static const struct option longopts[] = {
       {"data", required_argument, NULL, 'd'},
       {"listen", required_argument, NULL, 'l'},
@@ -128,6 +133,7 @@ static int parse_args(int argc, char **argv, struct options *o) {
       {"max-connections", required_argument, NULL, OPT_MAX_CONN},
       {"sign-in-timeout", required_argument, NULL, OPT_SIGN_IN},
       {"max-per-address", required_argument, NULL, OPT_PER_ADDRESS},
+      {"memory-budget", required_argument, NULL, OPT_MEMORY},
       {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
       {"tls-key", required_argument, NULL, OPT_TLS_KEY},
       {"insecure-plaintext", no_argument, NULL, OPT_INSECURE},
@@ -177,6 +183,11 @@ static int parse_args(int argc, char **argv, struct options *o) {
       if (parse_size(optarg, "--max-per-address", 1, 1000000,
                      &o->max_per_address))
         return 2;
+      break;
+    case OPT_MEMORY:
+      if (parse_size(optarg, "--memory-budget", 1, 1u << 20, &mib))
+        return 2;
+      o->memory_budget = mib << 20;
       break;
     case OPT_TLS_CERT: o->tls_cert = optarg; break;
     case OPT_TLS_KEY: o->tls_key = optarg; break;
@@ -476,6 +487,7 @@ int main(int argc, char **argv) {
       .max_connections = (unsigned)o.max_connections,
       .sign_in_timeout_ms = (unsigned)(o.sign_in_timeout_s * 1000),
       .max_per_address = (unsigned)o.max_per_address,
+      .memory_budget = o.memory_budget,
       .cat = cat,
       .store = store,
       .accounts = accounts,

@@ -39,6 +39,7 @@
 
 #include "address.h"
 #include "arena.h"
+#include "budget.h"
 #include "dispatch.h"
 #include "reply.h"
 #include "error.h"
@@ -77,6 +78,8 @@ struct tally_server {
   } touch;
   char address[64];           /* bound address, with the real port */
   tally_conn *conns;          /* open connections, a doubly linked list */
+  tally_budget budget;        /* memory every connection holds, together */
+  tally_conn *wait_head, *wait_tail; /* waiting for the budget, in order */
   unsigned n_conns;           /* connections in that list */
   uv_timer_t sweep;           /* closes connections past their deadline */
   unsigned long next_conn_id;
@@ -101,6 +104,9 @@ struct tally_conn {
   int reply_rc;               /* what sending its reply gave, meanwhile */
   int closed;                 /* the handle closed while a reply was owed */
   int paused;                 /* reading stopped: replies not taken */
+  int waiting;                /* reading stopped: in the budget's queue */
+  tally_conn *wait_prev, *wait_next;
+  size_t reader_held;         /* the reader's buffer, as counted */
   size_t queued;              /* memory held by writes not yet done */
   int secret_out;             /* the reply being queued carries a token */
   uint8_t *stash;             /* bytes read but not handled yet (plaintext) */
@@ -150,8 +156,50 @@ static void format_addr(const struct sockaddr_storage *ss, char *buf,
 
 static void sweep_stop(tally_server *s);
 
+/* Takes c out of the queue of connections waiting for the budget. */
+static void wait_remove(tally_conn *c) {
+  tally_server *s = c->server;
+  if (!c->waiting)
+    return;
+  if (c->wait_prev)
+    c->wait_prev->wait_next = c->wait_next;
+  else
+    s->wait_head = c->wait_next;
+  if (c->wait_next)
+    c->wait_next->wait_prev = c->wait_prev;
+  else
+    s->wait_tail = c->wait_prev;
+  c->wait_prev = c->wait_next = NULL;
+  c->waiting = 0;
+}
+
+/* Puts c at the end of the queue: it reads nothing until its turn. */
+static void wait_add(tally_conn *c) {
+  tally_server *s = c->server;
+  if (c->waiting)
+    return;
+  c->waiting = 1;
+  c->wait_prev = s->wait_tail;
+  c->wait_next = NULL;
+  if (s->wait_tail)
+    s->wait_tail->wait_next = c;
+  else
+    s->wait_head = c;
+  s->wait_tail = c;
+  uv_read_stop((uv_stream_t *)&c->tcp);
+}
+
+/* Gives back what the reader and the stash of c hold. */
+static void conn_give_back(tally_conn *c) {
+  tally_budget_give(&c->server->budget, c->reader_held + c->stash_len);
+  c->reader_held = 0;
+}
+
+static void budget_resume(tally_server *s);
+
 static void conn_unlink(tally_conn *c) {
   tally_server *s = c->server;
+  wait_remove(c);
   if (c->prev)
     c->prev->next = c->next;
   else
@@ -171,6 +219,7 @@ static void conn_closed(uv_handle_t *h) {
     return;
   }
   tally_log("connection %lu closed: %s", c->id, c->peer);
+  conn_give_back(c);
   tally_frame_reader_reset(&c->reader);
   tally_tls_session_free(c->tls);
   if (c->stash)
@@ -178,6 +227,8 @@ static void conn_closed(uv_handle_t *h) {
   free(c->stash);
   free(c->late);
   free(c);
+  if (!s->stopping)
+    budget_resume(s); /* what it held may let others go on */
   handle_closed((uv_handle_t *)&s->listener);
 }
 
@@ -214,6 +265,7 @@ static void conn_close(tally_conn *c, int drain) {
     return;
   c->closing = 1;
   c->draining = drain;
+  wait_remove(c);
   c->deadline = uv_now(c->server->loop) + CLOSE_MS;
   /* Reading on while draining; already reading gives UV_EALREADY. */
   if (drain)
@@ -252,6 +304,7 @@ static void after_write(uv_write_t *req, int status) {
   conn_out *w = (conn_out *)req;
   tally_conn *c = req->data;
   c->queued -= WRITE_COST(w->len);
+  tally_budget_give(&c->server->budget, WRITE_COST(w->len));
   if (w->secret)
     explicit_bzero(w->bytes, w->len);
   free(w);
@@ -259,8 +312,11 @@ static void after_write(uv_write_t *req, int status) {
     conn_abort(c);
     return;
   }
+  if (c->waiting) /* it takes its replies: waiting on the server */
+    c->deadline = uv_now(c->server->loop) + c->server->cfg.idle_timeout_ms;
   if (c->paused && !c->closing && c->queued <= queue_high(c) / 4)
     conn_resume(c);
+  budget_resume(c->server);
 }
 
 /* Queues w (its bytes, len and secret set) for the socket, counted in
@@ -275,6 +331,7 @@ static int write_queue(tally_conn *c, conn_out *w) {
     return rc;
   }
   c->queued += WRITE_COST(w->len);
+  tally_budget_take(&c->server->budget, WRITE_COST(w->len));
   return 0;
 }
 
@@ -458,7 +515,9 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
 }
 
 /* True when the connection must wait before it handles more requests:
- * work in a worker thread, or replies the client has not taken. */
+ * work in a worker thread, replies the client has not taken, or, while
+ * the connections together hold more than the budget, any reply at all
+ * (one that holds none goes on: its reply is small and soon taken). */
 static int conn_must_wait(tally_conn *c) {
   if (c->req || c->late)
     return 1;
@@ -467,7 +526,43 @@ static int conn_must_wait(tally_conn *c) {
     uv_read_stop((uv_stream_t *)&c->tcp);
     return 1;
   }
+  if (c->queued > 0 && tally_budget_over(&c->server->budget)) {
+    if (!c->waiting) /* idle only if it takes no reply from now on */
+      c->deadline = uv_now(c->server->loop) + c->server->cfg.idle_timeout_ms;
+    wait_add(c);
+    return 1;
+  }
   return 0;
+}
+
+/* The frame a connection may always hold part of: as much as one not
+ * signed in may send. */
+#define SMALL_FRAME TALLY_FRAME_PREAUTH_MAX
+
+/* Lets connections waiting for the budget go on, in the order they
+ * began to wait, while it is not over. */
+static void budget_resume(tally_server *s) {
+  while (s->wait_head && !tally_budget_over(&s->budget)) {
+    tally_conn *c = s->wait_head;
+    wait_remove(c);
+    c->deadline = uv_now(s->loop) + s->cfg.idle_timeout_ms;
+    conn_resume(c);
+  }
+}
+
+/* Refuses the frame c is reading: the budget has no room for it. */
+static void conn_refuse_memory(tally_conn *c) {
+  char msg[160];
+  tally_server *s = c->server;
+  snprintf(msg, sizeof msg, "the server is short of memory for requests "
+           "(its budget of %zu MiB is in use); try again later",
+           s->budget.limit >> 20);
+  tally_log("connection %lu: no memory in the budget for a frame of %zu "
+            "bytes from %s; refusing", c->id, c->reader.body_len, c->peer);
+  tally_budget_give(&s->budget, c->reader_held);
+  c->reader_held = 0;
+  tally_frame_reader_reset(&c->reader);
+  conn_refuse(c, TALLY__ERROR_CODE__ERROR_BUSY, msg);
 }
 
 /* Feeds bytes to the frame reader and handles every frame they
@@ -478,8 +573,15 @@ static void conn_feed(tally_conn *c, uint8_t *p, size_t left) {
   while (left > 0 && !c->closing && !conn_must_wait(c)) {
     uint8_t *body = NULL;
     size_t used, body_len = 0;
+    /* The reader's buffer grows within what the budget has left, or
+     * to a small frame's size whatever the budget: a request of a few
+     * bytes is read even while replies fill it. */
+    size_t room = c->reader_held + tally_budget_left(&c->server->budget);
+    c->reader.room = room > SMALL_FRAME ? room : SMALL_FRAME;
     int rc = tally_frame_reader_feed(&c->reader, p, left, &used, &body,
                                      &body_len);
+    tally_budget_move(&c->server->budget, c->reader_held, c->reader.cap);
+    c->reader_held = c->reader.cap;
     explicit_bzero(p, used);
     p += used;
     left -= used;
@@ -506,6 +608,9 @@ static void conn_feed(tally_conn *c, uint8_t *p, size_t left) {
                       : TALLY__ERROR_CODE__ERROR_BAD_FRAME,
                   msg);
       break;
+    } else if (rc == -ENOBUFS) {
+      conn_refuse_memory(c);
+      break;
     } else if (rc < 0) {
       conn_abort(c);
       break;
@@ -525,6 +630,7 @@ static void conn_feed(tally_conn *c, uint8_t *p, size_t left) {
       free(c->stash);
       c->stash = grown;
       c->stash_len += left;
+      tally_budget_take(&c->server->budget, left);
     }
   }
   if (left > 0) /* kept, or dropped as the connection closes */
@@ -538,10 +644,11 @@ static void conn_resume(tally_conn *c) {
   c->paused = 0;
   c->stash = NULL;
   c->stash_len = 0;
+  tally_budget_give(&c->server->budget, len);
   conn_feed(c, stash, len); /* zeroes what it takes or keeps */
   free(stash);
-  if (!c->closing && !c->paused && c->req == NULL && c->late == NULL &&
-      uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0)
+  if (!c->closing && !c->paused && !c->waiting && c->req == NULL &&
+      c->late == NULL && uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0)
     conn_abort(c);
 }
 
@@ -702,6 +809,7 @@ static void on_sweep(uv_timer_t *t) {
     conn_refuse(c, TALLY__ERROR_CODE__ERROR_TIMEOUT,
                 "no complete request within the idle timeout; closing");
   }
+  budget_resume(s); /* none waits for ever on a count gone stale */
   /* Last-used times are kept in memory and stored once a minute. */
   if (++s->sweeps % 60 == 0 && s->cfg.accounts && !s->touch.busy)
     touch_start(s);
@@ -884,6 +992,7 @@ int tally_server_start(uv_loop_t *loop, const tally_server_config *cfg,
     s->cfg.sign_in_timeout_ms = TALLY_SERVER_SIGN_IN_TIMEOUT_MS;
   if (s->cfg.max_per_address == 0)
     s->cfg.max_per_address = TALLY_SERVER_MAX_PER_ADDRESS;
+  tally_budget_init(&s->budget, s->cfg.memory_budget);
   if ((s->guard = tally_guard_new()) == NULL) {
     free(s);
     return -ENOMEM;

@@ -27,6 +27,9 @@ typedef struct {
                                   sent meanwhile; 0 = default */
   unsigned max_per_address;   /* connections not signed in from one sender
                                  (address.h); 0 = default */
+  size_t memory_budget;       /* bytes all connections may hold together
+                                 (replies queued, frames partly read);
+                                 0 = 256 MiB (server/budget.h) */
   const tally_catalog *cat;   /* borrowed; outlives the server */
   tally_store *store;         /* borrowed; outlives the server */
   tally_accounts *accounts;   /* borrowed; who may sign in */

@@ -289,16 +289,27 @@ int tally__store_visit_in(MDB_txn *txn, MDB_dbi db, const void *prefix,
                           int (*fn)(void *arg, const MDB_val *k,
                                     const MDB_val *v),
                           void *arg) {
+  return tally__store_visit_after(txn, db, prefix, plen, prefix, plen, fn,
+                                  arg);
+}
+
+int tally__store_visit_after(MDB_txn *txn, MDB_dbi db, const void *prefix,
+                             size_t plen, const void *start, size_t slen,
+                             int (*fn)(void *arg, const MDB_val *k,
+                                       const MDB_val *v),
+                             void *arg) {
   MDB_cursor *cur;
-  MDB_val k = {plen, (void *)prefix}, v;
+  MDB_val k = {slen, (void *)start}, v;
   int rc, stop = 0;
 
   if ((rc = mdb_cursor_open(txn, db, &cur)) != 0)
     return store_err(rc);
-  for (rc = mdb_cursor_get(cur, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
+  for (rc = mdb_cursor_get(cur, &k, &v, slen ? MDB_SET_RANGE : MDB_FIRST);
        rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
     if (plen && (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0))
       break;
+    if (slen > plen && k.mv_size == slen && memcmp(k.mv_data, start, slen) == 0)
+      continue; /* the cursor itself: the page before ended there */
     if ((stop = fn(arg, &k, &v)) != 0)
       break;
   }

@@ -190,3 +190,34 @@ int tally_store_audit(tally_store *s, int all, uint64_t account,
   put_u64(prefix, account);
   return tally__store_visit_range(s, s->audit, prefix, all ? 0 : 8, fn, arg);
 }
+
+struct audit_page {
+  tally_store_audit_fn fn;
+  void *arg;
+};
+
+static int visit_audit(void *arg, const MDB_val *k, const MDB_val *v) {
+  struct audit_page *ap = arg;
+  if (k->mv_size != 16)
+    return 0; /* not an entry of ours */
+  return ap->fn(ap->arg, get_u64(k->mv_data),
+                get_u64((const uint8_t *)k->mv_data + 8), v->mv_data,
+                v->mv_size);
+}
+
+int tally_store_audit_page(tally_store *s, int all, uint64_t account,
+                           uint64_t after, tally_store_audit_fn fn,
+                           void *arg) {
+  uint8_t start[16];
+  struct audit_page ap = {fn, arg};
+  MDB_txn *txn;
+  put_u64(start, account);
+  put_u64(start + 8, after);
+  int rc = tally__store_read_begin(s, &txn);
+  if (rc != 0)
+    return store_err(rc);
+  rc = tally__store_visit_after(txn, s->audit, start, all ? 0 : 8, start,
+                                sizeof start, visit_audit, &ap);
+  tally__store_read_end(s, txn);
+  return rc;
+}

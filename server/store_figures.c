@@ -459,6 +459,38 @@ int tally_store_history(tally_store *s, uint32_t period_key, const char *unit,
               : 0;
 }
 
+struct history_page {
+  tally_store_page_fn fn;
+  void *arg;
+};
+
+static int visit_page(void *arg, const MDB_val *k, const MDB_val *v) {
+  struct history_page *hp = arg;
+  if (k->mv_size < 8)
+    return 0; /* not an entry of ours */
+  uint64_t revision = get_u64((const uint8_t *)k->mv_data + k->mv_size - 8);
+  return hp->fn(hp->arg, revision, v->mv_data, v->mv_size);
+}
+
+int tally_store_history_page(tally_store *s, uint32_t period_key,
+                             const char *unit, uint64_t after,
+                             tally_store_page_fn fn, void *arg) {
+  uint8_t start[KEY_MAX + 8];
+  size_t plen = make_key(start, period_key, unit, NULL);
+  struct history_page hp = {fn, arg};
+  MDB_txn *txn;
+  if (plen == 0)
+    return 0;
+  put_u64(start + plen, after);
+  int rc = tally__store_read_begin(s, &txn);
+  if (rc != 0)
+    return store_err(rc);
+  rc = tally__store_visit_after(txn, s->changes, start, plen, start, plen + 8,
+                                visit_page, &hp);
+  tally__store_read_end(s, txn);
+  return rc;
+}
+
 int tally_store_txn_scan(tally_store_txn *t, uint32_t period_key,
                          const char *unit, tally_store_visit_fn fn, void *arg) {
   return scan_txn(t->s, t->txn, period_key, unit, fn, arg);

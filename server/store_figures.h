@@ -108,6 +108,20 @@ int tally_store_txn_revision(tally_store_txn *t, uint32_t period_key,
 int tally_store_history(tally_store *s, uint32_t period_key, const char *unit,
                         tally_store_history_fn fn, void *arg);
 
+/* Called for each entry of a page: its revision (or an audit entry's
+ * sequence number), its packed record, valid only during the call. A
+ * non-zero return stops the visit and is returned by it. */
+typedef int (*tally_store_page_fn)(void *arg, uint64_t at, const void *packed,
+                                   size_t len);
+
+/* Visits the history of unit's report for period from the first entry
+ * after revision after (0: from the first), oldest first, in one
+ * snapshot, until fn returns non-zero. Returns 0, fn's value or a store
+ * error. */
+int tally_store_history_page(tally_store *s, uint32_t period_key,
+                             const char *unit, uint64_t after,
+                             tally_store_page_fn fn, void *arg);
+
 /* The revision-th history entry of unit's report for period, packed,
  * to fn. Returns 0, fn's value, TALLY_ENOTFOUND or a store error. */
 int tally_store_changeset(tally_store *s, uint32_t period_key, const char *unit,

@@ -178,6 +178,14 @@ int tally__store_visit_in(MDB_txn *txn, MDB_dbi db, const void *prefix,
                                     const MDB_val *v),
                           void *arg);
 
+/* The same, from the first key after start (slen bytes, beginning with
+ * the prefix; start = prefix: from the first). */
+int tally__store_visit_after(MDB_txn *txn, MDB_dbi db, const void *prefix,
+                             size_t plen, const void *start, size_t slen,
+                             int (*fn)(void *arg, const MDB_val *k,
+                                       const MDB_val *v),
+                             void *arg);
+
 /* tally__store_visit_in, in a read transaction of its own. */
 int tally__store_visit_keyed(tally_store *s, MDB_dbi db, const void *prefix,
                              size_t plen,

@@ -1,4 +1,5 @@
 /* test_cli.c: the real tally binary against the real tallyd. */
+#include "figures.h"
 #include "fixture.h"
 #include "output.h"
 
@@ -836,4 +837,94 @@ Test(cli, figures_sent_with_the_wrong_account_wait_for_the_right_one) {
   free(out);
   free(err);
   cr_assert_eq(stored("guide", "2022"), 1);
+}
+
+/* Stops the server, writes a history of n corrections of wenchang's
+ * live births of 2022 into its store, and starts it again on it. */
+static void with_history(int n) {
+  char dir[256];
+  snprintf(dir, sizeof dir, "%s", srv.dir);
+  srv.own_dir = 0;
+  tally_test_server_stop(&srv);
+  tally_test_history_write(dir, "wenchang", "2022", "live_births", n);
+  tally_test_server_start_in(&srv, dir, NULL);
+  srv.own_dir = 1; /* removed at the end */
+  setenv("TALLY_SERVER", srv.address, 1);
+}
+
+/* The JSON array at key of what tally printed, checked to hold n
+ * entries whose revisions are 1 ... n, in order. */
+static void expect_revisions(const char *out, const char *key, int n) {
+  json_error_t e;
+  json_t *doc = json_loads(out, 0, &e);
+  cr_assert_not_null(doc, "%s", e.text);
+  json_t *arr = key ? json_object_get(doc, key) : doc;
+  cr_assert_eq(json_array_size(arr), (size_t)n);
+  for (int i = 0; i < n; i++) {
+    json_t *rev = json_object_get(json_array_get(arr, (size_t)i), "revision");
+    cr_assert_eq(json_integer_value(rev), i + 1, "entry %d", i);
+  }
+  json_decref(doc);
+}
+
+/* A history and a trail of many pages (a page holds 1,000 entries at
+ * most) are printed whole, in order, as one. */
+Test(cli, a_history_longer_than_a_page_is_printed_whole) {
+  enum { N = 2345 };
+  with_history(N);
+  char *out;
+  cr_assert_eq(RUN(&out, NULL, "history", "--unit", "wenchang", "--period",
+                   "2022", "--format", "json"),
+               0);
+  expect_revisions(out, "history", N);
+  free(out);
+  cr_assert_eq(RUN(&out, NULL, "history", "--unit", "wenchang", "--period",
+                   "2022"),
+               0);
+  cr_assert(strstr(out, "wenchang 2022: 2345 changes\n"), "%.200s", out);
+  free(out);
+  cr_assert_eq(RUN(&out, NULL, "audit", "--unit", "wenchang", "--period",
+                   "2022", "--format", "json"),
+               0);
+  expect_revisions(out, NULL, N);
+  free(out);
+}
+
+/* The entries of a trail tally printed as JSON, checked to be in order
+ * of seq, each once; returns how many are of figures, checked to have
+ * the revisions 1, 2, ... in order. */
+static size_t figures_in_trail(const char *out) {
+  json_error_t e;
+  json_t *doc = json_loads(out, 0, &e);
+  cr_assert_not_null(doc, "%s", e.text);
+  size_t figures = 0;
+  json_int_t last = 0;
+  for (size_t i = 0; i < json_array_size(doc); i++) {
+    json_t *entry = json_array_get(doc, i);
+    json_int_t seq = json_integer_value(json_object_get(entry, "seq"));
+    cr_assert_gt(seq, last, "entry %zu out of order", i);
+    last = seq;
+    if (strcmp(json_string_value(json_object_get(entry, "kind")),
+               "figures") == 0)
+      cr_assert_eq(json_integer_value(json_object_get(entry, "revision")),
+                   (json_int_t)++figures);
+  }
+  json_decref(doc);
+  return figures;
+}
+
+Test(cli, an_audit_trail_longer_than_a_page_is_printed_whole) {
+  enum { N = 2345 };
+  with_history(N);
+  char *out;
+  /* Everyone's: the figures' entries and the accounts' (the admin's
+   * own, by tallyd init), in order of seq, each once. */
+  cr_assert_eq(RUN(&out, NULL, "audit", "--format", "json"), 0);
+  cr_assert_eq(figures_in_trail(out), (size_t)N);
+  free(out);
+  /* One account's: the history was written by account 1. */
+  cr_assert_eq(RUN(&out, NULL, "audit", "--account", "1", "--format", "json"),
+               0);
+  cr_assert_eq(figures_in_trail(out), (size_t)N);
+  free(out);
 }

@@ -2,6 +2,9 @@
  * into frames and unpacked from them. */
 #include "error.h"
 #include "frame.h"
+
+#include <errno.h>
+#include <stdint.h>
 #include "tally.pb-c.h"
 #include "wire.h"
 
@@ -121,8 +124,9 @@ Test(frame, header_alone_is_partial) {
   cr_assert_eq(used, 4);
   cr_assert_null(body);
   cr_assert(tally_frame_reader_partial(&r));
-  /* The body buffer is exactly the announced size, not more. */
-  cr_assert_not_null(r.body);
+  /* A length alone makes the reader hold nothing. */
+  cr_assert_null(r.body);
+  cr_assert_eq(r.cap, 0);
   cr_assert_eq(r.body_len, 10);
   tally_frame_reader_reset(&r);
   cr_assert_not(tally_frame_reader_partial(&r));
@@ -294,4 +298,45 @@ Test(frame, garbage_does_not_decode) {
                TALLY_EDECODE);
   /* *env is left alone on failure. */
   cr_assert_eq(env, &sentinel);
+}
+
+/* A body's buffer grows as its bytes arrive, never past the room the
+ * caller gives (-ENOBUFS, the bytes taken kept), and is exactly the
+ * announced size once whole. */
+Test(frame, the_body_grows_as_bytes_arrive_within_the_room) {
+  enum { N = 1 << 20 };
+  tally_frame_reader r;
+  uint8_t hdr[4], *chunk = malloc(N), *body = NULL;
+  size_t used, body_len = 0;
+  for (size_t i = 0; i < N; i++)
+    chunk[i] = (uint8_t)(i * 7);
+  tally_frame_reader_init(&r, N);
+  tally_frame_put_len(hdr, N);
+  cr_assert_eq(tally_frame_reader_feed(&r, hdr, 4, &used, &body, &body_len), 0);
+  cr_assert_eq(tally_frame_reader_feed(&r, chunk, 100, &used, &body,
+                                       &body_len), 0);
+  cr_assert_eq(used, 100);
+  cr_assert_leq(r.cap, 65536, "100 bytes hold %zu", r.cap);
+  /* 80,000 bytes more would need more than a room of 70,000. */
+  r.room = 70000;
+  cr_assert_eq(tally_frame_reader_feed(&r, chunk + 100, 80000, &used, &body,
+                                       &body_len), -ENOBUFS);
+  cr_assert_leq(r.cap, 70000);
+  cr_assert_eq(r.body_have, 100);
+  r.room = SIZE_MAX;
+  size_t off = 100;
+  while (off < N) {
+    size_t n = N - off < 65536 ? N - off : 65536;
+    int rc = tally_frame_reader_feed(&r, chunk + off, n, &used, &body,
+                                     &body_len);
+    off += used;
+    cr_assert_eq(rc, off == N ? 1 : 0, "at %zu", off);
+    if (off < N)
+      cr_assert_leq(r.cap, 2 * off + 65536, "%zu bytes hold %zu", off, r.cap);
+  }
+  cr_assert_eq(body_len, N);
+  cr_assert_eq(memcmp(body, chunk, N), 0);
+  cr_assert_eq(r.cap, 0);
+  free(body);
+  free(chunk);
 }

@@ -2,6 +2,7 @@
  * through the client library and raw sockets. */
 #include "client.h"
 #include "error.h"
+#include "figures.h"
 #include "fixture.h"
 #include "frame.h"
 #include "wire.h"
@@ -652,4 +653,58 @@ Test(server, a_report_that_reads_many_periods) {
   cr_assert_not(row->has_value); /* 2022-2040 are missing, not zero */
   cr_assert_eq(row->status, TALLY__STATUS__STATUS_INSUFFICIENT_DATA);
   tally_wire_free(r);
+}
+
+/* A history of 15,000 corrections (a reply of 1.6 MB in one piece)
+ * comes in pages of at most 1,000 entries and 64 KiB packed,
+ * each entry once, in order, the last page saying so. */
+Test(server, a_long_history_comes_in_pages) {
+  enum { N = 15000 };
+  char dir[256];
+  snprintf(dir, sizeof dir, "%s", srv.dir);
+  srv.own_dir = 0;
+  tally_test_server_stop(&srv);
+  tally_test_history_write(dir, "wenchang", "2022", "live_births", N);
+  tally_test_server_start_in(&srv, dir, NULL);
+  srv.own_dir = 1;
+
+  tally_client *c = tally_test_connect(&srv, srv.admin);
+  Tally__HistoryRequest q = TALLY__HISTORY_REQUEST__INIT;
+  Tally__Envelope req = TALLY__ENVELOPE__INIT;
+  q.unit = "wenchang";
+  q.period = "2022";
+  req.body_case = TALLY__ENVELOPE__BODY_HISTORY;
+  req.history = &q;
+  uint64_t seen = 0;
+  int pages = 0, more = 1;
+  while (more) {
+    Tally__Envelope *r;
+    char err[256];
+    cr_assert_eq(tally_client_call(c, &req, &r, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_HISTORY_REPLY);
+    const Tally__HistoryReply *h = r->history_reply;
+    cr_assert(h->n_changes >= 1 && h->n_changes <= 1000, "%zu", h->n_changes);
+    cr_assert_leq(tally__history_reply__get_packed_size(h), 64u << 10);
+    for (size_t i = 0; i < h->n_changes; i++)
+      cr_assert_eq(h->changes[i]->revision, ++seen);
+    more = h->more;
+    if (more)
+      cr_assert_eq(h->next, seen);
+    q.after = h->next;
+    pages++;
+    tally_wire_free(r);
+  }
+  cr_assert_eq(seen, (uint64_t)N);
+  cr_assert_geq(pages, N / 1000);
+  /* A smaller page when asked. */
+  Tally__Envelope *r;
+  char err[256];
+  q.after = 100;
+  q.limit = 7;
+  cr_assert_eq(tally_client_call(c, &req, &r, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(r->history_reply->n_changes, 7);
+  cr_assert_eq(r->history_reply->changes[0]->revision, 101);
+  cr_assert_eq(r->history_reply->next, 107);
+  tally_wire_free(r);
+  tally_client_close(c);
 }

@@ -6,6 +6,7 @@
 #include "rows.h"
 #include "store.h"
 #include "store_figures.h"
+#include "error.h"
 
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -160,4 +161,39 @@ int tally_test_figures_get(tally_test_figures *f, int unit, int element,
     return 0;
   *v = value[element];
   return 1;
+}
+
+void tally_test_history_write(const char *dir, const char *unit,
+                              const char *period, const char *element,
+                              int n) {
+  enum { BATCH = 256 };
+  static tally_store_item items[BATCH];
+  static tally_store_submission subs[BATCH];
+  static tally_store_result res[BATCH];
+  int codes[BATCH];
+  tally_period p;
+  tally_store *store;
+  cr_assert_eq(tally_period_parse(period, &p), 0);
+  cr_assert_eq(tally_store_open(dir, 0, 0, &store), 0);
+  for (int done = 0; done < n;) {
+    int m = n - done < BATCH ? n - done : BATCH;
+    for (int k = 0; k < m; k++) {
+      /* Each a correction: a value other than the one before. */
+      items[k] = (tally_store_item){element, (double)(done + k + 1)};
+      subs[k] = (tally_store_submission){.unit = unit,
+                                         .period_key = tally_period_key(&p),
+                                         .items = &items[k],
+                                         .n = 1,
+                                         .now = 1700000000 + done + k,
+                                         .peer = "127.0.0.1:1",
+                                         .account_id = 1,
+                                         .account_name = "test admin"};
+    }
+    cr_assert_eq(tally_store_submit_batch(store, subs, (size_t)m, res, codes),
+                 0);
+    for (int k = 0; k < m; k++)
+      cr_assert_eq(codes[k], 0, "%s", tally_strerror(codes[k]));
+    done += m;
+  }
+  tally_store_close(store);
 }

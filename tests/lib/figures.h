@@ -38,4 +38,11 @@ tally_source *tally_test_figures_source(tally_test_figures *f);
 int tally_test_figures_get(tally_test_figures *f, int unit, int element,
                            const char *period, double *v);
 
+/* Writes n submissions of unit's element for period, each a correction
+ * of the one before, into the store in dir (no tallyd running on it):
+ * a history n entries long, with an audit entry each, by account 1
+ * (the admin tallyd init makes). */
+void tally_test_history_write(const char *dir, const char *unit,
+                              const char *period, const char *element, int n);
+
 #endif
