@@ -300,6 +300,15 @@ static size_t queue_high(const tally_conn *c) {
 
 static void conn_resume(tally_conn *c);
 
+/* A request was answered, or a reply taken while the connection waits
+ * on the server: a signed-in connection has the idle timeout again; one
+ * not signed in keeps the deadline it opened with, so that neither its
+ * frames without a token nor waiting can keep its slot. */
+static void conn_extend(tally_conn *c) {
+  if (c->session.account)
+    c->deadline = uv_now(c->server->loop) + c->server->cfg.idle_timeout_ms;
+}
+
 static void after_write(uv_write_t *req, int status) {
   conn_out *w = (conn_out *)req;
   tally_conn *c = req->data;
@@ -312,8 +321,14 @@ static void after_write(uv_write_t *req, int status) {
     conn_abort(c);
     return;
   }
-  if (c->waiting) /* it takes its replies: waiting on the server */
-    c->deadline = uv_now(c->server->loop) + c->server->cfg.idle_timeout_ms;
+  if (c->waiting && c->queued == 0) {
+    /* It took every reply: it holds nothing of the budget to wait for. */
+    wait_remove(c);
+    if (!c->closing && !c->paused)
+      conn_resume(c);
+  } else if (c->waiting) {
+    conn_extend(c); /* it takes its replies: waiting on the server */
+  }
   if (c->paused && !c->closing && c->queued <= queue_high(c) / 4)
     conn_resume(c);
   budget_resume(c->server);
@@ -431,14 +446,6 @@ static size_t frame_limit(const tally_conn *c) {
              : TALLY_FRAME_PREAUTH_MAX;
 }
 
-/* A request was answered: a signed-in connection has the idle timeout
- * again for its next; one not signed in keeps the deadline it opened
- * with, so frames without a token cannot hold a slot. */
-static void conn_extend(tally_conn *c) {
-  if (c->session.account)
-    c->deadline = uv_now(c->server->loop) + c->server->cfg.idle_timeout_ms;
-}
-
 /* The reply to c->req, now or later (dispatch.h): sends it, ends the
  * request, and when it came later reads on (or closes). */
 static void conn_reply(tally_request *r, const Tally__Envelope *reply) {
@@ -528,7 +535,7 @@ static int conn_must_wait(tally_conn *c) {
   }
   if (c->queued > 0 && tally_budget_over(&c->server->budget)) {
     if (!c->waiting) /* idle only if it takes no reply from now on */
-      c->deadline = uv_now(c->server->loop) + c->server->cfg.idle_timeout_ms;
+      conn_extend(c);
     wait_add(c);
     return 1;
   }
@@ -545,7 +552,7 @@ static void budget_resume(tally_server *s) {
   while (s->wait_head && !tally_budget_over(&s->budget)) {
     tally_conn *c = s->wait_head;
     wait_remove(c);
-    c->deadline = uv_now(s->loop) + s->cfg.idle_timeout_ms;
+    conn_extend(c);
     conn_resume(c);
   }
 }
@@ -841,25 +848,30 @@ static void conn_evict(tally_conn *o) {
 }
 
 /* Makes room for connection c, just accepted, or says why there is
- * none. A sender may have max_per_address connections not signed in.
- * When every slot is taken, the connection that has gone longest without
- * signing in gives its slot up (a client signs in with its first
- * request); when every other has signed in, c is refused. Returns NULL
- * when c may stay. */
-static const char *admit(tally_server *s, tally_conn *c) {
-  unsigned live = 0, from_sender = 0;
+ * none. A sender may have max_per_address connections not signed in
+ * (a refused sign-in waiting for its answer among them). When every slot
+ * is taken, the connection that has gone longest without signing in
+ * gives its slot up (a client signs in with its first request); when
+ * every other has signed in, c is refused. Returns NULL when c may stay;
+ * *quietly is set when so many refused connections are already closing
+ * that c is to be closed without a word. */
+static const char *admit(tally_server *s, tally_conn *c, int *quietly) {
+  unsigned live = 0, closing = 0, from_sender = 0;
   tally_conn *oldest = NULL;
-  if (s->n_conns > 2 * s->cfg.max_connections)
-    return "the server has too many connections; try again later";
   for (tally_conn *o = s->conns; o; o = o->next) {
-    if (o == c || o->closing || o->busy)
+    if (o == c)
       continue;
+    if (o->closing || o->busy) {
+      closing++;
+      continue;
+    }
     live++;
-    if (o->session.account || o->req || o->late)
+    if (o->session.account || o->req)
       continue;
     oldest = o; /* the list is newest first */
     from_sender += strcmp(o->sender, c->sender) == 0;
   }
+  *quietly = closing >= s->cfg.max_connections;
   if (from_sender >= s->cfg.max_per_address)
     return "too many connections from this address have not signed in; "
            "try again later";
@@ -915,9 +927,15 @@ static void on_connection(uv_stream_t *listener, int status) {
     conn_abort(c);
     return;
   }
-  const char *over = admit(s, c);
+  int quietly;
+  const char *over = admit(s, c, &quietly);
   if (over) {
-    tally_log("connection %lu from %s refused: %s", c->id, c->peer, over);
+    tally_log("connection %lu from %s refused: %s%s", c->id, c->peer, over,
+              quietly ? " (closed at once: many refused are closing)" : "");
+    if (quietly) {
+      conn_abort(c);
+      return;
+    }
     if (c->tls) {
       /* Told once its handshake is done, if that is soon. */
       c->busy = over;
