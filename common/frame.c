@@ -18,16 +18,21 @@ void tally_frame_reader_init(tally_frame_reader *r, size_t max) {
 }
 
 /* Makes room for need body bytes: doubling, up to the body's length,
- * within r->room. Not realloc: it may leave a copy (of a token) behind.
- * Returns 0, -ENOBUFS or -ENOMEM. */
+ * within r->room; where doubling would pass the room, by FIRST_CAP at a
+ * time (so that a body trickling in near the room is copied a bounded
+ * number of times, not once a read). Not realloc: it may leave a copy
+ * (of a token) behind. Returns 0, -ENOBUFS or -ENOMEM. */
 static int grow(tally_frame_reader *r, size_t need) {
   size_t cap = r->cap ? r->cap * 2 : FIRST_CAP;
+  if (cap > r->room) {
+    cap = r->cap + FIRST_CAP;
+    if (cap > r->room)
+      cap = r->room;
+  }
   if (cap < need)
     cap = need;
   if (cap > r->body_len)
     cap = r->body_len;
-  if (cap > r->room)
-    cap = need; /* no more than is needed, then */
   if (cap > r->room)
     return -ENOBUFS;
   uint8_t *body = malloc(cap);

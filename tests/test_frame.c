@@ -340,3 +340,30 @@ Test(frame, the_body_grows_as_bytes_arrive_within_the_room) {
   free(body);
   free(chunk);
 }
+
+/* Near the room, a body that trickles in a byte at a time grows by
+ * 64 KiB at a time: it was copied whole once for every byte. */
+Test(frame, a_trickle_near_the_room_is_not_copied_for_every_byte) {
+  enum { N = 1 << 20, ROOM = 300000 };
+  tally_frame_reader r;
+  uint8_t hdr[4], byte = 7, *body = NULL;
+  size_t used, body_len = 0, have = 0;
+  int grew = 0;
+  tally_frame_reader_init(&r, N);
+  r.room = ROOM;
+  tally_frame_put_len(hdr, N);
+  cr_assert_eq(tally_frame_reader_feed(&r, hdr, 4, &used, &body, &body_len), 0);
+  for (size_t cap = r.cap; have < ROOM; have++) {
+    cr_assert_eq(tally_frame_reader_feed(&r, &byte, 1, &used, &body,
+                                         &body_len), 0, "at %zu", have);
+    if (r.cap != cap) {
+      grew++;
+      cap = r.cap;
+    }
+  }
+  /* 64 KiB, 128 KiB, 256 KiB, then the room: four buffers at most. */
+  cr_expect_leq(grew, 4, "the buffer was made %d times", grew);
+  cr_expect_eq(tally_frame_reader_feed(&r, &byte, 1, &used, &body, &body_len),
+               -ENOBUFS);
+  tally_frame_reader_reset(&r);
+}
