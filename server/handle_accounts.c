@@ -571,16 +571,17 @@ static int add_changes(struct audit_job *j) {
 static int collect_history(void *arg, uint64_t revision, const void *packed,
                            size_t len) {
   struct audit_job *j = arg;
-  if (audit_full(j, len))
-    return 1;
-  j->rep->next = revision;
   ProtobufCAllocator alloc = tally_reply_pb_arena(&j->arena);
   Tally__ChangeSet *cs = tally__change_set__unpack(&alloc, len, packed);
   Tally__AuditEntry *e = tally_arena_alloc(&j->arena, sizeof *e);
   if (e == NULL)
     return -ENOMEM;
-  if (cs == NULL)
+  if (cs == NULL) {
+    if (audit_full(j, len))
+      return 1;
+    j->rep->next = revision; /* unreadable: passed over */
     return 0;
+  }
   tally__audit_entry__init(e);
   e->time_unix = cs->time_unix;
   e->account_id = cs->account_id;
@@ -595,7 +596,12 @@ static int collect_history(void *arg, uint64_t revision, const void *packed,
   e->unit = (char *)j->unit;
   e->period = (char *)j->period;
   e->subject = (char *)j->subject;
-  j->bytes += TALLY_PAGE_COST(len);
+  /* What the entry costs in the reply, its unit and subject included. */
+  size_t size = tally__audit_entry__get_packed_size(e);
+  if (audit_full(j, size))
+    return 1;
+  j->rep->next = revision;
+  j->bytes += TALLY_PAGE_COST(size);
   return audit_add(j, e);
 }
 

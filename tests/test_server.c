@@ -706,5 +706,26 @@ Test(server, a_long_history_comes_in_pages) {
   cr_assert_eq(r->history_reply->changes[0]->revision, 101);
   cr_assert_eq(r->history_reply->next, 107);
   tally_wire_free(r);
+  /* The unit's audit trail is the same history, each entry with its
+   * unit, period and subject: its pages keep to 64 KiB too. */
+  Tally__AuditRequest aq = TALLY__AUDIT_REQUEST__INIT;
+  Tally__Envelope areq = TALLY__ENVELOPE__INIT;
+  aq.unit = "wenchang";
+  aq.period = "2022";
+  areq.body_case = TALLY__ENVELOPE__BODY_AUDIT;
+  areq.audit = &aq;
+  size_t entries = 0;
+  for (more = 1; more;) {
+    cr_assert_eq(tally_client_call(c, &areq, &r, err, sizeof err), 0, "%s",
+                 err);
+    cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_AUDIT_REPLY);
+    cr_assert_leq(tally__audit_reply__get_packed_size(r->audit_reply),
+                  64u << 10);
+    entries += r->audit_reply->n_entries;
+    more = r->audit_reply->more;
+    aq.after = r->audit_reply->next;
+    tally_wire_free(r);
+  }
+  cr_assert_eq(entries, (size_t)N);
   tally_client_close(c);
 }
