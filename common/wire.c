@@ -44,8 +44,12 @@ static int varint(const uint8_t **p, const uint8_t *end, uint64_t *v) {
  * the wire bytes of a message of type d are walked first, guided by d,
  * into every message field (oneofs and repeated ones too, which are
  * fields like any other). Returns the name of the first string field
- * that holds a NUL, or NULL. Bytes that do not parse stop the walk:
- * protobuf-c then refuses them itself. */
+ * that holds a NUL, FIELD_ZERO for a field numbered 0 (which protobuf-c
+ * takes when its tag is written long, "85 00", but not when short, so
+ * that what it took would not decode again), or NULL. Other bytes that
+ * do not parse stop the walk: protobuf-c refuses them itself. */
+static const char FIELD_ZERO[] = "";
+
 static const char *nul_field(const ProtobufCMessageDescriptor *d,
                              const uint8_t *p, const uint8_t *end,
                              int depth) {
@@ -53,6 +57,8 @@ static const char *nul_field(const ProtobufCMessageDescriptor *d,
     uint64_t tag, n;
     if (varint(&p, end, &tag) != 0)
       return NULL;
+    if (tag >> 3 == 0)
+      return FIELD_ZERO;
     switch (tag & 7) {
     case 0: /* a varint */
       if (varint(&p, end, &n) != 0)
@@ -100,7 +106,10 @@ int tally_wire_decode(const uint8_t *body, size_t len, Tally__Envelope **env,
   }
   if ((field = nul_field(&tally__envelope__descriptor, body, body + len,
                          0)) != NULL) {
-    if (whylen)
+    if (whylen && field == FIELD_ZERO)
+      snprintf(why, whylen, "the frame does not decode as a tally envelope "
+               "(a field numbered 0)");
+    else if (whylen)
       snprintf(why, whylen, "a string holds a NUL byte: field %s", field);
     tally__envelope__free_unpacked(e, NULL);
     return TALLY_EDECODE;
