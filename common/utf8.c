@@ -78,24 +78,35 @@ void tally_utf8_trim(char *s) {
     s[i] = 0; /* a lead byte whose continuation was cut off */
 }
 
-char *tally_utf8_for_terminal(const char *s) {
-  const unsigned char *p = (const unsigned char *)s;
+/* Whether the character of k bytes at p (k = 0: a byte that is not
+ * UTF-8) is replaced. */
+static int unsafe(const unsigned char *p, size_t k) {
+  return k == 0 || (tally_utf8_is_control(p, k) && p[0] != '\n' &&
+                    p[0] != '\t');
+}
+
+char *tally_utf8_for_terminal(char *s) {
+  unsigned char *p = (unsigned char *)s;
   size_t len = strlen(s), i, k, out = 0;
   for (i = 0; i < len; i += k) {
     k = tally_utf8_char(p + i, len - i);
-    if (k == 0 || (tally_utf8_is_control(p + i, k) && p[i] != '\n' &&
-                   p[i] != '\t'))
+    if (unsafe(p + i, k))
       break;
   }
   if (i == len)
     return NULL; /* nothing to replace */
   char *t = malloc(3 * len + 1); /* each byte at most one U+FFFD */
-  if (t == NULL)
+  if (t == NULL) {
+    for (i = 0; i < len; i += k) {
+      k = tally_utf8_char(p + i, len - i);
+      if (unsafe(p + i, k))
+        memset(p + i, '?', k ? k : (k = 1));
+    }
     return NULL;
+  }
   for (i = 0; i < len; i += k) {
     k = tally_utf8_char(p + i, len - i);
-    if (k == 0 || (tally_utf8_is_control(p + i, k) && p[i] != '\n' &&
-                   p[i] != '\t')) {
+    if (unsafe(p + i, k)) {
       memcpy(t + out, "\xef\xbf\xbd", 3); /* U+FFFD */
       out += 3;
       k = k ? k : 1; /* a stray byte: one replacement each */

@@ -36,8 +36,9 @@ int tally_utf8_is_printable_ascii(const char *s, size_t max);
  * (tally_utf8_is_control's, but for newline and tab: escape codes, C1,
  * bidi overrides) and each byte that is not UTF-8 replaced by U+FFFD.
  * Returns a malloc'd copy for the caller to free, or NULL when s needs
- * no change (or memory ran out: then s is kept). */
-char *tally_utf8_for_terminal(const char *s);
+ * no change, or when memory ran out: then each such byte of s itself is
+ * replaced by '?', so that nothing unsafe is left either way. */
+char *tally_utf8_for_terminal(char *s);
 
 /* Cuts a character that snprintf left half-written at the end of s. */
 void tally_utf8_trim(char *s);

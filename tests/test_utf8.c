@@ -40,15 +40,17 @@ Test(utf8, printable_ascii_has_no_blank_and_nothing_past_0x7e) {
 }
 
 Test(utf8, for_terminal_replaces_controls_and_keeps_text) {
-  char *t = tally_utf8_for_terminal("a\x1b[2Jb\xc2\x9b" "c\rd\x7f");
+  char codes[] = "a\x1b[2Jb\xc2\x9b" "c\rd\x7f", stray[] = "x\x9by",
+       text[] = "活产数\t婴儿死亡数\n", empty[] = "";
+  char *t = tally_utf8_for_terminal(codes);
   cr_assert_str_eq(t, "a\xef\xbf\xbd[2Jb\xef\xbf\xbd" "c\xef\xbf\xbd"
                       "d\xef\xbf\xbd");
   free(t);
   /* A stray byte that is not UTF-8 (a lone CSI, 0x9b) too. */
-  t = tally_utf8_for_terminal("x\x9by");
+  t = tally_utf8_for_terminal(stray);
   cr_assert_str_eq(t, "x\xef\xbf\xbdy");
   free(t);
   /* Chinese, newlines and tabs need nothing. */
-  cr_assert_null(tally_utf8_for_terminal("活产数\t婴儿死亡数\n"));
-  cr_assert_null(tally_utf8_for_terminal(""));
+  cr_assert_null(tally_utf8_for_terminal(text));
+  cr_assert_null(tally_utf8_for_terminal(empty));
 }
