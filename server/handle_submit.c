@@ -37,10 +37,6 @@ static int element_named(const tally_catalog *cat, const char *text) {
   return -1;
 }
 
-/* Checks every value of a submission against the catalog, in one pass.
- * Returns NULL when all are good, else an error reply listing each
- * problem (the first MAX_DETAILS); NULL with *no_memory set when there
- * was no memory to check or to say so. */
 /* v as it was most likely written: the fewest digits (up to 17) that
  * read back as v, never in e-notation below 1e17, so that
  * 10000001000000 shows as such, not as 1e+13. Returns buf. */
@@ -56,6 +52,10 @@ static const char *figure_text(char *buf, size_t n, double v) {
   return buf;
 }
 
+/* Checks every value of a submission against the catalog, in one pass.
+ * Returns NULL when all are good, else an error reply listing each
+ * problem (the first MAX_DETAILS); NULL with *no_memory set when there
+ * was no memory to check or to say so. */
 static Tally__Envelope *check_values(tally_request *r, uint64_t id, int unit,
                                      const Tally__SubmitRequest *s,
                                      tally_store_item *items, int *no_memory) {

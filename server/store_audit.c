@@ -184,13 +184,6 @@ int tally_store_lock_put(tally_store *s, uint32_t period_key,
   return tally__store_alone(s, lock_apply, &c);
 }
 
-int tally_store_audit(tally_store *s, int all, uint64_t account,
-                      tally_store_history_fn fn, void *arg) {
-  uint8_t prefix[8];
-  put_u64(prefix, account);
-  return tally__store_visit_range(s, s->audit, prefix, all ? 0 : 8, fn, arg);
-}
-
 struct audit_page {
   tally_store_audit_fn fn;
   void *arg;

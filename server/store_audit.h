@@ -14,18 +14,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Visits the audit trail, packed AuditEntries: one account's changes in
- * order, or (all set) everyone's, by account. */
-int tally_store_audit(tally_store *s, int all, uint64_t account,
-                      tally_store_history_fn fn, void *arg);
-
 /* Called for each entry of a page of the trail: its account and
  * sequence number, and the packed AuditEntry, valid only during the
  * call. A non-zero return stops the visit and is returned by it. */
 typedef int (*tally_store_audit_fn)(void *arg, uint64_t account, uint64_t seq,
                                     const void *packed, size_t len);
 
-/* Visits the trail as tally_store_audit does, in one snapshot, from the
+/* Visits the audit trail, packed AuditEntries (one account's changes in
+ * order, or, all set, everyone's by account), in one snapshot, from the
  * first entry after (account, after) (0, 0: from the first), until fn
  * returns non-zero. Returns 0, fn's value or a store error. */
 int tally_store_audit_page(tally_store *s, int all, uint64_t account,

@@ -450,15 +450,6 @@ int tally_store_txn_revision(tally_store_txn *t, uint32_t period_key,
   return rc == 0 || rc == MDB_NOTFOUND ? 0 : store_err(rc);
 }
 
-int tally_store_history(tally_store *s, uint32_t period_key, const char *unit,
-                        tally_store_history_fn fn, void *arg) {
-  uint8_t prefix[KEY_MAX];
-  size_t plen = make_key(prefix, period_key, unit, NULL);
-  /* period | unit | 0 is the prefix of this report's entries alone. */
-  return plen ? tally__store_visit_range(s, s->changes, prefix, plen, fn, arg)
-              : 0;
-}
-
 struct history_page {
   tally_store_page_fn fn;
   void *arg;

@@ -103,11 +103,6 @@ int tally_store_txn_scan(tally_store_txn *t, uint32_t period_key,
 int tally_store_txn_revision(tally_store_txn *t, uint32_t period_key,
                              const char *unit, uint64_t *revision);
 
-/* Visits the history of unit's report for period, oldest first, each
- * entry a packed ChangeSet (proto/tally.proto). */
-int tally_store_history(tally_store *s, uint32_t period_key, const char *unit,
-                        tally_store_history_fn fn, void *arg);
-
 /* Called for each entry of a page: its revision (or an audit entry's
  * sequence number), its packed record, valid only during the call. A
  * non-zero return stops the visit and is returned by it. */

@@ -290,8 +290,8 @@ Test(crash, a_failed_commit_stops_the_server) {
     kill(srv.pid, SIGKILL);
   char *log = tally_test_read_file(srv.log);
   cr_assert_eq(got, srv.pid, "tallyd is still up after the failure: %s", log);
-  cr_assert(WIFEXITED(status) && WEXITSTATUS(status) != 0,
-            "status %#x: %s", status, log);
+  cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 3,
+            "status %#x (3 says the store failed): %s", status, log);
   cr_assert(strstr(log, "is in a failed state") &&
                 strstr(log, "the server must be restarted"), "%s", log);
   free(log);
