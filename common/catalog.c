@@ -6,6 +6,7 @@
  * catalog keeps until tally_catalog_free().
  */
 #include "catalog.h"
+#include "catalog_impl.h"
 
 #include "error.h"
 #include "file.h"
@@ -23,18 +24,10 @@
 
 #define CATALOG_FORMAT "tally-catalog/1"
 
-struct loader {
-  const char *origin;
-  char *err;
-  size_t errlen;
-  tally_catalog *cat;
-  json_t *doc;
-};
-
 /* Formats "ORIGIN: ENTRY: PROBLEM" into the loader's message buffer.
- * Returns TALLY_ECATALOG so callers can `return fail(...)`. */
-__attribute__((format(printf, 3, 4))) static int
-fail(struct loader *ld, const char *entry, const char *fmt, ...) {
+ * Returns TALLY_ECATALOG so callers can return it. */
+int tally__catalog_fail(struct loader *ld, const char *entry, const char *fmt,
+                        ...) {
   char problem[512];
   va_list ap;
 
@@ -46,7 +39,7 @@ fail(struct loader *ld, const char *entry, const char *fmt, ...) {
   return TALLY_ECATALOG;
 }
 
-static int code_ok(const char *s, int upper) {
+int tally__catalog_code_ok(const char *s, int upper) {
   size_t n = strlen(s);
   if (n == 0 || n > TALLY_CODE_MAX)
     return 0;
@@ -63,8 +56,8 @@ static int code_ok(const char *s, int upper) {
   return 1;
 }
 
-static const char *describe(char *buf, size_t n, const char *what,
-                            size_t index, const char *code) {
+const char *tally__catalog_describe(char *buf, size_t n, const char *what,
+                                    size_t index, const char *code) {
   if (code)
     snprintf(buf, n, "%s %s", what, code);
   else
@@ -73,7 +66,7 @@ static const char *describe(char *buf, size_t n, const char *what,
 }
 
 /* The code of entry i before it is unpacked, for messages. */
-static const char *peek_code(json_t *entry) {
+const char *tally__catalog_peek_code(json_t *entry) {
   json_t *c = json_object_get(entry, "code");
   return json_is_string(c) ? json_string_value(c) : NULL;
 }
@@ -81,7 +74,7 @@ static const char *peek_code(json_t *entry) {
 static int array_field(struct loader *ld, const char *key, json_t **out) {
   json_t *a = json_object_get(ld->doc, key);
   if (!json_is_array(a) || json_array_size(a) == 0)
-    return fail(ld, key, "must be a non-empty array");
+    return tally__catalog_fail(ld, key, "must be a non-empty array");
   *out = a;
   return 0;
 }
@@ -127,7 +120,7 @@ static int index_codes(struct loader *ld, size_t n,
   for (size_t i = 1; i < n; i++)
     if (strcmp(idx[i - 1].code, idx[i].code) == 0) {
       snprintf(who, sizeof who, "%s %s", what, idx[i].code);
-      return fail(ld, who, "duplicate %s code", what);
+      return tally__catalog_fail(ld, who, "duplicate %s code", what);
     }
   return 0;
 }
@@ -233,17 +226,21 @@ static int load_units(struct loader *ld) {
     tally_unit *t = &cat->units[i];
     const char *role = NULL;
     json_error_t e;
-    describe(who, sizeof who, "unit", i, peek_code(u));
+    tally__catalog_describe(who, sizeof who, "unit", i,
+                            tally__catalog_peek_code(u));
     if (json_unpack_ex(u, &e, JSON_STRICT, "{s:s, s:s, s:s, s:s, s?s, s?s}",
                        "code", &t->code, "name_zh", &t->name_zh, "name_en",
                        &t->name_en, "level", &t->level, "parent", &parents[i],
                        "role", &role) != 0) {
-      rc = fail(ld, who, "%s", e.text);
+      rc = tally__catalog_fail(ld, who, "%s", e.text);
       goto out;
     }
-    if (!code_ok(t->code, 0)) {
-      rc = fail(ld, who, "code must be 1-%d characters of a-z, 0-9 and _, "
-                "starting with a letter", TALLY_CODE_MAX);
+    if (!tally__catalog_code_ok(t->code, 0)) {
+      rc =
+          tally__catalog_fail(ld, who,
+                              "code must be 1-%d characters of a-z, 0-9 and _, "
+                              "starting with a letter",
+                              TALLY_CODE_MAX);
       goto out;
     }
   }
@@ -254,12 +251,13 @@ static int load_units(struct loader *ld) {
   cat->root = -1;
   for (i = 0; i < cat->n_units; i++) {
     tally_unit *t = &cat->units[i];
-    describe(who, sizeof who, "unit", i, t->code);
+    tally__catalog_describe(who, sizeof who, "unit", i, t->code);
     t->is_leaf = 1;
     if (parents[i] == NULL) {
       if (cat->root >= 0) {
-        rc = fail(ld, who, "has no parent, but unit %s is already the root",
-                  cat->units[cat->root].code);
+        rc = tally__catalog_fail(
+            ld, who, "has no parent, but unit %s is already the root",
+            cat->units[cat->root].code);
         goto out;
       }
       cat->root = (int)i;
@@ -268,13 +266,14 @@ static int load_units(struct loader *ld) {
     }
     t->parent = tally_catalog_unit(cat, parents[i]);
     if (t->parent < 0) {
-      rc = fail(ld, who, "parent '%s' is not a unit of the catalog",
-                parents[i]);
+      rc = tally__catalog_fail(
+          ld, who, "parent '%s' is not a unit of the catalog", parents[i]);
       goto out;
     }
   }
   if (cat->root < 0) {
-    rc = fail(ld, "units", "no root unit (one unit must have no parent)");
+    rc = tally__catalog_fail(ld, "units",
+                             "no root unit (one unit must have no parent)");
     goto out;
   }
   for (i = 0; i < cat->n_units; i++) {
@@ -282,8 +281,11 @@ static int load_units(struct loader *ld) {
     size_t steps = 0;
     for (int p = cat->units[i].parent; p >= 0; p = cat->units[p].parent)
       if (++steps > cat->n_units) {
-        rc = fail(ld, describe(who, sizeof who, "unit", i, cat->units[i].code),
-                  "its parents form a cycle");
+        rc =
+            tally__catalog_fail(ld,
+                                tally__catalog_describe(who, sizeof who, "unit",
+                                                        i, cat->units[i].code),
+                                "its parents form a cycle");
         goto out;
       }
     if (cat->units[i].parent >= 0)
@@ -312,17 +314,19 @@ static int load_plans(struct loader *ld) {
     tally_plan *t = &cat->plans[i];
     const char *source = NULL;
     json_error_t e;
-    describe(who, sizeof who, "plan", i, peek_code(p));
+    tally__catalog_describe(who, sizeof who, "plan", i,
+                            tally__catalog_peek_code(p));
     if (json_unpack_ex(p, &e, JSON_STRICT, "{s:s, s:s, s:s, s:i, s?s}",
                        "code", &t->code, "name_zh", &t->name_zh, "name_en",
                        &t->name_en, "start_year", &t->start_year, "source",
                        &source) != 0)
-      return fail(ld, who, "%s", e.text);
-    if (!code_ok(t->code, 0))
-      return fail(ld, who, "code must be lower-case letters, digits and _");
+      return tally__catalog_fail(ld, who, "%s", e.text);
+    if (!tally__catalog_code_ok(t->code, 0))
+      return tally__catalog_fail(
+          ld, who, "code must be lower-case letters, digits and _");
     for (size_t j = 0; j < i; j++)
       if (strcmp(cat->plans[j].code, t->code) == 0)
-        return fail(ld, who, "duplicate plan code");
+        return tally__catalog_fail(ld, who, "duplicate plan code");
   }
   return 0;
 }
@@ -358,7 +362,8 @@ static int load_levels(struct loader *ld, const char *who, json_t *arr,
   json_t *x;
   size_t i;
   if (!json_is_array(arr) || json_array_size(arr) < 2)
-    return fail(ld, who, "levels must be an array of at least two levels");
+    return tally__catalog_fail(
+        ld, who, "levels must be an array of at least two levels");
   t->n_levels = json_array_size(arr);
   t->levels = tally_arena_alloc(&ld->cat->arena, t->n_levels * sizeof *t->levels);
   if (t->levels == NULL)
@@ -368,9 +373,10 @@ static int load_levels(struct loader *ld, const char *who, json_t *arr,
     json_error_t e;
     if (json_unpack_ex(x, &e, JSON_STRICT, "{s:i, s:s, s:s}", "value",
                        &l->value, "zh", &l->zh, "en", &l->en) != 0)
-      return fail(ld, who, "level #%zu: %s", i + 1, e.text);
+      return tally__catalog_fail(ld, who, "level #%zu: %s", i + 1, e.text);
     if (i > 0 && l->value <= t->levels[i - 1].value)
-      return fail(ld, who, "level #%zu: values must ascend", i + 1);
+      return tally__catalog_fail(ld, who, "level #%zu: values must ascend",
+                                 i + 1);
   }
   return 0;
 }
@@ -389,10 +395,12 @@ static int count_elements(struct loader *ld, json_t *arr, size_t *n,
       continue;
     }
     char who[96];
-    describe(who, sizeof who, "data element", i, peek_code(d));
+    tally__catalog_describe(who, sizeof who, "data element", i,
+                            tally__catalog_peek_code(d));
     if (!json_is_array(groups) || json_array_size(groups) < 1 ||
         json_array_size(groups) > 64)
-      return fail(ld, who, "age_groups must be an array of 1-64 labels");
+      return tally__catalog_fail(ld, who,
+                                 "age_groups must be an array of 1-64 labels");
     *n += json_array_size(groups);
     (*grouped)++;
   }
@@ -416,15 +424,17 @@ static int expand_groups(struct loader *ld, const char *who, json_t *groups,
     *t = *base;
     if (label == NULL ||
         parse_age_group(label, &t->age_from, &t->age_width) != 0)
-      return fail(ld, who, "age group #%zu is not \"0\", \"A-B\" or \"A+\"",
-                  i + 1);
+      return tally__catalog_fail(
+          ld, who, "age group #%zu is not \"0\", \"A-B\" or \"A+\"", i + 1);
     if (i > 0) {
       const tally_element *prev = t - 1;
       if (prev->age_width == 0)
-        return fail(ld, who, "age group %s follows the open group", label);
+        return tally__catalog_fail(
+            ld, who, "age group %s follows the open group", label);
       if (t->age_from != prev->age_from + prev->age_width)
-        return fail(ld, who, "age group %s does not follow %d-%d", label,
-                    prev->age_from, prev->age_from + prev->age_width - 1);
+        return tally__catalog_fail(
+            ld, who, "age group %s does not follow %d-%d", label,
+            prev->age_from, prev->age_from + prev->age_width - 1);
     }
     t->group = (int)cat->n_age_groups;
     t->code = tally_arena_printf(&cat->arena, "%s.%s", base->code, label);
@@ -459,17 +469,21 @@ static int load_elements(struct loader *ld) {
     const char *type, *by = "unit", *note = NULL;
     json_t *groups = NULL, *levels = NULL;
     json_error_t e;
-    describe(who, sizeof who, "data element", i, peek_code(d));
+    tally__catalog_describe(who, sizeof who, "data element", i,
+                            tally__catalog_peek_code(d));
     if (json_unpack_ex(d, &e, JSON_STRICT,
                        "{s:s, s:s, s:s, s:s, s:s, s?s, s?o, s?o, s?s}", "code",
                        &t.code, "name_zh", &t.name_zh, "name_en", &t.name_en,
                        "unit", &t.unit, "type", &type, "reported_by", &by,
                        "age_groups", &groups, "levels", &levels, "note",
                        &note) != 0)
-      return fail(ld, who, "%s", e.text);
-    if (!code_ok(t.code, 0))
-      return fail(ld, who, "code must be 1-%d characters of a-z, 0-9 and _, "
-                  "starting with a letter", TALLY_CODE_MAX);
+      return tally__catalog_fail(ld, who, "%s", e.text);
+    if (!tally__catalog_code_ok(t.code, 0))
+      return tally__catalog_fail(
+          ld, who,
+          "code must be 1-%d characters of a-z, 0-9 and _, "
+          "starting with a letter",
+          TALLY_CODE_MAX);
     if (strcmp(type, "count") == 0)
       t.type = TALLY_ELEMENT_COUNT;
     else if (strcmp(type, "amount") == 0)
@@ -477,23 +491,25 @@ static int load_elements(struct loader *ld) {
     else if (strcmp(type, "status") == 0)
       t.type = TALLY_ELEMENT_STATUS;
     else
-      return fail(ld, who, "type '%s' is not one of: count, amount, status",
-                  type);
+      return tally__catalog_fail(
+          ld, who, "type '%s' is not one of: count, amount, status", type);
     if (strcmp(by, "unit") == 0)
       t.district_only = 0;
     else if (strcmp(by, "district") == 0)
       t.district_only = 1;
     else
-      return fail(ld, who, "reported_by '%s' is not one of: unit, district",
-                  by);
+      return tally__catalog_fail(
+          ld, who, "reported_by '%s' is not one of: unit, district", by);
     if ((t.type == TALLY_ELEMENT_STATUS) != (levels != NULL))
-      return fail(ld, who, "a status element has levels, and only it");
+      return tally__catalog_fail(ld, who,
+                                 "a status element has levels, and only it");
     if (levels && (rc = load_levels(ld, who, levels, &t)) != 0)
       return rc;
     t.group = -1;
     if (groups) {
       if (t.type == TALLY_ELEMENT_STATUS)
-        return fail(ld, who, "a status element has no age groups");
+        return tally__catalog_fail(ld, who,
+                                   "a status element has no age groups");
       if ((rc = expand_groups(ld, who, groups, &t, &next)) != 0)
         return rc;
     } else {
@@ -544,43 +560,54 @@ static int load_target(struct loader *ld, const char *who, const char *what,
   if (json_unpack_ex(x, &e, JSON_STRICT, "{s?i, s:s, s?o, s?o, s?o, s?s}",
                      "year", &g->year, "op", &op, "value", &value, "tolerance",
                      &tolerance, "level", &level, "text", &g->text) != 0)
-    return fail(ld, who, "%s: %s", what, e.text);
+    return tally__catalog_fail(ld, who, "%s: %s", what, e.text);
   if (need_year && g->year == 0)
-    return fail(ld, who, "%s: needs a year", what);
+    return tally__catalog_fail(ld, who, "%s: needs a year", what);
   if (tally_op_parse(op, &g->op) != 0)
-    return fail(ld, who, "%s: op '%s' is not one of: >=, >, <=, <, about, "
-                "change<=, change>=, change<, change>, text, assigned",
-                what, op);
+    return tally__catalog_fail(
+        ld, who,
+        "%s: op '%s' is not one of: >=, >, <=, <, about, "
+        "change<=, change>=, change<, change>, text, assigned",
+        what, op);
   if ((value && !json_is_number(value)) ||
       (tolerance && !json_is_number(tolerance)) ||
       (level && !json_is_integer(level)))
-    return fail(ld, who, "%s: value and tolerance are numbers, level a whole "
-                "number", what);
+    return tally__catalog_fail(
+        ld, who,
+        "%s: value and tolerance are numbers, level a whole "
+        "number",
+        what);
   if (level) {
     if (!is_comparator(g->op) || value)
-      return fail(ld, who, "%s: a level goes with >=, >, <= or <, without a "
-                  "value", what);
+      return tally__catalog_fail(
+          ld, who,
+          "%s: a level goes with >=, >, <= or <, without a "
+          "value",
+          what);
     g->has_level = 1;
     g->value = (double)json_integer_value(level);
   } else if (g->op == TALLY_OP_TEXT || g->op == TALLY_OP_ASSIGNED) {
     if (value || tolerance)
-      return fail(ld, who, "%s: op %s takes no value", what, op);
+      return tally__catalog_fail(ld, who, "%s: op %s takes no value", what, op);
     if (g->op == TALLY_OP_TEXT && g->text == NULL)
-      return fail(ld, who, "%s: op text needs the text", what);
+      return tally__catalog_fail(ld, who, "%s: op text needs the text", what);
   } else {
     if (value == NULL)
-      return fail(ld, who, "%s: op %s needs a value", what, op);
+      return tally__catalog_fail(ld, who, "%s: op %s needs a value", what, op);
     g->value = json_number_value(value);
   }
   if (g->op == TALLY_OP_ABOUT) {
     if (tolerance == NULL || json_number_value(tolerance) < 0)
-      return fail(ld, who, "%s: about needs a tolerance >= 0", what);
+      return tally__catalog_fail(ld, who, "%s: about needs a tolerance >= 0",
+                                 what);
     g->tolerance = json_number_value(tolerance);
   } else if (tolerance) {
-    return fail(ld, who, "%s: only about takes a tolerance", what);
+    return tally__catalog_fail(ld, who, "%s: only about takes a tolerance",
+                               what);
   }
   if (!isfinite(g->value) || !isfinite(g->tolerance))
-    return fail(ld, who, "%s: value is not a finite number", what);
+    return tally__catalog_fail(ld, who, "%s: value is not a finite number",
+                               what);
   return 0;
 }
 
@@ -593,7 +620,7 @@ static int load_targets(struct loader *ld, const char *who, json_t *arr,
   if (arr == NULL)
     return 0;
   if (!json_is_array(arr))
-    return fail(ld, who, "targets must be an array");
+    return tally__catalog_fail(ld, who, "targets must be an array");
   t->n_targets = json_array_size(arr);
   t->targets = tally_arena_alloc(&ld->cat->arena,
                                  (t->n_targets + 1) * sizeof *t->targets);
@@ -606,14 +633,15 @@ static int load_targets(struct loader *ld, const char *who, json_t *arr,
     if ((rc = load_target(ld, who, what, x, 1, g)) != 0)
       return rc;
     if (i > 0 && g->year <= t->targets[i - 1].year)
-      return fail(ld, who, "target #%zu: years must ascend (%d after %d)",
-                  i + 1, g->year, t->targets[i - 1].year);
+      return tally__catalog_fail(ld, who,
+                                 "target #%zu: years must ascend (%d after %d)",
+                                 i + 1, g->year, t->targets[i - 1].year);
     if (g->has_level != (t->kind == TALLY_KIND_MILESTONE) &&
         g->op != TALLY_OP_TEXT && g->op != TALLY_OP_ASSIGNED)
-      return fail(ld, who, "target #%zu: %s", i + 1,
-                  t->kind == TALLY_KIND_MILESTONE
-                      ? "a milestone's target is a level"
-                      : "a level is a milestone's target");
+      return tally__catalog_fail(ld, who, "target #%zu: %s", i + 1,
+                                 t->kind == TALLY_KIND_MILESTONE
+                                     ? "a milestone's target is a level"
+                                     : "a level is a milestone's target");
   }
   return 0;
 }
@@ -626,7 +654,7 @@ static int load_baselines(struct loader *ld, const char *who, json_t *arr,
   if (arr == NULL)
     return 0;
   if (!json_is_array(arr))
-    return fail(ld, who, "baselines must be an array");
+    return tally__catalog_fail(ld, who, "baselines must be an array");
   t->n_baselines = json_array_size(arr);
   t->baselines = tally_arena_alloc(&ld->cat->arena,
                                    (t->n_baselines + 1) * sizeof *t->baselines);
@@ -639,14 +667,16 @@ static int load_baselines(struct loader *ld, const char *who, json_t *arr,
     if (json_unpack_ex(x, &e, JSON_STRICT, "{s:s, s?i, s?o, s?s}", "scope",
                        &b->scope, "year", &b->year, "value", &value, "text",
                        &b->text) != 0)
-      return fail(ld, who, "baseline #%zu: %s", i + 1, e.text);
+      return tally__catalog_fail(ld, who, "baseline #%zu: %s", i + 1, e.text);
     if (value != NULL) {
       if (!json_is_number(value))
-        return fail(ld, who, "baseline #%zu: value must be a number", i + 1);
+        return tally__catalog_fail(
+            ld, who, "baseline #%zu: value must be a number", i + 1);
       b->has_value = 1;
       b->value = json_number_value(value);
     } else if (b->text == NULL) {
-      return fail(ld, who, "baseline #%zu: needs a value or a text", i + 1);
+      return tally__catalog_fail(
+          ld, who, "baseline #%zu: needs a value or a text", i + 1);
     }
   }
   return 0;
@@ -683,9 +713,11 @@ static int element_ref(struct loader *ld, const char *who, const char *role,
                        const char *code, int *out) {
   *out = tally_catalog_element(ld->cat, code);
   if (*out < 0)
-    return fail(ld, who, "%s '%s' is not a defined data element", role, code);
+    return tally__catalog_fail(ld, who, "%s '%s' is not a defined data element",
+                               role, code);
   if (ld->cat->elements[*out].type == TALLY_ELEMENT_STATUS)
-    return fail(ld, who, "%s '%s' is a status, not a figure", role, code);
+    return tally__catalog_fail(ld, who, "%s '%s' is a status, not a figure",
+                               role, code);
   return 0;
 }
 
@@ -694,8 +726,8 @@ static int groups_ref(struct loader *ld, const char *who, const char *role,
                       const char *code, int *out) {
   *out = tally_catalog_age_groups(ld->cat, code);
   if (*out < 0)
-    return fail(ld, who, "%s '%s' is not a data element with age groups", role,
-                code);
+    return tally__catalog_fail(
+        ld, who, "%s '%s' is not a data element with age groups", role, code);
   return 0;
 }
 
@@ -712,11 +744,14 @@ static int check_life_table_groups(struct loader *ld, const char *who, int g) {
       group_element(cat, g, 0)->age_width != 1 ||
       group_element(cat, g, 1)->age_width != 4 ||
       group_element(cat, g, n - 1)->age_width != 0)
-    return fail(ld, who, "life-table groups must be 0, 1-4, 5-9, ... ending "
-                "with an open group such as 85+");
+    return tally__catalog_fail(
+        ld, who,
+        "life-table groups must be 0, 1-4, 5-9, ... ending "
+        "with an open group such as 85+");
   for (int k = 2; k < n - 1; k++)
     if (group_element(cat, g, k)->age_width != 5)
-      return fail(ld, who, "life-table groups after 1-4 are five years wide");
+      return tally__catalog_fail(
+          ld, who, "life-table groups after 1-4 are five years wide");
   return 0;
 }
 
@@ -726,19 +761,21 @@ static int check_sdg_groups(struct loader *ld, const char *who, int deaths,
                             int pop) {
   const tally_catalog *cat = ld->cat;
   if (cat->age_groups[deaths].n != TALLY_SDG341_GROUPS)
-    return fail(ld, who, "deaths must be by the groups 30-34 ... 65-69");
+    return tally__catalog_fail(ld, who,
+                               "deaths must be by the groups 30-34 ... 65-69");
   for (int k = 0; k < TALLY_SDG341_GROUPS; k++) {
     const tally_element *d = group_element(cat, deaths, k);
     if (d->age_from != 30 + 5 * k || d->age_width != 5)
-      return fail(ld, who, "deaths must be by the groups 30-34 ... 65-69");
+      return tally__catalog_fail(
+          ld, who, "deaths must be by the groups 30-34 ... 65-69");
     int found = 0;
     for (int j = 0; j < cat->age_groups[pop].n; j++) {
       const tally_element *p = group_element(cat, pop, j);
       found |= p->age_from == d->age_from && p->age_width == 5;
     }
     if (!found)
-      return fail(ld, who, "population has no group %d-%d", d->age_from,
-                  d->age_from + 4);
+      return tally__catalog_fail(ld, who, "population has no group %d-%d",
+                                 d->age_from, d->age_from + 4);
   }
   return 0;
 }
@@ -751,20 +788,21 @@ static int load_params(struct loader *ld, const char *who, json_t *params,
   if (params &&
       json_unpack_ex(params, &e, JSON_STRICT, "{s?o, s?o, s?s, s?s}", "a0",
                      &a0, "a", &a, "sex", &sex, "q0", &q0) != 0)
-    return fail(ld, who, "params: %s", e.text);
+    return tally__catalog_fail(ld, who, "params: %s", e.text);
   if (strcmp(q0, "births") == 0)
     t->q0_population = 0;
   else if (strcmp(q0, "population") == 0)
     t->q0_population = 1;
   else
-    return fail(ld, who, "params: q0 '%s' is not one of: births, population",
-                q0);
+    return tally__catalog_fail(
+        ld, who, "params: q0 '%s' is not one of: births, population", q0);
   if ((a0 && (!json_is_number(a0) || json_number_value(a0) <= 0 ||
               json_number_value(a0) >= 1)) ||
       (a && (!json_is_number(a) || json_number_value(a) <= 0 ||
              json_number_value(a) >= 1)))
-    return fail(ld, who, "params: a0 and a are fractions of a year, "
-                "between 0 and 1");
+    return tally__catalog_fail(ld, who,
+                               "params: a0 and a are fractions of a year, "
+                               "between 0 and 1");
   t->a0 = a0 ? json_number_value(a0) : NAN;
   t->a = a ? json_number_value(a) : NAN;
   if (strcmp(sex, "both") == 0)
@@ -774,8 +812,8 @@ static int load_params(struct loader *ld, const char *who, json_t *params,
   else if (strcmp(sex, "female") == 0)
     t->sex = TALLY_LIFETABLE_FEMALE;
   else
-    return fail(ld, who, "params: sex '%s' is not one of: both, male, female",
-                sex);
+    return tally__catalog_fail(
+        ld, who, "params: sex '%s' is not one of: both, male, female", sex);
   return 0;
 }
 
@@ -794,7 +832,8 @@ static int load_kind(struct loader *ld, const char *who, const char *kind,
       snprintf(names + len, sizeof names - len, "%s%s", i ? ", " : "",
                tally_kinds[i].name);
     }
-    return fail(ld, who, "kind '%s' is not one of: %s", kind, names);
+    return tally__catalog_fail(ld, who, "kind '%s' is not one of: %s", kind,
+                               names);
   }
   t->kind = k->kind;
   for (size_t b = 0; b < sizeof key_names / sizeof key_names[0]; b++)
@@ -802,9 +841,10 @@ static int load_kind(struct loader *ld, const char *who, const char *kind,
       have |= 1u << b;
   for (size_t b = 0; b < sizeof key_names / sizeof key_names[0]; b++) {
     if ((k->need & (1u << b)) && !(have & (1u << b)))
-      return fail(ld, who, "kind needs a %s", key_names[b]);
+      return tally__catalog_fail(ld, who, "kind needs a %s", key_names[b]);
     if ((have & (1u << b)) && !((k->need | k->allow) & (1u << b)))
-      return fail(ld, who, "kind %s does not take %s", kind, key_names[b]);
+      return tally__catalog_fail(ld, who, "kind %s does not take %s", kind,
+                                 key_names[b]);
   }
 
 #define STR(K) json_string_value(keys[__builtin_ctz(K)])
@@ -815,7 +855,7 @@ static int load_kind(struct loader *ld, const char *who, const char *kind,
     int is_string = bit & (K_NUM | K_DEN | K_ELEM | K_WEIGHT | K_BIRTHS |
                            K_DEATHS | K_POP | K_METHOD);
     if (v && is_string && !json_is_string(v))
-      return fail(ld, who, "%s must be a string", key_names[b]);
+      return tally__catalog_fail(ld, who, "%s must be a string", key_names[b]);
   }
   if (HAS(K_NUM) && (rc = element_ref(ld, who, "numerator", STR(K_NUM),
                                       &t->numerator)) != 0)
@@ -824,7 +864,8 @@ static int load_kind(struct loader *ld, const char *who, const char *kind,
                                       &t->denominator)) != 0)
     return rc;
   if (HAS(K_NUM) && t->numerator == t->denominator)
-    return fail(ld, who, "numerator and denominator are the same element");
+    return tally__catalog_fail(
+        ld, who, "numerator and denominator are the same element");
   if (HAS(K_WEIGHT) &&
       (rc = element_ref(ld, who, "weight", STR(K_WEIGHT), &t->weight)) != 0)
     return rc;
@@ -834,15 +875,17 @@ static int load_kind(struct loader *ld, const char *who, const char *kind,
   if (HAS(K_ELEM)) {
     t->element = tally_catalog_element(ld->cat, STR(K_ELEM));
     if (t->element < 0)
-      return fail(ld, who, "element '%s' is not a defined data element",
-                  STR(K_ELEM));
+      return tally__catalog_fail(
+          ld, who, "element '%s' is not a defined data element", STR(K_ELEM));
     int status = ld->cat->elements[t->element].type == TALLY_ELEMENT_STATUS;
     if (status != (t->kind == TALLY_KIND_MILESTONE))
-      return fail(ld, who, status ? "element '%s' is a status: only a "
-                                    "milestone takes one"
-                                  : "a milestone's element '%s' must be a "
-                                    "status",
-                  STR(K_ELEM));
+      return tally__catalog_fail(ld, who,
+                                 status
+                                     ? "element '%s' is a status: only a "
+                                       "milestone takes one"
+                                     : "a milestone's element '%s' must be a "
+                                       "status",
+                                 STR(K_ELEM));
   }
   if (HAS(K_DEATHS) &&
       ((rc = groups_ref(ld, who, "deaths", STR(K_DEATHS), &t->deaths_groups)) ||
@@ -851,30 +894,31 @@ static int load_kind(struct loader *ld, const char *who, const char *kind,
     return rc;
   if (HAS(K_FACTOR)) {
     if (!json_is_number(keys[__builtin_ctz(K_FACTOR)]))
-      return fail(ld, who, "factor must be a positive number");
+      return tally__catalog_fail(ld, who, "factor must be a positive number");
     t->factor = json_number_value(keys[__builtin_ctz(K_FACTOR)]);
   }
   if (!isfinite(t->factor) || t->factor <= 0)
-    return fail(ld, who, "factor must be a positive number");
+    return tally__catalog_fail(ld, who, "factor must be a positive number");
   if (HAS(K_BOUNDED))
     t->bounded = json_is_true(keys[__builtin_ctz(K_BOUNDED)]);
   if (HAS(K_BASE)) {
     json_t *v = keys[__builtin_ctz(K_BASE)];
     if (!json_is_integer(v))
-      return fail(ld, who, "base_year must be a year");
+      return tally__catalog_fail(ld, who, "base_year must be a year");
     t->base_year = (int)json_integer_value(v);
   }
   if (HAS(K_FROM)) {
     json_t *v = keys[__builtin_ctz(K_FROM)];
     if (!json_is_integer(v))
-      return fail(ld, who, "from_year must be a year");
+      return tally__catalog_fail(ld, who, "from_year must be a year");
     t->from_year = (int)json_integer_value(v);
   }
   t->min_population = TALLY_LIFETABLE_MIN_POPULATION;
   if (HAS(K_MINPOP)) {
     json_t *v = keys[__builtin_ctz(K_MINPOP)];
     if (!json_is_number(v) || json_number_value(v) < 0)
-      return fail(ld, who, "min_population must be a number >= 0");
+      return tally__catalog_fail(ld, who,
+                                 "min_population must be a number >= 0");
     t->min_population = json_number_value(v);
   }
   if (t->kind == TALLY_KIND_LIFE_EXPECTANCY) {
@@ -886,26 +930,32 @@ static int load_kind(struct loader *ld, const char *who, const char *kind,
     else if (strcmp(m, "cn_textbook") == 0)
       t->method = TALLY_LIFETABLE_CN_TEXTBOOK;
     else
-      return fail(ld, who, "method '%s' is not one of: chiang2, "
-                  "coale_demeny, cn_textbook", m);
+      return tally__catalog_fail(ld, who,
+                                 "method '%s' is not one of: chiang2, "
+                                 "coale_demeny, cn_textbook",
+                                 m);
     if ((rc = check_life_table_groups(ld, who, t->deaths_groups)) != 0 ||
         (rc = load_params(ld, who, keys[__builtin_ctz(K_PARAMS)], t)) != 0)
       return rc;
     if (t->method == TALLY_LIFETABLE_CN_TEXTBOOK && t->births < 0 &&
         !t->q0_population)
-      return fail(ld, who, "method cn_textbook needs births (or params q0: "
-                  "population)");
+      return tally__catalog_fail(
+          ld, who,
+          "method cn_textbook needs births (or params q0: "
+          "population)");
     const tally_age_groups *dg = &ld->cat->age_groups[t->deaths_groups],
                            *pg = &ld->cat->age_groups[t->population_groups];
     if (dg->n != pg->n)
-      return fail(ld, who, "deaths and population have different age groups");
+      return tally__catalog_fail(
+          ld, who, "deaths and population have different age groups");
     for (int g = 0; g < dg->n; g++)
       if (group_element(ld->cat, t->deaths_groups, g)->age_from !=
               group_element(ld->cat, t->population_groups, g)->age_from ||
           group_element(ld->cat, t->deaths_groups, g)->age_width !=
               group_element(ld->cat, t->population_groups, g)->age_width)
-        return fail(ld, who, "deaths and population have different age "
-                    "groups");
+        return tally__catalog_fail(ld, who,
+                                   "deaths and population have different age "
+                                   "groups");
   }
   if (t->kind == TALLY_KIND_PREMATURE_MORTALITY &&
       (rc = check_sdg_groups(ld, who, t->deaths_groups,
@@ -916,12 +966,15 @@ static int load_kind(struct loader *ld, const char *who, const char *kind,
                           0, &t->unit_target)) != 0)
       return rc;
     if (!is_comparator(t->unit_target.op) || t->unit_target.has_level)
-      return fail(ld, who, "unit_target: op is one of >=, >, <=, < with a "
-                  "value");
+      return tally__catalog_fail(
+          ld, who,
+          "unit_target: op is one of >=, >, <=, < with a "
+          "value");
   }
   if (t->kind == TALLY_KIND_MILESTONE &&
       !ld->cat->elements[t->element].district_only)
-    return fail(ld, who, "a milestone's element is reported by the district");
+    return tally__catalog_fail(
+        ld, who, "a milestone's element is reported by the district");
   /* The inputs one value combines come from the same reporters. */
   int inputs[] = {t->numerator, t->denominator, t->element, t->weight,
                   t->births,
@@ -937,8 +990,10 @@ static int load_kind(struct loader *ld, const char *who, const char *kind,
       continue;
     int by = ld->cat->elements[inputs[i]].district_only;
     if (level >= 0 && by != level)
-      return fail(ld, who, "its data elements are reported at different "
-                  "levels (some by each unit, some by the district office)");
+      return tally__catalog_fail(
+          ld, who,
+          "its data elements are reported at different "
+          "levels (some by each unit, some by the district office)");
     level = by;
   }
   return 0;
@@ -971,7 +1026,8 @@ static int load_indicators(struct loader *ld) {
     t->decimals = 2;
     t->numerator = t->denominator = t->element = t->weight = t->births = -1;
     t->deaths_groups = t->population_groups = -1;
-    describe(who, sizeof who, "indicator", i, peek_code(d));
+    tally__catalog_describe(who, sizeof who, "indicator", i,
+                            tally__catalog_peek_code(d));
     if (json_unpack_ex(
             d, &e, JSON_STRICT,
             "{s:s, s:s, s?i, s?s, s?s, s:s, s:s, s:s, s:s, s:s, s?i, s?s, "
@@ -991,29 +1047,33 @@ static int load_indicators(struct loader *ld) {
             key_names[10], &keys[10], key_names[11], &keys[11], key_names[12],
             &keys[12], key_names[13], &keys[13], key_names[14],
             &keys[14]) != 0)
-      return fail(ld, who, "%s", e.text);
-    if (!code_ok(t->code, 1))
-      return fail(ld, who, "code must start with a capital letter and hold "
-                  "only letters, digits and _");
+      return tally__catalog_fail(ld, who, "%s", e.text);
+    if (!tally__catalog_code_ok(t->code, 1))
+      return tally__catalog_fail(
+          ld, who,
+          "code must start with a capital letter and hold "
+          "only letters, digits and _");
     t->plan = -1;
     for (size_t j = 0; j < cat->n_plans; j++)
       if (strcmp(cat->plans[j].code, plan) == 0)
         t->plan = (int)j;
     if (t->plan < 0)
-      return fail(ld, who, "plan '%s' is not a plan of the catalog", plan);
+      return tally__catalog_fail(
+          ld, who, "plan '%s' is not a plan of the catalog", plan);
     if (strcmp(direction, "up") == 0)
       t->higher_is_better = 1;
     else if (strcmp(direction, "down") == 0)
       t->higher_is_better = 0;
     else
-      return fail(ld, who, "direction '%s' is not one of: up, down",
-                  direction);
+      return tally__catalog_fail(
+          ld, who, "direction '%s' is not one of: up, down", direction);
     if (t->decimals < 0 || t->decimals > 6)
-      return fail(ld, who, "decimals must be 0-6");
+      return tally__catalog_fail(ld, who, "decimals must be 0-6");
     if (t->attribute && strcmp(t->attribute, "expected") != 0 &&
         strcmp(t->attribute, "binding") != 0)
-      return fail(ld, who, "attribute '%s' is not one of: expected, binding",
-                  t->attribute);
+      return tally__catalog_fail(
+          ld, who, "attribute '%s' is not one of: expected, binding",
+          t->attribute);
     if ((rc = load_kind(ld, who, kind, keys, t)) != 0 ||
         (rc = load_targets(ld, who, targets, t)) != 0 ||
         (rc = load_baselines(ld, who, baselines, t)) != 0)
@@ -1050,31 +1110,33 @@ int tally_catalog_load_buffer(const char *origin, const char *json, size_t len,
 
   if (json_unpack_ex(ld.doc, &e, 0, "{s:s, s:s}", "format", &format, "name",
                      &ld.cat->name) != 0) {
-    rc = fail(&ld, "top level", "%s", e.text);
+    rc = tally__catalog_fail(&ld, "top level", "%s", e.text);
     goto err_after_alloc;
   }
   if (strcmp(format, CATALOG_FORMAT) != 0) {
-    rc = fail(&ld, "format", "'%s' is not '%s'", format, CATALOG_FORMAT);
+    rc = tally__catalog_fail(&ld, "format", "'%s' is not '%s'", format,
+                             CATALOG_FORMAT);
     goto err_after_alloc;
   }
   {
     const char *key;
     json_t *v;
-    static const char *const known[] = {"format", "name", "description",
-                                        "units", "plans", "data_elements",
-                                        "indicators"};
+    static const char *const known[] = {"format",     "name",  "description",
+                                        "units",      "plans", "data_elements",
+                                        "indicators", "rules"};
     json_object_foreach(ld.doc, key, v) {
       size_t k = 0;
       while (k < sizeof known / sizeof known[0] && strcmp(key, known[k]) != 0)
         k++;
       if (k == sizeof known / sizeof known[0]) {
-        rc = fail(&ld, "top level", "unknown key '%s'", key);
+        rc = tally__catalog_fail(&ld, "top level", "unknown key '%s'", key);
         goto err_after_alloc;
       }
     }
   }
   if ((rc = load_units(&ld)) != 0 || (rc = load_plans(&ld)) != 0 ||
-      (rc = load_elements(&ld)) != 0 || (rc = load_indicators(&ld)) != 0)
+      (rc = load_elements(&ld)) != 0 || (rc = load_indicators(&ld)) != 0 ||
+      (rc = tally__catalog_load_rules(&ld)) != 0)
     goto err_after_alloc;
 
   ld.cat->doc = ld.doc;

@@ -154,6 +154,42 @@ typedef struct {
   size_t n_baselines;
 } tally_indicator;
 
+/* A rule's comparison of its two sides. */
+typedef enum {
+  TALLY_RULE_LE = 0,
+  TALLY_RULE_LT,
+  TALLY_RULE_EQ,       /* within the rule's tolerance */
+  TALLY_RULE_GE,
+  TALLY_RULE_GT
+} tally_rule_op;
+
+/* One side of a rule: factor x (the sum of its elements) + constant. */
+typedef struct {
+  int *elements;       /* element indexes; n = 0 for a constant */
+  size_t n;
+  double factor;
+  double constant;
+} tally_rule_side;
+
+/* A validation rule (审核公式) over one unit's figures of one period
+ * (rule.h checks it). An error rule (逻辑性) says the figures are
+ * impossible: they are refused. A warning (合理性) says they are
+ * unusual: they are refused unless they come with an explanation. */
+typedef struct {
+  char *code;          /* "infant_deaths", "H05_bounded" */
+  tally_rule_side left, right;
+  tally_rule_op op;
+  int warning;         /* 1: a warning; 0: an error */
+  int skip_if_all;     /* skipped only when every element is missing (the
+                          missing count as 0); else when any is */
+  double tolerance;    /* TALLY_RULE_EQ: |left - right| may be this much */
+  double tolerance_percent; /* ... or this percentage of |right| */
+  int district;        /* its elements are reported by the district alone */
+  char *message_zh;
+  char *message_en;
+  int indicator;       /* a bounded ratio's indicator, or -1 */
+} tally_rule;
+
 typedef struct {
   char *name;
   char *origin;        /* the file it came from, for messages */
@@ -171,6 +207,8 @@ typedef struct {
   size_t n_plans;
   tally_indicator *indicators;
   size_t n_indicators;
+  tally_rule *rules;   /* the catalog's, then one per bounded ratio */
+  size_t n_rules;
   struct tally_code_ref *unit_index;      /* codes sorted, for lookups */
   struct tally_code_ref *element_index;
   struct tally_code_ref *indicator_index;
@@ -198,6 +236,7 @@ void tally_catalog_free(tally_catalog *cat);
 int tally_catalog_unit(const tally_catalog *cat, const char *code);
 int tally_catalog_element(const tally_catalog *cat, const char *code);
 int tally_catalog_indicator(const tally_catalog *cat, const char *code);
+int tally_catalog_rule(const tally_catalog *cat, const char *code);
 
 /* tally_catalog_element for codes met in ascending (strcmp) order, as a
  * store scan meets them: start with *at = 0 and pass the same *at each

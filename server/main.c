@@ -412,9 +412,9 @@ int main(int argc, char **argv) {
   }
   if (o.check_catalog) {
     printf("%s: catalog %s is valid: %zu units, %zu data elements, "
-           "%zu indicators\n",
+           "%zu indicators, %zu rules\n",
            cat->origin, cat->name, cat->n_units, cat->n_elements,
-           cat->n_indicators);
+           cat->n_indicators, cat->n_rules);
     tally_catalog_free(cat);
     return 0;
   }
