@@ -51,12 +51,21 @@ enum { OPT_TIMEOUT = 256, OPT_FORMAT, OPT_SPOOL, OPT_TOKEN_FILE, OPT_CA,
 /* Applies one of the common options. Returns 0 or EXIT_USAGE. */
 int tally_cli_option(tally_cli *c, int ch, const char *arg);
 
+#define TALLY_CLI_LIST_MAX 64
+
+/* The arguments of an option that may be given again and again. */
+typedef struct {
+  const char *values[TALLY_CLI_LIST_MAX];
+  size_t n;
+} tally_cli_list;
+
 /* An option a command takes beside the common ones. */
 typedef struct {
   const char *name;    /* the long name, "unit"; NULL ends a list */
   char letter;         /* the short one, 'u'; 0 = none */
   const char **value;  /* where its argument goes; NULL: it takes none */
   int *flag;           /* set to 1 when it is given (value NULL) */
+  tally_cli_list *list; /* or: each argument, in order (value NULL) */
 } tally_cli_opt;
 
 /* Parses a command's options: own (up to 16) and the common ones, and
@@ -149,6 +158,7 @@ int tally_cmd_audit(int argc, char **argv, tally_cli *c);
 int tally_cmd_login(int argc, char **argv, tally_cli *c);
 int tally_cmd_whoami(int argc, char **argv, tally_cli *c);
 int tally_cmd_check(int argc, char **argv, tally_cli *c);
+int tally_cmd_validate(int argc, char **argv, tally_cli *c);
 int tally_cmd_period(int argc, char **argv, tally_cli *c);
 
 extern const char tally_usage_submit[], tally_usage_withdraw[], tally_usage_sync[],
@@ -158,6 +168,6 @@ extern const char tally_usage_submit[], tally_usage_withdraw[], tally_usage_sync
     tally_usage_completeness[], tally_usage_catalog[], tally_usage_form[],
     tally_usage_target[], tally_usage_account[], tally_usage_audit[],
     tally_usage_login[], tally_usage_whoami[], tally_usage_check[],
-    tally_usage_period[];
+    tally_usage_period[], tally_usage_validate[];
 
 #endif

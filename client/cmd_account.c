@@ -91,12 +91,12 @@ struct account_opts {
 static int parse(int argc, char **argv, tally_cli *c, const char *command,
                  const char *usage, const char *takes,
                  struct account_opts *o) {
-  const tally_cli_opt every[] = {{"role", 'r', &o->role, NULL},
-                               {"unit", 'u', &o->unit, NULL},
-                               {"name", 'n', &o->name, NULL},
-                               {"period", 'p', &o->period, NULL},
-                               {"account", 'a', &o->account, NULL},
-                               {NULL, 0, NULL, NULL}};
+  const tally_cli_opt every[] = {{"role", 'r', &o->role, NULL, NULL},
+                               {"unit", 'u', &o->unit, NULL, NULL},
+                               {"name", 'n', &o->name, NULL, NULL},
+                               {"period", 'p', &o->period, NULL, NULL},
+                               {"account", 'a', &o->account, NULL, NULL},
+                               {NULL, 0, NULL, NULL, NULL}};
   tally_cli_opt own[sizeof every / sizeof every[0]];
   int with_format = tally_cli_pick(every, takes, own);
   return tally_cli_parse(argc, argv, c, command, usage, own, with_format);
@@ -423,6 +423,11 @@ static void audit_rows(tally_table *t, json_t *arr,
       json_object_set_new(j, "revision", json_integer((json_int_t)e->revision));
       json_object_set_new(j, "submission_id", json_string(e->submission_id));
       json_object_set_new(j, "changes", ch);
+      json_t *ex = json_object();
+      for (size_t i = 0; i < e->n_explanations; i++)
+        json_object_set_new(ex, e->explanations[i]->rule,
+                            json_string(e->explanations[i]->text));
+      json_object_set_new(j, "explanations", ex);
     } else {
       json_object_set_new(j, "before", json_string(e->before));
       json_object_set_new(j, "after", json_string(e->after));
@@ -448,6 +453,13 @@ static void audit_rows(tally_table *t, json_t *arr,
     const char *row[] = {i ? "" : seq, i ? "" : time, i ? "" : who,
                          i ? "" : e->peer, i ? "" : e->subject, c->element,
                          before, after};
+    tally_table_add(t, row);
+  }  /* An explanation given with the figures: a row of its own. */
+  for (size_t i = 0; i < e->n_explanations; i++) {
+    char what[64];
+    snprintf(what, sizeof what, "explained %.40s", e->explanations[i]->rule);
+    const char *row[] = {"", "", "", "", "", what, "",
+                         e->explanations[i]->text};
     tally_table_add(t, row);
   }
 }

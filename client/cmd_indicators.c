@@ -142,17 +142,17 @@ typedef struct {
 static int parse(int argc, char **argv, tally_cli *c, const char *command,
                  const char *usage, const char *takes, opts *o) {
   memset(o, 0, sizeof *o);
-  const tally_cli_opt every[] = {{"period", 'p', &o->period, NULL},
-                               {"unit", 'u', &o->unit, NULL},
-                               {"indicator", 'i', &o->indicator, NULL},
-                               {"plan", 0, &o->plan, NULL},
-                               {"elements", 0, NULL, &o->elements},
-                               {"missing", 0, NULL, &o->missing},
-                               {"year", 0, &o->year, NULL},
-                               {"value", 0, &o->value, NULL},
-                               {"tolerance", 0, &o->tolerance, NULL},
-                               {"text", 0, &o->text, NULL},
-                               {NULL, 0, NULL, NULL}};
+  const tally_cli_opt every[] = {{"period", 'p', &o->period, NULL, NULL},
+                               {"unit", 'u', &o->unit, NULL, NULL},
+                               {"indicator", 'i', &o->indicator, NULL, NULL},
+                               {"plan", 0, &o->plan, NULL, NULL},
+                               {"elements", 0, NULL, &o->elements, NULL},
+                               {"missing", 0, NULL, &o->missing, NULL},
+                               {"year", 0, &o->year, NULL, NULL},
+                               {"value", 0, &o->value, NULL, NULL},
+                               {"tolerance", 0, &o->tolerance, NULL, NULL},
+                               {"text", 0, &o->text, NULL, NULL},
+                               {NULL, 0, NULL, NULL, NULL}};
   tally_cli_opt own[sizeof every / sizeof every[0]];
   int with_format = tally_cli_pick(every, takes, own);
   return tally_cli_parse(argc, argv, c, command, usage, own, with_format);
@@ -518,7 +518,7 @@ int tally_cmd_completeness(int argc, char **argv, tally_cli *c) {
                    (int)x->partial, "none", (int)x->none, "units", units));
     goto out;
   }
-  static const char *const cols[] = {"unit", "name", "reported", "missing"};
+  static const char *const cols[] = {"unit", "name", "reported", "missing", NULL};
   static const int right[] = {0, 0, 1, 0};
   tally_table *t = tally_table_new(4, cols, right);
   for (size_t i = 0; t && i < x->n_units; i++) {
@@ -750,7 +750,7 @@ static int target_list(tally_cli *c) {
     dump(json_pack("{s:o}", "targets", arr));
     goto out;
   }
-  static const char *const cols[] = {"indicator", "year", "target", "source"};
+  static const char *const cols[] = {"indicator", "year", "target", "source", NULL};
   tally_table *t = tally_table_new(4, cols, NULL);
   for (size_t i = 0; t && i < x->n_targets; i++) {
     const Tally__TargetListEntry *e = x->targets[i];

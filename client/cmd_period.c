@@ -139,8 +139,8 @@ out:
 
 int tally_cmd_period(int argc, char **argv, tally_cli *c) {
   const char *text = NULL;
-  const tally_cli_opt own[] = {{"text", 0, &text, NULL},
-                               {NULL, 0, NULL, NULL}};
+  const tally_cli_opt own[] = {{"text", 0, &text, NULL, NULL},
+                               {NULL, 0, NULL, NULL, NULL}};
   int rc = tally_cli_parse(argc, argv, c, "period", tally_usage_period, own, 1);
   if (rc)
     return rc < 0 ? EXIT_OK : rc;

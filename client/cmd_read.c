@@ -41,9 +41,9 @@ const char tally_usage_history[] =
 static int unit_and_period(int argc, char **argv, tally_cli *c,
                            const char *command, const char *usage,
                            const char **unit, const char **period) {
-  const tally_cli_opt own[] = {{"unit", 'u', unit, NULL},
-                               {"period", 'p', period, NULL},
-                               {NULL, 0, NULL, NULL}};
+  const tally_cli_opt own[] = {{"unit", 'u', unit, NULL, NULL},
+                               {"period", 'p', period, NULL, NULL},
+                               {NULL, 0, NULL, NULL, NULL}};
   int rc = tally_cli_parse(argc, argv, c, command, usage, own, 1);
   if (rc || (rc = tally_cli_no_operands(argc, argv, command)) != 0)
     return rc;
@@ -81,9 +81,18 @@ int tally_cmd_values(int argc, char **argv, tally_cli *c) {
                          "name_en", s->name_en, "unit", s->unit, "updated_unix",
                          (json_int_t)s->updated_unix, "level", s->level));
     }
-    json_t *doc = json_pack("{s:s, s:s, s:I, s:o}", "unit", v->unit, "period",
-                            v->period, "revision", (json_int_t)v->revision,
-                            "values", arr);
+    json_t *ex = json_array();
+    for (size_t i = 0; i < v->n_explanations; i++) {
+      const Tally__Explanation *e = v->explanations[i];
+      json_array_append_new(
+          ex, json_pack("{s:s, s:s, s:I, s:s}", "rule", e->rule, "text",
+                        e->text, "time_unix", (json_int_t)e->time_unix,
+                        "account_name", e->account_name));
+    }
+    json_t *doc = json_pack("{s:s, s:s, s:I, s:o, s:o}", "unit", v->unit,
+                            "period", v->period, "revision",
+                            (json_int_t)v->revision, "values", arr,
+                            "explanations", ex);
     json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
     fputc('\n', stdout);
     json_decref(doc);
@@ -118,6 +127,14 @@ int tally_cmd_values(int argc, char **argv, tally_cli *c) {
            (unsigned long long)v->revision);
     if (v->n_values)
       tally_table_print(t, stdout);
+    /* Why figures that break warning rules are right (上报说明). */
+    for (size_t i = 0; i < v->n_explanations; i++) {
+      const Tally__Explanation *e = v->explanations[i];
+      char when[32];
+      tally_cli_time(when, sizeof when, e->time_unix);
+      printf("explained, rule %s (%s, %s): %s\n", e->rule, e->account_name,
+             when, e->text);
+    }
   }
   tally_table_free(t);
 out:
@@ -135,11 +152,15 @@ static json_t *changes_json(const Tally__ChangeSet *cs) {
                        "after",
                        ch->has_new ? json_real(ch->new_value) : json_null()));
   }
-  return json_pack("{s:I, s:s, s:I, s:s, s:I, s:s, s:o}", "revision",
+  json_t *ex = json_object();
+  for (size_t i = 0; i < cs->n_explanations; i++)
+    json_object_set_new(ex, cs->explanations[i]->rule,
+                        json_string(cs->explanations[i]->text));
+  return json_pack("{s:I, s:s, s:I, s:s, s:I, s:s, s:o, s:o}", "revision",
                    (json_int_t)cs->revision, "submission_id", cs->submission_id,
                    "time_unix", (json_int_t)cs->time_unix, "peer", cs->peer,
                    "account_id", (json_int_t)cs->account_id, "account_name",
-                   cs->account_name, "changes", arr);
+                   cs->account_name, "changes", arr, "explanations", ex);
 }
 
 /* The next page of a history: after the last revision of this one. */
@@ -228,6 +249,12 @@ int tally_cmd_history(int argc, char **argv, tally_cli *c) {
            h->n_changes == 1 ? "" : "s");
     if (h->n_changes)
       tally_table_print(t, stdout);
+    for (size_t i = 0; i < h->n_changes; i++)
+      for (size_t k = 0; k < h->changes[i]->n_explanations; k++)
+        printf("revision %llu explained rule %s: %s\n",
+               (unsigned long long)h->changes[i]->revision,
+               h->changes[i]->explanations[k]->rule,
+               h->changes[i]->explanations[k]->text);
   }
   tally_table_free(t);
 out:
@@ -259,11 +286,35 @@ const char tally_usage_check[] =
     "      --format FMT     table (default), json or csv\n"
     "  -s, --server, --timeout  as for every command (tally --help)\n";
 
+/* A reporter reads its own unit: without --unit (*unit NULL), asks the
+ * server which account this is, and sets *unit to a reporter's unit
+ * (its text lives in *who, to free after). Returns 0 or an exit status. */
+static int own_unit(tally_cli *c, const char **unit, Tally__Envelope **who) {
+  Tally__WhoamiRequest w = TALLY__WHOAMI_REQUEST__INIT;
+  Tally__Envelope wreq = TALLY__ENVELOPE__INIT;
+  int rc;
+  *who = NULL;
+  if (*unit)
+    return 0;
+  wreq.body_case = TALLY__ENVELOPE__BODY_WHOAMI;
+  wreq.whoami = &w;
+  if ((rc = tally_cli_call(c, &wreq, TALLY__ENVELOPE__BODY_WHOAMI_REPLY,
+                           who)) != 0) {
+    tally_wire_free(*who); /* an error reply */
+    *who = NULL;
+    return rc;
+  }
+  const Tally__Account *a = (*who)->whoami_reply->account;
+  if (a && a->role == TALLY__ROLE__ROLE_REPORTER)
+    *unit = a->unit;
+  return 0;
+}
+
 int tally_cmd_check(int argc, char **argv, tally_cli *c) {
   const char *unit = NULL, *period = NULL;
-  const tally_cli_opt own[] = {{"unit", 'u', &unit, NULL},
-                               {"period", 'p', &period, NULL},
-                               {NULL, 0, NULL, NULL}};
+  const tally_cli_opt own[] = {{"unit", 'u', &unit, NULL, NULL},
+                               {"period", 'p', &period, NULL, NULL},
+                               {NULL, 0, NULL, NULL, NULL}};
   int rc = tally_cli_parse(argc, argv, c, "check", tally_usage_check, own, 1);
   if (rc)
     return rc < 0 ? EXIT_OK : rc;
@@ -271,22 +322,9 @@ int tally_cmd_check(int argc, char **argv, tally_cli *c) {
       (rc = tally_cli_need_period(period, "check")) != 0)
     return rc;
 
-  /* A reporter checks its own unit: without --unit, ask which. */
   Tally__Envelope *who = NULL;
-  if (unit == NULL) {
-    Tally__WhoamiRequest w = TALLY__WHOAMI_REQUEST__INIT;
-    Tally__Envelope wreq = TALLY__ENVELOPE__INIT;
-    wreq.body_case = TALLY__ENVELOPE__BODY_WHOAMI;
-    wreq.whoami = &w;
-    if ((rc = tally_cli_call(c, &wreq, TALLY__ENVELOPE__BODY_WHOAMI_REPLY,
-                             &who)) != 0) {
-      tally_wire_free(who); /* an error reply */
-      return rc;
-    }
-    const Tally__Account *a = who->whoami_reply->account;
-    if (a && a->role == TALLY__ROLE__ROLE_REPORTER)
-      unit = a->unit;
-  }
+  if ((rc = own_unit(c, &unit, &who)) != 0)
+    return rc;
   Tally__CheckRequest q = TALLY__CHECK_REQUEST__INIT;
   Tally__Envelope req = TALLY__ENVELOPE__INIT, *reply = NULL;
   q.period = (char *)period;
@@ -356,6 +394,107 @@ int tally_cmd_check(int argc, char **argv, tally_cli *c) {
       tally_table_print(t, stdout);
   }
   tally_table_free(t);
+out:
+  tally_wire_free(reply);
+  tally_wire_free(who);
+  return rc;
+}
+
+const char tally_usage_validate[] =
+    "usage: tally validate --period PERIOD [--unit UNIT] [--format FMT]\n"
+    "\n"
+    "Runs every rule of the catalog (审核公式) over the figures stored for a\n"
+    "period, and lists each one broken: for figures stored before a rule\n"
+    "existed, or sent in several files. An error (逻辑性) means figures that\n"
+    "cannot be right; a warning (合理性), figures to look at again, shown with\n"
+    "the explanation the office gave, if any. Without --unit: every\n"
+    "reporting unit (a reporter: its own unit); a unit above others: each\n"
+    "unit below it.\n"
+    "\n"
+    "options:\n"
+    "  -p, --period PERIOD  2022, 2022Q3 or 2022-07\n"
+    "  -u, --unit UNIT      one unit, or the units below it\n"
+    "      --format FMT     table (default), csv or json\n"
+    "  -s, --server, --timeout  as for every command (tally --help)\n"
+    "\n"
+    "exit status: 0 when no error rule is broken, 1 when one is (warnings\n"
+    "alone do not change it), or as for every command.\n";
+
+int tally_cmd_validate(int argc, char **argv, tally_cli *c) {
+  const char *unit = NULL, *period = NULL;
+  const tally_cli_opt own[] = {{"unit", 'u', &unit, NULL, NULL},
+                               {"period", 'p', &period, NULL, NULL},
+                               {NULL, 0, NULL, NULL, NULL}};
+  int rc = tally_cli_parse(argc, argv, c, "validate", tally_usage_validate,
+                           own, 1);
+  if (rc)
+    return rc < 0 ? EXIT_OK : rc;
+  if ((rc = tally_cli_no_operands(argc, argv, "validate")) != 0 ||
+      (rc = tally_cli_need_period(period, "validate")) != 0)
+    return rc;
+  Tally__Envelope *who = NULL, *reply = NULL;
+  if ((rc = own_unit(c, &unit, &who)) != 0)
+    return rc;
+  Tally__ValidateRequest q = TALLY__VALIDATE_REQUEST__INIT;
+  Tally__Envelope req = TALLY__ENVELOPE__INIT;
+  q.period = (char *)period;
+  q.unit = (char *)(unit ? unit : "");
+  req.body_case = TALLY__ENVELOPE__BODY_VALIDATE;
+  req.validate = &q;
+  if ((rc = tally_cli_call(c, &req, TALLY__ENVELOPE__BODY_VALIDATE_REPLY,
+                           &reply)) != 0)
+    goto out;
+  const Tally__ValidateReply *v = reply->validate_reply;
+  size_t errors = 0;
+  for (size_t i = 0; i < v->n_violations; i++)
+    errors += !v->violations[i]->warning;
+
+  if (c->format == FORMAT_JSON) {
+    json_t *arr = json_array();
+    for (size_t i = 0; i < v->n_violations; i++) {
+      const Tally__Violation *x = v->violations[i];
+      json_array_append_new(
+          arr, json_pack("{s:s, s:s, s:s, s:s, s:f, s:f, s:s}", "unit",
+                         x->unit, "rule", x->rule, "severity",
+                         x->warning ? "warning" : "error", "message",
+                         x->message, "left", x->left, "right", x->right,
+                         "explanation", x->explanation));
+    }
+    json_t *doc = json_pack("{s:s, s:i, s:i, s:o}", "period", v->period,
+                            "units", (int)v->units, "rules", (int)v->rules,
+                            "violations", arr);
+    json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
+    fputc('\n', stdout);
+    json_decref(doc);
+  } else {
+    static const char *const cols[] = {"unit", "rule", "severity", "what",
+                                       "explanation"};
+    static const int right[] = {0, 0, 0, 0, 0};
+    tally_table *t = tally_table_new(5, cols, right);
+    for (size_t i = 0; t && i < v->n_violations; i++) {
+      const Tally__Violation *x = v->violations[i];
+      const char *row[] = {x->unit, x->rule,
+                           x->warning ? "warning 合理性" : "error 逻辑性",
+                           x->message, x->explanation};
+      tally_table_add(t, row);
+    }
+    if (t == NULL) {
+      rc = EXIT_REFUSED;
+    } else if (c->format == FORMAT_CSV) {
+      tally_table_print_csv(t, stdout);
+    } else {
+      printf("%s: %u unit%s checked against %u rules: %zu error%s, %zu "
+             "warning%s%s\n", v->period, v->units, v->units == 1 ? "" : "s",
+             v->rules, errors, errors == 1 ? "" : "s",
+             v->n_violations - errors, v->n_violations - errors == 1 ? "" : "s",
+             v->n_violations ? ":" : "");
+      if (v->n_violations)
+        tally_table_print(t, stdout);
+    }
+    tally_table_free(t);
+  }
+  if (rc == 0 && errors)
+    rc = EXIT_REFUSED;
 out:
   tally_wire_free(reply);
   tally_wire_free(who);

@@ -45,6 +45,13 @@ const char tally_usage_submit[] =
     "A figure already stored for the same unit, period and data element is\n"
     "replaced: that is how a figure is corrected. Either every figure of the\n"
     "file is stored or none is; the server answers only once they are on disk.\n"
+    "\n"    "The server checks the figures, as they stand with those stored before,\n"
+    "against the catalog's rules (审核公式) and lists every rule they break,\n"
+    "with its lines. An error rule (逻辑性: infant deaths above live births)\n"
+    "refuses them: correct the file. A warning (合理性: figures that are\n"
+    "unusual) refuses them unless they come with an explanation (上报说明):\n"
+    "--explain RULE=TEXT, or a row explain:RULE,TEXT in FILE. The\n"
+    "explanation is kept with the figures and shown with them.\n"
     "\n"
     "Nothing is lost: the submission is first written to the spool (see\n"
     "--spool) with a new id, and leaves it only when the server has\n"
@@ -60,7 +67,8 @@ const char tally_usage_submit[] =
     "      --replace            FILE is the unit's whole report for the period:\n"
     "                           stored figures it leaves out are removed\n"
     "      --base-revision N    refuse (a conflict) unless the stored report is\n"
-    "                           still at revision N (see 'tally values')\n"
+    "                           still at revision N (see 'tally values')\n"    "  -e, --explain RULE=TEXT  why figures that break warning rule RULE are\n"
+    "                           right (again for each rule)\n"
     "      --spool DIR          the spool (default $TALLY_SPOOL, else\n"
     "                           $XDG_STATE_HOME/tally/spool, else\n"
     "                           ~/.local/state/tally/spool)\n"
@@ -84,7 +92,8 @@ const char tally_usage_withdraw[] =
     "  -u, --unit UNIT          the org unit code, e.g. wenchang\n"
     "  -p, --period PERIOD      2022, 2022Q3 or 2022-07\n"
     "      --base-revision N    refuse (a conflict) unless the stored report is\n"
-    "                           still at revision N (see 'tally values')\n"
+    "                           still at revision N (see 'tally values')\n"    "  -e, --explain RULE=TEXT  why figures that break warning rule RULE are\n"
+    "                           right (again for each rule)\n"
     "      --spool DIR          the spool (tally help submit)\n"
     "  -s, --server, --timeout  as for every command (tally --help)\n"
     "\n"
@@ -270,6 +279,13 @@ static void print_ack(const Tally__SubmitRequest *req,
          ok->duplicate ? "; already stored before: answered from the "
                          "server's record"
                        : "");
+  for (size_t i = 0; i < ok->n_warnings; i++) {
+    const Tally__Violation *v = ok->warnings[i];
+    printf("  warning %s, explained%s%s%s: %s\n", v->rule,
+           *v->explanation ? " as \"" : " before",
+           *v->explanation ? v->explanation : "",
+           *v->explanation ? "\"" : "", v->message);
+  }
 }
 
 /* Whether req sent element. */
@@ -336,9 +352,18 @@ static void print_refusal(const Tally__SubmitRequest *req,
   fprintf(stderr, "tally: %s %s: %s\n", req->unit, req->period, err->message);
   for (size_t i = 0; i < err->n_details; i++) {
     const Tally__ErrorDetail *d = err->details[i];
-    if (is_own && own->figs && d->index >= 1 && d->index <= own->figs->n)
-      fprintf(stderr, "  %s line %d: %s\n", own->file,
-              own->figs->items[d->index - 1].line, d->text);
+    if (is_own && own->figs && d->index >= 1 && d->index <= own->figs->n) {
+      char lines[160] = "";
+      size_t at = 0;
+      for (size_t k = 0; k < d->n_also && at + 16 < sizeof lines; k++)
+        if (d->also[k] >= 1 && d->also[k] <= own->figs->n)
+          at += (size_t)snprintf(lines + at, sizeof lines - at, "%s%d",
+                                 at ? ", " : " (and ",
+                                 own->figs->items[d->also[k] - 1].line);
+      fprintf(stderr, "  %s line %d%s%s: %s\n", own->file,
+              own->figs->items[d->index - 1].line, lines, at ? ")" : "",
+              d->text);
+    }
     else if (d->index)
       fprintf(stderr, "  item %u: %s\n", d->index, d->text);
     else
@@ -485,17 +510,68 @@ static int check_unit_period(const char *command, const char *unit,
 
 /* Spools one submission of figs (none: a withdrawal) and sends the
  * spool. Returns the exit status. */
+/* The explanations of the file's rows and of --explain RULE=TEXT, into
+ * out (room for both lists). Returns how many, or -1 after saying why
+ * one is refused. */
+static long explanations(const tally_figfile *figs, const tally_cli_list *given,
+                         Tally__Explanation *out, char **texts) {
+  size_t n = 0;
+  for (size_t i = 0; figs && i < figs->n_explanations; i++) {
+    tally__explanation__init(&out[n]);
+    out[n].rule = figs->explanations[i].rule;
+    out[n++].text = figs->explanations[i].text;
+  }
+  for (size_t i = 0; given && i < given->n; i++) {
+    const char *eq = strchr(given->values[i], '=');
+    if (eq == NULL || eq == given->values[i] || eq[1] == 0) {
+      fprintf(stderr, "tally submit: --explain takes RULE=TEXT, the code of "
+              "a warning rule and why the figures are right, e.g. --explain "
+              "midyear_population=\"普查后调整\" (not '%s')\n",
+              given->values[i]);
+      return -1;
+    }
+    size_t len = (size_t)(eq - given->values[i]);
+    if ((texts[i] = strndup(given->values[i], len)) == NULL)
+      return -1;
+    for (size_t k = 0; k < n; k++)
+      if (strcmp(out[k].rule, texts[i]) == 0) {
+        fprintf(stderr, "tally submit: rule %s is explained twice (in the "
+                "file or by --explain): give one explanation\n", texts[i]);
+        return -1;
+      }
+    tally__explanation__init(&out[n]);
+    out[n].rule = texts[i];
+    out[n++].text = (char *)eq + 1;
+  }
+  return (long)n;
+}
+
 static int spool_and_send(tally_cli *c, Tally__SubmitRequest *sub,
-                          const tally_figfile *figs, const char *file) {
+                          const tally_figfile *figs, const char *file,
+                          const tally_cli_list *explain) {
   char err[512], id[37], name[TALLY_SPOOL_NAME_MAX];
   size_t n = figs ? figs->n : 0;
+  size_t n_ex = (figs ? figs->n_explanations : 0) + (explain ? explain->n : 0);
   Tally__Value *values = calloc(n ? n : 1, sizeof *values);
   Tally__Value **ptrs = calloc(n ? n : 1, sizeof *ptrs);
+  Tally__Explanation *ex = calloc(n_ex + 1, sizeof *ex);
+  Tally__Explanation **ex_ptrs = calloc(n_ex + 1, sizeof *ex_ptrs);
+  char **ex_rules = calloc(n_ex + 1, sizeof *ex_rules);
   int rc = EXIT_REFUSED;
-  if (values == NULL || ptrs == NULL || tally_spool_new_id(id) != 0) {
+  long got;
+  if (values == NULL || ptrs == NULL || ex == NULL || ex_ptrs == NULL ||
+      ex_rules == NULL || tally_spool_new_id(id) != 0) {
     fputs("tally: out of memory or of randomness\n", stderr);
     goto out;
   }
+  if ((got = explanations(figs, explain, ex, ex_rules)) < 0) {
+    rc = EXIT_USAGE;
+    goto out;
+  }
+  for (long i = 0; i < got; i++)
+    ex_ptrs[i] = &ex[i];
+  sub->n_explanations = (size_t)got;
+  sub->explanations = ex_ptrs;
   for (size_t i = 0; i < n; i++) {
     tally__value__init(&values[i]);
     values[i].element = figs->items[i].element;
@@ -536,8 +612,15 @@ static int spool_and_send(tally_cli *c, Tally__SubmitRequest *sub,
 out:
   sub->values = NULL;
   sub->submission_id = NULL;
+  sub->explanations = NULL;
+  sub->n_explanations = 0;
   free(values);
   free(ptrs);
+  free(ex);
+  free(ex_ptrs);
+  for (size_t i = 0; ex_rules && i < n_ex; i++)
+    free(ex_rules[i]);
+  free(ex_rules);
   return rc;
 }
 
@@ -545,12 +628,14 @@ int tally_cmd_submit(int argc, char **argv, tally_cli *c) {
   const char *unit = NULL, *period = NULL, *file = NULL, *base_text = NULL;
   int rc, replace = 0, check = 0;
   unsigned long long base = 0;
-  const tally_cli_opt options[] = {{"unit", 'u', &unit, NULL},
-                                   {"period", 'p', &period, NULL},
-                                   {"file", 'f', &file, NULL},
-                                   {"replace", 0, NULL, &replace},
-                                   {"base-revision", 0, &base_text, NULL},
-                                   {NULL, 0, NULL, NULL}};
+  static tally_cli_list explain;
+  const tally_cli_opt options[] = {{"unit", 'u', &unit, NULL, NULL},
+                                   {"period", 'p', &period, NULL, NULL},
+                                   {"file", 'f', &file, NULL, NULL},
+                                   {"replace", 0, NULL, &replace, NULL},
+                                   {"base-revision", 0, &base_text, NULL, NULL},
+                                   {"explain", 'e', NULL, NULL, &explain},
+                                   {NULL, 0, NULL, NULL, NULL}};
 
   if ((rc = tally_cli_parse(argc, argv, c, "submit", tally_usage_submit,
                             options, 0)))
@@ -583,7 +668,7 @@ int tally_cmd_submit(int argc, char **argv, tally_cli *c) {
   sub.replace = replace;
   sub.check_revision = check;
   sub.base_revision = base;
-  rc = spool_and_send(c, &sub, &figs, file);
+  rc = spool_and_send(c, &sub, &figs, file, &explain);
   tally_figfile_release(&figs);
   return rc;
 }
@@ -591,10 +676,10 @@ int tally_cmd_submit(int argc, char **argv, tally_cli *c) {
 int tally_cmd_withdraw(int argc, char **argv, tally_cli *c) {
   const char *unit = NULL, *period = NULL, *base_text = NULL;
   unsigned long long base = 0;
-  const tally_cli_opt options[] = {{"unit", 'u', &unit, NULL},
-                                   {"period", 'p', &period, NULL},
-                                   {"base-revision", 0, &base_text, NULL},
-                                   {NULL, 0, NULL, NULL}};
+  const tally_cli_opt options[] = {{"unit", 'u', &unit, NULL, NULL},
+                                   {"period", 'p', &period, NULL, NULL},
+                                   {"base-revision", 0, &base_text, NULL, NULL},
+                                   {NULL, 0, NULL, NULL, NULL}};
   int rc = tally_cli_parse(argc, argv, c, "withdraw", tally_usage_withdraw,
                            options, 0);
   if (rc)
@@ -610,14 +695,14 @@ int tally_cmd_withdraw(int argc, char **argv, tally_cli *c) {
   sub.replace = 1; /* with no figures: every stored one goes */
   sub.check_revision = base_text != NULL;
   sub.base_revision = base;
-  return spool_and_send(c, &sub, NULL, "withdraw");
+  return spool_and_send(c, &sub, NULL, "withdraw", NULL);
 }
 
 int tally_cmd_sync(int argc, char **argv, tally_cli *c) {
   const char *tries_text = NULL;
   unsigned long long tries = 5;
-  const tally_cli_opt own[] = {{"tries", 0, &tries_text, NULL},
-                               {NULL, 0, NULL, NULL}};
+  const tally_cli_opt own[] = {{"tries", 0, &tries_text, NULL, NULL},
+                               {NULL, 0, NULL, NULL, NULL}};
   int rc = tally_cli_parse(argc, argv, c, "sync", tally_usage_sync, own, 0);
   if (rc)
     return rc < 0 ? EXIT_OK : rc;
@@ -661,9 +746,9 @@ int tally_cmd_pending(int argc, char **argv, tally_cli *c) {
   char err[512] = "", aside[4096 + 16];
   const char *drop = NULL;
   int refused = 0;
-  const tally_cli_opt own[] = {{"refused", 0, NULL, &refused},
-                               {"drop", 0, &drop, NULL},
-                               {NULL, 0, NULL, NULL}};
+  const tally_cli_opt own[] = {{"refused", 0, NULL, &refused, NULL},
+                               {"drop", 0, &drop, NULL, NULL},
+                               {NULL, 0, NULL, NULL, NULL}};
   int rc = tally_cli_parse(argc, argv, c, "pending", tally_usage_pending, own,
                            1);
   if (rc)

@@ -11,7 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_FIELD 256
+/* The longest field: an explanation's text of 600 bytes
+ * (TALLY_EXPLANATION_MAX), and room to say it is longer; other fields
+ * are at most FIELD_TEXT_MAX. */
+#define MAX_FIELD 640
+#define FIELD_TEXT_MAX 255
 
 struct reader {
   const char *name;
@@ -115,6 +119,45 @@ static int add_figure(struct reader *r, const char *element, double value) {
   return 0;
 }
 
+/* The rule an explanation row names ("explain:RULE", "说明:RULE",
+ * "说明：RULE"), or NULL when elem is not one. */
+static const char *explains(const char *elem) {
+  static const char *const prefixes[] = {"explain:", "\xe8\xaf\xb4\xe6\x98\x8e:",
+                                         "\xe8\xaf\xb4\xe6\x98\x8e\xef\xbc\x9a"};
+  for (size_t i = 0; i < 3; i++)
+    if (strncasecmp(elem, prefixes[i], strlen(prefixes[i])) == 0)
+      return elem + strlen(prefixes[i]);
+  return NULL;
+}
+
+static int add_explanation(struct reader *r, int line, const char *rule,
+                           const char *text) {
+  tally_figfile *l = r->list;
+  for (size_t i = 0; i < l->n_explanations; i++)
+    if (strcmp(l->explanations[i].rule, rule) == 0) {
+      char msg[160];
+      snprintf(msg, sizeof msg, "rule %.60s is explained twice (also line %d)",
+               rule, l->explanations[i].line);
+      set_error(r, line, "%s", msg);
+      return 0;
+    }
+  tally_figfile_explanation *grown =
+      realloc(l->explanations, (l->n_explanations + 1) * sizeof *grown);
+  if (grown == NULL)
+    return -ENOMEM;
+  l->explanations = grown;
+  tally_figfile_explanation *e = &l->explanations[l->n_explanations];
+  if ((e->rule = strdup(rule)) == NULL)
+    return -ENOMEM;
+  if ((e->text = strdup(text)) == NULL) {
+    free(e->rule);
+    return -ENOMEM;
+  }
+  e->line = line;
+  l->n_explanations++;
+  return 0;
+}
+
 static void on_row(int term, void *arg) {
   struct reader *r = arg;
   int nf = r->nfields, line = r->row_line;
@@ -129,6 +172,15 @@ static void on_row(int term, void *arg) {
   trim(elem); /* comments never get here: tally_figfile_parse skips them */
   if (r->too_long) {
     r->too_long = 0;
+    if (explains(elem))
+      set_error(r, line, "the explanation is longer than %s bytes (200 "
+                "Chinese characters)", "600");
+    else
+      set_error(r, line, "a field is longer than %s characters", "255");
+    return;
+  }
+  if (strlen(elem) > FIELD_TEXT_MAX ||
+      (strlen(r->field[1]) > FIELD_TEXT_MAX && !explains(elem))) {
     set_error(r, line, "a field is longer than %s characters", "255");
     return;
   }
@@ -156,6 +208,23 @@ static void on_row(int term, void *arg) {
     return; /* the header */
   if (elem[0] == 0) {
     set_error(r, line, "the data element is empty%s", "");
+    return;
+  }
+  const char *rule = explains(elem);
+  if (rule) {
+    char code[MAX_FIELD];
+    snprintf(code, sizeof code, "%s", rule);
+    trim(code);
+    if (code[0] == 0 || val[0] == 0)
+      set_error(r, line, "an explanation row reads explain:RULE,TEXT: %s",
+                code[0] ? "the text is empty" : "the rule is missing");
+    else if (strlen(val) > TALLY_EXPLANATION_MAX)
+      set_error(r, line, "the explanation is longer than %s bytes (200 "
+                "Chinese characters)", "600");
+    else if (add_explanation(r, line, code, val) != 0) {
+      snprintf(r->err, r->errlen, "%s: out of memory", r->name);
+      r->rc = -ENOMEM;
+    }
     return;
   }
   if (val[0] == 0) {
@@ -339,5 +408,10 @@ void tally_figfile_release(tally_figfile *list) {
   for (size_t i = 0; i < list->n; i++)
     free(list->items[i].element);
   free(list->items);
+  for (size_t i = 0; i < list->n_explanations; i++) {
+    free(list->explanations[i].rule);
+    free(list->explanations[i].text);
+  }
+  free(list->explanations);
   memset(list, 0, sizeof *list);
 }

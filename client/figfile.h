@@ -4,6 +4,8 @@
  * row: data_element,value. A first row "data_element,value" is a header;
  * rows whose first field starts with '#' are comments; blank lines are
  * skipped; a row with an empty value is not reported, and is skipped.
+ * A row "explain:RULE,TEXT" (or "说明:RULE,TEXT") explains figures that
+ * break the catalog's warning rule RULE (an office's 上报说明).
  */
 #ifndef TALLY_FIGFILE_H
 #define TALLY_FIGFILE_H
@@ -16,9 +18,18 @@ typedef struct {
   int line;        /* the line of the file it is on */
 } tally_figfile_row;
 
+/* An explanation row. */
+typedef struct {
+  char *rule;
+  char *text;
+  int line;
+} tally_figfile_explanation;
+
 typedef struct {
   tally_figfile_row *items;
   size_t n;
+  tally_figfile_explanation *explanations;
+  size_t n_explanations;
   size_t blank;      /* rows skipped because their value was empty */
   int first_blank;   /* line of the first of those, 0 if none */
 } tally_figfile;

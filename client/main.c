@@ -32,6 +32,7 @@ static const char usage[] =
     "  explain  where an indicator's value comes from, unit by unit\n"
     "  completeness  which units have reported which figures for a period\n"
     "  check    figures that moved sharply against a year before\n"
+    "  validate the catalog's rules over the figures stored for a period\n"
     "  catalog  the indicators and data elements the server knows\n"
     "  target   list the targets; enter one the city assigns\n"
     "  period   list, lock and unlock periods the central office approved\n"
@@ -86,6 +87,7 @@ static const struct {
     {"explain", tally_cmd_explain, tally_usage_explain},
     {"completeness", tally_cmd_completeness, tally_usage_completeness},
     {"check", tally_cmd_check, tally_usage_check},
+    {"validate", tally_cmd_validate, tally_usage_validate},
     {"catalog", tally_cmd_catalog, tally_usage_catalog},
     {"form", tally_cmd_form, tally_usage_form},
     {"target", tally_cmd_target, tally_usage_target},
@@ -180,13 +182,14 @@ int tally_cli_parse(int argc, char **argv, tally_cli *c, const char *command,
     const tally_cli_opt *o = &own[n_own];
     if (n_own == MAX_OWN)
       abort(); /* a command with too many options: a programming error */
-    all[n++] = (struct option){o->name, o->value ? required_argument
+    all[n++] = (struct option){o->name, o->value || o->list
+                                                 ? required_argument
                                                  : no_argument,
                                NULL, o->letter ? o->letter
                                                : OPT_FIRST_OWN + (int)n_own};
     if (o->letter) {
       letters[nl++] = o->letter;
-      if (o->value)
+      if (o->value || o->list)
         letters[nl++] = ':';
     }
   }
@@ -215,6 +218,13 @@ int tally_cli_parse(int argc, char **argv, tally_cli *c, const char *command,
         return rc;
     } else if (own[i].value) {
       *own[i].value = optarg;
+    } else if (own[i].list) {
+      if (own[i].list->n == TALLY_CLI_LIST_MAX) {
+        fprintf(stderr, "tally %s: --%s may be given at most %d times\n",
+                command, own[i].name, TALLY_CLI_LIST_MAX);
+        return EXIT_USAGE;
+      }
+      own[i].list->values[own[i].list->n++] = optarg;
     } else {
       *own[i].flag = 1;
     }
@@ -237,7 +247,7 @@ int tally_cli_pick(const tally_cli_opt *all, const char *names,
   for (; all->name; all++)
     if (has_word(names, all->name))
       out[n++] = *all;
-  out[n] = (tally_cli_opt){NULL, 0, NULL, NULL};
+  out[n] = (tally_cli_opt){NULL, 0, NULL, NULL, NULL};
   return has_word(names, "format");
 }
 

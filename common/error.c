@@ -20,7 +20,7 @@ const char *tally_strerror(int code) {
   case TALLY_ECSV: return "malformed CSV";
   case TALLY_ECONFLICT: return "the stored report has changed since";
   case TALLY_EIDREUSE: return "submission id already used";
-  case TALLY_EBOUND: return "a numerator would pass its denominator";
+  case TALLY_ERULES: return "the figures break the catalog's rules";
   case TALLY_ELOCKED: return "the period is locked";
   case TALLY_EFORMAT:
     return "the store is of a format this tallyd does not read (made by "

@@ -24,7 +24,7 @@ enum {
   TALLY_ECSV = -20012,          /* malformed CSV input */
   TALLY_ECONFLICT = -20013,     /* the stored report moved on */
   TALLY_EIDREUSE = -20014,      /* a submission id used for other figures */
-  TALLY_EBOUND = -20015,        /* a numerator would pass its denominator */
+  TALLY_ERULES = -20015,        /* the figures break validation rules */
   TALLY_ETLS = -20016,          /* TLS failed: handshake or certificate */
   TALLY_EAUTH = -20017,         /* unknown, malformed or revoked token */
   TALLY_EPERM = -20018,         /* the account may not do this */

@@ -108,6 +108,15 @@ static void side_text(const tally_catalog *cat, const tally_rule_side *s,
         fabs(s->constant));
 }
 
+int tally_rule_side_text(const tally_catalog *cat, const tally_rule_side *s,
+                         char *buf, size_t n) {
+  size_t at = 0;
+  if (n)
+    buf[0] = 0;
+  side_text(cat, s, buf, n, &at);
+  return (int)at;
+}
+
 int tally_rule_text(const tally_catalog *cat, const tally_rule *r, char *buf,
                     size_t n) {
   size_t at = 0;

@@ -38,6 +38,10 @@ int tally_rule_reads(const tally_rule *r, int e);
 int tally_rule_text(const tally_catalog *cat, const tally_rule *r, char *buf,
                     size_t n);
 
+/* One side as tally_rule_text writes it. */
+int tally_rule_side_text(const tally_catalog *cat, const tally_rule_side *s,
+                         char *buf, size_t n);
+
 /* "<=", "<", "=", ">=", ">" */
 const char *tally_rule_op_text(tally_rule_op op);
 

@@ -7,6 +7,9 @@
 /* The longest text for people a request may carry (a target's wording,
  * the reason given for a lock), in bytes. */
 #define TALLY_UTF8_TEXT_MAX 200
+/* The longest explanation of figures an office may give (200 Chinese
+ * characters), in bytes. */
+#define TALLY_EXPLANATION_MAX 600
 
 /* The length (1-4) of the well-formed UTF-8 character at s, of the n
  * bytes there; 0 when s does not start one (a stray byte, an overlong

@@ -51,6 +51,9 @@ static const char *unit_of_completeness(const Tally__Envelope *e) {
 static const char *unit_of_check(const Tally__Envelope *e) {
   return e->check->unit;
 }
+static const char *unit_of_validate(const Tally__Envelope *e) {
+  return e->validate->unit;
+}
 
 /* The request table: one row per request type a client may send. */
 static const struct {
@@ -76,6 +79,8 @@ static const struct {
      READ_SCOPE, unit_of_completeness},
     {TALLY__ENVELOPE__BODY_CHECK, "check", tally_handle_check, READ_UNIT,
      unit_of_check},
+    {TALLY__ENVELOPE__BODY_VALIDATE, "validate", tally_handle_validate,
+     READ_UNIT, unit_of_validate},
     {TALLY__ENVELOPE__BODY_CATALOG, "catalog", tally_handle_catalog, SIGNED_IN, NULL},
     {TALLY__ENVELOPE__BODY_TARGET_SET, "target set", tally_handle_target_set, ANALYST,
      NULL},

@@ -517,6 +517,8 @@ static int take_changes(void *arg, const void *packed, size_t len) {
   if (cs) {
     e->changes = cs->changes;
     e->n_changes = cs->n_changes;
+    e->explanations = cs->explanations;
+    e->n_explanations = cs->n_explanations;
   }
   return 0;
 }
@@ -593,6 +595,8 @@ static int collect_history(void *arg, uint64_t revision, const void *packed,
   e->submission_id = cs->submission_id;
   e->changes = cs->changes;
   e->n_changes = cs->n_changes;
+  e->explanations = cs->explanations;
+  e->n_explanations = cs->n_explanations;
   e->unit = (char *)j->unit;
   e->period = (char *)j->period;
   e->subject = (char *)j->subject;

@@ -26,7 +26,8 @@
 struct values_ctx {
   tally_request *r;
   Tally__ValuesReply *rep;
-  size_t cap;
+  size_t cap;           /* of rep->values */
+  size_t ecap;          /* of rep->explanations */
 };
 
 static int collect_value(void *arg, const char *unit, const char *element,
@@ -66,6 +67,22 @@ static int collect_value(void *arg, const char *unit, const char *element,
   return 0;
 }
 
+/* Store visitor: one explanation kept with the report, into the reply. */
+static int collect_explanation(void *arg, const void *packed, size_t len) {
+  struct values_ctx *vc = arg;
+  tally_arena *a = vc->r->arena;
+  Tally__ValuesReply *rep = vc->rep;
+  ProtobufCAllocator alloc = tally_reply_pb_arena(a);
+  Tally__Explanation *e = tally__explanation__unpack(&alloc, len, packed);
+  if (e == NULL)
+    return 0; /* unreadable: left out */
+  if (tally_arena_reserve(a, &rep->explanations, rep->n_explanations,
+                          &vc->ecap, sizeof *rep->explanations) != 0)
+    return -ENOMEM;
+  rep->explanations[rep->n_explanations++] = e;
+  return 0;
+}
+
 Tally__Envelope *tally_handle_values(tally_request *r,
                                       const Tally__Envelope *req) {
   const Tally__ValuesRequest *q = req->values;
@@ -84,7 +101,7 @@ Tally__Envelope *tally_handle_values(tally_request *r,
   rep->period = tally_arena_strdup(r->arena, tally_period_format(&p, ptext));
   /* The figures and their revision from one snapshot: a client bases
    * its next submission on the two together. */
-  struct values_ctx vc = {r, rep, 0};
+  struct values_ctx vc = {r, rep, 0, 0};
   tally_store_txn *txn = NULL;
   int rc = tally_store_read_begin(r->store, &txn);
   if (rc == 0)
@@ -93,6 +110,9 @@ Tally__Envelope *tally_handle_values(tally_request *r,
   if (rc == 0)
     rc = tally_store_txn_revision(txn, tally_period_key(&p), q->unit,
                                   &rep->revision);
+  if (rc == 0)
+    rc = tally_store_txn_explanations(txn, tally_period_key(&p), q->unit,
+                                      collect_explanation, &vc);
   tally_store_txn_end(txn);
   if (rc == -ENOMEM)
     return NULL;

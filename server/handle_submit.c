@@ -3,9 +3,13 @@
  * The happy path: every value is checked against the catalog at once
  * (all problems in one reply), the submission is copied out of the
  * request and handed to the writer thread, and the reply is built on the
- * loop once the transaction that holds it has committed. The failure
- * modes are the store's refusals (a conflict, a reused id, a broken
- * bounded pair, a locked period) and its errors, each said in words.
+ * loop once the transaction that holds it has committed. In that
+ * transaction the catalog's rules are checked on the unit's figures as
+ * the submission leaves them (validate.h): an error rule broken, or a
+ * warning broken without an explanation (sent now or kept from before),
+ * refuses it, and every rule it breaks is listed. The failure modes are
+ * the store's refusals (a conflict, a reused id, broken rules, a locked
+ * period) and its errors, each said in words.
  */
 #include "handlers.h"
 
@@ -15,8 +19,11 @@
 #include "log.h"
 #include "period.h"
 #include "reply.h"
+#include "rows.h"
+#include "rule.h"
 #include "utf8.h"
 #include "store_figures.h"
+#include "validate.h"
 
 #include <errno.h>
 #include <math.h>
@@ -165,17 +172,124 @@ struct submit_job {
   int replace;
   tally_store_item *items;    /* element codes are the catalog's */
   size_t n;
-  tally_store_bound *bounds;  /* bounded pairs the submission touches */
-  const char **bound_of;      /* the indicator of each pair */
-  size_t n_bounds;
+  /* For the rules, checked on the writer thread. */
+  const tally_catalog *cat;
+  int unit;
+  tally_period p;
+  unsigned char *touched;     /* the elements it names (n_elements) */
+  Tally__Explanation *given;  /* explanations sent, texts copied */
+  size_t n_given;
+  tally_violation *broken;    /* the rules the figures break (n_rules) */
+  size_t n_broken;
+  unsigned char *explained;   /* of each: EXPLAINED_NOW or _BEFORE, or 0 */
+  Tally__Explanation **kept;  /* the explanations kept now, for the history */
+  size_t n_kept;
 };
+
+#define EXPLAINED_NOW 1
+#define EXPLAINED_BEFORE 2
 
 static void submit_free(tally_job *a) {
   struct submit_job *j = (struct submit_job *)a;
+  for (size_t i = 0; i < j->n_given; i++)
+    free(j->given[i].text);
+  free(j->given);
   free(j->items);
-  free(j->bounds);
-  free(j->bound_of);
+  free(j->touched);
+  free(j->broken);
+  free(j->explained);
+  free(j->kept);
   free(j);
+}
+
+/* The explanation sent for rule, or NULL. */
+static Tally__Explanation *given_for(const struct submit_job *j,
+                                     const char *rule) {
+  for (size_t i = 0; i < j->n_given; i++)
+    if (strcmp(j->given[i].rule, rule) == 0)
+      return &j->given[i];
+  return NULL;
+}
+
+/* Store visitor: marks the broken warnings explained before. */
+static int mark_kept(void *arg, const void *packed, size_t len) {
+  struct submit_job *j = arg;
+  Tally__Explanation *e = tally__explanation__unpack(NULL, len, packed);
+  if (e == NULL)
+    return 0; /* unreadable: as if there were none */
+  for (size_t i = 0; i < j->n_broken; i++)
+    if (strcmp(j->cat->rules[j->broken[i].rule].code, e->rule) == 0 &&
+        j->explained[i] == 0)
+      j->explained[i] = EXPLAINED_BEFORE;
+  tally__explanation__free_unpacked(e, NULL);
+  return 0;
+}
+
+/* Forgets the explanations of the warnings checked that hold now: they
+ * explained figures that are no longer there. */
+static int forget_stale(struct submit_job *j, tally_store_txn *t) {
+  for (size_t r = 0; r < j->cat->n_rules; r++) {
+    const tally_rule *rule = &j->cat->rules[r];
+    int rc, broken = 0;
+    if (!rule->warning ||
+        !tally_validate_checks(j->cat, (int)r, j->unit,
+                               j->replace ? NULL : j->touched))
+      continue;
+    for (size_t i = 0; i < j->n_broken; i++)
+      broken |= j->broken[i].rule == (int)r;
+    if (broken)
+      continue;
+    if ((rc = tally_store_txn_explanation_del(t, j->sub.period_key,
+                                              j->sub.unit, rule->code)) != 0)
+      return rc;
+  }
+  return 0;
+}
+
+/* On the writer thread, in the submission's transaction, with its
+ * figures written: the rules (store_figures.h, tally_store_check_fn). */
+static int submit_check(void *arg, tally_store_txn *t,
+                        Tally__Explanation ***kept, size_t *n_kept) {
+  struct submit_job *j = arg;
+  tally_rows rows;
+  int rc, refuse = 0;
+
+  tally_rows_init(&rows, j->cat, t);
+  rc = tally_validate(j->cat, &rows, j->unit, &j->p,
+                      j->replace ? NULL : j->touched, j->broken, &j->n_broken);
+  tally_rows_free(&rows);
+  if (rc != 0)
+    return rc;
+  memset(j->explained, 0, j->cat->n_rules);
+  j->n_kept = 0;
+  for (size_t i = 0; i < j->n_broken; i++)
+    if (given_for(j, j->cat->rules[j->broken[i].rule].code))
+      j->explained[i] = EXPLAINED_NOW;
+  if ((rc = tally_store_txn_explanations(t, j->sub.period_key, j->sub.unit,
+                                         mark_kept, j)) != 0)
+    return rc;
+  for (size_t i = 0; i < j->n_broken; i++)
+    if (!j->cat->rules[j->broken[i].rule].warning || !j->explained[i])
+      refuse = 1;
+  if (refuse)
+    return TALLY_ERULES;
+  if ((rc = forget_stale(j, t)) != 0)
+    return rc;
+  for (size_t i = 0; i < j->n_broken; i++) {
+    if (j->explained[i] != EXPLAINED_NOW)
+      continue;
+    Tally__Explanation *e =
+        given_for(j, j->cat->rules[j->broken[i].rule].code);
+    e->time_unix = j->sub.now;
+    e->account_name = j->account_name;
+    if ((rc = tally_store_txn_explanation_put(t, j->sub.period_key,
+                                              j->sub.unit, e)) != 0)
+      return rc;
+    j->kept[j->n_kept++] = e;
+  }
+  *kept = j->kept;
+  *n_kept = j->n_kept;
+  return 0;
 }
 
 /* On the writer thread. */
@@ -233,6 +347,106 @@ static Tally__Envelope *conflict(tally_request *r, const struct submit_job *j,
   return err;
 }
 
+/* The 1-based positions in the submission of the elements rule reads:
+ * the first into *first, the others into also. Returns how many. */
+static size_t items_read(const struct submit_job *j, const tally_rule *rule,
+                         uint32_t *first, uint32_t *also, size_t max) {
+  size_t n = 0;
+  *first = 0;
+  for (size_t i = 0; i < j->n; i++) {
+    int e = tally_catalog_element(j->cat, j->items[i].element);
+    if (e < 0 || !tally_rule_reads(rule, e))
+      continue;
+    if (*first == 0)
+      *first = (uint32_t)(i + 1);
+    else if (n < max)
+      also[n++] = (uint32_t)(i + 1);
+  }
+  return n;
+}
+
+/* The reply to a submission whose figures break rules: every rule, with
+ * the items it reads; for a warning, how to explain it. */
+static Tally__Envelope *rules_refusal(tally_request *r,
+                                      const struct submit_job *j) {
+  size_t errors = 0, unexplained = 0;
+  for (size_t i = 0; i < j->n_broken; i++) {
+    if (!j->cat->rules[j->broken[i].rule].warning)
+      errors++;
+    else if (!j->explained[i])
+      unexplained++;
+  }
+  Tally__Envelope *reply = tally_reply_error(
+      r, j->id, TALLY__ERROR_CODE__ERROR_BAD_VALUE,
+      "the figures of %s for %s break %zu of the catalog's rules%s%s%s; "
+      "nothing was stored", j->sub.unit, j->period, errors + unexplained,
+      errors ? " (" : "", errors ? "errors must be fixed" : "",
+      errors ? ")" : "");
+  if (reply == NULL)
+    return NULL;
+  for (size_t i = 0; i < j->n_broken; i++) {
+    const tally_rule *rule = &j->cat->rules[j->broken[i].rule];
+    char text[800];
+    uint32_t first, also[64];
+    if (rule->warning && j->explained[i])
+      continue;
+    tally_violation_text(j->cat, &j->broken[i], text, sizeof text);
+    size_t n_also = items_read(j, rule, &first, also, 64);
+    Tally__ErrorDetail *d = tally_reply_detail(
+        r, reply, first, "%s %s: %s%s%s%s", rule->warning ? "warning" : "error",
+        rule->code, text,
+        rule->warning ? "; if the figures are right, send them again with "
+                        "an explanation: --explain "
+                      : "",
+        rule->warning ? rule->code : "", rule->warning ? "=\"...\"" : "");
+    if (d == NULL)
+      continue;
+    d->rule = rule->code; /* the catalog's: outlives the reply */
+    d->warning = rule->warning;
+    if (n_also && (d->also = tally_arena_alloc(r->arena,
+                                               n_also * sizeof *d->also))) {
+      memcpy(d->also, also, n_also * sizeof *also);
+      d->n_also = n_also;
+    }
+  }
+  tally_log("submit refused: unit=%s period=%s from %s: %zu rules broken "
+            "(%zu errors, %zu warnings without an explanation)", j->sub.unit,
+            j->period, j->peer, errors + unexplained, errors, unexplained);
+  return reply;
+}
+
+/* The warnings the accepted figures break, each explained, for the
+ * reply. Returns 0 or -ENOMEM. */
+static int explained_warnings(tally_request *r, const struct submit_job *j,
+                              Tally__SubmitReply *ok) {
+  if (j->n_broken == 0)
+    return 0;
+  ok->warnings = tally_arena_alloc(r->arena, j->n_broken * sizeof *ok->warnings);
+  if (ok->warnings == NULL)
+    return -ENOMEM;
+  for (size_t i = 0; i < j->n_broken; i++) {
+    const tally_rule *rule = &j->cat->rules[j->broken[i].rule];
+    Tally__Violation *v = tally_arena_alloc(r->arena, sizeof *v);
+    char text[800];
+    if (v == NULL)
+      return -ENOMEM;
+    tally__violation__init(v);
+    tally_violation_text(j->cat, &j->broken[i], text, sizeof text);
+    v->unit = (char *)j->sub.unit;
+    v->rule = rule->code;
+    v->warning = 1;
+    v->message = tally_arena_strdup(r->arena, text);
+    v->left = j->broken[i].left;
+    v->right = j->broken[i].right;
+    const Tally__Explanation *e = given_for(j, rule->code);
+    v->explanation = e ? tally_arena_strdup(r->arena, e->text) : "";
+    if (v->message == NULL || v->explanation == NULL)
+      return -ENOMEM;
+    ok->warnings[ok->n_warnings++] = v;
+  }
+  return 0;
+}
+
 /* The reply to a submission, once the store has had it. Runs on the
  * loop; builds in r's arena. */
 static Tally__Envelope *submit_finish(tally_job *job, tally_request *r) {
@@ -269,23 +483,8 @@ static Tally__Envelope *submit_finish(tally_job *job, tally_request *r) {
                                 "submission id %s was already used for other "
                                 "figures; nothing was stored",
                                 j->sid);
-  case TALLY_EBOUND: {
-    const tally_store_bound *b = &j->bounds[res->bound];
-    reply = tally_reply_error(
-        r, j->id, TALLY__ERROR_CODE__ERROR_BAD_VALUE,
-        "%s %s would be %.15g, more than %s (%.15g), which %s divides it by; "
-        "nothing was stored",
-        unit, b->numerator, res->bound_numerator, b->denominator,
-        res->bound_denominator, j->bound_of[res->bound]);
-    uint32_t a = item_of(j, b->numerator), d = item_of(j, b->denominator);
-    if (reply)
-      tally_reply_detail(r, reply, a ? a : d, "%s %.15g is more than %s %.15g%s",
-                 b->numerator, res->bound_numerator, b->denominator,
-                 res->bound_denominator, a && d ? "" : " (stored before)");
-    tally_log("submit refused: unit=%s period=%s from %s: %s above %s", unit,
-              j->period, j->peer, b->numerator, b->denominator);
-    return reply;
-  }
+  case TALLY_ERULES:
+    return rules_refusal(r, j);
   case -ENOSPC: /* the store's disk has no room: say where */
     tally_log("submit failed: unit=%s period=%s from %s: the disk holding "
               "%s is full; nothing was stored", unit, j->period, j->peer,
@@ -318,32 +517,73 @@ static Tally__Envelope *submit_finish(tally_job *job, tally_request *r) {
   ok->revision = res->revision;
   ok->duplicate = res->duplicate;
   ok->submission_id = tally_arena_strdup(arena, j->sid);
+  if (!res->duplicate && explained_warnings(r, j, ok) != 0)
+    return NULL;
   reply->body_case = TALLY__ENVELOPE__BODY_SUBMIT_REPLY;
   reply->submit_reply = ok;
   return ok->submission_id ? reply : NULL;
 }
 
-/* The bounded pairs of the catalog that the submission touches. Returns
- * 0 or -ENOMEM. */
-static int find_bounds(const tally_catalog *cat, struct submit_job *j) {
-  unsigned char *present = calloc(cat->n_elements + 1, 1);
-  j->bounds = calloc(cat->n_indicators + 1, sizeof *j->bounds);
-  j->bound_of = calloc(cat->n_indicators + 1, sizeof *j->bound_of);
-  if (present == NULL || j->bounds == NULL || j->bound_of == NULL) {
-    free(present);
+/* Copies the submission's explanations, refusing those that explain
+ * nothing: an unknown rule, an error rule (its figures must be fixed),
+ * an empty or overlong text, a rule twice. Returns NULL, an error reply,
+ * or NULL with *no_memory set. */
+static Tally__Envelope *copy_explanations(tally_request *r, uint64_t id,
+                                          const Tally__SubmitRequest *s,
+                                          struct submit_job *j,
+                                          int *no_memory) {
+  *no_memory = 0;
+  if (s->n_explanations == 0)
+    return NULL;
+  if ((j->given = calloc(s->n_explanations, sizeof *j->given)) == NULL)
+    return *no_memory = 1, NULL;
+  for (size_t i = 0; i < s->n_explanations; i++) {
+    const Tally__Explanation *e = s->explanations[i];
+    const char *code = e->rule ? e->rule : "";
+    int k = tally_catalog_rule(r->cat, code);
+    char shown[SHOWN_MAX];
+    const char *why = NULL;
+    if (k < 0)
+      why = "is not a rule of the catalog";
+    else if (!r->cat->rules[k].warning)
+      why = "is an error rule (逻辑性): figures that break it are "
+            "impossible and must be fixed, not explained";
+    else if (!e->text || !*e->text ||
+             !tally_reply_showable(e->text, TALLY_EXPLANATION_MAX))
+      why = "needs an explanation of 1 to 600 bytes of text (200 Chinese "
+            "characters)";
+    else if (given_for(j, r->cat->rules[k].code))
+      why = "is explained twice";
+    if (why)
+      return tally_reply_error(r, id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
+                               "the explanation for rule '%s' is refused: "
+                               "the rule %s; nothing was stored",
+                               tally_reply_show(code, shown), why);
+    tally__explanation__init(&j->given[j->n_given]);
+    j->given[j->n_given].rule = r->cat->rules[k].code;
+    if ((j->given[j->n_given].text = strdup(e->text)) == NULL)
+      return *no_memory = 1, NULL;
+    j->n_given++;
+  }
+  return NULL;
+}
+
+/* What the rules need: the elements named, and room for what the check
+ * finds. Returns 0 or -ENOMEM. */
+static int prepare_rules(tally_request *r, int unit, const tally_period *p,
+                         struct submit_job *j) {
+  const tally_catalog *cat = r->cat;
+  j->cat = cat;
+  j->unit = unit;
+  j->p = *p;
+  j->touched = calloc(cat->n_elements + 1, 1);
+  j->broken = calloc(cat->n_rules + 1, sizeof *j->broken);
+  j->explained = calloc(cat->n_rules + 1, 1);
+  j->kept = calloc(cat->n_rules + 1, sizeof *j->kept);
+  if (!j->touched || !j->broken || !j->explained || !j->kept)
     return -ENOMEM;
-  }
   for (size_t i = 0; i < j->n; i++)
-    present[tally_catalog_element(cat, j->items[i].element)] = 1;
-  for (size_t k = 0; k < cat->n_indicators; k++) {
-    const tally_indicator *in = &cat->indicators[k];
-    if (!in->bounded || (!present[in->numerator] && !present[in->denominator]))
-      continue;
-    j->bounds[j->n_bounds].numerator = cat->elements[in->numerator].code;
-    j->bounds[j->n_bounds].denominator = cat->elements[in->denominator].code;
-    j->bound_of[j->n_bounds++] = in->code;
-  }
-  free(present);
+    j->touched[tally_catalog_element(cat, j->items[i].element)] = 1;
   return 0;
 }
 
@@ -403,8 +643,13 @@ Tally__Envelope *tally_handle_submit(tally_request *r,
     return reply;
   }
   j->n = s->n_values;
-  if (find_bounds(r->cat, j) != 0)
+  reply = copy_explanations(r, req->id, s, j, &no_memory);
+  if (no_memory || (reply == NULL && prepare_rules(r, unit, &p, j) != 0))
     goto err_no_memory;
+  if (reply != NULL) {
+    submit_free(&j->job);
+    return reply;
+  }
   j->job.finish = submit_finish;
   j->job.free = submit_free;
   j->job.write.apply = submit_apply;
@@ -428,8 +673,8 @@ Tally__Envelope *tally_handle_submit(tally_request *r,
       .now = (int64_t)now,
       .peer = j->peer,
       .digest = *s->submission_id ? digest(r, s) : 0,
-      .bounds = j->bounds,
-      .n_bounds = j->n_bounds,
+      .check = submit_check,
+      .check_arg = j,
       .account_id = r->account->id,
       .account_name = j->account_name,
   };

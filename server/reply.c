@@ -153,23 +153,23 @@ int tally_reply_want_unit(tally_request *r, uint64_t id, const char *code,
   return -1;
 }
 
-void tally_reply_detail(tally_request *r, Tally__Envelope *env, uint32_t index,
-                       const char *fmt, ...) {
+Tally__ErrorDetail *tally_reply_detail(tally_request *r, Tally__Envelope *env,
+                                       uint32_t index, const char *fmt, ...) {
   Tally__ErrorReply *err = env->error;
-  char text[512];
+  char text[1024];
   va_list ap;
 
   if (err->n_details >= MAX_DETAILS)
-    return;
+    return NULL;
   if (err->details == NULL) {
     err->details =
         tally_arena_alloc(r->arena, MAX_DETAILS * sizeof *err->details);
     if (err->details == NULL)
-      return;
+      return NULL;
   }
   Tally__ErrorDetail *d = tally_arena_alloc(r->arena, sizeof *d);
   if (d == NULL)
-    return;
+    return NULL;
   tally__error_detail__init(d);
   va_start(ap, fmt);
   vsnprintf(text, sizeof text, fmt, ap);
@@ -177,8 +177,10 @@ void tally_reply_detail(tally_request *r, Tally__Envelope *env, uint32_t index,
   tally_utf8_trim(text);
   d->index = index;
   d->text = tally_arena_strdup(r->arena, text);
-  if (d->text)
-    err->details[err->n_details++] = d;
+  if (d->text == NULL)
+    return NULL;
+  err->details[err->n_details++] = d;
+  return d;
 }
 
 int tally_reply_showable(const char *s, size_t max) {

@@ -21,8 +21,9 @@ Tally__Envelope *tally_reply_verror(tally_request *r, uint64_t id,
                                     Tally__ErrorCode code, const char *fmt,
                                     va_list ap);
 
-/* Adds one problem with item index (1-based) to an error reply. */
-void tally_reply_detail(tally_request *r, Tally__Envelope *env, uint32_t index,
+/* Adds one problem with item index (1-based) to an error reply. Returns
+ * the detail (in r's arena), or NULL when there was no room or memory. */
+Tally__ErrorDetail *tally_reply_detail(tally_request *r, Tally__Envelope *env, uint32_t index,
                         const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 

@@ -3,11 +3,12 @@
  * The happy path: a submission, in the caller's transaction, checks its
  * id (one seen before is answered from its record), the period's lock
  * and the report's revision, puts every value, removes those a replace
- * leaves out, checks the bounded pairs it was given, lets the keeper
+ * leaves out, runs its check (the catalog's rules) on the figures as
+ * they now stand, lets the keeper
  * (store_sums.h) bring the sums up to date, and writes the report's new
  * revision, its history entry, its audit entry and its id.
  * The failure modes: a refusal (TALLY_EIDREUSE, TALLY_ELOCKED,
- * TALLY_ECONFLICT, TALLY_EBOUND, -EINVAL) returns before anything of the
+ * TALLY_ECONFLICT, TALLY_ERULES, -EINVAL) returns before anything of the
  * submission is kept, and the batch undoes its nested transaction; a
  * store error fails the whole batch.
  */
@@ -188,38 +189,9 @@ static int record_changes(MDB_txn *txn, tally_store *s,
   return 0;
 }
 
-/* Checks the bounded pairs on the figures as they now stand in txn.
- * Returns 0, TALLY_EBOUND (res says which) or a store error. */
-static int check_bounds(MDB_txn *txn, tally_store *s,
-                        const tally_store_submission *sub,
-                        tally_store_result *res) {
-  for (size_t i = 0; i < sub->n_bounds; i++) {
-    uint8_t kn[KEY_MAX], kd[KEY_MAX];
-    MDB_val n = {make_key(kn, sub->period_key, sub->unit,
-                          sub->bounds[i].numerator), kn},
-            d = {make_key(kd, sub->period_key, sub->unit,
-                          sub->bounds[i].denominator), kd},
-            vn, vd;
-    int rn = mdb_get(txn, s->values, &n, &vn);
-    int rd = mdb_get(txn, s->values, &d, &vd);
-    if ((rn != 0 && rn != MDB_NOTFOUND) || (rd != 0 && rd != MDB_NOTFOUND))
-      return store_err(rn != 0 && rn != MDB_NOTFOUND ? rn : rd);
-    if (rn != 0 || rd != 0 || vn.mv_size != VALUE_SIZE ||
-        vd.mv_size != VALUE_SIZE)
-      continue;
-    if (get_value(&vn) > get_value(&vd)) {
-      res->bound = (int)i;
-      res->bound_numerator = get_value(&vn);
-      res->bound_denominator = get_value(&vd);
-      return TALLY_EBOUND;
-    }
-  }
-  return 0;
-}
-
 /* Applies one submission inside txn, which the caller commits or aborts.
  * Returns 0 (also for a duplicate: res says so), TALLY_EIDREUSE,
- * TALLY_ELOCKED, TALLY_ECONFLICT, TALLY_EBOUND, -EINVAL or a store
+ * TALLY_ELOCKED, TALLY_ECONFLICT, TALLY_ERULES, -EINVAL or a store
  * error. */
 static int apply_submission(MDB_txn *txn, tally_store *s,
                             const tally_store_submission *sub,
@@ -233,7 +205,6 @@ static int apply_submission(MDB_txn *txn, tally_store *s,
   int rc, has_id = sub->id && *sub->id;
 
   memset(res, 0, sizeof *res);
-  res->bound = -1;
   if (report_len == 0 || (has_id && strlen(sub->id) > TALLY_STORE_MAX_ID))
     return -EINVAL;
 
@@ -300,7 +271,9 @@ static int apply_submission(MDB_txn *txn, tally_store *s,
       (rc = remove_others(txn, s, sub, report_key, report_len, &cs, &cap,
                           res)) != 0)
     goto out;
-  if ((rc = check_bounds(txn, s, sub, res)) != 0)
+  if (sub->check &&
+      (rc = sub->check(sub->check_arg, &t, &cs.explanations,
+                       &cs.n_explanations)) != 0)
     goto out;
 
   /* A submission that changed something moves the report on. */
@@ -341,8 +314,8 @@ out:
 int tally_store_txn_submit(tally_store_txn *t, const tally_store_submission *sub,
                            tally_store_result *res) {
   int rc = apply_submission(t->txn, t->s, sub, res);
-  if (rc != 0 && rc != TALLY_ECONFLICT && rc != TALLY_EBOUND)
-    memset(res, 0, sizeof *res); /* only those two say more */
+  if (rc != 0 && rc != TALLY_ECONFLICT)
+    memset(res, 0, sizeof *res); /* only a conflict says more */
   return rc;
 }
 
@@ -371,8 +344,7 @@ int tally_store_submit_batch(tally_store *s, const tally_store_submission *subs,
   }
   for (size_t i = 0; i < n; i++) {
     codes[i] = so && ops ? ops[i].code : rc;
-    if (codes[i] != 0 && codes[i] != TALLY_ECONFLICT &&
-        codes[i] != TALLY_EBOUND)
+    if (codes[i] != 0 && codes[i] != TALLY_ECONFLICT)
       memset(&res[i], 0, sizeof res[i]);
   }
   free(so);
@@ -510,4 +482,42 @@ int tally_store_changeset(tally_store *s, uint32_t period_key, const char *unit,
     rc = rc == MDB_NOTFOUND ? TALLY_ENOTFOUND : store_err(rc);
   tally__store_read_end(s, txn);
   return rc;
+}
+
+/* ---- explanations ---- */
+
+int tally_store_txn_explanations(tally_store_txn *t, uint32_t period_key,
+                                 const char *unit, tally_store_history_fn fn,
+                                 void *arg) {
+  uint8_t key[KEY_MAX];
+  size_t len = make_key(key, period_key, unit, "");
+  if (len == 0)
+    return 0;
+  return tally__store_visit_range_in(t->txn, t->s->explanations, key, len,
+                                     fn, arg);
+}
+
+int tally_store_txn_explanation_put(tally_store_txn *t, uint32_t period_key,
+                                    const char *unit,
+                                    const Tally__Explanation *e) {
+  uint8_t key[KEY_MAX];
+  MDB_val k = {make_key(key, period_key, unit, e->rule), key}, v;
+  int rc;
+  if (k.mv_size == 0)
+    return -EINVAL;
+  v.mv_size = tally__explanation__get_packed_size(e);
+  if ((rc = mdb_put(t->txn, t->s->explanations, &k, &v, MDB_RESERVE)) != 0)
+    return store_err(rc);
+  tally__explanation__pack(e, v.mv_data);
+  return 0;
+}
+
+int tally_store_txn_explanation_del(tally_store_txn *t, uint32_t period_key,
+                                    const char *unit, const char *rule) {
+  uint8_t key[KEY_MAX];
+  MDB_val k = {make_key(key, period_key, unit, rule), key};
+  if (k.mv_size == 0)
+    return -EINVAL;
+  int rc = mdb_del(t->txn, t->s->explanations, &k, NULL);
+  return rc == MDB_NOTFOUND ? 0 : store_err(rc);
 }

@@ -11,6 +11,7 @@
 #define TALLY_STORE_FIGURES_H
 
 #include "store.h"
+#include "tally.pb-c.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -22,12 +23,14 @@ typedef struct {
   double value;
 } tally_store_item;
 
-/* A numerator that may not exceed its denominator (a "bounded" ratio of
- * the catalog), checked on the figures as they stand after a write. */
-typedef struct {
-  const char *numerator;    /* element codes */
-  const char *denominator;
-} tally_store_bound;
+/* Checks a submission on the figures as they stand after its write, in
+ * its transaction (the catalog's rules). Returns 0, or TALLY_ERULES or a
+ * store error to refuse it. It may write in t (explanations), and give
+ * in *kept the explanations that go into the history entry (its own
+ * memory, valid until the submission is answered). */
+typedef int (*tally_store_check_fn)(void *arg, tally_store_txn *t,
+                                    Tally__Explanation ***kept,
+                                    size_t *n_kept);
 
 /* One submission of a unit's figures for one period. */
 typedef struct tally_store_submission {
@@ -43,8 +46,8 @@ typedef struct tally_store_submission {
   const char *peer;         /* for the history; may be NULL */
   uint64_t digest;          /* of the request: an id sent again with other
                                figures is refused (TALLY_EIDREUSE) */
-  const tally_store_bound *bounds; /* pairs to hold after the write */
-  size_t n_bounds;
+  tally_store_check_fn check; /* NULL: none */
+  void *check_arg;
   uint64_t account_id;      /* who sent it, for the history and the audit */
   const char *account_name; /* may be NULL */
 } tally_store_submission;
@@ -57,8 +60,6 @@ typedef struct {
   uint64_t revision;  /* the report's revision after the submission; on
                          TALLY_ECONFLICT, its current revision */
   int duplicate;      /* the id was seen: this is the first answer */
-  int bound;          /* on TALLY_EBOUND: the pair that would be broken */
-  double bound_numerator, bound_denominator; /* and its two figures */
 } tally_store_result;
 
 /* Writes a submission in one transaction: every value or none, with its
@@ -66,7 +67,7 @@ typedef struct {
  * committed (LMDB syncs on commit). A known id returns the first
  * result with duplicate set and writes nothing. Returns 0, -errno,
  * TALLY_ECONFLICT, TALLY_EIDREUSE (the id was used for other figures),
- * TALLY_EBOUND (a bounded pair would be broken), TALLY_ELOCKED (the
+ * TALLY_ERULES (its check refused it), TALLY_ELOCKED (the
  * period is locked), TALLY_ESTOREFULL or TALLY_ESTORE. */
 int tally_store_submit(tally_store *s, const tally_store_submission *sub,
                        tally_store_result *res);
@@ -122,5 +123,21 @@ int tally_store_history_page(tally_store *s, uint32_t period_key,
 int tally_store_changeset(tally_store *s, uint32_t period_key, const char *unit,
                           uint64_t revision, tally_store_history_fn fn,
                           void *arg);
+
+/* The explanations kept with unit's report for period (Explanation,
+ * packed, in the order of their rules' codes). Returns 0, fn's non-zero
+ * value or a store error. */
+int tally_store_txn_explanations(tally_store_txn *t, uint32_t period_key,
+                                 const char *unit, tally_store_history_fn fn,
+                                 void *arg);
+
+/* Keeps e with the report, in place of its rule's earlier one. */
+int tally_store_txn_explanation_put(tally_store_txn *t, uint32_t period_key,
+                                    const char *unit,
+                                    const Tally__Explanation *e);
+
+/* Forgets rule's explanation of the report (none kept is no error). */
+int tally_store_txn_explanation_del(tally_store_txn *t, uint32_t period_key,
+                                    const char *unit, const char *rule);
 
 #endif

@@ -156,13 +156,13 @@ enum op {
   OP_SUBMIT, OP_VALUES, OP_HISTORY, OP_REPORT, OP_EXPLAIN, OP_COMPLETENESS,
   OP_AUDIT, OP_CATALOG, OP_TARGET_LIST, OP_TARGET_SET, OP_BACKUP, OP_VERIFY,
   OP_ACCOUNT_ADD, OP_ACCOUNT_LIST, OP_ACCOUNT_REVOKE, OP_ACCOUNT_ROTATE,
-  OP_WHOAMI,
+  OP_WHOAMI, OP_VALIDATE,
 };
 static const char *const op_names[] = {
     "submit", "values", "history", "report", "explain", "completeness",
     "audit", "catalog", "target list", "target set", "backup", "admin verify",
     "account add", "account list", "account revoke", "account rotate (other's)",
-    "whoami"};
+    "whoami", "validate"};
 
 enum scope { ANY, OWN, OTHER, DISTRICT };
 static const char *const scope_names[] = {"", "own unit", "other unit",
@@ -214,6 +214,10 @@ static const struct {
     {OP_ACCOUNT_REVOKE, ANY, {UNAUTH, DENIED, DENIED, OK}},
     {OP_ACCOUNT_ROTATE, ANY, {UNAUTH, DENIED, DENIED, OK}},
     {OP_WHOAMI, ANY, {UNAUTH, OK, OK, OK}},
+    /* A reporter validates its own unit's figures. */
+    {OP_VALIDATE, OWN, {UNAUTH, OK, OK, OK}},
+    {OP_VALIDATE, OTHER, {UNAUTH, DENIED, OK, OK}},
+    {OP_VALIDATE, DISTRICT, {UNAUTH, DENIED, OK, OK}},
 };
 
 /* One request and the messages it points to. */
@@ -239,6 +243,7 @@ struct request {
   Tally__AccountRevokeRequest revoke;
   Tally__AccountRotateRequest rotate;
   Tally__WhoamiRequest whoami;
+  Tally__ValidateRequest validate;
   char name[64];
   char path[320];
 };
@@ -388,6 +393,13 @@ static void build(struct request *q, enum op op, enum scope sc) {
     tally__whoami_request__init(&q->whoami);
     e->body_case = TALLY__ENVELOPE__BODY_WHOAMI;
     e->whoami = &q->whoami;
+    break;
+  case OP_VALIDATE:
+    tally__validate_request__init(&q->validate);
+    q->validate.unit = unit;
+    q->validate.period = "2022";
+    e->body_case = TALLY__ENVELOPE__BODY_VALIDATE;
+    e->validate = &q->validate;
     break;
   }
 }

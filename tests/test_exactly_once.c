@@ -188,9 +188,14 @@ Test(exactly_once, a_numerator_may_not_pass_its_denominator_later) {
   Tally__Envelope *r = submit("guide", "2022", el + 1, more, 1, (opts){0});
   cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_ERROR);
   cr_assert_eq(r->error->code, TALLY__ERROR_CODE__ERROR_BAD_VALUE);
-  cr_assert(strstr(r->error->message, "hypertension_standard would be 500, "
-                                      "more than hypertension_managed (100)"),
+  cr_assert(strstr(r->error->message, "break 1 of the catalog's rules"),
             "%s", r->error->message);
+  cr_assert_eq(r->error->n_details, 1);
+  cr_assert_str_eq(r->error->details[0]->rule, "H27_bounded");
+  cr_assert_not(r->error->details[0]->warning);
+  cr_assert(strstr(r->error->details[0]->text,
+                   "hypertension_standard = 500, hypertension_managed = 100"),
+            "%s", r->error->details[0]->text);
   tally_wire_free(r);
   /* Lowering the denominator under it later is refused too. */
   double less[] = {40};

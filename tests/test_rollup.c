@@ -440,8 +440,8 @@ static void submit_as(const char *unit, const char *period, const char *file,
   free(err);
 }
 
-/* The sample file of unit and year, or a part of it (every other row
- * after the first keep rows), with each count multiplied by scale. */
+/* The sample file of unit and year, or a part of it (every other row),
+ * with each count multiplied by scale. */
 static const char *sample(const char *unit, int year, int part,
                           int scale) {
   static char out[400];
@@ -461,12 +461,15 @@ static const char *sample(const char *unit, int year, int part,
        line = strtok_r(NULL, "\n", &save)) {
     char element[128];
     long long v;
+    int end = 0;
     if (line[0] == '#' || strncmp(line, "data_element", 12) == 0)
       continue;
     if (part && row++ % 2)
       continue;
-    if (sscanf(line, "%127[^,],%lld", element, &v) == 2 &&
-        strchr(line, '.') == NULL && v > 1)
+    /* Counts (whole numbers) scaled, all alike, so that the catalog's
+     * rules (deaths.0 = infant_deaths, ...) still hold. */
+    if (sscanf(line, "%127[^,],%lld%n", element, &v, &end) == 2 &&
+        line[end] == 0)
       fprintf(f, "%s,%lld\n", element, v * scale);
     else
       fprintf(f, "%s\n", line);

@@ -1,0 +1,72 @@
+/* validate.c: the catalog's rules checked on a unit's figures. */
+#include "validate.h"
+
+#include "rule.h"
+
+#include <stdio.h>
+
+/* True when rule r is checked on unit. */
+static int for_unit(const tally_catalog *cat, const tally_rule *r, int unit) {
+  return r->district ? unit == cat->root : cat->units[unit].is_leaf;
+}
+
+/* True when r reads an element touched. */
+static int touches(const tally_catalog *cat, const tally_rule *r,
+                   const unsigned char *touched) {
+  for (size_t e = 0; e < cat->n_elements; e++)
+    if (touched[e] && tally_rule_reads(r, (int)e))
+      return 1;
+  return 0;
+}
+
+int tally_validate_checks(const tally_catalog *cat, int r, int unit,
+                          const unsigned char *touched) {
+  const tally_rule *rule = &cat->rules[r];
+  return for_unit(cat, rule, unit) && (!touched || touches(cat, rule, touched));
+}
+
+int tally_validate(const tally_catalog *cat, tally_rows *rows, int unit,
+                   const tally_period *p, const unsigned char *touched,
+                   tally_violation *out, size_t *n) {
+  const double *value;
+  const unsigned char *has;
+  int rc = tally_rows_read(rows, unit, p, &value, &has);
+  *n = 0;
+  if (rc != 0)
+    return rc;
+  for (size_t i = 0; i < cat->n_rules; i++) {
+    const tally_rule *r = &cat->rules[i];
+    tally_violation v = {(int)i, 0, 0};
+    if (!tally_validate_checks(cat, (int)i, unit, touched))
+      continue;
+    if (tally_rule_check(r, value, has, &v.left, &v.right) ==
+        TALLY_RULE_BROKEN)
+      out[(*n)++] = v;
+  }
+  return 0;
+}
+
+/* "TEXT = VALUE" of a side that reads figures; "" for a constant. */
+static void side_value(const tally_catalog *cat, const tally_rule_side *s,
+                       double value, char *buf, size_t n) {
+  char text[256];
+  if (s->n == 0) {
+    if (n)
+      buf[0] = 0;
+    return;
+  }
+  tally_rule_side_text(cat, s, text, sizeof text);
+  snprintf(buf, n, "%s = %.15g", text, value);
+}
+
+int tally_violation_text(const tally_catalog *cat, const tally_violation *v,
+                         char *buf, size_t n) {
+  const tally_rule *r = &cat->rules[v->rule];
+  char rule[512], left[300], right[300];
+  tally_rule_text(cat, r, rule, sizeof rule);
+  side_value(cat, &r->left, v->left, left, sizeof left);
+  side_value(cat, &r->right, v->right, right, sizeof right);
+  return snprintf(buf, n, "%s / %s: %s%s%s (%s)", r->message_zh,
+                  r->message_en, left, *left && *right ? ", " : "", right,
+                  rule);
+}

@@ -1,0 +1,41 @@
+/* validate.h: the catalog's rules (rule.h) checked on one unit's figures
+ * of one period as they stand in a store transaction: in a submission's
+ * write, on the writer thread, and over what is stored (tally validate).
+ * A rule is checked on the units it is for: the district's rules on the
+ * root, the others on the reporting units.
+ */
+#ifndef TALLY_VALIDATE_H
+#define TALLY_VALIDATE_H
+
+#include "catalog.h"
+#include "period.h"
+#include "rows.h"
+
+#include <stddef.h>
+
+typedef struct {
+  int rule;            /* index into cat->rules */
+  double left, right;  /* its two sides' values */
+} tally_violation;
+
+/* The rules unit's figures of p break, read through rows (on the
+ * transaction to check), into out (cat->n_rules at most); with touched
+ * (cat->n_elements flags), only the rules that read an element touched.
+ * Returns 0 and *n, or -ENOMEM or a store error. */
+int tally_validate(const tally_catalog *cat, tally_rows *rows, int unit,
+                   const tally_period *p, const unsigned char *touched,
+                   tally_violation *out, size_t *n);
+
+/* True when tally_validate checks rule r on unit (with touched as it
+ * would be given). */
+int tally_validate_checks(const tally_catalog *cat, int r, int unit,
+                          const unsigned char *touched);
+
+/* A violation in words, Chinese first: "婴儿死亡数不能多于活产数 / infant
+ * deaths cannot exceed live births: infant_deaths = 2000, live_births =
+ * 1255 (infant_deaths <= live_births)". Returns the length needed, as
+ * snprintf. */
+int tally_violation_text(const tally_catalog *cat, const tally_violation *v,
+                         char *buf, size_t n);
+
+#endif

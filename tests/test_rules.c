@@ -1,0 +1,257 @@
+/* test_rules.c: the catalog's rules at work, through the real tally and
+ * tallyd: impossible figures refused with every rule they break and the
+ * lines they are on; warnings refused without an explanation and kept
+ * with one (from --explain or a row of the file); rules across
+ * submissions; and tally validate over what is stored. */
+#include "fixture.h"
+#include "period.h"
+#include "store_figures.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static tally_test_server srv;
+static char files[256];
+
+static void setup(void) { tally_test_cli_start(&srv, files, sizeof files); }
+static void teardown(void) { tally_test_cli_stop(&srv, files); }
+
+TestSuite(rules, .init = setup, .fini = teardown, .timeout = 120);
+
+static const char *file_with(const char *name, const char *text) {
+  static char path[512];
+  snprintf(path, sizeof path, "%s/%s", files, name);
+  tally_test_write_file(path, text);
+  return path;
+}
+
+/* Runs tally submit as unit's reporter with the extra arguments. */
+static int submit(const char *unit, const char *file, const char *extra1,
+                  const char *extra2, char **out, char **err) {
+  tally_test_sign_in(&srv, "reporter", unit);
+  const char *args[] = {"submit", "--unit", unit, "--period", "2022", "--file",
+                        file, extra1, extra2, NULL};
+  return tally_test_run(args, NULL, out, err);
+}
+
+static char *values(const char *unit) {
+  char *out = NULL, *err = NULL;
+  tally_test_sign_in(&srv, "analyst", NULL);
+  int rc = RUN(&out, &err, "values", "--unit", unit, "--period", "2022");
+  cr_assert_eq(rc, 0, "%s", err);
+  free(err);
+  return out;
+}
+
+/* The figures the issue found stored without a word: each rule is
+ * named, with the lines of the figures it reads, in one reply. */
+Test(rules, impossible_figures_are_refused_with_every_rule_they_break) {
+  const char *f = file_with("bad.csv",
+                            "data_element,value\n"
+                            "live_births,1255\n"          /* line 2 */
+                            "infant_deaths,2000\n"        /* line 3 */
+                            "under5_deaths,1500\n"        /* line 4 */
+                            "deaths.0,3\n"                /* line 5 */
+                            "nip_eligible_children,1000\n"
+                            "nip_vaccinated_children,1300\n" /* line 7 */
+                            "resident_population,100000\n"
+                            "urban_residents,60000\n"
+                            "rural_residents,30000\n");   /* line 10 */
+  char *out = NULL, *err = NULL;
+  cr_assert_eq(submit("wenchang", f, NULL, NULL, &out, &err), 1, "%s%s", out,
+               err);
+  cr_expect(strstr(err, "break 5 of the catalog's rules"), "%s", err);
+  cr_expect(strstr(err, "nothing was stored"), "%s", err);
+  static const char *const broken[] = {
+      "line 2 (and 3): error infant_deaths: 婴儿死亡数不能多于活产数",
+      "line 3 (and 4): error under5_deaths",
+      "line 3 (and 5): error deaths_0",
+      "line 6 (and 7): error nip_vaccinated",
+      "line 8 (and 9, 10): error urban_rural",
+      "error maternal_deaths"};
+  for (size_t i = 0; i < 5; i++)
+    cr_expect(strstr(err, broken[i]), "'%s' is not in:\n%s", broken[i], err);
+  cr_expect(strstr(err, "infant_deaths = 2000, live_births = 1255"), "%s", err);
+  cr_expect(strstr(err, "urban_residents + rural_residents = 90000, "
+                        "resident_population = 100000"), "%s", err);
+  /* maternal_deaths is not in the file: that rule is skipped. */
+  cr_expect_null(strstr(err, broken[5]), "%s", err);
+  free(out);
+  free(err);
+  char *v = values("wenchang");
+  cr_expect(strstr(v, "0 values"), "%s", v);
+  free(v);
+  /* Nothing waits in the spool: the refusal is final. */
+  tally_test_sign_in(&srv, "reporter", "wenchang");
+  cr_assert_eq(RUN(&out, NULL, "pending"), 0);
+  cr_expect_null(strstr(out, "wenchang 2022"), "%s", out);
+  free(out);
+}
+
+/* The mid-year population 20 % above the year-end one: a warning. */
+#define UNUSUAL \
+  "resident_population,100000\n" \
+  "midyear_population.0,6000\n" \
+  "midyear_population.1-4,6000\n" \
+  "midyear_population.5-9,6000\n" \
+  "midyear_population.10-14,6000\n" \
+  "midyear_population.15-19,6000\n" \
+  "midyear_population.20-24,6000\n" \
+  "midyear_population.25-29,6000\n" \
+  "midyear_population.30-34,6000\n" \
+  "midyear_population.35-39,6000\n" \
+  "midyear_population.40-44,6000\n" \
+  "midyear_population.45-49,6000\n" \
+  "midyear_population.50-54,6000\n" \
+  "midyear_population.55-59,6000\n" \
+  "midyear_population.60-64,6000\n" \
+  "midyear_population.65-69,6000\n" \
+  "midyear_population.70-74,6000\n" \
+  "midyear_population.75-79,6000\n" \
+  "midyear_population.80-84,6000\n" \
+  "midyear_population.85+,12000\n"
+
+Test(rules, a_warning_needs_an_explanation_and_it_is_kept) {
+  const char *f = file_with("unusual.csv", UNUSUAL);
+  char *out = NULL, *err = NULL;
+  cr_assert_eq(submit("guide", f, NULL, NULL, &out, &err), 1, "%s", err);
+  cr_expect(strstr(err, "warning midyear_population"), "%s", err);
+  cr_expect(strstr(err, "--explain midyear_population=\"...\""), "%s", err);
+  free(out);
+  free(err);
+
+  cr_assert_eq(submit("guide", f, "--explain",
+                      "midyear_population=第七次人口普查后调整", &out, &err),
+               0, "%s", err);
+  cr_expect(strstr(out, "warning midyear_population, explained as "
+                        "\"第七次人口普查后调整\""), "%s", out);
+  free(out);
+  free(err);
+  char *v = values("guide");
+  cr_expect(strstr(v, "explained, rule midyear_population"), "%s", v);
+  cr_expect(strstr(v, "第七次人口普查后调整"), "%s", v);
+  free(v);
+
+  /* In the history and the audit trail too. */
+  tally_test_sign_in(&srv, "analyst", NULL);
+  cr_assert_eq(RUN(&out, &err, "history", "--unit", "guide", "--period",
+                   "2022"), 0, "%s", err);
+  cr_expect(strstr(out, "explained rule midyear_population: 第七次人口普查后调整"),
+            "%s", out);
+  free(out);
+  free(err);
+  cr_assert_eq(RUN(&out, &err, "audit", "--unit", "guide", "--period", "2022"),
+               0, "%s", err);
+  cr_expect(strstr(out, "explained midyear_population"), "%s", out);
+  free(out);
+  free(err);
+
+  /* A correction that makes the rule hold (108,000 is within 10 % of
+   * 100,000): the explanation goes. */
+  f = file_with("fixed.csv", "midyear_population.85+,0\n");
+  cr_assert_eq(submit("guide", f, NULL, NULL, &out, &err), 0, "%s", err);
+  free(out);
+  free(err);
+  v = values("guide");
+  cr_expect_null(strstr(v, "explained"), "%s", v);
+  free(v);
+}
+
+Test(rules, an_explanation_row_in_the_file_explains_a_warning) {
+  const char *f = file_with("explained.csv",
+                            UNUSUAL "explain:midyear_population,普查后调整\n");
+  char *out = NULL, *err = NULL;
+  cr_assert_eq(submit("wande", f, NULL, NULL, &out, &err), 0, "%s", err);
+  free(out);
+  free(err);
+  char *v = values("wande");
+  cr_expect(strstr(v, "普查后调整"), "%s", v);
+  free(v);
+}
+
+Test(rules, an_error_rule_is_not_explained_away) {
+  const char *f = file_with("bad.csv", "live_births,10\ninfant_deaths,20\n");
+  char *out = NULL, *err = NULL;
+  cr_assert_eq(submit("pingan", f, "--explain", "infant_deaths=真的",
+                      &out, &err), 1, "%s", err);
+  cr_expect(strstr(err, "is an error rule"), "%s", err);
+  free(out);
+  free(err);
+  cr_assert_eq(submit("pingan", f, "--explain", "no_such_rule=x", &out, &err),
+               1, "%s", err);
+  cr_expect(strstr(err, "'no_such_rule' is refused: the rule is not a rule "
+                        "of the catalog"), "%s", err);
+  free(out);
+  free(err);
+  cr_assert_eq(submit("pingan", f, "--explain", "no equals sign", &out, &err),
+               2, "%s", err);
+  cr_expect(strstr(err, "--explain takes RULE=TEXT"), "%s", err);
+  free(out);
+  free(err);
+}
+
+/* The figures as they stand with those stored before are checked: the
+ * rule reads one figure of each submission. */
+Test(rules, a_rule_holds_across_submissions) {
+  char *out = NULL, *err = NULL;
+  const char *f = file_with("one.csv", "infant_deaths,10\n");
+  cr_assert_eq(submit("xiaoli", f, NULL, NULL, &out, &err), 0, "%s", err);
+  free(out);
+  free(err);
+  f = file_with("two.csv", "live_births,5\n");
+  cr_assert_eq(submit("xiaoli", f, NULL, NULL, &out, &err), 1, "%s", err);
+  cr_expect(strstr(err, "error infant_deaths"), "%s", err);
+  cr_expect(strstr(err, "line 1: "), "the line of live_births: %s", err);
+  free(out);
+  free(err);
+}
+
+/* Figures stored before the rules (written to the store directly, as an
+ * older tallyd would have): tally validate finds them. */
+Test(rules, validate_lists_what_is_stored) {
+  char dir[256];
+  snprintf(dir, sizeof dir, "%s", srv.dir);
+  srv.own_dir = 0;
+  cr_assert_eq(tally_test_server_stop(&srv), 0);
+  tally_store *store;
+  tally_period p;
+  cr_assert_eq(tally_period_parse("2022", &p), 0);
+  cr_assert_eq(tally_store_open(dir, 0, 0, &store), 0);
+  tally_store_item items[] = {{"live_births", 10}, {"infant_deaths", 20}};
+  tally_store_submission sub = {.unit = "mashan",
+                                .period_key = tally_period_key(&p),
+                                .items = items,
+                                .n = 2,
+                                .now = 1700000000,
+                                .account_id = 1};
+  tally_store_result res;
+  cr_assert_eq(tally_store_submit(store, &sub, &res), 0);
+  tally_store_close(store);
+  tally_test_server_start_in(&srv, dir, NULL);
+  srv.own_dir = 1;
+  setenv("TALLY_SERVER", srv.address, 1);
+
+  char *out = NULL, *err = NULL;
+  tally_test_sign_in(&srv, "analyst", NULL);
+  cr_assert_eq(RUN(&out, &err, "validate", "--period", "2022"), 1, "%s%s", out,
+               err);
+  cr_expect(strstr(out, "11 units checked"), "%s", out);
+  cr_expect(strstr(out, "1 error, 0 warnings"), "%s", out);
+  cr_expect(strstr(out, "mashan") && strstr(out, "infant_deaths = 20"), "%s",
+            out);
+  free(out);
+  free(err);
+  /* A reporter validates its own unit. */
+  tally_test_sign_in(&srv, "reporter", "wenchang");
+  cr_assert_eq(RUN(&out, &err, "validate", "--period", "2022"), 0, "%s", err);
+  cr_expect(strstr(out, "1 unit checked"), "%s", out);
+  free(out);
+  free(err);
+  cr_assert_eq(RUN(&out, &err, "validate", "--period", "2022", "--unit",
+                   "mashan"), 1);
+  cr_expect(strstr(err, "permission denied"), "%s", err);
+  free(out);
+  free(err);
+}
