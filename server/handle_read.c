@@ -114,12 +114,8 @@ Tally__Envelope *tally_handle_values(tally_request *r,
     rc = tally_store_txn_explanations(txn, tally_period_key(&p), q->unit,
                                       collect_explanation, &vc);
   tally_store_txn_end(txn);
-  if (rc == -ENOMEM)
-    return NULL;
   if (rc != 0)
-    return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
-                                "the store could not be read (%s)",
-                                tally_strerror(rc));
+    return tally_reply_read_failed(r, req->id, rc);
   if ((reply = tally_reply_new(r, req->id)) == NULL)
     return NULL;
   reply->body_case = TALLY__ENVELOPE__BODY_VALUES_REPLY;
@@ -181,12 +177,8 @@ static void history_run(tally_job *a) {
 /* The reply points into the job's arena, freed after it is sent. */
 static Tally__Envelope *history_finish(tally_job *a, tally_request *r) {
   struct history_job *j = (struct history_job *)a;
-  if (j->rc == -ENOMEM)
-    return NULL;
   if (j->rc != 0)
-    return tally_reply_error(r, j->id, TALLY__ERROR_CODE__ERROR_STORE,
-                             "the store could not be read (%s)",
-                             tally_strerror(j->rc));
+    return tally_reply_read_failed(r, j->id, j->rc);
   Tally__Envelope *reply = tally_reply_new(r, j->id);
   if (reply == NULL)
     return NULL;

@@ -122,12 +122,8 @@ Tally__Envelope *tally_handle_validate(tally_request *r,
   tally_rows_free(&rows);
   tally_store_txn_end(txn);
   free(broken);
-  if (rc == -ENOMEM || rep->period == NULL)
-    return NULL;
-  if (rc != 0)
-    return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
-                             "the store could not be read (%s)",
-                             tally_strerror(rc));
+  if (rc != 0 || rep->period == NULL)
+    return rep->period ? tally_reply_read_failed(r, req->id, rc) : NULL;
   if ((reply = tally_reply_new(r, req->id)) == NULL)
     return NULL;
   reply->body_case = TALLY__ENVELOPE__BODY_VALIDATE_REPLY;

@@ -1,8 +1,10 @@
 /* reply.c: replies and error replies, built in a request's arena. */
 #include "reply.h"
 
+#include "error.h"
 #include "utf8.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -181,6 +183,15 @@ Tally__ErrorDetail *tally_reply_detail(tally_request *r, Tally__Envelope *env,
     return NULL;
   err->details[err->n_details++] = d;
   return d;
+}
+
+Tally__Envelope *tally_reply_read_failed(tally_request *r, uint64_t id,
+                                         int rc) {
+  if (rc == -ENOMEM)
+    return NULL;
+  return tally_reply_error(r, id, TALLY__ERROR_CODE__ERROR_STORE,
+                           "the store could not be read (%s)",
+                           tally_strerror(rc));
 }
 
 int tally_reply_showable(const char *s, size_t max) {

@@ -35,6 +35,10 @@ const char *tally_reply_show(const char *s, char buf[SHOWN_MAX]);
  * UTF-8 without control characters. */
 int tally_reply_showable(const char *s, size_t max);
 
+/* The reply to a read that failed with rc: NULL for -ENOMEM (dispatch
+ * says so), else ERROR_STORE naming the error. */
+Tally__Envelope *tally_reply_read_failed(tally_request *r, uint64_t id, int rc);
+
 /* Parses a period field / looks up an indicator / a unit; on failure
  * *err is the error reply (and -1 is returned). */
 int tally_reply_want_period(tally_request *r, uint64_t id, const char *text,

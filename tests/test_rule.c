@@ -4,6 +4,7 @@
  * are checked on the figures they are there to stop. */
 #include "catalog.h"
 #include "error.h"
+#include "fixture.h"
 #include "rule.h"
 
 #include <criterion/criterion.h>
@@ -40,16 +41,7 @@ static tally_catalog *cat;
 static char err[1024];
 
 static int load(const char *text) {
-  char *s = strdup(text);
-  for (char *p = s; *p; p++)
-    if (*p == '\'')
-      *p = '"';
-  cat = NULL;
-  err[0] = 0;
-  int rc = tally_catalog_load_buffer("t.json", s, strlen(s), &cat, err,
-                                     sizeof err);
-  free(s);
-  return rc;
+  return tally_test_catalog_load("t.json", text, &cat, err, sizeof err);
 }
 
 static void teardown(void) {

@@ -433,17 +433,25 @@ unsigned char *tally_test_catalog_requests(const tally_test_server *s, int n,
   return all;
 }
 
-tally_catalog *tally_test_catalog(const char *json) {
-  char err[512];
-  tally_catalog *cat = NULL;
+int tally_test_catalog_load(const char *origin, const char *json,
+                            tally_catalog **cat, char *err, size_t n) {
   char *s = strdup(json);
   cr_assert_not_null(s);
   for (char *p = s; *p; p++)
     if (*p == '\'')
       *p = '"';
-  int rc = tally_catalog_load_buffer("test.json", s, strlen(s), &cat, err,
-                                     sizeof err);
+  *cat = NULL;
+  if (n)
+    err[0] = 0;
+  int rc = tally_catalog_load_buffer(origin, s, strlen(s), cat, err, n);
   free(s);
+  return rc;
+}
+
+tally_catalog *tally_test_catalog(const char *json) {
+  char err[512];
+  tally_catalog *cat;
+  int rc = tally_test_catalog_load("test.json", json, &cat, err, sizeof err);
   cr_assert_eq(rc, 0, "%s", err);
   return cat;
 }

@@ -118,6 +118,11 @@ int tally_test_exec(const char *prog, const char *const *args,
  * fails the test if the catalog is refused. Free with tally_catalog_free. */
 tally_catalog *tally_test_catalog(const char *json);
 
+/* The same without failing the test: loads json (' for ") as origin.
+ * Returns what tally_catalog_load_buffer returns, with *cat and err. */
+int tally_test_catalog_load(const char *origin, const char *json,
+                            tally_catalog **cat, char *err, size_t n);
+
 /* Writes text to path. */
 void tally_test_write_file(const char *path, const char *text);
 
