@@ -52,8 +52,9 @@ static void teardown(void) {
 TestSuite(rule, .fini = teardown);
 
 /* A row of the catalog's elements; set(code, value) fills one. */
-static double value[64];
-static unsigned char has[64];
+#define ROW_MAX 512
+static double value[ROW_MAX];
+static unsigned char has[ROW_MAX];
 
 static void clear(void) {
   memset(value, 0, sizeof value);
@@ -63,6 +64,7 @@ static void clear(void) {
 static void set(const char *code, double v) {
   int e = tally_catalog_element(cat, code);
   cr_assert_geq(e, 0, "%s", code);
+  cr_assert_lt(cat->n_elements, ROW_MAX, "a row holds every element");
   value[e] = v;
   has[e] = 1;
 }
