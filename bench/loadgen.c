@@ -797,10 +797,57 @@ static int cmp_str(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Whether a side of a rule sums more than one element: a list of two or
+ * more, an age-grouped element's code alone, or a range of its groups. */
+static int side_sums(json_t *side, json_t *els) {
+  json_t *sum = json_is_object(side) ? json_object_get(side, "sum") : NULL, *e;
+  const char *code = json_string_value(side);
+  size_t i;
+  if (sum)
+    return json_array_size(sum) > 1 ||
+           side_sums(json_array_get(sum, 0), els);
+  if (code == NULL)
+    return 0;
+  if (strstr(code, ".."))
+    return 1;
+  json_array_foreach(els, i, e)
+    if (json_object_get(e, "age_groups") &&
+        strcmp(json_string_value(json_object_get(e, "code")), code) == 0)
+      return 1;
+  return 0;
+}
+
+/* Whether an element (CODE or CODE.GROUP) is read by a rule of the
+ * catalog that sums: the load sends one value for every element, which
+ * keeps every rule that compares one element with another (equal
+ * figures are <=, >= and = each other) but not those that sum. */
+static int read_by_a_sum(json_t *cat, const char *element) {
+  json_t *rules = json_object_get(cat, "rules"), *r;
+  json_t *els = json_object_get(cat, "data_elements");
+  size_t i, n = strcspn(element, ".");
+  json_array_foreach(rules, i, r) {
+    json_t *sides[2] = {json_object_get(r, "left"), json_object_get(r, "right")};
+    if (!side_sums(sides[0], els) && !side_sums(sides[1], els))
+      continue;
+    char *text = json_dumps(r, JSON_COMPACT);
+    /* The rule names the element, or its code (all its groups). */
+    for (const char *p = text; p && (p = strstr(p, "\"")) != NULL; p++) {
+      const char *q = p + 1;
+      if (strncmp(q, element, n) == 0 && (q[n] == '"' || q[n] == '.')) {
+        free(text);
+        return 1;
+      }
+    }
+    free(text);
+  }
+  return 0;
+}
+
 /* Reporting units: those with a parent and no children (found through
  * a sorted list of parents, since a generated catalog may have 100,000
  * units). Elements: the counts and amounts every reporting unit sends,
- * one per age group for an element reported by age groups. */
+ * one per age group for an element reported by age groups, but for
+ * those that rules sum (read_by_a_sum). */
 static int pick_codes(json_t *cat) {
   json_t *units = json_object_get(cat, "units");
   json_t *els = json_object_get(cat, "data_elements");
@@ -830,7 +877,7 @@ static int pick_codes(json_t *cat) {
     const char *type = json_string_value(json_object_get(e, "type"));
     json_t *groups = json_object_get(e, "age_groups"), *grp;
     if (code == NULL || json_object_get(e, "reported_by") ||
-        (type && strcmp(type, "status") == 0))
+        (type && strcmp(type, "status") == 0) || read_by_a_sum(cat, code))
       continue;
     if (groups == NULL) {
       g.elements = push(g.elements, &g.n_elements, code);
