@@ -11,10 +11,12 @@ static int for_unit(const tally_catalog *cat, const tally_rule *r, int unit) {
 }
 
 /* True when r reads an element touched. */
-static int touches(const tally_catalog *cat, const tally_rule *r,
-                   const unsigned char *touched) {
-  for (size_t e = 0; e < cat->n_elements; e++)
-    if (touched[e] && tally_rule_reads(r, (int)e))
+static int touches(const tally_rule *r, const unsigned char *touched) {
+  for (size_t i = 0; i < r->left.n; i++)
+    if (touched[r->left.elements[i]])
+      return 1;
+  for (size_t i = 0; i < r->right.n; i++)
+    if (touched[r->right.elements[i]])
       return 1;
   return 0;
 }
@@ -22,7 +24,7 @@ static int touches(const tally_catalog *cat, const tally_rule *r,
 int tally_validate_checks(const tally_catalog *cat, int r, int unit,
                           const unsigned char *touched) {
   const tally_rule *rule = &cat->rules[r];
-  return for_unit(cat, rule, unit) && (!touched || touches(cat, rule, touched));
+  return for_unit(cat, rule, unit) && (!touched || touches(rule, touched));
 }
 
 int tally_validate(const tally_catalog *cat, tally_rows *rows, int unit,
