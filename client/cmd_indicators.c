@@ -685,6 +685,8 @@ int tally_cmd_form(int argc, char **argv, tally_cli *c) {
     return EXIT_REFUSED;
   }
   int district = u == cat->root;
+  /* Whose form, for which period: tally submit checks it. */
+  printf("#form,%s,%s\n", cat->units[u].code, o.period);
   printf("# tally form: %s %s (%s), period %s\n", cat->units[u].code,
          cat->units[u].name_zh, cat->units[u].name_en, o.period);
   printf("# Fill in each value; leave it blank if the figure is not known.\n"

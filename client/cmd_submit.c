@@ -21,6 +21,7 @@
 #include "figfile.h"
 #include "frame.h"
 #include "output.h"
+#include "period.h"
 #include "spool.h"
 #include "wire.h"
 
@@ -68,7 +69,8 @@ const char tally_usage_submit[] =
     "                           stored figures it leaves out are removed\n"
     "      --base-revision N    refuse (a conflict) unless the stored report is\n"
     "                           still at revision N (see 'tally values')\n"    "  -e, --explain RULE=TEXT  why figures that break warning rule RULE are\n"
-    "                           right (again for each rule)\n"
+    "                           right (again for each rule)\n"    "      --force              send a form (tally form) for another unit or\n"
+    "                           period than the one it was made for\n"
     "      --spool DIR          the spool (default $TALLY_SPOOL, else\n"
     "                           $XDG_STATE_HOME/tally/spool, else\n"
     "                           ~/.local/state/tally/spool)\n"
@@ -93,7 +95,8 @@ const char tally_usage_withdraw[] =
     "  -p, --period PERIOD      2022, 2022Q3 or 2022-07\n"
     "      --base-revision N    refuse (a conflict) unless the stored report is\n"
     "                           still at revision N (see 'tally values')\n"    "  -e, --explain RULE=TEXT  why figures that break warning rule RULE are\n"
-    "                           right (again for each rule)\n"
+    "                           right (again for each rule)\n"    "      --force              send a form (tally form) for another unit or\n"
+    "                           period than the one it was made for\n"
     "      --spool DIR          the spool (tally help submit)\n"
     "  -s, --server, --timeout  as for every command (tally --help)\n"
     "\n"
@@ -115,7 +118,8 @@ const char tally_usage_sync[] =
     "  -s, --server, --timeout  as for every command (tally --help)\n";
 
 const char tally_usage_pending[] =
-    "usage: tally pending [--refused | --drop ID] [--format FMT] [--spool DIR]\n"
+    "usage: tally pending [--refused [--clear] | --drop ID] [--format FMT]\n"
+    "                     [--spool DIR]\n"
     "\n"
     "Lists the submissions in the spool that the server has not yet\n"
     "acknowledged, oldest first. 'tally sync' sends them.\n"
@@ -123,8 +127,10 @@ const char tally_usage_pending[] =
     "options:\n"
     "      --refused        list instead those set aside in the spool's\n"
     "                       refused/ folder (refused by the server, or\n"
-    "                       dropped); delete the files there once you no\n"
-    "                       longer need them\n"
+    "                       dropped)\n"
+    "      --clear          with --refused: delete them, once you no longer\n"
+    "                       need them (each was refused, or dropped: none\n"
+    "                       will be sent)\n"
     "      --drop ID        set the pending submission ID aside into\n"
     "                       refused/ instead of sending it (one this\n"
     "                       account may not send, say)\n"
@@ -624,17 +630,40 @@ out:
   return rc;
 }
 
+/* A form (tally form) names its unit and period: sent for another,
+ * it is refused unless --force says that is meant. Returns 0 or the
+ * exit status, having said why. */
+static int form_matches(const tally_figfile *figs, const char *file,
+                        const char *unit, const char *period, int force) {
+  tally_period a, b;
+  if (figs->form_line == 0 || force)
+    return 0;
+  int same_period = tally_period_parse(figs->form_period, &a) == 0 &&
+                    tally_period_parse(period, &b) == 0 &&
+                    tally_period_key(&a) == tally_period_key(&b);
+  if (strcmp(figs->form_unit, unit) == 0 && same_period)
+    return 0;
+  fprintf(stderr, "tally: %s line %d: this is the form of %s for %s, sent "
+          "as %s's figures for %s. Nothing was sent. If that is meant (the "
+          "form was copied for another unit or period), give --force.\n",
+          file, figs->form_line, figs->form_unit, figs->form_period, unit,
+          period);
+  return EXIT_REFUSED;
+}
+
 int tally_cmd_submit(int argc, char **argv, tally_cli *c) {
   const char *unit = NULL, *period = NULL, *file = NULL, *base_text = NULL;
   int rc, replace = 0, check = 0;
   unsigned long long base = 0;
   static tally_cli_list explain;
+  int force = 0;
   const tally_cli_opt options[] = {{"unit", 'u', &unit, NULL, NULL},
                                    {"period", 'p', &period, NULL, NULL},
                                    {"file", 'f', &file, NULL, NULL},
                                    {"replace", 0, NULL, &replace, NULL},
                                    {"base-revision", 0, &base_text, NULL, NULL},
                                    {"explain", 'e', NULL, NULL, &explain},
+                                   {"force", 0, NULL, &force, NULL},
                                    {NULL, 0, NULL, NULL, NULL}};
 
   if ((rc = tally_cli_parse(argc, argv, c, "submit", tally_usage_submit,
@@ -661,6 +690,10 @@ int tally_cmd_submit(int argc, char **argv, tally_cli *c) {
   if ((rc = tally_figfile_read(file, &figs, err, sizeof err)) != 0) {
     fprintf(stderr, "tally: %s\nNothing was sent.\n", err);
     return EXIT_REFUSED;
+  }
+  if ((rc = form_matches(&figs, file, unit, period, force)) != 0) {
+    tally_figfile_release(&figs);
+    return rc;
   }
   Tally__SubmitRequest sub = TALLY__SUBMIT_REQUEST__INIT;
   sub.unit = (char *)unit;
@@ -745,9 +778,10 @@ int tally_cmd_pending(int argc, char **argv, tally_cli *c) {
   size_t n, n_aside = 0;
   char err[512] = "", aside[4096 + 16];
   const char *drop = NULL;
-  int refused = 0;
+  int refused = 0, clear = 0;
   const tally_cli_opt own[] = {{"refused", 0, NULL, &refused, NULL},
                                {"drop", 0, &drop, NULL, NULL},
+                               {"clear", 0, NULL, &clear, NULL},
                                {NULL, 0, NULL, NULL, NULL}};
   int rc = tally_cli_parse(argc, argv, c, "pending", tally_usage_pending, own,
                            1);
@@ -758,6 +792,12 @@ int tally_cmd_pending(int argc, char **argv, tally_cli *c) {
   if (refused && drop) {
     fputs("tally pending: --refused lists, --drop sets aside: one at a "
           "time\n", stderr);
+    return EXIT_USAGE;
+  }
+  if (clear && !refused) {
+    fputs("tally pending: --clear deletes the submissions set aside, with "
+          "--refused; pending ones are sent (tally sync) or set aside "
+          "(--drop ID)\n", stderr);
     return EXIT_USAGE;
   }
   snprintf(aside, sizeof aside, "%s/refused", c->spool);
@@ -772,6 +812,21 @@ int tally_cmd_pending(int argc, char **argv, tally_cli *c) {
     rc = drop_entry(c, list, n, drop);
     tally_spool_list_free(list, n);
     return rc;
+  }
+  if (clear) {
+    size_t gone = 0;
+    for (size_t i = 0; i < n; i++) {
+      if ((rc = tally_spool_remove(aside, list[i].name)) != 0) {
+        fprintf(stderr, "tally: cannot delete %s/%s: %s\n", aside,
+                list[i].name, strerror(-rc));
+        break;
+      }
+      gone++;
+    }
+    tally_spool_list_free(list, n);
+    printf("%zu submission%s set aside deleted from %s\n", gone,
+           gone == 1 ? "" : "s", aside);
+    return gone == n ? EXIT_OK : EXIT_REFUSED;
   }
   if (!refused) { /* how many wait in refused/, for the table's note */
     tally_spool_entry *other;

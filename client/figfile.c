@@ -253,6 +253,31 @@ static void on_row(int term, void *arg) {
   }
 }
 
+/* A comment "#form,UNIT,PERIOD" (blanks and a trailing comma allowed):
+ * whose form the file is. The first one counts. */
+static void form_row(struct reader *r, const char *s, size_t n) {
+  char line[160], *save = NULL, *tag, *unit, *period;
+  tally_figfile *l = r->list;
+  while (n > 0 && (*s == ' ' || *s == '\t'))
+    s++, n--;
+  if (l->form_line || n < 6 || n >= sizeof line || strncmp(s, "#form,", 6))
+    return;
+  memcpy(line, s, n);
+  line[n] = 0;
+  if ((tag = strtok_r(line, ",\r\n", &save)) == NULL ||
+      (unit = strtok_r(NULL, ",\r\n", &save)) == NULL ||
+      (period = strtok_r(NULL, ",\r\n", &save)) == NULL)
+    return;
+  trim(unit);
+  trim(period);
+  if (!*unit || !*period || strlen(unit) >= sizeof l->form_unit ||
+      strlen(period) >= sizeof l->form_period)
+    return;
+  strcpy(l->form_unit, unit);
+  strcpy(l->form_period, period);
+  l->form_line = r->line;
+}
+
 /* True when s[0..n) holds only blanks and line ends. */
 static int blank(const char *s, size_t n) {
   for (size_t i = 0; i < n; i++)
@@ -353,6 +378,7 @@ int tally_figfile_parse(const char *name, const char *text, size_t len,
     if (!r.in_row && is_comment(text + off, n)) {
       /* Not given to libcsv: a comment may hold quotes, which strict
        * CSV refuses inside an unquoted field. */
+      form_row(&r, text + off, n);
       off += n;
       if (nl)
         r.line++;

@@ -5,7 +5,9 @@
  * rows whose first field starts with '#' are comments; blank lines are
  * skipped; a row with an empty value is not reported, and is skipped.
  * A row "explain:RULE,TEXT" (or "说明:RULE,TEXT") explains figures that
- * break the catalog's warning rule RULE (an office's 上报说明).
+ * break the catalog's warning rule RULE (an office's 上报说明). A row
+ * "#form,UNIT,PERIOD" (tally form writes it; a comment to other readers)
+ * says whose form for which period the file is.
  */
 #ifndef TALLY_FIGFILE_H
 #define TALLY_FIGFILE_H
@@ -30,6 +32,9 @@ typedef struct {
   size_t n;
   tally_figfile_explanation *explanations;
   size_t n_explanations;
+  char form_unit[65];   /* the #form row's unit and period, or "" */
+  char form_period[16];
+  int form_line;
   size_t blank;      /* rows skipped because their value was empty */
   int first_blank;   /* line of the first of those, 0 if none */
 } tally_figfile;

@@ -415,3 +415,36 @@ Test(figfile, a_nul_byte_is_refused) {
                TALLY_ECSV);
   cr_assert_str_eq(err, "f.csv line 2: holds a NUL byte: not a text file");
 }
+
+/* tally form's first row: whose form the file is, for which period; a
+ * comment to other readers. Only the first counts. */
+Test(figfile, a_form_row_names_its_unit_and_period) {
+  parse_ok("#form, wenchang ,2022\nlive_births,412\n#form,guide,2021\n");
+  cr_assert_str_eq(list.form_unit, "wenchang");
+  cr_assert_str_eq(list.form_period, "2022");
+  cr_assert_eq(list.form_line, 1);
+  cr_assert_eq(list.n, 1);
+  tally_figfile_release(&list);
+  parse_ok("# tally form: a comment\nlive_births,412\n");
+  cr_assert_eq(list.form_line, 0);
+  cr_assert_str_eq(list.form_unit, "");
+  tally_figfile_release(&list);
+}
+
+/* An explanation row: explain:RULE,TEXT, or 说明:RULE (either colon). */
+Test(figfile, explanation_rows) {
+  parse_ok("live_births,412\nexplain:midyear_population,普查后调整\n"
+           "说明：physicians_population,\"医师多, 人口少\"\n");
+  cr_assert_eq(list.n, 1);
+  cr_assert_eq(list.n_explanations, 2);
+  cr_assert_str_eq(list.explanations[0].rule, "midyear_population");
+  cr_assert_str_eq(list.explanations[0].text, "普查后调整");
+  cr_assert_eq(list.explanations[0].line, 2);
+  cr_assert_str_eq(list.explanations[1].rule, "physicians_population");
+  cr_assert_str_eq(list.explanations[1].text, "医师多, 人口少");
+  tally_figfile_release(&list);
+  expect_error("live_births,1\nexplain:r,a\nexplain:r,b\n",
+               "f.csv line 3: rule r is explained twice (also line 2)");
+  expect_error("live_births,1\nexplain:,a\n", "f.csv line 2: an explanation "
+               "row reads explain:RULE,TEXT: the rule is missing");
+}

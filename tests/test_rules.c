@@ -83,11 +83,63 @@ Test(rules, impossible_figures_are_refused_with_every_rule_they_break) {
   char *v = values("wenchang");
   cr_expect(strstr(v, "0 values"), "%s", v);
   free(v);
-  /* Nothing waits in the spool: the refusal is final. */
+  /* Nothing waits in the spool: the refusal is final. It is set aside,
+   * and --clear deletes what was set aside. */
   tally_test_sign_in(&srv, "reporter", "wenchang");
-  cr_assert_eq(RUN(&out, NULL, "pending"), 0);
-  cr_expect_null(strstr(out, "wenchang 2022"), "%s", out);
+  cr_assert_eq(RUN(&out, NULL, "pending", "--format", "json"), 0);
+  cr_expect(strstr(out, "\"pending\": []"), "%s", out);
+  cr_expect(strstr(out, "\"refused_count\": 1"), "%s", out);
   free(out);
+  cr_assert_eq(RUN(&out, NULL, "pending", "--refused", "--clear"), 0);
+  cr_expect(strstr(out, "1 submission set aside deleted"), "%s", out);
+  free(out);
+  cr_assert_eq(RUN(&out, NULL, "pending", "--refused", "--format", "json"), 0);
+  cr_expect(strstr(out, "\"refused\": []"), "%s", out);
+  free(out);
+  cr_assert_eq(RUN(NULL, &err, "pending", "--clear"), 2);
+  cr_expect(strstr(err, "--clear deletes the submissions set aside, with "
+                        "--refused"), "%s", err);
+  free(err);
+}
+
+/* tally form writes whose form it is and for which period; sent for
+ * another, it is refused before anything is spooled, unless --force. */
+Test(rules, a_form_knows_its_unit_and_period) {
+  char *out = NULL, *err = NULL;
+  tally_test_sign_in(&srv, "analyst", NULL);
+  cr_assert_eq(RUN(&out, &err, "form", "--unit", "wenchang", "--period",
+                   "2022"), 0, "%s", err);
+  cr_assert(strncmp(out, "#form,wenchang,2022\n", 20) == 0, "%s", out);
+  free(err);
+  /* Filled in with one figure. */
+  size_t len = strlen(out) + 64;
+  char *filled = malloc(len);
+  snprintf(filled, len, "%slive_births,812\n", out);
+  free(out);
+  const char *f = file_with("form.csv", filled);
+  free(filled);
+  cr_assert_eq(submit("guide", f, NULL, NULL, &out, &err), 1, "%s", err);
+  cr_expect(strstr(err, "line 1: this is the form of wenchang for 2022, sent "
+                        "as guide's figures for 2022"), "%s", err);
+  cr_expect(strstr(err, "give --force"), "%s", err);
+  free(out);
+  free(err);
+  tally_test_sign_in(&srv, "reporter", "guide");
+  cr_assert_eq(RUN(&out, NULL, "pending", "--format", "json"), 0);
+  cr_expect(strstr(out, "\"pending\": []") &&
+                strstr(out, "\"refused_count\": 0"), "nothing spooled: %s",
+            out);
+  free(out);
+  cr_assert_eq(submit("guide", f, "--force", NULL, &out, &err), 0, "%s", err);
+  free(out);
+  free(err);
+  /* For its own unit and period it goes through. */
+  tally_test_sign_in(&srv, "reporter", "wenchang");
+  const char *args[] = {"submit", "--unit", "wenchang", "--period", "2022",
+                        "--file", f, NULL};
+  cr_assert_eq(tally_test_run(args, NULL, &out, &err), 0, "%s", err);
+  free(out);
+  free(err);
 }
 
 /* The mid-year population 20 % above the year-end one: a warning. */
