@@ -127,6 +127,15 @@ int tally_cmd_values(int argc, char **argv, tally_cli *c) {
            (unsigned long long)v->revision);
     if (v->n_values)
       tally_table_print(t, stdout);
+    if (v->review && v->review->state != TALLY__REVIEW_STATE__REVIEW_NONE) {
+      static const char *const words[] = {"", "returned", "submitted again",
+                                          "approved", "reopened"};
+      char day[32];
+      tally_cli_time(day, sizeof day, v->review->time_unix);
+      printf("review: %s on %s by %s%s%s\n", words[v->review->state % 5], day,
+             v->review->account_name, *v->review->reason ? ": " : "",
+             v->review->reason);
+    }
     /* Why figures that break warning rules are right (上报说明). */
     for (size_t i = 0; i < v->n_explanations; i++) {
       const Tally__Explanation *e = v->explanations[i];

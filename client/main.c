@@ -33,6 +33,8 @@ static const char usage[] =
     "  completeness  which units have reported which figures for a period\n"
     "  check    figures that moved sharply against a year before\n"
     "  validate the catalog's rules over the figures stored for a period\n"
+    "  review   the central office's review: list, approve, return, reopen\n"
+    "  status   a unit's periods and how the central office reviewed them\n"
     "  catalog  the indicators and data elements the server knows\n"
     "  target   list the targets; enter one the city assigns\n"
     "  period   list, lock and unlock periods the central office approved\n"
@@ -88,6 +90,8 @@ static const struct {
     {"completeness", tally_cmd_completeness, tally_usage_completeness},
     {"check", tally_cmd_check, tally_usage_check},
     {"validate", tally_cmd_validate, tally_usage_validate},
+    {"review", tally_cmd_review, tally_usage_review},
+    {"status", tally_cmd_status, tally_usage_status},
     {"catalog", tally_cmd_catalog, tally_usage_catalog},
     {"form", tally_cmd_form, tally_usage_form},
     {"target", tally_cmd_target, tally_usage_target},

@@ -30,7 +30,8 @@ enum {
   TALLY_EPERM = -20018,         /* the account may not do this */
   TALLY_ELOCKED = -20019,       /* the period is locked */
   TALLY_EFORMAT = -20020,       /* a store of a format this build does not read */
-  TALLY_ELAST = -20021
+  TALLY_EREVIEW = -20021,       /* the report's review does not allow it */
+  TALLY_ELAST = -20022
 };
 
 /* Returns a static, human-readable description of code (never NULL). */

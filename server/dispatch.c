@@ -54,6 +54,9 @@ static const char *unit_of_check(const Tally__Envelope *e) {
 static const char *unit_of_validate(const Tally__Envelope *e) {
   return e->validate->unit;
 }
+static const char *unit_of_status(const Tally__Envelope *e) {
+  return e->status->unit;
+}
 
 /* The request table: one row per request type a client may send. */
 static const struct {
@@ -81,6 +84,13 @@ static const struct {
      unit_of_check},
     {TALLY__ENVELOPE__BODY_VALIDATE, "validate", tally_handle_validate,
      READ_UNIT, unit_of_validate},
+    /* The central office reviews; a unit's reporter sees its own. */
+    {TALLY__ENVELOPE__BODY_REVIEW, "review", tally_handle_review, ANALYST,
+     NULL},
+    {TALLY__ENVELOPE__BODY_REVIEW_LIST, "review list",
+     tally_handle_review_list, ANALYST, NULL},
+    {TALLY__ENVELOPE__BODY_STATUS, "status", tally_handle_status, READ_UNIT,
+     unit_of_status},
     {TALLY__ENVELOPE__BODY_CATALOG, "catalog", tally_handle_catalog, SIGNED_IN, NULL},
     {TALLY__ENVELOPE__BODY_TARGET_SET, "target set", tally_handle_target_set, ANALYST,
      NULL},

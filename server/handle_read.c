@@ -113,6 +113,10 @@ Tally__Envelope *tally_handle_values(tally_request *r,
   if (rc == 0)
     rc = tally_store_txn_explanations(txn, tally_period_key(&p), q->unit,
                                       collect_explanation, &vc);
+  ProtobufCAllocator alloc = tally_reply_pb_arena(r->arena);
+  if (rc == 0)
+    rc = tally_review_get(txn, tally_period_key(&p), q->unit, &alloc,
+                          &rep->review);
   tally_store_txn_end(txn);
   if (rc != 0)
     return tally_reply_read_failed(r, req->id, rc);

@@ -22,6 +22,7 @@
 #include "rows.h"
 #include "rule.h"
 #include "utf8.h"
+#include "store_audit.h"
 #include "store_figures.h"
 #include "validate.h"
 
@@ -184,6 +185,12 @@ struct submit_job {
   unsigned char *explained;   /* of each: EXPLAINED_NOW or _BEFORE, or 0 */
   Tally__Explanation **kept;  /* the explanations kept now, for the history */
   size_t n_kept;
+  char review[400];           /* the report's review, in words, when it
+                                 refused the submission or was a return */
+  int resubmits;              /* it answers a return: review says which */
+  Tally__Review returned;     /* that return, for the reply */
+  char returned_name[TALLY_ACCOUNT_NAME_MAX + 1];
+  char returned_reason[TALLY_UTF8_TEXT_MAX + 1];
 };
 
 #define EXPLAINED_NOW 1
@@ -246,13 +253,63 @@ static int forget_stale(struct submit_job *j, tally_store_txn *t) {
   return 0;
 }
 
+/* The report's review, read in t: an approved report takes nothing; a
+ * returned one is submitted again (its new state written in t). Returns
+ * 0, TALLY_EREVIEW or a store error. */
+static int check_review(struct submit_job *j, tally_store_txn *t) {
+  Tally__Review *rv = NULL;
+  int rc = tally_review_get(t, j->sub.period_key, j->sub.unit, NULL, &rv);
+  j->resubmits = 0;
+  if (rc != 0 || rv == NULL)
+    return rc;
+  tally_review_text(rv, j->review, sizeof j->review);
+  if (rv->state == TALLY__REVIEW_STATE__REVIEW_APPROVED) {
+    tally__review__free_unpacked(rv, NULL);
+    return TALLY_EREVIEW;
+  }
+  if (rv->state == TALLY__REVIEW_STATE__REVIEW_RETURNED) {
+    Tally__Review again = TALLY__REVIEW__INIT;
+    char after[400];
+    j->resubmits = 1;
+    j->returned = *rv;
+    snprintf(j->returned_name, sizeof j->returned_name, "%s",
+             rv->account_name);
+    snprintf(j->returned_reason, sizeof j->returned_reason, "%s", rv->reason);
+    j->returned.account_name = j->returned_name;
+    j->returned.reason = j->returned_reason;
+    again.state = TALLY__REVIEW_STATE__REVIEW_RESUBMITTED;
+    again.time_unix = j->sub.now;
+    again.account_id = j->sub.account_id;
+    again.account_name = j->account_name;
+    again.reason = "";
+    tally_review_text(&again, after, sizeof after);
+    size_t len = tally__review__get_packed_size(&again);
+    uint8_t *packed = malloc(len + 1);
+    tally_store_actor who = {j->sub.account_id, j->account_name, j->peer,
+                             j->sub.now};
+    rc = packed ? 0 : -ENOMEM;
+    if (packed) {
+      tally__review__pack(&again, packed);
+      rc = tally_store_txn_review_put(t, j->sub.period_key, j->sub.unit,
+                                      packed, len, j->review, after, &who);
+      free(packed);
+    }
+  }
+  tally__review__free_unpacked(rv, NULL);
+  return rc;
+}
+
 /* On the writer thread, in the submission's transaction, with its
- * figures written: the rules (store_figures.h, tally_store_check_fn). */
+ * figures written: the review, then the rules (store_figures.h,
+ * tally_store_check_fn). */
 static int submit_check(void *arg, tally_store_txn *t,
                         Tally__Explanation ***kept, size_t *n_kept) {
   struct submit_job *j = arg;
   tally_rows rows;
   int rc, refuse = 0;
+
+  if ((rc = check_review(j, t)) != 0)
+    return rc;
 
   tally_rows_init(&rows, j->cat, t);
   rc = tally_validate(j->cat, &rows, j->unit, &j->p,
@@ -485,6 +542,14 @@ static Tally__Envelope *submit_finish(tally_job *job, tally_request *r) {
                                 j->sid);
   case TALLY_ERULES:
     return rules_refusal(r, j);
+  case TALLY_EREVIEW:
+    tally_log("submit refused: unit=%s period=%s from %s: the report is %s",
+              unit, j->period, j->peer, j->review);
+    return tally_reply_error(r, j->id, TALLY__ERROR_CODE__ERROR_LOCKED,
+                             "the report of %s for %s is %s: it takes no "
+                             "submission, correction or withdrawal until the "
+                             "central office reopens it; nothing was stored",
+                             unit, j->period, j->review);
   case -ENOSPC: /* the store's disk has no room: say where */
     tally_log("submit failed: unit=%s period=%s from %s: the disk holding "
               "%s is full; nothing was stored", unit, j->period, j->peer,
@@ -519,6 +584,8 @@ static Tally__Envelope *submit_finish(tally_job *job, tally_request *r) {
   ok->submission_id = tally_arena_strdup(arena, j->sid);
   if (!res->duplicate && explained_warnings(r, j, ok) != 0)
     return NULL;
+  if (!res->duplicate && j->resubmits)
+    ok->returned = &j->returned; /* the job outlives the reply's packing */
   reply->body_case = TALLY__ENVELOPE__BODY_SUBMIT_REPLY;
   reply->submit_reply = ok;
   return ok->submission_id ? reply : NULL;

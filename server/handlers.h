@@ -90,4 +90,19 @@ int tally_lock_find(tally_request *r, tally_store_txn *txn,
 /* "locked on 2022-... UTC by account 3 (name): text", into buf. */
 void tally_lock_text(const Tally__PeriodLock *l, char *buf, size_t n);
 
+/* server/handle_review.c */
+tally_handler_fn tally_handle_review, tally_handle_review_list,
+    tally_handle_status;
+
+/* The review of unit's report for period in t, unpacked with alloc
+ * (NULL: malloc; free with tally__review__free_unpacked), or *out NULL
+ * when there is none. Returns 0 or a store error. */
+int tally_review_get(tally_store_txn *t, uint32_t period_key, const char *unit,
+                     ProtobufCAllocator *alloc, Tally__Review **out);
+
+/* A review in words: "approved on 2026-12-01 by Central office",
+ * "returned on 2026-12-01 by Central office: births are too low";
+ * "not reviewed" for NULL. */
+void tally_review_text(const Tally__Review *rv, char *buf, size_t n);
+
 #endif

@@ -59,7 +59,8 @@ static int open_dbs(tally_store *s) {
       (rc = mdb_dbi_open(txn, "sums", MDB_CREATE, &s->sums)) != 0 ||
       (rc = mdb_dbi_open(txn, "locks", MDB_CREATE, &s->locks)) != 0 ||
       (rc = mdb_dbi_open(txn, "explanations", MDB_CREATE,
-                         &s->explanations)) != 0)
+                         &s->explanations)) != 0 ||
+      (rc = mdb_dbi_open(txn, "reviews", MDB_CREATE, &s->reviews)) != 0)
     goto err_after_begin;
   rc = mdb_get(txn, s->meta, &k, &v);
   if (rc == 0 && v.mv_size == strlen(STORE_FORMAT_1) &&

@@ -13,6 +13,7 @@
 #include "store_impl.h"
 
 #include "error.h"
+#include "period.h"
 #include "tally.pb-c.h"
 
 #include <errno.h>
@@ -148,6 +149,63 @@ int tally_store_txn_locks(tally_store_txn *t, const uint32_t *period_key,
     put_u32(key, *period_key);
   return tally__store_visit_in(t->txn, t->s->locks, key,
                                period_key ? sizeof key : 0, visit_lock, &vl);
+}
+
+int tally_store_txn_review_put(tally_store_txn *t, uint32_t period_key,
+                               const char *unit, const void *packed,
+                               size_t len, const char *before,
+                               const char *after, const tally_store_actor *who) {
+  uint8_t key[KEY_MAX];
+  size_t kl = make_key(key, period_key, unit, NULL);
+  tally_period p;
+  char period[16] = "", subject[STORE_CODE_MAX + 20];
+  if (kl == 0)
+    return -EINVAL;
+  if (tally_period_from_key(period_key, &p) == 0)
+    tally_period_format(&p, period);
+  snprintf(subject, sizeof subject, "%s %s", unit, period);
+  struct audited a = {.db = t->s->reviews, .k = {kl, key}, .value = packed,
+                      .len = len};
+  tally__store_audit_init(&a.entry, who, "review", subject);
+  a.entry.unit = (char *)unit;
+  a.entry.period = period;
+  a.entry.before = (char *)before;
+  a.entry.after = (char *)after;
+  return audited_change(t, &a);
+}
+
+struct visit_reviews {
+  tally_store_review_fn fn;
+  void *arg;
+};
+
+static int visit_review(void *arg, const MDB_val *k, const MDB_val *v) {
+  struct visit_reviews *vr = arg;
+  char unit[STORE_CODE_MAX + 1], rest[STORE_CODE_MAX + 1];
+  if (split_key(k, unit, rest) != 0 || rest[0] != 0)
+    return 0; /* not a report's */
+  return vr->fn(vr->arg, unit, v->mv_data, v->mv_size);
+}
+
+int tally_store_txn_reviews(tally_store_txn *t, uint32_t period_key,
+                            const char *unit, tally_store_review_fn fn,
+                            void *arg) {
+  uint8_t key[KEY_MAX];
+  struct visit_reviews vr = {fn, arg};
+  size_t kl;
+  if (unit) {
+    MDB_val k = {make_key(key, period_key, unit, NULL), key}, v;
+    if (k.mv_size == 0)
+      return 0;
+    int rc = mdb_get(t->txn, t->s->reviews, &k, &v);
+    if (rc == MDB_NOTFOUND)
+      return 0;
+    return rc ? store_err(rc) : fn(arg, unit, v.mv_data, v.mv_size);
+  }
+  put_u32(key, period_key);
+  kl = 4;
+  return tally__store_visit_in(t->txn, t->s->reviews, key, kl, visit_review,
+                               &vr);
 }
 
 int tally__store_audit_locked(MDB_txn *txn, tally_store *s,

@@ -68,6 +68,20 @@ int tally_store_txn_lock_put(tally_store_txn *t, uint32_t period_key,
                              const void *packed, size_t len,
                              const char *subject, const char *before,
                              const char *after, const tally_store_actor *who);
+/* Keeps a report's review (a packed Review) under its unit and period,
+ * with an audit entry of kind "review" saying before and after, in t. */
+int tally_store_txn_review_put(tally_store_txn *t, uint32_t period_key,
+                               const char *unit, const void *packed,
+                               size_t len, const char *before,
+                               const char *after, const tally_store_actor *who);
+/* The review of unit's report for period (packed) to fn; 0 and nothing
+ * called when there is none. unit NULL: every unit's of the period, as
+ * fn(arg, unit, ...) by unit. */
+typedef int (*tally_store_review_fn)(void *arg, const char *unit,
+                                     const void *packed, size_t len);
+int tally_store_txn_reviews(tally_store_txn *t, uint32_t period_key,
+                            const char *unit, tally_store_review_fn fn,
+                            void *arg);
 /* Reads in t: as tally_store_targets and tally_store_locks. */
 int tally_store_txn_targets(tally_store_txn *t, tally_store_history_fn fn,
                             void *arg);

@@ -521,3 +521,29 @@ int tally_store_txn_explanation_del(tally_store_txn *t, uint32_t period_key,
   int rc = mdb_del(t->txn, t->s->explanations, &k, NULL);
   return rc == MDB_NOTFOUND ? 0 : store_err(rc);
 }
+
+/* ---- the periods a unit has reported ---- */
+
+struct unit_periods {
+  const char *unit;
+  int (*fn)(void *arg, uint32_t period_key, uint64_t revision);
+  void *arg;
+};
+
+static int visit_revision(void *arg, const MDB_val *k, const MDB_val *v) {
+  struct unit_periods *up = arg;
+  char unit[STORE_CODE_MAX + 1], rest[STORE_CODE_MAX + 1];
+  if (split_key(k, unit, rest) != 0 || rest[0] != 0 ||
+      strcmp(unit, up->unit) != 0 || v->mv_size != 8)
+    return 0;
+  return up->fn(up->arg, get_u32(k->mv_data), get_u64(v->mv_data));
+}
+
+int tally_store_txn_unit_periods(tally_store_txn *t, const char *unit,
+                                 int (*fn)(void *arg, uint32_t period_key,
+                                           uint64_t revision),
+                                 void *arg) {
+  struct unit_periods up = {unit, fn, arg};
+  return tally__store_visit_in(t->txn, t->s->revisions, NULL, 0,
+                               visit_revision, &up);
+}

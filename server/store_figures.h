@@ -140,4 +140,11 @@ int tally_store_txn_explanation_put(tally_store_txn *t, uint32_t period_key,
 int tally_store_txn_explanation_del(tally_store_txn *t, uint32_t period_key,
                                     const char *unit, const char *rule);
 
+/* Visits every period unit has a report for (a revision above 0), by
+ * period, with its revision. Returns 0, fn's value or a store error. */
+int tally_store_txn_unit_periods(tally_store_txn *t, const char *unit,
+                                 int (*fn)(void *arg, uint32_t period_key,
+                                           uint64_t revision),
+                                 void *arg);
+
 #endif

@@ -156,13 +156,13 @@ enum op {
   OP_SUBMIT, OP_VALUES, OP_HISTORY, OP_REPORT, OP_EXPLAIN, OP_COMPLETENESS,
   OP_AUDIT, OP_CATALOG, OP_TARGET_LIST, OP_TARGET_SET, OP_BACKUP, OP_VERIFY,
   OP_ACCOUNT_ADD, OP_ACCOUNT_LIST, OP_ACCOUNT_REVOKE, OP_ACCOUNT_ROTATE,
-  OP_WHOAMI, OP_VALIDATE,
+  OP_WHOAMI, OP_VALIDATE, OP_REVIEW, OP_REVIEW_LIST, OP_STATUS,
 };
 static const char *const op_names[] = {
     "submit", "values", "history", "report", "explain", "completeness",
     "audit", "catalog", "target list", "target set", "backup", "admin verify",
     "account add", "account list", "account revoke", "account rotate (other's)",
-    "whoami", "validate"};
+    "whoami", "validate", "review", "review list", "status"};
 
 enum scope { ANY, OWN, OTHER, DISTRICT };
 static const char *const scope_names[] = {"", "own unit", "other unit",
@@ -218,7 +218,16 @@ static const struct {
     {OP_VALIDATE, OWN, {UNAUTH, OK, OK, OK}},
     {OP_VALIDATE, OTHER, {UNAUTH, DENIED, OK, OK}},
     {OP_VALIDATE, DISTRICT, {UNAUTH, DENIED, OK, OK}},
+    /* The central office reviews (wenchang's 2022, submitted above by
+     * its reporter: the analyst returns it, the admin approves it); a
+     * unit's reporter sees its own status. */
+    {OP_REVIEW, ANY, {UNAUTH, DENIED, OK, OK}},
+    {OP_REVIEW_LIST, ANY, {UNAUTH, DENIED, OK, OK}},
+    {OP_STATUS, OWN, {UNAUTH, OK, OK, OK}},
+    {OP_STATUS, OTHER, {UNAUTH, DENIED, OK, OK}},
 };
+
+static int building_for; /* the role a request is built for */
 
 /* One request and the messages it points to. */
 struct request {
@@ -244,6 +253,9 @@ struct request {
   Tally__AccountRotateRequest rotate;
   Tally__WhoamiRequest whoami;
   Tally__ValidateRequest validate;
+  Tally__ReviewRequest review;
+  Tally__ReviewListRequest review_list;
+  Tally__StatusRequest status;
   char name[64];
   char path[320];
 };
@@ -394,6 +406,27 @@ static void build(struct request *q, enum op op, enum scope sc) {
     e->body_case = TALLY__ENVELOPE__BODY_WHOAMI;
     e->whoami = &q->whoami;
     break;
+  case OP_REVIEW:
+    tally__review_request__init(&q->review);
+    q->review.unit = "wenchang";
+    q->review.period = "2022";
+    q->review.action = building_for == R_ADMIN ? "approve" : "return";
+    q->review.reason = "请核实";
+    e->body_case = TALLY__ENVELOPE__BODY_REVIEW;
+    e->review = &q->review;
+    break;
+  case OP_REVIEW_LIST:
+    tally__review_list_request__init(&q->review_list);
+    q->review_list.period = "2022";
+    e->body_case = TALLY__ENVELOPE__BODY_REVIEW_LIST;
+    e->review_list = &q->review_list;
+    break;
+  case OP_STATUS:
+    tally__status_request__init(&q->status);
+    q->status.unit = unit;
+    e->body_case = TALLY__ENVELOPE__BODY_STATUS;
+    e->status = &q->status;
+    break;
   case OP_VALIDATE:
     tally__validate_request__init(&q->validate);
     q->validate.unit = unit;
@@ -472,6 +505,7 @@ Test(auth, authorisation_matrix) {
       snprintf(what, sizeof what, "%s: %s%s%s", role_names[role],
                op_names[matrix[i].op], matrix[i].scope ? " of " : "",
                scope_names[matrix[i].scope]);
+      building_for = role;
       build(&q, matrix[i].op, matrix[i].scope);
       if (want != OK)
         snapshot(&before);

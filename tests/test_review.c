@@ -1,0 +1,201 @@
+/* test_review.c: the central office's review of a unit's report, through
+ * the real tally and tallyd: returned with a reason, submitted again,
+ * approved (and then closed to submissions), reopened; who may do what;
+ * the queue; the audit trail. */
+#include "fixture.h"
+#include "period.h"
+#include "store_figures.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static tally_test_server srv;
+static char files[256];
+
+static void setup(void) { tally_test_cli_start(&srv, files, sizeof files); }
+static void teardown(void) { tally_test_cli_stop(&srv, files); }
+
+TestSuite(review, .init = setup, .fini = teardown, .timeout = 120);
+
+static const char *file_with(const char *text) {
+  static char path[512];
+  snprintf(path, sizeof path, "%s/figures.csv", files);
+  tally_test_write_file(path, text);
+  return path;
+}
+
+/* tally as role (a reporter's unit, or NULL); out and err kept. */
+static int as(const char *role, const char *unit, const char *const *args,
+              char **out, char **err) {
+  tally_test_sign_in(&srv, role, unit);
+  return tally_test_run(args, NULL, out, err);
+}
+
+#define AS(role, unit, out, err, ...)                                          \
+  as(role, unit, (const char *const[]){__VA_ARGS__, NULL}, out, err)
+
+static void expect_in(const char *text, const char *want) {
+  cr_expect(text && strstr(text, want), "'%s' is not in:\n%s", want, text);
+}
+
+Test(review, returned_resubmitted_approved_reopened) {
+  char *out = NULL, *err = NULL;
+  const char *f = file_with("live_births,812\ninfant_deaths,3\n");
+  cr_assert_eq(AS("reporter", "wenchang", &out, &err, "submit", "--unit",
+                  "wenchang", "--period", "2022", "--file", f), 0, "%s", err);
+  free(out);
+  free(err);
+
+  /* A reporter reviews nothing, not even its own. */
+  cr_assert_eq(AS("reporter", "wenchang", &out, &err, "review", "approve",
+                  "--unit", "wenchang", "--period", "2022"), 1);
+  expect_in(err, "permission denied");
+  free(out);
+  free(err);
+  /* A return needs a reason the office reads. */
+  cr_assert_eq(AS("analyst", NULL, &out, &err, "review", "return", "--unit",
+                  "wenchang", "--period", "2022"), 2);
+  expect_in(err, "--reason");
+  free(out);
+  free(err);
+  cr_assert_eq(AS("analyst", NULL, &out, &err, "review", "return", "--unit",
+                  "wenchang", "--period", "2022", "--reason",
+                  "活产数偏低，请核实"), 0, "%s", err);
+  expect_in(out, "wenchang 2022: returned on ");
+  expect_in(out, "活产数偏低，请核实 (was: not reviewed)");
+  free(out);
+  free(err);
+
+  /* The office sees it: in its figures and its status. */
+  cr_assert_eq(AS("reporter", "wenchang", &out, &err, "values", "--unit",
+                  "wenchang", "--period", "2022"), 0, "%s", err);
+  expect_in(out, "review: returned on ");
+  expect_in(out, ": 活产数偏低，请核实");
+  free(out);
+  free(err);
+  cr_assert_eq(AS("reporter", "wenchang", &out, &err, "status"), 0, "%s", err);
+  expect_in(out, "returned 退回");
+  free(out);
+  free(err);
+
+  /* Corrected and sent again: it is told what it answers. */
+  f = file_with("live_births,912\n");
+  cr_assert_eq(AS("reporter", "wenchang", &out, &err, "submit", "--unit",
+                  "wenchang", "--period", "2022", "--file", f), 0, "%s", err);
+  expect_in(out, "this submits 2022 again: the central office returned it "
+                 "on ");
+  expect_in(out, "活产数偏低，请核实");
+  free(out);
+  free(err);
+  cr_assert_eq(AS("reporter", "wenchang", &out, &err, "status"), 0, "%s", err);
+  expect_in(out, "submitted again");
+  free(out);
+  free(err);
+
+  /* Approved: no more submissions, corrections or withdrawals. */
+  cr_assert_eq(AS("analyst", NULL, &out, &err, "review", "approve", "--unit",
+                  "wenchang", "--period", "2022"), 0, "%s", err);
+  free(out);
+  free(err);
+  cr_assert_eq(AS("analyst", NULL, &out, &err, "review", "approve", "--unit",
+                  "wenchang", "--period", "2022"), 1);
+  expect_in(err, "is approved already");
+  free(out);
+  free(err);
+  cr_assert_eq(AS("reporter", "wenchang", &out, &err, "submit", "--unit",
+                  "wenchang", "--period", "2022", "--file", f), 1);
+  expect_in(err, "is approved on ");
+  expect_in(err, "until the central office reopens it");
+  free(out);
+  free(err);
+  cr_assert_eq(AS("reporter", "wenchang", &out, &err, "withdraw", "--unit",
+                  "wenchang", "--period", "2022"), 1);
+  expect_in(err, "until the central office reopens it");
+  free(out);
+  free(err);
+  cr_assert_eq(AS("analyst", NULL, &out, &err, "review", "return", "--unit",
+                  "wenchang", "--period", "2022", "--reason", "x"), 1);
+  expect_in(err, "reopen it first");
+  free(out);
+  free(err);
+
+  /* Reopened, with a reason: it takes submissions again. */
+  cr_assert_eq(AS("analyst", NULL, &out, &err, "review", "reopen", "--unit",
+                  "wenchang", "--period", "2022", "--reason",
+                  "第七次人口普查修订"), 0, "%s", err);
+  free(out);
+  free(err);
+  cr_assert_eq(AS("analyst", NULL, &out, &err, "review", "reopen", "--unit",
+                  "wenchang", "--period", "2022", "--reason", "again"), 1);
+  expect_in(err, "is not approved");
+  free(out);
+  free(err);
+  f = file_with("live_births,915\n");
+  cr_assert_eq(AS("reporter", "wenchang", &out, &err, "submit", "--unit",
+                  "wenchang", "--period", "2022", "--file", f), 0, "%s", err);
+  free(out);
+  free(err);
+
+  /* Every change of state is in the audit trail, with who and why. */
+  cr_assert_eq(AS("analyst", NULL, &out, &err, "audit", "--unit", "wenchang",
+                  "--period", "2022"), 0, "%s", err);
+  free(out);
+  free(err);
+  cr_assert_eq(AS("admin", NULL, &out, &err, "audit"), 0, "%s", err);
+  expect_in(out, "review");
+  expect_in(out, "活产数偏低，请核实");
+  expect_in(out, "submitted again after a return");
+  expect_in(out, "第七次人口普查修订");
+  free(out);
+  free(err);
+}
+
+Test(review, nothing_reported_is_not_reviewed) {
+  char *out = NULL, *err = NULL;
+  cr_assert_eq(AS("analyst", NULL, &out, &err, "review", "approve", "--unit",
+                  "guide", "--period", "2022"), 1);
+  expect_in(err, "guide has reported nothing for 2022");
+  free(out);
+  free(err);
+}
+
+/* Figures stored before the rules (written to the store directly) that
+ * break an error rule: approving them is refused; the queue shows it. */
+Test(review, an_approval_is_refused_while_an_error_rule_is_broken) {
+  char dir[256];
+  snprintf(dir, sizeof dir, "%s", srv.dir);
+  srv.own_dir = 0;
+  cr_assert_eq(tally_test_server_stop(&srv), 0);
+  tally_store *store;
+  tally_period p;
+  cr_assert_eq(tally_period_parse("2022", &p), 0);
+  cr_assert_eq(tally_store_open(dir, 0, 0, &store), 0);
+  tally_store_item items[] = {{"live_births", 10}, {"infant_deaths", 20}};
+  tally_store_submission sub = {.unit = "mashan",
+                                .period_key = tally_period_key(&p),
+                                .items = items, .n = 2, .now = 1700000000,
+                                .account_id = 1};
+  tally_store_result res;
+  cr_assert_eq(tally_store_submit(store, &sub, &res), 0);
+  tally_store_close(store);
+  tally_test_server_start_in(&srv, dir, NULL);
+  srv.own_dir = 1;
+  setenv("TALLY_SERVER", srv.address, 1);
+
+  char *out = NULL, *err = NULL;
+  cr_assert_eq(AS("analyst", NULL, &out, &err, "review", "approve", "--unit",
+                  "mashan", "--period", "2022"), 1);
+  expect_in(err, "break 1 error rule");
+  expect_in(err, "return the report for correction instead");
+  free(out);
+  free(err);
+  cr_assert_eq(AS("analyst", NULL, &out, &err, "review", "list", "--period",
+                  "2022", "--format", "json"), 0, "%s", err);
+  expect_in(out, "\"unit\": \"mashan\"");
+  expect_in(out, "\"errors\": 1");
+  expect_in(out, "\"state\": \"not reported\"");
+  free(out);
+  free(err);
+}
