@@ -18,8 +18,9 @@ const char tally_usage_review[] =
     "\n"
     "The central office's review (审核) of each unit's report (analysts and\n"
     "admins). 'list' is the queue of a period: each unit's revision, when\n"
-    "it last changed, its review, the error rules its figures break and\n"
-    "its warnings with the office's explanations. 'return' sends a report\n"
+    "it last changed, its review, the error rules its figures break, its\n"
+    "warnings with the office's explanations, and its figures that moved\n"
+    "sharply on a year before (tally check). 'return' sends a report\n"
     "back for correction (退回): the office is told the reason when it next\n"
     "submits, looks at its figures or its status; its next submission makes\n"
     "it 'submitted again'. 'approve' is refused while the figures break an\n"
@@ -82,8 +83,15 @@ static void print_rows(const tally_cli *c, Tally__ReviewRow *const *rows,
                          "message", r->warnings[k]->message, "explanation",
                          r->warnings[k]->explanation));
       review_text(r->review, text, sizeof text);
+      json_t *m = json_array();
+      for (size_t k = 0; k < r->n_moved; k++)
+        json_array_append_new(
+            m, json_pack("{s:s, s:f, s:f}", "element", r->moved[k]->element,
+                         "value", r->moved[k]->value, "previous",
+                         r->moved[k]->previous));
       json_array_append_new(
-          arr, json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:i, s:o}", "unit",
+          arr, json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:i, s:o, s:o}",
+                         "unit",
                          r->unit, "period", r->period, "revision",
                          (json_int_t)r->revision, "submitted_unix",
                          (json_int_t)r->submitted_unix, "state",
@@ -91,7 +99,7 @@ static void print_rows(const tally_cli *c, Tally__ReviewRow *const *rows,
                          : r->review      ? state_words[r->review->state % 5]
                                           : state_words[0],
                          "review", text, "errors", (int)r->errors, "warnings",
-                         w));
+                         w, "moved", m));
     }
     json_dumpf(arr, stdout, JSON_INDENT(2));
     fputc('\n', stdout);
@@ -100,12 +108,13 @@ static void print_rows(const tally_cli *c, Tally__ReviewRow *const *rows,
   }
   static const char *const cols[] = {"unit", "period", "revision",
                                      "changed (UTC)", "state", "errors",
-                                     "warnings", "review"};
-  static const int right[] = {0, 0, 1, 0, 0, 1, 0, 0};
-  tally_table *t = tally_table_new(8, cols, right);
+                                     "warnings", "moved", "review"};
+  static const int right[] = {0, 0, 1, 0, 0, 1, 0, 0, 0};
+  tally_table *t = tally_table_new(9, cols, right);
   for (size_t i = 0; t && i < n; i++) {
     const Tally__ReviewRow *r = rows[i];
-    char rev[24], when[32] = "", errors[16], warnings[800] = "", text[600];
+    char rev[24], when[32] = "", errors[16], warnings[800] = "", text[600],
+        moved[400] = "";
     size_t at = 0;
     snprintf(rev, sizeof rev, "%llu", (unsigned long long)r->revision);
     if (r->revision)
@@ -117,12 +126,16 @@ static void print_rows(const tally_cli *c, Tally__ReviewRow *const *rows,
                              *r->warnings[k]->explanation ? " (" : "",
                              r->warnings[k]->explanation,
                              *r->warnings[k]->explanation ? ")" : "");
+    at = 0;
+    for (size_t k = 0; k < r->n_moved && at + 2 < sizeof moved; k++)
+      at += (size_t)snprintf(moved + at, sizeof moved - at, "%s%s",
+                             k ? ", " : "", r->moved[k]->element);
     review_text(r->review, text, sizeof text);
     const char *row[] = {r->unit, r->period, rev, when,
                          r->revision == 0 ? "not reported"
                          : r->review      ? state_words[r->review->state % 5]
                                           : state_words[0],
-                         errors, warnings, r->review ? text : ""};
+                         errors, warnings, moved, r->review ? text : ""};
     tally_table_add(t, row);
   }
   if (t && c->format == FORMAT_CSV) {

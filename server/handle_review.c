@@ -12,6 +12,7 @@
 #include "handlers.h"
 
 #include "error.h"
+#include "flags.h"
 #include "log.h"
 #include "reply.h"
 #include "rows.h"
@@ -401,6 +402,25 @@ Tally__Envelope *tally_handle_review_list(tally_request *r,
       rep->rows[rep->n_rows++] = row;
   }
   rows_end(&c);
+  /* Figures that moved sharply, each with its unit's row. */
+  Tally__CheckReply *moved = NULL;
+  if (rc == 0)
+    rc = tally_flags_of_period(cat, r->store, &p, cat->root, 0, r->arena,
+                               &moved);
+  for (size_t i = 0; rc == 0 && i < rep->n_rows; i++) {
+    Tally__ReviewRow *row = rep->rows[i];
+    for (size_t k = 0; k < moved->n_flags; k++) {
+      if (strcmp(moved->flags[k]->unit, row->unit) != 0)
+        continue;
+      if (row->moved == NULL &&
+          (row->moved = tally_arena_alloc(
+               r->arena, moved->n_flags * sizeof *row->moved)) == NULL) {
+        rc = -ENOMEM;
+        break;
+      }
+      row->moved[row->n_moved++] = moved->flags[k];
+    }
+  }
   if (rc != 0)
     return tally_reply_read_failed(r, req->id, rc);
   if ((reply = tally_reply_new(r, req->id)) == NULL)

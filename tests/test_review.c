@@ -199,3 +199,31 @@ Test(review, an_approval_is_refused_while_an_error_rule_is_broken) {
   free(out);
   free(err);
 }
+
+/* The queue shows what to look at: a figure that moved sharply. */
+Test(review, the_queue_shows_figures_that_moved_sharply) {
+  char *out = NULL, *err = NULL;
+  const char *f = file_with("live_births,812\n");
+  cr_assert_eq(AS("reporter", "wande", &out, &err, "submit", "--unit", "wande",
+                  "--period", "2021", "--file", f), 0, "%s", err);
+  free(out);
+  free(err);
+  f = file_with("live_births,8120\n");
+  cr_assert_eq(AS("reporter", "wande", &out, &err, "submit", "--unit", "wande",
+                  "--period", "2022", "--file", f), 0, "%s", err);
+  free(out);
+  free(err);
+  cr_assert_eq(AS("analyst", NULL, &out, &err, "review", "list", "--period",
+                  "2022"), 0, "%s", err);
+  expect_in(out, "2022: 11 units");
+  expect_in(out, "wande");
+  expect_in(out, "live_births");
+  free(out);
+  free(err);
+  cr_assert_eq(AS("analyst", NULL, &out, &err, "review", "list", "--period",
+                  "2022", "--format", "json"), 0, "%s", err);
+  expect_in(out, "\"element\": \"live_births\"");
+  expect_in(out, "\"previous\": 812");
+  free(out);
+  free(err);
+}
