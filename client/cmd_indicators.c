@@ -508,19 +508,26 @@ int tally_cmd_completeness(int argc, char **argv, tally_cli *c) {
       for (size_t k = 0; k < u->n_missing; k++)
         json_array_append_new(missing, json_string(u->missing[k]));
       json_array_append_new(
-          units, json_pack("{s:s, s:s, s:s, s:i, s:i, s:o}", "unit", u->unit,
-                           "name_zh", u->name_zh, "name_en", u->name_en,
-                           "expected", (int)u->expected, "reported",
-                           (int)u->reported, "missing", missing));
+          units, json_pack("{s:s, s:s, s:s, s:i, s:i, s:o, s:s, s:i, s:I}",
+                           "unit", u->unit, "name_zh", u->name_zh, "name_en",
+                           u->name_en, "expected", (int)u->expected,
+                           "reported", (int)u->reported, "missing", missing,
+                           "timeliness", u->timeliness, "days_late",
+                           (int)u->days_late, "first_unix",
+                           (json_int_t)u->first_unix));
     }
-    dump(json_pack("{s:s, s:s, s:i, s:i, s:i, s:o}", "period", x->period,
-                   "unit", x->unit, "complete", (int)x->complete, "partial",
-                   (int)x->partial, "none", (int)x->none, "units", units));
+    dump(json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:o}", "period",
+                   x->period, "unit", x->unit, "due", x->due, "complete",
+                   (int)x->complete, "partial", (int)x->partial, "none",
+                   (int)x->none, "approved", (int)x->approved, "units",
+                   units));
     goto out;
   }
-  static const char *const cols[] = {"unit", "name", "reported", "missing", NULL};
-  static const int right[] = {0, 0, 1, 0};
-  tally_table *t = tally_table_new(4, cols, right);
+  static const char *const cols[] = {"unit", "name", "reported", "missing",
+                                     "first reported (UTC)", "timeliness",
+                                     NULL};
+  static const int right[] = {0, 0, 1, 0, 0, 0};
+  tally_table *t = tally_table_new(6, cols, right);
   for (size_t i = 0; t && i < x->n_units; i++) {
     const Tally__UnitCompleteness *u = x->units[i];
     char count[32], missing[512] = "";
@@ -535,15 +542,27 @@ int tally_cmd_completeness(int argc, char **argv, tally_cli *c) {
       snprintf(missing + len, sizeof missing - len, "%s%s", k ? " " : "",
                u->missing[k]);
     }
-    const char *row[] = {u->unit, u->name_zh, count, missing};
+    char first[32] = "", when[48];
+    if (u->first_unix)
+      tally_cli_time(first, sizeof first, u->first_unix);
+    if (u->days_late > 0 && strcmp(u->timeliness, "late") == 0)
+      snprintf(when, sizeof when, "late by %d day%s", u->days_late,
+               u->days_late == 1 ? "" : "s");
+    else if (u->days_late > 0)
+      snprintf(when, sizeof when, "%s (reported %d day%s late)",
+               u->timeliness, u->days_late, u->days_late == 1 ? "" : "s");
+    else
+      snprintf(when, sizeof when, "%s", u->timeliness);
+    const char *row[] = {u->unit, u->name_zh, count, missing, first, when};
     tally_table_add(t, row);
   }
   if (t && c->format == FORMAT_CSV) {
     tally_table_print_csv(t, stdout);
   } else if (t) {
-    printf("%s: %u unit%s complete, %u partial, %u with nothing\n\n",
-           x->period, x->complete, x->complete == 1 ? "" : "s", x->partial,
-           x->none);
+    printf("%s: %u unit%s complete, %u partial, %u with nothing; %u "
+           "approved; due %s\n\n", x->period, x->complete,
+           x->complete == 1 ? "" : "s", x->partial, x->none, x->approved,
+           x->due);
     tally_table_print(t, stdout);
   }
   tally_table_free(t);

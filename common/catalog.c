@@ -297,6 +297,39 @@ out:
   return rc;
 }
 
+/* "deadlines" (optional): {"year": "MM-DD" of the next year, "quarter":
+ * days after it, "month": the day of the next month}; by default those
+ * of the national health statistics reporting system: 20 January, the
+ * 10th day, the 20th. */
+static int load_deadlines(struct loader *ld) {
+  tally_catalog *cat = ld->cat;
+  json_t *d = json_object_get(ld->doc, "deadlines");
+  const char *year = NULL;
+  json_error_t e;
+  cat->deadlines.year_month = 1;
+  cat->deadlines.year_day = 20;
+  cat->deadlines.quarter_days = 10;
+  cat->deadlines.month_day = 20;
+  if (d == NULL)
+    return 0;
+  if (json_unpack_ex(d, &e, JSON_STRICT, "{s?s, s?i, s?i}", "year", &year,
+                     "quarter", &cat->deadlines.quarter_days, "month",
+                     &cat->deadlines.month_day) != 0)
+    return tally__catalog_fail(ld, "deadlines", "%s", e.text);
+  if (year && (sscanf(year, "%2d-%2d", &cat->deadlines.year_month,
+                      &cat->deadlines.year_day) != 2 ||
+               cat->deadlines.year_month < 1 || cat->deadlines.year_month > 12 ||
+               cat->deadlines.year_day < 1 || cat->deadlines.year_day > 28))
+    return tally__catalog_fail(ld, "deadlines", "year is \"MM-DD\" of the "
+                               "next year, a day 1-28 (\"01-20\")");
+  if (cat->deadlines.quarter_days < 1 || cat->deadlines.quarter_days > 90 ||
+      cat->deadlines.month_day < 1 || cat->deadlines.month_day > 28)
+    return tally__catalog_fail(ld, "deadlines", "quarter is 1-90 days after "
+                               "the quarter, month a day 1-28 of the next "
+                               "month");
+  return 0;
+}
+
 static int load_plans(struct loader *ld) {
   tally_catalog *cat = ld->cat;
   json_t *arr = NULL, *p;
@@ -1123,7 +1156,7 @@ int tally_catalog_load_buffer(const char *origin, const char *json, size_t len,
     json_t *v;
     static const char *const known[] = {"format",     "name",  "description",
                                         "units",      "plans", "data_elements",
-                                        "indicators", "rules"};
+                                        "indicators", "rules", "deadlines"};
     json_object_foreach(ld.doc, key, v) {
       size_t k = 0;
       while (k < sizeof known / sizeof known[0] && strcmp(key, known[k]) != 0)
@@ -1136,7 +1169,8 @@ int tally_catalog_load_buffer(const char *origin, const char *json, size_t len,
   }
   if ((rc = load_units(&ld)) != 0 || (rc = load_plans(&ld)) != 0 ||
       (rc = load_elements(&ld)) != 0 || (rc = load_indicators(&ld)) != 0 ||
-      (rc = tally__catalog_load_rules(&ld)) != 0)
+      (rc = tally__catalog_load_rules(&ld)) != 0 ||
+      (rc = load_deadlines(&ld)) != 0)
     goto err_after_alloc;
 
   ld.cat->doc = ld.doc;

@@ -209,6 +209,11 @@ typedef struct {
   size_t n_indicators;
   tally_rule *rules;   /* the catalog's, then one per bounded ratio */
   size_t n_rules;
+  struct {             /* when reports are due (tally_period_due_day) */
+    int year_month, year_day;  /* of the next year: 1, 20 */
+    int quarter_days;          /* after the quarter: 10 */
+    int month_day;             /* of the next month: 20 */
+  } deadlines;
   struct tally_code_ref *unit_index;      /* codes sorted, for lookups */
   struct tally_code_ref *element_index;
   struct tally_code_ref *indicator_index;

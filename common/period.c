@@ -2,6 +2,7 @@
 
 #include "error.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -126,6 +127,19 @@ static long days_from_civil(long y, int m, int d) {
   long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
   long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
   return era * 146097 + doe - 719468;
+}
+
+long tally_period_due_day(const tally_period *p, int year_month, int year_day,
+                          int quarter_days, int month_day) {
+  tally_period next;
+  if (tally_period_next(p, &next) != 0)
+    return LONG_MAX;
+  long after = tally_period_start_day(&next); /* the day after p ends */
+  if (p->kind == TALLY_PERIOD_YEAR)
+    return days_from_civil(p->year + 1, year_month, year_day);
+  if (p->kind == TALLY_PERIOD_QUARTER)
+    return after - 1 + quarter_days;
+  return after + month_day - 1;
 }
 
 long tally_period_start_day(const tally_period *p) {

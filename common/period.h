@@ -50,4 +50,11 @@ int tally_period_next(const tally_period *p, tally_period *out);
 /* The first day of p as days since 1970-01-01 (UTC). */
 long tally_period_start_day(const tally_period *p);
 
+/* The day (since 1970-01-01) a report for p is due: for a year, the
+ * year_month-year_day of the next year; for a quarter, quarter_days
+ * after its last day; for a month, day month_day of the next month.
+ * LONG_MAX for the last period there is. */
+long tally_period_due_day(const tally_period *p, int year_month, int year_day,
+                          int quarter_days, int month_day);
+
 #endif

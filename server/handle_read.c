@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -320,6 +321,64 @@ Tally__Envelope *tally_handle_explain(tally_request *r,
   return reply;
 }
 
+/* Store visitor: the time of a history entry. */
+static int take_time(void *arg, const void *packed, size_t len) {
+  Tally__ChangeSet *cs = tally__change_set__unpack(NULL, len, packed);
+  if (cs) {
+    *(int64_t *)arg = cs->time_unix;
+    tally__change_set__free_unpacked(cs, NULL);
+  }
+  return 0;
+}
+
+/* Each unit's timeliness: its first report against the period's due
+ * date (the catalog's deadlines), or its review. */
+static int timeliness(tally_request *r, tally_store_txn *txn,
+                      const tally_period *p, Tally__CompletenessReply *rep) {
+  const tally_catalog *cat = r->cat;
+  uint32_t key = tally_period_key(p);
+  long due = tally_period_due_day(p, cat->deadlines.year_month,
+                                  cat->deadlines.year_day,
+                                  cat->deadlines.quarter_days,
+                                  cat->deadlines.month_day);
+  char day[16] = "";
+  time_t when = (time_t)due * 86400;
+  struct tm tm;
+  ProtobufCAllocator alloc = tally_reply_pb_arena(r->arena);
+  if (due != LONG_MAX && gmtime_r(&when, &tm))
+    strftime(day, sizeof day, "%Y-%m-%d", &tm);
+  if ((rep->due = tally_arena_strdup(r->arena, day)) == NULL)
+    return -ENOMEM;
+  for (size_t i = 0; i < rep->n_units; i++) {
+    Tally__UnitCompleteness *u = rep->units[i];
+    uint64_t revision = 0;
+    int rc;
+    if ((rc = tally_store_txn_revision(txn, key, u->unit, &revision)) != 0 ||
+        (rc = tally_review_get(txn, key, u->unit, &alloc, &u->review)) != 0)
+      return rc;
+    if (revision &&
+        (rc = tally_store_txn_changeset(txn, key, u->unit, 1, take_time,
+                                        &u->first_unix)) != 0 &&
+        rc != TALLY_ENOTFOUND)
+      return rc;
+    long first = (long)(u->first_unix / 86400);
+    if (revision && first > due)
+      u->days_late = (int32_t)(first - due);
+    if (u->review && u->review->state == TALLY__REVIEW_STATE__REVIEW_APPROVED)
+      u->timeliness = "approved", rep->approved++;
+    else if (u->review &&
+             u->review->state == TALLY__REVIEW_STATE__REVIEW_RETURNED)
+      u->timeliness = "returned";
+    else if (revision == 0)
+      u->timeliness = "not reported";
+    else if (first > due)
+      u->timeliness = "late";
+    else
+      u->timeliness = "on time";
+  }
+  return 0;
+}
+
 Tally__Envelope *tally_handle_completeness(tally_request *r,
                                             const Tally__Envelope *req) {
   const Tally__CompletenessRequest *q = req->completeness;
@@ -336,6 +395,8 @@ Tally__Envelope *tally_handle_completeness(tally_request *r,
   int rc = tally_store_read_begin(r->store, &txn);
   if (rc == 0)
     rc = tally_report_completeness(r->cat, txn, &p, scope, r->arena, &rep);
+  if (rc == 0)
+    rc = timeliness(r, txn, &p, rep);
   tally_store_txn_end(txn);
   if (rc != 0)
     return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,

@@ -320,9 +320,12 @@ static Tally__ReviewRow *make_row(struct row_ctx *c, int unit,
   if ((*err = tally_store_txn_revision(c->txn, key, code, &row->revision)) ||
       (*err = tally_review_get(c->txn, key, code, &c->alloc, &row->review)))
     return NULL;
-  if (row->revision)
-    tally_store_changeset(c->r->store, key, code, row->revision, take_time,
-                          &row->submitted_unix);
+  if (row->revision &&
+      (*err = tally_store_txn_changeset(c->txn, key, code, row->revision,
+                                        take_time, &row->submitted_unix)) != 0 &&
+      *err != TALLY_ENOTFOUND)
+    return NULL;
+  *err = 0;
   tally_rows_reset(&c->rows);
   if ((*err = tally_validate(cat, &c->rows, unit, p, NULL, c->broken, &n)))
     return NULL;

@@ -459,29 +459,40 @@ int tally_store_txn_scan(tally_store_txn *t, uint32_t period_key,
   return scan_txn(t->s, t->txn, period_key, unit, fn, arg);
 }
 
-int tally_store_changeset(tally_store *s, uint32_t period_key, const char *unit,
-                          uint64_t revision, tally_store_history_fn fn,
-                          void *arg) {
+/* The revision-th history entry of a report, in txn, to fn. */
+static int changeset_in(MDB_txn *txn, tally_store *s, uint32_t period_key,
+                        const char *unit, uint64_t revision,
+                        tally_store_history_fn fn, void *arg) {
   uint8_t key[KEY_MAX];
   size_t len = make_key(key, period_key, unit, NULL);
-  MDB_txn *txn;
   MDB_val k, v;
-  int rc;
-
   if (len == 0)
     return TALLY_ENOTFOUND;
   put_u64(key + len, revision);
   k.mv_size = len + 8;
   k.mv_data = key;
+  int rc = mdb_get(txn, s->changes, &k, &v);
+  if (rc == 0)
+    return fn(arg, v.mv_data, v.mv_size);
+  return rc == MDB_NOTFOUND ? TALLY_ENOTFOUND : store_err(rc);
+}
+
+int tally_store_changeset(tally_store *s, uint32_t period_key, const char *unit,
+                          uint64_t revision, tally_store_history_fn fn,
+                          void *arg) {
+  MDB_txn *txn;
+  int rc;
   if ((rc = tally__store_read_begin(s, &txn)) != 0)
     return store_err(rc);
-  rc = mdb_get(txn, s->changes, &k, &v);
-  if (rc == 0)
-    rc = fn(arg, v.mv_data, v.mv_size);
-  else
-    rc = rc == MDB_NOTFOUND ? TALLY_ENOTFOUND : store_err(rc);
+  rc = changeset_in(txn, s, period_key, unit, revision, fn, arg);
   tally__store_read_end(s, txn);
   return rc;
+}
+
+int tally_store_txn_changeset(tally_store_txn *t, uint32_t period_key,
+                              const char *unit, uint64_t revision,
+                              tally_store_history_fn fn, void *arg) {
+  return changeset_in(t->txn, t->s, period_key, unit, revision, fn, arg);
 }
 
 /* ---- explanations ---- */

@@ -147,4 +147,10 @@ int tally_store_txn_unit_periods(tally_store_txn *t, const char *unit,
                                            uint64_t revision),
                                  void *arg);
 
+/* tally_store_changeset in t (one thread may not open a second read
+ * transaction while it holds one). */
+int tally_store_txn_changeset(tally_store_txn *t, uint32_t period_key,
+                              const char *unit, uint64_t revision,
+                              tally_store_history_fn fn, void *arg);
+
 #endif

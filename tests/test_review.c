@@ -7,6 +7,7 @@
 #include "store_figures.h"
 
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,6 +225,100 @@ Test(review, the_queue_shows_figures_that_moved_sharply) {
                   "2022", "--format", "json"), 0, "%s", err);
   expect_in(out, "\"element\": \"live_births\"");
   expect_in(out, "\"previous\": 812");
+  /* And when it last changed. */
+  json_error_t e;
+  json_t *rows = json_loads(out, 0, &e), *row;
+  size_t i;
+  cr_assert_not_null(rows, "%s", e.text);
+  json_array_foreach(rows, i, row) {
+    if (strcmp(json_string_value(json_object_get(row, "unit")), "wande") == 0)
+      cr_expect_gt(json_integer_value(json_object_get(row, "submitted_unix")),
+                   1700000000);
+  }
+  json_decref(rows);
+  free(out);
+  free(err);
+}
+
+/* Timeliness: each unit's first report against the due date (20 January
+ * of the next year for a year's), or its review. The reports are written
+ * into the store with the times a clerk would have sent them. */
+Test(review, completeness_tells_on_time_late_returned_approved) {
+  char dir[256];
+  snprintf(dir, sizeof dir, "%s", srv.dir);
+  srv.own_dir = 0;
+  cr_assert_eq(tally_test_server_stop(&srv), 0);
+  tally_store *store;
+  tally_period p;
+  cr_assert_eq(tally_period_parse("2022", &p), 0);
+  cr_assert_eq(tally_store_open(dir, 0, 0, &store), 0);
+  static const struct {
+    const char *unit;
+    int64_t when;
+  } sent[] = {
+      {"guide", 1673308800},    /* 2023-01-10: on time */
+      {"wande", 1675209600},    /* 2023-02-01: 12 days late */
+      {"xiaoli", 1674259200},   /* 2023-01-21: 1 day late */
+      {"pingan", 1674172800},   /* 2023-01-20: the due day itself */
+  };
+  for (size_t i = 0; i < 4; i++) {
+    tally_store_item items[] = {{"live_births", 100}};
+    tally_store_submission sub = {.unit = sent[i].unit,
+                                  .period_key = tally_period_key(&p),
+                                  .items = items, .n = 1, .now = sent[i].when,
+                                  .account_id = 1};
+    tally_store_result res;
+    cr_assert_eq(tally_store_submit(store, &sub, &res), 0);
+  }
+  tally_store_close(store);
+  tally_test_server_start_in(&srv, dir, NULL);
+  srv.own_dir = 1;
+  setenv("TALLY_SERVER", srv.address, 1);
+
+  char *out = NULL, *err = NULL;
+  cr_assert_eq(AS("analyst", NULL, &out, &err, "review", "approve", "--unit",
+                  "guide", "--period", "2022"), 0, "%s", err);
+  free(out);
+  free(err);
+  cr_assert_eq(AS("analyst", NULL, &out, &err, "review", "return", "--unit",
+                  "wande", "--period", "2022", "--reason", "晚报且偏低"), 0,
+               "%s", err);
+  free(out);
+  free(err);
+  cr_assert_eq(AS("analyst", NULL, &out, &err, "completeness", "--period",
+                  "2022", "--format", "json"), 0, "%s", err);
+  expect_in(out, "\"due\": \"2023-01-20\"");
+  expect_in(out, "\"approved\": 1");
+  static const char *const want[][3] = {
+      {"\"unit\": \"guide\"", "\"timeliness\": \"approved\"",
+       "\"days_late\": 0"},
+      {"\"unit\": \"wande\"", "\"timeliness\": \"returned\"",
+       "\"days_late\": 12"},
+      {"\"unit\": \"xiaoli\"", "\"timeliness\": \"late\"",
+       "\"days_late\": 1"},
+      {"\"unit\": \"pingan\"", "\"timeliness\": \"on time\"",
+       "\"days_late\": 0"},
+      {"\"unit\": \"mashan\"", "\"timeliness\": \"not reported\"",
+       "\"days_late\": 0"}};
+  /* Each unit's object holds its own timeliness. */
+  for (size_t i = 0; i < 5; i++) {
+    const char *at = strstr(out, want[i][0]);
+    cr_assert_not_null(at, "%s is not in:\n%s", want[i][0], out);
+    const char *end = strchr(at, '}');
+    cr_assert_not_null(end);
+    for (int k = 1; k < 3; k++) {
+      const char *t = strstr(at, want[i][k]);
+      cr_expect(t && t < end, "%s: no %s in\n%.*s", want[i][0], want[i][k],
+                (int)(end - at), at);
+    }
+  }
+  free(out);
+  free(err);
+  cr_assert_eq(AS("analyst", NULL, &out, &err, "completeness", "--period",
+                  "2022"), 0, "%s", err);
+  expect_in(out, "1 approved; due 2023-01-20");
+  expect_in(out, "returned (reported 12 days late)");
+  expect_in(out, "late by 1 day");
   free(out);
   free(err);
 }
