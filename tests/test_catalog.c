@@ -848,3 +848,51 @@ Test(catalog, a_string_with_a_nul_is_refused) {
   cr_assert_null(cat);
   cr_assert(strstr(err, "t.json:1:"), "%s", err);
 }
+
+/* When reports are due: the defaults, the district's own, and what the
+ * loader refuses. */
+Test(catalog, deadlines_have_defaults_and_are_checked) {
+  char *text = doc(NULL, NULL, NULL, NULL);
+  cr_assert_eq(load_text(text), 0, "%s", err);
+  cr_expect_eq(cat->deadlines.year_month, 1);
+  cr_expect_eq(cat->deadlines.year_day, 20);
+  cr_expect_eq(cat->deadlines.quarter_days, 10);
+  cr_expect_eq(cat->deadlines.month_day, 20);
+  tally_catalog_free(cat);
+  static const struct {
+    const char *deadlines, *says;
+    int year_month, year_day, quarter_days, month_day;
+  } cases[] = {
+      {"{'year':'02-15','quarter':15,'month':25}", NULL, 2, 15, 15, 25},
+      {"{'month':5}", NULL, 1, 20, 10, 5},
+      {"{'year':'13-01'}", "year is \"MM-DD\"", 0, 0, 0, 0},
+      {"{'year':'02-30'}", "year is \"MM-DD\"", 0, 0, 0, 0},
+      {"{'quarter':0}", "quarter is 1-90 days", 0, 0, 0, 0},
+      {"{'week':7}", "week", 0, 0, 0, 0},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    size_t n = strlen(text) + 64;
+    char *with = malloc(n);
+    snprintf(with, n, "%.*s,'deadlines':%s}", (int)strlen(text) - 1, text,
+             cases[i].deadlines);
+    for (char *p = with; *p; p++)
+      if (*p == '"')
+        *p = '\'';
+    int rc = load_text(with);
+    free(with);
+    if (cases[i].says == NULL) {
+      cr_assert_eq(rc, 0, "case %zu: %s", i, err);
+      cr_expect_eq(cat->deadlines.year_month, cases[i].year_month, "%zu", i);
+      cr_expect_eq(cat->deadlines.year_day, cases[i].year_day, "%zu", i);
+      cr_expect_eq(cat->deadlines.quarter_days, cases[i].quarter_days, "%zu", i);
+      cr_expect_eq(cat->deadlines.month_day, cases[i].month_day, "%zu", i);
+      tally_catalog_free(cat);
+    } else {
+      cr_expect_eq(rc, TALLY_ECATALOG, "case %zu loaded", i);
+      cr_expect(strstr(err, "t.json: deadlines: ") && strstr(err, cases[i].says),
+                "case %zu: %s", i, err);
+    }
+  }
+  cat = NULL;
+  free(text);
+}

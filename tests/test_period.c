@@ -205,3 +205,25 @@ Test(period, start_day_of_known_dates) {
   cr_assert_eq(day_of("2000-03"), 11017);
   cr_assert_eq(day_of("1900"), -25567);
 }
+
+/* The due dates of the national health statistics reporting system: 20
+ * January of the next year, the 10th day after a quarter, the 20th of
+ * the next month (days since 1970-01-01). */
+Test(period, due_days) {
+  static const struct {
+    const char *period;
+    long due;
+  } cases[] = {
+      {"2022", 19377},    /* 2023-01-20 */
+      {"2022Q3", 19275},  /* 2022-10-10 */
+      {"2022Q4", 19367},  /* 2023-01-10 */
+      {"2022-07", 19224}, /* 2022-08-20 */
+      {"2022-12", 19377}, /* 2023-01-20 */
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    tally_period p;
+    cr_assert_eq(tally_period_parse(cases[i].period, &p), 0);
+    cr_expect_eq(tally_period_due_day(&p, 1, 20, 10, 20), cases[i].due, "%s",
+                 cases[i].period);
+  }
+}
