@@ -7,12 +7,13 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 const char tally_usage_review[] =
     "usage: tally review list --period PERIOD [--format FMT]\n"
-    "       tally review approve --unit UNIT --period PERIOD\n"
+    "       tally review approve --unit UNIT --period PERIOD --revision N\n"
     "       tally review return --unit UNIT --period PERIOD --reason TEXT\n"
     "       tally review reopen --unit UNIT --period PERIOD --reason TEXT\n"
     "\n"
@@ -23,15 +24,17 @@ const char tally_usage_review[] =
     "sharply on a year before (tally check). 'return' sends a report\n"
     "back for correction (退回): the office is told the reason when it next\n"
     "submits, looks at its figures or its status; its next submission makes\n"
-    "it 'submitted again'. 'approve' is refused while the figures break an\n"
-    "error rule; an approved report takes no submission, correction or\n"
-    "withdrawal until it is reopened, with a reason. Every change is in the\n"
-    "audit trail.\n"
+    "it 'submitted again'. 'approve' names the revision reviewed (refused\n"
+    "if the report has changed since), and is refused while the figures\n"
+    "break an error rule or hold none; an approved report takes no\n"
+    "submission, correction or withdrawal until it is reopened, with a\n"
+    "reason. Every change is in the audit trail.\n"
     "\n"
     "options:\n"
     "  -u, --unit UNIT      a reporting unit\n"
     "  -p, --period PERIOD  2022, 2022Q3 or 2022-07\n"
     "      --reason TEXT    why (a return and a reopening need one)\n"
+    "      --revision N     approve: the revision reviewed (review list)\n"
     "      --format FMT     for list: table (default), csv or json\n"
     "  -s, --server, --timeout  as for every command (tally --help)\n";
 
@@ -149,10 +152,11 @@ static void print_rows(const tally_cli *c, Tally__ReviewRow *const *rows,
 }
 
 int tally_cmd_review(int argc, char **argv, tally_cli *c) {
-  const char *unit = NULL, *period = NULL, *reason = NULL;
+  const char *unit = NULL, *period = NULL, *reason = NULL, *rev = NULL;
   const tally_cli_opt own[] = {{"unit", 'u', &unit, NULL, NULL},
                                {"period", 'p', &period, NULL, NULL},
                                {"reason", 0, &reason, NULL, NULL},
+                               {"revision", 0, &rev, NULL, NULL},
                                {NULL, 0, NULL, NULL, NULL}};
   int rc = tally_cli_parse(argc, argv, c, "review", tally_usage_review, own, 1);
   if (rc)
@@ -194,11 +198,24 @@ int tally_cmd_review(int argc, char **argv, tally_cli *c) {
   if (strcmp(sub, "approve") != 0 &&
       (rc = tally_cli_need(reason, "--reason", command)) != 0)
     return rc;
+  unsigned long long revision = 0;
+  if (strcmp(sub, "approve") == 0) {
+    char *end;
+    if ((rc = tally_cli_need(rev, "--revision", command)) != 0)
+      return rc;
+    revision = strtoull(rev, &end, 10);
+    if (*rev < '0' || *rev > '9' || *end || revision == 0) {
+      fprintf(stderr, "tally review approve: --revision is the report's "
+              "revision, a number from 1 (not '%s')\n", rev);
+      return EXIT_USAGE;
+    }
+  }
   Tally__ReviewRequest q = TALLY__REVIEW_REQUEST__INIT;
   q.unit = (char *)unit;
   q.period = (char *)period;
   q.action = (char *)sub;
   q.reason = (char *)(reason ? reason : "");
+  q.revision = revision;
   req.body_case = TALLY__ENVELOPE__BODY_REVIEW;
   req.review = &q;
   if ((rc = tally_cli_call(c, &req, TALLY__ENVELOPE__BODY_REVIEW_REPLY,

@@ -82,8 +82,9 @@ static const struct {
      READ_SCOPE, unit_of_completeness},
     {TALLY__ENVELOPE__BODY_CHECK, "check", tally_handle_check, READ_UNIT,
      unit_of_check},
+    /* Over a unit and those below it, as a report is. */
     {TALLY__ENVELOPE__BODY_VALIDATE, "validate", tally_handle_validate,
-     READ_UNIT, unit_of_validate},
+     READ_SCOPE, unit_of_validate},
     /* The central office reviews; a unit's reporter sees its own. */
     {TALLY__ENVELOPE__BODY_REVIEW, "review", tally_handle_review, ANALYST,
      NULL},

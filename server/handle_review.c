@@ -77,6 +77,7 @@ struct review_job {
   tally_period p;
   uint32_t period_key;
   enum action action;
+  uint64_t revision;        /* an approval's: the one reviewed */
   char reason[TALLY_UTF8_TEXT_MAX + 1];
   char period[TALLY_PERIOD_STRLEN];
   tally_store_actor who;
@@ -89,16 +90,24 @@ struct review_job {
   Tally__Review done;
 };
 
-/* Counts the error rules the unit's figures break in t. */
+/* Counts the error rules the unit's figures break in t, and whether it
+ * holds any figure at all. */
 static int count_errors(struct review_job *j, tally_store_txn *t,
-                        size_t *errors) {
+                        size_t *errors, int *empty) {
   tally_violation *broken = calloc(j->cat->n_rules + 1, sizeof *broken);
   tally_rows rows;
   size_t n;
   if (broken == NULL)
     return -ENOMEM;
   tally_rows_init(&rows, j->cat, t);
-  int rc = tally_validate(j->cat, &rows, j->unit, &j->p, NULL, broken, &n);
+  const double *value;
+  const unsigned char *has;
+  int rc = tally_rows_read(&rows, j->unit, &j->p, &value, &has);
+  *empty = 1;
+  for (size_t e = 0; rc == 0 && e < j->cat->n_elements; e++)
+    *empty &= !has[e];
+  if (rc == 0)
+    rc = tally_validate(j->cat, &rows, j->unit, &j->p, NULL, broken, &n);
   tally_rows_free(&rows);
   *errors = 0;
   for (size_t i = 0; rc == 0 && i < n; i++)
@@ -127,6 +136,11 @@ static int review_apply(tally_write *w, tally_store_txn *t) {
   else if (j->action == APPROVE && state == TALLY__REVIEW_STATE__REVIEW_APPROVED)
     snprintf(j->why, sizeof j->why, "%s %s is approved already (%s)", unit,
              j->period, j->before);
+  else if (j->action == APPROVE && revision != j->revision)
+    snprintf(j->why, sizeof j->why, "%s %s is at revision %llu, not %llu, "
+             "the one reviewed: look at its figures again (tally values, "
+             "tally review list) before approving them", unit, j->period,
+             (unsigned long long)revision, (unsigned long long)j->revision);
   else if (j->action == RETURN && state == TALLY__REVIEW_STATE__REVIEW_APPROVED)
     snprintf(j->why, sizeof j->why, "%s %s is approved (%s): reopen it "
              "first, with a reason", unit, j->period, j->before);
@@ -141,8 +155,15 @@ static int review_apply(tally_write *w, tally_store_txn *t) {
     goto out;
   }
   if (j->action == APPROVE) {
-    if ((rc = count_errors(j, t, &j->errors)) != 0)
+    int empty;
+    if ((rc = count_errors(j, t, &j->errors, &empty)) != 0)
       goto out;
+    if (empty) {
+      snprintf(j->why, sizeof j->why, "%s %s holds no figures (it was "
+               "withdrawn): there is nothing to approve", unit, j->period);
+      rc = TALLY_EREVIEW;
+      goto out;
+    }
     if (j->errors) {
       snprintf(j->why, sizeof j->why, "the figures of %s for %s break %zu "
                "error rule%s (tally validate --period %s --unit %s): return "
@@ -238,6 +259,11 @@ Tally__Envelope *tally_handle_review(tally_request *r,
     return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
                              "%s is not a reporting unit: review the units "
                              "under it", q->unit);
+  if (action == APPROVE && q->revision == 0)
+    return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
+                             "an approval names the revision of the figures "
+                             "reviewed (--revision N; tally review list "
+                             "shows it)");
   if (action != APPROVE &&
       (!*q->reason || !tally_reply_showable(q->reason, TALLY_UTF8_TEXT_MAX)))
     return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
@@ -261,6 +287,7 @@ Tally__Envelope *tally_handle_review(tally_request *r,
   j->p = p;
   j->period_key = tally_period_key(&p);
   j->action = action;
+  j->revision = q->revision;
   snprintf(j->reason, sizeof j->reason, "%s", q->reason);
   tally_period_format(&p, j->period);
   snprintf(j->peer, sizeof j->peer, "%s", r->peer);

@@ -267,11 +267,17 @@ static int check_review(struct submit_job *j, tally_store_txn *t) {
     tally__review__free_unpacked(rv, NULL);
     return TALLY_EREVIEW;
   }
-  if (rv->state == TALLY__REVIEW_STATE__REVIEW_RETURNED) {
+  /* A withdrawal (no figures) does not answer a return: the report
+   * stays returned until figures come. */
+  if (rv->state == TALLY__REVIEW_STATE__REVIEW_RETURNED && j->n > 0) {
     Tally__Review again = TALLY__REVIEW__INIT;
     char after[400];
     j->resubmits = 1;
-    j->returned = *rv;
+    tally__review__init(&j->returned); /* its fields, not rv's pointers */
+    j->returned.state = rv->state;
+    j->returned.time_unix = rv->time_unix;
+    j->returned.account_id = rv->account_id;
+    j->returned.revision = rv->revision;
     snprintf(j->returned_name, sizeof j->returned_name, "%s",
              rv->account_name);
     snprintf(j->returned_reason, sizeof j->returned_reason, "%s", rv->reason);

@@ -33,12 +33,13 @@
 #include <time.h>
 #include <unistd.h>
 
-/* 3: with locked periods; 2: with the sums kept for reports. A tallyd
- * of an earlier format refuses the store, so that it cannot store
- * figures in a locked period or leave the sums behind the figures. A
- * store of format 2 is taken up as it is; one of format 1 has its sums
- * made afresh. */
-#define STORE_FORMAT "tally-store/3"
+/* 4: with explanations and reviews; 3: with locked periods; 2: with the
+ * sums kept for reports. A tallyd of an earlier format refuses the
+ * store, so that it cannot store figures in an approved report or a
+ * locked period, or leave the sums behind the figures. A store of format
+ * 2 or 3 is taken up as it is; one of format 1 has its sums made afresh. */
+#define STORE_FORMAT "tally-store/4"
+#define STORE_FORMAT_3 "tally-store/3"
 #define STORE_FORMAT_2 "tally-store/2"
 #define STORE_FORMAT_1 "tally-store/1"
 
@@ -70,9 +71,14 @@ static int open_dbs(tally_store *s) {
     if (rc != 0 && rc != MDB_NOTFOUND)
       goto err_after_begin;
     rc = MDB_NOTFOUND; /* written as the current format below */
-  } else if (rc == 0 && v.mv_size == strlen(STORE_FORMAT_2) &&
-             memcmp(v.mv_data, STORE_FORMAT_2, v.mv_size) == 0) {
-    rc = MDB_NOTFOUND; /* no period locked yet: the same otherwise */
+  } else if (rc == 0 && ((v.mv_size == strlen(STORE_FORMAT_2) &&
+                           memcmp(v.mv_data, STORE_FORMAT_2, v.mv_size) == 0) ||
+                          (v.mv_size == strlen(STORE_FORMAT_3) &&
+                           memcmp(v.mv_data, STORE_FORMAT_3, v.mv_size) == 0))) {
+    /* 2: no period locked yet; 3: no explanation kept, no report
+     * reviewed yet (a tallyd of format 3 would not heed them): the same
+     * otherwise. */
+    rc = MDB_NOTFOUND;
   }
   if (rc == MDB_NOTFOUND) {
     v.mv_data = STORE_FORMAT;

@@ -412,6 +412,11 @@ static void build(struct request *q, enum op op, enum scope sc) {
     q->review.period = "2022";
     q->review.action = building_for == R_ADMIN ? "approve" : "return";
     q->review.reason = "请核实";
+    if (building_for == R_ADMIN) { /* the revision reviewed */
+      Tally__Envelope *v = values_of("wenchang");
+      q->review.revision = v->values_reply->revision;
+      tally_wire_free(v);
+    }
     e->body_case = TALLY__ENVELOPE__BODY_REVIEW;
     e->review = &q->review;
     break;
@@ -1407,16 +1412,17 @@ Test(auth, the_district_reporter_reads_its_own_figures_only) {
 
   static const Tally__Envelope__BodyCase kinds[] = {
       TALLY__ENVELOPE__BODY_REPORT, TALLY__ENVELOPE__BODY_EXPLAIN,
-      TALLY__ENVELOPE__BODY_COMPLETENESS};
-  for (int k = 0; k < 3; k++)
+      TALLY__ENVELOPE__BODY_COMPLETENESS, TALLY__ENVELOPE__BODY_VALIDATE};
+  for (int k = 0; k < 4; k++)
     for (int scoped = 0; scoped < 2; scoped++) {
       Tally__ReportRequest rq = TALLY__REPORT_REQUEST__INIT;
       Tally__ExplainRequest eq = TALLY__EXPLAIN_REQUEST__INIT;
       Tally__CompletenessRequest cq = TALLY__COMPLETENESS_REQUEST__INIT;
+      Tally__ValidateRequest vq = TALLY__VALIDATE_REQUEST__INIT;
       Tally__Envelope req = TALLY__ENVELOPE__INIT;
       const char *unit = scoped ? "changqing" : "";
-      rq.period = eq.period = cq.period = "2022";
-      rq.unit = eq.unit = cq.unit = (char *)unit;
+      rq.period = eq.period = cq.period = vq.period = "2022";
+      rq.unit = eq.unit = cq.unit = vq.unit = (char *)unit;
       eq.indicator = "H02";
       req.body_case = kinds[k];
       req.report = &rq; /* one of the oneof's members, set below */
@@ -1424,6 +1430,8 @@ Test(auth, the_district_reporter_reads_its_own_figures_only) {
         req.explain = &eq;
       else if (kinds[k] == TALLY__ENVELOPE__BODY_COMPLETENESS)
         req.completeness = &cq;
+      else if (kinds[k] == TALLY__ENVELOPE__BODY_VALIDATE)
+        req.validate = &vq;
       Tally__Envelope *r = call_as(district, &req);
       cr_assert_eq(code_of(r), DENIED, "request %d unit '%s': %d %s", k, unit,
                    code_of(r), message_of(r));

@@ -51,7 +51,8 @@ Test(review, returned_resubmitted_approved_reopened) {
 
   /* A reporter reviews nothing, not even its own. */
   cr_assert_eq(AS("reporter", "wenchang", &out, &err, "review", "approve",
-                  "--unit", "wenchang", "--period", "2022"), 1);
+                  "--unit", "wenchang", "--period", "2022", "--revision", "1"),
+               1);
   expect_in(err, "permission denied");
   free(out);
   free(err);
@@ -95,13 +96,25 @@ Test(review, returned_resubmitted_approved_reopened) {
   free(out);
   free(err);
 
-  /* Approved: no more submissions, corrections or withdrawals. */
+  /* Approved, at the revision reviewed: not at one the report has left.
+   * Then no more submissions, corrections or withdrawals. */
   cr_assert_eq(AS("analyst", NULL, &out, &err, "review", "approve", "--unit",
-                  "wenchang", "--period", "2022"), 0, "%s", err);
+                  "wenchang", "--period", "2022"), 2);
+  expect_in(err, "--revision");
   free(out);
   free(err);
   cr_assert_eq(AS("analyst", NULL, &out, &err, "review", "approve", "--unit",
-                  "wenchang", "--period", "2022"), 1);
+                  "wenchang", "--period", "2022", "--revision", "1"), 1);
+  expect_in(err, "is at revision 2, not 1, the one reviewed");
+  free(out);
+  free(err);
+  cr_assert_eq(AS("analyst", NULL, &out, &err, "review", "approve", "--unit",
+                  "wenchang", "--period", "2022", "--revision", "2"), 0, "%s",
+               err);
+  free(out);
+  free(err);
+  cr_assert_eq(AS("analyst", NULL, &out, &err, "review", "approve", "--unit",
+                  "wenchang", "--period", "2022", "--revision", "2"), 1);
   expect_in(err, "is approved already");
   free(out);
   free(err);
@@ -140,10 +153,6 @@ Test(review, returned_resubmitted_approved_reopened) {
   free(err);
 
   /* Every change of state is in the audit trail, with who and why. */
-  cr_assert_eq(AS("analyst", NULL, &out, &err, "audit", "--unit", "wenchang",
-                  "--period", "2022"), 0, "%s", err);
-  free(out);
-  free(err);
   cr_assert_eq(AS("admin", NULL, &out, &err, "audit"), 0, "%s", err);
   expect_in(out, "review");
   expect_in(out, "活产数偏低，请核实");
@@ -156,7 +165,7 @@ Test(review, returned_resubmitted_approved_reopened) {
 Test(review, nothing_reported_is_not_reviewed) {
   char *out = NULL, *err = NULL;
   cr_assert_eq(AS("analyst", NULL, &out, &err, "review", "approve", "--unit",
-                  "guide", "--period", "2022"), 1);
+                  "guide", "--period", "2022", "--revision", "1"), 1);
   expect_in(err, "guide has reported nothing for 2022");
   free(out);
   free(err);
@@ -173,7 +182,7 @@ Test(review, an_approval_is_refused_while_an_error_rule_is_broken) {
   tally_period p;
   cr_assert_eq(tally_period_parse("2022", &p), 0);
   cr_assert_eq(tally_store_open(dir, 0, 0, &store), 0);
-  tally_store_item items[] = {{"live_births", 10}, {"infant_deaths", 20}};
+  tally_store_item items[] = {{"infant_deaths", 2}, {"deaths.0", 3}};
   tally_store_submission sub = {.unit = "mashan",
                                 .period_key = tally_period_key(&p),
                                 .items = items, .n = 2, .now = 1700000000,
@@ -187,16 +196,62 @@ Test(review, an_approval_is_refused_while_an_error_rule_is_broken) {
 
   char *out = NULL, *err = NULL;
   cr_assert_eq(AS("analyst", NULL, &out, &err, "review", "approve", "--unit",
-                  "mashan", "--period", "2022"), 1);
+                  "mashan", "--period", "2022", "--revision", "1"), 1);
   expect_in(err, "break 1 error rule");
   expect_in(err, "return the report for correction instead");
   free(out);
   free(err);
   cr_assert_eq(AS("analyst", NULL, &out, &err, "review", "list", "--period",
                   "2022", "--format", "json"), 0, "%s", err);
-  expect_in(out, "\"unit\": \"mashan\"");
-  expect_in(out, "\"errors\": 1");
-  expect_in(out, "\"state\": \"not reported\"");
+  /* mashan's row: submitted, one error; the others not reported. */
+  json_error_t e;
+  json_t *rows = json_loads(out, 0, &e), *row;
+  size_t i, seen = 0;
+  cr_assert_not_null(rows, "%s", e.text);
+  json_array_foreach(rows, i, row) {
+    const char *unit = json_string_value(json_object_get(row, "unit"));
+    const char *state = json_string_value(json_object_get(row, "state"));
+    int errors = (int)json_integer_value(json_object_get(row, "errors"));
+    if (strcmp(unit, "mashan") == 0) {
+      seen++;
+      cr_expect_str_eq(state, "submitted");
+      cr_expect_eq(errors, 1);
+    } else {
+      cr_expect_str_eq(state, "not reported", "%s", unit);
+      cr_expect_eq(errors, 0, "%s", unit);
+    }
+  }
+  cr_expect_eq(seen, 1);
+  json_decref(rows);
+  free(out);
+  free(err);
+}
+
+/* A withdrawal does not answer a return, and a report with no figures
+ * is not approved. */
+Test(review, a_withdrawal_is_not_a_correction) {
+  char *out = NULL, *err = NULL;
+  const char *f = file_with("live_births,300\n");
+  cr_assert_eq(AS("reporter", "zhangxia", &out, &err, "submit", "--unit",
+                  "zhangxia", "--period", "2021", "--file", f), 0, "%s", err);
+  free(out);
+  free(err);
+  cr_assert_eq(AS("analyst", NULL, &out, &err, "review", "return", "--unit",
+                  "zhangxia", "--period", "2021", "--reason", "期间有误"), 0,
+               "%s", err);
+  free(out);
+  free(err);
+  cr_assert_eq(AS("reporter", "zhangxia", &out, &err, "withdraw", "--unit",
+                  "zhangxia", "--period", "2021"), 0, "%s", err);
+  free(out);
+  free(err);
+  cr_assert_eq(AS("reporter", "zhangxia", &out, &err, "status"), 0, "%s", err);
+  expect_in(out, "returned 退回");
+  free(out);
+  free(err);
+  cr_assert_eq(AS("analyst", NULL, &out, &err, "review", "approve", "--unit",
+                  "zhangxia", "--period", "2021", "--revision", "2"), 1);
+  expect_in(err, "holds no figures");
   free(out);
   free(err);
 }
@@ -277,7 +332,8 @@ Test(review, completeness_tells_on_time_late_returned_approved) {
 
   char *out = NULL, *err = NULL;
   cr_assert_eq(AS("analyst", NULL, &out, &err, "review", "approve", "--unit",
-                  "guide", "--period", "2022"), 0, "%s", err);
+                  "guide", "--period", "2022", "--revision", "1"), 0, "%s",
+               err);
   free(out);
   free(err);
   cr_assert_eq(AS("analyst", NULL, &out, &err, "review", "return", "--unit",

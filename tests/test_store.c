@@ -394,11 +394,26 @@ Test(store, a_store_of_another_format_is_refused) {
 Test(store, a_store_of_the_same_format_opens) {
   tally_store_close(store);
   store = NULL;
-  set_format("tally-store/3");
+  set_format("tally-store/4");
   cr_assert_eq(tally_store_open(dir, 0, 0, &store), 0);
 }
 
-/* Format 1 had no kept sums: it opens as format 3, with no record of
+static int read_meta(void *arg, tally_store_txn *t);
+
+/* Format 3 kept no explanations and no reviews: it opens as format 4,
+ * and a tallyd of format 3, which would store figures in an approved
+ * report, then refuses it. */
+Test(store, a_store_of_format_3_is_taken_up) {
+  tally_store_close(store);
+  store = NULL;
+  set_format("tally-store/3");
+  cr_assert_eq(tally_store_open(dir, 0, 0, &store), 0);
+  char buf[64] = "f";
+  cr_assert_eq(tally_store_write(store, read_meta, buf), 0);
+  cr_assert_str_eq(buf, "tally-store/4");
+}
+
+/* Format 1 had no kept sums: it opens as format 4, with no record of
  * sums made for any catalog (so tallyd makes them afresh), and a
  * tallyd of format 1 would then refuse it. */
 static int write_sums_catalog(void *arg, tally_store_txn *t) {
@@ -419,12 +434,12 @@ Test(store, a_store_of_format_1_is_taken_up) {
   cr_assert_eq(tally_store_open(dir, 0, 0, &store), 0);
   char buf[64] = "f";
   cr_assert_eq(tally_store_write(store, read_meta, buf), 0);
-  cr_assert_str_eq(buf, "tally-store/3");
+  cr_assert_str_eq(buf, "tally-store/4");
   buf[0] = 's';
   cr_assert_eq(tally_store_write(store, read_meta, buf), TALLY_ENOTFOUND);
 }
 
-/* Format 2 had no locked periods: it opens as format 3 with its sums
+/* Format 2 had no locked periods: it opens as format 4 with its sums
  * kept (they are the same), and a tallyd of format 2, which would store
  * figures in a locked period, then refuses it. */
 Test(store, a_store_of_format_2_is_taken_up) {
@@ -437,7 +452,7 @@ Test(store, a_store_of_format_2_is_taken_up) {
   cr_assert_eq(tally_store_open(dir, 0, 0, &store), 0);
   char buf[64] = "f";
   cr_assert_eq(tally_store_write(store, read_meta, buf), 0);
-  cr_assert_str_eq(buf, "tally-store/3");
+  cr_assert_str_eq(buf, "tally-store/4");
   buf[0] = 's';
   cr_assert_eq(tally_store_write(store, read_meta, buf), 0);
   cr_assert_str_eq(buf, "fingerprint", "the sums are kept");
