@@ -316,18 +316,6 @@ static int take_time(void *arg, const void *packed, size_t len) {
   return 0;
 }
 
-/* Store visitor: the explanation of the rule in arg[0] into arg[1]. */
-static int take_explanation(void *arg, const void *packed, size_t len) {
-  void **a = arg;
-  struct row_ctx *rc = a[2];
-  Tally__Explanation *e = tally__explanation__unpack(NULL, len, packed);
-  if (e && strcmp(e->rule, a[0]) == 0)
-    a[1] = tally_arena_strdup(rc->r->arena, e->text);
-  if (e)
-    tally__explanation__free_unpacked(e, NULL);
-  return 0;
-}
-
 /* One unit's row for period p: its revision, last change, review, and
  * what its figures break. NULL when out of memory or the store failed
  * (*err). */
@@ -375,10 +363,12 @@ static Tally__ReviewRow *make_row(struct row_ctx *c, int unit,
     v->rule = rule->code;
     v->warning = 1;
     v->message = tally_arena_strdup(c->r->arena, text);
-    void *a[3] = {rule->code, "", c};
-    tally_store_txn_explanations(c->txn, key, code, take_explanation, a);
-    v->explanation = a[1];
-    if (v->message == NULL || v->explanation == NULL)
+    const char *kept;
+    if ((*err = tally_validate_explained(c->txn, key, code, cat, &c->broken[i],
+                                         c->r->arena, &kept)) != 0)
+      return NULL;
+    v->explanation = kept ? (char *)kept : "";
+    if (v->message == NULL)
       return *err = -ENOMEM, NULL;
     row->warnings[row->n_warnings++] = v;
   }

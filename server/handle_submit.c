@@ -218,20 +218,6 @@ static Tally__Explanation *given_for(const struct submit_job *j,
   return NULL;
 }
 
-/* Store visitor: marks the broken warnings explained before. */
-static int mark_kept(void *arg, const void *packed, size_t len) {
-  struct submit_job *j = arg;
-  Tally__Explanation *e = tally__explanation__unpack(NULL, len, packed);
-  if (e == NULL)
-    return 0; /* unreadable: as if there were none */
-  for (size_t i = 0; i < j->n_broken; i++)
-    if (strcmp(j->cat->rules[j->broken[i].rule].code, e->rule) == 0 &&
-        j->explained[i] == 0)
-      j->explained[i] = EXPLAINED_BEFORE;
-  tally__explanation__free_unpacked(e, NULL);
-  return 0;
-}
-
 /* Forgets the explanations of the warnings checked that hold now: they
  * explained figures that are no longer there. */
 static int forget_stale(struct submit_job *j, tally_store_txn *t) {
@@ -325,12 +311,22 @@ static int submit_check(void *arg, tally_store_txn *t,
     return rc;
   memset(j->explained, 0, j->cat->n_rules);
   j->n_kept = 0;
-  for (size_t i = 0; i < j->n_broken; i++)
-    if (given_for(j, j->cat->rules[j->broken[i].rule].code))
+  /* Explained now, or before for these very figures. */
+  for (size_t i = 0; i < j->n_broken; i++) {
+    const char *kept_text;
+    if (given_for(j, j->cat->rules[j->broken[i].rule].code)) {
       j->explained[i] = EXPLAINED_NOW;
-  if ((rc = tally_store_txn_explanations(t, j->sub.period_key, j->sub.unit,
-                                         mark_kept, j)) != 0)
-    return rc;
+      continue;
+    }
+    if (!j->cat->rules[j->broken[i].rule].warning)
+      continue;
+    if ((rc = tally_validate_explained(t, j->sub.period_key, j->sub.unit,
+                                       j->cat, &j->broken[i], NULL,
+                                       &kept_text)) != 0)
+      return rc;
+    if (kept_text)
+      j->explained[i] = EXPLAINED_BEFORE;
+  }
   for (size_t i = 0; i < j->n_broken; i++)
     if (!j->cat->rules[j->broken[i].rule].warning || !j->explained[i])
       refuse = 1;
@@ -345,6 +341,8 @@ static int submit_check(void *arg, tally_store_txn *t,
         given_for(j, j->cat->rules[j->broken[i].rule].code);
     e->time_unix = j->sub.now;
     e->account_name = j->account_name;
+    e->left = j->broken[i].left; /* the figures it explains */
+    e->right = j->broken[i].right;
     if ((rc = tally_store_txn_explanation_put(t, j->sub.period_key,
                                               j->sub.unit, e)) != 0)
       return rc;

@@ -22,21 +22,7 @@ struct validate_ctx {
   tally_request *r;
   Tally__ValidateReply *rep;
   size_t cap;
-  const char *rule;        /* the explanation wanted, and what was found */
-  char *found;
 };
-
-/* Store visitor: the explanation of ctx->rule, copied into the arena. */
-static int find_explanation(void *arg, const void *packed, size_t len) {
-  struct validate_ctx *vc = arg;
-  Tally__Explanation *e = tally__explanation__unpack(NULL, len, packed);
-  if (e == NULL)
-    return 0;
-  if (strcmp(e->rule, vc->rule) == 0)
-    vc->found = tally_arena_strdup(vc->r->arena, e->text);
-  tally__explanation__free_unpacked(e, NULL);
-  return vc->found ? 1 : 0;
-}
 
 /* Checks one unit's figures; adds a Violation for each broken rule. */
 static int validate_unit(struct validate_ctx *vc, tally_store_txn *txn,
@@ -67,14 +53,12 @@ static int validate_unit(struct validate_ctx *vc, tally_store_txn *txn,
     if ((v->message = tally_arena_strdup(vc->r->arena, text)) == NULL)
       return -ENOMEM;
     if (rule->warning) {
-      vc->rule = rule->code;
-      vc->found = NULL;
-      rc = tally_store_txn_explanations(txn, tally_period_key(p),
-                                        cat->units[unit].code,
-                                        find_explanation, vc);
-      if (rc < 0)
+      const char *kept;
+      if ((rc = tally_validate_explained(txn, tally_period_key(p),
+                                         cat->units[unit].code, cat,
+                                         &broken[i], vc->r->arena, &kept)))
         return rc;
-      v->explanation = vc->found ? vc->found : "";
+      v->explanation = kept ? (char *)kept : "";
     }
     vc->rep->violations[vc->rep->n_violations++] = v;
   }
@@ -104,7 +88,7 @@ Tally__Envelope *tally_handle_validate(tally_request *r,
   tally__validate_reply__init(rep);
   rep->period = tally_arena_strdup(r->arena, tally_period_format(&p, ptext));
   rep->rules = (uint32_t)cat->n_rules;
-  struct validate_ctx vc = {r, rep, 0, NULL, NULL};
+  struct validate_ctx vc = {r, rep, 0};
   tally_store_txn *txn = NULL;
   tally_rows rows;
   int rc = tally_store_read_begin(r->store, &txn);

@@ -280,7 +280,9 @@ static int apply_submission(MDB_txn *txn, tally_store *s,
   if (cs.n_changes > 0 && s->keeper &&
       (rc = s->keeper->after(s->keeper->arg, &t)) != 0)
     goto out;
-  if (cs.n_changes > 0) {
+  /* A new explanation of the same figures moves it on too: its history
+   * entry and audit entry say who explained them, and how. */
+  if (cs.n_changes > 0 || cs.n_explanations > 0) {
     uint8_t rev[8];
     cs.revision = ++revision;
     put_u64(rev, revision);
@@ -506,6 +508,19 @@ int tally_store_txn_explanations(tally_store_txn *t, uint32_t period_key,
     return 0;
   return tally__store_visit_range_in(t->txn, t->s->explanations, key, len,
                                      fn, arg);
+}
+
+int tally_store_txn_explanation_get(tally_store_txn *t, uint32_t period_key,
+                                    const char *unit, const char *rule,
+                                    tally_store_history_fn fn, void *arg) {
+  uint8_t key[KEY_MAX];
+  MDB_val k = {make_key(key, period_key, unit, rule), key}, v;
+  if (k.mv_size == 0)
+    return TALLY_ENOTFOUND;
+  int rc = mdb_get(t->txn, t->s->explanations, &k, &v);
+  if (rc == MDB_NOTFOUND)
+    return TALLY_ENOTFOUND;
+  return rc ? store_err(rc) : fn(arg, v.mv_data, v.mv_size);
 }
 
 int tally_store_txn_explanation_put(tally_store_txn *t, uint32_t period_key,

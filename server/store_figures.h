@@ -131,6 +131,12 @@ int tally_store_txn_explanations(tally_store_txn *t, uint32_t period_key,
                                  const char *unit, tally_store_history_fn fn,
                                  void *arg);
 
+/* The explanation of rule kept with unit's report for period, packed,
+ * to fn. Returns 0, fn's value, TALLY_ENOTFOUND or a store error. */
+int tally_store_txn_explanation_get(tally_store_txn *t, uint32_t period_key,
+                                    const char *unit, const char *rule,
+                                    tally_store_history_fn fn, void *arg);
+
 /* Keeps e with the report, in place of its rule's earlier one. */
 int tally_store_txn_explanation_put(tally_store_txn *t, uint32_t period_key,
                                     const char *unit,

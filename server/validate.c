@@ -1,7 +1,11 @@
 /* validate.c: the catalog's rules checked on a unit's figures. */
 #include "validate.h"
 
+#include "error.h"
 #include "rule.h"
+#include "store_figures.h"
+
+#include <errno.h>
 
 #include <stdio.h>
 
@@ -71,4 +75,38 @@ int tally_violation_text(const tally_catalog *cat, const tally_violation *v,
   return snprintf(buf, n, "%s / %s: %s%s%s (%s)", r->message_zh,
                   r->message_en, left, *left && *right ? ", " : "", right,
                   rule);
+}
+
+struct explained {
+  const tally_violation *v;
+  tally_arena *arena;
+  const char *text;
+  int no_memory;
+};
+
+static int take_if_same(void *arg, const void *packed, size_t len) {
+  struct explained *x = arg;
+  Tally__Explanation *e = tally__explanation__unpack(NULL, len, packed);
+  if (e == NULL)
+    return 0; /* unreadable: as if there were none */
+  if (e->left == x->v->left && e->right == x->v->right) {
+    x->text = x->arena ? tally_arena_strdup(x->arena, e->text) : "";
+    x->no_memory = x->text == NULL;
+  }
+  tally__explanation__free_unpacked(e, NULL);
+  return 0;
+}
+
+int tally_validate_explained(tally_store_txn *t, uint32_t period_key,
+                             const char *unit, const tally_catalog *cat,
+                             const tally_violation *v, tally_arena *arena,
+                             const char **text) {
+  struct explained x = {v, arena, NULL, 0};
+  int rc = tally_store_txn_explanation_get(t, period_key, unit,
+                                           cat->rules[v->rule].code,
+                                           take_if_same, &x);
+  *text = x.text;
+  if (x.no_memory)
+    return -ENOMEM;
+  return rc == TALLY_ENOTFOUND ? 0 : rc;
 }

@@ -31,6 +31,16 @@ int tally_validate(const tally_catalog *cat, tally_rows *rows, int unit,
 int tally_validate_checks(const tally_catalog *cat, int r, int unit,
                           const unsigned char *touched);
 
+/* The explanation kept with unit's report of the period key for v's
+ * rule, when it was given for these very figures (the rule's two sides
+ * as they are now): its text copied into arena (NULL: "" when there is
+ * one, not copied), in *text; NULL when there is none, or when it was
+ * given for other figures. Returns 0, -ENOMEM or a store error. */
+int tally_validate_explained(tally_store_txn *t, uint32_t period_key,
+                             const char *unit, const tally_catalog *cat,
+                             const tally_violation *v, tally_arena *arena,
+                             const char **text);
+
 /* A violation in words, Chinese first: "婴儿死亡数不能多于活产数 / infant
  * deaths cannot exceed live births: infant_deaths = 2000, live_births =
  * 1255 (infant_deaths <= live_births)". Returns the length needed, as

@@ -307,3 +307,47 @@ Test(rules, validate_lists_what_is_stored) {
   free(out);
   free(err);
 }
+
+/* An explanation is of particular figures: the same figures explained
+ * anew are in the history with the new words; other figures that break
+ * the same warning need an explanation of their own. */
+Test(rules, an_explanation_is_of_the_figures_it_was_given_for) {
+  const char *f = file_with("unusual.csv", UNUSUAL);
+  char *out = NULL, *err = NULL;
+  cr_assert_eq(submit("zhangxia", f, "--explain", "midyear_population=普查",
+                      &out, &err), 0, "%s", err);
+  free(out);
+  free(err);
+  cr_assert_eq(submit("zhangxia", f, "--explain",
+                      "midyear_population=完全不同的说明", &out, &err), 0, "%s",
+               err);
+  free(out);
+  free(err);
+  tally_test_sign_in(&srv, "analyst", NULL);
+  cr_assert_eq(RUN(&out, &err, "history", "--unit", "zhangxia", "--period",
+                   "2022"), 0, "%s", err);
+  cr_expect(strstr(out, "revision 2 explained rule midyear_population: "
+                        "完全不同的说明"), "%s", out);
+  free(out);
+  free(err);
+  char *v = values("zhangxia");
+  cr_expect(strstr(v, "完全不同的说明"), "%s", v);
+  free(v);
+
+  /* 130,000 against 100,000: the same warning, other figures. */
+  f = file_with("more.csv", "midyear_population.85+,22000\n");
+  cr_assert_eq(submit("zhangxia", f, NULL, NULL, &out, &err), 1, "%s", err);
+  cr_expect(strstr(err, "warning midyear_population"), "%s", err);
+  free(out);
+  free(err);
+  cr_assert_eq(submit("zhangxia", f, "--explain", "midyear_population=又修订",
+                      &out, &err), 0, "%s", err);
+  free(out);
+  free(err);
+  /* The same figures again, unexplained: the kept explanation is theirs. */
+  cr_assert_eq(submit("zhangxia", f, NULL, NULL, &out, &err), 0, "%s", err);
+  cr_expect(strstr(out, "warning midyear_population, explained before"), "%s",
+            out);
+  free(out);
+  free(err);
+}
