@@ -288,9 +288,9 @@ static void print_ack(const Tally__SubmitRequest *req,
   if (ok->returned) {
     char day[32];
     tally_cli_time(day, sizeof day, ok->returned->time_unix);
-    printf("  this submits %s again: the central office returned it on %s "
-           "(%s): %s\n", req->period, day, ok->returned->account_name,
-           ok->returned->reason);
+    printf("  退回后重新上报 / this submits %s again: the central office "
+           "returned it on %s (%s): %s\n", req->period, day,
+           ok->returned->account_name, ok->returned->reason);
   }
   for (size_t i = 0; i < ok->n_warnings; i++) {
     const Tally__Violation *v = ok->warnings[i];

@@ -439,10 +439,11 @@ static Tally__Envelope *rules_refusal(tally_request *r,
   }
   Tally__Envelope *reply = tally_reply_error(
       r, j->id, TALLY__ERROR_CODE__ERROR_BAD_VALUE,
-      "the figures of %s for %s break %zu of the catalog's rules%s%s%s; "
-      "nothing was stored", j->sub.unit, j->period, errors + unexplained,
-      errors ? " (" : "", errors ? "errors must be fixed" : "",
-      errors ? ")" : "");
+      "%s %s 的数据未通过 %zu 条审核公式，未保存 / the figures of %s for %s "
+      "break %zu of the catalog's rules%s%s%s; nothing was stored",
+      j->sub.unit, j->period, errors + unexplained, j->sub.unit, j->period,
+      errors + unexplained, errors ? " (" : "",
+      errors ? "errors must be fixed" : "", errors ? ")" : "");
   if (reply == NULL)
     return NULL;
   for (size_t i = 0; i < j->n_broken; i++) {
@@ -456,9 +457,10 @@ static Tally__Envelope *rules_refusal(tally_request *r,
     Tally__ErrorDetail *d = tally_reply_detail(
         r, reply, first, "%s %s: %s%s%s%s", rule->warning ? "warning" : "error",
         rule->code, text,
-        rule->warning ? "; if the figures are right, send them again with "
-                        "an explanation: --explain "
-                      : "",
+        rule->warning ? "; 若数据无误，请附上报说明重新提交 / if the figures are "
+                        "right, send them again with an explanation: "
+                        "--explain "
+                      : "; 请更正 / correct the figures",
         rule->warning ? rule->code : "", rule->warning ? "=\"...\"" : "");
     if (d == NULL)
       continue;
@@ -550,10 +552,11 @@ static Tally__Envelope *submit_finish(tally_job *job, tally_request *r) {
     tally_log("submit refused: unit=%s period=%s from %s: the report is %s",
               unit, j->period, j->peer, j->review);
     return tally_reply_error(r, j->id, TALLY__ERROR_CODE__ERROR_LOCKED,
+                             "%s %s 已审核，中心重新打开之前不能报送或修改 / "
                              "the report of %s for %s is %s: it takes no "
                              "submission, correction or withdrawal until the "
                              "central office reopens it; nothing was stored",
-                             unit, j->period, j->review);
+                             unit, j->period, unit, j->period, j->review);
   case -ENOSPC: /* the store's disk has no room: say where */
     tally_log("submit failed: unit=%s period=%s from %s: the disk holding "
               "%s is full; nothing was stored", unit, j->period, j->peer,
