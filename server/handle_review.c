@@ -353,23 +353,15 @@ static Tally__ReviewRow *make_row(struct row_ctx *c, int unit,
       row->errors++;
       continue;
     }
-    char text[800];
-    Tally__Violation *v = tally_arena_alloc(c->r->arena, sizeof *v);
+    Tally__Violation *v =
+        tally_violation_message(cat, &c->broken[i], unit, c->r->arena);
+    const char *kept;
     if (v == NULL)
       return *err = -ENOMEM, NULL;
-    tally__violation__init(v);
-    tally_violation_text(cat, &c->broken[i], text, sizeof text);
-    v->unit = row->unit;
-    v->rule = rule->code;
-    v->warning = 1;
-    v->message = tally_arena_strdup(c->r->arena, text);
-    const char *kept;
     if ((*err = tally_validate_explained(c->txn, key, code, cat, &c->broken[i],
                                          c->r->arena, &kept)) != 0)
       return NULL;
     v->explanation = kept ? (char *)kept : "";
-    if (v->message == NULL)
-      return *err = -ENOMEM, NULL;
     row->warnings[row->n_warnings++] = v;
   }
   return row;

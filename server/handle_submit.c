@@ -489,21 +489,12 @@ static int explained_warnings(tally_request *r, const struct submit_job *j,
     return -ENOMEM;
   for (size_t i = 0; i < j->n_broken; i++) {
     const tally_rule *rule = &j->cat->rules[j->broken[i].rule];
-    Tally__Violation *v = tally_arena_alloc(r->arena, sizeof *v);
-    char text[800];
+    Tally__Violation *v =
+        tally_violation_message(j->cat, &j->broken[i], j->unit, r->arena);
     if (v == NULL)
       return -ENOMEM;
-    tally__violation__init(v);
-    tally_violation_text(j->cat, &j->broken[i], text, sizeof text);
-    v->unit = (char *)j->sub.unit;
-    v->rule = rule->code;
-    v->warning = 1;
-    v->message = tally_arena_strdup(r->arena, text);
-    v->left = j->broken[i].left;
-    v->right = j->broken[i].right;
     const Tally__Explanation *e = given_for(j, rule->code);
-    v->explanation = e ? tally_arena_strdup(r->arena, e->text) : "";
-    if (v->message == NULL || v->explanation == NULL)
+    if (e && (v->explanation = tally_arena_strdup(r->arena, e->text)) == NULL)
       return -ENOMEM;
     ok->warnings[ok->n_warnings++] = v;
   }

@@ -36,21 +36,12 @@ static int validate_unit(struct validate_ctx *vc, tally_store_txn *txn,
   vc->rep->units++;
   for (size_t i = 0; i < n; i++) {
     const tally_rule *rule = &cat->rules[broken[i].rule];
-    char text[800];
-    Tally__Violation *v = tally_arena_alloc(vc->r->arena, sizeof *v);
+    Tally__Violation *v =
+        tally_violation_message(cat, &broken[i], unit, vc->r->arena);
     if (v == NULL ||
         tally_arena_reserve(vc->r->arena, &vc->rep->violations,
                             vc->rep->n_violations, &vc->cap,
                             sizeof *vc->rep->violations) != 0)
-      return -ENOMEM;
-    tally__violation__init(v);
-    tally_violation_text(cat, &broken[i], text, sizeof text);
-    v->unit = cat->units[unit].code;
-    v->rule = rule->code;
-    v->warning = rule->warning;
-    v->left = broken[i].left;
-    v->right = broken[i].right;
-    if ((v->message = tally_arena_strdup(vc->r->arena, text)) == NULL)
       return -ENOMEM;
     if (rule->warning) {
       const char *kept;

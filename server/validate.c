@@ -110,3 +110,22 @@ int tally_validate_explained(tally_store_txn *t, uint32_t period_key,
     return -ENOMEM;
   return rc == TALLY_ENOTFOUND ? 0 : rc;
 }
+
+Tally__Violation *tally_violation_message(const tally_catalog *cat,
+                                          const tally_violation *v, int unit,
+                                          tally_arena *arena) {
+  const tally_rule *rule = &cat->rules[v->rule];
+  Tally__Violation *m = tally_arena_alloc(arena, sizeof *m);
+  char text[800];
+  if (m == NULL)
+    return NULL;
+  tally__violation__init(m);
+  tally_violation_text(cat, v, text, sizeof text);
+  m->unit = cat->units[unit].code;
+  m->rule = rule->code;
+  m->warning = rule->warning;
+  m->left = v->left;
+  m->right = v->right;
+  m->explanation = "";
+  return (m->message = tally_arena_strdup(arena, text)) ? m : NULL;
+}

@@ -7,9 +7,11 @@
 #ifndef TALLY_VALIDATE_H
 #define TALLY_VALIDATE_H
 
+#include "arena.h"
 #include "catalog.h"
 #include "period.h"
 #include "rows.h"
+#include "tally.pb-c.h"
 
 #include <stddef.h>
 
@@ -40,6 +42,13 @@ int tally_validate_explained(tally_store_txn *t, uint32_t period_key,
                              const char *unit, const tally_catalog *cat,
                              const tally_violation *v, tally_arena *arena,
                              const char **text);
+
+/* unit's violation v as a reply's Violation, in arena: its unit, rule,
+ * severity, words and sides; explanation "" (the caller's to set). NULL
+ * when out of memory. */
+Tally__Violation *tally_violation_message(const tally_catalog *cat,
+                                          const tally_violation *v, int unit,
+                                          tally_arena *arena);
 
 /* A violation in words, Chinese first: "婴儿死亡数不能多于活产数 / infant
  * deaths cannot exceed live births: infant_deaths = 2000, live_births =
