@@ -308,10 +308,12 @@ static void print_report(const Tally__ReportReply *r, enum tally_format fmt) {
                        (json_int_t)r->lock->locked_unix, "account_id",
                        (json_int_t)r->lock->account_id, "account_name",
                        r->lock->account_name, "text", r->lock->text);
-    dump(json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "period", r->period,
-                   "unit", r->unit, "unit_name_zh", r->unit_name_zh,
+    dump(json_pack("{s:s, s:s, s:s, s:s, s:o, s:i, s:i, s:o}", "period",
+                   r->period, "unit", r->unit, "unit_name_zh", r->unit_name_zh,
                    "unit_name_en", r->unit_name_en, "locked", lock,
-                   "indicators", rows));
+                   "units_reporting", (int)r->units_reporting,
+                   "units_approved", (int)r->units_approved, "indicators",
+                   rows));
     return;
   }
   if (fmt == FORMAT_CSV) {
@@ -325,6 +327,9 @@ static void print_report(const Tally__ReportReply *r, enum tally_format fmt) {
   }
   printf("%s %s: indicators for %s\n", r->unit_name_zh, r->unit_name_en,
          r->period);
+  if (r->units_approved)
+    printf("已审核 approved by the central office: %u of %u units' reports\n",
+           r->units_approved, r->units_reporting);
   if (r->lock) {
     char when[32] = "(unknown)";
     if (r->lock->locked_unix) /* 0: an unreadable record */

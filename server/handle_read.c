@@ -13,6 +13,7 @@
 #include "log.h"
 #include "report.h"
 #include "reply.h"
+#include "store_audit.h"
 #include "store_figures.h"
 
 #include <errno.h>
@@ -234,6 +235,41 @@ Tally__Envelope *tally_handle_history(tally_request *r,
   return tally_job_run(r, &j->job);
 }
 
+struct approved {
+  const tally_catalog *cat;
+  int scope;
+  uint32_t n;
+};
+
+/* Store visitor: counts an approved report of a unit in the scope. */
+static int count_one(void *arg, const char *unit, const void *packed,
+                     size_t len) {
+  struct approved *a = arg;
+  int u = tally_catalog_unit(a->cat, unit);
+  Tally__Review *rv = tally__review__unpack(NULL, len, packed);
+  if (rv && u >= 0 && rv->state == TALLY__REVIEW_STATE__REVIEW_APPROVED &&
+      (u == a->scope || (a->cat->units[u].is_leaf &&
+                         tally_catalog_unit_within(a->cat, u, a->scope))))
+    a->n++;
+  if (rv)
+    tally__review__free_unpacked(rv, NULL);
+  return 0;
+}
+
+/* The report's reporting units and how many of them are approved. */
+static int count_approved(tally_request *r, tally_store_txn *txn,
+                          const tally_period *p, int scope,
+                          Tally__ReportReply *rep) {
+  const tally_catalog *cat = r->cat;
+  struct approved a = {cat, scope, 0};
+  rep->units_reporting = (uint32_t)cat->units[scope].leaves +
+                         (scope == cat->root && !cat->units[scope].is_leaf);
+  int rc = tally_store_txn_reviews(txn, tally_period_key(p), NULL, count_one,
+                                   &a);
+  rep->units_approved = a.n;
+  return rc;
+}
+
 Tally__Envelope *tally_handle_report(tally_request *r,
                                       const Tally__Envelope *req) {
   const Tally__ReportRequest *q = req->report;
@@ -276,6 +312,8 @@ Tally__Envelope *tally_handle_report(tally_request *r,
                             r->arena, &rep);
   if (rc == 0 && tally_lock_find(r, txn, &p, &rep->lock) != 0)
     rep->lock = NULL; /* the report stands without its approval line */
+  if (rc == 0)
+    rc = count_approved(r, txn, &p, scope, rep);
   tally_store_txn_end(txn);
   if (rc != 0)
     return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,

@@ -377,4 +377,15 @@ Test(review, completeness_tells_on_time_late_returned_approved) {
   expect_in(out, "late by 1 day");
   free(out);
   free(err);
+  /* The report says how many of its units' reports are approved. */
+  cr_assert_eq(AS("analyst", NULL, &out, &err, "report", "--period", "2022"), 0,
+               "%s", err);
+  expect_in(out, "approved by the central office: 1 of 11 units' reports");
+  free(out);
+  free(err);
+  cr_assert_eq(AS("analyst", NULL, &out, &err, "report", "--period", "2022",
+                  "--unit", "wande"), 0, "%s", err);
+  cr_expect_null(strstr(out, "approved by the central office"), "%s", out);
+  free(out);
+  free(err);
 }
