@@ -359,16 +359,6 @@ Tally__Envelope *tally_handle_explain(tally_request *r,
   return reply;
 }
 
-/* Store visitor: the time of a history entry. */
-static int take_time(void *arg, const void *packed, size_t len) {
-  Tally__ChangeSet *cs = tally__change_set__unpack(NULL, len, packed);
-  if (cs) {
-    *(int64_t *)arg = cs->time_unix;
-    tally__change_set__free_unpacked(cs, NULL);
-  }
-  return 0;
-}
-
 /* Each unit's timeliness: its first report against the period's due
  * date (the catalog's deadlines), or its review. */
 static int timeliness(tally_request *r, tally_store_txn *txn,
@@ -394,10 +384,8 @@ static int timeliness(tally_request *r, tally_store_txn *txn,
     if ((rc = tally_store_txn_revision(txn, key, u->unit, &revision)) != 0 ||
         (rc = tally_review_get(txn, key, u->unit, &alloc, &u->review)) != 0)
       return rc;
-    if (revision &&
-        (rc = tally_store_txn_changeset(txn, key, u->unit, 1, take_time,
-                                        &u->first_unix)) != 0 &&
-        rc != TALLY_ENOTFOUND)
+    if (revision && (rc = tally_store_txn_change_time(txn, key, u->unit, 1,
+                                                      &u->first_unix)) != 0)
       return rc;
     long first = (long)(u->first_unix / 86400);
     if (revision && first > due)

@@ -306,16 +306,6 @@ struct row_ctx {
   ProtobufCAllocator alloc;
 };
 
-/* Store visitor: the time of a history entry. */
-static int take_time(void *arg, const void *packed, size_t len) {
-  Tally__ChangeSet *cs = tally__change_set__unpack(NULL, len, packed);
-  if (cs) {
-    *(int64_t *)arg = cs->time_unix;
-    tally__change_set__free_unpacked(cs, NULL);
-  }
-  return 0;
-}
-
 /* One unit's row for period p: its revision, last change, review, and
  * what its figures break. NULL when out of memory or the store failed
  * (*err). */
@@ -336,11 +326,9 @@ static Tally__ReviewRow *make_row(struct row_ctx *c, int unit,
       (*err = tally_review_get(c->txn, key, code, &c->alloc, &row->review)))
     return NULL;
   if (row->revision &&
-      (*err = tally_store_txn_changeset(c->txn, key, code, row->revision,
-                                        take_time, &row->submitted_unix)) != 0 &&
-      *err != TALLY_ENOTFOUND)
+      (*err = tally_store_txn_change_time(c->txn, key, code, row->revision,
+                                          &row->submitted_unix)) != 0)
     return NULL;
-  *err = 0;
   tally_rows_reset(&c->rows);
   if ((*err = tally_validate(cat, &c->rows, unit, p, NULL, c->broken, &n)))
     return NULL;

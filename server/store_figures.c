@@ -491,10 +491,23 @@ int tally_store_changeset(tally_store *s, uint32_t period_key, const char *unit,
   return rc;
 }
 
-int tally_store_txn_changeset(tally_store_txn *t, uint32_t period_key,
-                              const char *unit, uint64_t revision,
-                              tally_store_history_fn fn, void *arg) {
-  return changeset_in(t->txn, t->s, period_key, unit, revision, fn, arg);
+/* Store visitor: the time of a history entry. */
+static int take_time(void *arg, const void *packed, size_t len) {
+  Tally__ChangeSet *cs = tally__change_set__unpack(NULL, len, packed);
+  if (cs) {
+    *(int64_t *)arg = cs->time_unix;
+    tally__change_set__free_unpacked(cs, NULL);
+  }
+  return 0;
+}
+
+int tally_store_txn_change_time(tally_store_txn *t, uint32_t period_key,
+                                const char *unit, uint64_t revision,
+                                int64_t *when) {
+  *when = 0;
+  int rc = changeset_in(t->txn, t->s, period_key, unit, revision, take_time,
+                        when);
+  return rc == TALLY_ENOTFOUND ? 0 : rc;
 }
 
 /* ---- explanations ---- */

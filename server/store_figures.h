@@ -153,10 +153,12 @@ int tally_store_txn_unit_periods(tally_store_txn *t, const char *unit,
                                            uint64_t revision),
                                  void *arg);
 
-/* tally_store_changeset in t (one thread may not open a second read
- * transaction while it holds one). */
-int tally_store_txn_changeset(tally_store_txn *t, uint32_t period_key,
-                              const char *unit, uint64_t revision,
-                              tally_store_history_fn fn, void *arg);
+/* When the revision-th history entry of unit's report was written, in
+ * t (one thread may not open a second read transaction while it holds
+ * one), into *when (0 when there is no such entry). Returns 0 or a
+ * store error. */
+int tally_store_txn_change_time(tally_store_txn *t, uint32_t period_key,
+                                const char *unit, uint64_t revision,
+                                int64_t *when);
 
 #endif
