@@ -1,6 +1,7 @@
 /* cmd_read.c: values, history and check: the figures the server holds. */
 #include "cli.h"
 #include "output.h"
+#include "review.h"
 #include "wire.h"
 
 #include <jansson.h>
@@ -128,13 +129,9 @@ int tally_cmd_values(int argc, char **argv, tally_cli *c) {
     if (v->n_values)
       tally_table_print(t, stdout);
     if (v->review && v->review->state != TALLY__REVIEW_STATE__REVIEW_NONE) {
-      static const char *const words[] = {"", "returned", "submitted again",
-                                          "approved", "reopened"};
-      char day[32];
-      tally_cli_time(day, sizeof day, v->review->time_unix);
-      printf("review: %s on %s by %s%s%s\n", words[v->review->state % 5], day,
-             v->review->account_name, *v->review->reason ? ": " : "",
-             v->review->reason);
+      char text[600];
+      tally_review_text(v->review, text, sizeof text);
+      printf("review: %s\n", text);
     }
     /* Why figures that break warning rules are right (上报说明). */
     for (size_t i = 0; i < v->n_explanations; i++) {

@@ -2,6 +2,7 @@
  * reports) and tally status (a unit's own periods, for its clerk). */
 #include "cli.h"
 #include "output.h"
+#include "review.h"
 #include "wire.h"
 
 #include <getopt.h>
@@ -56,21 +57,6 @@ static const char *const state_words[] = {
     "submitted", "returned 退回", "submitted again", "approved 已审核",
     "reopened"};
 
-/* A review in words, as the server writes it. */
-static void review_text(const Tally__Review *rv, char *buf, size_t n) {
-  static const char *const words[] = {"not reviewed", "returned",
-                                      "submitted again after a return",
-                                      "approved", "reopened"};
-  char day[32];
-  if (rv == NULL || (unsigned)rv->state > 4) {
-    snprintf(buf, n, "not reviewed");
-    return;
-  }
-  tally_cli_time(day, sizeof day, rv->time_unix);
-  snprintf(buf, n, "%s on %s by %s%s%s", words[rv->state], day,
-           rv->account_name, *rv->reason ? ": " : "", rv->reason);
-}
-
 /* The rows of a queue or a status, as the format says. */
 static void print_rows(const tally_cli *c, Tally__ReviewRow *const *rows,
                        size_t n, const char *title) {
@@ -85,7 +71,7 @@ static void print_rows(const tally_cli *c, Tally__ReviewRow *const *rows,
             w, json_pack("{s:s, s:s, s:s}", "rule", r->warnings[k]->rule,
                          "message", r->warnings[k]->message, "explanation",
                          r->warnings[k]->explanation));
-      review_text(r->review, text, sizeof text);
+      tally_review_text(r->review, text, sizeof text);
       json_t *m = json_array();
       for (size_t k = 0; k < r->n_moved; k++)
         json_array_append_new(
@@ -133,7 +119,7 @@ static void print_rows(const tally_cli *c, Tally__ReviewRow *const *rows,
     for (size_t k = 0; k < r->n_moved && at + 2 < sizeof moved; k++)
       at += (size_t)snprintf(moved + at, sizeof moved - at, "%s%s",
                              k ? ", " : "", r->moved[k]->element);
-    review_text(r->review, text, sizeof text);
+    tally_review_text(r->review, text, sizeof text);
     const char *row[] = {r->unit, r->period, rev, when,
                          r->revision == 0 ? "not reported"
                          : r->review      ? state_words[r->review->state % 5]
@@ -221,7 +207,7 @@ int tally_cmd_review(int argc, char **argv, tally_cli *c) {
   if ((rc = tally_cli_call(c, &req, TALLY__ENVELOPE__BODY_REVIEW_REPLY,
                            &reply)) == 0) {
     char text[600];
-    review_text(reply->review_reply->review, text, sizeof text);
+    tally_review_text(reply->review_reply->review, text, sizeof text);
     printf("%s %s: %s (was: %s)\n", unit, period, text,
            reply->review_reply->before);
   }

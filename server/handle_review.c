@@ -15,6 +15,7 @@
 #include "flags.h"
 #include "log.h"
 #include "reply.h"
+#include "review.h"
 #include "rows.h"
 #include "rule.h"
 #include "store_audit.h"
@@ -46,23 +47,6 @@ int tally_review_get(tally_store_txn *t, uint32_t period_key, const char *unit,
   int rc = tally_store_txn_reviews(t, period_key, unit, take_review, &f);
   *out = f.rv;
   return rc;
-}
-
-void tally_review_text(const Tally__Review *rv, char *buf, size_t n) {
-  static const char *const words[] = {"not reviewed", "returned",
-                                      "submitted again after a return",
-                                      "approved", "reopened"};
-  char day[16] = "";
-  if (rv == NULL || (unsigned)rv->state > TALLY__REVIEW_STATE__REVIEW_REOPENED) {
-    snprintf(buf, n, "not reviewed");
-    return;
-  }
-  time_t when = (time_t)rv->time_unix;
-  struct tm tm;
-  if (gmtime_r(&when, &tm))
-    strftime(day, sizeof day, "%Y-%m-%d", &tm);
-  snprintf(buf, n, "%s on %s by %s%s%s", words[rv->state], day,
-           rv->account_name, *rv->reason ? ": " : "", rv->reason);
 }
 
 /* ---- approve, return, reopen: a write ---- */

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "period.h"
 #include "reply.h"
+#include "review.h"
 #include "rows.h"
 #include "rule.h"
 #include "utf8.h"

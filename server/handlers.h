@@ -100,9 +100,5 @@ tally_handler_fn tally_handle_review, tally_handle_review_list,
 int tally_review_get(tally_store_txn *t, uint32_t period_key, const char *unit,
                      ProtobufCAllocator *alloc, Tally__Review **out);
 
-/* A review in words: "approved on 2026-12-01 by Central office",
- * "returned on 2026-12-01 by Central office: births are too low";
- * "not reviewed" for NULL. */
-void tally_review_text(const Tally__Review *rv, char *buf, size_t n);
 
 #endif

@@ -1,0 +1,15 @@
+/* review.h: a report's review (proto/tally.proto's Review) in words, the
+ * same for the server's messages and the client's tables. */
+#ifndef TALLY_REVIEW_H
+#define TALLY_REVIEW_H
+
+#include "tally.pb-c.h"
+
+#include <stddef.h>
+
+/* "returned on 2026-12-01 by Central office: births are too low",
+ * "approved on 2026-12-01 by Central office"; "not reviewed" for NULL
+ * (or a state this build does not know). */
+void tally_review_text(const Tally__Review *rv, char *buf, size_t n);
+
+#endif
