@@ -157,6 +157,11 @@ int tally_cmd_account(int argc, char **argv, tally_cli *c);
 int tally_cmd_audit(int argc, char **argv, tally_cli *c);
 int tally_cmd_login(int argc, char **argv, tally_cli *c);
 int tally_cmd_whoami(int argc, char **argv, tally_cli *c);
+/* A reporter reads its own unit: without --unit (*unit NULL), asks the
+ * server which account this is, and sets *unit to a reporter's unit
+ * (its text lives in *who, to free after). Returns 0 or an exit status. */
+int tally_cli_own_unit(tally_cli *c, const char **unit, Tally__Envelope **who);
+
 int tally_cmd_check(int argc, char **argv, tally_cli *c);
 int tally_cmd_validate(int argc, char **argv, tally_cli *c);
 int tally_cmd_review(int argc, char **argv, tally_cli *c);

@@ -292,30 +292,6 @@ const char tally_usage_check[] =
     "      --format FMT     table (default), json or csv\n"
     "  -s, --server, --timeout  as for every command (tally --help)\n";
 
-/* A reporter reads its own unit: without --unit (*unit NULL), asks the
- * server which account this is, and sets *unit to a reporter's unit
- * (its text lives in *who, to free after). Returns 0 or an exit status. */
-static int own_unit(tally_cli *c, const char **unit, Tally__Envelope **who) {
-  Tally__WhoamiRequest w = TALLY__WHOAMI_REQUEST__INIT;
-  Tally__Envelope wreq = TALLY__ENVELOPE__INIT;
-  int rc;
-  *who = NULL;
-  if (*unit)
-    return 0;
-  wreq.body_case = TALLY__ENVELOPE__BODY_WHOAMI;
-  wreq.whoami = &w;
-  if ((rc = tally_cli_call(c, &wreq, TALLY__ENVELOPE__BODY_WHOAMI_REPLY,
-                           who)) != 0) {
-    tally_wire_free(*who); /* an error reply */
-    *who = NULL;
-    return rc;
-  }
-  const Tally__Account *a = (*who)->whoami_reply->account;
-  if (a && a->role == TALLY__ROLE__ROLE_REPORTER)
-    *unit = a->unit;
-  return 0;
-}
-
 int tally_cmd_check(int argc, char **argv, tally_cli *c) {
   const char *unit = NULL, *period = NULL;
   const tally_cli_opt own[] = {{"unit", 'u', &unit, NULL, NULL},
@@ -329,7 +305,7 @@ int tally_cmd_check(int argc, char **argv, tally_cli *c) {
     return rc;
 
   Tally__Envelope *who = NULL;
-  if ((rc = own_unit(c, &unit, &who)) != 0)
+  if ((rc = tally_cli_own_unit(c, &unit, &who)) != 0)
     return rc;
   Tally__CheckRequest q = TALLY__CHECK_REQUEST__INIT;
   Tally__Envelope req = TALLY__ENVELOPE__INIT, *reply = NULL;
@@ -439,7 +415,7 @@ int tally_cmd_validate(int argc, char **argv, tally_cli *c) {
       (rc = tally_cli_need_period(period, "validate")) != 0)
     return rc;
   Tally__Envelope *who = NULL, *reply = NULL;
-  if ((rc = own_unit(c, &unit, &who)) != 0)
+  if ((rc = tally_cli_own_unit(c, &unit, &who)) != 0)
     return rc;
   Tally__ValidateRequest q = TALLY__VALIDATE_REQUEST__INIT;
   Tally__Envelope req = TALLY__ENVELOPE__INIT;

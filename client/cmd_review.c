@@ -225,20 +225,8 @@ int tally_cmd_status(int argc, char **argv, tally_cli *c) {
   if ((rc = tally_cli_no_operands(argc, argv, "status")) != 0)
     return rc;
   Tally__Envelope *who = NULL, *reply = NULL;
-  if (unit == NULL) {
-    Tally__WhoamiRequest w = TALLY__WHOAMI_REQUEST__INIT;
-    Tally__Envelope wreq = TALLY__ENVELOPE__INIT;
-    wreq.body_case = TALLY__ENVELOPE__BODY_WHOAMI;
-    wreq.whoami = &w;
-    if ((rc = tally_cli_call(c, &wreq, TALLY__ENVELOPE__BODY_WHOAMI_REPLY,
-                             &who)) != 0) {
-      tally_wire_free(who);
-      return rc;
-    }
-    const Tally__Account *a = who->whoami_reply->account;
-    if (a && a->role == TALLY__ROLE__ROLE_REPORTER)
-      unit = a->unit;
-  }
+  if ((rc = tally_cli_own_unit(c, &unit, &who)) != 0)
+    return rc;
   if ((rc = tally_cli_need(unit, "--unit", "status")) != 0) {
     tally_wire_free(who);
     return rc;

@@ -402,6 +402,31 @@ void tally_cli_change(char *buf, size_t n, double previous, double value) {
     snprintf(buf, n, "%+.0f%%", pct);
 }
 
+/* A reporter reads its own unit: without --unit (*unit NULL), asks the
+ * server which account this is, and sets *unit to a reporter's unit
+ * (its text lives in *who, to free after). Returns 0 or an exit status. */
+int tally_cli_own_unit(tally_cli *c, const char **unit,
+                       Tally__Envelope **who) {
+  Tally__WhoamiRequest w = TALLY__WHOAMI_REQUEST__INIT;
+  Tally__Envelope wreq = TALLY__ENVELOPE__INIT;
+  int rc;
+  *who = NULL;
+  if (*unit)
+    return 0;
+  wreq.body_case = TALLY__ENVELOPE__BODY_WHOAMI;
+  wreq.whoami = &w;
+  if ((rc = tally_cli_call(c, &wreq, TALLY__ENVELOPE__BODY_WHOAMI_REPLY,
+                           who)) != 0) {
+    tally_wire_free(*who); /* an error reply */
+    *who = NULL;
+    return rc;
+  }
+  const Tally__Account *a = (*who)->whoami_reply->account;
+  if (a && a->role == TALLY__ROLE__ROLE_REPORTER)
+    *unit = a->unit;
+  return 0;
+}
+
 void tally_cli_time(char *buf, size_t n, int64_t unix_s) {
   time_t t = (time_t)unix_s;
   struct tm tm;
