@@ -2,9 +2,8 @@
  * the real tally and tallyd: returned with a reason, submitted again,
  * approved (and then closed to submissions), reopened; who may do what;
  * the queue; the audit trail. */
+#include "figures.h"
 #include "fixture.h"
-#include "period.h"
-#include "store_figures.h"
 
 #include <criterion/criterion.h>
 #include <jansson.h>
@@ -174,25 +173,10 @@ Test(review, nothing_reported_is_not_reviewed) {
 /* Figures stored before the rules (written to the store directly) that
  * break an error rule: approving them is refused; the queue shows it. */
 Test(review, an_approval_is_refused_while_an_error_rule_is_broken) {
-  char dir[256];
-  snprintf(dir, sizeof dir, "%s", srv.dir);
-  srv.own_dir = 0;
-  cr_assert_eq(tally_test_server_stop(&srv), 0);
-  tally_store *store;
-  tally_period p;
-  cr_assert_eq(tally_period_parse("2022", &p), 0);
-  cr_assert_eq(tally_store_open(dir, 0, 0, &store), 0);
-  tally_store_item items[] = {{"infant_deaths", 2}, {"deaths.0", 3}};
-  tally_store_submission sub = {.unit = "mashan",
-                                .period_key = tally_period_key(&p),
-                                .items = items, .n = 2, .now = 1700000000,
-                                .account_id = 1};
-  tally_store_result res;
-  cr_assert_eq(tally_store_submit(store, &sub, &res), 0);
-  tally_store_close(store);
-  tally_test_server_start_in(&srv, dir, NULL);
-  srv.own_dir = 1;
-  setenv("TALLY_SERVER", srv.address, 1);
+  static const tally_test_report broken[] = {
+      {"mashan", "2022", {{"infant_deaths", 2}, {"deaths.0", 3}}, 2,
+       1700000000}};
+  tally_test_store_reports(&srv, broken, 1);
 
   char *out = NULL, *err = NULL;
   cr_assert_eq(AS("analyst", NULL, &out, &err, "review", "approve", "--unit",
@@ -299,36 +283,16 @@ Test(review, the_queue_shows_figures_that_moved_sharply) {
  * of the next year for a year's), or its review. The reports are written
  * into the store with the times a clerk would have sent them. */
 Test(review, completeness_tells_on_time_late_returned_approved) {
-  char dir[256];
-  snprintf(dir, sizeof dir, "%s", srv.dir);
-  srv.own_dir = 0;
-  cr_assert_eq(tally_test_server_stop(&srv), 0);
-  tally_store *store;
-  tally_period p;
-  cr_assert_eq(tally_period_parse("2022", &p), 0);
-  cr_assert_eq(tally_store_open(dir, 0, 0, &store), 0);
-  static const struct {
-    const char *unit;
-    int64_t when;
-  } sent[] = {
-      {"guide", 1673308800},    /* 2023-01-10: on time */
-      {"wande", 1675209600},    /* 2023-02-01: 12 days late */
-      {"xiaoli", 1674259200},   /* 2023-01-21: 1 day late */
-      {"pingan", 1674172800},   /* 2023-01-20: the due day itself */
-  };
-  for (size_t i = 0; i < 4; i++) {
-    tally_store_item items[] = {{"live_births", 100}};
-    tally_store_submission sub = {.unit = sent[i].unit,
-                                  .period_key = tally_period_key(&p),
-                                  .items = items, .n = 1, .now = sent[i].when,
-                                  .account_id = 1};
-    tally_store_result res;
-    cr_assert_eq(tally_store_submit(store, &sub, &res), 0);
-  }
-  tally_store_close(store);
-  tally_test_server_start_in(&srv, dir, NULL);
-  srv.own_dir = 1;
-  setenv("TALLY_SERVER", srv.address, 1);
+  static const tally_test_report sent[] = {
+      /* 2023-01-10: on time */
+      {"guide", "2022", {{"live_births", 100}}, 1, 1673308800},
+      /* 2023-02-01: 12 days late */
+      {"wande", "2022", {{"live_births", 100}}, 1, 1675209600},
+      /* 2023-01-21: 1 day late */
+      {"xiaoli", "2022", {{"live_births", 100}}, 1, 1674259200},
+      /* 2023-01-20: the due day itself */
+      {"pingan", "2022", {{"live_births", 100}}, 1, 1674172800}};
+  tally_test_store_reports(&srv, sent, 4);
 
   char *out = NULL, *err = NULL;
   cr_assert_eq(AS("analyst", NULL, &out, &err, "review", "approve", "--unit",

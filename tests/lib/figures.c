@@ -9,6 +9,7 @@
 #include "error.h"
 
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -196,4 +197,32 @@ void tally_test_history_write(const char *dir, const char *unit,
     done += m;
   }
   tally_store_close(store);
+}
+
+void tally_test_store_reports(tally_test_server *s,
+                              const tally_test_report *reports, size_t n) {
+  char dir[256];
+  int own = s->own_dir;
+  tally_store *store;
+  snprintf(dir, sizeof dir, "%s", s->dir);
+  s->own_dir = 0;
+  cr_assert_eq(tally_test_server_stop(s), 0);
+  cr_assert_eq(tally_store_open(dir, 0, 0, &store), 0);
+  for (size_t i = 0; i < n; i++) {
+    tally_period p;
+    tally_store_result res;
+    cr_assert_eq(tally_period_parse(reports[i].period, &p), 0);
+    tally_store_submission sub = {.unit = reports[i].unit,
+                                  .period_key = tally_period_key(&p),
+                                  .items = reports[i].items,
+                                  .n = reports[i].n,
+                                  .now = reports[i].now,
+                                  .account_id = 1};
+    cr_assert_eq(tally_store_submit(store, &sub, &res), 0, "%s %s",
+                 reports[i].unit, reports[i].period);
+  }
+  tally_store_close(store);
+  tally_test_server_start_in(s, dir, NULL);
+  s->own_dir = own;
+  setenv("TALLY_SERVER", s->address, 1);
 }

@@ -9,7 +9,9 @@
 #define TALLY_TEST_FIGURES_H
 
 #include "catalog.h"
+#include "fixture.h"
 #include "indicator.h"
+#include "store_figures.h"
 
 typedef struct tally_test_figures tally_test_figures;
 
@@ -44,5 +46,22 @@ int tally_test_figures_get(tally_test_figures *f, int unit, int element,
  * (the admin tallyd init makes). */
 void tally_test_history_write(const char *dir, const char *unit,
                               const char *period, const char *element, int n);
+
+/* A unit's report as it is written straight into a store: its figures
+ * and when they were sent. */
+typedef struct {
+  const char *unit;
+  const char *period;
+  tally_store_item items[4];
+  size_t n;
+  int64_t now;
+} tally_test_report;
+
+/* Writes n reports into s's store as they would have been stored at
+ * their times (by account 1, no rules checked: as an older tallyd, or a
+ * clerk on another day, left them), with s stopped, then starts s again
+ * on the same directory and points $TALLY_SERVER at it. */
+void tally_test_store_reports(tally_test_server *s,
+                              const tally_test_report *reports, size_t n);
 
 #endif
