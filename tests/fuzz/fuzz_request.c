@@ -260,6 +260,10 @@ static int is_reply(Tally__Envelope__BodyCase c) {
          c == TALLY__ENVELOPE__BODY_ACCOUNT_REVOKE_REPLY ||
          c == TALLY__ENVELOPE__BODY_ACCOUNT_ROTATE_REPLY ||
          c == TALLY__ENVELOPE__BODY_WHOAMI_REPLY ||
+         c == TALLY__ENVELOPE__BODY_VALIDATE_REPLY ||
+         c == TALLY__ENVELOPE__BODY_REVIEW_REPLY ||
+         c == TALLY__ENVELOPE__BODY_REVIEW_LIST_REPLY ||
+         c == TALLY__ENVELOPE__BODY_STATUS_REPLY ||
          c == TALLY__ENVELOPE__BODY_AUDIT_REPLY;
 }
 
