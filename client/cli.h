@@ -138,6 +138,12 @@ void tally_cli_change(char *buf, size_t n, double previous, double value);
 /* "2026-11-27 17:08:17" in UTC. */
 void tally_cli_time(char *buf, size_t n, int64_t unix_s);
 
+/* A time given in UTC as "2023-03-01" (the end of that day),
+ * "2023-03-01 08:30:00" or "2023-03-01T08:30:00Z" into *out. Returns 0,
+ * or -1 after saying on stderr what option took it and what it wants. */
+int tally_cli_parse_time(const char *option, const char *text,
+                         int64_t *out);
+
 /* The commands. */
 int tally_cmd_submit(int argc, char **argv, tally_cli *c);
 int tally_cmd_withdraw(int argc, char **argv, tally_cli *c);

@@ -5,6 +5,7 @@
 #include "indicator.h"
 #include "kind.h"
 #include "output.h"
+#include "review.h"
 #include "wire.h"
 
 #include <jansson.h>
@@ -16,6 +17,7 @@
 const char tally_usage_report[] =
     "usage: tally report --period PERIOD [--unit UNIT] [--plan PLAN]\n"
     "                    [--indicator CODE] [--missing] [--format FMT]\n"
+    "                    [--as-approved [--at TIME]]\n"
     "\n"
     "The indicator report of a period, grouped by plan and category: for each\n"
     "indicator its value, the sums of the raw figures it is computed from\n"
@@ -30,6 +32,13 @@ const char tally_usage_report[] =
     "and named with --missing (a slower walk down the tree).\n"
     "District values come from the sums of the units' figures, never from an\n"
     "average of unit rates.\n"
+    "With --as-approved the report is made from each unit's figures as the\n"
+    "central office last approved them (tally review approve), not the live\n"
+    "ones: the same numbers every time it is asked, whatever was corrected or\n"
+    "reopened since (a unit never approved is left out, as a unit that has\n"
+    "not reported is); it says when each unit was approved and which of its\n"
+    "live figures differ. With --at, as approved at that time: what a report\n"
+    "published then showed.\n"
     "\n"
     "options:\n"
     "  -p, --period PERIOD     2022, 2022Q3 or 2022-07\n"
@@ -37,6 +46,9 @@ const char tally_usage_report[] =
     "      --plan PLAN         one plan: health or plan\n"
     "  -i, --indicator CODE    one indicator, e.g. H02\n"
     "      --missing           name the units left out, in a scope of any size\n"
+    "      --as-approved       from the figures as approved (审核通过的数据)\n"
+    "      --at TIME           as approved at TIME, in UTC: 2023-03-01 (through\n"
+    "                          the end of that day) or 2023-03-01 08:30:00\n"
     "      --format FMT        table (default), json or csv\n"
     "  -s, --server, --timeout as for every command (tally --help)\n";
 
@@ -134,9 +146,10 @@ static const char *status_text(Tally__Status s) {
  * else the exit status. */
 typedef struct {
   const char *period, *unit, *plan, *indicator, *year, *value, *tolerance,
-      *text;
+      *text, *at;
   int elements;
   int missing;
+  int as_approved;
 } opts;
 
 static int parse(int argc, char **argv, tally_cli *c, const char *command,
@@ -148,6 +161,8 @@ static int parse(int argc, char **argv, tally_cli *c, const char *command,
                                {"plan", 0, &o->plan, NULL, NULL},
                                {"elements", 0, NULL, &o->elements, NULL},
                                {"missing", 0, NULL, &o->missing, NULL},
+                               {"as-approved", 0, NULL, &o->as_approved, NULL},
+                               {"at", 0, &o->at, NULL, NULL},
                                {"year", 0, &o->year, NULL, NULL},
                                {"value", 0, &o->value, NULL, NULL},
                                {"tolerance", 0, &o->tolerance, NULL, NULL},
@@ -297,6 +312,73 @@ static void print_notes(Tally__ReportRow **rows, size_t n) {
   }
 }
 
+static json_t *approved_json(const Tally__ApprovedUnit *u) {
+  char review[400];
+  json_t *diff = json_array();
+  for (size_t i = 0; i < u->n_differences; i++) {
+    const Tally__FigureDifference *d = u->differences[i];
+    json_array_append_new(diff, json_pack("{s:s, s:o, s:o}", "element",
+                                          d->element, "approved",
+                                          maybe(d->has_approved, d->approved),
+                                          "live", maybe(d->has_live, d->live)));
+  }
+  tally_review_text(u->review, review, sizeof review);
+  return json_pack("{s:s, s:I, s:s, s:I, s:I, s:s, s:o}", "unit", u->unit,
+                   "approved_unix", (json_int_t)u->approved_unix,
+                   "account_name", u->account_name, "revision",
+                   (json_int_t)u->revision, "live_revision",
+                   (json_int_t)u->live_revision, "review", review,
+                   "differences", diff);
+}
+
+/* "1,255" or "(none)": one side of a figure's difference. */
+static void side_text(char *buf, size_t n, int has, double v) {
+  if (has)
+    tally_cli_number(buf, n, v);
+  else
+    snprintf(buf, n, "(none)");
+}
+
+/* Which units' approved figures an as-approved report is made from. */
+static void print_approved(const Tally__ReportReply *r) {
+  char when[32];
+  if (r->at_unix) {
+    tally_cli_time(when, sizeof when, r->at_unix);
+    printf("按审核通过的数据 as approved at %s UTC: the figures of %u of %u "
+           "units' reports as last approved by then\n", when,
+           r->units_approved, r->units_reporting);
+  } else {
+    printf("按审核通过的数据 as approved: the figures of %u of %u units' "
+           "reports as last approved\n", r->units_approved,
+           r->units_reporting);
+  }
+  for (size_t i = 0; i < r->n_approved; i++) {
+    const Tally__ApprovedUnit *u = r->approved[i];
+    char now[400];
+    tally_cli_time(when, sizeof when, u->approved_unix);
+    tally_review_text(u->review, now, sizeof now);
+    printf("  %s: approved on %s UTC by %s at revision %llu", u->unit, when,
+           u->account_name, (unsigned long long)u->revision);
+    if (u->review && u->review->state != TALLY__REVIEW_STATE__REVIEW_APPROVED)
+      printf("; now %s", now);
+    else if (u->review && u->review->time_unix != u->approved_unix)
+      printf("; approved again since");
+    if (u->live_revision != u->revision)
+      printf("; live revision %llu", (unsigned long long)u->live_revision);
+    printf("\n");
+    for (size_t k = 0; k < u->n_differences; k++) {
+      const Tally__FigureDifference *d = u->differences[k];
+      char a[32], l[32];
+      side_text(a, sizeof a, d->has_approved, d->approved);
+      side_text(l, sizeof l, d->has_live, d->live);
+      printf("    %s: approved %s, live %s\n", d->element, a, l);
+    }
+  }
+  if (r->units_approved < r->units_reporting)
+    printf("Units not approved by then are left out of the sums, as units "
+           "that have not reported are.\n");
+}
+
 static void print_report(const Tally__ReportReply *r, enum tally_format fmt) {
   if (fmt == FORMAT_JSON) {
     json_t *rows = json_array();
@@ -308,12 +390,23 @@ static void print_report(const Tally__ReportReply *r, enum tally_format fmt) {
                        (json_int_t)r->lock->locked_unix, "account_id",
                        (json_int_t)r->lock->account_id, "account_name",
                        r->lock->account_name, "text", r->lock->text);
-    dump(json_pack("{s:s, s:s, s:s, s:s, s:o, s:i, s:i, s:o}", "period",
-                   r->period, "unit", r->unit, "unit_name_zh", r->unit_name_zh,
-                   "unit_name_en", r->unit_name_en, "locked", lock,
-                   "units_reporting", (int)r->units_reporting,
-                   "units_approved", (int)r->units_approved, "indicators",
-                   rows));
+    json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:o, s:i, s:i, s:o}",
+                            "period", r->period, "unit", r->unit,
+                            "unit_name_zh", r->unit_name_zh, "unit_name_en",
+                            r->unit_name_en, "locked", lock,
+                            "units_reporting", (int)r->units_reporting,
+                            "units_approved", (int)r->units_approved,
+                            "indicators", rows);
+    if (doc && r->as_approved) {
+      json_t *approved = json_array();
+      for (size_t i = 0; i < r->n_approved; i++)
+        json_array_append_new(approved, approved_json(r->approved[i]));
+      json_object_set_new(doc, "as_approved", json_true());
+      json_object_set_new(doc, "at_unix",
+                          r->at_unix ? json_integer(r->at_unix) : json_null());
+      json_object_set_new(doc, "approved", approved);
+    }
+    dump(doc);
     return;
   }
   if (fmt == FORMAT_CSV) {
@@ -327,7 +420,9 @@ static void print_report(const Tally__ReportReply *r, enum tally_format fmt) {
   }
   printf("%s %s: indicators for %s\n", r->unit_name_zh, r->unit_name_en,
          r->period);
-  if (r->units_approved)
+  if (r->as_approved)
+    print_approved(r);
+  else if (r->units_approved)
     printf("已审核 approved by the central office: %u of %u units' reports\n",
            r->units_approved, r->units_reporting);
   if (r->lock) {
@@ -365,13 +460,23 @@ static void print_report(const Tally__ReportReply *r, enum tally_format fmt) {
 int tally_cmd_report(int argc, char **argv, tally_cli *c) {
   opts o;
   int rc = parse(argc, argv, c, "report", tally_usage_report,
-                 "period unit plan indicator missing format", &o);
+                 "period unit plan indicator missing as-approved at format",
+                 &o);
   if (rc)
     return rc < 0 ? EXIT_OK : rc;
   if ((rc = tally_cli_no_operands(argc, argv, "report")) != 0)
     return rc;
   if ((rc = tally_cli_need_period(o.period, "report")) != 0)
     return rc;
+  int64_t at = 0;
+  if (o.at && !o.as_approved) {
+    fprintf(stderr, "tally report: --at needs --as-approved (a report as "
+            "approved at a time; the live figures have no past here: see "
+            "tally history)\n");
+    return EXIT_USAGE;
+  }
+  if (o.at && tally_cli_parse_time("at", o.at, &at) != 0)
+    return EXIT_USAGE;
   Tally__ReportRequest q = TALLY__REPORT_REQUEST__INIT;
   Tally__Envelope req = TALLY__ENVELOPE__INIT, *reply = NULL;
   q.period = (char *)o.period;
@@ -379,6 +484,8 @@ int tally_cmd_report(int argc, char **argv, tally_cli *c) {
   q.indicator = (char *)(o.indicator ? o.indicator : "");
   q.plan = (char *)(o.plan ? o.plan : "");
   q.name_missing = o.missing;
+  q.as_approved = o.as_approved;
+  q.at_unix = at;
   req.body_case = TALLY__ENVELOPE__BODY_REPORT;
   req.report = &q;
   if ((rc = tally_cli_call(c, &req, TALLY__ENVELOPE__BODY_REPORT_REPLY,

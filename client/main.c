@@ -434,6 +434,28 @@ void tally_cli_time(char *buf, size_t n, int64_t unix_s) {
   strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
+int tally_cli_parse_time(const char *option, const char *text,
+                         int64_t *out) {
+  static const char *const forms[] = {"%Y-%m-%d %H:%M:%S",
+                                      "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d"};
+  for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    const char *end = strptime(text, forms[i], &tm);
+    if (end == NULL || *end != 0 || tm.tm_year < 70)
+      continue;
+    time_t t = timegm(&tm);
+    if (t == (time_t)-1)
+      continue;
+    *out = (int64_t)t + (i == 2 ? 86399 : 0); /* a day: through its end */
+    return 0;
+  }
+  fprintf(stderr, "tally: --%s '%s' is not a time: give a day (2023-03-01, "
+          "through its end) or a time (2023-03-01 08:30:00), in UTC\n",
+          option, text);
+  return -1;
+}
+
 static int find_command(const char *name) {
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     if (strcmp(commands[i].name, name) == 0)

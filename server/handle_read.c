@@ -8,6 +8,7 @@
  */
 #include "handlers.h"
 
+#include "approved.h"
 #include "error.h"
 #include "flags.h"
 #include "log.h"
@@ -278,7 +279,8 @@ Tally__Envelope *tally_handle_report(tally_request *r,
   tally_period p;
   char shown[SHOWN_MAX];
   int scope = r->cat->root;
-  tally_report_filter filter = {-1, -1, q->name_missing};
+  tally_report_filter filter = {-1, -1, q->name_missing, q->as_approved,
+                                q->at_unix};
   tally_entered et;
 
   if (tally_reply_want_period(r, req->id, q->period, &p, &reply) != 0)
@@ -304,6 +306,18 @@ Tally__Envelope *tally_handle_report(tally_request *r,
                                   r->cat->n_plans > 1 ? r->cat->plans[1].code
                                                       : "");
   }
+  if (q->at_unix < 0 || (q->at_unix && !q->as_approved))
+    return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
+                             "a report as of a time is one as approved "
+                             "(as_approved), at a time after 1970");
+  if (q->as_approved && r->cat->units[scope].leaves > TALLY_APPROVED_SCOPE_MAX)
+    return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
+                             "%s holds %d reporting units: a report as "
+                             "approved reads each one's figures afresh, for "
+                             "at most %d; ask for a unit within it",
+                             r->cat->units[scope].code,
+                             r->cat->units[scope].leaves,
+                             TALLY_APPROVED_SCOPE_MAX);
   /* Targets, figures and the period's lock from one snapshot. */
   tally_store_txn *txn = NULL;
   int rc = tally_store_read_begin(r->store, &txn);
@@ -314,6 +328,9 @@ Tally__Envelope *tally_handle_report(tally_request *r,
     rep->lock = NULL; /* the report stands without its approval line */
   if (rc == 0)
     rc = count_approved(r, txn, &p, scope, rep);
+  if (rc == 0 && q->as_approved)
+    rc = tally_approved_list(r->cat, txn, &p, scope, q->at_unix, r->arena,
+                             rep);
   tally_store_txn_end(txn);
   if (rc != 0)
     return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,

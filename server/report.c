@@ -102,6 +102,10 @@ int tally_report_build(const tally_catalog *cat, tally_store_txn *txn,
 
   source_init(&src, cat, txn, targets);
   src.rows.src.name_missing = filter && filter->name_missing;
+  if (filter && filter->as_approved) {
+    tally_rows_as_approved(&src.rows, filter->at);
+    src.rows.src.kept = NULL; /* the kept sums are the live figures' */
+  }
   rc = -ENOMEM;
   rep = tally_arena_alloc(a, sizeof *rep);
   if (rep == NULL)

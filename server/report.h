@@ -21,6 +21,8 @@ typedef struct {
   int indicator;  /* only this indicator, or -1 */
   int plan;       /* only this plan's, or -1 */
   int name_missing; /* name units left out in a scope of any size */
+  int as_approved;  /* from the figures as last approved at or before */
+  int64_t at;       /* at (0: now), made into sums afresh */
 } tally_report_filter;
 
 /* Builds the report of period for scope (a unit index) in arena, from

@@ -3,14 +3,17 @@
  *
  * The happy path: a row asked for again is found among the slots;
  * else the oldest slot (not the one handed out last) is filled by one
- * range scan of the unit's figures of the period.
+ * range scan of the unit's figures of the period (or one read of its
+ * figures as approved).
  * The failure modes: no memory for a slot's arrays, or a store error
  * during the scan; the slot is then left empty and nothing is handed
  * out.
  */
 #include "rows.h"
 
+#include "store_audit.h"
 #include "store_figures.h"
+#include "tally.pb-c.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -35,6 +38,18 @@ static int load_value(void *arg, const char *unit, const char *element,
     l->value[e] = value;
     l->has[e] = 1;
   }
+  return 0;
+}
+
+/* The values of an approval's packed figures, as a scan's. */
+static int load_approval(void *arg, const char *unit, const void *packed,
+                         size_t len) {
+  Tally__Approval *ap = tally__approval__unpack(NULL, len, packed);
+  if (ap == NULL)
+    return 0; /* not ours to judge: a unit without approved figures */
+  for (size_t i = 0; i < ap->n_values; i++)
+    load_value(arg, unit, ap->values[i]->element, ap->values[i]->value, 0);
+  tally__approval__free_unpacked(ap, NULL);
   return 0;
 }
 
@@ -68,8 +83,11 @@ int tally_rows_read(tally_rows *r, int unit, const tally_period *p,
   s->unit = -1;
   memset(s->has, 0, n);
   struct row_load l = {r->cat, s->value, s->has, 0};
-  int rc = tally_store_txn_scan(r->txn, key, r->cat->units[unit].code,
-                                load_value, &l);
+  const char *code = r->cat->units[unit].code;
+  int rc = r->approved ? tally_store_txn_approval(r->txn, key, code, r->at,
+                                                  load_approval, &l)
+                       : tally_store_txn_scan(r->txn, key, code, load_value,
+                                              &l);
   if (rc != 0)
     return rc;
   s->unit = unit;
@@ -94,6 +112,12 @@ void tally_rows_init(tally_rows *r, const tally_catalog *cat,
   r->cat = cat;
   r->txn = txn;
   r->last = -1;
+  tally_rows_reset(r);
+}
+
+void tally_rows_as_approved(tally_rows *r, int64_t at) {
+  r->approved = 1;
+  r->at = at;
   tally_rows_reset(r);
 }
 

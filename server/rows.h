@@ -42,6 +42,9 @@ typedef struct {
   } slot[TALLY_ROWS_KEPT];
   int next;                /* the slot to fill next */
   int last;                /* the slot handed out last, or -1 */
+  int approved;            /* 1: the figures as last approved at or
+                              before at (0: ever), not the live ones */
+  int64_t at;
 } tally_rows;
 
 /* Allocates nothing yet; txn may be NULL until the first read. */
@@ -55,6 +58,11 @@ void tally_rows_free(tally_rows *r);
  * store error (then *value and *has are not set). */
 int tally_rows_read(tally_rows *r, int unit, const tally_period *p,
                     const double **value, const unsigned char **has);
+
+/* From now on reads each unit's figures as last approved at or before
+ * at (0: the last approval of all): a unit whose report was never
+ * approved has a row of nothing. Forgets the rows read. */
+void tally_rows_as_approved(tally_rows *r, int64_t at);
 
 /* Forgets every row read (the figures changed, or txn did). */
 void tally_rows_reset(tally_rows *r);

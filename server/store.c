@@ -33,15 +33,22 @@
 #include <time.h>
 #include <unistd.h>
 
-/* 4: with explanations and reviews; 3: with locked periods; 2: with the
- * sums kept for reports. A tallyd of an earlier format refuses the
- * store, so that it cannot store figures in an approved report or a
- * locked period, or leave the sums behind the figures. A store of format
- * 2 or 3 is taken up as it is; one of format 1 has its sums made afresh. */
-#define STORE_FORMAT "tally-store/4"
+/* 5: with the figures as approved; 4: with explanations and reviews; 3:
+ * with locked periods; 2: with the sums kept for reports. A tallyd of an
+ * earlier format refuses the store, so that it cannot store figures in
+ * an approved report or a locked period, approve without keeping the
+ * figures, or leave the sums behind the figures. A store of format 2, 3
+ * or 4 is taken up as it is; one of format 1 has its sums made afresh. */
+#define STORE_FORMAT "tally-store/5"
+#define STORE_FORMAT_4 "tally-store/4"
 #define STORE_FORMAT_3 "tally-store/3"
 #define STORE_FORMAT_2 "tally-store/2"
 #define STORE_FORMAT_1 "tally-store/1"
+
+static int is_format(const MDB_val *v, const char *format) {
+  return v->mv_size == strlen(format) &&
+         memcmp(v->mv_data, format, v->mv_size) == 0;
+}
 
 static int open_dbs(tally_store *s) {
   MDB_txn *txn;
@@ -61,23 +68,24 @@ static int open_dbs(tally_store *s) {
       (rc = mdb_dbi_open(txn, "locks", MDB_CREATE, &s->locks)) != 0 ||
       (rc = mdb_dbi_open(txn, "explanations", MDB_CREATE,
                          &s->explanations)) != 0 ||
-      (rc = mdb_dbi_open(txn, "reviews", MDB_CREATE, &s->reviews)) != 0)
+      (rc = mdb_dbi_open(txn, "reviews", MDB_CREATE, &s->reviews)) != 0 ||
+      (rc = mdb_dbi_open(txn, "approvals", MDB_CREATE, &s->approvals)) != 0)
     goto err_after_begin;
   rc = mdb_get(txn, s->meta, &k, &v);
-  if (rc == 0 && v.mv_size == strlen(STORE_FORMAT_1) &&
-      memcmp(v.mv_data, STORE_FORMAT_1, v.mv_size) == 0) {
+  if (rc == 0 && is_format(&v, STORE_FORMAT_1)) {
     MDB_val made = {12, "sums_catalog"};
     rc = mdb_del(txn, s->meta, &made, NULL);
     if (rc != 0 && rc != MDB_NOTFOUND)
       goto err_after_begin;
     rc = MDB_NOTFOUND; /* written as the current format below */
-  } else if (rc == 0 && ((v.mv_size == strlen(STORE_FORMAT_2) &&
-                           memcmp(v.mv_data, STORE_FORMAT_2, v.mv_size) == 0) ||
-                          (v.mv_size == strlen(STORE_FORMAT_3) &&
-                           memcmp(v.mv_data, STORE_FORMAT_3, v.mv_size) == 0))) {
+  } else if (rc == 0 && (is_format(&v, STORE_FORMAT_2) ||
+                          is_format(&v, STORE_FORMAT_3) ||
+                          is_format(&v, STORE_FORMAT_4))) {
     /* 2: no period locked yet; 3: no explanation kept, no report
-     * reviewed yet (a tallyd of format 3 would not heed them): the same
-     * otherwise. */
+     * reviewed yet (a tallyd of format 3 would not heed them); 4: no
+     * figures kept as approved (an approval made by a tallyd of format 4
+     * has none: its unit counts as not approved in an as-approved
+     * report): the same otherwise. */
     rc = MDB_NOTFOUND;
   }
   if (rc == MDB_NOTFOUND) {
@@ -87,8 +95,7 @@ static int open_dbs(tally_store *s) {
       goto err_after_begin;
   } else if (rc != 0) {
     goto err_after_begin;
-  } else if (v.mv_size != strlen(STORE_FORMAT) ||
-             memcmp(v.mv_data, STORE_FORMAT, v.mv_size) != 0) {
+  } else if (!is_format(&v, STORE_FORMAT)) {
     mdb_txn_abort(txn);
     return TALLY_EFORMAT;
   }
@@ -127,7 +134,7 @@ int tally_store_open(const char *dir, size_t map_size, size_t max_map_size,
     s->max_map_size = s->map_size;
   if ((rc = store_err(mdb_env_create(&s->env))) != 0)
     goto err_after_lock;
-  if ((rc = store_err(mdb_env_set_maxdbs(s->env, 12))) != 0 ||
+  if ((rc = store_err(mdb_env_set_maxdbs(s->env, 13))) != 0 ||
       (rc = store_err(mdb_env_set_mapsize(s->env, s->map_size))) != 0 ||
       (rc = store_err(mdb_env_open(s->env, dir, 0, 0600))) != 0)
     goto err_after_create;

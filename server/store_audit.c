@@ -208,6 +208,64 @@ int tally_store_txn_reviews(tally_store_txn *t, uint32_t period_key,
                                &vr);
 }
 
+/* ---- figures as approved: period | unit | 0 | time, revision ---- */
+
+#define APPROVAL_REST 32 /* two 16-digit hex numbers: they sort in order */
+
+static size_t approval_key(uint8_t *key, uint32_t period_key, const char *unit,
+                           int64_t time, uint64_t revision) {
+  char rest[APPROVAL_REST + 1];
+  snprintf(rest, sizeof rest, "%016llx%016llx", (unsigned long long)time,
+           (unsigned long long)revision);
+  return make_key(key, period_key, unit, rest);
+}
+
+int tally_store_txn_approval_put(tally_store_txn *t, uint32_t period_key,
+                                 const char *unit, int64_t time,
+                                 uint64_t revision, const void *packed,
+                                 size_t len) {
+  uint8_t key[KEY_MAX];
+  MDB_val k = {approval_key(key, period_key, unit, time, revision), key};
+  MDB_val v = {len, (void *)packed};
+  if (k.mv_size == 0 || time < 0)
+    return -EINVAL;
+  return store_err(mdb_put(t->txn, t->s->approvals, &k, &v, 0));
+}
+
+struct last_approval {
+  int64_t at;
+  MDB_val found; /* borrowed from the transaction */
+};
+
+static int visit_approval(void *arg, const MDB_val *k, const MDB_val *v) {
+  struct last_approval *la = arg;
+  char unit[STORE_CODE_MAX + 1], rest[STORE_CODE_MAX + 1];
+  unsigned long long time;
+  if (split_key(k, unit, rest) != 0 || strlen(rest) != APPROVAL_REST ||
+      sscanf(rest, "%16llx", &time) != 1)
+    return 0; /* not an approval's */
+  if (la->at > 0 && time > (unsigned long long)la->at)
+    return 1; /* later ones follow in key order */
+  la->found = *v;
+  return 0;
+}
+
+int tally_store_txn_approval(tally_store_txn *t, uint32_t period_key,
+                             const char *unit, int64_t at,
+                             tally_store_review_fn fn, void *arg) {
+  uint8_t key[KEY_MAX];
+  size_t kl = make_key(key, period_key, unit, "");
+  struct last_approval la = {at, {0, NULL}};
+  if (kl == 0)
+    return 0;
+  int rc = tally__store_visit_in(t->txn, t->s->approvals, key, kl,
+                                 visit_approval, &la);
+  if (rc < 0)
+    return rc;
+  return la.found.mv_data ? fn(arg, unit, la.found.mv_data, la.found.mv_size)
+                          : 0;
+}
+
 int tally__store_audit_locked(MDB_txn *txn, tally_store *s,
                               uint32_t period_key) {
   uint8_t key[4];

@@ -82,6 +82,19 @@ typedef int (*tally_store_review_fn)(void *arg, const char *unit,
 int tally_store_txn_reviews(tally_store_txn *t, uint32_t period_key,
                             const char *unit, tally_store_review_fn fn,
                             void *arg);
+/* Keeps unit's figures of period as approved at time, at revision (a
+ * packed Approval), in t; the approvals before it stay. Returns 0,
+ * -EINVAL for a code too long, or a store error. */
+int tally_store_txn_approval_put(tally_store_txn *t, uint32_t period_key,
+                                 const char *unit, int64_t time,
+                                 uint64_t revision, const void *packed,
+                                 size_t len);
+/* The last approval of unit's report for period made at or before at
+ * (0: the last of all), packed, to fn as a review is; 0 and nothing
+ * called when there is none. */
+int tally_store_txn_approval(tally_store_txn *t, uint32_t period_key,
+                             const char *unit, int64_t at,
+                             tally_store_review_fn fn, void *arg);
 /* Reads in t: as tally_store_targets and tally_store_locks. */
 int tally_store_txn_targets(tally_store_txn *t, tally_store_history_fn fn,
                             void *arg);

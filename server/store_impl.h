@@ -45,6 +45,7 @@ struct tally_store {
   MDB_dbi locks;        /* periods locked by the central office */
   MDB_dbi explanations; /* offices' explanations of broken warnings */
   MDB_dbi reviews;      /* each report's review: returned, approved */
+  MDB_dbi approvals;    /* each report's figures as approved */
   MDB_dbi meta;         /* "format", counters */
   const tally_store_keeper *keeper; /* told of changes to figures */
   size_t map_size;

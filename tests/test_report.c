@@ -93,8 +93,8 @@ static void h02_note(int name_missing, char *note, size_t n, int *counted,
   tally_arena a = TALLY_ARENA_INIT;
   Tally__ReportReply *rep;
   tally_period p = {2022, TALLY_PERIOD_YEAR, 0};
-  tally_report_filter f = {tally_catalog_indicator(cat, "H02"), -1,
-                           name_missing};
+  tally_report_filter f = {.indicator = tally_catalog_indicator(cat, "H02"),
+                           .plan = -1, .name_missing = name_missing};
   cr_assert_eq(tally_store_read_begin(store, &txn), 0);
   cr_assert_eq(tally_report_build(cat, txn, NULL, &p, cat->root, &f, &a, &rep),
                0);

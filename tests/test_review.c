@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 static tally_test_server srv;
 static char files[256];
@@ -350,6 +352,175 @@ Test(review, completeness_tells_on_time_late_returned_approved) {
   cr_assert_eq(AS("analyst", NULL, &out, &err, "report", "--period", "2022",
                   "--unit", "wande"), 0, "%s", err);
   cr_expect_null(strstr(out, "approved by the central office"), "%s", out);
+  free(out);
+  free(err);
+}
+
+/* An as-approved report (H02 = infant deaths per 1,000 live births):
+ * what it reads from each unit's report as approved, and the approved
+ * units it names. */
+typedef struct {
+  int has_value;
+  double value;
+  int units_counted;
+  int units_approved;
+  json_t *approved; /* the reply's "approved" list, owned */
+} approved_report;
+
+static approved_report as_approved(const char *at) {
+  char *out = NULL, *err = NULL;
+  const char *args[] = {"report", "--period", "2022", "--indicator", "H02",
+                        "--as-approved", "--format", "json",
+                        at ? "--at" : NULL, at, NULL};
+  tally_test_sign_in(&srv, "analyst", NULL);
+  cr_assert_eq(tally_test_run(args, NULL, &out, &err), 0, "%s", err);
+  json_error_t e;
+  json_t *doc = json_loads(out, 0, &e);
+  cr_assert_not_null(doc, "%s: %s", e.text, out);
+  cr_assert(json_is_true(json_object_get(doc, "as_approved")), "%s", out);
+  json_t *row = json_array_get(json_object_get(doc, "indicators"), 0);
+  json_t *value = json_object_get(row, "value");
+  approved_report r = {
+      json_is_number(value), json_number_value(value),
+      (int)json_integer_value(json_object_get(row, "units_counted")),
+      (int)json_integer_value(json_object_get(doc, "units_approved")),
+      json_incref(json_object_get(doc, "approved"))};
+  json_decref(doc);
+  free(out);
+  free(err);
+  return r;
+}
+
+/* The live report's H02. */
+static double live_h02(void) {
+  char *out = NULL, *err = NULL;
+  cr_assert_eq(AS("analyst", NULL, &out, &err, "report", "--period", "2022",
+                  "--indicator", "H02", "--format", "json"), 0, "%s", err);
+  json_t *doc = json_loads(out, 0, NULL);
+  cr_assert_not_null(doc, "%s", out);
+  double v = json_number_value(json_object_get(
+      json_array_get(json_object_get(doc, "indicators"), 0), "value"));
+  json_decref(doc);
+  free(out);
+  free(err);
+  return v;
+}
+
+static void run_ok(const char *role, const char *unit, const char *const *args) {
+  char *out = NULL, *err = NULL;
+  cr_assert_eq(as(role, unit, args, &out, &err), 0, "%s: %s", args[0], err);
+  free(out);
+  free(err);
+}
+
+#define RUN_AS(role, unit, ...) \
+  run_ok(role, unit, (const char *const[]){__VA_ARGS__, NULL})
+
+/* Waits until the clock has left second t: two approvals a second apart
+ * have different times. */
+static void next_second(int64_t t) {
+  while ((int64_t)time(NULL) <= t)
+    usleep(50 * 1000);
+}
+
+Test(review, as_approved_stays_as_approved_through_corrections) {
+  RUN_AS("reporter", "wenchang", "submit", "--unit", "wenchang", "--period",
+      "2022", "--file", file_with("live_births,1000\ninfant_deaths,3\n"));
+  RUN_AS("reporter", "guide", "submit", "--unit", "guide", "--period", "2022",
+      "--file", file_with("live_births,1000\ninfant_deaths,1\n"));
+  approved_report r = as_approved(NULL);
+  cr_expect(!r.has_value, "nothing approved: no value");
+  cr_expect_eq(r.units_approved, 0);
+  json_decref(r.approved);
+
+  RUN_AS("analyst", NULL, "review", "approve", "--unit", "wenchang", "--period",
+      "2022", "--revision", "1");
+  r = as_approved(NULL);
+  cr_expect(r.has_value && r.value == 3.0, "wenchang's 3 of 1,000: %g",
+            r.value);
+  cr_expect_eq(r.units_counted, 1, "guide is not approved: left out");
+  cr_expect_eq(r.units_approved, 1);
+  json_t *w = json_array_get(r.approved, 0);
+  cr_assert_str_eq(json_string_value(json_object_get(w, "unit")), "wenchang");
+  cr_expect_eq(json_array_size(json_object_get(w, "differences")), 0);
+  int64_t first = json_integer_value(json_object_get(w, "approved_unix"));
+  cr_expect_gt(first, 1700000000);
+  json_decref(r.approved);
+  cr_expect_eq(live_h02(), 2.0, "the live report: (3 + 1) of 2,000");
+
+  /* Reopened and corrected: the approved figures stay as they were. */
+  next_second(first);
+  RUN_AS("analyst", NULL, "review", "reopen", "--unit", "wenchang", "--period",
+      "2022", "--reason", "出生数据复核");
+  RUN_AS("reporter", "wenchang", "submit", "--unit", "wenchang", "--period",
+      "2022", "--file", file_with("infant_deaths,7\nunder5_deaths,9\n"));
+  cr_expect_eq(live_h02(), 4.0, "the live report: (7 + 1) of 2,000");
+  r = as_approved(NULL);
+  cr_expect(r.has_value && r.value == 3.0, "still as approved: %g", r.value);
+  w = json_array_get(r.approved, 0);
+  cr_expect_eq(json_integer_value(json_object_get(w, "revision")), 1);
+  cr_expect_eq(json_integer_value(json_object_get(w, "live_revision")), 2);
+  cr_expect(strstr(json_string_value(json_object_get(w, "review")),
+                   "reopened on ") != NULL);
+  json_t *d = json_object_get(w, "differences");
+  cr_assert_eq(json_array_size(d), 2, "infant_deaths corrected, under5 added");
+  cr_expect_str_eq(json_string_value(json_object_get(json_array_get(d, 0),
+                                                     "element")),
+                   "infant_deaths");
+  cr_expect_eq(json_number_value(json_object_get(json_array_get(d, 0),
+                                                 "approved")), 3.0);
+  cr_expect_eq(json_number_value(json_object_get(json_array_get(d, 0),
+                                                 "live")), 7.0);
+  cr_expect_str_eq(json_string_value(json_object_get(json_array_get(d, 1),
+                                                     "element")),
+                   "under5_deaths");
+  cr_expect(json_is_null(json_object_get(json_array_get(d, 1), "approved")));
+  json_decref(r.approved);
+
+  /* The table says the same in words. */
+  char *out = NULL, *err = NULL;
+  cr_assert_eq(AS("analyst", NULL, &out, &err, "report", "--period", "2022",
+                  "--as-approved"), 0, "%s", err);
+  expect_in(out, "as approved: the figures of 1 of 11 units' reports");
+  expect_in(out, "wenchang: approved on ");
+  expect_in(out, "at revision 1; now reopened on ");
+  expect_in(out, "出生数据复核; live revision 2");
+  expect_in(out, "infant_deaths: approved 3, live 7");
+  expect_in(out, "under5_deaths: approved (none), live 9");
+  free(out);
+  free(err);
+
+  /* Approved again: the report follows; as of the first approval's time
+   * it is what it was then, and before it there was nothing approved. */
+  RUN_AS("analyst", NULL, "review", "approve", "--unit", "wenchang", "--period",
+      "2022", "--revision", "2");
+  r = as_approved(NULL);
+  cr_expect(r.has_value && r.value == 7.0, "as approved again: %g", r.value);
+  json_decref(r.approved);
+  char then[32];
+  time_t t = (time_t)first;
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(then, sizeof then, "%Y-%m-%d %H:%M:%S", &tm);
+  r = as_approved(then);
+  cr_expect(r.has_value && r.value == 3.0, "as approved at %s: %g", then,
+            r.value);
+  json_decref(r.approved);
+  r = as_approved("2022-12-31");
+  cr_expect(!r.has_value && r.units_approved == 0, "nothing approved then");
+  json_decref(r.approved);
+}
+
+Test(review, a_time_is_for_a_report_as_approved) {
+  char *out = NULL, *err = NULL;
+  cr_assert_eq(AS("analyst", NULL, &out, &err, "report", "--period", "2022",
+                  "--at", "2023-03-01"), 2);
+  expect_in(err, "--at needs --as-approved");
+  free(out);
+  free(err);
+  cr_assert_eq(AS("analyst", NULL, &out, &err, "report", "--period", "2022",
+                  "--as-approved", "--at", "March"), 2);
+  expect_in(err, "--at 'March' is not a time");
   free(out);
   free(err);
 }
