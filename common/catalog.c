@@ -1156,7 +1156,8 @@ int tally_catalog_load_buffer(const char *origin, const char *json, size_t len,
     json_t *v;
     static const char *const known[] = {"format",     "name",  "description",
                                         "units",      "plans", "data_elements",
-                                        "indicators", "rules", "deadlines"};
+                                        "indicators", "rules", "outliers",
+                                        "deadlines"};
     json_object_foreach(ld.doc, key, v) {
       size_t k = 0;
       while (k < sizeof known / sizeof known[0] && strcmp(key, known[k]) != 0)

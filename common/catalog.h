@@ -171,12 +171,28 @@ typedef struct {
   double constant;
 } tally_rule_side;
 
+/* What a rule checks: its two sides against each other, or, for the
+ * outlier tests (warnings, checked by the server: server/outlier.c), a
+ * figure against the unit's own earlier years, or a unit's rate against
+ * the other units'. */
+typedef enum {
+  TALLY_RULE_COMPARE = 0,
+  TALLY_RULE_HISTORY,  /* left: the element; modified z-score > threshold */
+  TALLY_RULE_UNITS     /* left / right: a ratio's numerator and
+                          denominator; two-sided p < alpha */
+} tally_rule_test;
+
 /* A validation rule (审核公式) over one unit's figures of one period
  * (rule.h checks it). An error rule (逻辑性) says the figures are
  * impossible: they are refused. A warning (合理性) says they are
  * unusual: they are refused unless they come with an explanation. */
 typedef struct {
   char *code;          /* "infant_deaths", "H05_bounded" */
+  tally_rule_test test;
+  double threshold;    /* HISTORY: the modified z-score's */
+  int min_years;       /* HISTORY: earlier years needed, of at most */
+  int years;           /* this many looked back at */
+  double alpha;        /* UNITS: the test's level */
   tally_rule_side left, right;
   tally_rule_op op;
   int warning;         /* 1: a warning; 0: an error */
@@ -187,7 +203,8 @@ typedef struct {
   int district;        /* its elements are reported by the district alone */
   char *message_zh;
   char *message_en;
-  int indicator;       /* a bounded ratio's indicator, or -1 */
+  int indicator;       /* a bounded ratio's or UNITS test's indicator, or
+                          -1 */
 } tally_rule;
 
 typedef struct {
@@ -207,7 +224,8 @@ typedef struct {
   size_t n_plans;
   tally_indicator *indicators;
   size_t n_indicators;
-  tally_rule *rules;   /* the catalog's, then one per bounded ratio */
+  tally_rule *rules;   /* the catalog's, one per bounded ratio, then the
+                          outlier tests */
   size_t n_rules;
   struct {             /* when reports are due (tally_period_due_day) */
     int year_month, year_day;  /* of the next year: 1, 20 */

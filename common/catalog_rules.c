@@ -7,7 +7,9 @@
  * "midyear_population.0..65-69" sums the groups from one label to
  * another), or {"sum": [strings], "factor": F, "constant": C}. Each
  * bounded ratio of the indicators becomes a rule too (numerator <=
- * denominator, an error), so that there is one mechanism.
+ * denominator, an error), so that there is one mechanism. So do the
+ * outlier tests of the "outliers" section: warnings whose figures the
+ * server reads beyond the one row (server/outlier.c checks them).
  */
 #include "catalog_impl.h"
 
@@ -300,16 +302,121 @@ static int bounded_rule(struct loader *ld, const tally_indicator *in,
   return 0;
 }
 
+/* A side of one element. */
+static int one_element(tally_catalog *cat, tally_rule_side *s, int e) {
+  s->elements = tally_arena_alloc(&cat->arena, sizeof *s->elements);
+  if (s->elements == NULL)
+    return -ENOMEM;
+  s->elements[0] = e;
+  s->n = 1;
+  s->factor = 1;
+  return 0;
+}
+
+/* An outlier test: {"code", "test": "history", "element", "threshold",
+ * "min_years", "years"} or {"code", "test": "units", "indicator",
+ * "alpha"}, with its messages. A warning, skipped when a figure it
+ * reads is missing. */
+static int load_outlier(struct loader *ld, size_t i, json_t *x,
+                        tally_rule *r) {
+  tally_catalog *cat = ld->cat;
+  const char *test, *element = NULL, *indicator = NULL, *note = NULL;
+  json_error_t e;
+  char who[96];
+  int rc;
+
+  tally__catalog_describe(who, sizeof who, "outlier test", i,
+                          tally__catalog_peek_code(x));
+  r->indicator = -1;
+  r->warning = 1;
+  r->threshold = 3.5;
+  r->min_years = 3;
+  r->years = 10;
+  r->alpha = 0.001;
+  if (json_unpack_ex(x, &e, JSON_STRICT,
+                     "{s:s, s:s, s?s, s?s, s?F, s?i, s?i, s?F, s:s, s:s, s?s}",
+                     "code", &r->code, "test", &test, "element", &element,
+                     "indicator", &indicator, "threshold", &r->threshold,
+                     "min_years", &r->min_years, "years", &r->years, "alpha",
+                     &r->alpha, "message_zh", &r->message_zh, "message_en",
+                     &r->message_en, "note", &note) != 0)
+    return tally__catalog_fail(ld, who, "%s", e.text);
+  if (!rule_code_ok(r->code))
+    return tally__catalog_fail(ld, who,
+                               "code must be a letter, then letters, "
+                               "digits and _, at most %d",
+                               TALLY_CODE_MAX);
+  if (!*r->message_zh || !*r->message_en)
+    return tally__catalog_fail(ld, who,
+                               "message_zh and message_en say what "
+                               "is unusual, in words the office reads");
+  if (strcmp(test, "history") == 0) {
+    int el = element ? tally_catalog_element(cat, element) : -1;
+    r->test = TALLY_RULE_HISTORY;
+    if (indicator || json_object_get(x, "alpha"))
+      return tally__catalog_fail(ld, who, "a history test takes an element, "
+                                 "threshold, min_years and years");
+    if (el < 0)
+      return tally__catalog_fail(ld, who, "element '%s' is not a data "
+                                 "element", element ? element : "(none)");
+    if (cat->elements[el].type == TALLY_ELEMENT_STATUS)
+      return tally__catalog_fail(ld, who, "%s is a status, not a quantity",
+                                 element);
+    if (!(isfinite(r->threshold) && r->threshold > 0) || r->min_years < 3 ||
+        r->years < r->min_years || r->years > 50)
+      return tally__catalog_fail(ld, who, "threshold must be above 0, and "
+                                 "3 <= min_years <= years <= 50");
+    if ((rc = one_element(cat, &r->left, el)) != 0)
+      return rc;
+    r->district = cat->elements[el].district_only;
+    return 0;
+  }
+  if (strcmp(test, "units") == 0) {
+    int ind = indicator ? tally_catalog_indicator(cat, indicator) : -1;
+    r->test = TALLY_RULE_UNITS;
+    if (element || json_object_get(x, "threshold") ||
+        json_object_get(x, "min_years") || json_object_get(x, "years"))
+      return tally__catalog_fail(ld, who, "a units test takes an indicator "
+                                 "and alpha");
+    if (ind < 0)
+      return tally__catalog_fail(ld, who, "indicator '%s' is not in the "
+                                 "catalog", indicator ? indicator : "(none)");
+    const tally_indicator *in = &cat->indicators[ind];
+    if (in->kind != TALLY_KIND_RATIO ||
+        cat->elements[in->numerator].type != TALLY_ELEMENT_COUNT ||
+        cat->elements[in->denominator].type != TALLY_ELEMENT_COUNT ||
+        cat->elements[in->numerator].district_only ||
+        cat->elements[in->denominator].district_only)
+      return tally__catalog_fail(ld, who, "%s is not a ratio of two counts "
+                                 "each unit reports: there is no chance to "
+                                 "test", indicator);
+    if (!(r->alpha > 0 && r->alpha < 0.5))
+      return tally__catalog_fail(ld, who, "alpha must be above 0 and below "
+                                 "0.5");
+    r->indicator = ind;
+    if ((rc = one_element(cat, &r->left, in->numerator)) != 0 ||
+        (rc = one_element(cat, &r->right, in->denominator)) != 0)
+      return rc;
+    return 0;
+  }
+  return tally__catalog_fail(ld, who, "test '%s' is not history or units",
+                             test);
+}
+
 int tally__catalog_load_rules(struct loader *ld) {
   tally_catalog *cat = ld->cat;
   json_t *arr = json_object_get(ld->doc, "rules"), *x;
+  json_t *outliers = json_object_get(ld->doc, "outliers");
   size_t i, n = arr ? json_array_size(arr) : 0, bounded = 0;
   int rc;
 
   if (arr && !json_is_array(arr))
     return tally__catalog_fail(ld, "rules", "must be an array");
+  if (outliers && !json_is_array(outliers))
+    return tally__catalog_fail(ld, "outliers", "must be an array");
   for (i = 0; i < cat->n_indicators; i++)
     bounded += cat->indicators[i].bounded != 0;
+  n += outliers ? json_array_size(outliers) : 0;
   cat->rules =
       tally_arena_alloc(&cat->arena, (n + bounded + 1) * sizeof *cat->rules);
   if (cat->rules == NULL)
@@ -326,6 +433,13 @@ int tally__catalog_load_rules(struct loader *ld) {
         (rc = bounded_rule(ld, &cat->indicators[i],
                            &cat->rules[cat->n_rules++])) != 0)
       return rc;
+  json_array_foreach(outliers, i, x) {
+    tally_rule *r = &cat->rules[cat->n_rules];
+    memset(r, 0, sizeof *r);
+    if ((rc = load_outlier(ld, i, x, r)) != 0)
+      return rc;
+    cat->n_rules++;
+  }
   for (i = 0; i < cat->n_rules; i++)
     for (size_t j = 0; j < i; j++)
       if (strcmp(cat->rules[i].code, cat->rules[j].code) == 0) {
@@ -335,7 +449,10 @@ int tally__catalog_load_rules(struct loader *ld) {
             tally__catalog_describe(who, sizeof who, "rule", i,
                                     cat->rules[i].code),
             "duplicate rule code%s",
-            cat->rules[i].indicator >= 0 ? " (made for a bounded ratio)" : "");
+            cat->rules[i].indicator >= 0 &&
+                    cat->rules[i].test == TALLY_RULE_COMPARE
+                ? " (made for a bounded ratio)"
+                : "");
       }
   return 0;
 }

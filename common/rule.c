@@ -25,6 +25,8 @@ tally_rule_result tally_rule_check(const tally_rule *r, const double *value,
                                    const unsigned char *has, double *left,
                                    double *right) {
   size_t present = 0, missing = 0;
+  if (r->test != TALLY_RULE_COMPARE)
+    return TALLY_RULE_SKIPPED; /* it reads more than one row */
   double l = side_value(&r->left, value, has, &present, &missing);
   double x = side_value(&r->right, value, has, &present, &missing);
   if (r->skip_if_all ? present == 0 : missing > 0)
@@ -123,6 +125,18 @@ int tally_rule_text(const tally_catalog *cat, const tally_rule *r, char *buf,
   if (n)
     buf[0] = 0;
   side_text(cat, &r->left, buf, n, &at);
+  if (r->test == TALLY_RULE_HISTORY) {
+    put(buf, n, &at, " against its own last %d years (modified z-score at "
+        "most %.15g)", r->years, r->threshold);
+    return (int)at;
+  }
+  if (r->test == TALLY_RULE_UNITS) {
+    put(buf, n, &at, " / ");
+    side_text(cat, &r->right, buf, n, &at);
+    put(buf, n, &at, " against the other units' (two-sided p at least "
+        "%.15g)", r->alpha);
+    return (int)at;
+  }
   put(buf, n, &at, " %s ", tally_rule_op_text(r->op));
   side_text(cat, &r->right, buf, n, &at);
   if (r->op == TALLY_RULE_EQ && r->tolerance_percent > 0)

@@ -23,7 +23,8 @@ typedef enum {
 
 /* Checks rule r on a row (cat->n_elements values and has-flags, as
  * rows.h reads them). *left and *right get the two sides' values (when
- * not skipped). */
+ * not skipped). An outlier test, which reads more than the row, is
+ * skipped here (server/outlier.c checks it). */
 tally_rule_result tally_rule_check(const tally_rule *r, const double *value,
                                    const unsigned char *has, double *left,
                                    double *right);

@@ -2,6 +2,7 @@
 #include "validate.h"
 
 #include "error.h"
+#include "outlier.h"
 #include "rule.h"
 #include "store_figures.h"
 
@@ -42,12 +43,23 @@ int tally_validate(const tally_catalog *cat, tally_rows *rows, int unit,
     return rc;
   for (size_t i = 0; i < cat->n_rules; i++) {
     const tally_rule *r = &cat->rules[i];
-    tally_violation v = {(int)i, 0, 0};
+    tally_violation v = {(int)i, 0, 0, 0, 0, 0};
     if (!tally_validate_checks(cat, (int)i, unit, touched))
       continue;
     if (tally_rule_check(r, value, has, &v.left, &v.right) ==
         TALLY_RULE_BROKEN)
       out[(*n)++] = v;
+  }
+  /* The outlier tests read other rows (the row above is then no longer
+   * to be used): after the rest, as they come last in the catalog. */
+  for (size_t i = 0; i < cat->n_rules; i++) {
+    if (cat->rules[i].test == TALLY_RULE_COMPARE ||
+        !tally_validate_checks(cat, (int)i, unit, touched))
+      continue;
+    rc = tally_outlier_check(cat, rows, (int)i, unit, p, &out[*n]);
+    if (rc < 0)
+      return rc;
+    *n += rc == 1;
   }
   return 0;
 }
@@ -70,6 +82,19 @@ int tally_violation_text(const tally_catalog *cat, const tally_violation *v,
   const tally_rule *r = &cat->rules[v->rule];
   char rule[512], left[300], right[300];
   tally_rule_text(cat, r, rule, sizeof rule);
+  if (r->test == TALLY_RULE_HISTORY)
+    return snprintf(buf, n, "%s / %s: %s = %.15g, its earlier years' median "
+                    "%.15g (MAD %.3g): modified z-score %.1f (%s)",
+                    r->message_zh, r->message_en,
+                    cat->elements[r->left.elements[0]].code, v->left,
+                    v->right, v->spread, v->score, rule);
+  if (r->test == TALLY_RULE_UNITS)
+    return snprintf(buf, n, "%s / %s: %s = %.15g of %s = %.15g, where the "
+                    "other units' rate expects %.1f: p = %.2g (%s)",
+                    r->message_zh, r->message_en,
+                    cat->elements[r->left.elements[0]].code, v->left,
+                    cat->elements[r->right.elements[0]].code, v->right,
+                    v->centre, v->score, rule);
   side_value(cat, &r->left, v->left, left, sizeof left);
   side_value(cat, &r->right, v->right, right, sizeof right);
   return snprintf(buf, n, "%s / %s: %s%s%s (%s)", r->message_zh,

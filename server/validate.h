@@ -17,7 +17,12 @@
 
 typedef struct {
   int rule;            /* index into cat->rules */
-  double left, right;  /* its two sides' values */
+  double left, right;  /* its two sides' values (an outlier test's: its
+                          figure and the median of its years; or its
+                          numerator and denominator) */
+  double centre;       /* units: the count the others' rate expects */
+  double spread;       /* history: the MAD; units: the others' rate */
+  double score;        /* history: the modified z-score; units: p */
 } tally_violation;
 
 /* The rules unit's figures of p break, read through rows (on the

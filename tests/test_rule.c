@@ -215,6 +215,31 @@ Test(rule, the_loader_refuses_a_bad_rule_and_says_why) {
        "'severity':'error','message_zh':'','message_en':'a'}]",
        "message_zh and message_en"},
       {",'rules':{}", "rules: must be an array"},
+      {",'outliers':{}", "outliers: must be an array"},
+      {",'outliers':[{'code':'o1','test':'trend','element':'n',"
+       "'message_zh':'甲','message_en':'a'}]", "test 'trend'"},
+      {",'outliers':[{'code':'o1','test':'history','element':'nn',"
+       "'message_zh':'甲','message_en':'a'}]", "'nn' is not a data element"},
+      {",'outliers':[{'code':'o1','test':'history','element':'s',"
+       "'message_zh':'甲','message_en':'a'}]", "status"},
+      {",'outliers':[{'code':'o1','test':'history','element':'n',"
+       "'min_years':2,'message_zh':'甲','message_en':'a'}]",
+       "3 <= min_years <= years"},
+      {",'outliers':[{'code':'o1','test':'history','element':'n',"
+       "'alpha':0.01,'message_zh':'甲','message_en':'a'}]",
+       "a history test takes"},
+      {",'outliers':[{'code':'o1','test':'units','indicator':'X02',"
+       "'message_zh':'甲','message_en':'a'}]", "'X02' is not in the catalog"},
+      {",'outliers':[{'code':'o1','test':'units','indicator':'X01',"
+       "'alpha':0.5,'message_zh':'甲','message_en':'a'}]", "alpha must be"},
+      {",'outliers':[{'code':'o1','test':'units','indicator':'X01',"
+       "'threshold':3,'message_zh':'甲','message_en':'a'}]",
+       "a units test takes"},
+      {",'outliers':[{'code':'o1','test':'units','indicator':'X01',"
+       "'message_zh':'甲','message_en':''}]", "message_zh and message_en"},
+      {",'rules':[" RULE("") "],'outliers':[{'code':'r1','test':'history',"
+       "'element':'n','message_zh':'甲','message_en':'a'}]",
+       "duplicate rule code"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     char text[2048];
@@ -231,6 +256,34 @@ Test(rule, the_loader_refuses_a_bad_rule_and_says_why) {
                             ",'bounded':true")),
                TALLY_ECATALOG);
   cr_expect(strstr(err, "made for a bounded ratio"), "%s", err);
+}
+
+/* The outlier tests load as warnings that rule.c leaves to the server. */
+Test(rule, an_outlier_test_is_a_warning_checked_beyond_the_row) {
+  cr_assert_eq(load(CATALOG(",'outliers':[{'code':'o1','test':'history',"
+                            "'element':'n','message_zh':'甲','message_en':'a'},"
+                            "{'code':'o2','test':'units','indicator':'X01',"
+                            "'alpha':0.01,'message_zh':'乙','message_en':'b'}]",
+                            "")),
+               0, "%s", err);
+  int h = tally_catalog_rule(cat, "o1"), u = tally_catalog_rule(cat, "o2");
+  cr_assert(h >= 0 && u >= 0);
+  cr_expect_eq(cat->rules[h].test, TALLY_RULE_HISTORY);
+  cr_expect(cat->rules[h].warning);
+  cr_expect_eq(cat->rules[h].threshold, 3.5, "the default threshold");
+  cr_expect_eq(cat->rules[h].min_years, 3);
+  cr_expect_eq(cat->rules[u].test, TALLY_RULE_UNITS);
+  cr_expect_eq(cat->rules[u].alpha, 0.01);
+  cr_expect(tally_rule_reads(&cat->rules[u], tally_catalog_element(cat, "m")));
+  clear();
+  set("n", 1e9);
+  set("m", 1);
+  cr_expect_eq(check("o1"), TALLY_RULE_SKIPPED);
+  cr_expect_eq(check("o2"), TALLY_RULE_SKIPPED);
+  char text[256];
+  tally_rule_text(cat, &cat->rules[u], text, sizeof text);
+  cr_expect_str_eq(text, "n / m against the other units' (two-sided p at "
+                         "least 0.01)");
 }
 
 /* The figures the issue found stored without a word. */

@@ -333,3 +333,85 @@ Test(rules, an_explanation_is_of_the_figures_it_was_given_for) {
   free(out);
   free(err);
 }
+
+/* A figure far from the unit's own earlier years: live births of 1,000,
+ * 1,010, 990 and 1,005 (median 1,002.5, MAD 5) and then 1,100 is a
+ * modified z-score of 0.6745 x 97.5 / 5 = 13.2; 1,010 is 1.0. */
+Test(rules, a_figure_far_from_its_own_years_is_a_warning) {
+  static const tally_test_report past[] = {
+      {"guide", "2018", {{"live_births", 1000}}, 1, 1550000000},
+      {"guide", "2019", {{"live_births", 1010}}, 1, 1580000000},
+      {"guide", "2020", {{"live_births", 990}}, 1, 1610000000},
+      {"guide", "2021", {{"live_births", 1005}}, 1, 1640000000}};
+  tally_test_store_reports(&srv, past, 4);
+  char *out = NULL, *err = NULL;
+  const char *f = file_with("far.csv", "live_births,1100\n");
+  cr_assert_eq(submit("guide", f, NULL, NULL, &out, &err), 1, "%s", out);
+  cr_expect(strstr(err, "warning live_births_history"), "%s", err);
+  cr_expect(strstr(err, "live_births = 1100, its earlier years' median "
+                        "1002.5 (MAD 5): modified z-score 13.2"), "%s", err);
+  free(out);
+  free(err);
+  cr_assert_eq(submit("guide", f, "--explain",
+                      "live_births_history=新建妇产医院投入使用", &out, &err),
+               0, "%s", err);
+  free(out);
+  free(err);
+  /* Within its years: no warning. */
+  f = file_with("near.csv", "live_births,1010\n");
+  cr_assert_eq(submit("guide", f, NULL, NULL, &out, &err), 0, "%s", err);
+  cr_expect_null(strstr(out, "warning"), "%s", out);
+  free(out);
+  free(err);
+  /* Three earlier years are needed: a unit with two says nothing. */
+  static const tally_test_report short_past[] = {
+      {"wande", "2020", {{"live_births", 1000}}, 1, 1610000000},
+      {"wande", "2021", {{"live_births", 1010}}, 1, 1640000000}};
+  tally_test_store_reports(&srv, short_past, 2);
+  f = file_with("far.csv", "live_births,5000\n");
+  cr_assert_eq(submit("wande", f, NULL, NULL, &out, &err), 0, "%s", err);
+  free(out);
+  free(err);
+}
+
+/* A rate further from the other units' than chance explains: nine units
+ * with 3 infant deaths in 1,000 live births each, and one with 20 in
+ * 1,000, where the others' rate expects 4.7 of the 47 deaths; 6 of
+ * 1,000 (3.3 expected) is chance. */
+Test(rules, a_rate_far_from_the_other_units_is_a_warning) {
+  static const char *const others[] = {"pingan", "guyunhu", "wufengshan",
+                                       "guide", "wande", "zhangxia",
+                                       "xiaoli", "mashan", "shuangquan"};
+  tally_test_report sent[9];
+  for (size_t i = 0; i < 9; i++)
+    sent[i] = (tally_test_report){
+        others[i], "2022", {{"live_births", 1000}, {"infant_deaths", 3}}, 2,
+        1700000000};
+  tally_test_store_reports(&srv, sent, 9);
+  char *out = NULL, *err = NULL;
+  const char *f = file_with("high.csv", "live_births,1000\ninfant_deaths,20\n");
+  cr_assert_eq(submit("wenchang", f, NULL, NULL, &out, &err), 1, "%s", out);
+  cr_expect(strstr(err, "warning H02_units"), "%s", err);
+  cr_expect(strstr(err, "infant_deaths = 20 of live_births = 1000, where the "
+                        "other units' rate expects 4.7: p = "), "%s", err);
+  cr_expect(strstr(err, "婴儿死亡率与其他单位相差很大"), "%s", err);
+  free(out);
+  free(err);
+  f = file_with("chance.csv", "live_births,1000\ninfant_deaths,6\n");
+  cr_assert_eq(submit("wenchang", f, NULL, NULL, &out, &err), 0, "%s", err);
+  free(out);
+  free(err);
+
+  /* Stored without the check (as an older tallyd left it): tally
+   * validate finds it. */
+  static const tally_test_report stored[] = {
+      {"wenchang", "2022", {{"infant_deaths", 25}}, 1, 1700000000}};
+  tally_test_store_reports(&srv, stored, 1);
+  tally_test_sign_in(&srv, "analyst", NULL);
+  cr_assert_eq(RUN(&out, &err, "validate", "--period", "2022"), 0, "%s%s", out,
+               err);
+  cr_expect(strstr(out, "0 errors, 1 warning"), "%s", out);
+  cr_expect(strstr(out, "wenchang") && strstr(out, "H02_units"), "%s", out);
+  free(out);
+  free(err);
+}
