@@ -1,6 +1,7 @@
 /* cmd_indicators.c: report, explain, completeness, catalog, form and
  * target: the indicators and what they are computed from. */
 #include "catalog.h"
+#include "catalog_cache.h"
 #include "cli.h"
 #include "indicator.h"
 #include "kind.h"
@@ -684,29 +685,6 @@ out:
 }
 
 /* Fetches the server's catalog and loads it. */
-static int fetch_catalog(tally_cli *c, tally_catalog **cat) {
-  Tally__CatalogRequest q = TALLY__CATALOG_REQUEST__INIT;
-  Tally__Envelope req = TALLY__ENVELOPE__INIT, *reply = NULL;
-  char err[512];
-  int rc;
-  req.body_case = TALLY__ENVELOPE__BODY_CATALOG;
-  req.catalog = &q;
-  if ((rc = tally_cli_call(c, &req, TALLY__ENVELOPE__BODY_CATALOG_REPLY,
-                           &reply)) != 0) {
-    tally_wire_free(reply);
-    return rc;
-  }
-  const Tally__CatalogReply *x = reply->catalog_reply;
-  if (tally_catalog_load_buffer(x->origin, (const char *)x->json.data,
-                                x->json.len, cat, err, sizeof err) != 0) {
-    fprintf(stderr, "tally: the server's catalog does not load here: %s\n",
-            err);
-    rc = EXIT_REFUSED;
-  }
-  tally_wire_free(reply);
-  return rc;
-}
-
 static const char *element_type(const tally_element *e) {
   return e->type == TALLY_ELEMENT_COUNT    ? "count"
          : e->type == TALLY_ELEMENT_AMOUNT ? "amount"
@@ -743,7 +721,7 @@ int tally_cmd_catalog(int argc, char **argv, tally_cli *c) {
     return rc < 0 ? EXIT_OK : rc;
   if ((rc = tally_cli_no_operands(argc, argv, "catalog")) != 0)
     return rc;
-  if ((rc = fetch_catalog(c, &cat)) != 0)
+  if ((rc = tally_catalog_cache_fetch(c, 0, &cat)) != 0)
     return rc;
   if (c->format == FORMAT_JSON) {
     json_dumpf(cat->doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -806,7 +784,7 @@ int tally_cmd_form(int argc, char **argv, tally_cli *c) {
   if ((rc = tally_cli_need(o.unit, "--unit", "form")) != 0 ||
       (rc = tally_cli_need_period(o.period, "form")) != 0)
     return rc;
-  if ((rc = fetch_catalog(c, &cat)) != 0)
+  if ((rc = tally_catalog_cache_fetch(c, 0, &cat)) != 0)
     return rc;
   int u = tally_catalog_unit(cat, o.unit);
   if (u < 0 || !(cat->units[u].is_leaf || u == cat->root)) {
@@ -918,7 +896,7 @@ static int target_set(tally_cli *c, const char *indicator, const opts *o) {
     fprintf(stderr, "tally: --year takes a year, not '%s'\n", o->year);
     return EXIT_USAGE;
   }
-  if ((rc = fetch_catalog(c, &cat)) != 0)
+  if ((rc = tally_catalog_cache_fetch(c, 0, &cat)) != 0)
     return rc;
   int ind = tally_catalog_indicator(cat, indicator);
   int up = ind >= 0 ? cat->indicators[ind].higher_is_better : 1;

@@ -16,9 +16,11 @@
  * submission's, a reply of another kind): the entry stays, exit 3. submit's exit status is its own
  * submission's; the other entries it sends on the way are told of.
  */
+#include "catalog_cache.h"
 #include "cli.h"
 #include "error.h"
 #include "figfile.h"
+#include "precheck.h"
 #include "frame.h"
 #include "output.h"
 #include "period.h"
@@ -53,6 +55,12 @@ const char tally_usage_submit[] =
     "unusual) refuses them unless they come with an explanation (上报说明):\n"
     "--explain RULE=TEXT, or a row explain:RULE,TEXT in FILE. The\n"
     "explanation is kept with the figures and shown with them.\n"
+    "What can be checked without the server (known unit and elements, whole\n"
+    "counts, no negatives, an element once, the error rules whose figures\n"
+    "are all in the file) is checked first, against the server's catalog as\n"
+    "it last sent it (a copy kept beside the spool whenever tally talks to\n"
+    "the server, so also while it is away): a file refused there is not\n"
+    "spooled, and nothing is pending.\n"
     "\n"
     "Nothing is lost: the submission is first written to the spool (see\n"
     "--spool) with a new id, and leaves it only when the server has\n"
@@ -393,7 +401,7 @@ static int send_pending(const tally_cli *c, int tries, own_submission *own,
   size_t n;
   tally_client *conn = NULL;
   char err[512] = "";
-  int status = EXIT_OK, rc, stopped = 0, stopped_signed_out = 0;
+  int status = EXIT_OK, rc, stopped = 0, stopped_signed_out = 0, talked = 0;
   size_t not_allowed = 0; /* others' entries this account may not send */
 
   rc = tally_spool_list(c->spool, &list, &n, err, sizeof err);
@@ -445,6 +453,7 @@ static int send_pending(const tally_cli *c, int tries, own_submission *own,
               e->req->unit, e->req->submission_id);
       status = EXIT_REFUSED;
     } else if (out == SENT) {
+      talked = 1;
       if ((rc = tally_spool_remove(c->spool, e->name)) != 0)
         fprintf(stderr, "tally: cannot remove %s from the spool: %s\n",
                 e->name, strerror(-rc));
@@ -457,6 +466,7 @@ static int send_pending(const tally_cli *c, int tries, own_submission *own,
                         ? reply->error
                         : NULL,
                     why, own, is_own);
+      talked = 1;
       if ((rc = tally_spool_set_aside(c->spool, e->name)) != 0)
         fprintf(stderr, "tally: cannot move %s aside: %s\n", e->name,
                 strerror(-rc));
@@ -471,6 +481,10 @@ static int send_pending(const tally_cli *c, int tries, own_submission *own,
     if (is_own)
       break; /* newer entries are another submit's, under way */
   }
+  /* The server answered: the next file is checked before it is spooled
+   * with its catalog as it is now. */
+  if (conn && talked)
+    tally_catalog_cache_refresh(c, conn);
   tally_client_close(conn);
   if (own && !own->seen && !stopped)
     status = EXIT_UNREACHABLE; /* not in the listing: it waits, unsent */
@@ -523,6 +537,17 @@ static int check_unit_period(const char *command, const char *unit,
 
 /* Spools one submission of figs (none: a withdrawal) and sends the
  * spool. Returns the exit status. */
+/* The '=' of --explain RULE=TEXT, or NULL after saying what it takes. */
+static const char *explain_split(const char *given) {
+  const char *eq = strchr(given, '=');
+  if (eq && eq != given && eq[1] != 0)
+    return eq;
+  fprintf(stderr, "tally submit: --explain takes RULE=TEXT, the code of a "
+          "warning rule and why the figures are right, e.g. --explain "
+          "midyear_population=\"普查后调整\" (not '%s')\n", given);
+  return NULL;
+}
+
 /* The explanations of the file's rows and of --explain RULE=TEXT, into
  * out (room for both lists). Returns how many, or -1 after saying why
  * one is refused. */
@@ -535,14 +560,9 @@ static long explanations(const tally_figfile *figs, const tally_cli_list *given,
     out[n++].text = figs->explanations[i].text;
   }
   for (size_t i = 0; given && i < given->n; i++) {
-    const char *eq = strchr(given->values[i], '=');
-    if (eq == NULL || eq == given->values[i] || eq[1] == 0) {
-      fprintf(stderr, "tally submit: --explain takes RULE=TEXT, the code of "
-              "a warning rule and why the figures are right, e.g. --explain "
-              "midyear_population=\"普查后调整\" (not '%s')\n",
-              given->values[i]);
+    const char *eq = explain_split(given->values[i]);
+    if (eq == NULL)
       return -1;
-    }
     size_t len = (size_t)(eq - given->values[i]);
     if ((texts[i] = strndup(given->values[i], len)) == NULL)
       return -1;
@@ -557,6 +577,54 @@ static long explanations(const tally_figfile *figs, const tally_cli_list *given,
     out[n++].text = (char *)eq + 1;
   }
   return (long)n;
+}
+
+/* The file checked against the server's catalog before it is spooled,
+ * as the copy kept says it is; a copy that finds a problem is asked for
+ * again to make sure (the catalog may have changed since). Without a
+ * copy the server checks it alone. Returns 0 or EXIT_REFUSED, having
+ * said why. */
+static int checked_here(const tally_cli *c, const Tally__SubmitRequest *sub,
+                        const tally_figfile *figs,
+                        const tally_cli_list *explain, const char *file) {
+  const char *unit = sub->unit, *period = sub->period;
+  int replace = sub->replace;
+  size_t n = 0, cap = figs->n_explanations + explain->n + 1;
+  const char **explained = calloc(cap, sizeof *explained);
+  char **given = calloc(cap, sizeof *given);
+  tally_catalog *cat = NULL, *fresh = NULL;
+  int problems = 0;
+  if (explained == NULL || given == NULL)
+    goto out; /* the server checks it */
+  for (size_t i = 0; i < figs->n_explanations; i++)
+    explained[n++] = figs->explanations[i].rule;
+  for (size_t i = 0; i < explain->n; i++) {
+    const char *eq = strchr(explain->values[i], '=');
+    if (eq && (given[i] = strndup(explain->values[i],
+                                  (size_t)(eq - explain->values[i]))))
+      explained[n++] = given[i];
+  }
+  if ((cat = tally_catalog_cache_kept(c)) == NULL)
+    goto out; /* none yet: the server checks it, and sends a copy after */
+  if (tally_precheck(cat, unit, period, figs, explained, n, replace, file,
+                     0) > 0 &&
+      tally_catalog_cache_fetch(c, 1, &fresh) == 0) {
+    tally_catalog_free(cat);
+    cat = fresh;
+  }
+  problems = tally_precheck(cat, unit, period, figs, explained, n, replace,
+                            file, 1);
+  if (problems)
+    fprintf(stderr, "tally: checked against the server's catalog before "
+            "sending: nothing was sent and nothing is pending; correct %s "
+            "and submit it again\n", file);
+out:
+  tally_catalog_free(cat);
+  for (size_t i = 0; given && i < explain->n; i++)
+    free(given[i]);
+  free(given);
+  free(explained);
+  return problems ? EXIT_REFUSED : 0;
 }
 
 static int spool_and_send(tally_cli *c, Tally__SubmitRequest *sub,
@@ -607,6 +675,8 @@ static int spool_and_send(tally_cli *c, Tally__SubmitRequest *sub,
             "Nothing was sent.\n", file, size, TALLY_FRAME_DEFAULT_MAX);
     goto out;
   }
+  if (figs && checked_here(c, sub, figs, explain, file) != 0)
+    goto out;
   if (tally_spool_init(c->spool, err, sizeof err) != 0 ||
       tally_spool_add(c->spool, sub, name, err, sizeof err) != 0) {
     fprintf(stderr, "tally: %s\nNothing was sent.\n", err);
@@ -691,6 +761,10 @@ int tally_cmd_submit(int argc, char **argv, tally_cli *c) {
           "input: give one of them a file\n", stderr);
     return EXIT_USAGE;
   }
+
+  for (size_t i = 0; i < explain.n; i++)
+    if (explain_split(explain.values[i]) == NULL)
+      return EXIT_USAGE;
 
   tally_figfile figs;
   char err[512];

@@ -145,3 +145,74 @@ int tally_rule_text(const tally_catalog *cat, const tally_rule *r, char *buf,
     put(buf, n, &at, " (within %.15g)", r->tolerance);
   return (int)at;
 }
+
+/* "TEXT = VALUE" of a side that reads figures; "" for a constant. */
+static void side_equals(const tally_catalog *cat, const tally_rule_side *s,
+                       double value, char *buf, size_t n) {
+  char text[256];
+  if (s->n == 0) {
+    if (n)
+      buf[0] = 0;
+    return;
+  }
+  tally_rule_side_text(cat, s, text, sizeof text);
+  snprintf(buf, n, "%s = %.15g", text, value);
+}
+
+int tally_violation_text(const tally_catalog *cat, const tally_violation *v,
+                         char *buf, size_t n) {
+  const tally_rule *r = &cat->rules[v->rule];
+  char rule[512], left[300], right[300];
+  tally_rule_text(cat, r, rule, sizeof rule);
+  if (r->test == TALLY_RULE_HISTORY)
+    return snprintf(buf, n, "%s / %s: %s = %.15g, its earlier years' median "
+                    "%.15g (MAD %.3g): modified z-score %.1f (%s)",
+                    r->message_zh, r->message_en,
+                    cat->elements[r->left.elements[0]].code, v->left,
+                    v->right, v->spread, v->score, rule);
+  if (r->test == TALLY_RULE_UNITS)
+    return snprintf(buf, n, "%s / %s: %s = %.15g of %s = %.15g, where the "
+                    "other units' rate expects %.1f: p = %.2g (%s)",
+                    r->message_zh, r->message_en,
+                    cat->elements[r->left.elements[0]].code, v->left,
+                    cat->elements[r->right.elements[0]].code, v->right,
+                    v->centre, v->score, rule);
+  side_equals(cat, &r->left, v->left, left, sizeof left);
+  side_equals(cat, &r->right, v->right, right, sizeof right);
+  return snprintf(buf, n, "%s / %s: %s%s%s (%s)", r->message_zh,
+                  r->message_en, left, *left && *right ? ", " : "", right,
+                  rule);
+}
+
+int tally_violation_detail(const tally_catalog *cat, const tally_violation *v,
+                           char *buf, size_t n) {
+  const tally_rule *rule = &cat->rules[v->rule];
+  char text[800];
+  tally_violation_text(cat, v, text, sizeof text);
+  if (rule->warning)
+    return snprintf(buf, n, "warning %s: %s; 若数据无误，请附上报说明重新提交 / "
+                    "if the figures are right, send them again with an "
+                    "explanation: --explain %s=\"...\"", rule->code, text,
+                    rule->code);
+  return snprintf(buf, n, "error %s: %s; 请更正 / correct the figures",
+                  rule->code, text);
+}
+
+int tally_rules_refusal(const char *unit, const char *period, size_t broken,
+                        size_t errors, char *buf, size_t n) {
+  return snprintf(buf, n, "%s %s 的数据未通过 %zu 条审核公式，未保存 / the "
+                  "figures of %s for %s break %zu of the catalog's rules%s; "
+                  "nothing was stored", unit, period, broken, unit, period,
+                  broken, errors ? " (errors must be fixed)" : "");
+}
+
+const char *tally_rule_unexplainable(const tally_catalog *cat,
+                                     const char *code) {
+  int k = tally_catalog_rule(cat, code);
+  if (k < 0)
+    return "is not a rule of the catalog";
+  if (!cat->rules[k].warning)
+    return "is an error rule (逻辑性): figures that break it are impossible "
+           "and must be fixed, not explained";
+  return NULL;
+}

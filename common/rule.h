@@ -46,4 +46,40 @@ int tally_rule_side_text(const tally_catalog *cat, const tally_rule_side *s,
 /* "<=", "<", "=", ">=", ">" */
 const char *tally_rule_op_text(tally_rule_op op);
 
+/* A rule a unit's figures break. */
+typedef struct {
+  int rule;            /* index into cat->rules */
+  double left, right;  /* its two sides' values (an outlier test's: its
+                          figure and the median of its years; or its
+                          numerator and denominator) */
+  double centre;       /* units: the count the others' rate expects */
+  double spread;       /* history: the MAD; units: the others' rate */
+  double score;        /* history: the modified z-score; units: p */
+} tally_violation;
+
+/* A violation in words, Chinese first: "婴儿死亡数不能多于活产数 / infant
+ * deaths cannot exceed live births: infant_deaths = 2000, live_births =
+ * 1255 (infant_deaths <= live_births)". Returns the length needed, as
+ * snprintf. */
+int tally_violation_text(const tally_catalog *cat, const tally_violation *v,
+                         char *buf, size_t n);
+
+/* A violation as the reply to a submission lists it: "error CODE: TEXT;
+ * 请更正 / correct the figures", or for a warning "warning CODE: TEXT;
+ * ... --explain CODE=\"...\"". Returns the length needed. */
+int tally_violation_detail(const tally_catalog *cat, const tally_violation *v,
+                           char *buf, size_t n);
+
+/* NULL when code is a warning rule of cat, which figures may be sent
+ * with an explanation of; else why it cannot be explained ("is not a
+ * rule of the catalog", "is an error rule ..."). */
+const char *tally_rule_unexplainable(const tally_catalog *cat,
+                                     const char *code);
+
+/* The words a submission refused by its rules opens with: "UNIT PERIOD
+ * 的数据未通过 N 条审核公式，未保存 / the figures of UNIT for PERIOD break N
+ * of the catalog's rules (errors must be fixed); nothing was stored". */
+int tally_rules_refusal(const char *unit, const char *period, size_t broken,
+                        size_t errors, char *buf, size_t n);
+
 #endif

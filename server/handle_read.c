@@ -11,6 +11,7 @@
 #include "approved.h"
 #include "error.h"
 #include "flags.h"
+#include "hash.h"
 #include "log.h"
 #include "report.h"
 #include "reply.h"
@@ -550,6 +551,14 @@ Tally__Envelope *tally_handle_catalog(tally_request *r,
   }
   tally__catalog_reply__init(rep);
   rep->origin = r->cat->origin;
+  rep->fingerprint = tally_hash_fnv1a(json, strlen(json));
+  if (req->catalog->known_fingerprint == rep->fingerprint) {
+    free(json);
+    rep->unchanged = 1;
+    reply->body_case = TALLY__ENVELOPE__BODY_CATALOG_REPLY;
+    reply->catalog_reply = rep;
+    return reply;
+  }
   rep->json.len = strlen(json);
   rep->json.data = tally_arena_alloc(r->arena, rep->json.len + 1);
   if (rep->json.data == NULL) {

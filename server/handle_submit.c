@@ -14,6 +14,7 @@
 #include "handlers.h"
 
 #include "error.h"
+#include "figure.h"
 #include "hash.h"
 #include "indicator.h"
 #include "log.h"
@@ -46,21 +47,6 @@ static int element_named(const tally_catalog *cat, const char *text) {
   return -1;
 }
 
-/* v as it was most likely written: the fewest digits (up to 17) that
- * read back as v, never in e-notation below 1e17, so that
- * 10000001000000 shows as such, not as 1e+13. Returns buf. */
-static const char *figure_text(char *buf, size_t n, double v) {
-  for (int digits = 15; digits <= 17; digits++) {
-    if (fabs(v) < 1e17 && v == floor(v))
-      snprintf(buf, n, "%.0f", v);
-    else
-      snprintf(buf, n, "%.*g", digits, v);
-    if (strtod(buf, NULL) == v)
-      break;
-  }
-  return buf;
-}
-
 /* Checks every value of a submission against the catalog, in one pass.
  * Returns NULL when all are good, else an error reply listing each
  * problem (the first MAX_DETAILS); NULL with *no_memory set when there
@@ -85,7 +71,7 @@ static Tally__Envelope *check_values(tally_request *r, uint64_t id, int unit,
     const char *code = v->element ? v->element : "";
     int e = tally_catalog_element(cat, code);
     Tally__ErrorCode kind = TALLY__ERROR_CODE__ERROR_BAD_VALUE;
-    char why[400] = "", shown[SHOWN_MAX], fig[40];
+    char why[400] = "", shown[SHOWN_MAX];
 
     if (e < 0) {
       int named = element_named(cat, code);
@@ -97,31 +83,8 @@ static Tally__Envelope *check_values(tally_request *r, uint64_t id, int unit,
                named < 0 ? "" : " (",
                named < 0 ? "" : cat->elements[named].name_zh,
                named < 0 ? "" : ")?");
-    } else if (!isfinite(v->value)) {
-      snprintf(why, sizeof why, "%s: value is not a finite number", code);
-    } else if (v->value < 0) {
-      snprintf(why, sizeof why, "%s: %s is negative; figures are never "
-               "negative", code, figure_text(fig, sizeof fig, v->value));
-    } else if (v->value > TALLY_FIGURE_MAX) {
-      snprintf(why, sizeof why, "%s: %s is over the largest figure allowed, "
-               "%.0f", code, figure_text(fig, sizeof fig, v->value),
-               TALLY_FIGURE_MAX);
-    } else if (cat->elements[e].type == TALLY_ELEMENT_COUNT &&
-               v->value != floor(v->value)) {
-      snprintf(why, sizeof why, "%s: %s is not a whole number of %s", code,
-               figure_text(fig, sizeof fig, v->value), cat->elements[e].unit);
-    } else if (cat->elements[e].type == TALLY_ELEMENT_STATUS &&
-               (v->value != floor(v->value) || v->value > INT32_MAX ||
-                tally_element_level(&cat->elements[e], (int)v->value) ==
-                    NULL)) {
-      snprintf(why, sizeof why, "%s: %g is not one of its levels (%d-%d)",
-               code, v->value, cat->elements[e].levels[0].value,
-               cat->elements[e].levels[cat->elements[e].n_levels - 1].value);
-    } else if (cat->elements[e].district_only != (unit == cat->root)) {
-      snprintf(why, sizeof why, "%s is reported by %s, not by %s", code,
-               cat->elements[e].district_only ? "the district office alone"
-                                              : "each reporting unit",
-               cat->units[unit].code);
+    } else if (!tally_figure_ok(cat, unit, e, v->value, why, sizeof why)) {
+      /* why says it */
     } else if (seen[e]) {
       snprintf(why, sizeof why, "%s appears twice (also item %zu)", code,
                seen[e]);
@@ -438,31 +401,22 @@ static Tally__Envelope *rules_refusal(tally_request *r,
     else if (!j->explained[i])
       unexplained++;
   }
+  char words[600];
+  tally_rules_refusal(j->sub.unit, j->period, errors + unexplained, errors,
+                      words, sizeof words);
   Tally__Envelope *reply = tally_reply_error(
-      r, j->id, TALLY__ERROR_CODE__ERROR_BAD_VALUE,
-      "%s %s 的数据未通过 %zu 条审核公式，未保存 / the figures of %s for %s "
-      "break %zu of the catalog's rules%s%s%s; nothing was stored",
-      j->sub.unit, j->period, errors + unexplained, j->sub.unit, j->period,
-      errors + unexplained, errors ? " (" : "",
-      errors ? "errors must be fixed" : "", errors ? ")" : "");
+      r, j->id, TALLY__ERROR_CODE__ERROR_BAD_VALUE, "%s", words);
   if (reply == NULL)
     return NULL;
   for (size_t i = 0; i < j->n_broken; i++) {
     const tally_rule *rule = &j->cat->rules[j->broken[i].rule];
-    char text[800];
+    char text[1200];
     uint32_t first, also[64];
     if (rule->warning && j->explained[i])
       continue;
-    tally_violation_text(j->cat, &j->broken[i], text, sizeof text);
+    tally_violation_detail(j->cat, &j->broken[i], text, sizeof text);
     size_t n_also = items_read(j, rule, &first, also, 64);
-    Tally__ErrorDetail *d = tally_reply_detail(
-        r, reply, first, "%s %s: %s%s%s%s", rule->warning ? "warning" : "error",
-        rule->code, text,
-        rule->warning ? "; 若数据无误，请附上报说明重新提交 / if the figures are "
-                        "right, send them again with an explanation: "
-                        "--explain "
-                      : "; 请更正 / correct the figures",
-        rule->warning ? rule->code : "", rule->warning ? "=\"...\"" : "");
+    Tally__ErrorDetail *d = tally_reply_detail(r, reply, first, "%s", text);
     if (d == NULL)
       continue;
     d->rule = rule->code; /* the catalog's: outlives the reply */
@@ -608,17 +562,12 @@ static Tally__Envelope *copy_explanations(tally_request *r, uint64_t id,
     const char *code = e->rule ? e->rule : "";
     int k = tally_catalog_rule(r->cat, code);
     char shown[SHOWN_MAX];
-    const char *why = NULL;
-    if (k < 0)
-      why = "is not a rule of the catalog";
-    else if (!r->cat->rules[k].warning)
-      why = "is an error rule (逻辑性): figures that break it are "
-            "impossible and must be fixed, not explained";
-    else if (!e->text || !*e->text ||
-             !tally_reply_showable(e->text, TALLY_EXPLANATION_MAX))
+    const char *why = tally_rule_unexplainable(r->cat, code);
+    if (why == NULL && (!e->text || !*e->text ||
+                        !tally_reply_showable(e->text, TALLY_EXPLANATION_MAX)))
       why = "needs an explanation of 1 to 600 bytes of text (200 Chinese "
             "characters)";
-    else if (given_for(j, r->cat->rules[k].code))
+    else if (why == NULL && given_for(j, r->cat->rules[k].code))
       why = "is explained twice";
     if (why)
       return tally_reply_error(r, id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,

@@ -64,44 +64,6 @@ int tally_validate(const tally_catalog *cat, tally_rows *rows, int unit,
   return 0;
 }
 
-/* "TEXT = VALUE" of a side that reads figures; "" for a constant. */
-static void side_value(const tally_catalog *cat, const tally_rule_side *s,
-                       double value, char *buf, size_t n) {
-  char text[256];
-  if (s->n == 0) {
-    if (n)
-      buf[0] = 0;
-    return;
-  }
-  tally_rule_side_text(cat, s, text, sizeof text);
-  snprintf(buf, n, "%s = %.15g", text, value);
-}
-
-int tally_violation_text(const tally_catalog *cat, const tally_violation *v,
-                         char *buf, size_t n) {
-  const tally_rule *r = &cat->rules[v->rule];
-  char rule[512], left[300], right[300];
-  tally_rule_text(cat, r, rule, sizeof rule);
-  if (r->test == TALLY_RULE_HISTORY)
-    return snprintf(buf, n, "%s / %s: %s = %.15g, its earlier years' median "
-                    "%.15g (MAD %.3g): modified z-score %.1f (%s)",
-                    r->message_zh, r->message_en,
-                    cat->elements[r->left.elements[0]].code, v->left,
-                    v->right, v->spread, v->score, rule);
-  if (r->test == TALLY_RULE_UNITS)
-    return snprintf(buf, n, "%s / %s: %s = %.15g of %s = %.15g, where the "
-                    "other units' rate expects %.1f: p = %.2g (%s)",
-                    r->message_zh, r->message_en,
-                    cat->elements[r->left.elements[0]].code, v->left,
-                    cat->elements[r->right.elements[0]].code, v->right,
-                    v->centre, v->score, rule);
-  side_value(cat, &r->left, v->left, left, sizeof left);
-  side_value(cat, &r->right, v->right, right, sizeof right);
-  return snprintf(buf, n, "%s / %s: %s%s%s (%s)", r->message_zh,
-                  r->message_en, left, *left && *right ? ", " : "", right,
-                  rule);
-}
-
 struct explained {
   const tally_violation *v;
   tally_arena *arena;

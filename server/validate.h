@@ -11,19 +11,10 @@
 #include "catalog.h"
 #include "period.h"
 #include "rows.h"
+#include "rule.h"
 #include "tally.pb-c.h"
 
 #include <stddef.h>
-
-typedef struct {
-  int rule;            /* index into cat->rules */
-  double left, right;  /* its two sides' values (an outlier test's: its
-                          figure and the median of its years; or its
-                          numerator and denominator) */
-  double centre;       /* units: the count the others' rate expects */
-  double spread;       /* history: the MAD; units: the others' rate */
-  double score;        /* history: the modified z-score; units: p */
-} tally_violation;
 
 /* The rules unit's figures of p break, read through rows (on the
  * transaction to check), into out (cat->n_rules at most); with touched
@@ -54,12 +45,5 @@ int tally_validate_explained(tally_store_txn *t, uint32_t period_key,
 Tally__Violation *tally_violation_message(const tally_catalog *cat,
                                           const tally_violation *v, int unit,
                                           tally_arena *arena);
-
-/* A violation in words, Chinese first: "婴儿死亡数不能多于活产数 / infant
- * deaths cannot exceed live births: infant_deaths = 2000, live_births =
- * 1255 (infant_deaths <= live_births)". Returns the length needed, as
- * snprintf. */
-int tally_violation_text(const tally_catalog *cat, const tally_violation *v,
-                         char *buf, size_t n);
 
 #endif

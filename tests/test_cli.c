@@ -928,3 +928,44 @@ Test(cli, an_audit_trail_longer_than_a_page_is_printed_whole) {
   cr_assert_eq(figures_in_trail(out), (size_t)N);
   free(out);
 }
+
+/* A file is checked against the server's catalog before it is spooled,
+ * with the copy of the catalog the client keeps while the server is
+ * away: a bad file leaves nothing pending; a good one waits. */
+Test(cli, a_bad_file_is_refused_here_while_the_server_is_away) {
+  const char *good = file_with("good.csv", "live_births,640\n");
+  cr_assert_eq(RUN_AS("wenchang", NULL, NULL, "submit", "--unit", "wenchang",
+                      "--period", "2022", "--file", good), 0);
+  char dir[256], *out, *err;
+  snprintf(dir, sizeof dir, "%s", srv.dir);
+  srv.own_dir = 0;
+  tally_test_server_stop(&srv);
+
+  const char *bad = file_with("bad.csv", "infant_deaths,20\ndeaths.0,3\n"
+                                         "physicians,2.5\n");
+  int rc = RUN_AS("wenchang", NULL, &err, "submit", "--unit", "wenchang",
+                  "--period", "2022", "--file", bad);
+  cr_expect_eq(rc, 1, "refused here, not kept for later: %s", err);
+  cr_expect(strstr(err, "bad.csv line 3: physicians: 2.5 is not a whole "
+                        "number"), "%s", err);
+  cr_expect(strstr(err, "bad.csv line 1 (and 2): error deaths_0"), "%s", err);
+  cr_expect(strstr(err, "nothing was sent and nothing is pending"), "%s", err);
+  free(err);
+  cr_assert_eq(RUN(&out, NULL, "pending", "--format", "json"), 0);
+  cr_expect(strstr(out, "\"pending\": []"), "%s", out);
+  free(out);
+
+  const char *later = file_with("later.csv", "live_births,641\n");
+  rc = RUN_AS("wenchang", NULL, &err, "submit", "--unit", "wenchang",
+              "--period", "2022", "--file", later);
+  cr_expect_eq(rc, 3, "%s", err);
+  free(err);
+  cr_assert_eq(RUN(&out, NULL, "pending"), 0);
+  cr_expect(strstr(out, "1 submission pending"), "%s", out);
+  free(out);
+
+  tally_test_server_start_in(&srv, dir, NULL);
+  srv.own_dir = 1;
+  setenv("TALLY_SERVER", srv.address, 1);
+  cr_assert_eq(RUN_AS("wenchang", NULL, NULL, "sync"), 0);
+}

@@ -415,3 +415,58 @@ Test(rules, a_rate_far_from_the_other_units_is_a_warning) {
   free(out);
   free(err);
 }
+
+/* Once the client holds the server's catalog (it takes a copy whenever
+ * it talks to the server), the same file is refused before it is
+ * spooled, in the server's words: nothing pending, nothing set aside. */
+Test(rules, a_bad_file_is_refused_before_the_spool_once_the_catalog_is_known) {
+  char *out = NULL, *err = NULL;
+  tally_test_sign_in(&srv, "reporter", "wenchang");
+  cr_assert_eq(RUN(&out, &err, "catalog"), 0, "%s", err);
+  free(out);
+  free(err);
+  const char *f = file_with("bad.csv",
+                            "data_element,value\n"
+                            "live_births,1255\n"          /* line 2 */
+                            "infant_deaths,2000\n"        /* line 3 */
+                            "under5_deaths,1500\n"        /* line 4 */
+                            "deaths.0,3\n"                /* line 5 */
+                            "nip_eligible_children,1000\n"
+                            "nip_vaccinated_children,1300\n" /* line 7 */
+                            "resident_population,100000\n"
+                            "urban_residents,60000\n"
+                            "rural_residents,30000\n");   /* line 10 */
+  cr_assert_eq(submit("wenchang", f, NULL, NULL, &out, &err), 1, "%s%s", out,
+               err);
+  cr_expect(strstr(err, "checked against the server's catalog before "
+                        "sending: nothing was sent and nothing is pending"),
+            "%s", err);
+  cr_expect(strstr(err, "break 5 of the catalog's rules"), "%s", err);
+  static const char *const broken[] = {
+      "line 2 (and 3): warning infant_deaths: 婴儿死亡数不能多于活产数",
+      "line 3 (and 4): error under5_deaths",
+      "line 3 (and 5): error deaths_0",
+      "line 6 (and 7): error nip_vaccinated",
+      "line 8 (and 9, 10): error urban_rural"};
+  for (size_t i = 0; i < 5; i++)
+    cr_expect(strstr(err, broken[i]), "'%s' is not in:\n%s", broken[i], err);
+  cr_expect(strstr(err, "urban_residents + rural_residents = 90000, "
+                        "resident_population = 100000"), "%s", err);
+  free(out);
+  free(err);
+  tally_test_sign_in(&srv, "reporter", "wenchang");
+  cr_assert_eq(RUN(&out, NULL, "pending", "--format", "json"), 0);
+  cr_expect(strstr(out, "\"pending\": []"), "%s", out);
+  cr_expect(strstr(out, "\"refused_count\": 0"), "%s", out);
+  free(out);
+
+  /* A warning alone is the server's to judge (an explanation it keeps
+   * may pass it): it is sent, and refused there. */
+  f = file_with("warning.csv", "live_births,1255\ninfant_deaths,2000\n"
+                               "under5_deaths,2000\n");
+  cr_assert_eq(submit("wenchang", f, NULL, NULL, &out, &err), 1, "%s", err);
+  cr_expect(strstr(err, "warning infant_deaths"), "%s", err);
+  cr_expect(strstr(err, "moved to"), "%s", err);
+  free(out);
+  free(err);
+}

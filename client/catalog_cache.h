@@ -1,0 +1,29 @@
+/* catalog_cache.h: the catalog a server sent last, kept beside the
+ * spool (SPOOL/catalog/SERVER-HASH.json), so that a submission is
+ * checked against it before it is spooled, even while the server
+ * cannot be reached. It is taken whenever the client talks to the
+ * server anyway (tally catalog and tally form; after a submission the
+ * server answered, on the same connection, asking only whether the
+ * copy is still the server's). The server checks everything again: the
+ * copy only saves a clerk a pending submission it would refuse. */
+#ifndef TALLY_CATALOG_CACHE_H
+#define TALLY_CATALOG_CACHE_H
+
+#include "catalog.h"
+#include "cli.h"
+#include "client.h"
+
+/* Asks c's server for its catalog (unless the copy kept is still it)
+ * and keeps it. Returns 0 and *out, or the exit status after saying why
+ * (quiet: without a word). */
+int tally_catalog_cache_fetch(const tally_cli *c, int quiet,
+                              tally_catalog **out);
+
+/* The same on an open connection, quietly, keeping the copy only. */
+void tally_catalog_cache_refresh(const tally_cli *c, tally_client *conn);
+
+/* The copy kept of c's server's catalog, or NULL when there is none or
+ * it does not load. */
+tally_catalog *tally_catalog_cache_kept(const tally_cli *c);
+
+#endif
