@@ -3,7 +3,7 @@
  * rule.h), in the shape tally submit prints a refusal in. */
 #include "precheck.h"
 
-#include "figure.h"
+#include "figure_check.h"
 #include "rule.h"
 #include "utf8.h"
 

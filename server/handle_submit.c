@@ -14,7 +14,7 @@
 #include "handlers.h"
 
 #include "error.h"
-#include "figure.h"
+#include "figure_check.h"
 #include "hash.h"
 #include "indicator.h"
 #include "log.h"

@@ -1,8 +1,8 @@
-/* figure.h: one figure checked against the catalog, in the same words
+/* figure_check.h: one figure checked against the catalog, in the same words
  * wherever it is checked: by the server before it is stored, and by the
  * client before it is spooled. */
-#ifndef TALLY_FIGURE_H
-#define TALLY_FIGURE_H
+#ifndef TALLY_FIGURE_CHECK_H
+#define TALLY_FIGURE_CHECK_H
 
 #include "catalog.h"
 

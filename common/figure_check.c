@@ -1,5 +1,5 @@
-/* figure.c: one figure checked against the catalog. */
-#include "figure.h"
+/* figure_check.c: one figure checked against the catalog. */
+#include "figure_check.h"
 
 #include "indicator.h"
 
