@@ -33,12 +33,16 @@
 #include <time.h>
 #include <unistd.h>
 
-/* 4: with explanations and reviews; 3: with locked periods; 2: with the
- * sums kept for reports. A tallyd of an earlier format refuses the
- * store, so that it cannot store figures in an approved report or a
- * locked period, or leave the sums behind the figures. A store of format
- * 2 or 3 is taken up as it is; one of format 1 has its sums made afresh. */
-#define STORE_FORMAT "tally-store/4"
+/* 5: with passwords; 4: with explanations and reviews; 3: with locked
+ * periods; 2: with the sums kept for reports. A tallyd of an earlier
+ * format refuses the store, so that it cannot store figures in an
+ * approved report or a locked period, leave the sums behind the
+ * figures, or write an account back (its last use) without its
+ * password. A store of
+ * format 2, 3 or 4 is taken up as it is; one of format 1 has its sums
+ * made afresh. */
+#define STORE_FORMAT "tally-store/5"
+#define STORE_FORMAT_4 "tally-store/4"
 #define STORE_FORMAT_3 "tally-store/3"
 #define STORE_FORMAT_2 "tally-store/2"
 #define STORE_FORMAT_1 "tally-store/1"
@@ -74,10 +78,12 @@ static int open_dbs(tally_store *s) {
   } else if (rc == 0 && ((v.mv_size == strlen(STORE_FORMAT_2) &&
                            memcmp(v.mv_data, STORE_FORMAT_2, v.mv_size) == 0) ||
                           (v.mv_size == strlen(STORE_FORMAT_3) &&
-                           memcmp(v.mv_data, STORE_FORMAT_3, v.mv_size) == 0))) {
+                           memcmp(v.mv_data, STORE_FORMAT_3, v.mv_size) == 0) ||
+                          (v.mv_size == strlen(STORE_FORMAT_4) &&
+                           memcmp(v.mv_data, STORE_FORMAT_4, v.mv_size) == 0))) {
     /* 2: no period locked yet; 3: no explanation kept, no report
-     * reviewed yet (a tallyd of format 3 would not heed them): the same
-     * otherwise. */
+     * reviewed yet (a tallyd of format 3 would not heed them); 4: no
+     * password: the same otherwise. */
     rc = MDB_NOTFOUND;
   }
   if (rc == MDB_NOTFOUND) {

@@ -394,13 +394,26 @@ Test(store, a_store_of_another_format_is_refused) {
 Test(store, a_store_of_the_same_format_opens) {
   tally_store_close(store);
   store = NULL;
-  set_format("tally-store/4");
+  set_format("tally-store/5");
   cr_assert_eq(tally_store_open(dir, 0, 0, &store), 0);
 }
 
 static int read_meta(void *arg, tally_store_txn *t);
 
-/* Format 3 kept no explanations and no reviews: it opens as format 4,
+/* Format 4 kept no passwords: it opens as format 5, and a tallyd of
+ * format 4, which would write accounts back without their passwords,
+ * then refuses it. */
+Test(store, a_store_of_format_4_is_taken_up) {
+  tally_store_close(store);
+  store = NULL;
+  set_format("tally-store/4");
+  cr_assert_eq(tally_store_open(dir, 0, 0, &store), 0);
+  char buf[64] = "f";
+  cr_assert_eq(tally_store_write(store, read_meta, buf), 0);
+  cr_assert_str_eq(buf, "tally-store/5");
+}
+
+/* Format 3 kept no explanations and no reviews: it opens as format 5,
  * and a tallyd of format 3, which would store figures in an approved
  * report, then refuses it. */
 Test(store, a_store_of_format_3_is_taken_up) {
@@ -410,10 +423,10 @@ Test(store, a_store_of_format_3_is_taken_up) {
   cr_assert_eq(tally_store_open(dir, 0, 0, &store), 0);
   char buf[64] = "f";
   cr_assert_eq(tally_store_write(store, read_meta, buf), 0);
-  cr_assert_str_eq(buf, "tally-store/4");
+  cr_assert_str_eq(buf, "tally-store/5");
 }
 
-/* Format 1 had no kept sums: it opens as format 4, with no record of
+/* Format 1 had no kept sums: it opens as format 5, with no record of
  * sums made for any catalog (so tallyd makes them afresh), and a
  * tallyd of format 1 would then refuse it. */
 static int write_sums_catalog(void *arg, tally_store_txn *t) {
@@ -434,12 +447,12 @@ Test(store, a_store_of_format_1_is_taken_up) {
   cr_assert_eq(tally_store_open(dir, 0, 0, &store), 0);
   char buf[64] = "f";
   cr_assert_eq(tally_store_write(store, read_meta, buf), 0);
-  cr_assert_str_eq(buf, "tally-store/4");
+  cr_assert_str_eq(buf, "tally-store/5");
   buf[0] = 's';
   cr_assert_eq(tally_store_write(store, read_meta, buf), TALLY_ENOTFOUND);
 }
 
-/* Format 2 had no locked periods: it opens as format 4 with its sums
+/* Format 2 had no locked periods: it opens as format 5 with its sums
  * kept (they are the same), and a tallyd of format 2, which would store
  * figures in a locked period, then refuses it. */
 Test(store, a_store_of_format_2_is_taken_up) {
@@ -452,7 +465,7 @@ Test(store, a_store_of_format_2_is_taken_up) {
   cr_assert_eq(tally_store_open(dir, 0, 0, &store), 0);
   char buf[64] = "f";
   cr_assert_eq(tally_store_write(store, read_meta, buf), 0);
-  cr_assert_str_eq(buf, "tally-store/4");
+  cr_assert_str_eq(buf, "tally-store/5");
   buf[0] = 's';
   cr_assert_eq(tally_store_write(store, read_meta, buf), 0);
   cr_assert_str_eq(buf, "fingerprint", "the sums are kept");
