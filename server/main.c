@@ -620,6 +620,8 @@ int main(int argc, char **argv) {
    * every handle. */
   tally_log(st.store_failed ? "stopped: the store failed" : "stopped");
   status = st.store_failed ? 3 : 0;
+  tally_web_free(web);
+  web = NULL;
 
 err_after_loop:
   /* After a failed start, run the close callbacks it left pending. */

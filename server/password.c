@@ -4,6 +4,7 @@
 #include "utf8.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -14,18 +15,18 @@
 _Static_assert(crypto_pwhash_STRBYTES <= TALLY_PASSWORD_HASH_MAX,
                "a hash fits the account's field");
 
-/* A hash checked against when there is none: made once, at start. */
+/* A hash checked against when there is none: made once, in the pool,
+ * at the first sign-in that needs it (not at start: it takes 64 MiB). */
 static char nothing[crypto_pwhash_STRBYTES];
+static pthread_once_t nothing_once = PTHREAD_ONCE_INIT;
 
-int tally_password_init(void) {
-  if (sodium_init() < 0)
-    return -1;
-  if (*nothing == 0 &&
-      crypto_pwhash_str_alg(nothing, "", 0, OPSLIMIT, MEMLIMIT,
+static void make_nothing(void) {
+  if (crypto_pwhash_str_alg(nothing, "", 0, OPSLIMIT, MEMLIMIT,
                             crypto_pwhash_ALG_ARGON2ID13) != 0)
-    return -1;
-  return 0;
+    nothing[0] = 0;
 }
+
+int tally_password_init(void) { return sodium_init() < 0 ? -1 : 0; }
 
 const char *tally_password_refusal(const char *pw) {
   size_t n = strlen(pw);
@@ -49,7 +50,8 @@ int tally_password_hash(const char *pw, char out[TALLY_PASSWORD_HASH_MAX]) {
 
 int tally_password_check(const char *hash, const char *pw) {
   if (hash == NULL || *hash == 0) {
-    if (crypto_pwhash_str_verify(nothing, pw, strlen(pw)) != 0)
+    pthread_once(&nothing_once, make_nothing);
+    if (*nothing && crypto_pwhash_str_verify(nothing, pw, strlen(pw)) != 0)
       return -1;
     return -1; /* the time of a check, and no account */
   }

@@ -861,6 +861,7 @@ int tally_web_start(uv_loop_t *loop, const tally_web_config *cfg,
   info.user = w;
   info.alpn = "http/1.1";
   info.vhost_name = "tally";
+  info.pcontext = &w->ctx; /* NULLed once lws has freed it */
   info.fd_limit_per_thread = w->cfg.max_connections + 32;
   info.timeout_secs = 20;
   if (w->tls) {
@@ -902,13 +903,16 @@ void tally_web_stop(tally_web *w) {
   w->stopping = 1;
   tally_sessions_on_end(w->svc.sessions, NULL, NULL);
   lws_context_destroy(w->ctx); /* its handles close as the loop runs */
-  w->ctx = NULL;
   web_settle(w);
 }
 
 void tally_web_free(tally_web *w) {
   if (w == NULL)
     return;
+  /* With a foreign loop, lws frees the rest of its context when asked
+   * again once its handles have closed. */
+  for (int i = 0; i < 3 && w->ctx; i++)
+    lws_context_destroy(w->ctx);
   for (web_conn *c = w->conns, *next; c; c = next) {
     next = c->next;
     if (c->req == NULL)

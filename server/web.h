@@ -47,7 +47,8 @@ const char *tally_web_origin(const tally_web *w);
  * answered into nothing, and the server is released once they are. */
 void tally_web_stop(tally_web *w);
 
-/* Frees what is left, once the loop has run out. */
+/* Frees what is left, once the loop has run out (before it is closed:
+ * run it once more afterwards for lws's last handles). */
 void tally_web_free(tally_web *w);
 
 #endif
