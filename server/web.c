@@ -581,15 +581,16 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
       ps->post->wsi = NULL; /* its sign-in frees it */
     else
       post_free(ps->post);
-    if ((ps->post = calloc(1, sizeof *ps->post)) == NULL)
-      return -1;
-    ps->post->web = w;
-    ps->post->wsi = wsi;
+    ps->post = NULL;
     int end = strcmp(uri, "/session/end") == 0;
     if (strcmp(uri, "/session") != 0 && !end) {
       lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL);
       return lws_http_transaction_completed(wsi) ? -1 : 0;
     }
+    if ((ps->post = calloc(1, sizeof *ps->post)) == NULL)
+      return -1;
+    ps->post->web = w;
+    ps->post->wsi = wsi;
     if (!post) {
       if (end || get_session(w, wsi, ps->post) != 0)
         return -1;
@@ -641,9 +642,11 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
     if (ps->post == NULL || !ps->post->ready || ps->post->pending)
       return 0;
     {
-      int rc = post_write(wsi, ps->post);
-      post_free(ps->post);
+      /* Completing the transaction frees (or renews) ps: take p first. */
+      web_post *p = ps->post;
       ps->post = NULL;
+      int rc = post_write(wsi, p);
+      post_free(p);
       return rc;
     }
   case LWS_CALLBACK_CLOSED_HTTP:

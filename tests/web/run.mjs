@@ -40,6 +40,7 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith(".mjs")).sort()) {
   }
 }
 await browser.close();
+if (failed) console.log(`tallyd's log:\n${server.log().split("\n").slice(-60).join("\n")}`);
 await server.stop();
 console.log(`web: ${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);
