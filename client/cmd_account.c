@@ -41,6 +41,7 @@ const char tally_usage_account[] =
     "       tally account list [--format FMT]\n"
     "       tally account revoke ID\n"
     "       tally account rotate [ID]\n"
+    "       tally account password ID\n"
     "\n"
     "Accounts and their tokens (admins; anyone may rotate their own).\n"
     "  add     makes an account and prints its token on standard output,\n"
@@ -54,6 +55,12 @@ const char tally_usage_account[] =
     "          in the list and the audit trail.\n"
     "  rotate  replaces the token of account ID (default: your own) and\n"
     "          prints the new one; the old one stops working at once.\n"
+    "  password  sets a first password for account ID, read from standard\n"
+    "          input (typed twice without echo at a terminal; 8-128 bytes),\n"
+    "          for the web pages: its owner signs in there with the\n"
+    "          account's name and this password, and must choose a new one\n"
+    "          at once. The account's open web pages close; its token is\n"
+    "          not changed. Never on the command line.\n"
     "\n"
     "options:\n"
     "  -r, --role ROLE      reporter, analyst or admin\n"
@@ -278,6 +285,61 @@ static int account_rotate(tally_cli *c, uint64_t id) {
   return rc;
 }
 
+/* Reads one line from standard input into buf, without echo at a
+ * terminal (asking prompt). Returns its length, or -1. */
+static int read_quietly(const char *prompt, char *buf, size_t n) {
+  struct termios old, quiet;
+  int tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
+  if (tty) {
+    fputs(prompt, stderr);
+    quiet = old;
+    quiet.c_lflag &= ~(tcflag_t)ECHO;
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+  }
+  int ok = fgets(buf, (int)n, stdin) != NULL;
+  if (tty) {
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+    fputc('\n', stderr);
+  }
+  buf[ok ? strcspn(buf, "\r\n") : 0] = 0;
+  return ok ? (int)strlen(buf) : -1;
+}
+
+static int account_password(tally_cli *c, uint64_t id) {
+  Tally__AccountPasswordRequest q = TALLY__ACCOUNT_PASSWORD_REQUEST__INIT;
+  Tally__Envelope req = TALLY__ENVELOPE__INIT, *reply = NULL;
+  char pw[256], again[256] = "";
+  int rc = EXIT_USAGE;
+  if (read_quietly("first password: ", pw, sizeof pw) <= 0) {
+    fputs("tally account password: no password on standard input\n", stderr);
+    goto out;
+  }
+  if (isatty(STDIN_FILENO) &&
+      (read_quietly("again: ", again, sizeof again) < 0 ||
+       strcmp(pw, again) != 0)) {
+    fputs("tally account password: the two differ; nothing was changed\n",
+          stderr);
+    goto out;
+  }
+  q.id = id;
+  q.password = pw;
+  req.body_case = TALLY__ENVELOPE__BODY_ACCOUNT_PASSWORD;
+  req.account_password = &q;
+  if ((rc = tally_cli_call(c, &req,
+                           TALLY__ENVELOPE__BODY_ACCOUNT_PASSWORD_REPLY,
+                           &reply)) == 0) {
+    const Tally__Account *a = reply->account_password_reply->account;
+    printf("account %" PRIu64 " (\"%s\") has a first password: it signs in "
+           "to the web pages with its name and must choose a new one there\n",
+           a->id, a->name);
+  }
+out:
+  explicit_bzero(pw, sizeof pw);
+  explicit_bzero(again, sizeof again);
+  tally_wire_free(reply);
+  return rc;
+}
+
 int tally_cmd_account(int argc, char **argv, tally_cli *c) {
   struct account_opts o = {0};
   int rc = parse(argc, argv, c, "account", tally_usage_account,
@@ -305,7 +367,12 @@ int tally_cmd_account(int argc, char **argv, tally_cli *c) {
     uint64_t id = args ? parse_id(argv[optind + 1], "account rotate") : 0;
     return id || !args ? account_rotate(c, id) : EXIT_USAGE;
   }
-  fputs("tally account: give add, list, revoke ID or rotate [ID]\n"
+  if (sub && strcmp(sub, "password") == 0 && args == 1) {
+    uint64_t id = parse_id(argv[optind + 1], "account password");
+    return id ? account_password(c, id) : EXIT_USAGE;
+  }
+  fputs("tally account: give add, list, revoke ID, rotate [ID] or "
+        "password ID\n"
         "Try 'tally help account'.\n", stderr);
   return EXIT_USAGE;
 }

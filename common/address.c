@@ -106,3 +106,19 @@ void tally_address_sender(const char *peer, char *who, size_t n) {
   inet_ntop(AF_INET6, &a, host, sizeof host);
   snprintf(who, n, "%s/64", host);
 }
+
+void tally_address_format(const struct sockaddr_storage *ss, char *buf,
+                          size_t n) {
+  char host[INET6_ADDRSTRLEN] = "?";
+  if (ss->ss_family == AF_INET) {
+    const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+    inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+    snprintf(buf, n, "%s:%d", host, ntohs(a->sin_port));
+  } else if (ss->ss_family == AF_INET6) {
+    const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+    inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+    snprintf(buf, n, "[%s]:%d", host, ntohs(a->sin6_port));
+  } else {
+    snprintf(buf, n, "?");
+  }
+}

@@ -31,6 +31,11 @@ int tally_address_is_loopback(const struct sockaddr *sa);
  * taken as it is. */
 void tally_address_sender(const char *peer, char *who, size_t n);
 
+/* A socket address as "HOST:PORT" or "[HOST6]:PORT" into buf ("?" for
+ * another family). */
+void tally_address_format(const struct sockaddr_storage *ss, char *buf,
+                          size_t n);
+
 /* True when name is an IPv4 or IPv6 address rather than a host name. */
 int tally_address_is_ip(const char *name);
 

@@ -12,7 +12,14 @@
 # the central office, each office submits with its own token, and the
 # analyst reads the report. Tokens stay in files in the demo's private
 # temporary directory, never on a command line.
+#
+# tallyd also serves the web pages (--http) on loopback: the demo prints
+# their address and an office's account name and first password to
+# sign in with. deploy/demo.sh --serve keeps the server running after
+# the report, until Ctrl-C, so that the pages can be tried.
 set -euo pipefail
+serve=0
+[ "${1:-}" = --serve ] && serve=1
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build="$top/build/release"
@@ -41,18 +48,20 @@ trap cleanup EXIT
   > "$data/admin.token" 2> /dev/null
 
 # Port 0: the system picks a free port, so two demos never collide.
-"$build/tallyd" --data "$data/store" --listen 127.0.0.1:0 \
+"$build/tallyd" --data "$data/store" --listen 127.0.0.1:0 --http 127.0.0.1:0 \
   > "$data/tallyd.out" 2> "$data/tallyd.log" &
 pid=$!
 for _ in $(seq 100); do
-  grep -q '^listening on ' "$data/tallyd.out" 2>/dev/null && break
+  grep -q '^web pages on ' "$data/tallyd.out" 2>/dev/null && break
   kill -0 "$pid" 2>/dev/null || { cat "$data/tallyd.log" >&2; exit 1; }
   sleep 0.1
 done
 export TALLY_SERVER=$(sed -n 's/^listening on //p' "$data/tallyd.out")
 export TALLY_SPOOL="$data/spool"
 [ -n "$TALLY_SERVER" ] || { echo "demo: tallyd did not start" >&2; exit 1; }
+web=$(sed -n 's/^web pages on //p' "$data/tallyd.out")
 echo "tallyd is listening on $TALLY_SERVER (data in $data/store)"
+echo "web pages: $web"
 
 # The admin signs in (a private config file, not the user's own) and
 # makes the accounts: one reporter per office, one analyst.
@@ -67,6 +76,12 @@ done
 "$build/tally" account add --role analyst --name "Central office analyst" \
   > "$data/tokens/analyst" 2> /dev/null
 echo "accounts: $(ls "$data/tokens" | grep -vc analyst) reporters (the ten offices and the district office, for its own figures) and an analyst"
+
+# A first password for one office, to sign in to the web pages with.
+office_id=$(sed -n 's/^tally_\([0-9]*\)_.*/\1/p' "$data/tokens/wenchang")
+first=$(od -An -N9 -tx1 /dev/urandom | tr -d ' \n')
+printf '%s\n' "$first" | "$build/tally" account password "$office_id" > /dev/null
+echo "sign in at $web as \"wenchang statistics office\" with the first password $first (you choose a new one then)"
 
 for year in 2020 2021 2022; do
   units=0
@@ -87,3 +102,9 @@ echo
 "$build/tally" --token-file "$data/tokens/analyst" report --period 2022
 echo
 "$build/tally" --token-file "$data/tokens/analyst" check --period 2022
+
+if [ "$serve" = 1 ]; then
+  echo
+  echo "serving: sign in at $web as \"wenchang statistics office\" with $first; Ctrl-C stops"
+  wait "$pid" || true
+fi

@@ -7,9 +7,13 @@ set -euo pipefail
 
 packages=(cmake make gcc pkg-config protobuf-c-compiler libprotobuf-c-dev
           libuv1-dev liblmdb-dev libjansson-dev libcsv-dev libssl-dev
-          openssl)
+          openssl libwebsockets-dev libsodium-dev)
+# The web pages are built with node and npm (packages from the npm
+# registry, by web/'s lockfile); a node from elsewhere will do.
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 if [ "${1:-}" = --test ]; then
-  packages+=(libcriterion-dev python3)
+  packages+=(libcriterion-dev python3 chromium)
 fi
 
 missing=()

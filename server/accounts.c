@@ -134,13 +134,20 @@ int tally_accounts_put(tally_accounts *a, const Tally__StoredAccount *stored) {
   acc.revoked = acc.revoked ? acc.revoked : s->revoked_unix;
   acc.rotated = s->rotated_unix;
   acc.created_by = s->created_by;
+  if (stored->password_hash && *stored->password_hash)
+    snprintf(acc.password_hash, sizeof acc.password_hash, "%s",
+             stored->password_hash);
+  acc.password_set = s->password_set_unix;
+  acc.must_change = s->password_must_change;
 
   size_t i = lower_bound(a, acc.id);
   if (i < a->n && a->v[i].id == acc.id) {
     acc.touched = a->v[i].touched;
     if (a->v[i].last_used > acc.last_used)
       acc.last_used = a->v[i].last_used;
+    OPENSSL_cleanse(&a->v[i], sizeof a->v[i]);
     a->v[i] = acc;
+    OPENSSL_cleanse(&acc, sizeof acc);
     return 0;
   }
   if (tally_accounts_reserve(a, 1) != 0)
@@ -148,6 +155,7 @@ int tally_accounts_put(tally_accounts *a, const Tally__StoredAccount *stored) {
   memmove(&a->v[i + 1], &a->v[i], (a->n - i) * sizeof *a->v);
   a->v[i] = acc;
   a->n++;
+  OPENSSL_cleanse(&acc, sizeof acc);
   return 0;
 }
 
@@ -164,7 +172,10 @@ void tally_account_to_stored(const tally_account *acc, Tally__Account *a,
   a->revoked_unix = acc->revoked;
   a->rotated_unix = acc->rotated;
   a->created_by = acc->created_by;
+  a->password_set_unix = acc->password_set;
+  a->password_must_change = acc->must_change;
   stored->account = a;
+  stored->password_hash = (char *)acc->password_hash;
   stored->secret_sha256.data = (uint8_t *)acc->secret_sha256;
   stored->secret_sha256.len = 32;
 }
@@ -215,6 +226,18 @@ void tally_accounts_free(tally_accounts *a) {
   OPENSSL_cleanse(a->v, a->n * sizeof *a->v);
   free(a->v);
   free(a);
+}
+
+tally_account *tally_accounts_named(tally_accounts *a, const char *name,
+                                    int *twice) {
+  tally_account *found = NULL;
+  *twice = 0;
+  for (size_t i = 0; i < a->n; i++)
+    if (!a->v[i].revoked && strcmp(a->v[i].name, name) == 0) {
+      *twice |= found != NULL;
+      found = &a->v[i];
+    }
+  return found;
 }
 
 tally_account *tally_accounts_check(tally_accounts *a, const char *token,

@@ -21,6 +21,7 @@
 #define TALLY_TOKEN_SECRET 32 /* bytes of randomness in a token */
 #define TALLY_TOKEN_MAX 96    /* longest token text, with its NUL */
 #define TALLY_ACCOUNT_NAME_MAX 120
+#define TALLY_PASSWORD_HASH_MAX 128 /* libsodium's crypto_pwhash_STRBYTES */
 
 typedef struct {
   uint64_t id;
@@ -31,6 +32,9 @@ typedef struct {
   uint8_t secret_sha256[32];
   int64_t created, last_used, revoked, rotated;
   uint64_t created_by;
+  char password_hash[TALLY_PASSWORD_HASH_MAX]; /* Argon2id; "" = none */
+  int64_t password_set;      /* when; 0 = never */
+  int must_change;           /* a first password: changed at sign-in */
   int touched;               /* last_used changed since it was stored */
   int change_out;            /* a change of it is being written: one of
                                 TALLY_ACCOUNT_REVOKING, _ROTATING; 0 */
@@ -41,6 +45,7 @@ typedef struct {
  * counts as one: each is decided against what it will find stored. */
 #define TALLY_ACCOUNT_REVOKING 1
 #define TALLY_ACCOUNT_ROTATING 2
+#define TALLY_ACCOUNT_PASSWORD 3 /* a new password */
 
 typedef struct tally_accounts tally_accounts;
 
@@ -74,6 +79,11 @@ tally_account *tally_accounts_find(tally_accounts *a, uint64_t id);
  * wrong (malformed, unknown, revoked): for the log, never the token. */
 tally_account *tally_accounts_check(tally_accounts *a, const char *token,
                                     const char **why);
+
+/* The active account (not revoked) with this name, or NULL: what a
+ * password signs in as. *twice is set when more than one has it. */
+tally_account *tally_accounts_named(tally_accounts *a, const char *name,
+                                    int *twice);
 
 /* Makes room for more accounts, so that the puts after a commit cannot
  * fail. Returns 0 or -ENOMEM. Pointers into the registry (tally_account

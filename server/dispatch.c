@@ -114,11 +114,29 @@ static const struct {
      NULL},
     /* A reporter sees its own unit's and its own account's trail. */
     {TALLY__ENVELOPE__BODY_AUDIT, "audit", tally_handle_audit, SIGNED_IN, NULL},
+    {TALLY__ENVELOPE__BODY_ACCOUNT_PASSWORD, "account password",
+     tally_handle_account_password, ADMIN, NULL},
+    /* The body of a web page's POST /session: never a connection's. */
+    {TALLY__ENVELOPE__BODY_SIGN_IN, "sign in with a password",
+     tally_handle_sign_in_elsewhere, SIGNED_IN, NULL},
 };
 
 void tally_session_sign_in(tally_session *s, const tally_account *acc) {
   s->account = acc->id;
   memcpy(s->secret_sha256, acc->secret_sha256, 32);
+  s->web = 0;
+}
+
+/* Whether the connection's sign-in still holds: its account active, and
+ * its token the account's, or its web session open. */
+static int session_holds(tally_request *r, const tally_account *acc) {
+  if (acc == NULL || acc->revoked)
+    return 0;
+  if (r->session->web)
+    return r->sessions &&
+           tally_sessions_live(r->sessions, r->session->secret_sha256,
+                               (int64_t)time(NULL)) == acc->id;
+  return memcmp(acc->secret_sha256, r->session->secret_sha256, 32) == 0;
 }
 
 /* Signs the connection in with the request's token. Returns 0, or -1
@@ -292,10 +310,17 @@ static Tally__Envelope *dispatch(tally_request *r, const Tally__Envelope *req) {
         "(see 'tally help login')");
   }
   tally_account *acc = tally_accounts_find(r->accounts, r->session->account);
-  if (acc == NULL || acc->revoked ||
-      memcmp(acc->secret_sha256, r->session->secret_sha256, 32) != 0) {
+  if (!session_holds(r, acc)) {
     uint64_t id = r->session->account;
+    int web = r->session->web;
     memset(r->session, 0, sizeof *r->session);
+    if (web)
+      return tally_reply_error(r, req->id,
+                               TALLY__ERROR_CODE__ERROR_UNAUTHENTICATED,
+                               "the session of account %llu has ended%s; "
+                               "sign in again",
+                               (unsigned long long)id,
+                               acc && !acc->revoked ? "" : ": it is revoked");
     return tally_reply_error(r, req->id,
                              TALLY__ERROR_CODE__ERROR_UNAUTHENTICATED,
                              "the token of account %llu has been %s; sign "
@@ -341,6 +366,7 @@ void tally_request_init(tally_request *r, const tally_services *svc,
   r->writer = svc->writer;
   r->accounts = svc->accounts;
   r->guard = svc->guard;
+  r->sessions = svc->sessions;
   r->session = session;
   r->peer = peer;
   r->reply = reply;
@@ -379,9 +405,15 @@ static void job_work(uv_work_t *w) {
   j->run(j);
 }
 
+static void job_write(tally_request *r, tally_job *j);
+
 static void job_worked(uv_work_t *w, int status) {
+  tally_job *j = w->data;
   (void)status; /* a job is never cancelled */
-  job_answer(w->data);
+  if (j->write.apply)
+    job_write(j->r, j); /* done in the pool: now it is stored */
+  else
+    job_answer(j);
 }
 
 Tally__Envelope *tally_job_run(tally_request *r, tally_job *j) {
@@ -391,6 +423,8 @@ Tally__Envelope *tally_job_run(tally_request *r, tally_job *j) {
   if (r->loop == NULL || uv_queue_work(r->loop, &j->work, job_work,
                                        job_worked) != 0) {
     j->run(j); /* no pool: here and now */
+    if (j->write.apply)
+      return tally_job_write(r, j);
     j->r = NULL; /* answered by the handler's return, not later */
     return j->finish(j, r);
   }
@@ -413,4 +447,12 @@ Tally__Envelope *tally_job_write(tally_request *r, tally_job *j) {
   }
   tally_writer_queue(r->writer, &j->write);
   return NULL;
+}
+
+/* A job done in the pool goes to the writer; without one, it is written
+ * here and answered. */
+static void job_write(tally_request *r, tally_job *j) {
+  Tally__Envelope *reply = tally_job_write(r, j);
+  if (r->writer == NULL)
+    r->reply(r, reply);
 }

@@ -17,6 +17,7 @@
 #include "arena.h"
 #include "catalog.h"
 #include "guard.h"
+#include "sessions.h"
 #include "store.h"
 #include "tally.pb-c.h"
 #include "writer.h"
@@ -25,10 +26,13 @@
 #include <uv.h>
 
 /* A connection's sign-in: the account, and the hash of the token it
- * signed in with, so that a token replaced since ends the session. */
+ * signed in with, so that a token replaced since ends the session; or,
+ * for a web page, the hash of its session (sessions.h), which must
+ * still be open. */
 typedef struct {
   uint64_t account;    /* 0 = not signed in */
   uint8_t secret_sha256[32];
+  int web;             /* secret_sha256 is a web session's */
 } tally_session;
 
 /* Signs s in as acc, with acc's current token. */
@@ -42,6 +46,7 @@ typedef struct {
   tally_writer *writer;     /* every write; NULL: written inline */
   tally_accounts *accounts; /* who may sign in */
   tally_guard *guard;       /* failed sign-ins per address; may be NULL */
+  tally_sessions *sessions; /* the web pages' sessions; may be NULL */
 } tally_services;
 
 typedef struct tally_request tally_request;
@@ -49,7 +54,9 @@ typedef struct tally_job tally_job;
 
 /* Work a handler hands off so that the loop does not wait for it. */
 struct tally_job {
-  /* In a pool thread (tally_job_run), or NULL for a write. */
+  /* In a pool thread (tally_job_run), or NULL for a write. A job with
+   * both run and write.apply runs in the pool first, then is written
+   * (a password hashed, then stored). */
   void (*run)(tally_job *j);
   /* On the loop, once done: the reply, built in r->arena or in the job's
    * own memory (the job is freed after the reply is sent); NULL: no
@@ -69,6 +76,7 @@ struct tally_request {
   tally_writer *writer;
   tally_accounts *accounts;
   tally_guard *guard;
+  tally_sessions *sessions;
   /* The caller's, set by the transport. */
   tally_session *session;   /* the connection's; changed by a sign-in */
   const char *peer;         /* "127.0.0.1:5000", for the log */

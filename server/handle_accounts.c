@@ -7,6 +7,7 @@
  */
 #include "handlers.h"
 
+#include "password.h"
 #include "reply.h"
 #include "utf8.h"
 
@@ -48,6 +49,8 @@ static Tally__Account *account_msg(tally_request *r, const tally_account *acc) {
   a->revoked_unix = acc->revoked;
   a->rotated_unix = acc->rotated;
   a->created_by = acc->created_by;
+  a->password_set_unix = acc->password_set;
+  a->password_must_change = acc->must_change;
   return a->name && a->unit ? a : NULL;
 }
 
@@ -297,14 +300,11 @@ static void update_free(tally_job *job) {
 
 /* A job that writes changed (a copy of an account) with its audit
  * entry; finish makes the reply. NULL: no memory. */
-static struct update_job *update_job(tally_request *r,
-                                     const tally_account *changed,
-                                     const char *before, const char *after,
-                                     Tally__Envelope *(*finish)(tally_job *,
-                                                                tally_request *)) {
-  struct update_job *j = calloc(1, sizeof *j);
-  if (j == NULL)
-    return NULL;
+static void update_init(struct update_job *j, tally_request *r,
+                        const tally_account *changed, const char *before,
+                        const char *after,
+                        Tally__Envelope *(*finish)(tally_job *,
+                                                   tally_request *)) {
   j->changed = *changed;
   tally_account_to_stored(&j->changed, &j->a, &j->stored);
   j->before = before;
@@ -313,6 +313,16 @@ static struct update_job *update_job(tally_request *r,
   j->job.write.apply = update_apply;
   j->job.finish = finish;
   j->job.free = update_free;
+}
+
+static struct update_job *update_job(tally_request *r,
+                                     const tally_account *changed,
+                                     const char *before, const char *after,
+                                     Tally__Envelope *(*finish)(tally_job *,
+                                                                tally_request *)) {
+  struct update_job *j = calloc(1, sizeof *j);
+  if (j != NULL)
+    update_init(j, r, changed, before, after, finish);
   return j;
 }
 
@@ -339,8 +349,9 @@ static Tally__Envelope *change_out(tally_request *r, uint64_t id,
                            "account %llu is being %s just now; nothing was "
                            "changed (try again)",
                            (unsigned long long)acc->id,
-                           acc->change_out == TALLY_ACCOUNT_REVOKING
-                               ? "revoked"
+                           acc->change_out == TALLY_ACCOUNT_REVOKING ? "revoked"
+                           : acc->change_out == TALLY_ACCOUNT_PASSWORD
+                               ? "given a new password"
                                : "given a new token");
 }
 
@@ -353,6 +364,8 @@ static Tally__Envelope *revoke_finish(tally_job *job, tally_request *r) {
   tally_log("account %llu revoked by account %llu from %s",
             (unsigned long long)j->changed.id,
             (unsigned long long)j->who.account_id, r->peer);
+  if (r->sessions) /* its web pages stop at once */
+    tally_sessions_end_account(r->sessions, j->changed.id);
   Tally__AccountRevokeReply *rep = tally_arena_alloc(r->arena, sizeof *rep);
   Tally__Envelope *reply = tally_reply_new(r, id);
   if (rep == NULL || reply == NULL)
@@ -454,6 +467,119 @@ Tally__Envelope *tally_handle_account_rotate(tally_request *r,
   tally_account_to_stored(&j->changed, &j->a, &j->stored);
   acc->change_out = TALLY_ACCOUNT_ROTATING;
   return tally_job_write(r, &j->job);
+}
+
+/* A first password: hashed in the pool (slow on purpose), then stored
+ * by the writer with its audit entry; the account's web sessions end
+ * once it has committed. */
+struct password_job {
+  struct update_job u;       /* first: the job is its tally_job */
+  char password[TALLY_PASSWORD_MAX + 1]; /* wiped once hashed */
+  int rc;                    /* the hash's */
+};
+
+static void password_run(tally_job *job) {
+  struct password_job *j = (struct password_job *)job;
+  j->rc = tally_password_hash(j->password, j->u.changed.password_hash);
+  tally_password_wipe(j->password, sizeof j->password);
+  if (j->rc == 0)
+    tally_account_to_stored(&j->u.changed, &j->u.a, &j->u.stored);
+}
+
+static int password_apply(tally_write *w, tally_store_txn *t) {
+  struct password_job *j = (struct password_job *)tally_job_of(w);
+  return j->rc != 0 ? j->rc : update_apply(w, t);
+}
+
+static Tally__Envelope *password_finish(tally_job *job, tally_request *r) {
+  struct password_job *j = (struct password_job *)job;
+  uint64_t id = r->req->id;
+  int rc = update_settle(r, &j->u);
+  if (rc != 0)
+    return store_error(r, id, "the password could not be set", rc);
+  tally_log("account %llu: a first password set by account %llu from %s",
+            (unsigned long long)j->u.changed.id,
+            (unsigned long long)j->u.who.account_id, r->peer);
+  if (r->sessions)
+    tally_sessions_end_account(r->sessions, j->u.changed.id);
+  Tally__AccountPasswordReply *rep = tally_arena_alloc(r->arena, sizeof *rep);
+  Tally__Envelope *reply = tally_reply_new(r, id);
+  if (rep == NULL || reply == NULL)
+    return NULL;
+  tally__account_password_reply__init(rep);
+  const tally_account *now = tally_accounts_find(r->accounts, j->u.changed.id);
+  if (now == NULL || (rep->account = account_msg(r, now)) == NULL)
+    return NULL;
+  reply->body_case = TALLY__ENVELOPE__BODY_ACCOUNT_PASSWORD_REPLY;
+  reply->account_password_reply = rep;
+  return reply;
+}
+
+static void password_free(tally_job *job) {
+  struct password_job *j = (struct password_job *)job;
+  tally_password_wipe(j, sizeof *j);
+  free(j);
+}
+
+Tally__Envelope *tally_handle_account_password(tally_request *r,
+                                               const Tally__Envelope *req) {
+  const Tally__AccountPasswordRequest *q = req->account_password;
+  Tally__Envelope *reply = NULL;
+  const char *why = tally_password_refusal(q->password);
+  tally_account *acc = want_account(r, req->id, q->id, &reply);
+  int twice = 0;
+  if (acc && why == NULL)
+    tally_accounts_named(r->accounts, acc->name, &twice);
+  if (acc == NULL)
+    ;
+  else if (why)
+    reply = tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
+                              "%s; nothing was changed", why);
+  else if (twice)
+    reply = tally_reply_error(
+        r, req->id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
+        "another active account is also named \"%s\": a password signs in "
+        "by the account's name, which must be one account's alone; nothing "
+        "was changed",
+        acc->name);
+  else
+    reply = change_out(r, req->id, acc);
+  if (reply != NULL || acc == NULL) {
+    explicit_bzero(q->password, strlen(q->password));
+    return reply;
+  }
+
+  tally_account changed = *acc;
+  changed.password_set = (int64_t)time(NULL);
+  changed.must_change = 1;
+  struct password_job *j = calloc(1, sizeof *j);
+  if (j == NULL) {
+    tally_token_wipe(&changed, sizeof changed);
+    explicit_bzero(q->password, strlen(q->password));
+    return NULL;
+  }
+  update_init(&j->u, r, &changed,
+              *acc->password_hash ? "password set" : "no password",
+              "first password set (to be changed)", password_finish);
+  tally_token_wipe(&changed, sizeof changed);
+  snprintf(j->password, sizeof j->password, "%s", q->password);
+  explicit_bzero(q->password, strlen(q->password));
+  j->u.job.run = password_run;
+  j->u.job.write.apply = password_apply;
+  j->u.job.free = password_free;
+  acc->change_out = TALLY_ACCOUNT_PASSWORD;
+  return tally_job_run(r, &j->u.job);
+}
+
+Tally__Envelope *tally_handle_sign_in_elsewhere(tally_request *r,
+                                                const Tally__Envelope *req) {
+  explicit_bzero(req->sign_in->password, strlen(req->sign_in->password));
+  explicit_bzero(req->sign_in->new_password,
+                 strlen(req->sign_in->new_password));
+  return tally_reply_error(
+      r, req->id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
+      "a password signs in to the web pages only (POST /session of tallyd "
+      "--http); a connection signs in with a token");
 }
 
 Tally__Envelope *tally_handle_whoami(tally_request *r,

@@ -33,6 +33,7 @@ tally_handler_fn tally_handle_lock, tally_handle_lock_list;
 /* server/handle_accounts.c */
 tally_handler_fn tally_handle_account_add, tally_handle_account_list,
     tally_handle_account_revoke, tally_handle_account_rotate,
+    tally_handle_account_password, tally_handle_sign_in_elsewhere,
     tally_handle_whoami, tally_handle_audit;
 
 /* server/handle_admin.c */

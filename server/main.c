@@ -5,10 +5,13 @@
 #include "frame.h"
 #include "log.h"
 #include "rollup.h"
+#include "password.h"
 #include "server.h"
+#include "sessions.h"
 #include "store.h"
 #include "store_accounts.h"
 #include "tls.h"
+#include "web.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -18,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <uv.h>
 
 static const char usage[] =
@@ -71,6 +75,14 @@ static const char usage[] =
     "      --insecure-plaintext  allow plaintext on an address other than\n"
     "                        the loopback (127.0.0.0/8, ::1, localhost); only\n"
     "                        for a network that is protected otherwise\n"
+    "      --http ADDR       also serve the web pages on ADDR (HOST:PORT):\n"
+    "                        HTTPS with --tls-cert and --tls-key, plain HTTP\n"
+    "                        on the loopback only (unless\n"
+    "                        --insecure-plaintext)\n"
+    "      --web-dir DIR     the built web app (default: web/ beside tallyd,\n"
+    "                        or ../share/tally/web)\n"
+    "      --session-timeout SECONDS  how long a web sign-in lasts (default\n"
+    "                        28800: eight hours)\n"
     "  -h, --help            this help\n"
     "  -V, --version         the version\n"
     "\n"
@@ -102,6 +114,9 @@ struct options {
   const char *tls_key;
   int insecure_plaintext;
   const char *backup_dir;
+  const char *http;
+  const char *web_dir;
+  size_t session_s;
 };
 
 static int parse_size(const char *arg, const char *name, size_t min,
@@ -120,7 +135,8 @@ static int parse_size(const char *arg, const char *name, size_t min,
 static int parse_args(int argc, char **argv, struct options *o) {
   enum { OPT_MAX_FRAME = 256, OPT_MAP_SIZE, OPT_MAX_MAP_SIZE, OPT_CHECK,
          OPT_IDLE, OPT_MAX_CONN, OPT_SIGN_IN, OPT_PER_ADDRESS, OPT_TLS_CERT,
-         OPT_TLS_KEY, OPT_INSECURE, OPT_BACKUP_DIR, OPT_MEMORY };
+         OPT_TLS_KEY, OPT_INSECURE, OPT_BACKUP_DIR, OPT_MEMORY,
+         OPT_HTTP, OPT_WEB_DIR, OPT_SESSION };
   static const struct option longopts[] = {
       {"data", required_argument, NULL, 'd'},
       {"listen", required_argument, NULL, 'l'},
@@ -138,6 +154,9 @@ static int parse_args(int argc, char **argv, struct options *o) {
       {"tls-key", required_argument, NULL, OPT_TLS_KEY},
       {"insecure-plaintext", no_argument, NULL, OPT_INSECURE},
       {"backup-dir", required_argument, NULL, OPT_BACKUP_DIR},
+      {"http", required_argument, NULL, OPT_HTTP},
+      {"web-dir", required_argument, NULL, OPT_WEB_DIR},
+      {"session-timeout", required_argument, NULL, OPT_SESSION},
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, 'V'},
       {NULL, 0, NULL, 0}};
@@ -193,6 +212,12 @@ static int parse_args(int argc, char **argv, struct options *o) {
     case OPT_TLS_KEY: o->tls_key = optarg; break;
     case OPT_INSECURE: o->insecure_plaintext = 1; break;
     case OPT_BACKUP_DIR: o->backup_dir = optarg; break;
+    case OPT_HTTP: o->http = optarg; break;
+    case OPT_WEB_DIR: o->web_dir = optarg; break;
+    case OPT_SESSION:
+      if (parse_size(optarg, "--session-timeout", 1, 7 * 86400, &o->session_s))
+        return 2;
+      break;
     case 'h': fputs(usage, stdout); return 1;
     case 'V': puts("tallyd " TALLY_VERSION); return 1;
     default:
@@ -218,11 +243,43 @@ static int parse_args(int argc, char **argv, struct options *o) {
   return 0;
 }
 
+/* The built web app: DIR given, else web/ beside the tallyd binary (a
+ * build tree), else ../share/tally/web from it (an install). Returns 0
+ * with the directory in buf, or -1. */
+static int find_web_dir(const char *given, char *buf, size_t n) {
+  char exe[2048];
+  struct stat st;
+  if (given) {
+    snprintf(buf, n, "%s", given);
+    return stat(buf, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
+  }
+  ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n < sizeof exe + 32)
+    return -1;
+  if (len <= 0)
+    return -1;
+  exe[len] = 0;
+  char *slash = strrchr(exe, '/');
+  if (slash == NULL)
+    return -1;
+  *slash = 0;
+  static const char *const where[] = {"%s/web", "%s/../share/tally/web"};
+  for (size_t i = 0; i < 2; i++) {
+    char index[4200];
+    snprintf(buf, n, where[i], exe);
+    snprintf(index, sizeof index, "%s/index.html", buf);
+    if (stat(index, &st) == 0)
+      return 0;
+  }
+  return -1;
+}
+
 struct stopper {
   uv_signal_t sigint;
   uv_signal_t sigterm;
   uv_async_t failed;     /* the store went into LMDB's panic state */
   tally_server *server;
+  tally_web *web;             /* NULL without --http */
   tally_store *store;
   const char *dir;
   int stopping;
@@ -236,6 +293,8 @@ static void stop(struct stopper *st) {
     return;
   st->stopping = 1;
   tally_store_on_failure(st->store, NULL, NULL); /* before the handle goes */
+  if (st->web)
+    tally_web_stop(st->web);
   tally_server_stop(st->server);
   uv_close((uv_handle_t *)&st->sigint, NULL);
   uv_close((uv_handle_t *)&st->sigterm, NULL);
@@ -394,6 +453,9 @@ int main(int argc, char **argv) {
   tally_server *server = NULL;
   tally_accounts *accounts = NULL;
   tally_tls *tls = NULL;
+  tally_sessions *sessions = NULL;
+  tally_web *web = NULL;
+  char web_dir[4096];
   uv_loop_t loop;
   struct stopper st;
   char err[1024];
@@ -427,6 +489,31 @@ int main(int argc, char **argv) {
                                .insecure_plaintext = o.insecure_plaintext};
   if (tally_server_check_listen(&early, err, sizeof err) != 0) {
     fprintf(stderr, "tallyd: %s\n", err);
+    goto err_after_catalog;
+  }
+  tally_web_config wcfg = {.listen = o.http, .web_dir = web_dir,
+                           .tls_cert = o.tls_cert, .tls_key = o.tls_key,
+                           .insecure_plaintext = o.insecure_plaintext,
+                           .max_frame = o.max_frame,
+                           .max_connections = (unsigned)o.max_connections};
+  if (o.http) {
+    if (tally_web_check(&wcfg, err, sizeof err) != 0) {
+      fprintf(stderr, "tallyd: %s\n", err);
+      goto err_after_catalog;
+    }
+    if (find_web_dir(o.web_dir, web_dir, sizeof web_dir) != 0) {
+      fprintf(stderr, "tallyd: %s: the built web app is not there (build "
+              "it: cmake --build BUILD --target web, or give --web-dir)\n",
+              o.web_dir ? o.web_dir : "web/ beside tallyd");
+      goto err_after_catalog;
+    }
+  }
+  if (tally_password_init() != 0) {
+    fprintf(stderr, "tallyd: libsodium cannot start\n");
+    goto err_after_catalog;
+  }
+  if ((sessions = tally_sessions_new((int64_t)o.session_s)) == NULL) {
+    fprintf(stderr, "tallyd: out of memory\n");
     goto err_after_catalog;
   }
   /* Only 'tallyd init' makes a store: a mistyped --data must not leave
@@ -491,6 +578,7 @@ int main(int argc, char **argv) {
       .cat = cat,
       .store = store,
       .accounts = accounts,
+      .sessions = sessions,
       .tls = tls,
       .insecure_plaintext = o.insecure_plaintext,
   };
@@ -498,7 +586,14 @@ int main(int argc, char **argv) {
     fprintf(stderr, "tallyd: %s\n", err);
     goto err_after_loop;
   }
-  st = (struct stopper){.server = server, .store = store, .dir = o.data};
+  if (o.http &&
+      (rc = tally_web_start(&loop, &wcfg, server, &web, err, sizeof err)) != 0) {
+    fprintf(stderr, "tallyd: %s\n", err);
+    tally_server_stop(server);
+    goto err_after_loop;
+  }
+  st = (struct stopper){.server = server, .web = web, .store = store,
+                        .dir = o.data};
   uv_signal_init(&loop, &st.sigint);
   uv_signal_init(&loop, &st.sigterm);
   uv_async_init(&loop, &st.failed, on_failed);
@@ -512,7 +607,12 @@ int main(int argc, char **argv) {
             TALLY_VERSION, o.data, cat->name, cat->origin, cat->n_units,
             cat->n_elements, cat->n_indicators, tally_server_address(server),
             tls ? "TLS" : "plaintext");
+  if (web)
+    tally_log("serving the web pages from %s on %s", web_dir,
+              tally_web_origin(web));
   printf("listening on %s\n", tally_server_address(server));
+  if (web)
+    printf("web pages on %s\n", tally_web_origin(web));
   fflush(stdout);
 
   uv_run(&loop, UV_RUN_DEFAULT);
@@ -520,12 +620,15 @@ int main(int argc, char **argv) {
    * every handle. */
   tally_log(st.store_failed ? "stopped: the store failed" : "stopped");
   status = st.store_failed ? 3 : 0;
+  tally_web_free(web);
+  web = NULL;
 
 err_after_loop:
   /* After a failed start, run the close callbacks it left pending. */
   uv_run(&loop, UV_RUN_DEFAULT);
   if (uv_loop_close(&loop) != 0)
     tally_log("warning: the event loop still had open handles");
+  tally_web_free(web);
   if ((rc = tally_accounts_flush(accounts, store)) != 0)
     tally_log("warning: last-used times not stored: %s", tally_strerror(rc));
 err_after_store:
@@ -534,6 +637,7 @@ err_after_store:
   tally_store_close(store);
 err_after_catalog:
   tally_tls_free(tls);
+  tally_sessions_free(sessions);
   tally_catalog_free(cat);
   return status;
 }

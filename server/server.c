@@ -81,6 +81,7 @@ struct tally_server {
   tally_budget budget;        /* memory every connection holds, together */
   tally_conn *wait_head, *wait_tail; /* waiting for the budget, in order */
   unsigned n_conns;           /* connections in that list */
+  unsigned holds;             /* other transports still answering */
   uv_timer_t sweep;           /* closes connections past their deadline */
   unsigned long next_conn_id;
   int stopping;
@@ -135,25 +136,6 @@ static void handle_closed(uv_handle_t *h);
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 
-static void format_addr(const struct sockaddr_storage *ss, char *buf,
-                        size_t n) {
-  char host[INET6_ADDRSTRLEN] = "?";
-  int port = 0;
-  if (ss->ss_family == AF_INET) {
-    const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
-    uv_ip4_name(a, host, sizeof host);
-    port = ntohs(a->sin_port);
-    snprintf(buf, n, "%s:%d", host, port);
-  } else if (ss->ss_family == AF_INET6) {
-    const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
-    uv_ip6_name(a, host, sizeof host);
-    port = ntohs(a->sin6_port);
-    snprintf(buf, n, "[%s]:%d", host, port);
-  } else {
-    snprintf(buf, n, "?");
-  }
-}
-
 static void sweep_stop(tally_server *s);
 
 /* Takes c out of the queue of connections waiting for the budget. */
@@ -207,7 +189,7 @@ static void conn_unlink(tally_conn *c) {
   if (c->next)
     c->next->prev = c->prev;
   s->n_conns--;
-  if (s->stopping && s->conns == NULL)
+  if (s->stopping && s->conns == NULL && s->holds == 0)
     sweep_stop(s); /* the last connection of a stopping server */
 }
 
@@ -908,7 +890,7 @@ static void on_connection(uv_stream_t *listener, int status) {
   c->id = ++s->next_conn_id;
   tally_frame_reader_init(&c->reader, frame_limit(c));
   if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0)
-    format_addr(&ss, c->peer, sizeof c->peer);
+    tally_address_format(&ss, c->peer, sizeof c->peer);
   else
     snprintf(c->peer, sizeof c->peer, "?");
   tally_address_sender(c->peer, c->sender, sizeof c->sender);
@@ -1030,8 +1012,10 @@ int tally_server_start(uv_loop_t *loop, const tally_server_config *cfg,
     return rc;
   }
   s->open_handles++; /* the writer, closed after the last connection */
-  s->svc = (tally_services){loop, s->cfg.cat, s->cfg.store, s->writer,
-                            s->cfg.accounts, s->guard};
+  s->svc = (tally_services){loop,           s->cfg.cat,
+                            s->cfg.store,   s->writer,
+                            s->cfg.accounts, s->guard,
+                            s->cfg.sessions};
   if ((rc = uv_tcp_bind(&s->listener, (struct sockaddr *)&ss, 0)) != 0 ||
       (rc = uv_listen((uv_stream_t *)&s->listener, 128, on_connection)) != 0) {
     snprintf(err, errlen, "cannot listen on %s: %s", cfg->listen,
@@ -1041,7 +1025,7 @@ int tally_server_start(uv_loop_t *loop, const tally_server_config *cfg,
     return rc;
   }
   uv_tcp_getsockname(&s->listener, (struct sockaddr *)&ss, &len);
-  format_addr(&ss, s->address, sizeof s->address);
+  tally_address_format(&ss, s->address, sizeof s->address);
   uv_timer_init(loop, &s->sweep);
   s->sweep.data = s;
   s->open_handles++;
@@ -1051,6 +1035,17 @@ int tally_server_start(uv_loop_t *loop, const tally_server_config *cfg,
 }
 
 const char *tally_server_address(const tally_server *s) { return s->address; }
+
+const tally_services *tally_server_services(const tally_server *s) {
+  return &s->svc;
+}
+
+void tally_server_hold(tally_server *s) { s->holds++; }
+
+void tally_server_release(tally_server *s) {
+  if (--s->holds == 0 && s->stopping && s->conns == NULL)
+    sweep_stop(s);
+}
 
 void tally_server_stop(tally_server *s) {
   if (s->stopping)
@@ -1071,6 +1066,6 @@ void tally_server_stop(tally_server *s) {
     else
       conn_close(c, 0);
   }
-  if (s->conns == NULL)
+  if (s->conns == NULL && s->holds == 0)
     sweep_stop(s);
 }

@@ -4,6 +4,7 @@
 
 #include "accounts.h"
 #include "catalog.h"
+#include "dispatch.h"
 #include "store.h"
 #include "tls.h"
 
@@ -33,6 +34,7 @@ typedef struct {
   const tally_catalog *cat;   /* borrowed; outlives the server */
   tally_store *store;         /* borrowed; outlives the server */
   tally_accounts *accounts;   /* borrowed; who may sign in */
+  tally_sessions *sessions;   /* borrowed; the web pages' (may be NULL) */
   tally_tls *tls;             /* borrowed; NULL = plaintext */
   int insecure_plaintext;     /* plaintext allowed off the loopback */
 } tally_server_config;
@@ -51,6 +53,15 @@ int tally_server_check_listen(const tally_server_config *cfg, char *err,
 
 /* The bound address, e.g. "127.0.0.1:43121" (with the real port). */
 const char *tally_server_address(const tally_server *s);
+
+/* What requests are served with (the writer thread among them), for
+ * another transport on the same loop (server/web.h). */
+const tally_services *tally_server_services(const tally_server *s);
+
+/* Another transport holds the server: a stopping server closes its
+ * writer only once every hold is released (its requests answered). */
+void tally_server_hold(tally_server *s);
+void tally_server_release(tally_server *s);
 
 /* Stops accepting, lets every connection finish the replies it has
  * queued, then closes all handles; the loop then runs out. The server

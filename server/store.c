@@ -33,12 +33,14 @@
 #include <time.h>
 #include <unistd.h>
 
-/* 5: with the figures as approved; 4: with explanations and reviews; 3:
- * with locked periods; 2: with the sums kept for reports. A tallyd of an
- * earlier format refuses the store, so that it cannot store figures in
- * an approved report or a locked period, approve without keeping the
- * figures, or leave the sums behind the figures. A store of format 2, 3
- * or 4 is taken up as it is; one of format 1 has its sums made afresh. */
+/* 5: with the figures as approved, and passwords; 4: with explanations
+ * and reviews; 3: with locked periods; 2: with the sums kept for
+ * reports. A tallyd of an earlier format refuses the store, so that it
+ * cannot store figures in an approved report or a locked period,
+ * approve without keeping the figures, leave the sums behind the
+ * figures, or write an account back (its last use) without its
+ * password. A store of format 2, 3 or 4 is taken up as it is; one of
+ * format 1 has its sums made afresh. */
 #define STORE_FORMAT "tally-store/5"
 #define STORE_FORMAT_4 "tally-store/4"
 #define STORE_FORMAT_3 "tally-store/3"
@@ -85,7 +87,7 @@ static int open_dbs(tally_store *s) {
      * reviewed yet (a tallyd of format 3 would not heed them); 4: no
      * figures kept as approved (an approval made by a tallyd of format 4
      * has none: its unit counts as not approved in an as-approved
-     * report): the same otherwise. */
+     * report), no password: the same otherwise. */
     rc = MDB_NOTFOUND;
   }
   if (rc == MDB_NOTFOUND) {

@@ -4,7 +4,8 @@
 #   2. the same under AddressSanitizer and UndefinedBehaviorSanitizer;
 #   3. each fuzzer for a short time (FUZZ_SECONDS, default 10), with clang;
 #   4. the benchmark's smoke run (it works; nothing about speed);
-#   5. deploy/demo.sh, twice, from another directory.
+#   5. the browser tests (tests/web): Chromium against the real tallyd;
+#   6. deploy/demo.sh, twice, from another directory.
 # Prints "N passed, N failed" last; exits non-zero if anything failed.
 set -uo pipefail
 
@@ -70,6 +71,23 @@ if [ $status -eq 0 ] && echo "$out" | grep -q '^bench smoke: ok$'; then
   pass
 else
   fail 1 "bench/run.sh --smoke (exit $status)"
+fi
+
+stage "browser tests (Chromium, tests/web)"
+if [ -x "$top/build/test/tallyd" ] && [ -f "$top/build/test/web/index.html" ]; then
+  log="$top/build/test/web-tests.log"
+  timeout 600 node "$top/tests/web/run.mjs" "$top/build/test" 2>&1 | tee "$log"
+  line=$(grep -E '^web: [0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
+  if [ -z "$line" ]; then
+    fail 1 "the browser tests did not finish"
+  else
+    ok=$(echo "$line" | sed 's/web: \([0-9]*\) passed.*/\1/')
+    bad=$(echo "$line" | sed 's/.*passed, \([0-9]*\) failed/\1/')
+    pass "$ok"
+    [ "$bad" -eq 0 ] || fail "$bad" "browser tests"
+  fi
+else
+  fail 1 "browser tests: build/test has no tallyd or no web pages"
 fi
 
 stage "deploy/demo.sh, twice, from another directory"

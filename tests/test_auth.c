@@ -44,6 +44,7 @@ TestSuite(auth, .init = setup, .fini = teardown, .timeout = 120);
 
 #define UNAUTH TALLY__ERROR_CODE__ERROR_UNAUTHENTICATED
 #define DENIED TALLY__ERROR_CODE__ERROR_PERMISSION_DENIED
+#define BAD TALLY__ERROR_CODE__ERROR_BAD_REQUEST
 
 static const char *file_with(const char *name, const char *text) {
   static char path[512];
@@ -157,12 +158,14 @@ enum op {
   OP_AUDIT, OP_CATALOG, OP_TARGET_LIST, OP_TARGET_SET, OP_BACKUP, OP_VERIFY,
   OP_ACCOUNT_ADD, OP_ACCOUNT_LIST, OP_ACCOUNT_REVOKE, OP_ACCOUNT_ROTATE,
   OP_WHOAMI, OP_VALIDATE, OP_REVIEW, OP_REVIEW_LIST, OP_STATUS,
+  OP_ACCOUNT_PASSWORD, OP_SIGN_IN,
 };
 static const char *const op_names[] = {
     "submit", "values", "history", "report", "explain", "completeness",
     "audit", "catalog", "target list", "target set", "backup", "admin verify",
     "account add", "account list", "account revoke", "account rotate (other's)",
-    "whoami", "validate", "review", "review list", "status"};
+    "whoami", "validate", "review", "review list", "status",
+    "account password", "sign in with a password (web only)"};
 
 enum scope { ANY, OWN, OTHER, DISTRICT };
 static const char *const scope_names[] = {"", "own unit", "other unit",
@@ -225,6 +228,10 @@ static const struct {
     {OP_REVIEW_LIST, ANY, {UNAUTH, DENIED, OK, OK}},
     {OP_STATUS, OWN, {UNAUTH, OK, OK, OK}},
     {OP_STATUS, OTHER, {UNAUTH, DENIED, OK, OK}},
+    /* Only an admin sets a first password. */
+    {OP_ACCOUNT_PASSWORD, ANY, {UNAUTH, DENIED, DENIED, OK}},
+    /* A password signs in to the web pages (POST /session) alone. */
+    {OP_SIGN_IN, ANY, {UNAUTH, BAD, BAD, BAD}},
 };
 
 static int building_for; /* the role a request is built for */
@@ -256,11 +263,14 @@ struct request {
   Tally__ReviewRequest review;
   Tally__ReviewListRequest review_list;
   Tally__StatusRequest status;
+  Tally__AccountPasswordRequest password;
+  Tally__SignInRequest sign_in;
+  char secret[64];
   char name[64];
   char path[320];
 };
 
-static uint64_t revoke_victim, rotate_victim;
+static uint64_t revoke_victim, rotate_victim, password_victim;
 static int made; /* names backups and added accounts apart */
 
 /* The unit a scope names: submit, values and history need a unit, so
@@ -432,6 +442,22 @@ static void build(struct request *q, enum op op, enum scope sc) {
     e->body_case = TALLY__ENVELOPE__BODY_STATUS;
     e->status = &q->status;
     break;
+  case OP_ACCOUNT_PASSWORD:
+    tally__account_password_request__init(&q->password);
+    q->password.id = password_victim;
+    snprintf(q->secret, sizeof q->secret, "first-password-%d", made++);
+    q->password.password = q->secret;
+    e->body_case = TALLY__ENVELOPE__BODY_ACCOUNT_PASSWORD;
+    e->account_password = &q->password;
+    break;
+  case OP_SIGN_IN:
+    tally__sign_in_request__init(&q->sign_in);
+    snprintf(q->secret, sizeof q->secret, "first-password-x");
+    q->sign_in.name = "administrator";
+    q->sign_in.password = q->secret;
+    e->body_case = TALLY__ENVELOPE__BODY_SIGN_IN;
+    e->sign_in = &q->sign_in;
+    break;
   case OP_VALIDATE:
     tally__validate_request__init(&q->validate);
     q->validate.unit = unit;
@@ -449,6 +475,7 @@ struct state {
   uint64_t revision[3];  /* wenchang, guide, changqing 2022 */
   size_t accounts, revoked, entered;
   int64_t rotated;       /* sum of the accounts' rotated times */
+  int64_t passwords;     /* sum of their password-set times */
 };
 
 static void snapshot(struct state *s) {
@@ -471,6 +498,7 @@ static void snapshot(struct state *s) {
   for (size_t i = 0; i < s->accounts; i++) {
     s->revoked += r->account_list_reply->accounts[i]->revoked_unix != 0;
     s->rotated += r->account_list_reply->accounts[i]->rotated_unix;
+    s->passwords += r->account_list_reply->accounts[i]->password_set_unix;
   }
   tally_wire_free(r);
   build(&q, OP_TARGET_LIST, ANY);
@@ -489,6 +517,7 @@ static void expect_unchanged(const struct state *a, const struct state *b,
   cr_expect_eq(a->accounts, b->accounts, "%s: an account was added", what);
   cr_expect_eq(a->revoked, b->revoked, "%s: an account was revoked", what);
   cr_expect_eq(a->rotated, b->rotated, "%s: a token was replaced", what);
+  cr_expect_eq(a->passwords, b->passwords, "%s: a password was set", what);
   cr_expect_eq(a->entered, b->entered, "%s: a target was entered", what);
 }
 
@@ -497,6 +526,7 @@ Test(auth, authorisation_matrix) {
                           tally_test_token(&srv, "analyst", NULL), srv.admin};
   revoke_victim = id_of(tally_test_token(&srv, "reporter", "pingan"));
   rotate_victim = id_of(tally_test_token(&srv, "reporter", "xiaoli"));
+  password_victim = id_of(tally_test_token(&srv, "reporter", "guide"));
   struct state first;
   snapshot(&first);
 
@@ -547,6 +577,8 @@ Test(auth, authorisation_matrix) {
   cr_expect_eq(last.accounts, first.accounts + 1, "one account added");
   cr_expect_eq(last.revoked, 1, "the victim revoked, by the admin only");
   cr_expect_neq(last.rotated, 0, "the victim's token replaced by the admin");
+  cr_expect_neq(last.passwords, first.passwords,
+                "the victim's first password set by the admin");
 }
 
 /* ---- 2. A reporter submitting for another unit through the CLI ---- */

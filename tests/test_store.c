@@ -400,9 +400,10 @@ Test(store, a_store_of_the_same_format_opens) {
 
 static int read_meta(void *arg, tally_store_txn *t);
 
-/* Format 4 kept no figures as approved: it opens as format 5, and a
- * tallyd of format 4, which would approve without keeping them, then
- * refuses it. */
+/* Format 4 kept no figures as approved and no passwords: it opens as
+ * format 5, and a tallyd of format 4, which would approve without
+ * keeping the figures or write accounts back without their passwords,
+ * then refuses it. */
 Test(store, a_store_of_format_4_is_taken_up) {
   tally_store_close(store);
   store = NULL;

@@ -33,6 +33,7 @@
 #include "catalog.h"
 #include "dispatch.h"
 #include "frame.h"
+#include "password.h"
 #include "store.h"
 #include "store_accounts.h"
 #include "wire.h"
@@ -99,6 +100,9 @@ static void cleanup(void) {
 static void setup(void) {
   char err[512];
   const char *base = getenv("TMPDIR");
+
+  if (tally_password_init() != 0)
+    abort();
 
   if (access("/dev/shm", W_OK) == 0)
     base = "/dev/shm";
@@ -227,6 +231,7 @@ static void check_allowed(const Tally__Envelope *req,
   case TALLY__ENVELOPE__BODY_ACCOUNT_ADD_REPLY:
   case TALLY__ENVELOPE__BODY_ACCOUNT_LIST_REPLY:
   case TALLY__ENVELOPE__BODY_ACCOUNT_REVOKE_REPLY:
+  case TALLY__ENVELOPE__BODY_ACCOUNT_PASSWORD_REPLY:
     CHECK(admin);
     break;
   case TALLY__ENVELOPE__BODY_ACCOUNT_ROTATE_REPLY:
@@ -264,7 +269,8 @@ static int is_reply(Tally__Envelope__BodyCase c) {
          c == TALLY__ENVELOPE__BODY_REVIEW_REPLY ||
          c == TALLY__ENVELOPE__BODY_REVIEW_LIST_REPLY ||
          c == TALLY__ENVELOPE__BODY_STATUS_REPLY ||
-         c == TALLY__ENVELOPE__BODY_AUDIT_REPLY;
+         c == TALLY__ENVELOPE__BODY_AUDIT_REPLY ||
+         c == TALLY__ENVELOPE__BODY_ACCOUNT_PASSWORD_REPLY;
 }
 
 static int is_error(const Tally__Envelope *reply, Tally__ErrorCode code) {
@@ -315,7 +321,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
   /* No loop and no writer thread: jobs and writes are done inline, and
    * the reply comes through the callback before tally_dispatch returns. */
-  tally_services svc = {NULL, cat, store, NULL, accounts, NULL};
+  tally_services svc = {NULL, cat, store, NULL, accounts, NULL, NULL};
   tally_request r;
   tally_request_init(&r, &svc, &session, "fuzz", take_reply, NULL);
   replied = 0;

@@ -122,6 +122,19 @@ static void start(tally_test_server *s, const char *const *extra) {
     len++;
   }
   line[len] = 0;
+  int http = 0;
+  for (int i = 0; argv[i]; i++)
+    http |= strcmp(argv[i], "--http") == 0;
+  if (http) { /* then "web pages on ORIGIN\n" */
+    char web[128];
+    size_t k = 0;
+    while (k < sizeof web - 1 && poll(&p, 1, 10000) > 0 &&
+           read(out[0], web + k, 1) == 1 && web[k] != '\n')
+      k++;
+    web[k] = 0;
+    if (sscanf(web, "web pages on %95s", s->web) != 1)
+      s->web[0] = 0;
+  }
   close(out[0]);
   if (sscanf(line, "listening on %63s", s->address) != 1) {
     char *log = tally_test_read_file(s->log);

@@ -29,6 +29,7 @@ typedef struct {
   pid_t pid;
   char dir[256];       /* the server's temporary data directory */
   char address[64];    /* "127.0.0.1:PORT" */
+  char web[96];        /* with --http: "http://127.0.0.1:PORT" */
   char log[300];       /* the server's standard error, in dir/../ */
   int own_dir;         /* remove dir when stopped */
   char admin[TALLY_TEST_TOKEN_MAX]; /* the token tallyd init printed */

@@ -1,0 +1,54 @@
+/* web.h: the web pages' transport: HTTP(S) and WebSocket through
+ * libwebsockets, on the server's own libuv loop.
+ *
+ * It serves the built web app from a directory, the sign-in
+ * (POST /session: server/signin.h), and a WebSocket (/ws) that carries
+ * one Envelope per binary message through the same dispatch as a TCP
+ * connection (dispatch.h), signed in by the session's cookie.
+ */
+#ifndef TALLY_WEB_H
+#define TALLY_WEB_H
+
+#include "dispatch.h"
+#include "server.h"
+
+#include <stddef.h>
+#include <uv.h>
+
+typedef struct tally_web tally_web;
+
+typedef struct {
+  const char *listen;       /* "127.0.0.1:8080", "[::1]:8080"; port 0 = any */
+  const char *web_dir;      /* the built app (index.html and assets) */
+  const char *tls_cert;     /* PEM files, as for the TCP listener; NULL = */
+  const char *tls_key;      /* plain HTTP, on the loopback only */
+  int insecure_plaintext;   /* plain HTTP allowed off the loopback */
+  size_t max_frame;         /* largest message taken (0 = 1 MiB) */
+  unsigned max_connections; /* 0 = 1000 */
+} tally_web_config;
+
+/* Checks the address, as tally_server_check_listen does (HTTPS, or the
+ * loopback). Returns 0, or TALLY_EUSAGE / -EINVAL with a message. */
+int tally_web_check(const tally_web_config *cfg, char *err, size_t errlen);
+
+/* Starts serving on loop for the server (whose services, writer among
+ * them, it shares, and which it holds until stopped). Returns 0 and
+ * *out, or an error with a message in err. */
+int tally_web_start(uv_loop_t *loop, const tally_web_config *cfg,
+                    tally_server *server, tally_web **out, char *err,
+                    size_t errlen);
+
+/* The bound address, "127.0.0.1:43121", and the origin pages come from,
+ * "http://127.0.0.1:43121". */
+const char *tally_web_address(const tally_web *w);
+const char *tally_web_origin(const tally_web *w);
+
+/* Closes every connection and the listener; requests in flight are
+ * answered into nothing, and the server is released once they are. */
+void tally_web_stop(tally_web *w);
+
+/* Frees what is left, once the loop has run out (before it is closed:
+ * run it once more afterwards for lws's last handles). */
+void tally_web_free(tally_web *w);
+
+#endif

@@ -1,0 +1,292 @@
+/* test_web.c: tallyd --http against plain sockets: the headers of every
+ * response, the sign-in with a first password and its change, the
+ * same-origin rule of the WebSocket upgrade, and sessions that expire
+ * or end with their account. The browser's side is tests/web/. */
+#include "fixture.h"
+#include "wire.h"
+
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static tally_test_server srv;
+static char webdir[256], host[64];
+static int port;
+
+static void start(const char *timeout) {
+  tally_test_tmpdir(webdir, sizeof webdir);
+  char index[300];
+  snprintf(index, sizeof index, "%s/index.html", webdir);
+  tally_test_write_file(index, "<!doctype html><title>t</title>\n");
+  const char *extra[] = {"--http", "127.0.0.1:0", "--web-dir", webdir,
+                         "--session-timeout", timeout, NULL};
+  tally_test_server_start(&srv, extra);
+  setenv("TALLY_SERVER", srv.address, 1);
+  cr_assert(sscanf(srv.web, "http://%63[^:]:%d", host, &port) == 2,
+            "the web address: '%s'", srv.web);
+}
+
+static void stop(void) {
+  tally_test_server_stop(&srv);
+  tally_test_rmtree(webdir);
+}
+
+TestSuite(web, .fini = stop, .timeout = 120);
+
+static int connect_web(void) {
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+  inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  cr_assert(fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0);
+  return fd;
+}
+
+/* Reads what fd sends within ms (or until it closes) into buf. */
+static size_t read_for(int fd, char *buf, size_t n, int ms) {
+  size_t len = 0;
+  struct pollfd p = {fd, POLLIN, 0};
+  while (len < n - 1 && poll(&p, 1, ms) > 0) {
+    ssize_t r = read(fd, buf + len, n - 1 - len);
+    if (r <= 0)
+      break;
+    len += (size_t)r;
+    if (memmem(buf, len, "\r\n\r\n", 4) && ms > 100)
+      ms = 300; /* the head is in: the body follows at once */
+  }
+  buf[len] = 0;
+  return len;
+}
+
+/* One request (head, then len bytes of body) on a new connection; the
+ * whole answer into resp. */
+static size_t http(const char *head, const void *body, size_t len,
+                   char *resp, size_t n) {
+  int fd = connect_web();
+  cr_assert(write(fd, head, strlen(head)) == (ssize_t)strlen(head));
+  if (len)
+    cr_assert(write(fd, body, len) == (ssize_t)len);
+  size_t got = read_for(fd, resp, n, 3000);
+  close(fd);
+  return got;
+}
+
+/* POST /session with a sign-in (new_password may be ""), from the
+ * server's own origin unless origin is given. */
+static size_t sign_in(const char *name, const char *pw, const char *new_pw,
+                      const char *origin, char *resp, size_t n) {
+  Tally__Envelope e = TALLY__ENVELOPE__INIT;
+  Tally__SignInRequest q = TALLY__SIGN_IN_REQUEST__INIT;
+  q.name = (char *)name;
+  q.password = (char *)pw;
+  q.new_password = (char *)new_pw;
+  e.body_case = TALLY__ENVELOPE__BODY_SIGN_IN;
+  e.sign_in = &q;
+  uint8_t body[512];
+  size_t len = tally__envelope__pack(&e, body);
+  char head[512];
+  snprintf(head, sizeof head,
+           "POST /session HTTP/1.1\r\nHost: %s:%d\r\nOrigin: %s\r\n"
+           "Content-Type: application/x-protobuf\r\nContent-Length: %zu\r\n"
+           "Connection: close\r\n\r\n",
+           host, port, origin ? origin : srv.web, len);
+  return http(head, body, len, resp, n);
+}
+
+/* The session cookie's value from a response, into out. */
+static int cookie_of(const char *resp, char *out, size_t n) {
+  const char *c = strcasestr(resp, "set-cookie: tally_session=");
+  if (c == NULL)
+    return -1;
+  c += strlen("set-cookie: tally_session=");
+  size_t len = strcspn(c, ";\r\n");
+  snprintf(out, n, "%.*s", (int)len, c);
+  return len == 64 ? 0 : -1;
+}
+
+/* The WebSocket upgrade with this Origin and cookie: the connection,
+ * its answer in resp. */
+static int upgrade(const char *origin, const char *cookie, char *resp,
+                   size_t n) {
+  char head[1024];
+  snprintf(head, sizeof head,
+           "GET /ws HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
+           "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+           "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: tally\r\n"
+           "Origin: %s\r\n%s%s%s\r\n",
+           host, port, origin, cookie ? "Cookie: tally_session=" : "",
+           cookie ? cookie : "", cookie ? "\r\n" : "");
+  int fd = connect_web();
+  cr_assert(write(fd, head, strlen(head)) == (ssize_t)strlen(head));
+  read_for(fd, resp, n, 2000);
+  return fd;
+}
+
+/* A reporter with a first password, through the real client; its id. */
+static unsigned long long with_password(const char *unit, const char *name,
+                                        const char *pw) {
+  char *out = NULL, *err = NULL, input[80];
+  int rc = RUN(&out, &err, "account", "add", "--role", "reporter", "--unit",
+               unit, "--name", name);
+  cr_assert_eq(rc, 0, "%s", err);
+  unsigned long long id = strtoull(out + strlen("tally_"), NULL, 10);
+  free(out);
+  free(err);
+  char ids[24];
+  snprintf(ids, sizeof ids, "%llu", id);
+  snprintf(input, sizeof input, "%s\n", pw);
+  rc = tally_test_run((const char *const[]){"account", "password", ids, NULL},
+                      input, NULL, &err);
+  cr_assert_eq(rc, 0, "tally account password: %s", err);
+  free(err);
+  return id;
+}
+
+/* Signs in as a clerk whose first password is changed: its cookie. */
+static void clerk(const char *name, char cookie[80]) {
+  char resp[4096];
+  with_password("wenchang", name, "first-pass-123");
+  sign_in(name, "first-pass-123", "new-pass-4567", NULL, resp, sizeof resp);
+  cr_assert(strstr(resp, "200 OK"), "%s", resp);
+  cr_assert_eq(cookie_of(resp, cookie, 80), 0, "%s", resp);
+}
+
+Test(web, every_response_carries_the_strict_headers) {
+  char resp[8192];
+  start("28800");
+  const char *paths[] = {"/", "/index.html", "/session", "/nothing-here",
+                         "/../../../../etc/passwd"};
+  for (size_t i = 0; i < 5; i++) {
+    char head[256];
+    snprintf(head, sizeof head, "GET %s HTTP/1.1\r\nHost: %s:%d\r\n"
+             "Connection: close\r\n\r\n", paths[i], host, port);
+    http(head, NULL, 0, resp, sizeof resp);
+    cr_expect(strcasestr(resp, "content-security-policy: default-src 'self'; "
+                               "script-src 'self'"), "%s: %s", paths[i], resp);
+    cr_expect(strcasestr(resp, "frame-ancestors 'none'"), "%s", paths[i]);
+    cr_expect(strcasestr(resp, "x-content-type-options: nosniff"), "%s", paths[i]);
+    cr_expect(strcasestr(resp, "x-frame-options: DENY"), "%s", paths[i]);
+    cr_expect(strcasestr(resp, "referrer-policy: no-referrer"), "%s", paths[i]);
+    cr_expect(!strstr(resp, "root:"), "%s: a file above --web-dir", paths[i]);
+  }
+  cr_expect(strstr(resp, "404"), "above the web directory: %s", resp);
+}
+
+Test(web, a_first_password_is_changed_before_a_session_opens) {
+  char resp[8192], cookie[80];
+  start("28800");
+  with_password("wenchang", "Wenchang office", "first-pass-123");
+
+  sign_in("Wenchang office", "wrong-password", "", NULL, resp, sizeof resp);
+  cr_assert(strstr(resp, "401"), "a wrong password: %s", resp);
+  cr_assert(!strcasestr(resp, "set-cookie"), "no session for it");
+  sign_in("Wenchang office", "first-pass-123", "", NULL, resp, sizeof resp);
+  cr_assert(strstr(resp, "200 OK"), "%s", resp);
+  cr_assert(!strcasestr(resp, "set-cookie"), "a first password opens no session");
+  sign_in("Wenchang office", "first-pass-123", "short", NULL, resp, sizeof resp);
+  cr_assert(strstr(resp, "400"), "a new password of 5 bytes: %s", resp);
+
+  sign_in("Wenchang office", "first-pass-123", "new-pass-4567", NULL, resp,
+          sizeof resp);
+  cr_assert(strstr(resp, "200 OK"), "%s", resp);
+  cr_assert_eq(cookie_of(resp, cookie, sizeof cookie), 0, "%s", resp);
+  cr_assert(strcasestr(resp, "; Path=/; HttpOnly; Secure; SameSite=Strict; "
+                             "Max-Age="), "the cookie's attributes: %s", resp);
+  sign_in("Wenchang office", "first-pass-123", "", NULL, resp, sizeof resp);
+  cr_assert(strstr(resp, "401"), "the first password no longer works");
+  sign_in("Wenchang office", "new-pass-4567", "", NULL, resp, sizeof resp);
+  cr_assert(strstr(resp, "200 OK") && strcasestr(resp, "set-cookie"),
+            "the new one opens a session: %s", resp);
+
+  /* The store keeps Argon2id hashes, never the passwords; the log
+   * names neither them nor the session. */
+  char file[300];
+  snprintf(file, sizeof file, "%s/data.mdb", srv.dir);
+  FILE *f = fopen(file, "rb");
+  cr_assert_not_null(f);
+  static char db[8 << 20];
+  size_t n = fread(db, 1, sizeof db, f);
+  fclose(f);
+  cr_expect(memmem(db, n, "$argon2id$v=19$m=65536,t=2", 26), "an Argon2id hash");
+  cr_expect(!memmem(db, n, "new-pass-4567", 13), "the password in the store");
+  cr_expect(!memmem(db, n, "first-pass-123", 14), "the first one in the store");
+  char *log = tally_test_read_file(srv.log);
+  cr_assert_not_null(log);
+  cr_expect(!strstr(log, "new-pass-4567") && !strstr(log, "first-pass-123"),
+            "a password in the log");
+  cr_expect(!strstr(log, cookie), "the session in the log");
+  free(log);
+}
+
+Test(web, the_websocket_opens_from_the_same_origin_with_a_session_only) {
+  char resp[4096], cookie[80];
+  start("28800");
+  clerk("Wenchang clerk", cookie);
+  int fd = upgrade(srv.web, cookie, resp, sizeof resp);
+  cr_expect(strstr(resp, "101 Switching Protocols"), "the same origin: %s", resp);
+  close(fd);
+  fd = upgrade("http://evil.example", cookie, resp, sizeof resp);
+  cr_expect(!strstr(resp, "101"), "another origin: %s", resp);
+  close(fd);
+  char other[128];
+  snprintf(other, sizeof other, "http://127.0.0.1:%d", port + 1);
+  fd = upgrade(other, cookie, resp, sizeof resp);
+  cr_expect(!strstr(resp, "101"), "another port of the same host: %s", resp);
+  close(fd);
+  fd = upgrade(srv.web, NULL, resp, sizeof resp);
+  cr_expect(!strstr(resp, "101"), "no cookie: %s", resp);
+  close(fd);
+  fd = upgrade(srv.web, "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+               resp, sizeof resp);
+  cr_expect(!strstr(resp, "101"), "a made-up cookie: %s", resp);
+  close(fd);
+  /* A POST from another origin signs no one in. */
+  sign_in("Wenchang clerk", "new-pass-4567", "", "http://evil.example", resp,
+          sizeof resp);
+  cr_expect(strstr(resp, "403") && !strcasestr(resp, "set-cookie"),
+            "a sign-in from another origin: %s", resp);
+}
+
+Test(web, a_session_expires) {
+  char resp[4096], cookie[80];
+  start("2");
+  clerk("Wenchang clerk", cookie);
+  int fd = upgrade(srv.web, cookie, resp, sizeof resp);
+  cr_assert(strstr(resp, "101"), "%s", resp);
+  close(fd);
+  sleep(3);
+  fd = upgrade(srv.web, cookie, resp, sizeof resp);
+  cr_expect(!strstr(resp, "101"), "an expired session: %s", resp);
+  close(fd);
+}
+
+Test(web, revoking_an_account_closes_its_open_pages_at_once) {
+  char resp[4096], cookie[80], *err = NULL;
+  start("28800");
+  clerk("Wenchang clerk", cookie);
+  int fd = upgrade(srv.web, cookie, resp, sizeof resp);
+  cr_assert(strstr(resp, "101"), "%s", resp);
+  /* The clerk's account is the last one made. */
+  char id[24];
+  snprintf(id, sizeof id, "%d", 2);
+  cr_assert_eq(RUN(NULL, &err, "account", "revoke", id), 0, "%s", err);
+  free(err);
+  /* Closed at once: lws shuts the socket (a close frame, if any, says
+   * 1008), well before the next request could find the session gone. */
+  uint8_t frame[256];
+  struct pollfd p = {fd, POLLIN, 0};
+  cr_assert(poll(&p, 1, 3000) > 0, "the open page was not closed");
+  ssize_t n = read(fd, frame, sizeof frame);
+  cr_expect(n == 0 || (n >= 4 && frame[0] == 0x88 &&
+                       ((frame[2] << 8) | frame[3]) == 1008),
+            "closed, or a close frame of 1008: %zd bytes, 0x%02x", n,
+            n > 0 ? frame[0] : 0);
+  close(fd);
+  fd = upgrade(srv.web, cookie, resp, sizeof resp);
+  cr_expect(!strstr(resp, "101"), "its session is gone: %s", resp);
+  close(fd);
+}

@@ -1,0 +1,107 @@
+// What the browser journeys share: the real tallyd on ephemeral
+// loopback ports, the real tally client, and one Chromium.
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createRequire } from "node:module";
+
+const require = createRequire(import.meta.url);
+export const top = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
+const webModules = join(top, "web", "node_modules");
+export const { chromium } = require(join(webModules, "playwright-core"));
+// The generated protobuf code the pages use, for requests the pages
+// would not make (another unit's figures).
+export const { tally: pb } = await import(join(top, "web", "src", "gen", "tally.js"));
+
+// A tallyd of build, its store made with 'tallyd init', serving the web
+// pages; catalog: a JSON file (the built-in one when null).
+export async function startServer(build, catalog) {
+  const dir = mkdtempSync(join(tmpdir(), "tally-web-"));
+  const init = spawnSync(join(build, "tallyd"), ["init", "--data", join(dir, "data")],
+                         { encoding: "utf8" });
+  if (init.status !== 0) throw new Error(`tallyd init: ${init.stderr}`);
+  const admin = init.stdout.trim();
+  const args = ["--data", join(dir, "data"), "--listen", "127.0.0.1:0",
+                "--http", "127.0.0.1:0", "--web-dir", join(build, "web")];
+  if (catalog) args.push("--catalog", catalog);
+  const log = join(dir, "tallyd.log");
+  const proc = spawn(join(build, "tallyd"), args, { stdio: ["ignore", "pipe", "pipe"] });
+  let errText = "";
+  proc.stderr.on("data", (d) => { errText += d; writeFileSync(log, errText); });
+  const out = await new Promise((resolve, reject) => {
+    let text = "";
+    const timer = setTimeout(() => reject(new Error(`tallyd did not start: ${errText}`)), 10000);
+    proc.stdout.on("data", (d) => {
+      text += d;
+      if (/web pages on \S+\n/.test(text)) { clearTimeout(timer); resolve(text); }
+    });
+    proc.on("exit", (code) => reject(new Error(`tallyd exited ${code}: ${errText}`)));
+  });
+  const server = {
+    dir, admin, build, proc,
+    tcp: /listening on (\S+)/.exec(out)[1],
+    web: /web pages on (\S+)/.exec(out)[1],
+    log: () => errText,
+    // Runs the real client as the admin (or token); the result.
+    tally(args, { input, token } = {}) {
+      const r = spawnSync(join(build, "tally"), args, {
+        input: input || "", encoding: "utf8",
+        env: { ...process.env, TALLY_SERVER: server.tcp, TALLY_TOKEN: token || admin,
+               TALLY_CONFIG: join(dir, "none.json"), TALLY_SPOOL: join(dir, "spool") },
+      });
+      return { status: r.status, out: r.stdout, err: r.stderr };
+    },
+    // An account with a first password; its id.
+    account(role, unit, name, password) {
+      const add = server.tally(["account", "add", "--role", role, "--name", name,
+                                ...(unit ? ["--unit", unit] : [])]);
+      if (add.status !== 0) throw new Error(`account add: ${add.err}`);
+      const id = Number(/^tally_(\d+)_/.exec(add.out.trim())[1]);
+      const pw = server.tally(["account", "password", String(id)], { input: `${password}\n` });
+      if (pw.status !== 0) throw new Error(`account password: ${pw.err}`);
+      return { id, token: add.out.trim(), name, password };
+    },
+    async stop() {
+      proc.kill("SIGTERM");
+      await new Promise((r) => proc.once("exit", r));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return server;
+}
+
+// Signs in through the page: the first password, then a new one.
+export async function signIn(page, server, who, newPassword) {
+  await page.goto(`${server.web}/`);
+  await page.fill("#name", who.name);
+  await page.fill("#password", who.password);
+  await page.click("#sign-in button[type=submit]");
+  if (newPassword) {
+    await page.waitForSelector("#change:not([hidden])");
+    await page.fill("#new-password", newPassword);
+    await page.fill("#new-password-again", newPassword);
+    await page.click("#sign-in button[type=submit]");
+    who.password = newPassword;
+  }
+  await page.waitForSelector("#periods");
+}
+
+export function assert(ok, what) {
+  if (!ok) throw new Error(what);
+}
+
+export function eq(got, want, what) {
+  if (JSON.stringify(got) !== JSON.stringify(want))
+    throw new Error(`${what}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
+}
+
+// A catalog like the built-in one whose wenchang is named with markup.
+export function markupCatalog(dir) {
+  const cat = JSON.parse(readFileSync(join(top, "catalog", "changqing.json"), "utf8"));
+  for (const u of cat.units)
+    if (u.code === "wenchang") u.name_zh = "文昌<script>window.pwned=1</script><b>街道</b>";
+  const file = join(dir, "catalog.json");
+  writeFileSync(file, JSON.stringify(cat));
+  return file;
+}

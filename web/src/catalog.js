@@ -1,0 +1,57 @@
+// The catalog the server sends (CatalogRequest), and the form it makes
+// for a unit: its data elements grouped by the plans' categories of the
+// indicators that read them, age-grouped elements as tables.
+export function loadCatalog(json) {
+  const byCode = new Map();
+  for (const el of json.data_elements) byCode.set(el.code, el);
+  const units = new Map(json.units.map((u) => [u.code, u]));
+  return { json, byCode, units };
+}
+
+// The elements an indicator reads.
+function reads(ind) {
+  return [ind.numerator, ind.denominator, ind.element, ind.weight, ind.deaths,
+          ind.population, ind.births].filter(Boolean);
+}
+
+// The form's sections for a unit: [{zh, en, elements: [el, ...]}], in
+// the order of the catalog's indicators; each element once, where it is
+// first read; the rest at the end.
+export function sections(cat, unitCode) {
+  const root = !cat.units.get(unitCode)?.parent;
+  const mine = (el) => (el.reported_by === "district") === root && el.type !== "status";
+  const seen = new Set();
+  const out = [];
+  const byKey = new Map();
+  for (const ind of cat.json.indicators) {
+    const key = `${ind.plan}/${ind.category_zh || ""}`;
+    for (const code of reads(ind)) {
+      const el = cat.byCode.get(code);
+      if (!el || seen.has(code) || !mine(el)) continue;
+      seen.add(code);
+      if (!byKey.has(key)) {
+        const s = { zh: ind.category_zh || "其他", en: ind.category_en || "Other", elements: [] };
+        byKey.set(key, s);
+        out.push(s);
+      }
+      byKey.get(key).elements.push(el);
+    }
+  }
+  const rest = cat.json.data_elements.filter((el) => !seen.has(el.code) && mine(el));
+  if (rest.length) out.push({ zh: "其他", en: "Other", elements: rest });
+  return out;
+}
+
+// The cells of an element: its code, or CODE.GROUP for each age group.
+export function cellsOf(el) {
+  return el.age_groups ? el.age_groups.map((g) => `${el.code}.${g}`) : [el.code];
+}
+
+// When a period's report is due ("YYYY-MM-DD"), from the catalog's
+// deadlines (a year's: a day of the next year, 01-20 unless told).
+export function dueOf(cat, period) {
+  const d = cat.json.deadlines || {};
+  const m = /^(\d{4})$/.exec(period);
+  if (m) return `${Number(m[1]) + 1}-${d.year || "01-20"}`;
+  return "";
+}

@@ -1,0 +1,96 @@
+// The app: who is signed in, the connection, and which page is shown
+// (#/ the periods, #/form/2022 a period's form).
+import "./style.css";
+import { h, show } from "./dom.js";
+import { t, toggle } from "./i18n.js";
+import * as net from "./net.js";
+import { loadCatalog } from "./catalog.js";
+import { signInPage } from "./pages/signin.js";
+import { periodsPage } from "./pages/periods.js";
+import { formPage } from "./pages/form.js";
+import { flush } from "./pages/outbox_view.js";
+
+const app = {
+  account: null,   // the Account signed in
+  conn: null,      // the open Connection
+  catalog: null,
+  message: "",     // said on the sign-in page (why it is shown)
+  main: document.getElementById("app"),
+  top: document.getElementById("top"),
+  route,
+  start,
+  signOut,
+};
+
+function header() {
+  show(app.top,
+    h("h1", {}, t("title")),
+    h("nav", {},
+      app.account ? h("span", { class: "who" }, app.account.name) : null,
+      h("button", { type: "button", id: "lang", onclick: () => { toggle(); header(); route(); } }, t("lang")),
+      app.account ? h("button", { type: "button", id: "sign-out", onclick: signOut }, t("signOut")) : null));
+}
+
+// Opens the connection and the catalog once signed in.
+async function start(account) {
+  app.account = account;
+  header();
+  try {
+    app.conn = await new net.Connection(closed).open();
+  } catch (e) {
+    return lost(e.code);
+  }
+  if (!app.catalog) {
+    const env = await app.conn.request({ catalog: {} });
+    if (env.error) return fail(env.error.message);
+    app.catalog = loadCatalog(JSON.parse(new TextDecoder().decode(env.catalogReply.json)));
+  }
+  await flush(app);
+  route();
+}
+
+function fail(message) {
+  show(app.main, h("p", { class: "error" }, message));
+}
+
+// The WebSocket closed: a session that ended goes back to the sign-in;
+// else it is opened again (what waits in the outbox is sent then).
+function closed(code) {
+  app.conn = null;
+  lost(code);
+}
+
+async function lost(code) {
+  if (code === 1008 || !(await net.session().catch(() => null))) {
+    app.account = null;
+    app.message = t("ended");
+    header();
+    signInPage(app);
+    return;
+  }
+  const banner = h("p", { class: "offline", id: "offline" }, t("offline"));
+  app.main.prepend(banner);
+  setTimeout(() => start(app.account).catch(() => lost(0)), 2000);
+}
+
+async function signOut() {
+  await net.signOut().catch(() => {});
+  app.account = null;
+  app.message = "";
+  if (app.conn) app.conn.close();
+  header();
+  signInPage(app);
+}
+
+function route() {
+  if (!app.account) return signInPage(app);
+  if (!app.conn || !app.catalog) return;
+  const m = /^#\/form\/([0-9QM-]+)$/.exec(location.hash);
+  if (m) return formPage(app, m[1]);
+  return periodsPage(app);
+}
+
+window.addEventListener("hashchange", route);
+header();
+net.session().then((s) => (s ? start(s.account) : signInPage(app)),
+                   () => signInPage(app));

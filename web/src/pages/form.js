@@ -1,0 +1,211 @@
+// A period's form: the unit's data elements grouped as the plans group
+// them, with both names and the unit of measure, last year's figure
+// beside each field, the catalog's rules checked as the clerk types,
+// and the submission kept in the outbox until the server answers it.
+import { h, show } from "../dom.js";
+import { t, en, named } from "../i18n.js";
+import { sections, cellsOf } from "../catalog.js";
+import { loadRules, broken } from "../rules.js";
+import { pb, Closed } from "../net.js";
+import * as outbox from "../outbox.js";
+import { send, waitingLine } from "./outbox_view.js";
+
+// The same period a year before: 2022 → 2021, 2022Q3 → 2021Q3.
+function yearBefore(period) {
+  return period.replace(/^(\d{4})/, (y) => String(Number(y) - 1));
+}
+
+function valuesOf(reply) {
+  const m = new Map();
+  for (const v of (reply && reply.values) || []) m.set(v.element, v.value);
+  return m;
+}
+
+const fmt = (x) => (x === undefined ? "" : String(x));
+
+export async function formPage(app, period) {
+  const unit = app.account.unit;
+  const [now, before] = await Promise.all([
+    app.conn.request({ values: { unit, period } }),
+    app.conn.request({ values: { unit, period: yearBefore(period) } }),
+  ]);
+  if (now.error) {
+    show(app.main, h("p", { class: "error", id: "form-error" }, now.error.message),
+      h("p", {}, h("a", { href: "#/" }, t("back"))));
+    return;
+  }
+  const cat = app.catalog;
+  if (!cat.rules) cat.rules = loadRules(cat);
+  const stored = valuesOf(now.valuesReply);
+  const last = valuesOf(before.valuesReply);
+  const explained = new Map((now.valuesReply.explanations || []).map((e) => [e.rule, e.text]));
+  let baseRevision = Number(now.valuesReply.revision || 0);
+
+  const inputs = new Map();   // cell code → <input>
+  const notes = new Map();    // cell code → <div> for its messages
+  const boxes = new Map();    // warning rule → its explanation <textarea>
+  const elementOf = new Map(); // cell → element
+
+  function field(cell, el) {
+    const input = h("input", {
+      id: `f-${cell}`, name: cell, inputmode: "decimal", autocomplete: "off",
+      "aria-label": `${named(el)} ${cell.includes(".") ? cell.split(".")[1] : ""}`,
+      value: fmt(stored.get(cell)),
+    });
+    input.addEventListener("input", check);
+    inputs.set(cell, input);
+    elementOf.set(cell, el);
+    const note = h("div", { class: "note", id: `n-${cell}` });
+    notes.set(cell, note);
+    return [input, note];
+  }
+
+  function plainRow(el) {
+    const [input, note] = field(el.code, el);
+    return h("tr", {},
+      h("th", { scope: "row" }, h("div", {}, el.name_zh), h("div", { class: "en" }, el.name_en)),
+      h("td", { class: "uom" }, el.unit),
+      h("td", {}, input, note),
+      h("td", { class: "last" }, fmt(last.get(el.code))));
+  }
+
+  function ageTable(el) {
+    return h("table", { class: "ages", id: `t-${el.code}` },
+      h("caption", {}, h("span", {}, el.name_zh), " ", h("span", { class: "en" }, el.name_en), ` (${el.unit})`),
+      h("thead", {}, h("tr", {}, h("th", {}, t("ageGroup")), h("th", {}, t("value")), h("th", {}, t("lastYear")))),
+      h("tbody", {}, el.age_groups.map((g) => {
+        const cell = `${el.code}.${g}`;
+        const [input, note] = field(cell, el);
+        return h("tr", {}, h("th", { scope: "row" }, g), h("td", {}, input, note),
+          h("td", { class: "last" }, fmt(last.get(cell))));
+      })));
+  }
+
+  const parts = sections(cat, unit).map((s) => {
+    const plain = s.elements.filter((el) => !el.age_groups);
+    const aged = s.elements.filter((el) => el.age_groups);
+    return h("section", {},
+      h("h3", {}, en() ? s.en : s.zh),
+      plain.length ? h("table", { class: "plain" },
+        h("thead", {}, h("tr", {}, h("th", {}, t("element")), h("th", {}, t("unit")),
+          h("th", {}, t("value")), h("th", {}, t("lastYear")))),
+        h("tbody", {}, plain.map(plainRow))) : null,
+      aged.map(ageTable));
+  });
+
+  const said = h("div", { id: "said", role: "status" });
+  const submitButton = h("button", { type: "submit", id: "submit" }, t("submit"));
+  const summary = h("p", { id: "summary" });
+  const form = h("form", { id: "figures", novalidate: true }, parts, summary, submitButton);
+  const review = now.valuesReply.review;
+  show(app.main,
+    h("p", {}, h("a", { href: "#/" }, t("back"))),
+    h("h2", { id: "form-title" }, `${named(cat.units.get(unit) || { code: unit })} · ${period}`),
+    review && review.reason ? h("p", { class: "reason", id: "review-reason" }, `${t("reason")}: `, review.reason) : null,
+    await waitingLine(app),
+    said,
+    form);
+
+  // The figures typed, and what is wrong with each field by itself.
+  function read() {
+    const values = new Map();
+    let bad = 0;
+    for (const [cell, input] of inputs) {
+      const el = elementOf.get(cell);
+      const text = input.value.trim();
+      input.classList.remove("bad", "warn");
+      notes.get(cell).replaceChildren();
+      if (text === "") continue;
+      const x = Number(text);
+      const whole = el.type === "count";
+      if (!Number.isFinite(x) || x < 0 || (whole && !Number.isInteger(x))) {
+        notes.get(cell).append(h("div", { class: "error" }, t(whole ? "wholeNumber" : "number")));
+        input.classList.add("bad");
+        bad++;
+        continue;
+      }
+      values.set(cell, x);
+    }
+    return { values, bad };
+  }
+
+  // Checks every rule on what is typed: errors and warnings at the
+  // fields their left side names (every field it reads is marked).
+  function check() {
+    const { values, bad } = read();
+    const found = broken(cat.rules, values);
+    let errors = bad, unexplained = 0;
+    const shown = new Set();
+    for (const { rule, left, right } of found) {
+      const cells = [...rule.left.cells, ...rule.right.cells];
+      const at = rule.left.cells.find((c) => notes.has(c)) || cells.find((c) => notes.has(c));
+      for (const c of cells) if (inputs.has(c)) inputs.get(c).classList.add(rule.warning ? "warn" : "bad");
+      if (!at) continue;
+      const words = `${en() ? rule.message_en : rule.message_zh} (${left} ${rule.op} ${right})`;
+      const msg = h("div", { class: rule.warning ? "warning" : "error", "data-rule": rule.code }, words);
+      notes.get(at).append(msg);
+      if (rule.warning) {
+        let box = boxes.get(rule.code);
+        if (!box) {
+          box = h("textarea", { id: `x-${rule.code}`, rows: 2, maxlength: 600, placeholder: t("explain") });
+          box.value = explained.get(rule.code) || "";
+          box.addEventListener("input", () => { explained.set(rule.code, box.value); summarize(); });
+          boxes.set(rule.code, box);
+        }
+        notes.get(at).append(h("label", { class: "explain" }, t("explain"), box));
+        shown.add(rule.code);
+      } else {
+        errors++;
+      }
+    }
+    function summarize() {
+      unexplained = [...shown].filter((c) => !(explained.get(c) || "").trim()).length;
+      summary.textContent = errors ? t("errors") : unexplained ? t("needExplain") : "";
+      submitButton.disabled = errors > 0 || unexplained > 0;
+    }
+    summarize();
+    return { values, shown, ok: errors === 0 && unexplained === 0 };
+  }
+  check();
+
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const { values, shown, ok } = check();
+    if (!ok) return;
+    const req = pb.SubmitRequest.create({
+      unit, period,
+      values: [...values].map(([element, value]) => ({ element, value })),
+      submissionId: crypto.randomUUID(),
+      replace: true,
+      checkRevision: true,
+      baseRevision,
+      explanations: [...shown].map((rule) => ({ rule, text: explained.get(rule).trim() })),
+    });
+    const entry = {
+      id: req.submissionId, account: app.account.id, unit, period,
+      bytes: pb.SubmitRequest.encode(req).finish(), created: Date.now(),
+    };
+    await outbox.keep(entry); // before it is sent: nothing is lost
+    submitButton.disabled = true;
+    said.replaceChildren(h("p", { class: "waiting", id: "waiting" }, `${t("waiting")}: 1`));
+    let env;
+    try {
+      env = await send(app, entry);
+    } catch (e) {
+      if (!(e instanceof Closed)) throw e;
+      said.replaceChildren(h("p", { class: "waiting", id: "waiting" }, `${t("waiting")}: 1 ${t("waitingNote")}`));
+      return;
+    }
+    submitButton.disabled = false;
+    if (env.error) {
+      said.replaceChildren(h("div", { class: "error", id: "refused" },
+        h("p", {}, `${t("refused")}: `, env.error.message),
+        (env.error.details || []).map((d) => h("p", {}, d.text))));
+      return;
+    }
+    const rep = env.submitReply;
+    baseRevision = Number(rep.revision);
+    said.replaceChildren(h("p", { class: "ok", id: "stored" },
+      `${t("sent")}: ${rep.accepted} · ${t("revision")} ${rep.revision}`));
+  });
+}
