@@ -35,7 +35,7 @@ typedef struct {
 
 /* getopt codes of the options every command takes, beside 's'. */
 enum { OPT_TIMEOUT = 256, OPT_FORMAT, OPT_SPOOL, OPT_TOKEN_FILE, OPT_CA,
-       OPT_SERVER_NAME, OPT_INSECURE, OPT_FIRST_OWN = 300 };
+       OPT_SERVER_NAME, OPT_INSECURE, OPT_NO_BOM, OPT_FIRST_OWN = 300 };
 
 /* The getopt_long rows of those options, to include in a command's. */
 #define TALLY_CLI_COMMON_OPTIONS                                               \
@@ -46,6 +46,7 @@ enum { OPT_TIMEOUT = 256, OPT_FORMAT, OPT_SPOOL, OPT_TOKEN_FILE, OPT_CA,
       {"ca", required_argument, NULL, OPT_CA},                                 \
       {"server-name", required_argument, NULL, OPT_SERVER_NAME},               \
       {"insecure-plaintext", no_argument, NULL, OPT_INSECURE},                 \
+      {"no-bom", no_argument, NULL, OPT_NO_BOM},                               \
       {"help", no_argument, NULL, 'h'}
 
 /* Applies one of the common options. Returns 0 or EXIT_USAGE. */

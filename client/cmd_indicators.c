@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -772,6 +773,21 @@ int tally_cmd_catalog(int argc, char **argv, tally_cli *c) {
   return EXIT_OK;
 }
 
+/* A comment row of a form, its commas made semicolons: a spreadsheet
+ * would split it over cells at each. */
+__attribute__((format(printf, 1, 2))) static void comment_row(const char *fmt,
+                                                              ...) {
+  char text[2048];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(text, sizeof text, fmt, ap);
+  va_end(ap);
+  for (char *p = text; *p; p++)
+    if (*p == ',')
+      *p = ';';
+  printf("%s\n", text);
+}
+
 int tally_cmd_form(int argc, char **argv, tally_cli *c) {
   opts o;
   tally_catalog *cat;
@@ -794,26 +810,33 @@ int tally_cmd_form(int argc, char **argv, tally_cli *c) {
     return EXIT_REFUSED;
   }
   int district = u == cat->root;
+  /* Excel opens it as UTF-8 with the mark; its comment rows hold no
+   * comma, so that each stays in one cell. */
+  tally_output_csv_start(stdout);
   /* Whose form, for which period: tally submit checks it. */
   printf("#form,%s,%s\n", cat->units[u].code, o.period);
-  printf("# tally form: %s %s (%s), period %s\n", cat->units[u].code,
-         cat->units[u].name_zh, cat->units[u].name_en, o.period);
-  printf("# Fill in each value; leave it blank if the figure is not known.\n"
-         "# Send it with: tally submit --unit %s --period %s --file FILE\n",
-         cat->units[u].code, o.period);
+  comment_row("# tally form: %s %s (%s) period %s", cat->units[u].code,
+              cat->units[u].name_zh, cat->units[u].name_en, o.period);
+  comment_row("# Fill in each value; leave it blank if the figure is not "
+              "known.");
+  comment_row("# Send it with: tally submit --unit %s --period %s --file "
+              "FILE", cat->units[u].code, o.period);
   printf("data_element,value\n");
   for (size_t i = 0; i < cat->n_elements; i++) {
     const tally_element *e = &cat->elements[i];
+    char levels[1024] = "";
     if (e->district_only != district)
       continue;
-    printf("# %s / %s (%s)", e->name_zh, e->name_en, e->unit);
     if (e->type == TALLY_ELEMENT_STATUS) {
-      printf(": one of");
-      for (size_t k = 0; k < e->n_levels; k++)
-        printf(" %d = %s %s%s", e->levels[k].value, e->levels[k].zh,
-               e->levels[k].en, k + 1 < e->n_levels ? ";" : "");
+      size_t at = (size_t)snprintf(levels, sizeof levels, ": one of");
+      for (size_t k = 0; k < e->n_levels && at < sizeof levels; k++)
+        at += (size_t)snprintf(levels + at, sizeof levels - at,
+                               " %d = %s %s%s", e->levels[k].value,
+                               e->levels[k].zh, e->levels[k].en,
+                               k + 1 < e->n_levels ? ";" : "");
     }
-    printf("\n%s,\n", e->code);
+    comment_row("# %s / %s (%s)%s", e->name_zh, e->name_en, e->unit, levels);
+    printf("%s,\n", e->code);
   }
   tally_catalog_free(cat);
   return EXIT_OK;

@@ -39,11 +39,16 @@
 const char tally_usage_submit[] =
     "usage: tally submit --unit UNIT --period PERIOD --file FILE [options]\n"
     "\n"
-    "Sends one unit's figures for one period. FILE is CSV in UTF-8 (a BOM is\n"
-    "fine), one figure a row: data_element,value. An optional first row\n"
-    "'data_element,value' is a header; rows starting with # are comments; a\n"
-    "row with an empty value is skipped (not reported). FILE - reads standard\n"
-    "input.\n"
+    "Sends one unit's figures for one period. FILE is CSV as Excel or WPS\n"
+    "saves it: UTF-8 (a BOM is fine) or, on Chinese Windows, GB18030/GBK\n"
+    "(read as such when it is not UTF-8). One figure a row:\n"
+    "data_element,value; an element by its code or its Chinese name\n"
+    "(活产数); a value with thousands separators (\"1,255\") or full-width\n"
+    "digits is fine, a percentage is not (figures are counts and amounts).\n"
+    "An optional first row 'data_element,value' (or 数据元素,数值) is a\n"
+    "header; rows starting with # are comments; empty columns after the\n"
+    "value are ignored; a row with an empty value is skipped (not\n"
+    "reported). FILE - reads standard input.\n"
     "\n"
     "A figure already stored for the same unit, period and data element is\n"
     "replaced: that is how a figure is corrected. Either every figure of the\n"
@@ -81,6 +86,8 @@ const char tally_usage_submit[] =
     "                           right (again for each rule)\n"
     "      --force              send a form (tally form) for another unit or\n"
     "                           period than the one it was made for\n"
+    "      --encoding ENC       FILE's encoding: utf-8, gb18030 or gbk\n"
+    "                           (default: UTF-8 if it is valid, else GB18030)\n"
     "      --spool DIR          the spool (default $TALLY_SPOOL, else\n"
     "                           $XDG_STATE_HOME/tally/spool, else\n"
     "                           ~/.local/state/tally/spool)\n"
@@ -579,6 +586,25 @@ static long explanations(const tally_figfile *figs, const tally_cli_list *given,
   return (long)n;
 }
 
+/* Elements named by their Chinese or English names become their codes,
+ * by the server's catalog: the copy kept, else the server's own, asked
+ * for only when the file names one so. Without either, the names go as
+ * they are, and the server's refusal suggests the codes. */
+static void name_codes(const tally_cli *c, tally_figfile *figs) {
+  if (!tally_precheck_has_names(figs))
+    return;
+  tally_catalog *cat = tally_catalog_cache_kept(c);
+  if (cat)
+    tally_precheck_codes(cat, figs);
+  tally_catalog_free(cat);
+  /* A name the copy does not know: the catalog may have changed since. */
+  if (tally_precheck_has_names(figs) &&
+      tally_catalog_cache_fetch(c, 1, &cat) == 0) {
+    tally_precheck_codes(cat, figs);
+    tally_catalog_free(cat);
+  }
+}
+
 /* The file checked against the server's catalog before it is spooled,
  * as the copy kept says it is; a copy that finds a problem is asked for
  * again to make sure (the catalog may have changed since). Without a
@@ -729,7 +755,8 @@ static int form_matches(const tally_figfile *figs, const char *file,
 }
 
 int tally_cmd_submit(int argc, char **argv, tally_cli *c) {
-  const char *unit = NULL, *period = NULL, *file = NULL, *base_text = NULL;
+  const char *unit = NULL, *period = NULL, *file = NULL, *base_text = NULL,
+             *encoding = NULL;
   int rc, replace = 0, check = 0;
   unsigned long long base = 0;
   static tally_cli_list explain;
@@ -741,6 +768,7 @@ int tally_cmd_submit(int argc, char **argv, tally_cli *c) {
                                    {"base-revision", 0, &base_text, NULL, NULL},
                                    {"explain", 'e', NULL, NULL, &explain},
                                    {"force", 0, NULL, &force, NULL},
+                                   {"encoding", 0, &encoding, NULL, NULL},
                                    {NULL, 0, NULL, NULL, NULL}};
 
   if ((rc = tally_cli_parse(argc, argv, c, "submit", tally_usage_submit,
@@ -768,14 +796,15 @@ int tally_cmd_submit(int argc, char **argv, tally_cli *c) {
 
   tally_figfile figs;
   char err[512];
-  if ((rc = tally_figfile_read(file, &figs, err, sizeof err)) != 0) {
+  if ((rc = tally_figfile_read(file, encoding, &figs, err, sizeof err)) != 0) {
     fprintf(stderr, "tally: %s\nNothing was sent.\n", err);
-    return EXIT_REFUSED;
+    return rc == TALLY_EUSAGE ? EXIT_USAGE : EXIT_REFUSED;
   }
   if ((rc = form_matches(&figs, file, unit, period, force)) != 0) {
     tally_figfile_release(&figs);
     return rc;
   }
+  name_codes(c, &figs);
   Tally__SubmitRequest sub = TALLY__SUBMIT_REQUEST__INIT;
   sub.unit = (char *)unit;
   sub.period = (char *)period;

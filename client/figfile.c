@@ -7,6 +7,7 @@
 #include <csv.h>
 #include <ctype.h>
 #include <errno.h>
+#include <iconv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@ struct reader {
   int row_line;      /* the line the current row started on */
   int in_row;        /* a row has started and not yet ended */
   int nfields;       /* fields of the current row so far */
+  int extra;         /* fields past the second that hold more than blanks */
   char field[2][MAX_FIELD];
   int too_long;      /* a field of the row was over MAX_FIELD */
   int rows;          /* rows seen, comments and header included */
@@ -88,6 +90,14 @@ int tally_figfile_number(const char *s, double *out) {
 
 static void on_field(void *data, size_t len, void *arg) {
   struct reader *r = arg;
+  if (r->nfields >= 2) {
+    const char *s = data;
+    for (size_t i = 0; s && i < len; i++)
+      if (!isspace((unsigned char)s[i])) {
+        r->extra++;
+        break;
+      }
+  }
   if (r->nfields < 2) {
     if (len >= MAX_FIELD) {
       r->too_long = 1;
@@ -158,13 +168,60 @@ static int add_explanation(struct reader *r, int line, const char *rule,
   return 0;
 }
 
+/* A header row: a first row whose fields name the columns, in English
+ * or in Chinese. */
+static int is_header(const char *elem, const char *val) {
+  static const char *const elems[] = {
+      "data_element", "element", "code",
+      "\xe6\x95\xb0\xe6\x8d\xae\xe5\x85\x83\xe7\xb4\xa0", /* 数据元素 */
+      "\xe6\x95\xb0\xe6\x8d\xae\xe9\xa1\xb9",             /* 数据项 */
+      "\xe6\x8c\x87\xe6\xa0\x87",                         /* 指标 */
+      "\xe9\xa1\xb9\xe7\x9b\xae",                         /* 项目 */
+      "\xe4\xbb\xa3\xe7\xa0\x81"};                        /* 代码 */
+  static const char *const vals[] = {
+      "value", "\xe6\x95\xb0\xe5\x80\xbc", /* 数值 */
+      "\xe5\x80\xbc",                       /* 值 */
+      "\xe6\x95\xb0\xe6\x8d\xae"};         /* 数据 */
+  int e = 0, v = 0;
+  for (size_t i = 0; i < sizeof elems / sizeof elems[0]; i++)
+    e |= strcasecmp(elem, elems[i]) == 0;
+  for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++)
+    v |= strcasecmp(val, vals[i]) == 0;
+  return e && v;
+}
+
+/* Why a value that is not a number is not one, when a spreadsheet's
+ * habits explain it: a percentage, or a unit after the number. */
+static const char *not_a_number_why(const char *val) {
+  size_t n = strlen(val);
+  if ((n >= 1 && val[n - 1] == '%') ||
+      (n >= 3 && strcmp(val + n - 3, "\xef\xbc\x85") == 0)) /* ％ */
+    return ": a percentage; figures are counts and amounts, never rates "
+           "(send what the rate is made of, e.g. the women screened and "
+           "the women eligible)";
+  size_t digits = 0;
+  while (digits < n && (isdigit((unsigned char)val[digits]) ||
+                        val[digits] == '.' || val[digits] == ','))
+    digits++;
+  const char *rest = val + digits;
+  /* A number, then words without digits: 1255人, 1255 persons; not 0x10
+   * or 1e5x. */
+  if (digits > 0 && *rest && strpbrk(rest, "0123456789") == NULL &&
+      strchr("xXeE", *rest) == NULL)
+    return ": write the number alone, without its unit";
+  return "";
+}
+
 static void on_row(int term, void *arg) {
   struct reader *r = arg;
   int nf = r->nfields, line = r->row_line;
   char *elem = r->field[0], *val = r->field[1];
   double v;
 
+  if (nf > 2 && r->extra == 0)
+    nf = 2; /* the empty columns a spreadsheet adds */
   r->nfields = 0;
+  r->extra = 0;
   r->in_row = 0;
   if (r->rc || nf == 0)
     return;
@@ -203,8 +260,7 @@ static void on_row(int term, void *arg) {
     return;
   }
   trim(val);
-  if (r->list->n == 0 && r->list->blank == 0 &&
-      strcasecmp(elem, "data_element") == 0 && strcasecmp(val, "value") == 0)
+  if (r->list->n == 0 && r->list->blank == 0 && is_header(elem, val))
     return; /* the header */
   if (elem[0] == 0) {
     set_error(r, line, "the data element is empty%s", "");
@@ -232,14 +288,19 @@ static void on_row(int term, void *arg) {
       r->list->first_blank = line;
     return;
   }
-  if (tally_figfile_number(val, &v) != 0) {
+  char plain[MAX_FIELD];
+  snprintf(plain, sizeof plain, "%s", val);
+  if (tally_figfile_number(tally_figfile_plain_number(plain), &v) != 0) {
+    char msg[400];
     /* A first row with words for a value: a header of other words? */
     if (r->list->n == 0 && r->list->blank == 0 &&
         strpbrk(val, "0123456789") == NULL)
-      set_error(r, line, "value '%.60s' is not a number (a header row, if "
-                "this is one, reads data_element,value)", val);
+      snprintf(msg, sizeof msg, "value '%.60s' is not a number (a header "
+               "row, if this is one, reads data_element,value)", val);
     else
-      set_error(r, line, "value '%.60s' is not a number", val);
+      snprintf(msg, sizeof msg, "value '%.60s' is not a number%s", val,
+               not_a_number_why(plain));
+    set_error(r, line, "%s", msg);
     return;
   }
   if (v < 0) {
@@ -316,11 +377,124 @@ static const char *csv_problem(int code, int at_end) {
   return csv_strerror(code);
 }
 
+/* True when s is [+-]d{1,3}(,ddd)+(.d*): written with thousands
+ * separators. */
+static int grouped(const char *s) {
+  const char *p = s + (*s == '+' || *s == '-');
+  int n = 0;
+  while (isdigit((unsigned char)*p))
+    p++, n++;
+  if (n < 1 || n > 3 || *p != ',')
+    return 0;
+  while (*p == ',') {
+    p++;
+    for (int k = 0; k < 3; k++, p++)
+      if (!isdigit((unsigned char)*p))
+        return 0;
+  }
+  if (*p == '.')
+    for (p++; isdigit((unsigned char)*p);)
+      p++;
+  return *p == 0;
+}
+
+char *tally_figfile_plain_number(char *s) {
+  char *w = s;
+  for (const char *p = s; *p;) {
+    const unsigned char *u = (const unsigned char *)p;
+    /* Full-width forms: U+FF10-FF19 digits, U+FF0B '+', U+FF0D '-',
+     * U+FF0E '.', U+FF0C ',' (EF BC xx in UTF-8). */
+    if (u[0] == 0xef && u[1] == 0xbc && u[2] >= 0x90 && u[2] <= 0x99) {
+      *w++ = (char)('0' + (u[2] - 0x90));
+      p += 3;
+    } else if (u[0] == 0xef && u[1] == 0xbc &&
+               (u[2] == 0x8b || u[2] == 0x8c || u[2] == 0x8d ||
+                u[2] == 0x8e)) {
+      *w++ = "+,-."[u[2] - 0x8b];
+      p += 3;
+    } else {
+      *w++ = *p++;
+    }
+  }
+  *w = 0;
+  if (grouped(s)) {
+    w = s;
+    for (const char *p = s; *p; p++)
+      if (*p != ',')
+        *w++ = *p;
+    *w = 0;
+  }
+  return s;
+}
+
+/* The text of a file in encoding (NULL: UTF-8 if valid, else GB18030) as
+ * UTF-8: *utf8 is text itself, or a copy to free (*copy). Returns 0, or
+ * TALLY_ECSV / TALLY_EUSAGE with a message in err. */
+static int to_utf8(const char *name, const char *text, size_t len,
+                   const char *encoding, const char **utf8, size_t *ulen,
+                   char **copy, char *err, size_t errlen) {
+  int bad;
+  *copy = NULL;
+  *utf8 = text;
+  *ulen = len;
+  int utf = encoding == NULL || strcasecmp(encoding, "utf-8") == 0 ||
+            strcasecmp(encoding, "utf8") == 0;
+  if (encoding && !utf && strcasecmp(encoding, "gb18030") != 0 &&
+      strcasecmp(encoding, "gbk") != 0) {
+    snprintf(err, errlen, "%s: unknown encoding '%s' (utf-8, gb18030 or "
+             "gbk)", name, encoding);
+    return TALLY_EUSAGE;
+  }
+  if (utf && (bad = bad_utf8_line(text, len)) == 0)
+    return 0;
+  if (utf && encoding) {
+    snprintf(err, errlen, "%s line %d: not valid UTF-8 (save the file as "
+             "UTF-8, or give --encoding gb18030)", name, bad);
+    return TALLY_ECSV;
+  }
+  /* GB18030, a superset of GBK: at most four bytes become four. */
+  iconv_t cd = iconv_open("UTF-8", "GB18030");
+  if (cd == (iconv_t)-1) {
+    snprintf(err, errlen, "%s: this system cannot read GB18030 (iconv)",
+             name);
+    return TALLY_ECSV;
+  }
+  size_t cap = len * 2 + 4, left = cap, in_left = len;
+  char *out = malloc(cap), *w = out, *in = (char *)text;
+  if (out == NULL) {
+    iconv_close(cd);
+    return -ENOMEM;
+  }
+  if (iconv(cd, &in, &in_left, &w, &left) == (size_t)-1 ||
+      iconv(cd, NULL, NULL, &w, &left) == (size_t)-1) {
+    int line = 1;
+    for (const char *q = text; q < in; q++)
+      line += *q == '\n';
+    snprintf(err, errlen, "%s line %d: neither UTF-8 nor GB18030 (GBK): "
+             "save the file as UTF-8, or as Excel's CSV", name, line);
+    free(out);
+    iconv_close(cd);
+    return TALLY_ECSV;
+  }
+  iconv_close(cd);
+  *copy = out;
+  *utf8 = out;
+  *ulen = cap - left;
+  return 0;
+}
+
 int tally_figfile_parse(const char *name, const char *text, size_t len,
                         tally_figfile *out, char *err, size_t errlen) {
+  return tally_figfile_parse_as(name, text, len, NULL, out, err, errlen);
+}
+
+int tally_figfile_parse_as(const char *name, const char *text, size_t len,
+                           const char *encoding, tally_figfile *out,
+                           char *err, size_t errlen) {
   struct csv_parser p;
   struct reader r;
-  int bad;
+  char *decoded;
+  int rc;
 
   memset(out, 0, sizeof *out);
   memset(&r, 0, sizeof r);
@@ -342,18 +516,18 @@ int tally_figfile_parse(const char *name, const char *text, size_t len,
              name, line);
     return TALLY_ECSV;
   }
-  if ((bad = bad_utf8_line(text, len)) != 0) {
-    snprintf(err, errlen, "%s line %d: not valid UTF-8 (save the file as "
-             "UTF-8)", name, bad);
-    return TALLY_ECSV;
-  }
+  if ((rc = to_utf8(name, text, len, encoding, &text, &len, &decoded, err,
+                    errlen)) != 0)
+    return rc;
   /* Lines end in LF or CRLF; a file from an old Mac ends them in CR
    * alone: read as LF, so that comments are found line by line. */
   char *lf = NULL;
   for (size_t i = 0; i < len; i++)
     if (text[i] == '\r' && (i + 1 == len || text[i + 1] != '\n')) {
-      if ((lf = malloc(len)) == NULL)
+      if ((lf = malloc(len)) == NULL) {
+        free(decoded);
         return -ENOMEM;
+      }
       memcpy(lf, text, len);
       for (size_t j = i; j < len; j++)
         if (lf[j] == '\r' && (j + 1 == len || lf[j + 1] != '\n'))
@@ -363,6 +537,7 @@ int tally_figfile_parse(const char *name, const char *text, size_t len,
     }
   if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
     free(lf);
+    free(decoded);
     return -ENOMEM;
   }
 
@@ -404,6 +579,7 @@ int tally_figfile_parse(const char *name, const char *text, size_t len,
   }
   csv_free(&p);
   free(lf);
+  free(decoded);
   if (r.rc == 0 && out->n == 0) {
     snprintf(err, errlen, "%s: no figures in the file%s", name,
              out->blank ? " (every value is empty)" : "");
@@ -414,8 +590,8 @@ int tally_figfile_parse(const char *name, const char *text, size_t len,
   return r.rc;
 }
 
-int tally_figfile_read(const char *path, tally_figfile *out, char *err,
-                       size_t errlen) {
+int tally_figfile_read(const char *path, const char *encoding,
+                       tally_figfile *out, char *err, size_t errlen) {
   char *buf;
   size_t len;
   int rc = strcmp(path, "-") == 0 ? tally_file_read_stream(stdin, &buf, &len)
@@ -425,7 +601,7 @@ int tally_figfile_read(const char *path, tally_figfile *out, char *err,
     snprintf(err, errlen, "%s: %s", path, tally_file_strerror(rc));
     return rc;
   }
-  rc = tally_figfile_parse(path, buf, len, out, err, errlen);
+  rc = tally_figfile_parse_as(path, buf, len, encoding, out, err, errlen);
   free(buf);
   return rc;
 }

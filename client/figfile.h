@@ -1,9 +1,16 @@
 /* figfile.h: a unit's figures from a CSV file (read with libcsv).
  *
- * The file is UTF-8, with or without a byte-order mark, one figure a
- * row: data_element,value. A first row "data_element,value" is a header;
- * rows whose first field starts with '#' are comments; blank lines are
- * skipped; a row with an empty value is not reported, and is skipped.
+ * The file is UTF-8, with or without a byte-order mark, or GB18030 (GBK,
+ * as Excel and WPS save CSV on Chinese Windows): a file that is not valid
+ * UTF-8 is read as GB18030, unless the encoding is given. One figure a
+ * row: data_element,value (empty columns after them, which Excel adds,
+ * are ignored). A first row "data_element,value" (or in Chinese, 数据元素
+ * or 指标 and 数值) is a header; rows whose first field starts with '#'
+ * are comments; blank lines are skipped; a row
+ * with an empty value is not reported, and is skipped. A value may be
+ * written with thousands separators ("1,255", quoted) and full-width
+ * digits; a percentage or a unit after it is refused in words that say
+ * why.
  * A row "explain:RULE,TEXT" (or "说明:RULE,TEXT") explains figures that
  * break the catalog's warning rule RULE (an office's 上报说明). A row
  * "#form,UNIT,PERIOD" (tally form writes it; a comment to other readers)
@@ -39,13 +46,20 @@ typedef struct {
   int first_blank;   /* line of the first of those, 0 if none */
 } tally_figfile;
 
-/* Reads path ("-" = standard input). Returns 0 and *out (free it with
- * tally_figfile_release), or TALLY_ECSV / -errno with a message in err
- * that names the file and the line. */
-int tally_figfile_read(const char *path, tally_figfile *out, char *err,
-                       size_t errlen);
+/* Reads path ("-" = standard input) in encoding ("utf-8", "gb18030",
+ * "gbk"; NULL: UTF-8 if it is valid, else GB18030). Returns 0 and *out
+ * (free it with tally_figfile_release), or TALLY_ECSV / TALLY_EUSAGE (an
+ * unknown encoding) / -errno with a message in err that names the file
+ * and the line. */
+int tally_figfile_read(const char *path, const char *encoding,
+                       tally_figfile *out, char *err, size_t errlen);
 
 /* The same, from text in memory; name is used in messages. */
+int tally_figfile_parse_as(const char *name, const char *text, size_t len,
+                           const char *encoding, tally_figfile *out,
+                           char *err, size_t errlen);
+
+/* tally_figfile_parse_as with the encoding detected. */
 int tally_figfile_parse(const char *name, const char *text, size_t len,
                         tally_figfile *out, char *err, size_t errlen);
 
@@ -55,5 +69,10 @@ void tally_figfile_release(tally_figfile *list);
  * else (no hex, no inf or nan, no separators). Returns 0 or
  * TALLY_EVALUE. */
 int tally_figfile_number(const char *s, double *out);
+
+/* A value as a spreadsheet may write it, made plain in place: full-width
+ * digits, point and signs to ASCII, and thousands separators ("1,255",
+ * "12,345.5": groups of three) dropped. Returns s. */
+char *tally_figfile_plain_number(char *s);
 
 #endif

@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "config.h"
 #include "error.h"
+#include "output.h"
 #include "period.h"
 #include "spool.h"
 #include "wire.h"
@@ -154,6 +155,9 @@ int tally_cli_option(tally_cli *c, int ch, const char *arg) {
               "'%s'\n", arg);
       return EXIT_USAGE;
     }
+    return 0;
+  case OPT_NO_BOM:
+    tally_output_bom(0);
     return 0;
   case OPT_FORMAT:
     if (strcmp(arg, "table") == 0)

@@ -159,7 +159,17 @@ static void csv_row(char *const *row, size_t n, FILE *f) {
   fputs("\r\n", f);
 }
 
+static int bom = 1;
+
+void tally_output_bom(int on) { bom = on; }
+
+void tally_output_csv_start(FILE *f) {
+  if (bom)
+    fputs("\xef\xbb\xbf", f);
+}
+
 void tally_table_print_csv(const tally_table *t, FILE *f) {
+  tally_output_csv_start(f);
   csv_row(t->headers, t->ncols, f);
   for (size_t r = 0; r < t->rows; r++)
     csv_row(t->cells + r * t->ncols, t->ncols, f);

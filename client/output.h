@@ -22,8 +22,18 @@ int tally_table_add(tally_table *t, const char *const *cells);
  * apart; CJK characters count two columns. */
 void tally_table_print(const tally_table *t, FILE *f);
 
-/* RFC 4180 CSV with a header row. */
+/* RFC 4180 CSV with a header row, every field quoted, after a UTF-8
+ * byte-order mark (so that Excel reads it as UTF-8, not as the
+ * Windows code page) unless tally_output_bom(0) was called (--no-bom,
+ * for programs). */
 void tally_table_print_csv(const tally_table *t, FILE *f);
+
+/* Whether CSV written for people begins with a UTF-8 byte-order mark
+ * (1, the default). */
+void tally_output_bom(int on);
+
+/* Writes the mark to f, when it is on. */
+void tally_output_csv_start(FILE *f);
 
 void tally_table_free(tally_table *t);
 

@@ -7,9 +7,11 @@
 #include "rule.h"
 #include "utf8.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define SAID_MAX 50 /* figures' problems said; the rest counted */
 
@@ -168,4 +170,41 @@ int tally_precheck(const tally_catalog *cat, const char *unit,
   free(row.has);
   free(row.line);
   return problems;
+}
+
+/* Codes are ASCII letters, digits, '_', '.', '-' and '+' (age groups). */
+static int code_like(const char *s) {
+  for (; *s; s++)
+    if (!(isalnum((unsigned char)*s) || strchr("_.-+", *s)))
+      return 0;
+  return 1;
+}
+
+int tally_precheck_has_names(const tally_figfile *figs) {
+  for (size_t i = 0; i < figs->n; i++)
+    if (!code_like(figs->items[i].element))
+      return 1;
+  return 0;
+}
+
+size_t tally_precheck_codes(const tally_catalog *cat, tally_figfile *figs) {
+  size_t named = 0;
+  for (size_t i = 0; i < figs->n; i++) {
+    char *name = figs->items[i].element;
+    if (tally_catalog_element(cat, name) >= 0)
+      continue;
+    for (size_t e = 0; e < cat->n_elements; e++) {
+      const tally_element *el = &cat->elements[e];
+      if (strcmp(name, el->name_zh) != 0 && strcasecmp(name, el->name_en) != 0)
+        continue;
+      char *code = strdup(el->code);
+      if (code == NULL)
+        break; /* left as it is: the server names it */
+      free(name);
+      figs->items[i].element = code;
+      named++;
+      break;
+    }
+  }
+  return named;
 }

@@ -14,6 +14,14 @@
 #include "catalog.h"
 #include "figfile.h"
 
+/* Replaces each element of figs named by its Chinese or English name
+ * (活产数, Live births; the catalog's, exactly, the English in any case)
+ * with its code. Returns how many were named so. */
+size_t tally_precheck_codes(const tally_catalog *cat, tally_figfile *figs);
+
+/* True when an element of figs is written as no code is (a name). */
+int tally_precheck_has_names(const tally_figfile *figs);
+
 /* Checks figs, sent as unit's figures for period (replace: the whole
  * report; explained: the n rules explained with it), and when say, says
  * on stderr why it is refused. Returns how many problems refuse it. */

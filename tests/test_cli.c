@@ -496,9 +496,10 @@ Test(cli, report_formats_carry_the_same_content) {
                    "csv"),
                0);
 
-  /* CSV: a header and one row per indicator. */
-  cr_assert(strncmp(csv, "\"code\",\"name_zh\",\"name_en\"", 26) == 0, "%s",
-            csv);
+  /* CSV: the UTF-8 mark, a header and one row per indicator. */
+  cr_assert(strncmp(csv, "\xef\xbb\xbf\"code\",\"name_zh\",\"name_en\"", 29) ==
+                0,
+            "%s", csv);
   cr_assert(strstr(csv, "\"H02\",\"婴儿死亡率\",\"Infant mortality rate\""),
             "%s", csv);
   int lines = 0;
@@ -968,4 +969,34 @@ Test(cli, a_bad_file_is_refused_here_while_the_server_is_away) {
   srv.own_dir = 1;
   setenv("TALLY_SERVER", srv.address, 1);
   cr_assert_eq(RUN_AS("wenchang", NULL, NULL, "sync"), 0);
+}
+
+/* A CSV as Excel saves it on Chinese Windows: GB18030, a Chinese header,
+ * elements by their Chinese names, a thousands separator, a full-width
+ * digit, and the empty columns Excel adds. Stored as the figures meant. */
+Test(cli, a_file_as_excel_saves_it_on_chinese_windows) {
+  static const char gbk[] =
+      "\xca\xfd\xbe\xdd\xd4\xaa\xcb\xd8,\xca\xfd\xd6\xb5,,\r\n" /* 数据元素,数值 */
+      "\xbb\xee\xb2\xfa\xca\xfd,\"1,255\",,\r\n"              /* 活产数 */
+      "\xd3\xa4\xb6\xf9\xcb\xc0\xcd\xf6\xca\xfd,\xa3\xb3,,\r\n"; /* 婴儿死亡数,３ */
+  const char *f = file_with("excel.csv", gbk);
+  char *out, *err;
+  int rc = RUN_AS("wenchang", &out, &err, "submit", "--unit", "wenchang",
+                  "--period", "2022", "--file", f);
+  cr_assert_eq(rc, 0, "%s%s", out, err);
+  free(out);
+  free(err);
+  cr_assert_eq(RUN(&out, NULL, "values", "--unit", "wenchang", "--period",
+                   "2022", "--format", "json"), 0);
+  cr_expect(strstr(out, "\"element\": \"live_births\"") &&
+                strstr(out, "\"value\": 1255"), "%s", out);
+  cr_expect(strstr(out, "\"element\": \"infant_deaths\"") &&
+                strstr(out, "\"value\": 3"), "%s", out);
+  free(out);
+  /* Said to be UTF-8, it is refused at its first line. */
+  rc = RUN_AS("wenchang", NULL, &err, "submit", "--unit", "wenchang",
+              "--period", "2022", "--file", f, "--encoding", "utf-8");
+  cr_expect_eq(rc, 1);
+  cr_expect(strstr(err, "excel.csv line 1: not valid UTF-8"), "%s", err);
+  free(err);
 }

@@ -31,6 +31,15 @@ static void expect_error(const char *text, const char *message) {
   cr_assert_null(list.items);
 }
 
+/* The same, with a message that begins so. */
+static void expect_error_start(const char *text, const char *start) {
+  int rc = parse(text);
+  cr_assert_eq(rc, TALLY_ECSV, "rc %d for text '%s'", rc, text);
+  cr_assert(strncmp(err, start, strlen(start)) == 0, "'%s' does not begin "
+            "'%s'", err, start);
+  cr_assert_eq(list.n, 0);
+}
+
 static void expect_figure(size_t i, const char *element, double value,
                           int line) {
   cr_assert_gt(list.n, i);
@@ -193,8 +202,8 @@ Test(figfile, figure_line_of_a_row_on_two_lines) {
 }
 
 Test(figfile, value_not_a_number) {
-  static const char *const bad[] = {"12abc", "0x10", "inf", "nan", "-inf",
-                                    "1e", "1.2.3", "--1", "abc", "12 3"};
+  static const char *const bad[] = {"0x10", "inf", "nan", "-inf", "1e",
+                                    "1.2.3", "--1", "abc", "12 3"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     char text[64], want[128];
     snprintf(text, sizeof text, "live_births,1\nx,%s\n", bad[i]);
@@ -204,11 +213,66 @@ Test(figfile, value_not_a_number) {
   }
 }
 
+/* As Excel writes a number with its thousands separators (quoted, so
+ * that the comma stays in the field); a comma that does not group three
+ * digits is no separator. Unquoted, 1,000 is three fields. */
 Test(figfile, value_with_a_thousands_separator) {
-  /* Unquoted, 1,000 is three fields; quoted, it is not a number. */
+  parse_ok("x,\"1,000\"\ny,\"12,345,678.5\"\nz,\"+1,255\"\n");
+  expect_figure(0, "x", 1000, 1);
+  expect_figure(1, "y", 12345678.5, 2);
+  expect_figure(2, "z", 1255, 3);
+  static const char *const bad[] = {"1,00", "1000,000", ",100", "1,000.5,5",
+                                    "1,,000", "1,000,"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char text[64], want[128];
+    snprintf(text, sizeof text, "x,\"%s\"\n", bad[i]);
+    snprintf(want, sizeof want, "f.csv line 1: value '%s' is not a number",
+             bad[i]);
+    expect_error(text, want);
+  }
   expect_error("x,1,000\n", "f.csv line 1: expected 2 fields "
                             "(data_element,value), found 3");
-  expect_error("x,\"1,000\"\n", "f.csv line 1: value '1,000' is not a number");
+}
+
+/* Full-width digits, as a Chinese input method types them. */
+Test(figfile, full_width_digits) {
+  parse_ok("x,\xef\xbc\x91\xef\xbc\x92\xef\xbc\x95\xef\xbc\x95\n"
+           "y,\xef\xbc\x91\xef\xbc\x8e\xef\xbc\x95\n");
+  expect_figure(0, "x", 1255, 1);
+  expect_figure(1, "y", 1.5, 2);
+}
+
+/* A percentage or a unit after the number: refused, saying why. */
+Test(figfile, a_rate_or_a_unit_is_refused_in_words) {
+  expect_error_start("x,12.5%\n", "f.csv line 1: value '12.5%' is not a number: a "
+                            "percentage; figures are counts and amounts, "
+                            "never rates");
+  expect_error_start("x,12\xef\xbc\x85\n", "f.csv line 1: value '12\xef\xbc\x85' is "
+                                     "not a number: a percentage");
+  expect_error_start("x,1255\xe4\xba\xba\n", "f.csv line 1: value '1255\xe4\xba\xba' "
+                                       "is not a number: write the number "
+                                       "alone, without its unit");
+  expect_error_start("x,1255 persons\n", "f.csv line 1: value '1255 "
+                     "persons' is not a number: write the number alone");
+  expect_error("x,12 3\n", "f.csv line 1: value '12 3' is not a number");
+}
+
+/* Excel adds empty columns after the last one that holds something. */
+Test(figfile, empty_trailing_columns_are_ignored) {
+  parse_ok("data_element,value,,\nlive_births,1255,,\ninfant_deaths,3, ,\n");
+  expect_figure(0, "live_births", 1255, 2);
+  expect_figure(1, "infant_deaths", 3, 3);
+  expect_error("live_births,1255,x\n", "f.csv line 1: expected 2 fields "
+                                       "(data_element,value), found 3");
+}
+
+/* A header in Chinese, as an office writes one. */
+Test(figfile, a_chinese_header_row) {
+  parse_ok("\xe6\x95\xb0\xe6\x8d\xae\xe5\x85\x83\xe7\xb4\xa0,"
+           "\xe6\x95\xb0\xe5\x80\xbc\nlive_births,412\n");
+  expect_figure(0, "live_births", 412, 2);
+  parse_ok("\xe6\x8c\x87\xe6\xa0\x87,\xe6\x95\xb0\xe5\x80\xbc\nx,1\n");
+  expect_figure(0, "x", 1, 2);
 }
 
 Test(figfile, empty_value_alone_is_no_figures) {
@@ -219,12 +283,31 @@ Test(figfile, empty_element) {
   expect_error("live_births,1\n,5\n", "f.csv line 2: the data element is empty");
 }
 
-Test(figfile, invalid_utf8) {
-  /* 长 in GBK, as a spreadsheet in a Chinese locale might save it. */
-  expect_error("live_births,1\n# \xb3\xa4\xc7\xe5\nx,2\n",
-               "f.csv line 2: not valid UTF-8 (save the file as UTF-8)");
+/* 长清 and 活产数 in GBK, as Excel saves a CSV on Chinese Windows: read
+ * as GB18030, the element's name comes out in UTF-8. Told it is UTF-8,
+ * the same file is refused at its line. */
+Test(figfile, gbk_as_excel_saves_it) {
+  static const char gbk[] = "live_births,1\n# \xb3\xa4\xc7\xe5\n"
+                            "\xbb\xee\xb2\xfa\xca\xfd,2\n";
+  parse_ok(gbk);
+  expect_figure(0, "live_births", 1, 1);
+  expect_figure(1, "\xe6\xb4\xbb\xe4\xba\xa7\xe6\x95\xb0", 2, 3);
+  tally_figfile_release(&list);
+  cr_assert_eq(tally_figfile_parse_as("f.csv", gbk, strlen(gbk), "utf-8",
+                                      &list, err, sizeof err),
+               TALLY_ECSV);
+  cr_expect_str_eq(err, "f.csv line 2: not valid UTF-8 (save the file as "
+                        "UTF-8, or give --encoding gb18030)");
+  cr_assert_eq(tally_figfile_parse_as("f.csv", gbk, strlen(gbk), "gbk", &list,
+                                      err, sizeof err), 0, "%s", err);
+  tally_figfile_release(&list);
+  cr_assert_eq(tally_figfile_parse_as("f.csv", gbk, strlen(gbk), "latin1",
+                                      &list, err, sizeof err), TALLY_EUSAGE);
+  cr_expect(strstr(err, "unknown encoding 'latin1'"), "%s", err);
 }
 
+/* Each form of bad UTF-8 is found, at its line, when the file is said
+ * to be UTF-8; bytes that are no GB18030 either are refused as such. */
 Test(figfile, invalid_utf8_forms) {
   static const char *const bad[] = {
       "\xc0\xaf",         /* overlong '/' */
@@ -237,8 +320,14 @@ Test(figfile, invalid_utf8_forms) {
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     char text[64];
     snprintf(text, sizeof text, "a,1\nb,2\nc%s,3\n", bad[i]);
-    expect_error(text, "f.csv line 3: not valid UTF-8 (save the file as UTF-8)");
+    cr_assert_eq(tally_figfile_parse_as("f.csv", text, strlen(text), "utf-8",
+                                        &list, err, sizeof err),
+                 TALLY_ECSV);
+    cr_expect_str_eq(err, "f.csv line 3: not valid UTF-8 (save the file as "
+                          "UTF-8, or give --encoding gb18030)");
   }
+  expect_error("a,1\nb,2\nc\xff,3\n", "f.csv line 3: neither UTF-8 nor "
+               "GB18030 (GBK): save the file as UTF-8, or as Excel's CSV");
 }
 
 /* The UTF-8 helpers the server's messages use: a character cut by
@@ -306,12 +395,13 @@ Test(figfile, negative_value) {
 }
 
 Test(figfile, a_first_row_that_is_not_the_header) {
-  expect_error("element,value\nlive_births,412\n",
-               "f.csv line 1: value 'value' is not a number (a header row, "
+  expect_error("item,amount\nlive_births,412\n",
+               "f.csv line 1: value 'amount' is not a number (a header row, "
                "if this is one, reads data_element,value)");
-  expect_error("\xe6\x95\xb0\xe6\x8d\xae\xe5\x85\x83\xe7\xb4\xa0,"
-               "\xe6\x95\xb0\xe5\x80\xbc\nlive_births,412\n",
-               "f.csv line 1: value '\xe6\x95\xb0\xe5\x80\xbc' is not a "
+  /* 名称,金额: words, but not the header's. */
+  expect_error("\xe5\x90\x8d\xe7\xa7\xb0,"
+               "\xe9\x87\x91\xe9\xa2\x9d\nlive_births,412\n",
+               "f.csv line 1: value '\xe9\x87\x91\xe9\xa2\x9d' is not a "
                "number (a header row, if this is one, reads "
                "data_element,value)");
 }

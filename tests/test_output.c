@@ -119,8 +119,9 @@ Test(output, csv_quotes_commas_and_doubles_quotes) {
   cr_assert_eq(tally_table_add(t, r1), 0);
   cr_assert_eq(tally_table_add(t, r2), 0);
   char *out = print(t, tally_table_print_csv);
-  /* libcsv quotes every field; RFC 4180 ends lines with CRLF. */
-  cr_assert_str_eq(out, "\"code\",\"note\"\r\n"
+  /* After the UTF-8 mark Excel needs, libcsv quotes every field; RFC
+   * 4180 ends lines with CRLF. */
+  cr_assert_str_eq(out, "\xef\xbb\xbf\"code\",\"note\"\r\n"
                         "\"a,b\",\"say \"\"hi\"\"\"\r\n"
                         "\"婴儿死亡率\",\"\"\r\n");
   free(out);
@@ -133,6 +134,12 @@ Test(output, csv_keeps_line_breaks_inside_quotes) {
   tally_table *t = tally_table_new(1, headers, NULL);
   cr_assert_eq(tally_table_add(t, r1), 0);
   char *out = print(t, tally_table_print_csv);
+  cr_assert_str_eq(out, "\xef\xbb\xbf\"note\"\r\n\"two\nlines\"\r\n");
+  free(out);
+  /* For programs, without the mark (tally --no-bom). */
+  tally_output_bom(0);
+  out = print(t, tally_table_print_csv);
+  tally_output_bom(1);
   cr_assert_str_eq(out, "\"note\"\r\n\"two\nlines\"\r\n");
   free(out);
   tally_table_free(t);

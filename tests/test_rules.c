@@ -108,7 +108,17 @@ Test(rules, a_form_knows_its_unit_and_period) {
   tally_test_sign_in(&srv, "analyst", NULL);
   cr_assert_eq(RUN(&out, &err, "form", "--unit", "wenchang", "--period",
                    "2022"), 0, "%s", err);
-  cr_assert(strncmp(out, "#form,wenchang,2022\n", 20) == 0, "%s", out);
+  /* The UTF-8 mark first, for Excel; no comment row that a comma would
+   * spread over cells. */
+  cr_assert(strncmp(out, "\xef\xbb\xbf#form,wenchang,2022\n", 23) == 0, "%s",
+            out);
+  for (const char *l = out; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1
+                                                          : NULL)
+    if (*l == '#' && strncmp(l, "#form,", 6) != 0) {
+      const char *end = strchr(l, '\n');
+      cr_expect(memchr(l, ',', end ? (size_t)(end - l) : strlen(l)) == NULL,
+                "a comma in the comment row %.60s", l);
+    }
   free(err);
   /* Filled in with one figure. */
   size_t len = strlen(out) + 64;
