@@ -24,13 +24,14 @@
 /* Equal to a relative 1e-9 (the package's own tests ask less). */
 #define REL 1e-9
 static void near(double got, double want, const char *what) {
-  cr_assert(fabs(got - want) <= REL * fabs(want),
-            "%s: %.17g, published %.17g", what, got, want);
+  cr_assert(fabs(got - want) <= REL * fabs(want), "%s: %.17g, published %.17g",
+            what, got, want);
 }
 
 Test(interval, z_is_the_normal_quantile) {
-  near(tally_interval_z(0.95), 1.959963984540054, "z 95%");  /* qnorm(0.975) */
-  near(tally_interval_z(0.998), 3.090232306167813, "z 99.8%"); /* qnorm(0.999) */
+  near(tally_interval_z(0.95), 1.959963984540054, "z 95%"); /* qnorm(0.975) */
+  near(tally_interval_z(0.998), 3.090232306167813,
+       "z 99.8%"); /* qnorm(0.999) */
   cr_assert(isnan(tally_interval_z(1)));
   cr_assert(isnan(tally_interval_z(0)));
   cr_assert(isnan(tally_interval_z(NAN)));
