@@ -651,7 +651,7 @@ static const char *formula_life_expectancy(const tally_catalog *cat,
       a,
       "life expectancy at birth of an abridged life table (%s method) "
       "from %s.* and %s.* summed by age group over the units that "
-      "reported every group; no value under %g persons",
+      "reported every group; no value for %g persons or fewer",
       in->method == TALLY_LIFETABLE_CHIANG2        ? "Chiang II"
       : in->method == TALLY_LIFETABLE_COALE_DEMENY ? "Coale-Demeny"
                                                    : "Chinese textbook",

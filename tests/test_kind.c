@@ -204,7 +204,7 @@ static const struct {
     {"life_expectancy",
      "life expectancy at birth of an abridged life table (Chiang II method) "
      "from deaths.* and pop.* summed by age group over the units that "
-     "reported every group; no value under 5000 persons"},
+     "reported every group; no value for 5000 persons or fewer"},
     /* 5q = 5M / (1 + 2.5M), as tally_sdg341_compute takes it. */
     {"premature_mortality",
      "WHO SDG 3.4.1: 1 - product over 30-34 ... 65-69 of (1 - 5M / "
