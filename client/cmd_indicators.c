@@ -33,7 +33,10 @@ const char tally_usage_report[] =
     "scope of more than 64 reporting units the units left out are counted,\n"
     "and named with --missing (a slower walk down the tree).\n"
     "District values come from the sums of the units' figures, never from an\n"
-    "average of unit rates.\n"
+    "average of unit rates. Each value of counts has its 95% confidence\n"
+    "interval (Wilson for a percentage, exact Poisson or Byar for a rate,\n"
+    "Chiang for a life table), and a change on the period before is marked\n"
+    "better or worse when it is more than chance explains.\n"
     "With --as-approved the report is made from each unit's figures as the\n"
     "central office last approved them (tally review approve), not the live\n"
     "ones: the same numbers every time it is asked, whatever was corrected or\n"
@@ -59,7 +62,9 @@ const char tally_usage_explain[] =
     "\n"
     "Where a value comes from: the indicator's formula in words, the value\n"
     "for the district (or UNIT), and each reporting unit's own numerator,\n"
-    "denominator and value, with the units that have not reported.\n"
+    "denominator, value and 95% confidence interval, with the units that\n"
+    "have not reported. A unit is better or worse than the district when\n"
+    "its interval lies wholly on one side of the district's value.\n"
     "\n"
     "options:\n"
     "  -p, --period PERIOD  2022, 2022Q3 or 2022-07\n"
@@ -142,6 +147,20 @@ static const char *status_text(Tally__Status s) {
   }
 }
 
+/* Better, worse or similar beyond chance; "" when not compared. */
+static const char *compare_text(Tally__Compare c) {
+  switch (c) {
+  case TALLY__COMPARE__COMPARE_SIMILAR: return "similar";
+  case TALLY__COMPARE__COMPARE_BETTER: return "better";
+  case TALLY__COMPARE__COMPARE_WORSE: return "worse";
+  default: return "";
+  }
+}
+
+static json_t *compare_json(Tally__Compare c) {
+  return *compare_text(c) ? json_string(compare_text(c)) : json_null();
+}
+
 /* The parsing every command here does: the options takes names (an
  * option meant for another of these commands is refused, not ignored)
  * and the common ones. Returns 0 to go on, -1 after printing the help,
@@ -205,7 +224,7 @@ static json_t *maybe(int has, double v) {
 }
 
 static json_t *row_json(const Tally__ReportRow *w) {
-  return json_pack(
+  json_t *o = json_pack(
       "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:i, s:i, "
       "s:o, s:o, s:s, s:s, s:o, s:o, s:s, s:s}",
       "code", w->code, "name_zh", w->name_zh, "name_en", w->name_en, "unit",
@@ -220,6 +239,14 @@ static json_t *row_json(const Tally__ReportRow *w) {
       maybe(w->has_gap, w->gap), "needed_per_year",
       maybe(w->has_needed, w->needed_per_year), "level", w->level, "note",
       w->note);
+  /* The 95 % interval, and the change against chance. */
+  json_object_set_new(o, "lower", maybe(w->has_interval, w->lower));
+  json_object_set_new(o, "upper", maybe(w->has_interval, w->upper));
+  json_object_set_new(o, "interval_method",
+                      w->has_interval ? json_string(w->interval_method)
+                                      : json_null());
+  json_object_set_new(o, "change_compared", compare_json(w->change_compared));
+  return o;
 }
 
 static void dump(json_t *doc) {
@@ -229,20 +256,30 @@ static void dump(json_t *doc) {
 }
 
 static const char *const report_cols[] = {
-    "code", "indicator", "unit", "value", "numerator", "denominator",
-    "units", "change", "target", "gap", "status"};
-static const int report_right[] = {0, 0, 0, 1, 1, 1, 1, 1, 0, 1, 0};
+    "code", "indicator", "unit", "value", "95% CI", "numerator",
+    "denominator", "units", "change", "target", "gap", "status"};
+static const int report_right[] = {0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 1, 0};
+#define REPORT_COLS (sizeof report_cols / sizeof report_cols[0])
 
 static const char *const csv_cols[] = {
     "code", "name_zh", "name_en", "unit", "plan", "category_zh",
     "category_en", "kind",
     "value", "numerator", "denominator", "units_counted", "units_expected",
     "previous", "change", "target", "status", "gap", "needed_per_year",
-    "level", "note"};
+    "level", "note", "lower", "upper", "interval_method", "change_compared"};
 #define CSV_COLS (sizeof csv_cols / sizeof csv_cols[0])
 
 /* Names longer than this are cut in tables (in full in json and csv). */
 #define NAME_COLUMNS 28
+
+/* The 95 % interval as "lo-hi" with d decimals, "" without one. */
+static void interval_text(char *buf, size_t n, const Tally__ReportRow *w,
+                          int d) {
+  if (w->has_interval && w->has_value)
+    snprintf(buf, n, "%.*f-%.*f", d, w->lower, d, w->upper);
+  else
+    buf[0] = 0;
+}
 
 /* Adds one row to a report table (table or csv columns). */
 static void add_row(tally_table *t, const Tally__ReportRow *w, int csv) {
@@ -269,31 +306,48 @@ static void add_row(tally_table *t, const Tally__ReportRow *w, int csv) {
   snprintf(expected, sizeof expected, "%u", w->units_expected);
   int has_change = w->has_value && w->has_previous;
   if (csv) {
+    char lower[64], upper[64];
     exact(prev, sizeof prev, w->has_previous, w->previous);
     exact(change, sizeof change, has_change, w->value - w->previous);
     exact(gap, sizeof gap, w->has_gap, w->gap);
     exact(need, sizeof need, w->has_needed, w->needed_per_year);
+    exact(lower, sizeof lower, w->has_interval, w->lower);
+    exact(upper, sizeof upper, w->has_interval, w->upper);
     const char *row[CSV_COLS] = {
         w->code, w->name_zh, w->name_en, w->unit, w->plan, w->category_zh,
         w->category_en, w->kind, value, num, den, counted, expected, prev,
         change, w->target, status_text(w->status), gap, need, w->level,
-        w->note};
+        w->note, lower, upper, w->interval_method,
+        compare_text(w->change_compared)};
     tally_table_add(t, row);
     return;
   }
   fixed(prev, sizeof prev, w->has_previous, w->previous, d);
+  /* A change more than chance explains says which way it went. */
+  Tally__Compare cc = w->change_compared;
   if (has_change)
-    snprintf(change, sizeof change, "%+.*f", d, w->value - w->previous);
+    snprintf(change, sizeof change, "%+.*f%s%s", d, w->value - w->previous,
+             cc == TALLY__COMPARE__COMPARE_BETTER ||
+                     cc == TALLY__COMPARE__COMPARE_WORSE
+                 ? " "
+                 : "",
+             cc == TALLY__COMPARE__COMPARE_BETTER ||
+                     cc == TALLY__COMPARE__COMPARE_WORSE
+                 ? compare_text(cc)
+                 : "");
   else
     change[0] = 0;
+  char ci[64];
+  interval_text(ci, sizeof ci, w, d);
   if (w->has_gap)
     snprintf(gap, sizeof gap, "%+.*f", d, w->gap);
   else
     gap[0] = 0;
   char name[128];
   tally_display_cut(w->name_zh, NAME_COLUMNS, name, sizeof name);
-  const char *row[] = {w->code, name, w->unit, value, num, den, units,
-                       change, w->target, gap, status_text(w->status)};
+  const char *row[] = {w->code, name,   w->unit,   value,
+                       ci,      num,    den,       units,
+                       change,  w->target, gap, status_text(w->status)};
   tally_table_add(t, row);
 }
 
@@ -445,7 +499,7 @@ static void print_report(const Tally__ReportReply *r, enum tally_format fmt) {
     printf("\n[%s]%s%s%s%s\n", head->plan, *head->category_zh ? " " : "",
            head->category_zh, *head->category_en ? " " : "",
            head->category_en);
-    tally_table *t = tally_table_new(11, report_cols, report_right);
+    tally_table *t = tally_table_new(REPORT_COLS, report_cols, report_right);
     for (size_t k = i; t && k < j; k++)
       add_row(t, r->rows[k], 0);
     if (t)
@@ -456,7 +510,10 @@ static void print_report(const Tally__ReportReply *r, enum tally_format fmt) {
   printf("\n");
   print_notes(r->rows, r->n_rows);
   printf("\nunits: reporting units counted / expected. Values are computed "
-         "from the sums\nof the units' raw figures, never from unit rates.\n");
+         "from the sums\nof the units' raw figures, never from unit rates. "
+         "95%% CI: the value's confidence\ninterval (Wilson for a %%, "
+         "Byar or exact Poisson for a rate, Chiang for a life\ntable); a "
+         "change marked better or worse is more than chance explains.\n");
 }
 
 int tally_cmd_report(int argc, char **argv, tally_cli *c) {
@@ -527,20 +584,28 @@ int tally_cmd_explain(int argc, char **argv, tally_cli *c) {
     json_t *units = json_array();
     for (size_t i = 0; i < x->n_units; i++)
       json_array_append_new(
-          units, json_pack("{s:s, s:s, s:s, s:b, s:o}", "unit",
+          units, json_pack("{s:s, s:s, s:s, s:b, s:o, s:o}", "unit",
                            x->units[i]->unit, "name_zh", x->units[i]->name_zh,
                            "name_en", x->units[i]->name_en, "reported",
                            x->units[i]->reported, "figures",
-                           row_json(x->units[i]->row)));
+                           row_json(x->units[i]->row), "compared",
+                           compare_json(x->units[i]->compared)));
     dump(json_pack("{s:s, s:s, s:s, s:o, s:o}", "period", x->period, "unit",
                    x->unit, "formula", x->formula, "total", row_json(tot),
                    "units", units));
     goto out;
   }
-  static const char *const cols[] = {"unit", "name", "numerator",
-                                     "denominator", "value", "note"};
-  static const int right[] = {0, 0, 1, 1, 1, 0};
-  tally_table *t = tally_table_new(6, cols, right);
+  int csv = c->format == FORMAT_CSV;
+  static const char *const cols[] = {"unit",   "name",     "numerator",
+                                     "denominator", "value", "95% CI",
+                                     "vs scope", "note"};
+  static const char *const csv_cols9[] = {
+      "unit",  "name",  "numerator", "denominator", "value",
+      "lower", "upper", "compared",  "note"};
+  static const int right[] = {0, 0, 1, 1, 1, 1, 0, 0};
+  static const int right9[] = {0, 0, 1, 1, 1, 1, 1, 0, 0};
+  tally_table *t = csv ? tally_table_new(9, csv_cols9, right9)
+                       : tally_table_new(8, cols, right);
   for (size_t i = 0; t && i < x->n_units; i++) {
     const Tally__ReportRow *w = x->units[i]->row;
     char num[64] = "", den[64] = "", value[64];
@@ -554,11 +619,23 @@ int tally_cmd_explain(int argc, char **argv, tally_cli *c) {
       exact(value, sizeof value, w->has_value, w->value);
     else
       fixed(value, sizeof value, w->has_value, w->value, (int)w->decimals);
-    const char *row[] = {x->units[i]->unit, x->units[i]->name_zh, num, den,
-                         value, x->units[i]->reported
-                                    ? w->note
-                                    : "not counted: inputs missing"};
-    tally_table_add(t, row);
+    const char *note =
+        x->units[i]->reported ? w->note : "not counted: inputs missing";
+    const char *vs = compare_text(x->units[i]->compared);
+    if (csv) {
+      char lower[64], upper[64];
+      exact(lower, sizeof lower, w->has_interval, w->lower);
+      exact(upper, sizeof upper, w->has_interval, w->upper);
+      const char *row[] = {x->units[i]->unit, x->units[i]->name_zh, num, den,
+                           value, lower, upper, vs, note};
+      tally_table_add(t, row);
+    } else {
+      char ci[64];
+      interval_text(ci, sizeof ci, w, (int)w->decimals);
+      const char *row[] = {x->units[i]->unit, x->units[i]->name_zh, num, den,
+                           value, ci, vs, note};
+      tally_table_add(t, row);
+    }
   }
   if (t && c->format == FORMAT_CSV) {
     tally_table_print_csv(t, stdout);
@@ -582,10 +659,19 @@ int tally_cmd_explain(int argc, char **argv, tally_cli *c) {
            *num ? num : "-",
            *den ? den : "-", tot->units_counted, tot->units_expected,
            *tot->target ? tot->target : "none", status_text(tot->status));
+    if (tot->has_interval && tot->has_value) {
+      char ci[64];
+      interval_text(ci, sizeof ci, tot, (int)tot->decimals);
+      printf("95%% confidence interval: %s (%s)\n", ci, tot->interval_method);
+    }
     if (*tot->note)
       printf("note: %s\n", tot->note);
     printf("\n");
     tally_table_print(t, stdout);
+    if (tot->has_interval)
+      printf("\nvs scope: a unit is better or worse than %s when its 95%% "
+             "interval lies\nwholly on one side of %s's value.\n",
+             x->unit, x->unit);
   }
   tally_table_free(t);
 out:

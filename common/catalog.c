@@ -770,6 +770,12 @@ static const tally_element *group_element(const tally_catalog *cat, int g,
 }
 
 /* A life table's groups: 0, 1-4, then five-year groups, ending open. */
+/* The label of group k of g: "85+" of "deaths.85+". */
+static const char *group_label(const tally_catalog *cat, int g, int k) {
+  const char *code = group_element(cat, g, k)->code, *dot = strchr(code, '.');
+  return dot ? dot + 1 : code;
+}
+
 static int check_life_table_groups(struct loader *ld, const char *who, int g) {
   const tally_catalog *cat = ld->cat;
   int n = cat->age_groups[g].n;
@@ -813,15 +819,75 @@ static int check_sdg_groups(struct loader *ld, const char *who, int deaths,
   return 0;
 }
 
+/* params.nax (years) or params.a_by_group (Chiang's fractions of the
+ * group's width), one of them, as {"GROUP": number, ...} over the closed
+ * groups of the indicator's deaths: into t->nax, in years, NAN for the
+ * groups not given. */
+static int load_nax(struct loader *ld, const char *who, json_t *obj,
+                    int fractions, tally_indicator *t) {
+  const char *name = fractions ? "a_by_group" : "nax";
+  const tally_age_groups *g = &ld->cat->age_groups[t->deaths_groups];
+  const char *label;
+  json_t *v;
+  if (!json_is_object(obj))
+    return tally__catalog_fail(ld, who,
+                               "params: %s is an object of age groups and "
+                               "numbers",
+                               name);
+  t->nax = tally_arena_alloc(&ld->cat->arena, (size_t)g->n * sizeof *t->nax);
+  if (t->nax == NULL)
+    return -ENOMEM;
+  for (int k = 0; k < g->n; k++)
+    t->nax[k] = NAN;
+  json_object_foreach(obj, label, v) {
+    int k = 0;
+    while (k < g->n &&
+           strcmp(group_label(ld->cat, t->deaths_groups, k), label) != 0)
+      k++;
+    if (k == g->n)
+      return tally__catalog_fail(ld, who,
+                                 "params: %s: '%s' is no age group "
+                                 "of %s",
+                                 name, label, g->code);
+    int width = ld->cat->elements[g->first + k].age_width;
+    if (width == 0)
+      return tally__catalog_fail(ld, who,
+                                 "params: %s: the open group %s has no a (its "
+                                 "L is l / M)",
+                                 name, label);
+    double x = json_is_number(v) ? json_number_value(v) : NAN;
+    if (!(x > 0 && x < (fractions ? 1 : width)))
+      return tally__catalog_fail(
+          ld, who,
+          fractions ? "params: %s: %s is a fraction of the group, between 0 "
+                      "and 1"
+                    : "params: %s: %s is in years, between 0 and the "
+                      "group's width",
+          name, label);
+    t->nax[k] = fractions ? x * width : x;
+  }
+  return 0;
+}
+
 static int load_params(struct loader *ld, const char *who, json_t *params,
                        tally_indicator *t) {
-  json_t *a0 = NULL, *a = NULL;
+  json_t *a0 = NULL, *a = NULL, *nax = NULL, *fractions = NULL;
   const char *sex = "both", *q0 = "births";
   json_error_t e;
+  int rc;
+  t->nax = NULL;
   if (params &&
-      json_unpack_ex(params, &e, JSON_STRICT, "{s?o, s?o, s?s, s?s}", "a0",
-                     &a0, "a", &a, "sex", &sex, "q0", &q0) != 0)
+      json_unpack_ex(params, &e, JSON_STRICT, "{s?o, s?o, s?s, s?s, s?o, s?o}",
+                     "a0", &a0, "a", &a, "sex", &sex, "q0", &q0, "nax", &nax,
+                     "a_by_group", &fractions) != 0)
     return tally__catalog_fail(ld, who, "params: %s", e.text);
+  if (nax && fractions)
+    return tally__catalog_fail(ld, who,
+                               "params: nax (years) or a_by_group "
+                               "(fractions), not both");
+  if ((nax || fractions) && (rc = load_nax(ld, who, nax ? nax : fractions,
+                                           fractions != NULL, t)) != 0)
+    return rc;
   if (strcmp(q0, "births") == 0)
     t->q0_population = 0;
   else if (strcmp(q0, "population") == 0)

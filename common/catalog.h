@@ -139,6 +139,9 @@ typedef struct {
   int from_year;       /* cumulative */
   int method;          /* life_expectancy: a tally_lifetable_method */
   double a0, a;        /* life table parameters (NAN = the method's default) */
+  double *nax;         /* life_expectancy: per deaths group, the years a
+                          lived in it by those who die in it (NAN = the
+                          method's), or NULL */
   int sex;             /* a tally_lifetable_sex (coale_demeny) */
   int q0_population;   /* cn_textbook: q0 = deaths aged 0 / population
                           aged 0, not / live births */

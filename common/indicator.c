@@ -1,5 +1,6 @@
 #include "indicator.h"
 
+#include "interval.h"
 #include "kind.h"
 
 #include <errno.h>
@@ -299,7 +300,42 @@ static int names_wanted(const struct calc *c, int scope) {
  * units, for period p: returns 0 when there is one, else a status. */
 static int value_of(struct calc *c, const tally_period *p,
                     const tally_amount *s, tally_result *r) {
-  return tally_kind_get(c->in->kind)->value(c->cat, c->in, p, s, r);
+  const tally_kind_def *k = tally_kind_get(c->in->kind);
+  int rc = k->value(c->cat, c->in, p, s, r);
+  if (rc == 0 && k->interval)
+    k->interval(c->cat, c->in, s, r);
+  return rc;
+}
+
+/* A difference in the direction sign (+1 up, -1 down, 0 none) as better
+ * or worse for the indicator. */
+static tally_compare compared(const tally_indicator *in, int sign) {
+  if (sign == 0)
+    return TALLY_COMPARE_SIMILAR;
+  return (sign > 0) == (in->higher_is_better != 0) ? TALLY_COMPARE_BETTER
+                                                   : TALLY_COMPARE_WORSE;
+}
+
+/* The change from prev to r against chance: the z-test of two
+ * independent estimates at 95 %, with each one's variance. */
+static tally_compare change_compared(const tally_indicator *in,
+                                     const tally_result *r,
+                                     const tally_result *prev) {
+  if (!r->has_interval || !prev->has_interval)
+    return TALLY_COMPARE_NONE;
+  return compared(in, tally_interval_differ(
+                          r->value, r->variance, prev->value, prev->variance,
+                          tally_interval_z(TALLY_INTERVAL_CONFIDENCE)));
+}
+
+tally_compare tally_indicator_against(const tally_catalog *cat, int ind,
+                                      const tally_result *unit,
+                                      const tally_result *scope) {
+  if (!unit->has_value || !unit->has_interval || !scope->has_value)
+    return TALLY_COMPARE_NONE;
+  tally_interval iv = {unit->lower, unit->upper, unit->variance};
+  return compared(&cat->indicators[ind],
+                  tally_interval_against(&iv, scope->value));
 }
 
 /* Judges the value against the target; the value is there. */
@@ -430,6 +466,7 @@ int tally_indicator_compute(const tally_catalog *cat, int ind,
     if (value_of(&c, &prev, s->prev, &pr) == 0) {
       out->has_previous = 1;
       out->previous = pr.value;
+      out->change_compared = change_compared(c.in, out, &pr);
     }
   }
   if ((rc = judge(&c, scope, s, &status)) == 0)

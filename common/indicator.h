@@ -95,9 +95,24 @@ int tally_sums_unit(const tally_catalog *cat, int ind, tally_source *src,
  * sums are kept for every inner unit (not from the root's alone). */
 int tally_indicator_kept(const tally_catalog *cat, int ind);
 
+/* How a value compares with another, beyond chance. Values match the
+ * wire's Compare enum. */
+typedef enum {
+  TALLY_COMPARE_NONE = 0,    /* not compared: no interval */
+  TALLY_COMPARE_SIMILAR = 1, /* chance explains the difference */
+  TALLY_COMPARE_BETTER = 2,  /* in the indicator's direction */
+  TALLY_COMPARE_WORSE = 3
+} tally_compare;
+
 typedef struct {
   int has_value;
   double value;
+  int has_interval;
+  double lower, upper;           /* the value's 95 % confidence interval */
+  double variance;               /* the value's, for comparisons */
+  const char *interval_method;   /* static: "Wilson score", ...; or NULL */
+  tally_compare change_compared; /* the change on the previous value
+                                    against chance */
   int has_numerator;
   double numerator;     /* the sum above the line, over the counted units */
   int has_denominator;
@@ -137,6 +152,14 @@ int tally_target_met(const tally_target *t, double value);
  * "change <= -1 (2022)", "完成市下达任务 (2025)". */
 void tally_target_text(const tally_catalog *cat, int ind,
                        const tally_target *t, char *buf, size_t n);
+
+/* How a unit's value compares with its scope's (the district's): better
+ * or worse when the unit's interval lies wholly on one side of the
+ * scope's value, as the UK indicators compare an area with its region;
+ * TALLY_COMPARE_NONE without an interval or a value. */
+tally_compare tally_indicator_against(const tally_catalog *cat, int ind,
+                                      const tally_result *unit,
+                                      const tally_result *scope);
 
 /* The indicator's formula in words, in arena (NULL: no memory). */
 const char *tally_indicator_formula(const tally_catalog *cat, int ind,

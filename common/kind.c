@@ -11,6 +11,7 @@
  */
 #include "kind.h"
 
+#include "interval.h"
 #include "lifetable.h"
 
 #include <errno.h>
@@ -286,8 +287,9 @@ static int value_intensity_reduction(const tally_catalog *cat,
     return TALLY_STATUS_INSUFFICIENT_DATA;
   }
   if (s[1] == 0 || s[3] == 0 || s[2] == 0) {
-    note(r, "undefined: a sum is 0 (%s or %s, this period or the base year)",
-         code_of(cat, in->numerator), code_of(cat, in->denominator));
+    note(r, "undefined: %s sums to 0 in %s",
+         code_of(cat, s[2] == 0 ? in->numerator : in->denominator),
+         s[1] == 0 ? "this period" : btext);
     return TALLY_STATUS_UNDEFINED;
   }
   /* Shown: the intensity now and in the base year. */
@@ -327,18 +329,47 @@ static int value_cumulative(const tally_catalog *cat, const tally_indicator *in,
   return 0;
 }
 
-static int table_status(const tally_indicator *in, int rc,
-                        const tally_lifetable_result *res, tally_result *r) {
+/* The age group of element e: "85+" of "deaths.85+". */
+static const char *group_label(const tally_catalog *cat, int e) {
+  const char *dot = strchr(cat->elements[e].code, '.');
+  return dot ? dot + 1 : cat->elements[e].code;
+}
+
+/* A life table's status into r: its value, or why there is none. A
+ * table that cannot be made names the group and the elements it read
+ * (deaths_el and pop_el give the elements of each group; births the
+ * element q0 was taken over, or -1). */
+static int table_status(const tally_catalog *cat, const tally_indicator *in,
+                        int rc, const tally_lifetable_result *res,
+                        const int *deaths_el, const int *pop_el, int births,
+                        tally_result *r) {
   if (rc != 0) {
-    note(r, "undefined: %s",
-         res->reason ? res->reason : "the table cannot be made");
+    const char *why = res->reason ? res->reason : "the table cannot be made";
+    int g = res->bad_group;
+    if (g < 0)
+      note(r, "undefined: %s", why);
+    else if (g == 0 && births >= 0)
+      note(r, "undefined: age group %s (%s, %s, %s): %s",
+           group_label(cat, deaths_el[0]), code_of(cat, deaths_el[0]),
+           code_of(cat, pop_el[0]), code_of(cat, births), why);
+    else
+      note(r, "undefined: age group %s (%s, %s): %s",
+           group_label(cat, deaths_el[g]), code_of(cat, deaths_el[g]),
+           code_of(cat, pop_el[g]), why);
     return TALLY_STATUS_UNDEFINED;
   }
   if (res->status == TALLY_LIFETABLE_TOO_SMALL) {
-    note(r, "population too small for a stable life table (%.0f, under %s)",
-         res->population,
-         in->min_population == TALLY_LIFETABLE_MIN_POPULATION ? "5,000"
-                                                              : "the minimum");
+    note(r,
+         "population too small for a stable life table (%.0f, %g or "
+         "fewer)",
+         res->population, in->min_population);
+    return TALLY_STATUS_TOO_SMALL;
+  }
+  if (res->status == TALLY_LIFETABLE_TOO_WIDE) {
+    note(r,
+         "population too small: the 95%% interval of life expectancy "
+         "would be wider than %g years (+- %.1f)",
+         TALLY_LIFETABLE_MAX_CI_YEARS, TALLY_LIFETABLE_Z * res->se);
     return TALLY_STATUS_TOO_SMALL;
   }
   set_value(r, res->value);
@@ -353,28 +384,30 @@ static int no_groups(const tally_catalog *cat, const tally_indicator *in,
   return TALLY_STATUS_INSUFFICIENT_DATA;
 }
 
-static int value_life_expectancy(const tally_catalog *cat,
-                                 const tally_indicator *in,
-                                 const tally_period *p, const tally_amount *s,
-                                 tally_result *r) {
-  (void)p;
-  int n = cat->age_groups[in->deaths_groups].n,
-      np = cat->age_groups[in->population_groups].n;
+/* The life table of sums s into *res (its rc); the elements of each
+ * group into deaths_el and pop_el, the element q0 is taken over into
+ * *births (-1 for the population aged 0), and the sums of deaths and of
+ * population into r. */
+static int life_table(const tally_catalog *cat, const tally_indicator *in,
+                      const tally_amount *s, tally_lifetable_result *res,
+                      int *deaths_el, int *pop_el, int *births,
+                      tally_result *r) {
+  const tally_age_groups *dg = &cat->age_groups[in->deaths_groups],
+                         *pg = &cat->age_groups[in->population_groups];
+  int n = dg->n;
   double deaths[TALLY_LIFETABLE_MAX_GROUPS], pop[TALLY_LIFETABLE_MAX_GROUPS];
   int start[TALLY_LIFETABLE_MAX_GROUPS];
-
-  if (r->units_counted == 0)
-    return no_groups(cat, in, r);
   double dsum = 0, psum = 0;
   for (int k = 0; k < n; k++) {
-    start[k] =
-        cat->elements[cat->age_groups[in->deaths_groups].first + k].age_from;
+    deaths_el[k] = dg->first + k;
+    pop_el[k] = pg->first + k;
+    start[k] = cat->elements[deaths_el[k]].age_from;
     deaths[k] = tally_amount_value(s[k]);
     pop[k] = tally_amount_value(s[n + k]);
     dsum += deaths[k];
     psum += pop[k];
   }
-  double births = tally_amount_value(s[n + np]);
+  double b = tally_amount_value(s[n + pg->n]);
   tally_lifetable_params lp;
   tally_lifetable_params_default(&lp, (tally_lifetable_method)in->method);
   lp.min_population = in->min_population;
@@ -384,15 +417,59 @@ static int value_life_expectancy(const tally_catalog *cat,
     lp.chiang_a = in->a;
   if (in->sex)
     lp.sex = (tally_lifetable_sex)in->sex;
+  lp.nax = in->nax;
+  *births = -1;
+  if (in->method == TALLY_LIFETABLE_CN_TEXTBOOK && !in->q0_population)
+    *births = in->births;
   if (in->q0_population)
-    births = pop[0]; /* q0 = deaths aged 0 / population aged 0 */
-  tally_lifetable_input li = {n, start, deaths, pop, births};
-  tally_lifetable_result res;
+    b = pop[0]; /* q0 = deaths aged 0 / population aged 0 */
+  tally_lifetable_input li = {n, start, deaths, pop, b};
   r->has_numerator = r->has_denominator = 1;
   r->numerator = dsum;
   r->denominator = psum;
-  return table_status(in, tally_lifetable_compute(&li, &lp, &res, NULL), &res,
-                      r);
+  return tally_lifetable_compute(&li, &lp, res, NULL);
+}
+
+static int value_life_expectancy(const tally_catalog *cat,
+                                 const tally_indicator *in,
+                                 const tally_period *p, const tally_amount *s,
+                                 tally_result *r) {
+  (void)p;
+  int deaths_el[TALLY_LIFETABLE_MAX_GROUPS], pop_el[TALLY_LIFETABLE_MAX_GROUPS],
+      births;
+  tally_lifetable_result res;
+  if (r->units_counted == 0)
+    return no_groups(cat, in, r);
+  int rc = life_table(cat, in, s, &res, deaths_el, pop_el, &births, r);
+  return table_status(cat, in, rc, &res, deaths_el, pop_el, births, r);
+}
+
+/* SDG 3.4.1's deaths and population of 30-34 ... 65-69 from sums s
+ * into *res (its rc); the elements of each group into deaths_el and
+ * pop_el; the sums of both into r. */
+static int sdg_table(const tally_catalog *cat, const tally_indicator *in,
+                     const tally_amount *s, tally_lifetable_result *res,
+                     int *deaths_el, int *pop_el, tally_result *r) {
+  const tally_age_groups *dg = &cat->age_groups[in->deaths_groups],
+                         *pg = &cat->age_groups[in->population_groups];
+  double deaths[TALLY_SDG341_GROUPS], pop[TALLY_SDG341_GROUPS];
+  /* The population of 30-34 ... 65-69 (the loader checked they exist). */
+  double dsum = 0, psum = 0;
+  for (int k = 0; k < TALLY_SDG341_GROUPS; k++) {
+    deaths_el[k] = dg->first + k;
+    deaths[k] = tally_amount_value(s[k]);
+    for (int j = 0; j < pg->n; j++)
+      if (cat->elements[pg->first + j].age_from == 30 + 5 * k) {
+        pop_el[k] = pg->first + j;
+        pop[k] = tally_amount_value(s[dg->n + j]);
+      }
+    dsum += deaths[k];
+    psum += pop[k];
+  }
+  r->has_numerator = r->has_denominator = 1;
+  r->numerator = dsum;
+  r->denominator = psum;
+  return tally_sdg341_compute(deaths, pop, in->min_population, res);
 }
 
 static int value_premature_mortality(const tally_catalog *cat,
@@ -400,28 +477,12 @@ static int value_premature_mortality(const tally_catalog *cat,
                                      const tally_period *p,
                                      const tally_amount *s, tally_result *r) {
   (void)p;
-  const tally_age_groups *pg = &cat->age_groups[in->population_groups];
-  int nd = cat->age_groups[in->deaths_groups].n;
-  double deaths[TALLY_SDG341_GROUPS], pop[TALLY_SDG341_GROUPS];
-
+  int deaths_el[TALLY_SDG341_GROUPS], pop_el[TALLY_SDG341_GROUPS];
+  tally_lifetable_result res;
   if (r->units_counted == 0)
     return no_groups(cat, in, r);
-  /* The population of 30-34 ... 65-69 (the loader checked they exist). */
-  double dsum = 0, psum = 0;
-  for (int k = 0; k < TALLY_SDG341_GROUPS; k++) {
-    deaths[k] = tally_amount_value(s[k]);
-    for (int j = 0; j < pg->n; j++)
-      if (cat->elements[pg->first + j].age_from == 30 + 5 * k)
-        pop[k] = tally_amount_value(s[nd + j]);
-    dsum += deaths[k];
-    psum += pop[k];
-  }
-  r->has_numerator = r->has_denominator = 1;
-  r->numerator = dsum;
-  r->denominator = psum;
-  tally_lifetable_result res;
-  return table_status(
-      in, tally_sdg341_compute(deaths, pop, in->min_population, &res), &res, r);
+  int rc = sdg_table(cat, in, s, &res, deaths_el, pop_el, r);
+  return table_status(cat, in, rc, &res, deaths_el, pop_el, -1, r);
 }
 
 static int value_milestone(const tally_catalog *cat, const tally_indicator *in,
@@ -440,6 +501,71 @@ static int value_milestone(const tally_catalog *cat, const tally_indicator *in,
   set_value(r, v);
   note(r, "status: %s (%s)", l ? l->zh : "?", l ? l->en : "?");
   return 0;
+}
+
+/* ---- the value's confidence interval ---- */
+
+/* Sets r's interval from iv, scaled by k (its variance by k^2). */
+static void set_interval(tally_result *r, const tally_interval *iv, double k,
+                         const char *method) {
+  r->has_interval = 1;
+  r->lower = iv->lower * k;
+  r->upper = iv->upper * k;
+  r->variance = iv->var * k * k;
+  r->interval_method = method;
+}
+
+/* A ratio of two counts: a percentage is a proportion (Wilson's score
+ * interval); a rate per 1,000, 10,000 or 100,000 counts events (exact
+ * Poisson limits under 10 events, Byar's from there on). Amounts and
+ * other factors have none: they are no samples of chance events. */
+static void interval_ratio(const tally_catalog *cat, const tally_indicator *in,
+                           const tally_amount *s, tally_result *r) {
+  tally_interval iv;
+  if (cat->elements[in->numerator].type != TALLY_ELEMENT_COUNT ||
+      cat->elements[in->denominator].type != TALLY_ELEMENT_COUNT || s[1] <= 0)
+    return;
+  double x = tally_amount_value(s[0]), n = tally_amount_value(s[1]);
+  if (in->factor == 100) {
+    if (tally_interval_wilson(x, n, TALLY_INTERVAL_CONFIDENCE, &iv) == 0)
+      set_interval(r, &iv, in->factor, "Wilson score");
+  } else if (in->factor == 1000 || in->factor == 10000 ||
+             in->factor == 100000) {
+    if (tally_interval_poisson(x, TALLY_INTERVAL_CONFIDENCE, &iv) == 0)
+      set_interval(r, &iv, in->factor / n,
+                   x < TALLY_INTERVAL_EXACT_BELOW ? "exact Poisson" : "Byar");
+  }
+}
+
+/* A life table's or SDG 3.4.1's interval from its result. */
+static void interval_of_table(const tally_lifetable_result *res,
+                              const char *method, tally_result *r) {
+  if (res->status != TALLY_LIFETABLE_VALUE || isnan(res->lower))
+    return;
+  tally_interval iv = {res->lower, res->upper, res->se * res->se};
+  set_interval(r, &iv, 1, method);
+}
+
+static void interval_life_expectancy(const tally_catalog *cat,
+                                     const tally_indicator *in,
+                                     const tally_amount *s, tally_result *r) {
+  int deaths_el[TALLY_LIFETABLE_MAX_GROUPS], pop_el[TALLY_LIFETABLE_MAX_GROUPS],
+      births;
+  tally_lifetable_result res;
+  tally_result sums = *r; /* the table's sums go nowhere */
+  if (life_table(cat, in, s, &res, deaths_el, pop_el, &births, &sums) == 0)
+    interval_of_table(&res, "Chiang, Silcocks for the open group", r);
+}
+
+static void interval_premature_mortality(const tally_catalog *cat,
+                                         const tally_indicator *in,
+                                         const tally_amount *s,
+                                         tally_result *r) {
+  int deaths_el[TALLY_SDG341_GROUPS], pop_el[TALLY_SDG341_GROUPS];
+  tally_lifetable_result res;
+  tally_result sums = *r;
+  if (sdg_table(cat, in, s, &res, deaths_el, pop_el, &sums) == 0)
+    interval_of_table(&res, "Chiang, for 40q30", r);
 }
 
 /* ---- the formula in words ---- */
@@ -525,7 +651,7 @@ static const char *formula_life_expectancy(const tally_catalog *cat,
       a,
       "life expectancy at birth of an abridged life table (%s method) "
       "from %s.* and %s.* summed by age group over the units that "
-      "reported every group; no value under %g persons",
+      "reported every group; no value for %g persons or fewer",
       in->method == TALLY_LIFETABLE_CHIANG2        ? "Chiang II"
       : in->method == TALLY_LIFETABLE_COALE_DEMENY ? "Coale-Demeny"
                                                    : "Chinese textbook",
@@ -588,7 +714,7 @@ const tally_kind_def tally_kinds[TALLY_KIND_COUNT] = {
         .need = NUM | DEN, .allow = FACTOR | BOUNDED,
         .sums = 2, .reads = TALLY_READS_OWN,
         .share = share_ratio, .value = value_ratio,
-        .formula = formula_ratio},
+        .interval = interval_ratio, .formula = formula_ratio},
     [TALLY_KIND_TOTAL] = {
         .name = "total", .kind = TALLY_KIND_TOTAL,
         .need = ELEM, .allow = FACTOR,
@@ -624,12 +750,14 @@ const tally_kind_def tally_kinds[TALLY_KIND_COUNT] = {
         .need = DEATHS | POP | METHOD, .allow = BIRTHS | PARAMS | MINPOP,
         .sums = 1, .by_age = 1, .reads = TALLY_READS_OWN,
         .share = share_by_age, .value = value_life_expectancy,
+        .interval = interval_life_expectancy,
         .formula = formula_life_expectancy},
     [TALLY_KIND_PREMATURE_MORTALITY] = {
         .name = "premature_mortality", .kind = TALLY_KIND_PREMATURE_MORTALITY,
         .need = DEATHS | POP, .allow = MINPOP,
         .sums = 0, .by_age = 1, .reads = TALLY_READS_OWN,
         .share = share_by_age, .value = value_premature_mortality,
+        .interval = interval_premature_mortality,
         .formula = formula_premature_mortality},
     [TALLY_KIND_MILESTONE] = {
         .name = "milestone", .kind = TALLY_KIND_MILESTONE,
@@ -642,7 +770,7 @@ const tally_kind_def tally_kinds[TALLY_KIND_COUNT] = {
         .need = NUM | DEN | UTARGET, .allow = FACTOR | BOUNDED,
         .sums = 2, .reads = TALLY_READS_OWN,
         .share = share_ratio, .value = value_ratio,
-        .formula = formula_unit_threshold},
+        .interval = interval_ratio, .formula = formula_unit_threshold},
 };
 /* clang-format on */
 

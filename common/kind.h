@@ -4,7 +4,8 @@
  * Redis keeps everything about a command in its command table: its name
  * in the catalog, the keys it needs and allows, the size of its sums,
  * how a unit's share is taken, how the value is computed from the sums,
- * the formula `tally explain` shows, and which periods a share reads.
+ * its confidence interval, the formula `tally explain` shows, and which
+ * periods a share reads.
  * The catalog loader, the engine (indicator.c), the rollup and the lock
  * look-back all read the row, so adding a kind is one row in kind.c
  * (with its functions) and one name in tally_kind (catalog.h).
@@ -71,6 +72,13 @@ typedef struct {
   int (*value)(const tally_catalog *cat, const tally_indicator *in,
                const tally_period *p, const tally_amount *s,
                tally_result *r);
+  /* The value's 95 % confidence interval from the same sums, into r
+   * (has_interval, lower, upper, variance, interval_method), once the
+   * value is there; NULL for a kind that has none (totals, growth and
+   * the like are no samples of chance events). Leaves r without an
+   * interval where its method does not apply. */
+  void (*interval)(const tally_catalog *cat, const tally_indicator *in,
+                   const tally_amount *s, tally_result *r);
   /* The formula in words, in a (NULL: no memory). */
   const char *(*formula)(const tally_catalog *cat, const tally_indicator *in,
                          tally_arena *a);

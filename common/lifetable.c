@@ -23,6 +23,7 @@ void tally_lifetable_params_default(tally_lifetable_params *p,
 static void result_reset(tally_lifetable_result *res) {
   res->status = TALLY_LIFETABLE_VALUE;
   res->value = NAN;
+  res->se = res->lower = res->upper = NAN;
   res->population = 0;
   res->bad_group = -1;
   res->reason = NULL;
@@ -67,6 +68,8 @@ static void cd_rule(int female, double m0, double *a0, double *a1) {
 /* The years a lived in closed group i of width n by those who die in it. */
 static double group_a(const tally_lifetable_params *p, int i, int n,
                       double m0) {
+  if (p->nax && !isnan(p->nax[i]))
+    return p->nax[i];
   switch (p->method) {
   case TALLY_LIFETABLE_CHIANG2:
     return n * (i == 0 ? p->chiang_a0 : p->chiang_a);
@@ -76,7 +79,7 @@ static double group_a(const tally_lifetable_params *p, int i, int n,
     break;
   }
   if (i >= 2)
-    return p->nax ? p->nax[i] : n / 2.0;
+    return n / 2.0;
   double m[2], f[2];
   cd_rule(0, m0, &m[0], &m[1]);
   cd_rule(1, m0, &f[0], &f[1]);
@@ -95,8 +98,8 @@ static int counts_ok(double d, double pop, tally_lifetable_result *res,
     return bad(res, group, "a count is not a finite number");
   if (d < 0 || pop < 0)
     return bad(res, group, "a count is negative");
-  if (pop == 0 && d > 0)
-    return bad(res, group, "deaths in a group with no population");
+  if (pop == 0)
+    return bad(res, group, "no population in the age group");
   if (d > pop)
     return bad(res, group, "more deaths than population in a group");
   return 0;
@@ -126,9 +129,10 @@ int tally_lifetable_compute(const tally_lifetable_input *in,
       return bad(res, i, "age groups must start at 0, 1, 5, 10, ... "
                          "in steps of 5");
   }
-  if (p->method == TALLY_LIFETABLE_COALE_DEMENY && p->nax) {
-    for (int i = 2; i < k - 1; i++)
-      if (!(isfinite(p->nax[i]) && p->nax[i] >= 0 && p->nax[i] <= 5))
+  if (p->nax) { /* years within each closed group, or NAN */
+    for (int i = 0; i < k - 1; i++)
+      if (!isnan(p->nax[i]) && !(isfinite(p->nax[i]) && p->nax[i] >= 0 &&
+                                 p->nax[i] <= in->start[i + 1] - in->start[i]))
         return -EINVAL;
   }
 
@@ -143,11 +147,13 @@ int tally_lifetable_compute(const tally_lifetable_input *in,
     if (!isfinite(in->births) || in->births <= 0)
       return bad(res, 0, "live births are needed for q0 and must be above 0");
     if (in->deaths[0] > in->births)
-      return bad(res, 0, "more infant deaths than live births");
+      return bad(res, 0,
+                 "more infant deaths than the births q0 is taken "
+                 "over");
   }
 
   res->population = total;
-  if (total < p->min_population) {
+  if (total <= p->min_population) {
     res->status = TALLY_LIFETABLE_TOO_SMALL;
     return 0;
   }
@@ -186,14 +192,33 @@ int tally_lifetable_compute(const tally_lifetable_input *in,
     r->L = r->n * l + r->a * r->d;
   }
 
-  /* Backward pass: T and e. */
-  double T = 0;
+  /* Backward pass: T and e, then e's variance (Chiang; Silcocks et al.
+   * for the open group), summed from the top as T is. */
+  double T = 0, ST = 0;
   for (int i = k - 1; i >= 0; i--) {
     T += t[i].L;
     t[i].T = T;
     t[i].e = t[i].l > 0 ? T / t[i].l : 0;
   }
+  for (int i = k - 1; i >= 0; i--) {
+    double D = in->deaths[i], l2 = t[i].l * t[i].l;
+    if (i == k - 1) {
+      ST += l2 / (D * t[i].M * t[i].M);
+    } else if (D > 0) {
+      double q = t[i].q, w = t[i].n - t[i].a + t[i + 1].e;
+      ST += q * q * (1 - q) / D * l2 * w * w;
+    }
+    t[i].se = t[i].l > 0 ? sqrt(ST / l2) : 0;
+  }
+  double z = TALLY_LIFETABLE_Z;
+  res->se = t[0].se;
+  if (2 * z * res->se > TALLY_LIFETABLE_MAX_CI_YEARS) {
+    res->status = TALLY_LIFETABLE_TOO_WIDE;
+    return 0;
+  }
   res->value = t[0].e;
+  res->lower = res->value - z * res->se;
+  res->upper = res->value + z * res->se;
   if (rows)
     for (int i = 0; i < k; i++)
       rows[i] = t[i];
@@ -217,18 +242,24 @@ int tally_sdg341_compute(const double deaths[TALLY_SDG341_GROUPS],
     total += population[i];
   }
   res->population = total;
-  if (total < min_population) {
+  if (total <= min_population) {
     res->status = TALLY_LIFETABLE_TOO_SMALL;
     return 0;
   }
-  double survive = 1;
+  double survive = 1, rel = 0; /* rel: Var(40p30) / 40p30^2 */
   for (int i = 0; i < TALLY_SDG341_GROUPS; i++) {
-    double m = population[i] > 0 ? deaths[i] / population[i] : 0;
+    double m = deaths[i] / population[i];
     double q = 5 * m / (1 + 2.5 * m);
     if (q > 1)
       return bad(res, i, "death rate too high: 5q would exceed 1");
     survive *= 1 - q;
+    if (deaths[i] > 0 && q < 1)
+      rel += q * q / ((1 - q) * deaths[i]);
   }
+  double z = TALLY_LIFETABLE_Z;
   res->value = 100 * (1 - survive);
+  res->se = 100 * survive * sqrt(rel);
+  res->lower = fmax(0, res->value - z * res->se);
+  res->upper = fmin(100, res->value + z * res->se);
   return 0;
 }

@@ -31,28 +31,54 @@
  *     since infants of both sexes are about 51 % boys. (DemoTools and the
  *     PAS spreadsheets take the female values instead.)
  * - TALLY_LIFETABLE_CN_TEXTBOOK: the convention of Chinese health
- *   statistics textbooks (卫生统计学, 医学统计学): q0 is the infant
- *   mortality rate, deaths under 1 / live births, so births are
- *   required (the textbooks' exam items mark "q0 = deaths aged 0 /
- *   population aged 0" as wrong; we read no textbook page itself);
- *   L0 = l1 + a0 d0 with a0 = 0.15 (a parameter; some practitioners
- *   pick 0.09-0.30 by the level of infant mortality); other closed
- *   groups q = 2 n M / (2 + n M) and L = n (l(x) + l(x+n)) / 2, which
- *   is the formula above with a = n/2;
- *   open group L = l / M.
+ *   statistics textbooks (卫生统计学, 寿命表): q0 from the infants,
+ *   deaths under 1 over in->births, which the caller sets to the
+ *   population aged 0 (the textbook's q0 = D0 / P0; its worked example,
+ *   /work/shared/lifetables/cn_textbook_a0_0.15.tsv, is reproduced by
+ *   tests/test_lifetable.c) or to the live births (the infant mortality
+ *   rate, which many offices use instead); L0 = l1 + a0 d0 with a0 =
+ *   0.15 (a parameter; the textbook's figure for both sexes); other
+ *   closed groups q = 2 n M / (2 + n M) and L = n (l(x) + l(x+n)) / 2,
+ *   which is the formula above with a = n/2; open group L = l / M.
+ *
+ * Any method's a can be replaced group by group (params.nax), so that
+ * published tables that give them are reproduced.
+ *
+ * The standard error of e(x) is Chiang's (1984), with Silcocks, Jenner
+ * and Reza's (2001) term for the open group, as the PHE/OHID calculator
+ * takes it (PHEindicatormethods' phe_life_expectancy):
+ *   Var(q) = q^2 (1 - q) / D  (0 without deaths)
+ *   Var(e(x)) = sum over the closed groups i >= x of
+ *                 l(i)^2 ((n - a) + e(i+n))^2 Var(q(i)),
+ *               plus, for the open group w, l(w)^2 / (D(w) M(w)^2),
+ *               all over l(x)^2;
+ * and the 95 % interval is e +- 1.96 se (the calculator's z, not the
+ * exact 1.959964 of interval.h: its published limits are reproduced to
+ * 1e-6 only with it). (With q0 = D0 / B, Var(q0) is the
+ * binomial q0 (1 - q0) / B: the same formula.) Like the calculator,
+ * a table whose e0 interval is wider than 20 years gives no value.
  *
  * The happy path: validate, check the population threshold, build the
  * table, return 0 with res->status TALLY_LIFETABLE_VALUE.
  * The failure modes: bad arguments (-EINVAL); data that cannot make a
  * table (TALLY_EVALUE, with res->reason and res->bad_group saying why
  * and where); too little population, which is no error: 0 with
- * res->status TALLY_LIFETABLE_TOO_SMALL and no value.
+ * res->status TALLY_LIFETABLE_TOO_SMALL (or TOO_WIDE) and no value.
  */
 #ifndef TALLY_LIFETABLE_H
 #define TALLY_LIFETABLE_H
 
 #define TALLY_LIFETABLE_RADIX 100000.0
-#define TALLY_LIFETABLE_MIN_POPULATION 5000.0 /* as the PHE/OHID calculator */
+#define TALLY_LIFETABLE_MIN_POPULATION                                         \
+  5000.0 /* this many or fewer: no value,                                      \
+            as the PHE/OHID calculator */
+#define TALLY_LIFETABLE_MAX_CI_YEARS                                           \
+  20.0 /* a wider 95 % interval of e0:                                         \
+          no value, as the same */
+#define TALLY_LIFETABLE_Z                                                      \
+  1.96 /* of the 95 % intervals: the                                           \
+          calculator's (its published                                          \
+          limits are made with it) */
 #define TALLY_LIFETABLE_MAX_GROUPS 64
 #define TALLY_SDG341_GROUPS 8                  /* 30-34, 35-39, ..., 65-69 */
 
@@ -70,16 +96,18 @@ typedef enum {
 
 typedef struct {
   tally_lifetable_method method;
-  double min_population; /* total population below this: no value */
+  double min_population; /* a total population of this or less: no value */
   /* Chiang II */
   double chiang_a0;      /* fraction of year 0 lived by infants who die */
   double chiang_a;       /* fraction of n lived in other closed groups */
   /* Coale-Demeny */
   tally_lifetable_sex sex;
   double srb;            /* boys per girl at birth, weights "both" */
-  const double *nax;     /* NULL, or years per group: replaces n/2 for the
-                            closed groups from age 5 up (entries 0, 1 and
-                            the open group's are not read) */
+  const double *nax;     /* NULL, or per group the years a lived in it by
+                            those who die in it (Chiang's fraction a times
+                            n), for any method: replaces the method's a in
+                            the closed groups where it is not NAN (the
+                            open group's entry is not read) */
   /* Chinese textbook */
   double cn_a0;          /* L0 = l1 + cn_a0 d0 */
 } tally_lifetable_params;
@@ -99,16 +127,21 @@ typedef struct {
   double M;   /* D / P */
   double a;   /* years lived in the group by those who die in it */
   double q, l, d, L, T, e;
+  double se; /* standard error of e (Chiang; Silcocks' open group) */
 } tally_lifetable_row;
 
 typedef enum {
   TALLY_LIFETABLE_VALUE = 0,     /* value holds the indicator */
-  TALLY_LIFETABLE_TOO_SMALL = 1  /* population under the threshold */
+  TALLY_LIFETABLE_TOO_SMALL = 1, /* population at or under the threshold */
+  TALLY_LIFETABLE_TOO_WIDE = 2   /* e0's 95 % interval is wider than
+                                    TALLY_LIFETABLE_MAX_CI_YEARS */
 } tally_lifetable_status;
 
 typedef struct {
   tally_lifetable_status status;
   double value;       /* e0 in years, or 40q30 in %; NAN unless VALUE */
+  double se;          /* its standard error; NAN unless VALUE (or WIDE) */
+  double lower, upper; /* its 95 % interval; NAN unless VALUE */
   double population;  /* total population the rule was applied to */
   int bad_group;      /* on TALLY_EVALUE, the offending group, else -1 */
   const char *reason; /* on TALLY_EVALUE, a static explanation, else NULL */
@@ -124,15 +157,15 @@ void tally_lifetable_params_default(tally_lifetable_params *p,
  * Returns 0 (check res->status), TALLY_EVALUE when the data cannot make
  * a table: fewer than 2 or more than TALLY_LIFETABLE_MAX_GROUPS groups;
  * starts not 0, 1, 5, 10, ... in steps of
- * 5; a negative or non-finite count; deaths with zero population, or
- * more deaths than population, in a group; no deaths (or no population)
- * in the open group; a closed group whose q would exceed 1; for
+ * 5; a negative or non-finite count; a group with no population (it
+ * is not a group without mortality: its deaths were not counted
+ * against anyone), or more deaths than population in a group; no
+ * deaths in the open group; a closed group whose q would exceed 1; for
  * CN_TEXTBOOK, births not above zero or below infant deaths. Returns
  * -EINVAL for NULL pointers, an unknown method or parameters out of
  * range. Data errors take precedence over the threshold, except those
  * that small numbers alone cause (an open group without deaths, q > 1).
- * Zero deaths in a closed group are fine; so is a closed group with
- * neither deaths nor population (M = 0). */
+ * Zero deaths in a closed group are fine. */
 int tally_lifetable_compute(const tally_lifetable_input *in,
                             const tally_lifetable_params *p,
                             tally_lifetable_result *res,
@@ -144,10 +177,15 @@ int tally_lifetable_compute(const tally_lifetable_input *in,
  * four causes) and population[i] are for ages 30+5i to 34+5i, i = 0..7.
  *   5M = D / P,  5q = 5 M / (1 + 2.5 M),  40q30 = 1 - prod(1 - 5q)
  * (WHO indicator metadata; the Chiang formula with a = 2.5.) value is
- * 100 x 40q30. Below min_population (summed over the 8 groups; pass
+ * 100 x 40q30. Its standard error is Chiang's for the probability of
+ * surviving several groups, 40p30 = prod(1 - 5q):
+ *   Var(40q30) = 40p30^2 sum of Var(5q) / (1 - 5q)^2,
+ *   Var(5q) = 5q^2 (1 - 5q) / D  (as in the life table),
+ * and its 95 % interval value +- 1.96 se, held within 0 .. 100.
+ * At or below min_population (summed over the 8 groups; pass
  * TALLY_LIFETABLE_MIN_POPULATION for the same rule as e0, 0 for none)
  * res->status is TALLY_LIFETABLE_TOO_SMALL. Returns 0, TALLY_EVALUE
- * (negative or non-finite counts, deaths with zero population, more
+ * (negative or non-finite counts, a group with no population, more
  * deaths than population, 5M above 0.4 so that 5q > 1) or -EINVAL. */
 int tally_sdg341_compute(const double deaths[TALLY_SDG341_GROUPS],
                          const double population[TALLY_SDG341_GROUPS],

@@ -2,8 +2,9 @@
 #include "flags.h"
 
 #include "error.h"
-#include "store_figures.h"
+#include "interval.h"
 #include "rows.h"
+#include "store_figures.h"
 
 #include <errno.h>
 #include <math.h>
@@ -18,9 +19,12 @@ int tally_flag_sharp(tally_element_type type, double previous, double value) {
    * exact 30% within, whatever the rounding of the binary fractions. */
   if (diff <= TALLY_FLAG_CHANGE * previous * (1 + 1e-9))
     return 0;
+  /* Small counts: chance explains it. Two Poisson counts, each its own
+   * variance: the z-test reports make of two periods' values. */
   if (type == TALLY_ELEMENT_COUNT &&
-      diff <= TALLY_FLAG_SIGMAS * sqrt(value + previous))
-    return 0; /* small counts: chance explains it */
+      tally_interval_differ(value, value, previous, previous,
+                            TALLY_FLAG_SIGMAS) == 0)
+    return 0;
   return 1;
 }
 

@@ -7,8 +7,10 @@
  * The rule: a change of more than TALLY_FLAG_CHANGE up or down and, for
  * a count, more than TALLY_FLAG_SIGMAS standard deviations of the
  * difference of two Poisson counts, |x - p| > 3 sqrt(x + p), so that 1
- * infant death after 3 is not flagged and 40 after 13 is. Status
- * elements (milestones) are not compared.
+ * infant death after 3 is not flagged and 40 after 13 is: the z-test of
+ * interval.h (tally_interval_differ) that reports make at 95 % on a
+ * change of an indicator. Status elements (milestones) are not
+ * compared.
  */
 #ifndef TALLY_FLAGS_H
 #define TALLY_FLAGS_H

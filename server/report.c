@@ -76,6 +76,11 @@ static int fill_row(const tally_catalog *cat, int i, const tally_result *r,
   row->has_needed = r->has_needed;
   row->needed_per_year = r->needed_per_year;
   row->higher_is_better = in->higher_is_better;
+  row->has_interval = r->has_interval;
+  row->lower = r->lower;
+  row->upper = r->upper;
+  row->interval_method = (char *)(r->interval_method ? r->interval_method : "");
+  row->change_compared = (Tally__Compare)r->change_compared;
   if (in->kind == TALLY_KIND_MILESTONE && r->has_value) {
     const tally_level *l =
         tally_element_level(&cat->elements[in->element], r->level);
@@ -147,7 +152,7 @@ int tally_report_explain(const tally_catalog *cat, tally_store_txn *txn,
                          const tally_period *period, int scope, int ind,
                          tally_arena *a, Tally__ExplainReply **out) {
   struct store_source src;
-  tally_result r;
+  tally_result r, scope_r;
   Tally__ExplainReply *rep = tally_arena_alloc(a, sizeof *rep);
   Tally__ReportRow *total = tally_arena_alloc(a, sizeof *total);
   int rc = -ENOMEM, units[1];
@@ -168,6 +173,7 @@ int tally_report_explain(const tally_catalog *cat, tally_store_txn *txn,
     goto out;
   rc = -ENOMEM;
   rep->total = total;
+  scope_r = r;
 
   /* Each reporting unit's own sums and value. */
   int n = tally_indicator_units(cat, ind, scope, units, 0);
@@ -192,6 +198,8 @@ int tally_report_explain(const tally_catalog *cat, tally_store_txn *txn,
     u->name_en = cat->units[list[k]].name_en;
     u->row = row;
     u->reported = r.units_counted > 0;
+    u->compared =
+        (Tally__Compare)tally_indicator_against(cat, ind, &r, &scope_r);
     rep->units[rep->n_units++] = u;
   }
   *out = rep;

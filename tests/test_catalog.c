@@ -7,6 +7,7 @@
 
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -724,6 +725,60 @@ Test(catalog, life_tables_and_their_groups) {
   expect_kind_error("'kind':'premature_mortality','deaths':'ncd',"
                     "'population':'pop'",
                     "population has no group 30-34");
+}
+
+/* Each group's a, in years (nax) or as Chiang's fraction of the group
+ * (a_by_group), for the closed groups of the deaths element. */
+Test(catalog, life_table_a_by_group) {
+  cr_assert_eq(load_kind("'kind':'life_expectancy','deaths':'deaths',"
+                         "'population':'pop','method':'chiang2','params':"
+                         "{'a_by_group':{'0':0.3,'5-9':0.4}}"),
+               0, "%s", err);
+  const tally_indicator *in = &cat->indicators[0];
+  cr_assert_not_null(in->nax);
+  cr_assert_float_eq(in->nax[0], 0.3, 1e-15);
+  cr_assert(isnan(in->nax[1]));
+  cr_assert_float_eq(in->nax[2], 2.0, 1e-15); /* 0.4 of 5 years */
+  cr_assert(isnan(in->nax[3]));
+  tally_catalog_free(cat);
+  cat = NULL;
+  cr_assert_eq(load_kind("'kind':'life_expectancy','deaths':'deaths',"
+                         "'population':'pop','method':'coale_demeny',"
+                         "'params':{'nax':{'1-4':1.6,'5-9':2.6}}"),
+               0, "%s", err);
+  cr_assert_float_eq(cat->indicators[0].nax[1], 1.6, 1e-15);
+  cr_assert_float_eq(cat->indicators[0].nax[2], 2.6, 1e-15);
+  tally_catalog_free(cat);
+  cat = NULL;
+
+  expect_kind_error("'kind':'life_expectancy','deaths':'deaths',"
+                    "'population':'pop','method':'chiang2','params':"
+                    "{'nax':{'0':0.1},'a_by_group':{'1-4':0.4}}",
+                    "params: nax (years) or a_by_group (fractions), not "
+                    "both");
+  expect_kind_error("'kind':'life_expectancy','deaths':'deaths',"
+                    "'population':'pop','method':'chiang2','params':"
+                    "{'nax':{'15-19':2.5}}",
+                    "params: nax: '15-19' is no age group of deaths");
+  expect_kind_error("'kind':'life_expectancy','deaths':'deaths',"
+                    "'population':'pop','method':'chiang2','params':"
+                    "{'nax':{'10+':5}}",
+                    "params: nax: the open group 10+ has no a (its L is l / "
+                    "M)");
+  expect_kind_error("'kind':'life_expectancy','deaths':'deaths',"
+                    "'population':'pop','method':'chiang2','params':"
+                    "{'nax':{'1-4':4}}",
+                    "params: nax: 1-4 is in years, between 0 and the "
+                    "group's width");
+  expect_kind_error("'kind':'life_expectancy','deaths':'deaths',"
+                    "'population':'pop','method':'chiang2','params':"
+                    "{'a_by_group':{'0':'half'}}",
+                    "params: a_by_group: 0 is a fraction of the group, "
+                    "between 0 and 1");
+  expect_kind_error("'kind':'life_expectancy','deaths':'deaths',"
+                    "'population':'pop','method':'chiang2','params':"
+                    "{'nax':[0.1]}",
+                    "params: nax is an object of age groups and numbers");
 }
 
 Test(catalog, milestones_and_status_elements) {

@@ -1,6 +1,7 @@
 /* test_cli.c: the real tally binary against the real tallyd. */
 #include "figures.h"
 #include "fixture.h"
+#include "interval.h"
 #include "output.h"
 
 #include <criterion/criterion.h>
@@ -999,4 +1000,84 @@ Test(cli, a_file_as_excel_saves_it_on_chinese_windows) {
   cr_expect_eq(rc, 1);
   cr_expect(strstr(err, "excel.csv line 1: not valid UTF-8"), "%s", err);
   free(err);
+}
+
+/* Each value's 95 % interval in every format, and the comparisons: the
+ * change on 2021 against chance, each unit against the district. */
+Test(cli, intervals_in_every_format) {
+  submit_samples();
+  char *out, *err;
+  cr_assert_eq(RUN(&out, &err, "report", "--period", "2022", "--format",
+                   "json"),
+               0, "%s", err);
+  json_t *rep = json_loads(out, 0, NULL);
+  cr_assert_not_null(rep, "%s", out);
+  free(out);
+  free(err);
+  /* H02: 13 infant deaths of 4,864 live births, Byar's limits. */
+  json_t *h02 = indicator(rep, "H02");
+  tally_interval iv;
+  cr_assert_eq(tally_interval_poisson(13, 0.95, &iv), 0);
+  double lo = iv.lower / 4864 * 1000, hi = iv.upper / 4864 * 1000;
+  cr_assert_float_eq(json_number_value(json_object_get(h02, "lower")), lo,
+                     1e-12);
+  cr_assert_float_eq(json_number_value(json_object_get(h02, "upper")), hi,
+                     1e-12);
+  cr_assert_str_eq(
+      json_string_value(json_object_get(h02, "interval_method")), "Byar");
+  cr_assert(json_is_string(json_object_get(h02, "change_compared")));
+  json_t *h01 = indicator(rep, "H01");
+  double v = json_number_value(json_object_get(h01, "value"));
+  cr_assert_lt(json_number_value(json_object_get(h01, "lower")), v);
+  cr_assert_gt(json_number_value(json_object_get(h01, "upper")), v);
+  /* A weighted mean of incomes has no interval. */
+  json_t *p18 = indicator(rep, "P18");
+  cr_assert(json_is_null(json_object_get(p18, "lower")));
+  cr_assert(json_is_null(json_object_get(p18, "change_compared")));
+  json_decref(rep);
+
+  cr_assert_eq(RUN(&out, NULL, "report", "--period", "2022", "--format",
+                   "csv"),
+               0);
+  cr_assert(strstr(out, "\"note\",\"lower\",\"upper\",\"interval_method\","
+                        "\"change_compared\""),
+            "%s", out);
+  free(out);
+  cr_assert_eq(RUN(&out, NULL, "report", "--period", "2022", "--indicator",
+                   "H02"),
+               0);
+  char ci[64];
+  snprintf(ci, sizeof ci, " %.2f-%.2f ", lo, hi);
+  cr_assert(strstr(out, "95% CI"), "%s", out);
+  cr_assert(strstr(out, ci), "no '%s' in %s", ci, out);
+  free(out);
+
+  /* Explain: each unit better, worse or similar, as its interval lies
+   * against the district's value. */
+  cr_assert_eq(RUN(&out, NULL, "explain", "H01", "--period", "2022",
+                   "--format", "json"),
+               0);
+  json_t *x = json_loads(out, 0, NULL);
+  free(out);
+  double d = json_number_value(
+      json_object_get(json_object_get(x, "total"), "value"));
+  json_t *u;
+  size_t i;
+  int better = 0;
+  json_array_foreach(json_object_get(x, "units"), i, u) {
+    json_t *f = json_object_get(u, "figures");
+    double l = json_number_value(json_object_get(f, "lower")),
+           h = json_number_value(json_object_get(f, "upper"));
+    const char *want = l > d ? "better" : h < d ? "worse" : "similar";
+    cr_assert_str_eq(json_string_value(json_object_get(u, "compared")), want,
+                     "%s", json_string_value(json_object_get(u, "unit")));
+    better += strcmp(want, "better") == 0;
+  }
+  json_decref(x);
+  cr_assert_eq(RUN(&out, NULL, "explain", "H01", "--period", "2022"), 0);
+  cr_assert(strstr(out, "vs scope"), "%s", out);
+  cr_assert(strstr(out, "95% confidence interval: "), "%s", out);
+  if (better)
+    cr_assert(strstr(out, " better "), "%s", out);
+  free(out);
 }

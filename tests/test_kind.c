@@ -204,7 +204,7 @@ static const struct {
     {"life_expectancy",
      "life expectancy at birth of an abridged life table (Chiang II method) "
      "from deaths.* and pop.* summed by age group over the units that "
-     "reported every group; no value under 5000 persons"},
+     "reported every group; no value for 5000 persons or fewer"},
     /* 5q = 5M / (1 + 2.5M), as tally_sdg341_compute takes it. */
     {"premature_mortality",
      "WHO SDG 3.4.1: 1 - product over 30-34 ... 65-69 of (1 - 5M / "
@@ -235,16 +235,19 @@ Test(kind, the_formula_text_of_every_kind) {
 /* ---- figures ---- */
 
 /* Every element's figure of unit u in p: positive, different by unit
- * and year, small deaths against large populations. */
+ * and year, small deaths against large populations (but a fifth of the
+ * open age group's, as in life, so that a life table's interval is
+ * narrow enough for a value). */
 static double figure(const tally_catalog *cat, int e, int u,
                      const tally_period *p) {
   const tally_element *el = &cat->elements[e];
   int step = (p->year - 2018) * 13 + p->index;
   if (el->type == TALLY_ELEMENT_STATUS)
     return 1;
+  if (el->group >= 0 && strncmp(el->code, "pop", 3) == 0)
+    return 10000 + 100 * step + u;
   if (el->group >= 0)
-    return strncmp(el->code, "pop", 3) == 0 ? 10000 + 100 * step + u
-                                            : 5 + (step + u) % 7;
+    return (el->age_width == 0 ? 2000 : 5) + (step + u) % 7;
   if (strcmp(el->code, "den") == 0)
     return 1000 + 10 * step;
   return 100 + 7 * step + 3 * u;

@@ -6,6 +6,7 @@
 #include "fixture.h"
 #include "figures.h"
 #include "indicator.h"
+#include "lifetable.h"
 #include "period.h"
 
 #include <criterion/criterion.h>
@@ -17,6 +18,12 @@
 #define IND(code, rest)                                                   \
   "{'code':'" code "','plan':'p','name_zh':'指','name_en':'I','unit':'u',"  \
   "'source':'s'," rest "}"
+
+/* The PHE life expectancy calculator's groups, 0 ... 90+. */
+#define GROUPS20                                                          \
+  "['0','1-4','5-9','10-14','15-19','20-24','25-29','30-34','35-39',"     \
+  "'40-44','45-49','50-54','55-59','60-64','65-69','70-74','75-79',"      \
+  "'80-84','85-89','90+']"
 
 static const char catalog_json[] =
     "{'format':'tally-catalog/1','name':'k',"
@@ -47,7 +54,11 @@ static const char catalog_json[] =
     " {'code':'ncd','name_zh':'慢病死亡','name_en':'N','unit':'persons','type':'count',"
     "  'age_groups':['30-34','35-39','40-44','45-49','50-54','55-59','60-64','65-69']},"
     " {'code':'pop5','name_zh':'人口','name_en':'P','unit':'persons','type':'count',"
-    "  'age_groups':['30-34','35-39','40-44','45-49','50-54','55-59','60-64','65-69','70+']}],"
+    "  'age_groups':['30-34','35-39','40-44','45-49','50-54','55-59','60-64','65-69','70+']},"
+    " {'code':'deaths20','name_zh':'死亡','name_en':'D','unit':'persons','type':'count',"
+    "  'age_groups':" GROUPS20 "},"
+    " {'code':'pop20','name_zh':'人口','name_en':'P','unit':'persons','type':'count',"
+    "  'age_groups':" GROUPS20 "}],"
     "'indicators':["
     IND("WM", "'kind':'weighted_mean','element':'income','weight':'residents',"
               "'direction':'up','targets':[{'year':2025,'op':'>=','value':1000}]") ","
@@ -78,7 +89,16 @@ static const char catalog_json[] =
               "{'year':2022,'op':'change<=','value':-1},"
               "{'year':2030,'op':'about','value':3,'tolerance':0.5}]") ","
     IND("TX", "'kind':'total','element':'revenue','direction':'up',"
-              "'targets':[{'year':2022,'op':'text','text':'clearly more'}]")
+              "'targets':[{'year':2022,'op':'text','text':'clearly more'}]") ","
+    IND("PH", "'kind':'life_expectancy','deaths':'deaths20',"
+              "'population':'pop20','method':'chiang2','direction':'up'") ","
+    IND("PN", "'kind':'life_expectancy','deaths':'deaths20',"
+              "'population':'pop20','method':'chiang2','direction':'up',"
+              "'params':{'a_by_group':{'0':0.3}}") ","
+    IND("RT", "'kind':'ratio','numerator':'jobs','denominator':'residents',"
+              "'factor':100000,'direction':'down'") ","
+    IND("AM", "'kind':'ratio','numerator':'energy','denominator':'gdp',"
+              "'factor':100,'direction':'down'")
     "]}";
 
 static tally_catalog *cat;
@@ -445,4 +465,227 @@ Test(kinds, age_groups_are_expanded_into_elements) {
   cr_assert_str_eq(open->name_zh, "死亡（10+岁）");
   cr_assert_geq(tally_catalog_element(cat, "deaths.1-4"), 0);
   cr_assert_lt(tally_catalog_element(cat, "deaths"), 0);
+}
+
+/* ---- confidence intervals, and comparisons beyond chance ---- */
+
+/* PUBLISHED: PHEindicatormethods' testdata_Prop row 16 and testdata_Rate
+ * rows 11 and 16 (see tests/test_interval.c): 222 of 3,215 as a
+ * percentage, 6.0791690363636599 to 7.8339566813836328 (Wilson); 222
+ * per 100,000 of 3,215, 6026.5748776526743 to 7875.7293708718507
+ * (Byar); 5 of 100 per 100,000, 1623.4863901184199 to
+ * 11668.332079322669 (exact). Here split between a and b. */
+Test(kinds, ratio_intervals_follow_the_kind_of_figures) {
+  set("2022", A, "myopic", 122);
+  set("2022", A, "pupils", 2000);
+  set("2022", B, "myopic", 100);
+  set("2022", B, "pupils", 1215);
+  tally_result r = compute("CH", D, "2022");
+  cr_assert(r.has_interval);
+  cr_assert_float_eq(r.lower, 6.0791690363636599, 1e-9);
+  cr_assert_float_eq(r.upper, 7.8339566813836328, 1e-9);
+  cr_assert_str_eq(r.interval_method, "Wilson score");
+
+  set("2022", A, "jobs", 122);
+  set("2022", A, "residents", 2000);
+  set("2022", B, "jobs", 100);
+  set("2022", B, "residents", 1215);
+  r = compute("RT", D, "2022");
+  cr_assert(r.has_interval);
+  cr_assert_float_eq(r.lower, 6026.5748776526743, 1e-7);
+  cr_assert_float_eq(r.upper, 7875.7293708718507, 1e-7);
+  cr_assert_str_eq(r.interval_method, "Byar");
+  set("2022", A, "jobs", 2);
+  set("2022", A, "residents", 60);
+  set("2022", B, "jobs", 3);
+  set("2022", B, "residents", 40);
+  r = compute("RT", D, "2022");
+  cr_assert_float_eq(r.lower, 1623.4863901184199, 1e-7);
+  cr_assert_float_eq(r.upper, 11668.332079322669, 1e-7);
+  cr_assert_str_eq(r.interval_method, "exact Poisson");
+
+  /* A share of amounts (energy of GDP) is no sample of events. */
+  set("2022", A, "energy", 5);
+  set("2022", A, "gdp", 100);
+  r = compute("AM", D, "2022");
+  cr_assert(r.has_value);
+  cr_assert_not(r.has_interval);
+  cr_assert_null(r.interval_method);
+}
+
+/* PUBLISHED: the PHE life expectancy calculator's example
+ * (PHEindicatormethods df1 / answer1, tests/test_lifetable.c), split
+ * between a and b: e0 80.16960813, 95 % limits 79.88268548 and
+ * 80.45653078, reproduced to 1e-6 through the engine's sums. */
+static const double df1_pop[20] = {
+    7060,  35059, 46974, 48489, 43219, 38561, 46009, 57208, 61435, 55601,
+    50209, 56416, 46411, 39820, 37978, 37039, 33288, 23306, 11936, 11936};
+static const double df1_deaths[20] = {17,  9,   4,   8,   20,   15,  24,
+                                      33,  50,  71,  100, 163,  263, 304,
+                                      536, 872, 1390, 1605, 1936, 1937};
+static const char *const groups20[20] = {
+    "0",     "1-4",   "5-9",   "10-14", "15-19", "20-24", "25-29",
+    "30-34", "35-39", "40-44", "45-49", "50-54", "55-59", "60-64",
+    "65-69", "70-74", "75-79", "80-84", "85-89", "90+"};
+
+static void set_df1(const char *period, double scale) {
+  for (int k = 0; k < 20; k++) {
+    char d[32], p[32];
+    snprintf(d, sizeof d, "deaths20.%s", groups20[k]);
+    snprintf(p, sizeof p, "pop20.%s", groups20[k]);
+    double da = floor(df1_deaths[k] * scale / 3), pa = floor(df1_pop[k] / 3);
+    set(period, A, d, da);
+    set(period, B, d, floor(df1_deaths[k] * scale) - da);
+    set(period, A, p, pa);
+    set(period, B, p, df1_pop[k] - pa);
+  }
+}
+
+Test(kinds, life_expectancy_interval_reproduces_the_phe_calculator) {
+  set_df1("2022", 1);
+  tally_result r = compute("PH", D, "2022");
+  cr_assert(r.has_value, "%s", r.note);
+  cr_assert_float_eq(r.value, 80.16960813, 5e-9);
+  cr_assert(r.has_interval);
+  cr_assert_float_eq(r.lower, 79.88268548, 1e-6);
+  cr_assert_float_eq(r.upper, 80.45653078, 1e-6);
+  cr_assert_str_eq(r.interval_method, "Chiang, Silcocks for the open group");
+
+  /* The catalog's a for the first year (0.3, not the method's 0.1)
+   * reaches the table: e0 is the life table's with that a. */
+  static const int start[20] = {0,  1,  5,  10, 15, 20, 25, 30, 35, 40,
+                                45, 50, 55, 60, 65, 70, 75, 80, 85, 90};
+  double nax[20];
+  for (int k = 0; k < 20; k++)
+    nax[k] = k == 0 ? 0.3 : NAN;
+  tally_lifetable_input li = {20, start, df1_deaths, df1_pop, 0};
+  tally_lifetable_params lp;
+  tally_lifetable_params_default(&lp, TALLY_LIFETABLE_CHIANG2);
+  lp.nax = nax;
+  tally_lifetable_result lr;
+  cr_assert_eq(tally_lifetable_compute(&li, &lp, &lr, NULL), 0);
+  tally_result n = compute("PN", D, "2022");
+  cr_assert_float_eq(n.value, lr.value, 1e-9);
+  cr_assert_gt(n.value, r.value);
+
+  /* Half as many deaths again a year before: e0 then was lower by more
+   * than chance, so the change is better; the same deaths, similar. */
+  set_df1("2021", 1.5);
+  r = compute("PH", D, "2022");
+  cr_assert(r.has_previous);
+  cr_assert_eq(r.change_compared, TALLY_COMPARE_BETTER);
+  set_df1("2021", 1.002);
+  r = compute("PH", D, "2022");
+  cr_assert(r.has_previous);
+  cr_assert_eq(r.change_compared, TALLY_COMPARE_SIMILAR);
+}
+
+/* Myopia (lower is better): 2021 100 of 300 = 33.3 %, 2022 96 of 300 =
+ * 32 %: the difference, 1.33 points, is well within chance (sd of the
+ * difference sqrt(.3333 x .6667 / 300 + .32 x .68 / 300) = 3.83 points);
+ * 60 of 300 = 20 % is 13.3 points lower, more than 1.96 sd: better. */
+Test(kinds, a_change_is_judged_against_chance) {
+  set("2021", A, "myopic", 30);
+  set("2021", A, "pupils", 100);
+  set("2021", B, "myopic", 70);
+  set("2021", B, "pupils", 200);
+  set("2022", A, "myopic", 28);
+  set("2022", A, "pupils", 100);
+  set("2022", B, "myopic", 68);
+  set("2022", B, "pupils", 200);
+  tally_result r = compute("CH", D, "2022");
+  cr_assert_eq(r.change_compared, TALLY_COMPARE_SIMILAR);
+  set("2022", B, "myopic", 32);
+  r = compute("CH", D, "2022");
+  cr_assert_float_eq(r.value, 20, 1e-12);
+  cr_assert_eq(r.change_compared, TALLY_COMPARE_BETTER);
+  set("2022", B, "myopic", 140);
+  r = compute("CH", D, "2022");
+  cr_assert_eq(r.change_compared, TALLY_COMPARE_WORSE);
+  /* No interval (a total), no comparison. */
+  set("2021", D, "revenue", 10);
+  set("2022", D, "revenue", 1000);
+  r = compute("TX", D, "2022");
+  cr_assert(r.has_previous);
+  cr_assert_eq(r.change_compared, TALLY_COMPARE_NONE);
+}
+
+/* A unit against the district: a 5 of 100 (Wilson 2.15 to 11.18 %) lies
+ * below the district's 73 / 300 = 24.3 %: better (lower is better);
+ * b 68 of 200 (27.8 to 40.8 %) above it: worse; with a 28 of 100 (20.1
+ * to 37.5 %) against 96 / 300 = 32 %, similar. */
+Test(kinds, a_unit_against_the_district) {
+  int ind = tally_catalog_indicator(cat, "CH");
+  set("2022", A, "myopic", 5);
+  set("2022", A, "pupils", 100);
+  set("2022", B, "myopic", 68);
+  set("2022", B, "pupils", 200);
+  tally_result d = compute("CH", D, "2022"), a = compute("CH", A, "2022"),
+               b = compute("CH", B, "2022");
+  cr_assert_eq(tally_indicator_against(cat, ind, &a, &d), TALLY_COMPARE_BETTER);
+  cr_assert_eq(tally_indicator_against(cat, ind, &b, &d), TALLY_COMPARE_WORSE);
+  set("2022", A, "myopic", 28);
+  d = compute("CH", D, "2022");
+  a = compute("CH", A, "2022");
+  cr_assert_eq(tally_indicator_against(cat, ind, &a, &d),
+               TALLY_COMPARE_SIMILAR);
+  /* Without a value there is nothing to compare. */
+  drop("2022");
+  a = compute("CH", A, "2022");
+  cr_assert_eq(tally_indicator_against(cat, ind, &a, &d), TALLY_COMPARE_NONE);
+}
+
+/* The edges: exactly 5,000 people is too small; a group without
+ * population is an error that names the group and its elements; SDG
+ * 3.4.1 over no population has no value. */
+Test(kinds, life_table_edges_name_the_group) {
+  static const char *const groups[] = {"0", "1-4", "5-9", "10+"};
+  double deaths[] = {10, 4, 5, 800}, pop[] = {500, 1000, 1500, 2000};
+  for (int k = 0; k < 4; k++) {
+    char d[32], p[32];
+    snprintf(d, sizeof d, "deaths.%s", groups[k]);
+    snprintf(p, sizeof p, "pop.%s", groups[k]);
+    set("2022", A, d, deaths[k]);
+    set("2022", A, p, pop[k]);
+  }
+  set("2022", A, "births", 500);
+  tally_result r = compute("LE", A, "2022");
+  cr_assert_eq(r.status, TALLY_STATUS_TOO_SMALL, "%s", r.note);
+  cr_assert_not(r.has_value);
+  cr_assert(strstr(r.note, "5000 or fewer"), "%s", r.note);
+  set("2022", A, "pop.10+", 2001);
+  r = compute("LE", A, "2022");
+  cr_assert(r.has_value, "%s", r.note);
+
+  set("2022", A, "deaths.5-9", 0);
+  set("2022", A, "pop.5-9", 0);
+  r = compute("LE", A, "2022");
+  cr_assert_eq(r.status, TALLY_STATUS_UNDEFINED);
+  cr_assert_str_eq(r.note, "undefined: age group 5-9 (deaths.5-9, pop.5-9): "
+                           "no population in the age group");
+  set("2022", A, "pop.5-9", 1500);
+  set("2022", A, "deaths.10+", 0);
+  r = compute("LE", A, "2022");
+  cr_assert_str_eq(r.note, "undefined: age group 10+ (deaths.10+, pop.10+): "
+                           "no deaths in the open age group");
+  set("2022", A, "deaths.10+", 800);
+  set("2022", A, "births", 5);
+  r = compute("LE", A, "2022");
+  cr_assert_str_eq(r.note,
+                   "undefined: age group 0 (deaths.0, pop.0, births): more "
+                   "infant deaths than the births q0 is taken over");
+
+  for (int k = 0; k < 8; k++) {
+    char d[32], p[32];
+    snprintf(d, sizeof d, "ncd.%d-%d", 30 + 5 * k, 34 + 5 * k);
+    snprintf(p, sizeof p, "pop5.%d-%d", 30 + 5 * k, 34 + 5 * k);
+    set("2022", B, d, 0);
+    set("2022", B, p, 0);
+  }
+  set("2022", B, "pop5.70+", 0);
+  r = compute("PM", B, "2022");
+  cr_assert_not(r.has_value);
+  cr_assert_eq(r.status, TALLY_STATUS_UNDEFINED);
+  cr_assert_str_eq(r.note, "undefined: age group 30-34 (ncd.30-34, "
+                           "pop5.30-34): no population in the age group");
 }

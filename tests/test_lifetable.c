@@ -18,12 +18,18 @@
  *   from age 5 up are the UN's, not n/2, so the whole table is
  *   reproduced with those passed as params.nax, and the n/2 default is
  *   checked against the rows that do not depend on it.
- * - Chinese textbook method: NOT PUBLISHED HERE. I found no textbook
- *   example (卫生统计学 / 医学统计学 简略寿命表) whose inputs and outputs
- *   I could read, so the table below is worked by hand, arithmetic in
- *   the comments.
+ *   Its 95 % limits (answer1's lowercl and uppercl, Chiang's variance
+ *   with Silcocks et al.'s open group) are reproduced to 1e-6 at
+ *   every age.
+ * - Chinese textbook method: PUBLISHED, of incomplete provenance. The
+ *   worked example of a teaching document 卫生统计学_寿命表 (table
+ *   16-6), /work/shared/lifetables/cn_textbook_a0_0.15.tsv (its
+ *   README says what is known of the source): 18 groups 0 ... 80+, q0 =
+ *   D0 / P0, a0 = 0.15; every printed e within 0.01 and L within 5.
+ *   A smaller table is also worked by hand, arithmetic in the comments.
  * - SDG 3.4.1: worked by hand (no WHO worked example with numbers was
- *   found), arithmetic in the comments.
+ *   found), arithmetic in the comments; its interval against the
+ *   variance written out group by group.
  */
 #include "error.h"
 #include "lifetable.h"
@@ -75,6 +81,18 @@ static const double phe_ex[20] = {
     36.49322717, 31.83343842, 27.26027992, 22.9719144,  18.76856852,
     14.95858336, 11.51684445, 8.618849241, 6.163942934, 6.16210635};
 
+/* answer1$lowercl and $uppercl: the 95 % limits at each age. */
+static const double phe_lower[20] = {
+    79.88268548, 79.0898816,  75.17407307, 70.20675732, 65.26548673,
+    60.41876577, 55.53801579, 50.68279939, 45.82666794, 41.00842831,
+    36.26223216, 31.60996318, 27.04337271, 22.76653134, 18.57570352,
+    14.77985004, 11.34831778, 8.451134045, 5.978358351, 5.887683386};
+static const double phe_upper[20] = {
+    80.45653078, 79.63503188, 75.70979983, 70.7392414,  65.79270412,
+    60.931436,   56.03870395, 51.17225516, 46.30814055, 41.48168441,
+    36.72422219, 32.05691365, 27.47718713, 23.17729746, 18.96143352,
+    15.13731667, 11.68537112, 8.786564437, 6.349527517, 6.436529314};
+
 static tally_lifetable_input phe_input(void) {
   tally_lifetable_input in = {20, phe_start, phe_deaths, phe_pop, 0};
   return in;
@@ -97,6 +115,78 @@ Test(lifetable, chiang2_reproduces_the_phe_published_example) {
   cr_assert_eq(rows[19].n, 0);
   cr_assert_float_eq(rows[19].q, 1, 0);
   cr_assert_float_eq(rows[19].L, rows[19].l / rows[19].M, 1e-6);
+}
+
+Test(lifetable, chiang2_interval_reproduces_the_phe_published_limits) {
+  tally_lifetable_input in = phe_input();
+  tally_lifetable_params p;
+  tally_lifetable_params_default(&p, TALLY_LIFETABLE_CHIANG2);
+  tally_lifetable_row rows[20];
+  tally_lifetable_result res = run_ok(&in, &p, rows);
+  /* The calculator's z, 1.96: with qnorm(0.975) = 1.959964 the limits
+   * differ from the published ones by up to 6e-6 (the package's own
+   * test compares them to 4 decimals). */
+  double z = 1.96;
+  for (int i = 0; i < 20; i++) {
+    cr_assert_float_eq(rows[i].e - z * rows[i].se, phe_lower[i], 1e-6,
+                       "lower at %d: %.9f", phe_start[i],
+                       rows[i].e - z * rows[i].se);
+    cr_assert_float_eq(rows[i].e + z * rows[i].se, phe_upper[i], 1e-6,
+                       "upper at %d: %.9f", phe_start[i],
+                       rows[i].e + z * rows[i].se);
+  }
+  cr_assert_float_eq(res.lower, phe_lower[0], 1e-6);
+  cr_assert_float_eq(res.upper, phe_upper[0], 1e-6);
+  cr_assert_float_eq(res.se, rows[0].se, 0);
+}
+
+Test(lifetable, an_interval_wider_than_20_years_gives_no_value) {
+  /* 300 people in each of 0 ... 90+ (6,000 in all, over the threshold),
+   * a death in each group from 1-4 on and 3 at 90+: the open group's
+   * e = 1 / M = 100 years rests on 3 deaths, and e0's interval is
+   * decades wide. */
+  double deaths[20], pop[20];
+  for (int i = 0; i < 20; i++)
+    pop[i] = 300, deaths[i] = i == 0 ? 0 : 1;
+  deaths[19] = 3;
+  tally_lifetable_input in = {20, phe_start, deaths, pop, 0};
+  tally_lifetable_params p;
+  tally_lifetable_params_default(&p, TALLY_LIFETABLE_CHIANG2);
+  tally_lifetable_result res;
+  cr_assert_eq(tally_lifetable_compute(&in, &p, &res, NULL), 0);
+  cr_assert_eq(res.status, TALLY_LIFETABLE_TOO_WIDE);
+  cr_assert(isnan(res.value));
+  cr_assert_gt(2 * 1.96 * res.se, 20, "se %g", res.se);
+  deaths[19] = 300; /* everyone at 90+ dies: e0 is well determined */
+  cr_assert_eq(tally_lifetable_compute(&in, &p, &res, NULL), 0);
+  cr_assert_eq(res.status, TALLY_LIFETABLE_VALUE, "se %g", res.se);
+}
+
+Test(lifetable, nax_replaces_any_methods_a_group_by_group) {
+  tally_lifetable_input in = phe_input();
+  tally_lifetable_params p;
+  tally_lifetable_params_default(&p, TALLY_LIFETABLE_CHIANG2);
+  double nax[20];
+  for (int i = 0; i < 20; i++)
+    nax[i] = NAN;
+  nax[0] = 0.3;  /* Chiang's fraction 0.3 of the first year */
+  nax[5] = 2.0;  /* 0.4 of 20-24 */
+  p.nax = nax;
+  tally_lifetable_row rows[20];
+  run_ok(&in, &p, rows);
+  cr_assert_float_eq(rows[0].a, 0.3, 1e-15);
+  cr_assert_float_eq(rows[1].a, 2.0, 1e-15); /* the method's 0.5 x 4 */
+  cr_assert_float_eq(rows[5].a, 2.0, 1e-15);
+  cr_assert_float_eq(rows[6].a, 2.5, 1e-15);
+  /* q and L of 20-24 follow the given a. */
+  double M = 15.0 / 38561;
+  cr_assert_float_eq(rows[5].q, 5 * M / (1 + 3 * M), 1e-15);
+  cr_assert_float_eq(rows[5].L, 5 * rows[6].l + 2.0 * rows[5].d, 1e-8);
+  tally_lifetable_params_default(&p, TALLY_LIFETABLE_CN_TEXTBOOK);
+  p.nax = nax; /* for the textbook method too: L0 = l1 + 0.3 d0 */
+  in.births = 7060;
+  run_ok(&in, &p, rows);
+  cr_assert_float_eq(rows[0].L, rows[1].l + 0.3 * rows[0].d, 1e-8);
 }
 
 Test(lifetable, chiang2_fractions_are_parameters) {
@@ -314,6 +404,50 @@ Test(lifetable, cn_textbook_a0_is_a_parameter) {
   cr_assert_float_eq(res.value, 58.91803844 + 0.0015, 1e-8);
 }
 
+/* ---- Chinese textbook method: the worked example of 卫生统计学_寿命表 ---- */
+
+/* /work/shared/lifetables/cn_textbook_a0_0.15.tsv (table 16-6 of the
+ * teaching document; see the file's README for what is known of it):
+ * mid-year population and deaths by group [input], and the printed L
+ * and e [published]. The printed T0 is 7,145,634. */
+static const int tb_start[18] = {0,  1,  5,  10, 15, 20, 25, 30, 35,
+                                 40, 45, 50, 55, 60, 65, 70, 75, 80};
+static const double tb_pop[18] = {21865,  44255, 76411, 98446, 113452, 127784,
+                                  118925, 99523, 76224, 59686, 66580,  55413,
+                                  44331,  33294, 29448, 18686, 10282,  8984};
+static const double tb_deaths[18] = {256, 58,  45,   60,  96,  131,
+                                     128, 100, 92,   135, 252, 356,
+                                     682, 888, 1025, 956, 998, 1023};
+static const double tb_L[18] = {99005,  394282, 490838, 489370, 487595, 485320,
+                                482775, 480268, 477620, 473503, 466413, 454698,
+                                430825, 388360, 333450, 269913, 189425, 251974};
+static const double tb_e[18] = {71.46, 71.30, 67.67, 62.86, 58.04, 53.28,
+                                48.54, 43.79, 38.99, 34.22, 29.58, 25.09,
+                                20.83, 17.30, 14.41, 11.68, 9.38,  8.78};
+
+Test(lifetable, cn_textbook_reproduces_the_textbook_worked_example) {
+  /* q0 = D0 / P0: the textbook's own convention, births = population
+   * aged 0 (what the catalog's params q0 "population" passes). */
+  tally_lifetable_input in = {18, tb_start, tb_deaths, tb_pop, tb_pop[0]};
+  tally_lifetable_params p;
+  tally_lifetable_params_default(&p, TALLY_LIFETABLE_CN_TEXTBOOK);
+  tally_lifetable_row r[18];
+  tally_lifetable_result res = run_ok(&in, &p, r);
+  for (int i = 0; i < 18; i++) {
+    cr_assert(fabs(r[i].e - tb_e[i]) <= 0.01, "e at %d: %.4f, printed %.2f",
+              tb_start[i], r[i].e, tb_e[i]);
+    cr_assert(fabs(r[i].L - tb_L[i]) <= 5, "L at %d: %.1f, printed %.0f",
+              tb_start[i], r[i].L, tb_L[i]);
+  }
+  cr_assert(fabs(r[0].T - 7145634) <= 10, "T0 %.1f", r[0].T);
+  cr_assert(fabs(res.value - 71.46) <= 0.005, "e0 %.4f", res.value);
+  /* The textbook's steps: q0 = 256 / 21865, L0 = l1 + 0.15 d0, the open
+   * group L = l / M. */
+  cr_assert_float_eq(r[0].q, 256.0 / 21865, 1e-15);
+  cr_assert_float_eq(r[0].L, r[1].l + 0.15 * r[0].d, 1e-8);
+  cr_assert_float_eq(r[17].L, r[17].l / (1023.0 / 8984), 1e-8);
+}
+
 /* ---- Shared behaviour ---- */
 
 Test(lifetable, rows_are_optional) {
@@ -327,17 +461,28 @@ Test(lifetable, zero_deaths_in_a_closed_group_are_fine) {
   double deaths[20], pop[20];
   for (int i = 0; i < 20; i++)
     deaths[i] = phe_deaths[i], pop[i] = phe_pop[i];
-  deaths[2] = 0;                /* no deaths at 5-9 */
-  deaths[3] = 0, pop[3] = 0;    /* nobody at all at 10-14 */
+  deaths[2] = 0; /* no deaths at 5-9 */
   tally_lifetable_input in = {20, phe_start, deaths, pop, 0};
   tally_lifetable_params p;
   tally_lifetable_params_default(&p, TALLY_LIFETABLE_CHIANG2);
   tally_lifetable_row rows[20];
   tally_lifetable_result res = run_ok(&in, &p, rows);
   cr_assert_float_eq(rows[2].q, 0, 0);
-  cr_assert_float_eq(rows[3].M, 0, 0);
-  cr_assert_float_eq(rows[3].L, 5 * rows[3].l, 1e-6);
+  cr_assert_float_eq(rows[2].L, 5 * rows[2].l, 1e-6);
   cr_assert_gt(res.value, 80.16960813);
+  /* A group without deaths adds nothing to the variance. */
+  cr_assert_float_eq(rows[2].se * rows[2].l, rows[3].se * rows[3].l, 1e-9);
+}
+
+Test(lifetable, a_group_with_no_population_is_an_error_naming_it) {
+  double deaths[20], pop[20];
+  for (int i = 0; i < 20; i++)
+    deaths[i] = phe_deaths[i], pop[i] = phe_pop[i];
+  deaths[3] = 0, pop[3] = 0; /* nobody at all at 10-14: not counted */
+  tally_lifetable_input in = {20, phe_start, deaths, pop, 0};
+  tally_lifetable_params p;
+  tally_lifetable_params_default(&p, TALLY_LIFETABLE_CHIANG2);
+  expect_evalue(&in, &p, 3);
 }
 
 Test(lifetable, every_method_accepts_80_85_and_90_plus) {
@@ -364,8 +509,8 @@ Test(lifetable, every_method_accepts_80_85_and_90_plus) {
 
 Test(lifetable, too_small_a_population_gives_no_value) {
   static const int start[3] = {0, 1, 5};
-  double deaths[3] = {1, 1, 40};
-  double pop[3] = {50, 200, 4749}; /* 4,999 in all */
+  double deaths[3] = {1, 1, 400};
+  double pop[3] = {50, 200, 4750}; /* 5,000 in all: too small */
   tally_lifetable_input in = {3, start, deaths, pop, 50};
   tally_lifetable_params p;
   tally_lifetable_params_default(&p, TALLY_LIFETABLE_CHIANG2);
@@ -375,10 +520,10 @@ Test(lifetable, too_small_a_population_gives_no_value) {
   cr_assert_eq(tally_lifetable_compute(&in, &p, &res, rows), 0);
   cr_assert_eq(res.status, TALLY_LIFETABLE_TOO_SMALL);
   cr_assert(isnan(res.value));
-  cr_assert_float_eq(res.population, 4999, 0);
+  cr_assert_float_eq(res.population, 5000, 0);
   cr_assert_float_eq(rows[0].e, -1, 0);
 
-  pop[2] = 4750; /* 5,000: at the threshold there is a value */
+  pop[2] = 4751; /* 5,001: over the threshold there is a value */
   cr_assert_eq(tally_lifetable_compute(&in, &p, &res, rows), 0);
   cr_assert_eq(res.status, TALLY_LIFETABLE_VALUE);
   cr_assert(isfinite(res.value));
@@ -532,6 +677,7 @@ Test(lifetable, rejects_bad_arguments_with_einval) {
   double nax[20];
   for (int i = 0; i < 20; i++)
     nax[i] = 2.5;
+  nax[0] = 0.1, nax[1] = 1.5;
   nax[7] = 6; /* longer than the group */
   tally_lifetable_params_default(&bad, TALLY_LIFETABLE_COALE_DEMENY);
   bad.nax = nax;
@@ -569,21 +715,77 @@ Test(sdg341, matches_a_probability_worked_by_hand) {
 
 Test(sdg341, no_deaths_is_zero_percent) {
   double deaths[8] = {0};
-  double pop[8] = {1e4, 1e4, 1e4, 1e4, 1e4, 1e4, 0, 1e4};
+  double pop[8] = {1e4, 1e4, 1e4, 1e4, 1e4, 1e4, 1e4, 1e4};
   tally_lifetable_result res;
   cr_assert_eq(tally_sdg341_compute(deaths, pop, 0, &res), 0);
   cr_assert_float_eq(res.value, 0, 0);
+  cr_assert_float_eq(res.lower, 0, 0);
+  cr_assert_float_eq(res.upper, 0, 0);
+}
+
+Test(sdg341, no_population_gives_no_value_never_0_percent) {
+  double deaths[8] = {0}, pop[8] = {0};
+  tally_lifetable_result res;
+  cr_assert_eq(tally_sdg341_compute(deaths, pop, 0, &res), TALLY_EVALUE);
+  cr_assert(isnan(res.value));
+  cr_assert_eq(res.bad_group, 0);
+  cr_assert_eq(tally_sdg341_compute(deaths, pop,
+                                    TALLY_LIFETABLE_MIN_POPULATION, &res),
+               TALLY_EVALUE);
+  cr_assert(isnan(res.value));
+  /* One group without population, the others full: an error naming it. */
+  for (int i = 0; i < 8; i++)
+    pop[i] = 1e4;
+  pop[6] = 0;
+  cr_assert_eq(tally_sdg341_compute(deaths, pop, 0, &res), TALLY_EVALUE);
+  cr_assert_eq(res.bad_group, 6);
+}
+
+Test(sdg341, interval_is_chiangs_for_a_probability_over_several_groups) {
+  /* The hand-worked table above: 5q and 1 - 5q by group, D by group.
+   * Var(40q30) = 40p30^2 x sum of 5q^2 / ((1 - 5q) D):
+   *   0.004987531^2 / (0.995012469 x 10)  = 2.50002e-6
+   *   0.007471980^2 / (0.992528020 x 15)  = 3.75001e-6 ... and so on;
+   * written out in full below rather than summed by hand. */
+  double deaths[8] = {10, 15, 20, 30, 45, 70, 100, 150};
+  double pop[8] = {1e4, 1e4, 1e4, 1e4, 1e4, 1e4, 1e4, 1e4};
+  double q[8], S = 1, sum = 0;
+  for (int i = 0; i < 8; i++) {
+    double m = deaths[i] / pop[i];
+    q[i] = 5 * m / (1 + 2.5 * m);
+    S *= 1 - q[i];
+    sum += q[i] * q[i] / ((1 - q[i]) * deaths[i]);
+  }
+  tally_lifetable_result res;
+  cr_assert_eq(tally_sdg341_compute(deaths, pop, 0, &res), 0);
+  double se = 100 * S * sqrt(sum);
+  cr_assert_float_eq(res.se, se, 1e-12);
+  cr_assert_float_eq(res.lower, res.value - 1.96 * se, 1e-9);
+  cr_assert_float_eq(res.upper, res.value + 1.96 * se, 1e-9);
+  /* By hand: the eight terms are 2.500016e-6, 3.750053e-6,
+   * 5.000125e-6, 7.500422e-6, 1.125142e-5, 1.750536e-5, 2.501563e-5,
+   * 3.755281e-5, summing to 1.1007584e-4; se = 100 x 0.80247824 x
+   * sqrt(1.1007584e-4) = 0.841936 points. */
+  cr_assert_float_eq(se, 0.841936, 1e-6, "se %.6f", se);
+
+  /* With deaths in one group alone, 40q30 is that group's 5q and its
+   * variance Chiang's q^2 (1 - q) / D. */
+  double one[8] = {0, 0, 0, 50, 0, 0, 0, 0};
+  cr_assert_eq(tally_sdg341_compute(one, pop, 0, &res), 0);
+  double q3 = 0.025 / 1.0125;
+  cr_assert_float_eq(res.value, 100 * q3, 1e-12);
+  cr_assert_float_eq(res.se, 100 * sqrt(q3 * q3 * (1 - q3) / 50), 1e-12);
 }
 
 Test(sdg341, too_small_a_population_gives_no_value) {
   double deaths[8] = {1, 1, 1, 1, 1, 1, 1, 1};
-  double pop[8] = {600, 600, 600, 600, 600, 600, 600, 799}; /* 4,999 */
+  double pop[8] = {600, 600, 600, 600, 600, 600, 600, 800}; /* 5,000 */
   tally_lifetable_result res;
   cr_assert_eq(tally_sdg341_compute(deaths, pop,
                                     TALLY_LIFETABLE_MIN_POPULATION, &res), 0);
   cr_assert_eq(res.status, TALLY_LIFETABLE_TOO_SMALL);
   cr_assert(isnan(res.value));
-  pop[7] = 800;
+  pop[7] = 801;
   cr_assert_eq(tally_sdg341_compute(deaths, pop,
                                     TALLY_LIFETABLE_MIN_POPULATION, &res), 0);
   cr_assert_eq(res.status, TALLY_LIFETABLE_VALUE);

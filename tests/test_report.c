@@ -3,6 +3,7 @@
  * a scope small enough for that to be cheap (else on request). */
 #include "catalog.h"
 #include "fixture.h"
+#include "interval.h"
 #include "period.h"
 #include "report.h"
 #include "rollup.h"
@@ -131,4 +132,73 @@ Test(report, a_large_one_counts_them_and_names_them_on_request) {
 
   h02_note(1, note, sizeof note, &counted, &expected);
   cr_assert(strstr(note, "not reported by 1 of 74: town40"), "%s", note);
+}
+
+/* infant_deaths and live_births of every leaf for year, with unit
+ * odd's own deaths (if odd is not NULL). */
+static void submit_year(int year, int deaths, const char *odd, int odd_deaths) {
+  for (size_t u = 0; u < cat->n_units; u++) {
+    if (!cat->units[u].is_leaf)
+      continue;
+    int d = odd && strcmp(cat->units[u].code, odd) == 0 ? odd_deaths : deaths;
+    tally_store_item items[] = {{"live_births", 1000}, {"infant_deaths", d}};
+    tally_period p = {year, TALLY_PERIOD_YEAR, 0};
+    tally_store_submission sub = {.unit = cat->units[u].code,
+                                  .period_key = tally_period_key(&p),
+                                  .items = items,
+                                  .n = 2,
+                                  .now = 1700000000};
+    tally_store_result res;
+    cr_assert_eq(tally_store_submit(store, &sub, &res), 0);
+  }
+}
+
+/* H02 (per 1,000 live births) over ten towns of 1,000 births: 2021 3
+ * deaths each, 30 in all (3 per 1,000); 2022 the same but guide's 25,
+ * 52 in all (5.2 per 1,000). The report and the explanation carry each
+ * value's interval (Byar's for 52 deaths, exact for 3), the change
+ * judged against chance (up by 2.2 with sd sqrt(0.52 + 0.30) = 0.91:
+ * more than 1.96 sd, worse), and each town against the district
+ * (guide's 25 per 1,000, 16.2 to 36.9, lies above 5.2: worse; 3 per
+ * 1,000, 0.62 to 8.77, holds it: similar). */
+Test(report, intervals_and_comparisons_reach_the_report) {
+  open_with(0);
+  submit_year(2021, 3, NULL, 0);
+  submit_year(2022, 3, "guide", 25);
+  tally_store_txn *txn;
+  tally_arena a = TALLY_ARENA_INIT;
+  Tally__ReportReply *rep;
+  Tally__ExplainReply *x;
+  tally_period p = {2022, TALLY_PERIOD_YEAR, 0};
+  int h02 = tally_catalog_indicator(cat, "H02");
+  tally_report_filter f = {.indicator = h02, .plan = -1};
+  cr_assert_eq(tally_store_read_begin(store, &txn), 0);
+  cr_assert_eq(tally_report_build(cat, txn, NULL, &p, cat->root, &f, &a, &rep),
+               0);
+  cr_assert_eq(tally_report_explain(cat, txn, NULL, &p, cat->root, h02, &a, &x),
+               0);
+  tally_store_txn_end(txn);
+
+  const Tally__ReportRow *row = rep->rows[0];
+  tally_interval iv;
+  cr_assert_eq(tally_interval_poisson(52, 0.95, &iv), 0);
+  cr_assert(row->has_interval);
+  cr_assert_float_eq(row->value, 5.2, 1e-12);
+  cr_assert_float_eq(row->lower, iv.lower / 10, 1e-12);
+  cr_assert_float_eq(row->upper, iv.upper / 10, 1e-12);
+  cr_assert_str_eq(row->interval_method, "Byar");
+  cr_assert_eq(row->change_compared, TALLY__COMPARE__COMPARE_WORSE);
+
+  cr_assert_eq(x->n_units, 10);
+  for (size_t i = 0; i < x->n_units; i++) {
+    const Tally__ExplainUnit *u = x->units[i];
+    int guide = strcmp(u->unit, "guide") == 0;
+    cr_assert(u->row->has_interval);
+    cr_assert_str_eq(u->row->interval_method, guide ? "Byar" : "exact Poisson");
+    cr_assert_eq(u->compared,
+                 guide ? TALLY__COMPARE__COMPARE_WORSE
+                       : TALLY__COMPARE__COMPARE_SIMILAR,
+                 "%s", u->unit);
+  }
+  tally_arena_free(&a);
 }
