@@ -3,6 +3,7 @@
 #include "catalog.h"
 #include "catalog_cache.h"
 #include "cli.h"
+#include "figure.h"
 #include "indicator.h"
 #include "kind.h"
 #include "output.h"
@@ -25,18 +26,24 @@ const char tally_usage_report[] =
     "indicator its value, the sums of the raw figures it is computed from\n"
     "(over the units that reported them), how many units those are of how\n"
     "many expected, the change on the period before, the target that applies\n"
-    "to the period, and its status: met, not met, not judged (a target in\n"
-    "words, or one the city has not assigned yet), insufficient data (inputs\n"
-    "missing: no value is made up), undefined, or population too small (a\n"
-    "life table). The notes say what is missing, which units miss a per-unit\n"
-    "target, the gap to the target and the change a year still needed. In a\n"
+    "to the period, and its status: met, not met, on track or off track (a\n"
+    "year before the target's: against the path from the baseline to the\n"
+    "target), not judged (a target in words, or one the city has not\n"
+    "assigned yet), insufficient data (inputs missing: no value is made up),\n"
+    "undefined, or population too small (a life table), in Chinese and\n"
+    "English. The change is over the units that reported both periods. The\n"
+    "notes say what is missing, which units miss a per-unit target, the path,\n"
+    "the gap to the target and the change a year still needed. In a\n"
     "scope of more than 64 reporting units the units left out are counted,\n"
     "and named with --missing (a slower walk down the tree).\n"
     "District values come from the sums of the units' figures, never from an\n"
     "average of unit rates. Each value of counts has its 95% confidence\n"
     "interval (Wilson for a percentage, exact Poisson or Byar for a rate,\n"
     "Chiang for a life table), and a change on the period before is marked\n"
-    "better or worse when it is more than chance explains.\n"
+    "better or worse when it is more than chance explains. The table and csv\n"
+    "print sums exactly and other figures without binary noise; json gives\n"
+    "every figure unrounded and, in \"shown\", as the table shows it, and\n"
+    "the target as fields.\n"
     "With --as-approved the report is made from each unit's figures as the\n"
     "central office last approved them (tally review approve), not the live\n"
     "ones: the same numbers every time it is asked, whatever was corrected or\n"
@@ -143,6 +150,8 @@ static const char *status_text(Tally__Status s) {
   case TALLY__STATUS__STATUS_NOT_JUDGED: return "not judged";
   case TALLY__STATUS__STATUS_POPULATION_TOO_SMALL:
     return "population too small";
+  case TALLY__STATUS__STATUS_ON_TRACK: return "on track";
+  case TALLY__STATUS__STATUS_OFF_TRACK: return "off track";
   default: return "unknown";
   }
 }
@@ -159,6 +168,28 @@ static const char *compare_text(Tally__Compare c) {
 
 static json_t *compare_json(Tally__Compare c) {
   return *compare_text(c) ? json_string(compare_text(c)) : json_null();
+}
+
+/* The same in Chinese. */
+static const char *status_zh(Tally__Status s) {
+  switch (s) {
+  case TALLY__STATUS__STATUS_MET: return "达标";
+  case TALLY__STATUS__STATUS_NOT_MET: return "未达标";
+  case TALLY__STATUS__STATUS_NO_TARGET: return "无目标";
+  case TALLY__STATUS__STATUS_INSUFFICIENT_DATA: return "数据不足";
+  case TALLY__STATUS__STATUS_UNDEFINED: return "无法计算";
+  case TALLY__STATUS__STATUS_NOT_JUDGED: return "不作判断";
+  case TALLY__STATUS__STATUS_POPULATION_TOO_SMALL: return "人口过少";
+  case TALLY__STATUS__STATUS_ON_TRACK: return "符合进度";
+  case TALLY__STATUS__STATUS_OFF_TRACK: return "进度滞后";
+  default: return "未知";
+  }
+}
+
+/* A report table's status: in Chinese, then in English. */
+static const char *status_words(Tally__Status s, char *buf, size_t n) {
+  snprintf(buf, n, "%s %s", status_zh(s), status_text(s));
+  return buf;
 }
 
 /* The parsing every command here does: the options takes names (an
@@ -210,18 +241,11 @@ static void fixed(char *buf, size_t n, int has, double v, int d) {
     buf[0] = 0;
 }
 
-/* A number for csv: 15 significant digits, no binary noise ("" when
- * absent). */
-static void exact(char *buf, size_t n, int has, double v) {
-  if (has)
-    tally_cli_number(buf, n, v);
-  else
-    buf[0] = 0;
-}
-
 static json_t *maybe(int has, double v) {
   return has ? json_real(v) : json_null();
 }
+
+static void row_json_track(json_t *o, const Tally__ReportRow *w);
 
 static json_t *row_json(const Tally__ReportRow *w) {
   json_t *o = json_pack(
@@ -246,7 +270,71 @@ static json_t *row_json(const Tally__ReportRow *w) {
                       w->has_interval ? json_string(w->interval_method)
                                       : json_null());
   json_object_set_new(o, "change_compared", compare_json(w->change_compared));
+  row_json_track(o, w);
   return o;
+}
+
+/* A figure as the table shows it: "" when absent. */
+static void shown_fixed(char *buf, size_t n, int has, double v, int d,
+                        int sign) {
+  if (has)
+    snprintf(buf, n, sign ? "%+.*f" : "%.*f", d, v);
+  else
+    buf[0] = 0;
+}
+
+/* What the definitions of issue 14 add to a row's JSON: the change over
+ * the units in both periods, the target as fields, the path, and every
+ * figure as the table shows it beside its unrounded number. */
+static void row_json_track(json_t *o, const Tally__ReportRow *w) {
+  int d = (int)w->decimals;
+  char value[64], change[64], gap[64], need[64], prev[64];
+  json_object_set_new(o, "change", maybe(w->has_change, w->change));
+  json_object_set_new(o, "units_change", json_integer(w->units_change));
+  json_object_set_new(o, "status_zh", json_string(status_zh(w->status)));
+  json_object_set_new(o, "average_growth",
+                      maybe(w->has_average, w->average));
+  json_object_set_new(o, "average_from", w->has_average
+                                             ? json_integer(w->average_from)
+                                             : json_null());
+  json_t *target = json_null();
+  const Tally__TargetFields *f = w->target_fields;
+  if (f)
+    target = json_pack("{s:i, s:s, s:o, s:o, s:o, s:o}", "year", f->year,
+                       "comparator", f->comparator, "value",
+                       maybe(f->has_value, f->value), "tolerance",
+                       maybe(f->has_tolerance, f->tolerance), "text",
+                       *f->text ? json_string(f->text) : json_null(), "level",
+                       *f->level ? json_string(f->level) : json_null());
+  json_object_set_new(o, "target_fields", target);
+  json_t *path = json_null();
+  if (w->has_path)
+    path = json_pack("{s:i, s:f, s:s, s:f}", "from_year", w->path_from_year,
+                     "from", w->path_from, "shape",
+                     w->path_rate ? "constant rate" : "straight line",
+                     "value", w->path);
+  else if (w->status == TALLY__STATUS__STATUS_ON_TRACK ||
+           w->status == TALLY__STATUS__STATUS_OFF_TRACK)
+    path = json_pack("{s:s, s:f}", "shape", "the target's rate", "value",
+                     w->path);
+  json_object_set_new(o, "path", path);
+  json_object_set_new(o, "needed_rate",
+                      maybe(w->has_needed_rate, w->needed_rate));
+  if (w->level && *w->level)
+    snprintf(value, sizeof value, "%s", w->level);
+  else
+    shown_fixed(value, sizeof value, w->has_value, w->value, d, 0);
+  shown_fixed(prev, sizeof prev, w->has_previous, w->previous, d, 0);
+  shown_fixed(change, sizeof change, w->has_change, w->change, d, 1);
+  shown_fixed(gap, sizeof gap, w->has_gap, w->gap, d, 1);
+  shown_fixed(need, sizeof need, w->has_needed, w->needed_per_year, d, 1);
+  json_object_set_new(
+      o, "shown",
+      json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "value", value,
+                "numerator", w->numerator_text ? w->numerator_text : "",
+                "denominator", w->denominator_text ? w->denominator_text : "",
+                "previous", prev, "change", change, "gap", gap,
+                "needed_per_year", need));
 }
 
 static void dump(json_t *doc) {
@@ -266,7 +354,8 @@ static const char *const csv_cols[] = {
     "category_en", "kind",
     "value", "numerator", "denominator", "units_counted", "units_expected",
     "previous", "change", "target", "status", "gap", "needed_per_year",
-    "level", "note", "lower", "upper", "interval_method", "change_compared"};
+    "level", "note", "lower", "upper", "interval_method", "change_compared",
+    "units_change", "status_zh", "average_growth", "needed_rate"};
 #define CSV_COLS (sizeof csv_cols / sizeof csv_cols[0])
 
 /* Names longer than this are cut in tables (in full in json and csv). */
@@ -282,72 +371,94 @@ static void interval_text(char *buf, size_t n, const Tally__ReportRow *w,
 }
 
 /* Adds one row to a report table (table or csv columns). */
+/* A sum as the server wrote it, with the precision it has (an older
+ * server: from the number). */
+static void sum_cell(char *buf, size_t n, int has, double v, const char *text,
+                     int csv) {
+  buf[0] = 0;
+  if (has && text && *text)
+    snprintf(buf, n, "%s", text);
+  else if (has)
+    (csv ? tally_cli_number : sum_text)(buf, n, v);
+}
+
+/* A computed figure for csv: to 12 digits of its scale ("" when
+ * absent): no binary noise (figure.h). */
+static void computed(char *buf, size_t n, int has, double v, double scale) {
+  if (has)
+    tally_figure_computed(buf, n, v, scale);
+  else
+    buf[0] = 0;
+}
+
+/* Adds one row to a report table (table or csv columns). */
 static void add_row(tally_table *t, const Tally__ReportRow *w, int csv) {
   char value[64], num[64] = "", den[64] = "", units[32], counted[16],
-      expected[16], prev[64], change[64], gap[64], need[64];
+      expected[16], prev[64], change[64], gap[64], need[64], both[16],
+      average[64], rate[64], status[64];
   int d = (int)w->decimals;
+  double target = w->target_fields ? w->target_fields->value : 0;
   if (csv) {
-    if (w->has_value)
-      tally_cli_number(value, sizeof value, w->value);
-    else
-      value[0] = 0;
+    computed(value, sizeof value, w->has_value, w->value, 0);
   } else if (w->level && *w->level) {
     snprintf(value, sizeof value, "%s", w->level);
   } else {
     fixed(value, sizeof value, w->has_value, w->value, d);
   }
-  void (*number)(char *, size_t, double) = csv ? tally_cli_number : sum_text;
-  if (w->has_numerator)
-    number(num, sizeof num, w->numerator);
-  if (w->has_denominator)
-    number(den, sizeof den, w->denominator);
+  sum_cell(num, sizeof num, w->has_numerator, w->numerator, w->numerator_text,
+           csv);
+  sum_cell(den, sizeof den, w->has_denominator, w->denominator,
+           w->denominator_text, csv);
   snprintf(units, sizeof units, "%u/%u", w->units_counted, w->units_expected);
   snprintf(counted, sizeof counted, "%u", w->units_counted);
   snprintf(expected, sizeof expected, "%u", w->units_expected);
-  int has_change = w->has_value && w->has_previous;
   if (csv) {
     char lower[64], upper[64];
-    exact(prev, sizeof prev, w->has_previous, w->previous);
-    exact(change, sizeof change, has_change, w->value - w->previous);
-    exact(gap, sizeof gap, w->has_gap, w->gap);
-    exact(need, sizeof need, w->has_needed, w->needed_per_year);
-    exact(lower, sizeof lower, w->has_interval, w->lower);
-    exact(upper, sizeof upper, w->has_interval, w->upper);
+    double judged = w->gap + target;
+    computed(prev, sizeof prev, w->has_previous, w->previous, 0);
+    computed(change, sizeof change, w->has_change, w->change,
+             fmax(fabs(w->previous), fabs(w->previous + w->change)));
+    computed(gap, sizeof gap, w->has_gap, w->gap,
+             fmax(fabs(judged), fabs(target)));
+    computed(need, sizeof need, w->has_needed, w->needed_per_year,
+             fmax(fabs(judged), fabs(target)));
+    computed(average, sizeof average, w->has_average, w->average, 0);
+    computed(rate, sizeof rate, w->has_needed_rate, w->needed_rate, 0);
+    snprintf(both, sizeof both, "%u", w->units_change);
+    computed(lower, sizeof lower, w->has_interval, w->lower, 0);
+    computed(upper, sizeof upper, w->has_interval, w->upper, 0);
     const char *row[CSV_COLS] = {
         w->code, w->name_zh, w->name_en, w->unit, w->plan, w->category_zh,
         w->category_en, w->kind, value, num, den, counted, expected, prev,
         change, w->target, status_text(w->status), gap, need, w->level,
         w->note, lower, upper, w->interval_method,
-        compare_text(w->change_compared)};
+        compare_text(w->change_compared), both, status_zh(w->status), average,
+        rate};
     tally_table_add(t, row);
     return;
   }
   fixed(prev, sizeof prev, w->has_previous, w->previous, d);
+  shown_fixed(change, sizeof change, w->has_change, w->change, d, 1);
+  if (w->has_change && w->units_change < w->units_counted) {
+    size_t len = strlen(change); /* over fewer units than the value */
+    snprintf(change + len, sizeof change - len, " (%u)", w->units_change);
+  }
   /* A change more than chance explains says which way it went. */
   Tally__Compare cc = w->change_compared;
-  if (has_change)
-    snprintf(change, sizeof change, "%+.*f%s%s", d, w->value - w->previous,
-             cc == TALLY__COMPARE__COMPARE_BETTER ||
-                     cc == TALLY__COMPARE__COMPARE_WORSE
-                 ? " "
-                 : "",
-             cc == TALLY__COMPARE__COMPARE_BETTER ||
-                     cc == TALLY__COMPARE__COMPARE_WORSE
-                 ? compare_text(cc)
-                 : "");
-  else
-    change[0] = 0;
+  if (w->has_change && (cc == TALLY__COMPARE__COMPARE_BETTER ||
+                        cc == TALLY__COMPARE__COMPARE_WORSE)) {
+    size_t len = strlen(change);
+    snprintf(change + len, sizeof change - len, " %s", compare_text(cc));
+  }
   char ci[64];
   interval_text(ci, sizeof ci, w, d);
-  if (w->has_gap)
-    snprintf(gap, sizeof gap, "%+.*f", d, w->gap);
-  else
-    gap[0] = 0;
+  shown_fixed(gap, sizeof gap, w->has_gap, w->gap, d, 1);
   char name[128];
   tally_display_cut(w->name_zh, NAME_COLUMNS, name, sizeof name);
   const char *row[] = {w->code, name,   w->unit,   value,
                        ci,      num,    den,       units,
-                       change,  w->target, gap, status_text(w->status)};
+                       change,  w->target, gap,
+                       status_words(w->status, status, sizeof status)};
   tally_table_add(t, row);
 }
 
@@ -356,11 +467,43 @@ static void print_notes(Tally__ReportRow **rows, size_t n) {
   int first = 1;
   for (size_t i = 0; i < n; i++) {
     const Tally__ReportRow *w = rows[i];
-    char extra[160] = "";
-    if (w->has_needed)
-      snprintf(extra, sizeof extra, "%s%+.*f a year needed to reach the "
-               "target", *w->note ? "; " : "", (int)w->decimals,
+    char extra[512] = "";
+    int d = (int)w->decimals;
+    const Tally__TargetFields *f = w->target_fields;
+    size_t len;
+#define SEP (*w->note || *extra ? "; " : "")
+    if (w->has_average) {
+      len = strlen(extra);
+      snprintf(extra + len, sizeof extra - len,
+               "%s年均增长 average annual growth since %d: %.2f%%", SEP,
+               w->average_from, w->average);
+    }
+    if (w->has_path && f) {
+      len = strlen(extra);
+      snprintf(extra + len, sizeof extra - len,
+               "%spath from %.*f (%d) to the target (%d) %s: %.*f for this "
+               "year", SEP, d, w->path_from, w->path_from_year, f->year,
+               w->path_rate ? "at a constant rate" : "in a straight line", d,
+               w->path);
+    }
+    if (w->has_needed) {
+      len = strlen(extra);
+      snprintf(extra + len, sizeof extra - len,
+               "%s%+.*f a year needed to reach the target", SEP, d,
                w->needed_per_year);
+    }
+    if (w->has_needed_rate) {
+      len = strlen(extra);
+      snprintf(extra + len, sizeof extra - len,
+               "%s%s%+.2f%% a year", SEP, w->has_needed ? "or " : "",
+               w->needed_rate);
+      if (!w->has_needed) {
+        len = strlen(extra);
+        snprintf(extra + len, sizeof extra - len, " needed to reach the "
+                 "target");
+      }
+    }
+#undef SEP
     if (!*w->note && !*extra)
       continue;
     printf("%s  %s: %s%s\n", first ? "notes:\n" : "", w->code, w->note, extra);
@@ -513,7 +656,10 @@ static void print_report(const Tally__ReportReply *r, enum tally_format fmt) {
          "from the sums\nof the units' raw figures, never from unit rates. "
          "95%% CI: the value's confidence\ninterval (Wilson for a %%, "
          "Byar or exact Poisson for a rate, Chiang for a life\ntable); a "
-         "change marked better or worse is more than chance explains.\n");
+         "change marked better or worse is more than chance explains.\n"
+         "change: on the period before, over the units counted in both "
+         "periods\n(how many, in brackets, when fewer). Before a target's "
+         "year: on track or off\ntrack against the path to it.\n");
 }
 
 int tally_cmd_report(int argc, char **argv, tally_cli *c) {
@@ -609,14 +755,14 @@ int tally_cmd_explain(int argc, char **argv, tally_cli *c) {
   for (size_t i = 0; t && i < x->n_units; i++) {
     const Tally__ReportRow *w = x->units[i]->row;
     char num[64] = "", den[64] = "", value[64];
-    if (w->has_numerator)
-      tally_cli_number(num, sizeof num, w->numerator);
-    if (w->has_denominator)
-      tally_cli_number(den, sizeof den, w->denominator);
+    sum_cell(num, sizeof num, w->has_numerator, w->numerator,
+             w->numerator_text, 1);
+    sum_cell(den, sizeof den, w->has_denominator, w->denominator,
+             w->denominator_text, 1);
     if (w->level && *w->level)
       snprintf(value, sizeof value, "%s", w->level);
     else if (c->format == FORMAT_CSV)
-      exact(value, sizeof value, w->has_value, w->value);
+      computed(value, sizeof value, w->has_value, w->value, 0);
     else
       fixed(value, sizeof value, w->has_value, w->value, (int)w->decimals);
     const char *note =
@@ -624,8 +770,8 @@ int tally_cmd_explain(int argc, char **argv, tally_cli *c) {
     const char *vs = compare_text(x->units[i]->compared);
     if (csv) {
       char lower[64], upper[64];
-      exact(lower, sizeof lower, w->has_interval, w->lower);
-      exact(upper, sizeof upper, w->has_interval, w->upper);
+      computed(lower, sizeof lower, w->has_interval, w->lower, 0);
+      computed(upper, sizeof upper, w->has_interval, w->upper, 0);
       const char *row[] = {x->units[i]->unit, x->units[i]->name_zh, num, den,
                            value, lower, upper, vs, note};
       tally_table_add(t, row);
@@ -646,10 +792,10 @@ int tally_cmd_explain(int argc, char **argv, tally_cli *c) {
     else
       fixed(value, sizeof value, tot->has_value, tot->value,
             (int)tot->decimals);
-    if (tot->has_numerator)
-      tally_cli_number(num, sizeof num, tot->numerator);
-    if (tot->has_denominator)
-      tally_cli_number(den, sizeof den, tot->denominator);
+    sum_cell(num, sizeof num, tot->has_numerator, tot->numerator,
+             tot->numerator_text, 1);
+    sum_cell(den, sizeof den, tot->has_denominator, tot->denominator,
+             tot->denominator_text, 1);
     printf("%s %s (%s), %s, %s\n", tot->code, tot->name_zh, tot->name_en,
            x->unit, x->period);
     printf("formula: %s\n", x->formula);
@@ -790,8 +936,9 @@ static void inputs_text(const tally_catalog *cat, const tally_indicator *in,
       snprintf(buf + len, n - len, "%s%s", len ? ", " : "",
                cat->elements[el[k]].code);
     }
-  int groups[] = {in->deaths_groups, in->population_groups};
-  for (size_t k = 0; k < 2; k++)
+  int groups[] = {in->numerator_groups, in->denominator_groups,
+                  in->deaths_groups, in->population_groups};
+  for (size_t k = 0; k < sizeof groups / sizeof groups[0]; k++)
     if (groups[k] >= 0) {
       size_t len = strlen(buf);
       snprintf(buf + len, n - len, "%s%s.*", len ? ", " : "",

@@ -560,7 +560,8 @@ static const struct {
 } ops[] = {
     {">=", TALLY_OP_GE},          {">", TALLY_OP_GT},
     {"<=", TALLY_OP_LE},          {"<", TALLY_OP_LT},
-    {"about", TALLY_OP_ABOUT},    {"change<=", TALLY_OP_CHANGE_LE},
+    {"about", TALLY_OP_ABOUT},    {"about<=", TALLY_OP_ABOUT_LE},
+    {"about>=", TALLY_OP_ABOUT_GE}, {"change<=", TALLY_OP_CHANGE_LE},
     {"change>=", TALLY_OP_CHANGE_GE}, {"change<", TALLY_OP_CHANGE_LT},
     {"change>", TALLY_OP_CHANGE_GT},  {"text", TALLY_OP_TEXT},
     {"assigned", TALLY_OP_ASSIGNED}};
@@ -583,6 +584,11 @@ const char *tally_op_text(tally_op op) {
 
 static int is_comparator(tally_op op) { return op <= TALLY_OP_LT; }
 
+int tally_op_is_about(tally_op op) {
+  return op == TALLY_OP_ABOUT || op == TALLY_OP_ABOUT_LE ||
+         op == TALLY_OP_ABOUT_GE;
+}
+
 /* Reads one target, in a target list or as a unit_target. */
 static int load_target(struct loader *ld, const char *who, const char *what,
                        json_t *x, int need_year, tally_target *g) {
@@ -599,8 +605,8 @@ static int load_target(struct loader *ld, const char *who, const char *what,
   if (tally_op_parse(op, &g->op) != 0)
     return tally__catalog_fail(
         ld, who,
-        "%s: op '%s' is not one of: >=, >, <=, <, about, "
-        "change<=, change>=, change<, change>, text, assigned",
+        "%s: op '%s' is not one of: >=, >, <=, <, about, about<=, "
+        "about>=, change<=, change>=, change<, change>, text, assigned",
         what, op);
   if ((value && !json_is_number(value)) ||
       (tolerance && !json_is_number(tolerance)) ||
@@ -629,14 +635,14 @@ static int load_target(struct loader *ld, const char *who, const char *what,
       return tally__catalog_fail(ld, who, "%s: op %s needs a value", what, op);
     g->value = json_number_value(value);
   }
-  if (g->op == TALLY_OP_ABOUT) {
+  if (tally_op_is_about(g->op)) {
     if (tolerance == NULL || json_number_value(tolerance) < 0)
-      return tally__catalog_fail(ld, who, "%s: about needs a tolerance >= 0",
-                                 what);
+      return tally__catalog_fail(ld, who, "%s: %s needs a tolerance >= 0",
+                                 what, op);
     g->tolerance = json_number_value(tolerance);
   } else if (tolerance) {
-    return tally__catalog_fail(ld, who, "%s: only about takes a tolerance",
-                               what);
+    return tally__catalog_fail(
+        ld, who, "%s: only about, about<= and about>= take a tolerance", what);
   }
   if (!isfinite(g->value) || !isfinite(g->tolerance))
     return tally__catalog_fail(ld, who, "%s: value is not a finite number",
@@ -751,6 +757,26 @@ static int element_ref(struct loader *ld, const char *who, const char *role,
   if (ld->cat->elements[*out].type == TALLY_ELEMENT_STATUS)
     return tally__catalog_fail(ld, who, "%s '%s' is a status, not a figure",
                                role, code);
+  return 0;
+}
+
+/* Resolves a ratio's numerator or denominator: a plain element (*out),
+ * or an element reported by age groups, all of them summed (*groups).
+ * Only the kinds that sum a ratio's two terms (ratio, unit_threshold)
+ * take one by age groups. */
+static int term_ref(struct loader *ld, const char *who, const char *role,
+                    const char *code, tally_kind kind, int *out, int *groups) {
+  int g = tally_catalog_age_groups(ld->cat, code);
+  *groups = -1;
+  if (g < 0)
+    return element_ref(ld, who, role, code, out);
+  if (kind != TALLY_KIND_RATIO && kind != TALLY_KIND_UNIT_THRESHOLD)
+    return tally__catalog_fail(ld, who,
+                               "%s '%s' is reported by age groups: only a "
+                               "ratio sums them",
+                               role, code);
+  *out = -1;
+  *groups = g;
   return 0;
 }
 
@@ -956,13 +982,16 @@ static int load_kind(struct loader *ld, const char *who, const char *kind,
     if (v && is_string && !json_is_string(v))
       return tally__catalog_fail(ld, who, "%s must be a string", key_names[b]);
   }
-  if (HAS(K_NUM) && (rc = element_ref(ld, who, "numerator", STR(K_NUM),
-                                      &t->numerator)) != 0)
+  if (HAS(K_NUM) &&
+      (rc = term_ref(ld, who, "numerator", STR(K_NUM), t->kind, &t->numerator,
+                     &t->numerator_groups)) != 0)
     return rc;
-  if (HAS(K_DEN) && (rc = element_ref(ld, who, "denominator", STR(K_DEN),
-                                      &t->denominator)) != 0)
+  if (HAS(K_DEN) &&
+      (rc = term_ref(ld, who, "denominator", STR(K_DEN), t->kind,
+                     &t->denominator, &t->denominator_groups)) != 0)
     return rc;
-  if (HAS(K_NUM) && t->numerator == t->denominator)
+  if (HAS(K_NUM) && t->numerator == t->denominator &&
+      t->numerator_groups == t->denominator_groups)
     return tally__catalog_fail(
         ld, who, "numerator and denominator are the same element");
   if (HAS(K_WEIGHT) &&
@@ -1000,6 +1029,10 @@ static int load_kind(struct loader *ld, const char *who, const char *kind,
     return tally__catalog_fail(ld, who, "factor must be a positive number");
   if (HAS(K_BOUNDED))
     t->bounded = json_is_true(keys[__builtin_ctz(K_BOUNDED)]);
+  if (t->bounded && (t->numerator_groups >= 0 || t->denominator_groups >= 0))
+    return tally__catalog_fail(ld, who,
+                               "bounded takes a numerator and a denominator "
+                               "that are plain elements, not age groups");
   if (HAS(K_BASE)) {
     json_t *v = keys[__builtin_ctz(K_BASE)];
     if (!json_is_integer(v))
@@ -1077,6 +1110,12 @@ static int load_kind(struct loader *ld, const char *who, const char *kind,
   /* The inputs one value combines come from the same reporters. */
   int inputs[] = {t->numerator, t->denominator, t->element, t->weight,
                   t->births,
+                  t->numerator_groups >= 0
+                      ? ld->cat->age_groups[t->numerator_groups].first
+                      : -1,
+                  t->denominator_groups >= 0
+                      ? ld->cat->age_groups[t->denominator_groups].first
+                      : -1,
                   t->deaths_groups >= 0
                       ? ld->cat->age_groups[t->deaths_groups].first
                       : -1,
@@ -1116,7 +1155,7 @@ static int load_indicators(struct loader *ld) {
     return -ENOMEM;
   json_array_foreach(arr, i, d) {
     tally_indicator *t = &cat->indicators[i];
-    const char *plan, *kind, *direction, *note = NULL;
+    const char *plan, *kind, *direction, *note = NULL, *path = NULL;
     json_t *targets = NULL, *baselines = NULL;
     json_t *keys[sizeof key_names / sizeof key_names[0]] = {0};
     json_error_t e;
@@ -1124,13 +1163,14 @@ static int load_indicators(struct loader *ld) {
     t->factor = 1;
     t->decimals = 2;
     t->numerator = t->denominator = t->element = t->weight = t->births = -1;
+    t->numerator_groups = t->denominator_groups = -1;
     t->deaths_groups = t->population_groups = -1;
     tally__catalog_describe(who, sizeof who, "indicator", i,
                             tally__catalog_peek_code(d));
     if (json_unpack_ex(
             d, &e, JSON_STRICT,
             "{s:s, s:s, s?i, s?s, s?s, s:s, s:s, s:s, s:s, s:s, s?i, s?s, "
-            "s:s, s?o, s?o, s?s, "
+            "s:s, s?o, s?o, s?s, s?s, "
             "s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, "
             "s?o, s?o}",
             "code", &t->code, "plan", &plan, "seq", &t->seq, "category_zh",
@@ -1138,7 +1178,7 @@ static int load_indicators(struct loader *ld) {
             &t->name_zh, "name_en", &t->name_en, "unit", &t->unit, "kind",
             &kind, "direction", &direction, "decimals", &t->decimals,
             "attribute", &t->attribute, "source", &t->source, "baselines",
-            &baselines, "targets", &targets, "note", &note,
+            &baselines, "targets", &targets, "note", &note, "path", &path,
             key_names[0], &keys[0], key_names[1], &keys[1], key_names[2],
             &keys[2], key_names[3], &keys[3], key_names[4], &keys[4],
             key_names[5], &keys[5], key_names[6], &keys[6], key_names[7],
@@ -1173,8 +1213,19 @@ static int load_indicators(struct loader *ld) {
       return tally__catalog_fail(
           ld, who, "attribute '%s' is not one of: expected, binding",
           t->attribute);
-    if ((rc = load_kind(ld, who, kind, keys, t)) != 0 ||
-        (rc = load_targets(ld, who, targets, t)) != 0 ||
+    if ((rc = load_kind(ld, who, kind, keys, t)) != 0)
+      return rc;
+    /* A total and a growth reach a later target at a constant rate;
+     * levels and shares in a straight line, unless the catalog says. */
+    t->path_rate = t->kind == TALLY_KIND_TOTAL || t->kind == TALLY_KIND_GROWTH;
+    if (path && strcmp(path, "rate") == 0)
+      t->path_rate = 1;
+    else if (path && strcmp(path, "line") == 0)
+      t->path_rate = 0;
+    else if (path)
+      return tally__catalog_fail(ld, who, "path '%s' is not one of: line, rate",
+                                 path);
+    if ((rc = load_targets(ld, who, targets, t)) != 0 ||
         (rc = load_baselines(ld, who, baselines, t)) != 0)
       return rc;
   }

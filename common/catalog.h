@@ -83,6 +83,8 @@ typedef enum {
   TALLY_OP_LE,
   TALLY_OP_LT,
   TALLY_OP_ABOUT,      /* within value +- tolerance */
+  TALLY_OP_ABOUT_LE,   /* at most about value: <= value + tolerance */
+  TALLY_OP_ABOUT_GE,   /* at least about value: >= value - tolerance */
   TALLY_OP_CHANGE_LE,  /* the change on the previous period <= value */
   TALLY_OP_CHANGE_GE,
   TALLY_OP_CHANGE_LT,
@@ -95,7 +97,7 @@ typedef struct {
   int year;
   tally_op op;
   double value;
-  double tolerance;    /* TALLY_OP_ABOUT */
+  double tolerance;    /* TALLY_OP_ABOUT, _LE, _GE */
   int has_level;       /* a milestone's target: at least this level */
   char *text;          /* the source's words, or NULL */
 } tally_target;
@@ -128,6 +130,11 @@ typedef struct {
   /* Element indexes the kind uses; -1 where it uses none. */
   int numerator;       /* ratio, unit_threshold, intensity_reduction */
   int denominator;
+  /* A ratio's numerator or denominator may instead be an element
+   * reported by age groups, all of them summed: an index into
+   * age_groups (and numerator or denominator -1), or -1. */
+  int numerator_groups;
+  int denominator_groups;
   int element;         /* total, weighted_mean, growth, cumulative, milestone */
   int weight;          /* weighted_mean */
   int births;          /* life_expectancy (cn_textbook) */
@@ -135,7 +142,8 @@ typedef struct {
   int population_groups;
   double factor;       /* multiplier applied to the quotient or the sum */
   int bounded;         /* a unit's numerator may not exceed its denominator */
-  int base_year;       /* intensity_reduction */
+  int base_year;       /* intensity_reduction; growth: the year its
+                          average annual growth is counted from (0: none) */
   int from_year;       /* cumulative */
   int method;          /* life_expectancy: a tally_lifetable_method */
   double a0, a;        /* life table parameters (NAN = the method's default) */
@@ -148,6 +156,8 @@ typedef struct {
   double min_population; /* life tables: smaller populations are not judged */
   tally_target unit_target; /* unit_threshold */
   int higher_is_better;
+  int path_rate;       /* the path to a later target: 1 at a constant
+                          rate, 0 in a straight line */
   int decimals;        /* decimals to show */
   char *attribute;     /* "expected", "binding", or NULL */
   char *source;        /* where in the source documents it comes from */
@@ -278,6 +288,9 @@ const char *tally_op_text(tally_op op);
 
 /* Parses an op's text. Returns 0 or TALLY_ENOTFOUND. */
 int tally_op_parse(const char *s, tally_op *op);
+
+/* True for about, about<= and about>=: the ops with a tolerance. */
+int tally_op_is_about(tally_op op);
 
 /* Index into age_groups of the element reported by groups, or -1. */
 int tally_catalog_age_groups(const tally_catalog *cat, const char *code);

@@ -1,7 +1,9 @@
 #include "indicator.h"
 
+#include "error.h"
 #include "interval.h"
 #include "kind.h"
+#include "track.h"
 
 #include <errno.h>
 #include <math.h>
@@ -38,6 +40,8 @@ int tally_target_met(const tally_target *t, double value) {
   case TALLY_OP_LE: return value <= t->value;
   case TALLY_OP_LT: return value < t->value;
   case TALLY_OP_ABOUT: return fabs(value - t->value) <= t->tolerance;
+  case TALLY_OP_ABOUT_LE: return value <= t->value + t->tolerance;
+  case TALLY_OP_ABOUT_GE: return value >= t->value - t->tolerance;
   default: return 0;
   }
 }
@@ -76,6 +80,10 @@ void tally_target_text(const tally_catalog *cat, int ind,
              t->year);
   } else if (t->op == TALLY_OP_ABOUT) {
     snprintf(buf, n, "about %g +- %g (%d)", t->value, t->tolerance, t->year);
+  } else if (t->op == TALLY_OP_ABOUT_LE || t->op == TALLY_OP_ABOUT_GE) {
+    int le = t->op == TALLY_OP_ABOUT_LE;
+    snprintf(buf, n, "at %s about %g (%s %g) (%d)", le ? "most" : "least",
+             t->value, le ? "<=" : ">=", tally_track_bound(t), t->year);
   } else if (is_change(t->op)) {
     snprintf(buf, n, "change %s %g on the year before (%d)",
              tally_op_text(t->op) + 6, t->value, t->year);
@@ -95,6 +103,8 @@ void tally_target_text(const tally_catalog *cat, int ind,
 static int district_reported(const tally_catalog *cat,
                              const tally_indicator *in) {
   int e = in->numerator >= 0 ? in->numerator : in->element;
+  if (e < 0 && in->numerator_groups >= 0)
+    e = cat->age_groups[in->numerator_groups].first;
   if (e < 0 && in->deaths_groups >= 0)
     e = cat->age_groups[in->deaths_groups].first;
   return e >= 0 && cat->elements[e].district_only;
@@ -158,6 +168,7 @@ void tally_sums_add(tally_sums *to, const tally_sums *s, int n, int sign) {
   for (int k = 0; k < n; k++) {
     to->cur[k] += sign * s->cur[k];
     to->prev[k] += sign * s->prev[k];
+    to->both_cur[k] += sign * s->both_cur[k];
   }
 }
 
@@ -165,7 +176,8 @@ int tally_sums_equal(const tally_sums *a, const tally_sums *b, int n) {
   if (a->counted != b->counted || a->both != b->both || a->misses != b->misses)
     return 0;
   for (int k = 0; k < n; k++)
-    if (a->cur[k] != b->cur[k] || a->prev[k] != b->prev[k])
+    if (a->cur[k] != b->cur[k] || a->prev[k] != b->prev[k] ||
+        a->both_cur[k] != b->both_cur[k])
       return 0;
   return 1;
 }
@@ -188,6 +200,7 @@ int tally_sums_unit(const tally_catalog *cat, int ind, tally_source *src,
   size_t used = (size_t)tally_sums_size(cat, ind) * sizeof(tally_amount);
   out->counted = out->both = out->misses = 0;
   memset(out->prev, 0, used);
+  memset(out->both_cur, 0, used);
   int rc = k->share(cat, in, src, unit, p, out->cur);
   if (rc <= 0) {
     memset(out->cur, 0, used);
@@ -202,7 +215,9 @@ int tally_sums_unit(const tally_catalog *cat, int ind, tally_source *src,
       return rc;
     out->both = rc;
   }
-  if (!out->both)
+  if (out->both)
+    memcpy(out->both_cur, out->cur, used);
+  else
     memset(out->prev, 0, used);
   return 0;
 }
@@ -338,6 +353,148 @@ tally_compare tally_indicator_against(const tally_catalog *cat, int ind,
                   tally_interval_against(&iv, scope->value));
 }
 
+/* The change on the period before, over the units counted in both
+ * periods, whichever period the others are missing from (so that a
+ * change is never a change of units): the value of each period over
+ * those units. None when no unit was counted in both. Returns 0 or
+ * -ENOMEM. */
+static int change_of(struct calc *c, const tally_sums *s) {
+  tally_result *r = c->r;
+  tally_period prev;
+  if (s->both == 0 || tally_period_prev(c->period, &prev) != 0)
+    return 0;
+  tally_result *pr = calloc(2, sizeof *pr), *now = pr + 1;
+  if (pr == NULL)
+    return -ENOMEM;
+  pr->units_counted = now->units_counted = (int)s->both;
+  int have = value_of(c, &prev, s->prev, pr) == 0;
+  if (have && s->both == s->counted)
+    now->value = r->value; /* the same units: this period's value */
+  else if (have)
+    have = value_of(c, c->period, s->both_cur, now) == 0;
+  if (have) {
+    r->has_previous = r->has_change = 1;
+    r->previous = pr->value;
+    r->change = now->value - pr->value;
+    r->units_change = (int)s->both;
+    /* Against chance, over the same units (r itself when they are). */
+    r->change_compared =
+        change_compared(c->in, s->both == s->counted ? r : now, pr);
+    if (s->both < s->counted) {
+      size_t len = strlen(r->note);
+      snprintf(r->note + len, sizeof r->note - len,
+               "%sthe change is over the %lld of %lld units counted in both "
+               "periods",
+               len ? "; " : "", (long long)s->both, (long long)s->counted);
+    }
+  }
+  free(pr);
+  return 0;
+}
+
+/* The value of the indicator for scope in period p, into *v: 1 when
+ * there is one, 0 when not, or -ENOMEM. */
+static int value_at(struct calc *c, int scope, const tally_period *p,
+                    double *v) {
+  tally_sums *s = malloc(sizeof *s);
+  tally_result *r = calloc(1, sizeof *r);
+  int rc = s && r ? scope_sums(c, scope, p, s) : -ENOMEM;
+  if (rc == 0) {
+    r->units_counted = (int)s->counted;
+    rc = value_of(c, p, s->cur, r) == 0 && r->has_value;
+    *v = r->value;
+  }
+  free(s);
+  free(r);
+  return rc;
+}
+
+/* The baseline of the path to a later target, for scope: a five-year
+ * total's 0 in the year before it starts; the plan's value for its
+ * base year (the district's, for the district); else the first year
+ * from the plan's base year on that has a value. Returns 1 and the
+ * year and value, 0 when there is none before the period, or < 0. */
+static int baseline(struct calc *c, int scope, int *year, double *value) {
+  const tally_indicator *in = c->in;
+  int base = c->cat->plans[in->plan].start_year - 1;
+  if (in->kind == TALLY_KIND_CUMULATIVE) {
+    *year = in->from_year - 1;
+    *value = 0;
+    return *year < c->period->year;
+  }
+  for (size_t i = 0; scope == c->cat->root && i < in->n_baselines; i++) {
+    const tally_baseline *b = &in->baselines[i];
+    if (b->has_value && b->year > 0 && b->year < c->period->year &&
+        strcmp(b->scope, "district") == 0) {
+      *year = b->year;
+      *value = b->value;
+      return 1;
+    }
+  }
+  for (int y = base; y < c->period->year; y++) {
+    tally_period p = {y, TALLY_PERIOD_YEAR, 0};
+    int rc = value_at(c, scope, &p, value);
+    if (rc != 0) {
+      *year = y;
+      return rc;
+    }
+  }
+  return 0;
+}
+
+/* For a year before the target's: on track or off track, against the
+ * path from the baseline to the target (for a growth judged by its
+ * average, the target's rate itself), x being the figure judged and met
+ * whether it meets the target already. Without a path (a quarter or a
+ * month, or no baseline before the period) the status stays met or not
+ * met. Returns 0 or -ENOMEM. */
+static int track(struct calc *c, int scope, double x, int met,
+                 tally_status *out) {
+  tally_result *r = c->r;
+  const tally_target *t = r->target;
+  int year = c->period->year, from_year = 0, rc = TALLY_EVALUE;
+  double from = 0;
+  tally_track tr;
+  if (c->period->kind == TALLY_PERIOD_YEAR && r->has_average) {
+    rc = tally_track_growth(t, r->average_from, year, x, &tr);
+  } else if (c->period->kind == TALLY_PERIOD_YEAR &&
+             c->in->kind == TALLY_KIND_GROWTH) {
+    rc = tally_track_growth(t, year - 1, year, x, &tr); /* the year's own */
+  } else if (c->period->kind == TALLY_PERIOD_YEAR) {
+    int found = baseline(c, scope, &from_year, &from);
+    if (found < 0)
+      return found;
+    if (found) {
+      rc = tally_track_judge(t, from_year, from, c->in->path_rate, year, x,
+                             &tr);
+      r->has_path = rc == 0;
+    }
+  }
+  if (rc != 0) {
+    if (!met) { /* the change a year still needed, in a straight line */
+      r->has_needed = 1;
+      r->needed_per_year = (tally_track_bound(t) - x) / (t->year - year);
+    }
+    if (c->period->kind == TALLY_PERIOD_YEAR) {
+      size_t len = strlen(r->note);
+      snprintf(r->note + len, sizeof r->note - len,
+               "%sno earlier year to draw the path to the target from",
+               len ? "; " : "");
+    }
+    return 0;
+  }
+  r->path = tr.path;
+  r->path_from_year = from_year;
+  r->path_from = from;
+  r->path_rate = r->has_path ? c->in->path_rate : 1;
+  r->has_needed = tr.has_needed;
+  r->needed_per_year = tr.needed_per_year;
+  r->has_needed_rate = tr.has_needed_rate;
+  r->needed_rate = tr.needed_rate;
+  *out = tr.on_track ? TALLY_STATUS_ON_TRACK : TALLY_STATUS_OFF_TRACK;
+  return 0;
+}
+
 /* Judges the value against the target; the value is there. */
 static int judge(struct calc *c, int scope, const tally_sums *s,
                  tally_status *out) {
@@ -378,7 +535,7 @@ static int judge(struct calc *c, int scope, const tally_sums *s,
     return 0;
   }
   if (is_change(t->op)) {
-    if (!r->has_previous) {
+    if (!r->has_change) {
       size_t len = strlen(r->note);
       snprintf(r->note + len, sizeof r->note - len,
                "%sno value for the period before, to judge the change",
@@ -386,21 +543,20 @@ static int judge(struct calc *c, int scope, const tally_sums *s,
       *out = TALLY_STATUS_INSUFFICIENT_DATA;
       return 0;
     }
-    *out = change_met(t, r->value - r->previous) ? TALLY_STATUS_MET
-                                                 : TALLY_STATUS_NOT_MET;
+    *out = change_met(t, r->change) ? TALLY_STATUS_MET : TALLY_STATUS_NOT_MET;
     return 0;
   }
-  int met = tally_target_met(t, r->value);
-  if (!t->has_level) {
-    r->has_gap = 1;
-    r->gap = r->value - t->value;
-    if (!met && t->year > c->period->year) {
-      r->has_needed = 1;
-      r->needed_per_year = (t->value - r->value) / (t->year - c->period->year);
-    }
-  }
+  /* A growth with a base year is judged by its average annual growth. */
+  double x = r->has_average ? r->average : r->value;
+  int met = tally_target_met(t, x);
   *out = met ? TALLY_STATUS_MET : TALLY_STATUS_NOT_MET;
-  return 0;
+  if (t->has_level)
+    return 0;
+  r->has_gap = 1;
+  r->gap = x - t->value;
+  if (t->year <= c->period->year)
+    return 0;
+  return track(c, scope, x, met, out);
 }
 
 /* Units ind is expected from within scope. A milestone, like every
@@ -455,20 +611,8 @@ int tally_indicator_compute(const tally_catalog *cat, int ind,
              names);
   }
 
-  /* The previous period's value, over the same units as this period's
-   * (so that a change is never a change of units): only when every unit
-   * counted now was counted the period before too. */
-  tally_period prev;
-  if (s->both == s->counted && tally_period_prev(period, &prev) == 0) {
-    tally_result pr;
-    memset(&pr, 0, sizeof pr);
-    pr.units_counted = (int)s->both;
-    if (value_of(&c, &prev, s->prev, &pr) == 0) {
-      out->has_previous = 1;
-      out->previous = pr.value;
-      out->change_compared = change_compared(c.in, out, &pr);
-    }
-  }
+  if ((rc = change_of(&c, s)) != 0)
+    goto out;
   if ((rc = judge(&c, scope, s, &status)) == 0)
     out->status = status;
 out:

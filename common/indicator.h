@@ -23,7 +23,9 @@ typedef enum {
   TALLY_STATUS_INSUFFICIENT_DATA = 4,
   TALLY_STATUS_UNDEFINED = 5,   /* inputs there, value undefined (0 / 0) */
   TALLY_STATUS_NOT_JUDGED = 6,  /* a target in words, or not assigned yet */
-  TALLY_STATUS_TOO_SMALL = 7    /* a life table of too small a population */
+  TALLY_STATUS_TOO_SMALL = 7,   /* a life table of too small a population */
+  TALLY_STATUS_ON_TRACK = 8,    /* before the target's year: on the path */
+  TALLY_STATUS_OFF_TRACK = 9    /* ...or behind it */
 } tally_status;
 
 /* Exact sums: figures in millionths as 128-bit integers, so that a sum
@@ -50,6 +52,9 @@ typedef struct {
                        the unit target */
   tally_amount cur[TALLY_SUMS_MAX];  /* the period's sums */
   tally_amount prev[TALLY_SUMS_MAX]; /* the period before's, over both */
+  tally_amount both_cur[TALLY_SUMS_MAX]; /* the period's, over both: a
+                                            change is taken over the units
+                                            in both periods */
 } tally_sums;
 
 /* Where the engine finds the figures of any period it needs (the
@@ -117,15 +122,33 @@ typedef struct {
   double numerator;     /* the sum above the line, over the counted units */
   int has_denominator;
   double denominator;   /* the sum below it */
+  char numerator_text[64];   /* the two with the precision they have */
+  char denominator_text[64]; /* (figure.h; TALLY_FIGURE_STRLEN) */
   int units_counted;    /* units whose figures are in the sums */
   int units_expected;   /* units that report the indicator's inputs */
   int has_previous;
-  double previous;      /* the value of the previous period */
+  double previous;      /* the value of the previous period, over the units
+                           counted in both periods */
+  int has_change;
+  double change;        /* on the previous period, over those units */
+  int units_change;     /* how many they are */
   const tally_target *target; /* the target for the period, or NULL */
   int has_gap;
   double gap;           /* value - target */
   int has_needed;
   double needed_per_year; /* change a year needed to reach a later target */
+  int has_needed_rate;
+  double needed_rate;   /* the same as a growth rate, % a year (a path at
+                           a constant rate) */
+  int has_path;         /* on track or off track: the path from */
+  int path_from_year;   /* the baseline's year */
+  double path_from;     /* and value (for a growth: none, the path is the
+                           target's rate) to the target */
+  int path_rate;        /* 1: at a constant rate, 0: in a straight line */
+  double path;          /* the value the path reaches in the period */
+  int has_average;      /* a growth with a base year, for a later year: */
+  double average;       /* the average annual growth since then, in % */
+  int average_from;     /* that base year */
   int level;            /* a milestone's status value */
   tally_status status;
   char note[512];       /* what is missing, or why there is no value */

@@ -11,6 +11,7 @@
  */
 #include "kind.h"
 
+#include "figure.h"
 #include "interval.h"
 #include "lifetable.h"
 
@@ -56,6 +57,23 @@ static int get_groups(const tally_catalog *cat, const row *r, int groups,
   return 1;
 }
 
+/* A ratio's term: a plain element, or every age group of one summed;
+ * 1 when all are there. */
+static int get_term(const tally_catalog *cat, const row *r, int element,
+                    int groups, tally_amount *v) {
+  if (groups < 0)
+    return get(r, element, v);
+  const tally_age_groups *g = &cat->age_groups[groups];
+  tally_amount one;
+  *v = 0;
+  for (int k = 0; k < g->n; k++) {
+    if (!get(r, g->first + k, &one))
+      return 0;
+    *v += one;
+  }
+  return 1;
+}
+
 /* numerator, denominator: ratio, unit_threshold. */
 static int share_ratio(const tally_catalog *cat, const tally_indicator *in,
                        tally_source *src, int unit, const tally_period *p,
@@ -64,7 +82,8 @@ static int share_ratio(const tally_catalog *cat, const tally_indicator *in,
   int rc = row_of(cat, src, unit, p, &r);
   if (rc != 0)
     return rc;
-  return get(&r, in->numerator, &v[0]) && get(&r, in->denominator, &v[1]);
+  return get_term(cat, &r, in->numerator, in->numerator_groups, &v[0]) &&
+         get_term(cat, &r, in->denominator, in->denominator_groups, &v[1]);
 }
 
 /* element: total, milestone. */
@@ -93,7 +112,15 @@ static int share_weighted_mean(const tally_catalog *cat,
   return 1;
 }
 
-/* element in p, element in the period before. */
+/* True when a growth's share of p reads its base year: p is a year
+ * after it. */
+static int growth_has_base(const tally_indicator *in, const tally_period *p) {
+  return in->base_year > 0 && p->kind == TALLY_PERIOD_YEAR &&
+         p->year > in->base_year;
+}
+
+/* element in p, element in the period before; then (a year after the
+ * base year, when there is one) element in the base year, else 0. */
 static int share_growth(const tally_catalog *cat, const tally_indicator *in,
                         tally_source *src, int unit, const tally_period *p,
                         tally_amount *v) {
@@ -106,7 +133,15 @@ static int share_growth(const tally_catalog *cat, const tally_indicator *in,
     return 0;
   if ((rc = row_of(cat, src, unit, &before, &o)) != 0)
     return rc;
-  return get(&o, in->element, &v[1]);
+  if (!get(&o, in->element, &v[1]))
+    return 0;
+  v[2] = 0;
+  if (!growth_has_base(in, p))
+    return 1;
+  tally_period base = {in->base_year, TALLY_PERIOD_YEAR, 0};
+  if ((rc = row_of(cat, src, unit, &base, &o)) != 0)
+    return rc;
+  return get(&o, in->element, &v[2]);
 }
 
 /* numerator, denominator in p; the same in the base year. */
@@ -173,6 +208,11 @@ static int share_by_age(const tally_catalog *cat, const tally_indicator *in,
 
 /* ---- the value from the sums ---- */
 
+/* A ratio's term in words, into buf (TERM_MAX). */
+#define TERM_MAX (TALLY_CODE_MAX + 3)
+static const char *term_of(const tally_catalog *cat, int element, int groups,
+                           char *buf);
+
 static void note(tally_result *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void note(tally_result *r, const char *fmt, ...) {
@@ -191,25 +231,37 @@ static void set_value(tally_result *r, double v) {
   r->value = v;
 }
 
+/* The sums above and below the line (has_den: there is one below),
+ * as numbers and as text. */
+static void set_sums(tally_result *r, tally_amount num, int has_den,
+                     tally_amount den) {
+  r->has_numerator = 1;
+  r->numerator = tally_amount_value(num);
+  tally_figure_amount(r->numerator_text, sizeof r->numerator_text, num);
+  r->has_denominator = has_den;
+  if (has_den) {
+    r->denominator = tally_amount_value(den);
+    tally_figure_amount(r->denominator_text, sizeof r->denominator_text, den);
+  }
+}
+
 static double quotient(tally_amount a, tally_amount b) {
   return (double)a / (double)b;
 }
 
 /* s[0] / s[1] * factor, the sums of elements top and bottom: a ratio's
  * numerator and denominator, a weighted mean's element and weight. */
-static int value_quotient(const tally_catalog *cat, const tally_indicator *in,
-                          const tally_amount *s, tally_result *r, int top,
-                          int bottom) {
+static int value_quotient(const tally_indicator *in, const tally_amount *s,
+                          tally_result *r, const char *top,
+                          const char *bottom) {
   if (r->units_counted == 0) {
-    note(r, "insufficient data: no unit reported both %s and %s",
-         code_of(cat, top), code_of(cat, bottom));
+    note(r, "insufficient data: no unit reported both %s and %s", top,
+         bottom);
     return TALLY_STATUS_INSUFFICIENT_DATA;
   }
-  r->has_numerator = r->has_denominator = 1;
-  r->numerator = tally_amount_value(s[0]);
-  r->denominator = tally_amount_value(s[1]);
+  set_sums(r, s[0], 1, s[1]);
   if (s[1] == 0) {
-    note(r, "undefined: %s sums to 0", code_of(cat, bottom));
+    note(r, "undefined: %s sums to 0", bottom);
     return TALLY_STATUS_UNDEFINED;
   }
   set_value(r, quotient(s[0], s[1]) * in->factor);
@@ -219,8 +271,11 @@ static int value_quotient(const tally_catalog *cat, const tally_indicator *in,
 static int value_ratio(const tally_catalog *cat, const tally_indicator *in,
                        const tally_period *p, const tally_amount *s,
                        tally_result *r) {
+  char top[TERM_MAX], bottom[TERM_MAX];
   (void)p;
-  return value_quotient(cat, in, s, r, in->numerator, in->denominator);
+  return value_quotient(
+      in, s, r, term_of(cat, in->numerator, in->numerator_groups, top),
+      term_of(cat, in->denominator, in->denominator_groups, bottom));
 }
 
 static int value_total(const tally_catalog *cat, const tally_indicator *in,
@@ -232,8 +287,7 @@ static int value_total(const tally_catalog *cat, const tally_indicator *in,
          code_of(cat, in->element));
     return TALLY_STATUS_INSUFFICIENT_DATA;
   }
-  r->has_numerator = 1;
-  r->numerator = tally_amount_value(s[0]);
+  set_sums(r, s[0], 0, 0);
   set_value(r, r->numerator * in->factor);
   return 0;
 }
@@ -242,7 +296,8 @@ static int value_weighted_mean(const tally_catalog *cat,
                                const tally_indicator *in, const tally_period *p,
                                const tally_amount *s, tally_result *r) {
   (void)p;
-  return value_quotient(cat, in, s, r, in->element, in->weight);
+  return value_quotient(in, s, r, code_of(cat, in->element),
+                        code_of(cat, in->weight));
 }
 
 static int value_growth(const tally_catalog *cat, const tally_indicator *in,
@@ -260,14 +315,20 @@ static int value_growth(const tally_catalog *cat, const tally_indicator *in,
          code_of(cat, in->element), ptext);
     return TALLY_STATUS_INSUFFICIENT_DATA;
   }
-  r->has_numerator = r->has_denominator = 1;
-  r->numerator = tally_amount_value(s[0]);
-  r->denominator = tally_amount_value(s[1]);
+  set_sums(r, s[0], 1, s[1]);
   if (s[1] == 0) {
     note(r, "undefined: %s was 0 in %s", code_of(cat, in->element), ptext);
     return TALLY_STATUS_UNDEFINED;
   }
-  set_value(r, (quotient(s[0], s[1]) - 1) * 100);
+  /* The difference is taken exactly, before the quotient. */
+  set_value(r, quotient(s[0] - s[1], s[1]) * 100);
+  if (growth_has_base(in, p) && s[2] > 0 && s[0] > 0) {
+    /* (x(t) / x(b))^(1 / (t - b)) - 1, as a percent. */
+    int years = p->year - in->base_year;
+    r->has_average = 1;
+    r->average_from = in->base_year;
+    r->average = expm1(log1p(quotient(s[0] - s[2], s[2])) / years) * 100;
+  }
   return 0;
 }
 
@@ -275,10 +336,14 @@ static int value_intensity_reduction(const tally_catalog *cat,
                                      const tally_indicator *in,
                                      const tally_period *p,
                                      const tally_amount *s, tally_result *r) {
-  (void)p;
   tally_period base = {in->base_year, TALLY_PERIOD_YEAR, 0};
   char btext[TALLY_PERIOD_STRLEN];
   tally_period_format(&base, btext);
+  if (p->year < in->base_year) {
+    /* A reduction against the base year is counted from it on. */
+    note(r, "no value before the base year %d", in->base_year);
+    return TALLY_STATUS_INSUFFICIENT_DATA;
+  }
   if (r->units_counted == 0) {
     note(r,
          "insufficient data: no unit reported %s and GDP (%s) for both "
@@ -296,9 +361,13 @@ static int value_intensity_reduction(const tally_catalog *cat,
   r->has_numerator = r->has_denominator = 1;
   r->numerator = quotient(s[0], s[1]);
   r->denominator = quotient(s[2], s[3]);
+  tally_figure_quotient(r->numerator_text, sizeof r->numerator_text, s[0],
+                        s[1]);
+  tally_figure_quotient(r->denominator_text, sizeof r->denominator_text, s[2],
+                        s[3]);
   set_value(r, (1 - r->numerator / r->denominator) * 100);
-  note(r, "intensity %.6g now against %.6g in %s", r->numerator,
-       r->denominator, btext);
+  note(r, "intensity %s now against %s in %s", r->numerator_text,
+       r->denominator_text, btext);
   return 0;
 }
 
@@ -323,8 +392,7 @@ static int value_cumulative(const tally_catalog *cat, const tally_indicator *in,
          code_of(cat, in->element), years_text);
     return TALLY_STATUS_INSUFFICIENT_DATA;
   }
-  r->has_numerator = 1;
-  r->numerator = tally_amount_value(s[0]);
+  set_sums(r, s[0], 0, 0);
   set_value(r, r->numerator * in->factor);
   return 0;
 }
@@ -397,15 +465,15 @@ static int life_table(const tally_catalog *cat, const tally_indicator *in,
   int n = dg->n;
   double deaths[TALLY_LIFETABLE_MAX_GROUPS], pop[TALLY_LIFETABLE_MAX_GROUPS];
   int start[TALLY_LIFETABLE_MAX_GROUPS];
-  double dsum = 0, psum = 0;
+  tally_amount dsum = 0, psum = 0;
   for (int k = 0; k < n; k++) {
     deaths_el[k] = dg->first + k;
     pop_el[k] = pg->first + k;
     start[k] = cat->elements[deaths_el[k]].age_from;
     deaths[k] = tally_amount_value(s[k]);
     pop[k] = tally_amount_value(s[n + k]);
-    dsum += deaths[k];
-    psum += pop[k];
+    dsum += s[k];
+    psum += s[n + k];
   }
   double b = tally_amount_value(s[n + pg->n]);
   tally_lifetable_params lp;
@@ -424,9 +492,7 @@ static int life_table(const tally_catalog *cat, const tally_indicator *in,
   if (in->q0_population)
     b = pop[0]; /* q0 = deaths aged 0 / population aged 0 */
   tally_lifetable_input li = {n, start, deaths, pop, b};
-  r->has_numerator = r->has_denominator = 1;
-  r->numerator = dsum;
-  r->denominator = psum;
+  set_sums(r, dsum, 1, psum);
   return tally_lifetable_compute(&li, &lp, res, NULL);
 }
 
@@ -454,21 +520,19 @@ static int sdg_table(const tally_catalog *cat, const tally_indicator *in,
                          *pg = &cat->age_groups[in->population_groups];
   double deaths[TALLY_SDG341_GROUPS], pop[TALLY_SDG341_GROUPS];
   /* The population of 30-34 ... 65-69 (the loader checked they exist). */
-  double dsum = 0, psum = 0;
+  tally_amount dsum = 0, psum = 0;
   for (int k = 0; k < TALLY_SDG341_GROUPS; k++) {
     deaths_el[k] = dg->first + k;
     deaths[k] = tally_amount_value(s[k]);
+    dsum += s[k];
     for (int j = 0; j < pg->n; j++)
       if (cat->elements[pg->first + j].age_from == 30 + 5 * k) {
         pop_el[k] = pg->first + j;
         pop[k] = tally_amount_value(s[dg->n + j]);
+        psum += s[dg->n + j];
       }
-    dsum += deaths[k];
-    psum += pop[k];
   }
-  r->has_numerator = r->has_denominator = 1;
-  r->numerator = dsum;
-  r->denominator = psum;
+  set_sums(r, dsum, 1, psum);
   return tally_sdg341_compute(deaths, pop, in->min_population, res);
 }
 
@@ -570,6 +634,18 @@ static void interval_premature_mortality(const tally_catalog *cat,
 
 /* ---- the formula in words ---- */
 
+/* A ratio's term: an element's code, or "CODE.*" for every age group
+ * of one, into buf. */
+static const char *term_of(const tally_catalog *cat, int element, int groups,
+                           char *buf) {
+  if (groups >= 0)
+    snprintf(buf, TERM_MAX, "%s.*", cat->age_groups[groups].code);
+  else
+    snprintf(buf, TERM_MAX, "%s",
+             element >= 0 ? cat->elements[element].code : "");
+  return buf;
+}
+
 static const char *num_of(const tally_catalog *cat, const tally_indicator *in) {
   return in->numerator >= 0 ? cat->elements[in->numerator].code : "";
 }
@@ -595,11 +671,14 @@ static const char *pop_of(const tally_catalog *cat, const tally_indicator *in) {
 
 static const char *formula_ratio(const tally_catalog *cat,
                                  const tally_indicator *in, tally_arena *a) {
+  char top[TERM_MAX], bottom[TERM_MAX];
   return tally_arena_printf(
       a,
       "sum of %s / sum of %s x %g, both summed over the units that "
       "reported both",
-      num_of(cat, in), den_of(cat, in), in->factor);
+      term_of(cat, in->numerator, in->numerator_groups, top),
+      term_of(cat, in->denominator, in->denominator_groups, bottom),
+      in->factor);
 }
 
 static const char *formula_total(const tally_catalog *cat,
@@ -619,6 +698,15 @@ static const char *formula_weighted_mean(const tally_catalog *cat,
 
 static const char *formula_growth(const tally_catalog *cat,
                                   const tally_indicator *in, tally_arena *a) {
+  if (in->base_year > 0)
+    return tally_arena_printf(
+        a,
+        "(sum of %s / sum of %s in the period before - 1) x 100; judged: "
+        "the average annual growth since %d, ((sum of %s / the same in %d) "
+        "^ (1 / years since %d) - 1) x 100; over the units that reported "
+        "all three years",
+        el_of(cat, in), el_of(cat, in), in->base_year, el_of(cat, in),
+        in->base_year, in->base_year);
   return tally_arena_printf(
       a,
       "(sum of %s / sum of %s in the period before - 1) x 100, over the "
@@ -680,11 +768,14 @@ static const char *formula_milestone(const tally_catalog *cat,
 static const char *formula_unit_threshold(const tally_catalog *cat,
                                           const tally_indicator *in,
                                           tally_arena *a) {
+  char top[TERM_MAX], bottom[TERM_MAX];
   return tally_arena_printf(
       a,
       "sum of %s / sum of %s x %g; the target holds only if every unit's "
       "own rate is %s %g",
-      num_of(cat, in), den_of(cat, in), in->factor,
+      term_of(cat, in->numerator, in->numerator_groups, top),
+      term_of(cat, in->denominator, in->denominator_groups, bottom),
+      in->factor,
       tally_op_text(in->unit_target.op), in->unit_target.value);
 }
 
@@ -729,8 +820,8 @@ const tally_kind_def tally_kinds[TALLY_KIND_COUNT] = {
         .formula = formula_weighted_mean},
     [TALLY_KIND_GROWTH] = {
         .name = "growth", .kind = TALLY_KIND_GROWTH,
-        .need = ELEM, .allow = 0,
-        .sums = 2, .reads = TALLY_READS_BEFORE,
+        .need = ELEM, .allow = BASE,
+        .sums = 3, .reads = TALLY_READS_BEFORE_AND_BASE,
         .share = share_growth, .value = value_growth,
         .formula = formula_growth},
     [TALLY_KIND_INTENSITY_REDUCTION] = {
@@ -836,6 +927,17 @@ static int each_read(const tally_indicator *in, const tally_period *p,
     if (tally_period_prev(p, &other) == 0 && (rc = fn(arg, &other)) != 0)
       return rc;
     break;
+  case TALLY_READS_BEFORE_AND_BASE:
+    if (tally_period_prev(p, &other) != 0)
+      break; /* without the period before, nothing else is read */
+    if ((rc = fn(arg, &other)) != 0)
+      return rc;
+    if (growth_has_base(in, p)) {
+      other = (tally_period){in->base_year, TALLY_PERIOD_YEAR, 0};
+      if ((rc = fn(arg, &other)) != 0)
+        return rc;
+    }
+    break;
   case TALLY_READS_BASE_YEAR:
     other = (tally_period){in->base_year, TALLY_PERIOD_YEAR, 0};
     if ((rc = fn(arg, &other)) != 0)
@@ -933,6 +1035,13 @@ int tally_kind_changed_by(const tally_indicator *in, const tally_period *q,
     if ((rc = found_with_next(v, q)) == 0 && tally_period_next(q, &next) == 0)
       rc = found_with_next(v, &next);
     return rc;
+  case TALLY_READS_BEFORE_AND_BASE: /* the same; and every later year's */
+    if ((rc = found_with_next(v, q)) == 0 && tally_period_next(q, &next) == 0)
+      rc = found_with_next(v, &next);
+    if (rc != 0 || in->base_year <= 0 || q->kind != TALLY_PERIOD_YEAR ||
+        q->year != in->base_year)
+      return rc;
+    return found_among_every(v, q, 1); /* each later year reads it */
   case TALLY_READS_BASE_YEAR:
     if ((rc = found_with_next(v, q)) != 0)
       return rc;

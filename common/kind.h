@@ -47,7 +47,10 @@ extern const char *const tally_kind_keys[TALLY_KEY_COUNT];
 /* Which periods a unit's share of period p reads, besides p itself. */
 typedef enum {
   TALLY_READS_OWN = 0,   /* p alone */
-  TALLY_READS_BEFORE,    /* the period before p too (a growth) */
+  TALLY_READS_BEFORE,    /* the period before p too */
+  TALLY_READS_BEFORE_AND_BASE, /* the period before p, and (for a year p
+                                  after base_year, when the indicator has
+                                  one) the year base_year: a growth */
   TALLY_READS_BASE_YEAR, /* the year base_year too, whatever p's kind */
   TALLY_READS_YEARS_FROM /* for a year p >= from_year, the years
                             from_year .. p (and nothing otherwise) */

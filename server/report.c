@@ -47,6 +47,63 @@ static void source_free(struct store_source *s) {
   tally_rows_free(&s->rows);
 }
 
+/* The target as fields, in a. Returns NULL for none, or when out of
+ * memory (*nomem). */
+static Tally__TargetFields *target_fields(const tally_catalog *cat, int i,
+                                          const tally_target *t,
+                                          tally_arena *a, int *nomem) {
+  if (t == NULL)
+    return NULL;
+  Tally__TargetFields *f = tally_arena_alloc(a, sizeof *f);
+  if (f == NULL) {
+    *nomem = 1;
+    return NULL;
+  }
+  tally__target_fields__init(f);
+  f->year = t->year;
+  f->comparator = (char *)tally_op_text(t->op);
+  f->has_value = t->op != TALLY_OP_TEXT && t->op != TALLY_OP_ASSIGNED;
+  f->value = t->value;
+  f->has_tolerance = tally_op_is_about(t->op);
+  f->tolerance = t->tolerance;
+  f->text = t->text ? t->text : "";
+  f->level = "";
+  if (t->has_level) {
+    const tally_level *l = tally_element_level(
+        &cat->elements[cat->indicators[i].element], (int)t->value);
+    f->level = l ? tally_arena_printf(a, "%s (%s)", l->zh, l->en) : "";
+    if (f->level == NULL)
+      *nomem = 1;
+  }
+  return f;
+}
+
+/* What issue 14's definitions add to a row: the change over the units
+ * in both periods, the average growth, the path, the target as fields
+ * and the sums with their precision. Returns 0 or -ENOMEM. */
+static int fill_track(const tally_catalog *cat, int i, const tally_result *r,
+                      tally_arena *a, Tally__ReportRow *row) {
+  int nomem = 0;
+  row->has_change = r->has_change;
+  row->change = r->change;
+  row->units_change = (uint32_t)r->units_change;
+  row->has_average = r->has_average;
+  row->average = r->average;
+  row->average_from = r->average_from;
+  row->has_path = r->has_path;
+  row->path_from_year = r->path_from_year;
+  row->path_from = r->path_from;
+  row->path_rate = r->path_rate;
+  row->path = r->path;
+  row->has_needed_rate = r->has_needed_rate;
+  row->needed_rate = r->needed_rate;
+  row->numerator_text = tally_arena_strdup(a, r->numerator_text);
+  row->denominator_text = tally_arena_strdup(a, r->denominator_text);
+  row->target_fields = target_fields(cat, i, r->target, a, &nomem);
+  return nomem || !row->numerator_text || !row->denominator_text ? -ENOMEM
+                                                                  : 0;
+}
+
 static int fill_row(const tally_catalog *cat, int i, const tally_result *r,
                     tally_arena *a, Tally__ReportRow *row) {
   const tally_indicator *in = &cat->indicators[i];
@@ -92,7 +149,9 @@ static int fill_row(const tally_catalog *cat, int i, const tally_result *r,
   row->target = tally_arena_strdup(a, target);
   row->status = (Tally__Status)r->status;
   row->note = tally_arena_strdup(a, r->note);
-  return row->target && row->note && row->level ? 0 : -ENOMEM;
+  if (!row->target || !row->note || !row->level)
+    return -ENOMEM;
+  return fill_track(cat, i, r, a, row);
 }
 
 int tally_report_build(const tally_catalog *cat, tally_store_txn *txn,

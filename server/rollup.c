@@ -26,25 +26,27 @@
 #include <string.h>
 
 /* ---- records ----
- * counted, both, misses (8 bytes each), n (4), then n sums of the period
- * and n of the period before, 16 bytes each (host order, as LMDB's own
- * pages are). */
+ * counted, both, misses (8 bytes each), n (4), then n sums of the period,
+ * n of the period before and n of the period over the units in both, 16
+ * bytes each (host order, as LMDB's own pages are). */
 
 #define RECORD_HEAD 28
+#define RECORD_SETS 3 /* cur, prev, both_cur */
 
 static size_t record_size(int n) {
-  return RECORD_HEAD + 2 * (size_t)n * sizeof(tally_amount);
+  return RECORD_HEAD + RECORD_SETS * (size_t)n * sizeof(tally_amount);
 }
 
 static void record_pack(const tally_sums *s, int n, uint8_t *buf) {
   uint32_t n32 = (uint32_t)n;
+  size_t set = (size_t)n * sizeof(tally_amount);
   memcpy(buf, &s->counted, 8);
   memcpy(buf + 8, &s->both, 8);
   memcpy(buf + 16, &s->misses, 8);
   memcpy(buf + 24, &n32, 4);
-  memcpy(buf + RECORD_HEAD, s->cur, (size_t)n * sizeof(tally_amount));
-  memcpy(buf + RECORD_HEAD + (size_t)n * sizeof(tally_amount), s->prev,
-         (size_t)n * sizeof(tally_amount));
+  memcpy(buf + RECORD_HEAD, s->cur, set);
+  memcpy(buf + RECORD_HEAD + set, s->prev, set);
+  memcpy(buf + RECORD_HEAD + 2 * set, s->both_cur, set);
 }
 
 static int record_unpack(const void *data, size_t len, int n, tally_sums *s) {
@@ -55,12 +57,13 @@ static int record_unpack(const void *data, size_t len, int n, tally_sums *s) {
   memcpy(&n32, buf + 24, 4);
   if (n32 != (uint32_t)n)
     return TALLY_ESTORE;
+  size_t set = (size_t)n * sizeof(tally_amount);
   memcpy(&s->counted, buf, 8);
   memcpy(&s->both, buf + 8, 8);
   memcpy(&s->misses, buf + 16, 8);
-  memcpy(s->cur, buf + RECORD_HEAD, (size_t)n * sizeof(tally_amount));
-  memcpy(s->prev, buf + RECORD_HEAD + (size_t)n * sizeof(tally_amount),
-         (size_t)n * sizeof(tally_amount));
+  memcpy(s->cur, buf + RECORD_HEAD, set);
+  memcpy(s->prev, buf + RECORD_HEAD + set, set);
+  memcpy(s->both_cur, buf + RECORD_HEAD + 2 * set, set);
   return 0;
 }
 
@@ -68,7 +71,7 @@ static int is_zero(const tally_sums *s, int n) {
   if (s->counted || s->both || s->misses)
     return 0;
   for (int k = 0; k < n; k++)
-    if (s->cur[k] || s->prev[k])
+    if (s->cur[k] || s->prev[k] || s->both_cur[k])
       return 0;
   return 1;
 }
@@ -95,7 +98,8 @@ struct entry {
   uint32_t period;
   int unit, ind, n;
   int64_t counted, both, misses;
-  tally_amount v[];     /* n sums of the period, n of the one before */
+  tally_amount v[];     /* n sums of the period, n of the one before, n
+                           of the period over the units in both */
 };
 
 struct table {
@@ -157,7 +161,7 @@ static int table_add(struct table *t, uint32_t period, int unit, int ind,
     if (t->n >= t->n_buckets && table_grow(t) != 0)
       return -ENOMEM;
     /* Only the sums the kind uses. */
-    e = calloc(1, sizeof *e + 2 * (size_t)n * sizeof(tally_amount));
+    e = calloc(1, sizeof *e + RECORD_SETS * (size_t)n * sizeof(tally_amount));
     if (e == NULL)
       return -ENOMEM;
     size_t h = hash(period, unit, ind) & (t->n_buckets - 1);
@@ -175,6 +179,7 @@ static int table_add(struct table *t, uint32_t period, int unit, int ind,
   for (int k = 0; k < n; k++) {
     e->v[k] += s->cur[k];
     e->v[n + k] += s->prev[k];
+    e->v[2 * n + k] += s->both_cur[k];
   }
   return 0;
 }
@@ -186,6 +191,7 @@ static void entry_sums(const struct entry *e, tally_sums *s) {
   s->misses = e->misses;
   memcpy(s->cur, e->v, (size_t)e->n * sizeof(tally_amount));
   memcpy(s->prev, e->v + e->n, (size_t)e->n * sizeof(tally_amount));
+  memcpy(s->both_cur, e->v + 2 * e->n, (size_t)e->n * sizeof(tally_amount));
 }
 
 /* Adds a leaf's share s of ind in period to every inner unit above it. */
@@ -333,6 +339,7 @@ static void negate(tally_sums *s, int n) {
   for (int k = 0; k < n; k++) {
     s->cur[k] = -s->cur[k];
     s->prev[k] = -s->prev[k];
+    s->both_cur[k] = -s->both_cur[k];
   }
 }
 
@@ -521,11 +528,12 @@ static int keeper_flush(void *arg, tally_store_txn *t) {
 static void mark_inputs(const tally_catalog *cat, int ind, unsigned char *in) {
   const tally_indicator *x = &cat->indicators[ind];
   int one[] = {x->numerator, x->denominator, x->element, x->weight, x->births};
-  int groups[] = {x->deaths_groups, x->population_groups};
+  int groups[] = {x->deaths_groups, x->population_groups,
+                  x->numerator_groups, x->denominator_groups};
   for (size_t k = 0; k < sizeof one / sizeof *one; k++)
     if (one[k] >= 0)
       in[one[k]] = 1;
-  for (size_t k = 0; k < 2; k++)
+  for (size_t k = 0; k < sizeof groups / sizeof *groups; k++)
     if (groups[k] >= 0)
       for (int j = 0; j < cat->age_groups[groups[k]].n; j++)
         in[cat->age_groups[groups[k]].first + j] = 1;
@@ -579,7 +587,8 @@ void tally_rollup_free(tally_rollup *r) {
 /* What the records were made for: this file's record format and the way
  * shares are made (raise the number when either changes), and the
  * catalog. */
-#define SUMS_FORMAT "sums/1"
+#define SUMS_FORMAT "sums/2" /* 2: the period's sums over the units in
+                                 both periods too */
 static void sums_stamp(const tally_catalog *cat, char *buf, size_t n) {
   snprintf(buf, n, "%s %016llx", SUMS_FORMAT, cat->fingerprint);
 }
@@ -690,7 +699,7 @@ int tally_rollup_prepare(tally_rollup *r, int *rebuilt, uint64_t *reports) {
 static int is_zero_entry(const struct entry *e) {
   if (e->counted || e->both || e->misses)
     return 0;
-  for (int k = 0; k < 2 * e->n; k++)
+  for (int k = 0; k < RECORD_SETS * e->n; k++)
     if (e->v[k])
       return 0;
   return 1;

@@ -104,15 +104,16 @@ Test(catalog, builtin_catalog) {
     cr_expect_eq(cat->units[u].parent, cat->root, "%s", leaves[i]);
     cr_expect_eq(cat->units[u].leaves, 1, "%s", leaves[i]);
   }
-  /* The file's 88 data elements: three are reported by age group and
-   * expand to 46 elements, one per group: 85 + 46 = 131. */
-  cr_assert_eq(cat->n_elements, 131);
+  /* The file's 90 data elements: three are reported by age group and
+   * expand to 46 elements, one per group: 87 + 46 = 133. */
+  cr_assert_eq(cat->n_elements, 133);
   cr_assert_eq(cat->n_plans, 2);
-  /* H01-H35 with H30 as H30a and H30b, and P01-P25. */
-  cr_assert_eq(cat->n_indicators, 61);
+  /* H01-H35 with H14 as H14a and H14b and H30 as H30a and H30b, and
+   * P01-P25. */
+  cr_assert_eq(cat->n_indicators, 62);
   static const char *const every[] = {
       "H01", "H02", "H03", "H04", "H05", "H06", "H07", "H08", "H09", "H10",
-      "H11", "H12", "H13", "H14", "H15", "H16", "H17", "H18", "H19", "H20",
+      "H11", "H12", "H13", "H14a", "H14b", "H15", "H16", "H17", "H18", "H19", "H20",
       "H21", "H22", "H23", "H24", "H25", "H26", "H27", "H28", "H29", "H30a",
       "H30b", "H31", "H32", "H33", "H34", "H35", "P01", "P02", "P03", "P04",
       "P05", "P06", "P07", "P08", "P09", "P10", "P11", "P12", "P13", "P14",
@@ -489,7 +490,8 @@ Test(catalog, bad_op) {
            "[" INDICATOR_WITH("X01", RATIO ",'targets':[{'year':2022,"
                                            "'op':'=>','value':1}]") "]"),
       "t.json: indicator X01: target #1: op '=>' is not one of: >=, >, <=, <, "
-      "about, change<=, change>=, change<, change>, text, assigned");
+      "about, about<=, about>=, change<=, change>=, change<, change>, text, "
+      "assigned");
 }
 
 Test(catalog, target_years_not_ascending) {
@@ -816,7 +818,8 @@ Test(catalog, target_forms) {
                     "target #1: about needs a tolerance >= 0");
   expect_kind_error(RATIO ",'targets':[{'year':2022,'op':'<','value':3,"
                           "'tolerance':1}]",
-                    "target #1: only about takes a tolerance");
+                    "target #1: only about, about<= and about>= take a "
+                    "tolerance");
   expect_kind_error(RATIO ",'targets':[{'year':2022,'op':'change<'}]",
                     "target #1: op change< needs a value");
   expect_kind_error(RATIO ",'targets':[{'year':2022,'op':'text'}]",
@@ -950,4 +953,108 @@ Test(catalog, deadlines_have_defaults_and_are_checked) {
   }
   cat = NULL;
   free(text);
+}
+
+/* ---- the definitions of issue 14, as the sources give them ---- */
+
+Test(catalog, builtin_definitions_follow_the_sources) {
+  cr_assert_eq(tally_catalog_load_builtin(&cat, err, sizeof err), 0, "%s", err);
+  /* H24 divides by the mid-year population, every age group summed. */
+  const tally_indicator *h24 = indicator("H24");
+  cr_expect_eq(h24->denominator, -1);
+  cr_assert_geq(h24->denominator_groups, 0);
+  cr_expect_str_eq(cat->age_groups[h24->denominator_groups].code,
+                   "midyear_population");
+  /* H14 is two coverage rates, each with its baselines and targets. */
+  cr_expect_lt(tally_catalog_indicator(cat, "H14"), 0);
+  static const struct {
+    const char *code, *numerator;
+    double province, city;
+  } h14[] = {{"H14a", "rural_women_cervical_screened", 41.37, 30.58},
+             {"H14b", "rural_women_breast_screened", 34.40, 16.74}};
+  for (size_t i = 0; i < 2; i++) {
+    const tally_indicator *in = indicator(h14[i].code);
+    cr_expect_str_eq(cat->elements[in->numerator].code, h14[i].numerator);
+    cr_expect_str_eq(cat->elements[in->denominator].code,
+                     "rural_women_eligible");
+    cr_assert_eq(in->n_baselines, 2, "%s", in->code);
+    cr_expect(in->baselines[0].has_value && in->baselines[1].has_value);
+    cr_expect_eq(in->baselines[0].value, h14[i].province, "%s", in->code);
+    cr_expect_eq(in->baselines[1].value, h14[i].city, "%s", in->code);
+    expect_target(in, 0, 2022, TALLY_OP_GE, 85);
+    expect_target(in, 1, 2030, TALLY_OP_GE, 95);
+  }
+  /* The old H14's numerator stays an element, tied to the new ones. */
+  cr_expect_geq(tally_catalog_element(cat, "rural_women_screened"), 0);
+  cr_expect_geq(tally_catalog_rule(cat, "screened_both_cervical"), 0);
+  cr_expect_geq(tally_catalog_rule(cat, "screened_both_breast"), 0);
+  cr_expect_geq(tally_catalog_rule(cat, "H14a_bounded"), 0);
+  cr_expect_geq(tally_catalog_rule(cat, "H14b_bounded"), 0);
+  cr_expect_lt(tally_catalog_rule(cat, "H14_bounded"), 0);
+  /* H10: an established mechanism (已建立, level 1) is what 2022 asks;
+   * H09 and H31 keep their levels' order. */
+  const tally_indicator *h10 = indicator("H10");
+  cr_assert(h10->targets[0].has_level);
+  expect_target(h10, 0, 2022, TALLY_OP_GE, 1);
+  const tally_level *l =
+      tally_element_level(&cat->elements[h10->element], 1);
+  cr_assert_not_null(l);
+  cr_expect_str_eq(l->zh, "已建立");
+  expect_target(indicator("H09"), 0, 2022, TALLY_OP_GE, 2);
+  expect_target(indicator("H31"), 0, 2022, TALLY_OP_GE, 1);
+  /* H33: at most about 3 %, not within 3 +- 0.5. */
+  const tally_indicator *h33 = indicator("H33");
+  expect_target(h33, 1, 2030, TALLY_OP_ABOUT_LE, 3);
+  cr_expect_eq(h33->targets[1].tolerance, 0.5);
+  /* P03, P04, P06: the average annual growth since 2020. */
+  static const char *const growths[] = {"P03", "P04", "P06"};
+  for (size_t i = 0; i < 3; i++)
+    cr_expect_eq(indicator(growths[i])->base_year, 2020, "%s", growths[i]);
+  /* The path to a later target: a constant rate for totals, growths and
+   * the incomes the plan gives an annual growth for; else a line. */
+  cr_expect(indicator("P01")->path_rate);
+  cr_expect(indicator("P03")->path_rate);
+  cr_expect(indicator("P18")->path_rate);
+  cr_expect(indicator("P19")->path_rate);
+  cr_expect(indicator("P11")->path_rate); /* 3.6 % a year in the table */
+  cr_expect(indicator("P22")->path_rate);
+  cr_expect(indicator("P23")->path_rate);
+  cr_expect_not(indicator("P02")->path_rate);
+  cr_expect_not(indicator("P20")->path_rate);
+  cr_expect_not(indicator("H02")->path_rate);
+}
+
+Test(catalog, a_ratio_sums_an_age_grouped_element) {
+  cr_assert_eq(load_kind("'kind':'ratio','numerator':'n','denominator':'pop'"),
+               0, "%s", err);
+  cr_expect_eq(cat->indicators[0].denominator, -1);
+  cr_expect_eq(cat->indicators[0].denominator_groups,
+               tally_catalog_age_groups(cat, "pop"));
+  tally_catalog_free(cat);
+  cat = NULL;
+  expect_kind_error("'kind':'ratio','numerator':'deaths','denominator':'pop',"
+                    "'bounded':true",
+                    "bounded takes a numerator and a denominator that are "
+                    "plain elements, not age groups");
+  expect_kind_error("'kind':'intensity_reduction','numerator':'n',"
+                    "'denominator':'pop','base_year':2020",
+                    "denominator 'pop' is reported by age groups: only a "
+                    "ratio sums them");
+}
+
+Test(catalog, path_and_about_at_most) {
+  cr_assert_eq(load_kind("'kind':'ratio','numerator':'n','denominator':'m',"
+                         "'path':'rate','targets':[{'year':2030,"
+                         "'op':'about<=','value':3,'tolerance':0.5}]"),
+               0, "%s", err);
+  cr_expect(cat->indicators[0].path_rate);
+  cr_expect_eq(cat->indicators[0].targets[0].op, TALLY_OP_ABOUT_LE);
+  tally_catalog_free(cat);
+  cat = NULL;
+  expect_kind_error("'kind':'ratio','numerator':'n','denominator':'m',"
+                    "'path':'curve'",
+                    "path 'curve' is not one of: line, rate");
+  expect_kind_error("'kind':'ratio','numerator':'n','denominator':'m',"
+                    "'targets':[{'year':2030,'op':'about>=','value':3}]",
+                    "target #1: about>= needs a tolerance >= 0");
 }

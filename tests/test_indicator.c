@@ -299,11 +299,23 @@ Test(indicator, the_target_is_the_first_at_or_after_the_period) {
 
 Test(indicator, status_follows_the_target_of_the_period) {
   set_deaths_and_births();
-  /* 15.625: <= 20 in 2022 is met; <= 10 from 2023 to 2030 is not. */
+  /* 15.625: <= 20 in 2022 is met; <= 10 by 2030 is not, and in 2023,
+   * before 2030, the straight line from 15.625 in 2020 (the first year
+   * reported from the plan's base year on) to 10 in 2030 is at
+   * 15.625 - 5.625 x 3 / 10 = 13.9375: off track. */
   cr_assert_eq(compute(R01, D, "2022").status, TALLY_STATUS_MET);
   tally_result r = compute(R01, D, "2023");
   cr_assert_eq(r.target->year, 2030);
-  cr_assert_eq(r.status, TALLY_STATUS_NOT_MET);
+  cr_assert_eq(r.status, TALLY_STATUS_OFF_TRACK);
+  cr_assert(r.has_path);
+  cr_assert_eq(r.path_from_year, 2020);
+  cr_assert_float_eq(r.path_from, 15.625, 1e-12);
+  cr_assert_float_eq(r.path, 13.9375, 1e-9);
+  cr_assert_eq(r.path_rate, 0);
+  cr_assert_float_eq(r.needed_per_year, (10 - 15.625) / 7, 1e-12);
+  r = compute(R01, D, "2030");
+  cr_assert_eq(r.status, TALLY_STATUS_NOT_MET); /* the target's own year */
+  cr_assert_not(r.has_path);
   r = compute(R01, D, "2031");
   cr_assert_null(r.target);
   cr_assert(r.has_value);

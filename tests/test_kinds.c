@@ -98,7 +98,14 @@ static const char catalog_json[] =
     IND("RT", "'kind':'ratio','numerator':'jobs','denominator':'residents',"
               "'factor':100000,'direction':'down'") ","
     IND("AM", "'kind':'ratio','numerator':'energy','denominator':'gdp',"
-              "'factor':100,'direction':'down'")
+              "'factor':100,'direction':'down'") ","
+    IND("GA", "'kind':'growth','element':'gdp','base_year':2020,"
+              "'direction':'up','targets':[{'year':2025,'op':'>=','value':9}]") ","
+    IND("AL", "'kind':'ratio','numerator':'myopic','denominator':'pupils',"
+              "'factor':100,'direction':'down','targets':["
+              "{'year':2030,'op':'about<=','value':3,'tolerance':0.5}]") ","
+    IND("RG", "'kind':'ratio','numerator':'births','denominator':'pop',"
+              "'factor':1000,'direction':'up'")
     "]}";
 
 static tally_catalog *cat;
@@ -215,19 +222,38 @@ Test(kinds, intensity_reduction_against_the_base_year) {
   /* The city has not assigned the target yet: not judged. */
   cr_assert_eq(r.status, TALLY_STATUS_NOT_JUDGED);
 
-  /* Once entered (>= 13.5 for 2025), it is judged: not met, and 3.5
-   * points are missing. */
+  /* Once entered (>= 13.5 for 2025), it is judged: 3.5 points are
+   * missing, but 2022 is before 2025, and on the straight line from 0
+   * in 2020 (the first year reported: the base year itself) to 13.5 in
+   * 2025 the reduction would be 5.4 by 2022: on track. */
   entered = (tally_target){.year = 2025, .op = TALLY_OP_GE, .value = 13.5};
   has_entered = 1;
   r = compute("IR", D, "2022");
   has_entered = 0;
-  cr_assert_eq(r.status, TALLY_STATUS_NOT_MET);
+  cr_assert_eq(r.status, TALLY_STATUS_ON_TRACK);
   cr_assert_eq(r.target->value, 13.5);
   cr_assert_float_eq(r.gap, -3.5, 1e-9);
+  cr_assert(r.has_path);
+  cr_assert_eq(r.path_from_year, 2020);
+  cr_assert_float_eq(r.path_from, 0, 1e-12);
+  cr_assert_float_eq(r.path, 5.4, 1e-9);
+  cr_assert(r.has_needed);
+  cr_assert_float_eq(r.needed_per_year, 3.5 / 3, 1e-9);
 
   /* No base year: insufficient data. */
   r = compute("IR", D, "2023");
   cr_assert_eq(r.status, TALLY_STATUS_INSUFFICIENT_DATA);
+
+  /* Before the base year there is no reduction against it, even with
+   * the figures there (they would say -3.43 % for P14's 2019). */
+  set("2019", A, "energy", 130);
+  set("2019", A, "gdp", 600);
+  set("2019", B, "energy", 80);
+  set("2019", B, "gdp", 400);
+  r = compute("IR", D, "2019");
+  cr_assert_not(r.has_value);
+  cr_assert_eq(r.status, TALLY_STATUS_INSUFFICIENT_DATA);
+  cr_assert(strstr(r.note, "before the base year 2020"), "%s", r.note);
 }
 
 /* Jobs from 2021: 2021 a 20 + b 10, 2022 a 25 + b 15: 30 + 40 = 70.
@@ -240,7 +266,12 @@ Test(kinds, cumulative_over_the_years) {
   set("2022", B, "jobs", 15);
   tally_result r = compute("CU", D, "2022");
   cr_assert_eq(r.value, 70);
-  cr_assert_eq(r.status, TALLY_STATUS_NOT_MET);
+  /* Short of 100 in 2025, but ahead of the straight line from 0 at the
+   * end of 2020 to 100 in 2025 (40 by 2022): on track. */
+  cr_assert_eq(r.status, TALLY_STATUS_ON_TRACK);
+  cr_assert(r.has_path);
+  cr_assert_eq(r.path_from_year, 2020);
+  cr_assert_float_eq(r.path, 40, 1e-9);
   /* A missing year is missing, not zero. */
   r = compute("CU", D, "2023");
   cr_assert_not(r.has_value);
@@ -258,9 +289,9 @@ Test(kinds, cumulative_over_the_years) {
   cr_assert(strstr(r.note, "not reported by 1 of 2: b"), "%s", r.note);
 }
 
-/* A change is judged over the same units in both years: b reported
- * only 2022, so the change is a's alone (30 % to 28 %), not a change of
- * who is counted. */
+/* A change is taken over the units counted in both years, whichever
+ * year the others are missing from: b reported only 2022, so the change
+ * is a's alone (30 % to 28 %), not a change of who is counted. */
 Test(kinds, the_change_is_over_the_same_units) {
   set("2021", A, "myopic", 30);
   set("2021", A, "pupils", 100);
@@ -269,10 +300,40 @@ Test(kinds, the_change_is_over_the_same_units) {
   set("2022", B, "myopic", 10);
   set("2022", B, "pupils", 200);
   tally_result r = compute("CH", D, "2022");
-  /* 2022 over a and b: 38 / 300 = 12.67 %; a and b were not both there
-   * in 2021, so there is no change to judge. */
+  /* 2022 over a and b: 38 / 300 = 12.67 %; the change over a alone:
+   * -2 points, which meets 'fall by at least 1'. */
   cr_assert_float_eq(r.value, 38.0 / 3, 1e-9);
+  cr_assert(r.has_previous);
+  cr_assert_float_eq(r.previous, 30, 1e-9);
+  cr_assert(r.has_change);
+  cr_assert_float_eq(r.change, -2, 1e-9);
+  cr_assert_eq(r.units_change, 1);
+  cr_assert(strstr(r.note, "over the 1 of 2 units counted in both periods"),
+            "%s", r.note);
+  cr_assert_eq(r.status, TALLY_STATUS_MET);
+
+  /* b is missing from 2022 instead: the change is a's alone again, not
+   * a's 2022 against a and b's 2021. */
+  set("2021", B, "myopic", 100);
+  set("2021", B, "pupils", 200);
+  drop("2022");
+  set("2022", A, "myopic", 28);
+  set("2022", A, "pupils", 100);
+  r = compute("CH", D, "2022");
+  cr_assert_float_eq(r.value, 28, 1e-9);
+  cr_assert_float_eq(r.previous, 30, 1e-9);
+  cr_assert_float_eq(r.change, -2, 1e-9);
+  cr_assert_eq(r.units_change, 1);
+
+  /* No unit in both years: no change, and nothing to judge it by. */
+  drop("2021");
+  set("2021", B, "myopic", 100);
+  set("2021", B, "pupils", 200);
+  r = compute("CH", D, "2022");
+  cr_assert(r.has_value);
   cr_assert_not(r.has_previous);
+  cr_assert_not(r.has_change);
+  cr_assert_eq(r.units_change, 0);
   cr_assert_eq(r.status, TALLY_STATUS_INSUFFICIENT_DATA);
 }
 
@@ -688,4 +749,108 @@ Test(kinds, life_table_edges_name_the_group) {
   cr_assert_eq(r.status, TALLY_STATUS_UNDEFINED);
   cr_assert_str_eq(r.note, "undefined: age group 30-34 (ncd.30-34, "
                            "pop5.30-34): no population in the age group");
+}
+
+/* 年均增长: a growth with a base year is judged by its average annual
+ * growth since then. GDP 300 in 2020, 315 in 2021, 346 in 2022 (a 100,
+ * 105, 115; b 200, 210, 231): the year's growth is 346 / 315 - 1 =
+ * 9.84 %, the average since 2020 (346 / 300)^(1/2) - 1 = 7.40 %, short
+ * of 9 % and so off track in 2022; the rate the three years left need
+ * is (1.09^5 / (346 / 300))^(1/3) - 1. */
+Test(kinds, growth_judged_by_its_average_since_the_base_year) {
+  static const double a[] = {100, 105, 115}, b[] = {200, 210, 231};
+  static const char *const years[] = {"2020", "2021", "2022"};
+  for (int y = 0; y < 3; y++) {
+    set(years[y], A, "gdp", a[y]);
+    set(years[y], B, "gdp", b[y]);
+  }
+  tally_result r = compute("GA", D, "2022");
+  cr_assert_float_eq(r.value, (346.0 / 315 - 1) * 100, 1e-9);
+  cr_assert(r.has_average);
+  cr_assert_eq(r.average_from, 2020);
+  double average = (sqrt(346.0 / 300) - 1) * 100;
+  cr_assert_float_eq(r.average, average, 1e-9);
+  cr_assert_float_eq(r.gap, average - 9, 1e-9);
+  cr_assert_eq(r.status, TALLY_STATUS_OFF_TRACK);
+  cr_assert(r.has_needed_rate);
+  cr_assert_float_eq(r.needed_rate,
+                     (pow(pow(1.09, 5) / (346.0 / 300), 1.0 / 3) - 1) * 100,
+                     1e-9);
+  /* The year's growth alone (GR, no base year) would be on track. */
+  r = compute("GR", D, "2022");
+  cr_assert_not(r.has_average);
+  cr_assert_eq(r.status, TALLY_STATUS_ON_TRACK);
+  /* 2021: one year since 2020, the average is the year's growth. */
+  r = compute("GA", D, "2021");
+  cr_assert_float_eq(r.average, 5, 1e-9);
+  /* b without 2020 is left out of every sum, the year's growth too. */
+  drop("2020");
+  set("2020", A, "gdp", 100);
+  r = compute("GA", D, "2022");
+  cr_assert_eq(r.units_counted, 1);
+  cr_assert_float_eq(r.value, (115.0 / 105 - 1) * 100, 1e-9);
+  cr_assert_float_eq(r.average, (sqrt(1.15) - 1) * 100, 1e-9);
+}
+
+/* 控制在3%左右 for a rate that is better lower: at most about 3 %
+ * (3 + 0.5), so 2.15 % meets it, where 'about 3 +- 0.5' (CH) fails it. */
+Test(kinds, about_at_most_for_a_lower_is_better_rate) {
+  static const struct {
+    double myopic;
+    tally_status al, ch;
+  } cases[] = {{215, TALLY_STATUS_MET, TALLY_STATUS_NOT_MET},
+               {340, TALLY_STATUS_MET, TALLY_STATUS_MET},
+               {345, TALLY_STATUS_MET, TALLY_STATUS_MET},
+               {360, TALLY_STATUS_NOT_MET, TALLY_STATUS_NOT_MET}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    set("2030", A, "myopic", cases[i].myopic);
+    set("2030", A, "pupils", 10000);
+    tally_result r = compute("AL", D, "2030");
+    cr_expect_eq(r.status, cases[i].al, "%g %%", cases[i].myopic / 100);
+    r = compute("CH", D, "2030");
+    cr_expect_eq(r.status, cases[i].ch, "%g %% (about)", cases[i].myopic / 100);
+  }
+  char text[128];
+  int al = tally_catalog_indicator(cat, "AL");
+  tally_target_text(cat, al, &cat->indicators[al].targets[0], text,
+                    sizeof text);
+  cr_assert_str_eq(text, "at most about 3 (<= 3.5) (2030)");
+}
+
+/* A ratio over every age group of an element: a's groups sum to 1000,
+ * b's to 3000; births 12 and 30: 42 / 4000 x 1000 = 10.5. A unit that
+ * misses a group is left out, not counted as 0. */
+Test(kinds, a_ratio_over_the_groups_of_an_element) {
+  static const char *const groups[] = {"0", "1-4", "5-9", "10+"};
+  for (int k = 0; k < 4; k++) {
+    char code[32];
+    snprintf(code, sizeof code, "pop.%s", groups[k]);
+    set("2022", A, code, 250);
+    set("2022", B, code, 750);
+  }
+  set("2022", A, "births", 12);
+  set("2022", B, "births", 30);
+  tally_result r = compute("RG", D, "2022");
+  cr_assert_float_eq(r.value, 10.5, 1e-12);
+  cr_assert_eq(r.denominator, 4000);
+  cr_assert_str_eq(r.denominator_text, "4000");
+  drop("2022");
+  for (int k = 0; k < 3; k++) {
+    char code[32];
+    snprintf(code, sizeof code, "pop.%s", groups[k]);
+    set("2022", A, code, 250);
+    set("2022", B, code, 750);
+  }
+  set("2022", A, "pop.10+", 250);
+  set("2022", A, "births", 12);
+  set("2022", B, "births", 30);
+  r = compute("RG", D, "2022");
+  cr_assert_eq(r.units_counted, 1);
+  cr_assert_float_eq(r.value, 12, 1e-12);
+  tally_arena arena = {0};
+  cr_assert_str_eq(
+      tally_indicator_formula(cat, tally_catalog_indicator(cat, "RG"), &arena),
+      "sum of births / sum of pop.* x 1000, both summed over the units that "
+      "reported both");
+  tally_arena_free(&arena);
 }

@@ -202,3 +202,81 @@ Test(report, intervals_and_comparisons_reach_the_report) {
   }
   tally_arena_free(&a);
 }
+
+/* unit's births and infant deaths for year. */
+static void submit_h02(const char *unit, int year, double births,
+                       double deaths) {
+  tally_period p = {year, TALLY_PERIOD_YEAR, 0};
+  tally_store_item items[] = {{"live_births", births},
+                              {"infant_deaths", deaths}};
+  tally_store_submission sub = {.unit = unit, .period_key = tally_period_key(&p),
+                                .items = items, .n = 2, .now = 1700000000};
+  tally_store_result res;
+  cr_assert_eq(tally_store_submit(store, &sub, &res), 0);
+}
+
+/* The district's H02 row for 2022, from the kept sums. */
+static Tally__ReportRow *h02_row(tally_arena *a) {
+  tally_store_txn *txn;
+  Tally__ReportReply *rep;
+  tally_period p = {2022, TALLY_PERIOD_YEAR, 0};
+  tally_report_filter f = {.indicator = tally_catalog_indicator(cat, "H02"),
+                           .plan = -1};
+  cr_assert_eq(tally_store_read_begin(store, &txn), 0);
+  cr_assert_eq(tally_report_build(cat, txn, NULL, &p, cat->root, &f, a, &rep),
+               0);
+  tally_store_txn_end(txn);
+  cr_assert_eq(rep->n_rows, 1);
+  return rep->rows[0];
+}
+
+/* A unit missing from the year before no longer takes the change away:
+ * it is over the units in both years, from the kept sums. Every leaf
+ * has 1,000 births, 2 infant deaths in 2021 and 3 in 2022; guide did
+ * not report 2021 and has 30 deaths in 2022. */
+static void change_over_both(int towns) {
+  open_with(towns);
+  for (size_t u = 0; u < cat->n_units; u++) {
+    if (!cat->units[u].is_leaf)
+      continue;
+    int guide = strcmp(cat->units[u].code, "guide") == 0;
+    if (!guide)
+      submit_h02(cat->units[u].code, 2021, 1000, 2);
+    submit_h02(cat->units[u].code, 2022, 1000, guide ? 30 : 3);
+  }
+  int leaves = cat->units[cat->root].leaves;
+  tally_arena a = TALLY_ARENA_INIT;
+  Tally__ReportRow *row = h02_row(&a);
+  cr_assert_eq((int)row->units_counted, leaves);
+  cr_assert_float_eq(row->value, (3.0 * (leaves - 1) + 30) / leaves, 1e-9);
+  cr_assert(row->has_change);
+  cr_assert_eq((int)row->units_change, leaves - 1);
+  cr_assert_float_eq(row->previous, 2, 1e-9);
+  cr_assert_float_eq(row->change, 1, 1e-9); /* 3 - 2, guide left out */
+  cr_assert(strstr(row->note, "the change is over the"), "%s", row->note);
+  tally_arena_free(&a);
+
+  /* guide missing from 2022 instead: the same change, over the same
+   * units. */
+  submit_h02("guide", 2021, 1000, 2);
+  tally_period p = {2022, TALLY_PERIOD_YEAR, 0};
+  tally_store_submission gone = {.unit = "guide",
+                                 .period_key = tally_period_key(&p),
+                                 .replace = 1, .now = 1700000001};
+  tally_store_result res;
+  cr_assert_eq(tally_store_submit(store, &gone, &res), 0); /* withdrawn */
+  cr_assert_eq(res.removed, 2);
+  row = h02_row(&a);
+  cr_assert_eq((int)row->units_counted, leaves - 1);
+  cr_assert_eq((int)row->units_change, leaves - 1);
+  cr_assert_float_eq(row->change, 1, 1e-9);
+  tally_arena_free(&a);
+}
+
+Test(report, the_change_is_over_the_units_in_both_years) {
+  change_over_both(0);
+}
+
+Test(report, the_change_over_both_in_a_large_district) {
+  change_over_both(TALLY_NAMED_UNITS);
+}
