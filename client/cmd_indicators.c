@@ -128,14 +128,16 @@ const char tally_usage_target[] =
     "\n"
     "set: enters a target that the city assigns later (the plan says\n"
     "完成市下达任务), e.g. tally target set P14 --year 2025 --value \">=13.5\".\n"
-    "OP is >=, >, <=, < or about (about needs --tolerance); without OP the\n"
+    "OP is >=, >, <=, <, about (within --tolerance), about<= (at most about:\n"
+    "<= value + tolerance) or about>=; the three about need --tolerance;\n"
+    "without OP the\n"
     "indicator's direction decides (>= when higher is better, else <=). The\n"
     "catalog file is not edited; entering again replaces the entry.\n"
     "\n"
     "options:\n"
     "      --year YEAR      the target's year (the plan's, e.g. 2025)\n"
     "      --value V        [OP]NUMBER\n"
-    "      --tolerance T    for about\n"
+    "      --tolerance T    for about, about<= and about>=\n"
     "      --text TEXT      the wording of the assignment\n"
     "      --format FMT     table (default), json or csv (list)\n"
     "  -s, --server, --timeout  as for every command (tally --help)\n";
@@ -1078,7 +1080,8 @@ int tally_cmd_form(int argc, char **argv, tally_cli *c) {
 /* Parses "[OP]NUMBER" or "about NUMBER". */
 static int parse_value(const char *text, int higher_is_better, char *op,
                        size_t n, double *value) {
-  static const char *const ops[] = {">=", "<=", ">", "<", "about"};
+  static const char *const ops[] = {">=",      "<=",      ">", "<",
+                                    "about<=", "about>=", "about"};
   const char *p = text;
   snprintf(op, n, "%s", higher_is_better ? ">=" : "<=");
   for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++)

@@ -148,12 +148,14 @@ Tally__Envelope *tally_handle_target_set(tally_request *r,
         "%s has no target for %d that the city assigns: its targets come "
         "from the plan (see 'tally target list')",
         t->indicator, t->year);
-  if (tally_op_parse(t->op, &op) != 0 || op > TALLY_OP_ABOUT ||
+  /* The three about ops, and only they, take a tolerance. */
+  if (tally_op_parse(t->op, &op) != 0 || op > TALLY_OP_ABOUT_GE ||
       !isfinite(t->value) || !isfinite(t->tolerance) || t->tolerance < 0 ||
-      (op == TALLY_OP_ABOUT) != (t->tolerance > 0))
+      (op >= TALLY_OP_ABOUT) != (t->tolerance > 0))
     return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_VALUE,
-                                "a target is >=, >, <=, < or about with a "
-                                "finite value (and a tolerance for about)");
+                                "a target is >=, >, <=, <, about, about<= or "
+                                "about>= with a finite value (and a "
+                                "tolerance for the three about)");
   if (!tally_reply_showable(t->text, TALLY_UTF8_TEXT_MAX))
     return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_VALUE,
                              "the target's text is at most %d bytes of UTF-8 "

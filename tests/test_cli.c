@@ -808,6 +808,19 @@ Test(cli, a_target_the_city_assigns) {
                    "--value", "lots"),
                2);
   free(err);
+  /* At most about, as 控制在…左右 reads for an indicator better lower. */
+  cr_assert_eq(RUN(NULL, &err, "target", "set", "P14", "--year", "2025",
+                   "--value", "about<=13.5", "--tolerance", "0.5"),
+               0, "%s", err);
+  free(err);
+  cr_assert_eq(RUN(&out, NULL, "target", "list", "--format", "json"), 0);
+  cr_assert(strstr(out, "at most about 13.5 (<= 14) (2025)"), "%s", out);
+  free(out);
+  cr_assert_eq(RUN(NULL, &err, "target", "set", "P14", "--year", "2025",
+                   "--value", "about<=13.5"),
+               1);
+  cr_assert(strstr(err, "a tolerance for the three about"), "%s", err);
+  free(err);
 }
 
 /* The csv report's numbers carry at most 15 significant digits: no
