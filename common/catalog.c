@@ -1155,7 +1155,8 @@ static int load_indicators(struct loader *ld) {
     return -ENOMEM;
   json_array_foreach(arr, i, d) {
     tally_indicator *t = &cat->indicators[i];
-    const char *plan, *kind, *direction, *note = NULL, *path = NULL;
+    const char *plan, *kind, *direction, *note = NULL, *path = NULL,
+               *interval = NULL;
     json_t *targets = NULL, *baselines = NULL;
     json_t *keys[sizeof key_names / sizeof key_names[0]] = {0};
     json_error_t e;
@@ -1170,7 +1171,7 @@ static int load_indicators(struct loader *ld) {
     if (json_unpack_ex(
             d, &e, JSON_STRICT,
             "{s:s, s:s, s?i, s?s, s?s, s:s, s:s, s:s, s:s, s:s, s?i, s?s, "
-            "s:s, s?o, s?o, s?s, s?s, "
+            "s:s, s?o, s?o, s?s, s?s, s?s, "
             "s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, "
             "s?o, s?o}",
             "code", &t->code, "plan", &plan, "seq", &t->seq, "category_zh",
@@ -1179,7 +1180,7 @@ static int load_indicators(struct loader *ld) {
             &kind, "direction", &direction, "decimals", &t->decimals,
             "attribute", &t->attribute, "source", &t->source, "baselines",
             &baselines, "targets", &targets, "note", &note, "path", &path,
-            key_names[0], &keys[0], key_names[1], &keys[1], key_names[2],
+            "interval", &interval, key_names[0], &keys[0], key_names[1], &keys[1], key_names[2],
             &keys[2], key_names[3], &keys[3], key_names[4], &keys[4],
             key_names[5], &keys[5], key_names[6], &keys[6], key_names[7],
             &keys[7], key_names[8], &keys[8], key_names[9], &keys[9],
@@ -1225,6 +1226,14 @@ static int load_indicators(struct loader *ld) {
     else if (path)
       return tally__catalog_fail(ld, who, "path '%s' is not one of: line, rate",
                                  path);
+    /* "none": figures no chance produces (institutions, a census of a
+     * structure) have no confidence interval. */
+    if (interval && strcmp(interval, "none") != 0)
+      return tally__catalog_fail(ld, who,
+                                 "interval '%s' is not none (leave it out "
+                                 "for the kind's interval)",
+                                 interval);
+    t->no_interval = interval != NULL;
     if ((rc = load_targets(ld, who, targets, t)) != 0 ||
         (rc = load_baselines(ld, who, baselines, t)) != 0)
       return rc;

@@ -156,6 +156,7 @@ typedef struct {
   double min_population; /* life tables: smaller populations are not judged */
   tally_target unit_target; /* unit_threshold */
   int higher_is_better;
+  int no_interval;     /* "interval": "none": no confidence interval */
   int path_rate;       /* the path to a later target: 1 at a constant
                           rate, 0 in a straight line */
   int decimals;        /* decimals to show */

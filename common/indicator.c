@@ -317,7 +317,7 @@ static int value_of(struct calc *c, const tally_period *p,
                     const tally_amount *s, tally_result *r) {
   const tally_kind_def *k = tally_kind_get(c->in->kind);
   int rc = k->value(c->cat, c->in, p, s, r);
-  if (rc == 0 && k->interval)
+  if (rc == 0 && k->interval && !c->in->no_interval)
     k->interval(c->cat, c->in, s, r);
   return rc;
 }

@@ -512,6 +512,29 @@ Test(catalog, target_years_repeated) {
       "t.json: indicator X01: target #2: years must ascend (2022 after 2022)");
 }
 
+Test(catalog, interval_is_none_or_left_out) {
+  expect_error(load(NULL, NULL, NULL,
+                    "[" INDICATOR_WITH("X01", RATIO ",'interval':'wilson'") "]"),
+               "t.json: indicator X01: interval 'wilson' is not none (leave it "
+               "out for the kind's interval)");
+}
+
+/* Counts of institutions and a census of a structure are no chance
+ * events: the built-in catalog gives them no interval. */
+Test(catalog, structural_indicators_have_no_interval) {
+  tally_catalog *c = NULL;
+  cr_assert_eq(tally_catalog_load_builtin(&c, err, sizeof err), 0, "%s", err);
+  static const char *const none[] = {"H06", "P22", "H19", "P11", "P17"};
+  for (size_t i = 0; i < sizeof none / sizeof none[0]; i++)
+    cr_expect(c->indicators[tally_catalog_indicator(c, none[i])].no_interval,
+              "%s", none[i]);
+  static const char *const some[] = {"H02", "H05", "H14a", "H27"};
+  for (size_t i = 0; i < sizeof some / sizeof some[0]; i++)
+    cr_expect_not(c->indicators[tally_catalog_indicator(c, some[i])]
+                      .no_interval, "%s", some[i]);
+  tally_catalog_free(c);
+}
+
 Test(catalog, zero_factor) {
   expect_error(load(NULL, NULL, NULL,
                     "[" INDICATOR_WITH("X01", RATIO ",'factor':0") "]"),

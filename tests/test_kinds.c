@@ -99,6 +99,8 @@ static const char catalog_json[] =
               "'factor':100000,'direction':'down'") ","
     IND("AM", "'kind':'ratio','numerator':'energy','denominator':'gdp',"
               "'factor':100,'direction':'down'") ","
+    IND("NI", "'kind':'ratio','numerator':'myopic','denominator':'pupils',"
+              "'factor':100,'direction':'down','interval':'none'") ","
     IND("GA", "'kind':'growth','element':'gdp','base_year':2020,"
               "'direction':'up','targets':[{'year':2025,'op':'>=','value':9}]") ","
     IND("AL", "'kind':'ratio','numerator':'myopic','denominator':'pupils',"
@@ -546,6 +548,10 @@ Test(kinds, ratio_intervals_follow_the_kind_of_figures) {
   cr_assert_float_eq(r.lower, 6.0791690363636599, 1e-9);
   cr_assert_float_eq(r.upper, 7.8339566813836328, 1e-9);
   cr_assert_str_eq(r.interval_method, "Wilson score");
+  /* The same figures, where the catalog says there is no chance in them. */
+  r = compute("NI", D, "2022");
+  cr_assert(r.has_value);
+  cr_assert_not(r.has_interval);
 
   set("2022", A, "jobs", 122);
   set("2022", A, "residents", 2000);
