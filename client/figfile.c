@@ -316,6 +316,23 @@ static void on_row(int term, void *arg) {
   }
 }
 
+int tally_figfile_value(const char *text, double *out, char *why, size_t n) {
+  char plain[MAX_FIELD];
+  snprintf(plain, sizeof plain, "%s", text);
+  trim(plain);
+  if (tally_figfile_number(tally_figfile_plain_number(plain), out) != 0) {
+    snprintf(why, n, "value '%.60s' is not a number%s", text,
+             not_a_number_why(plain));
+    return TALLY_EVALUE;
+  }
+  if (*out < 0) {
+    snprintf(why, n, "value '%.60s' is negative; figures are never negative",
+             text);
+    return TALLY_EVALUE;
+  }
+  return 0;
+}
+
 /* A comment "#form,UNIT,PERIOD" (blanks and a trailing comma allowed):
  * whose form the file is. The first one counts. */
 static void form_row(struct reader *r, const char *s, size_t n) {

@@ -96,6 +96,11 @@ void tally_figfile_release(tally_figfile *list);
  * TALLY_EVALUE. */
 int tally_figfile_number(const char *s, double *out);
 
+/* A figure as a spreadsheet may write it (blanks around it, thousands
+ * separators, full-width digits) into *out. Returns 0, or TALLY_EVALUE
+ * with why it is refused in why (a percentage, a unit, a negative). */
+int tally_figfile_value(const char *text, double *out, char *why, size_t n);
+
 /* A value as a spreadsheet may write it, made plain in place: full-width
  * digits, point and signs to ASCII, and thousands separators ("1,255",
  * "12,345.5": groups of three) dropped. Returns s. */
