@@ -1,4 +1,5 @@
-/* cmd_import.c: import, many units' and periods' figures from one file.
+/* cmd_import.c: import and export, the figures of many units and
+ * periods at once, in one file.
  *
  * The happy path: the file is read (client/importfile.h), its units and
  * elements made codes by the server's catalog, its figures grouped into
@@ -13,13 +14,17 @@
  * what was sent is stored; running the same import again is safe, the
  * ids being the same (exit 3). No spool: the file is the spool.
  */
+#include "adx.h"
 #include "catalog_cache.h"
 #include "cli.h"
 #include "error.h"
 #include "importfile.h"
+#include "output.h"
 #include "period.h"
 #include "wire.h"
 
+#include <errno.h>
+#include <jansson.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -423,4 +428,191 @@ int tally_cmd_import(int argc, char **argv, tally_cli *c) {
   if (problems && status == EXIT_OK)
     status = EXIT_REFUSED;
   return status;
+}
+
+/* ---- export ---- */
+
+const char tally_usage_export[] =
+    "usage: tally export --period PERIOD [--format adx|json|csv]\n"
+    "                    [--output FILE]\n"
+    "\n"
+    "Writes every reporting unit's figures of a period, as the server holds\n"
+    "them, for another system or another tally (tally import reads each):\n"
+    "  adx   IHE ADX XML (urn:ihe:qrph:adx:2015): a group per unit with its\n"
+    "        period (2022-01-01/P1Y), a dataValue per figure, age groups as\n"
+    "        the disaggregation AGE_GROUP (the default)\n"
+    "  json  DHIS2's dataValueSets JSON (age groups as the category option\n"
+    "        combo)\n"
+    "  csv   the long form: unit,period,element,value\n"
+    "Analysts and admins: a reporter exports its own unit (--unit).\n"
+    "\n"
+    "options:\n"
+    "  -p, --period PERIOD  2022, 2022Q3 or 2022-07\n"
+    "  -u, --unit UNIT      one unit only\n"
+    "      --format FMT     adx (default), json or csv\n"
+    "  -o, --output FILE    (default: standard output)\n";
+
+/* Each reporting unit's figures of period (or unit's alone), asked on
+ * one connection: the replies with figures, into *out (*n). Returns 0
+ * or the exit status. */
+static int fetch_reports(tally_cli *c, const tally_catalog *cat,
+                         const char *unit, const char *period,
+                         Tally__Envelope ***out, size_t *n) {
+  tally_client *conn;
+  char err[512];
+  int rc;
+  *out = calloc(cat->n_units + 1, sizeof **out);
+  *n = 0;
+  if (*out == NULL)
+    return EXIT_REFUSED;
+  if ((rc = tally_cli_connect(c, &conn)) != 0)
+    return rc;
+  for (size_t i = 0; i < cat->n_units; i++) {
+    const tally_unit *u = &cat->units[i];
+    if (!(u->is_leaf || (int)i == cat->root) ||
+        (unit && strcmp(unit, u->code) != 0))
+      continue;
+    Tally__ValuesRequest q = TALLY__VALUES_REQUEST__INIT;
+    Tally__Envelope env = TALLY__ENVELOPE__INIT, *reply = NULL;
+    q.unit = u->code;
+    q.period = (char *)period;
+    env.body_case = TALLY__ENVELOPE__BODY_VALUES;
+    env.values = &q;
+    if (tally_client_call(conn, &env, &reply, err, sizeof err) != 0) {
+      fprintf(stderr, "tally: %s\n", err);
+      tally_client_close(conn);
+      return EXIT_UNREACHABLE;
+    }
+    if (reply->body_case != TALLY__ENVELOPE__BODY_VALUES_REPLY) {
+      fprintf(stderr, "tally export: %s\n",
+              reply->body_case == TALLY__ENVELOPE__BODY_ERROR
+                  ? reply->error->message
+                  : "the server sent an unexpected reply");
+      tally_wire_free(reply);
+      tally_client_close(conn);
+      return EXIT_REFUSED;
+    }
+    if (reply->values_reply->n_values == 0) {
+      tally_wire_free(reply);
+      continue;
+    }
+    (*out)[(*n)++] = reply;
+  }
+  tally_client_close(conn);
+  return EXIT_OK;
+}
+
+/* An element's code split into the element and its age group ("" when
+ * none), by the catalog. */
+static void split_group(const tally_catalog *cat, const char *code,
+                        char *element, size_t n, const char **group) {
+  int e = tally_catalog_element(cat, code);
+  const char *dot = e >= 0 && cat->elements[e].group >= 0 ? strrchr(code, '.')
+                                                          : NULL;
+  snprintf(element, n, "%.*s", dot ? (int)(dot - code) : (int)strlen(code),
+           code);
+  *group = dot ? dot + 1 : "";
+}
+
+static void value_text(double v, char *buf, size_t n) {
+  for (int digits = 15; digits <= 17; digits++) {
+    snprintf(buf, n, "%.*g", digits, v);
+    if (strtod(buf, NULL) == v)
+      return;
+  }
+}
+
+static int write_json(FILE *f, const tally_catalog *cat,
+                      Tally__Envelope **reports, size_t n) {
+  json_t *values = json_array();
+  for (size_t i = 0; i < n; i++) {
+    const Tally__ValuesReply *r = reports[i]->values_reply;
+    for (size_t k = 0; k < r->n_values; k++) {
+      char element[256], value[40];
+      const char *group;
+      split_group(cat, r->values[k]->element, element, sizeof element, &group);
+      value_text(r->values[k]->value, value, sizeof value);
+      json_t *dv = json_pack("{s:s, s:s, s:s, s:s}", "dataElement", element,
+                             "period", r->period, "orgUnit", r->unit, "value",
+                             value);
+      if (*group)
+        json_object_set_new(dv, "categoryOptionCombo", json_string(group));
+      json_array_append_new(values, dv);
+    }
+  }
+  json_t *doc = json_pack("{s:s, s:o}", "dataSet", cat->name, "dataValues",
+                          values);
+  int rc = json_dumpf(doc, f, JSON_INDENT(2));
+  fputc('\n', f);
+  json_decref(doc);
+  return rc;
+}
+
+static int write_csv(FILE *f, Tally__Envelope **reports, size_t n) {
+  tally_output_csv_start(f);
+  fprintf(f, "unit,period,element,value\n");
+  for (size_t i = 0; i < n; i++) {
+    const Tally__ValuesReply *r = reports[i]->values_reply;
+    for (size_t k = 0; k < r->n_values; k++) {
+      char value[40];
+      value_text(r->values[k]->value, value, sizeof value);
+      fprintf(f, "%s,%s,%s,%s\n", r->unit, r->period, r->values[k]->element,
+              value);
+    }
+  }
+  return ferror(f) ? -1 : 0;
+}
+
+int tally_cmd_export(int argc, char **argv, tally_cli *c) {
+  const char *period = NULL, *unit = NULL, *format = "adx", *output = NULL;
+  const tally_cli_opt own[] = {{"period", 'p', &period, NULL, NULL},
+                               {"unit", 'u', &unit, NULL, NULL},
+                               {"format", 0, &format, NULL, NULL},
+                               {"output", 'o', &output, NULL, NULL},
+                               {NULL, 0, NULL, NULL, NULL}};
+  int rc = tally_cli_parse(argc, argv, c, "export", tally_usage_export, own, 0);
+  if (rc)
+    return rc < 0 ? EXIT_OK : rc;
+  if ((rc = tally_cli_no_operands(argc, argv, "export")) != 0 ||
+      (rc = tally_cli_need_period(period, "export")) != 0)
+    return rc;
+  if (strcmp(format, "adx") && strcmp(format, "json") && strcmp(format, "csv")) {
+    fprintf(stderr, "tally export: --format is adx, json or csv, not '%s'\n",
+            format);
+    return EXIT_USAGE;
+  }
+  tally_catalog *cat;
+  if ((rc = tally_catalog_cache_fetch(c, 0, &cat)) != 0)
+    return rc;
+  Tally__Envelope **reports;
+  size_t n;
+  if ((rc = fetch_reports(c, cat, unit, period, &reports, &n)) == 0) {
+    FILE *f = output ? fopen(output, "w") : stdout;
+    if (f == NULL) {
+      fprintf(stderr, "tally: cannot write %s: %s\n", output, strerror(errno));
+      rc = EXIT_REFUSED;
+    } else {
+      Tally__ValuesReply **vr = calloc(n + 1, sizeof *vr);
+      for (size_t i = 0; vr && i < n; i++)
+        vr[i] = reports[i]->values_reply;
+      int bad = vr == NULL ||
+                (strcmp(format, "adx") == 0
+                     ? tally_adx_write(f, cat->name, vr, n)
+                 : strcmp(format, "json") == 0 ? write_json(f, cat, reports, n)
+                                               : write_csv(f, reports, n)) != 0;
+      free(vr);
+      if (output && fclose(f) != 0)
+        bad = 1;
+      if (bad) {
+        fprintf(stderr, "tally: cannot write the export%s%s\n",
+                output ? " to " : "", output ? output : "");
+        rc = EXIT_REFUSED;
+      }
+    }
+  }
+  for (size_t i = 0; i < n; i++)
+    tally_wire_free(reports[i]);
+  free(reports);
+  tally_catalog_free(cat);
+  return rc;
 }
