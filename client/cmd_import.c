@@ -434,7 +434,7 @@ int tally_cmd_import(int argc, char **argv, tally_cli *c) {
 
 const char tally_usage_export[] =
     "usage: tally export --period PERIOD [--format adx|json|csv]\n"
-    "                    [--output FILE]\n"
+    "                    [--unit UNIT] [--towns] [--output FILE]\n"
     "\n"
     "Writes every reporting unit's figures of a period, as the server holds\n"
     "them, for another system or another tally (tally import reads each):\n"
@@ -449,6 +449,9 @@ const char tally_usage_export[] =
     "options:\n"
     "  -p, --period PERIOD  2022, 2022Q3 or 2022-07\n"
     "  -u, --unit UNIT      one unit only\n"
+    "      --towns          the towns' (the leaves') figures only, not the\n"
+    "                       district office's own: for the city, where the\n"
+    "                       district is not a reporting unit\n"
     "      --format FMT     adx (default), json or csv\n"
     "  -o, --output FILE    (default: standard output)\n";
 
@@ -456,7 +459,7 @@ const char tally_usage_export[] =
  * one connection: the replies with figures, into *out (*n). Returns 0
  * or the exit status. */
 static int fetch_reports(tally_cli *c, const tally_catalog *cat,
-                         const char *unit, const char *period,
+                         const char *unit, const char *period, int towns,
                          Tally__Envelope ***out, size_t *n) {
   tally_client *conn;
   char err[512];
@@ -469,7 +472,7 @@ static int fetch_reports(tally_cli *c, const tally_catalog *cat,
     return rc;
   for (size_t i = 0; i < cat->n_units; i++) {
     const tally_unit *u = &cat->units[i];
-    if (!(u->is_leaf || (int)i == cat->root) ||
+    if (!(u->is_leaf || ((int)i == cat->root && !towns)) ||
         (unit && strcmp(unit, u->code) != 0))
       continue;
     Tally__ValuesRequest q = TALLY__VALUES_REQUEST__INIT;
@@ -565,7 +568,9 @@ static int write_csv(FILE *f, Tally__Envelope **reports, size_t n) {
 
 int tally_cmd_export(int argc, char **argv, tally_cli *c) {
   const char *period = NULL, *unit = NULL, *format = "adx", *output = NULL;
+  int towns = 0;
   const tally_cli_opt own[] = {{"period", 'p', &period, NULL, NULL},
+                               {"towns", 0, NULL, &towns, NULL},
                                {"unit", 'u', &unit, NULL, NULL},
                                {"format", 0, &format, NULL, NULL},
                                {"output", 'o', &output, NULL, NULL},
@@ -586,7 +591,7 @@ int tally_cmd_export(int argc, char **argv, tally_cli *c) {
     return rc;
   Tally__Envelope **reports;
   size_t n;
-  if ((rc = fetch_reports(c, cat, unit, period, &reports, &n)) == 0) {
+  if ((rc = fetch_reports(c, cat, unit, period, towns, &reports, &n)) == 0) {
     FILE *f = output ? fopen(output, "w") : stdout;
     if (f == NULL) {
       fprintf(stderr, "tally: cannot write %s: %s\n", output, strerror(errno));

@@ -38,7 +38,7 @@ struct reader {
 
 static void set_error(struct reader *r, int line, const char *fmt,
                       const char *arg) {
-  char msg[256];
+  char msg[512];
   if (r->rc)
     return;
   snprintf(msg, sizeof msg, fmt, arg);
