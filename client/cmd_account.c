@@ -495,6 +495,7 @@ static void audit_rows(tally_table *t, json_t *arr,
         json_object_set_new(ex, e->explanations[i]->rule,
                             json_string(e->explanations[i]->text));
       json_object_set_new(j, "explanations", ex);
+      json_object_set_new(j, "how", json_string(e->how));
     } else {
       json_object_set_new(j, "before", json_string(e->before));
       json_object_set_new(j, "after", json_string(e->after));
@@ -521,7 +522,13 @@ static void audit_rows(tally_table *t, json_t *arr,
                          i ? "" : e->peer, i ? "" : e->subject, c->element,
                          before, after};
     tally_table_add(t, row);
-  }  /* An explanation given with the figures: a row of its own. */
+  }
+  /* Imported or forwarded, not submitted by the unit: a row of its own. */
+  if (*e->how) {
+    const char *row[] = {"", "", "", "", "", e->how, "", ""};
+    tally_table_add(t, row);
+  }
+  /* An explanation given with the figures: a row of its own. */
   for (size_t i = 0; i < e->n_explanations; i++) {
     char what[64];
     snprintf(what, sizeof what, "explained %.40s", e->explanations[i]->rule);

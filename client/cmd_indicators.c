@@ -4,18 +4,22 @@
 #include "catalog_cache.h"
 #include "cli.h"
 #include "figure.h"
+#include "form_xlsx.h"
 #include "indicator.h"
 #include "kind.h"
 #include "output.h"
+#include "period.h"
 #include "review.h"
 #include "wire.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 const char tally_usage_report[] =
     "usage: tally report --period PERIOD [--unit UNIT] [--plan PLAN]\n"
@@ -109,7 +113,8 @@ const char tally_usage_catalog[] =
     "  -s, --server, --timeout  as for every command (tally --help)\n";
 
 const char tally_usage_form[] =
-    "usage: tally form --unit UNIT --period PERIOD\n"
+    "usage: tally form --unit UNIT --period PERIOD [--format csv|xlsx]\n"
+    "                  [--output FILE]\n"
     "\n"
     "Prints the blank CSV form a unit fills in: one row per data element it\n"
     "reports, each below a comment with the element's Chinese and English\n"
@@ -117,8 +122,25 @@ const char tally_usage_form[] =
     "figure is not known: it is then not reported) and send the file with\n"
     "'tally submit'. Status elements list their levels in the comment.\n"
     "\n"
+    "--format xlsx writes it as an Excel workbook instead (Excel, WPS and\n"
+    "LibreOffice open it): the unit and period at the top, then a row per\n"
+    "data element with its code, names, unit of measure and last year's\n"
+    "figure (as the server holds it), and a yellow cell to fill in, which\n"
+    "takes only what the element takes (a whole number of 0 or more for a\n"
+    "count); the rest of the sheet is locked (Review > Unprotect Sheet, no\n"
+    "password, lifts it). Save it as .xlsx and send it with 'tally submit\n"
+    "--file FILE.xlsx'.\n"
+    "\n"
+    "options:\n"
+    "  -u, --unit UNIT      the unit\n"
+    "  -p, --period PERIOD  the period\n"
+    "      --format FMT     csv (default) or xlsx\n"
+    "  -o, --output FILE    write the form to FILE (default: standard output,\n"
+    "                       which must not be a terminal for xlsx)\n"
+    "\n"
     "example:\n"
-    "  tally form --unit wenchang --period 2022 > wenchang-2022.csv\n";
+    "  tally form --unit wenchang --period 2022 > wenchang-2022.csv\n"
+    "  tally form --unit wenchang --period 2022 --format xlsx -o wenchang-2022.xlsx\n";
 
 const char tally_usage_target[] =
     "usage: tally target list [--format FMT]\n"
@@ -1012,7 +1034,8 @@ int tally_cmd_catalog(int argc, char **argv, tally_cli *c) {
 
 /* A comment row of a form, its commas made semicolons: a spreadsheet
  * would split it over cells at each. */
-__attribute__((format(printf, 1, 2))) static void comment_row(const char *fmt,
+__attribute__((format(printf, 2, 3))) static void comment_row(FILE *f,
+                                                              const char *fmt,
                                                               ...) {
   char text[2048];
   va_list ap;
@@ -1022,43 +1045,167 @@ __attribute__((format(printf, 1, 2))) static void comment_row(const char *fmt,
   for (char *p = text; *p; p++)
     if (*p == ',')
       *p = ';';
-  printf("%s\n", text);
+  fprintf(f, "%s\n", text);
+}
+
+static void form_csv(FILE *f, const tally_catalog *cat, int u,
+                     const char *period);
+
+/* The unit's figures of last_period, as the server holds them, or NULL
+ * (none, or not allowed to read them: the form is still made). */
+static Tally__Envelope *last_year(tally_cli *c, const char *unit,
+                                  const char *last_period) {
+  Tally__ValuesRequest q = TALLY__VALUES_REQUEST__INIT;
+  Tally__Envelope req = TALLY__ENVELOPE__INIT, *reply = NULL;
+  tally_client *cl;
+  char err[256];
+  q.unit = (char *)unit;
+  q.period = (char *)last_period;
+  req.body_case = TALLY__ENVELOPE__BODY_VALUES;
+  req.values = &q;
+  if (tally_cli_open(c, &cl, err, sizeof err) != 0)
+    return NULL;
+  if (tally_client_call(cl, &req, &reply, err, sizeof err) != 0)
+    reply = NULL;
+  tally_client_close(cl);
+  if (reply && reply->body_case != TALLY__ENVELOPE__BODY_VALUES_REPLY) {
+    tally_wire_free(reply);
+    reply = NULL;
+  }
+  return reply;
+}
+
+/* Copies the file at path to f. Returns 0 or -1 after saying why. */
+static int copy_to(const char *path, FILE *f) {
+  FILE *in = fopen(path, "rb");
+  char buf[65536];
+  size_t n;
+  if (in == NULL) {
+    fprintf(stderr, "tally: cannot read %s: %s\n", path, strerror(errno));
+    return -1;
+  }
+  while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+    if (fwrite(buf, 1, n, f) != n)
+      break;
+  int bad = ferror(in) || ferror(f) || fflush(f) != 0;
+  fclose(in);
+  if (bad)
+    fprintf(stderr, "tally: cannot write the workbook to standard output\n");
+  return bad ? -1 : 0;
+}
+
+/* The form as a workbook, into output or standard output. */
+static int form_xlsx(tally_cli *c, const tally_catalog *cat, int u,
+                     const char *period, const char *output) {
+  tally_period p, last;
+  char last_text[TALLY_PERIOD_STRLEN], tmp[4096] = "", err[512];
+  tally_period_parse(period, &p);
+  last = p;
+  last.year--;
+  tally_period_format(&last, last_text);
+  if (output == NULL && isatty(STDOUT_FILENO)) {
+    fputs("tally form: a workbook is not for a terminal: give --output "
+          "FILE.xlsx, or redirect standard output into a file\n", stderr);
+    return EXIT_USAGE;
+  }
+  const char *path = output;
+  if (path == NULL) {
+    const char *dir = getenv("TMPDIR");
+    snprintf(tmp, sizeof tmp, "%s/tally-form-XXXXXX.xlsx",
+             dir && *dir ? dir : "/tmp");
+    int fd = mkstemps(tmp, 5);
+    if (fd < 0) {
+      fprintf(stderr, "tally: cannot make a temporary file: %s\n",
+              strerror(errno));
+      return EXIT_REFUSED;
+    }
+    close(fd);
+    path = tmp;
+  }
+  Tally__Envelope *was = last_year(c, cat->units[u].code, last_text);
+  int rc = tally_form_xlsx_write(cat, u, period, last_text,
+                                 was ? was->values_reply : NULL, path, err,
+                                 sizeof err);
+  tally_wire_free(was);
+  if (rc != 0)
+    fprintf(stderr, "tally: %s\n", err);
+  else if (*tmp && copy_to(tmp, stdout) != 0)
+    rc = -1;
+  if (*tmp)
+    unlink(tmp);
+  return rc == 0 ? EXIT_OK : EXIT_REFUSED;
 }
 
 int tally_cmd_form(int argc, char **argv, tally_cli *c) {
-  opts o;
+  const char *unit = NULL, *period = NULL, *format = NULL, *output = NULL;
   tally_catalog *cat;
-  int rc = parse(argc, argv, c, "form", tally_usage_form,
-                 "unit period", &o);
+  const tally_cli_opt own[] = {{"unit", 'u', &unit, NULL, NULL},
+                               {"period", 'p', &period, NULL, NULL},
+                               {"format", 0, &format, NULL, NULL},
+                               {"output", 'o', &output, NULL, NULL},
+                               {NULL, 0, NULL, NULL, NULL}};
+  int rc = tally_cli_parse(argc, argv, c, "form", tally_usage_form, own, 0);
   if (rc)
     return rc < 0 ? EXIT_OK : rc;
   if ((rc = tally_cli_no_operands(argc, argv, "form")) != 0)
     return rc;
-  if ((rc = tally_cli_need(o.unit, "--unit", "form")) != 0 ||
-      (rc = tally_cli_need_period(o.period, "form")) != 0)
+  if ((rc = tally_cli_need(unit, "--unit", "form")) != 0 ||
+      (rc = tally_cli_need_period(period, "form")) != 0)
     return rc;
+  int xlsx = format && strcmp(format, "xlsx") == 0;
+  if (format && !xlsx && strcmp(format, "csv") != 0) {
+    fprintf(stderr, "tally form: --format is csv or xlsx, not '%s'\n", format);
+    return EXIT_USAGE;
+  }
   if ((rc = tally_catalog_cache_fetch(c, 0, &cat)) != 0)
     return rc;
-  int u = tally_catalog_unit(cat, o.unit);
+  int u = tally_catalog_unit(cat, unit);
   if (u < 0 || !(cat->units[u].is_leaf || u == cat->root)) {
     fprintf(stderr, "tally: %s is not a reporting unit of the catalog\n",
-            o.unit);
+            unit);
     tally_catalog_free(cat);
     return EXIT_REFUSED;
   }
+  if (xlsx) {
+    rc = form_xlsx(c, cat, u, period, output);
+    tally_catalog_free(cat);
+    return rc;
+  }
+  FILE *f = output ? fopen(output, "w") : stdout;
+  if (f == NULL) {
+    fprintf(stderr, "tally: cannot write %s: %s\n", output, strerror(errno));
+    tally_catalog_free(cat);
+    return EXIT_REFUSED;
+  }
+  form_csv(f, cat, u, period);
+  int bad = ferror(f);
+  if (output && fclose(f) != 0)
+    bad = 1;
+  tally_catalog_free(cat);
+  if (bad) {
+    fprintf(stderr, "tally: cannot write the form%s%s\n", output ? " to " : "",
+            output ? output : "");
+    return EXIT_REFUSED;
+  }
+  return EXIT_OK;
+}
+
+/* The form as CSV. */
+static void form_csv(FILE *f, const tally_catalog *cat, int u,
+                     const char *period) {
   int district = u == cat->root;
   /* Excel opens it as UTF-8 with the mark; its comment rows hold no
    * comma, so that each stays in one cell. */
-  tally_output_csv_start(stdout);
+  tally_output_csv_start(f);
   /* Whose form, for which period: tally submit checks it. */
-  printf("#form,%s,%s\n", cat->units[u].code, o.period);
-  comment_row("# tally form: %s %s (%s) period %s", cat->units[u].code,
-              cat->units[u].name_zh, cat->units[u].name_en, o.period);
-  comment_row("# Fill in each value; leave it blank if the figure is not "
+  fprintf(f, "#form,%s,%s\n", cat->units[u].code, period);
+  comment_row(f, "# tally form: %s %s (%s) period %s", cat->units[u].code,
+              cat->units[u].name_zh, cat->units[u].name_en, period);
+  comment_row(f, "# Fill in each value; leave it blank if the figure is not "
               "known.");
-  comment_row("# Send it with: tally submit --unit %s --period %s --file "
-              "FILE", cat->units[u].code, o.period);
-  printf("data_element,value\n");
+  comment_row(f, "# Send it with: tally submit --unit %s --period %s --file "
+              "FILE", cat->units[u].code, period);
+  fprintf(f, "data_element,value\n");
   for (size_t i = 0; i < cat->n_elements; i++) {
     const tally_element *e = &cat->elements[i];
     char levels[1024] = "";
@@ -1072,11 +1219,10 @@ int tally_cmd_form(int argc, char **argv, tally_cli *c) {
                                e->levels[k].zh, e->levels[k].en,
                                k + 1 < e->n_levels ? ";" : "");
     }
-    comment_row("# %s / %s (%s)%s", e->name_zh, e->name_en, e->unit, levels);
-    printf("%s,\n", e->code);
+    comment_row(f, "# %s / %s (%s)%s", e->name_zh, e->name_en, e->unit,
+                levels);
+    fprintf(f, "%s,\n", e->code);
   }
-  tally_catalog_free(cat);
-  return EXIT_OK;
 }
 
 /* Parses "[OP]NUMBER" or "about NUMBER". */

@@ -162,11 +162,12 @@ static json_t *changes_json(const Tally__ChangeSet *cs) {
   for (size_t i = 0; i < cs->n_explanations; i++)
     json_object_set_new(ex, cs->explanations[i]->rule,
                         json_string(cs->explanations[i]->text));
-  return json_pack("{s:I, s:s, s:I, s:s, s:I, s:s, s:o, s:o}", "revision",
-                   (json_int_t)cs->revision, "submission_id", cs->submission_id,
-                   "time_unix", (json_int_t)cs->time_unix, "peer", cs->peer,
-                   "account_id", (json_int_t)cs->account_id, "account_name",
-                   cs->account_name, "changes", arr, "explanations", ex);
+  return json_pack("{s:I, s:s, s:I, s:s, s:I, s:s, s:o, s:o, s:s}",
+                   "revision", (json_int_t)cs->revision, "submission_id",
+                   cs->submission_id, "time_unix", (json_int_t)cs->time_unix,
+                   "peer", cs->peer, "account_id", (json_int_t)cs->account_id,
+                   "account_name", cs->account_name, "changes", arr,
+                   "explanations", ex, "how", cs->how);
 }
 
 /* The next page of a history: after the last revision of this one. */
@@ -255,6 +256,11 @@ int tally_cmd_history(int argc, char **argv, tally_cli *c) {
            h->n_changes == 1 ? "" : "s");
     if (h->n_changes)
       tally_table_print(t, stdout);
+    for (size_t i = 0; i < h->n_changes; i++)
+      if (*h->changes[i]->how)
+        printf("revision %llu was %s\n",
+               (unsigned long long)h->changes[i]->revision,
+               h->changes[i]->how);
     for (size_t i = 0; i < h->n_changes; i++)
       for (size_t k = 0; k < h->changes[i]->n_explanations; k++)
         printf("revision %llu explained rule %s: %s\n",

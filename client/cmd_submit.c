@@ -388,8 +388,8 @@ static void print_refusal(const Tally__SubmitRequest *req,
           at += (size_t)snprintf(lines + at, sizeof lines - at, "%s%d",
                                  at ? ", " : " (and ",
                                  own->figs->items[d->also[k] - 1].line);
-      fprintf(stderr, "  %s line %d%s%s: %s\n", own->file,
-              own->figs->items[d->index - 1].line, lines, at ? ")" : "",
+      fprintf(stderr, "  %s %s %d%s%s: %s\n", own->file,
+              own->figs->line_word, own->figs->items[d->index - 1].line, lines, at ? ")" : "",
               d->text);
     }
     else if (d->index)
@@ -724,9 +724,10 @@ static int spool_and_send(tally_cli *c, Tally__SubmitRequest *sub,
   own_submission own = {name, figs, file, NO_ANSWER, 0};
   rc = send_pending(c, 1, &own, 0);
   if (own.seen && own.outcome == SENT && figs && figs->blank)
-    printf("%zu row%s with an empty value skipped (first on line %d): not "
+    printf("%zu row%s with an empty value skipped (first on %s %d): not "
            "reported\n",
-           figs->blank, figs->blank == 1 ? "" : "s", figs->first_blank);
+           figs->blank, figs->blank == 1 ? "" : "s", figs->line_word,
+           figs->first_blank);
   if (!own.seen || own.outcome == NO_ANSWER || own.outcome == NOT_SIGNED_IN)
     fprintf(stderr, "tally: %s %s%s%s is kept in the spool as %s\n",
             sub->unit, sub->period, figs ? " from " : " (withdrawal)",
@@ -759,10 +760,11 @@ static int form_matches(const tally_figfile *figs, const char *file,
                     tally_period_key(&a) == tally_period_key(&b);
   if (strcmp(figs->form_unit, unit) == 0 && same_period)
     return 0;
-  fprintf(stderr, "tally: %s line %d: this is the form of %s for %s, sent "
+  fprintf(stderr, "tally: %s %s %d: this is the form of %s for %s, sent "
           "as %s's figures for %s. Nothing was sent. If that is meant (the "
           "form was copied for another unit or period), give --force.\n",
-          file, figs->form_line, figs->form_unit, figs->form_period, unit,
+          file, figs->line_word, figs->form_line, figs->form_unit,
+          figs->form_period, unit,
           period);
   return EXIT_REFUSED;
 }

@@ -32,17 +32,19 @@ struct reader {
   int too_long;      /* a field of the row was over MAX_FIELD */
   int rows;          /* rows seen, comments and header included */
   int rc;            /* first error; once set, rows are ignored */
+  const char *line_word; /* "line", or "row" for a sheet */
   char *err;
   size_t errlen;
 };
 
 static void set_error(struct reader *r, int line, const char *fmt,
                       const char *arg) {
-  char msg[256];
+  char msg[512];
   if (r->rc)
     return;
   snprintf(msg, sizeof msg, fmt, arg);
-  snprintf(r->err, r->errlen, "%s line %d: %s", r->name, line, msg);
+  snprintf(r->err, r->errlen, "%s %s %d: %s", r->name, r->line_word, line,
+           msg);
   r->rc = TALLY_ECSV;
 }
 
@@ -326,6 +328,23 @@ static void on_row(int term, void *arg) {
   }
 }
 
+int tally_figfile_value(const char *text, double *out, char *why, size_t n) {
+  char plain[MAX_FIELD];
+  snprintf(plain, sizeof plain, "%s", text);
+  trim(plain);
+  if (tally_figfile_number(tally_figfile_plain_number(plain), out) != 0) {
+    snprintf(why, n, "value '%.60s' is not a number%s", text,
+             not_a_number_why(plain));
+    return TALLY_EVALUE;
+  }
+  if (*out < 0) {
+    snprintf(why, n, "value '%.60s' is negative; figures are never negative",
+             text);
+    return TALLY_EVALUE;
+  }
+  return 0;
+}
+
 /* A comment "#form,UNIT,PERIOD" (blanks and a trailing comma allowed):
  * whose form the file is. The first one counts. */
 static void form_row(struct reader *r, const char *s, size_t n) {
@@ -467,12 +486,10 @@ static int mostly_utf8(const char *text, size_t len) {
   return valid >= 2 * stray;
 }
 
-/* The text of a file in encoding (NULL: UTF-8 if valid, else GB18030) as
- * UTF-8: *utf8 is text itself, or a copy to free (*copy). Returns 0, or
- * TALLY_ECSV / TALLY_EUSAGE with a message in err. */
-static int to_utf8(const char *name, const char *text, size_t len,
-                   const char *encoding, const char **utf8, size_t *ulen,
-                   char **copy, char *err, size_t errlen) {
+int tally_figfile_to_utf8(const char *name, const char *text, size_t len,
+                          const char *encoding, const char **utf8,
+                          size_t *ulen, char **copy, char *err,
+                          size_t errlen) {
   int bad;
   *copy = NULL;
   *utf8 = text;
@@ -548,6 +565,7 @@ int tally_figfile_parse_as(const char *name, const char *text, size_t len,
   r.list = out;
   r.err = err;
   r.errlen = errlen;
+  r.line_word = out->line_word = "line";
 
   if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
     text += 3;
@@ -562,8 +580,8 @@ int tally_figfile_parse_as(const char *name, const char *text, size_t len,
              name, line);
     return TALLY_ECSV;
   }
-  if ((rc = to_utf8(name, text, len, encoding, &text, &len, &decoded, err,
-                    errlen)) != 0)
+  if ((rc = tally_figfile_to_utf8(name, text, len, encoding, &text, &len,
+                                  &decoded, err, errlen)) != 0)
     return rc;
   /* Lines end in LF or CRLF; a file from an old Mac ends them in CR
    * alone: read as LF, so that comments are found line by line. */
@@ -636,6 +654,153 @@ int tally_figfile_parse_as(const char *name, const char *text, size_t len,
   return r.rc;
 }
 
+/* The first word of a cell's text (up to a blank), lower-cased ASCII,
+ * into buf. */
+static const char *first_word(const char *s, char *buf, size_t n) {
+  size_t i = 0;
+  while (*s == ' ')
+    s++;
+  while (s[i] && s[i] != ' ' && s[i] != '(' && i + 1 < n) {
+    buf[i] = (char)tolower((unsigned char)s[i]);
+    i++;
+  }
+  buf[i] = 0;
+  return buf;
+}
+
+/* What a label cell of a sheet names: 'u' the unit, 'p' the period, or
+ * 0. */
+static int label_of(const char *text) {
+  static const char *const units[] = {
+      "unit", "\xe5\x8d\x95\xe4\xbd\x8d", /* 单位 */
+      "\xe5\xa1\xab\xe6\x8a\xa5\xe5\x8d\x95\xe4\xbd\x8d"}; /* 填报单位 */
+  static const char *const periods[] = {
+      "period", "\xe6\x9c\x9f\xe9\x97\xb4", /* 期间 */
+      "\xe6\x8a\xa5\xe5\x91\x8a\xe6\x9c\x9f"}; /* 报告期 */
+  char w[64];
+  first_word(text, w, sizeof w);
+  for (size_t i = 0; i < 3; i++) {
+    if (strcmp(w, units[i]) == 0)
+      return 'u';
+    if (strcmp(w, periods[i]) == 0)
+      return 'p';
+  }
+  return 0;
+}
+
+/* The header row of a sheet among its first rows: the columns whose
+ * first words name the elements and the values (is_header's words).
+ * Returns the index of the row, or -1. */
+static long sheet_header(const tally_xlsx_sheet *sh, int *ecol, int *vcol) {
+  for (size_t i = 0; i < sh->n && i < 64; i++) {
+    int e = -1, v = -1;
+    for (size_t k = 0; k < sh->rows[i].n; k++) {
+      const tally_xlsx_cell *c = &sh->rows[i].cells[k];
+      char w[64];
+      first_word(c->text, w, sizeof w);
+      if (e < 0 && is_header(w, "value"))
+        e = c->col;
+      else if (v < 0 && is_header("code", w))
+        v = c->col;
+    }
+    if (e >= 0 && v >= 0) {
+      *ecol = e;
+      *vcol = v;
+      return (long)i;
+    }
+  }
+  return -1;
+}
+
+/* A number cell's value as text that reads back as the same double. */
+static void number_cell_text(const tally_xlsx_cell *c, char *buf, size_t n) {
+  for (int digits = 15; digits <= 17; digits++) {
+    snprintf(buf, n, "%.*g", digits, c->number);
+    if (strtod(buf, NULL) == c->number)
+      return;
+  }
+}
+
+int tally_figfile_from_sheet(const char *name, const tally_xlsx_sheet *sh,
+                             tally_figfile *out, char *err, size_t errlen) {
+  struct reader r;
+  int ecol = 0, vcol = 1;
+
+  memset(out, 0, sizeof *out);
+  memset(&r, 0, sizeof r);
+  r.name = name;
+  r.list = out;
+  r.err = err;
+  r.errlen = errlen;
+  r.line_word = out->line_word = "row";
+  long header = sheet_header(sh, &ecol, &vcol);
+
+  for (size_t i = 0; i < sh->n && r.rc == 0; i++) {
+    const tally_xlsx_row *row = &sh->rows[i];
+    const tally_xlsx_cell *e = tally_xlsx_at(row, ecol),
+                          *v = tally_xlsx_at(row, vcol);
+    if ((long)i <= header) {
+      /* Labels left of the header: whose form, for which period. */
+      const tally_xlsx_cell *label = row->n ? &row->cells[0] : NULL;
+      const tally_xlsx_cell *what = label ? tally_xlsx_at(row, label->col + 1)
+                                          : NULL;
+      int kind = label ? label_of(label->text) : 0;
+      char text[64];
+      if (what && what->is_number)
+        number_cell_text(what, text, sizeof text);
+      else
+        snprintf(text, sizeof text, "%s", what ? what->text : "");
+      trim(text);
+      if (kind == 'u' && *text && strlen(text) < sizeof out->form_unit) {
+        strcpy(out->form_unit, text);
+        out->form_line = row->row;
+      } else if (kind == 'p' && *text &&
+                 strlen(text) < sizeof out->form_period) {
+        strcpy(out->form_period, text);
+        out->form_line = out->form_line ? out->form_line : row->row;
+      }
+      continue;
+    }
+    /* The two columns, as a CSV row of two fields. */
+    const char *etext = e ? e->text : "";
+    char vtext[64];
+    if (v && v->is_number)
+      number_cell_text(v, vtext, sizeof vtext);
+    size_t elen = strlen(etext), vlen = v ? strlen(v->text) : 0;
+    const char *vt = v && v->is_number ? vtext : v ? v->text : "";
+    if (v && v->is_number)
+      vlen = strlen(vtext);
+    {
+      const char *p = etext;
+      while (*p == ' ')
+        p++;
+      if (*p == '#')
+        continue; /* a comment */
+    }
+    if (elen == 0 && vlen == 0)
+      continue;
+    r.row_line = row->row;
+    r.nfields = 0;
+    on_field((char *)etext, elen, &r);
+    on_field((char *)vt, vlen, &r);
+    on_row(0, &r);
+  }
+  if (r.rc == 0 && out->form_unit[0] && !out->form_period[0])
+    out->form_unit[0] = 0, out->form_line = 0; /* half a form: none */
+  if (r.rc == 0 && out->n == 0) {
+    snprintf(err, errlen, "%s: no figures in the sheet%s%s%s", name,
+             sh->name && *sh->name ? " '" : "",
+             sh->name ? sh->name : "", sh->name && *sh->name ? "'" : "");
+    if (out->blank)
+      snprintf(err + strlen(err), errlen - strlen(err),
+               " (every value is empty)");
+    r.rc = TALLY_ECSV;
+  }
+  if (r.rc != 0)
+    tally_figfile_release(out);
+  return r.rc;
+}
+
 int tally_figfile_read(const char *path, const char *encoding,
                        tally_figfile *out, char *err, size_t errlen) {
   char *buf;
@@ -645,6 +810,17 @@ int tally_figfile_read(const char *path, const char *encoding,
 
   if (rc != 0) {
     snprintf(err, errlen, "%s: %s", path, tally_file_strerror(rc));
+    return rc;
+  }
+  if (tally_xlsx_looks_like(buf, len)) {
+    tally_xlsx_sheet sheet;
+    memset(out, 0, sizeof *out);
+    rc = tally_xlsx_parse(path, buf, len, &sheet, err, errlen);
+    free(buf);
+    if (rc != 0)
+      return rc;
+    rc = tally_figfile_from_sheet(path, &sheet, out, err, errlen);
+    tally_xlsx_free(&sheet);
     return rc;
   }
   rc = tally_figfile_parse_as(path, buf, len, encoding, out, err, errlen);

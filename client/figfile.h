@@ -15,9 +15,19 @@
  * break the catalog's warning rule RULE (an office's 上报说明). A row
  * "#form,UNIT,PERIOD" (tally form writes it; a comment to other readers)
  * says whose form for which period the file is.
+ *
+ * Or the file is a workbook (.xlsx, client/xlsx.h): its first sheet is
+ * read as the CSV would be, row by row, from two of its columns: those
+ * a header row names (代码 or data_element, 数值 or value: the first word
+ * of the cell's text), else the first two. Cells left of a header row
+ * labelled 单位 (unit) and 期间 (period) name the form's unit and period,
+ * as the #form row does; the other columns (names, last year's figure)
+ * are for the person filling it in. A number cell is its number.
  */
 #ifndef TALLY_FIGFILE_H
 #define TALLY_FIGFILE_H
+
+#include "xlsx.h"
 
 #include <stddef.h>
 
@@ -44,10 +54,13 @@ typedef struct {
   int form_line;
   size_t blank;      /* rows skipped because their value was empty */
   int first_blank;   /* line of the first of those, 0 if none */
+  const char *line_word; /* "line" (CSV) or "row" (a sheet's), for
+                            messages; static */
 } tally_figfile;
 
-/* Reads path ("-" = standard input) in encoding ("utf-8", "gb18030",
- * "gbk"; NULL: UTF-8 if it is valid, else GB18030). Returns 0 and *out
+/* Reads path ("-" = standard input), a CSV file in encoding ("utf-8", "gb18030",
+ * "gbk"; NULL: UTF-8 if it is valid, else GB18030) or a workbook
+ * (known by its first bytes; encoding is then unused). Returns 0 and *out
  * (free it with tally_figfile_release), or TALLY_ECSV / TALLY_EUSAGE (an
  * unknown encoding) / -errno with a message in err that names the file
  * and the line. */
@@ -63,12 +76,31 @@ int tally_figfile_parse_as(const char *name, const char *text, size_t len,
 int tally_figfile_parse(const char *name, const char *text, size_t len,
                         tally_figfile *out, char *err, size_t errlen);
 
+/* The figures of a workbook's sheet (read with tally_xlsx_parse); name
+ * is used in messages. Returns as tally_figfile_parse. */
+int tally_figfile_from_sheet(const char *name, const tally_xlsx_sheet *sheet,
+                             tally_figfile *out, char *err, size_t errlen);
+
+/* Text in encoding (NULL: UTF-8 if valid, else GB18030, unless it is UTF-8
+ * with a few stray bytes: then refused) as UTF-8: *utf8
+ * is text itself, or a copy to free (*copy). Returns 0, or TALLY_ECSV /
+ * TALLY_EUSAGE with a message in err that names the file (name). */
+int tally_figfile_to_utf8(const char *name, const char *text, size_t len,
+                          const char *encoding, const char **utf8,
+                          size_t *ulen, char **copy, char *err,
+                          size_t errlen);
+
 void tally_figfile_release(tally_figfile *list);
 
 /* Parses a decimal number: [+-]digits[.digits][e[+-]digits], nothing
  * else (no hex, no inf or nan, no separators). Returns 0 or
  * TALLY_EVALUE. */
 int tally_figfile_number(const char *s, double *out);
+
+/* A figure as a spreadsheet may write it (blanks around it, thousands
+ * separators, full-width digits) into *out. Returns 0, or TALLY_EVALUE
+ * with why it is refused in why (a percentage, a unit, a negative). */
+int tally_figfile_value(const char *text, double *out, char *why, size_t n);
 
 /* A value as a spreadsheet may write it, made plain in place: full-width
  * digits, point and signs to ASCII, and thousands separators ("1,255",

@@ -27,6 +27,8 @@ static const char usage[] =
     "  withdraw remove every figure of one unit for one period\n"
     "  sync     send the submissions still waiting in the spool\n"
     "  pending  list the submissions waiting in the spool\n"
+    "  import   store many units' and periods' figures from one file\n"
+    "  export   every unit's figures of a period: ADX, DHIS2 JSON or CSV\n"
     "  values   show the figures the server holds for a unit and period\n"
     "  form     the blank CSV form a unit fills in\n"
     "  report   the indicator report of a period, for the district or a unit\n"
@@ -87,6 +89,8 @@ static const struct {
     {"withdraw", tally_cmd_withdraw, tally_usage_withdraw},
     {"sync", tally_cmd_sync, tally_usage_sync},
     {"pending", tally_cmd_pending, tally_usage_pending},
+    {"import", tally_cmd_import, tally_usage_import},
+    {"export", tally_cmd_export, tally_usage_export},
     {"values", tally_cmd_values, tally_usage_values},
     {"report", tally_cmd_report, tally_usage_report},
     {"explain", tally_cmd_explain, tally_usage_explain},

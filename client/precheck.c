@@ -21,6 +21,11 @@ struct row {
   int *line;         /* each element's line in the file */
 };
 
+/* "line", or "row" for a sheet's figures. */
+static const char *word(const tally_figfile *figs) {
+  return figs->line_word ? figs->line_word : "line";
+}
+
 /* "FILE line 3 (and 4, 5)": the lines of the figures rule r reads, in
  * the file's order. */
 static void rule_lines(const tally_catalog *cat, const tally_rule *r,
@@ -31,10 +36,12 @@ static void rule_lines(const tally_catalog *cat, const tally_rule *r,
     int e = tally_catalog_element(cat, figs->items[i].element);
     if (e < 0 || !tally_rule_reads(r, e))
       continue;
-    at += (size_t)snprintf(buf + at, n - at, k == 0 ? " line %d"
-                                             : k == 1 ? " (and %d"
-                                                      : ", %d",
-                           figs->items[i].line);
+    if (k == 0)
+      at += (size_t)snprintf(buf + at, n - at, " %s %d", word(figs),
+                             figs->items[i].line);
+    else
+      at += (size_t)snprintf(buf + at, n - at, k == 1 ? " (and %d" : ", %d",
+                             figs->items[i].line);
     k++;
   }
   if (k > 1 && at < n)
@@ -65,8 +72,8 @@ static int figures(const tally_catalog *cat, int u, const char *unit,
       snprintf(why, sizeof why, "unknown data element '%s' (tally catalog "
                "--elements lists them)", shown);
     } else if (row->has[e]) {
-      snprintf(why, sizeof why, "%s appears twice (also line %d)",
-               cat->elements[e].code, row->line[e]);
+      snprintf(why, sizeof why, "%s appears twice (also %s %d)",
+               cat->elements[e].code, word(figs), row->line[e]);
     } else if (tally_figure_ok(cat, u, e, f->value, why, sizeof why)) {
       row->value[e] = f->value;
       row->has[e] = 1;
@@ -77,7 +84,7 @@ static int figures(const tally_catalog *cat, int u, const char *unit,
       fprintf(stderr, "tally: %s %s: values were refused; nothing was "
               "stored\n", unit, period);
     if (say && problems < SAID_MAX)
-      fprintf(stderr, "  %s line %d: %s\n", file, f->line, why);
+      fprintf(stderr, "  %s %s %d: %s\n", file, word(figs), f->line, why);
     problems++;
   }
   if (say && problems > SAID_MAX)

@@ -23,6 +23,7 @@ const char *tally_strerror(int code) {
   case TALLY_ERULES: return "the figures break the catalog's rules";
   case TALLY_ELOCKED: return "the period is locked";
   case TALLY_EREVIEW: return "the report's review does not allow it";
+  case TALLY_EDRYRUN: return "checked on a dry run: nothing was stored";
   case TALLY_EFORMAT:
     return "the store is of a format this tallyd does not read (made by "
            "another version of tallyd)";

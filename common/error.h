@@ -31,7 +31,8 @@ enum {
   TALLY_ELOCKED = -20019,       /* the period is locked */
   TALLY_EFORMAT = -20020,       /* a store of a format this build does not read */
   TALLY_EREVIEW = -20021,       /* the report's review does not allow it */
-  TALLY_ELAST = -20022
+  TALLY_EDRYRUN = -20022,       /* checked and would be stored: a dry run */
+  TALLY_ELAST = -20023
 };
 
 /* Returns a static, human-readable description of code (never NULL). */

@@ -7,13 +7,16 @@ set -euo pipefail
 
 packages=(cmake make gcc pkg-config protobuf-c-compiler libprotobuf-c-dev
           libuv1-dev liblmdb-dev libjansson-dev libcsv-dev libssl-dev
-          openssl libwebsockets-dev libsodium-dev)
+          openssl libwebsockets-dev libsodium-dev libzip-dev libxml2-dev
+          libxlsxwriter-dev)
 # The web pages are built with node and npm (packages from the npm
 # registry, by web/'s lockfile); a node from elsewhere will do.
 command -v node >/dev/null || packages+=(nodejs)
 command -v npm >/dev/null || packages+=(npm)
 if [ "${1:-}" = --test ]; then
-  packages+=(libcriterion-dev python3 chromium)
+  # LibreOffice (headless) opens and saves again the workbooks tally
+  # writes, as an office would (tests/test_form_xlsx.c).
+  packages+=(libcriterion-dev python3 chromium libreoffice-calc-nogui)
 fi
 
 missing=()

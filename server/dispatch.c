@@ -28,6 +28,9 @@ enum access {
   WRITE_UNIT,  /* a reporter, for its own unit only */
   ANALYST,     /* analysts and admins */
   ADMIN,
+  IMPORT,      /* analysts and admins; a reporter of an inner unit that
+                  is not the root (a district at the city), for the units
+                  below it only: every report's unit is checked */
 };
 
 static const char *unit_of_submit(const Tally__Envelope *e) {
@@ -116,6 +119,10 @@ static const struct {
     {TALLY__ENVELOPE__BODY_AUDIT, "audit", tally_handle_audit, SIGNED_IN, NULL},
     {TALLY__ENVELOPE__BODY_ACCOUNT_PASSWORD, "account password",
      tally_handle_account_password, ADMIN, NULL},
+    /* Many units' figures at once: the centre's history, a district's
+     * towns forwarded to the city. */
+    {TALLY__ENVELOPE__BODY_IMPORT_REQUEST, "import", tally_handle_import,
+     IMPORT, NULL},
     /* The body of a web page's POST /session: never a connection's. */
     {TALLY__ENVELOPE__BODY_SIGN_IN, "sign in with a password",
      tally_handle_sign_in_elsewhere, SIGNED_IN, NULL},
@@ -198,6 +205,43 @@ static Tally__Envelope *deny(tally_request *r, uint64_t id, const char *fmt,
   return e ? e : &no_memory;
 }
 
+/* Whether unit u lies below unit above in the catalog's tree. */
+static int below(const tally_catalog *cat, int u, int above) {
+  for (int p = cat->units[u].parent; p >= 0; p = cat->units[p].parent)
+    if (p == above)
+      return 1;
+  return 0;
+}
+
+/* An import by a reporter: its unit has units below it and is not the
+ * root, and every report is of one of those (an unknown unit is left to
+ * the handler, which refuses that report). NULL, or the refusal. */
+static Tally__Envelope *import_refusal(tally_request *r,
+                                       const Tally__Envelope *req) {
+  const tally_account *a = r->account;
+  const tally_catalog *cat = r->cat;
+  char shown[SHOWN_MAX];
+  if (a->unit < 0 || cat->units[a->unit].is_leaf || a->unit == cat->root)
+    return deny(r, req->id,
+                "permission denied: import needs the analyst role, or a "
+                "reporter of a unit with units below it (a district at the "
+                "city) for those units; account %llu is a reporter for %s; "
+                "nothing was stored",
+                (unsigned long long)a->id, a->unit_code);
+  const Tally__ImportRequest *q = req->import_request;
+  for (size_t i = 0; i < q->n_reports; i++) {
+    int u = tally_catalog_unit(cat, q->reports[i]->unit);
+    if (u >= 0 && !below(cat, u, a->unit))
+      return deny(r, req->id,
+                  "permission denied: account %llu reports for %s and may "
+                  "import the figures of the units below it only, not of %s "
+                  "(report %zu); nothing was stored",
+                  (unsigned long long)a->id, a->unit_code,
+                  tally_reply_show(q->reports[i]->unit, shown), i + 1);
+  }
+  return NULL;
+}
+
 /* Whether the account may make a request of this access: NULL, or the
  * refusal (&no_memory when it could not be built). */
 static Tally__Envelope *refusal(tally_request *r, const Tally__Envelope *req,
@@ -278,6 +322,8 @@ static Tally__Envelope *refusal(tally_request *r, const Tally__Envelope *req,
     if (a->role == TALLY__ROLE__ROLE_ADMIN)
       return NULL;
     break;
+  case IMPORT:
+    return analyst ? NULL : import_refusal(r, req);
   }
   return deny(r, req->id,
                               "permission denied: %s needs the %s role; "

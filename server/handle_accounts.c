@@ -719,6 +719,7 @@ static int collect_history(void *arg, uint64_t revision, const void *packed,
   e->seq = cs->audit_seq;
   e->revision = cs->revision;
   e->submission_id = cs->submission_id;
+  e->how = cs->how;
   e->changes = cs->changes;
   e->n_changes = cs->n_changes;
   e->explanations = cs->explanations;

@@ -155,6 +155,9 @@ struct submit_job {
   Tally__Review returned;     /* that return, for the reply */
   char returned_name[TALLY_ACCOUNT_NAME_MAX + 1];
   char returned_reason[TALLY_UTF8_TEXT_MAX + 1];
+  int dry_run;                /* check it all, store nothing */
+  tally_store_result dry;     /* on a dry run, what it would have written */
+  char how[TALLY_SUBMIT_HOW_MAX + 1]; /* an import's words for the trail */
 };
 
 #define EXPLAINED_NOW 1
@@ -296,6 +299,10 @@ static int submit_check(void *arg, tally_store_txn *t,
       refuse = 1;
   if (refuse)
     return TALLY_ERULES;
+  if (j->dry_run) {
+    j->dry = j->res; /* what the store wrote so far, undone with it */
+    return TALLY_EDRYRUN;
+  }
   if ((rc = forget_stale(j, t)) != 0)
     return rc;
   for (size_t i = 0; i < j->n_broken; i++) {
@@ -468,6 +475,9 @@ static Tally__Envelope *submit_finish(tally_job *job, tally_request *r) {
   switch (j->job.write.code) {
   case 0:
     break;
+  case TALLY_EDRYRUN:
+    j->res = j->dry;
+    break;
   case TALLY_ECONFLICT:
     return conflict(r, j, res->revision);
   case TALLY_ELOCKED: {
@@ -520,7 +530,9 @@ static Tally__Envelope *submit_finish(tally_job *job, tally_request *r) {
   }
   tally_log("submit%s: unit=%s period=%s values=%u replaced=%u unchanged=%u "
             "removed=%u revision=%llu id=%s from %s",
-            res->duplicate ? " (duplicate, answered from the record)" : "",
+            res->duplicate ? " (duplicate, answered from the record)"
+            : j->job.write.code == TALLY_EDRYRUN ? " (dry run: not stored)"
+                                                 : "",
             unit, j->period, res->written, res->replaced, res->unchanged,
             res->removed, (unsigned long long)res->revision,
             *j->sid ? j->sid : "-", j->peer);
@@ -613,30 +625,32 @@ static uint64_t digest(tally_request *r, const Tally__SubmitRequest *s) {
   return tally_hash_fnv1a(buf, n);
 }
 
-Tally__Envelope *tally_handle_submit(tally_request *r,
-                                      const Tally__Envelope *req) {
-  const Tally__SubmitRequest *s = req->submit;
+Tally__Envelope *tally_submit_prepare(tally_request *r, uint64_t id,
+                                      const Tally__SubmitRequest *s,
+                                      const char *how, int dry_run,
+                                      tally_job **out) {
   Tally__Envelope *reply = NULL;
   tally_period p;
   int unit;
 
-  if ((unit = tally_reply_want_unit(r, req->id, s->unit, &reply)) < 0 ||
-      tally_reply_want_period(r, req->id, s->period, &p, &reply) != 0)
+  *out = NULL;
+  if ((unit = tally_reply_want_unit(r, id, s->unit, &reply)) < 0 ||
+      tally_reply_want_period(r, id, s->period, &p, &reply) != 0)
     return reply;
   if (*s->submission_id && !tally_utf8_is_printable_ascii(s->submission_id, TALLY_STORE_MAX_ID))
-    return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
+    return tally_reply_error(r, id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
                                 "a submission id is 1-%d printable ASCII "
                                 "characters",
                                 TALLY_STORE_MAX_ID);
   time_t now = time(NULL);
   if (tally_period_start_day(&p) > (long)(now / 86400))
-    return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_PERIOD,
+    return tally_reply_error(r, id, TALLY__ERROR_CODE__ERROR_BAD_PERIOD,
                                 "period %s has not begun yet", s->period);
   if (s->n_values == 0 && !s->replace)
-    return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
+    return tally_reply_error(r, id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
                                 "the submission holds no values");
   if (!r->cat->units[unit].is_leaf && unit != r->cat->root)
-    return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
+    return tally_reply_error(r, id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
                                 "%s is not a reporting unit: the units under "
                                 "it report their own figures",
                                 s->unit);
@@ -648,7 +662,7 @@ Tally__Envelope *tally_handle_submit(tally_request *r,
   if (j->items == NULL)
     goto err_no_memory;
   int no_memory;
-  reply = check_values(r, req->id, unit, s, j->items, &no_memory);
+  reply = check_values(r, id, unit, s, j->items, &no_memory);
   if (no_memory)
     goto err_no_memory;
   if (reply != NULL) {
@@ -658,7 +672,7 @@ Tally__Envelope *tally_handle_submit(tally_request *r,
     return reply;
   }
   j->n = s->n_values;
-  reply = copy_explanations(r, req->id, s, j, &no_memory);
+  reply = copy_explanations(r, id, s, j, &no_memory);
   if (no_memory || (reply == NULL && prepare_rules(r, unit, &p, j) != 0))
     goto err_no_memory;
   if (reply != NULL) {
@@ -669,7 +683,9 @@ Tally__Envelope *tally_handle_submit(tally_request *r,
   j->job.free = submit_free;
   j->job.write.apply = submit_apply;
   j->store = r->store;
-  j->id = req->id;
+  j->id = id;
+  j->dry_run = dry_run;
+  snprintf(j->how, sizeof j->how, "%s", how ? how : "");
   tally_period_format(&p, j->period);
   snprintf(j->sid, sizeof j->sid, "%s", s->submission_id);
   snprintf(j->peer, sizeof j->peer, "%s", r->peer);
@@ -692,13 +708,23 @@ Tally__Envelope *tally_handle_submit(tally_request *r,
       .check_arg = j,
       .account_id = r->account->id,
       .account_name = j->account_name,
+      .how = *j->how ? j->how : NULL,
   };
-
-  /* Committed with whatever else is waiting; answered from finish. */
-  return tally_job_write(r, &j->job);
+  *out = &j->job;
+  return NULL;
 
 err_no_memory:
   submit_free(&j->job);
   return NULL;
 }
 
+Tally__Envelope *tally_handle_submit(tally_request *r,
+                                      const Tally__Envelope *req) {
+  tally_job *job;
+  Tally__Envelope *reply =
+      tally_submit_prepare(r, req->id, req->submit, NULL, 0, &job);
+  if (job == NULL)
+    return reply;
+  /* Committed with whatever else is waiting; answered from finish. */
+  return tally_job_write(r, job);
+}

@@ -16,6 +16,23 @@ typedef Tally__Envelope *tally_handler_fn(tally_request *r,
 /* server/handle_submit.c */
 tally_handler_fn tally_handle_submit;
 
+#define TALLY_SUBMIT_HOW_MAX 300 /* an import's words for the audit trail */
+
+/* A submission checked against the catalog and made ready for the
+ * writer, as tally_handle_submit makes it; how (NULL: a submission) is
+ * what the history and the audit trail say of it ("imported by account
+ * 3"); a dry run checks everything in its transaction and stores
+ * nothing. Returns NULL with *out the job (its write.apply, finish and
+ * free set; the caller queues it), or the refusal with *out NULL, or
+ * NULL alone when out of memory. */
+Tally__Envelope *tally_submit_prepare(tally_request *r, uint64_t id,
+                                      const Tally__SubmitRequest *s,
+                                      const char *how, int dry_run,
+                                      tally_job **out);
+
+/* server/handle_import.c */
+tally_handler_fn tally_handle_import;
+
 /* server/handle_read.c */
 tally_handler_fn tally_handle_values, tally_handle_history, tally_handle_report,
     tally_handle_explain, tally_handle_completeness, tally_handle_check,

@@ -163,6 +163,7 @@ static int record_changes(MDB_txn *txn, tally_store *s,
   cs->peer = (char *)(sub->peer ? sub->peer : "");
   cs->account_id = sub->account_id;
   cs->account_name = (char *)(sub->account_name ? sub->account_name : "");
+  cs->how = (char *)(sub->how ? sub->how : "");
 
   /* The audit trail points at the history entry, which holds the
    * values before and after; the entry keeps the trail's number. */
@@ -179,6 +180,7 @@ static int record_changes(MDB_txn *txn, tally_store *s,
   e.period = period;
   e.revision = cs->revision;
   e.submission_id = cs->submission_id;
+  e.how = cs->how;
   if ((rc = tally__store_audit_append(txn, s, &e)) != 0)
     return store_err(rc);
   cs->audit_seq = e.seq;

@@ -50,6 +50,8 @@ typedef struct tally_store_submission {
   void *check_arg;
   uint64_t account_id;      /* who sent it, for the history and the audit */
   const char *account_name; /* may be NULL */
+  const char *how;          /* "imported by account 3", for the history
+                               and the audit; NULL: a submission */
 } tally_store_submission;
 
 typedef struct {

@@ -25,6 +25,7 @@ max_len() {
   case $1 in
     frame) echo 16384 ;;     # several frames of up to 4096 bytes
     catalog) echo 98304 ;;   # catalog/changqing.json is about 70 KB
+    xlsx) echo 65536 ;;      # a form from tally form is about 14 KB
     *) echo 4096 ;;
   esac
 }

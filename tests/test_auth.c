@@ -158,14 +158,14 @@ enum op {
   OP_AUDIT, OP_CATALOG, OP_TARGET_LIST, OP_TARGET_SET, OP_BACKUP, OP_VERIFY,
   OP_ACCOUNT_ADD, OP_ACCOUNT_LIST, OP_ACCOUNT_REVOKE, OP_ACCOUNT_ROTATE,
   OP_WHOAMI, OP_VALIDATE, OP_REVIEW, OP_REVIEW_LIST, OP_STATUS,
-  OP_ACCOUNT_PASSWORD, OP_SIGN_IN,
+  OP_ACCOUNT_PASSWORD, OP_SIGN_IN, OP_IMPORT,
 };
 static const char *const op_names[] = {
     "submit", "values", "history", "report", "explain", "completeness",
     "audit", "catalog", "target list", "target set", "backup", "admin verify",
     "account add", "account list", "account revoke", "account rotate (other's)",
     "whoami", "validate", "review", "review list", "status",
-    "account password", "sign in with a password (web only)"};
+    "account password", "sign in with a password (web only)", "import"};
 
 enum scope { ANY, OWN, OTHER, DISTRICT };
 static const char *const scope_names[] = {"", "own unit", "other unit",
@@ -232,6 +232,13 @@ static const struct {
     {OP_ACCOUNT_PASSWORD, ANY, {UNAUTH, DENIED, DENIED, OK}},
     /* A password signs in to the web pages (POST /session) alone. */
     {OP_SIGN_IN, ANY, {UNAUTH, BAD, BAD, BAD}},
+    /* Analysts and admins import any unit's figures (2021's here; the
+     * admin's, sent with the same id, answered from the record); a
+     * town's reporter imports none, not even its own (a district's
+     * reporter at the city imports its towns': test_import.c). */
+    {OP_IMPORT, OWN, {UNAUTH, DENIED, OK, OK}},
+    {OP_IMPORT, OTHER, {UNAUTH, DENIED, OK, OK}},
+    {OP_IMPORT, DISTRICT, {UNAUTH, DENIED, OK, OK}},
 };
 
 static int building_for; /* the role a request is built for */
@@ -265,6 +272,8 @@ struct request {
   Tally__StatusRequest status;
   Tally__AccountPasswordRequest password;
   Tally__SignInRequest sign_in;
+  Tally__ImportRequest import;
+  Tally__SubmitRequest *reports[1];
   char secret[64];
   char name[64];
   char path[320];
@@ -281,8 +290,10 @@ static const char *unit_for(enum op op, enum scope sc) {
   case OWN: return "wenchang";
   case OTHER: return "guide";
   case DISTRICT:
-    return op == OP_SUBMIT || op == OP_VALUES || op == OP_HISTORY ? "changqing"
-                                                                  : "";
+    return op == OP_SUBMIT || op == OP_VALUES || op == OP_HISTORY ||
+                   op == OP_IMPORT
+               ? "changqing"
+               : "";
   default: return "";
   }
 }
@@ -458,6 +469,25 @@ static void build(struct request *q, enum op op, enum scope sc) {
     e->body_case = TALLY__ENVELOPE__BODY_SIGN_IN;
     e->sign_in = &q->sign_in;
     break;
+  case OP_IMPORT: /* 2021: the matrix's 2022 state is left as it was */
+    tally__import_request__init(&q->import);
+    tally__submit_request__init(&q->submit);
+    tally__value__init(&q->value);
+    q->value.element = sc == DISTRICT ? "budget_revenue" : "live_births";
+    q->value.value = 100;
+    q->values[0] = &q->value;
+    q->submit.unit = unit;
+    q->submit.period = "2021";
+    q->submit.values = q->values;
+    q->submit.n_values = 1;
+    snprintf(q->name, sizeof q->name, "matrix-import-%s", unit);
+    q->submit.submission_id = q->name;
+    q->reports[0] = &q->submit;
+    q->import.reports = q->reports;
+    q->import.n_reports = 1;
+    e->body_case = TALLY__ENVELOPE__BODY_IMPORT_REQUEST;
+    e->import_request = &q->import;
+    break;
   case OP_VALIDATE:
     tally__validate_request__init(&q->validate);
     q->validate.unit = unit;
@@ -573,6 +603,21 @@ Test(auth, authorisation_matrix) {
   cr_expect_eq(stored_count("changqing"), 0, "the district's were stored");
   cr_expect_eq(stored_count("wenchang"), 1);
   cr_expect_eq(last.revision[0], 1, "wenchang: one submission only");
+  /* The analyst's imports were stored, the admin's the same ones again. */
+  static const char *const imported[] = {"wenchang", "guide", "changqing"};
+  for (int i = 0; i < 3; i++) {
+    Tally__ValuesRequest vq = TALLY__VALUES_REQUEST__INIT;
+    Tally__Envelope vreq = TALLY__ENVELOPE__INIT;
+    vq.unit = (char *)imported[i];
+    vq.period = "2021";
+    vreq.body_case = TALLY__ENVELOPE__BODY_VALUES;
+    vreq.values = &vq;
+    Tally__Envelope *v = call_ok(srv.admin, &vreq);
+    cr_expect_eq(v->values_reply->revision, 1, "%s 2021: imported once",
+                 imported[i]);
+    cr_expect_eq(v->values_reply->n_values, 1, "%s 2021", imported[i]);
+    tally_wire_free(v);
+  }
   cr_expect_eq(last.entered, 1, "P14 2025, entered by analyst and admin");
   cr_expect_eq(last.accounts, first.accounts + 1, "one account added");
   cr_expect_eq(last.revoked, 1, "the victim revoked, by the admin only");

@@ -1,0 +1,623 @@
+/* cmd_import.c: import and export, the figures of many units and
+ * periods at once, in one file.
+ *
+ * The happy path: the file is read (client/importfile.h), its units and
+ * elements made codes by the server's catalog, its figures grouped into
+ * one report per unit and period, each with a submission id made from
+ * its content, and sent in import requests of up to 1,024 reports; each
+ * report is stored whole or refused alone, and every refusal is told
+ * with the lines of the file it comes from.
+ * The failure modes: lines that cannot be read (or name no unit or
+ * element) stop the import before anything is stored: every one is
+ * told, and the rest is checked as a dry run, so the file can be
+ * mended in one go. The server cannot be reached, or stops answering:
+ * what was sent is stored; running the same import again is safe, the
+ * ids being the same (exit 3). No spool: the file is the spool.
+ */
+#include "adx.h"
+#include "catalog_cache.h"
+#include "cli.h"
+#include "error.h"
+#include "importfile.h"
+#include "output.h"
+#include "period.h"
+#include "wire.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char tally_usage_import[] =
+    "usage: tally import FILE [--dry-run] [--encoding ENC]\n"
+    "\n"
+    "Stores the figures of many units and periods from one file (analysts\n"
+    "and admins): history from before tally, a province's load, another\n"
+    "system's export. FILE is one of:\n"
+    "  - the long form, one figure a row: unit,period,element,value, as CSV\n"
+    "    (as Excel or WPS saves it: UTF-8 or GB18030, \"1,255\", full-width\n"
+    "    digits; a header row unit,period,element,value or\n"
+    "    单位,期间,数据元素,数值 may put the columns in another order) or as\n"
+    "    an Excel workbook (.xlsx, its first sheet);\n"
+    "  - DHIS2's dataValueSets, CSV (with its header row) or JSON;\n"
+    "  - IHE ADX XML (what 'tally export --format adx' writes).\n"
+    "Units and data elements by their codes or their Chinese names; periods\n"
+    "2022, 2022Q3, 2022-07 (or DHIS2's 202207).\n"
+    "\n"
+    "Each unit and period is one report, checked and stored as a submission\n"
+    "is (the catalog's rules, locked periods and approved reports refused):\n"
+    "whole or not at all, each apart from the others. Each gets a submission\n"
+    "id made from its figures, so importing the same file again stores\n"
+    "nothing twice; a figure that differs makes a new report, which replaces\n"
+    "what it names. The audit trail says \"imported by account N\".\n"
+    "\n"
+    "Every problem of the file is listed with its line. Lines that cannot\n"
+    "be read stop the import before anything is stored (the rest is checked\n"
+    "as --dry-run would); a report the server refuses is refused alone.\n"
+    "\n"
+    "options:\n"
+    "      --dry-run        check everything, store nothing\n"
+    "      --encoding ENC   a CSV file's encoding: utf-8, gb18030 or gbk\n"
+    "                       (default: UTF-8 if it is valid, else GB18030)\n"
+    "  -s, --server, --timeout  as for every command (tally --help)\n"
+    "\n"
+    "exit status: 0 all stored (or checked); 1 something was refused; 3 the\n"
+    "server could not be reached (run it again: nothing is stored twice).\n";
+
+#define IMPORT_CHUNK_REPORTS 1024
+#define IMPORT_CHUNK_BYTES (768u << 10)
+
+/* One report: a unit's figures of a period, from rows of the file. */
+typedef struct {
+  Tally__SubmitRequest req;
+  Tally__Value *values;
+  Tally__Value **ptrs;
+  int *lines;           /* each value's line */
+  char id[48];
+  char period[TALLY_PERIOD_STRLEN];
+} report;
+
+/* A row of the file, mapped to the catalog. */
+typedef struct {
+  int unit, element;
+  uint32_t period_key;
+  size_t row;           /* index into the file's rows */
+} mapped;
+
+static int by_report(const void *a, const void *b) {
+  const mapped *x = a, *y = b;
+  if (x->unit != y->unit)
+    return x->unit < y->unit ? -1 : 1;
+  if (x->period_key != y->period_key)
+    return x->period_key < y->period_key ? -1 : 1;
+  if (x->element != y->element)
+    return x->element < y->element ? -1 : 1;
+  return x->row < y->row ? -1 : x->row > y->row;
+}
+
+/* A unit of the catalog by its code, or its Chinese or English name. */
+static int unit_named(const tally_catalog *cat, const char *text) {
+  int u = tally_catalog_unit(cat, text);
+  for (size_t i = 0; u < 0 && i < cat->n_units; i++)
+    if (strcmp(cat->units[i].name_zh, text) == 0 ||
+        strcasecmp(cat->units[i].name_en, text) == 0)
+      u = (int)i;
+  return u;
+}
+
+static int element_named(const tally_catalog *cat, const char *text) {
+  int e = tally_catalog_element(cat, text);
+  for (size_t i = 0; e < 0 && i < cat->n_elements; i++)
+    if (strcmp(cat->elements[i].name_zh, text) == 0 ||
+        strcasecmp(cat->elements[i].name_en, text) == 0)
+      e = (int)i;
+  return e;
+}
+
+/* The report's id: its unit, period and figures, in order, hashed. */
+static void report_id(report *r) {
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  unsigned char md[32];
+  unsigned len = 0;
+  char line[400];
+  EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+  int n = snprintf(line, sizeof line, "tally-import/1\n%s\n%s\n", r->req.unit,
+                   r->req.period);
+  EVP_DigestUpdate(ctx, line, (size_t)n);
+  for (size_t i = 0; i < r->req.n_values; i++) {
+    n = snprintf(line, sizeof line, "%s=%.17g\n", r->values[i].element,
+                 r->values[i].value);
+    EVP_DigestUpdate(ctx, line, (size_t)n);
+  }
+  EVP_DigestFinal_ex(ctx, md, &len);
+  EVP_MD_CTX_free(ctx);
+  strcpy(r->id, "imp-");
+  for (int i = 0; i < 20; i++)
+    sprintf(r->id + 4 + 2 * i, "%02x", md[i]);
+}
+
+/* What came of the import, for its last line. */
+typedef struct {
+  size_t stored, duplicate, refused, values, unanswered;
+} tally_import_counts;
+
+static void report_free(report *reports, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    free(reports[i].values);
+    free(reports[i].ptrs);
+    free(reports[i].lines);
+  }
+  free(reports);
+}
+
+/* Tells a refused report and its details, with the file's lines. */
+static void tell_refusal(const report *r, const Tally__ErrorReply *e,
+                         const char *file, const char *line_word) {
+  fprintf(stderr, "tally import: %s %s: %s\n", r->req.unit, r->req.period,
+          e->message);
+  for (size_t i = 0; i < e->n_details; i++) {
+    const Tally__ErrorDetail *d = e->details[i];
+    if (file && d->index >= 1 && d->index <= r->req.n_values) {
+      char also[160] = "";
+      size_t at = 0;
+      for (size_t k = 0; k < d->n_also && at + 16 < sizeof also; k++)
+        if (d->also[k] >= 1 && d->also[k] <= r->req.n_values)
+          at += (size_t)snprintf(also + at, sizeof also - at, "%s%d",
+                                 at ? ", " : " (and ",
+                                 r->lines[d->also[k] - 1]);
+      fprintf(stderr, "  %s %s %d%s%s: %s\n", file, line_word,
+              r->lines[d->index - 1], also, at ? ")" : "", d->text);
+    }
+    else
+      fprintf(stderr, "  %s\n", d->text);
+  }
+}
+
+/* Sends reports in import requests on one connection, telling each
+ * refusal; progress on standard error when it is a terminal. Returns
+ * the exit status, with what came of it in *k. */
+static int send_reports(tally_cli *c, report *reports, size_t n, int dry_run,
+                        const char *source, const char *file,
+                        const char *line_word, tally_import_counts *k) {
+  tally_client *conn = NULL;
+  int status = EXIT_OK, progress = isatty(STDERR_FILENO);
+  char err[512];
+  size_t at = 0;
+
+  memset(k, 0, sizeof *k);
+  if (tally_cli_open(c, &conn, err, sizeof err) != 0) {
+    fprintf(stderr, "tally: %s\n", err);
+    k->unanswered = n;
+    return EXIT_UNREACHABLE;
+  }
+  Tally__SubmitRequest **chunk = calloc(IMPORT_CHUNK_REPORTS, sizeof *chunk);
+  if (chunk == NULL) {
+    tally_client_close(conn);
+    return EXIT_REFUSED;
+  }
+  while (at < n) {
+    size_t m = 0, bytes = 0;
+    while (at + m < n && m < IMPORT_CHUNK_REPORTS) {
+      size_t b = tally__submit_request__get_packed_size(&reports[at + m].req);
+      if (m > 0 && bytes + b + 8 > IMPORT_CHUNK_BYTES)
+        break;
+      bytes += b + 8;
+      chunk[m] = &reports[at + m].req;
+      m++;
+    }
+    Tally__ImportRequest q = TALLY__IMPORT_REQUEST__INIT;
+    Tally__Envelope env = TALLY__ENVELOPE__INIT, *reply = NULL;
+    q.reports = chunk;
+    q.n_reports = m;
+    q.dry_run = dry_run;
+    q.source = (char *)(source ? source : "");
+    env.body_case = TALLY__ENVELOPE__BODY_IMPORT_REQUEST;
+    env.import_request = &q;
+    if (tally_client_call(conn, &env, &reply, err, sizeof err) != 0) {
+      fprintf(stderr, "%stally: %s\n", progress ? "\n" : "", err);
+      k->unanswered = n - at;
+      status = EXIT_UNREACHABLE;
+      break;
+    }
+    if (reply->body_case == TALLY__ENVELOPE__BODY_ERROR) {
+      fprintf(stderr, "%stally import: %s\n", progress ? "\n" : "",
+              reply->error->message);
+      tally_wire_free(reply);
+      k->unanswered = n - at;
+      status = reply ? EXIT_REFUSED : EXIT_UNREACHABLE;
+      break;
+    }
+    if (reply->body_case != TALLY__ENVELOPE__BODY_IMPORT_REPLY ||
+        reply->import_reply->n_results != m) {
+      fprintf(stderr, "tally: the server answered the import with what is "
+              "not its reply: stopped (running it again is safe)\n");
+      tally_wire_free(reply);
+      k->unanswered = n - at;
+      status = EXIT_UNREACHABLE;
+      break;
+    }
+    for (size_t i = 0; i < m; i++) {
+      const Tally__ImportResult *res = reply->import_reply->results[i];
+      if (res->stored) {
+        if (res->stored->duplicate)
+          k->duplicate++;
+        else
+          k->stored++;
+        k->values += res->stored->accepted;
+      } else if (res->error) {
+        if (progress)
+          fputc('\n', stderr);
+        tell_refusal(&reports[at + i], res->error, file, line_word);
+        k->refused++;
+        status = EXIT_REFUSED;
+      }
+    }
+    tally_wire_free(reply);
+    at += m;
+    if (progress)
+      fprintf(stderr, "\rtally import: %zu of %zu reports %s (%zu%%)", at, n,
+              dry_run ? "checked" : "sent", at * 100 / n);
+  }
+  if (progress)
+    fputc('\n', stderr);
+  free(chunk);
+  tally_client_close(conn);
+  return status;
+}
+
+/* The file's rows as reports, one per unit and period, their values in
+ * catalog order; problems (an unknown unit or element, a figure twice)
+ * told. Returns the reports (*n of them; *problems counted), or NULL
+ * when out of memory. */
+static report *make_reports(const tally_catalog *cat, const tally_importfile *f,
+                            size_t *n, size_t *problems) {
+  mapped *m = calloc(f->n + 1, sizeof *m);
+  size_t k = 0;
+  *n = 0;
+  if (m == NULL)
+    return NULL;
+  for (size_t i = 0; i < f->n; i++) {
+    const tally_import_row *row = &f->rows[i];
+    tally_period p;
+    int u = unit_named(cat, row->unit), e = element_named(cat, row->element);
+    if (u < 0 || !(cat->units[u].is_leaf || u == cat->root)) {
+      fprintf(stderr, "  %s %s %d: %s '%s'%s\n", f->name, f->line_word,
+              row->line, u < 0 ? "unknown unit" : "not a reporting unit:",
+              row->unit, u < 0 ? " (tally catalog lists the units)"
+                               : " (the units under it report their own)");
+      (*problems)++;
+      continue;
+    }
+    if (e < 0) {
+      fprintf(stderr, "  %s %s %d: unknown data element '%s' (tally catalog "
+              "--elements lists them)\n", f->name, f->line_word, row->line,
+              row->element);
+      (*problems)++;
+      continue;
+    }
+    tally_period_parse(row->period, &p);
+    m[k++] = (mapped){u, e, tally_period_key(&p), i};
+  }
+  qsort(m, k, sizeof *m, by_report);
+
+  size_t groups = 0;
+  for (size_t i = 0; i < k; i++)
+    groups += i == 0 || m[i].unit != m[i - 1].unit ||
+              m[i].period_key != m[i - 1].period_key;
+  report *out = calloc(groups + 1, sizeof *out);
+  if (out == NULL) {
+    free(m);
+    return NULL;
+  }
+  for (size_t i = 0; i < k;) {
+    size_t j = i;
+    while (j < k && m[j].unit == m[i].unit &&
+           m[j].period_key == m[i].period_key)
+      j++;
+    report *r = &out[*n];
+    tally__submit_request__init(&r->req);
+    r->values = calloc(j - i, sizeof *r->values);
+    r->ptrs = calloc(j - i, sizeof *r->ptrs);
+    r->lines = calloc(j - i, sizeof *r->lines);
+    if (!r->values || !r->ptrs || !r->lines) {
+      report_free(out, *n + 1);
+      free(m);
+      return NULL;
+    }
+    snprintf(r->period, sizeof r->period, "%s", f->rows[m[i].row].period);
+    r->req.unit = cat->units[m[i].unit].code;
+    r->req.period = r->period;
+    for (size_t x = i; x < j; x++) {
+      const tally_import_row *row = &f->rows[m[x].row];
+      if (x > i && m[x].element == m[x - 1].element) {
+        fprintf(stderr, "  %s %s %d: %s %s %s is also on %s %d\n", f->name,
+                f->line_word, row->line, r->req.unit, r->period,
+                cat->elements[m[x].element].code, f->line_word,
+                f->rows[m[x - 1].row].line);
+        (*problems)++;
+        continue;
+      }
+      Tally__Value *v = &r->values[r->req.n_values];
+      tally__value__init(v);
+      v->element = cat->elements[m[x].element].code;
+      v->value = row->value;
+      r->lines[r->req.n_values] = row->line;
+      r->ptrs[r->req.n_values] = v;
+      r->req.n_values++;
+    }
+    r->req.values = r->ptrs;
+    report_id(r);
+    r->req.submission_id = r->id;
+    (*n)++;
+    i = j;
+  }
+  free(m);
+  return out;
+}
+
+int tally_cmd_import(int argc, char **argv, tally_cli *c) {
+  const char *encoding = NULL;
+  int dry_run = 0, rc;
+  const tally_cli_opt own[] = {{"dry-run", 0, NULL, &dry_run, NULL},
+                               {"encoding", 0, &encoding, NULL, NULL},
+                               {NULL, 0, NULL, NULL, NULL}};
+  if ((rc = tally_cli_parse(argc, argv, c, "import", tally_usage_import, own,
+                            0)))
+    return rc < 0 ? EXIT_OK : rc;
+  if (optind + 1 != argc) {
+    fprintf(stderr, "tally import: give one FILE\nTry 'tally help import'.\n");
+    return EXIT_USAGE;
+  }
+  const char *file = argv[optind];
+  tally_importfile f;
+  char err[512];
+  if ((rc = tally_importfile_read(file, encoding, &f, err, sizeof err)) != 0) {
+    fprintf(stderr, "tally: %s\nNothing was stored.\n", err);
+    return rc == TALLY_EUSAGE ? EXIT_USAGE : EXIT_REFUSED;
+  }
+  tally_catalog *cat;
+  if ((rc = tally_catalog_cache_fetch(c, 0, &cat)) != 0) {
+    tally_importfile_release(&f);
+    return rc;
+  }
+  size_t problems = f.n_errors, n = 0;
+  if (f.n_errors)
+    fprintf(stderr, "tally import: %s cannot be read as it is:\n", file);
+  for (size_t i = 0; i < f.n_errors; i++)
+    fprintf(stderr, "  %s\n", f.errors[i]);
+  report *reports = make_reports(cat, &f, &n, &problems);
+  if (reports == NULL) {
+    fputs("tally: out of memory\n", stderr);
+    tally_importfile_release(&f);
+    tally_catalog_free(cat);
+    return EXIT_REFUSED;
+  }
+  size_t values = 0;
+  for (size_t i = 0; i < n; i++)
+    values += reports[i].req.n_values;
+  if (problems)
+    fprintf(stderr, "tally import: %zu problem%s in %s: nothing is stored; "
+            "the rest is checked as with --dry-run\n", problems,
+            problems == 1 ? "" : "s", file);
+  const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+  tally_import_counts k;
+  int status = n ? send_reports(c, reports, n, dry_run || problems, base, file,
+                                f.line_word, &k)
+                 : EXIT_OK;
+  if (n == 0)
+    memset(&k, 0, sizeof k);
+  printf("%s (%s): %zu report%s, %zu value%s: ", file, f.format, n,
+         n == 1 ? "" : "s", values, values == 1 ? "" : "s");
+  if (dry_run || problems)
+    printf("%zu would be stored, %zu already stored, %zu refused (nothing "
+           "stored: %s)\n", k.stored, k.duplicate, k.refused,
+           problems ? "the file has problems" : "a dry run");
+  else
+    printf("%zu stored, %zu already stored before, %zu refused%s\n",
+           k.stored, k.duplicate, k.refused,
+           k.unanswered ? "; the rest unanswered" : "");
+  if (f.blank)
+    printf("%zu figure%s with an empty value skipped: not reported\n", f.blank,
+           f.blank == 1 ? "" : "s");
+  report_free(reports, n);
+  tally_importfile_release(&f);
+  tally_catalog_free(cat);
+  if (problems && status == EXIT_OK)
+    status = EXIT_REFUSED;
+  return status;
+}
+
+/* ---- export ---- */
+
+const char tally_usage_export[] =
+    "usage: tally export --period PERIOD [--format adx|json|csv]\n"
+    "                    [--unit UNIT] [--towns] [--output FILE]\n"
+    "\n"
+    "Writes every reporting unit's figures of a period, as the server holds\n"
+    "them, for another system or another tally (tally import reads each):\n"
+    "  adx   IHE ADX XML (urn:ihe:qrph:adx:2015): a group per unit with its\n"
+    "        period (2022-01-01/P1Y), a dataValue per figure, age groups as\n"
+    "        the disaggregation AGE_GROUP (the default)\n"
+    "  json  DHIS2's dataValueSets JSON (age groups as the category option\n"
+    "        combo)\n"
+    "  csv   the long form: unit,period,element,value\n"
+    "Analysts and admins: a reporter exports its own unit (--unit).\n"
+    "\n"
+    "options:\n"
+    "  -p, --period PERIOD  2022, 2022Q3 or 2022-07\n"
+    "  -u, --unit UNIT      one unit only\n"
+    "      --towns          the towns' (the leaves') figures only, not the\n"
+    "                       district office's own: for the city, where the\n"
+    "                       district is not a reporting unit\n"
+    "      --format FMT     adx (default), json or csv\n"
+    "  -o, --output FILE    (default: standard output)\n";
+
+/* Each reporting unit's figures of period (or unit's alone), asked on
+ * one connection: the replies with figures, into *out (*n). Returns 0
+ * or the exit status. */
+static int fetch_reports(tally_cli *c, const tally_catalog *cat,
+                         const char *unit, const char *period, int towns,
+                         Tally__Envelope ***out, size_t *n) {
+  tally_client *conn;
+  char err[512];
+  int rc;
+  *out = calloc(cat->n_units + 1, sizeof **out);
+  *n = 0;
+  if (*out == NULL)
+    return EXIT_REFUSED;
+  if ((rc = tally_cli_connect(c, &conn)) != 0)
+    return rc;
+  for (size_t i = 0; i < cat->n_units; i++) {
+    const tally_unit *u = &cat->units[i];
+    if (!(u->is_leaf || ((int)i == cat->root && !towns)) ||
+        (unit && strcmp(unit, u->code) != 0))
+      continue;
+    Tally__ValuesRequest q = TALLY__VALUES_REQUEST__INIT;
+    Tally__Envelope env = TALLY__ENVELOPE__INIT, *reply = NULL;
+    q.unit = u->code;
+    q.period = (char *)period;
+    env.body_case = TALLY__ENVELOPE__BODY_VALUES;
+    env.values = &q;
+    if (tally_client_call(conn, &env, &reply, err, sizeof err) != 0) {
+      fprintf(stderr, "tally: %s\n", err);
+      tally_client_close(conn);
+      return EXIT_UNREACHABLE;
+    }
+    if (reply->body_case != TALLY__ENVELOPE__BODY_VALUES_REPLY) {
+      fprintf(stderr, "tally export: %s\n",
+              reply->body_case == TALLY__ENVELOPE__BODY_ERROR
+                  ? reply->error->message
+                  : "the server sent an unexpected reply");
+      tally_wire_free(reply);
+      tally_client_close(conn);
+      return EXIT_REFUSED;
+    }
+    if (reply->values_reply->n_values == 0) {
+      tally_wire_free(reply);
+      continue;
+    }
+    (*out)[(*n)++] = reply;
+  }
+  tally_client_close(conn);
+  return EXIT_OK;
+}
+
+/* An element's code split into the element and its age group ("" when
+ * none), by the catalog. */
+static void split_group(const tally_catalog *cat, const char *code,
+                        char *element, size_t n, const char **group) {
+  int e = tally_catalog_element(cat, code);
+  const char *dot = e >= 0 && cat->elements[e].group >= 0 ? strrchr(code, '.')
+                                                          : NULL;
+  snprintf(element, n, "%.*s", dot ? (int)(dot - code) : (int)strlen(code),
+           code);
+  *group = dot ? dot + 1 : "";
+}
+
+static void value_text(double v, char *buf, size_t n) {
+  for (int digits = 15; digits <= 17; digits++) {
+    snprintf(buf, n, "%.*g", digits, v);
+    if (strtod(buf, NULL) == v)
+      return;
+  }
+}
+
+static int write_json(FILE *f, const tally_catalog *cat,
+                      Tally__Envelope **reports, size_t n) {
+  json_t *values = json_array();
+  for (size_t i = 0; i < n; i++) {
+    const Tally__ValuesReply *r = reports[i]->values_reply;
+    for (size_t k = 0; k < r->n_values; k++) {
+      char element[256], value[40];
+      const char *group;
+      split_group(cat, r->values[k]->element, element, sizeof element, &group);
+      value_text(r->values[k]->value, value, sizeof value);
+      json_t *dv = json_pack("{s:s, s:s, s:s, s:s}", "dataElement", element,
+                             "period", r->period, "orgUnit", r->unit, "value",
+                             value);
+      if (*group)
+        json_object_set_new(dv, "categoryOptionCombo", json_string(group));
+      json_array_append_new(values, dv);
+    }
+  }
+  json_t *doc = json_pack("{s:s, s:o}", "dataSet", cat->name, "dataValues",
+                          values);
+  int rc = json_dumpf(doc, f, JSON_INDENT(2));
+  fputc('\n', f);
+  json_decref(doc);
+  return rc;
+}
+
+static int write_csv(FILE *f, Tally__Envelope **reports, size_t n) {
+  tally_output_csv_start(f);
+  fprintf(f, "unit,period,element,value\n");
+  for (size_t i = 0; i < n; i++) {
+    const Tally__ValuesReply *r = reports[i]->values_reply;
+    for (size_t k = 0; k < r->n_values; k++) {
+      char value[40];
+      value_text(r->values[k]->value, value, sizeof value);
+      fprintf(f, "%s,%s,%s,%s\n", r->unit, r->period, r->values[k]->element,
+              value);
+    }
+  }
+  return ferror(f) ? -1 : 0;
+}
+
+int tally_cmd_export(int argc, char **argv, tally_cli *c) {
+  const char *period = NULL, *unit = NULL, *format = "adx", *output = NULL;
+  int towns = 0;
+  const tally_cli_opt own[] = {{"period", 'p', &period, NULL, NULL},
+                               {"towns", 0, NULL, &towns, NULL},
+                               {"unit", 'u', &unit, NULL, NULL},
+                               {"format", 0, &format, NULL, NULL},
+                               {"output", 'o', &output, NULL, NULL},
+                               {NULL, 0, NULL, NULL, NULL}};
+  int rc = tally_cli_parse(argc, argv, c, "export", tally_usage_export, own, 0);
+  if (rc)
+    return rc < 0 ? EXIT_OK : rc;
+  if ((rc = tally_cli_no_operands(argc, argv, "export")) != 0 ||
+      (rc = tally_cli_need_period(period, "export")) != 0)
+    return rc;
+  if (strcmp(format, "adx") && strcmp(format, "json") && strcmp(format, "csv")) {
+    fprintf(stderr, "tally export: --format is adx, json or csv, not '%s'\n",
+            format);
+    return EXIT_USAGE;
+  }
+  tally_catalog *cat;
+  if ((rc = tally_catalog_cache_fetch(c, 0, &cat)) != 0)
+    return rc;
+  Tally__Envelope **reports;
+  size_t n;
+  if ((rc = fetch_reports(c, cat, unit, period, towns, &reports, &n)) == 0) {
+    FILE *f = output ? fopen(output, "w") : stdout;
+    if (f == NULL) {
+      fprintf(stderr, "tally: cannot write %s: %s\n", output, strerror(errno));
+      rc = EXIT_REFUSED;
+    } else {
+      Tally__ValuesReply **vr = calloc(n + 1, sizeof *vr);
+      for (size_t i = 0; vr && i < n; i++)
+        vr[i] = reports[i]->values_reply;
+      int bad = vr == NULL ||
+                (strcmp(format, "adx") == 0
+                     ? tally_adx_write(f, cat->name, vr, n)
+                 : strcmp(format, "json") == 0 ? write_json(f, cat, reports, n)
+                                               : write_csv(f, reports, n)) != 0;
+      free(vr);
+      if (output && fclose(f) != 0)
+        bad = 1;
+      if (bad) {
+        fprintf(stderr, "tally: cannot write the export%s%s\n",
+                output ? " to " : "", output ? output : "");
+        rc = EXIT_REFUSED;
+      }
+    }
+  }
+  for (size_t i = 0; i < n; i++)
+    tally_wire_free(reports[i]);
+  free(reports);
+  tally_catalog_free(cat);
+  return rc;
+}

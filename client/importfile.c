@@ -1,0 +1,556 @@
+/* importfile.c: figures of many units and periods from one file.
+ *
+ * The happy path: the file's form is told from its first bytes (a zip
+ * is a workbook, '{' DHIS2's JSON, '<' ADX) or, for CSV, from its
+ * header row; each figure goes through tally_importfile_add, which
+ * checks its period and value. The failure modes: a file that cannot
+ * be read at all (not UTF-8 nor GB18030, JSON or a workbook that does
+ * not parse) is an error of the call; a figure that cannot be read is
+ * an error of the list, and reading goes on, so that every one is told.
+ */
+#include "importfile.h"
+
+#include "adx.h"
+#include "error.h"
+#include "figfile.h"
+#include "file.h"
+#include "period.h"
+#include "xlsx.h"
+
+#include <csv.h>
+#include <ctype.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FIELD_MAX 640
+#define FIELDS_MAX 16
+
+int tally_importfile_error(tally_importfile *f, int line, const char *fmt,
+                           ...) {
+  char msg[600];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (f->n_errors == f->cap_errors) {
+    size_t cap = f->cap_errors ? f->cap_errors * 2 : 16;
+    char **grown = realloc(f->errors, cap * sizeof *grown);
+    if (grown == NULL)
+      return -ENOMEM;
+    f->errors = grown;
+    f->cap_errors = cap;
+  }
+  char *e;
+  if ((line ? asprintf(&e, "%s %s %d: %s", f->name, f->line_word, line, msg)
+            : asprintf(&e, "%s: %s", f->name, msg)) < 0)
+    return -ENOMEM;
+  f->errors[f->n_errors++] = e;
+  return 0;
+}
+
+int tally_importfile_period(const char *text, char *buf, size_t n) {
+  char t[32];
+  tally_period p;
+  snprintf(t, sizeof t, "%s", text);
+  size_t len = strlen(t);
+  while (len && isspace((unsigned char)t[len - 1]))
+    t[--len] = 0;
+  const char *s = t;
+  while (isspace((unsigned char)*s))
+    s++;
+  char dhis[16];
+  /* DHIS2's month, 202207; a year as a spreadsheet's number, 2022.0. */
+  if (strlen(s) == 6 && strspn(s, "0123456789") == 6) {
+    snprintf(dhis, sizeof dhis, "%.4s-%.2s", s, s + 4);
+    s = dhis;
+  } else if (strlen(s) == 6 && strspn(s, "0123456789") == 4 &&
+             strcmp(s + 4, ".0") == 0) {
+    snprintf(dhis, sizeof dhis, "%.4s", s);
+    s = dhis;
+  }
+  if (tally_period_parse(s, &p) != 0 || n < TALLY_PERIOD_STRLEN)
+    return -1;
+  tally_period_format(&p, buf);
+  return 0;
+}
+
+static char *trimmed(const char *s) {
+  while (isspace((unsigned char)*s))
+    s++;
+  size_t n = strlen(s);
+  while (n && isspace((unsigned char)s[n - 1]))
+    n--;
+  return strndup(s, n);
+}
+
+int tally_importfile_add(tally_importfile *f, const char *unit,
+                         const char *period, const char *element,
+                         const char *value, double number, int line) {
+  char p[TALLY_PERIOD_STRLEN], why[300];
+  double v = number;
+  const char *missing = !unit || !*unit         ? "the unit"
+                        : !period || !*period   ? "the period"
+                        : !element || !*element ? "the data element"
+                                                : NULL;
+  if (value) {
+    const char *q = value;
+    while (isspace((unsigned char)*q))
+      q++;
+    if (*q == 0) {
+      f->blank++; /* not reported */
+      return 0;
+    }
+  }
+  if (missing)
+    return tally_importfile_error(f, line, "%s is empty", missing);
+  if (tally_importfile_period(period, p, sizeof p) != 0)
+    return tally_importfile_error(f, line, "period '%.40s' is not a period "
+                                  "(2022, 2022Q3, 2022-07 or DHIS2's 202207)",
+                                  period);
+  if (value && tally_figfile_value(value, &v, why, sizeof why) != 0)
+    return tally_importfile_error(f, line, "%s", why);
+  if (!value && v < 0)
+    return tally_importfile_error(f, line, "value %.15g is negative; figures "
+                                  "are never negative", v);
+  if (f->n == f->cap) {
+    size_t cap = f->cap ? f->cap * 2 : 256;
+    tally_import_row *grown = realloc(f->rows, cap * sizeof *grown);
+    if (grown == NULL)
+      return -ENOMEM;
+    f->rows = grown;
+    f->cap = cap;
+  }
+  tally_import_row *r = &f->rows[f->n];
+  r->unit = trimmed(unit);
+  r->period = strdup(p);
+  r->element = trimmed(element);
+  r->value = v == 0 ? 0.0 : v;
+  r->line = line;
+  if (!r->unit || !r->period || !r->element) {
+    free(r->unit);
+    free(r->period);
+    free(r->element);
+    return -ENOMEM;
+  }
+  f->n++;
+  return 0;
+}
+
+/* The columns of a table: where the unit, period, element, age group
+ * (DHIS2's category option combo) and value are. */
+typedef struct {
+  int unit, period, element, group, value;
+} columns;
+
+static const columns long_form = {0, 1, 2, -1, 3};
+
+/* What a header cell names: 'u', 'p', 'e', 'g', 'v', or 0. */
+static int header_word(const char *text) {
+  static const struct {
+    const char *word;
+    int what;
+  } words[] = {
+      {"unit", 'u'}, {"org_unit", 'u'}, {"orgunit", 'u'},
+      {"\xe5\x8d\x95\xe4\xbd\x8d", 'u'},                         /* 单位 */
+      {"\xe5\xa1\xab\xe6\x8a\xa5\xe5\x8d\x95\xe4\xbd\x8d", 'u'}, /* 填报单位 */
+      {"period", 'p'}, {"\xe6\x9c\x9f\xe9\x97\xb4", 'p'},          /* 期间 */
+      {"\xe6\x8a\xa5\xe5\x91\x8a\xe6\x9c\x9f", 'p'},             /* 报告期 */
+      {"element", 'e'}, {"data_element", 'e'}, {"dataelement", 'e'},
+      {"code", 'e'}, {"\xe6\x95\xb0\xe6\x8d\xae\xe5\x85\x83\xe7\xb4\xa0", 'e'},
+      {"\xe6\x8c\x87\xe6\xa0\x87", 'e'}, {"\xe4\xbb\xa3\xe7\xa0\x81", 'e'},
+      {"categoryoptioncombo", 'g'}, {"catoptcombo", 'g'},
+      {"age_group", 'g'},
+      {"value", 'v'}, {"\xe6\x95\xb0\xe5\x80\xbc", 'v'},           /* 数值 */
+      {"\xe5\x80\xbc", 'v'}};
+  char w[64];
+  size_t i = 0;
+  while (isspace((unsigned char)*text))
+    text++;
+  while (text[i] && !isspace((unsigned char)text[i]) && i + 1 < sizeof w) {
+    w[i] = (char)tolower((unsigned char)text[i]);
+    i++;
+  }
+  w[i] = 0;
+  for (size_t k = 0; k < sizeof words / sizeof words[0]; k++)
+    if (strcmp(w, words[k].word) == 0)
+      return words[k].what;
+  return 0;
+}
+
+/* A header row: its cells name the unit, period, element and value
+ * columns (and maybe an age group's). Returns 1 with *c, else 0. */
+static int header_of(const char *const *cells, size_t n, columns *c,
+                     int *dhis2) {
+  columns got = {-1, -1, -1, -1, -1};
+  for (size_t i = 0; i < n; i++) {
+    int *slot = NULL;
+    switch (header_word(cells[i])) {
+    case 'u': slot = &got.unit; break;
+    case 'p': slot = &got.period; break;
+    case 'e': slot = &got.element; break;
+    case 'g': slot = &got.group; break;
+    case 'v': slot = &got.value; break;
+    }
+    if (slot && *slot < 0)
+      *slot = (int)i;
+  }
+  if (got.unit < 0 || got.period < 0 || got.element < 0 || got.value < 0)
+    return 0;
+  *c = got;
+  *dhis2 = n > 0 && strncasecmp(cells[0], "dataelement", 11) == 0;
+  return 1;
+}
+
+/* DHIS2's default category option combo: no age group. */
+static int default_combo(const char *g) {
+  return *g == 0 || strcasecmp(g, "default") == 0 ||
+         strcmp(g, "HllvX50cXC0") == 0;
+}
+
+/* One table row of n cells (texts; number cells given also in nums, or
+ * NULL) at line. */
+static int table_row(tally_importfile *f, const columns *c,
+                     const char *const *cells, size_t n, int line) {
+  int need = c->value;
+  if (c->unit > need) need = c->unit;
+  if (c->period > need) need = c->period;
+  if (c->element > need) need = c->element;
+  if ((int)n <= need) {
+    if (n == 1 && *cells[0] == 0)
+      return 0; /* blank */
+    return tally_importfile_error(f, line, "expected the unit, period, data "
+                                  "element and value (%d fields), found %zu",
+                                  need + 1, n);
+  }
+  char element[FIELD_MAX * 2 + 2];
+  const char *g = c->group >= 0 && c->group < (int)n ? cells[c->group] : "";
+  if (!default_combo(g))
+    snprintf(element, sizeof element, "%s.%s", cells[c->element], g);
+  else
+    snprintf(element, sizeof element, "%s", cells[c->element]);
+  return tally_importfile_add(f, cells[c->unit], cells[c->period], element,
+                              cells[c->value], 0, line);
+}
+
+/* The CSV being read: fields of the current row, and where it began. */
+struct csv_reader {
+  tally_importfile *f;
+  char cells[FIELDS_MAX][FIELD_MAX];
+  size_t n;
+  int too_many, too_long;
+  int line, row_line, in_row;
+  int rows;        /* rows seen (not comments) */
+  columns cols;
+  int rc;
+};
+
+static void csv_field(void *data, size_t len, void *arg) {
+  struct csv_reader *r = arg;
+  if (r->n >= FIELDS_MAX) {
+    r->too_many = 1;
+    return;
+  }
+  if (len >= FIELD_MAX) {
+    r->too_long = 1;
+    len = FIELD_MAX - 1;
+  }
+  memcpy(r->cells[r->n], data ? data : "", len);
+  r->cells[r->n][len] = 0;
+  r->n++;
+}
+
+static void csv_row(int term, void *arg) {
+  struct csv_reader *r = arg;
+  const char *cells[FIELDS_MAX];
+  int dhis2 = 0;
+  size_t n = r->n;
+  (void)term;
+  r->n = 0;
+  r->in_row = 0;
+  for (size_t i = 0; i < n; i++)
+    cells[i] = r->cells[i];
+  /* The empty columns a spreadsheet adds. */
+  while (n > 1 && *cells[n - 1] == 0)
+    n--;
+  if (r->rc || n == 0 || (n == 1 && *cells[0] == 0))
+    return;
+  if (r->too_many || r->too_long) {
+    r->rc = tally_importfile_error(r->f, r->row_line, r->too_long
+                                   ? "a field is longer than 640 bytes"
+                                   : "more than 16 fields");
+    r->too_many = r->too_long = 0;
+    return;
+  }
+  if (r->rows++ == 0 && header_of(cells, n, &r->cols, &dhis2)) {
+    r->f->format = dhis2 ? "DHIS2 dataValueSets CSV" : "long CSV";
+    return;
+  }
+  r->rc = table_row(r->f, &r->cols, cells, n, r->row_line);
+}
+
+static int is_comment(const char *s, size_t n) {
+  size_t i = 0;
+  while (i < n && (s[i] == ' ' || s[i] == '\t'))
+    i++;
+  return i < n && s[i] == '#';
+}
+
+static int blank_line(const char *s, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (!strchr(" \t\r\n", s[i]))
+      return 0;
+  return 1;
+}
+
+static int read_csv(tally_importfile *f, const char *text, size_t len,
+                    char *err, size_t errlen) {
+  struct csv_parser p;
+  struct csv_reader *r = calloc(1, sizeof *r);
+  if (r == NULL || csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0) {
+    free(r);
+    return -ENOMEM;
+  }
+  r->f = f;
+  r->cols = long_form;
+  r->line = 1;
+  f->format = "long CSV";
+  size_t off = 0;
+  int rc = 0;
+  while (off < len && rc == 0 && r->rc == 0) {
+    const char *nl = memchr(text + off, '\n', len - off);
+    size_t n = nl ? (size_t)(nl - (text + off)) + 1 : len - off;
+    if (!r->in_row && is_comment(text + off, n)) {
+      off += n;
+      r->line++;
+      continue;
+    }
+    if (!r->in_row && !blank_line(text + off, n)) {
+      r->row_line = r->line;
+      r->in_row = 1;
+    }
+    if (csv_parse(&p, text + off, n, csv_field, csv_row, r) != n) {
+      /* The row cannot be read: said, and the rest is not CSV we can
+       * follow (a quote out of place runs on). */
+      snprintf(err, errlen, "%s line %d: a quote in the wrong place: a field "
+               "with '\"' in it is quoted whole, its own quotes doubled",
+               f->name, r->line);
+      rc = TALLY_ECSV;
+    }
+    off += n;
+    r->line++;
+  }
+  if (rc == 0 && r->rc == 0 && csv_fini(&p, csv_field, csv_row, r) != 0) {
+    snprintf(err, errlen, "%s line %d: a quoted field is not closed: a '\"' "
+             "is missing", f->name, r->row_line);
+    rc = TALLY_ECSV;
+  }
+  if (rc == 0)
+    rc = r->rc;
+  csv_free(&p);
+  free(r);
+  return rc;
+}
+
+/* A number cell's text as the figure it is. */
+static void cell_text(const tally_xlsx_cell *c, char *buf, size_t n) {
+  if (!c) {
+    *buf = 0;
+    return;
+  }
+  if (!c->is_number) {
+    snprintf(buf, n, "%s", c->text);
+    return;
+  }
+  for (int digits = 15; digits <= 17; digits++) {
+    snprintf(buf, n, "%.*g", digits, c->number);
+    if (strtod(buf, NULL) == c->number)
+      return;
+  }
+}
+
+static int read_sheet(tally_importfile *f, const tally_xlsx_sheet *sh) {
+  columns cols = long_form;
+  int rc = 0, dhis2;
+  f->format = "long xlsx";
+  f->line_word = "row";
+  for (size_t i = 0; i < sh->n && rc == 0; i++) {
+    const tally_xlsx_row *row = &sh->rows[i];
+    int last = -1;
+    for (size_t k = 0; k < row->n; k++)
+      if (row->cells[k].col > last)
+        last = row->cells[k].col;
+    if (last >= FIELDS_MAX)
+      last = FIELDS_MAX - 1;
+    char texts[FIELDS_MAX][FIELD_MAX];
+    const char *cells[FIELDS_MAX];
+    for (int c = 0; c <= last; c++) {
+      cell_text(tally_xlsx_at(row, c), texts[c], sizeof texts[c]);
+      cells[c] = texts[c];
+    }
+    size_t n = (size_t)(last + 1);
+    while (n > 1 && *cells[n - 1] == 0)
+      n--;
+    if (n == 0 || (n == 1 && *cells[0] == 0))
+      continue;
+    if (*cells[0] == '#')
+      continue;
+    if (i == 0 && header_of(cells, n, &cols, &dhis2))
+      continue;
+    rc = table_row(f, &cols, cells, n, row->row);
+  }
+  return rc;
+}
+
+/* A JSON member as text: a string, or a number. NULL when absent. */
+static const char *json_text(json_t *o, const char *key, char *buf, size_t n) {
+  json_t *v = json_object_get(o, key);
+  if (json_is_string(v))
+    return json_string_value(v);
+  if (json_is_integer(v)) {
+    snprintf(buf, n, "%lld", (long long)json_integer_value(v));
+    return buf;
+  }
+  if (json_is_real(v)) {
+    snprintf(buf, n, "%.17g", json_real_value(v));
+    return buf;
+  }
+  return NULL;
+}
+
+static int read_json(tally_importfile *f, const char *text, size_t len,
+                     char *err, size_t errlen) {
+  json_error_t je;
+  json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+  f->format = "DHIS2 dataValueSets JSON";
+  f->line_word = "dataValue";
+  if (doc == NULL) {
+    snprintf(err, errlen, "%s line %d: not JSON: %s", f->name, je.line,
+             je.text);
+    return TALLY_ECSV;
+  }
+  json_t *values = json_object_get(doc, "dataValues");
+  if (!json_is_array(values)) {
+    snprintf(err, errlen, "%s: not DHIS2's dataValueSets: it has no "
+             "\"dataValues\" array", f->name);
+    json_decref(doc);
+    return TALLY_ECSV;
+  }
+  char b1[64], b2[64], b3[64];
+  const char *set_unit = json_text(doc, "orgUnit", b1, sizeof b1);
+  const char *set_period = json_text(doc, "period", b2, sizeof b2);
+  int rc = 0;
+  for (size_t i = 0; i < json_array_size(values) && rc == 0; i++) {
+    json_t *dv = json_array_get(values, i);
+    int at = (int)i + 1;
+    char u[64], p[64], e[64], g[64], v[64];
+    if (!json_is_object(dv)) {
+      rc = tally_importfile_error(f, at, "not an object");
+      continue;
+    }
+    const char *unit = json_text(dv, "orgUnit", u, sizeof u);
+    const char *period = json_text(dv, "period", p, sizeof p);
+    const char *element = json_text(dv, "dataElement", e, sizeof e);
+    const char *group = json_text(dv, "categoryOptionCombo", g, sizeof g);
+    const char *value = json_text(dv, "value", v, sizeof v);
+    json_t *deleted = json_object_get(dv, "deleted");
+    if (json_is_true(deleted))
+      continue; /* DHIS2 exports deleted values when asked: not figures */
+    if (value == NULL) {
+      rc = tally_importfile_error(f, at, "no value");
+      continue;
+    }
+    char code[300];
+    if (element && group && !default_combo(group))
+      snprintf(code, sizeof code, "%s.%s", element, group);
+    else
+      snprintf(code, sizeof code, "%s", element ? element : "");
+    rc = tally_importfile_add(f, unit ? unit : set_unit ? set_unit : "",
+                              period ? period : set_period ? set_period : "",
+                              code, value, 0, at);
+  }
+  (void)b3;
+  json_decref(doc);
+  return rc;
+}
+
+int tally_importfile_parse(const char *name, const char *data, size_t len,
+                           const char *encoding, tally_importfile *out,
+                           char *err, size_t errlen) {
+  int rc;
+  memset(out, 0, sizeof *out);
+  out->name = name;
+  out->line_word = "line";
+  if (tally_xlsx_looks_like(data, len)) {
+    tally_xlsx_sheet sh;
+    if ((rc = tally_xlsx_parse(name, data, len, &sh, err, errlen)) != 0)
+      return rc;
+    rc = read_sheet(out, &sh);
+    tally_xlsx_free(&sh);
+  } else {
+    const char *text;
+    size_t n;
+    char *copy;
+    if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
+      data += 3, len -= 3;
+    if (memchr(data, 0, len)) {
+      snprintf(err, errlen, "%s: holds a NUL byte: not a text file", name);
+      return TALLY_ECSV;
+    }
+    if ((rc = tally_figfile_to_utf8(name, data, len, encoding, &text, &n,
+                                    &copy, err, errlen)) != 0)
+      return rc;
+    size_t i = 0;
+    while (i < n && isspace((unsigned char)text[i]))
+      i++;
+    if (i < n && text[i] == '{')
+      rc = read_json(out, text, n, err, errlen);
+    else if (i < n && text[i] == '<')
+      rc = tally_adx_parse(name, text, n, out, err, errlen);
+    else
+      rc = read_csv(out, text, n, err, errlen);
+    free(copy);
+  }
+  if (rc == -ENOMEM)
+    snprintf(err, errlen, "%s: out of memory", name);
+  if (rc == 0 && out->n == 0 && out->n_errors == 0) {
+    snprintf(err, errlen, "%s: no figures in the file%s", name,
+             out->blank ? " (every value is empty)" : "");
+    rc = TALLY_ECSV;
+  }
+  if (rc != 0)
+    tally_importfile_release(out);
+  return rc;
+}
+
+int tally_importfile_read(const char *path, const char *encoding,
+                          tally_importfile *out, char *err, size_t errlen) {
+  char *buf;
+  size_t len;
+  int rc = strcmp(path, "-") == 0 ? tally_file_read_stream(stdin, &buf, &len)
+                                  : tally_file_read(path, &buf, &len);
+  memset(out, 0, sizeof *out);
+  if (rc != 0) {
+    snprintf(err, errlen, "%s: %s", path, tally_file_strerror(rc));
+    return rc;
+  }
+  rc = tally_importfile_parse(path, buf, len, encoding, out, err, errlen);
+  free(buf);
+  return rc;
+}
+
+void tally_importfile_release(tally_importfile *f) {
+  for (size_t i = 0; i < f->n; i++) {
+    free(f->rows[i].unit);
+    free(f->rows[i].period);
+    free(f->rows[i].element);
+  }
+  free(f->rows);
+  for (size_t i = 0; i < f->n_errors; i++)
+    free(f->errors[i]);
+  free(f->errors);
+  memset(f, 0, sizeof *f);
+}

@@ -1,0 +1,361 @@
+/* test_import.c: tally import through the real tally and tallyd: many
+ * units and periods in one file, each report stored once (by ids made
+ * from its figures), whole or refused alone, every problem of the file
+ * listed with its line, dry runs, locked periods, the audit trail, and
+ * the forms: long CSV (GB18030, Chinese names), a workbook, DHIS2's CSV
+ * and JSON, ADX. */
+#include "fixture.h"
+#include "zipfile.h"
+
+#include <criterion/criterion.h>
+#include <iconv.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static tally_test_server srv;
+static char files[256];
+
+static void setup(void) { tally_test_cli_start(&srv, files, sizeof files); }
+static void teardown(void) { tally_test_cli_stop(&srv, files); }
+
+TestSuite(import, .init = setup, .fini = teardown, .timeout = 120);
+
+static void expect_in(const char *text, const char *want) {
+  cr_expect(text && strstr(text, want), "'%s' is not in:\n%s", want, text);
+}
+
+static const char *file_with(const char *name, const char *text) {
+  static char paths[4][512];
+  static int k;
+  char *p = paths[k++ % 4];
+  snprintf(p, 512, "%s/%s", files, name);
+  tally_test_write_file(p, text);
+  return p;
+}
+
+/* The figures tally values prints for unit and period, as CSV. */
+static char *values_csv(const char *unit, const char *period) {
+  char *out = NULL, *err = NULL;
+  tally_test_sign_in(&srv, "analyst", NULL);
+  cr_assert_eq(RUN(&out, &err, "values", "--unit", unit, "--period", period,
+                   "--format", "csv", "--no-bom"), 0, "%s", err);
+  free(err);
+  return out;
+}
+
+static const char history[] =
+    "unit,period,element,value\n"
+    "wenchang,2020,live_births,800\n"
+    "wenchang,2020,infant_deaths,3\n"
+    "wenchang,2021,live_births,812\n"
+    "wenchang,2021,infant_deaths,2\n"
+    "guide,2021,live_births,\"1,204\"\n"
+    "guide,2021,infant_deaths,4\n"
+    "guide,2020,live_births,1190\n";
+
+Test(import, history_once_however_often) {
+  char *out = NULL, *err = NULL;
+  const char *f = file_with("history.csv", history);
+  tally_test_sign_in(&srv, "analyst", NULL);
+  cr_assert_eq(RUN(&out, &err, "import", f), 0, "%s", err);
+  expect_in(out, "history.csv (long CSV): 4 reports, 7 values: 4 stored, 0 "
+                 "already stored before, 0 refused");
+  free(out);
+  free(err);
+  char *v = values_csv("guide", "2021");
+  expect_in(v, "\"live_births\",\"1204\"");
+  free(v);
+
+  /* Again: nothing twice. */
+  cr_assert_eq(RUN(&out, &err, "import", f), 0, "%s", err);
+  expect_in(out, "0 stored, 4 already stored before, 0 refused");
+  free(out);
+  free(err);
+  cr_assert_eq(RUN(&out, &err, "history", "--unit", "wenchang", "--period",
+                   "2021"), 0, "%s", err);
+  expect_in(out, "wenchang 2021: 1 change\n");
+  expect_in(out, "revision 1 was imported by account ");
+  expect_in(out, ": history.csv");
+  free(out);
+  free(err);
+  cr_assert_eq(RUN(&out, &err, "audit", "--unit", "wenchang", "--period",
+                   "2020"), 0, "%s", err);
+  expect_in(out, "imported by account ");
+  free(out);
+  free(err);
+
+  /* A corrected figure: that report alone is stored again. */
+  char fixed[sizeof history + 16];
+  snprintf(fixed, sizeof fixed, "%s", history);
+  char *at = strstr(fixed, "infant_deaths,2\n");
+  at[14] = '1';
+  f = file_with("fixed.csv", fixed);
+  cr_assert_eq(RUN(&out, &err, "import", f), 0, "%s", err);
+  expect_in(out, "1 stored, 3 already stored before, 0 refused");
+  free(out);
+  free(err);
+  v = values_csv("wenchang", "2021");
+  expect_in(v, "\"infant_deaths\",\"1\"");
+  free(v);
+}
+
+Test(import, a_dry_run_stores_nothing) {
+  char *out = NULL, *err = NULL;
+  const char *f = file_with("history.csv", history);
+  tally_test_sign_in(&srv, "analyst", NULL);
+  cr_assert_eq(RUN(&out, &err, "import", f, "--dry-run"), 0, "%s", err);
+  expect_in(out, "4 would be stored, 0 already stored, 0 refused (nothing "
+                 "stored: a dry run)");
+  free(out);
+  free(err);
+  char *v = values_csv("wenchang", "2021");
+  cr_expect(strstr(v, "live_births") == NULL, "stored: %s", v);
+  free(v);
+  /* And the real one after it stores them all. */
+  cr_assert_eq(RUN(&out, &err, "import", f), 0, "%s", err);
+  expect_in(out, "4 stored");
+  free(out);
+  free(err);
+}
+
+Test(import, every_problem_is_listed_and_nothing_stored) {
+  char *out = NULL, *err = NULL;
+  const char *f = file_with(
+      "bad.csv", "unit,period,element,value\n"
+                 "wenchang,2021,live_births,812\n"     /* 2: fine */
+                 "nowhere,2021,live_births,5\n"        /* 3 */
+                 "wenchang,2021,no_such_thing,5\n"     /* 4 */
+                 "wenchang,2021,infant_deaths,12%\n"   /* 5 */
+                 "wenchang,2021,live_births,813\n"     /* 6: twice */
+                 "wenchang,21,live_births,5\n"         /* 7 */
+                 "guide,2021,live_births,10\n"         /* 8: breaks a rule */
+                 "guide,2021,infant_deaths,11\n");     /* 9 */
+  tally_test_sign_in(&srv, "analyst", NULL);
+  cr_assert_eq(RUN(&out, &err, "import", f), 1);
+  expect_in(err, "bad.csv line 5: value '12%' is not a number: a percentage");
+  expect_in(err, "bad.csv line 7: period '21' is not a period");
+  expect_in(err, "bad.csv line 3: unknown unit 'nowhere'");
+  expect_in(err, "bad.csv line 4: unknown data element 'no_such_thing'");
+  expect_in(err, "bad.csv line 6: wenchang 2021 live_births is also on line 2");
+  expect_in(err, "5 problems in ");
+  /* The rest checked as on a dry run: the rule guide breaks, its lines. */
+  expect_in(err, "tally import: guide 2021: ");
+  expect_in(err, "bad.csv line 8 (and 9): ");
+  expect_in(out, "nothing stored: the file has problems");
+  free(out);
+  free(err);
+  char *v = values_csv("wenchang", "2021");
+  cr_expect(strstr(v, "live_births") == NULL, "stored: %s", v);
+  free(v);
+}
+
+Test(import, a_report_that_breaks_a_rule_is_refused_alone) {
+  char *out = NULL, *err = NULL;
+  const char *f = file_with("two.csv", "wenchang,2021,live_births,812\n"
+                                       "guide,2021,live_births,10\n"
+                                       "guide,2021,infant_deaths,11\n");
+  tally_test_sign_in(&srv, "analyst", NULL);
+  cr_assert_eq(RUN(&out, &err, "import", f), 1);
+  expect_in(err, "tally import: guide 2021: ");
+  expect_in(err, "two.csv line 2 (and 3): ");
+  expect_in(out, "2 reports, 3 values: 1 stored, 0 already stored before, 1 "
+                 "refused");
+  free(out);
+  free(err);
+  char *v = values_csv("wenchang", "2021");
+  expect_in(v, "\"live_births\",\"812\"");
+  free(v);
+  v = values_csv("guide", "2021");
+  cr_expect(strstr(v, "live_births") == NULL, "stored: %s", v);
+  free(v);
+}
+
+Test(import, locked_periods_and_approved_reports_are_refused) {
+  char *out = NULL, *err = NULL;
+  tally_test_sign_in(&srv, "analyst", NULL);
+  cr_assert_eq(RUN(&out, &err, "period", "lock", "2020", "--text", "done"), 0,
+               "%s", err);
+  free(out);
+  free(err);
+  const char *f = file_with("h.csv", history);
+  cr_assert_eq(RUN(&out, &err, "import", f), 1);
+  expect_in(err, "tally import: guide 2020: period 2020 is closed");
+  expect_in(err, "tally import: wenchang 2020: period 2020 is closed");
+  expect_in(out, "2 stored, 0 already stored before, 2 refused");
+  free(out);
+  free(err);
+  /* wenchang 2021 approved: a new figure for it is refused. */
+  cr_assert_eq(RUN(&out, &err, "review", "approve", "--unit", "wenchang",
+                   "--period", "2021", "--revision", "1"), 0, "%s", err);
+  free(out);
+  free(err);
+  f = file_with("again.csv", "wenchang,2021,live_births,900\n");
+  cr_assert_eq(RUN(&out, &err, "import", f), 1);
+  expect_in(err, "wenchang 2021: wenchang 2021 已审核");
+  free(out);
+  free(err);
+}
+
+Test(import, only_analysts_and_admins) {
+  char *out = NULL, *err = NULL;
+  const char *f = file_with("h.csv", history);
+  tally_test_sign_in(&srv, "reporter", "wenchang");
+  cr_assert_eq(RUN(&out, &err, "import", f), 1);
+  expect_in(err, "permission denied: import needs the analyst role");
+  free(out);
+  free(err);
+  tally_test_sign_in(&srv, "reporter", "changqing");
+  cr_assert_eq(RUN(&out, &err, "import", f), 1);
+  expect_in(err, "permission denied");
+  free(out);
+  free(err);
+}
+
+/* text in GB18030, as Excel saves CSV on Chinese Windows. */
+static char *gb18030(const char *text) {
+  iconv_t cd = iconv_open("GB18030", "UTF-8");
+  size_t in_left = strlen(text), left = in_left * 2 + 1;
+  char *out = calloc(1, left + 1), *w = out, *in = (char *)text;
+  cr_assert(cd != (iconv_t)-1 && out);
+  cr_assert_neq(iconv(cd, &in, &in_left, &w, &left), (size_t)-1);
+  iconv_close(cd);
+  return out;
+}
+
+Test(import, gbk_with_chinese_names_and_header) {
+  char *out = NULL, *err = NULL;
+  char *gbk = gb18030("单位,期间,数据元素,数值\n"
+                      "文昌街道,2021,活产数,\"1,255\"\n"
+                      "文昌街道,2021,婴儿死亡数,２\n");
+  const char *f = file_with("gbk.csv", gbk);
+  free(gbk);
+  tally_test_sign_in(&srv, "analyst", NULL);
+  cr_assert_eq(RUN(&out, &err, "import", f), 0, "%s", err);
+  expect_in(out, "1 report, 2 values: 1 stored");
+  free(out);
+  free(err);
+  char *v = values_csv("wenchang", "2021");
+  expect_in(v, "\"live_births\",\"1255\"");
+  expect_in(v, "\"infant_deaths\",\"2\"");
+  free(v);
+}
+
+Test(import, a_workbook_in_long_form) {
+  char *out = NULL, *err = NULL;
+  char path[512];
+  snprintf(path, sizeof path, "%s/long.xlsx", files);
+  tally_test_workbook(
+      path,
+      "<row r=\"1\"><c r=\"A1\" t=\"s\"><v>0</v></c><c r=\"B1\" t=\"s\"><v>1"
+      "</v></c><c r=\"C1\" t=\"s\"><v>2</v></c><c r=\"D1\" t=\"s\"><v>3</v>"
+      "</c></row><row r=\"2\"><c r=\"A2\" t=\"s\"><v>4</v></c><c r=\"B2\">"
+      "<v>2021</v></c><c r=\"C2\" t=\"s\"><v>5</v></c><c r=\"D2\"><v>640</v>"
+      "</c></row><row r=\"3\"><c r=\"A3\" t=\"s\"><v>4</v></c><c r=\"B3\">"
+      "<v>2021</v></c><c r=\"C3\" t=\"inlineStr\"><is><t>infant_deaths</t>"
+      "</is></c><c r=\"D3\"><v>1</v></c></row>",
+      "<si><t>单位</t></si><si><t>期间</t></si><si><t>数据元素</t></si>"
+      "<si><t>数值</t></si><si><t>guide</t></si><si><t>live_births</t></si>");
+  tally_test_sign_in(&srv, "analyst", NULL);
+  cr_assert_eq(RUN(&out, &err, "import", path), 0, "%s", err);
+  expect_in(out, "long.xlsx (long xlsx): 1 report, 2 values: 1 stored");
+  free(out);
+  free(err);
+  char *v = values_csv("guide", "2021");
+  expect_in(v, "\"live_births\",\"640\"");
+  free(v);
+}
+
+Test(import, dhis2_csv_and_json_with_age_groups) {
+  char *out = NULL, *err = NULL;
+  const char *csv = file_with(
+      "dhis2.csv",
+      "dataelement,period,orgunit,catoptcombo,attroptcombo,value,storedby,"
+      "lastupdated,comment,followup\n"
+      "live_births,2021,wenchang,HllvX50cXC0,HllvX50cXC0,812,admin,"
+      "2022-01-10,,false\n"
+      "deaths,2021,wenchang,1-4,HllvX50cXC0,2,admin,2022-01-10,,false\n");
+  tally_test_sign_in(&srv, "analyst", NULL);
+  cr_assert_eq(RUN(&out, &err, "import", csv), 0, "%s", err);
+  expect_in(out, "(DHIS2 dataValueSets CSV): 1 report, 2 values: 1 stored");
+  free(out);
+  free(err);
+  char *v = values_csv("wenchang", "2021");
+  expect_in(v, "\"deaths.1-4\",\"2\"");
+  free(v);
+  const char *json = file_with(
+      "dhis2.json",
+      "{\"dataSet\": \"changqing\", \"period\": \"2021\", \"orgUnit\": "
+      "\"guide\", \"dataValues\": [{\"dataElement\": \"live_births\", "
+      "\"value\": \"640\"}, {\"dataElement\": \"deaths\", "
+      "\"categoryOptionCombo\": \"0\", \"value\": 3}, {\"dataElement\": "
+      "\"live_births\", \"period\": \"202107\", \"value\": \"50\"}, "
+      "{\"dataElement\": \"x\", \"value\": \"-1\"}]}");
+  cr_assert_eq(RUN(&out, &err, "import", json), 1);
+  expect_in(err, "dhis2.json dataValue 4: value '-1' is negative");
+  free(out);
+  free(err);
+  json = file_with(
+      "dhis2.json",
+      "{\"dataSet\": \"changqing\", \"period\": \"2021\", \"orgUnit\": "
+      "\"guide\", \"dataValues\": [{\"dataElement\": \"live_births\", "
+      "\"value\": \"640\"}, {\"dataElement\": \"deaths\", "
+      "\"categoryOptionCombo\": \"0\", \"value\": 3}, {\"dataElement\": "
+      "\"live_births\", \"period\": \"202107\", \"value\": \"50\"}]}");
+  cr_assert_eq(RUN(&out, &err, "import", json), 0, "%s", err);
+  expect_in(out, "(DHIS2 dataValueSets JSON): 2 reports, 3 values: 2 stored");
+  free(out);
+  free(err);
+  v = values_csv("guide", "2021-07");
+  expect_in(v, "\"live_births\",\"50\"");
+  free(v);
+  v = values_csv("guide", "2021");
+  expect_in(v, "\"deaths.0\",\"3\"");
+  free(v);
+}
+
+Test(import, adx) {
+  char *out = NULL, *err = NULL;
+  const char *f = file_with(
+      "in.adx",
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      "<adx xmlns=\"urn:ihe:qrph:adx:2015\" exported=\"2022-01-10T00:00:00Z\">\n"
+      "  <group orgUnit=\"wenchang\" period=\"2021-01-01/P1Y\" "
+      "dataSet=\"changqing\">\n"
+      "    <dataValue dataElement=\"live_births\" value=\"812\"/>\n"
+      "    <dataValue dataElement=\"deaths\" AGE_GROUP=\"85+\" value=\"7\"/>\n"
+      "  </group>\n"
+      "  <group orgUnit=\"guide\" period=\"2021-07-01/P3M\" "
+      "dataSet=\"changqing\">\n"
+      "    <dataValue dataElement=\"live_births\" value=\"160\"/>\n"
+      "  </group>\n"
+      "</adx>\n");
+  tally_test_sign_in(&srv, "analyst", NULL);
+  cr_assert_eq(RUN(&out, &err, "import", f), 0, "%s", err);
+  expect_in(out, "(ADX): 2 reports, 3 values: 2 stored");
+  free(out);
+  free(err);
+  char *v = values_csv("wenchang", "2021");
+  expect_in(v, "\"deaths.85+\",\"7\"");
+  free(v);
+  v = values_csv("guide", "2021Q3");
+  expect_in(v, "\"live_births\",\"160\"");
+  free(v);
+  f = file_with("bad.adx",
+                "<adx xmlns=\"urn:ihe:qrph:adx:2015\">\n"
+                "<group orgUnit=\"wenchang\" period=\"2021-03-01/P1Y\">\n"
+                "<dataValue dataElement=\"live_births\" value=\"1\"/></group>\n"
+                "<group orgUnit=\"guide\" period=\"2021-01-01/P1Y\">\n"
+                "<dataValue dataElement=\"live_births\" SEX=\"F\" value=\"1\"/>"
+                "\n</group></adx>\n");
+  cr_assert_eq(RUN(&out, &err, "import", f), 1);
+  expect_in(err, "bad.adx line 2: period '2021-03-01/P1Y' is not a year");
+  expect_in(err, "bad.adx line 5: a dataValue disaggregated by SEX");
+  free(out);
+  free(err);
+  f = file_with("not.adx", "<html><body>no</body></html>");
+  cr_assert_eq(RUN(&out, &err, "import", f), 1);
+  expect_in(err, "not ADX: its root is <html>");
+  free(out);
+  free(err);
+}
