@@ -8,7 +8,7 @@ import { sections, cellsOf } from "../catalog.js";
 import { loadRules, broken } from "../rules.js";
 import { pb, Closed } from "../net.js";
 import * as outbox from "../outbox.js";
-import { send, waitingLine } from "./outbox_view.js";
+import { send, waitingLine, describe } from "./outbox_view.js";
 
 // The same period a year before: 2022 → 2021, 2022Q3 → 2021Q3.
 function yearBefore(period) {
@@ -187,13 +187,14 @@ export async function formPage(app, period) {
     };
     await outbox.keep(entry); // before it is sent: nothing is lost
     submitButton.disabled = true;
-    said.replaceChildren(h("p", { class: "waiting", id: "waiting" }, `${t("waiting")}: 1`));
+    show(app.notice);
+    said.replaceChildren(h("p", { class: "sending", id: "sending" }, `${t("sending")}: ${describe(entry)}`));
     let env;
     try {
       env = await send(app, entry);
     } catch (e) {
       if (!(e instanceof Closed)) throw e;
-      said.replaceChildren(h("p", { class: "waiting", id: "waiting" }, `${t("waiting")}: 1 ${t("waitingNote")}`));
+      said.replaceChildren(await waitingLine(app));
       return;
     }
     submitButton.disabled = false;
