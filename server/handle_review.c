@@ -68,9 +68,9 @@ struct review_job {
   char name[TALLY_ACCOUNT_NAME_MAX + 1];
   char peer[64];
   /* What the write found and did, for the reply. */
-  char why[600];            /* a refusal's reason */
+  char why[TALLY_REVIEW_TEXT_MAX + 200]; /* a refusal's reason */
   size_t errors;            /* error rules broken, on an approval */
-  char before[400], after[400];
+  char before[TALLY_REVIEW_TEXT_MAX], after[TALLY_REVIEW_TEXT_MAX];
   Tally__Review done;
 };
 

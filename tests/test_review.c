@@ -94,6 +94,10 @@ Test(review, returned_resubmitted_approved_reopened) {
   free(err);
   cr_assert_eq(AS("reporter", "wenchang", &out, &err, "status"), 0, "%s", err);
   expect_in(out, "submitted again");
+  /* Sent again, the report still says which return it answered, and
+   * why it was returned. */
+  expect_in(out, "(returned on ");
+  expect_in(out, ": 活产数偏低，请核实)");
   free(out);
   free(err);
 

@@ -50,6 +50,19 @@ const words = {
   revision: ["版本", "revision"],
   refused: ["服务器拒绝了报送", "The server refused the submission"],
   denied: ["没有权限", "Permission denied"],
+  history: ["修改历史与退回记录", "History and returns"],
+  historyOf: ["历史", "History"],
+  returns: ["退回的报表", "Returned reports"],
+  returnedOn: ["退回时间", "Returned on"],
+  by: ["审核人", "By"],
+  toCorrect: ["待修改后重新报送", "to be corrected and sent again"],
+  noReturns: ["没有被退回的报表。", "No report has been returned."],
+  changes: ["修改历史", "Changes"],
+  before: ["修改前", "Before"],
+  after: ["修改后", "After"],
+  noChange: ["没有修改记录。", "No changes."],
+  explained: ["上报说明", "Explained"],
+  more: ["显示更多", "Show more"],
 };
 
 let lang = localStorage.getItem("tally-lang") === "en" ? 1 : 0;

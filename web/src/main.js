@@ -1,5 +1,6 @@
 // The app: who is signed in, the connection, and which page is shown
-// (#/ the periods, #/form/2022 a period's form).
+// (#/ the periods, #/form/2022 a period's form, #/history/2022 its
+// history and the unit's returns).
 import "./style.css";
 import { h, show } from "./dom.js";
 import { t, toggle } from "./i18n.js";
@@ -8,6 +9,7 @@ import { loadCatalog } from "./catalog.js";
 import { signInPage } from "./pages/signin.js";
 import { periodsPage } from "./pages/periods.js";
 import { formPage } from "./pages/form.js";
+import { historyPage } from "./pages/history.js";
 import { flush, sentNotice } from "./pages/outbox_view.js";
 
 const app = {
@@ -94,6 +96,8 @@ function route() {
   if (!app.conn || !app.catalog) return;
   const m = /^#\/form\/([0-9QM-]+)$/.exec(location.hash);
   if (m) return formPage(app, m[1]);
+  const hm = /^#\/history(?:\/([0-9QM-]+))?$/.exec(location.hash);
+  if (hm) return historyPage(app, hm[1]);
   return periodsPage(app);
 }
 

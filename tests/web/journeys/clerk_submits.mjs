@@ -9,7 +9,7 @@ export async function a_clerk_submits_figures_that_the_server_then_holds({ page,
   assert((await page.textContent("#unit-name")).includes("文昌"), "the unit is named");
   assert((await page.textContent('tr[data-period="2022"] .state')).includes("未报送"),
          "2022 is not submitted yet");
-  await page.click('tr[data-period="2022"] a');
+  await page.click('tr[data-period="2022"] a.open');
   await page.waitForSelector("#figures");
 
   // An error (under-5 deaths fewer than infant deaths): shown at the

@@ -32,7 +32,7 @@ export async function figures_sent_as_the_network_goes_are_stored_once({ context
   });
   await signIn(page, server, clerk, "new-pass-9012");
   // 2020: no other journey's figures to be compared with.
-  await page.click('tr[data-period="2020"] a');
+  await page.click('tr[data-period="2020"] a.open');
   await page.waitForSelector("#figures");
   await page.fill("#f-live_births", "321");
   await page.fill("#f-infant_deaths", "1");
@@ -100,7 +100,7 @@ export async function figures_of_a_tab_closed_before_the_answer_are_sent_by_the_
     });
   });
   await signIn(page, server, clerk, "new-pass-0123");
-  await page.click('tr[data-period="2021"] a');
+  await page.click('tr[data-period="2021"] a.open');
   await page.waitForSelector("#figures");
   await page.fill("#f-live_births", "77");
   await page.click("#submit");

@@ -36,10 +36,12 @@ export async function periodsPage(app) {
         h("td", { class: `state ${state}` }, t(state),
           review && review.reason ? h("div", { class: "reason" }, `${t("reason")}: `, review.reason) : null),
         h("td", {}, dueOf(app.catalog, p)),
-        h("td", {}, h("a", { href: `#/form/${p}` }, t("open"))));
+        h("td", {}, h("a", { href: `#/form/${p}`, class: "open" }, t("open")),
+          r && r.revision ? [" · ", h("a", { href: `#/history/${p}`, class: "history" }, t("historyOf"))] : null));
     })));
   show(app.main,
     h("h2", { id: "unit-name" }, u ? named(u) : unit),
+    h("p", {}, h("a", { href: "#/history", id: "to-history" }, t("history"))),
     await waitingLine(app),
     table);
 }
