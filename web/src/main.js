@@ -1,6 +1,6 @@
 // The app: who is signed in, the connection, and which page is shown
 // (#/ the periods, #/form/2022 a period's form, #/history/2022 its
-// history and the unit's returns).
+// history and the unit's returns; an admin's: the accounts).
 import "./style.css";
 import { h, show } from "./dom.js";
 import { t, toggle } from "./i18n.js";
@@ -10,6 +10,7 @@ import { signInPage } from "./pages/signin.js";
 import { periodsPage } from "./pages/periods.js";
 import { formPage } from "./pages/form.js";
 import { historyPage } from "./pages/history.js";
+import { accountsPage } from "./pages/accounts.js";
 import { flush, sentNotice } from "./pages/outbox_view.js";
 
 const app = {
@@ -94,6 +95,10 @@ async function signOut() {
 function route() {
   if (!app.account) return signInPage(app);
   if (!app.conn || !app.catalog) return;
+  // An admin's page is the accounts'; an analyst's work is the command
+  // line's for now; a reporter's, its unit's periods.
+  if (app.account.role === 3) return accountsPage(app);
+  if (app.account.role !== 1) return show(app.main, h("p", { id: "centre" }, t("centre")));
   const m = /^#\/form\/([0-9QM-]+)$/.exec(location.hash);
   if (m) return formPage(app, m[1]);
   const hm = /^#\/history(?:\/([0-9QM-]+))?$/.exec(location.hash);
