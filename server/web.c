@@ -706,8 +706,19 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
     if (c == NULL)
       return 0;
     if (c->kill) {
-      lws_close_reason(wsi, (enum lws_close_status)c->kill,
-                       (unsigned char *)c->kill_why, strlen(c->kill_why));
+      /* The close frame, written here: returning -1 from this callback
+       * marks the socket unusable, so lws sends no close frame of its
+       * own (lws_close_reason's) before it shuts it. 4 is the close
+       * opcode's write type (LWS_WRITE_CLOSE, which lws-write.h no
+       * longer names; lws_write frames it as any other). */
+      uint8_t frame[LWS_PRE + 2 + 123];
+      size_t n = strlen(c->kill_why);
+      if (n > 123)
+        n = 123;
+      frame[LWS_PRE] = (uint8_t)(c->kill >> 8);
+      frame[LWS_PRE + 1] = (uint8_t)c->kill;
+      memcpy(frame + LWS_PRE + 2, c->kill_why, n);
+      lws_write(wsi, frame + LWS_PRE, 2 + n, (enum lws_write_protocol)4);
       return -1;
     }
     if (c->out == NULL)
