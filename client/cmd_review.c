@@ -79,9 +79,9 @@ static void print_rows(const tally_cli *c, Tally__ReviewRow *const *rows,
                          "value", r->moved[k]->value, "previous",
                          r->moved[k]->previous));
       json_array_append_new(
-          arr, json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:i, s:o, s:o}",
+          arr, json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:i, s:o, s:o}",
                          "unit",
-                         r->unit, "period", r->period, "revision",
+                         r->unit, "period", r->period, "due", r->due, "revision",
                          (json_int_t)r->revision, "submitted_unix",
                          (json_int_t)r->submitted_unix, "state",
                          r->revision == 0 ? "not reported"

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* The n decimal digits at s into *out. Returns 0 or TALLY_EPERIOD. */
 static int parse_digits(const char *s, size_t n, int *out) {
@@ -140,6 +141,16 @@ long tally_period_due_day(const tally_period *p, int year_month, int year_day,
   if (p->kind == TALLY_PERIOD_QUARTER)
     return after - 1 + quarter_days;
   return after + month_day - 1;
+}
+
+char *tally_period_day_text(long day, char *buf, size_t n) {
+  time_t when = (time_t)day * 86400;
+  struct tm tm;
+  if (n > 0)
+    buf[0] = 0;
+  if (day != LONG_MAX && gmtime_r(&when, &tm))
+    strftime(buf, n, "%Y-%m-%d", &tm);
+  return buf;
 }
 
 long tally_period_start_day(const tally_period *p) {

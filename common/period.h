@@ -57,4 +57,8 @@ long tally_period_start_day(const tally_period *p);
 long tally_period_due_day(const tally_period *p, int year_month, int year_day,
                           int quarter_days, int month_day);
 
+/* A day since 1970-01-01 as "YYYY-MM-DD" into buf (11 bytes at least);
+ * "" for LONG_MAX (no day). Returns buf. */
+char *tally_period_day_text(long day, char *buf, size_t n);
+
 #endif

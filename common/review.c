@@ -17,6 +17,16 @@ void tally_review_text(const Tally__Review *rv, char *buf, size_t n) {
   struct tm tm;
   if (gmtime_r(&when, &tm))
     strftime(day, sizeof day, "%Y-%m-%d", &tm);
-  snprintf(buf, n, "%s on %s by %s%s%s", words[rv->state], day,
-           rv->account_name, *rv->reason ? ": " : "", rv->reason);
+  int len = snprintf(buf, n, "%s on %s by %s%s%s", words[rv->state], day,
+                     rv->account_name, *rv->reason ? ": " : "", rv->reason);
+  const Tally__Return *was = rv->answers;
+  if (was && rv->state == TALLY__REVIEW_STATE__REVIEW_RESUBMITTED && len >= 0 &&
+      (size_t)len < n) {
+    char then[16] = "";
+    when = (time_t)was->time_unix;
+    if (gmtime_r(&when, &tm))
+      strftime(then, sizeof then, "%Y-%m-%d", &tm);
+    snprintf(buf + len, n - (size_t)len, " (returned on %s by %s: %s)", then,
+             was->account_name, was->reason);
+  }
 }

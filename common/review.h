@@ -7,9 +7,13 @@
 
 #include <stddef.h>
 
+/* The room a review's words take: two names and a reason, at most. */
+#define TALLY_REVIEW_TEXT_MAX 640
+
 /* "returned on 2026-12-01 by Central office: births are too low",
- * "approved on 2026-12-01 by Central office"; "not reviewed" for NULL
- * (or a state this build does not know). */
+ * "approved on 2026-12-01 by Central office"; a report submitted again
+ * also names the return it answers, "(returned on ... by ...: why)";
+ * "not reviewed" for NULL (or a state this build does not know). */
 void tally_review_text(const Tally__Review *rv, char *buf, size_t n);
 
 #endif

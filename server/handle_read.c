@@ -387,12 +387,9 @@ static int timeliness(tally_request *r, tally_store_txn *txn,
                                   cat->deadlines.year_day,
                                   cat->deadlines.quarter_days,
                                   cat->deadlines.month_day);
-  char day[16] = "";
-  time_t when = (time_t)due * 86400;
-  struct tm tm;
+  char day[16];
   ProtobufCAllocator alloc = tally_reply_pb_arena(r->arena);
-  if (due != LONG_MAX && gmtime_r(&when, &tm))
-    strftime(day, sizeof day, "%Y-%m-%d", &tm);
+  tally_period_day_text(due, day, sizeof day);
   if ((rep->due = tally_arena_strdup(r->arena, day)) == NULL)
     return -ENOMEM;
   for (size_t i = 0; i < rep->n_units; i++) {

@@ -68,9 +68,9 @@ struct review_job {
   char name[TALLY_ACCOUNT_NAME_MAX + 1];
   char peer[64];
   /* What the write found and did, for the reply. */
-  char why[600];            /* a refusal's reason */
+  char why[TALLY_REVIEW_TEXT_MAX + 200]; /* a refusal's reason */
   size_t errors;            /* error rules broken, on an approval */
-  char before[400], after[400];
+  char before[TALLY_REVIEW_TEXT_MAX], after[TALLY_REVIEW_TEXT_MAX];
   Tally__Review done;
 };
 
@@ -381,6 +381,15 @@ static Tally__ReviewRow *make_row(struct row_ctx *c, int unit,
       (*err = tally_store_txn_change_time(c->txn, key, code, row->revision,
                                           &row->submitted_unix)) != 0)
     return NULL;
+  char due[16];
+  tally_period_day_text(
+      tally_period_due_day(p, cat->deadlines.year_month,
+                           cat->deadlines.year_day,
+                           cat->deadlines.quarter_days,
+                           cat->deadlines.month_day),
+      due, sizeof due);
+  if ((row->due = tally_arena_strdup(c->r->arena, due)) == NULL)
+    return *err = -ENOMEM, NULL;
   tally_rows_reset(&c->rows);
   if ((*err = tally_validate(cat, &c->rows, unit, p, NULL, c->broken, &n)))
     return NULL;
@@ -503,15 +512,35 @@ static int take_period(void *arg, uint32_t period_key, uint64_t revision) {
   return 0;
 }
 
+#define STATUS_PERIODS_MAX 64 /* asked for by name in one request */
+
+/* Whether key is among the n keys. */
+static int has_key(const uint32_t *keys, size_t n, uint32_t key) {
+  for (size_t i = 0; i < n; i++)
+    if (keys[i] == key)
+      return 1;
+  return 0;
+}
+
 Tally__Envelope *tally_handle_status(tally_request *r,
                                       const Tally__Envelope *req) {
+  const Tally__StatusRequest *q = req->status;
   Tally__Envelope *reply = NULL;
   struct periods ps = {NULL, 0, 0};
   struct row_ctx c;
   int unit, rc;
+  tally_period asked[STATUS_PERIODS_MAX];
 
-  if ((unit = tally_reply_want_unit(r, req->id, req->status->unit, &reply)) < 0)
+  if ((unit = tally_reply_want_unit(r, req->id, q->unit, &reply)) < 0)
     return reply;
+  if (q->n_periods > STATUS_PERIODS_MAX)
+    return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
+                             "at most %d periods in one status request, not "
+                             "%zu", STATUS_PERIODS_MAX, q->n_periods);
+  for (size_t i = 0; i < q->n_periods; i++)
+    if (tally_reply_want_period(r, req->id, q->periods[i], &asked[i],
+                                &reply) != 0)
+      return reply;
   Tally__StatusReply *rep = tally_arena_alloc(r->arena, sizeof *rep);
   if (rep == NULL)
     return NULL;
@@ -520,15 +549,27 @@ Tally__Envelope *tally_handle_status(tally_request *r,
   if (rc == 0)
     rc = tally_store_txn_unit_periods(c.txn, r->cat->units[unit].code,
                                       take_period, &ps);
-  if (rc == 0 && ps.n &&
-      (rep->rows = tally_arena_alloc(r->arena, ps.n * sizeof *rep->rows)) ==
-          NULL)
+  if (rc == 0 && ps.n + q->n_periods &&
+      (rep->rows = tally_arena_alloc(
+           r->arena, (ps.n + q->n_periods) * sizeof *rep->rows)) == NULL)
     rc = -ENOMEM;
   for (size_t i = ps.n; rc == 0 && i-- > 0;) { /* newest first */
     tally_period p;
     if (tally_period_from_key(ps.keys[i], &p) != 0)
       continue;
     Tally__ReviewRow *row = make_row(&c, unit, &p, &rc);
+    if (row)
+      rep->rows[rep->n_rows++] = row;
+  }
+  /* Then each period asked for that has no report, once. */
+  for (size_t i = 0; rc == 0 && i < q->n_periods; i++) {
+    uint32_t key = tally_period_key(&asked[i]);
+    int again = 0;
+    for (size_t k = 0; k < i; k++)
+      again |= tally_period_key(&asked[k]) == key;
+    if (again || has_key(ps.keys, ps.n, key))
+      continue;
+    Tally__ReviewRow *row = make_row(&c, unit, &asked[i], &rc);
     if (row)
       rep->rows[rep->n_rows++] = row;
   }

@@ -149,7 +149,7 @@ struct submit_job {
   unsigned char *explained;   /* of each: EXPLAINED_NOW or _BEFORE, or 0 */
   Tally__Explanation **kept;  /* the explanations kept now, for the history */
   size_t n_kept;
-  char review[400];           /* the report's review, in words, when it
+  char review[TALLY_REVIEW_TEXT_MAX];           /* the report's review, in words, when it
                                  refused the submission or was a return */
   int resubmits;              /* it answers a return: review says which */
   Tally__Review returned;     /* that return, for the reply */
@@ -224,7 +224,8 @@ static int check_review(struct submit_job *j, tally_store_txn *t) {
    * stays returned until figures come. */
   if (rv->state == TALLY__REVIEW_STATE__REVIEW_RETURNED && j->n > 0) {
     Tally__Review again = TALLY__REVIEW__INIT;
-    char after[400];
+    Tally__Return answers = TALLY__RETURN__INIT;
+    char after[TALLY_REVIEW_TEXT_MAX];
     j->resubmits = 1;
     tally__review__init(&j->returned); /* its fields, not rv's pointers */
     j->returned.state = rv->state;
@@ -236,11 +237,17 @@ static int check_review(struct submit_job *j, tally_store_txn *t) {
     snprintf(j->returned_reason, sizeof j->returned_reason, "%s", rv->reason);
     j->returned.account_name = j->returned_name;
     j->returned.reason = j->returned_reason;
+    answers.time_unix = rv->time_unix;
+    answers.account_id = rv->account_id;
+    answers.account_name = j->returned_name;
+    answers.reason = j->returned_reason;
+    answers.revision = rv->revision;
     again.state = TALLY__REVIEW_STATE__REVIEW_RESUBMITTED;
     again.time_unix = j->sub.now;
     again.account_id = j->sub.account_id;
     again.account_name = j->account_name;
     again.reason = "";
+    again.answers = &answers; /* the office still reads why */
     tally_review_text(&again, after, sizeof after);
     size_t len = tally__review__get_packed_size(&again);
     uint8_t *packed = malloc(len + 1);

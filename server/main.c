@@ -59,7 +59,10 @@ static const char usage[] =
     "                        sends (default 10)\n"
     "      --max-per-address N  connections not signed in yet from one\n"
     "                        address (IPv6: one /64); more are answered\n"
-    "                        \"busy\" (default 32)\n"
+    "                        \"busy\" (default 32). These three hold for\n"
+    "                        --http too, each listener counting its own:\n"
+    "                        a connection there is signed in once it is\n"
+    "                        a WebSocket with a session\n"
     "      --memory-budget MIB  the memory all connections may hold together\n"
     "                        in replies not yet taken and requests partly\n"
     "                        read (default 256); past it they wait, or a\n"
@@ -495,7 +498,10 @@ int main(int argc, char **argv) {
                            .tls_cert = o.tls_cert, .tls_key = o.tls_key,
                            .insecure_plaintext = o.insecure_plaintext,
                            .max_frame = o.max_frame,
-                           .max_connections = (unsigned)o.max_connections};
+                           .max_connections = (unsigned)o.max_connections,
+                           .max_per_address = (unsigned)o.max_per_address,
+                           .sign_in_timeout_ms =
+                               (unsigned)(o.sign_in_timeout_s * 1000)};
   if (o.http) {
     if (tally_web_check(&wcfg, err, sizeof err) != 0) {
       fprintf(stderr, "tallyd: %s\n", err);

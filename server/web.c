@@ -17,6 +17,11 @@
  * password) closes its WebSockets at once (1008); one that expires is
  * refused at its next request. Every HTTP response carries the same
  * strict headers (CSP, nosniff, frame-ancestors, referrer policy).
+ * A connection is counted from its accept until it is a signed-in
+ * WebSocket: one sender may have --max-per-address of them (more are
+ * refused at once); each is closed --sign-in-timeout after it opened
+ * (unless its sign-in is being checked); when --max-connections are
+ * open, the oldest of them makes room for a newcomer, as on TCP.
  */
 #include "web.h"
 
@@ -41,9 +46,24 @@
 
 typedef struct web_conn web_conn;
 typedef struct web_post web_post;
+typedef struct web_peer web_peer;
+
+/* A connection lws accepted, until it closes (found by its wsi: lws sets
+ * a wsi's opaque user data itself after telling of its creation). */
+struct web_peer {
+  tally_web *web;
+  struct lws *wsi;
+  char sender[48];            /* who it is counted as (address.h) */
+  uint64_t opened;            /* loop time, ms */
+  int signed_in;              /* a WebSocket with a live session */
+  int signing_in;             /* its POST /session is being checked */
+  int closing;                /* closed by us; lws has yet to say so */
+  web_peer *prev, *next;      /* newest first */
+};
 
 struct tally_web {
   struct lws_context *ctx;
+  uv_loop_t *loop;
   tally_server *server;
   tally_services svc;
   tally_web_config cfg;
@@ -54,6 +74,11 @@ struct tally_web {
   int held;                   /* the server is held */
   unsigned inflight;          /* requests and sign-ins not yet answered */
   web_conn *conns;            /* open WebSockets */
+  web_peer *peers;            /* every connection, newest first */
+  unsigned n_peers;
+  char accepting[48];         /* the sender of the connection being
+                                 accepted, for its wsi's creation */
+  uv_timer_t sweep;           /* closes those past the sign-in timeout */
   struct lws_protocol_vhost_options headers[7];
   struct lws_protocol_vhost_options mimes[3];
   struct lws_http_mount files, session;
@@ -154,6 +179,14 @@ static int session_of(tally_web *w, struct lws *wsi, tally_session *s,
   return 0;
 }
 
+/* The connection of wsi, or NULL (one of lws's own). */
+static web_peer *peer_find(tally_web *w, const struct lws *wsi) {
+  for (web_peer *pe = w->peers; pe; pe = pe->next)
+    if (pe->wsi == wsi)
+      return pe;
+  return NULL;
+}
+
 static void web_settle(tally_web *w) {
   if (w->stopping && w->inflight == 0 && w->held) {
     w->held = 0;
@@ -238,6 +271,9 @@ static void signed_in(const tally_sign_in_result *res, void *arg) {
     web_settle(w);
     return;
   }
+  web_peer *pe = peer_find(w, p->wsi);
+  if (pe) /* the time it took is not the client's: the clock restarts */
+    pe->signing_in = 0, pe->opened = uv_now(w->loop);
   tally_account *acc = res->account
                            ? tally_accounts_find(w->svc.accounts, res->account)
                            : NULL;
@@ -261,7 +297,7 @@ static void signed_in(const tally_sign_in_result *res, void *arg) {
     rc = post_signed_in(p, acc, res->expires, 0);
   }
   if (rc != 0) {
-    lws_set_timeout(p->wsi, PENDING_TIMEOUT_CLOSE_ACK, LWS_TO_KILL_ASYNC);
+    lws_set_timeout(p->wsi, PENDING_TIMEOUT_CLOSE_ACK, 1); /* not _ASYNC: peer_close */
     return;
   }
   lws_callback_on_writable(p->wsi);
@@ -303,6 +339,9 @@ static int post_complete(tally_web *w, struct lws *wsi, pss *ps) {
     return -1;
   w->inflight++;
   p->pending = 1; /* the sign-in's now; the wsi is NULLed if it closes */
+  web_peer *pe = peer_find(w, wsi);
+  if (pe)
+    pe->signing_in = 1; /* not closed for the time the check takes */
   return 0;
 }
 
@@ -561,6 +600,66 @@ static void session_ended(void *arg, const uint8_t sha256[32]) {
     }
 }
 
+/* ---- connections not signed in ---- */
+
+/* Closes pe's connection: now, when not in a callback of lws's (pe may
+ * be freed at once), or within a second (lws 4.1's LWS_TO_KILL_ASYNC
+ * cancels a timeout instead of firing it). */
+static void peer_close(web_peer *pe, const char *why, int now) {
+  tally_log("web: connection from %s closed: %s", pe->sender, why);
+  pe->closing = 1;
+  lws_set_timeout(pe->wsi, PENDING_TIMEOUT_USER_OK, now ? LWS_TO_KILL_SYNC : 1);
+}
+
+/* Whether a connection from sender may be accepted: NULL, or why not.
+ * A sender may have max_per_address connections not signed in; when
+ * max_connections are open, the one that has gone longest without
+ * signing in is closed to make room (never a signed-in WebSocket). */
+static const char *peer_admit(tally_web *w, const char *sender) {
+  unsigned from_sender = 0, live = 0;
+  web_peer *oldest = NULL;
+  for (web_peer *pe = w->peers; pe; pe = pe->next) {
+    if (pe->closing)
+      continue;
+    live++;
+    if (pe->signed_in)
+      continue;
+    oldest = pe; /* the list is newest first */
+    from_sender += strcmp(pe->sender, sender) == 0;
+  }
+  if (from_sender >= w->cfg.max_per_address)
+    return "too many connections from this address have not signed in";
+  if (live < w->cfg.max_connections)
+    return NULL;
+  if (oldest == NULL)
+    return "the server has too many connections";
+  peer_close(oldest, "to make room: it had not signed in", 0);
+  return NULL;
+}
+
+/* Every second: closes the connections that have not become a
+ * signed-in WebSocket within the sign-in timeout. */
+static void peer_sweep(uv_timer_t *t) {
+  tally_web *w = t->data;
+  uint64_t now = uv_now(w->loop);
+  for (web_peer *pe = w->peers, *next; pe; pe = next) {
+    next = pe->next; /* pe may be gone once closed */
+    if (!pe->signed_in && !pe->signing_in && !pe->closing &&
+        now - pe->opened >= w->cfg.sign_in_timeout_ms)
+      peer_close(pe, "not signed in within the sign-in timeout", 1);
+  }
+}
+
+static void peer_unlink(tally_web *w, web_peer *pe) {
+  if (pe->prev)
+    pe->prev->next = pe->next;
+  else
+    w->peers = pe->next;
+  if (pe->next)
+    pe->next->prev = pe->prev;
+  w->n_peers--;
+}
+
 /* ---- the protocol's callback ---- */
 
 static int callback(struct lws *wsi, enum lws_callback_reasons reason,
@@ -570,6 +669,46 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
   char uri[64];
 
   switch (reason) {
+  case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: {
+    /* wsi is the listener's here; the new one is made next. */
+    const struct lws_filter_network_conn_args *a = user;
+    char peer[64];
+    tally_address_format(&a->cli_addr, peer, sizeof peer);
+    tally_address_sender(peer, w->accepting, sizeof w->accepting);
+    const char *why = w->stopping ? "stopping" : peer_admit(w, w->accepting);
+    if (why) {
+      tally_log("web: a connection from %s refused: %s", peer, why);
+      w->accepting[0] = 0;
+      return 1;
+    }
+    return 0;
+  }
+  case LWS_CALLBACK_WSI_CREATE: {
+    if (!w->accepting[0])
+      return 0; /* the listener's own */
+    web_peer *pe = calloc(1, sizeof *pe);
+    if (pe == NULL)
+      return 0; /* not counted, as lws's own are not */
+    pe->web = w;
+    pe->wsi = wsi;
+    memcpy(pe->sender, w->accepting, sizeof pe->sender);
+    pe->opened = uv_now(w->loop);
+    w->accepting[0] = 0;
+    pe->next = w->peers;
+    if (w->peers)
+      w->peers->prev = pe;
+    w->peers = pe;
+    w->n_peers++;
+    return 0;
+  }
+  case LWS_CALLBACK_WSI_DESTROY: {
+    web_peer *pe = peer_find(w, wsi);
+    if (pe) {
+      peer_unlink(w, pe);
+      free(pe);
+    }
+    return 0;
+  }
   case LWS_CALLBACK_HTTP: {
     if (w->stopping)
       return -1;
@@ -693,6 +832,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
       w->conns->prev = c;
     w->conns = c;
     ps->conn = c;
+    web_peer *pe = peer_find(w, wsi);
+    if (pe)
+      pe->signed_in = 1; /* no longer counted, nor timed */
     tally_log("web: page of account %llu opened from %s",
               (unsigned long long)c->session.account, c->peer);
     return 0;
@@ -706,8 +848,19 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
     if (c == NULL)
       return 0;
     if (c->kill) {
-      lws_close_reason(wsi, (enum lws_close_status)c->kill,
-                       (unsigned char *)c->kill_why, strlen(c->kill_why));
+      /* The close frame, written here: returning -1 from this callback
+       * marks the socket unusable, so lws sends no close frame of its
+       * own (lws_close_reason's) before it shuts it. 4 is the close
+       * opcode's write type (LWS_WRITE_CLOSE, which lws-write.h no
+       * longer names; lws_write frames it as any other). */
+      uint8_t frame[LWS_PRE + 2 + 123];
+      size_t n = strlen(c->kill_why);
+      if (n > 123)
+        n = 123;
+      frame[LWS_PRE] = (uint8_t)(c->kill >> 8);
+      frame[LWS_PRE + 1] = (uint8_t)c->kill;
+      memcpy(frame + LWS_PRE + 2, c->kill_why, n);
+      lws_write(wsi, frame + LWS_PRE, 2 + n, (enum lws_write_protocol)4);
       return -1;
     }
     if (c->out == NULL)
@@ -808,6 +961,11 @@ int tally_web_start(uv_loop_t *loop, const tally_web_config *cfg,
     w->cfg.max_frame = 1u << 20;
   if (w->cfg.max_connections == 0)
     w->cfg.max_connections = 1000;
+  if (w->cfg.max_per_address == 0)
+    w->cfg.max_per_address = TALLY_SERVER_MAX_PER_ADDRESS;
+  if (w->cfg.sign_in_timeout_ms == 0)
+    w->cfg.sign_in_timeout_ms = TALLY_SERVER_SIGN_IN_TIMEOUT_MS;
+  w->loop = loop;
   w->tls = cfg->tls_cert != NULL;
 
   static const char *const names[][2] = {
@@ -891,6 +1049,9 @@ int tally_web_start(uv_loop_t *loop, const tally_web_config *cfg,
   snprintf(w->origin, sizeof w->origin, "%s://%s",
            w->tls ? "https" : "http", w->address);
   tally_sessions_on_end(w->svc.sessions, session_ended, w);
+  uv_timer_init(loop, &w->sweep);
+  w->sweep.data = w;
+  uv_timer_start(&w->sweep, peer_sweep, 1000, 1000);
   tally_server_hold(server);
   w->held = 1;
   *out = w;
@@ -905,6 +1066,7 @@ void tally_web_stop(tally_web *w) {
     return;
   w->stopping = 1;
   tally_sessions_on_end(w->svc.sessions, NULL, NULL);
+  uv_close((uv_handle_t *)&w->sweep, NULL); /* w outlives the loop's run */
   lws_context_destroy(w->ctx); /* its handles close as the loop runs */
   web_settle(w);
 }

@@ -25,6 +25,10 @@ typedef struct {
   int insecure_plaintext;   /* plain HTTP allowed off the loopback */
   size_t max_frame;         /* largest message taken (0 = 1 MiB) */
   unsigned max_connections; /* 0 = 1000 */
+  unsigned max_per_address; /* connections not signed in from one sender
+                               (address.h); 0 = 32, as for TCP */
+  unsigned sign_in_timeout_ms; /* one that is not a signed-in WebSocket
+                                  by then is closed; 0 = 10 s */
 } tally_web_config;
 
 /* Checks the address, as tally_server_check_listen does (HTTPS, or the

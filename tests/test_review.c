@@ -4,6 +4,8 @@
  * the queue; the audit trail. */
 #include "figures.h"
 #include "fixture.h"
+#include "client.h"
+#include "wire.h"
 
 #include <criterion/criterion.h>
 #include <jansson.h>
@@ -94,6 +96,10 @@ Test(review, returned_resubmitted_approved_reopened) {
   free(err);
   cr_assert_eq(AS("reporter", "wenchang", &out, &err, "status"), 0, "%s", err);
   expect_in(out, "submitted again");
+  /* Sent again, the report still says which return it answered, and
+   * why it was returned. */
+  expect_in(out, "(returned on ");
+  expect_in(out, ": 活产数偏低，请核实)");
   free(out);
   free(err);
 
@@ -524,4 +530,66 @@ Test(review, a_time_is_for_a_report_as_approved) {
   expect_in(err, "--at 'March' is not a time");
   free(out);
   free(err);
+}
+
+/* One status request over the protocol: periods asked for by name. */
+static Tally__Envelope *status_of(const char *unit, char **periods, size_t n) {
+  Tally__StatusRequest q = TALLY__STATUS_REQUEST__INIT;
+  Tally__Envelope req = TALLY__ENVELOPE__INIT, *reply = NULL;
+  char err[256];
+  q.unit = (char *)unit;
+  q.periods = periods;
+  q.n_periods = n;
+  req.body_case = TALLY__ENVELOPE__BODY_STATUS;
+  req.status = &q;
+  tally_client *c = tally_test_connect(&srv, tally_test_token(&srv, "reporter", unit));
+  cr_assert_eq(tally_client_call(c, &req, &reply, err, sizeof err), 0, "%s", err);
+  tally_client_close(c);
+  return reply;
+}
+
+/* Each row says when its period is due, as the catalog's deadlines have
+ * it (20 January for a year, the 10th day after a quarter, the 20th of
+ * the next month); periods not reported are there when asked for. */
+Test(review, the_status_says_when_each_period_is_due) {
+  char *out = NULL, *err = NULL;
+  const char *f = file_with("live_births,812\n");
+  cr_assert_eq(AS("reporter", "wenchang", &out, &err, "submit", "--unit",
+                  "wenchang", "--period", "2022", "--file", f), 0, "%s", err);
+  free(out);
+  free(err);
+  char *asked[] = {"2022Q4", "2024-02", "2022", "2022Q4", "2023Q1"};
+  Tally__Envelope *reply = status_of("wenchang", asked, 5);
+  cr_assert_eq(reply->body_case, TALLY__ENVELOPE__BODY_STATUS_REPLY);
+  const Tally__StatusReply *rep = reply->status_reply;
+  const char *want[][3] = {{"2022", "2023-01-20", "1"},
+                           {"2022Q4", "2023-01-10", "0"},
+                           {"2024-02", "2024-03-20", "0"}, /* a leap year */
+                           {"2023Q1", "2023-04-10", "0"}};
+  cr_assert_eq(rep->n_rows, 4, "each period once: %zu rows", rep->n_rows);
+  for (size_t i = 0; i < 4; i++) {
+    cr_expect_str_eq(rep->rows[i]->period, want[i][0]);
+    cr_expect_str_eq(rep->rows[i]->due, want[i][1], "%s", want[i][0]);
+    cr_expect_eq(rep->rows[i]->revision, (uint64_t)atoi(want[i][2]), "%s",
+                 want[i][0]);
+  }
+  tally_wire_free(reply);
+  cr_assert_eq(AS("reporter", "wenchang", &out, &err, "status", "--format",
+                  "json"), 0, "%s", err);
+  expect_in(out, "\"due\": \"2023-01-20\"");
+  free(out);
+  free(err);
+
+  char *bad[] = {"2022Q5"};
+  reply = status_of("wenchang", bad, 1);
+  cr_assert_eq(reply->body_case, TALLY__ENVELOPE__BODY_ERROR);
+  cr_expect_eq(reply->error->code, TALLY__ERROR_CODE__ERROR_BAD_PERIOD);
+  tally_wire_free(reply);
+  char *many[65];
+  for (size_t i = 0; i < 65; i++)
+    many[i] = "2022";
+  reply = status_of("wenchang", many, 65);
+  cr_assert_eq(reply->body_case, TALLY__ENVELOPE__BODY_ERROR);
+  expect_in(reply->error->message, "at most 64 periods");
+  tally_wire_free(reply);
 }

@@ -71,8 +71,9 @@ export async function startServer(build, catalog) {
   return server;
 }
 
-// Signs in through the page: the first password, then a new one.
-export async function signIn(page, server, who, newPassword) {
+// Signs in through the page: the first password, then a new one; waits
+// for the page a reporter sees (#periods), or the one named.
+export async function signIn(page, server, who, newPassword, landing = "#periods") {
   await page.goto(`${server.web}/`);
   await page.fill("#name", who.name);
   await page.fill("#password", who.password);
@@ -84,7 +85,7 @@ export async function signIn(page, server, who, newPassword) {
     await page.click("#sign-in button[type=submit]");
     who.password = newPassword;
   }
-  await page.waitForSelector("#periods");
+  await page.waitForSelector(landing);
 }
 
 export function assert(ok, what) {

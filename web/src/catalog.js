@@ -46,12 +46,3 @@ export function sections(cat, unitCode) {
 export function cellsOf(el) {
   return el.age_groups ? el.age_groups.map((g) => `${el.code}.${g}`) : [el.code];
 }
-
-// When a period's report is due ("YYYY-MM-DD"), from the catalog's
-// deadlines (a year's: a day of the next year, 01-20 unless told).
-export function dueOf(cat, period) {
-  const d = cat.json.deadlines || {};
-  const m = /^(\d{4})$/.exec(period);
-  if (m) return `${Number(m[1]) + 1}-${d.year || "01-20"}`;
-  return "";
-}

@@ -1,5 +1,6 @@
 // The app: who is signed in, the connection, and which page is shown
-// (#/ the periods, #/form/2022 a period's form).
+// (#/ the periods, #/form/2022 a period's form, #/history/2022 its
+// history and the unit's returns; an admin's: the accounts).
 import "./style.css";
 import { h, show } from "./dom.js";
 import { t, toggle } from "./i18n.js";
@@ -8,7 +9,9 @@ import { loadCatalog } from "./catalog.js";
 import { signInPage } from "./pages/signin.js";
 import { periodsPage } from "./pages/periods.js";
 import { formPage } from "./pages/form.js";
-import { flush } from "./pages/outbox_view.js";
+import { historyPage } from "./pages/history.js";
+import { accountsPage } from "./pages/accounts.js";
+import { flush, sentNotice } from "./pages/outbox_view.js";
 
 const app = {
   account: null,   // the Account signed in
@@ -17,6 +20,7 @@ const app = {
   message: "",     // said on the sign-in page (why it is shown)
   main: document.getElementById("app"),
   top: document.getElementById("top"),
+  notice: document.getElementById("notice"), // what the outbox sent, kept across pages
   route,
   start,
   signOut,
@@ -45,7 +49,8 @@ async function start(account) {
     if (env.error) return fail(env.error.message);
     app.catalog = loadCatalog(JSON.parse(new TextDecoder().decode(env.catalogReply.json)));
   }
-  await flush(app);
+  const done = await flush(app);
+  if (done.length) show(app.notice, sentNotice(done));
   route();
 }
 
@@ -60,21 +65,26 @@ function closed(code) {
   lost(code);
 }
 
+// A session that ended (1008, or GET /session says none) goes back to
+// the sign-in; a network that is gone (GET /session fails too) is tried
+// again every 2 s, the page kept as it is.
 async function lost(code) {
-  if (code === 1008 || !(await net.session().catch(() => null))) {
+  const s = code === 1008 ? null : await net.session().catch(() => "unreachable");
+  if (s === null) {
     app.account = null;
     app.message = t("ended");
     header();
     signInPage(app);
     return;
   }
-  const banner = h("p", { class: "offline", id: "offline" }, t("offline"));
-  app.main.prepend(banner);
+  if (!document.getElementById("offline"))
+    app.main.prepend(h("p", { class: "offline", id: "offline" }, t("offline")));
   setTimeout(() => start(app.account).catch(() => lost(0)), 2000);
 }
 
 async function signOut() {
   await net.signOut().catch(() => {});
+  show(app.notice);
   app.account = null;
   app.message = "";
   if (app.conn) app.conn.close();
@@ -85,8 +95,14 @@ async function signOut() {
 function route() {
   if (!app.account) return signInPage(app);
   if (!app.conn || !app.catalog) return;
+  // An admin's page is the accounts'; an analyst's work is the command
+  // line's for now; a reporter's, its unit's periods.
+  if (app.account.role === 3) return accountsPage(app);
+  if (app.account.role !== 1) return show(app.main, h("p", { id: "centre" }, t("centre")));
   const m = /^#\/form\/([0-9QM-]+)$/.exec(location.hash);
   if (m) return formPage(app, m[1]);
+  const hm = /^#\/history(?:\/([0-9QM-]+))?$/.exec(location.hash);
+  if (hm) return historyPage(app, hm[1]);
   return periodsPage(app);
 }
 

@@ -9,7 +9,18 @@ export async function a_clerk_submits_figures_that_the_server_then_holds({ page,
   assert((await page.textContent("#unit-name")).includes("文昌"), "the unit is named");
   assert((await page.textContent('tr[data-period="2022"] .state')).includes("未报送"),
          "2022 is not submitted yet");
-  await page.click('tr[data-period="2022"] a');
+  // When each is due, as the server says from the catalog's deadlines:
+  // a year by 20 January, a quarter 10 days after, a month by the 20th.
+  eq(await page.textContent('#periods tr[data-period="2022"] .due'), "2023-01-20", "2022 is due");
+  await page.selectOption("#parts-year", "2022");
+  await page.waitForSelector('#parts tr[data-period="2022-12"]');
+  eq(await page.$$eval("#parts tr[data-period]", (trs) => trs.length), 16, "four quarters, twelve months");
+  eq([await page.textContent('#parts tr[data-period="2022Q3"] .due'),
+      await page.textContent('#parts tr[data-period="2022Q4"] .due'),
+      await page.textContent('#parts tr[data-period="2022-02"] .due'),
+      await page.textContent('#parts tr[data-period="2022-12"] .due')],
+     ["2022-10-10", "2023-01-10", "2022-03-20", "2023-01-20"], "the quarters' and months' due dates");
+  await page.click('tr[data-period="2022"] a.open');
   await page.waitForSelector("#figures");
 
   // An error (under-5 deaths fewer than infant deaths): shown at the

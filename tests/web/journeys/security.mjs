@@ -117,10 +117,18 @@ export async function markup_in_names_and_reasons_is_shown_as_text({ page, serve
 export async function a_revoked_accounts_open_page_stops_at_once({ page, server }) {
   const clerk = server.account("reporter", "guide", "归德街道统计站", "first-pass-567");
   await signIn(page, server, clerk, "new-pass-8901");
+  // A second WebSocket of the page's, to hear how it is closed.
+  await page.evaluate((url) => new Promise((resolve) => {
+    const ws = new WebSocket(url, "tally");
+    ws.onopen = resolve;
+    ws.onclose = (ev) => { window.closedWith = [ev.code, ev.reason]; };
+  }), wsUrl(server));
   const revoked = server.tally(["account", "revoke", String(clerk.id)]);
   eq(revoked.status, 0, `tally account revoke: ${revoked.err}`);
   await page.waitForSelector("#sign-in", { timeout: 5000 });
   assert((await page.textContent("#sign-in-message")).includes("会话已结束"), "the page says why");
+  await page.waitForFunction(() => window.closedWith);
+  eq(await page.evaluate(() => window.closedWith), [1008, "session ended"], "closed with 1008");
   eq(await page.evaluate(() => fetch("/session").then((r) => r.status)), 401, "the session is gone");
   const again = await wsTry(page, wsUrl(server), request({ whoami: {} }));
   eq(again.opened, false, "no WebSocket for it any more");

@@ -6,9 +6,10 @@ import { h, show } from "../dom.js";
 import { t, en, named } from "../i18n.js";
 import { sections, cellsOf } from "../catalog.js";
 import { loadRules, broken } from "../rules.js";
+import { decode, readFigures } from "../upload.js";
 import { pb, Closed } from "../net.js";
 import * as outbox from "../outbox.js";
-import { send, waitingLine } from "./outbox_view.js";
+import { send, waitingLine, describe } from "./outbox_view.js";
 
 // The same period a year before: 2022 → 2021, 2022Q3 → 2021Q3.
 function yearBefore(period) {
@@ -93,6 +94,34 @@ export async function formPage(app, period) {
       aged.map(ageTable));
   });
 
+  // A file read into the form, for a look before it is sent.
+  const file = h("input", { type: "file", id: "upload", accept: ".csv,.txt,text/csv" });
+  const uploadSaid = h("div", { id: "upload-said", role: "status" });
+  file.addEventListener("change", async () => {
+    const f = file.files[0];
+    if (!f) return;
+    const { text, encoding } = decode(new Uint8Array(await f.arrayBuffer()));
+    file.value = ""; // the same file may be read again
+    const elements = new Map();
+    for (const el of elementOf.values()) elements.set(el.code, el);
+    const words = { line: t("lineError"), otherForm: t("otherForm"), emptyExplanation: t("emptyExplanation"),
+                    columns: t("columns"), unknown: t("unknownElement"), notNumber: t("notNumber"),
+                    twice: t("twice") };
+    const got = readFigures(text, { unit, period, elements, cells: new Set(inputs.keys()), words });
+    if (got.errors.length) {
+      uploadSaid.replaceChildren(h("div", { class: "error", id: "upload-errors" },
+        h("p", {}, t("uploadRefused")), h("ul", {}, got.errors.map((e) => h("li", {}, e)))));
+      return;
+    }
+    for (const [cell, input] of inputs) input.value = fmt(got.values.get(cell));
+    for (const [rule, text] of got.explanations) {
+      explained.set(rule, text);
+      if (boxes.has(rule)) boxes.get(rule).value = text;
+    }
+    uploadSaid.replaceChildren(h("p", { class: "ok", id: "uploaded" }, t("uploaded")(got.values.size, encoding)));
+    check();
+  });
+
   const said = h("div", { id: "said", role: "status" });
   const submitButton = h("button", { type: "submit", id: "submit" }, t("submit"));
   const summary = h("p", { id: "summary" });
@@ -103,6 +132,8 @@ export async function formPage(app, period) {
     h("h2", { id: "form-title" }, `${named(cat.units.get(unit) || { code: unit })} · ${period}`),
     review && review.reason ? h("p", { class: "reason", id: "review-reason" }, `${t("reason")}: `, review.reason) : null,
     await waitingLine(app),
+    h("label", { class: "upload" }, t("upload"), file),
+    uploadSaid,
     said,
     form);
 
@@ -187,13 +218,14 @@ export async function formPage(app, period) {
     };
     await outbox.keep(entry); // before it is sent: nothing is lost
     submitButton.disabled = true;
-    said.replaceChildren(h("p", { class: "waiting", id: "waiting" }, `${t("waiting")}: 1`));
+    show(app.notice);
+    said.replaceChildren(h("p", { class: "sending", id: "sending" }, `${t("sending")}: ${describe(entry)}`));
     let env;
     try {
       env = await send(app, entry);
     } catch (e) {
       if (!(e instanceof Closed)) throw e;
-      said.replaceChildren(h("p", { class: "waiting", id: "waiting" }, `${t("waiting")}: 1 ${t("waitingNote")}`));
+      said.replaceChildren(await waitingLine(app));
       return;
     }
     submitButton.disabled = false;
