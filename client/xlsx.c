@@ -318,6 +318,10 @@ static int first_sheet(struct xlsx *x, const char *workbook, char **name,
 }
 
 static int add_string(struct xlsx *x, text_buf *b) {
+  /* A few bytes of XML each: a small file could ask for millions. */
+  if (x->n_strings == TALLY_XLSX_STRINGS_MAX)
+    return fail(x, "the workbook's shared strings are over %u: too many to "
+                "read", TALLY_XLSX_STRINGS_MAX);
   if (x->n_strings == x->cap_strings) {
     size_t cap = x->cap_strings ? x->cap_strings * 2 : 256;
     char **grown = realloc(x->strings, cap * sizeof *grown);

@@ -16,6 +16,8 @@
 /* The largest part of a workbook read (a sheet, its shared strings),
  * uncompressed; and the sheet's limits, which are Excel's. */
 #define TALLY_XLSX_PART_MAX (256u << 20)
+/* Shared strings read, at most: as many as a sheet has rows. */
+#define TALLY_XLSX_STRINGS_MAX (1u << 20)
 #define TALLY_XLSX_MAX_ROW 1048576
 #define TALLY_XLSX_MAX_COL 16384
 

@@ -205,41 +205,18 @@ static Tally__Envelope *deny(tally_request *r, uint64_t id, const char *fmt,
   return e ? e : &no_memory;
 }
 
-/* Whether unit u lies below unit above in the catalog's tree. */
-static int below(const tally_catalog *cat, int u, int above) {
-  for (int p = cat->units[u].parent; p >= 0; p = cat->units[p].parent)
-    if (p == above)
-      return 1;
-  return 0;
-}
-
-/* An import by a reporter: its unit has units below it and is not the
- * root, and every report is of one of those (an unknown unit is left to
- * the handler, which refuses that report). NULL, or the refusal. */
+/* An import by a reporter: refused. A reporter of a unit with units
+ * below it (a district at the city) cannot be made (accounts.c), and its
+ * import's replies would show the stored figures of units it may not
+ * read (a conflict's details, a dry run's counts). */
 static Tally__Envelope *import_refusal(tally_request *r,
                                        const Tally__Envelope *req) {
   const tally_account *a = r->account;
-  const tally_catalog *cat = r->cat;
-  char shown[SHOWN_MAX];
-  if (a->unit < 0 || cat->units[a->unit].is_leaf || a->unit == cat->root)
-    return deny(r, req->id,
-                "permission denied: import needs the analyst role, or a "
-                "reporter of a unit with units below it (a district at the "
-                "city) for those units; account %llu is a reporter for %s; "
-                "nothing was stored",
-                (unsigned long long)a->id, a->unit_code);
-  const Tally__ImportRequest *q = req->import_request;
-  for (size_t i = 0; i < q->n_reports; i++) {
-    int u = tally_catalog_unit(cat, q->reports[i]->unit);
-    if (u >= 0 && !below(cat, u, a->unit))
-      return deny(r, req->id,
-                  "permission denied: account %llu reports for %s and may "
-                  "import the figures of the units below it only, not of %s "
-                  "(report %zu); nothing was stored",
-                  (unsigned long long)a->id, a->unit_code,
-                  tally_reply_show(q->reports[i]->unit, shown), i + 1);
-  }
-  return NULL;
+  return deny(r, req->id,
+              "permission denied: import needs the analyst role; account "
+              "%llu is a reporter for %s (it sends its own figures with "
+              "tally submit); nothing was stored",
+              (unsigned long long)a->id, a->unit_code);
 }
 
 /* Whether the account may make a request of this access: NULL, or the

@@ -57,6 +57,7 @@ struct web_peer {
   uint64_t opened;            /* loop time, ms */
   int signed_in;              /* a WebSocket with a live session */
   int signing_in;             /* its POST /session is being checked */
+  uint64_t checking_since;    /* loop time the check began, ms */
   int closing;                /* closed by us; lws has yet to say so */
   web_peer *prev, *next;      /* newest first */
 };
@@ -272,8 +273,13 @@ static void signed_in(const tally_sign_in_result *res, void *arg) {
     return;
   }
   web_peer *pe = peer_find(w, p->wsi);
-  if (pe) /* the time it took is not the client's: the clock restarts */
-    pe->signing_in = 0, pe->opened = uv_now(w->loop);
+  /* The time the check took is not the client's: its clock is moved on
+   * by that much, and only that (a connection that keeps failing to
+   * sign in is still closed at its timeout). */
+  if (pe) {
+    pe->signing_in = 0;
+    pe->opened += uv_now(w->loop) - pe->checking_since;
+  }
   tally_account *acc = res->account
                            ? tally_accounts_find(w->svc.accounts, res->account)
                            : NULL;
@@ -340,8 +346,10 @@ static int post_complete(tally_web *w, struct lws *wsi, pss *ps) {
   w->inflight++;
   p->pending = 1; /* the sign-in's now; the wsi is NULLed if it closes */
   web_peer *pe = peer_find(w, wsi);
-  if (pe)
+  if (pe) {
     pe->signing_in = 1; /* not closed for the time the check takes */
+    pe->checking_since = uv_now(w->loop);
+  }
   return 0;
 }
 

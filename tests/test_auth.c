@@ -234,8 +234,8 @@ static const struct {
     {OP_SIGN_IN, ANY, {UNAUTH, BAD, BAD, BAD}},
     /* Analysts and admins import any unit's figures (2021's here; the
      * admin's, sent with the same id, answered from the record); a
-     * town's reporter imports none, not even its own (a district's
-     * reporter at the city imports its towns': test_import.c). */
+     * reporter imports none, not even its own: an import's replies
+     * would show stored figures it may not read. */
     {OP_IMPORT, OWN, {UNAUTH, DENIED, OK, OK}},
     {OP_IMPORT, OTHER, {UNAUTH, DENIED, OK, OK}},
     {OP_IMPORT, DISTRICT, {UNAUTH, DENIED, OK, OK}},

@@ -106,7 +106,7 @@ static void sock_send(sock *k) {
 
 /* Takes what has come, decoding each whole frame. */
 static void sock_take(sock *k) {
-  ssize_t n;
+  ssize_t n = -1; /* closed already: nothing taken */
   while (!k->closed &&
          (n = recv(k->fd, k->buf + k->len, sizeof k->buf - k->len,
                    MSG_DONTWAIT)) != 0) {

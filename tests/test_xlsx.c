@@ -108,6 +108,21 @@ Test(xlsx, a_shared_string_it_does_not_have) {
   expect_refused("cell A1 names shared string '7'");
 }
 
+/* A few bytes of XML a string: a small file asking for millions of
+ * them is refused, not read into memory. */
+Test(xlsx, too_many_shared_strings) {
+  size_t n = TALLY_XLSX_STRINGS_MAX + 1;
+  char *many = malloc(n * 5 + 1), *p = many;
+  cr_assert_not_null(many);
+  for (size_t i = 0; i < n; i++, p += 5)
+    memcpy(p, "<si/>", 5);
+  *p = 0;
+  tally_test_workbook(path, "<row r=\"1\"><c r=\"A1\"><v>1</v></c></row>",
+                      many);
+  free(many);
+  expect_refused("shared strings are over 1048576");
+}
+
 Test(xlsx, a_reference_off_the_sheet) {
   tally_test_workbook(path, "<row r=\"1\"><c r=\"XFE1\"><v>1</v></c></row>",
                       NULL);
