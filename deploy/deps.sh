@@ -7,13 +7,17 @@ set -euo pipefail
 
 packages=(cmake make gcc pkg-config protobuf-c-compiler libprotobuf-c-dev
           libuv1-dev liblmdb-dev libjansson-dev libcsv-dev libssl-dev
-          openssl libwebsockets-dev libsodium-dev)
+          openssl libwebsockets-dev libsodium-dev libxlsxwriter-dev)
 # The web pages are built with node and npm (packages from the npm
 # registry, by web/'s lockfile); a node from elsewhere will do.
 command -v node >/dev/null || packages+=(nodejs)
 command -v npm >/dev/null || packages+=(npm)
 if [ "${1:-}" = --test ]; then
-  packages+=(libcriterion-dev python3 chromium)
+  # The report files' tests (tests/test_report_file.c): Chromium prints
+  # the PDF, in a Chinese font; poppler-utils turns its pages into images
+  # and text; Debian's python3 with openpyxl reads the workbook back.
+  packages+=(libcriterion-dev python3 chromium fonts-wqy-microhei
+             poppler-utils python3-openpyxl)
 fi
 
 missing=()
