@@ -151,7 +151,9 @@ static void cover(FILE *f, const tally_report_doc *d) {
             r->units_approved, r->units_reporting);
   }
   if (r->lock) {
-    tally_cli_time(when, sizeof when, r->lock->locked_unix);
+    snprintf(when, sizeof when, "(unknown)"); /* 0: an unreadable record */
+    if (r->lock->locked_unix)
+      tally_cli_time(when, sizeof when, r->lock->locked_unix);
     fprintf(f, " · 本期已锁定 period locked on %s UTC by ", when);
     esc(f, r->lock->account_name);
     if (*r->lock->text) {
