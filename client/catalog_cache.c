@@ -154,3 +154,10 @@ tally_catalog *tally_catalog_cache_kept(const tally_cli *c) {
   free(text);
   return cat;
 }
+
+long long tally_catalog_cache_time(const tally_cli *c) {
+  char path[4200];
+  struct stat st;
+  cache_path(c, path, sizeof path, 0);
+  return stat(path, &st) == 0 ? (long long)st.st_mtime : 0;
+}

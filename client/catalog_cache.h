@@ -26,4 +26,7 @@ void tally_catalog_cache_refresh(const tally_cli *c, tally_client *conn);
  * it does not load. */
 tally_catalog *tally_catalog_cache_kept(const tally_cli *c);
 
+/* When the copy was last written (Unix time), or 0. */
+long long tally_catalog_cache_time(const tally_cli *c);
+
 #endif

@@ -632,18 +632,31 @@ static int checked_here(const tally_cli *c, const Tally__SubmitRequest *sub,
   }
   if ((cat = tally_catalog_cache_kept(c)) == NULL)
     goto out; /* none yet: the server checks it, and sends a copy after */
+  int asked = 0;
   if (tally_precheck(cat, unit, period, figs, explained, n, replace, file,
                      0) > 0 &&
       tally_catalog_cache_fetch(c, 1, &fresh) == 0) {
     tally_catalog_free(cat);
     cat = fresh;
+    asked = 1;
   }
   problems = tally_precheck(cat, unit, period, figs, explained, n, replace,
                             file, 1);
-  if (problems)
+  if (problems && asked) {
     fprintf(stderr, "tally: checked against the server's catalog before "
             "sending: nothing was sent and nothing is pending; correct %s "
             "and submit it again\n", file);
+  } else if (problems) {
+    char when[32] = "an unknown day";
+    long long t = tally_catalog_cache_time(c);
+    if (t)
+      tally_cli_time(when, sizeof when, t);
+    fprintf(stderr, "tally: checked against the copy of the server's "
+            "catalog kept on %s UTC (the server could not be asked for its "
+            "own now): nothing was sent and nothing is pending; correct %s "
+            "and submit it again, or send it when the server can be reached "
+            "if its catalog has changed since\n", when, file);
+  }
 out:
   tally_catalog_free(cat);
   for (size_t i = 0; given && i < explain->n; i++)

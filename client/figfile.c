@@ -28,6 +28,7 @@ struct reader {
   int nfields;       /* fields of the current row so far */
   int extra;         /* fields past the second that hold more than blanks */
   char field[2][MAX_FIELD];
+  char third[8];     /* the start of the third field, for a hint */
   int too_long;      /* a field of the row was over MAX_FIELD */
   int rows;          /* rows seen, comments and header included */
   int rc;            /* first error; once set, rows are ignored */
@@ -90,6 +91,11 @@ int tally_figfile_number(const char *s, double *out) {
 
 static void on_field(void *data, size_t len, void *arg) {
   struct reader *r = arg;
+  if (r->nfields == 2) {
+    size_t n = len < sizeof r->third - 1 ? len : sizeof r->third - 1;
+    memcpy(r->third, data ? data : "", n);
+    r->third[n] = 0;
+  }
   if (r->nfields >= 2) {
     const char *s = data;
     for (size_t i = 0; s && i < len; i++)
@@ -246,7 +252,13 @@ static void on_row(int term, void *arg) {
   if (nf != 2) {
     /* With one field, the separator a Chinese keyboard or a spreadsheet
      * may have put in. */
-    const char *hint = nf != 1 ? ""
+    /* 1,255 unquoted: a number's thousands split it over two fields. */
+    int split = nf == 3 && strlen(r->third) == 3 && *val &&
+                strspn(val, "0123456789") == strlen(val) &&
+                strspn(r->third, "0123456789") == 3;
+    const char *hint = split ? "; a number with a thousands separator is "
+                               "quoted: \"1,255\""
+                       : nf != 1 ? ""
                        : strstr(elem, "\xef\xbc\x8c")
                            ? "; the full-width comma '\xef\xbc\x8c' is not a "
                              "separator: use ','"
@@ -382,6 +394,8 @@ static const char *csv_problem(int code, int at_end) {
 static int grouped(const char *s) {
   const char *p = s + (*s == '+' || *s == '-');
   int n = 0;
+  if (*p == '0')
+    return 0; /* 0,123 is a decimal comma, no thousands */
   while (isdigit((unsigned char)*p))
     p++, n++;
   if (n < 1 || n > 3 || *p != ',')
@@ -427,6 +441,32 @@ char *tally_figfile_plain_number(char *s) {
   return s;
 }
 
+/* True when text is UTF-8 with a few stray bytes rather than GB18030:
+ * at least twice as many well-formed multi-byte UTF-8 characters as
+ * bytes that are none. In GBK Chinese text most characters are no
+ * UTF-8 (a lead byte 0xB0-0xBF, or a trail byte that is no continuation
+ * byte) and a few are by chance: the seed documents in GBK hold 0.27
+ * well-formed ones a stray byte, the catalog's element names 0.20. */
+static int mostly_utf8(const char *text, size_t len) {
+  const unsigned char *s = (const unsigned char *)text;
+  size_t valid = 0, stray = 0;
+  for (size_t i = 0; i < len;) {
+    if (s[i] < 0x80) {
+      i++;
+      continue;
+    }
+    size_t k = tally_utf8_char(s + i, len - i);
+    if (k == 0) {
+      stray++;
+      i++;
+    } else {
+      valid++;
+      i += k;
+    }
+  }
+  return valid >= 2 * stray;
+}
+
 /* The text of a file in encoding (NULL: UTF-8 if valid, else GB18030) as
  * UTF-8: *utf8 is text itself, or a copy to free (*copy). Returns 0, or
  * TALLY_ECSV / TALLY_EUSAGE with a message in err. */
@@ -450,6 +490,12 @@ static int to_utf8(const char *name, const char *text, size_t len,
   if (utf && encoding) {
     snprintf(err, errlen, "%s line %d: not valid UTF-8 (save the file as "
              "UTF-8, or give --encoding gb18030)", name, bad);
+    return TALLY_ECSV;
+  }
+  if (utf && mostly_utf8(text, len)) {
+    snprintf(err, errlen, "%s line %d: not valid UTF-8, though the rest of "
+             "the file is: mend that line (or, if the file is GBK, give "
+             "--encoding gb18030)", name, bad);
     return TALLY_ECSV;
   }
   /* GB18030, a superset of GBK: at most four bytes become four. */

@@ -64,6 +64,8 @@ static const char usage[] =
     "                          otherwise); refused without it\n"
     "      --timeout SECONDS   how long one request may take, its whole reply\n"
     "                          read (default 30)\n"
+    "      --no-bom            CSV without the UTF-8 byte-order mark that tally\n"
+    "                          writes first for Excel (for programs)\n"
     "      --spool DIR         where submissions wait for the server's\n"
     "                          acknowledgement (tally help submit)\n"
     "  -h, --help              help\n"

@@ -162,7 +162,7 @@ int tally_precheck(const tally_catalog *cat, const char *unit,
     problems++;
   }
   if (row.value && row.has && row.line) {
-    problems = figures(cat, u, unit, period, figs, file, &row, say);
+    problems += figures(cat, u, unit, period, figs, file, &row, say);
     problems += rules(cat, u, unit, period, figs, explained, n_explained,
                       replace, file, &row, say);
   }

@@ -606,7 +606,8 @@ int tally_indicator_compute(const tally_catalog *cat, int ind,
         (*names = 0, rc = name_units(&c, scope, 0, names, sizeof names,
                                      &budget)) != 0)
       goto out;
-    snprintf(out->note, sizeof out->note, "not reported by %d of %d: %s",
+    snprintf(out->note, sizeof out->note, "%s by %d of %d: %s",
+             src->approved ? "not reported or not approved" : "not reported",
              out->units_expected - out->units_counted, out->units_expected,
              names);
   }

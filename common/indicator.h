@@ -79,6 +79,9 @@ struct tally_source {
    * the scope's size; else only in a scope of at most TALLY_NAMED_UNITS
    * reporting units, so that a report stays a read of kept sums. */
   int name_missing;
+  /* The figures are units' as approved (tally report --as-approved): a
+   * unit left out may have reported, and not been approved. */
+  int approved;
 };
 
 #define TALLY_NAMED_UNITS 64

@@ -30,6 +30,15 @@ static double binomial_pmf(unsigned long i, unsigned long n, double q) {
 }
 
 double tally_outlier_binomial_p(unsigned long k, unsigned long n, double q) {
+  /* Past this many trials the tails are summed no more (a sum near the
+   * mean takes about sqrt(n) terms): the normal approximation with its
+   * continuity correction is as good, and takes no time on the writer. */
+  if (n > TALLY_OUTLIER_EXACT_MAX) {
+    double sd = sqrt((double)n * q * (1 - q));
+    double z = (fabs((double)k - (double)n * q) - 0.5) / sd;
+    double p = z > 0 ? erfc(z / M_SQRT2) : 1;
+    return p < 1 ? p : 1;
+  }
   double at = binomial_pmf(k, n, q), tail = 0, lo, hi;
   /* The tail away from the mean, summed outwards until its terms no
    * longer count; the other is what remains. */
@@ -37,7 +46,7 @@ double tally_outlier_binomial_p(unsigned long k, unsigned long n, double q) {
     for (unsigned long i = k + 1; i-- > 0;) {
       double t = binomial_pmf(i, n, q);
       tail += t;
-      if (t < tail * 1e-17)
+      if (t <= tail * 1e-17) /* 0 too: a term that underflowed */
         break;
     }
     lo = tail;
@@ -46,7 +55,7 @@ double tally_outlier_binomial_p(unsigned long k, unsigned long n, double q) {
     for (unsigned long i = k; i <= n; i++) {
       double t = binomial_pmf(i, n, q);
       tail += t;
-      if (t < tail * 1e-17)
+      if (t <= tail * 1e-17) /* 0 too: a term that underflowed */
         break;
     }
     hi = tail;
@@ -96,6 +105,17 @@ out:
   return rc;
 }
 
+/* A sibling's numerator and denominator, for the others' rate. */
+struct sibling {
+  double k, d;
+};
+
+static int by_rate(const void *a, const void *b) {
+  const struct sibling *x = a, *y = b;
+  double l = x->k * y->d, r = y->k * x->d; /* x->k/x->d against y's */
+  return (l > r) - (l < r);
+}
+
 static int units(const tally_catalog *cat, tally_rows *rows,
                  const tally_rule *r, int unit, const tally_period *p,
                  tally_violation *v) {
@@ -108,17 +128,26 @@ static int units(const tally_catalog *cat, tally_rows *rows,
       cat->units[parent].leaves > TALLY_OUTLIER_UNITS_MAX)
     return rc;
   double k = value[num], d = value[den], others_k = 0, others_d = 0;
+  struct sibling sib[TALLY_OUTLIER_UNITS_MAX];
+  size_t n = 0;
   const tally_unit *up = &cat->units[parent];
-  for (int i = 0; i < up->n_children; i++) {
+  for (int i = 0; i < up->n_children && n < TALLY_OUTLIER_UNITS_MAX; i++) {
     int u = up->children[i];
     if (u == unit || !cat->units[u].is_leaf)
       continue;
     if ((rc = tally_rows_read(rows, u, p, &value, &has)) != 0)
       return rc;
-    if (has[num] && has[den]) {
-      others_k += value[num];
-      others_d += value[den];
-    }
+    if (has[num] && has[den] && value[den] > 0)
+      sib[n++] = (struct sibling){value[num], value[den]};
+  }
+  /* One wild sibling must not make every other unit an outlier: the
+   * highest and lowest rates (a tenth at each end, at least one from
+   * five on) are left out of the others' rate. */
+  qsort(sib, n, sizeof *sib, by_rate);
+  size_t trim = n >= 5 ? (n / 10 > 1 ? n / 10 : 1) : 0;
+  for (size_t i = trim; i + trim < n; i++) {
+    others_k += sib[i].k;
+    others_d += sib[i].d;
   }
   double all = k + others_k;
   if (d <= 0 || others_d <= 0 || all <= 0 || all > 1e9)

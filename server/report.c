@@ -169,6 +169,7 @@ int tally_report_build(const tally_catalog *cat, tally_store_txn *txn,
   if (filter && filter->as_approved) {
     tally_rows_as_approved(&src.rows, filter->at);
     src.rows.src.kept = NULL; /* the kept sums are the live figures' */
+    src.rows.src.approved = 1;
   }
   rc = -ENOMEM;
   rep = tally_arena_alloc(a, sizeof *rep);

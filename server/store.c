@@ -80,14 +80,17 @@ static int open_dbs(tally_store *s) {
     if (rc != 0 && rc != MDB_NOTFOUND)
       goto err_after_begin;
     rc = MDB_NOTFOUND; /* written as the current format below */
+  } else if (rc == 0 && is_format(&v, STORE_FORMAT_4) &&
+             (rc = tally__store_take_up_approvals(txn, s)) != 0) {
+    goto err_after_begin;
   } else if (rc == 0 && (is_format(&v, STORE_FORMAT_2) ||
                           is_format(&v, STORE_FORMAT_3) ||
                           is_format(&v, STORE_FORMAT_4))) {
     /* 2: no period locked yet; 3: no explanation kept, no report
      * reviewed yet (a tallyd of format 3 would not heed them); 4: no
-     * figures kept as approved (an approval made by a tallyd of format 4
-     * has none: its unit counts as not approved in an as-approved
-     * report), no password: the same otherwise. */
+     * figures kept as approved (those of the reports approved now are
+     * taken up above from their live figures, which an approved report
+     * keeps), no password: the same otherwise. */
     rc = MDB_NOTFOUND;
   }
   if (rc == MDB_NOTFOUND) {

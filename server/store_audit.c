@@ -14,11 +14,13 @@
 
 #include "error.h"
 #include "period.h"
+#include "store_figures.h"
 #include "tally.pb-c.h"
 
 #include <errno.h>
 #include <lmdb.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int tally__store_audit_append(MDB_txn *txn, tally_store *s,
@@ -264,6 +266,90 @@ int tally_store_txn_approval(tally_store_txn *t, uint32_t period_key,
     return rc;
   return la.found.mv_data ? fn(arg, unit, la.found.mv_data, la.found.mv_size)
                           : 0;
+}
+
+/* The figures of one report, as an Approval's values. */
+struct taken {
+  Tally__Value *v;
+  Tally__Value **list;
+  size_t n, cap;
+  int rc;
+};
+
+static int take_value(void *arg, const char *unit, const char *element,
+                      double value, int64_t updated) {
+  struct taken *tk = arg;
+  (void)unit;
+  (void)updated;
+  if (tk->n == tk->cap) {
+    size_t cap = tk->cap ? 2 * tk->cap : 64;
+    Tally__Value *v = realloc(tk->v, cap * sizeof *v);
+    if (v == NULL)
+      return -ENOMEM;
+    tk->v = v;
+    tk->cap = cap;
+  }
+  tally__value__init(&tk->v[tk->n]);
+  if ((tk->v[tk->n].element = strdup(element)) == NULL)
+    return -ENOMEM;
+  tk->v[tk->n++].value = value;
+  return 0;
+}
+
+struct take_up {
+  tally_store_txn t;
+  int rc;
+};
+
+static int take_up_one(void *arg, const MDB_val *k, const MDB_val *v) {
+  struct take_up *tu = arg;
+  char unit[STORE_CODE_MAX + 1], rest[STORE_CODE_MAX + 1];
+  if (split_key(k, unit, rest) != 0 || rest[0] != 0)
+    return 0;
+  uint32_t period = get_u32(k->mv_data);
+  Tally__Review *rv = tally__review__unpack(NULL, v->mv_size, v->mv_data);
+  if (rv == NULL || rv->state != TALLY__REVIEW_STATE__REVIEW_APPROVED) {
+    if (rv)
+      tally__review__free_unpacked(rv, NULL);
+    return 0;
+  }
+  struct taken tk = {0};
+  int rc = tally_store_txn_scan(&tu->t, period, unit, take_value, &tk);
+  Tally__Value **list = calloc(tk.n + 1, sizeof *list);
+  if (rc == 0 && list == NULL)
+    rc = -ENOMEM;
+  for (size_t i = 0; rc == 0 && i < tk.n; i++)
+    list[i] = &tk.v[i];
+  if (rc == 0) {
+    Tally__Approval ap = TALLY__APPROVAL__INIT;
+    ap.time_unix = rv->time_unix;
+    ap.account_id = rv->account_id;
+    ap.account_name = rv->account_name;
+    ap.revision = rv->revision;
+    ap.values = list;
+    ap.n_values = tk.n;
+    size_t len = tally__approval__get_packed_size(&ap);
+    uint8_t *packed = malloc(len + 1);
+    rc = packed ? 0 : -ENOMEM;
+    if (packed) {
+      tally__approval__pack(&ap, packed);
+      rc = tally_store_txn_approval_put(&tu->t, period, unit, rv->time_unix,
+                                        rv->revision, packed, len);
+      free(packed);
+    }
+  }
+  for (size_t i = 0; i < tk.n; i++)
+    free(tk.v[i].element);
+  free(tk.v);
+  free(list);
+  tally__review__free_unpacked(rv, NULL);
+  return rc;
+}
+
+int tally__store_take_up_approvals(MDB_txn *txn, tally_store *s) {
+  struct take_up tu = {{s, txn}, 0};
+  int rc = tally__store_visit_in(txn, s->reviews, NULL, 0, take_up_one, &tu);
+  return rc > 0 ? 0 : rc;
 }
 
 int tally__store_audit_locked(MDB_txn *txn, tally_store *s,

@@ -1022,6 +1022,8 @@ Test(cli, a_bad_file_is_refused_here_while_the_server_is_away) {
                         "number"), "%s", err);
   cr_expect(strstr(err, "bad.csv line 1 (and 2): error deaths_0"), "%s", err);
   cr_expect(strstr(err, "nothing was sent and nothing is pending"), "%s", err);
+  cr_expect(strstr(err, "checked against the copy of the server's catalog "
+                        "kept on "), "the server was away: %s", err);
   free(err);
   cr_assert_eq(RUN(&out, NULL, "pending", "--format", "json"), 0);
   cr_expect(strstr(out, "\"pending\": []"), "%s", out);

@@ -221,8 +221,8 @@ Test(figfile, value_with_a_thousands_separator) {
   expect_figure(0, "x", 1000, 1);
   expect_figure(1, "y", 12345678.5, 2);
   expect_figure(2, "z", 1255, 3);
-  static const char *const bad[] = {"1,00", "1000,000", ",100", "1,000.5,5",
-                                    "1,,000", "1,000,"};
+  static const char *const bad[] = {"1,00",  "1000,000", ",100",  "1,000.5,5",
+                                    "1,,000", "1,000,",   "0,123", "00,123"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     char text[64], want[128];
     snprintf(text, sizeof text, "x,\"%s\"\n", bad[i]);
@@ -231,7 +231,8 @@ Test(figfile, value_with_a_thousands_separator) {
     expect_error(text, want);
   }
   expect_error("x,1,000\n", "f.csv line 1: expected 2 fields "
-                            "(data_element,value), found 3");
+                            "(data_element,value), found 3; a number with a "
+                            "thousands separator is quoted: \"1,255\"");
 }
 
 /* Full-width digits, as a Chinese input method types them. */
@@ -304,6 +305,18 @@ Test(figfile, gbk_as_excel_saves_it) {
   cr_assert_eq(tally_figfile_parse_as("f.csv", gbk, strlen(gbk), "latin1",
                                       &list, err, sizeof err), TALLY_EUSAGE);
   cr_expect(strstr(err, "unknown encoding 'latin1'"), "%s", err);
+}
+
+/* A UTF-8 file with one stray byte is not GBK: read as GB18030, its
+ * Chinese would be stored garbled. 第七次人口普查 in UTF-8 and a Latin-1
+ * é on line 1. */
+Test(figfile, utf8_with_a_stray_byte_is_not_gbk) {
+  expect_error("# caf\xe9\nexplain:infant_deaths,\xe7\xac\xac\xe4\xb8\x83"
+               "\xe6\xac\xa1\xe4\xba\xba\xe5\x8f\xa3\xe6\x99\xae\xe6\x9f\xa5\n"
+               "live_births,1\n",
+               "f.csv line 1: not valid UTF-8, though the rest of the file "
+               "is: mend that line (or, if the file is GBK, give --encoding "
+               "gb18030)");
 }
 
 /* Each form of bad UTF-8 is found, at its line, when the file is said

@@ -32,6 +32,29 @@ Test(outlier, binomial_p_is_twice_the_smaller_tail) {
               1e-6);
 }
 
+/* Past 100,000 trials, the normal approximation (continuity-corrected):
+ * against the exact tail summed here term by term in long double, and
+ * a count far in the tail, which once summed a million terms. */
+Test(outlier, many_trials_take_the_normal_approximation) {
+  unsigned long n = 1000000, k = 1100;
+  double q = 0.001;
+  long double tail = 0, lf = lgammal((long double)n + 1);
+  for (unsigned long i = k; i <= n; i++) {
+    long double t = expl(lf - lgammal((long double)i + 1) -
+                         lgammal((long double)(n - i) + 1) +
+                         (long double)i * logl(q) +
+                         (long double)(n - i) * log1pl(-q));
+    tail += t;
+    if (t < tail * 1e-20L)
+      break;
+  }
+  double p = tally_outlier_binomial_p(k, n, q);
+  cr_expect(fabs(p - 2 * (double)tail) < 0.002, "%g against %g", p,
+            2 * (double)tail);
+  cr_expect_eq(tally_outlier_binomial_p(2000000, 100000000, 0.001), 0.0);
+  cr_expect_eq(tally_outlier_binomial_p(100000, 100000000, 0.001), 1.0);
+}
+
 Test(outlier, median_of_odd_and_even_counts) {
   double a[] = {5, 1, 3};
   double b[] = {4, 1, 3, 2};

@@ -486,6 +486,7 @@ Test(review, as_approved_stays_as_approved_through_corrections) {
   expect_in(out, "at revision 1; now reopened on ");
   expect_in(out, "出生数据复核; live revision 2");
   expect_in(out, "infant_deaths: approved 3, live 7");
+  expect_in(out, "not reported or not approved by 9 of 10");
   expect_in(out, "under5_deaths: approved (none), live 9");
   free(out);
   free(err);

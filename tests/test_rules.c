@@ -386,8 +386,10 @@ Test(rules, a_figure_far_from_its_own_years_is_a_warning) {
 
 /* A rate further from the other units' than chance explains: nine units
  * with 3 infant deaths in 1,000 live births each, and one with 20 in
- * 1,000, where the others' rate expects 4.7 of the 47 deaths; 6 of
- * 1,000 (3.3 expected) is chance. */
+ * 1,000. The others' rate leaves out the highest and the lowest of the
+ * nine (7 left, 21 deaths in 7,000 births): of the 41 deaths, 1,000 of
+ * 8,000 births expect 5.1; 6 of 1,000 (27 deaths, 3.4 expected) is
+ * chance. */
 Test(rules, a_rate_far_from_the_other_units_is_a_warning) {
   static const char *const others[] = {"pingan", "guyunhu", "wufengshan",
                                        "guide", "wande", "zhangxia",
@@ -403,7 +405,7 @@ Test(rules, a_rate_far_from_the_other_units_is_a_warning) {
   cr_assert_eq(submit("wenchang", f, NULL, NULL, &out, &err), 1, "%s", out);
   cr_expect(strstr(err, "warning H02_units"), "%s", err);
   cr_expect(strstr(err, "infant_deaths = 20 of live_births = 1000, where the "
-                        "other units' rate expects 4.7: p = "), "%s", err);
+                        "other units' rate expects 5.1: p = "), "%s", err);
   cr_expect(strstr(err, "婴儿死亡率与其他单位相差很大"), "%s", err);
   free(out);
   free(err);
@@ -470,6 +472,26 @@ Test(rules, a_bad_file_is_refused_before_the_spool_once_the_catalog_is_known) {
   cr_expect(strstr(out, "\"refused_count\": 0"), "%s", out);
   free(out);
 
+  /* Good figures with an explanation of no warning rule: refused here
+   * too, and nothing set aside. */
+  f = file_with("good.csv", "live_births,1255\n");
+  cr_assert_eq(submit("wenchang", f, "--explain", "no_such_rule=x", &out,
+                      &err), 1, "%s", err);
+  cr_expect(strstr(err, "'no_such_rule' is refused: the rule is not a rule "
+                        "of the catalog"), "%s", err);
+  cr_expect(strstr(err, "nothing is pending"), "%s", err);
+  free(out);
+  free(err);
+  cr_assert_eq(submit("wenchang", f, "--explain", "under5_deaths=x", &out,
+                      &err), 1, "%s", err);
+  cr_expect(strstr(err, "is an error rule"), "%s", err);
+  free(out);
+  free(err);
+  tally_test_sign_in(&srv, "reporter", "wenchang");
+  cr_assert_eq(RUN(&out, NULL, "pending", "--format", "json"), 0);
+  cr_expect(strstr(out, "\"refused_count\": 0"), "%s", out);
+  free(out);
+
   /* A warning alone is the server's to judge (an explanation it keeps
    * may pass it): it is sent, and refused there. */
   f = file_with("warning.csv", "live_births,1255\ninfant_deaths,2000\n"
@@ -477,6 +499,31 @@ Test(rules, a_bad_file_is_refused_before_the_spool_once_the_catalog_is_known) {
   cr_assert_eq(submit("wenchang", f, NULL, NULL, &out, &err), 1, "%s", err);
   cr_expect(strstr(err, "warning infant_deaths"), "%s", err);
   cr_expect(strstr(err, "moved to"), "%s", err);
+  free(out);
+  free(err);
+}
+
+/* One wild sibling (100 infant deaths in 100 births, as an older tallyd
+ * stored them) does not make the others' ordinary figures outliers: its
+ * rate is left out of the others'. With it, the others' rate (124 deaths
+ * in 8,100 births) would expect 14 of wenchang's 1,000 births, against
+ * its 3. */
+Test(rules, one_wild_unit_does_not_make_the_others_outliers) {
+  static const char *const others[] = {"guyunhu", "wufengshan", "guide",
+                                       "wande",   "zhangxia",   "xiaoli",
+                                       "mashan",  "shuangquan"};
+  tally_test_report sent[10];
+  for (size_t i = 0; i < 8; i++)
+    sent[i] = (tally_test_report){
+        others[i], "2022", {{"live_births", 1000}, {"infant_deaths", 3}}, 2,
+        1700000000};
+  sent[8] = (tally_test_report){
+      "pingan", "2022", {{"live_births", 100}, {"infant_deaths", 100}}, 2,
+      1700000000};
+  tally_test_store_reports(&srv, sent, 9);
+  char *out = NULL, *err = NULL;
+  const char *f = file_with("usual.csv", "live_births,1000\ninfant_deaths,3\n");
+  cr_assert_eq(submit("wenchang", f, NULL, NULL, &out, &err), 0, "%s", err);
   free(out);
   free(err);
 }

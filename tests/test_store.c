@@ -3,7 +3,9 @@
 #include "fixture.h"
 #include "period.h"
 #include "store.h"
+#include "store_audit.h"
 #include "store_figures.h"
+#include "tally.pb-c.h"
 
 #include <criterion/criterion.h>
 #include <pthread.h>
@@ -404,7 +406,65 @@ static int read_meta(void *arg, tally_store_txn *t);
  * format 5, and a tallyd of format 4, which would approve without
  * keeping the figures or write accounts back without their passwords,
  * then refuses it. */
+/* A review of unit's 2022 report in the state given, as a tallyd of
+ * format 4 kept it (arg: the unit, then the state). */
+struct old_review {
+  const char *unit;
+  Tally__ReviewState state;
+};
+
+static int write_review(void *arg, tally_store_txn *t) {
+  const struct old_review *o = arg;
+  Tally__Review rv = TALLY__REVIEW__INIT;
+  tally_period p = {2022, TALLY_PERIOD_YEAR, 0};
+  rv.state = o->state;
+  rv.time_unix = 1700000100;
+  rv.account_name = "analyst";
+  rv.revision = 1;
+  uint8_t packed[128];
+  size_t len = tally__review__pack(&rv, packed);
+  tally_store_actor who = {1, "analyst", "test", 1700000100};
+  return tally_store_txn_review_put(t, tally_period_key(&p), o->unit, packed,
+                                    len, "not reviewed", "approved", &who);
+}
+
+struct found_approval {
+  Tally__Approval *ap;
+};
+
+static int take_approval(void *arg, const char *unit, const void *packed,
+                         size_t len) {
+  struct found_approval *f = arg;
+  (void)unit;
+  f->ap = tally__approval__unpack(NULL, len, packed);
+  return 0;
+}
+
+static Tally__Approval *approval_of(const char *unit) {
+  tally_store_txn *txn;
+  tally_period p = {2022, TALLY_PERIOD_YEAR, 0};
+  struct found_approval f = {NULL};
+  cr_assert_eq(tally_store_read_begin(store, &txn), 0);
+  cr_assert_eq(tally_store_txn_approval(txn, tally_period_key(&p), unit, 0,
+                                        take_approval, &f),
+               0);
+  tally_store_txn_end(txn);
+  return f.ap;
+}
+
+/* Format 4 kept reviews but not the figures as approved: the reports
+ * approved then are taken up with their live figures (an approved
+ * report took no change), the others not. */
 Test(store, a_store_of_format_4_is_taken_up) {
+  const tally_store_item births[] = {{"live_births", 640},
+                                     {"infant_deaths", 2}};
+  put("wenchang", "2022", births, 2, 1700000000);
+  put("guide", "2022", births, 1, 1700000000);
+  struct old_review approved = {"wenchang",
+                                TALLY__REVIEW_STATE__REVIEW_APPROVED},
+                    returned = {"guide", TALLY__REVIEW_STATE__REVIEW_RETURNED};
+  cr_assert_eq(tally_store_write(store, write_review, &approved), 0);
+  cr_assert_eq(tally_store_write(store, write_review, &returned), 0);
   tally_store_close(store);
   store = NULL;
   set_format("tally-store/4");
@@ -412,6 +472,18 @@ Test(store, a_store_of_format_4_is_taken_up) {
   char buf[64] = "f";
   cr_assert_eq(tally_store_write(store, read_meta, buf), 0);
   cr_assert_str_eq(buf, "tally-store/5");
+
+  Tally__Approval *ap = approval_of("wenchang");
+  cr_assert_not_null(ap, "the approved report is taken up");
+  cr_expect_eq(ap->time_unix, 1700000100);
+  cr_expect_eq(ap->revision, 1);
+  cr_assert_eq(ap->n_values, 2);
+  cr_expect_str_eq(ap->values[0]->element, "infant_deaths");
+  cr_expect_eq(ap->values[0]->value, 2);
+  cr_expect_str_eq(ap->values[1]->element, "live_births");
+  cr_expect_eq(ap->values[1]->value, 640);
+  tally__approval__free_unpacked(ap, NULL);
+  cr_expect_null(approval_of("guide"), "a returned report is not approved");
 }
 
 /* Format 3 kept no explanations and no reviews: it opens as format 5,
