@@ -16,7 +16,9 @@ enum {
   EXIT_UNREACHABLE = 3  /* no answer from the server (a submission is kept) */
 };
 
-enum tally_format { FORMAT_TABLE, FORMAT_JSON, FORMAT_CSV };
+/* The files come last: only tally report writes them. */
+enum tally_format { FORMAT_TABLE, FORMAT_JSON, FORMAT_CSV, FORMAT_HTML,
+                    FORMAT_PDF, FORMAT_XLSX };
 
 /* Options every command takes. Each comes from the command line, else
  * the environment, else the config file (client/config.h). */
@@ -69,6 +71,10 @@ typedef struct {
   tally_cli_list *list; /* or: each argument, in order (value NULL) */
 } tally_cli_opt;
 
+/* tally_cli_parse's with_format for a command that also writes files
+ * (html, pdf, xlsx); 1 takes table, json and csv only. */
+#define TALLY_CLI_FORMAT_FILES 2
+
 /* Parses a command's options: own (up to 16) and the common ones, and
  * --format when with_format is set. Returns 0 to go on, -1 after
  * printing usage for --help, or EXIT_USAGE (after saying why). */
@@ -79,7 +85,8 @@ int tally_cli_parse(int argc, char **argv, tally_cli *c, const char *command,
 /* Copies into out (room for all's entries and the end) the options of
  * all whose names the space-separated list names holds: for files whose
  * commands share one table but not every option. Returns whether names
- * holds "format" (tally_cli_parse's with_format). */
+ * holds "format" (tally_cli_parse's with_format): TALLY_CLI_FORMAT_FILES
+ * when it also holds "files". */
 int tally_cli_pick(const tally_cli_opt *all, const char *names,
                    tally_cli_opt *out);
 
@@ -113,6 +120,12 @@ int tally_cli_connect(const tally_cli *c, tally_client **out);
  * caller frees it. */
 int tally_cli_call(const tally_cli *c, Tally__Envelope *req,
                    Tally__Envelope__BodyCase want, Tally__Envelope **reply);
+
+/* The same on a connection already open (cl stays open): for commands
+ * that make many requests. */
+int tally_cli_call_on(const tally_cli *c, tally_client *cl,
+                      Tally__Envelope *req, Tally__Envelope__BodyCase want,
+                      Tally__Envelope **reply);
 
 /* Reads reply, a page of a long answer (a history, an audit trail):
  * sets req's cursor for the next page and returns 1 when one follows,

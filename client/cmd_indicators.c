@@ -9,6 +9,8 @@
 #include "kind.h"
 #include "output.h"
 #include "period.h"
+#include "report_doc.h"
+#include "report_file.h"
 #include "review.h"
 #include "wire.h"
 
@@ -24,7 +26,7 @@
 const char tally_usage_report[] =
     "usage: tally report --period PERIOD [--unit UNIT] [--plan PLAN]\n"
     "                    [--indicator CODE] [--missing] [--format FMT]\n"
-    "                    [--as-approved [--at TIME]]\n"
+    "                    [--as-approved [--at TIME]] [--output FILE]\n"
     "\n"
     "The indicator report of a period, grouped by plan and category: for each\n"
     "indicator its value, the sums of the raw figures it is computed from\n"
@@ -57,6 +59,16 @@ const char tally_usage_report[] =
     "same numbers every time it is asked (without --at, a new approval moves\n"
     "them). A day given to --at ends at 24:00 UTC, 08:00 the next morning in\n"
     "Beijing: give the time to be exact.\n"
+    "With --format html, pdf or xlsx, the annual monitoring report as a file\n"
+    "(年度监测评估报告): a summary of the statuses, the district's table by\n"
+    "plan and category, a trend chart of each indicator over the years from\n"
+    "the plans' base year (one report a year), the units by indicator (one\n"
+    "explain an indicator) and the notes: completeness and timeliness,\n"
+    "targets the city has not assigned yet, warnings and their explanations\n"
+    "(the review queue, for an analyst). html is one self-contained page in\n"
+    "Chinese that prints on A4; pdf is that page printed by headless Chromium\n"
+    "(apt-get install chromium fonts-noto-cjk); xlsx is a workbook with a\n"
+    "sheet per plan, the matrix and every unit's figures.\n"
     "\n"
     "options:\n"
     "  -p, --period PERIOD     2022, 2022Q3 or 2022-07\n"
@@ -67,8 +79,16 @@ const char tally_usage_report[] =
     "      --as-approved       from the figures as approved (审核通过的数据)\n"
     "      --at TIME           as approved at TIME, in UTC: 2023-03-01 (through\n"
     "                          the end of that day) or 2023-03-01 08:30:00\n"
-    "      --format FMT        table (default), json or csv\n"
-    "  -s, --server, --timeout as for every command (tally --help)\n";
+    "      --format FMT        table (default), json or csv; html, pdf or xlsx\n"
+    "                          (the annual report as a file)\n"
+    "  -o, --output FILE       html, pdf, xlsx: write FILE (default: standard\n"
+    "                          output, not a terminal for pdf and xlsx)\n"
+    "  -s, --server, --timeout as for every command (tally --help)\n"
+    "\n"
+    "examples:\n"
+    "  tally report --period 2022 --format html > 2022.html\n"
+    "  tally report --period 2022 --format pdf -o 2022.pdf\n"
+    "  tally report --period 2022 --format xlsx -o 2022.xlsx\n";
 
 const char tally_usage_explain[] =
     "usage: tally explain INDICATOR --period PERIOD [--unit UNIT] [--format FMT]\n"
@@ -166,50 +186,22 @@ const char tally_usage_target[] =
     "      --format FMT     table (default), json or csv (list)\n"
     "  -s, --server, --timeout  as for every command (tally --help)\n";
 
+/* A status in English and in Chinese (report_doc.c has their table). */
 static const char *status_text(Tally__Status s) {
-  switch (s) {
-  case TALLY__STATUS__STATUS_MET: return "met";
-  case TALLY__STATUS__STATUS_NOT_MET: return "not met";
-  case TALLY__STATUS__STATUS_NO_TARGET: return "no target";
-  case TALLY__STATUS__STATUS_INSUFFICIENT_DATA: return "insufficient data";
-  case TALLY__STATUS__STATUS_UNDEFINED: return "undefined";
-  case TALLY__STATUS__STATUS_NOT_JUDGED: return "not judged";
-  case TALLY__STATUS__STATUS_POPULATION_TOO_SMALL:
-    return "population too small";
-  case TALLY__STATUS__STATUS_ON_TRACK: return "on track";
-  case TALLY__STATUS__STATUS_OFF_TRACK: return "off track";
-  default: return "unknown";
-  }
+  return tally_report_status(s)->en;
+}
+
+static const char *status_zh(Tally__Status s) {
+  return tally_report_status(s)->zh;
 }
 
 /* Better, worse or similar beyond chance; "" when not compared. */
 static const char *compare_text(Tally__Compare c) {
-  switch (c) {
-  case TALLY__COMPARE__COMPARE_SIMILAR: return "similar";
-  case TALLY__COMPARE__COMPARE_BETTER: return "better";
-  case TALLY__COMPARE__COMPARE_WORSE: return "worse";
-  default: return "";
-  }
+  return tally_report_compare_en(c);
 }
 
 static json_t *compare_json(Tally__Compare c) {
   return *compare_text(c) ? json_string(compare_text(c)) : json_null();
-}
-
-/* The same in Chinese. */
-static const char *status_zh(Tally__Status s) {
-  switch (s) {
-  case TALLY__STATUS__STATUS_MET: return "达标";
-  case TALLY__STATUS__STATUS_NOT_MET: return "未达标";
-  case TALLY__STATUS__STATUS_NO_TARGET: return "无目标";
-  case TALLY__STATUS__STATUS_INSUFFICIENT_DATA: return "数据不足";
-  case TALLY__STATUS__STATUS_UNDEFINED: return "无法计算";
-  case TALLY__STATUS__STATUS_NOT_JUDGED: return "不作判断";
-  case TALLY__STATUS__STATUS_POPULATION_TOO_SMALL: return "人口过少";
-  case TALLY__STATUS__STATUS_ON_TRACK: return "符合进度";
-  case TALLY__STATUS__STATUS_OFF_TRACK: return "进度滞后";
-  default: return "未知";
-  }
 }
 
 /* A report table's status: in Chinese, then in English. */
@@ -224,7 +216,7 @@ static const char *status_words(Tally__Status s, char *buf, size_t n) {
  * else the exit status. */
 typedef struct {
   const char *period, *unit, *plan, *indicator, *year, *value, *tolerance,
-      *text, *at;
+      *text, *at, *output;
   int elements;
   int missing;
   int as_approved;
@@ -245,6 +237,7 @@ static int parse(int argc, char **argv, tally_cli *c, const char *command,
                                {"value", 0, &o->value, NULL, NULL},
                                {"tolerance", 0, &o->tolerance, NULL, NULL},
                                {"text", 0, &o->text, NULL, NULL},
+                               {"output", 'o', &o->output, NULL, NULL},
                                {NULL, 0, NULL, NULL, NULL}};
   tally_cli_opt own[sizeof every / sizeof every[0]];
   int with_format = tally_cli_pick(every, takes, own);
@@ -317,6 +310,7 @@ static void row_json_track(json_t *o, const Tally__ReportRow *w) {
   char value[64], change[64], gap[64], need[64], prev[64];
   json_object_set_new(o, "change", maybe(w->has_change, w->change));
   json_object_set_new(o, "units_change", json_integer(w->units_change));
+  json_object_set_new(o, "decimals", json_integer(d));
   json_object_set_new(o, "status_zh", json_string(status_zh(w->status)));
   json_object_set_new(o, "average_growth",
                       maybe(w->has_average, w->average));
@@ -691,7 +685,8 @@ static void print_report(const Tally__ReportReply *r, enum tally_format fmt) {
 int tally_cmd_report(int argc, char **argv, tally_cli *c) {
   opts o;
   int rc = parse(argc, argv, c, "report", tally_usage_report,
-                 "period unit plan indicator missing as-approved at format",
+                 "period unit plan indicator missing as-approved at format "
+                 "files output",
                  &o);
   if (rc)
     return rc < 0 ? EXIT_OK : rc;
@@ -708,6 +703,18 @@ int tally_cmd_report(int argc, char **argv, tally_cli *c) {
   }
   if (o.at && tally_cli_parse_time("at", o.at, &at) != 0)
     return EXIT_USAGE;
+  int file = c->format >= FORMAT_HTML;
+  if (o.output && !file) {
+    fprintf(stderr, "tally report: --output is for --format html, pdf or "
+            "xlsx (redirect the others)\n");
+    return EXIT_USAGE;
+  }
+  if (file && o.as_approved) {
+    fprintf(stderr, "tally report: --as-approved is not for html, pdf or "
+            "xlsx yet: the unit matrix (tally explain) reads the live "
+            "figures only\n");
+    return EXIT_USAGE;
+  }
   Tally__ReportRequest q = TALLY__REPORT_REQUEST__INIT;
   Tally__Envelope req = TALLY__ENVELOPE__INIT, *reply = NULL;
   q.period = (char *)o.period;
@@ -717,6 +724,8 @@ int tally_cmd_report(int argc, char **argv, tally_cli *c) {
   q.name_missing = o.missing;
   q.as_approved = o.as_approved;
   q.at_unix = at;
+  if (file)
+    return tally_report_file(c, &q, o.output);
   req.body_case = TALLY__ENVELOPE__BODY_REPORT;
   req.report = &q;
   if ((rc = tally_cli_call(c, &req, TALLY__ENVELOPE__BODY_REPORT_REPLY,

@@ -172,8 +172,15 @@ int tally_cli_option(tally_cli *c, int ch, const char *arg) {
       c->format = FORMAT_JSON;
     else if (strcmp(arg, "csv") == 0)
       c->format = FORMAT_CSV;
+    else if (strcmp(arg, "html") == 0)
+      c->format = FORMAT_HTML;
+    else if (strcmp(arg, "pdf") == 0)
+      c->format = FORMAT_PDF;
+    else if (strcmp(arg, "xlsx") == 0)
+      c->format = FORMAT_XLSX;
     else {
-      fprintf(stderr, "tally: --format is table, json or csv, not '%s'\n", arg);
+      fprintf(stderr, "tally: --format is table, json or csv (tally report: "
+              "also html, pdf or xlsx), not '%s'\n", arg);
       return EXIT_USAGE;
     }
     return 0;
@@ -243,6 +250,11 @@ int tally_cli_parse(int argc, char **argv, tally_cli *c, const char *command,
       *own[i].flag = 1;
     }
   }
+  if (c->format >= FORMAT_HTML && with_format < TALLY_CLI_FORMAT_FILES) {
+    fprintf(stderr, "tally %s: --format html, pdf and xlsx are for tally "
+            "report; here it is table, json or csv\n", command);
+    return EXIT_USAGE;
+  }
   return 0;
 }
 
@@ -262,7 +274,9 @@ int tally_cli_pick(const tally_cli_opt *all, const char *names,
     if (has_word(names, all->name))
       out[n++] = *all;
   out[n] = (tally_cli_opt){NULL, 0, NULL, NULL, NULL};
-  return has_word(names, "format");
+  if (!has_word(names, "format"))
+    return 0;
+  return has_word(names, "files") ? TALLY_CLI_FORMAT_FILES : 1;
 }
 
 int tally_cli_no_operands(int argc, char **argv, const char *command) {
@@ -314,9 +328,9 @@ int tally_cli_connect(const tally_cli *c, tally_client **out) {
                             : EXIT_UNREACHABLE;
 }
 
-/* Sends req on cl; returns as tally_cli_call. */
-static int call_on(const tally_cli *c, tally_client *cl, Tally__Envelope *req,
-                   Tally__Envelope__BodyCase want, Tally__Envelope **reply) {
+int tally_cli_call_on(const tally_cli *c, tally_client *cl,
+                      Tally__Envelope *req, Tally__Envelope__BodyCase want,
+                      Tally__Envelope **reply) {
   char err[256];
   int rc = tally_client_call(cl, req, reply, err, sizeof err);
   if (rc != 0) {
@@ -345,7 +359,7 @@ int tally_cli_call(const tally_cli *c, Tally__Envelope *req,
   *reply = NULL;
   if ((rc = tally_cli_connect(c, &cl)) != 0)
     return rc;
-  rc = call_on(c, cl, req, want, reply);
+  rc = tally_cli_call_on(c, cl, req, want, reply);
   tally_client_close(cl);
   return rc;
 }
@@ -378,7 +392,7 @@ int tally_cli_pages(const tally_cli *c, Tally__Envelope *req,
     }
     got = grown;
     reply = NULL;
-    if ((rc = call_on(c, cl, req, want, &reply)) != 0) {
+    if ((rc = tally_cli_call_on(c, cl, req, want, &reply)) != 0) {
       tally_wire_free(reply);
       break;
     }

@@ -15,8 +15,12 @@ command -v node >/dev/null || packages+=(nodejs)
 command -v npm >/dev/null || packages+=(npm)
 if [ "${1:-}" = --test ]; then
   # LibreOffice (headless) opens and saves again the workbooks tally
-  # writes, as an office would (tests/test_form_xlsx.c).
-  packages+=(libcriterion-dev python3 chromium libreoffice-calc-nogui)
+  # writes, as an office would (tests/test_form_xlsx.c). The report
+  # files' tests (tests/test_report_file.c): Chromium prints the PDF, in
+  # a Chinese font; poppler-utils turns its pages into images and text;
+  # Debian's python3 with openpyxl reads the workbook back.
+  packages+=(libcriterion-dev python3 chromium libreoffice-calc-nogui
+             fonts-wqy-microhei poppler-utils python3-openpyxl)
 fi
 
 missing=()

@@ -1,0 +1,337 @@
+/* test_report_file.c: the annual monitoring report as files (tally report
+ * --format html, pdf, xlsx), through the real tally and tallyd with the
+ * bundled sample figures of 2020-2022: the HTML's and the workbook's
+ * figures are the JSON's (tests/report_check.py reads them back, the
+ * workbook with Debian's python3-openpyxl), the PDF's pages are not blank
+ * and hold every indicator's code (poppler-utils), everything a user
+ * wrote is escaped, and what cannot be made says why. */
+#include "fixture.h"
+
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+extern const char tally_catalog_builtin_json[];
+extern const size_t tally_catalog_builtin_len;
+
+static tally_test_server srv;
+static char files[256];
+static int started;
+
+static void teardown(void) {
+  if (started)
+    tally_test_cli_stop(&srv, files);
+  started = 0;
+}
+
+TestSuite(report_file, .fini = teardown, .timeout = 240);
+
+/* Starts tallyd (with catalog, a file, when not NULL) and points tally
+ * at it. */
+static void start(const char *catalog) {
+  const char *extra[] = {"--catalog", catalog, NULL};
+  char spool[512];
+  tally_test_server_start(&srv, catalog ? extra : NULL);
+  tally_test_tmpdir(files, sizeof files);
+  snprintf(spool, sizeof spool, "%s/spool", files);
+  setenv("TALLY_SERVER", srv.address, 1);
+  setenv("TALLY_SPOOL", spool, 1);
+  started = 1;
+}
+
+static const char *path_in(const char *name) {
+  static char path[4][512];
+  static int next;
+  char *p = path[next++ % 4];
+  snprintf(p, 512, "%s/%s", files, name);
+  return p;
+}
+
+static const char *const units[] = {"wenchang", "pingan", "guyunhu",
+                                    "wufengshan", "guide", "wande",
+                                    "zhangxia", "xiaoli", "mashan",
+                                    "shuangquan", "changqing"};
+
+/* Each unit's sample figures of 2020-2022, each sent by its reporter. */
+static void submit_samples(void) {
+  for (int y = 2020; y <= 2022; y++)
+    for (int i = 0; i < 11; i++) {
+      char path[512], period[8], *err;
+      snprintf(path, sizeof path, "%s/deploy/sample/%d/%s.csv",
+               TALLY_SOURCE_DIR, y, units[i]);
+      snprintf(period, sizeof period, "%d", y);
+      tally_test_sign_in(&srv, "reporter", units[i]);
+      int rc = RUN(NULL, &err, "submit", "--unit", units[i], "--period",
+                   period, "--file", path);
+      cr_assert_eq(rc, 0, "%s: %s", path, err);
+      free(err);
+    }
+  tally_test_sign_in(&srv, "analyst", NULL);
+}
+
+/* Runs a program (python3, pdftoppm); its output is printed on failure. */
+static int run_program(const char *prog, const char *const *args) {
+  char *out = NULL, *err = NULL;
+  int rc = tally_test_exec(prog, args, NULL, &out, &err);
+  if (rc != 0)
+    fprintf(stderr, "%s failed (%d):\n%s\n%s\n", prog, rc, out ? out : "",
+            err ? err : "");
+  free(out);
+  free(err);
+  return rc;
+}
+
+#define PYTHON "/usr/bin/python3" /* Debian's, with python3-openpyxl */
+#define CHECK TALLY_SOURCE_DIR "/tests/report_check.py"
+
+static void expect_absent(const char *text, const char *what) {
+  cr_expect(strstr(text, what) == NULL, "the page holds '%s'", what);
+}
+
+Test(report_file, html_and_xlsx_show_what_json_shows) {
+  start(NULL);
+  submit_samples();
+  char *out, *err;
+  const char *html = path_in("2022.html"), *xlsx = path_in("2022.xlsx");
+  cr_assert_eq(RUN(&out, &err, "report", "--period", "2022", "--format",
+                   "html"), 0, "%s", err);
+  free(err);
+  tally_test_write_file(html, out);
+  cr_assert_eq(RUN(NULL, &err, "report", "--period", "2022", "--format",
+                   "xlsx", "--output", xlsx), 0, "%s", err);
+  free(err);
+
+  /* Self-contained: nothing is fetched, no script runs. */
+  cr_assert(strncmp(out, "<!DOCTYPE html>", 15) == 0);
+  expect_absent(out, "<script");
+  expect_absent(out, "src=");
+  expect_absent(out, "href=\"http");
+  expect_absent(out, "url(");
+  expect_absent(out, "@import");
+  expect_absent(out, "<link");
+  /* In Chinese, with the print stylesheet's parts. */
+  cr_expect(strstr(out, "<html lang=\"zh-CN\">"));
+  cr_expect(strstr(out, "年度主要指标监测评估报告"));
+  cr_expect(strstr(out, "@page{size:A4"));
+  cr_expect(strstr(out, "thead{display:table-header-group}"));
+  cr_expect(strstr(out, "tr,figure{break-inside:avoid}"));
+  cr_expect(strstr(out, "section{break-before:page}"));
+  /* The notes: the city's targets not assigned yet, the queue read. */
+  cr_expect(strstr(out, "<b>P14</b> 2025：完成市下达任务"), "no P14 note");
+  cr_expect(strstr(out, "<ul class=\"notes\" id=\"warnings\">"));
+  free(out);
+
+  /* Every figure, status, trend point and matrix cell, against json. */
+  const char *check[] = {CHECK, "agree", TALLY_PATH, "2022", "2020", html,
+                         xlsx, NULL};
+  cr_assert_eq(run_program(PYTHON, check), 0);
+
+  /* The checker sees a wrong figure: the same page with H02's value
+   * changed does not agree. */
+  char *page = tally_test_read_file(html);
+  char *at = strstr(page, "<tr data-code=\"H02\">");
+  cr_assert(at);
+  at = strstr(at, "<td data-k=\"value\" class=\"num\">");
+  cr_assert(at);
+  at += strlen("<td data-k=\"value\" class=\"num\">");
+  *at = *at == '9' ? '8' : '9';
+  const char *bad = path_in("bad.html");
+  tally_test_write_file(bad, page);
+  free(page);
+  const char *recheck[] = {CHECK, "agree", TALLY_PATH, "2022", "2020", bad,
+                           xlsx, NULL};
+  cr_assert_eq(tally_test_exec(PYTHON, recheck, NULL, &out, NULL), 1);
+  cr_expect(strstr(out, "MISMATCH: html H02 value: "), "%s", out);
+  free(out);
+}
+
+Test(report_file, pdf_pages_are_not_blank_and_hold_every_code) {
+  start(NULL);
+  submit_samples();
+  char *out, *err;
+  const char *pdf = path_in("2022.pdf"), *json = path_in("2022.json");
+  cr_assert_eq(RUN(&out, &err, "report", "--period", "2022", "--format",
+                   "json"), 0, "%s", err);
+  tally_test_write_file(json, out);
+  free(out);
+  free(err);
+  cr_assert_eq(RUN(NULL, &err, "report", "--period", "2022", "--format",
+                   "pdf", "-o", pdf), 0, "%s", err);
+  free(err);
+  char *head = tally_test_read_file(pdf);
+  cr_assert(head && strncmp(head, "%PDF-", 5) == 0);
+  free(head);
+  const char *check[] = {CHECK, "pdf", pdf, json, NULL};
+  cr_assert_eq(run_program(PYTHON, check), 0);
+}
+
+Test(report_file, without_chromium_says_how_to_install_it) {
+  start(NULL);
+  tally_test_sign_in(&srv, "analyst", NULL);
+  char *err;
+  const char *pdf = path_in("none.pdf");
+  setenv("TALLY_CHROMIUM", "/nonexistent/chromium", 1);
+  int rc = RUN(NULL, &err, "report", "--period", "2022", "--format", "pdf",
+               "--output", pdf);
+  unsetenv("TALLY_CHROMIUM");
+  cr_assert_eq(rc, 1, "%s", err);
+  cr_expect(strstr(err, "headless Chromium, which is not installed"), "%s",
+            err);
+  cr_expect(strstr(err, "apt-get install chromium"), "%s", err);
+  free(err);
+  struct stat st;
+  cr_expect(stat(pdf, &st) != 0, "a PDF was left behind");
+}
+
+Test(report_file, what_cannot_be_made_is_refused) {
+  start(NULL);
+  tally_test_sign_in(&srv, "analyst", NULL);
+  char *err;
+  /* The files are tally report's alone. */
+  cr_assert_eq(RUN(NULL, &err, "completeness", "--period", "2022",
+                   "--format", "html"), 2);
+  cr_expect(strstr(err, "--format html, pdf and xlsx are for tally report"),
+            "%s", err);
+  free(err);
+  cr_assert_eq(RUN(NULL, &err, "report", "--period", "2022", "--output",
+                   path_in("x.txt")), 2);
+  cr_expect(strstr(err, "--output is for --format html, pdf or xlsx"), "%s",
+            err);
+  free(err);
+  cr_assert_eq(RUN(NULL, &err, "report", "--period", "2022", "--format",
+                   "html", "--as-approved"), 2);
+  cr_expect(strstr(err, "--as-approved is not for html, pdf or xlsx yet"),
+            "%s", err);
+  free(err);
+  /* A file that cannot be written is not left half made. */
+  cr_assert_eq(RUN(NULL, &err, "report", "--period", "2022", "--format",
+                   "xlsx", "--output", "/nonexistent/dir/x.xlsx"), 1);
+  cr_expect(strstr(err, "/nonexistent/dir/x.xlsx"), "%s", err);
+  free(err);
+}
+
+Test(report_file, a_reporter_gets_its_own_unit_without_the_queue) {
+  start(NULL);
+  submit_samples();
+  char *out, *err;
+  tally_test_sign_in(&srv, "reporter", "wenchang");
+  cr_assert_eq(RUN(&out, &err, "report", "--period", "2022", "--format",
+                   "html"), 1);
+  cr_expect(strstr(err, "permission denied"), "%s", err); /* the district */
+  free(out);
+  free(err);
+  cr_assert_eq(RUN(&out, &err, "report", "--period", "2022", "--unit",
+                   "wenchang", "--format", "html"), 0, "%s", err);
+  cr_expect(strstr(out, "本账户无权读取审核队列"), "no word of the queue");
+  cr_expect(strstr(out, "<tr data-code=\"H02\">"));
+  free(out);
+  free(err);
+}
+
+/* The built-in catalog with wenchang's names holding markup. */
+static const char *marked_catalog(void) {
+  json_error_t e;
+  json_t *doc = json_loadb(tally_catalog_builtin_json,
+                           tally_catalog_builtin_len, 0, &e), *u;
+  size_t i;
+  cr_assert_not_null(doc, "%s", e.text);
+  json_array_foreach(json_object_get(doc, "units"), i, u) {
+    if (strcmp(json_string_value(json_object_get(u, "code")), "wenchang"))
+      continue;
+    json_object_set_new(u, "name_zh",
+                        json_string("文昌<script>alert(1)</script>&街道"));
+    json_object_set_new(u, "name_en", json_string("Wen'chang\" & <iframe>"));
+  }
+  char *text = json_dumps(doc, JSON_COMPACT);
+  json_decref(doc);
+  static char path[300];
+  char dir[256];
+  tally_test_tmpdir(dir, sizeof dir);
+  snprintf(path, sizeof path, "%s/marked.json", dir);
+  tally_test_write_file(path, text);
+  free(text);
+  return path;
+}
+
+/* Every & of the page begins one of the entities esc() writes. */
+static void every_ampersand_is_an_entity(const char *page) {
+  static const char *const ok[] = {"&amp;", "&lt;", "&gt;", "&quot;",
+                                   "&#39;"};
+  for (const char *p = page; (p = strchr(p, '&')) != NULL; p++) {
+    size_t k = 0;
+    while (k < 5 && strncmp(p, ok[k], strlen(ok[k])) != 0)
+      k++;
+    cr_assert(k < 5, "a bare & at: %.40s", p);
+  }
+}
+
+Test(report_file, user_text_is_escaped) {
+  start(marked_catalog());
+  char *out, *err;
+  /* wenchang's mid-year population of 2022, and a resident population
+   * far from it: a warning (more than 10 % off), explained with markup. */
+  char path[512];
+  snprintf(path, sizeof path, "%s/deploy/sample/2022/wenchang.csv",
+           TALLY_SOURCE_DIR);
+  char *csv = tally_test_read_file(path), *line, *save = NULL;
+  cr_assert(csv);
+  size_t len = 0;
+  char *kept = calloc(1, strlen(csv) + 64);
+  for (line = strtok_r(csv, "\n", &save); line;
+       line = strtok_r(NULL, "\n", &save))
+    if (strncmp(line, "midyear_population.", 19) == 0)
+      len += (size_t)sprintf(kept + len, "%s\n", line);
+  sprintf(kept + len, "resident_population,1000\n");
+  free(csv);
+  csv = kept;
+  const char *figures = path_in("wenchang.csv");
+  tally_test_write_file(figures, csv);
+  free(csv);
+  tally_test_sign_in(&srv, "reporter", "wenchang");
+  cr_assert_eq(RUN(NULL, &err, "submit", "--unit", "wenchang", "--period",
+                   "2022", "--file", figures, "--explain",
+                   "midyear_population=<script>alert(\"x\")</script> & 说明"),
+               0, "%s", err);
+  free(err);
+  tally_test_sign_in(&srv, "analyst", NULL);
+  cr_assert_eq(RUN(NULL, &err, "review", "return", "--unit", "wenchang",
+                   "--period", "2022", "--reason", "<u>请核实</u> & 重报"),
+               0, "%s", err);
+  free(err);
+  cr_assert_eq(RUN(NULL, &err, "period", "lock", "2022", "--text",
+                   "<iframe src=x></iframe> & 定稿"), 0, "%s", err);
+  free(err);
+
+  cr_assert_eq(RUN(&out, &err, "report", "--period", "2022", "--format",
+                   "html"), 0, "%s", err);
+  free(err);
+  expect_absent(out, "<script");
+  expect_absent(out, "<iframe");
+  expect_absent(out, "<u>");
+  every_ampersand_is_an_entity(out);
+  cr_expect(strstr(out, "文昌&lt;script&gt;alert(1)&lt;/script&gt;&amp;街道"),
+            "the unit's name is not there, escaped");
+  cr_expect(strstr(out, "Wen&#39;chang&quot; &amp; &lt;iframe&gt;"));
+  cr_expect(strstr(out, "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; "
+                        "&amp; 说明"), "the explanation is not there");
+  cr_expect(strstr(out, "&lt;u&gt;请核实&lt;/u&gt; &amp; 重报"),
+            "the return's reason is not there");
+  cr_expect(strstr(out, "&lt;iframe src=x&gt;&lt;/iframe&gt; &amp; 定稿"),
+            "the lock's text is not there");
+  free(out);
+
+  /* The workbook keeps the text as it was written. */
+  const char *xlsx = path_in("marked.xlsx");
+  cr_assert_eq(RUN(NULL, &err, "report", "--period", "2022", "--format",
+                   "xlsx", "-o", xlsx), 0, "%s", err);
+  free(err);
+  const char *check[] = {CHECK, "cell", xlsx, "各镇街矩阵",
+                         "文昌<script>alert(1)</script>&街道 数值", NULL};
+  cr_assert_eq(run_program(PYTHON, check), 0);
+  const char *check2[] = {CHECK, "cell", xlsx, "说明",
+                          "<script>alert(\"x\")</script> & 说明", NULL};
+  cr_assert_eq(run_program(PYTHON, check2), 0);
+}
