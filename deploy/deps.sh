@@ -7,7 +7,7 @@ set -euo pipefail
 
 packages=(cmake make gcc pkg-config protobuf-c-compiler libprotobuf-c-dev
           libuv1-dev liblmdb-dev libjansson-dev libcsv-dev libssl-dev
-          openssl libwebsockets-dev libsodium-dev)
+          openssl libwebsockets-dev libsodium-dev libinih-dev libsystemd-dev)
 # The web pages are built with node and npm (packages from the npm
 # registry, by web/'s lockfile); a node from elsewhere will do.
 command -v node >/dev/null || packages+=(nodejs)

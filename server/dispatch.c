@@ -76,6 +76,8 @@ static const struct {
      unit_of_history},
     {TALLY__ENVELOPE__BODY_BACKUP, "backup", tally_handle_backup, ADMIN, NULL},
     {TALLY__ENVELOPE__BODY_VERIFY, "verify", tally_handle_verify, ADMIN, NULL},
+    {TALLY__ENVELOPE__BODY_ADMIN_STATUS, "admin status",
+     tally_handle_admin_status, ADMIN, NULL},
     {TALLY__ENVELOPE__BODY_EXPLAIN, "explain", tally_handle_explain, READ_SCOPE,
      unit_of_explain},
     {TALLY__ENVELOPE__BODY_COMPLETENESS, "completeness", tally_handle_completeness,
@@ -148,7 +150,7 @@ static int sign_in(tally_request *r, const Tally__Envelope *req,
   const char *why = NULL;
 
   if (wait > 0) {
-    tally_log("sign-in refused from %s: too many failed sign-ins", r->peer);
+    tally_log_warn("sign-in refused from %s: too many failed sign-ins", r->peer);
     r->refused_sign_in = 1;
     *err = tally_reply_error(
         r, req->id, TALLY__ERROR_CODE__ERROR_UNAUTHENTICATED,
@@ -161,7 +163,7 @@ static int sign_in(tally_request *r, const Tally__Envelope *req,
     if (r->guard)
       tally_guard_fail(r->guard, r->peer, now);
     /* The log names the address and the reason, never the token. */
-    tally_log("sign-in refused from %s: %s", r->peer, why);
+    tally_log_warn("sign-in refused from %s: %s", r->peer, why);
     r->refused_sign_in = 1;
     memset(r->session, 0, sizeof *r->session);
     *err = tally_reply_error(
@@ -170,11 +172,12 @@ static int sign_in(tally_request *r, const Tally__Envelope *req,
         why);
     return -1;
   }
-  if (r->session->account == 0) /* once per connection, not per request */
-    tally_log("signed in from %s as account %llu (%s, %s%s%s)", r->peer,
-              (unsigned long long)acc->id, acc->name, tally_role_name(acc->role),
-              acc->unit >= 0 ? " for " : "", acc->unit >= 0 ? acc->unit_code : "");
+  /* Told in the connection's one line when it closes. */
   tally_session_sign_in(r->session, acc);
+  snprintf(r->session->who, sizeof r->session->who,
+           "account %llu (%s, %s%s%s)", (unsigned long long)acc->id,
+           acc->name, tally_role_name(acc->role), acc->unit >= 0 ? " for " : "",
+           acc->unit >= 0 ? acc->unit_code : "");
   if (acc->last_used != now) {
     acc->last_used = now;
     acc->touched = 1;
@@ -367,6 +370,7 @@ void tally_request_init(tally_request *r, const tally_services *svc,
   r->accounts = svc->accounts;
   r->guard = svc->guard;
   r->sessions = svc->sessions;
+  r->health = svc->health;
   r->session = session;
   r->peer = peer;
   r->reply = reply;

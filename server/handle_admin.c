@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* A backup runs in a worker thread: LMDB's copy reads one snapshot
  * while the loop goes on serving. It goes only into the folder tallyd
@@ -38,7 +39,7 @@ static Tally__Envelope *backup_finish(tally_job *a, tally_request *r) {
   struct backup_job *j = (struct backup_job *)a;
   tally_arena *arena = r->arena;
   if (j->rc != 0) {
-    tally_log("backup to %s failed: %s (asked by %s)", j->path,
+    tally_log_err("backup to %s failed: %s (asked by %s)", j->path,
               tally_strerror(j->rc), j->peer);
     if (j->rc == -EEXIST)
       return tally_reply_error(r, j->id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
@@ -118,7 +119,7 @@ static Tally__Envelope *verify_finish(tally_job *a, tally_request *r) {
   struct verify_job *j = (struct verify_job *)a;
   tally_arena *arena = r->arena;
   if (j->rc != 0) {
-    tally_log("verify failed: %s (asked by %s)", tally_strerror(j->rc),
+    tally_log_err("verify failed: %s (asked by %s)", tally_strerror(j->rc),
               j->peer);
     return tally_reply_error(r, j->id, TALLY__ERROR_CODE__ERROR_STORE,
                                 "verify failed: %s", tally_strerror(j->rc));
@@ -159,3 +160,42 @@ Tally__Envelope *tally_handle_verify(tally_request *r,
   return tally_job_run(r, &j->job);
 }
 
+
+/* tally admin status: how the server is doing, from the running figures
+ * (health.h), the store's use of its map and the backup folder. On the
+ * loop: a stat or two, and one listing of the backup folder. */
+Tally__Envelope *tally_handle_admin_status(tally_request *r,
+                                           const Tally__Envelope *req) {
+  tally_arena *arena = r->arena;
+  Tally__AdminStatusReply *ok = tally_arena_alloc(arena, sizeof *ok);
+  Tally__Envelope *reply = tally_reply_new(r, req->id);
+  int64_t now = (int64_t)time(NULL);
+  char path[4096];
+  int rc;
+  if (ok == NULL || reply == NULL)
+    return NULL;
+  tally__admin_status_reply__init(ok);
+  ok->version = TALLY_VERSION;
+  ok->now_unix = now;
+  if ((rc = tally_store_usage(r->store, &ok->store_bytes, &ok->map_used_bytes,
+                              &ok->map_bytes, &ok->max_map_bytes)) != 0)
+    return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
+                             "the store's size cannot be read: %s",
+                             tally_strerror(rc));
+  if (r->health) {
+    ok->started_unix = r->health->started;
+    ok->connections = r->health->connections;
+    ok->submissions_today = tally_health_today(r->health, now);
+    ok->cert_not_after_unix = r->health->cert_not_after;
+  }
+  const char *dir = tally_store_backup_dir(r->store);
+  ok->backup_dir = (char *)(dir ? dir : "");
+  ok->last_backup = "";
+  if (dir && tally_health_last_backup(dir, path, sizeof path,
+                                      &ok->last_backup_unix) == 0 &&
+      (ok->last_backup = tally_arena_strdup(arena, path)) == NULL)
+    return NULL;
+  reply->body_case = TALLY__ENVELOPE__BODY_ADMIN_STATUS_REPLY;
+  reply->admin_status_reply = ok;
+  return reply;
+}

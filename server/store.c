@@ -182,6 +182,25 @@ int tally_store_durable(tally_store *s) {
          (flags & (MDB_NOSYNC | MDB_NOMETASYNC | MDB_MAPASYNC)) == 0;
 }
 
+int tally_store_usage(tally_store *s, uint64_t *file_bytes,
+                      uint64_t *used_bytes, uint64_t *map_bytes,
+                      uint64_t *max_map_bytes) {
+  MDB_envinfo info;
+  MDB_stat st;
+  struct stat fs;
+  char file[PATH_MAX + 16];
+  int rc;
+  if ((rc = mdb_env_info(s->env, &info)) != 0 ||
+      (rc = mdb_env_stat(s->env, &st)) != 0)
+    return store_err(rc);
+  snprintf(file, sizeof file, "%s/data.mdb", s->dir);
+  *file_bytes = stat(file, &fs) == 0 ? (uint64_t)fs.st_size : 0;
+  *used_bytes = (uint64_t)(info.me_last_pgno + 1) * st.ms_psize;
+  *map_bytes = (uint64_t)info.me_mapsize;
+  *max_map_bytes = s->max_map_size;
+  return 0;
+}
+
 void tally_store_close(tally_store *s) {
   if (s == NULL)
     return;

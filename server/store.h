@@ -58,6 +58,13 @@ void tally_store_explain(const char *dir, int rc, char *err, size_t n);
  * or MDB_MAPASYNC): an acknowledgement means the figures are on disk. */
 int tally_store_durable(tally_store *s);
 
+/* How much room the store takes: data.mdb's size on the disk, the bytes
+ * of the pages in use, the map and its limit (0: none). Returns 0 or a
+ * store error. */
+int tally_store_usage(tally_store *s, uint64_t *file_bytes,
+                      uint64_t *used_bytes, uint64_t *map_bytes,
+                      uint64_t *max_map_bytes);
+
 /* The store's directory, as it was opened. */
 const char *tally_store_dir(const tally_store *s);
 

@@ -14,6 +14,7 @@
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <openssl/ssl.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -201,8 +202,8 @@ Test(tls, a_request_over_tls) {
                "%s", err);
   assert_catalog(c);
   tally_client_close(c);
-  char *log = log_with("TLS handshake with 127.0.0.1:");
-  cr_assert(log && strstr(log, "TLS handshake with 127.0.0.1:"), "%s", log);
+  char *log = log_with(" (TLS), signed in as account ");
+  cr_assert(log && strstr(log, " (TLS), signed in as account "), "%s", log);
   free(log);
   stop_cleanly();
 }
@@ -729,7 +730,7 @@ Test(tls, the_cli_sends_no_token_in_plaintext_off_the_loopback) {
   free(err);
   /* Nothing reached the server: no sign-in in its log. */
   char *log = tally_test_read_file(srv.log);
-  cr_assert(log && !strstr(log, "signed in"), "%s", log ? log : "");
+  cr_assert(log && !strstr(log, "signed in as"), "%s", log ? log : "");
   free(log);
   rc = tally_test_run((const char *const[]){"--server", addr,
                                             "--insecure-plaintext", "whoami",
@@ -737,5 +738,90 @@ Test(tls, the_cli_sends_no_token_in_plaintext_off_the_loopback) {
                       NULL, NULL, &err);
   cr_assert_eq(rc, 0, "%s", err);
   free(err);
+  stop_cleanly();
+}
+
+/* The certificate's end, as tally admin status tells it, on a fresh
+ * connection signed in as the admin. */
+static int64_t cert_end_told(void) {
+  tally_client *c = connect_as(srv.admin);
+  Tally__AdminStatusRequest q = TALLY__ADMIN_STATUS_REQUEST__INIT;
+  Tally__Envelope req = TALLY__ENVELOPE__INIT, *reply;
+  char err[512];
+  req.body_case = TALLY__ENVELOPE__BODY_ADMIN_STATUS;
+  req.admin_status = &q;
+  cr_assert_eq(tally_client_call(c, &req, &reply, err, sizeof err), 0, "%s",
+               err);
+  cr_assert_eq(reply->body_case, TALLY__ENVELOPE__BODY_ADMIN_STATUS_REPLY);
+  int64_t end = reply->admin_status_reply->cert_not_after_unix;
+  tally_wire_free(reply);
+  tally_client_close(c);
+  return end;
+}
+
+static void copy_file(const char *from, const char *to) {
+  char *text = tally_test_read_file(from);
+  cr_assert_not_null(text, "%s", from);
+  tally_test_write_file(to, text);
+  free(text);
+}
+
+/* SIGHUP loads the certificate and key afresh: a connection open before
+ * goes on with its session, new ones get the new certificate, and one
+ * that ends within 30 days is warned of in the log. */
+Test(tls, sighup_reloads_the_certificate_without_dropping_connections) {
+  char live_cert[320], live_key[320], good[300];
+  snprintf(live_cert, sizeof live_cert, "%s/live.crt", dir);
+  snprintf(live_key, sizeof live_key, "%s/live.key", dir);
+  copy_file(cert, live_cert);
+  copy_file(key, live_key);
+  tally_test_server_start(&srv, (const char *const[]){
+      "--tls-cert", live_cert, "--tls-key", live_key, NULL});
+  srv.ca = ca;
+  int64_t before = cert_end_told();
+  int64_t now = (int64_t)time(NULL);
+  cr_assert_gt(before, now + 800 * 86400, "825 days: %lld", (long long)before);
+
+  tally_client *open_before = connect_as(srv.admin);
+  assert_catalog(open_before);
+
+  /* A new certificate from the same CA, ending in 10 days. */
+  snprintf(good, sizeof good, "%s/good", dir);
+  char *out = NULL, *err = NULL;
+  int rc = tally_test_exec(TALLY_SOURCE_DIR "/deploy/make-ca.sh",
+                           (const char *const[]){good, "--name", "127.0.0.1",
+                                                 "--name", "localhost",
+                                                 "--days", "10", "--force",
+                                                 NULL},
+                           NULL, &out, &err);
+  cr_assert_eq(rc, 0, "%s%s", out, err);
+  free(out);
+  free(err);
+  copy_file(cert, live_cert);
+  copy_file(key, live_key);
+  cr_assert_eq(kill(srv.pid, SIGHUP), 0);
+  char *log = log_with("reload: done");
+  cr_assert(log && strstr(log, "reload: the certificate"), "%s", log);
+  cr_assert(strstr(log, "warning: the TLS certificate expires on ") &&
+                strstr(log, "in 9 days"),
+            "%s", log);
+  free(log);
+
+  int64_t after = cert_end_told();
+  cr_assert(after > now + 9 * 86400 && after <= now + 10 * 86400 + 60,
+            "%lld", (long long)after);
+  /* The connection made before is still served. */
+  assert_catalog(open_before);
+  tally_client_close(open_before);
+
+  /* A key that does not load keeps the one in use. */
+  tally_test_write_file(live_key, "not a key\n");
+  cr_assert_eq(kill(srv.pid, SIGHUP), 0);
+  log = tally_test_read_file_with(srv.log, "the certificate is kept as it was");
+  cr_assert(log && strstr(log, "error: reload: the certificate is kept as it "
+                               "was: cannot load the private key"),
+            "%s", log);
+  free(log);
+  assert_serves_a_good_client();
   stop_cleanly();
 }

@@ -72,6 +72,10 @@ static void start(tally_test_server *s, const char *const *extra) {
   init_store(s);
 
   argv[n++] = TALLYD_PATH;
+  /* Not the machine's /etc/tally/tallyd.conf: a test's own settings (a
+   * --config in extra comes later and counts). */
+  argv[n++] = "--config";
+  argv[n++] = "/dev/null";
   argv[n++] = "--data";
   argv[n++] = s->dir;
   argv[n++] = "--listen";
