@@ -31,11 +31,18 @@ typedef struct {
   const char *ca;             /* TLS: the CA file; NULL = plaintext */
   const char *server_name;    /* the name on the server's certificate */
   int insecure_plaintext;     /* a token in plaintext off the loopback */
+  int64_t keep_acknowledged_s; /* acknowledged submissions kept this long
+                                  in the spool, to be sent again after a
+                                  restore; 0 = none kept */
 } tally_cli;
+
+/* The default of --keep-acknowledged: 30 days. */
+#define TALLY_CLI_KEEP_ACKNOWLEDGED_S (30 * 86400)
 
 /* getopt codes of the options every command takes, beside 's'. */
 enum { OPT_TIMEOUT = 256, OPT_FORMAT, OPT_SPOOL, OPT_TOKEN_FILE, OPT_CA,
-       OPT_SERVER_NAME, OPT_INSECURE, OPT_NO_BOM, OPT_FIRST_OWN = 300 };
+       OPT_SERVER_NAME, OPT_INSECURE, OPT_NO_BOM, OPT_KEEP_ACK,
+       OPT_FIRST_OWN = 300 };
 
 /* The getopt_long rows of those options, to include in a command's. */
 #define TALLY_CLI_COMMON_OPTIONS                                               \
@@ -47,6 +54,7 @@ enum { OPT_TIMEOUT = 256, OPT_FORMAT, OPT_SPOOL, OPT_TOKEN_FILE, OPT_CA,
       {"server-name", required_argument, NULL, OPT_SERVER_NAME},               \
       {"insecure-plaintext", no_argument, NULL, OPT_INSECURE},                 \
       {"no-bom", no_argument, NULL, OPT_NO_BOM},                               \
+      {"keep-acknowledged", required_argument, NULL, OPT_KEEP_ACK},            \
       {"help", no_argument, NULL, 'h'}
 
 /* Applies one of the common options. Returns 0 or EXIT_USAGE. */

@@ -67,6 +67,10 @@ static const char usage[] =
     "                          read (default 30)\n"
     "      --spool DIR         where submissions wait for the server's\n"
     "                          acknowledgement (tally help submit)\n"
+    "      --keep-acknowledged DAYS  keep acknowledged submissions in the\n"
+    "                          spool this long (default 30d; 0: none), to\n"
+    "                          send again after the server restores a backup\n"
+    "                          (tally help sync)\n"
     "  -h, --help              help\n"
     "  -V, --version           the version\n"
     "\n"
@@ -160,6 +164,20 @@ int tally_cli_option(tally_cli *c, int ch, const char *arg) {
   case OPT_NO_BOM:
     tally_output_bom(0);
     return 0;
+  case OPT_KEEP_ACK: {
+    /* 30d, 12h, 0: days by default. */
+    long long v = strtoll(arg, &end, 10);
+    long long unit = *end == 0 || strcmp(end, "d") == 0 ? 86400
+                     : strcmp(end, "h") == 0            ? 3600
+                                                        : -1;
+    if (*arg == 0 || *arg == '-' || unit < 0 || v > 3650) {
+      fprintf(stderr, "tally: --keep-acknowledged takes days (30d) or hours "
+              "(12h), up to 3650 days, not '%s'\n", arg);
+      return EXIT_USAGE;
+    }
+    c->keep_acknowledged_s = (int64_t)(v * unit);
+    return 0;
+  }
   case OPT_FORMAT:
     if (strcmp(arg, "table") == 0)
       c->format = FORMAT_TABLE;
@@ -475,7 +493,8 @@ int main(int argc, char **argv) {
       {NULL, 0, NULL, 0}};
   static char spool[4096];
   static tally_config cfg;
-  tally_cli c = {.timeout_s = 30, .format = FORMAT_TABLE};
+  tally_cli c = {.timeout_s = 30, .format = FORMAT_TABLE,
+                .keep_acknowledged_s = TALLY_CLI_KEEP_ACKNOWLEDGED_S};
   char path[4096], err[512];
   int ch, rc;
 

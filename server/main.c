@@ -1,5 +1,6 @@
 /* main.c: tallyd, the tally server, and tallyd init. */
 #include "accounts.h"
+#include "backup.h"
 #include "catalog.h"
 #include "error.h"
 #include "frame.h"
@@ -26,9 +27,15 @@
 #include <systemd/sd-daemon.h>
 #include <uv.h>
 
+#ifndef TALLYD_CONFIG_DEFAULT
+#define TALLYD_CONFIG_DEFAULT "/etc/tally/tallyd.conf"
+#endif
+
 static const char usage[] =
-    "usage: tallyd --data DIR [options]\n"
+    "usage: tallyd --data DIR [--config FILE] [options]\n"
     "       tallyd init --data DIR [--name NAME] [--recover]\n"
+    "       tallyd backup [--data DIR] [DEST | --rotate]\n"
+    "       tallyd restore BACKUP --data DIR\n"
     "\n"
     "Serves tally: accepts the figures that units submit, stores them in an\n"
     "LMDB store under DIR, and answers value and report requests.\n"
@@ -38,7 +45,15 @@ static const char usage[] =
     "admin. Every request must be signed in with a token (tally login);\n"
     "the admin adds the others' accounts with 'tally account add'.\n"
     "\n"
+    "Settings come from the config file (--config FILE; by default\n"
+    TALLYD_CONFIG_DEFAULT " when it exists), and the flags below\n"
+    "override it; 'man tallyd.conf' has the file's sections and keys.\n"
+    "\n"
     "options:\n"
+    "      --config FILE     read the settings from FILE (INI: [store],\n"
+    "                        [server], [tls], [web], [limits]); a key it\n"
+    "                        does not know or a bad value stops tallyd with\n"
+    "                        FILE:LINE\n"
     "  -d, --data DIR        the store directory, made by 'tallyd init'\n"
     "  -l, --listen ADDR     address to listen on, HOST:PORT or [HOST6]:PORT\n"
     "                        (default 127.0.0.1:7300; port 0 picks a free port)\n"
@@ -85,11 +100,20 @@ static const char usage[] =
     "                        or ../share/tally/web)\n"
     "      --session-timeout SECONDS  how long a web sign-in lasts (default\n"
     "                        28800: eight hours)\n"
+    "      --log-format auto|text|json|journal  how log lines look\n"
+    "                        (default auto: journal, with syslog\n"
+    "                        severities and no timestamp, when standard\n"
+    "                        error is systemd's journal; text otherwise)\n"
+    "      --cert-warn-days N  warn in the log this many days before the\n"
+    "                        TLS certificate ends (default 30)\n"
     "  -h, --help            this help\n"
     "  -V, --version         the version\n"
     "\n"
     "On start it prints \"listening on ADDR\" on standard output; it logs one\n"
-    "line per connection and per submission on standard error. SIGINT or\n"
+    "line per connection and per submission on standard error. SIGHUP\n"
+    "reads the config file again: a new certificate and key (for new\n"
+    "connections; open ones go on), the limits and the log format; other\n"
+    "changes take a restart, and the log says so. SIGINT or\n"
     "SIGTERM stops it cleanly: it stops accepting, sends the replies it owes,\n"
     "and closes the store. If a write to the disk fails so that LMDB refuses\n"
     "the store from then on, it logs so, stops the same way and exits with\n"
@@ -98,10 +122,6 @@ static const char usage[] =
     "Without TLS it listens only on the loopback, unless --insecure-plaintext\n"
     "is given. Clients reach a TLS server with 'tally --ca FILE', FILE being\n"
     "the CA certificate that signed the server's.\n";
-
-#ifndef TALLYD_CONFIG_DEFAULT
-#define TALLYD_CONFIG_DEFAULT "/etc/tally/tallyd.conf"
-#endif
 
 struct options {
   tally_settings s;        /* from the config file, then the flags */
@@ -356,9 +376,9 @@ static void on_sighup(uv_signal_t *h, int signum) {
     tally_log_warn("reload: max-frame, map-size, max-map-size, "
                    "memory-budget, session-timeout and insecure-plaintext "
                    "take a restart (kept as they were until then)");
+  cert_check(st);
   tally_log("reload: done (%s)", now.config[0] ? now.config
                                                : "no config file");
-  cert_check(st);
   tally_settings_free(&now.s);
 out:
   sd_notify(0, "READY=1");
@@ -527,6 +547,187 @@ out:
   return status;
 }
 
+static const char backup_usage[] =
+    "usage: tallyd backup [--config FILE] [--data DIR] DEST\n"
+    "       tallyd backup [--config FILE] [--data DIR] --rotate [--backup-dir DIR]\n"
+    "\n"
+    "Copies the store in DIR (default: data in the config file's [store]),\n"
+    "compacted, into the new file DEST: one consistent snapshot, made by\n"
+    "this second process while tallyd goes on serving (no token needed: it\n"
+    "reads the store's files, so it runs as the user that owns them).\n"
+    "\n"
+    "--rotate makes the day's copy in the backup folder (--backup-dir, or\n"
+    "backup-dir in [store]) as daily/YYYY-MM-DD.mdb, keeps the month's\n"
+    "first as monthly/YYYY-MM.mdb, and removes the daily copies past the\n"
+    "newest 14 and the monthly past the newest 12. The package's timer\n"
+    "(tally-backup.timer) runs it every day.\n"
+    "\n"
+    "A copy holds every figure and the accounts' token hashes: it is made\n"
+    "mode 0600. 'tallyd restore' puts one back.\n";
+
+static const char restore_usage[] =
+    "usage: tallyd restore BACKUP [--config FILE] [--data DIR] [--catalog FILE]\n"
+    "\n"
+    "Restores the backup file BACKUP into DIR (default: data in the config\n"
+    "file's [store]), which must hold no store: stop tallyd and move the\n"
+    "old directory away first. DIR and its parents are made if missing.\n"
+    "The backup is copied, never served itself; the copy's sums are then\n"
+    "checked against its figures, as 'tally admin verify' does, and the\n"
+    "restore says from when the backup is. If anything fails, what it made\n"
+    "is removed. Then start tallyd, and have the offices send again what\n"
+    "was acknowledged since: 'tally sync --resend-since DATE'.\n";
+
+/* The settings a store command reads: --config, --data, --backup-dir,
+ * --catalog; the rest of argv (options of its own) is left to it.
+ * Returns 0, or 2 after saying why. */
+static int store_settings(const char *cmd, int argc, char **argv,
+                          tally_settings *s, char *err, size_t n) {
+  char config[4096];
+  tally_settings_init(s);
+  if (config_path(argc, argv, config, sizeof config, err, n) != 0 ||
+      (config[0] && tally_settings_read(s, config, err, n) != 0)) {
+    fprintf(stderr, "tallyd %s: %s\n", cmd, err);
+    return 2;
+  }
+  return 0;
+}
+
+static const char *pretty_time(char *buf, size_t n, int64_t t) {
+  time_t tt = (time_t)t;
+  struct tm tm;
+  localtime_r(&tt, &tm);
+  strftime(buf, n, "%Y-%m-%d %H:%M:%S %z", &tm);
+  return buf;
+}
+
+/* tallyd backup: a copy of the live store, from the command line. */
+static int backup_main(int argc, char **argv) {
+  static const struct option longopts[] = {
+      {"config", required_argument, NULL, 'C'},
+      {"data", required_argument, NULL, 'd'},
+      {"backup-dir", required_argument, NULL, 'b'},
+      {"rotate", no_argument, NULL, 'r'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
+  tally_settings s;
+  char err[1024], made[4400];
+  int ch, rotate = 0, status = 2;
+  uint64_t bytes;
+
+  if (store_settings("backup", argc, argv, &s, err, sizeof err) != 0)
+    goto out;
+  optind = 0;
+  while ((ch = getopt_long(argc, argv, "d:h", longopts, NULL)) != -1) {
+    switch (ch) {
+    case 'C': break;
+    case 'd': tally_settings_set(&s, "data", optarg, err, sizeof err); break;
+    case 'b':
+      tally_settings_set(&s, "backup-dir", optarg, err, sizeof err);
+      break;
+    case 'r': rotate = 1; break;
+    case 'h': fputs(backup_usage, stdout); status = 0; goto out;
+    default: fputs("Try 'tallyd backup --help'.\n", stderr); goto out;
+    }
+  }
+  if (s.data == NULL || (rotate ? optind != argc : optind + 1 != argc) ||
+      (rotate && s.backup_dir == NULL)) {
+    fprintf(stderr, "tallyd backup: %s\nTry 'tallyd backup --help'.\n",
+            s.data == NULL ? "--data DIR is required (or data in [store])"
+            : rotate && s.backup_dir == NULL
+                ? "--rotate needs --backup-dir DIR (or backup-dir in [store])"
+                : rotate ? "--rotate takes no DEST"
+                         : "give one DEST, the new backup file");
+    goto out;
+  }
+  status = 1;
+  if (rotate) {
+    int removed;
+    if (tally_backup_rotate(s.data, s.backup_dir, (int64_t)time(NULL),
+                            TALLY_BACKUP_KEEP_DAILY, TALLY_BACKUP_KEEP_MONTHLY,
+                            made, sizeof made, &bytes, &removed, err,
+                            sizeof err) != 0) {
+      tally_log_err("backup of %s failed: %s", s.data, err);
+      goto out;
+    }
+    tally_log("backup: %s, %llu bytes; %d old copies removed (14 daily and "
+              "12 monthly are kept)", made, (unsigned long long)bytes,
+              removed);
+  } else {
+    if (tally_backup_copy(s.data, argv[optind], &bytes, err, sizeof err) != 0) {
+      fprintf(stderr, "tallyd backup: %s\n", err);
+      goto out;
+    }
+    printf("backup of %s written to %s (%llu bytes)\n", s.data, argv[optind],
+           (unsigned long long)bytes);
+  }
+  status = 0;
+out:
+  tally_settings_free(&s);
+  return status;
+}
+
+/* tallyd restore: a backup copied into a new data directory, checked. */
+static int restore_main(int argc, char **argv) {
+  static const struct option longopts[] = {
+      {"config", required_argument, NULL, 'C'},
+      {"data", required_argument, NULL, 'd'},
+      {"catalog", required_argument, NULL, 'c'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
+  tally_settings s;
+  tally_catalog *cat = NULL;
+  tally_backup_restored got;
+  char err[1024], made[64], newest[64];
+  int ch, status = 2;
+
+  if (store_settings("restore", argc, argv, &s, err, sizeof err) != 0)
+    goto out;
+  optind = 0;
+  while ((ch = getopt_long(argc, argv, "d:c:h", longopts, NULL)) != -1) {
+    switch (ch) {
+    case 'C': break;
+    case 'd': tally_settings_set(&s, "data", optarg, err, sizeof err); break;
+    case 'c': tally_settings_set(&s, "catalog", optarg, err, sizeof err); break;
+    case 'h': fputs(restore_usage, stdout); status = 0; goto out;
+    default: fputs("Try 'tallyd restore --help'.\n", stderr); goto out;
+    }
+  }
+  if (s.data == NULL || optind + 1 != argc) {
+    fprintf(stderr, "tallyd restore: %s\nTry 'tallyd restore --help'.\n",
+            s.data == NULL ? "--data DIR is required (or data in [store])"
+                           : "give one BACKUP file");
+    goto out;
+  }
+  status = 1;
+  int rc = s.catalog ? tally_catalog_load_file(s.catalog, &cat, err, sizeof err)
+                     : tally_catalog_load_builtin(&cat, err, sizeof err);
+  if (rc != 0 || tally_backup_restore(argv[optind], s.data, cat, &got, err,
+                                      sizeof err) != 0) {
+    fprintf(stderr, "tallyd restore: %s\n", err);
+    goto out;
+  }
+  printf("restored %s into %s (%llu bytes): %llu unit reports, %llu sums "
+         "records verified.\n", argv[optind], s.data,
+         (unsigned long long)got.bytes, (unsigned long long)got.reports,
+         (unsigned long long)got.records);
+  pretty_time(made, sizeof made, got.backup_made);
+  if (got.newest_figure)
+    printf("The backup file is from %s; its newest figure was written %s.\n",
+           made, pretty_time(newest, sizeof newest, got.newest_figure));
+  else
+    printf("The backup file is from %s; it holds no figures.\n", made);
+  /* What was acknowledged after its newest figure may be missing: the
+   * offices send it again (the server stores what it does not have). */
+  printf("Start tallyd on %s; then have every office send again what was "
+         "acknowledged since:\n  tally sync --resend-since %.10s\n", s.data,
+         got.newest_figure ? newest : made);
+  status = 0;
+out:
+  tally_catalog_free(cat);
+  tally_settings_free(&s);
+  return status;
+}
+
 int main(int argc, char **argv) {
   struct options o = {0};
   tally_catalog *cat = NULL;
@@ -546,6 +747,10 @@ int main(int argc, char **argv) {
 
   if (argc > 1 && strcmp(argv[1], "init") == 0)
     return init_main(argc - 1, argv + 1);
+  if (argc > 1 && strcmp(argv[1], "backup") == 0)
+    return backup_main(argc - 1, argv + 1);
+  if (argc > 1 && strcmp(argv[1], "restore") == 0)
+    return restore_main(argc - 1, argv + 1);
   if ((rc = parse_args(argc, argv, &o, err, sizeof err)) != 0) {
     if (rc == 2)
       fprintf(stderr, "tallyd: %s\nTry 'tallyd --help'.\n", err);
@@ -712,7 +917,7 @@ int main(int argc, char **argv) {
             "elements, %zu indicators), listening on %s (%s)",
             TALLY_VERSION, o.s.data, cat->name, cat->origin, cat->n_units,
             cat->n_elements, cat->n_indicators, tally_server_address(server),
-            tls ? "TLS" : "plaintext");
+            st.tls ? "TLS" : "plaintext");
   if (web)
     tally_log("serving the web pages from %s on %s", web_dir,
               tally_web_origin(web));

@@ -639,6 +639,41 @@ int tally_store_backup(tally_store *s, const char *name, char *path,
   return 0;
 }
 
+int tally_store_copy(const char *dir, int fd, char *err, size_t n) {
+  char file[4200];
+  struct stat st;
+  MDB_env *env;
+  int rc;
+  snprintf(file, sizeof file, "%s/data.mdb", dir);
+  if (stat(file, &st) != 0) {
+    rc = -errno;
+    snprintf(err, n, "there is no store in %s: %s", dir, strerror(errno));
+    return rc;
+  }
+  /* A file cut short would kill the copy with SIGBUS: look first. */
+  if ((rc = tally__store_check(dir, err, n)) != 0)
+    return rc;
+  if ((rc = mdb_env_create(&env)) != 0)
+    goto err_lmdb;
+  if ((rc = mdb_env_set_maxdbs(env, 13)) != 0 ||
+      (rc = mdb_env_open(env, dir, MDB_RDONLY, 0600)) != 0 ||
+      (rc = mdb_env_copyfd2(env, fd, MDB_CP_COMPACT)) != 0) {
+    mdb_env_close(env);
+    goto err_lmdb;
+  }
+  mdb_env_close(env);
+  if (fsync(fd) != 0) {
+    rc = -errno;
+    snprintf(err, n, "the copy cannot be synced: %s", strerror(errno));
+    return rc;
+  }
+  return 0;
+
+err_lmdb:
+  snprintf(err, n, "cannot copy the store in %s: %s", dir, mdb_strerror(rc));
+  return store_err(rc);
+}
+
 int tally__store_next_counter(MDB_txn *txn, tally_store *s, const char *name,
                               uint64_t *out) {
   MDB_val k = {strlen(name), (void *)name}, v;

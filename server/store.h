@@ -100,6 +100,14 @@ int tally_store_backup_name_ok(const char *name);
 int tally_store_backup(tally_store *s, const char *name, char *path,
                        size_t n, uint64_t *bytes);
 
+/* Copies the store in dir, compacted, into the open file fd, from a
+ * process that is not the one serving it: read-only, without the lock
+ * on tallyd.pid, while a tallyd may be writing (LMDB's readers do not
+ * wait for its writer, nor it for them). The copy is one consistent
+ * snapshot; fd is synced. Returns 0, -ENOENT (no store in dir), -EUCLEAN
+ * (damaged: why in err), -errno or TALLY_ESTORE. */
+int tally_store_copy(const char *dir, int fd, char *err, size_t n);
+
 /* ---- types the parts share ---- */
 
 /* Who makes a change, for the audit trail. */
