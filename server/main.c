@@ -427,16 +427,19 @@ static void on_failed(uv_async_t *h) {
 }
 
 static const char init_usage[] =
-    "usage: tallyd init --data DIR [--name NAME] [--recover]\n"
+    "usage: tallyd init [--data DIR] [--config FILE] [--name NAME] [--recover]\n"
     "\n"
-    "Creates the store in DIR (if missing) and its first admin account, and\n"
+    "Creates the store in DIR (and DIR and its parents, if missing; default:\n"
+    "data in the config file's [store]) and its first admin account, and\n"
     "prints the admin's token on standard output. The token is shown only\n"
     "this once: the store keeps its SHA-256 alone. Keep it safe; use it with\n"
     "'tally login' to add the other accounts. A store that already has\n"
     "accounts is left as it is.\n"
     "\n"
     "options:\n"
-    "  -d, --data DIR   the store directory\n"
+    "  -d, --data DIR   the store directory; if init fails, what it made is\n"
+    "                   taken away again\n"
+    "      --config FILE  where data comes from without --data\n"
     "  -n, --name NAME  the admin's name (default \"administrator\")\n"
     "      --recover    add an admin to a store that has accounts already,\n"
     "                   when every admin token is lost: run on the server's\n"
@@ -445,9 +448,52 @@ static const char init_usage[] =
     "                   once restarted.\n"
     "  -h, --help       this help\n";
 
+static int store_settings(const char *cmd, int argc, char **argv,
+                          tally_settings *s, char *err, size_t n);
+
+/* The nearest ancestor of dir (or dir) that does not exist, into buf:
+ * what a failed init must take away again; "" when dir exists. */
+static void first_missing(const char *dir, char *buf, size_t n) {
+  char path[4096];
+  struct stat st;
+  buf[0] = 0;
+  snprintf(path, sizeof path, "%s", dir);
+  while (path[0] && stat(path, &st) != 0 && errno == ENOENT) {
+    snprintf(buf, n, "%s", path);
+    char *slash = strrchr(path, '/');
+    if (slash == NULL || slash == path)
+      break;
+    *slash = 0;
+  }
+}
+
+/* Takes away what a failed init made: the store's files, and the
+ * directories from dir up to top (the first that was missing). */
+static void init_unmake(const char *dir, const char *top) {
+  static const char *const files[] = {"data.mdb", "lock.mdb", "tallyd.pid"};
+  char path[4200];
+  if (top[0] == 0)
+    return; /* the directory was there: a store in it is not ours */
+  for (int i = 0; i < 3; i++) {
+    snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+    unlink(path);
+  }
+  snprintf(path, sizeof path, "%s", dir);
+  for (;;) {
+    rmdir(path);
+    if (strcmp(path, top) == 0)
+      break;
+    char *slash = strrchr(path, '/');
+    if (slash == NULL || slash == path)
+      break;
+    *slash = 0;
+  }
+}
+
 /* tallyd init: the store and its first admin. */
 static int init_main(int argc, char **argv) {
   static const struct option longopts[] = {
+      {"config", required_argument, NULL, 'C'},
       {"data", required_argument, NULL, 'd'},
       {"name", required_argument, NULL, 'n'},
       {"recover", no_argument, NULL, 'r'},
@@ -457,28 +503,44 @@ static int init_main(int argc, char **argv) {
   int recover = 0;
   tally_store *store = NULL;
   tally_accounts *accounts = NULL;
-  char err[1024], token[TALLY_TOKEN_MAX];
-  int ch, rc, status = 1;
+  tally_settings set;
+  char err[1024], token[TALLY_TOKEN_MAX], top[4096];
+  int ch, rc, status = 1, made;
 
+  /* --data, else the config file's (under the package: sudo -u tally
+   * tallyd init > admin.token). */
+  if (store_settings("init", argc, argv, &set, err, sizeof err) != 0)
+    return 2;
+  data = set.data;
+  optind = 0;
   while ((ch = getopt_long(argc, argv, "d:n:h", longopts, NULL)) != -1) {
     switch (ch) {
+    case 'C': break;
     case 'd': data = optarg; break;
     case 'n': name = optarg; break;
     case 'r': recover = 1; break;
-    case 'h': fputs(init_usage, stdout); return 0;
-    default: fputs("Try 'tallyd init --help'.\n", stderr); return 2;
+    case 'h':
+      fputs(init_usage, stdout);
+      status = 0;
+      goto done;
+    default:
+      fputs("Try 'tallyd init --help'.\n", stderr);
+      status = 2;
+      goto done;
     }
   }
   if (optind < argc || data == NULL) {
     fputs(data ? "tallyd init: unexpected argument\n"
                : "tallyd init: --data DIR is required\n", stderr);
     fputs("Try 'tallyd init --help'.\n", stderr);
-    return 2;
+    status = 2;
+    goto done;
   }
   if (*name == 0 || strlen(name) > TALLY_ACCOUNT_NAME_MAX) {
     fprintf(stderr, "tallyd init: the name must be 1-%d characters\n",
             TALLY_ACCOUNT_NAME_MAX);
-    return 2;
+    status = 2;
+    goto done;
   }
   char file[4096];
   struct stat fs;
@@ -486,12 +548,23 @@ static int init_main(int argc, char **argv) {
   if (recover && stat(file, &fs) != 0) {
     fprintf(stderr, "tallyd init --recover: there is no store in %s to "
             "recover\n", data);
-    return 1;
+    status = 1;
+    goto done;
+  }
+  /* Its parents too; and if it fails, nothing is left behind. */
+  first_missing(data, top, sizeof top);
+  if (tally_backup_mkdirs(data, &made, err, sizeof err) != 0) {
+    fprintf(stderr, "tallyd init: %s\n", err);
+    init_unmake(data, top);
+    status = 1;
+    goto done;
   }
   if ((rc = tally_store_open(data, 0, 0, &store)) != 0) {
     tally_store_explain(data, rc, err, sizeof err);
     fprintf(stderr, "tallyd init: %s\n", err);
-    return 1;
+    init_unmake(data, top);
+    status = 1;
+    goto done;
   }
   if ((rc = tally_accounts_load(store, NULL, &accounts, err, sizeof err)) != 0) {
     fprintf(stderr, "tallyd init: %s\n", err);
@@ -544,6 +617,10 @@ static int init_main(int argc, char **argv) {
 out:
   tally_accounts_free(accounts);
   tally_store_close(store);
+  if (status != 0)
+    init_unmake(data, top);
+done:
+  tally_settings_free(&set);
   return status;
 }
 

@@ -313,3 +313,42 @@ Test(tallyd, a_damaged_meta_page_is_refused) {
     expect_refused(data, how, "its last page before its roots");
   }
 }
+
+/* tallyd init makes the directory and its missing parents. */
+Test(tallyd, init_makes_the_parents) {
+  char data[400], file[500];
+  struct stat st;
+  snprintf(data, sizeof data, "%s/missing/parent/tally", dir);
+  init_store(data);
+  snprintf(file, sizeof file, "%s/data.mdb", data);
+  cr_assert_eq(stat(file, &st), 0, "no store in %s", data);
+}
+
+/* A failed init leaves nothing behind: not the parents it made, not a
+ * store. */
+Test(tallyd, a_failed_init_writes_nothing) {
+  char data[800], made[400], *out, *err;
+  struct stat st;
+  char longname[300];
+  memset(longname, 'x', sizeof longname - 1);
+  longname[sizeof longname - 1] = 0;
+  snprintf(made, sizeof made, "%s/new", dir);
+  snprintf(data, sizeof data, "%s/%s/store", made, longname);
+  int rc = TALLYD(&out, &err, "init", "--data", data);
+  cr_assert_eq(rc, 1, "%s", err);
+  cr_assert(strstr(err, "tallyd init: cannot make "), "%s", err);
+  cr_assert_str_eq(out, "", "a token was printed: %s", out);
+  cr_assert_neq(stat(made, &st), 0, "%s was left behind", made);
+  free(out);
+  free(err);
+  /* Under a file: refused, and the file is untouched. */
+  snprintf(made, sizeof made, "%s/plain", dir);
+  tally_test_write_file(made, "x");
+  snprintf(data, sizeof data, "%s/store", made);
+  cr_assert_eq(TALLYD(&out, &err, "init", "--data", data), 1);
+  cr_assert(strstr(err, "Not a directory"), "%s", err);
+  cr_assert_eq(stat(made, &st), 0);
+  cr_assert(S_ISREG(st.st_mode));
+  free(out);
+  free(err);
+}
