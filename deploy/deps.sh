@@ -14,6 +14,9 @@ command -v node >/dev/null || packages+=(nodejs)
 command -v npm >/dev/null || packages+=(npm)
 if [ "${1:-}" = --test ]; then
   packages+=(libcriterion-dev python3 chromium)
+  # The package's test (tests/package.sh): build it, lint it, check its
+  # units, install it.
+  packages+=(dpkg-dev lintian systemd adduser)
 fi
 
 missing=()
