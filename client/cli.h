@@ -182,6 +182,7 @@ int tally_cmd_validate(int argc, char **argv, tally_cli *c);
 int tally_cmd_review(int argc, char **argv, tally_cli *c);
 int tally_cmd_status(int argc, char **argv, tally_cli *c);
 int tally_cmd_period(int argc, char **argv, tally_cli *c);
+int tally_cmd_units(int argc, char **argv, tally_cli *c);
 
 extern const char tally_usage_submit[], tally_usage_withdraw[], tally_usage_sync[],
     tally_usage_pending[], tally_usage_values[], tally_usage_report[],
@@ -191,6 +192,6 @@ extern const char tally_usage_submit[], tally_usage_withdraw[], tally_usage_sync
     tally_usage_target[], tally_usage_account[], tally_usage_audit[],
     tally_usage_login[], tally_usage_whoami[], tally_usage_check[],
     tally_usage_period[], tally_usage_validate[], tally_usage_review[],
-    tally_usage_status[];
+    tally_usage_status[], tally_usage_units[];
 
 #endif

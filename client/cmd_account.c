@@ -5,7 +5,9 @@
 #include "output.h"
 #include "wire.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -444,7 +446,16 @@ int tally_cmd_login(int argc, char **argv, tally_cli *c) {
     tally_wire_free(reply);
     return EXIT_USAGE;
   }
-  tally_config cfg = {(char *)c->server, (char *)c->token, (char *)c->ca,
+  /* The CA as an absolute path: the commands run from elsewhere later. */
+  char ca[4096];
+  if (c->ca && c->ca[0] != '/' && realpath(c->ca, ca) == NULL) {
+    fprintf(stderr, "tally login: %s: %s; nothing was saved\n", c->ca,
+            strerror(errno));
+    tally_wire_free(reply);
+    return EXIT_USAGE;
+  }
+  tally_config cfg = {(char *)c->server, (char *)c->token,
+                      c->ca && c->ca[0] != '/' ? ca : (char *)c->ca,
                       (char *)c->server_name};
   if (tally_config_save(path, &cfg, err, sizeof err) != 0) {
     fprintf(stderr, "tally login: %s\n", err);

@@ -106,6 +106,18 @@ const char tally_usage_catalog[] =
     "                       or csv\n"
     "  -s, --server, --timeout  as for every command (tally --help)\n";
 
+const char tally_usage_units[] =
+    "usage: tally units [--format FMT]\n"
+    "\n"
+    "The units of the server's catalog, in their tree (the district, then\n"
+    "the units within it): each one's code (what --unit takes), Chinese and\n"
+    "English names, level, the unit it is within, and whether it reports\n"
+    "its own figures or adds up those of the units within it.\n"
+    "\n"
+    "options:\n"
+    "      --format FMT     table (default), json or csv\n"
+    "  -s, --server, --timeout  as for every command (tally --help)\n";
+
 const char tally_usage_form[] =
     "usage: tally form --unit UNIT --period PERIOD\n"
     "\n"
@@ -946,6 +958,64 @@ static void inputs_text(const tally_catalog *cat, const tally_indicator *in,
       snprintf(buf + len, n - len, "%s%s.*", len ? ", " : "",
                cat->age_groups[groups[k]].code);
     }
+}
+
+/* Adds unit u and those within it, depth first, to t or to the json
+ * array a. */
+static void unit_rows(const tally_catalog *cat, int u, int depth,
+                      tally_table *t, json_t *a) {
+  const tally_unit *x = &cat->units[u];
+  const char *parent = x->parent >= 0 ? cat->units[x->parent].code : "";
+  const char *does = x->is_leaf ? "reports" : "adds up";
+  if (a) {
+    json_array_append_new(
+        a, json_pack("{s:s, s:s, s:s, s:s, s:s?, s:b}", "code", x->code,
+                     "name_zh", x->name_zh ? x->name_zh : "", "name_en",
+                     x->name_en ? x->name_en : "", "level",
+                     x->level ? x->level : "", "parent",
+                     x->parent >= 0 ? parent : NULL, "reports",
+                     x->is_leaf));
+  } else if (t) {
+    char code[160];
+    snprintf(code, sizeof code, "%*s%s", 2 * depth, "", x->code);
+    const char *row[] = {code, x->name_zh ? x->name_zh : "",
+                         x->name_en ? x->name_en : "",
+                         x->level ? x->level : "", parent, does};
+    tally_table_add(t, row);
+  }
+  for (int i = 0; i < x->n_children; i++)
+    unit_rows(cat, x->children[i], depth + 1, t, a);
+}
+
+int tally_cmd_units(int argc, char **argv, tally_cli *c) {
+  opts o;
+  tally_catalog *cat;
+  int rc = parse(argc, argv, c, "units", tally_usage_units, "format", &o);
+  if (rc)
+    return rc < 0 ? EXIT_OK : rc;
+  if ((rc = tally_cli_no_operands(argc, argv, "units")) != 0)
+    return rc;
+  if ((rc = tally_catalog_cache_fetch(c, 0, &cat)) != 0)
+    return rc;
+  if (c->format == FORMAT_JSON) {
+    json_t *a = json_array();
+    unit_rows(cat, cat->root, 0, NULL, a);
+    json_dumpf(a, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    fputc('\n', stdout);
+    json_decref(a);
+  } else {
+    static const char *const cols[] = {"code", "name_zh", "name_en", "level",
+                                       "within", "figures"};
+    tally_table *t = tally_table_new(6, cols, NULL);
+    unit_rows(cat, cat->root, 0, t, NULL);
+    if (t && c->format == FORMAT_CSV)
+      tally_table_print_csv(t, stdout);
+    else if (t)
+      tally_table_print(t, stdout);
+    tally_table_free(t);
+  }
+  tally_catalog_free(cat);
+  return EXIT_OK;
 }
 
 int tally_cmd_catalog(int argc, char **argv, tally_cli *c) {

@@ -37,6 +37,7 @@ static const char usage[] =
     "  review   the central office's review: list, approve, return, reopen\n"
     "  status   a unit's periods and how the central office reviewed them\n"
     "  catalog  the indicators and data elements the server knows\n"
+    "  units    the units: codes, names, levels, the unit each is within\n"
     "  target   list the targets; enter one the city assigns\n"
     "  period   list, lock and unlock periods the central office approved\n"
     "  history  every change to a unit's figures for a period\n"
@@ -50,9 +51,9 @@ static const char usage[] =
     "  help     help on a command: tally help submit\n"
     "\n"
     "options (before or after the command):\n"
-    "  -s, --server HOST:PORT  the tallyd to talk to; default $TALLY_SERVER,\n"
-    "                          else the config file's, else\n"
-    "                          " TALLY_CLIENT_DEFAULT_SERVER "\n"
+    "  -s, --server HOST:PORT  the tallyd to talk to (tallyd's default is\n"
+    "                          " TALLY_CLIENT_DEFAULT_SERVER "); default\n"
+    "                          $TALLY_SERVER, else the config file's\n"
     "      --token-file FILE   read the token from FILE ('-': standard input);\n"
     "                          default $TALLY_TOKEN, else the config file's\n"
     "      --ca FILE           speak TLS, trusting the server's certificate\n"
@@ -99,6 +100,7 @@ static const struct {
     {"review", tally_cmd_review, tally_usage_review},
     {"status", tally_cmd_status, tally_usage_status},
     {"catalog", tally_cmd_catalog, tally_usage_catalog},
+    {"units", tally_cmd_units, tally_usage_units},
     {"form", tally_cmd_form, tally_usage_form},
     {"target", tally_cmd_target, tally_usage_target},
     {"period", tally_cmd_period, tally_usage_period},
@@ -307,6 +309,17 @@ int tally_cli_need_period(const char *period, const char *command) {
 
 int tally_cli_open(const tally_cli *c, tally_client **out, char *why,
                    size_t n) {
+  *out = NULL;
+  if (c->server == NULL || *c->server == 0) {
+    snprintf(why, n, "no server set: tally login --server HOST:PORT (or "
+             "--server, or $TALLY_SERVER)");
+    return TALLY_EUSAGE;
+  }
+  if (strstr(c->server, "://")) {
+    snprintf(why, n, "--server takes HOST:PORT, not a URL ('%s'): for TLS "
+             "give the CA with --ca FILE", c->server);
+    return TALLY_EUSAGE;
+  }
   tally_client_options o = {.address = c->server,
                             .timeout_ms = c->timeout_s * 1000,
                             .token = c->token,
@@ -508,7 +521,7 @@ int main(int argc, char **argv) {
   }
   c.server = getenv("TALLY_SERVER");
   if (c.server == NULL || *c.server == 0)
-    c.server = cfg.server ? cfg.server : TALLY_CLIENT_DEFAULT_SERVER;
+    c.server = cfg.server; /* NULL: none set, and tally says so */
   c.token = getenv("TALLY_TOKEN");
   if (c.token == NULL || *c.token == 0)
     c.token = cfg.token;

@@ -1151,3 +1151,51 @@ Test(cli, intervals_in_every_format) {
     cr_assert(strstr(out, " better "), "%s", out);
   free(out);
 }
+
+/* Where the server is, said plainly: none set, or a URL instead of
+ * HOST:PORT, is a bad command line (exit 2) that says what to do. */
+Test(cli, no_server_or_a_url_is_a_usage_error) {
+  char *err = NULL;
+  char *kept = strdup(getenv("TALLY_SERVER"));
+  unsetenv("TALLY_SERVER");
+  int rc = RUN(NULL, &err, "whoami");
+  setenv("TALLY_SERVER", kept, 1);
+  free(kept);
+  cr_assert_eq(rc, 2, "%s", err);
+  cr_assert(strstr(err, "no server set: tally login --server HOST:PORT"), "%s",
+            err);
+  free(err);
+  cr_assert_eq(RUN(NULL, &err, "--server", "https://tally.example:7300",
+                   "whoami"), 2);
+  cr_assert(strstr(err, "--server takes HOST:PORT, not a URL"), "%s", err);
+  free(err);
+}
+
+/* tally units: the catalog's units with their codes, names and levels,
+ * in their tree. */
+Test(cli, units_lists_codes_names_and_levels) {
+  char *out = NULL;
+  cr_assert_eq(RUN(&out, NULL, "units"), 0);
+  cr_assert(strstr(out, "changqing") && strstr(out, "长清区") &&
+                strstr(out, "district"),
+            "%s", out);
+  cr_assert(strstr(out, "  wenchang") && strstr(out, "文昌街道") &&
+                strstr(out, "subdistrict") && strstr(out, "reports"),
+            "%s", out);
+  free(out);
+  cr_assert_eq(RUN(&out, NULL, "units", "--format", "json"), 0);
+  json_error_t e;
+  json_t *a = json_loads(out, 0, &e);
+  cr_assert_not_null(a, "%s", e.text);
+  cr_assert_eq(json_array_size(a), 11);
+  json_t *first = json_array_get(a, 0), *second = json_array_get(a, 1);
+  cr_assert_str_eq(json_string_value(json_object_get(first, "code")),
+                   "changqing");
+  cr_assert(json_is_null(json_object_get(first, "parent")) ||
+            json_object_get(first, "parent") == NULL);
+  cr_assert_str_eq(json_string_value(json_object_get(second, "parent")),
+                   "changqing");
+  cr_assert(json_is_true(json_object_get(second, "reports")));
+  json_decref(a);
+  free(out);
+}

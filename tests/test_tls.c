@@ -14,6 +14,7 @@
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <openssl/ssl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <stdio.h>
@@ -823,5 +824,73 @@ Test(tls, sighup_reloads_the_certificate_without_dropping_connections) {
             "%s", log);
   free(log);
   assert_serves_a_good_client();
+  stop_cleanly();
+}
+
+/* Accepts one connection on the listening socket *arg, reads what the
+ * client sends first (its ClientHello) and resets the connection. */
+static void *reset_one(void *arg) {
+  int l = *(int *)arg;
+  int s = accept(l, NULL, NULL);
+  if (s < 0)
+    return NULL;
+  char buf[512];
+  if (read(s, buf, sizeof buf) < 0)
+    perror("read");
+  struct linger lg = {1, 0};
+  setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+  close(s);
+  return NULL;
+}
+
+/* A connection reset in the middle of the handshake is the network's
+ * doing, not the certificate's: the client could not reach the server
+ * (exit 3), and says so. */
+Test(tls, a_handshake_reset_means_the_server_was_not_reached) {
+  char address[64], *err = NULL;
+  int l = tally_test_listen(address, sizeof address);
+  pthread_t t;
+  cr_assert_eq(pthread_create(&t, NULL, reset_one, &l), 0);
+  int rc = tally_test_run((const char *const[]){"--server", address, "--ca",
+                                                ca, "whoami", NULL},
+                          NULL, NULL, &err);
+  pthread_join(t, NULL);
+  close(l);
+  cr_assert_eq(rc, 3, "exit %d: %s", rc, err);
+  cr_assert(strstr(err, "was reset during the TLS handshake"), "%s", err);
+  free(err);
+}
+
+/* tally login keeps the CA as an absolute path, so that a command run
+ * from another directory finds it. */
+Test(tls, login_saves_the_ca_as_an_absolute_path) {
+  char config[400], here[4096], *out = NULL, *err = NULL;
+  start_tls(NULL, NULL);
+  snprintf(config, sizeof config, "%s/config.json", dir);
+  setenv("TALLY_CONFIG", config, 1);
+  cr_assert_not_null(getcwd(here, sizeof here));
+  cr_assert_eq(chdir(dir), 0);
+  int rc = tally_test_run((const char *const[]){"login", "--server",
+                                                srv.address, "--ca",
+                                                "good/ca.crt", "--token-file",
+                                                "-", NULL},
+                          srv.admin, &out, &err);
+  cr_assert_eq(chdir(here), 0);
+  cr_assert_eq(rc, 0, "%s", err);
+  free(out);
+  free(err);
+  char *saved = tally_test_read_file(config);
+  cr_assert_not_null(saved);
+  char want[600];
+  snprintf(want, sizeof want, "\"%s\"", ca);
+  cr_assert(strstr(saved, want), "%s", saved);
+  free(saved);
+  /* From elsewhere, with what was saved alone. */
+  unsetenv("TALLY_TOKEN");
+  rc = tally_test_run((const char *const[]){"whoami", NULL}, NULL, &out, &err);
+  cr_assert_eq(rc, 0, "%s", err);
+  free(out);
+  free(err);
+  setenv("TALLY_CONFIG", "/nonexistent/tally-test-config.json", 1);
   stop_cleanly();
 }
