@@ -46,12 +46,18 @@ int tally_cmd_backup(int argc, char **argv, tally_cli *c) {
 const char tally_usage_admin[] =
     "usage: tally admin verify\n"
     "       tally admin status\n"
+    "       tally admin unblock ADDRESS\n"
     "\n"
     "'status' shows how the server is doing: its version and how long it has\n"
     "run, the store's size on the disk and how much of its map it uses,\n"
     "the connections open, the submissions acknowledged today, the newest\n"
     "backup in the server's backup folder and when the TLS certificate\n"
-    "ends. Admins only.\n"
+    "ends, and the addresses locked out for failed sign-ins. Admins only.\n"
+    "\n"
+    "'unblock' lifts the lockout of an address (as status lists it: an IPv4\n"
+    "address or an IPv6 /64) at once: ten refused tokens from one address\n"
+    "in five minutes lock out every account there, an admin's too, so run\n"
+    "it from another address, or on the server's host (127.0.0.1).\n"
     "\n"
     "Reports read sums that tallyd keeps for the district and every unit\n"
     "with units below it, updated with every submission. 'verify' makes\n"
@@ -154,8 +160,36 @@ static int admin_status(tally_cli *c) {
              left <= 30 * 86400 ? ": renew it soon" : "");
     }
   }
+  for (size_t i = 0; i < s->n_lockouts; i++) {
+    const Tally__Lockout *l = s->lockouts[i];
+    tally_cli_time(when, sizeof when, l->until_unix);
+    printf("%s%s, %u failed sign-ins, until %s (tally admin unblock %s)\n",
+           i ? "              " : "locked out:   ", l->address, l->failures,
+           when, l->address);
+  }
   tally_wire_free(reply);
   return 0;
+}
+
+static int admin_unblock(tally_cli *c, const char *address) {
+  Tally__GuardClearRequest q = TALLY__GUARD_CLEAR_REQUEST__INIT;
+  Tally__Envelope req = TALLY__ENVELOPE__INIT, *reply = NULL;
+  q.address = (char *)address;
+  req.body_case = TALLY__ENVELOPE__BODY_GUARD_CLEAR;
+  req.guard_clear = &q;
+  int rc = tally_cli_call(c, &req, TALLY__ENVELOPE__BODY_GUARD_CLEAR_REPLY,
+                          &reply);
+  if (rc == 0) {
+    const Tally__GuardClearReply *g = reply->guard_clear_reply;
+    if (g->failures)
+      printf("%s may sign in again (%u failed sign-ins forgotten)\n",
+             g->address, g->failures);
+    else
+      printf("%s was not locked out (no failed sign-ins counted)\n",
+             g->address);
+  }
+  tally_wire_free(reply);
+  return rc;
 }
 
 int tally_cmd_admin(int argc, char **argv, tally_cli *c) {
@@ -166,7 +200,9 @@ int tally_cmd_admin(int argc, char **argv, tally_cli *c) {
     return admin_verify(c);
   if (optind + 1 == argc && strcmp(argv[optind], "status") == 0)
     return admin_status(c);
-  fputs("tally admin: give a subcommand: verify or status\nTry 'tally help "
-        "admin'.\n", stderr);
+  if (optind + 2 == argc && strcmp(argv[optind], "unblock") == 0)
+    return admin_unblock(c, argv[optind + 1]);
+  fputs("tally admin: give a subcommand: verify, status or unblock ADDRESS\n"
+        "Try 'tally help admin'.\n", stderr);
   return EXIT_USAGE;
 }

@@ -8,6 +8,7 @@
 #include "dispatch.h"
 #include "handlers.h"
 
+#include "address.h"
 #include "error.h"
 #include "log.h"
 #include "reply.h"
@@ -78,6 +79,8 @@ static const struct {
     {TALLY__ENVELOPE__BODY_VERIFY, "verify", tally_handle_verify, ADMIN, NULL},
     {TALLY__ENVELOPE__BODY_ADMIN_STATUS, "admin status",
      tally_handle_admin_status, ADMIN, NULL},
+    {TALLY__ENVELOPE__BODY_GUARD_CLEAR, "admin unblock",
+     tally_handle_guard_clear, ADMIN, NULL},
     {TALLY__ENVELOPE__BODY_EXPLAIN, "explain", tally_handle_explain, READ_SCOPE,
      unit_of_explain},
     {TALLY__ENVELOPE__BODY_COMPLETENESS, "completeness", tally_handle_completeness,
@@ -152,10 +155,18 @@ static int sign_in(tally_request *r, const Tally__Envelope *req,
   if (wait > 0) {
     tally_log_warn("sign-in refused from %s: too many failed sign-ins", r->peer);
     r->refused_sign_in = 1;
+    char until[32], sender[48];
+    time_t end = (time_t)(now + wait);
+    struct tm tm;
+    gmtime_r(&end, &tm);
+    strftime(until, sizeof until, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    tally_address_sender(r->peer, sender, sizeof sender);
     *err = tally_reply_error(
         r, req->id, TALLY__ERROR_CODE__ERROR_UNAUTHENTICATED,
-        "too many failed sign-ins from this address; try again in %lld s",
-        (long long)wait);
+        "too many failed sign-ins from this address (%s); try again in %lld "
+        "s, at %s, or have an admin lift it from another address (or on "
+        "the server's host): tally admin unblock %s",
+        sender, (long long)wait, until, sender);
     return -1;
   }
   tally_account *acc = tally_accounts_check(r->accounts, req->auth->token, &why);

@@ -1199,3 +1199,54 @@ Test(cli, units_lists_codes_names_and_levels) {
   json_decref(a);
   free(out);
 }
+
+/* A revoked account is gone for good (the help says so); add --like
+ * gives its office a new one with the same role, unit and name. */
+Test(cli, account_add_like_remakes_a_revoked_account) {
+  char *out = NULL, *err = NULL;
+  cr_assert_eq(RUN(&out, NULL, "help", "account"), 0);
+  cr_assert(strstr(out, "for good: a revoked") && strstr(out, "--like ID"),
+            "%s", out);
+  free(out);
+  cr_assert_eq(RUN(&out, &err, "account", "add", "--role", "reporter",
+                   "--unit", "guide", "--name", "归德街道统计站"), 0, "%s", err);
+  free(out);
+  free(err);
+  cr_assert_eq(RUN(&out, NULL, "account", "list", "--format", "json"), 0);
+  json_t *list = json_loads(out, 0, NULL);
+  free(out);
+  cr_assert_not_null(list);
+  json_t *accounts = json_is_array(list) ? list : json_object_get(list, "accounts");
+  long long old = 0;
+  size_t i;
+  json_t *a;
+  json_array_foreach(accounts, i, a) {
+    const char *name = json_string_value(json_object_get(a, "name"));
+    if (name && strcmp(name, "归德街道统计站") == 0)
+      old = json_integer_value(json_object_get(a, "id"));
+  }
+  json_decref(list);
+  cr_assert_gt(old, 0);
+  char id[24];
+  snprintf(id, sizeof id, "%lld", old);
+  cr_assert_eq(RUN(NULL, NULL, "account", "revoke", id), 0);
+  int rc = RUN(&out, &err, "account", "add", "--like", id);
+  cr_assert_eq(rc, 0, "%s", err);
+  cr_assert(strstr(err, "not revoked") == NULL, "%s", err);
+  out[strcspn(out, "\n")] = 0;
+  char *token = strdup(out);
+  free(out);
+  free(err);
+  /* The new token is the office's: a reporter for guide, named alike. */
+  setenv("TALLY_TOKEN", token, 1);
+  cr_assert_eq(RUN(&out, NULL, "whoami"), 0);
+  tally_test_sign_in(&srv, "admin", NULL);
+  cr_assert(strstr(out, "归德街道统计站") && strstr(out, "reporter") &&
+                strstr(out, "guide"),
+            "%s", out);
+  free(out);
+  free(token);
+  cr_assert_eq(RUN(NULL, &err, "account", "add", "--like", "9999"), 1);
+  cr_assert(strstr(err, "there is no account 9999"), "%s", err);
+  free(err);
+}
