@@ -41,7 +41,7 @@ typedef struct {
 
 /* getopt codes of the options every command takes, beside 's'. */
 enum { OPT_TIMEOUT = 256, OPT_FORMAT, OPT_SPOOL, OPT_TOKEN_FILE, OPT_CA,
-       OPT_SERVER_NAME, OPT_INSECURE, OPT_NO_BOM, OPT_KEEP_ACK,
+       OPT_SERVER_NAME, OPT_INSECURE, OPT_NO_BOM, OPT_KEEP_ACK, OPT_WIDE,
        OPT_FIRST_OWN = 300 };
 
 /* The getopt_long rows of those options, to include in a command's. */
@@ -55,6 +55,7 @@ enum { OPT_TIMEOUT = 256, OPT_FORMAT, OPT_SPOOL, OPT_TOKEN_FILE, OPT_CA,
       {"insecure-plaintext", no_argument, NULL, OPT_INSECURE},                 \
       {"no-bom", no_argument, NULL, OPT_NO_BOM},                               \
       {"keep-acknowledged", required_argument, NULL, OPT_KEEP_ACK},            \
+      {"wide", no_argument, NULL, OPT_WIDE},                                   \
       {"help", no_argument, NULL, 'h'}
 
 /* Applies one of the common options. Returns 0 or EXIT_USAGE. */
@@ -144,7 +145,8 @@ void tally_cli_number(char *buf, size_t n, double v);
  * "from 0". */
 void tally_cli_change(char *buf, size_t n, double previous, double value);
 
-/* "2026-11-27 17:08:17" in UTC. */
+/* "2026-11-27 17:08:17 +0800": local time ($TZ, else the system's)
+ * with its offset. JSON outputs keep Unix times (UTC) instead. */
 void tally_cli_time(char *buf, size_t n, int64_t unix_s);
 
 /* A time given in UTC as "2023-03-01" (the end of that day),

@@ -661,7 +661,7 @@ int tally_cmd_audit(int argc, char **argv, tally_cli *c) {
       entries[n++] = pages[i]->audit_reply->entries[k];
   if (!*q.unit && !q.account && n > 1)
     qsort(entries, n, sizeof *entries, by_seq);
-  static const char *const head[] = {"seq",     "time (UTC)", "account",
+  static const char *const head[] = {"seq",     "time", "account",
                                      "from",    "subject",    "element",
                                      "before",  "after"};
   static const int right[] = {1, 0, 0, 0, 0, 0, 0, 0};

@@ -557,7 +557,7 @@ static void print_approved(const Tally__ReportReply *r) {
   char when[32];
   if (r->at_unix) {
     tally_cli_time(when, sizeof when, r->at_unix);
-    printf("按审核通过的数据 as approved at %s UTC: the figures of %u of %u "
+    printf("按审核通过的数据 as approved at %s: the figures of %u of %u "
            "units' reports as last approved by then\n", when,
            r->units_approved, r->units_reporting);
   } else {
@@ -570,7 +570,7 @@ static void print_approved(const Tally__ReportReply *r) {
     char now[400];
     tally_cli_time(when, sizeof when, u->approved_unix);
     tally_review_text(u->review, now, sizeof now);
-    printf("  %s: approved on %s UTC by %s at revision %llu", u->unit, when,
+    printf("  %s: approved on %s by %s at revision %llu", u->unit, when,
            u->account_name, (unsigned long long)u->revision);
     if (u->review && u->review->state != TALLY__REVIEW_STATE__REVIEW_APPROVED)
       printf("; now %s", now);
@@ -642,7 +642,7 @@ static void print_report(const Tally__ReportReply *r, enum tally_format fmt) {
     char when[32] = "(unknown)";
     if (r->lock->locked_unix) /* 0: an unreadable record */
       tally_cli_time(when, sizeof when, r->lock->locked_unix);
-    printf("%s's figures approved: locked on %s UTC by %s%s%s\n",
+    printf("%s's figures approved: locked on %s by %s%s%s\n",
            r->period, when, r->lock->account_name,
            *r->lock->text ? ": " : "", r->lock->text);
   }
@@ -884,7 +884,7 @@ int tally_cmd_completeness(int argc, char **argv, tally_cli *c) {
     goto out;
   }
   static const char *const cols[] = {"unit", "name", "reported", "missing",
-                                     "first reported (UTC)", "timeliness",
+                                     "first reported", "timeliness",
                                      NULL};
   static const int right[] = {0, 0, 1, 0, 0, 0};
   tally_table *t = tally_table_new(6, cols, right);

@@ -1074,7 +1074,7 @@ int tally_cmd_pending(int argc, char **argv, tally_cli *c) {
     fputc('\n', stdout);
     json_decref(doc);
   } else {
-    static const char *const cols[] = {"submitted (UTC)", "unit", "period",
+    static const char *const cols[] = {"submitted", "unit", "period",
                                        "values", "id"};
     static const int right[] = {0, 0, 0, 1, 0};
     tally_table *t = tally_table_new(5, cols, right);

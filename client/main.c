@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 static const char usage[] =
     "usage: tally [--server HOST:PORT] COMMAND [options]\n"
@@ -68,6 +70,8 @@ static const char usage[] =
     "                          read (default 30)\n"
     "      --spool DIR         where submissions wait for the server's\n"
     "                          acknowledgement (tally help submit)\n"
+    "      --wide              tables as wide as their cells (by default they\n"
+    "                          fit the terminal, $COLUMNS, cutting text)\n"
     "      --keep-acknowledged DAYS  keep acknowledged submissions in the\n"
     "                          spool this long (default 30d; 0: none), to\n"
     "                          send again after the server restores a backup\n"
@@ -165,6 +169,9 @@ int tally_cli_option(tally_cli *c, int ch, const char *arg) {
     return 0;
   case OPT_NO_BOM:
     tally_output_bom(0);
+    return 0;
+  case OPT_WIDE:
+    tally_output_fit(0);
     return 0;
   case OPT_KEEP_ACK: {
     /* 30d, 12h, 0: days by default. */
@@ -466,8 +473,8 @@ int tally_cli_own_unit(tally_cli *c, const char **unit,
 void tally_cli_time(char *buf, size_t n, int64_t unix_s) {
   time_t t = (time_t)unix_s;
   struct tm tm;
-  gmtime_r(&t, &tm);
-  strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm);
+  localtime_r(&t, &tm);
+  strftime(buf, n, "%Y-%m-%d %H:%M:%S %z", &tm);
 }
 
 int tally_cli_parse_time(const char *option, const char *text,
@@ -511,6 +518,14 @@ int main(int argc, char **argv) {
   char path[4096], err[512];
   int ch, rc;
 
+  /* Tables fit the terminal ($COLUMNS, else its width) unless --wide. */
+  const char *columns = getenv("COLUMNS");
+  struct winsize ws;
+  if (columns && atoi(columns) > 0)
+    tally_output_fit((size_t)atoi(columns));
+  else if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 &&
+           ws.ws_col > 0)
+    tally_output_fit(ws.ws_col);
   /* Display widths of Chinese text need a UTF-8 locale. */
   if (setlocale(LC_CTYPE, "") == NULL || MB_CUR_MAX == 1)
     setlocale(LC_CTYPE, "C.UTF-8");

@@ -1250,3 +1250,57 @@ Test(cli, account_add_like_remakes_a_revoked_account) {
   cr_assert(strstr(err, "there is no account 9999"), "%s", err);
   free(err);
 }
+
+/* Times are shown in local time with their offset (Asia/Shanghai for
+ * the district), and as Unix times (UTC) in JSON. */
+Test(cli, times_are_local_with_their_offset) {
+  char *out = NULL;
+  setenv("TZ", "Asia/Shanghai", 1);
+  int rc = RUN(&out, NULL, "account", "list");
+  unsetenv("TZ");
+  cr_assert_eq(rc, 0);
+  cr_assert(strstr(out, " +0800"), "%s", out);
+  cr_assert(strstr(out, "UTC") == NULL, "%s", out);
+  free(out);
+  cr_assert_eq(RUN(&out, NULL, "account", "list", "--format", "json"), 0);
+  cr_assert(strstr(out, "\"created_unix\"") && strstr(out, "+0800") == NULL,
+            "%s", out);
+  free(out);
+}
+
+/* The widest line of text, in terminal columns. */
+static size_t widest_line(const char *text) {
+  size_t most = 0;
+  setlocale(LC_CTYPE, "C.UTF-8"); /* for the widths of Chinese text */
+  while (*text) {
+    size_t len = strcspn(text, "\n");
+    char *line = strndup(text, len);
+    size_t w = tally_display_width(line);
+    free(line);
+    if (w > most)
+      most = w;
+    text += len + (text[len] == '\n');
+  }
+  return most;
+}
+
+/* Tables fit the terminal ($COLUMNS here, as no terminal is there):
+ * text columns are cut with "…", Chinese counting two columns; --wide
+ * prints them whole. */
+Test(cli, tables_fit_the_terminal_unless_wide) {
+  char *out = NULL;
+  cr_assert_eq(RUN(&out, NULL, "catalog"), 0);
+  size_t whole = widest_line(out);
+  cr_assert_gt(whole, 200, "the catalog is wide: %zu", whole);
+  free(out);
+  setenv("COLUMNS", "100", 1);
+  cr_assert_eq(RUN(&out, NULL, "catalog"), 0);
+  cr_assert_leq(widest_line(out), 100, "%s", out);
+  cr_assert(strstr(out, "…"), "%s", out);
+  cr_assert(strstr(out, "H02"), "%s", out);
+  free(out);
+  cr_assert_eq(RUN(&out, NULL, "catalog", "--wide"), 0);
+  cr_assert_eq(widest_line(out), whole);
+  free(out);
+  unsetenv("COLUMNS");
+}

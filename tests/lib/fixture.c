@@ -215,6 +215,7 @@ void tally_test_cli_start(tally_test_server *s, char *dir, size_t n) {
   snprintf(spool, sizeof spool, "%s/spool", dir);
   setenv("TALLY_SERVER", s->address, 1);
   setenv("TALLY_SPOOL", spool, 1);
+  unsetenv("COLUMNS"); /* tables as wide as they are, unless a test says */
 }
 
 void tally_test_cli_stop(tally_test_server *s, const char *dir) {
