@@ -11,6 +11,7 @@
  */
 #include "settings.h"
 
+#include "file.h"
 #include "frame.h"
 
 #include <errno.h>
@@ -173,7 +174,8 @@ int tally_settings_set(tally_settings *o, const char *name, const char *value,
  * problem. */
 struct reading {
   tally_settings *o;
-  FILE *f;
+  const char *text;     /* the file, read whole */
+  size_t len, at;       /* its length, and how far libinih has read */
   int line;             /* the line the reader is in */
   int line_done;        /* the last piece read ended the line */
   int problem_line;     /* the line of the problem, 0 = none yet */
@@ -181,17 +183,23 @@ struct reading {
   unsigned char seen[N_ROWS]; /* keys given */
 };
 
-/* libinih's reader: fgets, counting lines. */
+/* libinih's reader: fgets over the text, counting lines. */
 static char *read_line(char *str, int num, void *stream) {
   struct reading *rd = stream;
-  char *got = fgets(str, num, rd->f);
-  if (got == NULL)
+  size_t k = 0;
+  if (rd->at >= rd->len || num < 2)
     return NULL;
+  while (k + 1 < (size_t)num && rd->at < rd->len) {
+    char ch = rd->text[rd->at++];
+    str[k++] = ch;
+    if (ch == '\n')
+      break;
+  }
+  str[k] = 0;
   if (rd->line_done)
     rd->line++;
-  size_t len = strlen(got);
-  rd->line_done = len > 0 && got[len - 1] == '\n';
-  return got;
+  rd->line_done = str[k - 1] == '\n';
+  return str;
 }
 
 static int set_in_file(void *user, const char *section, const char *key,
@@ -243,10 +251,23 @@ static int set_in_file(void *user, const char *section, const char *key,
 int tally_settings_read(tally_settings *o, const char *path, char *err,
                         size_t n) {
   struct reading rd = {.o = o, .line = 1};
-  if ((rd.f = fopen(path, "re")) == NULL) {
-    int e = errno;
-    snprintf(err, n, "cannot read the config file %s: %s", path, strerror(e));
-    return -e;
+  char *text;
+  int rc = tally_file_read(path, &text, &rd.len);
+  if (rc != 0) {
+    snprintf(err, n, "cannot read the config file %s: %s", path,
+             strerror(-rc));
+    return rc;
+  }
+  rd.text = text;
+  /* A NUL byte would cut its line short unseen. */
+  const char *nul = memchr(text, 0, rd.len);
+  if (nul) {
+    int line = 1;
+    for (const char *p = text; p < nul; p++)
+      line += *p == '\n';
+    snprintf(err, n, "%s:%d: a NUL byte: not a text file", path, line);
+    free(text);
+    return -EINVAL;
   }
   /* libinih's switches, for our format: the first problem ends the
    * reading, a value is one line, and a line may be long (a path). */
@@ -255,8 +276,8 @@ int tally_settings_read(tally_settings *o, const char *path, char *err,
   ini_use_stack = false;
   ini_allow_realloc = true;
   ini_max_line = 8192;
-  int rc = ini_parse_stream(read_line, &rd, set_in_file, &rd);
-  fclose(rd.f);
+  rc = ini_parse_stream(read_line, &rd, set_in_file, &rd);
+  free(text);
   if (rc == 0)
     return 0;
   if (rc < 0) {
