@@ -16,8 +16,11 @@ const char tally_usage_backup[] =
     "with '.') that is not there yet. The server goes on serving meanwhile.\n"
     "The copy holds the accounts' token hashes: keep it as safe as the store.\n"
     "\n"
-    "To restore: stop tallyd, move its data directory away, make a new one,\n"
-    "copy the backup into it as data.mdb, and start tallyd on it.\n"
+    "On the server's host, 'tallyd backup' makes the same copy without a\n"
+    "token (the package's nightly timer does). To restore: stop tallyd,\n"
+    "move its data directory away and run 'tallyd restore BACKUP --data\n"
+    "DIR', which checks the copy; then each office sends again what was\n"
+    "acknowledged since: 'tally sync --resend-since DATE'.\n"
     "\n"
     "options:\n"
     "  -s, --server, --timeout  as for every command (tally --help)\n";

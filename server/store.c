@@ -167,9 +167,9 @@ void tally_store_explain(const char *dir, int rc, char *err, size_t n) {
              "store; stop that one first", dir, pid, dir);
   } else if (rc == -EUCLEAN && tally__store_check(dir, why, sizeof why) != 0) {
     snprintf(err, n, "the store in %s is damaged: %s; it is not opened. "
-             "Restore the latest backup: move %s away, then put the backup "
-             "in a new %s as data.mdb (see 'tally backup --help')", dir, why,
-             dir, dir);
+             "Restore the latest backup: move %s away, then 'tallyd restore "
+             "BACKUP --data %s' (see 'tallyd restore --help')", dir, why, dir,
+             dir);
   } else {
     snprintf(err, n, "cannot open the store in %s: %s", dir,
              tally_strerror(rc));
