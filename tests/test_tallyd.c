@@ -7,7 +7,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -351,4 +354,57 @@ Test(tallyd, a_failed_init_writes_nothing) {
   cr_assert(S_ISREG(st.st_mode));
   free(out);
   free(err);
+}
+
+/* Under systemd (Type=notify): tallyd says READY=1 once it listens,
+ * pings the watchdog when WATCHDOG_USEC asks for it, RELOADING=1 and
+ * READY=1 around a SIGHUP, and STOPPING=1 when told to stop. Here the
+ * notify socket is the test's own. */
+Test(tallyd, tells_systemd_when_ready_reloading_and_stopping) {
+  char sock[300], got[4096] = "";
+  snprintf(sock, sizeof sock, "%s/notify", dir);
+  int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_un a = {.sun_family = AF_UNIX};
+  cr_assert_lt(strlen(sock), sizeof a.sun_path);
+  memcpy(a.sun_path, sock, strlen(sock) + 1);
+  cr_assert_eq(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+  setenv("NOTIFY_SOCKET", sock, 1);
+  setenv("WATCHDOG_USEC", "200000", 1); /* a ping every 100 ms */
+  tally_test_server srv;
+  tally_test_server_start(&srv, NULL);
+  unsetenv("NOTIFY_SOCKET");
+  unsetenv("WATCHDOG_USEC");
+  int pings = 0, ready = 0;
+  /* What it sent until now, and over half a second more. */
+  for (int i = 0; i < 50; i++) {
+    char buf[512];
+    struct timeval tv = {0, 20000};
+    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ssize_t n = recv(s, buf, sizeof buf - 1, 0);
+    if (n <= 0)
+      continue;
+    buf[n] = 0;
+    ready += strstr(buf, "READY=1") != NULL;
+    pings += strstr(buf, "WATCHDOG=1") != NULL;
+    if (strstr(buf, "READY=1"))
+      cr_assert(strstr(buf, "STATUS=listening on 127.0.0.1:"), "%s", buf);
+  }
+  cr_assert_eq(ready, 1);
+  cr_assert_geq(pings, 3, "%d watchdog pings in a second", pings);
+  cr_assert_eq(kill(srv.pid, SIGHUP), 0);
+  cr_assert_eq(tally_test_server_stop(&srv), 0);
+  for (int i = 0; i < 50; i++) {
+    char buf[512];
+    ssize_t n = recv(s, buf, sizeof buf - 1, MSG_DONTWAIT);
+    if (n <= 0)
+      break;
+    buf[n] = 0;
+    if (strlen(got) + (size_t)n + 2 < sizeof got && !strstr(buf, "WATCHDOG")) {
+      strcat(got, buf);
+      strcat(got, "|");
+    }
+  }
+  close(s);
+  cr_assert(strstr(got, "RELOADING=1|READY=1|"), "%s", got);
+  cr_assert(strstr(got, "STOPPING=1|"), "%s", got);
 }
