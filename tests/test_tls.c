@@ -14,6 +14,7 @@
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -760,6 +761,31 @@ static int64_t cert_end_told(void) {
   return end;
 }
 
+/* The end of the certificate the web pages' HTTPS port shows (origin
+ * "https://HOST:PORT"), as Unix time. */
+static int64_t web_cert_end(const char *origin) {
+  const char *hostport = origin + strlen("https://");
+  const char *colon = strrchr(hostport, ':');
+  struct sockaddr_in sa = {.sin_family = AF_INET,
+                           .sin_port = htons((uint16_t)atoi(colon + 1))};
+  inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  cr_assert_eq(connect(s, (struct sockaddr *)&sa, sizeof sa), 0);
+  SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+  SSL *ssl = SSL_new(ctx);
+  SSL_set_fd(ssl, s);
+  cr_assert_eq(SSL_connect(ssl), 1, "the web pages' TLS handshake");
+  X509 *shown = SSL_get1_peer_certificate(ssl);
+  cr_assert_not_null(shown);
+  struct tm tm;
+  cr_assert_eq(ASN1_TIME_to_tm(X509_get0_notAfter(shown), &tm), 1);
+  X509_free(shown);
+  SSL_free(ssl);
+  SSL_CTX_free(ctx);
+  close(s);
+  return (int64_t)timegm(&tm);
+}
+
 static void copy_file(const char *from, const char *to) {
   char *text = tally_test_read_file(from);
   cr_assert_not_null(text, "%s", from);
@@ -777,9 +803,11 @@ Test(tls, sighup_reloads_the_certificate_without_dropping_connections) {
   copy_file(cert, live_cert);
   copy_file(key, live_key);
   tally_test_server_start(&srv, (const char *const[]){
-      "--tls-cert", live_cert, "--tls-key", live_key, NULL});
+      "--tls-cert", live_cert, "--tls-key", live_key, "--http", "127.0.0.1:0",
+      NULL});
   srv.ca = ca;
   int64_t before = cert_end_told();
+  cr_assert_eq(web_cert_end(srv.web), before);
   int64_t now = (int64_t)time(NULL);
   cr_assert_gt(before, now + 800 * 86400, "825 days: %lld", (long long)before);
 
@@ -811,6 +839,8 @@ Test(tls, sighup_reloads_the_certificate_without_dropping_connections) {
   int64_t after = cert_end_told();
   cr_assert(after > now + 9 * 86400 && after <= now + 10 * 86400 + 60,
             "%lld", (long long)after);
+  /* The web pages show the new one too. */
+  cr_assert_eq(web_cert_end(srv.web), after);
   /* The connection made before is still served. */
   assert_catalog(open_before);
   tally_client_close(open_before);
