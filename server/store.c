@@ -656,8 +656,20 @@ int tally_store_copy(const char *dir, int fd, char *err, size_t n) {
   if ((rc = mdb_env_create(&env)) != 0)
     goto err_lmdb;
   if ((rc = mdb_env_set_maxdbs(env, 13)) != 0 ||
-      (rc = mdb_env_open(env, dir, MDB_RDONLY, 0600)) != 0 ||
-      (rc = mdb_env_copyfd2(env, fd, MDB_CP_COMPACT)) != 0) {
+      (rc = mdb_env_open(env, dir, MDB_RDONLY, 0600)) != 0) {
+    mdb_env_close(env);
+    goto err_lmdb;
+  }
+  /* The serving tallyd may grow the map meanwhile: take its new size
+   * and start again. */
+  for (int tries = 0;; tries++) {
+    rc = mdb_env_copyfd2(env, fd, MDB_CP_COMPACT);
+    if (rc != MDB_MAP_RESIZED || tries == 3 ||
+        mdb_env_set_mapsize(env, 0) != 0 || ftruncate(fd, 0) != 0 ||
+        lseek(fd, 0, SEEK_SET) != 0)
+      break;
+  }
+  if (rc != 0) {
     mdb_env_close(env);
     goto err_lmdb;
   }
