@@ -2,12 +2,15 @@
  * (server/backup.c), the daily rotation, and the offices sending again
  * what was acknowledged after the backup (tally sync --resend-since). */
 #include "backup.h"
+#include "client.h"
 #include "fixture.h"
+#include "wire.h"
 
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -312,4 +315,64 @@ Test(backup, the_rotation_keeps_14_days_and_12_months) {
   free(e2);
   unsetenv("TZ");
   tzset();
+}
+
+/* Submissions go on while backups are made: each backup is one
+ * consistent snapshot, so each restores and its sums verify. */
+static volatile int writing;
+static int acknowledged; /* by the submitting thread */
+
+static void *keep_submitting(void *arg) {
+  tally_test_server *s = arg;
+  tally_client *c = tally_test_connect(s, tally_test_token(s, "reporter",
+                                                          "wenchang"));
+  for (int i = 0; writing; i++) {
+    Tally__Value v = TALLY__VALUE__INIT, w = TALLY__VALUE__INIT;
+    Tally__Value *vals[2] = {&v, &w};
+    Tally__SubmitRequest q = TALLY__SUBMIT_REQUEST__INIT;
+    Tally__Envelope req = TALLY__ENVELOPE__INIT, *reply = NULL;
+    char err[256];
+    v.element = "live_births";
+    v.value = 800 + i % 50;
+    w.element = "infant_deaths";
+    w.value = i % 3;
+    q.unit = "wenchang";
+    q.period = i % 2 ? "2021" : "2022";
+    q.values = vals;
+    q.n_values = 2;
+    req.body_case = TALLY__ENVELOPE__BODY_SUBMIT;
+    req.submit = &q;
+    if (tally_client_call(c, &req, &reply, err, sizeof err) != 0)
+      break;
+    acknowledged += reply->body_case == TALLY__ENVELOPE__BODY_SUBMIT_REPLY;
+    tally_wire_free(reply);
+  }
+  tally_client_close(c);
+  return NULL;
+}
+
+Test(backup, backups_made_while_submissions_go_on_each_verify) {
+  tally_test_token(&srv, "reporter", "wenchang"); /* made before the thread */
+  pthread_t t;
+  writing = 1;
+  cr_assert_eq(pthread_create(&t, NULL, keep_submitting, &srv), 0);
+  for (int k = 0; k < 4; k++) {
+    char dest[300], into[300], *out = NULL, *err = NULL;
+    usleep(100000);
+    snprintf(dest, sizeof dest, "%s/b%d.mdb", files, k);
+    snprintf(into, sizeof into, "%s/r%d", files, k);
+    cr_assert_eq(TALLYD(NULL, &err, "backup", "--config", "/dev/null",
+                        "--data", srv.dir, dest), 0, "%s", err);
+    free(err);
+    int rc = TALLYD(&out, &err, "restore", dest, "--config", "/dev/null",
+                    "--data", into);
+    cr_assert_eq(rc, 0, "backup %d: %s", k, err);
+    cr_assert(strstr(out, "sums records verified"), "%s", out);
+    free(out);
+    free(err);
+  }
+  writing = 0;
+  pthread_join(t, NULL);
+  cr_assert_gt(acknowledged, 20, "only %d submissions went on meanwhile",
+               acknowledged);
 }
