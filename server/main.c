@@ -841,6 +841,7 @@ int main(int argc, char **argv) {
                  : tally_catalog_load_builtin(&cat, err, sizeof err);
   if (rc != 0) {
     fprintf(stderr, "tallyd: %s\n", err);
+    tally_settings_free(&o.s);
     return 1;
   }
   if (o.check_catalog) {
@@ -849,6 +850,7 @@ int main(int argc, char **argv) {
            cat->origin, cat->name, cat->n_units, cat->n_elements,
            cat->n_indicators, cat->n_rules);
     tally_catalog_free(cat);
+    tally_settings_free(&o.s);
     return 0;
   }
   if (o.s.tls_cert &&
