@@ -331,6 +331,7 @@ static void on_sighup(uv_signal_t *h, int signum) {
   int rc = parse_args(st->argc, st->argv, &now, err, sizeof err);
   if (rc != 0) {
     tally_log_err("reload refused, nothing changed: %s", err);
+    tally_settings_free(&now.s);
     goto out;
   }
   if (now.s.tls_cert && st->tls) {

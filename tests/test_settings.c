@@ -6,6 +6,7 @@
 
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,4 +205,29 @@ Test(settings, tallyd_runs_from_its_config_file_and_flags_override_it) {
             "%s", log);
   free(log);
   tally_test_server_stop(&srv);
+}
+
+/* SIGHUP with a file that no longer reads changes nothing: the server
+ * says why and goes on serving as it was. */
+Test(settings, a_reload_of_a_bad_file_changes_nothing) {
+  tally_test_server srv;
+  tally_test_write_file(file, "[server]\nlog-format = text\n");
+  tally_test_server_start(&srv, (const char *const[]){"--config", file, NULL});
+  tally_test_write_file(file, "[server]\nlog-format = text\nbogus = 1\n");
+  cr_assert_eq(kill(srv.pid, SIGHUP), 0);
+  char *log = tally_test_read_file_with(srv.log, "reload refused");
+  char want[400];
+  snprintf(want, sizeof want, "error: reload refused, nothing changed: "
+           "%s:3: unknown key 'bogus' in [server]", file);
+  cr_assert(log && strstr(log, want), "%s", log ? log : "");
+  free(log);
+  cr_assert_eq(RUN(NULL, NULL, "--server", srv.address, "whoami"), 0);
+  /* Mended, it reloads. */
+  tally_test_write_file(file, "[server]\nlog-format = json\n");
+  cr_assert_eq(kill(srv.pid, SIGHUP), 0);
+  log = tally_test_read_file_with(srv.log, "reload: done");
+  cr_assert(log && strstr(log, "\"message\":\"reload: done"), "%s",
+            log ? log : "");
+  free(log);
+  cr_assert_eq(tally_test_server_stop(&srv), 0);
 }
