@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "config.h"
 #include "error.h"
+#include "i18n.h"
 #include "output.h"
 #include "period.h"
 #include "spool.h"
@@ -318,13 +319,13 @@ int tally_cli_open(const tally_cli *c, tally_client **out, char *why,
                    size_t n) {
   *out = NULL;
   if (c->server == NULL || *c->server == 0) {
-    snprintf(why, n, "no server set: tally login --server HOST:PORT (or "
-             "--server, or $TALLY_SERVER)");
+    snprintf(why, n, "%s", _("no server set: tally login --server HOST:PORT "
+                             "(or --server, or $TALLY_SERVER)"));
     return TALLY_EUSAGE;
   }
   if (strstr(c->server, "://")) {
-    snprintf(why, n, "--server takes HOST:PORT, not a URL ('%s'): for TLS "
-             "give the CA with --ca FILE", c->server);
+    snprintf(why, n, _("--server takes HOST:PORT, not a URL ('%s'): for "
+                       "TLS give the CA with --ca FILE"), c->server);
     return TALLY_EUSAGE;
   }
   tally_client_options o = {.address = c->server,
@@ -529,6 +530,7 @@ int main(int argc, char **argv) {
   /* Display widths of Chinese text need a UTF-8 locale. */
   if (setlocale(LC_CTYPE, "") == NULL || MB_CUR_MAX == 1)
     setlocale(LC_CTYPE, "C.UTF-8");
+  tally_i18n_init();
   if (tally_config_path(path, sizeof path) == 0 &&
       tally_config_load(path, &cfg, err, sizeof err) != 0) {
     fprintf(stderr, "tally: %s\nFix or remove the config file.\n", err);
@@ -555,7 +557,7 @@ int main(int argc, char **argv) {
   /* "+": stop at the command; its options are parsed by the command. */
   while ((ch = getopt_long(argc, argv, "+s:hV", opts, NULL)) != -1) {
     switch (ch) {
-    case 'h': fputs(usage, stdout); return EXIT_OK;
+    case 'h': fputs(_(usage), stdout); return EXIT_OK;
     case 'V': puts("tally " TALLY_VERSION); return EXIT_OK;
     case '?': fputs("Try 'tally --help'.\n", stderr); return EXIT_USAGE;
     default:
@@ -564,7 +566,7 @@ int main(int argc, char **argv) {
     }
   }
   if (optind >= argc) {
-    fputs(usage, stderr);
+    fputs(_(usage), stderr);
     return EXIT_USAGE;
   }
   const char *name = argv[optind];
@@ -574,12 +576,12 @@ int main(int argc, char **argv) {
       fprintf(stderr, "tally: no command '%s'\n", argv[optind + 1]);
       return EXIT_USAGE;
     }
-    fputs(i >= 0 ? commands[i].usage : usage, stdout);
+    fputs(i >= 0 ? commands[i].usage : _(usage), stdout);
     return EXIT_OK;
   }
   int i = find_command(name);
   if (i < 0) {
-    fprintf(stderr, "tally: no command '%s'\nTry 'tally --help'.\n", name);
+    fprintf(stderr, _("tally: no command '%s'\nTry 'tally --help'.\n"), name);
     return EXIT_USAGE;
   }
   argc -= optind;

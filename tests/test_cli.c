@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <jansson.h>
@@ -1303,4 +1304,52 @@ Test(cli, tables_fit_the_terminal_unless_wide) {
   cr_assert_eq(widest_line(out), whole);
   free(out);
   unsetenv("COLUMNS");
+}
+
+/* Under a zh_CN locale the help and the messages that have a
+ * translation (po/zh_CN.po) are in Chinese; English otherwise. The
+ * locale is compiled for the test into a folder of its own (LOCPATH). */
+Test(cli, help_and_messages_in_chinese_under_zh_CN) {
+  char loc[400], *out = NULL, *err = NULL;
+  snprintf(loc, sizeof loc, "%s/locales/zh_CN.UTF-8", files);
+  char parent[400];
+  snprintf(parent, sizeof parent, "%s/locales", files);
+  cr_assert_eq(mkdir(parent, 0700), 0);
+  int rc = tally_test_exec("/usr/bin/localedef",
+                           (const char *const[]){"-i", "zh_CN", "-f", "UTF-8",
+                                                 loc, NULL},
+                           NULL, &out, &err);
+  cr_assert(rc == 0 || rc == 1, "localedef (the locales package): %d %s", rc,
+            err); /* 1: warnings only */
+  free(out);
+  free(err);
+  setenv("LOCPATH", parent, 1);
+  setenv("LANG", "zh_CN.UTF-8", 1);
+  unsetenv("LC_ALL");
+  unsetenv("LC_MESSAGES");
+  unsetenv("LANGUAGE");
+  cr_assert_eq(RUN(&out, NULL, "--help"), 0);
+  cr_assert(strstr(out, "用法：tally [--server 主机:端口] 命令 [选项]") &&
+                strstr(out, "报送"),
+            "%s", out);
+  free(out);
+  cr_assert_eq(RUN(NULL, &err, "frobnicate"), 2);
+  cr_assert(strstr(err, "tally：没有命令“frobnicate”"), "%s", err);
+  free(err);
+  char *kept = strdup(getenv("TALLY_SERVER"));
+  unsetenv("TALLY_SERVER");
+  rc = RUN(NULL, &err, "whoami");
+  setenv("TALLY_SERVER", kept, 1);
+  free(kept);
+  cr_assert_eq(rc, 2);
+  cr_assert(strstr(err, "未设置服务器"), "%s", err);
+  free(err);
+  /* English under another locale. */
+  setenv("LANG", "C.UTF-8", 1);
+  cr_assert_eq(RUN(&out, NULL, "--help"), 0);
+  cr_assert(strstr(out, "usage: tally [--server HOST:PORT] COMMAND"), "%s",
+            out);
+  free(out);
+  unsetenv("LOCPATH");
+  unsetenv("LANG");
 }
