@@ -33,11 +33,18 @@ typedef struct {
   const char *ca;             /* TLS: the CA file; NULL = plaintext */
   const char *server_name;    /* the name on the server's certificate */
   int insecure_plaintext;     /* a token in plaintext off the loopback */
+  int64_t keep_acknowledged_s; /* acknowledged submissions kept this long
+                                  in the spool, to be sent again after a
+                                  restore; 0 = none kept */
 } tally_cli;
+
+/* The default of --keep-acknowledged: 30 days. */
+#define TALLY_CLI_KEEP_ACKNOWLEDGED_S (30 * 86400)
 
 /* getopt codes of the options every command takes, beside 's'. */
 enum { OPT_TIMEOUT = 256, OPT_FORMAT, OPT_SPOOL, OPT_TOKEN_FILE, OPT_CA,
-       OPT_SERVER_NAME, OPT_INSECURE, OPT_NO_BOM, OPT_FIRST_OWN = 300 };
+       OPT_SERVER_NAME, OPT_INSECURE, OPT_NO_BOM, OPT_KEEP_ACK, OPT_WIDE,
+       OPT_FIRST_OWN = 300 };
 
 /* The getopt_long rows of those options, to include in a command's. */
 #define TALLY_CLI_COMMON_OPTIONS                                               \
@@ -49,6 +56,8 @@ enum { OPT_TIMEOUT = 256, OPT_FORMAT, OPT_SPOOL, OPT_TOKEN_FILE, OPT_CA,
       {"server-name", required_argument, NULL, OPT_SERVER_NAME},               \
       {"insecure-plaintext", no_argument, NULL, OPT_INSECURE},                 \
       {"no-bom", no_argument, NULL, OPT_NO_BOM},                               \
+      {"keep-acknowledged", required_argument, NULL, OPT_KEEP_ACK},            \
+      {"wide", no_argument, NULL, OPT_WIDE},                                   \
       {"help", no_argument, NULL, 'h'}
 
 /* Applies one of the common options. Returns 0 or EXIT_USAGE. */
@@ -149,7 +158,8 @@ void tally_cli_number(char *buf, size_t n, double v);
  * "from 0". */
 void tally_cli_change(char *buf, size_t n, double previous, double value);
 
-/* "2026-11-27 17:08:17" in UTC. */
+/* "2026-11-27 17:08:17 +0800": local time ($TZ, else the system's)
+ * with its offset. JSON outputs keep Unix times (UTC) instead. */
 void tally_cli_time(char *buf, size_t n, int64_t unix_s);
 
 /* A time given in UTC as "2023-03-01" (the end of that day),
@@ -189,6 +199,7 @@ int tally_cmd_status(int argc, char **argv, tally_cli *c);
 int tally_cmd_period(int argc, char **argv, tally_cli *c);
 int tally_cmd_import(int argc, char **argv, tally_cli *c);
 int tally_cmd_export(int argc, char **argv, tally_cli *c);
+int tally_cmd_units(int argc, char **argv, tally_cli *c);
 
 extern const char tally_usage_submit[], tally_usage_withdraw[], tally_usage_sync[],
     tally_usage_pending[], tally_usage_values[], tally_usage_report[],
@@ -198,6 +209,7 @@ extern const char tally_usage_submit[], tally_usage_withdraw[], tally_usage_sync
     tally_usage_target[], tally_usage_account[], tally_usage_audit[],
     tally_usage_login[], tally_usage_whoami[], tally_usage_check[],
     tally_usage_period[], tally_usage_validate[], tally_usage_review[],
-    tally_usage_status[], tally_usage_import[], tally_usage_export[];
+    tally_usage_status[], tally_usage_import[], tally_usage_export[],
+    tally_usage_units[];
 
 #endif

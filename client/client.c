@@ -235,6 +235,16 @@ static int tls_handshake_error(tally_client *c, int ret, const char *name,
              c->timeout_ms / 1000);
     return -ETIMEDOUT;
   }
+  /* The connection broke under the handshake: the network's or the
+   * server's doing, not the certificate's (the client could not reach
+   * the server, exit 3). */
+  if (e == SSL_ERROR_SYSCALL &&
+      (c->io_errno == ECONNRESET || c->io_errno == EPIPE)) {
+    snprintf(err, errlen, "the connection to %s was reset during the TLS "
+             "handshake (%s): the server went away, or something on the way "
+             "cut it", c->address, strerror(c->io_errno));
+    return -c->io_errno;
+  }
   if (e == SSL_ERROR_SYSCALL && c->io_errno != 0)
     snprintf(c->tls_error, sizeof c->tls_error, "%s", strerror(c->io_errno));
   snprintf(err, errlen, "TLS handshake with %s failed: %s; is the server "

@@ -5,7 +5,9 @@
 #include "output.h"
 #include "wire.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +40,7 @@ const char tally_usage_whoami[] =
 
 const char tally_usage_account[] =
     "usage: tally account add --role ROLE [--unit UNIT] --name NAME\n"
+    "       tally account add --like ID\n"
     "       tally account list [--format FMT]\n"
     "       tally account revoke ID\n"
     "       tally account rotate [ID]\n"
@@ -51,8 +54,9 @@ const char tally_usage_account[] =
     "          analyst who also manages accounts).\n"
     "  list    every account: id, name, role, unit, created, last used, and\n"
     "          whether it is revoked.\n"
-    "  revoke  the account's token stops working at once; the account stays\n"
-    "          in the list and the audit trail.\n"
+    "  revoke  the account's token stops working at once, for good: a revoked\n"
+    "          account cannot be restored. It stays in the list and the\n"
+    "          audit trail. To give its office a new one, 'add --like ID'.\n"
     "  rotate  replaces the token of account ID (default: your own) and\n"
     "          prints the new one; the old one stops working at once.\n"
     "  password  sets a first password for account ID, read from standard\n"
@@ -67,6 +71,9 @@ const char tally_usage_account[] =
     "  -u, --unit UNIT      a reporter's org unit code\n"
     "  -n, --name NAME      who holds the token, e.g. \"Wenchang statistics\n"
     "                       office\"\n"
+    "      --like ID        add: the role, unit and name of account ID (a\n"
+    "                       revoked one, usually); --role, --unit or --name\n"
+    "                       given as well replace its\n"
     "      --format FMT     table (default), json or csv\n"
     "  -s, --server, --timeout  as for every command (tally --help)\n";
 
@@ -92,7 +99,7 @@ const char tally_usage_audit[] =
  * common ones. Returns 0 to go on, -1 after printing the help, or the
  * exit status. */
 struct account_opts {
-  const char *role, *unit, *name, *period, *account;
+  const char *role, *unit, *name, *period, *account, *like;
 };
 
 static int parse(int argc, char **argv, tally_cli *c, const char *command,
@@ -103,6 +110,7 @@ static int parse(int argc, char **argv, tally_cli *c, const char *command,
                                {"name", 'n', &o->name, NULL, NULL},
                                {"period", 'p', &o->period, NULL, NULL},
                                {"account", 'a', &o->account, NULL, NULL},
+                               {"like", 0, &o->like, NULL, NULL},
                                {NULL, 0, NULL, NULL, NULL}};
   tally_cli_opt own[sizeof every / sizeof every[0]];
   int with_format = tally_cli_pick(every, takes, own);
@@ -203,7 +211,59 @@ static void print_new(const tally_cli *c, const Tally__NewAccount *na,
           a->name);
 }
 
-static int account_add(tally_cli *c, const struct account_opts *o) {
+static int account_add_spec(tally_cli *c, const struct account_opts *o);
+
+/* --like ID: the role, unit and name of account ID where o has none;
+ * their strings live in *list (the caller frees it). Returns 0 or the
+ * exit status after saying why. */
+static int like(tally_cli *c, struct account_opts *o, Tally__Envelope **list) {
+  uint64_t id = parse_id(o->like, "account add --like");
+  if (id == 0)
+    return EXIT_USAGE;
+  Tally__AccountListRequest q = TALLY__ACCOUNT_LIST_REQUEST__INIT;
+  Tally__Envelope req = TALLY__ENVELOPE__INIT;
+  req.body_case = TALLY__ENVELOPE__BODY_ACCOUNT_LIST;
+  req.account_list = &q;
+  int rc = tally_cli_call(c, &req, TALLY__ENVELOPE__BODY_ACCOUNT_LIST_REPLY,
+                          list);
+  if (rc != 0)
+    return rc;
+  const Tally__AccountListReply *l = (*list)->account_list_reply;
+  for (size_t i = 0; i < l->n_accounts; i++) {
+    const Tally__Account *a = l->accounts[i];
+    if (a->id != id)
+      continue;
+    if (o->role == NULL)
+      o->role = tally_role_name(a->role);
+    if (o->unit == NULL && *a->unit)
+      o->unit = a->unit;
+    if (o->name == NULL)
+      o->name = a->name;
+    if (a->revoked_unix == 0)
+      fprintf(stderr, "tally account add: account %llu is not revoked; while "
+              "both are active, the web pages refuse a sign-in by their "
+              "name (tally account revoke %llu)\n", (unsigned long long)id,
+              (unsigned long long)id);
+    return 0;
+  }
+  fprintf(stderr, "tally account add: there is no account %llu (tally account "
+          "list)\n", (unsigned long long)id);
+  return EXIT_REFUSED;
+}
+
+static int account_add(tally_cli *c, struct account_opts *o) {
+  Tally__Envelope *list = NULL;
+  int rc;
+  if (o->like && (rc = like(c, o, &list)) != 0) {
+    tally_wire_free(list);
+    return rc;
+  }
+  rc = account_add_spec(c, o);
+  tally_wire_free(list);
+  return rc;
+}
+
+static int account_add_spec(tally_cli *c, const struct account_opts *o) {
   int rc;
   if ((rc = tally_cli_need(o->role, "--role", "account")) ||
       (rc = tally_cli_need(o->name, "--name", "account")))
@@ -343,13 +403,13 @@ out:
 int tally_cmd_account(int argc, char **argv, tally_cli *c) {
   struct account_opts o = {0};
   int rc = parse(argc, argv, c, "account", tally_usage_account,
-                 "role unit name format", &o);
+                 "role unit name like format", &o);
   if (rc)
     return rc < 0 ? EXIT_OK : rc;
   const char *sub = optind < argc ? argv[optind] : NULL;
   int args = argc - optind - 1; /* operands after the subcommand */
   const char *add_only = o.role ? "--role" : o.unit ? "--unit"
-                         : o.name ? "--name" : NULL;
+                         : o.name ? "--name" : o.like ? "--like" : NULL;
   if (sub && strcmp(sub, "add") != 0 && add_only) {
     fprintf(stderr, "tally account %s: %s is for 'tally account add'\n"
             "Try 'tally help account'.\n", sub, add_only);
@@ -444,7 +504,16 @@ int tally_cmd_login(int argc, char **argv, tally_cli *c) {
     tally_wire_free(reply);
     return EXIT_USAGE;
   }
-  tally_config cfg = {(char *)c->server, (char *)c->token, (char *)c->ca,
+  /* The CA as an absolute path: the commands run from elsewhere later. */
+  char ca[4096];
+  if (c->ca && c->ca[0] != '/' && realpath(c->ca, ca) == NULL) {
+    fprintf(stderr, "tally login: %s: %s; nothing was saved\n", c->ca,
+            strerror(errno));
+    tally_wire_free(reply);
+    return EXIT_USAGE;
+  }
+  tally_config cfg = {(char *)c->server, (char *)c->token,
+                      c->ca && c->ca[0] != '/' ? ca : (char *)c->ca,
                       (char *)c->server_name};
   if (tally_config_save(path, &cfg, err, sizeof err) != 0) {
     fprintf(stderr, "tally login: %s\n", err);
@@ -599,7 +668,7 @@ int tally_cmd_audit(int argc, char **argv, tally_cli *c) {
       entries[n++] = pages[i]->audit_reply->entries[k];
   if (!*q.unit && !q.account && n > 1)
     qsort(entries, n, sizeof *entries, by_seq);
-  static const char *const head[] = {"seq",     "time (UTC)", "account",
+  static const char *const head[] = {"seq",     "time", "account",
                                      "from",    "subject",    "element",
                                      "before",  "after"};
   static const int right[] = {1, 0, 0, 0, 0, 0, 0, 0};

@@ -132,6 +132,18 @@ const char tally_usage_catalog[] =
     "                       or csv\n"
     "  -s, --server, --timeout  as for every command (tally --help)\n";
 
+const char tally_usage_units[] =
+    "usage: tally units [--format FMT]\n"
+    "\n"
+    "The units of the server's catalog, in their tree (the district, then\n"
+    "the units within it): each one's code (what --unit takes), Chinese and\n"
+    "English names, level, the unit it is within, and whether it reports\n"
+    "its own figures or adds up those of the units within it.\n"
+    "\n"
+    "options:\n"
+    "      --format FMT     table (default), json or csv\n"
+    "  -s, --server, --timeout  as for every command (tally --help)\n";
+
 const char tally_usage_form[] =
     "usage: tally form --unit UNIT --period PERIOD [--format csv|xlsx]\n"
     "                  [--output FILE]\n"
@@ -563,7 +575,7 @@ static void print_approved(const Tally__ReportReply *r) {
   char when[32];
   if (r->at_unix) {
     tally_cli_time(when, sizeof when, r->at_unix);
-    printf("按审核通过的数据 as approved at %s UTC: the figures of %u of %u "
+    printf("按审核通过的数据 as approved at %s: the figures of %u of %u "
            "units' reports as last approved by then\n", when,
            r->units_approved, r->units_reporting);
   } else {
@@ -576,7 +588,7 @@ static void print_approved(const Tally__ReportReply *r) {
     char now[400];
     tally_cli_time(when, sizeof when, u->approved_unix);
     tally_review_text(u->review, now, sizeof now);
-    printf("  %s: approved on %s UTC by %s at revision %llu", u->unit, when,
+    printf("  %s: approved on %s by %s at revision %llu", u->unit, when,
            u->account_name, (unsigned long long)u->revision);
     if (u->review && u->review->state != TALLY__REVIEW_STATE__REVIEW_APPROVED)
       printf("; now %s", now);
@@ -648,7 +660,7 @@ static void print_report(const Tally__ReportReply *r, enum tally_format fmt) {
     char when[32] = "(unknown)";
     if (r->lock->locked_unix) /* 0: an unreadable record */
       tally_cli_time(when, sizeof when, r->lock->locked_unix);
-    printf("%s's figures approved: locked on %s UTC by %s%s%s\n",
+    printf("%s's figures approved: locked on %s by %s%s%s\n",
            r->period, when, r->lock->account_name,
            *r->lock->text ? ": " : "", r->lock->text);
   }
@@ -905,7 +917,7 @@ int tally_cmd_completeness(int argc, char **argv, tally_cli *c) {
     goto out;
   }
   static const char *const cols[] = {"unit", "name", "reported", "missing",
-                                     "first reported (UTC)", "timeliness",
+                                     "first reported", "timeliness",
                                      NULL};
   static const int right[] = {0, 0, 1, 0, 0, 0};
   tally_table *t = tally_table_new(6, cols, right);
@@ -979,6 +991,64 @@ static void inputs_text(const tally_catalog *cat, const tally_indicator *in,
       snprintf(buf + len, n - len, "%s%s.*", len ? ", " : "",
                cat->age_groups[groups[k]].code);
     }
+}
+
+/* Adds unit u and those within it, depth first, to t or to the json
+ * array a. */
+static void unit_rows(const tally_catalog *cat, int u, int depth,
+                      tally_table *t, json_t *a) {
+  const tally_unit *x = &cat->units[u];
+  const char *parent = x->parent >= 0 ? cat->units[x->parent].code : "";
+  const char *does = x->is_leaf ? "reports" : "adds up";
+  if (a) {
+    json_array_append_new(
+        a, json_pack("{s:s, s:s, s:s, s:s, s:s?, s:b}", "code", x->code,
+                     "name_zh", x->name_zh ? x->name_zh : "", "name_en",
+                     x->name_en ? x->name_en : "", "level",
+                     x->level ? x->level : "", "parent",
+                     x->parent >= 0 ? parent : NULL, "reports",
+                     x->is_leaf));
+  } else if (t) {
+    char code[160];
+    snprintf(code, sizeof code, "%*s%s", 2 * depth, "", x->code);
+    const char *row[] = {code, x->name_zh ? x->name_zh : "",
+                         x->name_en ? x->name_en : "",
+                         x->level ? x->level : "", parent, does};
+    tally_table_add(t, row);
+  }
+  for (int i = 0; i < x->n_children; i++)
+    unit_rows(cat, x->children[i], depth + 1, t, a);
+}
+
+int tally_cmd_units(int argc, char **argv, tally_cli *c) {
+  opts o;
+  tally_catalog *cat;
+  int rc = parse(argc, argv, c, "units", tally_usage_units, "format", &o);
+  if (rc)
+    return rc < 0 ? EXIT_OK : rc;
+  if ((rc = tally_cli_no_operands(argc, argv, "units")) != 0)
+    return rc;
+  if ((rc = tally_catalog_cache_fetch(c, 0, &cat)) != 0)
+    return rc;
+  if (c->format == FORMAT_JSON) {
+    json_t *a = json_array();
+    unit_rows(cat, cat->root, 0, NULL, a);
+    json_dumpf(a, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    fputc('\n', stdout);
+    json_decref(a);
+  } else {
+    static const char *const cols[] = {"code", "name_zh", "name_en", "level",
+                                       "within", "figures"};
+    tally_table *t = tally_table_new(6, cols, NULL);
+    unit_rows(cat, cat->root, 0, t, NULL);
+    if (t && c->format == FORMAT_CSV)
+      tally_table_print_csv(t, stdout);
+    else if (t)
+      tally_table_print(t, stdout);
+    tally_table_free(t);
+  }
+  tally_catalog_free(cat);
+  return EXIT_OK;
 }
 
 int tally_cmd_catalog(int argc, char **argv, tally_cli *c) {

@@ -73,7 +73,7 @@ static int period_list(tally_cli *c) {
     json_decref(doc);
     goto out;
   }
-  static const char *const cols[] = {"period", "locked (UTC)", "by", "why"};
+  static const char *const cols[] = {"period", "locked", "by", "why"};
   static const int right[] = {0, 0, 0, 0};
   tally_table *t = tally_table_new(4, cols, right);
   for (size_t i = 0; t && i < l->n_locks; i++) {
@@ -121,11 +121,11 @@ static int period_lock(tally_cli *c, const char *period, const char *text,
     printf("%s %s\n", period, unlock ? "unlocked" : "locked");
   } else if (unlock) {
     printf("%s unlocked%s%s%s: its figures may be submitted and corrected "
-           "again (it was locked on %s UTC by %s)\n",
+           "again (it was locked on %s by %s)\n",
            r->lock->period, text && *text ? " (" : "", text ? text : "",
            text && *text ? ")" : "", when, r->lock->account_name);
   } else {
-    printf("%s %s on %s UTC by %s%s%s\n", r->lock->period,
+    printf("%s %s on %s by %s%s%s\n", r->lock->period,
            r->changed ? "locked" : "was locked already", when,
            r->lock->account_name, *r->lock->text ? ": " : "",
            r->lock->text);

@@ -101,7 +101,7 @@ int tally_cmd_values(int argc, char **argv, tally_cli *c) {
   }
 
   static const char *const cols[] = {"element", "value", "name_zh", "name_en",
-                                     "unit", "updated (UTC)"};
+                                     "unit", "updated"};
   static const int right[] = {0, 1, 0, 0, 0, 0};
   tally_table *t = tally_table_new(6, cols, right);
   for (size_t i = 0; t && i < v->n_values; i++) {
@@ -225,7 +225,7 @@ int tally_cmd_history(int argc, char **argv, tally_cli *c) {
     json_decref(doc);
     goto out;
   }
-  static const char *const cols[] = {"revision", "time (UTC)", "element",
+  static const char *const cols[] = {"revision", "time", "element",
                                      "before",   "after",      "submission",
                                      "by",       "from"};
   static const int right[] = {1, 0, 0, 1, 1, 0, 0, 0};

@@ -96,7 +96,7 @@ static void print_rows(const tally_cli *c, Tally__ReviewRow *const *rows,
     return;
   }
   static const char *const cols[] = {"unit", "period", "revision",
-                                     "changed (UTC)", "state", "errors",
+                                     "changed", "state", "errors",
                                      "warnings", "moved", "review"};
   static const int right[] = {0, 0, 1, 0, 0, 1, 0, 0, 0};
   tally_table *t = tally_table_new(9, cols, right);

@@ -120,6 +120,7 @@ const char tally_usage_withdraw[] =
 
 const char tally_usage_sync[] =
     "usage: tally sync [--tries N] [--spool DIR]\n"
+    "       tally sync --resend-since DATE [--spool DIR]\n"
     "\n"
     "Sends every pending submission in the spool, oldest first. When the\n"
     "server cannot be reached it retries, waiting longer each time (0.5 s,\n"
@@ -127,8 +128,16 @@ const char tally_usage_sync[] =
     "stops, keeps what is left, and exits with status 3. A submission the\n"
     "server refuses is moved to the spool's refused/ folder (exit status 1).\n"
     "\n"
+    "An acknowledged submission is kept in the spool's acknowledged/ folder\n"
+    "for --keep-acknowledged (30 days by default). When the central office\n"
+    "has restored the server from a backup, --resend-since DATE sends again\n"
+    "those acknowledged since DATE (local time: 2026-12-01, or 2026-12-01\n"
+    "08:30), with their ids: the server stores those it does not have and\n"
+    "answers the others from its record, so nothing is stored twice.\n"
+    "\n"
     "options:\n"
     "      --tries N        attempts per submission (default 5)\n"
+    "      --resend-since DATE  send again what was acknowledged since DATE\n"
     "      --spool DIR      the spool (see tally help submit)\n"
     "  -s, --server, --timeout  as for every command (tally --help)\n";
 
@@ -461,7 +470,11 @@ static int send_pending(const tally_cli *c, int tries, own_submission *own,
       status = EXIT_REFUSED;
     } else if (out == SENT) {
       talked = 1;
-      if ((rc = tally_spool_remove(c->spool, e->name)) != 0)
+      /* Kept a while, to be sent again after a restore. */
+      rc = c->keep_acknowledged_s > 0
+               ? tally_spool_acknowledge(c->spool, e->name)
+               : tally_spool_remove(c->spool, e->name);
+      if (rc != 0)
         fprintf(stderr, "tally: cannot remove %s from the spool: %s\n",
                 e->name, strerror(-rc));
       if (is_own || verbose)
@@ -488,6 +501,8 @@ static int send_pending(const tally_cli *c, int tries, own_submission *own,
     if (is_own)
       break; /* newer entries are another submit's, under way */
   }
+  tally_spool_forget_acknowledged(c->spool,
+                                  (int64_t)time(NULL) - c->keep_acknowledged_s);
   /* The server answered: the next file is checked before it is spooled
    * with its catalog as it is now. */
   if (conn && talked)
@@ -856,10 +871,94 @@ int tally_cmd_withdraw(int argc, char **argv, tally_cli *c) {
   return spool_and_send(c, &sub, NULL, "withdraw", NULL);
 }
 
+/* DATE or DATE HH:MM[:SS] in local time (DATE: from its start), or
+ * DATETHH:MM:SSZ in UTC. Returns 0, or -1 after saying why. */
+static int parse_since(const char *text, int64_t *out) {
+  static const char *const local[] = {"%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M",
+                                      "%Y-%m-%d"};
+  struct tm tm;
+  const char *end;
+  memset(&tm, 0, sizeof tm);
+  if ((end = strptime(text, "%Y-%m-%dT%H:%M:%SZ", &tm)) && *end == 0) {
+    *out = (int64_t)timegm(&tm);
+    return 0;
+  }
+  for (size_t i = 0; i < sizeof local / sizeof local[0]; i++) {
+    memset(&tm, 0, sizeof tm);
+    if ((end = strptime(text, local[i], &tm)) && *end == 0 &&
+        tm.tm_year >= 70) {
+      tm.tm_isdst = -1;
+      *out = (int64_t)mktime(&tm);
+      return 0;
+    }
+  }
+  fprintf(stderr, "tally sync: --resend-since '%s' is not a date: give a day "
+          "(2026-12-01, from its start) or a time (2026-12-01 08:30), in "
+          "local time\n", text);
+  return -1;
+}
+
+/* Sends again, oldest first, the acknowledged submissions kept since
+ * since: after the server restored an older backup. Returns the exit
+ * status. */
+static int resend(const tally_cli *c, int64_t since, const char *given) {
+  tally_spool_entry *list;
+  tally_client *conn = NULL;
+  size_t n, stored = 0, had = 0, refused = 0, i;
+  char err[512] = "";
+  int status = EXIT_OK;
+
+  if (tally_spool_list_acknowledged(c->spool, since, &list, &n, err,
+                                    sizeof err) != 0) {
+    fprintf(stderr, "tally sync: %s\n", err);
+    return EXIT_REFUSED;
+  }
+  if (n == 0) {
+    printf("nothing acknowledged since %s is kept in the spool %s (kept for "
+           "--keep-acknowledged, 30 days by default)\n", given, c->spool);
+    tally_spool_list_free(list, n);
+    return EXIT_OK;
+  }
+  for (i = 0; i < n; i++) {
+    Tally__Envelope *reply = NULL;
+    char why[512] = "";
+    enum outcome out = send_once(c, &conn, list[i].req, &reply, why,
+                                 sizeof why);
+    if (out == SENT) {
+      if (reply->submit_reply->duplicate)
+        had++;
+      else
+        stored++;
+    } else if (out == NO_ANSWER || out == NOT_SIGNED_IN) {
+      fprintf(stderr, "tally sync: %s; %zu not resent (run it again)\n", why,
+              n - i);
+      status = out == NO_ANSWER ? EXIT_UNREACHABLE : EXIT_REFUSED;
+      tally_wire_free(reply);
+      break;
+    } else {
+      print_refusal(list[i].req,
+                    reply && reply->body_case == TALLY__ENVELOPE__BODY_ERROR
+                        ? reply->error
+                        : NULL,
+                    why, NULL, 0);
+      refused++;
+      status = EXIT_REFUSED;
+    }
+    tally_wire_free(reply);
+  }
+  tally_client_close(conn);
+  printf("resent %zu submission%s acknowledged since %s: %zu stored again, "
+         "%zu the server had already, %zu refused\n", i, i == 1 ? "" : "s",
+         given, stored, had, refused);
+  tally_spool_list_free(list, n);
+  return status;
+}
+
 int tally_cmd_sync(int argc, char **argv, tally_cli *c) {
-  const char *tries_text = NULL;
+  const char *tries_text = NULL, *since_text = NULL;
   unsigned long long tries = 5;
   const tally_cli_opt own[] = {{"tries", 0, &tries_text, NULL, NULL},
+                               {"resend-since", 0, &since_text, NULL, NULL},
                                {NULL, 0, NULL, NULL, NULL}};
   int rc = tally_cli_parse(argc, argv, c, "sync", tally_usage_sync, own, 0);
   if (rc)
@@ -871,6 +970,17 @@ int tally_cmd_sync(int argc, char **argv, tally_cli *c) {
     return rc;
   if (tries == 0)
     tries = 1;
+  if (since_text) {
+    int64_t since;
+    if (parse_since(since_text, &since) != 0)
+      return EXIT_USAGE;
+    /* What waits goes first: it was never acknowledged. */
+    rc = send_pending(c, (int)tries, NULL, 1);
+    if (rc == EXIT_UNREACHABLE)
+      return rc;
+    int again = resend(c, since, since_text);
+    return again ? again : rc;
+  }
   return send_pending(c, (int)tries, NULL, 1);
 }
 
@@ -979,7 +1089,7 @@ int tally_cmd_pending(int argc, char **argv, tally_cli *c) {
     fputc('\n', stdout);
     json_decref(doc);
   } else {
-    static const char *const cols[] = {"submitted (UTC)", "unit", "period",
+    static const char *const cols[] = {"submitted", "unit", "period",
                                        "values", "id"};
     static const int right[] = {0, 0, 0, 1, 0};
     tally_table *t = tally_table_new(5, cols, right);

@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "config.h"
 #include "error.h"
+#include "i18n.h"
 #include "output.h"
 #include "period.h"
 #include "spool.h"
@@ -15,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 static const char usage[] =
     "usage: tally [--server HOST:PORT] COMMAND [options]\n"
@@ -39,6 +42,7 @@ static const char usage[] =
     "  review   the central office's review: list, approve, return, reopen\n"
     "  status   a unit's periods and how the central office reviewed them\n"
     "  catalog  the indicators and data elements the server knows\n"
+    "  units    the units: codes, names, levels, the unit each is within\n"
     "  target   list the targets; enter one the city assigns\n"
     "  period   list, lock and unlock periods the central office approved\n"
     "  history  every change to a unit's figures for a period\n"
@@ -47,13 +51,14 @@ static const char usage[] =
     "  account  add, list, revoke accounts; replace a token (admins)\n"
     "  audit    who changed which figures, targets and accounts, and when\n"
     "  backup   copy the live store into the server's backup folder\n"
-    "  admin    verify: check the sums reports read against the figures\n"
+    "  admin    verify: check the sums reports read against the figures;\n"
+    "           status: how the server is doing\n"
     "  help     help on a command: tally help submit\n"
     "\n"
     "options (before or after the command):\n"
-    "  -s, --server HOST:PORT  the tallyd to talk to; default $TALLY_SERVER,\n"
-    "                          else the config file's, else\n"
-    "                          " TALLY_CLIENT_DEFAULT_SERVER "\n"
+    "  -s, --server HOST:PORT  the tallyd to talk to (tallyd's default is\n"
+    "                          " TALLY_CLIENT_DEFAULT_SERVER "); default\n"
+    "                          $TALLY_SERVER, else the config file's\n"
     "      --token-file FILE   read the token from FILE ('-': standard input);\n"
     "                          default $TALLY_TOKEN, else the config file's\n"
     "      --ca FILE           speak TLS, trusting the server's certificate\n"
@@ -70,6 +75,12 @@ static const char usage[] =
     "                          writes first for Excel (for programs)\n"
     "      --spool DIR         where submissions wait for the server's\n"
     "                          acknowledgement (tally help submit)\n"
+    "      --wide              tables as wide as their cells (by default they\n"
+    "                          fit the terminal, $COLUMNS, cutting text)\n"
+    "      --keep-acknowledged DAYS  keep acknowledged submissions in the\n"
+    "                          spool this long (default 30d; 0: none), to\n"
+    "                          send again after the server restores a backup\n"
+    "                          (tally help sync)\n"
     "  -h, --help              help\n"
     "  -V, --version           the version\n"
     "\n"
@@ -100,6 +111,7 @@ static const struct {
     {"review", tally_cmd_review, tally_usage_review},
     {"status", tally_cmd_status, tally_usage_status},
     {"catalog", tally_cmd_catalog, tally_usage_catalog},
+    {"units", tally_cmd_units, tally_usage_units},
     {"form", tally_cmd_form, tally_usage_form},
     {"target", tally_cmd_target, tally_usage_target},
     {"period", tally_cmd_period, tally_usage_period},
@@ -165,6 +177,23 @@ int tally_cli_option(tally_cli *c, int ch, const char *arg) {
   case OPT_NO_BOM:
     tally_output_bom(0);
     return 0;
+  case OPT_WIDE:
+    tally_output_fit(0);
+    return 0;
+  case OPT_KEEP_ACK: {
+    /* 30d, 12h, 0: days by default. */
+    long long v = strtoll(arg, &end, 10);
+    long long unit = *end == 0 || strcmp(end, "d") == 0 ? 86400
+                     : strcmp(end, "h") == 0            ? 3600
+                                                        : -1;
+    if (*arg == 0 || *arg == '-' || unit < 0 || v > 3650) {
+      fprintf(stderr, "tally: --keep-acknowledged takes days (30d) or hours "
+              "(12h), up to 3650 days, not '%s'\n", arg);
+      return EXIT_USAGE;
+    }
+    c->keep_acknowledged_s = (int64_t)(v * unit);
+    return 0;
+  }
   case OPT_FORMAT:
     if (strcmp(arg, "table") == 0)
       c->format = FORMAT_TABLE;
@@ -308,6 +337,17 @@ int tally_cli_need_period(const char *period, const char *command) {
 
 int tally_cli_open(const tally_cli *c, tally_client **out, char *why,
                    size_t n) {
+  *out = NULL;
+  if (c->server == NULL || *c->server == 0) {
+    snprintf(why, n, "%s", _("no server set: tally login --server HOST:PORT "
+                             "(or --server, or $TALLY_SERVER)"));
+    return TALLY_EUSAGE;
+  }
+  if (strstr(c->server, "://")) {
+    snprintf(why, n, _("--server takes HOST:PORT, not a URL ('%s'): for "
+                       "TLS give the CA with --ca FILE"), c->server);
+    return TALLY_EUSAGE;
+  }
   tally_client_options o = {.address = c->server,
                             .timeout_ms = c->timeout_s * 1000,
                             .token = c->token,
@@ -454,8 +494,8 @@ int tally_cli_own_unit(tally_cli *c, const char **unit,
 void tally_cli_time(char *buf, size_t n, int64_t unix_s) {
   time_t t = (time_t)unix_s;
   struct tm tm;
-  gmtime_r(&t, &tm);
-  strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm);
+  localtime_r(&t, &tm);
+  strftime(buf, n, "%Y-%m-%d %H:%M:%S %z", &tm);
 }
 
 int tally_cli_parse_time(const char *option, const char *text,
@@ -494,13 +534,23 @@ int main(int argc, char **argv) {
       {NULL, 0, NULL, 0}};
   static char spool[4096];
   static tally_config cfg;
-  tally_cli c = {.timeout_s = 30, .format = FORMAT_TABLE};
+  tally_cli c = {.timeout_s = 30, .format = FORMAT_TABLE,
+                .keep_acknowledged_s = TALLY_CLI_KEEP_ACKNOWLEDGED_S};
   char path[4096], err[512];
   int ch, rc;
 
+  /* Tables fit the terminal ($COLUMNS, else its width) unless --wide. */
+  const char *columns = getenv("COLUMNS");
+  struct winsize ws;
+  if (columns && atoi(columns) > 0)
+    tally_output_fit((size_t)atoi(columns));
+  else if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 &&
+           ws.ws_col > 0)
+    tally_output_fit(ws.ws_col);
   /* Display widths of Chinese text need a UTF-8 locale. */
   if (setlocale(LC_CTYPE, "") == NULL || MB_CUR_MAX == 1)
     setlocale(LC_CTYPE, "C.UTF-8");
+  tally_i18n_init();
   if (tally_config_path(path, sizeof path) == 0 &&
       tally_config_load(path, &cfg, err, sizeof err) != 0) {
     fprintf(stderr, "tally: %s\nFix or remove the config file.\n", err);
@@ -508,7 +558,7 @@ int main(int argc, char **argv) {
   }
   c.server = getenv("TALLY_SERVER");
   if (c.server == NULL || *c.server == 0)
-    c.server = cfg.server ? cfg.server : TALLY_CLIENT_DEFAULT_SERVER;
+    c.server = cfg.server; /* NULL: none set, and tally says so */
   c.token = getenv("TALLY_TOKEN");
   if (c.token == NULL || *c.token == 0)
     c.token = cfg.token;
@@ -527,7 +577,7 @@ int main(int argc, char **argv) {
   /* "+": stop at the command; its options are parsed by the command. */
   while ((ch = getopt_long(argc, argv, "+s:hV", opts, NULL)) != -1) {
     switch (ch) {
-    case 'h': fputs(usage, stdout); return EXIT_OK;
+    case 'h': fputs(_(usage), stdout); return EXIT_OK;
     case 'V': puts("tally " TALLY_VERSION); return EXIT_OK;
     case '?': fputs("Try 'tally --help'.\n", stderr); return EXIT_USAGE;
     default:
@@ -536,7 +586,7 @@ int main(int argc, char **argv) {
     }
   }
   if (optind >= argc) {
-    fputs(usage, stderr);
+    fputs(_(usage), stderr);
     return EXIT_USAGE;
   }
   const char *name = argv[optind];
@@ -546,12 +596,12 @@ int main(int argc, char **argv) {
       fprintf(stderr, "tally: no command '%s'\n", argv[optind + 1]);
       return EXIT_USAGE;
     }
-    fputs(i >= 0 ? commands[i].usage : usage, stdout);
+    fputs(i >= 0 ? commands[i].usage : _(usage), stdout);
     return EXIT_OK;
   }
   int i = find_command(name);
   if (i < 0) {
-    fprintf(stderr, "tally: no command '%s'\nTry 'tally --help'.\n", name);
+    fprintf(stderr, _("tally: no command '%s'\nTry 'tally --help'.\n"), name);
     return EXIT_USAGE;
   }
   argc -= optind;

@@ -117,15 +117,49 @@ int tally_table_add(tally_table *t, const char *const *cells) {
   return 0;
 }
 
+/* The terminal columns tables fit in; 0: as wide as they are. */
+static size_t fit_columns;
+
+void tally_output_fit(size_t columns) { fit_columns = columns; }
+
+/* Narrows the text columns, the widest first, down to their header (six
+ * columns at the least), until the table fits in fit_columns. Numbers
+ * are never cut. */
+static void fit(const tally_table *t, size_t *width) {
+  size_t total = 2 * (t->ncols - 1);
+  for (size_t i = 0; i < t->ncols; i++)
+    total += width[i];
+  while (fit_columns && total > fit_columns) {
+    size_t widest = t->ncols;
+    for (size_t i = 0; i < t->ncols; i++) {
+      size_t least = tally_display_width(t->headers[i]);
+      if (least < 6)
+        least = 6;
+      if (!t->right[i] && width[i] > least &&
+          (widest == t->ncols || width[i] > width[widest]))
+        widest = i;
+    }
+    if (widest == t->ncols)
+      return; /* as narrow as it goes */
+    width[widest]--;
+    total--;
+  }
+}
+
 static void print_row(const tally_table *t, char *const *row,
                       const size_t *width, FILE *f) {
+  char cut[1024];
   for (size_t i = 0; i < t->ncols; i++) {
-    size_t pad = width[i] - tally_display_width(row[i]);
+    const char *cell = row[i];
+    if (tally_display_width(cell) > width[i])
+      cell = tally_display_cut(cell, width[i], cut, sizeof cut);
+    size_t w = tally_display_width(cell);
+    size_t pad = width[i] > w ? width[i] - w : 0;
     int last = i + 1 == t->ncols;
     if (t->right[i])
-      fprintf(f, "%*s%s", (int)pad, "", row[i]);
+      fprintf(f, "%*s%s", (int)pad, "", cell);
     else
-      fprintf(f, "%s%*s", row[i], last ? 0 : (int)pad, "");
+      fprintf(f, "%s%*s", cell, last ? 0 : (int)pad, "");
     if (!last)
       fputs("  ", f);
   }
@@ -144,6 +178,7 @@ void tally_table_print(const tally_table *t, FILE *f) {
       if (w > width[i])
         width[i] = w;
     }
+  fit(t, width);
   print_row(t, t->headers, width, f);
   for (size_t r = 0; r < t->rows; r++)
     print_row(t, t->cells + r * t->ncols, width, f);

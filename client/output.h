@@ -19,7 +19,8 @@ tally_table *tally_table_new(size_t ncols, const char *const *headers,
 int tally_table_add(tally_table *t, const char *const *cells);
 
 /* Columns padded to their widest cell in terminal columns, two spaces
- * apart; CJK characters count two columns. */
+ * apart; CJK characters count two columns. With tally_output_fit, text
+ * columns are cut (ending in "…") so that the table fits. */
 void tally_table_print(const tally_table *t, FILE *f);
 
 /* RFC 4180 CSV with a header row, every field quoted, after a UTF-8
@@ -27,6 +28,10 @@ void tally_table_print(const tally_table *t, FILE *f);
  * Windows code page) unless tally_output_bom(0) was called (--no-bom,
  * for programs). */
 void tally_table_print_csv(const tally_table *t, FILE *f);
+
+/* Tables printed from now on fit in columns terminal columns (0: as
+ * wide as their cells, --wide). */
+void tally_output_fit(size_t columns);
 
 /* Whether CSV written for people begins with a UTF-8 byte-order mark
  * (1, the default). */

@@ -178,6 +178,82 @@ int tally_spool_set_aside(const char *dir, const char *name) {
   return rc ? rc : tally_sync_dir(dir);
 }
 
+#define ACKNOWLEDGED "acknowledged"
+
+int tally_spool_acknowledge(const char *dir, const char *name) {
+  char from[4096 + TALLY_SPOOL_NAME_MAX], to[4096 + 2 * TALLY_SPOOL_NAME_MAX],
+      kept[4096 + 16];
+  snprintf(kept, sizeof kept, "%s/" ACKNOWLEDGED, dir);
+  if (mkdir(kept, 0700) != 0 && errno != EEXIST)
+    return -errno;
+  snprintf(from, sizeof from, "%s/%s", dir, name);
+  snprintf(to, sizeof to, "%s/%s", kept, name);
+  /* Its time says when it was acknowledged, for --resend-since. */
+  if (utimensat(AT_FDCWD, from, NULL, 0) != 0 || rename(from, to) != 0)
+    return -errno;
+  int rc = tally_sync_dir(kept);
+  return rc ? rc : tally_sync_dir(dir);
+}
+
+int tally_spool_forget_acknowledged(const char *dir, int64_t before) {
+  char kept[4096 + 16];
+  snprintf(kept, sizeof kept, "%s/" ACKNOWLEDGED, dir);
+  DIR *d = opendir(kept);
+  struct dirent *e;
+  int removed = 0;
+  if (d == NULL)
+    return errno == ENOENT ? 0 : -errno;
+  while ((e = readdir(d)) != NULL) {
+    char path[4096 + 300];
+    struct stat st;
+    size_t len = strlen(e->d_name);
+    if (e->d_name[0] == '.' || len <= strlen(SUFFIX) ||
+        strcmp(e->d_name + len - strlen(SUFFIX), SUFFIX) != 0)
+      continue;
+    snprintf(path, sizeof path, "%s/%s", kept, e->d_name);
+    if (lstat(path, &st) == 0 && (int64_t)st.st_mtime < before &&
+        unlink(path) == 0)
+      removed++;
+  }
+  closedir(d);
+  if (removed)
+    tally_sync_dir(kept);
+  return removed;
+}
+
+int tally_spool_list_acknowledged(const char *dir, int64_t since,
+                                  tally_spool_entry **entries, size_t *n,
+                                  char *err, size_t errlen) {
+  char kept[4096 + 16];
+  struct stat st;
+  snprintf(kept, sizeof kept, "%s/" ACKNOWLEDGED, dir);
+  *entries = NULL;
+  *n = 0;
+  if (stat(kept, &st) != 0 && errno == ENOENT)
+    return 0;
+  int rc = tally_spool_list(kept, entries, n, err, errlen);
+  if (rc != 0)
+    return rc;
+  size_t k = 0;
+  for (size_t i = 0; i < *n; i++) {
+    char path[4096 + 300];
+    tally_spool_entry *e = &(*entries)[i];
+    snprintf(path, sizeof path, "%s/%s", kept, e->name);
+    if (lstat(path, &st) == 0 && (int64_t)st.st_mtime >= since) {
+      if (k != i) {
+        (*entries)[k] = *e;
+        e->req = NULL;
+      }
+      k++;
+    } else {
+      tally__submit_request__free_unpacked(e->req, NULL);
+      e->req = NULL;
+    }
+  }
+  *n = k;
+  return 0;
+}
+
 /* Removes the temporary files of writers killed before their rename
  * (tally_spool_add): those no writer holds locked, written to more than
  * STALE_S ago. Nothing else in dir is touched. */

@@ -49,6 +49,22 @@ int tally_spool_remove(const char *dir, const char *name);
  * record. Returns 0 or -errno. */
 int tally_spool_set_aside(const char *dir, const char *name);
 
+/* After the server has acknowledged an entry: moves it into
+ * dir/acknowledged/, stamped with the time now (its modification time),
+ * so that it can be sent again after the server restores an older
+ * backup (tally sync --resend-since). Returns 0 or -errno. */
+int tally_spool_acknowledge(const char *dir, const char *name);
+
+/* Removes the acknowledged entries stamped before Unix time before.
+ * Returns how many, or -errno. */
+int tally_spool_forget_acknowledged(const char *dir, int64_t before);
+
+/* The acknowledged entries stamped at or after Unix time since, oldest
+ * first, as tally_spool_list gives entries. */
+int tally_spool_list_acknowledged(const char *dir, int64_t since,
+                                  tally_spool_entry **entries, size_t *n,
+                                  char *err, size_t errlen);
+
 /* Every entry, oldest first. Returns 0 with *entries (free them with
  * tally_spool_list_free) and *n, or -errno with a message in err. An
  * entry that does not decode is reported in err and skipped. First

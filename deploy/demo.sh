@@ -44,11 +44,12 @@ cleanup() {
 trap cleanup EXIT
 
 # The store and its first admin; the token is printed once.
-"$build/tallyd" init --data "$data/store" --name "Changqing district admin" \
-  > "$data/admin.token" 2> /dev/null
+"$build/tallyd" init --config /dev/null --data "$data/store" \
+  --name "Changqing district admin" > "$data/admin.token" 2> /dev/null
 
-# Port 0: the system picks a free port, so two demos never collide.
-"$build/tallyd" --data "$data/store" --listen 127.0.0.1:0 --http 127.0.0.1:0 \
+# Port 0: the system picks a free port, so two demos never collide. Its
+# own settings, not an installed server's /etc/tally/tallyd.conf.
+"$build/tallyd" --config /dev/null --data "$data/store" --listen 127.0.0.1:0 --http 127.0.0.1:0 \
   > "$data/tallyd.out" 2> "$data/tallyd.log" &
 pid=$!
 for _ in $(seq 100); do

@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(cmake make gcc pkg-config protobuf-c-compiler libprotobuf-c-dev
           libuv1-dev liblmdb-dev libjansson-dev libcsv-dev libssl-dev
           openssl libwebsockets-dev libsodium-dev libzip-dev libxml2-dev
-          libxlsxwriter-dev)
+          libxlsxwriter-dev libinih-dev libsystemd-dev gettext)
 # The web pages are built with node and npm (packages from the npm
 # registry, by web/'s lockfile); a node from elsewhere will do.
 command -v node >/dev/null || packages+=(nodejs)
@@ -21,6 +21,12 @@ if [ "${1:-}" = --test ]; then
   # Debian's python3 with openpyxl reads the workbook back.
   packages+=(libcriterion-dev python3 chromium libreoffice-calc-nogui
              fonts-wqy-microhei poppler-utils python3-openpyxl)
+  # The package's test (tests/package.sh): build it, lint it, check its
+  # units, install it.
+  packages+=(dpkg-dev lintian systemd adduser)
+  # The zh_CN locale's sources, compiled by the test that reads the
+  # Chinese messages (localedef into a folder of its own).
+  packages+=(locales)
 fi
 
 missing=()

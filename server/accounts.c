@@ -189,14 +189,14 @@ static int load_one(void *arg, const void *packed, size_t len) {
   struct load_ctx *ctx = arg;
   Tally__StoredAccount *s = tally__stored_account__unpack(NULL, len, packed);
   if (s == NULL) {
-    tally_log("warning: an account record does not decode; skipped");
+    tally_log_warn("an account record does not decode; skipped");
     return 0;
   }
   ctx->rc = tally_accounts_put(ctx->a, s);
   tally_account *acc = s->account ? tally_accounts_find(ctx->a, s->account->id)
                                   : NULL;
   if (acc && acc->role == TALLY__ROLE__ROLE_REPORTER && acc->unit < 0)
-    tally_log("warning: account %" PRIu64 " reports for unit '%s', which the "
+    tally_log_warn("account %" PRIu64 " reports for unit '%s', which the "
               "catalog does not have; it cannot sign in", acc->id,
               acc->unit_code);
   tally__stored_account__free_unpacked(s, NULL);

@@ -8,6 +8,7 @@
 #include "dispatch.h"
 #include "handlers.h"
 
+#include "address.h"
 #include "error.h"
 #include "log.h"
 #include "reply.h"
@@ -79,6 +80,10 @@ static const struct {
      unit_of_history},
     {TALLY__ENVELOPE__BODY_BACKUP, "backup", tally_handle_backup, ADMIN, NULL},
     {TALLY__ENVELOPE__BODY_VERIFY, "verify", tally_handle_verify, ADMIN, NULL},
+    {TALLY__ENVELOPE__BODY_ADMIN_STATUS, "admin status",
+     tally_handle_admin_status, ADMIN, NULL},
+    {TALLY__ENVELOPE__BODY_GUARD_CLEAR, "admin unblock",
+     tally_handle_guard_clear, ADMIN, NULL},
     {TALLY__ENVELOPE__BODY_EXPLAIN, "explain", tally_handle_explain, READ_SCOPE,
      unit_of_explain},
     {TALLY__ENVELOPE__BODY_COMPLETENESS, "completeness", tally_handle_completeness,
@@ -155,12 +160,20 @@ static int sign_in(tally_request *r, const Tally__Envelope *req,
   const char *why = NULL;
 
   if (wait > 0) {
-    tally_log("sign-in refused from %s: too many failed sign-ins", r->peer);
+    tally_log_warn("sign-in refused from %s: too many failed sign-ins", r->peer);
     r->refused_sign_in = 1;
+    char until[32], sender[48];
+    time_t end = (time_t)(now + wait);
+    struct tm tm;
+    gmtime_r(&end, &tm);
+    strftime(until, sizeof until, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    tally_address_sender(r->peer, sender, sizeof sender);
     *err = tally_reply_error(
         r, req->id, TALLY__ERROR_CODE__ERROR_UNAUTHENTICATED,
-        "too many failed sign-ins from this address; try again in %lld s",
-        (long long)wait);
+        "too many failed sign-ins from this address (%s); try again in %lld "
+        "s, at %s, or have an admin lift it from another address (or on "
+        "the server's host): tally admin unblock %s",
+        sender, (long long)wait, until, sender);
     return -1;
   }
   tally_account *acc = tally_accounts_check(r->accounts, req->auth->token, &why);
@@ -168,7 +181,7 @@ static int sign_in(tally_request *r, const Tally__Envelope *req,
     if (r->guard)
       tally_guard_fail(r->guard, r->peer, now);
     /* The log names the address and the reason, never the token. */
-    tally_log("sign-in refused from %s: %s", r->peer, why);
+    tally_log_warn("sign-in refused from %s: %s", r->peer, why);
     r->refused_sign_in = 1;
     memset(r->session, 0, sizeof *r->session);
     *err = tally_reply_error(
@@ -177,11 +190,12 @@ static int sign_in(tally_request *r, const Tally__Envelope *req,
         why);
     return -1;
   }
-  if (r->session->account == 0) /* once per connection, not per request */
-    tally_log("signed in from %s as account %llu (%s, %s%s%s)", r->peer,
-              (unsigned long long)acc->id, acc->name, tally_role_name(acc->role),
-              acc->unit >= 0 ? " for " : "", acc->unit >= 0 ? acc->unit_code : "");
+  /* Told in the connection's one line when it closes. */
   tally_session_sign_in(r->session, acc);
+  snprintf(r->session->who, sizeof r->session->who,
+           "account %llu (%s, %s%s%s)", (unsigned long long)acc->id,
+           acc->name, tally_role_name(acc->role), acc->unit >= 0 ? " for " : "",
+           acc->unit >= 0 ? acc->unit_code : "");
   if (acc->last_used != now) {
     acc->last_used = now;
     acc->touched = 1;
@@ -390,6 +404,7 @@ void tally_request_init(tally_request *r, const tally_services *svc,
   r->accounts = svc->accounts;
   r->guard = svc->guard;
   r->sessions = svc->sessions;
+  r->health = svc->health;
   r->session = session;
   r->peer = peer;
   r->reply = reply;

@@ -18,6 +18,7 @@
 #include "catalog.h"
 #include "guard.h"
 #include "sessions.h"
+#include "health.h"
 #include "store.h"
 #include "tally.pb-c.h"
 #include "writer.h"
@@ -33,6 +34,8 @@ typedef struct {
   uint64_t account;    /* 0 = not signed in */
   uint8_t secret_sha256[32];
   int web;             /* secret_sha256 is a web session's */
+  char who[256];       /* "account 3 (name, reporter for wenchang)", for
+                          the connection's line in the log */
 } tally_session;
 
 /* Signs s in as acc, with acc's current token. */
@@ -47,6 +50,7 @@ typedef struct {
   tally_accounts *accounts; /* who may sign in */
   tally_guard *guard;       /* failed sign-ins per address; may be NULL */
   tally_sessions *sessions; /* the web pages' sessions; may be NULL */
+  tally_health *health;     /* the running figures; may be NULL */
 } tally_services;
 
 typedef struct tally_request tally_request;
@@ -77,6 +81,7 @@ struct tally_request {
   tally_accounts *accounts;
   tally_guard *guard;
   tally_sessions *sessions;
+  tally_health *health;
   /* The caller's, set by the transport. */
   tally_session *session;   /* the connection's; changed by a sign-in */
   const char *peer;         /* "127.0.0.1:5000", for the log */

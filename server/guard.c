@@ -4,6 +4,7 @@
 #include "address.h"
 #include "hash.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +52,37 @@ int64_t tally_guard_wait(tally_guard *g, const char *peer, int64_t now) {
     return 0;
   return s->failures >= TALLY_GUARD_LIMIT ? s->since + TALLY_GUARD_WINDOW_S - now
                                           : 0;
+}
+
+unsigned tally_guard_clear(tally_guard *g, const char *sender) {
+  char host[48], peer[80];
+  /* An address as typed: counted as its sender is (an IPv6 one, by its
+   * /64). */
+  if (strchr(sender, ':') && !strchr(sender, '/'))
+    snprintf(peer, sizeof peer, "[%s]:0", sender);
+  else if (!strchr(sender, '/'))
+    snprintf(peer, sizeof peer, "%s:0", sender);
+  else
+    snprintf(peer, sizeof peer, "%s", sender);
+  tally_address_sender(peer, host, sizeof host);
+  slot *s = find(g, host, 0);
+  if (s == NULL)
+    return 0;
+  unsigned failures = s->failures;
+  memset(s, 0, sizeof *s);
+  return failures;
+}
+
+void tally_guard_each_locked(const tally_guard *g, int64_t now,
+                             void (*fn)(void *arg, const char *sender,
+                                        unsigned failures, int64_t until),
+                             void *arg) {
+  for (size_t i = 0; i < SLOTS; i++) {
+    const slot *s = &g->slots[i];
+    if (s->host[0] && s->failures >= TALLY_GUARD_LIMIT &&
+        now < s->since + TALLY_GUARD_WINDOW_S)
+      fn(arg, s->host, s->failures, s->since + TALLY_GUARD_WINDOW_S);
+  }
 }
 
 void tally_guard_fail(tally_guard *g, const char *peer, int64_t now) {

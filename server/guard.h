@@ -22,4 +22,17 @@ int64_t tally_guard_wait(tally_guard *g, const char *peer, int64_t now);
 /* Counts a failed sign-in from peer. */
 void tally_guard_fail(tally_guard *g, const char *peer, int64_t now);
 
+/* Forgets the failures of sender (as tally_address_sender gives it:
+ * "192.0.2.7", "2001:db8::/64"; or any address of that /64), so that it
+ * may sign in again at once: an admin's doing. Returns the failures
+ * forgotten (0: none were counted). */
+unsigned tally_guard_clear(tally_guard *g, const char *sender);
+
+/* Calls fn for each sender locked out at now (its failures, and the Unix
+ * time the lockout ends). */
+void tally_guard_each_locked(const tally_guard *g, int64_t now,
+                             void (*fn)(void *arg, const char *sender,
+                                        unsigned failures, int64_t until),
+                             void *arg);
+
 #endif

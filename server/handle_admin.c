@@ -4,7 +4,9 @@
  */
 #include "handlers.h"
 
+#include "address.h"
 #include "error.h"
+#include "guard.h"
 #include "log.h"
 #include "reply.h"
 #include "rollup.h"
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* A backup runs in a worker thread: LMDB's copy reads one snapshot
  * while the loop goes on serving. It goes only into the folder tallyd
@@ -38,7 +41,7 @@ static Tally__Envelope *backup_finish(tally_job *a, tally_request *r) {
   struct backup_job *j = (struct backup_job *)a;
   tally_arena *arena = r->arena;
   if (j->rc != 0) {
-    tally_log("backup to %s failed: %s (asked by %s)", j->path,
+    tally_log_err("backup to %s failed: %s (asked by %s)", j->path,
               tally_strerror(j->rc), j->peer);
     if (j->rc == -EEXIST)
       return tally_reply_error(r, j->id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
@@ -118,7 +121,7 @@ static Tally__Envelope *verify_finish(tally_job *a, tally_request *r) {
   struct verify_job *j = (struct verify_job *)a;
   tally_arena *arena = r->arena;
   if (j->rc != 0) {
-    tally_log("verify failed: %s (asked by %s)", tally_strerror(j->rc),
+    tally_log_err("verify failed: %s (asked by %s)", tally_strerror(j->rc),
               j->peer);
     return tally_reply_error(r, j->id, TALLY__ERROR_CODE__ERROR_STORE,
                                 "verify failed: %s", tally_strerror(j->rc));
@@ -159,3 +162,109 @@ Tally__Envelope *tally_handle_verify(tally_request *r,
   return tally_job_run(r, &j->job);
 }
 
+
+/* The lockouts of admin status, gathered from the guard. */
+struct lockouts {
+  tally_arena *arena;
+  Tally__AdminStatusReply *reply;
+  int failed;
+};
+
+static void add_lockout(void *arg, const char *sender, unsigned failures,
+                        int64_t until) {
+  struct lockouts *l = arg;
+  Tally__AdminStatusReply *s = l->reply;
+  if (l->failed || s->n_lockouts >= 100)
+    return; /* the first hundred tell the story */
+  Tally__Lockout **grown = tally_arena_alloc(l->arena,
+                                             (s->n_lockouts + 1) * sizeof *grown);
+  Tally__Lockout *x = tally_arena_alloc(l->arena, sizeof *x);
+  if (grown == NULL || x == NULL) {
+    l->failed = 1;
+    return;
+  }
+  if (s->n_lockouts)
+    memcpy(grown, s->lockouts, s->n_lockouts * sizeof *grown);
+  tally__lockout__init(x);
+  x->address = tally_arena_strdup(l->arena, sender);
+  x->failures = failures;
+  x->until_unix = until;
+  grown[s->n_lockouts++] = x;
+  s->lockouts = grown;
+  l->failed = x->address == NULL;
+}
+
+/* tally admin status: how the server is doing, from the running figures
+ * (health.h), the store's use of its map and the backup folder. On the
+ * loop: a stat or two, and one listing of the backup folder. */
+Tally__Envelope *tally_handle_admin_status(tally_request *r,
+                                           const Tally__Envelope *req) {
+  tally_arena *arena = r->arena;
+  Tally__AdminStatusReply *ok = tally_arena_alloc(arena, sizeof *ok);
+  Tally__Envelope *reply = tally_reply_new(r, req->id);
+  int64_t now = (int64_t)time(NULL);
+  char path[4096];
+  int rc;
+  if (ok == NULL || reply == NULL)
+    return NULL;
+  tally__admin_status_reply__init(ok);
+  ok->version = TALLY_VERSION;
+  ok->now_unix = now;
+  if ((rc = tally_store_usage(r->store, &ok->store_bytes, &ok->map_used_bytes,
+                              &ok->map_bytes, &ok->max_map_bytes)) != 0)
+    return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_STORE,
+                             "the store's size cannot be read: %s",
+                             tally_strerror(rc));
+  if (r->health) {
+    ok->started_unix = r->health->started;
+    ok->connections = r->health->connections;
+    ok->submissions_today = tally_health_today(r->health, now);
+    ok->cert_not_after_unix = r->health->cert_not_after;
+  }
+  const char *dir = tally_store_backup_dir(r->store);
+  ok->backup_dir = (char *)(dir ? dir : "");
+  ok->last_backup = "";
+  if (dir && tally_health_last_backup(dir, path, sizeof path,
+                                      &ok->last_backup_unix) == 0 &&
+      (ok->last_backup = tally_arena_strdup(arena, path)) == NULL)
+    return NULL;
+  if (r->guard) {
+    struct lockouts l = {arena, ok, 0};
+    tally_guard_each_locked(r->guard, now, add_lockout, &l);
+    if (l.failed)
+      return NULL;
+  }
+  reply->body_case = TALLY__ENVELOPE__BODY_ADMIN_STATUS_REPLY;
+  reply->admin_status_reply = ok;
+  return reply;
+}
+
+/* tally admin unblock ADDRESS: an address locked out by failed sign-ins
+ * may sign in again at once. */
+Tally__Envelope *tally_handle_guard_clear(tally_request *r,
+                                          const Tally__Envelope *req) {
+  const char *address = req->guard_clear->address;
+  char sender[48], peer[80];
+  if (*address == 0 || strlen(address) > 45)
+    return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
+                             "give the address to unblock, as tally admin "
+                             "status lists it");
+  unsigned failures = r->guard ? tally_guard_clear(r->guard, address) : 0;
+  snprintf(peer, sizeof peer, strchr(address, ':') && !strchr(address, '/')
+                                  ? "[%s]:0" : "%s:0", address);
+  tally_address_sender(strchr(address, '/') ? address : peer, sender,
+                       sizeof sender);
+  tally_log("sign-ins from %s unblocked by account %llu from %s (%u failures "
+            "forgotten)", sender, (unsigned long long)r->account->id, r->peer,
+            failures);
+  Tally__GuardClearReply *ok = tally_arena_alloc(r->arena, sizeof *ok);
+  Tally__Envelope *reply = tally_reply_new(r, req->id);
+  if (ok == NULL || reply == NULL)
+    return NULL;
+  tally__guard_clear_reply__init(ok);
+  ok->address = tally_arena_strdup(r->arena, sender);
+  ok->failures = failures;
+  reply->body_case = TALLY__ENVELOPE__BODY_GUARD_CLEAR_REPLY;
+  reply->guard_clear_reply = ok;
+  return ok->address ? reply : NULL;
+}

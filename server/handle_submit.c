@@ -521,14 +521,14 @@ static Tally__Envelope *submit_finish(tally_job *job, tally_request *r) {
                              "central office reopens it; nothing was stored",
                              unit, j->period, unit, j->period, j->review);
   case -ENOSPC: /* the store's disk has no room: say where */
-    tally_log("submit failed: unit=%s period=%s from %s: the disk holding "
+    tally_log_err("submit failed: unit=%s period=%s from %s: the disk holding "
               "%s is full; nothing was stored", unit, j->period, j->peer,
               tally_store_dir(r->store));
     return tally_reply_error(r, j->id, TALLY__ERROR_CODE__ERROR_STORE,
                              "the disk holding %s is full; nothing was "
                              "stored", tally_store_dir(r->store));
   default:
-    tally_log("submit failed: unit=%s period=%s from %s: %s", unit, j->period,
+    tally_log_err("submit failed: unit=%s period=%s from %s: %s", unit, j->period,
               j->peer, tally_strerror(j->job.write.code));
     return tally_reply_error(r, j->id, TALLY__ERROR_CODE__ERROR_STORE,
                                 "the store could not write (%s); nothing was "
@@ -543,6 +543,8 @@ static Tally__Envelope *submit_finish(tally_job *job, tally_request *r) {
             unit, j->period, res->written, res->replaced, res->unchanged,
             res->removed, (unsigned long long)res->revision,
             *j->sid ? j->sid : "-", j->peer);
+  if (!res->duplicate && r->health)
+    tally_health_submitted(r->health, (int64_t)time(NULL));
   Tally__SubmitReply *ok = tally_arena_alloc(arena, sizeof *ok);
   if (ok == NULL || (reply = tally_reply_new(r, j->id)) == NULL)
     return NULL;

@@ -54,7 +54,8 @@ tally_handler_fn tally_handle_account_add, tally_handle_account_list,
     tally_handle_whoami, tally_handle_audit;
 
 /* server/handle_admin.c */
-tally_handler_fn tally_handle_backup, tally_handle_verify;
+tally_handler_fn tally_handle_backup, tally_handle_verify,
+    tally_handle_admin_status, tally_handle_guard_clear;
 
 /* A page of a long reply (a history, an audit trail): at most
  * TALLY_PAGE_ENTRIES entries, or fewer if the request asks, and no more

@@ -1,5 +1,6 @@
 /* main.c: tallyd, the tally server, and tallyd init. */
 #include "accounts.h"
+#include "backup.h"
 #include "catalog.h"
 #include "error.h"
 #include "frame.h"
@@ -11,6 +12,7 @@
 #include "store.h"
 #include "store_accounts.h"
 #include "tls.h"
+#include "settings.h"
 #include "web.h"
 
 #include <errno.h>
@@ -22,11 +24,18 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <systemd/sd-daemon.h>
 #include <uv.h>
 
+#ifndef TALLYD_CONFIG_DEFAULT
+#define TALLYD_CONFIG_DEFAULT "/etc/tally/tallyd.conf"
+#endif
+
 static const char usage[] =
-    "usage: tallyd --data DIR [options]\n"
+    "usage: tallyd --data DIR [--config FILE] [options]\n"
     "       tallyd init --data DIR [--name NAME] [--recover]\n"
+    "       tallyd backup [--data DIR] [DEST | --rotate]\n"
+    "       tallyd restore BACKUP --data DIR\n"
     "\n"
     "Serves tally: accepts the figures that units submit, stores them in an\n"
     "LMDB store under DIR, and answers value and report requests.\n"
@@ -36,7 +45,15 @@ static const char usage[] =
     "admin. Every request must be signed in with a token (tally login);\n"
     "the admin adds the others' accounts with 'tally account add'.\n"
     "\n"
+    "Settings come from the config file (--config FILE; by default\n"
+    TALLYD_CONFIG_DEFAULT " when it exists), and the flags below\n"
+    "override it; 'man tallyd.conf' has the file's sections and keys.\n"
+    "\n"
     "options:\n"
+    "      --config FILE     read the settings from FILE (INI: [store],\n"
+    "                        [server], [tls], [web], [limits]); a key it\n"
+    "                        does not know or a bad value stops tallyd with\n"
+    "                        FILE:LINE\n"
     "  -d, --data DIR        the store directory, made by 'tallyd init'\n"
     "  -l, --listen ADDR     address to listen on, HOST:PORT or [HOST6]:PORT\n"
     "                        (default 127.0.0.1:7300; port 0 picks a free port)\n"
@@ -86,11 +103,20 @@ static const char usage[] =
     "                        or ../share/tally/web)\n"
     "      --session-timeout SECONDS  how long a web sign-in lasts (default\n"
     "                        28800: eight hours)\n"
+    "      --log-format auto|text|json|journal  how log lines look\n"
+    "                        (default auto: journal, with syslog\n"
+    "                        severities and no timestamp, when standard\n"
+    "                        error is systemd's journal; text otherwise)\n"
+    "      --cert-warn-days N  warn in the log this many days before the\n"
+    "                        TLS certificate ends (default 30)\n"
     "  -h, --help            this help\n"
     "  -V, --version         the version\n"
     "\n"
     "On start it prints \"listening on ADDR\" on standard output; it logs one\n"
-    "line per connection and per submission on standard error. SIGINT or\n"
+    "line per connection and per submission on standard error. SIGHUP\n"
+    "reads the config file again: a new certificate and key (for new\n"
+    "connections; open ones go on), the limits and the log format; other\n"
+    "changes take a restart, and the log says so. SIGINT or\n"
     "SIGTERM stops it cleanly: it stops accepting, sends the replies it owes,\n"
     "and closes the store. If a write to the disk fails so that LMDB refuses\n"
     "the store from then on, it logs so, stops the same way and exits with\n"
@@ -101,146 +127,109 @@ static const char usage[] =
     "the CA certificate that signed the server's.\n";
 
 struct options {
-  const char *data;
-  const char *listen;
-  const char *catalog;
+  tally_settings s;        /* from the config file, then the flags */
+  char config[4096];       /* the config file read, "" = none */
   int check_catalog;
-  size_t max_frame;
-  size_t map_size;
-  size_t max_map_size;
-  size_t idle_timeout_s;
-  size_t max_connections;
-  size_t sign_in_timeout_s;
-  size_t max_per_address;
-  size_t memory_budget;
-  const char *tls_cert;
-  const char *tls_key;
-  int insecure_plaintext;
-  const char *backup_dir;
-  const char *http;
-  const char *web_dir;
-  size_t session_s;
 };
 
-static int parse_size(const char *arg, const char *name, size_t min,
-                      size_t max, size_t *out) {
-  char *end;
-  unsigned long long v = strtoull(arg, &end, 10);
-  if (*arg == 0 || *end != 0 || arg[0] == '-' || v < min || v > max) {
-    fprintf(stderr, "tallyd: %s must be a whole number from %zu to %zu, not "
-            "'%s'\n", name, min, max, arg);
-    return -1;
+/* The config file the command line names (--config FILE, the last one),
+ * else the default when it exists; "" for none. Returns 0, or 2 (a bad command
+ * line) after saying why. */
+static int config_path(int argc, char **argv, char *buf, size_t n,
+                       char *err, size_t errlen) {
+  struct stat st;
+  buf[0] = 0;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--") == 0)
+      break;
+    if (strcmp(argv[i], "--config") == 0) {
+      if (i + 1 >= argc) {
+        snprintf(err, errlen, "--config needs a FILE");
+        return 2;
+      }
+      snprintf(buf, n, "%s", argv[++i]); /* the last one counts */
+    } else if (strncmp(argv[i], "--config=", 9) == 0) {
+      snprintf(buf, n, "%s", argv[i] + 9);
+    }
   }
-  *out = (size_t)v;
+  if (buf[0] == 0 && stat(TALLYD_CONFIG_DEFAULT, &st) == 0)
+    snprintf(buf, n, "%s", TALLYD_CONFIG_DEFAULT);
   return 0;
 }
 
-static int parse_args(int argc, char **argv, struct options *o) {
-  enum { OPT_MAX_FRAME = 256, OPT_MAP_SIZE, OPT_MAX_MAP_SIZE, OPT_CHECK,
-         OPT_IDLE, OPT_MAX_CONN, OPT_SIGN_IN, OPT_PER_ADDRESS, OPT_TLS_CERT,
-         OPT_TLS_KEY, OPT_INSECURE, OPT_BACKUP_DIR, OPT_MEMORY,
-         OPT_HTTP, OPT_WEB_DIR, OPT_SESSION };
-  static const struct option longopts[] = {
+/* The settings: the config file's, then the flags over them. Returns 0,
+ * 1 (help or version printed: exit 0) or 2 (a bad setting: why in err).
+ * Called again on SIGHUP. */
+static int parse_args(int argc, char **argv, struct options *o, char *err,
+                      size_t errlen) {
+  enum { OPT_CHECK = 256, OPT_CONFIG, OPT_SETTING };
+  static const struct option fixed[] = {
       {"data", required_argument, NULL, 'd'},
       {"listen", required_argument, NULL, 'l'},
       {"catalog", required_argument, NULL, 'c'},
       {"check-catalog", no_argument, NULL, OPT_CHECK},
-      {"max-frame", required_argument, NULL, OPT_MAX_FRAME},
-      {"map-size", required_argument, NULL, OPT_MAP_SIZE},
-      {"max-map-size", required_argument, NULL, OPT_MAX_MAP_SIZE},
-      {"idle-timeout", required_argument, NULL, OPT_IDLE},
-      {"max-connections", required_argument, NULL, OPT_MAX_CONN},
-      {"sign-in-timeout", required_argument, NULL, OPT_SIGN_IN},
-      {"max-per-address", required_argument, NULL, OPT_PER_ADDRESS},
-      {"memory-budget", required_argument, NULL, OPT_MEMORY},
-      {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
-      {"tls-key", required_argument, NULL, OPT_TLS_KEY},
-      {"insecure-plaintext", no_argument, NULL, OPT_INSECURE},
-      {"backup-dir", required_argument, NULL, OPT_BACKUP_DIR},
-      {"http", required_argument, NULL, OPT_HTTP},
-      {"web-dir", required_argument, NULL, OPT_WEB_DIR},
-      {"session-timeout", required_argument, NULL, OPT_SESSION},
+      {"config", required_argument, NULL, OPT_CONFIG},
       {"help", no_argument, NULL, 'h'},
-      {"version", no_argument, NULL, 'V'},
-      {NULL, 0, NULL, 0}};
-  int ch;
-  size_t mib;
+      {"version", no_argument, NULL, 'V'}};
+  /* Every other long option is a setting (settings.c's table). */
+  static const char *const settings[] = {
+      "max-frame", "map-size", "max-map-size", "idle-timeout",
+      "max-connections", "sign-in-timeout", "max-per-address",
+      "memory-budget", "tls-cert", "tls-key", "insecure-plaintext",
+      "backup-dir", "http", "web-dir", "session-timeout", "log-format",
+      "cert-warn-days"};
+  enum { N_FIXED = sizeof fixed / sizeof fixed[0],
+         N_SETTINGS = sizeof settings / sizeof settings[0] };
+  struct option longopts[N_FIXED + N_SETTINGS + 1];
+  int ch, index, takes;
 
-  o->listen = "127.0.0.1:7300";
-  o->max_frame = TALLY_FRAME_DEFAULT_MAX;
-  while ((ch = getopt_long(argc, argv, "d:l:c:hV", longopts, NULL)) != -1) {
+  memcpy(longopts, fixed, sizeof fixed);
+  for (int i = 0; i < N_SETTINGS; i++) {
+    tally_settings_known(settings[i], &takes);
+    longopts[N_FIXED + i] = (struct option){
+        settings[i], takes ? required_argument : no_argument, NULL,
+        OPT_SETTING};
+  }
+  longopts[N_FIXED + N_SETTINGS] = (struct option){NULL, 0, NULL, 0};
+
+  tally_settings_init(&o->s);
+  o->check_catalog = 0;
+  if (config_path(argc, argv, o->config, sizeof o->config, err, errlen) != 0)
+    return 2;
+  if (o->config[0] && tally_settings_read(&o->s, o->config, err, errlen) != 0)
+    return 2;
+  optind = 0; /* from the start, also when read again (SIGHUP) */
+  while ((ch = getopt_long(argc, argv, "d:l:c:hV", longopts, &index)) != -1) {
+    const char *name = NULL;
     switch (ch) {
-    case 'd': o->data = optarg; break;
-    case 'l': o->listen = optarg; break;
-    case 'c': o->catalog = optarg; break;
-    case OPT_CHECK: o->check_catalog = 1; break;
-    case OPT_MAX_FRAME:
-      if (parse_size(optarg, "--max-frame", 64, 256u << 20, &o->max_frame))
-        return 2;
-      break;
-    case OPT_MAP_SIZE:
-      if (parse_size(optarg, "--map-size", 1, 1u << 20, &mib))
-        return 2;
-      o->map_size = mib << 20;
-      break;
-    case OPT_MAX_MAP_SIZE:
-      if (parse_size(optarg, "--max-map-size", 1, 1u << 24, &mib))
-        return 2;
-      o->max_map_size = mib << 20;
-      break;
-    case OPT_IDLE:
-      if (parse_size(optarg, "--idle-timeout", 1, 86400, &o->idle_timeout_s))
-        return 2;
-      break;
-    case OPT_MAX_CONN:
-      if (parse_size(optarg, "--max-connections", 1, 1000000,
-                     &o->max_connections))
-        return 2;
-      break;
-    case OPT_SIGN_IN:
-      if (parse_size(optarg, "--sign-in-timeout", 1, 3600, &o->sign_in_timeout_s))
-        return 2;
-      break;
-    case OPT_PER_ADDRESS:
-      if (parse_size(optarg, "--max-per-address", 1, 1000000,
-                     &o->max_per_address))
-        return 2;
-      break;
-    case OPT_MEMORY:
-      if (parse_size(optarg, "--memory-budget", 1, 1u << 20, &mib))
-        return 2;
-      o->memory_budget = mib << 20;
-      break;
-    case OPT_TLS_CERT: o->tls_cert = optarg; break;
-    case OPT_TLS_KEY: o->tls_key = optarg; break;
-    case OPT_INSECURE: o->insecure_plaintext = 1; break;
-    case OPT_BACKUP_DIR: o->backup_dir = optarg; break;
-    case OPT_HTTP: o->http = optarg; break;
-    case OPT_WEB_DIR: o->web_dir = optarg; break;
-    case OPT_SESSION:
-      if (parse_size(optarg, "--session-timeout", 1, 7 * 86400, &o->session_s))
-        return 2;
-      break;
+    case 'd': name = "data"; break;
+    case 'l': name = "listen"; break;
+    case 'c': name = "catalog"; break;
+    case OPT_SETTING: name = longopts[index].name; break;
+    case OPT_CHECK: o->check_catalog = 1; continue;
+    case OPT_CONFIG: continue; /* read first */
     case 'h': fputs(usage, stdout); return 1;
     case 'V': puts("tallyd " TALLY_VERSION); return 1;
     default:
-      fputs("Try 'tallyd --help'.\n", stderr);
+      snprintf(err, errlen, "%s: not an option", argv[optind - 1]);
       return 2;
     }
+    if (tally_settings_set(&o->s, name, optarg, err, errlen) != 0)
+      return 2;
   }
   if (optind < argc) {
-    fprintf(stderr, "tallyd: unexpected argument '%s'\nTry 'tallyd --help'.\n",
-            argv[optind]);
+    snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
     return 2;
   }
-  if ((o->tls_cert == NULL) != (o->tls_key == NULL)) {
-    fprintf(stderr, "tallyd: %s needs %s too\nTry 'tallyd --help'.\n",
-            o->tls_cert ? "--tls-cert" : "--tls-key",
-            o->tls_cert ? "--tls-key" : "--tls-cert");
+  if ((o->s.tls_cert == NULL) != (o->s.tls_key == NULL)) {
+    snprintf(err, errlen, "%s needs %s too (in the config file: cert and "
+             "key of [tls])", o->s.tls_cert ? "--tls-cert" : "--tls-key",
+             o->s.tls_cert ? "--tls-key" : "--tls-cert");
     return 2;
   }
-  if (o->data == NULL && !o->check_catalog) {
-    fputs("tallyd: --data DIR is required\nTry 'tallyd --help'.\n", stderr);
+  if (o->s.data == NULL && !o->check_catalog) {
+    snprintf(err, errlen, "--data DIR is required (or data in the [store] "
+             "section of the config file)");
     return 2;
   }
   return 0;
@@ -280,14 +269,124 @@ static int find_web_dir(const char *given, char *buf, size_t n) {
 struct stopper {
   uv_signal_t sigint;
   uv_signal_t sigterm;
+  uv_signal_t sighup;    /* reload: the certificate, the limits */
+  uv_timer_t watchdog;   /* systemd's watchdog, when it watches */
+  uv_timer_t daily;      /* the certificate's end looked at */
   uv_async_t failed;     /* the store went into LMDB's panic state */
   tally_server *server;
   tally_web *web;             /* NULL without --http */
   tally_store *store;
+  tally_health *health;
+  tally_tls *tls;        /* the certificate in use (owned); NULL: none */
   const char *dir;
+  const tally_settings *start; /* what it started with */
+  int argc;              /* the command line, read again on SIGHUP */
+  char **argv;
+  size_t cert_warn_days;
   int stopping;
   int store_failed;      /* exit non-zero: a supervisor restarts it */
 };
+
+/* Warns when the certificate ends within the days set (30 by default),
+ * and says so louder once it has. */
+static void cert_check(struct stopper *st) {
+  int64_t end = st->health->cert_not_after, now = (int64_t)time(NULL);
+  char when[64];
+  if (end == 0)
+    return;
+  time_t t = (time_t)end;
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
+  if (end <= now)
+    tally_log_err("the TLS certificate expired on %s: clients refuse it; "
+                  "put a new one in place and send tallyd SIGHUP "
+                  "(systemctl reload tally)", when);
+  else if (end - now <= (int64_t)st->cert_warn_days * 86400)
+    tally_log_warn("the TLS certificate expires on %s, in %lld days: put a "
+                   "new one in place and send tallyd SIGHUP (systemctl "
+                   "reload tally)", when, (long long)((end - now) / 86400));
+}
+
+static void on_daily(uv_timer_t *h) { cert_check(h->data); }
+
+static void on_watchdog(uv_timer_t *h) { sd_notify(0, "WATCHDOG=1"); }
+
+/* A setting that takes a restart: said, not applied. */
+static void restart_needed(const char *name, const char *was,
+                           const char *now) {
+  if ((was == NULL) != (now == NULL) || (was && strcmp(was, now) != 0))
+    tally_log_warn("reload: %s changed; it takes a restart (kept as it was "
+                   "until then)", name);
+}
+
+/* SIGHUP: the config file and the command line read again. The
+ * certificate and key are loaded afresh (new connections get them;
+ * open ones keep theirs), and the limits, the log format and the
+ * warning days apply at once; the rest waits for a restart, and says
+ * so. A file that does not read keeps everything as it was. */
+static void on_sighup(uv_signal_t *h, int signum) {
+  struct stopper *st = h->data;
+  const tally_settings *was = st->start;
+  struct options now;
+  char err[1024];
+  sd_notify(0, "RELOADING=1");
+  int rc = parse_args(st->argc, st->argv, &now, err, sizeof err);
+  if (rc != 0) {
+    tally_log_err("reload refused, nothing changed: %s", err);
+    tally_settings_free(&now.s);
+    goto out;
+  }
+  if (now.s.tls_cert && st->tls) {
+    tally_tls *fresh;
+    if (tally_tls_new(now.s.tls_cert, now.s.tls_key, &fresh, err,
+                      sizeof err) != 0) {
+      tally_log_err("reload: the certificate is kept as it was: %s", err);
+    } else {
+      tally_server_set_tls(st->server, fresh);
+      tally_tls_free(st->tls); /* open sessions hold their own reference */
+      st->tls = fresh;
+      st->health->cert_not_after = tally_tls_not_after(fresh);
+      if (st->web && tally_web_reload_tls(st->web, now.s.tls_cert,
+                                          now.s.tls_key, err, sizeof err) != 0)
+        tally_log_warn("reload: the web pages keep their certificate until "
+                       "a restart: %s", err);
+      tally_log("reload: the certificate %s and key %s loaded",
+                now.s.tls_cert, now.s.tls_key);
+    }
+  } else if ((now.s.tls_cert != NULL) != (st->tls != NULL)) {
+    tally_log_warn("reload: TLS was turned %s; it takes a restart",
+                   now.s.tls_cert ? "on" : "off");
+  }
+  tally_server_config limits = {
+      .idle_timeout_ms = (unsigned)(now.s.idle_timeout_s * 1000),
+      .max_connections = (unsigned)now.s.max_connections,
+      .sign_in_timeout_ms = (unsigned)(now.s.sign_in_timeout_s * 1000),
+      .max_per_address = (unsigned)now.s.max_per_address};
+  tally_server_set_limits(st->server, &limits);
+  tally_log_set_format(now.s.log_format);
+  st->cert_warn_days = now.s.cert_warn_days;
+  restart_needed("data", was->data, now.s.data);
+  restart_needed("listen", was->listen, now.s.listen);
+  restart_needed("catalog", was->catalog, now.s.catalog);
+  restart_needed("backup-dir", was->backup_dir, now.s.backup_dir);
+  restart_needed("the web pages' listen (http)", was->http, now.s.http);
+  restart_needed("web-dir", was->web_dir, now.s.web_dir);
+  if (was->max_frame != now.s.max_frame || was->map_size != now.s.map_size ||
+      was->max_map_size != now.s.max_map_size ||
+      was->memory_budget != now.s.memory_budget ||
+      was->session_s != now.s.session_s ||
+      was->insecure_plaintext != now.s.insecure_plaintext)
+    tally_log_warn("reload: max-frame, map-size, max-map-size, "
+                   "memory-budget, session-timeout and insecure-plaintext "
+                   "take a restart (kept as they were until then)");
+  cert_check(st);
+  tally_log("reload: done (%s)", now.config[0] ? now.config
+                                               : "no config file");
+  tally_settings_free(&now.s);
+out:
+  sd_notify(0, "READY=1");
+}
 
 /* Stops the server and closes the signal and failure handles, so that
  * the loop runs out once the connections have closed. */
@@ -295,12 +394,16 @@ static void stop(struct stopper *st) {
   if (st->stopping)
     return;
   st->stopping = 1;
+  sd_notify(0, "STOPPING=1");
   tally_store_on_failure(st->store, NULL, NULL); /* before the handle goes */
   if (st->web)
     tally_web_stop(st->web);
   tally_server_stop(st->server);
   uv_close((uv_handle_t *)&st->sigint, NULL);
   uv_close((uv_handle_t *)&st->sigterm, NULL);
+  uv_close((uv_handle_t *)&st->sighup, NULL);
+  uv_close((uv_handle_t *)&st->watchdog, NULL);
+  uv_close((uv_handle_t *)&st->daily, NULL);
   uv_close((uv_handle_t *)&st->failed, NULL);
 }
 
@@ -319,7 +422,7 @@ static void on_store_failure(void *arg) { uv_async_send(arg); }
  * non-zero. What was acknowledged is committed on disk. */
 static void on_failed(uv_async_t *h) {
   struct stopper *st = h->data;
-  tally_log("the store in %s is in a failed state: a write to its disk "
+  tally_log_err("the store in %s is in a failed state: a write to its disk "
             "failed and LMDB refuses every read and write until restarted; "
             "stopping: the server must be restarted (what was acknowledged "
             "is on disk)", st->dir);
@@ -328,16 +431,19 @@ static void on_failed(uv_async_t *h) {
 }
 
 static const char init_usage[] =
-    "usage: tallyd init --data DIR [--name NAME] [--recover]\n"
+    "usage: tallyd init [--data DIR] [--config FILE] [--name NAME] [--recover]\n"
     "\n"
-    "Creates the store in DIR (if missing) and its first admin account, and\n"
+    "Creates the store in DIR (and DIR and its parents, if missing; default:\n"
+    "data in the config file's [store]) and its first admin account, and\n"
     "prints the admin's token on standard output. The token is shown only\n"
     "this once: the store keeps its SHA-256 alone. Keep it safe; use it with\n"
     "'tally login' to add the other accounts. A store that already has\n"
     "accounts is left as it is.\n"
     "\n"
     "options:\n"
-    "  -d, --data DIR   the store directory\n"
+    "  -d, --data DIR   the store directory; if init fails, what it made is\n"
+    "                   taken away again\n"
+    "      --config FILE  where data comes from without --data\n"
     "  -n, --name NAME  the admin's name (default \"administrator\")\n"
     "      --recover    add an admin to a store that has accounts already,\n"
     "                   when every admin token is lost: run on the server's\n"
@@ -346,9 +452,52 @@ static const char init_usage[] =
     "                   once restarted.\n"
     "  -h, --help       this help\n";
 
+static int store_settings(const char *cmd, int argc, char **argv,
+                          tally_settings *s, char *err, size_t n);
+
+/* The nearest ancestor of dir (or dir) that does not exist, into buf:
+ * what a failed init must take away again; "" when dir exists. */
+static void first_missing(const char *dir, char *buf, size_t n) {
+  char path[4096];
+  struct stat st;
+  buf[0] = 0;
+  snprintf(path, sizeof path, "%s", dir);
+  while (path[0] && stat(path, &st) != 0 && errno == ENOENT) {
+    snprintf(buf, n, "%s", path);
+    char *slash = strrchr(path, '/');
+    if (slash == NULL || slash == path)
+      break;
+    *slash = 0;
+  }
+}
+
+/* Takes away what a failed init made: the store's files, and the
+ * directories from dir up to top (the first that was missing). */
+static void init_unmake(const char *dir, const char *top) {
+  static const char *const files[] = {"data.mdb", "lock.mdb", "tallyd.pid"};
+  char path[4200];
+  if (top[0] == 0)
+    return; /* the directory was there: a store in it is not ours */
+  for (int i = 0; i < 3; i++) {
+    snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+    unlink(path);
+  }
+  snprintf(path, sizeof path, "%s", dir);
+  for (;;) {
+    rmdir(path);
+    if (strcmp(path, top) == 0)
+      break;
+    char *slash = strrchr(path, '/');
+    if (slash == NULL || slash == path)
+      break;
+    *slash = 0;
+  }
+}
+
 /* tallyd init: the store and its first admin. */
 static int init_main(int argc, char **argv) {
   static const struct option longopts[] = {
+      {"config", required_argument, NULL, 'C'},
       {"data", required_argument, NULL, 'd'},
       {"name", required_argument, NULL, 'n'},
       {"recover", no_argument, NULL, 'r'},
@@ -358,28 +507,44 @@ static int init_main(int argc, char **argv) {
   int recover = 0;
   tally_store *store = NULL;
   tally_accounts *accounts = NULL;
-  char err[1024], token[TALLY_TOKEN_MAX];
-  int ch, rc, status = 1;
+  tally_settings set;
+  char err[1024], token[TALLY_TOKEN_MAX], top[4096];
+  int ch, rc, status = 1, made;
 
+  /* --data, else the config file's (under the package: sudo -u tally
+   * tallyd init > admin.token). */
+  if (store_settings("init", argc, argv, &set, err, sizeof err) != 0)
+    return 2;
+  data = set.data;
+  optind = 0;
   while ((ch = getopt_long(argc, argv, "d:n:h", longopts, NULL)) != -1) {
     switch (ch) {
+    case 'C': break;
     case 'd': data = optarg; break;
     case 'n': name = optarg; break;
     case 'r': recover = 1; break;
-    case 'h': fputs(init_usage, stdout); return 0;
-    default: fputs("Try 'tallyd init --help'.\n", stderr); return 2;
+    case 'h':
+      fputs(init_usage, stdout);
+      status = 0;
+      goto done;
+    default:
+      fputs("Try 'tallyd init --help'.\n", stderr);
+      status = 2;
+      goto done;
     }
   }
   if (optind < argc || data == NULL) {
     fputs(data ? "tallyd init: unexpected argument\n"
                : "tallyd init: --data DIR is required\n", stderr);
     fputs("Try 'tallyd init --help'.\n", stderr);
-    return 2;
+    status = 2;
+    goto done;
   }
   if (*name == 0 || strlen(name) > TALLY_ACCOUNT_NAME_MAX) {
     fprintf(stderr, "tallyd init: the name must be 1-%d characters\n",
             TALLY_ACCOUNT_NAME_MAX);
-    return 2;
+    status = 2;
+    goto done;
   }
   char file[4096];
   struct stat fs;
@@ -387,12 +552,23 @@ static int init_main(int argc, char **argv) {
   if (recover && stat(file, &fs) != 0) {
     fprintf(stderr, "tallyd init --recover: there is no store in %s to "
             "recover\n", data);
-    return 1;
+    status = 1;
+    goto done;
+  }
+  /* Its parents too; and if it fails, nothing is left behind. */
+  first_missing(data, top, sizeof top);
+  if (tally_backup_mkdirs(data, &made, err, sizeof err) != 0) {
+    fprintf(stderr, "tallyd init: %s\n", err);
+    init_unmake(data, top);
+    status = 1;
+    goto done;
   }
   if ((rc = tally_store_open(data, 0, 0, &store)) != 0) {
     tally_store_explain(data, rc, err, sizeof err);
     fprintf(stderr, "tallyd init: %s\n", err);
-    return 1;
+    init_unmake(data, top);
+    status = 1;
+    goto done;
   }
   if ((rc = tally_accounts_load(store, NULL, &accounts, err, sizeof err)) != 0) {
     fprintf(stderr, "tallyd init: %s\n", err);
@@ -445,6 +621,191 @@ static int init_main(int argc, char **argv) {
 out:
   tally_accounts_free(accounts);
   tally_store_close(store);
+  if (status != 0)
+    init_unmake(data, top);
+done:
+  tally_settings_free(&set);
+  return status;
+}
+
+static const char backup_usage[] =
+    "usage: tallyd backup [--config FILE] [--data DIR] DEST\n"
+    "       tallyd backup [--config FILE] [--data DIR] --rotate [--backup-dir DIR]\n"
+    "\n"
+    "Copies the store in DIR (default: data in the config file's [store]),\n"
+    "compacted, into the new file DEST: one consistent snapshot, made by\n"
+    "this second process while tallyd goes on serving (no token needed: it\n"
+    "reads the store's files, so it runs as the user that owns them).\n"
+    "\n"
+    "--rotate makes the day's copy in the backup folder (--backup-dir, or\n"
+    "backup-dir in [store]) as daily/YYYY-MM-DD.mdb, keeps the month's\n"
+    "first as monthly/YYYY-MM.mdb, and removes the daily copies past the\n"
+    "newest 14 and the monthly past the newest 12. The package's timer\n"
+    "(tally-backup.timer) runs it every day.\n"
+    "\n"
+    "A copy holds every figure and the accounts' token hashes: it is made\n"
+    "mode 0600. 'tallyd restore' puts one back.\n";
+
+static const char restore_usage[] =
+    "usage: tallyd restore BACKUP [--config FILE] [--data DIR] [--catalog FILE]\n"
+    "\n"
+    "Restores the backup file BACKUP into DIR (default: data in the config\n"
+    "file's [store]), which must hold no store: stop tallyd and move the\n"
+    "old directory away first. DIR and its parents are made if missing.\n"
+    "The backup is copied, never served itself; the copy's sums are then\n"
+    "checked against its figures, as 'tally admin verify' does, and the\n"
+    "restore says from when the backup is. If anything fails, what it made\n"
+    "is removed. Then start tallyd, and have the offices send again what\n"
+    "was acknowledged since: 'tally sync --resend-since DATE'.\n";
+
+/* The settings a store command reads: --config, --data, --backup-dir,
+ * --catalog; the rest of argv (options of its own) is left to it.
+ * Returns 0, or 2 after saying why. */
+static int store_settings(const char *cmd, int argc, char **argv,
+                          tally_settings *s, char *err, size_t n) {
+  char config[4096];
+  tally_settings_init(s);
+  if (config_path(argc, argv, config, sizeof config, err, n) != 0 ||
+      (config[0] && tally_settings_read(s, config, err, n) != 0)) {
+    fprintf(stderr, "tallyd %s: %s\n", cmd, err);
+    return 2;
+  }
+  return 0;
+}
+
+static const char *pretty_time(char *buf, size_t n, int64_t t) {
+  time_t tt = (time_t)t;
+  struct tm tm;
+  localtime_r(&tt, &tm);
+  strftime(buf, n, "%Y-%m-%d %H:%M:%S %z", &tm);
+  return buf;
+}
+
+/* tallyd backup: a copy of the live store, from the command line. */
+static int backup_main(int argc, char **argv) {
+  static const struct option longopts[] = {
+      {"config", required_argument, NULL, 'C'},
+      {"data", required_argument, NULL, 'd'},
+      {"backup-dir", required_argument, NULL, 'b'},
+      {"rotate", no_argument, NULL, 'r'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
+  tally_settings s;
+  char err[1024], made[4400];
+  int ch, rotate = 0, status = 2;
+  uint64_t bytes;
+
+  if (store_settings("backup", argc, argv, &s, err, sizeof err) != 0)
+    goto out;
+  optind = 0;
+  while ((ch = getopt_long(argc, argv, "d:h", longopts, NULL)) != -1) {
+    switch (ch) {
+    case 'C': break;
+    case 'd': tally_settings_set(&s, "data", optarg, err, sizeof err); break;
+    case 'b':
+      tally_settings_set(&s, "backup-dir", optarg, err, sizeof err);
+      break;
+    case 'r': rotate = 1; break;
+    case 'h': fputs(backup_usage, stdout); status = 0; goto out;
+    default: fputs("Try 'tallyd backup --help'.\n", stderr); goto out;
+    }
+  }
+  if (s.data == NULL || (rotate ? optind != argc : optind + 1 != argc) ||
+      (rotate && s.backup_dir == NULL)) {
+    fprintf(stderr, "tallyd backup: %s\nTry 'tallyd backup --help'.\n",
+            s.data == NULL ? "--data DIR is required (or data in [store])"
+            : rotate && s.backup_dir == NULL
+                ? "--rotate needs --backup-dir DIR (or backup-dir in [store])"
+                : rotate ? "--rotate takes no DEST"
+                         : "give one DEST, the new backup file");
+    goto out;
+  }
+  status = 1;
+  if (rotate) {
+    int removed;
+    if (tally_backup_rotate(s.data, s.backup_dir, (int64_t)time(NULL),
+                            TALLY_BACKUP_KEEP_DAILY, TALLY_BACKUP_KEEP_MONTHLY,
+                            made, sizeof made, &bytes, &removed, err,
+                            sizeof err) != 0) {
+      tally_log_err("backup of %s failed: %s", s.data, err);
+      goto out;
+    }
+    tally_log("backup: %s, %llu bytes; %d old copies removed (14 daily and "
+              "12 monthly are kept)", made, (unsigned long long)bytes,
+              removed);
+  } else {
+    if (tally_backup_copy(s.data, argv[optind], &bytes, err, sizeof err) != 0) {
+      fprintf(stderr, "tallyd backup: %s\n", err);
+      goto out;
+    }
+    printf("backup of %s written to %s (%llu bytes)\n", s.data, argv[optind],
+           (unsigned long long)bytes);
+  }
+  status = 0;
+out:
+  tally_settings_free(&s);
+  return status;
+}
+
+/* tallyd restore: a backup copied into a new data directory, checked. */
+static int restore_main(int argc, char **argv) {
+  static const struct option longopts[] = {
+      {"config", required_argument, NULL, 'C'},
+      {"data", required_argument, NULL, 'd'},
+      {"catalog", required_argument, NULL, 'c'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
+  tally_settings s;
+  tally_catalog *cat = NULL;
+  tally_backup_restored got;
+  char err[1024], made[64], newest[64];
+  int ch, status = 2;
+
+  if (store_settings("restore", argc, argv, &s, err, sizeof err) != 0)
+    goto out;
+  optind = 0;
+  while ((ch = getopt_long(argc, argv, "d:c:h", longopts, NULL)) != -1) {
+    switch (ch) {
+    case 'C': break;
+    case 'd': tally_settings_set(&s, "data", optarg, err, sizeof err); break;
+    case 'c': tally_settings_set(&s, "catalog", optarg, err, sizeof err); break;
+    case 'h': fputs(restore_usage, stdout); status = 0; goto out;
+    default: fputs("Try 'tallyd restore --help'.\n", stderr); goto out;
+    }
+  }
+  if (s.data == NULL || optind + 1 != argc) {
+    fprintf(stderr, "tallyd restore: %s\nTry 'tallyd restore --help'.\n",
+            s.data == NULL ? "--data DIR is required (or data in [store])"
+                           : "give one BACKUP file");
+    goto out;
+  }
+  status = 1;
+  int rc = s.catalog ? tally_catalog_load_file(s.catalog, &cat, err, sizeof err)
+                     : tally_catalog_load_builtin(&cat, err, sizeof err);
+  if (rc != 0 || tally_backup_restore(argv[optind], s.data, cat, &got, err,
+                                      sizeof err) != 0) {
+    fprintf(stderr, "tallyd restore: %s\n", err);
+    goto out;
+  }
+  printf("restored %s into %s (%llu bytes): %llu unit reports, %llu sums "
+         "records verified.\n", argv[optind], s.data,
+         (unsigned long long)got.bytes, (unsigned long long)got.reports,
+         (unsigned long long)got.records);
+  pretty_time(made, sizeof made, got.backup_made);
+  if (got.newest_figure)
+    printf("The backup file is from %s; its newest figure was written %s.\n",
+           made, pretty_time(newest, sizeof newest, got.newest_figure));
+  else
+    printf("The backup file is from %s; it holds no figures.\n", made);
+  /* What was acknowledged after its newest figure may be missing: the
+   * offices send it again (the server stores what it does not have). */
+  printf("Start tallyd on %s; then have every office send again what was "
+         "acknowledged since:\n  tally sync --resend-since %.10s\n", s.data,
+         got.newest_figure ? newest : made);
+  status = 0;
+out:
+  tally_catalog_free(cat);
+  tally_settings_free(&s);
   return status;
 }
 
@@ -458,6 +819,7 @@ int main(int argc, char **argv) {
   tally_tls *tls = NULL;
   tally_sessions *sessions = NULL;
   tally_web *web = NULL;
+  tally_health health = {0};
   char web_dir[4096];
   uv_loop_t loop;
   struct stopper st;
@@ -466,13 +828,24 @@ int main(int argc, char **argv) {
 
   if (argc > 1 && strcmp(argv[1], "init") == 0)
     return init_main(argc - 1, argv + 1);
-  if ((rc = parse_args(argc, argv, &o)) != 0)
+  if (argc > 1 && strcmp(argv[1], "backup") == 0)
+    return backup_main(argc - 1, argv + 1);
+  if (argc > 1 && strcmp(argv[1], "restore") == 0)
+    return restore_main(argc - 1, argv + 1);
+  if ((rc = parse_args(argc, argv, &o, err, sizeof err)) != 0) {
+    if (rc == 2)
+      fprintf(stderr, "tallyd: %s\nTry 'tallyd --help'.\n", err);
+    tally_settings_free(&o.s);
     return rc == 1 ? 0 : 2;
+  }
+  tally_log_set_format(o.s.log_format);
+  health.started = (int64_t)time(NULL);
 
-  rc = o.catalog ? tally_catalog_load_file(o.catalog, &cat, err, sizeof err)
+  rc = o.s.catalog ? tally_catalog_load_file(o.s.catalog, &cat, err, sizeof err)
                  : tally_catalog_load_builtin(&cat, err, sizeof err);
   if (rc != 0) {
     fprintf(stderr, "tallyd: %s\n", err);
+    tally_settings_free(&o.s);
     return 1;
   }
   if (o.check_catalog) {
@@ -481,36 +854,37 @@ int main(int argc, char **argv) {
            cat->origin, cat->name, cat->n_units, cat->n_elements,
            cat->n_indicators, cat->n_rules);
     tally_catalog_free(cat);
+    tally_settings_free(&o.s);
     return 0;
   }
-  if (o.tls_cert &&
-      tally_tls_new(o.tls_cert, o.tls_key, &tls, err, sizeof err) != 0) {
+  if (o.s.tls_cert &&
+      tally_tls_new(o.s.tls_cert, o.s.tls_key, &tls, err, sizeof err) != 0) {
     fprintf(stderr, "tallyd: %s\n", err);
     goto err_after_catalog;
   }
-  tally_server_config early = {.listen = o.listen, .tls = tls,
-                               .insecure_plaintext = o.insecure_plaintext};
+  tally_server_config early = {.listen = o.s.listen, .tls = tls,
+                               .insecure_plaintext = o.s.insecure_plaintext};
   if (tally_server_check_listen(&early, err, sizeof err) != 0) {
     fprintf(stderr, "tallyd: %s\n", err);
     goto err_after_catalog;
   }
-  tally_web_config wcfg = {.listen = o.http, .web_dir = web_dir,
-                           .tls_cert = o.tls_cert, .tls_key = o.tls_key,
-                           .insecure_plaintext = o.insecure_plaintext,
-                           .max_frame = o.max_frame,
-                           .max_connections = (unsigned)o.max_connections,
-                           .max_per_address = (unsigned)o.max_per_address,
+  tally_web_config wcfg = {.listen = o.s.http, .web_dir = web_dir,
+                           .tls_cert = o.s.tls_cert, .tls_key = o.s.tls_key,
+                           .insecure_plaintext = o.s.insecure_plaintext,
+                           .max_frame = o.s.max_frame,
+                           .max_connections = (unsigned)o.s.max_connections,
+                           .max_per_address = (unsigned)o.s.max_per_address,
                            .sign_in_timeout_ms =
-                               (unsigned)(o.sign_in_timeout_s * 1000)};
-  if (o.http) {
+                               (unsigned)(o.s.sign_in_timeout_s * 1000)};
+  if (o.s.http) {
     if (tally_web_check(&wcfg, err, sizeof err) != 0) {
       fprintf(stderr, "tallyd: %s\n", err);
       goto err_after_catalog;
     }
-    if (find_web_dir(o.web_dir, web_dir, sizeof web_dir) != 0) {
+    if (find_web_dir(o.s.web_dir, web_dir, sizeof web_dir) != 0) {
       fprintf(stderr, "tallyd: %s: the built web app is not there (build "
               "it: cmake --build BUILD --target web, or give --web-dir)\n",
-              o.web_dir ? o.web_dir : "web/ beside tallyd");
+              o.s.web_dir ? o.s.web_dir : "web/ beside tallyd");
       goto err_after_catalog;
     }
   }
@@ -518,7 +892,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "tallyd: libsodium cannot start\n");
     goto err_after_catalog;
   }
-  if ((sessions = tally_sessions_new((int64_t)o.session_s)) == NULL) {
+  if ((sessions = tally_sessions_new((int64_t)o.s.session_s)) == NULL) {
     fprintf(stderr, "tallyd: out of memory\n");
     goto err_after_catalog;
   }
@@ -526,20 +900,20 @@ int main(int argc, char **argv) {
    * an empty one behind. */
   char file[4096];
   struct stat fs;
-  snprintf(file, sizeof file, "%s/data.mdb", o.data);
+  snprintf(file, sizeof file, "%s/data.mdb", o.s.data);
   if (stat(file, &fs) != 0 && errno == ENOENT &&
-      (stat(o.data, &fs) != 0 || S_ISDIR(fs.st_mode))) {
+      (stat(o.s.data, &fs) != 0 || S_ISDIR(fs.st_mode))) {
     fprintf(stderr, "tallyd: there is no store in %s: make one with "
-            "'tallyd init --data %s'\n", o.data, o.data);
+            "'tallyd init --data %s'\n", o.s.data, o.s.data);
     goto err_after_catalog;
   }
-  if ((rc = tally_store_open(o.data, o.map_size, o.max_map_size, &store)) != 0) {
-    tally_store_explain(o.data, rc, err, sizeof err);
+  if ((rc = tally_store_open(o.s.data, o.s.map_size, o.s.max_map_size, &store)) != 0) {
+    tally_store_explain(o.s.data, rc, err, sizeof err);
     fprintf(stderr, "tallyd: %s\n", err);
     goto err_after_catalog;
   }
-  if (o.backup_dir &&
-      tally_store_set_backup_dir(store, o.backup_dir, err, sizeof err) != 0) {
+  if (o.s.backup_dir &&
+      tally_store_set_backup_dir(store, o.s.backup_dir, err, sizeof err) != 0) {
     fprintf(stderr, "tallyd: %s\n", err);
     goto err_after_store;
   }
@@ -550,8 +924,8 @@ int main(int argc, char **argv) {
   }
   if (tally_accounts_admins(accounts) == 0) {
     fprintf(stderr, "tallyd: the store in %s has no admin account, so no one "
-            "could manage it: run 'tallyd init --data %s' first\n", o.data,
-            o.data);
+            "could manage it: run 'tallyd init --data %s' first\n", o.s.data,
+            o.s.data);
     goto err_after_store;
   }
 
@@ -563,7 +937,7 @@ int main(int argc, char **argv) {
   if ((rc = tally_rollup_new(cat, store, &rollup)) != 0 ||
       (rc = tally_rollup_prepare(rollup, &rebuilt, &reports)) != 0) {
     fprintf(stderr, "tallyd: cannot make the sums reports read in %s: %s\n",
-            o.data, tally_strerror(rc));
+            o.s.data, tally_strerror(rc));
     goto err_after_store;
   }
   if (rebuilt)
@@ -574,45 +948,62 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   uv_loop_init(&loop);
   tally_server_config cfg = {
-      .listen = o.listen,
-      .max_frame = o.max_frame,
-      .idle_timeout_ms = (unsigned)(o.idle_timeout_s * 1000),
-      .max_connections = (unsigned)o.max_connections,
-      .sign_in_timeout_ms = (unsigned)(o.sign_in_timeout_s * 1000),
-      .max_per_address = (unsigned)o.max_per_address,
-      .memory_budget = o.memory_budget,
+      .listen = o.s.listen,
+      .max_frame = o.s.max_frame,
+      .idle_timeout_ms = (unsigned)(o.s.idle_timeout_s * 1000),
+      .max_connections = (unsigned)o.s.max_connections,
+      .sign_in_timeout_ms = (unsigned)(o.s.sign_in_timeout_s * 1000),
+      .max_per_address = (unsigned)o.s.max_per_address,
+      .memory_budget = o.s.memory_budget,
       .cat = cat,
       .store = store,
       .accounts = accounts,
       .sessions = sessions,
       .tls = tls,
-      .insecure_plaintext = o.insecure_plaintext,
+      .insecure_plaintext = o.s.insecure_plaintext,
+      .health = &health,
   };
   if ((rc = tally_server_start(&loop, &cfg, &server, err, sizeof err)) != 0) {
     fprintf(stderr, "tallyd: %s\n", err);
     goto err_after_loop;
   }
-  if (o.http &&
+  if (o.s.http &&
       (rc = tally_web_start(&loop, &wcfg, server, &web, err, sizeof err)) != 0) {
     fprintf(stderr, "tallyd: %s\n", err);
     tally_server_stop(server);
     goto err_after_loop;
   }
+  health.cert_not_after = tally_tls_not_after(tls);
   st = (struct stopper){.server = server, .web = web, .store = store,
-                        .dir = o.data};
+                        .health = &health, .tls = tls, .dir = o.s.data,
+                        .start = &o.s, .argc = argc, .argv = argv,
+                        .cert_warn_days = o.s.cert_warn_days};
+  tls = NULL; /* the stopper's now: a reload replaces it */
   uv_signal_init(&loop, &st.sigint);
   uv_signal_init(&loop, &st.sigterm);
+  uv_signal_init(&loop, &st.sighup);
+  uv_timer_init(&loop, &st.watchdog);
+  uv_timer_init(&loop, &st.daily);
   uv_async_init(&loop, &st.failed, on_failed);
-  st.sigint.data = st.sigterm.data = st.failed.data = &st;
+  st.sigint.data = st.sigterm.data = st.sighup.data = st.failed.data = &st;
+  st.watchdog.data = st.daily.data = &st;
   uv_signal_start(&st.sigint, on_signal, SIGINT);
   uv_signal_start(&st.sigterm, on_signal, SIGTERM);
+  uv_signal_start(&st.sighup, on_sighup, SIGHUP);
+  /* Under systemd with WatchdogSec=: a ping at half the interval, from
+   * the loop, so that a loop that hangs is restarted. */
+  uint64_t watch_us;
+  if (sd_watchdog_enabled(0, &watch_us) > 0 && watch_us >= 2000)
+    uv_timer_start(&st.watchdog, on_watchdog, 0, watch_us / 2000);
+  uv_timer_start(&st.daily, on_daily, 12 * 3600 * 1000, 12 * 3600 * 1000);
+  cert_check(&st);
   tally_store_on_failure(store, on_store_failure, &st.failed);
 
   tally_log("tallyd %s: store %s, catalog %s (%s: %zu units, %zu data "
             "elements, %zu indicators), listening on %s (%s)",
-            TALLY_VERSION, o.data, cat->name, cat->origin, cat->n_units,
+            TALLY_VERSION, o.s.data, cat->name, cat->origin, cat->n_units,
             cat->n_elements, cat->n_indicators, tally_server_address(server),
-            tls ? "TLS" : "plaintext");
+            st.tls ? "TLS" : "plaintext");
   if (web)
     tally_log("serving the web pages from %s on %s", web_dir,
               tally_web_origin(web));
@@ -620,6 +1011,9 @@ int main(int argc, char **argv) {
   if (web)
     printf("web pages on %s\n", tally_web_origin(web));
   fflush(stdout);
+  sd_notifyf(0, "READY=1\nSTATUS=listening on %s%s%s",
+             tally_server_address(server), web ? ", web pages on " : "",
+             web ? tally_web_origin(web) : "");
 
   uv_run(&loop, UV_RUN_DEFAULT);
   /* The loop has run out: a signal, or the store's failure, closed
@@ -628,15 +1022,16 @@ int main(int argc, char **argv) {
   status = st.store_failed ? 3 : 0;
   tally_web_free(web);
   web = NULL;
+  tls = st.tls;
 
 err_after_loop:
   /* After a failed start, run the close callbacks it left pending. */
   uv_run(&loop, UV_RUN_DEFAULT);
   if (uv_loop_close(&loop) != 0)
-    tally_log("warning: the event loop still had open handles");
+    tally_log_warn("the event loop still had open handles");
   tally_web_free(web);
   if ((rc = tally_accounts_flush(accounts, store)) != 0)
-    tally_log("warning: last-used times not stored: %s", tally_strerror(rc));
+    tally_log_warn("last-used times not stored: %s", tally_strerror(rc));
 err_after_store:
   tally_rollup_free(rollup);
   tally_accounts_free(accounts);
@@ -645,5 +1040,6 @@ err_after_catalog:
   tally_tls_free(tls);
   tally_sessions_free(sessions);
   tally_catalog_free(cat);
+  tally_settings_free(&o.s);
   return status;
 }

@@ -113,6 +113,8 @@ struct tally_conn {
   uint8_t *stash;             /* bytes read but not handled yet (plaintext) */
   size_t stash_len;
   tally_session session;      /* the account signed in */
+  uint64_t opened;            /* loop time it was accepted */
+  unsigned long requests;     /* requests dispatched */
   uint8_t *late;              /* a refused sign-in's reply, sent at the
                                  deadline; the connection then closes */
   size_t late_len;
@@ -189,6 +191,8 @@ static void conn_unlink(tally_conn *c) {
   if (c->next)
     c->next->prev = c->prev;
   s->n_conns--;
+  if (s->cfg.health)
+    s->cfg.health->connections = s->n_conns;
   if (s->stopping && s->conns == NULL && s->holds == 0)
     sweep_stop(s); /* the last connection of a stopping server */
 }
@@ -200,7 +204,12 @@ static void conn_closed(uv_handle_t *h) {
     c->closed = 1; /* freed when its reply comes back */
     return;
   }
-  tally_log("connection %lu closed: %s", c->id, c->peer);
+  /* The one line of a connection: who it was, what it did. */
+  tally_log("connection %lu closed: %s%s, %s%s, %lu request%s in %.1f s",
+            c->id, c->peer, c->tls ? " (TLS)" : "",
+            c->session.who[0] ? "signed in as " : "not signed in",
+            c->session.who, c->requests, c->requests == 1 ? "" : "s",
+            (double)(uv_now(s->loop) - c->opened) / 1e3);
   conn_give_back(c);
   tally_frame_reader_reset(&c->reader);
   tally_tls_session_free(c->tls);
@@ -489,6 +498,7 @@ static int conn_frame(tally_conn *c, uint8_t *body, size_t len) {
   tally_request_init(r, &c->server->svc, &c->session, c->peer, conn_reply, c);
   r->envelope = env;
   c->req = r;
+  c->requests++;
   c->reply_rc = 0;
   c->in_dispatch = 1;
   tally_dispatch(r, env);
@@ -680,7 +690,7 @@ static void conn_read_tls(tally_conn *c, const uint8_t *p, size_t n) {
       return; /* aborted */
   }
   if (got < 0) {
-    tally_log("connection %lu: TLS %s with %s failed: %s; closing", c->id,
+    tally_log_warn("connection %lu: TLS %s with %s failed: %s; closing", c->id,
               was_ready ? "session" : "handshake", c->peer,
               tally_tls_session_error(c->tls));
     /* The alert, if there is one, tells the client why. */
@@ -690,8 +700,6 @@ static void conn_read_tls(tally_conn *c, const uint8_t *p, size_t n) {
       conn_close(c, 1);
     return;
   }
-  if (!was_ready && tally_tls_session_ready(c->tls))
-    tally_log("connection %lu: TLS handshake with %s done", c->id, c->peer);
   if (conn_flush(c) != 0) {
     conn_abort(c);
     return;
@@ -737,7 +745,7 @@ static int touch_apply(tally_write *w, tally_store_txn *t) {
 static void touch_done(tally_write *w, int code) {
   struct touch *k = (struct touch *)w;
   if (code != 0) {
-    tally_log("warning: last-used times not stored: %s", tally_strerror(code));
+    tally_log_warn("last-used times not stored: %s", tally_strerror(code));
     tally_accounts_retouch(k->server->cfg.accounts, k->ids, k->n);
   }
   free(k->ids);
@@ -871,13 +879,13 @@ static void on_connection(uv_stream_t *listener, int status) {
   int len = sizeof ss;
 
   if (status < 0) {
-    tally_log("accept failed: %s", uv_strerror(status));
+    tally_log_err("accept failed: %s", uv_strerror(status));
     return;
   }
   tally_conn *c = calloc(1, sizeof *c);
   if (c == NULL || uv_tcp_init(s->loop, &c->tcp) != 0) {
     free(c);
-    tally_log("accept failed: out of memory");
+    tally_log_err("accept failed: out of memory");
     return;
   }
   c->server = s;
@@ -888,6 +896,7 @@ static void on_connection(uv_stream_t *listener, int status) {
     return;
   }
   c->id = ++s->next_conn_id;
+  c->opened = uv_now(s->loop);
   tally_frame_reader_init(&c->reader, frame_limit(c));
   if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0)
     tally_address_format(&ss, c->peer, sizeof c->peer);
@@ -899,6 +908,8 @@ static void on_connection(uv_stream_t *listener, int status) {
     s->conns->prev = c;
   s->conns = c;
   s->n_conns++;
+  if (s->cfg.health)
+    s->cfg.health->connections = s->n_conns;
   c->deadline = uv_now(s->loop) + (s->cfg.sign_in_timeout_ms <
                                             s->cfg.idle_timeout_ms
                                         ? s->cfg.sign_in_timeout_ms
@@ -927,8 +938,6 @@ static void on_connection(uv_stream_t *listener, int status) {
       return;
     }
   }
-  if (!c->busy)
-    tally_log("connection %lu opened: %s", c->id, c->peer);
   if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0)
     conn_abort(c);
 }
@@ -969,6 +978,23 @@ int tally_server_check_listen(const tally_server_config *cfg, char *err,
   return check_listen(cfg, &ss, err, errlen);
 }
 
+void tally_server_set_limits(tally_server *s, const tally_server_config *cfg) {
+  s->cfg.idle_timeout_ms = cfg->idle_timeout_ms ? cfg->idle_timeout_ms
+                                                : TALLY_SERVER_IDLE_TIMEOUT_MS;
+  s->cfg.max_connections = cfg->max_connections ? cfg->max_connections
+                                                : TALLY_SERVER_MAX_CONNECTIONS;
+  s->cfg.sign_in_timeout_ms = cfg->sign_in_timeout_ms
+                                  ? cfg->sign_in_timeout_ms
+                                  : TALLY_SERVER_SIGN_IN_TIMEOUT_MS;
+  s->cfg.max_per_address = cfg->max_per_address ? cfg->max_per_address
+                                                : TALLY_SERVER_MAX_PER_ADDRESS;
+}
+
+void tally_server_set_tls(tally_server *s, tally_tls *tls) {
+  if (s->cfg.tls && tls)
+    s->cfg.tls = tls;
+}
+
 int tally_server_start(uv_loop_t *loop, const tally_server_config *cfg,
                        tally_server **out, char *err, size_t errlen) {
   struct sockaddr_storage ss;
@@ -984,14 +1010,7 @@ int tally_server_start(uv_loop_t *loop, const tally_server_config *cfg,
   s->cfg = *cfg;
   if (s->cfg.max_frame == 0)
     s->cfg.max_frame = TALLY_FRAME_DEFAULT_MAX;
-  if (s->cfg.idle_timeout_ms == 0)
-    s->cfg.idle_timeout_ms = TALLY_SERVER_IDLE_TIMEOUT_MS;
-  if (s->cfg.max_connections == 0)
-    s->cfg.max_connections = TALLY_SERVER_MAX_CONNECTIONS;
-  if (s->cfg.sign_in_timeout_ms == 0)
-    s->cfg.sign_in_timeout_ms = TALLY_SERVER_SIGN_IN_TIMEOUT_MS;
-  if (s->cfg.max_per_address == 0)
-    s->cfg.max_per_address = TALLY_SERVER_MAX_PER_ADDRESS;
+  tally_server_set_limits(s, cfg);
   tally_budget_init(&s->budget, s->cfg.memory_budget);
   if ((s->guard = tally_guard_new()) == NULL) {
     free(s);
@@ -1015,7 +1034,7 @@ int tally_server_start(uv_loop_t *loop, const tally_server_config *cfg,
   s->svc = (tally_services){loop,           s->cfg.cat,
                             s->cfg.store,   s->writer,
                             s->cfg.accounts, s->guard,
-                            s->cfg.sessions};
+                            s->cfg.sessions, s->cfg.health};
   if ((rc = uv_tcp_bind(&s->listener, (struct sockaddr *)&ss, 0)) != 0 ||
       (rc = uv_listen((uv_stream_t *)&s->listener, 128, on_connection)) != 0) {
     snprintf(err, errlen, "cannot listen on %s: %s", cfg->listen,

@@ -35,6 +35,7 @@ typedef struct {
   tally_store *store;         /* borrowed; outlives the server */
   tally_accounts *accounts;   /* borrowed; who may sign in */
   tally_sessions *sessions;   /* borrowed; the web pages' (may be NULL) */
+  tally_health *health;       /* borrowed; the running figures (may be NULL) */
   tally_tls *tls;             /* borrowed; NULL = plaintext */
   int insecure_plaintext;     /* plaintext allowed off the loopback */
 } tally_server_config;
@@ -50,6 +51,15 @@ int tally_server_start(uv_loop_t *loop, const tally_server_config *cfg,
  * store is opened. Returns 0 or as tally_server_start. */
 int tally_server_check_listen(const tally_server_config *cfg, char *err,
                               size_t errlen);
+
+/* A new certificate for the connections accepted from now on (SIGHUP);
+ * open ones keep the one they have. tls is borrowed, as in the config;
+ * a plaintext server stays plaintext. */
+void tally_server_set_tls(tally_server *s, tally_tls *tls);
+
+/* New limits, from now on: the idle and sign-in timeouts, the most
+ * connections and those not signed in per address (0 = the default). */
+void tally_server_set_limits(tally_server *s, const tally_server_config *cfg);
 
 /* The bound address, e.g. "127.0.0.1:43121" (with the real port). */
 const char *tally_server_address(const tally_server *s);

@@ -106,7 +106,7 @@ static void written(tally_write *w, int code) {
     acc->change_out = 0;
   if (code != 0 || tally_accounts_put(j->svc.accounts, &j->stored) != 0 ||
       (acc = tally_accounts_find(j->svc.accounts, j->account)) == NULL) {
-    tally_log("password of account %llu not changed: the store failed",
+    tally_log_err("password of account %llu not changed: the store failed",
               (unsigned long long)j->account);
     refuse(j, TALLY__ERROR_CODE__ERROR_STORE, 0,
            "the new password could not be stored; nothing was changed "
@@ -144,7 +144,7 @@ static void checked(uv_work_t *w, int status) {
   sign_in *j = w->data;
   (void)status;
   if (!j->ok) {
-    tally_log("password sign-in refused from %s: wrong name or password",
+    tally_log_warn("password sign-in refused from %s: wrong name or password",
               j->peer);
     refuse(j, TALLY__ERROR_CODE__ERROR_UNAUTHENTICATED, 1,
            "wrong name or password (用户名或密码错误)");
@@ -224,7 +224,7 @@ int tally_sign_in_start(const tally_services *svc, const char *peer,
                                      : NULL;
   tally_account *acc = tally_accounts_named(svc->accounts, j->name, &twice);
   if (wait > 0) {
-    tally_log("password sign-in refused from %s: too many failed sign-ins",
+    tally_log_warn("password sign-in refused from %s: too many failed sign-ins",
               peer);
     refuse(j, TALLY__ERROR_CODE__ERROR_UNAUTHENTICATED, 0,
            "too many failed sign-ins from this address; try again in %lld s "

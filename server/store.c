@@ -170,9 +170,9 @@ void tally_store_explain(const char *dir, int rc, char *err, size_t n) {
              "store; stop that one first", dir, pid, dir);
   } else if (rc == -EUCLEAN && tally__store_check(dir, why, sizeof why) != 0) {
     snprintf(err, n, "the store in %s is damaged: %s; it is not opened. "
-             "Restore the latest backup: move %s away, then put the backup "
-             "in a new %s as data.mdb (see 'tally backup --help')", dir, why,
-             dir, dir);
+             "Restore the latest backup: move %s away, then 'tallyd restore "
+             "BACKUP --data %s' (see 'tallyd restore --help')", dir, why, dir,
+             dir);
   } else {
     snprintf(err, n, "cannot open the store in %s: %s", dir,
              tally_strerror(rc));
@@ -183,6 +183,25 @@ int tally_store_durable(tally_store *s) {
   unsigned flags = 0;
   return mdb_env_get_flags(s->env, &flags) == 0 &&
          (flags & (MDB_NOSYNC | MDB_NOMETASYNC | MDB_MAPASYNC)) == 0;
+}
+
+int tally_store_usage(tally_store *s, uint64_t *file_bytes,
+                      uint64_t *used_bytes, uint64_t *map_bytes,
+                      uint64_t *max_map_bytes) {
+  MDB_envinfo info;
+  MDB_stat st;
+  struct stat fs;
+  char file[PATH_MAX + 16];
+  int rc;
+  if ((rc = mdb_env_info(s->env, &info)) != 0 ||
+      (rc = mdb_env_stat(s->env, &st)) != 0)
+    return store_err(rc);
+  snprintf(file, sizeof file, "%s/data.mdb", s->dir);
+  *file_bytes = stat(file, &fs) == 0 ? (uint64_t)fs.st_size : 0;
+  *used_bytes = (uint64_t)(info.me_last_pgno + 1) * st.ms_psize;
+  *map_bytes = (uint64_t)info.me_mapsize;
+  *max_map_bytes = s->max_map_size;
+  return 0;
 }
 
 void tally_store_close(tally_store *s) {
@@ -621,6 +640,53 @@ int tally_store_backup(tally_store *s, const char *name, char *path,
     return rc;
   *bytes = (uint64_t)st.st_size;
   return 0;
+}
+
+int tally_store_copy(const char *dir, int fd, char *err, size_t n) {
+  char file[4200];
+  struct stat st;
+  MDB_env *env;
+  int rc;
+  snprintf(file, sizeof file, "%s/data.mdb", dir);
+  if (stat(file, &st) != 0) {
+    rc = -errno;
+    snprintf(err, n, "there is no store in %s: %s", dir, strerror(errno));
+    return rc;
+  }
+  /* A file cut short would kill the copy with SIGBUS: look first. */
+  if ((rc = tally__store_check(dir, err, n)) != 0)
+    return rc;
+  if ((rc = mdb_env_create(&env)) != 0)
+    goto err_lmdb;
+  if ((rc = mdb_env_set_maxdbs(env, 13)) != 0 ||
+      (rc = mdb_env_open(env, dir, MDB_RDONLY, 0600)) != 0) {
+    mdb_env_close(env);
+    goto err_lmdb;
+  }
+  /* The serving tallyd may grow the map meanwhile: take its new size
+   * and start again. */
+  for (int tries = 0;; tries++) {
+    rc = mdb_env_copyfd2(env, fd, MDB_CP_COMPACT);
+    if (rc != MDB_MAP_RESIZED || tries == 3 ||
+        mdb_env_set_mapsize(env, 0) != 0 || ftruncate(fd, 0) != 0 ||
+        lseek(fd, 0, SEEK_SET) != 0)
+      break;
+  }
+  if (rc != 0) {
+    mdb_env_close(env);
+    goto err_lmdb;
+  }
+  mdb_env_close(env);
+  if (fsync(fd) != 0) {
+    rc = -errno;
+    snprintf(err, n, "the copy cannot be synced: %s", strerror(errno));
+    return rc;
+  }
+  return 0;
+
+err_lmdb:
+  snprintf(err, n, "cannot copy the store in %s: %s", dir, mdb_strerror(rc));
+  return store_err(rc);
 }
 
 int tally__store_next_counter(MDB_txn *txn, tally_store *s, const char *name,

@@ -58,6 +58,13 @@ void tally_store_explain(const char *dir, int rc, char *err, size_t n);
  * or MDB_MAPASYNC): an acknowledgement means the figures are on disk. */
 int tally_store_durable(tally_store *s);
 
+/* How much room the store takes: data.mdb's size on the disk, the bytes
+ * of the pages in use, the map and its limit (0: none). Returns 0 or a
+ * store error. */
+int tally_store_usage(tally_store *s, uint64_t *file_bytes,
+                      uint64_t *used_bytes, uint64_t *map_bytes,
+                      uint64_t *max_map_bytes);
+
 /* The store's directory, as it was opened. */
 const char *tally_store_dir(const tally_store *s);
 
@@ -92,6 +99,14 @@ int tally_store_backup_name_ok(const char *name);
  * there), other -errno or TALLY_ESTORE. */
 int tally_store_backup(tally_store *s, const char *name, char *path,
                        size_t n, uint64_t *bytes);
+
+/* Copies the store in dir, compacted, into the open file fd, from a
+ * process that is not the one serving it: read-only, without the lock
+ * on tallyd.pid, while a tallyd may be writing (LMDB's readers do not
+ * wait for its writer, nor it for them). The copy is one consistent
+ * snapshot; fd is synced. Returns 0, -ENOENT (no store in dir), -EUCLEAN
+ * (damaged: why in err), -errno or TALLY_ESTORE. */
+int tally_store_copy(const char *dir, int fd, char *err, size_t n);
 
 /* ---- types the parts share ---- */
 

@@ -588,3 +588,27 @@ int tally_store_txn_unit_periods(tally_store_txn *t, const char *unit,
   return tally__store_visit_in(t->txn, t->s->revisions, NULL, 0,
                                visit_revision, &up);
 }
+
+int tally_store_newest_figure(tally_store *s, int64_t *unix_s) {
+  MDB_txn *txn;
+  MDB_cursor *cur;
+  MDB_val k, v;
+  int rc;
+  *unix_s = 0;
+  if ((rc = tally__store_read_begin(s, &txn)) != 0)
+    return rc;
+  if ((rc = mdb_cursor_open(txn, s->values, &cur)) != 0) {
+    tally__store_read_end(s, txn);
+    return store_err(rc);
+  }
+  while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
+    int64_t t = v.mv_size == VALUE_SIZE
+                    ? (int64_t)get_u64((const uint8_t *)v.mv_data + 8)
+                    : 0;
+    if (t > *unix_s)
+      *unix_s = t;
+  }
+  mdb_cursor_close(cur);
+  tally__store_read_end(s, txn);
+  return rc == MDB_NOTFOUND ? 0 : store_err(rc);
+}

@@ -163,4 +163,9 @@ int tally_store_txn_change_time(tally_store_txn *t, uint32_t period_key,
                                 const char *unit, uint64_t revision,
                                 int64_t *when);
 
+/* The time of the newest figure written (a value's Unix time), over
+ * the whole store: *unix 0 when it holds none. One read snapshot.
+ * Returns 0 or a store error. */
+int tally_store_newest_figure(tally_store *s, int64_t *unix_s);
+
 #endif

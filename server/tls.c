@@ -196,6 +196,15 @@ void tally_tls_free(tally_tls *t) {
   free(t);
 }
 
+int64_t tally_tls_not_after(const tally_tls *t) {
+  X509 *cert = t ? SSL_CTX_get0_certificate(t->ctx) : NULL;
+  const ASN1_TIME *end = cert ? X509_get0_notAfter(cert) : NULL;
+  struct tm tm;
+  if (end == NULL || ASN1_TIME_to_tm(end, &tm) != 1)
+    return 0;
+  return (int64_t)timegm(&tm);
+}
+
 int tally_tls_session_new(tally_tls *t, tally_tls_session **out) {
   tally_tls_session *s = calloc(1, sizeof *s);
   if (s == NULL)

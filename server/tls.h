@@ -11,6 +11,7 @@
 #define TALLY_TLS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 typedef struct tally_tls tally_tls;
@@ -37,6 +38,10 @@ int tally_tls_client_new(const char *ca_file, const char *server_name,
                          tally_tls **out, char *err, size_t errlen);
 
 void tally_tls_free(tally_tls *t);
+
+/* The end of the server certificate's validity (notAfter), as Unix
+ * time; 0 if it cannot be read. */
+int64_t tally_tls_not_after(const tally_tls *t);
 
 /* A session for one connection: server-side, or client-side when t was
  * made by tally_tls_client_new. Returns 0 and *out (free with

@@ -27,6 +27,7 @@
 
 #include "address.h"
 #include "error.h"
+#include "file.h"
 #include "log.h"
 #include "reply.h"
 #include "signin.h"
@@ -1068,6 +1069,33 @@ int tally_web_start(uv_loop_t *loop, const tally_web_config *cfg,
 
 const char *tally_web_address(const tally_web *w) { return w->address; }
 const char *tally_web_origin(const tally_web *w) { return w->origin; }
+
+int tally_web_reload_tls(tally_web *w, const char *cert, const char *key,
+                         char *err, size_t errlen) {
+  char *c = NULL, *k = NULL;
+  size_t clen, klen;
+  int rc;
+  if (!w->tls)
+    return 0;
+  if ((rc = tally_file_read(cert, &c, &clen)) != 0 ||
+      (rc = tally_file_read(key, &k, &klen)) != 0) {
+    snprintf(err, errlen, "cannot read %s: %s", c ? key : cert,
+             strerror(-rc));
+    free(c);
+    return rc;
+  }
+  /* lws finds the vhost by the certificate's path and swaps its keys. */
+  rc = lws_tls_cert_updated(w->ctx, cert, key, c, clen, k, klen);
+  explicit_bzero(k, klen);
+  free(c);
+  free(k);
+  if (rc != 0) {
+    snprintf(err, errlen, "libwebsockets did not take the certificate %s "
+             "(a new path takes a restart)", cert);
+    return TALLY_ETLS;
+  }
+  return 0;
+}
 
 void tally_web_stop(tally_web *w) {
   if (w->stopping)

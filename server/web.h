@@ -51,6 +51,12 @@ const char *tally_web_origin(const tally_web *w);
  * answered into nothing, and the server is released once they are. */
 void tally_web_stop(tally_web *w);
 
+/* SIGHUP: the certificate and key read again from the same files as at
+ * the start. Returns 0 (or 0 at once without TLS), or TALLY_ETLS / -errno
+ * with err. */
+int tally_web_reload_tls(tally_web *w, const char *cert, const char *key,
+                         char *err, size_t errlen);
+
 /* Frees what is left, once the loop has run out (before it is closed:
  * run it once more afterwards for lws's last handles). */
 void tally_web_free(tally_web *w);

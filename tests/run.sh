@@ -5,7 +5,9 @@
 #   3. each fuzzer for a short time (FUZZ_SECONDS, default 10), with clang;
 #   4. the benchmark's smoke run (it works; nothing about speed);
 #   5. the browser tests (tests/web): Chromium against the real tallyd;
-#   6. deploy/demo.sh, twice, from another directory.
+#   6. the Debian package (tests/package.sh): built, linted, its units
+#      verified; as root, installed, served, backed up, removed, purged;
+#   7. deploy/demo.sh, twice, from another directory.
 # Prints "N passed, N failed" last; exits non-zero if anything failed.
 set -uo pipefail
 
@@ -88,6 +90,19 @@ if [ -x "$top/build/test/tallyd" ] && [ -f "$top/build/test/web/index.html" ]; t
   fi
 else
   fail 1 "browser tests: build/test has no tallyd or no web pages"
+fi
+
+stage "the Debian package (tests/package.sh)"
+log="$top/build/package-tests.log"
+timeout 900 "$top/tests/package.sh" 2>&1 | tee "$log"
+line=$(grep -E '^package: [0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
+if [ -z "$line" ]; then
+  fail 1 "the package tests did not finish"
+else
+  ok=$(echo "$line" | sed 's/package: \([0-9]*\) passed.*/\1/')
+  bad=$(echo "$line" | sed 's/.*passed, \([0-9]*\) failed/\1/')
+  pass "$ok"
+  [ "$bad" -eq 0 ] || fail "$bad" "package tests"
 fi
 
 stage "deploy/demo.sh, twice, from another directory"

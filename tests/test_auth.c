@@ -12,7 +12,10 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <openssl/evp.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,14 +161,15 @@ enum op {
   OP_AUDIT, OP_CATALOG, OP_TARGET_LIST, OP_TARGET_SET, OP_BACKUP, OP_VERIFY,
   OP_ACCOUNT_ADD, OP_ACCOUNT_LIST, OP_ACCOUNT_REVOKE, OP_ACCOUNT_ROTATE,
   OP_WHOAMI, OP_VALIDATE, OP_REVIEW, OP_REVIEW_LIST, OP_STATUS,
-  OP_ACCOUNT_PASSWORD, OP_SIGN_IN, OP_IMPORT,
+  OP_ACCOUNT_PASSWORD, OP_SIGN_IN, OP_IMPORT, OP_ADMIN_STATUS, OP_GUARD_CLEAR,
 };
 static const char *const op_names[] = {
     "submit", "values", "history", "report", "explain", "completeness",
     "audit", "catalog", "target list", "target set", "backup", "admin verify",
     "account add", "account list", "account revoke", "account rotate (other's)",
     "whoami", "validate", "review", "review list", "status",
-    "account password", "sign in with a password (web only)", "import"};
+    "account password", "sign in with a password (web only)", "import",
+    "admin status", "admin unblock"};
 
 enum scope { ANY, OWN, OTHER, DISTRICT };
 static const char *const scope_names[] = {"", "own unit", "other unit",
@@ -239,6 +243,10 @@ static const struct {
     {OP_IMPORT, OWN, {UNAUTH, DENIED, OK, OK}},
     {OP_IMPORT, OTHER, {UNAUTH, DENIED, OK, OK}},
     {OP_IMPORT, DISTRICT, {UNAUTH, DENIED, OK, OK}},
+    /* The server's running state is its admin's. */
+    {OP_ADMIN_STATUS, ANY, {UNAUTH, DENIED, DENIED, OK}},
+    /* Lifting a lockout is an admin's. */
+    {OP_GUARD_CLEAR, ANY, {UNAUTH, DENIED, DENIED, OK}},
 };
 
 static int building_for; /* the role a request is built for */
@@ -260,6 +268,8 @@ struct request {
   Tally__Target target;
   Tally__BackupRequest backup;
   Tally__VerifyRequest verify;
+  Tally__AdminStatusRequest admin_status;
+  Tally__GuardClearRequest guard_clear;
   Tally__AccountAddRequest add;
   Tally__AccountSpec spec, *specs[1];
   Tally__AccountListRequest list;
@@ -392,6 +402,17 @@ static void build(struct request *q, enum op op, enum scope sc) {
     tally__verify_request__init(&q->verify);
     e->body_case = TALLY__ENVELOPE__BODY_VERIFY;
     e->verify = &q->verify;
+    break;
+  case OP_GUARD_CLEAR:
+    tally__guard_clear_request__init(&q->guard_clear);
+    q->guard_clear.address = "192.0.2.1";
+    e->body_case = TALLY__ENVELOPE__BODY_GUARD_CLEAR;
+    e->guard_clear = &q->guard_clear;
+    break;
+  case OP_ADMIN_STATUS:
+    tally__admin_status_request__init(&q->admin_status);
+    e->body_case = TALLY__ENVELOPE__BODY_ADMIN_STATUS;
+    e->admin_status = &q->admin_status;
     break;
   case OP_ACCOUNT_ADD:
     tally__account_add_request__init(&q->add);
@@ -1025,7 +1046,7 @@ Test(auth, tokens_never_appear_in_the_log) {
   cr_assert_not_null(log);
   /* The log did record these events (else the check below proves
    * nothing). */
-  cr_assert(strstr(log, "signed in from 127.0.0.1:"), "%s", log);
+  cr_assert(strstr(log, "signed in as account "), "%s", log);
   cr_assert(strstr(log, "token replaced"), "%s", log);
   /* A failed sign-in names the peer's address. */
   cr_expect(strstr(log, "sign-in refused from 127.0.0.1:"), "%s", log);
@@ -1597,4 +1618,104 @@ Test(auth, login_does_not_write_through_a_planted_link) {
   cr_assert_eq(lstat(cfg, &st), 0);
   cr_assert(S_ISREG(st.st_mode), "the config is not a plain file");
   cr_assert_eq(st.st_mode & 0777, 0600);
+}
+
+/* One request signed in with token, from the loopback address from (not
+ * 127.0.0.1: another sender to the guard). Returns the reply. */
+static Tally__Envelope *call_from(const char *from, const char *token,
+                                  Tally__Envelope *req) {
+  struct sockaddr_in src = {.sin_family = AF_INET}, dst = {.sin_family = AF_INET};
+  const char *colon = strrchr(srv.address, ':');
+  inet_pton(AF_INET, from, &src.sin_addr);
+  inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
+  dst.sin_port = htons((uint16_t)atoi(colon + 1));
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  cr_assert_geq(s, 0);
+  cr_assert_eq(bind(s, (struct sockaddr *)&src, sizeof src), 0, "bind %s", from);
+  cr_assert_eq(connect(s, (struct sockaddr *)&dst, sizeof dst), 0);
+  Tally__Auth auth = TALLY__AUTH__INIT;
+  auth.token = (char *)token;
+  req->auth = &auth;
+  req->id = 7;
+  uint8_t *frame;
+  size_t len;
+  cr_assert_eq(tally_wire_pack(req, 1 << 20, &frame, &len), 0);
+  cr_assert_eq(write(s, frame, len), (ssize_t)len);
+  free(frame);
+  uint8_t hdr[4];
+  cr_assert_eq(read(s, hdr, 4), 4);
+  size_t n = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 | (size_t)hdr[2] << 8 | hdr[3];
+  uint8_t *body = malloc(n);
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = read(s, body + got, n - got);
+    cr_assert_gt(r, 0);
+    got += (size_t)r;
+  }
+  close(s);
+  Tally__Envelope *reply;
+  cr_assert_eq(tally_wire_unpack(body, n, &reply), 0);
+  free(body);
+  return reply;
+}
+
+/* A lockout locks the admin out too when it shares the address (one
+ * NAT): the refusal says when it ends, admin status lists it, and an
+ * admin from another address (here 127.0.0.2) lifts it at once. */
+Test(auth, an_admin_lifts_a_lockout_from_another_address) {
+  struct attempt at[10];
+  char bad[10][TALLY_TEST_TOKEN_MAX];
+  const char *reporter = tally_test_token(&srv, "reporter", "wenchang");
+  for (int i = 0; i < 10; i++) {
+    wrong_token(bad[i], sizeof bad[i], id_of(srv.admin), i);
+    at[i] = (struct attempt){.token = bad[i]};
+  }
+  attempt_all(at, 10);
+  struct attempt good = {.token = srv.admin};
+  attempt_run(&good);
+  cr_assert_eq(good.code, UNAUTH, "%s", good.message);
+  cr_assert(strstr(good.message, "too many failed sign-ins from this address "
+                                 "(127.0.0.1); try again in ") &&
+                strstr(good.message, " s, at 20") &&
+                strstr(good.message, "tally admin unblock 127.0.0.1"),
+            "%s", good.message);
+
+  Tally__AdminStatusRequest sq = TALLY__ADMIN_STATUS_REQUEST__INIT;
+  Tally__Envelope req = TALLY__ENVELOPE__INIT;
+  req.body_case = TALLY__ENVELOPE__BODY_ADMIN_STATUS;
+  req.admin_status = &sq;
+  Tally__Envelope *r = call_from("127.0.0.2", srv.admin, &req);
+  cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_ADMIN_STATUS_REPLY);
+  cr_assert_eq(r->admin_status_reply->n_lockouts, 1);
+  cr_assert_str_eq(r->admin_status_reply->lockouts[0]->address, "127.0.0.1");
+  cr_assert_geq(r->admin_status_reply->lockouts[0]->failures, 10);
+  cr_assert_gt(r->admin_status_reply->lockouts[0]->until_unix, time(NULL));
+  tally_wire_free(r);
+
+  /* A reporter may not lift it. */
+  Tally__GuardClearRequest cq = TALLY__GUARD_CLEAR_REQUEST__INIT;
+  cq.address = "127.0.0.1";
+  req = (Tally__Envelope)TALLY__ENVELOPE__INIT;
+  req.body_case = TALLY__ENVELOPE__BODY_GUARD_CLEAR;
+  req.guard_clear = &cq;
+  r = call_from("127.0.0.3", reporter, &req);
+  cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_ERROR);
+  cr_assert_eq(r->error->code, DENIED);
+  tally_wire_free(r);
+  r = call_from("127.0.0.2", srv.admin, &req);
+  cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_GUARD_CLEAR_REPLY, "%s",
+               r->body_case == TALLY__ENVELOPE__BODY_ERROR ? r->error->message
+                                                           : "");
+  cr_assert_str_eq(r->guard_clear_reply->address, "127.0.0.1");
+  cr_assert_geq(r->guard_clear_reply->failures, 10);
+  tally_wire_free(r);
+
+  /* 127.0.0.1 signs in again at once. */
+  good = (struct attempt){.token = srv.admin};
+  attempt_run(&good);
+  cr_assert_eq(good.code, 0, "%s", good.message);
+  char *log = tally_test_read_file(srv.log);
+  cr_assert(strstr(log, "sign-ins from 127.0.0.1 unblocked by account 1"),
+            "%s", log);
+  free(log);
 }

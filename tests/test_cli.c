@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <jansson.h>
@@ -1152,4 +1153,205 @@ Test(cli, intervals_in_every_format) {
   if (better)
     cr_assert(strstr(out, " better "), "%s", out);
   free(out);
+}
+
+/* Where the server is, said plainly: none set, or a URL instead of
+ * HOST:PORT, is a bad command line (exit 2) that says what to do. */
+Test(cli, no_server_or_a_url_is_a_usage_error) {
+  char *err = NULL;
+  char *kept = strdup(getenv("TALLY_SERVER"));
+  unsetenv("TALLY_SERVER");
+  int rc = RUN(NULL, &err, "whoami");
+  setenv("TALLY_SERVER", kept, 1);
+  free(kept);
+  cr_assert_eq(rc, 2, "%s", err);
+  cr_assert(strstr(err, "no server set: tally login --server HOST:PORT"), "%s",
+            err);
+  free(err);
+  cr_assert_eq(RUN(NULL, &err, "--server", "https://tally.example:7300",
+                   "whoami"), 2);
+  cr_assert(strstr(err, "--server takes HOST:PORT, not a URL"), "%s", err);
+  free(err);
+}
+
+/* tally units: the catalog's units with their codes, names and levels,
+ * in their tree. */
+Test(cli, units_lists_codes_names_and_levels) {
+  char *out = NULL;
+  cr_assert_eq(RUN(&out, NULL, "units"), 0);
+  cr_assert(strstr(out, "changqing") && strstr(out, "长清区") &&
+                strstr(out, "district"),
+            "%s", out);
+  cr_assert(strstr(out, "  wenchang") && strstr(out, "文昌街道") &&
+                strstr(out, "subdistrict") && strstr(out, "reports"),
+            "%s", out);
+  free(out);
+  cr_assert_eq(RUN(&out, NULL, "units", "--format", "json"), 0);
+  json_error_t e;
+  json_t *a = json_loads(out, 0, &e);
+  cr_assert_not_null(a, "%s", e.text);
+  cr_assert_eq(json_array_size(a), 11);
+  json_t *first = json_array_get(a, 0), *second = json_array_get(a, 1);
+  cr_assert_str_eq(json_string_value(json_object_get(first, "code")),
+                   "changqing");
+  cr_assert(json_is_null(json_object_get(first, "parent")) ||
+            json_object_get(first, "parent") == NULL);
+  cr_assert_str_eq(json_string_value(json_object_get(second, "parent")),
+                   "changqing");
+  cr_assert(json_is_true(json_object_get(second, "reports")));
+  json_decref(a);
+  free(out);
+}
+
+/* A revoked account is gone for good (the help says so); add --like
+ * gives its office a new one with the same role, unit and name. */
+Test(cli, account_add_like_remakes_a_revoked_account) {
+  char *out = NULL, *err = NULL;
+  cr_assert_eq(RUN(&out, NULL, "help", "account"), 0);
+  cr_assert(strstr(out, "for good: a revoked") && strstr(out, "--like ID"),
+            "%s", out);
+  free(out);
+  cr_assert_eq(RUN(&out, &err, "account", "add", "--role", "reporter",
+                   "--unit", "guide", "--name", "归德街道统计站"), 0, "%s", err);
+  free(out);
+  free(err);
+  cr_assert_eq(RUN(&out, NULL, "account", "list", "--format", "json"), 0);
+  json_t *list = json_loads(out, 0, NULL);
+  free(out);
+  cr_assert_not_null(list);
+  json_t *accounts = json_is_array(list) ? list : json_object_get(list, "accounts");
+  long long old = 0;
+  size_t i;
+  json_t *a;
+  json_array_foreach(accounts, i, a) {
+    const char *name = json_string_value(json_object_get(a, "name"));
+    if (name && strcmp(name, "归德街道统计站") == 0)
+      old = json_integer_value(json_object_get(a, "id"));
+  }
+  json_decref(list);
+  cr_assert_gt(old, 0);
+  char id[24];
+  snprintf(id, sizeof id, "%lld", old);
+  cr_assert_eq(RUN(NULL, NULL, "account", "revoke", id), 0);
+  int rc = RUN(&out, &err, "account", "add", "--like", id);
+  cr_assert_eq(rc, 0, "%s", err);
+  cr_assert(strstr(err, "not revoked") == NULL, "%s", err);
+  out[strcspn(out, "\n")] = 0;
+  char *token = strdup(out);
+  free(out);
+  free(err);
+  /* The new token is the office's: a reporter for guide, named alike. */
+  setenv("TALLY_TOKEN", token, 1);
+  cr_assert_eq(RUN(&out, NULL, "whoami"), 0);
+  tally_test_sign_in(&srv, "admin", NULL);
+  cr_assert(strstr(out, "归德街道统计站") && strstr(out, "reporter") &&
+                strstr(out, "guide"),
+            "%s", out);
+  free(out);
+  free(token);
+  cr_assert_eq(RUN(NULL, &err, "account", "add", "--like", "9999"), 1);
+  cr_assert(strstr(err, "there is no account 9999"), "%s", err);
+  free(err);
+}
+
+/* Times are shown in local time with their offset (Asia/Shanghai for
+ * the district), and as Unix times (UTC) in JSON. */
+Test(cli, times_are_local_with_their_offset) {
+  char *out = NULL;
+  setenv("TZ", "Asia/Shanghai", 1);
+  int rc = RUN(&out, NULL, "account", "list");
+  unsetenv("TZ");
+  cr_assert_eq(rc, 0);
+  cr_assert(strstr(out, " +0800"), "%s", out);
+  cr_assert(strstr(out, "UTC") == NULL, "%s", out);
+  free(out);
+  cr_assert_eq(RUN(&out, NULL, "account", "list", "--format", "json"), 0);
+  cr_assert(strstr(out, "\"created_unix\"") && strstr(out, "+0800") == NULL,
+            "%s", out);
+  free(out);
+}
+
+/* The widest line of text, in terminal columns. */
+static size_t widest_line(const char *text) {
+  size_t most = 0;
+  setlocale(LC_CTYPE, "C.UTF-8"); /* for the widths of Chinese text */
+  while (*text) {
+    size_t len = strcspn(text, "\n");
+    char *line = strndup(text, len);
+    size_t w = tally_display_width(line);
+    free(line);
+    if (w > most)
+      most = w;
+    text += len + (text[len] == '\n');
+  }
+  return most;
+}
+
+/* Tables fit the terminal ($COLUMNS here, as no terminal is there):
+ * text columns are cut with "…", Chinese counting two columns; --wide
+ * prints them whole. */
+Test(cli, tables_fit_the_terminal_unless_wide) {
+  char *out = NULL;
+  cr_assert_eq(RUN(&out, NULL, "catalog"), 0);
+  size_t whole = widest_line(out);
+  cr_assert_gt(whole, 200, "the catalog is wide: %zu", whole);
+  free(out);
+  setenv("COLUMNS", "100", 1);
+  cr_assert_eq(RUN(&out, NULL, "catalog"), 0);
+  cr_assert_leq(widest_line(out), 100, "%s", out);
+  cr_assert(strstr(out, "…"), "%s", out);
+  cr_assert(strstr(out, "H02"), "%s", out);
+  free(out);
+  cr_assert_eq(RUN(&out, NULL, "catalog", "--wide"), 0);
+  cr_assert_eq(widest_line(out), whole);
+  free(out);
+  unsetenv("COLUMNS");
+}
+
+/* Under a zh_CN locale the help and the messages that have a
+ * translation (po/zh_CN.po) are in Chinese; English otherwise. The
+ * locale is compiled for the test into a folder of its own (LOCPATH). */
+Test(cli, help_and_messages_in_chinese_under_zh_CN) {
+  char loc[400], *out = NULL, *err = NULL;
+  snprintf(loc, sizeof loc, "%s/locales/zh_CN.UTF-8", files);
+  char parent[400];
+  snprintf(parent, sizeof parent, "%s/locales", files);
+  cr_assert_eq(mkdir(parent, 0700), 0);
+  int rc = tally_test_exec("/usr/bin/localedef",
+                           (const char *const[]){"-i", "zh_CN", "-f", "UTF-8",
+                                                 loc, NULL},
+                           NULL, &out, &err);
+  cr_assert(rc == 0 || rc == 1, "localedef (the locales package): %d %s", rc,
+            err); /* 1: warnings only */
+  free(out);
+  free(err);
+  setenv("LOCPATH", parent, 1);
+  setenv("LANG", "zh_CN.UTF-8", 1);
+  unsetenv("LC_ALL");
+  unsetenv("LC_MESSAGES");
+  unsetenv("LANGUAGE");
+  cr_assert_eq(RUN(&out, NULL, "--help"), 0);
+  cr_assert(strstr(out, "用法：tally [--server 主机:端口] 命令 [选项]") &&
+                strstr(out, "报送"),
+            "%s", out);
+  free(out);
+  cr_assert_eq(RUN(NULL, &err, "frobnicate"), 2);
+  cr_assert(strstr(err, "tally：没有命令“frobnicate”"), "%s", err);
+  free(err);
+  char *kept = strdup(getenv("TALLY_SERVER"));
+  unsetenv("TALLY_SERVER");
+  rc = RUN(NULL, &err, "whoami");
+  setenv("TALLY_SERVER", kept, 1);
+  free(kept);
+  cr_assert_eq(rc, 2);
+  cr_assert(strstr(err, "未设置服务器"), "%s", err);
+  free(err);
+  /* English under another locale. */
+  setenv("LANG", "C.UTF-8", 1);
+  cr_assert_eq(RUN(&out, NULL, "--help"), 0);
+  cr_assert(strstr(out, "usage: tally [--server HOST:PORT] COMMAND"), "%s",
+            out);
+  free(out);
+  unsetenv("LOCPATH");
+  unsetenv("LANG");
 }

@@ -611,7 +611,10 @@ Test(server, logs_connections_and_submissions) {
   /* The close is logged after the reply is read. */
   char *log = tally_test_read_file_with(srv.log, "connection 1 closed");
   cr_assert_not_null(log);
-  cr_assert(strstr(log, "connection 1 opened: 127.0.0.1:"), "%s", log);
+  /* One line for the connection, when it closes: who, how many requests. */
+  cr_assert(strstr(log, "connection 1 closed: 127.0.0.1:"), "%s", log);
+  cr_assert(strstr(log, ", signed in as account "), "%s", log);
+  cr_assert(strstr(log, " opened") == NULL, "%s", log);
   cr_assert(strstr(log, "submit: unit=mashan period=2022 values=1 "), "%s",
             log);
   cr_assert(strstr(log, "connection 1 closed"), "%s", log);

@@ -7,8 +7,12 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static char dir[256];
@@ -312,4 +316,98 @@ Test(tallyd, a_damaged_meta_page_is_refused) {
     damage(file, meta + 136, &one, sizeof one);
     expect_refused(data, how, "its last page before its roots");
   }
+}
+
+/* tallyd init makes the directory and its missing parents. */
+Test(tallyd, init_makes_the_parents) {
+  char data[400], file[500];
+  struct stat st;
+  snprintf(data, sizeof data, "%s/missing/parent/tally", dir);
+  init_store(data);
+  snprintf(file, sizeof file, "%s/data.mdb", data);
+  cr_assert_eq(stat(file, &st), 0, "no store in %s", data);
+}
+
+/* A failed init leaves nothing behind: not the parents it made, not a
+ * store. */
+Test(tallyd, a_failed_init_writes_nothing) {
+  char data[800], made[400], *out, *err;
+  struct stat st;
+  char longname[300];
+  memset(longname, 'x', sizeof longname - 1);
+  longname[sizeof longname - 1] = 0;
+  snprintf(made, sizeof made, "%s/new", dir);
+  snprintf(data, sizeof data, "%s/%s/store", made, longname);
+  int rc = TALLYD(&out, &err, "init", "--data", data);
+  cr_assert_eq(rc, 1, "%s", err);
+  cr_assert(strstr(err, "tallyd init: cannot make "), "%s", err);
+  cr_assert_str_eq(out, "", "a token was printed: %s", out);
+  cr_assert_neq(stat(made, &st), 0, "%s was left behind", made);
+  free(out);
+  free(err);
+  /* Under a file: refused, and the file is untouched. */
+  snprintf(made, sizeof made, "%s/plain", dir);
+  tally_test_write_file(made, "x");
+  snprintf(data, sizeof data, "%s/store", made);
+  cr_assert_eq(TALLYD(&out, &err, "init", "--data", data), 1);
+  cr_assert(strstr(err, "Not a directory"), "%s", err);
+  cr_assert_eq(stat(made, &st), 0);
+  cr_assert(S_ISREG(st.st_mode));
+  free(out);
+  free(err);
+}
+
+/* Under systemd (Type=notify): tallyd says READY=1 once it listens,
+ * pings the watchdog when WATCHDOG_USEC asks for it, RELOADING=1 and
+ * READY=1 around a SIGHUP, and STOPPING=1 when told to stop. Here the
+ * notify socket is the test's own. */
+Test(tallyd, tells_systemd_when_ready_reloading_and_stopping) {
+  char sock[300], got[4096] = "";
+  snprintf(sock, sizeof sock, "%s/notify", dir);
+  int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_un a = {.sun_family = AF_UNIX};
+  cr_assert_lt(strlen(sock), sizeof a.sun_path);
+  memcpy(a.sun_path, sock, strlen(sock) + 1);
+  cr_assert_eq(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+  setenv("NOTIFY_SOCKET", sock, 1);
+  setenv("WATCHDOG_USEC", "200000", 1); /* a ping every 100 ms */
+  tally_test_server srv;
+  tally_test_server_start(&srv, NULL);
+  unsetenv("NOTIFY_SOCKET");
+  unsetenv("WATCHDOG_USEC");
+  int pings = 0, ready = 0;
+  /* What it sent until now, and more until three pings came (five
+   * seconds at most: a loaded machine may be slow). */
+  time_t until = time(NULL) + 5;
+  while ((pings < 3 || !ready) && time(NULL) < until) {
+    char buf[512];
+    struct timeval tv = {0, 20000};
+    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ssize_t n = recv(s, buf, sizeof buf - 1, 0);
+    if (n <= 0)
+      continue;
+    buf[n] = 0;
+    ready += strstr(buf, "READY=1") != NULL;
+    pings += strstr(buf, "WATCHDOG=1") != NULL;
+    if (strstr(buf, "READY=1"))
+      cr_assert(strstr(buf, "STATUS=listening on 127.0.0.1:"), "%s", buf);
+  }
+  cr_assert_eq(ready, 1);
+  cr_assert_geq(pings, 3, "%d watchdog pings in five seconds", pings);
+  cr_assert_eq(kill(srv.pid, SIGHUP), 0);
+  cr_assert_eq(tally_test_server_stop(&srv), 0);
+  for (int i = 0; i < 50; i++) {
+    char buf[512];
+    ssize_t n = recv(s, buf, sizeof buf - 1, MSG_DONTWAIT);
+    if (n <= 0)
+      break;
+    buf[n] = 0;
+    if (strlen(got) + (size_t)n + 2 < sizeof got && !strstr(buf, "WATCHDOG")) {
+      strcat(got, buf);
+      strcat(got, "|");
+    }
+  }
+  close(s);
+  cr_assert(strstr(got, "RELOADING=1|READY=1|"), "%s", got);
+  cr_assert(strstr(got, "STOPPING=1|"), "%s", got);
 }

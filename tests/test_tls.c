@@ -14,6 +14,9 @@
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -201,8 +204,8 @@ Test(tls, a_request_over_tls) {
                "%s", err);
   assert_catalog(c);
   tally_client_close(c);
-  char *log = log_with("TLS handshake with 127.0.0.1:");
-  cr_assert(log && strstr(log, "TLS handshake with 127.0.0.1:"), "%s", log);
+  char *log = log_with(" (TLS), signed in as account ");
+  cr_assert(log && strstr(log, " (TLS), signed in as account "), "%s", log);
   free(log);
   stop_cleanly();
 }
@@ -729,7 +732,7 @@ Test(tls, the_cli_sends_no_token_in_plaintext_off_the_loopback) {
   free(err);
   /* Nothing reached the server: no sign-in in its log. */
   char *log = tally_test_read_file(srv.log);
-  cr_assert(log && !strstr(log, "signed in"), "%s", log ? log : "");
+  cr_assert(log && !strstr(log, "signed in as"), "%s", log ? log : "");
   free(log);
   rc = tally_test_run((const char *const[]){"--server", addr,
                                             "--insecure-plaintext", "whoami",
@@ -737,5 +740,187 @@ Test(tls, the_cli_sends_no_token_in_plaintext_off_the_loopback) {
                       NULL, NULL, &err);
   cr_assert_eq(rc, 0, "%s", err);
   free(err);
+  stop_cleanly();
+}
+
+/* The certificate's end, as tally admin status tells it, on a fresh
+ * connection signed in as the admin. */
+static int64_t cert_end_told(void) {
+  tally_client *c = connect_as(srv.admin);
+  Tally__AdminStatusRequest q = TALLY__ADMIN_STATUS_REQUEST__INIT;
+  Tally__Envelope req = TALLY__ENVELOPE__INIT, *reply;
+  char err[512];
+  req.body_case = TALLY__ENVELOPE__BODY_ADMIN_STATUS;
+  req.admin_status = &q;
+  cr_assert_eq(tally_client_call(c, &req, &reply, err, sizeof err), 0, "%s",
+               err);
+  cr_assert_eq(reply->body_case, TALLY__ENVELOPE__BODY_ADMIN_STATUS_REPLY);
+  int64_t end = reply->admin_status_reply->cert_not_after_unix;
+  tally_wire_free(reply);
+  tally_client_close(c);
+  return end;
+}
+
+/* The end of the certificate the web pages' HTTPS port shows (origin
+ * "https://HOST:PORT"), as Unix time. */
+static int64_t web_cert_end(const char *origin) {
+  const char *hostport = origin + strlen("https://");
+  const char *colon = strrchr(hostport, ':');
+  struct sockaddr_in sa = {.sin_family = AF_INET,
+                           .sin_port = htons((uint16_t)atoi(colon + 1))};
+  inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  cr_assert_eq(connect(s, (struct sockaddr *)&sa, sizeof sa), 0);
+  SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+  SSL *ssl = SSL_new(ctx);
+  SSL_set_fd(ssl, s);
+  cr_assert_eq(SSL_connect(ssl), 1, "the web pages' TLS handshake");
+  X509 *shown = SSL_get1_peer_certificate(ssl);
+  cr_assert_not_null(shown);
+  struct tm tm;
+  cr_assert_eq(ASN1_TIME_to_tm(X509_get0_notAfter(shown), &tm), 1);
+  X509_free(shown);
+  SSL_free(ssl);
+  SSL_CTX_free(ctx);
+  close(s);
+  return (int64_t)timegm(&tm);
+}
+
+static void copy_file(const char *from, const char *to) {
+  char *text = tally_test_read_file(from);
+  cr_assert_not_null(text, "%s", from);
+  tally_test_write_file(to, text);
+  free(text);
+}
+
+/* SIGHUP loads the certificate and key afresh: a connection open before
+ * goes on with its session, new ones get the new certificate, and one
+ * that ends within 30 days is warned of in the log. */
+Test(tls, sighup_reloads_the_certificate_without_dropping_connections) {
+  char live_cert[320], live_key[320], good[300];
+  snprintf(live_cert, sizeof live_cert, "%s/live.crt", dir);
+  snprintf(live_key, sizeof live_key, "%s/live.key", dir);
+  copy_file(cert, live_cert);
+  copy_file(key, live_key);
+  tally_test_server_start(&srv, (const char *const[]){
+      "--tls-cert", live_cert, "--tls-key", live_key, "--http", "127.0.0.1:0",
+      NULL});
+  srv.ca = ca;
+  int64_t before = cert_end_told();
+  cr_assert_eq(web_cert_end(srv.web), before);
+  int64_t now = (int64_t)time(NULL);
+  cr_assert_gt(before, now + 800 * 86400, "825 days: %lld", (long long)before);
+
+  tally_client *open_before = connect_as(srv.admin);
+  assert_catalog(open_before);
+
+  /* A new certificate from the same CA, ending in 10 days. */
+  snprintf(good, sizeof good, "%s/good", dir);
+  char *out = NULL, *err = NULL;
+  int rc = tally_test_exec(TALLY_SOURCE_DIR "/deploy/make-ca.sh",
+                           (const char *const[]){good, "--name", "127.0.0.1",
+                                                 "--name", "localhost",
+                                                 "--days", "10", "--force",
+                                                 NULL},
+                           NULL, &out, &err);
+  cr_assert_eq(rc, 0, "%s%s", out, err);
+  free(out);
+  free(err);
+  copy_file(cert, live_cert);
+  copy_file(key, live_key);
+  cr_assert_eq(kill(srv.pid, SIGHUP), 0);
+  char *log = log_with("reload: done");
+  cr_assert(log && strstr(log, "reload: the certificate"), "%s", log);
+  cr_assert(strstr(log, "warning: the TLS certificate expires on ") &&
+                (strstr(log, "in 9 days") || strstr(log, "in 10 days")),
+            "%s", log);
+  free(log);
+
+  int64_t after = cert_end_told();
+  cr_assert(after > now + 9 * 86400 && after <= now + 10 * 86400 + 60,
+            "%lld", (long long)after);
+  /* The web pages show the new one too. */
+  cr_assert_eq(web_cert_end(srv.web), after);
+  /* The connection made before is still served. */
+  assert_catalog(open_before);
+  tally_client_close(open_before);
+
+  /* A key that does not load keeps the one in use. */
+  tally_test_write_file(live_key, "not a key\n");
+  cr_assert_eq(kill(srv.pid, SIGHUP), 0);
+  log = tally_test_read_file_with(srv.log, "the certificate is kept as it was");
+  cr_assert(log && strstr(log, "error: reload: the certificate is kept as it "
+                               "was: cannot load the private key"),
+            "%s", log);
+  free(log);
+  assert_serves_a_good_client();
+  stop_cleanly();
+}
+
+/* Accepts one connection on the listening socket *arg, reads what the
+ * client sends first (its ClientHello) and resets the connection. */
+static void *reset_one(void *arg) {
+  int l = *(int *)arg;
+  int s = accept(l, NULL, NULL);
+  if (s < 0)
+    return NULL;
+  char buf[512];
+  if (read(s, buf, sizeof buf) < 0)
+    perror("read");
+  struct linger lg = {1, 0};
+  setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+  close(s);
+  return NULL;
+}
+
+/* A connection reset in the middle of the handshake is the network's
+ * doing, not the certificate's: the client could not reach the server
+ * (exit 3), and says so. */
+Test(tls, a_handshake_reset_means_the_server_was_not_reached) {
+  char address[64], *err = NULL;
+  int l = tally_test_listen(address, sizeof address);
+  pthread_t t;
+  cr_assert_eq(pthread_create(&t, NULL, reset_one, &l), 0);
+  int rc = tally_test_run((const char *const[]){"--server", address, "--ca",
+                                                ca, "whoami", NULL},
+                          NULL, NULL, &err);
+  pthread_join(t, NULL);
+  close(l);
+  cr_assert_eq(rc, 3, "exit %d: %s", rc, err);
+  cr_assert(strstr(err, "was reset during the TLS handshake"), "%s", err);
+  free(err);
+}
+
+/* tally login keeps the CA as an absolute path, so that a command run
+ * from another directory finds it. */
+Test(tls, login_saves_the_ca_as_an_absolute_path) {
+  char config[400], here[4096], *out = NULL, *err = NULL;
+  start_tls(NULL, NULL);
+  snprintf(config, sizeof config, "%s/config.json", dir);
+  setenv("TALLY_CONFIG", config, 1);
+  cr_assert_not_null(getcwd(here, sizeof here));
+  cr_assert_eq(chdir(dir), 0);
+  int rc = tally_test_run((const char *const[]){"login", "--server",
+                                                srv.address, "--ca",
+                                                "good/ca.crt", "--token-file",
+                                                "-", NULL},
+                          srv.admin, &out, &err);
+  cr_assert_eq(chdir(here), 0);
+  cr_assert_eq(rc, 0, "%s", err);
+  free(out);
+  free(err);
+  char *saved = tally_test_read_file(config);
+  cr_assert_not_null(saved);
+  char want[600];
+  snprintf(want, sizeof want, "\"%s\"", ca);
+  cr_assert(strstr(saved, want), "%s", saved);
+  free(saved);
+  /* From elsewhere, with what was saved alone. */
+  unsetenv("TALLY_TOKEN");
+  rc = tally_test_run((const char *const[]){"whoami", NULL}, NULL, &out, &err);
+  cr_assert_eq(rc, 0, "%s", err);
+  free(out);
+  free(err);
+  setenv("TALLY_CONFIG", "/nonexistent/tally-test-config.json", 1);
   stop_cleanly();
 }

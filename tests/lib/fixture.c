@@ -72,6 +72,10 @@ static void start(tally_test_server *s, const char *const *extra) {
   init_store(s);
 
   argv[n++] = TALLYD_PATH;
+  /* Not the machine's /etc/tally/tallyd.conf: a test's own settings (a
+   * --config in extra comes later and counts). */
+  argv[n++] = "--config";
+  argv[n++] = "/dev/null";
   argv[n++] = "--data";
   argv[n++] = s->dir;
   argv[n++] = "--listen";
@@ -211,6 +215,7 @@ void tally_test_cli_start(tally_test_server *s, char *dir, size_t n) {
   snprintf(spool, sizeof spool, "%s/spool", dir);
   setenv("TALLY_SERVER", s->address, 1);
   setenv("TALLY_SPOOL", spool, 1);
+  unsetenv("COLUMNS"); /* tables as wide as they are, unless a test says */
 }
 
 void tally_test_cli_stop(tally_test_server *s, const char *dir) {
