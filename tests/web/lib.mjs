@@ -106,3 +106,33 @@ export function markupCatalog(dir) {
   writeFileSync(file, JSON.stringify(cat));
   return file;
 }
+
+// A workbook tally form --format xlsx wrote, filled in as Excel saves
+// it: each figure in column F of its element's row (a number as a
+// number, a string as an inline string), and explanations in the rows
+// for them (explain:RULE in column A, the text in F, inline strings).
+export function fillForm(xlsx, figures, explanations = {}) {
+  const { unzipSync, zipSync, strFromU8, strToU8 } = require(join(webModules, "fflate"));
+  const files = unzipSync(new Uint8Array(xlsx));
+  const strings = [...strFromU8(files["xl/sharedStrings.xml"]).matchAll(/<si>(.*?)<\/si>/gs)]
+    .map((m) => m[1].replace(/<[^>]+>/g, ""));
+  let sheet = strFromU8(files["xl/worksheets/sheet1.xml"]);
+  const esc = (s) => String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;");
+  const cell = (ref, style, v) => (typeof v === "number"
+    ? `<c r="${ref}" s="${style}"><v>${v}</v></c>`
+    : `<c r="${ref}" s="${style}" t="inlineStr"><is><t>${esc(v)}</t></is></c>`);
+  for (const [code, v] of Object.entries(figures)) {
+    const i = strings.indexOf(code);
+    const m = new RegExp(`<c r="A(\\d+)" s="\\d+" t="s"><v>${i}</v></c>`).exec(sheet);
+    if (i < 0 || !m) throw new Error(`the form has no row for ${code}`);
+    sheet = sheet.replace(new RegExp(`<c r="F${m[1]}" s="(\\d+)"/>`), (_, s) => cell(`F${m[1]}`, s, v));
+  }
+  for (const [rule, text] of Object.entries(explanations)) {
+    // The first explanation row still empty: an input cell in A and F.
+    const m = /<c r="A(\d+)" s="(\d+)"\/><c r="F\1" s="\2"\/>/.exec(sheet);
+    if (!m) throw new Error("the form has no empty explanation row");
+    sheet = sheet.replace(m[0], cell(`A${m[1]}`, m[2], `explain:${rule}`) + cell(`F${m[1]}`, m[2], text));
+  }
+  files["xl/worksheets/sheet1.xml"] = strToU8(sheet);
+  return Buffer.from(zipSync(files));
+}
