@@ -1,7 +1,7 @@
 // What the browser journeys share: the real tallyd on ephemeral
 // loopback ports, the real tally client, and one Chromium.
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRequire } from "node:module";
@@ -135,4 +135,42 @@ export function fillForm(xlsx, figures, explanations = {}) {
   }
   files["xl/worksheets/sheet1.xml"] = strToU8(sheet);
   return Buffer.from(zipSync(files));
+}
+
+// The bundled sample figures (deploy/sample/YEAR/UNIT.csv) of years,
+// imported by the admin in one file of the long form; the reports of
+// skip ("unit/year") left out.
+export function importSamples(server, years, skip = []) {
+  const lines = ["unit,period,element,value"];
+  for (const y of years)
+    for (const f of readdirSync(join(top, "deploy", "sample", String(y))).sort()) {
+      const unit = f.replace(/\.csv$/, "");
+      if (skip.includes(`${unit}/${y}`)) continue;
+      for (const l of readFileSync(join(top, "deploy", "sample", String(y), f), "utf8").split("\n"))
+        if (l && !l.startsWith("#") && !l.startsWith("data_element,")) lines.push(`${unit},${y},${l}`);
+    }
+  const file = join(server.dir, "samples.csv");
+  writeFileSync(file, lines.join("\n") + "\n");
+  const r = server.tally(["import", file]);
+  if (r.status !== 0) throw new Error(`tally import: ${r.err}`);
+}
+
+// In the page: opens /ws and sends bytes (or nothing); resolves with
+// {opened, reply (bytes), code}.
+export async function wsTry(page, url, bytes) {
+  return page.evaluate(([url, bytes]) => new Promise((resolve) => {
+    const ws = new WebSocket(url, "tally");
+    ws.binaryType = "arraybuffer";
+    let opened = false;
+    ws.onopen = () => { opened = true; if (bytes) ws.send(new Uint8Array(bytes)); else ws.close(); };
+    ws.onmessage = (ev) => { resolve({ opened, reply: [...new Uint8Array(ev.data)] }); ws.close(); };
+    ws.onclose = (ev) => resolve({ opened, code: ev.code });
+  }), [url, bytes]);
+}
+
+export const wsUrl = (server) => server.web.replace(/^http/, "ws") + "/ws";
+
+// An Envelope with body, as bytes for wsTry.
+export function request(body) {
+  return [...pb.Envelope.encode(pb.Envelope.create({ id: 7, ...body })).finish()];
 }
