@@ -330,6 +330,49 @@ static int load_deadlines(struct loader *ld) {
   return 0;
 }
 
+/* A plan's actions: numbered 1, 2, ... in order, each with its name and
+ * its lead department. */
+static int load_actions(struct loader *ld, const char *plan, json_t *arr,
+                        tally_plan *t) {
+  tally_catalog *cat = ld->cat;
+  json_t *a;
+  size_t i;
+  char who[128];
+
+  if (!json_is_array(arr) || json_array_size(arr) == 0)
+    return tally__catalog_fail(ld, plan, "actions must be a non-empty array");
+  t->n_actions = json_array_size(arr);
+  t->actions = tally_arena_alloc(&cat->arena, t->n_actions * sizeof *t->actions);
+  if (t->actions == NULL)
+    return -ENOMEM;
+  json_array_foreach(arr, i, a) {
+    tally_action *x = &t->actions[i];
+    json_error_t e;
+    memset(x, 0, sizeof *x);
+    snprintf(who, sizeof who, "%s: action #%zu", plan, i + 1);
+    if (json_unpack_ex(a, &e, JSON_STRICT,
+                       "{s:i, s:s, s:s, s?s, s?s, s:s, s:s}", "number",
+                       &x->number, "name_zh", &x->name_zh, "name_en",
+                       &x->name_en, "part_zh", &x->part_zh, "part_en",
+                       &x->part_en, "lead_zh", &x->lead_zh, "lead_en",
+                       &x->lead_en) != 0)
+      return tally__catalog_fail(ld, who, "%s", e.text);
+    if (x->number != (int)i + 1)
+      return tally__catalog_fail(ld, who,
+                                 "number is %d: the actions are numbered "
+                                 "1, 2, ... in order",
+                                 x->number);
+    if (!*x->name_zh || !*x->name_en || !*x->lead_zh || !*x->lead_en)
+      return tally__catalog_fail(ld, who,
+                                 "name_zh, name_en, lead_zh and lead_en "
+                                 "must not be empty");
+    if ((x->part_zh == NULL) != (x->part_en == NULL))
+      return tally__catalog_fail(ld, who,
+                                 "part_zh and part_en go together");
+  }
+  return 0;
+}
+
 static int load_plans(struct loader *ld) {
   tally_catalog *cat = ld->cat;
   json_t *arr = NULL, *p;
@@ -346,13 +389,14 @@ static int load_plans(struct loader *ld) {
   json_array_foreach(arr, i, p) {
     tally_plan *t = &cat->plans[i];
     const char *source = NULL;
+    json_t *actions = NULL;
     json_error_t e;
     tally__catalog_describe(who, sizeof who, "plan", i,
                             tally__catalog_peek_code(p));
-    if (json_unpack_ex(p, &e, JSON_STRICT, "{s:s, s:s, s:s, s:i, s?s}",
+    if (json_unpack_ex(p, &e, JSON_STRICT, "{s:s, s:s, s:s, s:i, s?s, s?o}",
                        "code", &t->code, "name_zh", &t->name_zh, "name_en",
                        &t->name_en, "start_year", &t->start_year, "source",
-                       &source) != 0)
+                       &source, "actions", &actions) != 0)
       return tally__catalog_fail(ld, who, "%s", e.text);
     if (!tally__catalog_code_ok(t->code, 0))
       return tally__catalog_fail(
@@ -360,6 +404,8 @@ static int load_plans(struct loader *ld) {
     for (size_t j = 0; j < i; j++)
       if (strcmp(cat->plans[j].code, t->code) == 0)
         return tally__catalog_fail(ld, who, "duplicate plan code");
+    if (actions && (rc = load_actions(ld, who, actions, t)) != 0)
+      return rc;
   }
   return 0;
 }
@@ -1160,6 +1206,7 @@ static int load_indicators(struct loader *ld) {
     json_t *targets = NULL, *baselines = NULL;
     json_t *keys[sizeof key_names / sizeof key_names[0]] = {0};
     json_error_t e;
+    int action = 0;
 
     t->factor = 1;
     t->decimals = 2;
@@ -1171,7 +1218,7 @@ static int load_indicators(struct loader *ld) {
     if (json_unpack_ex(
             d, &e, JSON_STRICT,
             "{s:s, s:s, s?i, s?s, s?s, s:s, s:s, s:s, s:s, s:s, s?i, s?s, "
-            "s:s, s?o, s?o, s?s, s?s, s?s, "
+            "s:s, s?o, s?o, s?s, s?s, s?s, s?i, "
             "s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, "
             "s?o, s?o}",
             "code", &t->code, "plan", &plan, "seq", &t->seq, "category_zh",
@@ -1180,7 +1227,7 @@ static int load_indicators(struct loader *ld) {
             &kind, "direction", &direction, "decimals", &t->decimals,
             "attribute", &t->attribute, "source", &t->source, "baselines",
             &baselines, "targets", &targets, "note", &note, "path", &path,
-            "interval", &interval, key_names[0], &keys[0], key_names[1], &keys[1], key_names[2],
+            "interval", &interval, "action", &action, key_names[0], &keys[0], key_names[1], &keys[1], key_names[2],
             &keys[2], key_names[3], &keys[3], key_names[4], &keys[4],
             key_names[5], &keys[5], key_names[6], &keys[6], key_names[7],
             &keys[7], key_names[8], &keys[8], key_names[9], &keys[9],
@@ -1200,6 +1247,19 @@ static int load_indicators(struct loader *ld) {
     if (t->plan < 0)
       return tally__catalog_fail(
           ld, who, "plan '%s' is not a plan of the catalog", plan);
+    /* The plan's action the indicator belongs to, by its number. */
+    t->action = -1;
+    if (json_object_get(d, "action")) {
+      const tally_plan *pl = &cat->plans[t->plan];
+      if (pl->n_actions == 0)
+        return tally__catalog_fail(ld, who, "plan %s has no actions",
+                                   pl->code);
+      if (action < 1 || (size_t)action > pl->n_actions)
+        return tally__catalog_fail(
+            ld, who, "action %d is not one of plan %s's actions (1-%zu)",
+            action, pl->code, pl->n_actions);
+      t->action = action - 1;
+    }
     if (strcmp(direction, "up") == 0)
       t->higher_is_better = 1;
     else if (strcmp(direction, "down") == 0)

@@ -110,11 +110,26 @@ typedef struct {
   char *text;
 } tally_baseline;
 
+/* One of a plan's actions (the health action's fifteen 专项行动), and
+ * the department that leads it (牵头部门), which answers for its
+ * indicators. */
+typedef struct {
+  int number;      /* 1, 2, ...: as the plan numbers them */
+  char *name_zh;
+  char *name_en;
+  char *part_zh;   /* the part of the plan it is in; may be NULL */
+  char *part_en;
+  char *lead_zh;   /* the lead department */
+  char *lead_en;
+} tally_action;
+
 typedef struct {
   char *code;      /* "health", "plan" */
   int start_year;  /* first year the plan covers; targets apply from it */
   char *name_zh;
   char *name_en;
+  tally_action *actions; /* by number; none for a plan without actions */
+  size_t n_actions;
 } tally_plan;
 
 typedef struct {
@@ -123,6 +138,7 @@ typedef struct {
   int seq;             /* row in the source table */
   char *category_zh;   /* may be NULL */
   char *category_en;   /* may be NULL */
+  int action;          /* index into its plan's actions, or -1 */
   char *name_zh;
   char *name_en;
   char *unit;          /* unit of measure of the value */

@@ -61,6 +61,12 @@ static const char *unit_of_validate(const Tally__Envelope *e) {
 static const char *unit_of_status(const Tally__Envelope *e) {
   return e->status->unit;
 }
+static const char *unit_of_trend(const Tally__Envelope *e) {
+  return e->trend->unit;
+}
+static const char *unit_of_matrix(const Tally__Envelope *e) {
+  return e->matrix->unit;
+}
 
 /* The request table: one row per request type a client may send. */
 static const struct {
@@ -88,6 +94,11 @@ static const struct {
      unit_of_explain},
     {TALLY__ENVELOPE__BODY_COMPLETENESS, "completeness", tally_handle_completeness,
      READ_SCOPE, unit_of_completeness},
+    /* The central office's views, read as a report is. */
+    {TALLY__ENVELOPE__BODY_TREND, "trend", tally_handle_trend, READ_SCOPE,
+     unit_of_trend},
+    {TALLY__ENVELOPE__BODY_MATRIX, "matrix", tally_handle_matrix, READ_SCOPE,
+     unit_of_matrix},
     {TALLY__ENVELOPE__BODY_CHECK, "check", tally_handle_check, READ_UNIT,
      unit_of_check},
     /* Over a unit and those below it, as a report is. */

@@ -269,6 +269,170 @@ out:
   return rc;
 }
 
+/* One series of a trend: ind for unit, a row a year. */
+static int trend_series(const tally_catalog *cat, struct store_source *src,
+                        int ind, int unit, int from, int to, tally_arena *a,
+                        Tally__TrendSeries **out) {
+  Tally__TrendSeries *ts = tally_arena_alloc(a, sizeof *ts);
+  if (ts == NULL)
+    return -ENOMEM;
+  tally__trend_series__init(ts);
+  ts->unit = cat->units[unit].code;
+  ts->name_zh = cat->units[unit].name_zh;
+  ts->name_en = cat->units[unit].name_en;
+  ts->rows = tally_arena_alloc(a, (size_t)(to - from + 1) * sizeof *ts->rows);
+  if (ts->rows == NULL)
+    return -ENOMEM;
+  for (int y = from; y <= to; y++) {
+    tally_period p = {.year = y, .kind = TALLY_PERIOD_YEAR};
+    tally_result r;
+    Tally__ReportRow *row = tally_arena_alloc(a, sizeof *row);
+    int rc;
+    if (row == NULL)
+      return -ENOMEM;
+    if ((rc = tally_indicator_compute(cat, ind, &src->rows.src, unit, &p,
+                                      &r)) != 0 ||
+        (rc = fill_row(cat, ind, &r, a, row)) != 0)
+      return rc;
+    ts->rows[ts->n_rows++] = row;
+  }
+  *out = ts;
+  return 0;
+}
+
+/* The units directly below scope that report, or have units that do. */
+static int reporting_child(const tally_catalog *cat, int u) {
+  return cat->units[u].leaves > 0;
+}
+
+int tally_report_trend(const tally_catalog *cat, tally_store_txn *txn,
+                       const tally_report_targets *targets, int ind,
+                       int scope, int from, int to, int units,
+                       tally_arena *a, Tally__TrendReply **out) {
+  struct store_source src;
+  const tally_unit *s = &cat->units[scope];
+  int rc = -ENOMEM;
+
+  source_init(&src, cat, txn, targets);
+  Tally__TrendReply *rep = tally_arena_alloc(a, sizeof *rep);
+  if (rep == NULL)
+    goto out;
+  tally__trend_reply__init(rep);
+  rep->indicator = cat->indicators[ind].code;
+  rep->from_year = from;
+  rep->to_year = to;
+  if ((rc = trend_series(cat, &src, ind, scope, from, to, a, &rep->total)) != 0)
+    goto out;
+  /* The units' lines: of the indicators the units' figures make. */
+  if (units && tally_indicator_kept(cat, ind) && s->n_children > 0) {
+    rc = -ENOMEM;
+    rep->units = tally_arena_alloc(a, (size_t)s->n_children * sizeof *rep->units);
+    if (rep->units == NULL)
+      goto out;
+    for (int k = 0; k < s->n_children; k++) {
+      if (!reporting_child(cat, s->children[k]))
+        continue;
+      if ((rc = trend_series(cat, &src, ind, s->children[k], from, to, a,
+                             &rep->units[rep->n_units])) != 0)
+        goto out;
+      rep->n_units++;
+    }
+  }
+  *out = rep;
+  rc = 0;
+out:
+  source_free(&src);
+  return rc;
+}
+
+int tally_report_matrix(const tally_catalog *cat, tally_store_txn *txn,
+                        const tally_report_targets *targets,
+                        const tally_period *period, int scope, int plan,
+                        tally_arena *a, Tally__MatrixReply **out) {
+  struct store_source src;
+  const tally_unit *s = &cat->units[scope];
+  char ptext[TALLY_PERIOD_STRLEN];
+  tally_result *scope_r = NULL;
+  int *inds = NULL, n = 0, rc = -ENOMEM;
+
+  source_init(&src, cat, txn, targets);
+  Tally__MatrixReply *rep = tally_arena_alloc(a, sizeof *rep);
+  inds = malloc((cat->n_indicators + 1) * sizeof *inds);
+  scope_r = malloc((cat->n_indicators + 1) * sizeof *scope_r);
+  if (rep == NULL || inds == NULL || scope_r == NULL)
+    goto out;
+  tally__matrix_reply__init(rep);
+  rep->period = tally_arena_strdup(a, tally_period_format(period, ptext));
+  rep->unit = s->code;
+  rep->rows = tally_arena_alloc(a, (cat->n_indicators + 1) * sizeof *rep->rows);
+  rep->units = tally_arena_alloc(a, ((size_t)s->n_children + 1) *
+                                        sizeof *rep->units);
+  if (rep->period == NULL || rep->rows == NULL || rep->units == NULL)
+    goto out;
+  /* The scope's row of each indicator the units' figures make. */
+  for (size_t i = 0; i < cat->n_indicators; i++) {
+    if ((plan >= 0 && cat->indicators[i].plan != plan) ||
+        !tally_indicator_kept(cat, (int)i))
+      continue;
+    Tally__ReportRow *row = tally_arena_alloc(a, sizeof *row);
+    if (row == NULL)
+      goto out;
+    if ((rc = tally_indicator_compute(cat, (int)i, &src.rows.src, scope,
+                                      period, &scope_r[n])) != 0 ||
+        (rc = fill_row(cat, (int)i, &scope_r[n], a, row)) != 0)
+      goto out;
+    rc = -ENOMEM;
+    rep->rows[rep->n_rows++] = row;
+    inds[n++] = (int)i;
+  }
+  /* Each unit below it, against the targets and the scope's value. */
+  for (int k = 0; k < s->n_children; k++) {
+    int c = s->children[k];
+    if (!reporting_child(cat, c))
+      continue;
+    Tally__MatrixUnit *mu = tally_arena_alloc(a, sizeof *mu);
+    if (mu == NULL)
+      goto out;
+    tally__matrix_unit__init(mu);
+    mu->unit = cat->units[c].code;
+    mu->name_zh = cat->units[c].name_zh;
+    mu->name_en = cat->units[c].name_en;
+    mu->leaf = cat->units[c].is_leaf;
+    mu->cells = tally_arena_alloc(a, ((size_t)n + 1) * sizeof *mu->cells);
+    Tally__MatrixCell *cells = tally_arena_alloc(a, ((size_t)n + 1) * sizeof *cells);
+    if (mu->cells == NULL || cells == NULL)
+      goto out;
+    for (int j = 0; j < n; j++) {
+      tally_result r;
+      Tally__MatrixCell *cell = &cells[j];
+      if ((rc = tally_indicator_compute(cat, inds[j], &src.rows.src, c,
+                                        period, &r)) != 0)
+        goto out;
+      rc = -ENOMEM;
+      tally__matrix_cell__init(cell);
+      cell->has_value = r.has_value;
+      cell->value = r.value;
+      cell->status = (Tally__Status)r.status;
+      cell->compared = (Tally__Compare)tally_indicator_against(
+          cat, inds[j], &r, &scope_r[j]);
+      cell->has_interval = r.has_interval;
+      cell->lower = r.lower;
+      cell->upper = r.upper;
+      cell->units_counted = (uint32_t)r.units_counted;
+      cell->units_expected = (uint32_t)r.units_expected;
+      mu->cells[mu->n_cells++] = cell;
+    }
+    rep->units[rep->n_units++] = mu;
+  }
+  *out = rep;
+  rc = 0;
+out:
+  free(inds);
+  free(scope_r);
+  source_free(&src);
+  return rc;
+}
+
 int tally_report_completeness(const tally_catalog *cat, tally_store_txn *txn,
                               const tally_period *period, int scope,
                               tally_arena *a,

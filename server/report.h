@@ -39,6 +39,23 @@ int tally_report_explain(const tally_catalog *cat, tally_store_txn *txn,
                          const tally_period *period, int scope, int ind,
                          tally_arena *arena, Tally__ExplainReply **out);
 
+/* The most rows a trend gives (years, times the scope and its units). */
+#define TALLY_TREND_ROWS_MAX 20000
+
+/* Indicator ind for scope in each year from..to, and with units for
+ * each unit directly below scope. Returns 0 and *out, or -ENOMEM. */
+int tally_report_trend(const tally_catalog *cat, tally_store_txn *txn,
+                       const tally_report_targets *targets, int ind,
+                       int scope, int from, int to, int units,
+                       tally_arena *arena, Tally__TrendReply **out);
+
+/* Each unit directly below scope against every indicator of plan (-1:
+ * both) the units' figures make, for period. */
+int tally_report_matrix(const tally_catalog *cat, tally_store_txn *txn,
+                        const tally_report_targets *targets,
+                        const tally_period *period, int scope, int plan,
+                        tally_arena *arena, Tally__MatrixReply **out);
+
 /* Which units in scope reported which data elements for period. */
 int tally_report_completeness(const tally_catalog *cat, tally_store_txn *txn,
                               const tally_period *period, int scope,

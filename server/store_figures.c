@@ -612,3 +612,24 @@ int tally_store_newest_figure(tally_store *s, int64_t *unix_s) {
   tally__store_read_end(s, txn);
   return rc == MDB_NOTFOUND ? 0 : store_err(rc);
 }
+
+/* ---- the periods reported ---- */
+
+int tally_store_txn_period_span(tally_store_txn *t, uint32_t *first,
+                                uint32_t *last) {
+  MDB_cursor *cur;
+  MDB_val k, v;
+  int rc;
+
+  *first = *last = 0;
+  if ((rc = mdb_cursor_open(t->txn, t->s->revisions, &cur)) != 0)
+    return store_err(rc);
+  rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+  if (rc == 0 && k.mv_size >= 4)
+    *first = get_u32(k.mv_data);
+  if (rc == 0 && (rc = mdb_cursor_get(cur, &k, &v, MDB_LAST)) == 0 &&
+      k.mv_size >= 4)
+    *last = get_u32(k.mv_data);
+  mdb_cursor_close(cur);
+  return rc == 0 || rc == MDB_NOTFOUND ? 0 : store_err(rc);
+}

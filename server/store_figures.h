@@ -148,6 +148,11 @@ int tally_store_txn_explanation_put(tally_store_txn *t, uint32_t period_key,
 int tally_store_txn_explanation_del(tally_store_txn *t, uint32_t period_key,
                                     const char *unit, const char *rule);
 
+/* The first and the last period any unit has a report for, as period
+ * keys (both 0 when the store holds none). Returns 0 or a store error. */
+int tally_store_txn_period_span(tally_store_txn *t, uint32_t *first,
+                                uint32_t *last);
+
 /* Visits every period unit has a report for (a revision above 0), by
  * period, with its revision. Returns 0, fn's value or a store error. */
 int tally_store_txn_unit_periods(tally_store_txn *t, const char *unit,

@@ -162,6 +162,7 @@ enum op {
   OP_ACCOUNT_ADD, OP_ACCOUNT_LIST, OP_ACCOUNT_REVOKE, OP_ACCOUNT_ROTATE,
   OP_WHOAMI, OP_VALIDATE, OP_REVIEW, OP_REVIEW_LIST, OP_STATUS,
   OP_ACCOUNT_PASSWORD, OP_SIGN_IN, OP_IMPORT, OP_ADMIN_STATUS, OP_GUARD_CLEAR,
+  OP_TREND, OP_MATRIX,
 };
 static const char *const op_names[] = {
     "submit", "values", "history", "report", "explain", "completeness",
@@ -169,7 +170,7 @@ static const char *const op_names[] = {
     "account add", "account list", "account revoke", "account rotate (other's)",
     "whoami", "validate", "review", "review list", "status",
     "account password", "sign in with a password (web only)", "import",
-    "admin status", "admin unblock"};
+    "admin status", "admin unblock", "trend", "matrix"};
 
 enum scope { ANY, OWN, OTHER, DISTRICT };
 static const char *const scope_names[] = {"", "own unit", "other unit",
@@ -247,6 +248,16 @@ static const struct {
     {OP_ADMIN_STATUS, ANY, {UNAUTH, DENIED, DENIED, OK}},
     /* Lifting a lockout is an admin's. */
     {OP_GUARD_CLEAR, ANY, {UNAUTH, DENIED, DENIED, OK}},
+    /* The central office's views are read as a report is: a unit's
+     * trend by its reporter too; a matrix is of the units below a
+     * unit, so a town's own is no matrix (refused as such after its
+     * access is checked). */
+    {OP_TREND, OWN, {UNAUTH, OK, OK, OK}},
+    {OP_TREND, OTHER, {UNAUTH, DENIED, OK, OK}},
+    {OP_TREND, DISTRICT, {UNAUTH, DENIED, OK, OK}},
+    {OP_MATRIX, OWN, {UNAUTH, BAD, BAD, BAD}},
+    {OP_MATRIX, OTHER, {UNAUTH, DENIED, BAD, BAD}},
+    {OP_MATRIX, DISTRICT, {UNAUTH, DENIED, OK, OK}},
 };
 
 static int building_for; /* the role a request is built for */
@@ -284,6 +295,8 @@ struct request {
   Tally__SignInRequest sign_in;
   Tally__ImportRequest import;
   Tally__SubmitRequest *reports[1];
+  Tally__TrendRequest trend;
+  Tally__MatrixRequest matrix;
   char secret[64];
   char name[64];
   char path[320];
@@ -508,6 +521,23 @@ static void build(struct request *q, enum op op, enum scope sc) {
     q->import.n_reports = 1;
     e->body_case = TALLY__ENVELOPE__BODY_IMPORT_REQUEST;
     e->import_request = &q->import;
+    break;
+  case OP_TREND:
+    tally__trend_request__init(&q->trend);
+    q->trend.indicator = "H02";
+    q->trend.unit = unit;
+    q->trend.from_year = 2020;
+    q->trend.to_year = 2022;
+    q->trend.units = 1;
+    e->body_case = TALLY__ENVELOPE__BODY_TREND;
+    e->trend = &q->trend;
+    break;
+  case OP_MATRIX:
+    tally__matrix_request__init(&q->matrix);
+    q->matrix.unit = unit;
+    q->matrix.period = "2022";
+    e->body_case = TALLY__ENVELOPE__BODY_MATRIX;
+    e->matrix = &q->matrix;
     break;
   case OP_VALIDATE:
     tally__validate_request__init(&q->validate);
@@ -1510,18 +1540,21 @@ Test(auth, the_district_reporter_reads_its_own_figures_only) {
 
   static const Tally__Envelope__BodyCase kinds[] = {
       TALLY__ENVELOPE__BODY_REPORT, TALLY__ENVELOPE__BODY_EXPLAIN,
-      TALLY__ENVELOPE__BODY_COMPLETENESS, TALLY__ENVELOPE__BODY_VALIDATE};
-  for (int k = 0; k < 4; k++)
+      TALLY__ENVELOPE__BODY_COMPLETENESS, TALLY__ENVELOPE__BODY_VALIDATE,
+      TALLY__ENVELOPE__BODY_TREND, TALLY__ENVELOPE__BODY_MATRIX};
+  for (int k = 0; k < 6; k++)
     for (int scoped = 0; scoped < 2; scoped++) {
       Tally__ReportRequest rq = TALLY__REPORT_REQUEST__INIT;
       Tally__ExplainRequest eq = TALLY__EXPLAIN_REQUEST__INIT;
       Tally__CompletenessRequest cq = TALLY__COMPLETENESS_REQUEST__INIT;
       Tally__ValidateRequest vq = TALLY__VALIDATE_REQUEST__INIT;
+      Tally__TrendRequest tq = TALLY__TREND_REQUEST__INIT;
+      Tally__MatrixRequest mq = TALLY__MATRIX_REQUEST__INIT;
       Tally__Envelope req = TALLY__ENVELOPE__INIT;
       const char *unit = scoped ? "changqing" : "";
-      rq.period = eq.period = cq.period = vq.period = "2022";
-      rq.unit = eq.unit = cq.unit = vq.unit = (char *)unit;
-      eq.indicator = "H02";
+      rq.period = eq.period = cq.period = vq.period = mq.period = "2022";
+      rq.unit = eq.unit = cq.unit = vq.unit = tq.unit = mq.unit = (char *)unit;
+      eq.indicator = tq.indicator = "H02";
       req.body_case = kinds[k];
       req.report = &rq; /* one of the oneof's members, set below */
       if (kinds[k] == TALLY__ENVELOPE__BODY_EXPLAIN)
@@ -1530,6 +1563,10 @@ Test(auth, the_district_reporter_reads_its_own_figures_only) {
         req.completeness = &cq;
       else if (kinds[k] == TALLY__ENVELOPE__BODY_VALIDATE)
         req.validate = &vq;
+      else if (kinds[k] == TALLY__ENVELOPE__BODY_TREND)
+        req.trend = &tq;
+      else if (kinds[k] == TALLY__ENVELOPE__BODY_MATRIX)
+        req.matrix = &mq;
       Tally__Envelope *r = call_as(district, &req);
       cr_assert_eq(code_of(r), DENIED, "request %d unit '%s': %d %s", k, unit,
                    code_of(r), message_of(r));

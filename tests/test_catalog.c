@@ -1081,3 +1081,89 @@ Test(catalog, path_and_about_at_most) {
                     "'targets':[{'year':2030,'op':'about>=','value':3}]",
                     "target #1: about>= needs a tolerance >= 0");
 }
+
+/* A plan's actions and the department that leads each (牵头部门). */
+#define ACTION(n, extra)                                                   \
+  "{'number':" n ",'name_zh':'行动','name_en':'Action','lead_zh':'局',"      \
+  "'lead_en':'Bureau'" extra "}"
+#define PLAN_WITH(actions)                                                 \
+  "[{'code':'p','name_zh':'规划','name_en':'P','start_year':2021,"           \
+  "'actions':" actions "}]"
+
+Test(catalog, an_indicator_belongs_to_an_action_of_its_plan) {
+  cr_assert_eq(load(NULL, PLAN_WITH("[" ACTION("1", "") "," ACTION("2",
+                    ",'part_zh':'部分','part_en':'Part'") "]"), NULL,
+                    "[" INDICATOR_WITH("X01", RATIO ",'action':2") ","
+                    INDICATOR_WITH("X02", RATIO) "]"),
+               0, "%s", err);
+  cr_assert_eq(cat->plans[0].n_actions, 2);
+  cr_expect_str_eq(cat->plans[0].actions[1].lead_zh, "局");
+  cr_expect_str_eq(cat->plans[0].actions[1].part_en, "Part");
+  cr_expect_null(cat->plans[0].actions[0].part_zh);
+  cr_expect_eq(cat->indicators[0].action, 1);
+  cr_expect_eq(cat->indicators[1].action, -1, "none given");
+}
+
+Test(catalog, actions_are_numbered_in_order) {
+  expect_error(load(NULL, PLAN_WITH("[" ACTION("1", "") "," ACTION("3", "") "]"),
+                    NULL, NULL),
+               "t.json: plan p: action #2: number is 3: the actions are "
+               "numbered 1, 2, ... in order");
+}
+
+Test(catalog, an_action_needs_its_lead_department) {
+  expect_error(load(NULL, PLAN_WITH("[{'number':1,'name_zh':'行动',"
+                    "'name_en':'A','lead_en':'Bureau'}]"), NULL, NULL),
+               "t.json: plan p: action #1: Object item not found: lead_zh");
+  fini();
+  expect_error(load(NULL, PLAN_WITH("[" ACTION("1", ",'lead':'x'") "]"), NULL,
+                    NULL),
+               "t.json: plan p: action #1: 1 object item(s) left unpacked: "
+               "lead");
+  fini();
+  expect_error(load(NULL, PLAN_WITH("[" ACTION("1", ",'part_zh':'部分'") "]"),
+                    NULL, NULL),
+               "t.json: plan p: action #1: part_zh and part_en go together");
+}
+
+Test(catalog, an_action_the_plan_does_not_have) {
+  expect_error(load(NULL, PLAN_WITH("[" ACTION("1", "") "]"), NULL,
+                    "[" INDICATOR_WITH("X01", RATIO ",'action':2") "]"),
+               "t.json: indicator X01: action 2 is not one of plan p's "
+               "actions (1-1)");
+  fini();
+  expect_error(load(NULL, NULL, NULL,
+                    "[" INDICATOR_WITH("X01", RATIO ",'action':1") "]"),
+               "t.json: indicator X01: plan p has no actions");
+}
+
+/* The health action's fifteen actions, each with its lead department,
+ * and the indicators the source names in each (the three of its
+ * overall goals, life expectancy, physicians and out-of-pocket
+ * spending, in none). */
+Test(catalog, the_builtin_health_actions_and_their_leads) {
+  cr_assert_eq(tally_catalog_load_builtin(&cat, err, sizeof err), 0, "%s", err);
+  const tally_plan *health = &cat->plans[0];
+  cr_assert_str_eq(health->code, "health");
+  cr_assert_eq(health->n_actions, 15);
+  cr_expect_str_eq(health->actions[2].name_zh, "全民健身行动");
+  cr_expect_str_eq(health->actions[2].lead_zh, "区教育体育局");
+  cr_expect_str_eq(health->actions[7].lead_zh, "区教育体育局");
+  cr_expect_str_eq(health->actions[6].lead_zh, "区卫生健康局");
+  cr_expect_str_eq(health->actions[14].part_zh, "防控重大疾病");
+  cr_expect_eq(cat->plans[1].n_actions, 0, "the five-year plan has none");
+  static const struct { const char *code; int action; } some[] = {
+      {"H01", 0}, {"H02", 7}, {"H05", 3}, {"H06", 0}, {"H07", 0},
+      {"H08", 1}, {"H12", 4}, {"H18", 8}, {"H25", 13}, {"H29", 15},
+      {"H30b", 11}, {"H31", 2}, {"P01", 0}};
+  for (size_t i = 0; i < sizeof some / sizeof some[0]; i++) {
+    int ind = tally_catalog_indicator(cat, some[i].code);
+    cr_assert_geq(ind, 0, "%s", some[i].code);
+    cr_expect_eq(cat->indicators[ind].action + 1, some[i].action, "%s",
+                 some[i].code);
+  }
+  int without = 0;
+  for (size_t i = 0; i < cat->n_indicators; i++)
+    without += cat->indicators[i].plan == 0 && cat->indicators[i].action < 0;
+  cr_expect_eq(without, 3, "H01, H06 and H07 only");
+}

@@ -222,6 +222,12 @@ static void check_allowed(const Tally__Envelope *req,
   case TALLY__ENVELOPE__BODY_CHECK_REPLY:
     CHECK(may_read(acc, req->check->unit));
     break;
+  case TALLY__ENVELOPE__BODY_TREND_REPLY:
+    CHECK(may_read(acc, req->trend->unit));
+    break;
+  case TALLY__ENVELOPE__BODY_MATRIX_REPLY:
+    CHECK(may_read(acc, req->matrix->unit));
+    break;
   case TALLY__ENVELOPE__BODY_TARGET_SET_REPLY:
   case TALLY__ENVELOPE__BODY_LOCK_REPLY:
     CHECK(analyst);
@@ -270,7 +276,9 @@ static int is_reply(Tally__Envelope__BodyCase c) {
          c == TALLY__ENVELOPE__BODY_REVIEW_LIST_REPLY ||
          c == TALLY__ENVELOPE__BODY_STATUS_REPLY ||
          c == TALLY__ENVELOPE__BODY_AUDIT_REPLY ||
-         c == TALLY__ENVELOPE__BODY_ACCOUNT_PASSWORD_REPLY;
+         c == TALLY__ENVELOPE__BODY_ACCOUNT_PASSWORD_REPLY ||
+         c == TALLY__ENVELOPE__BODY_TREND_REPLY ||
+         c == TALLY__ENVELOPE__BODY_MATRIX_REPLY;
 }
 
 static int is_error(const Tally__Envelope *reply, Tally__ErrorCode code) {

@@ -1,7 +1,7 @@
 // What the browser journeys share: the real tallyd on ephemeral
 // loopback ports, the real tally client, and one Chromium.
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRequire } from "node:module";
@@ -105,4 +105,72 @@ export function markupCatalog(dir) {
   const file = join(dir, "catalog.json");
   writeFileSync(file, JSON.stringify(cat));
   return file;
+}
+
+// A workbook tally form --format xlsx wrote, filled in as Excel saves
+// it: each figure in column F of its element's row (a number as a
+// number, a string as an inline string), and explanations in the rows
+// for them (explain:RULE in column A, the text in F, inline strings).
+export function fillForm(xlsx, figures, explanations = {}) {
+  const { unzipSync, zipSync, strFromU8, strToU8 } = require(join(webModules, "fflate"));
+  const files = unzipSync(new Uint8Array(xlsx));
+  const strings = [...strFromU8(files["xl/sharedStrings.xml"]).matchAll(/<si>(.*?)<\/si>/gs)]
+    .map((m) => m[1].replace(/<[^>]+>/g, ""));
+  let sheet = strFromU8(files["xl/worksheets/sheet1.xml"]);
+  const esc = (s) => String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;");
+  const cell = (ref, style, v) => (typeof v === "number"
+    ? `<c r="${ref}" s="${style}"><v>${v}</v></c>`
+    : `<c r="${ref}" s="${style}" t="inlineStr"><is><t>${esc(v)}</t></is></c>`);
+  for (const [code, v] of Object.entries(figures)) {
+    const i = strings.indexOf(code);
+    const m = new RegExp(`<c r="A(\\d+)" s="\\d+" t="s"><v>${i}</v></c>`).exec(sheet);
+    if (i < 0 || !m) throw new Error(`the form has no row for ${code}`);
+    sheet = sheet.replace(new RegExp(`<c r="F${m[1]}" s="(\\d+)"/>`), (_, s) => cell(`F${m[1]}`, s, v));
+  }
+  for (const [rule, text] of Object.entries(explanations)) {
+    // The first explanation row still empty: an input cell in A and F.
+    const m = /<c r="A(\d+)" s="(\d+)"\/><c r="F\1" s="\2"\/>/.exec(sheet);
+    if (!m) throw new Error("the form has no empty explanation row");
+    sheet = sheet.replace(m[0], cell(`A${m[1]}`, m[2], `explain:${rule}`) + cell(`F${m[1]}`, m[2], text));
+  }
+  files["xl/worksheets/sheet1.xml"] = strToU8(sheet);
+  return Buffer.from(zipSync(files));
+}
+
+// The bundled sample figures (deploy/sample/YEAR/UNIT.csv) of years,
+// imported by the admin in one file of the long form; the reports of
+// skip ("unit/year") left out.
+export function importSamples(server, years, skip = []) {
+  const lines = ["unit,period,element,value"];
+  for (const y of years)
+    for (const f of readdirSync(join(top, "deploy", "sample", String(y))).sort()) {
+      const unit = f.replace(/\.csv$/, "");
+      if (skip.includes(`${unit}/${y}`)) continue;
+      for (const l of readFileSync(join(top, "deploy", "sample", String(y), f), "utf8").split("\n"))
+        if (l && !l.startsWith("#") && !l.startsWith("data_element,")) lines.push(`${unit},${y},${l}`);
+    }
+  const file = join(server.dir, "samples.csv");
+  writeFileSync(file, lines.join("\n") + "\n");
+  const r = server.tally(["import", file]);
+  if (r.status !== 0) throw new Error(`tally import: ${r.err}`);
+}
+
+// In the page: opens /ws and sends bytes (or nothing); resolves with
+// {opened, reply (bytes), code}.
+export async function wsTry(page, url, bytes) {
+  return page.evaluate(([url, bytes]) => new Promise((resolve) => {
+    const ws = new WebSocket(url, "tally");
+    ws.binaryType = "arraybuffer";
+    let opened = false;
+    ws.onopen = () => { opened = true; if (bytes) ws.send(new Uint8Array(bytes)); else ws.close(); };
+    ws.onmessage = (ev) => { resolve({ opened, reply: [...new Uint8Array(ev.data)] }); ws.close(); };
+    ws.onclose = (ev) => resolve({ opened, code: ev.code });
+  }), [url, bytes]);
+}
+
+export const wsUrl = (server) => server.web.replace(/^http/, "ws") + "/ws";
+
+// An Envelope with body, as bytes for wsTry.
+export function request(body) {
+  return [...pb.Envelope.encode(pb.Envelope.create({ id: 7, ...body })).finish()];
 }

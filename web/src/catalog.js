@@ -46,3 +46,38 @@ export function sections(cat, unitCode) {
 export function cellsOf(el) {
   return el.age_groups ? el.age_groups.map((g) => `${el.code}.${g}`) : [el.code];
 }
+
+// An indicator's plan, its group as the plan groups its indicators (a
+// category of the five-year plan; a part and action of the health
+// action, with the department that leads it) and its catalog entry.
+export function placeOf(cat, code) {
+  if (!cat.places) {
+    cat.places = new Map();
+    const plans = new Map(cat.json.plans.map((p) => [p.code, p]));
+    for (const ind of cat.json.indicators) {
+      const plan = plans.get(ind.plan);
+      const action = ind.action ? (plan.actions || [])[ind.action - 1] : null;
+      const group = action
+        ? { key: `${plan.code}/a${action.number}`, zh: `${action.number}. ${action.name_zh}`, en: `${action.number}. ${action.name_en}`,
+            part_zh: action.part_zh, part_en: action.part_en }
+        : ind.category_zh
+          ? { key: `${plan.code}/${ind.category_zh}`, zh: ind.category_zh, en: ind.category_en || ind.category_zh }
+          : plan.actions
+            ? { key: `${plan.code}/goals`, zh: "总体目标", en: "Overall goals" }
+            : { key: `${plan.code}/other`, zh: "其他", en: "Other" };
+      cat.places.set(ind.code, { ind, plan, group, action,
+                                 lead_zh: action ? action.lead_zh : "", lead_en: action ? action.lead_en : "" });
+    }
+  }
+  return cat.places.get(code) || { ind: { code }, plan: { code: "" }, group: { key: "?", zh: "其他", en: "Other" },
+                                   action: null, lead_zh: "", lead_en: "" };
+}
+
+// The lead departments of a catalog's actions, each once.
+export function leads(cat) {
+  const seen = new Map();
+  for (const p of cat.json.plans)
+    for (const a of p.actions || []) seen.set(a.lead_zh, { zh: a.lead_zh, en: a.lead_en });
+  return [...seen.values()];
+}
+

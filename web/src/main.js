@@ -1,6 +1,9 @@
 // The app: who is signed in, the connection, and which page is shown
-// (#/ the periods, #/form/2022 a period's form, #/history/2022 its
-// history and the unit's returns; an admin's: the accounts).
+// (a reporter's: #/ the periods, #/form/2022 a period's form,
+// #/history/2022 its history and the unit's returns; the central
+// office's: #/overview/2022, #/report/2022, #/trend/H02,
+// #/matrix/2022, #/explain/H02/2022, #/unit/wande/history/2022; an
+// admin's #/ the accounts, and the central office's pages).
 import "./style.css";
 import { h, show } from "./dom.js";
 import { t, toggle } from "./i18n.js";
@@ -11,6 +14,12 @@ import { periodsPage } from "./pages/periods.js";
 import { formPage } from "./pages/form.js";
 import { historyPage } from "./pages/history.js";
 import { accountsPage } from "./pages/accounts.js";
+import { overviewPage } from "./pages/overview.js";
+import { districtPage } from "./pages/district.js";
+import { trendPage } from "./pages/trend.js";
+import { matrixPage } from "./pages/matrix.js";
+import { explainPage } from "./pages/explain.js";
+import { lastYear } from "./pages/views.js";
 import { flush, sentNotice } from "./pages/outbox_view.js";
 
 const app = {
@@ -26,9 +35,18 @@ const app = {
   signOut,
 };
 
+// The central office's pages (analysts and admins).
+const centre = (role) => role === 2 || role === 3;
+
 function header() {
+  const views = app.account && centre(app.account.role) ? h("nav", { class: "views", id: "views" },
+    app.account.role === 3 ? h("a", { href: "#/" }, t("accountsNav")) : null,
+    h("a", { href: `#/overview/${lastYear()}` }, t("overview")),
+    h("a", { href: `#/report/${lastYear()}` }, t("district")),
+    h("a", { href: `#/matrix/${lastYear()}` }, t("matrix"))) : null;
   show(app.top,
     h("h1", {}, t("title")),
+    views,
     h("nav", {},
       app.account ? h("span", { class: "who" }, app.account.name) : null,
       h("button", { type: "button", id: "lang", onclick: () => { toggle(); header(); route(); } }, t("lang")),
@@ -95,10 +113,22 @@ async function signOut() {
 function route() {
   if (!app.account) return signInPage(app);
   if (!app.conn || !app.catalog) return;
-  // An admin's page is the accounts'; an analyst's work is the command
-  // line's for now; a reporter's, its unit's periods.
+  // The central office's views; an admin's first page is the accounts';
+  // a reporter's pages are its unit's.
+  const hash = location.hash;
+  const v = /^#\/(overview|report|matrix)\/(\d{4})$/.exec(hash) ||
+            /^#\/(trend)\/([A-Za-z0-9_]+)$/.exec(hash) ||
+            /^#\/(explain)\/([A-Za-z0-9_]+)\/([0-9QM-]+)$/.exec(hash) ||
+            /^#\/unit\/([a-z0-9_]+)\/(history)\/([0-9QM-]+)$/.exec(hash);
+  if (v && !centre(app.account.role)) return show(app.main, h("p", { class: "error", id: "not-yours" }, t("analystOnly")));
+  if (v && v[1] === "overview") return overviewPage(app, v[2]);
+  if (v && v[1] === "report") return districtPage(app, v[2]);
+  if (v && v[1] === "matrix") return matrixPage(app, v[2]);
+  if (v && v[1] === "trend") return trendPage(app, v[2]);
+  if (v && v[1] === "explain") return explainPage(app, v[2], v[3]);
+  if (v && v[2] === "history") return historyPage(app, v[3], v[1]);
   if (app.account.role === 3) return accountsPage(app);
-  if (app.account.role !== 1) return show(app.main, h("p", { id: "centre" }, t("centre")));
+  if (app.account.role === 2) return overviewPage(app, lastYear());
   const m = /^#\/form\/([0-9QM-]+)$/.exec(location.hash);
   if (m) return formPage(app, m[1]);
   const hm = /^#\/history(?:\/([0-9QM-]+))?$/.exec(location.hash);

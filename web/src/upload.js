@@ -5,7 +5,10 @@
 // header row, "1,255" with a thousands separator, full-width digits,
 // the empty columns Excel adds, # comments (a form's "#form,UNIT,PERIOD"
 // is checked against the form it is read into), and explain:RULE,TEXT
-// (说明:RULE) rows. The CSV itself is parsed by Papa Parse.
+// (说明:RULE) rows. The CSV itself is parsed by Papa Parse. Or the
+// xlsx form tally form --format xlsx writes (web/src/xlsx.js reads the
+// sheet): the unit and period it names, its code and value columns
+// found by their header, explain:RULE rows.
 import Papa from "papaparse";
 
 // The file's text and the encoding it was read in.
@@ -35,16 +38,55 @@ function number(text) {
 // code → element) and cells (Set of codes, CODE.GROUP for age groups):
 // {values: Map cell → number, explanations: Map rule → text, errors:
 // [words.line(N, ...), ...]}. A file with any error fills nothing.
-export function readFigures(text, { unit, period, elements, cells, words }) {
+export function readFigures(text, opts) {
+  const rows = Papa.parse(text, { delimiter: text.includes("\t") && !text.includes(",") ? "\t" : ",",
+                                  skipEmptyLines: false }).data;
+  return readRows(rows.map((fields, i) => ({ line: i + 1, fields })), opts);
+}
+
+// The element and value columns' headers, by their first word (as
+// client/figfile.c finds them in a sheet).
+const ELEMENT_HEADS = new Set(["data_element", "element", "code", "数据元素", "数据项", "指标", "项目", "代码"]);
+const VALUE_HEADS = new Set(["value", "数值", "值", "数据"]);
+const UNIT_LABELS = new Set(["unit", "单位", "填报单位"]);
+const PERIOD_LABELS = new Set(["period", "期间", "报告期"]);
+const firstWord = (s) => s.trim().split(/[ (]/)[0].toLowerCase();
+
+// Reads a sheet ([{row, cells: [{col, text}]}], from readXlsx) for the
+// form, as readFigures reads a CSV: the rows above its header name the
+// form's unit and period; below it, each row's element and value.
+export function readSheet(sheet, opts) {
+  let header = -1, ecol = 0, vcol = 1;
+  for (let i = 0; i < sheet.length && i < 64 && header < 0; i++) {
+    const e = sheet[i].cells.find((c) => ELEMENT_HEADS.has(firstWord(c.text)));
+    const v = sheet[i].cells.find((c) => VALUE_HEADS.has(firstWord(c.text)));
+    if (e && v) [header, ecol, vcol] = [i, e.col, v.col];
+  }
+  const at = (row, col) => (row.cells.find((c) => c.col === col) || { text: "" }).text;
+  const rows = [];
+  let unit = "", period = "", line = 0;
+  sheet.forEach((row, i) => {
+    if (i <= header) { // labels: whose form, for which period
+      const label = row.cells[0];
+      const what = label ? at(row, label.col + 1).trim() : "";
+      if (label && UNIT_LABELS.has(firstWord(label.text)) && what) [unit, line] = [what, line || row.row];
+      if (label && PERIOD_LABELS.has(firstWord(label.text)) && what) [period, line] = [what, line || row.row];
+      return;
+    }
+    rows.push({ line: row.row, fields: [at(row, ecol), at(row, vcol)] });
+  });
+  if (unit && period) rows.unshift({ line, fields: ["#form", unit, period] });
+  return readRows(rows, opts);
+}
+
+// Rows of fields ({line, fields}) for the form.
+function readRows(rows, { unit, period, elements, cells, words }) {
   const byName = new Map([...elements.values()].map((el) => [el.name_zh, el.code]));
   const codeOf = (k) => (elements.has(k) ? k : byName.get(k));
   const values = new Map(), explanations = new Map(), lineOf = new Map();
   const errors = [];
-  const rows = Papa.parse(text, { delimiter: text.includes("\t") && !text.includes(",") ? "\t" : ",",
-                                  skipEmptyLines: false }).data;
   let seenFigure = false;
-  rows.forEach((raw, i) => {
-    const line = i + 1;
+  rows.forEach(({ line, fields: raw }) => {
     const fields = raw.map((f) => String(f).trim());
     while (fields.length && fields[fields.length - 1] === "") fields.pop(); // Excel's empty columns
     if (!fields.length) return;

@@ -3,26 +3,7 @@
 import { createServer } from "node:http";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { signIn, assert, eq, pb } from "../lib.mjs";
-
-// In the page: opens /ws and sends bytes (or nothing); resolves with
-// {opened, reply (bytes), code}.
-async function wsTry(page, url, bytes) {
-  return page.evaluate(([url, bytes]) => new Promise((resolve) => {
-    const ws = new WebSocket(url, "tally");
-    ws.binaryType = "arraybuffer";
-    let opened = false;
-    ws.onopen = () => { opened = true; if (bytes) ws.send(new Uint8Array(bytes)); else ws.close(); };
-    ws.onmessage = (ev) => { resolve({ opened, reply: [...new Uint8Array(ev.data)] }); ws.close(); };
-    ws.onclose = (ev) => resolve({ opened, code: ev.code });
-  }), [url, bytes]);
-}
-
-const wsUrl = (server) => server.web.replace(/^http/, "ws") + "/ws";
-
-function request(body) {
-  return [...pb.Envelope.encode(pb.Envelope.create({ id: 7, ...body })).finish()];
-}
+import { signIn, assert, eq, pb, wsTry, wsUrl, request } from "../lib.mjs";
 
 export async function without_a_session_nothing_opens({ page, server }) {
   await page.goto(`${server.web}/`);

@@ -6,7 +6,8 @@ import { h, show } from "../dom.js";
 import { t, en, named } from "../i18n.js";
 import { sections, cellsOf } from "../catalog.js";
 import { loadRules, broken } from "../rules.js";
-import { decode, readFigures } from "../upload.js";
+import { decode, readFigures, readSheet } from "../upload.js";
+import { looksLikeXlsx, readXlsx, XlsxError } from "../xlsx.js";
 import { pb, Closed } from "../net.js";
 import * as outbox from "../outbox.js";
 import { send, waitingLine, describe } from "./outbox_view.js";
@@ -95,19 +96,33 @@ export async function formPage(app, period) {
   });
 
   // A file read into the form, for a look before it is sent.
-  const file = h("input", { type: "file", id: "upload", accept: ".csv,.txt,text/csv" });
+  const file = h("input", { type: "file", id: "upload", accept: ".csv,.txt,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" });
   const uploadSaid = h("div", { id: "upload-said", role: "status" });
   file.addEventListener("change", async () => {
     const f = file.files[0];
     if (!f) return;
-    const { text, encoding } = decode(new Uint8Array(await f.arrayBuffer()));
+    const bytes = new Uint8Array(await f.arrayBuffer());
     file.value = ""; // the same file may be read again
     const elements = new Map();
     for (const el of elementOf.values()) elements.set(el.code, el);
     const words = { line: t("lineError"), otherForm: t("otherForm"), emptyExplanation: t("emptyExplanation"),
                     columns: t("columns"), unknown: t("unknownElement"), notNumber: t("notNumber"),
                     twice: t("twice") };
-    const got = readFigures(text, { unit, period, elements, cells: new Set(inputs.keys()), words });
+    const opts = { unit, period, elements, cells: new Set(inputs.keys()), words };
+    let got, encoding;
+    if (looksLikeXlsx(bytes)) {
+      encoding = "xlsx";
+      try {
+        got = readSheet(readXlsx(bytes, t("xlsxWords")), opts);
+      } catch (e) {
+        if (!(e instanceof XlsxError)) throw e;
+        got = { errors: [e.message] };
+      }
+    } else {
+      const read = decode(bytes);
+      encoding = read.encoding;
+      got = readFigures(read.text, opts);
+    }
     if (got.errors.length) {
       uploadSaid.replaceChildren(h("div", { class: "error", id: "upload-errors" },
         h("p", {}, t("uploadRefused")), h("ul", {}, got.errors.map((e) => h("li", {}, e)))));

@@ -61,8 +61,9 @@ function changeSet(cat, cs) {
     (cs.explanations || []).map((x) => h("p", { class: "explained" }, `${t("explained")} ${x.rule}: `, x.text)));
 }
 
-export async function historyPage(app, wanted) {
-  const unit = app.account.unit;
+// unit: another unit's, for the central office (#/unit/wande/history/2022).
+export async function historyPage(app, wanted, other) {
+  const unit = other || app.account.unit;
   const cat = app.catalog;
   const status = await app.conn.request({ status: { unit } });
   if (status.error) return show(app.main, h("p", { class: "error" }, status.error.message));
@@ -71,11 +72,11 @@ export async function historyPage(app, wanted) {
   const list = h("div", { id: "changes" });
   const more = h("button", { type: "button", id: "more", hidden: true }, t("more"));
   const pick = h("select", { id: "history-period", "aria-label": t("period"),
-    onchange: () => { location.hash = `#/history/${pick.value}`; } },
+    onchange: () => { location.hash = other ? `#/unit/${unit}/history/${pick.value}` : `#/history/${pick.value}`; } },
     rows.map((r) => h("option", { value: r.period, selected: r.period === period }, r.period)),
     rows.some((r) => r.period === period) || !period ? null : h("option", { value: period, selected: true }, period));
   show(app.main,
-    h("p", {}, h("a", { href: "#/" }, t("back"))),
+    other ? null : h("p", {}, h("a", { href: "#/" }, t("back"))),
     h("h2", { id: "history-title" }, `${named(cat.units.get(unit) || { code: unit })} · ${t("history")}`),
     h("section", {}, h("h3", {}, t("returns")), returnsTable(returnsOf(status.statusReply.rows || []))),
     h("section", {}, h("h3", {}, t("changes"), " ", pick), list, more));
