@@ -1,4 +1,5 @@
-/* spool.h: submissions kept on disk until the server acknowledges them.
+/* spool.h: submissions kept on disk until the server acknowledges them
+ * (and, acknowledged, for a while after: acknowledged/).
  *
  * `tally submit` writes each submission here before it sends it and
  * removes it only when the server has acknowledged it, so a submission

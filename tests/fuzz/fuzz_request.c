@@ -278,7 +278,10 @@ static int is_reply(Tally__Envelope__BodyCase c) {
          c == TALLY__ENVELOPE__BODY_AUDIT_REPLY ||
          c == TALLY__ENVELOPE__BODY_ACCOUNT_PASSWORD_REPLY ||
          c == TALLY__ENVELOPE__BODY_TREND_REPLY ||
-         c == TALLY__ENVELOPE__BODY_MATRIX_REPLY;
+         c == TALLY__ENVELOPE__BODY_MATRIX_REPLY ||
+         c == TALLY__ENVELOPE__BODY_IMPORT_REPLY ||
+         c == TALLY__ENVELOPE__BODY_ADMIN_STATUS_REPLY ||
+         c == TALLY__ENVELOPE__BODY_GUARD_CLEAR_REPLY;
 }
 
 static int is_error(const Tally__Envelope *reply, Tally__ErrorCode code) {
