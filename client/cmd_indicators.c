@@ -3,6 +3,7 @@
 #include "catalog.h"
 #include "catalog_cache.h"
 #include "cli.h"
+#include "file.h"
 #include "figure.h"
 #include "form_xlsx.h"
 #include "indicator.h"
@@ -1156,21 +1157,12 @@ static Tally__Envelope *last_year(tally_cli *c, const char *unit,
 
 /* Copies the file at path to f. Returns 0 or -1 after saying why. */
 static int copy_to(const char *path, FILE *f) {
-  FILE *in = fopen(path, "rb");
-  char buf[65536];
-  size_t n;
-  if (in == NULL) {
+  int rc = tally_file_copy(path, f);
+  if (rc == -1)
     fprintf(stderr, "tally: cannot read %s: %s\n", path, strerror(errno));
-    return -1;
-  }
-  while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-    if (fwrite(buf, 1, n, f) != n)
-      break;
-  int bad = ferror(in) || ferror(f) || fflush(f) != 0;
-  fclose(in);
-  if (bad)
+  else if (rc != 0)
     fprintf(stderr, "tally: cannot write the workbook to standard output\n");
-  return bad ? -1 : 0;
+  return rc ? -1 : 0;
 }
 
 /* The form as a workbook, into output or standard output. */

@@ -7,6 +7,7 @@
  * half written). */
 #include "report_file.h"
 
+#include "file.h"
 #include "report_doc.h"
 #include "report_html.h"
 #include "report_pdf.h"
@@ -24,21 +25,12 @@
 
 /* Copies the file at path to out. Returns 0 or -1 after saying why. */
 static int copy(const char *path, FILE *out, const char *what) {
-  FILE *in = fopen(path, "rb");
-  char buf[65536];
-  size_t n;
-  if (in == NULL) {
+  int rc = tally_file_copy(path, out);
+  if (rc == -1)
     fprintf(stderr, "tally: cannot read %s: %s\n", path, strerror(errno));
-    return -1;
-  }
-  while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-    if (fwrite(buf, 1, n, out) != n)
-      break;
-  int bad = ferror(in) || ferror(out) || fflush(out) != 0;
-  fclose(in);
-  if (bad)
+  else if (rc != 0)
     fprintf(stderr, "tally: cannot write the %s: %s\n", what, strerror(errno));
-  return bad ? -1 : 0;
+  return rc ? -1 : 0;
 }
 
 /* Opens output (NULL: standard output). */

@@ -1361,6 +1361,13 @@ int tally_catalog_load_buffer(const char *origin, const char *json, size_t len,
     goto err_after_alloc;
 
   ld.cat->doc = ld.doc;
+  ld.cat->text = json_dumps(ld.doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+  if (ld.cat->text == NULL) {
+    rc = -ENOMEM;
+    goto err_after_alloc;
+  }
+  ld.cat->text_len = strlen(ld.cat->text);
+  ld.cat->text_fingerprint = tally_hash_fnv1a(ld.cat->text, ld.cat->text_len);
   *out = ld.cat;
   return 0;
 
@@ -1407,6 +1414,7 @@ void tally_catalog_free(tally_catalog *cat) {
   free(cat->units);
   free(cat->origin);
   json_decref((json_t *)cat->doc);
+  free(cat->text);
   free(cat);
 }
 

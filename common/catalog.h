@@ -242,6 +242,9 @@ typedef struct {
   char *origin;        /* the file it came from, for messages */
   unsigned long long fingerprint; /* a hash of its text */
   void *doc;           /* the parsed JSON that every string borrows from */
+  char *text;          /* doc as the server sends it (CatalogReply), */
+  size_t text_len;     /* made once at load, and its 64-bit FNV-1a */
+  unsigned long long text_fingerprint;
   tally_arena arena;   /* arrays and strings made while loading */
   int root;            /* index of the root unit */
   tally_unit *units;

@@ -61,3 +61,19 @@ const char *tally_file_strerror(int rc) {
          : rc == -EIO  ? "read error"
                        : strerror(-rc);
 }
+
+int tally_file_copy(const char *path, FILE *out) {
+  FILE *in = fopen(path, "rb");
+  char buf[65536];
+  size_t n;
+  if (in == NULL)
+    return -1;
+  while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+    if (fwrite(buf, 1, n, out) != n)
+      break;
+  int bad = ferror(in) || ferror(out) || fflush(out) != 0;
+  int e = errno;
+  fclose(in);
+  errno = e;
+  return bad ? -2 : 0;
+}

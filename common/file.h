@@ -1,4 +1,4 @@
-/* file.h: reading a whole file into memory. */
+/* file.h: reading a whole file into memory, or copying it to a stream. */
 #ifndef TALLY_FILE_H
 #define TALLY_FILE_H
 
@@ -16,6 +16,11 @@ int tally_file_read(const char *path, char **buf, size_t *len);
 /* What a code from the two above means, for a message: "out of memory",
  * "read error", or strerror's words. */
 const char *tally_file_strerror(int rc);
+
+/* Copies the file at path to out, and flushes out. Returns 0, -1 when
+ * path cannot be opened, or -2 when reading it or writing out failed
+ * (errno says why, in both). */
+int tally_file_copy(const char *path, FILE *out);
 
 /* Returns 0 when path can be opened for reading, else -errno. */
 int tally_file_readable(const char *path);

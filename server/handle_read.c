@@ -11,7 +11,6 @@
 #include "approved.h"
 #include "error.h"
 #include "flags.h"
-#include "hash.h"
 #include "log.h"
 #include "report.h"
 #include "reply.h"
@@ -541,29 +540,18 @@ Tally__Envelope *tally_handle_catalog(tally_request *r,
                                        const Tally__Envelope *req) {
   Tally__CatalogReply *rep = tally_arena_alloc(r->arena, sizeof *rep);
   Tally__Envelope *reply = tally_reply_new(r, req->id);
-  char *json = json_dumps(r->cat->doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-  if (rep == NULL || reply == NULL || json == NULL) {
-    free(json);
+  if (rep == NULL || reply == NULL)
     return NULL;
-  }
   tally__catalog_reply__init(rep);
   rep->origin = r->cat->origin;
-  rep->fingerprint = tally_hash_fnv1a(json, strlen(json));
+  rep->fingerprint = r->cat->text_fingerprint;
+  /* The text is the catalog's, which outlives the reply. */
   if (req->catalog->known_fingerprint == rep->fingerprint) {
-    free(json);
     rep->unchanged = 1;
-    reply->body_case = TALLY__ENVELOPE__BODY_CATALOG_REPLY;
-    reply->catalog_reply = rep;
-    return reply;
+  } else {
+    rep->json.len = r->cat->text_len;
+    rep->json.data = (uint8_t *)r->cat->text;
   }
-  rep->json.len = strlen(json);
-  rep->json.data = tally_arena_alloc(r->arena, rep->json.len + 1);
-  if (rep->json.data == NULL) {
-    free(json);
-    return NULL;
-  }
-  memcpy(rep->json.data, json, rep->json.len);
-  free(json);
   reply->body_case = TALLY__ENVELOPE__BODY_CATALOG_REPLY;
   reply->catalog_reply = rep;
   return reply;
