@@ -229,6 +229,10 @@ Test(views, bad_requests_are_refused_in_words) {
   cr_expect(strstr(message_of(t), "the first not after the last"), "%s",
             message_of(t));
   tally_wire_free(t);
+  t = trend("H02", "", 0, 5, 0);
+  cr_expect_eq(code_of(t), TALLY__ERROR_CODE__ERROR_BAD_PERIOD, "year 5: %s",
+               message_of(t));
+  tally_wire_free(t);
   t = trend("H02", "", 1900, 2022, 1);
   cr_expect_eq(code_of(t), TALLY__ERROR_CODE__ERROR_BAD_REQUEST);
   cr_expect(strstr(message_of(t), "too long"), "%s", message_of(t));
