@@ -12,7 +12,9 @@
 //      units in UNITS (default 10,40000): 10 is the built-in catalog
 //      with the sample figures of 2020-2022; more are towns added to it
 //      as bench/run.sh part 3 adds them, each with figures of 2021 and
-//      2022 sent by bench/tally-loadgen (70 values a report).
+//      2022 sent by bench/tally-loadgen (70 values a report); and the
+//      requests behind the views, each sent alone, with their replies'
+//      sizes.
 //
 //   node bench/web.mjs BUILD [RUNS] [UNITS]   (BUILD as cmake left it; RUNS 9)
 //
@@ -22,7 +24,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { chromium, startServer, signIn, importSamples, top } from "../tests/web/lib.mjs";
+import { chromium, startServer, signIn, importSamples, top, pb, wsUrl } from "../tests/web/lib.mjs";
 
 const build = resolve(process.argv[2] || join(top, "build", "dev"));
 const runs = Number(process.argv[3] || 9);
@@ -194,10 +196,34 @@ async function views(units) {
       }));
     }
     const lines = await p.$$eval("#trend-chart g.unit-line", (xs) => xs.length);
+    // Each view's requests alone: sent by themselves over a WebSocket of
+    // the page's session, from the send to the whole reply.
+    const alone = [];
+    for (const [what, body] of [
+      ["CompletenessRequest (counts_only, the overview's)", { completeness: { period: "2022", countsOnly: true } }],
+      ["CompletenessRequest (with the missing elements)", { completeness: { period: "2022" } }],
+      ["ReviewListRequest", { reviewList: { period: "2022" } }],
+      ["ReportRequest", { report: { period: "2022" } }],
+      ["TrendRequest H02 (units)", { trend: { indicator: "H02", units: true } }],
+      ["MatrixRequest", { matrix: { period: "2022" } }]]) {
+      const bytes = [...pb.Envelope.encode(pb.Envelope.create({ id: 9, ...body })).finish()];
+      const got = [];
+      for (let i = 0; i < Math.min(runs, 3); i++)
+        got.push(await p.evaluate(([url, bytes]) => new Promise((done) => {
+          const ws = new WebSocket(url, "tally");
+          ws.binaryType = "arraybuffer";
+          let t0;
+          ws.onopen = () => { t0 = performance.now(); ws.send(new Uint8Array(bytes)); };
+          ws.onmessage = (ev) => { done({ ms: performance.now() - t0, bytes: ev.data.byteLength }); ws.close(); };
+        }), [wsUrl(srv), bytes]));
+      alone.push([what, got]);
+    }
     await c.close();
     console.log(`\n| ${units} units (loaded in ${loaded} s); ${runs} runs | drawn | median (range) |\n|---|---:|---:|`);
     list.forEach(([what], k) => console.log(`| ${what} | ${cellsOf[k]} rows or cells | ${ms(times[k])} |`));
     console.log(`| H02's units' lines, on the click | ${lines} lines | ${ms(each)} |`);
+    console.log(`\n| ${units} units: a request alone (${Math.min(runs, 3)} runs) | reply (bytes) | median (range) |\n|---|---:|---:|`);
+    for (const [what, got] of alone) console.log(`| ${what} | ${got[0].bytes} | ${ms(got.map((g) => g.ms))} |`);
   } finally {
     await srv.stop();
   }
