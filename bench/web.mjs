@@ -5,17 +5,30 @@
 //      (level 6, as a web server would);
 //   2. the time from the click on 登录 to the periods page, and to a
 //      usable form (its fields in place, after the click on 填报), in a
-//      fresh browser context each run; the median and range of RUNS.
+//      fresh browser context each run; the median and range of RUNS;
+//   3. the central office's views: from a click (the link's change of
+//      the page's address) to the view drawn (its rows in the page and
+//      a frame painted), for each view RUNS times, at each number of
+//      units in UNITS (default 10,40000): 10 is the built-in catalog
+//      with the sample figures of 2020-2022; more are towns added to it
+//      as bench/run.sh part 3 adds them, each with figures of 2021 and
+//      2022 sent by bench/tally-loadgen (70 values a report); and the
+//      requests behind the views, each sent alone, with their replies'
+//      sizes.
 //
-//   node bench/web.mjs BUILD [RUNS]     (BUILD as cmake left it; RUNS 9)
+//   node bench/web.mjs BUILD [RUNS] [UNITS]   (BUILD as cmake left it; RUNS 9)
 //
-// Prints a small table in Markdown. Nothing is asserted.
+// Prints small tables in Markdown. Nothing is asserted.
 import { gzipSync } from "node:zlib";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { chromium, startServer, signIn, top } from "../tests/web/lib.mjs";
+import { chromium, startServer, signIn, importSamples, top, pb, wsUrl } from "../tests/web/lib.mjs";
 
 const build = resolve(process.argv[2] || join(top, "build", "dev"));
 const runs = Number(process.argv[3] || 9);
+const sizes = (process.argv[4] || "10,40000").split(",").map(Number);
 const server = await startServer(build, null);
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
@@ -23,7 +36,9 @@ const browser = await chromium.launch({
   args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
 });
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const ms = (xs) => `${median(xs).toFixed(0)} ms (${Math.min(...xs).toFixed(0)}-${Math.max(...xs).toFixed(0)})`;
 
+let stopped = false;
 try {
   // 1. The first page: what a browser with nothing cached loads.
   const ctx = await browser.newContext();
@@ -74,11 +89,142 @@ try {
     toForm.push(t2 - t0);
     await c.close();
   }
-  const ms = (xs) => `${median(xs).toFixed(0)} ms (${Math.min(...xs).toFixed(0)}-${Math.max(...xs).toFixed(0)})`;
   console.log(`| from the click on 登录 (${runs} runs) | median (range) |\n|---|---:|`);
   console.log(`| to the periods page | ${ms(toPeriods)} |`);
   console.log(`| to a usable form (and the click on 填报) | ${ms(toForm)} |`);
+
+  // 3. The central office's views.
+  await server.stop();
+  stopped = true;
+  for (const units of sizes) await views(units);
 } finally {
   await browser.close();
-  await server.stop();
+  if (!stopped) await server.stop();
+}
+
+// The built-in catalog with towns added up to units, as bench/run.sh
+// part 3 makes it: past 1,000 units, counties of 100 under the district.
+function bigCatalog(units) {
+  const c = JSON.parse(readFileSync(join(top, "catalog", "changqing.json"), "utf8"));
+  const counties = units > 1000 ? Math.ceil(units / 100) : 0;
+  for (let g = 0; g < counties; g++)
+    c.units.push({ code: `g${String(g).padStart(4, "0")}`, parent: "changqing", level: "county",
+                   name_zh: `测试县${g}`, name_en: `County ${g}` });
+  for (let i = 10; i < units; i++)
+    c.units.push({ code: `t${String(i).padStart(6, "0")}`, level: "town",
+                   parent: counties ? `g${String(Math.floor(i / 100)).padStart(4, "0")}` : "changqing",
+                   name_zh: `测试镇${i}`, name_en: `Town ${i}` });
+  const file = join(mkdtempSync(join(tmpdir(), "tally-bench-cat-")), `catalog-${units}.json`);
+  writeFileSync(file, JSON.stringify(c));
+  return file;
+}
+
+// Each view RUNS times at units: from the change of address to the
+// view's rows in the page and a frame painted, measured in the page.
+async function views(units) {
+  const catalog = units <= 10 ? null : bigCatalog(units);
+  // As bench/run.sh starts it: the load generator's many connections.
+  const srv = await startServer(build, catalog, ["--max-connections", "20000", "--max-per-address", "20000",
+                                                 "--sign-in-timeout", "60"]);
+  try {
+    const began = Date.now();
+    if (!catalog) {
+      importSamples(srv, [2020, 2021, 2022]);
+    } else {
+      const token = join(srv.dir, "admin.token");
+      writeFileSync(token, srv.admin, { mode: 0o600 });
+      // Not spawnSync: tallyd's log is read by this process meanwhile.
+      const r = await new Promise((done) => {
+        const lg = spawn(join(build, "bench", "tally-loadgen"),
+          ["--server", srv.tcp, "--token-file", token, "--catalog", catalog, "--connections", "8",
+           "--values", "70", "--periods", "2021,2022", "--count", String(units * 2), "--duration", "900"]);
+        let out = "", err = "";
+        lg.stdout.on("data", (d) => { out += d; });
+        lg.stderr.on("data", (d) => { err += d; });
+        lg.on("exit", (status) => done({ status, out, err }));
+      });
+      if (r.status !== 0) throw new Error(`loadgen: ${r.out} ${r.err}`);
+      console.log(`\n${units} units: ${r.out.trim()}`);
+    }
+    const loaded = ((Date.now() - began) / 1000).toFixed(0);
+    const analyst = srv.account("analyst", null, "区统计中心", "first-pass-901");
+    const c = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const p = await c.newPage();
+    await signIn(p, srv, analyst, "bench-pass-9011", "#overview");
+    const list = [
+      ["overview of 2022 (completeness and the review queue)", "#/overview/2022", "#overview tbody tr"],
+      ["district report of 2022", "#/report/2022", "#district-rows tr[data-code]"],
+      ["H02 over the years", "#/trend/H02", "#trend-chart circle.point"],
+      ["who is behind in 2022 (the matrix)", "#/matrix/2022", "#matrix td.cell"],
+    ];
+    await p.evaluate(() => { location.hash = "#/trend/H02"; }); // the first view measured comes from another
+    await p.waitForSelector("#trend-chart");
+    const times = list.map(() => []);
+    const cellsOf = [];
+    for (let i = 0; i < runs; i++)
+      for (const [k, [, hash, sel]] of list.entries()) {
+        times[k].push(await p.evaluate(async ([hash, sel]) => {
+          const t0 = performance.now();
+          location.hash = hash;
+          await new Promise((done) => {
+            const look = () => (document.querySelector(sel) ? requestAnimationFrame(() => done())
+                                                            : requestAnimationFrame(look));
+            look();
+          });
+          return performance.now() - t0;
+        }, [hash, sel]));
+        if (i === 0) cellsOf[k] = await p.$$eval(sel, (xs) => xs.length);
+      }
+    // A unit's line each on demand: the click on 显示各单位.
+    const each = [];
+    for (let i = 0; i < runs; i++) {
+      await p.evaluate(() => { location.hash = "#/trend/H02"; });
+      await p.waitForSelector("#trend-chart circle.point");
+      if (await p.isChecked("#each-unit")) {
+        await p.click("#each-unit");
+        await p.waitForFunction(() => !document.querySelector("#trend-chart g.unit-line"));
+      }
+      each.push(await p.evaluate(async () => {
+        const t0 = performance.now();
+        document.getElementById("each-unit").click();
+        await new Promise((done) => {
+          const look = () => (document.querySelector("#trend-chart g.unit-line")
+            ? requestAnimationFrame(() => done()) : requestAnimationFrame(look));
+          look();
+        });
+        return performance.now() - t0;
+      }));
+    }
+    const lines = await p.$$eval("#trend-chart g.unit-line", (xs) => xs.length);
+    // Each view's requests alone: sent by themselves over a WebSocket of
+    // the page's session, from the send to the whole reply.
+    const alone = [];
+    for (const [what, body] of [
+      ["CompletenessRequest (counts_only, the overview's)", { completeness: { period: "2022", countsOnly: true } }],
+      ["CompletenessRequest (with the missing elements)", { completeness: { period: "2022" } }],
+      ["ReviewListRequest", { reviewList: { period: "2022" } }],
+      ["ReportRequest", { report: { period: "2022" } }],
+      ["TrendRequest H02 (units)", { trend: { indicator: "H02", units: true } }],
+      ["MatrixRequest", { matrix: { period: "2022" } }]]) {
+      const bytes = [...pb.Envelope.encode(pb.Envelope.create({ id: 9, ...body })).finish()];
+      const got = [];
+      for (let i = 0; i < Math.min(runs, 3); i++)
+        got.push(await p.evaluate(([url, bytes]) => new Promise((done) => {
+          const ws = new WebSocket(url, "tally");
+          ws.binaryType = "arraybuffer";
+          let t0;
+          ws.onopen = () => { t0 = performance.now(); ws.send(new Uint8Array(bytes)); };
+          ws.onmessage = (ev) => { done({ ms: performance.now() - t0, bytes: ev.data.byteLength }); ws.close(); };
+        }), [wsUrl(srv), bytes]));
+      alone.push([what, got]);
+    }
+    await c.close();
+    console.log(`\n| ${units} units (loaded in ${loaded} s); ${runs} runs | drawn | median (range) |\n|---|---:|---:|`);
+    list.forEach(([what], k) => console.log(`| ${what} | ${cellsOf[k]} rows or cells | ${ms(times[k])} |`));
+    console.log(`| H02's units' lines, on the click | ${lines} lines | ${ms(each)} |`);
+    console.log(`\n| ${units} units: a request alone (${Math.min(runs, 3)} runs) | reply (bytes) | median (range) |\n|---|---:|---:|`);
+    for (const [what, got] of alone) console.log(`| ${what} | ${got[0].bytes} | ${ms(got.map((g) => g.ms))} |`);
+  } finally {
+    await srv.stop();
+  }
 }

@@ -434,7 +434,8 @@ Tally__Envelope *tally_handle_completeness(tally_request *r,
   tally_store_txn *txn = NULL;
   int rc = tally_store_read_begin(r->store, &txn);
   if (rc == 0)
-    rc = tally_report_completeness(r->cat, txn, &p, scope, r->arena, &rep);
+    rc = tally_report_completeness(r->cat, txn, &p, scope, q->counts_only,
+                                   r->arena, &rep);
   if (rc == 0)
     rc = timeliness(r, txn, &p, rep);
   tally_store_txn_end(txn);

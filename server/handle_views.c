@@ -30,6 +30,7 @@ Tally__Envelope *tally_handle_trend(tally_request *r,
     return reply;
   if (q->from_year < 0 || q->to_year < 0 ||
       (q->from_year && q->from_year < TALLY_PERIOD_MIN_YEAR) ||
+      (q->to_year && q->to_year < TALLY_PERIOD_MIN_YEAR) ||
       q->from_year > TALLY_PERIOD_MAX_YEAR || q->to_year > TALLY_PERIOD_MAX_YEAR ||
       (q->from_year && q->to_year && q->from_year > q->to_year))
     return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_PERIOD,

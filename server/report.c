@@ -435,7 +435,7 @@ out:
 
 int tally_report_completeness(const tally_catalog *cat, tally_store_txn *txn,
                               const tally_period *period, int scope,
-                              tally_arena *a,
+                              int counts_only, tally_arena *a,
                               Tally__CompletenessReply **out) {
   char ptext[TALLY_PERIOD_STRLEN];
   tally_rows rows;
@@ -466,8 +466,10 @@ int tally_report_completeness(const tally_catalog *cat, tally_store_txn *txn,
     uc->unit = cat->units[u].code;
     uc->name_zh = cat->units[u].name_zh;
     uc->name_en = cat->units[u].name_en;
-    uc->missing = tally_arena_alloc(a, (cat->n_elements + 1) * sizeof(char *));
-    if (uc->missing == NULL)
+    uc->missing = counts_only ? NULL
+                              : tally_arena_alloc(a, (cat->n_elements + 1) *
+                                                         sizeof(char *));
+    if (uc->missing == NULL && !counts_only)
       goto out;
     const double *value;
     const unsigned char *has;
@@ -480,7 +482,7 @@ int tally_report_completeness(const tally_catalog *cat, tally_store_txn *txn,
       uc->expected++;
       if (has[e])
         uc->reported++;
-      else
+      else if (!counts_only)
         uc->missing[uc->n_missing++] = cat->elements[e].code;
     }
     if (uc->expected == 0)

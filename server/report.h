@@ -56,10 +56,11 @@ int tally_report_matrix(const tally_catalog *cat, tally_store_txn *txn,
                         const tally_period *period, int scope, int plan,
                         tally_arena *arena, Tally__MatrixReply **out);
 
-/* Which units in scope reported which data elements for period. */
+/* Which units in scope reported which data elements for period (with
+ * counts_only, how many, not which are missing). */
 int tally_report_completeness(const tally_catalog *cat, tally_store_txn *txn,
                               const tally_period *period, int scope,
-                              tally_arena *arena,
+                              int counts_only, tally_arena *arena,
                               Tally__CompletenessReply **out);
 
 #endif

@@ -229,6 +229,10 @@ Test(views, bad_requests_are_refused_in_words) {
   cr_expect(strstr(message_of(t), "the first not after the last"), "%s",
             message_of(t));
   tally_wire_free(t);
+  t = trend("H02", "", 0, 5, 0);
+  cr_expect_eq(code_of(t), TALLY__ERROR_CODE__ERROR_BAD_PERIOD, "year 5: %s",
+               message_of(t));
+  tally_wire_free(t);
   t = trend("H02", "", 1900, 2022, 1);
   cr_expect_eq(code_of(t), TALLY__ERROR_CODE__ERROR_BAD_REQUEST);
   cr_expect(strstr(message_of(t), "too long"), "%s", message_of(t));
@@ -259,4 +263,37 @@ Test(views, bad_requests_are_refused_in_words) {
   m = call(srv.admin, &req);
   cr_expect_eq(code_of(m), TALLY__ERROR_CODE__ERROR_BAD_PERIOD);
   tally_wire_free(m);
+}
+
+/* The overview's completeness: the same counts, without the lists of
+ * elements missing (of 2019, when nothing was reported). */
+Test(views, completeness_counts_only_has_the_counts_alone) {
+  Tally__CompletenessRequest q = TALLY__COMPLETENESS_REQUEST__INIT;
+  Tally__Envelope req = TALLY__ENVELOPE__INIT;
+  q.period = "2019";
+  q.unit = "";
+  req.body_case = TALLY__ENVELOPE__BODY_COMPLETENESS;
+  req.completeness = &q;
+  Tally__Envelope *full = call(srv.admin, &req);
+  q.counts_only = 1;
+  Tally__Envelope *counts = call(srv.admin, &req);
+  cr_assert_eq(code_of(full), 0, "%s", message_of(full));
+  cr_assert_eq(code_of(counts), 0, "%s", message_of(counts));
+  Tally__CompletenessReply *f = full->completeness_reply,
+                           *c = counts->completeness_reply;
+  cr_assert_eq(c->n_units, f->n_units);
+  size_t missing = 0;
+  for (size_t i = 0; i < f->n_units; i++) {
+    cr_expect_str_eq(c->units[i]->unit, f->units[i]->unit);
+    cr_expect_eq(c->units[i]->expected, f->units[i]->expected);
+    cr_expect_eq(c->units[i]->reported, f->units[i]->reported);
+    cr_expect_str_eq(c->units[i]->timeliness, f->units[i]->timeliness);
+    cr_expect_eq(c->units[i]->n_missing, 0, "%s: no list", c->units[i]->unit);
+    missing += f->units[i]->n_missing;
+  }
+  cr_expect_gt(missing, 0, "the full reply lists what is missing");
+  cr_expect_eq(c->complete, f->complete);
+  cr_expect_eq(c->partial, f->partial);
+  tally_wire_free(full);
+  tally_wire_free(counts);
 }

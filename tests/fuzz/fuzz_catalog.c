@@ -83,9 +83,16 @@ static void check_catalog(const tally_catalog *cat) {
     CHECK(in->population_groups == -1 ||
           IN(in->population_groups, cat->n_age_groups));
     if (in->kind == TALLY_KIND_RATIO) {
-      CHECK(IN(in->numerator, cat->n_elements));
-      CHECK(IN(in->denominator, cat->n_elements));
-      CHECK(in->denominator != in->numerator);
+      /* An element, or an element reported by age groups, all summed. */
+      CHECK(IN(in->numerator, cat->n_elements) ||
+            (in->numerator == -1 &&
+             IN(in->numerator_groups, cat->n_age_groups)));
+      CHECK(IN(in->denominator, cat->n_elements) ||
+            (in->denominator == -1 &&
+             IN(in->denominator_groups, cat->n_age_groups)));
+      CHECK(in->numerator >= 0 ? in->denominator != in->numerator
+                               : in->denominator >= 0 ||
+                                     in->denominator_groups != in->numerator_groups);
     }
     CHECK(isfinite(in->factor) && in->factor > 0);
     CHECK(in->decimals >= 0 && in->decimals <= 6);

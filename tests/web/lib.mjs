@@ -1,7 +1,7 @@
 // What the browser journeys share: the real tallyd on ephemeral
 // loopback ports, the real tally client, and one Chromium.
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync, rmSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRequire } from "node:module";
@@ -15,8 +15,9 @@ export const { chromium } = require(join(webModules, "playwright-core"));
 export const { tally: pb } = await import(join(top, "web", "src", "gen", "tally.js"));
 
 // A tallyd of build, its store made with 'tallyd init', serving the web
-// pages; catalog: a JSON file (the built-in one when null).
-export async function startServer(build, catalog) {
+// pages; catalog: a JSON file (the built-in one when null); extra:
+// further arguments.
+export async function startServer(build, catalog, extra = []) {
   const dir = mkdtempSync(join(tmpdir(), "tally-web-"));
   const init = spawnSync(join(build, "tallyd"), ["init", "--data", join(dir, "data")],
                          { encoding: "utf8" });
@@ -25,10 +26,11 @@ export async function startServer(build, catalog) {
   const args = ["--data", join(dir, "data"), "--listen", "127.0.0.1:0",
                 "--http", "127.0.0.1:0", "--web-dir", join(build, "web")];
   if (catalog) args.push("--catalog", catalog);
+  args.push(...extra);
   const log = join(dir, "tallyd.log");
   const proc = spawn(join(build, "tallyd"), args, { stdio: ["ignore", "pipe", "pipe"] });
   let errText = "";
-  proc.stderr.on("data", (d) => { errText += d; writeFileSync(log, errText); });
+  proc.stderr.on("data", (d) => { errText += d; appendFileSync(log, d); });
   const out = await new Promise((resolve, reject) => {
     let text = "";
     const timer = setTimeout(() => reject(new Error(`tallyd did not start: ${errText}`)), 10000);

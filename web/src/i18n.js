@@ -147,7 +147,6 @@ const words = {
   atRevision: [(r) => `（第 ${r} 版）`, (r) => ` (revision ${r})`],
   units: ["单位", "Units"],
   shownFirst: [(n, all) => `仅显示前 ${n} 个单位（共 ${all} 个），按未报送、逾期、退回排在前`, (n, all) => `The first ${n} of ${all} units, not reported, late and returned first`],
-  show: ["显示", "Show"],
   plan: ["规划", "Plan"],
   allPlans: ["全部规划", "Both plans"],
   category: ["类别 / 专项行动", "Category / action"],

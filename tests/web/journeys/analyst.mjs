@@ -6,8 +6,14 @@
 // report --format json's; the trend has one point per year stored; the
 // matrix's colours are the statuses tally explain gives; a value leads
 // to its units' figures and a unit's history. A reporter can open none
-// of these pages, nor make their requests over the WebSocket.
-import { signIn, startServer, importSamples, assert, eq, pb, wsTry, wsUrl, request } from "../lib.mjs";
+// of these pages, nor make their requests over the WebSocket. The
+// catalog names wenchang with markup, which every page shows as text.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { signIn, startServer, importSamples, markupCatalog, assert, eq, pb, wsTry, wsUrl, request } from "../lib.mjs";
+
+const WENCHANG = "文昌<script>window.pwned=1</script><b>街道</b>";
 
 const json = (server, args) => {
   const r = server.tally([...args, "--format", "json"]);
@@ -20,7 +26,7 @@ const STATUS_TEXT = { 1: "met", 2: "not met", 3: "no target", 4: "insufficient d
                       6: "not judged", 7: "population too small", 8: "on track", 9: "off track" };
 
 export async function the_central_office_reviews_and_reads_the_district({ browser, page, server }) {
-  const own = await startServer(server.build, null);
+  const own = await startServer(server.build, markupCatalog(mkdtempSync(join(tmpdir(), "tally-cat-"))));
   try {
     importSamples(own, [2020, 2021, 2022], ["shuangquan/2022"]);
     const analyst = own.account("analyst", null, "区统计中心", "first-pass-701");
@@ -156,7 +162,13 @@ async function explain(page, own) {
   eq(shown, x.units.find((u) => u.unit === "wenchang").figures.shown.value, "wenchang's value");
   await page.click('#explain tr[data-unit="wenchang"] a.history');
   await page.waitForSelector('#changes article[data-revision="1"]');
-  assert((await page.textContent("#history-title")).includes("文昌街道"), "wenchang's history");
+  assert((await page.textContent("#history-title")).includes(WENCHANG), "wenchang's history, its name as text");
+  for (const hash of ["#/overview/2022", "#/matrix/2022", "#/explain/H02/2022"]) {
+    await page.evaluate((h) => { location.hash = h; }, hash);
+    await page.waitForFunction((n) => document.querySelector("main").textContent.includes(n), WENCHANG);
+    eq(await page.evaluate(() => [window.pwned, document.querySelectorAll("main script").length]),
+       [undefined, 0], `${hash}: no markup from the catalog ran or was made`);
+  }
 }
 
 async function reporterRefused(browser, own, clerk) {

@@ -71,8 +71,13 @@ export async function historyPage(app, wanted, other) {
   const period = wanted || (rows[0] && rows[0].period) || "";
   const list = h("div", { id: "changes" });
   const more = h("button", { type: "button", id: "more", hidden: true }, t("more"));
+  const address = (p) => (other ? `#/unit/${unit}/history/${p}` : `#/history/${p}`);
+  // The period shown is in the address (without a second drawing), and
+  // picking it again draws nothing: a page drawn twice at once lost its
+  // first drawing's entries to the second.
+  if (period && !wanted) history.replaceState(null, "", address(period));
   const pick = h("select", { id: "history-period", "aria-label": t("period"),
-    onchange: () => { location.hash = other ? `#/unit/${unit}/history/${pick.value}` : `#/history/${pick.value}`; } },
+    onchange: () => { if (pick.value !== period) location.hash = address(pick.value); } },
     rows.map((r) => h("option", { value: r.period, selected: r.period === period }, r.period)),
     rows.some((r) => r.period === period) || !period ? null : h("option", { value: period, selected: true }, period));
   show(app.main,

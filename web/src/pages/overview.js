@@ -19,7 +19,7 @@ const SHOWN_MAX = 500; // rows drawn at most: the rest are counted
 
 export async function overviewPage(app, period) {
   const [comp, queue] = await Promise.all([
-    app.conn.request({ completeness: { period } }),
+    app.conn.request({ completeness: { period, countsOnly: true } }),
     app.conn.request({ reviewList: { period } }),
   ]);
   const failed = comp.error || queue.error;

@@ -3,7 +3,7 @@
 // targets and the path from the baseline to the target; each unit's
 // line on demand. One TrendRequest for all the years.
 import { h, show } from "../dom.js";
-import { t, en, named } from "../i18n.js";
+import { t, named } from "../i18n.js";
 import { placeOf } from "../catalog.js";
 import { trendChart } from "../chart.js";
 import { status, shown } from "../status.js";
@@ -18,8 +18,7 @@ export async function trendPage(app, code) {
   const rows = rep.total.rows || [];
   const { ind } = placeOf(app.catalog, code);
   const d = ind.decimals ?? 2;
-  const year = (r, i) => rep.fromYear + i;
-  const points = rows.map((r, i) => ({ r, year: year(r, i) })).filter(({ r }) => r.hasValue && !r.level)
+  const points = rows.map((r, i) => ({ r, year: rep.fromYear + i })).filter(({ r }) => r.hasValue && !r.level)
     .map(({ r, year }) => ({ year, value: r.value, lower: r.hasInterval ? r.lower : NaN,
                              upper: r.hasInterval ? r.upper : NaN, r }));
 
