@@ -6,7 +6,6 @@
  * the server sends as text goes through esc(); the numbers are ours. */
 #include "report_html.h"
 
-#include "cli.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -129,7 +128,7 @@ static void head_row(FILE *f, const char *const *zh, const char *const *en,
 static void cover(FILE *f, const tally_report_doc *d) {
   const Tally__ReportReply *r = d->report;
   char when[32];
-  tally_cli_time(when, sizeof when, d->made_unix);
+  tally_report_time(when, sizeof when, d->made_unix);
   fputs("<header>\n<h1>", f);
   esc(f, r->unit_name_zh);
   fputs(" ", f);
@@ -143,7 +142,7 @@ static void cover(FILE *f, const tally_report_doc *d) {
     fprintf(f, "按审核通过的数据 from the figures as approved (%u/%u 个单位 "
             "units)", r->units_approved, r->units_reporting);
     if (r->at_unix) {
-      tally_cli_time(when, sizeof when, r->at_unix);
+      tally_report_time(when, sizeof when, r->at_unix);
       fprintf(f, "，截至 as at %s UTC", when);
     }
   } else {
@@ -153,7 +152,7 @@ static void cover(FILE *f, const tally_report_doc *d) {
   if (r->lock) {
     snprintf(when, sizeof when, "(unknown)"); /* 0: an unreadable record */
     if (r->lock->locked_unix)
-      tally_cli_time(when, sizeof when, r->lock->locked_unix);
+      tally_report_time(when, sizeof when, r->lock->locked_unix);
     fprintf(f, " · 本期已锁定 period locked on %s UTC by ", when);
     esc(f, r->lock->account_name);
     if (*r->lock->text) {
@@ -864,7 +863,7 @@ static void notes(FILE *f, const tally_report_doc *d) {
     char n[32], first[32] = "", state[96];
     snprintf(n, sizeof n, "%u/%u", u->reported, u->expected);
     if (u->first_unix)
-      tally_cli_time(first, sizeof first, u->first_unix);
+      tally_report_time(first, sizeof first, u->first_unix);
     if (u->days_late > 0 && strcmp(u->timeliness, "late") == 0)
       snprintf(state, sizeof state, "迟报 late by %d day%s", u->days_late,
                u->days_late == 1 ? "" : "s");
