@@ -11,8 +11,9 @@
  * client; writes the file into memory, and the reply carries it.
  * The failure modes: a bad format, period or filter, or a refusal of
  * any of the reads, is the reply's error (the read's own words and
- * code); a file larger than TALLY_REPORT_FILE_MAX is refused (the
- * command line makes it without that bound); no memory, no temporary
+ * code); a scope of more than TALLY_REPORT_FILE_UNITS_MAX reporting
+ * units is refused before any read, a file larger than
+ * TALLY_REPORT_FILE_MAX after (the command line has neither bound); no memory, no temporary
  * file for the workbook: an internal error saying so.
  */
 #include "handlers.h"
@@ -32,8 +33,14 @@
 #include <unistd.h>
 
 /* The largest file the page gets: well under the command line's reply
- * limit (TALLY_CLIENT_MAX_REPLY, 64 MiB); the demo's HTML is ~0.3 MiB. */
+ * limit (TALLY_CLIENT_MAX_REPLY, 64 MiB); the demo's HTML is 0.3 MB. */
 #define TALLY_REPORT_FILE_MAX (16u << 20)
+
+/* The most reporting units a file's scope may hold: the doc lists every
+ * unit's figures of every indicator, about 10 kB of HTML a unit; 1,000
+ * made 10.2 MB in 1.6 s (docs/PERFORMANCE.md). Past it, a file would be
+ * refused for its size only after all its reads. */
+#define TALLY_REPORT_FILE_UNITS_MAX 1000
 
 struct file_job {
   tally_job job;        /* first: the job is its tally_job */
@@ -226,6 +233,17 @@ Tally__Envelope *tally_handle_report_file(tally_request *r,
                              "a report file as approved is not made yet: "
                              "the unit matrix (explain) reads the live "
                              "figures only");
+  int scope = r->cat->root;
+  if (*f->report->unit &&
+      (scope = tally_reply_want_unit(r, req->id, f->report->unit, &reply)) < 0)
+    return reply;
+  if (r->cat->units[scope].leaves > TALLY_REPORT_FILE_UNITS_MAX)
+    return tally_reply_error(
+        r, req->id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
+        "%s holds %d reporting units: the report file lists each one's "
+        "figures, for at most %d; ask for a unit within it",
+        r->cat->units[scope].code, r->cat->units[scope].leaves,
+        TALLY_REPORT_FILE_UNITS_MAX);
   struct file_job *j = calloc(1, sizeof *j);
   if (j == NULL)
     return NULL;

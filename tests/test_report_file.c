@@ -340,13 +340,15 @@ Test(report_file, user_text_is_escaped) {
 
 /* The report file as the district report page gets it: a
  * ReportFileRequest of the analyst's, on a connection of its own. */
-static Tally__Envelope *report_file(const char *token, const char *period,
-                                    Tally__ReportFileRequest__Format format) {
+static Tally__Envelope *report_file_of(const char *token, const char *period,
+                                       const char *unit,
+                                       Tally__ReportFileRequest__Format format) {
   Tally__ReportRequest q = TALLY__REPORT_REQUEST__INIT;
   Tally__ReportFileRequest f = TALLY__REPORT_FILE_REQUEST__INIT;
   Tally__Envelope req = TALLY__ENVELOPE__INIT, *reply = NULL;
   char err[256];
   q.period = (char *)period;
+  q.unit = (char *)unit;
   f.report = &q;
   f.format = format;
   req.body_case = TALLY__ENVELOPE__BODY_REPORT_FILE;
@@ -356,6 +358,11 @@ static Tally__Envelope *report_file(const char *token, const char *period,
   tally_client_close(c);
   cr_assert_eq(rc, 0, "call: %s", err);
   return reply;
+}
+
+static Tally__Envelope *report_file(const char *token, const char *period,
+                                    Tally__ReportFileRequest__Format format) {
+  return report_file_of(token, period, "", format);
 }
 
 /* s with what differs from one making to the next taken out: the time
@@ -460,4 +467,51 @@ Test(report_file, the_pages_file_is_tally_reports) {
   cr_expect(strstr(r->error->message, "unknown report file format 7"), "%s",
             r->error->message);
   tally_wire_free(r);
+}
+
+Test(report_file, a_scope_too_large_for_the_page_is_refused_before_its_reads) {
+  /* The built-in catalog with 991 towns more: 1,001 reporting units. */
+  json_error_t e;
+  json_t *doc = json_loadb(tally_catalog_builtin_json,
+                           tally_catalog_builtin_len, 0, &e);
+  cr_assert_not_null(doc, "%s", e.text);
+  json_t *list = json_object_get(doc, "units");
+  for (int i = 0; i < 991; i++) {
+    char code[16], zh[32], en[32];
+    snprintf(code, sizeof code, "t%06d", i);
+    snprintf(zh, sizeof zh, "测试镇%d", i);
+    snprintf(en, sizeof en, "Town %d", i);
+    json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:s,s:s}", "code",
+                                          code, "level", "town", "parent",
+                                          "changqing", "name_zh", zh,
+                                          "name_en", en));
+  }
+  char dir[256], path[300];
+  tally_test_tmpdir(dir, sizeof dir);
+  snprintf(path, sizeof path, "%s/big.json", dir);
+  char *text = json_dumps(doc, JSON_COMPACT);
+  json_decref(doc);
+  tally_test_write_file(path, text);
+  free(text);
+  start(path);
+  Tally__Envelope *r =
+      report_file(tally_test_token(&srv, "analyst", NULL), "2022",
+                  TALLY__REPORT_FILE_REQUEST__FORMAT__FORMAT_HTML);
+  cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_ERROR);
+  cr_expect_eq(r->error->code, TALLY__ERROR_CODE__ERROR_BAD_REQUEST);
+  cr_expect(strstr(r->error->message, "changqing holds 1001 reporting units: "
+                                      "the report file lists each one's "
+                                      "figures, for at most 1000"),
+            "%s", r->error->message);
+  tally_wire_free(r);
+  /* A unit within it is made. */
+  r = report_file_of(tally_test_token(&srv, "analyst", NULL), "2022",
+                     "wenchang", TALLY__REPORT_FILE_REQUEST__FORMAT__FORMAT_HTML);
+  cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_REPORT_FILE_REPLY, "%s",
+               r->body_case == TALLY__ENVELOPE__BODY_ERROR ? r->error->message
+                                                            : "");
+  cr_expect_str_eq(r->report_file_reply->file_name,
+                   "tally-report-2022-wenchang.html");
+  tally_wire_free(r);
+  tally_test_rmtree(dir);
 }
