@@ -44,7 +44,8 @@ static int ask(void *ctx, const Tally__Envelope *req,
     return -1;
   }
   a->kept = grown;
-  if (tally_client_call(a->cl, (Tally__Envelope *)req, &got, err, n) != 0)
+  Tally__Envelope sent = *req; /* the call sets its id */
+  if (tally_client_call(a->cl, &sent, &got, err, n) != 0)
     return -1;
   a->kept[a->n++] = got;
   *reply = got;
