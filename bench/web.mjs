@@ -14,7 +14,9 @@
 //      as bench/run.sh part 3 adds them, each with figures of 2021 and
 //      2022 sent by bench/tally-loadgen (70 values a report); and the
 //      requests behind the views, each sent alone, with their replies'
-//      sizes.
+//      sizes; the annual report's files (ReportFileRequest, html and
+//      xlsx) among them, and a ReportRequest sent on another WebSocket
+//      while the HTML is made (whether the loop waits for it).
 //
 //   node bench/web.mjs BUILD [RUNS] [UNITS]   (BUILD as cmake left it; RUNS 9)
 //
@@ -205,7 +207,9 @@ async function views(units) {
       ["ReviewListRequest", { reviewList: { period: "2022" } }],
       ["ReportRequest", { report: { period: "2022" } }],
       ["TrendRequest H02 (units)", { trend: { indicator: "H02", units: true } }],
-      ["MatrixRequest", { matrix: { period: "2022" } }]]) {
+      ["MatrixRequest", { matrix: { period: "2022" } }],
+      ["ReportFileRequest html (the page's download)", { reportFile: { report: { period: "2022" }, format: 0 } }],
+      ["ReportFileRequest xlsx", { reportFile: { report: { period: "2022" }, format: 1 } }]]) {
       const bytes = [...pb.Envelope.encode(pb.Envelope.create({ id: 9, ...body })).finish()];
       const got = [];
       for (let i = 0; i < Math.min(runs, 3); i++)
@@ -218,12 +222,32 @@ async function views(units) {
         }), [wsUrl(srv), bytes]));
       alone.push([what, got]);
     }
+    // The loop while a report file is made: a ReportRequest sent on
+    // another WebSocket 50 ms after the file's request, from its send to
+    // its reply, and when the file's reply came.
+    const meanwhile = [];
+    for (let i = 0; i < Math.min(runs, 3); i++)
+      meanwhile.push(await p.evaluate(([url, file, report]) => new Promise((done) => {
+        const a = new WebSocket(url, "tally"), b = new WebSocket(url, "tally");
+        a.binaryType = b.binaryType = "arraybuffer";
+        let open = 0, t0, got = {};
+        const go = () => {
+          if (++open < 2) return;
+          t0 = performance.now();
+          a.send(new Uint8Array(file));
+          setTimeout(() => { const t1 = performance.now(); b.onmessage = () => { got.report = performance.now() - t1; b.close(); if (got.file) done(got); }; b.send(new Uint8Array(report)); }, 50);
+        };
+        a.onopen = b.onopen = go;
+        a.onmessage = (ev) => { got.file = performance.now() - t0; got.bytes = ev.data.byteLength; a.close(); if (got.report !== undefined) done(got); };
+      }), [wsUrl(srv), [...pb.Envelope.encode(pb.Envelope.create({ id: 9, reportFile: { report: { period: "2022" }, format: 0 } })).finish()],
+           [...pb.Envelope.encode(pb.Envelope.create({ id: 10, report: { period: "2022" } })).finish()]]));
     await c.close();
     console.log(`\n| ${units} units (loaded in ${loaded} s); ${runs} runs | drawn | median (range) |\n|---|---:|---:|`);
     list.forEach(([what], k) => console.log(`| ${what} | ${cellsOf[k]} rows or cells | ${ms(times[k])} |`));
     console.log(`| H02's units' lines, on the click | ${lines} lines | ${ms(each)} |`);
     console.log(`\n| ${units} units: a request alone (${Math.min(runs, 3)} runs) | reply (bytes) | median (range) |\n|---|---:|---:|`);
     for (const [what, got] of alone) console.log(`| ${what} | ${got[0].bytes} | ${ms(got.map((g) => g.ms))} |`);
+    console.log(`| a ReportRequest sent 50 ms into a ReportFileRequest html | | ${ms(meanwhile.map((g) => g.report))} (the file's: ${ms(meanwhile.map((g) => g.file))}) |`);
   } finally {
     await srv.stop();
   }

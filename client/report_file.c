@@ -7,11 +7,14 @@
  * half written). */
 #include "report_file.h"
 
+#include "catalog_cache.h"
+#include "client.h"
 #include "file.h"
 #include "report_doc.h"
 #include "report_html.h"
 #include "report_pdf.h"
 #include "report_xlsx.h"
+#include "wire.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -22,6 +25,66 @@
 
 /* How long Chromium may take to print the report. */
 #define PDF_TIMEOUT_S 120
+
+/* The doc's requests on one connection; the replies kept until the
+ * file is written. */
+struct asker {
+  tally_client *cl;
+  Tally__Envelope **kept;
+  size_t n;
+};
+
+static int ask(void *ctx, const Tally__Envelope *req,
+               const Tally__Envelope **reply, char *err, size_t n) {
+  struct asker *a = ctx;
+  Tally__Envelope *got = NULL;
+  Tally__Envelope **grown = realloc(a->kept, (a->n + 1) * sizeof *grown);
+  if (grown == NULL) {
+    snprintf(err, n, "out of memory");
+    return -1;
+  }
+  a->kept = grown;
+  Tally__Envelope sent = *req; /* the call sets its id */
+  if (tally_client_call(a->cl, &sent, &got, err, n) != 0)
+    return -1;
+  a->kept[a->n++] = got;
+  *reply = got;
+  return 0;
+}
+
+static void asker_end(struct asker *a) {
+  for (size_t i = 0; i < a->n; i++)
+    tally_wire_free(a->kept[i]);
+  free(a->kept);
+  if (a->cl)
+    tally_client_close(a->cl);
+}
+
+/* Fetches d over a connection of c's, with the catalog cat. Returns 0,
+ * or the exit status after saying why. */
+static int fetch(const tally_cli *c, const Tally__ReportRequest *q,
+                 struct asker *a, const tally_catalog *cat,
+                 tally_report_doc *d) {
+  tally_report_doc_error e;
+  int rc = tally_cli_connect(c, &a->cl);
+  if (rc != 0)
+    return rc;
+  switch (tally_report_doc_fetch(ask, a, cat, q, d, &e)) {
+  case 0:
+    return EXIT_OK;
+  case TALLY_REPORT_DOC_BAD_PERIOD:
+    fprintf(stderr, "tally: %s\n", e.message);
+    return EXIT_USAGE;
+  case TALLY_REPORT_DOC_UNREACHABLE:
+    fprintf(stderr, "tally: %s\n", e.message);
+    return EXIT_UNREACHABLE;
+  default:
+    fprintf(stderr, "tally: %s\n", e.message);
+    if (e.code == TALLY__ERROR_CODE__ERROR_UNAUTHENTICATED && c->token == NULL)
+      fputs("tally: no token given: see 'tally help login'\n", stderr);
+    return EXIT_REFUSED;
+  }
+}
 
 /* Copies the file at path to out. Returns 0 or -1 after saying why. */
 static int copy(const char *path, FILE *out, const char *what) {
@@ -74,6 +137,8 @@ int tally_report_file(const tally_cli *c, const Tally__ReportRequest *q,
   char browser[PATH_MAX], dir[PATH_MAX], html[PATH_MAX + 64],
       file[PATH_MAX + 64], err[PATH_MAX + 1024];
   tally_report_doc d;
+  tally_catalog *cat = NULL;
+  struct asker a = {0};
   int rc = EXIT_REFUSED;
 
   if (c->format != FORMAT_HTML && output == NULL && isatty(STDOUT_FILENO)) {
@@ -92,8 +157,13 @@ int tally_report_file(const tally_cli *c, const Tally__ReportRequest *q,
           "with --format html and print it from a browser)\n", stderr);
     return EXIT_REFUSED;
   }
-  if ((rc = tally_report_doc_fetch(c, q, &d)) != 0)
+  if ((rc = tally_catalog_cache_fetch(c, 0, &cat)) == 0 &&
+      (rc = fetch(c, q, &a, cat, &d)) != 0)
+    asker_end(&a);
+  if (rc != 0) {
+    tally_catalog_free(cat);
     return rc;
+  }
   rc = EXIT_REFUSED;
 
   if (c->format == FORMAT_HTML) {
@@ -107,6 +177,8 @@ int tally_report_file(const tally_cli *c, const Tally__ReportRequest *q,
         rc = EXIT_OK;
     }
     tally_report_doc_free(&d);
+    asker_end(&a);
+    tally_catalog_free(cat);
     return rc;
   }
 
@@ -117,6 +189,8 @@ int tally_report_file(const tally_cli *c, const Tally__ReportRequest *q,
     fprintf(stderr, "tally: cannot make a temporary directory: %s\n",
             strerror(errno));
     tally_report_doc_free(&d);
+    asker_end(&a);
+    tally_catalog_free(cat);
     return EXIT_REFUSED;
   }
   if (dir[0] != '/') { /* Chromium is given a file:// URL */
@@ -146,6 +220,8 @@ int tally_report_file(const tally_cli *c, const Tally__ReportRequest *q,
     made = tally_report_xlsx_write(&d, file, err, sizeof err);
   }
   tally_report_doc_free(&d);
+  asker_end(&a);
+  tally_catalog_free(cat);
   if (made != 0) {
     fprintf(stderr, "tally: %s\n", err);
   } else {

@@ -99,6 +99,10 @@ static const struct {
      unit_of_trend},
     {TALLY__ENVELOPE__BODY_MATRIX, "matrix", tally_handle_matrix, READ_SCOPE,
      unit_of_matrix},
+    /* The annual report as a file: its reads are made as the account's
+     * own (tally_dispatch_within), each checked here. */
+    {TALLY__ENVELOPE__BODY_REPORT_FILE, "report file",
+     tally_handle_report_file, ANALYST, NULL},
     {TALLY__ENVELOPE__BODY_CHECK, "check", tally_handle_check, READ_UNIT,
      unit_of_check},
     /* Over a unit and those below it, as a report is. */
@@ -401,6 +405,34 @@ void tally_dispatch(tally_request *r, const Tally__Envelope *req) {
   Tally__Envelope *reply = dispatch(r, req);
   if (reply != NULL || r->job == NULL || r->job->r != r)
     r->reply(r, reply); /* at once: an answer, or no memory */
+}
+
+/* The reads a request may make within another, off the loop: each
+ * answers from a snapshot of its own and touches nothing of the loop's
+ * (the accounts, the sessions, the writer). */
+static int within_allowed(Tally__Envelope__BodyCase body) {
+  return body == TALLY__ENVELOPE__BODY_REPORT ||
+         body == TALLY__ENVELOPE__BODY_EXPLAIN ||
+         body == TALLY__ENVELOPE__BODY_COMPLETENESS ||
+         body == TALLY__ENVELOPE__BODY_TARGET_LIST ||
+         body == TALLY__ENVELOPE__BODY_REVIEW_LIST;
+}
+
+Tally__Envelope *tally_dispatch_within(tally_request *r,
+                                       const Tally__Envelope *req) {
+  size_t i = 0, n = sizeof handlers / sizeof handlers[0];
+  Tally__Envelope *err;
+  r->req = req;
+  while (i < n && handlers[i].body != req->body_case)
+    i++;
+  if (i == n || !within_allowed(req->body_case))
+    return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_INTERNAL,
+                             "request type %d is not made within another",
+                             (int)req->body_case);
+  const char *unit = handlers[i].unit_of ? handlers[i].unit_of(req) : NULL;
+  if ((err = refusal(r, req, handlers[i].name, handlers[i].access, unit)))
+    return err != &no_memory ? err : NULL;
+  return handlers[i].fn(r, req);
 }
 
 void tally_request_init(tally_request *r, const tally_services *svc,

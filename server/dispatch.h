@@ -112,6 +112,16 @@ void tally_request_init(tally_request *r, const tally_services *svc,
  * through r->reply (NULL: memory ran out), now or later. */
 void tally_dispatch(tally_request *r, const Tally__Envelope *req);
 
+/* A read made on behalf of r's account from within another request (a
+ * report file's), in whatever thread that runs: checked against the
+ * request table as the account's own request would be, without a
+ * sign-in, and answered at once (r->loop NULL: a read's job runs in
+ * place, and is left in r->job for the caller to free after the reply).
+ * Only reads that touch nothing of the loop's may be made so; any other
+ * is refused. Returns the reply (in r->arena), or NULL: no memory. */
+Tally__Envelope *tally_dispatch_within(tally_request *r,
+                                       const Tally__Envelope *req);
+
 /* After the reply was sent: frees the reply (wiping it when it held a
  * secret) and the job. r itself is the caller's. */
 void tally_request_end(tally_request *r);

@@ -38,6 +38,9 @@ tally_handler_fn tally_handle_values, tally_handle_history, tally_handle_report,
     tally_handle_explain, tally_handle_completeness, tally_handle_check,
     tally_handle_catalog;
 
+/* server/handle_report_file.c */
+tally_handler_fn tally_handle_report_file;
+
 /* server/handle_views.c */
 tally_handler_fn tally_handle_trend, tally_handle_matrix;
 

@@ -30,11 +30,13 @@
 #include "file.h"
 #include "log.h"
 #include "reply.h"
+#include "report_html.h"
 #include "signin.h"
 #include "wire.h"
 
 #include <errno.h>
 #include <libwebsockets.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +84,7 @@ struct tally_web {
                                  accepted, for its wsi's creation */
   uv_timer_t sweep;           /* closes those past the sign-in timeout */
   struct lws_protocol_vhost_options headers[7];
+  char csp[400];              /* headers[0]'s value */
   struct lws_protocol_vhost_options mimes[3];
   struct lws_http_mount files, session;
   struct lws_protocols protocols[2];
@@ -945,12 +948,23 @@ int tally_web_check(const tally_web_config *cfg, char *err, size_t errlen) {
 }
 
 /* What every response carries: no script, style, frame, form target or
- * connection but this origin's; no sniffing; no framing; no referrer. */
-static const char CSP[] =
-    "default-src 'self'; script-src 'self'; style-src 'self'; "
-    "img-src 'self' data:; font-src 'self'; connect-src 'self'; "
-    "object-src 'none'; base-uri 'none'; form-action 'self'; "
-    "frame-ancestors 'none'";
+ * connection but this origin's (and the annual report file's one
+ * stylesheet, by its hash: the district report page opens the file to
+ * print it, and a document made from a blob keeps this policy); no
+ * sniffing; no framing; no referrer. */
+static void csp_make(char *buf, size_t n) {
+  const char *sheet = tally_report_html_stylesheet();
+  unsigned char sha[32], b64[48];
+  unsigned int len = 0;
+  EVP_Digest(sheet, strlen(sheet), sha, &len, EVP_sha256(), NULL);
+  EVP_EncodeBlock(b64, sha, 32);
+  snprintf(buf, n,
+           "default-src 'self'; script-src 'self'; style-src 'self' "
+           "'sha256-%s'; img-src 'self' data:; font-src 'self'; "
+           "connect-src 'self'; object-src 'none'; base-uri 'none'; "
+           "form-action 'self'; frame-ancestors 'none'",
+           (const char *)b64);
+}
 
 int tally_web_start(uv_loop_t *loop, const tally_web_config *cfg,
                     tally_server *server, tally_web **out, char *err,
@@ -977,8 +991,9 @@ int tally_web_start(uv_loop_t *loop, const tally_web_config *cfg,
   w->loop = loop;
   w->tls = cfg->tls_cert != NULL;
 
-  static const char *const names[][2] = {
-      {"content-security-policy:", CSP},
+  csp_make(w->csp, sizeof w->csp);
+  const char *const names[][2] = {
+      {"content-security-policy:", w->csp},
       {"x-content-type-options:", "nosniff"},
       {"x-frame-options:", "DENY"},
       {"referrer-policy:", "no-referrer"},

@@ -162,7 +162,7 @@ enum op {
   OP_ACCOUNT_ADD, OP_ACCOUNT_LIST, OP_ACCOUNT_REVOKE, OP_ACCOUNT_ROTATE,
   OP_WHOAMI, OP_VALIDATE, OP_REVIEW, OP_REVIEW_LIST, OP_STATUS,
   OP_ACCOUNT_PASSWORD, OP_SIGN_IN, OP_IMPORT, OP_ADMIN_STATUS, OP_GUARD_CLEAR,
-  OP_TREND, OP_MATRIX,
+  OP_TREND, OP_MATRIX, OP_REPORT_FILE,
 };
 static const char *const op_names[] = {
     "submit", "values", "history", "report", "explain", "completeness",
@@ -170,7 +170,7 @@ static const char *const op_names[] = {
     "account add", "account list", "account revoke", "account rotate (other's)",
     "whoami", "validate", "review", "review list", "status",
     "account password", "sign in with a password (web only)", "import",
-    "admin status", "admin unblock", "trend", "matrix"};
+    "admin status", "admin unblock", "trend", "matrix", "report file"};
 
 enum scope { ANY, OWN, OTHER, DISTRICT };
 static const char *const scope_names[] = {"", "own unit", "other unit",
@@ -258,6 +258,10 @@ static const struct {
     {OP_MATRIX, OWN, {UNAUTH, BAD, BAD, BAD}},
     {OP_MATRIX, OTHER, {UNAUTH, DENIED, BAD, BAD}},
     {OP_MATRIX, DISTRICT, {UNAUTH, DENIED, OK, OK}},
+    /* The annual report as a file is the central office's, as the
+     * review queue is: a reporter's own unit's too is refused. */
+    {OP_REPORT_FILE, OWN, {UNAUTH, DENIED, OK, OK}},
+    {OP_REPORT_FILE, DISTRICT, {UNAUTH, DENIED, OK, OK}},
 };
 
 static int building_for; /* the role a request is built for */
@@ -297,6 +301,7 @@ struct request {
   Tally__SubmitRequest *reports[1];
   Tally__TrendRequest trend;
   Tally__MatrixRequest matrix;
+  Tally__ReportFileRequest report_file;
   char secret[64];
   char name[64];
   char path[320];
@@ -538,6 +543,15 @@ static void build(struct request *q, enum op op, enum scope sc) {
     q->matrix.period = "2022";
     e->body_case = TALLY__ENVELOPE__BODY_MATRIX;
     e->matrix = &q->matrix;
+    break;
+  case OP_REPORT_FILE:
+    tally__report_request__init(&q->report);
+    q->report.unit = unit;
+    q->report.period = "2022";
+    tally__report_file_request__init(&q->report_file);
+    q->report_file.report = &q->report;
+    e->body_case = TALLY__ENVELOPE__BODY_REPORT_FILE;
+    e->report_file = &q->report_file;
     break;
   case OP_VALIDATE:
     tally__validate_request__init(&q->validate);

@@ -5,7 +5,9 @@
  * workbook with Debian's python3-openpyxl), the PDF's pages are not blank
  * and hold every indicator's code (poppler-utils), everything a user
  * wrote is escaped, and what cannot be made says why. */
+#include "client.h"
 #include "fixture.h"
+#include "wire.h"
 
 #include <criterion/criterion.h>
 #include <jansson.h>
@@ -334,4 +336,182 @@ Test(report_file, user_text_is_escaped) {
   const char *check2[] = {CHECK, "cell", xlsx, "说明",
                           "<script>alert(\"x\")</script> & 说明", NULL};
   cr_assert_eq(run_program(PYTHON, check2), 0);
+}
+
+/* The report file as the district report page gets it: a
+ * ReportFileRequest of the analyst's, on a connection of its own. */
+static Tally__Envelope *report_file_of(const char *token, const char *period,
+                                       const char *unit,
+                                       Tally__ReportFileRequest__Format format) {
+  Tally__ReportRequest q = TALLY__REPORT_REQUEST__INIT;
+  Tally__ReportFileRequest f = TALLY__REPORT_FILE_REQUEST__INIT;
+  Tally__Envelope req = TALLY__ENVELOPE__INIT, *reply = NULL;
+  char err[256];
+  q.period = (char *)period;
+  q.unit = (char *)unit;
+  f.report = &q;
+  f.format = format;
+  req.body_case = TALLY__ENVELOPE__BODY_REPORT_FILE;
+  req.report_file = &f;
+  struct tally_client *c = tally_test_connect(&srv, token);
+  int rc = tally_client_call(c, &req, &reply, err, sizeof err);
+  tally_client_close(c);
+  cr_assert_eq(rc, 0, "call: %s", err);
+  return reply;
+}
+
+static Tally__Envelope *report_file(const char *token, const char *period,
+                                    Tally__ReportFileRequest__Format format) {
+  return report_file_of(token, period, "", format);
+}
+
+/* s with what differs from one making to the next taken out: the time
+ * it was made (after "made ") and the milliseconds it took. */
+static char *without_times(const char *s) {
+  static const char *const after[] = {"生成于 made ", "用时 ", "requests in "};
+  char *out = strdup(s), *w = out;
+  cr_assert(out);
+  for (const char *p = s; *p;) {
+    size_t k = 0, skip = 0;
+    for (; k < 3; k++)
+      if (strncmp(p, after[k], strlen(after[k])) == 0)
+        break;
+    if (k == 3) {
+      *w++ = *p++;
+      continue;
+    }
+    memcpy(w, p, strlen(after[k]));
+    w += strlen(after[k]);
+    p += strlen(after[k]);
+    if (k == 0)
+      skip = strlen("2022-01-01 00:00:00");
+    else
+      while (p[skip] >= '0' && p[skip] <= '9')
+        skip++;
+    cr_assert(strlen(p) >= skip);
+    *w++ = '#';
+    p += skip;
+  }
+  *w = 0;
+  return out;
+}
+
+Test(report_file, the_pages_file_is_tally_reports) {
+  start(NULL);
+  submit_samples();
+  const char *analyst = tally_test_token(&srv, "analyst", NULL);
+  char *out, *err;
+  cr_assert_eq(RUN(&out, &err, "report", "--period", "2022", "--format",
+                   "html"), 0, "%s", err);
+  free(err);
+
+  Tally__Envelope *r =
+      report_file(analyst, "2022", TALLY__REPORT_FILE_REQUEST__FORMAT__FORMAT_HTML);
+  cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_REPORT_FILE_REPLY, "%s",
+               r->body_case == TALLY__ENVELOPE__BODY_ERROR ? r->error->message
+                                                            : "");
+  const Tally__ReportFileReply *f = r->report_file_reply;
+  cr_expect_str_eq(f->file_name, "tally-report-2022.html");
+  cr_expect_str_eq(f->media_type, "text/html; charset=utf-8");
+  char *page = strndup((const char *)f->content.data, f->content.len);
+  cr_assert_eq(strlen(page), f->content.len, "a NUL in the page");
+  /* The same bytes as the command line's, but for when it was made. */
+  char *a = without_times(out), *b = without_times(page);
+  cr_expect(strcmp(a, out) != 0, "no time was taken out");
+  cr_expect_str_eq(b, a);
+  free(a);
+  free(b);
+  free(out);
+  const char *html = path_in("page.html");
+  tally_test_write_file(html, page);
+  free(page);
+  tally_wire_free(r);
+
+  r = report_file(analyst, "2022", TALLY__REPORT_FILE_REQUEST__FORMAT__FORMAT_XLSX);
+  cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_REPORT_FILE_REPLY, "%s",
+               r->body_case == TALLY__ENVELOPE__BODY_ERROR ? r->error->message
+                                                            : "");
+  f = r->report_file_reply;
+  cr_expect_str_eq(f->file_name, "tally-report-2022.xlsx");
+  cr_assert(f->content.len > 4 && memcmp(f->content.data, "PK\3\4", 4) == 0,
+            "not a zip");
+  const char *xlsx = path_in("page.xlsx");
+  FILE *w = fopen(xlsx, "wb");
+  cr_assert(w);
+  cr_assert_eq(fwrite(f->content.data, 1, f->content.len, w), f->content.len);
+  cr_assert_eq(fclose(w), 0);
+  tally_wire_free(r);
+
+  /* Both files' figures are tally report --format json's. */
+  const char *check[] = {CHECK, "agree", TALLY_PATH, "2022", "2020", html,
+                         xlsx, NULL};
+  cr_assert_eq(run_program(PYTHON, check), 0);
+
+  /* What the page cannot have is refused in words: a reporter's, a bad
+   * period, a format there is none of. */
+  r = report_file(tally_test_token(&srv, "reporter", "wenchang"), "2022",
+                  TALLY__REPORT_FILE_REQUEST__FORMAT__FORMAT_HTML);
+  cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_ERROR);
+  cr_expect_eq(r->error->code, TALLY__ERROR_CODE__ERROR_PERMISSION_DENIED);
+  cr_expect(strstr(r->error->message, "report file needs the analyst role"),
+            "%s", r->error->message);
+  tally_wire_free(r);
+  r = report_file(analyst, "2022Q9",
+                  TALLY__REPORT_FILE_REQUEST__FORMAT__FORMAT_HTML);
+  cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_ERROR);
+  cr_expect_eq(r->error->code, TALLY__ERROR_CODE__ERROR_BAD_PERIOD, "%s",
+               r->error->message);
+  tally_wire_free(r);
+  r = report_file(analyst, "2022", (Tally__ReportFileRequest__Format)7);
+  cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_ERROR);
+  cr_expect(strstr(r->error->message, "unknown report file format 7"), "%s",
+            r->error->message);
+  tally_wire_free(r);
+}
+
+Test(report_file, a_scope_too_large_for_the_page_is_refused_before_its_reads) {
+  /* The built-in catalog with 991 towns more: 1,001 reporting units. */
+  json_error_t e;
+  json_t *doc = json_loadb(tally_catalog_builtin_json,
+                           tally_catalog_builtin_len, 0, &e);
+  cr_assert_not_null(doc, "%s", e.text);
+  json_t *list = json_object_get(doc, "units");
+  for (int i = 0; i < 991; i++) {
+    char code[16], zh[32], en[32];
+    snprintf(code, sizeof code, "t%06d", i);
+    snprintf(zh, sizeof zh, "测试镇%d", i);
+    snprintf(en, sizeof en, "Town %d", i);
+    json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:s,s:s}", "code",
+                                          code, "level", "town", "parent",
+                                          "changqing", "name_zh", zh,
+                                          "name_en", en));
+  }
+  char dir[256], path[300];
+  tally_test_tmpdir(dir, sizeof dir);
+  snprintf(path, sizeof path, "%s/big.json", dir);
+  char *text = json_dumps(doc, JSON_COMPACT);
+  json_decref(doc);
+  tally_test_write_file(path, text);
+  free(text);
+  start(path);
+  Tally__Envelope *r =
+      report_file(tally_test_token(&srv, "analyst", NULL), "2022",
+                  TALLY__REPORT_FILE_REQUEST__FORMAT__FORMAT_HTML);
+  cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_ERROR);
+  cr_expect_eq(r->error->code, TALLY__ERROR_CODE__ERROR_BAD_REQUEST);
+  cr_expect(strstr(r->error->message, "changqing holds 1001 reporting units: "
+                                      "the report file lists each one's "
+                                      "figures, for at most 1000"),
+            "%s", r->error->message);
+  tally_wire_free(r);
+  /* A unit within it is made. */
+  r = report_file_of(tally_test_token(&srv, "analyst", NULL), "2022",
+                     "wenchang", TALLY__REPORT_FILE_REQUEST__FORMAT__FORMAT_HTML);
+  cr_assert_eq(r->body_case, TALLY__ENVELOPE__BODY_REPORT_FILE_REPLY, "%s",
+               r->body_case == TALLY__ENVELOPE__BODY_ERROR ? r->error->message
+                                                            : "");
+  cr_expect_str_eq(r->report_file_reply->file_name,
+                   "tally-report-2022-wenchang.html");
+  tally_wire_free(r);
+  tally_test_rmtree(dir);
 }

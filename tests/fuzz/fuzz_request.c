@@ -279,6 +279,7 @@ static int is_reply(Tally__Envelope__BodyCase c) {
          c == TALLY__ENVELOPE__BODY_ACCOUNT_PASSWORD_REPLY ||
          c == TALLY__ENVELOPE__BODY_TREND_REPLY ||
          c == TALLY__ENVELOPE__BODY_MATRIX_REPLY ||
+         c == TALLY__ENVELOPE__BODY_REPORT_FILE_REPLY ||
          c == TALLY__ENVELOPE__BODY_IMPORT_REPLY ||
          c == TALLY__ENVELOPE__BODY_ADMIN_STATUS_REPLY ||
          c == TALLY__ENVELOPE__BODY_GUARD_CLEAR_REPLY;

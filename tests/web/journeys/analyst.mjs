@@ -5,13 +5,17 @@
 // it) and another approved; the district report's values are tally
 // report --format json's; the trend has one point per year stored; the
 // matrix's colours are the statuses tally explain gives; a value leads
-// to its units' figures and a unit's history. A reporter can open none
-// of these pages, nor make their requests over the WebSocket. The
+// to its units' figures and a unit's history; the annual report's HTML
+// and xlsx downloaded from the district report page hold tally report
+// --format json's figures, and its print view is the report with its
+// stylesheet. A reporter can open none of these pages, nor make their
+// requests over the WebSocket. The
 // catalog names wenchang with markup, which every page shows as text.
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { signIn, startServer, importSamples, markupCatalog, assert, eq, pb, wsTry, wsUrl, request } from "../lib.mjs";
+import { signIn, startServer, importSamples, markupCatalog, assert, eq, pb, wsTry, wsUrl, request, top } from "../lib.mjs";
 
 const WENCHANG = "文昌<script>window.pwned=1</script><b>街道</b>";
 
@@ -34,6 +38,7 @@ export async function the_central_office_reviews_and_reads_the_district({ browse
     await signIn(page, own, analyst, "new-pass-7011", "#overview");
     await overview(page, own);
     await district(page, own);
+    await reportFiles(page, own);
     await trend(page, own);
     await matrix(page, own);
     await explain(page, own);
@@ -101,6 +106,50 @@ async function district(page, own) {
   eq(await page.$$eval("#district-rows tr[data-code]", (trs) => trs.map((tr) => tr.dataset.code).sort()),
      want.indicators.filter((r) => r.status === "not met").map((r) => r.code).sort(), "the indicators not met");
   await page.selectOption("#f-status", "");
+}
+
+// The annual report's files, from the district report page's buttons.
+async function reportFiles(page, own) {
+  const dir = mkdtempSync(join(tmpdir(), "tally-files-"));
+  const html = join(dir, "page.html"), xlsx = join(dir, "page.xlsx");
+  const take = async (button, name, path) => {
+    const [file] = await Promise.all([page.waitForEvent("download"), page.click(button)]);
+    eq(file.suggestedFilename(), name, `${button}: the file's name`);
+    await file.saveAs(path);
+  };
+  await take("#download-html", "tally-report-2022.html", html);
+  await take("#download-xlsx", "tally-report-2022.xlsx", xlsx);
+  assert(readFileSync(html, "utf8").startsWith("<!DOCTYPE html>"), "an HTML file");
+  eq(readFileSync(xlsx).subarray(0, 2).toString(), "PK", "a workbook (a zip)");
+  // Every figure, status, trend point and matrix cell of both is the
+  // JSON's (tests/report_check.py, as tests/test_report_file.c runs it).
+  const check = spawnSync("/usr/bin/python3", [join(top, "tests", "report_check.py"), "agree",
+    join(own.build, "tally"), "2022", "2020", html, xlsx], {
+    encoding: "utf8",
+    env: { ...process.env, TALLY_SERVER: own.tcp, TALLY_TOKEN: own.admin,
+           TALLY_CONFIG: join(own.dir, "none.json"), TALLY_SPOOL: join(own.dir, "spool") } });
+  eq(check.status, 0, `report_check.py agree: ${check.stdout}${check.stderr}`);
+
+  // Print: the report opens in a tab of its own, styled by its own
+  // stylesheet (the CSP allows it by its hash), and nothing is refused.
+  const refused = [];
+  page.context().on("console", (m) => { if (/Content Security Policy/i.test(m.text())) refused.push(m.text()); });
+  const [tab] = await Promise.all([page.waitForEvent("popup"), page.click("#print-pdf")]);
+  await tab.waitForFunction(() => location.protocol === "blob:" && document.readyState === "complete" &&
+                            document.querySelector("h1"));
+  const got = await tab.evaluate(() => ({
+    h1: document.querySelector("h1").textContent,
+    font: getComputedStyle(document.body).fontFamily,
+    rules: [...document.styleSheets].reduce((n, s) => n + s.cssRules.length, 0),
+    codes: [...document.querySelectorAll("#district tr[data-code]")].length,
+  }));
+  assert(got.h1.includes("2022 年度主要指标监测评估报告"), `the report's title: ${got.h1}`);
+  assert(got.font.includes("Noto Sans CJK SC"), `the report's stylesheet applies: ${got.font}`);
+  assert(got.rules > 20, `the stylesheet's rules: ${got.rules}`);
+  eq(got.codes, json(own, ["report", "--period", "2022"]).indicators.length, "every indicator in the print view");
+  eq(refused, [], "nothing the CSP refused");
+  await tab.close();
+  assert((await page.textContent("#report-file .hint")).includes("PDF"), "the page says how the PDF is made");
 }
 
 async function trend(page, own) {
@@ -181,10 +230,13 @@ async function reporterRefused(browser, own, clerk) {
     for (const hash of ["#/overview/2022", "#/report/2022", "#/trend/H02", "#/matrix/2022", "#/explain/H02/2022"]) {
       await page.evaluate((h) => { location.hash = h; }, hash);
       await page.waitForSelector("#not-yours");
+      eq(await page.$$("#report-file button"), [], `${hash}: no report file buttons`);
     }
     for (const body of [{ reviewList: { period: "2022" } }, { completeness: { period: "2022" } },
                         { report: { period: "2022" } }, { trend: { indicator: "H02" } },
                         { matrix: { period: "2022" } }, { explain: { indicator: "H02", period: "2022" } },
+                        { reportFile: { report: { period: "2022" }, format: 0 } },
+                        { reportFile: { report: { period: "2022", unit: "wenchang" }, format: 1 } },
                         { review: { unit: "wenchang", period: "2022", action: "approve", revision: 1 } }]) {
       const got = await wsTry(page, wsUrl(own), request(body));
       const r = pb.Envelope.decode(Uint8Array.from(got.reply));

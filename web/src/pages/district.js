@@ -4,12 +4,14 @@
 // confidence interval, target, gap, status (a colour with a symbol and
 // a word) and change on the year before (and whether it is more than
 // chance); filtered by plan, group, status and lead department. One
-// ReportRequest.
+// ReportRequest; the annual report's file from its buttons
+// (report_file.js).
 import { h, show } from "../dom.js";
 import { t, en, named } from "../i18n.js";
 import { placeOf, leads } from "../catalog.js";
 import { status, statusGroup, STATUSES, changeCompared, shown, signed } from "../status.js";
 import { periodPicker } from "./views.js";
+import { reportFileBar } from "./report_file.js";
 
 const filters = { plan: "", group: "", status: "", lead: "" }; // kept across periods
 
@@ -102,7 +104,7 @@ export async function districtPage(app, period) {
     periodPicker(app, "report", period),
     h("h2", { id: "district-title" }, `${named({ name_zh: rep.unitNameZh, name_en: rep.unitNameEn, code: rep.unit })} · ${period}`),
     h("p", {}, `${t("units")}: ${rep.unitsReporting} · ${t("approved")}: ${rep.unitsApproved}`),
-    bar, count, table);
+    reportFileBar(app, period), bar, count, table);
   draw();
 }
 

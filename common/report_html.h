@@ -14,4 +14,9 @@
  * when f could not be written. */
 int tally_report_html_write(const tally_report_doc *d, FILE *f);
 
+/* The text of the file's one <style> element, exactly: no element of
+ * the file has a style attribute, so that a CSP allowing this text by
+ * its hash shows the file as it is meant (server/web.c). */
+const char *tally_report_html_stylesheet(void);
+
 #endif

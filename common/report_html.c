@@ -6,7 +6,6 @@
  * the server sends as text goes through esc(); the numbers are ours. */
 #include "report_html.h"
 
-#include "cli.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -53,8 +52,10 @@ static void status_span(FILE *f, Tally__Status s) {
           w->css, w->symbol, w->zh, w->en);
 }
 
+/* The stylesheet, all of the <style> element (the web pages' CSP allows
+ * it by its hash, so that the page can print the file). */
 static const char style[] =
-    ":root{--met:#d7f0d2;--on:#e3f0fb;--off:#ffe9c7;--not:#f9d3d0;"
+    "\n:root{--met:#d7f0d2;--on:#e3f0fb;--off:#ffe9c7;--not:#f9d3d0;"
     "--nj:#ecebf3;--nd:#eeeeee;--ink:#1d1d1f;--muted:#5f6368}\n"
     "*{box-sizing:border-box}\n"
     "body{font-family:\"Noto Sans CJK SC\",\"Source Han Sans SC\","
@@ -110,7 +111,12 @@ static const char style[] =
     "section.wide{page:wide}"
     ".charts{grid-template-columns:repeat(3,1fr);gap:6px}"
     "*{-webkit-print-color-adjust:exact;print-color-adjust:exact}"
-    "nav{display:none}}\n";
+    "nav{display:none}}\n"
+    /* The district table's columns. */
+    "col.w5{width:5%}col.w6{width:6%}col.w9{width:9%}col.w10{width:10%}"
+    "col.w11{width:11%}col.w24{width:24%}\n";
+
+const char *tally_report_html_stylesheet(void) { return style; }
 
 /* The heading row of a table: each column in Chinese, then English. */
 static void head_row(FILE *f, const char *const *zh, const char *const *en,
@@ -129,7 +135,7 @@ static void head_row(FILE *f, const char *const *zh, const char *const *en,
 static void cover(FILE *f, const tally_report_doc *d) {
   const Tally__ReportReply *r = d->report;
   char when[32];
-  tally_cli_time(when, sizeof when, d->made_unix);
+  tally_report_time(when, sizeof when, d->made_unix);
   fputs("<header>\n<h1>", f);
   esc(f, r->unit_name_zh);
   fputs(" ", f);
@@ -143,7 +149,7 @@ static void cover(FILE *f, const tally_report_doc *d) {
     fprintf(f, "按审核通过的数据 from the figures as approved (%u/%u 个单位 "
             "units)", r->units_approved, r->units_reporting);
     if (r->at_unix) {
-      tally_cli_time(when, sizeof when, r->at_unix);
+      tally_report_time(when, sizeof when, r->at_unix);
       fprintf(f, "，截至 as at %s UTC", when);
     }
   } else {
@@ -153,7 +159,7 @@ static void cover(FILE *f, const tally_report_doc *d) {
   if (r->lock) {
     snprintf(when, sizeof when, "(unknown)"); /* 0: an unreadable record */
     if (r->lock->locked_unix)
-      tally_cli_time(when, sizeof when, r->lock->locked_unix);
+      tally_report_time(when, sizeof when, r->lock->locked_unix);
     fprintf(f, " · 本期已锁定 period locked on %s UTC by ", when);
     esc(f, r->lock->account_name);
     if (*r->lock->text) {
@@ -393,12 +399,11 @@ static void district(FILE *f, const tally_report_doc *d) {
       esc(f, head->category_en);
       fputs("</span></h4>\n", f);
     }
-    fputs("<table class=\"district\"><colgroup><col style=\"width:5%\">"
-          "<col style=\"width:24%\"><col style=\"width:9%\">"
-          "<col style=\"width:9%\"><col style=\"width:9%\">"
-          "<col style=\"width:11%\"><col style=\"width:6%\">"
-          "<col style=\"width:10%\"><col style=\"width:6%\">"
-          "<col style=\"width:6%\"><col style=\"width:5%\"></colgroup>", f);
+    fputs("<table class=\"district\"><colgroup><col class=\"w5\">"
+          "<col class=\"w24\"><col class=\"w9\"><col class=\"w9\">"
+          "<col class=\"w9\"><col class=\"w11\"><col class=\"w6\">"
+          "<col class=\"w10\"><col class=\"w6\"><col class=\"w6\">"
+          "<col class=\"w5\"></colgroup>", f);
     head_row(f, zh, en, sizeof zh / sizeof zh[0]);
     fputs("<tbody>\n", f);
     for (size_t k = i; k < j; k++)
@@ -864,7 +869,7 @@ static void notes(FILE *f, const tally_report_doc *d) {
     char n[32], first[32] = "", state[96];
     snprintf(n, sizeof n, "%u/%u", u->reported, u->expected);
     if (u->first_unix)
-      tally_cli_time(first, sizeof first, u->first_unix);
+      tally_report_time(first, sizeof first, u->first_unix);
     if (u->days_late > 0 && strcmp(u->timeliness, "late") == 0)
       snprintf(state, sizeof state, "迟报 late by %d day%s", u->days_late,
                u->days_late == 1 ? "" : "s");
@@ -1010,7 +1015,7 @@ int tally_report_html_write(const tally_report_doc *d, FILE *f) {
   esc(f, r->unit_name_zh);
   fputs(" ", f);
   esc(f, r->period);
-  fputs(" 年度监测评估报告 Annual monitoring report</title>\n<style>\n", f);
+  fputs(" 年度监测评估报告 Annual monitoring report</title>\n<style>", f);
   fputs(style, f);
   fputs("</style>\n</head>\n<body>\n", f);
   cover(f, d);

@@ -1,16 +1,14 @@
-/* report_doc.c: everything a report file shows, asked for on one
- * connection. The happy path: the catalog (kept, or fetched), then the
- * period's report, a report for each earlier year of the plans, an
+/* report_doc.c: everything a report file shows, asked for through the
+ * caller's asker (a connection, or tallyd's own dispatch). The happy
+ * path: the period's report, a report for each earlier year of the plans, an
  * explain for each indicator of the period's report, completeness, the
  * targets and the review queue. The failure modes: any refusal or a lost
  * connection ends the fetch with the server's word (the review queue
- * alone is left out when the account may not read it), and nothing
- * fetched so far is kept. */
+ * alone is left out when the account may not read it), and the doc is
+ * left empty. */
 #include "report_doc.h"
 
-#include "catalog_cache.h"
 #include "period.h"
-#include "wire.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,70 +90,47 @@ void tally_report_value_text(char *buf, size_t n, const Tally__ReportRow *w) {
     tally_report_fixed(buf, n, w->has_value, w->value, (int)w->decimals, 0);
 }
 
-/* Keeps env (to free with the doc). Returns 0 or -1 (out of memory). */
-static int keep(tally_report_doc *d, Tally__Envelope *env) {
-  Tally__Envelope **grown =
-      realloc(d->envelopes, (d->n_envelopes + 1) * sizeof *grown);
-  if (grown == NULL)
-    return -1;
-  d->envelopes = grown;
-  d->envelopes[d->n_envelopes++] = env;
-  return 0;
-}
-
-/* One request on cl, its reply kept in d. Returns 0 and *reply, or the
- * exit status after saying why. */
-static int ask(const tally_cli *c, tally_client *cl, tally_report_doc *d,
-               Tally__Envelope *req, Tally__Envelope__BodyCase want,
-               Tally__Envelope **reply) {
-  int rc = tally_cli_call_on(c, cl, req, want, reply);
+/* One request through ask, its reply of the kind want. Returns 0 and
+ * *reply, or a code with *e saying why. */
+static int ask_one(tally_report_ask_fn *ask, void *ctx, tally_report_doc *d,
+                   const Tally__Envelope *req, Tally__Envelope__BodyCase want,
+                   const Tally__Envelope **reply, tally_report_doc_error *e) {
   d->requests++;
-  if (rc != 0) {
-    tally_wire_free(*reply);
-    return rc;
+  if (ask(ctx, req, reply, e->message, sizeof e->message) != 0)
+    return TALLY_REPORT_DOC_UNREACHABLE;
+  if ((*reply)->body_case == TALLY__ENVELOPE__BODY_ERROR) {
+    e->code = (*reply)->error->code;
+    snprintf(e->message, sizeof e->message, "%s", (*reply)->error->message);
+    return TALLY_REPORT_DOC_REFUSED;
   }
-  if (keep(d, *reply) != 0) {
-    tally_wire_free(*reply);
-    fputs("tally: out of memory\n", stderr);
-    return EXIT_REFUSED;
+  if ((*reply)->body_case != want) {
+    e->code = TALLY__ERROR_CODE__ERROR_INTERNAL;
+    snprintf(e->message, sizeof e->message,
+             "the server sent an unexpected reply");
+    return TALLY_REPORT_DOC_REFUSED;
   }
   return 0;
 }
 
 /* The review queue, or none when the account may not read it. */
-static int ask_review(const tally_cli *c, tally_client *cl,
-                      tally_report_doc *d, const char *period) {
+static int ask_review(tally_report_ask_fn *ask, void *ctx, tally_report_doc *d,
+                      const char *period, tally_report_doc_error *e) {
   Tally__ReviewListRequest q = TALLY__REVIEW_LIST_REQUEST__INIT;
-  Tally__Envelope req = TALLY__ENVELOPE__INIT, *reply = NULL;
-  char err[256];
+  Tally__Envelope req = TALLY__ENVELOPE__INIT;
+  const Tally__Envelope *reply = NULL;
   q.period = (char *)period;
   req.body_case = TALLY__ENVELOPE__BODY_REVIEW_LIST;
   req.review_list = &q;
-  d->requests++;
-  if (tally_client_call(cl, &req, &reply, err, sizeof err) != 0) {
-    fprintf(stderr, "tally: %s\n", err);
-    return EXIT_UNREACHABLE;
-  }
-  if (reply->body_case == TALLY__ENVELOPE__BODY_ERROR &&
-      reply->error->code == TALLY__ERROR_CODE__ERROR_PERMISSION_DENIED) {
-    tally_wire_free(reply); /* a reporter's report: no queue in it */
+  int rc = ask_one(ask, ctx, d, &req, TALLY__ENVELOPE__BODY_REVIEW_LIST_REPLY,
+                   &reply, e);
+  if (rc == TALLY_REPORT_DOC_REFUSED &&
+      e->code == TALLY__ERROR_CODE__ERROR_PERMISSION_DENIED) {
+    memset(e, 0, sizeof *e); /* a reporter's report: no queue in it */
     return 0;
   }
-  if (reply->body_case != TALLY__ENVELOPE__BODY_REVIEW_LIST_REPLY) {
-    fprintf(stderr, "tally: %s\n",
-            reply->body_case == TALLY__ENVELOPE__BODY_ERROR
-                ? reply->error->message
-                : "the server sent an unexpected reply");
-    tally_wire_free(reply);
-    return EXIT_REFUSED;
-  }
-  if (keep(d, reply) != 0) {
-    tally_wire_free(reply);
-    fputs("tally: out of memory\n", stderr);
-    return EXIT_REFUSED;
-  }
-  d->review = reply->review_list_reply;
-  return 0;
+  if (rc == 0)
+    d->review = reply->review_list_reply;
+  return rc;
 }
 
 /* The plans' base year: a year before the earliest start_year. */
@@ -175,25 +150,25 @@ static double ms_since(const struct timespec *t0) {
          (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
-int tally_report_doc_fetch(const tally_cli *c, const Tally__ReportRequest *q,
-                           tally_report_doc *d) {
-  tally_client *cl = NULL;
-  Tally__Envelope *reply;
+int tally_report_doc_fetch(tally_report_ask_fn *ask, void *ctx,
+                           const tally_catalog *cat,
+                           const Tally__ReportRequest *q, tally_report_doc *d,
+                           tally_report_doc_error *e) {
+  const Tally__Envelope *reply;
   tally_period p;
   struct timespec t0;
   int rc;
 
   memset(d, 0, sizeof *d);
+  memset(e, 0, sizeof *e);
   d->made_unix = (int64_t)time(NULL);
+  d->cat = cat;
   if (tally_period_parse(q->period, &p) != 0) {
-    fprintf(stderr, "tally: '%s' is not a period\n", q->period);
-    return EXIT_USAGE;
+    e->code = TALLY__ERROR_CODE__ERROR_BAD_REQUEST;
+    snprintf(e->message, sizeof e->message, "'%.200s' is not a period",
+             q->period);
+    return TALLY_REPORT_DOC_BAD_PERIOD;
   }
-  if ((rc = tally_catalog_cache_fetch(c, 0, &d->own_cat)) != 0)
-    return rc;
-  d->cat = d->own_cat;
-  if ((rc = tally_cli_connect(c, &cl)) != 0)
-    goto fail;
   clock_gettime(CLOCK_MONOTONIC, &t0);
 
   /* The same period of each year from the base year, the period's
@@ -214,8 +189,8 @@ int tally_report_doc_fetch(const tally_cli *c, const Tally__ReportRequest *q,
     yq.name_missing = y == p.year ? q->name_missing : 0;
     req.body_case = TALLY__ENVELOPE__BODY_REPORT;
     req.report = &yq;
-    if ((rc = ask(c, cl, d, &req, TALLY__ENVELOPE__BODY_REPORT_REPLY,
-                  &reply)) != 0)
+    if ((rc = ask_one(ask, ctx, d, &req, TALLY__ENVELOPE__BODY_REPORT_REPLY,
+                      &reply, e)) != 0)
       goto fail;
     d->years[k] = reply->report_reply;
     d->year_of[k] = y;
@@ -227,8 +202,8 @@ int tally_report_doc_fetch(const tally_cli *c, const Tally__ReportRequest *q,
   size_t n = d->report->n_rows;
   d->explain = calloc(n ? n : 1, sizeof *d->explain);
   if (d->explain == NULL) {
-    fputs("tally: out of memory\n", stderr);
-    rc = EXIT_REFUSED;
+    snprintf(e->message, sizeof e->message, "out of memory");
+    rc = TALLY_REPORT_DOC_NO_MEMORY;
     goto fail;
   }
   for (size_t i = 0; i < n; i++) {
@@ -239,8 +214,8 @@ int tally_report_doc_fetch(const tally_cli *c, const Tally__ReportRequest *q,
     eq.unit = (char *)q->unit;
     req.body_case = TALLY__ENVELOPE__BODY_EXPLAIN;
     req.explain = &eq;
-    if ((rc = ask(c, cl, d, &req, TALLY__ENVELOPE__BODY_EXPLAIN_REPLY,
-                  &reply)) != 0)
+    if ((rc = ask_one(ask, ctx, d, &req, TALLY__ENVELOPE__BODY_EXPLAIN_REPLY,
+                      &reply, e)) != 0)
       goto fail;
     d->explain[i] = reply->explain_reply;
   }
@@ -251,8 +226,8 @@ int tally_report_doc_fetch(const tally_cli *c, const Tally__ReportRequest *q,
   cq.unit = (char *)q->unit;
   creq.body_case = TALLY__ENVELOPE__BODY_COMPLETENESS;
   creq.completeness = &cq;
-  if ((rc = ask(c, cl, d, &creq, TALLY__ENVELOPE__BODY_COMPLETENESS_REPLY,
-                &reply)) != 0)
+  if ((rc = ask_one(ask, ctx, d, &creq,
+                    TALLY__ENVELOPE__BODY_COMPLETENESS_REPLY, &reply, e)) != 0)
     goto fail;
   d->completeness = reply->completeness_reply;
 
@@ -260,31 +235,31 @@ int tally_report_doc_fetch(const tally_cli *c, const Tally__ReportRequest *q,
   Tally__Envelope treq = TALLY__ENVELOPE__INIT;
   treq.body_case = TALLY__ENVELOPE__BODY_TARGET_LIST;
   treq.target_list = &tq;
-  if ((rc = ask(c, cl, d, &treq, TALLY__ENVELOPE__BODY_TARGET_LIST_REPLY,
-                &reply)) != 0)
+  if ((rc = ask_one(ask, ctx, d, &treq,
+                    TALLY__ENVELOPE__BODY_TARGET_LIST_REPLY, &reply, e)) != 0)
     goto fail;
   d->targets = reply->target_list_reply;
 
-  if ((rc = ask_review(c, cl, d, q->period)) != 0)
+  if ((rc = ask_review(ask, ctx, d, q->period, e)) != 0)
     goto fail;
   d->fetch_ms = ms_since(&t0);
-  tally_client_close(cl);
   return 0;
 
 fail:
-  if (cl)
-    tally_client_close(cl);
   tally_report_doc_free(d);
   return rc;
 }
 
 void tally_report_doc_free(tally_report_doc *d) {
-  for (size_t i = 0; i < d->n_envelopes; i++)
-    tally_wire_free(d->envelopes[i]);
-  free(d->envelopes);
   free(d->explain);
-  tally_catalog_free(d->own_cat);
   memset(d, 0, sizeof *d);
+}
+
+void tally_report_time(char *buf, size_t n, int64_t unix_s) {
+  time_t t = (time_t)unix_s;
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
 const Tally__ReportRow *tally_report_doc_row(const tally_report_doc *d,

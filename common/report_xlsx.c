@@ -8,7 +8,6 @@
  * when the workbook is closed: the writing reads straight. */
 #include "report_xlsx.h"
 
-#include "cli.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -207,7 +206,7 @@ static void summary_sheet(book *b, const tally_report_doc *d) {
     row++;
   }
   char when[32], line[256];
-  tally_cli_time(when, sizeof when, d->made_unix);
+  tally_report_time(when, sizeof when, d->made_unix);
   snprintf(line, sizeof line, "生成于 made %s UTC; %s", when,
            r->as_approved ? "按审核通过的数据 as approved" : "实时数据 live");
   put_s(b, ws, row + 1, 0, line, NULL);

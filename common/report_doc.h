@@ -1,7 +1,7 @@
 /* report_doc.h: what the annual monitoring report's files are made of
- * (tally report --format html, pdf or xlsx), fetched once and read by
- * each writer (report_html.c, report_xlsx.c), so that every format
- * shows the same figures: the period's report; a report for each year
+ * (tally report --format html, pdf or xlsx, and the district report
+ * page's download), fetched once and read by each writer (report_html.c,
+ * report_xlsx.c), so that every format shows the same figures: the period's report; a report for each year
  * from the plans' base year on (the trends); for each indicator, each
  * unit's figures behind its value (tally explain); completeness and
  * timeliness; the targets (those the city assigns); and the review
@@ -10,7 +10,6 @@
 #define TALLY_REPORT_DOC_H
 
 #include "catalog.h"
-#include "cli.h"
 #include "tally.pb-c.h"
 
 #include <stddef.h>
@@ -56,21 +55,44 @@ typedef struct {
   int64_t made_unix;                  /* when it was fetched */
   double fetch_ms;                    /* how long the requests took */
   size_t requests;                    /* how many there were */
-  /* What holds it all (the replies and the catalog). */
-  Tally__Envelope **envelopes;
-  size_t n_envelopes;
-  tally_catalog *own_cat;
 } tally_report_doc;
 
-/* Asks c's server for everything a report file of q's period and scope
- * shows, on one connection: q itself, q for each earlier year, one
- * explain per indicator of q's reply, completeness, the targets, and the
- * review queue (left out, quietly, for an account that may not read it).
- * q's plan and indicator filters apply to every report. Returns 0 and
- * *d (tally_report_doc_free frees it), or the exit status after saying
- * why. */
-int tally_report_doc_fetch(const tally_cli *c, const Tally__ReportRequest *q,
-                           tally_report_doc *d);
+/* How the doc's requests are asked, whatever the transport: req in, the
+ * reply envelope out (an error reply is a reply). The client sends it
+ * on its connection; tallyd dispatches it as the signed-in account's
+ * (server/handle_report_file.c). The asker keeps each reply until it is
+ * done with the doc. Returns 0 and *reply, or -1 with why in err (the
+ * request did not get through). */
+typedef int tally_report_ask_fn(void *ctx, const Tally__Envelope *req,
+                                const Tally__Envelope **reply, char *err,
+                                size_t n);
+
+/* Why a fetch failed. */
+enum {
+  TALLY_REPORT_DOC_BAD_PERIOD = -1, /* q's period is not one */
+  TALLY_REPORT_DOC_UNREACHABLE = -2, /* the asker failed */
+  TALLY_REPORT_DOC_REFUSED = -3,     /* the server said no: code, message */
+  TALLY_REPORT_DOC_NO_MEMORY = -4,
+};
+
+typedef struct {
+  Tally__ErrorCode code; /* the server's, for TALLY_REPORT_DOC_REFUSED */
+  char message[512];
+} tally_report_doc_error;
+
+/* Asks, through ask, for everything a report file of q's period and
+ * scope shows: q itself, q for each earlier year, one explain per
+ * indicator of q's reply, completeness, the targets, and the review
+ * queue (left out, quietly, for an account that may not read it). q's
+ * plan and indicator filters apply to every report; cat is the
+ * server's catalog (for the plans' base year and names) and must
+ * outlive d. Returns 0 and *d (tally_report_doc_free frees what is
+ * its own; the replies stay the asker's), or one of the codes above
+ * with *e saying why. */
+int tally_report_doc_fetch(tally_report_ask_fn *ask, void *ctx,
+                           const tally_catalog *cat,
+                           const Tally__ReportRequest *q, tally_report_doc *d,
+                           tally_report_doc_error *e);
 
 void tally_report_doc_free(tally_report_doc *d);
 
@@ -94,6 +116,9 @@ int tally_report_unit_judged(const Tally__ReportRow *w);
 /* A row's value as the report's table shows it: its milestone level in
  * words, or the number to its decimals; "" when it has none. */
 void tally_report_value_text(char *buf, size_t n, const Tally__ReportRow *w);
+
+/* A time as the report files show it, in UTC: "2023-03-01 08:30:00". */
+void tally_report_time(char *buf, size_t n, int64_t unix_s);
 
 /* A number with d decimals, sign when asked ("" when has is 0). */
 void tally_report_fixed(char *buf, size_t n, int has, double v, int d,
