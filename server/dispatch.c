@@ -260,8 +260,8 @@ static Tally__Envelope *import_refusal(tally_request *r,
       return deny(r, req->id,
                   "permission denied: account %llu reports for %s and may "
                   "import the figures of the units within it only (it has "
-                  "none of its own), not of "
-                  "%s (report %zu); nothing was stored",
+                  "none of its own), not of %s (report %zu); nothing was "
+                  "stored",
                   (unsigned long long)a->id, a->unit_code,
                   tally_reply_show(q->reports[i]->unit, shown), i + 1);
   }
