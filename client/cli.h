@@ -199,6 +199,7 @@ int tally_cmd_status(int argc, char **argv, tally_cli *c);
 int tally_cmd_period(int argc, char **argv, tally_cli *c);
 int tally_cmd_import(int argc, char **argv, tally_cli *c);
 int tally_cmd_export(int argc, char **argv, tally_cli *c);
+int tally_cmd_forward(int argc, char **argv, tally_cli *c);
 int tally_cmd_units(int argc, char **argv, tally_cli *c);
 
 extern const char tally_usage_submit[], tally_usage_withdraw[], tally_usage_sync[],
@@ -210,6 +211,7 @@ extern const char tally_usage_submit[], tally_usage_withdraw[], tally_usage_sync
     tally_usage_login[], tally_usage_whoami[], tally_usage_check[],
     tally_usage_period[], tally_usage_validate[], tally_usage_review[],
     tally_usage_status[], tally_usage_import[], tally_usage_export[],
+    tally_usage_forward[],
     tally_usage_units[];
 
 #endif

@@ -434,7 +434,8 @@ int tally_cmd_import(int argc, char **argv, tally_cli *c) {
 
 const char tally_usage_export[] =
     "usage: tally export --period PERIOD [--format adx|json|csv]\n"
-    "                    [--unit UNIT] [--towns] [--output FILE]\n"
+    "                    [--unit UNIT] [--towns] [--as-approved]\n"
+    "                    [--output FILE]\n"
     "\n"
     "Writes every reporting unit's figures of a period, as the server holds\n"
     "them, for another system or another tally (tally import reads each):\n"
@@ -452,6 +453,9 @@ const char tally_usage_export[] =
     "      --towns          the towns' (the leaves') figures only, not the\n"
     "                       district office's own: for the city, where the\n"
     "                       district is not a reporting unit\n"
+    "      --as-approved    each unit's figures as last approved (审核通过),\n"
+    "                       not the live ones; units never approved left out\n"
+    "                       (what tally forward sends the city)\n"
     "      --format FMT     adx (default), json or csv\n"
     "  -o, --output FILE    (default: standard output)\n";
 
@@ -460,7 +464,7 @@ const char tally_usage_export[] =
  * or the exit status. */
 static int fetch_reports(tally_cli *c, const tally_catalog *cat,
                          const char *unit, const char *period, int towns,
-                         Tally__Envelope ***out, size_t *n) {
+                         int as_approved, Tally__Envelope ***out, size_t *n) {
   tally_client *conn;
   char err[512];
   int rc;
@@ -479,6 +483,7 @@ static int fetch_reports(tally_cli *c, const tally_catalog *cat,
     Tally__Envelope env = TALLY__ENVELOPE__INIT, *reply = NULL;
     q.unit = u->code;
     q.period = (char *)period;
+    q.as_approved = as_approved;
     env.body_case = TALLY__ENVELOPE__BODY_VALUES;
     env.values = &q;
     if (tally_client_call(conn, &env, &reply, err, sizeof err) != 0) {
@@ -491,6 +496,13 @@ static int fetch_reports(tally_cli *c, const tally_catalog *cat,
               reply->body_case == TALLY__ENVELOPE__BODY_ERROR
                   ? reply->error->message
                   : "the server sent an unexpected reply");
+      tally_wire_free(reply);
+      tally_client_close(conn);
+      return EXIT_REFUSED;
+    }
+    if (as_approved && !reply->values_reply->as_approved) {
+      fputs("tally export: the server does not read figures as approved (a "
+            "tallyd from before tally forward)\n", stderr);
       tally_wire_free(reply);
       tally_client_close(conn);
       return EXIT_REFUSED;
@@ -568,9 +580,10 @@ static int write_csv(FILE *f, Tally__Envelope **reports, size_t n) {
 
 int tally_cmd_export(int argc, char **argv, tally_cli *c) {
   const char *period = NULL, *unit = NULL, *format = "adx", *output = NULL;
-  int towns = 0;
+  int towns = 0, as_approved = 0;
   const tally_cli_opt own[] = {{"period", 'p', &period, NULL, NULL},
                                {"towns", 0, NULL, &towns, NULL},
+                               {"as-approved", 0, NULL, &as_approved, NULL},
                                {"unit", 'u', &unit, NULL, NULL},
                                {"format", 0, &format, NULL, NULL},
                                {"output", 'o', &output, NULL, NULL},
@@ -591,7 +604,8 @@ int tally_cmd_export(int argc, char **argv, tally_cli *c) {
     return rc;
   Tally__Envelope **reports;
   size_t n;
-  if ((rc = fetch_reports(c, cat, unit, period, towns, &reports, &n)) == 0) {
+  if ((rc = fetch_reports(c, cat, unit, period, towns, as_approved, &reports,
+                          &n)) == 0) {
     FILE *f = output ? fopen(output, "w") : stdout;
     if (f == NULL) {
       fprintf(stderr, "tally: cannot write %s: %s\n", output, strerror(errno));

@@ -32,6 +32,7 @@ static const char usage[] =
     "  pending  list the submissions waiting in the spool\n"
     "  import   store many units' and periods' figures from one file\n"
     "  export   every unit's figures of a period: ADX, DHIS2 JSON or CSV\n"
+    "  forward  send the district's approved figures on to the city\n"
     "  values   show the figures the server holds for a unit and period\n"
     "  form     the blank CSV form a unit fills in\n"
     "  report   the indicator report of a period, for the district or a unit\n"
@@ -102,6 +103,7 @@ static const struct {
     {"pending", tally_cmd_pending, tally_usage_pending},
     {"import", tally_cmd_import, tally_usage_import},
     {"export", tally_cmd_export, tally_usage_export},
+    {"forward", tally_cmd_forward, tally_usage_forward},
     {"values", tally_cmd_values, tally_usage_values},
     {"report", tally_cmd_report, tally_usage_report},
     {"explain", tally_cmd_explain, tally_usage_explain},

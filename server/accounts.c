@@ -275,6 +275,23 @@ tally_account *tally_accounts_check(tally_accounts *a, const char *token,
   return acc;
 }
 
+int tally_account_is_district(const tally_account *a,
+                              const tally_catalog *cat) {
+  return a->role == TALLY__ROLE__ROLE_REPORTER && a->unit >= 0 &&
+         (size_t)a->unit < cat->n_units && !cat->units[a->unit].is_leaf &&
+         a->unit != cat->root;
+}
+
+int tally_account_covers(const tally_account *a, const tally_catalog *cat,
+                         int unit) {
+  if (a->role != TALLY__ROLE__ROLE_REPORTER || a->unit < 0 || unit < 0)
+    return 0;
+  if (unit == a->unit)
+    return 1;
+  return tally_account_is_district(a, cat) &&
+         tally_catalog_unit_within(cat, unit, a->unit);
+}
+
 void tally_account_words(const Tally__Account *a,
                          char buf[TALLY_ACCOUNT_WORDS_MAX]) {
   snprintf(buf, TALLY_ACCOUNT_WORDS_MAX, "%s%s, \"%s\", active",

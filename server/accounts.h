@@ -47,6 +47,18 @@ typedef struct {
 #define TALLY_ACCOUNT_ROTATING 2
 #define TALLY_ACCOUNT_PASSWORD 3 /* a new password */
 
+/* Whether a is a district's reporter at the city: a reporter of a unit
+ * with units below it that is not the root. Its scope is its unit's
+ * subtree: it imports and submits the figures of the reporting units
+ * below it, and reads what concerns them, nothing else. */
+int tally_account_is_district(const tally_account *a, const tally_catalog *cat);
+
+/* Whether a reporter's figures and reads cover unit (a catalog index):
+ * its own unit, and for a district's reporter every unit within it.
+ * 0 for analysts and admins (they read everything by their role). */
+int tally_account_covers(const tally_account *a, const tally_catalog *cat,
+                         int unit);
+
 typedef struct tally_accounts tally_accounts;
 
 /* A token's secret and the hash the store keeps. */

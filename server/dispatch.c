@@ -23,15 +23,19 @@
 /* Who may make a request. */
 enum access {
   SIGNED_IN,   /* any account */
-  READ_UNIT,   /* analysts and admins; a reporter for its own unit only */
-  READ_SCOPE,  /* the same, over a unit and the units below it: a reporter
-                  only for a unit with none below */
-  WRITE_UNIT,  /* a reporter, for its own unit only */
+  READ_UNIT,   /* analysts and admins; a reporter for its own unit only
+                  (a district's reporter: any unit within its district) */
+  READ_SCOPE,  /* the same, over a unit and the units below it: a town's
+                  reporter for its town, a district's for its district or
+                  a unit within it, the root's never (its own figures
+                  only) */
+  WRITE_UNIT,  /* a reporter, for its own unit only (a district's: for
+                  the units within it) */
   ANALYST,     /* analysts and admins */
   ADMIN,
-  IMPORT,      /* analysts and admins; a reporter of an inner unit that
-                  is not the root (a district at the city), for the units
-                  below it only: every report's unit is checked */
+  IMPORT,      /* analysts and admins; a district's reporter at the city
+                  (an inner unit that is not the root), for the units
+                  within it only: every report's unit is checked */
 };
 
 static const char *unit_of_submit(const Tally__Envelope *e) {
@@ -234,18 +238,38 @@ static Tally__Envelope *deny(tally_request *r, uint64_t id, const char *fmt,
   return e ? e : &no_memory;
 }
 
-/* An import by a reporter: refused. A reporter of a unit with units
- * below it (a district at the city) cannot be made (accounts.c), and its
- * import's replies would show the stored figures of units it may not
- * read (a conflict's details, a dry run's counts). */
+/* An import by a reporter: a district's reporter at the city imports
+ * the figures of the units within its district, which it may read (so
+ * its import's replies, a conflict's details or a dry run's counts,
+ * show nothing of another district); every other reporter is refused.
+ * A report of a unit the catalog does not have is left to the handler,
+ * which refuses that report alone. NULL, or the refusal. */
 static Tally__Envelope *import_refusal(tally_request *r,
                                        const Tally__Envelope *req) {
   const tally_account *a = r->account;
-  return deny(r, req->id,
-              "permission denied: import needs the analyst role; account "
-              "%llu is a reporter for %s (it sends its own figures with "
-              "tally submit); nothing was stored",
-              (unsigned long long)a->id, a->unit_code);
+  const tally_catalog *cat = r->cat;
+  char shown[SHOWN_MAX];
+  if (!tally_account_is_district(a, cat))
+    return deny(r, req->id,
+                "permission denied: import needs the analyst role, or a "
+                "district's reporter at the city (for the units within "
+                "its district); account %llu is a reporter for %s (it "
+                "sends its own figures with tally submit); nothing was "
+                "stored",
+                (unsigned long long)a->id, a->unit_code);
+  const Tally__ImportRequest *q = req->import_request;
+  for (size_t i = 0; i < q->n_reports; i++) {
+    int u = tally_catalog_unit(cat, q->reports[i]->unit);
+    if (u >= 0 && (u == a->unit || !tally_account_covers(a, cat, u)))
+      return deny(r, req->id,
+                  "permission denied: account %llu reports for %s and may "
+                  "import the figures of the units within it only (it has "
+                  "none of its own), not of %s (report %zu); nothing was "
+                  "stored",
+                  (unsigned long long)a->id, a->unit_code,
+                  tally_reply_show(q->reports[i]->unit, shown), i + 1);
+  }
+  return NULL;
 }
 
 /* Whether the account may make a request of this access: NULL, or the
@@ -256,8 +280,10 @@ static Tally__Envelope *refusal(tally_request *r, const Tally__Envelope *req,
   const tally_account *a = r->account;
   int analyst = a->role == TALLY__ROLE__ROLE_ANALYST ||
                 a->role == TALLY__ROLE__ROLE_ADMIN;
-  int own = a->role == TALLY__ROLE__ROLE_REPORTER && unit &&
-            strcmp(unit, a->unit_code) == 0;
+  int district = tally_account_is_district(a, r->cat);
+  /* Its own unit, or for a district's reporter one within it. */
+  int own = unit && *unit &&
+            tally_account_covers(a, r->cat, tally_catalog_unit(r->cat, unit));
   char shown[SHOWN_MAX];
   Tally__Envelope *unknown = NULL;
 
@@ -278,7 +304,7 @@ static Tally__Envelope *refusal(tally_request *r, const Tally__Envelope *req,
   case READ_SCOPE:
     /* The district office reports its own figures; what its units
      * report is for the central office's analysts. */
-    if (a->role == TALLY__ROLE__ROLE_REPORTER &&
+    if (a->role == TALLY__ROLE__ROLE_REPORTER && a->unit == r->cat->root &&
         !r->cat->units[a->unit].is_leaf && (own || unit == NULL || *unit == 0))
       return deny(
           r, req->id,
@@ -295,6 +321,13 @@ static Tally__Envelope *refusal(tally_request *r, const Tally__Envelope *req,
           "permission denied: account %llu reports the district office's own "
           "figures and may read those only, not the units' (give --unit %s)",
           (unsigned long long)a->id, a->unit_code);
+    if ((unit == NULL || *unit == 0) && district)
+      return deny(
+          r, req->id,
+          "permission denied: account %llu reports for the district %s and "
+          "may read %s and the units within it only, not the whole city "
+          "(give --unit %s)",
+          (unsigned long long)a->id, a->unit_code, a->unit_code, a->unit_code);
     if (unit == NULL || *unit == 0)
       return deny(
           r, req->id,
@@ -307,8 +340,15 @@ static Tally__Envelope *refusal(tally_request *r, const Tally__Envelope *req,
         "the figures of %s",
         (unsigned long long)a->id, a->unit_code, tally_reply_show(unit, shown));
   case WRITE_UNIT:
-    if (own)
+    /* A district reports no figures of its own: its towns' only. */
+    if (own && !(district && strcmp(unit, a->unit_code) == 0))
       return NULL;
+    if (district)
+      return deny(
+          r, req->id,
+          "permission denied: account %llu reports for the units within %s, "
+          "not for %s; nothing was stored",
+          (unsigned long long)a->id, a->unit_code, tally_reply_show(unit, shown));
     if (a->role == TALLY__ROLE__ROLE_REPORTER)
       return deny(
           r, req->id,

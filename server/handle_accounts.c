@@ -77,10 +77,9 @@ static Tally__Envelope *check_spec(tally_request *r, uint64_t id, size_t i,
           r, id, TALLY__ERROR_CODE__ERROR_UNKNOWN_UNIT,
           "new account #%zu: a reporter needs a unit of the catalog, not '%s'",
           i + 1, tally_reply_show(spec->unit, shown));
-    if (!r->cat->units[u].is_leaf && u != r->cat->root)
-      return tally_reply_error(r, id, bad,
-                                  "new account #%zu: %s is not a reporting unit",
-                                  i + 1, spec->unit);
+    /* A town's, the root's (the district office's own figures) or, for
+     * a unit with units below it, that district's at the city: it
+     * imports its towns' figures (dispatch.c says what each may do). */
     return NULL;
   }
   case TALLY__ROLE__ROLE_ANALYST:
@@ -806,7 +805,8 @@ static int audit_want(tally_request *r, const Tally__Envelope *req,
     if (tally_reply_want_unit(r, req->id, q->unit, reply) < 0 ||
         tally_reply_want_period(r, req->id, q->period, &p, reply) != 0)
       return 1;
-    if (!analyst && strcmp(q->unit, me->unit_code) != 0) {
+    if (!analyst &&
+        !tally_account_covers(me, r->cat, tally_catalog_unit(r->cat, q->unit))) {
       *reply = tally_reply_error(
           r, req->id, TALLY__ERROR_CODE__ERROR_PERMISSION_DENIED,
           "permission denied: account %llu reports for %s and may not read "

@@ -86,6 +86,27 @@ static int collect_explanation(void *arg, const void *packed, size_t len) {
   return 0;
 }
 
+/* Store visitor: the report's last approval, its figures into the
+ * reply as a scan's would be (each written when it was approved). */
+static int collect_approval(void *arg, const char *unit, const void *packed,
+                            size_t len) {
+  struct values_ctx *vc = arg;
+  ProtobufCAllocator alloc = tally_reply_pb_arena(vc->r->arena);
+  Tally__Approval *ap = tally__approval__unpack(&alloc, len, packed);
+  if (ap == NULL)
+    return 0; /* unreadable: as if never approved, as reports take it */
+  vc->rep->approved_revision = ap->revision;
+  vc->rep->approved_unix = ap->time_unix;
+  vc->rep->approved_by = ap->account_name;
+  for (size_t i = 0; i < ap->n_values; i++) {
+    int rc = collect_value(vc, unit, ap->values[i]->element,
+                           ap->values[i]->value, ap->time_unix);
+    if (rc != 0)
+      return rc;
+  }
+  return 0;
+}
+
 Tally__Envelope *tally_handle_values(tally_request *r,
                                       const Tally__Envelope *req) {
   const Tally__ValuesRequest *q = req->values;
@@ -107,7 +128,11 @@ Tally__Envelope *tally_handle_values(tally_request *r,
   struct values_ctx vc = {r, rep, 0, 0};
   tally_store_txn *txn = NULL;
   int rc = tally_store_read_begin(r->store, &txn);
-  if (rc == 0)
+  rep->as_approved = q->as_approved;
+  if (rc == 0 && q->as_approved)
+    rc = tally_store_txn_approval(txn, tally_period_key(&p), q->unit, 0,
+                                  collect_approval, &vc);
+  else if (rc == 0)
     rc = tally_store_txn_scan(txn, tally_period_key(&p), q->unit,
                               collect_value, &vc);
   if (rc == 0)
@@ -527,8 +552,10 @@ Tally__Envelope *tally_handle_check(tally_request *r,
   j->period = p;
   j->scope = scope;
   /* A reporter checks its own unit's figures (the district office's: not
-   * those of the units below it). */
-  j->own = r->account->role == TALLY__ROLE__ROLE_REPORTER;
+   * those of the units below it); a district's at the city, those of
+   * the units within it. */
+  j->own = r->account->role == TALLY__ROLE__ROLE_REPORTER &&
+           !tally_account_is_district(r->account, r->cat);
   if (j->own || r->cat->units[scope].leaves <= CHECK_INLINE_UNITS) {
     check_run(&j->job); /* here, on the loop */
     r->job = &j->job;   /* freed with the request, after its reply */

@@ -27,12 +27,22 @@ static tally_test_server srv;
 static char tmp[256]; /* input files, spool, config */
 static char backups[256]; /* the server's --backup-dir */
 
+/* The suite's catalog: the district's towns in two groups, north and
+ * south, under changqing, so that a group's reporter is a district's
+ * at the city (tally forward's account). */
 static void setup(void) {
-  char spool[300];
+  char spool[300], catalog[300];
   tally_test_tmpdir(backups, sizeof backups);
-  tally_test_server_start(&srv, (const char *const[]){"--backup-dir", backups,
-                                                      NULL});
   tally_test_tmpdir(tmp, sizeof tmp);
+  snprintf(catalog, sizeof catalog, "%s/catalog.json", tmp);
+  tally_test_catalog_tree(
+      catalog, "changqing",
+      (const char *const[]){"north=wenchang,pingan,guyunhu,wufengshan,xiaoli",
+                            "south=guide,wande,zhangxia,mashan,shuangquan",
+                            NULL});
+  tally_test_server_start(&srv, (const char *const[]){"--backup-dir", backups,
+                                                      "--catalog", catalog,
+                                                      NULL});
   snprintf(spool, sizeof spool, "%s/spool", tmp);
   setenv("TALLY_SERVER", srv.address, 1);
   setenv("TALLY_SPOOL", spool, 1);
@@ -172,96 +182,120 @@ static const char *const op_names[] = {
     "account password", "sign in with a password (web only)", "import",
     "admin status", "admin unblock", "trend", "matrix", "report file"};
 
-enum scope { ANY, OWN, OTHER, DISTRICT };
+/* OWN: wenchang, in north; OTHER: guide, in south; DISTRICT: the root
+ * (changqing), or the whole tree for a read of a scope; INNER: north,
+ * the district of wenchang at the city. */
+enum scope { ANY, OWN, OTHER, DISTRICT, INNER };
 static const char *const scope_names[] = {"", "own unit", "other unit",
-                                          "district"};
+                                          "district", "north"};
 
-enum role { R_NONE, R_REPORTER, R_ANALYST, R_ADMIN };
-static const char *const role_names[] = {"no token", "reporter for wenchang",
-                                         "analyst", "admin"};
+enum role { R_NONE, R_REPORTER, R_DISTRICT, R_ANALYST, R_ADMIN };
+static const char *const role_names[] = {
+    "no token", "reporter for wenchang", "reporter for north (a district)",
+    "analyst", "admin"};
 
 #define OK 0
 
-/* Expected outcome per role: no token, reporter for wenchang, analyst,
- * admin. */
+/* Expected outcome per role: no token, reporter for wenchang, reporter
+ * for north (a district at the city: wenchang is within it, guide not),
+ * analyst, admin. */
 static const struct {
   enum op op;
   enum scope scope;
-  int want[4];
+  int want[5];
 } matrix[] = {
-    /* Only a unit's own reporter submits its figures. */
-    {OP_SUBMIT, OWN, {UNAUTH, OK, DENIED, DENIED}},
-    {OP_SUBMIT, OTHER, {UNAUTH, DENIED, DENIED, DENIED}},
-    {OP_SUBMIT, DISTRICT, {UNAUTH, DENIED, DENIED, DENIED}},
-    /* A reporter reads its own unit; analysts and admins read all. */
-    {OP_VALUES, OWN, {UNAUTH, OK, OK, OK}},
-    {OP_VALUES, OTHER, {UNAUTH, DENIED, OK, OK}},
-    {OP_VALUES, DISTRICT, {UNAUTH, DENIED, OK, OK}},
-    {OP_HISTORY, OWN, {UNAUTH, OK, OK, OK}},
-    {OP_HISTORY, OTHER, {UNAUTH, DENIED, OK, OK}},
-    {OP_HISTORY, DISTRICT, {UNAUTH, DENIED, OK, OK}},
-    {OP_REPORT, OWN, {UNAUTH, OK, OK, OK}},
-    {OP_REPORT, OTHER, {UNAUTH, DENIED, OK, OK}},
-    {OP_REPORT, DISTRICT, {UNAUTH, DENIED, OK, OK}},
-    {OP_EXPLAIN, OWN, {UNAUTH, OK, OK, OK}},
-    {OP_EXPLAIN, OTHER, {UNAUTH, DENIED, OK, OK}},
-    {OP_EXPLAIN, DISTRICT, {UNAUTH, DENIED, OK, OK}},
-    {OP_COMPLETENESS, OWN, {UNAUTH, OK, OK, OK}},
-    {OP_COMPLETENESS, OTHER, {UNAUTH, DENIED, OK, OK}},
-    {OP_COMPLETENESS, DISTRICT, {UNAUTH, DENIED, OK, OK}},
-    {OP_AUDIT, OWN, {UNAUTH, OK, OK, OK}},
-    {OP_AUDIT, OTHER, {UNAUTH, DENIED, OK, OK}},
-    {OP_AUDIT, DISTRICT, {UNAUTH, DENIED, OK, OK}},
-    {OP_CATALOG, ANY, {UNAUTH, OK, OK, OK}},
-    {OP_TARGET_LIST, ANY, {UNAUTH, OK, OK, OK}},
-    {OP_TARGET_SET, ANY, {UNAUTH, DENIED, OK, OK}},
-    {OP_BACKUP, ANY, {UNAUTH, DENIED, DENIED, OK}},
-    {OP_VERIFY, ANY, {UNAUTH, DENIED, DENIED, OK}},
-    {OP_ACCOUNT_ADD, ANY, {UNAUTH, DENIED, DENIED, OK}},
-    {OP_ACCOUNT_LIST, ANY, {UNAUTH, DENIED, DENIED, OK}},
-    {OP_ACCOUNT_REVOKE, ANY, {UNAUTH, DENIED, DENIED, OK}},
-    {OP_ACCOUNT_ROTATE, ANY, {UNAUTH, DENIED, DENIED, OK}},
-    {OP_WHOAMI, ANY, {UNAUTH, OK, OK, OK}},
+    /* Only a unit's own reporter submits its figures, or at the city its
+     * district's (north: for wenchang, not for itself). */
+    {OP_SUBMIT, OWN, {UNAUTH, OK, OK, DENIED, DENIED}},
+    {OP_SUBMIT, OTHER, {UNAUTH, DENIED, DENIED, DENIED, DENIED}},
+    {OP_SUBMIT, DISTRICT, {UNAUTH, DENIED, DENIED, DENIED, DENIED}},
+    {OP_SUBMIT, INNER, {UNAUTH, DENIED, DENIED, DENIED, DENIED}},
+    /* A reporter reads its own unit (a district's: it and the units
+     * within it); analysts and admins read all. */
+    {OP_VALUES, OWN, {UNAUTH, OK, OK, OK, OK}},
+    {OP_VALUES, OTHER, {UNAUTH, DENIED, DENIED, OK, OK}},
+    {OP_VALUES, DISTRICT, {UNAUTH, DENIED, DENIED, OK, OK}},
+    {OP_VALUES, INNER, {UNAUTH, DENIED, OK, OK, OK}},
+    {OP_HISTORY, OWN, {UNAUTH, OK, OK, OK, OK}},
+    {OP_HISTORY, OTHER, {UNAUTH, DENIED, DENIED, OK, OK}},
+    {OP_HISTORY, DISTRICT, {UNAUTH, DENIED, DENIED, OK, OK}},
+    {OP_HISTORY, INNER, {UNAUTH, DENIED, OK, OK, OK}},
+    {OP_REPORT, OWN, {UNAUTH, OK, OK, OK, OK}},
+    {OP_REPORT, OTHER, {UNAUTH, DENIED, DENIED, OK, OK}},
+    {OP_REPORT, DISTRICT, {UNAUTH, DENIED, DENIED, OK, OK}},
+    {OP_REPORT, INNER, {UNAUTH, DENIED, OK, OK, OK}},
+    {OP_EXPLAIN, OWN, {UNAUTH, OK, OK, OK, OK}},
+    {OP_EXPLAIN, OTHER, {UNAUTH, DENIED, DENIED, OK, OK}},
+    {OP_EXPLAIN, DISTRICT, {UNAUTH, DENIED, DENIED, OK, OK}},
+    {OP_EXPLAIN, INNER, {UNAUTH, DENIED, OK, OK, OK}},
+    {OP_COMPLETENESS, OWN, {UNAUTH, OK, OK, OK, OK}},
+    {OP_COMPLETENESS, OTHER, {UNAUTH, DENIED, DENIED, OK, OK}},
+    {OP_COMPLETENESS, DISTRICT, {UNAUTH, DENIED, DENIED, OK, OK}},
+    {OP_COMPLETENESS, INNER, {UNAUTH, DENIED, OK, OK, OK}},
+    {OP_AUDIT, OWN, {UNAUTH, OK, OK, OK, OK}},
+    {OP_AUDIT, OTHER, {UNAUTH, DENIED, DENIED, OK, OK}},
+    {OP_AUDIT, DISTRICT, {UNAUTH, DENIED, DENIED, OK, OK}},
+    {OP_AUDIT, INNER, {UNAUTH, DENIED, OK, OK, OK}},
+    {OP_CATALOG, ANY, {UNAUTH, OK, OK, OK, OK}},
+    {OP_TARGET_LIST, ANY, {UNAUTH, OK, OK, OK, OK}},
+    {OP_TARGET_SET, ANY, {UNAUTH, DENIED, DENIED, OK, OK}},
+    {OP_BACKUP, ANY, {UNAUTH, DENIED, DENIED, DENIED, OK}},
+    {OP_VERIFY, ANY, {UNAUTH, DENIED, DENIED, DENIED, OK}},
+    {OP_ACCOUNT_ADD, ANY, {UNAUTH, DENIED, DENIED, DENIED, OK}},
+    {OP_ACCOUNT_LIST, ANY, {UNAUTH, DENIED, DENIED, DENIED, OK}},
+    {OP_ACCOUNT_REVOKE, ANY, {UNAUTH, DENIED, DENIED, DENIED, OK}},
+    {OP_ACCOUNT_ROTATE, ANY, {UNAUTH, DENIED, DENIED, DENIED, OK}},
+    {OP_WHOAMI, ANY, {UNAUTH, OK, OK, OK, OK}},
     /* A reporter validates its own unit's figures. */
-    {OP_VALIDATE, OWN, {UNAUTH, OK, OK, OK}},
-    {OP_VALIDATE, OTHER, {UNAUTH, DENIED, OK, OK}},
-    {OP_VALIDATE, DISTRICT, {UNAUTH, DENIED, OK, OK}},
+    {OP_VALIDATE, OWN, {UNAUTH, OK, OK, OK, OK}},
+    {OP_VALIDATE, OTHER, {UNAUTH, DENIED, DENIED, OK, OK}},
+    {OP_VALIDATE, DISTRICT, {UNAUTH, DENIED, DENIED, OK, OK}},
+    {OP_VALIDATE, INNER, {UNAUTH, DENIED, OK, OK, OK}},
     /* The central office reviews (wenchang's 2022, submitted above by
      * its reporter: the analyst returns it, the admin approves it); a
      * unit's reporter sees its own status. */
-    {OP_REVIEW, ANY, {UNAUTH, DENIED, OK, OK}},
-    {OP_REVIEW_LIST, ANY, {UNAUTH, DENIED, OK, OK}},
-    {OP_STATUS, OWN, {UNAUTH, OK, OK, OK}},
-    {OP_STATUS, OTHER, {UNAUTH, DENIED, OK, OK}},
+    {OP_REVIEW, ANY, {UNAUTH, DENIED, DENIED, OK, OK}},
+    {OP_REVIEW_LIST, ANY, {UNAUTH, DENIED, DENIED, OK, OK}},
+    {OP_STATUS, OWN, {UNAUTH, OK, OK, OK, OK}},
+    {OP_STATUS, OTHER, {UNAUTH, DENIED, DENIED, OK, OK}},
+    {OP_STATUS, INNER, {UNAUTH, DENIED, OK, OK, OK}},
     /* Only an admin sets a first password. */
-    {OP_ACCOUNT_PASSWORD, ANY, {UNAUTH, DENIED, DENIED, OK}},
+    {OP_ACCOUNT_PASSWORD, ANY, {UNAUTH, DENIED, DENIED, DENIED, OK}},
     /* A password signs in to the web pages (POST /session) alone. */
-    {OP_SIGN_IN, ANY, {UNAUTH, BAD, BAD, BAD}},
+    {OP_SIGN_IN, ANY, {UNAUTH, BAD, BAD, BAD, BAD}},
     /* Analysts and admins import any unit's figures (2021's here; the
-     * admin's, sent with the same id, answered from the record); a
-     * reporter imports none, not even its own: an import's replies
-     * would show stored figures it may not read. */
-    {OP_IMPORT, OWN, {UNAUTH, DENIED, OK, OK}},
-    {OP_IMPORT, OTHER, {UNAUTH, DENIED, OK, OK}},
-    {OP_IMPORT, DISTRICT, {UNAUTH, DENIED, OK, OK}},
+     * analyst's and admin's, sent with the same id, answered from the
+     * district's record); a district's reporter those of the units
+     * within it (what it may read: an import's replies show stored
+     * figures); any other reporter none, not even its own. North's own
+     * report is no reporting unit's: refused to the district's reporter
+     * by its access, to analysts inside the import's reply. */
+    {OP_IMPORT, OWN, {UNAUTH, DENIED, OK, OK, OK}},
+    {OP_IMPORT, OTHER, {UNAUTH, DENIED, DENIED, OK, OK}},
+    {OP_IMPORT, DISTRICT, {UNAUTH, DENIED, DENIED, OK, OK}},
+    {OP_IMPORT, INNER, {UNAUTH, DENIED, DENIED, OK, OK}},
     /* The server's running state is its admin's. */
-    {OP_ADMIN_STATUS, ANY, {UNAUTH, DENIED, DENIED, OK}},
+    {OP_ADMIN_STATUS, ANY, {UNAUTH, DENIED, DENIED, DENIED, OK}},
     /* Lifting a lockout is an admin's. */
-    {OP_GUARD_CLEAR, ANY, {UNAUTH, DENIED, DENIED, OK}},
+    {OP_GUARD_CLEAR, ANY, {UNAUTH, DENIED, DENIED, DENIED, OK}},
     /* The central office's views are read as a report is: a unit's
      * trend by its reporter too; a matrix is of the units below a
      * unit, so a town's own is no matrix (refused as such after its
      * access is checked). */
-    {OP_TREND, OWN, {UNAUTH, OK, OK, OK}},
-    {OP_TREND, OTHER, {UNAUTH, DENIED, OK, OK}},
-    {OP_TREND, DISTRICT, {UNAUTH, DENIED, OK, OK}},
-    {OP_MATRIX, OWN, {UNAUTH, BAD, BAD, BAD}},
-    {OP_MATRIX, OTHER, {UNAUTH, DENIED, BAD, BAD}},
-    {OP_MATRIX, DISTRICT, {UNAUTH, DENIED, OK, OK}},
+    {OP_TREND, OWN, {UNAUTH, OK, OK, OK, OK}},
+    {OP_TREND, OTHER, {UNAUTH, DENIED, DENIED, OK, OK}},
+    {OP_TREND, DISTRICT, {UNAUTH, DENIED, DENIED, OK, OK}},
+    {OP_TREND, INNER, {UNAUTH, DENIED, OK, OK, OK}},
+    {OP_MATRIX, OWN, {UNAUTH, BAD, BAD, BAD, BAD}},
+    {OP_MATRIX, OTHER, {UNAUTH, DENIED, DENIED, BAD, BAD}},
+    {OP_MATRIX, DISTRICT, {UNAUTH, DENIED, DENIED, OK, OK}},
+    {OP_MATRIX, INNER, {UNAUTH, DENIED, OK, OK, OK}},
     /* The annual report as a file is the central office's, as the
-     * review queue is: a reporter's own unit's too is refused. */
-    {OP_REPORT_FILE, OWN, {UNAUTH, DENIED, OK, OK}},
-    {OP_REPORT_FILE, DISTRICT, {UNAUTH, DENIED, OK, OK}},
+     * review queue is: a reporter's own unit's too is refused, and a
+     * district's reporter's of its district. */
+    {OP_REPORT_FILE, OWN, {UNAUTH, DENIED, DENIED, OK, OK}},
+    {OP_REPORT_FILE, INNER, {UNAUTH, DENIED, DENIED, OK, OK}},
+    {OP_REPORT_FILE, DISTRICT, {UNAUTH, DENIED, DENIED, OK, OK}},
 };
 
 static int building_for; /* the role a request is built for */
@@ -317,6 +351,7 @@ static const char *unit_for(enum op op, enum scope sc) {
   switch (sc) {
   case OWN: return "wenchang";
   case OTHER: return "guide";
+  case INNER: return "north";
   case DISTRICT:
     return op == OP_SUBMIT || op == OP_VALUES || op == OP_HISTORY ||
                    op == OP_IMPORT
@@ -617,7 +652,8 @@ static void expect_unchanged(const struct state *a, const struct state *b,
 }
 
 Test(auth, authorisation_matrix) {
-  const char *token[4] = {NULL, tally_test_token(&srv, "reporter", "wenchang"),
+  const char *token[5] = {NULL, tally_test_token(&srv, "reporter", "wenchang"),
+                          tally_test_token(&srv, "reporter", "north"),
                           tally_test_token(&srv, "analyst", NULL), srv.admin};
   revoke_victim = id_of(tally_test_token(&srv, "reporter", "pingan"));
   rotate_victim = id_of(tally_test_token(&srv, "reporter", "xiaoli"));

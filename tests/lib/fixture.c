@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <jansson.h>
 #include <lmdb.h>
 #include <poll.h>
 #include <signal.h>
@@ -472,4 +473,58 @@ tally_catalog *tally_test_catalog(const char *json) {
   int rc = tally_test_catalog_load("test.json", json, &cat, err, sizeof err);
   cr_assert_eq(rc, 0, "%s", err);
   return cat;
+}
+
+/* A unit of the built-in catalog by its code, or NULL. */
+static json_t *town_of(json_t *units, const char *code) {
+  size_t i;
+  json_t *u;
+  json_array_foreach(units, i, u) {
+    if (strcmp(json_string_value(json_object_get(u, "code")), code) == 0)
+      return u;
+  }
+  return NULL;
+}
+
+static json_t *new_unit(const char *code, const char *parent,
+                        const char *level) {
+  json_t *u = json_pack("{s:s, s:s, s:s, s:s}", "code", code, "level", level,
+                        "name_zh", code, "name_en", code);
+  if (parent)
+    json_object_set_new(u, "parent", json_string(parent));
+  return u;
+}
+
+void tally_test_catalog_tree(const char *path, const char *root,
+                             const char *const *groups) {
+  char file[600];
+  json_error_t je;
+  snprintf(file, sizeof file, "%s/catalog/changqing.json", TALLY_SOURCE_DIR);
+  json_t *cat = json_load_file(file, 0, &je);
+  cr_assert_not_null(cat, "%s: %s", file, je.text);
+  json_t *old = json_object_get(cat, "units"), *units = json_array();
+  int city = 0;
+  for (const char *const *g = groups; *g; g++)
+    city |= **g != '=';
+  json_array_append_new(units, new_unit(root, NULL, city ? "city" : "district"));
+  for (; *groups; groups++) {
+    char text[1024];
+    snprintf(text, sizeof text, "%s", *groups);
+    char *towns = strchr(text, '=');
+    cr_assert(towns, "a group is INNER=town,...: %s", *groups);
+    *towns++ = 0;
+    const char *parent = *text ? text : root;
+    if (*text)
+      json_array_append_new(units, new_unit(text, root, "district"));
+    for (char *t = strtok(towns, ","); t; t = strtok(NULL, ",")) {
+      json_t *u = town_of(old, t);
+      cr_assert_not_null(u, "no town %s in %s", t, file);
+      u = json_deep_copy(u);
+      json_object_set_new(u, "parent", json_string(parent));
+      json_array_append_new(units, u);
+    }
+  }
+  json_object_set_new(cat, "units", units);
+  cr_assert_eq(json_dump_file(cat, path, JSON_INDENT(1)), 0, "%s", path);
+  json_decref(cat);
 }

@@ -124,6 +124,16 @@ tally_catalog *tally_test_catalog(const char *json);
 int tally_test_catalog_load(const char *origin, const char *json,
                             tally_catalog **cat, char *err, size_t n);
 
+/* Writes to path the built-in catalog (catalog/changqing.json) with its
+ * unit tree made again: root (its code) at the top and, for each entry
+ * of groups (NULL-terminated), "INNER=town,town,...": an inner unit
+ * INNER under the root with those towns under it, or "=town,..." for
+ * towns right under the root. Towns keep their names; a new unit is
+ * named by its code. For a city of districts, and each district's own
+ * server. */
+void tally_test_catalog_tree(const char *path, const char *root,
+                             const char *const *groups);
+
 /* Writes text to path. */
 void tally_test_write_file(const char *path, const char *text);
 
