@@ -58,8 +58,8 @@ const char tally_usage_report[] =
     "unit was approved and which of its live figures differ. With --at, from\n"
     "the approvals made by then: what a report published then showed, the\n"
     "same numbers every time it is asked (without --at, a new approval moves\n"
-    "them). A day given to --at ends at 24:00 UTC, 08:00 the next morning in\n"
-    "Beijing: give the time to be exact.\n"
+    "them). --at is in local time ($TZ) unless it carries an offset; a day\n"
+    "given to it ends at that day's local midnight.\n"
     "With --format html, pdf or xlsx, the annual monitoring report as a file\n"
     "(年度监测评估报告): a summary of the statuses, the district's table by\n"
     "plan and category, a trend chart of each indicator over the years from\n"
@@ -78,8 +78,9 @@ const char tally_usage_report[] =
     "  -i, --indicator CODE    one indicator, e.g. H02\n"
     "      --missing           name the units left out, in a scope of any size\n"
     "      --as-approved       from the figures as approved (审核通过的数据)\n"
-    "      --at TIME           as approved at TIME, in UTC: 2023-03-01 (through\n"
-    "                          the end of that day) or 2023-03-01 08:30:00\n"
+    "      --at TIME           as approved at TIME, local time: 2023-03-01\n"
+    "                          (through that day's end), 2023-03-01 08:30[:00];\n"
+    "                          or with an offset: 2023-03-01T08:30:00+08:00, Z\n"
     "      --format FMT        table (default), json or csv; html, pdf or xlsx\n"
     "                          (the annual report as a file)\n"
     "  -o, --output FILE       html, pdf, xlsx: write FILE (default: standard\n"
@@ -554,7 +555,7 @@ static json_t *approved_json(const Tally__ApprovedUnit *u) {
                                           maybe(d->has_approved, d->approved),
                                           "live", maybe(d->has_live, d->live)));
   }
-  tally_review_text(u->review, review, sizeof review);
+  tally_review_text_local(u->review, review, sizeof review);
   return json_pack("{s:s, s:I, s:s, s:I, s:I, s:s, s:o}", "unit", u->unit,
                    "approved_unix", (json_int_t)u->approved_unix,
                    "account_name", u->account_name, "revision",
@@ -588,7 +589,7 @@ static void print_approved(const Tally__ReportReply *r) {
     const Tally__ApprovedUnit *u = r->approved[i];
     char now[400];
     tally_cli_time(when, sizeof when, u->approved_unix);
-    tally_review_text(u->review, now, sizeof now);
+    tally_review_text_local(u->review, now, sizeof now);
     printf("  %s: approved on %s by %s at revision %llu", u->unit, when,
            u->account_name, (unsigned long long)u->revision);
     if (u->review && u->review->state != TALLY__REVIEW_STATE__REVIEW_APPROVED)
@@ -714,7 +715,7 @@ int tally_cmd_report(int argc, char **argv, tally_cli *c) {
             "tally history)\n");
     return EXIT_USAGE;
   }
-  if (o.at && tally_cli_parse_time("at", o.at, &at) != 0)
+  if (o.at && tally_cli_parse_time("at", o.at, TALLY_WHEN_DAY_END, &at) != 0)
     return EXIT_USAGE;
   int file = c->format >= FORMAT_HTML;
   if (o.output && !file) {

@@ -130,7 +130,7 @@ int tally_cmd_values(int argc, char **argv, tally_cli *c) {
       tally_table_print(t, stdout);
     if (v->review && v->review->state != TALLY__REVIEW_STATE__REVIEW_NONE) {
       char text[600];
-      tally_review_text(v->review, text, sizeof text);
+      tally_review_text_local(v->review, text, sizeof text);
       printf("review: %s\n", text);
     }
     /* Why figures that break warning rules are right (上报说明). */

@@ -71,7 +71,7 @@ static void print_rows(const tally_cli *c, Tally__ReviewRow *const *rows,
             w, json_pack("{s:s, s:s, s:s}", "rule", r->warnings[k]->rule,
                          "message", r->warnings[k]->message, "explanation",
                          r->warnings[k]->explanation));
-      tally_review_text(r->review, text, sizeof text);
+      tally_review_text_local(r->review, text, sizeof text);
       json_t *m = json_array();
       for (size_t k = 0; k < r->n_moved; k++)
         json_array_append_new(
@@ -119,7 +119,7 @@ static void print_rows(const tally_cli *c, Tally__ReviewRow *const *rows,
     for (size_t k = 0; k < r->n_moved && at + 2 < sizeof moved; k++)
       at += (size_t)snprintf(moved + at, sizeof moved - at, "%s%s",
                              k ? ", " : "", r->moved[k]->element);
-    tally_review_text(r->review, text, sizeof text);
+    tally_review_text_local(r->review, text, sizeof text);
     const char *row[] = {r->unit, r->period, rev, when,
                          r->revision == 0 ? "not reported"
                          : r->review      ? state_words[r->review->state % 5]
@@ -207,7 +207,7 @@ int tally_cmd_review(int argc, char **argv, tally_cli *c) {
   if ((rc = tally_cli_call(c, &req, TALLY__ENVELOPE__BODY_REVIEW_REPLY,
                            &reply)) == 0) {
     char text[600];
-    tally_review_text(reply->review_reply->review, text, sizeof text);
+    tally_review_text_local(reply->review_reply->review, text, sizeof text);
     printf("%s %s: %s (was: %s)\n", unit, period, text,
            reply->review_reply->before);
   }

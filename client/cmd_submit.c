@@ -131,8 +131,9 @@ const char tally_usage_sync[] =
     "An acknowledged submission is kept in the spool's acknowledged/ folder\n"
     "for --keep-acknowledged (30 days by default). When the central office\n"
     "has restored the server from a backup, --resend-since DATE sends again\n"
-    "those acknowledged since DATE (local time: 2026-12-01, or 2026-12-01\n"
-    "08:30), with their ids: the server stores those it does not have and\n"
+    "those acknowledged since DATE (local time: 2026-12-01 from its start,\n"
+    "2026-12-01 08:30; or with an offset: 2026-12-01T08:30:00+08:00, Z for\n"
+    "UTC), with their ids: the server stores those it does not have and\n"
     "answers the others from its record, so nothing is stored twice.\n"
     "\n"
     "options:\n"
@@ -871,33 +872,6 @@ int tally_cmd_withdraw(int argc, char **argv, tally_cli *c) {
   return spool_and_send(c, &sub, NULL, "withdraw", NULL);
 }
 
-/* DATE or DATE HH:MM[:SS] in local time (DATE: from its start), or
- * DATETHH:MM:SSZ in UTC. Returns 0, or -1 after saying why. */
-static int parse_since(const char *text, int64_t *out) {
-  static const char *const local[] = {"%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M",
-                                      "%Y-%m-%d"};
-  struct tm tm;
-  const char *end;
-  memset(&tm, 0, sizeof tm);
-  if ((end = strptime(text, "%Y-%m-%dT%H:%M:%SZ", &tm)) && *end == 0) {
-    *out = (int64_t)timegm(&tm);
-    return 0;
-  }
-  for (size_t i = 0; i < sizeof local / sizeof local[0]; i++) {
-    memset(&tm, 0, sizeof tm);
-    if ((end = strptime(text, local[i], &tm)) && *end == 0 &&
-        tm.tm_year >= 70) {
-      tm.tm_isdst = -1;
-      *out = (int64_t)mktime(&tm);
-      return 0;
-    }
-  }
-  fprintf(stderr, "tally sync: --resend-since '%s' is not a date: give a day "
-          "(2026-12-01, from its start) or a time (2026-12-01 08:30), in "
-          "local time\n", text);
-  return -1;
-}
-
 /* Sends again, oldest first, the acknowledged submissions kept since
  * since: after the server restored an older backup. Returns the exit
  * status. */
@@ -972,7 +946,8 @@ int tally_cmd_sync(int argc, char **argv, tally_cli *c) {
     tries = 1;
   if (since_text) {
     int64_t since;
-    if (parse_since(since_text, &since) != 0)
+    if (tally_cli_parse_time("resend-since", since_text,
+                             TALLY_WHEN_DAY_START, &since) != 0)
       return EXIT_USAGE;
     /* What waits goes first: it was never acknowledged. */
     rc = send_pending(c, (int)tries, NULL, 1);

@@ -7,6 +7,7 @@
 #include "output.h"
 #include "period.h"
 #include "spool.h"
+#include "when.h"
 #include "wire.h"
 
 #include <errno.h>
@@ -492,31 +493,15 @@ int tally_cli_own_unit(tally_cli *c, const char **unit,
 }
 
 void tally_cli_time(char *buf, size_t n, int64_t unix_s) {
-  time_t t = (time_t)unix_s;
-  struct tm tm;
-  localtime_r(&t, &tm);
-  strftime(buf, n, "%Y-%m-%d %H:%M:%S %z", &tm);
+  tally_when_text(buf, n, unix_s);
 }
 
 int tally_cli_parse_time(const char *option, const char *text,
-                         int64_t *out) {
-  static const char *const forms[] = {"%Y-%m-%d %H:%M:%S",
-                                      "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d"};
-  for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    const char *end = strptime(text, forms[i], &tm);
-    if (end == NULL || *end != 0 || tm.tm_year < 70)
-      continue;
-    time_t t = timegm(&tm);
-    if (t == (time_t)-1)
-      continue;
-    *out = (int64_t)t + (i == 2 ? 86399 : 0); /* a day: through its end */
+                         enum tally_when_day_is day, int64_t *out) {
+  if (tally_when_parse(text, day, out) == 0)
     return 0;
-  }
-  fprintf(stderr, "tally: --%s '%s' is not a time: give a day (2023-03-01, "
-          "through its end) or a time (2023-03-01 08:30:00), in UTC\n",
-          option, text);
+  fprintf(stderr, _("tally: --%s '%s' is not a time: give %s\n"), option, text,
+          _(TALLY_WHEN_FORMS));
   return -1;
 }
 
