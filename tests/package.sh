@@ -153,7 +153,8 @@ else
   cat "$work/backup.log"; bad "the nightly backup"
 fi
 status=$(HOME=$work TALLY_CONFIG=$work/none.json tally --server "$addr" --token-file "$work/admin.token" admin status 2>&1)
-echo "$status" | grep -q 'last backup:  /var/backups/tally/daily/' && ok "admin status names the backup" ||
+# The newest copy: the day's, or the month's on the month's first day.
+echo "$status" | grep -Eq 'last backup:  /var/backups/tally/(daily|monthly)/' && ok "admin status names the backup" ||
   { echo "$status"; bad "admin status after the backup"; }
 
 if [ -n "$pid" ]; then
@@ -191,8 +192,9 @@ else
   bad "dpkg -r does not say what a purge deletes"
 fi
 # Before: the package's description says what a purge deletes.
-if dpkg-deb -f "$deb" Description | grep -q 'Purging it (apt purge tally) deletes the store /var/lib/tally' &&
-   dpkg-deb -f "$deb" Description | grep -q 'keeps the backups in'; then
+description=$(dpkg-deb -f "$deb" Description)
+if echo "$description" | grep -q 'Purging it (apt purge tally) deletes the store /var/lib/tally' &&
+   echo "$description" | grep -q 'keeps the backups in'; then
   ok "the package's description says what a purge deletes and keeps"
 else
   bad "the description does not say what a purge deletes"
