@@ -7,6 +7,7 @@
  * alone is left out when the account may not read it), and nothing
  * fetched so far is kept. */
 #include "report_doc.h"
+#include "i18n.h"
 
 #include "catalog_cache.h"
 #include "period.h"
@@ -116,7 +117,7 @@ static int ask(const tally_cli *c, tally_client *cl, tally_report_doc *d,
   }
   if (keep(d, *reply) != 0) {
     tally_wire_free(*reply);
-    fputs("tally: out of memory\n", stderr);
+    fputs(_("tally: out of memory\n"), stderr);
     return EXIT_REFUSED;
   }
   return 0;
@@ -151,7 +152,7 @@ static int ask_review(const tally_cli *c, tally_client *cl,
   }
   if (keep(d, reply) != 0) {
     tally_wire_free(reply);
-    fputs("tally: out of memory\n", stderr);
+    fputs(_("tally: out of memory\n"), stderr);
     return EXIT_REFUSED;
   }
   d->review = reply->review_list_reply;
@@ -186,7 +187,7 @@ int tally_report_doc_fetch(const tally_cli *c, const Tally__ReportRequest *q,
   memset(d, 0, sizeof *d);
   d->made_unix = (int64_t)time(NULL);
   if (tally_period_parse(q->period, &p) != 0) {
-    fprintf(stderr, "tally: '%s' is not a period\n", q->period);
+    fprintf(stderr, _("tally: '%s' is not a period\n"), q->period);
     return EXIT_USAGE;
   }
   if ((rc = tally_catalog_cache_fetch(c, 0, &d->own_cat)) != 0)
@@ -227,7 +228,7 @@ int tally_report_doc_fetch(const tally_cli *c, const Tally__ReportRequest *q,
   size_t n = d->report->n_rows;
   d->explain = calloc(n ? n : 1, sizeof *d->explain);
   if (d->explain == NULL) {
-    fputs("tally: out of memory\n", stderr);
+    fputs(_("tally: out of memory\n"), stderr);
     rc = EXIT_REFUSED;
     goto fail;
   }
