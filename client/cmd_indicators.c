@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 const char tally_usage_report[] =
-    N_("usage: tally report --period PERIOD [--unit UNIT] [--plan PLAN]\n"
+    /* xgettext:no-c-format */ N_("usage: tally report --period PERIOD [--unit UNIT] [--plan PLAN]\n"
     "                    [--indicator CODE] [--missing] [--format FMT]\n"
     "                    [--as-approved [--at TIME]] [--output FILE]\n"
     "\n"
@@ -94,7 +94,7 @@ const char tally_usage_report[] =
     "  tally report --period 2022 --format xlsx -o 2022.xlsx\n");
 
 const char tally_usage_explain[] =
-    N_("usage: tally explain INDICATOR --period PERIOD [--unit UNIT] [--format FMT]\n"
+    /* xgettext:no-c-format */ N_("usage: tally explain INDICATOR --period PERIOD [--unit UNIT] [--format FMT]\n"
     "\n"
     "Where a value comes from: the indicator's formula in words, the value\n"
     "for the district (or UNIT), and each reporting unit's own numerator,\n"

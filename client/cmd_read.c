@@ -280,7 +280,7 @@ out:
 
 
 const char tally_usage_check[] =
-    N_("usage: tally check --period PERIOD [--unit UNIT] [--format FMT]\n"
+    /* xgettext:no-c-format */ N_("usage: tally check --period PERIOD [--unit UNIT] [--format FMT]\n"
     "\n"
     "The figures of a period that moved sharply against the same unit's\n"
     "figures for the same period a year before (2022 against 2021, 2022Q3\n"
