@@ -176,7 +176,9 @@ Test(settings, tallyd_answers_on_each_listen_address) {
   const char *second = have_ipv6_loopback() ? "[::1]:0" : "127.0.0.1:0";
   if (strcmp(second, "127.0.0.1:0") == 0)
     second = "127.0.0.2:0"; /* 127.0.0.0/8 is all loopback on Linux */
-  tally_test_server_start(&srv, (const char *const[]){"--listen", second,
+  tally_test_server_start(&srv, (const char *const[]){"--listen",
+                                                      "127.0.0.1:0",
+                                                      "--listen", second,
                                                       NULL});
   char *log = tally_test_read_file_with(srv.log, "listening on");
   cr_assert_not_null(log);
