@@ -8,6 +8,7 @@
  * is not kept (nothing else depends on it).
  */
 #include "catalog_cache.h"
+#include "i18n.h"
 
 #include "file.h"
 #include "hash.h"
@@ -122,7 +123,7 @@ int tally_catalog_cache_fetch(const tally_cli *c, int quiet,
   rc = EXIT_OK;
   if (take(c, reply->catalog_reply, out, err, sizeof err) != 0) {
     if (!quiet)
-      fprintf(stderr, "tally: the server's catalog does not load here: %s\n",
+      fprintf(stderr, _("tally: the server's catalog does not load here: %s\n"),
               err);
     rc = EXIT_REFUSED;
   }

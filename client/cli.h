@@ -5,6 +5,7 @@
 
 #include "client.h"
 #include "tally.pb-c.h"
+#include "when.h"
 
 #include <getopt.h>
 
@@ -162,11 +163,12 @@ void tally_cli_change(char *buf, size_t n, double previous, double value);
  * with its offset. JSON outputs keep Unix times (UTC) instead. */
 void tally_cli_time(char *buf, size_t n, int64_t unix_s);
 
-/* A time given in UTC as "2023-03-01" (the end of that day),
- * "2023-03-01 08:30:00" or "2023-03-01T08:30:00Z" into *out. Returns 0,
- * or -1 after saying on stderr what option took it and what it wants. */
+/* A time given on the command line (client/when.h: local time unless it
+ * carries an offset or Z; a day alone is its start or its end, as day
+ * says) into *out. Returns 0, or -1 after saying on stderr what option
+ * took it and what it wants. */
 int tally_cli_parse_time(const char *option, const char *text,
-                         int64_t *out);
+                         enum tally_when_day_is day, int64_t *out);
 
 /* The commands. */
 int tally_cmd_submit(int argc, char **argv, tally_cli *c);

@@ -13,6 +13,7 @@
  * the connection is then unusable.
  */
 #include "client.h"
+#include "i18n.h"
 
 #include "address.h"
 #include "error.h"
@@ -208,8 +209,8 @@ static int tls_handshake_error(tally_client *c, int ret, const char *name,
     break;
   case X509_V_ERR_HOSTNAME_MISMATCH:
   case X509_V_ERR_IP_ADDRESS_MISMATCH:
-    snprintf(err, errlen, "the certificate of the server at %s is for %s, "
-             "not %s", c->address, cert_names(c->ssl, names, sizeof names),
+    snprintf(err, errlen, _("the certificate of the server at %s is for %s, "
+             "not %s"), c->address, cert_names(c->ssl, names, sizeof names),
              name);
     return TALLY_ETLS;
   case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
@@ -218,20 +219,20 @@ static int tls_handshake_error(tally_client *c, int ret, const char *name,
   case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
   case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
   case X509_V_ERR_CERT_SIGNATURE_FAILURE:
-    snprintf(err, errlen, "the certificate of the server at %s is not "
-             "signed by the CA in %s (%s)", c->address, ca_file,
+    snprintf(err, errlen, _("the certificate of the server at %s is not "
+             "signed by the CA in %s (%s)"), c->address, ca_file,
              X509_verify_cert_error_string(v));
     return TALLY_ETLS;
   default:
-    snprintf(err, errlen, "the certificate of the server at %s does not "
-             "verify against the CA in %s: %s", c->address, ca_file,
+    snprintf(err, errlen, _("the certificate of the server at %s does not "
+             "verify against the CA in %s: %s"), c->address, ca_file,
              X509_verify_cert_error_string(v));
     return TALLY_ETLS;
   }
   if ((e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) &&
       (c->io_errno == EAGAIN || c->io_errno == EWOULDBLOCK)) {
-    snprintf(err, errlen, "no TLS handshake from the server at %s within "
-             "%d s; is it started with --tls-cert?", c->address,
+    snprintf(err, errlen, _("no TLS handshake from the server at %s within "
+             "%d s; is it started with --tls-cert?"), c->address,
              c->timeout_ms / 1000);
     return -ETIMEDOUT;
   }
@@ -240,15 +241,15 @@ static int tls_handshake_error(tally_client *c, int ret, const char *name,
    * the server, exit 3). */
   if (e == SSL_ERROR_SYSCALL &&
       (c->io_errno == ECONNRESET || c->io_errno == EPIPE)) {
-    snprintf(err, errlen, "the connection to %s was reset during the TLS "
+    snprintf(err, errlen, _("the connection to %s was reset during the TLS "
              "handshake (%s): the server went away, or something on the way "
-             "cut it", c->address, strerror(c->io_errno));
+             "cut it"), c->address, strerror(c->io_errno));
     return -c->io_errno;
   }
   if (e == SSL_ERROR_SYSCALL && c->io_errno != 0)
     snprintf(c->tls_error, sizeof c->tls_error, "%s", strerror(c->io_errno));
-  snprintf(err, errlen, "TLS handshake with %s failed: %s; is the server "
-           "started with --tls-cert?", c->address, c->tls_error);
+  snprintf(err, errlen, _("TLS handshake with %s failed: %s; is the server "
+           "started with --tls-cert?"), c->address, c->tls_error);
   return TALLY_ETLS;
 }
 
@@ -264,7 +265,7 @@ static int tls_start(tally_client *c, const tally_client_options *o,
   int ret;
 
   if ((ret = tally_file_readable(o->ca_file)) != 0) {
-    snprintf(err, errlen, "cannot read the CA file %s: %s", o->ca_file,
+    snprintf(err, errlen, _("cannot read the CA file %s: %s"), o->ca_file,
              strerror(-ret));
     return TALLY_ETLS;
   }
@@ -278,8 +279,8 @@ static int tls_start(tally_client *c, const tally_client_options *o,
                            SSL_OP_NO_RENEGOTIATION);
   if (SSL_CTX_load_verify_locations(ctx, o->ca_file, NULL) != 1) {
     keep_tls_reason(c, "no certificate");
-    snprintf(err, errlen, "the CA file %s holds no certificate that can be "
-             "read (%s); expected PEM", o->ca_file, c->tls_error);
+    snprintf(err, errlen, _("the CA file %s holds no certificate that can be "
+             "read (%s); expected PEM"), o->ca_file, c->tls_error);
     SSL_CTX_free(ctx);
     return TALLY_ETLS;
   }
@@ -313,7 +314,7 @@ static int tls_start(tally_client *c, const tally_client_options *o,
 err_nomem:
   ERR_clear_error();
   c->tls_broken = 1;
-  snprintf(err, errlen, "out of memory setting up TLS");
+  snprintf(err, errlen, _("out of memory setting up TLS"));
   return -ENOMEM;
 }
 
@@ -361,7 +362,7 @@ int tally_client_open(const tally_client_options *o, tally_client **out,
     timeout_ms = 30000;
   int64_t deadline = now_ms() + timeout_ms; /* to connect and shake hands */
   if (tally_address_split(address, host, sizeof host, &port_number) != 0) {
-    snprintf(err, errlen, "server address '%s' is not HOST:PORT", address);
+    snprintf(err, errlen, _("server address '%s' is not HOST:PORT"), address);
     return TALLY_EUSAGE;
   }
   snprintf(port, sizeof port, "%d", port_number);
@@ -369,7 +370,7 @@ int tally_client_open(const tally_client_options *o, tally_client **out,
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_family = AF_UNSPEC;
   if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
-    snprintf(err, errlen, "cannot resolve %s: %s", host, gai_strerror(rc));
+    snprintf(err, errlen, _("cannot resolve %s: %s"), host, gai_strerror(rc));
     return -EHOSTUNREACH;
   }
   rc = -ECONNREFUSED;
@@ -389,7 +390,7 @@ int tally_client_open(const tally_client_options *o, tally_client **out,
   }
   freeaddrinfo(res);
   if (fd < 0) {
-    snprintf(err, errlen, "cannot reach the server at %s: %s", address,
+    snprintf(err, errlen, _("cannot reach the server at %s: %s"), address,
              strerror(-rc));
     return rc;
   }
@@ -415,10 +416,10 @@ int tally_client_open(const tally_client_options *o, tally_client **out,
   }
   if (c->token && c->ssl == NULL && !o->insecure_plaintext &&
       !peer_is_loopback(fd)) {
-    snprintf(err, errlen, "refusing to send a token in plaintext to %s, off "
+    snprintf(err, errlen, _("refusing to send a token in plaintext to %s, off "
              "this machine: give the district's CA with --ca FILE (or "
              "$TALLY_CA), or --insecure-plaintext if the network is "
-             "otherwise protected", address);
+             "otherwise protected"), address);
     tally_client_close(c);
     return TALLY_EUSAGE;
   }
@@ -560,8 +561,8 @@ static int read_reply(tally_client *c, Tally__Envelope **reply, char *err,
     goto err_io;
   n = tally_frame_get_len(hdr);
   if (n == 0 || n > TALLY_CLIENT_MAX_REPLY) {
-    snprintf(err, errlen, "the server at %s is not a tallyd: it sent a "
-             "frame of %u bytes%s", c->address, n,
+    snprintf(err, errlen, _("the server at %s is not a tallyd: it sent a "
+             "frame of %u bytes%s"), c->address, n,
              memcmp(hdr, "HTTP", 4) == 0 ? " (it speaks HTTP)" : "");
     return TALLY_EFRAME;
   }
@@ -576,23 +577,23 @@ static int read_reply(tally_client *c, Tally__Envelope **reply, char *err,
   if (rc == 0)
     clean_message(&(*reply)->base, 0);
   if (rc != 0)
-    snprintf(err, errlen, "the server at %s sent a reply that does not "
-             "decode (%s): is it a tallyd, and of this version?", c->address,
+    snprintf(err, errlen, _("the server at %s sent a reply that does not "
+             "decode (%s): is it a tallyd, and of this version?"), c->address,
              why);
   return rc;
 
 err_io:
   if (rc == TALLY_EPROTO)
-    snprintf(err, errlen, "the server at %s closed the connection without "
-             "a reply", c->address);
+    snprintf(err, errlen, _("the server at %s closed the connection without "
+             "a reply"), c->address);
   else if (rc == -ETIMEDOUT)
-    snprintf(err, errlen, "no reply from the server at %s within %d s",
+    snprintf(err, errlen, _("no reply from the server at %s within %d s"),
              c->address, c->timeout_ms / 1000);
   else if (rc == TALLY_ETLS)
-    snprintf(err, errlen, "reading from the server at %s: TLS failed: %s",
+    snprintf(err, errlen, _("reading from the server at %s: TLS failed: %s"),
              c->address, c->tls_error);
   else
-    snprintf(err, errlen, "reading from the server at %s: %s", c->address,
+    snprintf(err, errlen, _("reading from the server at %s: %s"), c->address,
              strerror(-rc));
   return rc;
 }
@@ -651,7 +652,7 @@ static int call(tally_client *c, Tally__Envelope *req,
     c->token = NULL;
   }
   if (rc != 0) {
-    snprintf(err, errlen, "sending to the server at %s: %s", c->address,
+    snprintf(err, errlen, _("sending to the server at %s: %s"), c->address,
              rc == TALLY_ETLS ? c->tls_error : tally_strerror(rc));
     return rc;
   }

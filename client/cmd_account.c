@@ -1,6 +1,7 @@
 /* cmd_account.c: login, whoami, account and audit: who may do what, and
  * who did what. */
 #include "cli.h"
+#include "i18n.h"
 #include "config.h"
 #include "output.h"
 #include "wire.h"
@@ -16,7 +17,7 @@
 #include <unistd.h>
 
 const char tally_usage_login[] =
-    "usage: tally login [--server HOST:PORT] [--ca FILE] [--token-file FILE]\n"
+    N_("usage: tally login [--server HOST:PORT] [--ca FILE] [--token-file FILE]\n"
     "\n"
     "Checks a token with the server and saves the server's address, the\n"
     "token and the CA file in the config file (mode 0600), so that later\n"
@@ -27,19 +28,19 @@ const char tally_usage_login[] =
     "\n"
     "options:\n"
     "  -s, --server, --ca, --server-name, --token-file, --timeout\n"
-    "                       as for every command (tally --help)\n";
+    "                       as for every command (tally --help)\n");
 
 const char tally_usage_whoami[] =
-    "usage: tally whoami [--format FMT]\n"
+    N_("usage: tally whoami [--format FMT]\n"
     "\n"
     "Shows the account the client signs in as: id, name, role and unit.\n"
     "\n"
     "options:\n"
     "      --format FMT     table (default), json or csv\n"
-    "  -s, --server, --timeout  as for every command (tally --help)\n";
+    "  -s, --server, --timeout  as for every command (tally --help)\n");
 
 const char tally_usage_account[] =
-    "usage: tally account add --role ROLE [--unit UNIT] --name NAME\n"
+    N_("usage: tally account add --role ROLE [--unit UNIT] --name NAME\n"
     "       tally account add --like ID\n"
     "       tally account list [--format FMT]\n"
     "       tally account revoke ID\n"
@@ -75,10 +76,10 @@ const char tally_usage_account[] =
     "                       revoked one, usually); --role, --unit or --name\n"
     "                       given as well replace its\n"
     "      --format FMT     table (default), json or csv\n"
-    "  -s, --server, --timeout  as for every command (tally --help)\n";
+    "  -s, --server, --timeout  as for every command (tally --help)\n");
 
 const char tally_usage_audit[] =
-    "usage: tally audit --unit UNIT --period PERIOD [--format FMT]\n"
+    N_("usage: tally audit --unit UNIT --period PERIOD [--format FMT]\n"
     "       tally audit --account ID [--format FMT]\n"
     "       tally audit [--format FMT]\n"
     "\n"
@@ -93,7 +94,7 @@ const char tally_usage_audit[] =
     "  -p, --period PERIOD  2022, 2022Q3 or 2022-07\n"
     "  -a, --account ID     the changes made by this account\n"
     "      --format FMT     table (default), json or csv\n"
-    "  -s, --server, --timeout  as for every command (tally --help)\n";
+    "  -s, --server, --timeout  as for every command (tally --help)\n");
 
 /* Parses the options of these commands: those takes names and the
  * common ones. Returns 0 to go on, -1 after printing the help, or the
@@ -122,8 +123,8 @@ static uint64_t parse_id(const char *text, const char *command) {
   char *end;
   unsigned long long v = strtoull(text, &end, 10);
   if (*text == 0 || *text == '-' || *end != 0 || v == 0) {
-    fprintf(stderr, "tally %s: an account id is a whole number from 1, not "
-            "'%s'\n", command, text);
+    fprintf(stderr, _("tally %s: an account id is a whole number from 1, not "
+            "'%s'\n"), command, text);
     return 0;
   }
   return (uint64_t)v;
@@ -240,14 +241,14 @@ static int like(tally_cli *c, struct account_opts *o, Tally__Envelope **list) {
     if (o->name == NULL)
       o->name = a->name;
     if (a->revoked_unix == 0)
-      fprintf(stderr, "tally account add: account %llu is not revoked; while "
+      fprintf(stderr, _("tally account add: account %llu is not revoked; while "
               "both are active, the web pages refuse a sign-in by their "
-              "name (tally account revoke %llu)\n", (unsigned long long)id,
+              "name (tally account revoke %llu)\n"), (unsigned long long)id,
               (unsigned long long)id);
     return 0;
   }
-  fprintf(stderr, "tally account add: there is no account %llu (tally account "
-          "list)\n", (unsigned long long)id);
+  fprintf(stderr, _("tally account add: there is no account %llu (tally account "
+          "list)\n"), (unsigned long long)id);
   return EXIT_REFUSED;
 }
 
@@ -271,8 +272,8 @@ static int account_add_spec(tally_cli *c, const struct account_opts *o) {
   Tally__AccountSpec spec = TALLY__ACCOUNT_SPEC__INIT, *specs[1] = {&spec};
   spec.role = tally_role_parse(o->role);
   if (spec.role == TALLY__ROLE__ROLE_UNSPECIFIED) {
-    fprintf(stderr, "tally account: --role is reporter, analyst or admin, not "
-            "'%s'\n", o->role);
+    fprintf(stderr, _("tally account: --role is reporter, analyst or admin, not "
+            "'%s'\n"), o->role);
     return EXIT_USAGE;
   }
   if (spec.role == TALLY__ROLE__ROLE_REPORTER &&
@@ -338,8 +339,8 @@ static int account_rotate(tally_cli *c, uint64_t id) {
     print_new(c, reply->account_rotate_reply->account,
               "has a new token (the old one no longer works)");
     if (id == 0)
-      fputs("tally: sign in with it: tally login (reads it from standard "
-            "input)\n", stderr);
+      fputs(_("tally: sign in with it: tally login (reads it from standard "
+            "input)\n"), stderr);
   }
   tally_wire_free(reply);
   return rc;
@@ -371,13 +372,13 @@ static int account_password(tally_cli *c, uint64_t id) {
   char pw[256], again[256] = "";
   int rc = EXIT_USAGE;
   if (read_quietly("first password: ", pw, sizeof pw) <= 0) {
-    fputs("tally account password: no password on standard input\n", stderr);
+    fputs(_("tally account password: no password on standard input\n"), stderr);
     goto out;
   }
   if (isatty(STDIN_FILENO) &&
       (read_quietly("again: ", again, sizeof again) < 0 ||
        strcmp(pw, again) != 0)) {
-    fputs("tally account password: the two differ; nothing was changed\n",
+    fputs(_("tally account password: the two differ; nothing was changed\n"),
           stderr);
     goto out;
   }
@@ -411,8 +412,8 @@ int tally_cmd_account(int argc, char **argv, tally_cli *c) {
   const char *add_only = o.role ? "--role" : o.unit ? "--unit"
                          : o.name ? "--name" : o.like ? "--like" : NULL;
   if (sub && strcmp(sub, "add") != 0 && add_only) {
-    fprintf(stderr, "tally account %s: %s is for 'tally account add'\n"
-            "Try 'tally help account'.\n", sub, add_only);
+    fprintf(stderr, _("tally account %s: %s is for 'tally account add'\n"
+            "Try 'tally help account'.\n"), sub, add_only);
     return EXIT_USAGE;
   }
   if (sub && strcmp(sub, "add") == 0 && args == 0)
@@ -431,9 +432,9 @@ int tally_cmd_account(int argc, char **argv, tally_cli *c) {
     uint64_t id = parse_id(argv[optind + 1], "account password");
     return id ? account_password(c, id) : EXIT_USAGE;
   }
-  fputs("tally account: give add, list, revoke ID, rotate [ID] or "
+  fputs(_("tally account: give add, list, revoke ID, rotate [ID] or "
         "password ID\n"
-        "Try 'tally help account'.\n", stderr);
+        "Try 'tally help account'.\n"), stderr);
   return EXIT_USAGE;
 }
 
@@ -465,7 +466,7 @@ static const char *prompt_token(void) {
   struct termios old, quiet;
   int tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
   if (tty) {
-    fputs("token: ", stderr);
+    fputs(_("token: "), stderr);
     quiet = old;
     quiet.c_lflag &= ~(tcflag_t)ECHO;
     tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
@@ -486,8 +487,8 @@ int tally_cmd_login(int argc, char **argv, tally_cli *c) {
   if (rc)
     return rc < 0 ? EXIT_OK : rc;
   if (optind < argc) {
-    fputs("tally login: the token is read from standard input or "
-          "--token-file, not from the command line\n", stderr);
+    fputs(_("tally login: the token is read from standard input or "
+          "--token-file, not from the command line\n"), stderr);
     return EXIT_USAGE;
   }
   /* A token from --token-file; else one read now, never the one the
@@ -495,19 +496,19 @@ int tally_cmd_login(int argc, char **argv, tally_cli *c) {
   if (!c->token_given && (c->token = prompt_token()) == NULL)
     return EXIT_USAGE;
   if ((rc = whoami(c, &reply)) != 0) {
-    fputs("tally login: nothing was saved\n", stderr);
+    fputs(_("tally login: nothing was saved\n"), stderr);
     tally_wire_free(reply);
     return rc;
   }
   if (tally_config_path(path, sizeof path) != 0) {
-    fputs("tally login: no home directory: set TALLY_CONFIG\n", stderr);
+    fputs(_("tally login: no home directory: set TALLY_CONFIG\n"), stderr);
     tally_wire_free(reply);
     return EXIT_USAGE;
   }
   /* The CA as an absolute path: the commands run from elsewhere later. */
   char ca[4096];
   if (c->ca && c->ca[0] != '/' && realpath(c->ca, ca) == NULL) {
-    fprintf(stderr, "tally login: %s: %s; nothing was saved\n", c->ca,
+    fprintf(stderr, _("tally login: %s: %s; nothing was saved\n"), c->ca,
             strerror(errno));
     tally_wire_free(reply);
     return EXIT_USAGE;
@@ -516,7 +517,7 @@ int tally_cmd_login(int argc, char **argv, tally_cli *c) {
                       c->ca && c->ca[0] != '/' ? ca : (char *)c->ca,
                       (char *)c->server_name};
   if (tally_config_save(path, &cfg, err, sizeof err) != 0) {
-    fprintf(stderr, "tally login: %s\n", err);
+    fprintf(stderr, _("tally login: %s\n"), err);
     tally_wire_free(reply);
     return EXIT_REFUSED;
   }
@@ -634,7 +635,7 @@ int tally_cmd_audit(int argc, char **argv, tally_cli *c) {
   if (rc)
     return rc < 0 ? EXIT_OK : rc;
   if (optind < argc) {
-    fprintf(stderr, "tally audit: unexpected argument '%s'\n", argv[optind]);
+    fprintf(stderr, _("tally audit: unexpected argument '%s'\n"), argv[optind]);
     return EXIT_USAGE;
   }
   Tally__AuditRequest q = TALLY__AUDIT_REQUEST__INIT;
@@ -658,7 +659,7 @@ int tally_cmd_audit(int argc, char **argv, tally_cli *c) {
     n += pages[i]->audit_reply->n_entries;
   Tally__AuditEntry **entries = malloc((n ? n : 1) * sizeof *entries);
   if (entries == NULL) {
-    fputs("tally: out of memory\n", stderr);
+    fputs(_("tally: out of memory\n"), stderr);
     rc = EXIT_REFUSED;
     goto out;
   }

@@ -1,5 +1,6 @@
 /* cmd_admin.c: backup, admin verify and admin status. */
 #include "cli.h"
+#include "i18n.h"
 #include "wire.h"
 
 #include <stdio.h>
@@ -7,7 +8,7 @@
 #include <time.h>
 
 const char tally_usage_backup[] =
-    "usage: tally backup NAME\n"
+    N_("usage: tally backup NAME\n"
     "\n"
     "Makes a consistent, compacted copy of the live store (admins only) as\n"
     "the new file NAME in the server's backup folder, the directory tallyd\n"
@@ -23,14 +24,14 @@ const char tally_usage_backup[] =
     "acknowledged since: 'tally sync --resend-since DATE'.\n"
     "\n"
     "options:\n"
-    "  -s, --server, --timeout  as for every command (tally --help)\n";
+    "  -s, --server, --timeout  as for every command (tally --help)\n");
 
 int tally_cmd_backup(int argc, char **argv, tally_cli *c) {
   int rc = tally_cli_parse(argc, argv, c, "backup", tally_usage_backup, NULL, 0);
   if (rc)
     return rc < 0 ? EXIT_OK : rc;
   if (optind + 1 != argc) {
-    fputs("tally backup: give one NAME\nTry 'tally help backup'.\n", stderr);
+    fputs(_("tally backup: give one NAME\nTry 'tally help backup'.\n"), stderr);
     return EXIT_USAGE;
   }
   Tally__BackupRequest q = TALLY__BACKUP_REQUEST__INIT;
@@ -47,7 +48,7 @@ int tally_cmd_backup(int argc, char **argv, tally_cli *c) {
 }
 
 const char tally_usage_admin[] =
-    "usage: tally admin verify\n"
+    N_("usage: tally admin verify\n"
     "       tally admin status\n"
     "       tally admin unblock ADDRESS\n"
     "\n"
@@ -74,7 +75,7 @@ const char tally_usage_admin[] =
     "exit status: 0 every record matches; 1 some do not, or refused.\n"
     "\n"
     "options:\n"
-    "  -s, --server, --timeout  as for every command (tally --help)\n";
+    "  -s, --server, --timeout  as for every command (tally --help)\n");
 
 static int admin_verify(tally_cli *c) {
   Tally__VerifyRequest q = TALLY__VERIFY_REQUEST__INIT;
@@ -90,7 +91,7 @@ static int admin_verify(tally_cli *c) {
       printf("all match\n");
     } else {
       printf("%llu do not match\n", (unsigned long long)v->mismatches);
-      fprintf(stderr, "tally admin verify: %s\n", v->first);
+      fprintf(stderr, _("tally admin verify: %s\n"), v->first);
       rc = EXIT_REFUSED;
     }
   }
@@ -205,7 +206,7 @@ int tally_cmd_admin(int argc, char **argv, tally_cli *c) {
     return admin_status(c);
   if (optind + 2 == argc && strcmp(argv[optind], "unblock") == 0)
     return admin_unblock(c, argv[optind + 1]);
-  fputs("tally admin: give a subcommand: verify, status or unblock ADDRESS\n"
-        "Try 'tally help admin'.\n", stderr);
+  fputs(_("tally admin: give a subcommand: verify, status or unblock ADDRESS\n"
+        "Try 'tally help admin'.\n"), stderr);
   return EXIT_USAGE;
 }

@@ -15,6 +15,7 @@
  * ids being the same (exit 3). No spool: the file is the spool.
  */
 #include "adx.h"
+#include "i18n.h"
 #include "catalog_cache.h"
 #include "cli.h"
 #include "error.h"
@@ -32,7 +33,7 @@
 #include <unistd.h>
 
 const char tally_usage_import[] =
-    "usage: tally import FILE [--dry-run] [--encoding ENC]\n"
+    N_("usage: tally import FILE [--dry-run] [--encoding ENC]\n"
     "\n"
     "Stores the figures of many units and periods from one file (analysts\n"
     "and admins): history from before tally, a province's load, another\n"
@@ -65,7 +66,7 @@ const char tally_usage_import[] =
     "  -s, --server, --timeout  as for every command (tally --help)\n"
     "\n"
     "exit status: 0 all stored (or checked); 1 something was refused; 3 the\n"
-    "server could not be reached (run it again: nothing is stored twice).\n";
+    "server could not be reached (run it again: nothing is stored twice).\n");
 
 #define IMPORT_CHUNK_REPORTS 1024
 #define IMPORT_CHUNK_BYTES (768u << 10)
@@ -156,7 +157,7 @@ static void report_free(report *reports, size_t n) {
 /* Tells a refused report and its details, with the file's lines. */
 static void tell_refusal(const report *r, const Tally__ErrorReply *e,
                          const char *file, const char *line_word) {
-  fprintf(stderr, "tally import: %s %s: %s\n", r->req.unit, r->req.period,
+  fprintf(stderr, _("tally import: %s %s: %s\n"), r->req.unit, r->req.period,
           e->message);
   for (size_t i = 0; i < e->n_details; i++) {
     const Tally__ErrorDetail *d = e->details[i];
@@ -223,7 +224,7 @@ static int send_reports(tally_cli *c, report *reports, size_t n, int dry_run,
       break;
     }
     if (reply->body_case == TALLY__ENVELOPE__BODY_ERROR) {
-      fprintf(stderr, "%stally import: %s\n", progress ? "\n" : "",
+      fprintf(stderr, _("%stally import: %s\n"), progress ? "\n" : "",
               reply->error->message);
       tally_wire_free(reply);
       k->unanswered = n - at;
@@ -232,8 +233,8 @@ static int send_reports(tally_cli *c, report *reports, size_t n, int dry_run,
     }
     if (reply->body_case != TALLY__ENVELOPE__BODY_IMPORT_REPLY ||
         reply->import_reply->n_results != m) {
-      fprintf(stderr, "tally: the server answered the import with what is "
-              "not its reply: stopped (running it again is safe)\n");
+      fprintf(stderr, _("tally: the server answered the import with what is "
+              "not its reply: stopped (running it again is safe)\n"));
       tally_wire_free(reply);
       k->unanswered = n - at;
       status = EXIT_UNREACHABLE;
@@ -258,8 +259,9 @@ static int send_reports(tally_cli *c, report *reports, size_t n, int dry_run,
     tally_wire_free(reply);
     at += m;
     if (progress)
-      fprintf(stderr, "\rtally import: %zu of %zu reports %s (%zu%%)", at, n,
-              dry_run ? "checked" : "sent", at * 100 / n);
+      fprintf(stderr, "\r"), /* the same line, over again */
+      fprintf(stderr, _("tally import: %zu of %zu reports %s (%zu%%)"), at, n,
+              dry_run ? _("checked") : _("sent"), at * 100 / n);
   }
   if (progress)
     fputc('\n', stderr);
@@ -292,8 +294,8 @@ static report *make_reports(const tally_catalog *cat, const tally_importfile *f,
       continue;
     }
     if (e < 0) {
-      fprintf(stderr, "  %s %s %d: unknown data element '%s' (tally catalog "
-              "--elements lists them)\n", f->name, f->line_word, row->line,
+      fprintf(stderr, _("  %s %s %d: unknown data element '%s' (tally catalog "
+              "--elements lists them)\n"), f->name, f->line_word, row->line,
               row->element);
       (*problems)++;
       continue;
@@ -333,7 +335,7 @@ static report *make_reports(const tally_catalog *cat, const tally_importfile *f,
     for (size_t x = i; x < j; x++) {
       const tally_import_row *row = &f->rows[m[x].row];
       if (x > i && m[x].element == m[x - 1].element) {
-        fprintf(stderr, "  %s %s %d: %s %s %s is also on %s %d\n", f->name,
+        fprintf(stderr, _("  %s %s %d: %s %s %s is also on %s %d\n"), f->name,
                 f->line_word, row->line, r->req.unit, r->period,
                 cat->elements[m[x].element].code, f->line_word,
                 f->rows[m[x - 1].row].line);
@@ -368,14 +370,14 @@ int tally_cmd_import(int argc, char **argv, tally_cli *c) {
                             0)))
     return rc < 0 ? EXIT_OK : rc;
   if (optind + 1 != argc) {
-    fprintf(stderr, "tally import: give one FILE\nTry 'tally help import'.\n");
+    fprintf(stderr, _("tally import: give one FILE\nTry 'tally help import'.\n"));
     return EXIT_USAGE;
   }
   const char *file = argv[optind];
   tally_importfile f;
   char err[512];
   if ((rc = tally_importfile_read(file, encoding, &f, err, sizeof err)) != 0) {
-    fprintf(stderr, "tally: %s\nNothing was stored.\n", err);
+    fprintf(stderr, _("tally: %s\nNothing was stored.\n"), err);
     return rc == TALLY_EUSAGE ? EXIT_USAGE : EXIT_REFUSED;
   }
   tally_catalog *cat;
@@ -385,12 +387,12 @@ int tally_cmd_import(int argc, char **argv, tally_cli *c) {
   }
   size_t problems = f.n_errors, n = 0;
   if (f.n_errors)
-    fprintf(stderr, "tally import: %s cannot be read as it is:\n", file);
+    fprintf(stderr, _("tally import: %s cannot be read as it is:\n"), file);
   for (size_t i = 0; i < f.n_errors; i++)
     fprintf(stderr, "  %s\n", f.errors[i]);
   report *reports = make_reports(cat, &f, &n, &problems);
   if (reports == NULL) {
-    fputs("tally: out of memory\n", stderr);
+    fputs(_("tally: out of memory\n"), stderr);
     tally_importfile_release(&f);
     tally_catalog_free(cat);
     return EXIT_REFUSED;
@@ -399,8 +401,8 @@ int tally_cmd_import(int argc, char **argv, tally_cli *c) {
   for (size_t i = 0; i < n; i++)
     values += reports[i].req.n_values;
   if (problems)
-    fprintf(stderr, "tally import: %zu problem%s in %s: nothing is stored; "
-            "the rest is checked as with --dry-run\n", problems,
+    fprintf(stderr, _("tally import: %zu problem%s in %s: nothing is stored; "
+            "the rest is checked as with --dry-run\n"), problems,
             problems == 1 ? "" : "s", file);
   const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
   tally_import_counts k;
@@ -433,7 +435,7 @@ int tally_cmd_import(int argc, char **argv, tally_cli *c) {
 /* ---- export ---- */
 
 const char tally_usage_export[] =
-    "usage: tally export --period PERIOD [--format adx|json|csv]\n"
+    N_("usage: tally export --period PERIOD [--format adx|json|csv]\n"
     "                    [--unit UNIT] [--towns] [--as-approved]\n"
     "                    [--output FILE]\n"
     "\n"
@@ -457,7 +459,7 @@ const char tally_usage_export[] =
     "                       not the live ones; units never approved left out\n"
     "                       (what tally forward sends the city)\n"
     "      --format FMT     adx (default), json or csv\n"
-    "  -o, --output FILE    (default: standard output)\n";
+    "  -o, --output FILE    (default: standard output)\n");
 
 /* Each reporting unit's figures of period (or unit's alone), asked on
  * one connection: the replies with figures, into *out (*n). Returns 0
@@ -492,7 +494,7 @@ static int fetch_reports(tally_cli *c, const tally_catalog *cat,
       return EXIT_UNREACHABLE;
     }
     if (reply->body_case != TALLY__ENVELOPE__BODY_VALUES_REPLY) {
-      fprintf(stderr, "tally export: %s\n",
+      fprintf(stderr, _("tally export: %s\n"),
               reply->body_case == TALLY__ENVELOPE__BODY_ERROR
                   ? reply->error->message
                   : "the server sent an unexpected reply");
@@ -595,7 +597,7 @@ int tally_cmd_export(int argc, char **argv, tally_cli *c) {
       (rc = tally_cli_need_period(period, "export")) != 0)
     return rc;
   if (strcmp(format, "adx") && strcmp(format, "json") && strcmp(format, "csv")) {
-    fprintf(stderr, "tally export: --format is adx, json or csv, not '%s'\n",
+    fprintf(stderr, _("tally export: --format is adx, json or csv, not '%s'\n"),
             format);
     return EXIT_USAGE;
   }
@@ -608,7 +610,7 @@ int tally_cmd_export(int argc, char **argv, tally_cli *c) {
                           &n)) == 0) {
     FILE *f = output ? fopen(output, "w") : stdout;
     if (f == NULL) {
-      fprintf(stderr, "tally: cannot write %s: %s\n", output, strerror(errno));
+      fprintf(stderr, _("tally: cannot write %s: %s\n"), output, strerror(errno));
       rc = EXIT_REFUSED;
     } else {
       Tally__ValuesReply **vr = calloc(n + 1, sizeof *vr);
@@ -623,7 +625,7 @@ int tally_cmd_export(int argc, char **argv, tally_cli *c) {
       if (output && fclose(f) != 0)
         bad = 1;
       if (bad) {
-        fprintf(stderr, "tally: cannot write the export%s%s\n",
+        fprintf(stderr, _("tally: cannot write the export%s%s\n"),
                 output ? " to " : "", output ? output : "");
         rc = EXIT_REFUSED;
       }

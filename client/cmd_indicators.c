@@ -1,6 +1,7 @@
 /* cmd_indicators.c: report, explain, completeness, catalog, form and
  * target: the indicators and what they are computed from. */
 #include "catalog.h"
+#include "i18n.h"
 #include "catalog_cache.h"
 #include "cli.h"
 #include "file.h"
@@ -25,7 +26,7 @@
 #include <unistd.h>
 
 const char tally_usage_report[] =
-    "usage: tally report --period PERIOD [--unit UNIT] [--plan PLAN]\n"
+    /* xgettext:no-c-format */ N_("usage: tally report --period PERIOD [--unit UNIT] [--plan PLAN]\n"
     "                    [--indicator CODE] [--missing] [--format FMT]\n"
     "                    [--as-approved [--at TIME]] [--output FILE]\n"
     "\n"
@@ -58,8 +59,8 @@ const char tally_usage_report[] =
     "unit was approved and which of its live figures differ. With --at, from\n"
     "the approvals made by then: what a report published then showed, the\n"
     "same numbers every time it is asked (without --at, a new approval moves\n"
-    "them). A day given to --at ends at 24:00 UTC, 08:00 the next morning in\n"
-    "Beijing: give the time to be exact.\n"
+    "them). --at is in local time ($TZ) unless it carries an offset; a day\n"
+    "given to it ends at that day's local midnight.\n"
     "With --format html, pdf or xlsx, the annual monitoring report as a file\n"
     "(年度监测评估报告): a summary of the statuses, the district's table by\n"
     "plan and category, a trend chart of each indicator over the years from\n"
@@ -78,8 +79,9 @@ const char tally_usage_report[] =
     "  -i, --indicator CODE    one indicator, e.g. H02\n"
     "      --missing           name the units left out, in a scope of any size\n"
     "      --as-approved       from the figures as approved (审核通过的数据)\n"
-    "      --at TIME           as approved at TIME, in UTC: 2023-03-01 (through\n"
-    "                          the end of that day) or 2023-03-01 08:30:00\n"
+    "      --at TIME           as approved at TIME, local time: 2023-03-01\n"
+    "                          (through that day's end), 2023-03-01 08:30[:00];\n"
+    "                          or with an offset: 2023-03-01T08:30:00+08:00, Z\n"
     "      --format FMT        table (default), json or csv; html, pdf or xlsx\n"
     "                          (the annual report as a file)\n"
     "  -o, --output FILE       html, pdf, xlsx: write FILE (default: standard\n"
@@ -89,10 +91,10 @@ const char tally_usage_report[] =
     "examples:\n"
     "  tally report --period 2022 --format html > 2022.html\n"
     "  tally report --period 2022 --format pdf -o 2022.pdf\n"
-    "  tally report --period 2022 --format xlsx -o 2022.xlsx\n";
+    "  tally report --period 2022 --format xlsx -o 2022.xlsx\n");
 
 const char tally_usage_explain[] =
-    "usage: tally explain INDICATOR --period PERIOD [--unit UNIT] [--format FMT]\n"
+    /* xgettext:no-c-format */ N_("usage: tally explain INDICATOR --period PERIOD [--unit UNIT] [--format FMT]\n"
     "\n"
     "Where a value comes from: the indicator's formula in words, the value\n"
     "for the district (or UNIT), and each reporting unit's own numerator,\n"
@@ -104,10 +106,10 @@ const char tally_usage_explain[] =
     "  -p, --period PERIOD  2022, 2022Q3 or 2022-07\n"
     "  -u, --unit UNIT      a unit above others (default: the district)\n"
     "      --format FMT     table (default), json or csv\n"
-    "  -s, --server, --timeout  as for every command (tally --help)\n";
+    "  -s, --server, --timeout  as for every command (tally --help)\n");
 
 const char tally_usage_completeness[] =
-    "usage: tally completeness --period PERIOD [--unit UNIT] [--format FMT]\n"
+    N_("usage: tally completeness --period PERIOD [--unit UNIT] [--format FMT]\n"
     "\n"
     "Which units have submitted which data elements for a period: for each\n"
     "reporting unit (and the district office, for what it reports itself)\n"
@@ -117,10 +119,10 @@ const char tally_usage_completeness[] =
     "  -p, --period PERIOD  2022, 2022Q3 or 2022-07\n"
     "  -u, --unit UNIT      only the units under UNIT\n"
     "      --format FMT     table (default), json or csv\n"
-    "  -s, --server, --timeout  as for every command (tally --help)\n";
+    "  -s, --server, --timeout  as for every command (tally --help)\n");
 
 const char tally_usage_catalog[] =
-    "usage: tally catalog [--elements] [--format FMT]\n"
+    N_("usage: tally catalog [--elements] [--format FMT]\n"
     "\n"
     "The catalog the server runs: its indicators (code, names, unit, kind,\n"
     "the data elements it is computed from, direction, targets), or with\n"
@@ -131,10 +133,10 @@ const char tally_usage_catalog[] =
     "      --elements       list the data elements instead\n"
     "      --format FMT     table (default), json (the catalog file itself)\n"
     "                       or csv\n"
-    "  -s, --server, --timeout  as for every command (tally --help)\n";
+    "  -s, --server, --timeout  as for every command (tally --help)\n");
 
 const char tally_usage_units[] =
-    "usage: tally units [--format FMT]\n"
+    N_("usage: tally units [--format FMT]\n"
     "\n"
     "The units of the server's catalog, in their tree (the district, then\n"
     "the units within it): each one's code (what --unit takes), Chinese and\n"
@@ -143,10 +145,10 @@ const char tally_usage_units[] =
     "\n"
     "options:\n"
     "      --format FMT     table (default), json or csv\n"
-    "  -s, --server, --timeout  as for every command (tally --help)\n";
+    "  -s, --server, --timeout  as for every command (tally --help)\n");
 
 const char tally_usage_form[] =
-    "usage: tally form --unit UNIT --period PERIOD [--format csv|xlsx]\n"
+    N_("usage: tally form --unit UNIT --period PERIOD [--format csv|xlsx]\n"
     "                  [--output FILE]\n"
     "\n"
     "Prints the blank CSV form a unit fills in: one row per data element it\n"
@@ -173,10 +175,10 @@ const char tally_usage_form[] =
     "\n"
     "example:\n"
     "  tally form --unit wenchang --period 2022 > wenchang-2022.csv\n"
-    "  tally form --unit wenchang --period 2022 --format xlsx -o wenchang-2022.xlsx\n";
+    "  tally form --unit wenchang --period 2022 --format xlsx -o wenchang-2022.xlsx\n");
 
 const char tally_usage_target[] =
-    "usage: tally target list [--format FMT]\n"
+    N_("usage: tally target list [--format FMT]\n"
     "       tally target set INDICATOR --year YEAR --value [OP]NUMBER\n"
     "                        [--tolerance T] [--text TEXT]\n"
     "\n"
@@ -197,7 +199,7 @@ const char tally_usage_target[] =
     "      --tolerance T    for about, about<= and about>=\n"
     "      --text TEXT      the wording of the assignment\n"
     "      --format FMT     table (default), json or csv (list)\n"
-    "  -s, --server, --timeout  as for every command (tally --help)\n";
+    "  -s, --server, --timeout  as for every command (tally --help)\n");
 
 /* A status in English and in Chinese (report_doc.c has their table). */
 static const char *status_text(Tally__Status s) {
@@ -554,7 +556,7 @@ static json_t *approved_json(const Tally__ApprovedUnit *u) {
                                           maybe(d->has_approved, d->approved),
                                           "live", maybe(d->has_live, d->live)));
   }
-  tally_review_text(u->review, review, sizeof review);
+  tally_review_text_local(u->review, review, sizeof review);
   return json_pack("{s:s, s:I, s:s, s:I, s:I, s:s, s:o}", "unit", u->unit,
                    "approved_unix", (json_int_t)u->approved_unix,
                    "account_name", u->account_name, "revision",
@@ -588,7 +590,7 @@ static void print_approved(const Tally__ReportReply *r) {
     const Tally__ApprovedUnit *u = r->approved[i];
     char now[400];
     tally_cli_time(when, sizeof when, u->approved_unix);
-    tally_review_text(u->review, now, sizeof now);
+    tally_review_text_local(u->review, now, sizeof now);
     printf("  %s: approved on %s by %s at revision %llu", u->unit, when,
            u->account_name, (unsigned long long)u->revision);
     if (u->review && u->review->state != TALLY__REVIEW_STATE__REVIEW_APPROVED)
@@ -709,23 +711,23 @@ int tally_cmd_report(int argc, char **argv, tally_cli *c) {
     return rc;
   int64_t at = 0;
   if (o.at && !o.as_approved) {
-    fprintf(stderr, "tally report: --at needs --as-approved (a report as "
+    fprintf(stderr, _("tally report: --at needs --as-approved (a report as "
             "approved at a time; the live figures have no past here: see "
-            "tally history)\n");
+            "tally history)\n"));
     return EXIT_USAGE;
   }
-  if (o.at && tally_cli_parse_time("at", o.at, &at) != 0)
+  if (o.at && tally_cli_parse_time("at", o.at, TALLY_WHEN_DAY_END, &at) != 0)
     return EXIT_USAGE;
   int file = c->format >= FORMAT_HTML;
   if (o.output && !file) {
-    fprintf(stderr, "tally report: --output is for --format html, pdf or "
-            "xlsx (redirect the others)\n");
+    fprintf(stderr, _("tally report: --output is for --format html, pdf or "
+            "xlsx (redirect the others)\n"));
     return EXIT_USAGE;
   }
   if (file && o.as_approved) {
-    fprintf(stderr, "tally report: --as-approved is not for html, pdf or "
+    fprintf(stderr, _("tally report: --as-approved is not for html, pdf or "
             "xlsx yet: the unit matrix (tally explain) reads the live "
-            "figures only\n");
+            "figures only\n"));
     return EXIT_USAGE;
   }
   Tally__ReportRequest q = TALLY__REPORT_REQUEST__INIT;
@@ -755,7 +757,7 @@ int tally_cmd_explain(int argc, char **argv, tally_cli *c) {
   if (rc)
     return rc < 0 ? EXIT_OK : rc;
   if (optind + 1 != argc) {
-    fputs("tally explain: give one INDICATOR\nTry 'tally help explain'.\n",
+    fputs(_("tally explain: give one INDICATOR\nTry 'tally help explain'.\n"),
           stderr);
     return EXIT_USAGE;
   }
@@ -1159,9 +1161,9 @@ static Tally__Envelope *last_year(tally_cli *c, const char *unit,
 static int copy_to(const char *path, FILE *f) {
   int rc = tally_file_copy(path, f);
   if (rc == -1)
-    fprintf(stderr, "tally: cannot read %s: %s\n", path, strerror(errno));
+    fprintf(stderr, _("tally: cannot read %s: %s\n"), path, strerror(errno));
   else if (rc != 0)
-    fprintf(stderr, "tally: cannot write the workbook to standard output\n");
+    fprintf(stderr, _("tally: cannot write the workbook to standard output\n"));
   return rc ? -1 : 0;
 }
 
@@ -1175,8 +1177,8 @@ static int form_xlsx(tally_cli *c, const tally_catalog *cat, int u,
   last.year--;
   tally_period_format(&last, last_text);
   if (output == NULL && isatty(STDOUT_FILENO)) {
-    fputs("tally form: a workbook is not for a terminal: give --output "
-          "FILE.xlsx, or redirect standard output into a file\n", stderr);
+    fputs(_("tally form: a workbook is not for a terminal: give --output "
+          "FILE.xlsx, or redirect standard output into a file\n"), stderr);
     return EXIT_USAGE;
   }
   const char *path = output;
@@ -1186,7 +1188,7 @@ static int form_xlsx(tally_cli *c, const tally_catalog *cat, int u,
              dir && *dir ? dir : "/tmp");
     int fd = mkstemps(tmp, 5);
     if (fd < 0) {
-      fprintf(stderr, "tally: cannot make a temporary file: %s\n",
+      fprintf(stderr, _("tally: cannot make a temporary file: %s\n"),
               strerror(errno));
       return EXIT_REFUSED;
     }
@@ -1225,14 +1227,14 @@ int tally_cmd_form(int argc, char **argv, tally_cli *c) {
     return rc;
   int xlsx = format && strcmp(format, "xlsx") == 0;
   if (format && !xlsx && strcmp(format, "csv") != 0) {
-    fprintf(stderr, "tally form: --format is csv or xlsx, not '%s'\n", format);
+    fprintf(stderr, _("tally form: --format is csv or xlsx, not '%s'\n"), format);
     return EXIT_USAGE;
   }
   if ((rc = tally_catalog_cache_fetch(c, 0, &cat)) != 0)
     return rc;
   int u = tally_catalog_unit(cat, unit);
   if (u < 0 || !(cat->units[u].is_leaf || u == cat->root)) {
-    fprintf(stderr, "tally: %s is not a reporting unit of the catalog\n",
+    fprintf(stderr, _("tally: %s is not a reporting unit of the catalog\n"),
             unit);
     tally_catalog_free(cat);
     return EXIT_REFUSED;
@@ -1244,7 +1246,7 @@ int tally_cmd_form(int argc, char **argv, tally_cli *c) {
   }
   FILE *f = output ? fopen(output, "w") : stdout;
   if (f == NULL) {
-    fprintf(stderr, "tally: cannot write %s: %s\n", output, strerror(errno));
+    fprintf(stderr, _("tally: cannot write %s: %s\n"), output, strerror(errno));
     tally_catalog_free(cat);
     return EXIT_REFUSED;
   }
@@ -1254,7 +1256,7 @@ int tally_cmd_form(int argc, char **argv, tally_cli *c) {
     bad = 1;
   tally_catalog_free(cat);
   if (bad) {
-    fprintf(stderr, "tally: cannot write the form%s%s\n", output ? " to " : "",
+    fprintf(stderr, _("tally: cannot write the form%s%s\n"), output ? " to " : "",
             output ? output : "");
     return EXIT_REFUSED;
   }
@@ -1371,7 +1373,7 @@ static int target_set(tally_cli *c, const char *indicator, const opts *o) {
     return rc;
   long year = strtol(o->year, &end, 10);
   if (*end != 0 || year < 1900 || year > 2999) {
-    fprintf(stderr, "tally: --year takes a year, not '%s'\n", o->year);
+    fprintf(stderr, _("tally: --year takes a year, not '%s'\n"), o->year);
     return EXIT_USAGE;
   }
   if ((rc = tally_catalog_cache_fetch(c, 0, &cat)) != 0)
@@ -1380,14 +1382,14 @@ static int target_set(tally_cli *c, const char *indicator, const opts *o) {
   int up = ind >= 0 ? cat->indicators[ind].higher_is_better : 1;
   tally_catalog_free(cat);
   if (parse_value(o->value, up, op, sizeof op, &t.value) != 0) {
-    fprintf(stderr, "tally: --value is [OP]NUMBER, e.g. \">=13.5\", not '%s'\n",
+    fprintf(stderr, _("tally: --value is [OP]NUMBER, e.g. \">=13.5\", not '%s'\n"),
             o->value);
     return EXIT_USAGE;
   }
   if (o->tolerance) {
     t.tolerance = strtod(o->tolerance, &end);
     if (*end != 0 || !(t.tolerance > 0)) {
-      fprintf(stderr, "tally: --tolerance takes a number above 0\n");
+      fprintf(stderr, _("tally: --tolerance takes a number above 0\n"));
       return EXIT_USAGE;
     }
   }
@@ -1422,16 +1424,16 @@ int tally_cmd_target(int argc, char **argv, tally_cli *c) {
                            : o.text      ? "--text"
                                          : NULL;
     if (set_only) {
-      fprintf(stderr, "tally target list: %s is for 'tally target set'\n"
-              "Try 'tally help target'.\n", set_only);
+      fprintf(stderr, _("tally target list: %s is for 'tally target set'\n"
+              "Try 'tally help target'.\n"), set_only);
       return EXIT_USAGE;
     }
     return target_list(c);
   }
   if (optind + 2 == argc && strcmp(argv[optind], "set") == 0)
     return target_set(c, argv[optind + 1], &o);
-  fputs("tally target: say 'list' or 'set INDICATOR'\nTry 'tally help "
-        "target'.\n",
+  fputs(_("tally target: say 'list' or 'set INDICATOR'\nTry 'tally help "
+        "target'.\n"),
         stderr);
   return EXIT_USAGE;
 }

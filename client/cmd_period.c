@@ -1,6 +1,7 @@
 /* cmd_period.c: period list, lock and unlock: the periods the central
  * office has approved and closed. */
 #include "cli.h"
+#include "i18n.h"
 #include "output.h"
 #include "utf8.h"
 #include "wire.h"
@@ -10,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TEXT_(n) #n
-#define TEXT(n) TEXT_(n) /* a number macro as a string */
+/* The help says the limit as a number, for xgettext to read. */
+_Static_assert(TALLY_UTF8_TEXT_MAX == 200, "tally_usage_period's 200");
 
-const char tally_usage_period[] =
+const char tally_usage_period[] = N_(
     "usage: tally period list [--format FMT]\n"
     "       tally period lock PERIOD [--text TEXT]\n"
     "       tally period unlock PERIOD [--text TEXT]\n"
@@ -34,11 +35,10 @@ const char tally_usage_period[] =
     "\n"
     "options:\n"
     "      --text TEXT      why, e.g. \"approved for the 2022 report\" (at\n"
-    "                       most " TEXT(TALLY_UTF8_TEXT_MAX)
-    " bytes; kept with the lock and in the\n"
+    "                       most 200 bytes; kept with the lock and in the\n"
     "                       audit trail)\n"
     "      --format FMT     table (default), json or csv (list)\n"
-    "  -s, --server, --timeout  as for every command (tally --help)\n";
+    "  -s, --server, --timeout  as for every command (tally --help)\n");
 
 static void lock_when(char *buf, size_t n, const Tally__PeriodLock *l) {
   if (l->locked_unix == 0) /* an unreadable record */
@@ -148,21 +148,21 @@ int tally_cmd_period(int argc, char **argv, tally_cli *c) {
   int args = argc - optind - 1; /* operands after the subcommand */
   if (strcmp(sub, "list") == 0 && args == 0) {
     if (text) {
-      fputs("tally period list: --text is for lock and unlock\n"
-            "Try 'tally help period'.\n", stderr);
+      fputs(_("tally period list: --text is for lock and unlock\n"
+            "Try 'tally help period'.\n"), stderr);
       return EXIT_USAGE;
     }
     return period_list(c);
   }
   if (strcmp(sub, "lock") == 0 || strcmp(sub, "unlock") == 0) {
     if (args != 1) {
-      fprintf(stderr, "tally period %s: give one PERIOD\n"
-              "Try 'tally help period'.\n", sub);
+      fprintf(stderr, _("tally period %s: give one PERIOD\n"
+              "Try 'tally help period'.\n"), sub);
       return EXIT_USAGE;
     }
     if (c->format != FORMAT_TABLE) {
-      fprintf(stderr, "tally period %s: --format is for 'tally period "
-              "list'\nTry 'tally help period'.\n", sub);
+      fprintf(stderr, _("tally period %s: --format is for 'tally period "
+              "list'\nTry 'tally help period'.\n"), sub);
       return EXIT_USAGE;
     }
     char command[16];
@@ -171,7 +171,7 @@ int tally_cmd_period(int argc, char **argv, tally_cli *c) {
       return rc;
     return period_lock(c, argv[optind + 1], text, sub[0] == 'u');
   }
-  fputs("tally period: say 'list', 'lock PERIOD' or 'unlock PERIOD'\n"
-        "Try 'tally help period'.\n", stderr);
+  fputs(_("tally period: say 'list', 'lock PERIOD' or 'unlock PERIOD'\n"
+        "Try 'tally help period'.\n"), stderr);
   return EXIT_USAGE;
 }

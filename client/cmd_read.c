@@ -1,5 +1,6 @@
 /* cmd_read.c: values, history and check: the figures the server holds. */
 #include "cli.h"
+#include "i18n.h"
 #include "output.h"
 #include "review.h"
 #include "wire.h"
@@ -10,7 +11,7 @@
 #include <string.h>
 
 const char tally_usage_values[] =
-    "usage: tally values --unit UNIT --period PERIOD [--format FMT]\n"
+    N_("usage: tally values --unit UNIT --period PERIOD [--format FMT]\n"
     "\n"
     "Shows the figures the server holds for one unit and period.\n"
     "\n"
@@ -21,10 +22,10 @@ const char tally_usage_values[] =
     "  -s, --server, --timeout  as for every command (tally --help)\n"
     "\n"
     "The revision counts the changes to this unit's report for the period;\n"
-    "give it to 'tally submit --base-revision' to refuse a stale correction.\n";
+    "give it to 'tally submit --base-revision' to refuse a stale correction.\n");
 
 const char tally_usage_history[] =
-    "usage: tally history --unit UNIT --period PERIOD [--format FMT]\n"
+    N_("usage: tally history --unit UNIT --period PERIOD [--format FMT]\n"
     "\n"
     "Every change to a unit's figures for a period, oldest first: which\n"
     "submission made it, when, by which account, from which address, and\n"
@@ -34,7 +35,7 @@ const char tally_usage_history[] =
     "  -u, --unit UNIT      the org unit code\n"
     "  -p, --period PERIOD  2022, 2022Q3 or 2022-07\n"
     "      --format FMT     table (default), json or csv\n"
-    "  -s, --server, --timeout  as for every command (tally --help)\n";
+    "  -s, --server, --timeout  as for every command (tally --help)\n");
 
 /* The options of values and history: --unit, --period, --format and
  * those every command takes. Returns 0 to go on, -1 after printing the
@@ -130,7 +131,7 @@ int tally_cmd_values(int argc, char **argv, tally_cli *c) {
       tally_table_print(t, stdout);
     if (v->review && v->review->state != TALLY__REVIEW_STATE__REVIEW_NONE) {
       char text[600];
-      tally_review_text(v->review, text, sizeof text);
+      tally_review_text_local(v->review, text, sizeof text);
       printf("review: %s\n", text);
     }
     /* Why figures that break warning rules are right (上报说明). */
@@ -206,7 +207,7 @@ int tally_cmd_history(int argc, char **argv, tally_cli *c) {
   all.n_changes = 0;
   all.changes = malloc((total ? total : 1) * sizeof *all.changes);
   if (all.changes == NULL) {
-    fputs("tally: out of memory\n", stderr);
+    fputs(_("tally: out of memory\n"), stderr);
     rc = EXIT_REFUSED;
     goto out;
   }
@@ -279,7 +280,7 @@ out:
 
 
 const char tally_usage_check[] =
-    "usage: tally check --period PERIOD [--unit UNIT] [--format FMT]\n"
+    /* xgettext:no-c-format */ N_("usage: tally check --period PERIOD [--unit UNIT] [--format FMT]\n"
     "\n"
     "The figures of a period that moved sharply against the same unit's\n"
     "figures for the same period a year before (2022 against 2021, 2022Q3\n"
@@ -296,7 +297,7 @@ const char tally_usage_check[] =
     "                       district; for a reporter its own unit, whose own\n"
     "                       figures alone are checked)\n"
     "      --format FMT     table (default), json or csv\n"
-    "  -s, --server, --timeout  as for every command (tally --help)\n";
+    "  -s, --server, --timeout  as for every command (tally --help)\n");
 
 int tally_cmd_check(int argc, char **argv, tally_cli *c) {
   const char *unit = NULL, *period = NULL;
@@ -389,7 +390,7 @@ out:
 }
 
 const char tally_usage_validate[] =
-    "usage: tally validate --period PERIOD [--unit UNIT] [--format FMT]\n"
+    N_("usage: tally validate --period PERIOD [--unit UNIT] [--format FMT]\n"
     "\n"
     "Runs every rule of the catalog (审核公式) over the figures stored for a\n"
     "period, and lists each one broken: for figures stored before a rule\n"
@@ -406,7 +407,7 @@ const char tally_usage_validate[] =
     "  -s, --server, --timeout  as for every command (tally --help)\n"
     "\n"
     "exit status: 0 when no error rule is broken, 1 when one is (warnings\n"
-    "alone do not change it), or as for every command.\n";
+    "alone do not change it), or as for every command.\n");
 
 int tally_cmd_validate(int argc, char **argv, tally_cli *c) {
   const char *unit = NULL, *period = NULL;

@@ -1,6 +1,7 @@
 /* cmd_review.c: tally review (the central office's review of units'
  * reports) and tally status (a unit's own periods, for its clerk). */
 #include "cli.h"
+#include "i18n.h"
 #include "output.h"
 #include "review.h"
 #include "wire.h"
@@ -13,7 +14,7 @@
 #include <time.h>
 
 const char tally_usage_review[] =
-    "usage: tally review list --period PERIOD [--format FMT]\n"
+    N_("usage: tally review list --period PERIOD [--format FMT]\n"
     "       tally review approve --unit UNIT --period PERIOD --revision N\n"
     "       tally review return --unit UNIT --period PERIOD --reason TEXT\n"
     "       tally review reopen --unit UNIT --period PERIOD --reason TEXT\n"
@@ -37,10 +38,10 @@ const char tally_usage_review[] =
     "      --reason TEXT    why (a return and a reopening need one)\n"
     "      --revision N     approve: the revision reviewed (review list)\n"
     "      --format FMT     for list: table (default), csv or json\n"
-    "  -s, --server, --timeout  as for every command (tally --help)\n";
+    "  -s, --server, --timeout  as for every command (tally --help)\n");
 
 const char tally_usage_status[] =
-    "usage: tally status [--unit UNIT] [--format FMT]\n"
+    N_("usage: tally status [--unit UNIT] [--format FMT]\n"
     "\n"
     "Each period a unit has reported, newest first: its revision, when it\n"
     "last changed, and the central office's review: returned (with the\n"
@@ -51,7 +52,7 @@ const char tally_usage_status[] =
     "options:\n"
     "  -u, --unit UNIT      the unit (analysts: any)\n"
     "      --format FMT     table (default), csv or json\n"
-    "  -s, --server, --timeout  as for every command (tally --help)\n";
+    "  -s, --server, --timeout  as for every command (tally --help)\n");
 
 static const char *const state_words[] = {
     "submitted", "returned 退回", "submitted again", "approved 已审核",
@@ -71,7 +72,7 @@ static void print_rows(const tally_cli *c, Tally__ReviewRow *const *rows,
             w, json_pack("{s:s, s:s, s:s}", "rule", r->warnings[k]->rule,
                          "message", r->warnings[k]->message, "explanation",
                          r->warnings[k]->explanation));
-      tally_review_text(r->review, text, sizeof text);
+      tally_review_text_local(r->review, text, sizeof text);
       json_t *m = json_array();
       for (size_t k = 0; k < r->n_moved; k++)
         json_array_append_new(
@@ -119,7 +120,7 @@ static void print_rows(const tally_cli *c, Tally__ReviewRow *const *rows,
     for (size_t k = 0; k < r->n_moved && at + 2 < sizeof moved; k++)
       at += (size_t)snprintf(moved + at, sizeof moved - at, "%s%s",
                              k ? ", " : "", r->moved[k]->element);
-    tally_review_text(r->review, text, sizeof text);
+    tally_review_text_local(r->review, text, sizeof text);
     const char *row[] = {r->unit, r->period, rev, when,
                          r->revision == 0 ? "not reported"
                          : r->review      ? state_words[r->review->state % 5]
@@ -149,8 +150,8 @@ int tally_cmd_review(int argc, char **argv, tally_cli *c) {
     return rc < 0 ? EXIT_OK : rc;
   const char *sub = optind < argc ? argv[optind] : "";
   if (optind + 1 < argc) {
-    fprintf(stderr, "tally review: unexpected argument '%s'\nTry 'tally help "
-            "review'.\n", argv[optind + 1]);
+    fprintf(stderr, _("tally review: unexpected argument '%s'\nTry 'tally help "
+            "review'.\n"), argv[optind + 1]);
     return EXIT_USAGE;
   }
   Tally__Envelope req = TALLY__ENVELOPE__INIT, *reply = NULL;
@@ -172,8 +173,8 @@ int tally_cmd_review(int argc, char **argv, tally_cli *c) {
     return rc;
   }
   if (strcmp(sub, "approve") && strcmp(sub, "return") && strcmp(sub, "reopen")) {
-    fputs("tally review: say 'list', 'approve', 'return' or 'reopen'\n"
-          "Try 'tally help review'.\n", stderr);
+    fputs(_("tally review: say 'list', 'approve', 'return' or 'reopen'\n"
+          "Try 'tally help review'.\n"), stderr);
     return EXIT_USAGE;
   }
   char command[32];
@@ -191,8 +192,8 @@ int tally_cmd_review(int argc, char **argv, tally_cli *c) {
       return rc;
     revision = strtoull(rev, &end, 10);
     if (*rev < '0' || *rev > '9' || *end || revision == 0) {
-      fprintf(stderr, "tally review approve: --revision is the report's "
-              "revision, a number from 1 (not '%s')\n", rev);
+      fprintf(stderr, _("tally review approve: --revision is the report's "
+              "revision, a number from 1 (not '%s')\n"), rev);
       return EXIT_USAGE;
     }
   }
@@ -207,7 +208,7 @@ int tally_cmd_review(int argc, char **argv, tally_cli *c) {
   if ((rc = tally_cli_call(c, &req, TALLY__ENVELOPE__BODY_REVIEW_REPLY,
                            &reply)) == 0) {
     char text[600];
-    tally_review_text(reply->review_reply->review, text, sizeof text);
+    tally_review_text_local(reply->review_reply->review, text, sizeof text);
     printf("%s %s: %s (was: %s)\n", unit, period, text,
            reply->review_reply->before);
   }

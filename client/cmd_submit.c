@@ -17,6 +17,7 @@
  * submission's; the other entries it sends on the way are told of.
  */
 #include "catalog_cache.h"
+#include "i18n.h"
 #include "cli.h"
 #include "error.h"
 #include "figfile.h"
@@ -37,7 +38,7 @@
 #include <time.h>
 
 const char tally_usage_submit[] =
-    "usage: tally submit --unit UNIT --period PERIOD --file FILE [options]\n"
+    N_("usage: tally submit --unit UNIT --period PERIOD --file FILE [options]\n"
     "\n"
     "Sends one unit's figures for one period. FILE is CSV as Excel or WPS\n"
     "saves it: UTF-8 (a BOM is fine) or, on Chinese Windows, GB18030/GBK\n"
@@ -97,10 +98,10 @@ const char tally_usage_submit[] =
     "  tally submit --unit wenchang --period 2022 --file figures.csv\n"
     "\n"
     "exit status: that of this submission (tally --help); older pending\n"
-    "submissions sent on the way are reported on standard error.\n";
+    "submissions sent on the way are reported on standard error.\n");
 
 const char tally_usage_withdraw[] =
-    "usage: tally withdraw --unit UNIT --period PERIOD [options]\n"
+    N_("usage: tally withdraw --unit UNIT --period PERIOD [options]\n"
     "\n"
     "Removes every figure a unit holds for a period: for a report sent for\n"
     "the wrong period or unit. The figures stay in 'tally history' and\n"
@@ -116,10 +117,10 @@ const char tally_usage_withdraw[] =
     "  -s, --server, --timeout  as for every command (tally --help)\n"
     "\n"
     "example:\n"
-    "  tally withdraw --unit wenchang --period 1999\n";
+    "  tally withdraw --unit wenchang --period 1999\n");
 
 const char tally_usage_sync[] =
-    "usage: tally sync [--tries N] [--spool DIR]\n"
+    N_("usage: tally sync [--tries N] [--spool DIR]\n"
     "       tally sync --resend-since DATE [--spool DIR]\n"
     "\n"
     "Sends every pending submission in the spool, oldest first. When the\n"
@@ -131,18 +132,19 @@ const char tally_usage_sync[] =
     "An acknowledged submission is kept in the spool's acknowledged/ folder\n"
     "for --keep-acknowledged (30 days by default). When the central office\n"
     "has restored the server from a backup, --resend-since DATE sends again\n"
-    "those acknowledged since DATE (local time: 2026-12-01, or 2026-12-01\n"
-    "08:30), with their ids: the server stores those it does not have and\n"
+    "those acknowledged since DATE (local time: 2026-12-01 from its start,\n"
+    "2026-12-01 08:30; or with an offset: 2026-12-01T08:30:00+08:00, Z for\n"
+    "UTC), with their ids: the server stores those it does not have and\n"
     "answers the others from its record, so nothing is stored twice.\n"
     "\n"
     "options:\n"
     "      --tries N        attempts per submission (default 5)\n"
     "      --resend-since DATE  send again what was acknowledged since DATE\n"
     "      --spool DIR      the spool (see tally help submit)\n"
-    "  -s, --server, --timeout  as for every command (tally --help)\n";
+    "  -s, --server, --timeout  as for every command (tally --help)\n");
 
 const char tally_usage_pending[] =
-    "usage: tally pending [--refused [--clear] | --drop ID] [--format FMT]\n"
+    N_("usage: tally pending [--refused [--clear] | --drop ID] [--format FMT]\n"
     "                     [--spool DIR]\n"
     "\n"
     "Lists the submissions in the spool that the server has not yet\n"
@@ -159,7 +161,7 @@ const char tally_usage_pending[] =
     "                       refused/ instead of sending it (one this\n"
     "                       account may not send, say)\n"
     "      --format FMT     table (default), json or csv\n"
-    "      --spool DIR      the spool (see tally help submit)\n";
+    "      --spool DIR      the spool (see tally help submit)\n");
 
 #define BACKOFF_FIRST_MS 500
 #define BACKOFF_MAX_MS 30000
@@ -360,8 +362,8 @@ static void tell_flags(tally_client **conn, const Tally__SubmitRequest *req) {
   for (size_t i = 0; k && i < k->n_flags; i++)
     n += sent(req, k->flags[i]->element);
   if (n > 0)
-    fprintf(stderr, "tally: %s %s: check against %s (stored as sent; if a "
-            "figure is wrong, submit it again corrected):\n", req->unit,
+    fprintf(stderr, _("tally: %s %s: check against %s (stored as sent; if a "
+            "figure is wrong, submit it again corrected):\n"), req->unit,
             req->period, k->base_period);
   for (size_t i = 0; n > 0 && i < k->n_flags; i++) {
     const Tally__Flag *f = k->flags[i];
@@ -371,7 +373,7 @@ static void tell_flags(tally_client **conn, const Tally__SubmitRequest *req) {
     tally_cli_number(now, sizeof now, f->value);
     tally_cli_number(before, sizeof before, f->previous);
     tally_cli_change(change, sizeof change, f->previous, f->value);
-    fprintf(stderr, "  %s (%s): %s, was %s in %s%s%s%s\n", f->element,
+    fprintf(stderr, _("  %s (%s): %s, was %s in %s%s%s%s\n"), f->element,
             f->name_zh, now, before, f->base_period,
             f->previous ? " (" : "", f->previous ? change : "",
             f->previous ? ")" : "");
@@ -402,7 +404,7 @@ static void print_refusal(const Tally__SubmitRequest *req,
               d->text);
     }
     else if (d->index)
-      fprintf(stderr, "  item %u: %s\n", d->index, d->text);
+      fprintf(stderr, _("  item %u: %s\n"), d->index, d->text);
     else
       fprintf(stderr, "  %s\n", d->text);
   }
@@ -439,7 +441,7 @@ static int send_pending(const tally_cli *c, int tries, own_submission *own,
     for (int k = 0; k < tries; k++) {
       if (k > 0) {
         long ms = backoff_ms(k);
-        fprintf(stderr, "tally: %s; trying again in %.1f s\n", why, ms / 1e3);
+        fprintf(stderr, _("tally: %s; trying again in %.1f s\n"), why, ms / 1e3);
         sleep_ms(ms);
       }
       out = send_once(c, &conn, e->req, &reply, why, sizeof why);
@@ -463,9 +465,9 @@ static int send_pending(const tally_cli *c, int tries, own_submission *own,
       not_allowed++; /* told of once, below */
     } else if (out == NOT_ALLOWED) {
       print_refusal(e->req, reply->error, why, own, is_own);
-      fprintf(stderr, "  kept in the spool as %s: send it with an account "
+      fprintf(stderr, _("  kept in the spool as %s: send it with an account "
               "of %s ('tally sync --token-file FILE'), or set it aside with "
-              "'tally pending --drop %s'\n", e->req->submission_id,
+              "'tally pending --drop %s'\n"), e->req->submission_id,
               e->req->unit, e->req->submission_id);
       status = EXIT_REFUSED;
     } else if (out == SENT) {
@@ -475,7 +477,7 @@ static int send_pending(const tally_cli *c, int tries, own_submission *own,
                ? tally_spool_acknowledge(c->spool, e->name)
                : tally_spool_remove(c->spool, e->name);
       if (rc != 0)
-        fprintf(stderr, "tally: cannot remove %s from the spool: %s\n",
+        fprintf(stderr, _("tally: cannot remove %s from the spool: %s\n"),
                 e->name, strerror(-rc));
       if (is_own || verbose)
         print_ack(e->req, reply->submit_reply, is_own ? own->file : NULL);
@@ -488,12 +490,12 @@ static int send_pending(const tally_cli *c, int tries, own_submission *own,
                     why, own, is_own);
       talked = 1;
       if ((rc = tally_spool_set_aside(c->spool, e->name)) != 0)
-        fprintf(stderr, "tally: cannot move %s aside: %s\n", e->name,
+        fprintf(stderr, _("tally: cannot move %s aside: %s\n"), e->name,
                 strerror(-rc));
       else
         /* An error reply means the request changed nothing (proto/). */
-        fprintf(stderr, "  the submission was not stored; it was moved to "
-                "%s/refused/%s\n", c->spool, e->name);
+        fprintf(stderr, _("  the submission was not stored; it was moved to "
+                "%s/refused/%s\n"), c->spool, e->name);
       if (!own || is_own)
         status = EXIT_REFUSED;
     }
@@ -511,15 +513,15 @@ static int send_pending(const tally_cli *c, int tries, own_submission *own,
   if (own && !own->seen && !stopped)
     status = EXIT_UNREACHABLE; /* not in the listing: it waits, unsent */
   if (not_allowed)
-    fprintf(stderr, "tally: %zu older submission%s in the spool for a "
-            "unit this account may not send: 'tally pending' lists %s\n",
+    fprintf(stderr, _("tally: %zu older submission%s in the spool for a "
+            "unit this account may not send: 'tally pending' lists %s\n"),
             not_allowed, not_allowed == 1 ? " is" : "s are",
             not_allowed == 1 ? "it" : "them");
 
   if (stopped) {
     size_t left = n - i;
-    fprintf(stderr, "tally: %zu submission%s kept in the spool %s; send %s "
-            "later with 'tally sync'%s\n",
+    fprintf(stderr, _("tally: %zu submission%s kept in the spool %s; send %s "
+            "later with 'tally sync'%s\n"),
             left, left == 1 ? "" : "s", c->spool, left == 1 ? "it" : "them",
             stopped_signed_out ? " once the token or TLS settings are mended "
                                  "(tally help login)"
@@ -534,12 +536,12 @@ static int parse_count(const char *arg, const char *option, unsigned long long m
                        unsigned long long *out) {
   char *end;
   if (*arg == 0 || *arg == '-') {
-    fprintf(stderr, "tally: %s takes a whole number, not '%s'\n", option, arg);
+    fprintf(stderr, _("tally: %s takes a whole number, not '%s'\n"), option, arg);
     return EXIT_USAGE;
   }
   *out = strtoull(arg, &end, 10);
   if (*end != 0 || *out > max) {
-    fprintf(stderr, "tally: %s takes a whole number up to %llu, not '%s'\n",
+    fprintf(stderr, _("tally: %s takes a whole number up to %llu, not '%s'\n"),
             option, max, arg);
     return EXIT_USAGE;
   }
@@ -564,9 +566,9 @@ static const char *explain_split(const char *given) {
   const char *eq = strchr(given, '=');
   if (eq && eq != given && eq[1] != 0)
     return eq;
-  fprintf(stderr, "tally submit: --explain takes RULE=TEXT, the code of a "
+  fprintf(stderr, _("tally submit: --explain takes RULE=TEXT, the code of a "
           "warning rule and why the figures are right, e.g. --explain "
-          "midyear_population=\"普查后调整\" (not '%s')\n", given);
+          "midyear_population=\"普查后调整\" (not '%s')\n"), given);
   return NULL;
 }
 
@@ -590,8 +592,8 @@ static long explanations(const tally_figfile *figs, const tally_cli_list *given,
       return -1;
     for (size_t k = 0; k < n; k++)
       if (strcmp(out[k].rule, texts[i]) == 0) {
-        fprintf(stderr, "tally submit: rule %s is explained twice (in the "
-                "file or by --explain): give one explanation\n", texts[i]);
+        fprintf(stderr, _("tally submit: rule %s is explained twice (in the "
+                "file or by --explain): give one explanation\n"), texts[i]);
         return -1;
       }
     tally__explanation__init(&out[n]);
@@ -658,19 +660,19 @@ static int checked_here(const tally_cli *c, const Tally__SubmitRequest *sub,
   problems = tally_precheck(cat, unit, period, figs, explained, n, replace,
                             file, 1);
   if (problems && asked) {
-    fprintf(stderr, "tally: checked against the server's catalog before "
+    fprintf(stderr, _("tally: checked against the server's catalog before "
             "sending: nothing was sent and nothing is pending; correct %s "
-            "and submit it again\n", file);
+            "and submit it again\n"), file);
   } else if (problems) {
     char when[32] = "an unknown day";
     long long t = tally_catalog_cache_time(c);
     if (t)
       tally_cli_time(when, sizeof when, t);
-    fprintf(stderr, "tally: checked against the copy of the server's "
+    fprintf(stderr, _("tally: checked against the copy of the server's "
             "catalog kept on %s UTC (the server could not be asked for its "
             "own now): nothing was sent and nothing is pending; correct %s "
             "and submit it again, or send it when the server can be reached "
-            "if its catalog has changed since\n", when, file);
+            "if its catalog has changed since\n"), when, file);
   }
 out:
   tally_catalog_free(cat);
@@ -696,7 +698,7 @@ static int spool_and_send(tally_cli *c, Tally__SubmitRequest *sub,
   long got;
   if (values == NULL || ptrs == NULL || ex == NULL || ex_ptrs == NULL ||
       ex_rules == NULL || tally_spool_new_id(id) != 0) {
-    fputs("tally: out of memory or of randomness\n", stderr);
+    fputs(_("tally: out of memory or of randomness\n"), stderr);
     goto out;
   }
   if ((got = explanations(figs, explain, ex, ex_rules)) < 0) {
@@ -724,16 +726,16 @@ static int spool_and_send(tally_cli *c, Tally__SubmitRequest *sub,
   probe.submit = sub;
   size_t size = tally__envelope__get_packed_size(&probe);
   if (size > TALLY_FRAME_DEFAULT_MAX) {
-    fprintf(stderr, "tally: %s holds too many figures for one submission "
+    fprintf(stderr, _("tally: %s holds too many figures for one submission "
             "(%zu bytes, over the %u-byte limit): split it in two\n"
-            "Nothing was sent.\n", file, size, TALLY_FRAME_DEFAULT_MAX);
+            "Nothing was sent.\n"), file, size, TALLY_FRAME_DEFAULT_MAX);
     goto out;
   }
   if (figs && checked_here(c, sub, figs, explain, file) != 0)
     goto out;
   if (tally_spool_init(c->spool, err, sizeof err) != 0 ||
       tally_spool_add(c->spool, sub, name, err, sizeof err) != 0) {
-    fprintf(stderr, "tally: %s\nNothing was sent.\n", err);
+    fprintf(stderr, _("tally: %s\nNothing was sent.\n"), err);
     goto out;
   }
   own_submission own = {name, figs, file, NO_ANSWER, 0};
@@ -744,7 +746,7 @@ static int spool_and_send(tally_cli *c, Tally__SubmitRequest *sub,
            figs->blank, figs->blank == 1 ? "" : "s", figs->line_word,
            figs->first_blank);
   if (!own.seen || own.outcome == NO_ANSWER || own.outcome == NOT_SIGNED_IN)
-    fprintf(stderr, "tally: %s %s%s%s is kept in the spool as %s\n",
+    fprintf(stderr, _("tally: %s %s%s%s is kept in the spool as %s\n"),
             sub->unit, sub->period, figs ? " from " : " (withdrawal)",
             figs ? file : "", id);
 out:
@@ -775,9 +777,9 @@ static int form_matches(const tally_figfile *figs, const char *file,
                     tally_period_key(&a) == tally_period_key(&b);
   if (strcmp(figs->form_unit, unit) == 0 && same_period)
     return 0;
-  fprintf(stderr, "tally: %s %s %d: this is the form of %s for %s, sent "
+  fprintf(stderr, _("tally: %s %s %d: this is the form of %s for %s, sent "
           "as %s's figures for %s. Nothing was sent. If that is meant (the "
-          "form was copied for another unit or period), give --force.\n",
+          "form was copied for another unit or period), give --force.\n"),
           file, figs->line_word, figs->form_line, figs->form_unit,
           figs->form_period, unit,
           period);
@@ -815,8 +817,8 @@ int tally_cmd_submit(int argc, char **argv, tally_cli *c) {
       (rc = tally_cli_need(file, "--file", "submit")))
     return rc;
   if (strcmp(file, "-") == 0 && c->token_stdin) {
-    fputs("tally submit: --file - and --token-file - both read standard "
-          "input: give one of them a file\n", stderr);
+    fputs(_("tally submit: --file - and --token-file - both read standard "
+          "input: give one of them a file\n"), stderr);
     return EXIT_USAGE;
   }
 
@@ -827,7 +829,7 @@ int tally_cmd_submit(int argc, char **argv, tally_cli *c) {
   tally_figfile figs;
   char err[512];
   if ((rc = tally_figfile_read(file, encoding, &figs, err, sizeof err)) != 0) {
-    fprintf(stderr, "tally: %s\nNothing was sent.\n", err);
+    fprintf(stderr, _("tally: %s\nNothing was sent.\n"), err);
     return rc == TALLY_EUSAGE ? EXIT_USAGE : EXIT_REFUSED;
   }
   if ((rc = form_matches(&figs, file, unit, period, force)) != 0) {
@@ -871,33 +873,6 @@ int tally_cmd_withdraw(int argc, char **argv, tally_cli *c) {
   return spool_and_send(c, &sub, NULL, "withdraw", NULL);
 }
 
-/* DATE or DATE HH:MM[:SS] in local time (DATE: from its start), or
- * DATETHH:MM:SSZ in UTC. Returns 0, or -1 after saying why. */
-static int parse_since(const char *text, int64_t *out) {
-  static const char *const local[] = {"%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M",
-                                      "%Y-%m-%d"};
-  struct tm tm;
-  const char *end;
-  memset(&tm, 0, sizeof tm);
-  if ((end = strptime(text, "%Y-%m-%dT%H:%M:%SZ", &tm)) && *end == 0) {
-    *out = (int64_t)timegm(&tm);
-    return 0;
-  }
-  for (size_t i = 0; i < sizeof local / sizeof local[0]; i++) {
-    memset(&tm, 0, sizeof tm);
-    if ((end = strptime(text, local[i], &tm)) && *end == 0 &&
-        tm.tm_year >= 70) {
-      tm.tm_isdst = -1;
-      *out = (int64_t)mktime(&tm);
-      return 0;
-    }
-  }
-  fprintf(stderr, "tally sync: --resend-since '%s' is not a date: give a day "
-          "(2026-12-01, from its start) or a time (2026-12-01 08:30), in "
-          "local time\n", text);
-  return -1;
-}
-
 /* Sends again, oldest first, the acknowledged submissions kept since
  * since: after the server restored an older backup. Returns the exit
  * status. */
@@ -910,7 +885,7 @@ static int resend(const tally_cli *c, int64_t since, const char *given) {
 
   if (tally_spool_list_acknowledged(c->spool, since, &list, &n, err,
                                     sizeof err) != 0) {
-    fprintf(stderr, "tally sync: %s\n", err);
+    fprintf(stderr, _("tally sync: %s\n"), err);
     return EXIT_REFUSED;
   }
   if (n == 0) {
@@ -930,7 +905,7 @@ static int resend(const tally_cli *c, int64_t since, const char *given) {
       else
         stored++;
     } else if (out == NO_ANSWER || out == NOT_SIGNED_IN) {
-      fprintf(stderr, "tally sync: %s; %zu not resent (run it again)\n", why,
+      fprintf(stderr, _("tally sync: %s; %zu not resent (run it again)\n"), why,
               n - i);
       status = out == NO_ANSWER ? EXIT_UNREACHABLE : EXIT_REFUSED;
       tally_wire_free(reply);
@@ -972,7 +947,8 @@ int tally_cmd_sync(int argc, char **argv, tally_cli *c) {
     tries = 1;
   if (since_text) {
     int64_t since;
-    if (parse_since(since_text, &since) != 0)
+    if (tally_cli_parse_time("resend-since", since_text,
+                             TALLY_WHEN_DAY_START, &since) != 0)
       return EXIT_USAGE;
     /* What waits goes first: it was never acknowledged. */
     rc = send_pending(c, (int)tries, NULL, 1);
@@ -994,7 +970,7 @@ static int drop_entry(const tally_cli *c, const tally_spool_entry *list,
       continue;
     int rc = tally_spool_set_aside(c->spool, e->name);
     if (rc != 0) {
-      fprintf(stderr, "tally: cannot move %s aside: %s\n", e->name,
+      fprintf(stderr, _("tally: cannot move %s aside: %s\n"), e->name,
               strerror(-rc));
       return EXIT_REFUSED;
     }
@@ -1003,7 +979,7 @@ static int drop_entry(const tally_cli *c, const tally_spool_entry *list,
            e->name);
     return EXIT_OK;
   }
-  fprintf(stderr, "tally pending: no pending submission %s in %s\n", id,
+  fprintf(stderr, _("tally pending: no pending submission %s in %s\n"), id,
           c->spool);
   return EXIT_REFUSED;
 }
@@ -1025,14 +1001,14 @@ int tally_cmd_pending(int argc, char **argv, tally_cli *c) {
   if ((rc = tally_cli_no_operands(argc, argv, "pending")) != 0)
     return rc;
   if (refused && drop) {
-    fputs("tally pending: --refused lists, --drop sets aside: one at a "
-          "time\n", stderr);
+    fputs(_("tally pending: --refused lists, --drop sets aside: one at a "
+          "time\n"), stderr);
     return EXIT_USAGE;
   }
   if (clear && !refused) {
-    fputs("tally pending: --clear deletes the submissions set aside, with "
+    fputs(_("tally pending: --clear deletes the submissions set aside, with "
           "--refused; pending ones are sent (tally sync) or set aside "
-          "(--drop ID)\n", stderr);
+          "(--drop ID)\n"), stderr);
     return EXIT_USAGE;
   }
   snprintf(aside, sizeof aside, "%s/refused", c->spool);
@@ -1052,7 +1028,7 @@ int tally_cmd_pending(int argc, char **argv, tally_cli *c) {
     size_t gone = 0;
     for (size_t i = 0; i < n; i++) {
       if ((rc = tally_spool_remove(aside, list[i].name)) != 0) {
-        fprintf(stderr, "tally: cannot delete %s/%s: %s\n", aside,
+        fprintf(stderr, _("tally: cannot delete %s/%s: %s\n"), aside,
                 list[i].name, strerror(-rc));
         break;
       }

@@ -1,5 +1,6 @@
 /* config.c: the client's settings file, read and written with jansson. */
 #include "config.h"
+#include "i18n.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,11 +48,11 @@ int tally_config_load(const char *path, tally_config *cfg, char *err,
     return 0;
   json_t *root = json_load_file(path, 0, &jerr);
   if (root == NULL) {
-    snprintf(err, errlen, "%s: line %d: %s", path, jerr.line, jerr.text);
+    snprintf(err, errlen, _("%s: line %d: %s"), path, jerr.line, jerr.text);
     return -EINVAL;
   }
   if (!json_is_object(root)) {
-    snprintf(err, errlen, "%s: expected a JSON object", path);
+    snprintf(err, errlen, _("%s: expected a JSON object"), path);
     json_decref(root);
     return -EINVAL;
   }
@@ -62,15 +63,15 @@ int tally_config_load(const char *path, tally_config *cfg, char *err,
     while (i < n && strcmp(fields[i].key, key) != 0)
       i++;
     if (i == n || !json_is_string(v)) {
-      snprintf(err, errlen, "%s: %s \"%s\" (the keys are server, token, ca "
-               "and server_name, each a string)", path,
+      snprintf(err, errlen, _("%s: %s \"%s\" (the keys are server, token, ca "
+               "and server_name, each a string)"), path,
                i == n ? "unknown key" : "not a string:", key);
       json_decref(root);
       tally_config_free(cfg);
       return -EINVAL;
     }
     if ((*FIELD(cfg, i) = strdup(json_string_value(v))) == NULL) {
-      snprintf(err, errlen, "out of memory");
+      snprintf(err, errlen, _("out of memory"));
       json_decref(root);
       tally_config_free(cfg);
       return -ENOMEM;
@@ -78,8 +79,8 @@ int tally_config_load(const char *path, tally_config *cfg, char *err,
   }
   json_decref(root);
   if (cfg->token && (st.st_mode & 077))
-    fprintf(stderr, "tally: warning: %s holds a token and others may read "
-            "it; run: chmod 600 %s\n", path, path);
+    fprintf(stderr, _("tally: warning: %s holds a token and others may read "
+            "it; run: chmod 600 %s\n"), path, path);
   return 0;
 }
 
@@ -125,7 +126,7 @@ int tally_config_save(const char *path, const tally_config *cfg, char *err,
   if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                  0600)) < 0) {
     rc = -errno;
-    snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+    snprintf(err, errlen, _("cannot write %s: %s"), tmp, strerror(errno));
     goto out;
   }
   size_t len = strlen(text);
@@ -133,7 +134,7 @@ int tally_config_save(const char *path, const tally_config *cfg, char *err,
   if (fchmod(fd, 0600) != 0 || write(fd, text, len) != (ssize_t)len ||
       write(fd, "\n", 1) != 1 || fsync(fd) != 0 || close(fd) != 0) {
     rc = errno ? -errno : -EIO; /* a short write sets no errno */
-    snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(-rc));
+    snprintf(err, errlen, _("cannot write %s: %s"), tmp, strerror(-rc));
     fd = -1;
     unlink(tmp);
     goto out;
@@ -141,14 +142,14 @@ int tally_config_save(const char *path, const tally_config *cfg, char *err,
   fd = -1;
   if (rename(tmp, path) != 0) {
     rc = -errno;
-    snprintf(err, errlen, "cannot replace %s: %s", path, strerror(errno));
+    snprintf(err, errlen, _("cannot replace %s: %s"), path, strerror(errno));
     unlink(tmp);
     goto out;
   }
   rc = 0;
 out:
   if (rc != 0 && *err == 0)
-    snprintf(err, errlen, "out of memory");
+    snprintf(err, errlen, _("out of memory"));
   if (fd >= 0)
     close(fd);
   if (text) {

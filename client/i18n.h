@@ -7,6 +7,9 @@
 #include <libintl.h>
 
 #define _(text) gettext(text)
+/* A message marked for xgettext where it is defined (a usage text);
+ * _() translates it where it is printed. */
+#define N_(text) text
 
 /* Takes the messages' language from the locale (LANG, LC_MESSAGES,
  * LC_ALL) and finds tally.mo: beside the tally binary in locale/ (a

@@ -7,6 +7,7 @@
 #include "output.h"
 #include "period.h"
 #include "spool.h"
+#include "when.h"
 #include "wire.h"
 
 #include <errno.h>
@@ -19,7 +20,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-static const char usage[] =
+static const char usage[] = N_(
     "usage: tally [--server HOST:PORT] COMMAND [options]\n"
     "\n"
     "The tally client: units submit their figures; the central office reads\n"
@@ -58,7 +59,7 @@ static const char usage[] =
     "\n"
     "options (before or after the command):\n"
     "  -s, --server HOST:PORT  the tallyd to talk to (tallyd's default is\n"
-    "                          " TALLY_CLIENT_DEFAULT_SERVER "); default\n"
+    "                          127.0.0.1:7300); default\n"
     "                          $TALLY_SERVER, else the config file's\n"
     "      --token-file FILE   read the token from FILE ('-': standard input);\n"
     "                          default $TALLY_TOKEN, else the config file's\n"
@@ -90,7 +91,7 @@ static const char usage[] =
     "\n"
     "exit status: 0 done; 1 refused (bad input, or the server said no);\n"
     "2 bad command line; 3 the server could not be reached or did not answer\n"
-    "(a submission is then kept in the spool: run 'tally sync' later).\n";
+    "(a submission is then kept in the spool: run 'tally sync' later).\n");
 
 static const struct {
   const char *name;
@@ -130,7 +131,7 @@ const char *tally_cli_read_token(const char *file) {
   static char token[256];
   FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
   if (f == NULL) {
-    fprintf(stderr, "tally: cannot read the token from %s: %s\n", file,
+    fprintf(stderr, _("tally: cannot read the token from %s: %s\n"), file,
             strerror(errno));
     return NULL;
   }
@@ -139,7 +140,7 @@ const char *tally_cli_read_token(const char *file) {
     fclose(f);
   token[strcspn(token, "\r\n")] = 0;
   if (!ok || *token == 0) {
-    fprintf(stderr, "tally: %s holds no token\n",
+    fprintf(stderr, _("tally: %s holds no token\n"),
             strcmp(file, "-") == 0 ? "standard input" : file);
     return NULL;
   }
@@ -171,8 +172,8 @@ int tally_cli_option(tally_cli *c, int ch, const char *arg) {
   case OPT_TIMEOUT:
     c->timeout_s = (int)strtol(arg, &end, 10);
     if (*arg == 0 || *end != 0 || c->timeout_s < 1 || c->timeout_s > 3600) {
-      fprintf(stderr, "tally: --timeout takes seconds from 1 to 3600, not "
-              "'%s'\n", arg);
+      fprintf(stderr, _("tally: --timeout takes seconds from 1 to 3600, not "
+              "'%s'\n"), arg);
       return EXIT_USAGE;
     }
     return 0;
@@ -189,8 +190,8 @@ int tally_cli_option(tally_cli *c, int ch, const char *arg) {
                      : strcmp(end, "h") == 0            ? 3600
                                                         : -1;
     if (*arg == 0 || *arg == '-' || unit < 0 || v > 3650) {
-      fprintf(stderr, "tally: --keep-acknowledged takes days (30d) or hours "
-              "(12h), up to 3650 days, not '%s'\n", arg);
+      fprintf(stderr, _("tally: --keep-acknowledged takes days (30d) or hours "
+              "(12h), up to 3650 days, not '%s'\n"), arg);
       return EXIT_USAGE;
     }
     c->keep_acknowledged_s = (int64_t)(v * unit);
@@ -210,8 +211,8 @@ int tally_cli_option(tally_cli *c, int ch, const char *arg) {
     else if (strcmp(arg, "xlsx") == 0)
       c->format = FORMAT_XLSX;
     else {
-      fprintf(stderr, "tally: --format is table, json or csv (tally report: "
-              "also html, pdf or xlsx), not '%s'\n", arg);
+      fprintf(stderr, _("tally: --format is table, json or csv (tally report: "
+              "also html, pdf or xlsx), not '%s'\n"), arg);
       return EXIT_USAGE;
     }
     return 0;
@@ -254,11 +255,11 @@ int tally_cli_parse(int argc, char **argv, tally_cli *c, const char *command,
 
   while ((ch = getopt_long(argc, argv, letters, all, NULL)) != -1) {
     if (ch == 'h') {
-      fputs(help, stdout);
+      fputs(_(help), stdout);
       return -1;
     }
     if (ch == '?') {
-      fprintf(stderr, "Try 'tally help %s'.\n", command);
+      fprintf(stderr, _("Try 'tally help %s'.\n"), command);
       return EXIT_USAGE;
     }
     size_t i = 0;
@@ -272,7 +273,7 @@ int tally_cli_parse(int argc, char **argv, tally_cli *c, const char *command,
       *own[i].value = optarg;
     } else if (own[i].list) {
       if (own[i].list->n == TALLY_CLI_LIST_MAX) {
-        fprintf(stderr, "tally %s: --%s may be given at most %d times\n",
+        fprintf(stderr, _("tally %s: --%s may be given at most %d times\n"),
                 command, own[i].name, TALLY_CLI_LIST_MAX);
         return EXIT_USAGE;
       }
@@ -282,8 +283,8 @@ int tally_cli_parse(int argc, char **argv, tally_cli *c, const char *command,
     }
   }
   if (c->format >= FORMAT_HTML && with_format < TALLY_CLI_FORMAT_FILES) {
-    fprintf(stderr, "tally %s: --format html, pdf and xlsx are for tally "
-            "report; here it is table, json or csv\n", command);
+    fprintf(stderr, _("tally %s: --format html, pdf and xlsx are for tally "
+            "report; here it is table, json or csv\n"), command);
     return EXIT_USAGE;
   }
   return 0;
@@ -313,7 +314,7 @@ int tally_cli_pick(const tally_cli_opt *all, const char *names,
 int tally_cli_no_operands(int argc, char **argv, const char *command) {
   if (optind >= argc)
     return 0;
-  fprintf(stderr, "tally %s: unexpected argument '%s'\nTry 'tally help %s'.\n",
+  fprintf(stderr, _("tally %s: unexpected argument '%s'\nTry 'tally help %s'.\n"),
           command, argv[optind], command);
   return EXIT_USAGE;
 }
@@ -321,7 +322,7 @@ int tally_cli_no_operands(int argc, char **argv, const char *command) {
 int tally_cli_need(const char *value, const char *option, const char *command) {
   if (value && *value)
     return 0;
-  fprintf(stderr, "tally %s: %s is required\nTry 'tally help %s'.\n", command,
+  fprintf(stderr, _("tally %s: %s is required\nTry 'tally help %s'.\n"), command,
           option, command);
   return EXIT_USAGE;
 }
@@ -331,8 +332,8 @@ int tally_cli_need_period(const char *period, const char *command) {
   int rc = tally_cli_need(period, "--period", command);
   if (rc != 0 || tally_period_parse(period, &p) == 0)
     return rc;
-  fprintf(stderr, "tally %s: malformed period '%s': use 2022, 2022Q3 or "
-          "2022-07 (years %d-%d)\n", command, period, TALLY_PERIOD_MIN_YEAR,
+  fprintf(stderr, _("tally %s: malformed period '%s': use 2022, 2022Q3 or "
+          "2022-07 (years %d-%d)\n"), command, period, TALLY_PERIOD_MIN_YEAR,
           TALLY_PERIOD_MAX_YEAR);
   return EXIT_USAGE;
 }
@@ -383,11 +384,11 @@ int tally_cli_call_on(const tally_cli *c, tally_client *cl,
     fprintf(stderr, "tally: %s\n", (*reply)->error->message);
     if ((*reply)->error->code == TALLY__ERROR_CODE__ERROR_UNAUTHENTICATED &&
         c->token == NULL)
-      fputs("tally: no token given: see 'tally help login'\n", stderr);
+      fputs(_("tally: no token given: see 'tally help login'\n"), stderr);
     return EXIT_REFUSED;
   }
   if ((*reply)->body_case != want) {
-    fputs("tally: the server sent an unexpected reply\n", stderr);
+    fputs(_("tally: the server sent an unexpected reply\n"), stderr);
     return EXIT_REFUSED;
   }
   return 0;
@@ -428,7 +429,7 @@ int tally_cli_pages(const tally_cli *c, Tally__Envelope *req,
   while (rc == 0 && more) {
     Tally__Envelope **grown = realloc(got, (have + 1) * sizeof *got);
     if (grown == NULL) {
-      fputs("tally: out of memory\n", stderr);
+      fputs(_("tally: out of memory\n"), stderr);
       rc = EXIT_REFUSED;
       break;
     }
@@ -440,7 +441,7 @@ int tally_cli_pages(const tally_cli *c, Tally__Envelope *req,
     }
     got[have++] = reply;
     if ((more = turn(req, reply)) < 0) {
-      fputs("tally: the server sent a page that does not move on\n", stderr);
+      fputs(_("tally: the server sent a page that does not move on\n"), stderr);
       rc = EXIT_REFUSED;
     }
   }
@@ -494,31 +495,15 @@ int tally_cli_own_unit(tally_cli *c, const char **unit,
 }
 
 void tally_cli_time(char *buf, size_t n, int64_t unix_s) {
-  time_t t = (time_t)unix_s;
-  struct tm tm;
-  localtime_r(&t, &tm);
-  strftime(buf, n, "%Y-%m-%d %H:%M:%S %z", &tm);
+  tally_when_text(buf, n, unix_s);
 }
 
 int tally_cli_parse_time(const char *option, const char *text,
-                         int64_t *out) {
-  static const char *const forms[] = {"%Y-%m-%d %H:%M:%S",
-                                      "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d"};
-  for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    const char *end = strptime(text, forms[i], &tm);
-    if (end == NULL || *end != 0 || tm.tm_year < 70)
-      continue;
-    time_t t = timegm(&tm);
-    if (t == (time_t)-1)
-      continue;
-    *out = (int64_t)t + (i == 2 ? 86399 : 0); /* a day: through its end */
+                         enum tally_when_day_is day, int64_t *out) {
+  if (tally_when_parse(text, day, out) == 0)
     return 0;
-  }
-  fprintf(stderr, "tally: --%s '%s' is not a time: give a day (2023-03-01, "
-          "through its end) or a time (2023-03-01 08:30:00), in UTC\n",
-          option, text);
+  fprintf(stderr, _("tally: --%s '%s' is not a time: give %s\n"), option, text,
+          _(TALLY_WHEN_FORMS));
   return -1;
 }
 
@@ -555,7 +540,7 @@ int main(int argc, char **argv) {
   tally_i18n_init();
   if (tally_config_path(path, sizeof path) == 0 &&
       tally_config_load(path, &cfg, err, sizeof err) != 0) {
-    fprintf(stderr, "tally: %s\nFix or remove the config file.\n", err);
+    fprintf(stderr, _("tally: %s\nFix or remove the config file.\n"), err);
     return EXIT_USAGE;
   }
   c.server = getenv("TALLY_SERVER");
@@ -581,7 +566,7 @@ int main(int argc, char **argv) {
     switch (ch) {
     case 'h': fputs(_(usage), stdout); return EXIT_OK;
     case 'V': puts("tally " TALLY_VERSION); return EXIT_OK;
-    case '?': fputs("Try 'tally --help'.\n", stderr); return EXIT_USAGE;
+    case '?': fputs(_("Try 'tally --help'.\n"), stderr); return EXIT_USAGE;
     default:
       if ((rc = tally_cli_option(&c, ch, optarg)) != 0)
         return rc;
@@ -595,10 +580,10 @@ int main(int argc, char **argv) {
   if (strcmp(name, "help") == 0) {
     int i = optind + 1 < argc ? find_command(argv[optind + 1]) : -1;
     if (optind + 1 < argc && i < 0 && argv[optind + 1][0] != '-') {
-      fprintf(stderr, "tally: no command '%s'\n", argv[optind + 1]);
+      fprintf(stderr, _("tally: no command '%s'\n"), argv[optind + 1]);
       return EXIT_USAGE;
     }
-    fputs(i >= 0 ? commands[i].usage : _(usage), stdout);
+    fputs(_(i >= 0 ? commands[i].usage : usage), stdout);
     return EXIT_OK;
   }
   int i = find_command(name);

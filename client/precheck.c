@@ -2,6 +2,7 @@
  * What it says is what the server would: the same words (figure.h,
  * rule.h), in the shape tally submit prints a refusal in. */
 #include "precheck.h"
+#include "i18n.h"
 
 #include "figure_check.h"
 #include "rule.h"
@@ -81,14 +82,14 @@ static int figures(const tally_catalog *cat, int u, const char *unit,
       continue;
     }
     if (say && problems == 0)
-      fprintf(stderr, "tally: %s %s: values were refused; nothing was "
-              "stored\n", unit, period);
+      fprintf(stderr, _("tally: %s %s: values were refused; nothing was "
+              "stored\n"), unit, period);
     if (say && problems < SAID_MAX)
       fprintf(stderr, "  %s %s %d: %s\n", file, word(figs), f->line, why);
     problems++;
   }
   if (say && problems > SAID_MAX)
-    fprintf(stderr, "  ... and %d more\n", problems - SAID_MAX);
+    fprintf(stderr, _("  ... and %d more\n"), problems - SAID_MAX);
   return problems;
 }
 
@@ -145,11 +146,11 @@ int tally_precheck(const tally_catalog *cat, const char *unit,
     snprintf(shown, sizeof shown, "%s", unit);
     tally_utf8_for_terminal(shown);
     if (say && u < 0)
-      fprintf(stderr, "tally: unknown unit '%s' (tally catalog lists the "
-              "units); nothing was stored\n", shown);
+      fprintf(stderr, _("tally: unknown unit '%s' (tally catalog lists the "
+              "units); nothing was stored\n"), shown);
     else if (say)
-      fprintf(stderr, "tally: %s is not a reporting unit: the units within "
-              "it report; nothing was stored\n", shown);
+      fprintf(stderr, _("tally: %s is not a reporting unit: the units within "
+              "it report; nothing was stored\n"), shown);
     return 1;
   }
   struct row row = {calloc(cat->n_elements + 1, sizeof *row.value),
@@ -164,8 +165,8 @@ int tally_precheck(const tally_catalog *cat, const char *unit,
     snprintf(shown, sizeof shown, "%s", explained[i]);
     tally_utf8_for_terminal(shown);
     if (say)
-      fprintf(stderr, "tally: the explanation for rule '%s' is refused: the "
-              "rule %s; nothing was stored\n", shown, why);
+      fprintf(stderr, _("tally: the explanation for rule '%s' is refused: the "
+              "rule %s; nothing was stored\n"), shown, why);
     problems++;
   }
   if (row.value && row.has && row.line) {

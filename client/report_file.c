@@ -6,6 +6,7 @@
  * binary file, a write that fails (the output file is removed, not left
  * half written). */
 #include "report_file.h"
+#include "i18n.h"
 
 #include "catalog_cache.h"
 #include "client.h"
@@ -90,9 +91,9 @@ static int fetch(const tally_cli *c, const Tally__ReportRequest *q,
 static int copy(const char *path, FILE *out, const char *what) {
   int rc = tally_file_copy(path, out);
   if (rc == -1)
-    fprintf(stderr, "tally: cannot read %s: %s\n", path, strerror(errno));
+    fprintf(stderr, _("tally: cannot read %s: %s\n"), path, strerror(errno));
   else if (rc != 0)
-    fprintf(stderr, "tally: cannot write the %s: %s\n", what, strerror(errno));
+    fprintf(stderr, _("tally: cannot write the %s: %s\n"), what, strerror(errno));
   return rc ? -1 : 0;
 }
 
@@ -102,7 +103,7 @@ static FILE *open_output(const char *output) {
     return stdout;
   FILE *f = fopen(output, "wb");
   if (f == NULL)
-    fprintf(stderr, "tally: cannot write %s: %s\n", output, strerror(errno));
+    fprintf(stderr, _("tally: cannot write %s: %s\n"), output, strerror(errno));
   return f;
 }
 
@@ -112,7 +113,7 @@ static int close_output(FILE *f, const char *output, int failed) {
   if (output == NULL)
     return failed || fflush(f) != 0 ? -1 : 0;
   if (fclose(f) != 0 && !failed) {
-    fprintf(stderr, "tally: cannot write %s: %s\n", output, strerror(errno));
+    fprintf(stderr, _("tally: cannot write %s: %s\n"), output, strerror(errno));
     failed = 1;
   }
   if (failed)
@@ -142,19 +143,19 @@ int tally_report_file(const tally_cli *c, const Tally__ReportRequest *q,
   int rc = EXIT_REFUSED;
 
   if (c->format != FORMAT_HTML && output == NULL && isatty(STDOUT_FILENO)) {
-    fprintf(stderr, "tally report: a %s file is not for a terminal: give "
-            "--output FILE, or redirect standard output into a file\n",
+    fprintf(stderr, _("tally report: a %s file is not for a terminal: give "
+            "--output FILE, or redirect standard output into a file\n"),
             c->format == FORMAT_PDF ? "PDF" : "workbook");
     return EXIT_USAGE;
   }
   if (c->format == FORMAT_PDF &&
       tally_report_pdf_browser(browser, sizeof browser) != 0) {
-    fputs("tally report: --format pdf prints the HTML report with headless "
+    fputs(_("tally report: --format pdf prints the HTML report with headless "
           "Chromium, which is not installed (none of chromium, "
           "chromium-browser or google-chrome is on the PATH, or "
           "$TALLY_CHROMIUM names none).\n未安装 Chromium：在 Debian 上安装："
           "sudo apt-get install chromium fonts-noto-cjk\n(or make the HTML "
-          "with --format html and print it from a browser)\n", stderr);
+          "with --format html and print it from a browser)\n"), stderr);
     return EXIT_REFUSED;
   }
   if ((rc = tally_catalog_cache_fetch(c, 0, &cat)) == 0 &&
@@ -171,7 +172,7 @@ int tally_report_file(const tally_cli *c, const Tally__ReportRequest *q,
     if (f) {
       int failed = tally_report_html_write(&d, f) != 0;
       if (failed && output == NULL)
-        fprintf(stderr, "tally: cannot write the report: %s\n",
+        fprintf(stderr, _("tally: cannot write the report: %s\n"),
                 strerror(errno));
       if (close_output(f, output, failed) == 0)
         rc = EXIT_OK;
@@ -186,7 +187,7 @@ int tally_report_file(const tally_cli *c, const Tally__ReportRequest *q,
   snprintf(dir, sizeof dir, "%s/tally-report-XXXXXX",
            tmp && *tmp ? tmp : "/tmp");
   if (mkdtemp(dir) == NULL) {
-    fprintf(stderr, "tally: cannot make a temporary directory: %s\n",
+    fprintf(stderr, _("tally: cannot make a temporary directory: %s\n"),
             strerror(errno));
     tally_report_doc_free(&d);
     asker_end(&a);

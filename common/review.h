@@ -16,4 +16,8 @@
  * "not reviewed" for NULL (or a state this build does not know). */
 void tally_review_text(const Tally__Review *rv, char *buf, size_t n);
 
+/* The same with the days in UTC (above: the server's messages and audit
+ * trail) or, here, in local time ($TZ): the client's tables. */
+void tally_review_text_local(const Tally__Review *rv, char *buf, size_t n);
+
 #endif

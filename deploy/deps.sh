@@ -24,6 +24,9 @@ if [ "${1:-}" = --test ]; then
   # The package's test (tests/package.sh): build it, lint it, check its
   # units, install it.
   packages+=(dpkg-dev lintian systemd adduser)
+  # tests/systemd.sh: that test under a real systemd, booted in
+  # systemd-nspawn where systemd does not run the machine.
+  packages+=(systemd-container)
   # The zh_CN locale's sources, compiled by the test that reads the
   # Chinese messages (localedef into a folder of its own).
   packages+=(locales)

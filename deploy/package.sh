@@ -87,6 +87,11 @@ Description: data collection for the district's health and plan indicators
  The package runs tallyd under systemd as the system user tally, with its
  settings in /etc/tally/tallyd.conf, its store in /var/lib/tally and a
  nightly backup in /var/backups/tally.
+ .
+ Removing the package keeps the store, the settings and the backups.
+ Purging it (apt purge tally) deletes the store /var/lib/tally, with every
+ figure in it, and the settings /etc/tally; it keeps the backups in
+ /var/backups/tally and the user tally.
 CONTROL
 echo /etc/tally/tallyd.conf > "$stage/DEBIAN/conffiles"
 install -m 0755 "$top/deploy/debian/postinst" "$top/deploy/debian/prerm" \

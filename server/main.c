@@ -56,7 +56,8 @@ static const char usage[] =
     "                        FILE:LINE\n"
     "  -d, --data DIR        the store directory, made by 'tallyd init'\n"
     "  -l, --listen ADDR     address to listen on, HOST:PORT or [HOST6]:PORT\n"
-    "                        (default 127.0.0.1:7300; port 0 picks a free port)\n"
+    "                        (default 127.0.0.1:7300; port 0 picks a free port);\n"
+    "                        again for each address more (at most 8)\n"
     "  -c, --catalog FILE    the indicator catalog (JSON); default: the\n"
     "                        built-in Changqing catalog (catalog/changqing.json)\n"
     "      --check-catalog   load and check the catalog, print a summary, exit\n"
@@ -320,6 +321,27 @@ static void restart_needed(const char *name, const char *was,
                    "until then)", name);
 }
 
+/* The listen addresses in one line, "127.0.0.1:7300 [::1]:7300". */
+static void listen_text(const tally_settings *o, char *buf, size_t n) {
+  size_t k = 0;
+  buf[0] = 0;
+  for (size_t i = 0; i < o->n_listen && k < n; i++) {
+    int w = snprintf(buf + k, n - k, "%s%s", i ? " " : "", o->listen[i]);
+    if (w < 0)
+      break;
+    k += (size_t)w;
+  }
+}
+
+/* The server's listen addresses from the settings. */
+static void listen_config(const tally_settings *o, tally_server_config *cfg) {
+  _Static_assert(TALLY_SETTINGS_LISTEN_MAX == TALLY_SERVER_LISTEN_MAX,
+                 "as many addresses in the settings as the server takes");
+  cfg->listen = o->listen[0];
+  for (size_t i = 1; i < o->n_listen; i++)
+    cfg->also_listen[i - 1] = o->listen[i];
+}
+
 /* SIGHUP: the config file and the command line read again. The
  * certificate and key are loaded afresh (new connections get them;
  * open ones keep theirs), and the limits, the log format and the
@@ -367,7 +389,10 @@ static void on_sighup(uv_signal_t *h, int signum) {
   tally_log_set_format(now.s.log_format);
   st->cert_warn_days = now.s.cert_warn_days;
   restart_needed("data", was->data, now.s.data);
-  restart_needed("listen", was->listen, now.s.listen);
+  char was_listen[1024], now_listen[1024];
+  listen_text(was, was_listen, sizeof was_listen);
+  listen_text(&now.s, now_listen, sizeof now_listen);
+  restart_needed("listen", was_listen, now_listen);
   restart_needed("catalog", was->catalog, now.s.catalog);
   restart_needed("backup-dir", was->backup_dir, now.s.backup_dir);
   restart_needed("the web pages' listen (http)", was->http, now.s.http);
@@ -862,8 +887,9 @@ int main(int argc, char **argv) {
     fprintf(stderr, "tallyd: %s\n", err);
     goto err_after_catalog;
   }
-  tally_server_config early = {.listen = o.s.listen, .tls = tls,
+  tally_server_config early = {.tls = tls,
                                .insecure_plaintext = o.s.insecure_plaintext};
+  listen_config(&o.s, &early);
   if (tally_server_check_listen(&early, err, sizeof err) != 0) {
     fprintf(stderr, "tallyd: %s\n", err);
     goto err_after_catalog;
@@ -948,7 +974,6 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   uv_loop_init(&loop);
   tally_server_config cfg = {
-      .listen = o.s.listen,
       .max_frame = o.s.max_frame,
       .idle_timeout_ms = (unsigned)(o.s.idle_timeout_s * 1000),
       .max_connections = (unsigned)o.s.max_connections,
@@ -963,6 +988,7 @@ int main(int argc, char **argv) {
       .insecure_plaintext = o.s.insecure_plaintext,
       .health = &health,
   };
+  listen_config(&o.s, &cfg);
   if ((rc = tally_server_start(&loop, &cfg, &server, err, sizeof err)) != 0) {
     fprintf(stderr, "tallyd: %s\n", err);
     goto err_after_loop;
@@ -999,20 +1025,27 @@ int main(int argc, char **argv) {
   cert_check(&st);
   tally_store_on_failure(store, on_store_failure, &st.failed);
 
+  char bound[1024] = "";
+  for (size_t i = 0, k = 0; i < tally_server_n_addresses(server); i++) {
+    int w = snprintf(bound + k, sizeof bound - k, "%s%s", i ? " " : "",
+                     tally_server_address_at(server, i));
+    if (w < 0 || (size_t)w >= sizeof bound - k)
+      break;
+    k += (size_t)w;
+  }
   tally_log("tallyd %s: store %s, catalog %s (%s: %zu units, %zu data "
             "elements, %zu indicators), listening on %s (%s)",
             TALLY_VERSION, o.s.data, cat->name, cat->origin, cat->n_units,
-            cat->n_elements, cat->n_indicators, tally_server_address(server),
-            st.tls ? "TLS" : "plaintext");
+            cat->n_elements, cat->n_indicators, bound, st.tls ? "TLS" : "plaintext");
   if (web)
     tally_log("serving the web pages from %s on %s", web_dir,
               tally_web_origin(web));
-  printf("listening on %s\n", tally_server_address(server));
+  for (size_t i = 0; i < tally_server_n_addresses(server); i++)
+    printf("listening on %s\n", tally_server_address_at(server, i));
   if (web)
     printf("web pages on %s\n", tally_web_origin(web));
   fflush(stdout);
-  sd_notifyf(0, "READY=1\nSTATUS=listening on %s%s%s",
-             tally_server_address(server), web ? ", web pages on " : "",
+  sd_notifyf(0, "READY=1\nSTATUS=listening on %s%s%s", bound, web ? ", web pages on " : "",
              web ? tally_web_origin(web) : "");
 
   uv_run(&loop, UV_RUN_DEFAULT);

@@ -61,7 +61,9 @@
 typedef struct tally_conn tally_conn;
 
 struct tally_server {
-  uv_tcp_t listener;          /* first, so a handle cast finds the server */
+  uv_tcp_t listeners[TALLY_SERVER_LISTEN_MAX]; /* first, so a handle cast
+                                 finds the server; n_listeners in use */
+  size_t n_listeners;
   uv_loop_t *loop;
   tally_server_config cfg;
   tally_writer *writer;       /* the writer thread: every write */
@@ -76,7 +78,8 @@ struct tally_server {
     size_t n;
     int busy;                 /* queued and not yet done */
   } touch;
-  char address[64];           /* bound address, with the real port */
+  char address[TALLY_SERVER_LISTEN_MAX][64]; /* bound addresses, with the
+                                 real ports */
   tally_conn *conns;          /* open connections, a doubly linked list */
   tally_budget budget;        /* memory every connection holds, together */
   tally_conn *wait_head, *wait_tail; /* waiting for the budget, in order */
@@ -220,7 +223,7 @@ static void conn_closed(uv_handle_t *h) {
   free(c);
   if (!s->stopping)
     budget_resume(s); /* what it held may let others go on */
-  handle_closed((uv_handle_t *)&s->listener);
+  handle_closed((uv_handle_t *)&s->listeners[0]);
 }
 
 /* Closes the connection now, dropping anything queued. */
@@ -813,7 +816,7 @@ static void on_sweep(uv_timer_t *t) {
 }
 
 static void writer_closed(void *arg) {
-  handle_closed((uv_handle_t *)&((tally_server *)arg)->listener);
+  handle_closed((uv_handle_t *)&((tally_server *)arg)->listeners[0]);
 }
 
 /* The last connection of a stopping server has gone: the sweep stops,
@@ -950,14 +953,13 @@ static void handle_closed(uv_handle_t *h) {
   }
 }
 
-/* Parses cfg->listen into ss and applies the loopback rule. */
-static int check_listen(const tally_server_config *cfg,
-                        struct sockaddr_storage *ss, char *err,
-                        size_t errlen) {
+/* Parses one address into ss and applies the loopback rule. */
+static int check_one(const tally_server_config *cfg, const char *listen,
+                     struct sockaddr_storage *ss, char *err, size_t errlen) {
   memset(ss, 0, sizeof *ss);
-  if (tally_address_parse(cfg->listen, ss) != 0) {
+  if (tally_address_parse(listen, ss) != 0) {
     snprintf(err, errlen, "--listen %s: expected HOST:PORT, e.g. "
-             "127.0.0.1:7300 or [::1]:7300", cfg->listen);
+             "127.0.0.1:7300 or [::1]:7300", listen);
     return -EINVAL;
   }
   if (cfg->tls == NULL && !cfg->insecure_plaintext &&
@@ -966,16 +968,42 @@ static int check_listen(const tally_server_config *cfg,
              "the network could read and change what is sent. Give "
              "--tls-cert and --tls-key (deploy/make-ca.sh makes them), or "
              "--insecure-plaintext if the network is otherwise protected",
-             cfg->listen);
+             listen);
     return TALLY_EUSAGE;
+  }
+  return 0;
+}
+
+/* The addresses of cfg, listen first: returns how many (at least 1). */
+static size_t addresses(const tally_server_config *cfg,
+                        const char *out[TALLY_SERVER_LISTEN_MAX]) {
+  size_t n = 0;
+  out[n++] = cfg->listen;
+  for (size_t i = 0; i + 1 < TALLY_SERVER_LISTEN_MAX && cfg->also_listen[i];
+       i++)
+    out[n++] = cfg->also_listen[i];
+  return n;
+}
+
+/* Parses every address of cfg into ss (room for TALLY_SERVER_LISTEN_MAX)
+ * and applies the loopback rule to each. */
+static int check_listen(const tally_server_config *cfg,
+                        struct sockaddr_storage *ss, char *err,
+                        size_t errlen) {
+  const char *all[TALLY_SERVER_LISTEN_MAX];
+  size_t n = addresses(cfg, all);
+  for (size_t i = 0; i < n; i++) {
+    int rc = check_one(cfg, all[i] ? all[i] : "", &ss[i], err, errlen);
+    if (rc != 0)
+      return rc;
   }
   return 0;
 }
 
 int tally_server_check_listen(const tally_server_config *cfg, char *err,
                               size_t errlen) {
-  struct sockaddr_storage ss;
-  return check_listen(cfg, &ss, err, errlen);
+  struct sockaddr_storage ss[TALLY_SERVER_LISTEN_MAX];
+  return check_listen(cfg, ss, err, errlen);
 }
 
 void tally_server_set_limits(tally_server *s, const tally_server_config *cfg) {
@@ -995,13 +1023,24 @@ void tally_server_set_tls(tally_server *s, tally_tls *tls) {
     s->cfg.tls = tls;
 }
 
+/* Closes the listeners of a server that did not start, and the server
+ * once they and the writer (when started) have closed. */
+static void start_failed(tally_server *s) {
+  for (size_t i = 0; i < s->n_listeners; i++)
+    uv_close((uv_handle_t *)&s->listeners[i], handle_closed);
+  if (s->writer)
+    tally_writer_close(s->writer, writer_closed, s);
+}
+
 int tally_server_start(uv_loop_t *loop, const tally_server_config *cfg,
                        tally_server **out, char *err, size_t errlen) {
-  struct sockaddr_storage ss;
-  int len = sizeof ss, rc;
+  struct sockaddr_storage ss[TALLY_SERVER_LISTEN_MAX];
+  const char *all[TALLY_SERVER_LISTEN_MAX];
+  size_t n = addresses(cfg, all);
+  int rc;
   tally_server *s;
 
-  if ((rc = check_listen(cfg, &ss, err, errlen)) != 0)
+  if ((rc = check_listen(cfg, ss, err, errlen)) != 0)
     return rc;
   s = calloc(1, sizeof *s);
   if (s == NULL)
@@ -1016,18 +1055,26 @@ int tally_server_start(uv_loop_t *loop, const tally_server_config *cfg,
     free(s);
     return -ENOMEM;
   }
-  if ((rc = uv_tcp_init(loop, &s->listener)) != 0) {
-    tally_guard_free(s->guard);
-    free(s);
-    snprintf(err, errlen, "%s", uv_strerror(rc));
-    return rc;
+  for (size_t i = 0; i < n; i++) {
+    if ((rc = uv_tcp_init(loop, &s->listeners[i])) != 0) {
+      snprintf(err, errlen, "%s", uv_strerror(rc));
+      if (i == 0) {
+        tally_guard_free(s->guard);
+        free(s);
+      } else {
+        start_failed(s);
+      }
+      return rc;
+    }
+    s->listeners[i].data = s;
+    s->n_listeners++;
+    s->open_handles++;
   }
-  s->listener.data = s;
-  s->open_handles = 1;
   if ((rc = tally_writer_start(loop, cfg->store, &s->writer)) != 0) {
     snprintf(err, errlen, "cannot start the writer thread: %s",
              uv_strerror(rc));
-    uv_close((uv_handle_t *)&s->listener, handle_closed);
+    s->writer = NULL;
+    start_failed(s);
     return rc;
   }
   s->open_handles++; /* the writer, closed after the last connection */
@@ -1035,16 +1082,23 @@ int tally_server_start(uv_loop_t *loop, const tally_server_config *cfg,
                             s->cfg.store,   s->writer,
                             s->cfg.accounts, s->guard,
                             s->cfg.sessions, s->cfg.health};
-  if ((rc = uv_tcp_bind(&s->listener, (struct sockaddr *)&ss, 0)) != 0 ||
-      (rc = uv_listen((uv_stream_t *)&s->listener, 128, on_connection)) != 0) {
-    snprintf(err, errlen, "cannot listen on %s: %s", cfg->listen,
-             uv_strerror(rc));
-    uv_close((uv_handle_t *)&s->listener, handle_closed);
-    tally_writer_close(s->writer, writer_closed, s);
-    return rc;
+  for (size_t i = 0; i < n; i++) {
+    uv_tcp_t *l = &s->listeners[i];
+    /* Alone, [::]:7300 takes IPv4 too; beside other addresses, IPv6
+     * only, so that [::]:7300 and 0.0.0.0:7300 bind together. */
+    unsigned flags =
+        n > 1 && ss[i].ss_family == AF_INET6 ? UV_TCP_IPV6ONLY : 0;
+    int len = sizeof ss[i];
+    if ((rc = uv_tcp_bind(l, (struct sockaddr *)&ss[i], flags)) != 0 ||
+        (rc = uv_listen((uv_stream_t *)l, 128, on_connection)) != 0) {
+      snprintf(err, errlen, "cannot listen on %s: %s", all[i],
+               uv_strerror(rc));
+      start_failed(s);
+      return rc;
+    }
+    uv_tcp_getsockname(l, (struct sockaddr *)&ss[i], &len);
+    tally_address_format(&ss[i], s->address[i], sizeof s->address[i]);
   }
-  uv_tcp_getsockname(&s->listener, (struct sockaddr *)&ss, &len);
-  tally_address_format(&ss, s->address, sizeof s->address);
   uv_timer_init(loop, &s->sweep);
   s->sweep.data = s;
   s->open_handles++;
@@ -1053,7 +1107,17 @@ int tally_server_start(uv_loop_t *loop, const tally_server_config *cfg,
   return 0;
 }
 
-const char *tally_server_address(const tally_server *s) { return s->address; }
+const char *tally_server_address(const tally_server *s) {
+  return s->address[0];
+}
+
+size_t tally_server_n_addresses(const tally_server *s) {
+  return s->n_listeners;
+}
+
+const char *tally_server_address_at(const tally_server *s, size_t i) {
+  return i < s->n_listeners ? s->address[i] : NULL;
+}
 
 const tally_services *tally_server_services(const tally_server *s) {
   return &s->svc;
@@ -1070,7 +1134,8 @@ void tally_server_stop(tally_server *s) {
   if (s->stopping)
     return;
   s->stopping = 1;
-  uv_close((uv_handle_t *)&s->listener, handle_closed);
+  for (size_t i = 0; i < s->n_listeners; i++)
+    uv_close((uv_handle_t *)&s->listeners[i], handle_closed);
   /* Each connection sends what it owes and closes (a refused sign-in
    * its refusal, without the rest of its delay); one with work in a
    * worker thread first sends that work's reply; one that takes nothing

@@ -18,8 +18,13 @@ typedef struct tally_server tally_server;
 #define TALLY_SERVER_SIGN_IN_TIMEOUT_MS 10000
 #define TALLY_SERVER_MAX_PER_ADDRESS 32
 
+/* The most addresses one server listens on. */
+#define TALLY_SERVER_LISTEN_MAX 8
+
 typedef struct {
   const char *listen;         /* "127.0.0.1:7300", "[::1]:7300"; port 0 = any */
+  const char *also_listen[TALLY_SERVER_LISTEN_MAX - 1]; /* more addresses,
+                                 each as listen; the first NULL ends them */
   size_t max_frame;           /* largest request body accepted */
   unsigned idle_timeout_ms;   /* a frame must complete within this; 0 = default */
   unsigned max_connections;   /* more are answered ERROR_BUSY; 0 = default;
@@ -40,9 +45,9 @@ typedef struct {
   int insecure_plaintext;     /* plaintext allowed off the loopback */
 } tally_server_config;
 
-/* Binds and listens on loop. Without TLS, only a loopback address
- * (127.0.0.0/8, ::1, localhost) is accepted unless insecure_plaintext is
- * set. Returns 0 and *out, or -errno / a TALLY_E code with a message in
+/* Binds and listens on loop, on each address. Without TLS, only
+ * loopback addresses (127.0.0.0/8, ::1, localhost) are accepted unless
+ * insecure_plaintext is set. Returns 0 and *out, or -errno / a TALLY_E code with a message in
  * err. */
 int tally_server_start(uv_loop_t *loop, const tally_server_config *cfg,
                        tally_server **out, char *err, size_t errlen);
@@ -61,8 +66,13 @@ void tally_server_set_tls(tally_server *s, tally_tls *tls);
  * connections and those not signed in per address (0 = the default). */
 void tally_server_set_limits(tally_server *s, const tally_server_config *cfg);
 
-/* The bound address, e.g. "127.0.0.1:43121" (with the real port). */
+/* The bound address, e.g. "127.0.0.1:43121" (with the real port): the
+ * first one's. */
 const char *tally_server_address(const tally_server *s);
+
+/* How many addresses the server listens on, and the i-th bound one. */
+size_t tally_server_n_addresses(const tally_server *s);
+const char *tally_server_address_at(const tally_server *s, size_t i);
 
 /* What requests are served with (the writer thread among them), for
  * another transport on the same loop (server/web.h). */

@@ -11,6 +11,7 @@
  */
 #include "settings.h"
 
+#include "address.h"
 #include "file.h"
 #include "frame.h"
 
@@ -26,6 +27,7 @@ enum kind {
   SWITCH,  /* a flag without a value; yes or no in the file */
   COUNT,   /* a whole number */
   MIB,     /* a whole number of MiB, kept in bytes */
+  ADDRESS, /* HOST:PORT, given once or more (listen only) */
 };
 
 /* One row per setting: its flag, where it sits in the file, its kind,
@@ -44,7 +46,7 @@ static const struct row {
     {"map-size", "store", "map-size", MIB, 1, 1u << 20, AT(map_size)},
     {"max-map-size", "store", "max-map-size", MIB, 1, 1u << 24,
      AT(max_map_size)},
-    {"listen", "server", "listen", TEXT, 0, 0, AT(listen)},
+    {"listen", "server", "listen", ADDRESS, 0, 0, AT(listen)},
     {"insecure-plaintext", "server", "insecure-plaintext", SWITCH, 0, 1,
      AT(insecure_plaintext)},
     {"log-format", "server", "log-format", TEXT, 0, 0, AT(log_format)},
@@ -74,13 +76,19 @@ static const struct row {
 
 void tally_settings_init(tally_settings *o) {
   memset(o, 0, sizeof *o);
-  o->listen = strdup("127.0.0.1:7300");
+  o->listen[0] = strdup("127.0.0.1:7300");
+  o->n_listen = 1;
   o->log_format = strdup("auto");
   o->max_frame = TALLY_FRAME_DEFAULT_MAX;
   o->cert_warn_days = 30;
 }
 
 void tally_settings_free(tally_settings *o) {
+  for (size_t i = 0; i < o->n_listen; i++) {
+    free(o->listen[i]);
+    o->listen[i] = NULL;
+  }
+  o->n_listen = 0;
   for (size_t i = 0; i < N_ROWS; i++)
     if (rows[i].kind == TEXT) {
       char **field = (char **)((char *)o + rows[i].offset);
@@ -103,12 +111,54 @@ int tally_settings_known(const char *name, int *takes_value) {
   return r != NULL;
 }
 
-/* Sets row r from value (NULL: a switch on the command line). */
+/* Adds value to the listen addresses; from says where it is given (1
+ * the file, 2 the command line): the first from a place replaces those
+ * from before. */
+static int add_address(tally_settings *o, const char *value, int from,
+                       const char *name, char *err, size_t n) {
+  struct sockaddr_storage ss;
+  if (value == NULL || *value == 0) {
+    snprintf(err, n, "%s needs a value", name);
+    return -EINVAL;
+  }
+  if (tally_address_parse(value, &ss) != 0) {
+    snprintf(err, n, "%s must be HOST:PORT (127.0.0.1:7300, [::1]:7300), "
+             "not '%s'", name, value);
+    return -EINVAL;
+  }
+  if (from > o->listen_from) {
+    for (size_t i = 0; i < o->n_listen; i++) {
+      free(o->listen[i]);
+      o->listen[i] = NULL;
+    }
+    o->n_listen = 0;
+    o->listen_from = from;
+  }
+  for (size_t i = 0; i < o->n_listen; i++)
+    if (strcmp(o->listen[i], value) == 0) {
+      snprintf(err, n, "%s %s is given twice", name, value);
+      return -EINVAL;
+    }
+  if (o->n_listen == TALLY_SETTINGS_LISTEN_MAX) {
+    snprintf(err, n, "%s %s: at most %d addresses", name, value,
+             TALLY_SETTINGS_LISTEN_MAX);
+    return -EINVAL;
+  }
+  if ((o->listen[o->n_listen] = strdup(value)) == NULL)
+    return -ENOMEM;
+  o->n_listen++;
+  return 0;
+}
+
+/* Sets row r from value (NULL: a switch on the command line); from is
+ * 1 for the file, 2 for the command line. */
 static int set_row(tally_settings *o, const struct row *r, const char *value,
-                   const char *name, char *err, size_t n) {
+                   int from, const char *name, char *err, size_t n) {
   void *field = (char *)o + r->offset;
   char *end;
   switch (r->kind) {
+  case ADDRESS:
+    return add_address(o, value, from, name, err, n);
   case TEXT: {
     if (value == NULL || *value == 0) {
       snprintf(err, n, "%s needs a value", name);
@@ -167,7 +217,7 @@ int tally_settings_set(tally_settings *o, const char *name, const char *value,
     return -EINVAL;
   }
   snprintf(flag, sizeof flag, "--%s", name);
-  return set_row(o, r, value, flag, err, n);
+  return set_row(o, r, value, 2, flag, err, n);
 }
 
 /* What a reading of a file keeps: the line being read and the first
@@ -234,7 +284,7 @@ static int set_in_file(void *user, const char *section, const char *key,
                       rows[i].key);
     return 0;
   }
-  if (rd->seen[r - rows]) {
+  if (rd->seen[r - rows] && r->kind != ADDRESS) {
     snprintf(rd->problem, sizeof rd->problem, "'%s' in [%s] is given twice",
              key, section);
     return 0;
@@ -242,7 +292,7 @@ static int set_in_file(void *user, const char *section, const char *key,
   rd->seen[r - rows] = 1;
   char name[80];
   snprintf(name, sizeof name, "%s", key);
-  if (set_row(rd->o, r, value, name, rd->problem, sizeof rd->problem) != 0)
+  if (set_row(rd->o, r, value, 1, name, rd->problem, sizeof rd->problem) != 0)
     return 0;
   rd->problem_line = 0;
   return 1;

@@ -3,7 +3,9 @@
  * The config file (/etc/tally/tallyd.conf by default, INI, read with
  * libinih) and the command line set the same settings, one table row
  * each: a flag --max-frame is the key max-frame of section [limits].
- * The file is read first and the flags override it. A key the table
+ * The file is read first and the flags override it. listen may be
+ * given several times, in the file and on the command line: each is an
+ * address more (the flags' replace the file's). A key the table
  * does not know, a value out of range or a line that is not INI stops
  * the reading with "FILE:LINE: problem".
  */
@@ -12,9 +14,15 @@
 
 #include <stddef.h>
 
+/* The most addresses tallyd listens on (server.h's as well). */
+#define TALLY_SETTINGS_LISTEN_MAX 8
+
 typedef struct {
   char *data;               /* the store's directory */
-  char *listen;             /* HOST:PORT */
+  char *listen[TALLY_SETTINGS_LISTEN_MAX]; /* HOST:PORT each, n_listen */
+  size_t n_listen;          /* at least 1 */
+  int listen_from;          /* where listen came from: 0 the default, 1 the
+                               file, 2 the flags (each replaces the last) */
   char *catalog;            /* NULL: the built-in one */
   char *tls_cert, *tls_key; /* NULL: plaintext */
   char *backup_dir;         /* NULL: no backups through the server */

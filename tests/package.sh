@@ -98,8 +98,22 @@ fi
 
 addr=
 if [ -d /run/systemd/system ]; then
-  systemctl start tally && addr=127.0.0.1:7300 || bad "systemctl start tally"
-  sleep 1
+  # Type=notify: start returns once tallyd has said READY.
+  if systemctl start tally && [ "$(systemctl is-active tally)" = active ]; then
+    addr=127.0.0.1:7300
+    ok "systemctl start tally: active, in its sandbox as $(systemctl show -p User --value tally)"
+  else
+    systemctl status --no-pager tally; journalctl -u tally --no-pager | tail -n 20
+    bad "systemctl start tally"
+  fi
+  # The journal has the start line at severity info (6), with no stamp
+  # of tallyd's own.
+  started=$(journalctl -u tally -o json --no-pager | grep '"MESSAGE":"tallyd ')
+  if echo "$started" | grep -q '"PRIORITY":"6"' && ! echo "$started" | grep -q '"MESSAGE":"20[0-9][0-9]-'; then
+    ok "journald: tallyd's start line at severity info, unstamped"
+  else
+    echo "$started"; bad "the journal's start line"
+  fi
 else
   # As the unit starts it: its ExecStart, as its user (the port from a
   # flag over the file's, so that a busy 7300 does not matter).
@@ -123,16 +137,24 @@ else
   bad "tally admin status"
 fi
 
-# The nightly backup, as tally-backup.service runs it.
+# The nightly backup, as tally-backup.service runs it (the service
+# itself under systemd).
 backup_cmd=$(sed -n 's/^ExecStart=//p' /lib/systemd/system/tally-backup.service)
-if runuser -u tally -- $backup_cmd 2> "$work/backup.log" && ls /var/backups/tally/daily/*.mdb > /dev/null 2>&1 &&
+if [ -d /run/systemd/system ]; then
+  backup() { systemctl start tally-backup.service 2> "$work/backup.log" ||
+             { journalctl -u tally-backup --no-pager > "$work/backup.log"; false; }; }
+else
+  backup() { runuser -u tally -- $backup_cmd 2> "$work/backup.log"; }
+fi
+if backup && ls /var/backups/tally/daily/*.mdb > /dev/null 2>&1 &&
    ls /var/backups/tally/monthly/*.mdb > /dev/null 2>&1; then
   ok "tallyd backup --rotate while it serves: $(ls /var/backups/tally/daily)"
 else
   cat "$work/backup.log"; bad "the nightly backup"
 fi
 status=$(HOME=$work TALLY_CONFIG=$work/none.json tally --server "$addr" --token-file "$work/admin.token" admin status 2>&1)
-echo "$status" | grep -q 'last backup:  /var/backups/tally/daily/' && ok "admin status names the backup" ||
+# The newest copy: the day's, or the month's on the month's first day.
+echo "$status" | grep -Eq 'last backup:  /var/backups/tally/(daily|monthly)/' && ok "admin status names the backup" ||
   { echo "$status"; bad "admin status after the backup"; }
 
 if [ -n "$pid" ]; then
@@ -141,7 +163,20 @@ if [ -n "$pid" ]; then
   grep -q 'connection 1 closed: 127.0.0.1:.*signed in as account 1 (administrator, admin)' "$work/log" &&
     ok "its log: one line for the connection" || { cat "$work/log"; bad "the connection's line"; }
 else
-  systemctl stop tally && ok "systemctl stop tally" || bad "systemctl stop tally"
+  # SIGHUP through the unit's ExecReload: read again, nothing dropped.
+  if systemctl reload tally && sleep 1 && journalctl -u tally --no-pager | grep -q 'reload: done (/etc/tally/tallyd.conf)' &&
+     [ "$(systemctl is-active tally)" = active ]; then
+    ok "systemctl reload tally: read again, still active"
+  else
+    journalctl -u tally --no-pager | tail -n 5; bad "systemctl reload tally"
+  fi
+  if systemctl stop tally && [ "$(systemctl show -p Result --value tally)" = success ]; then
+    ok "systemctl stop tally: stopped cleanly"
+  else
+    bad "systemctl stop tally: $(systemctl show -p Result --value tally)"
+  fi
+  journalctl -u tally --no-pager | grep -q 'connection 1 closed: 127.0.0.1:.*signed in as account 1 (administrator, admin)' &&
+    ok "the journal: one line for the connection" || { journalctl -u tally --no-pager | tail -n 20; bad "the connection's line in the journal"; }
 fi
 
 removed=$(dpkg -r tally 2>&1)
@@ -151,14 +186,29 @@ if [ ! -e /usr/bin/tallyd ] && [ -e /var/lib/tally/data.mdb ] && [ -e /etc/tally
 else
   bad "dpkg -r"
 fi
-purged=$(dpkg -P tally 2>&1)
-echo "$purged"
+if echo "$removed" | grep -q 'purging (apt purge tally) deletes the store and the settings, and keeps the backups'; then
+  ok "dpkg -r says what a purge would delete"
+else
+  bad "dpkg -r does not say what a purge deletes"
+fi
+# Before: the package's description says what a purge deletes.
+description=$(dpkg-deb -f "$deb" Description)
+if echo "$description" | grep -q 'Purging it (apt purge tally) deletes the store /var/lib/tally' &&
+   echo "$description" | grep -q 'keeps the backups in'; then
+  ok "the package's description says what a purge deletes and keeps"
+else
+  bad "the description does not say what a purge deletes"
+fi
+purged=$(apt-get purge -y tally 2>&1)
+echo "$purged" | grep '^tally:'
 if [ ! -e /var/lib/tally ] && [ ! -e /etc/tally ] && [ -d /var/backups/tally/daily ] &&
    echo "$purged" | grep -q 'purging removes the store /var/lib/tally' &&
+   echo "$purged" | grep -q 'purging removes the settings in /etc/tally' &&
    echo "$purged" | grep -q 'the backups in /var/backups/tally are kept'; then
-  ok "dpkg -P: the store and settings gone and said so, the backups kept"
+  ok "apt purge: the store and settings gone and said so, the backups kept"
 else
-  bad "dpkg -P"
+  echo "$purged"
+  bad "apt purge"
 fi
 left=$(dpkg-query -W -f='${Status}' tally 2>/dev/null)
 [ -z "$left" ] || [ "$left" = "unknown ok not-installed" ] && ok "nothing of the package is left in dpkg" || bad "dpkg still knows tally: $left"

@@ -7,6 +7,8 @@
 #   5. the browser tests (tests/web): Chromium against the real tallyd;
 #   6. the Debian package (tests/package.sh): built, linted, its units
 #      verified; as root, installed, served, backed up, removed, purged;
+#      under a real systemd booted in systemd-nspawn (tests/systemd.sh)
+#      where the machine's own PID 1 is not systemd;
 #   7. deploy/demo.sh, twice, from another directory.
 # Prints "N passed, N failed" last; exits non-zero if anything failed.
 set -uo pipefail
@@ -92,9 +94,9 @@ else
   fail 1 "browser tests: build/test has no tallyd or no web pages"
 fi
 
-stage "the Debian package (tests/package.sh)"
+stage "the Debian package, under systemd (tests/systemd.sh, tests/package.sh)"
 log="$top/build/package-tests.log"
-timeout 900 "$top/tests/package.sh" 2>&1 | tee "$log"
+timeout 900 "$top/tests/systemd.sh" 2>&1 | tee "$log"
 line=$(grep -E '^package: [0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
 if [ -z "$line" ]; then
   fail 1 "the package tests did not finish"

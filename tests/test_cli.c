@@ -1308,13 +1308,11 @@ Test(cli, tables_fit_the_terminal_unless_wide) {
   unsetenv("COLUMNS");
 }
 
-/* Under a zh_CN locale the help and the messages that have a
- * translation (po/zh_CN.po) are in Chinese; English otherwise. The
- * locale is compiled for the test into a folder of its own (LOCPATH). */
-Test(cli, help_and_messages_in_chinese_under_zh_CN) {
-  char loc[400], *out = NULL, *err = NULL;
+/* Compiles the zh_CN.UTF-8 locale into a folder of the test's own
+ * (LOCPATH: a fresh Debian has only C.UTF-8) and sets LANG to it. */
+static void zh_CN_locale(void) {
+  char loc[400], parent[400], *out = NULL, *err = NULL;
   snprintf(loc, sizeof loc, "%s/locales/zh_CN.UTF-8", files);
-  char parent[400];
   snprintf(parent, sizeof parent, "%s/locales", files);
   cr_assert_eq(mkdir(parent, 0700), 0);
   int rc = tally_test_exec("/usr/bin/localedef",
@@ -1330,6 +1328,14 @@ Test(cli, help_and_messages_in_chinese_under_zh_CN) {
   unsetenv("LC_ALL");
   unsetenv("LC_MESSAGES");
   unsetenv("LANGUAGE");
+}
+
+/* Under a zh_CN locale the help and the messages that have a
+ * translation (po/zh_CN.po) are in Chinese; English otherwise. */
+Test(cli, help_and_messages_in_chinese_under_zh_CN) {
+  char *out = NULL, *err = NULL;
+  int rc;
+  zh_CN_locale();
   cr_assert_eq(RUN(&out, NULL, "--help"), 0);
   cr_assert(strstr(out, "用法：tally [--server 主机:端口] 命令 [选项]") &&
                 strstr(out, "报送"),
@@ -1352,6 +1358,53 @@ Test(cli, help_and_messages_in_chinese_under_zh_CN) {
   cr_assert(strstr(out, "usage: tally [--server HOST:PORT] COMMAND"), "%s",
             out);
   free(out);
+  unsetenv("LOCPATH");
+  unsetenv("LANG");
+}
+
+/* Commands' help and the client's own errors (usage, files, the
+ * connection) are in Chinese under zh_CN, in English under C.UTF-8. */
+Test(cli, commands_help_and_errors_in_chinese_under_zh_CN) {
+  static const struct {
+    const char *args[6];
+    int status;
+    const char *zh, *en; /* on standard output for 0, else on stderr */
+  } cases[] = {
+      {{"help", "login", NULL}, 0, "用法：tally login", "usage: tally login"},
+      {{"values", "--help", NULL}, 0, "显示服务器上一个单位一个时期的数据",
+       "Shows the figures the server holds"},
+      {{"units", "--help", NULL}, 0, "中英文名称", "Chinese and\nEnglish names"},
+      {{"status", "--help", NULL}, 0, "区统计部门\n的审核", "central office's review"},
+      {{"whoami", "--frob", NULL}, 2, "请看“tally help whoami”。",
+       "Try 'tally help whoami'."},
+      {{"values", "--unit", "wenchang", NULL}, 2, "tally values：需要 --period",
+       "tally values: --period is required"},
+      {{"values", "--unit", "wenchang", "--period", "2022x", NULL}, 2,
+       "时期“2022x”格式有误", "malformed period '2022x'"},
+      {{"--token-file", "/nonexistent/token", "whoami", NULL}, 2,
+       "无法从 /nonexistent/token 读取令牌", "cannot read the token from"},
+      {{"--server", "127.0.0.1:1", "whoami", NULL}, 3,
+       "无法连接 127.0.0.1:1 上的服务器", "cannot reach the server at"},
+      {{"sync", "--resend-since", "March", NULL}, 2,
+       "tally：--resend-since“March”不是时间", "is not a time"},
+  };
+  zh_CN_locale();
+  for (int zh = 1; zh >= 0; zh--) {
+    if (!zh)
+      setenv("LANG", "C.UTF-8", 1);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+      char *out = NULL, *err = NULL;
+      int rc = tally_test_run(cases[i].args, NULL, &out, &err);
+      const char *got = cases[i].status == 0 ? out : err;
+      const char *want = zh ? cases[i].zh : cases[i].en;
+      cr_expect_eq(rc, cases[i].status, "%s: %d %s", cases[i].args[0], rc, err);
+      cr_expect(got && strstr(got, want), "%s %s (%s): want '%s' in:\n%s",
+                cases[i].args[0], cases[i].args[1], zh ? "zh_CN" : "C",
+                want, got ? got : "");
+      free(out);
+      free(err);
+    }
+  }
   unsetenv("LOCPATH");
   unsetenv("LANG");
 }

@@ -508,7 +508,7 @@ Test(review, as_approved_stays_as_approved_through_corrections) {
   time_t t = (time_t)first;
   struct tm tm;
   gmtime_r(&t, &tm);
-  strftime(then, sizeof then, "%Y-%m-%d %H:%M:%S", &tm);
+  strftime(then, sizeof then, "%Y-%m-%dT%H:%M:%SZ", &tm);
   r = as_approved(then);
   cr_expect(r.has_value && r.value == 3.0, "as approved at %s: %g", then,
             r.value);
@@ -516,6 +516,29 @@ Test(review, as_approved_stays_as_approved_through_corrections) {
   r = as_approved("2022-12-31");
   cr_expect(!r.has_value && r.units_approved == 0, "nothing approved then");
   json_decref(r.approved);
+
+  /* Without an offset, --at is local time: in Shanghai the approval's
+   * UTC clock time is eight hours before it, when nothing was approved;
+   * its Shanghai clock time finds it. */
+  setenv("TZ", "Asia/Shanghai", 1);
+  strftime(then, sizeof then, "%Y-%m-%d %H:%M:%S", &tm);
+  r = as_approved(then);
+  cr_expect(!r.has_value && r.units_approved == 0,
+            "%s in Shanghai is before the approval", then);
+  json_decref(r.approved);
+  t += 8 * 3600;
+  gmtime_r(&t, &tm);
+  strftime(then, sizeof then, "%Y-%m-%d %H:%M:%S", &tm);
+  r = as_approved(then);
+  cr_expect(r.has_value && r.value == 3.0, "as approved at %s Shanghai: %g",
+            then, r.value);
+  json_decref(r.approved);
+  setenv("TZ", "UTC", 1);
+  r = as_approved(then);
+  cr_expect(r.has_value && r.value == 7.0, "as approved at %s UTC: %g", then,
+            r.value);
+  json_decref(r.approved);
+  unsetenv("TZ");
 }
 
 Test(review, a_time_is_for_a_report_as_approved) {

@@ -6,6 +6,9 @@
 
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,7 +73,7 @@ Test(settings, a_file_sets_what_the_flags_set) {
   cr_assert_str_eq(o.data, "/var/lib/tally");
   cr_assert_str_eq(o.backup_dir, "/var/backups/tally");
   cr_assert_eq(o.map_size, 64u << 20);
-  cr_assert_str_eq(o.listen, "0.0.0.0:7300");
+  cr_assert_str_eq(o.listen[0], "0.0.0.0:7300");
   cr_assert_eq(o.insecure_plaintext, 0);
   cr_assert_str_eq(o.log_format, "json");
   cr_assert_str_eq(o.tls_cert, "/etc/tally/server.crt");
@@ -88,7 +91,7 @@ Test(settings, a_file_sets_what_the_flags_set) {
   cr_assert_eq(o.max_connections, 20);
   cr_assert_eq(tally_settings_set(&o, "listen", "127.0.0.1:0", err,
                                   sizeof err), 0);
-  cr_assert_str_eq(o.listen, "127.0.0.1:0");
+  cr_assert_str_eq(o.listen[0], "127.0.0.1:0");
   tally_settings_free(&o);
 }
 
@@ -114,6 +117,89 @@ Test(settings, every_problem_names_its_line) {
           "not '[section]', 'key = value' or a comment");
   refused("[store\n", 1, "not '[section]'");
   refused("[tls]\ncert =\n", 2, "cert needs a value");
+  refused("[server]\nlisten = 127.0.0.1:7300\nlisten = nowhere\n", 3,
+          "listen must be HOST:PORT (127.0.0.1:7300, [::1]:7300), not "
+          "'nowhere'");
+  refused("[server]\nlisten = [::1]:7300\nlisten = [::1]:7300\n", 3,
+          "listen [::1]:7300 is given twice");
+  refused("[server]\nlisten = 127.0.0.1:99999\n", 2,
+          "listen must be HOST:PORT");
+}
+
+/* listen, given again, is an address more; the flags' replace the
+ * file's, and more flags add to them. */
+Test(settings, several_listen_addresses) {
+  tally_settings o;
+  char err[512];
+  cr_assert_eq(read_text("[server]\n"
+                         "listen = 127.0.0.1:7300\n"
+                         "listen = [::1]:7300\n"
+                         "listen = 10.0.0.5:7300\n",
+                         &o, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(o.n_listen, 3);
+  cr_assert_str_eq(o.listen[0], "127.0.0.1:7300");
+  cr_assert_str_eq(o.listen[1], "[::1]:7300");
+  cr_assert_str_eq(o.listen[2], "10.0.0.5:7300");
+  cr_assert_eq(tally_settings_set(&o, "listen", "127.0.0.1:0", err,
+                                  sizeof err), 0, "%s", err);
+  cr_assert_eq(o.n_listen, 1);
+  cr_assert_eq(tally_settings_set(&o, "listen", "[::1]:0", err, sizeof err),
+               0, "%s", err);
+  cr_assert_eq(o.n_listen, 2);
+  cr_assert_str_eq(o.listen[1], "[::1]:0");
+  cr_assert_eq(tally_settings_set(&o, "listen", "no-port", err, sizeof err),
+               -EINVAL);
+  cr_assert(strstr(err, "--listen must be HOST:PORT"), "%s", err);
+  tally_settings_free(&o);
+  /* Without listen: the default, alone. */
+  cr_assert_eq(read_text("[store]\ndata = /x\n", &o, err, sizeof err), 0);
+  cr_assert_eq(o.n_listen, 1);
+  cr_assert_str_eq(o.listen[0], "127.0.0.1:7300");
+  tally_settings_free(&o);
+}
+
+/* Whether this machine has the IPv6 loopback. */
+static int have_ipv6_loopback(void) {
+  int fd = socket(AF_INET6, SOCK_STREAM, 0);
+  struct sockaddr_in6 sa = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+  int ok = fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+  if (fd >= 0)
+    close(fd);
+  return ok;
+}
+
+/* tallyd on two loopback addresses (127.0.0.1 and ::1, else a second
+ * port) answers on each, and says each on standard output and in its
+ * log. */
+Test(settings, tallyd_answers_on_each_listen_address) {
+  tally_test_server srv;
+  const char *second = have_ipv6_loopback() ? "[::1]:0" : "127.0.0.1:0";
+  if (strcmp(second, "127.0.0.1:0") == 0)
+    second = "127.0.0.2:0"; /* 127.0.0.0/8 is all loopback on Linux */
+  tally_test_server_start(&srv, (const char *const[]){"--listen",
+                                                      "127.0.0.1:0",
+                                                      "--listen", second,
+                                                      NULL});
+  char *log = tally_test_read_file_with(srv.log, "listening on");
+  cr_assert_not_null(log);
+  char first[64], other[64];
+  const char *at = strstr(log, "listening on ");
+  cr_assert(at && sscanf(at, "listening on %63s %63s", first, other) == 2,
+            "%s", log);
+  free(log);
+  cr_assert_str_eq(first, srv.address);
+  cr_assert_neq(strcmp(first, other), 0);
+  cr_assert(strncmp(other, second, strlen(second) - 1) == 0, "%s", other);
+  const char *both[] = {first, other};
+  for (int i = 0; i < 2; i++) {
+    char *out = NULL, *err = NULL;
+    cr_assert_eq(RUN(&out, &err, "--server", both[i], "whoami"), 0, "%s: %s",
+                 both[i], err);
+    cr_assert(strstr(out, "admin"), "%s", out);
+    free(out);
+    free(err);
+  }
+  tally_test_server_stop(&srv);
 }
 
 Test(settings, a_long_path_is_read_whole) {

@@ -54,8 +54,9 @@ Test(tallyd, bad_listen_address) {
   char *err, data[300];
   snprintf(data, sizeof data, "%s/store", dir);
   init_store(data); /* a store it could serve */
-  cr_assert_eq(TALLYD(NULL, &err, "--data", data, "--listen", "nowhere"), 1);
-  cr_assert(strstr(err, "--listen nowhere: expected HOST:PORT"), "%s", err);
+  cr_assert_eq(TALLYD(NULL, &err, "--data", data, "--listen", "nowhere"), 2);
+  cr_assert(strstr(err, "--listen must be HOST:PORT (127.0.0.1:7300, "
+                        "[::1]:7300), not 'nowhere'"), "%s", err);
   free(err);
 }
 

@@ -79,8 +79,15 @@ static void start(tally_test_server *s, const char *const *extra) {
   argv[n++] = "/dev/null";
   argv[n++] = "--data";
   argv[n++] = s->dir;
-  argv[n++] = "--listen";
-  argv[n++] = "127.0.0.1:0";
+  /* An ephemeral loopback port, unless extra says where to listen
+   * (each --listen there is an address of its own). */
+  int own_listen = 0;
+  for (const char *const *e = extra; e && *e; e++)
+    own_listen |= strcmp(*e, "--listen") == 0 || strcmp(*e, "-l") == 0;
+  if (!own_listen) {
+    argv[n++] = "--listen";
+    argv[n++] = "127.0.0.1:0";
+  }
   for (; extra && *extra && n < 30; extra++)
     argv[n++] = *extra;
   argv[n] = NULL;

@@ -43,8 +43,9 @@ typedef struct {
  * many bytes (RLIMIT_FSIZE), as on a disk that is full. */
 extern long tally_test_fsize_limit;
 
-/* Starts tallyd with a fresh data directory on 127.0.0.1:0 and waits for
- * its "listening on" line. extra: further arguments, NULL-terminated
+/* Starts tallyd with a fresh data directory on 127.0.0.1:0 (unless extra
+ * gives --listen: then on those addresses, s->address the first) and
+ * waits for its "listening on" line. extra: further arguments, NULL-terminated
  * (may be NULL). The server dies with the test process. A new data
  * directory is first made with 'tallyd init', whose admin token is kept
  * in s->admin (and in DIR/test-admin.token, for a restart on the same
