@@ -87,6 +87,9 @@ const char tally_usage_submit[] =
     "                           right (again for each rule)\n"
     "      --force              send a form (tally form) for another unit or\n"
     "                           period than the one it was made for\n"
+    "  -n, --dry-run            check the figures on the server as it would\n"
+    "                           check them now (rules, outlier tests, locks,\n"
+    "                           review) and store nothing; not spooled\n"
     "      --encoding ENC       FILE's encoding: utf-8, gb18030 or gbk\n"
     "                           (default: UTF-8 if it is valid, else GB18030)\n"
     "      --spool DIR          the spool (default $TALLY_SPOOL, else\n"
@@ -683,6 +686,43 @@ out:
   return problems ? EXIT_REFUSED : 0;
 }
 
+/* Sends sub as a dry run, once, not spooled: says what the server
+ * would do with it. Returns the exit status. */
+static int dry_run(const tally_cli *c, Tally__SubmitRequest *sub,
+                   const tally_figfile *figs, const char *file) {
+  tally_client *conn = NULL;
+  Tally__Envelope *reply = NULL;
+  char why[1024] = "";
+  sub->submission_id = (char *)"";
+  enum outcome o = send_once(c, &conn, sub, &reply, why, sizeof why);
+  own_submission own = {NULL, figs, file, o, 1};
+  int rc;
+  if (o == SENT && reply->submit_reply->dry_run) {
+    printf("%s %s: checked, nothing stored (a dry run): %u value%s would "
+           "be stored\n", sub->unit, sub->period,
+           reply->submit_reply->accepted,
+           reply->submit_reply->accepted == 1 ? "" : "s");
+    for (size_t i = 0; i < reply->submit_reply->n_warnings; i++) {
+      const Tally__Violation *v = reply->submit_reply->warnings[i];
+      printf("  warning %s, explained: %s\n", v->rule, v->message);
+    }
+    rc = EXIT_OK;
+  } else if (o == SENT) {
+    fprintf(stderr, "tally: the server at %s does not know dry runs (an "
+            "older tallyd): it took the figures as a submission\n",
+            c->server);
+    rc = EXIT_OK;
+  } else {
+    print_refusal(sub, reply ? reply->error : NULL, why, &own, 1);
+    rc = o == NO_ANSWER ? EXIT_UNREACHABLE : EXIT_REFUSED;
+  }
+  if (reply)
+    tally__envelope__free_unpacked(reply, NULL);
+  if (conn)
+    tally_client_close(conn);
+  return rc;
+}
+
 static int spool_and_send(tally_cli *c, Tally__SubmitRequest *sub,
                           const tally_figfile *figs, const char *file,
                           const tally_cli_list *explain) {
@@ -733,6 +773,10 @@ static int spool_and_send(tally_cli *c, Tally__SubmitRequest *sub,
   }
   if (figs && checked_here(c, sub, figs, explain, file) != 0)
     goto out;
+  if (sub->dry_run) {
+    rc = dry_run(c, sub, figs, file);
+    goto out;
+  }
   if (tally_spool_init(c->spool, err, sizeof err) != 0 ||
       tally_spool_add(c->spool, sub, name, err, sizeof err) != 0) {
     fprintf(stderr, _("tally: %s\nNothing was sent.\n"), err);
@@ -792,7 +836,7 @@ int tally_cmd_submit(int argc, char **argv, tally_cli *c) {
   int rc, replace = 0, check = 0;
   unsigned long long base = 0;
   static tally_cli_list explain;
-  int force = 0;
+  int force = 0, dry = 0;
   const tally_cli_opt options[] = {{"unit", 'u', &unit, NULL, NULL},
                                    {"period", 'p', &period, NULL, NULL},
                                    {"file", 'f', &file, NULL, NULL},
@@ -800,6 +844,7 @@ int tally_cmd_submit(int argc, char **argv, tally_cli *c) {
                                    {"base-revision", 0, &base_text, NULL, NULL},
                                    {"explain", 'e', NULL, NULL, &explain},
                                    {"force", 0, NULL, &force, NULL},
+                                   {"dry-run", 'n', NULL, &dry, NULL},
                                    {"encoding", 0, &encoding, NULL, NULL},
                                    {NULL, 0, NULL, NULL, NULL}};
 
@@ -843,6 +888,7 @@ int tally_cmd_submit(int argc, char **argv, tally_cli *c) {
   sub.replace = replace;
   sub.check_revision = check;
   sub.base_revision = base;
+  sub.dry_run = dry;
   rc = spool_and_send(c, &sub, &figs, file, &explain);
   tally_figfile_release(&figs);
   return rc;

@@ -543,7 +543,7 @@ static Tally__Envelope *submit_finish(tally_job *job, tally_request *r) {
             unit, j->period, res->written, res->replaced, res->unchanged,
             res->removed, (unsigned long long)res->revision,
             *j->sid ? j->sid : "-", j->peer);
-  if (!res->duplicate && r->health)
+  if (!res->duplicate && r->health && j->job.write.code != TALLY_EDRYRUN)
     tally_health_submitted(r->health, (int64_t)time(NULL));
   Tally__SubmitReply *ok = tally_arena_alloc(arena, sizeof *ok);
   if (ok == NULL || (reply = tally_reply_new(r, j->id)) == NULL)
@@ -556,6 +556,7 @@ static Tally__Envelope *submit_finish(tally_job *job, tally_request *r) {
   ok->revision = res->revision;
   ok->duplicate = res->duplicate;
   ok->submission_id = tally_arena_strdup(arena, j->sid);
+  ok->dry_run = j->job.write.code == TALLY_EDRYRUN;
   if (!res->duplicate && explained_warnings(r, j, ok) != 0)
     return NULL;
   if (!res->duplicate && j->resubmits)
@@ -731,7 +732,8 @@ Tally__Envelope *tally_handle_submit(tally_request *r,
                                       const Tally__Envelope *req) {
   tally_job *job;
   Tally__Envelope *reply =
-      tally_submit_prepare(r, req->id, req->submit, NULL, 0, &job);
+      tally_submit_prepare(r, req->id, req->submit, NULL, req->submit->dry_run,
+                           &job);
   if (job == NULL)
     return reply;
   /* Committed with whatever else is waiting; answered from finish. */

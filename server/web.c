@@ -83,7 +83,7 @@ struct tally_web {
   char accepting[48];         /* the sender of the connection being
                                  accepted, for its wsi's creation */
   uv_timer_t sweep;           /* closes those past the sign-in timeout */
-  struct lws_protocol_vhost_options headers[7];
+  struct lws_protocol_vhost_options headers[8];
   char csp[400];              /* headers[0]'s value */
   struct lws_protocol_vhost_options mimes[3];
   struct lws_http_mount files, session;
@@ -947,6 +947,26 @@ int tally_web_check(const tally_web_config *cfg, char *err, size_t errlen) {
   return 0;
 }
 
+/* Opens an asset for lws: FILE.gz (made by web/build.sh) when the
+ * browser takes gzip and there is one, so that lws sends it with
+ * Content-Encoding: gzip; else FILE itself. */
+static lws_fop_fd_t asset_open(const struct lws_plat_file_ops *fops,
+                               const char *filename, const char *vpath,
+                               lws_fop_flags_t *flags) {
+  char gz[4096];
+  if ((*flags & LWS_FOP_FLAG_COMPR_ACCEPTABLE_GZIP) &&
+      (size_t)snprintf(gz, sizeof gz, "%s.gz", filename) < sizeof gz) {
+    lws_fop_flags_t f = *flags;
+    lws_fop_fd_t fd = _lws_plat_file_open(fops, gz, vpath, &f);
+    if (fd != NULL) {
+      *flags = f | LWS_FOP_FLAG_COMPR_IS_GZIP;
+      fd->flags = *flags;
+      return fd;
+    }
+  }
+  return _lws_plat_file_open(fops, filename, vpath, flags);
+}
+
 /* What every response carries: no script, style, frame, form target or
  * connection but this origin's (and the annual report file's one
  * stylesheet, by its hash: the district report page opens the file to
@@ -1000,11 +1020,12 @@ int tally_web_start(uv_loop_t *loop, const tally_web_config *cfg,
       {"cross-origin-opener-policy:", "same-origin"},
       {"cross-origin-resource-policy:", "same-origin"},
       {"permissions-policy:", "camera=(), microphone=(), geolocation=()"},
+      {"vary:", "Accept-Encoding"}, /* an asset is sent gzipped or not */
   };
-  for (size_t i = 0; i < 7; i++) {
+  for (size_t i = 0; i < 8; i++) {
     w->headers[i].name = names[i][0];
     w->headers[i].value = names[i][1];
-    w->headers[i].next = i + 1 < 7 ? &w->headers[i + 1] : NULL;
+    w->headers[i].next = i + 1 < 8 ? &w->headers[i + 1] : NULL;
   }
   static const char *const types[][2] = {
       {".map", "application/json"},
@@ -1064,6 +1085,9 @@ int tally_web_start(uv_loop_t *loop, const tally_web_config *cfg,
     free(w);
     return TALLY_EUSAGE;
   }
+  /* The context's own file operations (the platform's), with our open:
+   * lws reads and closes the file as ever. */
+  lws_get_fops(w->ctx)->LWS_FOP_OPEN = asset_open;
   struct lws_vhost *vh = lws_get_vhost_by_name(w->ctx, "tally");
   int bound = vh ? lws_get_vhost_listen_port(vh) : port;
   if (strchr(host, ':'))

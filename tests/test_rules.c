@@ -527,3 +527,48 @@ Test(rules, one_wild_unit_does_not_make_the_others_outliers) {
   free(out);
   free(err);
 }
+
+/* tally submit --dry-run: the server's own checks, outlier tests among
+ * them, answered as the submission would be, and nothing stored, not
+ * even spooled. */
+Test(rules, a_dry_run_meets_every_check_and_stores_nothing) {
+  static const tally_test_report past[] = {
+      {"guide", "2018", {{"live_births", 1000}}, 1, 1550000000},
+      {"guide", "2019", {{"live_births", 1010}}, 1, 1580000000},
+      {"guide", "2020", {{"live_births", 990}}, 1, 1610000000},
+      {"guide", "2021", {{"live_births", 1005}}, 1, 1640000000}};
+  tally_test_store_reports(&srv, past, 4);
+  char *out = NULL, *err = NULL;
+  const char *f = file_with("far.csv", "live_births,1100\n");
+  cr_assert_eq(submit("guide", f, "--dry-run", NULL, &out, &err), 1, "%s",
+               out);
+  cr_expect(strstr(err, "warning live_births_history"), "%s", err);
+  cr_expect(strstr(err, "far.csv line 1"), "%s", err);
+  free(out);
+  free(err);
+  cr_assert_eq(submit("guide", f, "--dry-run", "--explain="
+                      "live_births_history=新建妇产医院投入使用", &out, &err),
+               0, "%s", err);
+  cr_expect(strstr(out, "guide 2022: checked, nothing stored (a dry run): "
+                        "1 value would be stored"), "%s", out);
+  cr_expect(strstr(out, "warning live_births_history, explained"), "%s", out);
+  free(out);
+  free(err);
+  char *v = values("guide");
+  cr_expect_null(strstr(v, "1100"), "a dry run stored: %s", v);
+  cr_expect_null(strstr(v, "explained"), "a dry run kept its explanation: %s",
+                 v);
+  free(v);
+  tally_test_sign_in(&srv, "reporter", "guide");
+  cr_assert_eq(RUN(&out, &err, "pending"), 0, "%s", err);
+  cr_expect_null(strstr(out, "guide"), "a dry run spooled: %s", out);
+  free(out);
+  free(err);
+  /* The same figures sent for real are stored. */
+  cr_assert_eq(submit("guide", f, "--explain",
+                      "live_births_history=新建妇产医院投入使用", &out, &err),
+               0, "%s", err);
+  cr_expect(strstr(out, "1 value stored"), "%s", out);
+  free(out);
+  free(err);
+}

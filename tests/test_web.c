@@ -184,6 +184,60 @@ Test(web, every_response_carries_the_strict_headers) {
   cr_expect(strstr(resp, "404"), "above the web directory: %s", resp);
 }
 
+/* The body of an HTTP answer (after its head), or NULL. */
+static const char *body_of(const char *resp, size_t len, size_t *n) {
+  const char *b = memmem(resp, len, "\r\n\r\n", 4);
+  if (b == NULL)
+    return NULL;
+  *n = len - (size_t)(b + 4 - resp);
+  return b + 4;
+}
+
+Test(web, an_asset_goes_gzipped_to_a_browser_that_takes_gzip_only) {
+  char resp[16384], path[300], cmd[700], *gz;
+  size_t gz_len, n;
+  start("28800");
+  /* An asset and its .gz, as web/build.sh leaves them. */
+  snprintf(path, sizeof path, "%s/app.js", webdir);
+  char js[4096] = "";
+  for (int i = 0; i < 100; i++)
+    strcat(js, "console.log('tally');\n");
+  tally_test_write_file(path, js);
+  snprintf(cmd, sizeof cmd, "gzip -9 -n -k '%s'", path);
+  cr_assert(system(cmd) == 0);
+  snprintf(path, sizeof path, "%s/app.js.gz", webdir);
+  FILE *f = fopen(path, "rb");
+  cr_assert(f != NULL);
+  gz = malloc(8192);
+  gz_len = fread(gz, 1, 8192, f);
+  fclose(f);
+  cr_assert(gz_len > 0 && gz_len < strlen(js));
+
+  const char *accepts[] = {"Accept-Encoding: gzip, deflate, br\r\n", "",
+                           "Accept-Encoding: br\r\n"};
+  for (size_t i = 0; i < 3; i++) {
+    char head[300];
+    snprintf(head, sizeof head, "GET /app.js HTTP/1.1\r\nHost: %s:%d\r\n"
+             "%sConnection: close\r\n\r\n", host, port, accepts[i]);
+    size_t len = http(head, NULL, 0, resp, sizeof resp);
+    const char *body = body_of(resp, len, &n);
+    cr_assert(body, "%s", resp);
+    cr_expect(strcasestr(resp, "content-security-policy: default-src 'self'"),
+              "%s", resp);
+    cr_expect(strcasestr(resp, "vary: Accept-Encoding"), "%s", resp);
+    if (i == 0) {
+      cr_expect(strcasestr(resp, "content-encoding: gzip"), "%s", resp);
+      cr_expect(n == gz_len && memcmp(body, gz, n) == 0,
+                "the .gz as it is: %zu bytes, not %zu", n, gz_len);
+    } else {
+      cr_expect(!strcasestr(resp, "content-encoding:"), "%s", resp);
+      cr_expect(n == strlen(js) && memcmp(body, js, n) == 0,
+                "the asset itself: %zu bytes, not %zu", n, strlen(js));
+    }
+  }
+  free(gz);
+}
+
 Test(web, a_first_password_is_changed_before_a_session_opens) {
   char resp[8192], cookie[80];
   start("28800");

@@ -12,3 +12,8 @@ if [ ! -f node_modules/.package-lock.json ] ||
   npm ci --no-audit --no-fund --loglevel=error
 fi
 TALLY_WEB_OUT=$out npm run --silent build -- --logLevel warn
+# A gzip copy beside each text asset (tallyd sends it to a browser that
+# takes gzip): -n leaves the name and time out, so a build is repeatable.
+find "$out" -type f \( -name '*.html' -o -name '*.js' -o -name '*.css' \
+  -o -name '*.svg' -o -name '*.json' -o -name '*.webmanifest' \) \
+  -exec gzip -9 -n -k -f {} +

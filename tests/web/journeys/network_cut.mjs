@@ -19,7 +19,7 @@ export async function figures_sent_as_the_network_goes_are_stored_once({ context
     const tallyd = ws.connectToServer();
     tallyd.onMessage((m) => {
       const env = pb.Envelope.decode(m);
-      if (env.submitReply && !dropped) {
+      if (env.submitReply && !env.submitReply.dryRun && !dropped) { // not the dry run the form asks first
         dropped = env.submitReply;
         down = true;
         context.setOffline(true);
@@ -92,7 +92,7 @@ export async function figures_of_a_tab_closed_before_the_answer_are_sent_by_the_
     const tallyd = ws.connectToServer();
     tallyd.onMessage((m) => {
       const env = pb.Envelope.decode(m);
-      if (env.submitReply && !dropped) {
+      if (env.submitReply && !env.submitReply.dryRun && !dropped) { // not the dry run the form asks first
         dropped = env.submitReply; // the tab closes before it arrives
         return;
       }

@@ -46,6 +46,11 @@ export async function formPage(app, period) {
   const inputs = new Map();   // cell code → <input>
   const notes = new Map();    // cell code → <div> for its messages
   const boxes = new Map();    // warning rule → its explanation <textarea>
+  // What the server's dry run of the figures found that the page cannot
+  // judge (the outlier tests read other units' and years' figures):
+  // {key, found: [{rule, warning, text, cells}]} for the figures of key.
+  let serverSaw = { key: null, found: [] };
+  let serverTimer = null;
   const elementOf = new Map(); // cell → element
 
   function field(cell, el) {
@@ -54,7 +59,7 @@ export async function formPage(app, period) {
       "aria-label": `${named(el)} ${cell.includes(".") ? cell.split(".")[1] : ""}`,
       value: fmt(stored.get(cell)),
     });
-    input.addEventListener("input", check);
+    input.addEventListener("input", () => { check(); askSoon(); });
     inputs.set(cell, input);
     elementOf.set(cell, el);
     const note = h("div", { class: "note", id: `n-${cell}` });
@@ -175,20 +180,81 @@ export async function formPage(app, period) {
     return { values, bad };
   }
 
+  // The submission of these figures, as sent (or, dryRun, as checked).
+  function request(values, shown, dryRun) {
+    return pb.SubmitRequest.create({
+      unit, period,
+      values: [...values].map(([element, value]) => ({ element, value })),
+      submissionId: dryRun ? "" : crypto.randomUUID(),
+      replace: true,
+      checkRevision: true,
+      baseRevision,
+      explanations: [...shown].filter((rule) => (explained.get(rule) || "").trim())
+        .map((rule) => ({ rule, text: explained.get(rule).trim() })),
+      dryRun,
+    });
+  }
+  const keyOf = (values) => JSON.stringify([...values]);
+
+  // Asks the server what it would say of the figures (a dry run: nothing
+  // stored) and keeps the rules it found that the page did not. It is
+  // sent without explanations, so that every warning not explained
+  // before comes back with the fields it reads.
+  async function askServer() {
+    const { values, errors, local } = check();
+    if (values.size === 0 || !app.conn || errors > 0) return; // the page's own errors first
+    const key = keyOf(values);
+    if (serverSaw.key === key) return;
+    summary.textContent = t("serverChecking");
+    let env;
+    try {
+      env = await app.conn.request({ submit: request(values, new Set(), true) });
+    } catch (e) {
+      if (!(e instanceof Closed)) throw e;
+      check();
+      return;
+    }
+    if (keyOf(read().values) !== key) return; // typed on since: asked again
+    const cellsAt = [...values.keys()];
+    const found = [];
+    for (const d of (env.error && env.error.details) || []) {
+      if (!d.rule || local.has(d.rule)) continue;
+      const cells = [d.index, ...(d.also || [])].map((i) => cellsAt[i - 1]).filter(Boolean);
+      found.push({ rule: d.rule, warning: d.warning, text: d.text, cells });
+    }
+    serverSaw = { key, found };
+    check();
+  }
+  function askSoon() {
+    clearTimeout(serverTimer);
+    serverTimer = setTimeout(() => askServer().catch(() => {}), 700);
+  }
+
   // Checks every rule on what is typed: errors and warnings at the
-  // fields their left side names (every field it reads is marked).
+  // fields their left side names (every field it reads is marked); and
+  // what the server's dry run found of these same figures.
   function check() {
     const { values, bad } = read();
-    const found = broken(cat.rules, values);
+    const found = broken(cat.rules, values).map(({ rule, left, right }) => ({
+      code: rule.code, warning: rule.warning, cells: [...rule.left.cells, ...rule.right.cells],
+      first: rule.left.cells,
+      words: `${en() ? rule.message_en : rule.message_zh} (${left} ${rule.op} ${right})`,
+    }));
+    const local = new Set(found.map((f) => f.code));
+    if (serverSaw.key === keyOf(values))
+      for (const s of serverSaw.found)
+        found.push({ code: s.rule, warning: s.warning, cells: s.cells, first: s.cells,
+                     words: `${t("serverSays")}: ${s.text}`, server: true });
     let errors = bad, unexplained = 0;
     const shown = new Set();
-    for (const { rule, left, right } of found) {
-      const cells = [...rule.left.cells, ...rule.right.cells];
-      const at = rule.left.cells.find((c) => notes.has(c)) || cells.find((c) => notes.has(c));
+    for (const f of found) {
+      const rule = { code: f.code, warning: f.warning };
+      const cells = f.cells;
+      const at = f.first.find((c) => notes.has(c)) || cells.find((c) => notes.has(c));
       for (const c of cells) if (inputs.has(c)) inputs.get(c).classList.add(rule.warning ? "warn" : "bad");
       if (!at) continue;
-      const words = `${en() ? rule.message_en : rule.message_zh} (${left} ${rule.op} ${right})`;
-      const msg = h("div", { class: rule.warning ? "warning" : "error", "data-rule": rule.code }, words);
+      const msg = h("div", { class: rule.warning ? "warning" : "error", "data-rule": rule.code,
+                             "data-server": f.server ? "1" : null }, f.words);
       notes.get(at).append(msg);
       if (rule.warning) {
         let box = boxes.get(rule.code);
@@ -210,23 +276,21 @@ export async function formPage(app, period) {
       submitButton.disabled = errors > 0 || unexplained > 0;
     }
     summarize();
-    return { values, shown, ok: errors === 0 && unexplained === 0 };
+    return { values, shown, ok: errors === 0 && unexplained === 0, errors, local };
   }
   check();
 
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    const { values, shown, ok } = check();
+    let { values, shown, ok } = check();
     if (!ok) return;
-    const req = pb.SubmitRequest.create({
-      unit, period,
-      values: [...values].map(([element, value]) => ({ element, value })),
-      submissionId: crypto.randomUUID(),
-      replace: true,
-      checkRevision: true,
-      baseRevision,
-      explanations: [...shown].map((rule) => ({ rule, text: explained.get(rule).trim() })),
-    });
+    if (serverSaw.key !== keyOf(values)) { // what only the server can judge
+      clearTimeout(serverTimer);
+      await askServer();
+      ({ values, shown, ok } = check());
+      if (!ok) return;
+    }
+    const req = request(values, shown, false);
     const entry = {
       id: req.submissionId, account: app.account.id, unit, period,
       bytes: pb.SubmitRequest.encode(req).finish(), created: Date.now(),
