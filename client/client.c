@@ -604,9 +604,44 @@ int tally_client_read(tally_client *c, Tally__Envelope **reply, char *err,
   return read_reply(c, reply, err, errlen);
 }
 
+/* Sends req within the time started before; a first request too
+ * large to sign in with is preceded by a whoami, whose reply (when it
+ * is a refusal, which answers req too) is left in *refusal. Returns 0
+ * or an error with a message in err. */
+static int send_req(tally_client *c, Tally__Envelope *req,
+                    Tally__Envelope **refusal, char *err, size_t errlen);
+
+static int wait_reply(tally_client *c, uint64_t id, Tally__Envelope **reply,
+                      char *err, size_t errlen) {
+  for (;;) {
+    Tally__Envelope *env;
+    int rc;
+    if ((rc = read_reply(c, &env, err, errlen)) != 0)
+      return rc;
+    /* A reply with id 0 is the server's word on the connection itself
+     * (a frame it could not read): it answers this request too. */
+    if (env->id == id || env->id == 0) {
+      *reply = env;
+      return 0;
+    }
+    tally_wire_free(env);
+  }
+}
+
 /* tally_client_call within the time started before. */
 static int call(tally_client *c, Tally__Envelope *req,
                 Tally__Envelope **reply, char *err, size_t errlen) {
+  Tally__Envelope *refusal = NULL;
+  int rc = send_req(c, req, &refusal, err, errlen);
+  if (rc != 0 || refusal) {
+    *reply = refusal;
+    return rc;
+  }
+  return wait_reply(c, req->id, reply, err, errlen);
+}
+
+static int send_req(tally_client *c, Tally__Envelope *req,
+                    Tally__Envelope **refusal, char *err, size_t errlen) {
   uint8_t *frame;
   size_t len;
   int rc;
@@ -614,6 +649,7 @@ static int call(tally_client *c, Tally__Envelope *req,
   Tally__Auth auth = TALLY__AUTH__INIT;
   Tally__Auth *caller_auth = req->auth;
 
+  *refusal = NULL;
   req->id = ++c->next_id;
   if (c->token && req->auth == NULL) {
     auth.token = c->token;
@@ -627,15 +663,17 @@ static int call(tally_client *c, Tally__Envelope *req,
     explicit_bzero(frame, len);
     free(frame);
     Tally__WhoamiRequest w = TALLY__WHOAMI_REQUEST__INIT;
-    Tally__Envelope hello = TALLY__ENVELOPE__INIT;
+    Tally__Envelope hello = TALLY__ENVELOPE__INIT, *reply = NULL;
     hello.body_case = TALLY__ENVELOPE__BODY_WHOAMI;
     hello.whoami = &w;
-    if ((rc = call(c, &hello, reply, err, errlen)) != 0 ||
-        (*reply)->body_case == TALLY__ENVELOPE__BODY_ERROR)
-      return rc; /* the refusal answers req too */
-    tally_wire_free(*reply);
-    *reply = NULL;
-    return call(c, req, reply, err, errlen);
+    if ((rc = call(c, &hello, &reply, err, errlen)) != 0)
+      return rc;
+    if (reply->body_case == TALLY__ENVELOPE__BODY_ERROR) {
+      *refusal = reply; /* the refusal answers req too */
+      return 0;
+    }
+    tally_wire_free(reply);
+    return send_req(c, req, refusal, err, errlen);
   }
   if (rc != 0) {
     snprintf(err, errlen, rc == TALLY_EFRAME2BIG
@@ -656,18 +694,20 @@ static int call(tally_client *c, Tally__Envelope *req,
              rc == TALLY_ETLS ? c->tls_error : tally_strerror(rc));
     return rc;
   }
-  for (;;) {
-    Tally__Envelope *env;
-    if ((rc = read_reply(c, &env, err, errlen)) != 0)
-      return rc;
-    /* A reply with id 0 is the server's word on the connection itself
-     * (a frame it could not read): it answers this request too. */
-    if (env->id == req->id || env->id == 0) {
-      *reply = env;
-      return 0;
-    }
-    tally_wire_free(env);
+  return 0;
+}
+
+int tally_client_send(tally_client *c, Tally__Envelope *req, char *err,
+                      size_t errlen) {
+  Tally__Envelope *refusal = NULL;
+  start_call(c);
+  int rc = send_req(c, req, &refusal, err, errlen);
+  if (rc == 0 && refusal) {
+    snprintf(err, errlen, "%s", refusal->error->message);
+    tally_wire_free(refusal);
+    rc = TALLY_EPROTO;
   }
+  return rc;
 }
 
 int tally_client_call(tally_client *c, Tally__Envelope *req,

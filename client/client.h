@@ -49,6 +49,15 @@ void tally_client_close(tally_client *c);
 int tally_client_call(tally_client *c, Tally__Envelope *req,
                       Tally__Envelope **reply, char *err, size_t errlen);
 
+/* Sends req without waiting for its reply (its id is set here), for a
+ * caller that keeps a request in flight while it does other work; read
+ * the reply with tally_client_read. A first request too large to sign
+ * in with is preceded by a small one, answered here. Returns 0, or as
+ * tally_client_call (a refused sign-in: TALLY_EPROTO, its message in
+ * err). */
+int tally_client_send(tally_client *c, Tally__Envelope *req, char *err,
+                      size_t errlen);
+
 /* Sends raw bytes as they are (for tests of bad input). Returns 0 or
  * -errno. */
 int tally_client_send_raw(tally_client *c, const void *bytes, size_t len);

@@ -129,8 +129,14 @@ static void report_id(report *r) {
                    r->req.period);
   EVP_DigestUpdate(ctx, line, (size_t)n);
   for (size_t i = 0; i < r->req.n_values; i++) {
-    n = snprintf(line, sizeof line, "%s=%.17g\n", r->values[i].element,
-                 r->values[i].value);
+    double v = r->values[i].value;
+    /* A whole number below 10^17 is what "%.17g" writes as its digits:
+     * written as an integer, the same text, many times faster. */
+    if (v >= 0 && v < 1e17 && v == (double)(long long)v)
+      n = snprintf(line, sizeof line, "%s=%lld\n", r->values[i].element,
+                   (long long)v);
+    else
+      n = snprintf(line, sizeof line, "%s=%.17g\n", r->values[i].element, v);
     EVP_DigestUpdate(ctx, line, (size_t)n);
   }
   EVP_DigestFinal_ex(ctx, md, &len);
@@ -177,68 +183,113 @@ static void tell_refusal(const report *r, const Tally__ErrorReply *e,
   }
 }
 
-/* Sends reports in import requests on one connection, telling each
- * refusal; progress on standard error when it is a terminal. Returns
- * the exit status, with what came of it in *k. */
+/* How many reports from at go in one request: up to
+ * IMPORT_CHUNK_REPORTS, and IMPORT_CHUNK_BYTES. */
+static size_t chunk_of(const report *reports, size_t n, size_t at) {
+  size_t m = 0, bytes = 0;
+  while (at + m < n && m < IMPORT_CHUNK_REPORTS) {
+    size_t b = tally__submit_request__get_packed_size(&reports[at + m].req);
+    if (m > 0 && bytes + b + 8 > IMPORT_CHUNK_BYTES)
+      break;
+    bytes += b + 8;
+    m++;
+  }
+  return m;
+}
+
+/* A request in flight on one of the connections. */
+typedef struct {
+  tally_client *conn;
+  size_t at, m;            /* its reports: m from at; m = 0: none */
+  uint64_t id;
+} in_flight;
+
+/* Sends the m reports from at on f's connection. Returns 0 or an error
+ * with a message in err. */
+static int send_chunk(in_flight *f, report *reports, size_t at, size_t m,
+                      int dry_run, const char *source,
+                      Tally__SubmitRequest **chunk, char *err, size_t errlen) {
+  Tally__ImportRequest q = TALLY__IMPORT_REQUEST__INIT;
+  Tally__Envelope env = TALLY__ENVELOPE__INIT;
+  for (size_t i = 0; i < m; i++)
+    chunk[i] = &reports[at + i].req;
+  q.reports = chunk;
+  q.n_reports = m;
+  q.dry_run = dry_run;
+  q.source = (char *)(source ? source : "");
+  env.body_case = TALLY__ENVELOPE__BODY_IMPORT_REQUEST;
+  env.import_request = &q;
+  int rc = tally_client_send(f->conn, &env, err, errlen);
+  f->at = at;
+  f->m = rc == 0 ? m : 0;
+  f->id = env.id;
+  return rc;
+}
+
+/* Sends reports in import requests on IMPORT_CONNECTIONS connections,
+ * one request in flight on each (so that the server checks one while it
+ * writes another), taking the replies in the order sent and telling
+ * each refusal; progress on standard error when it is a terminal.
+ * Returns the exit status, with what came of it in *k. */
+#define IMPORT_CONNECTIONS 2
 static int send_reports(tally_cli *c, report *reports, size_t n, int dry_run,
                         const char *source, const char *file,
                         const char *line_word, tally_import_counts *k) {
-  tally_client *conn = NULL;
+  in_flight fl[IMPORT_CONNECTIONS] = {{NULL, 0, 0, 0}};
   int status = EXIT_OK, progress = isatty(STDERR_FILENO);
   char err[512];
-  size_t at = 0;
+  size_t at = 0, sent = 0; /* answered, and sent, up to */
+  Tally__SubmitRequest **chunk = calloc(IMPORT_CHUNK_REPORTS, sizeof *chunk);
 
   memset(k, 0, sizeof *k);
-  if (tally_cli_open(c, &conn, err, sizeof err) != 0) {
-    fprintf(stderr, "tally: %s\n", err);
-    k->unanswered = n;
-    return EXIT_UNREACHABLE;
-  }
-  Tally__SubmitRequest **chunk = calloc(IMPORT_CHUNK_REPORTS, sizeof *chunk);
-  if (chunk == NULL) {
-    tally_client_close(conn);
+  if (chunk == NULL)
     return EXIT_REFUSED;
-  }
-  while (at < n) {
-    size_t m = 0, bytes = 0;
-    while (at + m < n && m < IMPORT_CHUNK_REPORTS) {
-      size_t b = tally__submit_request__get_packed_size(&reports[at + m].req);
-      if (m > 0 && bytes + b + 8 > IMPORT_CHUNK_BYTES)
-        break;
-      bytes += b + 8;
-      chunk[m] = &reports[at + m].req;
-      m++;
+  for (int i = 0; i < IMPORT_CONNECTIONS; i++)
+    if ((i == 0 || sent < n) &&
+        tally_cli_open(c, &fl[i].conn, err, sizeof err) != 0) {
+      fprintf(stderr, "tally: %s\n", err);
+      k->unanswered = n;
+      status = EXIT_UNREACHABLE;
+      goto out;
     }
-    Tally__ImportRequest q = TALLY__IMPORT_REQUEST__INIT;
-    Tally__Envelope env = TALLY__ENVELOPE__INIT, *reply = NULL;
-    q.reports = chunk;
-    q.n_reports = m;
-    q.dry_run = dry_run;
-    q.source = (char *)(source ? source : "");
-    env.body_case = TALLY__ENVELOPE__BODY_IMPORT_REQUEST;
-    env.import_request = &q;
-    if (tally_client_call(conn, &env, &reply, err, sizeof err) != 0) {
-      fprintf(stderr, "%stally: %s\n", progress ? "\n" : "", err);
+  /* The first request on each connection signs it in. */
+  for (int i = 0; i < IMPORT_CONNECTIONS && sent < n && fl[i].conn; i++) {
+    size_t m = chunk_of(reports, n, sent);
+    if (send_chunk(&fl[i], reports, sent, m, dry_run, source, chunk, err,
+                   sizeof err) != 0)
+      goto unreachable;
+    sent += m;
+  }
+  for (int next = 0; at < n; next = (next + 1) % IMPORT_CONNECTIONS) {
+    in_flight *f = &fl[next];
+    Tally__Envelope *reply = NULL;
+    size_t m = f->m;
+    if (m == 0 || f->at != at) { /* cannot be: answered in turn */
+      fputs("tally: import requests out of turn: stopped (running it "
+            "again is safe)\n", stderr);
       k->unanswered = n - at;
       status = EXIT_UNREACHABLE;
-      break;
+      goto out;
     }
+    if (tally_client_read(f->conn, &reply, err, sizeof err) != 0)
+      goto unreachable;
     if (reply->body_case == TALLY__ENVELOPE__BODY_ERROR) {
       fprintf(stderr, _("%stally import: %s\n"), progress ? "\n" : "",
               reply->error->message);
       tally_wire_free(reply);
       k->unanswered = n - at;
-      status = reply ? EXIT_REFUSED : EXIT_UNREACHABLE;
-      break;
+      status = EXIT_REFUSED;
+      goto out;
     }
-    if (reply->body_case != TALLY__ENVELOPE__BODY_IMPORT_REPLY ||
+    if (reply->id != f->id ||
+        reply->body_case != TALLY__ENVELOPE__BODY_IMPORT_REPLY ||
         reply->import_reply->n_results != m) {
       fprintf(stderr, _("tally: the server answered the import with what is "
               "not its reply: stopped (running it again is safe)\n"));
       tally_wire_free(reply);
       k->unanswered = n - at;
       status = EXIT_UNREACHABLE;
-      break;
+      goto out;
     }
     for (size_t i = 0; i < m; i++) {
       const Tally__ImportResult *res = reply->import_reply->results[i];
@@ -258,15 +309,32 @@ static int send_reports(tally_cli *c, report *reports, size_t n, int dry_run,
     }
     tally_wire_free(reply);
     at += m;
-    if (progress)
-      fprintf(stderr, "\r"), /* the same line, over again */
+    f->m = 0;
+    if (progress) {
+      fputc('\r', stderr); /* the same line, over again */
       fprintf(stderr, _("tally import: %zu of %zu reports %s (%zu%%)"), at, n,
               dry_run ? _("checked") : _("sent"), at * 100 / n);
+    }
+    if (sent < n) {
+      size_t mm = chunk_of(reports, n, sent);
+      if (send_chunk(f, reports, sent, mm, dry_run, source, chunk, err,
+                     sizeof err) != 0)
+        goto unreachable;
+      sent += mm;
+    }
   }
+  goto out;
+unreachable:
+  fprintf(stderr, "%stally: %s\n", progress ? "\n" : "", err);
+  k->unanswered = n - at;
+  status = EXIT_UNREACHABLE;
+out:
   if (progress)
     fputc('\n', stderr);
   free(chunk);
-  tally_client_close(conn);
+  for (int i = 0; i < IMPORT_CONNECTIONS; i++)
+    if (fl[i].conn)
+      tally_client_close(fl[i].conn);
   return status;
 }
 
@@ -281,10 +349,31 @@ static report *make_reports(const tally_catalog *cat, const tally_importfile *f,
   *n = 0;
   if (m == NULL)
     return NULL;
+  /* Rows of a unit follow each other (the file shares its text), and a
+   * file names few elements: each looked up in the catalog once. */
+  struct { const char *text; int e; } seen[256] = {{NULL, 0}};
+  const char *unit_text = NULL, *period_text = NULL;
+  int u = -1;
+  uint32_t period_key = 0;
   for (size_t i = 0; i < f->n; i++) {
     const tally_import_row *row = &f->rows[i];
     tally_period p;
-    int u = unit_named(cat, row->unit), e = element_named(cat, row->element);
+    if (row->unit != unit_text) {
+      unit_text = row->unit;
+      u = unit_named(cat, row->unit);
+    }
+    unsigned h = 2166136261u;
+    for (const char *c = row->element; *c; c++)
+      h = (h ^ (unsigned char)*c) * 16777619u;
+    h = (h ^ h >> 16) & 255;
+    int e;
+    if (seen[h].text && strcmp(seen[h].text, row->element) == 0) {
+      e = seen[h].e;
+    } else {
+      e = element_named(cat, row->element);
+      seen[h].text = row->element;
+      seen[h].e = e;
+    }
     if (u < 0 || !(cat->units[u].is_leaf || u == cat->root)) {
       fprintf(stderr, "  %s %s %d: %s '%s'%s\n", f->name, f->line_word,
               row->line, u < 0 ? "unknown unit" : "not a reporting unit:",
@@ -300,8 +389,12 @@ static report *make_reports(const tally_catalog *cat, const tally_importfile *f,
       (*problems)++;
       continue;
     }
-    tally_period_parse(row->period, &p);
-    m[k++] = (mapped){u, e, tally_period_key(&p), i};
+    if (row->period != period_text) {
+      period_text = row->period;
+      tally_period_parse(row->period, &p);
+      period_key = tally_period_key(&p);
+    }
+    m[k++] = (mapped){u, e, period_key, i};
   }
   qsort(m, k, sizeof *m, by_report);
 

@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,13 +79,63 @@ int tally_importfile_period(const char *text, char *buf, size_t n) {
   return 0;
 }
 
-static char *trimmed(const char *s) {
+/* The rows' strings live in chunks of the file's pool, freed together:
+ * a file of millions of rows makes no allocation of its own for each. */
+struct tally_importfile_chunk {
+  struct tally_importfile_chunk *next;
+  size_t used, size;
+  char text[];
+};
+
+#define CHUNK_SIZE (256u << 10)
+
+/* A copy of s[0..n) with a NUL, in f's pool; NULL when out of memory. */
+static char *pool_copy(tally_importfile *f, const char *s, size_t n) {
+  struct tally_importfile_chunk *c = f->pool;
+  if (c == NULL || c->size - c->used < n + 1) {
+    size_t size = n + 1 > CHUNK_SIZE ? n + 1 : CHUNK_SIZE;
+    if ((c = malloc(sizeof *c + size)) == NULL)
+      return NULL;
+    c->used = 0;
+    c->size = size;
+    c->next = f->pool;
+    f->pool = c;
+  }
+  char *out = c->text + c->used;
+  memcpy(out, s, n);
+  out[n] = 0;
+  c->used += n + 1;
+  return out;
+}
+
+/* s without its blanks at either end, in f's pool; the previous row's
+ * copy when it is the same text (rows of one unit follow each other). */
+static char *trimmed(tally_importfile *f, const char *s, const char *prev) {
   while (isspace((unsigned char)*s))
     s++;
   size_t n = strlen(s);
   while (n && isspace((unsigned char)s[n - 1]))
     n--;
-  return strndup(s, n);
+  if (prev && strncmp(prev, s, n) == 0 && prev[n] == 0)
+    return (char *)prev;
+  return pool_copy(f, s, n);
+}
+
+/* A value that is plain digits (as most are), read without the
+ * figures reader's work for separators and full-width digits: the same
+ * number, exactly (15 digits and fewer are exact in a double). */
+static int plain_digits(const char *text, double *out) {
+  uint64_t v = 0;
+  size_t i = 0;
+  for (; text[i] >= '0' && text[i] <= '9'; i++)
+    if (i == 15)
+      return 0;
+    else
+      v = v * 10 + (uint64_t)(text[i] - '0');
+  if (i == 0 || text[i] != 0)
+    return 0;
+  *out = (double)v;
+  return 1;
 }
 
 int tally_importfile_add(tally_importfile *f, const char *unit,
@@ -107,11 +158,15 @@ int tally_importfile_add(tally_importfile *f, const char *unit,
   }
   if (missing)
     return tally_importfile_error(f, line, "%s is empty", missing);
-  if (tally_importfile_period(period, p, sizeof p) != 0)
+  const tally_import_row *prev = f->n ? &f->rows[f->n - 1] : NULL;
+  int same_period = prev && strcmp(period, f->last_period) == 0;
+  if (!same_period &&
+      tally_importfile_period(period, p, sizeof p) != 0)
     return tally_importfile_error(f, line, "period '%.40s' is not a period "
                                   "(2022, 2022Q3, 2022-07 or DHIS2's 202207)",
                                   period);
-  if (value && tally_figfile_value(value, &v, why, sizeof why) != 0)
+  if (value && !plain_digits(value, &v) &&
+      tally_figfile_value(value, &v, why, sizeof why) != 0)
     return tally_importfile_error(f, line, "%s", why);
   if (!value && v < 0)
     return tally_importfile_error(f, line, "value %.15g is negative; figures "
@@ -123,19 +178,18 @@ int tally_importfile_add(tally_importfile *f, const char *unit,
       return -ENOMEM;
     f->rows = grown;
     f->cap = cap;
+    prev = f->n ? &f->rows[f->n - 1] : NULL;
   }
   tally_import_row *r = &f->rows[f->n];
-  r->unit = trimmed(unit);
-  r->period = strdup(p);
-  r->element = trimmed(element);
+  r->unit = trimmed(f, unit, prev ? prev->unit : NULL);
+  r->period = same_period ? prev->period : pool_copy(f, p, strlen(p));
+  r->element = trimmed(f, element, prev ? prev->element : NULL);
   r->value = v == 0 ? 0.0 : v;
   r->line = line;
-  if (!r->unit || !r->period || !r->element) {
-    free(r->unit);
-    free(r->period);
-    free(r->element);
-    return -ENOMEM;
-  }
+  if (!r->unit || !r->period || !r->element)
+    return -ENOMEM; /* what was copied is in the pool */
+  if (!same_period)
+    snprintf(f->last_period, sizeof f->last_period, "%s", period);
   f->n++;
   return 0;
 }
@@ -543,10 +597,9 @@ int tally_importfile_read(const char *path, const char *encoding,
 }
 
 void tally_importfile_release(tally_importfile *f) {
-  for (size_t i = 0; i < f->n; i++) {
-    free(f->rows[i].unit);
-    free(f->rows[i].period);
-    free(f->rows[i].element);
+  for (struct tally_importfile_chunk *c = f->pool, *next; c; c = next) {
+    next = c->next;
+    free(c);
   }
   free(f->rows);
   for (size_t i = 0; i < f->n_errors; i++)

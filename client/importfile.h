@@ -38,6 +38,8 @@ typedef struct {
   const char *name;      /* the file, for messages */
   const char *format;    /* "long CSV", "DHIS2 JSON", ...: static */
   const char *line_word; /* "line", "row", "dataValue": static */
+  struct tally_importfile_chunk *pool; /* the rows' strings, freed at once */
+  char last_period[32];  /* the period text last read, as written */
 } tally_importfile;
 
 /* Reads path ("-": standard input) in encoding (CSV only; NULL: UTF-8

@@ -359,3 +359,49 @@ Test(import, adx) {
   free(out);
   free(err);
 }
+
+/* More reports than three requests hold (1,024 each), so that two are
+ * in flight at once on two connections: every report is answered once,
+ * in order, a refused one in the middle alone, and none is stored twice
+ * when the file comes again. */
+Test(import, many_requests_in_flight_lose_and_repeat_nothing) {
+  const char *units[] = {"wenchang", "guide", "pingan", "wande",
+                         "guyunhu"};
+  size_t cap = 1 << 20, at = 0, reports = 0;
+  char *text = malloc(cap), *out = NULL, *err = NULL;
+  at += (size_t)snprintf(text + at, cap - at, "unit,period,element,value\n");
+  for (int y = 1940; y < 2006; y++)
+    for (int q = 1; q <= 12; q++)
+      for (size_t u = 0; u < 8 && u < sizeof units / sizeof *units; u++) {
+        int bad = y == 1950 && q == 2 && u == 1; /* deaths above births */
+        at += (size_t)snprintf(text + at, cap - at,
+                               "%s,%d-%02d,live_births,%d\n"
+                               "%s,%d-%02d,infant_deaths,%d\n", units[u], y, q,
+                               100 + y % 7, units[u], y, q, bad ? 500 : 1);
+        reports++;
+      }
+  cr_assert_gt(reports, 3 * 1024);
+  const char *f = file_with("many.csv", text);
+  free(text);
+  tally_test_sign_in(&srv, "analyst", NULL);
+  char want[200];
+  cr_assert_eq(RUN(&out, &err, "import", f), 1, "%s", err);
+  snprintf(want, sizeof want, "%zu reports, %zu values: %zu stored, 0 already "
+           "stored before, 1 refused\n", reports, 2 * reports, reports - 1);
+  expect_in(out, want);
+  expect_in(err, "guide 1950-02");
+  free(out);
+  free(err);
+  char *v = values_csv("pingan", "2005-12");
+  expect_in(v, "\"live_births\",\"103\"");
+  free(v);
+  v = values_csv("guide", "1950-02");
+  cr_expect(strstr(v, "live_births") == NULL, "stored: %s", v);
+  free(v);
+  cr_assert_eq(RUN(&out, &err, "import", f), 1, "%s", err);
+  snprintf(want, sizeof want, "0 stored, %zu already stored before, 1 "
+           "refused\n", reports - 1);
+  expect_in(out, want);
+  free(out);
+  free(err);
+}
