@@ -40,8 +40,12 @@ stop() {
 trap stop EXIT
 # nspawn refuses / itself: the same root through a bind mount.
 mount --bind / "$root" || { rmdir "$root"; trap - EXIT; without "cannot bind-mount /"; }
+# The tree inside at a path of its own: the container's /tmp is a fresh
+# tmpfs, which hides a tree cloned under the host's /tmp (as CI may).
+src=/mnt/tally-src
 systemd-nspawn --quiet --directory="$root" --volatile=overlay --boot \
-  --register=no --keep-unit --link-journal=no --console=pipe > "$log" 2>&1 &
+  --register=no --keep-unit --link-journal=no --console=pipe \
+  --bind="$top:$src" > "$log" 2>&1 &
 nspawn=$!
 
 # The container's systemd: the nspawn process's child.
@@ -63,4 +67,4 @@ running|degraded) say "systemd booted in systemd-nspawn ($state): tests/package.
 esac
 
 timeout 900 nsenter -t "$init" -a env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-  LANG=C.UTF-8 HOME=/root TMPDIR=/tmp "$top/tests/package.sh"
+  LANG=C.UTF-8 HOME=/root TMPDIR=/tmp "$src/tests/package.sh"
