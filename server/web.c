@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #define BODY_MAX 4096         /* a sign-in's body */
@@ -948,14 +949,19 @@ int tally_web_check(const tally_web_config *cfg, char *err, size_t errlen) {
 }
 
 /* Opens an asset for lws: FILE.gz (made by web/build.sh) when the
- * browser takes gzip and there is one, so that lws sends it with
+ * browser takes gzip and there is one, a regular file no older than
+ * FILE (not left from an earlier build), so that lws sends it with
  * Content-Encoding: gzip; else FILE itself. */
 static lws_fop_fd_t asset_open(const struct lws_plat_file_ops *fops,
                                const char *filename, const char *vpath,
                                lws_fop_flags_t *flags) {
   char gz[4096];
+  struct stat plain, packed;
   if ((*flags & LWS_FOP_FLAG_COMPR_ACCEPTABLE_GZIP) &&
-      (size_t)snprintf(gz, sizeof gz, "%s.gz", filename) < sizeof gz) {
+      (size_t)snprintf(gz, sizeof gz, "%s.gz", filename) < sizeof gz &&
+      stat(filename, &plain) == 0 && S_ISREG(plain.st_mode) &&
+      stat(gz, &packed) == 0 && S_ISREG(packed.st_mode) &&
+      packed.st_mtime >= plain.st_mtime) {
     lws_fop_flags_t f = *flags;
     lws_fop_fd_t fd = _lws_plat_file_open(fops, gz, vpath, &f);
     if (fd != NULL) {
