@@ -20,6 +20,7 @@
  */
 #include "catalog_cache.h"
 #include "cli.h"
+#include "i18n.h"
 #include "period.h"
 #include "wire.h"
 
@@ -29,7 +30,7 @@
 #include <string.h>
 
 const char tally_usage_forward[] =
-    "usage: tally forward --period PERIOD --to HOST:PORT [--ca FILE]\n"
+    N_("usage: tally forward --period PERIOD --to HOST:PORT [--ca FILE]\n"
     "                     [--token-file FILE] [--dry-run]\n"
     "\n"
     "Sends the district's towns' figures of a period, as the central office\n"
@@ -68,7 +69,7 @@ const char tally_usage_forward[] =
     "\n"
     "exit status: 0 every approved report forwarded (or checked); 1 the city\n"
     "or the district refused something; 2 bad command line; 3 a server could\n"
-    "not be reached (run it again: nothing is stored twice).\n";
+    "not be reached (run it again: nothing is stored twice).\n");
 
 /* The city's import holds at most 4,096 reports; frames stay well under
  * its 1 MiB limit. */
