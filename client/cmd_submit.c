@@ -708,10 +708,13 @@ static int dry_run(const tally_cli *c, Tally__SubmitRequest *sub,
     }
     rc = EXIT_OK;
   } else if (o == SENT) {
+    /* An older tallyd reads no dry_run: the figures are in. */
     fprintf(stderr, "tally: the server at %s does not know dry runs (an "
-            "older tallyd): it took the figures as a submission\n",
-            c->server);
-    rc = EXIT_OK;
+            "older tallyd): it STORED the figures as a submission (revision "
+            "%llu); see tally values, and correct them if they were not "
+            "meant\n", c->server,
+            (unsigned long long)reply->submit_reply->revision);
+    rc = EXIT_REFUSED;
   } else {
     print_refusal(sub, reply ? reply->error : NULL, why, &own, 1);
     rc = o == NO_ANSWER ? EXIT_UNREACHABLE : EXIT_REFUSED;

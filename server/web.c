@@ -949,8 +949,9 @@ int tally_web_check(const tally_web_config *cfg, char *err, size_t errlen) {
 }
 
 /* Opens an asset for lws: FILE.gz (made by web/build.sh) when the
- * browser takes gzip and there is one, a regular file no older than
- * FILE (not left from an earlier build), so that lws sends it with
+ * browser takes gzip and there is one, a regular file of FILE's own
+ * time (gzip -k gives it that; another is not this FILE's), so that
+ * lws sends it with
  * Content-Encoding: gzip; else FILE itself. */
 static lws_fop_fd_t asset_open(const struct lws_plat_file_ops *fops,
                                const char *filename, const char *vpath,
@@ -961,7 +962,8 @@ static lws_fop_fd_t asset_open(const struct lws_plat_file_ops *fops,
       (size_t)snprintf(gz, sizeof gz, "%s.gz", filename) < sizeof gz &&
       stat(filename, &plain) == 0 && S_ISREG(plain.st_mode) &&
       stat(gz, &packed) == 0 && S_ISREG(packed.st_mode) &&
-      packed.st_mtime >= plain.st_mtime) {
+      packed.st_mtim.tv_sec == plain.st_mtim.tv_sec &&
+      packed.st_mtim.tv_nsec == plain.st_mtim.tv_nsec) {
     lws_fop_flags_t f = *flags;
     lws_fop_fd_t fd = _lws_plat_file_open(fops, gz, vpath, &f);
     if (fd != NULL) {

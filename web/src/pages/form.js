@@ -145,7 +145,9 @@ export async function formPage(app, period) {
   const said = h("div", { id: "said", role: "status" });
   const submitButton = h("button", { type: "submit", id: "submit" }, t("submit"));
   const summary = h("p", { id: "summary" });
-  const form = h("form", { id: "figures", novalidate: true }, parts, summary, submitButton);
+  // The server's findings that name no field of the form.
+  const general = h("div", { id: "server-notes" });
+  const form = h("form", { id: "figures", novalidate: true }, parts, general, summary, submitButton);
   const review = now.valuesReply.review;
   show(app.main,
     h("p", {}, h("a", { href: "#/" }, t("back"))),
@@ -210,11 +212,12 @@ export async function formPage(app, period) {
     try {
       env = await app.conn.request({ submit: request(values, new Set(), true) });
     } catch (e) {
-      if (!(e instanceof Closed)) throw e;
+      // Not checked (the connection went, no answer): the submission is
+      // kept and sent as ever, and the server's own answer decides.
       check();
       return;
     }
-    if (keyOf(read().values) !== key) return; // typed on since: asked again
+    if (keyOf(check().values) !== key) return; // typed on since: asked again
     const cellsAt = [...values.keys()];
     const found = [];
     for (const d of (env.error && env.error.details) || []) {
@@ -247,15 +250,17 @@ export async function formPage(app, period) {
                      words: `${t("serverSays")}: ${s.text}`, server: true });
     let errors = bad, unexplained = 0;
     const shown = new Set();
+    general.replaceChildren();
     for (const f of found) {
       const rule = { code: f.code, warning: f.warning };
       const cells = f.cells;
       const at = f.first.find((c) => notes.has(c)) || cells.find((c) => notes.has(c));
       for (const c of cells) if (inputs.has(c)) inputs.get(c).classList.add(rule.warning ? "warn" : "bad");
-      if (!at) continue;
+      if (!at && !f.server) continue;
+      const place = at ? notes.get(at) : general; // a server rule may name no field here
       const msg = h("div", { class: rule.warning ? "warning" : "error", "data-rule": rule.code,
                              "data-server": f.server ? "1" : null }, f.words);
-      notes.get(at).append(msg);
+      place.append(msg);
       if (rule.warning) {
         let box = boxes.get(rule.code);
         if (!box) {
@@ -264,7 +269,7 @@ export async function formPage(app, period) {
           box.addEventListener("input", () => { explained.set(rule.code, box.value); summarize(); });
           boxes.set(rule.code, box);
         }
-        notes.get(at).append(h("label", { class: "explain" }, t("explain"), box));
+        place.append(h("label", { class: "explain" }, t("explain"), box));
         shown.add(rule.code);
       } else {
         errors++;
