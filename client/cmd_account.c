@@ -187,10 +187,7 @@ static void print_accounts(const tally_cli *c, Tally__Account *const *accs,
                          used, status};
     tally_table_add(t, row);
   }
-  if (t && c->format == FORMAT_CSV)
-    tally_table_print_csv(t, stdout);
-  else if (t)
-    tally_table_print(t, stdout);
+  tally_table_print_as(t, c->format == FORMAT_CSV, stdout);
   tally_table_free(t);
 }
 

@@ -1044,10 +1044,7 @@ int tally_cmd_units(int argc, char **argv, tally_cli *c) {
                                        "within", "figures"};
     tally_table *t = tally_table_new(6, cols, NULL);
     unit_rows(cat, cat->root, 0, t, NULL);
-    if (t && c->format == FORMAT_CSV)
-      tally_table_print_csv(t, stdout);
-    else if (t)
-      tally_table_print(t, stdout);
+    tally_table_print_as(t, c->format == FORMAT_CSV, stdout);
     tally_table_free(t);
   }
   tally_catalog_free(cat);
@@ -1105,10 +1102,7 @@ int tally_cmd_catalog(int argc, char **argv, tally_cli *c) {
       tally_table_add(t, row);
     }
   }
-  if (t && c->format == FORMAT_CSV)
-    tally_table_print_csv(t, stdout);
-  else if (t)
-    tally_table_print(t, stdout);
+  tally_table_print_as(t, c->format == FORMAT_CSV, stdout);
   tally_table_free(t);
   tally_catalog_free(cat);
   return EXIT_OK;
@@ -1350,10 +1344,7 @@ static int target_list(tally_cli *c) {
     const char *row[] = {e->indicator, year, e->target, e->source};
     tally_table_add(t, row);
   }
-  if (t && c->format == FORMAT_CSV)
-    tally_table_print_csv(t, stdout);
-  else if (t)
-    tally_table_print(t, stdout);
+  tally_table_print_as(t, c->format == FORMAT_CSV, stdout);
   tally_table_free(t);
 out:
   tally_wire_free(reply);

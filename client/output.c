@@ -210,6 +210,13 @@ void tally_table_print_csv(const tally_table *t, FILE *f) {
     csv_row(t->cells + r * t->ncols, t->ncols, f);
 }
 
+void tally_table_print_as(const tally_table *t, int csv, FILE *f) {
+  if (t && csv)
+    tally_table_print_csv(t, f);
+  else if (t)
+    tally_table_print(t, f);
+}
+
 void tally_table_free(tally_table *t) {
   if (t == NULL)
     return;

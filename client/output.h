@@ -29,6 +29,9 @@ void tally_table_print(const tally_table *t, FILE *f);
  * for programs). */
 void tally_table_print_csv(const tally_table *t, FILE *f);
 
+/* t as CSV when csv, else as a table; nothing when t is NULL. */
+void tally_table_print_as(const tally_table *t, int csv, FILE *f);
+
 /* Tables printed from now on fit in columns terminal columns (0: as
  * wide as their cells, --wide). */
 void tally_output_fit(size_t columns);

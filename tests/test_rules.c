@@ -347,13 +347,15 @@ Test(rules, an_explanation_is_of_the_figures_it_was_given_for) {
 /* A figure far from the unit's own earlier years: live births of 1,000,
  * 1,010, 990 and 1,005 (median 1,002.5, MAD 5) and then 1,100 is a
  * modified z-score of 0.6745 x 97.5 / 5 = 13.2; 1,010 is 1.0. */
+/* guide's live births of four years, near 1,000 each: 1,100 is far. */
+static const tally_test_report guide_years[] = {
+    {"guide", "2018", {{"live_births", 1000}}, 1, 1550000000},
+    {"guide", "2019", {{"live_births", 1010}}, 1, 1580000000},
+    {"guide", "2020", {{"live_births", 990}}, 1, 1610000000},
+    {"guide", "2021", {{"live_births", 1005}}, 1, 1640000000}};
+
 Test(rules, a_figure_far_from_its_own_years_is_a_warning) {
-  static const tally_test_report past[] = {
-      {"guide", "2018", {{"live_births", 1000}}, 1, 1550000000},
-      {"guide", "2019", {{"live_births", 1010}}, 1, 1580000000},
-      {"guide", "2020", {{"live_births", 990}}, 1, 1610000000},
-      {"guide", "2021", {{"live_births", 1005}}, 1, 1640000000}};
-  tally_test_store_reports(&srv, past, 4);
+  tally_test_store_reports(&srv, guide_years, 4);
   char *out = NULL, *err = NULL;
   const char *f = file_with("far.csv", "live_births,1100\n");
   cr_assert_eq(submit("guide", f, NULL, NULL, &out, &err), 1, "%s", out);
@@ -532,12 +534,7 @@ Test(rules, one_wild_unit_does_not_make_the_others_outliers) {
  * them, answered as the submission would be, and nothing stored, not
  * even spooled. */
 Test(rules, a_dry_run_meets_every_check_and_stores_nothing) {
-  static const tally_test_report past[] = {
-      {"guide", "2018", {{"live_births", 1000}}, 1, 1550000000},
-      {"guide", "2019", {{"live_births", 1010}}, 1, 1580000000},
-      {"guide", "2020", {{"live_births", 990}}, 1, 1610000000},
-      {"guide", "2021", {{"live_births", 1005}}, 1, 1640000000}};
-  tally_test_store_reports(&srv, past, 4);
+  tally_test_store_reports(&srv, guide_years, 4);
   char *out = NULL, *err = NULL;
   const char *f = file_with("far.csv", "live_births,1100\n");
   cr_assert_eq(submit("guide", f, "--dry-run", NULL, &out, &err), 1, "%s",
