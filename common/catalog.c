@@ -18,6 +18,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,17 +80,26 @@ static int array_field(struct loader *ld, const char *key, json_t **out) {
   return 0;
 }
 
-/* A code and its position, sorted by code: lookups are binary searches,
- * so a catalog of many thousands of units stays fast. */
+/* The codes of one kind (units, elements, indicators) in an open
+ * addressing hash table: a lookup is a hash and, nearly always, one
+ * strcmp, so a catalog of many thousands of units and a scan of
+ * millions of rows stay fast. A slot holds its code and its position;
+ * an empty slot has no code. */
 struct tally_code_ref {
   const char *code;
   int index;
 };
 
-static int ref_cmp(const void *a, const void *b) {
-  const struct tally_code_ref *x = a, *y = b;
-  int c = strcmp(x->code, y->code);
-  return c ? c : x->index - y->index;
+struct tally_code_index {
+  size_t mask; /* slots - 1; slots a power of two, at least twice n */
+  struct tally_code_ref slot[];
+};
+
+static size_t code_hash(const char *code) {
+  uint64_t h = 14695981039346656037ull;
+  for (const unsigned char *c = (const unsigned char *)code; *c; c++)
+    h = (h ^ *c) * 1099511628211ull;
+  return (size_t)(h ^ h >> 32);
 }
 
 static const char *unit_code(const tally_catalog *c, size_t i) {
@@ -102,73 +112,42 @@ static const char *indicator_code(const tally_catalog *c, size_t i) {
   return c->indicators[i].code;
 }
 
-/* Builds the sorted index of n codes into *out. A code used twice is an
+/* Builds the index of n codes into *out. A code used twice is an
  * error naming its later entry. */
 static int index_codes(struct loader *ld, size_t n,
                        const char *(*code_at)(const tally_catalog *, size_t),
-                       const char *what, struct tally_code_ref **out) {
-  struct tally_code_ref *idx = calloc(n ? n : 1, sizeof *idx);
+                       const char *what, struct tally_code_index **out) {
+  size_t slots = 16;
+  while (slots < 2 * n)
+    slots *= 2;
+  struct tally_code_index *idx =
+      calloc(1, sizeof *idx + slots * sizeof idx->slot[0]);
   char who[96];
   if (idx == NULL)
     return -ENOMEM;
-  for (size_t i = 0; i < n; i++) {
-    idx[i].code = code_at(ld->cat, i);
-    idx[i].index = (int)i;
-  }
-  qsort(idx, n, sizeof *idx, ref_cmp);
+  idx->mask = slots - 1;
   *out = idx;
-  for (size_t i = 1; i < n; i++)
-    if (strcmp(idx[i - 1].code, idx[i].code) == 0) {
-      snprintf(who, sizeof who, "%s %s", what, idx[i].code);
+  for (size_t i = 0; i < n; i++) {
+    const char *code = code_at(ld->cat, i);
+    size_t at = code_hash(code) & idx->mask;
+    while (idx->slot[at].code && strcmp(idx->slot[at].code, code) != 0)
+      at = (at + 1) & idx->mask;
+    if (idx->slot[at].code) {
+      snprintf(who, sizeof who, "%s %s", what, code);
       return tally__catalog_fail(ld, who, "duplicate %s code", what);
     }
+    idx->slot[at] = (struct tally_code_ref){code, (int)i};
+  }
   return 0;
 }
 
-/* The first position in [lo, hi) whose code is not below code. */
-static size_t lower_bound(const struct tally_code_ref *idx, size_t lo,
-                          size_t hi, const char *code) {
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (strcmp(idx[mid].code, code) < 0)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  return lo;
-}
-
-static int find_code(const struct tally_code_ref *idx, size_t n,
-                     const char *code) {
-  size_t i = idx ? lower_bound(idx, 0, n, code) : n;
-  return i < n && strcmp(idx[i].code, code) == 0 ? idx[i].index : -1;
-}
-
-/* find_code for codes asked in ascending order: *at is the place after
- * the last code found. A code past it is looked for in the next few
- * places first, then by binary search; a code out of order by binary
- * search before it. */
-#define LOOK_AHEAD 4
-static int find_code_after(const struct tally_code_ref *idx, size_t n,
-                           const char *code, size_t *at) {
-  size_t i = *at < n ? *at : n;
-  int c = 1;
+static int find_code(const struct tally_code_index *idx, const char *code) {
   if (idx == NULL)
     return -1;
-  if (i > 0 && strcmp(idx[i - 1].code, code) >= 0) {
-    i = lower_bound(idx, 0, i, code);
-  } else {
-    size_t end = n - i > LOOK_AHEAD ? i + LOOK_AHEAD : n;
-    while (i < end && (c = strcmp(idx[i].code, code)) < 0)
-      i++;
-    if (i == end)
-      i = lower_bound(idx, end, n, code);
-  }
-  if (i < n && (c == 0 || strcmp(idx[i].code, code) == 0)) {
-    *at = i + 1;
-    return idx[i].index;
-  }
-  *at = i;
+  for (size_t at = code_hash(code) & idx->mask; idx->slot[at].code;
+       at = (at + 1) & idx->mask)
+    if (strcmp(idx->slot[at].code, code) == 0)
+      return idx->slot[at].index;
   return -1;
 }
 
@@ -1419,20 +1398,15 @@ void tally_catalog_free(tally_catalog *cat) {
 }
 
 int tally_catalog_unit(const tally_catalog *cat, const char *code) {
-  return find_code(cat->unit_index, cat->n_units, code);
+  return find_code(cat->unit_index, code);
 }
 
 int tally_catalog_element(const tally_catalog *cat, const char *code) {
-  return find_code(cat->element_index, cat->n_elements, code);
-}
-
-int tally_catalog_element_after(const tally_catalog *cat, const char *code,
-                                size_t *at) {
-  return find_code_after(cat->element_index, cat->n_elements, code, at);
+  return find_code(cat->element_index, code);
 }
 
 int tally_catalog_indicator(const tally_catalog *cat, const char *code) {
-  return find_code(cat->indicator_index, cat->n_indicators, code);
+  return find_code(cat->indicator_index, code);
 }
 
 int tally_catalog_unit_within(const tally_catalog *cat, int unit, int scope) {

@@ -14,7 +14,7 @@
 
 #define TALLY_CODE_MAX 31 /* longest unit or data element code */
 
-struct tally_code_ref;
+struct tally_code_index;
 
 typedef struct {
   char *code;
@@ -265,9 +265,9 @@ typedef struct {
     int quarter_days;          /* after the quarter: 10 */
     int month_day;             /* of the next month: 20 */
   } deadlines;
-  struct tally_code_ref *unit_index;      /* codes sorted, for lookups */
-  struct tally_code_ref *element_index;
-  struct tally_code_ref *indicator_index;
+  struct tally_code_index *unit_index;    /* codes hashed, for lookups */
+  struct tally_code_index *element_index;
+  struct tally_code_index *indicator_index;
 } tally_catalog;
 
 /* Loads and checks a catalog from JSON text. origin names the text in
@@ -293,12 +293,6 @@ int tally_catalog_unit(const tally_catalog *cat, const char *code);
 int tally_catalog_element(const tally_catalog *cat, const char *code);
 int tally_catalog_indicator(const tally_catalog *cat, const char *code);
 int tally_catalog_rule(const tally_catalog *cat, const char *code);
-
-/* tally_catalog_element for codes met in ascending (strcmp) order, as a
- * store scan meets them: start with *at = 0 and pass the same *at each
- * time. Codes out of order are still found, only more slowly. */
-int tally_catalog_element_after(const tally_catalog *cat, const char *code,
-                                size_t *at);
 
 /* True when unit is scope or lies below it in the tree. */
 int tally_catalog_unit_within(const tally_catalog *cat, int unit, int scope);

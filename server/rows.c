@@ -25,13 +25,12 @@ struct row_load {
   const tally_catalog *cat;
   double *value;
   unsigned char *has;
-  size_t at; /* for tally_catalog_element_after */
 };
 
 static int load_value(void *arg, const char *unit, const char *element,
                       double value, int64_t updated) {
   struct row_load *l = arg;
-  int e = tally_catalog_element_after(l->cat, element, &l->at);
+  int e = tally_catalog_element(l->cat, element);
   (void)unit;
   (void)updated;
   if (e >= 0) { /* an element no longer in the catalog is left out */
@@ -82,7 +81,7 @@ int tally_rows_read(tally_rows *r, int unit, const tally_period *p,
   }
   s->unit = -1;
   memset(s->has, 0, n);
-  struct row_load l = {r->cat, s->value, s->has, 0};
+  struct row_load l = {r->cat, s->value, s->has};
   const char *code = r->cat->units[unit].code;
   int rc = r->approved ? tally_store_txn_approval(r->txn, key, code, r->at,
                                                   load_approval, &l)

@@ -190,67 +190,43 @@ Test(catalog, builtin_indicators_and_targets) {
 
 /* ---- the document as a whole ---- */
 
-/* tally_catalog_element_after answers as tally_catalog_element does,
- * whatever the order of the codes: ascending (as a store scan asks),
- * with gaps and unknown codes between, descending, and shuffled. */
-static int by_strcmp(const void *a, const void *b) {
-  return strcmp(*(const char *const *)a, *(const char *const *)b);
+/* Every code of every kind is found at its own place, and codes that
+ * differ by a character, a prefix or an extension are not, unless they
+ * are codes of their own (the lookups are a hash table). */
+static void expect_lookups(const char *kind, size_t n,
+                           const char *(*code_at)(size_t),
+                           int (*find)(const tally_catalog *, const char *)) {
+  cr_assert_gt(n, 0, "no %s", kind);
+  for (size_t i = 0; i < n; i++) {
+    const char *code = code_at(i);
+    char near[80];
+    cr_assert_eq(find(cat, code), (int)i, "%s %s", kind, code);
+    snprintf(near, sizeof near, "%s~", code);
+    cr_assert_eq(find(cat, near), -1, "%s %s", kind, near);
+    snprintf(near, sizeof near, "%.*s", (int)strlen(code) - 1, code);
+    if (*near)
+      cr_assert(find(cat, near) < 0 || strcmp(code_at((size_t)find(cat, near)),
+                                                 near) == 0,
+                "%s %s found as %s", kind, near, code);
+    snprintf(near, sizeof near, "%s", code);
+    near[0] = near[0] == 'z' ? 'y' : (char)(near[0] + 1);
+    cr_assert(find(cat, near) < 0 || strcmp(code_at((size_t)find(cat, near)),
+                                               near) == 0,
+              "%s %s found as %s", kind, near, code);
+  }
+  cr_assert_eq(find(cat, ""), -1, "%s: the empty code", kind);
 }
 
-Test(catalog, element_after_finds_codes_in_any_order) {
-  cr_assert_eq(tally_catalog_load_builtin(&cat, err, sizeof err), 0, "%s", err);
-  size_t n = cat->n_elements;
-  cr_assert_gt(n, 2 * 4 + 2, "too few elements to test the look-ahead");
-  /* Each code, and beside it an unknown code that sorts just after it;
-   * plus one before every code and one after every code. */
-  size_t m = 2 * n + 2;
-  const char **asked = calloc(m, sizeof *asked);
-  char (*unknown)[80] = calloc(n + 2, sizeof *unknown);
-  cr_assert(asked && unknown);
-  for (size_t i = 0; i < n; i++) {
-    snprintf(unknown[i], sizeof unknown[i], "%s~", cat->elements[i].code);
-    asked[2 * i] = cat->elements[i].code;
-    asked[2 * i + 1] = unknown[i];
-  }
-  snprintf(unknown[n], sizeof unknown[n], "%s", "");
-  snprintf(unknown[n + 1], sizeof unknown[n + 1], "%s", "~~~");
-  asked[2 * n] = unknown[n];
-  asked[2 * n + 1] = unknown[n + 1];
-  qsort(asked, m, sizeof *asked, by_strcmp);
+static const char *unit_at(size_t i) { return cat->units[i].code; }
+static const char *element_at(size_t i) { return cat->elements[i].code; }
+static const char *indicator_at(size_t i) { return cat->indicators[i].code; }
 
-  unsigned seed = 7;
-  for (int order = 0; order < 4; order++) {
-    if (order == 1 || order == 3) /* descending; then shuffled */
-      for (size_t i = 0; i < m / 2; i++) {
-        const char *t = asked[i];
-        asked[i] = asked[m - 1 - i];
-        asked[m - 1 - i] = t;
-      }
-    if (order == 3)
-      for (size_t i = m - 1; i > 0; i--) {
-        seed = seed * 1103515245u + 12345u;
-        size_t j = (seed >> 8) % (i + 1);
-        const char *t = asked[i];
-        asked[i] = asked[j];
-        asked[j] = t;
-      }
-    size_t at = 0, found = 0;
-    /* order 2: every other code only, ascending again: gaps longer than
-     * the look-ahead come from the unknown codes skipped. */
-    size_t step = order == 2 ? 5 : 1;
-    if (order == 2)
-      qsort(asked, m, sizeof *asked, by_strcmp);
-    for (size_t i = 0; i < m; i += step) {
-      int want = tally_catalog_element(cat, asked[i]);
-      int got = tally_catalog_element_after(cat, asked[i], &at);
-      cr_assert_eq(got, want, "order %d, '%s': %d, expected %d", order,
-                   asked[i], got, want);
-      found += got >= 0;
-    }
-    cr_assert_gt(found, 0, "order %d found nothing", order);
-  }
-  free(asked);
-  free(unknown);
+Test(catalog, every_code_is_found_and_no_other) {
+  cr_assert_eq(tally_catalog_load_builtin(&cat, err, sizeof err), 0, "%s", err);
+  expect_lookups("unit", cat->n_units, unit_at, tally_catalog_unit);
+  expect_lookups("element", cat->n_elements, element_at, tally_catalog_element);
+  expect_lookups("indicator", cat->n_indicators, indicator_at,
+                 tally_catalog_indicator);
 }
 
 Test(catalog, json_syntax_error_names_line_and_column) {
