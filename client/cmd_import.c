@@ -84,19 +84,50 @@ typedef struct {
 /* A row of the file, mapped to the catalog. */
 typedef struct {
   int unit, element;
+  int rank;             /* the unit's place among the codes, sorted */
   uint32_t period_key;
   size_t row;           /* index into the file's rows */
 } mapped;
 
+/* In the order of the store's keys, period then unit code: the server
+ * then writes each report past the last (LMDB appends, filling pages). */
 static int by_report(const void *a, const void *b) {
   const mapped *x = a, *y = b;
-  if (x->unit != y->unit)
-    return x->unit < y->unit ? -1 : 1;
   if (x->period_key != y->period_key)
     return x->period_key < y->period_key ? -1 : 1;
+  if (x->rank != y->rank)
+    return x->rank < y->rank ? -1 : 1;
   if (x->element != y->element)
     return x->element < y->element ? -1 : 1;
   return x->row < y->row ? -1 : x->row > y->row;
+}
+
+typedef struct {
+  const char *code;
+  int unit;
+} ranked;
+
+static int by_code(const void *a, const void *b) {
+  return strcmp(((const ranked *)a)->code, ((const ranked *)b)->code);
+}
+
+/* Each unit's place among the catalog's codes, sorted (strcmp, as the
+ * store's keys). Returns the array, or NULL when out of memory. */
+static int *unit_ranks(const tally_catalog *cat) {
+  ranked *r = malloc((cat->n_units + 1) * sizeof *r);
+  int *rank = malloc((cat->n_units + 1) * sizeof *rank);
+  if (r && rank) {
+    for (size_t i = 0; i < cat->n_units; i++)
+      r[i] = (ranked){cat->units[i].code, (int)i};
+    qsort(r, cat->n_units, sizeof *r, by_code);
+    for (size_t i = 0; i < cat->n_units; i++)
+      rank[r[i].unit] = (int)i;
+  } else {
+    free(rank);
+    rank = NULL;
+  }
+  free(r);
+  return rank;
 }
 
 /* A unit of the catalog by its code, or its Chinese or English name. */
@@ -345,10 +376,14 @@ out:
 static report *make_reports(const tally_catalog *cat, const tally_importfile *f,
                             size_t *n, size_t *problems) {
   mapped *m = calloc(f->n + 1, sizeof *m);
+  int *rank = unit_ranks(cat);
   size_t k = 0;
   *n = 0;
-  if (m == NULL)
+  if (m == NULL || rank == NULL) {
+    free(m);
+    free(rank);
     return NULL;
+  }
   /* Rows of a unit follow each other (the file shares its text), and a
    * file names few elements: each looked up in the catalog once. */
   struct { const char *text; int e; } seen[256] = {{NULL, 0}};
@@ -394,8 +429,9 @@ static report *make_reports(const tally_catalog *cat, const tally_importfile *f,
       tally_period_parse(row->period, &p);
       period_key = tally_period_key(&p);
     }
-    m[k++] = (mapped){u, e, period_key, i};
+    m[k++] = (mapped){u, e, rank[u], period_key, i};
   }
+  free(rank);
   qsort(m, k, sizeof *m, by_report);
 
   size_t groups = 0;

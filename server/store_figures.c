@@ -146,6 +146,101 @@ static int remove_others(MDB_txn *txn, tally_store *s,
   return got == 0 || got == MDB_NOTFOUND ? 0 : store_err(got);
 }
 
+/* Orders items by element code: the order of their keys. */
+static int by_element(const void *a, const void *b) {
+  const tally_store_item *x = *(const tally_store_item *const *)a,
+                         *y = *(const tally_store_item *const *)b;
+  int c = strcmp(x->element, y->element);
+  return c ? c : (x > y) - (x < y); /* the same element twice: as sent */
+}
+
+/* What put_values found stored under an item's key. */
+struct old_value {
+  int had;
+  double value;
+};
+
+/* Puts the submission's values with one cursor, in key order: a key
+ * near the last one is found without a descent from the root, and keys
+ * past the end of the store are appended (which fills pages rather than
+ * splitting them in half). An unchanged figure keeps its time. The
+ * changes go into cs in the submission's own order. Returns 0 or a
+ * negative code. */
+static int put_values(MDB_txn *txn, tally_store *s,
+                      const tally_store_submission *sub, Tally__ChangeSet *cs,
+                      size_t *cap, tally_store_result *res) {
+  const tally_store_item **order = malloc((sub->n ? sub->n : 1) * sizeof *order);
+  struct old_value *old = malloc((sub->n ? sub->n : 1) * sizeof *old);
+  MDB_cursor *cur = NULL;
+  int rc = order && old ? store_err(mdb_cursor_open(txn, s->values, &cur))
+                        : -ENOMEM;
+  for (size_t i = 0; i < sub->n; i++)
+    order[i] = &sub->items[i];
+  if (rc == 0)
+    qsort(order, sub->n, sizeof *order, by_element);
+  int appending = 1; /* until a key is not past the end */
+  for (size_t j = 0; j < sub->n && rc == 0; j++) {
+    const tally_store_item *it = order[j];
+    struct old_value *o = &old[it - sub->items];
+    uint8_t key[KEY_MAX], val[VALUE_SIZE];
+    uint64_t bits;
+    MDB_val k = {make_key(key, sub->period_key, sub->unit, it->element), key};
+    MDB_val v = {sizeof val, val}, got;
+    if (k.mv_size == 0) {
+      rc = -EINVAL;
+      break;
+    }
+    memcpy(&bits, &it->value, sizeof bits);
+    put_u64(val, bits);
+    put_u64(val + 8, (uint64_t)sub->now);
+    o->had = 0;
+    if (appending) {
+      int put = mdb_cursor_put(cur, &k, &v, MDB_APPEND);
+      if (put == 0)
+        continue;
+      if (put != MDB_KEYEXIST) {
+        rc = store_err(put);
+        break;
+      }
+      appending = 0; /* this key is not past the end: look it up */
+    }
+    int found = mdb_cursor_get(cur, &k, &got, MDB_SET_KEY);
+    if (found == 0 && got.mv_size == VALUE_SIZE) {
+      o->had = 1;
+      o->value = get_value(&got);
+      if (get_u64(got.mv_data) == bits)
+        continue; /* the same figure: keep its time */
+      rc = store_err(mdb_cursor_put(cur, &k, &v, MDB_CURRENT));
+    } else if (found == 0 || found == MDB_NOTFOUND) {
+      rc = store_err(mdb_cursor_put(cur, &k, &v, 0));
+    } else {
+      rc = store_err(found);
+    }
+  }
+  if (cur)
+    mdb_cursor_close(cur);
+  for (size_t i = 0; i < sub->n && rc == 0; i++) {
+    const tally_store_item *it = &sub->items[i];
+    uint64_t bits;
+    memcpy(&bits, &it->value, sizeof bits);
+    res->written++;
+    if (old[i].had) {
+      uint64_t was;
+      memcpy(&was, &old[i].value, sizeof was);
+      if (was == bits) {
+        res->unchanged++;
+        continue;
+      }
+      res->replaced++;
+    }
+    rc = add_change(cs, cap, it->element, old[i].had,
+                    old[i].had ? old[i].value : 0, 1, it->value);
+  }
+  free(order);
+  free(old);
+  return rc;
+}
+
 /* Writes the history entry of the submission and its audit entry.
  * Returns 0 or a store error. */
 static int record_changes(MDB_txn *txn, tally_store *s,
@@ -234,41 +329,8 @@ static int apply_submission(MDB_txn *txn, tally_store *s,
   if (s->keeper && (rc = s->keeper->before(s->keeper->arg, &t, sub)) != 0)
     return rc;
 
-  for (size_t i = 0; i < sub->n; i++) {
-    uint8_t key[KEY_MAX], val[VALUE_SIZE];
-    MDB_val old;
-    uint64_t bits;
-    k.mv_size = make_key(key, sub->period_key, sub->unit, sub->items[i].element);
-    k.mv_data = key;
-    if (k.mv_size == 0) {
-      rc = -EINVAL;
-      goto out;
-    }
-    memcpy(&bits, &sub->items[i].value, sizeof bits);
-    rc = mdb_get(txn, s->values, &k, &old);
-    if (rc != 0 && rc != MDB_NOTFOUND) {
-      rc = store_err(rc);
-      goto out;
-    }
-    int had_old = rc == 0 && old.mv_size == VALUE_SIZE;
-    res->written++;
-    if (had_old && get_u64(old.mv_data) == bits) {
-      res->unchanged++;
-      continue; /* keep its time: the figure did not change */
-    }
-    if (had_old)
-      res->replaced++;
-    if ((rc = add_change(&cs, &cap, sub->items[i].element, had_old,
-                         had_old ? get_value(&old) : 0, 1,
-                         sub->items[i].value)) != 0)
-      goto out;
-    put_u64(val, bits);
-    put_u64(val + 8, (uint64_t)sub->now);
-    v.mv_size = sizeof val;
-    v.mv_data = val;
-    if ((rc = store_err(mdb_put(txn, s->values, &k, &v, 0))) != 0)
-      goto out;
-  }
+  if ((rc = put_values(txn, s, sub, &cs, &cap, res)) != 0)
+    goto out;
   if (sub->replace &&
       (rc = remove_others(txn, s, sub, report_key, report_len, &cs, &cap,
                           res)) != 0)
