@@ -255,7 +255,8 @@ struct tally_rollup {
                               touches (touched_by) */
   struct periods reported; /* periods the unit has a report for... */
   struct periods unreported; /* ...and not, as looked up */
-  unsigned char *inputs;   /* [ind * n_elements + e]: ind sums element e */
+  int *input_list;         /* the elements each indicator sums, listed: */
+  size_t *input_first;     /* [ind] .. [ind + 1] in input_list */
   unsigned char *changing; /* [e]: the submission may change element e */
   /* The periods with reports, for the kinds that look far back: listed
    * once a submission, when needed. */
@@ -384,9 +385,8 @@ static void mark_changing(tally_rollup *r, const tally_store_submission *sub) {
 
 /* True when one of ind's inputs may change. */
 static int inputs_change(const tally_rollup *r, int ind) {
-  const unsigned char *in = r->inputs + (size_t)ind * r->cat->n_elements;
-  for (size_t e = 0; e < r->cat->n_elements; e++)
-    if (in[e] && r->changing[e])
+  for (size_t i = r->input_first[ind]; i < r->input_first[ind + 1]; i++)
+    if (r->changing[r->input_list[i]])
       return 1;
   return 0;
 }
@@ -539,6 +539,37 @@ static void mark_inputs(const tally_catalog *cat, int ind, unsigned char *in) {
         in[cat->age_groups[groups[k]].first + j] = 1;
 }
 
+/* Lists the elements each indicator sums, into r->input_list. Returns 0
+ * or -ENOMEM. */
+static int list_inputs(tally_rollup *r) {
+  const tally_catalog *cat = r->cat;
+  size_t ne = cat->n_elements ? cat->n_elements : 1, listed = 0;
+  unsigned char *in = calloc(cat->n_indicators ? cat->n_indicators : 1, ne);
+  if (in == NULL)
+    return -ENOMEM;
+  for (size_t i = 0; i < cat->n_indicators; i++) {
+    mark_inputs(cat, (int)i, in + i * ne);
+    for (size_t e = 0; e < cat->n_elements; e++)
+      listed += in[i * ne + e];
+  }
+  r->input_list = malloc((listed ? listed : 1) * sizeof *r->input_list);
+  r->input_first = malloc((cat->n_indicators + 1) * sizeof *r->input_first);
+  if (r->input_list == NULL || r->input_first == NULL) {
+    free(in);
+    return -ENOMEM;
+  }
+  listed = 0;
+  for (size_t i = 0; i < cat->n_indicators; i++) {
+    r->input_first[i] = listed;
+    for (size_t e = 0; e < cat->n_elements; e++)
+      if (in[i * ne + e])
+        r->input_list[listed++] = (int)e;
+  }
+  r->input_first[cat->n_indicators] = listed;
+  free(in);
+  return 0;
+}
+
 int tally_rollup_new(const tally_catalog *cat, tally_store *store,
                      tally_rollup **out) {
   tally_rollup *r = calloc(1, sizeof *r);
@@ -548,14 +579,11 @@ int tally_rollup_new(const tally_catalog *cat, tally_store *store,
   r->store = store;
   r->unit = -1;
   size_t ne = cat->n_elements ? cat->n_elements : 1;
-  r->inputs = calloc(cat->n_indicators ? cat->n_indicators : 1, ne);
   r->changing = calloc(ne, 1);
-  if (r->inputs == NULL || r->changing == NULL) {
+  if (r->changing == NULL || list_inputs(r) != 0) {
     tally_rollup_free(r);
     return -ENOMEM;
   }
-  for (size_t i = 0; i < cat->n_indicators; i++)
-    mark_inputs(cat, (int)i, r->inputs + i * ne);
   tally_rows_init(&r->rows, cat, NULL);
   r->keeper = (tally_store_keeper){r, keeper_begin, keeper_before,
                                    keeper_after, keeper_settle, keeper_flush};
@@ -575,7 +603,8 @@ void tally_rollup_free(tally_rollup *r) {
   free(r->touched.period);
   free(r->reported.period);
   free(r->unreported.period);
-  free(r->inputs);
+  free(r->input_list);
+  free(r->input_first);
   free(r->changing);
   table_clear(&r->batch);
   tally_rows_free(&r->rows);
