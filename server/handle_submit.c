@@ -535,14 +535,15 @@ static Tally__Envelope *submit_finish(tally_job *job, tally_request *r) {
                                 "stored",
                                 tally_strerror(j->job.write.code));
   }
-  tally_log("submit%s: unit=%s period=%s values=%u replaced=%u unchanged=%u "
-            "removed=%u revision=%llu id=%s from %s",
-            res->duplicate ? " (duplicate, answered from the record)"
-            : j->job.write.code == TALLY_EDRYRUN ? " (dry run: not stored)"
-                                                 : "",
-            unit, j->period, res->written, res->replaced, res->unchanged,
-            res->removed, (unsigned long long)res->revision,
-            *j->sid ? j->sid : "-", j->peer);
+  if (*j->how == 0) /* an import logs one line for all its reports */
+    tally_log("submit%s: unit=%s period=%s values=%u replaced=%u "
+              "unchanged=%u removed=%u revision=%llu id=%s from %s",
+              res->duplicate ? " (duplicate, answered from the record)"
+              : j->job.write.code == TALLY_EDRYRUN ? " (dry run: not stored)"
+                                                   : "",
+              unit, j->period, res->written, res->replaced, res->unchanged,
+              res->removed, (unsigned long long)res->revision,
+              *j->sid ? j->sid : "-", j->peer);
   if (!res->duplicate && r->health && j->job.write.code != TALLY_EDRYRUN)
     tally_health_submitted(r->health, (int64_t)time(NULL));
   Tally__SubmitReply *ok = tally_arena_alloc(arena, sizeof *ok);
