@@ -16,6 +16,7 @@
 #include "store_impl.h"
 #include "store_sums.h"
 
+#include "arena.h"
 #include "error.h"
 #include "period.h"
 #include "tally.pb-c.h"
@@ -68,36 +69,32 @@ static int seen_id(MDB_txn *txn, tally_store *s, const uint8_t *report_key,
   return 1;
 }
 
-/* Appends one change to a ChangeSet under construction. */
-static int add_change(Tally__ChangeSet *cs, size_t *cap, const char *element,
-                      int had_old, double old, int has_new, double new_value) {
-  if (cs->n_changes == *cap) {
-    size_t ncap = *cap ? *cap * 2 : 16;
-    Tally__Change **grown = realloc(cs->changes, ncap * sizeof *grown);
-    if (grown == NULL)
-      return -ENOMEM;
-    cs->changes = grown;
-    *cap = ncap;
-  }
-  Tally__Change *c = malloc(sizeof *c + strlen(element) + 1);
-  if (c == NULL)
+/* A ChangeSet under construction: its changes and their copied codes
+ * live in one arena, freed when the submission is done. */
+struct changes {
+  Tally__ChangeSet cs;
+  tally_arena arena;
+  size_t cap; /* of cs.changes */
+};
+
+/* Appends one change. Returns 0 or -ENOMEM. */
+static int add_change(struct changes *ch, const char *element, int had_old,
+                      double old, int has_new, double new_value) {
+  Tally__ChangeSet *cs = &ch->cs;
+  if (tally_arena_reserve(&ch->arena, &cs->changes, cs->n_changes, &ch->cap,
+                          sizeof *cs->changes) != 0)
+    return -ENOMEM;
+  Tally__Change *c = tally_arena_alloc(&ch->arena, sizeof *c);
+  if (c == NULL || (element = tally_arena_strdup(&ch->arena, element)) == NULL)
     return -ENOMEM;
   tally__change__init(c);
-  c->element = strcpy((char *)(c + 1), element);
+  c->element = (char *)element;
   c->had_old = had_old;
   c->old_value = old;
   c->has_new = has_new;
   c->new_value = new_value;
   cs->changes[cs->n_changes++] = c;
   return 0;
-}
-
-static void free_changes(Tally__ChangeSet *cs) {
-  for (size_t i = 0; i < cs->n_changes; i++)
-    free(cs->changes[i]);
-  free(cs->changes);
-  cs->changes = NULL;
-  cs->n_changes = 0;
 }
 
 /* True when element is among the submission's items. */
@@ -115,8 +112,7 @@ static int submitted(const tally_store_submission *sub, const char *element,
 static int remove_others(MDB_txn *txn, tally_store *s,
                          const tally_store_submission *sub,
                          const uint8_t *report_key, size_t report_len,
-                         Tally__ChangeSet *cs, size_t *cap,
-                         tally_store_result *res) {
+                         struct changes *ch, tally_store_result *res) {
   MDB_cursor *cur;
   MDB_val k = {report_len, (void *)report_key}, v;
   int rc = mdb_cursor_open(txn, s->values, &cur), got;
@@ -134,7 +130,7 @@ static int remove_others(MDB_txn *txn, tally_store *s,
     char code[STORE_CODE_MAX + 1];
     memcpy(code, element, el < STORE_CODE_MAX ? el : STORE_CODE_MAX);
     code[el < STORE_CODE_MAX ? el : STORE_CODE_MAX] = 0;
-    if ((rc = add_change(cs, cap, code, 1, get_value(&v), 0, 0)) != 0)
+    if ((rc = add_change(ch, code, 1, get_value(&v), 0, 0)) != 0)
       break;
     if ((rc = store_err(mdb_cursor_del(cur, 0))) != 0)
       break;
@@ -167,8 +163,8 @@ struct old_value {
  * changes go into cs in the submission's own order. Returns 0 or a
  * negative code. */
 static int put_values(MDB_txn *txn, tally_store *s,
-                      const tally_store_submission *sub, Tally__ChangeSet *cs,
-                      size_t *cap, tally_store_result *res) {
+                      const tally_store_submission *sub, struct changes *ch,
+                      tally_store_result *res) {
   const tally_store_item **order = malloc((sub->n ? sub->n : 1) * sizeof *order);
   struct old_value *old = malloc((sub->n ? sub->n : 1) * sizeof *old);
   MDB_cursor *cur = NULL;
@@ -233,7 +229,7 @@ static int put_values(MDB_txn *txn, tally_store *s,
       }
       res->replaced++;
     }
-    rc = add_change(cs, cap, it->element, old[i].had,
+    rc = add_change(ch, it->element, old[i].had,
                     old[i].had ? old[i].value : 0, 1, it->value);
   }
   free(order);
@@ -295,8 +291,8 @@ static int apply_submission(MDB_txn *txn, tally_store *s,
                             tally_store_result *res) {
   uint8_t report_key[KEY_MAX];
   size_t report_len = make_key(report_key, sub->period_key, sub->unit, NULL);
-  Tally__ChangeSet cs = TALLY__CHANGE_SET__INIT;
-  size_t cap = 0;
+  struct changes ch = {TALLY__CHANGE_SET__INIT, TALLY_ARENA_INIT, 0};
+  Tally__ChangeSet *cs = &ch.cs;
   MDB_val k, v;
   uint64_t revision = 0;
   int rc, has_id = sub->id && *sub->id;
@@ -329,33 +325,33 @@ static int apply_submission(MDB_txn *txn, tally_store *s,
   if (s->keeper && (rc = s->keeper->before(s->keeper->arg, &t, sub)) != 0)
     return rc;
 
-  if ((rc = put_values(txn, s, sub, &cs, &cap, res)) != 0)
+  if ((rc = put_values(txn, s, sub, &ch, res)) != 0)
     goto out;
   if (sub->replace &&
-      (rc = remove_others(txn, s, sub, report_key, report_len, &cs, &cap,
+      (rc = remove_others(txn, s, sub, report_key, report_len, &ch,
                           res)) != 0)
     goto out;
   if (sub->check &&
-      (rc = sub->check(sub->check_arg, &t, &cs.explanations,
-                       &cs.n_explanations)) != 0)
+      (rc = sub->check(sub->check_arg, &t, &cs->explanations,
+                       &cs->n_explanations)) != 0)
     goto out;
 
   /* A submission that changed something moves the report on. */
-  if (cs.n_changes > 0 && s->keeper &&
+  if (cs->n_changes > 0 && s->keeper &&
       (rc = s->keeper->after(s->keeper->arg, &t)) != 0)
     goto out;
   /* A new explanation of the same figures moves it on too: its history
    * entry and audit entry say who explained them, and how. */
-  if (cs.n_changes > 0 || cs.n_explanations > 0) {
+  if (cs->n_changes > 0 || cs->n_explanations > 0) {
     uint8_t rev[8];
-    cs.revision = ++revision;
+    cs->revision = ++revision;
     put_u64(rev, revision);
     k.mv_size = report_len;
     k.mv_data = report_key;
     v.mv_size = 8;
     v.mv_data = rev;
     if ((rc = store_err(mdb_put(txn, s->revisions, &k, &v, 0))) != 0 ||
-        (rc = record_changes(txn, s, sub, report_key, report_len, &cs)) != 0)
+        (rc = record_changes(txn, s, sub, report_key, report_len, cs)) != 0)
       goto out;
   }
   res->revision = revision;
@@ -373,7 +369,7 @@ static int apply_submission(MDB_txn *txn, tally_store *s,
   }
   rc = 0;
 out:
-  free_changes(&cs);
+  tally_arena_free(&ch.arena);
   return rc;
 }
 
