@@ -963,8 +963,8 @@ int tally_web_check(const tally_web_config *cfg, char *err, size_t errlen) {
 }
 
 /* Why lws could not listen on address (it logs the errno, and does not
- * return it): a socket bound there as lws binds it tells. NULL when
- * that one binds. */
+ * return it): a socket bound there as lws binds it tells, in libuv's
+ * words as the TCP listener's. NULL when that one binds. */
 static const char *bind_problem(const char *address, int v6only) {
   struct sockaddr_storage ss;
   int one = 1, rc = 0;
@@ -972,7 +972,7 @@ static const char *bind_problem(const char *address, int v6only) {
     return NULL;
   int fd = socket(ss.ss_family, SOCK_STREAM, 0);
   if (fd < 0)
-    return strerror(errno);
+    return uv_strerror(uv_translate_sys_error(errno));
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (ss.ss_family == AF_INET6)
     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
@@ -981,7 +981,7 @@ static const char *bind_problem(const char *address, int v6only) {
   if (bind(fd, (struct sockaddr *)&ss, len) != 0)
     rc = errno;
   close(fd);
-  return rc ? strerror(rc) : NULL;
+  return rc ? uv_strerror(uv_translate_sys_error(rc)) : NULL;
 }
 
 /* Opens an asset for lws: FILE.gz (made by web/build.sh) when the

@@ -47,7 +47,7 @@ int tally_web_check(const tally_web_config *cfg, char *err, size_t errlen);
  * them, it shares, and which it holds until stopped), on every address.
  * Returns 0 and *out, or an error with a message in err naming the
  * address that could not be served ("cannot serve the web pages on
- * 127.0.0.1:8080: Address already in use"); then *out may be set too,
+ * 127.0.0.1:8080: address already in use"); then *out may be set too,
  * stopped: lws closes what it had opened as the loop runs, and
  * tally_web_free frees it afterwards. */
 int tally_web_start(uv_loop_t *loop, const tally_web_config *cfg,

@@ -564,9 +564,9 @@ Test(web, a_bad_second_http_address_stops_tallyd_with_its_message) {
     int status;
     const char *says;
   } cases[] = {
-      {taken, 1, "Address already in use"},
+      {taken, 1, "address already in use"},
       /* TEST-NET-1: an address of no interface here. */
-      {"192.0.2.1:8443", 1, "Cannot assign requested address"},
+      {"192.0.2.1:8443", 1, "address not available"},
       {"0.0.0.0:0", 1, "tallyd: refusing to serve HTTP on 0.0.0.0:0 without "
                        "TLS"},
       {"nowhere", 2, "--http must be HOST:PORT"},
