@@ -76,6 +76,9 @@ struct tally_web {
   tally_web_config cfg;
   size_t n_vhosts;            /* one per address, cfg.listen's order */
   char vhost_name[TALLY_WEB_LISTEN_MAX][16];
+  char iface[TALLY_WEB_LISTEN_MAX][64]; /* each vhost's host: lws keeps
+                                 the pointer, and compares them to share
+                                 a listener (same port and host) */
   char origin[TALLY_WEB_LISTEN_MAX][128]; /* "http://127.0.0.1:PORT",
                                  bound, with the real port */
   int tls;
@@ -1045,10 +1048,10 @@ static uint64_t base_options(const tally_web *w) {
  * the address and why in err. */
 static int vhost_start(tally_web *w, size_t i, char *err, size_t errlen) {
   const char *listen = w->cfg.listen[i];
-  char host[64];
+  char *host = w->iface[i];
   int port, loopback, family, rc;
-  if ((rc = split(listen, host, sizeof host, &port, &loopback, &family, err,
-                  errlen)) != 0)
+  if ((rc = split(listen, host, sizeof w->iface[i], &port, &loopback,
+                  &family, err, errlen)) != 0)
     return rc;
   /* Alone, [::]:8443 takes IPv4 too; beside other addresses, IPv6 only,
    * so that [::]:8443 and 0.0.0.0:8443 bind together (as on TCP). */

@@ -492,21 +492,26 @@ static void serves_each(const char *const *origins, size_t n) {
   }
 }
 
-/* --http twice: 127.0.0.1 and the IPv6 loopback (else 127.0.0.2), each
- * on a port of its own, and both serve. */
-Test(web, the_pages_and_the_websocket_are_served_on_each_http_address) {
+/* tallyd with --http first and second (HOST:PORT, port 0 or not):
+ * both serve, and it stops cleanly. */
+static void serves_both(const char *first, const char *second) {
   char cookie[80];
   make_webdir();
-  const char *second = tally_test_second_loopback();
   tally_test_server_start(&srv, (const char *const[]){
-      "--http", "127.0.0.1:0", "--http", second, "--web-dir", webdir, NULL});
+      "--http", first, "--http", second, "--web-dir", webdir, NULL});
   setenv("TALLY_SERVER", srv.address, 1);
   const char *origins[] = {srv.web, srv.web_also[0]};
-  cr_assert(strncmp(origins[0], "http://127.0.0.1:", 17) == 0, "%s",
-            origins[0]);
-  char want[32];
-  snprintf(want, sizeof want, "http://%.*s", (int)strlen(second) - 2, second);
-  cr_assert(strncmp(origins[1], want, strlen(want)) == 0, "%s", origins[1]);
+  const char *given[] = {first, second};
+  for (int i = 0; i < 2; i++) {
+    char want[80];
+    const char *colon = strrchr(given[i], ':');
+    int any = strcmp(colon, ":0") == 0; /* then up to the port's colon */
+    snprintf(want, sizeof want, "http://%.*s", (int)(colon - given[i]) + any,
+             given[i]);
+    cr_assert(strncmp(origins[i], want, strlen(want)) == 0 &&
+                  (any || strcmp(origins[i] + 7, given[i]) == 0),
+              "%s for %s", origins[i], given[i]);
+  }
   aim(origins[0]);
   clerk("Wenchang clerk", cookie);
   serves_each(origins, 2);
@@ -515,6 +520,26 @@ Test(web, the_pages_and_the_websocket_are_served_on_each_http_address) {
   snprintf(both, sizeof both, "on %s %s\n", origins[0], origins[1]);
   cr_expect(log && strstr(log, both), "the log names both: %s", log);
   free(log);
+  cr_expect_eq(tally_test_server_stop(&srv), 0, "a clean stop");
+}
+
+/* --http twice: 127.0.0.1 and the IPv6 loopback (else 127.0.0.2), each
+ * on a port of its own, and both serve. */
+Test(web, the_pages_and_the_websocket_are_served_on_each_http_address) {
+  serves_both("127.0.0.1:0", tally_test_second_loopback());
+}
+
+/* The same port on both hosts: two listeners (lws shares one between
+ * vhosts of the same host and port only). */
+Test(web, one_port_on_two_hosts_is_two_listeners) {
+  char free_port[64], first[80], second[80];
+  close(tally_test_listen(free_port, sizeof free_port)); /* a free port */
+  const char *port_text = strrchr(free_port, ':');
+  const char *other = tally_test_second_loopback();
+  snprintf(first, sizeof first, "127.0.0.1%s", port_text);
+  snprintf(second, sizeof second, "%.*s%s",
+           (int)(strrchr(other, ':') - other), other, port_text);
+  serves_both(first, second);
 }
 
 /* The same from the config file: [web] listen given twice. */
