@@ -488,6 +488,7 @@ void tally_request_init(tally_request *r, const tally_services *svc,
   r->guard = svc->guard;
   r->sessions = svc->sessions;
   r->health = svc->health;
+  r->report_files = svc->report_files;
   r->session = session;
   r->peer = peer;
   r->reply = reply;

@@ -51,6 +51,9 @@ typedef struct {
   tally_guard *guard;       /* failed sign-ins per address; may be NULL */
   tally_sessions *sessions; /* the web pages' sessions; may be NULL */
   tally_health *health;     /* the running figures; may be NULL */
+  unsigned *report_files;   /* report files being made, of every
+                               transport (handle_report_file.c); NULL:
+                               not counted nor limited */
 } tally_services;
 
 typedef struct tally_request tally_request;
@@ -82,6 +85,7 @@ struct tally_request {
   tally_guard *guard;
   tally_sessions *sessions;
   tally_health *health;
+  unsigned *report_files;
   /* The caller's, set by the transport. */
   tally_session *session;   /* the connection's; changed by a sign-in */
   const char *peer;         /* "127.0.0.1:5000", for the log */

@@ -14,12 +14,16 @@
  * code); a scope of more than TALLY_REPORT_FILE_UNITS_MAX reporting
  * units is refused before any read, a file larger than
  * TALLY_REPORT_FILE_MAX after (the command line has neither bound); no memory, no temporary
- * file for the workbook: an internal error saying so.
+ * file for the workbook: an internal error saying so. While
+ * TALLY_REPORT_FILE_JOBS_MAX files are being made (by every connection
+ * and transport together), another is refused at once with ERROR_BUSY,
+ * to be asked again.
  */
 #include "handlers.h"
 
 #include "error.h"
 #include "file.h"
+#include "log.h"
 #include "reply.h"
 #include "report_doc.h"
 #include "report_html.h"
@@ -42,6 +46,12 @@
  * refused for its size only after all its reads. */
 #define TALLY_REPORT_FILE_UNITS_MAX 1000
 
+/* The most files made at once. Each takes a thread of libuv's pool for
+ * as long as it is made (1.6 s for 1,000 units); the pool has 4
+ * (UV_THREADPOOL_SIZE's default) and also hashes the passwords of
+ * sign-ins and runs the other reads' jobs: two files leave it two. */
+#define TALLY_REPORT_FILE_JOBS_MAX 2
+
 struct file_job {
   tally_job job;        /* first: the job is its tally_job */
   tally_request sub;    /* the reads, made as the account's */
@@ -49,6 +59,7 @@ struct file_job {
   Tally__ReportRequest q;
   int xlsx;
   uint64_t id;
+  unsigned *running;    /* the count it is in until done; NULL: none */
   /* The outcome: content, or an error code and message. */
   Tally__ErrorCode code; /* 0: content holds the file */
   char message[600];
@@ -164,8 +175,16 @@ static void file_run(tally_job *a) {
   tally_report_doc_free(&d);
 }
 
+/* The job is done with the pool: another file may be made. */
+static void file_done(struct file_job *j) {
+  if (j->running)
+    --*j->running;
+  j->running = NULL;
+}
+
 static Tally__Envelope *file_finish(tally_job *a, tally_request *r) {
   struct file_job *j = (struct file_job *)a;
+  file_done(j);
   if (j->code != 0)
     return tally_reply_error(r, j->id, j->code, "%s", j->message);
   Tally__ReportFileReply *rep = tally_arena_alloc(r->arena, sizeof *rep);
@@ -187,6 +206,7 @@ static Tally__Envelope *file_finish(tally_job *a, tally_request *r) {
 
 static void file_free(tally_job *a) {
   struct file_job *j = (struct file_job *)a;
+  file_done(j);
   for (size_t i = 0; i < j->n_jobs; i++)
     if (j->jobs[i]->free)
       j->jobs[i]->free(j->jobs[i]);
@@ -244,9 +264,20 @@ Tally__Envelope *tally_handle_report_file(tally_request *r,
         "figures, for at most %d; ask for a unit within it",
         r->cat->units[scope].code, r->cat->units[scope].leaves,
         TALLY_REPORT_FILE_UNITS_MAX);
+  if (r->report_files && *r->report_files >= TALLY_REPORT_FILE_JOBS_MAX) {
+    tally_log("report file for %s refused: %u being made already", r->peer,
+              *r->report_files);
+    return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_BUSY,
+                             "the server is making %d report files already "
+                             "(the most at once); try again in a minute "
+                             "(服务器正忙，请稍后再试)",
+                             TALLY_REPORT_FILE_JOBS_MAX);
+  }
   struct file_job *j = calloc(1, sizeof *j);
   if (j == NULL)
     return NULL;
+  if ((j->running = r->report_files) != NULL)
+    ++*j->running;
   j->job.run = file_run;
   j->job.finish = file_finish;
   j->job.free = file_free;

@@ -78,7 +78,8 @@ static const char usage[] =
     "      --max-per-address N  connections not signed in yet from one\n"
     "                        address (IPv6: one /64); more are answered\n"
     "                        \"busy\" (default 32). These three hold for\n"
-    "                        --http too, each listener counting its own:\n"
+    "                        --http too, TCP and the web pages each counting\n"
+    "                        their own:\n"
     "                        a connection there is signed in once it is\n"
     "                        a WebSocket with a session\n"
     "      --memory-budget MIB  the memory all connections may hold together\n"
@@ -99,7 +100,8 @@ static const char usage[] =
     "      --http ADDR       also serve the web pages on ADDR (HOST:PORT):\n"
     "                        HTTPS with --tls-cert and --tls-key, plain HTTP\n"
     "                        on the loopback only (unless\n"
-    "                        --insecure-plaintext)\n"
+    "                        --insecure-plaintext); again for each address\n"
+    "                        more (at most 8)\n"
     "      --web-dir DIR     the built web app (default: web/ beside tallyd,\n"
     "                        or ../share/tally/web)\n"
     "      --session-timeout SECONDS  how long a web sign-in lasts (default\n"
@@ -113,7 +115,8 @@ static const char usage[] =
     "  -h, --help            this help\n"
     "  -V, --version         the version\n"
     "\n"
-    "On start it prints \"listening on ADDR\" on standard output; it logs one\n"
+    "On start it prints \"listening on ADDR\" on standard output, and \"web\n"
+    "pages on ORIGIN\" for each --http; it logs one\n"
     "line per connection and per submission on standard error. SIGHUP\n"
     "reads the config file again: a new certificate and key (for new\n"
     "connections; open ones go on), the limits and the log format; other\n"
@@ -321,12 +324,13 @@ static void restart_needed(const char *name, const char *was,
                    "until then)", name);
 }
 
-/* The listen addresses in one line, "127.0.0.1:7300 [::1]:7300". */
-static void listen_text(const tally_settings *o, char *buf, size_t n) {
+/* Addresses in one line, "127.0.0.1:7300 [::1]:7300" ("" for none). */
+static void listen_text(const tally_settings_addresses *a, char *buf,
+                        size_t n) {
   size_t k = 0;
   buf[0] = 0;
-  for (size_t i = 0; i < o->n_listen && k < n; i++) {
-    int w = snprintf(buf + k, n - k, "%s%s", i ? " " : "", o->listen[i]);
+  for (size_t i = 0; i < a->n && k < n; i++) {
+    int w = snprintf(buf + k, n - k, "%s%s", i ? " " : "", a->at[i]);
     if (w < 0)
       break;
     k += (size_t)w;
@@ -337,9 +341,31 @@ static void listen_text(const tally_settings *o, char *buf, size_t n) {
 static void listen_config(const tally_settings *o, tally_server_config *cfg) {
   _Static_assert(TALLY_SETTINGS_LISTEN_MAX == TALLY_SERVER_LISTEN_MAX,
                  "as many addresses in the settings as the server takes");
-  cfg->listen = o->listen[0];
-  for (size_t i = 1; i < o->n_listen; i++)
-    cfg->also_listen[i - 1] = o->listen[i];
+  cfg->listen = o->listen.at[0];
+  for (size_t i = 1; i < o->listen.n; i++)
+    cfg->also_listen[i - 1] = o->listen.at[i];
+}
+
+/* The web pages' addresses from the settings. */
+static void web_listen_config(const tally_settings *o, tally_web_config *cfg) {
+  _Static_assert(TALLY_SETTINGS_LISTEN_MAX == TALLY_WEB_LISTEN_MAX,
+                 "as many web addresses in the settings as web.c takes");
+  for (size_t i = 0; i < o->http.n; i++)
+    cfg->listen[i] = o->http.at[i];
+  cfg->n_listen = o->http.n;
+}
+
+/* The web pages' origins in one line, "http://127.0.0.1:8080 ...". */
+static void origins_text(const tally_web *web, char *buf, size_t n) {
+  size_t k = 0;
+  buf[0] = 0;
+  for (size_t i = 0; i < tally_web_n_origins(web) && k < n; i++) {
+    int w = snprintf(buf + k, n - k, "%s%s", i ? " " : "",
+                     tally_web_origin_at(web, i));
+    if (w < 0)
+      break;
+    k += (size_t)w;
+  }
 }
 
 /* SIGHUP: the config file and the command line read again. The
@@ -390,12 +416,14 @@ static void on_sighup(uv_signal_t *h, int signum) {
   st->cert_warn_days = now.s.cert_warn_days;
   restart_needed("data", was->data, now.s.data);
   char was_listen[1024], now_listen[1024];
-  listen_text(was, was_listen, sizeof was_listen);
-  listen_text(&now.s, now_listen, sizeof now_listen);
+  listen_text(&was->listen, was_listen, sizeof was_listen);
+  listen_text(&now.s.listen, now_listen, sizeof now_listen);
   restart_needed("listen", was_listen, now_listen);
+  listen_text(&was->http, was_listen, sizeof was_listen);
+  listen_text(&now.s.http, now_listen, sizeof now_listen);
+  restart_needed("the web pages' listen (http)", was_listen, now_listen);
   restart_needed("catalog", was->catalog, now.s.catalog);
   restart_needed("backup-dir", was->backup_dir, now.s.backup_dir);
-  restart_needed("the web pages' listen (http)", was->http, now.s.http);
   restart_needed("web-dir", was->web_dir, now.s.web_dir);
   if (was->max_frame != now.s.max_frame || was->map_size != now.s.map_size ||
       was->max_map_size != now.s.max_map_size ||
@@ -894,7 +922,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "tallyd: %s\n", err);
     goto err_after_catalog;
   }
-  tally_web_config wcfg = {.listen = o.s.http, .web_dir = web_dir,
+  tally_web_config wcfg = {.web_dir = web_dir,
                            .tls_cert = o.s.tls_cert, .tls_key = o.s.tls_key,
                            .insecure_plaintext = o.s.insecure_plaintext,
                            .max_frame = o.s.max_frame,
@@ -902,7 +930,8 @@ int main(int argc, char **argv) {
                            .max_per_address = (unsigned)o.s.max_per_address,
                            .sign_in_timeout_ms =
                                (unsigned)(o.s.sign_in_timeout_s * 1000)};
-  if (o.s.http) {
+  web_listen_config(&o.s, &wcfg);
+  if (o.s.http.n) {
     if (tally_web_check(&wcfg, err, sizeof err) != 0) {
       fprintf(stderr, "tallyd: %s\n", err);
       goto err_after_catalog;
@@ -993,7 +1022,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "tallyd: %s\n", err);
     goto err_after_loop;
   }
-  if (o.s.http &&
+  if (o.s.http.n &&
       (rc = tally_web_start(&loop, &wcfg, server, &web, err, sizeof err)) != 0) {
     fprintf(stderr, "tallyd: %s\n", err);
     tally_server_stop(server);
@@ -1037,16 +1066,18 @@ int main(int argc, char **argv) {
             "elements, %zu indicators), listening on %s (%s)",
             TALLY_VERSION, o.s.data, cat->name, cat->origin, cat->n_units,
             cat->n_elements, cat->n_indicators, bound, st.tls ? "TLS" : "plaintext");
-  if (web)
-    tally_log("serving the web pages from %s on %s", web_dir,
-              tally_web_origin(web));
+  char origins[1200] = "";
+  if (web) {
+    origins_text(web, origins, sizeof origins);
+    tally_log("serving the web pages from %s on %s", web_dir, origins);
+  }
   for (size_t i = 0; i < tally_server_n_addresses(server); i++)
     printf("listening on %s\n", tally_server_address_at(server, i));
-  if (web)
-    printf("web pages on %s\n", tally_web_origin(web));
+  for (size_t i = 0; web && i < tally_web_n_origins(web); i++)
+    printf("web pages on %s\n", tally_web_origin_at(web, i));
   fflush(stdout);
-  sd_notifyf(0, "READY=1\nSTATUS=listening on %s%s%s", bound, web ? ", web pages on " : "",
-             web ? tally_web_origin(web) : "");
+  sd_notifyf(0, "READY=1\nSTATUS=listening on %s%s%s", bound,
+             web ? ", web pages on " : "", origins);
 
   uv_run(&loop, UV_RUN_DEFAULT);
   /* The loop has run out: a signal, or the store's failure, closed

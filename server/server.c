@@ -70,6 +70,7 @@ struct tally_server {
   tally_services svc;         /* what requests are served with */
   tally_guard *guard;         /* failed sign-ins per address */
   unsigned sweeps;            /* sweep ticks, to flush last-used times */
+  unsigned report_files;      /* being made (svc.report_files) */
   struct touch {
     tally_write write;        /* first: the write is the touch */
     struct tally_server *server;
@@ -1081,7 +1082,8 @@ int tally_server_start(uv_loop_t *loop, const tally_server_config *cfg,
   s->svc = (tally_services){loop,           s->cfg.cat,
                             s->cfg.store,   s->writer,
                             s->cfg.accounts, s->guard,
-                            s->cfg.sessions, s->cfg.health};
+                            s->cfg.sessions, s->cfg.health,
+                            &s->report_files};
   for (size_t i = 0; i < n; i++) {
     uv_tcp_t *l = &s->listeners[i];
     /* Alone, [::]:7300 takes IPv4 too; beside other addresses, IPv6

@@ -27,7 +27,7 @@ enum kind {
   SWITCH,  /* a flag without a value; yes or no in the file */
   COUNT,   /* a whole number */
   MIB,     /* a whole number of MiB, kept in bytes */
-  ADDRESS, /* HOST:PORT, given once or more (listen only) */
+  ADDRESS, /* HOST:PORT, given once or more (the listens) */
 };
 
 /* One row per setting: its flag, where it sits in the file, its kind,
@@ -54,7 +54,7 @@ static const struct row {
     {"tls-key", "tls", "key", TEXT, 0, 0, AT(tls_key)},
     {"cert-warn-days", "tls", "warn-days", COUNT, 1, 3650,
      AT(cert_warn_days)},
-    {"http", "web", "listen", TEXT, 0, 0, AT(http)},
+    {"http", "web", "listen", ADDRESS, 0, 0, AT(http)},
     {"web-dir", "web", "dir", TEXT, 0, 0, AT(web_dir)},
     {"session-timeout", "web", "session-timeout", COUNT, 1, 7 * 86400,
      AT(session_s)},
@@ -76,19 +76,25 @@ static const struct row {
 
 void tally_settings_init(tally_settings *o) {
   memset(o, 0, sizeof *o);
-  o->listen[0] = strdup("127.0.0.1:7300");
-  o->n_listen = 1;
+  o->listen.at[0] = strdup("127.0.0.1:7300");
+  o->listen.n = 1;
   o->log_format = strdup("auto");
   o->max_frame = TALLY_FRAME_DEFAULT_MAX;
   o->cert_warn_days = 30;
 }
 
-void tally_settings_free(tally_settings *o) {
-  for (size_t i = 0; i < o->n_listen; i++) {
-    free(o->listen[i]);
-    o->listen[i] = NULL;
+/* Empties a list of addresses. */
+static void addresses_clear(tally_settings_addresses *a) {
+  for (size_t i = 0; i < a->n; i++) {
+    free(a->at[i]);
+    a->at[i] = NULL;
   }
-  o->n_listen = 0;
+  a->n = 0;
+}
+
+void tally_settings_free(tally_settings *o) {
+  addresses_clear(&o->listen);
+  addresses_clear(&o->http);
   for (size_t i = 0; i < N_ROWS; i++)
     if (rows[i].kind == TEXT) {
       char **field = (char **)((char *)o + rows[i].offset);
@@ -111,11 +117,11 @@ int tally_settings_known(const char *name, int *takes_value) {
   return r != NULL;
 }
 
-/* Adds value to the listen addresses; from says where it is given (1
- * the file, 2 the command line): the first from a place replaces those
+/* Adds value to the addresses a; from says where it is given (1 the
+ * file, 2 the command line): the first from a place replaces those
  * from before. */
-static int add_address(tally_settings *o, const char *value, int from,
-                       const char *name, char *err, size_t n) {
+static int add_address(tally_settings_addresses *a, const char *value,
+                       int from, const char *name, char *err, size_t n) {
   struct sockaddr_storage ss;
   if (value == NULL || *value == 0) {
     snprintf(err, n, "%s needs a value", name);
@@ -126,27 +132,23 @@ static int add_address(tally_settings *o, const char *value, int from,
              "not '%s'", name, value);
     return -EINVAL;
   }
-  if (from > o->listen_from) {
-    for (size_t i = 0; i < o->n_listen; i++) {
-      free(o->listen[i]);
-      o->listen[i] = NULL;
-    }
-    o->n_listen = 0;
-    o->listen_from = from;
+  if (from > a->from) {
+    addresses_clear(a);
+    a->from = from;
   }
-  for (size_t i = 0; i < o->n_listen; i++)
-    if (strcmp(o->listen[i], value) == 0) {
+  for (size_t i = 0; i < a->n; i++)
+    if (strcmp(a->at[i], value) == 0) {
       snprintf(err, n, "%s %s is given twice", name, value);
       return -EINVAL;
     }
-  if (o->n_listen == TALLY_SETTINGS_LISTEN_MAX) {
+  if (a->n == TALLY_SETTINGS_LISTEN_MAX) {
     snprintf(err, n, "%s %s: at most %d addresses", name, value,
              TALLY_SETTINGS_LISTEN_MAX);
     return -EINVAL;
   }
-  if ((o->listen[o->n_listen] = strdup(value)) == NULL)
+  if ((a->at[a->n] = strdup(value)) == NULL)
     return -ENOMEM;
-  o->n_listen++;
+  a->n++;
   return 0;
 }
 
@@ -158,7 +160,7 @@ static int set_row(tally_settings *o, const struct row *r, const char *value,
   char *end;
   switch (r->kind) {
   case ADDRESS:
-    return add_address(o, value, from, name, err, n);
+    return add_address(field, value, from, name, err, n);
   case TEXT: {
     if (value == NULL || *value == 0) {
       snprintf(err, n, "%s needs a value", name);

@@ -3,9 +3,10 @@
  * The config file (/etc/tally/tallyd.conf by default, INI, read with
  * libinih) and the command line set the same settings, one table row
  * each: a flag --max-frame is the key max-frame of section [limits].
- * The file is read first and the flags override it. listen may be
- * given several times, in the file and on the command line: each is an
- * address more (the flags' replace the file's). A key the table
+ * The file is read first and the flags override it. listen (of
+ * [server] and of [web], --listen and --http) may be given several
+ * times, in the file and on the command line: each is an address more
+ * (the flags' replace the file's). A key the table
  * does not know, a value out of range or a line that is not INI stops
  * the reading with "FILE:LINE: problem".
  */
@@ -14,19 +15,25 @@
 
 #include <stddef.h>
 
-/* The most addresses tallyd listens on (server.h's as well). */
+/* The most addresses tallyd listens on, for the protocol and for the
+ * web pages each (server.h's and web.h's as well). */
 #define TALLY_SETTINGS_LISTEN_MAX 8
+
+/* Addresses given once or more, HOST:PORT each. */
+typedef struct {
+  char *at[TALLY_SETTINGS_LISTEN_MAX];
+  size_t n;
+  int from;                 /* where they came from: 0 the default, 1 the
+                               file, 2 the flags (each replaces the last) */
+} tally_settings_addresses;
 
 typedef struct {
   char *data;               /* the store's directory */
-  char *listen[TALLY_SETTINGS_LISTEN_MAX]; /* HOST:PORT each, n_listen */
-  size_t n_listen;          /* at least 1 */
-  int listen_from;          /* where listen came from: 0 the default, 1 the
-                               file, 2 the flags (each replaces the last) */
+  tally_settings_addresses listen; /* the protocol's; at least 1 */
   char *catalog;            /* NULL: the built-in one */
   char *tls_cert, *tls_key; /* NULL: plaintext */
   char *backup_dir;         /* NULL: no backups through the server */
-  char *http;               /* the web pages' address; NULL: none */
+  tally_settings_addresses http; /* the web pages'; none: no pages */
   char *web_dir;            /* NULL: found beside tallyd */
   char *log_format;         /* auto, text, json, journal */
   int insecure_plaintext;

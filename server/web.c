@@ -36,6 +36,7 @@
 
 #include <errno.h>
 #include <libwebsockets.h>
+#include <netinet/in.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define BODY_MAX 4096         /* a sign-in's body */
 #define QUEUE_MAX 16          /* messages read while one is answered */
@@ -72,10 +74,16 @@ struct tally_web {
   tally_server *server;
   tally_services svc;
   tally_web_config cfg;
-  char address[96];           /* bound, with the real port */
-  char origin[128];           /* "http://127.0.0.1:PORT" */
+  size_t n_vhosts;            /* one per address, cfg.listen's order */
+  char vhost_name[TALLY_WEB_LISTEN_MAX][16];
+  char iface[TALLY_WEB_LISTEN_MAX][64]; /* each vhost's host: lws keeps
+                                 the pointer, and compares them to share
+                                 a listener (same port and host) */
+  char origin[TALLY_WEB_LISTEN_MAX][128]; /* "http://127.0.0.1:PORT",
+                                 bound, with the real port */
   int tls;
   int stopping;
+  int sweeping;               /* sweep is started (closed on stop) */
   int held;                   /* the server is held */
   unsigned inflight;          /* requests and sign-ins not yet answered */
   web_conn *conns;            /* open WebSockets */
@@ -915,16 +923,17 @@ static void lws_emit(int level, const char *line) {
   tally_log("web: lws: %.*s", (int)n, line);
 }
 
-/* The address as lws takes it: host text and port. */
-static int split(const tally_web_config *cfg, char *host, size_t hn,
-                 int *port, int *loopback, char *err, size_t errlen) {
+/* An address as lws takes it: host text and port, and its family. */
+static int split(const char *listen, char *host, size_t hn, int *port,
+                 int *loopback, int *family, char *err, size_t errlen) {
   struct sockaddr_storage ss;
-  if (tally_address_parse(cfg->listen, &ss) != 0) {
+  if (tally_address_parse(listen, &ss) != 0) {
     snprintf(err, errlen, "--http %s: expected HOST:PORT, e.g. "
-             "127.0.0.1:8080 or [::1]:8080", cfg->listen);
+             "127.0.0.1:8080 or [::1]:8080", listen);
     return -EINVAL;
   }
   *loopback = tally_address_is_loopback((const struct sockaddr *)&ss);
+  *family = ss.ss_family;
   char text[80];
   tally_address_format(&ss, text, sizeof text);
   if (tally_address_split(text, host, hn, port) != 0)
@@ -934,18 +943,48 @@ static int split(const tally_web_config *cfg, char *host, size_t hn,
 
 int tally_web_check(const tally_web_config *cfg, char *err, size_t errlen) {
   char host[64];
-  int port, loopback, rc;
-  if ((rc = split(cfg, host, sizeof host, &port, &loopback, err, errlen)) != 0)
-    return rc;
-  if (cfg->tls_cert == NULL && !loopback && !cfg->insecure_plaintext) {
-    snprintf(err, errlen, "refusing to serve HTTP on %s without TLS: "
-             "passwords and figures would cross the network in the clear. "
-             "Give --tls-cert and --tls-key (deploy/make-ca.sh makes them), "
-             "or --insecure-plaintext if the network is otherwise protected",
-             cfg->listen);
-    return TALLY_EUSAGE;
+  int port, loopback, family, rc;
+  if (cfg->n_listen == 0 || cfg->n_listen > TALLY_WEB_LISTEN_MAX) {
+    snprintf(err, errlen, "--http: from 1 to %d addresses, not %zu",
+             TALLY_WEB_LISTEN_MAX, cfg->n_listen);
+    return -EINVAL;
+  }
+  for (size_t i = 0; i < cfg->n_listen; i++) {
+    if ((rc = split(cfg->listen[i], host, sizeof host, &port, &loopback,
+                    &family, err, errlen)) != 0)
+      return rc;
+    if (cfg->tls_cert == NULL && !loopback && !cfg->insecure_plaintext) {
+      snprintf(err, errlen, "refusing to serve HTTP on %s without TLS: "
+               "passwords and figures would cross the network in the "
+               "clear. Give --tls-cert and --tls-key (deploy/make-ca.sh "
+               "makes them), or --insecure-plaintext if the network is "
+               "otherwise protected", cfg->listen[i]);
+      return TALLY_EUSAGE;
+    }
   }
   return 0;
+}
+
+/* Why lws could not listen on address (it logs the errno, and does not
+ * return it): a socket bound there as lws binds it tells, in libuv's
+ * words as the TCP listener's. NULL when that one binds. */
+static const char *bind_problem(const char *address, int v6only) {
+  struct sockaddr_storage ss;
+  int one = 1, rc = 0;
+  if (tally_address_parse(address, &ss) != 0)
+    return NULL;
+  int fd = socket(ss.ss_family, SOCK_STREAM, 0);
+  if (fd < 0)
+    return uv_strerror(uv_translate_sys_error(errno));
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (ss.ss_family == AF_INET6)
+    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
+  socklen_t len = ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                           : sizeof(struct sockaddr_in);
+  if (bind(fd, (struct sockaddr *)&ss, len) != 0)
+    rc = errno;
+  close(fd);
+  return rc ? uv_strerror(uv_translate_sys_error(rc)) : NULL;
 }
 
 /* Opens an asset for lws: FILE.gz (made by web/build.sh) when the
@@ -994,13 +1033,75 @@ static void csp_make(char *buf, size_t n) {
            (const char *)b64);
 }
 
+/* The options of the context and of every vhost. */
+static uint64_t base_options(const tally_web *w) {
+  uint64_t o = LWS_SERVER_OPTION_LIBUV |
+               LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN |
+               LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+  if (w->tls)
+    o |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+  return o;
+}
+
+/* Listens on the i-th address: a vhost of its own, with the same pages,
+ * headers and certificate as the others. Returns 0, or TALLY_EUSAGE with
+ * the address and why in err. */
+static int vhost_start(tally_web *w, size_t i, char *err, size_t errlen) {
+  const char *listen = w->cfg.listen[i];
+  char *host = w->iface[i];
+  int port, loopback, family, rc;
+  if ((rc = split(listen, host, sizeof w->iface[i], &port, &loopback,
+                  &family, err, errlen)) != 0)
+    return rc;
+  /* Alone, [::]:8443 takes IPv4 too; beside other addresses, IPv6 only,
+   * so that [::]:8443 and 0.0.0.0:8443 bind together (as on TCP). */
+  int v6only = family == AF_INET6 && w->cfg.n_listen > 1;
+  struct lws_context_creation_info info;
+  memset(&info, 0, sizeof info);
+  snprintf(w->vhost_name[i], sizeof w->vhost_name[i], "tally-%zu", i);
+  info.vhost_name = w->vhost_name[i];
+  /* An address lws cannot bind fails the vhost, rather than waiting in
+   * lws for an interface to come. */
+  info.options = base_options(w) | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
+  if (family != AF_INET6)
+    info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+  if (v6only)
+    info.options |= LWS_SERVER_OPTION_IPV6_V6ONLY_MODIFY |
+                    LWS_SERVER_OPTION_IPV6_V6ONLY_VALUE;
+  info.port = port; /* 0: any free one */
+  info.iface = host;
+  info.protocols = w->protocols;
+  info.mounts = &w->files;
+  info.headers = w->headers;
+  info.alpn = "http/1.1";
+  if (w->tls) {
+    info.options |= LWS_SERVER_OPTION_STS;
+    info.ssl_cert_filepath = w->cfg.tls_cert;
+    info.ssl_private_key_filepath = w->cfg.tls_key;
+  }
+  struct lws_vhost *vh = lws_create_vhost(w->ctx, &info);
+  if (vh == NULL) {
+    const char *why = bind_problem(listen, v6only);
+    snprintf(err, errlen, "cannot serve the web pages on %s: %s", listen,
+             why ? why : w->tls ? "the log says why (a certificate that "
+                                  "does not load?)"
+                                : "the log says why");
+    return TALLY_EUSAGE;
+  }
+  int bound = lws_get_vhost_listen_port(vh);
+  snprintf(w->origin[i], sizeof w->origin[i],
+           strchr(host, ':') ? "%s://[%s]:%d" : "%s://%s:%d",
+           w->tls ? "https" : "http", host, bound);
+  w->n_vhosts++;
+  return 0;
+}
+
 int tally_web_start(uv_loop_t *loop, const tally_web_config *cfg,
                     tally_server *server, tally_web **out, char *err,
                     size_t errlen) {
-  char host[64];
-  int port, loopback, rc;
-  if ((rc = tally_web_check(cfg, err, errlen)) != 0 ||
-      (rc = split(cfg, host, sizeof host, &port, &loopback, err, errlen)) != 0)
+  int rc;
+  *out = NULL;
+  if ((rc = tally_web_check(cfg, err, errlen)) != 0)
     return rc;
   tally_web *w = calloc(1, sizeof *w);
   if (w == NULL)
@@ -1063,59 +1164,49 @@ int tally_web_start(uv_loop_t *loop, const tally_web_config *cfg,
   struct lws_context_creation_info info;
   void *loops[1] = {loop};
   memset(&info, 0, sizeof info);
-  info.options = LWS_SERVER_OPTION_LIBUV |
-                 LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN |
-                 LWS_SERVER_OPTION_DISABLE_IPV6 * (strchr(host, ':') == NULL);
+  info.options = base_options(w);
   info.foreign_loops = loops;
-  info.port = port ? port : CONTEXT_PORT_NO_LISTEN_SERVER;
-  info.iface = host;
   info.protocols = w->protocols;
-  info.mounts = &w->files;
-  info.headers = w->headers;
   info.user = w;
-  info.alpn = "http/1.1";
-  info.vhost_name = "tally";
   info.pcontext = &w->ctx; /* NULLed once lws has freed it */
-  info.fd_limit_per_thread = w->cfg.max_connections + 32;
+  info.fd_limit_per_thread =
+      w->cfg.max_connections + 32 + (unsigned)w->cfg.n_listen;
   info.timeout_secs = 20;
-  if (w->tls) {
-    info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
-                    LWS_SERVER_OPTION_STS;
-    info.ssl_cert_filepath = cfg->tls_cert;
-    info.ssl_private_key_filepath = cfg->tls_key;
-  }
-  if (port == 0)
-    info.port = 0;
   w->ctx = lws_create_context(&info);
   if (w->ctx == NULL) {
-    snprintf(err, errlen, "cannot serve HTTP on %s (the log says why: a "
-             "port in use, a certificate that does not load)", cfg->listen);
+    snprintf(err, errlen, "cannot serve the web pages: libwebsockets did "
+             "not start (the log says why)");
     free(w);
     return TALLY_EUSAGE;
   }
   /* The context's own file operations (the platform's), with our open:
    * lws reads and closes the file as ever. */
   lws_get_fops(w->ctx)->LWS_FOP_OPEN = asset_open;
-  struct lws_vhost *vh = lws_get_vhost_by_name(w->ctx, "tally");
-  int bound = vh ? lws_get_vhost_listen_port(vh) : port;
-  if (strchr(host, ':'))
-    snprintf(w->address, sizeof w->address, "[%s]:%d", host, bound);
-  else
-    snprintf(w->address, sizeof w->address, "%s:%d", host, bound);
-  snprintf(w->origin, sizeof w->origin, "%s://%s",
-           w->tls ? "https" : "http", w->address);
+  for (size_t i = 0; i < w->cfg.n_listen; i++)
+    if ((rc = vhost_start(w, i, err, errlen)) != 0) {
+      /* lws closes what it opened as the loop runs: w lives until then
+       * for its callbacks, and is freed by tally_web_free. */
+      w->stopping = 1;
+      lws_context_destroy(w->ctx);
+      *out = w;
+      return rc;
+    }
   tally_sessions_on_end(w->svc.sessions, session_ended, w);
   uv_timer_init(loop, &w->sweep);
   w->sweep.data = w;
   uv_timer_start(&w->sweep, peer_sweep, 1000, 1000);
+  w->sweeping = 1;
   tally_server_hold(server);
   w->held = 1;
   *out = w;
   return 0;
 }
 
-const char *tally_web_address(const tally_web *w) { return w->address; }
-const char *tally_web_origin(const tally_web *w) { return w->origin; }
+size_t tally_web_n_origins(const tally_web *w) { return w->n_vhosts; }
+
+const char *tally_web_origin_at(const tally_web *w, size_t i) {
+  return i < w->n_vhosts ? w->origin[i] : NULL;
+}
 
 int tally_web_reload_tls(tally_web *w, const char *cert, const char *key,
                          char *err, size_t errlen) {
@@ -1149,7 +1240,8 @@ void tally_web_stop(tally_web *w) {
     return;
   w->stopping = 1;
   tally_sessions_on_end(w->svc.sessions, NULL, NULL);
-  uv_close((uv_handle_t *)&w->sweep, NULL); /* w outlives the loop's run */
+  if (w->sweeping)
+    uv_close((uv_handle_t *)&w->sweep, NULL); /* w outlives the loop's run */
   lws_context_destroy(w->ctx); /* its handles close as the loop runs */
   web_settle(w);
 }

@@ -11,10 +11,12 @@
 
 #include <criterion/criterion.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 extern const char tally_catalog_builtin_json[];
 extern const size_t tally_catalog_builtin_len;
@@ -469,14 +471,15 @@ Test(report_file, the_pages_file_is_tally_reports) {
   tally_wire_free(r);
 }
 
-Test(report_file, a_scope_too_large_for_the_page_is_refused_before_its_reads) {
-  /* The built-in catalog with 991 towns more: 1,001 reporting units. */
+/* Writes into dir/big.json (path, n bytes) the built-in catalog with
+ * towns more towns under the district. */
+static void big_catalog(const char *dir, int towns, char *path, size_t n) {
   json_error_t e;
   json_t *doc = json_loadb(tally_catalog_builtin_json,
                            tally_catalog_builtin_len, 0, &e);
   cr_assert_not_null(doc, "%s", e.text);
   json_t *list = json_object_get(doc, "units");
-  for (int i = 0; i < 991; i++) {
+  for (int i = 0; i < towns; i++) {
     char code[16], zh[32], en[32];
     snprintf(code, sizeof code, "t%06d", i);
     snprintf(zh, sizeof zh, "测试镇%d", i);
@@ -486,13 +489,18 @@ Test(report_file, a_scope_too_large_for_the_page_is_refused_before_its_reads) {
                                           "changqing", "name_zh", zh,
                                           "name_en", en));
   }
-  char dir[256], path[300];
-  tally_test_tmpdir(dir, sizeof dir);
-  snprintf(path, sizeof path, "%s/big.json", dir);
+  snprintf(path, n, "%s/big.json", dir);
   char *text = json_dumps(doc, JSON_COMPACT);
   json_decref(doc);
   tally_test_write_file(path, text);
   free(text);
+}
+
+Test(report_file, a_scope_too_large_for_the_page_is_refused_before_its_reads) {
+  /* The built-in catalog with 991 towns more: 1,001 reporting units. */
+  char dir[256], path[300];
+  tally_test_tmpdir(dir, sizeof dir);
+  big_catalog(dir, 991, path, sizeof path);
   start(path);
   Tally__Envelope *r =
       report_file(tally_test_token(&srv, "analyst", NULL), "2022",
@@ -512,6 +520,97 @@ Test(report_file, a_scope_too_large_for_the_page_is_refused_before_its_reads) {
                                                             : "");
   cr_expect_str_eq(r->report_file_reply->file_name,
                    "tally-report-2022-wenchang.html");
+  tally_wire_free(r);
+  tally_test_rmtree(dir);
+}
+
+/* One report file asked for on its own connection, in a thread. */
+struct asking {
+  pthread_t thread;
+  struct tally_client *c;
+  Tally__ReportFileRequest__Format format;
+  int rc;
+  Tally__Envelope *reply;
+  char err[256];
+};
+
+static void *ask_file(void *arg) {
+  struct asking *a = arg;
+  Tally__ReportRequest q = TALLY__REPORT_REQUEST__INIT;
+  Tally__ReportFileRequest f = TALLY__REPORT_FILE_REQUEST__INIT;
+  Tally__Envelope req = TALLY__ENVELOPE__INIT;
+  q.period = "2022";
+  q.unit = "";
+  f.report = &q;
+  f.format = a->format;
+  req.body_case = TALLY__ENVELOPE__BODY_REPORT_FILE;
+  req.report_file = &f;
+  a->rc = tally_client_call(a->c, &req, &a->reply, a->err, sizeof a->err);
+  return NULL;
+}
+
+/* Report files take a thread of libuv's pool each for as long as they
+ * are made: with 999 units (over a second each), of five asked for at
+ * once two are made and three refused "busy" at once; once those two
+ * are done another is made, and other requests are answered meanwhile. */
+Test(report_file, at_most_two_files_are_made_at_once) {
+  char dir[256], path[300];
+  tally_test_tmpdir(dir, sizeof dir);
+  big_catalog(dir, 989, path, sizeof path); /* 999 reporting units */
+  start(path);
+  const char *analyst = tally_test_token(&srv, "analyst", NULL);
+  struct asking a[5];
+  memset(a, 0, sizeof a);
+  for (int i = 0; i < 5; i++) {
+    a[i].c = tally_test_connect_signed_in(&srv, analyst);
+    a[i].format = i % 2 ? TALLY__REPORT_FILE_REQUEST__FORMAT__FORMAT_XLSX
+                        : TALLY__REPORT_FILE_REQUEST__FORMAT__FORMAT_HTML;
+  }
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (int i = 0; i < 5; i++)
+    cr_assert_eq(pthread_create(&a[i].thread, NULL, ask_file, &a[i]), 0);
+  /* Meanwhile a read is answered. */
+  char *out = NULL, *err = NULL;
+  cr_expect_eq(RUN(&out, &err, "whoami"), 0, "%s", err);
+  free(out);
+  free(err);
+  for (int i = 0; i < 5; i++)
+    pthread_join(a[i].thread, NULL);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  int made = 0, busy = 0;
+  for (int i = 0; i < 5; i++) {
+    cr_assert_eq(a[i].rc, 0, "call %d: %s", i, a[i].err);
+    if (a[i].reply->body_case == TALLY__ENVELOPE__BODY_REPORT_FILE_REPLY)
+      made++;
+    else if (a[i].reply->body_case == TALLY__ENVELOPE__BODY_ERROR &&
+             a[i].reply->error->code == TALLY__ERROR_CODE__ERROR_BUSY) {
+      busy++;
+      cr_expect(strstr(a[i].reply->error->message,
+                       "the server is making 2 report files already"),
+                "%s", a[i].reply->error->message);
+    } else
+      cr_expect_fail("call %d: %s", i,
+                     a[i].reply->body_case == TALLY__ENVELOPE__BODY_ERROR
+                         ? a[i].reply->error->message
+                         : "another reply");
+    tally_wire_free(a[i].reply);
+    tally_client_close(a[i].c);
+  }
+  cr_expect_eq(made, 2, "made %d, busy %d in %.2f s", made, busy,
+               (double)(t1.tv_sec - t0.tv_sec) +
+                   (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+  cr_expect_eq(busy, 3);
+  char *log = tally_test_read_file(srv.log);
+  cr_expect(log && strstr(log, "refused: 2 being made already"), "%s",
+            log ? log : "");
+  free(log);
+  /* Done: the next is made. */
+  Tally__Envelope *r =
+      report_file(analyst, "2022", TALLY__REPORT_FILE_REQUEST__FORMAT__FORMAT_HTML);
+  cr_expect_eq(r->body_case, TALLY__ENVELOPE__BODY_REPORT_FILE_REPLY, "%s",
+               r->body_case == TALLY__ENVELOPE__BODY_ERROR ? r->error->message
+                                                            : "");
   tally_wire_free(r);
   tally_test_rmtree(dir);
 }

@@ -6,8 +6,6 @@
 
 #include <criterion/criterion.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -73,13 +71,14 @@ Test(settings, a_file_sets_what_the_flags_set) {
   cr_assert_str_eq(o.data, "/var/lib/tally");
   cr_assert_str_eq(o.backup_dir, "/var/backups/tally");
   cr_assert_eq(o.map_size, 64u << 20);
-  cr_assert_str_eq(o.listen[0], "0.0.0.0:7300");
+  cr_assert_str_eq(o.listen.at[0], "0.0.0.0:7300");
   cr_assert_eq(o.insecure_plaintext, 0);
   cr_assert_str_eq(o.log_format, "json");
   cr_assert_str_eq(o.tls_cert, "/etc/tally/server.crt");
   cr_assert_str_eq(o.tls_key, "/etc/tally/server.key");
   cr_assert_eq(o.cert_warn_days, 45);
-  cr_assert_str_eq(o.http, "0.0.0.0:8443");
+  cr_assert_eq(o.http.n, 1);
+  cr_assert_str_eq(o.http.at[0], "0.0.0.0:8443");
   cr_assert_eq(o.session_s, 3600);
   cr_assert_eq(o.max_connections, 500);
   cr_assert_eq(o.memory_budget, 128u << 20);
@@ -91,7 +90,7 @@ Test(settings, a_file_sets_what_the_flags_set) {
   cr_assert_eq(o.max_connections, 20);
   cr_assert_eq(tally_settings_set(&o, "listen", "127.0.0.1:0", err,
                                   sizeof err), 0);
-  cr_assert_str_eq(o.listen[0], "127.0.0.1:0");
+  cr_assert_str_eq(o.listen.at[0], "127.0.0.1:0");
   tally_settings_free(&o);
 }
 
@@ -136,36 +135,68 @@ Test(settings, several_listen_addresses) {
                          "listen = [::1]:7300\n"
                          "listen = 10.0.0.5:7300\n",
                          &o, err, sizeof err), 0, "%s", err);
-  cr_assert_eq(o.n_listen, 3);
-  cr_assert_str_eq(o.listen[0], "127.0.0.1:7300");
-  cr_assert_str_eq(o.listen[1], "[::1]:7300");
-  cr_assert_str_eq(o.listen[2], "10.0.0.5:7300");
+  cr_assert_eq(o.listen.n, 3);
+  cr_assert_str_eq(o.listen.at[0], "127.0.0.1:7300");
+  cr_assert_str_eq(o.listen.at[1], "[::1]:7300");
+  cr_assert_str_eq(o.listen.at[2], "10.0.0.5:7300");
   cr_assert_eq(tally_settings_set(&o, "listen", "127.0.0.1:0", err,
                                   sizeof err), 0, "%s", err);
-  cr_assert_eq(o.n_listen, 1);
+  cr_assert_eq(o.listen.n, 1);
   cr_assert_eq(tally_settings_set(&o, "listen", "[::1]:0", err, sizeof err),
                0, "%s", err);
-  cr_assert_eq(o.n_listen, 2);
-  cr_assert_str_eq(o.listen[1], "[::1]:0");
+  cr_assert_eq(o.listen.n, 2);
+  cr_assert_str_eq(o.listen.at[1], "[::1]:0");
   cr_assert_eq(tally_settings_set(&o, "listen", "no-port", err, sizeof err),
                -EINVAL);
   cr_assert(strstr(err, "--listen must be HOST:PORT"), "%s", err);
   tally_settings_free(&o);
   /* Without listen: the default, alone. */
   cr_assert_eq(read_text("[store]\ndata = /x\n", &o, err, sizeof err), 0);
-  cr_assert_eq(o.n_listen, 1);
-  cr_assert_str_eq(o.listen[0], "127.0.0.1:7300");
+  cr_assert_eq(o.listen.n, 1);
+  cr_assert_str_eq(o.listen.at[0], "127.0.0.1:7300");
   tally_settings_free(&o);
 }
 
-/* Whether this machine has the IPv6 loopback. */
-static int have_ipv6_loopback(void) {
-  int fd = socket(AF_INET6, SOCK_STREAM, 0);
-  struct sockaddr_in6 sa = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
-  int ok = fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
-  if (fd >= 0)
-    close(fd);
-  return ok;
+/* The web pages' listen ([web] listen, --http) likewise: an address
+ * more each time, the flags' in place of the file's, at most 8; none by
+ * default. */
+Test(settings, several_web_addresses) {
+  tally_settings o;
+  char err[512];
+  cr_assert_eq(read_text("[web]\n"
+                         "listen = 0.0.0.0:8443\n"
+                         "listen = [::]:8443\n",
+                         &o, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(o.http.n, 2);
+  cr_assert_str_eq(o.http.at[0], "0.0.0.0:8443");
+  cr_assert_str_eq(o.http.at[1], "[::]:8443");
+  cr_assert_eq(o.listen.n, 1, "the protocol's are apart");
+  cr_assert_eq(tally_settings_set(&o, "http", "127.0.0.1:0", err, sizeof err),
+               0, "%s", err);
+  cr_assert_eq(o.http.n, 1);
+  cr_assert_str_eq(o.http.at[0], "127.0.0.1:0");
+  cr_assert_eq(tally_settings_set(&o, "http", "127.0.0.1:0", err, sizeof err),
+               -EINVAL);
+  cr_assert(strstr(err, "--http 127.0.0.1:0 is given twice"), "%s", err);
+  cr_assert_eq(tally_settings_set(&o, "http", "nowhere", err, sizeof err),
+               -EINVAL);
+  cr_assert(strstr(err, "--http must be HOST:PORT"), "%s", err);
+  char more[32];
+  for (int i = 1; i < 8; i++) {
+    snprintf(more, sizeof more, "127.0.0.1:%d", 8000 + i);
+    cr_assert_eq(tally_settings_set(&o, "http", more, err, sizeof err), 0,
+                 "%s", err);
+  }
+  cr_assert_eq(o.http.n, 8);
+  cr_assert_eq(tally_settings_set(&o, "http", "127.0.0.1:9000", err,
+                                  sizeof err), -EINVAL);
+  cr_assert(strstr(err, "at most 8 addresses"), "%s", err);
+  tally_settings_free(&o);
+  cr_assert_eq(read_text("[store]\ndata = /x\n", &o, err, sizeof err), 0);
+  cr_assert_eq(o.http.n, 0);
+  tally_settings_free(&o);
+  refused("[web]\nlisten = 127.0.0.1:8080\nlisten = nowhere\n", 3,
+          "listen must be HOST:PORT");
 }
 
 /* tallyd on two loopback addresses (127.0.0.1 and ::1, else a second
@@ -173,9 +204,7 @@ static int have_ipv6_loopback(void) {
  * log. */
 Test(settings, tallyd_answers_on_each_listen_address) {
   tally_test_server srv;
-  const char *second = have_ipv6_loopback() ? "[::1]:0" : "127.0.0.1:0";
-  if (strcmp(second, "127.0.0.1:0") == 0)
-    second = "127.0.0.2:0"; /* 127.0.0.0/8 is all loopback on Linux */
+  const char *second = tally_test_second_loopback();
   tally_test_server_start(&srv, (const char *const[]){"--listen",
                                                       "127.0.0.1:0",
                                                       "--listen", second,

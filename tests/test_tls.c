@@ -3,6 +3,7 @@
  * side, the loopback rule, and the limits (idle timeout, busy,
  * backpressure) with TLS. The certificates are made afresh by
  * deploy/make-ca.sh. */
+#include "address.h"
 #include "client.h"
 #include "error.h"
 #include "fixture.h"
@@ -764,13 +765,13 @@ static int64_t cert_end_told(void) {
 /* The end of the certificate the web pages' HTTPS port shows (origin
  * "https://HOST:PORT"), as Unix time. */
 static int64_t web_cert_end(const char *origin) {
-  const char *hostport = origin + strlen("https://");
-  const char *colon = strrchr(hostport, ':');
-  struct sockaddr_in sa = {.sin_family = AF_INET,
-                           .sin_port = htons((uint16_t)atoi(colon + 1))};
-  inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  cr_assert_eq(connect(s, (struct sockaddr *)&sa, sizeof sa), 0);
+  struct sockaddr_storage sa;
+  cr_assert(strncmp(origin, "https://", 8) == 0, "%s", origin);
+  cr_assert_eq(tally_address_parse(origin + 8, &sa), 0, "%s", origin);
+  socklen_t len = sa.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                           : sizeof(struct sockaddr_in);
+  int s = socket(sa.ss_family, SOCK_STREAM, 0);
+  cr_assert_eq(connect(s, (struct sockaddr *)&sa, len), 0, "%s", origin);
   SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
   SSL *ssl = SSL_new(ctx);
   SSL_set_fd(ssl, s);
@@ -794,8 +795,9 @@ static void copy_file(const char *from, const char *to) {
 }
 
 /* SIGHUP loads the certificate and key afresh: a connection open before
- * goes on with its session, new ones get the new certificate, and one
- * that ends within 30 days is warned of in the log. */
+ * goes on with its session, new ones get the new certificate (on each
+ * of the web pages' two addresses too), and one that ends within 30
+ * days is warned of in the log. */
 Test(tls, sighup_reloads_the_certificate_without_dropping_connections) {
   char live_cert[320], live_key[320], good[300];
   snprintf(live_cert, sizeof live_cert, "%s/live.crt", dir);
@@ -804,10 +806,11 @@ Test(tls, sighup_reloads_the_certificate_without_dropping_connections) {
   copy_file(key, live_key);
   tally_test_server_start(&srv, (const char *const[]){
       "--tls-cert", live_cert, "--tls-key", live_key, "--http", "127.0.0.1:0",
-      NULL});
+      "--http", tally_test_second_loopback(), NULL});
   srv.ca = ca;
   int64_t before = cert_end_told();
   cr_assert_eq(web_cert_end(srv.web), before);
+  cr_assert_eq(web_cert_end(srv.web_also[0]), before);
   int64_t now = (int64_t)time(NULL);
   cr_assert_gt(before, now + 800 * 86400, "825 days: %lld", (long long)before);
 
@@ -839,8 +842,9 @@ Test(tls, sighup_reloads_the_certificate_without_dropping_connections) {
   int64_t after = cert_end_told();
   cr_assert(after > now + 9 * 86400 && after <= now + 10 * 86400 + 60,
             "%lld", (long long)after);
-  /* The web pages show the new one too. */
+  /* The web pages show the new one too, on each address. */
   cr_assert_eq(web_cert_end(srv.web), after);
+  cr_assert_eq(web_cert_end(srv.web_also[0]), after);
   /* The connection made before is still served. */
   assert_catalog(open_before);
   tally_client_close(open_before);

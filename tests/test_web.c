@@ -2,6 +2,7 @@
  * response, the sign-in with a first password and its change, the
  * same-origin rule of the WebSocket upgrade, and sessions that expire
  * or end with their account. The browser's side is tests/web/. */
+#include "address.h"
 #include "fixture.h"
 #include "wire.h"
 
@@ -15,17 +16,33 @@
 #include <unistd.h>
 
 static tally_test_server srv;
-static char webdir[256], host[64];
+static char webdir[256];
+static char hostport[96]; /* the address requests go to: "[::1]:PORT" */
+static char origin[128];  /* its origin, "http://[::1]:PORT" */
 static int port;
+
+/* Sends the requests from now on to the web pages' address of origin o
+ * (one of srv.web, srv.web_also). */
+static void aim(const char *o) {
+  snprintf(origin, sizeof origin, "%s", o);
+  cr_assert(sscanf(o, "http://%95s", hostport) == 1, "the web address: '%s'",
+            o);
+  cr_assert(sscanf(strrchr(hostport, ':'), ":%d", &port) == 1, "%s", o);
+}
+
+/* A directory of web pages: index.html alone. */
+static void make_webdir(void) {
+  tally_test_tmpdir(webdir, sizeof webdir);
+  char index[300];
+  snprintf(index, sizeof index, "%s/index.html", webdir);
+  tally_test_write_file(index, "<!doctype html><title>t</title>\n");
+}
 
 /* Starts tallyd --http with a session timeout and, when limits, the
  * limits of connections not signed in ({max per address, sign-in
  * timeout}). */
 static void start_with(const char *timeout, const char *const *limits) {
-  tally_test_tmpdir(webdir, sizeof webdir);
-  char index[300];
-  snprintf(index, sizeof index, "%s/index.html", webdir);
-  tally_test_write_file(index, "<!doctype html><title>t</title>\n");
+  make_webdir();
   const char *extra[] = {"--http", "127.0.0.1:0", "--web-dir", webdir,
                          "--session-timeout", timeout,
                          limits ? "--max-per-address" : NULL,
@@ -33,8 +50,7 @@ static void start_with(const char *timeout, const char *const *limits) {
                          limits ? limits[1] : NULL, NULL};
   tally_test_server_start(&srv, extra);
   setenv("TALLY_SERVER", srv.address, 1);
-  cr_assert(sscanf(srv.web, "http://%63[^:]:%d", host, &port) == 2,
-            "the web address: '%s'", srv.web);
+  aim(srv.web);
 }
 
 static void start(const char *timeout) { start_with(timeout, NULL); }
@@ -47,10 +63,13 @@ static void stop(void) {
 TestSuite(web, .fini = stop, .timeout = 120);
 
 static int connect_web(void) {
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
-  inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  cr_assert(fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0);
+  struct sockaddr_storage a;
+  cr_assert_eq(tally_address_parse(hostport, &a), 0, "%s", hostport);
+  socklen_t len = a.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                          : sizeof(struct sockaddr_in);
+  int fd = socket(a.ss_family, SOCK_STREAM, 0);
+  cr_assert(fd >= 0 && connect(fd, (struct sockaddr *)&a, len) == 0, "%s",
+            hostport);
   return fd;
 }
 
@@ -86,7 +105,7 @@ static size_t http(const char *head, const void *body, size_t len,
 /* POST /session with a sign-in (new_password may be ""), from the
  * server's own origin unless origin is given. */
 static size_t sign_in(const char *name, const char *pw, const char *new_pw,
-                      const char *origin, char *resp, size_t n) {
+                      const char *from, char *resp, size_t n) {
   Tally__Envelope e = TALLY__ENVELOPE__INIT;
   Tally__SignInRequest q = TALLY__SIGN_IN_REQUEST__INIT;
   q.name = (char *)name;
@@ -98,10 +117,10 @@ static size_t sign_in(const char *name, const char *pw, const char *new_pw,
   size_t len = tally__envelope__pack(&e, body);
   char head[512];
   snprintf(head, sizeof head,
-           "POST /session HTTP/1.1\r\nHost: %s:%d\r\nOrigin: %s\r\n"
+           "POST /session HTTP/1.1\r\nHost: %s\r\nOrigin: %s\r\n"
            "Content-Type: application/x-protobuf\r\nContent-Length: %zu\r\n"
            "Connection: close\r\n\r\n",
-           host, port, origin ? origin : srv.web, len);
+           hostport, from ? from : origin, len);
   return http(head, body, len, resp, n);
 }
 
@@ -118,15 +137,15 @@ static int cookie_of(const char *resp, char *out, size_t n) {
 
 /* The WebSocket upgrade with this Origin and cookie: the connection,
  * its answer in resp. */
-static int upgrade(const char *origin, const char *cookie, char *resp,
+static int upgrade(const char *from, const char *cookie, char *resp,
                    size_t n) {
   char head[1024];
   snprintf(head, sizeof head,
-           "GET /ws HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
+           "GET /ws HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
            "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: tally\r\n"
            "Origin: %s\r\n%s%s%s\r\n",
-           host, port, origin, cookie ? "Cookie: tally_session=" : "",
+           hostport, from, cookie ? "Cookie: tally_session=" : "",
            cookie ? cookie : "", cookie ? "\r\n" : "");
   int fd = connect_web();
   cr_assert(write(fd, head, strlen(head)) == (ssize_t)strlen(head));
@@ -170,8 +189,8 @@ Test(web, every_response_carries_the_strict_headers) {
                          "/../../../../etc/passwd"};
   for (size_t i = 0; i < 5; i++) {
     char head[256];
-    snprintf(head, sizeof head, "GET %s HTTP/1.1\r\nHost: %s:%d\r\n"
-             "Connection: close\r\n\r\n", paths[i], host, port);
+    snprintf(head, sizeof head, "GET %s HTTP/1.1\r\nHost: %s\r\n"
+             "Connection: close\r\n\r\n", paths[i], hostport);
     http(head, NULL, 0, resp, sizeof resp);
     cr_expect(strcasestr(resp, "content-security-policy: default-src 'self'; "
                                "script-src 'self'"), "%s: %s", paths[i], resp);
@@ -217,8 +236,8 @@ Test(web, an_asset_goes_gzipped_to_a_browser_that_takes_gzip_only) {
                            "Accept-Encoding: br\r\n"};
   for (size_t i = 0; i < 3; i++) {
     char head[300];
-    snprintf(head, sizeof head, "GET /app.js HTTP/1.1\r\nHost: %s:%d\r\n"
-             "%sConnection: close\r\n\r\n", host, port, accepts[i]);
+    snprintf(head, sizeof head, "GET /app.js HTTP/1.1\r\nHost: %s\r\n"
+             "%sConnection: close\r\n\r\n", hostport, accepts[i]);
     size_t len = http(head, NULL, 0, resp, sizeof resp);
     const char *body = body_of(resp, len, &n);
     cr_assert(body, "%s", resp);
@@ -243,9 +262,9 @@ Test(web, an_asset_goes_gzipped_to_a_browser_that_takes_gzip_only) {
     snprintf(cmd, sizeof cmd, "touch -d '%s' '%s.gz'", times[i], path);
     cr_assert(system(cmd) == 0);
     char head[300];
-    snprintf(head, sizeof head, "GET /app.js HTTP/1.1\r\nHost: %s:%d\r\n"
-             "Accept-Encoding: gzip\r\nConnection: close\r\n\r\n", host,
-             port);
+    snprintf(head, sizeof head, "GET /app.js HTTP/1.1\r\nHost: %s\r\n"
+             "Accept-Encoding: gzip\r\nConnection: close\r\n\r\n",
+             hostport);
     size_t len = http(head, NULL, 0, resp, sizeof resp);
     const char *body = body_of(resp, len, &n);
     cr_assert(body, "%s", resp);
@@ -307,7 +326,7 @@ Test(web, the_websocket_opens_from_the_same_origin_with_a_session_only) {
   char resp[4096], cookie[80];
   start("28800");
   clerk("Wenchang clerk", cookie);
-  int fd = upgrade(srv.web, cookie, resp, sizeof resp);
+  int fd = upgrade(origin, cookie, resp, sizeof resp);
   cr_expect(strstr(resp, "101 Switching Protocols"), "the same origin: %s", resp);
   close(fd);
   fd = upgrade("http://evil.example", cookie, resp, sizeof resp);
@@ -318,10 +337,10 @@ Test(web, the_websocket_opens_from_the_same_origin_with_a_session_only) {
   fd = upgrade(other, cookie, resp, sizeof resp);
   cr_expect(!strstr(resp, "101"), "another port of the same host: %s", resp);
   close(fd);
-  fd = upgrade(srv.web, NULL, resp, sizeof resp);
+  fd = upgrade(origin, NULL, resp, sizeof resp);
   cr_expect(!strstr(resp, "101"), "no cookie: %s", resp);
   close(fd);
-  fd = upgrade(srv.web, "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+  fd = upgrade(origin, "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
                resp, sizeof resp);
   cr_expect(!strstr(resp, "101"), "a made-up cookie: %s", resp);
   close(fd);
@@ -336,11 +355,11 @@ Test(web, a_session_expires) {
   char resp[4096], cookie[80];
   start("2");
   clerk("Wenchang clerk", cookie);
-  int fd = upgrade(srv.web, cookie, resp, sizeof resp);
+  int fd = upgrade(origin, cookie, resp, sizeof resp);
   cr_assert(strstr(resp, "101"), "%s", resp);
   close(fd);
   sleep(3);
-  fd = upgrade(srv.web, cookie, resp, sizeof resp);
+  fd = upgrade(origin, cookie, resp, sizeof resp);
   cr_expect(!strstr(resp, "101"), "an expired session: %s", resp);
   close(fd);
 }
@@ -349,7 +368,7 @@ Test(web, revoking_an_account_closes_its_open_pages_at_once) {
   char resp[4096], cookie[80], *err = NULL;
   start("28800");
   clerk("Wenchang clerk", cookie);
-  int fd = upgrade(srv.web, cookie, resp, sizeof resp);
+  int fd = upgrade(origin, cookie, resp, sizeof resp);
   cr_assert(strstr(resp, "101"), "%s", resp);
   /* The clerk's account is the last one made. */
   char id[24];
@@ -365,7 +384,7 @@ Test(web, revoking_an_account_closes_its_open_pages_at_once) {
   cr_expect(n >= 4 && frame[0] == 0x88 && ((frame[2] << 8) | frame[3]) == 1008,
             "a close frame of 1008: %zd bytes, 0x%02x", n, n > 0 ? frame[0] : 0);
   close(fd);
-  fd = upgrade(srv.web, cookie, resp, sizeof resp);
+  fd = upgrade(origin, cookie, resp, sizeof resp);
   cr_expect(!strstr(resp, "101"), "its session is gone: %s", resp);
   close(fd);
 }
@@ -382,6 +401,36 @@ static int closed_within(int fd, int ms) {
   return 0;
 }
 
+/* A whoami on the open WebSocket ws, in one masked binary message: the
+ * answer must be the account's (id). */
+static void whoami_on(int ws, unsigned long long id) {
+  uint8_t frame[256] = {0x82, 0x80, 1, 2, 3, 4};
+  Tally__Envelope e = TALLY__ENVELOPE__INIT, *reply = NULL;
+  Tally__WhoamiRequest q = TALLY__WHOAMI_REQUEST__INIT;
+  e.id = 5;
+  e.body_case = TALLY__ENVELOPE__BODY_WHOAMI;
+  e.whoami = &q;
+  uint8_t body[16];
+  size_t len = tally__envelope__pack(&e, body);
+  frame[1] = 0x80 | (uint8_t)len;
+  for (size_t i = 0; i < len; i++)
+    frame[6 + i] = body[i] ^ frame[2 + i % 4];
+  cr_assert(write(ws, frame, 6 + len) == (ssize_t)(6 + len));
+  struct pollfd p = {ws, POLLIN, 0};
+  cr_assert(poll(&p, 1, 3000) > 0, "no answer on the WebSocket");
+  ssize_t n = read(ws, frame, sizeof frame);
+  cr_assert(n > 2 && frame[0] == 0x82 && frame[1] < 126 &&
+                (size_t)n == 2u + frame[1],
+            "a binary answer: %zd bytes, 0x%02x", n, n > 0 ? frame[0] : 0);
+  char why[128];
+  cr_assert_eq(tally_wire_decode(frame + 2, frame[1], &reply, why, sizeof why),
+               0, "%s", why);
+  cr_expect_eq(reply->body_case, TALLY__ENVELOPE__BODY_WHOAMI_REPLY);
+  if (reply->body_case == TALLY__ENVELOPE__BODY_WHOAMI_REPLY)
+    cr_expect_eq(reply->whoami_reply->account->id, id);
+  tally_wire_free(reply);
+}
+
 /* Connections that have not signed in, as on TCP: three from one
  * address at a time here, each closed once the sign-in timeout (2 s)
  * has passed; a signed-in WebSocket is neither counted nor closed. */
@@ -389,7 +438,7 @@ Test(web, connections_not_signed_in_are_limited_and_timed) {
   char resp[4096], cookie[80];
   start_with("28800", (const char *const[]){"3", "2"});
   clerk("Wenchang clerk", cookie);
-  int ws = upgrade(srv.web, cookie, resp, sizeof resp);
+  int ws = upgrade(origin, cookie, resp, sizeof resp);
   cr_assert(strstr(resp, "101"), "%s", resp);
   int idle[3];
   for (int i = 0; i < 3; i++)
@@ -409,22 +458,168 @@ Test(web, connections_not_signed_in_are_limited_and_timed) {
   int again = connect_web();
   cr_expect(!closed_within(again, 300), "a new connection once they closed");
   close(again);
-  uint8_t frame[64] = {0x82, 0x80 | 2, 1, 2, 3, 4}; /* masked, binary */
-  Tally__Envelope e = TALLY__ENVELOPE__INIT;
-  Tally__WhoamiRequest q = TALLY__WHOAMI_REQUEST__INIT;
-  e.id = 5;
-  e.body_case = TALLY__ENVELOPE__BODY_WHOAMI;
-  e.whoami = &q;
-  uint8_t body[16];
-  size_t len = tally__envelope__pack(&e, body);
-  frame[1] = 0x80 | (uint8_t)len;
-  for (size_t i = 0; i < len; i++)
-    frame[6 + i] = body[i] ^ frame[2 + i % 4];
-  cr_assert(write(ws, frame, 6 + len) == (ssize_t)(6 + len));
-  struct pollfd p = {ws, POLLIN, 0};
-  cr_assert(poll(&p, 1, 3000) > 0, "no answer on the WebSocket");
-  ssize_t n = read(ws, frame, sizeof frame);
-  cr_expect(n > 2 && frame[0] == 0x82, "a binary answer: %zd bytes, 0x%02x",
-            n, n > 0 ? frame[0] : 0);
+  whoami_on(ws, 2);
   close(ws);
+}
+
+/* On one address and the next: the pages, a sign-in from that address's
+ * own origin, and the WebSocket it opens, which answers; an upgrade with
+ * the other address's origin is refused (each address is an origin of
+ * its own). */
+static void serves_each(const char *const *origins, size_t n) {
+  char resp[8192], cookie[80];
+  for (size_t i = 0; i < n; i++) {
+    aim(origins[i]);
+    char head[256];
+    snprintf(head, sizeof head, "GET / HTTP/1.1\r\nHost: %s\r\n"
+             "Connection: close\r\n\r\n", hostport);
+    http(head, NULL, 0, resp, sizeof resp);
+    cr_expect(strstr(resp, "200 OK") && strstr(resp, "<title>t</title>") &&
+                  strcasestr(resp, "content-security-policy: "),
+              "%s: %s", origin, resp);
+    sign_in("Wenchang clerk", "new-pass-4567", "", NULL, resp, sizeof resp);
+    cr_assert(strstr(resp, "200 OK"), "%s: %s", origin, resp);
+    cr_assert_eq(cookie_of(resp, cookie, sizeof cookie), 0, "%s", resp);
+    int ws = upgrade(origin, cookie, resp, sizeof resp);
+    cr_assert(strstr(resp, "101 Switching Protocols"), "%s: %s", origin,
+              resp);
+    whoami_on(ws, 2);
+    close(ws);
+    ws = upgrade(origins[(i + 1) % n], cookie, resp, sizeof resp);
+    cr_expect(!strstr(resp, "101"), "%s with the origin %s: %s", origin,
+              origins[(i + 1) % n], resp);
+    close(ws);
+  }
+}
+
+/* tallyd with --http first and second (HOST:PORT, port 0 or not):
+ * both serve, and it stops cleanly. */
+static void serves_both(const char *first, const char *second) {
+  char cookie[80];
+  make_webdir();
+  tally_test_server_start(&srv, (const char *const[]){
+      "--http", first, "--http", second, "--web-dir", webdir, NULL});
+  setenv("TALLY_SERVER", srv.address, 1);
+  const char *origins[] = {srv.web, srv.web_also[0]};
+  const char *given[] = {first, second};
+  for (int i = 0; i < 2; i++) {
+    char want[80];
+    const char *colon = strrchr(given[i], ':');
+    int any = strcmp(colon, ":0") == 0; /* then up to the port's colon */
+    snprintf(want, sizeof want, "http://%.*s", (int)(colon - given[i]) + any,
+             given[i]);
+    cr_assert(strncmp(origins[i], want, strlen(want)) == 0 &&
+                  (any || strcmp(origins[i] + 7, given[i]) == 0),
+              "%s for %s", origins[i], given[i]);
+  }
+  aim(origins[0]);
+  clerk("Wenchang clerk", cookie);
+  serves_each(origins, 2);
+  char *log = tally_test_read_file(srv.log);
+  char both[300];
+  snprintf(both, sizeof both, "on %s %s\n", origins[0], origins[1]);
+  cr_expect(log && strstr(log, both), "the log names both: %s", log);
+  free(log);
+  cr_expect_eq(tally_test_server_stop(&srv), 0, "a clean stop");
+}
+
+/* --http twice: 127.0.0.1 and the IPv6 loopback (else 127.0.0.2), each
+ * on a port of its own, and both serve. */
+Test(web, the_pages_and_the_websocket_are_served_on_each_http_address) {
+  serves_both("127.0.0.1:0", tally_test_second_loopback());
+}
+
+/* The same port on both hosts: two listeners (lws shares one between
+ * vhosts of the same host and port only). */
+Test(web, one_port_on_two_hosts_is_two_listeners) {
+  char free_port[64], first[80], second[80];
+  close(tally_test_listen(free_port, sizeof free_port)); /* a free port */
+  const char *port_text = strrchr(free_port, ':');
+  const char *other = tally_test_second_loopback();
+  snprintf(first, sizeof first, "127.0.0.1%s", port_text);
+  snprintf(second, sizeof second, "%.*s%s",
+           (int)(strrchr(other, ':') - other), other, port_text);
+  serves_both(first, second);
+}
+
+/* The same from the config file: [web] listen given twice. */
+Test(web, the_config_file_gives_several_http_addresses) {
+  char dir[256], conf[300], text[600], cookie[80];
+  make_webdir();
+  tally_test_tmpdir(dir, sizeof dir);
+  snprintf(conf, sizeof conf, "%s/tallyd.conf", dir);
+  snprintf(text, sizeof text,
+           "[web]\nlisten = 127.0.0.1:0\nlisten = %s\ndir = %s\n",
+           tally_test_second_loopback(), webdir);
+  tally_test_write_file(conf, text);
+  tally_test_server_start(&srv, (const char *const[]){"--config", conf, NULL});
+  setenv("TALLY_SERVER", srv.address, 1);
+  char *log = tally_test_read_file_with(srv.log, "serving the web pages");
+  const char *at = log ? strstr(log, "serving the web pages from ") : NULL;
+  char origins_text[2][128], dir_seen[300];
+  cr_assert(at && sscanf(at, "serving the web pages from %299s on %127s "
+                         "%127s", dir_seen, origins_text[0],
+                         origins_text[1]) == 3,
+            "%s", log ? log : "");
+  free(log);
+  cr_expect_str_eq(dir_seen, webdir);
+  const char *origins[] = {origins_text[0], origins_text[1]};
+  aim(origins[0]);
+  clerk("Wenchang clerk", cookie);
+  serves_each(origins, 2);
+  tally_test_rmtree(dir);
+}
+
+/* tallyd with a second web address it cannot serve on stops at start,
+ * naming the address and why, as for --listen; nothing is left
+ * listening. */
+Test(web, a_bad_second_http_address_stops_tallyd_with_its_message) {
+  char dir[256], taken[64], *out = NULL, *err = NULL;
+  make_webdir();
+  tally_test_tmpdir(dir, sizeof dir);
+  int rc = tally_test_exec(TALLYD_PATH, (const char *const[]){
+                               "init", "--data", dir, "--name", "a", NULL},
+                           NULL, &out, &err);
+  cr_assert_eq(rc, 0, "%s", err);
+  free(out);
+  free(err);
+  int busy = tally_test_listen(taken, sizeof taken);
+  struct {
+    const char *address;
+    int status;
+    const char *says;
+  } cases[] = {
+      {taken, 1, "address already in use"},
+      /* TEST-NET-1: an address of no interface here. */
+      {"192.0.2.1:8443", 1, "address not available"},
+      {"0.0.0.0:0", 1, "tallyd: refusing to serve HTTP on 0.0.0.0:0 without "
+                       "TLS"},
+      {"nowhere", 2, "--http must be HOST:PORT"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    int plain = strcmp(cases[i].address, "192.0.2.1:8443") == 0;
+    rc = tally_test_exec(
+        TALLYD_PATH,
+        (const char *const[]){"--config", "/dev/null", "--data", dir,
+                              "--listen", "127.0.0.1:0", "--web-dir", webdir,
+                              "--http", "127.0.0.1:0", "--http",
+                              cases[i].address,
+                              plain ? "--insecure-plaintext" : NULL, NULL},
+        NULL, &out, &err);
+    char want[200];
+    if (strncmp(cases[i].says, "tallyd:", 7) != 0 && cases[i].status == 1)
+      snprintf(want, sizeof want, "tallyd: cannot serve the web pages on "
+               "%s: %s\n", cases[i].address, cases[i].says);
+    else
+      snprintf(want, sizeof want, "%s", cases[i].says);
+    cr_expect_eq(rc, cases[i].status, "%s: exit %d: %s", cases[i].address, rc,
+                 err);
+    cr_expect(strstr(err, want), "%s: want '%s' in: %s", cases[i].address,
+              want, err);
+    cr_expect(!strstr(out, "web pages on"), "%s: %s", cases[i].address, out);
+    free(out);
+    free(err);
+  }
+  close(busy);
+  tally_test_rmtree(dir);
 }

@@ -333,7 +333,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
   /* No loop and no writer thread: jobs and writes are done inline, and
    * the reply comes through the callback before tally_dispatch returns. */
-  tally_services svc = {NULL, cat, store, NULL, accounts, NULL, NULL, NULL};
+  tally_services svc = {NULL, cat, store, NULL, accounts, NULL, NULL, NULL,
+                        NULL};
   tally_request r;
   tally_request_init(&r, &svc, &session, "fuzz", take_reply, NULL);
   replied = 0;

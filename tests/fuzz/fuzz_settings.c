@@ -50,7 +50,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   CHECK(o.max_frame >= 64 && o.max_frame <= (256u << 20));
   CHECK(o.cert_warn_days >= 1 && o.cert_warn_days <= 3650);
   CHECK(o.insecure_plaintext == 0 || o.insecure_plaintext == 1);
-  CHECK(o.listen != NULL && o.log_format != NULL);
+  CHECK(o.listen.n >= 1 && o.listen.n <= TALLY_SETTINGS_LISTEN_MAX &&
+        o.http.n <= TALLY_SETTINGS_LISTEN_MAX && o.log_format != NULL);
+  for (size_t i = 0; i < o.listen.n; i++)
+    CHECK(o.listen.at[i] != NULL);
+  for (size_t i = 0; i < o.http.n; i++)
+    CHECK(o.http.at[i] != NULL);
   tally_settings_free(&o);
   return 0;
 }

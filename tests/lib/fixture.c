@@ -66,6 +66,17 @@ static void init_store(tally_test_server *s) {
   setenv("TALLY_CONFIG", "/nonexistent/tally-test-config.json", 1);
 }
 
+/* One line of what fd sends (without its newline) into buf, waiting
+ * 10 s at most for each byte: "" when none comes. */
+static void read_line(int fd, char *buf, size_t n) {
+  size_t len = 0;
+  struct pollfd p = {fd, POLLIN, 0};
+  while (len < n - 1 && poll(&p, 1, 10000) > 0 &&
+         read(fd, buf + len, 1) == 1 && buf[len] != '\n')
+    len++;
+  buf[len] = 0;
+}
+
 static void start(tally_test_server *s, const char *const *extra) {
   const char *argv[32];
   int out[2], n = 0;
@@ -121,31 +132,22 @@ static void start(tally_test_server *s, const char *const *extra) {
   }
   close(out[1]);
 
-  /* Wait for "listening on ADDR\n". */
-  char line[128];
-  size_t len = 0;
-  struct pollfd p = {out[0], POLLIN, 0};
-  while (len < sizeof line - 1) {
-    if (poll(&p, 1, 10000) <= 0)
-      break;
-    ssize_t r = read(out[0], line + len, 1);
-    if (r <= 0 || line[len] == '\n')
-      break;
-    len++;
+  /* Wait for "listening on ADDR\n", one line per --listen, then "web
+   * pages on ORIGIN\n", one per --http. */
+  char line[128], more[128];
+  int n_listen = 0, n_http = 0;
+  for (int i = 0; argv[i]; i++) {
+    n_listen += strcmp(argv[i], "--listen") == 0 || strcmp(argv[i], "-l") == 0;
+    n_http += strcmp(argv[i], "--http") == 0;
   }
-  line[len] = 0;
-  int http = 0;
-  for (int i = 0; argv[i]; i++)
-    http |= strcmp(argv[i], "--http") == 0;
-  if (http) { /* then "web pages on ORIGIN\n" */
-    char web[128];
-    size_t k = 0;
-    while (k < sizeof web - 1 && poll(&p, 1, 10000) > 0 &&
-           read(out[0], web + k, 1) == 1 && web[k] != '\n')
-      k++;
-    web[k] = 0;
-    if (sscanf(web, "web pages on %95s", s->web) != 1)
-      s->web[0] = 0;
+  read_line(out[0], line, sizeof line);
+  for (int i = 1; i < n_listen; i++)
+    read_line(out[0], more, sizeof more);
+  for (int i = 0; i < n_http && i < 8; i++) {
+    char *web = i == 0 ? s->web : s->web_also[i - 1];
+    read_line(out[0], more, sizeof more);
+    if (sscanf(more, "web pages on %95s", web) != 1)
+      web[0] = 0;
   }
   close(out[0]);
   if (sscanf(line, "listening on %63s", s->address) != 1) {
@@ -266,6 +268,16 @@ int tally_test_listen(char *address, size_t n) {
   cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
   snprintf(address, n, "127.0.0.1:%d", ntohs(a.sin_port));
   return fd;
+}
+
+const char *tally_test_second_loopback(void) {
+  int fd = socket(AF_INET6, SOCK_STREAM, 0);
+  struct sockaddr_in6 sa = {.sin6_family = AF_INET6,
+                            .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+  int ok = fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+  if (fd >= 0)
+    close(fd);
+  return ok ? "[::1]:0" : "127.0.0.2:0"; /* 127.0.0.0/8 is all loopback */
 }
 
 const char *tally_test_token(tally_test_server *s, const char *role,

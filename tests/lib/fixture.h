@@ -29,7 +29,9 @@ typedef struct {
   pid_t pid;
   char dir[256];       /* the server's temporary data directory */
   char address[64];    /* "127.0.0.1:PORT" */
-  char web[96];        /* with --http: "http://127.0.0.1:PORT" */
+  char web[96];        /* with --http: "http://127.0.0.1:PORT" (the
+                          first --http's) */
+  char web_also[7][96]; /* those of the second --http and on, if given */
   char log[300];       /* the server's standard error, in dir/../ */
   int own_dir;         /* remove dir when stopped */
   char admin[TALLY_TEST_TOKEN_MAX]; /* the token tallyd init printed */
@@ -98,6 +100,10 @@ struct tally_client *tally_test_connect_signed_in(tally_test_server *s,
 /* A socket listening on 127.0.0.1 at a free port, written into address
  * ("127.0.0.1:PORT"): a server that is not tallyd. */
 int tally_test_listen(char *address, size_t n);
+
+/* A loopback address other than 127.0.0.1, at any port: "[::1]:0" when
+ * this machine has the IPv6 loopback, else "127.0.0.2:0". */
+const char *tally_test_second_loopback(void);
 
 /* Runs the tally binary with args (NULL-terminated, without argv[0]) and
  * input on standard input (may be NULL). Captures standard output and
