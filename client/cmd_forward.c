@@ -136,8 +136,8 @@ static int make_report(report *r, const char *district) {
   }
   r->req.values = r->ptrs;
   r->req.n_values = v->n_values;
-  /* The office's explanations of warnings its figures break: the city
-   * checks the same rules. */
+  /* The office's explanations of warnings its figures break, as they
+   * were approved with them: the city checks the same rules. */
   for (size_t i = 0; i < v->n_explanations; i++) {
     tally__explanation__init(&r->expl[i]);
     r->expl[i].rule = v->explanations[i]->rule;
@@ -248,6 +248,9 @@ static void tell(const report *r, const Tally__ImportResult *res, int dry_run,
          (unsigned long long)v->approved_revision, when);
   if (v->review && v->review->state != TALLY__REVIEW_STATE__REVIEW_APPROVED)
     printf(" (reopened since: its last approved figures are sent)");
+  if (!v->explanations_as_approved)
+    printf(" (its explanations as approved were not kept: the live ones are "
+           "sent 审核时的说明未保存，转报现行说明)");
   if (res->stored && res->stored->duplicate) {
     printf(": at the city already, nothing stored (已转报)\n");
     k->duplicate++;

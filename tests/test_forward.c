@@ -425,3 +425,106 @@ Test(forward, adx_exported_at_the_districts_imported_at_the_city) {
     }
   expect_same_reports("imported as ADX");
 }
+
+/* Guide's 2022 sample with its physicians set to n, as dir/guide-N.csv. */
+static const char *guide_with_physicians(long n) {
+  static char path[400];
+  char src[600], line[512];
+  snprintf(src, sizeof src, "%s/deploy/sample/2022/guide.csv",
+           TALLY_SOURCE_DIR);
+  snprintf(path, sizeof path, "%s/guide-%ld.csv", dir, n);
+  FILE *in = fopen(src, "r"), *out = fopen(path, "w");
+  cr_assert(in && out);
+  while (fgets(line, sizeof line, in)) {
+    if (strncmp(line, "physicians,", 11) == 0)
+      snprintf(line, sizeof line, "physicians,%ld\n", n);
+    fputs(line, out);
+  }
+  fclose(in);
+  fclose(out);
+  return path;
+}
+
+/* The text of the one explanation of a unit's values at s. */
+static char *explanation_of(tally_test_server *s, const char *unit) {
+  json_t *v = values_of(s, unit, "2022");
+  json_t *ex = json_object_get(v, "explanations");
+  cr_assert_eq(json_array_size(ex), 1, "%s at %s: one explanation", unit,
+               s->address);
+  char *text = strdup(json_string_value(
+      json_object_get(json_array_get(ex, 0), "text")));
+  json_decref(v);
+  return text;
+}
+
+/* The explanations go on as they were approved with the figures: one
+ * changed, then one removed at the district after the approval changes
+ * nothing at the city. */
+Test(forward, the_explanations_go_as_approved) {
+  load_district(&south, "south", south_towns, NULL);
+  const char *clerk = tally_test_token(&south, "reporter", "guide");
+  /* 55,884 residents, 60,000 physicians: warning physicians_population,
+   * explained, then approved. */
+  const char *over = guide_with_physicians(60000);
+  free(RUN_AS(&south, ANALYST(&south), "review", "reopen", "--unit", "guide",
+              "--period", "2022", "--reason", "医师数待核实"));
+  free(RUN_AS(&south, clerk, "submit", "--unit", "guide", "--period", "2022",
+              "--replace", "--file", over, "--explain",
+              "physicians_population=含驻区三甲医院医师"));
+  free(RUN_AS(&south, ANALYST(&south), "review", "approve", "--unit", "guide",
+              "--period", "2022", "--revision", "2"));
+  /* Reopened, the explanation changed: the approval's goes on. */
+  free(RUN_AS(&south, ANALYST(&south), "review", "reopen", "--unit", "guide",
+              "--period", "2022", "--reason", "说明不清"));
+  free(RUN_AS(&south, clerk, "submit", "--unit", "guide", "--period", "2022",
+              "--replace", "--file", guide_with_physicians(60001), "--explain",
+              "physicians_population=改过的说明"));
+  char *text = explanation_of(&south, "guide");
+  cr_expect_str_eq(text, "改过的说明");
+  free(text);
+
+  char *out = forward(&south, "south", "2022");
+  expect_in(out, "5 approved reports, 5 stored, 0 at the city already, 0 "
+                 "refused");
+  free(out);
+  text = explanation_of(&city, "guide");
+  cr_expect_str_eq(text, "含驻区三甲医院医师",
+                   "the city holds the explanation as approved");
+  free(text);
+  json_t *v = values_of(&city, "guide", "2022");
+  json_t *values = json_object_get(v, "values");
+  int found = 0;
+  for (size_t i = 0; i < json_array_size(values); i++) {
+    json_t *e = json_array_get(values, i);
+    if (strcmp(json_string_value(json_object_get(e, "element")),
+               "physicians") == 0)
+      found = json_number_value(json_object_get(e, "value")) == 60000;
+  }
+  cr_expect(found, "the city holds the physicians as approved");
+  json_decref(v);
+  size_t before = history_length(&city, "guide", "2022");
+
+  out = forward(&south, "south", "2022");
+  expect_in(out, "5 approved reports, 0 stored, 5 at the city already");
+  free(out);
+
+  /* Corrected, which removes the explanation at the district: still
+   * nothing new at the city. */
+  free(RUN_AS(&south, clerk, "submit", "--unit", "guide", "--period", "2022",
+              "--replace", "--file", guide_with_physicians(131)));
+  v = values_of(&south, "guide", "2022");
+  cr_expect_eq(json_array_size(json_object_get(v, "explanations")), 0,
+               "the district's explanation is removed");
+  json_decref(v);
+  out = forward(&south, "south", "2022");
+  expect_in(out, "guide 2022: revision 2 approved");
+  expect_in(out, "5 approved reports, 0 stored, 5 at the city already, 0 "
+                 "refused");
+  cr_expect(!strstr(out, "explanations as approved were not kept"), "%s", out);
+  free(out);
+  cr_expect_eq(history_length(&city, "guide", "2022"), before,
+               "forwarded again, stored again");
+  text = explanation_of(&city, "guide");
+  cr_expect_str_eq(text, "含驻区三甲医院医师");
+  free(text);
+}
