@@ -528,3 +528,56 @@ Test(forward, the_explanations_go_as_approved) {
   cr_expect_str_eq(text, "含驻区三甲医院医师");
   free(text);
 }
+
+/* The city is another server: nothing of the district's connection goes
+ * to it. A plaintext city off the loopback (this machine's own address,
+ * so that nothing leaves it) takes the token only with forward's own
+ * --city-insecure-plaintext, not with the district's
+ * --insecure-plaintext, before or after 'forward'. */
+Test(forward, plaintext_to_the_city_needs_its_own_flag) {
+  char ip[64], to[96], token[400];
+  if (!tally_test_own_address(ip, sizeof ip))
+    cr_skip_test("this machine has no address but the loopback");
+  tally_test_server plain;
+  const char *const tree[] = {"north=" NORTH, "south=" SOUTH, NULL};
+  start_on(&plain, "plain", "jinan", tree,
+           (const char *const[]){"--listen", "0.0.0.0:0",
+                                 "--insecure-plaintext", NULL});
+  snprintf(to, sizeof to, "%s:%s", ip, strchr(plain.address, ':') + 1);
+  snprintf(token, sizeof token, "%s/south-at-plain.token", dir);
+  char text[200];
+  snprintf(text, sizeof text, "%s\n",
+           tally_test_token(&plain, "reporter", "south"));
+  tally_test_write_file(token, text);
+  load_district(&south, "south", south_towns, NULL);
+  unsetenv("TALLY_FORWARD_CA");
+
+  const char *const before[] = {"--insecure-plaintext", "forward", "--period",
+                                "2022", "--to", to, "--token-file", token,
+                                NULL};
+  const char *const after[] = {"forward", "--period", "2022", "--to", to,
+                               "--token-file", token, "--insecure-plaintext",
+                               NULL};
+  const char *const *refused[] = {before, after};
+  for (int i = 0; i < 2; i++) {
+    char *out = run_want(&south, ANALYST(&south), 2, refused[i]);
+    expect_in(out, "refusing to send a token in plaintext to");
+    expect_in(out, "--city-insecure-plaintext if the network is otherwise "
+                   "protected");
+    free(out);
+  }
+  char *log = tally_test_read_file(plain.log);
+  cr_expect(log && !strstr(log, "signed in as account 2"), "the token "
+            "reached the city:\n%s", log ? log : "");
+  free(log);
+  json_t *v = values_of(&plain, "guide", "2022");
+  cr_expect_eq(json_integer_value(json_object_get(v, "revision")), 0);
+  json_decref(v);
+
+  char *out = RUN_AS(&south, ANALYST(&south), "forward", "--period", "2022",
+                     "--to", to, "--token-file", token,
+                     "--city-insecure-plaintext");
+  expect_in(out, "5 approved reports, 5 stored");
+  free(out);
+  tally_test_server_stop(&plain);
+}
