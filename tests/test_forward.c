@@ -581,3 +581,41 @@ Test(forward, plaintext_to_the_city_needs_its_own_flag) {
   free(out);
   tally_test_server_stop(&plain);
 }
+
+/* The city's token is wiped once used: at the end of tally forward no
+ * memory of the process (freed or not) holds 16 bytes of it running
+ * (tests/lib/secretscan.c). The district's token, in the environment
+ * all along, is found: the scan sees what is there. */
+Test(forward, the_city_token_is_wiped) {
+  load_district(&south, "south", south_towns, NULL);
+  const char *token = city_token_file("south");
+  char secrets[400], report[400], text[300];
+  snprintf(secrets, sizeof secrets, "%s/secrets", dir);
+  snprintf(report, sizeof report, "%s/secrets.found", dir);
+  char *city_tok = tally_test_read_file(token);
+  snprintf(text, sizeof text, "%s%s\n", city_tok, ANALYST(&south));
+  free(city_tok);
+  tally_test_write_file(secrets, text);
+  const char *asan = getenv("ASAN_OPTIONS");
+  char opts[512];
+  snprintf(opts, sizeof opts, "%s%sverify_asan_link_order=0",
+           asan ? asan : "", asan && *asan ? ":" : "");
+  setenv("ASAN_OPTIONS", opts, 1);
+  setenv("TALLY_TEST_SECRET_FILE", secrets, 1);
+  setenv("TALLY_TEST_SECRET_REPORT", report, 1);
+  setenv("LD_PRELOAD", SECRETSCAN_PATH, 1);
+  char *out = forward(&south, "south", "2022");
+  unsetenv("LD_PRELOAD");
+  expect_in(out, "5 approved reports, 5 stored");
+  free(out);
+  char *found = tally_test_read_file(report);
+  cr_assert_not_null(found, "the scan wrote nothing");
+  unsigned city_places = 99, district_places = 0;
+  cr_assert_eq(sscanf(found, "%u\n%u", &city_places, &district_places), 2,
+               "%s", found);
+  cr_expect_eq(city_places, 0, "the city's token is left in %u places",
+               city_places);
+  cr_expect_gt(district_places, 0, "the scan did not find the district's "
+               "token in the environment");
+  free(found);
+}
