@@ -46,15 +46,16 @@ static size_t read_all(int fd, char *buf, size_t n) {
   return len;
 }
 
-/* How many places of [from, to) hold some WINDOW bytes of s (len). Not
- * instrumented: freed memory is what it reads. */
+/* How many places of [from, to) hold some WINDOW bytes of s (len); starts
+ * marks the bytes a window of s begins with. Not instrumented: freed
+ * memory is what it reads. */
 NO_ASAN static unsigned places(const unsigned char *from,
                                const unsigned char *to, const char *s,
-                               size_t len) {
+                               size_t len, const unsigned char *starts) {
   unsigned n = 0;
   for (const unsigned char *p = from; p + WINDOW <= to; p++) {
-    if (p >= (const unsigned char *)secrets &&
-        p < (const unsigned char *)secrets + sizeof secrets)
+    if (!starts[*p] || (p >= (const unsigned char *)secrets &&
+                        p < (const unsigned char *)secrets + sizeof secrets))
       continue;
     for (size_t k = 0; k + WINDOW <= len; k++) {
       size_t i = 0;
@@ -96,6 +97,10 @@ __attribute__((destructor)) static void scan(void) {
       break;
     line = end + 1;
   }
+  static unsigned char starts[MAX_SECRETS][256];
+  for (size_t i = 0; i < n; i++)
+    for (size_t k = 0; k + WINDOW <= len[i]; k++)
+      starts[i][(unsigned char)secret[i][k]] = 1;
   for (char *line = maps; *line;) {
     char *end = line + strcspn(line, "\n"), was = *end;
     unsigned long from, to;
@@ -106,7 +111,8 @@ __attribute__((destructor)) static void scan(void) {
         !strstr(line, "[vsyscall]") && to - from <= (256ul << 20))
       for (size_t i = 0; i < n; i++)
         found[i] += places((const unsigned char *)from,
-                           (const unsigned char *)to, secret[i], len[i]);
+                           (const unsigned char *)to, secret[i], len[i],
+                           starts[i]);
     if (was == 0)
       break;
     line = end + 1;
