@@ -426,13 +426,14 @@ Test(forward, adx_exported_at_the_districts_imported_at_the_city) {
   expect_same_reports("imported as ADX");
 }
 
-/* Guide's 2022 sample with its physicians set to n, as dir/guide-N.csv. */
-static const char *guide_with_physicians(long n) {
+/* A town's 2022 sample with its physicians set to n, as
+ * dir/TOWN-N.csv. */
+static const char *with_physicians(const char *town, long n) {
   static char path[400];
   char src[600], line[512];
-  snprintf(src, sizeof src, "%s/deploy/sample/2022/guide.csv",
-           TALLY_SOURCE_DIR);
-  snprintf(path, sizeof path, "%s/guide-%ld.csv", dir, n);
+  snprintf(src, sizeof src, "%s/deploy/sample/2022/%s.csv", TALLY_SOURCE_DIR,
+           town);
+  snprintf(path, sizeof path, "%s/%s-%ld.csv", dir, town, n);
   FILE *in = fopen(src, "r"), *out = fopen(path, "w");
   cr_assert(in && out);
   while (fgets(line, sizeof line, in)) {
@@ -443,6 +444,23 @@ static const char *guide_with_physicians(long n) {
   fclose(in);
   fclose(out);
   return path;
+}
+
+/* A town's 2022 at s reopened and submitted by its reporter as the
+ * sample with n physicians, explained (why: NULL, none). */
+static void resubmit(tally_test_server *s, const char *town, long n,
+                     const char *why) {
+  char explain[300];
+  snprintf(explain, sizeof explain, "physicians_population=%s",
+           why ? why : "");
+  const char *clerk = tally_test_token(s, "reporter", town);
+  const char *file = with_physicians(town, n);
+  if (why)
+    free(RUN_AS(s, clerk, "submit", "--unit", town, "--period", "2022",
+                "--replace", "--file", file, "--explain", explain));
+  else
+    free(RUN_AS(s, clerk, "submit", "--unit", town, "--period", "2022",
+                "--replace", "--file", file));
 }
 
 /* The text of the one explanation of a unit's values at s. */
@@ -462,23 +480,18 @@ static char *explanation_of(tally_test_server *s, const char *unit) {
  * nothing at the city. */
 Test(forward, the_explanations_go_as_approved) {
   load_district(&south, "south", south_towns, NULL);
-  const char *clerk = tally_test_token(&south, "reporter", "guide");
+  load_district(&north, "north", north_towns, NULL);
   /* 55,884 residents, 60,000 physicians: warning physicians_population,
    * explained, then approved. */
-  const char *over = guide_with_physicians(60000);
   free(RUN_AS(&south, ANALYST(&south), "review", "reopen", "--unit", "guide",
               "--period", "2022", "--reason", "医师数待核实"));
-  free(RUN_AS(&south, clerk, "submit", "--unit", "guide", "--period", "2022",
-              "--replace", "--file", over, "--explain",
-              "physicians_population=含驻区三甲医院医师"));
+  resubmit(&south, "guide", 60000, "含驻区三甲医院医师");
   free(RUN_AS(&south, ANALYST(&south), "review", "approve", "--unit", "guide",
               "--period", "2022", "--revision", "2"));
   /* Reopened, the explanation changed: the approval's goes on. */
   free(RUN_AS(&south, ANALYST(&south), "review", "reopen", "--unit", "guide",
               "--period", "2022", "--reason", "说明不清"));
-  free(RUN_AS(&south, clerk, "submit", "--unit", "guide", "--period", "2022",
-              "--replace", "--file", guide_with_physicians(60001), "--explain",
-              "physicians_population=改过的说明"));
+  resubmit(&south, "guide", 60001, "改过的说明");
   char *text = explanation_of(&south, "guide");
   cr_expect_str_eq(text, "改过的说明");
   free(text);
@@ -510,8 +523,7 @@ Test(forward, the_explanations_go_as_approved) {
 
   /* Corrected, which removes the explanation at the district: still
    * nothing new at the city. */
-  free(RUN_AS(&south, clerk, "submit", "--unit", "guide", "--period", "2022",
-              "--replace", "--file", guide_with_physicians(131)));
+  resubmit(&south, "guide", 131, NULL);
   v = values_of(&south, "guide", "2022");
   cr_expect_eq(json_array_size(json_object_get(v, "explanations")), 0,
                "the district's explanation is removed");
@@ -526,6 +538,24 @@ Test(forward, the_explanations_go_as_approved) {
                "forwarded again, stored again");
   text = explanation_of(&city, "guide");
   cr_expect_str_eq(text, "含驻区三甲医院医师");
+  free(text);
+
+  /* At north, the explanation removed before the first forward: the
+   * city takes the figures as approved only with it (a warning). */
+  free(RUN_AS(&north, ANALYST(&north), "review", "reopen", "--unit", "pingan",
+              "--period", "2022", "--reason", "医师数待核实"));
+  resubmit(&north, "pingan", 90000, "含驻区医院医师");
+  free(RUN_AS(&north, ANALYST(&north), "review", "approve", "--unit",
+              "pingan", "--period", "2022", "--revision", "2"));
+  free(RUN_AS(&north, ANALYST(&north), "review", "reopen", "--unit", "pingan",
+              "--period", "2022", "--reason", "再核"));
+  resubmit(&north, "pingan", 266, NULL);
+  out = forward(&north, "north", "2022");
+  expect_in(out, "5 approved reports, 5 stored, 0 at the city already, 0 "
+                 "refused");
+  free(out);
+  text = explanation_of(&city, "pingan");
+  cr_expect_str_eq(text, "含驻区医院医师");
   free(text);
 }
 
