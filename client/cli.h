@@ -34,6 +34,7 @@ typedef struct {
   const char *ca;             /* TLS: the CA file; NULL = plaintext */
   const char *server_name;    /* the name on the server's certificate */
   int insecure_plaintext;     /* a token in plaintext off the loopback */
+  const char *plaintext_hint; /* how to do without it (tally_client_options) */
   int64_t keep_acknowledged_s; /* acknowledged submissions kept this long
                                   in the spool, to be sent again after a
                                   restore; 0 = none kept */
@@ -112,8 +113,12 @@ int tally_cli_need(const char *value, const char *option, const char *command);
  * why and returns EXIT_USAGE, or 0. */
 int tally_cli_need_period(const char *period, const char *command);
 
-/* Reads a token from a file ("-" = standard input): its first line.
- * Returns a static buffer, or NULL after saying why. */
+/* Reads a token from a file ("-" = standard input): its first line, into
+ * buf (n bytes), read unbuffered so that no stdio buffer keeps a copy.
+ * Returns 0, or -1 after saying why. */
+int tally_cli_read_token_into(const char *file, char *buf, size_t n);
+
+/* tally_cli_read_token_into a static buffer: returns it, or NULL. */
 const char *tally_cli_read_token(const char *file);
 
 /* Connects with c's settings. Returns 0, or as tally_client_open with a

@@ -417,9 +417,11 @@ int tally_client_open(const tally_client_options *o, tally_client **out,
   if (c->token && c->ssl == NULL && !o->insecure_plaintext &&
       !peer_is_loopback(fd)) {
     snprintf(err, errlen, _("refusing to send a token in plaintext to %s, off "
-             "this machine: give the district's CA with --ca FILE (or "
-             "$TALLY_CA), or --insecure-plaintext if the network is "
-             "otherwise protected"), address);
+             "this machine: %s"), address,
+             o->plaintext_hint ? o->plaintext_hint
+                               : _("give the district's CA with --ca FILE (or "
+                                   "$TALLY_CA), or --insecure-plaintext if "
+                                   "the network is otherwise protected"));
     tally_client_close(c);
     return TALLY_EUSAGE;
   }

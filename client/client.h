@@ -28,6 +28,9 @@ typedef struct {
   const char *server_name; /* the name the certificate must carry; NULL =
                               the host part of address */
   int insecure_plaintext;  /* allow a token in plaintext off the loopback */
+  const char *plaintext_hint; /* how to do without plaintext, told when a
+                                 token is refused it; NULL: with the
+                                 common options */
 } tally_client_options;
 
 /* Connects as o says. A token is not sent in plaintext to a server off

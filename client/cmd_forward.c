@@ -31,7 +31,8 @@
 
 const char tally_usage_forward[] =
     N_("usage: tally forward --period PERIOD --to HOST:PORT [--ca FILE]\n"
-    "                     [--token-file FILE] [--dry-run]\n"
+    "                     [--token-file FILE] [--city-insecure-plaintext]\n"
+    "                     [--dry-run]\n"
     "\n"
     "Sends the district's towns' figures of a period, as the central office\n"
     "approved them (审核通过), on to the city's server (逐级上报), as one\n"
@@ -42,22 +43,27 @@ const char tally_usage_forward[] =
     "(an account of the district's unit in the city's catalog, which may\n"
     "import its towns' figures and nothing of another district's).\n"
     "\n"
-    "Each town's report is one submission at the city, with an id made of\n"
-    "the district, the town, the period and the revision approved with its\n"
-    "figures: forwarding the same again stores nothing twice; a correction\n"
-    "(reopened, corrected, approved again) forwarded again replaces what\n"
-    "the city holds, figures left out removed. Towns whose report was never\n"
-    "approved are not forwarded (未审核通过，未转报) and are listed; the\n"
-    "figures the district office reports itself are not forwarded (at the\n"
-    "city the district is not a reporting unit). The city checks each report\n"
-    "as a submission (its rules, locked periods, a report it approved).\n"
+    "Each town's report goes with the explanations (上报说明) it was approved\n"
+    "with, whatever changed since, and is one submission at the city, with\n"
+    "an id made of the district, the town, the period and the revision\n"
+    "approved with its figures and explanations: forwarding the same again\n"
+    "stores nothing twice; a correction (reopened, corrected, approved\n"
+    "again) forwarded again replaces what the city holds, figures left out\n"
+    "removed. Towns whose report was never approved are not forwarded\n"
+    "(未审核通过，未转报) and are listed; the figures the district office\n"
+    "reports itself are not forwarded (at the city the district is not a\n"
+    "reporting unit). The city checks each report as a submission (its\n"
+    "rules, locked periods, a report it approved).\n"
     "\n"
     "options:\n"
     "  -p, --period PERIOD  2022, 2022Q3 or 2022-07\n"
     "      --to HOST:PORT   the city's tallyd\n"
     "      --ca FILE        the city's CA (TLS); default $TALLY_FORWARD_CA;\n"
     "                       none = plaintext (the loopback only, unless\n"
-    "                       --insecure-plaintext)\n"
+    "                       --city-insecure-plaintext)\n"
+    "      --city-insecure-plaintext  send the city's token without TLS to a\n"
+    "                       city off this machine (only on a network\n"
+    "                       protected otherwise)\n"
     "      --server-name NAME  the name on the city's certificate (default:\n"
     "                       the host of --to)\n"
     "      --token-file FILE  the district's reporter token at the city ('-':\n"
@@ -65,7 +71,9 @@ const char tally_usage_forward[] =
     "      --dry-run        the city checks everything and stores nothing\n"
     "  -s, --server, --timeout  as for every command (tally --help); after\n"
     "                       'forward', --ca, --token-file and --server-name\n"
-    "                       are the city's\n"
+    "                       are the city's. Nothing else of the district's\n"
+    "                       connection goes to the city: --insecure-plaintext\n"
+    "                       is the district's only\n"
     "\n"
     "exit status: 0 every approved report forwarded (or checked); 1 the city\n"
     "or the district refused something; 2 bad command line; 3 a server could\n"
@@ -136,8 +144,8 @@ static int make_report(report *r, const char *district) {
   }
   r->req.values = r->ptrs;
   r->req.n_values = v->n_values;
-  /* The office's explanations of warnings its figures break: the city
-   * checks the same rules. */
+  /* The office's explanations of warnings its figures break, as they
+   * were approved with them: the city checks the same rules. */
   for (size_t i = 0; i < v->n_explanations; i++) {
     tally__explanation__init(&r->expl[i]);
     r->expl[i].rule = v->explanations[i]->rule;
@@ -248,6 +256,9 @@ static void tell(const report *r, const Tally__ImportResult *res, int dry_run,
          (unsigned long long)v->approved_revision, when);
   if (v->review && v->review->state != TALLY__REVIEW_STATE__REVIEW_APPROVED)
     printf(" (reopened since: its last approved figures are sent)");
+  if (!v->explanations_as_approved)
+    printf(" (its explanations as approved were not kept: the live ones are "
+           "sent 审核时的说明未保存，转报现行说明)");
   if (res->stored && res->stored->duplicate) {
     printf(": at the city already, nothing stored (已转报)\n");
     k->duplicate++;
@@ -327,13 +338,15 @@ static int send_city(const tally_cli *city, report *rs, size_t n, int dry_run,
 int tally_cmd_forward(int argc, char **argv, tally_cli *c) {
   const char *period = NULL, *to = NULL, *ca = NULL, *token_file = NULL,
              *server_name = NULL;
-  int dry_run = 0, rc;
+  int dry_run = 0, city_insecure = 0, rc;
   const tally_cli_opt own[] = {{"period", 'p', &period, NULL, NULL},
                                {"to", 0, &to, NULL, NULL},
                                {"ca", 0, &ca, NULL, NULL},
                                {"token-file", 0, &token_file, NULL, NULL},
                                {"server-name", 0, &server_name, NULL, NULL},
                                {"dry-run", 0, NULL, &dry_run, NULL},
+                               {"city-insecure-plaintext", 0, NULL,
+                                &city_insecure, NULL},
                                {NULL, 0, NULL, NULL, NULL}};
   if ((rc = tally_cli_parse(argc, argv, c, "forward", tally_usage_forward, own,
                             0)))
@@ -343,28 +356,36 @@ int tally_cmd_forward(int argc, char **argv, tally_cli *c) {
       (rc = tally_cli_need(to, "--to", "forward")) != 0)
     return rc;
 
-  /* Two tokens: the district's (already read: copied, as reading the
-   * city's reuses the buffer) and the city's. */
-  tally_cli city = *c;
-  char *district_token = c->token ? strdup(c->token) : NULL;
-  const char *t = token_file ? tally_cli_read_token(token_file)
-                             : getenv("TALLY_FORWARD_TOKEN");
-  char *city_token = t && *t ? strdup(t) : NULL;
-  if (city_token == NULL) {
-    if (t == NULL && token_file == NULL)
-      fputs("tally forward: the district's reporter token at the city is "
-            "needed: --token-file FILE, or $TALLY_FORWARD_TOKEN\n"
-            "Try 'tally help forward'.\n", stderr);
-    free(district_token);
+  /* The city is another server: its connection takes nothing of the
+   * district's but the timeout, its token read into a buffer of its own,
+   * wiped on every way out. */
+  tally_cli city = {.server = to, .timeout_s = c->timeout_s,
+                    .server_name = server_name,
+                    .insecure_plaintext = city_insecure,
+                    .plaintext_hint = _("give the city's CA with --ca FILE "
+                                        "after 'forward' (or "
+                                        "$TALLY_FORWARD_CA), or "
+                                        "--city-insecure-plaintext if the "
+                                        "network is otherwise protected")};
+  char city_token[256] = "";
+  const char *env = getenv("TALLY_FORWARD_TOKEN");
+  if (token_file) {
+    if (tally_cli_read_token_into(token_file, city_token, sizeof city_token)) {
+      explicit_bzero(city_token, sizeof city_token);
+      return EXIT_USAGE;
+    }
+  } else if (env && *env && strlen(env) < sizeof city_token) {
+    memcpy(city_token, env, strlen(env) + 1);
+  } else {
+    fputs("tally forward: the district's reporter token at the city is "
+          "needed: --token-file FILE, or $TALLY_FORWARD_TOKEN (a line of "
+          "at most 255 bytes)\nTry 'tally help forward'.\n", stderr);
     return EXIT_USAGE;
   }
-  c->token = district_token;
-  city.server = to;
   city.token = city_token;
   city.ca = ca ? (*ca ? ca : NULL) : getenv("TALLY_FORWARD_CA");
   if (city.ca && *city.ca == 0)
     city.ca = NULL;
-  city.server_name = server_name;
 
   tally_catalog *cat = NULL;
   report *rs = NULL;
@@ -399,10 +420,6 @@ int tally_cmd_forward(int argc, char **argv, tally_cli *c) {
 out:
   reports_free(rs, n);
   tally_catalog_free(cat);
-  if (district_token)
-    explicit_bzero(district_token, strlen(district_token));
-  explicit_bzero(city_token, strlen(city_token));
-  free(district_token);
-  free(city_token);
+  explicit_bzero(city_token, sizeof city_token);
   return rc;
 }

@@ -127,24 +127,32 @@ static const struct {
     {"audit", tally_cmd_audit, tally_usage_audit},
 };
 
-const char *tally_cli_read_token(const char *file) {
-  static char token[256];
+int tally_cli_read_token_into(const char *file, char *token, size_t n) {
   FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
   if (f == NULL) {
     fprintf(stderr, _("tally: cannot read the token from %s: %s\n"), file,
             strerror(errno));
-    return NULL;
+    return -1;
   }
-  int ok = fgets(token, sizeof token, f) != NULL;
+  setvbuf(f, NULL, _IONBF, 0);
+  int ok = fgets(token, (int)n, f) != NULL;
   if (f != stdin)
     fclose(f);
+  if (!ok)
+    *token = 0;
   token[strcspn(token, "\r\n")] = 0;
-  if (!ok || *token == 0) {
+  if (*token == 0) {
     fprintf(stderr, _("tally: %s holds no token\n"),
             strcmp(file, "-") == 0 ? "standard input" : file);
-    return NULL;
+    return -1;
   }
-  return token;
+  return 0;
+}
+
+const char *tally_cli_read_token(const char *file) {
+  static char token[256];
+  return tally_cli_read_token_into(file, token, sizeof token) == 0 ? token
+                                                                   : NULL;
 }
 
 int tally_cli_option(tally_cli *c, int ch, const char *arg) {
@@ -356,7 +364,8 @@ int tally_cli_open(const tally_cli *c, tally_client **out, char *why,
                             .token = c->token,
                             .ca_file = c->ca,
                             .server_name = c->server_name,
-                            .insecure_plaintext = c->insecure_plaintext};
+                            .insecure_plaintext = c->insecure_plaintext,
+                            .plaintext_hint = c->plaintext_hint};
   return tally_client_open(&o, out, why, n);
 }
 

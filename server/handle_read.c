@@ -87,7 +87,8 @@ static int collect_explanation(void *arg, const void *packed, size_t len) {
 }
 
 /* Store visitor: the report's last approval, its figures into the
- * reply as a scan's would be (each written when it was approved). */
+ * reply as a scan's would be (each written when it was approved), and
+ * the explanations kept with it. */
 static int collect_approval(void *arg, const char *unit, const void *packed,
                             size_t len) {
   struct values_ctx *vc = arg;
@@ -103,6 +104,11 @@ static int collect_approval(void *arg, const char *unit, const void *packed,
                            ap->values[i]->value, ap->time_unix);
     if (rc != 0)
       return rc;
+  }
+  if (ap->explanations_kept) {
+    vc->rep->explanations_as_approved = 1;
+    vc->rep->explanations = ap->explanations;
+    vc->rep->n_explanations = ap->n_explanations;
   }
   return 0;
 }
@@ -138,7 +144,8 @@ Tally__Envelope *tally_handle_values(tally_request *r,
   if (rc == 0)
     rc = tally_store_txn_revision(txn, tally_period_key(&p), q->unit,
                                   &rep->revision);
-  if (rc == 0)
+  /* The live explanations, unless the approval kept its own. */
+  if (rc == 0 && !rep->explanations_as_approved)
     rc = tally_store_txn_explanations(txn, tally_period_key(&p), q->unit,
                                       collect_explanation, &vc);
   ProtobufCAllocator alloc = tally_reply_pb_arena(r->arena);

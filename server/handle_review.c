@@ -100,72 +100,6 @@ static int count_errors(struct review_job *j, tally_store_txn *t,
   return rc;
 }
 
-/* The figures of an approval, as they are stored. */
-struct approved_figures {
-  Tally__Value **list;
-  size_t n, cap;
-};
-
-static int take_figure(void *arg, const char *unit, const char *element,
-                       double value, int64_t updated) {
-  struct approved_figures *f = arg;
-  (void)unit;
-  (void)updated;
-  if (f->n == f->cap) {
-    size_t cap = f->cap ? 2 * f->cap : 64;
-    Tally__Value **list = realloc(f->list, cap * sizeof *list);
-    if (list == NULL)
-      return -ENOMEM;
-    f->list = list;
-    f->cap = cap;
-  }
-  Tally__Value *v = malloc(sizeof *v);
-  char *code = strdup(element);
-  if (v == NULL || code == NULL) {
-    free(v);
-    free(code);
-    return -ENOMEM;
-  }
-  tally__value__init(v);
-  v->element = code;
-  v->value = value;
-  f->list[f->n++] = v;
-  return 0;
-}
-
-/* Keeps the unit's figures as approved now, beside the review, in t: an
- * as-approved report reads them, whatever is corrected later. */
-static int keep_approved(struct review_job *j, tally_store_txn *t,
-                         const char *unit, uint64_t revision) {
-  struct approved_figures f = {0};
-  Tally__Approval ap = TALLY__APPROVAL__INIT;
-  uint8_t *packed = NULL;
-  int rc = tally_store_txn_scan(t, j->period_key, unit, take_figure, &f);
-  if (rc != 0)
-    goto out;
-  ap.time_unix = j->who.now;
-  ap.account_id = j->who.account_id;
-  ap.account_name = j->name;
-  ap.revision = revision;
-  ap.values = f.list;
-  ap.n_values = f.n;
-  size_t len = tally__approval__get_packed_size(&ap);
-  rc = -ENOMEM;
-  if ((packed = malloc(len + 1)) == NULL)
-    goto out;
-  tally__approval__pack(&ap, packed);
-  rc = tally_store_txn_approval_put(t, j->period_key, unit, j->who.now,
-                                    revision, packed, len);
-out:
-  for (size_t i = 0; i < f.n; i++) {
-    free(f.list[i]->element);
-    free(f.list[i]);
-  }
-  free(f.list);
-  free(packed);
-  return rc;
-}
-
 /* On the writer thread: the change, if the state it finds allows it. */
 static int review_apply(tally_write *w, tally_store_txn *t) {
   struct review_job *j = (struct review_job *)tally_job_of(w);
@@ -243,8 +177,12 @@ static int review_apply(tally_write *w, tally_store_txn *t) {
   rc = tally_store_txn_review_put(t, j->period_key, unit, packed, len,
                                   j->before, j->after, &j->who);
   free(packed);
+  /* The report as approved now, its figures and explanations: what an
+   * as-approved report reads and tally forward sends, whatever is
+   * corrected later. */
   if (rc == 0 && j->action == APPROVE)
-    rc = keep_approved(j, t, unit, revision);
+    rc = tally_store_txn_approval_keep(t, j->period_key, unit, j->who.now,
+                                       j->who.account_id, j->name, revision);
 out:
   if (cur)
     tally__review__free_unpacked(cur, NULL);

@@ -33,15 +33,17 @@
 #include <time.h>
 #include <unistd.h>
 
-/* 5: with the figures as approved, and passwords; 4: with explanations
- * and reviews; 3: with locked periods; 2: with the sums kept for
- * reports. A tallyd of an earlier format refuses the store, so that it
- * cannot store figures in an approved report or a locked period,
- * approve without keeping the figures, leave the sums behind the
- * figures, or write an account back (its last use) without its
- * password. A store of format 2, 3 or 4 is taken up as it is; one of
- * format 1 has its sums made afresh. */
-#define STORE_FORMAT "tally-store/5"
+/* 6: with the explanations as approved; 5: with the figures as
+ * approved, and passwords; 4: with explanations and reviews; 3: with
+ * locked periods; 2: with the sums kept for reports. A tallyd of an
+ * earlier format refuses the store, so that it cannot store figures in
+ * an approved report or a locked period, approve without keeping the
+ * figures or their explanations, leave the sums behind the figures, or
+ * write an account back (its last use) without its password. A store of
+ * format 2 to 5 is taken up as it is; one of format 1 has its sums made
+ * afresh. */
+#define STORE_FORMAT "tally-store/6"
+#define STORE_FORMAT_5 "tally-store/5"
 #define STORE_FORMAT_4 "tally-store/4"
 #define STORE_FORMAT_3 "tally-store/3"
 #define STORE_FORMAT_2 "tally-store/2"
@@ -83,14 +85,21 @@ static int open_dbs(tally_store *s) {
   } else if (rc == 0 && is_format(&v, STORE_FORMAT_4) &&
              (rc = tally__store_take_up_approvals(txn, s)) != 0) {
     goto err_after_begin;
+  } else if (rc == 0 && is_format(&v, STORE_FORMAT_5) &&
+             (rc = tally__store_take_up_explanations(txn, s)) != 0) {
+    goto err_after_begin;
   } else if (rc == 0 && (is_format(&v, STORE_FORMAT_2) ||
                           is_format(&v, STORE_FORMAT_3) ||
-                          is_format(&v, STORE_FORMAT_4))) {
+                          is_format(&v, STORE_FORMAT_4) ||
+                          is_format(&v, STORE_FORMAT_5))) {
     /* 2: no period locked yet; 3: no explanation kept, no report
      * reviewed yet (a tallyd of format 3 would not heed them); 4: no
      * figures kept as approved (those of the reports approved now are
      * taken up above from their live figures, which an approved report
-     * keeps), no password: the same otherwise. */
+     * keeps), no password; 5: no explanations kept as approved (those of
+     * the reports approved now are taken up above from the live ones,
+     * the approvals of reports reopened since keep none): the same
+     * otherwise. */
     rc = MDB_NOTFOUND;
   }
   if (rc == MDB_NOTFOUND) {

@@ -21,7 +21,7 @@
  *   sums         period | unit | 0x00 | indicator -> an indicator's sums
  *                over the units within an inner unit (server/rollup.c)
  *   locks        period -> a packed PeriodLock
- *   meta         "format" -> "tally-store/5"; "account_next", "audit_seq"
+ *   meta         "format" -> "tally-store/6"; "account_next", "audit_seq"
  *                -> the next account id and audit sequence number;
  *                "sums_catalog" -> the catalog the sums were made for
  * All integers are big-endian. All values of one period, or of one unit

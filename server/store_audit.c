@@ -273,7 +273,6 @@ struct taken {
   Tally__Value *v;
   Tally__Value **list;
   size_t n, cap;
-  int rc;
 };
 
 static int take_value(void *arg, const char *unit, const char *element,
@@ -296,59 +295,168 @@ static int take_value(void *arg, const char *unit, const char *element,
   return 0;
 }
 
-struct take_up {
-  tally_store_txn t;
-  int rc;
+/* The explanations kept with one report, unpacked. */
+struct explained {
+  Tally__Explanation **list;
+  size_t n, cap;
 };
 
-static int take_up_one(void *arg, const MDB_val *k, const MDB_val *v) {
-  struct take_up *tu = arg;
-  char unit[STORE_CODE_MAX + 1], rest[STORE_CODE_MAX + 1];
-  if (split_key(k, unit, rest) != 0 || rest[0] != 0)
-    return 0;
-  uint32_t period = get_u32(k->mv_data);
-  Tally__Review *rv = tally__review__unpack(NULL, v->mv_size, v->mv_data);
-  if (rv == NULL || rv->state != TALLY__REVIEW_STATE__REVIEW_APPROVED) {
-    if (rv)
-      tally__review__free_unpacked(rv, NULL);
-    return 0;
+static int take_explanation(void *arg, const void *packed, size_t len) {
+  struct explained *ex = arg;
+  if (ex->n == ex->cap) {
+    size_t cap = ex->cap ? 2 * ex->cap : 16;
+    Tally__Explanation **list = realloc(ex->list, cap * sizeof *list);
+    if (list == NULL)
+      return -ENOMEM;
+    ex->list = list;
+    ex->cap = cap;
   }
+  Tally__Explanation *e = tally__explanation__unpack(NULL, len, packed);
+  if (e != NULL) /* unreadable: left out, as the reads leave it */
+    ex->list[ex->n++] = e;
+  return 0;
+}
+
+static void explained_free(struct explained *ex) {
+  for (size_t i = 0; i < ex->n; i++)
+    tally__explanation__free_unpacked(ex->list[i], NULL);
+  free(ex->list);
+}
+
+/* Puts ap, as unit's approval of period, at its time and revision. */
+static int approval_pack_put(tally_store_txn *t, uint32_t period_key,
+                             const char *unit, const Tally__Approval *ap) {
+  size_t len = tally__approval__get_packed_size(ap);
+  uint8_t *packed = malloc(len + 1);
+  if (packed == NULL)
+    return -ENOMEM;
+  tally__approval__pack(ap, packed);
+  int rc = tally_store_txn_approval_put(t, period_key, unit, ap->time_unix,
+                                        ap->revision, packed, len);
+  free(packed);
+  return rc;
+}
+
+int tally_store_txn_approval_keep(tally_store_txn *t, uint32_t period_key,
+                                  const char *unit, int64_t time,
+                                  uint64_t account_id,
+                                  const char *account_name,
+                                  uint64_t revision) {
   struct taken tk = {0};
-  int rc = tally_store_txn_scan(&tu->t, period, unit, take_value, &tk);
-  Tally__Value **list = calloc(tk.n + 1, sizeof *list);
-  if (rc == 0 && list == NULL)
+  struct explained ex = {0};
+  Tally__Value **list = NULL;
+  int rc = tally_store_txn_scan(t, period_key, unit, take_value, &tk);
+  if (rc == 0)
+    rc = tally_store_txn_explanations(t, period_key, unit, take_explanation,
+                                      &ex);
+  if (rc == 0 && (list = calloc(tk.n + 1, sizeof *list)) == NULL)
     rc = -ENOMEM;
-  for (size_t i = 0; rc == 0 && i < tk.n; i++)
-    list[i] = &tk.v[i];
   if (rc == 0) {
+    for (size_t i = 0; i < tk.n; i++)
+      list[i] = &tk.v[i];
     Tally__Approval ap = TALLY__APPROVAL__INIT;
-    ap.time_unix = rv->time_unix;
-    ap.account_id = rv->account_id;
-    ap.account_name = rv->account_name;
-    ap.revision = rv->revision;
+    ap.time_unix = time;
+    ap.account_id = account_id;
+    ap.account_name = (char *)(account_name ? account_name : "");
+    ap.revision = revision;
     ap.values = list;
     ap.n_values = tk.n;
-    size_t len = tally__approval__get_packed_size(&ap);
-    uint8_t *packed = malloc(len + 1);
-    rc = packed ? 0 : -ENOMEM;
-    if (packed) {
-      tally__approval__pack(&ap, packed);
-      rc = tally_store_txn_approval_put(&tu->t, period, unit, rv->time_unix,
-                                        rv->revision, packed, len);
-      free(packed);
-    }
+    ap.explanations = ex.list;
+    ap.n_explanations = ex.n;
+    ap.explanations_kept = 1;
+    rc = approval_pack_put(t, period_key, unit, &ap);
   }
   for (size_t i = 0; i < tk.n; i++)
     free(tk.v[i].element);
   free(tk.v);
   free(list);
+  explained_free(&ex);
+  return rc;
+}
+
+struct take_up {
+  tally_store_txn t;
+};
+
+/* The review of a report (reviews' key k, value v) if it is approved;
+ * else NULL (the caller frees it), its period and unit into *period and
+ * unit. */
+static Tally__Review *approved_review(const MDB_val *k, const MDB_val *v,
+                                      uint32_t *period, char *unit) {
+  char rest[STORE_CODE_MAX + 1];
+  if (split_key(k, unit, rest) != 0 || rest[0] != 0)
+    return NULL;
+  *period = get_u32(k->mv_data);
+  Tally__Review *rv = tally__review__unpack(NULL, v->mv_size, v->mv_data);
+  if (rv && rv->state != TALLY__REVIEW_STATE__REVIEW_APPROVED) {
+    tally__review__free_unpacked(rv, NULL);
+    rv = NULL;
+  }
+  return rv;
+}
+
+/* Format 4: each report approved then is kept as approved as it stands
+ * (an approved report took no change). */
+static int take_up_one(void *arg, const MDB_val *k, const MDB_val *v) {
+  struct take_up *tu = arg;
+  char unit[STORE_CODE_MAX + 1];
+  uint32_t period;
+  Tally__Review *rv = approved_review(k, v, &period, unit);
+  if (rv == NULL)
+    return 0;
+  int rc = tally_store_txn_approval_keep(&tu->t, period, unit, rv->time_unix,
+                                         rv->account_id, rv->account_name,
+                                         rv->revision);
   tally__review__free_unpacked(rv, NULL);
   return rc;
 }
 
 int tally__store_take_up_approvals(MDB_txn *txn, tally_store *s) {
-  struct take_up tu = {{s, txn}, 0};
+  struct take_up tu = {{s, txn}};
   int rc = tally__store_visit_in(txn, s->reviews, NULL, 0, take_up_one, &tu);
+  return rc > 0 ? 0 : rc;
+}
+
+static int take_last_approval(void *arg, const char *unit, const void *packed,
+                              size_t len) {
+  (void)unit;
+  *(Tally__Approval **)arg = tally__approval__unpack(NULL, len, packed);
+  return 0;
+}
+
+/* Format 5: a report still approved at the revision of its last approval
+ * has the explanations of then (an approved report took no change): they
+ * join that approval. The others' approvals keep none. */
+static int explain_one(void *arg, const MDB_val *k, const MDB_val *v) {
+  struct take_up *tu = arg;
+  char unit[STORE_CODE_MAX + 1];
+  uint32_t period;
+  Tally__Approval *ap = NULL;
+  Tally__Review *rv = approved_review(k, v, &period, unit);
+  if (rv == NULL)
+    return 0;
+  int rc = tally_store_txn_approval(&tu->t, period, unit, 0,
+                                    take_last_approval, &ap);
+  struct explained ex = {0};
+  if (rc == 0 && ap && !ap->explanations_kept && ap->revision == rv->revision &&
+      (rc = tally_store_txn_explanations(&tu->t, period, unit,
+                                         take_explanation, &ex)) == 0) {
+    Tally__Approval with = *ap;
+    with.explanations = ex.list;
+    with.n_explanations = ex.n;
+    with.explanations_kept = 1;
+    rc = approval_pack_put(&tu->t, period, unit, &with);
+  }
+  explained_free(&ex);
+  if (ap)
+    tally__approval__free_unpacked(ap, NULL);
+  tally__review__free_unpacked(rv, NULL);
+  return rc;
+}
+
+int tally__store_take_up_explanations(MDB_txn *txn, tally_store *s) {
+  struct take_up tu = {{s, txn}};
+  int rc = tally__store_visit_in(txn, s->reviews, NULL, 0, explain_one, &tu);
   return rc > 0 ? 0 : rc;
 }
 

@@ -89,6 +89,15 @@ int tally_store_txn_approval_put(tally_store_txn *t, uint32_t period_key,
                                  const char *unit, int64_t time,
                                  uint64_t revision, const void *packed,
                                  size_t len);
+/* Keeps unit's report for period as it stands in t, its figures and the
+ * explanations kept with it, as approved at time by the account
+ * (account_id, account_name) at revision (tally_store_txn_approval_put).
+ * Returns 0, -ENOMEM, -EINVAL for a code too long, or a store error. */
+int tally_store_txn_approval_keep(tally_store_txn *t, uint32_t period_key,
+                                  const char *unit, int64_t time,
+                                  uint64_t account_id,
+                                  const char *account_name,
+                                  uint64_t revision);
 /* The last approval of unit's report for period made at or before at
  * (0: the last of all), packed, to fn as a review is; 0 and nothing
  * called when there is none. */

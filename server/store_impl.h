@@ -228,10 +228,15 @@ int tally__store_audit_append(MDB_txn *txn, tally_store *s,
                               Tally__AuditEntry *e);
 
 /* Whether period_key is locked in txn: 1, 0, or a store error. */
-/* Taking up a store of format 4: the figures of each report approved
- * then, as approved (its live figures: an approved report took no
- * change), into approvals, in txn. Returns an LMDB code or < 0. */
+/* Taking up a store of format 4: the figures and explanations of each
+ * report approved then, as approved (its live ones: an approved report
+ * took no change), into approvals, in txn. Returns an LMDB code or < 0. */
 int tally__store_take_up_approvals(MDB_txn *txn, tally_store *s);
+
+/* Taking up a store of format 5: the explanations of each report still
+ * approved at the revision of its last approval join that approval, in
+ * txn. Returns an LMDB code or < 0. */
+int tally__store_take_up_explanations(MDB_txn *txn, tally_store *s);
 
 int tally__store_audit_locked(MDB_txn *txn, tally_store *s,
                               uint32_t period_key);

@@ -425,3 +425,227 @@ Test(forward, adx_exported_at_the_districts_imported_at_the_city) {
     }
   expect_same_reports("imported as ADX");
 }
+
+/* A town's 2022 sample with its physicians set to n, as
+ * dir/TOWN-N.csv. */
+static const char *with_physicians(const char *town, long n) {
+  static char path[400];
+  char src[600], line[512];
+  snprintf(src, sizeof src, "%s/deploy/sample/2022/%s.csv", TALLY_SOURCE_DIR,
+           town);
+  snprintf(path, sizeof path, "%s/%s-%ld.csv", dir, town, n);
+  FILE *in = fopen(src, "r"), *out = fopen(path, "w");
+  cr_assert(in && out);
+  while (fgets(line, sizeof line, in)) {
+    if (strncmp(line, "physicians,", 11) == 0)
+      snprintf(line, sizeof line, "physicians,%ld\n", n);
+    fputs(line, out);
+  }
+  fclose(in);
+  fclose(out);
+  return path;
+}
+
+/* A town's 2022 at s reopened and submitted by its reporter as the
+ * sample with n physicians, explained (why: NULL, none). */
+static void resubmit(tally_test_server *s, const char *town, long n,
+                     const char *why) {
+  char explain[300];
+  snprintf(explain, sizeof explain, "physicians_population=%s",
+           why ? why : "");
+  const char *clerk = tally_test_token(s, "reporter", town);
+  const char *file = with_physicians(town, n);
+  if (why)
+    free(RUN_AS(s, clerk, "submit", "--unit", town, "--period", "2022",
+                "--replace", "--file", file, "--explain", explain));
+  else
+    free(RUN_AS(s, clerk, "submit", "--unit", town, "--period", "2022",
+                "--replace", "--file", file));
+}
+
+/* The text of the one explanation of a unit's values at s. */
+static char *explanation_of(tally_test_server *s, const char *unit) {
+  json_t *v = values_of(s, unit, "2022");
+  json_t *ex = json_object_get(v, "explanations");
+  cr_assert_eq(json_array_size(ex), 1, "%s at %s: one explanation", unit,
+               s->address);
+  char *text = strdup(json_string_value(
+      json_object_get(json_array_get(ex, 0), "text")));
+  json_decref(v);
+  return text;
+}
+
+/* The explanations go on as they were approved with the figures: one
+ * changed, then one removed at the district after the approval changes
+ * nothing at the city. */
+Test(forward, the_explanations_go_as_approved) {
+  load_district(&south, "south", south_towns, NULL);
+  load_district(&north, "north", north_towns, NULL);
+  /* 55,884 residents, 60,000 physicians: warning physicians_population,
+   * explained, then approved. */
+  free(RUN_AS(&south, ANALYST(&south), "review", "reopen", "--unit", "guide",
+              "--period", "2022", "--reason", "医师数待核实"));
+  resubmit(&south, "guide", 60000, "含驻区三甲医院医师");
+  free(RUN_AS(&south, ANALYST(&south), "review", "approve", "--unit", "guide",
+              "--period", "2022", "--revision", "2"));
+  /* Reopened, the explanation changed: the approval's goes on. */
+  free(RUN_AS(&south, ANALYST(&south), "review", "reopen", "--unit", "guide",
+              "--period", "2022", "--reason", "说明不清"));
+  resubmit(&south, "guide", 60001, "改过的说明");
+  char *text = explanation_of(&south, "guide");
+  cr_expect_str_eq(text, "改过的说明");
+  free(text);
+
+  char *out = forward(&south, "south", "2022");
+  expect_in(out, "5 approved reports, 5 stored, 0 at the city already, 0 "
+                 "refused");
+  free(out);
+  text = explanation_of(&city, "guide");
+  cr_expect_str_eq(text, "含驻区三甲医院医师",
+                   "the city holds the explanation as approved");
+  free(text);
+  json_t *v = values_of(&city, "guide", "2022");
+  json_t *values = json_object_get(v, "values");
+  int found = 0;
+  for (size_t i = 0; i < json_array_size(values); i++) {
+    json_t *e = json_array_get(values, i);
+    if (strcmp(json_string_value(json_object_get(e, "element")),
+               "physicians") == 0)
+      found = json_number_value(json_object_get(e, "value")) == 60000;
+  }
+  cr_expect(found, "the city holds the physicians as approved");
+  json_decref(v);
+  size_t before = history_length(&city, "guide", "2022");
+
+  out = forward(&south, "south", "2022");
+  expect_in(out, "5 approved reports, 0 stored, 5 at the city already");
+  free(out);
+
+  /* Corrected, which removes the explanation at the district: still
+   * nothing new at the city. */
+  resubmit(&south, "guide", 131, NULL);
+  v = values_of(&south, "guide", "2022");
+  cr_expect_eq(json_array_size(json_object_get(v, "explanations")), 0,
+               "the district's explanation is removed");
+  json_decref(v);
+  out = forward(&south, "south", "2022");
+  expect_in(out, "guide 2022: revision 2 approved");
+  expect_in(out, "5 approved reports, 0 stored, 5 at the city already, 0 "
+                 "refused");
+  cr_expect(!strstr(out, "explanations as approved were not kept"), "%s", out);
+  free(out);
+  cr_expect_eq(history_length(&city, "guide", "2022"), before,
+               "forwarded again, stored again");
+  text = explanation_of(&city, "guide");
+  cr_expect_str_eq(text, "含驻区三甲医院医师");
+  free(text);
+
+  /* At north, the explanation removed before the first forward: the
+   * city takes the figures as approved only with it (a warning). */
+  free(RUN_AS(&north, ANALYST(&north), "review", "reopen", "--unit", "pingan",
+              "--period", "2022", "--reason", "医师数待核实"));
+  resubmit(&north, "pingan", 90000, "含驻区医院医师");
+  free(RUN_AS(&north, ANALYST(&north), "review", "approve", "--unit",
+              "pingan", "--period", "2022", "--revision", "2"));
+  free(RUN_AS(&north, ANALYST(&north), "review", "reopen", "--unit", "pingan",
+              "--period", "2022", "--reason", "再核"));
+  resubmit(&north, "pingan", 266, NULL);
+  out = forward(&north, "north", "2022");
+  expect_in(out, "5 approved reports, 5 stored, 0 at the city already, 0 "
+                 "refused");
+  free(out);
+  text = explanation_of(&city, "pingan");
+  cr_expect_str_eq(text, "含驻区医院医师");
+  free(text);
+}
+
+/* The city is another server: nothing of the district's connection goes
+ * to it. A plaintext city off the loopback (this machine's own address,
+ * so that nothing leaves it) takes the token only with forward's own
+ * --city-insecure-plaintext, not with the district's
+ * --insecure-plaintext, before or after 'forward'. */
+Test(forward, plaintext_to_the_city_needs_its_own_flag) {
+  char ip[64], to[96], token[400];
+  if (!tally_test_own_address(ip, sizeof ip))
+    cr_skip_test("this machine has no address but the loopback");
+  tally_test_server plain;
+  const char *const tree[] = {"north=" NORTH, "south=" SOUTH, NULL};
+  start_on(&plain, "plain", "jinan", tree,
+           (const char *const[]){"--listen", "0.0.0.0:0",
+                                 "--insecure-plaintext", NULL});
+  snprintf(to, sizeof to, "%s:%s", ip, strchr(plain.address, ':') + 1);
+  snprintf(token, sizeof token, "%s/south-at-plain.token", dir);
+  char text[200];
+  snprintf(text, sizeof text, "%s\n",
+           tally_test_token(&plain, "reporter", "south"));
+  tally_test_write_file(token, text);
+  load_district(&south, "south", south_towns, NULL);
+  unsetenv("TALLY_FORWARD_CA");
+
+  const char *const before[] = {"--insecure-plaintext", "forward", "--period",
+                                "2022", "--to", to, "--token-file", token,
+                                NULL};
+  const char *const after[] = {"forward", "--period", "2022", "--to", to,
+                               "--token-file", token, "--insecure-plaintext",
+                               NULL};
+  const char *const *refused[] = {before, after};
+  for (int i = 0; i < 2; i++) {
+    char *out = run_want(&south, ANALYST(&south), 2, refused[i]);
+    expect_in(out, "refusing to send a token in plaintext to");
+    expect_in(out, "--city-insecure-plaintext if the network is otherwise "
+                   "protected");
+    free(out);
+  }
+  char *log = tally_test_read_file(plain.log);
+  cr_expect(log && !strstr(log, "signed in as account 2"), "the token "
+            "reached the city:\n%s", log ? log : "");
+  free(log);
+  json_t *v = values_of(&plain, "guide", "2022");
+  cr_expect_eq(json_integer_value(json_object_get(v, "revision")), 0);
+  json_decref(v);
+
+  char *out = RUN_AS(&south, ANALYST(&south), "forward", "--period", "2022",
+                     "--to", to, "--token-file", token,
+                     "--city-insecure-plaintext");
+  expect_in(out, "5 approved reports, 5 stored");
+  free(out);
+  tally_test_server_stop(&plain);
+}
+
+/* The city's token is wiped once used: at the end of tally forward no
+ * memory of the process (freed or not) holds 16 bytes of it running
+ * (tests/lib/secretscan.c). The district's token, in the environment
+ * all along, is found: the scan sees what is there. */
+Test(forward, the_city_token_is_wiped) {
+  load_district(&south, "south", south_towns, NULL);
+  const char *token = city_token_file("south");
+  char secrets[400], report[400], text[300];
+  snprintf(secrets, sizeof secrets, "%s/secrets", dir);
+  snprintf(report, sizeof report, "%s/secrets.found", dir);
+  char *city_tok = tally_test_read_file(token);
+  snprintf(text, sizeof text, "%s%s\n", city_tok, ANALYST(&south));
+  free(city_tok);
+  tally_test_write_file(secrets, text);
+  const char *asan = getenv("ASAN_OPTIONS");
+  char opts[512];
+  snprintf(opts, sizeof opts, "%s%sverify_asan_link_order=0",
+           asan ? asan : "", asan && *asan ? ":" : "");
+  setenv("ASAN_OPTIONS", opts, 1);
+  setenv("TALLY_TEST_SECRET_FILE", secrets, 1);
+  setenv("TALLY_TEST_SECRET_REPORT", report, 1);
+  setenv("LD_PRELOAD", SECRETSCAN_PATH, 1);
+  char *out = forward(&south, "south", "2022");
+  unsetenv("LD_PRELOAD");
+  expect_in(out, "5 approved reports, 5 stored");
+  free(out);
+  char *found = tally_test_read_file(report);
+  cr_assert_not_null(found, "the scan wrote nothing");
+  unsigned city_places = 99, district_places = 0;
+  cr_assert_eq(sscanf(found, "%u\n%u", &city_places, &district_places), 2,
+               "%s", found);
+  cr_expect_eq(city_places, 0, "the city's token is left in %u places",
+               city_places);
+  cr_expect_gt(district_places, 0, "the scan did not find the district's "
+               "token in the environment");
+  free(found);
+}

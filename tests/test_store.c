@@ -396,14 +396,14 @@ Test(store, a_store_of_another_format_is_refused) {
 Test(store, a_store_of_the_same_format_opens) {
   tally_store_close(store);
   store = NULL;
-  set_format("tally-store/5");
+  set_format("tally-store/6");
   cr_assert_eq(tally_store_open(dir, 0, 0, &store), 0);
 }
 
 static int read_meta(void *arg, tally_store_txn *t);
 
 /* Format 4 kept no figures as approved and no passwords: it opens as
- * format 5, and a tallyd of format 4, which would approve without
+ * format 6, and a tallyd of format 4, which would approve without
  * keeping the figures or write accounts back without their passwords,
  * then refuses it. */
 /* A review of unit's 2022 report in the state given, as a tallyd of
@@ -426,6 +426,42 @@ static int write_review(void *arg, tally_store_txn *t) {
   tally_store_actor who = {1, "analyst", "test", 1700000100};
   return tally_store_txn_review_put(t, tally_period_key(&p), o->unit, packed,
                                     len, "not reviewed", "approved", &who);
+}
+
+/* An explanation of rule kept with unit's 2022 report (arg: the unit,
+ * the rule, the text). */
+struct old_explanation {
+  const char *unit, *rule, *text;
+};
+
+static int write_explanation(void *arg, tally_store_txn *t) {
+  const struct old_explanation *o = arg;
+  Tally__Explanation e = TALLY__EXPLANATION__INIT;
+  tally_period p = {2022, TALLY_PERIOD_YEAR, 0};
+  e.rule = (char *)o->rule;
+  e.text = (char *)o->text;
+  e.time_unix = 1700000000;
+  e.account_name = "clerk";
+  return tally_store_txn_explanation_put(t, tally_period_key(&p), o->unit, &e);
+}
+
+/* An approval of unit's 2022 report at revision 1 as a tallyd of format
+ * 5 kept it: its figures, no explanations (arg: the unit). */
+static int write_approval_5(void *arg, tally_store_txn *t) {
+  Tally__Value v = TALLY__VALUE__INIT, *vs[1] = {&v};
+  Tally__Approval ap = TALLY__APPROVAL__INIT;
+  tally_period p = {2022, TALLY_PERIOD_YEAR, 0};
+  v.element = "live_births";
+  v.value = 640;
+  ap.time_unix = 1700000100;
+  ap.account_name = "analyst";
+  ap.revision = 1;
+  ap.values = vs;
+  ap.n_values = 1;
+  uint8_t packed[256];
+  size_t len = tally__approval__pack(&ap, packed);
+  return tally_store_txn_approval_put(t, tally_period_key(&p), arg,
+                                      1700000100, 1, packed, len);
 }
 
 struct found_approval {
@@ -463,15 +499,17 @@ Test(store, a_store_of_format_4_is_taken_up) {
   struct old_review approved = {"wenchang",
                                 TALLY__REVIEW_STATE__REVIEW_APPROVED},
                     returned = {"guide", TALLY__REVIEW_STATE__REVIEW_RETURNED};
+  struct old_explanation why = {"wenchang", "infant_deaths", "两例均已核实"};
   cr_assert_eq(tally_store_write(store, write_review, &approved), 0);
   cr_assert_eq(tally_store_write(store, write_review, &returned), 0);
+  cr_assert_eq(tally_store_write(store, write_explanation, &why), 0);
   tally_store_close(store);
   store = NULL;
   set_format("tally-store/4");
   cr_assert_eq(tally_store_open(dir, 0, 0, &store), 0);
   char buf[64] = "f";
   cr_assert_eq(tally_store_write(store, read_meta, buf), 0);
-  cr_assert_str_eq(buf, "tally-store/5");
+  cr_assert_str_eq(buf, "tally-store/6");
 
   Tally__Approval *ap = approval_of("wenchang");
   cr_assert_not_null(ap, "the approved report is taken up");
@@ -482,11 +520,61 @@ Test(store, a_store_of_format_4_is_taken_up) {
   cr_expect_eq(ap->values[0]->value, 2);
   cr_expect_str_eq(ap->values[1]->element, "live_births");
   cr_expect_eq(ap->values[1]->value, 640);
+  cr_expect(ap->explanations_kept, "its explanations are taken up");
+  cr_assert_eq(ap->n_explanations, 1);
+  cr_expect_str_eq(ap->explanations[0]->rule, "infant_deaths");
+  cr_expect_str_eq(ap->explanations[0]->text, "两例均已核实");
   tally__approval__free_unpacked(ap, NULL);
   cr_expect_null(approval_of("guide"), "a returned report is not approved");
 }
 
-/* Format 3 kept no explanations and no reviews: it opens as format 5,
+/* Format 5 kept the figures as approved but not their explanations: a
+ * report still approved at its last approval's revision took no change,
+ * so its explanations now are those of then and join the approval; the
+ * approval of a report reopened since keeps none (its explanations now
+ * may be another's), and says so. A tallyd of format 5, which would
+ * approve without keeping the explanations, then refuses the store. */
+Test(store, a_store_of_format_5_is_taken_up) {
+  const tally_store_item births[] = {{"live_births", 640}};
+  put("wenchang", "2022", births, 1, 1700000000);
+  put("guide", "2022", births, 1, 1700000000);
+  struct old_review approved = {"wenchang",
+                                TALLY__REVIEW_STATE__REVIEW_APPROVED},
+                    reopened = {"guide", TALLY__REVIEW_STATE__REVIEW_REOPENED};
+  struct old_explanation why = {"wenchang", "infant_deaths", "两例均已核实"},
+                         since = {"guide", "infant_deaths", "改过的说明"};
+  cr_assert_eq(tally_store_write(store, write_review, &approved), 0);
+  cr_assert_eq(tally_store_write(store, write_review, &reopened), 0);
+  cr_assert_eq(tally_store_write(store, write_explanation, &why), 0);
+  cr_assert_eq(tally_store_write(store, write_explanation, &since), 0);
+  cr_assert_eq(tally_store_write(store, write_approval_5, "wenchang"), 0);
+  cr_assert_eq(tally_store_write(store, write_approval_5, "guide"), 0);
+  tally_store_close(store);
+  store = NULL;
+  set_format("tally-store/5");
+  cr_assert_eq(tally_store_open(dir, 0, 0, &store), 0);
+  char buf[64] = "f";
+  cr_assert_eq(tally_store_write(store, read_meta, buf), 0);
+  cr_assert_str_eq(buf, "tally-store/6");
+
+  Tally__Approval *ap = approval_of("wenchang");
+  cr_assert_not_null(ap);
+  cr_expect_eq(ap->time_unix, 1700000100, "the same approval, not another");
+  cr_assert_eq(ap->n_values, 1);
+  cr_expect_eq(ap->values[0]->value, 640);
+  cr_expect(ap->explanations_kept);
+  cr_assert_eq(ap->n_explanations, 1);
+  cr_expect_str_eq(ap->explanations[0]->text, "两例均已核实");
+  tally__approval__free_unpacked(ap, NULL);
+  ap = approval_of("guide");
+  cr_assert_not_null(ap, "a reopened report keeps its last approval");
+  cr_expect_not(ap->explanations_kept, "nor does it take today's");
+  cr_expect_eq(ap->n_explanations, 0);
+  cr_expect_eq(ap->n_values, 1);
+  tally__approval__free_unpacked(ap, NULL);
+}
+
+/* Format 3 kept no explanations and no reviews: it opens as format 6,
  * and a tallyd of format 3, which would store figures in an approved
  * report, then refuses it. */
 Test(store, a_store_of_format_3_is_taken_up) {
@@ -496,10 +584,10 @@ Test(store, a_store_of_format_3_is_taken_up) {
   cr_assert_eq(tally_store_open(dir, 0, 0, &store), 0);
   char buf[64] = "f";
   cr_assert_eq(tally_store_write(store, read_meta, buf), 0);
-  cr_assert_str_eq(buf, "tally-store/5");
+  cr_assert_str_eq(buf, "tally-store/6");
 }
 
-/* Format 1 had no kept sums: it opens as format 5, with no record of
+/* Format 1 had no kept sums: it opens as format 6, with no record of
  * sums made for any catalog (so tallyd makes them afresh), and a
  * tallyd of format 1 would then refuse it. */
 static int write_sums_catalog(void *arg, tally_store_txn *t) {
@@ -520,12 +608,12 @@ Test(store, a_store_of_format_1_is_taken_up) {
   cr_assert_eq(tally_store_open(dir, 0, 0, &store), 0);
   char buf[64] = "f";
   cr_assert_eq(tally_store_write(store, read_meta, buf), 0);
-  cr_assert_str_eq(buf, "tally-store/5");
+  cr_assert_str_eq(buf, "tally-store/6");
   buf[0] = 's';
   cr_assert_eq(tally_store_write(store, read_meta, buf), TALLY_ENOTFOUND);
 }
 
-/* Format 2 had no locked periods: it opens as format 5 with its sums
+/* Format 2 had no locked periods: it opens as format 6 with its sums
  * kept (they are the same), and a tallyd of format 2, which would store
  * figures in a locked period, then refuses it. */
 Test(store, a_store_of_format_2_is_taken_up) {
@@ -538,7 +626,7 @@ Test(store, a_store_of_format_2_is_taken_up) {
   cr_assert_eq(tally_store_open(dir, 0, 0, &store), 0);
   char buf[64] = "f";
   cr_assert_eq(tally_store_write(store, read_meta, buf), 0);
-  cr_assert_str_eq(buf, "tally-store/5");
+  cr_assert_str_eq(buf, "tally-store/6");
   buf[0] = 's';
   cr_assert_eq(tally_store_write(store, read_meta, buf), 0);
   cr_assert_str_eq(buf, "fingerprint", "the sums are kept");

@@ -12,7 +12,6 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
-#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -697,30 +696,12 @@ Test(tls, the_cli_speaks_tls_with_ca) {
   stop_cleanly();
 }
 
-/* This machine's first IPv4 address that is not a loopback one, or 0. */
-static int own_address(char *buf, size_t n) {
-  struct ifaddrs *list, *i;
-  int found = 0;
-  if (getifaddrs(&list) != 0)
-    return 0;
-  for (i = list; i && !found; i = i->ifa_next) {
-    if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET)
-      continue;
-    struct in_addr a = ((struct sockaddr_in *)i->ifa_addr)->sin_addr;
-    if ((ntohl(a.s_addr) >> 24) == 127)
-      continue;
-    found = inet_ntop(AF_INET, &a, buf, (socklen_t)n) != NULL;
-  }
-  freeifaddrs(list);
-  return found;
-}
-
 /* The client's side of the loopback rule: no token in plaintext to an
  * address off the loopback (here the machine's own, so nothing leaves
  * it) without --insecure-plaintext. */
 Test(tls, the_cli_sends_no_token_in_plaintext_off_the_loopback) {
   char ip[64], addr[96], *err = NULL;
-  if (!own_address(ip, sizeof ip))
+  if (!tally_test_own_address(ip, sizeof ip))
     cr_skip_test("this machine has no address but the loopback");
   tally_test_server_start(&srv, (const char *const[]){
       "--listen", "0.0.0.0:0", "--insecure-plaintext", NULL});

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <ifaddrs.h>
 #include <jansson.h>
 #include <lmdb.h>
 #include <poll.h>
@@ -546,4 +547,22 @@ void tally_test_catalog_tree(const char *path, const char *root,
   json_object_set_new(cat, "units", units);
   cr_assert_eq(json_dump_file(cat, path, JSON_INDENT(1)), 0, "%s", path);
   json_decref(cat);
+}
+
+/* This machine's first IPv4 address that is not a loopback one, or 0. */
+int tally_test_own_address(char *buf, size_t n) {
+  struct ifaddrs *list, *i;
+  int found = 0;
+  if (getifaddrs(&list) != 0)
+    return 0;
+  for (i = list; i && !found; i = i->ifa_next) {
+    if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET)
+      continue;
+    struct in_addr a = ((struct sockaddr_in *)i->ifa_addr)->sin_addr;
+    if ((ntohl(a.s_addr) >> 24) == 127)
+      continue;
+    found = inet_ntop(AF_INET, &a, buf, (socklen_t)n) != NULL;
+  }
+  freeifaddrs(list);
+  return found;
 }

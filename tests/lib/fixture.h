@@ -162,4 +162,9 @@ long tally_test_rss_kib(pid_t pid);
 unsigned char *tally_test_catalog_requests(const tally_test_server *s, int n,
                                            unsigned long long id, size_t *len);
 
+/* This machine's first IPv4 address that is not a loopback one, into buf
+ * (n bytes): 1, or 0 when it has none. A server listening on 0.0.0.0 is
+ * reached there off the loopback, nothing leaving the machine. */
+int tally_test_own_address(char *buf, size_t n);
+
 #endif
