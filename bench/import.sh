@@ -4,6 +4,11 @@
 #
 #   bench/import.sh                 40,000 units x 70 elements, one year
 #   BENCH_UNITS=4000 bench/import.sh
+#   BENCH_AB="OLD_BUILD NEW_BUILD" BENCH_ROUNDS=4 bench/import.sh
+#                                   also imports the same file with the
+#                                   tally and tallyd of two builds, taking
+#                                   turns, into a fresh store each time:
+#                                   wall time and tallyd's CPU time a round
 #
 # Builds in release mode (build/bench-release), makes a catalog of
 # BENCH_UNITS towns in counties of 100 under the district (as
@@ -91,6 +96,48 @@ with open(sys.argv[5], "w") as f:
 EOF
 rows=$(( $(wc -l < "$work/import.csv") - 1 ))
 say "   $rows rows, $(du -h "$work/import.csv" | cut -f1)"
+
+# One import into a fresh store with the programs of build $1; prints
+# "seconds tallyd-cpu-seconds".
+one_import() {
+  local b=$1 w
+  w=$(mktemp -d "$work/ab.XXXXXX")
+  "$b/tallyd" init --data "$w/store" > "$w/admin.token" 2> /dev/null
+  "$b/tallyd" --data "$w/store" --catalog "$work/catalog.json" \
+    --listen 127.0.0.1:0 > /dev/null 2> "$w/tallyd.log" &
+  tallyd_pid=$!
+  for _ in $(seq 100); do
+    grep -q 'listening on' "$w/tallyd.log" && break
+    sleep 0.1
+  done
+  local a t0 t1 cpu
+  a=$(sed -n 's/.*listening on \([0-9.:]*\).*/\1/p' "$w/tallyd.log" | head -1)
+  t0=$(date +%s.%N)
+  TALLY_SERVER=$a TALLY_TOKEN=$(cat "$w/admin.token") TALLY_CONFIG=$w/none \
+    TALLY_SPOOL=$w/spool "$b/tally" import "$work/import.csv" --timeout 600 \
+    > /dev/null
+  t1=$(date +%s.%N)
+  # utime + stime of tallyd, in clock ticks (proc(5)), before it stops
+  cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' \
+    "/proc/$tallyd_pid/stat")
+  kill "$tallyd_pid"; wait "$tallyd_pid" 2>/dev/null || true; tallyd_pid=
+  awk -v a="$t0" -v b="$t1" -v c="$cpu" 'BEGIN { printf "%.2f %s\n", b - a, c }'
+  rm -rf "$w"
+}
+
+if [ -n "${BENCH_AB:-}" ]; then
+  read -r ab_old ab_new <<< "$BENCH_AB"
+  say "== tally import, $ab_old and $ab_new taking turns"
+  {
+    echo "| round | $ab_old: s | tallyd CPU s | $ab_new: s | tallyd CPU s |"
+    echo "|---:|---:|---:|---:|---:|"
+    for r in $(seq "${BENCH_ROUNDS:-4}"); do
+      read -r old_s old_cpu < <(one_import "$ab_old")
+      read -r new_s new_cpu < <(one_import "$ab_new")
+      echo "| $r | $old_s | $old_cpu | $new_s | $new_cpu |"
+    done
+  } | tee "$out/ab.md"
+fi
 
 say "== tally import"
 "$build/tallyd" init --data "$work/store" > "$work/admin.token" 2> /dev/null
