@@ -355,6 +355,7 @@ static void row_json_track(json_t *o, const Tally__ReportRow *w) {
   json_object_set_new(o, "path", path);
   json_object_set_new(o, "needed_rate",
                       maybe(w->has_needed_rate, w->needed_rate));
+  json_object_set_new(o, "unit_zh", json_string(w->unit_zh));
   if (w->level && *w->level)
     snprintf(value, sizeof value, "%s", w->level);
   else
@@ -390,7 +391,7 @@ static const char *const csv_cols[] = {
     "value", "numerator", "denominator", "units_counted", "units_expected",
     "previous", "change", "target", "status", "gap", "needed_per_year",
     "level", "note", "lower", "upper", "interval_method", "change_compared",
-    "units_change", "status_zh", "average_growth", "needed_rate"};
+    "units_change", "status_zh", "average_growth", "needed_rate", "unit_zh"};
 #define CSV_COLS (sizeof csv_cols / sizeof csv_cols[0])
 
 /* Names longer than this are cut in tables (in full in json and csv). */
@@ -468,7 +469,7 @@ static void add_row(tally_table *t, const Tally__ReportRow *w, int csv) {
         change, w->target, status_text(w->status), gap, need, w->level,
         w->note, lower, upper, w->interval_method,
         compare_text(w->change_compared), both, status_zh(w->status), average,
-        rate};
+        rate, w->unit_zh};
     tally_table_add(t, row);
     return;
   }
@@ -1286,7 +1287,8 @@ static void form_csv(FILE *f, const tally_catalog *cat, int u,
                                e->levels[k].zh, e->levels[k].en,
                                k + 1 < e->n_levels ? ";" : "");
     }
-    comment_row(f, "# %s / %s (%s)%s", e->name_zh, e->name_en, e->unit,
+    comment_row(f, "# %s / %s (%s%s%s)%s", e->name_zh, e->name_en,
+                e->unit_zh ? e->unit_zh : "", e->unit_zh ? " " : "", e->unit,
                 levels);
     fprintf(f, "%s,\n", e->code);
   }

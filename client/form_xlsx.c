@@ -141,7 +141,10 @@ int tally_form_xlsx_write(const tally_catalog *cat, int unit,
     worksheet_write_string(ws, r, 0, e->code, cell);
     worksheet_write_string(ws, r, 1, e->name_zh, cell);
     worksheet_write_string(ws, r, 2, e->name_en, cell);
-    worksheet_write_string(ws, r, 3, e->unit ? e->unit : "", cell);
+    char uom[160];
+    snprintf(uom, sizeof uom, "%s%s%s", e->unit_zh ? e->unit_zh : "",
+             e->unit_zh ? " " : "", e->unit ? e->unit : "");
+    worksheet_write_string(ws, r, 3, uom, cell);
     const Tally__StoredValue *was = last_value(last_year, e->code);
     if (was)
       worksheet_write_number(ws, r, 4, was->value, cell);

@@ -530,9 +530,10 @@ static int load_elements(struct loader *ld) {
     tally__catalog_describe(who, sizeof who, "data element", i,
                             tally__catalog_peek_code(d));
     if (json_unpack_ex(d, &e, JSON_STRICT,
-                       "{s:s, s:s, s:s, s:s, s:s, s?s, s?o, s?o, s?s}", "code",
-                       &t.code, "name_zh", &t.name_zh, "name_en", &t.name_en,
-                       "unit", &t.unit, "type", &type, "reported_by", &by,
+                       "{s:s, s:s, s:s, s:s, s?s, s:s, s?s, s?o, s?o, s?s}",
+                       "code", &t.code, "name_zh", &t.name_zh, "name_en",
+                       &t.name_en, "unit", &t.unit, "unit_zh", &t.unit_zh,
+                       "type", &type, "reported_by", &by,
                        "age_groups", &groups, "levels", &levels, "note",
                        &note) != 0)
       return tally__catalog_fail(ld, who, "%s", e.text);
@@ -1196,13 +1197,14 @@ static int load_indicators(struct loader *ld) {
                             tally__catalog_peek_code(d));
     if (json_unpack_ex(
             d, &e, JSON_STRICT,
-            "{s:s, s:s, s?i, s?s, s?s, s:s, s:s, s:s, s:s, s:s, s?i, s?s, "
+            "{s:s, s:s, s?i, s?s, s?s, s:s, s:s, s:s, s?s, s:s, s:s, s?i, s?s, "
             "s:s, s?o, s?o, s?s, s?s, s?s, s?i, "
             "s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, "
             "s?o, s?o}",
             "code", &t->code, "plan", &plan, "seq", &t->seq, "category_zh",
             &t->category_zh, "category_en", &t->category_en, "name_zh",
-            &t->name_zh, "name_en", &t->name_en, "unit", &t->unit, "kind",
+            &t->name_zh, "name_en", &t->name_en, "unit", &t->unit, "unit_zh",
+            &t->unit_zh, "kind",
             &kind, "direction", &direction, "decimals", &t->decimals,
             "attribute", &t->attribute, "source", &t->source, "baselines",
             &baselines, "targets", &targets, "note", &note, "path", &path,

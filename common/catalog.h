@@ -46,6 +46,7 @@ typedef struct {
   char *name_zh;
   char *name_en;
   char *unit;               /* unit of measure, e.g. "persons" */
+  char *unit_zh;            /* the same in Chinese ("人"); may be NULL */
   tally_element_type type;
   int district_only;        /* reported by the root unit alone */
   tally_level *levels;      /* a status element's levels, lowest first */
@@ -142,6 +143,7 @@ typedef struct {
   char *name_zh;
   char *name_en;
   char *unit;          /* unit of measure of the value */
+  char *unit_zh;       /* the same in Chinese ("‰"); may be NULL */
   tally_kind kind;
   /* Element indexes the kind uses; -1 where it uses none. */
   int numerator;       /* ratio, unit_threshold, intensity_reduction */

@@ -44,6 +44,18 @@ static void keyed(FILE *f, const char *key, const char *cls,
   fputs("</td>", f);
 }
 
+/* An indicator's unit of measure, Chinese first where the catalog has it. */
+static void unit_text(FILE *f, const Tally__ReportRow *w) {
+  if (*w->unit_zh && strcmp(w->unit_zh, w->unit) != 0) {
+    esc(f, w->unit_zh);
+    fputs(" <span class=\"en\">", f);
+    esc(f, w->unit);
+    fputs("</span>", f);
+  } else {
+    esc(f, w->unit);
+  }
+}
+
 /* A status as symbol and words: it reads without its colour. */
 static void status_span(FILE *f, Tally__Status s) {
   const tally_status_words *w = tally_report_status(s);
@@ -345,7 +357,9 @@ static void district_row(FILE *f, const Tally__ReportRow *w) {
   fputs("<br><span class=\"en\">", f);
   esc(f, w->name_en);
   fputs("</span></td>", f);
-  keyed(f, "unit", NULL, w->unit);
+  fputs("<td data-k=\"unit\">", f);
+  unit_text(f, w);
+  fputs("</td>", f);
   keyed(f, "value", "num", value);
   keyed(f, "ci", "num", ci);
   keyed(f, "target", NULL, w->target);
@@ -594,9 +608,9 @@ static void chart(FILE *f, const tally_report_doc *d, const Tally__ReportRow *w)
   esc(f, w->code);
   fputs("</b> ", f);
   esc(f, w->name_zh);
-  fputs(" <span class=\"en\">(", f);
-  esc(f, w->unit);
-  fputs(")</span> ", f);
+  fputs(" (", f);
+  unit_text(f, w);
+  fputs(") ", f);
   status_span(f, w->status);
   fputs("<span class=\"vals\">", f);
   int first = 1;

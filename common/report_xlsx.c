@@ -251,7 +251,11 @@ static void district_sheet(book *b, const tally_report_doc *d,
     put_s(b, ws, row, 1, w->code, NULL);
     put_s(b, ws, row, 2, w->name_zh, NULL);
     put_s(b, ws, row, 3, w->name_en, NULL);
-    put_s(b, ws, row, 4, w->unit, NULL);
+    char uom[160];
+    snprintf(uom, sizeof uom, "%s%s%s",
+             strcmp(w->unit_zh, w->unit) ? w->unit_zh : "",
+             *w->unit_zh && strcmp(w->unit_zh, w->unit) ? " " : "", w->unit);
+    put_s(b, ws, row, 4, uom, NULL);
     if (w->level && *w->level)
       put_s(b, ws, row, 5, w->level, NULL); /* a milestone, in words */
     else if (w->has_value)

@@ -55,6 +55,7 @@ static int collect_value(void *arg, const char *unit, const char *element,
     sv->name_zh = el->name_zh;
     sv->name_en = el->name_en;
     sv->unit = el->unit;
+    sv->unit_zh = el->unit_zh ? el->unit_zh : "";
     const tally_level *l =
         el->type == TALLY_ELEMENT_STATUS && value == floor(value) &&
                 fabs(value) <= INT32_MAX

@@ -113,6 +113,7 @@ static int fill_row(const tally_catalog *cat, int i, const tally_result *r,
   row->name_zh = in->name_zh;
   row->name_en = in->name_en;
   row->unit = in->unit;
+  row->unit_zh = in->unit_zh ? in->unit_zh : "";
   row->plan = cat->plans[in->plan].code;
   row->category_zh = in->category_zh ? in->category_zh : "";
   row->category_en = in->category_en ? in->category_en : "";

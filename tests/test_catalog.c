@@ -83,6 +83,25 @@ Test(catalog, the_minimal_catalog_loads) {
   cr_assert_eq(cat->indicators[0].denominator, 1);
   cr_assert_eq(cat->indicators[0].factor, 1.0);
   cr_assert_eq(cat->indicators[0].n_targets, 0);
+  cr_assert_null(cat->elements[0].unit_zh, "no unit_zh given: none");
+  cr_assert_null(cat->indicators[0].unit_zh);
+}
+
+/* The built-in catalog names every unit of measure in Chinese too, as
+ * the plans print them. */
+Test(catalog, builtin_units_of_measure_are_in_chinese_too) {
+  cr_assert_eq(tally_catalog_load_builtin(&cat, err, sizeof err), 0, "%s", err);
+  for (size_t i = 0; i < cat->n_elements; i++)
+    cr_assert(cat->elements[i].unit_zh && *cat->elements[i].unit_zh,
+              "element %s", cat->elements[i].code);
+  for (size_t i = 0; i < cat->n_indicators; i++)
+    cr_assert(cat->indicators[i].unit_zh && *cat->indicators[i].unit_zh,
+              "indicator %s", cat->indicators[i].code);
+  int h02 = tally_catalog_indicator(cat, "H02"),
+      e = tally_catalog_element(cat, "live_births");
+  cr_assert(h02 >= 0 && e >= 0);
+  cr_assert_str_eq(cat->indicators[h02].unit_zh, "\u2030"); /* ‰ */
+  cr_assert_str_eq(cat->elements[e].unit_zh, "人");
 }
 
 Test(catalog, builtin_catalog) {

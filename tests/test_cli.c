@@ -683,7 +683,7 @@ Test(cli, the_form_goes_back_through_submit) {
   cr_assert_eq(RUN(&form, NULL, "form", "--unit", "xiaoli", "--period", "2022"),
                0);
   cr_assert(strstr(form, "data_element,value\n"), "%s", form);
-  cr_assert(strstr(form, "# 活产数 / Live births (persons)\nlive_births,\n"),
+  cr_assert(strstr(form, "# 活产数 / Live births (人 persons)\nlive_births,\n"),
             "%s", form);
   cr_assert(strstr(form, "deaths.85+,"), "%s", form);
   /* District elements are on the district office's form, not a unit's. */

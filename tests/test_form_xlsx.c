@@ -119,7 +119,7 @@ Test(form_xlsx, written_filled_in_and_read_back) {
   cr_assert_str_eq(text_at(&sh, 7, 0), "live_births");
   cr_assert_str_eq(text_at(&sh, 7, 1), "活产数");
   cr_assert_str_eq(text_at(&sh, 7, 2), "Live births");
-  cr_assert_str_eq(text_at(&sh, 7, 3), "persons");
+  cr_assert_str_eq(text_at(&sh, 7, 3), "人 persons");
   const tally_xlsx_cell *was = tally_xlsx_at(row_of(&sh, 7), 4);
   cr_assert(was && was->is_number && was->number == 812);
   cr_assert_str_eq(text_at(&sh, 8, 0), "infant_deaths");

@@ -215,3 +215,9 @@ export function toggle() {
 }
 // A catalog entry's name in the language shown.
 export function named(x) { return (lang ? x.name_en : x.name_zh) || x.code; }
+// Its unit of measure in the language shown (the English one where the
+// catalog gives no Chinese).
+export function unitOf(x) {
+  const zh = x.unit_zh || x.unitZh; // the catalog's JSON, or a reply's
+  return (lang ? x.unit : zh) || x.unit || "";
+}

@@ -86,13 +86,14 @@ async function district(page, own) {
   const want = json(own, ["report", "--period", "2022"]);
   const got = await page.$$eval("#district-rows tr[data-code]", (trs) => trs.map((tr) => ({
     code: tr.dataset.code, value: tr.dataset.value, status: tr.querySelector("td.status").textContent,
-    shown: tr.querySelector("td.value").textContent })));
+    shown: tr.querySelector("td.value").textContent, uom: tr.querySelector(".uom").textContent })));
   eq(got.map((r) => r.code).sort(), want.indicators.map((r) => r.code).sort(), "every indicator");
   for (const w of want.indicators) {
     const g = got.find((r) => r.code === w.code);
     eq(g.value === "" ? null : as15(g.value), w.value, `${w.code}: the value`);
     assert(g.status.includes(w.status_zh), `${w.code}: status ${g.status}, the report's ${w.status_zh}`);
     eq(g.shown, w.shown.value || "—", `${w.code}: the value as shown`);
+    eq(g.uom, w.unit_zh, `${w.code}: its unit of measure in Chinese`);
   }
   // Filtered by lead department: the actions the education bureau leads.
   const cat = JSON.parse(own.tally(["catalog", "--format", "json"]).out);

@@ -22,6 +22,9 @@ export async function a_clerk_submits_figures_that_the_server_then_holds({ page,
      ["2022-10-10", "2023-01-10", "2022-03-20", "2023-01-20"], "the quarters' and months' due dates");
   await page.click('tr[data-period="2022"] a.open');
   await page.waitForSelector("#figures");
+  // Units of measure in Chinese on the Chinese page.
+  const uom = await page.$eval("#f-live_births", (i) => i.closest("tr").querySelector(".uom").textContent);
+  eq(uom, "人", "live births are counted in 人");
 
   // An error (under-5 deaths fewer than infant deaths): shown at the
   // field, and the form cannot be sent.

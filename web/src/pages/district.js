@@ -7,7 +7,7 @@
 // ReportRequest; the annual report's file from its buttons
 // (report_file.js).
 import { h, show } from "../dom.js";
-import { t, en, named } from "../i18n.js";
+import { t, en, named, unitOf } from "../i18n.js";
 import { placeOf, leads } from "../catalog.js";
 import { status, statusGroup, STATUSES, changeCompared, shown, signed } from "../status.js";
 import { periodPicker } from "./views.js";
@@ -116,7 +116,7 @@ function row(r, period) {
   return h("tr", { "data-code": r.code, "data-status": String(r.status),
                    "data-value": r.hasValue ? String(r.value) : "" },
     h("th", { scope: "row" }, h("a", { href: `#/trend/${r.code}`, class: "code" }, r.code), " ",
-      named({ name_zh: r.nameZh, name_en: r.nameEn }), h("div", { class: "uom" }, r.unit)),
+      named({ name_zh: r.nameZh, name_en: r.nameEn }), h("div", { class: "uom" }, unitOf(r))),
     h("td", { class: "value" }, r.hasValue ? h("a", { href: `#/explain/${r.code}/${period}` }, value) : "—"),
     h("td", { class: "ci" }, r.hasInterval ? `${shown(true, r.lower, d)}–${shown(true, r.upper, d)}` : ""),
     h("td", { class: "target" }, r.target),

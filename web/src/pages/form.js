@@ -3,7 +3,7 @@
 // beside each field, the catalog's rules checked as the clerk types,
 // and the submission kept in the outbox until the server answers it.
 import { h, show } from "../dom.js";
-import { t, en, named } from "../i18n.js";
+import { t, en, named, unitOf } from "../i18n.js";
 import { sections, cellsOf } from "../catalog.js";
 import { loadRules, broken } from "../rules.js";
 import { decode, readFigures, readSheet } from "../upload.js";
@@ -71,14 +71,14 @@ export async function formPage(app, period) {
     const [input, note] = field(el.code, el);
     return h("tr", {},
       h("th", { scope: "row" }, h("div", {}, el.name_zh), h("div", { class: "en" }, el.name_en)),
-      h("td", { class: "uom" }, el.unit),
+      h("td", { class: "uom" }, unitOf(el)),
       h("td", {}, input, note),
       h("td", { class: "last" }, fmt(last.get(el.code))));
   }
 
   function ageTable(el) {
     return h("table", { class: "ages", id: `t-${el.code}` },
-      h("caption", {}, h("span", {}, el.name_zh), " ", h("span", { class: "en" }, el.name_en), ` (${el.unit})`),
+      h("caption", {}, h("span", {}, el.name_zh), " ", h("span", { class: "en" }, el.name_en), ` (${unitOf(el)})`),
       h("thead", {}, h("tr", {}, h("th", {}, t("ageGroup")), h("th", {}, t("value")), h("th", {}, t("lastYear")))),
       h("tbody", {}, el.age_groups.map((g) => {
         const cell = `${el.code}.${g}`;

@@ -3,7 +3,7 @@
 // targets and the path from the baseline to the target; each unit's
 // line on demand. One TrendRequest for all the years.
 import { h, show } from "../dom.js";
-import { t, named } from "../i18n.js";
+import { t, named, unitOf } from "../i18n.js";
 import { placeOf } from "../catalog.js";
 import { trendChart } from "../chart.js";
 import { status, shown } from "../status.js";
@@ -60,7 +60,7 @@ export async function trendPage(app, code) {
 
   show(app.main,
     h("h2", { id: "trend-title" }, `${code} ${named(ind)} · ${t("trend")}`),
-    h("p", { class: "uom" }, ind.unit, " · ", rep.fromYear === rep.toYear ? String(rep.fromYear) : `${rep.fromYear}–${rep.toYear}`),
+    h("p", { class: "uom" }, unitOf(ind), " · ", rep.fromYear === rep.toYear ? String(rep.fromYear) : `${rep.fromYear}–${rep.toYear}`),
     h("label", { class: "toggle" }, toggle, ` ${t("eachUnit")}`),
     points.length ? chart : h("p", { id: "no-points" }, t("noPoints")),
     h("p", { class: "legend" }, `● ${t("valueCol")} · ▒ ${t("ci")} · ◆ ${t("baseline")} · ▲ ${t("target")} · ┄ ${t("pathTo")}`,
