@@ -315,6 +315,95 @@ Test(store, second_put_replaces) {
   cr_assert_eq(s.updated[2], 2000);
 }
 
+/* The history entry of unit's 2022 report at revision, unpacked. */
+static int keep_changeset(void *arg, const void *packed, size_t len) {
+  *(Tally__ChangeSet **)arg = tally__change_set__unpack(NULL, len, packed);
+  return 0;
+}
+
+static Tally__ChangeSet *changeset(const char *unit, uint64_t revision) {
+  Tally__ChangeSet *cs = NULL;
+  cr_assert_eq(tally_store_changeset(store, key("2022"), unit, revision,
+                                     keep_changeset, &cs), 0);
+  cr_assert_not_null(cs);
+  return cs;
+}
+
+static void expect_change(const Tally__ChangeSet *cs, size_t i,
+                          const char *element, int had_old, double old,
+                          int has_new, double new_value) {
+  cr_assert_gt(cs->n_changes, i);
+  const Tally__Change *c = cs->changes[i];
+  cr_expect_str_eq(c->element, element, "change %zu", i);
+  cr_expect_eq(c->had_old, had_old, "change %zu", i);
+  cr_expect_eq(c->has_new, has_new, "change %zu", i);
+  if (had_old)
+    cr_expect_eq(c->old_value, old, "change %zu", i);
+  if (has_new)
+    cr_expect_eq(c->new_value, new_value, "change %zu", i);
+}
+
+/* A correction sent out of key order, to a report that is not the last
+ * in the store (its keys cannot be appended) and that replaces all it
+ * had: each value is found, the history lists the changes in the
+ * submission's order, then those removed; a new report after the last
+ * is appended, in any order. */
+Test(store, a_correction_in_any_order_replaces_keeps_and_removes) {
+  const tally_store_item first[] = {{"x", 1}, {"y", 2}, {"w", 9}},
+                         other[] = {{"x", 7}},
+                         fix[] = {{"z", 4}, {"y", 3}, {"x", 1}, {"a", -0.5}},
+                         fresh[] = {{"q", 2}, {"b", 1}};
+  put("a", "2022", first, 3, 1000);
+  put("b", "2022", other, 1, 1000);
+  tally_store_submission sub = {0};
+  tally_store_result r;
+  sub.unit = "a";
+  sub.period_key = key("2022");
+  sub.items = fix;
+  sub.n = 4;
+  sub.now = 2000;
+  sub.replace = 1;
+  cr_assert_eq(tally_store_submit(store, &sub, &r), 0);
+  cr_expect_eq(r.written, 4);
+  cr_expect_eq(r.replaced, 1);
+  cr_expect_eq(r.unchanged, 1);
+  cr_expect_eq(r.removed, 1);
+  cr_expect_eq(r.revision, 2);
+
+  seen s = scan("2022", "a");
+  cr_assert_eq(s.n, 4);
+  expect_seen(&s, 0, "a", "a", -0.5);
+  expect_seen(&s, 1, "a", "x", 1);
+  expect_seen(&s, 2, "a", "y", 3);
+  expect_seen(&s, 3, "a", "z", 4);
+  cr_expect_eq(s.updated[1], 1000, "x unchanged keeps its time");
+  cr_expect_eq(s.updated[2], 2000);
+
+  Tally__ChangeSet *cs = changeset("a", 2);
+  cr_assert_eq(cs->n_changes, 4);
+  expect_change(cs, 0, "z", 0, 0, 1, 4);
+  expect_change(cs, 1, "y", 1, 2, 1, 3);
+  expect_change(cs, 2, "a", 0, 0, 1, -0.5);
+  expect_change(cs, 3, "w", 1, 9, 0, 0);
+  tally__change_set__free_unpacked(cs, NULL);
+
+  r = put("c", "2022", fresh, 2, 3000);
+  cr_expect_eq(r.written, 2);
+  cr_expect_eq(r.replaced + r.unchanged + r.removed, 0);
+  s = scan("2022", "c");
+  cr_assert_eq(s.n, 2);
+  expect_seen(&s, 0, "c", "b", 1);
+  expect_seen(&s, 1, "c", "q", 2);
+  cs = changeset("c", 1);
+  cr_assert_eq(cs->n_changes, 2);
+  expect_change(cs, 0, "q", 0, 0, 1, 2);
+  expect_change(cs, 1, "b", 0, 0, 1, 1);
+  tally__change_set__free_unpacked(cs, NULL);
+  s = scan("2022", "b");
+  cr_assert_eq(s.n, 1);
+  expect_seen(&s, 0, "b", "x", 7);
+}
+
 Test(store, scans_do_not_leak_across_periods) {
   const tally_store_item v1[] = {{"x", 1}}, v2[] = {{"x", 2}},
                          v3[] = {{"x", 3}}, v4[] = {{"x", 4}};
