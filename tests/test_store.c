@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static char dir[256];
@@ -402,6 +403,163 @@ Test(store, a_correction_in_any_order_replaces_keeps_and_removes) {
   s = scan("2022", "b");
   cr_assert_eq(s.n, 1);
   expect_seen(&s, 0, "b", "x", 7);
+}
+
+/* ---- many submissions in batches, against a model ---- */
+
+#define M_UNITS 6
+#define M_PERIODS 2
+#define M_ELEMENTS 24
+#define M_NONE -1.0 /* not stored: the model's figures are 0 to 3 */
+
+static const char *const m_unit[M_UNITS] = {"b", "a", "bb", "c", "ab", "ba"};
+static const char *const m_period[M_PERIODS] = {"2021", "2022"};
+
+static uint64_t m_seed = 0x9e3779b97f4a7c15ull;
+static unsigned m_rand(unsigned n) { /* xorshift64: the same runs each time */
+  m_seed ^= m_seed << 13;
+  m_seed ^= m_seed >> 7;
+  m_seed ^= m_seed << 17;
+  return (unsigned)(m_seed % n);
+}
+
+/* A check that refuses after the values are put: the batch then undoes
+ * that submission's nested transaction. */
+static int m_refuse(void *arg, tally_store_txn *t, Tally__Explanation ***kept,
+                    size_t *n_kept) {
+  (void)arg, (void)t, (void)kept, (void)n_kept;
+  return TALLY_ERULES;
+}
+
+/* What a scan saw of one report: each element's figure and time. */
+struct m_row {
+  double value[M_ELEMENTS];
+  int64_t updated[M_ELEMENTS];
+};
+
+static int m_visit(void *arg, const char *unit, const char *element,
+                   double value, int64_t updated) {
+  struct m_row *got = arg;
+  double *row = got->value;
+  int e = -1;
+  (void)unit;
+  cr_assert_eq(sscanf(element, "e%d", &e), 1, "%s", element);
+  cr_assert(e >= 0 && e < M_ELEMENTS && row[e] == M_NONE - 1,
+            "%s seen twice or unknown", element);
+  row[e] = value;
+  got->updated[e] = updated;
+  return 0;
+}
+
+/* Random submissions of random units' reports, some replacing, some
+ * refused after their writes, in batches of up to eight, each
+ * submission's elements in a random order: every count, revision and
+ * stored figure and its time is the model's (a map of the figures,
+ * applied in order: an unchanged figure keeps its time). The units'
+ * codes sort apart from their order in m_unit, so that values land
+ * before, between and after those stored. */
+Test(store, batches_of_corrections_match_a_model) {
+  static double model[M_UNITS][M_PERIODS][M_ELEMENTS];
+  static int64_t model_time[M_UNITS][M_PERIODS][M_ELEMENTS];
+  uint64_t revision[M_UNITS][M_PERIODS] = {{0}};
+  for (int u = 0; u < M_UNITS; u++)
+    for (int p = 0; p < M_PERIODS; p++)
+      for (int e = 0; e < M_ELEMENTS; e++)
+        model[u][p][e] = M_NONE;
+  static char codes[M_ELEMENTS][8];
+  for (int e = 0; e < M_ELEMENTS; e++)
+    snprintf(codes[e], sizeof codes[e], "e%02d", e);
+
+  for (int round = 0; round < 300; round++) {
+    tally_store_submission subs[8];
+    tally_store_item items[8][M_ELEMENTS];
+    int who[8][2], refused[8];
+    tally_store_result res[8];
+    int codes_out[8];
+    size_t n = 1 + m_rand(8);
+    memset(subs, 0, sizeof subs);
+    for (size_t i = 0; i < n; i++) {
+      int u = (int)m_rand(M_UNITS), p = (int)m_rand(M_PERIODS);
+      int order[M_ELEMENTS], k = 0;
+      for (int e = 0; e < M_ELEMENTS; e++)
+        if (m_rand(3) == 0)
+          order[k++] = e;
+      for (int j = k - 1; j > 0; j--) { /* shuffled */
+        int x = (int)m_rand((unsigned)j + 1), t = order[j];
+        order[j] = order[x];
+        order[x] = t;
+      }
+      for (int j = 0; j < k; j++)
+        items[i][j] = (tally_store_item){codes[order[j]], (double)m_rand(4)};
+      who[i][0] = u;
+      who[i][1] = p;
+      refused[i] = m_rand(5) == 0;
+      subs[i].unit = m_unit[u];
+      subs[i].period_key = key(m_period[p]);
+      subs[i].items = items[i];
+      subs[i].n = (size_t)k;
+      subs[i].replace = m_rand(3) == 0;
+      subs[i].now = 1000 + round;
+      subs[i].check = refused[i] ? m_refuse : NULL;
+    }
+    cr_assert_eq(tally_store_submit_batch(store, subs, n, res, codes_out), 0);
+
+    for (size_t i = 0; i < n; i++) {
+      int u = who[i][0], p = who[i][1];
+      double *row = model[u][p];
+      if (refused[i]) {
+        cr_assert_eq(codes_out[i], TALLY_ERULES, "round %d, %zu", round, i);
+        continue;
+      }
+      cr_assert_eq(codes_out[i], 0, "round %d, %zu: %s", round, i,
+                   tally_strerror(codes_out[i]));
+      unsigned replaced = 0, unchanged = 0, removed = 0;
+      int sent[M_ELEMENTS] = {0};
+      for (size_t j = 0; j < subs[i].n; j++) {
+        int e = atoi(items[i][j].element + 1);
+        sent[e] = 1;
+        if (row[e] == items[i][j].value)
+          unchanged++;
+        else if (row[e] != M_NONE)
+          replaced++;
+        if (row[e] != items[i][j].value)
+          model_time[u][p][e] = subs[i].now;
+        row[e] = items[i][j].value;
+      }
+      if (subs[i].replace)
+        for (int e = 0; e < M_ELEMENTS; e++)
+          if (!sent[e] && row[e] != M_NONE) {
+            removed++;
+            row[e] = M_NONE;
+          }
+      if (unchanged < subs[i].n || removed)
+        revision[u][p]++;
+      cr_assert_eq(res[i].written, subs[i].n, "round %d, %zu", round, i);
+      cr_assert_eq(res[i].replaced, replaced, "round %d, %zu", round, i);
+      cr_assert_eq(res[i].unchanged, unchanged, "round %d, %zu", round, i);
+      cr_assert_eq(res[i].removed, removed, "round %d, %zu", round, i);
+      cr_assert_eq(res[i].revision, revision[u][p], "round %d, %zu", round, i);
+    }
+
+    for (int u = 0; u < M_UNITS; u++)
+      for (int p = 0; p < M_PERIODS; p++) {
+        struct m_row got;
+        for (int e = 0; e < M_ELEMENTS; e++)
+          got.value[e] = M_NONE - 1; /* not seen */
+        cr_assert_eq(tally_store_scan(store, key(m_period[p]), m_unit[u],
+                                      m_visit, &got), 0);
+        for (int e = 0; e < M_ELEMENTS; e++) {
+          double v = got.value[e];
+          cr_assert_eq(v == M_NONE - 1 ? M_NONE : v, model[u][p][e],
+                       "round %d: %s %s e%02d", round, m_unit[u],
+                       m_period[p], e);
+          if (v != M_NONE - 1)
+            cr_assert_eq(got.updated[e], model_time[u][p][e],
+                         "round %d: %s %s e%02d's time", round, m_unit[u],
+                         m_period[p], e);
+        }
+      }
+  }
 }
 
 Test(store, scans_do_not_leak_across_periods) {
