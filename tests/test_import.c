@@ -171,6 +171,49 @@ Test(import, a_report_that_breaks_a_rule_is_refused_alone) {
   free(v);
 }
 
+/* How often want is in text. */
+static int count_in(const char *text, const char *want) {
+  int n = 0;
+  for (const char *at = text; at && (at = strstr(at, want)) != NULL; at++)
+    n++;
+  return n;
+}
+
+/* An import logs one line for all its reports, and a line for each one
+ * refused; a submission of its own still logs its line. */
+Test(import, an_import_logs_one_line_and_its_refusals) {
+  char *out = NULL, *err = NULL, spool[300];
+  const char *f = file_with("two.csv", "wenchang,2021,live_births,812\n"
+                                       "wenchang,2021,infant_deaths,2\n"
+                                       "pingan,2021,live_births,640\n"
+                                       "guide,2021,live_births,10\n"
+                                       "guide,2021,infant_deaths,11\n");
+  tally_test_sign_in(&srv, "analyst", NULL);
+  cr_assert_eq(RUN(&out, &err, "import", f), 1, "%s", err);
+  free(out);
+  free(err);
+  char *log = tally_test_read_file(srv.log);
+  cr_assert_not_null(log);
+  cr_expect_eq(count_in(log, "import: 3 reports from "), 1, "%s", log);
+  cr_expect_eq(count_in(log, ": 2 stored, 1 refused"), 1, "%s", log);
+  cr_expect_eq(count_in(log, "submit: "), 0, "a line per report: %s", log);
+  cr_expect_eq(count_in(log, "submit refused: unit=guide period=2021"), 1,
+               "%s", log);
+  free(log);
+
+  snprintf(spool, sizeof spool, "%s/spool", files);
+  f = file_with("wenchang.csv", "live_births,640\n");
+  tally_test_sign_in(&srv, "reporter", "wenchang");
+  cr_assert_eq(RUN(&out, &err, "submit", "--unit", "wenchang", "--period",
+                   "2022", "--file", f, "--spool", spool), 0, "%s", err);
+  free(out);
+  free(err);
+  log = tally_test_read_file(srv.log);
+  cr_expect_eq(count_in(log, "submit: unit=wenchang period=2022 values=1 "), 1,
+               "%s", log);
+  free(log);
+}
+
 Test(import, locked_periods_and_approved_reports_are_refused) {
   char *out = NULL, *err = NULL;
   tally_test_sign_in(&srv, "analyst", NULL);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static char dir[256];
@@ -313,6 +314,252 @@ Test(store, second_put_replaces) {
   cr_assert_eq(s.updated[0], 1000); /* unchanged: it keeps its time */
   cr_assert_eq(s.updated[1], 2000);
   cr_assert_eq(s.updated[2], 2000);
+}
+
+/* The history entry of unit's 2022 report at revision, unpacked. */
+static int keep_changeset(void *arg, const void *packed, size_t len) {
+  *(Tally__ChangeSet **)arg = tally__change_set__unpack(NULL, len, packed);
+  return 0;
+}
+
+static Tally__ChangeSet *changeset(const char *unit, uint64_t revision) {
+  Tally__ChangeSet *cs = NULL;
+  cr_assert_eq(tally_store_changeset(store, key("2022"), unit, revision,
+                                     keep_changeset, &cs), 0);
+  cr_assert_not_null(cs);
+  return cs;
+}
+
+static void expect_change(const Tally__ChangeSet *cs, size_t i,
+                          const char *element, int had_old, double old,
+                          int has_new, double new_value) {
+  cr_assert_gt(cs->n_changes, i);
+  const Tally__Change *c = cs->changes[i];
+  cr_expect_str_eq(c->element, element, "change %zu", i);
+  cr_expect_eq(c->had_old, had_old, "change %zu", i);
+  cr_expect_eq(c->has_new, has_new, "change %zu", i);
+  if (had_old)
+    cr_expect_eq(c->old_value, old, "change %zu", i);
+  if (has_new)
+    cr_expect_eq(c->new_value, new_value, "change %zu", i);
+}
+
+/* A correction sent out of key order, to a report that is not the last
+ * in the store (its keys cannot be appended) and that replaces all it
+ * had: each value is found, the history lists the changes in the
+ * submission's order, then those removed; a new report after the last
+ * is appended, in any order. */
+Test(store, a_correction_in_any_order_replaces_keeps_and_removes) {
+  const tally_store_item first[] = {{"x", 1}, {"y", 2}, {"w", 9}},
+                         other[] = {{"x", 7}},
+                         fix[] = {{"z", 4}, {"y", 3}, {"x", 1}, {"a", -0.5}},
+                         fresh[] = {{"q", 2}, {"b", 1}};
+  put("a", "2022", first, 3, 1000);
+  put("b", "2022", other, 1, 1000);
+  tally_store_submission sub = {0};
+  tally_store_result r;
+  sub.unit = "a";
+  sub.period_key = key("2022");
+  sub.items = fix;
+  sub.n = 4;
+  sub.now = 2000;
+  sub.replace = 1;
+  cr_assert_eq(tally_store_submit(store, &sub, &r), 0);
+  cr_expect_eq(r.written, 4);
+  cr_expect_eq(r.replaced, 1);
+  cr_expect_eq(r.unchanged, 1);
+  cr_expect_eq(r.removed, 1);
+  cr_expect_eq(r.revision, 2);
+
+  seen s = scan("2022", "a");
+  cr_assert_eq(s.n, 4);
+  expect_seen(&s, 0, "a", "a", -0.5);
+  expect_seen(&s, 1, "a", "x", 1);
+  expect_seen(&s, 2, "a", "y", 3);
+  expect_seen(&s, 3, "a", "z", 4);
+  cr_expect_eq(s.updated[1], 1000, "x unchanged keeps its time");
+  cr_expect_eq(s.updated[2], 2000);
+
+  Tally__ChangeSet *cs = changeset("a", 2);
+  cr_assert_eq(cs->n_changes, 4);
+  expect_change(cs, 0, "z", 0, 0, 1, 4);
+  expect_change(cs, 1, "y", 1, 2, 1, 3);
+  expect_change(cs, 2, "a", 0, 0, 1, -0.5);
+  expect_change(cs, 3, "w", 1, 9, 0, 0);
+  tally__change_set__free_unpacked(cs, NULL);
+
+  r = put("c", "2022", fresh, 2, 3000);
+  cr_expect_eq(r.written, 2);
+  cr_expect_eq(r.replaced + r.unchanged + r.removed, 0);
+  s = scan("2022", "c");
+  cr_assert_eq(s.n, 2);
+  expect_seen(&s, 0, "c", "b", 1);
+  expect_seen(&s, 1, "c", "q", 2);
+  cs = changeset("c", 1);
+  cr_assert_eq(cs->n_changes, 2);
+  expect_change(cs, 0, "q", 0, 0, 1, 2);
+  expect_change(cs, 1, "b", 0, 0, 1, 1);
+  tally__change_set__free_unpacked(cs, NULL);
+  s = scan("2022", "b");
+  cr_assert_eq(s.n, 1);
+  expect_seen(&s, 0, "b", "x", 7);
+}
+
+/* ---- many submissions in batches, against a model ---- */
+
+#define M_UNITS 6
+#define M_PERIODS 2
+#define M_ELEMENTS 24
+#define M_NONE -1.0 /* not stored: the model's figures are 0 to 3 */
+
+static const char *const m_unit[M_UNITS] = {"b", "a", "bb", "c", "ab", "ba"};
+static const char *const m_period[M_PERIODS] = {"2021", "2022"};
+
+static uint64_t m_seed = 0x9e3779b97f4a7c15ull;
+static unsigned m_rand(unsigned n) { /* xorshift64: the same runs each time */
+  m_seed ^= m_seed << 13;
+  m_seed ^= m_seed >> 7;
+  m_seed ^= m_seed << 17;
+  return (unsigned)(m_seed % n);
+}
+
+/* A check that refuses after the values are put: the batch then undoes
+ * that submission's nested transaction. */
+static int m_refuse(void *arg, tally_store_txn *t, Tally__Explanation ***kept,
+                    size_t *n_kept) {
+  (void)arg, (void)t, (void)kept, (void)n_kept;
+  return TALLY_ERULES;
+}
+
+/* What a scan saw of one report: each element's figure and time. */
+struct m_row {
+  double value[M_ELEMENTS];
+  int64_t updated[M_ELEMENTS];
+};
+
+static int m_visit(void *arg, const char *unit, const char *element,
+                   double value, int64_t updated) {
+  struct m_row *got = arg;
+  double *row = got->value;
+  int e = -1;
+  (void)unit;
+  cr_assert_eq(sscanf(element, "e%d", &e), 1, "%s", element);
+  cr_assert(e >= 0 && e < M_ELEMENTS && row[e] == M_NONE - 1,
+            "%s seen twice or unknown", element);
+  row[e] = value;
+  got->updated[e] = updated;
+  return 0;
+}
+
+/* Random submissions of random units' reports, some replacing, some
+ * refused after their writes, in batches of up to eight, each
+ * submission's elements in a random order: every count, revision and
+ * stored figure and its time is the model's (a map of the figures,
+ * applied in order: an unchanged figure keeps its time). The units'
+ * codes sort apart from their order in m_unit, so that values land
+ * before, between and after those stored. */
+Test(store, batches_of_corrections_match_a_model) {
+  static double model[M_UNITS][M_PERIODS][M_ELEMENTS];
+  static int64_t model_time[M_UNITS][M_PERIODS][M_ELEMENTS];
+  uint64_t revision[M_UNITS][M_PERIODS] = {{0}};
+  for (int u = 0; u < M_UNITS; u++)
+    for (int p = 0; p < M_PERIODS; p++)
+      for (int e = 0; e < M_ELEMENTS; e++)
+        model[u][p][e] = M_NONE;
+  static char codes[M_ELEMENTS][8];
+  for (int e = 0; e < M_ELEMENTS; e++)
+    snprintf(codes[e], sizeof codes[e], "e%02d", e);
+
+  for (int round = 0; round < 300; round++) {
+    tally_store_submission subs[8];
+    tally_store_item items[8][M_ELEMENTS];
+    int who[8][2], refused[8];
+    tally_store_result res[8];
+    int codes_out[8];
+    size_t n = 1 + m_rand(8);
+    memset(subs, 0, sizeof subs);
+    for (size_t i = 0; i < n; i++) {
+      int u = (int)m_rand(M_UNITS), p = (int)m_rand(M_PERIODS);
+      int order[M_ELEMENTS], k = 0;
+      for (int e = 0; e < M_ELEMENTS; e++)
+        if (m_rand(3) == 0)
+          order[k++] = e;
+      for (int j = k - 1; j > 0; j--) { /* shuffled */
+        int x = (int)m_rand((unsigned)j + 1), t = order[j];
+        order[j] = order[x];
+        order[x] = t;
+      }
+      for (int j = 0; j < k; j++)
+        items[i][j] = (tally_store_item){codes[order[j]], (double)m_rand(4)};
+      who[i][0] = u;
+      who[i][1] = p;
+      refused[i] = m_rand(5) == 0;
+      subs[i].unit = m_unit[u];
+      subs[i].period_key = key(m_period[p]);
+      subs[i].items = items[i];
+      subs[i].n = (size_t)k;
+      subs[i].replace = m_rand(3) == 0;
+      subs[i].now = 1000 + round;
+      subs[i].check = refused[i] ? m_refuse : NULL;
+    }
+    cr_assert_eq(tally_store_submit_batch(store, subs, n, res, codes_out), 0);
+
+    for (size_t i = 0; i < n; i++) {
+      int u = who[i][0], p = who[i][1];
+      double *row = model[u][p];
+      if (refused[i]) {
+        cr_assert_eq(codes_out[i], TALLY_ERULES, "round %d, %zu", round, i);
+        continue;
+      }
+      cr_assert_eq(codes_out[i], 0, "round %d, %zu: %s", round, i,
+                   tally_strerror(codes_out[i]));
+      unsigned replaced = 0, unchanged = 0, removed = 0;
+      int sent[M_ELEMENTS] = {0};
+      for (size_t j = 0; j < subs[i].n; j++) {
+        int e = atoi(items[i][j].element + 1);
+        sent[e] = 1;
+        if (row[e] == items[i][j].value)
+          unchanged++;
+        else if (row[e] != M_NONE)
+          replaced++;
+        if (row[e] != items[i][j].value)
+          model_time[u][p][e] = subs[i].now;
+        row[e] = items[i][j].value;
+      }
+      if (subs[i].replace)
+        for (int e = 0; e < M_ELEMENTS; e++)
+          if (!sent[e] && row[e] != M_NONE) {
+            removed++;
+            row[e] = M_NONE;
+          }
+      if (unchanged < subs[i].n || removed)
+        revision[u][p]++;
+      cr_assert_eq(res[i].written, subs[i].n, "round %d, %zu", round, i);
+      cr_assert_eq(res[i].replaced, replaced, "round %d, %zu", round, i);
+      cr_assert_eq(res[i].unchanged, unchanged, "round %d, %zu", round, i);
+      cr_assert_eq(res[i].removed, removed, "round %d, %zu", round, i);
+      cr_assert_eq(res[i].revision, revision[u][p], "round %d, %zu", round, i);
+    }
+
+    for (int u = 0; u < M_UNITS; u++)
+      for (int p = 0; p < M_PERIODS; p++) {
+        struct m_row got;
+        for (int e = 0; e < M_ELEMENTS; e++)
+          got.value[e] = M_NONE - 1; /* not seen */
+        cr_assert_eq(tally_store_scan(store, key(m_period[p]), m_unit[u],
+                                      m_visit, &got), 0);
+        for (int e = 0; e < M_ELEMENTS; e++) {
+          double v = got.value[e];
+          cr_assert_eq(v == M_NONE - 1 ? M_NONE : v, model[u][p][e],
+                       "round %d: %s %s e%02d", round, m_unit[u],
+                       m_period[p], e);
+          if (v != M_NONE - 1)
+            cr_assert_eq(got.updated[e], model_time[u][p][e],
+                         "round %d: %s %s e%02d's time", round, m_unit[u],
+                         m_period[p], e);
+        }
+      }
+  }
 }
 
 Test(store, scans_do_not_leak_across_periods) {
