@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <openssl/ssl.h>
+#include <sys/stat.h>
 #include <openssl/x509.h>
 #include <pthread.h>
 #include <signal.h>
@@ -783,11 +784,17 @@ Test(tls, sighup_reloads_the_certificate_without_dropping_connections) {
   char live_cert[320], live_key[320], good[300];
   snprintf(live_cert, sizeof live_cert, "%s/live.crt", dir);
   snprintf(live_key, sizeof live_key, "%s/live.key", dir);
+  char webdir[300], index[340];
   copy_file(cert, live_cert);
   copy_file(key, live_key);
+  /* Pages of its own: the test does not need the built web app. */
+  snprintf(webdir, sizeof webdir, "%s/web", dir);
+  cr_assert_eq(mkdir(webdir, 0700), 0);
+  snprintf(index, sizeof index, "%s/index.html", webdir);
+  tally_test_write_file(index, "<!doctype html><title>t</title>\n");
   tally_test_server_start(&srv, (const char *const[]){
       "--tls-cert", live_cert, "--tls-key", live_key, "--http", "127.0.0.1:0",
-      "--http", tally_test_second_loopback(), NULL});
+      "--http", tally_test_second_loopback(), "--web-dir", webdir, NULL});
   srv.ca = ca;
   int64_t before = cert_end_told();
   cr_assert_eq(web_cert_end(srv.web), before);
