@@ -9,6 +9,7 @@
 
 #include <criterion/criterion.h>
 #include <iconv.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,74 @@ Test(import, history_once_however_often) {
   v = values_csv("wenchang", "2021");
   expect_in(v, "\"infant_deaths\",\"1\"");
   free(v);
+}
+
+/* A report's id is the recipe's, whatever the client does to make it
+ * faster: SHA-256 of "tally-import/1", the unit, the period and each
+ * element=value (%.17g) in catalog order, its first 20 bytes in hex.
+ * Ids that changed would store an old file's reports again. */
+Test(import, ids_follow_their_recipe) {
+  static const struct { const char *element; double value; } v[] = {
+      {"live_births", 1204}, {"infant_deaths", 4},
+      {"school_pe_hours", 1.7}, {"gdp", 12345.678}};
+  char text[512], want[48] = "imp-", *out = NULL, *err = NULL;
+  size_t n = (size_t)snprintf(text, sizeof text, "tally-import/1\nwenchang\n2022\n");
+  for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+    n += (size_t)snprintf(text + n, sizeof text - n, "%s=%.17g\n", v[i].element,
+                          v[i].value);
+  unsigned char md[32];
+  unsigned len = 0;
+  cr_assert(EVP_Digest(text, n, md, &len, EVP_sha256(), NULL));
+  for (int i = 0; i < 20; i++)
+    sprintf(want + 4 + 2 * i, "%02x", md[i]);
+  /* In another order in the file, the biggest first. */
+  const char *f = file_with("ids.csv", "unit,period,element,value\n"
+                                       "wenchang,2022,gdp,12345.678\n"
+                                       "wenchang,2022,school_pe_hours,1.7\n"
+                                       "wenchang,2022,infant_deaths,4\n"
+                                       "wenchang,2022,live_births,\"1,204\"\n");
+  tally_test_sign_in(&srv, "analyst", NULL);
+  cr_assert_eq(RUN(&out, &err, "import", f), 0, "%s", err);
+  expect_in(out, "1 stored");
+  free(out);
+  free(err);
+  cr_assert_eq(RUN(&out, &err, "history", "--unit", "wenchang", "--period",
+                   "2022", "--format", "json"), 0, "%s", err);
+  expect_in(out, want);
+  free(out);
+  free(err);
+}
+
+/* A report's rows apart in the file and out of order are one report;
+ * the same figure twice is told with both its lines, wherever they are. */
+Test(import, a_reports_rows_may_be_anywhere_in_the_file) {
+  char *out = NULL, *err = NULL;
+  const char *f = file_with("apart.csv", "unit,period,element,value\n"
+                                         "guide,2021,infant_deaths,4\n"
+                                         "wenchang,2021,live_births,812\n"
+                                         "guide,2020,live_births,1190\n"
+                                         "guide,2021,live_births,1204\n"
+                                         "wenchang,2021,infant_deaths,2\n"
+                                         "guide,2021,under5_deaths,5\n");
+  tally_test_sign_in(&srv, "analyst", NULL);
+  cr_assert_eq(RUN(&out, &err, "import", f), 0, "%s", err);
+  expect_in(out, "3 reports, 6 values: 3 stored");
+  free(out);
+  free(err);
+  char *v = values_csv("guide", "2021");
+  expect_in(v, "\"live_births\",\"1204\"");
+  expect_in(v, "\"infant_deaths\",\"4\"");
+  expect_in(v, "\"under5_deaths\",\"5\"");
+  free(v);
+
+  f = file_with("twice.csv", "unit,period,element,value\n"
+                             "guide,2022,infant_deaths,4\n"
+                             "wenchang,2022,live_births,812\n"
+                             "guide,2022,infant_deaths,5\n");
+  cr_assert_neq(RUN(&out, &err, "import", f), 0, "%s", out);
+  expect_in(err, "line 4: guide 2022 infant_deaths is also on line 2");
+  free(out);
+  free(err);
 }
 
 Test(import, a_dry_run_stores_nothing) {
