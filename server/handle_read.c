@@ -361,6 +361,8 @@ Tally__Envelope *tally_handle_report(tally_request *r,
     rep->lock = NULL; /* the report stands without its approval line */
   if (rc == 0)
     rc = count_approved(r, txn, &p, scope, rep);
+  /* As approved: the approvals of then say which are approved, and how
+   * many (units_approved again). */
   if (rc == 0 && q->as_approved)
     rc = tally_approved_list(r->cat, txn, &p, scope, q->at_unix, r->arena,
                              rep);
