@@ -19,6 +19,7 @@
 #include "catalog_cache.h"
 #include "cli.h"
 #include "error.h"
+#include "figfile.h"
 #include "importfile.h"
 #include "output.h"
 #include "period.h"
@@ -410,16 +411,24 @@ static report *make_reports(const tally_catalog *cat, const tally_importfile *f,
       seen[h].e = e;
     }
     if (u < 0 || !(cat->units[u].is_leaf || u == cat->root)) {
-      fprintf(stderr, "  %s %s %d: %s '%s'%s\n", f->name, f->line_word,
-              row->line, u < 0 ? "unknown unit" : "not a reporting unit:",
-              row->unit, u < 0 ? " (tally catalog lists the units)"
-                               : " (the units under it report their own)");
+      char where[300];
+      tally_figfile_where(where, sizeof where, f->name, f->line_word,
+                          row->line);
+      if (u < 0)
+        fprintf(stderr, _("  %sunknown unit '%s' (tally catalog lists the "
+                "units)\n"), where, row->unit);
+      else
+        fprintf(stderr, _("  %snot a reporting unit: '%s' (the units under "
+                "it report their own)\n"), where, row->unit);
       (*problems)++;
       continue;
     }
     if (e < 0) {
-      fprintf(stderr, _("  %s %s %d: unknown data element '%s' (tally catalog "
-              "--elements lists them)\n"), f->name, f->line_word, row->line,
+      char where[300];
+      fprintf(stderr, _("  %sunknown data element '%s' (tally catalog "
+              "--elements lists them)\n"),
+              tally_figfile_where(where, sizeof where, f->name, f->line_word,
+                                  row->line),
               row->element);
       (*problems)++;
       continue;
