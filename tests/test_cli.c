@@ -1409,6 +1409,35 @@ Test(cli, commands_help_and_errors_in_chinese_under_zh_CN) {
   unsetenv("LANG");
 }
 
+/* The office's acknowledgement is in Chinese under zh_CN, in English
+ * under C.UTF-8. */
+Test(cli, a_submission_acknowledged_in_chinese_under_zh_CN) {
+  char path[512], want[700], *out = NULL;
+  snprintf(path, sizeof path, "%s",
+           file_with("ok.csv", "数据元素,数值\n活产数,\"1,255\"\n"
+                               "婴儿死亡数,2\n孕产妇死亡数,\n"));
+  zh_CN_locale();
+  cr_assert_eq(RUN_AS("wenchang", &out, NULL, "submit", "--unit", "wenchang",
+                      "--period", "2022", "--file", path),
+               0);
+  snprintf(want, sizeof want, "wenchang 2022：从 %s 存入 2 个数值（新增 2 个，"
+           "替换 0 个，未变 0 个）；修订号 1\n1 行的数值为空，已跳过（第一处在"
+           "第 4 行）：不报送\n", path);
+  cr_expect(strstr(out, want), "want '%s' in:\n%s", want, out);
+  free(out);
+  setenv("LANG", "C.UTF-8", 1);
+  cr_assert_eq(RUN_AS("wenchang", &out, NULL, "submit", "--unit", "wenchang",
+                      "--period", "2022", "--file", path),
+               0);
+  snprintf(want, sizeof want, "wenchang 2022: 2 values stored from %s (0 "
+           "new, 0 replaced, 2 unchanged); revision 1\n1 row with an empty "
+           "value skipped (first on line 4): not reported\n", path);
+  cr_expect(strstr(out, want), "want '%s' in:\n%s", want, out);
+  free(out);
+  unsetenv("LOCPATH");
+  unsetenv("LANG");
+}
+
 /* What is wrong with a figures file or an import file is said in
  * Chinese under zh_CN (the office's and the analyst's own files: GBK as
  * Excel saves CSV on Chinese Windows, a workbook of the old format), in
