@@ -273,17 +273,21 @@ static int default_combo(const char *g) {
  * NULL) at line. */
 static int table_row(tally_importfile *f, const columns *c,
                      const char *const *cells, size_t n, int line) {
-  int need = c->value;
-  if (c->unit > need) need = c->unit;
-  if (c->period > need) need = c->period;
-  if (c->element > need) need = c->element;
-  if ((int)n <= need) {
+  int named = c->unit;
+  if (c->period > named) named = c->period;
+  if (c->element > named) named = c->element;
+  int need = c->value > named ? c->value : named;
+  if ((int)n <= named) {
     if (n == 1 && *cells[0] == 0)
       return 0; /* blank */
     return tally_importfile_error(f, line, _("expected the unit, period, "
                                   "data element and value (%d fields), found "
                                   "%zu"), need + 1, n);
   }
+  /* Only the value missing: a spreadsheet leaves an empty last cell out
+   * (an xlsx row, a CSV row once its empty columns are dropped), and a
+   * figure with an empty value is not reported. */
+  const char *value = c->value < (int)n ? cells[c->value] : "";
   char element[FIELD_MAX * 2 + 2];
   const char *g = c->group >= 0 && c->group < (int)n ? cells[c->group] : "";
   if (!default_combo(g))
@@ -291,7 +295,7 @@ static int table_row(tally_importfile *f, const columns *c,
   else
     snprintf(element, sizeof element, "%s", cells[c->element]);
   return tally_importfile_add(f, cells[c->unit], cells[c->period], element,
-                              cells[c->value], 0, line);
+                              value, 0, line);
 }
 
 /* The CSV being read: fields of the current row, and where it began. */
