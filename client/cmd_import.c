@@ -549,19 +549,22 @@ int tally_cmd_import(int argc, char **argv, tally_cli *c) {
                  : EXIT_OK;
   if (n == 0)
     memset(&k, 0, sizeof k);
-  printf("%s (%s): %zu report%s, %zu value%s: ", file, f.format, n,
-         n == 1 ? "" : "s", values, values == 1 ? "" : "s");
+  printf(ngettext("%s (%s): %zu report, ", "%s (%s): %zu reports, ", n), file,
+         f.format, n);
+  printf(ngettext("%zu value: ", "%zu values: ", values), values);
   if (dry_run || problems)
-    printf("%zu would be stored, %zu already stored, %zu refused (nothing "
-           "stored: %s)\n", k.stored, k.duplicate, k.refused,
-           problems ? "the file has problems" : "a dry run");
+    printf(_("%zu would be stored, %zu already stored, %zu refused (nothing "
+           "stored: %s)\n"), k.stored, k.duplicate, k.refused,
+           problems ? _("the file has problems") : _("a dry run"));
   else
-    printf("%zu stored, %zu already stored before, %zu refused%s\n",
+    printf(_("%zu stored, %zu already stored before, %zu refused%s\n"),
            k.stored, k.duplicate, k.refused,
-           k.unanswered ? "; the rest unanswered" : "");
+           k.unanswered ? _("; the rest unanswered") : "");
   if (f.blank)
-    printf("%zu figure%s with an empty value skipped: not reported\n", f.blank,
-           f.blank == 1 ? "" : "s");
+    printf(ngettext("%zu figure with an empty value skipped: not reported\n",
+                    "%zu figures with an empty value skipped: not reported\n",
+                    f.blank),
+           f.blank);
   report_free(reports, n);
   tally_importfile_release(&f);
   tally_catalog_free(cat);

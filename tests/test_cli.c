@@ -1438,6 +1438,33 @@ Test(cli, a_submission_acknowledged_in_chinese_under_zh_CN) {
   unsetenv("LANG");
 }
 
+/* So is the import's summary. */
+Test(cli, an_import_summed_up_in_chinese_under_zh_CN) {
+  char path[512], *out = NULL, *err = NULL;
+  snprintf(path, sizeof path, "%s",
+           file_with("long.csv", "单位,期间,数据元素,数值\n"
+                                 "文昌街道,2021,活产数,\"1,204\"\n"
+                                 "文昌街道,2021,婴儿死亡数,2\n"
+                                 "文昌街道,2021,孕产妇死亡数,\n"));
+  zh_CN_locale();
+  cr_assert_eq(RUN(&out, &err, "import", path), 0, "%s", err);
+  free(err);
+  cr_expect(strstr(out, "（long CSV）：1 份报表，2 个数值：存入 1 份，此前已存入"
+                        " 0 份，拒收 0 份\n1 个数值为空，已跳过：不报送\n"),
+            "%s", out);
+  free(out);
+  setenv("LANG", "C.UTF-8", 1);
+  cr_assert_eq(RUN(&out, NULL, "import", path, "--dry-run"), 0);
+  cr_expect(strstr(out, " (long CSV): 1 report, 2 values: 0 would be stored, "
+                        "1 already stored, 0 refused (nothing stored: a dry "
+                        "run)\n1 figure with an empty value skipped: not "
+                        "reported\n"),
+            "%s", out);
+  free(out);
+  unsetenv("LOCPATH");
+  unsetenv("LANG");
+}
+
 /* What is wrong with a figures file or an import file is said in
  * Chinese under zh_CN (the office's and the analyst's own files: GBK as
  * Excel saves CSV on Chinese Windows, a workbook of the old format), in
