@@ -19,6 +19,7 @@
 #include "catalog_cache.h"
 #include "cli.h"
 #include "error.h"
+#include "figfile.h"
 #include "importfile.h"
 #include "output.h"
 #include "period.h"
@@ -485,16 +486,24 @@ static report *make_reports(const tally_catalog *cat, const tally_importfile *f,
       seen[h].e = e;
     }
     if (u < 0 || !(cat->units[u].is_leaf || u == cat->root)) {
-      fprintf(stderr, "  %s %s %d: %s '%s'%s\n", f->name, f->line_word,
-              row->line, u < 0 ? "unknown unit" : "not a reporting unit:",
-              row->unit, u < 0 ? " (tally catalog lists the units)"
-                               : " (the units under it report their own)");
+      char where[300];
+      tally_figfile_where(where, sizeof where, f->name, f->line_word,
+                          row->line);
+      if (u < 0)
+        fprintf(stderr, _("  %sunknown unit '%s' (tally catalog lists the "
+                "units)\n"), where, row->unit);
+      else
+        fprintf(stderr, _("  %snot a reporting unit: '%s' (the units under "
+                "it report their own)\n"), where, row->unit);
       (*problems)++;
       continue;
     }
     if (e < 0) {
-      fprintf(stderr, _("  %s %s %d: unknown data element '%s' (tally catalog "
-              "--elements lists them)\n"), f->name, f->line_word, row->line,
+      char where[300];
+      fprintf(stderr, _("  %sunknown data element '%s' (tally catalog "
+              "--elements lists them)\n"),
+              tally_figfile_where(where, sizeof where, f->name, f->line_word,
+                                  row->line),
               row->element);
       (*problems)++;
       continue;
@@ -618,19 +627,22 @@ int tally_cmd_import(int argc, char **argv, tally_cli *c) {
                  : EXIT_OK;
   if (n == 0)
     memset(&k, 0, sizeof k);
-  printf("%s (%s): %zu report%s, %zu value%s: ", file, f.format, n,
-         n == 1 ? "" : "s", values, values == 1 ? "" : "s");
+  printf(ngettext("%s (%s): %zu report, ", "%s (%s): %zu reports, ", n), file,
+         f.format, n);
+  printf(ngettext("%zu value: ", "%zu values: ", values), values);
   if (dry_run || problems)
-    printf("%zu would be stored, %zu already stored, %zu refused (nothing "
-           "stored: %s)\n", k.stored, k.duplicate, k.refused,
-           problems ? "the file has problems" : "a dry run");
+    printf(_("%zu would be stored, %zu already stored, %zu refused (nothing "
+           "stored: %s)\n"), k.stored, k.duplicate, k.refused,
+           problems ? _("the file has problems") : _("a dry run"));
   else
-    printf("%zu stored, %zu already stored before, %zu refused%s\n",
+    printf(_("%zu stored, %zu already stored before, %zu refused%s\n"),
            k.stored, k.duplicate, k.refused,
-           k.unanswered ? "; the rest unanswered" : "");
+           k.unanswered ? _("; the rest unanswered") : "");
   if (f.blank)
-    printf("%zu figure%s with an empty value skipped: not reported\n", f.blank,
-           f.blank == 1 ? "" : "s");
+    printf(ngettext("%zu figure with an empty value skipped: not reported\n",
+                    "%zu figures with an empty value skipped: not reported\n",
+                    f.blank),
+           f.blank);
   report_free(reports, n);
   tally_importfile_release(&f);
   tally_catalog_free(cat);

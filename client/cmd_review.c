@@ -54,9 +54,14 @@ const char tally_usage_status[] =
     "      --format FMT     table (default), csv or json\n"
     "  -s, --server, --timeout  as for every command (tally --help)\n");
 
+/* A review's state in JSON (a program's), and in a table or CSV (a
+ * person's: in Chinese too, the words of the web pages). */
 static const char *const state_words[] = {
     "submitted", "returned 退回", "submitted again", "approved 已审核",
     "reopened"};
+static const char *const state_table_words[] = {
+    "submitted 已报送", "returned 退回", "submitted again 退回后重新报送",
+    "approved 已审核", "reopened 已重新打开"};
 
 /* The rows of a queue or a status, as the format says. */
 static void print_rows(const tally_cli *c, Tally__ReviewRow *const *rows,
@@ -122,9 +127,9 @@ static void print_rows(const tally_cli *c, Tally__ReviewRow *const *rows,
                              k ? ", " : "", r->moved[k]->element);
     tally_review_text_local(r->review, text, sizeof text);
     const char *row[] = {r->unit, r->period, rev, when,
-                         r->revision == 0 ? "not reported"
-                         : r->review      ? state_words[r->review->state % 5]
-                                          : state_words[0],
+                         r->revision == 0 ? "not reported 未报送"
+                         : r->review ? state_table_words[r->review->state % 5]
+                                     : state_table_words[0],
                          errors, warnings, moved, r->review ? text : ""};
     tally_table_add(t, row);
   }

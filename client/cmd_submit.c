@@ -304,15 +304,21 @@ static void print_ack(const Tally__SubmitRequest *req,
            (unsigned long long)ok->revision);
     return;
   }
-  printf("%s %s: %u value%s stored%s%s (%u new, %u replaced, %u unchanged",
-         req->unit, req->period, ok->accepted, ok->accepted == 1 ? "" : "s",
-         from ? " from " : "", from ? from : "", fresh, ok->replaced,
+  if (from)
+    printf(ngettext("%s %s: %u value stored from %s",
+                    "%s %s: %u values stored from %s", ok->accepted),
+           req->unit, req->period, ok->accepted, from);
+  else
+    printf(ngettext("%s %s: %u value stored", "%s %s: %u values stored",
+                    ok->accepted),
+           req->unit, req->period, ok->accepted);
+  printf(_(" (%u new, %u replaced, %u unchanged"), fresh, ok->replaced,
          ok->unchanged);
   if (ok->removed)
-    printf(", %u removed", ok->removed);
-  printf("); revision %llu%s\n", (unsigned long long)ok->revision,
-         ok->duplicate ? "; already stored before: answered from the "
-                         "server's record"
+    printf(_(", %u removed"), ok->removed);
+  printf(_("); revision %llu%s\n"), (unsigned long long)ok->revision,
+         ok->duplicate ? _("; already stored before: answered from the "
+                           "server's record")
                        : "");
   if (ok->returned) {
     char day[32];
@@ -788,10 +794,16 @@ static int spool_and_send(tally_cli *c, Tally__SubmitRequest *sub,
   own_submission own = {name, figs, file, NO_ANSWER, 0};
   rc = send_pending(c, 1, &own, 0);
   if (own.seen && own.outcome == SENT && figs && figs->blank)
-    printf("%zu row%s with an empty value skipped (first on %s %d): not "
-           "reported\n",
-           figs->blank, figs->blank == 1 ? "" : "s", figs->line_word,
-           figs->first_blank);
+    printf(strcmp(figs->line_word, "row") == 0
+               ? ngettext("%zu row with an empty value skipped (first on row "
+                          "%d): not reported\n",
+                          "%zu rows with an empty value skipped (first on row "
+                          "%d): not reported\n", figs->blank)
+               : ngettext("%zu row with an empty value skipped (first on line "
+                          "%d): not reported\n",
+                          "%zu rows with an empty value skipped (first on "
+                          "line %d): not reported\n", figs->blank),
+           figs->blank, figs->first_blank);
   if (!own.seen || own.outcome == NO_ANSWER || own.outcome == NOT_SIGNED_IN)
     fprintf(stderr, _("tally: %s %s%s%s is kept in the spool as %s\n"),
             sub->unit, sub->period, figs ? " from " : " (withdrawal)",

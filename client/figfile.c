@@ -2,6 +2,7 @@
 
 #include "error.h"
 #include "file.h"
+#include "i18n.h"
 #include "utf8.h"
 
 #include <csv.h>
@@ -37,13 +38,26 @@ struct reader {
   size_t errlen;
 };
 
+const char *tally_figfile_where(char *buf, size_t n, const char *name,
+                                const char *line_word, int line) {
+  if (strcmp(line_word, "row") == 0)
+    snprintf(buf, n, _("%s row %d: "), name, line);
+  else if (strcmp(line_word, "line") == 0)
+    snprintf(buf, n, _("%s line %d: "), name, line);
+  else
+    snprintf(buf, n, "%s %s %d: ", name, line_word, line);
+  return buf;
+}
+
 static void set_error(struct reader *r, int line, const char *fmt,
                       const char *arg) {
-  char msg[512];
+  char msg[512], where[300];
   if (r->rc)
     return;
   snprintf(msg, sizeof msg, fmt, arg);
-  snprintf(r->err, r->errlen, "%s %s %d: %s", r->name, r->line_word, line,
+  snprintf(r->err, r->errlen, "%s%s",
+           tally_figfile_where(where, sizeof where, r->name, r->line_word,
+                               line),
            msg);
   r->rc = TALLY_ECSV;
 }
@@ -204,9 +218,9 @@ static const char *not_a_number_why(const char *val) {
   size_t n = strlen(val);
   if ((n >= 1 && val[n - 1] == '%') ||
       (n >= 3 && strcmp(val + n - 3, "\xef\xbc\x85") == 0)) /* ％ */
-    return ": a percentage; figures are counts and amounts, never rates "
-           "(send what the rate is made of, e.g. the women screened and "
-           "the women eligible)";
+    return _(": a percentage; figures are counts and amounts, never rates "
+             "(send what the rate is made of, e.g. the women screened and "
+             "the women eligible)");
   size_t digits = 0;
   while (digits < n && (isdigit((unsigned char)val[digits]) ||
                         val[digits] == '.' || val[digits] == ','))
@@ -216,7 +230,7 @@ static const char *not_a_number_why(const char *val) {
    * or 1e5x. */
   if (digits > 0 && *rest && strpbrk(rest, "0123456789") == NULL &&
       strchr("xXeE", *rest) == NULL)
-    return ": write the number alone, without its unit";
+    return _(": write the number alone, without its unit");
   return "";
 }
 
@@ -258,18 +272,18 @@ static void on_row(int term, void *arg) {
     int split = nf == 3 && strlen(r->third) == 3 && *val &&
                 strspn(val, "0123456789") == strlen(val) &&
                 strspn(r->third, "0123456789") == 3;
-    const char *hint = split ? "; a number with a thousands separator is "
-                               "quoted: \"1,255\""
+    const char *hint = split ? _("; a number with a thousands separator is "
+                                 "quoted: \"1,255\"")
                        : nf != 1 ? ""
                        : strstr(elem, "\xef\xbc\x8c")
-                           ? "; the full-width comma '\xef\xbc\x8c' is not a "
-                             "separator: use ','"
-                       : strchr(elem, '\t') ? "; separate with a comma, not a tab"
-                       : strchr(elem, ';')  ? "; separate with a comma, not ';'"
+                           ? _("; the full-width comma '\xef\xbc\x8c' is not a "
+                               "separator: use ','")
+                       : strchr(elem, '\t') ? _("; separate with a comma, not a tab")
+                       : strchr(elem, ';')  ? _("; separate with a comma, not ';'")
                                             : "";
-    char msg[160];
-    snprintf(msg, sizeof msg, "expected 2 fields (data_element,value), "
-             "found %d%s", nf, hint);
+    char msg[300];
+    snprintf(msg, sizeof msg, _("expected 2 fields (data_element,value), "
+             "found %d%s"), nf, hint);
     set_error(r, line, "%s", msg);
     return;
   }
@@ -277,7 +291,7 @@ static void on_row(int term, void *arg) {
   if (r->list->n == 0 && r->list->blank == 0 && is_header(elem, val))
     return; /* the header */
   if (elem[0] == 0) {
-    set_error(r, line, "the data element is empty%s", "");
+    set_error(r, line, _("the data element is empty%s"), "");
     return;
   }
   const char *rule = explains(elem);
@@ -309,17 +323,17 @@ static void on_row(int term, void *arg) {
     /* A first row with words for a value: a header of other words? */
     if (r->list->n == 0 && r->list->blank == 0 &&
         strpbrk(val, "0123456789") == NULL)
-      snprintf(msg, sizeof msg, "value '%.60s' is not a number (a header "
-               "row, if this is one, reads data_element,value)", val);
+      snprintf(msg, sizeof msg, _("value '%.60s' is not a number (a header "
+               "row, if this is one, reads data_element,value)"), val);
     else
-      snprintf(msg, sizeof msg, "value '%.60s' is not a number%s", val,
+      snprintf(msg, sizeof msg, _("value '%.60s' is not a number%s"), val,
                not_a_number_why(plain));
     set_error(r, line, "%s", msg);
     return;
   }
   if (v < 0) {
-    set_error(r, line, "value '%.60s' is negative; figures are never "
-              "negative", val);
+    set_error(r, line, _("value '%.60s' is negative; figures are never "
+              "negative"), val);
     return;
   }
   if (add_figure(r, elem, v) != 0) {
@@ -333,13 +347,13 @@ int tally_figfile_value(const char *text, double *out, char *why, size_t n) {
   snprintf(plain, sizeof plain, "%s", text);
   trim(plain);
   if (tally_figfile_number(tally_figfile_plain_number(plain), out) != 0) {
-    snprintf(why, n, "value '%.60s' is not a number%s", text,
+    snprintf(why, n, _("value '%.60s' is not a number%s"), text,
              not_a_number_why(plain));
     return TALLY_EVALUE;
   }
   if (*out < 0) {
-    snprintf(why, n, "value '%.60s' is negative; figures are never negative",
-             text);
+    snprintf(why, n, _("value '%.60s' is negative; figures are never "
+             "negative"), text);
     return TALLY_EVALUE;
   }
   return 0;
@@ -505,14 +519,14 @@ int tally_figfile_to_utf8(const char *name, const char *text, size_t len,
   if (utf && (bad = bad_utf8_line(text, len)) == 0)
     return 0;
   if (utf && encoding) {
-    snprintf(err, errlen, "%s line %d: not valid UTF-8 (save the file as "
-             "UTF-8, or give --encoding gb18030)", name, bad);
+    snprintf(err, errlen, _("%s line %d: not valid UTF-8 (save the file as "
+             "UTF-8, or give --encoding gb18030)"), name, bad);
     return TALLY_ECSV;
   }
   if (utf && mostly_utf8(text, len)) {
-    snprintf(err, errlen, "%s line %d: not valid UTF-8, though the rest of "
-             "the file is: mend that line (or, if the file is GBK, give "
-             "--encoding gb18030)", name, bad);
+    snprintf(err, errlen, _("%s line %d: not valid UTF-8, though the rest "
+             "of the file is: mend that line (or, if the file is GBK, give "
+             "--encoding gb18030)"), name, bad);
     return TALLY_ECSV;
   }
   /* GB18030, a superset of GBK: at most four bytes become four. */
@@ -533,8 +547,8 @@ int tally_figfile_to_utf8(const char *name, const char *text, size_t len,
     int line = 1;
     for (const char *q = text; q < in; q++)
       line += *q == '\n';
-    snprintf(err, errlen, "%s line %d: neither UTF-8 nor GB18030 (GBK): "
-             "save the file as UTF-8, or as Excel's CSV", name, line);
+    snprintf(err, errlen, _("%s line %d: neither UTF-8 nor GB18030 (GBK): "
+             "save the file as UTF-8, or as Excel's CSV"), name, line);
     free(out);
     iconv_close(cd);
     return TALLY_ECSV;
@@ -549,6 +563,26 @@ int tally_figfile_to_utf8(const char *name, const char *text, size_t len,
 int tally_figfile_parse(const char *name, const char *text, size_t len,
                         tally_figfile *out, char *err, size_t errlen) {
   return tally_figfile_parse_as(name, text, len, NULL, out, err, errlen);
+}
+
+int tally_figfile_not_text(const char *name, const char *data, size_t len,
+                           char *err, size_t errlen) {
+  if (tally_xlsx_looks_legacy(data, len)) {
+    snprintf(err, errlen, _("%s: an Excel 97-2003 workbook (.xls) or a "
+             "workbook with a password, which tally cannot read: save it "
+             "as an Excel workbook (.xlsx) without a password, or as CSV"),
+             name);
+    return TALLY_ECSV;
+  }
+  const char *nul = memchr(data, 0, len);
+  if (nul == NULL)
+    return 0;
+  int line = 1;
+  for (const char *q = data; q < nul; q++)
+    line += *q == '\n';
+  snprintf(err, errlen, _("%s line %d: holds a NUL byte: not a text file"),
+           name, line);
+  return TALLY_ECSV;
 }
 
 int tally_figfile_parse_as(const char *name, const char *text, size_t len,
@@ -571,15 +605,8 @@ int tally_figfile_parse_as(const char *name, const char *text, size_t len,
     text += 3;
     len -= 3;
   }
-  const char *nul = memchr(text, 0, len);
-  if (nul != NULL) {
-    int line = 1;
-    for (const char *q = text; q < nul; q++)
-      line += *q == '\n';
-    snprintf(err, errlen, "%s line %d: holds a NUL byte: not a text file",
-             name, line);
-    return TALLY_ECSV;
-  }
+  if ((rc = tally_figfile_not_text(name, text, len, err, errlen)) != 0)
+    return rc;
   if ((rc = tally_figfile_to_utf8(name, text, len, encoding, &text, &len,
                                   &decoded, err, errlen)) != 0)
     return rc;
@@ -645,8 +672,8 @@ int tally_figfile_parse_as(const char *name, const char *text, size_t len,
   free(lf);
   free(decoded);
   if (r.rc == 0 && out->n == 0) {
-    snprintf(err, errlen, "%s: no figures in the file%s", name,
-             out->blank ? " (every value is empty)" : "");
+    snprintf(err, errlen, _("%s: no figures in the file%s"), name,
+             out->blank ? _(" (every value is empty)") : "");
     r.rc = TALLY_ECSV;
   }
   if (r.rc != 0)

@@ -90,6 +90,17 @@ int tally_figfile_to_utf8(const char *name, const char *text, size_t len,
                           size_t *ulen, char **copy, char *err,
                           size_t errlen);
 
+/* Whether a file's bytes cannot be text: an Excel 97-2003 workbook, or
+ * a NUL byte. Returns 0, or TALLY_ECSV with a message in err that names
+ * the file (name) and says what to do. */
+int tally_figfile_not_text(const char *name, const char *data, size_t len,
+                           char *err, size_t errlen);
+
+/* "NAME line N: " ("row" for a sheet: line_word), in the user's
+ * language, into buf; returns buf. */
+const char *tally_figfile_where(char *buf, size_t n, const char *name,
+                                const char *line_word, int line);
+
 void tally_figfile_release(tally_figfile *list);
 
 /* Parses a decimal number: [+-]digits[.digits][e[+-]digits], nothing

@@ -14,6 +14,7 @@
 #include "error.h"
 #include "figfile.h"
 #include "file.h"
+#include "i18n.h"
 #include "period.h"
 #include "xlsx.h"
 
@@ -45,8 +46,11 @@ int tally_importfile_error(tally_importfile *f, int line, const char *fmt,
     f->errors = grown;
     f->cap_errors = cap;
   }
-  char *e;
-  if ((line ? asprintf(&e, "%s %s %d: %s", f->name, f->line_word, line, msg)
+  char *e, where[300];
+  if ((line ? asprintf(&e, "%s%s",
+                       tally_figfile_where(where, sizeof where, f->name,
+                                           f->line_word, line),
+                       msg)
             : asprintf(&e, "%s: %s", f->name, msg)) < 0)
     return -ENOMEM;
   f->errors[f->n_errors++] = e;
@@ -143,9 +147,9 @@ int tally_importfile_add(tally_importfile *f, const char *unit,
                          const char *value, double number, int line) {
   char p[TALLY_PERIOD_STRLEN], why[300];
   double v = number;
-  const char *missing = !unit || !*unit         ? "the unit"
-                        : !period || !*period   ? "the period"
-                        : !element || !*element ? "the data element"
+  const char *missing = !unit || !*unit         ? _("the unit is empty")
+                        : !period || !*period   ? _("the period is empty")
+                        : !element || !*element ? _("the data element is empty")
                                                 : NULL;
   if (value) {
     const char *q = value;
@@ -157,20 +161,20 @@ int tally_importfile_add(tally_importfile *f, const char *unit,
     }
   }
   if (missing)
-    return tally_importfile_error(f, line, "%s is empty", missing);
+    return tally_importfile_error(f, line, "%s", missing);
   const tally_import_row *prev = f->n ? &f->rows[f->n - 1] : NULL;
   int same_period = prev && strcmp(period, f->last_period) == 0;
   if (!same_period &&
       tally_importfile_period(period, p, sizeof p) != 0)
-    return tally_importfile_error(f, line, "period '%.40s' is not a period "
-                                  "(2022, 2022Q3, 2022-07 or DHIS2's 202207)",
+    return tally_importfile_error(f, line, _("period '%.40s' is not a period "
+                                  "(2022, 2022Q3, 2022-07 or DHIS2's 202207)"),
                                   period);
   if (value && !plain_digits(value, &v) &&
       tally_figfile_value(value, &v, why, sizeof why) != 0)
     return tally_importfile_error(f, line, "%s", why);
   if (!value && v < 0)
-    return tally_importfile_error(f, line, "value %.15g is negative; figures "
-                                  "are never negative", v);
+    return tally_importfile_error(f, line, _("value %.15g is negative; "
+                                  "figures are never negative"), v);
   if (f->n == f->cap) {
     size_t cap = f->cap ? f->cap * 2 : 256;
     tally_import_row *grown = realloc(f->rows, cap * sizeof *grown);
@@ -269,17 +273,21 @@ static int default_combo(const char *g) {
  * NULL) at line. */
 static int table_row(tally_importfile *f, const columns *c,
                      const char *const *cells, size_t n, int line) {
-  int need = c->value;
-  if (c->unit > need) need = c->unit;
-  if (c->period > need) need = c->period;
-  if (c->element > need) need = c->element;
-  if ((int)n <= need) {
+  int named = c->unit;
+  if (c->period > named) named = c->period;
+  if (c->element > named) named = c->element;
+  int need = c->value > named ? c->value : named;
+  if ((int)n <= named) {
     if (n == 1 && *cells[0] == 0)
       return 0; /* blank */
-    return tally_importfile_error(f, line, "expected the unit, period, data "
-                                  "element and value (%d fields), found %zu",
-                                  need + 1, n);
+    return tally_importfile_error(f, line, _("expected the unit, period, "
+                                  "data element and value (%d fields), found "
+                                  "%zu"), need + 1, n);
   }
+  /* Only the value missing: a spreadsheet leaves an empty last cell out
+   * (an xlsx row, a CSV row once its empty columns are dropped), and a
+   * figure with an empty value is not reported. */
+  const char *value = c->value < (int)n ? cells[c->value] : "";
   char element[FIELD_MAX * 2 + 2];
   const char *g = c->group >= 0 && c->group < (int)n ? cells[c->group] : "";
   if (!default_combo(g))
@@ -287,7 +295,7 @@ static int table_row(tally_importfile *f, const columns *c,
   else
     snprintf(element, sizeof element, "%s", cells[c->element]);
   return tally_importfile_add(f, cells[c->unit], cells[c->period], element,
-                              cells[c->value], 0, line);
+                              value, 0, line);
 }
 
 /* The CSV being read: fields of the current row, and where it began. */
@@ -550,10 +558,8 @@ int tally_importfile_parse(const char *name, const char *data, size_t len,
     char *copy;
     if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
       data += 3, len -= 3;
-    if (memchr(data, 0, len)) {
-      snprintf(err, errlen, "%s: holds a NUL byte: not a text file", name);
-      return TALLY_ECSV;
-    }
+    if ((rc = tally_figfile_not_text(name, data, len, err, errlen)) != 0)
+      return rc;
     if ((rc = tally_figfile_to_utf8(name, data, len, encoding, &text, &n,
                                     &copy, err, errlen)) != 0)
       return rc;
@@ -571,8 +577,8 @@ int tally_importfile_parse(const char *name, const char *data, size_t len,
   if (rc == -ENOMEM)
     snprintf(err, errlen, "%s: out of memory", name);
   if (rc == 0 && out->n == 0 && out->n_errors == 0) {
-    snprintf(err, errlen, "%s: no figures in the file%s", name,
-             out->blank ? " (every value is empty)" : "");
+    snprintf(err, errlen, _("%s: no figures in the file%s"), name,
+             out->blank ? _(" (every value is empty)") : "");
     rc = TALLY_ECSV;
   }
   if (rc != 0)

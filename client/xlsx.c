@@ -28,6 +28,10 @@ int tally_xlsx_looks_like(const void *data, size_t len) {
   return len >= 4 && memcmp(data, "PK\x03\x04", 4) == 0;
 }
 
+int tally_xlsx_looks_legacy(const void *data, size_t len) {
+  return len >= 8 && memcmp(data, "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 8) == 0;
+}
+
 /* What one read shares: the file's name and the first error. */
 struct xlsx {
   const char *name;

@@ -43,6 +43,11 @@ typedef struct {
 /* Whether data begins as a zip archive does (an xlsx is one). */
 int tally_xlsx_looks_like(const void *data, size_t len);
 
+/* Whether data begins as an OLE2 compound file does: an Excel 97-2003
+ * workbook (.xls, WPS's .et), or an xlsx saved with a password, which
+ * Excel wraps in one. Neither is read. */
+int tally_xlsx_looks_legacy(const void *data, size_t len);
+
 /* Reads the first sheet of the workbook in data (len bytes); name is
  * for messages. Returns 0 and *out (free it with tally_xlsx_free), or
  * TALLY_ECSV with a message in err that names the file, or -ENOMEM. */

@@ -1408,3 +1408,125 @@ Test(cli, commands_help_and_errors_in_chinese_under_zh_CN) {
   unsetenv("LOCPATH");
   unsetenv("LANG");
 }
+
+/* The office's acknowledgement is in Chinese under zh_CN, in English
+ * under C.UTF-8. */
+Test(cli, a_submission_acknowledged_in_chinese_under_zh_CN) {
+  char path[512], want[700], *out = NULL;
+  snprintf(path, sizeof path, "%s",
+           file_with("ok.csv", "数据元素,数值\n活产数,\"1,255\"\n"
+                               "婴儿死亡数,2\n孕产妇死亡数,\n"));
+  zh_CN_locale();
+  cr_assert_eq(RUN_AS("wenchang", &out, NULL, "submit", "--unit", "wenchang",
+                      "--period", "2022", "--file", path),
+               0);
+  snprintf(want, sizeof want, "wenchang 2022：从 %s 存入 2 个数值（新增 2 个，"
+           "替换 0 个，未变 0 个）；修订号 1\n1 行的数值为空，已跳过（第一处在"
+           "第 4 行）：不报送\n", path);
+  cr_expect(strstr(out, want), "want '%s' in:\n%s", want, out);
+  free(out);
+  setenv("LANG", "C.UTF-8", 1);
+  cr_assert_eq(RUN_AS("wenchang", &out, NULL, "submit", "--unit", "wenchang",
+                      "--period", "2022", "--file", path),
+               0);
+  snprintf(want, sizeof want, "wenchang 2022: 2 values stored from %s (0 "
+           "new, 0 replaced, 2 unchanged); revision 1\n1 row with an empty "
+           "value skipped (first on line 4): not reported\n", path);
+  cr_expect(strstr(out, want), "want '%s' in:\n%s", want, out);
+  free(out);
+  unsetenv("LOCPATH");
+  unsetenv("LANG");
+}
+
+/* So is the import's summary. */
+Test(cli, an_import_summed_up_in_chinese_under_zh_CN) {
+  char path[512], *out = NULL, *err = NULL;
+  snprintf(path, sizeof path, "%s",
+           file_with("long.csv", "单位,期间,数据元素,数值\n"
+                                 "文昌街道,2021,活产数,\"1,204\"\n"
+                                 "文昌街道,2021,婴儿死亡数,2\n"
+                                 "文昌街道,2021,孕产妇死亡数,\n"));
+  zh_CN_locale();
+  cr_assert_eq(RUN(&out, &err, "import", path), 0, "%s", err);
+  free(err);
+  cr_expect(strstr(out, "（long CSV）：1 份报表，2 个数值：存入 1 份，此前已存入"
+                        " 0 份，拒收 0 份\n1 个数值为空，已跳过：不报送\n"),
+            "%s", out);
+  free(out);
+  setenv("LANG", "C.UTF-8", 1);
+  cr_assert_eq(RUN(&out, NULL, "import", path, "--dry-run"), 0);
+  cr_expect(strstr(out, " (long CSV): 1 report, 2 values: 0 would be stored, "
+                        "1 already stored, 0 refused (nothing stored: a dry "
+                        "run)\n1 figure with an empty value skipped: not "
+                        "reported\n"),
+            "%s", out);
+  free(out);
+  unsetenv("LOCPATH");
+  unsetenv("LANG");
+}
+
+/* What is wrong with a figures file or an import file is said in
+ * Chinese under zh_CN (the office's and the analyst's own files: GBK as
+ * Excel saves CSV on Chinese Windows, a workbook of the old format), in
+ * English under C.UTF-8; every problem of an import is listed. */
+Test(cli, a_files_problems_in_chinese_under_zh_CN) {
+  /* 指标,数值 / 活产数,"1,255" / 婴儿死亡数,二: in GBK. */
+  file_with(
+      "gbk.csv", "\xd6\xb8\xb1\xea,\xca\xfd\xd6\xb5\r\n"
+                 "\xbb\xee\xb2\xfa\xca\xfd,\"1,255\"\r\n"
+                 "\xd3\xa4\xb6\xf9\xcb\xc0\xcd\xf6\xca\xfd,\xb6\xfe\r\n");
+  file_with("old.xls", "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x01");
+  file_with(
+      "history.csv", "单位,期间,数据元素,数值\n"
+                     "文昌街道,2019年,活产数,1100\n"
+                     "文昌镇,2019,活产数,900\n"
+                     "平安街道,2019,活产数,12.5%\n"
+                     "平安街道,2019\n");
+  static const struct {
+    const char *unit; /* submits as its reporter; NULL: imports as admin */
+    const char *file;
+    const char *zh[4], *en[4];
+  } cases[] = {
+      {"wenchang", "gbk.csv", {"gbk.csv 第 3 行：数值“二”不是数字"},
+       {"gbk.csv line 3: value '二' is not a number"}},
+      {"wenchang", "old.xls",
+       {"old.xls：这是 Excel 97-2003 工作簿（.xls）", "另存为"},
+       {"old.xls: an Excel 97-2003 workbook (.xls)", "save it as"}},
+      {NULL, "old.xls", {"old.xls：这是 Excel 97-2003 工作簿"},
+       {"old.xls: an Excel 97-2003 workbook"}},
+      {NULL, "history.csv",
+       {"history.csv 第 2 行：期间“2019年”无效",
+        "history.csv 第 3 行：未知的单位“文昌镇”",
+        "history.csv 第 4 行：数值“12.5%”不是数字：这是百分比",
+        "history.csv 第 5 行：应为单位、期间、数据元素和数值（4 列），实为 2 列"},
+       {"history.csv line 2: period '2019年' is not a period",
+        "history.csv line 3: unknown unit '文昌镇'",
+        "history.csv line 4: value '12.5%' is not a number: a percentage",
+        "history.csv line 5: expected the unit, period, data element and "
+        "value (4 fields), found 2"}},
+  };
+  zh_CN_locale();
+  for (int zh = 1; zh >= 0; zh--) {
+    if (!zh)
+      setenv("LANG", "C.UTF-8", 1);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+      char *err = NULL, path[512];
+      snprintf(path, sizeof path, "%s/%s", files, cases[i].file);
+      int rc = cases[i].unit
+                   ? RUN_AS(cases[i].unit, NULL, &err, "submit", "--unit",
+                            cases[i].unit, "--period", "2022", "--file", path)
+                   : RUN(NULL, &err, "import", path);
+      cr_expect_eq(rc, 1, "%s: %d %s", cases[i].file, rc, err);
+      for (int k = 0; k < 4; k++) {
+        const char *want = zh ? cases[i].zh[k] : cases[i].en[k];
+        if (want)
+          cr_expect(err && strstr(err, want), "%s (%s): want '%s' in:\n%s",
+                    cases[i].file, zh ? "zh_CN" : "C", want, err ? err : "");
+      }
+      free(err);
+    }
+  }
+  unsetenv("LOCPATH");
+  unsetenv("LANG");
+  cr_expect_eq(stored("wenchang", "2022"), 0, "nothing stored");
+}

@@ -353,6 +353,8 @@ Test(import, gbk_with_chinese_names_and_header) {
   free(v);
 }
 
+/* A row whose value was left empty is not reported, as in a figures
+ * file: the sheet holds no cell for it. */
 Test(import, a_workbook_in_long_form) {
   char *out = NULL, *err = NULL;
   char path[512];
@@ -365,12 +367,16 @@ Test(import, a_workbook_in_long_form) {
       "<v>2021</v></c><c r=\"C2\" t=\"s\"><v>5</v></c><c r=\"D2\"><v>640</v>"
       "</c></row><row r=\"3\"><c r=\"A3\" t=\"s\"><v>4</v></c><c r=\"B3\">"
       "<v>2021</v></c><c r=\"C3\" t=\"inlineStr\"><is><t>infant_deaths</t>"
-      "</is></c><c r=\"D3\"><v>1</v></c></row>",
+      "</is></c><c r=\"D3\"><v>1</v></c></row><row r=\"4\"><c r=\"A4\" "
+      "t=\"s\"><v>4</v></c><c r=\"B4\"><v>2021</v></c><c r=\"C4\" "
+      "t=\"inlineStr\"><is><t>maternal_deaths</t></is></c></row>",
       "<si><t>单位</t></si><si><t>期间</t></si><si><t>数据元素</t></si>"
       "<si><t>数值</t></si><si><t>guide</t></si><si><t>live_births</t></si>");
   tally_test_sign_in(&srv, "analyst", NULL);
   cr_assert_eq(RUN(&out, &err, "import", path), 0, "%s", err);
   expect_in(out, "long.xlsx (long xlsx): 1 report, 2 values: 1 stored");
+  /* The row whose value cell was left empty (Excel leaves it out). */
+  expect_in(out, "1 figure with an empty value skipped: not reported");
   free(out);
   free(err);
   char *v = values_csv("guide", "2021");

@@ -95,7 +95,7 @@ Test(review, returned_resubmitted_approved_reopened) {
   free(out);
   free(err);
   cr_assert_eq(AS("reporter", "wenchang", &out, &err, "status"), 0, "%s", err);
-  expect_in(out, "submitted again");
+  expect_in(out, "submitted again 退回后重新报送");
   /* Sent again, the report still says which return it answered, and
    * why it was returned. */
   expect_in(out, "(returned on ");
@@ -215,6 +215,13 @@ Test(review, an_approval_is_refused_while_an_error_rule_is_broken) {
   }
   cr_expect_eq(seen, 1);
   json_decref(rows);
+  free(out);
+  free(err);
+  /* The table, for a person, says each state in Chinese too. */
+  cr_assert_eq(AS("analyst", NULL, &out, &err, "review", "list", "--period",
+                  "2022"), 0, "%s", err);
+  expect_in(out, "submitted 已报送");
+  expect_in(out, "not reported 未报送");
   free(out);
   free(err);
 }
