@@ -887,7 +887,7 @@ int tally_cmd_submit(int argc, char **argv, tally_cli *c) {
       return EXIT_USAGE;
 
   tally_figfile figs;
-  char err[512];
+  char err[4096]; /* every problem of the file, a line each */
   if ((rc = tally_figfile_read(file, encoding, &figs, err, sizeof err)) != 0) {
     fprintf(stderr, _("tally: %s\nNothing was sent.\n"), err);
     return rc == TALLY_EUSAGE ? EXIT_USAGE : EXIT_REFUSED;

@@ -32,7 +32,11 @@ struct reader {
   char third[8];     /* the start of the third field, for a hint */
   int too_long;      /* a field of the row was over MAX_FIELD */
   int rows;          /* rows seen, comments and header included */
-  int rc;            /* first error; once set, rows are ignored */
+  int rc;            /* first error */
+  int stop;          /* a problem after which nothing more is read (the
+                        CSV's own syntax, memory): rows are ignored */
+  int problems;      /* problems with rows, all told in err */
+  int hidden;        /* of those, not in err for want of room */
   const char *line_word; /* "line", or "row" for a sheet */
   char *err;
   size_t errlen;
@@ -49,17 +53,47 @@ const char *tally_figfile_where(char *buf, size_t n, const char *name,
   return buf;
 }
 
+/* A problem with a row, added to err on a line of its own; the rows
+ * after it are still read, for their problems (every one is told at
+ * once). One that no longer fits in err is counted (more_problems). */
 static void set_error(struct reader *r, int line, const char *fmt,
                       const char *arg) {
-  char msg[512], where[300];
-  if (r->rc)
+  char msg[512], where[300], text[900];
+  if (r->stop)
     return;
   snprintf(msg, sizeof msg, fmt, arg);
-  snprintf(r->err, r->errlen, "%s%s",
+  snprintf(text, sizeof text, "%s%s",
            tally_figfile_where(where, sizeof where, r->name, r->line_word,
                                line),
            msg);
-  r->rc = TALLY_ECSV;
+  size_t at = r->problems ? strlen(r->err) : 0;
+  if (at + 1 + strlen(text) + 80 < r->errlen) /* room for more_problems */
+    snprintf(r->err + at, r->errlen - at, "%s%s", at ? "\n" : "", text);
+  else
+    r->hidden++;
+  r->problems++;
+  if (r->rc == 0)
+    r->rc = TALLY_ECSV;
+}
+
+/* Says in err how many problems did not fit in it. */
+static void more_problems(struct reader *r) {
+  size_t at = strlen(r->err);
+  if (r->hidden > 0)
+    snprintf(r->err + at, r->errlen - at, _("\n(and %d more problems)"),
+             r->hidden);
+}
+
+/* A problem after which nothing more is read (text: where and what),
+ * told after the rows' problems before it. */
+static void stop_with(struct reader *r, int rc, const char *text) {
+  size_t at = r->problems ? strlen(r->err) : 0;
+  if (at + 1 + strlen(text) < r->errlen)
+    snprintf(r->err + at, r->errlen - at, "%s%s", at ? "\n" : "", text);
+  else
+    r->hidden++;
+  r->rc = rc;
+  r->stop = 1;
 }
 
 static void trim(char *s) {
@@ -239,13 +273,14 @@ static void on_row(int term, void *arg) {
   int nf = r->nfields, line = r->row_line;
   char *elem = r->field[0], *val = r->field[1];
   double v;
+  char oom[300];
 
   if (nf > 2 && r->extra == 0)
     nf = 2; /* the empty columns a spreadsheet adds */
   r->nfields = 0;
   r->extra = 0;
   r->in_row = 0;
-  if (r->rc || nf == 0)
+  if (r->stop || nf == 0)
     return;
   r->rows++;
   trim(elem); /* comments never get here: tally_figfile_parse skips them */
@@ -306,8 +341,8 @@ static void on_row(int term, void *arg) {
       set_error(r, line, "the explanation is longer than %s bytes (200 "
                 "Chinese characters)", "600");
     else if (add_explanation(r, line, code, val) != 0) {
-      snprintf(r->err, r->errlen, "%s: out of memory", r->name);
-      r->rc = -ENOMEM;
+      snprintf(oom, sizeof oom, "%s: out of memory", r->name);
+      stop_with(r, -ENOMEM, oom);
     }
     return;
   }
@@ -337,8 +372,8 @@ static void on_row(int term, void *arg) {
     return;
   }
   if (add_figure(r, elem, v) != 0) {
-    snprintf(r->err, r->errlen, "%s: out of memory", r->name);
-    r->rc = -ENOMEM;
+    snprintf(oom, sizeof oom, "%s: out of memory", r->name);
+    stop_with(r, -ENOMEM, oom);
   }
 }
 
@@ -638,7 +673,7 @@ int tally_figfile_parse_as(const char *name, const char *text, size_t len,
    * over several lines. */
   size_t off = 0;
   r.line = 1;
-  while (off < len && r.rc == 0) {
+  while (off < len && !r.stop) {
     const char *nl = memchr(text + off, '\n', len - off);
     size_t n = nl ? (size_t)(nl - (text + off)) + 1 : len - off;
     if (!r.in_row && is_comment(text + off, n)) {
@@ -655,18 +690,23 @@ int tally_figfile_parse_as(const char *name, const char *text, size_t len,
       r.in_row = 1;
     }
     if (csv_parse(&p, text + off, n, on_field, on_row, &r) != n) {
-      snprintf(err, errlen, "%s line %d: %s", name, r.line,
+      char where[300], what[600];
+      snprintf(what, sizeof what, "%s%s",
+               tally_figfile_where(where, sizeof where, name, "line", r.line),
                csv_problem(csv_error(&p), 0));
-      r.rc = TALLY_ECSV;
+      stop_with(&r, TALLY_ECSV, what);
     }
     off += n;
     if (nl)
       r.line++;
   }
-  if (r.rc == 0 && csv_fini(&p, on_field, on_row, &r) != 0) {
-    snprintf(err, errlen, "%s line %d: %s", name,
-             r.in_row ? r.row_line : r.line, csv_problem(csv_error(&p), 1));
-    r.rc = TALLY_ECSV;
+  if (!r.stop && csv_fini(&p, on_field, on_row, &r) != 0) {
+    char where[300], what[600];
+    snprintf(what, sizeof what, "%s%s",
+             tally_figfile_where(where, sizeof where, name, "line",
+                                 r.in_row ? r.row_line : r.line),
+             csv_problem(csv_error(&p), 1));
+    stop_with(&r, TALLY_ECSV, what);
   }
   csv_free(&p);
   free(lf);
@@ -676,6 +716,7 @@ int tally_figfile_parse_as(const char *name, const char *text, size_t len,
              out->blank ? _(" (every value is empty)") : "");
     r.rc = TALLY_ECSV;
   }
+  more_problems(&r);
   if (r.rc != 0)
     tally_figfile_release(out);
   return r.rc;
@@ -762,7 +803,7 @@ int tally_figfile_from_sheet(const char *name, const tally_xlsx_sheet *sh,
   r.line_word = out->line_word = "row";
   long header = sheet_header(sh, &ecol, &vcol);
 
-  for (size_t i = 0; i < sh->n && r.rc == 0; i++) {
+  for (size_t i = 0; i < sh->n && !r.stop; i++) {
     const tally_xlsx_row *row = &sh->rows[i];
     const tally_xlsx_cell *e = tally_xlsx_at(row, ecol),
                           *v = tally_xlsx_at(row, vcol);
@@ -823,6 +864,7 @@ int tally_figfile_from_sheet(const char *name, const tally_xlsx_sheet *sh,
                " (every value is empty)");
     r.rc = TALLY_ECSV;
   }
+  more_problems(&r);
   if (r.rc != 0)
     tally_figfile_release(out);
   return r.rc;

@@ -63,7 +63,8 @@ typedef struct {
  * (known by its first bytes; encoding is then unused). Returns 0 and *out
  * (free it with tally_figfile_release), or TALLY_ECSV / TALLY_EUSAGE (an
  * unknown encoding) / -errno with a message in err that names the file
- * and the line. */
+ * and the line: every row's problem, a line each, in the file's order,
+ * as many as err holds, then "(and N more problems)". */
 int tally_figfile_read(const char *path, const char *encoding,
                        tally_figfile *out, char *err, size_t errlen);
 

@@ -1470,11 +1470,13 @@ Test(cli, an_import_summed_up_in_chinese_under_zh_CN) {
  * Excel saves CSV on Chinese Windows, a workbook of the old format), in
  * English under C.UTF-8; every problem of an import is listed. */
 Test(cli, a_files_problems_in_chinese_under_zh_CN) {
-  /* 指标,数值 / 活产数,"1,255" / 婴儿死亡数,二: in GBK. */
+  /* 指标,数值 / 活产数,"1,255" / 婴儿死亡数,二 / under5_deaths,-1: in
+   * GBK; both problems told at once. */
   file_with(
       "gbk.csv", "\xd6\xb8\xb1\xea,\xca\xfd\xd6\xb5\r\n"
                  "\xbb\xee\xb2\xfa\xca\xfd,\"1,255\"\r\n"
-                 "\xd3\xa4\xb6\xf9\xcb\xc0\xcd\xf6\xca\xfd,\xb6\xfe\r\n");
+                 "\xd3\xa4\xb6\xf9\xcb\xc0\xcd\xf6\xca\xfd,\xb6\xfe\r\n"
+                 "under5_deaths,-1\r\n");
   file_with("old.xls", "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x01");
   file_with(
       "history.csv", "单位,期间,数据元素,数值\n"
@@ -1487,8 +1489,11 @@ Test(cli, a_files_problems_in_chinese_under_zh_CN) {
     const char *file;
     const char *zh[4], *en[4];
   } cases[] = {
-      {"wenchang", "gbk.csv", {"gbk.csv 第 3 行：数值“二”不是数字"},
-       {"gbk.csv line 3: value '二' is not a number"}},
+      {"wenchang", "gbk.csv",
+       {"gbk.csv 第 3 行：数值“二”不是数字",
+        "gbk.csv 第 4 行：数值“-1”是负数"},
+       {"gbk.csv line 3: value '二' is not a number",
+        "gbk.csv line 4: value '-1' is negative"}},
       {"wenchang", "old.xls",
        {"old.xls：这是 Excel 97-2003 工作簿（.xls）", "另存为"},
        {"old.xls: an Excel 97-2003 workbook (.xls)", "save it as"}},

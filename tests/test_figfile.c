@@ -551,3 +551,46 @@ Test(figfile, explanation_rows) {
   expect_error("live_births,1\nexplain:,a\n", "f.csv line 2: an explanation "
                "row reads explain:RULE,TEXT: the rule is missing");
 }
+
+/* Every problem of a file is told at once, each on its own line, in the
+ * file's order; a syntax error, after which nothing can be read, last. */
+Test(figfile, every_problem_is_told_at_once) {
+  expect_error("live_births,x\n"
+               "infant_deaths,2\n"
+               ",5\n"
+               "under5_deaths,-1\n",
+               "f.csv line 1: value 'x' is not a number (a header row, if "
+               "this is one, reads data_element,value)\n"
+               "f.csv line 3: the data element is empty\n"
+               "f.csv line 4: value '-1' is negative; figures are never "
+               "negative");
+  expect_error("live_births,x\n"
+               "infant_deaths,\"2\n",
+               "f.csv line 1: value 'x' is not a number (a header row, if "
+               "this is one, reads data_element,value)\n"
+               "f.csv line 2: a quoted field is not closed: a '\"' is missing");
+}
+
+/* More problems than the message holds: those it holds, and how many
+ * more there are. */
+Test(figfile, problems_past_the_message_are_counted) {
+  char text[40 * 300] = "", small[300];
+  for (int i = 1; i <= 300; i++)
+    snprintf(text + strlen(text), sizeof text - strlen(text), "e%d,x%d\n",
+             i, i);
+  int rc = tally_figfile_parse("f.csv", text, strlen(text), &list, small,
+                               sizeof small);
+  cr_assert_eq(rc, TALLY_ECSV);
+  cr_assert(strstr(small, "f.csv line 2: value 'x2' is not a number"), "%s",
+            small);
+  const char *more = strstr(small, "\n(and ");
+  int hidden = 0;
+  cr_assert(more && sscanf(more, "\n(and %d more problems)", &hidden) == 1,
+            "%s", small);
+  int shown = 0;
+  for (const char *p = small; (p = strstr(p, "f.csv line ")); p++)
+    shown++;
+  cr_assert_eq(shown + hidden, 300, "%d shown, %d more: %s", shown, hidden,
+               small);
+  cr_assert_lt(strlen(small), sizeof small);
+}
