@@ -20,29 +20,38 @@ const char *tally_figure_text(char *buf, size_t n, double v) {
   return buf;
 }
 
+/* Each problem in Chinese first, with the element's Chinese name, then
+ * in English with its code, as the server's other refusals are. */
 int tally_figure_ok(const tally_catalog *cat, int unit, int e, double value,
                     char *why, size_t n) {
   const tally_element *el = &cat->elements[e];
+  const char *zh = el->name_zh, *uom = el->unit_zh ? el->unit_zh : el->unit;
   char fig[40];
+  tally_figure_text(fig, sizeof fig, value);
   if (!isfinite(value))
-    snprintf(why, n, "%s: value is not a finite number", el->code);
+    snprintf(why, n, "%s：不是有限的数 / %s: value is not a finite number", zh,
+             el->code);
   else if (value < 0)
-    snprintf(why, n, "%s: %s is negative; figures are never negative",
-             el->code, tally_figure_text(fig, sizeof fig, value));
+    snprintf(why, n, "%s：%s 是负数，数据不能为负 / %s: %s is negative; "
+             "figures are never negative", zh, fig, el->code, fig);
   else if (value > TALLY_FIGURE_MAX)
-    snprintf(why, n, "%s: %s is over the largest figure allowed, %.0f",
-             el->code, tally_figure_text(fig, sizeof fig, value),
-             TALLY_FIGURE_MAX);
+    snprintf(why, n, "%s：%s 超过允许的最大值 %.0f / %s: %s is over the "
+             "largest figure allowed, %.0f", zh, fig, TALLY_FIGURE_MAX,
+             el->code, fig, TALLY_FIGURE_MAX);
   else if (el->type == TALLY_ELEMENT_COUNT && value != floor(value))
-    snprintf(why, n, "%s: %s is not a whole number of %s", el->code,
-             tally_figure_text(fig, sizeof fig, value), el->unit);
+    snprintf(why, n, "%s：%s 不是整数（%s） / %s: %s is not a whole number "
+             "of %s", zh, fig, uom, el->code, fig, el->unit);
   else if (el->type == TALLY_ELEMENT_STATUS &&
            (value != floor(value) || value > INT32_MAX ||
             tally_element_level(el, (int)value) == NULL))
-    snprintf(why, n, "%s: %g is not one of its levels (%d-%d)", el->code,
-             value, el->levels[0].value, el->levels[el->n_levels - 1].value);
+    snprintf(why, n, "%s：%g 不是它的等级之一（%d-%d） / %s: %g is not one "
+             "of its levels (%d-%d)", zh, value, el->levels[0].value,
+             el->levels[el->n_levels - 1].value, el->code, value,
+             el->levels[0].value, el->levels[el->n_levels - 1].value);
   else if (el->district_only != (unit == cat->root))
-    snprintf(why, n, "%s is reported by %s, not by %s", el->code,
+    snprintf(why, n, "%s 由%s报送，不由%s报送 / %s is reported by %s, not by "
+             "%s", zh, el->district_only ? "区（中心）" : "各报送单位",
+             cat->units[unit].name_zh, el->code,
              el->district_only ? "the district office alone"
                                : "each reporting unit",
              cat->units[unit].code);

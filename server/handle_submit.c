@@ -71,13 +71,14 @@ static Tally__Envelope *check_values(tally_request *r, uint64_t id, int unit,
     const char *code = v->element ? v->element : "";
     int e = tally_catalog_element(cat, code);
     Tally__ErrorCode kind = TALLY__ERROR_CODE__ERROR_BAD_VALUE;
-    char why[400] = "", shown[SHOWN_MAX];
+    char why[600] = "", shown[SHOWN_MAX];
 
     if (e < 0) {
       int named = element_named(cat, code);
       kind = TALLY__ERROR_CODE__ERROR_UNKNOWN_ELEMENT;
-      snprintf(why, sizeof why, "unknown data element '%s'%s%s%s%s%s",
-               tally_reply_show(code, shown),
+      tally_reply_show(code, shown);
+      snprintf(why, sizeof why, "未知的数据元素“%s” / unknown data element "
+               "'%s'%s%s%s%s%s", shown, shown,
                named < 0 ? "" : "; did you mean ",
                named < 0 ? "" : cat->elements[named].code,
                named < 0 ? "" : " (",
@@ -86,8 +87,9 @@ static Tally__Envelope *check_values(tally_request *r, uint64_t id, int unit,
     } else if (!tally_figure_ok(cat, unit, e, v->value, why, sizeof why)) {
       /* why says it */
     } else if (seen[e]) {
-      snprintf(why, sizeof why, "%s appears twice (also item %zu)", code,
-               seen[e]);
+      snprintf(why, sizeof why, "%s 重复出现（又见第 %zu 项） / %s appears "
+               "twice (also item %zu)", cat->elements[e].name_zh, seen[e],
+               code, seen[e]);
     }
     if (e >= 0 && !seen[e])
       seen[e] = i + 1;

@@ -342,18 +342,22 @@ Test(cli, bad_input_gets_a_clear_error_and_stores_nothing) {
   bad("wenchang", "2022", "live_births,100\n\n# note\ninfant_deaths,-1\n",
       "bad.csv line 4: value '-1' is negative");
   bad("wenchang", "2022", "live_births,100\ninfant_deaths,20000000000000\n",
-      "line 2: infant_deaths: 20000000000000 is over the largest figure "
-      "allowed, 10000000000000");
+      "line 2: 婴儿死亡数：20000000000000 超过允许的最大值 10000000000000 / "
+      "infant_deaths: 20000000000000 is over the largest figure allowed, "
+      "10000000000000");
   /* Printed as given: not "1e+13", which reads as the limit itself. */
   bad("wenchang", "2022", "live_births,10000001000000\n",
-      "line 1: live_births: 10000001000000 is over the largest figure "
-      "allowed, 10000000000000");
+      "line 1: 活产数：10000001000000 超过允许的最大值 10000000000000 / "
+      "live_births: 10000001000000 is over the largest figure allowed, "
+      "10000000000000");
   bad("wenchang", "2022", "live_births,1234567.5\n",
-      "line 1: live_births: 1234567.5 is not a whole number");
+      "line 1: 活产数：1234567.5 不是整数（人） / live_births: 1234567.5 is "
+      "not a whole number");
   bad("wenchang", "2022", "live_births,100\ninfant_deaths,abc\n",
       "line 2: value 'abc' is not a number");
   bad("wenchang", "2022", "live_births,100\ninfant_deaths,1.5\n",
-      "line 2: infant_deaths: 1.5 is not a whole number");
+      "line 2: 婴儿死亡数：1.5 不是整数（人） / infant_deaths: 1.5 is not a "
+      "whole number");
   bad("wenchang", "2022", "", "no figures in the file");
   bad("wenchang", "2022", "data_element,value\n# nothing yet\n",
       "no figures in the file");
@@ -1019,8 +1023,8 @@ Test(cli, a_bad_file_is_refused_here_while_the_server_is_away) {
   int rc = RUN_AS("wenchang", NULL, &err, "submit", "--unit", "wenchang",
                   "--period", "2022", "--file", bad);
   cr_expect_eq(rc, 1, "refused here, not kept for later: %s", err);
-  cr_expect(strstr(err, "bad.csv line 3: physicians: 2.5 is not a whole "
-                        "number"), "%s", err);
+  cr_expect(strstr(err, "bad.csv line 3: 执业（助理）医师数：2.5 不是整数（人） / "
+                        "physicians: 2.5 is not a whole number"), "%s", err);
   cr_expect(strstr(err, "bad.csv line 1 (and 2): error deaths_0"), "%s", err);
   cr_expect(strstr(err, "nothing was sent and nothing is pending"), "%s", err);
   cr_expect(strstr(err, "checked against the copy of the server's catalog "

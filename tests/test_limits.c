@@ -288,6 +288,7 @@ Test(limits, a_submission_of_100000_values) {
   cr_assert_not_null(r);
   cr_assert_eq(r->error->code, TALLY__ERROR_CODE__ERROR_BAD_VALUE);
   cr_assert(strstr(r->error->message, "99999 values were refused (the first: "
+                                      "活产数 重复出现（又见第 1 项） / "
                                       "live_births appears twice (also item "
                                       "1))"),
             "%s", r->error->message);
