@@ -447,10 +447,10 @@ out:
 
 /* The file's rows as reports, one per unit and period, their values in
  * catalog order; problems (an unknown unit or element, a figure twice)
- * told. Returns the reports (*n of them; *problems counted), or NULL
+ * added to the file's errors. Returns the reports (*n of them), or NULL
  * when out of memory. */
-static report *make_reports(const tally_catalog *cat, const tally_importfile *f,
-                            size_t *n, size_t *problems) {
+static report *make_reports(const tally_catalog *cat, tally_importfile *f,
+                            size_t *n) {
   mapped *m = calloc(f->n + 1, sizeof *m);
   int *rank = unit_ranks(cat);
   size_t k = 0;
@@ -486,26 +486,19 @@ static report *make_reports(const tally_catalog *cat, const tally_importfile *f,
       seen[h].e = e;
     }
     if (u < 0 || !(cat->units[u].is_leaf || u == cat->root)) {
-      char where[300];
-      tally_figfile_where(where, sizeof where, f->name, f->line_word,
-                          row->line);
       if (u < 0)
-        fprintf(stderr, _("  %sunknown unit '%s' (tally catalog lists the "
-                "units)\n"), where, row->unit);
+        tally_importfile_error(f, row->line, _("unknown unit '%s' (tally "
+                               "catalog lists the units)"), row->unit);
       else
-        fprintf(stderr, _("  %snot a reporting unit: '%s' (the units under "
-                "it report their own)\n"), where, row->unit);
-      (*problems)++;
+        tally_importfile_error(f, row->line, _("not a reporting unit: '%s' "
+                               "(the units under it report their own)"),
+                               row->unit);
       continue;
     }
     if (e < 0) {
-      char where[300];
-      fprintf(stderr, _("  %sunknown data element '%s' (tally catalog "
-              "--elements lists them)\n"),
-              tally_figfile_where(where, sizeof where, f->name, f->line_word,
-                                  row->line),
-              row->element);
-      (*problems)++;
+      tally_importfile_error(f, row->line, _("unknown data element '%s' "
+                             "(tally catalog --elements lists them)"),
+                             row->element);
       continue;
     }
     if (row->period != period_text) {
@@ -551,11 +544,10 @@ static report *make_reports(const tally_catalog *cat, const tally_importfile *f,
     for (size_t x = i; x < j; x++) {
       const tally_import_row *row = &f->rows[m[x].row];
       if (x > i && m[x].element == m[x - 1].element) {
-        fprintf(stderr, _("  %s %s %d: %s %s %s is also on %s %d\n"), f->name,
-                f->line_word, row->line, r->req.unit, r->period,
-                cat->elements[m[x].element].code, f->line_word,
-                f->rows[m[x - 1].row].line);
-        (*problems)++;
+        tally_importfile_error(f, row->line, _("%s %s %s is also on %s %d"),
+                               r->req.unit, r->period,
+                               cat->elements[m[x].element].code, f->line_word,
+                               f->rows[m[x - 1].row].line);
         continue;
       }
       Tally__Value *v = &r->values[r->req.n_values];
@@ -601,18 +593,22 @@ int tally_cmd_import(int argc, char **argv, tally_cli *c) {
     tally_importfile_release(&f);
     return rc;
   }
-  size_t problems = f.n_errors, n = 0;
-  if (f.n_errors)
-    fprintf(stderr, _("tally import: %s cannot be read as it is:\n"), file);
-  for (size_t i = 0; i < f.n_errors; i++)
-    fprintf(stderr, "  %s\n", f.errors[i]);
-  report *reports = make_reports(cat, &f, &n, &problems);
+  size_t n = 0;
+  report *reports = make_reports(cat, &f, &n);
   if (reports == NULL) {
     fputs(_("tally: out of memory\n"), stderr);
     tally_importfile_release(&f);
     tally_catalog_free(cat);
     return EXIT_REFUSED;
   }
+  /* Every problem of the file, in its order: reading it, then mapping
+   * its units and elements to the catalog. */
+  size_t problems = f.n_errors;
+  tally_importfile_sort_errors(&f);
+  if (f.n_errors)
+    fprintf(stderr, _("tally import: %s cannot be read as it is:\n"), file);
+  for (size_t i = 0; i < f.n_errors; i++)
+    fprintf(stderr, "  %s\n", f.errors[i]);
   size_t values = 0;
   for (size_t i = 0; i < n; i++)
     values += reports[i].req.n_values;

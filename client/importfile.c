@@ -44,6 +44,10 @@ int tally_importfile_error(tally_importfile *f, int line, const char *fmt,
     if (grown == NULL)
       return -ENOMEM;
     f->errors = grown;
+    int *lines = realloc(f->error_lines, cap * sizeof *lines);
+    if (lines == NULL)
+      return -ENOMEM;
+    f->error_lines = lines;
     f->cap_errors = cap;
   }
   char *e, where[300];
@@ -53,8 +57,37 @@ int tally_importfile_error(tally_importfile *f, int line, const char *fmt,
                        msg)
             : asprintf(&e, "%s: %s", f->name, msg)) < 0)
     return -ENOMEM;
+  f->error_lines[f->n_errors] = line;
   f->errors[f->n_errors++] = e;
   return 0;
+}
+
+/* An error and its place, for sorting. */
+typedef struct {
+  int line;
+  size_t at;
+  char *text;
+} placed;
+
+static int by_place(const void *a, const void *b) {
+  const placed *x = a, *y = b;
+  if (x->line != y->line)
+    return x->line < y->line ? -1 : 1;
+  return x->at < y->at ? -1 : x->at > y->at;
+}
+
+void tally_importfile_sort_errors(tally_importfile *f) {
+  placed *p = malloc((f->n_errors + 1) * sizeof *p);
+  if (p == NULL)
+    return; /* told as they came */
+  for (size_t i = 0; i < f->n_errors; i++)
+    p[i] = (placed){f->error_lines[i], i, f->errors[i]};
+  qsort(p, f->n_errors, sizeof *p, by_place);
+  for (size_t i = 0; i < f->n_errors; i++) {
+    f->errors[i] = p[i].text;
+    f->error_lines[i] = p[i].line;
+  }
+  free(p);
 }
 
 int tally_importfile_period(const char *text, char *buf, size_t n) {
@@ -611,5 +644,6 @@ void tally_importfile_release(tally_importfile *f) {
   for (size_t i = 0; i < f->n_errors; i++)
     free(f->errors[i]);
   free(f->errors);
+  free(f->error_lines);
   memset(f, 0, sizeof *f);
 }

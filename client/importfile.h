@@ -33,6 +33,7 @@ typedef struct {
   tally_import_row *rows;
   size_t n, cap;
   char **errors;         /* every problem, "FILE line 3: ..." */
+  int *error_lines;      /* each one's line, 0 for the file's */
   size_t n_errors, cap_errors;
   size_t blank;          /* figures with an empty value, skipped */
   const char *name;      /* the file, for messages */
@@ -67,6 +68,10 @@ int tally_importfile_add(tally_importfile *f, const char *unit,
  * -ENOMEM. */
 int tally_importfile_error(tally_importfile *f, int line, const char *fmt,
                            ...) __attribute__((format(printf, 3, 4)));
+
+/* The errors in the file's order: the file's own first, then by line
+ * (those of one line as they were added). */
+void tally_importfile_sort_errors(tally_importfile *f);
 
 /* A period in tally's form from tally's or DHIS2's (202207, 2022Q3,
  * 2022), into buf (>= 16 bytes). Returns 0 or -1. */

@@ -207,6 +207,15 @@ Test(import, every_problem_is_listed_and_nothing_stored) {
   expect_in(err, "bad.csv line 3: unknown unit 'nowhere'");
   expect_in(err, "bad.csv line 4: unknown data element 'no_such_thing'");
   expect_in(err, "bad.csv line 6: wenchang 2021 live_births is also on line 2");
+  /* In the file's order, whichever step found each. */
+  const char *at = err;
+  for (int line = 3; line <= 7; line++) {
+    char where[32];
+    snprintf(where, sizeof where, "bad.csv line %d: ", line);
+    const char *next = strstr(at, where);
+    cr_expect(next, "line %d not after line %d in:\n%s", line, line - 1, err);
+    at = next ? next : at;
+  }
   expect_in(err, "5 problems in ");
   /* The rest checked as on a dry run: the rule guide breaks, its lines. */
   expect_in(err, "tally import: guide 2021: ");
