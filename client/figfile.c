@@ -35,8 +35,8 @@ struct reader {
   int rc;            /* first error */
   int stop;          /* a problem after which nothing more is read (the
                         CSV's own syntax, memory): rows are ignored */
-  int problems;      /* problems with rows, all told in err */
-  int hidden;        /* of those, not in err for want of room */
+  int shown;         /* problems written in err (none: err unset) */
+  int hidden;        /* problems not in err for want of room */
   const char *line_word; /* "line", or "row" for a sheet */
   char *err;
   size_t errlen;
@@ -66,32 +66,38 @@ static void set_error(struct reader *r, int line, const char *fmt,
            tally_figfile_where(where, sizeof where, r->name, r->line_word,
                                line),
            msg);
-  size_t at = r->problems ? strlen(r->err) : 0;
-  if (at + 1 + strlen(text) + 80 < r->errlen) /* room for more_problems */
+  size_t at = r->shown ? strlen(r->err) : 0;
+  if (at + 1 + strlen(text) + 80 < r->errlen) { /* room for more_problems */
     snprintf(r->err + at, r->errlen - at, "%s%s", at ? "\n" : "", text);
-  else
+    r->shown++;
+  } else {
     r->hidden++;
-  r->problems++;
+  }
   if (r->rc == 0)
     r->rc = TALLY_ECSV;
 }
 
 /* Says in err how many problems did not fit in it. */
 static void more_problems(struct reader *r) {
-  size_t at = strlen(r->err);
-  if (r->hidden > 0)
-    snprintf(r->err + at, r->errlen - at, _("\n(and %d more problems)"),
-             r->hidden);
+  if (r->hidden == 0)
+    return;
+  size_t at = r->shown ? strlen(r->err) : 0;
+  snprintf(r->err + at, r->errlen - at, _("\n(and %d more problems)"),
+           r->hidden);
+  if (at == 0)
+    memmove(r->err, r->err + 1, strlen(r->err)); /* no line before it */
 }
 
 /* A problem after which nothing more is read (text: where and what),
  * told after the rows' problems before it. */
 static void stop_with(struct reader *r, int rc, const char *text) {
-  size_t at = r->problems ? strlen(r->err) : 0;
-  if (at + 1 + strlen(text) < r->errlen)
+  size_t at = r->shown ? strlen(r->err) : 0;
+  if (at + 1 + strlen(text) < r->errlen) {
     snprintf(r->err + at, r->errlen - at, "%s%s", at ? "\n" : "", text);
-  else
+    r->shown++;
+  } else {
     r->hidden++;
+  }
   r->rc = rc;
   r->stop = 1;
 }
