@@ -50,6 +50,7 @@ const char *tally_figfile_where(char *buf, size_t n, const char *name,
     snprintf(buf, n, _("%s line %d: "), name, line);
   else
     snprintf(buf, n, "%s %s %d: ", name, line_word, line);
+  tally_utf8_trim(buf); /* a long name cut inside a character */
   return buf;
 }
 
@@ -100,6 +101,16 @@ static void stop_with(struct reader *r, int rc, const char *text) {
   }
   r->rc = rc;
   r->stop = 1;
+}
+
+/* s cut to at most 60 bytes between characters, into buf: what
+ * '%.60s' then shows, never half a character. */
+static const char *first60(char buf[61], const char *s) {
+  size_t n = strnlen(s, 60);
+  memcpy(buf, s, n);
+  buf[n] = 0;
+  tally_utf8_trim(buf);
+  return buf;
 }
 
 static void trim(char *s) {
@@ -208,8 +219,9 @@ static int add_explanation(struct reader *r, int line, const char *rule,
   for (size_t i = 0; i < l->n_explanations; i++)
     if (strcmp(l->explanations[i].rule, rule) == 0) {
       char msg[160];
+      char rule60[61];
       snprintf(msg, sizeof msg, "rule %.60s is explained twice (also line %d)",
-               rule, l->explanations[i].line);
+               first60(rule60, rule), l->explanations[i].line);
       set_error(r, line, "%s", msg);
       return 0;
     }
@@ -359,22 +371,24 @@ static void on_row(int term, void *arg) {
   }
   char plain[MAX_FIELD];
   snprintf(plain, sizeof plain, "%s", val);
+  char val60[61];
+  first60(val60, val);
   if (tally_figfile_number(tally_figfile_plain_number(plain), &v) != 0) {
     char msg[400];
     /* A first row with words for a value: a header of other words? */
     if (r->list->n == 0 && r->list->blank == 0 &&
         strpbrk(val, "0123456789") == NULL)
       snprintf(msg, sizeof msg, _("value '%.60s' is not a number (a header "
-               "row, if this is one, reads data_element,value)"), val);
+               "row, if this is one, reads data_element,value)"), val60);
     else
-      snprintf(msg, sizeof msg, _("value '%.60s' is not a number%s"), val,
+      snprintf(msg, sizeof msg, _("value '%.60s' is not a number%s"), val60,
                not_a_number_why(plain));
     set_error(r, line, "%s", msg);
     return;
   }
   if (v < 0) {
     set_error(r, line, _("value '%.60s' is negative; figures are never "
-              "negative"), val);
+              "negative"), val60);
     return;
   }
   if (add_figure(r, elem, v) != 0) {
@@ -387,14 +401,16 @@ int tally_figfile_value(const char *text, double *out, char *why, size_t n) {
   char plain[MAX_FIELD];
   snprintf(plain, sizeof plain, "%s", text);
   trim(plain);
+  char text60[61];
+  first60(text60, text);
   if (tally_figfile_number(tally_figfile_plain_number(plain), out) != 0) {
-    snprintf(why, n, _("value '%.60s' is not a number%s"), text,
+    snprintf(why, n, _("value '%.60s' is not a number%s"), text60,
              not_a_number_why(plain));
     return TALLY_EVALUE;
   }
   if (*out < 0) {
     snprintf(why, n, _("value '%.60s' is negative; figures are never "
-             "negative"), text);
+             "negative"), text60);
     return TALLY_EVALUE;
   }
   return 0;

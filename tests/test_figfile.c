@@ -594,3 +594,26 @@ Test(figfile, problems_past_the_message_are_counted) {
                small);
   cr_assert_lt(strlen(small), sizeof small);
 }
+
+/* A message's text is whole UTF-8: a value or a file name cut to its
+ * room is cut between characters, never inside one. */
+Test(figfile, a_cut_value_or_name_is_cut_between_characters) {
+  char text[256] = "infant_deaths,a", name[400] = "";
+  for (int i = 0; i < 30; i++)
+    strcat(text, "\xe5\xa9\xb4"); /* 婴: '%.60s' would cut the 20th */
+  strcat(text, "\n");
+  cr_assert_eq(parse(text), TALLY_ECSV);
+  cr_assert_eq(tally_utf8_valid_prefix(err, strlen(err)), strlen(err),
+               "%s", err);
+  cr_assert(strstr(err, "f.csv line 1: value 'a\xe5\xa9\xb4"), "%s", err);
+  cr_assert(strstr(err, "' is not a number"), "%s", err);
+  for (int i = 0; i < 120; i++)
+    strcat(name, "\xe5\xa9\xb4"); /* a name longer than its room */
+  err[0] = 0;
+  cr_assert_eq(tally_figfile_parse(name, "live_births,x\n", 14, &list, err,
+                                   sizeof err), TALLY_ECSV);
+  cr_assert_eq(tally_utf8_valid_prefix(err, strlen(err)), strlen(err),
+               "%s", err);
+  cr_assert(strstr(err, "value 'x' is not a number"), "%s", err);
+}
+
