@@ -93,7 +93,7 @@ static void more_problems(struct reader *r) {
  * told after the rows' problems before it. */
 static void stop_with(struct reader *r, int rc, const char *text) {
   size_t at = r->shown ? strlen(r->err) : 0;
-  if (at + 1 + strlen(text) < r->errlen) {
+  if (at + 1 + strlen(text) + 80 < r->errlen) { /* room for more_problems */
     snprintf(r->err + at, r->errlen - at, "%s%s", at ? "\n" : "", text);
     r->shown++;
   } else {

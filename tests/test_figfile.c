@@ -617,3 +617,34 @@ Test(figfile, a_cut_value_or_name_is_cut_between_characters) {
   cr_assert(strstr(err, "value 'x' is not a number"), "%s", err);
 }
 
+/* Problems past the message, then a CSV error that ends the reading:
+ * for every size of message, the count of those left out is there
+ * whole, and with those shown it makes every problem. */
+Test(figfile, the_count_of_problems_left_out_is_never_cut) {
+  char text[2000] = "";
+  int problems = 0;
+  for (int i = 1; i <= 20; i++, problems++)
+    snprintf(text + strlen(text), sizeof text - strlen(text), "e%d,x%d\n",
+             i, i);
+  strcat(text, "infant_deaths,\"2\n"); /* a quote not closed */
+  problems++;
+  for (size_t size = 100; size < 1200; size++) {
+    char *small = malloc(size);
+    cr_assert_not_null(small);
+    cr_assert_eq(tally_figfile_parse("f.csv", text, strlen(text), &list,
+                                     small, size), TALLY_ECSV);
+    cr_assert_lt(strlen(small), size);
+    int shown = 0, hidden = 0;
+    for (const char *p = small; (p = strstr(p, "f.csv line ")); p++)
+      shown++;
+    const char *more = strstr(small, "(and ");
+    if (more) {
+      char end[32] = "";
+      cr_assert(sscanf(more, "(and %d more problem%31s", &hidden, end) == 2 &&
+                strcmp(end, "s)") == 0, "size %zu: %s", size, small);
+    }
+    cr_assert_eq(shown + hidden, problems, "size %zu: %d shown, %d more: %s",
+                 size, shown, hidden, small);
+    free(small);
+  }
+}
