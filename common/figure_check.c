@@ -2,6 +2,7 @@
 #include "figure_check.h"
 
 #include "indicator.h"
+#include "utf8.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -57,5 +58,6 @@ int tally_figure_ok(const tally_catalog *cat, int unit, int e, double value,
              cat->units[unit].code);
   else
     return 1;
+  tally_utf8_trim(why); /* a long name cut inside a character */
   return 0;
 }

@@ -11,8 +11,9 @@
 /* Whether unit (a catalog index) may report value for element e (a
  * catalog index): a finite number, not negative, at most
  * TALLY_FIGURE_MAX, whole for a count, one of a status's levels, and an
- * element that unit reports. Returns 1, or 0 with why in words ("live_births:
- * 12.5 is not a whole number of 人"). */
+ * element that unit reports. Returns 1, or 0 with why in Chinese, then
+ * in English ("活产数：12.5 不是整数（人） / live_births: 12.5 is not a
+ * whole number of persons"), cut between characters to n bytes. */
 int tally_figure_ok(const tally_catalog *cat, int unit, int e, double value,
                     char *why, size_t n);
 

@@ -3,7 +3,9 @@
  * and each message must name the file, the entry and the problem. */
 #include "catalog.h"
 #include "error.h"
+#include "figure_check.h"
 #include "fixture.h"
+#include "utf8.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -1161,4 +1163,28 @@ Test(catalog, the_builtin_health_actions_and_their_leads) {
   for (size_t i = 0; i < cat->n_indicators; i++)
     without += cat->indicators[i].plan == 0 && cat->indicators[i].action < 0;
   cr_expect_eq(without, 3, "H01, H06 and H07 only");
+}
+
+/* A figure's refusal from a catalog of its own: an element without
+ * unit_zh is refused in its English unit, and a Chinese name longer
+ * than the message's room is cut between characters, never in one. */
+Test(catalog, a_figures_refusal_without_unit_zh_or_with_a_long_name) {
+  char elements[1200] = "[{'code':'n','name_zh':'";
+  for (int i = 0; i < 250; i++)
+    strcat(elements, "\xe5\xa9\xb4"); /* 婴, 750 bytes in all */
+  strcat(elements, "','name_en':'N','unit':'persons','type':'count'},"
+                   ELEMENT("m") "]");
+  cr_assert_eq(load(NULL, NULL, elements, NULL), 0, "%s", err);
+  int m = tally_catalog_element(cat, "m"), n = tally_catalog_element(cat, "n");
+  char why[600];
+  cr_assert_eq(tally_figure_ok(cat, cat->root, m, 2.5, why, sizeof why), 0);
+  cr_assert_str_eq(why, "\xe6\x95\xb0\xef\xbc\x9a" /* 数： */
+                   "2.5 \xe4\xb8\x8d\xe6\x98\xaf\xe6\x95\xb4\xe6\x95\xb0"
+                   "\xef\xbc\x88persons\xef\xbc\x89 / m: 2.5 is not a whole "
+                   "number of persons"); /* 不是整数（persons） */
+  for (size_t size = 500; size < sizeof why; size++) {
+    cr_assert_eq(tally_figure_ok(cat, cat->root, n, 2.5, why, size), 0);
+    cr_assert_eq(tally_utf8_valid_prefix(why, strlen(why)), strlen(why),
+                 "size %zu: %s", size, why);
+  }
 }
