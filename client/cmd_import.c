@@ -544,10 +544,19 @@ static report *make_reports(const tally_catalog *cat, tally_importfile *f,
     for (size_t x = i; x < j; x++) {
       const tally_import_row *row = &f->rows[m[x].row];
       if (x > i && m[x].element == m[x - 1].element) {
-        tally_importfile_error(f, row->line, _("%s %s %s is also on %s %d"),
-                               r->req.unit, r->period,
-                               cat->elements[m[x].element].code, f->line_word,
-                               f->rows[m[x - 1].row].line);
+        const char *code = cat->elements[m[x].element].code;
+        int first = f->rows[m[x - 1].row].line;
+        /* "line" and "row" in the user's language, as the place is. */
+        if (strcmp(f->line_word, "line") == 0)
+          tally_importfile_error(f, row->line, _("%s %s %s is also on line "
+                                 "%d"), r->req.unit, r->period, code, first);
+        else if (strcmp(f->line_word, "row") == 0)
+          tally_importfile_error(f, row->line, _("%s %s %s is also on row "
+                                 "%d"), r->req.unit, r->period, code, first);
+        else
+          tally_importfile_error(f, row->line, _("%s %s %s is also on %s %d"),
+                                 r->req.unit, r->period, code, f->line_word,
+                                 first);
         continue;
       }
       Tally__Value *v = &r->values[r->req.n_values];

@@ -1488,6 +1488,9 @@ Test(cli, a_files_problems_in_chinese_under_zh_CN) {
                      "文昌镇,2019,活产数,900\n"
                      "平安街道,2019,活产数,12.5%\n"
                      "平安街道,2019\n");
+  file_with("twice.csv", "单位,期间,数据元素,数值\n"
+                         "文昌街道,2019,活产数,1100\n"
+                         "文昌街道,2019,活产数,1200\n");
   static const struct {
     const char *unit; /* submits as its reporter; NULL: imports as admin */
     const char *file;
@@ -1513,6 +1516,9 @@ Test(cli, a_files_problems_in_chinese_under_zh_CN) {
         "history.csv line 4: value '12.5%' is not a number: a percentage",
         "history.csv line 5: expected the unit, period, data element and "
         "value (4 fields), found 2"}},
+      {NULL, "twice.csv",
+       {"twice.csv 第 3 行：wenchang 2019 live_births 也出现在第 2 行"},
+       {"twice.csv line 3: wenchang 2019 live_births is also on line 2"}},
   };
   zh_CN_locale();
   for (int zh = 1; zh >= 0; zh--) {
