@@ -66,15 +66,20 @@ static int figures(const tally_catalog *cat, int u, const char *unit,
   for (size_t i = 0; i < figs->n; i++) {
     const tally_figfile_row *f = &figs->items[i];
     int e = tally_catalog_element(cat, f->element);
-    char why[600], shown[256];
+    char why[600], shown[256], where[300];
     if (e < 0) {
       snprintf(shown, sizeof shown, "%s", f->element);
       tally_utf8_for_terminal(shown);
-      snprintf(why, sizeof why, "unknown data element '%s' (tally catalog "
-               "--elements lists them)", shown);
+      snprintf(why, sizeof why, _("unknown data element '%s' (tally catalog "
+               "--elements lists them)"), shown);
     } else if (row->has[e]) {
-      snprintf(why, sizeof why, "%s appears twice (also %s %d)",
-               cat->elements[e].code, word(figs), row->line[e]);
+      /* "line" and "row" in the user's language, as the place is. */
+      if (strcmp(word(figs), "row") == 0)
+        snprintf(why, sizeof why, _("%s appears twice (also row %d)"),
+                 cat->elements[e].code, row->line[e]);
+      else
+        snprintf(why, sizeof why, _("%s appears twice (also line %d)"),
+                 cat->elements[e].code, row->line[e]);
     } else if (tally_figure_ok(cat, u, e, f->value, why, sizeof why)) {
       row->value[e] = f->value;
       row->has[e] = 1;
@@ -85,7 +90,9 @@ static int figures(const tally_catalog *cat, int u, const char *unit,
       fprintf(stderr, _("tally: %s %s: values were refused; nothing was "
               "stored\n"), unit, period);
     if (say && problems < SAID_MAX)
-      fprintf(stderr, "  %s %s %d: %s\n", file, word(figs), f->line, why);
+      fprintf(stderr, "  %s%s\n", tally_figfile_where(where, sizeof where, file,
+                                                   word(figs), f->line),
+              why);
     problems++;
   }
   if (say && problems > SAID_MAX)

@@ -1488,6 +1488,11 @@ Test(cli, a_files_problems_in_chinese_under_zh_CN) {
                      "文昌镇,2019,活产数,900\n"
                      "平安街道,2019,活产数,12.5%\n"
                      "平安街道,2019\n");
+  file_with("mixed.csv", "data_element,value\n"
+                         "no_such,1\n"
+                         "infant_deaths,2.5\n"
+                         "live_births,10\n"
+                         "live_births,11\n");
   file_with("twice.csv", "单位,期间,数据元素,数值\n"
                          "文昌街道,2019,活产数,1100\n"
                          "文昌街道,2019,活产数,1200\n");
@@ -1516,6 +1521,14 @@ Test(cli, a_files_problems_in_chinese_under_zh_CN) {
         "history.csv line 4: value '12.5%' is not a number: a percentage",
         "history.csv line 5: expected the unit, period, data element and "
         "value (4 fields), found 2"}},
+      {"wenchang", "mixed.csv",
+       {"mixed.csv 第 2 行：未知的数据元素“no_such”",
+        "mixed.csv 第 3 行：婴儿死亡数：2.5 不是整数（人）",
+        "mixed.csv 第 5 行：live_births 重复出现（又见第 4 行）"},
+       {"mixed.csv line 2: unknown data element 'no_such'",
+        "mixed.csv line 3: 婴儿死亡数：2.5", /* Chinese first, as the server */
+        "infant_deaths: 2.5 is not a whole number of persons",
+        "mixed.csv line 5: live_births appears twice (also line 4)"}},
       {NULL, "twice.csv",
        {"twice.csv 第 3 行：wenchang 2019 live_births 也出现在第 2 行"},
        {"twice.csv line 3: wenchang 2019 live_births is also on line 2"}},
