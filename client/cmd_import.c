@@ -452,7 +452,7 @@ out:
 static report *make_reports(const tally_catalog *cat, tally_importfile *f,
                             size_t *n) {
   mapped *m = calloc(f->n + 1, sizeof *m);
-  int *rank = unit_ranks(cat);
+  int *rank = unit_ranks(cat), lost = 0; /* lost: a problem not kept */
   size_t k = 0;
   *n = 0;
   if (m == NULL || rank == NULL) {
@@ -487,18 +487,19 @@ static report *make_reports(const tally_catalog *cat, tally_importfile *f,
     }
     if (u < 0 || !(cat->units[u].is_leaf || u == cat->root)) {
       if (u < 0)
-        tally_importfile_error(f, row->line, _("unknown unit '%s' (tally "
-                               "catalog lists the units)"), row->unit);
+        lost |= tally_importfile_error(
+            f, row->line, _("unknown unit '%s' (tally catalog lists the "
+                            "units)"), row->unit);
       else
-        tally_importfile_error(f, row->line, _("not a reporting unit: '%s' "
-                               "(the units under it report their own)"),
-                               row->unit);
+        lost |= tally_importfile_error(
+            f, row->line, _("not a reporting unit: '%s' (the units under it "
+                            "report their own)"), row->unit);
       continue;
     }
     if (e < 0) {
-      tally_importfile_error(f, row->line, _("unknown data element '%s' "
-                             "(tally catalog --elements lists them)"),
-                             row->element);
+      lost |= tally_importfile_error(
+          f, row->line, _("unknown data element '%s' (tally catalog "
+                          "--elements lists them)"), row->element);
       continue;
     }
     if (row->period != period_text) {
@@ -548,15 +549,17 @@ static report *make_reports(const tally_catalog *cat, tally_importfile *f,
         int first = f->rows[m[x - 1].row].line;
         /* "line" and "row" in the user's language, as the place is. */
         if (strcmp(f->line_word, "line") == 0)
-          tally_importfile_error(f, row->line, _("%s %s %s is also on line "
-                                 "%d"), r->req.unit, r->period, code, first);
+          lost |= tally_importfile_error(
+              f, row->line, _("%s %s %s is also on line %d"), r->req.unit,
+              r->period, code, first);
         else if (strcmp(f->line_word, "row") == 0)
-          tally_importfile_error(f, row->line, _("%s %s %s is also on row "
-                                 "%d"), r->req.unit, r->period, code, first);
+          lost |= tally_importfile_error(
+              f, row->line, _("%s %s %s is also on row %d"), r->req.unit,
+              r->period, code, first);
         else
-          tally_importfile_error(f, row->line, _("%s %s %s is also on %s %d"),
-                                 r->req.unit, r->period, code, f->line_word,
-                                 first);
+          lost |= tally_importfile_error(
+              f, row->line, _("%s %s %s is also on %s %d"), r->req.unit,
+              r->period, code, f->line_word, first);
         continue;
       }
       Tally__Value *v = &r->values[r->req.n_values];
@@ -574,6 +577,10 @@ static report *make_reports(const tally_catalog *cat, tally_importfile *f,
     i = j;
   }
   free(m);
+  if (lost) { /* out of memory: a problem would go untold */
+    report_free(out, *n);
+    return NULL;
+  }
   return out;
 }
 
