@@ -140,6 +140,10 @@ static int admin_status(tally_cli *c) {
     printf(", growing up to %.0f MiB\n", mib(s->max_map_bytes));
   else
     printf(", growing as needed\n");
+  if (*s->listening) /* "" from a tallyd before it told them */
+    printf("listening:    %s\n", s->listening);
+  if (*s->listening)
+    printf("web pages:    %s\n", *s->web_origins ? s->web_origins : "none");
   printf("connections:  %u open\n", s->connections);
   printf("submissions:  %llu today\n", (unsigned long long)s->submissions_today);
   if (*s->backup_dir == 0) {

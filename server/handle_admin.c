@@ -220,6 +220,8 @@ Tally__Envelope *tally_handle_admin_status(tally_request *r,
     ok->connections = r->health->connections;
     ok->submissions_today = tally_health_today(r->health, now);
     ok->cert_not_after_unix = r->health->cert_not_after;
+    ok->listening = r->health->listening;
+    ok->web_origins = r->health->web;
   }
   const char *dir = tally_store_backup_dir(r->store);
   ok->backup_dir = (char *)(dir ? dir : "");

@@ -17,6 +17,10 @@ typedef struct {
   unsigned connections;       /* TCP connections open */
   int64_t day;                /* the local day counted (year * 1000 + day) */
   uint64_t submissions_today; /* acknowledged (not resent) on that day */
+  char listening[1024];       /* the TCP addresses, as bound, a space
+                                 between; "" until they are */
+  char web[1200];             /* the web pages' origins, likewise; "" for
+                                 none */
 } tally_health;
 
 /* One submission acknowledged at Unix time now (local days). */

@@ -1071,6 +1071,8 @@ int main(int argc, char **argv) {
     origins_text(web, origins, sizeof origins);
     tally_log("serving the web pages from %s on %s", web_dir, origins);
   }
+  snprintf(health.listening, sizeof health.listening, "%s", bound);
+  snprintf(health.web, sizeof health.web, "%s", origins);
   for (size_t i = 0; i < tally_server_n_addresses(server); i++)
     printf("listening on %s\n", tally_server_address_at(server, i));
   for (size_t i = 0; web && i < tally_web_n_origins(web); i++)

@@ -1558,3 +1558,16 @@ Test(cli, a_files_problems_in_chinese_under_zh_CN) {
   unsetenv("LANG");
   cr_expect_eq(stored("wenchang", "2022"), 0, "nothing stored");
 }
+
+/* tally admin status names the addresses tallyd listens on, and says
+ * when it serves no web pages. */
+Test(cli, admin_status_names_the_addresses) {
+  char *out = NULL, *err = NULL, want[128];
+  tally_test_sign_in(&srv, "admin", NULL);
+  cr_assert_eq(RUN(&out, &err, "admin", "status"), 0, "%s", err);
+  snprintf(want, sizeof want, "listening:    %s\n", srv.address);
+  cr_assert(strstr(out, want), "'%s' not in:\n%s", want, out);
+  cr_assert(strstr(out, "web pages:    none\n"), "%s", out);
+  free(out);
+  free(err);
+}

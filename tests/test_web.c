@@ -567,6 +567,14 @@ Test(web, the_config_file_gives_several_http_addresses) {
   aim(origins[0]);
   clerk("Wenchang clerk", cookie);
   serves_each(origins, 2);
+  /* tally admin status names both. */
+  char *out = NULL, *err = NULL, want[300];
+  tally_test_sign_in(&srv, "admin", NULL);
+  cr_assert_eq(RUN(&out, &err, "admin", "status"), 0, "%s", err);
+  snprintf(want, sizeof want, "web pages:    %s %s\n", origins[0], origins[1]);
+  cr_expect(strstr(out, want), "'%s' not in:\n%s", want, out);
+  free(out);
+  free(err);
   tally_test_rmtree(dir);
 }
 
