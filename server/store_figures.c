@@ -160,7 +160,7 @@ struct old_value {
  * near the last one is found without a descent from the root, and keys
  * past the end of the store are appended (which fills pages rather than
  * splitting them in half). An unchanged figure keeps its time. The
- * changes go into cs in the submission's own order. Returns 0 or a
+ * changes go into ch in the submission's own order. Returns 0 or a
  * negative code. */
 static int put_values(MDB_txn *txn, tally_store *s,
                       const tally_store_submission *sub, struct changes *ch,
@@ -170,10 +170,11 @@ static int put_values(MDB_txn *txn, tally_store *s,
   MDB_cursor *cur = NULL;
   int rc = order && old ? store_err(mdb_cursor_open(txn, s->values, &cur))
                         : -ENOMEM;
-  for (size_t i = 0; i < sub->n; i++)
-    order[i] = &sub->items[i];
-  if (rc == 0)
+  if (rc == 0) {
+    for (size_t i = 0; i < sub->n; i++)
+      order[i] = &sub->items[i];
     qsort(order, sub->n, sizeof *order, by_element);
+  }
   int appending = 1; /* until a key is not past the end */
   for (size_t j = 0; j < sub->n && rc == 0; j++) {
     const tally_store_item *it = order[j];
