@@ -54,6 +54,18 @@ const char *tally_figfile_where(char *buf, size_t n, const char *name,
   return buf;
 }
 
+/* Adds text to err on a line of its own, or counts it when it does not
+ * fit (room is kept for more_problems). */
+static void tell(struct reader *r, const char *text) {
+  size_t at = r->shown ? strlen(r->err) : 0;
+  if (at + 1 + strlen(text) + 80 < r->errlen) {
+    snprintf(r->err + at, r->errlen - at, "%s%s", at ? "\n" : "", text);
+    r->shown++;
+  } else {
+    r->hidden++;
+  }
+}
+
 /* A problem with a row, added to err on a line of its own; the rows
  * after it are still read, for their problems (every one is told at
  * once). One that no longer fits in err is counted (more_problems). */
@@ -67,13 +79,7 @@ static void set_error(struct reader *r, int line, const char *fmt,
            tally_figfile_where(where, sizeof where, r->name, r->line_word,
                                line),
            msg);
-  size_t at = r->shown ? strlen(r->err) : 0;
-  if (at + 1 + strlen(text) + 80 < r->errlen) { /* room for more_problems */
-    snprintf(r->err + at, r->errlen - at, "%s%s", at ? "\n" : "", text);
-    r->shown++;
-  } else {
-    r->hidden++;
-  }
+  tell(r, text);
   if (r->rc == 0)
     r->rc = TALLY_ECSV;
 }
@@ -92,13 +98,7 @@ static void more_problems(struct reader *r) {
 /* A problem after which nothing more is read (text: where and what),
  * told after the rows' problems before it. */
 static void stop_with(struct reader *r, int rc, const char *text) {
-  size_t at = r->shown ? strlen(r->err) : 0;
-  if (at + 1 + strlen(text) + 80 < r->errlen) { /* room for more_problems */
-    snprintf(r->err + at, r->errlen - at, "%s%s", at ? "\n" : "", text);
-    r->shown++;
-  } else {
-    r->hidden++;
-  }
+  tell(r, text);
   r->rc = rc;
   r->stop = 1;
 }
