@@ -374,10 +374,6 @@ int tally_store_txn_approval_keep(tally_store_txn *t, uint32_t period_key,
   return rc;
 }
 
-struct take_up {
-  tally_store_txn t;
-};
-
 /* The review of a report (reviews' key k, value v) if it is approved;
  * else NULL (the caller frees it), its period and unit into *period and
  * unit. */
@@ -398,13 +394,13 @@ static Tally__Review *approved_review(const MDB_val *k, const MDB_val *v,
 /* Format 4: each report approved then is kept as approved as it stands
  * (an approved report took no change). */
 static int take_up_one(void *arg, const MDB_val *k, const MDB_val *v) {
-  struct take_up *tu = arg;
+  tally_store_txn *t = arg;
   char unit[STORE_CODE_MAX + 1];
   uint32_t period;
   Tally__Review *rv = approved_review(k, v, &period, unit);
   if (rv == NULL)
     return 0;
-  int rc = tally_store_txn_approval_keep(&tu->t, period, unit, rv->time_unix,
+  int rc = tally_store_txn_approval_keep(t, period, unit, rv->time_unix,
                                          rv->account_id, rv->account_name,
                                          rv->revision);
   tally__review__free_unpacked(rv, NULL);
@@ -412,8 +408,8 @@ static int take_up_one(void *arg, const MDB_val *k, const MDB_val *v) {
 }
 
 int tally__store_take_up_approvals(MDB_txn *txn, tally_store *s) {
-  struct take_up tu = {{s, txn}};
-  int rc = tally__store_visit_in(txn, s->reviews, NULL, 0, take_up_one, &tu);
+  tally_store_txn t = {s, txn};
+  int rc = tally__store_visit_in(txn, s->reviews, NULL, 0, take_up_one, &t);
   return rc > 0 ? 0 : rc;
 }
 
@@ -428,24 +424,24 @@ static int take_last_approval(void *arg, const char *unit, const void *packed,
  * has the explanations of then (an approved report took no change): they
  * join that approval. The others' approvals keep none. */
 static int explain_one(void *arg, const MDB_val *k, const MDB_val *v) {
-  struct take_up *tu = arg;
+  tally_store_txn *t = arg;
   char unit[STORE_CODE_MAX + 1];
   uint32_t period;
   Tally__Approval *ap = NULL;
   Tally__Review *rv = approved_review(k, v, &period, unit);
   if (rv == NULL)
     return 0;
-  int rc = tally_store_txn_approval(&tu->t, period, unit, 0,
+  int rc = tally_store_txn_approval(t, period, unit, 0,
                                     take_last_approval, &ap);
   struct explained ex = {0};
   if (rc == 0 && ap && !ap->explanations_kept && ap->revision == rv->revision &&
-      (rc = tally_store_txn_explanations(&tu->t, period, unit,
+      (rc = tally_store_txn_explanations(t, period, unit,
                                          take_explanation, &ex)) == 0) {
     Tally__Approval with = *ap;
     with.explanations = ex.list;
     with.n_explanations = ex.n;
     with.explanations_kept = 1;
-    rc = approval_pack_put(&tu->t, period, unit, &with);
+    rc = approval_pack_put(t, period, unit, &with);
   }
   explained_free(&ex);
   if (ap)
@@ -455,8 +451,8 @@ static int explain_one(void *arg, const MDB_val *k, const MDB_val *v) {
 }
 
 int tally__store_take_up_explanations(MDB_txn *txn, tally_store *s) {
-  struct take_up tu = {{s, txn}};
-  int rc = tally__store_visit_in(txn, s->reviews, NULL, 0, explain_one, &tu);
+  tally_store_txn t = {s, txn};
+  int rc = tally__store_visit_in(txn, s->reviews, NULL, 0, explain_one, &t);
   return rc > 0 ? 0 : rc;
 }
 
