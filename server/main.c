@@ -324,17 +324,20 @@ static void restart_needed(const char *name, const char *was,
                    "until then)", name);
 }
 
+/* Adds word to the space-separated line in buf (n bytes), as much of it
+ * as fits. */
+static void join_add(char *buf, size_t n, const char *word) {
+  size_t k = strlen(buf);
+  if (k + 1 < n)
+    snprintf(buf + k, n - k, "%s%s", k ? " " : "", word);
+}
+
 /* Addresses in one line, "127.0.0.1:7300 [::1]:7300" ("" for none). */
 static void listen_text(const tally_settings_addresses *a, char *buf,
                         size_t n) {
-  size_t k = 0;
   buf[0] = 0;
-  for (size_t i = 0; i < a->n && k < n; i++) {
-    int w = snprintf(buf + k, n - k, "%s%s", i ? " " : "", a->at[i]);
-    if (w < 0)
-      break;
-    k += (size_t)w;
-  }
+  for (size_t i = 0; i < a->n; i++)
+    join_add(buf, n, a->at[i]);
 }
 
 /* The server's listen addresses from the settings. */
@@ -357,15 +360,9 @@ static void web_listen_config(const tally_settings *o, tally_web_config *cfg) {
 
 /* The web pages' origins in one line, "http://127.0.0.1:8080 ...". */
 static void origins_text(const tally_web *web, char *buf, size_t n) {
-  size_t k = 0;
   buf[0] = 0;
-  for (size_t i = 0; i < tally_web_n_origins(web) && k < n; i++) {
-    int w = snprintf(buf + k, n - k, "%s%s", i ? " " : "",
-                     tally_web_origin_at(web, i));
-    if (w < 0)
-      break;
-    k += (size_t)w;
-  }
+  for (size_t i = 0; i < tally_web_n_origins(web); i++)
+    join_add(buf, n, tally_web_origin_at(web, i));
 }
 
 /* SIGHUP: the config file and the command line read again. The
@@ -1055,13 +1052,8 @@ int main(int argc, char **argv) {
   tally_store_on_failure(store, on_store_failure, &st.failed);
 
   char bound[1024] = "";
-  for (size_t i = 0, k = 0; i < tally_server_n_addresses(server); i++) {
-    int w = snprintf(bound + k, sizeof bound - k, "%s%s", i ? " " : "",
-                     tally_server_address_at(server, i));
-    if (w < 0 || (size_t)w >= sizeof bound - k)
-      break;
-    k += (size_t)w;
-  }
+  for (size_t i = 0; i < tally_server_n_addresses(server); i++)
+    join_add(bound, sizeof bound, tally_server_address_at(server, i));
   tally_log("tallyd %s: store %s, catalog %s (%s: %zu units, %zu data "
             "elements, %zu indicators), listening on %s (%s)",
             TALLY_VERSION, o.s.data, cat->name, cat->origin, cat->n_units,
