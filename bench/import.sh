@@ -2,7 +2,7 @@
 # bench/import.sh: tally import of a province-sized file against
 # PostgreSQL's COPY of the same rows, in one run.
 #
-#   bench/import.sh                 40,000 units x 70 elements, one year
+#   bench/import.sh                 40,000 units x 100 elements, one year
 #   BENCH_UNITS=4000 bench/import.sh
 #   BENCH_AB="OLD_BUILD NEW_BUILD" BENCH_ROUNDS=4 bench/import.sh
 #                                   also imports the same file with the
@@ -12,9 +12,10 @@
 #
 # Builds in release mode (build/bench-release), makes a catalog of
 # BENCH_UNITS towns in counties of 100 under the district (as
-# bench/run.sh part 3 does), writes one long-form CSV of every town's 70
-# figures for 2022 (the first 70 elements the load generator may send:
-# past ~75 the catalog's summing rules break), starts tallyd with a fresh
+# bench/run.sh part 3 does), writes one long-form CSV of every town's 100
+# figures for 2022 (BENCH_VALUES: the elements the load generator may send,
+# about 75, for past them the catalog's summing rules break; then plain
+# counts added to the catalog that no rule reads), starts tallyd with a fresh
 # store and `tally import`s the file as the admin, timed from the command's
 # start to its end (reading the file, checking, sending, every report
 # stored and acknowledged: durable, LMDB syncs on commit); then starts a
@@ -27,7 +28,7 @@ set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=$top/build/bench-release
 units=${BENCH_UNITS:-40000}
-nvalues=${BENCH_VALUES:-70}
+nvalues=${BENCH_VALUES:-100}
 work=$(mktemp -d /tmp/tally-import-work.XXXXXX)
 out=${BENCH_OUT:-/tmp/tally-import-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$out"
@@ -85,6 +86,14 @@ for e in c["data_elements"]:
     for g in e.get("age_groups") or [None]:
         els.append(e["code"] + ("." + g if g else ""))
 els = els[:nv]
+# A province's form has more elements than the district's: the rest of the
+# nv as plain counts that no indicator or rule reads.
+for k in range(nv - len(els)):
+    code = "extra_%02d" % (k + 1)
+    c["data_elements"].append({"code": code, "name_zh": "附加计数%d" % (k + 1),
+                               "name_en": "Extra count %d" % (k + 1),
+                               "unit": "persons", "type": "count"})
+    els.append(code)
 # Without the Chinese units of measure, which builds before 91a75f8
 # refuse, so that BENCH_AB may compare with them.
 for e in c["data_elements"] + c["indicators"]:
