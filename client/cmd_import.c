@@ -70,6 +70,9 @@ const char tally_usage_import[] =
     "server could not be reached (run it again: nothing is stored twice).\n");
 
 #define IMPORT_CHUNK_REPORTS 1024
+/* "imp-PERIOD-UNIT-" and 20 hex digits: the server's longest id (64)
+ * for the longest unit code (31) and period ("2022-01"). */
+#define TALLY_IMPORT_ID_MAX (4 + 7 + 1 + 31 + 1 + 20)
 #define IMPORT_CHUNK_BYTES (768u << 10)
 
 /* One report: a unit's figures of a period, from rows of the file. */
@@ -78,7 +81,7 @@ typedef struct {
   Tally__Value *values;
   Tally__Value **ptrs;
   int *lines;           /* each value's line */
-  char id[48];
+  char id[TALLY_IMPORT_ID_MAX + 1];
   char period[TALLY_PERIOD_STRLEN];
 } report;
 
@@ -208,7 +211,6 @@ static int element_named(const tally_catalog *cat, const char *text) {
   return e;
 }
 
-/* The report's id: its unit, period and figures, in order, hashed. */
 /* "element=digits\n" for a whole number v >= 0, the text snprintf's
  * "%s=%lld\n" writes, into line (room for an element code and 20
  * digits). Returns its length. */
@@ -226,7 +228,12 @@ static size_t whole_line(char *line, const char *element, long long v) {
   return n;
 }
 
-static void report_id(report *r) {
+/* The report's id: "imp-", its period and unit, and in hex the first 10
+ * bytes of the SHA-256 of its unit, period and figures in order. Period and unit first, so that the ids of an
+ * import, sent in the store's order, are in the order of the store's
+ * record of ids too: each is appended there, not put among the others
+ * (which rewrote most of that record's pages at every commit). */
+static void report_id(report *r, uint32_t period_key) {
   EVP_MD_CTX *ctx = EVP_MD_CTX_new();
   unsigned char md[32];
   unsigned len = 0;
@@ -248,9 +255,19 @@ static void report_id(report *r) {
   }
   EVP_DigestFinal_ex(ctx, md, &len);
   EVP_MD_CTX_free(ctx);
-  strcpy(r->id, "imp-");
-  for (int i = 0; i < 20; i++)
-    sprintf(r->id + 4 + 2 * i, "%02x", md[i]);
+  tally_period p;
+  char period[TALLY_PERIOD_STRLEN] = "";
+  if (tally_period_from_key(period_key, &p) == 0)
+    tally_period_format(&p, period);
+  int at = snprintf(r->id, sizeof r->id, "imp-%s-%s-", period, r->req.unit);
+  if (at < 0 || at >= (int)sizeof r->id)
+    at = (int)sizeof r->id - 1; /* cannot be: the catalog's codes are short */
+  static const char hex[] = "0123456789abcdef";
+  for (int i = 0; i < 10 && at + 2 < (int)sizeof r->id; i++) {
+    r->id[at++] = hex[md[i] >> 4];
+    r->id[at++] = hex[md[i] & 15];
+  }
+  r->id[at] = 0;
 }
 
 /* What came of the import, for its last line. */
@@ -571,7 +588,7 @@ static report *make_reports(const tally_catalog *cat, tally_importfile *f,
       r->req.n_values++;
     }
     r->req.values = r->ptrs;
-    report_id(r);
+    report_id(r, m[i].period_key);
     r->req.submission_id = r->id;
     (*n)++;
     i = j;
