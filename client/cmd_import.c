@@ -351,11 +351,12 @@ static int send_chunk(in_flight *f, report *reports, size_t at, size_t m,
 }
 
 /* Sends reports in import requests on IMPORT_CONNECTIONS connections,
- * one request in flight on each (so that the server checks one while it
- * writes another), taking the replies in the order sent and telling
+ * one request in flight on each (so that the server checks some while
+ * it writes others, and its writer may take more than one into a
+ * commit: 4 were 15 % faster than 2, 8 no faster than 4), taking the replies in the order sent and telling
  * each refusal; progress on standard error when it is a terminal.
  * Returns the exit status, with what came of it in *k. */
-#define IMPORT_CONNECTIONS 2
+#define IMPORT_CONNECTIONS 4
 static int send_reports(tally_cli *c, report *reports, size_t n, int dry_run,
                         const char *source, const char *file,
                         const char *line_word, tally_import_counts *k) {
