@@ -151,6 +151,33 @@ static int find_code(const struct tally_code_index *idx, const char *code) {
   return -1;
 }
 
+static int by_code(const void *a, const void *b) {
+  return strcmp(((const struct tally_code_ref *)a)->code,
+                ((const struct tally_code_ref *)b)->code);
+}
+
+/* The elements in the order of their codes, and each one's place. */
+static int order_elements(tally_catalog *cat) {
+  size_t n = cat->n_elements ? cat->n_elements : 1;
+  struct tally_code_ref *ref = malloc(n * sizeof *ref);
+  cat->element_by_code = tally_arena_alloc(&cat->arena, n * sizeof(int));
+  cat->element_rank = tally_arena_alloc(&cat->arena, n * sizeof(int));
+  if (ref == NULL || cat->element_by_code == NULL ||
+      cat->element_rank == NULL) {
+    free(ref);
+    return -ENOMEM;
+  }
+  for (size_t i = 0; i < cat->n_elements; i++)
+    ref[i] = (struct tally_code_ref){cat->elements[i].code, (int)i};
+  qsort(ref, cat->n_elements, sizeof *ref, by_code);
+  for (size_t i = 0; i < cat->n_elements; i++) {
+    cat->element_by_code[i] = ref[i].index;
+    cat->element_rank[ref[i].index] = (int)i;
+  }
+  free(ref);
+  return 0;
+}
+
 /* Each unit's children, in catalog order, and its number of leaves. */
 static int link_children(tally_catalog *cat) {
   int *all = tally_arena_alloc(&cat->arena,
@@ -576,8 +603,10 @@ static int load_elements(struct loader *ld) {
     }
   }
   cat->n_elements = next;
-  return index_codes(ld, cat->n_elements, element_code, "data element",
-                     &cat->element_index);
+  if ((rc = index_codes(ld, cat->n_elements, element_code, "data element",
+                        &cat->element_index)) != 0)
+    return rc;
+  return order_elements(cat);
 }
 
 static const struct {
@@ -1404,6 +1433,14 @@ int tally_catalog_unit(const tally_catalog *cat, const char *code) {
 }
 
 int tally_catalog_element(const tally_catalog *cat, const char *code) {
+  return find_code(cat->element_index, code);
+}
+
+int tally_catalog_element_guess(const tally_catalog *cat, const char *code,
+                                int guess) {
+  if (guess >= 0 && (size_t)guess < cat->n_elements &&
+      strcmp(cat->elements[guess].code, code) == 0)
+    return guess;
   return find_code(cat->element_index, code);
 }
 

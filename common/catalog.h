@@ -269,6 +269,9 @@ typedef struct {
   } deadlines;
   struct tally_code_index *unit_index;    /* codes hashed, for lookups */
   struct tally_code_index *element_index;
+  int *element_by_code; /* the elements in the order of their codes
+                           (strcmp's: the store's keys' order) */
+  int *element_rank;    /* each element's place in that order */
   struct tally_code_index *indicator_index;
 } tally_catalog;
 
@@ -293,6 +296,10 @@ void tally_catalog_free(tally_catalog *cat);
 /* Index of the unit, element or indicator with this code, or -1. */
 int tally_catalog_unit(const tally_catalog *cat, const char *code);
 int tally_catalog_element(const tally_catalog *cat, const char *code);
+/* The same, trying guess first (an element index; any int): one strcmp
+ * where a caller reading elements in a known order guesses right. */
+int tally_catalog_element_guess(const tally_catalog *cat, const char *code,
+                                int guess);
 int tally_catalog_indicator(const tally_catalog *cat, const char *code);
 int tally_catalog_rule(const tally_catalog *cat, const char *code);
 

@@ -376,10 +376,13 @@ static int add_share(tally_rollup *r, uint32_t period, int ind) {
 static void mark_changing(tally_rollup *r, const tally_store_submission *sub) {
   size_t n = r->cat->n_elements;
   memset(r->changing, sub->replace, n ? n : 1);
-  for (size_t i = 0; i < sub->n && !sub->replace; i++) {
-    int e = tally_catalog_element(r->cat, sub->items[i].element);
-    if (e >= 0)
-      r->changing[e] = 1;
+  /* Items in catalog order are found by guessing the next. */
+  for (size_t i = 0, e = 0; i < sub->n && !sub->replace; i++) {
+    int at = tally_catalog_element_guess(r->cat, sub->items[i].element,
+                                         (int)e);
+    if (at >= 0)
+      r->changing[at] = 1;
+    e = at >= 0 ? (size_t)at + 1 : 0;
   }
 }
 

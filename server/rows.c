@@ -25,17 +25,24 @@ struct row_load {
   const tally_catalog *cat;
   double *value;
   unsigned char *has;
+  int next; /* the place, in code order, of the element expected next */
 };
 
 static int load_value(void *arg, const char *unit, const char *element,
                       double value, int64_t updated) {
   struct row_load *l = arg;
-  int e = tally_catalog_element(l->cat, element);
+  const tally_catalog *cat = l->cat;
+  /* A scan gives the elements in the order of their codes: the one
+   * after the last is a good guess. */
+  int guess = (size_t)l->next < cat->n_elements ? cat->element_by_code[l->next]
+                                                : -1;
+  int e = tally_catalog_element_guess(cat, element, guess);
   (void)unit;
   (void)updated;
   if (e >= 0) { /* an element no longer in the catalog is left out */
     l->value[e] = value;
     l->has[e] = 1;
+    l->next = cat->element_rank[e] + 1;
   }
   return 0;
 }
@@ -55,6 +62,13 @@ static int load_approval(void *arg, const char *unit, const void *packed,
 int tally_rows_read(tally_rows *r, int unit, const tally_period *p,
                     const double **value, const unsigned char **has) {
   uint32_t key = tally_period_key(p);
+  /* Most often the row handed out last is asked for again. */
+  if (r->last >= 0 && r->slot[r->last].unit == unit &&
+      r->slot[r->last].period == key) {
+    *value = r->slot[r->last].value;
+    *has = r->slot[r->last].has;
+    return 0;
+  }
   for (int i = 0; i < TALLY_ROWS_KEPT; i++)
     if (r->slot[i].unit == unit && r->slot[i].period == key) {
       *value = r->slot[i].value;
@@ -81,7 +95,7 @@ int tally_rows_read(tally_rows *r, int unit, const tally_period *p,
   }
   s->unit = -1;
   memset(s->has, 0, n);
-  struct row_load l = {r->cat, s->value, s->has};
+  struct row_load l = {r->cat, s->value, s->has, 0};
   const char *code = r->cat->units[unit].code;
   int rc = r->approved ? tally_store_txn_approval(r->txn, key, code, r->at,
                                                   load_approval, &l)
