@@ -47,13 +47,16 @@ static int element_named(const tally_catalog *cat, const char *text) {
   return -1;
 }
 
-/* Checks every value of a submission against the catalog, in one pass.
- * Returns NULL when all are good, else an error reply listing each
- * problem (the first MAX_DETAILS); NULL with *no_memory set when there
- * was no memory to check or to say so. */
+/* Checks every value of a submission against the catalog, in one pass,
+ * and puts the items' indexes in the order of their element codes into
+ * order (for the store, which writes in that order). Returns NULL when
+ * all are good, else an error reply listing each problem (the first
+ * MAX_DETAILS); NULL with *no_memory set when there was no memory to
+ * check or to say so. */
 static Tally__Envelope *check_values(tally_request *r, uint64_t id, int unit,
                                      const Tally__SubmitRequest *s,
-                                     tally_store_item *items, int *no_memory) {
+                                     tally_store_item *items, uint32_t *order,
+                                     int *no_memory) {
   const tally_catalog *cat = r->cat;
   Tally__Envelope *err = NULL;
   Tally__ErrorCode first = TALLY__ERROR_CODE__ERROR_UNSPECIFIED;
@@ -107,6 +110,12 @@ static Tally__Envelope *check_values(tally_request *r, uint64_t id, int unit,
     }
     tally_reply_detail(r, err, (uint32_t)(i + 1), "%s", why);
   }
+  /* Each element once (a repeat is refused): seen read in code order. */
+  for (size_t k = 0, at = 0; err == NULL && k < cat->n_elements; k++) {
+    size_t item = seen[cat->element_by_code[k]];
+    if (item)
+      order[at++] = (uint32_t)(item - 1);
+  }
   if (err) {
     err->error->code = first;
     if (problems > 1)
@@ -138,6 +147,7 @@ struct submit_job {
   uint64_t base_revision;
   int replace;
   tally_store_item *items;    /* element codes are the catalog's */
+  uint32_t *order;            /* their indexes in the codes' order */
   size_t n;
   /* For the rules, checked on the writer thread. */
   const tally_catalog *cat;
@@ -171,6 +181,7 @@ static void submit_free(tally_job *a) {
     free(j->given[i].text);
   free(j->given);
   free(j->items);
+  free(j->order);
   free(j->touched);
   free(j->broken);
   free(j->explained);
@@ -672,10 +683,11 @@ Tally__Envelope *tally_submit_prepare(tally_request *r, uint64_t id,
   if (j == NULL)
     return NULL;
   j->items = calloc(s->n_values + 1, sizeof *j->items);
-  if (j->items == NULL)
+  j->order = calloc(s->n_values + 1, sizeof *j->order);
+  if (j->items == NULL || j->order == NULL)
     goto err_no_memory;
   int no_memory;
-  reply = check_values(r, id, unit, s, j->items, &no_memory);
+  reply = check_values(r, id, unit, s, j->items, j->order, &no_memory);
   if (no_memory)
     goto err_no_memory;
   if (reply != NULL) {
@@ -711,6 +723,7 @@ Tally__Envelope *tally_submit_prepare(tally_request *r, uint64_t id,
       .period_key = tally_period_key(&p),
       .items = j->items,
       .n = j->n,
+      .order = j->order,
       .check_revision = s->check_revision,
       .base_revision = s->base_revision,
       .replace = s->replace,

@@ -490,7 +490,7 @@ static int batch_txn(tally_store *s, tally_store_op *ops, size_t n) {
   for (size_t i = 0; i < n; i++) {
     if ((rc = store_err(watch(s, mdb_txn_begin(s->env, txn, 0, &child)))) != 0)
       goto err_after_begin;
-    tally_store_txn t = {s, child};
+    tally_store_txn t = {.s = s, .txn = child};
     rc = ops[i].apply(ops[i].arg, &t);
     if (rc != 0 && !tally_store_refusal(rc)) {
       mdb_txn_abort(child);
@@ -506,7 +506,7 @@ static int batch_txn(tally_store *s, tally_store_op *ops, size_t n) {
       goto err_after_begin;
     ops[i].code = rc;
   }
-  tally_store_txn t = {s, txn};
+  tally_store_txn t = {.s = s, .txn = txn};
   if (k && (rc = k->flush(k->arg, &t)) != 0)
     goto err_after_begin;
   return store_err(write_commit(s, txn));
@@ -557,7 +557,7 @@ void tally_store_txn_end(tally_store_txn *t) {
 int tally_store_write(tally_store *s,
                       int (*fn)(void *arg, tally_store_txn *t), void *arg) {
   for (;;) {
-    tally_store_txn t = {s, NULL};
+    tally_store_txn t = {.s = s, .txn = NULL};
     int rc = write_begin(s, &t.txn);
     if (rc != 0)
       return store_err(rc);

@@ -408,7 +408,7 @@ static int take_up_one(void *arg, const MDB_val *k, const MDB_val *v) {
 }
 
 int tally__store_take_up_approvals(MDB_txn *txn, tally_store *s) {
-  tally_store_txn t = {s, txn};
+  tally_store_txn t = {.s = s, .txn = txn};
   int rc = tally__store_visit_in(txn, s->reviews, NULL, 0, take_up_one, &t);
   return rc > 0 ? 0 : rc;
 }
@@ -451,7 +451,7 @@ static int explain_one(void *arg, const MDB_val *k, const MDB_val *v) {
 }
 
 int tally__store_take_up_explanations(MDB_txn *txn, tally_store *s) {
-  tally_store_txn t = {s, txn};
+  tally_store_txn t = {.s = s, .txn = txn};
   int rc = tally__store_visit_in(txn, s->reviews, NULL, 0, explain_one, &t);
   return rc > 0 ? 0 : rc;
 }

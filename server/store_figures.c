@@ -150,6 +150,19 @@ static int by_element(const void *a, const void *b) {
   return c ? c : (x > y) - (x < y); /* the same element twice: as sent */
 }
 
+/* After an append at the cursor: true when the key before it (if any)
+ * is not the same report's, the prefix's plen bytes of key. The cursor
+ * is left at the last key, the one appended. */
+static int first_of_report(MDB_cursor *cur, const uint8_t *key, size_t plen) {
+  MDB_val k, v;
+  int first = 1;
+  if (mdb_cursor_get(cur, &k, &v, MDB_PREV) == 0)
+    first = k.mv_size < plen || memcmp(k.mv_data, key, plen) != 0;
+  if (mdb_cursor_get(cur, &k, &v, MDB_LAST) != 0)
+    first = 0; /* cannot be; then no shortcut */
+  return first;
+}
+
 /* What put_values found stored under an item's key. */
 struct old_value {
   int had;
@@ -160,22 +173,27 @@ struct old_value {
  * near the last one is found without a descent from the root, and keys
  * past the end of the store are appended (which fills pages rather than
  * splitting them in half). An unchanged figure keeps its time. The
- * changes go into ch in the submission's own order. Returns 0 or a
- * negative code. */
+ * changes go into ch in the submission's own order. *fresh tells
+ * whether the report held no figures before and holds just these now.
+ * Returns 0 or a negative code. */
 static int put_values(MDB_txn *txn, tally_store *s,
                       const tally_store_submission *sub, struct changes *ch,
-                      tally_store_result *res) {
+                      tally_store_result *res, int *fresh) {
   const tally_store_item **order = malloc((sub->n ? sub->n : 1) * sizeof *order);
   struct old_value *old = malloc((sub->n ? sub->n : 1) * sizeof *old);
   MDB_cursor *cur = NULL;
   int rc = order && old ? store_err(mdb_cursor_open(txn, s->values, &cur))
                         : -ENOMEM;
-  if (rc == 0) {
+  if (rc == 0 && sub->order) {
+    for (size_t i = 0; i < sub->n; i++)
+      order[i] = &sub->items[sub->order[i]];
+  } else if (rc == 0) {
     for (size_t i = 0; i < sub->n; i++)
       order[i] = &sub->items[i];
     qsort(order, sub->n, sizeof *order, by_element);
   }
   int appending = 1; /* until a key is not past the end */
+  *fresh = 0;
   for (size_t j = 0; j < sub->n && rc == 0; j++) {
     const tally_store_item *it = order[j];
     struct old_value *o = &old[it - sub->items];
@@ -193,6 +211,8 @@ static int put_values(MDB_txn *txn, tally_store *s,
     o->had = 0;
     if (appending) {
       int put = mdb_cursor_put(cur, &k, &v, MDB_APPEND);
+      if (put == 0 && j == 0)
+        *fresh = first_of_report(cur, key, k.mv_size - strlen(it->element));
       if (put == 0)
         continue;
       if (put != MDB_KEYEXIST) {
@@ -200,6 +220,7 @@ static int put_values(MDB_txn *txn, tally_store *s,
         break;
       }
       appending = 0; /* this key is not past the end: look it up */
+      *fresh = 0;
     }
     int found = mdb_cursor_get(cur, &k, &got, MDB_SET_KEY);
     if (found == 0 && got.mv_size == VALUE_SIZE) {
@@ -322,16 +343,19 @@ static int apply_submission(MDB_txn *txn, tally_store *s,
     res->revision = revision;
     return TALLY_ECONFLICT;
   }
-  tally_store_txn t = {s, txn};
+  tally_store_txn t = {.s = s, .txn = txn};
   if (s->keeper && (rc = s->keeper->before(s->keeper->arg, &t, sub)) != 0)
     return rc;
 
-  if ((rc = put_values(txn, s, sub, &ch, res)) != 0)
+  int fresh;
+  if ((rc = put_values(txn, s, sub, &ch, res, &fresh)) != 0)
     goto out;
   if (sub->replace &&
       (rc = remove_others(txn, s, sub, report_key, report_len, &ch,
                           res)) != 0)
     goto out;
+  if (fresh && sub->order && res->removed == 0)
+    t.fresh = sub; /* t is this function's: the shortcut ends with it */
   if (sub->check &&
       (rc = sub->check(sub->check_arg, &t, &cs->explanations,
                        &cs->n_explanations)) != 0)
@@ -519,7 +543,17 @@ int tally_store_history_page(tally_store *s, uint32_t period_key,
 
 int tally_store_txn_scan(tally_store_txn *t, uint32_t period_key,
                          const char *unit, tally_store_visit_fn fn, void *arg) {
-  return scan_txn(t->s, t->txn, period_key, unit, fn, arg);
+  const tally_store_submission *f = t->fresh;
+  if (f == NULL || unit == NULL || period_key != f->period_key ||
+      strcmp(unit, f->unit) != 0)
+    return scan_txn(t->s, t->txn, period_key, unit, fn, arg);
+  for (size_t i = 0; i < f->n; i++) { /* what put_values wrote, in order */
+    const tally_store_item *it = &f->items[f->order[i]];
+    int stop = fn(arg, f->unit, it->element, it->value, f->now);
+    if (stop != 0)
+      return stop;
+  }
+  return 0;
 }
 
 /* The revision-th history entry of a report, in txn, to fn. */

@@ -39,6 +39,9 @@ typedef struct tally_store_submission {
   uint32_t period_key;
   const tally_store_item *items;
   size_t n;
+  const uint32_t *order;    /* the items' indexes in the order of their
+                               element codes (strcmp's), or NULL: the store
+                               sorts them */
   int check_revision;       /* refuse unless the report is at base_revision */
   uint64_t base_revision;
   int replace;              /* remove stored elements not among items */

@@ -69,6 +69,10 @@ struct tally_store {
 struct tally_store_txn {
   tally_store *s;
   MDB_txn *txn;
+  /* While a submission is applied: when its report held no figures
+   * before and holds exactly its items now, a scan of the report reads
+   * them from here (sub->order gives their key order), not the store. */
+  const struct tally_store_submission *fresh;
 };
 
 /* LMDB's codes, translated at the boundary. */

@@ -289,3 +289,68 @@ Test(rows, a_row_read_again_is_the_kept_one_until_forgotten) {
   snapshot(); /* a fresh snapshot, the rows forgotten */
   cr_assert_eq(read_row(A, "2022").value[POP], 12);
 }
+
+/* What a submission's check saw of its report, read through the rows in
+ * its own transaction: the row as the store holds it after the write
+ * (a report written just now is read from its items, not the store). */
+struct seen_in_check {
+  const char *unit;
+  double births, pop;
+  int has_births, has_pop, calls;
+};
+
+static int read_in_check(void *arg, tally_store_txn *t,
+                         Tally__Explanation ***kept, size_t *n_kept) {
+  struct seen_in_check *s = arg;
+  tally_rows in_txn;
+  tally_period p;
+  const double *value;
+  const unsigned char *has;
+  (void)kept;
+  (void)n_kept;
+  tally_rows_init(&in_txn, cat, t);
+  cr_assert_eq(tally_period_parse("2022", &p), 0);
+  cr_assert_eq(tally_rows_read(&in_txn, tally_catalog_unit(cat, s->unit), &p,
+                               &value, &has), 0);
+  s->has_births = has[BIRTHS];
+  s->births = value[BIRTHS];
+  s->has_pop = has[POP];
+  s->pop = value[POP];
+  s->calls++;
+  tally_rows_free(&in_txn);
+  return 0;
+}
+
+static void put_checked(const char *unit, size_t n,
+                        const tally_store_item *items, const uint32_t *order,
+                        struct seen_in_check *seen) {
+  tally_store_result res;
+  tally_store_submission sub = {.unit = unit, .period_key = key_of("2022"),
+                                .items = items, .n = n, .order = order,
+                                .now = 1700000000, .check = read_in_check,
+                                .check_arg = seen};
+  seen->unit = unit;
+  cr_assert_eq(tally_store_submit(store, &sub, &res), 0);
+  cr_assert_eq(seen->calls, 1);
+}
+
+Test(rows, a_check_reads_the_report_as_written_new_or_not) {
+  struct seen_in_check s = {0};
+  /* New: both items, given in code order (births before pop). */
+  put_checked("a", 2, (tally_store_item[]){{"pop", 1200}, {"births", 32}},
+              (uint32_t[]){1, 0}, &s);
+  cr_assert(s.has_births && s.births == 32 && s.has_pop && s.pop == 1200);
+
+  /* b holds births; pop is appended past every key, but b is not new. */
+  memset(&s, 0, sizeof s);
+  put("b", "2022", 1, (tally_store_item[]){{"births", 7}});
+  put_checked("b", 1, (tally_store_item[]){{"pop", 300}}, (uint32_t[]){0}, &s);
+  cr_assert(s.has_births && s.births == 7, "b's earlier figure is read too");
+  cr_assert(s.has_pop && s.pop == 300);
+
+  /* a again, one item changed: read from the store. */
+  memset(&s, 0, sizeof s);
+  put_checked("a", 1, (tally_store_item[]){{"births", 33}}, (uint32_t[]){0},
+              &s);
+  cr_assert(s.has_births && s.births == 33 && s.has_pop && s.pop == 1200);
+}
