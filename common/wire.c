@@ -95,9 +95,9 @@ static const char *nul_field(const ProtobufCMessageDescriptor *d,
   return NULL;
 }
 
-int tally_wire_decode(const uint8_t *body, size_t len, Tally__Envelope **env,
-                      char *why, size_t whylen) {
-  Tally__Envelope *e = tally__envelope__unpack(NULL, len, body);
+static int decode(ProtobufCAllocator *allocator, const uint8_t *body,
+                  size_t len, Tally__Envelope **env, char *why, size_t whylen) {
+  Tally__Envelope *e = tally__envelope__unpack(allocator, len, body);
   const char *field;
   if (e == NULL) {
     if (whylen)
@@ -111,11 +111,25 @@ int tally_wire_decode(const uint8_t *body, size_t len, Tally__Envelope **env,
                "(a field numbered 0)");
     else if (whylen)
       snprintf(why, whylen, "a string holds a NUL byte: field %s", field);
-    tally__envelope__free_unpacked(e, NULL);
+    tally__envelope__free_unpacked(e, allocator);
     return TALLY_EDECODE;
   }
   *env = e;
   return 0;
+}
+
+int tally_wire_decode(const uint8_t *body, size_t len, Tally__Envelope **env,
+                      char *why, size_t whylen) {
+  return decode(NULL, body, len, env, why, whylen);
+}
+
+static void *arena_alloc(void *a, size_t n) { return tally_arena_alloc(a, n); }
+static void arena_keep(void *a, void *p) { (void)a, (void)p; } /* freed with a */
+
+int tally_wire_decode_in(tally_arena *a, const uint8_t *body, size_t len,
+                         Tally__Envelope **env, char *why, size_t whylen) {
+  ProtobufCAllocator in_arena = {arena_alloc, arena_keep, a};
+  return decode(&in_arena, body, len, env, why, whylen);
 }
 
 int tally_wire_unpack(const uint8_t *body, size_t len, Tally__Envelope **env) {

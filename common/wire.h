@@ -6,6 +6,7 @@
 #ifndef TALLY_WIRE_H
 #define TALLY_WIRE_H
 
+#include "arena.h"
 #include "tally.pb-c.h"
 
 #include <stddef.h>
@@ -25,6 +26,13 @@ int tally_wire_pack(const Tally__Envelope *env, size_t max, uint8_t **frame,
  * body case is returned as is: the caller checks body_case. */
 int tally_wire_decode(const uint8_t *body, size_t len, Tally__Envelope **env,
                       char *why, size_t whylen);
+
+/* The same, with the envelope's messages and strings allocated in a
+ * (many small allocations in one go: an import of 4,000,000 figures
+ * made 8 million mallocs and frees). The envelope lives until a is
+ * freed; it is not passed to tally_wire_free. */
+int tally_wire_decode_in(tally_arena *a, const uint8_t *body, size_t len,
+                         Tally__Envelope **env, char *why, size_t whylen);
 
 /* tally_wire_decode without the reason. */
 int tally_wire_unpack(const uint8_t *body, size_t len, Tally__Envelope **env);

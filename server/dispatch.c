@@ -505,8 +505,6 @@ void tally_request_end(tally_request *r) {
     tally_arena_wipe(&r->mem);
   else
     tally_arena_free(&r->mem);
-  tally_wire_free(r->envelope);
-  r->envelope = NULL;
 }
 
 void tally_request_actor(const tally_request *r, int64_t now,

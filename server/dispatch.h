@@ -94,8 +94,8 @@ struct tally_request {
   /* The request's own. */
   const Tally__Envelope *req; /* set by tally_dispatch; must live until
                                tally_request_end (jobs read it) */
-  Tally__Envelope *envelope; /* the transport's, freed by tally_request_end */
-  tally_arena *arena;       /* where the reply is built: &mem */
+  tally_arena *arena;       /* where the transport decodes the request and
+                               the reply is built: &mem */
   tally_arena mem;
   const tally_account *account; /* set by tally_dispatch for the handler */
   tally_job *job;           /* work under way, freed by tally_request_end */

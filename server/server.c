@@ -486,21 +486,23 @@ static void conn_reply(tally_request *r, const Tally__Envelope *reply) {
 static int conn_frame(tally_conn *c, uint8_t *body, size_t len) {
   Tally__Envelope *env;
   char why[128];
+  tally_request *r = malloc(sizeof *r);
 
-  int bad = tally_wire_decode(body, len, &env, why, sizeof why);
+  if (r == NULL) {
+    explicit_bzero(body, len);
+    return -ENOMEM;
+  }
+  tally_request_init(r, &c->server->svc, &c->session, c->peer, conn_reply, c);
+  /* Decoded into the request's arena, freed with it. */
+  int bad = tally_wire_decode_in(r->arena, body, len, &env, why, sizeof why);
   explicit_bzero(body, len); /* the request has its own copies */
   if (bad != 0) {
     tally_log("connection %lu: undecodable frame of %zu bytes from %s: %s",
               c->id, len, c->peer, why);
+    tally_request_end(r);
+    free(r);
     return conn_send_error(c, 0, TALLY__ERROR_CODE__ERROR_BAD_FRAME, why);
   }
-  tally_request *r = malloc(sizeof *r);
-  if (r == NULL) {
-    tally_wire_free(env);
-    return -ENOMEM;
-  }
-  tally_request_init(r, &c->server->svc, &c->session, c->peer, conn_reply, c);
-  r->envelope = env;
   c->req = r;
   c->requests++;
   c->reply_rc = 0;

@@ -483,15 +483,16 @@ static void conn_message(web_conn *c, uint8_t *bytes, size_t len) {
   tally_web *w = c->web;
   Tally__Envelope *env = NULL;
   char why[128];
-  int bad = tally_wire_decode(bytes, len, &env, why, sizeof why);
-  explicit_bzero(bytes, len);
   tally_request *r = malloc(sizeof *r);
   if (r == NULL) {
-    tally_wire_free(env);
+    explicit_bzero(bytes, len);
     conn_kill(c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "no memory");
     return;
   }
   tally_request_init(r, &w->svc, &c->session, c->peer, conn_reply, c);
+  /* Decoded into the request's arena, freed with it. */
+  int bad = tally_wire_decode_in(r->arena, bytes, len, &env, why, sizeof why);
+  explicit_bzero(bytes, len);
   c->req = r;
   w->inflight++;
   lws_rx_flow_control(c->wsi, 0); /* one request at a time */
@@ -502,7 +503,6 @@ static void conn_message(web_conn *c, uint8_t *bytes, size_t len) {
                                     "%s", why));
     return;
   }
-  r->envelope = env;
   if (env->auth && env->auth->token && *env->auth->token) {
     explicit_bzero(env->auth->token, strlen(env->auth->token));
     conn_reply(r, tally_reply_error(

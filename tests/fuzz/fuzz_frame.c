@@ -30,17 +30,39 @@
     }                                                                         \
   } while (0)
 
+/* Decodes a body into an arena, as the server does, and checks that it
+ * agrees with the decoder that mallocs: both refuse it, or both give
+ * the envelope that packs into packed[0..n). */
+static void decode_in_arena(const uint8_t *body, size_t len, int decoded,
+                            const uint8_t *packed, size_t n) {
+  tally_arena a = TALLY_ARENA_INIT;
+  Tally__Envelope *env = NULL;
+  char why[128];
+  int rc = tally_wire_decode_in(&a, body, len, &env, why, sizeof why);
+  CHECK((rc == 0) == decoded);
+  if (rc == 0 && packed) {
+    uint8_t *frame = NULL;
+    size_t frame_len = 0;
+    CHECK(tally_wire_pack(env, 0, &frame, &frame_len) == 0);
+    CHECK(frame_len == n && memcmp(frame, packed, n) == 0);
+    free(frame);
+  }
+  tally_arena_free(&a);
+}
+
 /* Decodes a body and, when it decodes, encodes it again. */
 static void decode(const uint8_t *body, size_t len) {
   Tally__Envelope *env = NULL;
   if (tally_wire_unpack(body, len, &env) != 0) {
     CHECK(env == NULL);
+    decode_in_arena(body, len, 0, NULL, 0);
     return;
   }
   CHECK(env != NULL);
   uint8_t *frame = NULL;
   size_t frame_len = 0;
   int rc = tally_wire_pack(env, 0, &frame, &frame_len);
+  decode_in_arena(body, len, 1, rc == 0 ? frame : NULL, frame_len);
   if (rc == 0) {
     CHECK(frame_len >= TALLY_FRAME_HEADER);
     CHECK(tally_frame_get_len(frame) == frame_len - TALLY_FRAME_HEADER);
