@@ -69,7 +69,7 @@ static int seen_id(MDB_txn *txn, tally_store *s, const uint8_t *report_key,
   return 1;
 }
 
-/* A ChangeSet under construction: its changes and their copied codes
+/* A ChangeSet under construction: its changes and the codes it copied
  * live in one arena, freed when the submission is done. */
 struct changes {
   Tally__ChangeSet cs;
@@ -77,15 +77,17 @@ struct changes {
   size_t cap; /* of cs.changes */
 };
 
-/* Appends one change. Returns 0 or -ENOMEM. */
-static int add_change(struct changes *ch, const char *element, int had_old,
-                      double old, int has_new, double new_value) {
+/* Appends one change; its element copied unless it outlives the entry
+ * (a submission's items do). Returns 0 or -ENOMEM. */
+static int add_change(struct changes *ch, const char *element, int copy,
+                      int had_old, double old, int has_new, double new_value) {
   Tally__ChangeSet *cs = &ch->cs;
   if (tally_arena_reserve(&ch->arena, &cs->changes, cs->n_changes, &ch->cap,
                           sizeof *cs->changes) != 0)
     return -ENOMEM;
   Tally__Change *c = tally_arena_alloc(&ch->arena, sizeof *c);
-  if (c == NULL || (element = tally_arena_strdup(&ch->arena, element)) == NULL)
+  if (c == NULL ||
+      (copy && (element = tally_arena_strdup(&ch->arena, element)) == NULL))
     return -ENOMEM;
   tally__change__init(c);
   c->element = (char *)element;
@@ -130,7 +132,7 @@ static int remove_others(MDB_txn *txn, tally_store *s,
     char code[STORE_CODE_MAX + 1];
     memcpy(code, element, el < STORE_CODE_MAX ? el : STORE_CODE_MAX);
     code[el < STORE_CODE_MAX ? el : STORE_CODE_MAX] = 0;
-    if ((rc = add_change(ch, code, 1, get_value(&v), 0, 0)) != 0)
+    if ((rc = add_change(ch, code, 1, 1, get_value(&v), 0, 0)) != 0)
       break;
     if ((rc = store_err(mdb_cursor_del(cur, 0))) != 0)
       break;
@@ -251,7 +253,7 @@ static int put_values(MDB_txn *txn, tally_store *s,
       }
       res->replaced++;
     }
-    rc = add_change(ch, it->element, old[i].had,
+    rc = add_change(ch, it->element, 0, old[i].had,
                     old[i].had ? old[i].value : 0, 1, it->value);
   }
   free(order);
