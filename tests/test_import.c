@@ -170,6 +170,47 @@ Test(import, a_reports_rows_may_be_anywhere_in_the_file) {
   free(err);
 }
 
+/* A file of more than 4 MB without a '"' is read in two halves at once:
+ * its rows, problems and lines are those of one reading. */
+Test(import, a_big_file_reads_as_a_small_one) {
+  enum { COMMENTS = 200000 }; /* 30 bytes each: 6 MB */
+  size_t cap = 1024 + COMMENTS * 32, at = 0;
+  char *text = malloc(cap);
+  cr_assert(text);
+  at += (size_t)snprintf(text + at, cap - at,
+                         "# exported\n"
+                         "element,value,unit,period\n"      /* 2: header */
+                         "live_births,812,wenchang,2021\n"  /* 3 */
+                         "infant_deaths,x,wenchang,2021\n"); /* 4 */
+  for (int i = 0; i < COMMENTS; i++) /* lines 5 to 200004 */
+    at += (size_t)snprintf(text + at, cap - at, "# a line %19d\n", i);
+  at += (size_t)snprintf(text + at, cap - at,
+                         "live_births,813,wenchang,2021\n"  /* 200005 */
+                         "infant_deaths,,guide,2021\n"      /* blank */
+                         "live_births,1204,guide,2021\n"    /* 200007 */
+                         "live_births,5,wenchang,21\n");    /* 200008 */
+  const char *f = file_with("big.csv", text);
+  free(text);
+  char *out = NULL, *err = NULL;
+  tally_test_sign_in(&srv, "analyst", NULL);
+  cr_assert_eq(RUN(&out, &err, "import", f), 1);
+  const char *want[] = {
+      "big.csv line 4: value 'x' is not a number",
+      "big.csv line 200005: wenchang 2021 live_births is also on line 3",
+      "big.csv line 200008: period '21' is not a period"};
+  const char *from = err;
+  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+    const char *next = strstr(from, want[i]);
+    cr_expect(next, "'%s' is not in its place in:\n%s", want[i], err);
+    from = next ? next : from;
+  }
+  expect_in(err, "3 problems in ");
+  expect_in(out, "(long CSV): 2 reports, 2 values: 2 would be stored");
+  expect_in(out, "1 figure with an empty value skipped");
+  free(out);
+  free(err);
+}
+
 Test(import, a_dry_run_stores_nothing) {
   char *out = NULL, *err = NULL;
   const char *f = file_with("history.csv", history);
