@@ -3,7 +3,7 @@
  *
  * The happy path: each report is checked and made ready as a submission
  * is (tally_submit_prepare), each goes to the writer as a write of its
- * own, so that the writer commits them together, up to 256 a
+ * own, so that the writer commits them together, up to 1,024 a
  * transaction, each in its nested transaction; once the last is
  * answered the reply lists what came of each, in order. The failure
  * modes are each report's own (refused by the catalog, the rules, a

@@ -33,7 +33,7 @@ struct tally_write {
   tally_write *next;          /* the writer's queues */
 };
 
-#define TALLY_WRITER_MAX_BATCH 256 /* writes in one transaction */
+#define TALLY_WRITER_MAX_BATCH 1024 /* writes in one transaction */
 
 /* Starts the writer thread for store on loop. Returns 0 and *out, or a
  * negative libuv code. */
