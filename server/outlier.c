@@ -79,7 +79,10 @@ static int history(const tally_catalog *cat, tally_rows *rows,
   if (past == NULL)
     return -ENOMEM;
   tally_period q = *p;
-  for (int y = 0; y < r->years && q.year > TALLY_PERIOD_MIN_YEAR; y++) {
+  /* Stops when the years left could not make min_years any more. */
+  for (int y = 0; y < r->years && q.year > TALLY_PERIOD_MIN_YEAR &&
+                  n + (size_t)(r->years - y) >= (size_t)r->min_years;
+       y++) {
     q.year--;
     if ((rc = tally_rows_read(rows, unit, &q, &value, &has)) != 0)
       goto out;

@@ -69,7 +69,7 @@ int tally_rows_read(tally_rows *r, int unit, const tally_period *p,
     *has = r->slot[r->last].has;
     return 0;
   }
-  for (int i = 0; i < TALLY_ROWS_KEPT; i++)
+  for (int i = 0; i < r->used; i++)
     if (r->slot[i].unit == unit && r->slot[i].period == key) {
       *value = r->slot[i].value;
       *has = r->slot[i].has;
@@ -105,6 +105,8 @@ int tally_rows_read(tally_rows *r, int unit, const tally_period *p,
     return rc;
   s->unit = unit;
   s->period = key;
+  if (r->next >= r->used)
+    r->used = r->next + 1;
   r->last = r->next;
   r->next = (r->next + 1) % TALLY_ROWS_KEPT;
   *value = s->value;
@@ -137,6 +139,8 @@ void tally_rows_as_approved(tally_rows *r, int64_t at) {
 void tally_rows_reset(tally_rows *r) {
   for (int i = 0; i < TALLY_ROWS_KEPT; i++)
     r->slot[i].unit = -1;
+  r->next = r->used = 0; /* all empty: filled from the first again */
+  r->last = -1;
 }
 
 void tally_rows_forget(tally_rows *r, int unit, uint32_t period) {

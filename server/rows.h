@@ -42,6 +42,7 @@ typedef struct {
   } slot[TALLY_ROWS_KEPT];
   int next;                /* the slot to fill next */
   int last;                /* the slot handed out last, or -1 */
+  int used;                /* slots from 0 filled since the last reset */
   int approved;            /* 1: the figures as last approved at or
                               before at (0: ever), not the live ones */
   int64_t at;
