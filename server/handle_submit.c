@@ -150,6 +150,9 @@ struct submit_job {
   int replace;
   tally_store_item *items;    /* element codes are the catalog's */
   uint32_t *order;            /* their indexes in the codes' order */
+  uint8_t *first_changes;     /* their history entry's changes, packed,
+                                 for a report that held no figures */
+  size_t first_changes_len;
   size_t n;
   /* For the rules, checked on the writer thread. */
   const tally_catalog *cat;
@@ -184,6 +187,7 @@ static void submit_free(tally_job *a) {
   free(j->given);
   free(j->items);
   free(j->order);
+  free(j->first_changes);
   free(j->touched);
   free(j->broken);
   free(j->explained);
@@ -642,6 +646,37 @@ static int prepare_rules(tally_request *r, int unit, const tally_period *p,
   return 0;
 }
 
+/* The changes of the history entry the store writes if the report held
+ * no figures (each item new), packed here on the loop thread rather
+ * than on the writer's, as a ChangeSet that holds only them. Returns 0
+ * or -ENOMEM. */
+static int pack_first_changes(struct submit_job *j) {
+  Tally__Change *c = calloc(j->n + 1, sizeof *c);
+  Tally__Change **list = calloc(j->n + 1, sizeof *list);
+  Tally__ChangeSet cs = TALLY__CHANGE_SET__INIT;
+  int rc = -ENOMEM;
+  if (c && list) {
+    for (size_t i = 0; i < j->n; i++) {
+      tally__change__init(&c[i]);
+      c[i].element = (char *)j->items[i].element;
+      c[i].has_new = 1;
+      c[i].new_value = j->items[i].value;
+      list[i] = &c[i];
+    }
+    cs.changes = list;
+    cs.n_changes = j->n;
+    j->first_changes_len = tally__change_set__get_packed_size(&cs);
+    j->first_changes = malloc(j->first_changes_len + 1);
+    if (j->first_changes) {
+      tally__change_set__pack(&cs, j->first_changes);
+      rc = 0;
+    }
+  }
+  free(c);
+  free(list);
+  return rc;
+}
+
 /* FNV-1a over the submission as sent: the same id with other figures is
  * not the same submission. */
 static uint64_t digest(tally_request *r, const Tally__SubmitRequest *s) {
@@ -701,6 +736,8 @@ Tally__Envelope *tally_submit_prepare(tally_request *r, uint64_t id,
     return reply;
   }
   j->n = s->n_values;
+  if (pack_first_changes(j) != 0)
+    goto err_no_memory;
   reply = copy_explanations(r, id, s, j, &no_memory);
   if (no_memory || (reply == NULL && prepare_rules(r, unit, &p, j) != 0))
     goto err_no_memory;
@@ -728,6 +765,8 @@ Tally__Envelope *tally_submit_prepare(tally_request *r, uint64_t id,
       .items = j->items,
       .n = j->n,
       .order = j->order,
+      .first_changes = j->first_changes,
+      .first_changes_len = j->first_changes_len,
       .check_revision = s->check_revision,
       .base_revision = s->base_revision,
       .replace = s->replace,

@@ -75,6 +75,9 @@ struct changes {
   Tally__ChangeSet cs;
   tally_arena arena;
   size_t cap; /* of cs.changes */
+  /* Or, for a report that held no figures, the submission's changes
+   * packed already (sub->first_changes): how many, none in cs. */
+  size_t n_first;
 };
 
 /* Appends one change; its element copied unless it outlives the entry
@@ -239,7 +242,11 @@ static int put_values(MDB_txn *txn, tally_store *s,
   }
   if (cur)
     mdb_cursor_close(cur);
-  for (size_t i = 0; i < sub->n && rc == 0; i++) {
+  if (rc == 0 && *fresh && sub->first_changes) {
+    res->written = (unsigned)sub->n; /* each new: its change packed */
+    ch->n_first = sub->n;
+  }
+  for (size_t i = 0; i < sub->n && rc == 0 && ch->n_first == 0; i++) {
     const tally_store_item *it = &sub->items[i];
     uint64_t bits;
     memcpy(&bits, &it->value, sizeof bits);
@@ -266,7 +273,8 @@ static int put_values(MDB_txn *txn, tally_store *s,
 static int record_changes(MDB_txn *txn, tally_store *s,
                           const tally_store_submission *sub,
                           const uint8_t *report_key, size_t report_len,
-                          Tally__ChangeSet *cs) {
+                          const struct changes *ch) {
+  Tally__ChangeSet *cs = (Tally__ChangeSet *)&ch->cs;
   uint8_t key[KEY_MAX];
   MDB_val k = {report_len + 8, key}, v;
   int rc;
@@ -299,10 +307,16 @@ static int record_changes(MDB_txn *txn, tally_store *s,
   if ((rc = tally__store_audit_append(txn, s, &e)) != 0)
     return store_err(rc);
   cs->audit_seq = e.seq;
-  v.mv_size = tally__change_set__get_packed_size(cs);
+  /* Packed changes follow the rest: protobuf reads two messages end to
+   * end as one with the fields of both. */
+  size_t head = tally__change_set__get_packed_size(cs),
+         tail = ch->n_first ? sub->first_changes_len : 0;
+  v.mv_size = head + tail;
   if ((rc = mdb_put(txn, s->changes, &k, &v, MDB_RESERVE)) != 0)
     return store_err(rc);
   tally__change_set__pack(cs, v.mv_data);
+  if (tail)
+    memcpy((uint8_t *)v.mv_data + head, sub->first_changes, tail);
   return 0;
 }
 
@@ -315,7 +329,7 @@ static int apply_submission(MDB_txn *txn, tally_store *s,
                             tally_store_result *res) {
   uint8_t report_key[KEY_MAX];
   size_t report_len = make_key(report_key, sub->period_key, sub->unit, NULL);
-  struct changes ch = {TALLY__CHANGE_SET__INIT, TALLY_ARENA_INIT, 0};
+  struct changes ch = {TALLY__CHANGE_SET__INIT, TALLY_ARENA_INIT, 0, 0};
   Tally__ChangeSet *cs = &ch.cs;
   MDB_val k, v;
   uint64_t revision = 0;
@@ -364,12 +378,13 @@ static int apply_submission(MDB_txn *txn, tally_store *s,
     goto out;
 
   /* A submission that changed something moves the report on. */
-  if (cs->n_changes > 0 && s->keeper &&
+  size_t changed = cs->n_changes + ch.n_first;
+  if (changed > 0 && s->keeper &&
       (rc = s->keeper->after(s->keeper->arg, &t)) != 0)
     goto out;
   /* A new explanation of the same figures moves it on too: its history
    * entry and audit entry say who explained them, and how. */
-  if (cs->n_changes > 0 || cs->n_explanations > 0) {
+  if (changed > 0 || cs->n_explanations > 0) {
     uint8_t rev[8];
     cs->revision = ++revision;
     put_u64(rev, revision);
@@ -378,7 +393,7 @@ static int apply_submission(MDB_txn *txn, tally_store *s,
     v.mv_size = 8;
     v.mv_data = rev;
     if ((rc = store_err(mdb_put(txn, s->revisions, &k, &v, 0))) != 0 ||
-        (rc = record_changes(txn, s, sub, report_key, report_len, cs)) != 0)
+        (rc = record_changes(txn, s, sub, report_key, report_len, &ch)) != 0)
       goto out;
   }
   res->revision = revision;

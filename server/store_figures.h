@@ -42,6 +42,11 @@ typedef struct tally_store_submission {
   const uint32_t *order;    /* the items' indexes in the order of their
                                element codes (strcmp's), or NULL: the store
                                sorts them */
+  const uint8_t *first_changes; /* the history's changes if the report held
+                               no figures before (each item new, in their
+                               order), packed as a ChangeSet of changes
+                               alone; NULL: the store makes them */
+  size_t first_changes_len;
   int check_revision;       /* refuse unless the report is at base_revision */
   uint64_t base_revision;
   int replace;              /* remove stored elements not among items */

@@ -344,6 +344,72 @@ static void expect_change(const Tally__ChangeSet *cs, size_t i,
     cr_expect_eq(c->new_value, new_value, "change %zu", i);
 }
 
+/* A submission's changes packed before the write (as the server's loop
+ * thread packs them): n items, each new. Free with free(). */
+static uint8_t *pack_new_changes(const tally_store_item *items, size_t n,
+                                 size_t *len) {
+  Tally__Change c[8], *list[8];
+  Tally__ChangeSet cs = TALLY__CHANGE_SET__INIT;
+  cr_assert_leq(n, 8);
+  for (size_t i = 0; i < n; i++) {
+    tally__change__init(&c[i]);
+    c[i].element = (char *)items[i].element;
+    c[i].has_new = 1;
+    c[i].new_value = items[i].value;
+    list[i] = &c[i];
+  }
+  cs.changes = list;
+  cs.n_changes = n;
+  *len = tally__change_set__get_packed_size(&cs);
+  uint8_t *out = malloc(*len + 1);
+  cr_assert_not_null(out);
+  tally__change_set__pack(&cs, out);
+  return out;
+}
+
+/* Changes packed before the write are the history entry's when the
+ * report held no figures (the entry reads as one ChangeSet with the
+ * store's fields and them), and are not used when it held some. */
+Test(store, changes_packed_before_are_used_only_for_a_new_report) {
+  const tally_store_item items[] = {{"y", 2}, {"x", 1}}, had[] = {{"x", 5}};
+  const uint32_t order[] = {1, 0};
+  size_t len;
+  uint8_t *packed = pack_new_changes(items, 2, &len);
+  tally_store_submission sub = {.unit = "a", .period_key = key("2022"),
+                                .items = items, .n = 2, .order = order,
+                                .first_changes = packed,
+                                .first_changes_len = len, .now = 1000,
+                                .id = "first-a", .account_id = 3};
+  tally_store_result r;
+  cr_assert_eq(tally_store_submit(store, &sub, &r), 0);
+  cr_expect_eq(r.written, 2);
+  cr_expect_eq(r.revision, 1);
+  Tally__ChangeSet *cs = changeset("a", 1);
+  cr_expect_eq(cs->revision, 1);
+  cr_expect_str_eq(cs->submission_id, "first-a");
+  cr_expect_eq(cs->time_unix, 1000);
+  cr_expect_eq(cs->account_id, 3);
+  cr_assert_eq(cs->n_changes, 2);
+  expect_change(cs, 0, "y", 0, 0, 1, 2);
+  expect_change(cs, 1, "x", 0, 0, 1, 1);
+  tally__change_set__free_unpacked(cs, NULL);
+  seen s = scan("2022", "a");
+  cr_assert_eq(s.n, 2);
+
+  /* b held x: its changes say what x was, whatever was packed. */
+  put("b", "2022", had, 1, 1000);
+  sub.unit = "b";
+  sub.id = "second-b";
+  cr_assert_eq(tally_store_submit(store, &sub, &r), 0);
+  cr_expect_eq(r.replaced, 1);
+  cs = changeset("b", 2);
+  cr_assert_eq(cs->n_changes, 2);
+  expect_change(cs, 0, "y", 0, 0, 1, 2);
+  expect_change(cs, 1, "x", 1, 5, 1, 1);
+  tally__change_set__free_unpacked(cs, NULL);
+  free(packed);
+}
+
 /* A correction sent out of key order, to a report that is not the last
  * in the store (its keys cannot be appended) and that replaces all it
  * had: each value is found, the history lists the changes in the
