@@ -540,10 +540,13 @@ static int join_part(tally_importfile *f, tally_importfile *part) {
     return -ENOMEM;
   f->error_lines = lines;
   f->cap_errors = errors + 1;
-  memcpy(f->rows + f->n, part->rows, part->n * sizeof *r);
-  memcpy(f->errors + f->n_errors, part->errors, part->n_errors * sizeof *e);
-  memcpy(f->error_lines + f->n_errors, part->error_lines,
-         part->n_errors * sizeof *lines);
+  if (part->n) /* an empty part's lists may be NULL */
+    memcpy(f->rows + f->n, part->rows, part->n * sizeof *r);
+  if (part->n_errors) {
+    memcpy(f->errors + f->n_errors, part->errors, part->n_errors * sizeof *e);
+    memcpy(f->error_lines + f->n_errors, part->error_lines,
+           part->n_errors * sizeof *lines);
+  }
   f->n = rows;
   f->n_errors = errors;
   f->blank += part->blank;

@@ -211,6 +211,28 @@ Test(import, a_big_file_reads_as_a_small_one) {
   free(err);
 }
 
+/* The same split with nothing wrong on either side: the halves join
+ * with no errors to add (which once copied from a null list). */
+Test(import, a_big_file_without_problems_is_stored) {
+  enum { COMMENTS = 200000 };
+  size_t cap = 1024 + COMMENTS * 32, at = 0;
+  char *text = malloc(cap);
+  cr_assert(text);
+  at += (size_t)snprintf(text + at, cap - at, "unit,period,element,value\n"
+                                              "wenchang,2021,live_births,812\n");
+  for (int i = 0; i < COMMENTS; i++)
+    at += (size_t)snprintf(text + at, cap - at, "# a line %19d\n", i);
+  snprintf(text + at, cap - at, "guide,2021,live_births,1204\n");
+  const char *f = file_with("big-good.csv", text);
+  free(text);
+  char *out = NULL, *err = NULL;
+  tally_test_sign_in(&srv, "analyst", NULL);
+  cr_assert_eq(RUN(&out, &err, "import", f), 0, "%s", err);
+  expect_in(out, "(long CSV): 2 reports, 2 values: 2 stored");
+  free(out);
+  free(err);
+}
+
 Test(import, a_dry_run_stores_nothing) {
   char *out = NULL, *err = NULL;
   const char *f = file_with("history.csv", history);
