@@ -10,6 +10,7 @@
 #include "catalog_cache.h"
 #include "i18n.h"
 
+#include "error.h"
 #include "file.h"
 #include "hash.h"
 #include "wire.h"
@@ -94,8 +95,10 @@ static int take(const tally_cli *c, const Tally__CatalogReply *x,
   return rc;
 }
 
-int tally_catalog_cache_fetch(const tally_cli *c, int quiet,
-                              tally_catalog **out) {
+/* The fetch, quiet or not; quietly, *unreached tells (with why) that the
+ * server could not be reached as the loud fetch would have said. */
+static int fetch(const tally_cli *c, int quiet, tally_catalog **out,
+                 int *unreached, char *why, size_t whylen) {
   Tally__CatalogRequest q = TALLY__CATALOG_REQUEST__INIT;
   Tally__Envelope req = TALLY__ENVELOPE__INIT, *reply = NULL;
   tally_client *cl;
@@ -103,6 +106,7 @@ int tally_catalog_cache_fetch(const tally_cli *c, int quiet,
   int rc;
 
   *out = NULL;
+  *unreached = 0;
   request(c, &req, &q);
   if (!quiet) {
     if ((rc = tally_cli_call(c, &req, TALLY__ENVELOPE__BODY_CATALOG_REPLY,
@@ -111,10 +115,18 @@ int tally_catalog_cache_fetch(const tally_cli *c, int quiet,
       return rc;
     }
   } else {
-    if (tally_cli_open(c, &cl, err, sizeof err) != 0)
+    if ((rc = tally_cli_open(c, &cl, err, sizeof err)) != 0) {
+      /* As tally_cli_connect tells it, but for a usage or TLS problem. */
+      *unreached = rc != TALLY_EUSAGE && rc != TALLY_ETLS;
+      snprintf(why, whylen, "%s", err);
       return EXIT_UNREACHABLE;
+    }
     rc = tally_client_call(cl, &req, &reply, err, sizeof err);
     tally_client_close(cl);
+    if (rc != 0) { /* as tally_cli_call_on tells it */
+      *unreached = 1;
+      snprintf(why, whylen, "%s", err);
+    }
     if (rc != 0 || reply->body_case != TALLY__ENVELOPE__BODY_CATALOG_REPLY) {
       tally_wire_free(reply);
       return rc != 0 ? EXIT_UNREACHABLE : EXIT_REFUSED;
@@ -129,6 +141,18 @@ int tally_catalog_cache_fetch(const tally_cli *c, int quiet,
   }
   tally_wire_free(reply);
   return rc;
+}
+
+int tally_catalog_cache_fetch(const tally_cli *c, int quiet,
+                              tally_catalog **out) {
+  int unreached;
+  char why[512];
+  return fetch(c, quiet, out, &unreached, why, sizeof why);
+}
+
+int tally_catalog_cache_fetch_quietly(const tally_cli *c, tally_catalog **out,
+                                      int *unreached, char *why, size_t n) {
+  return fetch(c, 1, out, unreached, why, n);
 }
 
 void tally_catalog_cache_refresh(const tally_cli *c, tally_client *conn) {

@@ -19,6 +19,12 @@
 int tally_catalog_cache_fetch(const tally_cli *c, int quiet,
                               tally_catalog **out);
 
+/* The same quietly; when the server could not be reached (not for a
+ * usage or TLS problem, nor a refusal), *unreached is set and why holds
+ * what tally_catalog_cache_fetch would have said after "tally: ". */
+int tally_catalog_cache_fetch_quietly(const tally_cli *c, tally_catalog **out,
+                                      int *unreached, char *why, size_t n);
+
 /* The same on an open connection, quietly, keeping the copy only. */
 void tally_catalog_cache_refresh(const tally_cli *c, tally_client *conn);
 

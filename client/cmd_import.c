@@ -29,6 +29,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -614,11 +615,16 @@ typedef struct {
   int started;          /* 0: no thread, fetched in catalog_take */
   int rc;
   tally_catalog *cat;
+  int unreached;        /* the server could not be reached: why says */
+  char why[512];
+  atomic_int done;      /* the thread has finished */
 } catalog_fetch;
 
 static void *fetch_quietly(void *arg) {
   catalog_fetch *f = arg;
-  f->rc = tally_catalog_cache_fetch(f->c, 1, &f->cat);
+  f->rc = tally_catalog_cache_fetch_quietly(f->c, &f->cat, &f->unreached,
+                                            f->why, sizeof f->why);
+  atomic_store(&f->done, 1);
   return NULL;
 }
 
@@ -638,16 +644,31 @@ static void catalog_join(catalog_fetch *f) {
  * for again here, aloud, so that what went wrong is said as it always
  * was. Returns 0 or the exit status. */
 static int catalog_take(catalog_fetch *f, tally_catalog **cat) {
+  int started = f->started;
   catalog_join(f);
-  if (f->rc == EXIT_OK) {
+  if (started && f->rc == EXIT_OK) {
     *cat = f->cat;
     return EXIT_OK;
+  }
+  /* Not reached (no reply within the time allowed, say): told as it
+   * always was, not asked again, which would wait as long once more. */
+  if (started && f->unreached) {
+    fprintf(stderr, "tally: %s\n", f->why);
+    return EXIT_UNREACHABLE;
   }
   return tally_catalog_cache_fetch(f->c, 0, cat);
 }
 
-/* The thread's catalog, unused: the file could not be read. */
-static void catalog_drop(catalog_fetch *f) {
+/* The thread's catalog, unused: the file could not be read, and the
+ * command ends with status. When the thread is still waiting for the
+ * server (up to --timeout), that is not waited for, as it never was:
+ * the process ends here, what was said flushed. */
+static void catalog_drop(catalog_fetch *f, int status) {
+  if (f->started && !atomic_load(&f->done)) {
+    fflush(stdout);
+    fflush(stderr);
+    _exit(status);
+  }
   catalog_join(f);
   tally_catalog_free(f->cat);
 }
@@ -672,8 +693,9 @@ int tally_cmd_import(int argc, char **argv, tally_cli *c) {
   catalog_start(&fetch, c);
   if ((rc = tally_importfile_read(file, encoding, &f, err, sizeof err)) != 0) {
     fprintf(stderr, _("tally: %s\nNothing was stored.\n"), err);
-    catalog_drop(&fetch);
-    return rc == TALLY_EUSAGE ? EXIT_USAGE : EXIT_REFUSED;
+    rc = rc == TALLY_EUSAGE ? EXIT_USAGE : EXIT_REFUSED;
+    catalog_drop(&fetch, rc);
+    return rc;
   }
   tally_catalog *cat;
   if ((rc = catalog_take(&fetch, &cat)) != 0) {

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 static tally_test_server srv;
 static char files[256];
@@ -595,4 +597,40 @@ Test(import, many_requests_in_flight_lose_and_repeat_nothing) {
   expect_in(out, want);
   free(out);
   free(err);
+}
+
+static double seconds_now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* The catalog is fetched in a thread while the file is read; a server
+ * that never answers is waited for once (--timeout), as before, and a
+ * file that cannot be read is told at once, not after the timeout. */
+Test(import, a_silent_server_is_waited_for_once) {
+  char where[64], *err = NULL;
+  int lfd = tally_test_listen(where, sizeof where); /* never answers */
+  const char *f = file_with("silent.csv", "unit,period,element,value\n"
+                                          "guide,2021,live_births,1\n");
+  double t0 = seconds_now();
+  int rc = RUN(NULL, &err, "--server", where, "--timeout", "2", "import", f);
+  double took = seconds_now() - t0;
+  cr_expect_eq(rc, 3, "%d: %s", rc, err);
+  expect_in(err, "within 2 s");
+  cr_expect(took < 3.5, "the server was waited for %.1f s (--timeout 2)",
+            took);
+  free(err);
+
+  char missing[600];
+  snprintf(missing, sizeof missing, "%s/no-such-file.csv", files);
+  t0 = seconds_now();
+  rc = RUN(NULL, &err, "--server", where, "--timeout", "2", "import",
+           missing);
+  took = seconds_now() - t0;
+  cr_expect_eq(rc, 1, "%d: %s", rc, err);
+  expect_in(err, "No such file or directory\nNothing was stored.\n");
+  cr_expect(took < 1.0, "a missing file was told after %.1f s", took);
+  free(err);
+  close(lfd);
 }
