@@ -178,7 +178,9 @@ struct old_value {
  * near the last one is found without a descent from the root, and keys
  * past the end of the store are appended (which fills pages rather than
  * splitting them in half). An unchanged figure keeps its time. The
- * changes go into ch in the submission's own order. *fresh tells
+ * changes go into ch in the submission's own order (or, for a report
+ * that held none and whose changes came packed, only their number).
+ * *fresh tells
  * whether the report held no figures before and holds just these now.
  * Returns 0 or a negative code. */
 static int put_values(MDB_txn *txn, tally_store *s,
