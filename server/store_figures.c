@@ -180,9 +180,8 @@ struct old_value {
  * splitting them in half). An unchanged figure keeps its time. The
  * changes go into ch in the submission's own order (or, for a report
  * that held none and whose changes came packed, only their number).
- * *fresh tells
- * whether the report held no figures before and holds just these now.
- * Returns 0 or a negative code. */
+ * *fresh tells whether the report held no figures before and holds just
+ * these now. Returns 0 or a negative code. */
 static int put_values(MDB_txn *txn, tally_store *s,
                       const tally_store_submission *sub, struct changes *ch,
                       tally_store_result *res, int *fresh) {
@@ -275,8 +274,8 @@ static int put_values(MDB_txn *txn, tally_store *s,
 static int record_changes(MDB_txn *txn, tally_store *s,
                           const tally_store_submission *sub,
                           const uint8_t *report_key, size_t report_len,
-                          const struct changes *ch) {
-  Tally__ChangeSet *cs = (Tally__ChangeSet *)&ch->cs;
+                          struct changes *ch) {
+  Tally__ChangeSet *cs = &ch->cs;
   uint8_t key[KEY_MAX];
   MDB_val k = {report_len + 8, key}, v;
   int rc;
