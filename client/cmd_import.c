@@ -72,10 +72,10 @@ const char tally_usage_import[] =
     "server could not be reached (run it again: nothing is stored twice).\n");
 
 #define IMPORT_CHUNK_REPORTS 1024
+#define IMPORT_CHUNK_BYTES (768u << 10)
 /* "imp-PERIOD-UNIT-" and 20 hex digits: the server's longest id (64)
  * for the longest unit code (31) and period ("2022-01"). */
 #define TALLY_IMPORT_ID_MAX (4 + 7 + 1 + 31 + 1 + 20)
-#define IMPORT_CHUNK_BYTES (768u << 10)
 
 /* One report: a unit's figures of a period, from rows of the file. */
 typedef struct {
@@ -231,10 +231,11 @@ static size_t whole_line(char *line, const char *element, long long v) {
 }
 
 /* The report's id: "imp-", its period and unit, and in hex the first 10
- * bytes of the SHA-256 of its unit, period and figures in order. Period and unit first, so that the ids of an
- * import, sent in the store's order, are in the order of the store's
- * record of ids too: each is appended there, not put among the others
- * (which rewrote most of that record's pages at every commit). */
+ * bytes of the SHA-256 of its unit, period and figures in order. Period
+ * and unit first, so that the ids of an import, sent in the store's
+ * order, are in the order of the store's record of ids too: each is
+ * appended there, not put among the others (which rewrote most of that
+ * record's pages at every commit). */
 static void report_id(report *r, uint32_t period_key) {
   EVP_MD_CTX *ctx = EVP_MD_CTX_new();
   unsigned char md[32];
@@ -355,8 +356,9 @@ static int send_chunk(in_flight *f, report *reports, size_t at, size_t m,
 /* Sends reports in import requests on IMPORT_CONNECTIONS connections,
  * one request in flight on each (so that the server checks some while
  * it writes others, and its writer may take more than one into a
- * commit: 4 were 15 % faster than 2, 8 no faster than 4), taking the replies in the order sent and telling
- * each refusal; progress on standard error when it is a terminal.
+ * commit: 4 were 15 % faster than 2, 8 no faster than 4), taking the
+ * replies in the order sent and telling each refusal; progress on
+ * standard error when it is a terminal.
  * Returns the exit status, with what came of it in *k. */
 #define IMPORT_CONNECTIONS 4
 static int send_reports(tally_cli *c, report *reports, size_t n, int dry_run,

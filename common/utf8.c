@@ -1,4 +1,5 @@
-/* utf8.c: checking UTF-8 text, one character at a time. */
+/* utf8.c: checking UTF-8 text, one character at a time (eight bytes of
+ * ASCII at a time where they are). */
 #include "utf8.h"
 
 #include <stdint.h>

@@ -69,12 +69,12 @@ static Tally__Envelope *check_values(tally_request *r, uint64_t id, int unit,
     *no_memory = 1;
     return NULL;
   }
-  for (size_t i = 0, next = 0; i < s->n_values; i++) {
+  int e = -1; /* the element before: forms and imports send theirs in
+                 catalog order, so the next one is tried first */
+  for (size_t i = 0; i < s->n_values; i++) {
     const Tally__Value *v = s->values[i];
     const char *code = v->element ? v->element : "";
-    /* Forms and imports send their figures in catalog order. */
-    int e = tally_catalog_element_guess(cat, code, (int)next);
-    next = e >= 0 ? (size_t)e + 1 : 0;
+    e = tally_catalog_element_guess(cat, code, e + 1);
     Tally__ErrorCode kind = TALLY__ERROR_CODE__ERROR_BAD_VALUE;
     char why[600] = "", shown[SHOWN_MAX];
 
@@ -639,9 +639,9 @@ static int prepare_rules(tally_request *r, int unit, const tally_period *p,
   j->kept = calloc(cat->n_rules + 1, sizeof *j->kept);
   if (!j->touched || !j->broken || !j->explained || !j->kept)
     return -ENOMEM;
-  for (size_t i = 0, e = 0; i < j->n; i++) { /* checked: each is known */
-    e = (size_t)tally_catalog_element_guess(cat, j->items[i].element, (int)e);
-    j->touched[e++] = 1; /* the next is often next in the catalog */
+  for (int i = 0, e = -1; (size_t)i < j->n; i++) { /* checked: all known */
+    e = tally_catalog_element_guess(cat, j->items[i].element, e + 1);
+    j->touched[e] = 1;
   }
   return 0;
 }

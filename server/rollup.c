@@ -377,12 +377,10 @@ static void mark_changing(tally_rollup *r, const tally_store_submission *sub) {
   size_t n = r->cat->n_elements;
   memset(r->changing, sub->replace, n ? n : 1);
   /* Items in catalog order are found by guessing the next. */
-  for (size_t i = 0, e = 0; i < sub->n && !sub->replace; i++) {
-    int at = tally_catalog_element_guess(r->cat, sub->items[i].element,
-                                         (int)e);
-    if (at >= 0)
-      r->changing[at] = 1;
-    e = at >= 0 ? (size_t)at + 1 : 0;
+  for (int i = 0, e = -1; (size_t)i < sub->n && !sub->replace; i++) {
+    e = tally_catalog_element_guess(r->cat, sub->items[i].element, e + 1);
+    if (e >= 0)
+      r->changing[e] = 1;
   }
 }
 
