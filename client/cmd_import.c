@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "error.h"
 #include "figfile.h"
+#include "import_reports.h"
 #include "importfile.h"
 #include "output.h"
 #include "period.h"
@@ -27,7 +28,6 @@
 
 #include <errno.h>
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -73,222 +73,14 @@ const char tally_usage_import[] =
 
 #define IMPORT_CHUNK_REPORTS 1024
 #define IMPORT_CHUNK_BYTES (768u << 10)
-/* "imp-PERIOD-UNIT-" and 20 hex digits: the server's longest id (64)
- * for the longest unit code (31) and period ("2022-01"). */
-#define TALLY_IMPORT_ID_MAX (4 + 7 + 1 + 31 + 1 + 20)
-
-/* One report: a unit's figures of a period, from rows of the file. */
-typedef struct {
-  Tally__SubmitRequest req;
-  Tally__Value *values;
-  Tally__Value **ptrs;
-  int *lines;           /* each value's line */
-  char id[TALLY_IMPORT_ID_MAX + 1];
-  char period[TALLY_PERIOD_STRLEN];
-} report;
-
-/* A row of the file, mapped to the catalog. */
-typedef struct {
-  int unit, element;
-  int rank;             /* the unit's place among the codes, sorted */
-  uint32_t period_key;
-  size_t row;           /* index into the file's rows */
-} mapped;
-
-/* In the order of the store's keys, period then unit code: the server
- * then writes each report past the last (LMDB appends, filling pages). */
-static int by_report(const void *a, const void *b) {
-  const mapped *x = a, *y = b;
-  if (x->period_key != y->period_key)
-    return x->period_key < y->period_key ? -1 : 1;
-  if (x->rank != y->rank)
-    return x->rank < y->rank ? -1 : 1;
-  if (x->element != y->element)
-    return x->element < y->element ? -1 : 1;
-  return x->row < y->row ? -1 : x->row > y->row;
-}
-
-/* A run of rows of one report, next to each other in the file. */
-typedef struct {
-  size_t start, len;
-  uint32_t period_key;
-  int rank;
-} run;
-
-static int by_run(const void *a, const void *b) {
-  const run *x = a, *y = b;
-  if (x->period_key != y->period_key)
-    return x->period_key < y->period_key ? -1 : 1;
-  if (x->rank != y->rank)
-    return x->rank < y->rank ? -1 : 1;
-  return x->start < y->start ? -1 : x->start > y->start;
-}
-
-/* The k rows of m in by_report's order, into a new array (NULL when out
- * of memory). A file holds each report's rows together, mostly in
- * order: the runs are sorted, then each report's rows only where they
- * are out of order, which is much less work than sorting every row. */
-static mapped *sort_rows(const mapped *m, size_t k) {
-  size_t n_runs = 0;
-  for (size_t i = 0; i < k; i++)
-    n_runs += i == 0 || m[i].period_key != m[i - 1].period_key ||
-              m[i].rank != m[i - 1].rank;
-  run *runs = malloc((n_runs + 1) * sizeof *runs);
-  mapped *out = malloc((k + 1) * sizeof *out);
-  if (runs == NULL || out == NULL) {
-    free(runs);
-    free(out);
-    return NULL;
-  }
-  n_runs = 0;
-  for (size_t i = 0; i < k; i++)
-    if (i == 0 || m[i].period_key != m[i - 1].period_key ||
-        m[i].rank != m[i - 1].rank)
-      runs[n_runs++] = (run){i, 1, m[i].period_key, m[i].rank};
-    else
-      runs[n_runs - 1].len++;
-  qsort(runs, n_runs, sizeof *runs, by_run);
-  size_t at = 0;
-  for (size_t r = 0; r < n_runs; r++) {
-    memcpy(out + at, m + runs[r].start, runs[r].len * sizeof *out);
-    at += runs[r].len;
-  }
-  free(runs);
-  for (size_t i = 0; i < k;) {
-    size_t j = i + 1, sorted = 1;
-    for (; j < k && out[j].period_key == out[i].period_key &&
-           out[j].rank == out[i].rank; j++)
-      sorted &= by_report(&out[j - 1], &out[j]) < 0;
-    if (!sorted)
-      qsort(out + i, j - i, sizeof *out, by_report);
-    i = j;
-  }
-  return out;
-}
-
-typedef struct {
-  const char *code;
-  int unit;
-} ranked;
-
-static int by_code(const void *a, const void *b) {
-  return strcmp(((const ranked *)a)->code, ((const ranked *)b)->code);
-}
-
-/* Each unit's place among the catalog's codes, sorted (strcmp, as the
- * store's keys). Returns the array, or NULL when out of memory. */
-static int *unit_ranks(const tally_catalog *cat) {
-  ranked *r = malloc((cat->n_units + 1) * sizeof *r);
-  int *rank = malloc((cat->n_units + 1) * sizeof *rank);
-  if (r && rank) {
-    for (size_t i = 0; i < cat->n_units; i++)
-      r[i] = (ranked){cat->units[i].code, (int)i};
-    qsort(r, cat->n_units, sizeof *r, by_code);
-    for (size_t i = 0; i < cat->n_units; i++)
-      rank[r[i].unit] = (int)i;
-  } else {
-    free(rank);
-    rank = NULL;
-  }
-  free(r);
-  return rank;
-}
-
-/* A unit of the catalog by its code, or its Chinese or English name. */
-static int unit_named(const tally_catalog *cat, const char *text) {
-  int u = tally_catalog_unit(cat, text);
-  for (size_t i = 0; u < 0 && i < cat->n_units; i++)
-    if (strcmp(cat->units[i].name_zh, text) == 0 ||
-        strcasecmp(cat->units[i].name_en, text) == 0)
-      u = (int)i;
-  return u;
-}
-
-static int element_named(const tally_catalog *cat, const char *text) {
-  int e = tally_catalog_element(cat, text);
-  for (size_t i = 0; e < 0 && i < cat->n_elements; i++)
-    if (strcmp(cat->elements[i].name_zh, text) == 0 ||
-        strcasecmp(cat->elements[i].name_en, text) == 0)
-      e = (int)i;
-  return e;
-}
-
-/* "element=digits\n" for a whole number v >= 0, the text snprintf's
- * "%s=%lld\n" writes, into line (room for an element code and 20
- * digits). Returns its length. */
-static size_t whole_line(char *line, const char *element, long long v) {
-  size_t n = strlen(element), k = 0;
-  char digits[24];
-  memcpy(line, element, n);
-  line[n++] = '=';
-  do
-    digits[k++] = (char)('0' + v % 10);
-  while ((v /= 10) > 0);
-  while (k > 0)
-    line[n++] = digits[--k];
-  line[n++] = '\n';
-  return n;
-}
-
-/* The report's id: "imp-", its period and unit, and in hex the first 10
- * bytes of the SHA-256 of its unit, period and figures in order. Period
- * and unit first, so that the ids of an import, sent in the store's
- * order, are in the order of the store's record of ids too: each is
- * appended there, not put among the others (which rewrote most of that
- * record's pages at every commit). */
-static void report_id(report *r, uint32_t period_key) {
-  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-  unsigned char md[32];
-  unsigned len = 0;
-  char line[400];
-  EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-  int n = snprintf(line, sizeof line, "tally-import/1\n%s\n%s\n", r->req.unit,
-                   r->req.period);
-  EVP_DigestUpdate(ctx, line, (size_t)n);
-  for (size_t i = 0; i < r->req.n_values; i++) {
-    double v = r->values[i].value;
-    /* A whole number below 10^17 is what "%.17g" writes as its digits:
-     * written as an integer, the same text, many times faster. */
-    if (v >= 0 && v < 1e17 && v == (double)(long long)v &&
-        strlen(r->values[i].element) < sizeof line - 32)
-      n = (int)whole_line(line, r->values[i].element, (long long)v);
-    else
-      n = snprintf(line, sizeof line, "%s=%.17g\n", r->values[i].element, v);
-    EVP_DigestUpdate(ctx, line, (size_t)n);
-  }
-  EVP_DigestFinal_ex(ctx, md, &len);
-  EVP_MD_CTX_free(ctx);
-  tally_period p;
-  char period[TALLY_PERIOD_STRLEN] = "";
-  if (tally_period_from_key(period_key, &p) == 0)
-    tally_period_format(&p, period);
-  int at = snprintf(r->id, sizeof r->id, "imp-%s-%s-", period, r->req.unit);
-  if (at < 0 || at >= (int)sizeof r->id)
-    at = (int)sizeof r->id - 1; /* cannot be: the catalog's codes are short */
-  static const char hex[] = "0123456789abcdef";
-  for (int i = 0; i < 10 && at + 2 < (int)sizeof r->id; i++) {
-    r->id[at++] = hex[md[i] >> 4];
-    r->id[at++] = hex[md[i] & 15];
-  }
-  r->id[at] = 0;
-}
-
 /* What came of the import, for its last line. */
 typedef struct {
   size_t stored, duplicate, refused, values, unanswered;
 } tally_import_counts;
 
-static void report_free(report *reports, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    free(reports[i].values);
-    free(reports[i].ptrs);
-    free(reports[i].lines);
-  }
-  free(reports);
-}
-
 /* Tells a refused report and its details, with the file's lines. */
-static void tell_refusal(const report *r, const Tally__ErrorReply *e,
+static void tell_refusal(const tally_import_report *r,
+                         const Tally__ErrorReply *e,
                          const char *file, const char *line_word) {
   fprintf(stderr, _("tally import: %s %s: %s\n"), r->req.unit, r->req.period,
           e->message);
@@ -312,7 +104,8 @@ static void tell_refusal(const report *r, const Tally__ErrorReply *e,
 
 /* How many reports from at go in one request: up to
  * IMPORT_CHUNK_REPORTS, and IMPORT_CHUNK_BYTES. */
-static size_t chunk_of(const report *reports, size_t n, size_t at) {
+static size_t chunk_of(const tally_import_report *reports, size_t n,
+                       size_t at) {
   size_t m = 0, bytes = 0;
   while (at + m < n && m < IMPORT_CHUNK_REPORTS) {
     size_t b = tally__submit_request__get_packed_size(&reports[at + m].req);
@@ -333,8 +126,8 @@ typedef struct {
 
 /* Sends the m reports from at on f's connection. Returns 0 or an error
  * with a message in err. */
-static int send_chunk(in_flight *f, report *reports, size_t at, size_t m,
-                      int dry_run, const char *source,
+static int send_chunk(in_flight *f, tally_import_report *reports, size_t at,
+                      size_t m, int dry_run, const char *source,
                       Tally__SubmitRequest **chunk, char *err, size_t errlen) {
   Tally__ImportRequest q = TALLY__IMPORT_REQUEST__INIT;
   Tally__Envelope env = TALLY__ENVELOPE__INIT;
@@ -361,8 +154,8 @@ static int send_chunk(in_flight *f, report *reports, size_t at, size_t m,
  * standard error when it is a terminal.
  * Returns the exit status, with what came of it in *k. */
 #define IMPORT_CONNECTIONS 4
-static int send_reports(tally_cli *c, report *reports, size_t n, int dry_run,
-                        const char *source, const char *file,
+static int send_reports(tally_cli *c, tally_import_report *reports, size_t n,
+                        int dry_run, const char *source, const char *file,
                         const char *line_word, tally_import_counts *k) {
   in_flight fl[IMPORT_CONNECTIONS] = {{NULL, 0, 0, 0}};
   int status = EXIT_OK, progress = isatty(STDERR_FILENO);
@@ -467,145 +260,6 @@ out:
   return status;
 }
 
-/* The file's rows as reports, one per unit and period, their values in
- * catalog order; problems (an unknown unit or element, a figure twice)
- * added to the file's errors. Returns the reports (*n of them), or NULL
- * when out of memory. */
-static report *make_reports(const tally_catalog *cat, tally_importfile *f,
-                            size_t *n) {
-  mapped *m = calloc(f->n + 1, sizeof *m);
-  int *rank = unit_ranks(cat), lost = 0; /* lost: a problem not kept */
-  size_t k = 0;
-  *n = 0;
-  if (m == NULL || rank == NULL) {
-    free(m);
-    free(rank);
-    return NULL;
-  }
-  /* Rows of a unit follow each other (the file shares its text), and a
-   * file names few elements: each looked up in the catalog once. */
-  struct { const char *text; int e; } seen[256] = {{NULL, 0}};
-  const char *unit_text = NULL, *period_text = NULL;
-  int u = -1;
-  uint32_t period_key = 0;
-  for (size_t i = 0; i < f->n; i++) {
-    const tally_import_row *row = &f->rows[i];
-    tally_period p;
-    if (row->unit != unit_text) {
-      unit_text = row->unit;
-      u = unit_named(cat, row->unit);
-    }
-    unsigned h = 2166136261u;
-    for (const char *c = row->element; *c; c++)
-      h = (h ^ (unsigned char)*c) * 16777619u;
-    h = (h ^ h >> 16) & 255;
-    int e;
-    if (seen[h].text && strcmp(seen[h].text, row->element) == 0) {
-      e = seen[h].e;
-    } else {
-      e = element_named(cat, row->element);
-      seen[h].text = row->element;
-      seen[h].e = e;
-    }
-    if (u < 0 || !(cat->units[u].is_leaf || u == cat->root)) {
-      if (u < 0)
-        lost |= tally_importfile_error(
-            f, row->line, _("unknown unit '%s' (tally catalog lists the "
-                            "units)"), row->unit);
-      else
-        lost |= tally_importfile_error(
-            f, row->line, _("not a reporting unit: '%s' (the units under it "
-                            "report their own)"), row->unit);
-      continue;
-    }
-    if (e < 0) {
-      lost |= tally_importfile_error(
-          f, row->line, _("unknown data element '%s' (tally catalog "
-                          "--elements lists them)"), row->element);
-      continue;
-    }
-    if (row->period != period_text) {
-      period_text = row->period;
-      tally_period_parse(row->period, &p);
-      period_key = tally_period_key(&p);
-    }
-    m[k++] = (mapped){u, e, rank[u], period_key, i};
-  }
-  free(rank);
-  mapped *sorted = sort_rows(m, k);
-  free(m);
-  if ((m = sorted) == NULL)
-    return NULL;
-
-  size_t groups = 0;
-  for (size_t i = 0; i < k; i++)
-    groups += i == 0 || m[i].unit != m[i - 1].unit ||
-              m[i].period_key != m[i - 1].period_key;
-  report *out = calloc(groups + 1, sizeof *out);
-  if (out == NULL) {
-    free(m);
-    return NULL;
-  }
-  for (size_t i = 0; i < k;) {
-    size_t j = i;
-    while (j < k && m[j].unit == m[i].unit &&
-           m[j].period_key == m[i].period_key)
-      j++;
-    report *r = &out[*n];
-    tally__submit_request__init(&r->req);
-    r->values = calloc(j - i, sizeof *r->values);
-    r->ptrs = calloc(j - i, sizeof *r->ptrs);
-    r->lines = calloc(j - i, sizeof *r->lines);
-    if (!r->values || !r->ptrs || !r->lines) {
-      report_free(out, *n + 1);
-      free(m);
-      return NULL;
-    }
-    snprintf(r->period, sizeof r->period, "%s", f->rows[m[i].row].period);
-    r->req.unit = cat->units[m[i].unit].code;
-    r->req.period = r->period;
-    for (size_t x = i; x < j; x++) {
-      const tally_import_row *row = &f->rows[m[x].row];
-      if (x > i && m[x].element == m[x - 1].element) {
-        const char *code = cat->elements[m[x].element].code;
-        int first = f->rows[m[x - 1].row].line;
-        /* "line" and "row" in the user's language, as the place is. */
-        if (strcmp(f->line_word, "line") == 0)
-          lost |= tally_importfile_error(
-              f, row->line, _("%s %s %s is also on line %d"), r->req.unit,
-              r->period, code, first);
-        else if (strcmp(f->line_word, "row") == 0)
-          lost |= tally_importfile_error(
-              f, row->line, _("%s %s %s is also on row %d"), r->req.unit,
-              r->period, code, first);
-        else
-          lost |= tally_importfile_error(
-              f, row->line, _("%s %s %s is also on %s %d"), r->req.unit,
-              r->period, code, f->line_word, first);
-        continue;
-      }
-      Tally__Value *v = &r->values[r->req.n_values];
-      tally__value__init(v);
-      v->element = cat->elements[m[x].element].code;
-      v->value = row->value;
-      r->lines[r->req.n_values] = row->line;
-      r->ptrs[r->req.n_values] = v;
-      r->req.n_values++;
-    }
-    r->req.values = r->ptrs;
-    report_id(r, m[i].period_key);
-    r->req.submission_id = r->id;
-    (*n)++;
-    i = j;
-  }
-  free(m);
-  if (lost) { /* out of memory: a problem would go untold */
-    report_free(out, *n);
-    return NULL;
-  }
-  return out;
-}
-
 /* The catalog, fetched in a thread of its own while the file is read
  * (the server is idle then, and the fetch takes a fifth of a second of
  * a province's import). Quietly: a file that cannot be read is told
@@ -705,7 +359,7 @@ int tally_cmd_import(int argc, char **argv, tally_cli *c) {
     return rc;
   }
   size_t n = 0;
-  report *reports = make_reports(cat, &f, &n);
+  tally_import_report *reports = tally_import_reports_make(cat, &f, &n);
   if (reports == NULL) {
     fputs(_("tally: out of memory\n"), stderr);
     tally_importfile_release(&f);
@@ -750,7 +404,7 @@ int tally_cmd_import(int argc, char **argv, tally_cli *c) {
                     "%zu figures with an empty value skipped: not reported\n",
                     f.blank),
            f.blank);
-  report_free(reports, n);
+  tally_import_reports_free(reports, n);
   tally_importfile_release(&f);
   tally_catalog_free(cat);
   if (problems && status == EXIT_OK)
