@@ -129,10 +129,12 @@ typedef int (*tally_store_history_fn)(void *arg, const void *changeset,
 
 typedef struct tally_store_txn tally_store_txn;
 
-/* One write of a batch. apply runs in a nested transaction of its own
- * and returns 0 (kept), a refusal (tally_store_refusal: undone alone,
- * the rest of the batch goes on) or any other error, which fails the
- * whole batch. */
+/* One write of a batch. apply returns 0 (kept), a refusal
+ * (tally_store_refusal: undone alone, the rest of the batch goes on) or
+ * any other error, which fails the whole batch. It may run more than
+ * once, in the batch's transaction and, when one of the batch is
+ * refused, again in a nested transaction of its own: it starts afresh
+ * each time. */
 typedef struct {
   int (*apply)(void *arg, tally_store_txn *t);
   void *arg;
