@@ -76,7 +76,8 @@ static Tally__Envelope *check_values(tally_request *r, uint64_t id, int unit,
     const char *code = v->element ? v->element : "";
     e = tally_catalog_element_guess(cat, code, e + 1);
     Tally__ErrorCode kind = TALLY__ERROR_CODE__ERROR_BAD_VALUE;
-    char why[600] = "", shown[SHOWN_MAX];
+    char why[600], shown[SHOWN_MAX];
+    why[0] = 0; /* not = "": that clears all 600 bytes, for every value */
 
     if (e < 0) {
       int named = element_named(cat, code);
