@@ -15,6 +15,7 @@
 
 #include "error.h"
 #include "figure_check.h"
+#include "first_changes.h"
 #include "hash.h"
 #include "indicator.h"
 #include "log.h"
@@ -649,33 +650,14 @@ static int prepare_rules(tally_request *r, int unit, const tally_period *p,
 
 /* The changes of the history entry the store writes if the report held
  * no figures (each item new), packed here on the loop thread rather
- * than on the writer's, as a ChangeSet that holds only them. Returns 0
- * or -ENOMEM. */
+ * than on the writer's (server/first_changes.h). Returns 0 or -ENOMEM. */
 static int pack_first_changes(struct submit_job *j) {
-  Tally__Change *c = calloc(j->n + 1, sizeof *c);
-  Tally__Change **list = calloc(j->n + 1, sizeof *list);
-  Tally__ChangeSet cs = TALLY__CHANGE_SET__INIT;
-  int rc = -ENOMEM;
-  if (c && list) {
-    for (size_t i = 0; i < j->n; i++) {
-      tally__change__init(&c[i]);
-      c[i].element = (char *)j->items[i].element;
-      c[i].has_new = 1;
-      c[i].new_value = j->items[i].value;
-      list[i] = &c[i];
-    }
-    cs.changes = list;
-    cs.n_changes = j->n;
-    j->first_changes_len = tally__change_set__get_packed_size(&cs);
-    j->first_changes = malloc(j->first_changes_len + 1);
-    if (j->first_changes) {
-      tally__change_set__pack(&cs, j->first_changes);
-      rc = 0;
-    }
-  }
-  free(c);
-  free(list);
-  return rc;
+  j->first_changes_len = tally_first_changes_size(j->items, j->n);
+  j->first_changes = malloc(j->first_changes_len + 1);
+  if (j->first_changes == NULL)
+    return -ENOMEM;
+  tally_first_changes_pack(j->items, j->n, j->first_changes);
+  return 0;
 }
 
 /* FNV-1a over the submission as sent: the same id with other figures is
