@@ -15,8 +15,6 @@
 
 #include "error.h"
 #include "figure_check.h"
-#include "first_changes.h"
-#include "hash.h"
 #include "indicator.h"
 #include "log.h"
 #include "period.h"
@@ -27,6 +25,7 @@
 #include "utf8.h"
 #include "store_audit.h"
 #include "store_figures.h"
+#include "submit_bytes.h"
 #include "validate.h"
 
 #include <errno.h>
@@ -650,7 +649,7 @@ static int prepare_rules(tally_request *r, int unit, const tally_period *p,
 
 /* The changes of the history entry the store writes if the report held
  * no figures (each item new), packed here on the loop thread rather
- * than on the writer's (server/first_changes.h). Returns 0 or -ENOMEM. */
+ * than on the writer's (server/submit_bytes.h). Returns 0 or -ENOMEM. */
 static int pack_first_changes(struct submit_job *j) {
   j->first_changes_len = tally_first_changes_size(j->items, j->n);
   j->first_changes = malloc(j->first_changes_len + 1);
@@ -658,17 +657,6 @@ static int pack_first_changes(struct submit_job *j) {
     return -ENOMEM;
   tally_first_changes_pack(j->items, j->n, j->first_changes);
   return 0;
-}
-
-/* FNV-1a over the submission as sent: the same id with other figures is
- * not the same submission. */
-static uint64_t digest(tally_request *r, const Tally__SubmitRequest *s) {
-  size_t n = tally__submit_request__get_packed_size(s);
-  uint8_t *buf = tally_arena_alloc(r->arena, n + 1);
-  if (buf == NULL)
-    return 0;
-  tally__submit_request__pack(s, buf);
-  return tally_hash_fnv1a(buf, n);
 }
 
 Tally__Envelope *tally_submit_prepare(tally_request *r, uint64_t id,
@@ -755,7 +743,8 @@ Tally__Envelope *tally_submit_prepare(tally_request *r, uint64_t id,
       .replace = s->replace,
       .now = (int64_t)now,
       .peer = j->peer,
-      .digest = *s->submission_id ? digest(r, s) : 0,
+      /* The same id with other figures is not the same submission. */
+      .digest = *s->submission_id ? tally_submit_digest(s) : 0,
       .check = submit_check,
       .check_arg = j,
       .account_id = r->account->id,
