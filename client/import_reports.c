@@ -2,8 +2,9 @@
  *
  * Four steps: the rows are looked up in the catalog (two threads, half
  * the rows each); the rows that name no reporting unit or element are
- * told, in the file's order, and left out; the rest are put in the
- * store's order, a report's rows together; and the reports are made
+ * told, in the file's order, and left out; the reports are put in the
+ * store's order (their runs of rows sorted, a report's rows copied
+ * together only where the file has them apart); and the reports are made
  * (two threads, half the rows each again), each with its id, a figure
  * given twice noted and told afterwards in the order one thread would
  * have told it.
@@ -62,21 +63,41 @@ static int same_report(const mapped *x, const mapped *y) {
   return x->period_key == y->period_key && x->rank == y->rank;
 }
 
-/* The k rows of m with each report's rows together, reports in
- * by_report's order, into a new array (NULL when out of memory). A file
- * holds each report's rows together: the runs are sorted, not the rows
- * (each report's own rows are put in order as it is made). */
-static mapped *order_reports(const mapped *m, size_t k) {
+/* A report's rows: in m where the file has them together (one run),
+ * else copied together. */
+typedef struct {
+  mapped *rows;
+  size_t n;
+} report_rows;
+
+/* The runs of the report that begins at runs[r]: returns the index
+ * after them, with how many rows they hold in *rows. */
+static size_t report_end(const run *runs, size_t n_runs, size_t r,
+                         size_t *rows) {
+  size_t next = r;
+  *rows = 0;
+  while (next < n_runs && runs[next].period_key == runs[r].period_key &&
+         runs[next].rank == runs[r].rank)
+    *rows += runs[next++].len;
+  return next;
+}
+
+/* The reports of the k rows of m, in by_report's order, into *out (*n
+ * of them), and in *extra the rows of reports the file has in more than
+ * one run, copied together. A file holds each report's rows together:
+ * the runs are sorted, not the rows (each report's own rows are put in
+ * order as it is made). Returns 0 or -ENOMEM. */
+static int order_reports(mapped *m, size_t k, report_rows **out, size_t *n,
+                         mapped **extra) {
   size_t n_runs = 0;
   for (size_t i = 0; i < k; i++)
     n_runs += i == 0 || !same_report(&m[i], &m[i - 1]);
   run *runs = malloc((n_runs + 1) * sizeof *runs);
-  mapped *out = malloc((k + 1) * sizeof *out);
-  if (runs == NULL || out == NULL) {
-    free(runs);
-    free(out);
-    return NULL;
-  }
+  *out = malloc((n_runs + 1) * sizeof **out);
+  *extra = NULL;
+  *n = 0;
+  if (runs == NULL || *out == NULL)
+    goto no_memory;
   n_runs = 0;
   for (size_t i = 0; i < k; i++)
     if (i == 0 || !same_report(&m[i], &m[i - 1]))
@@ -84,13 +105,34 @@ static mapped *order_reports(const mapped *m, size_t k) {
     else
       runs[n_runs - 1].len++;
   qsort(runs, n_runs, sizeof *runs, by_run);
-  size_t at = 0;
-  for (size_t r = 0; r < n_runs; r++) {
-    memcpy(out + at, m + runs[r].start, runs[r].len * sizeof *out);
-    at += runs[r].len;
+  /* Reports of more than one run: their rows, copied together. */
+  size_t copied = 0, rows;
+  for (size_t r = 0, next; r < n_runs; r = next)
+    if ((next = report_end(runs, n_runs, r, &rows)) > r + 1)
+      copied += rows;
+  if (copied && (*extra = malloc(copied * sizeof **extra)) == NULL)
+    goto no_memory;
+  mapped *to = *extra;
+  for (size_t r = 0, next; r < n_runs; r = next) {
+    next = report_end(runs, n_runs, r, &rows);
+    if (next == r + 1) {
+      (*out)[(*n)++] = (report_rows){m + runs[r].start, rows};
+      continue;
+    }
+    (*out)[(*n)++] = (report_rows){to, rows};
+    for (size_t x = r; x < next; x++) {
+      memcpy(to, m + runs[x].start, runs[x].len * sizeof *m);
+      to += runs[x].len;
+    }
   }
   free(runs);
-  return out;
+  return 0;
+
+no_memory:
+  free(runs);
+  free(*out);
+  *out = NULL;
+  return -ENOMEM;
 }
 
 typedef struct {
@@ -270,8 +312,7 @@ typedef struct {
 typedef struct {
   const tally_catalog *cat;
   const tally_importfile *f;
-  mapped *m;                 /* every row, reports together */
-  const size_t *starts;      /* where each report's rows start in m */
+  const report_rows *rows;   /* each report's rows */
   tally_import_report *out;
   size_t from, to;           /* the reports */
   twice *twice;              /* figures given twice, in the order found */
@@ -333,8 +374,7 @@ static int make_report(make_part *p, size_t index, mapped *m, size_t len) {
 static void *make_reports(void *arg) {
   make_part *p = arg;
   for (size_t g = p->from; g < p->to && p->rc == 0; g++)
-    p->rc = make_report(p, g, p->m + p->starts[g],
-                        p->starts[g + 1] - p->starts[g]);
+    p->rc = make_report(p, g, p->rows[g].rows, p->rows[g].n);
   return NULL;
 }
 
@@ -381,12 +421,11 @@ static size_t leave_out_unknown(const tally_catalog *cat, tally_importfile *f,
   return k;
 }
 
-/* Where half the rows have gone by: the first report that starts at
- * k / 2 or after. */
-static size_t half_way(const size_t *starts, size_t groups, size_t k) {
-  size_t g = 0;
-  while (g < groups && starts[g] < k / 2)
-    g++;
+/* Where half the k rows have gone by: the first report after them. */
+static size_t half_way(const report_rows *rows, size_t groups, size_t k) {
+  size_t g = 0, seen = 0;
+  while (g < groups && seen < k / 2)
+    seen += rows[g++].n;
   return g;
 }
 
@@ -405,29 +444,20 @@ tally_import_report *tally_import_reports_make(const tally_catalog *cat,
   in_two(map_rows, &maps[0], &maps[1]);
   free(rank);
   size_t k = leave_out_unknown(cat, f, m, &lost);
-  mapped *ordered = order_reports(m, k);
-  free(m);
-  if ((m = ordered) == NULL)
-    return NULL;
-
-  size_t groups = 0;
-  for (size_t i = 0; i < k; i++)
-    groups += i == 0 || !same_report(&m[i], &m[i - 1]);
-  size_t *starts = malloc((groups + 1) * sizeof *starts);
-  tally_import_report *out = calloc(groups + 1, sizeof *out);
-  if (starts == NULL || out == NULL) {
-    free(starts);
-    free(out);
+  report_rows *rows;
+  mapped *extra;
+  size_t groups;
+  tally_import_report *out = NULL;
+  if (order_reports(m, k, &rows, &groups, &extra) != 0 ||
+      (out = calloc(groups + 1, sizeof *out)) == NULL) {
+    free(rows);
+    free(extra);
     free(m);
     return NULL;
   }
-  for (size_t i = 0, g = 0; i < k; i++)
-    if (i == 0 || !same_report(&m[i], &m[i - 1]))
-      starts[g++] = i;
-  starts[groups] = k;
-  size_t mid = half_way(starts, groups, k);
-  make_part parts[2] = {{cat, f, m, starts, out, 0, mid, NULL, 0, 0, 0},
-                        {cat, f, m, starts, out, mid, groups, NULL, 0, 0, 0}};
+  size_t mid = half_way(rows, groups, k);
+  make_part parts[2] = {{cat, f, rows, out, 0, mid, NULL, 0, 0, 0},
+                        {cat, f, rows, out, mid, groups, NULL, 0, 0, 0}};
   in_two(make_reports, &parts[0], &parts[1]);
   for (int i = 0; i < 2; i++) {
     for (size_t t = 0; t < parts[i].n_twice; t++)
@@ -436,7 +466,8 @@ tally_import_report *tally_import_reports_make(const tally_catalog *cat,
     lost |= parts[i].rc;
     free(parts[i].twice);
   }
-  free(starts);
+  free(rows);
+  free(extra);
   free(m);
   if (lost) { /* out of memory: a problem would go untold */
     tally_import_reports_free(out, groups);
