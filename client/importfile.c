@@ -147,8 +147,11 @@ static char *pool_copy(tally_importfile *f, const char *s, size_t n) {
 }
 
 /* s without its blanks at either end, in f's pool; the previous row's
- * copy when it is the same text (rows of one unit follow each other). */
-static char *trimmed(tally_importfile *f, const char *s, const char *prev) {
+ * copy when it is the same text (rows of one unit follow each other),
+ * or with seen (a file names few elements: TALLY_IMPORTFILE_SEEN slots)
+ * the copy seen last in its slot. */
+static char *trimmed(tally_importfile *f, const char *s, const char *prev,
+                     char **seen) {
   while (isspace((unsigned char)*s))
     s++;
   size_t n = strlen(s);
@@ -156,7 +159,18 @@ static char *trimmed(tally_importfile *f, const char *s, const char *prev) {
     n--;
   if (prev && strncmp(prev, s, n) == 0 && prev[n] == 0)
     return (char *)prev;
-  return pool_copy(f, s, n);
+  if (seen == NULL)
+    return pool_copy(f, s, n);
+  unsigned h = 2166136261u; /* FNV-1a, 32-bit, folded to a slot */
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ (unsigned char)s[i]) * 16777619u;
+  char **slot = &seen[(h ^ h >> 16) % TALLY_IMPORTFILE_SEEN];
+  if (*slot && strncmp(*slot, s, n) == 0 && (*slot)[n] == 0)
+    return *slot;
+  char *copy = pool_copy(f, s, n);
+  if (copy)
+    *slot = copy;
+  return copy;
 }
 
 /* A value that is plain digits (as most are), read without the
@@ -219,9 +233,10 @@ int tally_importfile_add(tally_importfile *f, const char *unit,
     prev = f->n ? &f->rows[f->n - 1] : NULL;
   }
   tally_import_row *r = &f->rows[f->n];
-  r->unit = trimmed(f, unit, prev ? prev->unit : NULL);
+  r->unit = trimmed(f, unit, prev ? prev->unit : NULL, NULL);
   r->period = same_period ? prev->period : pool_copy(f, p, strlen(p));
-  r->element = trimmed(f, element, prev ? prev->element : NULL);
+  r->element = trimmed(f, element, prev ? prev->element : NULL,
+                       f->elements_seen);
   r->value = v == 0 ? 0.0 : v;
   r->line = line;
   if (!r->unit || !r->period || !r->element)

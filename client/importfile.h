@@ -29,6 +29,8 @@ typedef struct {
   int line;        /* where it is (a line, row or value: line_word) */
 } tally_import_row;
 
+#define TALLY_IMPORTFILE_SEEN 256
+
 typedef struct {
   tally_import_row *rows;
   size_t n, cap;
@@ -40,6 +42,8 @@ typedef struct {
   const char *format;    /* "long CSV", "DHIS2 JSON", ...: static */
   const char *line_word; /* "line", "row", "dataValue": static */
   struct tally_importfile_chunk *pool; /* the rows' strings, freed at once */
+  char *elements_seen[TALLY_IMPORTFILE_SEEN]; /* element texts in the pool,
+                                                 each row's shared */
   char last_period[32];  /* the period text last read, as written */
 } tally_importfile;
 
