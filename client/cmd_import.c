@@ -93,24 +93,52 @@ static void tell_refusal(const tally_import_report *r,
         if (d->also[k] >= 1 && d->also[k] <= r->req.n_values)
           at += (size_t)snprintf(also + at, sizeof also - at, "%s%d",
                                  at ? ", " : " (and ",
-                                 r->lines[d->also[k] - 1]);
+                                 r->figures[d->also[k] - 1].line);
       fprintf(stderr, "  %s %s %d%s%s: %s\n", file, line_word,
-              r->lines[d->index - 1], also, at ? ")" : "", d->text);
+              r->figures[d->index - 1].line, also, at ? ")" : "", d->text);
     }
     else
       fprintf(stderr, "  %s\n", d->text);
   }
 }
 
-/* How many reports from at go in one request: up to
- * IMPORT_CHUNK_REPORTS, and IMPORT_CHUNK_BYTES. */
-static size_t chunk_of(const tally_import_report *reports, size_t n,
-                       size_t at) {
-  size_t m = 0, bytes = 0;
+/* Where the requests' values are made, each one's anew as it is sent
+ * (packed at once: nothing points at them after). */
+typedef struct {
+  const tally_catalog *cat;
+  Tally__SubmitRequest **reqs; /* IMPORT_CHUNK_REPORTS */
+  Tally__Value *values;
+  Tally__Value **ptrs;
+  size_t cap;                  /* of values and ptrs */
+} chunk_room;
+
+/* How many reports from at go in one request (up to
+ * IMPORT_CHUNK_REPORTS, and IMPORT_CHUNK_BYTES), their values made in
+ * room. Returns 0 when out of memory. */
+static size_t chunk_of(tally_import_report *reports, size_t n, size_t at,
+                       chunk_room *room) {
+  size_t m = 0, bytes = 0, used = 0, want = 0;
+  for (size_t i = at; i < n && i - at < IMPORT_CHUNK_REPORTS; i++)
+    want += reports[i].req.n_values;
+  if (want > room->cap) {
+    free(room->values);
+    free(room->ptrs);
+    room->values = malloc(want * sizeof *room->values);
+    room->ptrs = malloc(want * sizeof *room->ptrs);
+    room->cap = room->values && room->ptrs ? want : 0;
+    if (room->cap == 0)
+      return 0;
+  }
   while (at + m < n && m < IMPORT_CHUNK_REPORTS) {
-    size_t b = tally__submit_request__get_packed_size(&reports[at + m].req);
-    if (m > 0 && bytes + b + 8 > IMPORT_CHUNK_BYTES)
+    tally_import_report *r = &reports[at + m];
+    tally_import_report_values(room->cat, r, room->values + used,
+                               room->ptrs + used);
+    size_t b = tally__submit_request__get_packed_size(&r->req);
+    if (m > 0 && bytes + b + 8 > IMPORT_CHUNK_BYTES) {
+      r->req.values = NULL; /* goes in the next request */
       break;
+    }
+    used += r->req.n_values;
     bytes += b + 8;
     m++;
   }
@@ -124,24 +152,30 @@ typedef struct {
   uint64_t id;
 } in_flight;
 
-/* Sends the m reports from at on f's connection. Returns 0 or an error
- * with a message in err. */
-static int send_chunk(in_flight *f, tally_import_report *reports, size_t at,
-                      size_t m, int dry_run, const char *source,
-                      Tally__SubmitRequest **chunk, char *err, size_t errlen) {
+/* Sends the reports from at that go in one request on f's connection,
+ * *m of them. Returns 0 or an error with a message in err. */
+static int send_chunk(in_flight *f, tally_import_report *reports, size_t n,
+                      size_t at, size_t *m, int dry_run, const char *source,
+                      chunk_room *room, char *err, size_t errlen) {
   Tally__ImportRequest q = TALLY__IMPORT_REQUEST__INIT;
   Tally__Envelope env = TALLY__ENVELOPE__INIT;
-  for (size_t i = 0; i < m; i++)
-    chunk[i] = &reports[at + i].req;
-  q.reports = chunk;
-  q.n_reports = m;
+  if ((*m = chunk_of(reports, n, at, room)) == 0) {
+    snprintf(err, errlen, "%s", _("out of memory"));
+    return -ENOMEM;
+  }
+  for (size_t i = 0; i < *m; i++)
+    room->reqs[i] = &reports[at + i].req;
+  q.reports = room->reqs;
+  q.n_reports = *m;
   q.dry_run = dry_run;
   q.source = (char *)(source ? source : "");
   env.body_case = TALLY__ENVELOPE__BODY_IMPORT_REQUEST;
   env.import_request = &q;
   int rc = tally_client_send(f->conn, &env, err, errlen);
+  for (size_t i = 0; i < *m; i++)
+    reports[at + i].req.values = NULL; /* packed: made again if need be */
   f->at = at;
-  f->m = rc == 0 ? m : 0;
+  f->m = rc == 0 ? *m : 0;
   f->id = env.id;
   return rc;
 }
@@ -154,17 +188,19 @@ static int send_chunk(in_flight *f, tally_import_report *reports, size_t at,
  * standard error when it is a terminal.
  * Returns the exit status, with what came of it in *k. */
 #define IMPORT_CONNECTIONS 4
-static int send_reports(tally_cli *c, tally_import_report *reports, size_t n,
-                        int dry_run, const char *source, const char *file,
+static int send_reports(tally_cli *c, const tally_catalog *cat,
+                        tally_import_report *reports, size_t n, int dry_run,
+                        const char *source, const char *file,
                         const char *line_word, tally_import_counts *k) {
   in_flight fl[IMPORT_CONNECTIONS] = {{NULL, 0, 0, 0}};
   int status = EXIT_OK, progress = isatty(STDERR_FILENO);
   char err[512];
   size_t at = 0, sent = 0; /* answered, and sent, up to */
-  Tally__SubmitRequest **chunk = calloc(IMPORT_CHUNK_REPORTS, sizeof *chunk);
+  chunk_room room = {cat, calloc(IMPORT_CHUNK_REPORTS, sizeof *room.reqs),
+                     NULL, NULL, 0};
 
   memset(k, 0, sizeof *k);
-  if (chunk == NULL)
+  if (room.reqs == NULL)
     return EXIT_REFUSED;
   for (int i = 0; i < IMPORT_CONNECTIONS; i++)
     if ((i == 0 || sent < n) &&
@@ -176,8 +212,8 @@ static int send_reports(tally_cli *c, tally_import_report *reports, size_t n,
     }
   /* The first request on each connection signs it in. */
   for (int i = 0; i < IMPORT_CONNECTIONS && sent < n && fl[i].conn; i++) {
-    size_t m = chunk_of(reports, n, sent);
-    if (send_chunk(&fl[i], reports, sent, m, dry_run, source, chunk, err,
+    size_t m;
+    if (send_chunk(&fl[i], reports, n, sent, &m, dry_run, source, &room, err,
                    sizeof err) != 0)
       goto unreachable;
     sent += m;
@@ -238,8 +274,8 @@ static int send_reports(tally_cli *c, tally_import_report *reports, size_t n,
               dry_run ? _("checked") : _("sent"), at * 100 / n);
     }
     if (sent < n) {
-      size_t mm = chunk_of(reports, n, sent);
-      if (send_chunk(f, reports, sent, mm, dry_run, source, chunk, err,
+      size_t mm;
+      if (send_chunk(f, reports, n, sent, &mm, dry_run, source, &room, err,
                      sizeof err) != 0)
         goto unreachable;
       sent += mm;
@@ -253,7 +289,9 @@ unreachable:
 out:
   if (progress)
     fputc('\n', stderr);
-  free(chunk);
+  free(room.reqs);
+  free(room.values);
+  free(room.ptrs);
   for (int i = 0; i < IMPORT_CONNECTIONS; i++)
     if (fl[i].conn)
       tally_client_close(fl[i].conn);
@@ -383,8 +421,8 @@ int tally_cmd_import(int argc, char **argv, tally_cli *c) {
             problems == 1 ? "" : "s", file);
   const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
   tally_import_counts k;
-  int status = n ? send_reports(c, reports, n, dry_run || problems, base, file,
-                                f.line_word, &k)
+  int status = n ? send_reports(c, cat, reports, n, dry_run || problems, base,
+                                file, f.line_word, &k)
                  : EXIT_OK;
   if (n == 0)
     memset(&k, 0, sizeof k);

@@ -264,7 +264,8 @@ static size_t whole_line(char *line, const char *element, long long v) {
  * order, are in the order of the store's record of ids too: each is
  * appended there, not put among the others (which rewrote most of that
  * record's pages at every commit). */
-static void report_id(tally_import_report *r, uint32_t period_key) {
+static void report_id(const tally_catalog *cat, tally_import_report *r,
+                      uint32_t period_key) {
   EVP_MD_CTX *ctx = EVP_MD_CTX_new();
   unsigned char md[32];
   unsigned len = 0;
@@ -274,14 +275,15 @@ static void report_id(tally_import_report *r, uint32_t period_key) {
                    r->req.period);
   EVP_DigestUpdate(ctx, line, (size_t)n);
   for (size_t i = 0; i < r->req.n_values; i++) {
-    double v = r->values[i].value;
+    double v = r->figures[i].value;
+    const char *code = cat->elements[r->figures[i].element].code;
     /* A whole number below 10^17 is what "%.17g" writes as its digits:
      * written as an integer, the same text, many times faster. */
     if (v >= 0 && v < 1e17 && v == (double)(long long)v &&
-        strlen(r->values[i].element) < sizeof line - 32)
-      n = (int)whole_line(line, r->values[i].element, (long long)v);
+        strlen(code) < sizeof line - 32)
+      n = (int)whole_line(line, code, (long long)v);
     else
-      n = snprintf(line, sizeof line, "%s=%.17g\n", r->values[i].element, v);
+      n = snprintf(line, sizeof line, "%s=%.17g\n", code, v);
     EVP_DigestUpdate(ctx, line, (size_t)n);
   }
   EVP_DigestFinal_ex(ctx, md, &len);
@@ -330,14 +332,8 @@ static int make_report(make_part *p, size_t index, mapped *m, size_t len) {
       qsort(m, len, sizeof *m, by_report);
       break;
     }
-  /* One block for the values, the pointers to them and their lines. */
-  void *block = calloc(len, sizeof *r->values + sizeof *r->ptrs +
-                                sizeof *r->lines);
-  if (block == NULL)
+  if ((r->figures = malloc(len * sizeof *r->figures)) == NULL)
     return -ENOMEM;
-  r->values = block;
-  r->ptrs = (Tally__Value **)(r->values + len);
-  r->lines = (int *)(r->ptrs + len);
   tally__submit_request__init(&r->req);
   snprintf(r->period, sizeof r->period, "%s", f->rows[m[0].row].period);
   r->req.unit = p->cat->units[m[0].unit].code;
@@ -357,16 +353,10 @@ static int make_report(make_part *p, size_t index, mapped *m, size_t len) {
                                        f->rows[m[x - 1].row].line};
       continue;
     }
-    Tally__Value *v = &r->values[r->req.n_values];
-    tally__value__init(v);
-    v->element = p->cat->elements[m[x].element].code;
-    v->value = row->value;
-    r->lines[r->req.n_values] = row->line;
-    r->ptrs[r->req.n_values] = v;
-    r->req.n_values++;
+    r->figures[r->req.n_values++] =
+        (tally_import_figure){row->value, m[x].element, row->line};
   }
-  r->req.values = r->ptrs;
-  report_id(r, m[0].period_key);
+  report_id(p->cat, r, m[0].period_key);
   r->req.submission_id = r->id;
   return 0;
 }
@@ -477,10 +467,22 @@ tally_import_report *tally_import_reports_make(const tally_catalog *cat,
   return out;
 }
 
+void tally_import_report_values(const tally_catalog *cat,
+                                tally_import_report *r, Tally__Value *values,
+                                Tally__Value **ptrs) {
+  for (size_t i = 0; i < r->req.n_values; i++) {
+    tally__value__init(&values[i]);
+    values[i].element = cat->elements[r->figures[i].element].code;
+    values[i].value = r->figures[i].value;
+    ptrs[i] = &values[i];
+  }
+  r->req.values = ptrs;
+}
+
 void tally_import_reports_free(tally_import_report *reports, size_t n) {
   if (reports == NULL)
     return;
   for (size_t i = 0; i < n; i++)
-    free(reports[i].values); /* the block of values, pointers and lines */
+    free(reports[i].figures);
   free(reports);
 }

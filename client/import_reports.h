@@ -20,12 +20,20 @@
  * for the longest unit code (31) and period ("2022-01"). */
 #define TALLY_IMPORT_ID_MAX (4 + 7 + 1 + 31 + 1 + 20)
 
-/* One report: a unit's figures of a period, from rows of the file. */
+/* One figure of a report: its element (the catalog's index), its value
+ * and where the file has it. */
 typedef struct {
-  Tally__SubmitRequest req; /* its unit's code, period, values and id */
-  Tally__Value *values;
-  Tally__Value **ptrs;
-  int *lines;           /* each value's line */
+  double value;
+  int element, line;
+} tally_import_figure;
+
+/* One report: a unit's figures of a period, from rows of the file. Its
+ * request's values are made only to be sent (tally_import_report_values):
+ * as protobuf-c's messages they took three times the memory. */
+typedef struct {
+  Tally__SubmitRequest req; /* its unit's code, period and id; n_values:
+                               how many figures, values NULL */
+  tally_import_figure *figures; /* in catalog order */
   char id[TALLY_IMPORT_ID_MAX + 1];
   char period[TALLY_PERIOD_STRLEN];
 } tally_import_report;
@@ -36,6 +44,13 @@ typedef struct {
  * tally_import_reports_free), or NULL when out of memory. */
 tally_import_report *tally_import_reports_make(const tally_catalog *cat,
                                                tally_importfile *f, size_t *n);
+
+/* Points r's request at its figures as protobuf-c's values, made in
+ * values and ptrs (room for r->req.n_values in each), for it to be
+ * packed; until those are used again or freed. */
+void tally_import_report_values(const tally_catalog *cat,
+                                tally_import_report *r, Tally__Value *values,
+                                Tally__Value **ptrs);
 
 void tally_import_reports_free(tally_import_report *reports, size_t n);
 
