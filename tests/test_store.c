@@ -5,6 +5,7 @@
 #include "store.h"
 #include "store_audit.h"
 #include "store_figures.h"
+#include "submit_bytes.h"
 #include "tally.pb-c.h"
 
 #include <criterion/criterion.h>
@@ -344,26 +345,15 @@ static void expect_change(const Tally__ChangeSet *cs, size_t i,
     cr_expect_eq(c->new_value, new_value, "change %zu", i);
 }
 
-/* A submission's changes packed before the write (as the server's loop
- * thread packs them): n items, each new. Free with free(). */
+/* A submission's changes packed before the write, as the server's loop
+ * thread packs them (server/submit_bytes.h): n items, each new. Free
+ * with free(). */
 static uint8_t *pack_new_changes(const tally_store_item *items, size_t n,
                                  size_t *len) {
-  Tally__Change c[8], *list[8];
-  Tally__ChangeSet cs = TALLY__CHANGE_SET__INIT;
-  cr_assert_leq(n, 8);
-  for (size_t i = 0; i < n; i++) {
-    tally__change__init(&c[i]);
-    c[i].element = (char *)items[i].element;
-    c[i].has_new = 1;
-    c[i].new_value = items[i].value;
-    list[i] = &c[i];
-  }
-  cs.changes = list;
-  cs.n_changes = n;
-  *len = tally__change_set__get_packed_size(&cs);
+  *len = tally_first_changes_size(items, n);
   uint8_t *out = malloc(*len + 1);
   cr_assert_not_null(out);
-  tally__change_set__pack(&cs, out);
+  tally_first_changes_pack(items, n, out);
   return out;
 }
 
