@@ -109,6 +109,9 @@ with open(sys.argv[5], "w") as f:
 EOF
 rows=$(( $(wc -l < "$work/import.csv") - 1 ))
 say "   $rows rows, $(du -h "$work/import.csv" | cut -f1)"
+# The file just written is still going to the disk: its write-back would
+# be timed with whichever import runs first, against its syncs.
+sync
 
 # One import into a fresh store with the programs of build $1; prints
 # "seconds tallyd-cpu-seconds".
