@@ -82,9 +82,10 @@ typedef struct {
 int tally_store_submit(tally_store *s, const tally_store_submission *sub,
                        tally_store_result *res);
 
-/* Writes n submissions in one transaction (one sync): each is applied in
- * a nested transaction of its own, so one refused leaves the others be;
- * codes[i] is what tally_store_submit would have returned for it.
+/* Writes n submissions in one transaction (one sync), as
+ * tally_store_batch writes its operations: one refused leaves the
+ * others be; codes[i] is what tally_store_submit would have returned
+ * for it.
  * Returns 0 when the batch committed, or the store error that kept all
  * of it from being written (every codes[i] is then that error). */
 int tally_store_submit_batch(tally_store *s, const tally_store_submission *subs,

@@ -3,10 +3,10 @@
  * Every write transaction of a running server runs here: submissions,
  * targets, period locks, accounts, last-used times. The loop queues a
  * write and goes on; the writer thread takes everything queued, applies
- * each in a nested transaction of its own inside one transaction (group
- * commit: one sync for them all), grows the map between transactions
- * when it fills, and hands each write back to the loop, which calls its
- * done() after the commit that holds it. So the loop never waits on the
+ * it in one transaction (group commit: one sync for them all; each write
+ * whole or not at all, as tally_store_batch says), grows the map
+ * between transactions when it fills, and hands each write back to the
+ * loop, which calls its done() after the commit that holds it. So the loop never waits on the
  * disk, and no worker thread of libuv's pool waits on a commit.
  *
  * Writes queued during one turn of the loop are handed over together
@@ -24,7 +24,8 @@ typedef struct tally_writer tally_writer;
 typedef struct tally_write tally_write;
 
 struct tally_write {
-  /* On the writer thread, in a nested transaction: as tally_store_op. */
+  /* On the writer thread, in the batch's transaction: as tally_store_op
+   * (it may run again, from the start). */
   int (*apply)(tally_write *w, tally_store_txn *t);
   /* On the loop thread, once the transaction committed or failed: code
    * is apply's, or the batch's error. The write is the caller's again. */
