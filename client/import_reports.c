@@ -263,29 +263,46 @@ static size_t whole_line(char *line, const char *element, long long v) {
  * and unit first, so that the ids of an import, sent in the store's
  * order, are in the order of the store's record of ids too: each is
  * appended there, not put among the others (which rewrote most of that
- * record's pages at every commit). */
-static void report_id(const tally_catalog *cat, tally_import_report *r,
-                      uint32_t period_key) {
-  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+ * record's pages at every commit). The figures' lines are written into
+ * *text (*room bytes, grown as need be) and hashed at once: one update a
+ * line cost more than the hash itself. Returns 0 or -ENOMEM (-EINVAL
+ * for codes longer than a catalog has). */
+static int report_id(const tally_catalog *cat, tally_import_report *r,
+                     uint32_t period_key, char **text, size_t *room) {
   unsigned char md[32];
   unsigned len = 0;
-  char line[400];
-  EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-  int n = snprintf(line, sizeof line, "tally-import/1\n%s\n%s\n", r->req.unit,
-                   r->req.period);
-  EVP_DigestUpdate(ctx, line, (size_t)n);
+  size_t need = 1, used = 0;
+  for (size_t i = 0; i < r->req.n_values; i++) /* "%.17g": 24 at most */
+    need += strlen(cat->elements[r->figures[i].element].code) + 32;
+  if (need > *room) {
+    char *grown = realloc(*text, need);
+    if (grown == NULL)
+      return -ENOMEM;
+    *text = grown;
+    *room = need;
+  }
   for (size_t i = 0; i < r->req.n_values; i++) {
     double v = r->figures[i].value;
     const char *code = cat->elements[r->figures[i].element].code;
     /* A whole number below 10^17 is what "%.17g" writes as its digits:
      * written as an integer, the same text, many times faster. */
-    if (v >= 0 && v < 1e17 && v == (double)(long long)v &&
-        strlen(code) < sizeof line - 32)
-      n = (int)whole_line(line, code, (long long)v);
+    if (v >= 0 && v < 1e17 && v == (double)(long long)v)
+      used += whole_line(*text + used, code, (long long)v);
     else
-      n = snprintf(line, sizeof line, "%s=%.17g\n", code, v);
-    EVP_DigestUpdate(ctx, line, (size_t)n);
+      used += (size_t)snprintf(*text + used, *room - used, "%s=%.17g\n", code,
+                               v);
   }
+  char head[TALLY_CODE_MAX + TALLY_PERIOD_STRLEN + 32];
+  int n = snprintf(head, sizeof head, "tally-import/1\n%s\n%s\n", r->req.unit,
+                   r->req.period);
+  if (n < 0 || (size_t)n >= sizeof head)
+    return -EINVAL; /* cannot be: the catalog's codes are short */
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  if (ctx == NULL)
+    return -ENOMEM;
+  EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+  EVP_DigestUpdate(ctx, head, (size_t)n);
+  EVP_DigestUpdate(ctx, *text, used);
   EVP_DigestFinal_ex(ctx, md, &len);
   EVP_MD_CTX_free(ctx);
   tally_period p;
@@ -301,6 +318,7 @@ static void report_id(const tally_catalog *cat, tally_import_report *r,
     r->id[at++] = hex[md[i] & 15];
   }
   r->id[at] = 0;
+  return 0;
 }
 
 /* A figure given twice: the report, the element, the line of the
@@ -320,6 +338,8 @@ typedef struct {
   twice *twice;              /* figures given twice, in the order found */
   size_t n_twice, cap_twice;
   int rc;                    /* 0 or -ENOMEM */
+  char *text;                /* a report's lines, hashed for its id */
+  size_t text_room;
 } make_part;
 
 /* One report from its rows m[0..len), put in order first. Returns 0 or
@@ -356,9 +376,8 @@ static int make_report(make_part *p, size_t index, mapped *m, size_t len) {
     r->figures[r->req.n_values++] =
         (tally_import_figure){row->value, m[x].element, row->line};
   }
-  report_id(p->cat, r, m[0].period_key);
   r->req.submission_id = r->id;
-  return 0;
+  return report_id(p->cat, r, m[0].period_key, &p->text, &p->text_room);
 }
 
 static void *make_reports(void *arg) {
@@ -446,8 +465,9 @@ tally_import_report *tally_import_reports_make(const tally_catalog *cat,
     return NULL;
   }
   size_t mid = half_way(rows, groups, k);
-  make_part parts[2] = {{cat, f, rows, out, 0, mid, NULL, 0, 0, 0},
-                        {cat, f, rows, out, mid, groups, NULL, 0, 0, 0}};
+  make_part parts[2] = {
+      {.cat = cat, .f = f, .rows = rows, .out = out, .from = 0, .to = mid},
+      {.cat = cat, .f = f, .rows = rows, .out = out, .from = mid, .to = groups}};
   in_two(make_reports, &parts[0], &parts[1]);
   for (int i = 0; i < 2; i++) {
     for (size_t t = 0; t < parts[i].n_twice; t++)
@@ -455,6 +475,7 @@ tally_import_report *tally_import_reports_make(const tally_catalog *cat,
                          &parts[i].twice[t]);
     lost |= parts[i].rc;
     free(parts[i].twice);
+    free(parts[i].text);
   }
   free(rows);
   free(extra);
