@@ -1439,7 +1439,8 @@ int tally_catalog_element(const tally_catalog *cat, const char *code) {
 int tally_catalog_element_guess(const tally_catalog *cat, const char *code,
                                 int guess) {
   if (guess >= 0 && (size_t)guess < cat->n_elements &&
-      strcmp(cat->elements[guess].code, code) == 0)
+      (cat->elements[guess].code == code ||
+       strcmp(cat->elements[guess].code, code) == 0))
     return guess;
   return find_code(cat->element_index, code);
 }

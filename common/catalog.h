@@ -297,7 +297,9 @@ void tally_catalog_free(tally_catalog *cat);
 int tally_catalog_unit(const tally_catalog *cat, const char *code);
 int tally_catalog_element(const tally_catalog *cat, const char *code);
 /* The same, trying guess first (an element index; any int): one strcmp
- * where a caller reading elements in a known order guesses right. */
+ * where a caller reading elements in a known order guesses right, none
+ * when code is the catalog's own string for it (the loop hands the
+ * writer the catalog's codes). */
 int tally_catalog_element_guess(const tally_catalog *cat, const char *code,
                                 int guess);
 int tally_catalog_indicator(const tally_catalog *cat, const char *code);
