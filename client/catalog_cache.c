@@ -87,7 +87,7 @@ static int take(const tally_cli *c, const Tally__CatalogReply *x,
     keep(c, x->json.data, x->json.len);
     len = x->json.len;
   }
-  if (out && tally_catalog_load_buffer(origin, text ? text
+  if (out && tally_catalog_read_buffer(origin, text ? text
                                                    : (const char *)x->json.data,
                                        len, out, err, n) != 0)
     rc = -1;
@@ -174,7 +174,7 @@ tally_catalog *tally_catalog_cache_kept(const tally_cli *c) {
   if (text == NULL)
     return NULL;
   cache_path(c, path, sizeof path, 0);
-  if (tally_catalog_load_buffer(path, text, len, &cat, err, sizeof err) != 0)
+  if (tally_catalog_read_buffer(path, text, len, &cat, err, sizeof err) != 0)
     cat = NULL;
   free(text);
   return cat;

@@ -1312,8 +1312,9 @@ static int load_indicators(struct loader *ld) {
                      &cat->indicator_index);
 }
 
-int tally_catalog_load_buffer(const char *origin, const char *json, size_t len,
-                              tally_catalog **out, char *err, size_t errlen) {
+/* Loads the catalog; with_text, with its canonical text too. */
+static int load(const char *origin, const char *json, size_t len,
+                int with_text, tally_catalog **out, char *err, size_t errlen) {
   struct loader ld = {origin, err, errlen, NULL, NULL};
   json_error_t e;
   const char *format = NULL;
@@ -1371,13 +1372,16 @@ int tally_catalog_load_buffer(const char *origin, const char *json, size_t len,
     goto err_after_alloc;
 
   ld.cat->doc = ld.doc;
-  ld.cat->text = json_dumps(ld.doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-  if (ld.cat->text == NULL) {
-    rc = -ENOMEM;
-    goto err_after_alloc;
+  if (with_text) {
+    ld.cat->text = json_dumps(ld.doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    if (ld.cat->text == NULL) {
+      rc = -ENOMEM;
+      goto err_after_alloc;
+    }
+    ld.cat->text_len = strlen(ld.cat->text);
+    ld.cat->text_fingerprint =
+        tally_hash_fnv1a(ld.cat->text, ld.cat->text_len);
   }
-  ld.cat->text_len = strlen(ld.cat->text);
-  ld.cat->text_fingerprint = tally_hash_fnv1a(ld.cat->text, ld.cat->text_len);
   *out = ld.cat;
   return 0;
 
@@ -1387,6 +1391,16 @@ err_after_alloc:
   ld.cat->doc = ld.doc;
   tally_catalog_free(ld.cat);
   return rc;
+}
+
+int tally_catalog_load_buffer(const char *origin, const char *json, size_t len,
+                              tally_catalog **out, char *err, size_t errlen) {
+  return load(origin, json, len, 1, out, err, errlen);
+}
+
+int tally_catalog_read_buffer(const char *origin, const char *json, size_t len,
+                              tally_catalog **out, char *err, size_t errlen) {
+  return load(origin, json, len, 0, out, err, errlen);
 }
 
 int tally_catalog_load_file(const char *path, tally_catalog **out, char *err,

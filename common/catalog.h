@@ -283,6 +283,13 @@ int tally_catalog_load_buffer(const char *origin, const char *json,
                               size_t len, tally_catalog **out, char *err,
                               size_t errlen);
 
+/* The same for a reader that does not hand the catalog on (the client):
+ * without its canonical text (text NULL, text_len and text_fingerprint
+ * 0), which takes a tenth of a second to write for a province's. */
+int tally_catalog_read_buffer(const char *origin, const char *json,
+                              size_t len, tally_catalog **out, char *err,
+                              size_t errlen);
+
 /* The same for a file; a file that cannot be read gives -errno and a
  * message. */
 int tally_catalog_load_file(const char *path, tally_catalog **out, char *err,
