@@ -419,15 +419,20 @@ int tally_cmd_import(int argc, char **argv, tally_cli *c) {
     fprintf(stderr, _("tally import: %zu problem%s in %s: nothing is stored; "
             "the rest is checked as with --dry-run\n"), problems,
             problems == 1 ? "" : "s", file);
+  /* The reports hold their own figures: the file's rows are let go
+   * before the sending (a province's are 200 MB). */
+  const char *format = f.format, *line_word = f.line_word; /* static */
+  size_t blank = f.blank;
+  tally_importfile_release(&f);
   const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
   tally_import_counts k;
   int status = n ? send_reports(c, cat, reports, n, dry_run || problems, base,
-                                file, f.line_word, &k)
+                                file, line_word, &k)
                  : EXIT_OK;
   if (n == 0)
     memset(&k, 0, sizeof k);
   printf(ngettext("%s (%s): %zu report, ", "%s (%s): %zu reports, ", n), file,
-         f.format, n);
+         format, n);
   printf(ngettext("%zu value: ", "%zu values: ", values), values);
   if (dry_run || problems)
     printf(_("%zu would be stored, %zu already stored, %zu refused (nothing "
@@ -437,13 +442,12 @@ int tally_cmd_import(int argc, char **argv, tally_cli *c) {
     printf(_("%zu stored, %zu already stored before, %zu refused%s\n"),
            k.stored, k.duplicate, k.refused,
            k.unanswered ? _("; the rest unanswered") : "");
-  if (f.blank)
+  if (blank)
     printf(ngettext("%zu figure with an empty value skipped: not reported\n",
                     "%zu figures with an empty value skipped: not reported\n",
-                    f.blank),
-           f.blank);
+                    blank),
+           blank);
   tally_import_reports_free(reports, n);
-  tally_importfile_release(&f);
   tally_catalog_free(cat);
   if (problems && status == EXIT_OK)
     status = EXIT_REFUSED;
