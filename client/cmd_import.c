@@ -107,28 +107,34 @@ static void tell_refusal(const tally_import_report *r,
 typedef struct {
   const tally_catalog *cat;
   Tally__SubmitRequest **reqs; /* IMPORT_CHUNK_REPORTS */
-  Tally__Value *values;
+  Tally__Value *values;        /* room for any IMPORT_CHUNK_REPORTS */
   Tally__Value **ptrs;
-  size_t cap;                  /* of values and ptrs */
 } chunk_room;
+
+/* room for the values of any IMPORT_CHUNK_REPORTS reports in a row, made
+ * before anything is sent. Returns 0 or -ENOMEM. */
+static int room_for(chunk_room *room, const tally_import_report *reports,
+                    size_t n) {
+  size_t most = 1, sum = 0;
+  for (size_t i = 0; i < n; i++) {
+    sum += reports[i].req.n_values;
+    if (i >= IMPORT_CHUNK_REPORTS)
+      sum -= reports[i - IMPORT_CHUNK_REPORTS].req.n_values;
+    if (sum > most)
+      most = sum;
+  }
+  room->reqs = calloc(IMPORT_CHUNK_REPORTS, sizeof *room->reqs);
+  room->values = malloc(most * sizeof *room->values);
+  room->ptrs = malloc(most * sizeof *room->ptrs);
+  return room->reqs && room->values && room->ptrs ? 0 : -ENOMEM;
+}
 
 /* How many reports from at go in one request (up to
  * IMPORT_CHUNK_REPORTS, and IMPORT_CHUNK_BYTES), their values made in
- * room. Returns 0 when out of memory. */
+ * room. */
 static size_t chunk_of(tally_import_report *reports, size_t n, size_t at,
                        chunk_room *room) {
-  size_t m = 0, bytes = 0, used = 0, want = 0;
-  for (size_t i = at; i < n && i - at < IMPORT_CHUNK_REPORTS; i++)
-    want += reports[i].req.n_values;
-  if (want > room->cap) {
-    free(room->values);
-    free(room->ptrs);
-    room->values = malloc(want * sizeof *room->values);
-    room->ptrs = malloc(want * sizeof *room->ptrs);
-    room->cap = room->values && room->ptrs ? want : 0;
-    if (room->cap == 0)
-      return 0;
-  }
+  size_t m = 0, bytes = 0, used = 0;
   while (at + m < n && m < IMPORT_CHUNK_REPORTS) {
     tally_import_report *r = &reports[at + m];
     tally_import_report_values(room->cat, r, room->values + used,
@@ -159,10 +165,7 @@ static int send_chunk(in_flight *f, tally_import_report *reports, size_t n,
                       chunk_room *room, char *err, size_t errlen) {
   Tally__ImportRequest q = TALLY__IMPORT_REQUEST__INIT;
   Tally__Envelope env = TALLY__ENVELOPE__INIT;
-  if ((*m = chunk_of(reports, n, at, room)) == 0) {
-    snprintf(err, errlen, "%s", _("out of memory"));
-    return -ENOMEM;
-  }
+  *m = chunk_of(reports, n, at, room);
   for (size_t i = 0; i < *m; i++)
     room->reqs[i] = &reports[at + i].req;
   q.reports = room->reqs;
@@ -196,12 +199,15 @@ static int send_reports(tally_cli *c, const tally_catalog *cat,
   int status = EXIT_OK, progress = isatty(STDERR_FILENO);
   char err[512];
   size_t at = 0, sent = 0; /* answered, and sent, up to */
-  chunk_room room = {cat, calloc(IMPORT_CHUNK_REPORTS, sizeof *room.reqs),
-                     NULL, NULL, 0};
+  chunk_room room = {cat, NULL, NULL, NULL};
 
   memset(k, 0, sizeof *k);
-  if (room.reqs == NULL)
-    return EXIT_REFUSED;
+  if (room_for(&room, reports, n) != 0) {
+    fputs(_("tally: out of memory\n"), stderr);
+    k->unanswered = n;
+    status = EXIT_REFUSED;
+    goto out;
+  }
   for (int i = 0; i < IMPORT_CONNECTIONS; i++)
     if ((i == 0 || sent < n) &&
         tally_cli_open(c, &fl[i].conn, err, sizeof err) != 0) {
