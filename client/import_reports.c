@@ -203,9 +203,10 @@ typedef struct {
   size_t from, to;
 } map_part;
 
-/* Rows [from, to) looked up in the catalog, into m[from, to). Rows of a
- * unit follow each other (the file shares their text), and a file names
- * few elements: each is looked up once. */
+/* Rows [from, to) looked up in the catalog, into m[from, to). The file
+ * shares its texts (importfile.c): the rows of a unit its unit's, every
+ * row naming an element one copy of the element's, mostly. So each copy
+ * is looked up once, found again by its address. */
 static void *map_rows(void *arg) {
   const map_part *p = arg;
   struct { const char *text; int e; } seen[256] = {{NULL, 0}};
@@ -218,18 +219,13 @@ static void *map_rows(void *arg) {
       unit_text = row->unit;
       u = unit_named(p->cat, row->unit);
     }
-    unsigned h = 2166136261u;
-    for (const char *c = row->element; *c; c++)
-      h = (h ^ (unsigned char)*c) * 16777619u;
-    h = (h ^ h >> 16) & 255;
-    int e;
-    if (seen[h].text && strcmp(seen[h].text, row->element) == 0) {
-      e = seen[h].e;
-    } else {
-      e = element_named(p->cat, row->element);
+    size_t h = (size_t)(((uintptr_t)row->element * 0x9e3779b97f4a7c15ull) >>
+                        56); /* the address, spread over 256 slots */
+    if (seen[h].text != row->element) {
       seen[h].text = row->element;
-      seen[h].e = e;
+      seen[h].e = element_named(p->cat, row->element);
     }
+    int e = seen[h].e;
     if (row->period != period_text) {
       tally_period pp;
       period_text = row->period;
