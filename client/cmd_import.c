@@ -102,20 +102,22 @@ static void tell_refusal(const tally_import_report *r,
   }
 }
 
-/* Where the requests' values are made, each one's anew as it is sent
- * (packed at once: nothing points at them after). */
+/* Where the requests' packed reports are made, each one's anew as it is
+ * sent (packed at once: nothing points at them after). */
 typedef struct {
   const tally_catalog *cat;
-  Tally__SubmitRequest **reqs; /* IMPORT_CHUNK_REPORTS */
-  Tally__Value *values;        /* room for any IMPORT_CHUNK_REPORTS */
-  Tally__Value **ptrs;
+  Tally__PackedReport *packed;  /* IMPORT_CHUNK_REPORTS */
+  Tally__PackedReport **ptrs;
+  uint32_t *elements;           /* room for any IMPORT_CHUNK_REPORTS */
+  double *values;
+  tally_import_codes codes;     /* the request's element codes */
 } chunk_room;
 
-/* room for the values of any IMPORT_CHUNK_REPORTS reports in a row, made
- * before anything is sent. Returns 0 or -ENOMEM. */
+/* room for the packed reports of any IMPORT_CHUNK_REPORTS reports in a
+ * row, made before anything is sent. Returns 0 or -ENOMEM. */
 static int room_for(chunk_room *room, const tally_import_report *reports,
                     size_t n) {
-  size_t most = 1, sum = 0;
+  size_t most = 1, sum = 0, e = room->cat->n_elements + 1;
   for (size_t i = 0; i < n; i++) {
     sum += reports[i].req.n_values;
     if (i >= IMPORT_CHUNK_REPORTS)
@@ -123,29 +125,54 @@ static int room_for(chunk_room *room, const tally_import_report *reports,
     if (sum > most)
       most = sum;
   }
-  room->reqs = calloc(IMPORT_CHUNK_REPORTS, sizeof *room->reqs);
+  room->packed = calloc(IMPORT_CHUNK_REPORTS, sizeof *room->packed);
+  room->ptrs = calloc(IMPORT_CHUNK_REPORTS, sizeof *room->ptrs);
+  room->elements = malloc(most * sizeof *room->elements);
   room->values = malloc(most * sizeof *room->values);
-  room->ptrs = malloc(most * sizeof *room->ptrs);
-  return room->reqs && room->values && room->ptrs ? 0 : -ENOMEM;
+  room->codes.codes = malloc(e * sizeof *room->codes.codes);
+  room->codes.place = malloc(e * sizeof *room->codes.place);
+  room->codes.n = 0;
+  if (room->codes.place)
+    for (size_t i = 0; i < e; i++)
+      room->codes.place[i] = -1;
+  return room->packed && room->ptrs && room->elements && room->values &&
+                 room->codes.codes && room->codes.place
+             ? 0
+             : -ENOMEM;
+}
+
+static void room_free(chunk_room *room) {
+  free(room->packed);
+  free(room->ptrs);
+  free(room->elements);
+  free(room->values);
+  free(room->codes.codes);
+  free(room->codes.place);
 }
 
 /* How many reports from at go in one request (up to
- * IMPORT_CHUNK_REPORTS, and IMPORT_CHUNK_BYTES), their values made in
- * room. */
-static size_t chunk_of(tally_import_report *reports, size_t n, size_t at,
-                       chunk_room *room) {
+ * IMPORT_CHUNK_REPORTS, and IMPORT_CHUNK_BYTES), packed in room with
+ * their element codes. */
+static size_t chunk_of(const tally_import_report *reports, size_t n,
+                       size_t at, chunk_room *room) {
   size_t m = 0, bytes = 0, used = 0;
+  tally_import_codes_cut(room->cat, &room->codes, 0);
   while (at + m < n && m < IMPORT_CHUNK_REPORTS) {
-    tally_import_report *r = &reports[at + m];
-    tally_import_report_values(room->cat, r, room->values + used,
-                               room->ptrs + used);
-    size_t b = tally__submit_request__get_packed_size(&r->req);
-    if (m > 0 && bytes + b + 8 > IMPORT_CHUNK_BYTES) {
-      r->req.values = NULL; /* goes in the next request */
+    const tally_import_report *r = &reports[at + m];
+    size_t had = room->codes.n, b = 8;
+    tally_import_report_pack(room->cat, r, &room->packed[m],
+                             room->elements + used, room->values + used,
+                             &room->codes);
+    b += tally__packed_report__get_packed_size(&room->packed[m]);
+    for (size_t c = had; c < room->codes.n; c++)
+      b += strlen(room->codes.codes[c]) + 3;
+    if (m > 0 && bytes + b > IMPORT_CHUNK_BYTES) {
+      tally_import_codes_cut(room->cat, &room->codes, had); /* the next's */
       break;
     }
+    room->ptrs[m] = &room->packed[m];
     used += r->req.n_values;
-    bytes += b + 8;
+    bytes += b;
     m++;
   }
   return m;
@@ -166,17 +193,15 @@ static int send_chunk(in_flight *f, tally_import_report *reports, size_t n,
   Tally__ImportRequest q = TALLY__IMPORT_REQUEST__INIT;
   Tally__Envelope env = TALLY__ENVELOPE__INIT;
   *m = chunk_of(reports, n, at, room);
-  for (size_t i = 0; i < *m; i++)
-    room->reqs[i] = &reports[at + i].req;
-  q.reports = room->reqs;
-  q.n_reports = *m;
+  q.packed = room->ptrs;
+  q.n_packed = *m;
+  q.element_codes = room->codes.codes;
+  q.n_element_codes = room->codes.n;
   q.dry_run = dry_run;
   q.source = (char *)(source ? source : "");
   env.body_case = TALLY__ENVELOPE__BODY_IMPORT_REQUEST;
   env.import_request = &q;
   int rc = tally_client_send(f->conn, &env, err, errlen);
-  for (size_t i = 0; i < *m; i++)
-    reports[at + i].req.values = NULL; /* packed: made again if need be */
   f->at = at;
   f->m = rc == 0 ? *m : 0;
   f->id = env.id;
@@ -199,7 +224,7 @@ static int send_reports(tally_cli *c, const tally_catalog *cat,
   int status = EXIT_OK, progress = isatty(STDERR_FILENO);
   char err[512];
   size_t at = 0, sent = 0; /* answered, and sent, up to */
-  chunk_room room = {cat, NULL, NULL, NULL};
+  chunk_room room = {.cat = cat};
 
   memset(k, 0, sizeof *k);
   if (room_for(&room, reports, n) != 0) {
@@ -295,9 +320,7 @@ unreachable:
 out:
   if (progress)
     fputc('\n', stderr);
-  free(room.reqs);
-  free(room.values);
-  free(room.ptrs);
+  room_free(&room);
   for (int i = 0; i < IMPORT_CONNECTIONS; i++)
     if (fl[i].conn)
       tally_client_close(fl[i].conn);

@@ -484,16 +484,36 @@ tally_import_report *tally_import_reports_make(const tally_catalog *cat,
   return out;
 }
 
-void tally_import_report_values(const tally_catalog *cat,
-                                tally_import_report *r, Tally__Value *values,
-                                Tally__Value **ptrs) {
+void tally_import_report_pack(const tally_catalog *cat,
+                              const tally_import_report *r,
+                              Tally__PackedReport *pk, uint32_t *elements,
+                              double *values, tally_import_codes *codes) {
+  tally__packed_report__init(pk);
+  pk->unit = r->req.unit;
+  pk->period = r->req.period;
+  pk->submission_id = r->req.submission_id;
   for (size_t i = 0; i < r->req.n_values; i++) {
-    tally__value__init(&values[i]);
-    values[i].element = cat->elements[r->figures[i].element].code;
-    values[i].value = r->figures[i].value;
-    ptrs[i] = &values[i];
+    int e = r->figures[i].element;
+    if (codes->place[e] < 0) {
+      codes->place[e] = (int)codes->n;
+      codes->codes[codes->n++] = cat->elements[e].code;
+    }
+    elements[i] = (uint32_t)codes->place[e];
+    values[i] = r->figures[i].value;
   }
-  r->req.values = ptrs;
+  pk->elements = elements;
+  pk->n_elements = r->req.n_values;
+  pk->values = values;
+  pk->n_values = r->req.n_values;
+}
+
+void tally_import_codes_cut(const tally_catalog *cat, tally_import_codes *codes,
+                            size_t n) {
+  for (; codes->n > n; codes->n--) {
+    int e = tally_catalog_element(cat, codes->codes[codes->n - 1]);
+    if (e >= 0)
+      codes->place[e] = -1;
+  }
 }
 
 void tally_import_reports_free(tally_import_report *reports, size_t n) {

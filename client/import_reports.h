@@ -28,7 +28,7 @@ typedef struct {
 } tally_import_figure;
 
 /* One report: a unit's figures of a period, from rows of the file. Its
- * request's values are made only to be sent (tally_import_report_values):
+ * request's values are made only to be sent (tally_import_report_pack):
  * as protobuf-c's messages they took three times the memory. */
 typedef struct {
   Tally__SubmitRequest req; /* its unit's code, period and id; n_values:
@@ -45,12 +45,25 @@ typedef struct {
 tally_import_report *tally_import_reports_make(const tally_catalog *cat,
                                                tally_importfile *f, size_t *n);
 
-/* Points r's request at its figures as protobuf-c's values, made in
- * values and ptrs (room for r->req.n_values in each), for it to be
- * packed; until those are used again or freed. */
-void tally_import_report_values(const tally_catalog *cat,
-                                tally_import_report *r, Tally__Value *values,
-                                Tally__Value **ptrs);
+/* The codes of one import request's elements (ImportRequest's
+ * element_codes), each catalog element's place in them. */
+typedef struct {
+  char **codes;      /* room for the catalog's n_elements */
+  size_t n;
+  int *place;        /* of each catalog element: its index, or -1 */
+} tally_import_codes;
+
+/* r as a packed report into pk (its arrays in elements and values, room
+ * for r->req.n_values in each), each element by its index in codes: one
+ * not there yet is added. */
+void tally_import_report_pack(const tally_catalog *cat,
+                              const tally_import_report *r,
+                              Tally__PackedReport *pk, uint32_t *elements,
+                              double *values, tally_import_codes *codes);
+
+/* Takes out of codes those added since it held n. */
+void tally_import_codes_cut(const tally_catalog *cat, tally_import_codes *codes,
+                            size_t n);
 
 void tally_import_reports_free(tally_import_report *reports, size_t n);
 

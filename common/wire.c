@@ -2,6 +2,7 @@
 
 #include "error.h"
 #include "frame.h"
+#include "import_packed.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -129,7 +130,17 @@ static void arena_keep(void *a, void *p) { (void)a, (void)p; } /* freed with a *
 int tally_wire_decode_in(tally_arena *a, const uint8_t *body, size_t len,
                          Tally__Envelope **env, char *why, size_t whylen) {
   ProtobufCAllocator in_arena = {arena_alloc, arena_keep, a};
-  return decode(&in_arena, body, len, env, why, whylen);
+  char packed[160];
+  int rc = decode(&in_arena, body, len, env, why, whylen);
+  if (rc == 0 && (*env)->body_case == TALLY__ENVELOPE__BODY_IMPORT_REQUEST &&
+      tally_import_packed_read(a, (*env)->import_request, packed,
+                               sizeof packed) != 0) {
+    if (whylen)
+      snprintf(why, whylen, "%s", packed);
+    *env = NULL; /* in a, freed with it */
+    return TALLY_EDECODE;
+  }
+  return rc;
 }
 
 int tally_wire_unpack(const uint8_t *body, size_t len, Tally__Envelope **env) {

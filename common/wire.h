@@ -30,7 +30,9 @@ int tally_wire_decode(const uint8_t *body, size_t len, Tally__Envelope **env,
 /* The same, with the envelope's messages and strings allocated in a
  * (many small allocations in one go: an import of 4,000,000 figures
  * made 8 million mallocs and frees). The envelope lives until a is
- * freed; it is not passed to tally_wire_free. */
+ * freed; it is not passed to tally_wire_free. An import's packed
+ * reports come out as reports (import_packed.h); one that does not fit
+ * its codes is TALLY_EDECODE too. This is the server's decoder. */
 int tally_wire_decode_in(tally_arena *a, const uint8_t *body, size_t len,
                          Tally__Envelope **env, char *why, size_t whylen);
 

@@ -13,6 +13,7 @@
  */
 #include "handlers.h"
 
+#include "import_packed.h"
 #include "log.h"
 #include "reply.h"
 #include "utf8.h"
@@ -21,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define IMPORT_MAX_REPORTS 4096
 #define IMPORT_SOURCE_MAX 200
 
 struct import_job {
@@ -98,10 +98,10 @@ Tally__Envelope *tally_handle_import(tally_request *r,
   const Tally__ImportRequest *q = req->import_request;
   char how[TALLY_SUBMIT_HOW_MAX + 1];
 
-  if (q->n_reports == 0 || q->n_reports > IMPORT_MAX_REPORTS)
+  if (q->n_reports == 0 || q->n_reports > TALLY_IMPORT_MAX_REPORTS)
     return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
                              "an import holds 1 to %d reports, not %zu",
-                             IMPORT_MAX_REPORTS, q->n_reports);
+                             TALLY_IMPORT_MAX_REPORTS, q->n_reports);
   if (*q->source && !tally_reply_showable(q->source, IMPORT_SOURCE_MAX))
     return tally_reply_error(r, req->id, TALLY__ERROR_CODE__ERROR_BAD_REQUEST,
                              "an import's source is 1-%d bytes of printable "

@@ -10,6 +10,7 @@
  */
 #include "error.h"
 #include "frame.h"
+#include "import_packed.h"
 #include "wire.h"
 
 #include <errno.h>
@@ -30,15 +31,66 @@
     }                                                                         \
   } while (0)
 
+/* Whether the import q (as the decoder that mallocs gave it) has packed
+ * reports that all fit its codes, within the most reports. */
+static int packed_fit(const Tally__ImportRequest *q) {
+  if (q->n_reports + q->n_packed > TALLY_IMPORT_MAX_REPORTS)
+    return 0;
+  for (size_t i = 0; i < q->n_packed; i++) {
+    const Tally__PackedReport *p = q->packed[i];
+    if (p->n_elements != p->n_values)
+      return 0;
+    for (size_t k = 0; k < p->n_elements; k++)
+      if (p->elements[k] >= q->n_element_codes)
+        return 0;
+  }
+  return 1;
+}
+
+/* The server's import q read from raw's packed reports: raw's reports,
+ * then one for each packed report, with its unit, period, id and each
+ * value's code and figure. */
+static void check_read(const Tally__ImportRequest *raw,
+                       const Tally__ImportRequest *q) {
+  CHECK(q->n_packed == 0);
+  CHECK(q->n_reports == raw->n_reports + raw->n_packed);
+  for (size_t i = 0; i < raw->n_reports; i++)
+    CHECK(strcmp(q->reports[i]->unit, raw->reports[i]->unit) == 0 &&
+          q->reports[i]->n_values == raw->reports[i]->n_values);
+  for (size_t i = 0; i < raw->n_packed; i++) {
+    const Tally__PackedReport *p = raw->packed[i];
+    const Tally__SubmitRequest *s = q->reports[raw->n_reports + i];
+    CHECK(strcmp(s->unit, p->unit) == 0 && strcmp(s->period, p->period) == 0 &&
+          strcmp(s->submission_id, p->submission_id) == 0);
+    CHECK(s->n_values == p->n_values && !s->replace && !s->check_revision);
+    for (size_t k = 0; k < p->n_values; k++)
+      CHECK(strcmp(s->values[k]->element,
+                   raw->element_codes[p->elements[k]]) == 0 &&
+            memcmp(&s->values[k]->value, &p->values[k], sizeof(double)) == 0);
+  }
+}
+
 /* Decodes a body into an arena, as the server does, and checks that it
- * agrees with the decoder that mallocs: both refuse it, or both give
- * the envelope that packs into packed[0..n). */
-static void decode_in_arena(const uint8_t *body, size_t len, int decoded,
+ * agrees with the decoder that mallocs (raw: its envelope, or NULL):
+ * both refuse it, or both give the envelope that packs into
+ * packed[0..n); but for an import's packed reports, which the server
+ * reads as reports (refusing those that do not fit). */
+static void decode_in_arena(const uint8_t *body, size_t len,
+                            const Tally__Envelope *raw,
                             const uint8_t *packed, size_t n) {
   tally_arena a = TALLY_ARENA_INIT;
   Tally__Envelope *env = NULL;
   char why[128];
   int rc = tally_wire_decode_in(&a, body, len, &env, why, sizeof why);
+  int decoded = raw != NULL;
+  if (raw && raw->body_case == TALLY__ENVELOPE__BODY_IMPORT_REQUEST &&
+      raw->import_request->n_packed > 0) {
+    CHECK((rc == 0) == packed_fit(raw->import_request));
+    if (rc == 0)
+      check_read(raw->import_request, env->import_request);
+    tally_arena_free(&a);
+    return;
+  }
   CHECK((rc == 0) == decoded);
   if (rc == 0 && packed) {
     uint8_t *frame = NULL;
@@ -55,14 +107,14 @@ static void decode(const uint8_t *body, size_t len) {
   Tally__Envelope *env = NULL;
   if (tally_wire_unpack(body, len, &env) != 0) {
     CHECK(env == NULL);
-    decode_in_arena(body, len, 0, NULL, 0);
+    decode_in_arena(body, len, NULL, NULL, 0);
     return;
   }
   CHECK(env != NULL);
   uint8_t *frame = NULL;
   size_t frame_len = 0;
   int rc = tally_wire_pack(env, 0, &frame, &frame_len);
-  decode_in_arena(body, len, 1, rc == 0 ? frame : NULL, frame_len);
+  decode_in_arena(body, len, env, rc == 0 ? frame : NULL, frame_len);
   if (rc == 0) {
     CHECK(frame_len >= TALLY_FRAME_HEADER);
     CHECK(tally_frame_get_len(frame) == frame_len - TALLY_FRAME_HEADER);
