@@ -800,11 +800,18 @@ int tally_importfile_parse(const char *name, const char *data, size_t len,
 
 int tally_importfile_read(const char *path, const char *encoding,
                           tally_importfile *out, char *err, size_t errlen) {
+  const char *mapped;
   char *buf;
   size_t len;
-  int rc = strcmp(path, "-") == 0 ? tally_file_read_stream(stdin, &buf, &len)
-                                  : tally_file_read(path, &buf, &len);
+  int rc = strcmp(path, "-") == 0 ? -ENODEV : tally_file_map(path, &mapped, &len);
   memset(out, 0, sizeof *out);
+  if (rc == 0) {
+    rc = tally_importfile_parse(path, mapped, len, encoding, out, err, errlen);
+    tally_file_unmap(mapped, len);
+    return rc;
+  }
+  rc = strcmp(path, "-") == 0 ? tally_file_read_stream(stdin, &buf, &len)
+                              : tally_file_read(path, &buf, &len);
   if (rc != 0) {
     snprintf(err, errlen, "%s: %s", path, tally_file_strerror(rc));
     return rc;

@@ -1,11 +1,15 @@
-/* file.c: reading a whole file into memory. */
+/* file.c: reading a whole file into memory, or mapping it. */
 #include "file.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define FIRST_SIZE 65536
 
@@ -62,6 +66,59 @@ int tally_file_read(const char *path, char **buf, size_t *len) {
   rc = read_sized(f, size, buf, len);
   fclose(f);
   return rc;
+}
+
+/* The file mapped now: what to say should it be cut short (SIGBUS), and
+ * the handler that was there before. */
+static char cut_short[600];
+static size_t cut_short_len;
+static struct sigaction bus_before;
+
+static void on_bus(int sig) {
+  (void)sig;
+  ssize_t w = write(STDERR_FILENO, cut_short, cut_short_len);
+  (void)w;
+  _exit(1);
+}
+
+int tally_file_map(const char *path, const char **data, size_t *len) {
+  struct stat st;
+  int fd = open(path, O_RDONLY | O_CLOEXEC), e;
+  *data = NULL;
+  *len = 0;
+  if (fd < 0)
+    return -errno;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+      (uint64_t)st.st_size > SIZE_MAX) {
+    close(fd);
+    return -ENODEV;
+  }
+  void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+  e = errno;
+  close(fd); /* the mapping keeps the file */
+  if (m == MAP_FAILED)
+    return e == ENOMEM ? -ENOMEM : -ENODEV;
+  int n = snprintf(cut_short, sizeof cut_short,
+                   "%s was cut short while it was read: nothing was stored\n",
+                   path);
+  cut_short_len = n > 0 && (size_t)n < sizeof cut_short ? (size_t)n
+                                                        : strlen(cut_short);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_bus;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGBUS, &sa, &bus_before);
+  madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
+  *data = m;
+  *len = (size_t)st.st_size;
+  return 0;
+}
+
+void tally_file_unmap(const char *data, size_t len) {
+  if (data == NULL)
+    return;
+  munmap((void *)data, len);
+  sigaction(SIGBUS, &bus_before, NULL);
 }
 
 int tally_file_readable(const char *path) {

@@ -254,6 +254,32 @@ Test(import, a_dry_run_stores_nothing) {
   free(err);
 }
 
+/* The file is mapped, not read: one that ends at a page's end, its last
+ * figure with no line end after it, is read to its last byte and not
+ * past it (where nothing is mapped). */
+Test(import, a_file_that_ends_at_a_page_end) {
+  char text[8192 + 1], *out = NULL, *err = NULL;
+  const char *head = "unit,period,element,value\n"
+                     "wenchang,2021,live_births,812\n",
+             *last = "guide,2021,live_births,1204";
+  size_t pad = sizeof text - 1 - strlen(head) - strlen(last);
+  strcpy(text, head); /* then one comment line up to the last line */
+  text[strlen(head)] = '#';
+  memset(text + strlen(head) + 1, '.', pad - 2);
+  text[strlen(head) + pad - 1] = '\n';
+  strcpy(text + strlen(head) + pad, last);
+  cr_assert_eq(strlen(text), 8192);
+  const char *f = file_with("page.csv", text);
+  tally_test_sign_in(&srv, "analyst", NULL);
+  cr_assert_eq(RUN(&out, &err, "import", f), 0, "%s", err);
+  expect_in(out, "2 reports, 2 values: 2 stored");
+  free(out);
+  free(err);
+  char *v = values_csv("guide", "2021");
+  expect_in(v, "\"live_births\",\"1204\"");
+  free(v);
+}
+
 Test(import, every_problem_is_listed_and_nothing_stored) {
   char *out = NULL, *err = NULL;
   const char *f = file_with(
