@@ -34,6 +34,7 @@ typedef struct {
 typedef struct {
   tally_import_row *rows;
   size_t n, cap;
+  int rows_fixed;        /* rows may not move: cap is all there will be */
   char **errors;         /* every problem, "FILE line 3: ..." */
   int *error_lines;      /* each one's line, 0 for the file's */
   size_t n_errors, cap_errors;

@@ -235,6 +235,46 @@ Test(import, a_big_file_without_problems_is_stored) {
   free(err);
 }
 
+/* Rows on both sides of the split, with Windows line ends: the second
+ * half's rows, read into the first half's array past room for its own,
+ * come out after them, each in its place. */
+Test(import, a_big_file_with_rows_in_both_halves) {
+  static const char *const units[] = {"wenchang", "guide", "pingan",
+                                      "guyunhu", "wande"};
+  enum { COMMENTS = 200000 };
+  size_t cap = 100000 + COMMENTS * 32, at = 0;
+  char *text = malloc(cap);
+  cr_assert(text);
+  at += (size_t)snprintf(text + at, cap - at, "unit,period,element,value\r\n");
+  for (int half = 0; half < 2; half++) {
+    for (int u = 0; u < 5; u++)
+      for (int y = 2000 + 11 * half; y < 2011 + 11 * half; y++)
+        at += (size_t)snprintf(text + at, cap - at,
+                               "%s,%d,live_births,%d\r\n%s,%d,physicians,%d\r\n",
+                               units[u], y, 1000 + y, units[u], y, u + y);
+    for (int i = 0; half == 0 && i < COMMENTS; i++)
+      at += (size_t)snprintf(text + at, cap - at, "# a line %18d\r\n", i);
+  }
+  const char *f = file_with("big-both.csv", text);
+  free(text);
+  char *out = NULL, *err = NULL;
+  tally_test_sign_in(&srv, "analyst", NULL);
+  cr_assert_eq(RUN(&out, &err, "import", f), 0, "%s", err);
+  expect_in(out, "(long CSV): 110 reports, 220 values: 110 stored");
+  free(out);
+  free(err);
+  char *v = values_csv("wande", "2021"); /* the file's last report */
+  expect_in(v, "\"live_births\",\"3021\"");
+  expect_in(v, "\"physicians\",\"2025\"");
+  free(v);
+  v = values_csv("wenchang", "2011"); /* the second half's first */
+  expect_in(v, "\"live_births\",\"3011\"");
+  free(v);
+  v = values_csv("wande", "2010"); /* the first half's last */
+  expect_in(v, "\"physicians\",\"2014\"");
+  free(v);
+}
+
 Test(import, a_dry_run_stores_nothing) {
   char *out = NULL, *err = NULL;
   const char *f = file_with("history.csv", history);
