@@ -207,9 +207,18 @@ typedef struct {
  * shares its texts (importfile.c): the rows of a unit its unit's, every
  * row naming an element one copy of the element's, mostly. So each copy
  * is looked up once, found again by its address. */
+#define MAP_SEEN 1024 /* slots, a power of two */
+#define MAP_PROBES 8
+
+/* An element's text as the file's pool holds it, and the element. */
+typedef struct {
+  const char *text;
+  int e;
+} seen_text;
+
 static void *map_rows(void *arg) {
   const map_part *p = arg;
-  struct { const char *text; int e; } seen[256] = {{NULL, 0}};
+  seen_text seen[MAP_SEEN] = {{NULL, 0}};
   const char *unit_text = NULL, *period_text = NULL;
   int u = -1;
   uint32_t period_key = 0;
@@ -219,13 +228,21 @@ static void *map_rows(void *arg) {
       unit_text = row->unit;
       u = unit_named(p->cat, row->unit);
     }
+    /* The address, spread over the slots; a few tried (where two took
+     * turns in one slot, each was looked up again and again). */
     size_t h = (size_t)(((uintptr_t)row->element * 0x9e3779b97f4a7c15ull) >>
-                        56); /* the address, spread over 256 slots */
-    if (seen[h].text != row->element) {
-      seen[h].text = row->element;
-      seen[h].e = element_named(p->cat, row->element);
+                        54), k = 0;
+    while (k < MAP_PROBES && seen[(h + k) % MAP_SEEN].text != NULL &&
+           seen[(h + k) % MAP_SEEN].text != row->element)
+      k++;
+    int e;
+    if (k < MAP_PROBES && seen[(h + k) % MAP_SEEN].text == row->element) {
+      e = seen[(h + k) % MAP_SEEN].e;
+    } else {
+      e = element_named(p->cat, row->element);
+      if (k < MAP_PROBES)
+        seen[(h + k) % MAP_SEEN] = (seen_text){row->element, e};
     }
-    int e = seen[h].e;
     if (row->period != period_text) {
       tally_period pp;
       period_text = row->period;

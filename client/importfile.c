@@ -146,10 +146,12 @@ static char *pool_copy(tally_importfile *f, const char *s, size_t n) {
   return out;
 }
 
+#define SEEN_PROBES 8
+
 /* s without its blanks at either end, in f's pool; the previous row's
  * copy when it is the same text (rows of one unit follow each other),
  * or with seen (a file names few elements: TALLY_IMPORTFILE_SEEN slots)
- * the copy seen last in its slot. */
+ * the first copy of the same text, kept there. */
 static char *trimmed(tally_importfile *f, const char *s, const char *prev,
                      char **seen) {
   while (isspace((unsigned char)*s))
@@ -164,11 +166,19 @@ static char *trimmed(tally_importfile *f, const char *s, const char *prev,
   unsigned h = 2166136261u; /* FNV-1a, 32-bit, folded to a slot */
   for (size_t i = 0; i < n; i++)
     h = (h ^ (unsigned char)s[i]) * 16777619u;
-  char **slot = &seen[(h ^ h >> 16) % TALLY_IMPORTFILE_SEEN];
-  if (*slot && strncmp(*slot, s, n) == 0 && (*slot)[n] == 0)
-    return *slot;
+  /* Open addressing, a few slots on: where texts of one slot took turns
+   * in it, each made copies of its own again and again, and tally
+   * import then looked each copy up in the catalog. */
+  char **slot = NULL;
+  for (unsigned k = 0; k < SEEN_PROBES && slot == NULL; k++) {
+    char **at = &seen[((h ^ h >> 16) + k) % TALLY_IMPORTFILE_SEEN];
+    if (*at == NULL)
+      slot = at;
+    else if (strncmp(*at, s, n) == 0 && (*at)[n] == 0)
+      return *at;
+  }
   char *copy = pool_copy(f, s, n);
-  if (copy)
+  if (copy && slot)
     *slot = copy;
   return copy;
 }

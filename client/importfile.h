@@ -29,7 +29,7 @@ typedef struct {
   int line;        /* where it is (a line, row or value: line_word) */
 } tally_import_row;
 
-#define TALLY_IMPORTFILE_SEEN 256
+#define TALLY_IMPORTFILE_SEEN 1024 /* a power of two */
 
 typedef struct {
   tally_import_row *rows;
