@@ -861,7 +861,8 @@ int tally_importfile_read(const char *path, const char *encoding,
   const char *mapped;
   char *buf;
   size_t len;
-  int rc = strcmp(path, "-") == 0 ? -ENODEV : tally_file_map(path, &mapped, &len);
+  int rc = strcmp(path, "-") == 0 ? -ENODEV
+                                  : tally_file_map(path, &mapped, &len);
   memset(out, 0, sizeof *out);
   if (rc == 0) {
     rc = tally_importfile_parse(path, mapped, len, encoding, out, err, errlen);

@@ -29,6 +29,20 @@ static int through_server(const Tally__Envelope *env, tally_arena *a,
   return rc;
 }
 
+/* A packed report of n values, its arrays e and v. */
+static Tally__PackedReport packed_of(char *unit, char *period, char *id,
+                                     uint32_t *e, double *v, size_t n) {
+  Tally__PackedReport p = TALLY__PACKED_REPORT__INIT;
+  p.unit = unit;
+  p.period = period;
+  p.submission_id = id;
+  p.elements = e;
+  p.n_elements = n;
+  p.values = v;
+  p.n_values = n;
+  return p;
+}
+
 static Tally__Envelope import_of(Tally__ImportRequest *q) {
   Tally__Envelope env = TALLY__ENVELOPE__INIT;
   env.id = 7;
@@ -53,21 +67,10 @@ Test(import_packed, reads_as_the_reports_sent_whole) {
 
   uint32_t e1[] = {2, 0, 1}, e2[] = {0};
   double v1[] = {3, 1255, 4}, v2[] = {980};
-  Tally__PackedReport p1 = TALLY__PACKED_REPORT__INIT,
-                      p2 = TALLY__PACKED_REPORT__INIT, *packed[] = {&p1, &p2};
-  p1.unit = "guide";
-  p1.period = "2022";
-  p1.submission_id = "imp-2022-guide-1";
-  p1.elements = e1;
-  p1.n_elements = 3;
-  p1.values = v1;
-  p1.n_values = 3;
-  p2.unit = "guide";
-  p2.period = "2021";
-  p2.elements = e2;
-  p2.n_elements = 1;
-  p2.values = v2;
-  p2.n_values = 1;
+  Tally__PackedReport p1 = packed_of("guide", "2022", "imp-2022-guide-1", e1,
+                                     v1, 3),
+                      p2 = packed_of("guide", "2021", "", e2, v2, 1),
+                      *packed[] = {&p1, &p2};
 
   Tally__ImportRequest q = TALLY__IMPORT_REQUEST__INIT;
   q.reports = reports;
@@ -120,17 +123,13 @@ Test(import_packed, reads_as_the_reports_sent_whole) {
   tally_arena_free(&a);
 }
 
-/* One packed report of one value (elements e, n_elements ne), as the
- * decoder takes it: its code, with why. */
+/* One packed report of ne elements (e) and nv values, as the decoder
+ * takes it: its code, with why. */
 static int one_packed(uint32_t *e, size_t ne, size_t nv, char *why,
                       size_t n) {
   double v[] = {1, 2};
-  Tally__PackedReport p = TALLY__PACKED_REPORT__INIT, *packed[] = {&p};
-  p.unit = "guide";
-  p.period = "2022";
-  p.elements = e;
-  p.n_elements = ne;
-  p.values = v;
+  Tally__PackedReport p = packed_of("guide", "2022", "", e, v, ne),
+                      *packed[] = {&p};
   p.n_values = nv;
   Tally__ImportRequest q = TALLY__IMPORT_REQUEST__INIT;
   q.element_codes = codes;
@@ -164,9 +163,7 @@ Test(import_packed, more_than_the_most_reports_is_refused) {
   Tally__PackedReport *p = calloc(n, sizeof *p), **ptrs = calloc(n, sizeof *ptrs);
   cr_assert(p && ptrs);
   for (size_t i = 0; i < n; i++) {
-    tally__packed_report__init(&p[i]);
-    p[i].unit = "guide";
-    p[i].period = "2022";
+    p[i] = packed_of("guide", "2022", "", NULL, NULL, 0);
     ptrs[i] = &p[i];
   }
   Tally__ImportRequest q = TALLY__IMPORT_REQUEST__INIT;
