@@ -17,7 +17,7 @@ int tally_file_read(const char *path, char **buf, size_t *len);
 /* The regular file at path mapped read-only into *data (*len bytes, no
  * NUL after them): its pages are the page cache's, nothing copied, no
  * memory of its own (a province's import file is 135 MB: copied, it
- * took 33,000 page faults of fresh memory). One file at a time:
+ * took 31,000 page faults of fresh memory). One file at a time:
  * until tally_file_unmap, should another program cut the file short,
  * reading past its new end ends this process with "PATH was cut short
  * while it was read: nothing was stored" on standard error, exit
