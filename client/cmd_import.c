@@ -117,7 +117,7 @@ typedef struct {
  * row, made before anything is sent. Returns 0 or -ENOMEM. */
 static int room_for(chunk_room *room, const tally_import_report *reports,
                     size_t n) {
-  size_t most = 1, sum = 0, e = room->cat->n_elements + 1;
+  size_t most = 1, sum = 0;
   for (size_t i = 0; i < n; i++) {
     sum += reports[i].req.n_values;
     if (i >= IMPORT_CHUNK_REPORTS)
@@ -129,14 +129,9 @@ static int room_for(chunk_room *room, const tally_import_report *reports,
   room->ptrs = calloc(IMPORT_CHUNK_REPORTS, sizeof *room->ptrs);
   room->elements = malloc(most * sizeof *room->elements);
   room->values = malloc(most * sizeof *room->values);
-  room->codes.codes = malloc(e * sizeof *room->codes.codes);
-  room->codes.place = malloc(e * sizeof *room->codes.place);
-  room->codes.n = 0;
-  if (room->codes.place)
-    for (size_t i = 0; i < e; i++)
-      room->codes.place[i] = -1;
+  int codes_rc = tally_import_codes_init(&room->codes, room->cat->n_elements);
   return room->packed && room->ptrs && room->elements && room->values &&
-                 room->codes.codes && room->codes.place
+                 codes_rc == 0
              ? 0
              : -ENOMEM;
 }
@@ -146,8 +141,7 @@ static void room_free(chunk_room *room) {
   free(room->ptrs);
   free(room->elements);
   free(room->values);
-  free(room->codes.codes);
-  free(room->codes.place);
+  tally_import_codes_free(&room->codes);
 }
 
 /* How many reports from at go in one request (up to
@@ -156,7 +150,7 @@ static void room_free(chunk_room *room) {
 static size_t chunk_of(const tally_import_report *reports, size_t n,
                        size_t at, chunk_room *room) {
   size_t m = 0, bytes = 0, used = 0;
-  tally_import_codes_cut(room->cat, &room->codes, 0);
+  tally_import_codes_cut(&room->codes, 0);
   while (at + m < n && m < IMPORT_CHUNK_REPORTS) {
     const tally_import_report *r = &reports[at + m];
     size_t had = room->codes.n, b = 8;
@@ -167,7 +161,7 @@ static size_t chunk_of(const tally_import_report *reports, size_t n,
     for (size_t c = had; c < room->codes.n; c++)
       b += strlen(room->codes.codes[c]) + 3;
     if (m > 0 && bytes + b > IMPORT_CHUNK_BYTES) {
-      tally_import_codes_cut(room->cat, &room->codes, had); /* the next's */
+      tally_import_codes_cut(&room->codes, had); /* the next's */
       break;
     }
     room->ptrs[m] = &room->packed[m];

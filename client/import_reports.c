@@ -524,13 +524,29 @@ void tally_import_report_pack(const tally_catalog *cat,
   pk->n_values = r->req.n_values;
 }
 
-void tally_import_codes_cut(const tally_catalog *cat, tally_import_codes *codes,
-                            size_t n) {
-  for (; codes->n > n; codes->n--) {
-    int e = tally_catalog_element(cat, codes->codes[codes->n - 1]);
-    if (e >= 0)
+int tally_import_codes_init(tally_import_codes *codes, size_t n_elements) {
+  codes->codes = malloc((n_elements + 1) * sizeof *codes->codes);
+  codes->place = malloc((n_elements + 1) * sizeof *codes->place);
+  codes->n = 0;
+  codes->n_elements = n_elements;
+  if (codes->codes == NULL || codes->place == NULL)
+    return -ENOMEM;
+  for (size_t e = 0; e < n_elements; e++)
+    codes->place[e] = -1;
+  return 0;
+}
+
+void tally_import_codes_free(tally_import_codes *codes) {
+  free(codes->codes);
+  free(codes->place);
+}
+
+void tally_import_codes_cut(tally_import_codes *codes, size_t n) {
+  for (size_t e = 0; e < codes->n_elements; e++)
+    if (codes->place[e] >= (int)n)
       codes->place[e] = -1;
-  }
+  if (codes->n > n)
+    codes->n = n;
 }
 
 void tally_import_reports_free(tally_import_report *reports, size_t n) {

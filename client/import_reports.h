@@ -51,7 +51,13 @@ typedef struct {
   char **codes;      /* room for the catalog's n_elements */
   size_t n;
   int *place;        /* of each catalog element: its index, or -1 */
+  size_t n_elements;
 } tally_import_codes;
+
+/* codes empty, with room for a catalog of n_elements. Returns 0 or
+ * -ENOMEM. */
+int tally_import_codes_init(tally_import_codes *codes, size_t n_elements);
+void tally_import_codes_free(tally_import_codes *codes);
 
 /* r as a packed report into pk (its arrays in elements and values, room
  * for r->req.n_values in each), each element by its index in codes: one
@@ -62,8 +68,7 @@ void tally_import_report_pack(const tally_catalog *cat,
                               double *values, tally_import_codes *codes);
 
 /* Takes out of codes those added since it held n. */
-void tally_import_codes_cut(const tally_catalog *cat, tally_import_codes *codes,
-                            size_t n);
+void tally_import_codes_cut(tally_import_codes *codes, size_t n);
 
 void tally_import_reports_free(tally_import_report *reports, size_t n);
 

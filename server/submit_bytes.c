@@ -44,9 +44,9 @@ static uint8_t *put_double(uint8_t *p, double v) {
   return p;
 }
 
-/* A string field's bytes: none when it is empty, as proto3 writes it. */
-static size_t string_field_size(const char *s) {
-  size_t len = s ? strlen(s) : 0;
+/* A string field of len bytes, its tag and length with it: none when it
+ * is empty, as proto3 writes it. */
+static size_t string_field_size(size_t len) {
   return len ? 1 + varint_size(len) + len : 0;
 }
 
@@ -56,7 +56,7 @@ static uint64_t hash_value(uint64_t h, const Tally__Value *v) {
   uint8_t head[1 + 10 + 1 + 10], tail[9], *p = head;
   size_t len = v->element ? strlen(v->element) : 0;
   int written = value_written(v->value);
-  size_t inner = (len ? 1 + varint_size(len) + len : 0) + (written ? 9 : 0);
+  size_t inner = string_field_size(len) + (written ? 9 : 0);
   *p++ = TAG_VALUES;
   p = put_varint(p, inner);
   if (len) {
@@ -99,7 +99,8 @@ uint64_t tally_submit_digest(const Tally__SubmitRequest *s) {
   if (n > sizeof small && (buf = malloc(n)) == NULL)
     return 0;
   tally__submit_request__pack(&rest, buf);
-  size_t head = string_field_size(s->unit) + string_field_size(s->period);
+  size_t head = string_field_size(s->unit ? strlen(s->unit) : 0) +
+                string_field_size(s->period ? strlen(s->period) : 0);
   uint64_t h = tally_hash_fnv1a_more(TALLY_FNV1A_BASIS, buf, head);
   for (size_t i = 0; i < s->n_values; i++)
     h = hash_value(h, s->values[i]);
@@ -111,7 +112,7 @@ uint64_t tally_submit_digest(const Tally__SubmitRequest *s) {
 
 /* One Change's bytes, without its tag and length. */
 static size_t change_size(const tally_store_item *it, size_t element_len) {
-  return (element_len ? 1 + varint_size(element_len) + element_len : 0) + 2 +
+  return string_field_size(element_len) + 2 +
          (value_written(it->value) ? 9 : 0);
 }
 

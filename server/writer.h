@@ -6,8 +6,9 @@
  * it in one transaction (group commit: one sync for them all; each write
  * whole or not at all, as tally_store_batch says), grows the map
  * between transactions when it fills, and hands each write back to the
- * loop, which calls its done() after the commit that holds it. So the loop never waits on the
- * disk, and no worker thread of libuv's pool waits on a commit.
+ * loop, which calls its done() after the commit that holds it. So the
+ * loop never waits on the disk, and no worker thread of libuv's pool
+ * waits on a commit.
  *
  * Writes queued during one turn of the loop are handed over together
  * before the loop next sleeps; writes queued while a commit is on the

@@ -174,8 +174,19 @@ Test(import, a_reports_rows_may_be_anywhere_in_the_file) {
 
 /* A file of more than 4 MB without a '"' is read in two halves at once:
  * its rows, problems and lines are those of one reading. */
+/* Enough comment lines, 29 bytes each with their line end eol ("\n" or
+ * "\r\n"), for a file to be read in two halves (6 MB): written at
+ * text + at; returns the new end. */
+enum { COMMENTS = 200000 };
+static size_t comments(char *text, size_t cap, size_t at, const char *eol) {
+  int width = 20 - (int)strlen(eol);
+  for (int i = 0; i < COMMENTS; i++)
+    at += (size_t)snprintf(text + at, cap - at, "# a line %*d%s", width, i,
+                           eol);
+  return at;
+}
+
 Test(import, a_big_file_reads_as_a_small_one) {
-  enum { COMMENTS = 200000 }; /* 30 bytes each: 6 MB */
   size_t cap = 1024 + COMMENTS * 32, at = 0;
   char *text = malloc(cap);
   cr_assert(text);
@@ -184,8 +195,7 @@ Test(import, a_big_file_reads_as_a_small_one) {
                          "element,value,unit,period\n"      /* 2: header */
                          "live_births,812,wenchang,2021\n"  /* 3 */
                          "infant_deaths,x,wenchang,2021\n"); /* 4 */
-  for (int i = 0; i < COMMENTS; i++) /* lines 5 to 200004 */
-    at += (size_t)snprintf(text + at, cap - at, "# a line %19d\n", i);
+  at = comments(text, cap, at, "\n"); /* lines 5 to 200004 */
   at += (size_t)snprintf(text + at, cap - at,
                          "live_births,813,wenchang,2021\n"  /* 200005 */
                          "infant_deaths,,guide,2021\n"      /* blank */
@@ -216,14 +226,12 @@ Test(import, a_big_file_reads_as_a_small_one) {
 /* The same split with nothing wrong on either side: the halves join
  * with no errors to add (which once copied from a null list). */
 Test(import, a_big_file_without_problems_is_stored) {
-  enum { COMMENTS = 200000 };
   size_t cap = 1024 + COMMENTS * 32, at = 0;
   char *text = malloc(cap);
   cr_assert(text);
   at += (size_t)snprintf(text + at, cap - at, "unit,period,element,value\n"
                                               "wenchang,2021,live_births,812\n");
-  for (int i = 0; i < COMMENTS; i++)
-    at += (size_t)snprintf(text + at, cap - at, "# a line %19d\n", i);
+  at = comments(text, cap, at, "\n");
   snprintf(text + at, cap - at, "guide,2021,live_births,1204\n");
   const char *f = file_with("big-good.csv", text);
   free(text);
@@ -241,7 +249,6 @@ Test(import, a_big_file_without_problems_is_stored) {
 Test(import, a_big_file_with_rows_in_both_halves) {
   static const char *const units[] = {"wenchang", "guide", "pingan",
                                       "guyunhu", "wande"};
-  enum { COMMENTS = 200000 };
   size_t cap = 100000 + COMMENTS * 32, at = 0;
   char *text = malloc(cap);
   cr_assert(text);
@@ -252,8 +259,8 @@ Test(import, a_big_file_with_rows_in_both_halves) {
         at += (size_t)snprintf(text + at, cap - at,
                                "%s,%d,live_births,%d\r\n%s,%d,physicians,%d\r\n",
                                units[u], y, 1000 + y, units[u], y, u + y);
-    for (int i = 0; half == 0 && i < COMMENTS; i++)
-      at += (size_t)snprintf(text + at, cap - at, "# a line %18d\r\n", i);
+    if (half == 0)
+      at = comments(text, cap, at, "\r\n");
   }
   const char *f = file_with("big-both.csv", text);
   free(text);
